@@ -1,0 +1,749 @@
+//! Audio containers and codec streams, validated beyond their magic, and the
+//! payload check that tells a plaintext recording from a plaintext header in
+//! front of ciphertext (formats.md §2.1, §5.2).
+
+use super::bytes::{be16, be32, be64, find, get, le16, le32, le64, starts, u8_at};
+use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff};
+
+pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
+        riff_wave, wave64, aiff, au, caf, flac, ogg, amr_family, wavpack, tta, ape, musepack,
+        dsf, dff, voc, sphere, mpeg_or_adts,
+    ];
+    DETECTORS.iter().find_map(|d| d(s))
+}
+
+fn audio(format: &str, mime: &str) -> Sniff {
+    Sniff::new(format, Some(mime), Class::Audio, Encryption::None)
+}
+
+/// WAVE format tags (formats.md §2.1) → codec name.
+fn wave_codec(tag: u16) -> &'static str {
+    match tag {
+        0x0001 => "pcm",
+        0x0002 => "ms-adpcm",
+        0x0003 => "float",
+        0x0006 => "alaw",
+        0x0007 => "mulaw",
+        0x0011 => "ima-adpcm",
+        0x0031 => "gsm610",
+        0x0040 => "g721",
+        0x0050 => "mpeg",
+        0x0055 => "mp3",
+        0x0064 => "g726",
+        0x0065 => "g722",
+        0x00ff | 0x1600 | 0x1610 => "aac",
+        0xfffe => "extensible",
+        _ => "other",
+    }
+}
+
+/// RIFF/RIFX/RF64/BW64 WAVE, and RIFF QLCM (Qualcomm PureVoice).
+fn riff_wave(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let form = get(h, 0, 4)?;
+    let big_endian = form == b"RIFX";
+    if !matches!(form, b"RIFF" | b"RIFX" | b"RF64" | b"BW64") {
+        return None;
+    }
+    let kind = get(h, 8, 4)?;
+    if form == b"RIFF" && kind == b"QLCM" {
+        return Some(audio("qcp", "audio/qcelp").with("magic", magic_text(&h[..12], 0)));
+    }
+    if kind != b"WAVE" {
+        return None;
+    }
+    let rd32 = |at: usize| if big_endian { be32(h, at) } else { le32(h, at) };
+    let rd16 = |at: usize| if big_endian { be16(h, at) } else { le16(h, at) };
+    let format = match form {
+        b"RF64" => "rf64",
+        b"BW64" => "bw64",
+        _ => "wav",
+    };
+    let mut sniff = audio(format, "audio/wav").with("magic", magic_text(&h[..12], 0));
+    let mut ds64_data_size: Option<u64> = None;
+    let mut pos = 12usize;
+    let mut chunks = 0;
+    while let (Some(id), Some(size)) = (get(h, pos, 4), rd32(pos + 4)) {
+        chunks += 1;
+        match id {
+            b"ds64" => ds64_data_size = le64(h, pos + 16),
+            b"fmt " => {
+                let tag = rd16(pos + 8)?;
+                let channels = rd16(pos + 10)?;
+                let rate = rd32(pos + 12)?;
+                let bits = rd16(pos + 22).unwrap_or(0);
+                // A real fmt chunk is at least 14 bytes with sane channel and rate fields.
+                if size < 14 || channels == 0 || channels > 64 || rate == 0 || rate > 1_536_000 {
+                    return None;
+                }
+                sniff = sniff
+                    .with("codec", wave_codec(tag))
+                    .with("format_tag", format!("0x{tag:04x}"))
+                    .with("channels", channels)
+                    .with("sample_rate", rate)
+                    .with("bits_per_sample", bits);
+            }
+            b"data" => {
+                let start = (pos + 8) as u64;
+                let len = match (size, ds64_data_size) {
+                    (0xffff_ffff, Some(n)) => n,
+                    (n, _) => u64::from(n),
+                };
+                let end = start.saturating_add(len).min(s.size);
+                sniff = sniff.with("payload_offset", start);
+                return Some(judge_payload(s, sniff, start..end));
+            }
+            _ => {}
+        }
+        if chunks > 64 {
+            break;
+        }
+        // Chunks are word-aligned; RF64 keeps 0xFFFFFFFF placeholders only for data.
+        pos = pos.checked_add(8 + size as usize + (size as usize & 1))?;
+    }
+    sniff.evidence.get("codec")?;
+    Some(sniff)
+}
+
+const W64_RIFF: [u8; 16] = [
+    0x72, 0x69, 0x66, 0x66, 0x2e, 0x91, 0xcf, 0x11, 0xa5, 0xd6, 0x28, 0xdb, 0x04, 0xc1, 0x00, 0x00,
+];
+const W64_SUFFIX: [u8; 12] = [0xf3, 0xac, 0xd3, 0x11, 0x8c, 0xd1, 0x00, 0xc0, 0x4f, 0x8e, 0xdb, 0x8a];
+
+/// Sony Wave64: GUID chunks with 64-bit sizes.
+fn wave64(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if get(h, 0, 16)? != W64_RIFF || get(h, 24, 4)? != b"wave" || get(h, 28, 12)? != W64_SUFFIX {
+        return None;
+    }
+    let mut sniff = audio("w64", "audio/x-w64").with("magic", "Wave64 riff/wave GUIDs at 0 and 24");
+    let mut pos = 40usize;
+    for _ in 0..64 {
+        let (id, size) = (get(h, pos, 4)?, le64(h, pos + 16)?);
+        if get(h, pos + 4, 12)? != W64_SUFFIX || size < 24 {
+            break;
+        }
+        if id == b"fmt " {
+            sniff = sniff.with("codec", wave_codec(le16(h, pos + 24)?)).with("channels", le16(h, pos + 26)?);
+        } else if id == b"data" {
+            let start = (pos + 24) as u64;
+            let end = (pos as u64).saturating_add(size).min(s.size);
+            return Some(judge_payload(s, sniff.with("payload_offset", start), start..end));
+        }
+        pos = pos.checked_add(((size + 7) & !7) as usize)?;
+    }
+    Some(sniff)
+}
+
+/// AIFF, AIFF-C and 8SVX (IFF, big-endian).
+fn aiff(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"FORM") {
+        return None;
+    }
+    let (format, mime) = match get(h, 8, 4)? {
+        b"AIFF" => ("aiff", "audio/aiff"),
+        b"AIFC" => ("aifc", "audio/aiff"),
+        b"8SVX" => ("8svx", "audio/x-8svx"),
+        _ => return None,
+    };
+    let mut sniff = audio(format, mime).with("magic", magic_text(&h[..12], 0));
+    let mut pos = 12usize;
+    let mut seen_header = false;
+    for _ in 0..64 {
+        let (Some(id), Some(size)) = (get(h, pos, 4), be32(h, pos + 4)) else { break };
+        if !id.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+            return None;
+        }
+        match id {
+            b"COMM" => {
+                let channels = be16(h, pos + 8)?;
+                if channels == 0 || channels > 64 {
+                    return None;
+                }
+                seen_header = true;
+                sniff = sniff.with("channels", channels).with("bits_per_sample", be16(h, pos + 14)?);
+                if format == "aifc" {
+                    if let Some(c) = get(h, pos + 26, 4) {
+                        sniff = sniff.with("codec", String::from_utf8_lossy(c).trim().to_string());
+                    }
+                }
+            }
+            b"VHDR" => seen_header = true,
+            b"SSND" | b"BODY" => {
+                let skip = if id == b"SSND" { 8 + u64::from(be32(h, pos + 8).unwrap_or(0)) } else { 0 };
+                let start = pos as u64 + 8 + skip;
+                let end = (pos as u64 + 8 + u64::from(size)).min(s.size);
+                return Some(judge_payload(s, sniff.with("payload_offset", start), start..end));
+            }
+            _ => {}
+        }
+        pos = pos.checked_add(8 + size as usize + (size as usize & 1))?;
+    }
+    seen_header.then_some(sniff)
+}
+
+/// Sun/NeXT AU (`.snd`), big- or little-endian header.
+fn au(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let rd = match get(h, 0, 4)? {
+        b".snd" => be32,
+        b"dns." => le32,
+        _ => return None,
+    };
+    let (offset, encoding, rate, channels) = (rd(h, 4)?, rd(h, 12)?, rd(h, 16)?, rd(h, 20)?);
+    let codec = match encoding {
+        1 => "mulaw",
+        2 => "pcm8",
+        3 => "pcm16",
+        4 => "pcm24",
+        5 => "pcm32",
+        6 => "float",
+        7 => "double",
+        23 => "g721",
+        24 => "g722",
+        25 | 26 => "g723",
+        27 => "alaw",
+        _ => return None,
+    };
+    if offset < 24 || offset > 1 << 20 || rate == 0 || rate > 1_536_000 || channels == 0 || channels > 64 {
+        return None;
+    }
+    let sniff = audio("au", "audio/basic")
+        .with("magic", magic_text(&h[..4], 0))
+        .with("codec", codec)
+        .with("sample_rate", rate)
+        .with("channels", channels)
+        .with("payload_offset", offset);
+    Some(judge_payload(s, sniff, u64::from(offset)..s.size))
+}
+
+/// Apple Core Audio Format.
+fn caf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"caff\x00\x01\x00\x00") || !starts(h, 8, b"desc") {
+        return None;
+    }
+    let codec = String::from_utf8_lossy(get(h, 28, 4)?).trim().to_string();
+    let mut sniff = audio("caf", "audio/x-caf").with("magic", "caff v1 + desc at 0").with("codec", codec);
+    let mut pos = 8usize;
+    for _ in 0..64 {
+        let (id, size) = (get(h, pos, 4)?, be64(h, pos + 4)?);
+        if id == b"data" {
+            // The data chunk starts with a 4-byte edit count; size -1 means "to EOF".
+            let start = pos as u64 + 16;
+            let end = if size == u64::MAX { s.size } else { (pos as u64 + 12).saturating_add(size).min(s.size) };
+            sniff = sniff.with("payload_offset", start);
+            return Some(judge_payload(s, sniff, start..end));
+        }
+        pos = pos.checked_add(12usize.checked_add(usize::try_from(size).ok()?)?)?;
+    }
+    Some(sniff)
+}
+
+/// Length of an ID3v2 tag at `at` (header + syncsafe size + footer), if one is there.
+fn id3v2_len(b: &[u8], at: usize) -> Option<usize> {
+    let h = get(b, at, 10)?;
+    if &h[..3] != b"ID3" || !(2..=4).contains(&h[3]) || h[4] == 0xff || h[6..10].iter().any(|x| x & 0x80 != 0) {
+        return None;
+    }
+    let size = h[6..10].iter().fold(0usize, |a, &x| (a << 7) | x as usize);
+    let footer = if h[5] & 0x10 != 0 { 10 } else { 0 };
+    Some(10 + size + footer)
+}
+
+/// FLAC: `fLaC`, a 34-byte STREAMINFO first, then metadata blocks, then frames
+/// that must start with the 14-bit frame sync (a FLAC header in front of
+/// ciphertext has no frames).
+fn flac(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let tag = if starts(h, 0, b"ID3") { id3v2_len(h, 0)? } else { 0 };
+    if !starts(h, tag, b"fLaC") || u8_at(h, tag + 4)? & 0x7f != 0 || get(h, tag + 5, 3)? != [0, 0, 34] {
+        return None;
+    }
+    let info = tag + 8;
+    let rate = (be32(h, info + 10)? >> 12) as u64;
+    let channels = ((u8_at(h, info + 12)? >> 1) & 7) + 1;
+    let mut sniff = audio("flac", "audio/flac")
+        .with("magic", format!("fLaC at {tag}"))
+        .with("sample_rate", rate)
+        .with("channels", channels);
+    let mut pos = tag + 4;
+    for _ in 0..128 {
+        let header = u8_at(h, pos)?;
+        let len = (be32(h, pos)? & 0x00ff_ffff) as usize;
+        if header & 0x7f == 127 {
+            return None;
+        }
+        pos += 4 + len;
+        if header & 0x80 != 0 {
+            break;
+        }
+    }
+    // Where the first frame is in the sample, it must carry the frame sync.
+    if let Some(frame) = s.at(pos as u64, 2) {
+        sniff = sniff.with("payload_offset", pos);
+        if frame[0] != 0xff || frame[1] & 0xfe != 0xf8 {
+            return Some(judge_payload(s, sniff, pos as u64..s.size));
+        }
+    }
+    Some(sniff)
+}
+
+/// The Ogg page CRC: polynomial 0x04C11DB7, not reflected, initial value 0.
+fn ogg_crc(page: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for (i, &b) in page.iter().enumerate() {
+        let b = if (22..26).contains(&i) { 0 } else { b };
+        crc ^= u32::from(b) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
+        }
+    }
+    crc
+}
+
+/// Length of a valid Ogg page at `at` (CRC checked), with its payload range.
+fn ogg_page(b: &[u8], at: usize) -> Option<(usize, usize)> {
+    if !starts(b, at, b"OggS\x00") {
+        return None;
+    }
+    let nsegs = u8_at(b, at + 26)? as usize;
+    let lacing = get(b, at + 27, nsegs)?;
+    let body: usize = lacing.iter().map(|&x| x as usize).sum();
+    let len = 27 + nsegs + body;
+    let page = get(b, at, len)?;
+    (ogg_crc(page) == le32(page, 22)?).then_some((len, at + 27 + nsegs))
+}
+
+/// What an Ogg logical stream carries, from its first packet.
+pub(crate) fn ogg_codec(packet: &[u8]) -> Option<(&'static str, bool)> {
+    const CODECS: &[(&[u8], &str, bool)] = &[
+        (b"\x01vorbis", "vorbis", true),
+        (b"OpusHead", "opus", true),
+        (b"Speex   ", "speex", true),
+        (b"\x7fFLAC", "flac", true),
+        (b"\x80theora", "theora", false),
+        (b"\x80kate", "kate", false),
+        (b"fishead\x00", "skeleton", false),
+        (b"\x01video", "ogm-video", false),
+    ];
+    CODECS.iter().find(|(m, _, _)| packet.starts_with(m)).map(|&(_, name, is_audio)| (name, is_audio))
+}
+
+/// Ogg: every beginning-of-stream page in the head names a codec; pages must
+/// pass their CRC, so random data starting with "OggS" is not audio.
+fn ogg(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (first_len, payload) = ogg_page(h, 0)?;
+    let mut audio_codecs: Vec<&str> = Vec::new();
+    let mut other: Vec<&str> = Vec::new();
+    let (mut pos, mut page) = (0usize, Some((first_len, payload)));
+    let mut pages = 0;
+    while let Some((len, payload)) = page {
+        if u8_at(h, pos + 5)? & 0x02 != 0 {
+            match ogg_codec(&h[payload..pos + len]) {
+                Some((c, true)) => audio_codecs.push(c),
+                Some((c, false)) => other.push(c),
+                None => {}
+            }
+        }
+        pages += 1;
+        pos += len;
+        if pages > 32 {
+            break;
+        }
+        page = ogg_page(h, pos);
+    }
+    let sniff = if audio_codecs.is_empty() {
+        Sniff::new("ogg", Some("application/ogg"), Class::Other, Encryption::None)
+    } else if other.contains(&"theora") {
+        Sniff::new("ogv", Some("video/ogg"), Class::Audio, Encryption::None).with("audio_tracks", audio_codecs.len())
+    } else {
+        audio("ogg", if audio_codecs == ["opus"] { "audio/opus" } else { "audio/ogg" })
+    };
+    let sniff = sniff
+        .with("magic", "OggS page with valid CRC at 0")
+        .with("codec", audio_codecs.first().or(other.first()).copied().unwrap_or("unknown"))
+        .with("pages_checked", pages);
+    // A valid first page followed by no valid page is a header in front of something else.
+    if pages == 1 && !s.is_whole() && h.len() > first_len + 4096 {
+        return Some(judge_payload(s, sniff, first_len as u64..s.size));
+    }
+    Some(sniff)
+}
+
+/// AMR-NB/WB, their multichannel variants, EVS and SILK: full header strings,
+/// and for single-channel AMR a valid first frame ToC byte (F = 0, P = 0).
+fn amr_family(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    const HEADERS: &[(&[u8], &str, &str, bool)] = &[
+        (b"#!AMR\n", "amr-nb", "audio/amr", true),
+        (b"#!AMR-WB\n", "amr-wb", "audio/amr-wb", true),
+        (b"#!AMR_MC1.0\n", "amr-nb", "audio/amr", false),
+        (b"#!AMR-WB_MC1.0\n", "amr-wb", "audio/amr-wb", false),
+        (b"#!EVS_MC1.0\n", "evs", "audio/evs", false),
+        (b"#!SILK_V3", "silk", "audio/silk", false),
+        (b"\x02#!SILK_V3", "silk", "audio/silk", false),
+    ];
+    let &(magic, format, mime, toc) = HEADERS.iter().find(|(m, ..)| h.starts_with(m))?;
+    let sniff = audio(format, mime).with("magic", magic_text(magic, 0));
+    if toc {
+        if let Some(b) = u8_at(h, magic.len()) {
+            if b & 0x83 != 0 {
+                return Some(judge_payload(s, sniff, magic.len() as u64..s.size));
+            }
+        }
+    }
+    Some(sniff)
+}
+
+fn wavpack(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (size, version) = (le32(h, 4)?, le16(h, 8)?);
+    (starts(h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24)
+        .then(|| audio("wavpack", "audio/x-wavpack").with("magic", "wvpk block at 0").with("version", version))
+}
+
+fn tta(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (fmt, channels, bits, rate) = (le16(h, 4)?, le16(h, 6)?, le16(h, 8)?, le32(h, 10)?);
+    (starts(h, 0, b"TTA1")
+        && (1..=3).contains(&fmt)
+        && (1..=16).contains(&channels)
+        && matches!(bits, 8 | 16 | 24 | 32)
+        && (1..=768_000).contains(&rate))
+    .then(|| audio("tta", "audio/x-tta").with("magic", "TTA1 at 0").with("sample_rate", rate))
+}
+
+fn ape(s: &Sample) -> Option<Sniff> {
+    let version = le16(s.head, 4)?;
+    (starts(s.head, 0, b"MAC ") && (3800..=4100).contains(&version))
+        .then(|| audio("ape", "audio/x-ape").with("magic", "MAC at 0").with("version", version))
+}
+
+fn musepack(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let sv8 = starts(h, 0, b"MPCK") && get(h, 4, 2).is_some_and(|k| k.iter().all(u8::is_ascii_uppercase));
+    let sv7 = starts(h, 0, b"MP+") && u8_at(h, 3).is_some_and(|v| matches!(v & 0x0f, 7 | 8));
+    (sv8 || sv7).then(|| audio("musepack", "audio/x-musepack").with("magic", magic_text(&h[..4], 0)))
+}
+
+fn dsf(s: &Sample) -> Option<Sniff> {
+    (starts(s.head, 0, b"DSD ") && le64(s.head, 4)? == 28 && starts(s.head, 28, b"fmt "))
+        .then(|| audio("dsf", "audio/x-dsf").with("magic", "DSD + fmt at 0, 28"))
+}
+
+fn dff(s: &Sample) -> Option<Sniff> {
+    (starts(s.head, 0, b"FRM8") && starts(s.head, 12, b"DSD "))
+        .then(|| audio("dff", "audio/x-dff").with("magic", "FRM8 ... DSD at 0"))
+}
+
+fn voc(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (offset, version, check) = (le16(h, 20)?, le16(h, 22)?, le16(h, 24)?);
+    if !starts(h, 0, b"Creative Voice File\x1a") || check != (!version).wrapping_add(0x1234) {
+        return None;
+    }
+    let sniff = audio("voc", "audio/x-voc").with("magic", "Creative Voice File at 0");
+    Some(judge_payload(s, sniff, u64::from(offset) + 4..s.size))
+}
+
+/// NIST SPHERE (speech corpora): a 1024-byte ASCII header, then samples.
+fn sphere(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"NIST_1A\n") {
+        return None;
+    }
+    let len: u64 = std::str::from_utf8(get(h, 8, 8)?).ok()?.trim().parse().ok()?;
+    let header = get(h, 0, len as usize).unwrap_or(h);
+    let mut sniff = audio("sphere", "audio/x-nist-sphere").with("magic", "NIST_1A at 0");
+    if let Some(at) = find(header, b"sample_coding -s") {
+        let rest = &header[at..];
+        let line = rest.split(|&c| c == b'\n').next().unwrap_or(rest);
+        let coding = String::from_utf8_lossy(line).split_whitespace().nth(2).unwrap_or("").to_string();
+        sniff = sniff.with("codec", coding);
+    }
+    Some(judge_payload(s, sniff, len..s.size))
+}
+
+/// One MPEG-1/2/2.5 audio frame header → (frame length, version+layer id, rate).
+fn mpeg_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
+    if h.len() < 4 || h[0] != 0xff || h[1] & 0xe0 != 0xe0 {
+        return None;
+    }
+    let version = (h[1] >> 3) & 3; // 0: 2.5, 2: 2, 3: 1
+    let layer = (h[1] >> 1) & 3; // 1: III, 2: II, 3: I
+    let bitrate_index = (h[2] >> 4) as usize;
+    let rate_index = ((h[2] >> 2) & 3) as usize;
+    if version == 1 || layer == 0 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3 || h[3] & 3 == 2 {
+        return None;
+    }
+    const V1: [[u32; 14]; 3] = [
+        [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+        [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+        [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+    ];
+    const V2: [[u32; 14]; 2] = [
+        [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+        [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+    ];
+    let kbps = match (version, layer) {
+        (3, 3) => V1[0][bitrate_index - 1],
+        (3, 2) => V1[1][bitrate_index - 1],
+        (3, _) => V1[2][bitrate_index - 1],
+        (_, 3) => V2[0][bitrate_index - 1],
+        _ => V2[1][bitrate_index - 1],
+    };
+    let rate = [[11025, 12000, 8000], [0, 0, 0], [22050, 24000, 16000], [44100, 48000, 32000]][version as usize]
+        [rate_index];
+    let padding = ((h[2] >> 1) & 1) as u32;
+    let bps = kbps * 1000;
+    let len = match layer {
+        3 => (12 * bps / rate + padding) * 4,
+        1 if version != 3 => 72 * bps / rate + padding,
+        _ => 144 * bps / rate + padding,
+    };
+    Some((len as usize, h[1] & 0xfe, rate))
+}
+
+/// One AAC ADTS frame header → (frame length, sampling index + channels id, 0).
+fn adts_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
+    if h.len() < 7 || h[0] != 0xff || h[1] & 0xf6 != 0xf0 {
+        return None;
+    }
+    let rate_index = (h[2] >> 2) & 0x0f;
+    let len = ((h[3] as usize & 3) << 11) | ((h[4] as usize) << 3) | (h[5] as usize >> 5);
+    let header = if h[1] & 1 == 0 { 9 } else { 7 };
+    (rate_index < 13 && len > header).then_some((len, rate_index << 2 | (h[2] & 1), 0))
+}
+
+/// Counts consecutive, mutually consistent frames starting at `at`.
+fn frame_chain(b: &[u8], at: usize, parse: fn(&[u8]) -> Option<(usize, u8, u32)>, want: usize) -> usize {
+    let Some((mut len, id, _)) = b.get(at..).and_then(parse) else { return 0 };
+    let (mut pos, mut n) = (at, 1);
+    while n < want {
+        pos += len;
+        match b.get(pos..).and_then(parse) {
+            Some((l, i, _)) if i == id => {
+                len = l;
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    n
+}
+
+/// MP3/MP2 and AAC ADTS: an optional ID3v2 tag, then frames whose headers chain
+/// at the offsets their own lengths imply. Three in a row at the start (four if
+/// the stream starts after junk) is what random bytes essentially never show.
+fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let tag = if starts(h, 0, b"ID3") { id3v2_len(h, 0) } else { None };
+    let start = tag.unwrap_or(0);
+    let search_end = (start + if tag.is_some() { 8192 } else { 4096 }).min(h.len());
+    for pos in start..search_end {
+        if h[pos] != 0xff {
+            continue;
+        }
+        let need = if pos == start { 3 } else { 4 };
+        for (parse, format, mime) in [
+            (mpeg_frame as fn(&[u8]) -> Option<(usize, u8, u32)>, "mp3", "audio/mpeg"),
+            (adts_frame, "aac", "audio/aac"),
+        ] {
+            // A stream shorter than `need` frames may still be whole in the head.
+            let n = frame_chain(h, pos, parse, need);
+            let whole_short = s.is_whole() && n >= 1 && pos == start && ends_clean(h, pos, parse);
+            if n >= need || whole_short {
+                let mut sniff = audio(format, mime).with("frames_checked", n).with("payload_offset", pos);
+                if format == "mp3" {
+                    let layer = (h[pos + 1] >> 1) & 3;
+                    sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
+                    sniff.format = if layer == 1 { "mp3" } else { "mp2" }.to_string();
+                    if let Some((_, _, rate)) = mpeg_frame(&h[pos..]) {
+                        sniff = sniff.with("sample_rate", rate);
+                    }
+                }
+                let magic = if tag.is_some() { "ID3v2 tag at 0, frame sync".to_string() } else { "frame sync".into() };
+                return Some(sniff.with("magic", format!("{magic} at {pos}")));
+            }
+        }
+    }
+    // An ID3v2 tag with no frames after it: a plaintext tag around something else.
+    let tag = tag?;
+    let sniff = audio("mp3", "audio/mpeg").with("magic", "ID3v2 tag at 0, no valid frames").with("payload_offset", tag);
+    let judged = judge_payload(s, sniff, tag as u64..s.size);
+    (judged.encryption == Encryption::Partial).then_some(judged)
+}
+
+/// The frames from `pos` run exactly to the end of `b` (a whole, tiny stream).
+fn ends_clean(b: &[u8], mut pos: usize, parse: fn(&[u8]) -> Option<(usize, u8, u32)>) -> bool {
+    while let Some((len, _, _)) = b.get(pos..).and_then(parse) {
+        pos += len;
+        if pos == b.len() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Headerless sampled audio (formats.md §4.3), tried only on structured,
+/// non-text bytes that no signature explains. Several interpretations are
+/// scored; speech-like smoothness plus format-specific corroboration is needed.
+pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
+    let windows: Vec<&[u8]> = s.slices_in(0..s.size).into_iter().filter(|w| w.len() >= 2048).collect();
+    if windows.is_empty() || super::text::is_text(s.head) {
+        return None;
+    }
+    let mut votes: Vec<(&'static str, f64)> = Vec::new();
+    for w in &windows {
+        // Judge 4 KiB pieces across the window: quiet stretches are common in speech.
+        let pieces: Vec<&[u8]> = w.chunks(8192).filter(|p| p.len() >= 2048).collect();
+        let mut hits = Vec::new();
+        for p in &pieces {
+            if let Some(hit) = super::pcm::guess(p) {
+                hits.push(hit);
+            }
+        }
+        if hits.len() * 3 >= pieces.len() * 2 {
+            let best = hits.iter().max_by(|a, b| a.1.total_cmp(&b.1)).copied()?;
+            votes.push(best);
+        }
+    }
+    if votes.len() * 3 < windows.len() * 2 {
+        return None;
+    }
+    let (format, rho) = votes[0];
+    Some(
+        Sniff::new("raw-pcm", None, Class::Audio, Encryption::None)
+            .with("codec", format)
+            .with("lag1_autocorrelation", super::round3(rho))
+            .with("basis", "headerless: speech-like sample statistics (formats.md §4.3)"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{pcm16_tone, pseudo_random};
+    use super::super::Window;
+    use super::*;
+
+    pub(crate) fn wav(payload: &[u8]) -> Vec<u8> {
+        let mut v = b"RIFF".to_vec();
+        v.extend((36 + payload.len() as u32).to_le_bytes());
+        v.extend(b"WAVEfmt ");
+        v.extend(16u32.to_le_bytes());
+        v.extend([1, 0, 1, 0]);
+        v.extend(16000u32.to_le_bytes());
+        v.extend(32000u32.to_le_bytes());
+        v.extend([2, 0, 16, 0]);
+        v.extend(b"data");
+        v.extend((payload.len() as u32).to_le_bytes());
+        v.extend(payload);
+        v
+    }
+
+    fn sniff_whole(b: &[u8]) -> Option<Sniff> {
+        detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
+    #[test]
+    fn wav_with_pcm_is_plain_audio() {
+        let s = sniff_whole(&wav(&pcm16_tone(8000))).unwrap();
+        assert_eq!((s.format.as_str(), s.class, s.encryption), ("wav", Class::Audio, Encryption::None));
+        assert_eq!(s.evidence["codec"], "pcm");
+    }
+
+    #[test]
+    fn wav_header_before_ciphertext_is_partial() {
+        let s = sniff_whole(&wav(&pseudo_random(16000, 3))).unwrap();
+        assert_eq!(s.encryption, Encryption::Partial);
+    }
+
+    #[test]
+    fn wav_in_a_large_file_asks_for_more_only_when_the_head_looks_encrypted() {
+        let plain = wav(&pcm16_tone(40000));
+        let s = detect(&Sample::new(50 << 20, &plain[..65536], &[])).unwrap();
+        assert!(s.wants.is_empty());
+        let mut enc = wav(&pseudo_random(70000, 1));
+        enc[40..44].copy_from_slice(&((50u32 << 20) - 44).to_le_bytes());
+        let s = detect(&Sample::new(50 << 20, &enc[..65536], &[])).unwrap();
+        assert_eq!(s.wants.len(), 2);
+        // The tail turns out to be plaintext: the object leaks audio after all.
+        let tail = Window { offset: (50 << 20) - 65536, bytes: pcm16_tone(32768) };
+        let mid = Window { offset: (25 << 20) - 32768, bytes: pcm16_tone(32768) };
+        let s = detect(&Sample::new(50 << 20, &enc[..65536], &[mid, tail])).unwrap();
+        assert_eq!(s.encryption, Encryption::None);
+    }
+
+    #[test]
+    fn truncated_riff_without_fmt_is_not_audio() {
+        assert!(sniff_whole(b"RIFF\x00\x00\x00\x00WAVE").is_none());
+        assert!(sniff_whole(b"RIFF\x10\x00\x00\x00AVI LIST").is_none());
+    }
+
+    fn mp3_frame() -> Vec<u8> {
+        // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding: 417 bytes.
+        let mut f = vec![0xff, 0xfb, 0x90, 0x64];
+        f.resize(417, 0x55);
+        f
+    }
+
+    #[test]
+    fn mp3_needs_three_chained_frames() {
+        let one = mp3_frame();
+        let three: Vec<u8> = one.iter().chain(&one).chain(&one).chain(&[0u8; 100]).copied().collect();
+        assert_eq!(sniff_whole(&three).unwrap().format, "mp3");
+        let mut broken = three.clone();
+        broken[417] = 0x00;
+        assert!(sniff_whole(&broken).is_none());
+    }
+
+    #[test]
+    fn mpeg_25_and_layer2_are_recognised() {
+        assert_eq!(mpeg_frame(&[0xff, 0xe3, 0x28, 0xc4]).map(|f| f.2), Some(8000));
+        assert!(mpeg_frame(&[0xff, 0xf5, 0x88, 0xc4]).is_some());
+        assert!(mpeg_frame(&[0xff, 0xfb, 0xf0, 0x00]).is_none()); // bad bitrate index
+    }
+
+    #[test]
+    fn id3_in_front_of_ciphertext_is_partial_mp3() {
+        let mut v = b"ID3\x04\x00\x00\x00\x00\x01\x00".to_vec();
+        v.extend([0u8; 128]);
+        v.extend(pseudo_random(20000, 9));
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("mp3", Encryption::Partial));
+    }
+
+    #[test]
+    fn amr_wb_is_audio_not_a_shell_script() {
+        let s = sniff_whole(b"#!AMR-WB\n\x04\x10\x20").unwrap();
+        assert_eq!(s.format, "amr-wb");
+    }
+
+    #[test]
+    fn au_needs_sane_fields() {
+        let mut v = b".snd\x00\x00\x00\x18\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x1f\x40\x00\x00\x00\x01".to_vec();
+        v.extend(std::iter::repeat_n(0xffu8, 100));
+        assert_eq!(sniff_whole(&v).unwrap().format, "au");
+        v[15] = 99;
+        assert!(sniff_whole(&v).is_none());
+    }
+
+    #[test]
+    fn ogg_page_crc_is_checked() {
+        let mut page = b"OggS\x00\x02".to_vec();
+        page.extend([0u8; 20]);
+        page.push(1);
+        page.push(19);
+        page.extend(b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00");
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        let s = sniff_whole(&page).unwrap();
+        assert_eq!((s.format.as_str(), s.evidence["codec"].as_str()), ("ogg", Some("opus")));
+        page[30] ^= 1;
+        assert!(sniff_whole(&page).is_none());
+    }
+}

@@ -1,0 +1,245 @@
+//! Randomness evidence: a cheap battery of byte- and bit-level tests that tells
+//! ciphertext (and range-coded compression) from structured or Huffman-coded data.
+//!
+//! Every statistic has a known null distribution for uniform i.i.d. bytes, so the
+//! thresholds are expressed as z-scores and work at any window size; no fixed
+//! entropy cut-off is used (an entropy of 7.95 is perfectly random at 4 KiB and
+//! clearly compressed at 64 KiB). Tests and thresholds follow
+//! `reference/formats.md` §3.6 (T1–T7, α ≈ 10⁻³ each).
+
+/// Below this many bytes no statistical verdict is drawn at all (formats.md §3.7).
+pub const MIN_WINDOW: usize = 256;
+/// The largest window the battery looks at; longer slices are cut.
+pub const MAX_WINDOW: usize = 64 * 1024;
+
+/// z above which one test says "not random" (two-sided 10⁻³ ≈ 3.29).
+const Z_REJECT: f64 = 3.29;
+/// z above which the structure is beyond doubt (≈ 3 × 10⁻⁷); used where a wrong
+/// "plaintext" verdict would be a false finding.
+const Z_STRONG: f64 = 5.0;
+
+/// What the battery concluded about one window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowStats {
+    pub len: usize,
+    /// Shannon entropy in bits per byte (reported, never decided on).
+    pub entropy: f64,
+    /// Byte χ² over 256 cells (255 degrees of freedom).
+    pub chi2: f64,
+    /// Largest z-score over the tests: how far from random the window is.
+    pub max_z: f64,
+    /// The binwalk rule: some 32-byte block is far too repetitive for random data.
+    pub local_structure: bool,
+}
+
+impl WindowStats {
+    /// No test rejects randomness at α ≈ 10⁻³.
+    pub fn is_random_like(&self) -> bool {
+        self.max_z < Z_REJECT && !self.local_structure
+    }
+
+    /// At least one test rejects randomness beyond reasonable doubt.
+    pub fn is_strongly_structured(&self) -> bool {
+        self.max_z >= Z_STRONG || self.local_structure
+    }
+}
+
+/// The verdict over several windows of one object or payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Randomness {
+    pub windows: Vec<WindowStats>,
+}
+
+impl Randomness {
+    /// Runs the battery over each window long enough to judge.
+    pub fn of(windows: &[&[u8]]) -> Randomness {
+        let windows = windows
+            .iter()
+            .filter(|w| w.len() >= MIN_WINDOW)
+            .map(|w| window_stats(&w[..w.len().min(MAX_WINDOW)]))
+            .collect();
+        Randomness { windows }
+    }
+
+    pub fn is_decided(&self) -> bool {
+        !self.windows.is_empty()
+    }
+
+    /// Random-like when at least two thirds of the windows are (2 of 3, 1 of 1),
+    /// and no window shows structure beyond doubt: ciphertext has none anywhere.
+    pub fn is_random_like(&self) -> bool {
+        let n = self.windows.len();
+        let random = self.windows.iter().filter(|w| w.is_random_like()).count();
+        n > 0 && random * 3 >= n * 2 && !self.windows.iter().any(|w| w.is_strongly_structured())
+    }
+
+    /// Mean entropy over the windows, weighted by length (for the report).
+    pub fn entropy(&self) -> Option<f64> {
+        self.weighted(|w| w.entropy)
+    }
+
+    pub fn chi2(&self) -> Option<f64> {
+        self.weighted(|w| w.chi2)
+    }
+
+    fn weighted(&self, f: impl Fn(&WindowStats) -> f64) -> Option<f64> {
+        let total: usize = self.windows.iter().map(|w| w.len).sum();
+        if total == 0 {
+            return None;
+        }
+        Some(self.windows.iter().map(|w| f(w) * w.len as f64).sum::<f64>() / total as f64)
+    }
+}
+
+/// Converts a χ² statistic with `dof` degrees of freedom to an upper-tail z-score
+/// (Wilson–Hilferty cube-root approximation; accurate to ~0.01 at these dofs).
+fn chi2_z(chi2: f64, dof: f64) -> f64 {
+    let a = 2.0 / (9.0 * dof);
+    ((chi2 / dof).cbrt() - (1.0 - a)) / a.sqrt()
+}
+
+/// Runs T1–T7 of formats.md §3.6 over one window.
+pub fn window_stats(w: &[u8]) -> WindowStats {
+    let n = w.len();
+    let nf = n as f64;
+    let mut hist = [0u64; 256];
+    for &b in w {
+        hist[b as usize] += 1;
+    }
+
+    // T1: byte χ², and the entropy that is only reported.
+    let expected = nf / 256.0;
+    let mut chi2 = 0.0;
+    let mut entropy = 0.0;
+    for &c in &hist {
+        let d = c as f64 - expected;
+        chi2 += d * d / expected;
+        if c > 0 {
+            let p = c as f64 / nf;
+            entropy -= p * p.log2();
+        }
+    }
+    let mut max_z = chi2_z(chi2, 255.0);
+
+    // T2: high-nibble pair χ²; needs ≈ 16 expected per cell.
+    if n >= 4096 {
+        let mut pairs = [0u64; 256];
+        for p in w.windows(2) {
+            pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
+        }
+        let e = (n - 1) as f64 / 256.0;
+        let c2: f64 = pairs.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
+        max_z = max_z.max(chi2_z(c2, 255.0));
+    }
+
+    // T3: balance of each bit position (8 dof), and T4: monobit over all bits.
+    let mut ones_at = [0u64; 8];
+    for (value, &count) in hist.iter().enumerate() {
+        for (bit, ones) in ones_at.iter_mut().enumerate() {
+            if value & (1 << bit) != 0 {
+                *ones += count;
+            }
+        }
+    }
+    let bit_chi2: f64 = ones_at.iter().map(|&c| 4.0 * (c as f64 - nf / 2.0).powi(2) / nf).sum();
+    max_z = max_z.max(chi2_z(bit_chi2, 8.0));
+    let ones: u64 = ones_at.iter().sum();
+    let bits = 8.0 * nf;
+    let s = 2.0 * ones as f64 - bits;
+    max_z = max_z.max(s.abs() / bits.sqrt());
+
+    // T5: NIST runs test, bits taken most significant first.
+    let pi = ones as f64 / bits;
+    if (pi - 0.5).abs() >= 2.0 / bits.sqrt() {
+        max_z = max_z.max(Z_STRONG);
+    } else {
+        let mut transitions: u64 = 0;
+        let mut prev_bit = w[0] >> 7;
+        for &b in w {
+            transitions += u64::from((b >> 7) != prev_bit);
+            transitions += u64::from(((b ^ (b >> 1)) & 0x7f).count_ones() as u8);
+            prev_bit = b & 1;
+        }
+        let runs = transitions as f64 + 1.0;
+        let q = pi * (1.0 - pi);
+        let z = (runs - 2.0 * bits * q).abs() / (2.0 * (2.0 * bits).sqrt() * q);
+        max_z = max_z.max(z);
+    }
+
+    // T6: serial correlation coefficient (ent's cyclic formula); |r|·√n > 4 rejects,
+    // scaled so that it shares the z threshold above.
+    let (mut sum, mut sum2, mut cross) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..n {
+        let x = w[i] as f64;
+        sum += x;
+        sum2 += x * x;
+        cross += x * w[(i + 1) % n] as f64;
+    }
+    let denom = nf * sum2 - sum * sum;
+    if denom > 0.0 {
+        let r = (nf * cross - sum * sum) / denom;
+        max_z = max_z.max(r.abs() * nf.sqrt() * (Z_REJECT / 4.0));
+    } else {
+        max_z = max_z.max(Z_STRONG);
+    }
+
+    // T7: binwalk's local rule: a 32-byte block with χ²₃₂ ≥ 512, i.e. Σc² ≥ 68.
+    let local_structure = w.chunks_exact(32).any(|block| {
+        let mut counts = [0u8; 256];
+        let mut sq: u32 = 0;
+        for &b in block {
+            let c = &mut counts[b as usize];
+            sq += 2 * u32::from(*c) + 1;
+            *c += 1;
+        }
+        sq >= 68
+    });
+
+    WindowStats { len: n, entropy, chi2, max_z, local_structure }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sniff::testutil::pseudo_random;
+
+    #[test]
+    fn random_bytes_are_random_like_at_every_window_size() {
+        for (i, size) in [1024usize, 4096, 16384, 65536].into_iter().enumerate() {
+            let data = pseudo_random(size, 7 + i as u64);
+            let s = window_stats(&data);
+            assert!(s.is_random_like(), "size {size}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn entropy_of_random_data_is_below_eight_as_the_bias_predicts() {
+        let s = window_stats(&pseudo_random(4096, 3));
+        assert!(s.entropy > 7.9 && s.entropy < 7.99, "{}", s.entropy);
+    }
+
+    #[test]
+    fn text_and_zeros_are_structured() {
+        let text = "the quick brown fox jumps over the lazy dog. ".repeat(100);
+        assert!(window_stats(text.as_bytes()).is_strongly_structured());
+        assert!(window_stats(&[0u8; 4096]).is_strongly_structured());
+    }
+
+    #[test]
+    fn smooth_pcm_is_structured() {
+        let pcm: Vec<u8> = (0..8192)
+            .flat_map(|i| (((i as f64 / 9.0).sin() * 3000.0) as i16).to_le_bytes())
+            .collect();
+        assert!(window_stats(&pcm).is_strongly_structured());
+    }
+
+    #[test]
+    fn two_of_three_windows_decide() {
+        let r1 = pseudo_random(4096, 1);
+        let r2 = pseudo_random(4096, 2);
+        let ones = vec![0x55u8; 4096];
+        assert!(Randomness::of(&[&r1, &r2]).is_random_like());
+        assert!(!Randomness::of(&[&r1, &r2, &ones]).is_random_like());
+        assert!(!Randomness::of(&[&r1[..100]]).is_decided());
+    }
+}

@@ -1,0 +1,398 @@
+//! Encryption envelopes: headers in the clear that announce ciphertext, graded
+//! by strength where the header tells (formats.md §2.5). Weak schemes look
+//! perfectly random, so strength can only ever come from headers.
+
+use base64::Engine;
+
+use super::biometric::ber_length;
+use super::bytes::{be16, be32, find, get, starts, u8_at};
+use super::{Class, Encryption, Sample, Sniff};
+
+pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    const DETECTORS: &[fn(&Sample) -> Option<Sniff>] =
+        &[age, pgp_binary, pgp_armor, fixed_magics, cms_or_pkcs12, aws_esdk, office_crypto, pdf];
+    DETECTORS.iter().find_map(|d| d(s))
+}
+
+fn sealed(format: &str, strength: Encryption) -> Sniff {
+    Sniff::new(format, None, Class::Encrypted, strength)
+}
+
+fn age(s: &Sample) -> Option<Sniff> {
+    if starts(s.head, 0, b"age-encryption.org/v1\n-> ") {
+        return Some(sealed("age", Encryption::Encrypted).with("magic", "age-encryption.org/v1 at 0"));
+    }
+    starts(s.head, 0, b"-----BEGIN AGE ENCRYPTED FILE-----")
+        .then(|| sealed("age-armor", Encryption::Encrypted).with("magic", "BEGIN AGE ENCRYPTED FILE at 0"))
+}
+
+/// Magic strings long enough to stand alone.
+fn fixed_magics(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let table: &[(usize, &[u8], &str, Encryption, &str)] = &[
+        (0, b"Salted__", "openssl-enc", Encryption::Weak,
+         "openssl enc: unauthenticated CBC/CTR; key derivation not recorded (a single digest pass unless -pbkdf2)"),
+        (0, b"U2FsdGVkX1", "openssl-enc-base64", Encryption::Weak,
+         "base64 of openssl enc output (Salted__): unauthenticated, key derivation not recorded"),
+        (0, b"$ANSIBLE_VAULT;1.", "ansible-vault", Encryption::Encrypted, "AES-256-CTR + HMAC-SHA256, PBKDF2"),
+        (0, b"LUKS\xba\xbe\x00\x01", "luks1", Encryption::Encrypted, "LUKS1 volume header"),
+        (0, b"LUKS\xba\xbe\x00\x02", "luks2", Encryption::Encrypted, "LUKS2 volume header"),
+        (3, b"-FVE-FS-", "bitlocker", Encryption::Encrypted, "BitLocker volume"),
+        (0, b"\x00GITCRYPT\x00", "git-crypt", Encryption::Encrypted, "git-crypt AES-256-CTR blob"),
+        (0, b"vault:v", "vault-transit", Encryption::Encrypted, "HashiCorp Vault transit ciphertext"),
+        (0, b"k8s:enc:aescbc:v1:", "k8s-aescbc", Encryption::Weak, "Kubernetes aescbc provider (deprecated; padding-oracle prone)"),
+        (0, b"k8s:enc:", "k8s-enc", Encryption::Encrypted, "Kubernetes encrypted etcd value"),
+    ];
+    for &(offset, magic, format, strength, note) in table {
+        if starts(h, offset, magic) {
+            return Some(sealed(format, strength).with("magic", super::magic_text(magic, offset)).with("scheme", note));
+        }
+    }
+    if starts(h, 0, b"AES") && matches!(u8_at(h, 3)?, 0..=3) && u8_at(h, 4)? == 0 {
+        return Some(
+            sealed("aescrypt", Encryption::Encrypted)
+                .with("magic", format!("AES v{} at 0", h[3]))
+                .with("scheme", "AES-256-CBC + HMAC-SHA256 (fast password KDF)"),
+        );
+    }
+    if starts(h, 0, b"\x00GITCRYPTKEY") {
+        return Some(
+            Sniff::new("git-crypt-key", None, Class::Other, Encryption::None)
+                .with("magic", ".GITCRYPTKEY at 0")
+                .with("scheme", "plaintext symmetric key material"),
+        );
+    }
+    None
+}
+
+/// One OpenPGP packet header: (tag, offset of body, body length if definite).
+fn pgp_packet(b: &[u8], at: usize) -> Option<(u8, usize, Option<usize>)> {
+    let ctb = u8_at(b, at)?;
+    if ctb & 0x80 == 0 {
+        return None;
+    }
+    if ctb & 0x40 != 0 {
+        let tag = ctb & 0x3f;
+        let l0 = u8_at(b, at + 1)? as usize;
+        return Some(match l0 {
+            0..=191 => (tag, at + 2, Some(l0)),
+            192..=223 => (tag, at + 3, Some(((l0 - 192) << 8) + u8_at(b, at + 2)? as usize + 192)),
+            255 => (tag, at + 6, Some(be32(b, at + 2)? as usize)),
+            _ => (tag, at + 2, None), // partial body length: streamed
+        });
+    }
+    let tag = (ctb >> 2) & 0x0f;
+    Some(match ctb & 3 {
+        0 => (tag, at + 2, Some(u8_at(b, at + 1)? as usize)),
+        1 => (tag, at + 3, Some(be16(b, at + 1)? as usize)),
+        2 => (tag, at + 5, Some(be32(b, at + 1)? as usize)),
+        _ => (tag, at + 1, None),
+    })
+}
+
+/// What an OpenPGP message is, judged from its packet sequence.
+pub(crate) fn pgp_message(b: &[u8], size: u64) -> Option<(Encryption, &'static str)> {
+    let mut pos = 0usize;
+    let mut key_packets = 0;
+    for _ in 0..64 {
+        let (tag, body, len) = pgp_packet(b, pos)?;
+        let version = u8_at(b, body);
+        let fits = len.is_none_or(|l| (body + l) as u64 <= size);
+        if !fits {
+            return None;
+        }
+        match tag {
+            // PKESK v3/v6 and SKESK v4/v5/v6 with a known symmetric algorithm.
+            1 if matches!(version?, 3 | 6) => key_packets += 1,
+            3 if matches!(version?, 4..=6) && (1..=13).contains(&u8_at(b, body + 1)?) => key_packets += 1,
+            // A data packet with no key packet before it must span the object exactly.
+            18 | 20 | 9 if key_packets == 0 && len.is_none_or(|l| (body + l) as u64 != size) => return None,
+            18 if matches!(version?, 1 | 2) => return Some((Encryption::Encrypted, "SEIPD (integrity-protected)")),
+            20 => return Some((Encryption::Encrypted, "AEAD encrypted data")),
+            9 => return Some((Encryption::Weak, "SED: symmetrically encrypted without integrity protection")),
+            8 | 4 | 2 | 11 if pos == 0 => return signed_or_plain(b, body, tag),
+            _ => return None,
+        }
+        pos = body + len?;
+        if pos >= b.len() {
+            // The key packets are valid but the data packet lies beyond what was read.
+            return (key_packets > 0).then_some((Encryption::Encrypted, "session-key packets; data packet beyond sample"));
+        }
+    }
+    None
+}
+
+fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'static str)> {
+    let ok = match tag {
+        8 => match u8_at(b, body)? {
+            0 | 1 => true,
+            2 => be16(b, body + 1).is_some_and(|h| h & 0x0f00 == 0x0800 && h % 31 == 0),
+            3 => starts(b, body + 1, b"BZh"),
+            _ => false,
+        },
+        // One-pass signature v3: type, hash algorithm, public-key algorithm.
+        4 => u8_at(b, body)? == 3 && (1..=11).contains(&u8_at(b, body + 2)?) && (1..=22).contains(&u8_at(b, body + 3)?),
+        // Literal data: format, then a printable file name of the given length.
+        11 => {
+            let name_len = u8_at(b, body + 1)? as usize;
+            matches!(u8_at(b, body)?, b'b' | b't' | b'u' | b'l' | b'1' | b'm')
+                && get(b, body + 2, name_len).is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '))
+                && name_len < 64
+        }
+        _ => matches!(u8_at(b, body)?, 4 | 5 | 6) && (1..=22).contains(&u8_at(b, body + 2)?) && (1..=11).contains(&u8_at(b, body + 3)?),
+    };
+    ok.then_some((Encryption::None, "signed or compressed, not encrypted"))
+}
+
+fn pgp_binary(s: &Sample) -> Option<Sniff> {
+    let (strength, what) = pgp_message(s.head, s.size)?;
+    Some(pgp_sniff("openpgp", strength, what).with("magic", format!("OpenPGP packet tag {} at 0", pgp_packet(s.head, 0)?.0)))
+}
+
+fn pgp_sniff(format: &str, strength: Encryption, what: &'static str) -> Sniff {
+    let class = if strength == Encryption::None { Class::Other } else { Class::Encrypted };
+    let format = if strength == Encryption::None { format!("{format}-signed") } else { format.to_string() };
+    Sniff::new(&format, Some("application/pgp-encrypted"), class, strength).with("scheme", what)
+}
+
+/// ASCII armor: the same armor wraps signed-only messages, so the body is
+/// decoded and its packets judged like binary ones.
+fn pgp_armor(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if starts(h, 0, b"-----BEGIN PGP SIGNED MESSAGE-----") {
+        return Some(
+            Sniff::new("pgp-cleartext-signed", Some("text/plain"), Class::Other, Encryption::None)
+                .with("magic", "BEGIN PGP SIGNED MESSAGE at 0"),
+        );
+    }
+    if !starts(h, 0, b"-----BEGIN PGP MESSAGE-----") {
+        return None;
+    }
+    let decoded = decode_armor_body(h)?;
+    let (strength, what) = pgp_message(&decoded, u64::MAX).unwrap_or((Encryption::Unknown, "undecodable armor body"));
+    Some(pgp_sniff("openpgp-armor", strength, what).with("magic", "BEGIN PGP MESSAGE at 0"))
+}
+
+/// Decodes the start of an armored body (after the header block).
+pub(crate) fn decode_armor_body(text: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(&text[..text.len().min(16384)]).ok().or_else(|| {
+        let cut = std::str::from_utf8(&text[..text.len().min(16384)]).err()?.valid_up_to();
+        std::str::from_utf8(&text[..cut]).ok()
+    })?;
+    let mut lines = text.lines().skip(1);
+    // Armor headers ("Version: …") end at the first blank line.
+    for line in lines.by_ref() {
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    let body: String = lines
+        .take_while(|l| !l.starts_with('=') && !l.starts_with("-----"))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    let usable = body.len() / 4 * 4;
+    base64::engine::general_purpose::STANDARD.decode(&body[..usable]).ok()
+}
+
+/// CMS (PKCS#7) EnvelopedData / EncryptedData / AuthEnvelopedData, and PKCS#12.
+fn cms_or_pkcs12(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if u8_at(h, 0)? != 0x30 {
+        return None;
+    }
+    let header = if u8_at(h, 1)? == 0x80 { 1 } else { ber_length(h, 1)?.1 };
+    let oid_at = 1 + header;
+    const PKCS7: &[u8] = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07";
+    const AUTH_ENVELOPED: &[u8] = b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17";
+    let window = &h[..h.len().min(4096)];
+    let weak_cipher = [
+        &b"\x06\x08\x2a\x86\x48\x86\xf7\x0d\x03\x02"[..], // RC2-CBC
+        b"\x06\x05\x2b\x0e\x03\x02\x07",                 // DES-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x06",     // pbeWithSHAAnd40BitRC2-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x05",     // pbeWithSHAAnd128BitRC2-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x01",     // pbeWithSHAAnd128BitRC4
+    ]
+    .iter()
+    .any(|oid| find(window, oid).is_some());
+    let grade = if weak_cipher { Encryption::Weak } else { Encryption::Encrypted };
+    if starts(h, oid_at, PKCS7) {
+        let (format, what) = match u8_at(h, oid_at + PKCS7.len())? {
+            3 => ("cms-enveloped", "CMS EnvelopedData"),
+            6 => ("cms-encrypted", "CMS EncryptedData"),
+            _ => return None,
+        };
+        return Some(sealed(format, grade).with("magic", format!("{what} OID at {oid_at}")));
+    }
+    if starts(h, oid_at, AUTH_ENVELOPED) {
+        return Some(sealed("cms-authenveloped", Encryption::Encrypted).with("magic", "CMS AuthEnvelopedData OID"));
+    }
+    // PKCS#12: SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data … } }.
+    if starts(h, oid_at, b"\x02\x01\x03\x30") {
+        let inner = oid_at + 4;
+        let inner_header = if u8_at(h, inner)? == 0x80 { 1 } else { ber_length(h, inner)?.1 };
+        if starts(h, inner + inner_header, b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01") {
+            return Some(sealed("pkcs12", grade).with("magic", "PKCS#12 PFX version 3").with("scheme", if weak_cipher { "legacy RC2/RC4 password-based encryption" } else { "password-based encryption" }));
+        }
+    }
+    None
+}
+
+/// AWS Encryption SDK messages: version, suite id, message id, then an
+/// encryption context and encrypted data keys whose lengths must all add up.
+fn aws_esdk(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    const V1_SUITES: [u16; 9] = [0x0014, 0x0046, 0x0078, 0x0114, 0x0146, 0x0178, 0x0214, 0x0346, 0x0378];
+    let (suite, mut pos) = match (u8_at(h, 0)?, u8_at(h, 1)?) {
+        (1, 0x80) if V1_SUITES.contains(&be16(h, 2)?) => (be16(h, 2)?, 4 + 16),
+        (2, _) if matches!(be16(h, 1)?, 0x0478 | 0x0578) => (be16(h, 1)?, 3 + 32),
+        _ => return None,
+    };
+    let aad_len = be16(h, pos)? as usize;
+    pos += 2;
+    let aad_end = pos + aad_len;
+    if aad_len > 0 {
+        let pairs = be16(h, pos)?;
+        pos += 2;
+        for _ in 0..pairs * 2 {
+            pos += 2 + be16(h, pos)? as usize;
+        }
+        if pos != aad_end {
+            return None;
+        }
+    }
+    let keys = be16(h, aad_end)?;
+    let provider_len = be16(h, aad_end + 2)? as usize;
+    let provider = get(h, aad_end + 4, provider_len)?;
+    if keys == 0 || provider.is_empty() || !provider.iter().all(u8::is_ascii_graphic) {
+        return None;
+    }
+    Some(
+        sealed("aws-encryption-sdk", Encryption::Encrypted)
+            .with("magic", format!("AWS Encryption SDK v{} suite 0x{suite:04x} at 0", h[0]))
+            .with("key_provider", String::from_utf8_lossy(provider).to_string()),
+    )
+}
+
+/// MS-OFFCRYPTO: an OLE2 compound file holding `EncryptedPackage`.
+fn office_crypto(s: &Sample) -> Option<Sniff> {
+    if !starts(s.head, 0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
+        return None;
+    }
+    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let found = s.slices_in(0..s.size).iter().any(|w| find(w, &name).is_some());
+    if found {
+        return Some(
+            sealed("ms-offcrypto", Encryption::Encrypted)
+                .with("magic", "OLE2 compound file with EncryptedPackage stream")
+                .with("scheme", "MS-OFFCRYPTO (Standard or Agile AES)"),
+        );
+    }
+    // The directory of a large compound file may sit near its end.
+    let tail = s.size.saturating_sub(super::WINDOW_LEN as u64)..s.size;
+    let wants = if !s.has(tail.start.max(s.head.len() as u64)) && s.size > s.head.len() as u64 { vec![tail.start.max(s.head.len() as u64)..s.size] } else { Vec::new() };
+    (!wants.is_empty()).then(|| Sniff::new("ole2", Some("application/x-ole-storage"), Class::Other, Encryption::None).wanting(wants))
+}
+
+/// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its
+/// `/V`, `/R` and `/CFM` entries grade the cipher (ISO 32000 §7.6).
+fn pdf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let start = find(&h[..h.len().min(1024)], b"%PDF-")?;
+    let mut sniff = Sniff::new("pdf", Some("application/pdf"), Class::Other, Encryption::None).with("magic", format!("%PDF- at {start}"));
+    let tail_start = s.size.saturating_sub(super::WINDOW_LEN as u64).max(h.len() as u64);
+    let slices = s.slices_in(0..s.size);
+    let dict = slices.iter().find_map(|w| {
+        let at = find(w, b"/Filter")
+            .filter(|&i| find(&w[i..(i + 24).min(w.len())], b"Standard").is_some() || find(&w[i..(i + 24).min(w.len())], b"PubSec").is_some())?;
+        let from = at.saturating_sub(400);
+        Some(String::from_utf8_lossy(&w[from..(at + 600).min(w.len())]).to_string())
+    });
+    let Some(dict) = dict else {
+        if !s.is_whole() && !s.has(tail_start) && tail_start < s.size {
+            sniff = sniff.wanting(vec![tail_start..s.size]);
+        }
+        return Some(sniff);
+    };
+    let number = |key: &str| -> Option<u32> {
+        let at = dict.find(key)? + key.len();
+        dict[at..].trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    let (v, r) = (number("/V").unwrap_or(0), number("/R").unwrap_or(0));
+    let aes = dict.contains("AESV2") || dict.contains("AESV3");
+    let grade = if dict.contains("PubSec") || (aes && r != 5) { Encryption::Encrypted } else { Encryption::Weak };
+    let scheme = match (v, r, aes) {
+        (1, _, _) | (_, 2, _) => "RC4-40 (broken)",
+        (_, 5, _) => "AES-256 revision 5 (weak password check)",
+        (_, _, true) => "AES",
+        _ => "RC4 (weak)",
+    };
+    sniff.class = Class::Encrypted;
+    sniff.encryption = grade;
+    Some(sniff.with("scheme", scheme).with("pdf_v", v).with("pdf_r", r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::pseudo_random;
+    use super::*;
+
+    fn sniff(b: &[u8]) -> Option<Sniff> {
+        detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
+    #[test]
+    fn gnupg_symmetric_message_is_encrypted() {
+        // SKESK v4 (AES-256, iterated+salted S2K) then SEIPD v1 with partial lengths.
+        let mut v = vec![0x8c, 0x0d, 0x04, 0x09, 0x03, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0xee];
+        v.extend([0xd2, 0xe0 | 9, 1]);
+        v.extend(pseudo_random(512, 1));
+        let s = sniff(&v).unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("openpgp", Encryption::Encrypted));
+    }
+
+    #[test]
+    fn sed_without_integrity_protection_is_weak() {
+        let mut v = vec![0x8c, 0x04, 0x04, 0x03, 0x00, 0x02];
+        v.extend([0xa4, 100]);
+        v.extend(pseudo_random(100, 2));
+        assert_eq!(sniff(&v).unwrap().encryption, Encryption::Weak);
+    }
+
+    #[test]
+    fn signed_only_armor_is_not_encrypted() {
+        // Compressed packet (tag 8, old format, indeterminate length), zlib.
+        let body = base64::engine::general_purpose::STANDARD.encode([0xa3, 0x02, 0x78, 0x9c, 1, 2, 3, 4]);
+        let armor = format!("-----BEGIN PGP MESSAGE-----\n\n{body}\n=abcd\n-----END PGP MESSAGE-----\n");
+        let s = sniff(armor.as_bytes()).unwrap();
+        assert_eq!((s.class, s.encryption), (Class::Other, Encryption::None));
+    }
+
+    #[test]
+    fn random_bytes_starting_like_pgp_are_not_claimed() {
+        let mut hits = 0;
+        for seed in 0..2000 {
+            let v = pseudo_random(2048, seed);
+            if sniff(&v).is_some() {
+                hits += 1;
+            }
+        }
+        assert!(hits <= 2, "{hits} random buffers claimed as envelopes");
+    }
+
+    #[test]
+    fn salted_openssl_is_weak_and_age_is_strong() {
+        assert_eq!(sniff(b"Salted__12345678abcdefgh").unwrap().encryption, Encryption::Weak);
+        let s = sniff(b"age-encryption.org/v1\n-> X25519 abc\n").unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("age", Encryption::Encrypted));
+    }
+
+    #[test]
+    fn pdf_rc4_is_weak_and_aes256_is_not() {
+        let rc4 = b"%PDF-1.4\n1 0 obj\n<< /Filter /Standard /V 1 /R 2 /Length 40 /O <aa> /U <bb> /P -4 >>\nendobj\ntrailer << /Encrypt 1 0 R >>";
+        assert_eq!(sniff(rc4).unwrap().encryption, Encryption::Weak);
+        let aes = b"%PDF-1.7\n1 0 obj\n<< /Filter /Standard /V 5 /R 6 /CF << /StdCF << /CFM /AESV3 >> >> >>\nendobj";
+        assert_eq!(sniff(aes).unwrap().encryption, Encryption::Encrypted);
+        let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj";
+        assert_eq!(sniff(plain).unwrap().encryption, Encryption::None);
+    }
+}

@@ -1,0 +1,547 @@
+//! Media containers that may carry voice next to (or instead of) video:
+//! ISO BMFF (MP4/M4A/MOV/3GP), Matroska/WebM, ASF, AVI, FLV and MPEG-PS.
+//! A container is audio data when it carries at least one audio track; the
+//! track tables are walked, including a `moov` at the end of the file, which
+//! is fetched with a ranged read at the offset the box sizes imply.
+
+use super::bytes::{be16, be32, be64, find, get, le32, le64, starts, u8_at};
+use super::{judge_payload, Class, Encryption, Sample, Sniff, WINDOW_LEN};
+
+pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    isobmff(s).or_else(|| matroska(s)).or_else(|| asf(s)).or_else(|| avi(s)).or_else(|| flv(s)).or_else(|| mpeg_ps(s))
+}
+
+/// What the track tables of a container say.
+#[derive(Default, Debug)]
+struct Tracks {
+    audio: Vec<String>,
+    video: usize,
+    /// Protection scheme of encrypted audio tracks (CENC `schm`, `drms`, Matroska AES …).
+    protected: Vec<String>,
+}
+
+impl Tracks {
+    fn verdict(self, format_audio: &str, format_video: &str, mime: &str) -> Sniff {
+        let format = if self.video > 0 { format_video } else { format_audio };
+        if self.audio.is_empty() {
+            return Sniff::new(format, Some(mime), Class::Other, Encryption::None)
+                .with("audio_tracks", 0)
+                .with("video_tracks", self.video);
+        }
+        let encryption = if self.protected.is_empty() { Encryption::None } else { Encryption::Partial };
+        let mut sniff = Sniff::new(format, Some(mime), Class::Audio, encryption)
+            .with("audio_tracks", self.audio.len())
+            .with("video_tracks", self.video)
+            .with("codec", self.audio.join(","));
+        if !self.protected.is_empty() {
+            sniff = sniff
+                .with("scheme", self.protected.join(","))
+                .with("leaked", "container, track tables, codecs and durations in the clear; samples encrypted");
+        }
+        sniff
+    }
+}
+
+/// Iterates ISO BMFF boxes inside `b`: (type, payload start, box end).
+fn bmff_children(b: &[u8]) -> Vec<([u8; 4], usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while let (Some(size), Some(kind)) = (be32(b, pos), get(b, pos + 4, 4)) {
+        let (header, len) = match size {
+            1 => match be64(b, pos + 8) {
+                Some(l) => (16, l as usize),
+                None => break,
+            },
+            0 => (8, b.len() - pos),
+            n => (8, n as usize),
+        };
+        if len < header || out.len() > 4096 {
+            break;
+        }
+        let end = pos.saturating_add(len).min(b.len());
+        out.push((kind.try_into().unwrap_or([0; 4]), pos + header, end));
+        if pos.saturating_add(len) >= b.len() {
+            break;
+        }
+        pos += len;
+    }
+    out
+}
+
+fn walk_moov(moov: &[u8], t: &mut Tracks) {
+    for (kind, start, end) in bmff_children(moov) {
+        if &kind == b"trak" {
+            walk_trak(&moov[start..end], t);
+        }
+    }
+}
+
+fn walk_trak(trak: &[u8], t: &mut Tracks) {
+    let mut handler = [0u8; 4];
+    let mut entries: Vec<[u8; 4]> = Vec::new();
+    let mut schemes: Vec<String> = Vec::new();
+    fn descend(b: &[u8], handler: &mut [u8; 4], entries: &mut Vec<[u8; 4]>, schemes: &mut Vec<String>, depth: u8) {
+        if depth > 8 {
+            return;
+        }
+        for (kind, start, end) in bmff_children(b) {
+            let body = &b[start..end];
+            match &kind {
+                b"mdia" | b"minf" | b"stbl" | b"sinf" | b"schi" => descend(body, handler, entries, schemes, depth + 1),
+                b"hdlr" => {
+                    if let Some(h) = get(body, 8, 4) {
+                        handler.copy_from_slice(h);
+                    }
+                }
+                b"stsd" => {
+                    for (entry, es, ee) in bmff_children(body.get(8..).unwrap_or(&[])) {
+                        entries.push(entry);
+                        // Audio sample entries carry 28 bytes of fields before child boxes.
+                        if matches!(&entry, b"enca" | b"encv" | b"drms") {
+                            if let Some(children) = body.get(8..).and_then(|x| x.get(es + 28..ee)) {
+                                descend(children, handler, entries, schemes, depth + 1);
+                            }
+                        }
+                    }
+                }
+                b"schm" => {
+                    if let Some(s) = get(body, 4, 4) {
+                        schemes.push(String::from_utf8_lossy(s).to_string());
+                    }
+                }
+                b"frma" => {
+                    if let Some(f) = get(body, 0, 4) {
+                        entries.push(f.try_into().unwrap_or([0; 4]));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    descend(trak, &mut handler, &mut entries, &mut schemes, 0);
+    match &handler {
+        b"soun" => {
+            let codec = entries
+                .iter()
+                .find(|e| !matches!(*e, b"enca" | b"drms"))
+                .or(entries.first())
+                .map(|e| String::from_utf8_lossy(e).trim().to_string())
+                .unwrap_or_default();
+            if entries.iter().any(|e| matches!(e, b"enca" | b"drms")) {
+                let scheme = if entries.iter().any(|e| e == b"drms") { "fairplay".to_string() } else { schemes.first().cloned().unwrap_or_else(|| "cenc".into()) };
+                t.protected.push(scheme);
+            }
+            t.audio.push(codec);
+        }
+        b"vide" => t.video += 1,
+        _ => {}
+    }
+}
+
+fn isobmff(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let first = get(h, 4, 4)?;
+    let brand = if first == b"ftyp" {
+        let size = be32(h, 0)? as usize;
+        if !(16..=4096).contains(&size) {
+            return None;
+        }
+        String::from_utf8_lossy(get(h, 8, 4)?).to_string()
+    } else if matches!(first, b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot") && be32(h, 0)? >= 8 {
+        // Old QuickTime files start straight with atoms; the next atom must parse too.
+        let size = be32(h, 0)? as u64;
+        if size < s.size {
+            let next = s.at(size, 8)?;
+            if !next[4..].iter().all(u8::is_ascii_alphanumeric) {
+                return None;
+            }
+        }
+        "qt  ".to_string()
+    } else {
+        return None;
+    };
+    let family = match brand.as_str() {
+        b if b.starts_with("3g") => ("3gp", "3gp", "video/3gpp"),
+        "M4A " | "M4B " | "M4P " | "F4A " | "F4B " => ("m4a", "mp4", "audio/mp4"),
+        "qt  " => ("mov", "mov", "video/quicktime"),
+        _ => ("m4a", "mp4", "video/mp4"),
+    };
+    // Walk the top-level boxes across everything read, asking for the next one
+    // when it lies beyond the sample (a `moov` after a large `mdat`).
+    let mut pos = 0u64;
+    let mut tracks = Tracks::default();
+    let mut moov_seen = false;
+    let mut mdat: Option<std::ops::Range<u64>> = None;
+    let mut wants = Vec::new();
+    for _ in 0..1024 {
+        if pos >= s.size {
+            break;
+        }
+        let Some(header) = s.at(pos, 8) else {
+            wants.push(pos..(pos + WINDOW_LEN as u64).min(s.size));
+            break;
+        };
+        let kind: [u8; 4] = header[4..8].try_into().ok()?;
+        let len = match be32(header, 0)? {
+            1 => be64(s.at(pos, 16)?, 8)?,
+            0 => s.size - pos,
+            n => u64::from(n),
+        };
+        if len < 8 || !kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+            break;
+        }
+        match &kind {
+            b"moov" => {
+                moov_seen = true;
+                let body = s.from_offset(pos + 8)?;
+                walk_moov(&body[..body.len().min(len as usize - 8)], &mut tracks);
+            }
+            b"mdat" if mdat.is_none() => mdat = Some(pos + 8..(pos + len).min(s.size)),
+            _ => {}
+        }
+        pos = pos.saturating_add(len);
+    }
+    let (audio_format, video_format, mime) = family;
+    let mut sniff = if moov_seen {
+        tracks.verdict(audio_format, video_format, mime)
+    } else if audio_format == "m4a" && mime == "audio/mp4" {
+        Sniff::new("m4a", Some(mime), Class::Audio, Encryption::None).with("note", "track tables not read; audio brand")
+    } else {
+        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None).with("note", "track tables not read")
+    };
+    sniff = sniff.with("magic", format!("ISO BMFF, brand '{}'", brand.trim())).with("brand", brand.trim());
+    if sniff.class == Class::Audio && sniff.encryption == Encryption::None {
+        if let Some(mdat) = mdat {
+            sniff = judge_payload(s, sniff, mdat);
+        }
+    }
+    if !moov_seen {
+        sniff.wants.extend(wants);
+    }
+    Some(sniff)
+}
+
+/// An EBML element header at `at`: (id, data start, data size; None = unknown).
+fn ebml(b: &[u8], at: usize) -> Option<(u32, usize, Option<u64>)> {
+    let first = u8_at(b, at)?;
+    let id_len = first.leading_zeros() as usize + 1;
+    if id_len > 4 {
+        return None;
+    }
+    let id = get(b, at, id_len)?.iter().fold(0u32, |a, &x| a << 8 | u32::from(x));
+    let s0 = u8_at(b, at + id_len)?;
+    let size_len = s0.leading_zeros() as usize + 1;
+    if size_len > 8 {
+        return None;
+    }
+    let raw = get(b, at + id_len, size_len)?;
+    let mask = (0xffu16 >> size_len) as u8;
+    let mut v = u64::from(s0 & mask);
+    let mut all_ones = v == u64::from(mask);
+    for &x in &raw[1..] {
+        v = v << 8 | u64::from(x);
+        all_ones &= x == 0xff;
+    }
+    Some((id, at + id_len + size_len, (!all_ones).then_some(v)))
+}
+
+fn ebml_uint(b: &[u8]) -> u64 {
+    b.iter().take(8).fold(0u64, |a, &x| a << 8 | u64::from(x))
+}
+
+fn mkv_tracks(b: &[u8], t: &mut Tracks) {
+    let mut pos = 0;
+    while let Some((id, data, Some(size))) = ebml(b, pos) {
+        let end = (data + size as usize).min(b.len());
+        if id == 0xae {
+            let (mut kind, mut codec, mut encrypted) = (0u64, String::new(), false);
+            let mut p = data;
+            while let Some((cid, cdata, Some(csize))) = ebml(b, p) {
+                let cend = (cdata + csize as usize).min(end);
+                match cid {
+                    0x83 => kind = ebml_uint(&b[cdata..cend]),
+                    0x86 => codec = String::from_utf8_lossy(&b[cdata..cend]).to_string(),
+                    // ContentEncodings holding a ContentEncryption element.
+                    0x6d80 => encrypted = find(&b[cdata..cend], &[0x50, 0x35]).is_some(),
+                    _ => {}
+                }
+                p = cend;
+                if p >= end {
+                    break;
+                }
+            }
+            match kind {
+                2 => {
+                    if encrypted {
+                        t.protected.push("matroska-aes".into());
+                    }
+                    t.audio.push(codec);
+                }
+                1 => t.video += 1,
+                _ => {}
+            }
+        }
+        pos = end;
+        if pos >= b.len() {
+            break;
+        }
+    }
+}
+
+fn matroska(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (id, data, size) = ebml(h, 0)?;
+    if id != 0x1a45_dfa3 {
+        return None;
+    }
+    let header_end = data + size? as usize;
+    let header = get(h, data, size? as usize)?;
+    let doc_at = find(header, &[0x42, 0x82])?;
+    let (_, doc_data, doc_size) = ebml(header, doc_at)?;
+    let doctype = String::from_utf8_lossy(get(header, doc_data, doc_size? as usize)?).to_string();
+    if doctype != "webm" && doctype != "matroska" {
+        return None;
+    }
+    let (seg_id, seg_data, _) = ebml(h, header_end)?;
+    if seg_id != 0x1853_8067 {
+        return None;
+    }
+    let mut tracks = Tracks::default();
+    let mut found = false;
+    let mut tracks_at: Option<u64> = None;
+    let mut pos = seg_data;
+    for _ in 0..256 {
+        let Some((cid, cdata, csize)) = ebml(h, pos) else { break };
+        match cid {
+            0x1654_ae6b => {
+                let end = csize.map_or(h.len(), |n| (cdata + n as usize).min(h.len()));
+                mkv_tracks(&h[cdata..end], &mut tracks);
+                found = true;
+                break;
+            }
+            0x114d_9b74 => {
+                // SeekHead: remember where Tracks is, relative to the segment data.
+                let end = csize.map_or(h.len(), |n| (cdata + n as usize).min(h.len()));
+                let seek = &h[cdata..end];
+                let mut p = 0;
+                while let Some((sid, sdata, Some(ssize))) = ebml(seek, p) {
+                    let body = &seek[sdata..(sdata + ssize as usize).min(seek.len())];
+                    if sid == 0x4dbb && find(body, &[0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b]).is_some() {
+                        if let Some(at) = find(body, &[0x53, 0xac]) {
+                            if let Some((_, pd, Some(ps))) = ebml(body, at) {
+                                tracks_at = Some(seg_data as u64 + ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]));
+                            }
+                        }
+                    }
+                    p = sdata + ssize as usize;
+                }
+            }
+            0x1f43_b675 => break,
+            _ => {}
+        }
+        let Some(n) = csize else { break };
+        pos = cdata + n as usize;
+    }
+    if !found {
+        if let Some(at) = tracks_at {
+            if let Some(b) = s.from_offset(at) {
+                if let Some((0x1654_ae6b, d, sz)) = ebml(b, 0) {
+                    let end = sz.map_or(b.len(), |n| (d + n as usize).min(b.len()));
+                    mkv_tracks(&b[d..end], &mut tracks);
+                    found = true;
+                }
+            }
+        }
+    }
+    let (audio_format, video_format, mime) =
+        if doctype == "webm" { ("webm", "webm", "video/webm") } else { ("mka", "mkv", "video/x-matroska") };
+    let mut sniff = if found {
+        tracks.verdict(audio_format, video_format, mime)
+    } else {
+        let wants = tracks_at.filter(|&a| a < s.size).map(|a| vec![a..(a + WINDOW_LEN as u64).min(s.size)]).unwrap_or_default();
+        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None).with("note", "track list not read").wanting(wants)
+    };
+    sniff = sniff.with("magic", format!("EBML DocType '{doctype}' at 0"));
+    Some(sniff)
+}
+
+const ASF_HEADER: [u8; 16] = [0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c];
+const ASF_STREAM_PROPERTIES: [u8; 16] = [0x91, 0x07, 0xdc, 0xb7, 0xb7, 0xa9, 0xcf, 0x11, 0x8e, 0xe6, 0x00, 0xc0, 0x0c, 0x20, 0x53, 0x65];
+const ASF_AUDIO: [u8; 16] = [0x40, 0x9e, 0x69, 0xf8, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b];
+const ASF_VIDEO: [u8; 16] = [0xc0, 0xef, 0x19, 0xbc, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b];
+// Content Encryption and Extended Content Encryption objects (ASF spec; from
+// memory, formats.md marks them unverified).
+const ASF_DRM: [[u8; 16]; 2] = [
+    [0xfb, 0xb3, 0x11, 0x22, 0x23, 0xbd, 0xd2, 0x11, 0xb4, 0xb7, 0x00, 0xa0, 0xc9, 0x55, 0xfc, 0x6e],
+    [0x14, 0xe6, 0x8a, 0x29, 0x22, 0x26, 0x17, 0x4c, 0xb9, 0x35, 0xda, 0xe0, 0x7e, 0xe9, 0x28, 0x9c],
+];
+
+fn asf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if get(h, 0, 16)? != ASF_HEADER {
+        return None;
+    }
+    let (header_size, count) = (le64(h, 16)?, le32(h, 24)?);
+    if header_size < 30 || count > 1024 {
+        return None;
+    }
+    let mut tracks = Tracks::default();
+    let mut pos = 30usize;
+    for _ in 0..count {
+        let (Some(guid), Some(size)) = (get(h, pos, 16), le64(h, pos + 16)) else { break };
+        if guid == ASF_STREAM_PROPERTIES {
+            match get(h, pos + 24, 16) {
+                Some(t) if t == ASF_AUDIO => tracks.audio.push("asf-audio".into()),
+                Some(t) if t == ASF_VIDEO => tracks.video += 1,
+                _ => {}
+            }
+        }
+        if ASF_DRM.iter().any(|d| d == guid) {
+            tracks.protected.push("asf-drm".into());
+        }
+        if size < 24 {
+            break;
+        }
+        pos += size as usize;
+    }
+    if tracks.audio.is_empty() {
+        tracks.protected.clear();
+    }
+    Some(tracks.verdict("wma", "wmv", "video/x-ms-asf").with("magic", "ASF header object GUID at 0"))
+}
+
+fn avi(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"RIFF") || !starts(h, 8, b"AVI ") {
+        return None;
+    }
+    let mut tracks = Tracks::default();
+    let mut from = 12;
+    while let Some(i) = find(&h[from..h.len().min(65536)], b"strh") {
+        match get(h, from + i + 8, 4) {
+            Some(b"auds") => tracks.audio.push("avi-audio".into()),
+            Some(b"vids") => tracks.video += 1,
+            _ => {}
+        }
+        from += i + 4;
+    }
+    Some(tracks.verdict("avi", "avi", "video/x-msvideo").with("magic", "RIFF....AVI at 0"))
+}
+
+fn flv(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"FLV\x01") || be32(h, 5)? != 9 || u8_at(h, 4)? & 0xfa != 0 {
+        return None;
+    }
+    let flags = h[4];
+    let mut tracks = Tracks::default();
+    if flags & 4 != 0 {
+        tracks.audio.push("flv-audio".into());
+    }
+    if flags & 1 != 0 {
+        tracks.video += 1;
+    }
+    Some(tracks.verdict("flv", "flv", "video/x-flv").with("magic", "FLV v1 at 0"))
+}
+
+/// MPEG program stream: a pack header, then PES packets; stream ids C0–DF are audio.
+fn mpeg_ps(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"\x00\x00\x01\xba") || u8_at(h, 4)? & 0xc4 != 0x44 {
+        return None;
+    }
+    let mut tracks = Tracks::default();
+    let mut ids = [false; 256];
+    let mut from = 4;
+    while let Some(i) = find(&h[from..], b"\x00\x00\x01") {
+        let id = u8_at(h, from + i + 3).unwrap_or(0);
+        if (0xc0..=0xef).contains(&id) && !ids[id as usize] && be16(h, from + i + 4).is_some() {
+            ids[id as usize] = true;
+            if id < 0xe0 {
+                tracks.audio.push("mpeg-audio".into());
+            } else {
+                tracks.video += 1;
+            }
+        }
+        from += i + 3;
+    }
+    Some(tracks.verdict("mpeg-ps", "mpeg-ps", "video/mpeg").with("magic", "MPEG-2 pack header at 0"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Window;
+    use super::*;
+
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend(kind);
+        v.extend(body);
+        v
+    }
+
+    fn trak(handler: &[u8; 4], entry: &[u8; 4]) -> Vec<u8> {
+        let hdlr = boxed(b"hdlr", &[&[0u8; 8][..], handler, &[0u8; 12]].concat());
+        let mut stsd_body = vec![0u8; 4];
+        stsd_body.extend(1u32.to_be_bytes());
+        stsd_body.extend(boxed(entry, &[0u8; 28]));
+        let stbl = boxed(b"stbl", &boxed(b"stsd", &stsd_body));
+        let minf = boxed(b"minf", &stbl);
+        boxed(b"trak", &boxed(b"mdia", &[hdlr, minf].concat()))
+    }
+
+    fn mp4(brand: &[u8; 4], traks: &[Vec<u8>], mdat: &[u8], moov_last: bool) -> Vec<u8> {
+        let ftyp = boxed(b"ftyp", &[&brand[..], &[0, 0, 0, 0], b"isom"].concat());
+        let moov = boxed(b"moov", &traks.concat());
+        let mdat = boxed(b"mdat", mdat);
+        if moov_last { [ftyp, mdat, moov].concat() } else { [ftyp, moov, mdat].concat() }
+    }
+
+    fn aac_like(n: usize) -> Vec<u8> {
+        (0..n).map(|i| if i % 200 < 7 { 0xff } else { (i * 31 % 97) as u8 }).collect()
+    }
+
+    #[test]
+    fn mp4_with_an_audio_track_is_audio_and_without_is_not() {
+        let v = mp4(b"isom", &[trak(b"vide", b"avc1"), trak(b"soun", b"mp4a")], &aac_like(5000), false);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!((s.format.as_str(), s.class, s.encryption), ("mp4", Class::Audio, Encryption::None));
+        let v = mp4(b"isom", &[trak(b"vide", b"avc1")], &aac_like(5000), false);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!(s.class, Class::Other);
+    }
+
+    #[test]
+    fn cenc_audio_is_partial() {
+        let v = mp4(b"M4A ", &[trak(b"soun", b"enca")], &aac_like(5000), false);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("m4a", Encryption::Partial));
+    }
+
+    #[test]
+    fn moov_after_a_large_mdat_is_fetched_by_offset() {
+        let v = mp4(b"isom", &[trak(b"soun", b"mp4a")], &aac_like(200_000), true);
+        let head = &v[..65536];
+        let s = detect(&Sample::new(v.len() as u64, head, &[])).unwrap();
+        assert_eq!(s.wants.len(), 1, "{s:?}");
+        let at = s.wants[0].start;
+        assert_eq!(&v[at as usize + 4..at as usize + 8], b"moov");
+        let w = [Window { offset: at, bytes: v[at as usize..].to_vec() }];
+        let s = detect(&Sample::new(v.len() as u64, head, &w)).unwrap();
+        assert_eq!(s.class, Class::Audio);
+    }
+
+    #[test]
+    fn matroska_audio_track_type_is_read() {
+        // EBML header with DocType "webm", Segment (unknown size), Tracks, one audio track.
+        let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x87, 0x42, 0x82, 0x84];
+        v.extend(b"webm");
+        v.extend([0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        let entry = [0x83, 0x81, 0x02, 0x86, 0x86, b'A', b'_', b'O', b'P', b'U', b'S'];
+        v.extend([0x16, 0x54, 0xae, 0x6b, 0x80 | (entry.len() as u8 + 2), 0xae, 0x80 | entry.len() as u8]);
+        v.extend(entry);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!((s.format.as_str(), s.class), ("webm", Class::Audio));
+        assert_eq!(s.evidence["codec"], "A_OPUS");
+    }
+}

@@ -1,0 +1,419 @@
+//! Stage 2 of the pipeline: sniffing. Pure functions from sampled bytes to a
+//! [`Sniff`]: what the object is, which class of data it holds and whether that
+//! data is encrypted. Nothing here touches the filesystem or the network, so
+//! every detector is tested with byte literals.
+//!
+//! Invariants:
+//! - a format is claimed only after multi-field validation (random data must not
+//!   be called MP3: formats.md §1.6); one short magic is never enough;
+//! - a container is never trusted for its payload: where the payload can be
+//!   located, its statistics must agree with the declared codec, otherwise the
+//!   verdict is `partial` (plaintext container, ciphertext payload);
+//! - detectors may ask for more bytes at absolute offsets ([`Sniff::wants`]); the
+//!   caller reads them (a ranged read) and sniffs again with the larger sample.
+
+mod audio;
+mod biometric;
+mod bytes;
+pub mod entropy;
+mod envelope;
+mod media;
+mod other;
+mod pcm;
+#[cfg(test)]
+pub(crate) mod testutil;
+mod text;
+mod wrapper;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub use entropy::Randomness;
+
+/// How many bytes are read from the start of every object.
+pub const HEAD_LEN: usize = 64 * 1024;
+/// The size of each further window (middle, tail, or at a computed offset).
+pub const WINDOW_LEN: usize = 64 * 1024;
+
+/// The broad kind of data an object holds; what rules match on first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Audio,
+    Biometric,
+    Encrypted,
+    Compressed,
+    Other,
+}
+
+impl Class {
+    pub const ALL: [Class; 5] =
+        [Class::Audio, Class::Biometric, Class::Encrypted, Class::Compressed, Class::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Audio => "audio",
+            Class::Biometric => "biometric",
+            Class::Encrypted => "encrypted",
+            Class::Compressed => "compressed",
+            Class::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the data of interest is protected by encryption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encryption {
+    /// In the clear.
+    None,
+    /// Encrypted with a broken or practically attackable scheme (ZipCrypto, RC4 …).
+    Weak,
+    /// A plaintext container (metadata in the clear) around a ciphertext payload.
+    Partial,
+    /// A recognised strong envelope, or bytes indistinguishable from ciphertext.
+    Encrypted,
+    /// Too little data to tell.
+    Unknown,
+}
+
+impl Encryption {
+    pub const ALL: [Encryption; 5] = [
+        Encryption::None,
+        Encryption::Weak,
+        Encryption::Partial,
+        Encryption::Encrypted,
+        Encryption::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encryption::None => "none",
+            Encryption::Weak => "weak",
+            Encryption::Partial => "partial",
+            Encryption::Encrypted => "encrypted",
+            Encryption::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Encryption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bytes read from one object at a known offset.
+#[derive(Clone, Debug, Default)]
+pub struct Window {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// What was read of one object: its head and any further windows.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample<'a> {
+    /// The object's full size (from the listing or `fstat`), not what was read.
+    pub size: u64,
+    /// Bytes from offset 0 (up to [`HEAD_LEN`]).
+    pub head: &'a [u8],
+    /// Further windows, in any order, not overlapping the head.
+    pub windows: &'a [Window],
+}
+
+impl<'a> Sample<'a> {
+    pub fn new(size: u64, head: &'a [u8], windows: &'a [Window]) -> Self {
+        Sample { size, head, windows }
+    }
+
+    /// The whole object is in the head.
+    pub fn is_whole(&self) -> bool {
+        self.head.len() as u64 >= self.size
+    }
+
+    /// The contiguous bytes available from `offset` on (up to the end of the
+    /// window holding it), or `None` when nothing at `offset` was read.
+    pub fn from_offset(&self, offset: u64) -> Option<&'a [u8]> {
+        if offset < self.head.len() as u64 {
+            return Some(&self.head[offset as usize..]);
+        }
+        self.windows.iter().find_map(|w| {
+            let end = w.offset + w.bytes.len() as u64;
+            (offset >= w.offset && offset < end).then(|| &w.bytes[(offset - w.offset) as usize..])
+        })
+    }
+
+    /// Exactly `len` bytes at `offset`, when they were read.
+    pub fn at(&self, offset: u64, len: usize) -> Option<&'a [u8]> {
+        self.from_offset(offset).and_then(|b| b.get(..len))
+    }
+
+    /// Has anything at `offset` been read?
+    pub fn has(&self, offset: u64) -> bool {
+        self.from_offset(offset).is_some()
+    }
+
+    /// The slices holding bytes of `range`, for statistics over a payload.
+    pub fn slices_in(&self, range: Range<u64>) -> Vec<&'a [u8]> {
+        let mut out = Vec::new();
+        let mut parts: Vec<(u64, &'a [u8])> = vec![(0, self.head)];
+        parts.extend(self.windows.iter().map(|w| (w.offset, w.bytes.as_slice())));
+        parts.sort_by_key(|p| p.0);
+        for (off, bytes) in parts {
+            let end = off + bytes.len() as u64;
+            let lo = range.start.max(off);
+            let hi = range.end.min(end);
+            if lo < hi {
+                out.push(&bytes[(lo - off) as usize..(hi - off) as usize]);
+            }
+        }
+        out
+    }
+
+    /// Windows worth reading to judge `range` statistically: its middle and its
+    /// end, skipping what is already read. Empty when the sample covers enough.
+    pub fn spread_wants(&self, range: Range<u64>) -> Vec<Range<u64>> {
+        let end = range.end.min(self.size);
+        let floor = range.start.max(self.head.len() as u64);
+        if end <= floor {
+            return Vec::new();
+        }
+        let len = WINDOW_LEN as u64;
+        let mid = range.start + (end - range.start) / 2;
+        let mut wants: Vec<Range<u64>> = Vec::new();
+        for start in [mid.saturating_sub(len / 2), end.saturating_sub(len)] {
+            let mut want = start.max(floor)..(start.max(floor) + len).min(end);
+            if let Some(last) = wants.last() {
+                want.start = want.start.max(last.end);
+            }
+            // A sliver adds no power to the tests; a read window needs no second read.
+            if want.end.saturating_sub(want.start) < 4096 || self.has(want.start) {
+                continue;
+            }
+            wants.push(want);
+        }
+        wants
+    }
+}
+
+/// Structured facts behind a verdict: formats, offsets and statistics, never content.
+pub type Evidence = BTreeMap<&'static str, Value>;
+
+/// The result of sniffing one object (or one member of an archive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sniff {
+    /// Short, stable format id (`wav`, `mp3`, `iso19794-2`, `age`, …).
+    pub format: String,
+    pub mime: Option<String>,
+    pub class: Class,
+    pub encryption: Encryption,
+    pub evidence: Evidence,
+    /// Mean entropy of the windows that were tested, when any were.
+    pub entropy: Option<f64>,
+    /// Byte ranges that would sharpen this verdict, if read.
+    pub wants: Vec<Range<u64>>,
+}
+
+impl Sniff {
+    pub fn new(format: &str, mime: Option<&str>, class: Class, encryption: Encryption) -> Sniff {
+        Sniff {
+            format: format.to_string(),
+            mime: mime.map(str::to_string),
+            class,
+            encryption,
+            evidence: Evidence::new(),
+            entropy: None,
+            wants: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Sniff {
+        self.evidence.insert(key, value.into());
+        self
+    }
+
+    /// Records the randomness statistics in the evidence.
+    pub fn with_stats(mut self, r: &Randomness) -> Sniff {
+        if let (Some(e), Some(c)) = (r.entropy(), r.chi2()) {
+            self.entropy = Some(e);
+            self.evidence.insert("entropy", json!(round3(e)));
+            self.evidence.insert("chi2", json!(round3(c)));
+            self.evidence.insert("windows", json!(r.windows.len()));
+            self.evidence.insert("random_like", json!(r.is_random_like()));
+        }
+        self
+    }
+
+    pub fn wanting(mut self, wants: Vec<Range<u64>>) -> Sniff {
+        self.wants = wants;
+        self
+    }
+}
+
+/// Rounds for the report: stable, readable, and enough to compare runs.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A user-defined magic signature from the rules file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signature {
+    pub format: String,
+    pub class: Class,
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+}
+
+type Detector = fn(&Sample) -> Option<Sniff>;
+
+/// Ordered as formats.md §6 recommends: encryption envelopes first (a header in
+/// the clear that announces ciphertext), then biometric records, audio, media
+/// containers, compression wrappers, text, other known formats; statistics last.
+const DETECTORS: &[Detector] = &[
+    envelope::detect,
+    biometric::detect,
+    audio::detect,
+    media::detect,
+    wrapper::detect,
+    text::detect,
+    other::detect,
+];
+
+/// Identifies one object from its sample.
+pub fn sniff(sample: &Sample, custom: &[Signature]) -> Sniff {
+    if sample.size == 0 {
+        return Sniff::new("empty", None, Class::Other, Encryption::None);
+    }
+    if let Some(s) = custom.iter().find_map(|sig| custom_signature(sample, sig)) {
+        return s;
+    }
+    DETECTORS
+        .iter()
+        .find_map(|detect| detect(sample))
+        .unwrap_or_else(|| statistics(sample))
+}
+
+fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {
+    if sample.at(sig.offset, sig.bytes.len())? != sig.bytes.as_slice() {
+        return None;
+    }
+    let header_end = sig.offset + sig.bytes.len() as u64;
+    let sniff = Sniff::new(&sig.format, None, sig.class, Encryption::None)
+        .with("magic", format!("{} at {} (rules file)", hex(&sig.bytes), sig.offset));
+    Some(judge_payload(sample, sniff, header_end..sample.size))
+}
+
+/// Compares a located payload with what its container promises: when the bytes
+/// are indistinguishable from ciphertext, the container is a plaintext wrapper
+/// around encrypted data (`partial`); when they are structured, the plaintext
+/// verdict stands. Asks for the middle and end of the payload while the head
+/// alone looks random, so one encrypted region cannot hide plaintext elsewhere.
+pub(crate) fn judge_payload(sample: &Sample, sniff: Sniff, payload: Range<u64>) -> Sniff {
+    let r = Randomness::of(&sample.slices_in(payload.clone()));
+    if !r.is_decided() {
+        return sniff;
+    }
+    let mut sniff = sniff.with_stats(&r);
+    if r.is_random_like() {
+        if sniff.encryption == Encryption::None {
+            sniff.encryption = Encryption::Partial;
+            sniff = sniff.with("payload", "indistinguishable from ciphertext; container metadata in the clear");
+        }
+        sniff.wants = sample.spread_wants(payload);
+    }
+    sniff
+}
+
+/// The last resort for bytes no signature explains.
+fn statistics(sample: &Sample) -> Sniff {
+    let r = Randomness::of(&sample.slices_in(0..sample.size));
+    if !r.is_decided() {
+        return Sniff::new("unknown", None, Class::Other, Encryption::Unknown)
+            .with("reason", "too few bytes for a statistical verdict");
+    }
+    if r.is_random_like() {
+        let wants = sample.spread_wants(0..sample.size);
+        return Sniff::new("random-like", None, Class::Encrypted, Encryption::Encrypted)
+            .with(
+                "basis",
+                "no envelope recognised; bytes indistinguishable from ciphertext (or range-coded compression)",
+            )
+            .with_stats(&r)
+            .wanting(wants);
+    }
+    if let Some(pcm) = audio::raw_pcm(sample) {
+        return pcm.with_stats(&r);
+    }
+    Sniff::new("binary", None, Class::Other, Encryption::None)
+        .with("basis", "structured bytes of no recognised format")
+        .with_stats(&r)
+}
+
+pub(crate) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Describes a magic for the evidence: printable bytes as text, others as `..`.
+pub(crate) fn magic_text(b: &[u8], offset: usize) -> String {
+    let shown: String = b.iter().map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '.' }).collect();
+    format!("{shown} at {offset}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::pseudo_random;
+    use super::*;
+
+    #[test]
+    fn random_bytes_are_called_encrypted_not_audio() {
+        for seed in 0..200 {
+            let data = pseudo_random(4096, seed);
+            let s = sniff(&Sample::new(4096, &data, &[]), &[]);
+            assert_ne!(s.class, Class::Audio, "seed {seed}: {s:?}");
+            assert_ne!(s.class, Class::Biometric, "seed {seed}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn a_large_random_head_asks_for_middle_and_tail() {
+        let data = pseudo_random(HEAD_LEN, 5);
+        let s = sniff(&Sample::new(10 << 20, &data, &[]), &[]);
+        assert_eq!(s.format, "random-like");
+        assert_eq!(s.wants.len(), 2, "{:?}", s.wants);
+        assert!(s.wants.iter().all(|w| w.end - w.start == WINDOW_LEN as u64));
+        assert_eq!(s.wants[1].end, 10 << 20);
+    }
+
+    #[test]
+    fn custom_signatures_come_first() {
+        let mut data = b"ACMEVOX1".to_vec();
+        data.extend(b"structured payload ".repeat(100));
+        let sig = Signature { format: "acme".into(), class: Class::Biometric, offset: 0, bytes: b"ACMEVOX".to_vec() };
+        let s = sniff(&Sample::new(data.len() as u64, &data, &[]), &[sig.clone()]);
+        assert_eq!((s.format.as_str(), s.class, s.encryption), ("acme", Class::Biometric, Encryption::None));
+        let mut enc = b"ACMEVOX1".to_vec();
+        enc.extend(pseudo_random(8192, 1));
+        let s = sniff(&Sample::new(enc.len() as u64, &enc, &[]), &[sig]);
+        assert_eq!(s.encryption, Encryption::Partial);
+    }
+
+    #[test]
+    fn sample_slices_cover_head_and_windows() {
+        let head = vec![1u8; 10];
+        let w = [Window { offset: 100, bytes: vec![2u8; 10] }];
+        let s = Sample::new(200, &head, &w);
+        assert_eq!(s.slices_in(5..105).iter().map(|x| x.len()).collect::<Vec<_>>(), vec![5, 5]);
+        assert_eq!(s.at(100, 3), Some(&[2u8, 2, 2][..]));
+        assert!(s.at(50, 1).is_none());
+    }
+}

@@ -1,0 +1,221 @@
+//! Headerless sampled audio: which sample format, if any, makes these bytes a
+//! smooth, speech-like signal (formats.md §4). Random, compressed and most
+//! structured binary data decode to noise under every interpretation; speech
+//! decodes to a signal whose neighbouring samples are strongly correlated and
+//! whose spectrum is far from flat.
+
+/// One way of reading bytes as samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Layout {
+    S16Le,
+    S16Be,
+    S24Le,
+    S24Be,
+    F32Le,
+    F32Be,
+    U8,
+    MuLaw,
+    ALaw,
+}
+
+impl Layout {
+    const ALL: [Layout; 9] = [
+        Layout::S16Le,
+        Layout::S16Be,
+        Layout::S24Le,
+        Layout::S24Be,
+        Layout::F32Le,
+        Layout::F32Be,
+        Layout::U8,
+        Layout::MuLaw,
+        Layout::ALaw,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Layout::S16Le => "s16le",
+            Layout::S16Be => "s16be",
+            Layout::S24Le => "s24le",
+            Layout::S24Be => "s24be",
+            Layout::F32Le => "f32le",
+            Layout::F32Be => "f32be",
+            Layout::U8 => "u8",
+            Layout::MuLaw => "mulaw",
+            Layout::ALaw => "alaw",
+        }
+    }
+
+    fn decode(self, b: &[u8]) -> Vec<f64> {
+        match self {
+            Layout::S16Le => b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as f64).collect(),
+            Layout::S16Be => b.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]]) as f64).collect(),
+            Layout::S24Le => b.chunks_exact(3).map(|c| (i32::from_le_bytes([0, c[0], c[1], c[2]]) >> 8) as f64).collect(),
+            Layout::S24Be => b.chunks_exact(3).map(|c| (i32::from_be_bytes([c[0], c[1], c[2], 0]) >> 8) as f64).collect(),
+            Layout::F32Le => b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+            Layout::F32Be => b.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+            Layout::U8 => b.iter().map(|&x| x as f64 - 128.0).collect(),
+            Layout::MuLaw => b.iter().map(|&x| mulaw(x)).collect(),
+            Layout::ALaw => b.iter().map(|&x| alaw(x)).collect(),
+        }
+    }
+
+    /// The format-specific corroboration of formats.md §4.3 step 3.
+    fn corroborated(self, b: &[u8], samples: &[f64]) -> bool {
+        let share = |lane: usize, stride: usize, set: &[u8]| {
+            let lane: Vec<u8> = b.iter().skip(lane).step_by(stride).copied().collect();
+            lane.iter().filter(|x| set.contains(x)).count() as f64 / lane.len().max(1) as f64
+        };
+        // The most significant byte of quiet-to-normal speech stays near zero
+        // while the least significant one is close to uniform (Audacity's
+        // endianness guess); random data has two uniform lanes.
+        let spread = |lane: usize, stride: usize| {
+            let lane: Vec<f64> = b.iter().skip(lane).step_by(stride).map(|&x| (x as i8 as f64).abs()).collect();
+            lane.iter().sum::<f64>() / lane.len().max(1) as f64
+        };
+        let tight = |msb: usize, lsb: usize, stride: usize| {
+            let (m, l) = (spread(msb, stride), spread(lsb, stride));
+            l >= 40.0 && m <= 0.5 * l
+        };
+        match self {
+            Layout::S16Le => tight(1, 0, 2),
+            Layout::S16Be => tight(0, 1, 2),
+            Layout::S24Le => tight(2, 0, 3),
+            Layout::S24Be => tight(0, 2, 3),
+            Layout::F32Le | Layout::F32Be => {
+                let sane = samples.iter().all(|x| x.is_finite() && x.abs() < 1e5);
+                let peak = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                sane && peak > 0.01
+            }
+            Layout::U8 => {
+                let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
+                mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05
+            }
+            Layout::MuLaw => share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]) >= 0.05,
+            Layout::ALaw => share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]) >= 0.05,
+        }
+    }
+}
+
+fn mulaw(x: u8) -> f64 {
+    let x = !x;
+    let sign = x & 0x80;
+    let exponent = (x >> 4) & 7;
+    let mantissa = x & 0x0f;
+    let magnitude = ((i32::from(mantissa) << 3) + 0x84) << exponent;
+    let v = magnitude - 0x84;
+    f64::from(if sign != 0 { -v } else { v })
+}
+
+fn alaw(x: u8) -> f64 {
+    let x = x ^ 0x55;
+    let sign = x & 0x80;
+    let exponent = (x >> 4) & 7;
+    let mantissa = i32::from(x & 0x0f);
+    let magnitude = if exponent == 0 { (mantissa << 4) + 8 } else { ((mantissa << 4) + 0x108) << (exponent - 1) };
+    f64::from(if sign != 0 { magnitude } else { -magnitude })
+}
+
+/// Normalised autocorrelation at `lag` after removing the mean.
+fn autocorrelation(x: &[f64], lag: usize) -> f64 {
+    if x.len() <= lag + 1 {
+        return 0.0;
+    }
+    let mean = x.iter().sum::<f64>() / x.len() as f64;
+    let var: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+    if var <= f64::EPSILON {
+        return 0.0;
+    }
+    let cov: f64 = x.windows(lag + 1).map(|w| (w[0] - mean) * (w[lag] - mean)).sum();
+    cov / var
+}
+
+/// Spectral flatness (geometric over arithmetic mean of a Welch-averaged power
+/// spectrum with 256-point Hann segments): ≈ 1 for noise, ≪ 1 for speech.
+fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
+    const N: usize = 256;
+    // For interleaved stereo, look at one channel.
+    let x: Vec<f64> = x.iter().step_by(lag).copied().collect();
+    if x.len() < N {
+        return 1.0;
+    }
+    let hann: Vec<f64> = (0..N).map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / N as f64).cos()).collect();
+    let (cos, sin): (Vec<f64>, Vec<f64>) = (0..N)
+        .map(|i| {
+            let a = 2.0 * std::f64::consts::PI * i as f64 / N as f64;
+            (a.cos(), a.sin())
+        })
+        .unzip();
+    let mut power = vec![0.0f64; N / 2];
+    let mut segments = 0;
+    for seg in x.chunks_exact(N).step_by(1).take(16) {
+        let mean = seg.iter().sum::<f64>() / N as f64;
+        let s: Vec<f64> = seg.iter().zip(&hann).map(|(v, w)| (v - mean) * w).collect();
+        for (k, p) in power.iter_mut().enumerate().skip(1) {
+            let (mut re, mut im) = (0.0, 0.0);
+            for (i, v) in s.iter().enumerate() {
+                let idx = (i * k) % N;
+                re += v * cos[idx];
+                im -= v * sin[idx];
+            }
+            *p += re * re + im * im;
+        }
+        segments += 1;
+    }
+    if segments == 0 {
+        return 1.0;
+    }
+    let bins = &power[1..];
+    let arith = bins.iter().sum::<f64>() / bins.len() as f64;
+    if arith <= 0.0 {
+        return 1.0;
+    }
+    let geo = (bins.iter().map(|p| (p + arith * 1e-12).ln()).sum::<f64>() / bins.len() as f64).exp();
+    geo / arith
+}
+
+/// The sample format under which `piece` looks like sampled speech, with its
+/// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
+pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
+    let mut best: Option<(Layout, f64, usize, Vec<f64>)> = None;
+    for layout in Layout::ALL {
+        let samples = layout.decode(piece);
+        if samples.len() < 512 || !layout.corroborated(piece, &samples) {
+            continue;
+        }
+        for lag in [1, 2] {
+            let rho = autocorrelation(&samples, lag);
+            if best.as_ref().is_none_or(|b| rho > b.1) {
+                best = Some((layout, rho, lag, samples.clone()));
+            }
+        }
+    }
+    let (layout, rho, lag, samples) = best?;
+    (rho >= 0.6 && spectral_flatness(&samples, lag) <= 0.35).then_some((layout.name(), rho))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{pcm16_tone, pseudo_random};
+    use super::*;
+
+    #[test]
+    fn pcm16_is_found_in_both_endiannesses() {
+        let le = pcm16_tone(4096);
+        assert_eq!(guess(&le).map(|g| g.0), Some("s16le"));
+        let be: Vec<u8> = le.chunks_exact(2).flat_map(|c| [c[1], c[0]]).collect();
+        assert_eq!(guess(&be).map(|g| g.0), Some("s16be"));
+    }
+
+    #[test]
+    fn random_and_text_are_not_audio() {
+        assert_eq!(guess(&pseudo_random(8192, 4)), None);
+        let text = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(150);
+        assert_eq!(guess(text.as_bytes()), None);
+    }
+
+    #[test]
+    fn g711_tables_decode_silence_to_near_zero() {
+        assert!(mulaw(0xff).abs() < 1.0 && alaw(0xd5).abs() < 16.0);
+        assert!(mulaw(0x80).abs() > 8000.0);
+    }
+}

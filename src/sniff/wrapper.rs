@@ -1,0 +1,398 @@
+//! Compression and archive wrappers (formats.md §1.4, §2.5): recognised with
+//! their full magic and, for archives that can encrypt, graded from headers:
+//! ZipCrypto is broken, WinZip AES and 7z AES are strong, RAR flags say which.
+
+use super::bytes::{find, get, le16, le32, le64, starts, u8_at};
+use super::{Class, Encryption, Sample, Sniff, WINDOW_LEN};
+
+pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    stream(s).or_else(|| zip(s)).or_else(|| seven_zip(s)).or_else(|| rar(s)).or_else(|| tar(s))
+}
+
+fn wrapper(format: &str, mime: &str) -> Sniff {
+    Sniff::new(format, Some(mime), Class::Compressed, Encryption::None)
+}
+
+/// Single compressed streams, identified by magic plus a header field check.
+fn stream(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (format, mime) = if starts(h, 0, b"\x1f\x8b\x08") && u8_at(h, 3)? & 0xe0 == 0 {
+        ("gzip", "application/gzip")
+    } else if starts(h, 0, b"\x28\xb5\x2f\xfd") && u8_at(h, 4)? & 0x08 == 0 {
+        ("zstd", "application/zstd")
+    } else if starts(h, 0, b"\xfd7zXZ\x00") && u8_at(h, 6)? == 0 {
+        ("xz", "application/x-xz")
+    } else if starts(h, 0, b"BZh") && (b'1'..=b'9').contains(&u8_at(h, 3)?) && (starts(h, 4, b"\x31\x41\x59\x26\x53\x59") || starts(h, 4, b"\x17\x72\x45\x38\x50\x90")) {
+        ("bzip2", "application/x-bzip2")
+    } else if starts(h, 0, b"\x04\x22\x4d\x18") && u8_at(h, 4)? & 0xc0 == 0x40 {
+        ("lz4", "application/x-lz4")
+    } else {
+        return None;
+    };
+    Some(wrapper(format, mime).with("magic", format!("{format} header at 0")))
+}
+
+/// One member of a zip archive, as its central directory describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ZipEntry {
+    pub name: String,
+    pub flags: u16,
+    pub method: u16,
+    pub compressed_size: u64,
+    pub size: u64,
+    pub local_offset: u64,
+    /// WinZip AES extra field (0x9901) present.
+    pub aes: bool,
+}
+
+impl ZipEntry {
+    pub fn encryption(&self) -> Encryption {
+        if self.aes || self.method == 99 || self.flags & 0x40 != 0 {
+            Encryption::Encrypted
+        } else if self.flags & 1 != 0 {
+            Encryption::Weak
+        } else {
+            Encryption::None
+        }
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.name.ends_with('/')
+    }
+}
+
+/// Where a zip's central directory lies: (offset, size, entry count).
+pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
+    // The end record is within the last 64 KiB + 22 bytes (its comment is ≤ 64 KiB).
+    let from = s.size.saturating_sub(WINDOW_LEN as u64);
+    let tail = s.slices_in(from..s.size);
+    let tail = tail.last()?;
+    let tail_offset = s.size - tail.len() as u64;
+    let eocd = (0..tail.len().saturating_sub(21)).rev().find(|&i| starts(tail, i, b"PK\x05\x06"))?;
+    let (mut count, mut size, mut offset) =
+        (u64::from(le16(tail, eocd + 10)?), u64::from(le32(tail, eocd + 12)?), u64::from(le32(tail, eocd + 16)?));
+    if offset == 0xffff_ffff || count == 0xffff {
+        // Zip64: the locator sits right before the end record.
+        let locator = eocd.checked_sub(20)?;
+        if starts(tail, locator, b"PK\x06\x07") {
+            let record = le64(tail, locator + 8)?;
+            let rec = s.at(record, 56)?;
+            if starts(rec, 0, b"PK\x06\x06") {
+                count = le64(rec, 32)?;
+                size = le64(rec, 40)?;
+                offset = le64(rec, 48)?;
+            }
+        }
+    }
+    let _ = tail_offset;
+    (offset.checked_add(size)? <= s.size).then_some((offset, size, count))
+}
+
+/// Parses central directory records from `cd` (bytes starting at the directory).
+pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while out.len() < limit && starts(cd, pos, b"PK\x01\x02") {
+        let (Some(flags), Some(method), Some(csize), Some(usize_), Some(nlen), Some(xlen), Some(clen), Some(local)) = (
+            le16(cd, pos + 8),
+            le16(cd, pos + 10),
+            le32(cd, pos + 20),
+            le32(cd, pos + 24),
+            le16(cd, pos + 28),
+            le16(cd, pos + 30),
+            le16(cd, pos + 32),
+            le32(cd, pos + 42),
+        ) else {
+            break;
+        };
+        let Some(name) = get(cd, pos + 46, nlen as usize) else { break };
+        let extra = get(cd, pos + 46 + nlen as usize, xlen as usize).unwrap_or(&[]);
+        let (mut size, mut compressed_size, mut local_offset) = (u64::from(usize_), u64::from(csize), u64::from(local));
+        let mut aes = false;
+        let mut x = 0usize;
+        while let (Some(id), Some(len)) = (le16(extra, x), le16(extra, x + 2)) {
+            let body = get(extra, x + 4, len as usize).unwrap_or(&[]);
+            match id {
+                0x9901 => aes = true,
+                0x0001 => {
+                    // Zip64 extra: only the fields that overflowed, in this order.
+                    let mut f = 0;
+                    let mut next = || {
+                        let v = le64(body, f);
+                        f += 8;
+                        v
+                    };
+                    if usize_ == 0xffff_ffff {
+                        size = next().unwrap_or(size);
+                    }
+                    if csize == 0xffff_ffff {
+                        compressed_size = next().unwrap_or(compressed_size);
+                    }
+                    if local == 0xffff_ffff {
+                        local_offset = next().unwrap_or(local_offset);
+                    }
+                }
+                _ => {}
+            }
+            x += 4 + len as usize;
+        }
+        out.push(ZipEntry {
+            name: String::from_utf8_lossy(name).to_string(),
+            flags,
+            method,
+            compressed_size,
+            size,
+            local_offset,
+            aes,
+        });
+        pos += 46 + nlen as usize + xlen as usize + clen as usize;
+    }
+    out
+}
+
+/// The weakest protection among members: one ZipCrypto member makes the archive weak.
+pub(crate) fn grade(entries: &[ZipEntry]) -> Encryption {
+    let files: Vec<&ZipEntry> = entries.iter().filter(|e| !e.is_dir()).collect();
+    let encrypted = files.iter().filter(|e| e.encryption() != Encryption::None).count();
+    if files.is_empty() || encrypted == 0 {
+        Encryption::None
+    } else if files.iter().any(|e| e.encryption() == Encryption::Weak) {
+        Encryption::Weak
+    } else if encrypted == files.len() {
+        Encryption::Encrypted
+    } else {
+        Encryption::Partial
+    }
+}
+
+fn zip(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let local = starts(h, 0, b"PK\x03\x04") && le16(h, 4)? <= 63 + 0x400;
+    let empty = starts(h, 0, b"PK\x05\x06") && s.size == 22;
+    if !local && !empty {
+        return None;
+    }
+    let mut sniff = wrapper("zip", "application/zip").with("magic", "PK\\3\\4 local header at 0");
+    match zip_directory(s) {
+        Some((offset, size, count)) => {
+            let cd_bytes = s.at(offset, size.min(WINDOW_LEN as u64) as usize);
+            match cd_bytes {
+                Some(cd) => {
+                    let entries = zip_entries(cd, usize::MAX);
+                    sniff.encryption = grade(&entries);
+                    sniff = sniff.with("members", count);
+                    let weak = entries.iter().filter(|e| e.encryption() == Encryption::Weak).count();
+                    if weak > 0 {
+                        sniff = sniff.with("scheme", format!("ZipCrypto on {weak} member(s) (broken: known-plaintext attack)"));
+                    } else if sniff.encryption != Encryption::None {
+                        sniff = sniff.with("scheme", "WinZip AES");
+                    }
+                }
+                None => sniff = sniff.wanting(vec![offset..offset + size.min(WINDOW_LEN as u64)]),
+            }
+        }
+        None if !s.is_whole() => {
+            let tail = s.size.saturating_sub(WINDOW_LEN as u64).max(h.len() as u64);
+            if !s.has(tail) && tail < s.size {
+                sniff = sniff.wanting(vec![tail..s.size]);
+            }
+            // Until the directory is read, the first local header speaks for the archive.
+            let first = ZipEntry { name: String::new(), flags: le16(h, 6)?, method: le16(h, 8)?, compressed_size: 0, size: 0, local_offset: 0, aes: le16(h, 8)? == 99 };
+            sniff.encryption = first.encryption();
+        }
+        None => {}
+    }
+    if sniff.encryption != Encryption::None {
+        sniff.class = Class::Encrypted;
+    }
+    Some(sniff)
+}
+
+/// 7z: the end header (at an offset the start header gives) names the coders;
+/// `06 F1 07 01` is 7zAES, and an encoded header (first byte 0x17) hides names.
+fn seven_zip(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"7z\xbc\xaf\x27\x1c") {
+        return None;
+    }
+    let (next_offset, next_size) = (le64(h, 12)?, le64(h, 20)?);
+    let at = 32u64.checked_add(next_offset)?;
+    let mut sniff = wrapper("7z", "application/x-7z-compressed").with("magic", "7z signature at 0");
+    if at.checked_add(next_size)? > s.size {
+        return Some(sniff.with("note", "end header beyond the object: truncated archive"));
+    }
+    let want = next_size.min(WINDOW_LEN as u64) as usize;
+    match s.at(at, want) {
+        Some(end) => {
+            let aes = find(end, b"\x06\xf1\x07\x01").is_some();
+            let hidden = end.first() == Some(&0x17);
+            if aes {
+                sniff.class = Class::Encrypted;
+                sniff.encryption = Encryption::Encrypted;
+                sniff = sniff.with("scheme", if hidden { "7zAES, header encrypted (names hidden)" } else { "7zAES, names in the clear" });
+            }
+        }
+        None => sniff = sniff.wanting(vec![at..at + want as u64]),
+    }
+    Some(sniff)
+}
+
+/// Reads a RAR5 variable-length integer.
+fn vint(b: &[u8], mut at: usize) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let byte = u8_at(b, at)?;
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        at += 1;
+        if byte & 0x80 == 0 {
+            return Some((v, at));
+        }
+    }
+    None
+}
+
+/// RAR 4 and 5: encryption flags in the main and file headers.
+fn rar(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if starts(h, 0, b"Rar!\x1a\x07\x01\x00") {
+        let mut sniff = wrapper("rar", "application/vnd.rar").with("magic", "RAR5 signature at 0");
+        let mut pos = 8;
+        for _ in 0..64 {
+            let (size, after_size) = vint(h, pos + 4)?;
+            let (kind, after_kind) = vint(h, after_size)?;
+            let (flags, after_flags) = vint(h, after_kind)?;
+            if kind == 4 {
+                sniff.class = Class::Encrypted;
+                sniff.encryption = Encryption::Encrypted;
+                return Some(sniff.with("scheme", "RAR5 AES-256, headers encrypted"));
+            }
+            let mut data_size = 0;
+            let mut p = after_flags;
+            let extra_size = if flags & 1 != 0 { let (v, n) = vint(h, p)?; p = n; v } else { 0 };
+            if flags & 2 != 0 {
+                data_size = vint(h, p)?.0;
+            }
+            if kind == 2 && extra_size > 0 {
+                // File encryption is extra record type 1, at the end of the header.
+                let header_end = after_size + size as usize;
+                let extra = get(h, header_end - extra_size as usize, extra_size as usize)?;
+                if let Some((_, p2)) = vint(extra, 0) {
+                    if vint(extra, p2).map(|v| v.0) == Some(1) {
+                        sniff.class = Class::Encrypted;
+                        sniff.encryption = Encryption::Encrypted;
+                        return Some(sniff.with("scheme", "RAR5 AES-256 file encryption"));
+                    }
+                }
+            }
+            if kind == 5 {
+                break;
+            }
+            pos = after_size + size as usize + data_size as usize;
+        }
+        return Some(sniff);
+    }
+    if starts(h, 0, b"Rar!\x1a\x07\x00") {
+        let mut sniff = wrapper("rar", "application/vnd.rar").with("magic", "RAR4 signature at 0");
+        // Main header (type 0x73) at 7: flag 0x0080 = headers encrypted.
+        if u8_at(h, 9)? == 0x73 && le16(h, 10)? & 0x0080 != 0 {
+            sniff.class = Class::Encrypted;
+            sniff.encryption = Encryption::Encrypted;
+            return Some(sniff.with("scheme", "RAR4 AES-128, headers encrypted"));
+        }
+        let main_size = le16(h, 12)? as usize;
+        let file = 7 + main_size;
+        if u8_at(h, file + 2) == Some(0x74) && le16(h, file + 3)? & 0x0004 != 0 {
+            sniff.class = Class::Encrypted;
+            sniff.encryption = Encryption::Encrypted;
+            sniff = sniff.with("scheme", "RAR4 AES-128 file encryption");
+        }
+        return Some(sniff);
+    }
+    None
+}
+
+/// tar: a 512-byte header whose checksum field matches its bytes.
+pub(crate) fn is_tar_header(b: &[u8]) -> bool {
+    let Some(h) = get(b, 0, 512) else { return false };
+    let field = String::from_utf8_lossy(&h[148..156]);
+    let Ok(stored) = u32::from_str_radix(field.trim_matches(|c: char| c == '\0' || c == ' '), 8) else { return false };
+    let sum: u32 = h.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { 32 } else { u32::from(c) }).sum();
+    sum == stored && h[0] != 0
+}
+
+fn tar(s: &Sample) -> Option<Sniff> {
+    is_tar_header(s.head).then(|| {
+        let ustar = starts(s.head, 257, b"ustar");
+        wrapper("tar", "application/x-tar").with("magic", if ustar { "ustar header at 0" } else { "tar header checksum at 0" })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal stored zip with one member; `flags`/`method` set as given.
+    pub(crate) fn tiny_zip(name: &str, data: &[u8], flags: u16, method: u16) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(b"PK\x03\x04\x14\x00");
+        v.extend(flags.to_le_bytes());
+        v.extend(method.to_le_bytes());
+        v.extend([0u8; 8]);
+        v.extend((data.len() as u32).to_le_bytes());
+        v.extend((data.len() as u32).to_le_bytes());
+        v.extend((name.len() as u16).to_le_bytes());
+        v.extend(0u16.to_le_bytes());
+        v.extend(name.as_bytes());
+        v.extend(data);
+        let cd = v.len() as u32;
+        v.extend(b"PK\x01\x02\x14\x00\x14\x00");
+        v.extend(flags.to_le_bytes());
+        v.extend(method.to_le_bytes());
+        v.extend([0u8; 8]);
+        v.extend((data.len() as u32).to_le_bytes());
+        v.extend((data.len() as u32).to_le_bytes());
+        v.extend((name.len() as u16).to_le_bytes());
+        v.extend([0u8; 12]);
+        v.extend(0u32.to_le_bytes());
+        v.extend(name.as_bytes());
+        let cd_size = v.len() as u32 - cd;
+        v.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        v.extend(cd_size.to_le_bytes());
+        v.extend(cd.to_le_bytes());
+        v.extend([0, 0]);
+        v
+    }
+
+    fn sniff(b: &[u8]) -> Sniff {
+        detect(&Sample::new(b.len() as u64, b, &[])).unwrap()
+    }
+
+    #[test]
+    fn zipcrypto_is_weak_and_plain_zip_is_compressed() {
+        let z = tiny_zip("a.wav", b"hello", 0, 0);
+        assert_eq!((sniff(&z).class, sniff(&z).encryption), (Class::Compressed, Encryption::None));
+        let z = tiny_zip("a.wav", b"hello", 1, 8);
+        assert_eq!((sniff(&z).class, sniff(&z).encryption), (Class::Encrypted, Encryption::Weak));
+        let z = tiny_zip("a.wav", b"hello", 1, 99);
+        assert_eq!(sniff(&z).encryption, Encryption::Encrypted);
+    }
+
+    #[test]
+    fn compressed_streams_need_more_than_two_bytes() {
+        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03").format, "gzip");
+        assert!(detect(&Sample::new(4, b"\x1f\x8b\x09\x00", &[])).is_none());
+        assert!(detect(&Sample::new(10, b"BZh9garbage", &[])).is_none());
+    }
+
+    #[test]
+    fn tar_header_checksum_is_verified() {
+        let mut h = vec![0u8; 512];
+        h[..5].copy_from_slice(b"a.wav");
+        h[257..262].copy_from_slice(b"ustar");
+        let sum: u32 = h.iter().map(|&c| u32::from(c)).sum::<u32>() + 8 * 32;
+        h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        assert!(is_tar_header(&h));
+        h[0] = b'b';
+        assert!(!is_tar_header(&h));
+    }
+}
