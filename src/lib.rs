@@ -1,1 +1,352 @@
+//! atrest finds audio and biometric data stored without encryption.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`source`] (walk, bounded reads) → [`sniff`] (pure: bytes → format, class,
+//! encryption) → [`unpack`] (inside archives, bounded) → [`classify`] (pure:
+//! verdict × rules) → [`report`] (one model, many renderers). [`scan`] is the
+//! parallel driver and the only module that knows them all.
+
+pub mod classify;
+pub mod cli;
+pub mod progress;
+pub mod report;
+pub mod rules;
+pub mod scan;
 pub mod sniff;
+pub mod source;
+pub mod unpack;
+
+use std::collections::HashSet;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use cli::{Cli, Command, FailOn, ProgressMode, RulesCommand, ScanArgs};
+use report::{OutputFormat, Report};
+use rules::{RuleSet, Severity};
+
+/// Exit codes of the contract.
+pub mod exit {
+    pub const CLEAN: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INCOMPLETE: u8 = 3;
+}
+
+/// Runs the command line; all errors end here as one line on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Scan(args) => scan_command(args),
+        Command::Rules(RulesCommand::Check { file }) => rules_check(&file),
+        Command::Rules(RulesCommand::List { file }) => rules_list(file.as_deref()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::CLEAN),
+        Err(e) => {
+            eprintln!("atrest: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
+    match path {
+        Some(p) => RuleSet::load(p).map_err(|e| anyhow::anyhow!("{e}")),
+        None => Ok(RuleSet::embedded()),
+    }
+}
+
+fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).with_context(|| format!("{flag} {p:?}: not a valid glob"))?);
+    }
+    Ok(Some(b.build()?))
+}
+
+/// Reads the fingerprints of an earlier report (JSON, or JSONL findings).
+fn load_baseline(path: &Path) -> Result<HashSet<String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read baseline", path.display()))?;
+    let mut set = HashSet::new();
+    if let Ok(report) = serde_json::from_str::<Report>(&text) {
+        set.extend(report.findings.into_iter().map(|f| f.fingerprint));
+        return Ok(set);
+    }
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let v: serde_json::Value = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{}:{}: not a JSON report or JSONL line",
+                path.display(),
+                i + 1
+            )
+        })?;
+        if let Some(fp) = v.get("fingerprint").and_then(|f| f.as_str()) {
+            set.insert(fp.to_string());
+        }
+    }
+    Ok(set)
+}
+
+fn scan_command(args: ScanArgs) -> Result<u8> {
+    // Everything that can be wrong with the configuration fails here, before any read.
+    let rules = load_rules(args.rules.as_deref())?;
+    for t in &args.targets {
+        if t.contains("://") {
+            bail!("{t}: object-store targets are not supported by this build yet");
+        }
+        if std::fs::symlink_metadata(t).is_err() {
+            bail!("{t}: no such file or directory");
+        }
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(source::Shard::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(load_baseline)
+        .transpose()?
+        .unwrap_or_default();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    let stdout_tty = io::stdout().is_terminal();
+    let format = args
+        .format
+        .unwrap_or(if stdout_tty && args.output.is_none() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Jsonl
+        });
+    let show_progress = match args.progress {
+        ProgressMode::Always => true,
+        ProgressMode::Never => false,
+        ProgressMode::Auto => io::stderr().is_terminal(),
+    };
+    let opts = scan::ScanOptions {
+        targets: args.targets.clone(),
+        walk: source::fs::WalkOptions {
+            follow_symlinks: args.follow_symlinks,
+            include: globs(&args.include, "--include")?,
+            exclude: globs(&args.exclude, "--exclude")?,
+            shard,
+        },
+        threads,
+        max_archive_depth: args.max_archive_depth,
+        inventory: args.inventory,
+    };
+    let progress = progress::Progress::new(show_progress);
+    let report = scan::run(&opts, &rules, &baseline, &progress);
+    let color = format == OutputFormat::Table
+        && args.output.is_none()
+        && stdout_tty
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    write_report(&report, format, &rules, color, args.output.as_deref())?;
+    if show_progress {
+        eprintln!(
+            "atrest: {} objects in {:.1}s, {} findings",
+            report.summary.objects_seen,
+            progress.elapsed().as_secs_f64(),
+            report.summary.findings
+        );
+    }
+    let threshold = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    };
+    Ok(if !report.complete {
+        exit::INCOMPLETE
+    } else if report.fails(threshold) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+/// Writes to stdout, or atomically to a file: a temporary file in the same
+/// folder, renamed over the target only once complete.
+fn write_report(
+    report: &Report,
+    format: OutputFormat,
+    rules: &RuleSet,
+    color: bool,
+    output: Option<&Path>,
+) -> Result<()> {
+    match output {
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            report::render(report, format, rules, color, &mut out)?;
+            out.flush()?;
+        }
+        Some(path) => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("{}: cannot create the report", path.display()))?;
+            {
+                let mut out = io::BufWriter::new(tmp.as_file_mut());
+                report::render(report, format, rules, false, &mut out)?;
+                out.flush()?;
+            }
+            tmp.persist(path)
+                .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `atrest rules check FILE`: syntax, then every example and counter-example.
+fn rules_check(file: &Path) -> Result<u8> {
+    let rules = match RuleSet::load(file) {
+        Ok(r) => r,
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            return Ok(exit::USAGE);
+        }
+    };
+    let base = rules.base_dir.clone().unwrap_or_else(|| ".".into());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for rule in &rules.rules {
+        for (example, expect) in rule
+            .examples
+            .iter()
+            .map(|e| (e, true))
+            .chain(rule.counter_examples.iter().map(|e| (e, false)))
+        {
+            checked += 1;
+            let path = base.join(example);
+            match rule_ids_for(&path, &rules) {
+                Ok(ids) if ids.contains(&rule.id) == expect => {}
+                Ok(ids) => failures.push(format!(
+                    "{}: rule {}: {} {} {}, but it matched [{}]",
+                    file.display(),
+                    rule.id,
+                    if expect { "example" } else { "counter-example" },
+                    example,
+                    if expect {
+                        "is not flagged"
+                    } else {
+                        "is flagged"
+                    },
+                    ids.join(", ")
+                )),
+                Err(e) => failures.push(format!(
+                    "{}: rule {}: {example}: {e:#}",
+                    file.display(),
+                    rule.id
+                )),
+            }
+        }
+    }
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    if failures.is_empty() {
+        println!(
+            "{}: {} rules, {} examples verified",
+            file.display(),
+            rules.rules.len(),
+            checked
+        );
+        Ok(exit::CLEAN)
+    } else {
+        Ok(exit::FINDINGS)
+    }
+}
+
+/// The rule ids one file (and its members) triggers.
+fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
+    let file = match source::fs::LocalFile::open(path)? {
+        source::fs::Opened::File(f, size) => (f, size),
+        source::fs::Opened::NotRegular => bail!("not a regular file"),
+    };
+    let (mut reader, size) = file;
+    let mut head = Vec::new();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let inspection = scan::inspect(&mut reader, size, &name, &mut head, rules, 3)?;
+    let rel = path.to_string_lossy().to_string();
+    let mut ids: Vec<String> = classify::classify(&inspection.sniff, &rel, rules)
+        .iter()
+        .map(|m| m.rule.id.clone())
+        .collect();
+    for m in &inspection.inside.members {
+        ids.extend(
+            classify::classify(&m.sniff, &format!("{rel}!/{}", m.member), rules)
+                .iter()
+                .map(|m| m.rule.id.clone()),
+        );
+    }
+    Ok(ids)
+}
+
+fn rules_list(file: Option<&Path>) -> Result<u8> {
+    let rules = load_rules(file)?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "# {} (sha256 {})", rules.source, &rules.sha256[..16])?;
+    for r in &rules.rules {
+        let mut what = Vec::new();
+        if !r.classes.is_empty() {
+            what.push(format!(
+                "class {}",
+                r.classes
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ));
+        }
+        if !r.formats.is_empty() {
+            what.push(format!("format {}", r.formats.join("|")));
+        }
+        if !r.encryption.is_empty() {
+            what.push(format!(
+                "encryption {}",
+                r.encryption
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ));
+        }
+        writeln!(out, "{:<9} {:<28} {}", r.severity.as_str(), r.id, r.title)?;
+        writeln!(out, "          matches {}", what.join(", "))?;
+    }
+    Ok(exit::CLEAN)
+}

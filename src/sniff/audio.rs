@@ -7,8 +7,23 @@ use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
-        riff_wave, wave64, aiff, au, caf, flac, ogg, amr_family, wavpack, tta, ape, musepack,
-        dsf, dff, voc, sphere, mpeg_or_adts,
+        riff_wave,
+        wave64,
+        aiff,
+        au,
+        caf,
+        flac,
+        ogg,
+        amr_family,
+        wavpack,
+        tta,
+        ape,
+        musepack,
+        dsf,
+        dff,
+        voc,
+        sphere,
+        mpeg_or_adts,
     ];
     DETECTORS.iter().find_map(|d| d(s))
 }
@@ -109,7 +124,9 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
 const W64_RIFF: [u8; 16] = [
     0x72, 0x69, 0x66, 0x66, 0x2e, 0x91, 0xcf, 0x11, 0xa5, 0xd6, 0x28, 0xdb, 0x04, 0xc1, 0x00, 0x00,
 ];
-const W64_SUFFIX: [u8; 12] = [0xf3, 0xac, 0xd3, 0x11, 0x8c, 0xd1, 0x00, 0xc0, 0x4f, 0x8e, 0xdb, 0x8a];
+const W64_SUFFIX: [u8; 12] = [
+    0xf3, 0xac, 0xd3, 0x11, 0x8c, 0xd1, 0x00, 0xc0, 0x4f, 0x8e, 0xdb, 0x8a,
+];
 
 /// Sony Wave64: GUID chunks with 64-bit sizes.
 fn wave64(s: &Sample) -> Option<Sniff> {
@@ -125,11 +142,17 @@ fn wave64(s: &Sample) -> Option<Sniff> {
             break;
         }
         if id == b"fmt " {
-            sniff = sniff.with("codec", wave_codec(le16(h, pos + 24)?)).with("channels", le16(h, pos + 26)?);
+            sniff = sniff
+                .with("codec", wave_codec(le16(h, pos + 24)?))
+                .with("channels", le16(h, pos + 26)?);
         } else if id == b"data" {
             let start = (pos + 24) as u64;
             let end = (pos as u64).saturating_add(size).min(s.size);
-            return Some(judge_payload(s, sniff.with("payload_offset", start), start..end));
+            return Some(judge_payload(
+                s,
+                sniff.with("payload_offset", start),
+                start..end,
+            ));
         }
         pos = pos.checked_add(((size + 7) & !7) as usize)?;
     }
@@ -152,7 +175,9 @@ fn aiff(s: &Sample) -> Option<Sniff> {
     let mut pos = 12usize;
     let mut seen_header = false;
     for _ in 0..64 {
-        let (Some(id), Some(size)) = (get(h, pos, 4), be32(h, pos + 4)) else { break };
+        let (Some(id), Some(size)) = (get(h, pos, 4), be32(h, pos + 4)) else {
+            break;
+        };
         if !id.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
             return None;
         }
@@ -163,7 +188,9 @@ fn aiff(s: &Sample) -> Option<Sniff> {
                     return None;
                 }
                 seen_header = true;
-                sniff = sniff.with("channels", channels).with("bits_per_sample", be16(h, pos + 14)?);
+                sniff = sniff
+                    .with("channels", channels)
+                    .with("bits_per_sample", be16(h, pos + 14)?);
                 if format == "aifc" {
                     if let Some(c) = get(h, pos + 26, 4) {
                         sniff = sniff.with("codec", String::from_utf8_lossy(c).trim().to_string());
@@ -172,10 +199,18 @@ fn aiff(s: &Sample) -> Option<Sniff> {
             }
             b"VHDR" => seen_header = true,
             b"SSND" | b"BODY" => {
-                let skip = if id == b"SSND" { 8 + u64::from(be32(h, pos + 8).unwrap_or(0)) } else { 0 };
+                let skip = if id == b"SSND" {
+                    8 + u64::from(be32(h, pos + 8).unwrap_or(0))
+                } else {
+                    0
+                };
                 let start = pos as u64 + 8 + skip;
                 let end = (pos as u64 + 8 + u64::from(size)).min(s.size);
-                return Some(judge_payload(s, sniff.with("payload_offset", start), start..end));
+                return Some(judge_payload(
+                    s,
+                    sniff.with("payload_offset", start),
+                    start..end,
+                ));
             }
             _ => {}
         }
@@ -207,7 +242,13 @@ fn au(s: &Sample) -> Option<Sniff> {
         27 => "alaw",
         _ => return None,
     };
-    if offset < 24 || offset > 1 << 20 || rate == 0 || rate > 1_536_000 || channels == 0 || channels > 64 {
+    if offset < 24
+        || offset > 1 << 20
+        || rate == 0
+        || rate > 1_536_000
+        || channels == 0
+        || channels > 64
+    {
         return None;
     }
     let sniff = audio("au", "audio/basic")
@@ -226,14 +267,20 @@ fn caf(s: &Sample) -> Option<Sniff> {
         return None;
     }
     let codec = String::from_utf8_lossy(get(h, 28, 4)?).trim().to_string();
-    let mut sniff = audio("caf", "audio/x-caf").with("magic", "caff v1 + desc at 0").with("codec", codec);
+    let mut sniff = audio("caf", "audio/x-caf")
+        .with("magic", "caff v1 + desc at 0")
+        .with("codec", codec);
     let mut pos = 8usize;
     for _ in 0..64 {
         let (id, size) = (get(h, pos, 4)?, be64(h, pos + 4)?);
         if id == b"data" {
             // The data chunk starts with a 4-byte edit count; size -1 means "to EOF".
             let start = pos as u64 + 16;
-            let end = if size == u64::MAX { s.size } else { (pos as u64 + 12).saturating_add(size).min(s.size) };
+            let end = if size == u64::MAX {
+                s.size
+            } else {
+                (pos as u64 + 12).saturating_add(size).min(s.size)
+            };
             sniff = sniff.with("payload_offset", start);
             return Some(judge_payload(s, sniff, start..end));
         }
@@ -245,7 +292,11 @@ fn caf(s: &Sample) -> Option<Sniff> {
 /// Length of an ID3v2 tag at `at` (header + syncsafe size + footer), if one is there.
 fn id3v2_len(b: &[u8], at: usize) -> Option<usize> {
     let h = get(b, at, 10)?;
-    if &h[..3] != b"ID3" || !(2..=4).contains(&h[3]) || h[4] == 0xff || h[6..10].iter().any(|x| x & 0x80 != 0) {
+    if &h[..3] != b"ID3"
+        || !(2..=4).contains(&h[3])
+        || h[4] == 0xff
+        || h[6..10].iter().any(|x| x & 0x80 != 0)
+    {
         return None;
     }
     let size = h[6..10].iter().fold(0usize, |a, &x| (a << 7) | x as usize);
@@ -258,8 +309,15 @@ fn id3v2_len(b: &[u8], at: usize) -> Option<usize> {
 /// ciphertext has no frames).
 fn flac(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    let tag = if starts(h, 0, b"ID3") { id3v2_len(h, 0)? } else { 0 };
-    if !starts(h, tag, b"fLaC") || u8_at(h, tag + 4)? & 0x7f != 0 || get(h, tag + 5, 3)? != [0, 0, 34] {
+    let tag = if starts(h, 0, b"ID3") {
+        id3v2_len(h, 0)?
+    } else {
+        0
+    };
+    if !starts(h, tag, b"fLaC")
+        || u8_at(h, tag + 4)? & 0x7f != 0
+        || get(h, tag + 5, 3)? != [0, 0, 34]
+    {
         return None;
     }
     let info = tag + 8;
@@ -298,7 +356,11 @@ fn ogg_crc(page: &[u8]) -> u32 {
         let b = if (22..26).contains(&i) { 0 } else { b };
         crc ^= u32::from(b) << 24;
         for _ in 0..8 {
-            crc = if crc & 0x8000_0000 != 0 { (crc << 1) ^ 0x04c1_1db7 } else { crc << 1 };
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -329,7 +391,10 @@ pub(crate) fn ogg_codec(packet: &[u8]) -> Option<(&'static str, bool)> {
         (b"fishead\x00", "skeleton", false),
         (b"\x01video", "ogm-video", false),
     ];
-    CODECS.iter().find(|(m, _, _)| packet.starts_with(m)).map(|&(_, name, is_audio)| (name, is_audio))
+    CODECS
+        .iter()
+        .find(|(m, _, _)| packet.starts_with(m))
+        .map(|&(_, name, is_audio)| (name, is_audio))
 }
 
 /// Ogg: every beginning-of-stream page in the head names a codec; pages must
@@ -357,15 +422,35 @@ fn ogg(s: &Sample) -> Option<Sniff> {
         page = ogg_page(h, pos);
     }
     let sniff = if audio_codecs.is_empty() {
-        Sniff::new("ogg", Some("application/ogg"), Class::Other, Encryption::None)
+        Sniff::new(
+            "ogg",
+            Some("application/ogg"),
+            Class::Other,
+            Encryption::None,
+        )
     } else if other.contains(&"theora") {
-        Sniff::new("ogv", Some("video/ogg"), Class::Audio, Encryption::None).with("audio_tracks", audio_codecs.len())
+        Sniff::new("ogv", Some("video/ogg"), Class::Audio, Encryption::None)
+            .with("audio_tracks", audio_codecs.len())
     } else {
-        audio("ogg", if audio_codecs == ["opus"] { "audio/opus" } else { "audio/ogg" })
+        audio(
+            "ogg",
+            if audio_codecs == ["opus"] {
+                "audio/opus"
+            } else {
+                "audio/ogg"
+            },
+        )
     };
     let sniff = sniff
         .with("magic", "OggS page with valid CRC at 0")
-        .with("codec", audio_codecs.first().or(other.first()).copied().unwrap_or("unknown"))
+        .with(
+            "codec",
+            audio_codecs
+                .first()
+                .or(other.first())
+                .copied()
+                .unwrap_or("unknown"),
+        )
         .with("pages_checked", pages);
     // A valid first page followed by no valid page is a header in front of something else.
     if pages == 1 && !s.is_whole() && h.len() > first_len + 4096 {
@@ -402,8 +487,11 @@ fn amr_family(s: &Sample) -> Option<Sniff> {
 fn wavpack(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let (size, version) = (le32(h, 4)?, le16(h, 8)?);
-    (starts(h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24)
-        .then(|| audio("wavpack", "audio/x-wavpack").with("magic", "wvpk block at 0").with("version", version))
+    (starts(h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
+        audio("wavpack", "audio/x-wavpack")
+            .with("magic", "wvpk block at 0")
+            .with("version", version)
+    })
 }
 
 fn tta(s: &Sample) -> Option<Sniff> {
@@ -414,20 +502,29 @@ fn tta(s: &Sample) -> Option<Sniff> {
         && (1..=16).contains(&channels)
         && matches!(bits, 8 | 16 | 24 | 32)
         && (1..=768_000).contains(&rate))
-    .then(|| audio("tta", "audio/x-tta").with("magic", "TTA1 at 0").with("sample_rate", rate))
+    .then(|| {
+        audio("tta", "audio/x-tta")
+            .with("magic", "TTA1 at 0")
+            .with("sample_rate", rate)
+    })
 }
 
 fn ape(s: &Sample) -> Option<Sniff> {
     let version = le16(s.head, 4)?;
-    (starts(s.head, 0, b"MAC ") && (3800..=4100).contains(&version))
-        .then(|| audio("ape", "audio/x-ape").with("magic", "MAC at 0").with("version", version))
+    (starts(s.head, 0, b"MAC ") && (3800..=4100).contains(&version)).then(|| {
+        audio("ape", "audio/x-ape")
+            .with("magic", "MAC at 0")
+            .with("version", version)
+    })
 }
 
 fn musepack(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    let sv8 = starts(h, 0, b"MPCK") && get(h, 4, 2).is_some_and(|k| k.iter().all(u8::is_ascii_uppercase));
+    let sv8 =
+        starts(h, 0, b"MPCK") && get(h, 4, 2).is_some_and(|k| k.iter().all(u8::is_ascii_uppercase));
     let sv7 = starts(h, 0, b"MP+") && u8_at(h, 3).is_some_and(|v| matches!(v & 0x0f, 7 | 8));
-    (sv8 || sv7).then(|| audio("musepack", "audio/x-musepack").with("magic", magic_text(&h[..4], 0)))
+    (sv8 || sv7)
+        .then(|| audio("musepack", "audio/x-musepack").with("magic", magic_text(&h[..4], 0)))
 }
 
 fn dsf(s: &Sample) -> Option<Sniff> {
@@ -456,13 +553,21 @@ fn sphere(s: &Sample) -> Option<Sniff> {
     if !starts(h, 0, b"NIST_1A\n") {
         return None;
     }
-    let len: u64 = std::str::from_utf8(get(h, 8, 8)?).ok()?.trim().parse().ok()?;
+    let len: u64 = std::str::from_utf8(get(h, 8, 8)?)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     let header = get(h, 0, len as usize).unwrap_or(h);
     let mut sniff = audio("sphere", "audio/x-nist-sphere").with("magic", "NIST_1A at 0");
     if let Some(at) = find(header, b"sample_coding -s") {
         let rest = &header[at..];
         let line = rest.split(|&c| c == b'\n').next().unwrap_or(rest);
-        let coding = String::from_utf8_lossy(line).split_whitespace().nth(2).unwrap_or("").to_string();
+        let coding = String::from_utf8_lossy(line)
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or("")
+            .to_string();
         sniff = sniff.with("codec", coding);
     }
     Some(judge_payload(s, sniff, len..s.size))
@@ -477,16 +582,30 @@ fn mpeg_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
     let layer = (h[1] >> 1) & 3; // 1: III, 2: II, 3: I
     let bitrate_index = (h[2] >> 4) as usize;
     let rate_index = ((h[2] >> 2) & 3) as usize;
-    if version == 1 || layer == 0 || bitrate_index == 0 || bitrate_index == 15 || rate_index == 3 || h[3] & 3 == 2 {
+    if version == 1
+        || layer == 0
+        || bitrate_index == 0
+        || bitrate_index == 15
+        || rate_index == 3
+        || h[3] & 3 == 2
+    {
         return None;
     }
     const V1: [[u32; 14]; 3] = [
-        [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
-        [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
-        [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+        [
+            32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
+        ],
+        [
+            32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
+        ],
+        [
+            32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+        ],
     ];
     const V2: [[u32; 14]; 2] = [
-        [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+        [
+            32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
+        ],
         [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
     ];
     let kbps = match (version, layer) {
@@ -496,8 +615,12 @@ fn mpeg_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
         (_, 3) => V2[0][bitrate_index - 1],
         _ => V2[1][bitrate_index - 1],
     };
-    let rate = [[11025, 12000, 8000], [0, 0, 0], [22050, 24000, 16000], [44100, 48000, 32000]][version as usize]
-        [rate_index];
+    let rate = [
+        [11025, 12000, 8000],
+        [0, 0, 0],
+        [22050, 24000, 16000],
+        [44100, 48000, 32000],
+    ][version as usize][rate_index];
     let padding = ((h[2] >> 1) & 1) as u32;
     let bps = kbps * 1000;
     let len = match layer {
@@ -520,8 +643,15 @@ fn adts_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
 }
 
 /// Counts consecutive, mutually consistent frames starting at `at`.
-fn frame_chain(b: &[u8], at: usize, parse: fn(&[u8]) -> Option<(usize, u8, u32)>, want: usize) -> usize {
-    let Some((mut len, id, _)) = b.get(at..).and_then(parse) else { return 0 };
+fn frame_chain(
+    b: &[u8],
+    at: usize,
+    parse: fn(&[u8]) -> Option<(usize, u8, u32)>,
+    want: usize,
+) -> usize {
+    let Some((mut len, id, _)) = b.get(at..).and_then(parse) else {
+        return 0;
+    };
     let (mut pos, mut n) = (at, 1);
     while n < want {
         pos += len;
@@ -541,7 +671,11 @@ fn frame_chain(b: &[u8], at: usize, parse: fn(&[u8]) -> Option<(usize, u8, u32)>
 /// the stream starts after junk) is what random bytes essentially never show.
 fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    let tag = if starts(h, 0, b"ID3") { id3v2_len(h, 0) } else { None };
+    let tag = if starts(h, 0, b"ID3") {
+        id3v2_len(h, 0)
+    } else {
+        None
+    };
     let start = tag.unwrap_or(0);
     let search_end = (start + if tag.is_some() { 8192 } else { 4096 }).min(h.len());
     for pos in start..search_end {
@@ -550,14 +684,20 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
         }
         let need = if pos == start { 3 } else { 4 };
         for (parse, format, mime) in [
-            (mpeg_frame as fn(&[u8]) -> Option<(usize, u8, u32)>, "mp3", "audio/mpeg"),
+            (
+                mpeg_frame as fn(&[u8]) -> Option<(usize, u8, u32)>,
+                "mp3",
+                "audio/mpeg",
+            ),
             (adts_frame, "aac", "audio/aac"),
         ] {
             // A stream shorter than `need` frames may still be whole in the head.
             let n = frame_chain(h, pos, parse, need);
             let whole_short = s.is_whole() && n >= 1 && pos == start && ends_clean(h, pos, parse);
             if n >= need || whole_short {
-                let mut sniff = audio(format, mime).with("frames_checked", n).with("payload_offset", pos);
+                let mut sniff = audio(format, mime)
+                    .with("frames_checked", n)
+                    .with("payload_offset", pos);
                 if format == "mp3" {
                     let layer = (h[pos + 1] >> 1) & 3;
                     sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
@@ -566,14 +706,20 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                         sniff = sniff.with("sample_rate", rate);
                     }
                 }
-                let magic = if tag.is_some() { "ID3v2 tag at 0, frame sync".to_string() } else { "frame sync".into() };
+                let magic = if tag.is_some() {
+                    "ID3v2 tag at 0, frame sync".to_string()
+                } else {
+                    "frame sync".into()
+                };
                 return Some(sniff.with("magic", format!("{magic} at {pos}")));
             }
         }
     }
     // An ID3v2 tag with no frames after it: a plaintext tag around something else.
     let tag = tag?;
-    let sniff = audio("mp3", "audio/mpeg").with("magic", "ID3v2 tag at 0, no valid frames").with("payload_offset", tag);
+    let sniff = audio("mp3", "audio/mpeg")
+        .with("magic", "ID3v2 tag at 0, no valid frames")
+        .with("payload_offset", tag);
     let judged = judge_payload(s, sniff, tag as u64..s.size);
     (judged.encryption == Encryption::Partial).then_some(judged)
 }
@@ -593,7 +739,11 @@ fn ends_clean(b: &[u8], mut pos: usize, parse: fn(&[u8]) -> Option<(usize, u8, u
 /// non-text bytes that no signature explains. Several interpretations are
 /// scored; speech-like smoothness plus format-specific corroboration is needed.
 pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
-    let windows: Vec<&[u8]> = s.slices_in(0..s.size).into_iter().filter(|w| w.len() >= 2048).collect();
+    let windows: Vec<&[u8]> = s
+        .slices_in(0..s.size)
+        .into_iter()
+        .filter(|w| w.len() >= 2048)
+        .collect();
     if windows.is_empty() || super::text::is_text(s.head) {
         return None;
     }
@@ -607,7 +757,8 @@ pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
                 hits.push(hit);
             }
         }
-        if hits.len() * 3 >= pieces.len() * 2 {
+        // Pauses are part of speech: half the pieces suffice within a window.
+        if !pieces.is_empty() && hits.len() * 2 >= pieces.len() {
             let best = hits.iter().max_by(|a, b| a.1.total_cmp(&b.1)).copied()?;
             votes.push(best);
         }
@@ -620,7 +771,10 @@ pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
         Sniff::new("raw-pcm", None, Class::Audio, Encryption::None)
             .with("codec", format)
             .with("lag1_autocorrelation", super::round3(rho))
-            .with("basis", "headerless: speech-like sample statistics (formats.md §4.3)"),
+            .with(
+                "basis",
+                "headerless: speech-like sample statistics (formats.md §4.3)",
+            ),
     )
 }
 
@@ -652,7 +806,10 @@ mod tests {
     #[test]
     fn wav_with_pcm_is_plain_audio() {
         let s = sniff_whole(&wav(&pcm16_tone(8000))).unwrap();
-        assert_eq!((s.format.as_str(), s.class, s.encryption), ("wav", Class::Audio, Encryption::None));
+        assert_eq!(
+            (s.format.as_str(), s.class, s.encryption),
+            ("wav", Class::Audio, Encryption::None)
+        );
         assert_eq!(s.evidence["codec"], "pcm");
     }
 
@@ -672,8 +829,14 @@ mod tests {
         let s = detect(&Sample::new(50 << 20, &enc[..65536], &[])).unwrap();
         assert_eq!(s.wants.len(), 2);
         // The tail turns out to be plaintext: the object leaks audio after all.
-        let tail = Window { offset: (50 << 20) - 65536, bytes: pcm16_tone(32768) };
-        let mid = Window { offset: (25 << 20) - 32768, bytes: pcm16_tone(32768) };
+        let tail = Window {
+            offset: (50 << 20) - 65536,
+            bytes: pcm16_tone(32768),
+        };
+        let mid = Window {
+            offset: (25 << 20) - 32768,
+            bytes: pcm16_tone(32768),
+        };
         let s = detect(&Sample::new(50 << 20, &enc[..65536], &[mid, tail])).unwrap();
         assert_eq!(s.encryption, Encryption::None);
     }
@@ -694,7 +857,13 @@ mod tests {
     #[test]
     fn mp3_needs_three_chained_frames() {
         let one = mp3_frame();
-        let three: Vec<u8> = one.iter().chain(&one).chain(&one).chain(&[0u8; 100]).copied().collect();
+        let three: Vec<u8> = one
+            .iter()
+            .chain(&one)
+            .chain(&one)
+            .chain(&[0u8; 100])
+            .copied()
+            .collect();
         assert_eq!(sniff_whole(&three).unwrap().format, "mp3");
         let mut broken = three.clone();
         broken[417] = 0x00;
@@ -703,7 +872,10 @@ mod tests {
 
     #[test]
     fn mpeg_25_and_layer2_are_recognised() {
-        assert_eq!(mpeg_frame(&[0xff, 0xe3, 0x28, 0xc4]).map(|f| f.2), Some(8000));
+        assert_eq!(
+            mpeg_frame(&[0xff, 0xe3, 0x28, 0xc4]).map(|f| f.2),
+            Some(8000)
+        );
         assert!(mpeg_frame(&[0xff, 0xf5, 0x88, 0xc4]).is_some());
         assert!(mpeg_frame(&[0xff, 0xfb, 0xf0, 0x00]).is_none()); // bad bitrate index
     }
@@ -714,7 +886,10 @@ mod tests {
         v.extend([0u8; 128]);
         v.extend(pseudo_random(20000, 9));
         let s = sniff_whole(&v).unwrap();
-        assert_eq!((s.format.as_str(), s.encryption), ("mp3", Encryption::Partial));
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("mp3", Encryption::Partial)
+        );
     }
 
     #[test]
@@ -725,7 +900,9 @@ mod tests {
 
     #[test]
     fn au_needs_sane_fields() {
-        let mut v = b".snd\x00\x00\x00\x18\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x1f\x40\x00\x00\x00\x01".to_vec();
+        let mut v =
+            b".snd\x00\x00\x00\x18\xff\xff\xff\xff\x00\x00\x00\x01\x00\x00\x1f\x40\x00\x00\x00\x01"
+                .to_vec();
         v.extend(std::iter::repeat_n(0xffu8, 100));
         assert_eq!(sniff_whole(&v).unwrap().format, "au");
         v[15] = 99;
@@ -742,7 +919,10 @@ mod tests {
         let crc = ogg_crc(&page);
         page[22..26].copy_from_slice(&crc.to_le_bytes());
         let s = sniff_whole(&page).unwrap();
-        assert_eq!((s.format.as_str(), s.evidence["codec"].as_str()), ("ogg", Some("opus")));
+        assert_eq!(
+            (s.format.as_str(), s.evidence["codec"].as_str()),
+            ("ogg", Some("opus"))
+        );
         page[30] ^= 1;
         assert!(sniff_whole(&page).is_none());
     }

@@ -6,11 +6,20 @@ use super::bytes::{be16, be32, find, get, starts, u8_at};
 use super::{judge_payload, Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    iso19794(s).or_else(|| an2k(s)).or_else(|| wsq(s)).or_else(|| cbeff(s))
+    iso19794(s)
+        .or_else(|| an2k(s))
+        .or_else(|| wsq(s))
+        .or_else(|| cbeff(s))
 }
 
 fn record(format: &str, what: &str) -> Sniff {
-    Sniff::new(format, Some("application/octet-stream"), Class::Biometric, Encryption::None).with("record", what)
+    Sniff::new(
+        format,
+        Some("application/octet-stream"),
+        Class::Biometric,
+        Encryption::None,
+    )
+    .with("record", what)
 }
 
 /// ISO/IEC 19794-2/-4/-5/-6/-7 generic headers: a 4-byte format identifier and
@@ -36,15 +45,30 @@ fn iso19794(s: &Sample) -> Option<Sniff> {
     // A record may be followed by padding or be one of several; it must not
     // claim to be longer than the object, nor shorter than its own header.
     let plausible = |n: u64| (14..=s.size).contains(&n);
-    let length = [len4, len6, len2].into_iter().find(|&n| n == s.size).or_else(|| [len4, len6].into_iter().find(|&n| plausible(n)));
+    let length = [len4, len6, len2]
+        .into_iter()
+        .find(|&n| n == s.size)
+        .or_else(|| [len4, len6].into_iter().find(|&n| plausible(n)));
     let length = length?;
     let sniff = record(format, what)
-        .with("magic", format!("{}{} at 0", String::from_utf8_lossy(&h[..3]), String::from_utf8_lossy(&version[..3]).trim()))
+        .with(
+            "magic",
+            format!(
+                "{}{} at 0",
+                String::from_utf8_lossy(&h[..3]),
+                String::from_utf8_lossy(&version[..3]).trim()
+            ),
+        )
         .with("record_length", length);
     // Image records carry their pixels after a short header: the image may be
     // encrypted while the header is not.
-    let header = if format == "iso19794-2" { 24 } else { 32 };
-    Some(if s.size > 4096 { judge_payload(s, sniff, header..s.size) } else { sniff })
+    // Skip the general header and the first per-view header (≤ 64 bytes).
+    let header = if format == "iso19794-2" { 24 } else { 64 };
+    Some(if s.size > 4096 {
+        judge_payload(s, sniff, header..s.size)
+    } else {
+        sniff
+    })
 }
 
 /// ANSI/NIST-ITL traditional encoding: a Type-1 record starting "1.001:" with a
@@ -54,14 +78,21 @@ fn an2k(s: &Sample) -> Option<Sniff> {
     if !starts(h, 0, b"1.001:") {
         return None;
     }
-    let digits = h[6..].iter().take(12).take_while(|c| c.is_ascii_digit()).count();
+    let digits = h[6..]
+        .iter()
+        .take(12)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     if digits == 0 || u8_at(h, 6 + digits)? != 0x1d || !starts(h, 7 + digits, b"1.002:") {
         return None;
     }
     let version = String::from_utf8_lossy(get(h, 13 + digits, 4)?).to_string();
     // Record types present are named in field 1.003 (CNT); Type-11 is voice.
-    let voice = find(&h[..h.len().min(4096)], b"\x1f11\x1e").is_some() || find(&h[..h.len().min(4096)], b"\x1e11\x1f").is_some();
-    let mut sniff = record("ansi-nist-itl", "ANSI/NIST-ITL transaction").with("magic", "1.001: Type-1 record at 0").with("version", version);
+    let voice = find(&h[..h.len().min(4096)], b"\x1f11\x1e").is_some()
+        || find(&h[..h.len().min(4096)], b"\x1e11\x1f").is_some();
+    let mut sniff = record("ansi-nist-itl", "ANSI/NIST-ITL transaction")
+        .with("magic", "1.001: Type-1 record at 0")
+        .with("version", version);
     if voice {
         sniff = sniff.with("contains", "Type-11 voice record");
     }
@@ -71,11 +102,14 @@ fn an2k(s: &Sample) -> Option<Sniff> {
 /// WSQ: SOI `FF A0`, then a WSQ table, comment or frame marker.
 fn wsq(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    if get(h, 0, 3)? != [0xff, 0xa0, 0xff] || !matches!(u8_at(h, 3)?, 0xa2 | 0xa4 | 0xa5 | 0xa6 | 0xa8) {
+    if get(h, 0, 3)? != [0xff, 0xa0, 0xff]
+        || !matches!(u8_at(h, 3)?, 0xa2 | 0xa4 | 0xa5 | 0xa6 | 0xa8)
+    {
         return None;
     }
     let segment = be16(h, 4)?;
-    (segment >= 2).then(|| record("wsq", "WSQ fingerprint image").with("magic", "FF A0 + WSQ marker at 0"))
+    (segment >= 2)
+        .then(|| record("wsq", "WSQ fingerprint image").with("magic", "FF A0 + WSQ marker at 0"))
 }
 
 /// ICAO 9303 / CBEFF data groups: DG2 (face, tag 75), DG3 (finger, 63), DG4
@@ -93,7 +127,9 @@ fn cbeff(s: &Sample) -> Option<Sniff> {
         return None;
     }
     let window = &h[..h.len().min(512)];
-    let inner = [b"FAC\0", b"FIR\0", b"IIR\0", b"FMR\0"].iter().any(|m| find(window, *m).is_some());
+    let inner = [b"FAC\0", b"FIR\0", b"IIR\0", b"FMR\0"]
+        .iter()
+        .any(|m| find(window, *m).is_some());
     inner.then(|| record("cbeff", what).with("magic", "ICAO data group + 7F 61 at 0"))
 }
 
@@ -107,7 +143,9 @@ pub(crate) fn ber_length(b: &[u8], at: usize) -> Option<(u64, usize)> {
     if n == 0 || n > 4 {
         return None;
     }
-    let v = get(b, at + 1, n)?.iter().fold(0u64, |a, &x| a << 8 | u64::from(x));
+    let v = get(b, at + 1, n)?
+        .iter()
+        .fold(0u64, |a, &x| a << 8 | u64::from(x));
     Some((v, 1 + n))
 }
 
@@ -126,7 +164,10 @@ mod tests {
     fn iso_minutiae_record_with_matching_length() {
         let v = fmr(60);
         let s = detect(&Sample::new(60, &v, &[])).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("iso19794-2", Class::Biometric));
+        assert_eq!(
+            (s.format.as_str(), s.class),
+            ("iso19794-2", Class::Biometric)
+        );
     }
 
     #[test]

@@ -87,7 +87,13 @@ impl Randomness {
         if total == 0 {
             return None;
         }
-        Some(self.windows.iter().map(|w| f(w) * w.len as f64).sum::<f64>() / total as f64)
+        Some(
+            self.windows
+                .iter()
+                .map(|w| f(w) * w.len as f64)
+                .sum::<f64>()
+                / total as f64,
+        )
     }
 }
 
@@ -141,7 +147,10 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
             }
         }
     }
-    let bit_chi2: f64 = ones_at.iter().map(|&c| 4.0 * (c as f64 - nf / 2.0).powi(2) / nf).sum();
+    let bit_chi2: f64 = ones_at
+        .iter()
+        .map(|&c| 4.0 * (c as f64 - nf / 2.0).powi(2) / nf)
+        .sum();
     max_z = max_z.max(chi2_z(bit_chi2, 8.0));
     let ones: u64 = ones_at.iter().sum();
     let bits = 8.0 * nf;
@@ -195,7 +204,13 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         sq >= 68
     });
 
-    WindowStats { len: n, entropy, chi2, max_z, local_structure }
+    WindowStats {
+        len: n,
+        entropy,
+        chi2,
+        max_z,
+        local_structure,
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,16 @@ use super::bytes::{be16, be32, find, get, starts, u8_at};
 use super::{Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    const DETECTORS: &[fn(&Sample) -> Option<Sniff>] =
-        &[age, pgp_binary, pgp_armor, fixed_magics, cms_or_pkcs12, aws_esdk, office_crypto, pdf];
+    const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
+        age,
+        pgp_binary,
+        pgp_armor,
+        fixed_magics,
+        cms_or_pkcs12,
+        aws_esdk,
+        office_crypto,
+        pdf,
+    ];
     DETECTORS.iter().find_map(|d| d(s))
 }
 
@@ -20,10 +28,13 @@ fn sealed(format: &str, strength: Encryption) -> Sniff {
 
 fn age(s: &Sample) -> Option<Sniff> {
     if starts(s.head, 0, b"age-encryption.org/v1\n-> ") {
-        return Some(sealed("age", Encryption::Encrypted).with("magic", "age-encryption.org/v1 at 0"));
+        return Some(
+            sealed("age", Encryption::Encrypted).with("magic", "age-encryption.org/v1 at 0"),
+        );
     }
-    starts(s.head, 0, b"-----BEGIN AGE ENCRYPTED FILE-----")
-        .then(|| sealed("age-armor", Encryption::Encrypted).with("magic", "BEGIN AGE ENCRYPTED FILE at 0"))
+    starts(s.head, 0, b"-----BEGIN AGE ENCRYPTED FILE-----").then(|| {
+        sealed("age-armor", Encryption::Encrypted).with("magic", "BEGIN AGE ENCRYPTED FILE at 0")
+    })
 }
 
 /// Magic strings long enough to stand alone.
@@ -45,7 +56,11 @@ fn fixed_magics(s: &Sample) -> Option<Sniff> {
     ];
     for &(offset, magic, format, strength, note) in table {
         if starts(h, offset, magic) {
-            return Some(sealed(format, strength).with("magic", super::magic_text(magic, offset)).with("scheme", note));
+            return Some(
+                sealed(format, strength)
+                    .with("magic", super::magic_text(magic, offset))
+                    .with("scheme", note),
+            );
         }
     }
     if starts(h, 0, b"AES") && matches!(u8_at(h, 3)?, 0..=3) && u8_at(h, 4)? == 0 {
@@ -76,7 +91,11 @@ fn pgp_packet(b: &[u8], at: usize) -> Option<(u8, usize, Option<usize>)> {
         let l0 = u8_at(b, at + 1)? as usize;
         return Some(match l0 {
             0..=191 => (tag, at + 2, Some(l0)),
-            192..=223 => (tag, at + 3, Some(((l0 - 192) << 8) + u8_at(b, at + 2)? as usize + 192)),
+            192..=223 => (
+                tag,
+                at + 3,
+                Some(((l0 - 192) << 8) + u8_at(b, at + 2)? as usize + 192),
+            ),
             255 => (tag, at + 6, Some(be32(b, at + 2)? as usize)),
             _ => (tag, at + 2, None), // partial body length: streamed
         });
@@ -104,19 +123,33 @@ pub(crate) fn pgp_message(b: &[u8], size: u64) -> Option<(Encryption, &'static s
         match tag {
             // PKESK v3/v6 and SKESK v4/v5/v6 with a known symmetric algorithm.
             1 if matches!(version?, 3 | 6) => key_packets += 1,
-            3 if matches!(version?, 4..=6) && (1..=13).contains(&u8_at(b, body + 1)?) => key_packets += 1,
+            3 if matches!(version?, 4..=6) && (1..=13).contains(&u8_at(b, body + 1)?) => {
+                key_packets += 1
+            }
             // A data packet with no key packet before it must span the object exactly.
-            18 | 20 | 9 if key_packets == 0 && len.is_none_or(|l| (body + l) as u64 != size) => return None,
-            18 if matches!(version?, 1 | 2) => return Some((Encryption::Encrypted, "SEIPD (integrity-protected)")),
+            18 | 20 | 9 if key_packets == 0 && len.is_none_or(|l| (body + l) as u64 != size) => {
+                return None
+            }
+            18 if matches!(version?, 1 | 2) => {
+                return Some((Encryption::Encrypted, "SEIPD (integrity-protected)"))
+            }
             20 => return Some((Encryption::Encrypted, "AEAD encrypted data")),
-            9 => return Some((Encryption::Weak, "SED: symmetrically encrypted without integrity protection")),
+            9 => {
+                return Some((
+                    Encryption::Weak,
+                    "SED: symmetrically encrypted without integrity protection",
+                ))
+            }
             8 | 4 | 2 | 11 if pos == 0 => return signed_or_plain(b, body, tag),
             _ => return None,
         }
         pos = body + len?;
         if pos >= b.len() {
             // The key packets are valid but the data packet lies beyond what was read.
-            return (key_packets > 0).then_some((Encryption::Encrypted, "session-key packets; data packet beyond sample"));
+            return (key_packets > 0).then_some((
+                Encryption::Encrypted,
+                "session-key packets; data packet beyond sample",
+            ));
         }
     }
     None
@@ -131,27 +164,47 @@ fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'stat
             _ => false,
         },
         // One-pass signature v3: type, hash algorithm, public-key algorithm.
-        4 => u8_at(b, body)? == 3 && (1..=11).contains(&u8_at(b, body + 2)?) && (1..=22).contains(&u8_at(b, body + 3)?),
+        4 => {
+            u8_at(b, body)? == 3
+                && (1..=11).contains(&u8_at(b, body + 2)?)
+                && (1..=22).contains(&u8_at(b, body + 3)?)
+        }
         // Literal data: format, then a printable file name of the given length.
         11 => {
             let name_len = u8_at(b, body + 1)? as usize;
             matches!(u8_at(b, body)?, b'b' | b't' | b'u' | b'l' | b'1' | b'm')
-                && get(b, body + 2, name_len).is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '))
+                && get(b, body + 2, name_len)
+                    .is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '))
                 && name_len < 64
         }
-        _ => matches!(u8_at(b, body)?, 4 | 5 | 6) && (1..=22).contains(&u8_at(b, body + 2)?) && (1..=11).contains(&u8_at(b, body + 3)?),
+        _ => {
+            matches!(u8_at(b, body)?, 4 | 5 | 6)
+                && (1..=22).contains(&u8_at(b, body + 2)?)
+                && (1..=11).contains(&u8_at(b, body + 3)?)
+        }
     };
     ok.then_some((Encryption::None, "signed or compressed, not encrypted"))
 }
 
 fn pgp_binary(s: &Sample) -> Option<Sniff> {
     let (strength, what) = pgp_message(s.head, s.size)?;
-    Some(pgp_sniff("openpgp", strength, what).with("magic", format!("OpenPGP packet tag {} at 0", pgp_packet(s.head, 0)?.0)))
+    Some(pgp_sniff("openpgp", strength, what).with(
+        "magic",
+        format!("OpenPGP packet tag {} at 0", pgp_packet(s.head, 0)?.0),
+    ))
 }
 
 fn pgp_sniff(format: &str, strength: Encryption, what: &'static str) -> Sniff {
-    let class = if strength == Encryption::None { Class::Other } else { Class::Encrypted };
-    let format = if strength == Encryption::None { format!("{format}-signed") } else { format.to_string() };
+    let class = if strength == Encryption::None {
+        Class::Other
+    } else {
+        Class::Encrypted
+    };
+    let format = if strength == Encryption::None {
+        format!("{format}-signed")
+    } else {
+        format.to_string()
+    };
     Sniff::new(&format, Some("application/pgp-encrypted"), class, strength).with("scheme", what)
 }
 
@@ -161,24 +214,34 @@ fn pgp_armor(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if starts(h, 0, b"-----BEGIN PGP SIGNED MESSAGE-----") {
         return Some(
-            Sniff::new("pgp-cleartext-signed", Some("text/plain"), Class::Other, Encryption::None)
-                .with("magic", "BEGIN PGP SIGNED MESSAGE at 0"),
+            Sniff::new(
+                "pgp-cleartext-signed",
+                Some("text/plain"),
+                Class::Other,
+                Encryption::None,
+            )
+            .with("magic", "BEGIN PGP SIGNED MESSAGE at 0"),
         );
     }
     if !starts(h, 0, b"-----BEGIN PGP MESSAGE-----") {
         return None;
     }
     let decoded = decode_armor_body(h)?;
-    let (strength, what) = pgp_message(&decoded, u64::MAX).unwrap_or((Encryption::Unknown, "undecodable armor body"));
+    let (strength, what) =
+        pgp_message(&decoded, u64::MAX).unwrap_or((Encryption::Unknown, "undecodable armor body"));
     Some(pgp_sniff("openpgp-armor", strength, what).with("magic", "BEGIN PGP MESSAGE at 0"))
 }
 
 /// Decodes the start of an armored body (after the header block).
 pub(crate) fn decode_armor_body(text: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(&text[..text.len().min(16384)]).ok().or_else(|| {
-        let cut = std::str::from_utf8(&text[..text.len().min(16384)]).err()?.valid_up_to();
-        std::str::from_utf8(&text[..cut]).ok()
-    })?;
+    let text = std::str::from_utf8(&text[..text.len().min(16384)])
+        .ok()
+        .or_else(|| {
+            let cut = std::str::from_utf8(&text[..text.len().min(16384)])
+                .err()?
+                .valid_up_to();
+            std::str::from_utf8(&text[..cut]).ok()
+        })?;
     let mut lines = text.lines().skip(1);
     // Armor headers ("Version: …") end at the first blank line.
     for line in lines.by_ref() {
@@ -191,7 +254,9 @@ pub(crate) fn decode_armor_body(text: &[u8]) -> Option<Vec<u8>> {
         .flat_map(|l| l.trim().chars())
         .collect();
     let usable = body.len() / 4 * 4;
-    base64::engine::general_purpose::STANDARD.decode(&body[..usable]).ok()
+    base64::engine::general_purpose::STANDARD
+        .decode(&body[..usable])
+        .ok()
 }
 
 /// CMS (PKCS#7) EnvelopedData / EncryptedData / AuthEnvelopedData, and PKCS#12.
@@ -200,21 +265,29 @@ fn cms_or_pkcs12(s: &Sample) -> Option<Sniff> {
     if u8_at(h, 0)? != 0x30 {
         return None;
     }
-    let header = if u8_at(h, 1)? == 0x80 { 1 } else { ber_length(h, 1)?.1 };
+    let header = if u8_at(h, 1)? == 0x80 {
+        1
+    } else {
+        ber_length(h, 1)?.1
+    };
     let oid_at = 1 + header;
     const PKCS7: &[u8] = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07";
     const AUTH_ENVELOPED: &[u8] = b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17";
     let window = &h[..h.len().min(4096)];
     let weak_cipher = [
         &b"\x06\x08\x2a\x86\x48\x86\xf7\x0d\x03\x02"[..], // RC2-CBC
-        b"\x06\x05\x2b\x0e\x03\x02\x07",                 // DES-CBC
-        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x06",     // pbeWithSHAAnd40BitRC2-CBC
-        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x05",     // pbeWithSHAAnd128BitRC2-CBC
-        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x01",     // pbeWithSHAAnd128BitRC4
+        b"\x06\x05\x2b\x0e\x03\x02\x07",                  // DES-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x06",      // pbeWithSHAAnd40BitRC2-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x05",      // pbeWithSHAAnd128BitRC2-CBC
+        b"\x2a\x86\x48\x86\xf7\x0d\x01\x0c\x01\x01",      // pbeWithSHAAnd128BitRC4
     ]
     .iter()
     .any(|oid| find(window, oid).is_some());
-    let grade = if weak_cipher { Encryption::Weak } else { Encryption::Encrypted };
+    let grade = if weak_cipher {
+        Encryption::Weak
+    } else {
+        Encryption::Encrypted
+    };
     if starts(h, oid_at, PKCS7) {
         let (format, what) = match u8_at(h, oid_at + PKCS7.len())? {
             3 => ("cms-enveloped", "CMS EnvelopedData"),
@@ -224,14 +297,36 @@ fn cms_or_pkcs12(s: &Sample) -> Option<Sniff> {
         return Some(sealed(format, grade).with("magic", format!("{what} OID at {oid_at}")));
     }
     if starts(h, oid_at, AUTH_ENVELOPED) {
-        return Some(sealed("cms-authenveloped", Encryption::Encrypted).with("magic", "CMS AuthEnvelopedData OID"));
+        return Some(
+            sealed("cms-authenveloped", Encryption::Encrypted)
+                .with("magic", "CMS AuthEnvelopedData OID"),
+        );
     }
     // PKCS#12: SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data … } }.
     if starts(h, oid_at, b"\x02\x01\x03\x30") {
         let inner = oid_at + 4;
-        let inner_header = if u8_at(h, inner)? == 0x80 { 1 } else { ber_length(h, inner)?.1 };
-        if starts(h, inner + inner_header, b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01") {
-            return Some(sealed("pkcs12", grade).with("magic", "PKCS#12 PFX version 3").with("scheme", if weak_cipher { "legacy RC2/RC4 password-based encryption" } else { "password-based encryption" }));
+        let inner_header = if u8_at(h, inner)? == 0x80 {
+            1
+        } else {
+            ber_length(h, inner)?.1
+        };
+        if starts(
+            h,
+            inner + inner_header,
+            b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x01",
+        ) {
+            return Some(
+                sealed("pkcs12", grade)
+                    .with("magic", "PKCS#12 PFX version 3")
+                    .with(
+                        "scheme",
+                        if weak_cipher {
+                            "legacy RC2/RC4 password-based encryption"
+                        } else {
+                            "password-based encryption"
+                        },
+                    ),
+            );
         }
     }
     None
@@ -241,7 +336,9 @@ fn cms_or_pkcs12(s: &Sample) -> Option<Sniff> {
 /// encryption context and encrypted data keys whose lengths must all add up.
 fn aws_esdk(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    const V1_SUITES: [u16; 9] = [0x0014, 0x0046, 0x0078, 0x0114, 0x0146, 0x0178, 0x0214, 0x0346, 0x0378];
+    const V1_SUITES: [u16; 9] = [
+        0x0014, 0x0046, 0x0078, 0x0114, 0x0146, 0x0178, 0x0214, 0x0346, 0x0378,
+    ];
     let (suite, mut pos) = match (u8_at(h, 0)?, u8_at(h, 1)?) {
         (1, 0x80) if V1_SUITES.contains(&be16(h, 2)?) => (be16(h, 2)?, 4 + 16),
         (2, _) if matches!(be16(h, 1)?, 0x0478 | 0x0578) => (be16(h, 1)?, 3 + 32),
@@ -268,8 +365,14 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
     }
     Some(
         sealed("aws-encryption-sdk", Encryption::Encrypted)
-            .with("magic", format!("AWS Encryption SDK v{} suite 0x{suite:04x} at 0", h[0]))
-            .with("key_provider", String::from_utf8_lossy(provider).to_string()),
+            .with(
+                "magic",
+                format!("AWS Encryption SDK v{} suite 0x{suite:04x} at 0", h[0]),
+            )
+            .with(
+                "key_provider",
+                String::from_utf8_lossy(provider).to_string(),
+            ),
     )
 }
 
@@ -278,8 +381,14 @@ fn office_crypto(s: &Sample) -> Option<Sniff> {
     if !starts(s.head, 0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
         return None;
     }
-    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
-    let found = s.slices_in(0..s.size).iter().any(|w| find(w, &name).is_some());
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let found = s
+        .slices_in(0..s.size)
+        .iter()
+        .any(|w| find(w, &name).is_some());
     if found {
         return Some(
             sealed("ms-offcrypto", Encryption::Encrypted)
@@ -289,8 +398,20 @@ fn office_crypto(s: &Sample) -> Option<Sniff> {
     }
     // The directory of a large compound file may sit near its end.
     let tail = s.size.saturating_sub(super::WINDOW_LEN as u64)..s.size;
-    let wants = if !s.has(tail.start.max(s.head.len() as u64)) && s.size > s.head.len() as u64 { vec![tail.start.max(s.head.len() as u64)..s.size] } else { Vec::new() };
-    (!wants.is_empty()).then(|| Sniff::new("ole2", Some("application/x-ole-storage"), Class::Other, Encryption::None).wanting(wants))
+    let wants = if !s.has(tail.start.max(s.head.len() as u64)) && s.size > s.head.len() as u64 {
+        vec![tail.start.max(s.head.len() as u64)..s.size]
+    } else {
+        Vec::new()
+    };
+    (!wants.is_empty()).then(|| {
+        Sniff::new(
+            "ole2",
+            Some("application/x-ole-storage"),
+            Class::Other,
+            Encryption::None,
+        )
+        .wanting(wants)
+    })
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its
@@ -298,12 +419,23 @@ fn office_crypto(s: &Sample) -> Option<Sniff> {
 fn pdf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let start = find(&h[..h.len().min(1024)], b"%PDF-")?;
-    let mut sniff = Sniff::new("pdf", Some("application/pdf"), Class::Other, Encryption::None).with("magic", format!("%PDF- at {start}"));
-    let tail_start = s.size.saturating_sub(super::WINDOW_LEN as u64).max(h.len() as u64);
+    let mut sniff = Sniff::new(
+        "pdf",
+        Some("application/pdf"),
+        Class::Other,
+        Encryption::None,
+    )
+    .with("magic", format!("%PDF- at {start}"));
+    let tail_start = s
+        .size
+        .saturating_sub(super::WINDOW_LEN as u64)
+        .max(h.len() as u64);
     let slices = s.slices_in(0..s.size);
     let dict = slices.iter().find_map(|w| {
-        let at = find(w, b"/Filter")
-            .filter(|&i| find(&w[i..(i + 24).min(w.len())], b"Standard").is_some() || find(&w[i..(i + 24).min(w.len())], b"PubSec").is_some())?;
+        let at = find(w, b"/Filter").filter(|&i| {
+            find(&w[i..(i + 24).min(w.len())], b"Standard").is_some()
+                || find(&w[i..(i + 24).min(w.len())], b"PubSec").is_some()
+        })?;
         let from = at.saturating_sub(400);
         Some(String::from_utf8_lossy(&w[from..(at + 600).min(w.len())]).to_string())
     });
@@ -315,11 +447,20 @@ fn pdf(s: &Sample) -> Option<Sniff> {
     };
     let number = |key: &str| -> Option<u32> {
         let at = dict.find(key)? + key.len();
-        dict[at..].trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        dict[at..]
+            .trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
     };
     let (v, r) = (number("/V").unwrap_or(0), number("/R").unwrap_or(0));
     let aes = dict.contains("AESV2") || dict.contains("AESV3");
-    let grade = if dict.contains("PubSec") || (aes && r != 5) { Encryption::Encrypted } else { Encryption::Weak };
+    let grade = if dict.contains("PubSec") || (aes && r != 5) {
+        Encryption::Encrypted
+    } else {
+        Encryption::Weak
+    };
     let scheme = match (v, r, aes) {
         (1, _, _) | (_, 2, _) => "RC4-40 (broken)",
         (_, 5, _) => "AES-256 revision 5 (weak password check)",
@@ -328,7 +469,12 @@ fn pdf(s: &Sample) -> Option<Sniff> {
     };
     sniff.class = Class::Encrypted;
     sniff.encryption = grade;
-    Some(sniff.with("scheme", scheme).with("pdf_v", v).with("pdf_r", r))
+    Some(
+        sniff
+            .with("scheme", scheme)
+            .with("pdf_v", v)
+            .with("pdf_r", r),
+    )
 }
 
 #[cfg(test)]
@@ -343,11 +489,16 @@ mod tests {
     #[test]
     fn gnupg_symmetric_message_is_encrypted() {
         // SKESK v4 (AES-256, iterated+salted S2K) then SEIPD v1 with partial lengths.
-        let mut v = vec![0x8c, 0x0d, 0x04, 0x09, 0x03, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0xee];
+        let mut v = vec![
+            0x8c, 0x0d, 0x04, 0x09, 0x03, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0xee,
+        ];
         v.extend([0xd2, 0xe0 | 9, 1]);
         v.extend(pseudo_random(512, 1));
         let s = sniff(&v).unwrap();
-        assert_eq!((s.format.as_str(), s.encryption), ("openpgp", Encryption::Encrypted));
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("openpgp", Encryption::Encrypted)
+        );
     }
 
     #[test]
@@ -361,8 +512,10 @@ mod tests {
     #[test]
     fn signed_only_armor_is_not_encrypted() {
         // Compressed packet (tag 8, old format, indeterminate length), zlib.
-        let body = base64::engine::general_purpose::STANDARD.encode([0xa3, 0x02, 0x78, 0x9c, 1, 2, 3, 4]);
-        let armor = format!("-----BEGIN PGP MESSAGE-----\n\n{body}\n=abcd\n-----END PGP MESSAGE-----\n");
+        let body =
+            base64::engine::general_purpose::STANDARD.encode([0xa3, 0x02, 0x78, 0x9c, 1, 2, 3, 4]);
+        let armor =
+            format!("-----BEGIN PGP MESSAGE-----\n\n{body}\n=abcd\n-----END PGP MESSAGE-----\n");
         let s = sniff(armor.as_bytes()).unwrap();
         assert_eq!((s.class, s.encryption), (Class::Other, Encryption::None));
     }
@@ -381,9 +534,15 @@ mod tests {
 
     #[test]
     fn salted_openssl_is_weak_and_age_is_strong() {
-        assert_eq!(sniff(b"Salted__12345678abcdefgh").unwrap().encryption, Encryption::Weak);
+        assert_eq!(
+            sniff(b"Salted__12345678abcdefgh").unwrap().encryption,
+            Encryption::Weak
+        );
         let s = sniff(b"age-encryption.org/v1\n-> X25519 abc\n").unwrap();
-        assert_eq!((s.format.as_str(), s.encryption), ("age", Encryption::Encrypted));
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("age", Encryption::Encrypted)
+        );
     }
 
     #[test]

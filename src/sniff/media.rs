@@ -8,7 +8,12 @@ use super::bytes::{be16, be32, be64, find, get, le32, le64, starts, u8_at};
 use super::{judge_payload, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    isobmff(s).or_else(|| matroska(s)).or_else(|| asf(s)).or_else(|| avi(s)).or_else(|| flv(s)).or_else(|| mpeg_ps(s))
+    isobmff(s)
+        .or_else(|| matroska(s))
+        .or_else(|| asf(s))
+        .or_else(|| avi(s))
+        .or_else(|| flv(s))
+        .or_else(|| mpeg_ps(s))
 }
 
 /// What the track tables of a container say.
@@ -22,21 +27,30 @@ struct Tracks {
 
 impl Tracks {
     fn verdict(self, format_audio: &str, format_video: &str, mime: &str) -> Sniff {
-        let format = if self.video > 0 { format_video } else { format_audio };
+        let format = if self.video > 0 {
+            format_video
+        } else {
+            format_audio
+        };
         if self.audio.is_empty() {
             return Sniff::new(format, Some(mime), Class::Other, Encryption::None)
                 .with("audio_tracks", 0)
                 .with("video_tracks", self.video);
         }
-        let encryption = if self.protected.is_empty() { Encryption::None } else { Encryption::Partial };
+        let encryption = if self.protected.is_empty() {
+            Encryption::None
+        } else {
+            Encryption::Partial
+        };
         let mut sniff = Sniff::new(format, Some(mime), Class::Audio, encryption)
             .with("audio_tracks", self.audio.len())
             .with("video_tracks", self.video)
             .with("codec", self.audio.join(","));
         if !self.protected.is_empty() {
-            sniff = sniff
-                .with("scheme", self.protected.join(","))
-                .with("leaked", "container, track tables, codecs and durations in the clear; samples encrypted");
+            sniff = sniff.with("scheme", self.protected.join(",")).with(
+                "leaked",
+                "container, track tables, codecs and durations in the clear; samples encrypted",
+            );
         }
         sniff
     }
@@ -80,14 +94,22 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
     let mut handler = [0u8; 4];
     let mut entries: Vec<[u8; 4]> = Vec::new();
     let mut schemes: Vec<String> = Vec::new();
-    fn descend(b: &[u8], handler: &mut [u8; 4], entries: &mut Vec<[u8; 4]>, schemes: &mut Vec<String>, depth: u8) {
+    fn descend(
+        b: &[u8],
+        handler: &mut [u8; 4],
+        entries: &mut Vec<[u8; 4]>,
+        schemes: &mut Vec<String>,
+        depth: u8,
+    ) {
         if depth > 8 {
             return;
         }
         for (kind, start, end) in bmff_children(b) {
             let body = &b[start..end];
             match &kind {
-                b"mdia" | b"minf" | b"stbl" | b"sinf" | b"schi" => descend(body, handler, entries, schemes, depth + 1),
+                b"mdia" | b"minf" | b"stbl" | b"sinf" | b"schi" => {
+                    descend(body, handler, entries, schemes, depth + 1)
+                }
                 b"hdlr" => {
                     if let Some(h) = get(body, 8, 4) {
                         handler.copy_from_slice(h);
@@ -128,7 +150,11 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
                 .map(|e| String::from_utf8_lossy(e).trim().to_string())
                 .unwrap_or_default();
             if entries.iter().any(|e| matches!(e, b"enca" | b"drms")) {
-                let scheme = if entries.iter().any(|e| e == b"drms") { "fairplay".to_string() } else { schemes.first().cloned().unwrap_or_else(|| "cenc".into()) };
+                let scheme = if entries.iter().any(|e| e == b"drms") {
+                    "fairplay".to_string()
+                } else {
+                    schemes.first().cloned().unwrap_or_else(|| "cenc".into())
+                };
                 t.protected.push(scheme);
             }
             t.audio.push(codec);
@@ -147,7 +173,11 @@ fn isobmff(s: &Sample) -> Option<Sniff> {
             return None;
         }
         String::from_utf8_lossy(get(h, 8, 4)?).to_string()
-    } else if matches!(first, b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot") && be32(h, 0)? >= 8 {
+    } else if matches!(
+        first,
+        b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot"
+    ) && be32(h, 0)? >= 8
+    {
         // Old QuickTime files start straight with atoms; the next atom must parse too.
         let size = be32(h, 0)? as u64;
         if size < s.size {
@@ -205,11 +235,15 @@ fn isobmff(s: &Sample) -> Option<Sniff> {
     let mut sniff = if moov_seen {
         tracks.verdict(audio_format, video_format, mime)
     } else if audio_format == "m4a" && mime == "audio/mp4" {
-        Sniff::new("m4a", Some(mime), Class::Audio, Encryption::None).with("note", "track tables not read; audio brand")
+        Sniff::new("m4a", Some(mime), Class::Audio, Encryption::None)
+            .with("note", "track tables not read; audio brand")
     } else {
-        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None).with("note", "track tables not read")
+        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None)
+            .with("note", "track tables not read")
     };
-    sniff = sniff.with("magic", format!("ISO BMFF, brand '{}'", brand.trim())).with("brand", brand.trim());
+    sniff = sniff
+        .with("magic", format!("ISO BMFF, brand '{}'", brand.trim()))
+        .with("brand", brand.trim());
     if sniff.class == Class::Audio && sniff.encryption == Encryption::None {
         if let Some(mdat) = mdat {
             sniff = judge_payload(s, sniff, mdat);
@@ -228,7 +262,9 @@ fn ebml(b: &[u8], at: usize) -> Option<(u32, usize, Option<u64>)> {
     if id_len > 4 {
         return None;
     }
-    let id = get(b, at, id_len)?.iter().fold(0u32, |a, &x| a << 8 | u32::from(x));
+    let id = get(b, at, id_len)?
+        .iter()
+        .fold(0u32, |a, &x| a << 8 | u32::from(x));
     let s0 = u8_at(b, at + id_len)?;
     let size_len = s0.leading_zeros() as usize + 1;
     if size_len > 8 {
@@ -311,7 +347,9 @@ fn matroska(s: &Sample) -> Option<Sniff> {
     let mut tracks_at: Option<u64> = None;
     let mut pos = seg_data;
     for _ in 0..256 {
-        let Some((cid, cdata, csize)) = ebml(h, pos) else { break };
+        let Some((cid, cdata, csize)) = ebml(h, pos) else {
+            break;
+        };
         match cid {
             0x1654_ae6b => {
                 let end = csize.map_or(h.len(), |n| (cdata + n as usize).min(h.len()));
@@ -326,10 +364,15 @@ fn matroska(s: &Sample) -> Option<Sniff> {
                 let mut p = 0;
                 while let Some((sid, sdata, Some(ssize))) = ebml(seek, p) {
                     let body = &seek[sdata..(sdata + ssize as usize).min(seek.len())];
-                    if sid == 0x4dbb && find(body, &[0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b]).is_some() {
+                    if sid == 0x4dbb
+                        && find(body, &[0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b]).is_some()
+                    {
                         if let Some(at) = find(body, &[0x53, 0xac]) {
                             if let Some((_, pd, Some(ps))) = ebml(body, at) {
-                                tracks_at = Some(seg_data as u64 + ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]));
+                                tracks_at = Some(
+                                    seg_data as u64
+                                        + ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]),
+                                );
                             }
                         }
                     }
@@ -353,27 +396,49 @@ fn matroska(s: &Sample) -> Option<Sniff> {
             }
         }
     }
-    let (audio_format, video_format, mime) =
-        if doctype == "webm" { ("webm", "webm", "video/webm") } else { ("mka", "mkv", "video/x-matroska") };
+    let (audio_format, video_format, mime) = if doctype == "webm" {
+        ("webm", "webm", "video/webm")
+    } else {
+        ("mka", "mkv", "video/x-matroska")
+    };
     let mut sniff = if found {
         tracks.verdict(audio_format, video_format, mime)
     } else {
-        let wants = tracks_at.filter(|&a| a < s.size).map(|a| vec![a..(a + WINDOW_LEN as u64).min(s.size)]).unwrap_or_default();
-        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None).with("note", "track list not read").wanting(wants)
+        let wants = tracks_at
+            .filter(|&a| a < s.size)
+            .map(|a| vec![a..(a + WINDOW_LEN as u64).min(s.size)])
+            .unwrap_or_default();
+        Sniff::new(video_format, Some(mime), Class::Other, Encryption::None)
+            .with("note", "track list not read")
+            .wanting(wants)
     };
     sniff = sniff.with("magic", format!("EBML DocType '{doctype}' at 0"));
     Some(sniff)
 }
 
-const ASF_HEADER: [u8; 16] = [0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c];
-const ASF_STREAM_PROPERTIES: [u8; 16] = [0x91, 0x07, 0xdc, 0xb7, 0xb7, 0xa9, 0xcf, 0x11, 0x8e, 0xe6, 0x00, 0xc0, 0x0c, 0x20, 0x53, 0x65];
-const ASF_AUDIO: [u8; 16] = [0x40, 0x9e, 0x69, 0xf8, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b];
-const ASF_VIDEO: [u8; 16] = [0xc0, 0xef, 0x19, 0xbc, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b];
+const ASF_HEADER: [u8; 16] = [
+    0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c,
+];
+const ASF_STREAM_PROPERTIES: [u8; 16] = [
+    0x91, 0x07, 0xdc, 0xb7, 0xb7, 0xa9, 0xcf, 0x11, 0x8e, 0xe6, 0x00, 0xc0, 0x0c, 0x20, 0x53, 0x65,
+];
+const ASF_AUDIO: [u8; 16] = [
+    0x40, 0x9e, 0x69, 0xf8, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b,
+];
+const ASF_VIDEO: [u8; 16] = [
+    0xc0, 0xef, 0x19, 0xbc, 0x4d, 0x5b, 0xcf, 0x11, 0xa8, 0xfd, 0x00, 0x80, 0x5f, 0x5c, 0x44, 0x2b,
+];
 // Content Encryption and Extended Content Encryption objects (ASF spec; from
 // memory, formats.md marks them unverified).
 const ASF_DRM: [[u8; 16]; 2] = [
-    [0xfb, 0xb3, 0x11, 0x22, 0x23, 0xbd, 0xd2, 0x11, 0xb4, 0xb7, 0x00, 0xa0, 0xc9, 0x55, 0xfc, 0x6e],
-    [0x14, 0xe6, 0x8a, 0x29, 0x22, 0x26, 0x17, 0x4c, 0xb9, 0x35, 0xda, 0xe0, 0x7e, 0xe9, 0x28, 0x9c],
+    [
+        0xfb, 0xb3, 0x11, 0x22, 0x23, 0xbd, 0xd2, 0x11, 0xb4, 0xb7, 0x00, 0xa0, 0xc9, 0x55, 0xfc,
+        0x6e,
+    ],
+    [
+        0x14, 0xe6, 0x8a, 0x29, 0x22, 0x26, 0x17, 0x4c, 0xb9, 0x35, 0xda, 0xe0, 0x7e, 0xe9, 0x28,
+        0x9c,
+    ],
 ];
 
 fn asf(s: &Sample) -> Option<Sniff> {
@@ -388,7 +453,9 @@ fn asf(s: &Sample) -> Option<Sniff> {
     let mut tracks = Tracks::default();
     let mut pos = 30usize;
     for _ in 0..count {
-        let (Some(guid), Some(size)) = (get(h, pos, 16), le64(h, pos + 16)) else { break };
+        let (Some(guid), Some(size)) = (get(h, pos, 16), le64(h, pos + 16)) else {
+            break;
+        };
         if guid == ASF_STREAM_PROPERTIES {
             match get(h, pos + 24, 16) {
                 Some(t) if t == ASF_AUDIO => tracks.audio.push("asf-audio".into()),
@@ -407,7 +474,11 @@ fn asf(s: &Sample) -> Option<Sniff> {
     if tracks.audio.is_empty() {
         tracks.protected.clear();
     }
-    Some(tracks.verdict("wma", "wmv", "video/x-ms-asf").with("magic", "ASF header object GUID at 0"))
+    Some(
+        tracks
+            .verdict("wma", "wmv", "video/x-ms-asf")
+            .with("magic", "ASF header object GUID at 0"),
+    )
 }
 
 fn avi(s: &Sample) -> Option<Sniff> {
@@ -425,7 +496,11 @@ fn avi(s: &Sample) -> Option<Sniff> {
         }
         from += i + 4;
     }
-    Some(tracks.verdict("avi", "avi", "video/x-msvideo").with("magic", "RIFF....AVI at 0"))
+    Some(
+        tracks
+            .verdict("avi", "avi", "video/x-msvideo")
+            .with("magic", "RIFF....AVI at 0"),
+    )
 }
 
 fn flv(s: &Sample) -> Option<Sniff> {
@@ -441,7 +516,11 @@ fn flv(s: &Sample) -> Option<Sniff> {
     if flags & 1 != 0 {
         tracks.video += 1;
     }
-    Some(tracks.verdict("flv", "flv", "video/x-flv").with("magic", "FLV v1 at 0"))
+    Some(
+        tracks
+            .verdict("flv", "flv", "video/x-flv")
+            .with("magic", "FLV v1 at 0"),
+    )
 }
 
 /// MPEG program stream: a pack header, then PES packets; stream ids C0–DF are audio.
@@ -465,7 +544,11 @@ fn mpeg_ps(s: &Sample) -> Option<Sniff> {
         }
         from += i + 3;
     }
-    Some(tracks.verdict("mpeg-ps", "mpeg-ps", "video/mpeg").with("magic", "MPEG-2 pack header at 0"))
+    Some(
+        tracks
+            .verdict("mpeg-ps", "mpeg-ps", "video/mpeg")
+            .with("magic", "MPEG-2 pack header at 0"),
+    )
 }
 
 #[cfg(test)]
@@ -494,18 +577,38 @@ mod tests {
         let ftyp = boxed(b"ftyp", &[&brand[..], &[0, 0, 0, 0], b"isom"].concat());
         let moov = boxed(b"moov", &traks.concat());
         let mdat = boxed(b"mdat", mdat);
-        if moov_last { [ftyp, mdat, moov].concat() } else { [ftyp, moov, mdat].concat() }
+        if moov_last {
+            [ftyp, mdat, moov].concat()
+        } else {
+            [ftyp, moov, mdat].concat()
+        }
     }
 
     fn aac_like(n: usize) -> Vec<u8> {
-        (0..n).map(|i| if i % 200 < 7 { 0xff } else { (i * 31 % 97) as u8 }).collect()
+        (0..n)
+            .map(|i| {
+                if i % 200 < 7 {
+                    0xff
+                } else {
+                    (i * 31 % 97) as u8
+                }
+            })
+            .collect()
     }
 
     #[test]
     fn mp4_with_an_audio_track_is_audio_and_without_is_not() {
-        let v = mp4(b"isom", &[trak(b"vide", b"avc1"), trak(b"soun", b"mp4a")], &aac_like(5000), false);
+        let v = mp4(
+            b"isom",
+            &[trak(b"vide", b"avc1"), trak(b"soun", b"mp4a")],
+            &aac_like(5000),
+            false,
+        );
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!((s.format.as_str(), s.class, s.encryption), ("mp4", Class::Audio, Encryption::None));
+        assert_eq!(
+            (s.format.as_str(), s.class, s.encryption),
+            ("mp4", Class::Audio, Encryption::None)
+        );
         let v = mp4(b"isom", &[trak(b"vide", b"avc1")], &aac_like(5000), false);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
         assert_eq!(s.class, Class::Other);
@@ -515,7 +618,10 @@ mod tests {
     fn cenc_audio_is_partial() {
         let v = mp4(b"M4A ", &[trak(b"soun", b"enca")], &aac_like(5000), false);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!((s.format.as_str(), s.encryption), ("m4a", Encryption::Partial));
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("m4a", Encryption::Partial)
+        );
     }
 
     #[test]
@@ -526,7 +632,10 @@ mod tests {
         assert_eq!(s.wants.len(), 1, "{s:?}");
         let at = s.wants[0].start;
         assert_eq!(&v[at as usize + 4..at as usize + 8], b"moov");
-        let w = [Window { offset: at, bytes: v[at as usize..].to_vec() }];
+        let w = [Window {
+            offset: at,
+            bytes: v[at as usize..].to_vec(),
+        }];
         let s = detect(&Sample::new(v.len() as u64, head, &w)).unwrap();
         assert_eq!(s.class, Class::Audio);
     }
@@ -536,9 +645,21 @@ mod tests {
         // EBML header with DocType "webm", Segment (unknown size), Tracks, one audio track.
         let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x87, 0x42, 0x82, 0x84];
         v.extend(b"webm");
-        v.extend([0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-        let entry = [0x83, 0x81, 0x02, 0x86, 0x86, b'A', b'_', b'O', b'P', b'U', b'S'];
-        v.extend([0x16, 0x54, 0xae, 0x6b, 0x80 | (entry.len() as u8 + 2), 0xae, 0x80 | entry.len() as u8]);
+        v.extend([
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        let entry = [
+            0x83, 0x81, 0x02, 0x86, 0x86, b'A', b'_', b'O', b'P', b'U', b'S',
+        ];
+        v.extend([
+            0x16,
+            0x54,
+            0xae,
+            0x6b,
+            0x80 | (entry.len() as u8 + 2),
+            0xae,
+            0x80 | entry.len() as u8,
+        ]);
         v.extend(entry);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
         assert_eq!((s.format.as_str(), s.class), ("webm", Class::Audio));

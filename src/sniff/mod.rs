@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use entropy::Randomness;
+pub(crate) use wrapper::{is_tar_header, zip_directory, zip_entries};
 
 /// How many bytes are read from the start of every object.
 pub const HEAD_LEN: usize = 64 * 1024;
@@ -51,8 +52,13 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 5] =
-        [Class::Audio, Class::Biometric, Class::Encrypted, Class::Compressed, Class::Other];
+    pub const ALL: [Class; 5] = [
+        Class::Audio,
+        Class::Biometric,
+        Class::Encrypted,
+        Class::Compressed,
+        Class::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,7 +139,11 @@ pub struct Sample<'a> {
 
 impl<'a> Sample<'a> {
     pub fn new(size: u64, head: &'a [u8], windows: &'a [Window]) -> Self {
-        Sample { size, head, windows }
+        Sample {
+            size,
+            head,
+            windows,
+        }
     }
 
     /// The whole object is in the head.
@@ -249,7 +259,8 @@ impl Sniff {
             self.evidence.insert("entropy", json!(round3(e)));
             self.evidence.insert("chi2", json!(round3(c)));
             self.evidence.insert("windows", json!(r.windows.len()));
-            self.evidence.insert("random_like", json!(r.is_random_like()));
+            self.evidence
+                .insert("random_like", json!(r.is_random_like()));
         }
         self
     }
@@ -308,8 +319,10 @@ fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {
         return None;
     }
     let header_end = sig.offset + sig.bytes.len() as u64;
-    let sniff = Sniff::new(&sig.format, None, sig.class, Encryption::None)
-        .with("magic", format!("{} at {} (rules file)", hex(&sig.bytes), sig.offset));
+    let sniff = Sniff::new(&sig.format, None, sig.class, Encryption::None).with(
+        "magic",
+        format!("{} at {} (rules file)", hex(&sig.bytes), sig.offset),
+    );
     Some(judge_payload(sample, sniff, header_end..sample.size))
 }
 
@@ -327,7 +340,10 @@ pub(crate) fn judge_payload(sample: &Sample, sniff: Sniff, payload: Range<u64>) 
     if r.is_random_like() {
         if sniff.encryption == Encryption::None {
             sniff.encryption = Encryption::Partial;
-            sniff = sniff.with("payload", "indistinguishable from ciphertext; container metadata in the clear");
+            sniff = sniff.with(
+                "payload",
+                "indistinguishable from ciphertext; container metadata in the clear",
+            );
         }
         sniff.wants = sample.spread_wants(payload);
     }
@@ -360,12 +376,24 @@ fn statistics(sample: &Sample) -> Sniff {
 }
 
 pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ")
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Describes a magic for the evidence: printable bytes as text, others as `..`.
 pub(crate) fn magic_text(b: &[u8], offset: usize) -> String {
-    let shown: String = b.iter().map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '.' }).collect();
+    let shown: String = b
+        .iter()
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                c as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
     format!("{shown} at {offset}")
 }
 
@@ -398,9 +426,17 @@ mod tests {
     fn custom_signatures_come_first() {
         let mut data = b"ACMEVOX1".to_vec();
         data.extend(b"structured payload ".repeat(100));
-        let sig = Signature { format: "acme".into(), class: Class::Biometric, offset: 0, bytes: b"ACMEVOX".to_vec() };
+        let sig = Signature {
+            format: "acme".into(),
+            class: Class::Biometric,
+            offset: 0,
+            bytes: b"ACMEVOX".to_vec(),
+        };
         let s = sniff(&Sample::new(data.len() as u64, &data, &[]), &[sig.clone()]);
-        assert_eq!((s.format.as_str(), s.class, s.encryption), ("acme", Class::Biometric, Encryption::None));
+        assert_eq!(
+            (s.format.as_str(), s.class, s.encryption),
+            ("acme", Class::Biometric, Encryption::None)
+        );
         let mut enc = b"ACMEVOX1".to_vec();
         enc.extend(pseudo_random(8192, 1));
         let s = sniff(&Sample::new(enc.len() as u64, &enc, &[]), &[sig]);
@@ -410,9 +446,18 @@ mod tests {
     #[test]
     fn sample_slices_cover_head_and_windows() {
         let head = vec![1u8; 10];
-        let w = [Window { offset: 100, bytes: vec![2u8; 10] }];
+        let w = [Window {
+            offset: 100,
+            bytes: vec![2u8; 10],
+        }];
         let s = Sample::new(200, &head, &w);
-        assert_eq!(s.slices_in(5..105).iter().map(|x| x.len()).collect::<Vec<_>>(), vec![5, 5]);
+        assert_eq!(
+            s.slices_in(5..105)
+                .iter()
+                .map(|x| x.len())
+                .collect::<Vec<_>>(),
+            vec![5, 5]
+        );
         assert_eq!(s.at(100, 3), Some(&[2u8, 2, 2][..]));
         assert!(s.at(50, 1).is_none());
     }

@@ -47,12 +47,30 @@ impl Layout {
 
     fn decode(self, b: &[u8]) -> Vec<f64> {
         match self {
-            Layout::S16Le => b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as f64).collect(),
-            Layout::S16Be => b.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]]) as f64).collect(),
-            Layout::S24Le => b.chunks_exact(3).map(|c| (i32::from_le_bytes([0, c[0], c[1], c[2]]) >> 8) as f64).collect(),
-            Layout::S24Be => b.chunks_exact(3).map(|c| (i32::from_be_bytes([c[0], c[1], c[2], 0]) >> 8) as f64).collect(),
-            Layout::F32Le => b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
-            Layout::F32Be => b.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]) as f64).collect(),
+            Layout::S16Le => b
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64)
+                .collect(),
+            Layout::S16Be => b
+                .chunks_exact(2)
+                .map(|c| i16::from_be_bytes([c[0], c[1]]) as f64)
+                .collect(),
+            Layout::S24Le => b
+                .chunks_exact(3)
+                .map(|c| (i32::from_le_bytes([0, c[0], c[1], c[2]]) >> 8) as f64)
+                .collect(),
+            Layout::S24Be => b
+                .chunks_exact(3)
+                .map(|c| (i32::from_be_bytes([c[0], c[1], c[2], 0]) >> 8) as f64)
+                .collect(),
+            Layout::F32Le => b
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            Layout::F32Be => b
+                .chunks_exact(4)
+                .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
             Layout::U8 => b.iter().map(|&x| x as f64 - 128.0).collect(),
             Layout::MuLaw => b.iter().map(|&x| mulaw(x)).collect(),
             Layout::ALaw => b.iter().map(|&x| alaw(x)).collect(),
@@ -69,7 +87,12 @@ impl Layout {
         // while the least significant one is close to uniform (Audacity's
         // endianness guess); random data has two uniform lanes.
         let spread = |lane: usize, stride: usize| {
-            let lane: Vec<f64> = b.iter().skip(lane).step_by(stride).map(|&x| (x as i8 as f64).abs()).collect();
+            let lane: Vec<f64> = b
+                .iter()
+                .skip(lane)
+                .step_by(stride)
+                .map(|&x| (x as i8 as f64).abs())
+                .collect();
             lane.iter().sum::<f64>() / lane.len().max(1) as f64
         };
         let tight = |msb: usize, lsb: usize, stride: usize| {
@@ -111,7 +134,11 @@ fn alaw(x: u8) -> f64 {
     let sign = x & 0x80;
     let exponent = (x >> 4) & 7;
     let mantissa = i32::from(x & 0x0f);
-    let magnitude = if exponent == 0 { (mantissa << 4) + 8 } else { ((mantissa << 4) + 0x108) << (exponent - 1) };
+    let magnitude = if exponent == 0 {
+        (mantissa << 4) + 8
+    } else {
+        ((mantissa << 4) + 0x108) << (exponent - 1)
+    };
     f64::from(if sign != 0 { magnitude } else { -magnitude })
 }
 
@@ -125,7 +152,10 @@ fn autocorrelation(x: &[f64], lag: usize) -> f64 {
     if var <= f64::EPSILON {
         return 0.0;
     }
-    let cov: f64 = x.windows(lag + 1).map(|w| (w[0] - mean) * (w[lag] - mean)).sum();
+    let cov: f64 = x
+        .windows(lag + 1)
+        .map(|w| (w[0] - mean) * (w[lag] - mean))
+        .sum();
     cov / var
 }
 
@@ -138,7 +168,9 @@ fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
     if x.len() < N {
         return 1.0;
     }
-    let hann: Vec<f64> = (0..N).map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / N as f64).cos()).collect();
+    let hann: Vec<f64> = (0..N)
+        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / N as f64).cos())
+        .collect();
     let (cos, sin): (Vec<f64>, Vec<f64>) = (0..N)
         .map(|i| {
             let a = 2.0 * std::f64::consts::PI * i as f64 / N as f64;
@@ -169,7 +201,8 @@ fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
     if arith <= 0.0 {
         return 1.0;
     }
-    let geo = (bins.iter().map(|p| (p + arith * 1e-12).ln()).sum::<f64>() / bins.len() as f64).exp();
+    let geo =
+        (bins.iter().map(|p| (p + arith * 1e-12).ln()).sum::<f64>() / bins.len() as f64).exp();
     geo / arith
 }
 

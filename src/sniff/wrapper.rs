@@ -6,7 +6,11 @@ use super::bytes::{find, get, le16, le32, le64, starts, u8_at};
 use super::{Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    stream(s).or_else(|| zip(s)).or_else(|| seven_zip(s)).or_else(|| rar(s)).or_else(|| tar(s))
+    stream(s)
+        .or_else(|| zip(s))
+        .or_else(|| seven_zip(s))
+        .or_else(|| rar(s))
+        .or_else(|| tar(s))
 }
 
 fn wrapper(format: &str, mime: &str) -> Sniff {
@@ -22,7 +26,10 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("zstd", "application/zstd")
     } else if starts(h, 0, b"\xfd7zXZ\x00") && u8_at(h, 6)? == 0 {
         ("xz", "application/x-xz")
-    } else if starts(h, 0, b"BZh") && (b'1'..=b'9').contains(&u8_at(h, 3)?) && (starts(h, 4, b"\x31\x41\x59\x26\x53\x59") || starts(h, 4, b"\x17\x72\x45\x38\x50\x90")) {
+    } else if starts(h, 0, b"BZh")
+        && (b'1'..=b'9').contains(&u8_at(h, 3)?)
+        && (starts(h, 4, b"\x31\x41\x59\x26\x53\x59") || starts(h, 4, b"\x17\x72\x45\x38\x50\x90"))
+    {
         ("bzip2", "application/x-bzip2")
     } else if starts(h, 0, b"\x04\x22\x4d\x18") && u8_at(h, 4)? & 0xc0 == 0x40 {
         ("lz4", "application/x-lz4")
@@ -68,9 +75,14 @@ pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
     let tail = s.slices_in(from..s.size);
     let tail = tail.last()?;
     let tail_offset = s.size - tail.len() as u64;
-    let eocd = (0..tail.len().saturating_sub(21)).rev().find(|&i| starts(tail, i, b"PK\x05\x06"))?;
-    let (mut count, mut size, mut offset) =
-        (u64::from(le16(tail, eocd + 10)?), u64::from(le32(tail, eocd + 12)?), u64::from(le32(tail, eocd + 16)?));
+    let eocd = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| starts(tail, i, b"PK\x05\x06"))?;
+    let (mut count, mut size, mut offset) = (
+        u64::from(le16(tail, eocd + 10)?),
+        u64::from(le32(tail, eocd + 12)?),
+        u64::from(le32(tail, eocd + 16)?),
+    );
     if offset == 0xffff_ffff || count == 0xffff {
         // Zip64: the locator sits right before the end record.
         let locator = eocd.checked_sub(20)?;
@@ -93,7 +105,16 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
     let mut out = Vec::new();
     let mut pos = 0usize;
     while out.len() < limit && starts(cd, pos, b"PK\x01\x02") {
-        let (Some(flags), Some(method), Some(csize), Some(usize_), Some(nlen), Some(xlen), Some(clen), Some(local)) = (
+        let (
+            Some(flags),
+            Some(method),
+            Some(csize),
+            Some(usize_),
+            Some(nlen),
+            Some(xlen),
+            Some(clen),
+            Some(local),
+        ) = (
             le16(cd, pos + 8),
             le16(cd, pos + 10),
             le32(cd, pos + 20),
@@ -102,12 +123,16 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
             le16(cd, pos + 30),
             le16(cd, pos + 32),
             le32(cd, pos + 42),
-        ) else {
+        )
+        else {
             break;
         };
-        let Some(name) = get(cd, pos + 46, nlen as usize) else { break };
+        let Some(name) = get(cd, pos + 46, nlen as usize) else {
+            break;
+        };
         let extra = get(cd, pos + 46 + nlen as usize, xlen as usize).unwrap_or(&[]);
-        let (mut size, mut compressed_size, mut local_offset) = (u64::from(usize_), u64::from(csize), u64::from(local));
+        let (mut size, mut compressed_size, mut local_offset) =
+            (u64::from(usize_), u64::from(csize), u64::from(local));
         let mut aes = false;
         let mut x = 0usize;
         while let (Some(id), Some(len)) = (le16(extra, x), le16(extra, x + 2)) {
@@ -153,7 +178,10 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
 /// The weakest protection among members: one ZipCrypto member makes the archive weak.
 pub(crate) fn grade(entries: &[ZipEntry]) -> Encryption {
     let files: Vec<&ZipEntry> = entries.iter().filter(|e| !e.is_dir()).collect();
-    let encrypted = files.iter().filter(|e| e.encryption() != Encryption::None).count();
+    let encrypted = files
+        .iter()
+        .filter(|e| e.encryption() != Encryption::None)
+        .count();
     if files.is_empty() || encrypted == 0 {
         Encryption::None
     } else if files.iter().any(|e| e.encryption() == Encryption::Weak) {
@@ -181,9 +209,17 @@ fn zip(s: &Sample) -> Option<Sniff> {
                     let entries = zip_entries(cd, usize::MAX);
                     sniff.encryption = grade(&entries);
                     sniff = sniff.with("members", count);
-                    let weak = entries.iter().filter(|e| e.encryption() == Encryption::Weak).count();
+                    let weak = entries
+                        .iter()
+                        .filter(|e| e.encryption() == Encryption::Weak)
+                        .count();
                     if weak > 0 {
-                        sniff = sniff.with("scheme", format!("ZipCrypto on {weak} member(s) (broken: known-plaintext attack)"));
+                        sniff = sniff.with(
+                            "scheme",
+                            format!(
+                                "ZipCrypto on {weak} member(s) (broken: known-plaintext attack)"
+                            ),
+                        );
                     } else if sniff.encryption != Encryption::None {
                         sniff = sniff.with("scheme", "WinZip AES");
                     }
@@ -197,7 +233,15 @@ fn zip(s: &Sample) -> Option<Sniff> {
                 sniff = sniff.wanting(vec![tail..s.size]);
             }
             // Until the directory is read, the first local header speaks for the archive.
-            let first = ZipEntry { name: String::new(), flags: le16(h, 6)?, method: le16(h, 8)?, compressed_size: 0, size: 0, local_offset: 0, aes: le16(h, 8)? == 99 };
+            let first = ZipEntry {
+                name: String::new(),
+                flags: le16(h, 6)?,
+                method: le16(h, 8)?,
+                compressed_size: 0,
+                size: 0,
+                local_offset: 0,
+                aes: le16(h, 8)? == 99,
+            };
             sniff.encryption = first.encryption();
         }
         None => {}
@@ -229,7 +273,14 @@ fn seven_zip(s: &Sample) -> Option<Sniff> {
             if aes {
                 sniff.class = Class::Encrypted;
                 sniff.encryption = Encryption::Encrypted;
-                sniff = sniff.with("scheme", if hidden { "7zAES, header encrypted (names hidden)" } else { "7zAES, names in the clear" });
+                sniff = sniff.with(
+                    "scheme",
+                    if hidden {
+                        "7zAES, header encrypted (names hidden)"
+                    } else {
+                        "7zAES, names in the clear"
+                    },
+                );
             }
         }
         None => sniff = sniff.wanting(vec![at..at + want as u64]),
@@ -268,7 +319,13 @@ fn rar(s: &Sample) -> Option<Sniff> {
             }
             let mut data_size = 0;
             let mut p = after_flags;
-            let extra_size = if flags & 1 != 0 { let (v, n) = vint(h, p)?; p = n; v } else { 0 };
+            let extra_size = if flags & 1 != 0 {
+                let (v, n) = vint(h, p)?;
+                p = n;
+                v
+            } else {
+                0
+            };
             if flags & 2 != 0 {
                 data_size = vint(h, p)?.0;
             }
@@ -313,17 +370,39 @@ fn rar(s: &Sample) -> Option<Sniff> {
 
 /// tar: a 512-byte header whose checksum field matches its bytes.
 pub(crate) fn is_tar_header(b: &[u8]) -> bool {
-    let Some(h) = get(b, 0, 512) else { return false };
+    let Some(h) = get(b, 0, 512) else {
+        return false;
+    };
     let field = String::from_utf8_lossy(&h[148..156]);
-    let Ok(stored) = u32::from_str_radix(field.trim_matches(|c: char| c == '\0' || c == ' '), 8) else { return false };
-    let sum: u32 = h.iter().enumerate().map(|(i, &c)| if (148..156).contains(&i) { 32 } else { u32::from(c) }).sum();
+    let Ok(stored) = u32::from_str_radix(field.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+    else {
+        return false;
+    };
+    let sum: u32 = h
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(c)
+            }
+        })
+        .sum();
     sum == stored && h[0] != 0
 }
 
 fn tar(s: &Sample) -> Option<Sniff> {
     is_tar_header(s.head).then(|| {
         let ustar = starts(s.head, 257, b"ustar");
-        wrapper("tar", "application/x-tar").with("magic", if ustar { "ustar header at 0" } else { "tar header checksum at 0" })
+        wrapper("tar", "application/x-tar").with(
+            "magic",
+            if ustar {
+                "ustar header at 0"
+            } else {
+                "tar header checksum at 0"
+            },
+        )
     })
 }
 
@@ -370,16 +449,25 @@ mod tests {
     #[test]
     fn zipcrypto_is_weak_and_plain_zip_is_compressed() {
         let z = tiny_zip("a.wav", b"hello", 0, 0);
-        assert_eq!((sniff(&z).class, sniff(&z).encryption), (Class::Compressed, Encryption::None));
+        assert_eq!(
+            (sniff(&z).class, sniff(&z).encryption),
+            (Class::Compressed, Encryption::None)
+        );
         let z = tiny_zip("a.wav", b"hello", 1, 8);
-        assert_eq!((sniff(&z).class, sniff(&z).encryption), (Class::Encrypted, Encryption::Weak));
+        assert_eq!(
+            (sniff(&z).class, sniff(&z).encryption),
+            (Class::Encrypted, Encryption::Weak)
+        );
         let z = tiny_zip("a.wav", b"hello", 1, 99);
         assert_eq!(sniff(&z).encryption, Encryption::Encrypted);
     }
 
     #[test]
     fn compressed_streams_need_more_than_two_bytes() {
-        assert_eq!(sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03").format, "gzip");
+        assert_eq!(
+            sniff(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03").format,
+            "gzip"
+        );
         assert!(detect(&Sample::new(4, b"\x1f\x8b\x09\x00", &[])).is_none());
         assert!(detect(&Sample::new(10, b"BZh9garbage", &[])).is_none());
     }

@@ -1,0 +1,110 @@
+//! The command line as the user types it (clap "low args"); `lib.rs` turns it
+//! into validated settings before anything is read.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::OutputFormat;
+
+#[derive(Parser, Debug)]
+#[command(name = "atrest", version, about = "Find audio and biometric data stored without encryption", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan files and directories for unencrypted audio and biometric data.
+    Scan(ScanArgs),
+    /// Validate or list rules files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Validate a rules file and verify its example and counter-example files.
+    Check {
+        /// Rules file (TOML).
+        file: PathBuf,
+    },
+    /// Print the rules of a file (default: the embedded rules).
+    List { file: Option<PathBuf> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProgressMode {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Local files or directories to scan.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Rules file (TOML); default: the embedded rules (rules/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Report format; default: table on a terminal, else jsonl.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding at or above this severity remains.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: FailOn,
+
+    /// Scan only paths matching GLOB (relative to the target); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Skip paths matching GLOB (relative to the target); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Progress bar on stderr.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressMode,
+
+    /// Suppress findings whose fingerprint is in FILE (an earlier JSON or JSONL report).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Scan only objects whose stable hash falls in shard K of N.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// How deep to look inside compressed files and archives (0: do not open them).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_archive_depth: u32,
+
+    /// Also list every scanned object with its classification.
+    #[arg(long)]
+    pub inventory: bool,
+
+    /// Follow symbolic links (loops are detected and skipped).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+}

@@ -1,0 +1,71 @@
+//! The progress bar: stderr only, and only when wanted (a terminal, or
+//! `--progress always`). Workers only bump counters; indicatif draws at its
+//! own rate, so the bar costs nothing when hidden.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    objects: AtomicU64,
+    findings_hint: AtomicU64,
+}
+
+impl Progress {
+    pub fn new(show: bool) -> Progress {
+        let bar = show.then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {pos} objects  {msg}  {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(125));
+            bar
+        });
+        Progress {
+            bar,
+            started: Instant::now(),
+            objects: AtomicU64::new(0),
+            findings_hint: AtomicU64::new(0),
+        }
+    }
+
+    pub fn hidden() -> Progress {
+        Progress::new(false)
+    }
+
+    /// One more object done; `bytes` read so far in total.
+    pub fn object(&self, bytes: u64) {
+        let n = self.objects.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            if n % 16 == 1 {
+                let secs = self.started.elapsed().as_secs_f64().max(0.001);
+                bar.set_message(format!(
+                    "{} read  {:.0} objects/s  {}/s",
+                    HumanBytes(bytes),
+                    n as f64 / secs,
+                    HumanBytes((bytes as f64 / secs) as u64)
+                ));
+            }
+        }
+    }
+
+    /// One more finding (shown on the bar while the scan runs).
+    pub fn finding(&self) {
+        self.findings_hint.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}

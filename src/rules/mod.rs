@@ -1,0 +1,470 @@
+//! Stage 3's input: the rules file. TOML parsed with serde, unknown keys
+//! rejected, every error carrying `file:line:col` and a stable code, compiled
+//! once into a [`RuleSet`] that classification only reads.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::sniff::{Class, Encryption, Signature, Sniff};
+
+/// The rules compiled into the binary: the same text as `rules/default.toml`.
+pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+pub const DEFAULT_SOURCE: &str = "embedded:default";
+
+/// How bad a finding is; ordered so that `Critical > Low`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rules-file problem, located in the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}:{line}:{col}: error[{code}]: {message}")]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    /// Stable code, documented in README.md.
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Every problem found in one rules file (a check reports them all at once).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+pub struct RuleErrors(pub Vec<RuleError>);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default, rename = "rule")]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    id: Spanned<String>,
+    title: String,
+    severity: Severity,
+    category: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    classes: Vec<Class>,
+    #[serde(default)]
+    formats: Vec<String>,
+    #[serde(default)]
+    exclude_formats: Vec<String>,
+    #[serde(default)]
+    encryption: Vec<Encryption>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    min_entropy: Option<Spanned<f64>>,
+    max_entropy: Option<Spanned<f64>>,
+    #[serde(default)]
+    magic: Vec<MagicSpec>,
+    #[serde(default)]
+    examples: Vec<Spanned<String>>,
+    #[serde(default)]
+    counter_examples: Vec<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<AllowSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MagicSpec {
+    #[serde(default)]
+    offset: u64,
+    hex: Spanned<String>,
+    format: Option<String>,
+    class: Option<Class>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowSpec {
+    paths: Vec<Spanned<String>>,
+    reason: String,
+}
+
+/// Bounds on looking inside compressed files and archives (issue 3); every
+/// bound reached is reported, never treated as a clean result.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Members inspected per archive.
+    pub max_members: u64,
+    /// Decompressed bytes inspected per member.
+    pub max_member_bytes: u64,
+    /// Decompressed bytes inspected per outer object, all members together.
+    pub max_object_bytes: u64,
+    /// Largest accepted ratio of decompressed to compressed bytes (bomb guard).
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_members: 1000,
+            max_member_bytes: 1 << 20,
+            max_object_bytes: 16 << 20,
+            max_ratio: 200,
+        }
+    }
+}
+
+/// An allow-list entry: matching paths are suppressed, with a reason on record.
+#[derive(Clone, Debug)]
+pub struct Allow {
+    globs: GlobSet,
+    pub reason: String,
+}
+
+/// One compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub category: String,
+    pub classes: Vec<Class>,
+    pub formats: Vec<String>,
+    pub exclude_formats: Vec<String>,
+    pub encryption: Vec<Encryption>,
+    paths: Option<GlobSet>,
+    pub min_entropy: Option<f64>,
+    pub max_entropy: Option<f64>,
+    pub allow: Vec<Allow>,
+    pub examples: Vec<String>,
+    pub counter_examples: Vec<String>,
+}
+
+impl Rule {
+    /// Does this rule describe the object? `path` is relative to its target.
+    pub fn matches(&self, sniff: &Sniff, path: &str) -> bool {
+        (self.classes.is_empty() || self.classes.contains(&sniff.class))
+            && (self.formats.is_empty() || self.formats.iter().any(|f| f == &sniff.format))
+            && !self.exclude_formats.iter().any(|f| f == &sniff.format)
+            && (self.encryption.is_empty() || self.encryption.contains(&sniff.encryption))
+            && self.paths.as_ref().is_none_or(|g| g.is_match(path))
+            && self
+                .min_entropy
+                .is_none_or(|m| sniff.entropy.is_some_and(|e| e >= m))
+            && self
+                .max_entropy
+                .is_none_or(|m| sniff.entropy.is_some_and(|e| e <= m))
+    }
+
+    /// The allow-list reason covering `path`, if any.
+    pub fn allowed(&self, path: &str) -> Option<&str> {
+        self.allow
+            .iter()
+            .find(|a| a.globs.is_match(path))
+            .map(|a| a.reason.as_str())
+    }
+}
+
+/// A validated rules file, ready for classification.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    /// `embedded:default` or the path given.
+    pub source: String,
+    pub sha256: String,
+    pub rules: Vec<Rule>,
+    pub signatures: Vec<Signature>,
+    pub limits: Limits,
+    /// Where example paths are resolved from (the rules file's folder).
+    pub base_dir: Option<PathBuf>,
+}
+
+impl RuleSet {
+    pub fn embedded() -> RuleSet {
+        RuleSet::parse(DEFAULT_RULES, DEFAULT_SOURCE, None)
+            .expect("the embedded rules are checked by tests")
+    }
+
+    /// Reads and compiles a rules file.
+    pub fn load(path: &Path) -> Result<RuleSet, RuleErrors> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            RuleErrors(vec![RuleError {
+                file: file.clone(),
+                line: 0,
+                col: 0,
+                code: "R000",
+                message: format!("cannot read: {e}"),
+            }])
+        })?;
+        let base = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .map(Path::to_path_buf);
+        RuleSet::parse(&text, &file, base)
+    }
+
+    pub fn parse(text: &str, file: &str, base_dir: Option<PathBuf>) -> Result<RuleSet, RuleErrors> {
+        let at = |span: Range<usize>, code: &'static str, message: String| {
+            let (line, col) = line_col(text, span.start);
+            RuleError {
+                file: file.to_string(),
+                line,
+                col,
+                code,
+                message,
+            }
+        };
+        let parsed: RulesFile = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_string();
+            RuleErrors(vec![at(e.span().unwrap_or(0..0), "R001", message)])
+        })?;
+        let mut errors = Vec::new();
+        let mut rules = Vec::new();
+        let mut signatures = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let globs = |items: &[Spanned<String>], errors: &mut Vec<RuleError>| -> Option<GlobSet> {
+            let mut b = GlobSetBuilder::new();
+            for g in items {
+                match Glob::new(g.get_ref()) {
+                    Ok(glob) => {
+                        b.add(glob);
+                    }
+                    Err(e) => errors.push(at(
+                        g.span(),
+                        "R003",
+                        format!("bad glob {:?}: {}", g.get_ref(), e.kind()),
+                    )),
+                }
+            }
+            b.build().ok()
+        };
+        for spec in parsed.rules {
+            let id = spec.id.get_ref().clone();
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            {
+                errors.push(at(
+                    spec.id.span(),
+                    "R002",
+                    format!(
+                        "rule id {id:?} must be non-empty ASCII letters, digits, '.', '_' or '-'"
+                    ),
+                ));
+            }
+            if !seen.insert(id.clone()) {
+                errors.push(at(
+                    spec.id.span(),
+                    "R002",
+                    format!("duplicate rule id {id:?}"),
+                ));
+            }
+            for bound in [&spec.min_entropy, &spec.max_entropy].into_iter().flatten() {
+                if !(0.0..=8.0).contains(bound.get_ref()) {
+                    errors.push(at(
+                        bound.span(),
+                        "R005",
+                        "entropy bounds are bits per byte, from 0 to 8".into(),
+                    ));
+                }
+            }
+            let mut formats = spec.formats.clone();
+            for m in &spec.magic {
+                match parse_hex(m.hex.get_ref()) {
+                    Some(bytes) if !bytes.is_empty() && bytes.len() <= 64 && m.offset < 65536 => {
+                        let format = m.format.clone().unwrap_or_else(|| id.clone());
+                        let class = m.class.unwrap_or_else(|| class_of_category(&spec.category));
+                        if !formats.contains(&format) {
+                            formats.push(format.clone());
+                        }
+                        signatures.push(Signature { format, class, offset: m.offset, bytes });
+                    }
+                    _ => errors.push(at(
+                        m.hex.span(),
+                        "R004",
+                        "magic needs 1 to 64 bytes of hex (\"46 4d 52 00\") at an offset below 65536".into(),
+                    )),
+                }
+            }
+            let paths = if spec.paths.is_empty() {
+                None
+            } else {
+                globs(&spec.paths, &mut errors)
+            };
+            let allow = spec
+                .allow
+                .iter()
+                .filter_map(|a| {
+                    Some(Allow {
+                        globs: globs(&a.paths, &mut errors)?,
+                        reason: a.reason.clone(),
+                    })
+                })
+                .collect();
+            rules.push(Rule {
+                id,
+                title: spec.title,
+                description: spec.description,
+                severity: spec.severity,
+                category: spec.category,
+                classes: spec.classes,
+                formats,
+                exclude_formats: spec.exclude_formats,
+                encryption: spec.encryption,
+                paths,
+                min_entropy: spec.min_entropy.map(|s| *s.get_ref()),
+                max_entropy: spec.max_entropy.map(|s| *s.get_ref()),
+                allow,
+                examples: spec.examples.iter().map(|s| s.get_ref().clone()).collect(),
+                counter_examples: spec
+                    .counter_examples
+                    .iter()
+                    .map(|s| s.get_ref().clone())
+                    .collect(),
+            });
+        }
+        if !errors.is_empty() {
+            return Err(RuleErrors(errors));
+        }
+        Ok(RuleSet {
+            source: file.to_string(),
+            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            rules,
+            signatures,
+            limits: parsed.limits,
+            base_dir,
+        })
+    }
+}
+
+/// A category that names a class gives custom signatures that class.
+fn class_of_category(category: &str) -> Class {
+    Class::ALL
+        .into_iter()
+        .find(|c| c.as_str() == category)
+        .unwrap_or(Class::Other)
+}
+
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let digits: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    if digits.len() % 2 != 0 {
+        return None;
+    }
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[rule]]
+id = "audio.test"
+title = "t"
+severity = "high"
+category = "audio"
+classes = ["audio"]
+encryption = ["none"]
+"#;
+
+    #[test]
+    fn embedded_rules_parse() {
+        let r = RuleSet::embedded();
+        assert!(r.rules.len() >= 5);
+        assert_eq!(r.source, "embedded:default");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_line_and_column() {
+        let text = format!("{MINIMAL}colour = \"red\"\n");
+        let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
+        let first = &e.0[0];
+        assert_eq!((first.code, first.line), ("R001", 9));
+        assert!(first.message.contains("colour"), "{first}");
+        assert!(
+            first.to_string().starts_with("r.toml:9:1: error[R001]"),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn bad_globs_hex_and_duplicates_are_all_reported() {
+        let text = format!("{MINIMAL}paths = [\"a/[\"]\nmagic = [{{ hex = \"zz\" }}]\n{MINIMAL}");
+        let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
+        let codes: Vec<_> = e.0.iter().map(|e| e.code).collect();
+        assert_eq!(codes, vec!["R004", "R003", "R002"], "{e}");
+    }
+
+    #[test]
+    fn custom_magic_adds_a_signature_and_a_format() {
+        let text = format!("{MINIMAL}magic = [{{ offset = 4, hex = \"41 43 4d 45\", format = \"acme\", class = \"biometric\" }}]\n");
+        let r = RuleSet::parse(&text, "r.toml", None).unwrap();
+        assert_eq!(r.signatures[0].bytes, b"ACME");
+        assert_eq!(r.signatures[0].class, Class::Biometric);
+        assert!(r.rules[0].formats.contains(&"acme".to_string()));
+    }
+
+    #[test]
+    fn severity_orders_critical_highest() {
+        assert!(Severity::Critical > Severity::High && Severity::Medium > Severity::Low);
+    }
+}

@@ -1,0 +1,325 @@
+//! The parallel driver: the only module that knows sources, sniffing, rules
+//! and reports. One producer walks the targets into a bounded channel; rayon
+//! workers, each with its own reusable buffers, read a bounded sample of every
+//! object and sniff it; one owner builds the sorted [`Report`] at the end.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use rayon::prelude::*;
+
+use crate::classify::classify;
+use crate::progress::Progress;
+use crate::report::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, Summary};
+use crate::rules::RuleSet;
+use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
+use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
+use crate::source::{Candidate, Event, ObjectReader, SkipReason};
+use crate::unpack::{self, Inside};
+
+/// Settled options of one scan.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub targets: Vec<String>,
+    pub walk: WalkOptions,
+    pub threads: usize,
+    pub max_archive_depth: u32,
+    pub inventory: bool,
+}
+
+/// At most this many sniff rounds per object: the head, then windows the
+/// detectors asked for, then (rarely) windows at offsets learned in round two.
+const MAX_ROUNDS: usize = 3;
+/// At most this many extra windows per object: with the head, ≤ 256 KiB read.
+const MAX_WINDOWS: usize = 3;
+
+/// Per-worker state, built once per thread.
+struct Worker {
+    head: Vec<u8>,
+}
+
+/// What reading one object produced.
+pub(crate) struct Inspection {
+    pub sniff: Sniff,
+    pub bytes_read: u64,
+    pub requests: u64,
+    pub inside: Inside,
+}
+
+/// Reads a bounded sample of one object and sniffs it, reading the extra
+/// windows the detectors ask for. The byte budget is fixed whatever the size.
+pub(crate) fn inspect(
+    reader: &mut dyn ObjectReader,
+    size: u64,
+    name: &str,
+    head: &mut Vec<u8>,
+    rules: &RuleSet,
+    max_depth: u32,
+) -> std::io::Result<Inspection> {
+    let head_len = size.min(HEAD_LEN as u64) as usize;
+    head.clear();
+    head.resize(head_len, 0);
+    let n = reader.read_at(0, head)?;
+    head.truncate(n);
+    let mut bytes_read = n as u64;
+    let mut windows: Vec<Window> = Vec::new();
+    let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
+    for _ in 1..MAX_ROUNDS {
+        let wants: Vec<_> = sniffed
+            .wants
+            .iter()
+            .filter(|w| w.start < w.end && w.end <= size)
+            .cloned()
+            .collect();
+        if wants.is_empty() || windows.len() >= MAX_WINDOWS {
+            break;
+        }
+        for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
+            let mut bytes = vec![0u8; (want.end - want.start) as usize];
+            let got = reader.read_at(want.start, &mut bytes)?;
+            bytes.truncate(got);
+            bytes_read += got as u64;
+            windows.push(Window {
+                offset: want.start,
+                bytes,
+            });
+        }
+        sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
+    }
+    sniffed.wants.clear();
+    let inside = if max_depth > 0 {
+        let sample = Sample::new(size, head, &windows);
+        let mut extra = 0u64;
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let mut buf = vec![0u8; len];
+            let got = reader.read_at(offset, &mut buf).ok()?;
+            buf.truncate(got);
+            extra += got as u64;
+            Some(buf)
+        };
+        let inside = unpack::look_inside(&sample, &sniffed, name, rules, max_depth, &mut fetch);
+        bytes_read += extra;
+        inside
+    } else {
+        Inside::default()
+    };
+    Ok(Inspection {
+        sniff: sniffed,
+        bytes_read,
+        requests: reader.requests(),
+        inside,
+    })
+}
+
+/// The outcome for one object, collected from the workers.
+enum Outcome {
+    Scanned {
+        candidate: Candidate,
+        inspection: Inspection,
+    },
+    Skipped {
+        reason: SkipReason,
+        location: String,
+    },
+    Failed {
+        location: String,
+        message: String,
+    },
+}
+
+/// Runs a scan to completion and returns the finished, sorted report.
+pub fn run(
+    opts: &ScanOptions,
+    rules: &RuleSet,
+    baseline: &HashSet<String>,
+    progress: &Progress,
+) -> Report {
+    let started = now();
+    let (tx, rx) = crossbeam_channel::bounded::<Event>(opts.threads.max(1) * 64);
+    let outcomes = Mutex::new(Vec::new());
+    let bytes = AtomicU64::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads.max(1))
+        .build();
+    let work = || {
+        rx.into_iter().par_bridge().for_each_init(
+            || Worker {
+                head: Vec::with_capacity(HEAD_LEN),
+            },
+            |worker, event| {
+                let outcome = match event {
+                    Event::Object(candidate) => {
+                        scan_local(candidate, worker, rules, opts.max_archive_depth)
+                    }
+                    Event::Skipped { reason, location } => Outcome::Skipped { reason, location },
+                    Event::Failed { location, message } => Outcome::Failed { location, message },
+                };
+                if let Outcome::Scanned { inspection, .. } = &outcome {
+                    bytes.fetch_add(inspection.bytes_read, Ordering::Relaxed);
+                }
+                progress.object(bytes.load(Ordering::Relaxed));
+                outcomes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(outcome);
+            },
+        )
+    };
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            for target in &opts.targets {
+                fs::walk(target, &opts.walk, &mut |event| {
+                    let _ = tx.send(event);
+                });
+            }
+            drop(tx);
+        });
+        match &pool {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        }
+    });
+    progress.finish();
+    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    build_report(opts, rules, baseline, outcomes, started)
+}
+
+fn scan_local(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u32) -> Outcome {
+    let failed = |c: &Candidate, e: &std::io::Error| Outcome::Failed {
+        location: c.location.clone(),
+        message: fs::io_message(e),
+    };
+    match LocalFile::open(&candidate.path) {
+        Ok(Opened::File(mut file, size)) => match inspect(
+            &mut file,
+            size,
+            &candidate.rel,
+            &mut worker.head,
+            rules,
+            depth,
+        ) {
+            Ok(inspection) => Outcome::Scanned {
+                candidate: Candidate { size, ..candidate },
+                inspection,
+            },
+            Err(e) => failed(&candidate, &e),
+        },
+        Ok(Opened::NotRegular) => Outcome::Skipped {
+            reason: SkipReason::SpecialFile,
+            location: candidate.location,
+        },
+        Err(e) => failed(&candidate, &e),
+    }
+}
+
+fn now() -> SystemTime {
+    // SOURCE_DATE_EPOCH pins the timestamps, so reports can be compared byte for byte.
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s))
+        .unwrap_or_else(SystemTime::now)
+}
+
+fn build_report(
+    opts: &ScanOptions,
+    rules: &RuleSet,
+    baseline: &HashSet<String>,
+    outcomes: Vec<Outcome>,
+    started: SystemTime,
+) -> Report {
+    let mut summary = Summary::default();
+    let mut findings = Vec::new();
+    let mut errors = Vec::new();
+    let mut limits = Vec::new();
+    let mut objects = Vec::new();
+    for outcome in outcomes {
+        summary.objects_seen += 1;
+        match outcome {
+            Outcome::Skipped { reason, location } => {
+                *summary
+                    .skipped
+                    .entry(reason.as_str().to_string())
+                    .or_default() += 1;
+                if opts.inventory {
+                    objects.push(ObjectEntry::skipped(location, reason.as_str()));
+                }
+            }
+            Outcome::Failed { location, message } => errors.push(ErrorEntry { location, message }),
+            Outcome::Scanned {
+                candidate,
+                inspection,
+            } => {
+                summary.objects_scanned += 1;
+                summary.bytes_read += inspection.bytes_read;
+                summary.requests += inspection.requests;
+                summary.by_class.add(inspection.sniff.class);
+                let views = std::iter::once((None, &inspection.sniff, candidate.size)).chain(
+                    inspection
+                        .inside
+                        .members
+                        .iter()
+                        .map(|m| (Some(m.member.as_str()), &m.sniff, m.size)),
+                );
+                for (member, sniff, size) in views {
+                    if opts.inventory {
+                        objects.push(ObjectEntry::scanned(
+                            &candidate.location,
+                            member,
+                            sniff,
+                            size,
+                        ));
+                    }
+                    let path =
+                        member.map_or(candidate.rel.clone(), |m| format!("{}!/{m}", candidate.rel));
+                    for m in classify(sniff, &path, rules) {
+                        let finding =
+                            Finding::new(m.rule, &candidate.location, member, sniff, size);
+                        if m.allowed.is_some() || baseline.contains(&finding.fingerprint) {
+                            summary.suppressed += 1;
+                        } else {
+                            findings.push(finding);
+                        }
+                    }
+                }
+                for hit in inspection.inside.limits {
+                    limits.push(LimitEntry {
+                        location: candidate.location.clone(),
+                        member: hit.member,
+                        limit: hit.limit.to_string(),
+                        message: hit.message,
+                    });
+                }
+            }
+        }
+    }
+    for reason in ["special-file", "symlink", "storage-class", "excluded"] {
+        summary.skipped.entry(reason.to_string()).or_default();
+    }
+    findings
+        .sort_by(|a, b| (&a.location, &a.member, &a.rule).cmp(&(&b.location, &b.member, &b.rule)));
+    errors.sort_by(|a, b| a.location.cmp(&b.location));
+    limits.sort_by(|a, b| {
+        (&a.location, &a.member, &a.limit).cmp(&(&b.location, &b.member, &b.limit))
+    });
+    objects.sort_by(|a, b| (&a.location, &a.member).cmp(&(&b.location, &b.member)));
+    summary.findings = findings.len() as u64;
+    summary.errors = errors.len() as u64;
+    summary.limits_hit = limits.len() as u64;
+    for f in &findings {
+        summary.by_severity.add(f.severity);
+    }
+    Report::new(
+        rules,
+        &opts.targets,
+        started,
+        now(),
+        summary,
+        findings,
+        errors,
+        limits,
+        opts.inventory.then_some(objects),
+    )
+}
