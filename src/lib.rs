@@ -6,6 +6,9 @@
 //! verdict × rules) → [`report`] (one model, many renderers). [`scan`] is the
 //! parallel driver and the only module that knows them all.
 
+// Detectors' `wants` are lists of ranges; a list of one is the common case.
+#![allow(clippy::single_range_in_vec_init)]
+
 pub mod classify;
 pub mod cli;
 pub mod progress;

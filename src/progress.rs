@@ -11,7 +11,7 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
     objects: AtomicU64,
-    findings_hint: AtomicU64,
+    findings: AtomicU64,
 }
 
 impl Progress {
@@ -29,7 +29,7 @@ impl Progress {
             bar,
             started: Instant::now(),
             objects: AtomicU64::new(0),
-            findings_hint: AtomicU64::new(0),
+            findings: AtomicU64::new(0),
         }
     }
 
@@ -45,18 +45,20 @@ impl Progress {
             if n % 16 == 1 {
                 let secs = self.started.elapsed().as_secs_f64().max(0.001);
                 bar.set_message(format!(
-                    "{} read  {:.0} objects/s  {}/s",
+                    "{} read  {:.0} objects/s  {}/s  {} findings",
                     HumanBytes(bytes),
                     n as f64 / secs,
-                    HumanBytes((bytes as f64 / secs) as u64)
+                    HumanBytes((bytes as f64 / secs) as u64),
+                    self.findings.load(Ordering::Relaxed)
                 ));
             }
         }
     }
 
-    /// One more finding (shown on the bar while the scan runs).
-    pub fn finding(&self) {
-        self.findings_hint.fetch_add(1, Ordering::Relaxed);
+    /// Findings of one object (shown on the bar while the scan runs; the
+    /// report's count, after suppression, is the one that counts).
+    pub fn findings(&self, n: u64) {
+        self.findings.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn finish(&self) {

@@ -117,7 +117,7 @@ pub(crate) fn inspect(
 enum Outcome {
     Scanned {
         candidate: Candidate,
-        inspection: Inspection,
+        inspection: Box<Inspection>,
     },
     Skipped {
         reason: SkipReason,
@@ -156,8 +156,20 @@ pub fn run(
                     Event::Skipped { reason, location } => Outcome::Skipped { reason, location },
                     Event::Failed { location, message } => Outcome::Failed { location, message },
                 };
-                if let Outcome::Scanned { inspection, .. } = &outcome {
+                if let Outcome::Scanned {
+                    inspection,
+                    candidate,
+                } = &outcome
+                {
                     bytes.fetch_add(inspection.bytes_read, Ordering::Relaxed);
+                    let found = classify(&inspection.sniff, &candidate.rel, rules).len()
+                        + inspection
+                            .inside
+                            .members
+                            .iter()
+                            .map(|m| classify(&m.sniff, &m.member, rules).len())
+                            .sum::<usize>();
+                    progress.findings(found as u64);
                 }
                 progress.object(bytes.load(Ordering::Relaxed));
                 outcomes
@@ -202,7 +214,7 @@ fn scan_local(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth:
         ) {
             Ok(inspection) => Outcome::Scanned {
                 candidate: Candidate { size, ..candidate },
-                inspection,
+                inspection: Box::new(inspection),
             },
             Err(e) => failed(&candidate, &e),
         },

@@ -85,8 +85,7 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
     } else {
         writeln!(
             out,
-            "{:<9} {:<26} {:<12} {}",
-            "SEVERITY", "RULE", "FORMAT", "ENCRYPTION"
+            "SEVERITY  RULE                       FORMAT       ENCRYPTION"
         )?;
     }
     for f in &findings {

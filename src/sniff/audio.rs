@@ -242,8 +242,7 @@ fn au(s: &Sample) -> Option<Sniff> {
         27 => "alaw",
         _ => return None,
     };
-    if offset < 24
-        || offset > 1 << 20
+    if !(24..=1 << 20).contains(&offset)
         || rate == 0
         || rate > 1_536_000
         || channels == 0
@@ -573,6 +572,9 @@ fn sphere(s: &Sample) -> Option<Sniff> {
     Some(judge_payload(s, sniff, len..s.size))
 }
 
+/// Parses one frame header: (frame length, stream identity, sample rate).
+type FrameParser = fn(&[u8]) -> Option<(usize, u8, u32)>;
+
 /// One MPEG-1/2/2.5 audio frame header → (frame length, version+layer id, rate).
 fn mpeg_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
     if h.len() < 4 || h[0] != 0xff || h[1] & 0xe0 != 0xe0 {
@@ -643,12 +645,7 @@ fn adts_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
 }
 
 /// Counts consecutive, mutually consistent frames starting at `at`.
-fn frame_chain(
-    b: &[u8],
-    at: usize,
-    parse: fn(&[u8]) -> Option<(usize, u8, u32)>,
-    want: usize,
-) -> usize {
+fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
     let Some((mut len, id, _)) = b.get(at..).and_then(parse) else {
         return 0;
     };
@@ -684,11 +681,7 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
         }
         let need = if pos == start { 3 } else { 4 };
         for (parse, format, mime) in [
-            (
-                mpeg_frame as fn(&[u8]) -> Option<(usize, u8, u32)>,
-                "mp3",
-                "audio/mpeg",
-            ),
+            (mpeg_frame as FrameParser, "mp3", "audio/mpeg"),
             (adts_frame, "aac", "audio/aac"),
         ] {
             // A stream shorter than `need` frames may still be whole in the head.
@@ -725,7 +718,7 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
 }
 
 /// The frames from `pos` run exactly to the end of `b` (a whole, tiny stream).
-fn ends_clean(b: &[u8], mut pos: usize, parse: fn(&[u8]) -> Option<(usize, u8, u32)>) -> bool {
+fn ends_clean(b: &[u8], mut pos: usize, parse: FrameParser) -> bool {
     while let Some((len, _, _)) = b.get(pos..).and_then(parse) {
         pos += len;
         if pos == b.len() {

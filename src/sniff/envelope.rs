@@ -178,7 +178,7 @@ fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'stat
                 && name_len < 64
         }
         _ => {
-            matches!(u8_at(b, body)?, 4 | 5 | 6)
+            matches!(u8_at(b, body)?, 4..=6)
                 && (1..=22).contains(&u8_at(b, body + 2)?)
                 && (1..=11).contains(&u8_at(b, body + 3)?)
         }

@@ -432,7 +432,10 @@ mod tests {
             offset: 0,
             bytes: b"ACMEVOX".to_vec(),
         };
-        let s = sniff(&Sample::new(data.len() as u64, &data, &[]), &[sig.clone()]);
+        let s = sniff(
+            &Sample::new(data.len() as u64, &data, &[]),
+            std::slice::from_ref(&sig),
+        );
         assert_eq!(
             (s.format.as_str(), s.class, s.encryption),
             ("acme", Class::Biometric, Encryption::None)

@@ -1,0 +1,688 @@
+//! End-to-end tests: the real binary, run as a process, on real files.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn atrest() -> Command {
+    let mut c = Command::cargo_bin("atrest").unwrap();
+    c.current_dir(root())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    atrest().args(args).output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The golden sweep: every fixture's verdict (format, class, encryption, rules)
+/// must equal `tests/data/verdicts.tsv`. A new fixture without a line fails.
+/// `ATREST_BLESS=1 cargo test golden` rewrites the file after a deliberate change.
+#[test]
+fn golden_verdicts_of_every_fixture() {
+    let out = run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "json",
+        "--inventory",
+        "--fail-on",
+        "never",
+        "--exclude",
+        "*.sh",
+        "--exclude",
+        "*.py",
+        "--exclude",
+        "README.md",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let mut rules: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        let key = (
+            f["location"].as_str().unwrap().to_string(),
+            f["member"].as_str().unwrap_or("").to_string(),
+        );
+        rules
+            .entry(key)
+            .or_default()
+            .push(f["rule"].as_str().unwrap().to_string());
+    }
+    let mut lines = vec!["# location\tmember\tformat\tclass\tencryption\trules".to_string()];
+    for o in report["objects"].as_array().unwrap() {
+        if o["state"] != "scanned" {
+            continue;
+        }
+        let key = (
+            o["location"].as_str().unwrap().to_string(),
+            o["member"].as_str().unwrap_or("").to_string(),
+        );
+        let matched = rules
+            .get(&key)
+            .map(|r| r.join(","))
+            .unwrap_or_else(|| "-".into());
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            key.0,
+            key.1,
+            o["format"].as_str().unwrap(),
+            o["class"].as_str().unwrap(),
+            o["encryption"].as_str().unwrap(),
+            matched
+        ));
+    }
+    let actual = lines.join("\n") + "\n";
+    let golden = root().join("tests/data/verdicts.tsv");
+    if std::env::var_os("ATREST_BLESS").is_some() {
+        fs::write(&golden, &actual).unwrap();
+    }
+    let expected = fs::read_to_string(&golden).unwrap_or_default();
+    if expected != actual {
+        let diff: Vec<String> = actual
+            .lines()
+            .filter(|l| !expected.lines().any(|e| e == *l))
+            .map(|l| format!("+ {l}"))
+            .chain(
+                expected
+                    .lines()
+                    .filter(|l| !actual.lines().any(|a| a == *l))
+                    .map(|l| format!("- {l}")),
+            )
+            .collect();
+        panic!(
+            "fixture verdicts changed (ATREST_BLESS=1 to accept):\n{}",
+            diff.join("\n")
+        );
+    }
+}
+
+#[test]
+fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_one_is() {
+    let report = json(&run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]));
+    let flagged: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap())
+        .collect();
+    for class in [
+        "audio",
+        "biometric",
+        "video/mp4/with-audio.mp4",
+        "partial",
+        "compressed",
+    ] {
+        for entry in walk(&root().join("fixtures").join(class)) {
+            let rel = format!(
+                "fixtures/{}",
+                entry
+                    .strip_prefix(root().join("fixtures"))
+                    .unwrap()
+                    .display()
+            );
+            assert!(flagged.contains(&rel.as_str()), "{rel} should be a finding");
+        }
+    }
+    for clean in [
+        "fixtures/video/mp4/no-audio.mp4",
+        "fixtures/encrypted/age/speech.wav.age",
+        "fixtures/encrypted/gpg/speech.wav.gpg",
+        "fixtures/encrypted/gpg/pubkey.wav.gpg",
+        "fixtures/encrypted/cms/speech.p7m",
+        "fixtures/encrypted/raw/aes-ctr.bin",
+        "fixtures/encrypted/7z/aes.7z",
+        "fixtures/encrypted/zip/aes-speech.zip",
+        "fixtures/other/text/notes.txt",
+        "fixtures/other/elf/true",
+        "fixtures/other/png/image.png",
+        "fixtures/other/pgp/statement.txt.gpg",
+    ] {
+        assert!(!flagged.contains(&clean), "{clean} must not be a finding");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    if dir.is_file() {
+        return vec![dir.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn exit_codes_follow_the_contract() {
+    assert_eq!(
+        run(&["scan", "fixtures/other", "--format", "json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["scan", "fixtures/audio/wav/pcm16.wav", "--format", "json"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A medium finding passes the default gate (high) and fails --fail-on medium.
+    let partial = "fixtures/partial/wav/encrypted-payload.wav";
+    assert_eq!(
+        run(&["scan", partial, "--format", "json"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["scan", partial, "--format", "json", "--fail-on", "medium"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&[
+            "scan",
+            "fixtures/audio",
+            "--format",
+            "json",
+            "--fail-on",
+            "never"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[
+            "scan",
+            "fixtures/biometric",
+            "--format",
+            "json",
+            "--fail-on",
+            "critical"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    // Usage errors: exit 2 before anything is read.
+    let out = run(&["scan", "no/such/dir"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "atrest: no/such/dir: no such file or directory"
+    );
+    assert_eq!(
+        run(&["scan", "fixtures", "--shard", "4/4"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["scan", "fixtures", "--bogus"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["scan", "fixtures", "--include", "a/[b"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn json_reports_reconcile_and_carry_no_content() {
+    let out = run(&["scan", "fixtures", "--format", "json", "--fail-on", "never"]);
+    let r = json(&out);
+    assert_eq!(r["schema"], "atrest.report/1");
+    assert_eq!(r["rules"]["source"], "embedded:default");
+    assert_eq!(r["started_at"], "2023-11-14T22:13:20Z");
+    let s = &r["summary"];
+    let skipped: u64 = s["skipped"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        s["objects_seen"].as_u64().unwrap(),
+        s["objects_scanned"].as_u64().unwrap() + skipped + s["errors"].as_u64().unwrap()
+    );
+    let classes: u64 = s["by_class"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(classes, s["objects_scanned"].as_u64().unwrap());
+    assert_eq!(
+        s["findings"].as_u64().unwrap() as usize,
+        r["findings"].as_array().unwrap().len()
+    );
+    // No report field holds file bytes: the speech text must not leak, nor magic runs of samples.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("transfer of four hundred"));
+    for f in r["findings"].as_array().unwrap() {
+        assert_eq!(f["fingerprint"].as_str().unwrap().len(), 64);
+    }
+}
+
+#[test]
+fn output_is_identical_across_thread_counts_and_runs() {
+    for format in ["json", "sarif", "table"] {
+        let a = run(&[
+            "scan",
+            "fixtures",
+            "--format",
+            format,
+            "-j1",
+            "--fail-on",
+            "never",
+        ]);
+        let b = run(&[
+            "scan",
+            "fixtures",
+            "--format",
+            format,
+            "-j4",
+            "--fail-on",
+            "never",
+        ]);
+        let c = run(&[
+            "scan",
+            "fixtures",
+            "--format",
+            format,
+            "-j4",
+            "--fail-on",
+            "never",
+        ]);
+        assert_eq!(a.stdout, b.stdout, "{format}: -j1 vs -j4");
+        assert_eq!(b.stdout, c.stdout, "{format}: two runs");
+    }
+}
+
+#[test]
+fn jsonl_has_one_kind_per_line_and_a_summary_last() {
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "fixtures/other/text",
+        "--format",
+        "jsonl",
+        "--inventory",
+        "--fail-on",
+        "never",
+    ]);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.last().unwrap()["kind"], "summary");
+    assert!(lines.iter().any(|l| l["kind"] == "finding"));
+    assert!(lines.iter().any(|l| l["kind"] == "object"));
+    // Default format when stdout is not a terminal is jsonl.
+    let out = run(&["scan", "fixtures/other/text"]);
+    let last = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        serde_json::from_str::<Value>(&last).unwrap()["kind"],
+        "summary"
+    );
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let out = run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "never",
+    ]);
+    let sarif = json(&out);
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(root().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .take(5)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    assert!(results
+        .iter()
+        .all(|r| r["ruleId"].is_string() && r["level"].is_string()));
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8
+    );
+}
+
+#[test]
+fn table_fits_80_columns_and_colours_only_on_request() {
+    let out = run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "table",
+        "--fail-on",
+        "never",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("SEVERITY") && text.contains("where:"));
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn output_file_is_written_atomically_and_stdout_stays_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "-o",
+        path.to_str().unwrap(),
+        "--fail-on",
+        "never",
+    ]);
+    assert!(out.stdout.is_empty());
+    let r: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(r["summary"]["findings"].as_u64().unwrap() > 0);
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left behind"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fifo_symlink_loop_and_unreadable_files_do_not_stop_the_scan() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::copy(root().join("fixtures/audio/wav/pcm16.wav"), d.join("a.wav")).unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(d.join("pipe"))
+        .status()
+        .unwrap()
+        .success());
+    fs::create_dir(d.join("sub")).unwrap();
+    symlink(d, d.join("sub/loop")).unwrap();
+    symlink(d.join("a.wav"), d.join("link.wav")).unwrap();
+    fs::write(d.join("locked.wav"), b"RIFF").unwrap();
+    fs::set_permissions(d.join("locked.wav"), fs::Permissions::from_mode(0o000)).unwrap();
+    let root_user = fs::read(d.join("locked.wav")).is_ok();
+    let target = d.to_str().unwrap();
+
+    let out = atrest()
+        .args(["scan", target, "--format", "json"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let r = json(&out);
+    let s = &r["summary"];
+    assert_eq!(s["skipped"]["special-file"], 1);
+    assert_eq!(s["skipped"]["symlink"], 2);
+    if root_user {
+        assert_eq!(out.status.code(), Some(1));
+    } else {
+        assert_eq!(out.status.code(), Some(3), "unreadable file: exit 3");
+        assert_eq!(r["complete"], false);
+        assert_eq!(r["errors"][0]["message"], "permission denied");
+        assert!(r["errors"][0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("locked.wav"));
+        assert_eq!(
+            r["findings"][0]["rule"], "audio.unencrypted",
+            "findings still reported"
+        );
+    }
+    // Following links: the loop is detected and skipped, the file link is read.
+    let out = atrest()
+        .args(["scan", target, "--format", "json", "--follow-symlinks"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let r = json(&out);
+    assert_eq!(r["summary"]["skipped"]["symlink-loop"], 1);
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["location"].as_str().unwrap().ends_with("link.wav")));
+    fs::set_permissions(d.join("locked.wav"), fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+#[test]
+fn include_exclude_and_shards() {
+    let r = json(&run(&[
+        "scan",
+        "fixtures/audio",
+        "--format",
+        "json",
+        "--include",
+        "wav/**",
+        "--fail-on",
+        "never",
+    ]));
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("fixtures/audio/wav/")));
+    assert!(r["summary"]["skipped"]["excluded"].as_u64().unwrap() > 10);
+    let all = json(&run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]));
+    let mut total = 0;
+    let mut seen = 0;
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let r = json(&run(&[
+            "scan",
+            "fixtures",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--shard",
+            &shard,
+        ]));
+        total += r["findings"].as_array().unwrap().len();
+        seen += r["summary"]["objects_seen"].as_u64().unwrap();
+    }
+    assert_eq!(total, all["findings"].as_array().unwrap().len());
+    assert_eq!(seen, all["summary"]["objects_seen"].as_u64().unwrap());
+}
+
+#[test]
+fn baseline_suppresses_accepted_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "-o",
+        base.to_str().unwrap(),
+    ]);
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let r = json(&out);
+    assert_eq!(r["summary"]["findings"], 0);
+    assert!(r["summary"]["suppressed"].as_u64().unwrap() >= 6);
+}
+
+#[test]
+fn bad_rules_files_exit_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, "[[rule]]\nid = \"x\"\ntitle = \"t\"\nseverity = \"high\"\ncategory = \"audio\"\nflavour = 1\n").unwrap();
+    let out = run(&["scan", "fixtures/other", "--rules", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:6:1: error[R001]") && err.contains("flavour"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing scanned");
+    fs::write(
+        &bad,
+        "[[rule]]\nid = \"x\"\ntitle = \"t\"\nseverity = \"urgent\"\ncategory = \"audio\"\n",
+    )
+    .unwrap();
+    let out = run(&["rules", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.toml:4:12"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["scan", "fixtures", "--rules", "missing.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn default_rules_check_verifies_every_example() {
+    let out = run(&["rules", "check", "rules/default.toml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("8 rules"));
+    let listed = run(&["rules", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("audio.unencrypted"));
+    // A counter-example that is in fact flagged fails the check.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    let wav = root().join("fixtures/audio/wav/pcm16.wav");
+    fs::write(&rules, format!("[[rule]]\nid = \"a\"\ntitle = \"t\"\nseverity = \"high\"\ncategory = \"audio\"\nclasses = [\"audio\"]\ncounter_examples = [{:?}]\n", wav.to_str().unwrap())).unwrap();
+    assert_eq!(
+        run(&["rules", "check", rules.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn custom_magic_in_a_rules_file_finds_a_proprietary_format() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("print.tpl"),
+        [
+            b"ACMEVP01".as_slice(),
+            &"minutiae ".repeat(200).into_bytes(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let rules = dir.path().join("r.toml");
+    fs::write(&rules, "[[rule]]\nid = \"acme.voiceprint\"\ntitle = \"ACME template\"\nseverity = \"critical\"\ncategory = \"biometric\"\nencryption = [\"none\"]\nmagic = [{ offset = 0, hex = \"41 43 4d 45 56 50\" }]\n").unwrap();
+    let r = json(&run(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(r["findings"][0]["rule"], "acme.voiceprint");
+    assert_eq!(r["findings"][0]["format"], "acme.voiceprint");
+}
+
+#[test]
+fn reads_are_bounded_whatever_the_file_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.bin");
+    let f = fs::File::create(&big).unwrap();
+    f.set_len(2 << 30).unwrap(); // 2 GiB sparse
+    let r = json(&run(&["scan", big.to_str().unwrap(), "--format", "json"]));
+    assert!(
+        r["summary"]["bytes_read"].as_u64().unwrap() <= 256 * 1024,
+        "{}",
+        r["summary"]
+    );
+}
+
+#[test]
+fn hostile_file_names_are_sanitised_in_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(
+        root().join("fixtures/audio/wav/pcm16.wav"),
+        dir.path().join("evil\x1b[2Jname.wav"),
+    )
+    .unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "table"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b') && text.contains("evil\\x1b[2Jname.wav"),
+        "{text}"
+    );
+}
