@@ -686,3 +686,31 @@ fn hostile_file_names_are_sanitised_in_the_table() {
         "{text}"
     );
 }
+
+#[test]
+fn progress_goes_to_stderr_only() {
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--progress",
+        "always",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("objects"));
+    json(&out);
+    let quiet = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "no progress when stderr is not a terminal"
+    );
+}

@@ -903,6 +903,29 @@ mod tests {
     }
 
     #[test]
+    fn lesser_containers_need_their_second_field() {
+        let mut ape = b"MAC \x96\x0f".to_vec();
+        ape.resize(64, 0);
+        assert_eq!(sniff_whole(&ape).unwrap().format, "ape");
+        ape[5] = 0x20; // version 8342: no such release
+        assert!(sniff_whole(&ape).is_none());
+        let mut dsf = b"DSD ".to_vec();
+        dsf.extend(28u64.to_le_bytes());
+        dsf.extend([0u8; 16]);
+        dsf.extend(b"fmt ");
+        assert_eq!(sniff_whole(&dsf).unwrap().format, "dsf");
+        let dff = b"FRM8\x00\x00\x00\x00\x00\x00\x10\x00DSD PROP";
+        assert_eq!(sniff_whole(dff).unwrap().format, "dff");
+        assert_eq!(sniff_whole(b"MPCKSH\x00\x00").unwrap().format, "musepack");
+        let mut wv = b"wvpk".to_vec();
+        wv.extend(1000u32.to_le_bytes());
+        wv.extend(0x410u16.to_le_bytes());
+        assert_eq!(sniff_whole(&wv).unwrap().format, "wavpack");
+        let caf_wrong_version = b"caff\x00\x02\x00\x00desc";
+        assert!(sniff_whole(caf_wrong_version).is_none());
+    }
+
+    #[test]
     fn ogg_page_crc_is_checked() {
         let mut page = b"OggS\x00\x02".to_vec();
         page.extend([0u8; 20]);

@@ -546,6 +546,39 @@ mod tests {
     }
 
     #[test]
+    fn text_and_volume_envelopes() {
+        let vault = b"$ANSIBLE_VAULT;1.1;AES256\n6238646436326134\n";
+        assert_eq!(sniff(vault).unwrap().format, "ansible-vault");
+        let aes = b"AES\x02\x00\x00\x18CREATED_BY\x00pyAesCrypt";
+        assert_eq!(sniff(aes).unwrap().format, "aescrypt");
+        assert_eq!(sniff(b"LUKS\xba\xbe\x00\x02rest").unwrap().format, "luks2");
+        assert_eq!(
+            sniff(b"\xeb\x58\x90-FVE-FS-\x00").unwrap().format,
+            "bitlocker"
+        );
+        assert_eq!(
+            sniff(b"k8s:enc:aescbc:v1:key1:abc").unwrap().encryption,
+            Encryption::Weak
+        );
+        let key = sniff(b"\x00GITCRYPTKEY\x00\x00\x00\x02").unwrap();
+        assert_eq!(
+            (key.format.as_str(), key.encryption),
+            ("git-crypt-key", Encryption::None)
+        );
+    }
+
+    #[test]
+    fn cms_enveloped_data_is_recognised_by_its_oid() {
+        let mut v = vec![
+            0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x03,
+        ];
+        v.extend([0xa0, 0x80, 0x30, 0x80]);
+        assert_eq!(sniff(&v).unwrap().format, "cms-enveloped");
+        v[12] = 0x02; // signed-data: not an envelope
+        assert!(sniff(&v).is_none());
+    }
+
+    #[test]
     fn pdf_rc4_is_weak_and_aes256_is_not() {
         let rc4 = b"%PDF-1.4\n1 0 obj\n<< /Filter /Standard /V 1 /R 2 /Length 40 /O <aa> /U <bb> /P -4 >>\nendobj\ntrailer << /Encrypt 1 0 R >>";
         assert_eq!(sniff(rc4).unwrap().encryption, Encryption::Weak);
