@@ -234,9 +234,9 @@ impl Walk<'_> {
             );
             return;
         }
-        let (out, done) = decompress(format, input, budget);
+        let (out, done, consumed) = decompress_counted(format, input, budget);
         self.spent += out.len() as u64;
-        let ratio = out.len() as u64 / (input.len() as u64).max(1);
+        let ratio = out.len() as u64 / (consumed as u64).max(1);
         if !done && ratio > self.limits.max_ratio {
             self.limit(
                 prefix,
@@ -540,30 +540,43 @@ fn by_name(name: &str, encryption: Encryption) -> Sniff {
         )
 }
 
-/// Decompresses at most `limit` bytes; `true` when the stream ended within it.
-pub fn decompress(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool) {
-    let reader: Box<dyn Read + '_> = match format {
-        "gzip" => Box::new(flate2::read::MultiGzDecoder::new(input)),
-        "deflate" => Box::new(flate2::read::DeflateDecoder::new(input)),
-        "bzip2" => Box::new(bzip2::read::MultiBzDecoder::new(input)),
-        "xz" => Box::new(liblzma::read::XzDecoder::new_multi_decoder(input)),
-        "zstd" => match zstd::stream::read::Decoder::with_buffer(input) {
-            Ok(d) => Box::new(d),
-            Err(_) => return (Vec::new(), false),
-        },
-        _ => return (Vec::new(), false),
-    };
+/// Decompresses at most `limit` bytes. Returns the output, whether the
+/// stream ended within the limit, and how many input bytes produced it (the
+/// decoders read from a slice, so this is exact enough to compute a ratio).
+pub fn decompress_counted(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool, usize) {
+    let mut rest = input;
     let mut out = Vec::new();
-    // Reading one byte past the limit tells a stream that ends there from a longer one.
-    match reader.take(limit + 1).read_to_end(&mut out) {
+    let result = {
+        let reader: Box<dyn Read + '_> = match format {
+            "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(&mut rest)),
+            "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(&mut rest)),
+            "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(&mut rest)),
+            "xz" => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(&mut rest)),
+            "zstd" => match zstd::stream::read::Decoder::with_buffer(&mut rest) {
+                Ok(d) => Box::new(d),
+                Err(_) => return (Vec::new(), false, 0),
+            },
+            _ => return (Vec::new(), false, 0),
+        };
+        // Reading one byte past the limit tells a stream that ends there from a longer one.
+        reader.take(limit + 1).read_to_end(&mut out)
+    };
+    let consumed = input.len() - rest.len();
+    match result {
         Ok(_) => {
             let done = out.len() as u64 <= limit;
             out.truncate(limit as usize);
-            (out, done)
+            (out, done, consumed)
         }
         // Truncated input (only the head was read): keep what decoded.
-        Err(_) => (out, false),
+        Err(_) => (out, false, consumed),
     }
+}
+
+/// [`decompress_counted`] without the input count.
+pub fn decompress(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool) {
+    let (out, done, _) = decompress_counted(format, input, limit);
+    (out, done)
 }
 
 #[cfg(test)]

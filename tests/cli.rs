@@ -714,3 +714,67 @@ fn progress_goes_to_stderr_only() {
         "no progress when stderr is not a terminal"
     );
 }
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
+    for _ in 0..20 {
+        data = gzip(&data);
+    }
+    fs::write(dir.path().join("deep.wav.gz"), &data).unwrap();
+    // 64 MiB of zeros in one gzip member: about 64 KiB on disk.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        std::io::Write::write_all(&mut e, &zeros).unwrap();
+    }
+    fs::write(dir.path().join("bomb.gz"), e.finish().unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let r = json(&out);
+    let limits: Vec<(String, String)> = r["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["location"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                l["limit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        limits.contains(&("deep.wav.gz".into(), "max-depth".into())),
+        "{limits:?}"
+    );
+    assert!(
+        limits.contains(&("bomb.gz".into(), "max-ratio".into())),
+        "{limits:?}"
+    );
+    assert_eq!(
+        r["summary"]["limits_hit"].as_u64().unwrap() as usize,
+        limits.len()
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
