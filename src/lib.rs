@@ -165,10 +165,8 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     };
     let progress = progress::Progress::new(show_progress);
     let report = scan::run(&opts, &rules, &baseline, &progress);
-    let color = format == OutputFormat::Table
-        && args.output.is_none()
-        && stdout_tty
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
+    let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
     write_report(&report, format, &rules, color, args.output.as_deref())?;
     if show_progress {
         eprintln!(
@@ -192,6 +190,12 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     } else {
         exit::CLEAN
     })
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set to anything
+/// non-empty (no-color.org).
+fn wants_color(to_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    to_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Writes to stdout, or atomically to a file: a temporary file in the same
@@ -304,19 +308,26 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let inspection = scan::inspect(&mut reader, size, &name, &mut head, rules, 3)?;
+    // The example's own path stands in for the relative path, so `paths`
+    // globs apply; an allow-listed example counts as not flagged.
     let rel = path.to_string_lossy().to_string();
-    let mut ids: Vec<String> = classify::classify(&inspection.sniff, &rel, rules)
+    let candidate = source::Candidate {
+        location: rel.clone(),
+        rel,
+        size,
+        path: path.to_path_buf(),
+    };
+    let judged = scan::judge(&candidate, &inspection, rules, &HashSet::new());
+    Ok(judged.findings.into_iter().map(|f| f.rule).collect())
+}
+
+/// `a|b|c` for the rules listing.
+fn joined<T: std::fmt::Display>(items: &[T]) -> String {
+    items
         .iter()
-        .map(|m| m.rule.id.clone())
-        .collect();
-    for m in &inspection.inside.members {
-        ids.extend(
-            classify::classify(&m.sniff, &format!("{rel}!/{}", m.member), rules)
-                .iter()
-                .map(|m| m.rule.id.clone()),
-        );
-    }
-    Ok(ids)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn rules_list(file: Option<&Path>) -> Result<u8> {
@@ -324,32 +335,32 @@ fn rules_list(file: Option<&Path>) -> Result<u8> {
     let mut out = io::stdout().lock();
     writeln!(out, "# {} (sha256 {})", rules.source, &rules.sha256[..16])?;
     for r in &rules.rules {
-        let mut what = Vec::new();
-        if !r.classes.is_empty() {
-            what.push(format!(
-                "class {}",
-                r.classes
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            ));
-        }
-        if !r.formats.is_empty() {
-            what.push(format!("format {}", r.formats.join("|")));
-        }
-        if !r.encryption.is_empty() {
-            what.push(format!(
-                "encryption {}",
-                r.encryption
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect::<Vec<_>>()
-                    .join("|")
-            ));
-        }
+        let conditions = [
+            ("class", joined(&r.classes)),
+            ("format", joined(&r.formats)),
+            ("not format", joined(&r.exclude_formats)),
+            ("encryption", joined(&r.encryption)),
+        ];
+        let what: Vec<String> = conditions
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         writeln!(out, "{:<9} {:<28} {}", r.severity.as_str(), r.id, r.title)?;
         writeln!(out, "          matches {}", what.join(", "))?;
     }
     Ok(exit::CLEAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(wants_color(true, None));
+        assert!(wants_color(true, Some("".into())));
+        assert!(!wants_color(true, Some("1".into())));
+        assert!(!wants_color(false, None));
+    }
 }

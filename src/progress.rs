@@ -33,10 +33,6 @@ impl Progress {
         }
     }
 
-    pub fn hidden() -> Progress {
-        Progress::new(false)
-    }
-
     /// One more object done; `bytes` read so far in total.
     pub fn object(&self, bytes: u64) {
         let n = self.objects.fetch_add(1, Ordering::Relaxed) + 1;

@@ -16,7 +16,7 @@ use crate::report::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, Summar
 use crate::rules::RuleSet;
 use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
-use crate::source::{Candidate, Event, ObjectReader, SkipReason};
+use crate::source::{Candidate, Event, ObjectReader, SkipReason, Unread};
 use crate::unpack::{self, Inside};
 
 /// Settled options of one scan.
@@ -113,20 +113,59 @@ pub(crate) fn inspect(
     })
 }
 
+impl Inspection {
+    /// The object itself, then each member found inside it: (member, sniff, size).
+    fn views(&self, size: u64) -> impl Iterator<Item = (Option<&str>, &Sniff, u64)> {
+        std::iter::once((None, &self.sniff, size)).chain(
+            self.inside
+                .members
+                .iter()
+                .map(|m| (Some(m.member.as_str()), &m.sniff, m.size)),
+        )
+    }
+}
+
+/// The findings of one object, after allow-lists and the baseline.
+#[derive(Default)]
+pub(crate) struct Judged {
+    pub findings: Vec<Finding>,
+    pub suppressed: u64,
+}
+
+/// Matches every view of an inspected object against the rules, once. Path
+/// globs see the relative path, and `rel!/member` for members.
+pub(crate) fn judge(
+    candidate: &Candidate,
+    inspection: &Inspection,
+    rules: &RuleSet,
+    baseline: &HashSet<String>,
+) -> Judged {
+    let mut judged = Judged::default();
+    for (member, sniff, size) in inspection.views(candidate.size) {
+        let path = member.map_or_else(
+            || candidate.rel.clone(),
+            |m| format!("{}!/{m}", candidate.rel),
+        );
+        for m in classify(sniff, &path, rules) {
+            let finding = Finding::new(m.rule, &candidate.location, member, sniff, size);
+            if m.allowed.is_some() || baseline.contains(&finding.fingerprint) {
+                judged.suppressed += 1;
+            } else {
+                judged.findings.push(finding);
+            }
+        }
+    }
+    judged
+}
+
 /// The outcome for one object, collected from the workers.
 enum Outcome {
     Scanned {
         candidate: Candidate,
         inspection: Box<Inspection>,
+        judged: Judged,
     },
-    Skipped {
-        reason: SkipReason,
-        location: String,
-    },
-    Failed {
-        location: String,
-        message: String,
-    },
+    Unread(Unread),
 }
 
 /// Runs a scan to completion and returns the finished, sorted report.
@@ -151,25 +190,16 @@ pub fn run(
             |worker, event| {
                 let outcome = match event {
                     Event::Object(candidate) => {
-                        scan_local(candidate, worker, rules, opts.max_archive_depth)
+                        scan_local(candidate, worker, rules, baseline, opts.max_archive_depth)
                     }
-                    Event::Skipped { reason, location } => Outcome::Skipped { reason, location },
-                    Event::Failed { location, message } => Outcome::Failed { location, message },
+                    Event::Unread(unread) => Outcome::Unread(unread),
                 };
                 if let Outcome::Scanned {
-                    inspection,
-                    candidate,
+                    inspection, judged, ..
                 } = &outcome
                 {
                     bytes.fetch_add(inspection.bytes_read, Ordering::Relaxed);
-                    let found = classify(&inspection.sniff, &candidate.rel, rules).len()
-                        + inspection
-                            .inside
-                            .members
-                            .iter()
-                            .map(|m| classify(&m.sniff, &m.member, rules).len())
-                            .sum::<usize>();
-                    progress.findings(found as u64);
+                    progress.findings(judged.findings.len() as u64);
                 }
                 progress.object(bytes.load(Ordering::Relaxed));
                 outcomes
@@ -195,34 +225,49 @@ pub fn run(
     });
     progress.finish();
     let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    build_report(opts, rules, baseline, outcomes, started)
+    build_report(opts, rules, outcomes, started)
 }
 
-fn scan_local(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u32) -> Outcome {
-    let failed = |c: &Candidate, e: &std::io::Error| Outcome::Failed {
-        location: c.location.clone(),
-        message: fs::io_message(e),
+fn scan_local(
+    candidate: Candidate,
+    worker: &mut Worker,
+    rules: &RuleSet,
+    baseline: &HashSet<String>,
+    depth: u32,
+) -> Outcome {
+    let failed = |c: Candidate, e: &std::io::Error| {
+        Outcome::Unread(Unread::Failed {
+            location: c.location,
+            message: fs::io_message(e),
+        })
     };
     match LocalFile::open(&candidate.path) {
-        Ok(Opened::File(mut file, size)) => match inspect(
-            &mut file,
-            size,
-            &candidate.rel,
-            &mut worker.head,
-            rules,
-            depth,
-        ) {
-            Ok(inspection) => Outcome::Scanned {
-                candidate: Candidate { size, ..candidate },
-                inspection: Box::new(inspection),
-            },
-            Err(e) => failed(&candidate, &e),
-        },
-        Ok(Opened::NotRegular) => Outcome::Skipped {
+        Ok(Opened::File(mut file, size)) => {
+            match inspect(
+                &mut file,
+                size,
+                &candidate.rel,
+                &mut worker.head,
+                rules,
+                depth,
+            ) {
+                Ok(inspection) => {
+                    let candidate = Candidate { size, ..candidate };
+                    let judged = judge(&candidate, &inspection, rules, baseline);
+                    Outcome::Scanned {
+                        candidate,
+                        inspection: Box::new(inspection),
+                        judged,
+                    }
+                }
+                Err(e) => failed(candidate, &e),
+            }
+        }
+        Ok(Opened::NotRegular) => Outcome::Unread(Unread::Skipped {
             reason: SkipReason::SpecialFile,
             location: candidate.location,
-        },
-        Err(e) => failed(&candidate, &e),
+        }),
+        Err(e) => failed(candidate, &e),
     }
 }
 
@@ -238,7 +283,6 @@ fn now() -> SystemTime {
 fn build_report(
     opts: &ScanOptions,
     rules: &RuleSet,
-    baseline: &HashSet<String>,
     outcomes: Vec<Outcome>,
     started: SystemTime,
 ) -> Report {
@@ -250,7 +294,7 @@ fn build_report(
     for outcome in outcomes {
         summary.objects_seen += 1;
         match outcome {
-            Outcome::Skipped { reason, location } => {
+            Outcome::Unread(Unread::Skipped { reason, location }) => {
                 *summary
                     .skipped
                     .entry(reason.as_str().to_string())
@@ -259,41 +303,28 @@ fn build_report(
                     objects.push(ObjectEntry::skipped(location, reason.as_str()));
                 }
             }
-            Outcome::Failed { location, message } => errors.push(ErrorEntry { location, message }),
+            Outcome::Unread(Unread::Failed { location, message }) => {
+                errors.push(ErrorEntry { location, message })
+            }
             Outcome::Scanned {
                 candidate,
                 inspection,
+                judged,
             } => {
                 summary.objects_scanned += 1;
                 summary.bytes_read += inspection.bytes_read;
                 summary.requests += inspection.requests;
                 summary.by_class.add(inspection.sniff.class);
-                let views = std::iter::once((None, &inspection.sniff, candidate.size)).chain(
-                    inspection
-                        .inside
-                        .members
-                        .iter()
-                        .map(|m| (Some(m.member.as_str()), &m.sniff, m.size)),
-                );
-                for (member, sniff, size) in views {
-                    if opts.inventory {
+                summary.suppressed += judged.suppressed;
+                findings.extend(judged.findings);
+                if opts.inventory {
+                    for (member, sniff, size) in inspection.views(candidate.size) {
                         objects.push(ObjectEntry::scanned(
                             &candidate.location,
                             member,
                             sniff,
                             size,
                         ));
-                    }
-                    let path =
-                        member.map_or(candidate.rel.clone(), |m| format!("{}!/{m}", candidate.rel));
-                    for m in classify(sniff, &path, rules) {
-                        let finding =
-                            Finding::new(m.rule, &candidate.location, member, sniff, size);
-                        if m.allowed.is_some() || baseline.contains(&finding.fingerprint) {
-                            summary.suppressed += 1;
-                        } else {
-                            findings.push(finding);
-                        }
                     }
                 }
                 for hit in inspection.inside.limits {

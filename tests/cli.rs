@@ -295,36 +295,50 @@ fn json_reports_reconcile_and_carry_no_content() {
 #[test]
 fn output_is_identical_across_thread_counts_and_runs() {
     for format in ["json", "sarif", "table"] {
-        let a = run(&[
-            "scan",
-            "fixtures",
-            "--format",
-            format,
-            "-j1",
-            "--fail-on",
-            "never",
-        ]);
-        let b = run(&[
-            "scan",
-            "fixtures",
-            "--format",
-            format,
-            "-j4",
-            "--fail-on",
-            "never",
-        ]);
-        let c = run(&[
-            "scan",
-            "fixtures",
-            "--format",
-            format,
-            "-j4",
-            "--fail-on",
-            "never",
-        ]);
-        assert_eq!(a.stdout, b.stdout, "{format}: -j1 vs -j4");
-        assert_eq!(b.stdout, c.stdout, "{format}: two runs");
+        let at = |threads: &str| {
+            let args = [
+                "scan",
+                "fixtures",
+                "--format",
+                format,
+                threads,
+                "--fail-on",
+                "never",
+            ];
+            run(&args).stdout
+        };
+        let (a, b, c) = (at("-j1"), at("-j4"), at("-j4"));
+        assert_eq!(a, b, "{format}: -j1 vs -j4");
+        assert_eq!(b, c, "{format}: two runs");
     }
+}
+
+#[test]
+fn max_archive_depth_zero_leaves_archives_closed() {
+    let tar = "fixtures/compressed/tar/calls.tar.gz";
+    let open = json(&run(&["scan", tar, "--format", "json", "--inventory"]));
+    assert_eq!(open["findings"][0]["member"], "calls.tar!/call.wav");
+    let closed = json(&run(&[
+        "scan",
+        tar,
+        "--format",
+        "json",
+        "--inventory",
+        "--max-archive-depth",
+        "0",
+    ]));
+    assert_eq!(closed["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(closed["objects"].as_array().unwrap().len(), 1);
+    // Depth 1 opens the gzip stream but not the tar inside it, and says so.
+    let one = json(&run(&[
+        "scan",
+        tar,
+        "--format",
+        "json",
+        "--max-archive-depth",
+        "1",
+    ]));
+    assert_eq!(one["limits"][0]["limit"], "max-depth");
 }
 
 #[test]

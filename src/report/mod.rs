@@ -91,16 +91,12 @@ pub struct BySeverity {
 
 impl BySeverity {
     pub fn add(&mut self, s: Severity) {
-        *self.slot(s) += 1;
-    }
-
-    pub fn slot(&mut self, s: Severity) -> &mut u64 {
-        match s {
+        *match s {
             Severity::Critical => &mut self.critical,
             Severity::High => &mut self.high,
             Severity::Medium => &mut self.medium,
             Severity::Low => &mut self.low,
-        }
+        } += 1;
     }
 }
 

@@ -197,6 +197,12 @@ mod tests {
     }
 
     #[test]
+    fn severities_are_painted_only_when_asked() {
+        assert_eq!(paint("high", Severity::High, false), "high");
+        assert_eq!(paint("high", Severity::High, true), "\x1b[1;31mhigh\x1b[0m");
+    }
+
+    #[test]
     fn long_names_keep_both_ends() {
         let s = fit(&"a".repeat(50), 20);
         assert_eq!(s.chars().count(), 20);

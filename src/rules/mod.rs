@@ -28,13 +28,6 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",

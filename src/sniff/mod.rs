@@ -94,14 +94,6 @@ pub enum Encryption {
 }
 
 impl Encryption {
-    pub const ALL: [Encryption; 5] = [
-        Encryption::None,
-        Encryption::Weak,
-        Encryption::Partial,
-        Encryption::Encrypted,
-        Encryption::Unknown,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Encryption::None => "none",

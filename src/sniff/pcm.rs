@@ -209,7 +209,7 @@ fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
-    let mut best: Option<(Layout, f64, usize, Vec<f64>)> = None;
+    let mut best: Option<(Layout, f64, usize)> = None;
     for layout in Layout::ALL {
         let samples = layout.decode(piece);
         if samples.len() < 512 || !layout.corroborated(piece, &samples) {
@@ -217,13 +217,15 @@ pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
         }
         for lag in [1, 2] {
             let rho = autocorrelation(&samples, lag);
-            if best.as_ref().is_none_or(|b| rho > b.1) {
-                best = Some((layout, rho, lag, samples.clone()));
+            if best.is_none_or(|b| rho > b.1) {
+                best = Some((layout, rho, lag));
             }
         }
     }
-    let (layout, rho, lag, samples) = best?;
-    (rho >= 0.6 && spectral_flatness(&samples, lag) <= 0.35).then_some((layout.name(), rho))
+    let (layout, rho, lag) = best?;
+    // The spectrum is the costly test: only for the one candidate that is smooth enough.
+    (rho >= 0.6 && spectral_flatness(&layout.decode(piece), lag) <= 0.35)
+        .then_some((layout.name(), rho))
 }
 
 #[cfg(test)]

@@ -74,7 +74,6 @@ pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
     let from = s.size.saturating_sub(WINDOW_LEN as u64);
     let tail = s.slices_in(from..s.size);
     let tail = tail.last()?;
-    let tail_offset = s.size - tail.len() as u64;
     let eocd = (0..tail.len().saturating_sub(21))
         .rev()
         .find(|&i| starts(tail, i, b"PK\x05\x06"))?;
@@ -96,7 +95,6 @@ pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
             }
         }
     }
-    let _ = tail_offset;
     (offset.checked_add(size)? <= s.size).then_some((offset, size, count))
 }
 

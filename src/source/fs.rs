@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
-use super::{Candidate, Event, ObjectReader, Shard, SkipReason};
+use super::{Candidate, Event, ObjectReader, Shard, SkipReason, Unread};
 
 /// What decides which files of a tree are scanned.
 #[derive(Clone, Debug, Default)]
@@ -45,15 +45,16 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
                 let location = e
                     .path()
                     .map_or_else(|| target.to_string(), |p| p.display().to_string());
-                if e.loop_ancestor().is_some() {
-                    emit(Event::Skipped {
+                let unread = if e.loop_ancestor().is_some() {
+                    Unread::Skipped {
                         reason: SkipReason::SymlinkLoop,
                         location,
-                    });
+                    }
                 } else {
                     let message = e.io_error().map_or_else(|| e.to_string(), io_message);
-                    emit(Event::Failed { location, message });
-                }
+                    Unread::Failed { location, message }
+                };
+                emit(Event::Unread(unread));
                 continue;
             }
         };
@@ -66,29 +67,27 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
             continue;
         }
         let location = entry.path().display().to_string();
-        let event = if opts.is_excluded(&rel) {
-            Event::Skipped {
-                reason: SkipReason::Excluded,
-                location,
-            }
+        let skip = if opts.is_excluded(&rel) {
+            Some(SkipReason::Excluded)
         } else if ft.is_symlink() {
-            Event::Skipped {
-                reason: SkipReason::Symlink,
-                location,
-            }
+            Some(SkipReason::Symlink)
         } else if !ft.is_file() {
-            Event::Skipped {
-                reason: SkipReason::SpecialFile,
-                location,
-            }
+            Some(SkipReason::SpecialFile)
         } else {
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            Event::Object(Candidate {
-                location,
-                rel,
-                size,
-                path: entry.path().to_path_buf(),
-            })
+            None
+        };
+        let event = match skip {
+            Some(reason) => Event::Unread(Unread::Skipped { reason, location }),
+            None => {
+                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                let path = entry.path().to_path_buf();
+                Event::Object(Candidate {
+                    location,
+                    rel,
+                    size,
+                    path,
+                })
+            }
         };
         emit(event);
     }

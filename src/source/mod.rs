@@ -48,6 +48,13 @@ pub struct Candidate {
 #[derive(Debug)]
 pub enum Event {
     Object(Candidate),
+    Unread(Unread),
+}
+
+/// An object seen but not read: by choice (skipped) or not (failed). Workers
+/// produce these too, when an object turns out unreadable on opening.
+#[derive(Debug)]
+pub enum Unread {
     Skipped {
         reason: SkipReason,
         location: String,
