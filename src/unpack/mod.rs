@@ -7,6 +7,8 @@
 //! of at most `max_member_bytes`); zip members are located through the central
 //! directory and read with positioned reads; tar headers are walked.
 
+mod encoded;
+
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::Read;
@@ -157,9 +159,12 @@ impl Walk<'_> {
     }
 
     fn open(&mut self, level: &Level<'_, '_>, sniff: &Sniff, name: &str, depth: u32) {
+        if sniff.format == "text" {
+            return self.encoded(level, name, depth);
+        }
         let opens = matches!(
             sniff.format.as_str(),
-            "gzip" | "zstd" | "xz" | "bzip2" | "zip" | "tar" | "7z" | "rar"
+            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar"
         );
         if !opens {
             return;
@@ -176,7 +181,9 @@ impl Walk<'_> {
             return;
         }
         match sniff.format.as_str() {
-            "gzip" | "zstd" | "xz" | "bzip2" => self.stream(level, &sniff.format, name, depth),
+            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" => {
+                self.stream(level, &sniff.format, name, depth)
+            }
             "zip" => self.zip(level, name, depth),
             "tar" => self.tar(level, name, depth),
             other if sniff.encryption == Encryption::None => self.limit(
@@ -190,7 +197,11 @@ impl Walk<'_> {
 
     /// Sniffs one member from its (possibly partial) bytes and opens it in turn.
     fn member(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) {
-        let member = chain(prefix, name);
+        let s = self.sniff_bytes(data, size);
+        self.keep(prefix, name, data, size, depth, s);
+    }
+
+    fn sniff_bytes(&self, data: &[u8], size: u64) -> Sniff {
         let head = &data[..data.len().min(HEAD_LEN)];
         let rest = [Window {
             offset: head.len() as u64,
@@ -200,6 +211,12 @@ impl Walk<'_> {
         let sample = Sample::new(size, head, windows);
         let mut s = sniff::sniff(&sample, &self.rules.signatures);
         s.wants.clear();
+        s
+    }
+
+    /// Records a sniffed member and opens it when it is a container.
+    fn keep(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32, s: Sniff) {
+        let member = chain(prefix, name);
         let level: Level<'_, '_> = Level {
             size,
             bytes: LevelBytes::Memory(data),
@@ -210,6 +227,76 @@ impl Walk<'_> {
             sniff: s,
             size,
         });
+    }
+
+    /// Base64 and hex runs in text: decoded heads go through the detectors.
+    /// Only the text's head is searched (plus the rest of a run that reaches
+    /// its end), so a large text file costs no more than its head.
+    fn encoded(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
+        let Some(text) = level.from(0, HEAD_LEN) else {
+            return;
+        };
+        let max = self.limits.max_members as usize;
+        let runs = encoded::runs(&text, max + 1);
+        if runs.len() > max {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("more than {max} encoded runs; the rest not inspected"),
+            );
+        }
+        for run in runs.iter().take(max) {
+            let budget = self.budget().min(4 * HEAD_LEN as u64) as usize;
+            if budget == 0 {
+                self.limit(
+                    prefix,
+                    Limit::ObjectBytes,
+                    "decompression budget of the object used up".into(),
+                );
+                return;
+            }
+            let reaches_end = run.end >= text.len() && (text.len() as u64) < level.size;
+            let fetched = reaches_end
+                .then(|| level.from(run.offset as u64, budget * 2 + budget / 8))
+                .flatten();
+            let chars: &[u8] = match &fetched {
+                Some(f) => f,
+                None => &text[run.offset..run.end],
+            };
+            let data = encoded::decode(chars, run.encoding, budget);
+            self.spent += data.len() as u64;
+            // Statistics need a few hundred bytes (formats.md §3.7.2); below
+            // that only a magic number may speak for a decoded token.
+            let s = self.sniff_bytes(&data, data.len() as u64);
+            let statistical = matches!(s.format.as_str(), "random-like" | "raw-pcm");
+            if s.class == Class::Other || (statistical && data.len() < 256) {
+                continue;
+            }
+            let symbols = chars.iter().filter(|&&c| c.is_ascii_alphanumeric()).count() as u64;
+            let size = if reaches_end {
+                // The run goes on past what was read: scale by its density.
+                let density = symbols as f64 / chars.len().max(1) as f64;
+                let rest = (level.size - run.offset as u64) as f64 * density;
+                encoded::decoded_len(rest as u64, run.encoding)
+            } else {
+                encoded::decoded_len(symbols, run.encoding)
+            }
+            .max(data.len() as u64);
+            let s = if data.len() as u64 == size {
+                s
+            } else {
+                self.sniff_bytes(&data, size)
+            };
+            let mut s = s.with(
+                "encoding",
+                format!("{} at byte {}", run.encoding.name(), run.offset),
+            );
+            if let Some(mime) = &run.declared {
+                s = s.with("declared", format!("data: URI of type {mime}"));
+            }
+            let name = format!("{}@{}", run.encoding.name(), run.offset);
+            self.keep(prefix, &name, &data, size, depth, s);
+        }
     }
 
     fn budget(&self) -> u64 {
@@ -484,7 +571,9 @@ fn tar_name(h: &[u8]) -> String {
 fn inner_name(prefix: &str, format: &str) -> String {
     let last = prefix.rsplit("!/").next().unwrap_or("");
     let base = last.rsplit('/').next().unwrap_or("");
-    for suffix in [".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".z"] {
+    for suffix in [
+        ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z",
+    ] {
         if let Some(stem) = base.strip_suffix(suffix) {
             if !stem.is_empty() {
                 return if suffix.starts_with(".t") && suffix.len() > 3 {
@@ -552,6 +641,7 @@ pub fn decompress_counted(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, b
             "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(&mut rest)),
             "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(&mut rest)),
             "xz" => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(&mut rest)),
+            "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(&mut rest)),
             "zstd" => match zstd::stream::read::Decoder::with_buffer(&mut rest) {
                 Ok(d) => Box::new(d),
                 Err(_) => return (Vec::new(), false, 0),

@@ -1,0 +1,322 @@
+//! Encoded payloads in text (formats.md §3.7.4, §6 stage 4): voice notes are
+//! often stored as base64 data URIs inside JSON, HTML or database dumps, and
+//! hex blobs fill SQL dumps. Long runs of the base64 or hex alphabet are
+//! decoded (bounded) so the same detectors judge the decoded bytes.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+/// Shorter runs are identifiers, hashes and tokens, not payloads.
+pub const MIN_RUN: usize = 64;
+
+/// A line of a wrapped payload is at least this long (MIME wraps at 76,
+/// PEM at 64, `xxd -p` at 60); a line break after a shorter line ends the run,
+/// so a list of short words never joins into one "payload".
+const MIN_WRAPPED_LINE: usize = 40;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Base64,
+    Hex,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 => "base64",
+            Encoding::Hex => "hex",
+        }
+    }
+}
+
+/// One run of encoded text found in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// Byte offset of the run's first symbol in the text.
+    pub offset: usize,
+    /// Byte offset just past the run's last symbol.
+    pub end: usize,
+    pub encoding: Encoding,
+    /// The MIME type a `data:` URI declares for it.
+    pub declared: Option<String>,
+}
+
+fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Line breaks inside a run: real ones and JSON's escaped `\n`, `\r\n`.
+fn line_break(text: &[u8], i: usize) -> Option<usize> {
+    match text[i] {
+        b'\n' => Some(1),
+        b'\r' if text.get(i + 1) == Some(&b'\n') => Some(2),
+        b'\r' => Some(1),
+        b'\\' => match (text.get(i + 1), text.get(i + 2), text.get(i + 3)) {
+            (Some(b'r'), Some(b'\\'), Some(b'n')) => Some(4),
+            (Some(b'n'), _, _) | (Some(b'r'), _, _) => Some(2),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Finds runs of at least [`MIN_RUN`] symbols, up to `max_runs` of them.
+pub fn runs(text: &[u8], max_runs: usize) -> Vec<Run> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < text.len() && found.len() < max_runs {
+        if !is_b64(text[i]) || (i > 0 && is_b64(text[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut symbols, mut line, mut end) = (0usize, 0usize, i);
+        let mut all_hex = true;
+        while i < text.len() {
+            let c = text[i];
+            if is_b64(c) {
+                all_hex &= c.is_ascii_hexdigit();
+                symbols += 1;
+                line += 1;
+                i += 1;
+                end = i;
+            } else if c == b'\\' && text.get(i + 1) == Some(&b'/') {
+                // JSON may escape '/' as "\/" (PHP does by default).
+                all_hex = false;
+                symbols += 1;
+                line += 1;
+                i += 2;
+                end = i;
+            } else if let Some(n) = line_break(text, i).filter(|_| line >= MIN_WRAPPED_LINE) {
+                line = 0;
+                i += n;
+            } else {
+                break;
+            }
+        }
+        // Padding closes a base64 run.
+        let mut padding = 0;
+        while end < text.len() && text[end] == b'=' && padding < 2 {
+            end += 1;
+            padding += 1;
+            all_hex = false;
+        }
+        i = i.max(end);
+        // `0x…`, `x'…'` and PostgreSQL's `\x…` put a marker before hex.
+        let mut start = start;
+        if !all_hex {
+            for marker in [&b"0x"[..], b"x"] {
+                let body = &text[start + marker.len().min(end - start)..end];
+                if text[start..end].starts_with(marker)
+                    && body
+                        .iter()
+                        .all(|c| c.is_ascii_hexdigit() || matches!(c, b'\n' | b'\r'))
+                {
+                    start += marker.len();
+                    all_hex = true;
+                    break;
+                }
+            }
+        }
+        if symbols < MIN_RUN || !mixed(&text[start..end], all_hex) {
+            continue;
+        }
+        let encoding = if all_hex {
+            Encoding::Hex
+        } else {
+            Encoding::Base64
+        };
+        found.push(Run {
+            offset: start,
+            end,
+            encoding,
+            declared: data_uri(&text[..start]),
+        });
+    }
+    found
+}
+
+/// A payload mixes symbol classes; a run of one letter class is a word,
+/// a path or a constant name.
+fn mixed(run: &[u8], hex: bool) -> bool {
+    let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+    let upper = run.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = run.iter().filter(|c| c.is_ascii_lowercase()).count();
+    if hex {
+        digits > 0 && upper + lower > 0
+    } else {
+        // Random base64 has ~16 % digits, ~40 % of each case.
+        let n = run.len();
+        digits * 50 >= n && upper * 10 >= n && lower * 10 >= n
+    }
+}
+
+/// `data:audio/wav;base64,` immediately before the run.
+fn data_uri(before: &[u8]) -> Option<String> {
+    let tail = &before[before.len().saturating_sub(128)..];
+    let text = std::str::from_utf8(tail).ok()?;
+    let prefix = text.strip_suffix(";base64,")?;
+    let at = prefix.rfind("data:")?;
+    let mime = prefix[at + 5..].split(';').next()?.trim();
+    (!mime.is_empty() && mime.len() < 100).then(|| mime.to_string())
+}
+
+/// Decodes at most `limit` bytes of a run. Truncated input decodes as far as
+/// complete groups go: a head is all sniffing needs.
+pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
+    let mut symbols: Vec<u8> = Vec::with_capacity(run_text.len().min(limit * 2 + 4));
+    let want = match encoding {
+        Encoding::Base64 => limit.div_ceil(3) * 4,
+        Encoding::Hex => limit * 2,
+    };
+    let mut i = 0;
+    while i < run_text.len() && symbols.len() < want {
+        let c = run_text[i];
+        match c {
+            b'\\' if run_text.get(i + 1) == Some(&b'/') => {
+                symbols.push(b'/');
+                i += 2;
+                continue;
+            }
+            // URL-safe symbols decode like the standard ones.
+            b'-' => symbols.push(b'+'),
+            b'_' => symbols.push(b'/'),
+            c if is_b64(c) => symbols.push(c),
+            _ => match line_break(run_text, i) {
+                Some(n) => {
+                    i += n;
+                    continue;
+                }
+                // Padding or anything else ends the run.
+                None => break,
+            },
+        }
+        i += 1;
+    }
+    let mut out = match encoding {
+        Encoding::Hex => symbols
+            .chunks_exact(2)
+            .filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+            .collect(),
+        Encoding::Base64 => {
+            let whole = symbols.len() / 4 * 4;
+            let rest = symbols.len() - whole;
+            // A final group of 2 or 3 symbols is valid unpadded base64.
+            let take = if (2..=3).contains(&rest) && symbols.len() < want {
+                symbols.len()
+            } else {
+                whole
+            };
+            const LENIENT: GeneralPurpose = GeneralPurpose::new(
+                &base64::alphabet::STANDARD,
+                GeneralPurposeConfig::new()
+                    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+                    .with_decode_allow_trailing_bits(true),
+            );
+            LENIENT.decode(&symbols[..take]).unwrap_or_default()
+        }
+    };
+    out.truncate(limit);
+    out
+}
+
+/// How many bytes a run of `symbols` symbols decodes to.
+pub fn decoded_len(symbols: u64, encoding: Encoding) -> u64 {
+    match encoding {
+        Encoding::Base64 => symbols * 3 / 4,
+        Encoding::Hex => symbols / 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    fn pseudo_random(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn data_uri_in_json_is_found_and_decoded() {
+        let payload = pseudo_random(300);
+        let json = format!(
+            r#"{{"id": 7, "note": "data:audio/wav;base64,{}", "ok": true}}"#,
+            b64(&payload)
+        );
+        let runs = runs(json.as_bytes(), 10);
+        assert_eq!(runs.len(), 1);
+        let r = &runs[0];
+        assert_eq!(r.declared.as_deref(), Some("audio/wav"));
+        let decoded = decode(&json.as_bytes()[r.offset..r.end], r.encoding, 1 << 20);
+        assert_eq!(decoded, payload);
+    }
+
+    #[test]
+    fn wrapped_escaped_and_url_safe_runs_decode() {
+        let payload = pseudo_random(500);
+        let text = b64(&payload);
+        // MIME-style lines, JSON-escaped newlines and slashes.
+        let wrapped: Vec<String> = text
+            .as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        let json = format!(r#"{{"b":"{}"}}"#, wrapped.join("\\n").replace('/', "\\/"));
+        let r = &runs(json.as_bytes(), 10)[0];
+        assert_eq!(
+            decode(&json.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
+            payload
+        );
+        let url = text.replace('+', "-").replace('/', "_").replace('=', "");
+        let r = &runs(url.as_bytes(), 10)[0];
+        assert_eq!(
+            decode(&url.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
+            payload
+        );
+    }
+
+    #[test]
+    fn hex_runs_and_bounded_decoding() {
+        let payload = pseudo_random(200);
+        let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+        let sql = format!("INSERT INTO t VALUES ('\\x{hex}');");
+        let r = &runs(sql.as_bytes(), 10)[0];
+        assert_eq!(r.encoding, Encoding::Hex, "PostgreSQL bytea");
+        assert_eq!(
+            decode(&sql.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
+            payload
+        );
+        let plain = format!("blob: {hex}\n");
+        let r = &runs(plain.as_bytes(), 10)[0];
+        assert_eq!(r.encoding, Encoding::Hex);
+        assert_eq!(
+            decode(&plain.as_bytes()[r.offset..r.end], r.encoding, 16),
+            payload[..16]
+        );
+    }
+
+    #[test]
+    fn prose_identifiers_and_word_lists_are_not_runs() {
+        let prose = "The quick brown fox jumps over the lazy dog; ".repeat(20);
+        assert!(runs(prose.as_bytes(), 10).is_empty());
+        let ident = "some_really_long_function_name_that_keeps_going_and_going_forever_more";
+        assert!(runs(ident.as_bytes(), 10).is_empty());
+        let words = "apple\nbanana\ncherry\n".repeat(30);
+        assert!(runs(words.as_bytes(), 10).is_empty());
+        let path = "/usr/share/doc/packages/some/very/long/directory/structure/file.txt";
+        assert!(runs(path.as_bytes(), 10).is_empty());
+    }
+}
