@@ -16,7 +16,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         fixed_magics,
         cms_or_pkcs12,
         aws_esdk,
-        office_crypto,
+        super::ole::detect,
         pdf,
     ];
     DETECTORS.iter().find_map(|d| d(s))
@@ -374,44 +374,6 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
                 String::from_utf8_lossy(provider).to_string(),
             ),
     )
-}
-
-/// MS-OFFCRYPTO: an OLE2 compound file holding `EncryptedPackage`.
-fn office_crypto(s: &Sample) -> Option<Sniff> {
-    if !starts(s.head, 0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") {
-        return None;
-    }
-    let name: Vec<u8> = "EncryptedPackage"
-        .encode_utf16()
-        .flat_map(u16::to_le_bytes)
-        .collect();
-    let found = s
-        .slices_in(0..s.size)
-        .iter()
-        .any(|w| find(w, &name).is_some());
-    if found {
-        return Some(
-            sealed("ms-offcrypto", Encryption::Encrypted)
-                .with("magic", "OLE2 compound file with EncryptedPackage stream")
-                .with("scheme", "MS-OFFCRYPTO (Standard or Agile AES)"),
-        );
-    }
-    // The directory of a large compound file may sit near its end.
-    let tail = s.size.saturating_sub(super::WINDOW_LEN as u64)..s.size;
-    let wants = if !s.has(tail.start.max(s.head.len() as u64)) && s.size > s.head.len() as u64 {
-        vec![tail.start.max(s.head.len() as u64)..s.size]
-    } else {
-        Vec::new()
-    };
-    (!wants.is_empty()).then(|| {
-        Sniff::new(
-            "ole2",
-            Some("application/x-ole-storage"),
-            Class::Other,
-            Encryption::None,
-        )
-        .wanting(wants)
-    })
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its

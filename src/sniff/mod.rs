@@ -18,6 +18,7 @@ mod bytes;
 pub mod entropy;
 mod envelope;
 mod media;
+mod ole;
 mod other;
 mod pcm;
 #[cfg(test)]
