@@ -135,6 +135,9 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
         "audio",
         "biometric",
         "video/mp4/with-audio.mp4",
+        "video/mov",
+        "video/mpg",
+        "encrypted/pdf/rc4-40.pdf",
         "partial",
         "compressed",
         "encoded/json/voice-note.json",
@@ -169,9 +172,48 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
         "fixtures/other/office/plain.doc",
         "fixtures/other/office/plain.xls",
         "fixtures/encoded/json/age-blob.json",
+        "fixtures/encrypted/pdf/aes-256.pdf",
     ] {
         assert!(!flagged.contains(&clean), "{clean} must not be a finding");
     }
+}
+
+/// A zip holding one deflated member of `mib` MiB of zeros.
+fn zip_deflated(name: &str, mib: usize) -> Vec<u8> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut crc = flate2::Crc::new();
+    for _ in 0..mib {
+        std::io::Write::write_all(&mut e, &zeros).unwrap();
+        crc.update(&zeros);
+    }
+    let data = e.finish().unwrap();
+    let size = (mib << 20) as u32;
+    let fields = |z: &mut Vec<u8>| {
+        z.extend([20, 0, 0, 0, 8, 0, 0, 0, 0, 0]); // version, flags, deflate, time, date
+        z.extend(crc.sum().to_le_bytes());
+        z.extend((data.len() as u32).to_le_bytes());
+        z.extend(size.to_le_bytes());
+        z.extend((name.len() as u16).to_le_bytes());
+        z.extend(0u16.to_le_bytes());
+    };
+    let mut z = b"PK\x03\x04".to_vec();
+    fields(&mut z);
+    z.extend(name.as_bytes());
+    z.extend(&data);
+    let cd_at = z.len() as u32;
+    z.extend(b"PK\x01\x02");
+    z.extend([20, 0]);
+    fields(&mut z);
+    z.extend([0u8; 12]); // comment length, disk, attributes
+    z.extend(0u32.to_le_bytes()); // local header offset
+    z.extend(name.as_bytes());
+    let cd_len = z.len() as u32 - cd_at;
+    z.extend(b"PK\x05\x06\0\0\0\0\x01\0\x01\0");
+    z.extend(cd_len.to_le_bytes());
+    z.extend(cd_at.to_le_bytes());
+    z.extend([0, 0]);
+    z
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -758,6 +800,10 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
         std::io::Write::write_all(&mut e, &zeros).unwrap();
     }
     fs::write(dir.path().join("bomb.gz"), e.finish().unwrap()).unwrap();
+    // The same zeros as a deflated zip member, and a 2 GiB sparse file.
+    fs::write(dir.path().join("bomb.zip"), zip_deflated("zeros.bin", 64)).unwrap();
+    let sparse = fs::File::create(dir.path().join("sparse.img")).unwrap();
+    sparse.set_len(2 << 30).unwrap();
     let started = std::time::Instant::now();
     let out = run(&[
         "scan",
@@ -793,6 +839,11 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
         limits.contains(&("bomb.gz".into(), "max-ratio".into())),
         "{limits:?}"
     );
+    assert!(
+        limits.contains(&("bomb.zip".into(), "max-ratio".into())),
+        "{limits:?}"
+    );
+    assert!(r["summary"]["bytes_read"].as_u64().unwrap() < 8 << 20);
     assert_eq!(
         r["summary"]["limits_hit"].as_u64().unwrap() as usize,
         limits.len()

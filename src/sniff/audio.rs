@@ -644,6 +644,38 @@ fn adts_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
     (rate_index < 13 && len > header).then_some((len, rate_index << 2 | (h[2] & 1), 0))
 }
 
+/// One AC-3 or E-AC-3 sync frame header → (frame length, rate + bsid id, rate)
+/// (ATSC A/52 §5.4.1 and Annex E).
+fn ac3_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
+    if h.len() < 6 || h[0] != 0x0b || h[1] != 0x77 {
+        return None;
+    }
+    let bsid = h[5] >> 3;
+    let fscod = h[4] >> 6;
+    let words = match bsid {
+        0..=10 => {
+            let code = usize::from(h[4] & 0x3f);
+            if fscod == 3 || code >= 38 {
+                return None;
+            }
+            const KBPS: [u32; 19] = [
+                32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 576,
+                640,
+            ];
+            let kbps = KBPS[code / 2];
+            match fscod {
+                0 => 2 * kbps,
+                1 => kbps * 320 / 147 + (code as u32 & 1),
+                _ => 3 * kbps,
+            }
+        }
+        11..=16 => ((u32::from(h[2] & 7) << 8) | u32::from(h[3])) + 1,
+        _ => return None,
+    };
+    let rate = [48000, 44100, 32000, 24000][usize::from(fscod)];
+    (words >= 32).then_some((words as usize * 2, fscod << 5 | bsid, rate))
+}
+
 /// Counts consecutive, mutually consistent frames starting at `at`.
 fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
     let Some((mut len, id, _)) = b.get(at..).and_then(parse) else {
@@ -676,13 +708,14 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     let start = tag.unwrap_or(0);
     let search_end = (start + if tag.is_some() { 8192 } else { 4096 }).min(h.len());
     for pos in start..search_end {
-        if h[pos] != 0xff {
+        if h[pos] != 0xff && h[pos] != 0x0b {
             continue;
         }
         let need = if pos == start { 3 } else { 4 };
         for (parse, format, mime) in [
             (mpeg_frame as FrameParser, "mp3", "audio/mpeg"),
             (adts_frame, "aac", "audio/aac"),
+            (ac3_frame, "ac3", "audio/ac3"),
         ] {
             // A stream shorter than `need` frames may still be whole in the head.
             let n = frame_chain(h, pos, parse, need);
@@ -691,6 +724,10 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                 let mut sniff = audio(format, mime)
                     .with("frames_checked", n)
                     .with("payload_offset", pos);
+                if format == "ac3" && h[pos + 5] >> 3 > 10 {
+                    sniff.format = "eac3".into();
+                    sniff.mime = Some("audio/eac3".into());
+                }
                 if format == "mp3" {
                     let layer = (h[pos + 1] >> 1) & 3;
                     sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
@@ -728,6 +765,8 @@ fn ends_clean(b: &[u8], mut pos: usize, parse: FrameParser) -> bool {
     false
 }
 
+const MIN_RAW_PCM: u64 = 8192;
+
 /// Headerless sampled audio (formats.md §4.3), tried only on structured,
 /// non-text bytes that no signature explains. Several interpretations are
 /// scored; speech-like smoothness plus format-specific corroboration is needed.
@@ -737,7 +776,9 @@ pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
         .into_iter()
         .filter(|w| w.len() >= 2048)
         .collect();
-    if windows.is_empty() || super::text::is_text(s.head) {
+    // Under a second of telephone audio is too little to tell samples from
+    // tables and bitmaps by statistics alone (formats.md §3.7.2).
+    if windows.is_empty() || s.size < MIN_RAW_PCM || super::text::is_text(s.head) {
         return None;
     }
     let mut votes: Vec<(&'static str, f64)> = Vec::new();
@@ -861,6 +902,21 @@ mod tests {
         let mut broken = three.clone();
         broken[417] = 0x00;
         assert!(sniff_whole(&broken).is_none());
+    }
+
+    #[test]
+    fn ac3_frames_chain_by_their_size_code() {
+        // 48 kHz, 96 kbit/s (frmsizecod 12): 192 words = 384 bytes per frame.
+        let mut frame = vec![0u8; 384];
+        frame[..6].copy_from_slice(&[0x0b, 0x77, 0x12, 0x34, 0x0c, 0x40]);
+        assert_eq!(ac3_frame(&frame).map(|f| f.0), Some(384));
+        let stream: Vec<u8> = frame.repeat(5);
+        let s = sniff_whole(&stream).unwrap();
+        assert_eq!((s.format.as_str(), s.class), ("ac3", Class::Audio));
+        let mut broken = stream.clone();
+        broken[384 + 1] = 0;
+        broken[768 + 1] = 0;
+        assert!(sniff_whole(&broken[..]).is_none_or(|s| s.format != "ac3"));
     }
 
     #[test]

@@ -393,11 +393,17 @@ fn pdf(s: &Sample) -> Option<Sniff> {
         .saturating_sub(super::WINDOW_LEN as u64)
         .max(h.len() as u64);
     let slices = s.slices_in(0..s.size);
+    // Streams have `/Filter /FlateDecode` too: look at every `/Filter`.
     let dict = slices.iter().find_map(|w| {
-        let at = find(w, b"/Filter").filter(|&i| {
-            find(&w[i..(i + 24).min(w.len())], b"Standard").is_some()
-                || find(&w[i..(i + 24).min(w.len())], b"PubSec").is_some()
-        })?;
+        let mut from = 0;
+        let at = loop {
+            let i = from + find(&w[from..], b"/Filter")?;
+            let near = &w[i..(i + 24).min(w.len())];
+            if find(near, b"Standard").is_some() || find(near, b"PubSec").is_some() {
+                break i;
+            }
+            from = i + 7;
+        };
         let from = at.saturating_sub(400);
         Some(String::from_utf8_lossy(&w[from..(at + 600).min(w.len())]).to_string())
     });

@@ -110,7 +110,9 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
                 b"mdia" | b"minf" | b"stbl" | b"sinf" | b"schi" => {
                     descend(body, handler, entries, schemes, depth + 1)
                 }
-                b"hdlr" => {
+                // QuickTime's `minf` holds a second, data-reference handler
+                // ('dhlr'); only the media handler names the track type.
+                b"hdlr" if get(body, 4, 4) != Some(&b"dhlr"[..]) => {
                     if let Some(h) = get(body, 8, 4) {
                         handler.copy_from_slice(h);
                     }
@@ -526,7 +528,16 @@ fn flv(s: &Sample) -> Option<Sniff> {
 /// MPEG program stream: a pack header, then PES packets; stream ids C0–DF are audio.
 fn mpeg_ps(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    if !starts(h, 0, b"\x00\x00\x01\xba") || u8_at(h, 4)? & 0xc4 != 0x44 {
+    // MPEG-2 pack headers have '01' marker bits, MPEG-1 ones '0010' and a marker bit.
+    let pack = u8_at(h, 4)?;
+    let version = if pack & 0xc4 == 0x44 {
+        "MPEG-2"
+    } else if pack & 0xf1 == 0x21 {
+        "MPEG-1"
+    } else {
+        return None;
+    };
+    if !starts(h, 0, b"\x00\x00\x01\xba") {
         return None;
     }
     let mut tracks = Tracks::default();
@@ -547,7 +558,7 @@ fn mpeg_ps(s: &Sample) -> Option<Sniff> {
     Some(
         tracks
             .verdict("mpeg-ps", "mpeg-ps", "video/mpeg")
-            .with("magic", "MPEG-2 pack header at 0"),
+            .with("magic", format!("{version} pack header at 0")),
     )
 }
 

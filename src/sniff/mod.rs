@@ -286,8 +286,10 @@ type Detector = fn(&Sample) -> Option<Sniff>;
 const DETECTORS: &[Detector] = &[
     envelope::detect,
     biometric::detect,
-    audio::detect,
+    // Containers first: an MPEG program stream holds MP2 frames that the
+    // audio detector would otherwise name instead of the container.
     media::detect,
+    audio::detect,
     wrapper::detect,
     text::detect,
     other::detect,

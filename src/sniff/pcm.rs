@@ -97,13 +97,16 @@ impl Layout {
         };
         let tight = |msb: usize, lsb: usize, stride: usize| {
             let (m, l) = (spread(msb, stride), spread(lsb, stride));
-            l >= 40.0 && m <= 0.5 * l
+            // An all-zero lane is padding, not the top byte of a signal.
+            l >= 40.0 && m <= 0.5 * l && m > 0.0
         };
         match self {
             Layout::S16Le => tight(1, 0, 2),
             Layout::S16Be => tight(0, 1, 2),
-            Layout::S24Le => tight(2, 0, 3),
-            Layout::S24Be => tight(0, 2, 3),
+            // 24-bit audio made from 16-bit sources has a zero low byte: then
+            // the middle byte is the one that varies.
+            Layout::S24Le => tight(2, 0, 3) || tight(2, 1, 3),
+            Layout::S24Be => tight(0, 2, 3) || tight(0, 1, 3),
             Layout::F32Le | Layout::F32Be => {
                 let sane = samples.iter().all(|x| x.is_finite() && x.abs() < 1e5);
                 let peak = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -113,10 +116,27 @@ impl Layout {
                 let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
                 mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05
             }
-            Layout::MuLaw => share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]) >= 0.05,
-            Layout::ALaw => share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]) >= 0.05,
+            // Companded speech: many codes near silence, a broad spread of
+            // others, and almost never the full-scale codes that padding and
+            // pixel data (0x00, 0x80 / 0x2a, 0xaa) are full of.
+            Layout::MuLaw => {
+                share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]) >= 0.05
+                    && share(0, 1, &[0x00, 0x80]) < 0.01
+                    && distinct(b) >= 48
+            }
+            Layout::ALaw => {
+                share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]) >= 0.05
+                    && share(0, 1, &[0x2a, 0xaa]) < 0.01
+                    && distinct(b) >= 48
+            }
         }
     }
+}
+
+fn distinct(b: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    b.iter().for_each(|&x| seen[usize::from(x)] = true);
+    seen.iter().filter(|&&s| s).count()
 }
 
 fn mulaw(x: u8) -> f64 {
@@ -246,6 +266,19 @@ mod tests {
         assert_eq!(guess(&pseudo_random(8192, 4)), None);
         let text = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(150);
         assert_eq!(guess(text.as_bytes()), None);
+    }
+
+    #[test]
+    fn bitmaps_of_zero_and_full_bytes_are_not_companded_speech() {
+        // ARGB cursor pixels: runs of transparent zeros and opaque 0xff.
+        let bitmap: Vec<u8> = (0..8192)
+            .map(|i| match (i / 64) % 4 {
+                0 | 1 => 0x00,
+                2 => 0xff,
+                _ => (i % 7) as u8 * 30,
+            })
+            .collect();
+        assert_eq!(guess(&bitmap), None);
     }
 
     #[test]
