@@ -21,6 +21,31 @@ pub enum Command {
     /// Validate or list rules files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Merge JSON reports of shards or runs into one (findings de-duplicated).
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// JSON reports written by `atrest scan --format json`.
+    #[arg(required = true, value_name = "REPORT")]
+    pub reports: Vec<PathBuf>,
+
+    /// Report format; default: table on a terminal, else json.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Write the merged report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when a finding at or above this severity is in the merged report.
+    #[arg(long, value_enum, default_value = "high")]
+    pub fail_on: FailOn,
+
+    /// Rules file whose descriptions SARIF output should carry (default: embedded).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -52,9 +77,21 @@ pub enum ProgressMode {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Local files or directories to scan.
+    /// Local files or directories, or s3://, gs://, az:// (azure://) URLs.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,
+
+    /// S3-compatible endpoint URL (MinIO, Ceph, R2, …); default: AWS_ENDPOINT_URL or AWS.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Object-store requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Cap on object-store requests per second (all buckets together).
+    #[arg(long, value_name = "RATE")]
+    pub max_requests_per_second: Option<f64>,
 
     /// Rules file (TOML); default: the embedded rules (rules/default.toml).
     #[arg(long, value_name = "FILE")]

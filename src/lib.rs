@@ -23,11 +23,12 @@ use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use cli::{Cli, Command, FailOn, ProgressMode, RulesCommand, ScanArgs};
+use cli::{Cli, Command, FailOn, MergeArgs, ProgressMode, RulesCommand, ScanArgs};
 use report::{OutputFormat, Report};
 use rules::{RuleSet, Severity};
 
@@ -45,6 +46,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Scan(args) => scan_command(args),
         Command::Rules(RulesCommand::Check { file }) => rules_check(&file),
         Command::Rules(RulesCommand::List { file }) => rules_list(file.as_deref()),
+        Command::Merge(args) => merge_command(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -109,17 +111,110 @@ fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     Ok(set)
 }
 
+fn merge_command(args: MergeArgs) -> Result<u8> {
+    let rules = load_rules(args.rules.as_deref())?;
+    let mut reports = Vec::new();
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let report: Report = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not an atrest JSON report (line {}: {e})",
+                path.display(),
+                e.line()
+            )
+        })?;
+        reports.push((path.display().to_string(), report));
+    }
+    let merged = report::merge::merge(reports).map_err(anyhow::Error::msg)?;
+    let stdout_tty = io::stdout().is_terminal();
+    let format = args
+        .format
+        .unwrap_or(if stdout_tty && args.output.is_none() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        });
+    let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
+    let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
+    write_report(&merged, format, &rules, color, args.output.as_deref())?;
+    Ok(exit_status(&merged, args.fail_on))
+}
+
+fn exit_status(report: &Report, fail_on: FailOn) -> u8 {
+    let threshold = match fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    };
+    if !report.complete {
+        exit::INCOMPLETE
+    } else if report.fails(threshold) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+type Buckets = (Arc<source::bucket::Wire>, Vec<Arc<source::bucket::Bucket>>);
+
+fn connect_buckets(urls: Vec<source::bucket::BucketUrl>, args: &ScanArgs) -> Result<Buckets> {
+    // The ring provider: object_store is built without aws-lc (deps.md).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .context("cannot start the I/O runtime")?,
+    );
+    let wire = Arc::new(source::bucket::Wire::new(args.max_requests_per_second));
+    let opts = source::bucket::RemoteOptions {
+        endpoint: args.endpoint.clone(),
+        max_requests_per_second: args.max_requests_per_second,
+        ..Default::default()
+    };
+    let buckets = urls
+        .into_iter()
+        .map(|url| {
+            source::bucket::Bucket::connect(url, &opts, &wire, &runtime)
+                .map(Arc::new)
+                .map_err(anyhow::Error::msg)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((wire, buckets))
+}
+
 fn scan_command(args: ScanArgs) -> Result<u8> {
     // Everything that can be wrong with the configuration fails here, before any read.
     let rules = load_rules(args.rules.as_deref())?;
+    let mut urls = Vec::new();
     for t in &args.targets {
-        if t.contains("://") {
-            bail!("{t}: object-store targets are not supported by this build yet");
-        }
-        if std::fs::symlink_metadata(t).is_err() {
-            bail!("{t}: no such file or directory");
+        match source::bucket::BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
+            Some(url) => urls.push(url),
+            None if std::fs::symlink_metadata(t).is_err() => {
+                bail!("{t}: no such file or directory")
+            }
+            None => {}
         }
     }
+    if args.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    if let Some(rate) = args.max_requests_per_second {
+        if !(rate > 0.0 && rate.is_finite()) {
+            bail!("--max-requests-per-second must be a positive number");
+        }
+    }
+    // Buckets are connected (credentials, bucket, one listing request) before
+    // anything is scanned: a bad target is exit 2, not a half-finished scan.
+    let remote = if urls.is_empty() {
+        None
+    } else {
+        Some(connect_buckets(urls, &args)?)
+    };
     let shard = args
         .shard
         .as_deref()
@@ -151,8 +246,28 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         ProgressMode::Never => false,
         ProgressMode::Auto => io::stderr().is_terminal(),
     };
+    let (wire, mut buckets) = remote.unzip();
+    let mut buckets = buckets.take().unwrap_or_default().into_iter();
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| {
+            if t.contains("://") {
+                scan::Target::Bucket(buckets.next().expect("one bucket per URL target"))
+            } else {
+                scan::Target::Local(t.clone())
+            }
+        })
+        .collect();
+    // Remote reads wait on the network: one worker per request in flight.
+    let threads = if wire.is_some() {
+        threads.max(args.concurrency)
+    } else {
+        threads
+    };
     let opts = scan::ScanOptions {
-        targets: args.targets.clone(),
+        targets,
+        wire,
         walk: source::fs::WalkOptions {
             follow_symlinks: args.follow_symlinks,
             include: globs(&args.include, "--include")?,
@@ -176,20 +291,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
             report.summary.findings
         );
     }
-    let threshold = match args.fail_on {
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::High => Some(Severity::High),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Never => None,
-    };
-    Ok(if !report.complete {
-        exit::INCOMPLETE
-    } else if report.fails(threshold) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    })
+    Ok(exit_status(&report, args.fail_on))
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything
@@ -315,7 +417,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         location: rel.clone(),
         rel,
         size,
-        path: path.to_path_buf(),
+        origin: source::Origin::Local(path.to_path_buf()),
     };
     let judged = scan::judge(&candidate, &inspection, rules, &HashSet::new());
     Ok(judged.findings.into_iter().map(|f| f.rule).collect())

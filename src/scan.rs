@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use rayon::prelude::*;
@@ -15,14 +15,33 @@ use crate::progress::Progress;
 use crate::report::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, Summary};
 use crate::rules::RuleSet;
 use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
+use crate::source::bucket::{Archived, Bucket, StorageFacts, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
-use crate::source::{Candidate, Event, ObjectReader, SkipReason, Unread};
+use crate::source::{Candidate, Event, ObjectReader, Origin, SkipReason, Unread};
 use crate::unpack::{self, Inside};
+
+/// One thing to scan: a local path or a connected bucket.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Local(String),
+    Bucket(Arc<Bucket>),
+}
+
+impl Target {
+    pub fn name(&self) -> String {
+        match self {
+            Target::Local(path) => path.clone(),
+            Target::Bucket(b) => b.url.to_string(),
+        }
+    }
+}
 
 /// Settled options of one scan.
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
-    pub targets: Vec<String>,
+    pub targets: Vec<Target>,
+    /// The HTTP layer shared by all buckets (counts every request).
+    pub wire: Option<Arc<Wire>>,
     pub walk: WalkOptions,
     pub threads: usize,
     pub max_archive_depth: u32,
@@ -190,7 +209,7 @@ pub fn run(
             |worker, event| {
                 let outcome = match event {
                     Event::Object(candidate) => {
-                        scan_local(candidate, worker, rules, baseline, opts.max_archive_depth)
+                        scan_one(candidate, worker, rules, baseline, opts.max_archive_depth)
                     }
                     Event::Unread(unread) => Outcome::Unread(unread),
                 };
@@ -212,9 +231,13 @@ pub fn run(
     std::thread::scope(|scope| {
         scope.spawn(|| {
             for target in &opts.targets {
-                fs::walk(target, &opts.walk, &mut |event| {
+                let mut send = |event| {
                     let _ = tx.send(event);
-                });
+                };
+                match target {
+                    Target::Local(path) => fs::walk(path, &opts.walk, &mut send),
+                    Target::Bucket(bucket) => bucket.list(&opts.walk, &mut send),
+                }
             }
             drop(tx);
         });
@@ -228,8 +251,82 @@ pub fn run(
     build_report(opts, rules, outcomes, started)
 }
 
+fn scan_one(
+    candidate: Candidate,
+    worker: &mut Worker,
+    rules: &RuleSet,
+    baseline: &HashSet<String>,
+    depth: u32,
+) -> Outcome {
+    match candidate.origin.clone() {
+        Origin::Local(path) => scan_local(candidate, &path, worker, rules, baseline, depth),
+        Origin::Remote(bucket, key) => {
+            let mut object = bucket.open(&key, candidate.size);
+            let size = candidate.size;
+            match inspect(
+                &mut object,
+                size,
+                &candidate.rel,
+                &mut worker.head,
+                rules,
+                depth,
+            ) {
+                Ok(mut inspection) => {
+                    apply_facts(&mut inspection, &object.facts());
+                    let judged = judge(&candidate, &inspection, rules, baseline);
+                    Outcome::Scanned {
+                        candidate,
+                        inspection: Box::new(inspection),
+                        judged,
+                    }
+                }
+                Err(e) if e.get_ref().is_some_and(|r| r.is::<Archived>()) => {
+                    Outcome::Unread(Unread::Skipped {
+                        reason: SkipReason::StorageClass,
+                        location: candidate.location,
+                    })
+                }
+                Err(e) => Outcome::Unread(Unread::Failed {
+                    location: candidate.location,
+                    message: e.to_string(),
+                }),
+            }
+        }
+    }
+}
+
+/// Storage-level facts join the evidence of the object and of every member;
+/// client-side envelope metadata proves the bytes are ciphertext.
+fn apply_facts(inspection: &mut Inspection, facts: &StorageFacts) {
+    let views = std::iter::once(&mut inspection.sniff)
+        .chain(inspection.inside.members.iter_mut().map(|m| &mut m.sniff));
+    for sniff in views {
+        sniff.at_rest = facts.at_rest;
+        if let Some(sse) = &facts.server_side {
+            sniff
+                .evidence
+                .insert("server_side_encryption", sse.clone().into());
+        } else if facts.at_rest == sniff::AtRest::None {
+            sniff
+                .evidence
+                .insert("server_side_encryption", "none reported".into());
+        }
+        if let Some(key) = &facts.kms_key {
+            sniff.evidence.insert("kms_key", key.clone().into());
+        }
+        if let Some(cse) = &facts.client_side {
+            sniff
+                .evidence
+                .insert("client_side_encryption", cse.clone().into());
+            sniff.class = sniff::Class::Encrypted;
+            sniff.encryption = sniff::Encryption::Encrypted;
+        }
+    }
+}
+
 fn scan_local(
     candidate: Candidate,
+    path: &std::path::Path,
     worker: &mut Worker,
     rules: &RuleSet,
     baseline: &HashSet<String>,
@@ -241,7 +338,7 @@ fn scan_local(
             message: fs::io_message(e),
         })
     };
-    match LocalFile::open(&candidate.path) {
+    match LocalFile::open(path) {
         Ok(Opened::File(mut file, size)) => {
             match inspect(
                 &mut file,
@@ -354,9 +451,14 @@ fn build_report(
     for f in &findings {
         summary.by_severity.add(f.severity);
     }
+    if let Some(wire) = &opts.wire {
+        // Every HTTP request, listing pages and retries included.
+        summary.requests = wire.requests();
+    }
+    let targets: Vec<String> = opts.targets.iter().map(Target::name).collect();
     Report::new(
         rules,
-        &opts.targets,
+        &targets,
         started,
         now(),
         summary,

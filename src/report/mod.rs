@@ -3,6 +3,7 @@
 //! from the model, never inside a renderer. No report ever holds file content:
 //! only formats, offsets, statistics and hashes.
 
+pub mod merge;
 pub mod sarif;
 pub mod table;
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::sniff::{Class, Encryption, Signature, Sniff};
+use crate::sniff::{AtRest, Class, Encryption, Signature, Sniff};
 
 /// The rules compiled into the binary: the same text as `rules/default.toml`.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
@@ -87,6 +87,9 @@ struct RuleSpec {
     exclude_formats: Vec<String>,
     #[serde(default)]
     encryption: Vec<Encryption>,
+    /// Storage-level encryption reported by the object store.
+    #[serde(default)]
+    storage: Vec<AtRest>,
     #[serde(default)]
     paths: Vec<Spanned<String>>,
     min_entropy: Option<Spanned<f64>>,
@@ -163,6 +166,7 @@ pub struct Rule {
     pub formats: Vec<String>,
     pub exclude_formats: Vec<String>,
     pub encryption: Vec<Encryption>,
+    pub storage: Vec<AtRest>,
     paths: Option<GlobSet>,
     pub min_entropy: Option<f64>,
     pub max_entropy: Option<f64>,
@@ -178,6 +182,7 @@ impl Rule {
             && (self.formats.is_empty() || self.formats.iter().any(|f| f == &sniff.format))
             && !self.exclude_formats.iter().any(|f| f == &sniff.format)
             && (self.encryption.is_empty() || self.encryption.contains(&sniff.encryption))
+            && (self.storage.is_empty() || self.storage.contains(&sniff.at_rest))
             && self.paths.as_ref().is_none_or(|g| g.is_match(path))
             && self
                 .min_entropy
@@ -349,6 +354,7 @@ impl RuleSet {
                 formats,
                 exclude_formats: spec.exclude_formats,
                 encryption: spec.encryption,
+                storage: spec.storage,
                 paths,
                 min_entropy: spec.min_entropy.map(|s| *s.get_ref()),
                 max_entropy: spec.max_entropy.map(|s| *s.get_ref()),

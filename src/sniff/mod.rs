@@ -212,6 +212,35 @@ impl<'a> Sample<'a> {
 /// Structured facts behind a verdict: formats, offsets and statistics, never content.
 pub type Evidence = BTreeMap<&'static str, Value>;
 
+/// Storage-level encryption of one object, as its provider reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AtRest {
+    /// Not an object-store object, or the provider said nothing.
+    #[default]
+    Unknown,
+    /// The provider reports no server-side encryption.
+    None,
+    /// Provider-managed keys (SSE-S3, Azure Microsoft-managed, Google default).
+    Provider,
+    /// A key-management-service key (SSE-KMS, Azure encryption scope, GCS CMEK).
+    Kms,
+    /// A key the customer supplies per request (SSE-C, Azure CPK, GCS CSEK).
+    CustomerKey,
+}
+
+impl AtRest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AtRest::Unknown => "unknown",
+            AtRest::None => "none",
+            AtRest::Provider => "provider",
+            AtRest::Kms => "kms",
+            AtRest::CustomerKey => "customer-key",
+        }
+    }
+}
+
 /// The result of sniffing one object (or one member of an archive).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sniff {
@@ -225,6 +254,8 @@ pub struct Sniff {
     pub entropy: Option<f64>,
     /// Byte ranges that would sharpen this verdict, if read.
     pub wants: Vec<Range<u64>>,
+    /// Storage-level encryption reported by an object store.
+    pub at_rest: AtRest,
 }
 
 impl Sniff {
@@ -237,6 +268,7 @@ impl Sniff {
             evidence: Evidence::new(),
             entropy: None,
             wants: Vec::new(),
+            at_rest: AtRest::Unknown,
         }
     }
 

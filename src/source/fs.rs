@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
-use super::{Candidate, Event, ObjectReader, Shard, SkipReason, Unread};
+use super::{Candidate, Event, ObjectReader, Origin, Shard, SkipReason, Unread};
 
 /// What decides which files of a tree are scanned.
 #[derive(Clone, Debug, Default)]
@@ -80,12 +80,11 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
             Some(reason) => Event::Unread(Unread::Skipped { reason, location }),
             None => {
                 let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                let path = entry.path().to_path_buf();
                 Event::Object(Candidate {
                     location,
                     rel,
                     size,
-                    path,
+                    origin: Origin::Local(entry.path().to_path_buf()),
                 })
             }
         };

@@ -2,9 +2,12 @@
 //! opens them for bounded, positioned reads; everything downstream is the same
 //! whatever the source.
 
+mod aws_profile;
+pub mod bucket;
 pub mod fs;
 
 use std::io;
+use std::sync::Arc;
 
 /// Why an object was seen but not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,7 +44,14 @@ pub struct Candidate {
     /// Path relative to its target (or the object key): what globs and shards see.
     pub rel: String,
     pub size: u64,
-    pub path: std::path::PathBuf,
+    pub origin: Origin,
+}
+
+/// Where a candidate's bytes are.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    Local(std::path::PathBuf),
+    Remote(Arc<bucket::Bucket>, object_store::path::Path),
 }
 
 /// What a walk yields, in walk order.

@@ -1,0 +1,568 @@
+//! Bucket scans through the real binary against real emulators on 127.0.0.1:
+//! moto (S3, :5000), Azurite (Azure Blob, :10000), fake-gcs-server (GCS,
+//! :4443), started and seeded by `tests/emulators/up.sh` (`.ci/run` does
+//! that). Without them these tests say so and pass, unless
+//! ATREST_REQUIRE_EMULATORS=1 (set by `.ci/run`), which makes that a failure.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const S3: &str = "http://127.0.0.1:5000";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn listening(port: u16) -> bool {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok()
+}
+
+/// True when the emulators answer; otherwise explains (or fails under CI).
+fn emulators() -> bool {
+    let up = [5000, 10000, 4443].iter().all(|&p| listening(p));
+    if !up {
+        assert!(
+            std::env::var("ATREST_REQUIRE_EMULATORS").as_deref() != Ok("1"),
+            "emulators are not running: start them with tests/emulators/up.sh"
+        );
+        eprintln!("skipped: emulators not running (bash tests/emulators/up.sh starts them)");
+    }
+    up
+}
+
+/// The binary with no cloud settings inherited from the caller's shell.
+fn atrest() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atrest"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_")
+            || key.starts_with("AZURE_")
+            || key.starts_with("AZURITE_")
+            || key.starts_with("GOOGLE_")
+            || key == "STORAGE_EMULATOR_HOST"
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.current_dir(root())
+        .env("SOURCE_DATE_EPOCH", "0")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", "/nonexistent");
+    cmd
+}
+
+fn s3() -> Command {
+    let mut cmd = atrest();
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1");
+    cmd
+}
+
+fn azure() -> Command {
+    let mut cmd = atrest();
+    cmd.env("AZURE_STORAGE_USE_EMULATOR", "true");
+    cmd
+}
+
+fn gcs() -> Command {
+    let mut cmd = atrest();
+    cmd.env("STORAGE_EMULATOR_HOST", "127.0.0.1:4443");
+    cmd
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn scan(mut cmd: Command, args: &[&str]) -> (i32, Value) {
+    let out = cmd
+        .arg("scan")
+        .args(args)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), json_of(&out))
+}
+
+type Verdict = (String, Option<String>, String, String, String);
+
+/// Findings as (location below `prefix`, member, rule, format, encryption).
+fn verdicts(report: &Value, prefix: &str) -> BTreeSet<Verdict> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+            (
+                s("location").trim_start_matches(prefix).to_string(),
+                f["member"].as_str().map(str::to_string),
+                s("rule"),
+                s("format"),
+                s("encryption"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_provider_reports_what_the_local_scan_of_the_same_tree_reports() {
+    if !emulators() {
+        return;
+    }
+    let (code, local) = scan(atrest(), &["fixtures"]);
+    assert_eq!(code, 0);
+    let want = verdicts(&local, "");
+    assert!(want.len() > 50);
+    let cases: Vec<(&str, Command, Vec<&str>)> = vec![
+        (
+            "s3://atrest-fixtures/",
+            s3(),
+            vec!["s3://atrest-fixtures/fixtures", "--endpoint", S3],
+        ),
+        (
+            "az://atrest-fixtures/",
+            azure(),
+            vec!["az://atrest-fixtures/fixtures"],
+        ),
+        (
+            "gs://atrest-fixtures/",
+            gcs(),
+            vec!["gs://atrest-fixtures/fixtures"],
+        ),
+    ];
+    for (prefix, cmd, args) in cases {
+        let (code, remote) = scan(cmd, &args);
+        assert_eq!(code, 0, "{prefix}: {remote}");
+        assert_eq!(verdicts(&remote, prefix), want, "{prefix}");
+        let (s, l) = (&remote["summary"], &local["summary"]);
+        assert_eq!(s["objects_seen"], l["objects_seen"], "{prefix}");
+        assert_eq!(
+            s["bytes_read"], l["bytes_read"],
+            "{prefix}: same ranges read"
+        );
+        assert_eq!(remote["complete"], true);
+        // One ranged GET per object here (all fixtures fit in the head), plus listing.
+        let objects = s["objects_seen"].as_u64().unwrap();
+        let requests = s["requests"].as_u64().unwrap();
+        assert!(
+            requests >= objects && requests <= objects + 4,
+            "{prefix}: {requests} requests"
+        );
+    }
+    // AWS_ENDPOINT_URL is the standard way to name an S3-compatible store.
+    let mut cmd = s3();
+    cmd.env("AWS_ENDPOINT_URL", S3);
+    let (code, remote) = scan(cmd, &["s3://atrest-fixtures/fixtures"]);
+    assert_eq!(code, 0);
+    assert_eq!(verdicts(&remote, "s3://atrest-fixtures/"), want);
+}
+
+#[test]
+fn storage_encryption_facts_and_archival_tiers() {
+    if !emulators() {
+        return;
+    }
+    let (code, r) = scan(s3(), &["s3://atrest-sse", "--endpoint", S3, "--inventory"]);
+    assert_eq!(code, 0, "{r}");
+    let finding = |loc: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["location"] == loc)
+            .cloned()
+    };
+    let kms = finding("s3://atrest-sse/sse-kms.wav").expect("SSE-KMS voice is still a finding");
+    assert_eq!(kms["evidence"]["server_side_encryption"], "SSE-KMS");
+    assert!(kms["evidence"]["kms_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:kms:"));
+    let sse = finding("s3://atrest-sse/sse-s3.wav").unwrap();
+    assert_eq!(sse["evidence"]["server_side_encryption"], "SSE-S3 (AES256)");
+    assert!(finding("s3://atrest-sse/plain.wav").is_some());
+    assert!(
+        finding("s3://atrest-sse/cse.wav").is_none(),
+        "client-side envelope metadata proves ciphertext"
+    );
+    assert_eq!(r["summary"]["skipped"]["storage-class"], 1);
+    let glacier = r["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["location"] == "s3://atrest-sse/glacier.wav")
+        .unwrap();
+    assert_eq!(glacier["state"], "skipped:storage-class");
+
+    let (code, r) = scan(azure(), &["az://atrest-cse"]);
+    assert_eq!(code, 0);
+    let locations: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(locations, ["az://atrest-cse/plain.wav"]);
+    assert!(r["findings"][0]["evidence"]["server_side_encryption"]
+        .as_str()
+        .unwrap()
+        .contains("Microsoft-managed"));
+}
+
+#[test]
+fn rules_can_lower_the_severity_of_kms_encrypted_objects() {
+    if !emulators() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+id = "audio.plain-storage"
+title = "Voice on provider-managed or no storage encryption"
+severity = "high"
+category = "audio"
+classes = ["audio"]
+encryption = ["none"]
+storage = ["none", "provider", "unknown"]
+
+[[rule]]
+id = "audio.kms-storage"
+title = "Voice under a KMS key"
+severity = "low"
+category = "audio"
+classes = ["audio"]
+encryption = ["none"]
+storage = ["kms", "customer-key"]
+"#,
+    )
+    .unwrap();
+    let (_, r) = scan(
+        s3(),
+        &[
+            "s3://atrest-sse",
+            "--endpoint",
+            S3,
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    let by_location: BTreeSet<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["location"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(by_location.contains(&("s3://atrest-sse/sse-kms.wav".into(), "low".into())));
+    assert!(by_location.contains(&("s3://atrest-sse/sse-s3.wav".into(), "high".into())));
+}
+
+#[test]
+fn a_200_mib_object_costs_three_ranged_gets() {
+    if !emulators() {
+        return;
+    }
+    let (code, r) = scan(s3(), &["s3://atrest-big", "--endpoint", S3]);
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    assert_eq!(s["objects_scanned"], 1);
+    // Listing: the pre-flight request and one page; then the object's GETs.
+    let gets = s["requests"].as_u64().unwrap() - 2;
+    assert!(gets <= 3, "{gets} GETs");
+    assert!(s["bytes_read"].as_u64().unwrap() <= 256 << 10, "{s}");
+    assert_eq!(r["findings"][0]["encryption"], "partial");
+}
+
+#[test]
+fn listing_pages_through_a_bucket_within_the_request_budget() {
+    if !emulators() {
+        return;
+    }
+    let (code, r) = scan(s3(), &["s3://atrest-many", "--endpoint", S3]);
+    assert_eq!(code, 0);
+    let s = &r["summary"];
+    let objects = s["objects_seen"].as_u64().unwrap();
+    assert_eq!(objects, 2100, "more than one listing page of 1,000");
+    assert!(s["requests"].as_u64().unwrap() <= 3 * objects);
+    assert!(s["bytes_read"].as_u64().unwrap() <= objects * (256 << 10));
+}
+
+#[test]
+fn shards_of_a_bucket_merge_into_the_whole() {
+    if !emulators() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (_, whole) = scan(s3(), &["s3://atrest-fixtures", "--endpoint", S3]);
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let part = dir.path().join(format!("part{k}.json"));
+        let shard = format!("{k}/3");
+        let status = s3()
+            .args([
+                "scan",
+                "s3://atrest-fixtures",
+                "--endpoint",
+                S3,
+                "--shard",
+                &shard,
+            ])
+            .args(["--format", "json", "--fail-on", "never", "-o"])
+            .arg(&part)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0));
+        parts.push(part);
+    }
+    let out = atrest()
+        .arg("merge")
+        .args(&parts)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = json_of(&out);
+    let prints = |r: &Value| -> BTreeSet<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(prints(&merged), prints(&whole));
+    assert_eq!(
+        merged["summary"]["objects_seen"],
+        whole["summary"]["objects_seen"]
+    );
+    // Merging a report with itself adds its counts but not its findings twice.
+    let twice = atrest()
+        .arg("merge")
+        .args([&parts[0], &parts[0]])
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    let twice = json_of(&twice);
+    let one: Value = serde_json::from_slice(&std::fs::read(&parts[0]).unwrap()).unwrap();
+    assert_eq!(twice["summary"]["findings"], one["summary"]["findings"]);
+}
+
+fn assert_exit_2_naming(mut cmd: Command, args: &[&str], target: &str, says: &str) {
+    let out = cmd.arg("scan").args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing scanned, nothing reported");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(target) && stderr.contains(says), "{stderr}");
+    assert!(!stderr.contains("Eby8vdM02x"), "no credentials in messages");
+}
+
+#[test]
+fn bad_targets_and_credentials_stop_before_scanning() {
+    if !emulators() {
+        return;
+    }
+    assert_exit_2_naming(
+        s3(),
+        &["s3://no-such-bucket", "--endpoint", S3],
+        "s3://no-such-bucket",
+        "not found",
+    );
+    let mut missing = atrest();
+    missing.env("AWS_REGION", "us-east-1");
+    assert_exit_2_naming(
+        missing,
+        &["s3://atrest-fixtures", "--endpoint", S3],
+        "s3://atrest-fixtures",
+        "no AWS credentials",
+    );
+    let mut wrong = azure();
+    wrong
+        .env("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1")
+        .env(
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "d3Jvbmcga2V5IGZvciB0aGUgdGVzdA==",
+        );
+    assert_exit_2_naming(
+        wrong,
+        &["az://atrest-fixtures"],
+        "az://atrest-fixtures",
+        "rejected",
+    );
+    assert_exit_2_naming(
+        azure(),
+        &["az://no-such-container"],
+        "az://no-such-container",
+        "not found",
+    );
+    assert_exit_2_naming(
+        atrest(),
+        &["s3://Not_A_Bucket"],
+        "s3://Not_A_Bucket",
+        "not valid",
+    );
+    assert_exit_2_naming(atrest(), &["ftp://host/x"], "ftp://host/x", "unsupported");
+}
+
+/// A moto server of this test's own, so killing it disturbs no other test.
+struct OwnMoto {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnMoto {
+    fn start() -> OwnMoto {
+        let bin = root().join(".emu/venv/bin/moto_server");
+        let port = (5100..5200).find(|&p| !listening(p)).unwrap();
+        let child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        let started = Instant::now();
+        while !listening(port) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "moto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        OwnMoto { child, port }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Creates a bucket and puts `n` copies of a WAV through object_store (moto
+/// checks no signatures, but object_store signs anyway).
+fn seed(endpoint: &str, bucket: &str, n: usize, body: &Path) {
+    use object_store::{ObjectStoreExt, PutPayload};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let resp = client
+            .put(format!("{endpoint}/{bucket}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "create bucket: {}",
+            resp.status()
+        );
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap();
+        let bytes = std::fs::read(body).unwrap();
+        for i in 0..n {
+            let key = object_store::path::Path::from(format!("calls/{i:04}.wav"));
+            store
+                .put(&key, PutPayload::from(bytes.clone()))
+                .await
+                .unwrap();
+        }
+    });
+}
+
+#[test]
+fn an_emulator_killed_mid_scan_gives_exit_3_and_keeps_what_was_scanned() {
+    if !emulators() {
+        return;
+    }
+    let mut moto = OwnMoto::start();
+    let endpoint = moto.endpoint();
+    seed(
+        &endpoint,
+        "atrest-kill",
+        150,
+        &root().join("fixtures/audio/wav/pcm16.wav"),
+    );
+    // Paced at 25 requests/s the scan needs about 6 s; the server dies after 1.5 s.
+    let child = s3()
+        .args(["scan", "s3://atrest-kill", "--endpoint", &endpoint])
+        .args(["--max-requests-per-second", "25", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = moto.child.kill();
+    let _ = moto.child.wait();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "gave up in reasonable time"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json_of(&out);
+    assert_eq!(r["complete"], false);
+    let scanned = r["summary"]["objects_scanned"].as_u64().unwrap();
+    assert!(
+        scanned > 0 && scanned < 150,
+        "{scanned} scanned before the kill"
+    );
+    assert_eq!(r["findings"].as_array().unwrap().len() as u64, scanned);
+    assert!(r["summary"]["errors"].as_u64().unwrap() > 0);
+    let s = &r["summary"];
+    let skipped: u64 = s["skipped"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        s["objects_seen"].as_u64().unwrap(),
+        scanned + skipped + s["errors"].as_u64().unwrap(),
+        "the summary reconciles"
+    );
+}
