@@ -566,3 +566,63 @@ fn an_emulator_killed_mid_scan_gives_exit_3_and_keeps_what_was_scanned() {
         "the summary reconciles"
     );
 }
+
+#[test]
+fn local_and_bucket_targets_mix_and_credentials_come_from_profiles_and_strings() {
+    if !emulators() {
+        return;
+    }
+    // AWS_PROFILE with a credential_process in ~/.aws/config (no key variables).
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        "[profile audit]\nregion = us-east-1\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"test\",\"SecretAccessKey\":\"test\"}'\n",
+    )
+    .unwrap();
+    let mut cmd = atrest();
+    cmd.env("HOME", home.path()).env("AWS_PROFILE", "audit");
+    let (code, r) = scan(
+        cmd,
+        &[
+            "fixtures/audio/wav/pcm16.wav",
+            "s3://atrest-sse",
+            "--endpoint",
+            S3,
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    let locations: BTreeSet<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap())
+        .collect();
+    assert!(locations.contains("fixtures/audio/wav/pcm16.wav"));
+    assert!(locations.contains("s3://atrest-sse/plain.wav"));
+    assert_eq!(
+        r["targets"],
+        serde_json::json!(["fixtures/audio/wav/pcm16.wav", "s3://atrest-sse"])
+    );
+    // An unknown profile is a configuration error, not a scan.
+    let mut cmd = atrest();
+    cmd.env("HOME", home.path()).env("AWS_PROFILE", "nobody");
+    assert_exit_2_naming(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+        "no such profile",
+    );
+
+    // Azure: the connection string users copy from the portal (Azurite's public one).
+    let mut cmd = atrest();
+    cmd.env(
+        "AZURE_STORAGE_CONNECTION_STRING",
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;\
+         AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;\
+         BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+    );
+    let (code, r) = scan(cmd, &["az://atrest-cse"]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["summary"]["findings"], 1);
+}
