@@ -215,6 +215,7 @@ fn storage_encryption_facts_and_archival_tiers() {
         .map(|f| f["location"].as_str().unwrap())
         .collect();
     assert_eq!(locations, ["az://atrest-cse/plain.wav"]);
+    assert_eq!(r["summary"]["skipped"]["storage-class"], 1, "the Archive-tier blob");
     assert!(r["findings"][0]["evidence"]["server_side_encryption"]
         .as_str()
         .unwrap()
@@ -625,4 +626,5 @@ fn local_and_bucket_targets_mix_and_credentials_come_from_profiles_and_strings()
     let (code, r) = scan(cmd, &["az://atrest-cse"]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["summary"]["findings"], 1);
+    assert_eq!(r["summary"]["objects_scanned"], 2);
 }

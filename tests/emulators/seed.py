@@ -7,7 +7,8 @@ S3 (moto :5000):      atrest-fixtures  the fixtures tree under fixtures/
                                        encrypted (metadata) and GLACIER objects
                       atrest-many      2,100 objects (more than one listing page)
                       atrest-big       one 200 MiB object
-Azure (Azurite):      atrest-fixtures  the fixtures tree; atrest-cse: client-side metadata
+Azure (Azurite):      atrest-fixtures  the fixtures tree; atrest-cse: client-side metadata,
+                                       a plain blob and an Archive-tier blob
 GCS (fake-gcs):       atrest-fixtures  the fixtures tree (JSON API: the emulator has no XML PUT)
 """
 import concurrent.futures
@@ -99,7 +100,9 @@ def azure():
     meta = {"encryptiondata": json.dumps({"EncryptionAgent": {"Protocol": "2.0", "EncryptionAlgorithm": "AES_GCM_256"}})}
     svc.get_container_client("atrest-cse").upload_blob("cse.wav", wav, overwrite=True, metadata=meta)
     svc.get_container_client("atrest-cse").upload_blob("plain.wav", wav, overwrite=True)
-    print("azure: fixtures, client-side metadata", file=sys.stderr)
+    archived = svc.get_container_client("atrest-cse").upload_blob("archived.wav", wav, overwrite=True)
+    archived.set_standard_blob_tier("Archive")
+    print("azure: fixtures, client-side metadata, an Archive-tier blob", file=sys.stderr)
 
 
 def gcs():
