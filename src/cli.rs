@@ -129,6 +129,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Incremental mode: an SQLite file remembering verdicts; unchanged objects are not read again.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
     /// Scan only objects whose stable hash falls in shard K of N.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod scan;
 pub mod sniff;
 pub mod source;
+pub mod state;
 pub mod unpack;
 
 use std::collections::HashSet;
@@ -208,13 +209,6 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
             bail!("--max-requests-per-second must be a positive number");
         }
     }
-    // Buckets are connected (credentials, bucket, one listing request) before
-    // anything is scanned: a bad target is exit 2, not a half-finished scan.
-    let remote = if urls.is_empty() {
-        None
-    } else {
-        Some(connect_buckets(urls, &args)?)
-    };
     let shard = args
         .shard
         .as_deref()
@@ -246,6 +240,26 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         ProgressMode::Never => false,
         ProgressMode::Auto => io::stderr().is_terminal(),
     };
+    // What a remembered verdict depends on besides the object itself.
+    let state_config = format!(
+        "atrest {} rules {} depth {}",
+        env!("CARGO_PKG_VERSION"),
+        rules.sha256,
+        args.max_archive_depth
+    );
+    let state = args
+        .state
+        .as_deref()
+        .map(|p| state::State::open(p, state_config).map(Arc::new))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    // Buckets are connected (credentials, bucket, one listing request) before
+    // anything is scanned: a bad target is exit 2, not a half-finished scan.
+    let remote = if urls.is_empty() {
+        None
+    } else {
+        Some(connect_buckets(urls, &args)?)
+    };
     let (wire, mut buckets) = remote.unzip();
     let mut buckets = buckets.take().unwrap_or_default().into_iter();
     let targets = args
@@ -268,6 +282,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     let opts = scan::ScanOptions {
         targets,
         wire,
+        state,
         walk: source::fs::WalkOptions {
             follow_symlinks: args.follow_symlinks,
             include: globs(&args.include, "--include")?,
@@ -418,9 +433,10 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         rel,
         size,
         origin: source::Origin::Local(path.to_path_buf()),
+        version: None,
     };
-    let judged = scan::judge(&candidate, &inspection, rules, &HashSet::new());
-    Ok(judged.findings.into_iter().map(|f| f.rule).collect())
+    let verdict = scan::judge(&candidate, &inspection, rules);
+    Ok(verdict.findings.into_iter().map(|f| f.rule).collect())
 }
 
 /// `a|b|c` for the rules listing.

@@ -12,12 +12,16 @@ use rayon::prelude::*;
 
 use crate::classify::classify;
 use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
+
 use crate::report::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, Summary};
 use crate::rules::RuleSet;
+use crate::sniff::Class;
 use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
 use crate::source::bucket::{Archived, Bucket, StorageFacts, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, ObjectReader, Origin, SkipReason, Unread};
+use crate::state::State;
 use crate::unpack::{self, Inside};
 
 /// One thing to scan: a local path or a connected bucket.
@@ -42,6 +46,8 @@ pub struct ScanOptions {
     pub targets: Vec<Target>,
     /// The HTTP layer shared by all buckets (counts every request).
     pub wire: Option<Arc<Wire>>,
+    /// `--state`: verdicts of unchanged objects are reused, not re-read.
+    pub state: Option<Arc<State>>,
     pub walk: WalkOptions,
     pub threads: usize,
     pub max_archive_depth: u32,
@@ -63,7 +69,6 @@ struct Worker {
 pub(crate) struct Inspection {
     pub sniff: Sniff,
     pub bytes_read: u64,
-    pub requests: u64,
     pub inside: Inside,
 }
 
@@ -127,7 +132,6 @@ pub(crate) fn inspect(
     Ok(Inspection {
         sniff: sniffed,
         bytes_read,
-        requests: reader.requests(),
         inside,
     })
 }
@@ -144,47 +148,86 @@ impl Inspection {
     }
 }
 
-/// The findings of one object, after allow-lists and the baseline.
-#[derive(Default)]
-pub(crate) struct Judged {
+/// What scanning one object concluded: all the report needs of it, small
+/// enough to keep per object and to store in `--state` for the next run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Verdict {
+    pub class: Class,
+    /// Findings before the baseline (which may change between runs).
     pub findings: Vec<Finding>,
-    pub suppressed: u64,
+    /// Findings an allow-list of the rules suppressed.
+    pub allowed: u64,
+    /// The object and its members, for `--inventory`.
+    pub objects: Vec<ObjectEntry>,
+    pub limits: Vec<LimitEntry>,
 }
 
 /// Matches every view of an inspected object against the rules, once. Path
 /// globs see the relative path, and `rel!/member` for members.
-pub(crate) fn judge(
-    candidate: &Candidate,
-    inspection: &Inspection,
-    rules: &RuleSet,
-    baseline: &HashSet<String>,
-) -> Judged {
-    let mut judged = Judged::default();
+pub(crate) fn judge(candidate: &Candidate, inspection: &Inspection, rules: &RuleSet) -> Verdict {
+    let mut verdict = Verdict {
+        class: inspection.sniff.class,
+        ..Verdict::default()
+    };
     for (member, sniff, size) in inspection.views(candidate.size) {
         let path = member.map_or_else(
             || candidate.rel.clone(),
             |m| format!("{}!/{m}", candidate.rel),
         );
         for m in classify(sniff, &path, rules) {
-            let finding = Finding::new(m.rule, &candidate.location, member, sniff, size);
-            if m.allowed.is_some() || baseline.contains(&finding.fingerprint) {
-                judged.suppressed += 1;
+            if m.allowed.is_some() {
+                verdict.allowed += 1;
             } else {
-                judged.findings.push(finding);
+                let finding = Finding::new(m.rule, &candidate.location, member, sniff, size);
+                verdict.findings.push(finding);
             }
         }
+        verdict.objects.push(ObjectEntry::scanned(
+            &candidate.location,
+            member,
+            sniff,
+            size,
+        ));
     }
-    judged
+    verdict.limits = inspection
+        .inside
+        .limits
+        .iter()
+        .map(|hit| LimitEntry {
+            location: candidate.location.clone(),
+            member: hit.member.clone(),
+            limit: hit.limit.to_string(),
+            message: hit.message.clone(),
+        })
+        .collect();
+    verdict
 }
 
 /// The outcome for one object, collected from the workers.
 enum Outcome {
     Scanned {
-        candidate: Candidate,
-        inspection: Box<Inspection>,
-        judged: Judged,
+        location: String,
+        /// What `--state` remembers the object by (size, mtime, ETag …).
+        version: Option<String>,
+        verdict: Verdict,
+        bytes_read: u64,
+        /// Taken from `--state`: unchanged since the last run, not read.
+        unchanged: bool,
     },
     Unread(Unread),
+}
+
+impl Outcome {
+    fn scanned(candidate: Candidate, inspection: &Inspection, rules: &RuleSet) -> Outcome {
+        let verdict = judge(&candidate, inspection, rules);
+        Outcome::Scanned {
+            location: candidate.location,
+            version: candidate.version,
+            verdict,
+            bytes_read: inspection.bytes_read,
+            unchanged: false,
+        }
+    }
 }
 
 /// Runs a scan to completion and returns the finished, sorted report.
@@ -194,6 +237,7 @@ pub fn run(
     baseline: &HashSet<String>,
     progress: &Progress,
 ) -> Report {
+    let state = opts.state.as_deref();
     let started = now();
     let (tx, rx) = crossbeam_channel::bounded::<Event>(opts.threads.max(1) * 64);
     let outcomes = Mutex::new(Vec::new());
@@ -208,17 +252,26 @@ pub fn run(
             },
             |worker, event| {
                 let outcome = match event {
-                    Event::Object(candidate) => {
-                        scan_one(candidate, worker, rules, baseline, opts.max_archive_depth)
-                    }
+                    Event::Object(candidate) => match remembered(state, &candidate) {
+                        Some(verdict) => Outcome::Scanned {
+                            location: candidate.location,
+                            version: candidate.version,
+                            verdict,
+                            bytes_read: 0,
+                            unchanged: true,
+                        },
+                        None => scan_one(candidate, worker, rules, opts.max_archive_depth),
+                    },
                     Event::Unread(unread) => Outcome::Unread(unread),
                 };
                 if let Outcome::Scanned {
-                    inspection, judged, ..
+                    verdict,
+                    bytes_read,
+                    ..
                 } = &outcome
                 {
-                    bytes.fetch_add(inspection.bytes_read, Ordering::Relaxed);
-                    progress.findings(judged.findings.len() as u64);
+                    bytes.fetch_add(*bytes_read, Ordering::Relaxed);
+                    progress.findings(verdict.findings.len() as u64);
                 }
                 progress.object(bytes.load(Ordering::Relaxed));
                 outcomes
@@ -248,18 +301,18 @@ pub fn run(
     });
     progress.finish();
     let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    build_report(opts, rules, outcomes, started)
+    build_report(opts, rules, baseline, outcomes, started)
 }
 
-fn scan_one(
-    candidate: Candidate,
-    worker: &mut Worker,
-    rules: &RuleSet,
-    baseline: &HashSet<String>,
-    depth: u32,
-) -> Outcome {
+/// The stored verdict of an object unchanged since the last run, if any.
+fn remembered(state: Option<&State>, candidate: &Candidate) -> Option<Verdict> {
+    let version = candidate.version.as_deref()?;
+    state?.lookup(&candidate.location, version)
+}
+
+fn scan_one(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u32) -> Outcome {
     match candidate.origin.clone() {
-        Origin::Local(path) => scan_local(candidate, &path, worker, rules, baseline, depth),
+        Origin::Local(path) => scan_local(candidate, &path, worker, rules, depth),
         Origin::Remote(bucket, key) => {
             let mut object = bucket.open(&key, candidate.size);
             let size = candidate.size;
@@ -273,12 +326,7 @@ fn scan_one(
             ) {
                 Ok(mut inspection) => {
                     apply_facts(&mut inspection, &object.facts());
-                    let judged = judge(&candidate, &inspection, rules, baseline);
-                    Outcome::Scanned {
-                        candidate,
-                        inspection: Box::new(inspection),
-                        judged,
-                    }
+                    Outcome::scanned(candidate, &inspection, rules)
                 }
                 Err(e) if e.get_ref().is_some_and(|r| r.is::<Archived>()) => {
                     Outcome::Unread(Unread::Skipped {
@@ -329,7 +377,6 @@ fn scan_local(
     path: &std::path::Path,
     worker: &mut Worker,
     rules: &RuleSet,
-    baseline: &HashSet<String>,
     depth: u32,
 ) -> Outcome {
     let failed = |c: Candidate, e: &std::io::Error| {
@@ -349,13 +396,7 @@ fn scan_local(
                 depth,
             ) {
                 Ok(inspection) => {
-                    let candidate = Candidate { size, ..candidate };
-                    let judged = judge(&candidate, &inspection, rules, baseline);
-                    Outcome::Scanned {
-                        candidate,
-                        inspection: Box::new(inspection),
-                        judged,
-                    }
+                    Outcome::scanned(Candidate { size, ..candidate }, &inspection, rules)
                 }
                 Err(e) => failed(candidate, &e),
             }
@@ -380,6 +421,7 @@ fn now() -> SystemTime {
 fn build_report(
     opts: &ScanOptions,
     rules: &RuleSet,
+    baseline: &HashSet<String>,
     outcomes: Vec<Outcome>,
     started: SystemTime,
 ) -> Report {
@@ -388,6 +430,7 @@ fn build_report(
     let mut errors = Vec::new();
     let mut limits = Vec::new();
     let mut objects = Vec::new();
+    let mut fresh = Vec::new();
     for outcome in outcomes {
         summary.objects_seen += 1;
         match outcome {
@@ -404,34 +447,31 @@ fn build_report(
                 errors.push(ErrorEntry { location, message })
             }
             Outcome::Scanned {
-                candidate,
-                inspection,
-                judged,
+                location,
+                version,
+                verdict,
+                bytes_read,
+                unchanged,
             } => {
                 summary.objects_scanned += 1;
-                summary.bytes_read += inspection.bytes_read;
-                summary.requests += inspection.requests;
-                summary.by_class.add(inspection.sniff.class);
-                summary.suppressed += judged.suppressed;
-                findings.extend(judged.findings);
-                if opts.inventory {
-                    for (member, sniff, size) in inspection.views(candidate.size) {
-                        objects.push(ObjectEntry::scanned(
-                            &candidate.location,
-                            member,
-                            sniff,
-                            size,
-                        ));
+                summary.bytes_read += bytes_read;
+                summary.unchanged += u64::from(unchanged);
+                summary.by_class.add(verdict.class);
+                summary.suppressed += verdict.allowed;
+                if let (Some(version), false) = (version, unchanged) {
+                    fresh.push((location, version, verdict.clone()));
+                }
+                for finding in verdict.findings {
+                    if baseline.contains(&finding.fingerprint) {
+                        summary.suppressed += 1;
+                    } else {
+                        findings.push(finding);
                     }
                 }
-                for hit in inspection.inside.limits {
-                    limits.push(LimitEntry {
-                        location: candidate.location.clone(),
-                        member: hit.member,
-                        limit: hit.limit.to_string(),
-                        message: hit.message,
-                    });
+                if opts.inventory {
+                    objects.extend(verdict.objects);
                 }
+                limits.extend(verdict.limits);
             }
         }
     }
@@ -450,6 +490,12 @@ fn build_report(
     summary.limits_hit = limits.len() as u64;
     for f in &findings {
         summary.by_severity.add(f.severity);
+    }
+    if let Some(state) = &opts.state {
+        // Not an object's failure: the next run simply reads these again.
+        if let Err(e) = state.remember(&fresh) {
+            eprintln!("atrest: warning: {e}");
+        }
     }
     if let Some(wire) = &opts.wire {
         // Every HTTP request, listing pages and retries included.

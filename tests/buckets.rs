@@ -215,7 +215,10 @@ fn storage_encryption_facts_and_archival_tiers() {
         .map(|f| f["location"].as_str().unwrap())
         .collect();
     assert_eq!(locations, ["az://atrest-cse/plain.wav"]);
-    assert_eq!(r["summary"]["skipped"]["storage-class"], 1, "the Archive-tier blob");
+    assert_eq!(
+        r["summary"]["skipped"]["storage-class"], 1,
+        "the Archive-tier blob"
+    );
     assert!(r["findings"][0]["evidence"]["server_side_encryption"]
         .as_str()
         .unwrap()
@@ -627,4 +630,32 @@ fn local_and_bucket_targets_mix_and_credentials_come_from_profiles_and_strings()
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["summary"]["findings"], 1);
     assert_eq!(r["summary"]["objects_scanned"], 2);
+}
+
+#[test]
+fn state_makes_a_second_bucket_scan_list_only() {
+    if !emulators() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let args = [
+        "s3://atrest-sse",
+        "--endpoint",
+        S3,
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let (_, first) = scan(s3(), &args);
+    let (code, second) = scan(s3(), &args);
+    assert_eq!(code, 0);
+    let scanned = first["summary"]["objects_scanned"].as_u64().unwrap();
+    assert_eq!(second["summary"]["unchanged"].as_u64().unwrap(), scanned);
+    // The pre-flight request and one listing page; only the Deep Archive
+    // object is asked again (listings do not carry the storage class).
+    let archived = second["summary"]["skipped"]["storage-class"].as_u64().unwrap();
+    assert_eq!(archived, 1);
+    assert_eq!(second["summary"]["requests"].as_u64().unwrap(), 2 + archived);
+    assert_eq!(second["summary"]["bytes_read"], 0);
+    assert_eq!(second["findings"], first["findings"]);
 }

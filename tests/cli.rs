@@ -850,3 +850,79 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn state_skips_unchanged_files_and_rereads_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    for (name, src) in [
+        ("a.wav", "fixtures/audio/wav/pcm16.wav"),
+        ("b.flac", "fixtures/audio/flac/speech.flac"),
+        ("c.age", "fixtures/encrypted/age/speech.wav.age"),
+        ("d.txt", "fixtures/other/text/notes.txt"),
+    ] {
+        fs::copy(root().join(src), tree.join(name)).unwrap();
+    }
+    let state = dir.path().join("state.db");
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            tree.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ];
+        args.extend_from_slice(extra);
+        json(&run(&args))
+    };
+    let first = scan(&[]);
+    assert_eq!(first["summary"]["unchanged"], 0);
+    let second = scan(&[]);
+    assert_eq!(second["summary"]["unchanged"], 4);
+    assert_eq!(second["summary"]["bytes_read"], 0, "nothing read again");
+    assert_eq!(second["findings"], first["findings"]);
+    // A changed file is read again; the others still are not.
+    fs::copy(
+        root().join("fixtures/encrypted/age/speech.wav.age"),
+        tree.join("a.wav"),
+    )
+    .unwrap();
+    let third = scan(&[]);
+    assert_eq!(third["summary"]["unchanged"], 3);
+    let flagged: Vec<&str> = third["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap())
+        .collect();
+    assert!(!flagged.iter().any(|l| l.ends_with("a.wav")), "{flagged:?}");
+    // The baseline applies to remembered verdicts too.
+    let baseline = dir.path().join("base.json");
+    fs::write(&baseline, serde_json::to_string(&third).unwrap()).unwrap();
+    let fourth = scan(&["--baseline", baseline.to_str().unwrap()]);
+    assert_eq!(fourth["summary"]["findings"], 0);
+    assert_eq!(fourth["summary"]["unchanged"], 4);
+    // Other rules or depth: nothing is reused.
+    let fifth = scan(&["--max-archive-depth", "1"]);
+    assert_eq!(fifth["summary"]["unchanged"], 0);
+}
+
+#[test]
+fn a_state_file_that_is_not_ours_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("notes.db");
+    fs::write(&bogus, "these are my notes, not a database").unwrap();
+    let out = run(&["scan", "fixtures/other", "--state", bogus.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("notes.db"), "{stderr}");
+    assert_eq!(
+        fs::read_to_string(&bogus).unwrap(),
+        "these are my notes, not a database",
+        "never modified"
+    );
+}

@@ -88,6 +88,7 @@ fn add(a: &mut Summary, b: &Summary) {
     a.objects_scanned += b.objects_scanned;
     a.bytes_read += b.bytes_read;
     a.requests += b.requests;
+    a.unchanged += b.unchanged;
     a.suppressed += b.suppressed;
     a.errors += b.errors;
     for (reason, n) in &b.skipped {

@@ -67,6 +67,10 @@ pub struct Summary {
     pub bytes_read: u64,
     /// Object-store requests (0 for local scans).
     pub requests: u64,
+    /// Scanned objects whose verdict `--state` kept from an earlier run
+    /// (unchanged, not read again).
+    #[serde(default)]
+    pub unchanged: u64,
     /// Objects seen but not read, by reason.
     pub skipped: BTreeMap<String, u64>,
     /// Findings reported (after suppression).

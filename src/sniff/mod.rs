@@ -42,13 +42,16 @@ pub const HEAD_LEN: usize = 64 * 1024;
 pub const WINDOW_LEN: usize = 64 * 1024;
 
 /// The broad kind of data an object holds; what rules match on first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Class {
     Audio,
     Biometric,
     Encrypted,
     Compressed,
+    #[default]
     Other,
 }
 

@@ -405,10 +405,17 @@ impl Bucket {
                 }));
                 continue;
             }
+            // Listings quote ETags on some stores and not on others.
+            let tag = meta
+                .e_tag
+                .as_deref()
+                .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
+                .unwrap_or_else(|| meta.last_modified.to_rfc3339());
             emit(Event::Object(Candidate {
                 location,
                 rel: key,
                 size: meta.size,
+                version: Some(format!("{}:{tag}", meta.size)),
                 origin: Origin::Remote(Arc::clone(self), meta.location),
             }));
         }
@@ -420,7 +427,6 @@ impl Bucket {
             bucket: Arc::clone(self),
             key: key.clone(),
             size,
-            requests: 0,
             headers: None,
         }
     }
@@ -540,7 +546,6 @@ pub struct RemoteObject {
     bucket: Arc<Bucket>,
     key: KeyPath,
     size: u64,
-    requests: u64,
     headers: Option<HeaderMap>,
 }
 
@@ -582,7 +587,6 @@ impl ObjectReader for RemoteObject {
             range: Some(GetRange::Bounded(offset..end)),
             ..Default::default()
         };
-        self.requests += 1;
         let result = bucket.runtime.block_on(async {
             let got = bucket.store.get_opts(&self.key, options).await?;
             let headers = got.extensions.get::<Captured>().map(|c| c.0.clone());
@@ -624,10 +628,6 @@ impl ObjectReader for RemoteObject {
                 Err(io::Error::other(one_line(&e)))
             }
         }
-    }
-
-    fn requests(&self) -> u64 {
-        self.requests
     }
 }
 

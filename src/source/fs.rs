@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
@@ -79,12 +79,15 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
         let event = match skip {
             Some(reason) => Event::Unread(Unread::Skipped { reason, location }),
             None => {
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                let meta = entry.metadata().ok();
                 Event::Object(Candidate {
                     location,
                     rel,
-                    size,
+                    size: meta.as_ref().map_or(0, |m| m.len()),
                     origin: Origin::Local(entry.path().to_path_buf()),
+                    version: meta.map(|m| {
+                        format!("{}:{}.{}:{}", m.len(), m.mtime(), m.mtime_nsec(), m.ino())
+                    }),
                 })
             }
         };

@@ -45,6 +45,9 @@ pub struct Candidate {
     pub rel: String,
     pub size: u64,
     pub origin: Origin,
+    /// What tells this object's content changed (`--state`): size, mtime
+    /// and inode locally; ETag (or last-modified) and size in a bucket.
+    pub version: Option<String>,
 }
 
 /// Where a candidate's bytes are.
@@ -79,10 +82,6 @@ pub enum Unread {
 pub trait ObjectReader {
     /// Reads up to `buf.len()` bytes at `offset`; fewer only at end of object.
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
-    /// Object-store requests made so far (0 for local files).
-    fn requests(&self) -> u64 {
-        0
-    }
 }
 
 /// A stable 64-bit hash of an object's key (FNV-1a): the same key lands in the
