@@ -31,21 +31,28 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "REPORT")]
     pub reports: Vec<PathBuf>,
 
-    /// Report format; default: table on a terminal, else json.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How a report is written and judged (scan and merge alike).
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Rules file (TOML); default: the embedded rules (rules/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+
+    /// Report format; default: table on a terminal, else jsonl (scan) or json (merge).
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
 
-    /// Write the merged report to FILE (atomically) instead of stdout.
+    /// Write the report to FILE (atomically) instead of stdout.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Exit 1 when a finding at or above this severity is in the merged report.
+    /// Exit 1 when a finding at or above this severity remains.
     #[arg(long, value_enum, default_value = "high")]
     pub fail_on: FailOn,
-
-    /// Rules file whose descriptions SARIF output should carry (default: embedded).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,21 +100,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "RATE")]
     pub max_requests_per_second: Option<f64>,
 
-    /// Rules file (TOML); default: the embedded rules (rules/default.toml).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
-
-    /// Report format; default: table on a terminal, else jsonl.
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
-
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Exit 1 when a finding at or above this severity remains.
-    #[arg(long, value_enum, default_value = "high")]
-    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Scan only paths matching GLOB (relative to the target); repeatable.
     #[arg(long, value_name = "GLOB")]

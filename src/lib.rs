@@ -113,7 +113,7 @@ fn load_baseline(path: &Path) -> Result<HashSet<String>> {
 }
 
 fn merge_command(args: MergeArgs) -> Result<u8> {
-    let rules = load_rules(args.rules.as_deref())?;
+    let rules = load_rules(args.report.rules.as_deref())?;
     let mut reports = Vec::new();
     for path in &args.reports {
         let text = std::fs::read_to_string(path)
@@ -128,18 +128,29 @@ fn merge_command(args: MergeArgs) -> Result<u8> {
         reports.push((path.display().to_string(), report));
     }
     let merged = report::merge::merge(reports).map_err(anyhow::Error::msg)?;
+    emit(&merged, &args.report, &rules, OutputFormat::Json)?;
+    Ok(exit_status(&merged, args.report.fail_on))
+}
+
+/// Writes the report as asked: `--format`, else a table on a terminal and
+/// `piped` otherwise; colour only for a table going to a terminal.
+fn emit(
+    report: &Report,
+    args: &cli::ReportArgs,
+    rules: &RuleSet,
+    piped: OutputFormat,
+) -> Result<()> {
     let stdout_tty = io::stdout().is_terminal();
     let format = args
         .format
         .unwrap_or(if stdout_tty && args.output.is_none() {
             OutputFormat::Table
         } else {
-            OutputFormat::Json
+            piped
         });
     let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
     let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
-    write_report(&merged, format, &rules, color, args.output.as_deref())?;
-    Ok(exit_status(&merged, args.fail_on))
+    write_report(report, format, rules, color, args.output.as_deref())
 }
 
 fn exit_status(report: &Report, fail_on: FailOn) -> u8 {
@@ -190,7 +201,7 @@ fn connect_buckets(urls: Vec<source::bucket::BucketUrl>, args: &ScanArgs) -> Res
 
 fn scan_command(args: ScanArgs) -> Result<u8> {
     // Everything that can be wrong with the configuration fails here, before any read.
-    let rules = load_rules(args.rules.as_deref())?;
+    let rules = load_rules(args.report.rules.as_deref())?;
     let mut urls = Vec::new();
     for t in &args.targets {
         match source::bucket::BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
@@ -227,14 +238,6 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     if threads == 0 {
         bail!("--threads must be at least 1");
     }
-    let stdout_tty = io::stdout().is_terminal();
-    let format = args
-        .format
-        .unwrap_or(if stdout_tty && args.output.is_none() {
-            OutputFormat::Table
-        } else {
-            OutputFormat::Jsonl
-        });
     let show_progress = match args.progress {
         ProgressMode::Always => true,
         ProgressMode::Never => false,
@@ -295,9 +298,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     };
     let progress = progress::Progress::new(show_progress);
     let report = scan::run(&opts, &rules, &baseline, &progress);
-    let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
-    let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
-    write_report(&report, format, &rules, color, args.output.as_deref())?;
+    emit(&report, &args.report, &rules, OutputFormat::Jsonl)?;
     if show_progress {
         eprintln!(
             "atrest: {} objects in {:.1}s, {} findings",
@@ -306,7 +307,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
             report.summary.findings
         );
     }
-    Ok(exit_status(&report, args.fail_on))
+    Ok(exit_status(&report, args.report.fail_on))
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything

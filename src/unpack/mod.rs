@@ -246,15 +246,10 @@ impl Walk<'_> {
             );
         }
         for run in runs.iter().take(max) {
-            let budget = self.budget().min(4 * HEAD_LEN as u64) as usize;
-            if budget == 0 {
-                self.limit(
-                    prefix,
-                    Limit::ObjectBytes,
-                    "decompression budget of the object used up".into(),
-                );
+            let Some(budget) = self.remaining(prefix) else {
                 return;
-            }
+            };
+            let budget = budget.min(4 * HEAD_LEN as u64) as usize;
             let reaches_end = run.end >= text.len() && (text.len() as u64) < level.size;
             let fetched = reaches_end
                 .then(|| level.from(run.offset as u64, budget * 2 + budget / 8))
@@ -299,6 +294,20 @@ impl Walk<'_> {
         }
     }
 
+    /// The budget left, or `None` (and the limit reported for `at`) when spent.
+    fn remaining(&mut self, at: &str) -> Option<u64> {
+        let budget = self.budget();
+        if budget == 0 {
+            self.limit(
+                at,
+                Limit::ObjectBytes,
+                "decompression budget of the object used up".into(),
+            );
+            return None;
+        }
+        Some(budget)
+    }
+
     fn budget(&self) -> u64 {
         self.limits
             .max_member_bytes
@@ -312,15 +321,9 @@ impl Walk<'_> {
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
             .unwrap_or_default();
         let input = &input[..];
-        let budget = self.budget();
-        if budget == 0 {
-            self.limit(
-                prefix,
-                Limit::ObjectBytes,
-                "decompression budget of the object used up".into(),
-            );
+        let Some(budget) = self.remaining(prefix) else {
             return;
-        }
+        };
         let (out, done, consumed) = decompress_counted(format, input, budget);
         self.spent += out.len() as u64;
         let ratio = out.len() as u64 / (consumed as u64).max(1);
@@ -417,15 +420,9 @@ impl Walk<'_> {
                     ),
                 );
             }
-            let budget = self.budget();
-            if budget == 0 {
-                self.limit(
-                    &member,
-                    Limit::ObjectBytes,
-                    "decompression budget of the object used up".into(),
-                );
+            let Some(budget) = self.remaining(&member) else {
                 continue;
-            }
+            };
             let Some(local) = level.at(e.local_offset, 30) else {
                 self.limit(
                     &member,
