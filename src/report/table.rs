@@ -107,7 +107,7 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
     let s = &report.summary;
     writeln!(out)?;
     let skipped: u64 = s.skipped.values().sum();
-    writeln!(
+    write!(
         out,
         "{} objects seen, {} scanned, {} skipped, {} unreadable; {} read",
         s.objects_seen,
@@ -116,6 +116,13 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
         s.errors,
         human_bytes(s.bytes_read)
     )?;
+    if s.requests > 0 {
+        write!(out, " in {} requests", s.requests)?;
+    }
+    if s.unchanged > 0 {
+        write!(out, "; {} unchanged since the last run", s.unchanged)?;
+    }
+    writeln!(out)?;
     let c = &s.by_class;
     writeln!(
         out,
