@@ -131,7 +131,7 @@ CODECS = [
     ("tta", ["-c:a", "tta", "-f", "tta"]), ("ac3", ["-c:a", "ac3", "-b:a", "96k"]),
     ("3gp", ["-c:a", "aac", "-ar", "16000", "-f", "3gp"]), ("mov", ["-c:a", "aac"]),
 ]
-SOX = [("voc", []), ("sph", []), ("amr", ["-r", "8000", "-t", "amr-nb"]), ("gsm", ["-r", "8000", "-e", "gsm-full-rate", "-t", "wav"])]
+SOX = [("voc", []), ("sph", []), ("amr", ["-r", "8000", "-t", "amr-nb"]), ("gsm", ["-r", "8000", "-e", "gsm-full-rate", "-t", "wav"]), ("raw.gsm", ["-r", "8000", "-t", "gsm"])]
 
 
 def build(root):

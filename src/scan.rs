@@ -564,14 +564,19 @@ mod tests {
         let mut checked = 0;
         for original in fixtures() {
             let len = original.len();
-            let mut variants: Vec<Vec<u8>> = [1, 7, 64, 300, len / 3, len / 2, len.saturating_sub(1)]
-                .iter()
-                .map(|&cut| original[..cut.min(len)].to_vec())
-                .collect();
+            let mut variants: Vec<Vec<u8>> =
+                [1, 7, 64, 300, len / 3, len / 2, len.saturating_sub(1)]
+                    .iter()
+                    .map(|&cut| original[..cut.min(len)].to_vec())
+                    .collect();
             for round in 0..rounds {
                 let mut v = original.clone();
                 // Headers first; every few rounds anywhere in the object.
-                let reach = if round % 3 == 2 { v.len() } else { v.len().min(4096) };
+                let reach = if round % 3 == 2 {
+                    v.len()
+                } else {
+                    v.len().min(4096)
+                };
                 for _ in 0..8 {
                     if !v.is_empty() {
                         let at = next() as usize % reach;
@@ -585,7 +590,11 @@ mod tests {
                 for size in [v.len() as u64, v.len() as u64 * 3 + 17] {
                     let mut reader = Bytes(v.clone());
                     let inspection = inspect(&mut reader, size, "x", &mut head, &rules, 3).unwrap();
-                    assert!(inspection.bytes_read <= 4 << 20, "{}", inspection.bytes_read);
+                    assert!(
+                        inspection.bytes_read <= 4 << 20,
+                        "{}",
+                        inspection.bytes_read
+                    );
                     checked += 1;
                 }
             }

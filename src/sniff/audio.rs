@@ -23,6 +23,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         dff,
         voc,
         sphere,
+        gsm_raw,
         mpeg_or_adts,
     ];
     DETECTORS.iter().find_map(|d| d(s))
@@ -546,6 +547,29 @@ fn voc(s: &Sample) -> Option<Sniff> {
     Some(judge_payload(s, sniff, u64::from(offset) + 4..s.size))
 }
 
+/// Headerless GSM 06.10 full-rate (`.gsm`, telephony and PBX recordings):
+/// 33-byte frames whose first nibble is always 0xD. Twenty frames in a row
+/// happen by chance once in 16^20.
+fn gsm_raw(s: &Sample) -> Option<Sniff> {
+    const FRAME: usize = 33;
+    const NEED: usize = 20;
+    let h = s.head;
+    let frames = (h.len() / FRAME).min(1000);
+    let whole = s.size % FRAME as u64 == 0;
+    if frames < NEED || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd) {
+        return None;
+    }
+    Some(
+        audio("gsm", "audio/gsm")
+            .with(
+                "magic",
+                format!("{frames} GSM 06.10 frames (0xD_ every 33 bytes) at 0"),
+            )
+            .with("codec", "gsm-fr")
+            .with("whole_frames", whole),
+    )
+}
+
 /// NIST SPHERE (speech corpora): a 1024-byte ASCII header, then samples.
 fn sphere(s: &Sample) -> Option<Sniff> {
     let h = s.head;
@@ -902,6 +926,17 @@ mod tests {
         let mut broken = three.clone();
         broken[417] = 0x00;
         assert!(sniff_whole(&broken).is_none());
+    }
+
+    #[test]
+    fn raw_gsm_needs_its_frame_nibble_every_33_bytes() {
+        let mut gsm: Vec<u8> = (0..33 * 40).map(|i| (i * 37 % 251) as u8).collect();
+        for f in gsm.chunks_mut(33) {
+            f[0] = 0xd0 | (f[0] & 0x0f);
+        }
+        assert_eq!(sniff_whole(&gsm).map(|s| s.format), Some("gsm".into()));
+        gsm[33 * 7] = 0x12;
+        assert!(sniff_whole(&gsm).is_none_or(|s| s.format != "gsm"));
     }
 
     #[test]
