@@ -22,7 +22,7 @@ fn record(format: &str, what: &str) -> Sniff {
     .with("record", what)
 }
 
-/// ISO/IEC 19794-2/-4/-5/-6/-7 generic headers: a 4-byte format identifier and
+/// ISO/IEC 19794-2/-4/-5/-6/-7/-8/-9/-10 generic headers: a 4-byte format identifier and
 /// a version string (" 20\0", "010\0", "020\0", "030\0"), then a record length
 /// that must fit the file (4-byte, or the 6-byte form of the -4 and ANSI headers).
 fn iso19794(s: &Sample) -> Option<Sniff> {
@@ -33,6 +33,9 @@ fn iso19794(s: &Sample) -> Option<Sniff> {
         b"FAC\0" => ("iso19794-5", "face image"),
         b"IIR\0" => ("iso19794-6", "iris image"),
         b"SDI\0" => ("iso19794-7", "signature time series"),
+        b"FSK\0" => ("iso19794-8", "finger pattern skeleton"),
+        b"VIR\0" => ("iso19794-9", "vascular image"),
+        b"HND\0" => ("iso19794-10", "hand geometry silhouette"),
         _ => return None,
     };
     let version = get(h, 4, 4)?;
@@ -168,6 +171,21 @@ mod tests {
             (s.format.as_str(), s.class),
             ("iso19794-2", Class::Biometric)
         );
+    }
+
+    #[test]
+    fn every_19794_part_is_named_by_its_identifier() {
+        for (magic, format) in [
+            (b"FIR\0", "iso19794-4"),
+            (b"FSK\0", "iso19794-8"),
+            (b"VIR\0", "iso19794-9"),
+            (b"HND\0", "iso19794-10"),
+        ] {
+            let mut v = fmr(80);
+            v[..4].copy_from_slice(magic);
+            v[4..8].copy_from_slice(b"020\0");
+            assert_eq!(detect(&Sample::new(80, &v, &[])).unwrap().format, format);
+        }
     }
 
     #[test]
