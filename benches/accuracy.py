@@ -209,6 +209,17 @@ def build(root):
         c.put("archived", f"a{i}.tar.xz", tar_of(files, "w:xz"))
         c.put("archived", f"a{i}-nested.tar.gz", tar_of([("inner.zip", zip_of(files))], "w:gz"))
         c.put("archived", f"a{i}-bz.zip", zip_of(files, zipfile.ZIP_BZIP2))
+        c.put("archived", f"a{i}-audio-first-stored.zip", zip_of(files[::-1], zipfile.ZIP_STORED))
+        w = c.tmp(f"sz{i}")
+        os.makedirs(f"{w}/calls", exist_ok=True)
+        with open(f"{w}/calls/call.{ext}", "wb") as f:
+            f.write(audio)
+        with open(f"{w}/README.txt", "wb") as f:
+            f.write(readme)
+        run("7z", "a", "-bso0", f"{w}/solid.7z", f"{w}/README.txt", f"{w}/calls")
+        run("7z", "a", "-bso0", "-ms=off", "-m0=bzip2", f"{w}/other.7z", f"{w}/calls", f"{w}/README.txt")
+        c.put("archived", f"a{i}-solid.7z", read(f"{w}/solid.7z"))
+        c.put("archived", f"a{i}-bzip2.7z", read(f"{w}/other.7z"))
 
     # Encoded in text.
     for i, (ext, mime) in enumerate([("mp3", "audio/mpeg"), ("wav", "audio/wav"), ("ogg", "audio/ogg"), ("m4a", "audio/mp4"), ("amr", "audio/amr"), ("opus", "audio/ogg"), ("webm", "audio/webm")]):

@@ -795,6 +795,11 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
     fs::write(dir.path().join("bomb.gz"), e.finish().unwrap()).unwrap();
     // The same zeros as a deflated zip member, and a 2 GiB sparse file.
     fs::write(dir.path().join("bomb.zip"), zip_deflated("zeros.bin", 64)).unwrap();
+    fs::copy(
+        root().join("fixtures/limits/zeros-bomb.7z"),
+        dir.path().join("bomb.7z"),
+    )
+    .unwrap();
     let sparse = fs::File::create(dir.path().join("sparse.img")).unwrap();
     sparse.set_len(2 << 30).unwrap();
     let started = std::time::Instant::now();
@@ -834,6 +839,10 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
     );
     assert!(
         limits.contains(&("bomb.zip".into(), "max-ratio".into())),
+        "{limits:?}"
+    );
+    assert!(
+        limits.contains(&("bomb.7z".into(), "max-object-bytes".into())),
         "{limits:?}"
     );
     assert!(r["summary"]["bytes_read"].as_u64().unwrap() < 8 << 20);

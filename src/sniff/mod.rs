@@ -321,11 +321,12 @@ type Detector = fn(&Sample) -> Option<Sniff>;
 const DETECTORS: &[Detector] = &[
     envelope::detect,
     biometric::detect,
-    // Containers first: an MPEG program stream holds MP2 frames that the
-    // audio detector would otherwise name instead of the container.
+    // Containers first: an MPEG program stream holds MP2 frames, and a stored
+    // zip or 7z holds whole MP3s, that the audio detector's frame search
+    // would otherwise name instead of the container (hiding its other members).
     media::detect,
-    audio::detect,
     wrapper::detect,
+    audio::detect,
     text::detect,
     other::detect,
 ];
