@@ -436,7 +436,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         origin: source::Origin::Local(path.to_path_buf()),
         version: None,
     };
-    let verdict = scan::judge(&candidate, &inspection, rules);
+    let verdict = scan::judge(&candidate, &inspection, rules, false);
     Ok(verdict.findings.into_iter().map(|f| f.rule).collect())
 }
 

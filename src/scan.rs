@@ -63,6 +63,8 @@ const MAX_WINDOWS: usize = 3;
 /// Per-worker state, built once per thread.
 struct Worker {
     head: Vec<u8>,
+    /// Keep inventory entries (`--inventory`, or `--state`, which stores them).
+    inventory: bool,
 }
 
 /// What reading one object produced.
@@ -164,7 +166,14 @@ pub(crate) struct Verdict {
 
 /// Matches every view of an inspected object against the rules, once. Path
 /// globs see the relative path, and `rel!/member` for members.
-pub(crate) fn judge(candidate: &Candidate, inspection: &Inspection, rules: &RuleSet) -> Verdict {
+/// `inventory`: also list the object and its members (for `--inventory`
+/// and `--state`; a plain scan does not pay for the entries).
+pub(crate) fn judge(
+    candidate: &Candidate,
+    inspection: &Inspection,
+    rules: &RuleSet,
+    inventory: bool,
+) -> Verdict {
     let mut verdict = Verdict {
         class: inspection.sniff.class,
         ..Verdict::default()
@@ -182,12 +191,14 @@ pub(crate) fn judge(candidate: &Candidate, inspection: &Inspection, rules: &Rule
                 verdict.findings.push(finding);
             }
         }
-        verdict.objects.push(ObjectEntry::scanned(
-            &candidate.location,
-            member,
-            sniff,
-            size,
-        ));
+        if inventory {
+            verdict.objects.push(ObjectEntry::scanned(
+                &candidate.location,
+                member,
+                sniff,
+                size,
+            ));
+        }
     }
     verdict.limits = inspection
         .inside
@@ -218,8 +229,13 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn scanned(candidate: Candidate, inspection: &Inspection, rules: &RuleSet) -> Outcome {
-        let verdict = judge(&candidate, inspection, rules);
+    fn scanned(
+        candidate: Candidate,
+        inspection: &Inspection,
+        rules: &RuleSet,
+        inventory: bool,
+    ) -> Outcome {
+        let verdict = judge(&candidate, inspection, rules, inventory);
         Outcome::Scanned {
             location: candidate.location,
             version: candidate.version,
@@ -249,6 +265,7 @@ pub fn run(
         rx.into_iter().par_bridge().for_each_init(
             || Worker {
                 head: Vec::with_capacity(HEAD_LEN),
+                inventory: opts.inventory || opts.state.is_some(),
             },
             |worker, event| {
                 let outcome = match event {
@@ -326,7 +343,7 @@ fn scan_one(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u
             ) {
                 Ok(mut inspection) => {
                     apply_facts(&mut inspection, &object.facts());
-                    Outcome::scanned(candidate, &inspection, rules)
+                    Outcome::scanned(candidate, &inspection, rules, worker.inventory)
                 }
                 Err(e) if e.get_ref().is_some_and(|r| r.is::<Archived>()) => {
                     Outcome::Unread(Unread::Skipped {
@@ -396,7 +413,8 @@ fn scan_local(
                 depth,
             ) {
                 Ok(inspection) => {
-                    Outcome::scanned(Candidate { size, ..candidate }, &inspection, rules)
+                    let candidate = Candidate { size, ..candidate };
+                    Outcome::scanned(candidate, &inspection, rules, worker.inventory)
                 }
                 Err(e) => failed(candidate, &e),
             }
