@@ -130,6 +130,7 @@ CODECS = [
     ("webm", ["-c:a", "libopus"]), ("mka", ["-c:a", "flac"]), ("wv", ["-c:a", "wavpack"]),
     ("tta", ["-c:a", "tta", "-f", "tta"]), ("ac3", ["-c:a", "ac3", "-b:a", "96k"]),
     ("3gp", ["-c:a", "aac", "-ar", "16000", "-f", "3gp"]), ("mov", ["-c:a", "aac"]),
+    ("hls.ts", ["-c:a", "aac", "-f", "mpegts"]),
 ]
 SOX = [("voc", []), ("sph", []), ("amr", ["-r", "8000", "-t", "amr-nb"]), ("gsm", ["-r", "8000", "-e", "gsm-full-rate", "-t", "wav"]), ("raw.gsm", ["-r", "8000", "-t", "gsm"])]
 
@@ -246,6 +247,7 @@ def build(root):
         ("avi", ["-c:v", "mpeg4"], ["-c:a", "libmp3lame"]), ("flv", ["-c:v", "flv"], ["-c:a", "libmp3lame", "-ar", "22050"]),
         ("3gp", ["-c:v", "h263", "-s", "176x144"], ["-c:a", "aac", "-ar", "16000"]),
         ("wmv", ["-c:v", "wmv2"], ["-c:a", "wmav2"]), ("mpg", ["-c:v", "mpeg2video"], ["-c:a", "mp2"]),
+        ("ts", ["-c:v", "libx264"], ["-c:a", "aac"]), ("m2ts", ["-c:v", "libx264", "-mpegts_m2ts_mode", "1"], ["-c:a", "ac3"]),
     ]
     for j, (ext, vargs, aargs) in enumerate(videos):
         for k, src in enumerate(["mandelbrot=size=176x144:rate=10", "testsrc=size=176x144:rate=10"]):

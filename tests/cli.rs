@@ -139,6 +139,7 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
         "video/mp4/with-audio.mp4",
         "video/mov",
         "video/mpg",
+        "video/ts/with-audio.ts",
         "encrypted/pdf/rc4-40.pdf",
         "partial",
         "compressed",
@@ -159,6 +160,7 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
     }
     for clean in [
         "fixtures/video/mp4/no-audio.mp4",
+        "fixtures/video/ts/no-audio.ts",
         "fixtures/encrypted/age/speech.wav.age",
         "fixtures/encrypted/gpg/speech.wav.gpg",
         "fixtures/encrypted/gpg/pubkey.wav.gpg",

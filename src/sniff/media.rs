@@ -1,5 +1,6 @@
 //! Media containers that may carry voice next to (or instead of) video:
-//! ISO BMFF (MP4/M4A/MOV/3GP), Matroska/WebM, ASF, AVI, FLV and MPEG-PS.
+//! ISO BMFF (MP4/M4A/MOV/3GP), Matroska/WebM, ASF, AVI, FLV, MPEG-PS and
+//! MPEG-TS (broadcast recordings, HLS segments).
 //! A container is audio data when it carries at least one audio track; the
 //! track tables are walked, including a `moov` at the end of the file, which
 //! is fetched with a ranged read at the offset the box sizes imply.
@@ -14,6 +15,137 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| avi(s))
         .or_else(|| flv(s))
         .or_else(|| mpeg_ps(s))
+        .or_else(|| mpeg_ts(s))
+}
+
+/// MPEG transport stream: 188-byte packets (192 in M2TS/Blu-ray, with a
+/// 4-byte timestamp first) that all start with 0x47. The program map table
+/// names each elementary stream's type; audio PIDs whose packets are
+/// scrambled mean a clear container around encrypted audio.
+fn mpeg_ts(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (stride, skip) = [(188, 0), (192, 4)].into_iter().find(|&(stride, skip)| {
+        let packets = (h.len().saturating_sub(skip) / stride).min(64);
+        packets >= 5 && (0..packets).all(|i| h[skip + i * stride] == 0x47)
+    })?;
+    let packets: Vec<&[u8]> = h[skip..]
+        .chunks_exact(stride)
+        .map(|p| &p[..188])
+        .take_while(|p| p[0] == 0x47)
+        .collect();
+    let pid = |p: &[u8]| u16::from(p[1] & 0x1f) << 8 | u16::from(p[2]);
+    // The payload of a packet that starts a section, after its pointer field.
+    let section = |p: &[u8]| -> Option<Vec<u8>> {
+        if p[1] & 0x40 == 0 {
+            return None;
+        }
+        let mut at = 4;
+        if p[3] & 0x20 != 0 {
+            at += 1 + usize::from(*p.get(4)?);
+        }
+        let pointer = usize::from(*p.get(at)?);
+        p.get(at + 1 + pointer..).map(<[u8]>::to_vec)
+    };
+    // The stream id of the first PES packet starting on `pid`.
+    let pes_stream_id = |es_pid: u16| -> Option<u8> {
+        packets
+            .iter()
+            .filter(|p| pid(p) == es_pid && p[1] & 0x40 != 0)
+            .find_map(|p| {
+                let at = if p[3] & 0x20 != 0 {
+                    5 + usize::from(p[4])
+                } else {
+                    4
+                };
+                (p.get(at..at + 3)? == [0, 0, 1]).then(|| p.get(at + 3).copied())?
+            })
+    };
+    let mut pmt_pids = Vec::new();
+    for p in packets.iter().filter(|p| pid(p) == 0) {
+        if let Some(sec) = section(p).filter(|s| s.first() == Some(&0x00)) {
+            let len = (usize::from(sec.get(1)? & 0x0f) << 8 | usize::from(*sec.get(2)?))
+                .min(sec.len().saturating_sub(3));
+            // Program entries sit between the 8-byte header and the CRC.
+            for entry in sec.get(8..(3 + len).saturating_sub(4))?.chunks_exact(4) {
+                let program = u16::from_be_bytes([entry[0], entry[1]]);
+                if program != 0 {
+                    pmt_pids.push(u16::from(entry[2] & 0x1f) << 8 | u16::from(entry[3]));
+                }
+            }
+            break;
+        }
+    }
+    let mut tracks = Tracks::default();
+    let mut audio_pids = Vec::new();
+    let mut seen_pmt = false;
+    for p in packets.iter().filter(|p| pmt_pids.contains(&pid(p))) {
+        let Some(sec) = section(p).filter(|s| s.first() == Some(&0x02)) else {
+            continue;
+        };
+        seen_pmt = true;
+        let len = (usize::from(sec.get(1)? & 0x0f) << 8 | usize::from(*sec.get(2)?))
+            .min(sec.len().saturating_sub(3));
+        let info = usize::from(sec.get(10)? & 0x0f) << 8 | usize::from(*sec.get(11)?);
+        let mut at = 12 + info;
+        let end = (3 + len).saturating_sub(4);
+        while at + 5 <= end {
+            let kind = sec[at];
+            let es_pid = u16::from(sec[at + 1] & 0x1f) << 8 | u16::from(sec[at + 2]);
+            let es_len = usize::from(sec[at + 3] & 0x0f) << 8 | usize::from(sec[at + 4]);
+            let descriptors = sec
+                .get(at + 5..(at + 5 + es_len).min(sec.len()))
+                .unwrap_or(&[]);
+            // Private streams name their audio codec in a descriptor (AC-3,
+            // E-AC-3, DTS, AAC: ETSI EN 300 468 tags 0x6A, 0x7A, 0x7B, 0x7C).
+            let mut tags = Vec::new();
+            let mut d = 0;
+            while d + 2 <= descriptors.len() {
+                tags.push(descriptors[d]);
+                d += 2 + usize::from(descriptors[d + 1]);
+            }
+            // Without one, the PES stream id of its packets still says audio.
+            let private_audio = kind == 0x06
+                && (tags.iter().any(|t| matches!(t, 0x6a | 0x7a | 0x7b | 0x7c))
+                    || pes_stream_id(es_pid).is_some_and(|id| (0xc0..=0xdf).contains(&id)));
+            let codec = match kind {
+                0x03 | 0x04 => Some("mpeg-audio"),
+                0x0f => Some("aac-adts"),
+                0x11 => Some("aac-latm"),
+                0x1c => Some("mpeg4-audio"),
+                0x81 => Some("ac3"),
+                0x87 => Some("eac3"),
+                0x06 if private_audio => Some("private-audio"),
+                _ => None,
+            };
+            match codec {
+                Some(c) => {
+                    tracks.audio.push(c.to_string());
+                    audio_pids.push(es_pid);
+                }
+                None if matches!(kind, 0x01 | 0x02 | 0x10 | 0x1b | 0x24 | 0xea) => {
+                    tracks.video += 1
+                }
+                None => {}
+            }
+            at += 5 + es_len;
+        }
+        break;
+    }
+    if !seen_pmt {
+        return None;
+    }
+    let audio_packets: Vec<&&[u8]> = packets
+        .iter()
+        .filter(|p| audio_pids.contains(&pid(p)))
+        .collect();
+    let scrambled = audio_packets.iter().filter(|p| p[3] & 0xc0 != 0).count();
+    if !audio_packets.is_empty() && scrambled * 2 >= audio_packets.len() {
+        tracks.protected.push("transport-stream scrambling".into());
+    }
+    Some(tracks.verdict("mpeg-ts", "mpeg-ts", "video/mp2t").with(
+        "magic",
+        format!("{} TS packets of {stride} bytes at {skip}", packets.len()),
+    ))
 }
 
 /// What the track tables of a container say.
@@ -567,6 +699,10 @@ mod tests {
     use super::super::Window;
     use super::*;
 
+    fn sniff_whole(b: &[u8]) -> Option<Sniff> {
+        detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
     fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
         let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
         v.extend(kind);
@@ -649,6 +785,49 @@ mod tests {
         }];
         let s = detect(&Sample::new(v.len() as u64, head, &w)).unwrap();
         assert_eq!(s.class, Class::Audio);
+    }
+
+    /// A transport stream: PAT → PMT on PID 0x100 listing `streams`
+    /// (type, PID), then `n` packets on PID 0x101 with `scrambling` bits.
+    fn transport_stream(streams: &[(u8, u16)], n: usize, scrambling: u8) -> Vec<u8> {
+        let packet = |pid: u16, flags: u8, payload: &[u8]| {
+            let mut p = vec![0x47, 0x40 | (pid >> 8) as u8, pid as u8, flags];
+            p.extend_from_slice(payload);
+            p.resize(188, 0xff);
+            p
+        };
+        let pat = [
+            0, 0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe1, 0x00, 0, 0, 0, 0,
+        ];
+        let mut pmt = vec![0, 0x02, 0xb0, 0, 0, 1, 0xc1, 0, 0, 0xe1, 0x01, 0xf0, 0];
+        for &(kind, pid) in streams {
+            pmt.extend([kind, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, 0]);
+        }
+        pmt.extend([0, 0, 0, 0]);
+        pmt[3] = (pmt.len() - 4) as u8;
+        let mut ts = packet(0, 0x10, &pat);
+        ts.extend(packet(0x100, 0x10, &pmt));
+        for _ in 0..n {
+            ts.extend(packet(0x101, 0x10 | scrambling << 6, &[0, 0, 1, 0xc0]));
+        }
+        ts
+    }
+
+    #[test]
+    fn transport_stream_program_map_names_audio() {
+        let ts = transport_stream(&[(0x1b, 0x102), (0x0f, 0x101)], 8, 0);
+        let s = sniff_whole(&ts).unwrap();
+        assert_eq!(
+            (s.format.as_str(), s.class, s.encryption),
+            ("mpeg-ts", Class::Audio, Encryption::None)
+        );
+        let scrambled = sniff_whole(&transport_stream(&[(0x0f, 0x101)], 8, 2)).unwrap();
+        assert_eq!(scrambled.encryption, Encryption::Partial);
+        let video_only = sniff_whole(&transport_stream(&[(0x1b, 0x102)], 8, 0)).unwrap();
+        assert_eq!(video_only.class, Class::Other);
+        // A private stream is audio when its PES stream id says so.
+        let private = sniff_whole(&transport_stream(&[(0x06, 0x101)], 8, 0)).unwrap();
+        assert_eq!(private.class, Class::Audio);
     }
 
     #[test]
