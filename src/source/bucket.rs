@@ -350,12 +350,18 @@ impl Bucket {
         match first {
             None | Some(Ok(_)) => Ok(()),
             Some(Err(e)) => {
+                let text = e.to_string();
+                if text.contains("169.254.169.254") || text.contains("169.254.170.2") {
+                    return Err(format!(
+                        "{}: no AWS credentials: none in the environment or profile, and the instance/container metadata service did not provide any",
+                        self.url
+                    ));
+                }
                 let what = match &e {
                     object_store::Error::NotFound { .. } => "bucket or container not found",
                     object_store::Error::PermissionDenied { .. } => "access denied",
                     object_store::Error::Unauthenticated { .. } => "credentials rejected",
                     _ => {
-                        let text = e.to_string();
                         if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") {
                             "bucket or container not found"
                         } else if text.contains("AuthenticationFailed")
