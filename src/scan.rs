@@ -138,6 +138,35 @@ pub(crate) fn inspect(
     })
 }
 
+/// Sniffs and unpacks an in-memory object with the embedded rules, for the
+/// fuzz targets under `fuzz/` (which cannot reach crate-private items).
+#[doc(hidden)]
+pub fn fuzz_inspect(data: &[u8], declared_size: u64) {
+    struct InMemory<'a>(&'a [u8]);
+    impl ObjectReader for InMemory<'_> {
+        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let from = (offset as usize).min(self.0.len());
+            let n = buf.len().min(self.0.len() - from);
+            buf[..n].copy_from_slice(&self.0[from..from + n]);
+            Ok(n)
+        }
+    }
+    thread_local! {
+        static RULES: RuleSet = RuleSet::embedded();
+    }
+    RULES.with(|rules| {
+        let mut head = Vec::new();
+        let _ = inspect(
+            &mut InMemory(data),
+            declared_size,
+            "fuzz",
+            &mut head,
+            rules,
+            3,
+        );
+    });
+}
+
 impl Inspection {
     /// The object itself, then each member found inside it: (member, sniff, size).
     fn views(&self, size: u64) -> impl Iterator<Item = (Option<&str>, &Sniff, u64)> {

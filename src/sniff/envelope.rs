@@ -249,9 +249,12 @@ pub(crate) fn decode_armor_body(text: &[u8]) -> Option<Vec<u8>> {
             break;
         }
     }
+    // Only base64 symbols: anything else (found by cargo-fuzz: a multi-byte
+    // character) would make the byte slice below cut a character in two.
     let body: String = lines
         .take_while(|l| !l.starts_with('=') && !l.starts_with("-----"))
         .flat_map(|l| l.trim().chars())
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/'))
         .collect();
     let usable = body.len() / 4 * 4;
     base64::engine::general_purpose::STANDARD
@@ -452,6 +455,13 @@ mod tests {
 
     fn sniff(b: &[u8]) -> Option<Sniff> {
         detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
+    /// Found by cargo-fuzz: a multi-byte character in an armor body.
+    #[test]
+    fn armor_bodies_with_non_ascii_text_do_not_panic() {
+        let armor = "-----BEGIN PGP MESSAGE-----\n\njA0ECQM\u{7e3}\n-----END PGP MESSAGE-----\n";
+        assert!(decode_armor_body(armor.as_bytes()).is_some());
     }
 
     #[test]

@@ -503,10 +503,9 @@ fn matroska(s: &Sample) -> Option<Sniff> {
                     {
                         if let Some(at) = find(body, &[0x53, 0xac]) {
                             if let Some((_, pd, Some(ps))) = ebml(body, at) {
-                                tracks_at = Some(
-                                    seg_data as u64
-                                        + ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]),
-                                );
+                                let offset =
+                                    ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]);
+                                tracks_at = (seg_data as u64).checked_add(offset);
                             }
                         }
                     }
@@ -600,10 +599,10 @@ fn asf(s: &Sample) -> Option<Sniff> {
         if ASF_DRM.iter().any(|d| d == guid) {
             tracks.protected.push("asf-drm".into());
         }
-        if size < 24 {
-            break;
+        match usize::try_from(size).ok().and_then(|n| pos.checked_add(n)) {
+            Some(next) if size >= 24 => pos = next,
+            _ => break,
         }
-        pos += size as usize;
     }
     if tracks.audio.is_empty() {
         tracks.protected.clear();
@@ -811,6 +810,22 @@ mod tests {
             ts.extend(packet(0x101, 0x10 | scrambling << 6, &[0, 0, 1, 0xc0]));
         }
         ts
+    }
+
+    /// Found by cargo-fuzz: an ASF object claiming a size near 2^64 made the
+    /// object walk overflow.
+    #[test]
+    fn asf_object_sizes_near_the_limit_end_the_walk() {
+        let mut h = ASF_HEADER.to_vec();
+        h.extend(1000u64.to_le_bytes());
+        h.extend(3u32.to_le_bytes());
+        h.extend([1, 2]);
+        for size in [40u64, u64::MAX - 8] {
+            h.extend([7u8; 16]);
+            h.extend(size.to_le_bytes());
+            h.extend([0u8; 16]);
+        }
+        assert!(sniff_whole(&h).is_some());
     }
 
     #[test]
