@@ -107,8 +107,6 @@ impl fmt::Display for BucketUrl {
 pub struct RemoteOptions {
     /// `--endpoint`: an S3-compatible endpoint (MinIO, Ceph, R2, a test server).
     pub endpoint: Option<String>,
-    /// `--max-requests-per-second`.
-    pub max_requests_per_second: Option<f64>,
     /// Retries of one request on 429/5xx/timeouts (with jittered backoff).
     pub max_retries: usize,
     /// Give up on one request after this long, retries included.
@@ -119,7 +117,6 @@ impl Default for RemoteOptions {
     fn default() -> Self {
         RemoteOptions {
             endpoint: None,
-            max_requests_per_second: None,
             max_retries: 4,
             retry_timeout: Duration::from_secs(30),
         }
