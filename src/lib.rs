@@ -170,9 +170,25 @@ fn exit_status(report: &Report, fail_on: FailOn) -> u8 {
     }
 }
 
-type Buckets = (Arc<source::bucket::Wire>, Vec<Arc<source::bucket::Bucket>>);
+/// A target as the user gave it, checked but not yet connected.
+enum Given {
+    Local(String),
+    Bucket(source::bucket::BucketUrl),
+}
 
-fn connect_buckets(urls: Vec<source::bucket::BucketUrl>, args: &ScanArgs) -> Result<Buckets> {
+/// Local paths as they are; bucket URLs connected, in the order given. The
+/// HTTP layer they share exists only when there is a bucket.
+fn connect_targets(
+    given: Vec<Given>,
+    args: &ScanArgs,
+) -> Result<(Option<Arc<source::bucket::Wire>>, Vec<scan::Target>)> {
+    if given.iter().all(|g| matches!(g, Given::Local(_))) {
+        let locals = given.into_iter().filter_map(|g| match g {
+            Given::Local(path) => Some(scan::Target::Local(path)),
+            Given::Bucket(_) => None,
+        });
+        return Ok((None, locals.collect()));
+    }
     // object_store and reqwest are built with ring, not aws-lc (two minutes
     // less of C compilation on every clean build); rustls needs it named.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -188,29 +204,32 @@ fn connect_buckets(urls: Vec<source::bucket::BucketUrl>, args: &ScanArgs) -> Res
         endpoint: args.endpoint.clone(),
         ..Default::default()
     };
-    let buckets = urls
+    let targets = given
         .into_iter()
-        .map(|url| {
-            source::bucket::Bucket::connect(url, &opts, &wire, &runtime)
-                .map(Arc::new)
-                .map_err(anyhow::Error::msg)
+        .map(|g| match g {
+            Given::Local(path) => Ok(scan::Target::Local(path)),
+            Given::Bucket(url) => source::bucket::Bucket::connect(url, &opts, &wire, &runtime)
+                .map(|b| scan::Target::Bucket(Arc::new(b)))
+                .map_err(anyhow::Error::msg),
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((wire, buckets))
+    Ok((Some(wire), targets))
 }
 
 fn scan_command(args: ScanArgs) -> Result<u8> {
     // Everything that can be wrong with the configuration fails here, before any read.
     let rules = load_rules(args.report.rules.as_deref())?;
-    let mut urls = Vec::new();
+    let mut given = Vec::new();
     for t in &args.targets {
-        match source::bucket::BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
-            Some(url) => urls.push(url),
-            None if std::fs::symlink_metadata(t).is_err() => {
-                bail!("{t}: no such file or directory")
-            }
-            None => {}
-        }
+        given.push(
+            match source::bucket::BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
+                Some(url) => Given::Bucket(url),
+                None if std::fs::symlink_metadata(t).is_err() => {
+                    bail!("{t}: no such file or directory")
+                }
+                None => Given::Local(t.clone()),
+            },
+        );
     }
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
@@ -256,26 +275,16 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         .map(|p| state::State::open(p, state_config).map(Arc::new))
         .transpose()
         .map_err(anyhow::Error::msg)?;
-    // Buckets are connected (credentials, bucket, one listing request) before
-    // anything is scanned: a bad target is exit 2, not a half-finished scan.
-    let remote = if urls.is_empty() {
-        None
-    } else {
-        Some(connect_buckets(urls, &args)?)
+    let walk = source::fs::WalkOptions {
+        follow_symlinks: args.follow_symlinks,
+        include: globs(&args.include, "--include")?,
+        exclude: globs(&args.exclude, "--exclude")?,
+        shard,
     };
-    let (wire, mut buckets) = remote.unzip();
-    let mut buckets = buckets.take().unwrap_or_default().into_iter();
-    let targets = args
-        .targets
-        .iter()
-        .map(|t| {
-            if t.contains("://") {
-                scan::Target::Bucket(buckets.next().expect("one bucket per URL target"))
-            } else {
-                scan::Target::Local(t.clone())
-            }
-        })
-        .collect();
+    // Buckets are connected (credentials, bucket, one listing request) last,
+    // but still before anything is scanned: a bad target is exit 2, not a
+    // half-finished scan.
+    let (wire, targets) = connect_targets(given, &args)?;
     // Remote reads wait on the network: one worker per request in flight.
     let threads = if wire.is_some() {
         threads.max(args.concurrency)
@@ -286,12 +295,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         targets,
         wire,
         state,
-        walk: source::fs::WalkOptions {
-            follow_symlinks: args.follow_symlinks,
-            include: globs(&args.include, "--include")?,
-            exclude: globs(&args.exclude, "--exclude")?,
-            shard,
-        },
+        walk,
         threads,
         max_archive_depth: args.max_archive_depth,
         inventory: args.inventory,

@@ -142,28 +142,12 @@ pub(crate) fn inspect(
 /// fuzz targets under `fuzz/` (which cannot reach crate-private items).
 #[doc(hidden)]
 pub fn fuzz_inspect(data: &[u8], declared_size: u64) {
-    struct InMemory<'a>(&'a [u8]);
-    impl ObjectReader for InMemory<'_> {
-        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-            let from = (offset as usize).min(self.0.len());
-            let n = buf.len().min(self.0.len() - from);
-            buf[..n].copy_from_slice(&self.0[from..from + n]);
-            Ok(n)
-        }
-    }
     thread_local! {
         static RULES: RuleSet = RuleSet::embedded();
     }
     RULES.with(|rules| {
-        let mut head = Vec::new();
-        let _ = inspect(
-            &mut InMemory(data),
-            declared_size,
-            "fuzz",
-            &mut head,
-            rules,
-            3,
-        );
+        let (mut head, mut reader) = (Vec::new(), data);
+        let _ = inspect(&mut reader, declared_size, "fuzz", &mut head, rules, 3);
     });
 }
 
@@ -505,7 +489,8 @@ fn build_report(
                 summary.unchanged += u64::from(unchanged);
                 summary.by_class.add(verdict.class);
                 summary.suppressed += verdict.allowed;
-                if let (Some(version), false) = (version, unchanged) {
+                // Only `--state` keeps fresh verdicts (a copy per object otherwise wasted).
+                if let (Some(version), false, true) = (version, unchanged, opts.state.is_some()) {
                     fresh.push((location, version, verdict.clone()));
                 }
                 for finding in verdict.findings {
@@ -566,15 +551,46 @@ fn build_report(
 mod tests {
     use super::*;
 
-    /// An object held in memory.
-    struct Bytes(Vec<u8>);
-
-    impl ObjectReader for Bytes {
-        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
-            let from = (offset as usize).min(self.0.len());
-            let n = buf.len().min(self.0.len() - from);
-            buf[..n].copy_from_slice(&self.0[from..from + n]);
-            Ok(n)
+    #[test]
+    fn storage_facts_reach_members_and_client_side_metadata_means_ciphertext() {
+        let wav = || Sniff::new("wav", None, Class::Audio, sniff::Encryption::None);
+        let mut inspection = Inspection {
+            sniff: Sniff::new("zip", None, Class::Compressed, sniff::Encryption::None),
+            bytes_read: 0,
+            inside: Inside {
+                members: vec![unpack::Member {
+                    member: "a.wav".into(),
+                    sniff: wav(),
+                    size: 10,
+                }],
+                limits: Vec::new(),
+            },
+        };
+        let kms = StorageFacts {
+            at_rest: sniff::AtRest::Kms,
+            server_side: Some("SSE-KMS".into()),
+            kms_key: Some("arn:k".into()),
+            client_side: None,
+        };
+        apply_facts(&mut inspection, &kms);
+        let member = &inspection.inside.members[0].sniff;
+        assert_eq!(member.at_rest, sniff::AtRest::Kms);
+        assert_eq!(member.evidence["kms_key"], "arn:k");
+        assert_eq!(
+            member.class,
+            Class::Audio,
+            "SSE does not make plaintext safe"
+        );
+        let cse = StorageFacts {
+            client_side: Some("S3 Encryption Client".into()),
+            ..kms
+        };
+        apply_facts(&mut inspection, &cse);
+        for s in [&inspection.sniff, &inspection.inside.members[0].sniff] {
+            assert_eq!(
+                (s.class, s.encryption),
+                (Class::Encrypted, sniff::Encryption::Encrypted)
+            );
         }
     }
 
@@ -635,7 +651,7 @@ mod tests {
             for v in variants {
                 // The size a listing reports can disagree with the bytes there.
                 for size in [v.len() as u64, v.len() as u64 * 3 + 17] {
-                    let mut reader = Bytes(v.clone());
+                    let mut reader: &[u8] = &v;
                     let inspection = inspect(&mut reader, size, "x", &mut head, &rules, 3).unwrap();
                     assert!(
                         inspection.bytes_read <= 4 << 20,

@@ -930,3 +930,87 @@ fn a_state_file_that_is_not_ours_is_a_configuration_error() {
         "never modified"
     );
 }
+
+#[test]
+fn merged_shards_equal_the_whole_and_mismatched_reports_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = json(&run(&[
+        "scan",
+        "fixtures",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]));
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let part = dir.path().join(format!("part{k}.json"));
+        let shard = format!("{k}/3");
+        let out = run(&[
+            "scan",
+            "fixtures",
+            "--shard",
+            &shard,
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "-o",
+            part.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0));
+        parts.push(part.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["merge", "--format", "json", "--fail-on", "never"];
+    args.extend(parts.iter().map(String::as_str));
+    let merged = json(&run(&args));
+    let prints = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(prints(&merged), prints(&whole), "same findings, same order");
+    assert_eq!(
+        merged["summary"]["objects_seen"],
+        whole["summary"]["objects_seen"]
+    );
+    assert_eq!(merged["summary"]["by_class"], whole["summary"]["by_class"]);
+    common::assert_reconciles(&merged["summary"]);
+    // --fail-on judges the merged findings like a scan does.
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(parts.iter().map(String::as_str));
+    assert_eq!(run(&args).status.code(), Some(1));
+
+    // Reports of other rules cannot be merged; a file that is no report names itself.
+    let rules = dir.path().join("rules.toml");
+    fs::write(
+        &rules,
+        "[[rule]]\nid = \"a\"\ntitle = \"t\"\nseverity = \"low\"\ncategory = \"audio\"\nclasses = [\"audio\"]\n",
+    )
+    .unwrap();
+    let other = dir.path().join("other.json");
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "-o",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["merge", &parts[0], other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("other rules"));
+    let notes = dir.path().join("notes.json");
+    fs::write(&notes, "{\"hello\": 1}").unwrap();
+    let out = run(&["merge", notes.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("notes.json"));
+}

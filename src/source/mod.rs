@@ -84,6 +84,18 @@ pub trait ObjectReader {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
 }
 
+/// An object held in memory (decoded members, tests, fuzzing).
+impl ObjectReader for &[u8] {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let from = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.len());
+        let n = buf.len().min(self.len() - from);
+        buf[..n].copy_from_slice(&self[from..from + n]);
+        Ok(n)
+    }
+}
+
 /// A stable 64-bit hash of an object's key (FNV-1a): the same key lands in the
 /// same shard on every machine and every run, whatever the listing order.
 pub fn shard_hash(key: &str) -> u64 {

@@ -221,6 +221,11 @@ pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
     out
 }
 
+/// The symbols in a piece of run text (line breaks and escapes not counted).
+pub fn symbols(run_text: &[u8]) -> u64 {
+    run_text.iter().filter(|&&c| is_b64(c)).count() as u64
+}
+
 /// How many bytes a run of `symbols` symbols decodes to.
 pub fn decoded_len(symbols: u64, encoding: Encoding) -> u64 {
     match encoding {

@@ -327,14 +327,7 @@ impl Walk<'_> {
             };
             let data = encoded::decode(chars, run.encoding, budget);
             self.spent += data.len() as u64;
-            // Statistics need a few hundred bytes (formats.md §3.7.2); below
-            // that only a magic number may speak for a decoded token.
-            let s = self.sniff_bytes(&data, data.len() as u64);
-            let statistical = matches!(s.format.as_str(), "random-like" | "raw-pcm");
-            if s.class == Class::Other || (statistical && data.len() < 256) {
-                continue;
-            }
-            let symbols = chars.iter().filter(|&&c| c.is_ascii_alphanumeric()).count() as u64;
+            let symbols = encoded::symbols(chars);
             let size = if reaches_end {
                 // The run goes on past what was read: scale by its density.
                 let density = symbols as f64 / chars.len().max(1) as f64;
@@ -344,11 +337,13 @@ impl Walk<'_> {
                 encoded::decoded_len(symbols, run.encoding)
             }
             .max(data.len() as u64);
-            let s = if data.len() as u64 == size {
-                s
-            } else {
-                self.sniff_bytes(&data, size)
-            };
+            // Statistics need a few hundred bytes (formats.md §3.7.2); below
+            // that only a magic number may speak for a decoded token.
+            let s = self.sniff_bytes(&data, size);
+            let statistical = matches!(s.format.as_str(), "random-like" | "raw-pcm");
+            if s.class == Class::Other || (statistical && data.len() < 256) {
+                continue;
+            }
             let mut s = s.with(
                 "encoding",
                 format!("{} at byte {}", run.encoding.name(), run.offset),
