@@ -2,19 +2,18 @@
 //!
 //! The pipeline, one module per stage, data flowing one way:
 //! [`source`] (walk, bounded reads) → [`sniff`] (pure: bytes → format, class,
-//! encryption) → [`unpack`] (inside archives, bounded) → [`classify`] (pure:
-//! verdict × rules) → [`report`] (one model, many renderers). [`scan`] is the
-//! parallel driver and the only module that knows them all.
+//! encryption) → [`unpack`] (inside archives, bounded) → [`pipeline::verdict`]
+//! (pure: verdict × rules) → [`report`] (one model, many renderers).
+//! [`pipeline`] is the parallel driver and the only module that knows them all.
 
 // Detectors' `wants` are lists of ranges; a list of one is the common case.
 #![allow(clippy::single_range_in_vec_init)]
 
-pub mod classify;
 pub mod cli;
+pub mod pipeline;
 pub mod progress;
 pub mod report;
 pub mod rules;
-pub mod scan;
 pub mod sniff;
 pub mod source;
 pub mod state;
@@ -181,10 +180,10 @@ enum Given {
 fn connect_targets(
     given: Vec<Given>,
     args: &ScanArgs,
-) -> Result<(Option<Arc<source::bucket::Wire>>, Vec<scan::Target>)> {
+) -> Result<(Option<Arc<source::bucket::Wire>>, Vec<pipeline::Target>)> {
     if given.iter().all(|g| matches!(g, Given::Local(_))) {
         let locals = given.into_iter().filter_map(|g| match g {
-            Given::Local(path) => Some(scan::Target::Local(path)),
+            Given::Local(path) => Some(pipeline::Target::Local(path)),
             Given::Bucket(_) => None,
         });
         return Ok((None, locals.collect()));
@@ -207,9 +206,9 @@ fn connect_targets(
     let targets = given
         .into_iter()
         .map(|g| match g {
-            Given::Local(path) => Ok(scan::Target::Local(path)),
+            Given::Local(path) => Ok(pipeline::Target::Local(path)),
             Given::Bucket(url) => source::bucket::Bucket::connect(url, &opts, &wire, &runtime)
-                .map(|b| scan::Target::Bucket(Arc::new(b)))
+                .map(|b| pipeline::Target::Bucket(Arc::new(b)))
                 .map_err(anyhow::Error::msg),
         })
         .collect::<Result<Vec<_>>>()?;
@@ -291,7 +290,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
     } else {
         threads
     };
-    let opts = scan::ScanOptions {
+    let opts = pipeline::ScanOptions {
         targets,
         wire,
         state,
@@ -301,7 +300,7 @@ fn scan_command(args: ScanArgs) -> Result<u8> {
         inventory: args.inventory,
     };
     let progress = progress::Progress::new(show_progress);
-    let report = scan::run(&opts, &rules, &baseline, &progress);
+    let report = pipeline::run(&opts, &rules, &baseline, &progress);
     emit(&report, &args.report, &rules, OutputFormat::Jsonl)?;
     if show_progress {
         eprintln!(
@@ -429,7 +428,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let inspection = scan::inspect(&mut reader, size, &name, &mut head, rules, 3)?;
+    let inspection = pipeline::inspect(&mut reader, size, &name, &mut head, rules, 3)?;
     // The example's own path stands in for the relative path, so `paths`
     // globs apply; an allow-listed example counts as not flagged.
     let rel = path.to_string_lossy().to_string();
@@ -440,7 +439,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         origin: source::Origin::Local(path.to_path_buf()),
         version: None,
     };
-    let verdict = scan::judge(&candidate, &inspection, rules, false);
+    let verdict = pipeline::judge(&candidate, &inspection, rules, false);
     Ok(verdict.findings.into_iter().map(|f| f.rule).collect())
 }
 

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::scan::Verdict;
+use crate::pipeline::verdict::Verdict;
 
 /// `PRAGMA application_id` of atrest state files ("atrS").
 const APPLICATION_ID: i32 = 0x6174_7253;

@@ -12,5 +12,5 @@ fuzz_target!(|data: &[u8]| {
     } else {
         body.len() as u64 * 2 + 1
     };
-    atrest::scan::fuzz_inspect(body, declared);
+    atrest::pipeline::inspect::fuzz_inspect(body, declared);
 });

@@ -10,19 +10,21 @@ use std::time::SystemTime;
 
 use rayon::prelude::*;
 
-use crate::classify::classify;
 use crate::progress::Progress;
-use serde::{Deserialize, Serialize};
 
-use crate::report::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, Summary};
+use crate::report::{ErrorEntry, ObjectEntry, Report, Summary};
 use crate::rules::RuleSet;
-use crate::sniff::Class;
-use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
-use crate::source::bucket::{Archived, Bucket, StorageFacts, Wire};
+use crate::sniff::HEAD_LEN;
+use crate::source::bucket::{Archived, Bucket, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
-use crate::source::{Candidate, Event, ObjectReader, Origin, SkipReason, Unread};
+use crate::source::{Candidate, Event, Origin, SkipReason, Unread};
 use crate::state::State;
-use crate::unpack::{self, Inside};
+
+pub mod inspect;
+pub mod verdict;
+
+pub(crate) use inspect::{apply_facts, inspect, Inspection};
+pub(crate) use verdict::{judge, Verdict};
 
 /// One thing to scan: a local path or a connected bucket.
 #[derive(Clone, Debug)]
@@ -54,177 +56,11 @@ pub struct ScanOptions {
     pub inventory: bool,
 }
 
-/// At most this many sniff rounds per object: the head, then windows the
-/// detectors asked for, then (rarely) windows at offsets learned in round two.
-const MAX_ROUNDS: usize = 3;
-/// At most this many extra windows per object: with the head, ≤ 256 KiB read.
-const MAX_WINDOWS: usize = 3;
-
 /// Per-worker state, built once per thread.
 struct Worker {
     head: Vec<u8>,
     /// Keep inventory entries (`--inventory`, or `--state`, which stores them).
     inventory: bool,
-}
-
-/// What reading one object produced.
-pub(crate) struct Inspection {
-    pub sniff: Sniff,
-    pub bytes_read: u64,
-    pub inside: Inside,
-}
-
-/// Reads a bounded sample of one object and sniffs it, reading the extra
-/// windows the detectors ask for. The byte budget is fixed whatever the size.
-pub(crate) fn inspect(
-    reader: &mut dyn ObjectReader,
-    size: u64,
-    name: &str,
-    head: &mut Vec<u8>,
-    rules: &RuleSet,
-    max_depth: u32,
-) -> std::io::Result<Inspection> {
-    let head_len = size.min(HEAD_LEN as u64) as usize;
-    head.clear();
-    head.resize(head_len, 0);
-    let n = reader.read_at(0, head)?;
-    head.truncate(n);
-    let mut bytes_read = n as u64;
-    let mut windows: Vec<Window> = Vec::new();
-    let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-    for _ in 1..MAX_ROUNDS {
-        let wants: Vec<_> = sniffed
-            .wants
-            .iter()
-            .filter(|w| w.start < w.end && w.end <= size)
-            .cloned()
-            .collect();
-        if wants.is_empty() || windows.len() >= MAX_WINDOWS {
-            break;
-        }
-        for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
-            let mut bytes = vec![0u8; (want.end - want.start) as usize];
-            let got = reader.read_at(want.start, &mut bytes)?;
-            bytes.truncate(got);
-            bytes_read += got as u64;
-            windows.push(Window {
-                offset: want.start,
-                bytes,
-            });
-        }
-        sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-    }
-    sniffed.wants.clear();
-    let inside = if max_depth > 0 {
-        let sample = Sample::new(size, head, &windows);
-        let mut extra = 0u64;
-        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
-            let mut buf = vec![0u8; len];
-            let got = reader.read_at(offset, &mut buf).ok()?;
-            buf.truncate(got);
-            extra += got as u64;
-            Some(buf)
-        };
-        let inside = unpack::look_inside(&sample, &sniffed, name, rules, max_depth, &mut fetch);
-        bytes_read += extra;
-        inside
-    } else {
-        Inside::default()
-    };
-    Ok(Inspection {
-        sniff: sniffed,
-        bytes_read,
-        inside,
-    })
-}
-
-/// Sniffs and unpacks an in-memory object with the embedded rules, for the
-/// fuzz targets under `fuzz/` (which cannot reach crate-private items).
-#[doc(hidden)]
-pub fn fuzz_inspect(data: &[u8], declared_size: u64) {
-    thread_local! {
-        static RULES: RuleSet = RuleSet::embedded();
-    }
-    RULES.with(|rules| {
-        let (mut head, mut reader) = (Vec::new(), data);
-        let _ = inspect(&mut reader, declared_size, "fuzz", &mut head, rules, 3);
-    });
-}
-
-impl Inspection {
-    /// The object itself, then each member found inside it: (member, sniff, size).
-    fn views(&self, size: u64) -> impl Iterator<Item = (Option<&str>, &Sniff, u64)> {
-        std::iter::once((None, &self.sniff, size)).chain(
-            self.inside
-                .members
-                .iter()
-                .map(|m| (Some(m.member.as_str()), &m.sniff, m.size)),
-        )
-    }
-}
-
-/// What scanning one object concluded: all the report needs of it, small
-/// enough to keep per object and to store in `--state` for the next run.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub(crate) struct Verdict {
-    pub class: Class,
-    /// Findings before the baseline (which may change between runs).
-    pub findings: Vec<Finding>,
-    /// Findings an allow-list of the rules suppressed.
-    pub allowed: u64,
-    /// The object and its members, for `--inventory`.
-    pub objects: Vec<ObjectEntry>,
-    pub limits: Vec<LimitEntry>,
-}
-
-/// Matches every view of an inspected object against the rules, once. Path
-/// globs see the relative path, and `rel!/member` for members.
-/// `inventory`: also list the object and its members (for `--inventory`
-/// and `--state`; a plain scan does not pay for the entries).
-pub(crate) fn judge(
-    candidate: &Candidate,
-    inspection: &Inspection,
-    rules: &RuleSet,
-    inventory: bool,
-) -> Verdict {
-    let mut verdict = Verdict {
-        class: inspection.sniff.class,
-        ..Verdict::default()
-    };
-    for (member, sniff, size) in inspection.views(candidate.size) {
-        let path = member.map_or_else(
-            || candidate.rel.clone(),
-            |m| format!("{}!/{m}", candidate.rel),
-        );
-        for m in classify(sniff, &path, rules) {
-            if m.allowed.is_some() {
-                verdict.allowed += 1;
-            } else {
-                let finding = Finding::new(m.rule, &candidate.location, member, sniff, size);
-                verdict.findings.push(finding);
-            }
-        }
-        if inventory {
-            verdict.objects.push(ObjectEntry::scanned(
-                &candidate.location,
-                member,
-                sniff,
-                size,
-            ));
-        }
-    }
-    verdict.limits = inspection
-        .inside
-        .limits
-        .iter()
-        .map(|hit| LimitEntry {
-            location: candidate.location.clone(),
-            member: hit.member.clone(),
-            limit: hit.limit.to_string(),
-            message: hit.message.clone(),
-        })
-        .collect();
-    verdict
 }
 
 /// The outcome for one object, collected from the workers.
@@ -373,35 +209,6 @@ fn scan_one(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u
     }
 }
 
-/// Storage-level facts join the evidence of the object and of every member;
-/// client-side envelope metadata proves the bytes are ciphertext.
-fn apply_facts(inspection: &mut Inspection, facts: &StorageFacts) {
-    let views = std::iter::once(&mut inspection.sniff)
-        .chain(inspection.inside.members.iter_mut().map(|m| &mut m.sniff));
-    for sniff in views {
-        sniff.at_rest = facts.at_rest;
-        if let Some(sse) = &facts.server_side {
-            sniff
-                .evidence
-                .insert("server_side_encryption", sse.clone().into());
-        } else if facts.at_rest == sniff::AtRest::None {
-            sniff
-                .evidence
-                .insert("server_side_encryption", "none reported".into());
-        }
-        if let Some(key) = &facts.kms_key {
-            sniff.evidence.insert("kms_key", key.clone().into());
-        }
-        if let Some(cse) = &facts.client_side {
-            sniff
-                .evidence
-                .insert("client_side_encryption", cse.clone().into());
-            sniff.class = sniff::Class::Encrypted;
-            sniff.encryption = sniff::Encryption::Encrypted;
-        }
-    }
-}
-
 fn scan_local(
     candidate: Candidate,
     path: &std::path::Path,
@@ -545,123 +352,4 @@ fn build_report(
         limits,
         opts.inventory.then_some(objects),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn storage_facts_reach_members_and_client_side_metadata_means_ciphertext() {
-        let wav = || Sniff::new("wav", None, Class::Audio, sniff::Encryption::None);
-        let mut inspection = Inspection {
-            sniff: Sniff::new("zip", None, Class::Compressed, sniff::Encryption::None),
-            bytes_read: 0,
-            inside: Inside {
-                members: vec![unpack::Member {
-                    member: "a.wav".into(),
-                    sniff: wav(),
-                    size: 10,
-                }],
-                limits: Vec::new(),
-            },
-        };
-        let kms = StorageFacts {
-            at_rest: sniff::AtRest::Kms,
-            server_side: Some("SSE-KMS".into()),
-            kms_key: Some("arn:k".into()),
-            client_side: None,
-        };
-        apply_facts(&mut inspection, &kms);
-        let member = &inspection.inside.members[0].sniff;
-        assert_eq!(member.at_rest, sniff::AtRest::Kms);
-        assert_eq!(member.evidence["kms_key"], "arn:k");
-        assert_eq!(
-            member.class,
-            Class::Audio,
-            "SSE does not make plaintext safe"
-        );
-        let cse = StorageFacts {
-            client_side: Some("S3 Encryption Client".into()),
-            ..kms
-        };
-        apply_facts(&mut inspection, &cse);
-        for s in [&inspection.sniff, &inspection.inside.members[0].sniff] {
-            assert_eq!(
-                (s.class, s.encryption),
-                (Class::Encrypted, sniff::Encryption::Encrypted)
-            );
-        }
-    }
-
-    fn fixtures() -> Vec<Vec<u8>> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        walkdir::WalkDir::new(root)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .map(|e| std::fs::read(e.path()).unwrap())
-            .collect()
-    }
-
-    /// Every detector and unpacker sees truncated and corrupted versions of
-    /// every fixture, and of its own bytes under a wrong declared size: none
-    /// may panic or read past its budget. (A cheap, deterministic stand-in for
-    /// fuzzing that runs in every `cargo test`.)
-    #[test]
-    fn damaged_inputs_never_panic_or_overread() {
-        let rules = RuleSet::embedded();
-        let mut head = Vec::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        // ATREST_MUTATION_ROUNDS=500 for a longer local run.
-        let rounds: usize = std::env::var("ATREST_MUTATION_ROUNDS")
-            .ok()
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(6);
-        let mut checked = 0;
-        for original in fixtures() {
-            let len = original.len();
-            let mut variants: Vec<Vec<u8>> =
-                [1, 7, 64, 300, len / 3, len / 2, len.saturating_sub(1)]
-                    .iter()
-                    .map(|&cut| original[..cut.min(len)].to_vec())
-                    .collect();
-            for round in 0..rounds {
-                let mut v = original.clone();
-                // Headers first; every few rounds anywhere in the object.
-                let reach = if round % 3 == 2 {
-                    v.len()
-                } else {
-                    v.len().min(4096)
-                };
-                for _ in 0..8 {
-                    if !v.is_empty() {
-                        let at = next() as usize % reach;
-                        v[at] = next() as u8;
-                    }
-                }
-                variants.push(v);
-            }
-            for v in variants {
-                // The size a listing reports can disagree with the bytes there.
-                for size in [v.len() as u64, v.len() as u64 * 3 + 17] {
-                    let mut reader: &[u8] = &v;
-                    let inspection = inspect(&mut reader, size, "x", &mut head, &rules, 3).unwrap();
-                    assert!(
-                        inspection.bytes_read <= 4 << 20,
-                        "{}",
-                        inspection.bytes_read
-                    );
-                    checked += 1;
-                }
-            }
-        }
-        assert!(checked > 1000, "{checked}");
-    }
 }
