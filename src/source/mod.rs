@@ -2,7 +2,6 @@
 //! opens them for bounded, positioned reads; everything downstream is the same
 //! whatever the source.
 
-mod aws_profile;
 pub mod bucket;
 pub mod fs;
 

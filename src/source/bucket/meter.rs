@@ -1,0 +1,122 @@
+//! The HTTP layer under object_store: every request counted and paced,
+//! and the response headers that carry storage facts kept.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::HeaderMap;
+use object_store::client::{
+    HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService,
+};
+use object_store::ClientOptions;
+
+/// Shared by every request of a run: the count, the pace, the headers.
+#[derive(Debug, Default)]
+pub struct Wire {
+    requests: AtomicU64,
+    pace: Option<Pace>,
+}
+
+#[derive(Debug)]
+struct Pace {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Wire {
+    pub fn new(max_requests_per_second: Option<f64>) -> Wire {
+        Wire {
+            requests: AtomicU64::new(0),
+            pace: max_requests_per_second.filter(|r| *r > 0.0).map(|r| Pace {
+                interval: Duration::from_secs_f64(1.0 / r),
+                next: Mutex::new(Instant::now()),
+            }),
+        }
+    }
+
+    /// HTTP requests sent so far, retries and listing pages included.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// How long to wait before the next request may go out.
+    fn reserve(&self) -> Duration {
+        let Some(pace) = &self.pace else {
+            return Duration::ZERO;
+        };
+        let mut next = pace.next.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let slot = (*next).max(now);
+        *next = slot + pace.interval;
+        slot - now
+    }
+}
+
+/// Response headers of the storage-level facts, copied into the response's
+/// extensions so they reach [`object_store::GetResult::extensions`].
+#[derive(Clone, Debug)]
+pub(super) struct Captured(pub HeaderMap);
+
+#[derive(Debug)]
+struct CountingService {
+    inner: reqwest::Client,
+    wire: Arc<Wire>,
+}
+
+#[async_trait::async_trait]
+impl HttpService for CountingService {
+    async fn call(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let wait = self.wire.reserve();
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        self.wire.requests.fetch_add(1, Ordering::Relaxed);
+        let mut resp = self.inner.call(req).await?;
+        let kept: HeaderMap = resp
+            .headers()
+            .iter()
+            .filter(|(k, _)| {
+                let k = k.as_str();
+                k.starts_with("x-amz-") || k.starts_with("x-ms-") || k.starts_with("x-goog-")
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        resp.extensions_mut().insert(Captured(kept));
+        Ok(resp)
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Connector {
+    pub wire: Arc<Wire>,
+}
+
+impl HttpConnector for Connector {
+    fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| object_store::Error::Generic {
+                store: "HTTP",
+                source: Box::new(e),
+            })?;
+        Ok(HttpClient::new(CountingService {
+            inner: client,
+            wire: Arc::clone(&self.wire),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pace_spaces_requests() {
+        let wire = Wire::new(Some(100.0));
+        let waits: Vec<Duration> = (0..3).map(|_| wire.reserve()).collect();
+        assert!(waits[2] >= Duration::from_millis(15), "{waits:?}");
+    }
+}

@@ -1,0 +1,365 @@
+//! Object-store buckets (S3 and S3-compatible, Google Cloud Storage, Azure
+//! Blob) through `object_store`. Async I/O stays in here: the rest of the
+//! pipeline sees the same [`Candidate`]s and [`ObjectReader`]s as for local
+//! files. Every read is a ranged GET at an absolute offset computed from the
+//! listed size (Azure rejects suffix ranges; `get_ranges` would coalesce
+//! nearby ranges into one large GET), so no object is ever downloaded whole.
+
+mod aws_profile;
+mod credentials;
+mod facts;
+mod meter;
+mod url;
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use http::HeaderMap;
+use object_store::path::Path as KeyPath;
+use object_store::{BackoffConfig, GetOptions, GetRange, ObjectStore, RetryConfig};
+
+use super::{Candidate, Event, ObjectReader, Origin, SkipReason, Unread};
+use crate::source::fs::WalkOptions;
+use credentials::{azure_builder, gcs_builder, s3_builder};
+use meter::{Captured, Connector};
+
+pub use facts::StorageFacts;
+pub use meter::Wire;
+pub use url::{BucketUrl, Provider};
+
+/// How atrest talks to object stores.
+#[derive(Clone, Debug)]
+pub struct RemoteOptions {
+    /// `--endpoint`: an S3-compatible endpoint (MinIO, Ceph, R2, a test server).
+    pub endpoint: Option<String>,
+    /// Retries of one request on 429/5xx/timeouts (with jittered backoff).
+    pub max_retries: usize,
+    /// Give up on one request after this long, retries included.
+    pub retry_timeout: Duration,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        RemoteOptions {
+            endpoint: None,
+            max_retries: 4,
+            retry_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One connected bucket (or container), ready to list and read.
+pub struct Bucket {
+    pub url: BucketUrl,
+    store: Arc<dyn ObjectStore>,
+    runtime: Arc<tokio::runtime::Runtime>,
+    /// Consecutive objects that failed for want of an answer; past a few, the
+    /// endpoint is taken as gone and the rest fail without waiting.
+    failing: AtomicUsize,
+    down: AtomicBool,
+}
+
+impl fmt::Debug for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bucket({})", self.url)
+    }
+}
+
+/// After this many objects in a row fail to get an answer, stop asking.
+const GIVE_UP_AFTER: usize = 3;
+
+/// A one-line, credential-free error message: object_store's errors span
+/// lines and may quote URLs whose query strings carry SAS signatures.
+pub fn one_line(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let s = cause.to_string();
+        if !text.contains(&s) {
+            text.push_str(": ");
+            text.push_str(&s);
+        }
+        source = cause.source();
+    }
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| match (w.find("://"), w.find('?')) {
+            (Some(_), Some(q)) => format!("{}?…", &w[..q]),
+            _ => w.to_string(),
+        })
+        .collect();
+    let mut line = words.join(" ");
+    if line.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| line.is_char_boundary(i))
+            .unwrap_or(0);
+        line.truncate(cut);
+        line.push('…');
+    }
+    line
+}
+
+impl Bucket {
+    /// Builds the client from the provider's usual environment, then proves
+    /// the bucket exists and the credentials work with one listing request.
+    pub fn connect(
+        url: BucketUrl,
+        opts: &RemoteOptions,
+        wire: &Arc<Wire>,
+        runtime: &Arc<tokio::runtime::Runtime>,
+    ) -> Result<Bucket, String> {
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(5),
+                base: 2.0,
+            },
+            max_retries: opts.max_retries,
+            retry_timeout: opts.retry_timeout,
+        };
+        let connector = Connector {
+            wire: Arc::clone(wire),
+        };
+        let fail = |e: object_store::Error| format!("{url}: {}", one_line(&e));
+        let store: Arc<dyn ObjectStore> = match url.provider {
+            Provider::S3 => Arc::new(
+                s3_builder(&url, opts)?
+                    .with_retry(retry)
+                    .with_http_connector(connector)
+                    .build()
+                    .map_err(fail)?,
+            ),
+            Provider::Gcs => Arc::new(
+                gcs_builder(&url)?
+                    .with_retry(retry)
+                    .with_http_connector(connector)
+                    .build()
+                    .map_err(fail)?,
+            ),
+            Provider::Azure => Arc::new(
+                azure_builder(&url)?
+                    .with_retry(retry)
+                    .with_http_connector(connector)
+                    .build()
+                    .map_err(fail)?,
+            ),
+        };
+        let bucket = Bucket {
+            url,
+            store,
+            runtime: Arc::clone(runtime),
+            failing: AtomicUsize::new(0),
+            down: AtomicBool::new(false),
+        };
+        bucket.preflight()?;
+        Ok(bucket)
+    }
+
+    fn prefix(&self) -> Option<KeyPath> {
+        (!self.url.prefix.is_empty()).then(|| KeyPath::from(self.url.prefix.as_str()))
+    }
+
+    /// One listing request: a missing bucket or rejected credentials end the
+    /// run here, before anything is scanned.
+    fn preflight(&self) -> Result<(), String> {
+        let prefix = self.prefix();
+        let first = self
+            .runtime
+            .block_on(async { self.store.list(prefix.as_ref()).next().await });
+        match first {
+            None | Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => {
+                let text = e.to_string();
+                if text.contains("169.254.169.254") || text.contains("169.254.170.2") {
+                    return Err(format!(
+                        "{}: no AWS credentials: none in the environment or profile, and the instance/container metadata service did not provide any",
+                        self.url
+                    ));
+                }
+                let what = match &e {
+                    object_store::Error::NotFound { .. } => "bucket or container not found",
+                    object_store::Error::PermissionDenied { .. } => "access denied",
+                    object_store::Error::Unauthenticated { .. } => "credentials rejected",
+                    _ => {
+                        if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") {
+                            "bucket or container not found"
+                        } else if text.contains("AuthenticationFailed")
+                            || text.contains("InvalidAccessKeyId")
+                            || text.contains("SignatureDoesNotMatch")
+                            || text.contains("403")
+                        {
+                            "credentials rejected"
+                        } else {
+                            "cannot list"
+                        }
+                    }
+                };
+                Err(format!("{}: {what} ({})", self.url, one_line(&e)))
+            }
+        }
+    }
+
+    /// Lists the prefix page by page (memory does not grow with the bucket),
+    /// handing each object to `emit`. A listing that breaks off is an error
+    /// entry: the report is then incomplete.
+    pub fn list(self: &Arc<Self>, walk: &WalkOptions, emit: &mut dyn FnMut(Event)) {
+        let prefix = self.prefix();
+        let mut stream = self.store.list(prefix.as_ref());
+        loop {
+            let next = self.runtime.block_on(stream.next());
+            let meta = match next {
+                None => break,
+                Some(Ok(meta)) => meta,
+                Some(Err(e)) => {
+                    emit(Event::Unread(Unread::Failed {
+                        location: self.url.to_string(),
+                        message: format!("listing broke off: {}", one_line(&e)),
+                    }));
+                    return;
+                }
+            };
+            let key = meta.location.to_string();
+            if !walk.in_shard(&key) {
+                continue;
+            }
+            let location = self.url.object_url(&key);
+            if walk.is_excluded(&key) {
+                emit(Event::Unread(Unread::Skipped {
+                    reason: SkipReason::Excluded,
+                    location,
+                }));
+                continue;
+            }
+            // Listings quote ETags on some stores and not on others.
+            let tag = meta
+                .e_tag
+                .as_deref()
+                .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
+                .unwrap_or_else(|| meta.last_modified.to_rfc3339());
+            emit(Event::Object(Candidate {
+                location,
+                rel: key,
+                size: meta.size,
+                version: Some(format!("{}:{tag}", meta.size)),
+                origin: Origin::Remote(Arc::clone(self), meta.location),
+            }));
+        }
+    }
+
+    /// Opens one object for ranged reads.
+    pub fn open(self: &Arc<Self>, key: &KeyPath, size: u64) -> RemoteObject {
+        RemoteObject {
+            bucket: Arc::clone(self),
+            key: key.clone(),
+            size,
+            headers: None,
+        }
+    }
+}
+
+/// One object being read with ranged GETs.
+pub struct RemoteObject {
+    bucket: Arc<Bucket>,
+    key: KeyPath,
+    size: u64,
+    headers: Option<HeaderMap>,
+}
+
+/// Marks a read refused because the object sits in an archival tier.
+#[derive(Debug)]
+pub struct Archived;
+
+impl fmt::Display for Archived {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("archival storage class: a restore is needed before reading")
+    }
+}
+
+impl std::error::Error for Archived {}
+
+impl RemoteObject {
+    /// Storage-level facts from the first response's headers.
+    pub fn facts(&self) -> StorageFacts {
+        self.headers
+            .as_ref()
+            .map(StorageFacts::from_headers)
+            .unwrap_or_default()
+    }
+}
+
+impl ObjectReader for RemoteObject {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let end = (offset + buf.len() as u64).min(self.size);
+        if offset >= end {
+            return Ok(0);
+        }
+        let bucket = &self.bucket;
+        if bucket.down.load(Ordering::Relaxed) {
+            return Err(io::Error::other(
+                "not read: the endpoint stopped answering earlier in this scan",
+            ));
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(offset..end)),
+            ..Default::default()
+        };
+        let result = bucket.runtime.block_on(async {
+            let got = bucket.store.get_opts(&self.key, options).await?;
+            let headers = got.extensions.get::<Captured>().map(|c| c.0.clone());
+            let bytes = got.bytes().await?;
+            Ok::<_, object_store::Error>((headers, bytes))
+        });
+        match result {
+            Ok((headers, bytes)) => {
+                bucket.failing.store(0, Ordering::Relaxed);
+                if self.headers.is_none() {
+                    self.headers = headers;
+                }
+                let n = bytes.len().min(buf.len());
+                buf[..n].copy_from_slice(&bytes[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                let text = e.to_string();
+                if text.contains("InvalidObjectState") || text.contains("BlobArchived") {
+                    return Err(io::Error::other(Archived));
+                }
+                if matches!(e, object_store::Error::NotFound { .. }) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "vanished during the scan (not found)",
+                    ));
+                }
+                let answered = matches!(
+                    e,
+                    object_store::Error::PermissionDenied { .. }
+                        | object_store::Error::Unauthenticated { .. }
+                        | object_store::Error::Precondition { .. }
+                        | object_store::Error::NotModified { .. }
+                );
+                if !answered && bucket.failing.fetch_add(1, Ordering::Relaxed) + 1 >= GIVE_UP_AFTER
+                {
+                    bucket.down.store(true, Ordering::Relaxed);
+                }
+                Err(io::Error::other(one_line(&e)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_drop_query_strings() {
+        let e = io::Error::other("GET http://h/c/b?sv=1&sig=SECRET failed\n  retry");
+        let line = one_line(&e);
+        assert!(!line.contains("SECRET") && !line.contains('\n'), "{line}");
+    }
+}
