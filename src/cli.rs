@@ -12,6 +12,14 @@ use crate::report::OutputFormat;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Print nothing on stderr but errors (no closing line, no warnings).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More on stderr: -v per-target timing, retries and limits; -vv every object.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,9 +100,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// Object-store requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub concurrency: usize,
+    /// Object-store requests in flight at once (1–1024).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
 
     /// Cap on object-store requests per second (all buckets together).
     #[arg(long, value_name = "RATE")]
@@ -111,9 +119,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Worker threads (default: all cores).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// CPU threads (1–256; default: all cores).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 
     /// Progress bar on stderr.
     #[arg(long, value_enum, default_value = "auto")]
@@ -128,12 +136,20 @@ pub struct ScanArgs {
     pub state: Option<PathBuf>,
 
     /// Scan only objects whose stable hash falls in shard K of N.
-    #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    #[arg(long, value_name = "K/N", value_parser = crate::source::Shard::parse)]
+    pub shard: Option<crate::source::Shard>,
 
-    /// How deep to look inside compressed files and archives (0: do not open them).
-    #[arg(long, value_name = "N", default_value_t = 3)]
+    /// How deep to look inside compressed files and archives (0–16; 0: do not open them).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=16))]
     pub max_archive_depth: u32,
+
+    /// Stop cleanly after this long (e.g. 50m, 2h) with a partial report (exit 3).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_duration: Option<std::time::Duration>,
+
+    /// A target that yields no object is not an error (exit 2 otherwise).
+    #[arg(long)]
+    pub allow_empty: bool,
 
     /// Also list every scanned object with its classification.
     #[arg(long)]

@@ -1,13 +1,158 @@
-//! Settings resolved from the command line before any work starts.
+//! Settings resolved from the command line before any work starts ("high
+//! args"): everything that can be wrong — rules, targets, globs, baseline,
+//! output path, state file — is found here, so a mistake is exit 2 in
+//! milliseconds, never after a scan. Buckets are connected later (that needs
+//! the network) but still before any object is read.
 
 use std::collections::HashSet;
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::report::Report;
+use crate::cli::{FailOn, ProgressMode, ScanArgs};
+use crate::output::Output;
+use crate::pipeline::Baseline;
+use crate::report::{OutputFormat, Report};
 use crate::rules::RuleSet;
+use crate::source::bucket::BucketUrl;
+use crate::source::fs::WalkOptions;
+use crate::source::Shard;
+use crate::state::State;
+
+/// Reports and baselines larger than this are refused, not read into memory.
+pub const MAX_REPORT_BYTES: u64 = 512 << 20;
+
+/// A target as the user gave it, checked but not yet connected.
+#[derive(Debug)]
+pub enum Given {
+    Local(String),
+    Bucket(BucketUrl),
+}
+
+/// A validated `atrest scan`.
+pub struct ScanConfig {
+    pub rules: Arc<RuleSet>,
+    pub targets: Vec<Given>,
+    pub walk: WalkOptions,
+    pub baseline: Baseline,
+    pub threads: usize,
+    pub concurrency: usize,
+    pub max_requests_per_second: Option<f64>,
+    pub endpoint: Option<String>,
+    pub state: Option<State>,
+    pub output: Output,
+    pub fail_on: FailOn,
+    pub progress: bool,
+    pub max_archive_depth: u32,
+    pub inventory: bool,
+    pub allow_empty: bool,
+    pub max_duration: Option<Duration>,
+    pub shard: Option<Shard>,
+}
+
+impl ScanConfig {
+    pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
+        let rules = Arc::new(load_rules(args.report.rules.as_deref())?);
+        let mut targets = Vec::new();
+        for t in &args.targets {
+            targets.push(match BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
+                Some(url) => Given::Bucket(url),
+                None => {
+                    check_local(t, args.follow_symlinks, args.allow_empty)?;
+                    Given::Local(t.clone())
+                }
+            });
+        }
+        if let Some(rate) = args.max_requests_per_second {
+            if !(rate > 0.0 && rate.is_finite()) {
+                bail!("--max-requests-per-second must be a positive number");
+            }
+        }
+        if args.max_duration.is_some_and(|d| d.is_zero()) {
+            bail!("--max-duration must be longer than zero");
+        }
+        let walk = WalkOptions {
+            follow_symlinks: args.follow_symlinks,
+            include: globs(&args.include, "--include")?,
+            exclude: globs(&args.exclude, "--exclude")?,
+            shard: args.shard,
+        };
+        let baseline = match args.baseline.as_deref() {
+            Some(p) => Baseline {
+                source: p.display().to_string(),
+                fingerprints: load_baseline(p)?,
+            },
+            None => Baseline::default(),
+        };
+        let threads = args.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        );
+        let progress = match args.progress {
+            ProgressMode::Always => true,
+            ProgressMode::Never => false,
+            ProgressMode::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        };
+        // The output before the state: a bad -o must not leave a new state file.
+        let output = Output::open(&args.report, OutputFormat::Jsonl)?;
+        let state = match args.state.as_deref() {
+            Some(p) => {
+                // What a remembered verdict depends on besides the object itself.
+                let key = format!(
+                    "atrest {} rules {} depth {}",
+                    env!("CARGO_PKG_VERSION"),
+                    rules.sha256,
+                    args.max_archive_depth
+                );
+                Some(State::open(p, key)?)
+            }
+            None => None,
+        };
+        Ok(ScanConfig {
+            rules,
+            targets,
+            walk,
+            baseline,
+            threads,
+            concurrency: usize::from(args.concurrency),
+            max_requests_per_second: args.max_requests_per_second,
+            endpoint: args.endpoint,
+            state,
+            output,
+            fail_on: args.report.fail_on,
+            progress,
+            max_archive_depth: args.max_archive_depth,
+            inventory: args.inventory,
+            allow_empty: args.allow_empty,
+            max_duration: args.max_duration,
+            shard: args.shard,
+        })
+    }
+}
+
+/// A local target must exist and, unless empty targets are allowed, hold
+/// at least one object: a mistyped folder must not pass as "no findings".
+fn check_local(target: &str, follow: bool, allow_empty: bool) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        bail!("{target}: no such file or directory");
+    };
+    if allow_empty || !meta.is_dir() {
+        return Ok(());
+    }
+    let any = walkdir::WalkDir::new(target)
+        .follow_links(follow)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| !e.file_type().is_dir());
+    if !any {
+        bail!("{target}: the folder holds no files (--allow-empty accepts that)");
+    }
+    Ok(())
+}
 
 pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
     match path {
@@ -27,13 +172,34 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     Ok(Some(b.build()?))
 }
 
+/// Reads a report or baseline file whole, refusing what is not a regular
+/// file or is larger than [`MAX_REPORT_BYTES`] (`/dev/zero` is not a report).
+pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).with_context(|| format!("{shown}: cannot read {what}"))?;
+    if !meta.is_file() {
+        bail!("{shown}: {what} must be a regular file");
+    }
+    if meta.len() > MAX_REPORT_BYTES {
+        bail!(
+            "{shown}: {what} is larger than {} MiB",
+            MAX_REPORT_BYTES >> 20
+        );
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_string(&mut text))
+        .with_context(|| format!("{shown}: cannot read {what}"))?;
+    Ok(text)
+}
+
 /// Reads the fingerprints of an earlier report (JSON, or JSONL findings).
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read baseline", path.display()))?;
+    let text = read_bounded(path, "the baseline")?;
     let mut set = HashSet::new();
     if let Ok(report) = serde_json::from_str::<Report>(&text) {
         set.extend(report.findings.into_iter().map(|f| f.fingerprint));
+        set.extend(report.suppressed.into_iter().map(|s| s.finding.fingerprint));
         return Ok(set);
     }
     for (i, line) in text

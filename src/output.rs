@@ -1,74 +1,335 @@
-//! The one owner of stdout and stderr: report rendering and atomic `-o`.
+//! The one owner of stdout and stderr. stdout (or `-o FILE`) carries the
+//! report and nothing else; stderr carries the closing line, warnings and
+//! errors, each one line and sanitised (an attacker chooses file names).
+//!
+//! `-o FILE` is checked before the scan starts: the report is written to a
+//! temporary file beside it, created right away, and renamed over FILE once
+//! complete, keeping FILE's mode (or the umask's) and following a symbolic
+//! link to its target. Devices and FIFOs (`-o /dev/stdout`, `/dev/null`) are
+//! written directly. A report that streams (`jsonl`) is written as objects
+//! complete; a closed pipe stops the writing, never the scan or its exit
+//! status.
 
-use std::io::{self, IsTerminal, Write};
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
-use anyhow::{Context, Result};
-
-use crate::cli;
-use crate::report::{self, OutputFormat, Report};
+use crate::cli::ReportArgs;
+use crate::pipeline::Sink;
+use crate::report::jsonl::{self, Line};
+use crate::report::table::sanitize;
+use crate::report::{self, ErrorEntry, Finding, LimitEntry, ObjectEntry, OutputFormat, Report};
 use crate::rules::RuleSet;
 
-/// Writes the report as asked: `--format`, else a table on a terminal and
-/// `piped` otherwise; colour only for a table going to a terminal.
-pub fn emit(
-    report: &Report,
-    args: &cli::ReportArgs,
-    rules: &RuleSet,
-    piped: OutputFormat,
-) -> Result<()> {
-    let stdout_tty = io::stdout().is_terminal();
-    let format = args
-        .format
-        .unwrap_or(if stdout_tty && args.output.is_none() {
-            OutputFormat::Table
-        } else {
-            piped
+static QUIET: AtomicBool = AtomicBool::new(false);
+/// The temporary report file, removed if a second signal ends the process.
+static PENDING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// `-q`: stderr carries errors only.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+fn stderr_line(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "atrest: {}", sanitize(text));
+}
+
+/// A configuration or fatal error: always shown.
+pub fn error(text: &str) {
+    stderr_line(text);
+}
+
+/// Something the user should know that does not change the exit status.
+pub fn warn(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        stderr_line(&format!("warning: {text}"));
+    }
+}
+
+/// Informational lines (the closing line, listings of rules): not with `-q`.
+pub fn info(text: &str) {
+    if !QUIET.load(Ordering::Relaxed) {
+        stderr_line(text);
+    }
+}
+
+/// A diagnostic that starts with its own `file:line:col` (rules files).
+pub fn located(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{}", sanitize(text));
+}
+
+/// A command's own output on stdout (rules listings); a closed pipe is quiet.
+pub fn print(text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Removes the temporary report file of an interrupted run (called from the
+/// signal thread just before the process exits).
+pub fn discard_pending() {
+    if let Some(path) = PENDING.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{path}: cannot write the report here: {why}")]
+    Unwritable { path: String, why: String },
+    #[error("{path}: writing the report failed: {source}")]
+    Write { path: String, source: io::Error },
+}
+
+/// Where the report goes.
+enum Dest {
+    Stdout,
+    /// A regular file, replaced atomically.
+    Atomic {
+        target: PathBuf,
+        temp: tempfile::NamedTempFile,
+        mode: u32,
+    },
+    /// A device or FIFO, written in place.
+    Direct(PathBuf),
+}
+
+/// The report's writer for one run.
+pub struct Output {
+    format: OutputFormat,
+    color: bool,
+    dest: Dest,
+    /// Opened on the first write (a FIFO blocks until someone reads).
+    writer: Option<Box<dyn Write + Send>>,
+    /// The reader went away (`| head`): nothing more is written.
+    closed: bool,
+    failed: Option<io::Error>,
+    shown: String,
+}
+
+/// The format `-o FILE`'s extension names, if any.
+fn format_of(path: &Path) -> Option<OutputFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "sarif" => OutputFormat::Sarif,
+        "json" => OutputFormat::Json,
+        "jsonl" | "ndjson" => OutputFormat::Jsonl,
+        "txt" | "text" => OutputFormat::Table,
+        _ => return None,
+    })
+}
+
+/// The process's umask, for a new report file's mode. Calling umask(2)
+/// would need `unsafe` (which the crate forbids) and would briefly change it;
+/// Linux shows it in /proc.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+impl Output {
+    /// Resolves the format and checks the destination, before any work:
+    /// `--format`, else `-o`'s extension, else a table on a terminal and
+    /// `piped` otherwise.
+    pub fn open(args: &ReportArgs, piped: OutputFormat) -> Result<Output, OutputError> {
+        let stdout_tty = io::stdout().is_terminal();
+        let format = args
+            .format
+            .or_else(|| args.output.as_deref().and_then(format_of))
+            .unwrap_or(if stdout_tty && args.output.is_none() {
+                OutputFormat::Table
+            } else {
+                piped
+            });
+        let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
+        let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
+        let (dest, shown) = match &args.output {
+            None => (Dest::Stdout, "stdout".to_string()),
+            Some(path) => (Self::destination(path)?, path.display().to_string()),
+        };
+        Ok(Output {
+            format,
+            color,
+            dest,
+            writer: None,
+            closed: false,
+            failed: None,
+            shown,
+        })
+    }
+
+    fn destination(path: &Path) -> Result<Dest, OutputError> {
+        let unwritable = |why: String| OutputError::Unwritable {
+            path: path.display().to_string(),
+            why,
+        };
+        // A link is followed: the report replaces what it points to.
+        let target = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
+                .map_err(|e| unwritable(format!("the link leads nowhere ({e})")))?,
+            _ => path.to_path_buf(),
+        };
+        match std::fs::metadata(&target) {
+            Ok(m) if m.is_dir() => return Err(unwritable("it is a directory".into())),
+            Ok(m) if !m.is_file() => {
+                OpenOptions::new()
+                    .write(true)
+                    .custom_flags_nonblock()
+                    .open(&target)
+                    .map_err(|e| unwritable(e.to_string().to_lowercase()))?;
+                return Ok(Dest::Direct(target));
+            }
+            _ => {}
+        }
+        let mode = std::fs::metadata(&target)
+            .map(|m| m.mode() & 0o7777)
+            .unwrap_or(0o666 & !umask());
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            return Err(unwritable(format!(
+                "folder {} does not exist",
+                dir.display()
+            )));
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "report".into());
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| unwritable(e.to_string().to_lowercase()))?;
+        *PENDING.lock().unwrap_or_else(|e| e.into_inner()) = Some(temp.path().to_path_buf());
+        Ok(Dest::Atomic { target, temp, mode })
+    }
+
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    fn writer(&mut self) -> Option<&mut Box<dyn Write + Send>> {
+        if self.closed || self.failed.is_some() {
+            return None;
+        }
+        if self.writer.is_none() {
+            let opened: io::Result<Box<dyn Write + Send>> = match &self.dest {
+                Dest::Stdout => Ok(Box::new(BufWriter::new(io::stdout()))),
+                Dest::Atomic { temp, .. } => temp
+                    .reopen()
+                    .map(|f| Box::new(BufWriter::new(f)) as Box<dyn Write + Send>),
+                Dest::Direct(path) => OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map(|f: File| Box::new(BufWriter::new(f)) as Box<dyn Write + Send>),
+            };
+            match opened {
+                Ok(w) => self.writer = Some(w),
+                Err(e) => {
+                    self.failed = Some(e);
+                    return None;
+                }
+            }
+        }
+        self.writer.as_mut()
+    }
+
+    /// Runs one write; a closed pipe ends all writing quietly, another
+    /// failure is kept for [`Output::finish`] to report.
+    fn write_with(&mut self, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        let Some(w) = self.writer() else {
+            return;
+        };
+        if let Err(e) = f(w.as_mut()) {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            } else {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn stream(&mut self, line: &Line) {
+        if self.format == OutputFormat::Jsonl {
+            self.write_with(|w| jsonl::line(w, line));
+        }
+    }
+
+    /// Writes the finished report (or, when streaming, its summary line) and
+    /// puts the file in place.
+    pub fn finish(mut self, report: &Report, rules: &RuleSet) -> Result<(), OutputError> {
+        let (format, color) = (self.format, self.color);
+        self.write_with(|w| match format {
+            OutputFormat::Jsonl => jsonl::summary(w, report),
+            _ => report::render(report, format, rules, color, w),
         });
-    let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
-    let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
-    write_report(report, format, rules, color, args.output.as_deref())
+        self.write_with(|w| w.flush());
+        drop(self.writer.take());
+        let fail = |source| OutputError::Write {
+            path: self.shown.clone(),
+            source,
+        };
+        if let Some(e) = self.failed.take() {
+            return Err(fail(e));
+        }
+        if let Dest::Atomic { target, temp, mode } = self.dest {
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .map_err(fail)?;
+            temp.persist(&target).map_err(|e| fail(e.error))?;
+            PENDING.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+        Ok(())
+    }
+}
+
+/// Non-blocking open, so checking a FIFO does not wait for a reader.
+trait NonBlock {
+    fn custom_flags_nonblock(&mut self) -> &mut Self;
+}
+
+impl NonBlock for OpenOptions {
+    fn custom_flags_nonblock(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_NONBLOCK)
+    }
+}
+
+impl Sink for Output {
+    fn finding(&mut self, f: &Finding) {
+        self.stream(&Line::Finding(f));
+    }
+    fn error(&mut self, e: &ErrorEntry) {
+        self.stream(&Line::Error(e));
+    }
+    fn limit(&mut self, l: &LimitEntry) {
+        self.stream(&Line::Limit(l));
+    }
+    fn object(&mut self, o: &ObjectEntry) {
+        self.stream(&Line::Object(o));
+    }
+    fn streams(&self) -> bool {
+        self.format == OutputFormat::Jsonl
+    }
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set to anything
 /// non-empty (no-color.org).
 fn wants_color(to_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     to_terminal && no_color.is_none_or(|v| v.is_empty())
-}
-
-/// Writes to stdout, or atomically to a file: a temporary file in the same
-/// folder, renamed over the target only once complete.
-fn write_report(
-    report: &Report,
-    format: OutputFormat,
-    rules: &RuleSet,
-    color: bool,
-    output: Option<&Path>,
-) -> Result<()> {
-    match output {
-        None => {
-            let stdout = io::stdout();
-            let mut out = io::BufWriter::new(stdout.lock());
-            report::render(report, format, rules, color, &mut out)?;
-            out.flush()?;
-        }
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("{}: cannot create the report", path.display()))?;
-            {
-                let mut out = io::BufWriter::new(tmp.as_file_mut());
-                report::render(report, format, rules, false, &mut out)?;
-                out.flush()?;
-            }
-            tmp.persist(path)
-                .with_context(|| format!("{}: cannot write the report", path.display()))?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -81,5 +342,14 @@ mod tests {
         assert!(wants_color(true, Some("".into())));
         assert!(!wants_color(true, Some("1".into())));
         assert!(!wants_color(false, None));
+    }
+
+    #[test]
+    fn the_extension_of_the_output_names_its_format() {
+        assert_eq!(format_of(Path::new("r.sarif")), Some(OutputFormat::Sarif));
+        assert_eq!(format_of(Path::new("r.JSON")), Some(OutputFormat::Json));
+        assert_eq!(format_of(Path::new("r.ndjson")), Some(OutputFormat::Jsonl));
+        assert_eq!(format_of(Path::new("r.txt")), Some(OutputFormat::Table));
+        assert_eq!(format_of(Path::new("report")), None);
     }
 }

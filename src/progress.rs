@@ -11,6 +11,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     started: Instant,
     objects: AtomicU64,
+    bytes: AtomicU64,
+    /// Findings before suppression (the report's count is the one that counts).
     findings: AtomicU64,
 }
 
@@ -29,13 +31,16 @@ impl Progress {
             bar,
             started: Instant::now(),
             objects: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
             findings: AtomicU64::new(0),
         }
     }
 
-    /// One more object done; `bytes` read so far in total.
-    pub fn object(&self, bytes: u64) {
+    /// One more object done, with the bytes it read and its findings.
+    pub fn object(&self, bytes: u64, findings: u64) {
         let n = self.objects.fetch_add(1, Ordering::Relaxed) + 1;
+        let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.findings.fetch_add(findings, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.inc(1);
             if n % 16 == 1 {
@@ -49,12 +54,6 @@ impl Progress {
                 ));
             }
         }
-    }
-
-    /// Findings of one object (shown on the bar while the scan runs; the
-    /// report's count, after suppression, is the one that counts).
-    pub fn findings(&self, n: u64) {
-        self.findings.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn finish(&self) {

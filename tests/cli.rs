@@ -759,7 +759,7 @@ fn progress_goes_to_stderr_only() {
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("objects"));
     json(&out);
-    let quiet = run(&[
+    let plain = run(&[
         "scan",
         "fixtures/audio/wav",
         "--format",
@@ -767,10 +767,22 @@ fn progress_goes_to_stderr_only() {
         "--fail-on",
         "never",
     ]);
-    assert!(
-        quiet.stderr.is_empty(),
-        "no progress when stderr is not a terminal"
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "no progress when stderr is not a terminal, only the closing line: {stderr}"
     );
+    let quiet = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "-q",
+    ]);
+    assert!(quiet.stderr.is_empty(), "-q: nothing on stderr");
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {

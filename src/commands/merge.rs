@@ -1,19 +1,19 @@
 //! `atrest merge`: reports of shards or runs into one.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::MergeArgs;
-use crate::config::load_rules;
-use crate::exit::exit_status;
-use crate::output::emit;
+use crate::config::{load_rules, read_bounded};
+use crate::exit::Exit;
+use crate::output::{self, Output};
 use crate::report::{self, OutputFormat, Report};
 
-pub(super) fn merge_command(args: MergeArgs) -> Result<u8> {
+pub(super) fn merge_command(args: MergeArgs) -> Result<Exit> {
     let rules = load_rules(args.report.rules.as_deref())?;
+    let out = Output::open(&args.report, OutputFormat::Json)?;
     let mut reports = Vec::new();
     for path in &args.reports {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let text = read_bounded(path, "the report")?;
         let report: Report = serde_json::from_str(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}: not an atrest JSON report (line {}: {e})",
@@ -23,7 +23,14 @@ pub(super) fn merge_command(args: MergeArgs) -> Result<u8> {
         })?;
         reports.push((path.display().to_string(), report));
     }
+    let n = reports.len();
     let merged = report::merge::merge(reports).map_err(anyhow::Error::msg)?;
-    emit(&merged, &args.report, &rules, OutputFormat::Json)?;
-    Ok(exit_status(&merged, args.report.fail_on))
+    let (exit, why) = Exit::of(&merged, args.report.fail_on);
+    out.finish(&merged, &rules)?;
+    let s = &merged.summary;
+    output::info(&format!(
+        "merged {n} reports: {} objects, {} findings, {} errors; {why}",
+        s.objects_seen, s.findings, s.errors
+    ));
+    Ok(exit)
 }

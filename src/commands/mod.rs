@@ -3,15 +3,17 @@
 mod merge;
 mod rules;
 mod scan;
+mod signals;
 
-use std::io;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, RulesCommand};
-use crate::exit;
+use crate::exit::Exit;
+use crate::output;
 
-/// Runs the command line; all errors end here as one line on stderr.
+/// Runs the command line; every error ends here as one line on stderr.
 pub fn run(cli: Cli) -> ExitCode {
+    output::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Scan(args) => scan::scan_command(args),
         Command::Rules(RulesCommand::Check { file }) => rules::rules_check(&file),
@@ -19,18 +21,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Merge(args) => merge::merge_command(args),
     };
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit::CLEAN),
+        Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("atrest: {e:#}");
-            ExitCode::from(exit::USAGE)
+            output::error(&format!("{e:#}"));
+            Exit::Usage.into()
         }
     }
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-    })
 }

@@ -1,24 +1,24 @@
 //! `atrest rules check|list`.
 
-use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{bail, Result};
 
 use crate::config::load_rules;
-use crate::exit;
+use crate::exit::Exit;
+use crate::output;
 use crate::rules::RuleSet;
 use crate::{pipeline, source};
 
 /// `atrest rules check FILE`: syntax, then every example and counter-example.
-pub(super) fn rules_check(file: &Path) -> Result<u8> {
+pub(super) fn rules_check(file: &Path) -> Result<Exit> {
     let rules = match RuleSet::load(file) {
         Ok(r) => r,
         Err(errors) => {
             for e in &errors.0 {
-                eprintln!("{e}");
+                output::located(&e.to_string());
             }
-            return Ok(exit::USAGE);
+            return Ok(Exit::Usage);
         }
     };
     let base = rules.base_dir.clone().unwrap_or_else(|| ".".into());
@@ -57,18 +57,18 @@ pub(super) fn rules_check(file: &Path) -> Result<u8> {
         }
     }
     for f in &failures {
-        eprintln!("{f}");
+        output::located(f);
     }
     if failures.is_empty() {
-        println!(
-            "{}: {} rules, {} examples verified",
+        output::print(&format!(
+            "{}: {} rules, {} examples verified\n",
             file.display(),
             rules.rules.len(),
             checked
-        );
-        Ok(exit::CLEAN)
+        ));
+        Ok(Exit::Clean)
     } else {
-        Ok(exit::FINDINGS)
+        Ok(Exit::Findings)
     }
 }
 
@@ -89,6 +89,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
     // globs apply; an allow-listed example counts as not flagged.
     let rel = path.to_string_lossy().to_string();
     let candidate = source::Candidate {
+        target: 0,
         location: rel.clone(),
         rel,
         size,
@@ -108,9 +109,10 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .join("|")
 }
 
-pub(super) fn rules_list(file: Option<&Path>) -> Result<u8> {
+pub(super) fn rules_list(file: Option<&Path>) -> Result<Exit> {
+    use std::fmt::Write;
     let rules = load_rules(file)?;
-    let mut out = io::stdout().lock();
+    let mut out = String::new();
     writeln!(out, "# {} (sha256 {})", rules.source, &rules.sha256[..16])?;
     for r in &rules.rules {
         let conditions = [
@@ -127,5 +129,6 @@ pub(super) fn rules_list(file: Option<&Path>) -> Result<u8> {
         writeln!(out, "{:<9} {:<28} {}", r.severity.as_str(), r.id, r.title)?;
         writeln!(out, "          matches {}", what.join(", "))?;
     }
-    Ok(exit::CLEAN)
+    output::print(&out);
+    Ok(Exit::Clean)
 }

@@ -1,32 +1,69 @@
 //! `atrest scan`: validate, connect, run the pipeline, write the report.
 
-use std::io::{self, IsTerminal};
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{ProgressMode, ScanArgs};
-use crate::config::{globs, load_baseline, load_rules};
-use crate::exit::exit_status;
-use crate::output::emit;
-use crate::report::OutputFormat;
-use crate::{pipeline, progress, source, state};
+use crate::cli::ScanArgs;
+use crate::config::{Given, ScanConfig};
+use crate::exit::{plural, Exit};
+use crate::pipeline::{self, Plan, Stop, Target};
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::source::bucket::{Bucket, RemoteOptions, Wire, Yields};
+use crate::{gate, output};
 
-/// A target as the user gave it, checked but not yet connected.
-enum Given {
-    Local(String),
-    Bucket(source::bucket::BucketUrl),
+pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
+    let clock = Instant::now();
+    let mut config = ScanConfig::from_args(args)?;
+    let stop = Arc::new(Stop::default());
+    super::signals::install(&stop)?;
+    // Buckets are connected (credentials, bucket, one listing request) last,
+    // but still before anything is scanned: a bad target is exit 2.
+    let (wire, targets) = connect(&config)?;
+    gate::init(config.threads);
+    // Remote reads wait on the network: one worker per request in flight,
+    // while the gate keeps CPU work to `-j` threads.
+    let workers = if wire.is_some() {
+        config.threads.max(config.concurrency)
+    } else {
+        config.threads
+    };
+    let plan = Plan {
+        targets,
+        wire,
+        walk: Arc::new(config.walk.clone()),
+        threads: config.threads,
+        workers,
+        max_archive_depth: config.max_archive_depth,
+        inventory: config.inventory,
+        rules: Arc::clone(&config.rules),
+        max_duration: config.max_duration,
+        shard: config.shard.map(|s| s.to_string()),
+        state: config.state.as_ref().map(|s| s.access()),
+    };
+    let progress = Arc::new(Progress::new(config.progress));
+    let report = pipeline::run(
+        &plan,
+        config.state.as_mut(),
+        &config.baseline,
+        &mut config.output,
+        &progress,
+        &stop,
+    );
+    let (exit, why) = Exit::of(&report, config.fail_on);
+    config.output.finish(&report, &config.rules)?;
+    output::info(&closing_line(&report, &why, clock.elapsed().as_secs_f64()));
+    Ok(exit)
 }
 
 /// Local paths as they are; bucket URLs connected, in the order given. The
 /// HTTP layer they share exists only when there is a bucket.
-fn connect_targets(
-    given: Vec<Given>,
-    args: &ScanArgs,
-) -> Result<(Option<Arc<source::bucket::Wire>>, Vec<pipeline::Target>)> {
-    if given.iter().all(|g| matches!(g, Given::Local(_))) {
-        let locals = given.into_iter().filter_map(|g| match g {
-            Given::Local(path) => Some(pipeline::Target::Local(path)),
+fn connect(config: &ScanConfig) -> Result<(Option<Arc<Wire>>, Vec<Target>)> {
+    if config.targets.iter().all(|g| matches!(g, Given::Local(_))) {
+        let locals = config.targets.iter().filter_map(|g| match g {
+            Given::Local(path) => Some(Target::Local(path.clone())),
             Given::Bucket(_) => None,
         });
         return Ok((None, locals.collect()));
@@ -41,117 +78,105 @@ fn connect_targets(
             .build()
             .context("cannot start the I/O runtime")?,
     );
-    let wire = Arc::new(source::bucket::Wire::new(args.max_requests_per_second));
-    let opts = source::bucket::RemoteOptions {
-        endpoint: args.endpoint.clone(),
+    let wire = Arc::new(Wire::new(config.max_requests_per_second));
+    let opts = RemoteOptions {
+        endpoint: config.endpoint.clone(),
         ..Default::default()
     };
-    let targets = given
-        .into_iter()
-        .map(|g| match g {
-            Given::Local(path) => Ok(pipeline::Target::Local(path)),
-            Given::Bucket(url) => source::bucket::Bucket::connect(url, &opts, &wire, &runtime)
-                .map(|b| pipeline::Target::Bucket(Arc::new(b)))
-                .map_err(anyhow::Error::msg),
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut targets = Vec::new();
+    for given in &config.targets {
+        targets.push(match given {
+            Given::Local(path) => Target::Local(path.clone()),
+            Given::Bucket(url) => {
+                let bucket = Bucket::connect(url.clone(), &opts, &wire, &runtime)
+                    .map_err(anyhow::Error::msg)?;
+                if matches!(bucket.yields(), Yields::Nothing) && !config.allow_empty {
+                    bail!(
+                        "{url}: no objects under this {} (--allow-empty accepts that)",
+                        if url.prefix.is_empty() {
+                            "bucket"
+                        } else {
+                            "prefix"
+                        }
+                    );
+                }
+                Target::Bucket(Arc::new(bucket))
+            }
+        });
+    }
     Ok((Some(wire), targets))
 }
 
-pub(super) fn scan_command(args: ScanArgs) -> Result<u8> {
-    // Everything that can be wrong with the configuration fails here, before any read.
-    let rules = load_rules(args.report.rules.as_deref())?;
-    let mut given = Vec::new();
-    for t in &args.targets {
-        given.push(
-            match source::bucket::BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
-                Some(url) => Given::Bucket(url),
-                None if std::fs::symlink_metadata(t).is_err() => {
-                    bail!("{t}: no such file or directory")
-                }
-                None => Given::Local(t.clone()),
-            },
-        );
+/// The one line a run ends with on stderr: what was seen, what was found,
+/// and why the exit status is what it is.
+pub(super) fn closing_line(report: &Report, why: &str, seconds: f64) -> String {
+    let s = &report.summary;
+    let v = &s.by_severity;
+    let mut parts = vec![format!(
+        "{} {} ({} read",
+        s.objects_seen,
+        plural(s.objects_seen, "object", "objects"),
+        human_bytes(s.bytes_read)
+    )];
+    if s.requests > 0 {
+        parts[0].push_str(&format!(", {} requests", s.requests));
     }
-    if args.concurrency == 0 {
-        bail!("--concurrency must be at least 1");
-    }
-    if let Some(rate) = args.max_requests_per_second {
-        if !(rate > 0.0 && rate.is_finite()) {
-            bail!("--max-requests-per-second must be a positive number");
-        }
-    }
-    let shard = args
-        .shard
-        .as_deref()
-        .map(source::Shard::parse)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(load_baseline)
-        .transpose()?
-        .unwrap_or_default();
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        bail!("--threads must be at least 1");
-    }
-    let show_progress = match args.progress {
-        ProgressMode::Always => true,
-        ProgressMode::Never => false,
-        ProgressMode::Auto => io::stderr().is_terminal(),
-    };
-    // What a remembered verdict depends on besides the object itself.
-    let state_config = format!(
-        "atrest {} rules {} depth {}",
-        env!("CARGO_PKG_VERSION"),
-        rules.sha256,
-        args.max_archive_depth
+    parts[0].push_str(&format!(") in {seconds:.1} s"));
+    let mut found = format!(
+        "{} {}",
+        s.findings,
+        plural(s.findings, "finding", "findings")
     );
-    let state = args
-        .state
-        .as_deref()
-        .map(|p| state::State::open(p, state_config).map(Arc::new))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let walk = source::fs::WalkOptions {
-        follow_symlinks: args.follow_symlinks,
-        include: globs(&args.include, "--include")?,
-        exclude: globs(&args.exclude, "--exclude")?,
-        shard,
-    };
-    // Buckets are connected (credentials, bucket, one listing request) last,
-    // but still before anything is scanned: a bad target is exit 2, not a
-    // half-finished scan.
-    let (wire, targets) = connect_targets(given, &args)?;
-    // Remote reads wait on the network: one worker per request in flight.
-    let threads = if wire.is_some() {
-        threads.max(args.concurrency)
-    } else {
-        threads
-    };
-    let opts = pipeline::ScanOptions {
-        targets,
-        wire,
-        state,
-        walk,
-        threads,
-        max_archive_depth: args.max_archive_depth,
-        inventory: args.inventory,
-    };
-    let progress = progress::Progress::new(show_progress);
-    let report = pipeline::run(&opts, &rules, &baseline, &progress);
-    emit(&report, &args.report, &rules, OutputFormat::Jsonl)?;
-    if show_progress {
-        eprintln!(
-            "atrest: {} objects in {:.1}s, {} findings",
-            report.summary.objects_seen,
-            progress.elapsed().as_secs_f64(),
-            report.summary.findings
-        );
+    let by: Vec<String> = [
+        ("critical", v.critical),
+        ("high", v.high),
+        ("medium", v.medium),
+        ("low", v.low),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(k, n)| format!("{n} {k}"))
+    .collect();
+    if !by.is_empty() {
+        found.push_str(&format!(" ({})", by.join(", ")));
     }
-    Ok(exit_status(&report, args.report.fail_on))
+    parts.push(found);
+    if s.errors > 0 {
+        parts.push(format!(
+            "{} {}",
+            s.errors,
+            plural(s.errors, "error", "errors")
+        ));
+    }
+    if s.limits_hit > 0 {
+        parts.push(format!(
+            "{} {} reached",
+            s.limits_hit,
+            plural(s.limits_hit, "limit", "limits")
+        ));
+    }
+    if s.suppressed > 0 {
+        parts.push(format!("{} suppressed", s.suppressed));
+    }
+    let per_target: Vec<String> = report
+        .targets
+        .iter()
+        .map(|t| format!("{t}: {}", s.by_target.get(t).copied().unwrap_or(0)))
+        .collect();
+    format!("{}; {}; {}", parts.join(", "), per_target.join(", "), why)
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }

@@ -2,10 +2,12 @@
 //! windows they ask for, then a look inside containers. Also the fuzz entry
 //! point, since it is exactly what every object goes through.
 
+use std::time::{Duration, Instant};
+
 use crate::rules::RuleSet;
-use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN};
+use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN, WINDOW_LEN};
 use crate::source::bucket::StorageFacts;
-use crate::source::ObjectReader;
+use crate::source::{ObjectReader, ReadError};
 use crate::unpack::{self, Inside};
 
 /// At most this many sniff rounds per object: the head, then windows the
@@ -13,6 +15,10 @@ use crate::unpack::{self, Inside};
 const MAX_ROUNDS: usize = 3;
 /// At most this many extra windows per object: with the head, ≤ 256 KiB read.
 const MAX_WINDOWS: usize = 3;
+/// Bytes the look inside containers may read of one object besides the
+/// sample (zip directories, member data, 7z streams): a bound on memory and
+/// on requests whatever the archive declares.
+const MAX_UNPACK_READ: u64 = 64 << 20;
 
 /// What reading one object produced.
 pub(crate) struct Inspection {
@@ -30,7 +36,8 @@ pub(crate) fn inspect(
     head: &mut Vec<u8>,
     rules: &RuleSet,
     max_depth: u32,
-) -> std::io::Result<Inspection> {
+) -> Result<Inspection, ReadError> {
+    let deadline = Instant::now() + Duration::from_secs_f64(rules.limits.max_seconds);
     let head_len = size.min(HEAD_LEN as u64) as usize;
     head.clear();
     head.resize(head_len, 0);
@@ -50,7 +57,9 @@ pub(crate) fn inspect(
             break;
         }
         for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
-            let mut bytes = vec![0u8; (want.end - want.start) as usize];
+            // A detector's wish is a window, never a licence to allocate.
+            let len = (want.end - want.start).min(WINDOW_LEN as u64) as usize;
+            let mut bytes = vec![0u8; len];
             let got = reader.read_at(want.start, &mut bytes)?;
             bytes.truncate(got);
             bytes_read += got as u64;
@@ -66,13 +75,19 @@ pub(crate) fn inspect(
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let len = len.min(size.saturating_sub(offset) as usize);
+            if extra + len as u64 > MAX_UNPACK_READ || Instant::now() > deadline {
+                return None;
+            }
             let mut buf = vec![0u8; len];
             let got = reader.read_at(offset, &mut buf).ok()?;
             buf.truncate(got);
             extra += got as u64;
             Some(buf)
         };
-        let inside = unpack::look_inside(&sample, &sniffed, name, rules, max_depth, &mut fetch);
+        let inside = unpack::look_inside(
+            &sample, &sniffed, name, rules, max_depth, deadline, &mut fetch,
+        );
         bytes_read += extra;
         inside
     } else {

@@ -1,32 +1,48 @@
 //! The parallel driver: the only module that knows sources, sniffing, rules
-//! and reports. One producer walks the targets into a bounded channel; rayon
-//! workers, each with its own reusable buffers, read a bounded sample of every
-//! object and sniff it; one owner builds the sorted [`Report`] at the end.
-
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
-
-use rayon::prelude::*;
-
-use crate::progress::Progress;
-
-use crate::report::{ErrorEntry, ObjectEntry, Report, Summary};
-use crate::rules::RuleSet;
-use crate::sniff::HEAD_LEN;
-use crate::source::bucket::{Archived, Bucket, Wire};
-use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
-use crate::source::{Candidate, Event, Origin, SkipReason, Unread};
-use crate::state::State;
+//! and reports.
+//!
+//! One producer thread walks the targets into a bounded channel; worker
+//! threads, each with its own reusable buffers (and its own `--state` read
+//! connection), inspect one object at a time and send the outcome to the
+//! collector, this thread, which folds it into a [`ReportBuilder`], streams
+//! it to the output when the format streams, and batches `--state` writes.
+//! Memory follows findings, not objects.
+//!
+//! No object can take the run down with it: each inspection runs under its
+//! own time budget, a panic becomes that object's error, and a worker stuck
+//! past the hard limit is abandoned (its object reported, a fresh worker
+//! started). A stop (a signal, `--max-duration`) ends the walk, lets
+//! in-flight objects finish for a bounded time, and reports what was done.
 
 pub mod inspect;
 pub mod verdict;
 
-pub(crate) use inspect::{apply_facts, inspect, Inspection};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use sha2::{Digest, Sha256};
+
+use crate::progress::Progress;
+use crate::report::{
+    ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, ReportBuilder, RulesInfo, RunInfo,
+    Suppressed,
+};
+use crate::rules::RuleSet;
+use crate::sniff::HEAD_LEN;
+use crate::source::bucket::{Bucket, Wire};
+use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
+use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
+use crate::state::{State, StateAccess, StateReader};
+
+pub(crate) use inspect::{apply_facts, inspect};
 pub(crate) use verdict::{judge, Verdict};
 
-/// One thing to scan: a local path or a connected bucket.
+/// One thing to scan: a local path (as the user spelled it) or a connected bucket.
 #[derive(Clone, Debug)]
 pub enum Target {
     Local(String),
@@ -40,32 +56,105 @@ impl Target {
             Target::Bucket(b) => b.url.to_string(),
         }
     }
+
+    /// Where its objects' locations begin (for pruning `--state`).
+    fn root(&self) -> String {
+        match self {
+            Target::Local(path) => fs::escape_path(std::path::Path::new(path)),
+            Target::Bucket(b) => b.url.to_string(),
+        }
+    }
 }
 
-/// Settled options of one scan.
+/// A request to stop early; the first reason given is the one reported.
+#[derive(Debug, Default)]
+pub struct Stop {
+    set: AtomicBool,
+    why: Mutex<Option<String>>,
+}
+
+impl Stop {
+    pub fn request(&self, why: impl Into<String>) {
+        let mut slot = self.why.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(why.into());
+        }
+        self.set.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.set.load(Ordering::Relaxed)
+    }
+
+    pub fn why(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Fingerprints the baseline accepts, and where they came from.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    pub source: String,
+    pub fingerprints: HashSet<String>,
+}
+
+/// Where streamed report lines go as objects complete (`jsonl`); sorted
+/// formats ignore them and render the finished report instead.
+pub trait Sink {
+    fn finding(&mut self, _f: &Finding) {}
+    fn error(&mut self, _e: &ErrorEntry) {}
+    fn limit(&mut self, _l: &LimitEntry) {}
+    fn object(&mut self, _o: &ObjectEntry) {}
+    /// Streaming sinks need no lists kept; sorted formats need them all.
+    fn streams(&self) -> bool {
+        false
+    }
+}
+
+/// A sink for sorted formats: everything waits for the finished report.
+pub struct Sorted;
+impl Sink for Sorted {}
+
+/// Everything a run needs, settled before it starts.
 #[derive(Clone, Debug)]
-pub struct ScanOptions {
+pub struct Plan {
     pub targets: Vec<Target>,
     /// The HTTP layer shared by all buckets (counts every request).
     pub wire: Option<Arc<Wire>>,
-    /// `--state`: verdicts of unchanged objects are reused, not re-read.
-    pub state: Option<Arc<State>>,
-    pub walk: WalkOptions,
+    pub walk: Arc<WalkOptions>,
+    /// CPU threads inspecting at once (`-j`).
     pub threads: usize,
+    /// Worker threads: `threads`, or more when buckets keep requests in flight.
+    pub workers: usize,
     pub max_archive_depth: u32,
     pub inventory: bool,
+    pub rules: Arc<RuleSet>,
+    /// `--max-duration`: past it the run stops as if interrupted.
+    pub max_duration: Option<Duration>,
+    /// `--shard K/N` as given, for the report.
+    pub shard: Option<String>,
+    /// Where `--state` lives (workers open read connections of their own).
+    pub state: Option<StateAccess>,
 }
 
-/// Per-worker state, built once per thread.
-struct Worker {
-    head: Vec<u8>,
-    /// Keep inventory entries (`--inventory`, or `--state`, which stores them).
-    inventory: bool,
+/// How long in-flight objects may still finish once a stop is requested.
+const GRACE: Duration = Duration::from_secs(10);
+/// How often the collector looks at the clock when nothing arrives.
+const TICK: Duration = Duration::from_millis(200);
+/// Stack of each worker: recursion in parsers is bounded far below it.
+const WORKER_STACK: usize = 8 << 20;
+
+/// A worker's report to the collector.
+enum Msg {
+    Outcome(Outcome),
+    /// The worker saw the end of the queue (or a stop) and quit.
+    Done,
 }
 
-/// The outcome for one object, collected from the workers.
+/// The outcome for one object.
 enum Outcome {
     Scanned {
+        target: usize,
         location: String,
         /// What `--state` remembers the object by (size, mtime, ETag …).
         version: Option<String>,
@@ -74,282 +163,498 @@ enum Outcome {
         /// Taken from `--state`: unchanged since the last run, not read.
         unchanged: bool,
     },
-    Unread(Unread),
+    Unread(usize, Unread),
 }
 
-impl Outcome {
-    fn scanned(
-        candidate: Candidate,
-        inspection: &Inspection,
-        rules: &RuleSet,
-        inventory: bool,
-    ) -> Outcome {
-        let verdict = judge(&candidate, inspection, rules, inventory);
-        Outcome::Scanned {
-            location: candidate.location,
-            version: candidate.version,
-            verdict,
-            bytes_read: inspection.bytes_read,
-            unchanged: false,
+/// What each worker is doing, for the watchdog.
+#[derive(Debug, Default)]
+struct Slot {
+    busy: Option<(usize, String, Instant)>,
+    abandoned: bool,
+}
+
+struct Shared {
+    rules: Arc<RuleSet>,
+    depth: u32,
+    /// Keep inventory entries (`--inventory`, or `--state`, which stores them).
+    entries: bool,
+    stop: Arc<Stop>,
+    progress: Arc<Progress>,
+    slots: Vec<Mutex<Slot>>,
+}
+
+impl Shared {
+    fn slot(&self, id: usize) -> std::sync::MutexGuard<'_, Slot> {
+        self.slots[id].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The watchdog: marks every worker busy with one object for longer
+    /// than `limit` as abandoned, and returns those objects.
+    fn abandon_stuck(&self, limit: Duration) -> Vec<(usize, String)> {
+        let mut stuck = Vec::new();
+        for id in 0..self.slots.len() {
+            let mut slot = self.slot(id);
+            if let (Some((target, location, since)), false) = (&slot.busy, slot.abandoned) {
+                if since.elapsed() >= limit {
+                    stuck.push((*target, location.clone()));
+                    slot.abandoned = true;
+                }
+            }
         }
+        stuck
     }
 }
 
-/// Runs a scan to completion and returns the finished, sorted report.
+thread_local! {
+    /// The last panic of this worker thread, with its place in the code.
+    static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Panics in workers become the object's error entry; the default hook
+/// would print them to stderr, which the output owns.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let worker = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("atrest-worker"));
+            if worker {
+                let place = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                let what = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                PANIC.with(|p| *p.borrow_mut() = Some(format!("{what}{place}")));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs a scan and returns the finished report. `state` is the writer side
+/// of `--state`; `sink` receives streamed lines.
 pub fn run(
-    opts: &ScanOptions,
-    rules: &RuleSet,
-    baseline: &HashSet<String>,
-    progress: &Progress,
+    plan: &Plan,
+    mut state: Option<&mut State>,
+    baseline: &Baseline,
+    sink: &mut dyn Sink,
+    progress: &Arc<Progress>,
+    stop: &Arc<Stop>,
 ) -> Report {
-    let state = opts.state.as_deref();
+    install_panic_hook();
     let started = now();
-    let (tx, rx) = crossbeam_channel::bounded::<Event>(opts.threads.max(1) * 64);
-    let outcomes = Mutex::new(Vec::new());
-    let bytes = AtomicU64::new(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.max(1))
-        .build();
-    let work = || {
-        rx.into_iter().par_bridge().for_each_init(
-            || Worker {
-                head: Vec::with_capacity(HEAD_LEN),
-                inventory: opts.inventory || opts.state.is_some(),
-            },
-            |worker, event| {
-                let outcome = match event {
-                    Event::Object(candidate) => match remembered(state, &candidate) {
-                        Some(verdict) => Outcome::Scanned {
-                            location: candidate.location,
-                            version: candidate.version,
-                            verdict,
-                            bytes_read: 0,
-                            unchanged: true,
-                        },
-                        None => scan_one(candidate, worker, rules, opts.max_archive_depth),
-                    },
-                    Event::Unread(unread) => Outcome::Unread(unread),
-                };
-                if let Outcome::Scanned {
-                    verdict,
-                    bytes_read,
-                    ..
-                } = &outcome
-                {
-                    bytes.fetch_add(*bytes_read, Ordering::Relaxed);
-                    progress.findings(verdict.findings.len() as u64);
-                }
-                progress.object(bytes.load(Ordering::Relaxed));
-                outcomes
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(outcome);
-            },
-        )
-    };
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            for target in &opts.targets {
-                let mut send = |event| {
-                    let _ = tx.send(event);
-                };
-                match target {
-                    Target::Local(path) => fs::walk(path, &opts.walk, &mut send),
-                    Target::Bucket(bucket) => bucket.list(&opts.walk, &mut send),
+    let clock = Instant::now();
+    let workers = plan.workers.max(1);
+    let hard_limit = Duration::from_secs_f64(plan.rules.limits.max_seconds * 2.0 + 20.0);
+    let (event_tx, event_rx) = crossbeam_channel::bounded::<Event>(workers * 64);
+    let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 64);
+    let shared = Arc::new(Shared {
+        rules: Arc::clone(&plan.rules),
+        depth: plan.max_archive_depth,
+        entries: plan.inventory || plan.state.is_some(),
+        stop: Arc::clone(stop),
+        progress: Arc::clone(progress),
+        // Room for one replacement per worker.
+        slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
+    });
+    spawn_producer(plan, event_tx, stop);
+    let spawn = |id: usize| spawn_worker(id, &event_rx, &msg_tx, &shared, plan);
+    let mut live = (0..workers).filter(|&id| spawn(id)).count();
+    let mut next_slot = workers;
+
+    let targets: Vec<String> = plan.targets.iter().map(Target::name).collect();
+    let mut builder = ReportBuilder::new(!sink.streams(), plan.inventory);
+    {
+        let mut fold = Fold {
+            builder: &mut builder,
+            sink,
+            state: state.as_deref_mut(),
+            baseline,
+            targets: &targets,
+            inventory: plan.inventory,
+        };
+        let mut last_tick = Instant::now();
+        let mut grace_until: Option<Instant> = None;
+        while live > 0 {
+            match msg_rx.recv_timeout(TICK) {
+                Ok(Msg::Outcome(outcome)) => fold.add(outcome),
+                Ok(Msg::Done) => live -= 1,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if last_tick.elapsed() < TICK {
+                continue;
+            }
+            last_tick = Instant::now();
+            if let Some(state) = fold.state.as_deref_mut() {
+                if let Err(e) = state.flush_if_due() {
+                    crate::output::warn(&e.to_string());
                 }
             }
-            drop(tx);
-        });
-        match &pool {
-            Ok(pool) => pool.install(work),
-            Err(_) => work(),
+            if let Some(max) = plan.max_duration {
+                if clock.elapsed() >= max {
+                    stop.request(format!(
+                        "--max-duration {}",
+                        humantime::format_duration(max)
+                    ));
+                }
+            }
+            if stop.is_set() {
+                let until = *grace_until.get_or_insert_with(|| Instant::now() + GRACE);
+                if Instant::now() >= until {
+                    break;
+                }
+            }
+            for (target, location) in shared.abandon_stuck(hard_limit) {
+                fold.add(Outcome::Unread(
+                    target,
+                    Unread::Failed {
+                        location,
+                        message: format!(
+                            "inspection did not finish within {} s; abandoned",
+                            hard_limit.as_secs()
+                        ),
+                    },
+                ));
+                live -= 1;
+                // A fresh worker takes the stuck one's place while room lasts.
+                if next_slot < shared.slots.len() && spawn(next_slot) {
+                    next_slot += 1;
+                    live += 1;
+                }
+            }
         }
-    });
+    }
     progress.finish();
-    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
-    build_report(opts, rules, baseline, outcomes, started)
+    let stopped_by = stop.why();
+    if let Some(state) = state {
+        let pruned =
+            if stopped_by.is_none() && builder.summary().errors == 0 && plan.shard.is_none() {
+                let roots: Vec<String> = plan.targets.iter().map(Target::root).collect();
+                state.prune(&roots).map(|_| ())
+            } else {
+                state.flush()
+            };
+        if let Err(e) = pruned {
+            crate::output::warn(&e.to_string());
+        }
+    }
+    builder.finish(RunInfo {
+        rules: RulesInfo {
+            source: plan.rules.source.clone(),
+            sha256: plan.rules.sha256.clone(),
+        },
+        targets,
+        started,
+        finished: now(),
+        stopped_by,
+        shard: plan.shard.clone(),
+        scan_id: scan_id(plan),
+        requests: plan.wire.as_ref().map_or(0, |w| w.requests()),
+    })
 }
 
-/// The stored verdict of an object unchanged since the last run, if any.
-fn remembered(state: Option<&State>, candidate: &Candidate) -> Option<Verdict> {
-    let version = candidate.version.as_deref()?;
-    state?.lookup(&candidate.location, version)
+/// The walk (or listing), one target after the other, until the end or a stop.
+fn spawn_producer(plan: &Plan, tx: Sender<Event>, stop: &Arc<Stop>) {
+    let targets = plan.targets.clone();
+    let walk = Arc::clone(&plan.walk);
+    let stop = Arc::clone(stop);
+    let produce = move || {
+        for (index, target) in targets.iter().enumerate() {
+            let mut send = |event| !stop.is_set() && tx.send(event).is_ok();
+            match target {
+                Target::Local(path) => fs::walk(index, path.as_ref(), &walk, &mut send),
+                Target::Bucket(bucket) => bucket.list(index, &walk, &mut send),
+            }
+            if stop.is_set() {
+                break;
+            }
+        }
+    };
+    // Without a producer nothing is scanned; the collector then sees every
+    // worker finish at once and the report is simply empty.
+    let _ = std::thread::Builder::new()
+        .name("atrest-walk".into())
+        .spawn(produce);
 }
 
-fn scan_one(candidate: Candidate, worker: &mut Worker, rules: &RuleSet, depth: u32) -> Outcome {
-    match candidate.origin.clone() {
-        Origin::Local(path) => scan_local(candidate, &path, worker, rules, depth),
+fn spawn_worker(
+    id: usize,
+    events: &Receiver<Event>,
+    out: &Sender<Msg>,
+    shared: &Arc<Shared>,
+    plan: &Plan,
+) -> bool {
+    let (events, out, shared) = (events.clone(), out.clone(), Arc::clone(shared));
+    let state = plan.state.clone();
+    std::thread::Builder::new()
+        .name(format!("atrest-worker-{id}"))
+        .stack_size(WORKER_STACK)
+        .spawn(move || {
+            let reader = state.and_then(|s| s.reader().ok());
+            let mut head = Vec::with_capacity(HEAD_LEN);
+            for event in events.iter() {
+                if shared.stop.is_set() {
+                    break;
+                }
+                let (target, location) = match &event {
+                    Event::Object(c) => (c.target, c.location.clone()),
+                    Event::Unread(t, u) => (*t, u.location().to_string()),
+                };
+                shared.slot(id).busy = Some((target, location.clone(), Instant::now()));
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                    crate::gate::working(|| process(event, &shared, reader.as_ref(), &mut head))
+                }))
+                .unwrap_or_else(|_| {
+                    let what = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
+                    Outcome::Unread(
+                        target,
+                        Unread::Failed {
+                            location,
+                            message: format!(
+                                "internal error while inspecting ({what}); please report it"
+                            ),
+                        },
+                    )
+                });
+                {
+                    let mut slot = shared.slot(id);
+                    slot.busy = None;
+                    if slot.abandoned {
+                        // The collector has reported this object already.
+                        return;
+                    }
+                }
+                let (bytes, findings) = outcome_progress(&outcome);
+                shared.progress.object(bytes, findings);
+                if out.send(Msg::Outcome(outcome)).is_err() {
+                    return;
+                }
+            }
+            let _ = out.send(Msg::Done);
+        })
+        .is_ok()
+}
+
+/// What the progress bar learns from one outcome: bytes read and findings.
+fn outcome_progress(outcome: &Outcome) -> (u64, u64) {
+    match outcome {
+        Outcome::Scanned {
+            verdict,
+            bytes_read,
+            ..
+        } => (*bytes_read, verdict.findings.len() as u64),
+        Outcome::Unread(..) => (0, 0),
+    }
+}
+
+fn process(
+    event: Event,
+    shared: &Shared,
+    state: Option<&StateReader>,
+    head: &mut Vec<u8>,
+) -> Outcome {
+    let candidate = match event {
+        Event::Unread(target, unread) => return Outcome::Unread(target, unread),
+        Event::Object(candidate) => candidate,
+    };
+    if let Some(verdict) = candidate
+        .version
+        .as_deref()
+        .and_then(|v| state?.lookup(&candidate.location, v))
+    {
+        return Outcome::Scanned {
+            target: candidate.target,
+            location: candidate.location,
+            version: candidate.version,
+            verdict,
+            bytes_read: 0,
+            unchanged: true,
+        };
+    }
+    scan_one(candidate, shared, head)
+}
+
+fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
+    let (rules, depth) = (&*shared.rules, shared.depth);
+    let target = candidate.target;
+    let unread = |c: Candidate, e: ReadError| {
+        let unread = match e {
+            ReadError::Archived => Unread::Skipped {
+                reason: SkipReason::StorageClass,
+                location: c.location,
+            },
+            e => Unread::Failed {
+                location: c.location,
+                message: e.to_string(),
+            },
+        };
+        Outcome::Unread(target, unread)
+    };
+    let (candidate, inspection) = match candidate.origin.clone() {
+        Origin::Local(path) => match LocalFile::open(&path) {
+            Ok(Opened::File(mut file, size)) => {
+                match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
+                    Ok(inspection) => (Candidate { size, ..candidate }, inspection),
+                    Err(e) => return unread(candidate, e),
+                }
+            }
+            Ok(Opened::NotRegular) => {
+                return Outcome::Unread(
+                    target,
+                    Unread::Skipped {
+                        reason: SkipReason::SpecialFile,
+                        location: candidate.location,
+                    },
+                )
+            }
+            Err(e) => return unread(candidate, e.into()),
+        },
         Origin::Remote(bucket, key) => {
             let mut object = bucket.open(&key, candidate.size);
-            let size = candidate.size;
             match inspect(
                 &mut object,
-                size,
+                candidate.size,
                 &candidate.rel,
-                &mut worker.head,
+                head,
                 rules,
                 depth,
             ) {
                 Ok(mut inspection) => {
                     apply_facts(&mut inspection, &object.facts());
-                    Outcome::scanned(candidate, &inspection, rules, worker.inventory)
+                    (candidate, inspection)
                 }
-                Err(e) if e.get_ref().is_some_and(|r| r.is::<Archived>()) => {
-                    Outcome::Unread(Unread::Skipped {
-                        reason: SkipReason::StorageClass,
-                        location: candidate.location,
-                    })
-                }
-                Err(e) => Outcome::Unread(Unread::Failed {
-                    location: candidate.location,
-                    message: e.to_string(),
-                }),
+                Err(e) => return unread(candidate, e),
             }
         }
-    }
-}
-
-fn scan_local(
-    candidate: Candidate,
-    path: &std::path::Path,
-    worker: &mut Worker,
-    rules: &RuleSet,
-    depth: u32,
-) -> Outcome {
-    let failed = |c: Candidate, e: &std::io::Error| {
-        Outcome::Unread(Unread::Failed {
-            location: c.location,
-            message: fs::io_message(e),
-        })
     };
-    match LocalFile::open(path) {
-        Ok(Opened::File(mut file, size)) => {
-            match inspect(
-                &mut file,
-                size,
-                &candidate.rel,
-                &mut worker.head,
-                rules,
-                depth,
-            ) {
-                Ok(inspection) => {
-                    let candidate = Candidate { size, ..candidate };
-                    Outcome::scanned(candidate, &inspection, rules, worker.inventory)
-                }
-                Err(e) => failed(candidate, &e),
-            }
-        }
-        Ok(Opened::NotRegular) => Outcome::Unread(Unread::Skipped {
-            reason: SkipReason::SpecialFile,
-            location: candidate.location,
-        }),
-        Err(e) => failed(candidate, &e),
+    let verdict = judge(&candidate, &inspection, rules, shared.entries);
+    Outcome::Scanned {
+        target,
+        location: candidate.location,
+        version: candidate.version,
+        verdict,
+        bytes_read: inspection.bytes_read,
+        unchanged: false,
     }
 }
 
-fn now() -> SystemTime {
-    // SOURCE_DATE_EPOCH pins the timestamps, so reports can be compared byte for byte.
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s))
-        .unwrap_or_else(SystemTime::now)
+/// The collector's side: each outcome into the report, the stream and the state.
+struct Fold<'a> {
+    builder: &'a mut ReportBuilder,
+    sink: &'a mut dyn Sink,
+    state: Option<&'a mut State>,
+    baseline: &'a Baseline,
+    targets: &'a [String],
+    inventory: bool,
 }
 
-fn build_report(
-    opts: &ScanOptions,
-    rules: &RuleSet,
-    baseline: &HashSet<String>,
-    outcomes: Vec<Outcome>,
-    started: SystemTime,
-) -> Report {
-    let mut summary = Summary::default();
-    let mut findings = Vec::new();
-    let mut errors = Vec::new();
-    let mut limits = Vec::new();
-    let mut objects = Vec::new();
-    let mut fresh = Vec::new();
-    for outcome in outcomes {
-        summary.objects_seen += 1;
+impl Fold<'_> {
+    fn add(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Unread(Unread::Skipped { reason, location }) => {
-                *summary
-                    .skipped
-                    .entry(reason.as_str().to_string())
-                    .or_default() += 1;
-                if opts.inventory {
-                    objects.push(ObjectEntry::skipped(location, reason.as_str()));
+            Outcome::Unread(target, Unread::Skipped { reason, location }) => {
+                self.builder.seen(&self.targets[target]);
+                self.builder.skipped(reason.as_str());
+                if self.inventory {
+                    self.object(ObjectEntry::skipped(location, reason.as_str()));
                 }
             }
-            Outcome::Unread(Unread::Failed { location, message }) => {
-                errors.push(ErrorEntry { location, message })
+            Outcome::Unread(target, Unread::Failed { location, message }) => {
+                self.builder.seen(&self.targets[target]);
+                let error = ErrorEntry { location, message };
+                self.sink.error(&error);
+                self.builder.error(error);
             }
             Outcome::Scanned {
+                target,
                 location,
                 version,
                 verdict,
                 bytes_read,
                 unchanged,
             } => {
-                summary.objects_scanned += 1;
-                summary.bytes_read += bytes_read;
-                summary.unchanged += u64::from(unchanged);
-                summary.by_class.add(verdict.class);
-                summary.suppressed += verdict.allowed;
-                // Only `--state` keeps fresh verdicts (a copy per object otherwise wasted).
-                if let (Some(version), false, true) = (version, unchanged, opts.state.is_some()) {
-                    fresh.push((location, version, verdict.clone()));
-                }
-                for finding in verdict.findings {
-                    if baseline.contains(&finding.fingerprint) {
-                        summary.suppressed += 1;
-                    } else {
-                        findings.push(finding);
+                self.builder.seen(&self.targets[target]);
+                self.builder.scanned(verdict.class, bytes_read, unchanged);
+                if let Some(state) = self.state.as_deref_mut() {
+                    match (unchanged, &version) {
+                        (true, _) => state.confirm(&location),
+                        (false, Some(version)) => state.remember(&location, version, &verdict),
+                        (false, None) => {}
                     }
                 }
-                if opts.inventory {
-                    objects.extend(verdict.objects);
+                for s in verdict.allowed {
+                    self.builder.suppressed(s);
                 }
-                limits.extend(verdict.limits);
+                for finding in verdict.findings {
+                    if self.baseline.fingerprints.contains(&finding.fingerprint) {
+                        self.builder.suppressed(Suppressed {
+                            finding,
+                            by: "baseline".into(),
+                            reason: format!("accepted in {}", self.baseline.source),
+                        });
+                    } else {
+                        self.sink.finding(&finding);
+                        self.builder.finding(finding);
+                    }
+                }
+                if self.inventory {
+                    for object in verdict.objects {
+                        self.object(object);
+                    }
+                }
+                for limit in verdict.limits {
+                    self.sink.limit(&limit);
+                    self.builder.limit(limit);
+                }
             }
         }
     }
-    for reason in ["special-file", "symlink", "storage-class", "excluded"] {
-        summary.skipped.entry(reason.to_string()).or_default();
+
+    fn object(&mut self, object: ObjectEntry) {
+        self.sink.object(&object);
+        self.builder.object(object);
     }
-    findings
-        .sort_by(|a, b| (&a.location, &a.member, &a.rule).cmp(&(&b.location, &b.member, &b.rule)));
-    errors.sort_by(|a, b| a.location.cmp(&b.location));
-    limits.sort_by(|a, b| {
-        (&a.location, &a.member, &a.limit).cmp(&(&b.location, &b.member, &b.limit))
-    });
-    objects.sort_by(|a, b| (&a.location, &a.member).cmp(&(&b.location, &b.member)));
-    summary.findings = findings.len() as u64;
-    summary.errors = errors.len() as u64;
-    summary.limits_hit = limits.len() as u64;
-    for f in &findings {
-        summary.by_severity.add(f.severity);
-    }
-    if let Some(state) = &opts.state {
-        // Not an object's failure: the next run simply reads these again.
-        if let Err(e) = state.remember(&fresh) {
-            eprintln!("atrest: warning: {e}");
+}
+
+/// A fresh identifier per run: enough to tell two reports of one shard
+/// apart. Under `SOURCE_DATE_EPOCH` (reproducible reports) it is derived
+/// from what the run scanned instead of the clock.
+fn scan_id(plan: &Plan) -> String {
+    let mut h = Sha256::new();
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(epoch) => {
+            h.update(epoch.as_bytes());
+            for t in &plan.targets {
+                h.update(t.name().as_bytes());
+                h.update([0]);
+            }
+            h.update(plan.shard.as_deref().unwrap_or("").as_bytes());
+            h.update(plan.rules.sha256.as_bytes());
+        }
+        Err(_) => {
+            let nanos = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            h.update(nanos.to_le_bytes());
+            h.update(std::process::id().to_le_bytes());
         }
     }
-    if let Some(wire) = &opts.wire {
-        // Every HTTP request, listing pages and retries included.
-        summary.requests = wire.requests();
-    }
-    let targets: Vec<String> = opts.targets.iter().map(Target::name).collect();
-    Report::new(
-        rules,
-        &targets,
-        started,
-        now(),
-        summary,
-        findings,
-        errors,
-        limits,
-        opts.inventory.then_some(objects),
-    )
+    format!("{:x}", h.finalize())[..16].to_string()
+}
+
+pub fn now() -> SystemTime {
+    // SOURCE_DATE_EPOCH pins the timestamps, so reports can be compared byte for byte.
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
+        .unwrap_or_else(SystemTime::now)
 }

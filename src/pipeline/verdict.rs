@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{Finding, LimitEntry, ObjectEntry};
+use crate::report::{Finding, LimitEntry, ObjectEntry, Suppressed};
 use crate::rules::{Rule, RuleSet};
 use crate::sniff::{Class, Sniff};
 use crate::source::Candidate;
@@ -18,8 +18,9 @@ pub(crate) struct Verdict {
     pub class: Class,
     /// Findings before the baseline (which may change between runs).
     pub findings: Vec<Finding>,
-    /// Findings an allow-list of the rules suppressed.
-    pub allowed: u64,
+    /// Findings an allow-list of the rules suppressed, with its reason.
+    #[serde(default)]
+    pub allowed: Vec<Suppressed>,
     /// The object and its members, for `--inventory`.
     pub objects: Vec<ObjectEntry>,
     pub limits: Vec<LimitEntry>,
@@ -45,11 +46,22 @@ pub(crate) fn judge(
             |m| format!("{}!/{m}", candidate.rel),
         );
         for m in classify(sniff, &path, rules) {
-            if m.allowed.is_some() {
-                verdict.allowed += 1;
-            } else {
-                let finding = Finding::new(m.rule, &candidate.location, member, sniff, size);
-                verdict.findings.push(finding);
+            let finding = Finding::new(
+                m.rule,
+                &candidate.location,
+                &candidate.rel,
+                candidate.identity(),
+                member,
+                sniff,
+                size,
+            );
+            match m.allowed {
+                Some(reason) => verdict.allowed.push(Suppressed {
+                    finding,
+                    by: "allow-list".into(),
+                    reason: reason.to_string(),
+                }),
+                None => verdict.findings.push(finding),
             }
         }
         if inventory {

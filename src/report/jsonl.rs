@@ -1,46 +1,79 @@
-//! JSONL: one object per line with a `kind`, the summary last.
+//! JSONL: one JSON object per line, each with a `kind`; the summary last.
+//! A scan streams the lines in completion order as objects finish, so memory
+//! stays flat; the summary line closes the stream.
 
 use std::io::{self, Write};
 
-use serde_json::Value;
+use serde::Serialize;
 
-use super::Report;
+use super::{ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, RulesInfo, Summary};
 
+/// One line of the stream.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Line<'a> {
+    Finding(&'a Finding),
+    Error(&'a ErrorEntry),
+    Limit(&'a LimitEntry),
+    Object(&'a ObjectEntry),
+    Summary(SummaryLine<'a>),
+}
+
+/// The last line: the summary with what describes the run.
+#[derive(Serialize)]
+pub struct SummaryLine<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    schema: &'a str,
+    complete: bool,
+    interrupted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_by: Option<&'a str>,
+    shard: Option<&'a str>,
+    scan_id: &'a str,
+    targets: &'a [String],
+    rules: &'a RulesInfo,
+    started_at: &'a str,
+    finished_at: &'a str,
+}
+
+pub fn line(out: &mut dyn Write, line: &Line) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, line)?;
+    writeln!(out)
+}
+
+pub fn summary(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    line(
+        out,
+        &Line::Summary(SummaryLine {
+            summary: &r.summary,
+            schema: &r.schema,
+            complete: r.complete,
+            interrupted: r.interrupted,
+            stopped_by: r.stopped_by.as_deref(),
+            shard: r.shard.as_deref(),
+            scan_id: &r.scan_id,
+            targets: &r.targets,
+            rules: &r.rules,
+            started_at: &r.started_at,
+            finished_at: &r.finished_at,
+        }),
+    )
+}
+
+/// A finished report as JSONL (what `merge` writes; a scan streams instead).
 pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let mut line = |kind: &str, value: Value| -> io::Result<()> {
-        let mut v = value;
-        if let Value::Object(map) = &mut v {
-            map.insert("kind".into(), Value::String(kind.into()));
-        }
-        serde_json::to_writer(&mut *out, &v)?;
-        writeln!(out)
-    };
     for f in &report.findings {
-        line("finding", serde_json::to_value(f)?)?;
+        line(out, &Line::Finding(f))?;
     }
     for e in &report.errors {
-        line("error", serde_json::to_value(e)?)?;
+        line(out, &Line::Error(e))?;
     }
     for l in &report.limits {
-        line("limit", serde_json::to_value(l)?)?;
+        line(out, &Line::Limit(l))?;
     }
     for o in report.objects.iter().flatten() {
-        line("object", serde_json::to_value(o)?)?;
+        line(out, &Line::Object(o))?;
     }
-    let mut summary = serde_json::to_value(&report.summary)?;
-    if let Value::Object(map) = &mut summary {
-        map.insert("schema".into(), Value::String(report.schema.clone()));
-        map.insert("complete".into(), Value::Bool(report.complete));
-        map.insert("targets".into(), serde_json::to_value(&report.targets)?);
-        map.insert("rules".into(), serde_json::to_value(&report.rules)?);
-        map.insert(
-            "started_at".into(),
-            Value::String(report.started_at.clone()),
-        );
-        map.insert(
-            "finished_at".into(),
-            Value::String(report.finished_at.clone()),
-        );
-    }
-    line("summary", summary)
+    summary(out, report)
 }

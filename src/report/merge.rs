@@ -1,103 +1,106 @@
 //! `atrest merge`: reports of shards (or of runs over parts of a tree) become
-//! one. Summaries are added; findings, errors, limits and inventory entries
-//! are de-duplicated (findings by fingerprint) and sorted as a scan sorts them.
+//! one, through the same [`ReportBuilder`] a scan folds into. The same shard
+//! twice, or the same run twice, is refused (it would double the counts);
+//! shards missing from a complete set make the merge incomplete.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
 
-use super::{Report, Summary, SCHEMA};
+use sha2::{Digest, Sha256};
+
+use super::{Report, ReportBuilder, RunInfo, SCHEMA};
+
+fn parse_time(s: &str) -> SystemTime {
+    humantime::parse_rfc3339(s).unwrap_or(SystemTime::UNIX_EPOCH)
+}
 
 /// Merges reports made with the same rules; `names` label them in errors.
 pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
-    let mut iter = reports.into_iter();
-    let (first_name, mut merged) = iter.next().ok_or("merge: no reports given")?;
-    check(&first_name, &merged)?;
-    let mut seen: HashSet<String> = merged
-        .findings
-        .iter()
-        .map(|f| f.fingerprint.clone())
-        .collect();
-    for (name, r) in iter {
-        check(&name, &r)?;
-        if r.rules.sha256 != merged.rules.sha256 {
+    let first = reports.first().ok_or("merge: no reports given")?;
+    let rules = first.1.rules.clone();
+    let first_name = first.0.clone();
+    let mut shards: BTreeMap<String, String> = BTreeMap::new();
+    let mut runs: BTreeMap<String, String> = BTreeMap::new();
+    let mut counts = BTreeSet::new();
+    for (name, r) in &reports {
+        if r.schema != SCHEMA {
             return Err(format!(
-                "{name}: made with other rules ({} sha256 {}) than {first_name} ({} sha256 {}); merge reports of the same rules",
-                r.rules.source, r.rules.sha256, merged.rules.source, merged.rules.sha256
+                "{name}: schema {:?}, expected {SCHEMA:?}",
+                r.schema
             ));
         }
-        for t in r.targets {
-            if !merged.targets.contains(&t) {
-                merged.targets.push(t);
+        if r.rules.sha256 != rules.sha256 {
+            return Err(format!(
+                "{name}: made with other rules ({} sha256 {}) than {first_name} ({} sha256 {}); merge reports of the same rules",
+                r.rules.source, r.rules.sha256, rules.source, rules.sha256
+            ));
+        }
+        if !r.scan_id.is_empty() {
+            if let Some(other) = runs.insert(r.scan_id.clone(), name.clone()) {
+                return Err(format!(
+                    "{name}: the same run as {other} (scan id {})",
+                    r.scan_id
+                ));
             }
         }
-        merged.started_at = merged.started_at.min(r.started_at);
-        merged.finished_at = merged.finished_at.max(r.finished_at);
-        merged.complete &= r.complete;
-        add(&mut merged.summary, &r.summary);
-        for f in r.findings {
-            if seen.insert(f.fingerprint.clone()) {
-                merged.findings.push(f);
+        if let Some(shard) = &r.shard {
+            let key = format!("{shard} of {}", r.targets.join(" "));
+            if let Some(other) = shards.insert(key, name.clone()) {
+                return Err(format!(
+                    "{name}: shard {shard} of the same targets as {other}; each shard may be merged once"
+                ));
+            }
+            if let Some((_, n)) = shard.split_once('/') {
+                counts.insert(n.to_string());
             }
         }
-        merged.errors.extend(r.errors);
-        merged.limits.extend(r.limits);
-        match (&mut merged.objects, r.objects) {
-            (Some(mine), Some(theirs)) => mine.extend(theirs),
-            (mine @ None, Some(theirs)) => *mine = Some(theirs),
-            _ => {}
+    }
+    let missing = match (counts.len(), counts.first()) {
+        (0, _) => Vec::new(),
+        (1, Some(n)) => {
+            let n: u64 = n
+                .parse()
+                .map_err(|_| format!("shard count {n:?} is not a number"))?;
+            let present: BTreeSet<u64> = reports
+                .iter()
+                .filter_map(|(_, r)| r.shard.as_deref()?.split_once('/')?.0.parse().ok())
+                .collect();
+            (0..n.min(1 << 20))
+                .filter(|k| !present.contains(k))
+                .map(|k| format!("{k}/{n}"))
+                .collect()
         }
+        _ => return Err("merge: the reports are shards of different counts".into()),
+    };
+    let inventory = reports.iter().any(|(_, r)| r.objects.is_some());
+    let mut builder = ReportBuilder::new(true, inventory);
+    let mut targets: Vec<String> = Vec::new();
+    let (mut started, mut finished) = (None::<SystemTime>, None::<SystemTime>);
+    let mut interrupted = 0;
+    let mut ids = Sha256::new();
+    for (_, r) in reports {
+        for t in &r.targets {
+            if !targets.contains(t) {
+                targets.push(t.clone());
+            }
+        }
+        let (s, f) = (parse_time(&r.started_at), parse_time(&r.finished_at));
+        started = Some(started.map_or(s, |x| x.min(s)));
+        finished = Some(finished.map_or(f, |x| x.max(f)));
+        interrupted += usize::from(r.interrupted);
+        ids.update(r.scan_id.as_bytes());
+        builder.add_report(r);
     }
-    let m = &mut merged;
-    m.findings
-        .sort_by(|a, b| (&a.location, &a.member, &a.rule).cmp(&(&b.location, &b.member, &b.rule)));
-    m.errors
-        .sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
-    m.errors
-        .dedup_by(|a, b| a.location == b.location && a.message == b.message);
-    m.limits.sort_by(|a, b| {
-        (&a.location, &a.member, &a.limit).cmp(&(&b.location, &b.member, &b.limit))
-    });
-    m.limits
-        .dedup_by(|a, b| (&a.location, &a.member, &a.limit) == (&b.location, &b.member, &b.limit));
-    if let Some(objects) = &mut m.objects {
-        objects.sort_by(|a, b| (&a.location, &a.member).cmp(&(&b.location, &b.member)));
-        objects.dedup_by(|a, b| a.location == b.location && a.member == b.member);
-    }
-    // Counts that describe the merged lists are recomputed from them.
-    m.summary.findings = m.findings.len() as u64;
-    m.summary.limits_hit = m.limits.len() as u64;
-    m.summary.by_severity = Default::default();
-    for f in &m.findings {
-        m.summary.by_severity.add(f.severity);
-    }
-    Ok(merged)
-}
-
-fn check(name: &str, r: &Report) -> Result<(), String> {
-    if r.schema != SCHEMA {
-        return Err(format!(
-            "{name}: schema {:?}, expected {SCHEMA:?}",
-            r.schema
-        ));
-    }
-    Ok(())
-}
-
-/// Adds the per-object counts of `b` to `a` (the lists' counts are redone later).
-fn add(a: &mut Summary, b: &Summary) {
-    a.objects_seen += b.objects_seen;
-    a.objects_scanned += b.objects_scanned;
-    a.bytes_read += b.bytes_read;
-    a.requests += b.requests;
-    a.unchanged += b.unchanged;
-    a.suppressed += b.suppressed;
-    a.errors += b.errors;
-    for (reason, n) in &b.skipped {
-        *a.skipped.entry(reason.clone()).or_default() += n;
-    }
-    let (x, y) = (&mut a.by_class, &b.by_class);
-    x.audio += y.audio;
-    x.biometric += y.biometric;
-    x.encrypted += y.encrypted;
-    x.compressed += y.compressed;
-    x.other += y.other;
+    builder.missing_shards(missing);
+    Ok(builder.finish(RunInfo {
+        rules,
+        targets,
+        started: started.unwrap_or(SystemTime::UNIX_EPOCH),
+        finished: finished.unwrap_or(SystemTime::UNIX_EPOCH),
+        stopped_by: (interrupted > 0)
+            .then(|| format!("{interrupted} of the merged runs stopped early")),
+        shard: None,
+        scan_id: format!("{:x}", ids.finalize())[..16].to_string(),
+        requests: 0,
+    }))
 }

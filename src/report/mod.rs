@@ -3,14 +3,14 @@
 //! from the model, never inside a renderer. No report ever holds file content:
 //! only formats, offsets, statistics and hashes.
 
-mod jsonl;
+mod builder;
+pub mod jsonl;
 pub mod merge;
 pub mod sarif;
 pub mod table;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::sniff::{Class, Sniff};
+
+pub use builder::{ReportBuilder, RunInfo};
 
 pub const SCHEMA: &str = "atrest.report/1";
 
@@ -34,10 +36,29 @@ pub struct Report {
     /// RFC 3339, UTC, seconds (pinned by `SOURCE_DATE_EPOCH` when set).
     pub started_at: String,
     pub finished_at: String,
-    /// False when any object could not be read: the findings are then a lower bound.
+    /// False when any object could not be read, or the run was interrupted:
+    /// the findings are then a lower bound.
     pub complete: bool,
+    /// The run was stopped before the end (a signal, or `--max-duration`);
+    /// `stopped_by` says which.
+    #[serde(default)]
+    pub interrupted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// `K/N` when the run scanned one shard (`--shard`), else null.
+    #[serde(default)]
+    pub shard: Option<String>,
+    /// Random per run: tells two reports of the same shard apart (`merge`).
+    #[serde(default)]
+    pub scan_id: String,
+    /// Shards missing from a merge of `K/N` reports (the merge is then incomplete).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_shards: Vec<String>,
     pub summary: Summary,
     pub findings: Vec<Finding>,
+    /// Findings an allow-list or the baseline suppressed, with the reason.
+    #[serde(default)]
+    pub suppressed: Vec<Suppressed>,
     pub errors: Vec<ErrorEntry>,
     pub limits: Vec<LimitEntry>,
     /// Every object with its classification (`--inventory` only).
@@ -68,6 +89,9 @@ pub struct Summary {
     pub bytes_read: u64,
     /// Object-store requests (0 for local scans).
     pub requests: u64,
+    /// Objects seen per target, as the target was given.
+    #[serde(default)]
+    pub by_target: BTreeMap<String, u64>,
     /// Scanned objects whose verdict `--state` kept from an earlier run
     /// (unchanged, not read again).
     #[serde(default)]
@@ -96,6 +120,20 @@ pub struct BySeverity {
 }
 
 impl BySeverity {
+    /// Findings of severity `t` or worse.
+    pub fn at_or_above(&self, t: Severity) -> u64 {
+        [
+            (Severity::Critical, self.critical),
+            (Severity::High, self.high),
+            (Severity::Medium, self.medium),
+            (Severity::Low, self.low),
+        ]
+        .iter()
+        .filter(|(s, _)| *s >= t)
+        .map(|(_, n)| n)
+        .sum()
+    }
+
     pub fn add(&mut self, s: Severity) {
         *match s {
             Severity::Critical => &mut self.critical,
@@ -136,6 +174,10 @@ pub struct Finding {
     pub category: String,
     /// The object: local path as given, or the full object URL.
     pub location: String,
+    /// The object's path below its target (local), or its key (buckets):
+    /// what globs match and what SARIF locations are relative to.
+    #[serde(default)]
+    pub path: String,
     /// Path inside the object (`a.tar!/b.zip!/c.wav` chain), or null.
     pub member: Option<String>,
     /// Detected format id (`wav`, `iso19794-2`, …).
@@ -147,14 +189,31 @@ pub struct Finding {
     pub evidence: BTreeMap<String, Value>,
     /// Size in bytes of the object (or member, when known).
     pub size: u64,
-    /// Stable over runs for the same location, member and rule.
+    /// Stable over runs for the same rule, object and member, however the
+    /// target was spelled: local objects by their path below the target,
+    /// bucket objects by their full URL.
     pub fingerprint: String,
 }
 
+/// A finding that is not reported, and why.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Suppressed {
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// `allow-list` or `baseline`.
+    pub by: String,
+    /// The allow-list entry's `reason`, or the baseline file.
+    pub reason: String,
+}
+
 impl Finding {
+    /// `identity` is what the fingerprint hashes: the path below the target
+    /// for local objects, the object URL in a bucket.
     pub fn new(
         rule: &Rule,
         location: &str,
+        path: &str,
+        identity: &str,
         member: Option<&str>,
         sniff: &Sniff,
         size: u64,
@@ -164,6 +223,7 @@ impl Finding {
             severity: rule.severity,
             category: rule.category.clone(),
             location: location.to_string(),
+            path: path.to_string(),
             member: member.map(str::to_string),
             format: sniff.format.clone(),
             mime: sniff.mime.clone(),
@@ -174,16 +234,15 @@ impl Finding {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
             size,
-            fingerprint: fingerprint(&rule.id, location, member),
+            fingerprint: fingerprint(&rule.id, identity, member),
         }
     }
 }
 
-/// SHA-256 over rule, normalised location and member.
-pub fn fingerprint(rule: &str, location: &str, member: Option<&str>) -> String {
-    let location = location.trim_start_matches("./");
+/// SHA-256 over rule, object identity and member.
+pub fn fingerprint(rule: &str, identity: &str, member: Option<&str>) -> String {
     let mut h = Sha256::new();
-    for part in ["atrest/v1", rule, location, member.unwrap_or("")] {
+    for part in ["atrest/v2", rule, identity, member.unwrap_or("")] {
         h.update(part.as_bytes());
         h.update([0]);
     }
@@ -246,43 +305,9 @@ impl ObjectEntry {
 }
 
 impl Report {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        rules: &RuleSet,
-        targets: &[String],
-        started: SystemTime,
-        finished: SystemTime,
-        summary: Summary,
-        findings: Vec<Finding>,
-        errors: Vec<ErrorEntry>,
-        limits: Vec<LimitEntry>,
-        objects: Option<Vec<ObjectEntry>>,
-    ) -> Report {
-        Report {
-            schema: SCHEMA.to_string(),
-            tool: Tool {
-                name: "atrest".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-            },
-            rules: RulesInfo {
-                source: rules.source.clone(),
-                sha256: rules.sha256.clone(),
-            },
-            targets: targets.to_vec(),
-            started_at: humantime::format_rfc3339_seconds(started).to_string(),
-            finished_at: humantime::format_rfc3339_seconds(finished).to_string(),
-            complete: errors.is_empty(),
-            summary,
-            findings,
-            errors,
-            limits,
-            objects,
-        }
-    }
-
     /// Does any reported finding reach `threshold`?
     pub fn fails(&self, threshold: Option<Severity>) -> bool {
-        threshold.is_some_and(|t| self.findings.iter().any(|f| f.severity >= t))
+        threshold.is_some_and(|t| self.summary.by_severity.at_or_above(t) > 0)
     }
 }
 
@@ -321,11 +346,13 @@ pub fn render(
 mod tests {
     use super::*;
 
+    /// A fingerprint is a promise across machines and versions: baselines
+    /// written today must match tomorrow's findings.
     #[test]
-    fn fingerprints_ignore_a_leading_dot_slash_and_differ_by_member() {
+    fn fingerprints_are_pinned_and_differ_by_member() {
         assert_eq!(
-            fingerprint("r", "./a/b.wav", None),
-            fingerprint("r", "a/b.wav", None)
+            fingerprint("audio.unencrypted", "calls/2026/a.wav", None),
+            "439d62492f7b84374a7ac6fe4ad967668bc17c2dbbd357550f7924b4910ddbd7"
         );
         assert_ne!(
             fingerprint("r", "a.zip", Some("x.wav")),

@@ -64,8 +64,7 @@ pub struct RuleErrors(pub Vec<RuleError>);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
-    #[serde(default)]
-    limits: Limits,
+    limits: Option<Spanned<Limits>>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
 }
@@ -121,8 +120,8 @@ struct AllowSpec {
     reason: String,
 }
 
-/// Bounds on looking inside compressed files and archives (issue 3); every
-/// bound reached is reported, never treated as a clean result.
+/// Bounds on looking inside compressed files and archives; every bound
+/// reached is reported, never treated as a clean result.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -134,6 +133,9 @@ pub struct Limits {
     pub max_object_bytes: u64,
     /// Largest accepted ratio of decompressed to compressed bytes (bomb guard).
     pub max_ratio: u64,
+    /// Wall-clock seconds one object's inspection may take; past it the
+    /// object is reported with what was learned and a `max-time` limit.
+    pub max_seconds: f64,
 }
 
 impl Default for Limits {
@@ -143,7 +145,37 @@ impl Default for Limits {
             max_member_bytes: 1 << 20,
             max_object_bytes: 16 << 20,
             max_ratio: 200,
+            max_seconds: 10.0,
         }
+    }
+}
+
+impl Limits {
+    /// The first bound outside the range atrest can honour, with that range.
+    fn out_of_range(&self) -> Option<String> {
+        let int = |name: &str, v: u64, lo: u64, hi: u64| {
+            (!(lo..=hi).contains(&v))
+                .then(|| format!("limits.{name} = {v}: must be from {lo} to {hi}"))
+        };
+        int("max_members", self.max_members, 1, 1_000_000)
+            .or_else(|| int("max_member_bytes", self.max_member_bytes, 4096, 1 << 30))
+            .or_else(|| {
+                int(
+                    "max_object_bytes",
+                    self.max_object_bytes,
+                    self.max_member_bytes.min(1 << 30),
+                    4 << 30,
+                )
+            })
+            .or_else(|| int("max_ratio", self.max_ratio, 2, 1_000_000))
+            .or_else(|| {
+                (!(0.1..=3600.0).contains(&self.max_seconds)).then(|| {
+                    format!(
+                        "limits.max_seconds = {}: must be from 0.1 to 3600",
+                        self.max_seconds
+                    )
+                })
+            })
     }
 }
 
@@ -367,6 +399,15 @@ impl RuleSet {
                     .collect(),
             });
         }
+        let limits = match parsed.limits {
+            Some(l) => {
+                if let Some(why) = l.get_ref().out_of_range() {
+                    errors.push(at(l.span(), "R006", why));
+                }
+                l.into_inner()
+            }
+            None => Limits::default(),
+        };
         if !errors.is_empty() {
             return Err(RuleErrors(errors));
         }
@@ -375,7 +416,7 @@ impl RuleSet {
             sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
             rules,
             signatures,
-            limits: parsed.limits,
+            limits,
             base_dir,
         })
     }
@@ -394,7 +435,8 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    if digits.len() % 2 != 0 {
+    // Byte slicing below needs ASCII; anything else is not hex anyway.
+    if digits.len() % 2 != 0 || !digits.is_ascii() {
         return None;
     }
     (0..digits.len())

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
 
-use super::{Candidate, Event, ObjectReader, Origin, Shard, SkipReason, Unread};
+use super::{Candidate, Event, ObjectReader, Origin, ReadError, Shard, SkipReason, Unread};
 
 /// What decides which files of a tree are scanned.
 #[derive(Clone, Debug, Default)]
@@ -32,9 +32,10 @@ impl WalkOptions {
     }
 }
 
-/// Walks one local target, handing each event to `emit` in walk order.
-pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
-    let root = Path::new(target);
+/// Walks one local target (number `index` of the run), handing each event
+/// to `emit` in walk order until `emit` says stop.
+pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMut(Event) -> bool) {
+    let root = target;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(opts.follow_symlinks)
         .sort_by_file_name();
@@ -42,19 +43,17 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let location = e
-                    .path()
-                    .map_or_else(|| target.to_string(), |p| p.display().to_string());
-                let unread = if e.loop_ancestor().is_some() {
-                    Unread::Skipped {
-                        reason: SkipReason::SymlinkLoop,
-                        location,
+                let location = escape_path(e.path().unwrap_or(root));
+                let unread = match e.path().and_then(|p| link_trouble(p, &e)) {
+                    Some(reason) => Unread::Skipped { reason, location },
+                    None => {
+                        let message = e.io_error().map_or_else(|| e.to_string(), io_message);
+                        Unread::Failed { location, message }
                     }
-                } else {
-                    let message = e.io_error().map_or_else(|| e.to_string(), io_message);
-                    Unread::Failed { location, message }
                 };
-                emit(Event::Unread(unread));
+                if !emit(Event::Unread(index, unread)) {
+                    return;
+                }
                 continue;
             }
         };
@@ -66,7 +65,7 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
         if !opts.in_shard(&rel) {
             continue;
         }
-        let location = entry.path().display().to_string();
+        let location = escape_path(entry.path());
         let skip = if opts.is_excluded(&rel) {
             Some(SkipReason::Excluded)
         } else if ft.is_symlink() {
@@ -77,22 +76,80 @@ pub fn walk(target: &str, opts: &WalkOptions, emit: &mut dyn FnMut(Event)) {
             None
         };
         let event = match skip {
-            Some(reason) => Event::Unread(Unread::Skipped { reason, location }),
+            Some(reason) => Event::Unread(index, Unread::Skipped { reason, location }),
             None => {
                 let meta = entry.metadata().ok();
                 Event::Object(Candidate {
+                    target: index,
                     location,
                     rel,
                     size: meta.as_ref().map_or(0, |m| m.len()),
                     origin: Origin::Local(entry.path().to_path_buf()),
-                    version: meta.map(|m| {
-                        format!("{}:{}.{}:{}", m.len(), m.mtime(), m.mtime_nsec(), m.ino())
-                    }),
+                    version: meta.as_ref().map(version),
                 })
             }
         };
-        emit(event);
+        if !emit(event) {
+            return;
+        }
     }
+}
+
+/// What tells a file's content changed: size, mtime, inode, and ctime,
+/// which (unlike mtime) no user can set back after rewriting in place.
+pub fn version(m: &std::fs::Metadata) -> String {
+    format!(
+        "{}:{}.{}:{}:{}.{}",
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ino(),
+        m.ctime(),
+        m.ctime_nsec()
+    )
+}
+
+/// With `--follow-symlinks`, links that lead nowhere or back to themselves
+/// are skips (the tree is as it is), not read errors.
+fn link_trouble(path: &Path, e: &walkdir::Error) -> Option<SkipReason> {
+    if e.loop_ancestor().is_some() {
+        return Some(SkipReason::SymlinkLoop);
+    }
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let io = e.io_error()?;
+    match (is_link, io.kind(), io.raw_os_error()) {
+        (true, _, Some(libc::ELOOP)) => Some(SkipReason::SymlinkLoop),
+        (true, io::ErrorKind::NotFound, _) => Some(SkipReason::DanglingSymlink),
+        _ => None,
+    }
+}
+
+/// A path as the report shows it, losslessly: UTF-8 as it is (backslashes
+/// doubled), every other byte as `\xNN`. Two names that differ in their
+/// bytes never share a location or a fingerprint.
+pub fn escape_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    escape_bytes(path.as_os_str().as_bytes())
+}
+
+pub fn escape_bytes(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    while !bytes.is_empty() {
+        let (valid, rest) = match std::str::from_utf8(bytes) {
+            Ok(s) => (s, &[][..]),
+            Err(e) => {
+                let (ok, bad) = bytes.split_at(e.valid_up_to());
+                (std::str::from_utf8(ok).unwrap_or_default(), bad)
+            }
+        };
+        out.push_str(&valid.replace('\\', "\\\\"));
+        bytes = rest;
+        if let Some((&b, tail)) = bytes.split_first() {
+            out.push_str(&format!("\\x{b:02x}"));
+            bytes = tail;
+        }
+    }
+    out
 }
 
 /// The path below the target, with `/` separators; a file target is its own name.
@@ -104,8 +161,9 @@ fn relative(root: &Path, path: &Path) -> String {
     let rel = rel
         .map(PathBuf::from)
         .unwrap_or_else(|| path.file_name().map(PathBuf::from).unwrap_or_default());
+    use std::os::unix::ffi::OsStrExt;
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| escape_bytes(c.as_os_str().as_bytes()))
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -151,14 +209,14 @@ impl LocalFile {
 }
 
 impl ObjectReader for LocalFile {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
         let mut done = 0;
         while done < buf.len() {
             match self.file.read_at(&mut buf[done..], offset + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(done)
@@ -176,5 +234,16 @@ mod tests {
             relative(Path::new("a/b.wav"), Path::new("a/b.wav")),
             "b.wav"
         );
+    }
+
+    #[test]
+    fn paths_are_escaped_losslessly() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let p = |b: &[u8]| escape_path(Path::new(OsStr::from_bytes(b)));
+        assert_eq!(p(b"x\xff.wav"), "x\\xff.wav");
+        assert_eq!(p(b"x\\xff.wav"), "x\\\\xff.wav");
+        assert_ne!(p(b"x\xff.wav"), p(b"x\xfe.wav"));
+        assert_eq!(p("é.wav".as_bytes()), "é.wav");
     }
 }

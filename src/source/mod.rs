@@ -15,8 +15,10 @@ pub enum SkipReason {
     SpecialFile,
     /// A symbolic link, not followed (see `--follow-symlinks`).
     Symlink,
-    /// A link that leads back to one of its own ancestors.
+    /// A link that leads back to itself or one of its own ancestors.
     SymlinkLoop,
+    /// A link to nothing (with `--follow-symlinks`).
+    DanglingSymlink,
     /// Filtered out by `--include` / `--exclude`.
     Excluded,
     /// Archival storage class (Glacier, Archive tier): reading would need a restore.
@@ -29,6 +31,7 @@ impl SkipReason {
             SkipReason::SpecialFile => "special-file",
             SkipReason::Symlink => "symlink",
             SkipReason::SymlinkLoop => "symlink-loop",
+            SkipReason::DanglingSymlink => "dangling-symlink",
             SkipReason::Excluded => "excluded",
             SkipReason::StorageClass => "storage-class",
         }
@@ -38,6 +41,8 @@ impl SkipReason {
 /// One object to scan.
 #[derive(Clone, Debug)]
 pub struct Candidate {
+    /// Index of the target (as given) that yielded it.
+    pub target: usize,
     /// What the report calls it: the target as given joined with the path below it.
     pub location: String,
     /// Path relative to its target (or the object key): what globs and shards see.
@@ -47,6 +52,18 @@ pub struct Candidate {
     /// What tells this object's content changed (`--state`): size, mtime
     /// and inode locally; ETag (or last-modified) and size in a bucket.
     pub version: Option<String>,
+}
+
+impl Candidate {
+    /// What its findings' fingerprints hash: the path below the target for a
+    /// local object (so `.`, `$PWD` and `../repo` agree), the full URL for a
+    /// bucket object.
+    pub fn identity(&self) -> &str {
+        match self.origin {
+            Origin::Local(_) => &self.rel,
+            Origin::Remote(..) => &self.location,
+        }
+    }
 }
 
 /// Where a candidate's bytes are.
@@ -60,7 +77,7 @@ pub enum Origin {
 #[derive(Debug)]
 pub enum Event {
     Object(Candidate),
-    Unread(Unread),
+    Unread(usize, Unread),
 }
 
 /// An object seen but not read: by choice (skipped) or not (failed). Workers
@@ -77,15 +94,54 @@ pub enum Unread {
     },
 }
 
+/// Why an object's bytes could not be read. The message is what the report
+/// shows: lower-case, one line, no paths or credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("vanished during the scan (not found)")]
+    NotFound,
+    /// An archival tier (S3 Glacier/Deep Archive, Azure Archive): not an
+    /// error of the scan but a skip (`storage-class`).
+    #[error("archival storage class: a restore is needed before reading")]
+    Archived,
+    #[error("not read: the endpoint stopped answering earlier in this scan")]
+    EndpointDown,
+    /// An object store's answer, already made one line and credential-free.
+    #[error("{0}")]
+    Remote(String),
+    #[error("{}", fs::io_message(.0))]
+    Io(io::Error),
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::PermissionDenied => ReadError::PermissionDenied,
+            io::ErrorKind::NotFound => ReadError::NotFound,
+            _ => ReadError::Io(e),
+        }
+    }
+}
+
+impl Unread {
+    pub fn location(&self) -> &str {
+        match self {
+            Unread::Skipped { location, .. } | Unread::Failed { location, .. } => location,
+        }
+    }
+}
+
 /// Positioned reads of one opened object.
 pub trait ObjectReader {
     /// Reads up to `buf.len()` bytes at `offset`; fewer only at end of object.
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError>;
 }
 
 /// An object held in memory (decoded members, tests, fuzzing).
 impl ObjectReader for &[u8] {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
         let from = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(self.len());
@@ -110,21 +166,23 @@ pub struct Shard {
     pub count: u64,
 }
 
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 impl Shard {
     pub fn parse(s: &str) -> Result<Shard, String> {
         let (k, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("--shard {s:?}: expected K/N, e.g. 0/4"))?;
+            .ok_or_else(|| "expected K/N, e.g. 0/4".to_string())?;
         let (index, count): (u64, u64) = (
-            k.trim()
-                .parse()
-                .map_err(|_| format!("--shard {s:?}: K is not a number"))?,
-            n.trim()
-                .parse()
-                .map_err(|_| format!("--shard {s:?}: N is not a number"))?,
+            k.trim().parse().map_err(|_| "K is not a number")?,
+            n.trim().parse().map_err(|_| "N is not a number")?,
         );
         if count == 0 || index >= count {
-            return Err(format!("--shard {s:?}: need 0 <= K < N"));
+            return Err("need 0 <= K < N".into());
         }
         Ok(Shard { index, count })
     }

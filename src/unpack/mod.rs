@@ -42,6 +42,7 @@ pub enum Limit {
     MemberBytes,
     ObjectBytes,
     Ratio,
+    Time,
     Unsupported,
 }
 
@@ -53,6 +54,7 @@ impl std::fmt::Display for Limit {
             Limit::MemberBytes => "max-member-bytes",
             Limit::ObjectBytes => "max-object-bytes",
             Limit::Ratio => "max-ratio",
+            Limit::Time => "max-time",
             Limit::Unsupported => "not-inspected",
         })
     }
@@ -113,6 +115,9 @@ struct Walk<'r> {
     limits: &'r Limits,
     max_depth: u32,
     spent: u64,
+    /// Past this instant nothing more is opened (`max-time`, reported once).
+    deadline: std::time::Instant,
+    timed_out: bool,
     inside: Inside,
 }
 
@@ -125,6 +130,7 @@ pub fn look_inside<'f>(
     name: &str,
     rules: &RuleSet,
     max_depth: u32,
+    deadline: std::time::Instant,
     fetch: &'f mut Fetch<'f>,
 ) -> Inside {
     let mut walk = Walk {
@@ -133,6 +139,8 @@ pub fn look_inside<'f>(
         limits: &rules.limits,
         max_depth,
         spent: 0,
+        deadline,
+        timed_out: false,
         inside: Inside::default(),
     };
     let fetch = RefCell::new(fetch);
@@ -162,7 +170,28 @@ impl Walk<'_> {
         });
     }
 
+    /// True (and the limit reported once) when the object's time is up.
+    fn out_of_time(&mut self, at: &str) -> bool {
+        if self.timed_out {
+            return true;
+        }
+        if std::time::Instant::now() <= self.deadline {
+            return false;
+        }
+        self.timed_out = true;
+        let secs = self.limits.max_seconds;
+        self.limit(
+            at,
+            Limit::Time,
+            format!("inspection stopped after {secs} s; the rest not inspected"),
+        );
+        true
+    }
+
     fn open(&mut self, level: &Level<'_, '_>, sniff: &Sniff, name: &str, depth: u32) {
+        if self.out_of_time(name) {
+            return;
+        }
         if sniff.format == "text" {
             return self.encoded(level, name, depth);
         }

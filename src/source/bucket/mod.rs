@@ -12,7 +12,6 @@ mod meter;
 mod url;
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,9 +19,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use http::HeaderMap;
 use object_store::path::Path as KeyPath;
-use object_store::{BackoffConfig, GetOptions, GetRange, ObjectStore, RetryConfig};
+use object_store::{
+    BackoffConfig, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig,
+};
 
-use super::{Candidate, Event, ObjectReader, Origin, SkipReason, Unread};
+use super::{Candidate, Event, ObjectReader, Origin, ReadError, SkipReason, Unread};
 use crate::source::fs::WalkOptions;
 use credentials::{azure_builder, gcs_builder, s3_builder};
 use meter::{Captured, Connector};
@@ -61,12 +62,24 @@ pub struct Bucket {
     /// endpoint is taken as gone and the rest fail without waiting.
     failing: AtomicUsize,
     down: AtomicBool,
+    yields: Yields,
 }
 
 impl fmt::Debug for Bucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Bucket({})", self.url)
     }
+}
+
+/// What a bucket URL turned out to name.
+#[derive(Clone, Debug)]
+pub enum Yields {
+    /// Objects under the prefix.
+    Objects,
+    /// Exactly one object: the URL is an object's URL.
+    One(ObjectMeta),
+    /// Nothing at all (a mistyped prefix, or an empty bucket).
+    Nothing,
 }
 
 /// After this many objects in a row fail to get an answer, stop asking.
@@ -149,15 +162,21 @@ impl Bucket {
                     .map_err(fail)?,
             ),
         };
-        let bucket = Bucket {
+        let mut bucket = Bucket {
             url,
             store,
             runtime: Arc::clone(runtime),
             failing: AtomicUsize::new(0),
             down: AtomicBool::new(false),
+            yields: Yields::Objects,
         };
-        bucket.preflight()?;
+        bucket.yields = bucket.preflight()?;
         Ok(bucket)
+    }
+
+    /// What the pre-flight listing found under the URL.
+    pub fn yields(&self) -> &Yields {
+        &self.yields
     }
 
     fn prefix(&self) -> Option<KeyPath> {
@@ -165,14 +184,22 @@ impl Bucket {
     }
 
     /// One listing request: a missing bucket or rejected credentials end the
-    /// run here, before anything is scanned.
-    fn preflight(&self) -> Result<(), String> {
+    /// run here, before anything is scanned. A prefix with nothing below it
+    /// may name one object (`s3://b/calls/1.wav`): one HEAD request tells.
+    fn preflight(&self) -> Result<Yields, String> {
         let prefix = self.prefix();
         let first = self
             .runtime
             .block_on(async { self.store.list(prefix.as_ref()).next().await });
         match first {
-            None | Some(Ok(_)) => Ok(()),
+            Some(Ok(_)) => Ok(Yields::Objects),
+            None => match &prefix {
+                None => Ok(Yields::Nothing),
+                Some(key) => match self.runtime.block_on(self.store.head(key)) {
+                    Ok(meta) => Ok(Yields::One(meta)),
+                    Err(_) => Ok(Yields::Nothing),
+                },
+            },
             Some(Err(e)) => {
                 let text = e.to_string();
                 if text.contains("169.254.169.254") || text.contains("169.254.170.2") {
@@ -205,9 +232,18 @@ impl Bucket {
     }
 
     /// Lists the prefix page by page (memory does not grow with the bucket),
-    /// handing each object to `emit`. A listing that breaks off is an error
-    /// entry: the report is then incomplete.
-    pub fn list(self: &Arc<Self>, walk: &WalkOptions, emit: &mut dyn FnMut(Event)) {
+    /// handing each object to `emit` until it says stop. A listing that
+    /// breaks off is an error entry: the report is then incomplete.
+    pub fn list(
+        self: &Arc<Self>,
+        index: usize,
+        walk: &WalkOptions,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) {
+        if let Yields::One(meta) = &self.yields {
+            self.offer(index, meta.clone(), walk, emit);
+            return;
+        }
         let prefix = self.prefix();
         let mut stream = self.store.list(prefix.as_ref());
         loop {
@@ -216,39 +252,58 @@ impl Bucket {
                 None => break,
                 Some(Ok(meta)) => meta,
                 Some(Err(e)) => {
-                    emit(Event::Unread(Unread::Failed {
-                        location: self.url.to_string(),
-                        message: format!("listing broke off: {}", one_line(&e)),
-                    }));
+                    emit(Event::Unread(
+                        index,
+                        Unread::Failed {
+                            location: self.url.to_string(),
+                            message: format!("listing broke off: {}", one_line(&e)),
+                        },
+                    ));
                     return;
                 }
             };
-            let key = meta.location.to_string();
-            if !walk.in_shard(&key) {
-                continue;
+            if !self.offer(index, meta, walk, emit) {
+                return;
             }
-            let location = self.url.object_url(&key);
-            if walk.is_excluded(&key) {
-                emit(Event::Unread(Unread::Skipped {
+        }
+    }
+
+    /// Hands one listed object to `emit`, unless the shard or globs rule it out.
+    fn offer(
+        self: &Arc<Self>,
+        index: usize,
+        meta: ObjectMeta,
+        walk: &WalkOptions,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) -> bool {
+        let key = meta.location.to_string();
+        if !walk.in_shard(&key) {
+            return true;
+        }
+        let location = self.url.object_url(&key);
+        if walk.is_excluded(&key) {
+            return emit(Event::Unread(
+                index,
+                Unread::Skipped {
                     reason: SkipReason::Excluded,
                     location,
-                }));
-                continue;
-            }
-            // Listings quote ETags on some stores and not on others.
-            let tag = meta
-                .e_tag
-                .as_deref()
-                .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
-                .unwrap_or_else(|| meta.last_modified.to_rfc3339());
-            emit(Event::Object(Candidate {
-                location,
-                rel: key,
-                size: meta.size,
-                version: Some(format!("{}:{tag}", meta.size)),
-                origin: Origin::Remote(Arc::clone(self), meta.location),
-            }));
+                },
+            ));
         }
+        // Listings quote ETags on some stores and not on others.
+        let tag = meta
+            .e_tag
+            .as_deref()
+            .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
+            .unwrap_or_else(|| meta.last_modified.to_rfc3339());
+        emit(Event::Object(Candidate {
+            target: index,
+            location,
+            rel: key,
+            size: meta.size,
+            version: Some(format!("{}:{tag}", meta.size)),
+            origin: Origin::Remote(Arc::clone(self), meta.location),
+        }))
     }
 
     /// Opens one object for ranged reads.
@@ -270,18 +325,6 @@ pub struct RemoteObject {
     headers: Option<HeaderMap>,
 }
 
-/// Marks a read refused because the object sits in an archival tier.
-#[derive(Debug)]
-pub struct Archived;
-
-impl fmt::Display for Archived {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("archival storage class: a restore is needed before reading")
-    }
-}
-
-impl std::error::Error for Archived {}
-
 impl RemoteObject {
     /// Storage-level facts from the first response's headers.
     pub fn facts(&self) -> StorageFacts {
@@ -293,26 +336,27 @@ impl RemoteObject {
 }
 
 impl ObjectReader for RemoteObject {
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
         let end = (offset + buf.len() as u64).min(self.size);
         if offset >= end {
             return Ok(0);
         }
         let bucket = &self.bucket;
         if bucket.down.load(Ordering::Relaxed) {
-            return Err(io::Error::other(
-                "not read: the endpoint stopped answering earlier in this scan",
-            ));
+            return Err(ReadError::EndpointDown);
         }
         let options = GetOptions {
             range: Some(GetRange::Bounded(offset..end)),
             ..Default::default()
         };
-        let result = bucket.runtime.block_on(async {
-            let got = bucket.store.get_opts(&self.key, options).await?;
-            let headers = got.extensions.get::<Captured>().map(|c| c.0.clone());
-            let bytes = got.bytes().await?;
-            Ok::<_, object_store::Error>((headers, bytes))
+        // The request's wait does not hold a CPU permit (see `gate`).
+        let result = crate::gate::waiting(|| {
+            bucket.runtime.block_on(async {
+                let got = bucket.store.get_opts(&self.key, options).await?;
+                let headers = got.extensions.get::<Captured>().map(|c| c.0.clone());
+                let bytes = got.bytes().await?;
+                Ok::<_, object_store::Error>((headers, bytes))
+            })
         });
         match result {
             Ok((headers, bytes)) => {
@@ -325,15 +369,13 @@ impl ObjectReader for RemoteObject {
                 Ok(n)
             }
             Err(e) => {
+                // object_store keeps the provider's error code only in its text.
                 let text = e.to_string();
                 if text.contains("InvalidObjectState") || text.contains("BlobArchived") {
-                    return Err(io::Error::other(Archived));
+                    return Err(ReadError::Archived);
                 }
                 if matches!(e, object_store::Error::NotFound { .. }) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::NotFound,
-                        "vanished during the scan (not found)",
-                    ));
+                    return Err(ReadError::NotFound);
                 }
                 let answered = matches!(
                     e,
@@ -346,7 +388,7 @@ impl ObjectReader for RemoteObject {
                 {
                     bucket.down.store(true, Ordering::Relaxed);
                 }
-                Err(io::Error::other(one_line(&e)))
+                Err(ReadError::Remote(one_line(&e)))
             }
         }
     }
@@ -358,7 +400,7 @@ mod tests {
 
     #[test]
     fn error_lines_drop_query_strings() {
-        let e = io::Error::other("GET http://h/c/b?sv=1&sig=SECRET failed\n  retry");
+        let e = std::io::Error::other("GET http://h/c/b?sv=1&sig=SECRET failed\n  retry");
         let line = one_line(&e);
         assert!(!line.contains("SECRET") && !line.contains('\n'), "{line}");
     }

@@ -1,0 +1,37 @@
+//! SIGINT and SIGTERM (Ctrl-C, a cancelled CI job, a Kubernetes deadline):
+//! the first asks the scan to stop and report what it has (exit 3); a second
+//! ends the process at once, leaving no temporary report file behind.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::exit::Exit;
+use crate::output;
+use crate::pipeline::Stop;
+
+pub(super) fn install(stop: &Arc<Stop>) -> Result<()> {
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM]).context("cannot listen for SIGINT and SIGTERM")?;
+    let stop = Arc::clone(stop);
+    std::thread::Builder::new()
+        .name("atrest-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+                if stop.is_set() {
+                    output::discard_pending();
+                    output::error(&format!("{name} again: stopped at once, no report"));
+                    std::process::exit(i32::from(Exit::Incomplete.code()));
+                }
+                stop.request(name);
+                output::info(&format!(
+                    "{name}: stopping; objects in progress finish, then the report is written (again to quit at once)"
+                ));
+            }
+        })
+        .context("cannot start the signal thread")?;
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! CPU permits: `-j N` threads inspect at once, however many workers wait on
+//! the network. A worker holds a permit while it works; a read from an
+//! object store gives it back for as long as the request is in flight, so
+//! `--concurrency` raises the requests in flight, not the CPU threads.
+
+use std::cell::Cell;
+use std::sync::{Condvar, Mutex, OnceLock};
+
+struct Gate {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+static GATE: OnceLock<Gate> = OnceLock::new();
+
+thread_local! {
+    static HOLDS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets the number of permits (once per process; later calls are ignored).
+pub fn init(permits: usize) {
+    let _ = GATE.set(Gate {
+        free: Mutex::new(permits.max(1)),
+        freed: Condvar::new(),
+    });
+}
+
+fn acquire(gate: &Gate) {
+    let mut free = gate.free.lock().unwrap_or_else(|e| e.into_inner());
+    while *free == 0 {
+        free = gate.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+    }
+    *free -= 1;
+}
+
+fn release(gate: &Gate) {
+    *gate.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+    gate.freed.notify_one();
+}
+
+/// Runs `work` holding a permit (none are needed when the gate was never set).
+pub fn working<T>(work: impl FnOnce() -> T) -> T {
+    let Some(gate) = GATE.get() else {
+        return work();
+    };
+    if HOLDS.get() {
+        return work();
+    }
+    acquire(gate);
+    HOLDS.set(true);
+    struct Release<'g>(&'g Gate);
+    impl Drop for Release<'_> {
+        fn drop(&mut self) {
+            HOLDS.set(false);
+            release(self.0);
+        }
+    }
+    let _release = Release(gate);
+    work()
+}
+
+/// Runs `wait` (a network request) without holding this thread's permit.
+pub fn waiting<T>(wait: impl FnOnce() -> T) -> T {
+    let Some(gate) = GATE.get().filter(|_| HOLDS.get()) else {
+        return wait();
+    };
+    release(gate);
+    HOLDS.set(false);
+    struct Reacquire<'g>(&'g Gate);
+    impl Drop for Reacquire<'_> {
+        fn drop(&mut self) {
+            acquire(self.0);
+            HOLDS.set(true);
+        }
+    }
+    let _again = Reacquire(gate);
+    wait()
+}
