@@ -17,6 +17,7 @@ mod biometric;
 mod bytes;
 pub mod entropy;
 mod envelope;
+pub mod formats;
 mod media;
 mod ole;
 mod other;
@@ -263,6 +264,15 @@ pub struct Sniff {
 
 impl Sniff {
     pub fn new(format: &str, mime: Option<&str>, class: Class, encryption: Encryption) -> Sniff {
+        debug_assert!(
+            formats::is_known(format),
+            "format {format:?} is missing from sniff::formats::FORMATS"
+        );
+        Sniff::named(format, mime, class, encryption)
+    }
+
+    /// A format a rules file defined (custom magic): not in the registry.
+    pub fn named(format: &str, mime: Option<&str>, class: Class, encryption: Encryption) -> Sniff {
         Sniff {
             format: format.to_string(),
             mime: mime.map(str::to_string),
@@ -350,7 +360,7 @@ fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {
         return None;
     }
     let header_end = sig.offset + sig.bytes.len() as u64;
-    let sniff = Sniff::new(&sig.format, None, sig.class, Encryption::None).with(
+    let sniff = Sniff::named(&sig.format, None, sig.class, Encryption::None).with(
         "magic",
         format!("{} at {} (rules file)", hex(&sig.bytes), sig.offset),
     );

@@ -115,32 +115,10 @@ impl Walk<'_> {
 
 /// What an encrypted member probably is, from its name alone: names, sizes
 /// and CRCs of encrypted zip members stay in the clear.
-fn by_name(name: &str, encryption: Encryption) -> Sniff {
-    const AUDIO: &[&str] = &[
-        "wav", "mp3", "m4a", "aac", "flac", "ogg", "oga", "opus", "amr", "awb", "3gp", "wma",
-        "aif", "aiff", "caf", "au", "snd", "webm", "mka", "mp4", "mov", "pcm", "raw", "spx", "wv",
-        "tta", "voc", "sph",
-    ];
-    const BIOMETRIC: &[&str] = &[
-        "fmr", "fir", "fac", "iir", "sdi", "wsq", "an2", "eft", "nist", "ebts", "min", "xyt",
-    ];
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let class = if AUDIO.contains(&ext.as_str()) {
-        Class::Audio
-    } else if BIOMETRIC.contains(&ext.as_str()) {
-        Class::Biometric
-    } else {
-        Class::Encrypted
-    };
-    let format = if ext.is_empty() {
-        "unknown".to_string()
-    } else {
-        ext
-    };
-    Sniff::new(&format, None, class, encryption)
+pub(super) fn by_name(name: &str, encryption: Encryption) -> Sniff {
+    let (format, class) =
+        sniff::formats::of_extension(name).unwrap_or(("unknown", Class::Encrypted));
+    Sniff::new(format, None, class, encryption)
         .with(
             "basis",
             "content encrypted; class inferred from the member name",
