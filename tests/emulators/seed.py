@@ -10,6 +10,17 @@ S3 (moto :5000):      atrest-fixtures  the fixtures tree under fixtures/
 Azure (Azurite):      atrest-fixtures  the fixtures tree; atrest-cse: client-side metadata,
                                        a plain blob and an Archive-tier blob
 GCS (fake-gcs):       atrest-fixtures  the fixtures tree (JSON API: the emulator has no XML PUT)
+
+Exposure cases (for the unsigned exposure probe; answers in tests/emulators/EXPOSURE.md),
+each holding voice.wav (fixtures/audio/wav/pcm16.wav) and notes.txt:
+S3:     exposure-public   bucket policy Principal "*" (s3:GetObject, s3:ListBucket) + ACL public-read
+        exposure-private  nothing public
+        exposure-blocked  PublicAccessBlock, all four flags true
+Azure:  exposure-container  public access "container";  exposure-blob  "blob";
+        exposure-private    no public access
+GCS:    exposure-public   objects with ACL allUsers:READER (predefinedAcl=publicRead)
+        exposure-private  objects with the default (owner-only) ACL
+        fake-gcs-server enforces nothing: both answer anonymous LIST and GET alike.
 """
 import concurrent.futures
 import json
@@ -19,7 +30,7 @@ import urllib.error
 import urllib.request
 
 import boto3
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 from botocore.config import Config
 
@@ -100,6 +111,12 @@ def azure():
     meta = {"encryptiondata": json.dumps({"EncryptionAgent": {"Protocol": "2.0", "EncryptionAlgorithm": "AES_GCM_256"}})}
     svc.get_container_client("atrest-cse").upload_blob("cse.wav", wav, overwrite=True, metadata=meta)
     svc.get_container_client("atrest-cse").upload_blob("plain.wav", wav, overwrite=True)
+    # An archived blob cannot be overwritten (409 BlobArchived): drop it first so
+    # that seeding the same emulator twice works.
+    try:
+        svc.get_container_client("atrest-cse").delete_blob("archived.wav")
+    except ResourceNotFoundError:
+        pass
     archived = svc.get_container_client("atrest-cse").upload_blob("archived.wav", wav, overwrite=True)
     archived.set_standard_blob_tier("Archive")
     print("azure: fixtures, client-side metadata, an Archive-tier blob", file=sys.stderr)
@@ -124,6 +141,81 @@ def gcs():
     print("gcs: fixtures", file=sys.stderr)
 
 
+EXPOSURE_OBJECTS = [("voice.wav", "audio/wav/pcm16.wav"),
+                    ("notes.txt", None)]
+NOTES = b"exposure probe fixture: plain text, nothing secret\n"
+
+
+def exposure_bodies():
+    return [(k, read(os.path.join(FIXTURES, p)) if p else NOTES) for k, p in EXPOSURE_OBJECTS]
+
+
+def s3_exposure():
+    c = boto3.client("s3", endpoint_url="http://127.0.0.1:5000", region_name="us-east-1",
+                     aws_access_key_id="test", aws_secret_access_key="test",
+                     config=Config(s3={"addressing_style": "path"}))
+    for b in ["exposure-public", "exposure-private", "exposure-blocked"]:
+        try:
+            c.create_bucket(Bucket=b)
+        except (c.exceptions.BucketAlreadyOwnedByYou, c.exceptions.BucketAlreadyExists):
+            pass
+        # ACL "private" said out loud: moto gives an object put without one the
+        # bucket's ACL (AWS does not), which would make reruns seed differently.
+        for key, body in exposure_bodies():
+            c.put_object(Bucket=b, Key=key, Body=body, ACL="private")
+    # Public: a policy that lets anyone list and read (moto honours s3:GetObject for
+    # unsigned GETs; it never checks unsigned LISTs), plus the AllUsers READ grant.
+    c.put_bucket_policy(Bucket="exposure-public", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "PublicReadList", "Effect": "Allow", "Principal": "*",
+                       "Action": ["s3:GetObject", "s3:ListBucket"],
+                       "Resource": ["arn:aws:s3:::exposure-public", "arn:aws:s3:::exposure-public/*"]}]}))
+    c.put_bucket_acl(Bucket="exposure-public", ACL="public-read")
+    # Blocked: the four Block Public Access flags and nothing public under them (moto
+    # stores the flags but enforces none of them, so a public grant here would be
+    # served anonymously by moto while AWS would refuse it).
+    c.put_public_access_block(Bucket="exposure-blocked", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    print("s3: exposure-public, exposure-private, exposure-blocked", file=sys.stderr)
+
+
+def azure_exposure():
+    svc = BlobServiceClient.from_connection_string(AZURITE)
+    for name, level in [("exposure-container", "container"), ("exposure-blob", "blob"),
+                        ("exposure-private", None)]:
+        cont = svc.get_container_client(name)
+        try:
+            cont.create_container(public_access=level)
+        except ResourceExistsError:
+            cont.set_container_access_policy(signed_identifiers={}, public_access=level)
+        for key, body in exposure_bodies():
+            cont.upload_blob(key, body, overwrite=True)
+    print("azure: exposure-container, exposure-blob, exposure-private", file=sys.stderr)
+
+
+def gcs_exposure():
+    def req(method, url, body=None, ctype="application/json"):
+        r = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": ctype})
+        try:
+            return urllib.request.urlopen(r).read()
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+    # fake-gcs-server keeps object ACLs only (no bucket IAM, bucket ACL or
+    # iamConfiguration), so the public case is an allUsers:READER object ACL.
+    for bucket, acl in [("exposure-public", "publicRead"), ("exposure-private", "private")]:
+        req("POST", f"{GCS}/storage/v1/b?project=test", json.dumps({"name": bucket}).encode())
+        for key, body in exposure_bodies():
+            req("POST", f"{GCS}/upload/storage/v1/b/{bucket}/o?uploadType=media"
+                        f"&name={urllib.request.quote(key, safe='')}&predefinedAcl={acl}",
+                body, "application/octet-stream")
+    print("gcs: exposure-public, exposure-private", file=sys.stderr)
+
+
 s3()
 azure()
 gcs()
+s3_exposure()
+azure_exposure()
+gcs_exposure()
