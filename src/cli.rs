@@ -72,6 +72,10 @@ pub enum RulesCommand {
     },
     /// Print the rules of a file (default: the embedded rules).
     List { file: Option<PathBuf> },
+    /// Print the embedded rules as TOML, to start a rules file of your own.
+    Export,
+    /// Print the format ids a rule's `formats` may name.
+    Formats,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 
 use crate::cli::{FailOn, ProgressMode, ScanArgs};
 use crate::output::Output;
 use crate::pipeline::Baseline;
 use crate::report::{OutputFormat, Report};
-use crate::rules::RuleSet;
+use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
 use crate::source::fs::WalkOptions;
 use crate::source::Shard;
@@ -167,7 +167,9 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
-        b.add(Glob::new(p).with_context(|| format!("{flag} {p:?}: not a valid glob"))?);
+        for glob in path_globs(p).with_context(|| format!("{flag} {p:?}: not a valid glob"))? {
+            b.add(glob);
+        }
     }
     Ok(Some(b.build()?))
 }

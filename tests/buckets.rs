@@ -365,16 +365,27 @@ fn shards_of_a_bucket_merge_into_the_whole() {
         merged["summary"]["objects_seen"],
         whole["summary"]["objects_seen"]
     );
-    // Merging a report with itself adds its counts but not its findings twice.
+    // The same shard twice would double its counts: refused, naming it.
     let twice = atrest()
         .arg("merge")
         .args([&parts[0], &parts[0]])
         .args(["--format", "json", "--fail-on", "never"])
         .output()
         .unwrap();
-    let twice = json_of(&twice);
-    let one: Value = serde_json::from_slice(&std::fs::read(&parts[0]).unwrap()).unwrap();
-    assert_eq!(twice["summary"]["findings"], one["summary"]["findings"]);
+    let stderr = String::from_utf8_lossy(&twice.stderr);
+    assert_eq!(twice.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("part0.json"), "{stderr}");
+    // A missing shard makes the merge incomplete (exit 3), and says which.
+    let out = atrest()
+        .arg("merge")
+        .args(&parts[..2])
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let partial = json_of(&out);
+    assert_eq!(partial["complete"], false);
+    assert_eq!(partial["missing_shards"], serde_json::json!(["2/3"]));
 }
 
 fn assert_exit_2_naming(mut cmd: Command, args: &[&str], target: &str, says: &str) {

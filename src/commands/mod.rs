@@ -18,6 +18,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Scan(args) => scan::scan_command(args),
         Command::Rules(RulesCommand::Check { file }) => rules::rules_check(&file),
         Command::Rules(RulesCommand::List { file }) => rules::rules_list(file.as_deref()),
+        Command::Rules(RulesCommand::Export) => rules::rules_export(),
+        Command::Rules(RulesCommand::Formats) => rules::rules_formats(),
         Command::Merge(args) => merge::merge_command(args),
     };
     match result {

@@ -21,10 +21,14 @@ pub(super) fn rules_check(file: &Path) -> Result<Exit> {
             return Ok(Exit::Usage);
         }
     };
-    let base = rules.base_dir.clone().unwrap_or_else(|| ".".into());
     let mut failures = Vec::new();
     let mut checked = 0;
-    for rule in &rules.rules {
+    // Inherited embedded rules were verified when atrest was built.
+    for (rule, base) in rules
+        .rules
+        .iter()
+        .filter_map(|r| Some((r, r.base_dir.as_ref()?)))
+    {
         for (example, expect) in rule
             .examples
             .iter()
@@ -107,6 +111,59 @@ fn joined<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// `atrest rules export`: the embedded rules as a file of one's own. The
+/// examples point at the source tree's fixtures, which an installed atrest
+/// does not have, so they are left out; the result passes `rules check`.
+pub(super) fn rules_export() -> Result<Exit> {
+    let mut out = String::from(
+        "# The rules embedded in atrest, exported by `atrest rules export`.\n\
+         # To adjust a few rules instead of copying all, write a file with\n\
+         # `extends = \"default\"` and only the rules you change (same id) or add.\n",
+    );
+    for line in crate::rules::DEFAULT_RULES.lines() {
+        let t = line.trim_start();
+        if t.starts_with("examples")
+            || t.starts_with("counter_examples")
+            || t.starts_with("# Example paths")
+        {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    // Multi-line example lists leave their items and closing bracket.
+    let out = strip_example_lists(&out);
+    output::print(&out);
+    Ok(Exit::Clean)
+}
+
+/// Removes the continuation lines of multi-line `examples = [` lists whose
+/// first line was dropped: quoted paths on their own and the closing `]`.
+fn strip_example_lists(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let dangling = (t.starts_with('"') && (t.ends_with("\",") || t.ends_with('"'))) || t == "]";
+        if !dangling {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// `atrest rules formats`: every format id rules may name.
+pub(super) fn rules_formats() -> Result<Exit> {
+    let mut out = String::new();
+    for f in crate::sniff::formats::FORMATS {
+        out.push_str(f);
+        out.push('\n');
+    }
+    out.push_str("# and the file types of the infer crate (png, pdf, elf, …)\n");
+    output::print(&out);
+    Ok(Exit::Clean)
 }
 
 pub(super) fn rules_list(file: Option<&Path>) -> Result<Exit> {

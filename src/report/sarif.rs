@@ -42,7 +42,35 @@ fn uri(location: &str) -> String {
     out
 }
 
+/// Where a finding's SARIF location is anchored: local objects are
+/// relative to their target's root (a `uriBaseId` per root, so code
+/// scanning can map them to the repository whatever the target's spelling);
+/// object URLs stand on their own.
+fn anchor(location: &str, path: &str) -> Option<String> {
+    if location.contains("://") || path.is_empty() {
+        return None;
+    }
+    let root = location.strip_suffix(path)?;
+    Some(root.to_string())
+}
+
+/// The base URI of a target root, when it can be resolved on this machine.
+fn base_uri(root: &str) -> Value {
+    let dir = if root.is_empty() { "." } else { root };
+    match std::fs::canonicalize(dir) {
+        Ok(abs) => {
+            let mut uri = format!("file://{}", self::uri(&abs.display().to_string()));
+            if !uri.ends_with('/') {
+                uri.push('/');
+            }
+            json!({"uri": uri, "description": {"text": format!("scan target root {dir}")}})
+        }
+        Err(_) => json!({"description": {"text": format!("scan target root {dir}")}}),
+    }
+}
+
 pub fn build(report: &Report, rules: &RuleSet) -> Value {
+    let mut roots: Vec<String> = Vec::new();
     let rule_index = |id: &str| rules.rules.iter().position(|r| r.id == id);
     let driver_rules: Vec<Value> = rules
         .rules
@@ -67,7 +95,7 @@ pub fn build(report: &Report, rules: &RuleSet) -> Value {
                 "ruleId": f.rule,
                 "level": level(f.severity),
                 "message": {"text": format!("{} ({}, encryption: {}) at {place}", f.rule, f.format, f.encryption)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(&f.location)}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": artifact(&mut roots, &f.location, &f.path)}}],
                 "partialFingerprints": {"atrest/v1": f.fingerprint},
                 "properties": {
                     "format": f.format, "encryption": f.encryption, "member": f.member,
@@ -88,6 +116,11 @@ pub fn build(report: &Report, rules: &RuleSet) -> Value {
             json!({"level": "warning", "message": {"text": format!("{} {}: {}", l.location, l.limit, l.message)}})
         }))
         .collect();
+    let bases: serde_json::Map<String, Value> = roots
+        .iter()
+        .enumerate()
+        .map(|(i, root)| (format!("TARGET{i}"), base_uri(root)))
+        .collect();
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -104,10 +137,25 @@ pub fn build(report: &Report, rules: &RuleSet) -> Value {
                 "endTimeUtc": report.finished_at,
                 "toolExecutionNotifications": notifications
             }],
+            "originalUriBaseIds": bases,
             "results": results,
             "properties": {"summary": report.summary}
         }]
     })
+}
+
+/// The artifact location of one finding, registering its root.
+fn artifact(roots: &mut Vec<String>, location: &str, path: &str) -> Value {
+    match anchor(location, path) {
+        Some(root) => {
+            let i = roots.iter().position(|r| *r == root).unwrap_or_else(|| {
+                roots.push(root);
+                roots.len() - 1
+            });
+            json!({"uri": uri(path), "uriBaseId": format!("TARGET{i}")})
+        }
+        None => json!({"uri": uri(location)}),
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +166,19 @@ mod tests {
     fn local_paths_become_relative_uri_references() {
         assert_eq!(uri("./calls/a b#1.wav"), "calls/a%20b%231.wav");
         assert_eq!(uri("s3://bucket/k.wav"), "s3://bucket/k.wav");
+    }
+
+    #[test]
+    fn local_findings_are_relative_to_their_target_root() {
+        assert_eq!(
+            anchor("/home/ci/repo/a/b.wav", "a/b.wav").as_deref(),
+            Some("/home/ci/repo/")
+        );
+        assert_eq!(anchor("./a/b.wav", "a/b.wav").as_deref(), Some("./"));
+        assert_eq!(anchor("x.wav", "x.wav").as_deref(), Some(""));
+        assert_eq!(anchor("s3://b/a.wav", "a.wav"), None);
+        let mut roots = Vec::new();
+        let a = artifact(&mut roots, "../repo/calls/1.wav", "calls/1.wav");
+        assert_eq!(a, json!({"uri": "calls/1.wav", "uriBaseId": "TARGET0"}));
     }
 }

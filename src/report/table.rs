@@ -170,7 +170,7 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
             out,
             "error: {}",
             fit(
-                &format!("{}: {}", sanitize(&e.location), e.message),
+                &format!("{}: {}", sanitize(&e.location), sanitize(&e.message)),
                 WIDTH - 7
             )
         )?;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use crate::sniff::{AtRest, Class, Encryption, Signature, Sniff};
+use crate::sniff::{formats, AtRest, Class, Encryption, Signature, Sniff};
 
 /// The rules compiled into the binary: the same text as `rules/default.toml`.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
@@ -64,6 +64,9 @@ pub struct RuleErrors(pub Vec<RuleError>);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
+    /// `"default"`: start from the embedded rules; this file's rules add to
+    /// them or replace those with the same id.
+    extends: Option<Spanned<String>>,
     limits: Option<Spanned<Limits>>,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleSpec>,
@@ -81,9 +84,9 @@ struct RuleSpec {
     #[serde(default)]
     classes: Vec<Class>,
     #[serde(default)]
-    formats: Vec<String>,
+    formats: Vec<Spanned<String>>,
     #[serde(default)]
-    exclude_formats: Vec<String>,
+    exclude_formats: Vec<Spanned<String>>,
     #[serde(default)]
     encryption: Vec<Encryption>,
     /// Storage-level encryption reported by the object store.
@@ -205,6 +208,9 @@ pub struct Rule {
     pub allow: Vec<Allow>,
     pub examples: Vec<String>,
     pub counter_examples: Vec<String>,
+    /// Where this rule's example paths are resolved from: its file's folder
+    /// (none for embedded rules inherited through `extends`).
+    pub base_dir: Option<PathBuf>,
 }
 
 impl Rule {
@@ -242,8 +248,6 @@ pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub signatures: Vec<Signature>,
     pub limits: Limits,
-    /// Where example paths are resolved from (the rules file's folder).
-    pub base_dir: Option<PathBuf>,
 }
 
 impl RuleSet {
@@ -293,15 +297,42 @@ impl RuleSet {
             RuleErrors(vec![at(e.span().unwrap_or(0..0), "R001", message)])
         })?;
         let mut errors = Vec::new();
+        let mut base = match &parsed.extends {
+            None => None,
+            Some(name) if name.get_ref() == "default" => Some(RuleSet::embedded()),
+            Some(name) => {
+                errors.push(at(
+                    name.span(),
+                    "R010",
+                    format!(
+                        "extends {:?}: only \"default\" (the embedded rules) can be extended",
+                        name.get_ref()
+                    ),
+                ));
+                None
+            }
+        };
         let mut rules = Vec::new();
         let mut signatures = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // Formats this file defines through `magic` are known too.
+        let defined: Vec<String> = parsed
+            .rules
+            .iter()
+            .flat_map(|r| {
+                r.magic
+                    .iter()
+                    .map(|m| m.format.clone().unwrap_or_else(|| r.id.get_ref().clone()))
+            })
+            .collect();
         let globs = |items: &[Spanned<String>], errors: &mut Vec<RuleError>| -> Option<GlobSet> {
             let mut b = GlobSetBuilder::new();
             for g in items {
-                match Glob::new(g.get_ref()) {
-                    Ok(glob) => {
-                        b.add(glob);
+                match path_globs(g.get_ref()) {
+                    Ok(globs) => {
+                        for glob in globs {
+                            b.add(glob);
+                        }
                     }
                     Err(e) => errors.push(at(
                         g.span(),
@@ -343,7 +374,33 @@ impl RuleSet {
                     ));
                 }
             }
-            let mut formats = spec.formats.clone();
+            for f in spec.formats.iter().chain(&spec.exclude_formats) {
+                let name = f.get_ref();
+                if !formats::is_known(name) && !defined.contains(name) {
+                    errors.push(at(
+                        f.span(),
+                        "R007",
+                        format!(
+                            "unknown format {name:?} (`atrest rules formats` lists them; a `magic` entry can define new ones)"
+                        ),
+                    ));
+                }
+            }
+            let positive = !spec.classes.is_empty()
+                || !spec.formats.is_empty()
+                || !spec.magic.is_empty()
+                || !spec.paths.is_empty();
+            if !positive {
+                errors.push(at(
+                    spec.id.span(),
+                    "R008",
+                    format!(
+                        "rule {id:?} has no condition on classes, formats, magic or paths: it would match every object"
+                    ),
+                ));
+            }
+            let mut formats: Vec<String> =
+                spec.formats.iter().map(|f| f.get_ref().clone()).collect();
             for m in &spec.magic {
                 match parse_hex(m.hex.get_ref()) {
                     Some(bytes) if !bytes.is_empty() && bytes.len() <= 64 && m.offset < 65536 => {
@@ -384,7 +441,11 @@ impl RuleSet {
                 category: spec.category,
                 classes: spec.classes,
                 formats,
-                exclude_formats: spec.exclude_formats,
+                exclude_formats: spec
+                    .exclude_formats
+                    .iter()
+                    .map(|f| f.get_ref().clone())
+                    .collect(),
                 encryption: spec.encryption,
                 storage: spec.storage,
                 paths,
@@ -397,6 +458,7 @@ impl RuleSet {
                     .iter()
                     .map(|s| s.get_ref().clone())
                     .collect(),
+                base_dir: base_dir.clone(),
             });
         }
         let limits = match parsed.limits {
@@ -406,20 +468,61 @@ impl RuleSet {
                 }
                 l.into_inner()
             }
-            None => Limits::default(),
+            None => base.as_ref().map(|b| b.limits.clone()).unwrap_or_default(),
         };
+        if rules.is_empty() && base.is_none() && errors.is_empty() {
+            errors.push(at(
+                0..0,
+                "R009",
+                "no rules: add [[rule]] tables, or `extends = \"default\"` to build on the embedded rules".into(),
+            ));
+        }
         if !errors.is_empty() {
             return Err(RuleErrors(errors));
         }
+        let mut sha = Sha256::new();
+        let source = match base.take() {
+            Some(mut inherited) => {
+                sha.update(DEFAULT_RULES.as_bytes());
+                sha.update([0]);
+                // Same id: this file's rule replaces the embedded one in place.
+                for rule in rules {
+                    match inherited.rules.iter_mut().find(|r| r.id == rule.id) {
+                        Some(old) => *old = rule,
+                        None => inherited.rules.push(rule),
+                    }
+                }
+                rules = inherited.rules;
+                inherited.signatures.extend(signatures);
+                signatures = inherited.signatures;
+                format!("{file} (extends {DEFAULT_SOURCE})")
+            }
+            None => file.to_string(),
+        };
+        sha.update(text.as_bytes());
         Ok(RuleSet {
-            source: file.to_string(),
-            sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+            source,
+            sha256: format!("{:x}", sha.finalize()),
             rules,
             signatures,
             limits,
-            base_dir,
         })
     }
+}
+
+/// Compiles a path pattern with gitignore's reach: a pattern without a
+/// leading `/` matches at any depth below the target (`recordings/**`
+/// matches `a/recordings/x.wav` too); a leading `/` anchors it at the
+/// target's root.
+pub fn path_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
+    if let Some(anchored) = pattern.strip_prefix('/') {
+        return Ok(vec![Glob::new(anchored)?]);
+    }
+    let mut globs = vec![Glob::new(pattern)?];
+    if !pattern.starts_with("**/") {
+        globs.push(Glob::new(&format!("**/{pattern}"))?);
+    }
+    Ok(globs)
 }
 
 /// A category that names a class gives custom signatures that class.

@@ -213,7 +213,27 @@ def gcs_exposure():
     print("gcs: exposure-public, exposure-private", file=sys.stderr)
 
 
+def s3_weird():
+    """Keys the object-store client cannot represent, beside two it can: an
+    uploader must not be able to hide the bucket by adding one. And a bucket
+    with nothing in it, for the empty-target check."""
+    c = boto3.client("s3", endpoint_url="http://127.0.0.1:5000", region_name="us-east-1",
+                     aws_access_key_id="test", aws_secret_access_key="test",
+                     config=Config(s3={"addressing_style": "path"}))
+    for b in ["atrest-weird", "atrest-empty"]:
+        try:
+            c.create_bucket(Bucket=b)
+        except (c.exceptions.BucketAlreadyOwnedByYou, c.exceptions.BucketAlreadyExists):
+            pass
+    wav = read(os.path.join(FIXTURES, "audio/wav/pcm16.wav"))
+    for key in ["a//b.wav", "x/./y.wav", "x/../y.wav", "ctl\x01.wav", "/lead.wav", "trail.wav/",
+                "ok/fine.wav", "z.wav"]:
+        c.put_object(Bucket="atrest-weird", Key=key, Body=wav)
+    print("s3: atrest-weird (6 unrepresentable keys, 2 fine), atrest-empty", file=sys.stderr)
+
+
 s3()
+s3_weird()
 azure()
 gcs()
 s3_exposure()

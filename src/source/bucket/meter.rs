@@ -5,17 +5,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use http::HeaderMap;
 use object_store::client::{
     HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService,
 };
 use object_store::ClientOptions;
 
+use super::listing::{self, Dialect};
+
 /// Shared by every request of a run: the count, the pace, the headers.
 #[derive(Debug, Default)]
 pub struct Wire {
     requests: AtomicU64,
     pace: Option<Pace>,
+    /// Listed keys the client cannot represent, taken out of their pages
+    /// and waiting to be reported by the listing that asked for them.
+    unlisted: Mutex<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -28,6 +34,7 @@ impl Wire {
     pub fn new(max_requests_per_second: Option<f64>) -> Wire {
         Wire {
             requests: AtomicU64::new(0),
+            unlisted: Mutex::default(),
             pace: max_requests_per_second.filter(|r| *r > 0.0).map(|r| Pace {
                 interval: Duration::from_secs_f64(1.0 / r),
                 next: Mutex::new(Instant::now()),
@@ -38,6 +45,11 @@ impl Wire {
     /// HTTP requests sent so far, retries and listing pages included.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The keys taken out of listing pages since the last call.
+    pub fn take_unlisted(&self) -> Vec<String> {
+        std::mem::take(&mut *self.unlisted.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// How long to wait before the next request may go out.
@@ -72,7 +84,11 @@ impl HttpService for CountingService {
             tokio::time::sleep(wait).await;
         }
         self.wire.requests.fetch_add(1, Ordering::Relaxed);
+        let dialect = req.uri().query().and_then(Dialect::of_query);
         let mut resp = self.inner.call(req).await?;
+        if let (Some(dialect), true) = (dialect, resp.status().is_success()) {
+            resp = self.filtered(resp, dialect).await?;
+        }
         let kept: HeaderMap = resp
             .headers()
             .iter()
@@ -84,6 +100,35 @@ impl HttpService for CountingService {
             .collect();
         resp.extensions_mut().insert(Captured(kept));
         Ok(resp)
+    }
+}
+
+/// Listing pages larger than this are passed on as they are.
+const MAX_PAGE: usize = 64 << 20;
+
+impl CountingService {
+    /// A listing page with the keys the client cannot represent taken out.
+    async fn filtered(
+        &self,
+        resp: HttpResponse,
+        dialect: Dialect,
+    ) -> Result<HttpResponse, HttpError> {
+        let (parts, body) = resp.into_parts();
+        let bytes = body.bytes().await?;
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) if bytes.len() <= MAX_PAGE => t,
+            _ => return Ok(HttpResponse::from_parts(parts, bytes.into())),
+        };
+        let (kept, rejected) = listing::filter(text, dialect);
+        if !rejected.is_empty() {
+            self.wire
+                .unlisted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(rejected);
+        }
+        let body = kept.map_or(bytes, Bytes::from);
+        Ok(HttpResponse::from_parts(parts, body.into()))
     }
 }
 

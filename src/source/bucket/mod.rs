@@ -8,6 +8,7 @@
 mod aws_profile;
 mod credentials;
 mod facts;
+mod listing;
 mod meter;
 mod url;
 
@@ -63,6 +64,7 @@ pub struct Bucket {
     failing: AtomicUsize,
     down: AtomicBool,
     yields: Yields,
+    wire: Arc<Wire>,
 }
 
 impl fmt::Debug for Bucket {
@@ -98,23 +100,101 @@ pub fn one_line(e: &dyn std::error::Error) -> String {
         }
         source = cause.source();
     }
-    let words: Vec<String> = text
+    tidy(&text)
+}
+
+/// The provider's answer in a few words: its error code and message when the
+/// body is XML or JSON, no URL query strings (SAS signatures), no header or
+/// parameter that carries a credential, at most 200 characters.
+pub fn tidy(text: &str) -> String {
+    let between = |open: &str, close: &str| {
+        let from = text.find(open)? + open.len();
+        let len = text[from..].find(close)?;
+        Some(text[from..from + len].trim().to_string())
+    };
+    let mut head = text;
+    if let Some(xml) = text.find('<') {
+        head = &text[..xml];
+    }
+    let mut line = head.trim_end_matches([':', ' ']).to_string();
+    if let Some(code) = between("<Code>", "</Code>") {
+        line.push_str(&format!(": {code}"));
+        if let Some(msg) = between("<Message>", "</Message>") {
+            let first = msg.lines().next().unwrap_or("").to_string();
+            line.push_str(&format!(" ({first})"));
+        }
+    }
+    let words: Vec<String> = line
         .split_whitespace()
         .map(|w| match (w.find("://"), w.find('?')) {
             (Some(_), Some(q)) => format!("{}?…", &w[..q]),
             _ => w.to_string(),
         })
         .collect();
-    let mut line = words.join(" ");
-    if line.len() > 300 {
-        let cut = (0..=300)
-            .rev()
-            .find(|&i| line.is_char_boundary(i))
-            .unwrap_or(0);
-        line.truncate(cut);
+    let mut line = redact(&words.join(" "));
+    if line.chars().count() > 200 {
+        line = line.chars().take(199).collect();
         line.push('…');
     }
     line
+}
+
+/// Replaces the value after any credential-bearing name (headers, query
+/// parameters, connection-string keys) with `[redacted]`.
+fn redact(text: &str) -> String {
+    const NAMES: [&str; 11] = [
+        "authorization",
+        "x-amz-security-token",
+        "x-amz-signature",
+        "x-amz-credential",
+        "x-goog-signature",
+        "x-goog-credential",
+        "sharedaccesssignature",
+        "accountkey",
+        "sig=",
+        "token",
+        "secret",
+    ];
+    let lower = text.to_ascii_lowercase();
+    let mut cut: Vec<(usize, usize)> = Vec::new();
+    for name in NAMES {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(name) {
+            let mut start = from + i + name.len();
+            let b = lower.as_bytes();
+            let mut quote = None;
+            while start < b.len() && matches!(b[start], b'"' | b'\'' | b':' | b'=' | b' ') {
+                if matches!(b[start], b'"' | b'\'') {
+                    quote = Some(b[start]);
+                }
+                start += 1;
+            }
+            // A quoted value runs to its closing quote, spaces and all.
+            let end = (start..b.len())
+                .find(|&j| match quote {
+                    Some(q) => b[j] == q,
+                    None => matches!(b[j], b'"' | b'\'' | b',' | b'&' | b';' | b' ' | b')'),
+                })
+                .unwrap_or(b.len());
+            if end > start {
+                cut.push((start, end));
+            }
+            from = end.max(from + i + name.len());
+        }
+    }
+    cut.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in cut {
+        if start < at {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str("[redacted]");
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 impl Bucket {
@@ -169,6 +249,7 @@ impl Bucket {
             failing: AtomicUsize::new(0),
             down: AtomicBool::new(false),
             yields: Yields::Objects,
+            wire: Arc::clone(wire),
         };
         bucket.yields = bucket.preflight()?;
         Ok(bucket)
@@ -245,9 +326,24 @@ impl Bucket {
             return;
         }
         let prefix = self.prefix();
+        // Keys the pre-flight page set aside come again with the first page.
+        self.wire.take_unlisted();
         let mut stream = self.store.list(prefix.as_ref());
         loop {
             let next = self.runtime.block_on(stream.next());
+            for key in self.wire.take_unlisted() {
+                if walk.in_shard(&key)
+                    && !emit(Event::Unread(
+                        index,
+                        Unread::Failed {
+                            location: self.url.object_url(&key),
+                            message: "the object-store client cannot read this key (an empty, '.' or '..' segment, a control character, or a leading or trailing '/')".into(),
+                        },
+                    ))
+                {
+                    return;
+                }
+            }
             let meta = match next {
                 None => break,
                 Some(Ok(meta)) => meta,
@@ -397,6 +493,19 @@ impl ObjectReader for RemoteObject {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_lines_keep_the_provider_code_and_no_credentials() {
+        let raw = "Error performing GET http://h/b/k.wav in 1ms - Server returned non-success status code 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>1</RequestId></Error>";
+        assert_eq!(
+            tidy(raw),
+            "Error performing GET http://h/b/k.wav in 1ms - Server returned non-success status code 403 Forbidden: AccessDenied (Access Denied)"
+        );
+        let leaky = "request failed: headers {\"x-amz-security-token\": \"IQoJb3JpZ2luX2VjEXAMPLE\", \"authorization\": \"AWS4-HMAC-SHA256 Credential=AKIA/x\"}";
+        let line = tidy(leaky);
+        assert!(!line.contains("IQoJ") && !line.contains("AKIA"), "{line}");
+        assert!(tidy(&"x".repeat(500)).chars().count() <= 200);
+    }
 
     #[test]
     fn error_lines_drop_query_strings() {
