@@ -746,7 +746,7 @@ fn sigterm_writes_the_report_so_far_and_state_keeps_what_was_judged() {
     emulators();
     let dir = tempfile::tempdir().unwrap();
     let (state, report) = (dir.path().join("state.db"), dir.path().join("r.json"));
-    let mut child = slow_scan(&state, &report);
+    let child = slow_scan(&state, &report);
     std::thread::sleep(Duration::from_secs(4));
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
