@@ -480,7 +480,7 @@ fn interrupted_scans_write_the_report_so_far() {
     }
     fs::write(tree.join("00000.wav"), wav()).unwrap();
     let report = dir.path().join("partial.json");
-    let mut child = atrest()
+    let child = atrest()
         .args(["scan", tree.to_str().unwrap(), "-j1", "-o"])
         .arg(&report)
         .stderr(Stdio::piped())
