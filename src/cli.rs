@@ -31,6 +31,13 @@ pub enum Command {
     Rules(RulesCommand),
     /// Merge JSON reports of shards or runs into one (findings de-duplicated).
     Merge(MergeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: `atrest man > atrest.1`.
+    Man,
 }
 
 #[derive(Args, Debug)]

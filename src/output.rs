@@ -38,6 +38,36 @@ fn stderr_line(text: &str) {
     let _ = writeln!(err, "atrest: {}", sanitize(text));
 }
 
+/// Structured logs on stderr: `-v` (per-target walks, retries, limits,
+/// unreadable objects), `-vv` (every object and request); `ATREST_LOG` or
+/// `RUST_LOG` (a tracing filter such as `atrest=debug,object_store=info`)
+/// choose instead.
+pub fn init_logging(verbose: u8) {
+    let filter = std::env::var("ATREST_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| {
+            match verbose {
+                0 => "off",
+                1 => "atrest=info,object_store=info",
+                _ => "atrest=debug,object_store=debug",
+            }
+            .to_string()
+        });
+    let Ok(filter) = tracing_subscriber::EnvFilter::try_new(&filter) else {
+        warn(&format!(
+            "ATREST_LOG {filter:?} is not a valid filter; logging off"
+        ));
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .with_target(false)
+        .compact()
+        .try_init();
+}
+
 /// A configuration or fatal error: always shown.
 pub fn error(text: &str) {
     stderr_line(text);

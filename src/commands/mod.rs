@@ -7,6 +7,8 @@ mod signals;
 
 use std::process::ExitCode;
 
+use clap::CommandFactory;
+
 use crate::cli::{Cli, Command, RulesCommand};
 use crate::exit::Exit;
 use crate::output;
@@ -14,6 +16,7 @@ use crate::output;
 /// Runs the command line; every error ends here as one line on stderr.
 pub fn run(cli: Cli) -> ExitCode {
     output::set_quiet(cli.quiet);
+    output::init_logging(cli.verbose);
     let result = match cli.command {
         Command::Scan(args) => scan::scan_command(args),
         Command::Rules(RulesCommand::Check { file }) => rules::rules_check(&file),
@@ -21,6 +24,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Rules(RulesCommand::Export) => rules::rules_export(),
         Command::Rules(RulesCommand::Formats) => rules::rules_formats(),
         Command::Merge(args) => merge::merge_command(args),
+        Command::Completions { shell } => completions(shell),
+        Command::Man => manual(),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -29,4 +34,18 @@ pub fn run(cli: Cli) -> ExitCode {
             Exit::Usage.into()
         }
     }
+}
+
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "atrest", &mut out);
+    output::print(&String::from_utf8_lossy(&out));
+    Ok(Exit::Clean)
+}
+
+fn manual() -> anyhow::Result<Exit> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    output::print(&String::from_utf8_lossy(&out));
+    Ok(Exit::Clean)
 }

@@ -265,7 +265,7 @@ pub fn run(
         // Room for one replacement per worker.
         slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
     });
-    spawn_producer(plan, event_tx, stop);
+    spawn_producer(plan, event_tx, stop, progress);
     let spawn = |id: usize| spawn_worker(id, &event_rx, &msg_tx, &shared, plan);
     let mut live = (0..workers).filter(|&id| spawn(id)).count();
     let mut next_slot = workers;
@@ -363,21 +363,36 @@ pub fn run(
 }
 
 /// The walk (or listing), one target after the other, until the end or a stop.
-fn spawn_producer(plan: &Plan, tx: Sender<Event>, stop: &Arc<Stop>) {
+fn spawn_producer(plan: &Plan, tx: Sender<Event>, stop: &Arc<Stop>, progress: &Arc<Progress>) {
     let targets = plan.targets.clone();
     let walk = Arc::clone(&plan.walk);
     let stop = Arc::clone(stop);
+    let progress = Arc::clone(progress);
     let produce = move || {
         for (index, target) in targets.iter().enumerate() {
-            let mut send = |event| !stop.is_set() && tx.send(event).is_ok();
+            let clock = Instant::now();
+            let mut found = 0u64;
+            tracing::info!(target = %target.name(), "walk started");
+            let mut send = |event| {
+                found += 1;
+                progress.found();
+                !stop.is_set() && tx.send(event).is_ok()
+            };
             match target {
                 Target::Local(path) => fs::walk(index, path.as_ref(), &walk, &mut send),
                 Target::Bucket(bucket) => bucket.list(index, &walk, &mut send),
             }
+            tracing::info!(
+                target = %target.name(),
+                objects = found,
+                seconds = clock.elapsed().as_secs_f64(),
+                "walk finished"
+            );
             if stop.is_set() {
                 break;
             }
         }
+        progress.walk_done();
     };
     // Without a producer nothing is scanned; the collector then sees every
     // worker finish at once and the report is simply empty.
@@ -435,6 +450,9 @@ fn spawn_worker(
                 }
                 let (bytes, findings) = outcome_progress(&outcome);
                 shared.progress.object(bytes, findings);
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    log_outcome(&outcome);
+                }
                 if out.send(Msg::Outcome(outcome)).is_err() {
                     return;
                 }
@@ -442,6 +460,29 @@ fn spawn_worker(
             let _ = out.send(Msg::Done);
         })
         .is_ok()
+}
+
+/// `-vv`: one line per object.
+fn log_outcome(outcome: &Outcome) {
+    match outcome {
+        Outcome::Scanned {
+            location,
+            verdict,
+            bytes_read,
+            unchanged,
+            ..
+        } => tracing::debug!(
+            location = %location,
+            class = %verdict.class,
+            findings = verdict.findings.len(),
+            bytes = bytes_read,
+            unchanged,
+            "object"
+        ),
+        Outcome::Unread(_, unread) => {
+            tracing::debug!(location = %unread.location(), ?unread, "object not read")
+        }
+    }
 }
 
 /// What the progress bar learns from one outcome: bytes read and findings.
@@ -569,6 +610,7 @@ impl Fold<'_> {
             }
             Outcome::Unread(target, Unread::Failed { location, message }) => {
                 self.builder.seen(&self.targets[target]);
+                tracing::info!(location = %location, message = %message, "not read");
                 let error = ErrorEntry { location, message };
                 self.sink.error(&error);
                 self.builder.error(error);
@@ -611,6 +653,7 @@ impl Fold<'_> {
                     }
                 }
                 for limit in verdict.limits {
+                    tracing::info!(location = %limit.location, member = ?limit.member, limit = %limit.limit, message = %limit.message, "limit reached");
                     self.sink.limit(&limit);
                     self.builder.limit(limit);
                 }

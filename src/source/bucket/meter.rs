@@ -81,11 +81,17 @@ impl HttpService for CountingService {
     async fn call(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
         let wait = self.wire.reserve();
         if !wait.is_zero() {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "paced by --max-requests-per-second"
+            );
             tokio::time::sleep(wait).await;
         }
         self.wire.requests.fetch_add(1, Ordering::Relaxed);
         let dialect = req.uri().query().and_then(Dialect::of_query);
+        let (method, path) = (req.method().clone(), req.uri().path().to_string());
         let mut resp = self.inner.call(req).await?;
+        tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
         if let (Some(dialect), true) = (dialect, resp.status().is_success()) {
             resp = self.filtered(resp, dialect).await?;
         }
