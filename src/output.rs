@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::cli::ReportArgs;
+use crate::exit::Exit;
 use crate::pipeline::Sink;
 use crate::report::jsonl::{self, Line};
 use crate::report::table::sanitize;
@@ -300,11 +301,17 @@ impl Output {
 
     /// Writes the finished report (or, when streaming, its summary line) and
     /// puts the file in place.
-    pub fn finish(mut self, report: &Report, rules: &RuleSet) -> Result<(), OutputError> {
+    pub fn finish(
+        mut self,
+        report: &Report,
+        rules: &RuleSet,
+        exit: (Exit, &str),
+    ) -> Result<(), OutputError> {
         let (format, color) = (self.format, self.color);
+        let status = Some((exit.0.code(), exit.1));
         self.write_with(|w| match format {
             OutputFormat::Jsonl => jsonl::summary(w, report),
-            _ => report::render(report, format, rules, color, w),
+            _ => report::render(report, format, rules, color, status, w),
         });
         self.write_with(|w| w.flush());
         drop(self.writer.take());

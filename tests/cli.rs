@@ -140,7 +140,6 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
         "video/mov",
         "video/mpg",
         "video/ts/with-audio.ts",
-        "encrypted/pdf/rc4-40.pdf",
         "partial",
         "compressed",
         "encoded/json/voice-note.json",
@@ -449,8 +448,14 @@ fn sarif_validates_against_the_official_schema() {
             .as_array()
             .unwrap()
             .len(),
-        8
+        7
     );
+    let run = &sarif["runs"][0];
+    assert!(run["tool"]["driver"]["rules"][0]["help"]["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("What to do"));
+    assert!(run["invocations"][0]["exitCode"].is_u64());
 }
 
 #[test]
@@ -464,7 +469,10 @@ fn table_fits_80_columns_and_colours_only_on_request() {
         "never",
     ]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("SEVERITY") && text.contains("where:"));
+    // Grouped by rule with its title, what to do, and folders when many.
+    assert!(text.contains("Audio recording stored without encryption ("));
+    assert!(text.contains("what to do:") && text.contains("OBJECTS  FOLDER"));
+    assert!(text.contains("(every finding: --format json)"));
     for line in text.lines() {
         assert!(line.chars().count() <= 80, "{line:?}");
     }
@@ -673,7 +681,31 @@ fn default_rules_check_verifies_every_example() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("8 rules"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 rules"));
+    // Weakly encrypted documents are findings only in the opt-in audit.
+    let out = run(&["rules", "check", "rules/examples/crypto-hygiene.toml"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (rules, expect) in [(None, 0), (Some("rules/examples/crypto-hygiene.toml"), 1)] {
+        let mut args = vec![
+            "scan",
+            "fixtures/encrypted/pdf/rc4-40.pdf",
+            "--format",
+            "json",
+        ];
+        if let Some(r) = rules {
+            args.extend(["--rules", r]);
+        }
+        assert_eq!(
+            json(&run(&args))["summary"]["findings"],
+            expect,
+            "{rules:?}"
+        );
+    }
     let listed = run(&["rules", "list"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("audio.unencrypted"));
     // A counter-example that is in fact flagged fails the check.

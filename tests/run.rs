@@ -425,6 +425,34 @@ fn rules_extend_the_embedded_ones_and_the_export_checks_clean() {
     assert!(!suppressed.is_empty());
     assert_eq!(suppressed[0]["by"], "allow-list");
     assert_eq!(suppressed[0]["reason"], "synthetic test speech");
+    // Code scanning shows suppressions with their justification.
+    let out = run(&[
+        "scan",
+        "fixtures/audio",
+        "--rules",
+        own.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    let sarif = json(&out);
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(root().join("tests/data/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&sarif));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let held: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["suppressions"].is_array())
+        .collect();
+    assert!(!held.is_empty());
+    assert_eq!(held[0]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(
+        held[0]["suppressions"][0]["justification"],
+        "allow-list: synthetic test speech"
+    );
+    assert_eq!(sarif["runs"][0]["invocations"][0]["exitCode"], 1);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::config::{Given, ScanConfig};
 use crate::exit::{plural, Exit};
 use crate::pipeline::{self, Plan, Stop, Target};
 use crate::progress::Progress;
+use crate::report::table::human_bytes;
 use crate::report::Report;
 use crate::source::bucket::{Bucket, RemoteOptions, Wire, Yields};
 use crate::{gate, output};
@@ -53,7 +54,7 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
         &stop,
     );
     let (exit, why) = Exit::of(&report, config.fail_on);
-    config.output.finish(&report, &config.rules)?;
+    config.output.finish(&report, &config.rules, (exit, &why))?;
     output::info(&closing_line(&report, &why, clock.elapsed().as_secs_f64()));
     Ok(exit)
 }
@@ -164,19 +165,4 @@ pub(super) fn closing_line(report: &Report, why: &str, seconds: f64) -> String {
         .map(|t| format!("{t}: {}", s.by_target.get(t).copied().unwrap_or(0)))
         .collect();
     format!("{}; {}; {}", parts.join(", "), per_target.join(", "), why)
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }

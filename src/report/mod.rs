@@ -185,6 +185,10 @@ pub struct Finding {
     pub mime: Option<String>,
     /// `none`, `weak`, `partial`, `encrypted` or `unknown`.
     pub encryption: crate::sniff::Encryption,
+    /// Encryption by the object store itself, as its response reported it:
+    /// `none`, `provider`, `kms`, `customer-key`, or `unknown` (local files).
+    #[serde(default)]
+    pub storage: crate::sniff::AtRest,
     /// Why: magic and offsets, codec, entropy, χ²; never content bytes.
     pub evidence: BTreeMap<String, Value>,
     /// Size in bytes of the object (or member, when known).
@@ -228,6 +232,7 @@ impl Finding {
             format: sniff.format.clone(),
             mime: sniff.mime.clone(),
             encryption: sniff.encryption,
+            storage: sniff.at_rest,
             evidence: sniff
                 .evidence
                 .iter()
@@ -320,12 +325,14 @@ pub enum OutputFormat {
     Sarif,
 }
 
-/// Writes `report` in `format`. `color` applies to the table only.
+/// Writes `report` in `format`. `color` applies to the table only; `exit`
+/// (the status the run ends with, and why) goes into SARIF's invocation.
 pub fn render(
     report: &Report,
     format: OutputFormat,
     rules: &RuleSet,
     color: bool,
+    exit: Option<(u8, &str)>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
@@ -334,11 +341,8 @@ pub fn render(
             writeln!(out)
         }
         OutputFormat::Jsonl => jsonl::write(report, out),
-        OutputFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif::build(report, rules))?;
-            writeln!(out)
-        }
-        OutputFormat::Table => table::write(report, color, out),
+        OutputFormat::Sarif => sarif::write(report, rules, exit, out),
+        OutputFormat::Table => table::write(report, rules, color, out),
     }
 }
 

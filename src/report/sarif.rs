@@ -1,11 +1,19 @@
-//! SARIF 2.1.0: one run, the rules as `tool.driver.rules`, each finding a
-//! result with a physical location (validated against the official schema in
-//! the test suite).
+//! SARIF 2.1.0: one run, the rules as `tool.driver.rules` (with markdown
+//! help: what was found, why it matters, what to do), each finding a result
+//! with a physical location, suppressed findings as results carrying their
+//! `suppressions` (the allow-list reason or the baseline), and one
+//! invocation with the exit status. Serialised from the typed report
+//! directly, result by result, so a large report costs its own size, not a
+//! copy as a JSON tree. Validated against the official schema in the tests.
 
+use std::collections::BTreeMap;
+
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::Report;
-use crate::rules::{RuleSet, Severity};
+use super::{Finding, Report, Summary, Suppressed};
+use crate::rules::{Rule, RuleSet, Severity};
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -69,45 +77,193 @@ fn base_uri(root: &str) -> Value {
     }
 }
 
-pub fn build(report: &Report, rules: &RuleSet) -> Value {
-    let mut roots: Vec<String> = Vec::new();
-    let rule_index = |id: &str| rules.rules.iter().position(|r| r.id == id);
-    let driver_rules: Vec<Value> = rules
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Markdown {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DriverRule<'a> {
+    id: &'a str,
+    name: String,
+    short_description: Text<'a>,
+    full_description: Text<'a>,
+    help: Markdown,
+    default_configuration: Value,
+    properties: Value,
+}
+
+/// The rule's help: what was found, why it matters, what to do.
+fn help(r: &Rule) -> Markdown {
+    let why = if r.description.is_empty() {
+        &r.title
+    } else {
+        &r.description
+    };
+    let fix = if r.remediation.is_empty() {
+        "Encrypt the data before it is stored, or move it under a customer-managed key."
+    } else {
+        &r.remediation
+    };
+    Markdown {
+        text: format!("{}. {why} What to do: {fix}", r.title),
+        markdown: format!("**{}**\n\n{why}\n\n**What to do:** {fix}\n", r.title),
+    }
+}
+
+fn driver_rule(r: &Rule) -> DriverRule<'_> {
+    DriverRule {
+        id: &r.id,
+        name: r.id.replace(['.', '-'], "_"),
+        short_description: Text { text: &r.title },
+        full_description: Text {
+            text: if r.description.is_empty() {
+                &r.title
+            } else {
+                &r.description
+            },
+        },
+        help: help(r),
+        default_configuration: json!({"level": level(r.severity)}),
+        properties: json!({
+            "category": r.category,
+            "severity": r.severity,
+            "security-severity": security_severity(r.severity),
+            "tags": ["security", r.category],
+        }),
+    }
+}
+
+/// Serialises the results lazily: findings, then suppressed findings.
+struct Results<'a> {
+    findings: &'a [Finding],
+    suppressed: &'a [Suppressed],
+    rule_index: &'a BTreeMap<&'a str, usize>,
+    roots: &'a [String],
+}
+
+fn result(f: &Finding, rule_index: &BTreeMap<&str, usize>, roots: &[String]) -> Value {
+    let place = f
+        .member
+        .as_ref()
+        .map_or(f.location.clone(), |m| format!("{} ! {m}", f.location));
+    let artifact = match anchor(&f.location, &f.path) {
+        Some(root) => {
+            let i = roots.iter().position(|r| *r == root).unwrap_or(0);
+            json!({"uri": uri(&f.path), "uriBaseId": format!("TARGET{i}")})
+        }
+        None => json!({"uri": uri(&f.location)}),
+    };
+    let mut r = json!({
+        "ruleId": f.rule,
+        "level": level(f.severity),
+        "message": {"text": format!("{} ({}, encryption: {}, storage: {}) at {place}", f.rule, f.format, f.encryption, f.storage.as_str())},
+        "locations": [{"physicalLocation": {"artifactLocation": artifact}}],
+        "partialFingerprints": {"atrest/v2": f.fingerprint},
+        "properties": {
+            "format": f.format, "encryption": f.encryption, "storage": f.storage, "member": f.member,
+            "size": f.size, "evidence": f.evidence, "severity": f.severity
+        }
+    });
+    if let Some(i) = rule_index.get(f.rule.as_str()) {
+        r["ruleIndex"] = json!(i);
+    }
+    r
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.findings.len() + self.suppressed.len()))?;
+        for f in self.findings {
+            seq.serialize_element(&result(f, self.rule_index, self.roots))?;
+        }
+        for x in self.suppressed {
+            let mut r = result(&x.finding, self.rule_index, self.roots);
+            let kind = if x.by == "baseline" {
+                "external"
+            } else {
+                "inSource"
+            };
+            r["suppressions"] = json!([{
+                "kind": kind,
+                "status": "accepted",
+                "justification": format!("{}: {}", x.by, x.reason),
+            }]);
+            seq.serialize_element(&r)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    exit_code: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exit_code_description: Option<&'a str>,
+    start_time_utc: &'a str,
+    end_time_utc: &'a str,
+    tool_execution_notifications: Vec<Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Value,
+    invocations: [Invocation<'a>; 1],
+    original_uri_base_ids: BTreeMap<String, Value>,
+    results: Results<'a>,
+    properties: RunProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct RunProperties<'a> {
+    summary: &'a Summary,
+    complete: bool,
+    interrupted: bool,
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+/// Writes the SARIF log; `exit` is the status the run ends with and why.
+pub fn write(
+    report: &Report,
+    rules: &RuleSet,
+    exit: Option<(u8, &str)>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rule_index: BTreeMap<&str, usize> = rules
         .rules
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "name": r.id.replace(['.', '-'], "_"),
-                "shortDescription": {"text": r.title},
-                "fullDescription": {"text": if r.description.is_empty() { &r.title } else { &r.description }},
-                "defaultConfiguration": {"level": level(r.severity)},
-                "properties": {"category": r.category, "severity": r.severity, "security-severity": security_severity(r.severity)}
-            })
-        })
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
         .collect();
-    let results: Vec<Value> = report
+    let mut roots: Vec<String> = Vec::new();
+    let all = report
         .findings
         .iter()
-        .map(|f| {
-            let place = f.member.as_ref().map_or(f.location.clone(), |m| format!("{} ! {m}", f.location));
-            let mut result = json!({
-                "ruleId": f.rule,
-                "level": level(f.severity),
-                "message": {"text": format!("{} ({}, encryption: {}) at {place}", f.rule, f.format, f.encryption)},
-                "locations": [{"physicalLocation": {"artifactLocation": artifact(&mut roots, &f.location, &f.path)}}],
-                "partialFingerprints": {"atrest/v1": f.fingerprint},
-                "properties": {
-                    "format": f.format, "encryption": f.encryption, "member": f.member,
-                    "size": f.size, "evidence": f.evidence, "severity": f.severity
-                }
-            });
-            if let Some(i) = rule_index(&f.rule) {
-                result["ruleIndex"] = json!(i);
+        .chain(report.suppressed.iter().map(|s| &s.finding));
+    for f in all {
+        if let Some(root) = anchor(&f.location, &f.path) {
+            if !roots.contains(&root) {
+                roots.push(root);
             }
-            result
-        })
-        .collect();
+        }
+    }
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -116,46 +272,45 @@ pub fn build(report: &Report, rules: &RuleSet) -> Value {
             json!({"level": "warning", "message": {"text": format!("{} {}: {}", l.location, l.limit, l.message)}})
         }))
         .collect();
-    let bases: serde_json::Map<String, Value> = roots
-        .iter()
-        .enumerate()
-        .map(|(i, root)| (format!("TARGET{i}"), base_uri(root)))
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    let (exit_code, why) = exit.map_or((0, None), |(c, w)| (c, Some(w)));
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({"driver": {
                 "name": "atrest",
                 "version": report.tool.version,
                 "informationUri": "https://github.com/atrest/atrest",
-                "rules": driver_rules
-            }},
-            "invocations": [{
-                "executionSuccessful": report.complete,
-                "startTimeUtc": report.started_at,
-                "endTimeUtc": report.finished_at,
-                "toolExecutionNotifications": notifications
+                "rules": rules.rules.iter().map(driver_rule).collect::<Vec<_>>(),
+            }}),
+            invocations: [Invocation {
+                execution_successful: report.complete,
+                exit_code,
+                exit_code_description: why,
+                start_time_utc: &report.started_at,
+                end_time_utc: &report.finished_at,
+                tool_execution_notifications: notifications,
             }],
-            "originalUriBaseIds": bases,
-            "results": results,
-            "properties": {"summary": report.summary}
-        }]
-    })
-}
-
-/// The artifact location of one finding, registering its root.
-fn artifact(roots: &mut Vec<String>, location: &str, path: &str) -> Value {
-    match anchor(location, path) {
-        Some(root) => {
-            let i = roots.iter().position(|r| *r == root).unwrap_or_else(|| {
-                roots.push(root);
-                roots.len() - 1
-            });
-            json!({"uri": uri(path), "uriBaseId": format!("TARGET{i}")})
-        }
-        None => json!({"uri": uri(location)}),
-    }
+            original_uri_base_ids: roots
+                .iter()
+                .enumerate()
+                .map(|(i, root)| (format!("TARGET{i}"), base_uri(root)))
+                .collect(),
+            results: Results {
+                findings: &report.findings,
+                suppressed: &report.suppressed,
+                rule_index: &rule_index,
+                roots: &roots,
+            },
+            properties: RunProperties {
+                summary: &report.summary,
+                complete: report.complete,
+                interrupted: report.interrupted,
+            },
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
 }
 
 #[cfg(test)]
@@ -177,8 +332,17 @@ mod tests {
         assert_eq!(anchor("./a/b.wav", "a/b.wav").as_deref(), Some("./"));
         assert_eq!(anchor("x.wav", "x.wav").as_deref(), Some(""));
         assert_eq!(anchor("s3://b/a.wav", "a.wav"), None);
-        let mut roots = Vec::new();
-        let a = artifact(&mut roots, "../repo/calls/1.wav", "calls/1.wav");
-        assert_eq!(a, json!({"uri": "calls/1.wav", "uriBaseId": "TARGET0"}));
+    }
+
+    #[test]
+    fn rule_help_says_what_to_do() {
+        let rules = RuleSet::embedded();
+        let audio = rules
+            .rules
+            .iter()
+            .find(|r| r.id == "audio.unencrypted")
+            .unwrap();
+        let h = help(audio);
+        assert!(h.markdown.contains("**What to do:**") && h.markdown.contains("age"));
     }
 }

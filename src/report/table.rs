@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::Report;
-use crate::rules::Severity;
+use super::{Finding, Report};
+use crate::rules::{RuleSet, Severity};
+use crate::sniff::AtRest;
 
 const WIDTH: usize = 80;
 
@@ -57,7 +58,7 @@ fn paint(text: &str, severity: Severity, color: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut unit = 0;
@@ -72,40 +73,227 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
-    let mut findings: Vec<_> = report.findings.iter().collect();
-    // Worst first; within a severity, by location (the stable order of the model).
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| (&a.location, &a.member, &a.rule).cmp(&(&b.location, &b.member, &b.rule)))
-    });
-    if findings.is_empty() {
-        writeln!(out, "No findings.")?;
-    } else {
-        writeln!(
-            out,
-            "SEVERITY  RULE                       FORMAT       ENCRYPTION"
-        )?;
+/// A rule's findings are listed one by one up to this many; beyond, by folder.
+const LIST: usize = 12;
+/// Folders (or bucket prefixes) shown for a rule with many findings.
+const FOLDERS: usize = 8;
+/// Error and limit lines shown before "… N more".
+const ENTRIES: usize = 10;
+
+/// How the object store protected an object, in the words people use.
+fn storage(s: AtRest) -> &'static str {
+    match s {
+        AtRest::Unknown => "-",
+        AtRest::None => "none",
+        AtRest::Provider => "SSE",
+        AtRest::Kms => "SSE-KMS",
+        AtRest::CustomerKey => "SSE-C",
     }
-    for f in &findings {
-        let sev = format!("{:<9}", f.severity.as_str());
-        writeln!(
-            out,
-            "{} {:<26} {:<12} {}",
-            paint(&sev, f.severity, color),
-            fit(&f.rule, 26),
-            fit(&f.format, 12),
-            f.encryption
-        )?;
-        let mut place = sanitize(&f.location);
-        if let Some(m) = &f.member {
-            place = format!("{place} ! {}", sanitize(m));
+}
+
+/// The folder (or bucket prefix) of a location, with its trailing `/`.
+fn folder(location: &str) -> &str {
+    location
+        .rsplit_once('/')
+        .map_or("./", |(d, _)| &location[..=d.len()])
+}
+
+/// Words wrapped to `width`, the first line after `lead`, the rest indented.
+fn wrap(lead: &str, text: &str, width: usize) -> Vec<String> {
+    let indent = " ".repeat(lead.chars().count());
+    let mut lines = vec![lead.to_string()];
+    for word in text.split_whitespace() {
+        let last = lines.last_mut().expect("one line at least");
+        let fresh = last.chars().count() == indent.chars().count();
+        if !fresh && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(format!("{indent}{word}"));
+        } else {
+            if !fresh {
+                last.push(' ');
+            }
+            last.push_str(word);
         }
-        writeln!(out, "  {}", fit(&place, WIDTH - 2))?;
     }
+    lines
+}
+
+pub fn write(report: &Report, rules: &RuleSet, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    // Findings grouped by rule: worst severity first, then the most frequent.
+    let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        groups.entry(f.rule.as_str()).or_default().push(f);
+    }
+    let mut groups: Vec<(&str, Vec<&Finding>)> = groups.into_iter().collect();
+    groups.sort_by(|a, b| {
+        b.1[0]
+            .severity
+            .cmp(&a.1[0].severity)
+            .then_with(|| b.1.len().cmp(&a.1.len()))
+            .then_with(|| a.0.cmp(b.0))
+    });
+    if groups.is_empty() {
+        writeln!(out, "No findings.")?;
+    }
+    for (id, findings) in &groups {
+        let rule = rules.rules.iter().find(|r| r.id == *id);
+        let title = rule.map_or(*id, |r| r.title.as_str());
+        let severity = findings[0].severity;
+        let sev = format!("{:<8}", severity.as_str().to_uppercase());
+        writeln!(
+            out,
+            "{} {} ({})",
+            paint(&sev, severity, color),
+            fit(title, WIDTH - 18),
+            findings.len()
+        )?;
+        writeln!(out, "         rule {id}")?;
+        if findings.len() <= LIST {
+            let width = findings
+                .iter()
+                .map(|f| f.format.len())
+                .max()
+                .unwrap_or(6)
+                .max(6);
+            writeln!(out, "  {:<width$}  STORAGE  LOCATION", "FORMAT")?;
+            for f in findings {
+                let mut place = sanitize(&f.location);
+                if let Some(m) = &f.member {
+                    place = format!("{place} ! {}", sanitize(m));
+                }
+                let used = 2 + width + 2 + 7 + 2;
+                writeln!(
+                    out,
+                    "  {:<width$}  {:<7}  {}",
+                    f.format,
+                    storage(f.storage),
+                    fit(&place, WIDTH.saturating_sub(used).max(20))
+                )?;
+            }
+        } else {
+            let mut by_folder: BTreeMap<&str, u64> = BTreeMap::new();
+            for f in findings {
+                *by_folder.entry(folder(&f.location)).or_default() += 1;
+            }
+            let mut folders: Vec<_> = by_folder.into_iter().collect();
+            folders.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            writeln!(out, "  OBJECTS  FOLDER")?;
+            for (dir, n) in folders.iter().take(FOLDERS) {
+                writeln!(out, "  {n:>7}  {}", fit(&sanitize(dir), WIDTH - 11))?;
+            }
+            if folders.len() > FOLDERS {
+                writeln!(
+                    out,
+                    "  … {} more folders (every finding: --format json)",
+                    folders.len() - FOLDERS
+                )?;
+            } else {
+                writeln!(out, "  (every finding: --format json)")?;
+            }
+        }
+        if let Some(fix) = rule
+            .map(|r| r.remediation.as_str())
+            .filter(|r| !r.is_empty())
+        {
+            for line in wrap("  what to do: ", fix, WIDTH) {
+                writeln!(out, "{line}")?;
+            }
+        }
+        writeln!(out)?;
+    }
+    if !report.suppressed.is_empty() {
+        let mut why: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for x in &report.suppressed {
+            *why.entry((x.by.as_str(), x.reason.as_str())).or_default() += 1;
+        }
+        writeln!(out, "suppressed ({}):", report.suppressed.len())?;
+        for ((by, reason), n) in why.iter().take(ENTRIES) {
+            writeln!(
+                out,
+                "  {n:>5}  {}",
+                fit(&sanitize(&format!("{by}: {reason}")), WIDTH - 9)
+            )?;
+        }
+        if why.len() > ENTRIES {
+            writeln!(out, "  … {} more reasons", why.len() - ENTRIES)?;
+        }
+    }
+    for e in report.errors.iter().take(ENTRIES) {
+        writeln!(
+            out,
+            "error: {}",
+            fit(
+                &format!("{}: {}", sanitize(&e.location), sanitize(&e.message)),
+                WIDTH - 7
+            )
+        )?;
+    }
+    if report.errors.len() > ENTRIES {
+        writeln!(
+            out,
+            "error: … {} more (see --format json)",
+            report.errors.len() - ENTRIES
+        )?;
+    }
+    let mut limits: BTreeMap<&str, Vec<&crate::report::LimitEntry>> = BTreeMap::new();
+    for l in &report.limits {
+        limits.entry(l.limit.as_str()).or_default().push(l);
+    }
+    for (limit, hits) in &limits {
+        let first = hits[0];
+        let place = first
+            .member
+            .as_ref()
+            .map_or(sanitize(&first.location), |m| {
+                format!("{} ! {}", sanitize(&first.location), sanitize(m))
+            });
+        let more = if hits.len() > 1 {
+            format!(" (and {} more)", hits.len() - 1)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "limit {limit}: {}{more}",
+            fit(&place, WIDTH - 8 - limit.len() - more.len())
+        )?;
+    }
+    if let Some(objects) = &report.objects {
+        inventory(objects, out)?;
+    }
+    summary(report, out)
+}
+
+/// `--inventory` in the table: what the scanned objects were, by format.
+fn inventory(objects: &[crate::report::ObjectEntry], out: &mut dyn Write) -> io::Result<()> {
+    let mut by: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for o in objects {
+        let class = o.class.map_or_else(|| o.state.clone(), |c| c.to_string());
+        let format = o.format.clone().unwrap_or_else(|| "-".into());
+        let e = by.entry((class, format)).or_default();
+        e.0 += 1;
+        e.1 += o.size.unwrap_or(0);
+    }
+    writeln!(out, "inventory ({} objects and members):", objects.len())?;
+    writeln!(
+        out,
+        "  {:<16} {:<20} {:>9} {:>12}",
+        "CLASS", "FORMAT", "OBJECTS", "BYTES"
+    )?;
+    for ((class, format), (n, bytes)) in &by {
+        writeln!(
+            out,
+            "  {:<16} {:<20} {:>9} {:>12}",
+            fit(class, 16),
+            fit(format, 20),
+            n,
+            human_bytes(*bytes)
+        )?;
+    }
+    writeln!(out)
+}
+
+fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
-    writeln!(out)?;
     let skipped: u64 = s.skipped.values().sum();
     write!(
         out,
@@ -144,49 +332,9 @@ pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()
             .collect();
         writeln!(out, "skipped: {}", parts.join(", "))?;
     }
-    // Where: findings per folder (or bucket prefix), most first.
-    if !findings.is_empty() {
-        let mut by_dir: BTreeMap<String, u64> = BTreeMap::new();
-        for f in &findings {
-            let dir = f
-                .location
-                .rsplit_once('/')
-                .map_or(".", |(d, _)| d)
-                .to_string();
-            *by_dir.entry(dir).or_default() += 1;
-        }
-        let mut dirs: Vec<_> = by_dir.into_iter().collect();
-        dirs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        writeln!(out, "where:")?;
-        for (dir, n) in dirs.iter().take(10) {
-            writeln!(out, "  {n:>6}  {}", fit(&sanitize(dir), WIDTH - 10))?;
-        }
-        if dirs.len() > 10 {
-            writeln!(out, "  … and {} more folders", dirs.len() - 10)?;
-        }
-    }
-    for e in &report.errors {
-        writeln!(
-            out,
-            "error: {}",
-            fit(
-                &format!("{}: {}", sanitize(&e.location), sanitize(&e.message)),
-                WIDTH - 7
-            )
-        )?;
-    }
-    for l in &report.limits {
-        let place = l.member.as_ref().map_or(sanitize(&l.location), |m| {
-            format!("{} ! {}", sanitize(&l.location), sanitize(m))
-        });
-        writeln!(
-            out,
-            "limit {}: {}",
-            l.limit,
-            fit(&place, WIDTH - 8 - l.limit.len())
-        )?;
-    }
-    if !report.complete {
+    if let Some(why) = &report.stopped_by {
+        writeln!(out, "incomplete: stopped early ({why})")?;
+    } else if !report.complete {
         writeln!(out, "incomplete: {} object(s) could not be read", s.errors)?;
     }
     Ok(())
@@ -207,6 +355,16 @@ mod tests {
     fn severities_are_painted_only_when_asked() {
         assert_eq!(paint("high", Severity::High, false), "high");
         assert_eq!(paint("high", Severity::High, true), "\x1b[1;31mhigh\x1b[0m");
+    }
+
+    #[test]
+    fn remediation_wraps_under_its_lead() {
+        let lines = wrap("  what to do: ", &"encrypt it ".repeat(20), 40);
+        assert!(lines.len() > 2);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert!(lines[1].starts_with("              encrypt"));
+        assert_eq!(folder("s3://b/calls/a.wav"), "s3://b/calls/");
+        assert_eq!(folder("a.wav"), "./");
     }
 
     #[test]

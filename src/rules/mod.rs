@@ -81,6 +81,9 @@ struct RuleSpec {
     category: String,
     #[serde(default)]
     description: String,
+    /// What to do about a finding (shown in the table and as SARIF help).
+    #[serde(default)]
+    remediation: String,
     #[serde(default)]
     classes: Vec<Class>,
     #[serde(default)]
@@ -195,6 +198,7 @@ pub struct Rule {
     pub id: String,
     pub title: String,
     pub description: String,
+    pub remediation: String,
     pub severity: Severity,
     pub category: String,
     pub classes: Vec<Class>,
@@ -437,6 +441,7 @@ impl RuleSet {
                 id,
                 title: spec.title,
                 description: spec.description,
+                remediation: spec.remediation,
                 severity: spec.severity,
                 category: spec.category,
                 classes: spec.classes,

@@ -217,7 +217,9 @@ impl<'a> Sample<'a> {
 pub type Evidence = BTreeMap<&'static str, Value>;
 
 /// Storage-level encryption of one object, as its provider reports it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AtRest {
     /// Not an object-store object, or the provider said nothing.
