@@ -25,12 +25,15 @@ pub struct SummaryLine<'a> {
     #[serde(flatten)]
     summary: &'a Summary,
     schema: &'a str,
+    tool: &'a super::Tool,
     complete: bool,
     interrupted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     stopped_by: Option<&'a str>,
     shard: Option<&'a str>,
     scan_id: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    missing_shards: &'a [String],
     targets: &'a [String],
     rules: &'a RulesInfo,
     started_at: &'a str,
@@ -48,11 +51,13 @@ pub fn summary(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         &Line::Summary(SummaryLine {
             summary: &r.summary,
             schema: &r.schema,
+            tool: &r.tool,
             complete: r.complete,
             interrupted: r.interrupted,
             stopped_by: r.stopped_by.as_deref(),
             shard: r.shard.as_deref(),
             scan_id: &r.scan_id,
+            missing_shards: &r.missing_shards,
             targets: &r.targets,
             rules: &r.rules,
             started_at: &r.started_at,

@@ -265,7 +265,8 @@ pub struct ErrorEntry {
 pub struct LimitEntry {
     pub location: String,
     pub member: Option<String>,
-    /// `max-depth`, `max-members`, `max-member-bytes`, `max-object-bytes`, `max-ratio`.
+    /// `max-depth`, `max-members`, `max-member-bytes`, `max-object-bytes`,
+    /// `max-ratio`, `max-time` or `not-inspected`.
     pub limit: String,
     pub message: String,
 }

@@ -51,7 +51,7 @@ pub struct RuleError {
     pub file: String,
     pub line: usize,
     pub col: usize,
-    /// Stable code, documented in README.md.
+    /// Stable code, documented in docs/rules.md.
     pub code: &'static str,
     pub message: String,
 }

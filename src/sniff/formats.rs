@@ -89,6 +89,7 @@ pub const FORMATS: &[&str] = &[
     "rar",
     "raw-pcm",
     "rf64",
+    "silk",
     "sops",
     "sphere",
     "tar",
