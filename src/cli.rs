@@ -115,6 +115,10 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
 
+    /// Skip the anonymous-access probe of buckets (two unsigned requests each).
+    #[arg(long = "no-exposure", action = clap::ArgAction::SetFalse)]
+    pub exposure: bool,
+
     /// Cap on object-store requests per second (all buckets together).
     #[arg(long, value_name = "RATE")]
     pub max_requests_per_second: Option<f64>,

@@ -96,6 +96,14 @@ fn scan(mut cmd: Command, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), json_of(&out))
 }
 
+/// A scan without the anonymous exposure probe: for tests that compare a
+/// bucket with the local tree, or count requests.
+fn scan_quiet(cmd: Command, args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.push("--no-exposure");
+    scan(cmd, &all)
+}
+
 type Verdict = (String, Option<String>, String, String, String);
 
 /// Findings as (location below `prefix`, member, rule, format, encryption).
@@ -143,7 +151,7 @@ fn every_provider_reports_what_the_local_scan_of_the_same_tree_reports() {
         ),
     ];
     for (prefix, cmd, args) in cases {
-        let (code, remote) = scan(cmd, &args);
+        let (code, remote) = scan_quiet(cmd, &args);
         assert_eq!(code, 0, "{prefix}: {remote}");
         assert_eq!(verdicts(&remote, prefix), want, "{prefix}");
         let (s, l) = (&remote["summary"], &local["summary"]);
@@ -153,18 +161,19 @@ fn every_provider_reports_what_the_local_scan_of_the_same_tree_reports() {
             "{prefix}: same ranges read"
         );
         assert_eq!(remote["complete"], true);
-        // One ranged GET per object here (all fixtures fit in the head), plus listing.
+        // One ranged GET per object that fits its 64 KiB head; the few larger
+        // fixtures (datasets, archives) ask for a window or two more.
         let objects = s["objects_seen"].as_u64().unwrap();
         let requests = s["requests"].as_u64().unwrap();
         assert!(
-            requests >= objects && requests <= objects + 4,
-            "{prefix}: {requests} requests"
+            requests >= objects && requests <= objects + objects / 4 + 4,
+            "{prefix}: {requests} requests for {objects} objects"
         );
     }
     // AWS_ENDPOINT_URL is the standard way to name an S3-compatible store.
     let mut cmd = s3();
     cmd.env("AWS_ENDPOINT_URL", S3);
-    let (code, remote) = scan(cmd, &["s3://atrest-fixtures/fixtures"]);
+    let (code, remote) = scan_quiet(cmd, &["s3://atrest-fixtures/fixtures"]);
     assert_eq!(code, 0);
     assert_eq!(verdicts(&remote, "s3://atrest-fixtures/"), want);
 }
@@ -282,7 +291,7 @@ storage = ["kms", "customer-key"]
 #[ignore = "needs tests/emulators/up.sh"]
 fn a_200_mib_object_costs_three_ranged_gets() {
     emulators();
-    let (code, r) = scan(s3(), &["s3://atrest-big", "--endpoint", S3]);
+    let (code, r) = scan_quiet(s3(), &["s3://atrest-big", "--endpoint", S3]);
     assert_eq!(code, 0, "{r}");
     let s = &r["summary"];
     assert_eq!(s["objects_scanned"], 1);
@@ -297,7 +306,7 @@ fn a_200_mib_object_costs_three_ranged_gets() {
 #[ignore = "needs tests/emulators/up.sh"]
 fn listing_pages_through_a_bucket_within_the_request_budget() {
     emulators();
-    let (code, r) = scan(s3(), &["s3://atrest-many", "--endpoint", S3]);
+    let (code, r) = scan_quiet(s3(), &["s3://atrest-many", "--endpoint", S3]);
     assert_eq!(code, 0);
     let s = &r["summary"];
     let objects = s["objects_seen"].as_u64().unwrap();
@@ -637,8 +646,8 @@ fn state_makes_a_second_bucket_scan_list_only() {
         "--state",
         state.to_str().unwrap(),
     ];
-    let (_, first) = scan(s3(), &args);
-    let (code, second) = scan(s3(), &args);
+    let (_, first) = scan_quiet(s3(), &args);
+    let (code, second) = scan_quiet(s3(), &args);
     assert_eq!(code, 0);
     let scanned = first["summary"]["objects_scanned"].as_u64().unwrap();
     assert_eq!(second["summary"]["unchanged"].as_u64().unwrap(), scanned);
@@ -708,7 +717,7 @@ fn object_urls_empty_prefixes_and_keys_the_client_cannot_read() {
 }
 
 /// A slow scan: 2,100 objects at 25 requests per second.
-fn slow_scan(state: &Path, report: &Path) -> std::process::Child {
+fn slow_scan(state: &Path, report: &Path, extra: &[&str]) -> std::process::Child {
     s3().args([
         "scan",
         "s3://atrest-many",
@@ -723,19 +732,40 @@ fn slow_scan(state: &Path, report: &Path) -> std::process::Child {
     .arg(state)
     .arg("-o")
     .arg(report)
+    .args(extra)
     .stderr(Stdio::piped())
     .spawn()
     .unwrap()
 }
 
+/// Verdicts committed to a state file so far (it may not exist yet).
+fn committed(state: &Path) -> u64 {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(state, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0))
+        .map_or(0, |n| n as u64)
+}
+
+/// Waits (a shared emulator can be slow) until some batches are committed.
+fn wait_for_batches(state: &Path, at_least: u64) -> u64 {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = committed(state);
+        if n >= at_least || Instant::now() > until {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A second run, stopped by its deadline: how many verdicts it reused.
 fn unchanged_after_rescan(state: &Path, dir: &Path) -> u64 {
     let report = dir.join("again.json");
-    let mut child = slow_scan(state, &report);
-    std::thread::sleep(Duration::from_millis(1500));
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    child.wait().unwrap();
+    let child = slow_scan(state, &report, &["--max-duration", "8s"]);
+    child.wait_with_output().unwrap();
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     r["summary"]["unchanged"].as_u64().unwrap()
 }
@@ -746,15 +776,18 @@ fn sigterm_writes_the_report_so_far_and_state_keeps_what_was_judged() {
     emulators();
     let dir = tempfile::tempdir().unwrap();
     let (state, report) = (dir.path().join("state.db"), dir.path().join("r.json"));
-    let child = slow_scan(&state, &report);
-    std::thread::sleep(Duration::from_secs(4));
+    let child = slow_scan(&state, &report, &[]);
+    assert!(
+        wait_for_batches(&state, 20) >= 20,
+        "the scan makes progress"
+    );
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(12), "bounded wait");
+    assert!(started.elapsed() < Duration::from_secs(15), "bounded wait");
     assert_eq!(out.status.code(), Some(3));
     let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(
@@ -762,9 +795,11 @@ fn sigterm_writes_the_report_so_far_and_state_keeps_what_was_judged() {
         (Some(true), Some(false))
     );
     let scanned = r["summary"]["objects_scanned"].as_u64().unwrap();
-    assert!((10..2100).contains(&scanned), "{scanned}");
+    assert!((20..2100).contains(&scanned), "{scanned}");
     common::assert_reconciles(&r["summary"]);
-    // The next run reuses every verdict the interrupted one reached.
+    // Everything judged before the stop was committed on the way out …
+    assert!(committed(&state) >= scanned);
+    // … and the next run reuses it.
     assert!(unchanged_after_rescan(&state, dir.path()) >= scanned);
 }
 
@@ -774,17 +809,16 @@ fn sigkill_loses_at_most_one_state_batch() {
     emulators();
     let dir = tempfile::tempdir().unwrap();
     let (state, report) = (dir.path().join("state.db"), dir.path().join("r.json"));
-    let mut child = slow_scan(&state, &report);
-    // ~25 objects per second: some 100 judged, batches written every 2 s.
-    std::thread::sleep(Duration::from_secs(5));
+    let mut child = slow_scan(&state, &report, &[]);
+    let before = wait_for_batches(&state, 20);
+    assert!(before >= 20, "the scan makes progress");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!report.exists(), "no report after SIGKILL");
+    // What was committed before the kill survives it, and is reused.
+    assert!(committed(&state) >= before);
     let reused = unchanged_after_rescan(&state, dir.path());
-    assert!(
-        reused >= 40,
-        "verdicts committed before the kill are reused: {reused}"
-    );
+    assert!(reused >= before, "{reused} reused of {before} committed");
 }
 
 #[test]
@@ -812,4 +846,106 @@ fn max_duration_ends_a_run_cleanly_at_its_deadline() {
     let r = json_of(&out);
     assert_eq!(r["stopped_by"], "--max-duration 2s");
     assert!(String::from_utf8_lossy(&out.stderr).contains("stopped early (--max-duration 2s)"));
+}
+
+/// The anonymous probe on each emulator. The emulators differ from the
+/// clouds in ways tests/emulators/EXPOSURE.md records: moto answers every
+/// unsigned LIST (so its private buckets look public-list, while its GET
+/// is refused as on S3), fake-gcs-server enforces nothing; Azurite tells
+/// all three cases apart.
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn anonymous_probes_tell_who_can_read_each_bucket() {
+    emulators();
+    // (client, bucket, exposure, rule, part of the basis)
+    type Case = (fn() -> Command, &'static str, &'static str, &'static str, &'static str);
+    let cases: [Case; 8] = [
+        (
+            azure,
+            "az://exposure-container",
+            "public-list",
+            "audio.public",
+            "LIST: 200",
+        ),
+        (
+            azure,
+            "az://exposure-blob",
+            "public-read",
+            "audio.public",
+            "GET: 206",
+        ),
+        (
+            azure,
+            "az://exposure-private",
+            "private",
+            "audio.unencrypted",
+            "GET: 403",
+        ),
+        (
+            s3,
+            "s3://exposure-public",
+            "public-list",
+            "audio.public",
+            "GET: 206",
+        ),
+        (
+            s3,
+            "s3://exposure-private",
+            "public-list",
+            "audio.public",
+            "GET: 403",
+        ),
+        (
+            s3,
+            "s3://exposure-blocked",
+            "public-list",
+            "audio.public",
+            "GET: 403",
+        ),
+        (
+            gcs,
+            "gs://exposure-public",
+            "public-list",
+            "audio.public",
+            "GET: 206",
+        ),
+        (
+            gcs,
+            "gs://exposure-private",
+            "public-list",
+            "audio.public",
+            "LIST: 200",
+        ),
+    ];
+    for (cmd, url, exposure, rule, basis) in cases {
+        let mut args = vec![url];
+        if url.starts_with("s3://") {
+            args.extend(["--endpoint", S3]);
+        }
+        let (_, r) = scan(cmd(), &args);
+        assert_eq!(
+            r["exposure"][url]["exposure"], exposure,
+            "{url}: {}",
+            r["exposure"]
+        );
+        let why = r["exposure"][url]["basis"].as_str().unwrap();
+        assert!(why.contains(basis), "{url}: {why}");
+        let finding = &r["findings"][0];
+        assert_eq!(
+            (finding["rule"].as_str(), finding["exposure"].as_str()),
+            (Some(rule), Some(exposure)),
+            "{url}"
+        );
+        if rule == "audio.public" {
+            assert_eq!(finding["severity"], "critical");
+        }
+        // Listing (1), the probe's anonymous LIST and GET (2), two objects.
+        assert_eq!(r["summary"]["requests"], 6, "{url}");
+    }
+    // --no-exposure: no anonymous request, exposure unknown.
+    let (_, r) = scan(azure(), &["az://exposure-container", "--no-exposure"]);
+    assert!(r.get("exposure").is_none() || r["exposure"].as_object().unwrap().is_empty());
+    assert_eq!(r["findings"][0]["exposure"], "unknown");
+    assert_eq!(r["findings"][0]["rule"], "audio.unencrypted");
+    assert_eq!(r["summary"]["requests"], 4);
 }

@@ -82,6 +82,7 @@ fn connect(config: &ScanConfig) -> Result<(Option<Arc<Wire>>, Vec<Target>)> {
     let wire = Arc::new(Wire::new(config.max_requests_per_second));
     let opts = RemoteOptions {
         endpoint: config.endpoint.clone(),
+        exposure: config.exposure,
         ..Default::default()
     };
     let mut targets = Vec::new();

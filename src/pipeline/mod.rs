@@ -29,12 +29,12 @@ use sha2::{Digest, Sha256};
 
 use crate::progress::Progress;
 use crate::report::{
-    ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, ReportBuilder, RulesInfo, RunInfo,
-    Suppressed,
+    BucketExposure, ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, ReportBuilder, RulesInfo,
+    RunInfo, Suppressed,
 };
 use crate::rules::RuleSet;
 use crate::sniff::HEAD_LEN;
-use crate::source::bucket::{Bucket, Wire};
+use crate::source::bucket::{Bucket, Exposure, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
 use crate::state::{State, StateAccess, StateReader};
@@ -359,6 +359,25 @@ pub fn run(
         shard: plan.shard.clone(),
         scan_id: scan_id(plan),
         requests: plan.wire.as_ref().map_or(0, |w| w.requests()),
+        exposure: plan
+            .targets
+            .iter()
+            .filter_map(|t| match t {
+                Target::Bucket(b)
+                    if b.exposure().exposure != Exposure::Unknown
+                        || !b.exposure().basis.is_empty() =>
+                {
+                    Some((
+                        b.url.to_string(),
+                        BucketExposure {
+                            exposure: b.exposure().exposure,
+                            basis: b.exposure().basis.clone(),
+                        },
+                    ))
+                }
+                _ => None,
+            })
+            .collect(),
     })
 }
 

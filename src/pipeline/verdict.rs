@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::report::{Finding, LimitEntry, ObjectEntry, Suppressed};
 use crate::rules::{Rule, RuleSet};
 use crate::sniff::{Class, Sniff};
+use crate::source::bucket::Exposure;
 use crate::source::Candidate;
 
 use super::inspect::Inspection;
@@ -40,12 +41,13 @@ pub(crate) fn judge(
         class: inspection.sniff.class,
         ..Verdict::default()
     };
+    let exposure = candidate.exposure();
     for (member, sniff, size) in inspection.views(candidate.size) {
         let path = member.map_or_else(
             || candidate.rel.clone(),
             |m| format!("{}!/{m}", candidate.rel),
         );
-        for m in classify(sniff, &path, rules) {
+        for m in classify(sniff, &path, exposure, rules) {
             let finding = Finding::new(
                 m.rule,
                 &candidate.location,
@@ -54,6 +56,7 @@ pub(crate) fn judge(
                 member,
                 sniff,
                 size,
+                exposure,
             );
             match m.allowed {
                 Some(reason) => verdict.allowed.push(Suppressed {
@@ -94,12 +97,18 @@ pub struct Match<'r> {
     pub allowed: Option<&'r str>,
 }
 
-/// Every rule that matches `sniff` at `path` (relative to its target).
-pub fn classify<'r>(sniff: &Sniff, path: &str, rules: &'r RuleSet) -> Vec<Match<'r>> {
+/// Every rule that matches `sniff` at `path` (relative to its target) in a
+/// place with that `exposure`.
+pub fn classify<'r>(
+    sniff: &Sniff,
+    path: &str,
+    exposure: Exposure,
+    rules: &'r RuleSet,
+) -> Vec<Match<'r>> {
     rules
         .rules
         .iter()
-        .filter(|r| r.matches(sniff, path))
+        .filter(|r| r.matches(sniff, path, exposure))
         .map(|rule| Match {
             rule,
             allowed: rule.allowed(path),
@@ -115,15 +124,15 @@ mod tests {
     fn default_rules_flag_plain_audio_and_not_encrypted_audio() {
         let rules = RuleSet::embedded();
         let plain = Sniff::new("wav", None, Class::Audio, Encryption::None);
-        let ids: Vec<_> = classify(&plain, "a.wav", &rules)
+        let ids: Vec<_> = classify(&plain, "a.wav", Exposure::Unknown, &rules)
             .iter()
             .map(|m| m.rule.id.as_str())
             .collect();
         assert_eq!(ids, ["audio.unencrypted"]);
         let sealed = Sniff::new("age", None, Class::Encrypted, Encryption::Encrypted);
-        assert!(classify(&sealed, "a.age", &rules).is_empty());
+        assert!(classify(&sealed, "a.age", Exposure::Unknown, &rules).is_empty());
         let raw = Sniff::new("raw-pcm", None, Class::Audio, Encryption::None);
-        let ids: Vec<_> = classify(&raw, "a.pcm", &rules)
+        let ids: Vec<_> = classify(&raw, "a.pcm", Exposure::Unknown, &rules)
             .iter()
             .map(|m| m.rule.id.as_str())
             .collect();
@@ -146,9 +155,12 @@ reason = "synthetic test tones"
         let rules = RuleSet::parse(text, "r.toml", None).unwrap();
         let s = Sniff::new("wav", None, Class::Audio, Encryption::None);
         assert_eq!(
-            classify(&s, "qa/tone.wav", &rules)[0].allowed,
+            classify(&s, "qa/tone.wav", Exposure::Unknown, &rules)[0].allowed,
             Some("synthetic test tones")
         );
-        assert_eq!(classify(&s, "calls/1.wav", &rules)[0].allowed, None);
+        assert_eq!(
+            classify(&s, "calls/1.wav", Exposure::Unknown, &rules)[0].allowed,
+            None
+        );
     }
 }

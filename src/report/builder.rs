@@ -5,9 +5,11 @@
 
 use std::time::SystemTime;
 
+use std::collections::BTreeMap;
+
 use super::{
-    ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, RulesInfo, Summary, Suppressed, Tool,
-    SCHEMA,
+    BucketExposure, ErrorEntry, Finding, LimitEntry, ObjectEntry, Report, RulesInfo, Summary,
+    Suppressed, Tool, SCHEMA,
 };
 use crate::sniff::Class;
 
@@ -23,6 +25,8 @@ pub struct RunInfo {
     pub shard: Option<String>,
     pub scan_id: String,
     pub requests: u64,
+    /// The anonymous probe of each bucket, by URL.
+    pub exposure: BTreeMap<String, BucketExposure>,
 }
 
 /// Skip reasons always present in `summary.skipped`, even at zero.
@@ -217,6 +221,7 @@ impl ReportBuilder {
             summary: self.summary,
             findings: self.findings,
             suppressed: self.suppressed,
+            exposure: run.exposure,
             errors: self.errors,
             limits: self.limits,
             objects: self.objects,

@@ -78,7 +78,9 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let (mut started, mut finished) = (None::<SystemTime>, None::<SystemTime>);
     let mut interrupted = 0;
     let mut ids = Sha256::new();
+    let mut exposure = std::collections::BTreeMap::new();
     for (_, r) in reports {
+        exposure.extend(r.exposure.clone());
         for t in &r.targets {
             if !targets.contains(t) {
                 targets.push(t.clone());
@@ -102,5 +104,6 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
         shard: None,
         scan_id: format!("{:x}", ids.finalize())[..16].to_string(),
         requests: 0,
+        exposure,
     }))
 }

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::rules::{Rule, RuleSet, Severity};
 use crate::sniff::{Class, Sniff};
+use crate::source::bucket::Exposure;
 
 pub use builder::{ReportBuilder, RunInfo};
 
@@ -59,6 +60,9 @@ pub struct Report {
     /// Findings an allow-list or the baseline suppressed, with the reason.
     #[serde(default)]
     pub suppressed: Vec<Suppressed>,
+    /// Each bucket's anonymous-access probe, by bucket URL (buckets only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exposure: BTreeMap<String, BucketExposure>,
     pub errors: Vec<ErrorEntry>,
     pub limits: Vec<LimitEntry>,
     /// Every object with its classification (`--inventory` only).
@@ -189,6 +193,11 @@ pub struct Finding {
     /// `none`, `provider`, `kms`, `customer-key`, or `unknown` (local files).
     #[serde(default)]
     pub storage: crate::sniff::AtRest,
+    /// Who can read it without credentials, from the bucket's anonymous
+    /// probe: `public-list`, `public-read`, `private`, or `unknown` (local
+    /// files, `--no-exposure`, or no decisive answer).
+    #[serde(default)]
+    pub exposure: Exposure,
     /// Why: magic and offsets, codec, entropy, χ²; never content bytes.
     pub evidence: BTreeMap<String, Value>,
     /// Size in bytes of the object (or member, when known).
@@ -197,6 +206,15 @@ pub struct Finding {
     /// target was spelled: local objects by their path below the target,
     /// bucket objects by their full URL.
     pub fingerprint: String,
+}
+
+/// What the anonymous probe found for one bucket or container.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BucketExposure {
+    pub exposure: Exposure,
+    /// The answers that decided it (status and provider error code of the
+    /// anonymous LIST and GET).
+    pub basis: String,
 }
 
 /// A finding that is not reported, and why.
@@ -213,6 +231,7 @@ pub struct Suppressed {
 impl Finding {
     /// `identity` is what the fingerprint hashes: the path below the target
     /// for local objects, the object URL in a bucket.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         rule: &Rule,
         location: &str,
@@ -221,6 +240,7 @@ impl Finding {
         member: Option<&str>,
         sniff: &Sniff,
         size: u64,
+        exposure: Exposure,
     ) -> Finding {
         Finding {
             rule: rule.id.clone(),
@@ -233,6 +253,7 @@ impl Finding {
             mime: sniff.mime.clone(),
             encryption: sniff.encryption,
             storage: sniff.at_rest,
+            exposure,
             evidence: sniff
                 .evidence
                 .iter()

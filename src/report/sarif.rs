@@ -164,11 +164,12 @@ fn result(f: &Finding, rule_index: &BTreeMap<&str, usize>, roots: &[String]) -> 
     let mut r = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
-        "message": {"text": format!("{} ({}, encryption: {}, storage: {}) at {place}", f.rule, f.format, f.encryption, f.storage.as_str())},
+        "message": {"text": format!("{} ({}, encryption: {}, storage: {}, exposure: {}) at {place}", f.rule, f.format, f.encryption, f.storage.as_str(), f.exposure)},
         "locations": [{"physicalLocation": {"artifactLocation": artifact}}],
         "partialFingerprints": {"atrest/v2": f.fingerprint},
         "properties": {
-            "format": f.format, "encryption": f.encryption, "storage": f.storage, "member": f.member,
+            "format": f.format, "encryption": f.encryption, "storage": f.storage,
+            "exposure": f.exposure, "member": f.member,
             "size": f.size, "evidence": f.evidence, "severity": f.severity
         }
     });

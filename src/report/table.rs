@@ -200,6 +200,24 @@ pub fn write(report: &Report, rules: &RuleSet, color: bool, out: &mut dyn Write)
         }
         writeln!(out)?;
     }
+    if !report.exposure.is_empty() {
+        writeln!(out, "who can read the buckets without credentials:")?;
+        for (url, e) in &report.exposure {
+            let line = format!("  {:<11}  {}", e.exposure.as_str(), sanitize(url));
+            let warn = if e.exposure.is_public() {
+                paint(&line, Severity::Critical, color)
+            } else {
+                line
+            };
+            writeln!(out, "{warn}")?;
+            writeln!(
+                out,
+                "               {}",
+                fit(&sanitize(&e.basis), WIDTH - 15)
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !report.suppressed.is_empty() {
         let mut why: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         for x in &report.suppressed {

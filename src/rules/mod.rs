@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use crate::sniff::{formats, AtRest, Class, Encryption, Signature, Sniff};
+use crate::source::bucket::Exposure;
 
 /// The rules compiled into the binary: the same text as `rules/default.toml`.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
@@ -95,6 +96,9 @@ struct RuleSpec {
     /// Storage-level encryption reported by the object store.
     #[serde(default)]
     storage: Vec<AtRest>,
+    /// Who can read the bucket anonymously.
+    #[serde(default)]
+    exposure: Vec<Exposure>,
     #[serde(default)]
     paths: Vec<Spanned<String>>,
     min_entropy: Option<Spanned<f64>>,
@@ -206,6 +210,7 @@ pub struct Rule {
     pub exclude_formats: Vec<String>,
     pub encryption: Vec<Encryption>,
     pub storage: Vec<AtRest>,
+    pub exposure: Vec<Exposure>,
     paths: Option<GlobSet>,
     pub min_entropy: Option<f64>,
     pub max_entropy: Option<f64>,
@@ -218,13 +223,15 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// Does this rule describe the object? `path` is relative to its target.
-    pub fn matches(&self, sniff: &Sniff, path: &str) -> bool {
+    /// Does this rule describe the object? `path` is relative to its
+    /// target; `exposure` is who can read it without credentials.
+    pub fn matches(&self, sniff: &Sniff, path: &str, exposure: Exposure) -> bool {
         (self.classes.is_empty() || self.classes.contains(&sniff.class))
             && (self.formats.is_empty() || self.formats.iter().any(|f| f == &sniff.format))
             && !self.exclude_formats.iter().any(|f| f == &sniff.format)
             && (self.encryption.is_empty() || self.encryption.contains(&sniff.encryption))
             && (self.storage.is_empty() || self.storage.contains(&sniff.at_rest))
+            && (self.exposure.is_empty() || self.exposure.contains(&exposure))
             && self.paths.as_ref().is_none_or(|g| g.is_match(path))
             && self
                 .min_entropy
@@ -453,6 +460,7 @@ impl RuleSet {
                     .collect(),
                 encryption: spec.encryption,
                 storage: spec.storage,
+                exposure: spec.exposure,
                 paths,
                 min_entropy: spec.min_entropy.map(|s| *s.get_ref()),
                 max_entropy: spec.max_entropy.map(|s| *s.get_ref()),

@@ -64,6 +64,14 @@ impl Candidate {
             Origin::Remote(..) => &self.location,
         }
     }
+
+    /// Who can read it without credentials (its bucket's probe).
+    pub fn exposure(&self) -> bucket::Exposure {
+        match &self.origin {
+            Origin::Local(_) => bucket::Exposure::Unknown,
+            Origin::Remote(b, _) => b.exposure().exposure,
+        }
+    }
 }
 
 /// Where a candidate's bytes are.

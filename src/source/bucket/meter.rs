@@ -47,6 +47,16 @@ impl Wire {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// Waits for this request's turn and counts it (requests sent outside
+    /// object_store, such as the anonymous exposure probe).
+    pub(super) async fn pace(&self) {
+        let wait = self.reserve();
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The keys taken out of listing pages since the last call.
     pub fn take_unlisted(&self) -> Vec<String> {
         std::mem::take(&mut *self.unlisted.lock().unwrap_or_else(|e| e.into_inner()))

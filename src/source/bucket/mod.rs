@@ -7,6 +7,7 @@
 
 mod aws_profile;
 mod credentials;
+pub mod exposure;
 mod facts;
 mod listing;
 mod meter;
@@ -29,6 +30,7 @@ use crate::source::fs::WalkOptions;
 use credentials::{azure_builder, gcs_builder, s3_builder};
 use meter::{Captured, Connector};
 
+pub use exposure::{Endpoint, Exposure, Probe};
 pub use facts::StorageFacts;
 pub use meter::Wire;
 pub use url::{BucketUrl, Provider};
@@ -42,6 +44,8 @@ pub struct RemoteOptions {
     pub max_retries: usize,
     /// Give up on one request after this long, retries included.
     pub retry_timeout: Duration,
+    /// Send the anonymous exposure probe (two unsigned requests per bucket).
+    pub exposure: bool,
 }
 
 impl Default for RemoteOptions {
@@ -50,6 +54,7 @@ impl Default for RemoteOptions {
             endpoint: None,
             max_retries: 4,
             retry_timeout: Duration::from_secs(30),
+            exposure: true,
         }
     }
 }
@@ -65,6 +70,7 @@ pub struct Bucket {
     down: AtomicBool,
     yields: Yields,
     wire: Arc<Wire>,
+    probe: Probe,
 }
 
 impl fmt::Debug for Bucket {
@@ -76,8 +82,8 @@ impl fmt::Debug for Bucket {
 /// What a bucket URL turned out to name.
 #[derive(Clone, Debug)]
 pub enum Yields {
-    /// Objects under the prefix.
-    Objects,
+    /// Objects under the prefix (the first one's key).
+    Objects(String),
     /// Exactly one object: the URL is an object's URL.
     One(ObjectMeta),
     /// Nothing at all (a mistyped prefix, or an empty bucket).
@@ -248,11 +254,31 @@ impl Bucket {
             runtime: Arc::clone(runtime),
             failing: AtomicUsize::new(0),
             down: AtomicBool::new(false),
-            yields: Yields::Objects,
+            yields: Yields::Nothing,
             wire: Arc::clone(wire),
+            probe: Probe::default(),
         };
         bucket.yields = bucket.preflight()?;
+        if opts.exposure {
+            let key = match &bucket.yields {
+                Yields::Objects(key) => Some(key.clone()),
+                Yields::One(meta) => Some(meta.location.to_string()),
+                Yields::Nothing => None,
+            };
+            if let Some(endpoint) = Endpoint::of(
+                bucket.url.provider,
+                &bucket.url.bucket,
+                opts.endpoint.as_deref(),
+            ) {
+                bucket.probe = runtime.block_on(exposure::probe(&endpoint, key.as_deref(), wire));
+            }
+        }
         Ok(bucket)
+    }
+
+    /// Who can read this bucket anonymously (`unknown` when not probed).
+    pub fn exposure(&self) -> &Probe {
+        &self.probe
     }
 
     /// What the pre-flight listing found under the URL.
@@ -273,7 +299,7 @@ impl Bucket {
             .runtime
             .block_on(async { self.store.list(prefix.as_ref()).next().await });
         match first {
-            Some(Ok(_)) => Ok(Yields::Objects),
+            Some(Ok(meta)) => Ok(Yields::Objects(meta.location.to_string())),
             None => match &prefix {
                 None => Ok(Yields::Nothing),
                 Some(key) => match self.runtime.block_on(self.store.head(key)) {
