@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod exit;
+pub mod formats;
 pub mod gate;
 pub mod output;
 pub mod pipeline;

@@ -858,7 +858,13 @@ fn max_duration_ends_a_run_cleanly_at_its_deadline() {
 fn anonymous_probes_tell_who_can_read_each_bucket() {
     emulators();
     // (client, bucket, exposure, rule, part of the basis)
-    type Case = (fn() -> Command, &'static str, &'static str, &'static str, &'static str);
+    type Case = (
+        fn() -> Command,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
     let cases: [Case; 8] = [
         (
             azure,

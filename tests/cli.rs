@@ -448,7 +448,7 @@ fn sarif_validates_against_the_official_schema() {
             .as_array()
             .unwrap()
             .len(),
-        7
+        9
     );
     let run = &sarif["runs"][0];
     assert!(run["tool"]["driver"]["rules"][0]["help"]["markdown"]
@@ -681,7 +681,7 @@ fn default_rules_check_verifies_every_example() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("7 rules"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("9 rules"));
     // Weakly encrypted documents are findings only in the opt-in audit.
     let out = run(&["rules", "check", "rules/examples/crypto-hygiene.toml"]);
     assert_eq!(
@@ -1057,4 +1057,131 @@ fn merged_shards_equal_the_whole_and_mismatched_reports_are_refused() {
     let out = run(&["merge", notes.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("notes.json"));
+}
+
+// Hostile archives and streams
+
+/// The attacker's corpus (tests/hostile/make.py, Python standard library
+/// only) written into a temporary folder.
+fn hostile_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(root().join("tests/hostile/make.py"))
+        .arg(dir.path().join("t"))
+        .arg("--fixtures")
+        .arg(root().join("fixtures"))
+        .output()
+        .expect("python3 runs tests/hostile/make.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// (file, expected outcome) of the manifest rows of `classes`.
+fn hostile_rows(tree: &Path, classes: &[&str]) -> Vec<(String, String)> {
+    fs::read_to_string(tree.join("MANIFEST.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| classes.contains(&f[1]))
+        .map(|f| (f[0].to_string(), f[3].to_string()))
+        .collect()
+}
+
+#[test]
+fn hostile_archives_and_streams_end_quickly_with_limits_beside_normal_findings() {
+    let dir = hostile_tree();
+    let tree = dir.path().join("t");
+    let classes = ["7z", "tar", "zip", "nested", "normal"];
+    let targets: Vec<String> = classes
+        .iter()
+        .map(|c| tree.join(c).to_str().unwrap().to_string())
+        .collect();
+    let started = std::time::Instant::now();
+    let mut args = vec!["scan", "--format", "json"];
+    args.extend(targets.iter().map(String::as_str));
+    let out = run(&args);
+    let took = started.elapsed();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1 | 3)),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Debug build, shared cores: the release build takes about a second.
+    assert!(took < std::time::Duration::from_secs(40), "{took:?}");
+    let r = json(&out);
+    let at = |kind: &str, file: &str| -> Vec<Value> {
+        r[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["location"].as_str().unwrap().ends_with(file))
+            .cloned()
+            .collect()
+    };
+    assert!(
+        r["errors"].as_array().unwrap().is_empty(),
+        "{}",
+        r["errors"]
+    );
+    for (file, expected) in hostile_rows(&tree, &classes) {
+        let (limits, findings) = (at("limits", &file), at("findings", &file));
+        match expected.as_str() {
+            // Deflate64 members are decoded now: the WAV inside is found.
+            "limit" if file == "zip/deflate64-member.zip" => {
+                assert!(!findings.is_empty(), "{file}: no finding")
+            }
+            "limit" => assert!(!limits.is_empty(), "{file}: no limit"),
+            "finding" => assert!(!findings.is_empty(), "{file}: no finding"),
+            _ => {}
+        }
+    }
+    // Overlapping entries: one limit for the whole archive, not one per entry.
+    assert_eq!(at("limits", "zip/overlap-same-member-1000.zip").len(), 1);
+    assert_eq!(at("limits", "zip/overlap-quoted-250.zip").len(), 1);
+    // A pax size past the end is a limit, and the member is still judged from its head.
+    assert!(!at("findings", "tar/pax-size-record-huge.tar").is_empty());
+    // The ordinary fixtures beside the attack still count.
+    assert_eq!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["location"].as_str().unwrap().contains("/normal/"))
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn deepest_archive_nesting_allowed_stays_on_the_stack() {
+    let dir = hostile_tree();
+    let nested = dir.path().join("t/nested");
+    let out = run(&[
+        "scan",
+        nested.to_str().unwrap(),
+        "--max-archive-depth",
+        "16",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    let depth = r["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["limit"] == "max-depth")
+        .count();
+    assert!(depth >= 8, "{}", r["limits"]);
 }

@@ -5,7 +5,16 @@
 //!
 //! Compressed streams are decompressed only as far as sniffing needs (a head
 //! of at most `max_member_bytes`); zip members are located through the central
-//! directory and read with positioned reads; tar headers are walked.
+//! directory and read with positioned reads; tar headers are walked; 7z
+//! headers are validated by [`crate::formats::sevenz`] and their folders
+//! decoded here.
+//!
+//! Hostile input: every declared size, count and offset is checked against
+//! what was read and the budget before it sizes an allocation or a loop;
+//! decoders run through [`pump`], in pieces of at most [`CHUNK`] bytes with
+//! the deadline checked between pieces; nesting stops at [`MAX_DEPTH`]
+//! whatever the caller asks. Limits of one kind are folded into one entry
+//! per object (an overlapping-entry zip bomb is one finding, not 1,000).
 
 mod encoded;
 
@@ -16,6 +25,8 @@ mod zip;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::io::Read;
+use std::time::Instant;
 
 use crate::rules::{Limits, RuleSet};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
@@ -143,13 +154,100 @@ pub fn look_inside<'f>(
         timed_out: false,
         inside: Inside::default(),
     };
+    walk.max_depth = walk.max_depth.min(MAX_DEPTH);
     let fetch = RefCell::new(fetch);
     let level = Level {
         size: sample.size,
         bytes: LevelBytes::Outer(sample, &fetch),
     };
     walk.open(&level, outer, "", 1);
+    walk.inside.limits = fold_limits(std::mem::take(&mut walk.inside.limits));
     walk.inside
+}
+
+/// Deepest nesting opened whatever the caller asks: each level costs a few
+/// stack frames and a decoded head, so this stays far below the stack.
+pub const MAX_DEPTH: u32 = 32;
+
+/// Decoded bytes per decoder call: the deadline is checked between calls.
+pub(crate) const CHUNK: usize = 64 * 1024;
+
+/// One entry per kind of limit: the first hit's member and message, with a
+/// count of the others. An archive of 1,000 overlapping members is one
+/// `max-ratio` entry saying so, not 1,000 entries.
+fn fold_limits(hits: Vec<LimitHit>) -> Vec<LimitHit> {
+    let mut out: Vec<(LimitHit, usize)> = Vec::new();
+    for hit in hits {
+        match out.iter_mut().find(|(h, _)| h.limit == hit.limit) {
+            Some((_, more)) => *more += 1,
+            None => out.push((hit, 0)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut h, more)| {
+            if more > 0 {
+                h.message = format!("{} (and {more} more {} in this object)", h.message, h.limit);
+            }
+            h
+        })
+        .collect()
+}
+
+/// How a bounded read from a decoder ended.
+#[derive(Debug)]
+pub(crate) enum Ended {
+    /// All the bytes asked for were delivered (the stream may go on).
+    Full,
+    /// The decoder reached the end of its stream first.
+    Eof,
+    /// The decoder failed: damaged data, parameters it refuses, or input
+    /// that ends early.
+    Failed(std::io::Error),
+    /// The object's time ran out between two pieces.
+    Time,
+}
+
+/// Reads up to `want` bytes from `r`, at most [`CHUNK`] per call, appending
+/// them to `out` (or discarding them), and checking `deadline` between calls.
+/// The output grows with what arrives, never with what was declared. A
+/// decoder that panics is a failure of this read, not of the scan.
+pub(crate) fn pump(
+    r: &mut dyn Read,
+    want: u64,
+    mut out: Option<&mut Vec<u8>>,
+    deadline: Instant,
+) -> (u64, Ended) {
+    let mut got = 0u64;
+    let mut scratch = Vec::new();
+    while got < want {
+        if Instant::now() > deadline {
+            return (got, Ended::Time);
+        }
+        let n = (want - got).min(CHUNK as u64) as usize;
+        let read = |r: &mut dyn Read, buf: &mut [u8]| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.read(buf)))
+                .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
+        };
+        let result = match out.as_deref_mut() {
+            Some(v) => {
+                let at = v.len();
+                v.resize(at + n, 0);
+                let result = read(r, &mut v[at..]);
+                v.truncate(at + result.as_ref().map_or(0, |&k| k.min(n)));
+                result
+            }
+            None => {
+                scratch.resize(n, 0);
+                read(r, &mut scratch)
+            }
+        };
+        match result {
+            Ok(0) => return (got, Ended::Eof),
+            Ok(k) => got += k.min(n) as u64,
+            Err(e) => return (got, Ended::Failed(e)),
+        }
+    }
+    (got, Ended::Full)
 }
 
 fn chain(prefix: &str, name: &str) -> String {
@@ -338,10 +436,166 @@ impl Walk<'_> {
     }
 
     fn budget(&self) -> u64 {
-        self.limits
-            .max_member_bytes
-            .min(self.limits.max_object_bytes.saturating_sub(self.spent))
+        self.limits.max_member_bytes.min(self.object_left())
+    }
+
+    /// Decompressed bytes the object may still produce, all members together.
+    fn object_left(&self) -> u64 {
+        self.limits.max_object_bytes.saturating_sub(self.spent)
     }
 }
 
 pub use streams::{decompress, decompress_counted};
+
+/// What one fuzzed look inside cost, for the fuzz targets' budget asserts.
+#[doc(hidden)]
+pub struct FuzzCost {
+    /// Bytes the unpackers asked to read beyond the head.
+    pub bytes_read: u64,
+    /// The most they may ask for (the pipeline's cap on unpack reads).
+    pub read_cap: u64,
+    pub elapsed: std::time::Duration,
+    /// The rules' per-object time limit.
+    pub max_seconds: f64,
+}
+
+/// Opens `data` as `format` (`7z`, `tar`, `zip`, `gzip`, `zstd`, `xz`,
+/// `bzip2`, `lz4`) with the embedded rules, the object declared to be
+/// `declared_size` bytes long, for the fuzz targets under `fuzz/` (which
+/// cannot reach crate-private items). Reads are counted, not capped, so a
+/// target can assert that the unpackers themselves stay in budget.
+#[doc(hidden)]
+pub fn fuzz_unpack(format: &str, data: &[u8], declared_size: u64) -> FuzzCost {
+    thread_local! {
+        static RULES: RuleSet = RuleSet::embedded();
+    }
+    RULES.with(|rules| {
+        let started = Instant::now();
+        let head = &data[..data.len().min(HEAD_LEN)];
+        let sample = Sample::new(declared_size, head, &[]);
+        let outer = Sniff::new(format, None, Class::Compressed, Encryption::None);
+        let mut bytes_read = 0u64;
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?.min(data.len());
+            let piece = data[start..data.len().min(start.saturating_add(len))].to_vec();
+            bytes_read += piece.len() as u64;
+            Some(piece)
+        };
+        let deadline = started + std::time::Duration::from_secs_f64(rules.limits.max_seconds);
+        let _ = look_inside(&sample, &outer, "fuzz", rules, 3, deadline, &mut fetch);
+        FuzzCost {
+            bytes_read,
+            read_cap: 64 << 20,
+            elapsed: started.elapsed(),
+            max_seconds: rules.limits.max_seconds,
+        }
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small mono 16-bit PCM WAV: what the detectors call audio.
+    pub(crate) fn wav() -> Vec<u8> {
+        let pcm = crate::sniff::testutil::pcm16_tone(8000);
+        let mut v = b"RIFF".to_vec();
+        v.extend((36 + pcm.len() as u32).to_le_bytes());
+        v.extend(b"WAVEfmt ");
+        v.extend(16u32.to_le_bytes());
+        v.extend([1, 0, 1, 0]);
+        v.extend(8000u32.to_le_bytes());
+        v.extend(16000u32.to_le_bytes());
+        v.extend([2, 0, 16, 0]);
+        v.extend(b"data");
+        v.extend((pcm.len() as u32).to_le_bytes());
+        v.extend(pcm);
+        v
+    }
+
+    /// A ustar header with a valid checksum.
+    pub(crate) fn tar_header(name: &[u8], kind: u8, size: &[u8; 12]) -> Vec<u8> {
+        let mut h = vec![0u8; 512];
+        h[..name.len()].copy_from_slice(name);
+        h[100..108].copy_from_slice(b"0000644\0");
+        h[124..136].copy_from_slice(size);
+        h[156] = kind;
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        let sum: u32 = h.iter().map(|&c| u32::from(c)).sum::<u32>() + 8 * 32;
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        h
+    }
+
+    /// Sniffs `bytes` as a whole object and looks inside, with `rules`.
+    pub(crate) fn look_with(bytes: &[u8], rules: &RuleSet) -> Inside {
+        let head = &bytes[..bytes.len().min(HEAD_LEN)];
+        let sample = Sample::new(bytes.len() as u64, head, &[]);
+        let outer = sniff::sniff(&sample, &rules.signatures);
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?.min(bytes.len());
+            Some(bytes[start..bytes.len().min(start.saturating_add(len))].to_vec())
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        look_inside(&sample, &outer, "x", rules, 3, deadline, &mut fetch)
+    }
+
+    /// [`look_with`] the embedded rules.
+    pub(crate) fn look(bytes: &[u8]) -> Inside {
+        look_with(bytes, &RuleSet::embedded())
+    }
+
+    #[test]
+    fn limits_of_one_kind_fold_into_one_entry_with_a_count() {
+        let hit = |limit, member: &str| LimitHit {
+            member: Some(member.into()),
+            limit,
+            message: format!("{member} hit"),
+        };
+        let folded = fold_limits(vec![
+            hit(Limit::Ratio, "a"),
+            hit(Limit::ObjectBytes, "b"),
+            hit(Limit::Ratio, "c"),
+            hit(Limit::Ratio, "d"),
+        ]);
+        assert_eq!(folded.len(), 2);
+        assert_eq!(folded[0].member.as_deref(), Some("a"));
+        assert_eq!(
+            folded[0].message,
+            "a hit (and 2 more max-ratio in this object)"
+        );
+        assert_eq!(folded[1].message, "b hit");
+    }
+
+    #[test]
+    fn pump_grows_with_what_arrives_and_stops_at_the_deadline() {
+        let mut r: &[u8] = &[7u8; 10];
+        let mut out = Vec::new();
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        assert!(matches!(
+            pump(&mut r, 1 << 40, Some(&mut out), far),
+            (10, Ended::Eof)
+        ));
+        assert_eq!(out, [7u8; 10]);
+        let mut r: &[u8] = &[7u8; 10];
+        let past = Instant::now() - std::time::Duration::from_secs(1);
+        assert!(matches!(pump(&mut r, 5, None, past), (0, Ended::Time)));
+    }
+
+    /// A reader that panics, like a decoder meeting a case it never expected.
+    struct Panics;
+    impl Read for Panics {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            panic!("decoder bug")
+        }
+    }
+
+    #[test]
+    fn a_panicking_decoder_is_a_failed_read() {
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        assert!(matches!(
+            pump(&mut Panics, 10, None, far),
+            (0, Ended::Failed(_))
+        ));
+    }
+}

@@ -1,10 +1,30 @@
-//! Compressed streams (gzip, zstd, xz, bzip2, lz4): the head decompressed
-//! as far as the budget allows, with the ratio guard.
+//! Compressed streams (gzip, zstd, xz, bzip2, lz4, and the raw deflate and
+//! Deflate64 of zip members): the head decompressed as far as the budget
+//! allows, in pieces with the deadline checked between them, with the ratio
+//! guard. A stream cut at the budget or refused by its decoder is reported
+//! as a limit, never taken for a clean, complete one.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
+use std::time::Instant;
 
-use super::{Level, Limit, Walk};
+use super::{pump, Ended, Level, Limit, Walk};
 use crate::sniff::HEAD_LEN;
+
+/// zstd frames asking for a window above 2^27 (128 MiB, zstd's own default
+/// limit for decoders) are refused, not allocated.
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+/// xz streams needing more memory than this (a dictionary over 256 MiB) are
+/// refused, not allocated.
+const XZ_MEMLIMIT: u64 = 288 << 20;
+
+/// What decompressing the head of a stream gave.
+pub(crate) struct Decoded {
+    pub out: Vec<u8>,
+    /// `Full`: cut at the limit; `Eof`: the whole stream fitted.
+    pub ended: Ended,
+    /// Compressed bytes consumed (for the ratio guard).
+    pub consumed: usize,
+}
 
 impl Walk<'_> {
     /// Decompresses the head of a stream: as much as the budget allows.
@@ -13,32 +33,50 @@ impl Walk<'_> {
         let input = level
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
             .unwrap_or_default();
-        let input = &input[..];
+        let whole = input.len() as u64 >= level.size;
         let Some(budget) = self.remaining(prefix) else {
             return;
         };
-        let (out, done, consumed) = decompress_counted(format, input, budget);
-        self.spent += out.len() as u64;
-        let ratio = out.len() as u64 / (consumed as u64).max(1);
-        if !done && ratio > self.limits.max_ratio {
-            self.limit(
+        let d = decode(format, &input, budget, self.deadline);
+        self.spent += d.out.len() as u64;
+        let n = d.out.len();
+        let ratio = n as u64 / (d.consumed as u64).max(1);
+        let done = matches!(d.ended, Ended::Eof);
+        match &d.ended {
+            Ended::Full if ratio > self.limits.max_ratio => self.limit(
                 prefix,
                 Limit::Ratio,
                 format!(
-                    "{format} expands more than {}:1; inspected the first {} bytes",
-                    self.limits.max_ratio,
-                    out.len()
+                    "{format} expands more than {}:1; inspected the first {n} bytes",
+                    self.limits.max_ratio
                 ),
-            );
+            ),
+            Ended::Full => self.limit(
+                prefix,
+                Limit::MemberBytes,
+                format!("{format} stream longer than the budget; inspected the first {n} bytes"),
+            ),
+            Ended::Eof => {}
+            // Only the head was read: a decoder that ate all of it and asks
+            // for more is the expected end, not damage.
+            Ended::Failed(_) if !whole && d.consumed >= input.len() => {}
+            Ended::Failed(e) => self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!("{format} stream not decoded past byte {n}: {e}"),
+            ),
+            Ended::Time => {
+                self.out_of_time(prefix);
+            }
         }
-        if out.is_empty() {
+        if d.out.is_empty() {
             return;
         }
         // The inner size is known only when the stream ended within the budget.
         let size = if done {
-            out.len() as u64
+            n as u64
         } else {
-            (out.len() as u64).max(level.size)
+            (n as u64).max(level.size)
         };
         let name = inner_name(
             if prefix.is_empty() {
@@ -48,7 +86,7 @@ impl Walk<'_> {
             },
             format,
         );
-        self.member(prefix, &name, &out, size, depth);
+        self.member(prefix, &name, &d.out, size, depth);
     }
 }
 
@@ -72,44 +110,130 @@ fn inner_name(prefix: &str, format: &str) -> String {
     format!("({format} stream)")
 }
 
-/// Decompresses at most `limit` bytes. Returns the output, whether the
-/// stream ended within the limit, and how many input bytes produced it (the
-/// decoders read from a slice, so this is exact enough to compute a ratio).
-pub fn decompress_counted(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool, usize) {
+/// A decoder for `format` reading `input`, configured so that no header
+/// field can make it allocate more than a fixed bound.
+pub(crate) fn decoder<'i, R: BufRead + 'i>(
+    format: &str,
+    input: R,
+) -> std::io::Result<Box<dyn Read + 'i>> {
+    Ok(match format {
+        "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(input)),
+        "deflate64" => Box::new(Deflate64::new(input)),
+        "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(input)),
+        "xz" => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(
+                XZ_MEMLIMIT,
+                liblzma::stream::CONCATENATED,
+            )
+            .map_err(std::io::Error::other)?;
+            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
+        }
+        "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
+        "zstd" => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
+            d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            Box::new(d)
+        }
+        other => return Err(std::io::Error::other(format!("no decoder for {other}"))),
+    })
+}
+
+/// Decompresses at most `limit` bytes of `input`, in pieces, stopping at
+/// `deadline`. One byte past the limit is asked for, to tell a stream that
+/// ends there from a longer one.
+pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) -> Decoded {
     let mut rest = input;
     let mut out = Vec::new();
-    let result = {
-        let reader: Box<dyn Read + '_> = match format {
-            "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(&mut rest)),
-            "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(&mut rest)),
-            "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(&mut rest)),
-            "xz" => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(&mut rest)),
-            "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(&mut rest)),
-            "zstd" => match zstd::stream::read::Decoder::with_buffer(&mut rest) {
-                Ok(d) => Box::new(d),
-                Err(_) => return (Vec::new(), false, 0),
-            },
-            _ => return (Vec::new(), false, 0),
-        };
-        // Reading one byte past the limit tells a stream that ends there from a longer one.
-        reader.take(limit + 1).read_to_end(&mut out)
+    let ended = match decoder(format, &mut rest) {
+        Ok(mut reader) => {
+            pump(
+                &mut *reader,
+                limit.saturating_add(1),
+                Some(&mut out),
+                deadline,
+            )
+            .1
+        }
+        Err(e) => Ended::Failed(e),
     };
     let consumed = input.len() - rest.len();
-    match result {
-        Ok(_) => {
-            let done = out.len() as u64 <= limit;
-            out.truncate(limit as usize);
-            (out, done, consumed)
-        }
-        // Truncated input (only the head was read): keep what decoded.
-        Err(_) => (out, false, consumed),
+    let ended = if out.len() as u64 > limit {
+        out.truncate(limit as usize);
+        Ended::Full
+    } else {
+        ended
+    };
+    Decoded {
+        out,
+        ended,
+        consumed,
     }
+}
+
+/// Decompresses at most `limit` bytes. Returns the output, whether the
+/// stream ended within the limit, and how many input bytes produced it.
+pub fn decompress_counted(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool, usize) {
+    // No deadline of its own: the caller bounds the input and the limit.
+    let far = Instant::now() + std::time::Duration::from_secs(3600);
+    let d = decode(format, input, limit, far);
+    let done = matches!(d.ended, Ended::Eof);
+    (d.out, done, d.consumed)
 }
 
 /// [`decompress_counted`] without the input count.
 pub fn decompress(format: &str, input: &[u8], limit: u64) -> (Vec<u8>, bool) {
     let (out, done, _) = decompress_counted(format, input, limit);
     (out, done)
+}
+
+/// Deflate64 (zip method 9, 7z's 04 01 09) over a `BufRead`. The crate's own
+/// reader loops while the inflater neither reads nor writes; this one fails
+/// instead, so no input can spin it.
+struct Deflate64<R> {
+    inner: R,
+    inflater: Box<deflate64::InflaterManaged>,
+}
+
+impl<R> Deflate64<R> {
+    fn new(inner: R) -> Self {
+        Deflate64 {
+            inner,
+            inflater: Box::new(deflate64::InflaterManaged::new()),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Deflate64<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if buf.is_empty() || self.inflater.finished() {
+            return Ok(0);
+        }
+        loop {
+            let input = self.inner.fill_buf()?;
+            let (eof, len) = (input.is_empty(), input.len());
+            let r = self.inflater.inflate(input, buf);
+            self.inner.consume(r.bytes_consumed.min(len));
+            if r.data_error {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "invalid deflate64 data",
+                ));
+            }
+            if r.bytes_written > 0 || self.inflater.finished() {
+                return Ok(r.bytes_written.min(buf.len()));
+            }
+            if eof {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "deflate64 data ends early",
+                ));
+            }
+            if r.bytes_consumed == 0 {
+                return Err(std::io::Error::other("deflate64 decoder made no progress"));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -143,5 +267,82 @@ mod tests {
         assert_eq!(inner_name("calls/a.wav.gz", "gzip"), "a.wav");
         assert_eq!(inner_name("x.tgz", "gzip"), "x.tar");
         assert_eq!(inner_name("", "zstd"), "(zstd stream)");
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use super::super::tests::{look, wav};
+    use crate::unpack::Limit;
+
+    /// A zstd block header: last flag, type (0 raw, 1 RLE), size.
+    fn zstd_block(kind: u32, size: u32, body: &[u8], last: bool) -> Vec<u8> {
+        let h = u32::from(last) | kind << 1 | size << 3;
+        let mut v = h.to_le_bytes()[..3].to_vec();
+        v.extend(body);
+        v
+    }
+
+    #[test]
+    fn zstd_frames_asking_for_huge_windows_are_refused_with_a_limit() {
+        // Window descriptor 0xa8: 2^31 bytes; then RLE blocks of zeros.
+        let mut z = b"\x28\xb5\x2f\xfd\x00\xa8".to_vec();
+        for _ in 0..8 {
+            z.extend(zstd_block(1, 131_072, b"\0", false));
+        }
+        z.extend(zstd_block(0, 1, b"x", true));
+        let inside = look(&z);
+        assert!(
+            inside.limits.iter().any(|l| l.limit == Limit::Unsupported),
+            "{:?}",
+            inside.limits
+        );
+        // Single segment whose content size (and so window) is 2^60.
+        let mut z = b"\x28\xb5\x2f\xfd\xe0".to_vec();
+        z.extend((1u64 << 60).to_le_bytes());
+        z.extend(zstd_block(0, 5, b"hello", true));
+        let inside = look(&z);
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.limits[0].limit, Limit::Unsupported);
+    }
+
+    #[test]
+    fn an_lz4_stream_longer_than_the_budget_leaves_a_limit() {
+        use std::io::Write;
+        let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        e.write_all(&vec![0u8; 4 << 20]).unwrap();
+        let lz4 = e.finish().unwrap();
+        let inside = look(&lz4);
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert!(matches!(
+            inside.limits[0].limit,
+            Limit::MemberBytes | Limit::Ratio
+        ));
+        assert!(inside.members[0].size >= 1 << 20);
+    }
+
+    #[test]
+    fn a_complete_small_stream_leaves_no_limit() {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&wav()).unwrap();
+        let inside = look(&e.finish().unwrap());
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    #[test]
+    fn deflate64_stored_blocks_decode() {
+        // A final stored block: valid deflate and Deflate64 alike.
+        let data = b"hello deflate64";
+        let mut d = vec![1u8];
+        d.extend((data.len() as u16).to_le_bytes());
+        d.extend((!(data.len() as u16)).to_le_bytes());
+        d.extend(data);
+        let (out, done) = super::decompress("deflate64", &d, 1024);
+        assert_eq!((out.as_slice(), done), (&data[..], true));
+        // Cut inside the block: a failure, not a loop.
+        let (out, done) = super::decompress("deflate64", &d[..8], 1024);
+        assert!(!done && out.len() <= 3);
     }
 }

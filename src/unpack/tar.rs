@@ -1,14 +1,50 @@
 //! Tar archives: 512-byte headers walked, members read in place.
+//!
+//! The walk can only move forward: every next offset is computed with
+//! checked arithmetic from a size that must fit the archive, so a size near
+//! 2^64 or one that points backwards ends the walk with a limit instead of
+//! wrapping to an earlier header. The number of headers walked is bounded
+//! (extension headers too, not only members), and so are GNU long names and
+//! pax records, which are parsed for `path` and `size` (a pax `size`
+//! overrides the header's, as tar itself does).
 
 use super::{chain, Level, Limit, Walk};
+use crate::formats::tar::{self as fields, Pax};
 use crate::sniff;
+
+/// Longest GNU long name (`L`/`K`) or pax header data read; longer ones are
+/// skipped with a limit (Linux paths stop at 4 KiB).
+const MAX_EXTENSION: u64 = 64 << 10;
+/// Extension headers (`L`, `K`, `x`, `g`) in a row before one member: a
+/// chain longer than this is reported (only the last of each kind applies).
+const MAX_CHAIN: u64 = 64;
 
 impl Walk<'_> {
     pub(super) fn tar(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
-        let mut pos = 0u64;
+        // Headers walked: members and everything else, so a tar of nothing
+        // but extension or directory headers ends too.
+        let max_headers = self.limits.max_members.saturating_mul(16).max(16_384);
+        let mut headers = 0u64;
         let mut seen = 0u64;
+        let mut chain_len = 0u64;
+        let mut chain_reported = false;
+        let mut pos = 0u64;
         let mut long_name: Option<String> = None;
-        while pos + 512 <= level.size {
+        let mut pax = Pax::default();
+        let mut global = Pax::default();
+        while pos.saturating_add(512) <= level.size {
+            headers += 1;
+            if headers > max_headers {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!("more than {max_headers} tar headers; the rest not inspected"),
+                );
+                return;
+            }
+            if headers % 256 == 0 && self.out_of_time(prefix) {
+                return;
+            }
             let Some(h) = level.at(pos, 512) else {
                 self.limit(
                     prefix,
@@ -28,77 +64,255 @@ impl Walk<'_> {
                 );
                 return;
             }
-            let size = tar_size(&h[124..136]);
             let kind = h[156];
-            let name = long_name.take().unwrap_or_else(|| tar_name(&h));
+            let applies = pax.over(&global);
+            let size = match fields::size(&h[124..136]) {
+                // A pax size applies to the member it precedes, not to headers.
+                Some(_) if is_member(kind) && applies.size.is_some() => applies.size.flatten(),
+                size => size,
+            };
             let data_at = pos + 512;
-            match kind {
-                b'L' => {
-                    long_name = level.from(data_at, size.min(4096) as usize).map(|b| {
-                        String::from_utf8_lossy(&b)
-                            .trim_end_matches('\0')
-                            .to_string()
-                    })
+            let Some(size) = size else {
+                self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!("tar header at byte {pos} declares a size that is not a number"),
+                );
+                return;
+            };
+            // The next header: strictly after this one, inside the archive.
+            let next = size
+                .checked_next_multiple_of(512)
+                .and_then(|padded| data_at.checked_add(padded))
+                .filter(|&next| next <= level.size);
+            if is_member(kind) {
+                chain_len = 0;
+                let name = long_name
+                    .take()
+                    .or_else(|| applies.path.clone())
+                    .unwrap_or_else(|| fields::name(&h));
+                pax = Pax::default();
+                seen += 1;
+                if seen > self.limits.max_members {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!(
+                            "more than {} members; the rest not inspected",
+                            self.limits.max_members
+                        ),
+                    );
+                    return;
                 }
-                b'0' | 0 | b'7' => {
-                    seen += 1;
-                    if seen > self.limits.max_members {
+                // Even a member whose size is a lie is judged from its first bytes.
+                let want = size.min(self.budget()) as usize;
+                match level.from(data_at, want) {
+                    Some(data) if !data.is_empty() || size == 0 => {
+                        let data = data.into_owned();
+                        self.spent += data.len() as u64;
+                        self.member(prefix, &name, &data, size, depth);
+                    }
+                    _ => self.limit(
+                        &chain(prefix, &name),
+                        Limit::ObjectBytes,
+                        "member data beyond what was read".into(),
+                    ),
+                }
+                if next.is_none() {
+                    self.limit(
+                        &chain(prefix, &name),
+                        Limit::Unsupported,
+                        format!("member of {size} bytes runs past the end of the archive"),
+                    );
+                    return;
+                }
+            } else {
+                if matches!(kind, b'L' | b'K' | b'x' | b'g') {
+                    chain_len += 1;
+                    if chain_len > MAX_CHAIN && !chain_reported {
+                        chain_reported = true;
                         self.limit(
                             prefix,
-                            Limit::Members,
+                            Limit::Unsupported,
                             format!(
-                                "more than {} members; the rest not inspected",
-                                self.limits.max_members
+                                "more than {MAX_CHAIN} tar extension headers in a row at byte \
+                                 {pos}; only the last of each kind applies"
                             ),
                         );
-                        return;
-                    }
-                    let want = size.min(self.budget()) as usize;
-                    match level.from(data_at, want) {
-                        Some(data) if !data.is_empty() || size == 0 => {
-                            let data = data.into_owned();
-                            self.spent += data.len() as u64;
-                            self.member(prefix, &name, &data, size, depth);
-                        }
-                        _ => self.limit(
-                            &chain(prefix, &name),
-                            Limit::ObjectBytes,
-                            "member data beyond what was read".into(),
-                        ),
                     }
                 }
-                _ => {}
+                if next.is_none() {
+                    self.limit(
+                        prefix,
+                        Limit::Unsupported,
+                        format!(
+                            "tar header at byte {pos} declares {size} bytes, past the end of \
+                             the archive"
+                        ),
+                    );
+                    return;
+                }
+                if matches!(kind, b'L' | b'K' | b'x' | b'g') {
+                    let state = (&mut long_name, &mut pax, &mut global);
+                    self.extension(level, prefix, kind, data_at, size, state);
+                }
             }
-            pos = data_at + size.div_ceil(512) * 512;
+            // Checked above: strictly after this header, inside the archive.
+            pos = next.unwrap_or(level.size);
+        }
+    }
+
+    /// Reads a GNU long name or a pax header's records, when small enough,
+    /// into (long name, pax records for the next member, global pax records).
+    fn extension(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        kind: u8,
+        data_at: u64,
+        size: u64,
+        (long_name, pax, global): (&mut Option<String>, &mut Pax, &mut Pax),
+    ) {
+        if size > MAX_EXTENSION {
+            self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!("tar extension header of {size} bytes at byte {data_at} skipped"),
+            );
+            return;
+        }
+        let Some(data) = level.at(data_at, size as usize) else {
+            self.limit(
+                prefix,
+                Limit::ObjectBytes,
+                format!("tar extension header at byte {data_at} not reached"),
+            );
+            return;
+        };
+        match kind {
+            b'L' => *long_name = Some(fields::long_name(&data)),
+            b'K' => {}
+            _ => match fields::pax(&data) {
+                Some(p) if kind == b'x' => *pax = p,
+                Some(p) => *global = p.over(global),
+                None => self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!("damaged pax records at byte {data_at}"),
+                ),
+            },
         }
     }
 }
 
-fn tar_size(field: &[u8]) -> u64 {
-    if field[0] & 0x80 != 0 {
-        return field[1..].iter().fold(0u64, |a, &b| {
-            a.saturating_mul(256).saturating_add(u64::from(b))
-        });
-    }
-    let s = String::from_utf8_lossy(field);
-    u64::from_str_radix(s.trim_matches(|c: char| c == '\0' || c == ' '), 8).unwrap_or(0)
+/// Type flags of members with data worth inspecting: regular and contiguous
+/// files (`\0` is the pre-POSIX regular file).
+fn is_member(kind: u8) -> bool {
+    matches!(kind, b'0' | 0 | b'7')
 }
 
-fn tar_name(h: &[u8]) -> String {
-    let field = |r: std::ops::Range<usize>| {
-        String::from_utf8_lossy(&h[r])
-            .trim_end_matches('\0')
-            .to_string()
-    };
-    let name = field(0..100);
-    let prefix = if &h[257..262] == b"ustar" {
-        field(345..500)
-    } else {
-        String::new()
-    };
-    if prefix.is_empty() {
-        name
-    } else {
-        format!("{prefix}/{name}")
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{look, tar_header, wav};
+    use crate::unpack::Limit;
+
+    fn b256(v: u64) -> [u8; 12] {
+        let mut f = [0u8; 12];
+        f[0] = 0x80;
+        f[4..].copy_from_slice(&v.to_be_bytes());
+        f
+    }
+
+    fn member(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut v = tar_header(name.as_bytes(), b'0', &octal(data.len() as u64));
+        v.extend(data);
+        v.resize(v.len().next_multiple_of(512), 0);
+        v
+    }
+
+    fn octal(n: u64) -> [u8; 12] {
+        let mut f = [0u8; 12];
+        f[..11].copy_from_slice(format!("{n:011o}").as_bytes());
+        f
+    }
+
+    #[test]
+    fn sizes_that_wrap_or_point_back_end_the_walk_with_a_limit() {
+        for (kind, size) in [
+            (b'L', u64::MAX - 511),
+            (b'x', u64::MAX - 511),
+            (b'5', u64::MAX - 1023),
+        ] {
+            let mut v = tar_header(b"./x", kind, &b256(size));
+            v.extend(vec![0u8; 512]);
+            v.extend(member("a.wav", &wav()));
+            v.extend([0u8; 1024]);
+            let inside = look(&v);
+            assert!(
+                inside.limits.iter().any(|l| l.limit == Limit::Unsupported),
+                "{}: {:?}",
+                kind as char,
+                inside.limits
+            );
+        }
+    }
+
+    #[test]
+    fn a_pax_size_overrides_the_header_and_a_huge_one_is_a_limit() {
+        let rec = b"29 size=18446744073709551000\n";
+        let mut v = tar_header(b"PaxHeaders/a.wav", b'x', &octal(rec.len() as u64));
+        v.extend(rec);
+        v.resize(1024, 0);
+        v.extend(member("a.wav", &wav()));
+        v.extend([0u8; 1024]);
+        let inside = look(&v);
+        assert!(
+            inside
+                .limits
+                .iter()
+                .any(|l| l.message.contains("past the end")),
+            "{:?}",
+            inside.limits
+        );
+        assert_eq!(
+            inside.members[0].sniff.format, "wav",
+            "still judged from its head"
+        );
+        // A pax path names the member.
+        let rec = b"20 path=calls/b.wav\n";
+        let mut v = tar_header(b"PaxHeaders/b", b'x', &octal(rec.len() as u64));
+        v.extend(rec);
+        v.resize(1024, 0);
+        v.extend(member("b", &wav()));
+        v.extend([0u8; 1024]);
+        let inside = look(&v);
+        assert_eq!(inside.members[0].member, "calls/b.wav");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    #[test]
+    fn a_long_chain_of_long_names_is_reported_and_the_member_after_it_found() {
+        let mut v = Vec::new();
+        for _ in 0..200 {
+            v.extend(tar_header(b"././@LongLink", b'L', &octal(0)));
+        }
+        v.extend(member("a.wav", &wav()));
+        v.extend([0u8; 1024]);
+        let inside = look(&v);
+        assert!(inside.limits.iter().any(|l| l.message.contains("in a row")));
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    #[test]
+    fn headers_are_bounded_not_only_members() {
+        let mut v = Vec::new();
+        for i in 0..20_000 {
+            v.extend(tar_header(format!("d{i}/").as_bytes(), b'5', &octal(0)));
+        }
+        let inside = look(&v);
+        assert!(inside
+            .limits
+            .iter()
+            .any(|l| l.limit == Limit::Members && l.message.contains("headers")));
     }
 }

@@ -1,8 +1,17 @@
 //! Zip archives: the central directory, then each member read at its
 //! local header; encrypted members judged by name.
+//!
+//! Declared offsets and lengths are checked before use: a local header must
+//! be one and must leave its data inside the archive; members whose data
+//! overlap an earlier member's (the non-recursive zip bomb, or many entries
+//! sharing one header) are reported once as a bomb, not decompressed again.
 
-use super::{chain, decompress, Level, Limit, Member, Walk};
+use super::streams::decode;
+use super::{chain, Ended, Level, Limit, Member, Walk};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
+
+/// Local header length before the name and extra field.
+const LOCAL_HEADER: u64 = 30;
 
 impl Walk<'_> {
     pub(super) fn zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
@@ -47,7 +56,12 @@ impl Walk<'_> {
                 format!("{count} members; inspected {}", entries.len()),
             );
         }
-        for e in entries.iter().filter(|e| !e.is_dir()) {
+        let spans: Vec<_> = entries
+            .iter()
+            .map(|e| (e.local_offset, e.compressed_size, e.is_dir()))
+            .collect();
+        let overlapping = overlaps(&spans);
+        for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.is_dir()) {
             let member = chain(prefix, &e.name);
             if e.encryption() != Encryption::None {
                 self.inside.members.push(Member {
@@ -55,6 +69,18 @@ impl Walk<'_> {
                     sniff: by_name(&e.name, e.encryption()),
                     size: e.size,
                 });
+                continue;
+            }
+            if let Some(earlier) = overlapping[i] {
+                self.limit(
+                    &member,
+                    Limit::Ratio,
+                    format!(
+                        "data overlaps member {:?} (overlapping entries: a zip bomb); \
+                         not inspected",
+                        entries[earlier].name
+                    ),
+                );
                 continue;
             }
             if e.compressed_size > 0 && e.size / e.compressed_size > self.limits.max_ratio {
@@ -70,7 +96,7 @@ impl Walk<'_> {
             let Some(budget) = self.remaining(&member) else {
                 continue;
             };
-            let Some(local) = level.at(e.local_offset, 30) else {
+            let Some(local) = level.at(e.local_offset, LOCAL_HEADER as usize) else {
                 self.limit(
                     &member,
                     Limit::MemberBytes,
@@ -78,10 +104,31 @@ impl Walk<'_> {
                 );
                 continue;
             };
-            let data_at = e.local_offset
-                + 30
-                + u64::from(u16::from_le_bytes([local[26], local[27]]))
-                + u64::from(u16::from_le_bytes([local[28], local[29]]));
+            if !local.starts_with(b"PK\x03\x04") {
+                self.limit(
+                    &member,
+                    Limit::Unsupported,
+                    format!("no local header at byte {}", e.local_offset),
+                );
+                continue;
+            }
+            let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
+            let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
+            let data_at = e
+                .local_offset
+                .checked_add(LOCAL_HEADER + name_len + extra_len)
+                .filter(|&at| at <= level.size);
+            let Some(data_at) = data_at else {
+                self.limit(
+                    &member,
+                    Limit::Unsupported,
+                    format!(
+                        "local header at byte {} puts the data past the end of the archive",
+                        e.local_offset
+                    ),
+                );
+                continue;
+            };
             // Enough compressed input for a head of `budget` bytes in most cases.
             let want = e.compressed_size.min(budget).min(4 * HEAD_LEN as u64) as usize;
             let Some(raw) = level.from(data_at, want) else {
@@ -92,12 +139,13 @@ impl Walk<'_> {
                 );
                 continue;
             };
-            let (data, _) = match e.method {
-                0 => (raw[..raw.len().min(budget as usize)].to_vec(), true),
-                8 => decompress("deflate", &raw, budget),
-                12 => decompress("bzip2", &raw, budget),
-                93 => decompress("zstd", &raw, budget),
-                95 => decompress("xz", &raw, budget),
+            let format = match e.method {
+                0 => None,
+                8 => Some("deflate"),
+                9 => Some("deflate64"),
+                12 => Some("bzip2"),
+                93 => Some("zstd"),
+                95 => Some("xz"),
                 m => {
                     self.limit(
                         &member,
@@ -107,10 +155,63 @@ impl Walk<'_> {
                     continue;
                 }
             };
+            let data = match format {
+                None => raw[..raw.len().min(budget as usize)].to_vec(),
+                Some(format) => {
+                    let d = decode(format, &raw, budget, self.deadline);
+                    // Input cut short on purpose (only a head is read) is not damage.
+                    let cut = (raw.len() as u64) < e.compressed_size && d.consumed >= raw.len();
+                    match d.ended {
+                        Ended::Failed(err) if !cut => self.limit(
+                            &member,
+                            Limit::Unsupported,
+                            format!("{format} data not decoded past byte {}: {err}", d.out.len()),
+                        ),
+                        Ended::Time => {
+                            self.out_of_time(&member);
+                        }
+                        _ => {}
+                    }
+                    d.out
+                }
+            };
             self.spent += data.len() as u64;
             self.member(prefix, &e.name, &data, e.size, depth);
         }
     }
+}
+
+/// For each entry, an entry whose data it overlaps, if any. Entries are
+/// taken in order of their local headers; one that starts before an earlier
+/// one's data ends overlaps it, and the earlier one is marked too. Real archives never do this: the
+/// non-recursive zip bomb (many entries over one deflate kernel, or each
+/// entry's data quoting the next header) does.
+/// `spans`: (local header offset, compressed size, is a directory) per entry.
+fn overlaps(spans: &[(u64, u64, bool)]) -> Vec<Option<usize>> {
+    let mut order: Vec<usize> = (0..spans.len()).filter(|&i| !spans[i].2).collect();
+    order.sort_by_key(|&i| (spans[i].0, i));
+    let mut out = vec![None; spans.len()];
+    // (end of the furthest-reaching data so far, whose it is)
+    let mut reach: Option<(u64, usize)> = None;
+    for i in order {
+        let (offset, compressed, _) = spans[i];
+        if let Some((end, whose)) = reach {
+            if offset < end {
+                // Both sides are the bomb: the one whose data holds another
+                // entry's header is not a member of a real archive either.
+                out[i] = Some(whose);
+                out[whose].get_or_insert(i);
+                continue;
+            }
+        }
+        let end = offset
+            .saturating_add(LOCAL_HEADER)
+            .saturating_add(compressed);
+        if reach.is_none_or(|(r, _)| end > r) {
+            reach = Some((end, i));
+        }
+    }
+    out
 }
 
 /// What an encrypted member probably is, from its name alone: names, sizes
@@ -131,4 +232,102 @@ pub(super) fn by_name(name: &str, encryption: Encryption) -> Sniff {
                 "WinZip AES"
             },
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{look, wav};
+    use crate::unpack::Limit;
+
+    /// A local header then a central directory entry for each (name,
+    /// local offset, compressed data, method); `name_len` overrides the
+    /// local header's name length.
+    fn zip(members: &[(&str, &[u8], u16)], name_len: Option<u16>, shared: bool) -> Vec<u8> {
+        let mut body = Vec::new();
+        let mut cd = Vec::new();
+        for (i, (name, data, method)) in members.iter().enumerate() {
+            let offset = if shared && i > 0 {
+                0
+            } else {
+                body.len() as u32
+            };
+            if !shared || i == 0 {
+                body.extend(b"PK\x03\x04\x14\x00\x00\x00");
+                body.extend(method.to_le_bytes());
+                body.extend([0u8; 8]);
+                body.extend((data.len() as u32).to_le_bytes());
+                body.extend((data.len() as u32 * 1000).to_le_bytes());
+                body.extend(name_len.unwrap_or(name.len() as u16).to_le_bytes());
+                body.extend(0u16.to_le_bytes());
+                body.extend(name.as_bytes());
+                body.extend(*data);
+            }
+            cd.extend(b"PK\x01\x02\x14\x00\x14\x00\x00\x00");
+            cd.extend(method.to_le_bytes());
+            cd.extend([0u8; 8]);
+            cd.extend((data.len() as u32).to_le_bytes());
+            cd.extend((data.len() as u32 * 1000).to_le_bytes());
+            cd.extend((name.len() as u16).to_le_bytes());
+            cd.extend([0u8; 12]);
+            cd.extend(offset.to_le_bytes());
+            cd.extend(name.as_bytes());
+        }
+        let at = body.len() as u32;
+        let n = members.len() as u16;
+        body.extend(&cd);
+        body.extend(b"PK\x05\x06\x00\x00\x00\x00");
+        body.extend(n.to_le_bytes());
+        body.extend(n.to_le_bytes());
+        body.extend((cd.len() as u32).to_le_bytes());
+        body.extend(at.to_le_bytes());
+        body.extend([0, 0]);
+        body
+    }
+
+    #[test]
+    fn a_local_name_length_past_the_end_is_a_limit() {
+        let w = wav();
+        let inside = look(&zip(&[("a.wav", &w, 0)], Some(0xffff), false));
+        assert!(
+            inside
+                .limits
+                .iter()
+                .any(|l| l.limit == Limit::Unsupported && l.message.contains("past the end")),
+            "{:?}",
+            inside.limits
+        );
+    }
+
+    #[test]
+    fn overlapping_entries_are_one_bomb_limit() {
+        let kernel = [0u8; 100];
+        let members: Vec<(String, &[u8], u16)> = (0..300)
+            .map(|i| (format!("z{i:03}.bin"), &kernel[..], 0))
+            .collect();
+        let members: Vec<(&str, &[u8], u16)> = members
+            .iter()
+            .map(|(n, d, m)| (n.as_str(), *d, *m))
+            .collect();
+        let inside = look(&zip(&members, None, true));
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.limits[0].limit, Limit::Ratio);
+        assert!(inside.limits[0].message.contains("299 more"));
+        assert!(inside.members.is_empty());
+    }
+
+    #[test]
+    fn deflate64_members_are_decoded() {
+        let w = wav();
+        // Stored Deflate64 blocks of at most 65,535 bytes.
+        let mut d = Vec::new();
+        let blocks: Vec<&[u8]> = w.chunks(65_535).collect();
+        for (i, b) in blocks.iter().enumerate() {
+            d.push(u8::from(i + 1 == blocks.len()));
+            d.extend((b.len() as u16).to_le_bytes());
+            d.extend((!(b.len() as u16)).to_le_bytes());
+            d.extend(*b);
+        }
+        let inside = look(&zip(&[("speech.wav", &d, 9)], None, false));
+        assert_eq!(inside.members[0].sniff.format, "wav", "{:?}", inside.limits);
+    }
 }
