@@ -3,7 +3,7 @@
 //! front of ciphertext (formats.md §2.1, §5.2).
 
 use super::bytes::{be16, be32, be64, find, get, le16, le32, le64, starts, u8_at};
-use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff};
+use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
@@ -327,27 +327,61 @@ fn flac(s: &Sample) -> Option<Sniff> {
         .with("magic", format!("fLaC at {tag}"))
         .with("sample_rate", rate)
         .with("channels", channels);
-    let mut pos = tag + 4;
-    for _ in 0..128 {
-        let header = u8_at(h, pos)?;
-        let len = (be32(h, pos)? & 0x00ff_ffff) as usize;
-        if header & 0x7f == 127 {
+    // Metadata blocks are walked through everything read; a header beyond it
+    // is asked for. A chain that does not end (15,000 empty PADDING blocks)
+    // or a first frame without its sync leaves the payload unlocated: the
+    // container says FLAC, but nothing says the audio is readable.
+    let mut pos = tag as u64 + 4;
+    let mut ended = false;
+    for _ in 0..MAX_FLAC_BLOCKS {
+        let Some(block) = s.at(pos, 4) else {
+            if pos < s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
+            break;
+        };
+        if block[0] & 0x7f == 127 {
             return None;
         }
-        pos += 4 + len;
-        if header & 0x80 != 0 {
+        pos += 4 + u64::from(be32(block, 0)? & 0x00ff_ffff);
+        if block[0] & 0x80 != 0 {
+            ended = true;
             break;
         }
     }
-    // Where the first frame is in the sample, it must carry the frame sync.
-    if let Some(frame) = s.at(pos as u64, 2) {
-        sniff = sniff.with("payload_offset", pos);
-        if frame[0] != 0xff || frame[1] & 0xfe != 0xf8 {
-            return Some(judge_payload(s, sniff, pos as u64..s.size));
-        }
+    if !ended {
+        sniff.encryption = Encryption::Unknown;
+        return Some(sniff.with(
+            "note",
+            format!("metadata does not end within what was read ({MAX_FLAC_BLOCKS} blocks at most); no frame seen"),
+        ));
     }
-    Some(sniff)
+    // Where the first frame is in the sample, it must carry the frame sync.
+    match s.at(pos, 2) {
+        Some(frame) if frame[0] == 0xff && frame[1] & 0xfe == 0xf8 => {
+            Some(sniff.with("payload_offset", pos))
+        }
+        Some(_) => {
+            let sniff = judge_payload(s, sniff.with("payload_offset", pos), pos..s.size);
+            if sniff.encryption != Encryption::None {
+                return Some(sniff);
+            }
+            let mut sniff = sniff.with("note", "no frame sync where the first frame must start");
+            sniff.encryption = Encryption::Unknown;
+            Some(sniff)
+        }
+        None if pos < s.size => Some(
+            sniff
+                .with("note", "first frame not read")
+                .wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]),
+        ),
+        None => Some(sniff),
+    }
 }
+
+/// Metadata blocks followed at most: real files have a handful (STREAMINFO,
+/// SEEKTABLE, VORBIS_COMMENT, a few PICTUREs, PADDING).
+const MAX_FLAC_BLOCKS: usize = 128;
 
 /// The Ogg page CRC: polynomial 0x04C11DB7, not reflected, initial value 0.
 fn ogg_crc(page: &[u8]) -> u32 {
@@ -1032,5 +1066,76 @@ mod tests {
         );
         page[30] ^= 1;
         assert!(sniff_whole(&page).is_none());
+    }
+
+    /// `fLaC`, STREAMINFO (16 kHz mono), then `blocks` (type, body) and `rest`.
+    fn flac_file(blocks: &[(u8, Vec<u8>)], rest: &[u8]) -> Vec<u8> {
+        let mut v = b"fLaC".to_vec();
+        let mut info = vec![0u8; 34];
+        info[10..13].copy_from_slice(&[0x03, 0xe8, 0x00]);
+        let all: Vec<(u8, Vec<u8>)> = std::iter::once((0, info))
+            .chain(blocks.iter().cloned())
+            .collect();
+        for (i, (kind, body)) in all.iter().enumerate() {
+            let last = if i + 1 == all.len() { 0x80 } else { 0 };
+            v.push(kind | last);
+            v.extend(&(body.len() as u32).to_be_bytes()[1..]);
+            v.extend(body);
+        }
+        v.extend(rest);
+        v
+    }
+
+    #[test]
+    fn flac_frames_must_follow_an_ended_metadata_chain() {
+        let frames = [0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(200);
+        let s = sniff_whole(&flac_file(&[(1, vec![0; 16])], &frames)).unwrap();
+        assert_eq!((s.class, s.encryption), (Class::Audio, Encryption::None));
+        // Structured bytes with no frame sync: FLAC, but not readable audio.
+        let s = sniff_whole(&flac_file(&[], &[0x11; 4096])).unwrap();
+        assert_eq!((s.class, s.encryption), (Class::Audio, Encryption::Unknown));
+        // Ciphertext after the metadata: partial, as before.
+        let s = sniff_whole(&flac_file(&[], &pseudo_random(8192, 3))).unwrap();
+        assert_eq!(s.encryption, Encryption::Partial);
+    }
+
+    /// The hostile corpus's `metadata-chain-forever.flac`: 15,000 empty
+    /// PADDING blocks, none marked last, was called unencrypted audio.
+    #[test]
+    fn flac_metadata_that_never_ends_is_not_confident_audio() {
+        let mut v = flac_file(&[], &[]);
+        v[4] &= 0x7f;
+        v.extend([1u8, 0, 0, 0].repeat(15_000));
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("flac", Encryption::Unknown)
+        );
+        assert!(s.wants.is_empty());
+    }
+
+    /// A cover picture larger than the head: the first frame is asked for,
+    /// not given up on (the detector used to drop the file as not FLAC).
+    #[test]
+    fn flac_with_a_large_picture_asks_for_its_first_frame() {
+        let frames = [0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(100);
+        let v = flac_file(&[(6, vec![0x42; 100_000])], &frames);
+        let head = &v[..65536];
+        let s = detect(&Sample::new(v.len() as u64, head, &[])).unwrap();
+        assert_eq!(s.format, "flac");
+        let at = s.wants[0].start;
+        assert_eq!(at as usize, v.len() - frames.len());
+        let w = [Window {
+            offset: at,
+            bytes: v[at as usize..].to_vec(),
+        }];
+        let s = detect(&Sample::new(v.len() as u64, head, &w)).unwrap();
+        assert_eq!(s.encryption, Encryption::None);
+        // Block lengths of 2^24 - 1, chained: offsets computed without wrapping.
+        let mut v = flac_file(&[], &[]);
+        v[4] &= 0x7f;
+        v.extend([1u8, 0xff, 0xff, 0xff]);
+        let s = detect(&Sample::new(u64::MAX, &v, &[])).unwrap();
+        assert_eq!(s.wants[0].start, v.len() as u64 + 0xff_ffff);
     }
 }
