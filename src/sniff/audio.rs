@@ -194,7 +194,7 @@ fn aiff(s: &Sample) -> Option<Sniff> {
                     .with("bits_per_sample", be16(h, pos + 14)?);
                 if format == "aifc" {
                     if let Some(c) = get(h, pos + 26, 4) {
-                        sniff = sniff.with("codec", String::from_utf8_lossy(c).trim().to_string());
+                        sniff = sniff.with("codec", super::token(c).trim().to_string());
                     }
                 }
             }
@@ -266,7 +266,7 @@ fn caf(s: &Sample) -> Option<Sniff> {
     if !starts(h, 0, b"caff\x00\x01\x00\x00") || !starts(h, 8, b"desc") {
         return None;
     }
-    let codec = String::from_utf8_lossy(get(h, 28, 4)?).trim().to_string();
+    let codec = super::token(get(h, 28, 4)?).trim().to_string();
     let mut sniff = audio("caf", "audio/x-caf")
         .with("magic", "caff v1 + desc at 0")
         .with("codec", codec);
@@ -620,11 +620,12 @@ fn sphere(s: &Sample) -> Option<Sniff> {
     if let Some(at) = find(header, b"sample_coding -s") {
         let rest = &header[at..];
         let line = rest.split(|&c| c == b'\n').next().unwrap_or(rest);
-        let coding = String::from_utf8_lossy(line)
-            .split_whitespace()
+        let coding = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
             .nth(2)
-            .unwrap_or("")
-            .to_string();
+            .map(super::token)
+            .unwrap_or_default();
         sniff = sniff.with("codec", coding);
     }
     Some(judge_payload(s, sniff, len..s.size))

@@ -353,7 +353,9 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
     if aad_len > 0 {
         let pairs = be16(h, pos)?;
         pos += 2;
-        for _ in 0..pairs * 2 {
+        // Each pair is two length-prefixed strings; u32, as 2 × 65,535 does
+        // not fit the u16 count (found by reading: an overflow panic).
+        for _ in 0..u32::from(pairs) * 2 {
             pos += 2 + be16(h, pos)? as usize;
         }
         if pos != aad_end {
@@ -372,16 +374,13 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
                 "magic",
                 format!("AWS Encryption SDK v{} suite 0x{suite:04x} at 0", h[0]),
             )
-            .with(
-                "key_provider",
-                String::from_utf8_lossy(provider).to_string(),
-            ),
+            .with("key_provider", super::token(provider)),
     )
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its
 /// `/V`, `/R` and `/CFM` entries grade the cipher (ISO 32000 §7.6).
-fn pdf(s: &Sample) -> Option<Sniff> {
+pub(super) fn pdf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let start = find(&h[..h.len().min(1024)], b"%PDF-")?;
     let mut sniff = Sniff::new(
@@ -564,5 +563,23 @@ mod tests {
         assert_eq!(sniff(aes).unwrap().encryption, Encryption::Encrypted);
         let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj";
         assert_eq!(sniff(plain).unwrap().encryption, Encryption::None);
+    }
+
+    /// Found by reading: 65,535 encryption-context pairs overflowed the u16
+    /// count of strings to skip (a panic in debug builds, a wrap in release).
+    #[test]
+    fn aws_sdk_context_pair_counts_do_not_overflow() {
+        let mut v = vec![1, 0x80, 0x00, 0x14];
+        v.extend([0u8; 16]);
+        v.extend([0x00, 0x10, 0xff, 0xff]);
+        v.extend([0u8; 64]);
+        assert!(sniff(&v).is_none());
+        // A long key provider id is a bounded token in the evidence.
+        let mut v = vec![1, 0x80, 0x00, 0x14];
+        v.extend([0u8; 16]);
+        v.extend([0, 0, 0, 1, 0x0f, 0xff]);
+        v.extend([b'k'; 4095]);
+        let s = sniff(&v).unwrap();
+        assert!(s.evidence["key_provider"].as_str().unwrap().len() <= 64);
     }
 }

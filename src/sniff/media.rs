@@ -344,7 +344,7 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
     }
 }
 
-fn isobmff(s: &Sample) -> Option<Sniff> {
+pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let first = get(h, 4, 4)?;
     let brand = if first == b"ftyp" {
@@ -530,7 +530,7 @@ fn mkv_tracks(b: &[u8], t: &mut Tracks) {
     }
 }
 
-fn matroska(s: &Sample) -> Option<Sniff> {
+pub(super) fn matroska(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let (id, data, size) = ebml(h, 0)?;
     if id != 0x1a45_dfa3 {
@@ -646,7 +646,7 @@ const ASF_DRM: [[u8; 16]; 2] = [
     ],
 ];
 
-fn asf(s: &Sample) -> Option<Sniff> {
+pub(super) fn asf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if get(h, 0, 16)? != ASF_HEADER {
         return None;

@@ -18,6 +18,8 @@ mod bytes;
 pub mod entropy;
 mod envelope;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzz;
 mod media;
 mod ole;
 mod other;

@@ -271,6 +271,36 @@ pub fn decoded_len(symbols: u64, encoding: Encoding) -> u64 {
     }
 }
 
+/// For the cargo-fuzz target `encoded`: finds the runs of `text` with the
+/// cap the unpacker uses and decodes each within a budget, asserting what the
+/// report relies on: at most the cap plus one run (the one that reports the
+/// limit), runs inside the text and in order, declared types as short
+/// printable tokens, decoded heads within their budget.
+#[doc(hidden)]
+pub fn fuzz_encoded(text: &[u8]) {
+    const BUDGET: usize = 4096;
+    let found = runs(text, MAX_RUNS + 1);
+    assert!(found.len() <= MAX_RUNS + 1, "{} runs", found.len());
+    let mut last_end = 0;
+    for run in &found {
+        assert!(last_end <= run.offset && run.offset < run.end && run.end <= text.len());
+        last_end = run.end;
+        if let Some(mime) = &run.declared {
+            assert!(
+                mime.len() <= sniff::MAX_TOKEN_CHARS,
+                "declared {} bytes",
+                mime.len()
+            );
+            assert!(mime.bytes().all(|c| (0x20..0x7f).contains(&c)), "{mime:?}");
+        }
+        let chars = &text[run.offset..run.end];
+        let data = decode(chars, run.encoding, BUDGET);
+        assert!(data.len() <= BUDGET);
+        let symbols = symbols(chars);
+        assert!(decoded_len(symbols, run.encoding) <= chars.len() as u64);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

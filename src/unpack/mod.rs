@@ -8,6 +8,8 @@
 //! directory and read with positioned reads; tar headers are walked.
 
 mod encoded;
+#[doc(hidden)]
+pub use encoded::fuzz_encoded;
 
 mod sevenz;
 mod streams;
