@@ -69,8 +69,25 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     if kind != b"WAVE" {
         return None;
     }
-    let rd32 = |at: usize| if big_endian { be32(h, at) } else { le32(h, at) };
-    let rd16 = |at: usize| if big_endian { be16(h, at) } else { le16(h, at) };
+    // Chunks are read across the head and windows: a large LIST or JUNK
+    // chunk may put `fmt ` or `data` beyond the head, and their header is
+    // then asked for.
+    let rd32 = |at: u64| {
+        let b = s.at(at, 4)?;
+        if big_endian {
+            be32(b, 0)
+        } else {
+            le32(b, 0)
+        }
+    };
+    let rd16 = |at: u64| {
+        let b = s.at(at, 2)?;
+        if big_endian {
+            be16(b, 0)
+        } else {
+            le16(b, 0)
+        }
+    };
     let format = match form {
         b"RF64" => "rf64",
         b"BW64" => "bw64",
@@ -78,12 +95,16 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     };
     let mut sniff = audio(format, "audio/wav").with("magic", magic_text(&h[..12], 0));
     let mut ds64_data_size: Option<u64> = None;
-    let mut pos = 12usize;
-    let mut chunks = 0;
-    while let (Some(id), Some(size)) = (get(h, pos, 4), rd32(pos + 4)) {
-        chunks += 1;
+    let mut pos = 12u64;
+    for _ in 0..64 {
+        let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
+            if pos < s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
+            break;
+        };
         match id {
-            b"ds64" => ds64_data_size = le64(h, pos + 16),
+            b"ds64" => ds64_data_size = s.at(pos + 16, 8).and_then(|b| le64(b, 0)),
             b"fmt " => {
                 let tag = rd16(pos + 8)?;
                 let channels = rd16(pos + 10)?;
@@ -101,7 +122,7 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
                     .with("bits_per_sample", bits);
             }
             b"data" => {
-                let start = (pos + 8) as u64;
+                let start = pos + 8;
                 let len = match (size, ds64_data_size) {
                     (0xffff_ffff, Some(n)) => n,
                     (n, _) => u64::from(n),
@@ -112,11 +133,8 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
             }
             _ => {}
         }
-        if chunks > 64 {
-            break;
-        }
         // Chunks are word-aligned; RF64 keeps 0xFFFFFFFF placeholders only for data.
-        pos = pos.checked_add(8 + size as usize + (size as usize & 1))?;
+        pos += 8 + u64::from(size) + u64::from(size & 1);
     }
     sniff.evidence.get("codec")?;
     Some(sniff)
@@ -1138,5 +1156,34 @@ mod tests {
         v.extend([1u8, 0xff, 0xff, 0xff]);
         let s = detect(&Sample::new(u64::MAX, &v, &[])).unwrap();
         assert_eq!(s.wants[0].start, v.len() as u64 + 0xff_ffff);
+    }
+
+    /// A LIST chunk larger than the head between `fmt ` and `data`: the
+    /// data chunk's header is asked for and its payload judged, instead of
+    /// a verdict on the format chunk alone.
+    #[test]
+    fn wav_data_beyond_a_large_list_chunk_is_asked_for() {
+        let mut v = wav(&[0u8; 16]);
+        let data_at = v.len() - 24;
+        let list = [&b"LIST"[..], &100_000u32.to_le_bytes(), &[0x20; 100_000]].concat();
+        v.splice(data_at..data_at, list);
+        let at = (data_at + 100_008) as u64;
+        let size = v.len() as u64;
+        let s = detect(&Sample::new(size, &v[..65536], &[])).unwrap();
+        assert_eq!(s.wants.first().map(|w| w.start), Some(at), "{s:?}");
+        let w = [Window {
+            offset: at,
+            bytes: v[at as usize..].to_vec(),
+        }];
+        let s = detect(&Sample::new(size, &v[..65536], &w)).unwrap();
+        assert_eq!(s.evidence["payload_offset"], at + 8);
+        // ds64 sizes of 2^64 - 1 and chunk sizes of 2^32 - 1 end the walk.
+        let mut v = b"RF64\xff\xff\xff\xffWAVEds64\x1c\0\0\0".to_vec();
+        v.extend([0xff; 24]);
+        v.extend(b"\0\0\0\0fmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0");
+        v.extend(b"data\xff\xff\xff\xff");
+        v.extend([0x11; 64]);
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(s.format, "rf64");
     }
 }
