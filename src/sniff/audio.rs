@@ -1186,4 +1186,20 @@ mod tests {
         let s = sniff_whole(&v).unwrap();
         assert_eq!(s.format, "rf64");
     }
+
+    /// An ID3v2 tag declaring 256 MB on a 1 KB file, and 100 tags in a row:
+    /// offsets past the object are not read, and no verdict rests on them.
+    #[test]
+    fn id3_tags_larger_than_the_object_or_repeated_are_bounded() {
+        let mut v = b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f".to_vec();
+        v.extend(pseudo_random(1014, 9));
+        let s = sniff_whole(&v);
+        assert!(s.as_ref().is_none_or(|s| s.class != Class::Audio), "{s:?}");
+        let mut v = b"ID3\x04\x00\x00\x00\x00\x00\x0a".to_vec();
+        v.extend([0u8; 10]);
+        let tags = v.repeat(100);
+        let frames = mp3_frame().repeat(20);
+        let s = sniff_whole(&[tags, frames].concat()).unwrap();
+        assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio));
+    }
 }

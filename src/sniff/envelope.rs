@@ -582,4 +582,21 @@ mod tests {
         let s = sniff(&v).unwrap();
         assert!(s.evidence["key_provider"].as_str().unwrap().len() <= 64);
     }
+
+    /// The hostile corpus's PDFs: nothing is followed (no reference, no
+    /// xref offset), so loops and nesting cost one bounded scan.
+    #[test]
+    fn pdf_reference_loops_nesting_and_far_offsets_are_not_followed() {
+        let mut deep = b"%PDF-1.7\n3 0 obj\n".to_vec();
+        deep.extend(b"<<".repeat(524_288));
+        deep.extend(b"\nendobj\ntrailer << /Encrypt 3 0 R /Prev 99999999999999 >>\nstartxref\n99999999999999999\n%%EOF");
+        let s = sniff(&deep).unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("pdf", Encryption::None));
+        let looped = b"%PDF-1.7\n3 0 obj 4 0 R endobj 4 0 obj 3 0 R endobj 5 0 obj << /Filter 5 0 R /V 5 0 R /R 99999999999 >> endobj trailer << /Encrypt 3 0 R >>";
+        assert!(sniff(looped).is_some());
+        // /Standard with self-referring /V and /R: a weak-encryption claim.
+        let selfref =
+            b"%PDF-1.7\n3 0 obj << /Filter /Standard /V 3 0 R /R 3 0 R /O 3 0 R >> endobj";
+        assert_eq!(sniff(selfref).unwrap().encryption, Encryption::Weak);
+    }
 }

@@ -1131,4 +1131,27 @@ mod tests {
         w.extend([0xec, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0]);
         assert!(sniff_whole(&w).is_some());
     }
+
+    #[test]
+    fn asf_object_counts_beyond_the_cap_are_not_walked() {
+        let mut h = ASF_HEADER.to_vec();
+        h.extend(48_030u64.to_le_bytes());
+        h.extend(u32::MAX.to_le_bytes());
+        h.extend([1, 2]);
+        for _ in 0..2000 {
+            h.extend([7u8; 16]);
+            h.extend(24u64.to_le_bytes());
+        }
+        assert!(sniff_whole(&h).is_none());
+        // 1024 objects of size 0: the walk stops at the first.
+        let mut h = ASF_HEADER.to_vec();
+        h.extend((30u64 + 1024 * 24).to_le_bytes());
+        h.extend(1024u32.to_le_bytes());
+        h.extend([1, 2]);
+        for _ in 0..1024 {
+            h.extend([7u8; 16]);
+            h.extend(0u64.to_le_bytes());
+        }
+        assert_eq!(sniff_whole(&h).unwrap().class, Class::Other);
+    }
 }
