@@ -1185,3 +1185,251 @@ fn deepest_archive_nesting_allowed_stays_on_the_stack() {
         .count();
     assert!(depth >= 8, "{}", r["limits"]);
 }
+
+// Hostile media and documents
+
+/// The top-level boxes of an ISO BMFF file: (type, offset, size).
+fn top_level_boxes(v: &[u8]) -> Vec<([u8; 4], usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 8 <= v.len() {
+        let size = u32::from_be_bytes(v[pos..pos + 4].try_into().unwrap()) as usize;
+        out.push((v[pos + 4..pos + 8].try_into().unwrap(), pos, size));
+        pos += size.max(8);
+    }
+    out
+}
+
+/// The committed speech M4A (ftyp, free, mdat, moov) with its mdat grown
+/// to `mdat_len` bytes of its own AAC and its moov given a 64-bit size.
+fn m4a_moov_largesize_after_mdat(mdat_len: usize) -> Vec<u8> {
+    let seed = fs::read(root().join("tests/hostile/seed-audio.m4a")).unwrap();
+    let boxes = top_level_boxes(&seed);
+    let kinds: Vec<&[u8; 4]> = boxes.iter().map(|b| &b.0).collect();
+    assert_eq!(kinds, [b"ftyp", b"free", b"mdat", b"moov"]);
+    let (_, mdat_at, mdat_size) = boxes[2];
+    let (_, moov_at, moov_size) = boxes[3];
+    let aac = &seed[mdat_at + 8..mdat_at + mdat_size];
+    let mut v = seed[..mdat_at].to_vec();
+    v.extend(((mdat_len + 8) as u32).to_be_bytes());
+    v.extend(b"mdat");
+    v.extend(aac.iter().cycle().take(mdat_len));
+    v.extend(1u32.to_be_bytes());
+    v.extend(b"moov");
+    v.extend((moov_size as u64 + 8).to_be_bytes());
+    v.extend(&seed[moov_at + 8..moov_at + moov_size]);
+    v
+}
+
+#[test]
+fn m4a_with_a_64_bit_moov_after_mdat_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    for kib in [8, 60, 64, 65, 256, 1024] {
+        fs::write(
+            dir.path().join(format!("speech-{kib}k.m4a")),
+            m4a_moov_largesize_after_mdat(kib * 1024 + 3),
+        )
+        .unwrap();
+    }
+    let r = json(&run(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let found: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "audio.unencrypted")
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(found.len(), 6, "{:#}", r["findings"]);
+}
+
+/// EBML header (DocType "matroska"), a Segment of unknown size, Tracks with
+/// one audio TrackEntry whose CodecID is `codec` (three-byte sizes).
+fn mka_with_codec(codec: &[u8]) -> Vec<u8> {
+    let sized = |id: &[u8], body: &[u8]| {
+        let n = body.len();
+        [id, &[0x20 | (n >> 16) as u8, (n >> 8) as u8, n as u8], body].concat()
+    };
+    let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x8b, 0x42, 0x82, 0x88];
+    v.extend(b"matroska");
+    v.extend([
+        0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
+    let entry = [&[0x83, 0x81, 0x02][..], &sized(&[0x86], codec)].concat();
+    v.extend(sized(&[0x16, 0x54, 0xae, 0x6b], &sized(&[0xae], &entry)));
+    v.extend([
+        0x1f, 0x43, 0xb6, 0x75, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    ]);
+    v.extend((0..4096u32).map(|i| (i * 7 % 251) as u8));
+    v
+}
+
+#[test]
+fn matroska_codec_id_evidence_is_bounded_and_printable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut codec = b"A_\x1b]0;pwned\x07\n".to_vec();
+    codec.resize(61_440, b'X');
+    fs::write(dir.path().join("codecid-60k.mka"), mka_with_codec(&codec)).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    let r = json(&out);
+    let findings = r["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{r:#}");
+    let shown = findings[0]["evidence"]["codec"].as_str().unwrap();
+    assert!(shown.len() <= 64, "{shown}");
+    assert!(
+        shown.bytes().all(|c| (0x20..0x7f).contains(&c)),
+        "{shown:?}"
+    );
+    assert!(
+        out.stdout.len() < 16 * 1024,
+        "{} bytes of report",
+        out.stdout.len()
+    );
+}
+
+/// A 57-byte WAV (RIFF, fmt, 6 samples of PCM, a pad byte): 76 base64 symbols.
+fn tiny_wav() -> Vec<u8> {
+    let data: Vec<u8> = [0i16, 900, 1700, 900, 0, -900]
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let mut v = b"RIFF".to_vec();
+    v.extend((36 + data.len() as u32).to_le_bytes());
+    v.extend(b"WAVEfmt ");
+    v.extend(16u32.to_le_bytes());
+    v.extend([1, 0, 1, 0]);
+    v.extend(8000u32.to_le_bytes());
+    v.extend(16000u32.to_le_bytes());
+    v.extend([2, 0, 16, 0]);
+    v.extend(b"data");
+    v.extend((data.len() as u32).to_le_bytes());
+    v.extend(data);
+    v.push(0);
+    v
+}
+
+#[test]
+fn a_flood_of_data_uris_gives_a_capped_number_of_findings_and_a_limit() {
+    use base64::Engine;
+    let dir = tempfile::tempdir().unwrap();
+    let run_text = base64::engine::general_purpose::STANDARD.encode(tiny_wav());
+    let line = format!("data:audio/wav;base64,{run_text}\"\n");
+    assert_eq!(line.len(), 100);
+    fs::write(dir.path().join("flood.txt"), line.repeat(614)).unwrap();
+    let r = json(&run(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let findings = r["findings"].as_array().unwrap();
+    assert!(
+        (1..=64).contains(&findings.len()),
+        "{} findings",
+        findings.len()
+    );
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["evidence"]["declared"] == "data: URI of type audio/wav"),
+        "{:#}",
+        findings[0]
+    );
+    let limits = r["limits"].as_array().unwrap();
+    assert!(
+        limits
+            .iter()
+            .any(|l| l.to_string().contains("encoded runs")),
+        "{limits:#?}"
+    );
+}
+
+#[test]
+fn odd_length_hex_runs_of_random_bytes_are_not_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    };
+    let mut sql = b"INSERT INTO blobs VALUES\n".to_vec();
+    for i in 0..40 {
+        // One in four starts like an old-format OpenPGP SED packet whose
+        // length byte spans the decoded bytes exactly (64 to 70 of them).
+        let mut bytes = random(72);
+        if i % 4 == 0 {
+            bytes[..2].copy_from_slice(&[0xa4, 62 + (i % 7) as u8]);
+        }
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        sql.extend(format!("X'{}',\n", &hex[..129 + 2 * (i % 7)]).bytes());
+    }
+    fs::write(dir.path().join("blobs.sql"), sql).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    let r = json(&out);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 0, "{r:#}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// Every file of the hostile tree's media and document classes
+/// (`tests/hostile/make.py`) scans alone in a few seconds, with exit 0, 1 or
+/// 3. Needs python3; says so and passes without it.
+#[test]
+fn hostile_media_and_documents_finish_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .arg(root().join("tests/hostile/make.py"))
+        .arg(dir.path())
+        .arg("--fixtures")
+        .arg(root().join("fixtures"))
+        .output();
+    let Ok(made) = made else {
+        eprintln!("python3 not found: hostile tree not made");
+        return;
+    };
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut files = Vec::new();
+    for class in [
+        "mp4", "mkv", "asf", "ole", "pdf", "riff", "flac", "id3", "encoded",
+    ] {
+        files.extend(walk(&dir.path().join(class)));
+    }
+    assert!(files.len() >= 50, "{} files", files.len());
+    for file in files {
+        let started = std::time::Instant::now();
+        let out = atrest()
+            .args(["scan", "--format", "json"])
+            .arg(&file)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        let took = started.elapsed();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1 | 3)),
+            "{}: {:?} {}",
+            file.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(took.as_secs_f64() < 5.0, "{}: {took:?}", file.display());
+        let r = json(&out);
+        assert!(
+            r["findings"].as_array().unwrap().len() <= 64,
+            "{}",
+            file.display()
+        );
+    }
+}

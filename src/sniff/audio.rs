@@ -3,7 +3,7 @@
 //! front of ciphertext (formats.md §2.1, §5.2).
 
 use super::bytes::{be16, be32, be64, find, get, le16, le32, le64, starts, u8_at};
-use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff};
+use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
@@ -69,8 +69,25 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     if kind != b"WAVE" {
         return None;
     }
-    let rd32 = |at: usize| if big_endian { be32(h, at) } else { le32(h, at) };
-    let rd16 = |at: usize| if big_endian { be16(h, at) } else { le16(h, at) };
+    // Chunks are read across the head and windows: a large LIST or JUNK
+    // chunk may put `fmt ` or `data` beyond the head, and their header is
+    // then asked for.
+    let rd32 = |at: u64| {
+        let b = s.at(at, 4)?;
+        if big_endian {
+            be32(b, 0)
+        } else {
+            le32(b, 0)
+        }
+    };
+    let rd16 = |at: u64| {
+        let b = s.at(at, 2)?;
+        if big_endian {
+            be16(b, 0)
+        } else {
+            le16(b, 0)
+        }
+    };
     let format = match form {
         b"RF64" => "rf64",
         b"BW64" => "bw64",
@@ -78,12 +95,16 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     };
     let mut sniff = audio(format, "audio/wav").with("magic", magic_text(&h[..12], 0));
     let mut ds64_data_size: Option<u64> = None;
-    let mut pos = 12usize;
-    let mut chunks = 0;
-    while let (Some(id), Some(size)) = (get(h, pos, 4), rd32(pos + 4)) {
-        chunks += 1;
+    let mut pos = 12u64;
+    for _ in 0..64 {
+        let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
+            if pos < s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
+            break;
+        };
         match id {
-            b"ds64" => ds64_data_size = le64(h, pos + 16),
+            b"ds64" => ds64_data_size = s.at(pos + 16, 8).and_then(|b| le64(b, 0)),
             b"fmt " => {
                 let tag = rd16(pos + 8)?;
                 let channels = rd16(pos + 10)?;
@@ -101,7 +122,7 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
                     .with("bits_per_sample", bits);
             }
             b"data" => {
-                let start = (pos + 8) as u64;
+                let start = pos + 8;
                 let len = match (size, ds64_data_size) {
                     (0xffff_ffff, Some(n)) => n,
                     (n, _) => u64::from(n),
@@ -112,11 +133,8 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
             }
             _ => {}
         }
-        if chunks > 64 {
-            break;
-        }
         // Chunks are word-aligned; RF64 keeps 0xFFFFFFFF placeholders only for data.
-        pos = pos.checked_add(8 + size as usize + (size as usize & 1))?;
+        pos += 8 + u64::from(size) + u64::from(size & 1);
     }
     sniff.evidence.get("codec")?;
     Some(sniff)
@@ -194,7 +212,7 @@ fn aiff(s: &Sample) -> Option<Sniff> {
                     .with("bits_per_sample", be16(h, pos + 14)?);
                 if format == "aifc" {
                     if let Some(c) = get(h, pos + 26, 4) {
-                        sniff = sniff.with("codec", String::from_utf8_lossy(c).trim().to_string());
+                        sniff = sniff.with("codec", super::token(c).trim().to_string());
                     }
                 }
             }
@@ -266,7 +284,7 @@ fn caf(s: &Sample) -> Option<Sniff> {
     if !starts(h, 0, b"caff\x00\x01\x00\x00") || !starts(h, 8, b"desc") {
         return None;
     }
-    let codec = String::from_utf8_lossy(get(h, 28, 4)?).trim().to_string();
+    let codec = super::token(get(h, 28, 4)?).trim().to_string();
     let mut sniff = audio("caf", "audio/x-caf")
         .with("magic", "caff v1 + desc at 0")
         .with("codec", codec);
@@ -327,27 +345,61 @@ fn flac(s: &Sample) -> Option<Sniff> {
         .with("magic", format!("fLaC at {tag}"))
         .with("sample_rate", rate)
         .with("channels", channels);
-    let mut pos = tag + 4;
-    for _ in 0..128 {
-        let header = u8_at(h, pos)?;
-        let len = (be32(h, pos)? & 0x00ff_ffff) as usize;
-        if header & 0x7f == 127 {
+    // Metadata blocks are walked through everything read; a header beyond it
+    // is asked for. A chain that does not end (15,000 empty PADDING blocks)
+    // or a first frame without its sync leaves the payload unlocated: the
+    // container says FLAC, but nothing says the audio is readable.
+    let mut pos = tag as u64 + 4;
+    let mut ended = false;
+    for _ in 0..MAX_FLAC_BLOCKS {
+        let Some(block) = s.at(pos, 4) else {
+            if pos < s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
+            break;
+        };
+        if block[0] & 0x7f == 127 {
             return None;
         }
-        pos += 4 + len;
-        if header & 0x80 != 0 {
+        pos += 4 + u64::from(be32(block, 0)? & 0x00ff_ffff);
+        if block[0] & 0x80 != 0 {
+            ended = true;
             break;
         }
     }
-    // Where the first frame is in the sample, it must carry the frame sync.
-    if let Some(frame) = s.at(pos as u64, 2) {
-        sniff = sniff.with("payload_offset", pos);
-        if frame[0] != 0xff || frame[1] & 0xfe != 0xf8 {
-            return Some(judge_payload(s, sniff, pos as u64..s.size));
-        }
+    if !ended {
+        sniff.encryption = Encryption::Unknown;
+        return Some(sniff.with(
+            "note",
+            format!("metadata does not end within what was read ({MAX_FLAC_BLOCKS} blocks at most); no frame seen"),
+        ));
     }
-    Some(sniff)
+    // Where the first frame is in the sample, it must carry the frame sync.
+    match s.at(pos, 2) {
+        Some(frame) if frame[0] == 0xff && frame[1] & 0xfe == 0xf8 => {
+            Some(sniff.with("payload_offset", pos))
+        }
+        Some(_) => {
+            let sniff = judge_payload(s, sniff.with("payload_offset", pos), pos..s.size);
+            if sniff.encryption != Encryption::None {
+                return Some(sniff);
+            }
+            let mut sniff = sniff.with("note", "no frame sync where the first frame must start");
+            sniff.encryption = Encryption::Unknown;
+            Some(sniff)
+        }
+        None if pos < s.size => Some(
+            sniff
+                .with("note", "first frame not read")
+                .wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]),
+        ),
+        None => Some(sniff),
+    }
 }
+
+/// Metadata blocks followed at most: real files have a handful (STREAMINFO,
+/// SEEKTABLE, VORBIS_COMMENT, a few PICTUREs, PADDING).
+const MAX_FLAC_BLOCKS: usize = 128;
 
 /// The Ogg page CRC: polynomial 0x04C11DB7, not reflected, initial value 0.
 fn ogg_crc(page: &[u8]) -> u32 {
@@ -586,11 +638,12 @@ fn sphere(s: &Sample) -> Option<Sniff> {
     if let Some(at) = find(header, b"sample_coding -s") {
         let rest = &header[at..];
         let line = rest.split(|&c| c == b'\n').next().unwrap_or(rest);
-        let coding = String::from_utf8_lossy(line)
-            .split_whitespace()
+        let coding = line
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
             .nth(2)
-            .unwrap_or("")
-            .to_string();
+            .map(super::token)
+            .unwrap_or_default();
         sniff = sniff.with("codec", coding);
     }
     Some(judge_payload(s, sniff, len..s.size))
@@ -1032,5 +1085,121 @@ mod tests {
         );
         page[30] ^= 1;
         assert!(sniff_whole(&page).is_none());
+    }
+
+    /// `fLaC`, STREAMINFO (16 kHz mono), then `blocks` (type, body) and `rest`.
+    fn flac_file(blocks: &[(u8, Vec<u8>)], rest: &[u8]) -> Vec<u8> {
+        let mut v = b"fLaC".to_vec();
+        let mut info = vec![0u8; 34];
+        info[10..13].copy_from_slice(&[0x03, 0xe8, 0x00]);
+        let all: Vec<(u8, Vec<u8>)> = std::iter::once((0, info))
+            .chain(blocks.iter().cloned())
+            .collect();
+        for (i, (kind, body)) in all.iter().enumerate() {
+            let last = if i + 1 == all.len() { 0x80 } else { 0 };
+            v.push(kind | last);
+            v.extend(&(body.len() as u32).to_be_bytes()[1..]);
+            v.extend(body);
+        }
+        v.extend(rest);
+        v
+    }
+
+    #[test]
+    fn flac_frames_must_follow_an_ended_metadata_chain() {
+        let frames = [0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(200);
+        let s = sniff_whole(&flac_file(&[(1, vec![0; 16])], &frames)).unwrap();
+        assert_eq!((s.class, s.encryption), (Class::Audio, Encryption::None));
+        // Structured bytes with no frame sync: FLAC, but not readable audio.
+        let s = sniff_whole(&flac_file(&[], &[0x11; 4096])).unwrap();
+        assert_eq!((s.class, s.encryption), (Class::Audio, Encryption::Unknown));
+        // Ciphertext after the metadata: partial, as before.
+        let s = sniff_whole(&flac_file(&[], &pseudo_random(8192, 3))).unwrap();
+        assert_eq!(s.encryption, Encryption::Partial);
+    }
+
+    /// The hostile corpus's `metadata-chain-forever.flac`: 15,000 empty
+    /// PADDING blocks, none marked last, was called unencrypted audio.
+    #[test]
+    fn flac_metadata_that_never_ends_is_not_confident_audio() {
+        let mut v = flac_file(&[], &[]);
+        v[4] &= 0x7f;
+        v.extend([1u8, 0, 0, 0].repeat(15_000));
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("flac", Encryption::Unknown)
+        );
+        assert!(s.wants.is_empty());
+    }
+
+    /// A cover picture larger than the head: the first frame is asked for,
+    /// not given up on (the detector used to drop the file as not FLAC).
+    #[test]
+    fn flac_with_a_large_picture_asks_for_its_first_frame() {
+        let frames = [0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(100);
+        let v = flac_file(&[(6, vec![0x42; 100_000])], &frames);
+        let head = &v[..65536];
+        let s = detect(&Sample::new(v.len() as u64, head, &[])).unwrap();
+        assert_eq!(s.format, "flac");
+        let at = s.wants[0].start;
+        assert_eq!(at as usize, v.len() - frames.len());
+        let w = [Window {
+            offset: at,
+            bytes: v[at as usize..].to_vec(),
+        }];
+        let s = detect(&Sample::new(v.len() as u64, head, &w)).unwrap();
+        assert_eq!(s.encryption, Encryption::None);
+        // Block lengths of 2^24 - 1, chained: offsets computed without wrapping.
+        let mut v = flac_file(&[], &[]);
+        v[4] &= 0x7f;
+        v.extend([1u8, 0xff, 0xff, 0xff]);
+        let s = detect(&Sample::new(u64::MAX, &v, &[])).unwrap();
+        assert_eq!(s.wants[0].start, v.len() as u64 + 0xff_ffff);
+    }
+
+    /// A LIST chunk larger than the head between `fmt ` and `data`: the
+    /// data chunk's header is asked for and its payload judged, instead of
+    /// a verdict on the format chunk alone.
+    #[test]
+    fn wav_data_beyond_a_large_list_chunk_is_asked_for() {
+        let mut v = wav(&[0u8; 16]);
+        let data_at = v.len() - 24;
+        let list = [&b"LIST"[..], &100_000u32.to_le_bytes(), &[0x20; 100_000]].concat();
+        v.splice(data_at..data_at, list);
+        let at = (data_at + 100_008) as u64;
+        let size = v.len() as u64;
+        let s = detect(&Sample::new(size, &v[..65536], &[])).unwrap();
+        assert_eq!(s.wants.first().map(|w| w.start), Some(at), "{s:?}");
+        let w = [Window {
+            offset: at,
+            bytes: v[at as usize..].to_vec(),
+        }];
+        let s = detect(&Sample::new(size, &v[..65536], &w)).unwrap();
+        assert_eq!(s.evidence["payload_offset"], at + 8);
+        // ds64 sizes of 2^64 - 1 and chunk sizes of 2^32 - 1 end the walk.
+        let mut v = b"RF64\xff\xff\xff\xffWAVEds64\x1c\0\0\0".to_vec();
+        v.extend([0xff; 24]);
+        v.extend(b"\0\0\0\0fmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0");
+        v.extend(b"data\xff\xff\xff\xff");
+        v.extend([0x11; 64]);
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(s.format, "rf64");
+    }
+
+    /// An ID3v2 tag declaring 256 MB on a 1 KB file, and 100 tags in a row:
+    /// offsets past the object are not read, and no verdict rests on them.
+    #[test]
+    fn id3_tags_larger_than_the_object_or_repeated_are_bounded() {
+        let mut v = b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f".to_vec();
+        v.extend(pseudo_random(1014, 9));
+        let s = sniff_whole(&v);
+        assert!(s.as_ref().is_none_or(|s| s.class != Class::Audio), "{s:?}");
+        let mut v = b"ID3\x04\x00\x00\x00\x00\x00\x0a".to_vec();
+        v.extend([0u8; 10]);
+        let tags = v.repeat(100);
+        let frames = mp3_frame().repeat(20);
+        let s = sniff_whole(&[tags, frames].concat()).unwrap();
+        assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio));
     }
 }

@@ -89,7 +89,7 @@ fn an2k(s: &Sample) -> Option<Sniff> {
     if digits == 0 || u8_at(h, 6 + digits)? != 0x1d || !starts(h, 7 + digits, b"1.002:") {
         return None;
     }
-    let version = String::from_utf8_lossy(get(h, 13 + digits, 4)?).to_string();
+    let version = super::token(get(h, 13 + digits, 4)?);
     // Record types present are named in field 1.003 (CNT); Type-11 is voice.
     let voice = find(&h[..h.len().min(4096)], b"\x1f11\x1e").is_some()
         || find(&h[..h.len().min(4096)], b"\x1e11\x1f").is_some();
@@ -126,7 +126,9 @@ fn cbeff(s: &Sample) -> Option<Sniff> {
         _ => return None,
     };
     let (len, header) = ber_length(h, 1)?;
-    if 1 + header + len as usize > s.size as usize + 2 || get(h, 1 + header, 2)? != [0x7f, 0x61] {
+    if (1 + header as u64).saturating_add(len) > s.size.saturating_add(2)
+        || get(h, 1 + header, 2)? != [0x7f, 0x61]
+    {
         return None;
     }
     let window = &h[..h.len().min(512)];
@@ -213,5 +215,18 @@ mod tests {
         let v = [0xff, 0xa0, 0xff, 0xa8, 0x00, 0x10, 0x4e];
         assert_eq!(detect(&Sample::new(7, &v, &[])).unwrap().format, "wsq");
         assert!(detect(&Sample::new(7, &[0xff, 0xa0, 0x12, 0x34, 0, 0, 0], &[])).is_none());
+    }
+
+    #[test]
+    fn declared_lengths_near_the_limit_do_not_wrap() {
+        // A data group declaring 2^32 - 1 bytes in a 16-byte object.
+        let v = [
+            0x75, 0x84, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x61, b'F', b'A', b'C', 0, 0, 0, 0, 0,
+        ];
+        assert!(detect(&Sample::new(16, &v, &[])).is_none());
+        // An ANSI/NIST version field of control bytes is shown as a token.
+        let v = b"1.001:251\x1d1.002:\x1b[2J\x1d1.003:1";
+        let s = detect(&Sample::new(v.len() as u64, v, &[])).unwrap();
+        assert_eq!(s.evidence["version"], "?[2J");
     }
 }

@@ -353,7 +353,9 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
     if aad_len > 0 {
         let pairs = be16(h, pos)?;
         pos += 2;
-        for _ in 0..pairs * 2 {
+        // Each pair is two length-prefixed strings; u32, as 2 × 65,535 does
+        // not fit the u16 count (found by reading: an overflow panic).
+        for _ in 0..u32::from(pairs) * 2 {
             pos += 2 + be16(h, pos)? as usize;
         }
         if pos != aad_end {
@@ -372,16 +374,13 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
                 "magic",
                 format!("AWS Encryption SDK v{} suite 0x{suite:04x} at 0", h[0]),
             )
-            .with(
-                "key_provider",
-                String::from_utf8_lossy(provider).to_string(),
-            ),
+            .with("key_provider", super::token(provider)),
     )
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its
 /// `/V`, `/R` and `/CFM` entries grade the cipher (ISO 32000 §7.6).
-fn pdf(s: &Sample) -> Option<Sniff> {
+pub(super) fn pdf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let start = find(&h[..h.len().min(1024)], b"%PDF-")?;
     let mut sniff = Sniff::new(
@@ -564,5 +563,40 @@ mod tests {
         assert_eq!(sniff(aes).unwrap().encryption, Encryption::Encrypted);
         let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj";
         assert_eq!(sniff(plain).unwrap().encryption, Encryption::None);
+    }
+
+    /// Found by reading: 65,535 encryption-context pairs overflowed the u16
+    /// count of strings to skip (a panic in debug builds, a wrap in release).
+    #[test]
+    fn aws_sdk_context_pair_counts_do_not_overflow() {
+        let mut v = vec![1, 0x80, 0x00, 0x14];
+        v.extend([0u8; 16]);
+        v.extend([0x00, 0x10, 0xff, 0xff]);
+        v.extend([0u8; 64]);
+        assert!(sniff(&v).is_none());
+        // A long key provider id is a bounded token in the evidence.
+        let mut v = vec![1, 0x80, 0x00, 0x14];
+        v.extend([0u8; 16]);
+        v.extend([0, 0, 0, 1, 0x0f, 0xff]);
+        v.extend([b'k'; 4095]);
+        let s = sniff(&v).unwrap();
+        assert!(s.evidence["key_provider"].as_str().unwrap().len() <= 64);
+    }
+
+    /// The hostile corpus's PDFs: nothing is followed (no reference, no
+    /// xref offset), so loops and nesting cost one bounded scan.
+    #[test]
+    fn pdf_reference_loops_nesting_and_far_offsets_are_not_followed() {
+        let mut deep = b"%PDF-1.7\n3 0 obj\n".to_vec();
+        deep.extend(b"<<".repeat(524_288));
+        deep.extend(b"\nendobj\ntrailer << /Encrypt 3 0 R /Prev 99999999999999 >>\nstartxref\n99999999999999999\n%%EOF");
+        let s = sniff(&deep).unwrap();
+        assert_eq!((s.format.as_str(), s.encryption), ("pdf", Encryption::None));
+        let looped = b"%PDF-1.7\n3 0 obj 4 0 R endobj 4 0 obj 3 0 R endobj 5 0 obj << /Filter 5 0 R /V 5 0 R /R 99999999999 >> endobj trailer << /Encrypt 3 0 R >>";
+        assert!(sniff(looped).is_some());
+        // /Standard with self-referring /V and /R: a weak-encryption claim.
+        let selfref =
+            b"%PDF-1.7\n3 0 obj << /Filter /Standard /V 3 0 R /R 3 0 R /O 3 0 R >> endobj";
+        assert_eq!(sniff(selfref).unwrap().encryption, Encryption::Weak);
     }
 }

@@ -177,9 +177,9 @@ impl Tracks {
         let mut sniff = Sniff::new(format, Some(mime), Class::Audio, encryption)
             .with("audio_tracks", self.audio.len())
             .with("video_tracks", self.video)
-            .with("codec", self.audio.join(","));
+            .with("codec", distinct(&self.audio));
         if !self.protected.is_empty() {
-            sniff = sniff.with("scheme", self.protected.join(",")).with(
+            sniff = sniff.with("scheme", distinct(&self.protected)).with(
                 "leaked",
                 "container, track tables, codecs and durations in the clear; samples encrypted",
             );
@@ -188,36 +188,81 @@ impl Tracks {
     }
 }
 
-/// Iterates ISO BMFF boxes inside `b`: (type, payload start, box end).
-fn bmff_children(b: &[u8]) -> Vec<([u8; 4], usize, usize)> {
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    while let (Some(size), Some(kind)) = (be32(b, pos), get(b, pos + 4, 4)) {
-        let (header, len) = match size {
-            1 => match be64(b, pos + 8) {
-                Some(l) => (16, l as usize),
-                None => break,
-            },
-            0 => (8, b.len() - pos),
-            n => (8, n as usize),
-        };
-        if len < header || out.len() > 4096 {
-            break;
+/// The distinct names in `names`, in order of appearance, at most eight: a
+/// file with thousands of tracks gets a short list, not a long one.
+fn distinct(names: &[String]) -> String {
+    let mut shown: Vec<&str> = Vec::new();
+    for n in names {
+        if !shown.contains(&n.as_str()) {
+            if shown.len() == 8 {
+                shown.push("...");
+                break;
+            }
+            shown.push(n);
         }
-        let end = pos.saturating_add(len).min(b.len());
-        out.push((kind.try_into().unwrap_or([0; 4]), pos + header, end));
-        if pos.saturating_add(len) >= b.len() {
-            break;
-        }
-        pos += len;
     }
-    out
+    shown.join(",")
+}
+
+/// At most this many boxes are looked at in one parent (a `moov` with
+/// 100,000 `trak`s costs no more than one with 4,096).
+const MAX_BOXES: usize = 4096;
+
+/// One ISO BMFF box header (ISO/IEC 14496-12 §4.2).
+#[derive(Debug, PartialEq, Eq)]
+struct BoxHeader {
+    kind: [u8; 4],
+    /// 8, or 16 with a 64-bit `largesize`.
+    header: u64,
+    /// The whole box, header included, cut to the room its parent leaves.
+    len: u64,
+}
+
+/// Parses the box header at the start of `b`, for a box that may take at most
+/// `room` bytes (to the end of its parent, or of the file). Size 1 means a
+/// 64-bit size follows the type; size 0 means "to the end of the parent". A
+/// size smaller than its own header is impossible and ends the walk; a size
+/// larger than the room is cut to it. `None` also when the header is not all
+/// in `b`; so every box the walk accepts is at least 8 bytes long and the
+/// walk always advances.
+fn box_header(b: &[u8], room: u64) -> Option<BoxHeader> {
+    let size = be32(b, 0)?;
+    let kind: [u8; 4] = get(b, 4, 4)?.try_into().ok()?;
+    let (header, len) = match size {
+        1 => (16, be64(b, 8)?),
+        0 => (8, room),
+        n => (8, u64::from(n)),
+    };
+    if len < header || room < header {
+        return None;
+    }
+    Some(BoxHeader {
+        kind,
+        header,
+        len: len.min(room),
+    })
+}
+
+/// The boxes inside `b`: (type, body), the body cut to what `b` holds.
+fn bmff_children(b: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    let mut rest = b;
+    std::iter::from_fn(move || {
+        let h = box_header(rest, rest.len() as u64)?;
+        // `len` ≤ room = rest.len(), so both casts are lossless.
+        let (body, next) = (
+            &rest[h.header as usize..h.len as usize],
+            &rest[h.len as usize..],
+        );
+        rest = next;
+        Some((h.kind, body))
+    })
+    .take(MAX_BOXES)
 }
 
 fn walk_moov(moov: &[u8], t: &mut Tracks) {
-    for (kind, start, end) in bmff_children(moov) {
+    for (kind, body) in bmff_children(moov) {
         if &kind == b"trak" {
-            walk_trak(&moov[start..end], t);
+            walk_trak(body, t);
         }
     }
 }
@@ -236,8 +281,7 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
         if depth > 8 {
             return;
         }
-        for (kind, start, end) in bmff_children(b) {
-            let body = &b[start..end];
+        for (kind, body) in bmff_children(b) {
             match &kind {
                 b"mdia" | b"minf" | b"stbl" | b"sinf" | b"schi" => {
                     descend(body, handler, entries, schemes, depth + 1)
@@ -250,23 +294,25 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
                     }
                 }
                 b"stsd" => {
-                    for (entry, es, ee) in bmff_children(body.get(8..).unwrap_or(&[])) {
-                        entries.push(entry);
+                    for (entry, fields) in bmff_children(body.get(8..).unwrap_or(&[])) {
+                        if entries.len() < MAX_BOXES {
+                            entries.push(entry);
+                        }
                         // Audio sample entries carry 28 bytes of fields before child boxes.
                         if matches!(&entry, b"enca" | b"encv" | b"drms") {
-                            if let Some(children) = body.get(8..).and_then(|x| x.get(es + 28..ee)) {
+                            if let Some(children) = fields.get(28..) {
                                 descend(children, handler, entries, schemes, depth + 1);
                             }
                         }
                     }
                 }
                 b"schm" => {
-                    if let Some(s) = get(body, 4, 4) {
-                        schemes.push(String::from_utf8_lossy(s).to_string());
+                    if let (Some(s), true) = (get(body, 4, 4), schemes.len() < 16) {
+                        schemes.push(super::token(s));
                     }
                 }
                 b"frma" => {
-                    if let Some(f) = get(body, 0, 4) {
+                    if let (Some(f), true) = (get(body, 0, 4), entries.len() < MAX_BOXES) {
                         entries.push(f.try_into().unwrap_or([0; 4]));
                     }
                 }
@@ -281,7 +327,7 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
                 .iter()
                 .find(|e| !matches!(*e, b"enca" | b"drms"))
                 .or(entries.first())
-                .map(|e| String::from_utf8_lossy(e).trim().to_string())
+                .map(|e| super::token(e).trim().to_string())
                 .unwrap_or_default();
             if entries.iter().any(|e| matches!(e, b"enca" | b"drms")) {
                 let scheme = if entries.iter().any(|e| e == b"drms") {
@@ -298,7 +344,7 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
     }
 }
 
-fn isobmff(s: &Sample) -> Option<Sniff> {
+pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let first = get(h, 4, 4)?;
     let brand = if first == b"ftyp" {
@@ -306,7 +352,7 @@ fn isobmff(s: &Sample) -> Option<Sniff> {
         if !(16..=4096).contains(&size) {
             return None;
         }
-        String::from_utf8_lossy(get(h, 8, 4)?).to_string()
+        super::token(get(h, 8, 4)?)
     } else if matches!(
         first,
         b"moov" | b"mdat" | b"wide" | b"free" | b"skip" | b"pnot"
@@ -341,29 +387,41 @@ fn isobmff(s: &Sample) -> Option<Sniff> {
         if pos >= s.size {
             break;
         }
-        let Some(header) = s.at(pos, 8) else {
-            wants.push(pos..(pos + WINDOW_LEN as u64).min(s.size));
+        let want_from_here = pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size);
+        let room = s.size - pos;
+        // The header is 8 bytes, or 16 with a 64-bit size.
+        let Some(b) = s.at(pos, 16).or_else(|| s.at(pos, 8)) else {
+            wants.push(want_from_here);
             break;
         };
-        let kind: [u8; 4] = header[4..8].try_into().ok()?;
-        let len = match be32(header, 0)? {
-            1 => be64(s.at(pos, 16)?, 8)?,
-            0 => s.size - pos,
-            n => u64::from(n),
+        let Some(bx) = box_header(b, room) else {
+            if be32(b, 0) == Some(1) && b.len() < 16 && room >= 16 {
+                // The 64-bit size lies just past what was read.
+                wants.push(want_from_here);
+            }
+            break;
         };
-        if len < 8 || !kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+        if !bx.kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
             break;
         }
-        match &kind {
+        let body_at = pos + bx.header;
+        let end = pos + bx.len;
+        match &bx.kind {
             b"moov" => {
+                let Some(body) = s.from_offset(body_at).filter(|_| end > body_at) else {
+                    if end > body_at {
+                        wants.push(want_from_here);
+                    }
+                    break;
+                };
                 moov_seen = true;
-                let body = s.from_offset(pos + 8)?;
-                walk_moov(&body[..body.len().min(len as usize - 8)], &mut tracks);
+                let len = usize::try_from(end - body_at).unwrap_or(usize::MAX);
+                walk_moov(&body[..body.len().min(len)], &mut tracks);
             }
-            b"mdat" if mdat.is_none() => mdat = Some(pos + 8..(pos + len).min(s.size)),
+            b"mdat" if mdat.is_none() => mdat = Some(body_at..end),
             _ => {}
         }
-        pos = pos.saturating_add(len);
+        pos = end;
     }
     let (audio_format, video_format, mime) = family;
     let mut sniff = if moov_seen {
@@ -419,63 +477,85 @@ fn ebml_uint(b: &[u8]) -> u64 {
     b.iter().take(8).fold(0u64, |a, &x| a << 8 | u64::from(x))
 }
 
+/// The element at `at` inside `b`: (id, body cut to `b`), or `None` at an
+/// unknown size or a header cut short. Known sizes only: inside a TrackEntry
+/// an unknown size means nothing good.
+fn ebml_body(b: &[u8], at: usize) -> Option<(u32, &[u8])> {
+    let (id, data, size) = ebml(b, at)?;
+    let end = data.saturating_add(usize::try_from(size?).unwrap_or(usize::MAX));
+    Some((id, &b[data..end.min(b.len())]))
+}
+
+/// The elements one after another inside `b`, known sizes only, at most
+/// [`MAX_BOXES`] of them. Each step moves past a header of at least two
+/// bytes, so the walk always ends.
+fn ebml_children(b: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        let (id, data, size) = ebml(b, pos)?;
+        let end = data
+            .saturating_add(usize::try_from(size?).unwrap_or(usize::MAX))
+            .min(b.len());
+        pos = end;
+        Some((id, &b[data..end]))
+    })
+    .take(MAX_BOXES)
+}
+
 fn mkv_tracks(b: &[u8], t: &mut Tracks) {
-    let mut pos = 0;
-    while let Some((id, data, Some(size))) = ebml(b, pos) {
-        let end = (data + size as usize).min(b.len());
-        if id == 0xae {
-            let (mut kind, mut codec, mut encrypted) = (0u64, String::new(), false);
-            let mut p = data;
-            while let Some((cid, cdata, Some(csize))) = ebml(b, p) {
-                let cend = (cdata + csize as usize).min(end);
-                match cid {
-                    0x83 => kind = ebml_uint(&b[cdata..cend]),
-                    0x86 => codec = String::from_utf8_lossy(&b[cdata..cend]).to_string(),
-                    // ContentEncodings holding a ContentEncryption element.
-                    0x6d80 => encrypted = find(&b[cdata..cend], &[0x50, 0x35]).is_some(),
-                    _ => {}
-                }
-                p = cend;
-                if p >= end {
-                    break;
-                }
-            }
-            match kind {
-                2 => {
-                    if encrypted {
-                        t.protected.push("matroska-aes".into());
-                    }
-                    t.audio.push(codec);
-                }
-                1 => t.video += 1,
+    for (id, entry) in ebml_children(b) {
+        if id != 0xae {
+            continue;
+        }
+        let (mut kind, mut codec, mut encrypted) = (0u64, String::new(), false);
+        for (cid, body) in ebml_children(entry) {
+            match cid {
+                0x83 => kind = ebml_uint(body),
+                0x86 => codec = super::token(body),
+                // ContentEncodings holding a ContentEncryption element.
+                0x6d80 => encrypted = find(body, &[0x50, 0x35]).is_some(),
                 _ => {}
             }
         }
-        pos = end;
-        if pos >= b.len() {
-            break;
+        match kind {
+            2 => {
+                if encrypted {
+                    t.protected.push("matroska-aes".into());
+                }
+                t.audio.push(codec);
+            }
+            1 => t.video += 1,
+            _ => {}
         }
     }
 }
 
-fn matroska(s: &Sample) -> Option<Sniff> {
+pub(super) fn matroska(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let (id, data, size) = ebml(h, 0)?;
     if id != 0x1a45_dfa3 {
         return None;
     }
-    let header_end = data + size? as usize;
-    let header = get(h, data, size? as usize)?;
+    let header = get(h, data, usize::try_from(size?).ok()?)?;
+    let header_end = data + header.len();
     let doc_at = find(header, &[0x42, 0x82])?;
-    let (_, doc_data, doc_size) = ebml(header, doc_at)?;
-    let doctype = String::from_utf8_lossy(get(header, doc_data, doc_size? as usize)?).to_string();
-    if doctype != "webm" && doctype != "matroska" {
-        return None;
-    }
+    let (_, doctype) = ebml_body(header, doc_at)?;
+    let doctype = match doctype {
+        b"webm" => "webm",
+        b"matroska" => "matroska",
+        _ => return None,
+    };
     let (seg_id, seg_data, _) = ebml(h, header_end)?;
     if seg_id != 0x1853_8067 {
         return None;
     }
+    // An unknown size (live recordings) runs to the end of what was read.
+    let body_of = |data: usize, size: Option<u64>| {
+        let end = size.map_or(h.len(), |n| {
+            data.saturating_add(usize::try_from(n).unwrap_or(usize::MAX))
+        });
+        &h[data..end.min(h.len())]
+    };
     let mut tracks = Tracks::default();
     let mut found = false;
     let mut tracks_at: Option<u64> = None;
@@ -486,46 +566,38 @@ fn matroska(s: &Sample) -> Option<Sniff> {
         };
         match cid {
             0x1654_ae6b => {
-                let end = csize.map_or(h.len(), |n| (cdata + n as usize).min(h.len()));
-                mkv_tracks(&h[cdata..end], &mut tracks);
+                mkv_tracks(body_of(cdata, csize), &mut tracks);
                 found = true;
                 break;
             }
             0x114d_9b74 => {
                 // SeekHead: remember where Tracks is, relative to the segment data.
-                let end = csize.map_or(h.len(), |n| (cdata + n as usize).min(h.len()));
-                let seek = &h[cdata..end];
-                let mut p = 0;
-                while let Some((sid, sdata, Some(ssize))) = ebml(seek, p) {
-                    let body = &seek[sdata..(sdata + ssize as usize).min(seek.len())];
+                for (sid, seek) in ebml_children(body_of(cdata, csize)) {
                     if sid == 0x4dbb
-                        && find(body, &[0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b]).is_some()
+                        && find(seek, &[0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b]).is_some()
                     {
-                        if let Some(at) = find(body, &[0x53, 0xac]) {
-                            if let Some((_, pd, Some(ps))) = ebml(body, at) {
-                                let offset =
-                                    ebml_uint(&body[pd..(pd + ps as usize).min(body.len())]);
-                                tracks_at = (seg_data as u64).checked_add(offset);
-                            }
+                        if let Some((_, at)) =
+                            find(seek, &[0x53, 0xac]).and_then(|at| ebml_body(seek, at))
+                        {
+                            tracks_at = (seg_data as u64).checked_add(ebml_uint(at));
                         }
                     }
-                    p = sdata + ssize as usize;
                 }
             }
             0x1f43_b675 => break,
             _ => {}
         }
         let Some(n) = csize else { break };
-        pos = cdata + n as usize;
+        pos = cdata.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
     }
     if !found {
-        if let Some(at) = tracks_at {
-            if let Some(b) = s.from_offset(at) {
-                if let Some((0x1654_ae6b, d, sz)) = ebml(b, 0) {
-                    let end = sz.map_or(b.len(), |n| (d + n as usize).min(b.len()));
-                    mkv_tracks(&b[d..end], &mut tracks);
-                    found = true;
-                }
+        if let Some(b) = tracks_at.and_then(|at| s.from_offset(at)) {
+            if let Some((0x1654_ae6b, d, sz)) = ebml(b, 0) {
+                let end = sz.map_or(b.len(), |n| {
+                    d.saturating_add(usize::try_from(n).unwrap_or(usize::MAX))
+                });
+                mkv_tracks(&b[d..end.min(b.len())], &mut tracks);
+                found = true;
             }
         }
     }
@@ -539,7 +611,7 @@ fn matroska(s: &Sample) -> Option<Sniff> {
     } else {
         let wants = tracks_at
             .filter(|&a| a < s.size)
-            .map(|a| vec![a..(a + WINDOW_LEN as u64).min(s.size)])
+            .map(|a| vec![a..a.saturating_add(WINDOW_LEN as u64).min(s.size)])
             .unwrap_or_default();
         Sniff::new(video_format, Some(mime), Class::Other, Encryption::None)
             .with("note", "track list not read")
@@ -574,7 +646,7 @@ const ASF_DRM: [[u8; 16]; 2] = [
     ],
 ];
 
-fn asf(s: &Sample) -> Option<Sniff> {
+pub(super) fn asf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if get(h, 0, 16)? != ASF_HEADER {
         return None;
@@ -869,5 +941,217 @@ mod tests {
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
         assert_eq!((s.format.as_str(), s.class), ("webm", Class::Audio));
         assert_eq!(s.evidence["codec"], "A_OPUS");
+    }
+
+    /// A box with a 64-bit size: size field 1, type, then the largesize.
+    fn large_boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = 1u32.to_be_bytes().to_vec();
+        v.extend(kind);
+        v.extend((body.len() as u64 + 16).to_be_bytes());
+        v.extend(body);
+        v
+    }
+
+    /// Reads `v` the way the pipeline does: the head, then the windows the
+    /// detector asks for, for up to three rounds.
+    fn sniff_as_read(v: &[u8]) -> Sniff {
+        let head = &v[..v.len().min(super::super::HEAD_LEN)];
+        let mut windows: Vec<Window> = Vec::new();
+        let mut s = detect(&Sample::new(v.len() as u64, head, &windows)).unwrap();
+        for _ in 0..2 {
+            for w in s.wants.clone() {
+                let end = (w.start + WINDOW_LEN as u64).min(w.end) as usize;
+                windows.push(Window {
+                    offset: w.start,
+                    bytes: v[w.start as usize..end].to_vec(),
+                });
+            }
+            s = detect(&Sample::new(v.len() as u64, head, &windows)).unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn box_headers_with_64_bit_and_zero_sizes() {
+        let h = |b: &[u8], room| box_header(b, room).map(|h| (h.header, h.len));
+        assert_eq!(h(b"\0\0\0\x10moov", 100), Some((8, 16)));
+        // Size 1: the 8 bytes after the type are the size, not a child box.
+        assert_eq!(h(b"\0\0\0\x01moov\0\0\0\0\0\0\0\x20", 100), Some((16, 32)));
+        // A 64-bit size cut off: no box, not a box of the wrong length.
+        assert_eq!(h(b"\0\0\0\x01moov\0\0\0", 100), None);
+        // Size 0: to the end of the parent.
+        assert_eq!(h(b"\0\0\0\0moov", 100), Some((8, 100)));
+        // Smaller than its own header: the walk ends.
+        for size in [2u8, 4, 7] {
+            assert_eq!(h(&[0, 0, 0, size, b'm', b'o', b'o', b'v'], 100), None);
+        }
+        assert_eq!(
+            h(b"\0\0\0\x01moov\0\0\0\0\0\0\0\x0f", 100),
+            None,
+            "a largesize below 16"
+        );
+        // Larger than the room: cut to it.
+        assert_eq!(
+            h(b"\0\0\0\x01moov\xff\xff\xff\xff\xff\xff\xff\xff", 40),
+            Some((16, 40))
+        );
+    }
+
+    #[test]
+    fn child_boxes_with_64_bit_sizes_are_walked() {
+        let trak = trak(b"soun", b"mp4a");
+        let moov = large_boxed(b"moov", &large_boxed(b"trak", &trak[8..]));
+        let v = [
+            boxed(b"ftyp", b"M4A \0\0\0\0isom"),
+            moov,
+            boxed(b"mdat", &aac_like(3000)),
+        ]
+        .concat();
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(
+            (s.class, s.evidence["codec"].as_str()),
+            (Class::Audio, Some("mp4a"))
+        );
+    }
+
+    /// The defect the hostile corpus found: a `moov` with a 64-bit size after
+    /// the `mdat` was read from 8 bytes too early, its largesize taken for a
+    /// child box, and its audio track missed. Leading `mdat`s around the
+    /// sizes of the head and windows put the header in the head, straddling
+    /// its end, and in a window.
+    #[test]
+    fn moov_with_a_64_bit_size_after_mdat_is_found_at_any_offset() {
+        for mdat_len in [
+            100,
+            65_536 - 40,
+            65_536 - 30,
+            65_536 - 20,
+            65_536 - 12,
+            65_536,
+            262_144,
+            262_144 + 7,
+            1 << 20,
+        ] {
+            let ftyp = boxed(b"ftyp", b"M4A \0\0\0\0isom");
+            let moov = large_boxed(b"moov", &trak(b"soun", b"mp4a"));
+            let v = [ftyp, boxed(b"mdat", &aac_like(mdat_len)), moov].concat();
+            let s = sniff_as_read(&v);
+            assert_eq!(
+                (s.class, s.evidence.get("audio_tracks")),
+                (Class::Audio, Some(&1.into())),
+                "mdat of {mdat_len} bytes: {s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn box_walks_end_on_impossible_and_endless_structures() {
+        // 10,000 nested containers: descent stops at a fixed depth.
+        let mut inner = trak(b"soun", b"mp4a");
+        for _ in 0..10_000 {
+            inner = boxed(b"mdia", &inner);
+        }
+        let v = [boxed(b"ftyp", b"isom\0\0\0\0isom"), boxed(b"moov", &inner)].concat();
+        assert!(sniff_whole(&v).is_some());
+        // 20,000 empty `trak`s: a bounded count is looked at.
+        let traks = boxed(b"trak", b"").repeat(20_000);
+        let v = [boxed(b"ftyp", b"isom\0\0\0\0isom"), boxed(b"moov", &traks)].concat();
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(s.class, Class::Other);
+        // Sizes 0 in the middle, and sizes 1..7, never loop.
+        for size in 0u8..8 {
+            let mut moov = vec![0, 0, 0, size];
+            moov.extend(b"trak".repeat(10));
+            let v = [boxed(b"ftyp", b"isom\0\0\0\0isom"), boxed(b"moov", &moov)].concat();
+            assert!(sniff_whole(&v).is_some());
+        }
+    }
+
+    /// Found by reading: a TrackEntry shorter than its first child's header
+    /// made the child's body start after the entry's end (a slice panic).
+    #[test]
+    fn matroska_children_overrunning_their_entry_do_not_panic() {
+        let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x87, 0x42, 0x82, 0x84];
+        v.extend(b"webm");
+        v.extend([
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        v.extend([
+            0x16, 0x54, 0xae, 0x6b, 0x88, 0xae, 0x81, 0x83, 0x84, 2, 2, 2, 2,
+        ]);
+        assert!(sniff_whole(&v).is_some());
+    }
+
+    #[test]
+    fn matroska_codec_ids_are_bounded_printable_tokens() {
+        let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x87, 0x42, 0x82, 0x84];
+        v.extend(b"webm");
+        v.extend([
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        let mut codec = b"A_\x1b]0;pwned\x07".to_vec();
+        codec.resize(60_000, b'X');
+        // Three-byte sizes (up to 2 MiB).
+        let sized = |id: &[u8], body: &[u8]| {
+            let n = body.len();
+            [id, &[0x20 | (n >> 16) as u8, (n >> 8) as u8, n as u8], body].concat()
+        };
+        let entry = [&[0x83, 0x81, 0x02][..], &sized(&[0x86], &codec)].concat();
+        v.extend(sized(&[0x16, 0x54, 0xae, 0x6b], &sized(&[0xae], &entry)));
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(s.class, Class::Audio);
+        let shown = s.evidence["codec"].as_str().unwrap();
+        assert!(shown.len() <= 64, "{shown}");
+        assert!(shown.starts_with("A_?]0;pwned?XX"), "{shown}");
+        assert!(shown.bytes().all(|c| (0x20..0x7f).contains(&c)));
+    }
+
+    #[test]
+    fn matroska_seek_heads_and_sizes_near_the_limit_are_bounded() {
+        let mut v = vec![0x1a, 0x45, 0xdf, 0xa3, 0x87, 0x42, 0x82, 0x84];
+        v.extend(b"webm");
+        v.extend([
+            0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        // A SeekHead of unknown size full of Seek entries pointing at 2^64 - 1.
+        v.extend([
+            0x11, 0x4d, 0x9b, 0x74, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ]);
+        let seek = [
+            0x4d, 0xbb, 0x93, 0x53, 0xab, 0x84, 0x16, 0x54, 0xae, 0x6b, 0x53, 0xac, 0x88, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ];
+        for _ in 0..3000 {
+            v.extend(seek);
+        }
+        let s = sniff_whole(&v).unwrap();
+        assert!(s.wants.is_empty(), "{:?}", s.wants);
+        // An element claiming 2^56 - 2 bytes.
+        let mut w = v[..24].to_vec();
+        w.extend([0xec, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0]);
+        assert!(sniff_whole(&w).is_some());
+    }
+
+    #[test]
+    fn asf_object_counts_beyond_the_cap_are_not_walked() {
+        let mut h = ASF_HEADER.to_vec();
+        h.extend(48_030u64.to_le_bytes());
+        h.extend(u32::MAX.to_le_bytes());
+        h.extend([1, 2]);
+        for _ in 0..2000 {
+            h.extend([7u8; 16]);
+            h.extend(24u64.to_le_bytes());
+        }
+        assert!(sniff_whole(&h).is_none());
+        // 1024 objects of size 0: the walk stops at the first.
+        let mut h = ASF_HEADER.to_vec();
+        h.extend((30u64 + 1024 * 24).to_le_bytes());
+        h.extend(1024u32.to_le_bytes());
+        h.extend([1, 2]);
+        for _ in 0..1024 {
+            h.extend([7u8; 16]);
+            h.extend(0u64.to_le_bytes());
+        }
+        assert_eq!(sniff_whole(&h).unwrap().class, Class::Other);
     }
 }

@@ -18,6 +18,8 @@ mod bytes;
 pub mod entropy;
 mod envelope;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzz;
 mod media;
 mod ole;
 mod other;
@@ -148,19 +150,22 @@ impl<'a> Sample<'a> {
         self.head.len() as u64 >= self.size
     }
 
-    /// The contiguous bytes available from `offset` on (up to the end of the
-    /// window holding it), or `None` when nothing at `offset` was read.
+    /// The longest run of contiguous bytes read from `offset` on (up to the end
+    /// of the head or window holding it), or `None` when nothing at `offset`
+    /// was read.
     pub fn from_offset(&self, offset: u64) -> Option<&'a [u8]> {
-        if offset < self.head.len() as u64 {
-            return Some(&self.head[offset as usize..]);
-        }
-        self.windows.iter().find_map(|w| {
-            let end = w.offset + w.bytes.len() as u64;
-            (offset >= w.offset && offset < end).then(|| &w.bytes[(offset - w.offset) as usize..])
-        })
+        std::iter::once((0u64, self.head))
+            .chain(self.windows.iter().map(|w| (w.offset, w.bytes.as_slice())))
+            .filter_map(|(start, bytes)| {
+                let skip = usize::try_from(offset.checked_sub(start)?).ok()?;
+                bytes.get(skip..).filter(|b| !b.is_empty())
+            })
+            .max_by_key(|b| b.len())
     }
 
-    /// Exactly `len` bytes at `offset`, when they were read.
+    /// Exactly `len` bytes at `offset`, when they were read. A window that
+    /// overlaps the head's end serves a read the head cuts short (a box header
+    /// straddling the end of the head).
     pub fn at(&self, offset: u64, len: usize) -> Option<&'a [u8]> {
         self.from_offset(offset).and_then(|b| b.get(..len))
     }
@@ -215,6 +220,33 @@ impl<'a> Sample<'a> {
 
 /// Structured facts behind a verdict: formats, offsets and statistics, never content.
 pub type Evidence = BTreeMap<&'static str, Value>;
+
+/// Longest evidence string, in characters; anything longer is cut.
+pub const MAX_EVIDENCE_CHARS: usize = 256;
+/// Longest text taken from an object's bytes into evidence (a codec id, a
+/// brand, a declared type), in characters.
+pub const MAX_TOKEN_CHARS: usize = 64;
+
+/// Text taken from an object's bytes, made fit for evidence: printable ASCII
+/// only (anything else becomes `?`, so no terminal escape, no line break, no
+/// invisible character reaches a report) and at most [`MAX_TOKEN_CHARS`]
+/// characters, the last three `...` when it was cut. The attacker chooses
+/// these bytes; the report must neither carry their content nor grow with it.
+pub fn token(b: &[u8]) -> String {
+    let shown = |c: &u8| {
+        if (0x20..0x7f).contains(c) {
+            *c as char
+        } else {
+            '?'
+        }
+    };
+    if b.len() <= MAX_TOKEN_CHARS {
+        return b.iter().map(shown).collect();
+    }
+    let mut t: String = b[..MAX_TOKEN_CHARS - 3].iter().map(shown).collect();
+    t.push_str("...");
+    t
+}
 
 /// Storage-level encryption of one object, as its provider reports it.
 #[derive(
@@ -287,8 +319,18 @@ impl Sniff {
         }
     }
 
+    /// Adds one fact to the evidence. Strings are cut to [`MAX_EVIDENCE_CHARS`]
+    /// whatever built them: a detector that forgets [`token`] around bytes of
+    /// the object still cannot copy the object into the report.
     pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Sniff {
-        self.evidence.insert(key, value.into());
+        let mut value = value.into();
+        if let Value::String(text) = &mut value {
+            if let Some((cut, _)) = text.char_indices().nth(MAX_EVIDENCE_CHARS) {
+                text.truncate(cut);
+                text.push_str("...");
+            }
+        }
+        self.evidence.insert(key, value);
         self
     }
 
@@ -506,5 +548,33 @@ mod tests {
         );
         assert_eq!(s.at(100, 3), Some(&[2u8, 2, 2][..]));
         assert!(s.at(50, 1).is_none());
+    }
+
+    #[test]
+    fn tokens_from_object_bytes_are_short_and_printable() {
+        assert_eq!(token(b"mp4a"), "mp4a");
+        assert_eq!(token(b"\x1b]0;x\x07\n\xff"), "?]0;x???");
+        let long = token(&[b'A'; 60_000]);
+        assert_eq!(long.len(), MAX_TOKEN_CHARS);
+        assert!(long.ends_with("..."));
+        // Evidence strings built any other way are cut too.
+        let s =
+            Sniff::new("wav", None, Class::Audio, Encryption::None).with("codec", "é".repeat(1000));
+        let shown = s.evidence["codec"].as_str().unwrap();
+        assert_eq!(shown.chars().count(), MAX_EVIDENCE_CHARS + 3);
+    }
+
+    #[test]
+    fn reads_straddling_the_end_of_the_head_are_served_by_a_window() {
+        let head = vec![1u8; 100];
+        let w = [Window {
+            offset: 90,
+            bytes: vec![2u8; 50],
+        }];
+        let s = Sample::new(1000, &head, &w);
+        assert_eq!(s.at(95, 16), Some(&[2u8; 16][..]));
+        assert_eq!(s.from_offset(95).map(<[u8]>::len), Some(45));
+        assert!(s.at(130, 16).is_none());
+        assert!(s.from_offset(u64::MAX).is_none());
     }
 }

@@ -67,10 +67,13 @@ impl Compound<'_, '_> {
         let Some(mut sector) = self.u32_at(0x30) else {
             return entries;
         };
+        // A chain that comes back to a sector (1 -> 1, 1 -> 3 -> 1) is read once.
+        let mut seen: Vec<u32> = Vec::with_capacity(MAX_DIR_SECTORS);
         for _ in 0..MAX_DIR_SECTORS {
-            if sector >= 0xFFFF_FFFA {
+            if sector >= 0xFFFF_FFFA || seen.contains(&sector) {
                 break;
             }
+            seen.push(sector);
             let at = self.offset(sector);
             let Some(bytes) = self.read(at, self.sector as usize).map(<[u8]>::to_vec) else {
                 break;
@@ -265,5 +268,35 @@ mod tests {
         let s = detect(&Sample::new(file.len() as u64, &file[..1024], &[])).unwrap();
         assert_eq!(s.format, "ole2");
         assert!(!s.wants.is_empty());
+    }
+
+    /// The hostile corpus's FAT loops, impossible sector shifts and
+    /// directory claims: each ends with a bounded read, never a panic.
+    #[test]
+    fn fat_loops_and_impossible_headers_end() {
+        let mut fib = vec![0u8; 4096];
+        fib[..2].copy_from_slice(&[0xEC, 0xA5]);
+        let file = compound("WordDocument", &fib);
+        let fat_at = file.len() - 512;
+        let dir_sector = 8u32; // 8 stream sectors (0-7), then the directory
+                               // The directory's FAT entry points at itself: read once, not 64 times.
+        let mut looped = file.clone();
+        let at = fat_at + 4 * dir_sector as usize;
+        looped[at..at + 4].copy_from_slice(&dir_sector.to_le_bytes());
+        let s = sniff(&looped);
+        assert_eq!(s.format, "doc");
+        // Sector shift 30 (1 GiB sectors) is not a compound file; a directory
+        // at sector 0xFFFFFFF0 (offset ~2^44) is not read.
+        let mut shift = file.clone();
+        shift[30] = 30;
+        assert!(detect(&Sample::new(shift.len() as u64, &shift, &[])).is_none());
+        let mut far = file.clone();
+        far[48..52].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        assert_eq!(sniff(&far).format, "ole2");
+        // 2^32 - 1 FAT and DIFAT sectors claimed: only the header's 109 are used.
+        let mut claims = file;
+        claims[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+        claims[68..76].copy_from_slice(&[0xff; 8]);
+        assert_eq!(sniff(&claims).format, "doc");
     }
 }

@@ -7,8 +7,45 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
+use crate::sniff::{self, Class, Sniff};
+
 /// Shorter runs are identifiers, hashes and tokens, not payloads.
 pub const MIN_RUN: usize = 64;
+
+/// At most this many runs of one text are decoded and judged, whatever
+/// `max_members` allows: each decoded run may become a finding, and a text
+/// that repeats one data: URI every 100 bytes must give a handful of findings
+/// and a limit, not hundreds of copies of one verdict.
+pub const MAX_RUNS: usize = 64;
+
+/// Decoded tokens shorter than this are judged by strong magics only:
+/// statistics need a few hundred bytes (formats.md §3.7.2), and a magic of one
+/// or two bytes plus a length field is met by chance once in a few thousand
+/// random tokens, and a SQL dump holds thousands.
+pub const MIN_JUDGED: usize = 256;
+
+/// Formats whose detection rests on a few bits (a packet tag and a length, a
+/// frame sync) or on statistics alone: on a short decoded token they are
+/// coincidence, not evidence.
+const WEAK_ON_TOKENS: &[&str] = &[
+    "random-like",
+    "raw-pcm",
+    "openpgp",
+    "mp3",
+    "mp2",
+    "aac",
+    "ac3",
+    "eac3",
+    "gsm",
+    "wsq",
+    "cbeff",
+];
+
+/// Whether the verdict on a decoded run of `len` bytes speaks for the run:
+/// a class worth reporting, and no weak magic on a short token.
+pub fn speaks_for(s: &Sniff, len: usize) -> bool {
+    s.class != Class::Other && (len >= MIN_JUDGED || !WEAK_ON_TOKENS.contains(&s.format.as_str()))
+}
 
 /// A line of a wrapped payload is at least this long (MIME wraps at 76,
 /// PEM at 64, `xxd -p` at 60); a line break after a shorter line ends the run,
@@ -152,14 +189,14 @@ fn mixed(run: &[u8], hex: bool) -> bool {
     }
 }
 
-/// `data:audio/wav;base64,` immediately before the run.
+/// `data:audio/wav;base64,` immediately before the run: the declared type,
+/// as a bounded, printable token (the attacker writes it).
 fn data_uri(before: &[u8]) -> Option<String> {
     let tail = &before[before.len().saturating_sub(128)..];
-    let text = std::str::from_utf8(tail).ok()?;
-    let prefix = text.strip_suffix(";base64,")?;
-    let at = prefix.rfind("data:")?;
-    let mime = prefix[at + 5..].split(';').next()?.trim();
-    (!mime.is_empty() && mime.len() < 100).then(|| mime.to_string())
+    let prefix = tail.strip_suffix(b";base64,")?;
+    let at = prefix.windows(5).rposition(|w| w == b"data:")?;
+    let mime = prefix[at + 5..].split(|&c| c == b';').next()?.trim_ascii();
+    (!mime.is_empty() && mime.len() < 100).then(|| sniff::token(mime))
 }
 
 /// Decodes at most `limit` bytes of a run. Truncated input decodes as far as
@@ -231,6 +268,36 @@ pub fn decoded_len(symbols: u64, encoding: Encoding) -> u64 {
     match encoding {
         Encoding::Base64 => symbols * 3 / 4,
         Encoding::Hex => symbols / 2,
+    }
+}
+
+/// For the cargo-fuzz target `encoded`: finds the runs of `text` with the
+/// cap the unpacker uses and decodes each within a budget, asserting what the
+/// report relies on: at most the cap plus one run (the one that reports the
+/// limit), runs inside the text and in order, declared types as short
+/// printable tokens, decoded heads within their budget.
+#[doc(hidden)]
+pub fn fuzz_encoded(text: &[u8]) {
+    const BUDGET: usize = 4096;
+    let found = runs(text, MAX_RUNS + 1);
+    assert!(found.len() <= MAX_RUNS + 1, "{} runs", found.len());
+    let mut last_end = 0;
+    for run in &found {
+        assert!(last_end <= run.offset && run.offset < run.end && run.end <= text.len());
+        last_end = run.end;
+        if let Some(mime) = &run.declared {
+            assert!(
+                mime.len() <= sniff::MAX_TOKEN_CHARS,
+                "declared {} bytes",
+                mime.len()
+            );
+            assert!(mime.bytes().all(|c| (0x20..0x7f).contains(&c)), "{mime:?}");
+        }
+        let chars = &text[run.offset..run.end];
+        let data = decode(chars, run.encoding, BUDGET);
+        assert!(data.len() <= BUDGET);
+        let symbols = symbols(chars);
+        assert!(decoded_len(symbols, run.encoding) <= chars.len() as u64);
     }
 }
 
@@ -323,5 +390,50 @@ mod tests {
         assert!(runs(words.as_bytes(), 10).is_empty());
         let path = "/usr/share/doc/packages/some/very/long/directory/structure/file.txt";
         assert!(runs(path.as_bytes(), 10).is_empty());
+    }
+
+    #[test]
+    fn declared_types_are_bounded_printable_tokens() {
+        let text = format!(
+            "data:audio/\x1b[2J{};base64,{}",
+            "x".repeat(80),
+            b64(&pseudo_random(300))
+        );
+        let r = &runs(text.as_bytes(), 10)[0];
+        let declared = r.declared.as_deref().unwrap();
+        assert!(declared.len() <= sniff::MAX_TOKEN_CHARS, "{declared}");
+        assert!(declared.starts_with("audio/?[2Jxx"), "{declared}");
+        // A type longer than the look-behind is not a declaration at all.
+        let far = format!(
+            "data:audio/{};base64,{}",
+            "x.".repeat(30_000),
+            b64(&pseudo_random(300))
+        );
+        assert_eq!(runs(far.as_bytes(), 10)[0].declared, None);
+    }
+
+    /// The hostile corpus's false positive: 64 random bytes decoded from an
+    /// odd-length hex run begin like an old-format OpenPGP SED packet whose
+    /// length spans them exactly (a 2-byte coincidence met once in a few
+    /// thousand random tokens), and were reported as weak encryption.
+    #[test]
+    fn short_tokens_are_not_judged_by_a_weak_magic() {
+        let mut token = vec![0xa4, 62];
+        token.extend(pseudo_random(62));
+        let s = sniff::sniff(&sniff::Sample::new(64, &token, &[]), &[]);
+        assert_eq!((s.format.as_str(), s.class), ("openpgp", Class::Encrypted));
+        assert!(!speaks_for(&s, token.len()));
+        // The same packet as a long token, or a strong magic on a short one, speaks.
+        assert!(speaks_for(&s, MIN_JUDGED));
+        let age = b"age-encryption.org/v1\n-> X25519 abc\n";
+        let s = sniff::sniff(&sniff::Sample::new(age.len() as u64, age, &[]), &[]);
+        assert!(speaks_for(&s, age.len()));
+    }
+
+    #[test]
+    fn runs_are_capped_by_the_caller() {
+        let line = format!("data:audio/wav;base64,{}\n", b64(&pseudo_random(57)));
+        let text = line.repeat(600);
+        assert_eq!(runs(text.as_bytes(), MAX_RUNS + 1).len(), MAX_RUNS + 1);
     }
 }

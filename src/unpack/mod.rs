@@ -17,6 +17,8 @@
 //! per object (an overlapping-entry zip bomb is one finding, not 1,000).
 
 mod encoded;
+#[doc(hidden)]
+pub use encoded::fuzz_encoded;
 
 mod sevenz;
 mod streams;
@@ -368,7 +370,7 @@ impl Walk<'_> {
         let Some(text) = level.from(0, HEAD_LEN) else {
             return;
         };
-        let max = self.limits.max_members as usize;
+        let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
         let runs = encoded::runs(&text, max + 1);
         if runs.len() > max {
             self.limit(
@@ -402,11 +404,8 @@ impl Walk<'_> {
                 encoded::decoded_len(symbols, run.encoding)
             }
             .max(data.len() as u64);
-            // Statistics need a few hundred bytes (formats.md §3.7.2); below
-            // that only a magic number may speak for a decoded token.
             let s = self.sniff_bytes(&data, size);
-            let statistical = matches!(s.format.as_str(), "random-like" | "raw-pcm");
-            if s.class == Class::Other || (statistical && data.len() < 256) {
+            if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
                 continue;
             }
             let mut s = s.with(
