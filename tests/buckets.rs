@@ -955,3 +955,757 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
     assert_eq!(r["findings"][0]["rule"], "audio.unencrypted");
     assert_eq!(r["summary"]["requests"], 4);
 }
+
+// Clouds as their users sign in
+
+/// A local port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The binary with every metadata service it could ask pointed at a closed
+/// local port: these tests send nothing to link-local addresses.
+fn offline() -> Command {
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let mut cmd = atrest();
+    cmd.env("GCE_METADATA_HOST", &closed)
+        .env("GCE_METADATA_IP", &closed)
+        .env("AZURE_MSI_ENDPOINT", format!("http://{closed}/token"))
+        .env("PATH", "/usr/bin:/bin");
+    cmd
+}
+
+/// A sign-in service on 127.0.0.1 (an SSO portal, a container credentials
+/// endpoint) that gives every request the same JSON and keeps its head; or,
+/// `silent`, a metadata service that accepts connections and never answers.
+struct Stub {
+    port: u16,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Stub {
+    fn answering(body: &str) -> Stub {
+        Stub::start(Some(body.to_string()))
+    }
+
+    fn silent() -> Stub {
+        Stub::start(None)
+    }
+
+    fn start(body: Option<String>) -> Stub {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (kept, stopped) = (heads.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                let Some(body) = &body else {
+                    held.push(conn);
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).to_ascii_lowercase());
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Stub { port, heads, stop }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A home directory with these files under it (`.aws/config`, …).
+fn home_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = home.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    home
+}
+
+/// Runs a scan that must stop before scanning, and returns its one line
+/// after checking what every such line owes its reader: exit 2, nothing on
+/// stdout, one line of at most 160 characters, the target named, no XML or
+/// JSON, no credential.
+fn refusal(mut cmd: Command, args: &[&str], target: &str) -> String {
+    let started = Instant::now();
+    let out = cmd.arg("scan").args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(out.status.code(), Some(2), "{target}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{target}: nothing scanned, nothing reported"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let line = stderr
+        .strip_prefix("atrest: ")
+        .unwrap_or(&stderr)
+        .to_string();
+    assert!(
+        line.chars().count() <= 160,
+        "{} chars: {line}",
+        line.chars().count()
+    );
+    assert!(line.starts_with(target), "{line}");
+    assert!(!line.contains('<') && !line.contains('{'), "{line}");
+    for secret in ["Eby8vdM02x", "sig=", "wrong-secret", "sEcReT"] {
+        assert!(!line.contains(secret), "{line}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{target}: {:?}",
+        started.elapsed()
+    );
+    // Shown with --nocapture, for a person to read them all at once.
+    eprintln!("{line}");
+    line
+}
+
+const PROCESS_KEYS: &str =
+    r#"printf '{"Version":1,"AccessKeyId":"test","SecretAccessKey":"test"}'"#;
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn aws_profiles_assume_roles_through_sts_and_web_identity_and_containers_sign_in() {
+    emulators();
+    let config = format!(
+        "[profile base]\naws_access_key_id = test\naws_secret_access_key = test\n\n\
+         [profile auditor]\nrole_arn = arn:aws:iam::123456789012:role/auditor\nsource_profile = base\n\
+         region = eu-west-1\nendpoint_url = {S3}\n\n\
+         [profile chained]\nrole_arn = arn:aws:iam::123456789012:role/second\nsource_profile = auditor\n\
+         endpoint_url = {S3}\n\n\
+         [profile from-env]\nrole_arn = arn:aws:iam::123456789012:role/auditor\ncredential_source = Environment\n\n\
+         [profile from-process]\ncredential_process = {PROCESS_KEYS}\n\n\
+         [profile dead-sts]\nrole_arn = arn:aws:iam::123456789012:role/auditor\nsource_profile = base\n\
+         endpoint_url = http://127.0.0.1:{}\n",
+        closed_port()
+    );
+    let home = home_with(&[(".aws/config", &config)]);
+    let signed_in = |profile: &str, extra: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = offline();
+        cmd.env("HOME", home.path()).env("AWS_PROFILE", profile);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let (code, r) = scan(cmd, args);
+        assert_eq!(code, 0, "{profile}: {r}");
+        assert_eq!(r["summary"]["errors"], 0, "{profile}: {r}");
+        assert!(r["summary"]["findings"].as_u64().unwrap() >= 3, "{profile}");
+    };
+    // moto's STS answers AssumeRole on the S3 port: the profile's
+    // endpoint_url serves both, as it does for the SDK.
+    signed_in("auditor", &[], &["s3://atrest-sse"]);
+    signed_in("chained", &[], &["s3://atrest-sse"]);
+    signed_in(
+        "from-env",
+        &[
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_ENDPOINT_URL", S3),
+        ],
+        &["s3://atrest-sse"],
+    );
+    signed_in("from-process", &[], &["s3://atrest-sse", "--endpoint", S3]);
+    // The same role through an STS nobody answers: STS was in the path.
+    let mut cmd = offline();
+    cmd.env("HOME", home.path()).env("AWS_PROFILE", "dead-sts");
+    let line = refusal(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+    );
+    assert!(
+        line.contains("sign-in failed (profile dead-sts)") && line.contains("cannot connect"),
+        "{line}"
+    );
+
+    // Web identity (EKS service accounts, GitHub OIDC): AssumeRoleWithWebIdentity.
+    let token = home.path().join("web-identity-token");
+    std::fs::write(&token, "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzY2FubmVyIn0.").unwrap();
+    let mut cmd = offline();
+    cmd.env("AWS_WEB_IDENTITY_TOKEN_FILE", &token)
+        .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/scanner")
+        .env("AWS_ENDPOINT_URL", S3);
+    let (code, r) = scan(cmd, &["s3://atrest-sse"]);
+    assert_eq!((code, r["summary"]["errors"].as_u64()), (0, Some(0)), "{r}");
+    let mut cmd = offline();
+    cmd.env("AWS_WEB_IDENTITY_TOKEN_FILE", home.path().join("missing"))
+        .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/scanner");
+    let line = refusal(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+    );
+    assert!(line.contains("AWS_WEB_IDENTITY_TOKEN_FILE"), "{line}");
+
+    // Container credentials (ECS tasks, EKS Pod Identity), with their token.
+    let endpoint = Stub::answering(
+        r#"{"AccessKeyId":"test","SecretAccessKey":"test","Token":"t","Expiration":"2099-01-01T00:00:00Z"}"#,
+    );
+    let mut cmd = offline();
+    cmd.env(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        format!("{}/v2/credentials", endpoint.url()),
+    )
+    .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", "pod-token");
+    let (code, r) = scan(cmd, &["s3://atrest-sse", "--endpoint", S3]);
+    assert_eq!((code, r["summary"]["errors"].as_u64()), (0, Some(0)), "{r}");
+    let heads = endpoint.heads();
+    assert_eq!(heads.len(), 1, "asked once, then cached: {heads:?}");
+    assert!(
+        heads[0].starts_with("get /v2/credentials")
+            && heads[0].contains("authorization: pod-token"),
+        "{heads:?}"
+    );
+}
+
+/// The name `aws sso login` gives a cached token: the SHA-1 of the
+/// session's name (or, for legacy profiles, of the start URL).
+fn sso_cache_name(key: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha1sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let hex = String::from_utf8(out.stdout).unwrap();
+    format!(".aws/sso/cache/{}.json", &hex[..40])
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn sso_profiles_use_the_token_aws_sso_login_cached() {
+    emulators();
+    // moto has no IAM Identity Center portal (GetRoleCredentials): this
+    // stub plays it, at AWS_ENDPOINT_URL_SSO as the SDK allows.
+    let portal = Stub::answering(
+        r#"{"roleCredentials":{"accessKeyId":"test","secretAccessKey":"test","sessionToken":"sso","expiration":4102444800000}}"#,
+    );
+    let start = "https://corp.awsapps.com/start";
+    let config = format!(
+        "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Auditor\nregion = us-east-1\n\n\
+         [sso-session corp]\nsso_start_url = {start}\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n\
+         [profile legacy]\nsso_start_url = {start}\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Legacy\n\n\
+         [profile lapsed]\nsso_session = lapsed\nsso_account_id = 123456789012\nsso_role_name = Auditor\n\n\
+         [sso-session lapsed]\nsso_start_url = https://lapsed.awsapps.com/start\nsso_region = us-east-1\n"
+    );
+    let token = |access: &str, expires: &str| {
+        format!(
+            r#"{{"startUrl":"{start}","region":"us-east-1","accessToken":"{access}","expiresAt":"{expires}"}}"#
+        )
+    };
+    let home = home_with(&[
+        (".aws/config", &config),
+        (
+            &sso_cache_name("corp"),
+            &token("session-token", "2099-01-01T00:00:00Z"),
+        ),
+        (
+            &sso_cache_name(start),
+            &token("legacy-token", "2099-01-01T00:00:00Z"),
+        ),
+        (
+            &sso_cache_name("lapsed"),
+            &token("old-token", "2020-01-01T00:00:00Z"),
+        ),
+    ]);
+    for (profile, bearer, role) in [
+        ("sso", "session-token", "auditor"),
+        ("legacy", "legacy-token", "legacy"),
+    ] {
+        let mut cmd = offline();
+        cmd.env("HOME", home.path())
+            .env("AWS_PROFILE", profile)
+            .env("AWS_ENDPOINT_URL_SSO", portal.url());
+        let (code, r) = scan(cmd, &["s3://atrest-sse", "--endpoint", S3]);
+        assert_eq!((code, r["summary"]["errors"].as_u64()), (0, Some(0)), "{r}");
+        let heads = portal.heads();
+        let last = heads.last().unwrap();
+        assert!(
+            last.contains(&format!("role_name={role}&account_id=123456789012"))
+                && last.contains(&format!("x-amz-sso_bearer_token: {bearer}")),
+            "{heads:?}"
+        );
+    }
+    let asked = portal.heads().len();
+    let mut cmd = offline();
+    cmd.env("HOME", home.path())
+        .env("AWS_PROFILE", "lapsed")
+        .env("AWS_ENDPOINT_URL_SSO", portal.url());
+    let line = refusal(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+    );
+    assert!(
+        line.ends_with("run aws sso login --profile lapsed"),
+        "{line}"
+    );
+    assert_eq!(portal.heads().len(), asked, "an expired token is not sent");
+    // No cached token at all: the same advice.
+    let bare = home_with(&[(".aws/config", &config)]);
+    let mut cmd = offline();
+    cmd.env("HOME", bare.path()).env("AWS_PROFILE", "sso");
+    let line = refusal(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+    );
+    assert!(line.ends_with("run aws sso login --profile sso"), "{line}");
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn expiring_credentials_are_fetched_again_during_a_long_scan() {
+    emulators();
+    let home = tempfile::tempdir().unwrap();
+    let calls = home.path().join("calls");
+    let script = home.path().join("credentials.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho called >> '{}'\n\
+             printf '{{\"Version\":1,\"AccessKeyId\":\"test\",\"SecretAccessKey\":\"test\",\"SessionToken\":\"s\",\"Expiration\":\"%s\"}}' \
+             \"$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)\"\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(home.path().join(".aws")).unwrap();
+    std::fs::write(
+        home.path().join(".aws/config"),
+        format!(
+            "[profile short]\ncredential_process = sh {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    // 39 objects at 8 requests a second: some five seconds of credentials
+    // that last two or three.
+    let mut cmd = offline();
+    cmd.env("HOME", home.path()).env("AWS_PROFILE", "short");
+    let started = Instant::now();
+    let (code, r) = scan(
+        cmd,
+        &[
+            "s3://atrest-fixtures/fixtures/audio/",
+            "--endpoint",
+            S3,
+            "--max-requests-per-second",
+            "8",
+            // Requests are signed before they wait for their turn: few in
+            // flight, so each is signed close to when it goes out.
+            "--concurrency",
+            "2",
+        ],
+    );
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(
+        (r["complete"].as_bool(), r["summary"]["errors"].as_u64()),
+        (Some(true), Some(0))
+    );
+    let asked = std::fs::read_to_string(&calls).unwrap().lines().count();
+    assert!(
+        asked >= 3 && (asked as f64) < took.as_secs_f64() * 2.0 + 2.0,
+        "credential_process ran {asked} times in {took:?}: renewed, and not for every request"
+    );
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn no_credentials_anywhere_is_said_at_once_even_where_a_metadata_service_hangs() {
+    emulators();
+    let hanging = Stub::silent();
+    let mut cmd = offline();
+    cmd.env_remove("AWS_EC2_METADATA_DISABLED")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", hanging.url());
+    let started = Instant::now();
+    let line = refusal(
+        cmd,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+    );
+    let took = started.elapsed();
+    assert!(
+        line.contains("no AWS credentials") && line.contains("AWS_PROFILE"),
+        "{line}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "waited {took:?} for a silent metadata service"
+    );
+}
+
+/// A moto of this test's own that checks signatures against its IAM: the
+/// first three requests (a bucket, a user, the user's key) go unchecked.
+fn moto_enforcing_iam() -> (OwnMoto, String, String) {
+    let bin = root().join(".emu/venv/bin/moto_server");
+    let port = (5200..5300).find(|&p| !listening(p)).unwrap();
+    let child = Command::new(&bin)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+    let moto = OwnMoto { child, port };
+    let started = Instant::now();
+    while !listening(port) {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "moto did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = Command::new(root().join(".emu/venv/bin/python"))
+        .arg("-c")
+        .arg(
+            "import boto3, sys\n\
+             kw = dict(endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test')\n\
+             boto3.client('s3', **kw).create_bucket(Bucket='locked')\n\
+             iam = boto3.client('iam', **kw)\n\
+             iam.create_user(UserName='nobody')\n\
+             k = iam.create_access_key(UserName='nobody')['AccessKey']\n\
+             print(k['AccessKeyId'], k['SecretAccessKey'])\n",
+        )
+        .arg(moto.endpoint())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (key, secret) = text.trim().split_once(' ').unwrap();
+    (moto, key.to_string(), secret.to_string())
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn every_refusal_is_one_short_line_naming_the_target_and_what_to_do() {
+    emulators();
+    let says = |cmd: Command, args: &[&str], target: &str, words: &[&str]| {
+        let line = refusal(cmd, args, target);
+        for w in words {
+            assert!(line.contains(w), "{target}: {w:?} not in {line:?}");
+        }
+        line
+    };
+    let keys = |id: &str, secret: &str| {
+        let mut cmd = offline();
+        cmd.env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_REGION", "us-east-1");
+        cmd
+    };
+
+    // S3: a missing bucket, a key nobody issued, a wrong secret, a key
+    // without permissions, an endpoint nobody answers, no credentials.
+    says(
+        keys("test", "test"),
+        &["s3://no-such-bucket", "--endpoint", S3],
+        "s3://no-such-bucket",
+        &["bucket not found (NoSuchBucket)"],
+    );
+    let (moto, key, secret) = moto_enforcing_iam();
+    let ep = moto.endpoint();
+    says(
+        keys("AKIAEXAMPLEUNKNOWN00", "sEcReT"),
+        &["s3://locked", "--endpoint", &ep],
+        "s3://locked",
+        &["credentials rejected (InvalidAccessKeyId)"],
+    );
+    says(
+        keys(&key, "wrong-secret"),
+        &["s3://locked", "--endpoint", &ep],
+        "s3://locked",
+        &["credentials rejected (SignatureDoesNotMatch)"],
+    );
+    says(
+        keys(&key, &secret),
+        &["s3://locked", "--endpoint", &ep],
+        "s3://locked",
+        &["access denied (AccessDenied)", "s3:ListBucket"],
+    );
+    drop(moto);
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    says(
+        keys("test", "test"),
+        &["s3://atrest-sse", "--endpoint", &dead],
+        "s3://atrest-sse",
+        &["cannot reach 127.0.0.1:", "--endpoint"],
+    );
+    says(
+        offline(),
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+        &["no AWS credentials", "AWS_PROFILE"],
+    );
+    let home = home_with(&[(
+        ".aws/config",
+        "[default]\ncredential_process = sh -c 'echo expired >&2; exit 3'\n",
+    )]);
+    let mut failing = offline();
+    failing.env("HOME", home.path());
+    says(
+        failing,
+        &["s3://atrest-sse", "--endpoint", S3],
+        "s3://atrest-sse",
+        &[
+            "(profile default)",
+            "credential_process failed",
+            "exit status 3",
+        ],
+    );
+
+    // Google: a missing bucket, no credentials, a file that is not there
+    // or not a kind object_store reads.
+    let mut cmd = offline();
+    cmd.env("STORAGE_EMULATOR_HOST", "127.0.0.1:4443");
+    says(
+        cmd,
+        &["gs://no-such-bucket"],
+        "gs://no-such-bucket",
+        &["bucket not found"],
+    );
+    let line = says(
+        offline(),
+        &["gs://atrest-fixtures"],
+        "gs://atrest-fixtures",
+        &[
+            "no Google credentials",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "gcloud auth application-default login",
+        ],
+    );
+    assert!(!line.contains("AWS"), "{line}");
+    let mut cmd = offline();
+    cmd.env("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/key.json");
+    says(
+        cmd,
+        &["gs://atrest-fixtures"],
+        "gs://atrest-fixtures",
+        &["GOOGLE_APPLICATION_CREDENTIALS: cannot read /nonexistent/key.json"],
+    );
+    let federated = home_with(&[(
+        "wif.json",
+        r#"{"type":"external_account","audience":"//iam.googleapis.com/x"}"#,
+    )]);
+    let mut cmd = offline();
+    cmd.env(
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        federated.path().join("wif.json"),
+    );
+    says(
+        cmd,
+        &["gs://atrest-fixtures"],
+        "gs://atrest-fixtures",
+        &["external_account credentials are not supported"],
+    );
+
+    // Azure: a missing container, a wrong key, a forged SAS, no account,
+    // no credentials.
+    says(
+        azure(),
+        &["az://no-such-container"],
+        "az://no-such-container",
+        &[
+            "container not found (ContainerNotFound)",
+            "AZURE_STORAGE_ACCOUNT_NAME",
+        ],
+    );
+    let mut cmd = offline();
+    cmd.env("AZURE_STORAGE_USE_EMULATOR", "true").env(
+        "AZURE_STORAGE_ACCOUNT_KEY",
+        "d3Jvbmcga2V5IGZvciB0aGUgdGVzdA==",
+    );
+    says(
+        cmd,
+        &["az://atrest-fixtures"],
+        "az://atrest-fixtures",
+        &["credentials rejected", "account key"],
+    );
+    let mut cmd = offline();
+    cmd.env("AZURE_STORAGE_USE_EMULATOR", "true").env(
+        "AZURE_STORAGE_SAS_TOKEN",
+        "sv=2021-08-06&ss=b&srt=sco&sp=rl&se=2099-01-01T00:00:00Z&sig=Zm9yZ2VkIHNpZ25hdHVyZQ%3D%3D",
+    );
+    says(
+        cmd,
+        &["az://atrest-fixtures"],
+        "az://atrest-fixtures",
+        &["credentials rejected", "SAS"],
+    );
+    says(
+        offline(),
+        &["az://atrest-fixtures"],
+        "az://atrest-fixtures",
+        &["no Azure storage account", "AZURE_STORAGE_ACCOUNT_NAME"],
+    );
+    let account = |cmd: &mut Command| {
+        cmd.env("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1")
+            .env(
+                "AZURE_STORAGE_ENDPOINT",
+                "http://127.0.0.1:10000/devstoreaccount1",
+            )
+            .env("AZURE_ALLOW_HTTP", "true");
+    };
+    let mut cmd = offline();
+    account(&mut cmd);
+    let line = says(
+        cmd,
+        &["az://atrest-fixtures"],
+        "az://atrest-fixtures",
+        &[
+            "no Azure credentials",
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "az login",
+        ],
+    );
+    assert!(!line.contains("AWS"), "{line}");
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn google_key_files_and_gcloud_credentials_and_the_azure_cli_sign_in() {
+    emulators();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("key.pem");
+    let made = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&pem)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut account = serde_json::json!({
+        "type": "service_account",
+        "project_id": "scan",
+        "private_key_id": "k1",
+        "private_key": std::fs::read_to_string(&pem).unwrap(),
+        "client_email": "scanner@scan.iam.gserviceaccount.com",
+    });
+    // gcloud's application-default file, found through CLOUDSDK_CONFIG.
+    let gcloud = dir.path().join("gcloud");
+    std::fs::create_dir(&gcloud).unwrap();
+    std::fs::write(
+        gcloud.join("application_default_credentials.json"),
+        account.to_string(),
+    )
+    .unwrap();
+    // A key file of object_store's own, which may name its endpoint.
+    account["gcs_base_url"] = "http://127.0.0.1:4443".into();
+    let key = dir.path().join("sa.json");
+    std::fs::write(&key, account.to_string()).unwrap();
+    let prefix = "gs://atrest-fixtures/fixtures/audio/wav";
+    for env in [
+        vec![("GOOGLE_SERVICE_ACCOUNT", key.to_str().unwrap())],
+        vec![
+            ("CLOUDSDK_CONFIG", gcloud.to_str().unwrap()),
+            ("GOOGLE_BASE_URL", "http://127.0.0.1:4443"),
+        ],
+    ] {
+        let mut cmd = offline();
+        cmd.envs(env.clone()).env("GOOGLE_ALLOW_HTTP", "true");
+        let (code, r) = scan(cmd, &[prefix]);
+        assert_eq!(
+            (code, r["summary"]["errors"].as_u64()),
+            (0, Some(0)),
+            "{env:?}: {r}"
+        );
+        assert_eq!(r["summary"]["findings"], 6, "{env:?}");
+    }
+
+    // Azure: no key and no managed identity, but `az login` was run: the
+    // CLI is asked for a token, as DefaultAzureCredential would.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let asked = dir.path().join("az-asked");
+    std::fs::write(
+        bin.join("az"),
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\n\
+             printf '{{\"accessToken\":\"az-token\",\"expiresOn\":\"%s\",\"tokenType\":\"Bearer\"}}' \"$(date -d '+1 hour' '+%Y-%m-%d %H:%M:%S.000000')\"\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("az"))
+        .status()
+        .unwrap();
+    let mut cmd = offline();
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("AZURE_STORAGE_ACCOUNT_NAME", "devstoreaccount1")
+        .env(
+            "AZURE_STORAGE_ENDPOINT",
+            "http://127.0.0.1:10000/devstoreaccount1",
+        )
+        .env("AZURE_ALLOW_HTTP", "true");
+    // Azurite takes bearer tokens over HTTPS only: the CLI's token is
+    // refused, which shows it was the one sent.
+    let line = refusal(cmd, &["az://atrest-fixtures"], "az://atrest-fixtures");
+    assert!(line.contains("credentials rejected"), "{line}");
+    let args = std::fs::read_to_string(&asked).unwrap();
+    assert!(args.starts_with("account get-access-token"), "{args}");
+}

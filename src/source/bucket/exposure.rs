@@ -160,22 +160,10 @@ fn env(key: &str) -> Option<String> {
 impl Endpoint {
     /// Where an anonymous caller would reach this bucket, from the same
     /// settings the signed client uses (endpoint, region, emulator, account).
-    pub fn of(provider: Provider, bucket: &str, s3_endpoint: Option<&str>) -> Option<Endpoint> {
+    /// `s3_base` is the S3 client's own endpoint or regional host.
+    pub fn of(provider: Provider, bucket: &str, s3_base: Option<&str>) -> Option<Endpoint> {
         let base = match provider {
-            Provider::S3 => match s3_endpoint
-                .map(str::to_string)
-                .or_else(|| env("AWS_ENDPOINT_URL_S3"))
-                .or_else(|| env("AWS_ENDPOINT_URL"))
-            {
-                Some(e) => e,
-                None => {
-                    let region = env("AWS_REGION")
-                        .or_else(|| env("AWS_DEFAULT_REGION"))
-                        .or_else(super::aws_profile::region)
-                        .unwrap_or_else(|| "us-east-1".into());
-                    format!("https://s3.{region}.amazonaws.com")
-                }
-            },
+            Provider::S3 => s3_base?.to_string(),
             Provider::Gcs => match env("STORAGE_EMULATOR_HOST") {
                 Some(h) if h.contains("://") => h,
                 Some(h) => format!("http://{h}"),

@@ -5,8 +5,9 @@
 //! listed size (Azure rejects suffix ranges; `get_ranges` would coalesce
 //! nearby ranges into one large GET), so no object is ever downloaded whole.
 
-mod aws_profile;
+mod aws_chain;
 mod credentials;
+mod errors;
 pub mod exposure;
 mod facts;
 mod listing;
@@ -20,16 +21,19 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use http::HeaderMap;
+use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
 use object_store::path::Path as KeyPath;
 use object_store::{
-    BackoffConfig, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt, RetryConfig,
+    BackoffConfig, CredentialProvider, GetOptions, GetRange, ObjectMeta, ObjectStore,
+    ObjectStoreExt, RetryConfig,
 };
 
 use super::{Candidate, Event, ObjectReader, Origin, ReadError, SkipReason, Unread};
 use crate::source::fs::WalkOptions;
-use credentials::{azure_builder, gcs_builder, s3_builder};
+use credentials::{azure_builder, gcs_builder, s3_builder, AzureSource, GoogleSource};
 use meter::{Captured, Connector};
 
+pub use errors::{one_line, tidy};
 pub use exposure::{Endpoint, Exposure, Probe};
 pub use facts::StorageFacts;
 pub use meter::Wire;
@@ -93,114 +97,25 @@ pub enum Yields {
 /// After this many objects in a row fail to get an answer, stop asking.
 const GIVE_UP_AFTER: usize = 3;
 
-/// A one-line, credential-free error message: object_store's errors span
-/// lines and may quote URLs whose query strings carry SAS signatures.
-pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let s = cause.to_string();
-        if !text.contains(&s) {
-            text.push_str(": ");
-            text.push_str(&s);
-        }
-        source = cause.source();
-    }
-    tidy(&text)
-}
+/// How long a metadata service (GCE, Azure managed identity) may take to
+/// hand out a token when nothing else is configured: on a cloud machine it
+/// answers in milliseconds, elsewhere nobody answers at all.
+const METADATA_WAIT: Duration = Duration::from_secs(3);
 
-/// The provider's answer in a few words: its error code and message when the
-/// body is XML or JSON, no URL query strings (SAS signatures), no header or
-/// parameter that carries a credential, at most 200 characters.
-pub fn tidy(text: &str) -> String {
-    let between = |open: &str, close: &str| {
-        let from = text.find(open)? + open.len();
-        let len = text[from..].find(close)?;
-        Some(text[from..from + len].trim().to_string())
-    };
-    let mut head = text;
-    if let Some(xml) = text.find('<') {
-        head = &text[..xml];
-    }
-    let mut line = head.trim_end_matches([':', ' ']).to_string();
-    if let Some(code) = between("<Code>", "</Code>") {
-        line.push_str(&format!(": {code}"));
-        if let Some(msg) = between("<Message>", "</Message>") {
-            let first = msg.lines().next().unwrap_or("").to_string();
-            line.push_str(&format!(" ({first})"));
-        }
-    }
-    let words: Vec<String> = line
-        .split_whitespace()
-        .map(|w| match (w.find("://"), w.find('?')) {
-            (Some(_), Some(q)) => format!("{}?…", &w[..q]),
-            _ => w.to_string(),
-        })
-        .collect();
-    let mut line = redact(&words.join(" "));
-    if line.chars().count() > 200 {
-        line = line.chars().take(199).collect();
-        line.push('…');
-    }
-    line
-}
+/// How long a configured sign-in (a token exchange, a CLI) may take.
+const SIGN_IN_WAIT: Duration = Duration::from_secs(30);
 
-/// Replaces the value after any credential-bearing name (headers, query
-/// parameters, connection-string keys) with `[redacted]`.
-fn redact(text: &str) -> String {
-    const NAMES: [&str; 11] = [
-        "authorization",
-        "x-amz-security-token",
-        "x-amz-signature",
-        "x-amz-credential",
-        "x-goog-signature",
-        "x-goog-credential",
-        "sharedaccesssignature",
-        "accountkey",
-        "sig=",
-        "token",
-        "secret",
-    ];
-    let lower = text.to_ascii_lowercase();
-    let mut cut: Vec<(usize, usize)> = Vec::new();
-    for name in NAMES {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(name) {
-            let mut start = from + i + name.len();
-            let b = lower.as_bytes();
-            let mut quote = None;
-            while start < b.len() && matches!(b[start], b'"' | b'\'' | b':' | b'=' | b' ') {
-                if matches!(b[start], b'"' | b'\'') {
-                    quote = Some(b[start]);
-                }
-                start += 1;
-            }
-            // A quoted value runs to its closing quote, spaces and all.
-            let end = (start..b.len())
-                .find(|&j| match quote {
-                    Some(q) => b[j] == q,
-                    None => matches!(b[j], b'"' | b'\'' | b',' | b'&' | b';' | b' ' | b')'),
-                })
-                .unwrap_or(b.len());
-            if end > start {
-                cut.push((start, end));
-            }
-            from = end.max(from + i + name.len());
-        }
+/// Asks a provider for credentials once, within `wait`; `None` in the error
+/// when nobody answered in time.
+async fn probe<T>(
+    credentials: &dyn CredentialProvider<Credential = T>,
+    wait: Duration,
+) -> Result<(), Option<object_store::Error>> {
+    match tokio::time::timeout(wait, credentials.get_credential()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Some(e)),
+        Err(_) => Err(None),
     }
-    cut.sort_unstable();
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    for (start, end) in cut {
-        if start < at {
-            continue;
-        }
-        out.push_str(&text[at..start]);
-        out.push_str("[redacted]");
-        at = end;
-    }
-    out.push_str(&text[at..]);
-    out
 }
 
 impl Bucket {
@@ -221,32 +136,84 @@ impl Bucket {
             max_retries: opts.max_retries,
             retry_timeout: opts.retry_timeout,
         };
-        let connector = Connector {
+        let connector = || Connector {
             wire: Arc::clone(wire),
         };
-        let fail = |e: object_store::Error| format!("{url}: {}", one_line(&e));
+        let target = url.to_string();
+        let built = |e: object_store::Error| errors::fit(&target, &one_line(&e));
+        // Credentials are asked for once before the listing, so that a
+        // sign-in failure reads as one, not as a failed request.
+        let mut s3_base = None;
         let store: Arc<dyn ObjectStore> = match url.provider {
-            Provider::S3 => Arc::new(
-                s3_builder(&url, opts)?
+            Provider::S3 => {
+                let setup = s3_builder(&url, opts, runtime)?;
+                s3_base = Some(setup.base.clone());
+                let s3 = setup
+                    .builder
                     .with_retry(retry)
-                    .with_http_connector(connector)
+                    .with_http_connector(connector())
                     .build()
-                    .map_err(fail)?,
-            ),
-            Provider::Gcs => Arc::new(
-                gcs_builder(&url)?
+                    .map_err(built)?;
+                if let Some(credentials) = &setup.credentials {
+                    runtime
+                        .block_on(credentials.fetch())
+                        .map_err(|e| errors::aws_sign_in(&target, setup.via.as_deref(), &e))?;
+                }
+                Arc::new(s3)
+            }
+            Provider::Gcs => {
+                let (builder, source) = gcs_builder(&url)?;
+                let gcs = builder
                     .with_retry(retry)
-                    .with_http_connector(connector)
+                    .with_http_connector(connector())
                     .build()
-                    .map_err(fail)?,
-            ),
-            Provider::Azure => Arc::new(
-                azure_builder(&url)?
-                    .with_retry(retry)
-                    .with_http_connector(connector)
-                    .build()
-                    .map_err(fail)?,
-            ),
+                    .map_err(|e| errors::google_setup(&target, &source, &e))?;
+                if source != GoogleSource::Emulator {
+                    let wait = match source {
+                        GoogleSource::MetadataServer => METADATA_WAIT,
+                        _ => SIGN_IN_WAIT,
+                    };
+                    runtime
+                        .block_on(probe(gcs.credentials().as_ref(), wait))
+                        .map_err(|e| errors::google_sign_in(&target, &source, e.as_ref()))?;
+                }
+                Arc::new(gcs)
+            }
+            Provider::Azure => {
+                let (builder, source) = azure_builder(&url)?;
+                let build = |b: MicrosoftAzureBuilder| {
+                    b.with_retry(retry.clone())
+                        .with_http_connector(connector())
+                        .build()
+                        .map_err(built)
+                };
+                let azure = build(builder.clone())?;
+                let check = |azure: &MicrosoftAzure, wait| {
+                    runtime.block_on(probe(azure.credentials().as_ref(), wait))
+                };
+                let azure = match source {
+                    AzureSource::Emulator | AzureSource::Given => azure,
+                    AzureSource::Exchange | AzureSource::Asked => {
+                        check(&azure, SIGN_IN_WAIT)
+                            .map_err(|e| errors::azure_sign_in(&target, source, e.as_ref()))?;
+                        azure
+                    }
+                    // DefaultAzureCredential's order: managed identity, then
+                    // whoever `az login` signed in.
+                    AzureSource::Implicit => match check(&azure, METADATA_WAIT) {
+                        Ok(()) => azure,
+                        Err(_) if credentials::has_azure_cli() => {
+                            let cli = build(builder.with_use_azure_cli(true))?;
+                            check(&cli, SIGN_IN_WAIT).map_err(|e| {
+                                errors::azure_sign_in(&target, AzureSource::Asked, e.as_ref())
+                            })?;
+                            cli
+                        }
+                        Err(e) => return Err(errors::azure_sign_in(&target, source, e.as_ref())),
+                    },
+                };
+                Arc::new(azure)
+            }
         };
         let mut bucket = Bucket {
             url,
@@ -265,11 +232,9 @@ impl Bucket {
                 Yields::One(meta) => Some(meta.location.to_string()),
                 Yields::Nothing => None,
             };
-            if let Some(endpoint) = Endpoint::of(
-                bucket.url.provider,
-                &bucket.url.bucket,
-                opts.endpoint.as_deref(),
-            ) {
+            if let Some(endpoint) =
+                Endpoint::of(bucket.url.provider, &bucket.url.bucket, s3_base.as_deref())
+            {
                 bucket.probe = runtime.block_on(exposure::probe(&endpoint, key.as_deref(), wire));
             }
         }
@@ -307,34 +272,7 @@ impl Bucket {
                     Err(_) => Ok(Yields::Nothing),
                 },
             },
-            Some(Err(e)) => {
-                let text = e.to_string();
-                if text.contains("169.254.169.254") || text.contains("169.254.170.2") {
-                    return Err(format!(
-                        "{}: no AWS credentials: none in the environment or profile, and the instance/container metadata service did not provide any",
-                        self.url
-                    ));
-                }
-                let what = match &e {
-                    object_store::Error::NotFound { .. } => "bucket or container not found",
-                    object_store::Error::PermissionDenied { .. } => "access denied",
-                    object_store::Error::Unauthenticated { .. } => "credentials rejected",
-                    _ => {
-                        if text.contains("NoSuchBucket") || text.contains("ContainerNotFound") {
-                            "bucket or container not found"
-                        } else if text.contains("AuthenticationFailed")
-                            || text.contains("InvalidAccessKeyId")
-                            || text.contains("SignatureDoesNotMatch")
-                            || text.contains("403")
-                        {
-                            "credentials rejected"
-                        } else {
-                            "cannot list"
-                        }
-                    }
-                };
-                Err(format!("{}: {what} ({})", self.url, one_line(&e)))
-            }
+            Some(Err(e)) => Err(errors::listing_failed(&self.url, &e)),
         }
     }
 
@@ -513,30 +451,5 @@ impl ObjectReader for RemoteObject {
                 Err(ReadError::Remote(one_line(&e)))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_lines_keep_the_provider_code_and_no_credentials() {
-        let raw = "Error performing GET http://h/b/k.wav in 1ms - Server returned non-success status code 403 Forbidden: <?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>1</RequestId></Error>";
-        assert_eq!(
-            tidy(raw),
-            "Error performing GET http://h/b/k.wav in 1ms - Server returned non-success status code 403 Forbidden: AccessDenied (Access Denied)"
-        );
-        let leaky = "request failed: headers {\"x-amz-security-token\": \"IQoJb3JpZ2luX2VjEXAMPLE\", \"authorization\": \"AWS4-HMAC-SHA256 Credential=AKIA/x\"}";
-        let line = tidy(leaky);
-        assert!(!line.contains("IQoJ") && !line.contains("AKIA"), "{line}");
-        assert!(tidy(&"x".repeat(500)).chars().count() <= 200);
-    }
-
-    #[test]
-    fn error_lines_drop_query_strings() {
-        let e = std::io::Error::other("GET http://h/c/b?sv=1&sig=SECRET failed\n  retry");
-        let line = one_line(&e);
-        assert!(!line.contains("SECRET") && !line.contains('\n'), "{line}");
     }
 }
