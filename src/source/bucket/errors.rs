@@ -212,9 +212,9 @@ impl Answer {
             if let Some(json) = body_start(text).and_then(|at| json_at(&text[at..])) {
                 let error = json.get("error").unwrap_or(&json);
                 let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
-                answer.code = error["errors"][0]
-                    .get("reason")
-                    .and_then(s)
+                // OAuth's `{"error": "invalid_grant", "error_description": …}`.
+                answer.code = s(error)
+                    .or_else(|| error["errors"][0].get("reason").and_then(s))
                     .or_else(|| error.get("status").and_then(s))
                     .or_else(|| error.get("code").and_then(s));
                 answer.message = error
@@ -669,6 +669,13 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains('{') && !line.contains("prefix=a"), "{line}");
+        let oauth = Answer::of(
+            r#"status code: 400 Bad Request: {"error":"invalid_grant","error_description":"Bad Request"}"#,
+        );
+        assert_eq!(
+            (oauth.code.as_deref(), oauth.message.as_deref()),
+            (Some("invalid_grant"), Some("Bad Request"))
+        );
     }
 
     #[test]
