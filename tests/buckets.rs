@@ -857,9 +857,10 @@ fn max_duration_ends_a_run_cleanly_at_its_deadline() {
 #[ignore = "needs tests/emulators/up.sh"]
 fn anonymous_probes_tell_who_can_read_each_bucket() {
     emulators();
-    // (client, bucket, exposure, rule, part of the basis)
+    // (client, bucket, exposure, rule, part of the basis, part of the statement)
     type Case = (
         fn() -> Command,
+        &'static str,
         &'static str,
         &'static str,
         &'static str,
@@ -872,6 +873,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "LIST: 200",
+            "level: container",
         ),
         (
             azure,
@@ -879,6 +881,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-read",
             "audio.public",
             "GET: 206",
+            "level: blob",
         ),
         (
             azure,
@@ -886,6 +889,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "private",
             "audio.unencrypted",
             "GET: 403",
+            "level: private",
         ),
         (
             s3,
@@ -893,6 +897,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "GET: 206",
+            "policy: public",
         ),
         (
             s3,
@@ -900,6 +905,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "GET: 403",
+            "ACL: no public grant",
         ),
         (
             s3,
@@ -907,6 +913,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "GET: 403",
+            "Block Public Access: all on",
         ),
         (
             gcs,
@@ -914,6 +921,7 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "GET: 206",
+            "IAM policy: unknown (404)",
         ),
         (
             gcs,
@@ -921,21 +929,21 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
             "public-list",
             "audio.public",
             "LIST: 200",
+            "IAM policy: unknown",
         ),
     ];
-    for (cmd, url, exposure, rule, basis) in cases {
+    for (cmd, url, exposure, rule, basis, statement) in cases {
         let mut args = vec![url];
         if url.starts_with("s3://") {
             args.extend(["--endpoint", S3]);
         }
         let (_, r) = scan(cmd(), &args);
-        assert_eq!(
-            r["exposure"][url]["exposure"], exposure,
-            "{url}: {}",
-            r["exposure"]
-        );
-        let why = r["exposure"][url]["basis"].as_str().unwrap();
+        let probe = &r["exposure"][url];
+        assert_eq!(probe["exposure"], exposure, "{url}: {probe}");
+        let why = probe["basis"].as_str().unwrap();
         assert!(why.contains(basis), "{url}: {why}");
+        let said = probe["statement"].as_str().unwrap();
+        assert!(said.contains(statement), "{url}: {said}");
         let finding = &r["findings"][0];
         assert_eq!(
             (finding["rule"].as_str(), finding["exposure"].as_str()),
@@ -945,8 +953,10 @@ fn anonymous_probes_tell_who_can_read_each_bucket() {
         if rule == "audio.public" {
             assert_eq!(finding["severity"], "critical");
         }
-        // Listing (1), the probe's anonymous LIST and GET (2), two objects.
-        assert_eq!(r["summary"]["requests"], 6, "{url}");
+        // Pre-flight and listing (2), the anonymous LIST and GET (2), the statement (S3:
+        // policy status, block, ACL; Azure and GCS: one call), two objects.
+        let statement_calls = if url.starts_with("s3://") { 3 } else { 1 };
+        assert_eq!(r["summary"]["requests"], 6 + statement_calls, "{url}");
     }
     // --no-exposure: no anonymous request, exposure unknown.
     let (_, r) = scan(azure(), &["az://exposure-container", "--no-exposure"]);

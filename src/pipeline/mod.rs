@@ -372,6 +372,7 @@ pub fn run(
                         BucketExposure {
                             exposure: b.exposure().exposure,
                             basis: b.exposure().basis.clone(),
+                            statement: b.exposure().statement.clone(),
                         },
                     ))
                 }

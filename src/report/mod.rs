@@ -215,6 +215,11 @@ pub struct BucketExposure {
     /// The answers that decided it (status and provider error code of the
     /// anonymous LIST and GET).
     pub basis: String,
+    /// What the provider itself says about public access, read with the
+    /// scan's credentials where they allow it (S3 policy status, Block Public
+    /// Access and ACL; Azure container access level; GCS IAM policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
 }
 
 /// A finding that is not reported, and why.

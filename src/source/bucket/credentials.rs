@@ -44,6 +44,7 @@ pub(super) struct S3Setup {
     /// Where anonymous requests for this bucket go (the exposure probe):
     /// the endpoint, or the region's S3 host.
     pub base: String,
+    pub region: String,
 }
 
 pub(super) fn s3_builder(
@@ -93,6 +94,7 @@ pub(super) fn s3_builder(
         credentials,
         via: sign_in.via,
         base,
+        region: region.to_string(),
     })
 }
 

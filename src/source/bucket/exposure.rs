@@ -196,6 +196,33 @@ impl Endpoint {
     }
 }
 
+/// Azurite's well-known development account key (published by Microsoft).
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// The configured Azure account: (name, its key if one is configured, blob
+/// endpoint), for the provider's statement.
+pub fn azure_account() -> Option<(String, Option<String>, String)> {
+    let base = azure_base()?;
+    let conn = env("AZURE_STORAGE_CONNECTION_STRING").unwrap_or_default();
+    let field = |name: &str| {
+        conn.split(';')
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let emulator = base.contains("devstoreaccount1");
+    let account = env("AZURE_STORAGE_ACCOUNT_NAME")
+        .or_else(|| env("AZURE_STORAGE_ACCOUNT"))
+        .or_else(|| field("AccountName"))
+        .or_else(|| emulator.then(|| "devstoreaccount1".to_string()))?;
+    let key = env("AZURE_STORAGE_ACCOUNT_KEY")
+        .or_else(|| env("AZURE_STORAGE_ACCESS_KEY"))
+        .or_else(|| field("AccountKey"))
+        .or_else(|| emulator.then(|| AZURITE_KEY.to_string()));
+    Some((account, key, base))
+}
+
 /// The blob endpoint of the configured Azure account (the emulator's
 /// included), or none when no account is configured.
 fn azure_base() -> Option<String> {
@@ -243,6 +270,8 @@ pub struct Probe {
     pub exposure: Exposure,
     /// The answers that decided it, for the report.
     pub basis: String,
+    /// The provider's own statement, where the credentials could ask.
+    pub statement: Option<String>,
 }
 
 /// Sends the two anonymous requests (paced and counted by `wire`).
@@ -272,7 +301,11 @@ pub async fn probe(endpoint: &Endpoint, key: Option<&str>, wire: &Wire) -> Probe
     };
     let (exposure, basis) = classify(endpoint.provider, &list, get.as_ref());
     tracing::info!(bucket = %endpoint.bucket, %exposure, %basis, "exposure probe");
-    Probe { exposure, basis }
+    Probe {
+        exposure,
+        basis,
+        statement: None,
+    }
 }
 
 async fn ask(

@@ -12,6 +12,7 @@ pub mod exposure;
 mod facts;
 mod listing;
 mod meter;
+mod statement;
 mod url;
 
 use std::fmt;
@@ -144,10 +145,13 @@ impl Bucket {
         // Credentials are asked for once before the listing, so that a
         // sign-in failure reads as one, not as a failed request.
         let mut s3_base = None;
+        // What the provider's own statement on public access is asked with.
+        let mut asker = None;
         let store: Arc<dyn ObjectStore> = match url.provider {
             Provider::S3 => {
                 let setup = s3_builder(&url, opts, runtime)?;
                 s3_base = Some(setup.base.clone());
+                let region = setup.region.clone();
                 let s3 = setup
                     .builder
                     .with_retry(retry)
@@ -158,6 +162,12 @@ impl Bucket {
                     runtime
                         .block_on(credentials.fetch())
                         .map_err(|e| errors::aws_sign_in(&target, setup.via.as_deref(), &e))?;
+                    asker = Some(statement::Asker::S3 {
+                        credentials: Arc::clone(s3.credentials()),
+                        region,
+                        base: setup.base.clone(),
+                        bucket: url.bucket.clone(),
+                    });
                 }
                 Arc::new(s3)
             }
@@ -176,6 +186,13 @@ impl Bucket {
                     runtime
                         .block_on(probe(gcs.credentials().as_ref(), wait))
                         .map_err(|e| errors::google_sign_in(&target, &source, e.as_ref()))?;
+                }
+                if let Some(endpoint) = Endpoint::of(Provider::Gcs, &url.bucket, None) {
+                    asker = Some(statement::Asker::Gcs {
+                        credentials: Arc::clone(gcs.credentials()),
+                        base: endpoint.base,
+                        bucket: url.bucket.clone(),
+                    });
                 }
                 Arc::new(gcs)
             }
@@ -212,6 +229,15 @@ impl Bucket {
                         Err(e) => return Err(errors::azure_sign_in(&target, source, e.as_ref())),
                     },
                 };
+                if let Some((account, key, base)) = exposure::azure_account() {
+                    asker = Some(statement::Asker::Azure {
+                        credentials: Arc::clone(azure.credentials()),
+                        key,
+                        account,
+                        base,
+                        container: url.bucket.clone(),
+                    });
+                }
                 Arc::new(azure)
             }
         };
@@ -236,6 +262,9 @@ impl Bucket {
                 Endpoint::of(bucket.url.provider, &bucket.url.bucket, s3_base.as_deref())
             {
                 bucket.probe = runtime.block_on(exposure::probe(&endpoint, key.as_deref(), wire));
+            }
+            if let Some(asker) = &asker {
+                bucket.probe.statement = runtime.block_on(statement::ask(asker, wire));
             }
         }
         Ok(bucket)
