@@ -4,28 +4,42 @@
 //! verdict is reused only under the same atrest version, rules and archive
 //! depth.
 //!
-//! Writes are batched by the one collector of a scan (a transaction every
-//! few seconds or thousand objects), so a killed run loses at most one
-//! batch; workers look verdicts up through read connections of their own
-//! (WAL mode: readers never wait for the writer). After a complete run, rows
-//! under the scanned targets that the run did not see are pruned.
+//! A second run over an unchanged tree should cost about what the walk
+//! costs. So the walk's producer reads the state *in walk order*: a cursor
+//! over one consistent snapshot, in the order the walk yields objects
+//! (component order for local trees, key order for buckets), answers each
+//! object with a step, not a lookup; only objects out of that order (a
+//! listing fanned out by prefix, an inventory) cost a point lookup. Rows the
+//! cursor passes without a match belong to objects that are gone; after a
+//! complete run they are deleted. Unchanged objects are never written.
+//!
+//! Fresh verdicts are written by the one collector of a scan in batches (a
+//! transaction every few seconds or thousand objects), so a killed run loses
+//! at most one batch.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::pipeline::verdict::Verdict;
+use crate::sniff::Class;
 
 /// `PRAGMA application_id` of atrest state files ("atrS").
 const APPLICATION_ID: i32 = 0x6174_7253;
 /// `PRAGMA user_version`: the schema below. Files of an older schema are
 /// emptied (their verdicts would not be reused anyway: the version changed).
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 /// A batch is written when it holds this many objects …
 const BATCH_OBJECTS: usize = 1000;
 /// … or is this old.
 const BATCH_AGE: Duration = Duration::from_secs(2);
+/// Rows the cursor reads per step of its snapshot.
+const CHUNK: usize = 1024;
+/// Rows of vanished objects remembered for pruning; past this the run
+/// prunes nothing (a whole tree gone is not a reason to hold memory).
+const MAX_PASSED: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -43,24 +57,32 @@ pub enum StateError {
     },
 }
 
+/// The order the walk yields locations in, as a string that sorts so: local
+/// trees walk by path component (so `/` sorts below every other byte),
+/// buckets list by key.
+pub fn sort_key(location: &str) -> String {
+    if location.contains("://") {
+        location.to_string()
+    } else {
+        location.replace('/', "\u{1}")
+    }
+}
+
+/// The first key past every key that starts with `prefix`.
+fn past(prefix: &str) -> String {
+    let mut s = prefix.to_string();
+    s.push(char::MAX);
+    s
+}
+
 /// The writer side, owned by the scan's collector.
 pub struct State {
     conn: Connection,
     path: PathBuf,
     /// What a stored verdict depends on besides the object itself.
     config: String,
-    /// This run's number: rows it writes or confirms carry it.
-    run: i64,
-    pending: Vec<Row>,
+    pending: Vec<(String, String, Verdict)>,
     pending_since: Instant,
-}
-
-/// One object's row: fresh verdicts carry the verdict, unchanged objects
-/// only confirm they still exist.
-struct Row {
-    location: String,
-    version: String,
-    verdict: Option<String>,
 }
 
 impl std::fmt::Debug for State {
@@ -71,6 +93,17 @@ impl std::fmt::Debug for State {
 
 fn shown(path: &Path) -> String {
     path.display().to_string()
+}
+
+fn class_code(c: Class) -> i64 {
+    Class::ALL.iter().position(|x| *x == c).unwrap_or(4) as i64
+}
+
+fn class_of(code: i64) -> Class {
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| Class::ALL.get(i).copied())
+        .unwrap_or_default()
 }
 
 impl State {
@@ -125,28 +158,26 @@ impl State {
              PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS objects (
                  location TEXT PRIMARY KEY,
+                 sortkey  TEXT NOT NULL,
                  version  TEXT NOT NULL,
                  config   TEXT NOT NULL,
-                 verdict  TEXT NOT NULL,
-                 seen     INTEGER NOT NULL
+                 class    INTEGER NOT NULL,
+                 plain    INTEGER NOT NULL,
+                 verdict  TEXT NOT NULL
              );
-             CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, started TEXT NOT NULL);"
+             CREATE INDEX IF NOT EXISTS objects_in_walk_order ON objects (sortkey);"
         ))
         .map_err(write_err)?;
-        conn.execute("INSERT INTO runs (started) VALUES (datetime('now'))", [])
-            .map_err(write_err)?;
-        let run = conn.last_insert_rowid();
         Ok(State {
             conn,
             path: path.to_path_buf(),
             config,
-            run,
             pending: Vec::new(),
             pending_since: Instant::now(),
         })
     }
 
-    /// What a worker needs to open a read connection of its own.
+    /// What the walk and the workers need to read the state themselves.
     pub fn access(&self) -> StateAccess {
         StateAccess {
             path: self.path.clone(),
@@ -154,35 +185,13 @@ impl State {
         }
     }
 
-    #[cfg(test)]
-    fn reader(&self) -> Result<StateReader, StateError> {
-        self.access().reader()
-    }
-
     /// Queues a fresh verdict; written with the next batch.
     pub(crate) fn remember(&mut self, location: &str, version: &str, verdict: &Verdict) {
-        let text = serde_json::to_string(verdict).unwrap_or_default();
-        self.queue(Row {
-            location: location.to_string(),
-            version: version.to_string(),
-            verdict: Some(text),
-        });
-    }
-
-    /// Queues the confirmation that an unchanged object still exists.
-    pub(crate) fn confirm(&mut self, location: &str) {
-        self.queue(Row {
-            location: location.to_string(),
-            version: String::new(),
-            verdict: None,
-        });
-    }
-
-    fn queue(&mut self, row: Row) {
         if self.pending.is_empty() {
             self.pending_since = Instant::now();
         }
-        self.pending.push(row);
+        self.pending
+            .push((location.to_string(), version.to_string(), verdict.clone()));
     }
 
     /// Writes the queued rows when the batch is full or old enough.
@@ -195,64 +204,67 @@ impl State {
         Ok(())
     }
 
+    fn write_err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
+        |source| StateError::Write {
+            path: shown(&self.path),
+            source,
+        }
+    }
+
     /// Writes the queued rows in one transaction.
     pub fn flush(&mut self) -> Result<(), StateError> {
         let rows = std::mem::take(&mut self.pending);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let path = shown(&self.path);
         let fail = |source| StateError::Write {
-            path: shown(&self.path),
+            path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(fail)?;
         {
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT OR REPLACE INTO objects (location, version, config, verdict, seen)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT OR REPLACE INTO objects
+                       (location, sortkey, version, config, class, plain, verdict)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(fail)?;
-            for row in rows.iter().filter(|r| r.verdict.is_some()) {
+            for (location, version, verdict) in &rows {
+                let text = serde_json::to_string(verdict).unwrap_or_default();
                 insert
                     .execute(params![
-                        row.location,
-                        row.version,
+                        location,
+                        sort_key(location),
+                        version,
                         self.config,
-                        row.verdict,
-                        self.run
+                        class_code(verdict.class),
+                        verdict.is_plain(),
+                        text
                     ])
-                    .map_err(fail)?;
-            }
-            let mut seen = tx
-                .prepare_cached("UPDATE objects SET seen = ?1 WHERE location = ?2")
-                .map_err(fail)?;
-            for row in rows.iter().filter(|r| r.verdict.is_none()) {
-                seen.execute(params![self.run, row.location])
                     .map_err(fail)?;
             }
         }
         tx.commit().map_err(fail)
     }
 
-    /// After a complete run: forgets objects under `roots` (locations as
-    /// the report spells them) that this run did not see. Returns how many.
-    pub fn prune(&mut self, roots: &[String]) -> Result<usize, StateError> {
+    /// After a complete run: forgets the objects the walk passed without
+    /// finding (they are gone). Returns how many.
+    pub fn prune(&mut self, gone: &[i64]) -> Result<usize, StateError> {
         self.flush()?;
-        let fail = |source| StateError::Write {
-            path: shown(&self.path),
-            source,
-        };
+        let fail = self.write_err();
+        let tx = self.conn.unchecked_transaction().map_err(&fail)?;
         let mut pruned = 0;
-        for root in roots {
-            // `root` itself (a file target) or anything below it.
-            let below = format!("{}/", root.trim_end_matches('/'));
-            pruned += self
-                .conn
-                .execute(
-                    "DELETE FROM objects WHERE seen < ?1
-                     AND (location = ?2 OR substr(location, 1, length(?3)) = ?3)",
-                    params![self.run, root, below],
-                )
-                .map_err(fail)?;
+        {
+            let mut delete = tx
+                .prepare_cached("DELETE FROM objects WHERE rowid = ?1")
+                .map_err(&fail)?;
+            for id in gone {
+                pruned += delete.execute([id]).map_err(&fail)?;
+            }
         }
+        tx.commit().map_err(&fail)?;
         Ok(pruned)
     }
 }
@@ -265,44 +277,235 @@ pub struct StateAccess {
 }
 
 impl StateAccess {
-    /// A read connection for one worker.
-    pub fn reader(&self) -> Result<StateReader, StateError> {
-        let conn = Connection::open_with_flags(
+    fn connect(&self) -> Result<Connection, StateError> {
+        Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|source| StateError::Open {
             path: shown(&self.path),
             source,
-        })?;
+        })
+    }
+
+    /// A read connection for one worker (verdicts of unchanged objects).
+    pub fn reader(&self) -> Result<StateReader, StateError> {
         Ok(StateReader {
+            conn: self.connect()?,
+        })
+    }
+
+    /// A cursor over the rows under `root` (a target's location), in walk
+    /// order, on one snapshot taken now.
+    pub fn cursor(&self, root: &str) -> Result<StateCursor, StateError> {
+        let conn = self.connect()?;
+        // One read transaction for the whole walk: the collector's writes
+        // during the scan must not appear as rows the walk then "passes".
+        conn.execute_batch("BEGIN")
+            .map_err(|source| StateError::Open {
+                path: shown(&self.path),
+                source,
+            })?;
+        // Rows below the root: its key and the separator of its kind. The
+        // root itself (a file target) is found by a point lookup.
+        let sep = if root.contains("://") { "/" } else { "\u{1}" };
+        let below = format!("{}{sep}", sort_key(root.trim_end_matches('/')));
+        Ok(StateCursor {
             conn,
             config: self.config.clone(),
+            end: past(&below),
+            last: below,
+            rows: std::collections::VecDeque::new(),
+            exhausted: false,
+            passed: HashSet::new(),
+            found_out_of_order: HashSet::new(),
+            overflow: false,
         })
+    }
+}
+
+/// What the state remembers of one object the walk found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub row: i64,
+    /// The object's version when it was judged.
+    pub version: String,
+    /// Judged by this atrest, these rules and this depth.
+    pub current: bool,
+    pub class: Class,
+    /// Nothing but a class: no findings, limits or allow-listed findings.
+    pub plain: bool,
+}
+
+impl Stored {
+    /// Does the stored verdict hold for an object now at `version`?
+    pub fn holds_for(&self, version: &str) -> bool {
+        self.current && self.version == version
+    }
+}
+
+struct CursorRow {
+    rowid: i64,
+    key: String,
+    version: String,
+    config: String,
+    class: i64,
+    plain: bool,
+}
+
+/// The walk's view of the state: one step per object in walk order.
+pub struct StateCursor {
+    conn: Connection,
+    config: String,
+    /// The key of the last row read; rows after it up to `end` remain.
+    last: String,
+    end: String,
+    rows: std::collections::VecDeque<CursorRow>,
+    exhausted: bool,
+    /// Rows passed without a match: objects gone since the last run.
+    passed: HashSet<i64>,
+    /// Rows found by a point lookup before the cursor reached them.
+    found_out_of_order: HashSet<i64>,
+    overflow: bool,
+}
+
+impl StateCursor {
+    fn refill(&mut self) {
+        if self.exhausted || !self.rows.is_empty() {
+            return;
+        }
+        let fetched = self.conn.prepare_cached(
+            "SELECT rowid, sortkey, version, config, class, plain FROM objects
+             WHERE sortkey > ?1 AND sortkey < ?2 ORDER BY sortkey LIMIT ?3",
+        );
+        let rows: Vec<CursorRow> = match fetched {
+            Ok(mut stmt) => stmt
+                .query_map(params![self.last, self.end, CHUNK as i64], |r| {
+                    Ok(CursorRow {
+                        rowid: r.get(0)?,
+                        key: r.get(1)?,
+                        version: r.get(2)?,
+                        config: r.get(3)?,
+                        class: r.get(4)?,
+                        plain: r.get(5)?,
+                    })
+                })
+                .map(|rows| rows.filter_map(Result::ok).collect())
+                .unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        if rows.len() < CHUNK {
+            self.exhausted = true;
+        }
+        if let Some(r) = rows.last() {
+            self.last = r.key.clone();
+        }
+        self.rows.extend(rows);
+    }
+
+    fn pass(&mut self, rowid: i64) {
+        if self.found_out_of_order.contains(&rowid) {
+            return;
+        }
+        if self.passed.len() < MAX_PASSED {
+            self.passed.insert(rowid);
+        } else {
+            self.overflow = true;
+        }
+    }
+
+    fn stored(&self, row: CursorRow) -> Stored {
+        Stored {
+            row: row.rowid,
+            current: row.config == self.config,
+            version: row.version,
+            class: class_of(row.class),
+            plain: row.plain,
+        }
+    }
+
+    /// What the state remembers of the object the walk found at `location`.
+    pub fn locate(&mut self, location: &str) -> Option<Stored> {
+        let key = sort_key(location);
+        loop {
+            self.refill();
+            let Some(front) = self.rows.front() else {
+                break;
+            };
+            if front.key < key {
+                let id = front.rowid;
+                self.rows.pop_front();
+                self.pass(id);
+                continue;
+            }
+            if front.key == key {
+                let row = self.rows.pop_front().expect("front exists");
+                return Some(self.stored(row));
+            }
+            break;
+        }
+        // Out of walk order (or new): a point lookup.
+        let found = self
+            .conn
+            .prepare_cached(
+                "SELECT rowid, sortkey, version, config, class, plain FROM objects
+                 WHERE location = ?1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row([location], |r| {
+                    Ok(CursorRow {
+                        rowid: r.get(0)?,
+                        key: r.get(1)?,
+                        version: r.get(2)?,
+                        config: r.get(3)?,
+                        class: r.get(4)?,
+                        plain: r.get(5)?,
+                    })
+                })
+                .optional()
+            })
+            .ok()
+            .flatten();
+        let row = found?;
+        self.passed.remove(&row.rowid);
+        // It may also lie ahead, still to be read: never pass it.
+        if self.found_out_of_order.len() < MAX_PASSED {
+            self.found_out_of_order.insert(row.rowid);
+        } else {
+            self.overflow = true;
+        }
+        Some(self.stored(row))
+    }
+
+    /// The walk is over: the rows it never reached are gone too. `None`
+    /// when too many were gone to remember them all (nothing is pruned).
+    pub fn finish(mut self) -> Option<Vec<i64>> {
+        loop {
+            self.refill();
+            let Some(row) = self.rows.pop_front() else {
+                break;
+            };
+            self.pass(row.rowid);
+        }
+        let _ = self.conn.execute_batch("COMMIT");
+        (!self.overflow).then(|| self.passed.into_iter().collect())
     }
 }
 
 /// One worker's read connection.
 pub struct StateReader {
     conn: Connection,
-    config: String,
 }
 
 impl StateReader {
-    /// The stored verdict, when the object is unchanged and was judged the same way.
-    pub(crate) fn lookup(&self, location: &str, version: &str) -> Option<Verdict> {
+    /// The stored verdict of a row the walk found unchanged.
+    pub(crate) fn verdict(&self, row: i64) -> Option<Verdict> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT verdict FROM objects WHERE location = ?1 AND version = ?2 AND config = ?3",
-            )
+            .prepare_cached("SELECT verdict FROM objects WHERE rowid = ?1")
             .ok()?;
-        let text: Option<String> = stmt
-            .query_row(params![location, version, self.config], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten();
-        text.and_then(|t| serde_json::from_str(&t).ok())
+        let text: String = stmt.query_row([row], |r| r.get(0)).optional().ok()??;
+        serde_json::from_str(&text).ok()
     }
 }
 
@@ -310,45 +513,67 @@ impl StateReader {
 mod tests {
     use super::*;
 
+    fn holds(state: &State, root: &str, location: &str, version: &str) -> bool {
+        let found = state.access().cursor(root).unwrap().locate(location);
+        found.is_some_and(|s| s.holds_for(version))
+    }
+
     #[test]
     fn verdicts_are_reused_only_for_the_same_version_and_config() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let mut state = State::open(&path, "v1".into()).unwrap();
-        state.remember("a.wav", "10:1", &Verdict::default());
+        state.remember("t/a.wav", "10:1", &Verdict::default());
         state.flush().unwrap();
-        let reader = state.reader().unwrap();
-        assert!(reader.lookup("a.wav", "10:1").is_some());
-        assert!(reader.lookup("a.wav", "10:2").is_none());
-        drop((reader, state));
+        assert!(holds(&state, "t", "t/a.wav", "10:1"));
+        assert!(!holds(&state, "t", "t/a.wav", "10:2"));
+        drop(state);
         let other = State::open(&path, "v2".into()).unwrap();
-        assert!(other.reader().unwrap().lookup("a.wav", "10:1").is_none());
+        assert!(!holds(&other, "t", "t/a.wav", "10:1"));
     }
 
     #[test]
-    fn batches_are_written_when_due_and_unseen_rows_pruned() {
+    fn the_cursor_follows_walk_order_and_finds_what_is_gone() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        let mut first = State::open(&path, "c".into()).unwrap();
-        for name in ["t/a.wav", "t/b.wav", "u/c.wav"] {
-            first.remember(name, "1", &Verdict::default());
+        let mut state = State::open(&dir.path().join("s.db"), "c".into()).unwrap();
+        // Walk order: by component, so `a/x` before `a-b/x` and `a.wav`.
+        let walked = ["t/a/x.wav", "t/a-b/x.wav", "t/a.wav", "t/b.wav", "t/c.wav"];
+        for l in walked.iter().chain(&["t/gone.wav", "u/other.wav"]) {
+            state.remember(l, "1", &Verdict::default());
         }
-        first.flush_if_due().unwrap();
-        assert!(
-            first.reader().unwrap().lookup("t/a.wav", "1").is_none(),
-            "not due yet"
+        state.flush().unwrap();
+        let mut cursor = state.access().cursor("t").unwrap();
+        for l in walked {
+            assert!(cursor.locate(l).is_some_and(|s| s.plain), "{l}");
+        }
+        assert_eq!(cursor.locate("t/new.wav"), None);
+        let gone = cursor.finish().unwrap();
+        assert_eq!(gone.len(), 1, "t/gone.wav; u/ is another target's");
+        assert_eq!(state.prune(&gone).unwrap(), 1);
+        let mut again = state.access().cursor("t").unwrap();
+        assert_eq!(again.locate("t/gone.wav"), None);
+        // Out of walk order (a fanned-out listing): still found, not pruned.
+        let mut cursor = state.access().cursor("t").unwrap();
+        assert!(cursor.locate("t/c.wav").is_some());
+        assert!(cursor.locate("t/a/x.wav").is_some());
+        assert_eq!(
+            cursor.finish().unwrap().len(),
+            3,
+            "a-b/x, a.wav, b.wav not walked"
         );
-        first.flush().unwrap();
-        drop(first);
-        let mut second = State::open(&path, "c".into()).unwrap();
-        second.confirm("t/a.wav");
-        assert_eq!(second.prune(&["t".into()]).unwrap(), 1, "t/b.wav is gone");
-        let reader = second.reader().unwrap();
-        assert!(reader.lookup("t/a.wav", "1").is_some());
-        assert!(
-            reader.lookup("u/c.wav", "1").is_some(),
-            "other targets kept"
-        );
+    }
+
+    #[test]
+    fn a_file_target_sees_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::open(&dir.path().join("s.db"), "c".into()).unwrap();
+        for l in ["d/a.wav", "d/a.wav.bak"] {
+            state.remember(l, "1", &Verdict::default());
+        }
+        state.flush().unwrap();
+        let mut cursor = state.access().cursor("d/a.wav").unwrap();
+        assert!(cursor.locate("d/a.wav").is_some());
+        assert_eq!(cursor.finish().unwrap(), Vec::<i64>::new());
     }
 
     #[test]
@@ -370,7 +595,7 @@ mod tests {
             let p = dir.path().join(name);
             std::fs::write(&p, bytes).unwrap();
             assert!(State::open(&p, "v".into()).is_err(), "{name}");
-            assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name} untouched");
+            assert_eq!(std::fs::read(&p).unwrap(), bytes, "{name}");
         }
     }
 }

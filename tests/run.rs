@@ -538,3 +538,45 @@ fn interrupted_scans_write_the_report_so_far() {
     );
     common::assert_reconciles(&r["summary"]);
 }
+
+#[test]
+fn state_forgets_objects_that_are_gone_after_a_complete_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir_all(tree.join("a-b")).unwrap();
+    fs::create_dir_all(tree.join("a")).unwrap();
+    for name in ["a/x.wav", "a-b/x.wav", "a.wav", "keep.txt", "gone.wav"] {
+        fs::write(tree.join(name), wav()).unwrap();
+    }
+    let state = dir.path().join("state.db");
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            tree.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&run(&args))
+    };
+    let rows = || {
+        rusqlite::Connection::open(&state)
+            .unwrap()
+            .query_row("SELECT count(*) FROM objects", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    scan(&[]);
+    assert_eq!(rows(), 5);
+    fs::remove_file(tree.join("gone.wav")).unwrap();
+    // A sharded run sees only part of the tree: nothing is forgotten.
+    scan(&["--shard", "0/2"]);
+    assert_eq!(rows(), 5);
+    let r = scan(&[]);
+    assert_eq!(
+        r["summary"]["unchanged"], 4,
+        "walk order and state order agree"
+    );
+    assert_eq!(rows(), 4, "the vanished file's row is gone");
+}

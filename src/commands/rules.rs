@@ -79,7 +79,7 @@ pub(super) fn rules_check(file: &Path) -> Result<Exit> {
 /// The rule ids one file (and its members) triggers.
 fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
     let file = match source::fs::LocalFile::open(path)? {
-        source::fs::Opened::File(f, size) => (f, size),
+        source::fs::Opened::File(f, meta) => (f, meta.len()),
         source::fs::Opened::NotRegular => bail!("not a regular file"),
     };
     let (mut reader, size) = file;

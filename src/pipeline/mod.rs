@@ -37,7 +37,7 @@ use crate::sniff::HEAD_LEN;
 use crate::source::bucket::{Bucket, Exposure, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
-use crate::state::{State, StateAccess, StateReader};
+use crate::state::{State, StateAccess, StateReader, Stored};
 
 pub(crate) use inspect::{apply_facts, inspect};
 pub(crate) use verdict::{judge, Verdict};
@@ -143,6 +143,27 @@ const GRACE: Duration = Duration::from_secs(10);
 const TICK: Duration = Duration::from_millis(200);
 /// Stack of each worker: recursion in parsers is bounded far below it.
 const WORKER_STACK: usize = 8 << 20;
+
+/// What the walk hands a worker.
+enum Job {
+    Event(Event),
+    /// `--state` remembers this object: the worker compares its version
+    /// (a stat, for local files) before deciding to read it.
+    Remembered(Candidate, Stored),
+}
+
+impl Job {
+    fn whose(&self) -> (usize, String) {
+        match self {
+            Job::Event(Event::Object(c)) | Job::Remembered(c, _) => (c.target, c.location.clone()),
+            Job::Event(Event::Unread(t, u)) => (*t, u.location().to_string()),
+        }
+    }
+}
+
+/// Rows of objects gone since the last run, gathered by the walk: `None`
+/// when the walk did not see everything it would need to be sure.
+type Gone = Arc<Mutex<Option<Vec<i64>>>>;
 
 /// A worker's report to the collector.
 enum Msg {
@@ -254,7 +275,7 @@ pub fn run(
     let clock = Instant::now();
     let workers = plan.workers.max(1);
     let hard_limit = Duration::from_secs_f64(plan.rules.limits.max_seconds * 2.0 + 20.0);
-    let (event_tx, event_rx) = crossbeam_channel::bounded::<Event>(workers * 64);
+    let (event_tx, event_rx) = crossbeam_channel::bounded::<Job>(workers * 64);
     let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 64);
     let shared = Arc::new(Shared {
         rules: Arc::clone(&plan.rules),
@@ -265,7 +286,8 @@ pub fn run(
         // Room for one replacement per worker.
         slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
     });
-    spawn_producer(plan, event_tx, stop, progress);
+    let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
+    spawn_producer(plan, event_tx, stop, progress, &gone);
     let spawn = |id: usize| spawn_worker(id, &event_rx, &msg_tx, &shared, plan);
     let mut live = (0..workers).filter(|&id| spawn(id)).count();
     let mut next_slot = workers;
@@ -336,14 +358,18 @@ pub fn run(
     progress.finish();
     let stopped_by = stop.why();
     if let Some(state) = state {
-        let pruned =
-            if stopped_by.is_none() && builder.summary().errors == 0 && plan.shard.is_none() {
-                let roots: Vec<String> = plan.targets.iter().map(Target::root).collect();
-                state.prune(&roots).map(|_| ())
-            } else {
-                state.flush()
-            };
-        if let Err(e) = pruned {
+        // Only a complete, unsharded run has seen every object under its
+        // targets: only then are the rows it did not meet objects that are gone.
+        let complete =
+            stopped_by.is_none() && builder.summary().errors == 0 && plan.shard.is_none();
+        let gone = gone.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let saved = match gone.filter(|_| complete) {
+            Some(rows) => state.prune(&rows).map(|n| {
+                tracing::info!(rows = n, "state: objects gone since the last run forgotten")
+            }),
+            None => state.flush(),
+        };
+        if let Err(e) = saved {
             crate::output::warn(&e.to_string());
         }
     }
@@ -382,26 +408,55 @@ pub fn run(
     })
 }
 
-/// The walk (or listing), one target after the other, until the end or a stop.
-fn spawn_producer(plan: &Plan, tx: Sender<Event>, stop: &Arc<Stop>, progress: &Arc<Progress>) {
+/// The walk (or listing), one target after the other, until the end or a
+/// stop; with `--state`, each object is looked up in walk order on the way.
+fn spawn_producer(
+    plan: &Plan,
+    tx: Sender<Job>,
+    stop: &Arc<Stop>,
+    progress: &Arc<Progress>,
+    gone: &Gone,
+) {
     let targets = plan.targets.clone();
     let walk = Arc::clone(&plan.walk);
     let stop = Arc::clone(stop);
     let progress = Arc::clone(progress);
+    let access = plan.state.clone();
+    let gone = Arc::clone(gone);
     let produce = move || {
         for (index, target) in targets.iter().enumerate() {
             let clock = Instant::now();
             let mut found = 0u64;
             tracing::info!(target = %target.name(), "walk started");
+            let mut cursor = access.as_ref().and_then(|a| a.cursor(&target.root()).ok());
             let mut send = |event| {
                 found += 1;
                 progress.found();
-                !stop.is_set() && tx.send(event).is_ok()
+                let job = match (event, cursor.as_mut()) {
+                    (Event::Object(c), Some(cursor)) => match cursor.locate(&c.location) {
+                        Some(stored) => Job::Remembered(c, stored),
+                        None => Job::Event(Event::Object(c)),
+                    },
+                    (event, _) => Job::Event(event),
+                };
+                !stop.is_set() && tx.send(job).is_ok()
             };
             match target {
                 Target::Local(path) => fs::walk(index, path.as_ref(), &walk, &mut send),
                 Target::Bucket(bucket) => bucket.list(index, &walk, &mut send),
             }
+            let rows = cursor.map(|c| c.finish());
+            let mut all = gone.lock().unwrap_or_else(|e| e.into_inner());
+            match (rows, stop.is_set()) {
+                (Some(Some(rows)), false) => {
+                    if let Some(all) = all.as_mut() {
+                        all.extend(rows);
+                    }
+                }
+                (None, _) => {}
+                _ => *all = None,
+            }
+            drop(all);
             tracing::info!(
                 target = %target.name(),
                 objects = found,
@@ -423,13 +478,14 @@ fn spawn_producer(plan: &Plan, tx: Sender<Event>, stop: &Arc<Stop>, progress: &A
 
 fn spawn_worker(
     id: usize,
-    events: &Receiver<Event>,
+    events: &Receiver<Job>,
     out: &Sender<Msg>,
     shared: &Arc<Shared>,
     plan: &Plan,
 ) -> bool {
     let (events, out, shared) = (events.clone(), out.clone(), Arc::clone(shared));
     let state = plan.state.clone();
+    let inventory = plan.inventory;
     std::thread::Builder::new()
         .name(format!("atrest-worker-{id}"))
         .stack_size(WORKER_STACK)
@@ -440,13 +496,12 @@ fn spawn_worker(
                 if shared.stop.is_set() {
                     break;
                 }
-                let (target, location) = match &event {
-                    Event::Object(c) => (c.target, c.location.clone()),
-                    Event::Unread(t, u) => (*t, u.location().to_string()),
-                };
+                let (target, location) = event.whose();
                 shared.slot(id).busy = Some((target, location.clone(), Instant::now()));
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                    crate::gate::working(|| process(event, &shared, reader.as_ref(), &mut head))
+                    crate::gate::working(|| {
+                        process(event, &shared, reader.as_ref(), &mut head, inventory)
+                    })
                 }))
                 .unwrap_or_else(|_| {
                     let what = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
@@ -518,30 +573,52 @@ fn outcome_progress(outcome: &Outcome) -> (u64, u64) {
 }
 
 fn process(
-    event: Event,
+    job: Job,
     shared: &Shared,
     state: Option<&StateReader>,
     head: &mut Vec<u8>,
+    inventory: bool,
 ) -> Outcome {
-    let candidate = match event {
-        Event::Unread(target, unread) => return Outcome::Unread(target, unread),
-        Event::Object(candidate) => candidate,
+    let (mut candidate, stored) = match job {
+        Job::Event(Event::Unread(target, unread)) => return Outcome::Unread(target, unread),
+        Job::Event(Event::Object(candidate)) => return scan_one(candidate, shared, head),
+        Job::Remembered(candidate, stored) => (candidate, stored),
     };
-    if let Some(verdict) = candidate
+    // A local file's version is a stat away; a bucket object's came with it.
+    if let Origin::Local(path) = &candidate.origin {
+        candidate.version = std::fs::symlink_metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| fs::version(&m));
+    }
+    if !candidate
         .version
         .as_deref()
-        .and_then(|v| state?.lookup(&candidate.location, v))
+        .is_some_and(|v| stored.holds_for(v))
     {
-        return Outcome::Scanned {
+        return scan_one(candidate, shared, head);
+    }
+    // A plain verdict is its class; others (and every verdict an inventory
+    // lists) are read back.
+    let verdict = if stored.plain && !inventory {
+        Some(Verdict {
+            class: stored.class,
+            ..Verdict::default()
+        })
+    } else {
+        state.and_then(|s| s.verdict(stored.row))
+    };
+    match verdict {
+        Some(verdict) => Outcome::Scanned {
             target: candidate.target,
             location: candidate.location,
             version: candidate.version,
             verdict,
             bytes_read: 0,
             unchanged: true,
-        };
+        },
+        None => scan_one(candidate, shared, head),
     }
-    scan_one(candidate, shared, head)
 }
 
 fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
@@ -562,9 +639,20 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
     };
     let (candidate, inspection) = match candidate.origin.clone() {
         Origin::Local(path) => match LocalFile::open(&path) {
-            Ok(Opened::File(mut file, size)) => {
+            Ok(Opened::File(mut file, meta)) => {
+                let size = meta.len();
                 match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
-                    Ok(inspection) => (Candidate { size, ..candidate }, inspection),
+                    Ok(inspection) => {
+                        let version = Some(fs::version(&meta));
+                        (
+                            Candidate {
+                                size,
+                                version,
+                                ..candidate
+                            },
+                            inspection,
+                        )
+                    }
                     Err(e) => return unread(candidate, e),
                 }
             }
@@ -645,12 +733,10 @@ impl Fold<'_> {
             } => {
                 self.builder.seen(&self.targets[target]);
                 self.builder.scanned(verdict.class, bytes_read, unchanged);
-                if let Some(state) = self.state.as_deref_mut() {
-                    match (unchanged, &version) {
-                        (true, _) => state.confirm(&location),
-                        (false, Some(version)) => state.remember(&location, version, &verdict),
-                        (false, None) => {}
-                    }
+                if let (Some(state), false, Some(version)) =
+                    (self.state.as_deref_mut(), unchanged, &version)
+                {
+                    state.remember(&location, version, &verdict);
                 }
                 for s in verdict.allowed {
                     self.builder.suppressed(s);

@@ -27,6 +27,14 @@ pub(crate) struct Verdict {
     pub limits: Vec<LimitEntry>,
 }
 
+impl Verdict {
+    /// Nothing but a class: no finding, allow-listed finding or limit (the
+    /// state can then reuse it without reading it back).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.findings.is_empty() && self.allowed.is_empty() && self.limits.is_empty()
+    }
+}
+
 /// Matches every view of an inspected object against the rules, once. Path
 /// globs see the relative path, and `rel!/member` for members.
 /// `inventory`: also list the object and its members (for `--inventory`

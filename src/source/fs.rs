@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use globset::GlobSet;
 
@@ -36,6 +36,7 @@ impl WalkOptions {
 /// to `emit` in walk order until `emit` says stop.
 pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMut(Event) -> bool) {
     let root = target;
+    let root_shown = escape_path(root);
     let walker = walkdir::WalkDir::new(root)
         .follow_links(opts.follow_symlinks)
         .sort_by_file_name();
@@ -61,11 +62,11 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         if ft.is_dir() {
             continue;
         }
-        let rel = relative(root, entry.path());
+        let location = escape_path(entry.path());
+        let rel = below(&root_shown, &location, entry.file_name());
         if !opts.in_shard(&rel) {
             continue;
         }
-        let location = escape_path(entry.path());
         let skip = if opts.is_excluded(&rel) {
             Some(SkipReason::Excluded)
         } else if ft.is_symlink() {
@@ -77,17 +78,17 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         };
         let event = match skip {
             Some(reason) => Event::Unread(index, Unread::Skipped { reason, location }),
-            None => {
-                let meta = entry.metadata().ok();
-                Event::Object(Candidate {
-                    target: index,
-                    location,
-                    rel,
-                    size: meta.as_ref().map_or(0, |m| m.len()),
-                    origin: Origin::Local(entry.path().to_path_buf()),
-                    version: meta.as_ref().map(version),
-                })
-            }
+            // Size and version come from the worker's fstat when it opens
+            // the file (or its stat, when --state may spare the read): the
+            // walk itself never stats a file, it only reads directories.
+            None => Event::Object(Candidate {
+                target: index,
+                location,
+                rel,
+                size: 0,
+                origin: Origin::Local(entry.path().to_path_buf()),
+                version: None,
+            }),
         };
         if !emit(event) {
             return;
@@ -152,20 +153,17 @@ pub fn escape_bytes(mut bytes: &[u8]) -> String {
     out
 }
 
-/// The path below the target, with `/` separators; a file target is its own name.
-fn relative(root: &Path, path: &Path) -> String {
-    let rel = path
-        .strip_prefix(root)
-        .ok()
-        .filter(|r| !r.as_os_str().is_empty());
-    let rel = rel
-        .map(PathBuf::from)
-        .unwrap_or_else(|| path.file_name().map(PathBuf::from).unwrap_or_default());
+/// The path below the target, from the escaped location (the walk joins
+/// names to the target as given); a file target is its own name.
+fn below(root: &str, location: &str, name: &std::ffi::OsStr) -> String {
     use std::os::unix::ffi::OsStrExt;
-    rel.components()
-        .map(|c| escape_bytes(c.as_os_str().as_bytes()))
-        .collect::<Vec<_>>()
-        .join("/")
+    match location
+        .strip_prefix(root)
+        .map(|r| r.trim_start_matches('/'))
+    {
+        Some(rel) if !rel.is_empty() => rel.to_string(),
+        _ => escape_bytes(name.as_bytes()),
+    }
 }
 
 /// Lower-case, path-free I/O messages for the report.
@@ -187,7 +185,7 @@ pub struct LocalFile {
 
 /// What opening a candidate found.
 pub enum Opened {
-    File(LocalFile, u64),
+    File(LocalFile, std::fs::Metadata),
     /// Replaced by a FIFO, socket or device after the walk saw it.
     NotRegular,
 }
@@ -204,7 +202,7 @@ impl LocalFile {
         if !meta.is_file() {
             return Ok(Opened::NotRegular);
         }
-        Ok(Opened::File(LocalFile { file }, meta.len()))
+        Ok(Opened::File(LocalFile { file }, meta))
     }
 }
 
@@ -229,11 +227,11 @@ mod tests {
 
     #[test]
     fn relative_paths_use_slashes_and_file_targets_use_their_name() {
-        assert_eq!(relative(Path::new("a"), Path::new("a/b/c.wav")), "b/c.wav");
-        assert_eq!(
-            relative(Path::new("a/b.wav"), Path::new("a/b.wav")),
-            "b.wav"
-        );
+        let name = |s: &str| std::ffi::OsStr::new(s).to_os_string();
+        assert_eq!(below("a", "a/b/c.wav", &name("c.wav")), "b/c.wav");
+        assert_eq!(below("./a/", "./a/b.wav", &name("b.wav")), "b.wav");
+        assert_eq!(below(".", "./b.wav", &name("b.wav")), "b.wav");
+        assert_eq!(below("a/b.wav", "a/b.wav", &name("b.wav")), "b.wav");
     }
 
     #[test]
