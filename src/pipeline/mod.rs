@@ -294,27 +294,31 @@ pub fn run(
 
     let targets: Vec<String> = plan.targets.iter().map(Target::name).collect();
     let mut builder = ReportBuilder::new(!sink.streams(), plan.inventory);
-    {
+    let fold_seen = {
         let mut fold = Fold {
             builder: &mut builder,
             sink,
             state: state.as_deref_mut(),
             baseline,
-            targets: &targets,
+            seen: vec![0; targets.len()],
             inventory: plan.inventory,
         };
         let mut last_tick = Instant::now();
         let mut grace_until: Option<Instant> = None;
+        let mut since_tick = 0u32;
         while live > 0 {
             match msg_rx.recv_timeout(TICK) {
                 Ok(Msg::Outcome(outcome)) => fold.add(outcome),
                 Ok(Msg::Done) => live -= 1,
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => since_tick = u32::MAX,
                 Err(RecvTimeoutError::Disconnected) => break,
             }
-            if last_tick.elapsed() < TICK {
+            // The clock is read every few hundred objects, not per object.
+            since_tick = since_tick.saturating_add(1);
+            if since_tick < 256 || last_tick.elapsed() < TICK {
                 continue;
             }
+            since_tick = 0;
             last_tick = Instant::now();
             if let Some(state) = fold.state.as_deref_mut() {
                 if let Err(e) = state.flush_if_due() {
@@ -354,8 +358,12 @@ pub fn run(
                 }
             }
         }
-    }
+        fold.seen
+    };
     progress.finish();
+    for (target, n) in targets.iter().zip(&fold_seen) {
+        builder.seen(target, *n);
+    }
     let stopped_by = stop.why();
     if let Some(state) = state {
         // Only a complete, unsharded run has seen every object under its
@@ -702,7 +710,8 @@ struct Fold<'a> {
     sink: &'a mut dyn Sink,
     state: Option<&'a mut State>,
     baseline: &'a Baseline,
-    targets: &'a [String],
+    /// Objects seen per target (by index), added to the report at the end.
+    seen: Vec<u64>,
     inventory: bool,
 }
 
@@ -710,14 +719,14 @@ impl Fold<'_> {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Unread(target, Unread::Skipped { reason, location }) => {
-                self.builder.seen(&self.targets[target]);
+                self.seen[target] += 1;
                 self.builder.skipped(reason.as_str());
                 if self.inventory {
                     self.object(ObjectEntry::skipped(location, reason.as_str()));
                 }
             }
             Outcome::Unread(target, Unread::Failed { location, message }) => {
-                self.builder.seen(&self.targets[target]);
+                self.seen[target] += 1;
                 tracing::info!(location = %location, message = %message, "not read");
                 let error = ErrorEntry { location, message };
                 self.sink.error(&error);
@@ -731,7 +740,7 @@ impl Fold<'_> {
                 bytes_read,
                 unchanged,
             } => {
-                self.builder.seen(&self.targets[target]);
+                self.seen[target] += 1;
                 self.builder.scanned(verdict.class, bytes_read, unchanged);
                 if let (Some(state), false, Some(version)) =
                     (self.state.as_deref_mut(), unchanged, &version)

@@ -60,15 +60,15 @@ impl ReportBuilder {
         &self.summary
     }
 
-    /// One more object seen under `target` (scanned, skipped or failed).
-    pub fn seen(&mut self, target: &str) {
-        self.summary.objects_seen = self.summary.objects_seen.saturating_add(1);
+    /// Objects seen (scanned, skipped or failed) under one target.
+    pub fn seen(&mut self, target: &str, objects: u64) {
+        self.summary.objects_seen = self.summary.objects_seen.saturating_add(objects);
         let n = self
             .summary
             .by_target
             .entry(target.to_string())
             .or_default();
-        *n = n.saturating_add(1);
+        *n = n.saturating_add(objects);
     }
 
     pub fn scanned(&mut self, class: Class, bytes_read: u64, unchanged: bool) {
