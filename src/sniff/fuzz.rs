@@ -106,3 +106,42 @@ pub fn check_budget(sniff: &Sniff, size: u64) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzz entries hold on every fixture, read whole, with a larger
+    /// declared size, and with the head cut short: the budget checks run in
+    /// every test run, not only under cargo-fuzz.
+    #[test]
+    fn every_fixture_keeps_the_budget_under_each_detector() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut stack = vec![root];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                files += 1;
+                for flag in [0u8, 1, 0x41] {
+                    let input = [&[flag][..], &bytes].concat();
+                    for which in [
+                        Detector::Mp4,
+                        Detector::Matroska,
+                        Detector::Asf,
+                        Detector::Ole,
+                        Detector::Pdf,
+                    ] {
+                        fuzz_detector(which, &input);
+                    }
+                }
+            }
+        }
+        assert!(files > 100, "{files} fixtures");
+    }
+}
