@@ -33,7 +33,8 @@ const WINDOWS: usize = 3;
 /// inputs exercise windows, ranged reads and offsets beyond the sample.
 ///
 /// Panics when a verdict breaks the budget: a wish outside the object, an
-/// evidence string longer than the cap, more than a second spent.
+/// evidence string longer than the cap, more than a second spent (twice in
+/// a row, so that a stall of the machine is not taken for a slow parser).
 #[doc(hidden)]
 pub fn fuzz_detector(which: Detector, data: &[u8]) {
     let (flag, body) = data.split_first().unwrap_or((&0, &[]));
@@ -55,6 +56,19 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
         Detector::Ole => super::ole::detect,
         Detector::Pdf => super::envelope::pdf,
     };
+    // A shared machine can stall a process for a second now and then; a
+    // detector that is slow on these bytes is slow twice.
+    if rounds(detect, body, head, size) > MAX_TIME {
+        let again = rounds(detect, body, head, size);
+        assert!(
+            again <= MAX_TIME,
+            "{which:?}: {again:?} for one input, twice"
+        );
+    }
+}
+
+/// The pipeline's rounds over `body`; returns the time they took.
+fn rounds(detect: fn(&Sample) -> Option<Sniff>, body: &[u8], head: &[u8], size: u64) -> Duration {
     let started = Instant::now();
     let mut windows: Vec<Window> = Vec::new();
     for _ in 0..ROUNDS {
@@ -63,7 +77,6 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
             break;
         };
         check_budget(&sniff, size);
-        assert!(started.elapsed() <= MAX_TIME, "{which:?}: over a second");
         if windows.len() >= WINDOWS {
             break;
         }
@@ -84,6 +97,7 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
             });
         }
     }
+    started.elapsed()
 }
 
 /// What every verdict owes the report, whatever the bytes: wishes inside the
