@@ -173,7 +173,13 @@ fn wave64(s: &Sample) -> Option<Sniff> {
                 start..end,
             ));
         }
-        pos = pos.checked_add(((size + 7) & !7) as usize)?;
+        // 8-byte aligned; a size near 2^64 must not wrap to a small step,
+        // and the next chunk must start within the head (its fields are read
+        // at `pos + 16`).
+        pos = usize::try_from(size.checked_add(7)? & !7)
+            .ok()
+            .and_then(|n| pos.checked_add(n))
+            .filter(|&next| next <= h.len())?;
     }
     Some(sniff)
 }
@@ -302,7 +308,10 @@ fn caf(s: &Sample) -> Option<Sniff> {
             sniff = sniff.with("payload_offset", start);
             return Some(judge_payload(s, sniff, start..end));
         }
-        pos = pos.checked_add(12usize.checked_add(usize::try_from(size).ok()?)?)?;
+        pos = usize::try_from(size)
+            .ok()
+            .and_then(|n| pos.checked_add(n)?.checked_add(12))
+            .filter(|&next| next <= h.len())?;
     }
     Some(sniff)
 }
@@ -1201,5 +1210,32 @@ mod tests {
         let frames = mp3_frame().repeat(20);
         let s = sniff_whole(&[tags, frames].concat()).unwrap();
         assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio));
+    }
+
+    /// The same shape as the ASF walk cargo-fuzz broke: Wave64 and CAF chunk
+    /// sizes near 2^64 must neither wrap to a small step nor leave the next
+    /// position where `pos + 16` overflows.
+    #[test]
+    fn wave64_and_caf_chunk_sizes_near_the_limit_end_the_walk() {
+        for size in [u64::MAX, u64::MAX - 7, u64::MAX - 100, 1 << 40] {
+            let mut v = W64_RIFF.to_vec();
+            v.extend(1000u64.to_le_bytes());
+            v.extend(b"wave");
+            v.extend(W64_SUFFIX);
+            v.extend(b"junk");
+            v.extend(W64_SUFFIX);
+            v.extend(size.to_le_bytes());
+            v.extend([0u8; 64]);
+            let _ = sniff_whole(&v);
+            let mut v = b"caff\x00\x01\x00\x00desc".to_vec();
+            v.extend(32u64.to_be_bytes());
+            v.extend([0u8; 8]);
+            v.extend(b"lpcm");
+            v.extend([0u8; 20]);
+            v.extend(b"free");
+            v.extend(size.to_be_bytes());
+            v.extend([0u8; 64]);
+            let _ = sniff_whole(&v);
+        }
     }
 }

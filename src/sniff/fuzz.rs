@@ -33,7 +33,8 @@ const WINDOWS: usize = 3;
 /// inputs exercise windows, ranged reads and offsets beyond the sample.
 ///
 /// Panics when a verdict breaks the budget: a wish outside the object, an
-/// evidence string longer than the cap, more than a second spent.
+/// evidence string longer than the cap, more than a second spent (twice in
+/// a row, so that a stall of the machine is not taken for a slow parser).
 #[doc(hidden)]
 pub fn fuzz_detector(which: Detector, data: &[u8]) {
     let (flag, body) = data.split_first().unwrap_or((&0, &[]));
@@ -55,6 +56,19 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
         Detector::Ole => super::ole::detect,
         Detector::Pdf => super::envelope::pdf,
     };
+    // A shared machine can stall a process for a second now and then; a
+    // detector that is slow on these bytes is slow twice.
+    if rounds(detect, body, head, size) > MAX_TIME {
+        let again = rounds(detect, body, head, size);
+        assert!(
+            again <= MAX_TIME,
+            "{which:?}: {again:?} for one input, twice"
+        );
+    }
+}
+
+/// The pipeline's rounds over `body`; returns the time they took.
+fn rounds(detect: fn(&Sample) -> Option<Sniff>, body: &[u8], head: &[u8], size: u64) -> Duration {
     let started = Instant::now();
     let mut windows: Vec<Window> = Vec::new();
     for _ in 0..ROUNDS {
@@ -63,7 +77,6 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
             break;
         };
         check_budget(&sniff, size);
-        assert!(started.elapsed() <= MAX_TIME, "{which:?}: over a second");
         if windows.len() >= WINDOWS {
             break;
         }
@@ -84,6 +97,7 @@ pub fn fuzz_detector(which: Detector, data: &[u8]) {
             });
         }
     }
+    started.elapsed()
 }
 
 /// What every verdict owes the report, whatever the bytes: wishes inside the
@@ -104,5 +118,44 @@ pub fn check_budget(sniff: &Sniff, size: u64) {
                 text.chars().count()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fuzz entries hold on every fixture, read whole, with a larger
+    /// declared size, and with the head cut short: the budget checks run in
+    /// every test run, not only under cargo-fuzz.
+    #[test]
+    fn every_fixture_keeps_the_budget_under_each_detector() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut stack = vec![root];
+        let mut files = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let bytes = std::fs::read(&path).unwrap();
+                files += 1;
+                for flag in [0u8, 1, 0x41] {
+                    let input = [&[flag][..], &bytes].concat();
+                    for which in [
+                        Detector::Mp4,
+                        Detector::Matroska,
+                        Detector::Asf,
+                        Detector::Ole,
+                        Detector::Pdf,
+                    ] {
+                        fuzz_detector(which, &input);
+                    }
+                }
+            }
+        }
+        assert!(files > 100, "{files} fixtures");
     }
 }

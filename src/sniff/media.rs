@@ -671,8 +671,10 @@ pub(super) fn asf(s: &Sample) -> Option<Sniff> {
         if ASF_DRM.iter().any(|d| d == guid) {
             tracks.protected.push("asf-drm".into());
         }
+        // The next object must start within the head: a position near
+        // usize::MAX would make `pos + 16` above wrap (found by cargo-fuzz).
         match usize::try_from(size).ok().and_then(|n| pos.checked_add(n)) {
-            Some(next) if size >= 24 => pos = next,
+            Some(next) if size >= 24 && next <= h.len() => pos = next,
             _ => break,
         }
     }
@@ -1153,5 +1155,21 @@ mod tests {
             h.extend(0u64.to_le_bytes());
         }
         assert_eq!(sniff_whole(&h).unwrap().class, Class::Other);
+    }
+
+    /// Found by cargo-fuzz: an object size that keeps the next position just
+    /// below usize::MAX passed the checked add, and reading the following
+    /// object's size at `pos + 16` overflowed (a panic with overflow checks,
+    /// a read from a wrapped offset without).
+    #[test]
+    fn asf_objects_past_the_head_end_the_walk() {
+        let mut h = ASF_HEADER.to_vec();
+        h.extend(1000u64.to_le_bytes());
+        h.extend(3u32.to_le_bytes());
+        h.extend([1, 2]);
+        h.extend([7u8; 16]);
+        h.extend((u64::MAX - 100).to_le_bytes());
+        h.extend([0u8; 64]);
+        assert!(sniff_whole(&h).is_some());
     }
 }

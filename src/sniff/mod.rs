@@ -393,10 +393,18 @@ pub fn sniff(sample: &Sample, custom: &[Signature]) -> Sniff {
     if let Some(s) = custom.iter().find_map(|sig| custom_signature(sample, sig)) {
         return s;
     }
-    DETECTORS
+    let mut sniff = DETECTORS
         .iter()
         .find_map(|detect| detect(sample))
-        .unwrap_or_else(|| statistics(sample))
+        .unwrap_or_else(|| statistics(sample));
+    // Wishes are cut to the object, whatever a detector computed: the reader
+    // drops a wish that reaches past the end, which would leave the bytes
+    // before it unread.
+    for want in &mut sniff.wants {
+        want.end = want.end.min(sample.size);
+    }
+    sniff.wants.retain(|w| w.start < w.end);
+    sniff
 }
 
 fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {

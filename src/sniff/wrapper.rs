@@ -344,9 +344,17 @@ fn rar(s: &Sample) -> Option<Sniff> {
             if kind == 5 {
                 break;
             }
-            pos = after_size
-                .checked_add(usize::try_from(size).ok()?)?
-                .checked_add(usize::try_from(data_size).ok()?)?;
+            // The next header must start within the head: one just below
+            // usize::MAX would make `pos + 4` above wrap (the shape cargo-fuzz
+            // found in the ASF walk).
+            match usize::try_from(size)
+                .ok()
+                .and_then(|n| after_size.checked_add(n))
+                .and_then(|n| n.checked_add(usize::try_from(data_size).ok()?))
+            {
+                Some(next) if next <= h.len() => pos = next,
+                _ => break,
+            }
         }
         return Some(sniff);
     }
@@ -494,5 +502,21 @@ mod tests {
         assert!(is_tar_header(&h));
         h[0] = b'b';
         assert!(!is_tar_header(&h));
+    }
+
+    /// A RAR5 header whose size and data size put the next header just
+    /// below usize::MAX: the walk ends instead of reading at a wrapped offset.
+    #[test]
+    fn rar5_header_sizes_near_the_limit_end_the_walk() {
+        let mut v = b"Rar!\x1a\x07\x01\x00".to_vec();
+        // CRC, header size (vint, 2^63 - 16), type 2, flags 2 (data size
+        // follows), a data size that puts the next header at 2^64 - 2.
+        v.extend([0u8; 4]);
+        v.extend([0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        v.extend([2, 2]);
+        v.extend([0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        v.extend([0u8; 32]);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!(s.format, "rar");
     }
 }

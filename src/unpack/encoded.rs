@@ -436,4 +436,19 @@ mod tests {
         let text = line.repeat(600);
         assert_eq!(runs(text.as_bytes(), MAX_RUNS + 1).len(), MAX_RUNS + 1);
     }
+
+    /// The fuzz entry's assertions hold on the shapes that stress them.
+    #[test]
+    fn fuzz_entry_holds_on_floods_and_long_declarations() {
+        let line = format!("data:audio/wav;base64,{}\n", b64(&pseudo_random(57)));
+        fuzz_encoded(line.repeat(700).as_bytes());
+        let long = format!(
+            "data:{};base64,{}",
+            "a/\x01".repeat(40),
+            b64(&pseudo_random(90))
+        );
+        fuzz_encoded(long.as_bytes());
+        fuzz_encoded(b"0x");
+        fuzz_encoded(&[b'A'; 100]);
+    }
 }
