@@ -7,6 +7,7 @@
 //! of at most `max_member_bytes`); zip members are located through the central
 //! directory and read with positioned reads; tar headers are walked.
 
+pub mod datasets;
 mod encoded;
 
 mod sevenz;
@@ -193,12 +194,13 @@ impl Walk<'_> {
             return;
         }
         if sniff.format == "text" {
-            return self.encoded(level, name, depth);
+            self.encoded(level, name, depth);
+            return self.text_windows(level, name, depth);
         }
         let opens = matches!(
             sniff.format.as_str(),
             "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar"
-        );
+        ) || datasets::opens(&sniff.format);
         if !opens {
             return;
         }
@@ -220,6 +222,7 @@ impl Walk<'_> {
             "zip" => self.zip(level, name, depth),
             "tar" => self.tar(level, name, depth),
             "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
+            f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
             other if sniff.encryption == Encryption::None => self.limit(
                 name,
                 Limit::Unsupported,
