@@ -156,19 +156,21 @@ fn arrow(s: &Sample) -> Option<Sniff> {
     } else {
         ("arrow-stream", "application/vnd.apache.arrow.stream", 0)
     };
-    let (meta, _) = ipc_message(s.head, at)?;
+    let (meta, whole) = ipc_message(s.head, at)?;
     let message = Table::root(meta)?;
-    // MessageHeader union: 1 = Schema.
-    if message.u8(1, 0) != 1 || message.table(2).is_none() {
+    // MessageHeader union: 1 = Schema. A schema larger than the head (tens
+    // of thousands of fields) is taken on its header type alone.
+    if message.u8(1, 0) != 1 || (whole && message.table(2).is_none()) {
         return None;
     }
     Some(container(format, Some(mime)).with("magic", format!("IPC schema message at {at}")))
 }
 
-/// The flatbuffer of the IPC message at `at` and where it ends: after the
-/// continuation marker `FF FF FF FF` (absent before Arrow 0.15) comes an i32
-/// metadata length, then the metadata. `None` at the end-of-stream marker.
-pub(crate) fn ipc_message(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
+/// The flatbuffer of the IPC message at `at` (as much of it as `b` holds)
+/// and whether it is whole: after the continuation marker `FF FF FF FF`
+/// (absent before Arrow 0.15) comes an i32 metadata length, then the
+/// metadata. `None` at the end-of-stream marker or a length out of bounds.
+pub(crate) fn ipc_message(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
     let mut p = at;
     if le32(b, p)? == 0xffff_ffff {
         p += 4;
@@ -178,8 +180,9 @@ pub(crate) fn ipc_message(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
     if !(8..=16 << 20).contains(&len) {
         return None;
     }
-    let meta = get(b, p + 4, len)?;
-    Some((meta, p + 4 + len))
+    let rest = b.get(p + 4..)?;
+    let meta = &rest[..rest.len().min(len)];
+    (meta.len() >= 8).then_some((meta, meta.len() == len))
 }
 
 /// A flatbuffer table: enough of the format to read Arrow IPC metadata
@@ -453,7 +456,7 @@ fn safetensors(s: &Sample) -> Option<Sniff> {
         // The head may end inside a multi-byte character.
         std::str::from_utf8(&shown[..shown.len().saturating_sub(3)]).ok()
     })?;
-    let first_key = text[1..].trim_start();
+    let first_key = text.get(1..)?.trim_start();
     if !(first_key.starts_with('"')
         && (text.contains("\"dtype\"") || text.contains("\"__metadata__\"")))
     {
@@ -660,6 +663,21 @@ pub(crate) fn waveform_sniff(dtype: &str, shape: &str, judged: usize, rho: f64) 
         )
 }
 
+/// A speech-like signal for tests: two tones under a syllable envelope and
+/// a faint noise floor.
+#[cfg(test)]
+pub(crate) fn speechy(n: usize) -> Vec<f32> {
+    let noise = super::testutil::pseudo_random(n, 3);
+    (0..n)
+        .map(|i| {
+            let t = i as f32;
+            let env = (t / 900.0).sin().abs();
+            env * (0.4 * (t / 7.0).sin() + 0.2 * (t / 3.1).sin())
+                + (f32::from(noise[i]) - 128.0) / 128.0 * 0.002
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::pseudo_random;
@@ -667,19 +685,6 @@ mod tests {
 
     fn sniff_of(b: &[u8]) -> Option<Sniff> {
         detect(&Sample::new(b.len() as u64, b, &[]))
-    }
-
-    /// A speech-like signal: two tones under a syllable envelope, a faint noise floor.
-    pub(crate) fn speechy(n: usize) -> Vec<f32> {
-        let noise = pseudo_random(n, 3);
-        (0..n)
-            .map(|i| {
-                let t = i as f32;
-                let env = (t / 900.0).sin().abs();
-                env * (0.4 * (t / 7.0).sin() + 0.2 * (t / 3.1).sin())
-                    + (f32::from(noise[i]) - 128.0) / 128.0 * 0.002
-            })
-            .collect()
     }
 
     #[test]
@@ -792,6 +797,35 @@ mod tests {
             Table::root(&long).is_none(),
             "a vtable longer than the buffer"
         );
+    }
+
+    /// A `Message { header_type: Schema, header: Schema {} }` flatbuffer.
+    const SCHEMA_MESSAGE: [u8; 40] = [
+        16, 0, 0, 0, // root: the Message table at 16
+        10, 0, 12, 0, 0, 0, 4, 0, 8, 0, 0, 0, // its vtable: header_type at +4, header at +8
+        12, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, // Message: header_type 1, header at 24 + 8
+        4, 0, 4, 0, // Schema's vtable: no fields
+        4, 0, 0, 0, 0, 0, 0, 0, // Schema table
+    ];
+
+    #[test]
+    fn arrow_streams_and_files_open_with_a_schema_message() {
+        let mut stream = vec![0xff, 0xff, 0xff, 0xff, 40, 0, 0, 0];
+        stream.extend(SCHEMA_MESSAGE);
+        stream.extend([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        assert_eq!(sniff_of(&stream).unwrap().format, "arrow-stream");
+        let mut file = b"ARROW1\0\0".to_vec();
+        file.extend(&stream);
+        file.extend(b"ARROW1");
+        assert_eq!(sniff_of(&file).unwrap().format, "arrow");
+        // A record batch (header type 3) first, a length past 16 MiB, a cut message.
+        let mut batch = stream.clone();
+        batch[8 + 20] = 3;
+        assert!(sniff_of(&batch).is_none());
+        let mut long = stream.clone();
+        long[4..8].copy_from_slice(&(32u32 << 20).to_le_bytes());
+        assert!(sniff_of(&long).is_none());
+        assert!(sniff_of(&stream[..14]).is_none());
     }
 
     #[test]

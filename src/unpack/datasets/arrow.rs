@@ -23,7 +23,7 @@ const MAX_NESTING: usize = 32;
 /// Binary values sniffed per column and batch.
 const VALUES_PER_BATCH: usize = 3;
 /// Bytes of those values read: their heads are what the detectors need.
-const VALUES_PREFIX: u64 = 512 << 10;
+const VALUES_PREFIX: u64 = 256 << 10;
 
 /// A field's type, as far as its buffers and values go.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -276,7 +276,8 @@ impl Walk<'_> {
             first.push(next);
             next += f.kind.buffers();
             if f.kind == Kind::View {
-                next += le64(variadic, views * 8).unwrap_or(0) as usize;
+                let extra = le64(variadic, views * 8).unwrap_or(0);
+                next = next.saturating_add(usize::try_from(extra).unwrap_or(usize::MAX));
                 views += 1;
             }
             if next > buffers.len() / 16 {
@@ -430,5 +431,62 @@ impl Walk<'_> {
             let limit = want.min(usize::try_from(declared.max(0)).unwrap_or(usize::MAX));
             decompress(codec, &input, limit)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    /// Members and limits the unpacker reports for `data` (sniffed as usual).
+    fn inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+        let windows = [crate::sniff::Window {
+            offset: tail_at as u64,
+            bytes: data[tail_at.max(head.len())..].to_vec(),
+        }];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| format!("{} {}", m.member, m.sniff.format))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    const STREAM: &[u8] =
+        include_bytes!("../../../fixtures/datasets/arrow/stream-zstd-hf-audio.arrow");
+
+    #[test]
+    fn a_stream_yields_its_first_audio_value_and_damage_is_a_limit() {
+        assert_eq!(inside(STREAM).0, vec!["audio.bytes[row 0] wav".to_string()]);
+        // The record batch (at 536) declares a body far past the end.
+        let mut long = STREAM.to_vec();
+        let body_at = 536 + 8 + 376;
+        let (members, limits) = inside(&long[..body_at + 100]);
+        assert!(
+            members.is_empty() && !limits.is_empty(),
+            "{members:?} {limits:?}"
+        );
+        // Metadata length of 2 GiB after the schema.
+        long.truncate(536);
+        long.extend([0xff, 0xff, 0xff, 0xff, 0xf8, 0xff, 0xff, 0x7f, 0, 0, 0, 0]);
+        assert!(inside(&long).1[0].contains("bytes of metadata"));
+        // Every cut of the stream ends quietly.
+        for cut in (0..STREAM.len()).step_by(STREAM.len() / 9) {
+            let _ = inside(&STREAM[..cut]);
+        }
     }
 }

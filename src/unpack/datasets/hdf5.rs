@@ -159,6 +159,7 @@ impl Walk<'_> {
         let mut visited: HashSet<u64> = HashSet::new();
         let mut queue: Vec<(u64, String)> = vec![(root, String::new())];
         let mut datasets = 0usize;
+        let mut damaged = 0usize;
         while let Some((addr, path)) = queue.pop() {
             if visited.len() >= MAX_OBJECTS {
                 self.limit(
@@ -174,11 +175,11 @@ impl Walk<'_> {
             let messages = match self.hdf5_messages(&mut r, &f, addr) {
                 Ok(m) => m,
                 Err(Stop::Malformed(why)) => {
-                    self.limit(
+                    self.damaged(
                         prefix,
-                        Limit::Unsupported,
+                        &mut damaged,
                         format!("hdf5 {}: {why}", display(&path)),
-                    );
+                    )?;
                     continue;
                 }
                 Err(stop) => return Err(stop),
@@ -195,11 +196,11 @@ impl Walk<'_> {
                 datasets += 1;
                 match self.hdf5_dataset(&mut r, &f, &messages, &path, prefix) {
                     Ok(()) => {}
-                    Err(Stop::Malformed(why)) => self.limit(
+                    Err(Stop::Malformed(why)) => self.damaged(
                         prefix,
-                        Limit::Unsupported,
+                        &mut damaged,
                         format!("hdf5 {}: {why}", display(&path)),
-                    ),
+                    )?,
                     Err(stop) => return Err(stop),
                 }
                 continue;
@@ -217,11 +218,11 @@ impl Walk<'_> {
                 };
                 match found {
                     Ok(c) => children.extend(c),
-                    Err(Stop::Malformed(why)) => self.limit(
+                    Err(Stop::Malformed(why)) => self.damaged(
                         prefix,
-                        Limit::Unsupported,
+                        &mut damaged,
                         format!("hdf5 {}: {why}", display(&path)),
-                    ),
+                    )?,
                     Err(stop) => return Err(stop),
                 }
                 if children.len() >= MAX_CHILDREN {
@@ -410,7 +411,9 @@ impl Walk<'_> {
         if !head.starts_with(b"TREE") || head.get(4) != Some(&kind) {
             return bad("B-tree node", addr);
         }
-        let node_level = head[5];
+        let Some(&node_level) = head.get(5) else {
+            return bad("B-tree node", addr);
+        };
         let used = usize::from(le16(&head, 6).unwrap_or(0));
         let key = if kind == 0 { f.l } else { 8 + 8 * (rank + 1) };
         let body_len = (used + 1) * key + used * f.o;
@@ -560,8 +563,10 @@ impl Walk<'_> {
         if !head.starts_with(b"FAHD") {
             return bad("fixed array header", addr);
         }
-        let entry = usize::from(head[6]);
-        let page_bits = u32::from(head[7]);
+        let (Some(&entry), Some(&page_bits)) = (head.get(6), head.get(7)) else {
+            return bad("fixed array header", addr);
+        };
+        let (entry, page_bits) = (usize::from(entry), u32::from(page_bits));
         let count = f.len(&head, 8).unwrap_or(0);
         if page_bits < 64 && count > 1u64 << page_bits {
             return malformed("paged fixed arrays are not read");
@@ -818,6 +823,9 @@ fn parse_layout(f: &File, b: &[u8]) -> Option<Layout> {
 /// Undoes the shuffle filter: byte plane k holds byte k of every element.
 fn unshuffle(b: &[u8], elem: usize) -> Vec<u8> {
     let n = b.len() / elem.max(1);
+    if n == 0 {
+        return b.to_vec();
+    }
     let mut out = vec![0u8; n * elem];
     for (k, plane) in b.chunks_exact(n.max(1)).take(elem).enumerate() {
         for (i, &x) in plane.iter().enumerate() {
@@ -830,6 +838,51 @@ fn unshuffle(b: &[u8], elem: usize) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Members and limits the unpacker reports for `data` (sniffed as usual).
+    fn inside_of(data: &[u8]) -> (Vec<String>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+        let windows = [crate::sniff::Window {
+            offset: tail_at as u64,
+            bytes: data[tail_at.max(head.len())..].to_vec(),
+        }];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| format!("{} {}", m.member, m.sniff.format))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    const LATEST: &[u8] = include_bytes!("../../../fixtures/datasets/hdf5/wave-libver-latest.h5");
+    const GROUPED: &[u8] = include_bytes!("../../../fixtures/datasets/hdf5/utterances-grouped.h5");
+
+    #[test]
+    fn fixed_array_and_symbol_table_files_yield_their_waveforms() {
+        assert_eq!(inside_of(LATEST).0, vec!["/audio[:] waveform".to_string()]);
+        assert_eq!(inside_of(GROUPED).0.len(), 3);
+        // Every cut ends quietly, with a limit or nothing.
+        for data in [LATEST, GROUPED] {
+            for cut in (8..data.len()).step_by(data.len() / 9) {
+                let (members, _) = inside_of(&data[..cut]);
+                assert!(members.len() <= 3);
+            }
+        }
+    }
 
     fn file() -> File {
         File {
@@ -905,5 +958,10 @@ mod tests {
         assert_eq!(link(&file(), &l[..8], ""), None);
         assert_eq!(unshuffle(&[1, 3, 2, 4], 2), vec![1, 2, 3, 4]);
         assert_eq!(unshuffle(&[], 4), Vec::<u8>::new());
+        assert_eq!(
+            unshuffle(&[9, 8, 7], 4),
+            vec![9, 8, 7],
+            "shorter than one element"
+        );
     }
 }

@@ -26,7 +26,7 @@ mod thrift;
 
 use std::borrow::Cow;
 
-use super::{chain, Level, Limit, Member, Walk};
+use super::{chain, Level, LevelBytes, Limit, Member, Walk};
 use crate::sniff::dataset::{self, MAX_WAVEFORM};
 use crate::sniff::{Encryption, Sniff};
 
@@ -34,6 +34,10 @@ use crate::sniff::{Encryption, Sniff};
 /// together, whatever the container declares: 8 MiB (a footer or schema
 /// larger than that is reported, not read).
 pub(super) const READ_BUDGET: u64 = 8 << 20;
+
+/// Damaged parts of one container (column chunks, HDF5 objects) reported
+/// one by one before the container is given up.
+const MAX_DAMAGED: usize = 8;
 
 /// Does `format` name a container this module opens?
 pub(super) fn opens(format: &str) -> bool {
@@ -101,6 +105,20 @@ impl<'l, 'a, 'f> Reader<'l, 'a, 'f> {
         }
         let len = (len as u64).min(self.size() - offset) as usize;
         self.charge(len)?;
+        // A range that starts in the sample (a page after the header in the
+        // head) is read on from where the sample ends, not again from its start.
+        if let LevelBytes::Outer(sample, _) = &self.level.bytes {
+            if let Some(have) = sample.from_offset(offset).filter(|b| b.len() < len) {
+                let mut out = have.to_vec();
+                if let Some(rest) = self
+                    .level
+                    .from(offset + have.len() as u64, len - have.len())
+                {
+                    out.extend_from_slice(&rest);
+                }
+                return Ok(Cow::Owned(out));
+            }
+        }
         self.level
             .from(offset, len)
             .filter(|b| !b.is_empty() || len == 0)
@@ -205,9 +223,10 @@ const MAX_CHANNELS: u64 = 8;
 
 /// The signal to judge in a tensor of `shape` (C order): a vector; the
 /// first row of [channels, samples] or [batch, samples]; the first channel
-/// of interleaved [samples, channels]; the first vector along the last axis
-/// of higher ranks (or the first channel when that axis is 1–2 wide).
-/// `None` when no axis is long enough: embeddings, feature frames, images.
+/// of interleaved [samples, channels]; in higher ranks, [batch, channels …,
+/// samples] or [batch, samples, 1–2 channels]. `None` when no axis is long
+/// enough (embeddings, feature frames) or when more than one axis is
+/// (images: [N, C, H, W], [H, W, 3]), whose rows are smooth but not sound.
 fn plan(shape: &[u64]) -> Option<Plan> {
     let min = dataset::MIN_WAVEFORM as u64;
     let max = MAX_WAVEFORM as u64;
@@ -217,13 +236,23 @@ fn plan(shape: &[u64]) -> Option<Plan> {
     }
     let zeros = |n: usize| vec!["0"; n].join(", ");
     let rank = shape.len();
+    // Between the batch axis and the samples only channel-like axes.
+    let narrow_between = |samples_axis: usize| {
+        shape
+            .get(1..samples_axis)
+            .is_some_and(|mid| mid.iter().all(|&d| d <= MAX_CHANNELS))
+    };
     let (stride, count, slice) = match shape {
         [] => return None,
         [n] => (1, *n, "[:]".to_string()),
-        [.., long, narrow] if *narrow <= 2 && *long >= min && rank >= 3 => {
+        [.., long, narrow]
+            if rank >= 3 && *narrow <= 2 && *long >= min && narrow_between(rank - 2) =>
+        {
             (*narrow, *long, format!("[{}, :, 0]", zeros(rank - 2)))
         }
-        [.., last] if *last >= min => (1, *last, format!("[{}, :]", zeros(rank - 1))),
+        [.., last] if *last >= min && narrow_between(rank - 1) => {
+            (1, *last, format!("[{}, :]", zeros(rank - 1)))
+        }
         [long, narrow] if *narrow <= MAX_CHANNELS && *long >= min => {
             (*narrow, *long, "[:, 0]".to_string())
         }
@@ -300,6 +329,19 @@ impl Walk<'_> {
             ),
             Stop::Malformed(why) => self.limit(at, Limit::Unsupported, format!("{format}: {why}")),
         }
+    }
+
+    /// Reports a damaged part and lets the walk go on with the next one,
+    /// until [`MAX_DAMAGED`] of them: then the container is given up.
+    fn damaged(&mut self, at: &str, seen: &mut usize, message: String) -> Step<()> {
+        self.limit(at, Limit::Unsupported, message);
+        *seen += 1;
+        if *seen >= MAX_DAMAGED {
+            return malformed(format!(
+                "{MAX_DAMAGED} damaged parts; the rest not inspected"
+            ));
+        }
+        Ok(())
     }
 
     /// A decoded value (a cell, a feature, an archive entry): sniffed like a
@@ -383,15 +425,230 @@ impl Walk<'_> {
 }
 
 /// For the fuzz targets under `fuzz/` (which cannot reach crate-private
-/// items): runs one of this module's decoders on arbitrary bytes.
+/// items): opens `data` as the dataset container `format` (`tfrecord+zlib`
+/// for a zlib-compressed TFRecord) as if it had been sniffed so, with the
+/// declared size true or larger than the bytes (a listing can disagree).
+/// Returns how many members were found.
 #[doc(hidden)]
-pub fn fuzz_codec(codec: u8, data: &[u8]) -> usize {
-    codecs::fuzz(codec, data)
+pub fn fuzz_open(format: &str, data: &[u8], declared: u64) -> usize {
+    thread_local! {
+        static RULES: crate::rules::RuleSet = crate::rules::RuleSet::embedded();
+    }
+    let (id, zlib) = match format.strip_suffix("+zlib") {
+        Some(id) => (id, true),
+        None => (format, false),
+    };
+    let mut sniff = Sniff::new(id, None, crate::sniff::Class::Other, Encryption::None);
+    if zlib {
+        sniff = sniff.with("compression", "zlib");
+    }
+    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+    let sample = crate::sniff::Sample::new(declared, head, &[]);
+    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(len)?.min(data.len());
+        data.get(start..end).map(<[u8]>::to_vec)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    RULES.with(|rules| {
+        super::look_inside(&sample, &sniff, "fuzz", rules, 3, deadline, &mut fetch)
+            .members
+            .len()
+    })
+}
+
+/// For the fuzz targets: the leaf parsers on arbitrary bytes, the first
+/// byte choosing which (codecs, Parquet page headers and levels, pickles,
+/// protobuf Examples, .npy headers, flatbuffers, Kaldi entries, waveforms).
+#[doc(hidden)]
+pub fn fuzz_parsers(data: &[u8]) -> usize {
+    let Some((&which, rest)) = data.split_first() else {
+        return 0;
+    };
+    match which % 8 {
+        0 => codecs::fuzz(
+            rest.first().copied().unwrap_or(0),
+            rest.get(1..).unwrap_or(&[]),
+        ),
+        1 => usize::from(thrift::page_header(rest).is_some()),
+        2 => pickle::tensors(rest).len(),
+        3 => tfrecord::fuzz(rest),
+        4 => parquet::fuzz(rest),
+        5 => usize::from(dataset::npy_header(rest).is_some()),
+        6 => {
+            let t = dataset::Table::root(rest);
+            t.map_or(0, |t| {
+                t.tables(1, 64).len() + usize::from(t.string(0).is_some())
+            }) + usize::from(dataset::ark_entry(rest).is_some())
+        }
+        _ => {
+            let samples = Dtype::I16.decode(rest, false, 1, MAX_WAVEFORM);
+            usize::from(dataset::waveform(&samples).is_some())
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sniff::dataset::{masked_crc32c, speechy};
+
+    /// What the unpacker finds in `data` sniffed as `format`: (member, format) pairs and limits.
+    fn open(format: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &[]);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        assert_eq!(sniff.format, format, "{sniff:?}");
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            super::super::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| (m.member.clone(), m.sniff.format.clone()))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    fn int16(samples: &[f32]) -> Vec<u8> {
+        samples
+            .iter()
+            .flat_map(|v| ((v * 20000.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut dict =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (dict.len() + 11) % 64 != 0 {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend((dict.len() as u16).to_le_bytes());
+        b.extend(dict.as_bytes());
+        b.extend(data);
+        b
+    }
+
+    #[test]
+    fn npy_waveforms_are_members_and_other_arrays_are_not() {
+        let wave = npy("<i2", "(8000,)", &int16(&speechy(8000)));
+        assert_eq!(
+            open("npy", &wave).0,
+            vec![("array[:]".into(), "waveform".into())]
+        );
+        let noise: Vec<u8> = crate::sniff::testutil::pseudo_random(16000, 9);
+        assert_eq!(open("npy", &npy("<i2", "(8000,)", &noise)).0, vec![]);
+        let image = npy("|u1", "(64, 64, 3)", &[7u8; 64 * 64 * 3]);
+        assert_eq!(open("npy", &image).0, vec![]);
+        // Declared larger than the bytes there: what there is gets judged, no panic.
+        let cut = npy("<i2", "(800000,)", &int16(&speechy(4000)));
+        assert_eq!(
+            open("npy", &cut).0,
+            vec![("array[:]".into(), "waveform".into())]
+        );
+    }
+
+    #[test]
+    fn tfrecord_float_lists_and_truncated_records() {
+        let floats: Vec<u8> = speechy(6000).iter().flat_map(|v| v.to_le_bytes()).collect();
+        // Feature { float_list { packed value } }, in an Example under key "wave".
+        let varint = |mut n: usize| {
+            let mut v = Vec::new();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    v.push(b);
+                    return v;
+                }
+                v.push(b | 0x80);
+            }
+        };
+        let field = |tag: u8, body: &[u8]| {
+            let mut v = vec![tag];
+            v.extend(varint(body.len()));
+            v.extend(body);
+            v
+        };
+        let feature = field(0x12, &field(0x0a, &floats));
+        let mut entry = field(0x0a, b"wave");
+        entry.extend(field(0x12, &feature));
+        let example = field(0x0a, &field(0x0a, &entry));
+        let mut rec = (example.len() as u64).to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        rec.extend(&example);
+        rec.extend([0u8; 4]);
+        assert_eq!(
+            open("tfrecord", &rec).0,
+            vec![("record 0/wave".into(), "waveform".into())]
+        );
+        // A second record cut short: the first still counts, the cut is a limit.
+        let mut two = rec.clone();
+        two.extend(&rec[..100]);
+        let (members, limits) = open("tfrecord", &two);
+        assert_eq!(members.len(), 1);
+        assert!(limits[0].contains("past the end"), "{limits:?}");
+    }
+
+    #[test]
+    fn safetensors_tensors_are_judged_by_values_not_names() {
+        let wave = int16(&speechy(8000));
+        let json = format!(
+            r#"{{"__metadata__":{{"x":"y"}},"embedding":{{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}},"z":{{"dtype":"I16","shape":[8000],"data_offsets":[64,{}]}}}}"#,
+            64 + wave.len()
+        );
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend(json.as_bytes());
+        b.extend([0u8; 64]);
+        b.extend(&wave);
+        assert_eq!(
+            open("safetensors", &b).0,
+            vec![("z[:]".into(), "waveform".into())]
+        );
+        // Offsets that do not match the shape are refused, and said so.
+        let mut wrong = b.clone();
+        let at = 8 + json.find("[64,").unwrap() + 1;
+        wrong[at..at + 2].copy_from_slice(b"66");
+        let (members, limits) = open("safetensors", &wrong);
+        assert!(
+            members.is_empty() && limits[0].contains("do not fit"),
+            "{limits:?}"
+        );
+    }
+
+    #[test]
+    fn kaldi_wav_entries_are_sniffed_and_float_vectors_judged() {
+        let pcm = int16(&speechy(8000));
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + pcm.len() as u32).to_le_bytes());
+        wav.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+        wav.extend((pcm.len() as u32).to_le_bytes());
+        wav.extend(&pcm);
+        let mut ark = b"utt1 ".to_vec();
+        ark.extend(&wav);
+        ark.extend(b"utt2 \0BFV \x04");
+        ark.extend(6000u32.to_le_bytes());
+        ark.extend(speechy(6000).iter().flat_map(|v| v.to_le_bytes()));
+        let (members, limits) = open("kaldi-ark", &ark);
+        assert_eq!(
+            members,
+            vec![
+                ("utt1".into(), "wav".into()),
+                ("utt2[:]".into(), "waveform".into())
+            ]
+        );
+        assert!(limits.is_empty(), "{limits:?}");
+    }
 
     #[test]
     fn plans_pick_one_signal_and_skip_short_axes() {
@@ -407,6 +664,15 @@ mod tests {
         assert_eq!(p(&[16, 512]), None, "embeddings");
         assert_eq!(p(&[400, 6]), None, "too few rows to judge a column");
         assert_eq!(p(&[64, 64, 3]), None, "an image");
+        assert_eq!(
+            p(&[1, 3, 2048, 2048]),
+            None,
+            "a large image, channels first"
+        );
+        // Ambiguous by shape alone: [batch, samples, 1] and a grey [H, W, 1]
+        // image; the values decide (an image row is smooth but rarely
+        // oscillates around zero like sound).
+        assert_eq!(p(&[32, 16000, 1]), Some((1, 16000, "[0, :, 0]".into())));
         assert_eq!(p(&[1000]), None);
         assert_eq!(p(&[u64::MAX, 4]), None, "element count overflows");
         assert_eq!(p(&[]), None);

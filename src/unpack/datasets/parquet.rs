@@ -41,7 +41,7 @@ const HEADER_READ: u64 = 16 << 10;
 const MAX_HEADER: u64 = 256 << 10;
 /// Decoded bytes of one page looked at: the first values' heads, or the
 /// samples a waveform judgement needs, whatever the page's size.
-const PAGE_PREFIX: u64 = 512 << 10;
+const PAGE_PREFIX: u64 = 256 << 10;
 
 /// What a leaf column holds, as far as audio goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -192,6 +192,7 @@ impl Walk<'_> {
             );
         }
         let mut reads = vec![0usize; columns.len()];
+        let mut damaged = 0;
         let mut found = vec![false; columns.len()];
         let mut first_row = 0u64;
         for (group, rg) in meta.row_groups().iter().enumerate().take(MAX_ROW_GROUPS) {
@@ -227,11 +228,11 @@ impl Walk<'_> {
                 };
                 match self.parquet_chunk(&mut r, &chunk, data_end, prefix, depth) {
                     Ok(hit) => found[k] = hit,
-                    Err(Stop::Malformed(why)) => self.limit(
+                    Err(Stop::Malformed(why)) => self.damaged(
                         prefix,
-                        Limit::Unsupported,
+                        &mut damaged,
                         format!("parquet column {} in row group {group}: {why}", chunk.name),
-                    ),
+                    )?,
                     Err(stop) => return Err(stop),
                 }
             }
@@ -438,6 +439,15 @@ impl Walk<'_> {
     }
 }
 
+/// The fuzz entry: levels and byte arrays decoded from arbitrary bytes.
+pub(super) fn fuzz(b: &[u8]) -> usize {
+    let max = u16::from(*b.first().unwrap_or(&1));
+    let n = usize::from(*b.get(1).unwrap_or(&0)) * 64;
+    hybrid(b, max, n).len()
+        + byte_arrays(b, None, 8).len()
+        + byte_arrays(b, Some(max.into()), 8).len()
+}
+
 /// The first values of a PLAIN byte-array buffer: (bytes, declared length).
 /// A value cut off by the end of the prefix is returned as far as it goes.
 fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> {
@@ -555,6 +565,60 @@ fn value_rows(rep: &[u8], def: &[u8], chunk: &Chunk<'_>, n: usize) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Members and limits the unpacker reports for `data` (sniffed as usual).
+    fn inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+        let windows = [crate::sniff::Window {
+            offset: tail_at as u64,
+            bytes: data[tail_at.max(head.len())..].to_vec(),
+        }];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| format!("{} {}", m.member, m.sniff.format))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    const PARQUET: &[u8] =
+        include_bytes!("../../../fixtures/datasets/parquet/codec-snappy.parquet");
+
+    #[test]
+    fn a_snappy_dictionary_page_yields_the_wav_and_damage_is_a_limit() {
+        assert_eq!(
+            inside(PARQUET).0,
+            vec!["audio.bytes[row group 0, dictionary 0] wav".to_string()]
+        );
+        // A page header that is not Thrift, and a page longer than its chunk.
+        let mut bad = PARQUET.to_vec();
+        bad[4] = 0xff;
+        let (members, limits) = inside(&bad);
+        assert!(members.is_empty());
+        assert!(limits[0].contains("damaged page header at 4"), "{limits:?}");
+        let mut long = PARQUET.to_vec();
+        assert_eq!(long[10], 0x15);
+        long[11..14].copy_from_slice(&[0xfe, 0xff, 0x7f]);
+        assert!(inside(&long).1[0].contains("runs past its chunk"));
+        // Every cut of the file ends quietly (most are no longer Parquet).
+        for cut in (0..PARQUET.len()).step_by(PARQUET.len() / 9) {
+            let _ = inside(&PARQUET[..cut]);
+        }
+    }
 
     #[test]
     fn hybrid_levels_decode_runs_and_bit_packing() {

@@ -92,6 +92,7 @@ impl Walk<'_> {
             return malformed("header is not a JSON object");
         };
         let mut tensors: Vec<(u64, &str, Dtype, Vec<u64>)> = Vec::new();
+        let mut damaged = 0;
         for (name, t) in &table {
             let Some(dtype) = t["dtype"].as_str().and_then(safetensors_dtype) else {
                 continue;
@@ -111,11 +112,11 @@ impl Walk<'_> {
                 && data_at.checked_add(end).is_some_and(|e| e <= r.size())
                 && elements.and_then(|e| e.checked_mul(dtype.size() as u64)) == Some(end - begin);
             if !fits {
-                self.limit(
+                self.damaged(
                     prefix,
-                    Limit::Unsupported,
+                    &mut damaged,
                     format!("safetensors: tensor {name} declares offsets that do not fit"),
-                );
+                )?;
                 continue;
             }
             tensors.push((begin, name, dtype, shape));
