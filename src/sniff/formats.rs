@@ -98,6 +98,7 @@ pub const FORMATS: &[&str] = &[
     "raw-pcm",
     "rf64",
     "safetensors",
+    "silk",
     "sops",
     "sphere",
     "tar",

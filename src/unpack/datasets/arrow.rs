@@ -329,7 +329,7 @@ impl Walk<'_> {
                         dtype.name(),
                         &shape,
                         &samples,
-                        total * dtype.size() as u64,
+                        total.saturating_mul(dtype.size() as u64),
                     );
                 }
                 _ => {}
@@ -484,6 +484,16 @@ mod tests {
         long.truncate(536);
         long.extend([0xff, 0xff, 0xff, 0xff, 0xf8, 0xff, 0xff, 0x7f, 0, 0, 0, 0]);
         assert!(inside(&long).1[0].contains("bytes of metadata"));
+        // Fuzzing found: a list child whose node declares i64::MAX values
+        // overflowed the member size (now saturating).
+        let mut wave =
+            include_bytes!("../../../fixtures/datasets/arrow/stream-none-waveform.arrow").to_vec();
+        assert_eq!(
+            wave[528..544],
+            [0, 0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        wave[528..536].copy_from_slice(&i64::MAX.to_le_bytes());
+        let _ = inside(&wave);
         // Every cut of the stream ends quietly.
         for cut in (0..STREAM.len()).step_by(STREAM.len() / 9) {
             let _ = inside(&STREAM[..cut]);

@@ -504,7 +504,10 @@ impl Walk<'_> {
                 addr,
                 single,
             } => {
-                let chunk_bytes = chunk.iter().product::<u64>().saturating_mul(elem);
+                let chunk_bytes = chunk
+                    .iter()
+                    .try_fold(elem, |a, &d| a.checked_mul(d))
+                    .unwrap_or(u64::MAX);
                 let chunks: Vec<(u64, u64, u32)> = match index {
                     1 => vec![match single {
                         Some((size, mask)) => (addr, size, mask),
@@ -517,7 +520,13 @@ impl Walk<'_> {
                             _ => 1,
                         };
                         (0..n.min(MAX_CHUNKS as u64))
-                            .map(|i| (addr + i * chunk_bytes, chunk_bytes, 0))
+                            .map(|i| {
+                                (
+                                    addr.saturating_add(i.saturating_mul(chunk_bytes)),
+                                    chunk_bytes,
+                                    0,
+                                )
+                            })
                             .collect()
                     }
                     3 => self.hdf5_fixed_array(r, f, addr, !filters.is_empty(), chunk_bytes)?,

@@ -6,12 +6,23 @@
 //! judged by [`crate::sniff::dataset::waveform`] and become `waveform`
 //! members.
 //!
-//! Reading is bounded per container: structure (footers, schemas, object
-//! headers, record headers) and data together at most [`READ_BUDGET`] bytes
-//! of the object, each decoded value at most the rules' `max_member_bytes`,
-//! all decoded bytes counted in the walk's `spent`. Every declared length,
-//! count and offset is checked against the object's size and the budget
-//! before anything is allocated or looped over; a bound reached is a limit.
+//! Reading is bounded per container, whatever it declares:
+//!
+//! | what | bound |
+//! | --- | --- |
+//! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
+//! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` | 4 MiB each |
+//! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
+//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3 |
+//! | Parquet | 64 columns × 64 row groups; per column 4 chunks with values (16 all-null); 4 pages per chunk |
+//! | Arrow / TFRecord / Kaldi | 64 messages and 4 batches / 16 records / 16 entries |
+//! | HDF5 | 256 objects, 16 datasets, 32 chunks, 256 B-tree nodes, 16 continuations |
+//! | text past its head | 4 windows of 64 KiB |
+//!
+//! Decoded bytes count in the walk's `spent` (`max_object_bytes`). Every
+//! declared length, count and offset is checked against the object's size
+//! and these bounds before anything is allocated or looped over; a bound
+//! reached is a limit, and so is a structure not understood.
 
 mod arrow;
 mod codecs;
@@ -411,8 +422,8 @@ impl Walk<'_> {
         );
         let size = shape
             .iter()
-            .product::<u64>()
-            .saturating_mul(dtype.size() as u64);
+            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
+            .unwrap_or(u64::MAX);
         Ok(self.samples(
             prefix,
             &format!("{name}{}", plan.slice),
@@ -598,6 +609,27 @@ mod tests {
         let (members, limits) = open("tfrecord", &two);
         assert_eq!(members.len(), 1);
         assert!(limits[0].contains("past the end"), "{limits:?}");
+    }
+
+    #[test]
+    fn a_silk_header_in_a_feature_is_a_registered_format() {
+        // Fuzzing found: a bytes feature opening with SILK's magic made the
+        // audio detector report "silk", an id missing from the registry.
+        let value = b"\x02#!SILK_V3 and then some bytes that are not frames";
+        let mut feature = vec![0x0a, value.len() as u8 + 2, 0x0a, value.len() as u8];
+        feature.extend(value);
+        let mut entry = vec![0x0a, 4];
+        entry.extend(b"clip");
+        entry.extend([0x12, feature.len() as u8]);
+        entry.extend(&feature);
+        let mut example = vec![0x0a, entry.len() as u8 + 2, 0x0a, entry.len() as u8];
+        example.extend(&entry);
+        let mut rec = (example.len() as u64).to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        rec.extend(&example);
+        rec.extend([0u8; 4]);
+        let _ = open("tfrecord", &rec);
+        assert!(crate::sniff::formats::is_known("silk"));
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! values are judged as a waveform. Columns with modular-encryption
 //! metadata are never decoded. Audio may start in a later row group (path-
 //! only rows first): chunks whose statistics say they are all null are
-//! skipped without a read, and up to [`CHUNKS_PER_COLUMN`] chunks per column
-//! are read until one holds audio.
+//! skipped without a read; up to [`CHUNKS_PER_COLUMN`] chunks per column
+//! with values (and [`EMPTY_CHUNKS_PER_COLUMN`] found to be all null when
+//! statistics are missing) are read until one holds audio.
 
 use parquet::basic::{Compression, ConvertedType, LogicalType, Type as Physical};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
@@ -29,8 +30,11 @@ const MAX_FOOTER: u64 = 4 << 20;
 const MAX_COLUMNS: usize = 64;
 /// Row groups whose metadata is looked at.
 const MAX_ROW_GROUPS: usize = 64;
-/// Chunks of one column read before giving up on it.
+/// Chunks of one column whose values are judged before giving up on it,
+/// and chunks read that turn out to hold nulls only (path-only rows, when
+/// the footer has no statistics to skip them by).
 const CHUNKS_PER_COLUMN: usize = 4;
+const EMPTY_CHUNKS_PER_COLUMN: usize = 16;
 /// Pages of one chunk read (a dictionary page, then data pages).
 const PAGES_PER_CHUNK: usize = 4;
 /// Binary values sniffed per page.
@@ -192,12 +196,17 @@ impl Walk<'_> {
             );
         }
         let mut reads = vec![0usize; columns.len()];
+        let mut empty = vec![0usize; columns.len()];
         let mut damaged = 0;
         let mut found = vec![false; columns.len()];
         let mut first_row = 0u64;
         for (group, rg) in meta.row_groups().iter().enumerate().take(MAX_ROW_GROUPS) {
             for (k, &(ci, leaf)) in columns.iter().enumerate() {
-                if found[k] || reads[k] >= CHUNKS_PER_COLUMN || self.out_of_time(prefix) {
+                if found[k]
+                    || reads[k] >= CHUNKS_PER_COLUMN
+                    || empty[k] >= EMPTY_CHUNKS_PER_COLUMN
+                    || self.out_of_time(prefix)
+                {
                     continue;
                 }
                 let Some(meta) = rg.columns().get(ci) else {
@@ -214,7 +223,6 @@ impl Walk<'_> {
                 if all_null {
                     continue;
                 }
-                reads[k] += 1;
                 let desc = &schema.columns()[ci];
                 let path = desc.path().string();
                 let chunk = Chunk {
@@ -227,7 +235,11 @@ impl Walk<'_> {
                     max_rep: desc.max_rep_level().max(0) as u16,
                 };
                 match self.parquet_chunk(&mut r, &chunk, data_end, prefix, depth) {
-                    Ok(hit) => found[k] = hit,
+                    Ok(Some(hit)) => {
+                        found[k] = hit;
+                        reads[k] += 1;
+                    }
+                    Ok(None) => empty[k] += 1,
                     Err(Stop::Malformed(why)) => self.damaged(
                         prefix,
                         &mut damaged,
@@ -244,7 +256,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Reads the first pages of one chunk; true when audio was found.
+    /// Reads the first pages of one chunk: whether audio was found, or
+    /// `None` when the pages read held no value (nulls only).
     fn parquet_chunk(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -252,7 +265,7 @@ impl Walk<'_> {
         data_end: u64,
         prefix: &str,
         depth: u32,
-    ) -> Step<bool> {
+    ) -> Step<Option<bool>> {
         let m = chunk.meta;
         let codec = codec(m.compression())?;
         let start = match m.dictionary_page_offset() {
@@ -295,7 +308,7 @@ impl Walk<'_> {
                 Some(PageKind::Data | PageKind::DataV2) => {
                     // Dictionary indices: the values were in the dictionary page.
                     if matches!(header.encoding, 2 | 8) {
-                        return Ok(false);
+                        return Ok(None);
                     }
                     if header.encoding != 0 {
                         return malformed(format!(
@@ -308,11 +321,11 @@ impl Walk<'_> {
                 _ => (0, false),
             };
             if found || values > 0 {
-                return Ok(found);
+                return Ok(Some(found));
             }
             pos = next;
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// Decodes a page prefix and judges its first values: (values seen, audio found).
