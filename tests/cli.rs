@@ -1433,3 +1433,295 @@ fn hostile_media_and_documents_finish_fast() {
         );
     }
 }
+
+// AI dataset containers
+
+/// Every file of `fixtures/datasets` gets the verdict `expected.tsv` (written
+/// by `fixtures/make_datasets.py`) gives it: speech stored in the clear is a
+/// finding, whatever the container; tables, text, images, embeddings, token
+/// ids, noise and features are not; audio behind Parquet modular encryption
+/// is no finding, and its object says it is (partly) encrypted. Ordinary
+/// dataset files hit no limit.
+#[test]
+fn dataset_fixtures_get_the_verdicts_expected_tsv_gives() {
+    let report = json(&run(&[
+        "scan",
+        "fixtures/datasets",
+        "--format",
+        "json",
+        "--inventory",
+        "--fail-on",
+        "never",
+    ]));
+    let mut rules: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for f in report["findings"].as_array().unwrap() {
+        rules
+            .entry(f["location"].as_str().unwrap().to_string())
+            .or_default()
+            .push(f["rule"].as_str().unwrap().to_string());
+    }
+    let object = |location: &str| {
+        report["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["location"] == location && o["member"].is_null())
+            .cloned()
+            .unwrap_or_else(|| panic!("{location} not in the inventory"))
+    };
+    let expected = fs::read_to_string(root().join("fixtures/datasets/expected.tsv")).unwrap();
+    let mut checked = 0;
+    for line in expected.lines().filter(|l| !l.starts_with('#')) {
+        let mut cols = line.split('\t');
+        let (file, verdict) = (cols.next().unwrap(), cols.next().unwrap());
+        let location = format!("fixtures/datasets/{file}");
+        let found = rules.get(&location).cloned().unwrap_or_default();
+        match verdict {
+            "audio.unencrypted" => assert!(
+                found.iter().any(|r| r == "audio.unencrypted"),
+                "{file} should be an audio.unencrypted finding, got {found:?}"
+            ),
+            "none" => assert!(found.is_empty(), "{file} must not be a finding: {found:?}"),
+            "encrypted" => {
+                assert!(found.is_empty(), "{file} must not be a finding: {found:?}");
+                let o = object(&location);
+                assert!(
+                    o["encryption"] == "encrypted" || o["encryption"] == "partial",
+                    "{file}: {o}"
+                );
+            }
+            other => panic!("unknown verdict {other} for {file}"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 98, "every fixture of expected.tsv");
+    assert_eq!(
+        report["limits"],
+        serde_json::json!([]),
+        "ordinary datasets hit no limit"
+    );
+    // Containers are named by their bytes, waveforms by their tensors.
+    for (file, format) in [
+        ("parquet/hf-audio-wav.parquet", "parquet"),
+        ("arrow/file-none-hf-audio.arrow", "arrow"),
+        (
+            "arrow/hf-save-to-disk/data-00000-of-00001.arrow",
+            "arrow-stream",
+        ),
+        ("tfrecord/waveform-float.tfrecord.zlib", "tfrecord"),
+        ("numpy/wave-int16.npy", "npy"),
+        ("numpy/utterance.npz", "npz"),
+        ("safetensors/waveform.safetensors", "safetensors"),
+        ("pytorch/waveform.pt", "pytorch"),
+        ("hdf5/wave-libver-latest.h5", "hdf5"),
+        ("kaldi/wav.ark", "kaldi-ark"),
+    ] {
+        assert_eq!(
+            object(&format!("fixtures/datasets/{file}"))["format"],
+            format,
+            "{file}"
+        );
+    }
+    let members: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["member"].as_str().unwrap_or("").to_string(),
+                f["format"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (member, format) in [
+        ("audio.bytes[row group 4, dictionary 0]", "wav"),
+        ("audio.bytes[row 0]", "wav"),
+        ("/train/utt0002/wav[:]", "waveform"),
+        ("array[0, :]", "waveform"),
+        ("record 0/audio/waveform", "waveform"),
+        ("spk1-utt000", "wav"),
+    ] {
+        assert!(
+            members.contains(&(member.to_string(), format.to_string())),
+            "no {format} member {member}: {members:?}"
+        );
+    }
+}
+
+/// CRC32C (Castagnoli), bit by bit: TFRecord framing for the hostile files.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82f6_3b78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn masked_crc32c(data: &[u8]) -> u32 {
+    crc32c(data).rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+/// An HDF5 file (superblock v0, 8-byte addresses) whose root object header
+/// holds `message` (type, body) at address 96; `tail` is written at 200.
+fn hdf5_with(kind: u16, body: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut h = b"\x89HDF\r\n\x1a\n".to_vec();
+    h.extend([0, 0, 0, 0, 0, 8, 8, 0, 4, 0, 16, 0, 0, 0, 0, 0]);
+    h.extend(0u64.to_le_bytes()); // base address
+    h.extend([0xff; 8]); // free space: undefined
+    h.extend(512u64.to_le_bytes()); // end of file
+    h.extend([0xff; 8]); // driver info: undefined
+    h.extend(0u64.to_le_bytes()); // root entry: link name offset
+    h.extend(96u64.to_le_bytes()); // root object header
+    h.extend([0u8; 24]); // cache type, reserved, scratch
+    assert_eq!(h.len(), 96);
+    h.extend([1, 0, 1, 0, 1, 0, 0, 0]); // v1 header, one message, refcount
+    h.extend(((8 + body.len()) as u32).to_le_bytes());
+    h.extend([0u8; 4]);
+    h.extend(kind.to_le_bytes());
+    h.extend((body.len() as u16).to_le_bytes());
+    h.extend([0u8; 4]);
+    h.extend(body);
+    h.resize(200, 0);
+    h.extend(tail);
+    h.resize(512, 0);
+    h
+}
+
+/// Hostile datasets: lengths, sizes, counts and addresses chosen by an
+/// attacker. Each ends at once with a limit naming what was refused; none
+/// allocates what it declares or loops on it.
+#[test]
+fn hostile_datasets_end_quickly_with_their_limits_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = |p: &str| fs::read(root().join("fixtures/datasets").join(p)).unwrap();
+
+    // A Parquet footer declared 12 MiB long (a sparse 16 MiB file).
+    let f = fs::File::create(d.join("huge-footer.parquet")).unwrap();
+    f.set_len(16 << 20).unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = f;
+        f.write_all(b"PAR1\x15\x04\x15\x00").unwrap();
+        f.seek(SeekFrom::Start((16 << 20) - 8)).unwrap();
+        f.write_all(&(12u32 << 20).to_le_bytes()).unwrap();
+        f.write_all(b"PAR1").unwrap();
+    }
+    // A page whose compressed size (about 1 MiB) runs past its column chunk.
+    let mut page = fixture("parquet/codec-none.parquet");
+    assert_eq!(&page[10..14], [0x15, 0xa0, 0xc4, 0x03]);
+    page[11..14].copy_from_slice(&[0xfe, 0xff, 0x7f]);
+    fs::write(d.join("huge-page.parquet"), page).unwrap();
+    // An Arrow stream whose second message declares 2 GiB of metadata.
+    let mut arrow = fixture("arrow/stream-none-hf-audio.arrow");
+    arrow.truncate(536);
+    arrow.extend([0xff, 0xff, 0xff, 0xff, 0xf8, 0xff, 0xff, 0x7f]);
+    arrow.extend([0u8; 64]);
+    fs::write(d.join("huge-metadata.arrow"), arrow).unwrap();
+    // A TFRecord whose second record declares 2^40 bytes, with a valid CRC.
+    let mut tf = fixture("tfrecord/wav-bytes.tfrecord");
+    let first = u64::from_le_bytes(tf[..8].try_into().unwrap()) as usize;
+    let second = 16 + first;
+    let len = (1u64 << 40).to_le_bytes();
+    tf[second..second + 8].copy_from_slice(&len);
+    tf[second + 8..second + 12].copy_from_slice(&masked_crc32c(&len).to_le_bytes());
+    fs::write(d.join("huge-record.tfrecord"), tf).unwrap();
+    // A kaldiio AUDIO entry declaring 2^60 bytes.
+    let mut ark = b"utt1 AUDIO\x08".to_vec();
+    ark.extend((1u64 << 60).to_le_bytes());
+    ark.extend(b"fLaC\0\0\0\x22");
+    ark.resize(4096, 0);
+    fs::write(d.join("huge-entry.ark"), ark).unwrap();
+    // A safetensors header declared 6 MiB long (a sparse 8 MiB file).
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(d.join("huge-header.safetensors")).unwrap();
+        f.write_all(&(6u64 << 20).to_le_bytes()).unwrap();
+        f.write_all(br#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#)
+            .unwrap();
+        f.set_len(8 << 20).unwrap();
+    }
+    // HDF5: a continuation message that continues into itself, and a
+    // B-tree node whose children are the node itself.
+    let mut continuation = 112u64.to_le_bytes().to_vec();
+    continuation.extend(24u64.to_le_bytes());
+    fs::write(
+        d.join("continuation-loop.h5"),
+        hdf5_with(0x10, &continuation, &[]),
+    )
+    .unwrap();
+    let mut table = 200u64.to_le_bytes().to_vec(); // B-tree
+    table.extend(300u64.to_le_bytes()); // local heap
+    let mut tree = b"TREE\x00\x01\x02\x00".to_vec(); // group node, level 1, 2 entries
+    tree.extend([0xff; 16]); // no siblings
+    for _ in 0..2 {
+        tree.extend(0u64.to_le_bytes()); // key
+        tree.extend(200u64.to_le_bytes()); // child: the node itself
+    }
+    tree.extend(0u64.to_le_bytes());
+    tree.resize(100, 0);
+    tree.extend(b"HEAP\0\0\0\0");
+    tree.extend(16u64.to_le_bytes());
+    tree.extend([0xff; 8]);
+    tree.extend(340u64.to_le_bytes());
+    fs::write(d.join("btree-loop.h5"), hdf5_with(0x11, &table, &tree)).unwrap();
+    // A NumPy array of 2^62 × 2^62 elements (no limit needed: nothing to read).
+    let dict = b"{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904), }\n";
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    npy.extend((dict.len() as u16).to_le_bytes());
+    npy.extend(dict);
+    npy.resize(8192, 0);
+    fs::write(d.join("huge-shape.npy"), npy).unwrap();
+
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "scan",
+        d.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let elapsed = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+    let limits = report["limits"].as_array().unwrap();
+    for (file, says) in [
+        ("huge-footer.parquet", "footer of 12582912 bytes"),
+        ("huge-page.parquet", "runs past its chunk"),
+        ("huge-metadata.arrow", "bytes of metadata"),
+        ("huge-record.tfrecord", "1099511627776 bytes past the end"),
+        ("huge-entry.ark", "bytes past the end"),
+        ("huge-header.safetensors", "header of 6291456 bytes"),
+        ("continuation-loop.h5", "continuation chain"),
+        ("btree-loop.h5", "B-tree (a loop"),
+    ] {
+        let hit = limits
+            .iter()
+            .find(|l| l["location"].as_str().unwrap().ends_with(file));
+        let hit = hit.unwrap_or_else(|| panic!("no limit for {file}: {limits:?}"));
+        assert!(
+            hit["message"].as_str().unwrap().contains(says),
+            "{file}: {hit}"
+        );
+    }
+    assert_eq!(report["summary"]["objects_scanned"], 9);
+    assert!(
+        report["summary"]["bytes_read"].as_u64().unwrap() < 4 << 20,
+        "{}",
+        report["summary"]
+    );
+}

@@ -552,7 +552,7 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
     // Byte slicing below needs ASCII; anything else is not hex anyway.
-    if digits.len() % 2 != 0 || !digits.is_ascii() {
+    if !digits.len().is_multiple_of(2) || !digits.is_ascii() {
         return None;
     }
     (0..digits.len())

@@ -616,7 +616,7 @@ fn gsm_raw(s: &Sample) -> Option<Sniff> {
     const NEED: usize = 20;
     let h = s.head;
     let frames = (h.len() / FRAME).min(1000);
-    let whole = s.size % FRAME as u64 == 0;
+    let whole = s.size.is_multiple_of(FRAME as u64);
     if frames < NEED || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd) {
         return None;
     }

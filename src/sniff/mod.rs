@@ -15,6 +15,7 @@
 mod audio;
 mod biometric;
 mod bytes;
+pub(crate) mod dataset;
 pub mod entropy;
 mod envelope;
 pub mod formats;
@@ -373,6 +374,13 @@ type Detector = fn(&Sample) -> Option<Sniff>;
 /// the clear that announces ciphertext), then biometric records, audio, media
 /// containers, compression wrappers, text, other known formats; statistics last.
 const DETECTORS: &[Detector] = &[
+    // AI dataset containers first: each is validated beyond a magic (a
+    // TFRecord length's CRC32C, Parquet's magic at both ends, a parsed Arrow
+    // schema) and none can be an envelope's header, while an OpenPGP packet
+    // check accepts a TFRecord length as a packet; an npz or a torch
+    // checkpoint is a zip, and a Parquet page or a Kaldi archive holds whole
+    // MP3s and WAVs that the audio detector would otherwise name instead.
+    dataset::detect,
     envelope::detect,
     biometric::detect,
     // Containers first: an MPEG program stream holds MP2 frames, and a stored

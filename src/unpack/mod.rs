@@ -16,6 +16,7 @@
 //! whatever the caller asks. Limits of one kind are folded into one entry
 //! per object (an overlapping-entry zip bomb is one finding, not 1,000).
 
+pub mod datasets;
 mod encoded;
 #[doc(hidden)]
 pub use encoded::fuzz_encoded;
@@ -293,12 +294,13 @@ impl Walk<'_> {
             return;
         }
         if sniff.format == "text" {
-            return self.encoded(level, name, depth);
+            self.encoded(level, name, depth);
+            return self.text_windows(level, name, depth);
         }
         let opens = matches!(
             sniff.format.as_str(),
             "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar"
-        );
+        ) || datasets::opens(&sniff.format);
         if !opens {
             return;
         }
@@ -320,6 +322,7 @@ impl Walk<'_> {
             "zip" => self.zip(level, name, depth),
             "tar" => self.tar(level, name, depth),
             "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
+            f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
             other if sniff.encryption == Encryption::None => self.limit(
                 name,
                 Limit::Unsupported,

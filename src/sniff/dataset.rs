@@ -1,0 +1,931 @@
+//! AI training containers (datasets-and-inventories.md Part A): Parquet,
+//! Arrow IPC files and streams, TFRecord, NumPy `.npy`/`.npz`, safetensors,
+//! PyTorch zips, HDF5 and Kaldi/kaldiio archives. Each is recognised from its
+//! head (and, for Parquet, its tail) with more than a magic: a Parquet page
+//! header or footer length that fits, an Arrow schema message that parses, a
+//! TFRecord length whose masked CRC32C matches, an HDF5 superblock version, a
+//! Kaldi key followed by a known object marker.
+//!
+//! The container is only the envelope: what its rows hold is judged by
+//! `unpack::datasets`, which reads the first pages, buffers, records or
+//! chunks. Waveforms found there (float or integer tensors, not encoded
+//! files) are judged here, by [`waveform`], with the headerless-PCM
+//! statistics of `pcm.rs` plus checks that only a signal passes (both signs,
+//! many distinct values, zero crossings): token ids, masks, ramps, images and
+//! embeddings are not speech.
+//!
+//! Also here: the small pure structure readers that sniffing and unpacking
+//! share (CRC32C, a flatbuffer table, the `.npy` header).
+
+use std::collections::HashSet;
+
+use parquet::file::metadata::ParquetMetaDataReader;
+
+pub(crate) use super::bytes::{get, le16, le32, le64};
+use super::bytes::{starts, u8_at};
+use super::{Class, Encryption, Sample, Sniff, WINDOW_LEN};
+
+/// Container format ids this module reports; `unpack` opens each of them.
+pub(crate) const CONTAINERS: &[&str] = &[
+    "arrow",
+    "arrow-stream",
+    "hdf5",
+    "kaldi-ark",
+    "npy",
+    "npz",
+    "parquet",
+    "pytorch",
+    "safetensors",
+    "tfrecord",
+];
+
+pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    parquet(s)
+        .or_else(|| arrow(s))
+        .or_else(|| tfrecord(s))
+        .or_else(|| npy(s))
+        .or_else(|| safetensors(s))
+        .or_else(|| zip_dataset(s))
+        .or_else(|| hdf5(s))
+        .or_else(|| kaldi(s))
+}
+
+fn container(format: &str, mime: Option<&str>) -> Sniff {
+    Sniff::new(format, mime, Class::Other, Encryption::None)
+}
+
+// ---------------------------------------------------------------- Parquet
+
+const PARQUET_MIME: &str = "application/vnd.apache.parquet";
+
+/// `PAR1` at both ends with a footer length that fits; `PARE` is modular
+/// encryption with an encrypted footer (formats: PF Encryption §5.4).
+fn parquet(s: &Sample) -> Option<Sniff> {
+    let magic = get(s.head, 0, 4)?;
+    let encrypted = match magic {
+        b"PAR1" => false,
+        b"PARE" => true,
+        _ => return None,
+    };
+    if s.size < 12 {
+        return None;
+    }
+    let Some(tail) = s.at(s.size - 8, 8) else {
+        // The tail is not read yet: claim provisionally and ask for it. A
+        // plaintext file must at least open with a page header (a Thrift
+        // struct whose field 1 is the page type).
+        if !(encrypted || (u8_at(s.head, 4)? == 0x15 && u8_at(s.head, 5)? <= 6)) {
+            return None;
+        }
+        let from = s.size.saturating_sub(WINDOW_LEN as u64);
+        return Some(
+            container("parquet", Some(PARQUET_MIME))
+                .with("magic", "PAR at 0; footer not read yet")
+                .wanting(vec![from..s.size]),
+        );
+    };
+    let footer_len = u64::from(le32(tail, 0)?);
+    if &tail[4..] != magic || footer_len + 12 > s.size {
+        return None;
+    }
+    if encrypted {
+        return Some(
+            Sniff::new(
+                "parquet",
+                Some(PARQUET_MIME),
+                Class::Encrypted,
+                Encryption::Encrypted,
+            )
+            .with("magic", "PARE at 0 and at the end")
+            .with(
+                "scheme",
+                "Parquet modular encryption with an encrypted footer: schema and pages unreadable without keys",
+            ),
+        );
+    }
+    let sniff = container("parquet", Some(PARQUET_MIME))
+        .with("magic", "PAR1 at 0 and at the end")
+        .with("footer_bytes", footer_len);
+    let footer_at = s.size - 8 - footer_len;
+    let Some(footer) = s.at(footer_at, footer_len as usize) else {
+        return Some(sniff.with(
+            "footer",
+            "larger than the sampled tail; read by the unpacker",
+        ));
+    };
+    let Ok(meta) = ParquetMetaDataReader::decode_metadata(footer) else {
+        return Some(sniff.with("footer", "does not parse"));
+    };
+    let schema = meta.file_metadata().schema_descr();
+    let mut encrypted_columns: Vec<String> = Vec::new();
+    for rg in meta.row_groups() {
+        for c in rg.columns() {
+            let path = c.column_path().string();
+            if c.crypto_metadata().is_some() && !encrypted_columns.contains(&path) {
+                encrypted_columns.push(path);
+            }
+        }
+    }
+    let mut sniff = sniff
+        .with("columns", schema.num_columns())
+        .with("row_groups", meta.num_row_groups())
+        .with("rows", meta.file_metadata().num_rows());
+    if !encrypted_columns.is_empty() {
+        // The footer is plaintext but some column chunks are ciphertext: a
+        // plaintext container around (some) encrypted payload. Each column is
+        // judged on its own by the unpacker; encrypted ones are never decoded.
+        sniff.encryption = Encryption::Partial;
+        sniff = sniff
+            .with(
+                "scheme",
+                "Parquet modular encryption with a plaintext footer",
+            )
+            .with("encrypted_columns", encrypted_columns);
+    }
+    Some(sniff)
+}
+
+// ---------------------------------------------------------------- Arrow IPC
+
+/// An IPC file (`ARROW1`, two pad bytes, a stream, a footer) or a bare
+/// stream (what Hugging Face `datasets` writes): the first message must be a
+/// flatbuffer `Message` holding a `Schema`.
+fn arrow(s: &Sample) -> Option<Sniff> {
+    let (format, mime, at) = if starts(s.head, 0, b"ARROW1\0\0") {
+        ("arrow", "application/vnd.apache.arrow.file", 8)
+    } else {
+        ("arrow-stream", "application/vnd.apache.arrow.stream", 0)
+    };
+    let (meta, whole) = ipc_message(s.head, at)?;
+    let message = Table::root(meta)?;
+    // MessageHeader union: 1 = Schema. A schema larger than the head (tens
+    // of thousands of fields) is taken on its header type alone.
+    if message.u8(1, 0) != 1 || (whole && message.table(2).is_none()) {
+        return None;
+    }
+    Some(container(format, Some(mime)).with("magic", format!("IPC schema message at {at}")))
+}
+
+/// The flatbuffer of the IPC message at `at` (as much of it as `b` holds)
+/// and whether it is whole: after the continuation marker `FF FF FF FF`
+/// (absent before Arrow 0.15) comes an i32 metadata length, then the
+/// metadata. `None` at the end-of-stream marker or a length out of bounds.
+pub(crate) fn ipc_message(b: &[u8], at: usize) -> Option<(&[u8], bool)> {
+    let mut p = at;
+    if le32(b, p)? == 0xffff_ffff {
+        p += 4;
+    }
+    let len = le32(b, p)? as usize;
+    // Real schemas are a few KiB; 16 MiB bounds what a hostile length claims.
+    if !(8..=16 << 20).contains(&len) {
+        return None;
+    }
+    let rest = b.get(p + 4..)?;
+    let meta = &rest[..rest.len().min(len)];
+    (meta.len() >= 8).then_some((meta, meta.len() == len))
+}
+
+/// A flatbuffer table: enough of the format to read Arrow IPC metadata
+/// (scalars, child tables, vectors, strings), every offset checked against
+/// the buffer, so hostile offsets give `None`, never a panic.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Table<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    vtable: usize,
+    vlen: usize,
+}
+
+impl<'a> Table<'a> {
+    /// The root table of a finished buffer.
+    pub(crate) fn root(buf: &'a [u8]) -> Option<Table<'a>> {
+        let off = le32(buf, 0)? as usize;
+        Table::at(buf, off)
+    }
+
+    fn at(buf: &'a [u8], pos: usize) -> Option<Table<'a>> {
+        let soff = le32(buf, pos)? as i32 as i64;
+        let vtable = usize::try_from(pos as i64 - soff).ok()?;
+        let vlen = usize::from(le16(buf, vtable)?);
+        if vlen < 4 || vlen % 2 != 0 || vtable + vlen > buf.len() {
+            return None;
+        }
+        Some(Table {
+            buf,
+            pos,
+            vtable,
+            vlen,
+        })
+    }
+
+    /// Where field `i` lies, when present.
+    fn field(&self, i: usize) -> Option<usize> {
+        let slot = 4 + 2 * i;
+        if slot + 2 > self.vlen {
+            return None;
+        }
+        let off = le16(self.buf, self.vtable + slot)?;
+        (off != 0).then_some(self.pos + usize::from(off))
+    }
+
+    pub(crate) fn u8(&self, i: usize, default: u8) -> u8 {
+        self.field(i)
+            .and_then(|p| u8_at(self.buf, p))
+            .unwrap_or(default)
+    }
+
+    pub(crate) fn i16(&self, i: usize, default: i16) -> i16 {
+        self.field(i)
+            .and_then(|p| le16(self.buf, p))
+            .map_or(default, |v| v as i16)
+    }
+
+    pub(crate) fn i32(&self, i: usize, default: i32) -> i32 {
+        self.field(i)
+            .and_then(|p| le32(self.buf, p))
+            .map_or(default, |v| v as i32)
+    }
+
+    pub(crate) fn i64(&self, i: usize, default: i64) -> i64 {
+        self.field(i)
+            .and_then(|p| le64(self.buf, p))
+            .map_or(default, |v| v as i64)
+    }
+
+    /// The position the offset stored in field `i` points to.
+    fn indirect(&self, i: usize) -> Option<usize> {
+        let p = self.field(i)?;
+        p.checked_add(le32(self.buf, p)? as usize)
+    }
+
+    pub(crate) fn table(&self, i: usize) -> Option<Table<'a>> {
+        Table::at(self.buf, self.indirect(i)?)
+    }
+
+    /// A vector's element count and where its elements start.
+    fn vector(&self, i: usize) -> Option<(usize, usize)> {
+        let v = self.indirect(i)?;
+        let n = le32(self.buf, v)? as usize;
+        Some((n, v + 4))
+    }
+
+    /// A vector of structs of `size` bytes each, as raw bytes.
+    pub(crate) fn structs(&self, i: usize, size: usize) -> Option<&'a [u8]> {
+        let (n, at) = self.vector(i)?;
+        get(self.buf, at, n.checked_mul(size)?)
+    }
+
+    /// A vector of tables (at most `max`; the rest are ignored).
+    pub(crate) fn tables(&self, i: usize, max: usize) -> Vec<Table<'a>> {
+        let Some((n, at)) = self.vector(i) else {
+            return Vec::new();
+        };
+        (0..n.min(max))
+            .filter_map(|k| {
+                let p = at + 4 * k;
+                Table::at(self.buf, p.checked_add(le32(self.buf, p)? as usize)?)
+            })
+            .collect()
+    }
+
+    pub(crate) fn string(&self, i: usize) -> Option<&'a str> {
+        let (n, at) = self.vector(i)?;
+        std::str::from_utf8(get(self.buf, at, n)?).ok()
+    }
+}
+
+// ---------------------------------------------------------------- TFRecord
+
+const CRC32C: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x82f6_3b78
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
+
+pub(crate) fn crc32c(b: &[u8]) -> u32 {
+    !b.iter().fold(!0u32, |c, &x| {
+        CRC32C[((c ^ u32::from(x)) & 0xff) as usize] ^ (c >> 8)
+    })
+}
+
+/// TFRecord's masked CRC (TF crc32c.h): rotated and offset so that a CRC of
+/// data holding CRCs stays informative.
+pub(crate) fn masked_crc32c(b: &[u8]) -> u32 {
+    let c = crc32c(b);
+    c.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+/// The length of the TFRecord record framed at the start of `b`, when its
+/// masked CRC matches (a 1 in 2^32 accident otherwise).
+pub(crate) fn tfrecord_length(b: &[u8]) -> Option<u64> {
+    let len = le64(b, 0)?;
+    (le32(b, 8)? == masked_crc32c(get(b, 0, 8)?)).then_some(len)
+}
+
+/// Plain TFRecord, or a whole file compressed with zlib (TFRecordOptions
+/// `ZLIB`, which has no other signature). GZIP files are gzip streams: the
+/// gzip unpacker opens them and their content comes back here.
+fn tfrecord(s: &Sample) -> Option<Sniff> {
+    if let Some(len) = tfrecord_length(s.head) {
+        if len > 0 && len.checked_add(16)? <= s.size {
+            return Some(
+                container("tfrecord", None)
+                    .with("magic", "record length with a matching masked CRC32C at 0"),
+            );
+        }
+        return None;
+    }
+    let (cmf, flg) = (u8_at(s.head, 0)?, u8_at(s.head, 1)?);
+    if cmf != 0x78 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 || flg & 0x20 != 0 {
+        return None;
+    }
+    let mut first = Vec::new();
+    let mut z = flate2::bufread::ZlibDecoder::new(s.head);
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(&mut z, 12), &mut first);
+    tfrecord_length(&first).filter(|&len| len > 0)?;
+    Some(
+        container("tfrecord", None)
+            .with("compression", "zlib")
+            .with(
+                "magic",
+                "zlib stream whose first record's masked CRC32C matches",
+            ),
+    )
+}
+
+// ---------------------------------------------------------------- NumPy
+
+/// The header of a `.npy` array (NP `_format_impl.py`).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct NpyHeader {
+    /// The dtype string (`<f4`, `<i2`, `|u1` …); `None` for structured dtypes.
+    pub descr: Option<String>,
+    pub fortran_order: bool,
+    pub shape: Vec<u64>,
+    /// Where the data starts.
+    pub data_at: u64,
+}
+
+/// Parses the magic, version, header length and the dict literal
+/// `{'descr': '<i2', 'fortran_order': False, 'shape': (16000,), }`.
+pub(crate) fn npy_header(b: &[u8]) -> Option<NpyHeader> {
+    if !starts(b, 0, b"\x93NUMPY") {
+        return None;
+    }
+    let (len, at) = match u8_at(b, 6)? {
+        1 => (usize::from(le16(b, 8)?), 10),
+        2 | 3 => (le32(b, 8)? as usize, 12),
+        _ => return None,
+    };
+    let text = std::str::from_utf8(get(b, at, len)?).ok()?;
+    let text = text.trim();
+    if !text.starts_with('{') {
+        return None;
+    }
+    let value = |key: &str| -> Option<&str> {
+        let k = text
+            .find(&format!("'{key}'"))
+            .or_else(|| text.find(&format!("\"{key}\"")))?;
+        let rest = text[k + key.len() + 2..].trim_start();
+        Some(rest.strip_prefix(':')?.trim_start())
+    };
+    let descr = value("descr")?;
+    let descr = match descr.chars().next()? {
+        q @ ('\'' | '"') => Some(descr[1..].split(q).next()?.to_string()),
+        _ => None,
+    };
+    let fortran_order = value("fortran_order")?.starts_with("True");
+    let shape_text = value("shape")?.strip_prefix('(')?;
+    let shape_text = &shape_text[..shape_text.find(')')?];
+    let mut shape = Vec::new();
+    for dim in shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        shape.push(dim.trim_end_matches('L').parse().ok()?);
+        if shape.len() > 32 {
+            return None;
+        }
+    }
+    Some(NpyHeader {
+        descr,
+        fortran_order,
+        shape,
+        data_at: (at + len) as u64,
+    })
+}
+
+fn npy(s: &Sample) -> Option<Sniff> {
+    let h = npy_header(s.head)?;
+    if h.data_at > s.size {
+        return None;
+    }
+    Some(
+        container("npy", Some("application/x-npy"))
+            .with("dtype", h.descr.unwrap_or_else(|| "structured".into()))
+            .with("shape", h.shape),
+    )
+}
+
+// ---------------------------------------------------------------- safetensors
+
+/// A u64 header length, then a JSON object of tensors (ST `tensor.rs`; the
+/// reference reader refuses headers over 100,000,000 bytes).
+fn safetensors(s: &Sample) -> Option<Sniff> {
+    let n = le64(s.head, 0)?;
+    if !(2..=100_000_000).contains(&n) || n.checked_add(8)? > s.size || u8_at(s.head, 8)? != b'{' {
+        return None;
+    }
+    let shown = &s.head[8..s.head.len().min(8 + n as usize)];
+    let text = std::str::from_utf8(shown).ok().or_else(|| {
+        // The head may end inside a multi-byte character.
+        std::str::from_utf8(&shown[..shown.len().saturating_sub(3)]).ok()
+    })?;
+    let first_key = text.get(1..)?.trim_start();
+    if !(first_key.starts_with('"')
+        && (text.contains("\"dtype\"") || text.contains("\"__metadata__\"")))
+    {
+        return None;
+    }
+    let mut sniff =
+        container("safetensors", None).with("magic", "header length and JSON tensor table at 0");
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) {
+        sniff = sniff.with(
+            "tensors",
+            map.keys().filter(|k| *k != "__metadata__").count(),
+        );
+    }
+    Some(sniff)
+}
+
+// ---------------------------------------------------------------- zips of tensors
+
+/// `np.savez` archives and `torch.save` checkpoints are zips: named by their
+/// first member (`x.npy`; `<folder>/data.pkl`, which torch writes first) so
+/// that the unpacker reads them as tensors, not as loose members.
+fn zip_dataset(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"PK\x03\x04") || le16(h, 6)? & 1 != 0 {
+        return None;
+    }
+    let name_len = usize::from(le16(h, 26)?);
+    let name = std::str::from_utf8(get(h, 30, name_len)?).ok()?;
+    let (format, mime) = if name.ends_with("/data.pkl") && !name[..name.len() - 9].contains('/') {
+        ("pytorch", None)
+    } else if name.ends_with(".npy") {
+        ("npz", Some("application/x-npz"))
+    } else {
+        return None;
+    };
+    Some(container(format, mime).with("magic", format!("zip whose first member is {name}")))
+}
+
+// ---------------------------------------------------------------- HDF5
+
+const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
+
+/// Where the HDF5 superblock is: at 0, or after a user block of 512 bytes
+/// times a power of two (H5 superblock text).
+pub(crate) fn hdf5_base(b: &[u8]) -> Option<u64> {
+    let mut at = 0usize;
+    loop {
+        if starts(b, at, HDF5_SIGNATURE) && u8_at(b, at + 8)? <= 3 {
+            return Some(at as u64);
+        }
+        at = if at == 0 { 512 } else { at.checked_mul(2)? };
+        if at + 9 > b.len() {
+            return None;
+        }
+    }
+}
+
+fn hdf5(s: &Sample) -> Option<Sniff> {
+    let base = hdf5_base(s.head)?;
+    let version = u8_at(s.head, base as usize + 8)?;
+    Some(
+        container("hdf5", Some("application/x-hdf5"))
+            .with("magic", format!("HDF5 signature at {base}"))
+            .with("superblock_version", version),
+    )
+}
+
+// ---------------------------------------------------------------- Kaldi
+
+/// What follows `key ` in a Kaldi or kaldiio archive entry (KAL, KIO).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ArkObject {
+    /// `\0B` + a binary token (`FM `, `DV `, `CM2 ` …) or an integer vector.
+    Binary,
+    /// A bare RIFF/RIFX WAV (`wav.ark`).
+    Wav,
+    /// kaldiio `AUDIO` + length + an encoded file (FLAC, WAV …).
+    Audio,
+}
+
+/// The key of the archive entry at the start of `b` and where its object
+/// starts, with the kind of object.
+pub(crate) fn ark_entry(b: &[u8]) -> Option<(&str, usize, ArkObject)> {
+    let space = b.iter().take(257).position(|&c| c == b' ')?;
+    let key = std::str::from_utf8(&b[..space]).ok()?;
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control()))
+    {
+        return None;
+    }
+    let at = space + 1;
+    let rest = b.get(at..)?;
+    let kind = if rest.starts_with(b"\0B") {
+        let token = rest.get(2..)?;
+        let known = [
+            &b"FM "[..],
+            b"DM ",
+            b"FV ",
+            b"DV ",
+            b"CM ",
+            b"CM2 ",
+            b"CM3 ",
+            b"SM ",
+        ];
+        if !(known.iter().any(|t| token.starts_with(t)) || token.first() == Some(&4)) {
+            return None;
+        }
+        ArkObject::Binary
+    } else if (rest.starts_with(b"RIFF") && starts(rest, 8, b"WAVE"))
+        || (rest.starts_with(b"RIFX") && starts(rest, 8, b"WAVE"))
+    {
+        ArkObject::Wav
+    } else if rest.starts_with(b"AUDIO") && (1..=8).contains(&u8_at(rest, 5)?) {
+        ArkObject::Audio
+    } else {
+        return None;
+    };
+    Some((key, at, kind))
+}
+
+fn kaldi(s: &Sample) -> Option<Sniff> {
+    let (_, _, kind) = ark_entry(s.head)?;
+    let what = match kind {
+        ArkObject::Binary => "binary Kaldi object",
+        ArkObject::Wav => "bare RIFF WAV (wav.ark)",
+        ArkObject::Audio => "kaldiio AUDIO entry",
+    };
+    Some(container("kaldi-ark", None).with("magic", format!("key, then a {what}")))
+}
+
+// ---------------------------------------------------------------- waveforms
+
+/// Fewest samples judged as a waveform: a quarter second at 8 kHz. Shorter
+/// vectors (embeddings, feature frames) are not judged at all.
+pub(crate) const MIN_WAVEFORM: usize = 2048;
+/// Most samples judged: sixteen pieces of [`MIN_WAVEFORM`].
+pub(crate) const MAX_WAVEFORM: usize = 16 * MIN_WAVEFORM;
+
+/// Judges numeric samples (in order, converted to `f32`) as a speech
+/// waveform; returns the best lag-1 autocorrelation of the pieces that passed.
+///
+/// Speech is a zero-centred oscillation: both signs in fair shares, many
+/// distinct values, frequent zero crossings. Token ids, masks and position
+/// ids (non-negative, few values, ramps and steps) fail these first checks;
+/// noise and embeddings then fail the smoothness and spectral tests of
+/// `pcm.rs`, run on 2048-sample pieces as f32le, of which half must pass
+/// (pauses are part of speech).
+pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
+    let x = &samples[..samples.len().min(MAX_WAVEFORM)];
+    if x.len() < MIN_WAVEFORM || x.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let peak = x.iter().fold(0f32, |m, v| m.max(v.abs()));
+    if peak <= 0.0 {
+        return None;
+    }
+    let n = x.len() as f64;
+    let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = x
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    let negative = x.iter().filter(|&&v| v < 0.0).count() as f64 / n;
+    if mean.abs() > var.sqrt() || !(0.1..=0.9).contains(&negative) {
+        return None;
+    }
+    let distinct: HashSet<u32> = x.iter().map(|v| v.to_bits()).take(MAX_WAVEFORM).collect();
+    let crossings = x
+        .windows(2)
+        .filter(|w| (f64::from(w[0]) - mean).signum() != (f64::from(w[1]) - mean).signum())
+        .count();
+    if distinct.len() < 64 || crossings < x.len() / 256 {
+        return None;
+    }
+    let pieces: Vec<&[f32]> = x.chunks_exact(MIN_WAVEFORM).collect();
+    let mut best: Option<f64> = None;
+    let mut hits = 0;
+    for piece in &pieces {
+        let bytes: Vec<u8> = piece
+            .iter()
+            .flat_map(|v| (v / peak).to_le_bytes())
+            .collect();
+        if let Some(("f32le", rho)) = super::pcm::guess(&bytes) {
+            hits += 1;
+            best = Some(best.map_or(rho, |b: f64| b.max(rho)));
+        }
+    }
+    (hits * 2 >= pieces.len()).then_some(best).flatten()
+}
+
+/// The member a waveform becomes: class audio, so `audio.unencrypted` reports it.
+pub(crate) fn waveform_sniff(dtype: &str, shape: &str, judged: usize, rho: f64) -> Sniff {
+    Sniff::new("waveform", None, Class::Audio, Encryption::None)
+        .with("dtype", dtype)
+        .with("shape", shape)
+        .with("samples_judged", judged)
+        .with("lag1_autocorrelation", super::round3(rho))
+        .with(
+            "basis",
+            "tensor values with the sample statistics of speech (formats.md §4.3)",
+        )
+}
+
+/// A speech-like signal for tests: two tones under a syllable envelope and
+/// a faint noise floor.
+#[cfg(test)]
+pub(crate) fn speechy(n: usize) -> Vec<f32> {
+    let noise = super::testutil::pseudo_random(n, 3);
+    (0..n)
+        .map(|i| {
+            let t = i as f32;
+            let env = (t / 900.0).sin().abs();
+            env * (0.4 * (t / 7.0).sin() + 0.2 * (t / 3.1).sin())
+                + (f32::from(noise[i]) - 128.0) / 128.0 * 0.002
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::pseudo_random;
+    use super::*;
+
+    fn sniff_of(b: &[u8]) -> Option<Sniff> {
+        detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
+    #[test]
+    fn crc32c_matches_the_castagnoli_check_value() {
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
+        let mut rec = 5u64.to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        assert_eq!(tfrecord_length(&rec), Some(5));
+        rec[0] = 6;
+        assert_eq!(tfrecord_length(&rec), None);
+    }
+
+    #[test]
+    fn tfrecords_plain_and_zlib_are_recognised() {
+        let mut rec = 3u64.to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        rec.extend(b"abc\0\0\0\0");
+        assert_eq!(sniff_of(&rec).unwrap().format, "tfrecord");
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut z, &rec).unwrap();
+        let z = z.finish().unwrap();
+        let s = sniff_of(&z).unwrap();
+        assert_eq!(
+            (s.format.as_str(), &s.evidence["compression"]),
+            ("tfrecord", &serde_json::json!("zlib"))
+        );
+        // A declared length beyond the object is not a TFRecord.
+        let mut long = 1000u64.to_le_bytes().to_vec();
+        long.extend(masked_crc32c(&long).to_le_bytes());
+        assert!(sniff_of(&long).is_none());
+    }
+
+    #[test]
+    fn npy_headers_parse_and_hostile_ones_do_not() {
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        let dict = b"{'descr': '<i2', 'fortran_order': False, 'shape': (2, 8000), }          \n";
+        b.extend((dict.len() as u16).to_le_bytes());
+        b.extend(dict);
+        let h = npy_header(&b).unwrap();
+        assert_eq!(h.descr.as_deref(), Some("<i2"));
+        assert_eq!(
+            (h.fortran_order, h.shape.clone(), h.data_at),
+            (false, vec![2, 8000], b.len() as u64)
+        );
+        assert_eq!(sniff_of(&b).unwrap().format, "npy");
+        // Header length past the bytes; a shape that is not a number.
+        let mut cut = b.clone();
+        cut[8] = 0xff;
+        assert!(npy_header(&cut).is_none());
+        let bad = String::from_utf8_lossy(&b)
+            .replace("8000", "8x00")
+            .into_bytes();
+        assert!(npy_header(&bad).is_none());
+        let dict = b"{'descr': [('a', '<f4')], 'fortran_order': True, 'shape': ()}";
+        let mut structured = b"\x93NUMPY\x01\x00".to_vec();
+        structured.extend((dict.len() as u16).to_le_bytes());
+        structured.extend(dict);
+        let h = npy_header(&structured).unwrap();
+        assert_eq!((h.descr, h.fortran_order, h.shape), (None, true, vec![]));
+    }
+
+    #[test]
+    fn parquet_needs_both_magics_and_a_fitting_footer() {
+        let mut b = b"PAR1\x15\x04\x15".to_vec();
+        b.resize(100, 0);
+        b.extend(20u32.to_le_bytes());
+        b.extend(b"PAR1");
+        let s = sniff_of(&b).unwrap();
+        assert_eq!((s.format.as_str(), s.class), ("parquet", Class::Other));
+        assert_eq!(s.evidence["footer"], "does not parse");
+        let n = b.len();
+        b[n - 8..n - 4].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(sniff_of(&b).is_none(), "footer longer than the file");
+        let mut e = b"PARE".to_vec();
+        e.resize(100, 7);
+        e.extend(20u32.to_le_bytes());
+        e.extend(b"PARE");
+        let s = sniff_of(&e).unwrap();
+        assert_eq!(
+            (s.class, s.encryption),
+            (Class::Encrypted, Encryption::Encrypted)
+        );
+        // A large file whose tail is not read yet asks for it.
+        let head = &b[..20];
+        let s = detect(&Sample::new(10 << 20, head, &[])).unwrap();
+        assert_eq!(s.wants, vec![(10 << 20) - WINDOW_LEN as u64..10 << 20]);
+        assert!(detect(&Sample::new(10 << 20, b"PAR1\x00\x00\x00\x00", &[])).is_none());
+    }
+
+    #[test]
+    fn flatbuffer_offsets_are_checked() {
+        let good = [
+            12u8, 0, 0, 0, // root: the table at 12
+            6, 0, 8, 0, 4, 0, // vtable at 4: 6 bytes long, table 8 bytes, field 0 at +4
+            0, 0, // padding
+            8, 0, 0, 0, // table at 12: its vtable is 8 bytes before
+            7, 0, 0, 0, // field 0
+        ];
+        let t = Table::root(&good).unwrap();
+        assert_eq!(t.u8(0, 0), 7);
+        assert_eq!(t.u8(1, 9), 9, "absent fields take the default");
+        assert!(t.string(0).is_none(), "an offset to nowhere is no string");
+        assert!(Table::root(&[0xff, 0xff, 0, 0]).is_none());
+        let mut far = good;
+        far[12..16].copy_from_slice(&(-1000i32).to_le_bytes());
+        assert!(Table::root(&far).is_none());
+        let mut long = good;
+        long[4] = 200;
+        assert!(
+            Table::root(&long).is_none(),
+            "a vtable longer than the buffer"
+        );
+    }
+
+    /// A `Message { header_type: Schema, header: Schema {} }` flatbuffer.
+    const SCHEMA_MESSAGE: [u8; 40] = [
+        16, 0, 0, 0, // root: the Message table at 16
+        10, 0, 12, 0, 0, 0, 4, 0, 8, 0, 0, 0, // its vtable: header_type at +4, header at +8
+        12, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, // Message: header_type 1, header at 24 + 8
+        4, 0, 4, 0, // Schema's vtable: no fields
+        4, 0, 0, 0, 0, 0, 0, 0, // Schema table
+    ];
+
+    #[test]
+    fn arrow_streams_and_files_open_with_a_schema_message() {
+        let mut stream = vec![0xff, 0xff, 0xff, 0xff, 40, 0, 0, 0];
+        stream.extend(SCHEMA_MESSAGE);
+        stream.extend([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+        assert_eq!(sniff_of(&stream).unwrap().format, "arrow-stream");
+        let mut file = b"ARROW1\0\0".to_vec();
+        file.extend(&stream);
+        file.extend(b"ARROW1");
+        assert_eq!(sniff_of(&file).unwrap().format, "arrow");
+        // A record batch (header type 3) first, a length past 16 MiB, a cut message.
+        let mut batch = stream.clone();
+        batch[8 + 20] = 3;
+        assert!(sniff_of(&batch).is_none());
+        let mut long = stream.clone();
+        long[4..8].copy_from_slice(&(32u32 << 20).to_le_bytes());
+        assert!(sniff_of(&long).is_none());
+        assert!(sniff_of(&stream[..14]).is_none());
+    }
+
+    #[test]
+    fn kaldi_entries_need_a_key_and_a_known_object() {
+        let mut wav = b"utt1 RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+        wav.resize(64, 0);
+        assert_eq!(
+            ark_entry(&wav).map(|e| (e.0, e.1, e.2)),
+            Some(("utt1", 5, ArkObject::Wav))
+        );
+        assert_eq!(sniff_of(&wav).unwrap().format, "kaldi-ark");
+        assert_eq!(
+            ark_entry(b"utt1 \0BFM \x04\x02\0\0\0").map(|e| e.2),
+            Some(ArkObject::Binary)
+        );
+        assert_eq!(
+            ark_entry(b"u AUDIO\x02\x10\x00fLaC").map(|e| e.2),
+            Some(ArkObject::Audio)
+        );
+        assert!(
+            ark_entry(b"utt1 [ 1 2 3 ]").is_none(),
+            "text matrices are text"
+        );
+        assert!(ark_entry(b"hello world").is_none());
+        assert!(ark_entry(b" RIFF....WAVE").is_none());
+    }
+
+    #[test]
+    fn hdf5_superblock_is_found_after_a_user_block() {
+        let mut b = vec![0u8; 512];
+        b.extend(HDF5_SIGNATURE);
+        b.push(0);
+        assert_eq!(hdf5_base(&b), Some(512));
+        assert_eq!(sniff_of(&b).unwrap().format, "hdf5");
+        let mut v9 = b.clone();
+        v9[520] = 9;
+        assert_eq!(hdf5_base(&v9), None);
+    }
+
+    #[test]
+    fn zips_of_tensors_are_named_by_their_first_member() {
+        let local = |name: &str| {
+            let mut z = b"PK\x03\x04\x14\x00\x00\x00\x00\x00".to_vec();
+            z.resize(26, 0);
+            z.extend((name.len() as u16).to_le_bytes());
+            z.extend([0, 0]);
+            z.extend(name.as_bytes());
+            z.resize(200, 0);
+            z
+        };
+        assert_eq!(
+            sniff_of(&local("archive/data.pkl")).unwrap().format,
+            "pytorch"
+        );
+        assert_eq!(sniff_of(&local("arr_0.npy")).unwrap().format, "npz");
+        assert!(sniff_of(&local("a/b/data.pkl")).is_none());
+        assert!(sniff_of(&local("notes.txt")).is_none());
+    }
+
+    #[test]
+    fn safetensors_headers_are_json_tables() {
+        let json = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend(json);
+        b.extend([0u8; 8]);
+        let s = sniff_of(&b).unwrap();
+        assert_eq!(
+            (s.format.as_str(), &s.evidence["tensors"]),
+            ("safetensors", &serde_json::json!(1))
+        );
+        let mut huge = b.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(sniff_of(&huge).is_none());
+    }
+
+    #[test]
+    fn speech_like_waveforms_pass_and_noise_ids_and_masks_do_not() {
+        assert!(waveform(&speechy(8000)).is_some());
+        assert!(waveform(&speechy(1000)).is_none(), "too short to judge");
+        let noise: Vec<f32> = pseudo_random(8000, 1)
+            .iter()
+            .map(|&b| (f32::from(b) - 127.5) / 128.0)
+            .collect();
+        assert!(waveform(&noise).is_none());
+        let ramp: Vec<f32> = (0..8000).map(|i| i as f32).collect();
+        assert!(waveform(&ramp).is_none(), "position ids");
+        let mask: Vec<f32> = (0..8000).map(|i| f32::from(u8::from(i < 5000))).collect();
+        assert!(waveform(&mask).is_none(), "attention mask");
+        let ids: Vec<f32> = pseudo_random(8000, 2)
+            .iter()
+            .map(|&b| f32::from(b) * 100.0)
+            .collect();
+        assert!(waveform(&ids).is_none(), "token ids");
+        let offset: Vec<f32> = speechy(8000).iter().map(|v| v + 20.0).collect();
+        assert!(
+            waveform(&offset).is_none(),
+            "a slow series around a large offset"
+        );
+        let mut nan = speechy(8000);
+        nan[5] = f32::NAN;
+        assert!(waveform(&nan).is_none());
+    }
+}

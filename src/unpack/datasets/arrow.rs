@@ -1,0 +1,502 @@
+//! Arrow IPC files and streams (Feather v2, Hugging Face `datasets` cache
+//! and `save_to_disk` shards): the schema message, then a hop from message
+//! to message by metadata length and `bodyLength`, reading of each of the
+//! first record batches only the buffers of binary columns (offsets, then
+//! the first values) and the value buffers of numeric lists. LZ4_FRAME and
+//! ZSTD buffer compression are decoded as a prefix; a buffer that did not
+//! shrink is stored raw behind a length of −1.
+
+use super::codecs::{decompress, Codec};
+use super::{malformed, Dtype, Reader, Step};
+use crate::sniff::dataset::{le32, le64, Table, MAX_WAVEFORM};
+use crate::unpack::{Level, Walk};
+
+/// Messages hopped over (dictionaries and batches together).
+const MAX_MESSAGES: usize = 64;
+/// Record batches looked into.
+const MAX_BATCHES: usize = 4;
+/// Largest message metadata read (a schema of thousands of fields).
+const MAX_METADATA: u64 = 4 << 20;
+/// Fields of a schema taken into account, and their nesting.
+const MAX_FIELDS: usize = 4096;
+const MAX_NESTING: usize = 32;
+/// Binary values sniffed per column and batch.
+const VALUES_PER_BATCH: usize = 3;
+/// Bytes of those values read: their heads are what the detectors need.
+const VALUES_PREFIX: u64 = 256 << 10;
+
+/// A field's type, as far as its buffers and values go.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    /// No buffers (Null, RunEndEncoded parents).
+    NoBuffers,
+    /// Validity + values: Bool, Decimal, dates, times, FixedSizeBinary …
+    Fixed,
+    Number(Dtype),
+    /// Validity, offsets, data; `large` offsets are 64-bit.
+    Binary {
+        large: bool,
+    },
+    /// Utf8 and LargeUtf8: three buffers of text.
+    Text,
+    /// Validity + offsets (List, LargeList, Map), then the child's buffers.
+    List,
+    /// Validity only (FixedSizeList, Struct), then the children's.
+    Validity,
+    /// Sparse (type ids) or dense (type ids + offsets) union.
+    Union {
+        dense: bool,
+    },
+    /// Validity + views + variadic data buffers.
+    View,
+    /// Validity, offsets and sizes (ListView, LargeListView).
+    ListView,
+    /// Dictionary-encoded: validity + indices.
+    Dictionary,
+}
+
+impl Kind {
+    fn buffers(self) -> usize {
+        match self {
+            Kind::NoBuffers => 0,
+            Kind::Validity => 1,
+            Kind::Fixed | Kind::Number(_) | Kind::List | Kind::View | Kind::Dictionary => 2,
+            Kind::Union { dense } => 1 + usize::from(dense),
+            Kind::Binary { .. } | Kind::Text | Kind::ListView => 3,
+        }
+    }
+}
+
+/// One field of the schema, flattened in pre-order (the order of a batch's
+/// nodes and buffers).
+#[derive(Clone, Debug)]
+struct Field {
+    path: String,
+    kind: Kind,
+    /// The field is inside a list: its values are not rows.
+    in_list: bool,
+    /// The field is a list whose only child holds numbers.
+    numeric_list: bool,
+}
+
+fn flatten(
+    field: &Table<'_>,
+    parent: &str,
+    in_list: bool,
+    depth: usize,
+    out: &mut Vec<Field>,
+) -> Step<()> {
+    if depth > MAX_NESTING || out.len() >= MAX_FIELDS {
+        return malformed("schema nested too deep or too wide");
+    }
+    let name = field.string(0).unwrap_or("");
+    let path = if parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    };
+    let ty = field.table(3);
+    let int = |t: &Table<'_>| match (t.i32(0, 0), t.u8(1, 0) != 0) {
+        (16, true) => Kind::Number(Dtype::I16),
+        (32, true) => Kind::Number(Dtype::I32),
+        (64, true) => Kind::Number(Dtype::I64),
+        _ => Kind::Fixed,
+    };
+    let kind = if field.table(4).is_some() {
+        Kind::Dictionary
+    } else {
+        match field.u8(2, 0) {
+            1 | 22 => Kind::NoBuffers,
+            2 => ty.map_or(Kind::Fixed, |t| int(&t)),
+            3 => match ty.map_or(-1, |t| t.i16(0, 0)) {
+                0 => Kind::Number(Dtype::F16),
+                1 => Kind::Number(Dtype::F32),
+                2 => Kind::Number(Dtype::F64),
+                _ => Kind::Fixed,
+            },
+            4 => Kind::Binary { large: false },
+            19 => Kind::Binary { large: true },
+            5 | 20 => Kind::Text,
+            6..=11 | 15 | 18 => Kind::Fixed,
+            12 | 17 | 21 => Kind::List,
+            13 | 16 => Kind::Validity,
+            14 => Kind::Union {
+                dense: ty.is_some_and(|t| t.i16(0, 0) == 1),
+            },
+            23 | 24 => Kind::View,
+            25 | 26 => Kind::ListView,
+            other => return malformed(format!("field type {other} is not known")),
+        }
+    };
+    let children = field.tables(5, MAX_FIELDS);
+    let is_list = matches!(field.u8(2, 0), 12 | 16 | 21) && kind != Kind::Dictionary;
+    let numeric_list = is_list
+        && children.len() == 1
+        && children[0].table(4).is_none()
+        && match children[0].u8(2, 0) {
+            2 => children[0]
+                .table(3)
+                .is_some_and(|t| matches!(int(&t), Kind::Number(_))),
+            3 => true,
+            _ => false,
+        };
+    out.push(Field {
+        path: path.clone(),
+        kind,
+        in_list,
+        numeric_list,
+    });
+    for child in &children {
+        flatten(
+            child,
+            &path,
+            in_list || is_list || kind == Kind::ListView,
+            depth + 1,
+            out,
+        )?;
+    }
+    Ok(())
+}
+
+/// A record batch's buffers are addressed relative to its body.
+struct Body {
+    at: u64,
+    len: u64,
+    codec: Option<Codec>,
+}
+
+impl Walk<'_> {
+    pub(super) fn arrow(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
+        let mut r = Reader::new(level);
+        let file = r
+            .at(0, 8.min(r.size() as usize))
+            .is_ok_and(|h| h.starts_with(b"ARROW1"));
+        let mut pos: u64 = if file { 8 } else { 0 };
+        let mut fields: Option<Vec<Field>> = None;
+        let (mut batches, mut rows) = (0usize, 0u64);
+        let mut found: Vec<bool> = Vec::new();
+        for _ in 0..MAX_MESSAGES {
+            if batches >= MAX_BATCHES || pos + 8 > r.size() || self.out_of_time(prefix) {
+                break;
+            }
+            let head = r.at(pos, 8)?;
+            let (meta_len, meta_at) = match le32(&head, 0).unwrap_or(0) {
+                0xffff_ffff => (u64::from(le32(&head, 4).unwrap_or(0)), pos + 8),
+                len => (u64::from(len), pos + 4),
+            };
+            if meta_len == 0 {
+                break; // end of stream
+            }
+            if meta_len > MAX_METADATA || meta_at + meta_len > r.size() {
+                return malformed(format!(
+                    "message at {pos} declares {meta_len} bytes of metadata"
+                ));
+            }
+            let meta = r.at(meta_at, meta_len as usize)?;
+            let message = Table::root(&meta).ok_or_else(|| {
+                super::Stop::Malformed(format!("message at {pos} does not parse"))
+            })?;
+            let body = Body {
+                at: meta_at + meta_len,
+                len: u64::try_from(message.i64(3, 0)).unwrap_or(u64::MAX),
+                codec: None,
+            };
+            if body
+                .at
+                .checked_add(body.len)
+                .is_none_or(|end| end > r.size())
+            {
+                return malformed(format!("message at {pos} declares a body past the end"));
+            }
+            match (message.u8(1, 0), message.table(2)) {
+                (1, Some(schema)) if fields.is_none() => {
+                    let mut flat = Vec::new();
+                    for f in schema.tables(1, MAX_FIELDS) {
+                        flatten(&f, "", false, 0, &mut flat)?;
+                    }
+                    found = vec![false; flat.len()];
+                    fields = Some(flat);
+                }
+                (3, Some(batch)) => {
+                    let Some(fields) = &fields else {
+                        return malformed("record batch before the schema");
+                    };
+                    batches += 1;
+                    let codec = match batch.table(3) {
+                        None => None,
+                        Some(c) => Some(match c.u8(0, 0) {
+                            0 => Codec::Lz4Frame,
+                            1 => Codec::Zstd,
+                            other => return malformed(format!("buffer codec {other}")),
+                        }),
+                    };
+                    let body = Body { codec, ..body };
+                    let length = u64::try_from(batch.i64(0, 0)).unwrap_or(0);
+                    self.arrow_batch(
+                        &mut r, &batch, fields, &mut found, &body, rows, prefix, depth,
+                    )?;
+                    rows = rows.saturating_add(length);
+                    if !found.is_empty() && found.iter().all(|&f| f) {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            pos = body.at + body.len;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arrow_batch(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        batch: &Table<'_>,
+        fields: &[Field],
+        found: &mut [bool],
+        body: &Body,
+        rows: u64,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        let nodes = batch.structs(1, 16).unwrap_or(&[]);
+        let buffers = batch.structs(2, 16).unwrap_or(&[]);
+        let variadic = batch.structs(4, 8).unwrap_or(&[]);
+        let node_len = |i: usize| le64(nodes, i * 16).map(|v| v as i64);
+        let buffer = |i: usize| -> Option<(u64, u64)> {
+            let off = le64(buffers, i * 16)? as i64;
+            let len = le64(buffers, i * 16 + 8)? as i64;
+            Some((u64::try_from(off).ok()?, u64::try_from(len).ok()?))
+        };
+        // Buffer index of each field, in the batch's pre-order.
+        let mut next = 0usize;
+        let mut views = 0usize;
+        let mut first = Vec::with_capacity(fields.len());
+        for f in fields {
+            first.push(next);
+            next += f.kind.buffers();
+            if f.kind == Kind::View {
+                let extra = le64(variadic, views * 8).unwrap_or(0);
+                next = next.saturating_add(usize::try_from(extra).unwrap_or(usize::MAX));
+                views += 1;
+            }
+            if next > buffers.len() / 16 {
+                return malformed("a record batch has fewer buffers than its schema needs");
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            if found[i] {
+                continue;
+            }
+            match f.kind {
+                Kind::Binary { large } => {
+                    let count = node_len(i).unwrap_or(0).clamp(0, VALUES_PER_BATCH as i64) as usize;
+                    let (Some(offsets), Some(data)) = (buffer(first[i] + 1), buffer(first[i] + 2))
+                    else {
+                        continue;
+                    };
+                    found[i] = self.arrow_binary(
+                        r, body, offsets, data, large, count, f, rows, prefix, depth,
+                    )?;
+                }
+                _ if f.numeric_list => {
+                    let Some(child) = fields.get(i + 1) else {
+                        continue;
+                    };
+                    let Kind::Number(dtype) = child.kind else {
+                        continue;
+                    };
+                    let Some(values) = buffer(first[i + 1] + 1) else {
+                        continue;
+                    };
+                    let Some(budget) = self.remaining(prefix) else {
+                        return Ok(());
+                    };
+                    let want = (MAX_WAVEFORM * dtype.size()).min(budget as usize);
+                    let bytes = self.arrow_buffer(r, body, values, want)?;
+                    self.spent += bytes.len() as u64;
+                    let total = node_len(i + 1).unwrap_or(0).max(0) as u64;
+                    let samples = dtype.decode(&bytes, false, 1, MAX_WAVEFORM);
+                    let name = if f.in_list {
+                        format!("{}[values]", f.path)
+                    } else {
+                        format!("{}[row {rows}]", f.path)
+                    };
+                    let shape = format!("[{total}] values in the batch");
+                    found[i] = self.samples(
+                        prefix,
+                        &name,
+                        dtype.name(),
+                        &shape,
+                        &samples,
+                        total.saturating_mul(dtype.size() as u64),
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The first `count` values of a binary column, sniffed: true on audio.
+    #[allow(clippy::too_many_arguments)]
+    fn arrow_binary(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        body: &Body,
+        offsets: (u64, u64),
+        data: (u64, u64),
+        large: bool,
+        count: usize,
+        f: &Field,
+        rows: u64,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<bool> {
+        if count == 0 {
+            return Ok(false);
+        }
+        let width = if large { 8 } else { 4 };
+        let raw = self.arrow_buffer(r, body, offsets, (count + 1) * width)?;
+        let offset = |k: usize| -> Option<u64> {
+            let v = if large {
+                le64(&raw, k * 8)? as i64
+            } else {
+                i64::from(le32(&raw, k * 4)? as i32)
+            };
+            u64::try_from(v).ok()
+        };
+        let Some(base) = offset(0) else {
+            return Ok(false);
+        };
+        let last = (1..=count).rev().find_map(offset).unwrap_or(base);
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(false);
+        };
+        let want = last.saturating_sub(base).min(budget).min(VALUES_PREFIX) as usize;
+        let values = self.arrow_buffer(r, body, data, (base as usize).saturating_add(want))?;
+        self.spent += values.len() as u64;
+        for k in 0..count {
+            let (Some(from), Some(to)) = (offset(k), offset(k + 1)) else {
+                break;
+            };
+            if to <= from {
+                continue; // null or empty
+            }
+            let lo = (from as usize).min(values.len());
+            let hi = (to as usize).min(values.len());
+            if lo >= hi {
+                break;
+            }
+            let name = if f.in_list {
+                format!("{}[value {k}]", f.path)
+            } else {
+                format!("{}[row {}]", f.path, rows + k as u64)
+            };
+            if self.value(prefix, &name, &values[lo..hi], to - from, depth) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Up to `want` bytes of a body buffer, decompressed when the batch says so.
+    fn arrow_buffer(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        body: &Body,
+        (off, len): (u64, u64),
+        want: usize,
+    ) -> Step<Vec<u8>> {
+        if off.checked_add(len).is_none_or(|end| end > body.len) {
+            return malformed("a buffer lies outside its message body");
+        }
+        if len == 0 || want == 0 {
+            return Ok(Vec::new());
+        }
+        let at = body.at + off;
+        let Some(codec) = body.codec else {
+            return Ok(r.from(at, (len as usize).min(want))?.into_owned());
+        };
+        if len < 8 {
+            return malformed("a compressed buffer shorter than its length prefix");
+        }
+        let head = r.at(at, 8)?;
+        let declared = le64(&head, 0).unwrap_or(0) as i64;
+        let input_len = (len - 8).min(want as u64 + (64 << 10)) as usize;
+        let input = r.from(at + 8, input_len)?;
+        Ok(if declared == -1 {
+            input[..input.len().min(want)].to_vec()
+        } else {
+            let limit = want.min(usize::try_from(declared.max(0)).unwrap_or(usize::MAX));
+            decompress(codec, &input, limit)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+
+    /// Members and limits the unpacker reports for `data` (sniffed as usual).
+    fn inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+        let windows = [crate::sniff::Window {
+            offset: tail_at as u64,
+            bytes: data[tail_at.max(head.len())..].to_vec(),
+        }];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| format!("{} {}", m.member, m.sniff.format))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    const STREAM: &[u8] =
+        include_bytes!("../../../fixtures/datasets/arrow/stream-zstd-hf-audio.arrow");
+
+    #[test]
+    fn a_stream_yields_its_first_audio_value_and_damage_is_a_limit() {
+        assert_eq!(inside(STREAM).0, vec!["audio.bytes[row 0] wav".to_string()]);
+        // The record batch (at 536) declares a body far past the end.
+        let mut long = STREAM.to_vec();
+        let body_at = 536 + 8 + 376;
+        let (members, limits) = inside(&long[..body_at + 100]);
+        assert!(
+            members.is_empty() && !limits.is_empty(),
+            "{members:?} {limits:?}"
+        );
+        // Metadata length of 2 GiB after the schema.
+        long.truncate(536);
+        long.extend([0xff, 0xff, 0xff, 0xff, 0xf8, 0xff, 0xff, 0x7f, 0, 0, 0, 0]);
+        assert!(inside(&long).1[0].contains("bytes of metadata"));
+        // Fuzzing found: a list child whose node declares i64::MAX values
+        // overflowed the member size (now saturating).
+        let mut wave =
+            include_bytes!("../../../fixtures/datasets/arrow/stream-none-waveform.arrow").to_vec();
+        assert_eq!(
+            wave[528..544],
+            [0, 0x32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        );
+        wave[528..536].copy_from_slice(&i64::MAX.to_le_bytes());
+        let _ = inside(&wave);
+        // Every cut of the stream ends quietly.
+        for cut in (0..STREAM.len()).step_by(STREAM.len() / 9) {
+            let _ = inside(&STREAM[..cut]);
+        }
+    }
+}

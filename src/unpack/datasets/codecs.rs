@@ -1,0 +1,365 @@
+//! Prefix decompression for the codecs of dataset pages, buffers and
+//! chunks. A Parquet page can be larger than the budget (pyarrow checks the
+//! page size once per 1,024 rows, so one page may hold a megabyte of WAVs),
+//! so every decoder here yields the first `limit` bytes of the output from
+//! however much input it was given, and keeps what it decoded when the
+//! input ends early. Block decoders that need the whole block and an output
+//! of its declared size (the `snap` crate's raw decoder, `lz4_flex`'s
+//! block decoder) cannot do that; snappy, LZ4 blocks and LZF are simple
+//! enough to decode here, every offset and length checked.
+
+use std::io::Read;
+
+/// A page, buffer or chunk codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Codec {
+    None,
+    Snappy,
+    Gzip,
+    /// zlib (RFC 1950): HDF5 deflate, TFRecord `ZLIB`.
+    Zlib,
+    Brotli,
+    Zstd,
+    /// LZ4 block format (Parquet LZ4_RAW).
+    Lz4Block,
+    /// Parquet's deprecated LZ4: Hadoop framing (big-endian lengths around
+    /// blocks), or a bare block from older writers.
+    Lz4Hadoop,
+    /// LZ4 frame format (Arrow IPC LZ4_FRAME).
+    Lz4Frame,
+    /// LZF (h5py filter 32000).
+    Lzf,
+}
+
+/// The first `limit` bytes `input` decompresses to (fewer when the input
+/// ends or is damaged: what decoded so far is kept).
+pub(super) fn decompress(codec: Codec, input: &[u8], limit: usize) -> Vec<u8> {
+    match codec {
+        Codec::None => input[..input.len().min(limit)].to_vec(),
+        Codec::Snappy => snappy(input, limit),
+        Codec::Gzip => stream(flate2::bufread::MultiGzDecoder::new(input), limit),
+        Codec::Zlib => stream(flate2::bufread::ZlibDecoder::new(input), limit),
+        Codec::Brotli => stream(brotli_decompressor::Decompressor::new(input, 4096), limit),
+        Codec::Zstd => match zstd::stream::read::Decoder::with_buffer(input) {
+            Ok(d) => stream(d, limit),
+            Err(_) => Vec::new(),
+        },
+        Codec::Lz4Block => {
+            let mut out = Vec::new();
+            lz4_block(input, limit, &mut out);
+            out
+        }
+        Codec::Lz4Hadoop => lz4_hadoop(input, limit),
+        Codec::Lz4Frame => stream(lz4_flex::frame::FrameDecoder::new(input), limit),
+        Codec::Lzf => lzf(input, limit),
+    }
+}
+
+fn stream(reader: impl Read, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    // A damaged or truncated stream keeps what decoded before the error.
+    let _ = reader.take(limit as u64).read_to_end(&mut out);
+    out
+}
+
+/// Copies `len` bytes from `dist` back in `out` (overlapping copies repeat
+/// a pattern), stopping at `limit`. False when `dist` reaches before the start.
+fn back_copy(out: &mut Vec<u8>, dist: usize, len: usize, limit: usize) -> bool {
+    if dist == 0 || dist > out.len() {
+        return false;
+    }
+    let from = out.len() - dist;
+    for k in 0..len.min(limit.saturating_sub(out.len())) {
+        out.push(out[from + k]);
+    }
+    true
+}
+
+fn uleb(b: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Raw snappy (the block format Parquet uses): a varint length, then
+/// literals and copies with 1-, 2- or 4-byte offsets.
+fn snappy(input: &[u8], limit: usize) -> Vec<u8> {
+    let mut pos = 0;
+    let Some(declared) = uleb(input, &mut pos) else {
+        return Vec::new();
+    };
+    let limit = limit.min(usize::try_from(declared).unwrap_or(usize::MAX));
+    let mut out = Vec::with_capacity(limit.min(1 << 20));
+    while out.len() < limit && pos < input.len() {
+        let tag = input[pos];
+        pos += 1;
+        let (len, dist) = match tag & 3 {
+            0 => {
+                let mut len = usize::from(tag >> 2) + 1;
+                if len > 60 {
+                    let n = len - 60;
+                    let Some(b) = input.get(pos..pos + n) else {
+                        break;
+                    };
+                    len = b.iter().rev().fold(0usize, |a, &x| a << 8 | usize::from(x)) + 1;
+                    pos += n;
+                }
+                let end = pos.saturating_add(len).min(input.len());
+                let take = (end - pos).min(limit - out.len());
+                out.extend_from_slice(&input[pos..pos + take]);
+                pos = end;
+                continue;
+            }
+            1 => {
+                let Some(&b) = input.get(pos) else { break };
+                pos += 1;
+                (
+                    usize::from((tag >> 2) & 7) + 4,
+                    usize::from(tag >> 5) << 8 | usize::from(b),
+                )
+            }
+            2 => {
+                let Some(b) = input.get(pos..pos + 2) else {
+                    break;
+                };
+                pos += 2;
+                (
+                    usize::from(tag >> 2) + 1,
+                    usize::from(u16::from_le_bytes([b[0], b[1]])),
+                )
+            }
+            _ => {
+                let Some(b) = input.get(pos..pos + 4) else {
+                    break;
+                };
+                pos += 4;
+                (
+                    usize::from(tag >> 2) + 1,
+                    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize,
+                )
+            }
+        };
+        if !back_copy(&mut out, dist, len, limit) {
+            break;
+        }
+    }
+    out
+}
+
+/// One LZ4 block (appended to `out`, offsets relative to `out`).
+fn lz4_block(input: &[u8], limit: usize, out: &mut Vec<u8>) {
+    let mut pos = 0;
+    let length = |pos: &mut usize, mut len: usize| -> Option<usize> {
+        if len == 15 {
+            loop {
+                let b = *input.get(*pos)?;
+                *pos += 1;
+                len = len.checked_add(usize::from(b))?;
+                if b != 255 {
+                    break;
+                }
+            }
+        }
+        Some(len)
+    };
+    while out.len() < limit && pos < input.len() {
+        let token = input[pos];
+        pos += 1;
+        let Some(lit) = length(&mut pos, usize::from(token >> 4)) else {
+            return;
+        };
+        let end = pos.saturating_add(lit).min(input.len());
+        let take = (end - pos).min(limit - out.len());
+        out.extend_from_slice(&input[pos..pos + take]);
+        pos = end;
+        // The last sequence of a block has literals only.
+        let Some(d) = input.get(pos..pos + 2) else {
+            return;
+        };
+        pos += 2;
+        let dist = usize::from(u16::from_le_bytes([d[0], d[1]]));
+        let Some(len) = length(&mut pos, usize::from(token & 15)) else {
+            return;
+        };
+        if !back_copy(out, dist, len + 4, limit) {
+            return;
+        }
+    }
+}
+
+/// Hadoop's LZ4 framing: [u32 BE decompressed size][u32 BE compressed
+/// size][block] … When the lengths do not fit, the page is a bare block
+/// (what arrow-rs falls back to as well).
+fn lz4_hadoop(input: &[u8], limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let be = |p: usize| {
+        input
+            .get(p..p + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let framed = matches!((be(0), be(4)), (Some(_), Some(c)) if c > 0 && c <= input.len() - 8);
+    if !framed {
+        lz4_block(input, limit, &mut out);
+        return out;
+    }
+    while out.len() < limit {
+        let (Some(_), Some(clen)) = (be(pos), be(pos + 4)) else {
+            break;
+        };
+        let start = pos + 8;
+        let end = start.saturating_add(clen).min(input.len());
+        if start >= end {
+            break;
+        }
+        lz4_block(&input[start..end], limit, &mut out);
+        pos = end;
+    }
+    out
+}
+
+/// LZF (liblzf, as h5py's filter 32000 uses it): literal runs (control < 32)
+/// and back references with a 13-bit distance.
+fn lzf(input: &[u8], limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while out.len() < limit && pos < input.len() {
+        let ctrl = usize::from(input[pos]);
+        pos += 1;
+        if ctrl < 32 {
+            let end = (pos + ctrl + 1).min(input.len());
+            let take = (end - pos).min(limit - out.len());
+            out.extend_from_slice(&input[pos..pos + take]);
+            pos = end;
+            continue;
+        }
+        let mut len = ctrl >> 5;
+        if len == 7 {
+            let Some(&b) = input.get(pos) else { break };
+            len += usize::from(b);
+            pos += 1;
+        }
+        let Some(&b) = input.get(pos) else { break };
+        pos += 1;
+        let dist = ((ctrl & 0x1f) << 8 | usize::from(b)) + 1;
+        if !back_copy(&mut out, dist, len + 2, limit) {
+            break;
+        }
+    }
+    out
+}
+
+/// The fuzz entry: the codec named by `codec % 10` over `data`, up to 1 MiB.
+pub(super) fn fuzz(codec: u8, data: &[u8]) -> usize {
+    let codec = [
+        Codec::None,
+        Codec::Snappy,
+        Codec::Gzip,
+        Codec::Zlib,
+        Codec::Brotli,
+        Codec::Zstd,
+        Codec::Lz4Block,
+        Codec::Lz4Hadoop,
+        Codec::Lz4Frame,
+        Codec::Lzf,
+    ][usize::from(codec % 10)];
+    decompress(codec, data, 1 << 20).len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text() -> Vec<u8> {
+        (0..5000u32)
+            .flat_map(|i| format!("row {} of a page; ", i % 97).into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn snappy_prefixes_match_the_snap_format() {
+        // 'abcd' literal, then a 1-byte-offset copy of 8 at distance 4, then a 2-byte-offset copy.
+        let block = [16u8, 0x0c, b'a', b'b', b'c', b'd', 0x11, 4, 0x0e, 4, 0];
+        assert_eq!(snappy(&block, 100), b"abcdabcdabcdabcd");
+        assert_eq!(snappy(&block, 6), b"abcdab");
+        // Truncated input keeps what decoded; a distance before the start stops.
+        assert_eq!(snappy(&block[..7], 100), b"abcd");
+        assert_eq!(
+            snappy(&[8, 0x0c, b'a', b'b', b'c', b'd', 0x11, 9], 100),
+            b"abcd"
+        );
+        // A literal whose length runs past the input, and an empty input.
+        assert_eq!(
+            snappy(&[100, 0xfc, 0xff, 0xff, 0xff, 0x7f, b'x'], 100),
+            b"x"
+        );
+        assert!(snappy(&[], 10).is_empty());
+    }
+
+    #[test]
+    fn lz4_blocks_and_hadoop_frames_decode_a_prefix() {
+        let data = text();
+        let block = lz4_flex::block::compress(&data);
+        assert_eq!(decompress(Codec::Lz4Block, &block, usize::MAX), data);
+        assert_eq!(decompress(Codec::Lz4Block, &block, 1000), data[..1000]);
+        let half = decompress(Codec::Lz4Block, &block[..block.len() / 2], usize::MAX);
+        assert!(!half.is_empty() && data.starts_with(&half));
+        let mut hadoop = (data.len() as u32).to_be_bytes().to_vec();
+        hadoop.extend((block.len() as u32).to_be_bytes());
+        hadoop.extend(&block);
+        assert_eq!(decompress(Codec::Lz4Hadoop, &hadoop, usize::MAX), data);
+        assert_eq!(
+            decompress(Codec::Lz4Hadoop, &block, usize::MAX),
+            data,
+            "bare block"
+        );
+        // A match reaching before the output's start.
+        assert!(decompress(Codec::Lz4Block, &[0x04, 0x01, 0x00], 100).is_empty());
+        assert_eq!(
+            decompress(
+                Codec::Lz4Block,
+                &[0x1f, b'z', 0x01, 0x00, 0xff, 0xff, 0x01],
+                40
+            ),
+            vec![b'z'; 40]
+        );
+    }
+
+    #[test]
+    fn lzf_back_references_and_hostile_distances() {
+        // literal "ab", then a back reference of 3 at distance 2: "ababa".
+        assert_eq!(lzf(&[1, b'a', b'b', 0x20, 1], 100), b"ababa");
+        assert_eq!(lzf(&[1, b'a', b'b', 0x20, 9], 100), b"ab");
+        assert_eq!(lzf(&[1, b'a', b'b', 0xe0, 250, 1], 10), b"ababababab");
+        assert_eq!(lzf(&[5, b'a'], 100), b"a");
+    }
+
+    #[test]
+    fn streaming_codecs_stop_at_the_limit() {
+        let data = text();
+        let z = zstd::encode_all(&data[..], 3).unwrap();
+        assert_eq!(decompress(Codec::Zstd, &z, 777), data[..777]);
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &data).unwrap();
+        let zl = e.finish().unwrap();
+        let part = decompress(Codec::Zlib, &zl[..zl.len() / 3], usize::MAX);
+        assert!(!part.is_empty() && data.starts_with(&part));
+        let frame = {
+            let mut f = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            std::io::Write::write_all(&mut f, &data).unwrap();
+            f.finish().unwrap()
+        };
+        assert_eq!(decompress(Codec::Lz4Frame, &frame, 5000), data[..5000]);
+        assert!(decompress(Codec::Brotli, b"not brotli at all", 100).len() <= 100);
+        for codec in 0..10 {
+            fuzz(codec, &[0xff; 64]);
+        }
+    }
+}

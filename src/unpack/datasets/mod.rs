@@ -1,0 +1,730 @@
+//! Inside AI training containers: what their rows hold, judged from the
+//! first pages, buffers, records or chunks of the columns and tensors that
+//! can hold audio, never from names. Encoded files found there (a WAV in a
+//! Parquet cell, a FLAC in a TFRecord feature) go through the detectors like
+//! any member; numeric waveforms (list<float> columns, int16 tensors) are
+//! judged by [`crate::sniff::dataset::waveform`] and become `waveform`
+//! members.
+//!
+//! Reading is bounded per container, whatever it declares:
+//!
+//! | what | bound |
+//! | --- | --- |
+//! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
+//! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` | 4 MiB each |
+//! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
+//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3 |
+//! | Parquet | 64 columns × 64 row groups; per column 4 chunks with values (16 all-null); 4 pages per chunk |
+//! | Arrow / TFRecord / Kaldi | 64 messages and 4 batches / 16 records / 16 entries |
+//! | HDF5 | 256 objects, 16 datasets, 32 chunks, 256 B-tree nodes, 16 continuations |
+//! | text past its head | 4 windows of 64 KiB |
+//!
+//! Decoded bytes count in the walk's `spent` (`max_object_bytes`). Every
+//! declared length, count and offset is checked against the object's size
+//! and these bounds before anything is allocated or looped over; a bound
+//! reached is a limit, and so is a structure not understood.
+
+mod arrow;
+mod codecs;
+mod hdf5;
+mod kaldi;
+mod parquet;
+mod pickle;
+mod tensors;
+mod text;
+mod tfrecord;
+mod thrift;
+
+use std::borrow::Cow;
+
+use super::{chain, Level, LevelBytes, Limit, Member, Walk};
+use crate::sniff::dataset::{self, MAX_WAVEFORM};
+use crate::sniff::{Encryption, Sniff};
+
+/// Bytes of one container read by its unpacker, structure and data
+/// together, whatever the container declares: 8 MiB (a footer or schema
+/// larger than that is reported, not read).
+pub(super) const READ_BUDGET: u64 = 8 << 20;
+
+/// Damaged parts of one container (column chunks, HDF5 objects) reported
+/// one by one before the container is given up.
+const MAX_DAMAGED: usize = 8;
+
+/// Does `format` name a container this module opens?
+pub(super) fn opens(format: &str) -> bool {
+    dataset::CONTAINERS.contains(&format)
+}
+
+/// Why reading a container stopped early.
+#[derive(Debug)]
+enum Stop {
+    /// [`READ_BUDGET`] spent.
+    Budget,
+    /// A declared size beyond what is read for it (a footer, a header).
+    Bound(String),
+    /// A read failed or fell outside the object.
+    Unreadable(u64),
+    /// The structure is not what the format says (or not supported).
+    Malformed(String),
+}
+
+type Step<T> = Result<T, Stop>;
+
+fn malformed<T>(why: impl Into<String>) -> Step<T> {
+    Err(Stop::Malformed(why.into()))
+}
+
+/// Positioned reads of one container level, counted against [`READ_BUDGET`].
+struct Reader<'l, 'a, 'f> {
+    level: &'l Level<'a, 'f>,
+    read: u64,
+}
+
+impl<'l, 'a, 'f> Reader<'l, 'a, 'f> {
+    fn new(level: &'l Level<'a, 'f>) -> Self {
+        Reader { level, read: 0 }
+    }
+
+    fn size(&self) -> u64 {
+        self.level.size
+    }
+
+    fn charge(&mut self, len: usize) -> Step<()> {
+        if self.read + len as u64 > READ_BUDGET {
+            return Err(Stop::Budget);
+        }
+        self.read += len as u64;
+        Ok(())
+    }
+
+    /// Exactly `len` bytes at `offset`.
+    fn at(&mut self, offset: u64, len: usize) -> Step<Cow<'l, [u8]>> {
+        if offset
+            .checked_add(len as u64)
+            .is_none_or(|end| end > self.size())
+        {
+            return Err(Stop::Unreadable(offset));
+        }
+        self.charge(len)?;
+        self.level.at(offset, len).ok_or(Stop::Unreadable(offset))
+    }
+
+    /// Up to `len` bytes from `offset` (fewer at the end of the object).
+    fn from(&mut self, offset: u64, len: usize) -> Step<Cow<'l, [u8]>> {
+        if offset >= self.size() {
+            return Err(Stop::Unreadable(offset));
+        }
+        let len = (len as u64).min(self.size() - offset) as usize;
+        self.charge(len)?;
+        // A range that starts in the sample (a page after the header in the
+        // head) is read on from where the sample ends, not again from its start.
+        if let LevelBytes::Outer(sample, _) = &self.level.bytes {
+            if let Some(have) = sample.from_offset(offset).filter(|b| b.len() < len) {
+                let mut out = have.to_vec();
+                if let Some(rest) = self
+                    .level
+                    .from(offset + have.len() as u64, len - have.len())
+                {
+                    out.extend_from_slice(&rest);
+                }
+                return Ok(Cow::Owned(out));
+            }
+        }
+        self.level
+            .from(offset, len)
+            .filter(|b| !b.is_empty() || len == 0)
+            .ok_or(Stop::Unreadable(offset))
+    }
+}
+
+/// Numeric element types that can hold a waveform. 8-bit types (images,
+/// masks, quantised weights), booleans and unsigned types are left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dtype {
+    F16,
+    BF16,
+    F32,
+    F64,
+    I16,
+    I32,
+    I64,
+}
+
+impl Dtype {
+    fn size(self) -> usize {
+        match self {
+            Dtype::F16 | Dtype::BF16 | Dtype::I16 => 2,
+            Dtype::F32 | Dtype::I32 => 4,
+            Dtype::F64 | Dtype::I64 => 8,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Dtype::F16 => "float16",
+            Dtype::BF16 => "bfloat16",
+            Dtype::F32 => "float32",
+            Dtype::F64 => "float64",
+            Dtype::I16 => "int16",
+            Dtype::I32 => "int32",
+            Dtype::I64 => "int64",
+        }
+    }
+
+    /// Decodes every `stride`-th element of `bytes`, at most `max` of them.
+    fn decode(self, bytes: &[u8], big_endian: bool, stride: usize, max: usize) -> Vec<f32> {
+        let size = self.size();
+        bytes
+            .chunks_exact(size)
+            .step_by(stride.max(1))
+            .take(max)
+            .map(|c| {
+                let mut b = [0u8; 8];
+                b[..size].copy_from_slice(c);
+                if big_endian {
+                    b[..size].reverse();
+                }
+                match self {
+                    Dtype::F16 => f16_to_f32(u16::from_le_bytes([b[0], b[1]])),
+                    Dtype::BF16 => {
+                        f32::from_bits(u32::from(u16::from_le_bytes([b[0], b[1]])) << 16)
+                    }
+                    Dtype::F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                    Dtype::F64 => f64::from_le_bytes(b) as f32,
+                    Dtype::I16 => f32::from(i16::from_le_bytes([b[0], b[1]])),
+                    Dtype::I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32,
+                    Dtype::I64 => i64::from_le_bytes(b) as f32,
+                }
+            })
+            .collect()
+    }
+}
+
+fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1f);
+    let frac = f32::from(h & 0x3ff);
+    sign * match exp {
+        0 => frac * 2f32.powi(-24),
+        31 => f32::NAN,
+        e => (1.0 + frac / 1024.0) * 2f32.powi(e - 15),
+    }
+}
+
+/// Which elements of a C-ordered tensor are judged as one signal.
+#[derive(Clone, Debug, PartialEq)]
+struct Plan {
+    /// Stride between judged elements (channels interleaved: the channel count).
+    stride: u64,
+    /// Elements judged (at most [`MAX_WAVEFORM`]).
+    count: u64,
+    /// The slice judged, for the member name: `[:]`, `[0, :]`, `[:, 0]` …
+    slice: String,
+}
+
+impl Plan {
+    /// Bytes from the tensor's first element that hold the judged elements.
+    fn bytes(&self, dtype: Dtype) -> u64 {
+        ((self.count - 1) * self.stride + 1) * dtype.size() as u64
+    }
+}
+
+/// Most channels an interleaved signal is taken to have.
+const MAX_CHANNELS: u64 = 8;
+
+/// The signal to judge in a tensor of `shape` (C order): a vector; the
+/// first row of [channels, samples] or [batch, samples]; the first channel
+/// of interleaved [samples, channels]; in higher ranks, [batch, channels …,
+/// samples] or [batch, samples, 1–2 channels]. `None` when no axis is long
+/// enough (embeddings, feature frames) or when more than one axis is
+/// (images: [N, C, H, W], [H, W, 3]), whose rows are smooth but not sound.
+fn plan(shape: &[u64]) -> Option<Plan> {
+    let min = dataset::MIN_WAVEFORM as u64;
+    let max = MAX_WAVEFORM as u64;
+    let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))?;
+    if total < min {
+        return None;
+    }
+    let zeros = |n: usize| vec!["0"; n].join(", ");
+    let rank = shape.len();
+    // Between the batch axis and the samples only channel-like axes.
+    let narrow_between = |samples_axis: usize| {
+        shape
+            .get(1..samples_axis)
+            .is_some_and(|mid| mid.iter().all(|&d| d <= MAX_CHANNELS))
+    };
+    let (stride, count, slice) = match shape {
+        [] => return None,
+        [n] => (1, *n, "[:]".to_string()),
+        [.., long, narrow]
+            if rank >= 3 && *narrow <= 2 && *long >= min && narrow_between(rank - 2) =>
+        {
+            (*narrow, *long, format!("[{}, :, 0]", zeros(rank - 2)))
+        }
+        [.., last] if *last >= min && narrow_between(rank - 1) => {
+            (1, *last, format!("[{}, :]", zeros(rank - 1)))
+        }
+        [long, narrow] if *narrow <= MAX_CHANNELS && *long >= min => {
+            (*narrow, *long, "[:, 0]".to_string())
+        }
+        _ => return None,
+    };
+    Some(Plan {
+        stride,
+        count: count.min(max),
+        slice,
+    })
+}
+
+/// `shape` as the report shows it: `[2, 8000]`.
+fn shape_text(shape: &[u64]) -> String {
+    format!(
+        "[{}]",
+        shape
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+impl Walk<'_> {
+    /// Opens a dataset container sniffed as `sniff.format`.
+    pub(super) fn dataset(
+        &mut self,
+        level: &Level<'_, '_>,
+        sniff: &Sniff,
+        prefix: &str,
+        depth: u32,
+    ) {
+        if sniff.encryption == Encryption::Encrypted {
+            return;
+        }
+        let result = match sniff.format.as_str() {
+            "parquet" => self.parquet(level, prefix, depth),
+            "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
+            "tfrecord" => self.tfrecord(level, sniff, prefix, depth),
+            "npy" => self.npy(level, prefix),
+            // An npz is a zip of .npy members: each comes back here as `npy`.
+            "npz" => {
+                self.zip(level, prefix, depth);
+                Ok(())
+            }
+            "safetensors" => self.safetensors(level, prefix),
+            "pytorch" => self.pytorch(level, prefix),
+            "hdf5" => self.hdf5(level, prefix),
+            "kaldi-ark" => self.kaldi(level, prefix, depth),
+            _ => Ok(()),
+        };
+        if let Err(stop) = result {
+            self.stopped(prefix, &sniff.format, stop);
+        }
+    }
+
+    /// Reports why a container was not read to its end.
+    fn stopped(&mut self, at: &str, format: &str, stop: Stop) {
+        match stop {
+            Stop::Budget => self.limit(
+                at,
+                Limit::ObjectBytes,
+                format!(
+                    "{format}: read budget of {} MiB used up; the rest not inspected",
+                    READ_BUDGET >> 20
+                ),
+            ),
+            Stop::Bound(why) => self.limit(at, Limit::ObjectBytes, format!("{format}: {why}")),
+            Stop::Unreadable(offset) => self.limit(
+                at,
+                Limit::MemberBytes,
+                format!("{format}: bytes at {offset} could not be read (truncated?)"),
+            ),
+            Stop::Malformed(why) => self.limit(at, Limit::Unsupported, format!("{format}: {why}")),
+        }
+    }
+
+    /// Reports a damaged part and lets the walk go on with the next one,
+    /// until [`MAX_DAMAGED`] of them: then the container is given up.
+    fn damaged(&mut self, at: &str, seen: &mut usize, message: String) -> Step<()> {
+        self.limit(at, Limit::Unsupported, message);
+        *seen += 1;
+        if *seen >= MAX_DAMAGED {
+            return malformed(format!(
+                "{MAX_DAMAGED} damaged parts; the rest not inspected"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A decoded value (a cell, a feature, an archive entry): sniffed like a
+    /// file and kept when it is anything but ordinary data, so that a column
+    /// of PNGs or transcripts adds nothing to the report. `size` is the
+    /// value's declared length (the bytes may be a prefix; the caller has
+    /// counted them in `spent` when it decoded them). True when it was audio.
+    fn value(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) -> bool {
+        let s = self.sniff_bytes(data, size);
+        if s.class == crate::sniff::Class::Other {
+            return false;
+        }
+        let audio = s.class == crate::sniff::Class::Audio;
+        self.keep(prefix, name, data, size, depth, s);
+        audio
+    }
+
+    /// Judges decoded samples as a waveform; a hit becomes a `waveform` member.
+    fn samples(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        dtype: &str,
+        shape: &str,
+        samples: &[f32],
+        size: u64,
+    ) -> bool {
+        let Some(rho) = dataset::waveform(samples) else {
+            return false;
+        };
+        let judged = samples.len().min(MAX_WAVEFORM);
+        self.inside.members.push(Member {
+            member: chain(prefix, name),
+            sniff: dataset::waveform_sniff(dtype, shape, judged, rho),
+            size,
+        });
+        true
+    }
+
+    /// Reads and judges the planned slice of a tensor whose first element is
+    /// at `at`; `name` is the tensor's name (the slice is appended).
+    #[allow(clippy::too_many_arguments)]
+    fn tensor(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        prefix: &str,
+        name: &str,
+        at: u64,
+        dtype: Dtype,
+        big_endian: bool,
+        shape: &[u64],
+    ) -> Step<bool> {
+        let Some(plan) = plan(shape) else {
+            return Ok(false);
+        };
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(false);
+        };
+        let want = plan.bytes(dtype).min(budget);
+        let bytes = r.from(at, want as usize)?;
+        self.spent += bytes.len() as u64;
+        let samples = dtype.decode(
+            &bytes,
+            big_endian,
+            plan.stride as usize,
+            plan.count as usize,
+        );
+        let size = shape
+            .iter()
+            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
+            .unwrap_or(u64::MAX);
+        Ok(self.samples(
+            prefix,
+            &format!("{name}{}", plan.slice),
+            dtype.name(),
+            &shape_text(shape),
+            &samples,
+            size,
+        ))
+    }
+}
+
+/// For the fuzz targets under `fuzz/` (which cannot reach crate-private
+/// items): opens `data` as the dataset container `format` (`tfrecord+zlib`
+/// for a zlib-compressed TFRecord) as if it had been sniffed so, with the
+/// declared size true or larger than the bytes (a listing can disagree).
+/// Returns how many members were found.
+#[doc(hidden)]
+pub fn fuzz_open(format: &str, data: &[u8], declared: u64) -> usize {
+    thread_local! {
+        static RULES: crate::rules::RuleSet = crate::rules::RuleSet::embedded();
+    }
+    let (id, zlib) = match format.strip_suffix("+zlib") {
+        Some(id) => (id, true),
+        None => (format, false),
+    };
+    let mut sniff = Sniff::new(id, None, crate::sniff::Class::Other, Encryption::None);
+    if zlib {
+        sniff = sniff.with("compression", "zlib");
+    }
+    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+    let sample = crate::sniff::Sample::new(declared, head, &[]);
+    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(len)?.min(data.len());
+        data.get(start..end).map(<[u8]>::to_vec)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    RULES.with(|rules| {
+        super::look_inside(&sample, &sniff, "fuzz", rules, 3, deadline, &mut fetch)
+            .members
+            .len()
+    })
+}
+
+/// For the fuzz targets: the leaf parsers on arbitrary bytes, the first
+/// byte choosing which (codecs, Parquet page headers and levels, pickles,
+/// protobuf Examples, .npy headers, flatbuffers, Kaldi entries, waveforms).
+#[doc(hidden)]
+pub fn fuzz_parsers(data: &[u8]) -> usize {
+    let Some((&which, rest)) = data.split_first() else {
+        return 0;
+    };
+    match which % 8 {
+        0 => codecs::fuzz(
+            rest.first().copied().unwrap_or(0),
+            rest.get(1..).unwrap_or(&[]),
+        ),
+        1 => usize::from(thrift::page_header(rest).is_some()),
+        2 => pickle::tensors(rest).len(),
+        3 => tfrecord::fuzz(rest),
+        4 => parquet::fuzz(rest),
+        5 => usize::from(dataset::npy_header(rest).is_some()),
+        6 => {
+            let t = dataset::Table::root(rest);
+            t.map_or(0, |t| {
+                t.tables(1, 64).len() + usize::from(t.string(0).is_some())
+            }) + usize::from(dataset::ark_entry(rest).is_some())
+        }
+        _ => {
+            let samples = Dtype::I16.decode(rest, false, 1, MAX_WAVEFORM);
+            usize::from(dataset::waveform(&samples).is_some())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sniff::dataset::{masked_crc32c, speechy};
+
+    /// What the unpacker finds in `data` sniffed as `format`: (member, format) pairs and limits.
+    fn open(format: &str, data: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+            let start = usize::try_from(offset).ok()?;
+            data.get(start..(start + len).min(data.len()))
+                .map(<[u8]>::to_vec)
+        };
+        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+        let sample = crate::sniff::Sample::new(data.len() as u64, head, &[]);
+        let sniff = crate::sniff::sniff(&sample, &[]);
+        assert_eq!(sniff.format, format, "{sniff:?}");
+        let rules = crate::rules::RuleSet::embedded();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let inside =
+            super::super::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+        (
+            inside
+                .members
+                .iter()
+                .map(|m| (m.member.clone(), m.sniff.format.clone()))
+                .collect(),
+            inside.limits.iter().map(|l| l.message.clone()).collect(),
+        )
+    }
+
+    fn int16(samples: &[f32]) -> Vec<u8> {
+        samples
+            .iter()
+            .flat_map(|v| ((v * 20000.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut dict =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (dict.len() + 11) % 64 != 0 {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend((dict.len() as u16).to_le_bytes());
+        b.extend(dict.as_bytes());
+        b.extend(data);
+        b
+    }
+
+    #[test]
+    fn npy_waveforms_are_members_and_other_arrays_are_not() {
+        let wave = npy("<i2", "(8000,)", &int16(&speechy(8000)));
+        assert_eq!(
+            open("npy", &wave).0,
+            vec![("array[:]".into(), "waveform".into())]
+        );
+        let noise: Vec<u8> = crate::sniff::testutil::pseudo_random(16000, 9);
+        assert_eq!(open("npy", &npy("<i2", "(8000,)", &noise)).0, vec![]);
+        let image = npy("|u1", "(64, 64, 3)", &[7u8; 64 * 64 * 3]);
+        assert_eq!(open("npy", &image).0, vec![]);
+        // Declared larger than the bytes there: what there is gets judged, no panic.
+        let cut = npy("<i2", "(800000,)", &int16(&speechy(4000)));
+        assert_eq!(
+            open("npy", &cut).0,
+            vec![("array[:]".into(), "waveform".into())]
+        );
+    }
+
+    #[test]
+    fn tfrecord_float_lists_and_truncated_records() {
+        let floats: Vec<u8> = speechy(6000).iter().flat_map(|v| v.to_le_bytes()).collect();
+        // Feature { float_list { packed value } }, in an Example under key "wave".
+        let varint = |mut n: usize| {
+            let mut v = Vec::new();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    v.push(b);
+                    return v;
+                }
+                v.push(b | 0x80);
+            }
+        };
+        let field = |tag: u8, body: &[u8]| {
+            let mut v = vec![tag];
+            v.extend(varint(body.len()));
+            v.extend(body);
+            v
+        };
+        let feature = field(0x12, &field(0x0a, &floats));
+        let mut entry = field(0x0a, b"wave");
+        entry.extend(field(0x12, &feature));
+        let example = field(0x0a, &field(0x0a, &entry));
+        let mut rec = (example.len() as u64).to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        rec.extend(&example);
+        rec.extend([0u8; 4]);
+        assert_eq!(
+            open("tfrecord", &rec).0,
+            vec![("record 0/wave".into(), "waveform".into())]
+        );
+        // A second record cut short: the first still counts, the cut is a limit.
+        let mut two = rec.clone();
+        two.extend(&rec[..100]);
+        let (members, limits) = open("tfrecord", &two);
+        assert_eq!(members.len(), 1);
+        assert!(limits[0].contains("past the end"), "{limits:?}");
+    }
+
+    #[test]
+    fn a_silk_header_in_a_feature_is_a_registered_format() {
+        // Fuzzing found: a bytes feature opening with SILK's magic made the
+        // audio detector report "silk", an id missing from the registry.
+        let value = b"\x02#!SILK_V3 and then some bytes that are not frames";
+        let mut feature = vec![0x0a, value.len() as u8 + 2, 0x0a, value.len() as u8];
+        feature.extend(value);
+        let mut entry = vec![0x0a, 4];
+        entry.extend(b"clip");
+        entry.extend([0x12, feature.len() as u8]);
+        entry.extend(&feature);
+        let mut example = vec![0x0a, entry.len() as u8 + 2, 0x0a, entry.len() as u8];
+        example.extend(&entry);
+        let mut rec = (example.len() as u64).to_le_bytes().to_vec();
+        rec.extend(masked_crc32c(&rec).to_le_bytes());
+        rec.extend(&example);
+        rec.extend([0u8; 4]);
+        let _ = open("tfrecord", &rec);
+        assert!(crate::sniff::formats::is_known("silk"));
+    }
+
+    #[test]
+    fn safetensors_tensors_are_judged_by_values_not_names() {
+        let wave = int16(&speechy(8000));
+        let json = format!(
+            r#"{{"__metadata__":{{"x":"y"}},"embedding":{{"dtype":"F32","shape":[4,4],"data_offsets":[0,64]}},"z":{{"dtype":"I16","shape":[8000],"data_offsets":[64,{}]}}}}"#,
+            64 + wave.len()
+        );
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend(json.as_bytes());
+        b.extend([0u8; 64]);
+        b.extend(&wave);
+        assert_eq!(
+            open("safetensors", &b).0,
+            vec![("z[:]".into(), "waveform".into())]
+        );
+        // Offsets that do not match the shape are refused, and said so.
+        let mut wrong = b.clone();
+        let at = 8 + json.find("[64,").unwrap() + 1;
+        wrong[at..at + 2].copy_from_slice(b"66");
+        let (members, limits) = open("safetensors", &wrong);
+        assert!(
+            members.is_empty() && limits[0].contains("do not fit"),
+            "{limits:?}"
+        );
+    }
+
+    #[test]
+    fn kaldi_wav_entries_are_sniffed_and_float_vectors_judged() {
+        let pcm = int16(&speechy(8000));
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + pcm.len() as u32).to_le_bytes());
+        wav.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+        wav.extend((pcm.len() as u32).to_le_bytes());
+        wav.extend(&pcm);
+        let mut ark = b"utt1 ".to_vec();
+        ark.extend(&wav);
+        ark.extend(b"utt2 \0BFV \x04");
+        ark.extend(6000u32.to_le_bytes());
+        ark.extend(speechy(6000).iter().flat_map(|v| v.to_le_bytes()));
+        let (members, limits) = open("kaldi-ark", &ark);
+        assert_eq!(
+            members,
+            vec![
+                ("utt1".into(), "wav".into()),
+                ("utt2[:]".into(), "waveform".into())
+            ]
+        );
+        assert!(limits.is_empty(), "{limits:?}");
+    }
+
+    #[test]
+    fn plans_pick_one_signal_and_skip_short_axes() {
+        let p = |s: &[u64]| plan(s).map(|p| (p.stride, p.count, p.slice));
+        assert_eq!(p(&[16000]), Some((1, 16000, "[:]".into())));
+        assert_eq!(p(&[2, 8000]), Some((1, 8000, "[0, :]".into())));
+        assert_eq!(p(&[8000, 2]), Some((2, 8000, "[:, 0]".into())));
+        assert_eq!(p(&[1, 16000, 1]), Some((1, 16000, "[0, :, 0]".into())));
+        assert_eq!(
+            p(&[4, 1, 40000]),
+            Some((1, MAX_WAVEFORM as u64, "[0, 0, :]".into()))
+        );
+        assert_eq!(p(&[16, 512]), None, "embeddings");
+        assert_eq!(p(&[400, 6]), None, "too few rows to judge a column");
+        assert_eq!(p(&[64, 64, 3]), None, "an image");
+        assert_eq!(
+            p(&[1, 3, 2048, 2048]),
+            None,
+            "a large image, channels first"
+        );
+        // Ambiguous by shape alone: [batch, samples, 1] and a grey [H, W, 1]
+        // image; the values decide (an image row is smooth but rarely
+        // oscillates around zero like sound).
+        assert_eq!(p(&[32, 16000, 1]), Some((1, 16000, "[0, :, 0]".into())));
+        assert_eq!(p(&[1000]), None);
+        assert_eq!(p(&[u64::MAX, 4]), None, "element count overflows");
+        assert_eq!(p(&[]), None);
+    }
+
+    #[test]
+    fn dtypes_decode_both_byte_orders() {
+        let le: Vec<u8> = [1i16, -2, 300]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        assert_eq!(Dtype::I16.decode(&le, false, 1, 10), vec![1.0, -2.0, 300.0]);
+        let be: Vec<u8> = [1.5f32, -0.25]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        assert_eq!(Dtype::F32.decode(&be, true, 1, 10), vec![1.5, -0.25]);
+        assert_eq!(Dtype::I16.decode(&le, false, 2, 10), vec![1.0, 300.0]);
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(Dtype::BF16.decode(&[0x80, 0x3f], false, 1, 1), vec![1.0]);
+    }
+}

@@ -1,0 +1,278 @@
+//! Tensor files: NumPy `.npy` (alone or inside an `.npz`, which the zip
+//! walker opens member by member), safetensors and PyTorch `torch.save`
+//! zips. The header (dict literal, JSON table, pickle) gives each tensor's
+//! dtype, shape and data offset; the planned slice of each numeric tensor
+//! is read and judged as a waveform, whatever the tensor is called.
+
+use super::pickle;
+use super::{malformed, Dtype, Reader, Step, Stop};
+use crate::sniff::dataset::{npy_header, MAX_WAVEFORM};
+use crate::sniff::{self, Sample, Window};
+use crate::unpack::{Level, Limit, Walk};
+
+/// Largest safetensors header read (the reference reader allows 100 MB;
+/// real ones are a few KiB per hundred tensors).
+const MAX_HEADER: u64 = 4 << 20;
+/// Largest `data.pkl` read.
+const MAX_PICKLE: u64 = 4 << 20;
+/// Tensors judged per file.
+const MAX_TENSORS: usize = 64;
+
+/// A NumPy dtype string: `<f4`, `>i2`, `|u1` …
+fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
+    let (order, code) = descr.split_at(descr.len().min(1));
+    let big_endian = match order {
+        "<" | "|" | "=" => false,
+        ">" => true,
+        _ => return None,
+    };
+    let dtype = match code {
+        "f2" | "e" => Dtype::F16,
+        "f4" | "f" => Dtype::F32,
+        "f8" | "d" => Dtype::F64,
+        "i2" | "h" => Dtype::I16,
+        "i4" | "i" => Dtype::I32,
+        "i8" | "q" => Dtype::I64,
+        _ => return None,
+    };
+    Some((dtype, big_endian))
+}
+
+fn safetensors_dtype(name: &str) -> Option<Dtype> {
+    Some(match name {
+        "F16" => Dtype::F16,
+        "BF16" => Dtype::BF16,
+        "F32" => Dtype::F32,
+        "F64" => Dtype::F64,
+        "I16" => Dtype::I16,
+        "I32" => Dtype::I32,
+        "I64" => Dtype::I64,
+        _ => return None,
+    })
+}
+
+impl Walk<'_> {
+    pub(super) fn npy(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+        let mut r = Reader::new(level);
+        let head = r.from(0, sniff::HEAD_LEN)?;
+        let Some(h) = npy_header(&head) else {
+            return malformed("header does not parse");
+        };
+        let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
+            return Ok(());
+        };
+        // Fortran order is C order of the transposed shape.
+        let mut shape = h.shape.clone();
+        if h.fortran_order {
+            shape.reverse();
+        }
+        self.tensor(
+            &mut r, prefix, "array", h.data_at, dtype, big_endian, &shape,
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn safetensors(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+        let mut r = Reader::new(level);
+        let n = u64::from_le_bytes(r.at(0, 8)?[..].try_into().unwrap_or_default());
+        if n > MAX_HEADER {
+            return Err(Stop::Bound(format!(
+                "header of {n} bytes is larger than the {} MiB read for it",
+                MAX_HEADER >> 20
+            )));
+        }
+        let data_at = 8 + n;
+        if data_at > r.size() {
+            return malformed("header longer than the file");
+        }
+        let header = r.at(8, n as usize)?;
+        let Ok(serde_json::Value::Object(table)) =
+            serde_json::from_slice::<serde_json::Value>(&header)
+        else {
+            return malformed("header is not a JSON object");
+        };
+        let mut tensors: Vec<(u64, &str, Dtype, Vec<u64>)> = Vec::new();
+        let mut damaged = 0;
+        for (name, t) in &table {
+            let Some(dtype) = t["dtype"].as_str().and_then(safetensors_dtype) else {
+                continue;
+            };
+            let shape: Option<Vec<u64>> = t["shape"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|d| d.as_u64()).collect());
+            let offsets: Option<Vec<u64>> = t["data_offsets"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|d| d.as_u64()).collect());
+            let (Some(shape), Some(offsets)) = (shape, offsets) else {
+                continue;
+            };
+            let [begin, end] = offsets[..] else { continue };
+            let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            let fits = begin <= end
+                && data_at.checked_add(end).is_some_and(|e| e <= r.size())
+                && elements.and_then(|e| e.checked_mul(dtype.size() as u64)) == Some(end - begin);
+            if !fits {
+                self.damaged(
+                    prefix,
+                    &mut damaged,
+                    format!("safetensors: tensor {name} declares offsets that do not fit"),
+                )?;
+                continue;
+            }
+            tensors.push((begin, name, dtype, shape));
+        }
+        tensors.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        if tensors.len() > MAX_TENSORS {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!(
+                    "safetensors: {} tensors; the first {MAX_TENSORS} judged",
+                    tensors.len()
+                ),
+            );
+        }
+        for (begin, name, dtype, shape) in tensors.into_iter().take(MAX_TENSORS) {
+            if self.out_of_time(prefix) {
+                break;
+            }
+            self.tensor(&mut r, prefix, name, data_at + begin, dtype, false, &shape)?;
+        }
+        Ok(())
+    }
+
+    /// A `torch.save` zip: the tensors `data.pkl` rebuilds, each read from
+    /// its storage member `data/<key>`.
+    pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+        let mut r = Reader::new(level);
+        let size = r.size();
+        let tail_at = size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
+        let tail = r.from(tail_at, sniff::WINDOW_LEN + 22)?.into_owned();
+        let windows = [Window {
+            offset: tail_at,
+            bytes: tail,
+        }];
+        let Some((cd_at, cd_len, _)) = sniff::zip_directory(&Sample::new(size, &[], &windows))
+        else {
+            return malformed("zip central directory not found");
+        };
+        let cd = r.from(cd_at, cd_len.min(4 << 20) as usize)?;
+        let entries = sniff::zip_entries(&cd, 100_000);
+        let Some(pkl) = entries
+            .iter()
+            .find(|e| e.name.ends_with("data.pkl") && e.name.matches('/').count() <= 1)
+        else {
+            return malformed("no data.pkl");
+        };
+        let folder = &pkl.name[..pkl.name.len() - "data.pkl".len()];
+        if pkl.encryption() != sniff::Encryption::None {
+            return malformed("data.pkl is encrypted");
+        }
+        let pickle_bytes = self.zip_member(
+            &mut r,
+            (pkl.local_offset, pkl.compressed_size, pkl.method),
+            MAX_PICKLE,
+        )?;
+        let tensors = pickle::tensors(&pickle_bytes);
+        for (i, t) in tensors.iter().take(MAX_TENSORS).enumerate() {
+            if self.out_of_time(prefix) {
+                break;
+            }
+            let Some(dtype) = t.dtype else { continue };
+            let member = format!("{folder}data/{}", t.key);
+            let Some(entry) = entries.iter().find(|e| e.name == member) else {
+                continue;
+            };
+            // Only contiguous C-ordered views are planned like arrays.
+            let mut step = 1u64;
+            let c_order = t.stride.len() == t.shape.len()
+                && t.shape.iter().zip(&t.stride).rev().all(|(&d, &s)| {
+                    let ok = d <= 1 || s == step;
+                    step = step.saturating_mul(d.max(1));
+                    ok
+                });
+            if !c_order {
+                continue;
+            }
+            let Some(budget) = self.remaining(prefix) else {
+                return Ok(());
+            };
+            let offset_bytes = t.offset.saturating_mul(dtype.size() as u64);
+            let want = offset_bytes
+                .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
+                .min(budget);
+            if entry.encryption() != sniff::Encryption::None {
+                continue;
+            }
+            let data = self.zip_member(
+                &mut r,
+                (entry.local_offset, entry.compressed_size, entry.method),
+                want,
+            )?;
+            let inner = Level {
+                size: data.len() as u64,
+                bytes: crate::unpack::LevelBytes::Memory(&data),
+            };
+            let mut inner_reader = Reader::new(&inner);
+            let name = t.name.clone().unwrap_or_else(|| {
+                if i == 0 {
+                    member.clone()
+                } else {
+                    format!("{member}#{i}")
+                }
+            });
+            match self.tensor(
+                &mut inner_reader,
+                prefix,
+                &name,
+                offset_bytes,
+                dtype,
+                false,
+                &t.shape,
+            ) {
+                Ok(_) | Err(Stop::Unreadable(_)) => {}
+                Err(stop) => return Err(stop),
+            }
+        }
+        Ok(())
+    }
+
+    /// The first `limit` bytes of an unencrypted zip member, stored or
+    /// deflated: (local header offset, compressed size, method).
+    fn zip_member(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        (local_offset, compressed_size, method): (u64, u64, u16),
+        limit: u64,
+    ) -> Step<Vec<u8>> {
+        let local = r.at(local_offset, 30)?;
+        let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
+        let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
+        let data_at = local_offset + 30 + name_len + extra_len;
+        let want = compressed_size.min(limit.saturating_add(64 << 10));
+        let raw = r.from(data_at, want as usize)?;
+        let data = match method {
+            0 => raw[..raw.len().min(limit as usize)].to_vec(),
+            8 => crate::unpack::decompress("deflate", &raw, limit).0,
+            m => return malformed(format!("zip method {m} for a tensor member")),
+        };
+        self.spent += data.len() as u64;
+        Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numpy_dtypes_keep_only_wide_numbers() {
+        assert_eq!(numpy_dtype("<f4"), Some((Dtype::F32, false)));
+        assert_eq!(numpy_dtype(">i2"), Some((Dtype::I16, true)));
+        assert_eq!(numpy_dtype("|u1"), None);
+        assert_eq!(numpy_dtype("<i8"), Some((Dtype::I64, false)));
+        assert_eq!(numpy_dtype("|b1"), None);
+        assert_eq!(numpy_dtype("<U10"), None);
+        assert_eq!(numpy_dtype(""), None);
+    }
+}

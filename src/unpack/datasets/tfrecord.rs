@@ -1,0 +1,356 @@
+//! TFRecord files of `tf.train.Example` (or `SequenceExample` context)
+//! protobufs: records are walked by their CRC-checked lengths, features
+//! decoded by hand (TF `example.proto`, `feature.proto`): bytes features are
+//! sniffed like files, float and int64 lists judged as waveforms. Which key
+//! holds the audio is the dataset's choice, so every feature is looked at.
+//! Whole-file `ZLIB` compression is inflated as a prefix here; `GZIP` files
+//! are gzip streams that the stream unpacker opens first.
+
+use super::codecs::{decompress, Codec};
+use super::{malformed, Reader, Step};
+use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
+use crate::sniff::Sniff;
+use crate::unpack::{Level, LevelBytes, Walk};
+
+/// Records read.
+const MAX_RECORDS: usize = 16;
+/// Features of one record looked at.
+const MAX_FEATURES: usize = 256;
+/// Values of one bytes feature sniffed.
+const VALUES_PER_FEATURE: usize = 2;
+
+/// A protobuf field: its number and, for length-delimited ones, the bytes
+/// (cut short when the record was) with the declared length.
+#[derive(Debug, PartialEq)]
+enum Wire<'a> {
+    Varint(u64),
+    Fixed32(u32),
+    Bytes(&'a [u8], u64),
+    Other,
+}
+
+fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The fields of one message, in order; a field cut off by the end of the
+/// bytes ends the list (a length-delimited one is returned as far as it goes).
+fn fields(b: &[u8]) -> Vec<(u64, Wire<'_>)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < b.len() {
+        let Some(key) = varint(b, &mut pos) else {
+            break;
+        };
+        let wire = match key & 7 {
+            0 => match varint(b, &mut pos) {
+                Some(v) => Wire::Varint(v),
+                None => break,
+            },
+            1 => {
+                pos += 8;
+                Wire::Other
+            }
+            2 => {
+                let Some(len) = varint(b, &mut pos) else {
+                    break;
+                };
+                let end = pos.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+                let w = Wire::Bytes(&b[pos.min(b.len())..end.min(b.len())], len);
+                pos = end;
+                w
+            }
+            5 => match b.get(pos..pos + 4) {
+                Some(x) => {
+                    pos += 4;
+                    Wire::Fixed32(u32::from_le_bytes([x[0], x[1], x[2], x[3]]))
+                }
+                None => break,
+            },
+            _ => break,
+        };
+        out.push((key >> 3, wire));
+        if pos > b.len() {
+            break;
+        }
+    }
+    out
+}
+
+/// One feature's values.
+#[derive(Debug, PartialEq)]
+enum Values<'a> {
+    /// Byte strings with their declared lengths.
+    Bytes(Vec<(&'a [u8], u64)>),
+    Floats(Vec<f32>),
+    Ints(Vec<f32>),
+}
+
+/// `Feature { oneof { BytesList bytes_list = 1; FloatList float_list = 2; Int64List int64_list = 3; } }`;
+/// lists hold `repeated … value = 1`, numbers packed or not.
+fn feature(b: &[u8]) -> Option<Values<'_>> {
+    let (kind, Wire::Bytes(list, _)) = fields(b).into_iter().next()? else {
+        return None;
+    };
+    let items = fields(list);
+    Some(match kind {
+        1 => Values::Bytes(
+            items
+                .into_iter()
+                .filter_map(|(n, w)| match (n, w) {
+                    (1, Wire::Bytes(v, len)) => Some((v, len)),
+                    _ => None,
+                })
+                .take(VALUES_PER_FEATURE)
+                .collect(),
+        ),
+        2 => {
+            let mut out = Vec::new();
+            for (n, w) in items {
+                match (n, w) {
+                    (1, Wire::Bytes(packed, _)) => out.extend(
+                        packed
+                            .chunks_exact(4)
+                            .take(MAX_WAVEFORM - out.len().min(MAX_WAVEFORM))
+                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                    ),
+                    (1, Wire::Fixed32(v)) => out.push(f32::from_bits(v)),
+                    _ => {}
+                }
+                if out.len() >= MAX_WAVEFORM {
+                    break;
+                }
+            }
+            Values::Floats(out)
+        }
+        3 => {
+            let mut out = Vec::new();
+            for (n, w) in items {
+                match (n, w) {
+                    (1, Wire::Bytes(packed, _)) => {
+                        let mut p = 0;
+                        while out.len() < MAX_WAVEFORM {
+                            let Some(v) = varint(packed, &mut p) else {
+                                break;
+                            };
+                            out.push(v as i64 as f32);
+                        }
+                    }
+                    (1, Wire::Varint(v)) => out.push(v as i64 as f32),
+                    _ => {}
+                }
+                if out.len() >= MAX_WAVEFORM {
+                    break;
+                }
+            }
+            Values::Ints(out)
+        }
+        _ => return None,
+    })
+}
+
+/// The features of an `Example` (field 1 `Features`) or of a
+/// `SequenceExample`'s context (also field 1): `map<string, Feature>`.
+fn example(b: &[u8]) -> Vec<(String, Values<'_>)> {
+    let mut out = Vec::new();
+    for (n, w) in fields(b) {
+        let (1, Wire::Bytes(features, _)) = (n, w) else {
+            continue;
+        };
+        for (m, entry) in fields(features) {
+            let (1, Wire::Bytes(entry, _)) = (m, entry) else {
+                continue;
+            };
+            let (mut key, mut value) = (String::new(), None);
+            for (k, w) in fields(entry) {
+                match (k, w) {
+                    (1, Wire::Bytes(name, _)) => key = String::from_utf8_lossy(name).into_owned(),
+                    (2, Wire::Bytes(f, _)) => value = feature(f),
+                    _ => {}
+                }
+            }
+            if let Some(v) = value {
+                out.push((key, v));
+            }
+            if out.len() >= MAX_FEATURES {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The fuzz entry: an Example's features decoded.
+pub(super) fn fuzz(b: &[u8]) -> usize {
+    example(b).len()
+}
+
+impl Walk<'_> {
+    pub(super) fn tfrecord(
+        &mut self,
+        level: &Level<'_, '_>,
+        sniff: &Sniff,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        if sniff.evidence.get("compression").and_then(|v| v.as_str()) == Some("zlib") {
+            let Some(budget) = self.remaining(prefix) else {
+                return Ok(());
+            };
+            let mut r = Reader::new(level);
+            let input = r.from(0, (budget as usize).saturating_add(64 << 10))?;
+            let plain = decompress(Codec::Zlib, &input, budget as usize);
+            self.spent += plain.len() as u64;
+            let inner = Level {
+                size: plain.len() as u64,
+                bytes: LevelBytes::Memory(&plain),
+            };
+            return self.records(&inner, prefix, depth);
+        }
+        self.records(level, prefix, depth)
+    }
+
+    fn records(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
+        let mut r = Reader::new(level);
+        let mut pos = 0u64;
+        let mut done: Vec<String> = Vec::new();
+        for record in 0..MAX_RECORDS {
+            if pos + 12 > r.size() || self.out_of_time(prefix) {
+                break;
+            }
+            let head = r.at(pos, 12)?;
+            let len = u64::from_le_bytes(head[..8].try_into().unwrap_or_default());
+            let crc = u32::from_le_bytes(head[8..12].try_into().unwrap_or_default());
+            if crc != masked_crc32c(&head[..8]) && !cfg!(fuzzing) {
+                return malformed(format!(
+                    "record {record} at {pos}: length CRC does not match"
+                ));
+            }
+            let end = pos.checked_add(16).and_then(|p| p.checked_add(len));
+            if end.is_none_or(|e| e > r.size()) {
+                return malformed(format!(
+                    "record {record} at {pos} declares {len} bytes past the end"
+                ));
+            }
+            let Some(budget) = self.remaining(prefix) else {
+                return Ok(());
+            };
+            let payload = r.from(pos + 12, len.min(budget) as usize)?;
+            self.spent += payload.len() as u64;
+            for (key, values) in example(&payload) {
+                if done.contains(&key) {
+                    continue;
+                }
+                let name = format!("record {record}/{key}");
+                let hit = match values {
+                    Values::Bytes(list) => {
+                        let mut hit = false;
+                        for (i, (v, declared)) in list.iter().enumerate() {
+                            let name = if list.len() > 1 {
+                                format!("{name}[{i}]")
+                            } else {
+                                name.clone()
+                            };
+                            if !v.is_empty() && self.value(prefix, &name, v, *declared, depth) {
+                                hit = true;
+                                break;
+                            }
+                        }
+                        hit
+                    }
+                    Values::Floats(x) => self.samples(
+                        prefix,
+                        &name,
+                        "float32",
+                        &format!("[{}]", x.len()),
+                        &x,
+                        x.len() as u64 * 4,
+                    ),
+                    Values::Ints(x) => self.samples(
+                        prefix,
+                        &name,
+                        "int64",
+                        &format!("[{}]", x.len()),
+                        &x,
+                        x.len() as u64 * 8,
+                    ),
+                };
+                if hit {
+                    done.push(key);
+                }
+            }
+            pos = end.unwrap_or(u64::MAX);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Example with one feature, built by hand: key + Feature bytes.
+    pub(crate) fn example_with(key: &str, feature: &[u8]) -> Vec<u8> {
+        let msg = |field: u8, body: &[u8]| {
+            let mut v = vec![field << 3 | 2];
+            let mut n = body.len();
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    v.push(b);
+                    break;
+                }
+                v.push(b | 0x80);
+            }
+            v.extend(body);
+            v
+        };
+        let mut entry = msg(1, key.as_bytes());
+        entry.extend(msg(2, feature));
+        msg(1, &msg(1, &entry))
+    }
+
+    #[test]
+    fn features_of_each_kind_decode() {
+        let bytes = [0x0a, 0x05, 0x0a, 0x03, b'a', b'b', b'c'];
+        let ex = example_with("audio", &bytes);
+        assert_eq!(
+            example(&ex),
+            vec![("audio".to_string(), Values::Bytes(vec![(&b"abc"[..], 3)]))]
+        );
+        let floats = [0x12, 0x0a, 0x0a, 0x08, 0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0];
+        assert_eq!(feature(&floats), Some(Values::Floats(vec![1.0, -2.0])));
+        // int64 -1 is a ten-byte varint.
+        let ints = [
+            0x1a, 0x0d, 0x0a, 0x0b, 0x05, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0x01,
+        ];
+        assert_eq!(feature(&ints), Some(Values::Ints(vec![5.0, -1.0])));
+    }
+
+    #[test]
+    fn truncated_and_hostile_messages_end_quietly() {
+        // A bytes field declaring 2^62 bytes keeps what there is.
+        let b = [
+            0x0a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40, b'x',
+        ];
+        assert_eq!(fields(&b), vec![(1, Wire::Bytes(&b"x"[..], 1 << 62))]);
+        assert!(
+            fields(&[0x0b]).is_empty(),
+            "wire type 3 (groups) ends the message"
+        );
+        assert!(fields(&[0xff; 12]).is_empty(), "an endless varint");
+        assert_eq!(feature(&[0x22, 0x00]), None, "feature kind 4");
+        assert!(example(&[0x0a, 0x02, 0x0a, 0x7f]).is_empty());
+    }
+}
