@@ -12,7 +12,7 @@
 # .ci/docker-check builds this image and runs it where a container engine
 # answers.
 
-# The crate's dependencies need rustc >= 1.89 (rusqlite 0.43, uuid 1.29).
+# The crate's dependencies need rustc >= 1.94.1 (the AWS SDK crates).
 ARG RUST_VERSION=1.95.0
 
 FROM rust:${RUST_VERSION}-slim-trixie AS builder
