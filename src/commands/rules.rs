@@ -177,6 +177,15 @@ pub(super) fn rules_list(file: Option<&Path>) -> Result<Exit> {
             ("format", joined(&r.formats)),
             ("not format", joined(&r.exclude_formats)),
             ("encryption", joined(&r.encryption)),
+            (
+                "storage",
+                r.storage
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+            ("exposure", joined(&r.exposure)),
         ];
         let what: Vec<String> = conditions
             .iter()
