@@ -199,7 +199,7 @@ pub struct Finding {
     #[serde(default)]
     pub exposure: Exposure,
     /// Why: magic and offsets, codec, entropy, χ²; never content bytes.
-    pub evidence: BTreeMap<String, Value>,
+    pub evidence: Evidence,
     /// Size in bytes of the object (or member, when known).
     pub size: u64,
     /// Stable over runs for the same rule, object and member, however the
@@ -259,14 +259,66 @@ impl Finding {
             encryption: sniff.encryption,
             storage: sniff.at_rest,
             exposure,
-            evidence: sniff
-                .evidence
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            evidence: Evidence::of(&sniff.evidence),
             size,
             fingerprint: fingerprint(&rule.id, identity, member),
         }
+    }
+}
+
+/// A finding's evidence, kept as its compact JSON text: a report may hold
+/// hundreds of thousands of findings until it is written, and a map of
+/// small values costs several times its text in allocations.
+#[derive(Clone, Debug)]
+pub struct Evidence(Box<serde_json::value::RawValue>);
+
+impl Evidence {
+    pub fn of(map: &crate::sniff::Evidence) -> Evidence {
+        Evidence::from_map(map)
+    }
+
+    fn from_map<K: Serialize + Ord, V: Serialize>(map: &BTreeMap<K, V>) -> Evidence {
+        // A map of strings to JSON values always serialises.
+        let text = serde_json::to_string(map).unwrap_or_else(|_| "{}".to_string());
+        Evidence(
+            serde_json::value::RawValue::from_string(text)
+                .unwrap_or_else(|_| Evidence::default().0),
+        )
+    }
+
+    /// The evidence as a JSON object.
+    pub fn to_map(&self) -> BTreeMap<String, Value> {
+        serde_json::from_str(self.0.get()).unwrap_or_default()
+    }
+}
+
+impl Default for Evidence {
+    fn default() -> Evidence {
+        Evidence(
+            serde_json::value::RawValue::from_string("{}".to_string())
+                .expect("an empty object is JSON"),
+        )
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Evidence) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Evidence {
+    // Through a map, not RawValue directly: `Suppressed` flattens its
+    // finding, and flattened content cannot be read as raw JSON.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Evidence, D::Error> {
+        let map = BTreeMap::<String, Value>::deserialize(d)?;
+        Ok(Evidence::from_map(&map))
     }
 }
 
