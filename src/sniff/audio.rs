@@ -2,6 +2,8 @@
 //! payload check that tells a plaintext recording from a plaintext header in
 //! front of ciphertext (formats.md §2.1, §5.2).
 
+use std::borrow::Cow;
+
 use super::bytes::{be16, be32, be64, find, get, le16, le32, le64, starts, u8_at};
 use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
@@ -27,6 +29,31 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         mpeg_or_adts,
     ];
     DETECTORS.iter().find_map(|d| d(s))
+}
+
+/// The bytes read from `from` on, at most `max` of them, joining windows
+/// that continue one another (a box or tag straddling the end of the head is
+/// read whole once the window after the head is there). Borrowed when one
+/// window holds them; the copy is bounded by `max` and by what was read.
+pub(super) fn contiguous<'a>(s: &Sample<'a>, from: u64, max: usize) -> Cow<'a, [u8]> {
+    let Some(first) = s.from_offset(from) else {
+        return Cow::Borrowed(&[]);
+    };
+    if first.len() >= max {
+        return Cow::Borrowed(&first[..max]);
+    }
+    let mut run: Option<Vec<u8>> = None;
+    let mut len = first.len();
+    while len < max {
+        let Some(next) = s.from_offset(from + len as u64) else {
+            break;
+        };
+        let take = next.len().min(max - len);
+        run.get_or_insert_with(|| first.to_vec())
+            .extend_from_slice(&next[..take]);
+        len += take;
+    }
+    run.map_or(Cow::Borrowed(first), Cow::Owned)
 }
 
 fn audio(format: &str, mime: &str) -> Sniff {
