@@ -709,25 +709,39 @@ pub(super) fn asf(s: &Sample) -> Option<Sniff> {
         return None;
     }
     let mut tracks = Tracks::default();
-    let mut pos = 30usize;
+    // The objects are walked across everything read, to the header's end:
+    // a picture in the metadata (cover art of hundreds of KB) may come
+    // before the stream properties, whose object is then asked for.
+    let header_end = header_size.min(s.size);
+    let mut wants = Vec::new();
+    let mut pos = 30u64;
     for _ in 0..count {
-        let (Some(guid), Some(size)) = (get(h, pos, 16), le64(h, pos + 16)) else {
+        if header_end.saturating_sub(pos) < 24 {
+            break;
+        }
+        let Some(object) = s.at(pos, 40).or_else(|| s.at(pos, 24)) else {
+            wants.push(pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size));
             break;
         };
+        let (guid, size) = (&object[..16], le64(object, 16)?);
         if guid == ASF_STREAM_PROPERTIES {
-            match get(h, pos + 24, 16) {
+            match get(object, 24, 16) {
                 Some(t) if t == ASF_AUDIO => tracks.audio.push("asf-audio".into()),
                 Some(t) if t == ASF_VIDEO => tracks.video += 1,
-                _ => {}
+                Some(_) => {}
+                None => {
+                    wants.push(pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size));
+                    break;
+                }
             }
         }
         if ASF_DRM.iter().any(|d| d == guid) {
             tracks.protected.push("asf-drm".into());
         }
-        // The next object must start within the head: a position near
-        // usize::MAX would make `pos + 16` above wrap (found by cargo-fuzz).
-        match usize::try_from(size).ok().and_then(|n| pos.checked_add(n)) {
-            Some(next) if size >= 24 && next <= h.len() => pos = next,
+        // Every object is at least its own 24-byte header, so the walk
+        // moves forward; a size near 2^64 ends it (found by cargo-fuzz).
+        match pos.checked_add(size) {
+            Some(next) if size >= 24 => pos = next,
             _ => break,
         }
     }
@@ -737,7 +751,8 @@ pub(super) fn asf(s: &Sample) -> Option<Sniff> {
     Some(
         tracks
             .verdict("wma", "wmv", "video/x-ms-asf")
-            .with("magic", "ASF header object GUID at 0"),
+            .with("magic", "ASF header object GUID at 0")
+            .wanting(wants),
     )
 }
 
@@ -1334,6 +1349,79 @@ mod tests {
             h.extend(0u64.to_le_bytes());
         }
         assert_eq!(sniff_whole(&h).unwrap().class, Class::Other);
+    }
+
+    /// An ASF header: `objects` (GUID, body) after the header object, then
+    /// a data object of `data` bytes.
+    fn asf_file(objects: &[([u8; 16], Vec<u8>)], data: usize) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (guid, b) in objects {
+            body.extend(guid);
+            body.extend((24 + b.len() as u64).to_le_bytes());
+            body.extend(b);
+        }
+        let mut v = ASF_HEADER.to_vec();
+        v.extend((30 + body.len() as u64).to_le_bytes());
+        v.extend((objects.len() as u32).to_le_bytes());
+        v.extend([1, 2]);
+        v.extend(body);
+        v.extend(pseudo_random(data));
+        v
+    }
+
+    fn pseudo_random(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// WMA with cover art of 64 KiB to 1 MiB (a metadata object before the
+    /// stream properties): the stream properties object is read where the
+    /// object sizes put it.
+    #[test]
+    fn asf_stream_properties_after_large_metadata_are_read() {
+        const METADATA_LIBRARY: [u8; 16] = [
+            0x94, 0x1c, 0x23, 0x44, 0x98, 0x94, 0xd1, 0x49, 0xa1, 0x41, 0x1d, 0x13, 0x4e, 0x45,
+            0x70, 0x54,
+        ];
+        let stream = [&ASF_AUDIO[..], &[0u8; 38]].concat();
+        for art in [65_536, 262_144, 1 << 20] {
+            let v = asf_file(
+                &[
+                    ([7u8; 16], vec![0; 80]),
+                    (METADATA_LIBRARY, pseudo_random(art)),
+                    (ASF_STREAM_PROPERTIES, stream.clone()),
+                ],
+                20_000,
+            );
+            let (s, limits, read) = as_read(&v);
+            assert_eq!(
+                (s.format.as_str(), s.class, limits.len()),
+                ("wma", Class::Audio, 0),
+                "{art}: {s:?} {limits:?}"
+            );
+            assert!(read <= 3 * WINDOW_LEN as u64, "{read}");
+        }
+        // Object sizes of 0, below the header, and beyond the header's end.
+        for size in [0u64, 23, u64::MAX, 1 << 40] {
+            let mut v = asf_file(
+                &[
+                    ([7u8; 16], pseudo_random(100_000)),
+                    (ASF_STREAM_PROPERTIES, stream.clone()),
+                ],
+                1000,
+            );
+            v[30 + 16..30 + 24].copy_from_slice(&size.to_le_bytes());
+            let (s, _, read) = as_read(&v);
+            assert_eq!((s.format.as_str(), s.class), ("wma", Class::Other));
+            assert!(read <= 3 * WINDOW_LEN as u64, "{read}");
+        }
     }
 
     /// Found by cargo-fuzz: an object size that keeps the next position just
