@@ -228,6 +228,48 @@ mod tests {
         }
     }
 
+    /// A wish the object cannot serve (the listing says 1 MB, the bytes
+    /// stop at 80 KB) is read once, not once per round; a chain of tags
+    /// longer than the budget ends in a limit, never in more reads.
+    #[test]
+    fn follow_up_reads_are_bounded_and_never_repeated() {
+        let rules = RuleSet::embedded();
+        let mut head = Vec::new();
+        let tag = |body: usize| {
+            let size: Vec<u8> = [21, 14, 7, 0]
+                .iter()
+                .map(|sh| (body >> sh) as u8 & 0x7f)
+                .collect();
+            let mut t = [&b"ID3\x03\x00\x00"[..], &size].concat();
+            t.resize(10 + body, 0x5a);
+            t
+        };
+        /// Counts the reads it serves.
+        struct Counted<'a>(&'a [u8], usize);
+        impl ObjectReader for Counted<'_> {
+            fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+                self.1 += 1;
+                self.0.read_at(offset, buf)
+            }
+        }
+        let mut short = tag(100_000);
+        short.truncate(80_000);
+        let mut reader = Counted(&short, 0);
+        let i = inspect(&mut reader, 1 << 20, "x", &mut head, &rules, 0).unwrap();
+        assert_eq!((reader.1, i.bytes_read), (2, HEAD_LEN as u64));
+        let chain: Vec<u8> = (0..20).flat_map(|_| tag(70_000)).collect();
+        let mut reader: &[u8] = &chain;
+        let i = inspect(&mut reader, chain.len() as u64, "x", &mut head, &rules, 0).unwrap();
+        // One step of the chain per round: the rounds run out first.
+        assert_eq!(
+            i.bytes_read,
+            (HEAD_LEN + (MAX_ROUNDS - 1) * WINDOW_LEN) as u64,
+            "head and a window per further round, no more"
+        );
+        assert_eq!(i.inside.limits.len(), 1);
+        assert_eq!(i.inside.limits[0].limit, unpack::Limit::Unsupported);
+    }
+
     fn fixtures() -> Vec<Vec<u8>> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         walkdir::WalkDir::new(root)
