@@ -369,9 +369,13 @@ const MAX_ID3_TAGS: usize = 128;
 /// syncsafe size (plus its footer) moves the walk forward by at least ten
 /// bytes, so it always ends.
 fn after_id3(s: &Sample) -> Result<u64, u64> {
+    if !starts(s.head, 0, b"ID3") {
+        return Ok(0);
+    }
     let mut pos = 0u64;
     for _ in 0..MAX_ID3_TAGS {
-        if pos >= s.size {
+        // Fewer than ten bytes left: no room for another tag header.
+        if s.size.saturating_sub(pos) < 10 {
             break;
         }
         let Some(h) = s.at(pos, 10) else {
@@ -1392,6 +1396,14 @@ mod tests {
         assert!(sniff_whole(&v).is_none_or(|s| s.class != Class::Audio));
         let v = b"ID3\x03\x00\x00\x80\x00\x00\x00".to_vec();
         assert_eq!(after_id3(&Sample::new(10, &v, &[])), Ok(0));
+        // Objects too short for a tag header are no tag, and ask for nothing.
+        for short in [&b""[..], b"ID3", b"ID3\x03\x00\x00\x00\x00\x00"] {
+            assert_eq!(
+                after_id3(&Sample::new(short.len() as u64, short, &[])),
+                Ok(0)
+            );
+            assert!(sniff_whole(short).is_none_or(|s| s.wants.is_empty()));
+        }
         // Twelve tags of 70 KB: every step costs a window, until none is left.
         let chain: Vec<u8> = (0..12).flat_map(|_| id3(3, 70_000, false)).collect();
         let v = [chain, mp3_frame().repeat(20)].concat();
