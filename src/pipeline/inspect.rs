@@ -11,10 +11,14 @@ use crate::source::{ObjectReader, ReadError};
 use crate::unpack::{self, Inside};
 
 /// At most this many sniff rounds per object: the head, then windows the
-/// detectors asked for, then (rarely) windows at offsets learned in round two.
-const MAX_ROUNDS: usize = 3;
-/// At most this many extra windows per object: with the head, ≤ 256 KiB read.
-const MAX_WINDOWS: usize = 3;
+/// detectors asked for, then windows at offsets learned from those (a chain
+/// of declared sizes: two ID3v2 tags, then a FLAC picture; a `moov` after
+/// the `mdat`, then the sound `trak` after a large video `trak`).
+pub(crate) const MAX_ROUNDS: usize = 7;
+/// At most this many further windows per object, each at most
+/// [`sniff::WINDOW_LEN`]: with the head, ≤ 576 KiB read whatever sizes the
+/// object declares. A wish the budget cannot serve becomes a `limits` entry.
+pub(crate) const MAX_WINDOWS: usize = 8;
 /// Bytes the look inside containers may read of one object besides the
 /// sample (zip directories, member data, 7z streams): a bound on memory and
 /// on requests whatever the archive declares.
@@ -47,10 +51,13 @@ pub(crate) fn inspect(
     let mut windows: Vec<Window> = Vec::new();
     let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
     for _ in 1..MAX_ROUNDS {
+        // A window already read is never read again: a chain of declared
+        // sizes that points back at itself costs nothing more.
         let wants: Vec<_> = sniffed
             .wants
             .iter()
             .filter(|w| w.start < w.end && w.end <= size)
+            .filter(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
             .cloned()
             .collect();
         if wants.is_empty() || windows.len() >= MAX_WINDOWS {
@@ -70,8 +77,15 @@ pub(crate) fn inspect(
         }
         sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
     }
+    // What the detectors still ask for after the budget is spent: the
+    // verdict rests on part of the structure only, and says so.
+    let unread = sniffed
+        .wants
+        .iter()
+        .find(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
+        .map(|w| w.start);
     sniffed.wants.clear();
-    let inside = if max_depth > 0 {
+    let mut inside = if max_depth > 0 {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
@@ -93,6 +107,18 @@ pub(crate) fn inspect(
     } else {
         Inside::default()
     };
+    if let Some(offset) = unread {
+        inside.limits.push(unpack::LimitHit {
+            member: None,
+            limit: unpack::Limit::Unsupported,
+            message: format!(
+                "{}: structure continues at offset {offset}, beyond the {MAX_WINDOWS} further \
+                 windows of {} KiB a sample may read; verdict from what was read",
+                sniffed.format,
+                WINDOW_LEN / 1024
+            ),
+        });
+    }
     Ok(Inspection {
         sniff: sniffed,
         bytes_read,
@@ -200,6 +226,48 @@ mod tests {
                 (Class::Encrypted, sniff::Encryption::Encrypted)
             );
         }
+    }
+
+    /// A wish the object cannot serve (the listing says 1 MB, the bytes
+    /// stop at 80 KB) is read once, not once per round; a chain of tags
+    /// longer than the budget ends in a limit, never in more reads.
+    #[test]
+    fn follow_up_reads_are_bounded_and_never_repeated() {
+        let rules = RuleSet::embedded();
+        let mut head = Vec::new();
+        let tag = |body: usize| {
+            let size: Vec<u8> = [21, 14, 7, 0]
+                .iter()
+                .map(|sh| (body >> sh) as u8 & 0x7f)
+                .collect();
+            let mut t = [&b"ID3\x03\x00\x00"[..], &size].concat();
+            t.resize(10 + body, 0x5a);
+            t
+        };
+        /// Counts the reads it serves.
+        struct Counted<'a>(&'a [u8], usize);
+        impl ObjectReader for Counted<'_> {
+            fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+                self.1 += 1;
+                self.0.read_at(offset, buf)
+            }
+        }
+        let mut short = tag(100_000);
+        short.truncate(80_000);
+        let mut reader = Counted(&short, 0);
+        let i = inspect(&mut reader, 1 << 20, "x", &mut head, &rules, 0).unwrap();
+        assert_eq!((reader.1, i.bytes_read), (2, HEAD_LEN as u64));
+        let chain: Vec<u8> = (0..20).flat_map(|_| tag(70_000)).collect();
+        let mut reader: &[u8] = &chain;
+        let i = inspect(&mut reader, chain.len() as u64, "x", &mut head, &rules, 0).unwrap();
+        // One step of the chain per round: the rounds run out first.
+        assert_eq!(
+            i.bytes_read,
+            (HEAD_LEN + (MAX_ROUNDS - 1) * WINDOW_LEN) as u64,
+            "head and a window per further round, no more"
+        );
+        assert_eq!(i.inside.limits.len(), 1);
+        assert_eq!(i.inside.limits[0].limit, unpack::Limit::Unsupported);
     }
 
     fn fixtures() -> Vec<Vec<u8>> {

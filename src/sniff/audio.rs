@@ -2,6 +2,8 @@
 //! payload check that tells a plaintext recording from a plaintext header in
 //! front of ciphertext (formats.md §2.1, §5.2).
 
+use std::borrow::Cow;
+
 use super::bytes::{be16, be32, be64, find, get, le16, le32, le64, starts, u8_at};
 use super::{judge_payload, magic_text, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 
@@ -27,6 +29,31 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         mpeg_or_adts,
     ];
     DETECTORS.iter().find_map(|d| d(s))
+}
+
+/// The bytes read from `from` on, at most `max` of them, joining windows
+/// that continue one another (a box or tag straddling the end of the head is
+/// read whole once the window after the head is there). Borrowed when one
+/// window holds them; the copy is bounded by `max` and by what was read.
+pub(super) fn contiguous<'a>(s: &Sample<'a>, from: u64, max: usize) -> Cow<'a, [u8]> {
+    let Some(first) = s.from_offset(from) else {
+        return Cow::Borrowed(&[]);
+    };
+    if first.len() >= max {
+        return Cow::Borrowed(&first[..max]);
+    }
+    let mut run: Option<Vec<u8>> = None;
+    let mut len = first.len();
+    while len < max {
+        let Some(next) = s.from_offset(from + len as u64) else {
+            break;
+        };
+        let take = next.len().min(max - len);
+        run.get_or_insert_with(|| first.to_vec())
+            .extend_from_slice(&next[..take]);
+        len += take;
+    }
+    run.map_or(Cow::Borrowed(first), Cow::Owned)
 }
 
 fn audio(format: &str, mime: &str) -> Sniff {
@@ -331,25 +358,54 @@ fn id3v2_len(b: &[u8], at: usize) -> Option<usize> {
     Some(10 + size + footer)
 }
 
+/// ID3v2 tags followed at the start of an object: taggers write one, some
+/// write two (a v2.4 tag in front of an older v2.3 one), hostile files more.
+const MAX_ID3_TAGS: usize = 128;
+
+/// Where the audio starts after the ID3v2 tags at the start of the object
+/// (0 when there is none): `Ok` when the bytes there were read or the tags
+/// run to the end of the object, `Err` with the offset to read next when a
+/// tag (cover art of hundreds of KB) ends beyond what was read. Each tag's
+/// syncsafe size (plus its footer) moves the walk forward by at least ten
+/// bytes, so it always ends.
+fn after_id3(s: &Sample) -> Result<u64, u64> {
+    if !starts(s.head, 0, b"ID3") {
+        return Ok(0);
+    }
+    let mut pos = 0u64;
+    for _ in 0..MAX_ID3_TAGS {
+        // Fewer than ten bytes left: no room for another tag header.
+        if s.size.saturating_sub(pos) < 10 {
+            break;
+        }
+        let Some(h) = s.at(pos, 10) else {
+            return Err(pos);
+        };
+        match id3v2_len(h, 0) {
+            Some(len) => pos += len as u64,
+            None => break,
+        }
+    }
+    Ok(pos)
+}
+
+/// The bytes after the ID3v2 tags (all of an object without any), joined
+/// across windows up to `len`, with their offset; `None` while they are unread.
+fn after_tags<'a>(s: &Sample<'a>, len: usize) -> Option<(u64, Cow<'a, [u8]>)> {
+    let start = after_id3(s).ok()?;
+    Some((start, contiguous(s, start, len)))
+}
+
 /// FLAC: `fLaC`, a 34-byte STREAMINFO first, then metadata blocks, then frames
 /// that must start with the 14-bit frame sync (a FLAC header in front of
 /// ciphertext has no frames).
 fn flac(s: &Sample) -> Option<Sniff> {
-    let h = s.head;
-    let tag = if starts(h, 0, b"ID3") {
-        id3v2_len(h, 0)?
-    } else {
-        0
-    };
-    if !starts(h, tag, b"fLaC")
-        || u8_at(h, tag + 4)? & 0x7f != 0
-        || get(h, tag + 5, 3)? != [0, 0, 34]
-    {
+    let (tag, h) = after_tags(s, 42)?;
+    if !starts(&h, 0, b"fLaC") || u8_at(&h, 4)? & 0x7f != 0 || get(&h, 5, 3)? != [0, 0, 34] {
         return None;
     }
-    let info = tag + 8;
-    let rate = (be32(h, info + 10)? >> 12) as u64;
-    let channels = ((u8_at(h, info + 12)? >> 1) & 7) + 1;
+    let rate = (be32(&h, 18)? >> 12) as u64;
+    let channels = ((u8_at(&h, 20)? >> 1) & 7) + 1;
     let mut sniff = audio("flac", "audio/flac")
         .with("magic", format!("fLaC at {tag}"))
         .with("sample_rate", rate)
@@ -358,7 +414,7 @@ fn flac(s: &Sample) -> Option<Sniff> {
     // is asked for. A chain that does not end (15,000 empty PADDING blocks)
     // or a first frame without its sync leaves the payload unlocated: the
     // container says FLAC, but nothing says the audio is readable.
-    let mut pos = tag as u64 + 4;
+    let mut pos = tag + 4;
     let mut ended = false;
     for _ in 0..MAX_FLAC_BLOCKS {
         let Some(block) = s.at(pos, 4) else {
@@ -545,36 +601,39 @@ fn amr_family(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
+/// WavPack: a `wvpk` block header with a known stream version (after any
+/// ID3v2 tags, as taggers leave them).
 fn wavpack(s: &Sample) -> Option<Sniff> {
-    let h = s.head;
-    let (size, version) = (le32(h, 4)?, le16(h, 8)?);
-    (starts(h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
+    let (at, h) = after_tags(s, 10)?;
+    let (size, version) = (le32(&h, 4)?, le16(&h, 8)?);
+    (starts(&h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
         audio("wavpack", "audio/x-wavpack")
-            .with("magic", "wvpk block at 0")
+            .with("magic", format!("wvpk block at {at}"))
             .with("version", version)
     })
 }
 
 fn tta(s: &Sample) -> Option<Sniff> {
-    let h = s.head;
-    let (fmt, channels, bits, rate) = (le16(h, 4)?, le16(h, 6)?, le16(h, 8)?, le32(h, 10)?);
-    (starts(h, 0, b"TTA1")
+    let (at, h) = after_tags(s, 14)?;
+    let (fmt, channels, bits, rate) = (le16(&h, 4)?, le16(&h, 6)?, le16(&h, 8)?, le32(&h, 10)?);
+    (starts(&h, 0, b"TTA1")
         && (1..=3).contains(&fmt)
         && (1..=16).contains(&channels)
         && matches!(bits, 8 | 16 | 24 | 32)
         && (1..=768_000).contains(&rate))
     .then(|| {
         audio("tta", "audio/x-tta")
-            .with("magic", "TTA1 at 0")
+            .with("magic", format!("TTA1 at {at}"))
             .with("sample_rate", rate)
     })
 }
 
 fn ape(s: &Sample) -> Option<Sniff> {
-    let version = le16(s.head, 4)?;
-    (starts(s.head, 0, b"MAC ") && (3800..=4100).contains(&version)).then(|| {
+    let (at, h) = after_tags(s, 6)?;
+    let version = le16(&h, 4)?;
+    (starts(&h, 0, b"MAC ") && (3800..=4100).contains(&version)).then(|| {
         audio("ape", "audio/x-ape")
-            .with("magic", "MAC at 0")
+            .with("magic", format!("MAC at {at}"))
             .with("version", version)
     })
 }
@@ -781,35 +840,53 @@ fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
     n
 }
 
-/// MP3/MP2 and AAC ADTS: an optional ID3v2 tag, then frames whose headers chain
+/// Bytes after the ID3v2 tags a frame search needs: the search span and
+/// four frames of the longest kind (an MPEG-1 Layer II frame at 384 kbit/s
+/// and 32 kHz is 1,728 bytes).
+const FRAME_SEARCH_READ: usize = 16 * 1024;
+
+/// MP3/MP2 and AAC ADTS: optional ID3v2 tags, then frames whose headers chain
 /// at the offsets their own lengths imply. Three in a row at the start (four if
 /// the stream starts after junk) is what random bytes essentially never show.
+/// Tags larger than the head (cover art) are stepped over by their sizes and
+/// the frames after them asked for.
 fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
-    let h = s.head;
-    let tag = if starts(h, 0, b"ID3") {
-        id3v2_len(h, 0)
-    } else {
-        None
+    let start = match after_id3(s) {
+        Ok(start) => start,
+        Err(at) => {
+            let mut sniff = audio("mp3", "audio/mpeg")
+                .with("magic", "ID3v2 tag at 0")
+                .with(
+                    "note",
+                    format!("what follows the ID3v2 tags, at {at}, not read"),
+                )
+                .wanting(vec![at..at.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            sniff.encryption = Encryption::Unknown;
+            return Some(sniff);
+        }
     };
-    let start = tag.unwrap_or(0);
-    let search_end = (start + if tag.is_some() { 8192 } else { 4096 }).min(h.len());
-    for pos in start..search_end {
+    let tagged = start > 0;
+    let h = contiguous(s, start, s.head.len().max(FRAME_SEARCH_READ));
+    let whole = start + h.len() as u64 >= s.size;
+    let search_end = (if tagged { 8192 } else { 4096 }).min(h.len());
+    for pos in 0..search_end {
         if h[pos] != 0xff && h[pos] != 0x0b {
             continue;
         }
-        let need = if pos == start { 3 } else { 4 };
+        let need = if pos == 0 { 3 } else { 4 };
         for (parse, format, mime) in [
             (mpeg_frame as FrameParser, "mp3", "audio/mpeg"),
             (adts_frame, "aac", "audio/aac"),
             (ac3_frame, "ac3", "audio/ac3"),
         ] {
             // A stream shorter than `need` frames may still be whole in the head.
-            let n = frame_chain(h, pos, parse, need);
-            let whole_short = s.is_whole() && n >= 1 && pos == start && ends_clean(h, pos, parse);
+            let n = frame_chain(&h, pos, parse, need);
+            let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
             if n >= need || whole_short {
+                let at = start + pos as u64;
                 let mut sniff = audio(format, mime)
                     .with("frames_checked", n)
-                    .with("payload_offset", pos);
+                    .with("payload_offset", at);
                 if format == "ac3" && h[pos + 5] >> 3 > 10 {
                     sniff.format = "eac3".into();
                     sniff.mime = Some("audio/eac3".into());
@@ -822,21 +899,36 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                         sniff = sniff.with("sample_rate", rate);
                     }
                 }
-                let magic = if tag.is_some() {
+                let magic = if tagged {
                     "ID3v2 tag at 0, frame sync".to_string()
                 } else {
                     "frame sync".into()
                 };
-                return Some(sniff.with("magic", format!("{magic} at {pos}")));
+                return Some(sniff.with("magic", format!("{magic} at {at}")));
             }
         }
     }
-    // An ID3v2 tag with no frames after it: a plaintext tag around something else.
-    let tag = tag?;
+    if !tagged {
+        return None;
+    }
+    // Tags ending just before the end of what was read: the frames are asked for.
+    if h.len() < FRAME_SEARCH_READ && !whole {
+        let at = start + h.len() as u64;
+        let mut sniff = audio("mp3", "audio/mpeg")
+            .with("magic", "ID3v2 tag at 0")
+            .with(
+                "note",
+                format!("frames after the ID3v2 tags, at {at}, not read"),
+            )
+            .wanting(vec![at..at.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+        sniff.encryption = Encryption::Unknown;
+        return Some(sniff);
+    }
+    // ID3v2 tags with no frames after them: a plaintext tag around something else.
     let sniff = audio("mp3", "audio/mpeg")
         .with("magic", "ID3v2 tag at 0, no valid frames")
-        .with("payload_offset", tag);
-    let judged = judge_payload(s, sniff, tag as u64..s.size);
+        .with("payload_offset", start);
+    let judged = judge_payload(s, sniff, start..s.size);
     (judged.encryption == Encryption::Partial).then_some(judged)
 }
 
@@ -1210,6 +1302,136 @@ mod tests {
         let frames = mp3_frame().repeat(20);
         let s = sniff_whole(&[tags, frames].concat()).unwrap();
         assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio));
+    }
+
+    /// Inspects `v` as the pipeline does (head, then the windows asked for,
+    /// within its budget): the verdict, the limits it reported, bytes read.
+    fn as_read(v: &[u8]) -> (Sniff, Vec<String>, u64) {
+        let rules = crate::rules::RuleSet::embedded();
+        let (mut head, mut reader) = (Vec::new(), v);
+        let i = crate::pipeline::inspect(&mut reader, v.len() as u64, "t", &mut head, &rules, 0)
+            .unwrap();
+        let limits = i.inside.limits.iter().map(|l| l.message.clone()).collect();
+        (i.sniff, limits, i.bytes_read)
+    }
+
+    /// An ID3v2 tag of `body` bytes (cover art), version 3 or 4, with a
+    /// footer when asked.
+    fn id3(version: u8, body: usize, footer: bool) -> Vec<u8> {
+        let size: Vec<u8> = [21, 14, 7, 0]
+            .iter()
+            .map(|sh| (body >> sh) as u8 & 0x7f)
+            .collect();
+        let flags = if footer { 0x10 } else { 0 };
+        let mut v = [&b"ID3"[..], &[version, 0, flags], &size].concat();
+        v.extend(pseudo_random(body, body as u64));
+        if footer {
+            v.extend([&b"3DI"[..], &[version, 0, flags], &size].concat());
+        }
+        v
+    }
+
+    /// What taggers put in front of every kind of audio: tags of 64 KiB,
+    /// 256 KiB and 1 MiB (cover art), two tags in a row, a v2.4 footer. The
+    /// tags are stepped over by their syncsafe sizes and what follows judged.
+    #[test]
+    fn audio_behind_id3_tags_larger_than_the_head_is_found() {
+        let adts = {
+            // 16 kHz mono AAC-LC, 100-byte frames.
+            let mut f = vec![0xff, 0xf1, 0x60, 0x40, 0x0c, 0x9f, 0xfc];
+            f.resize(100, 0x21);
+            f.repeat(30)
+        };
+        let flac = flac_file(&[], &[0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(200));
+        let mut ape = b"MAC \x96\x0f".to_vec();
+        ape.resize(4096, 0x33);
+        let mut tta = b"TTA1\x01\x00\x01\x00\x10\x00\x80\x3e\x00\x00".to_vec();
+        tta.resize(4096, 0x33);
+        let mut wv = b"wvpk".to_vec();
+        wv.extend(1000u32.to_le_bytes());
+        wv.extend(0x410u16.to_le_bytes());
+        wv.resize(4096, 0x33);
+        let audio: [(&str, Vec<u8>); 6] = [
+            ("mp3", mp3_frame().repeat(20)),
+            ("aac", adts),
+            ("flac", flac),
+            ("ape", ape),
+            ("tta", tta),
+            ("wavpack", wv),
+        ];
+        for art in [65_536, 262_144, 1 << 20] {
+            for (format, body) in &audio {
+                let tags = [
+                    id3(3, art, false),
+                    [id3(4, art, true), id3(3, 300, false)].concat(),
+                ];
+                for tag in tags {
+                    let v = [&tag[..], body].concat();
+                    let (s, limits, read) = as_read(&v);
+                    assert_eq!(
+                        (s.format.as_str(), s.class, s.encryption),
+                        (*format, Class::Audio, Encryption::None),
+                        "{format} after {art} bytes of tags: {s:?}"
+                    );
+                    assert!(limits.is_empty(), "{limits:?}");
+                    assert!(read <= 4 * WINDOW_LEN as u64, "{read}");
+                }
+            }
+        }
+    }
+
+    /// Hostile tag sizes: 10,000 empty tags, a tag declaring 256 MB on a
+    /// small object, a size with its high bits set (not syncsafe: no tag),
+    /// and a chain of tags each ending beyond the last window read.
+    #[test]
+    fn id3_tag_chains_are_bounded() {
+        let empty = b"ID3\x04\x00\x00\x00\x00\x00\x00".repeat(10_000);
+        let s = sniff_whole(&[&empty[..], &mp3_frame().repeat(20)].concat());
+        assert!(s.is_none_or(|s| s.class != Class::Audio || s.encryption != Encryption::None));
+        let v = [&b"ID3\x03\x00\x00\x7f\x7f\x7f\x7f"[..], &[0x11; 4000]].concat();
+        assert_eq!(
+            after_id3(&Sample::new(v.len() as u64, &v, &[])),
+            Ok(268_435_465)
+        );
+        assert!(sniff_whole(&v).is_none_or(|s| s.class != Class::Audio));
+        let v = b"ID3\x03\x00\x00\x80\x00\x00\x00".to_vec();
+        assert_eq!(after_id3(&Sample::new(10, &v, &[])), Ok(0));
+        // Objects too short for a tag header are no tag, and ask for nothing.
+        for short in [&b""[..], b"ID3", b"ID3\x03\x00\x00\x00\x00\x00"] {
+            assert_eq!(
+                after_id3(&Sample::new(short.len() as u64, short, &[])),
+                Ok(0)
+            );
+            assert!(sniff_whole(short).is_none_or(|s| s.wants.is_empty()));
+        }
+        // Twelve tags of 70 KB: every step costs a window, until none is left.
+        let chain: Vec<u8> = (0..12).flat_map(|_| id3(3, 70_000, false)).collect();
+        let v = [chain, mp3_frame().repeat(20)].concat();
+        let (s, limits, read) = as_read(&v);
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("mp3", Encryption::Unknown)
+        );
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        assert!(read <= 9 * WINDOW_LEN as u64, "{read}");
+    }
+
+    /// A FLAC PICTURE or PADDING block of 64 KiB to 1 MiB: the first frame
+    /// is read where the block sizes put it, with no limit reported.
+    #[test]
+    fn flac_with_a_picture_of_up_to_a_mebibyte_is_audio() {
+        let frames = [0xff, 0xf8, 0x69, 0x08, 0, 0x0f].repeat(200);
+        for size in [65_536, 262_144, 1 << 20, 0xff_ffff] {
+            for kind in [1, 2, 6] {
+                let v = flac_file(&[(4, vec![0; 40]), (kind, vec![0x42; size])], &frames);
+                let (s, limits, _) = as_read(&v);
+                assert_eq!(
+                    (s.format.as_str(), s.encryption, limits.len()),
+                    ("flac", Encryption::None, 0),
+                    "block {kind} of {size}: {s:?} {limits:?}"
+                );
+            }
+        }
     }
 
     /// The same shape as the ASF walk cargo-fuzz broke: Wave64 and CAF chunk

@@ -259,15 +259,63 @@ fn bmff_children(b: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     .take(MAX_BOXES)
 }
 
-fn walk_moov(moov: &[u8], t: &mut Tracks) {
-    for (kind, body) in bmff_children(moov) {
-        if &kind == b"trak" {
-            walk_trak(body, t);
+/// Bytes of one `trak` read from its start: its header boxes (`tkhd`, `mdia`
+/// → `hdlr`, `minf` → `stbl` → `stsd`) come first and the sample tables
+/// after them are never needed, so one window at the track's start decides it.
+const TRAK_READ: usize = WINDOW_LEN;
+
+/// Walks the children of a `moov` whose body is `body` (absolute offsets)
+/// across everything read, header by header, so a `moov` larger than the
+/// head (a long video's sample tables) is followed to its sound track with
+/// one window per track rather than read whole. Returns the offset to read
+/// next when the tracks read so far hold no audio and more of the `moov` lies
+/// beyond the sample; `None` when the walk is done or cannot go on.
+fn walk_moov(s: &Sample, body: std::ops::Range<u64>, t: &mut Tracks) -> Option<u64> {
+    let mut pos = body.start;
+    for _ in 0..MAX_BOXES {
+        if body.end.saturating_sub(pos) < 8 {
+            return None;
         }
+        let room = body.end - pos;
+        let Some(b) = s.at(pos, 16).or_else(|| s.at(pos, 8)) else {
+            return Some(pos);
+        };
+        let Some(bx) = box_header(b, room) else {
+            // Only a 64-bit size cut off at the end of what was read is worth a read.
+            return (be32(b, 0) == Some(1) && b.len() < 16 && room >= 16).then_some(pos);
+        };
+        if &bx.kind == b"trak" {
+            let at = pos + bx.header;
+            let len = usize::try_from(bx.len - bx.header).unwrap_or(usize::MAX);
+            let trak = super::audio::contiguous(s, at, len.min(TRAK_READ));
+            if trak.is_empty() {
+                return Some(at);
+            }
+            // A track cut short before its handler or sample description:
+            // the rest of its start is asked for.
+            let cut = trak.len() < len;
+            if !walk_trak(&trak, cut, t) && trak.len() < len.min(TRAK_READ) {
+                return Some(at + trak.len() as u64);
+            }
+        }
+        pos += bx.len;
     }
+    None
 }
 
-fn walk_trak(trak: &[u8], t: &mut Tracks) {
+/// Sample entry types that are audio whatever the handler says (or when it
+/// was not read): ISO BMFF, QuickTime and 3GPP sound sample descriptions.
+const SOUND_ENTRIES: &[&[u8; 4]] = &[
+    b"mp4a", b"enca", b"alac", b"fLaC", b"Opus", b"ac-3", b"ec-3", b"ac-4", b"dtsc", b"dtsh",
+    b"dtsl", b"dtse", b"mha1", b"mhm1", b"samr", b"sawb", b"sawp", b"sevc", b"sqcp", b"ssmv",
+    b"lpcm", b"sowt", b"twos", b"in24", b"in32", b"fl32", b"fl64", b"raw ", b"ulaw", b"alaw",
+    b"ima4", b".mp3", b"mp3 ", b"MAC3", b"MAC6", b"QDM2", b"QDMC", b"agsm", b"ipcm", b"fpcm",
+];
+
+/// Records one track's type and codec. `cut`: `trak` holds only the start
+/// of the track; then `false` (nothing recorded) when its handler, or a sound
+/// track's sample description, lies beyond what was read.
+fn walk_trak(trak: &[u8], cut: bool, t: &mut Tracks) -> bool {
     let mut handler = [0u8; 4];
     let mut entries: Vec<[u8; 4]> = Vec::new();
     let mut schemes: Vec<String> = Vec::new();
@@ -321,7 +369,12 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
         }
     }
     descend(trak, &mut handler, &mut entries, &mut schemes, 0);
+    let sound_entry = entries.iter().any(|e| SOUND_ENTRIES.contains(&e));
+    if handler == [0; 4] && sound_entry {
+        handler = *b"soun";
+    }
     match &handler {
+        [0, 0, 0, 0] | b"soun" if cut && entries.is_empty() => return false,
         b"soun" => {
             let codec = entries
                 .iter()
@@ -342,6 +395,7 @@ fn walk_trak(trak: &[u8], t: &mut Tracks) {
         b"vide" => t.video += 1,
         _ => {}
     }
+    true
 }
 
 pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
@@ -407,17 +461,15 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
         let body_at = pos + bx.header;
         let end = pos + bx.len;
         match &bx.kind {
-            b"moov" => {
-                let Some(body) = s.from_offset(body_at).filter(|_| end > body_at) else {
-                    if end > body_at {
-                        wants.push(want_from_here);
-                    }
+            b"moov" => match walk_moov(s, body_at..end, &mut tracks) {
+                None => moov_seen = true,
+                // A sound track found is a verdict; the tracks after it may wait.
+                Some(_) if !tracks.audio.is_empty() => moov_seen = true,
+                Some(next) => {
+                    wants.push(next..next.saturating_add(WINDOW_LEN as u64).min(s.size));
                     break;
-                };
-                moov_seen = true;
-                let len = usize::try_from(end - body_at).unwrap_or(usize::MAX);
-                walk_moov(&body[..body.len().min(len)], &mut tracks);
-            }
+                }
+            },
             b"mdat" if mdat.is_none() => mdat = Some(body_at..end),
             _ => {}
         }
@@ -432,6 +484,7 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
     } else {
         Sniff::new(video_format, Some(mime), Class::Other, Encryption::None)
             .with("note", "track tables not read")
+            .with("video_tracks", tracks.video)
     };
     sniff = sniff
         .with("magic", format!("ISO BMFF, brand '{}'", brand.trim()))
@@ -656,25 +709,39 @@ pub(super) fn asf(s: &Sample) -> Option<Sniff> {
         return None;
     }
     let mut tracks = Tracks::default();
-    let mut pos = 30usize;
+    // The objects are walked across everything read, to the header's end:
+    // a picture in the metadata (cover art of hundreds of KB) may come
+    // before the stream properties, whose object is then asked for.
+    let header_end = header_size.min(s.size);
+    let mut wants = Vec::new();
+    let mut pos = 30u64;
     for _ in 0..count {
-        let (Some(guid), Some(size)) = (get(h, pos, 16), le64(h, pos + 16)) else {
+        if header_end.saturating_sub(pos) < 24 {
+            break;
+        }
+        let Some(object) = s.at(pos, 40).or_else(|| s.at(pos, 24)) else {
+            wants.push(pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size));
             break;
         };
+        let (guid, size) = (&object[..16], le64(object, 16)?);
         if guid == ASF_STREAM_PROPERTIES {
-            match get(h, pos + 24, 16) {
+            match get(object, 24, 16) {
                 Some(t) if t == ASF_AUDIO => tracks.audio.push("asf-audio".into()),
                 Some(t) if t == ASF_VIDEO => tracks.video += 1,
-                _ => {}
+                Some(_) => {}
+                None => {
+                    wants.push(pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size));
+                    break;
+                }
             }
         }
         if ASF_DRM.iter().any(|d| d == guid) {
             tracks.protected.push("asf-drm".into());
         }
-        // The next object must start within the head: a position near
-        // usize::MAX would make `pos + 16` above wrap (found by cargo-fuzz).
-        match usize::try_from(size).ok().and_then(|n| pos.checked_add(n)) {
-            Some(next) if size >= 24 && next <= h.len() => pos = next,
+        // Every object is at least its own 24-byte header, so the walk
+        // moves forward; a size near 2^64 ends it (found by cargo-fuzz).
+        match pos.checked_add(size) {
+            Some(next) if size >= 24 => pos = next,
             _ => break,
         }
     }
@@ -684,7 +751,8 @@ pub(super) fn asf(s: &Sample) -> Option<Sniff> {
     Some(
         tracks
             .verdict("wma", "wmv", "video/x-ms-asf")
-            .with("magic", "ASF header object GUID at 0"),
+            .with("magic", "ASF header object GUID at 0")
+            .wanting(wants),
     )
 }
 
@@ -791,6 +859,132 @@ mod tests {
         let stbl = boxed(b"stbl", &boxed(b"stsd", &stsd_body));
         let minf = boxed(b"minf", &stbl);
         boxed(b"trak", &boxed(b"mdia", &[hdlr, minf].concat()))
+    }
+
+    /// A track whose sample tables (`stsz`, after the sample description)
+    /// take `tables` bytes, as a long video's do.
+    fn trak_with_tables(handler: &[u8; 4], entry: &[u8; 4], tables: usize) -> Vec<u8> {
+        let hdlr = boxed(b"hdlr", &[&[0u8; 8][..], handler, &[0u8; 12]].concat());
+        let mut stsd_body = vec![0u8; 4];
+        stsd_body.extend(1u32.to_be_bytes());
+        stsd_body.extend(boxed(entry, &[0u8; 28]));
+        let stbl = [
+            boxed(b"stsd", &stsd_body),
+            boxed(b"stsz", &vec![0x11; tables]),
+        ]
+        .concat();
+        let minf = boxed(b"minf", &boxed(b"stbl", &stbl));
+        let tkhd = boxed(b"tkhd", &[0u8; 84]);
+        boxed(
+            b"trak",
+            &[tkhd, boxed(b"mdia", &[hdlr, minf].concat())].concat(),
+        )
+    }
+
+    /// Inspects `v` as the pipeline does (head, then the windows asked for,
+    /// within its budget): the verdict and the limits it reported.
+    fn as_read(v: &[u8]) -> (Sniff, Vec<String>, u64) {
+        let rules = crate::rules::RuleSet::embedded();
+        let (mut head, mut reader) = (Vec::new(), v);
+        let i = crate::pipeline::inspect(&mut reader, v.len() as u64, "t", &mut head, &rules, 0)
+            .unwrap();
+        let limits = i.inside.limits.iter().map(|l| l.message.clone()).collect();
+        (i.sniff, limits, i.bytes_read)
+    }
+
+    /// The real case: a 10-minute H.264 + AAC mp4 whose `moov` is 265,624
+    /// bytes, the sound track's handler at 155,580. The video track's sample
+    /// tables are stepped over, not read: one window at the sound track's
+    /// start, whether the `moov` comes first or after the `mdat`.
+    #[test]
+    fn moov_larger_than_the_head_is_walked_to_its_sound_track() {
+        for tables in [65_536, 155_000, 262_144, 1 << 20] {
+            for moov_last in [false, true] {
+                let traks = [
+                    trak_with_tables(b"vide", b"avc1", tables),
+                    trak_with_tables(b"soun", b"mp4a", 100_000),
+                ];
+                let v = mp4(b"isom", &traks, &aac_like(300_000), moov_last);
+                let (s, limits, read) = as_read(&v);
+                assert_eq!(
+                    (s.class, s.evidence.get("codec"), limits.len()),
+                    (Class::Audio, Some(&"mp4a".into()), 0),
+                    "tables {tables}, moov last {moov_last}: {s:?} {limits:?}"
+                );
+                assert_eq!(s.evidence["video_tracks"], 1);
+                assert!(read <= 5 * WINDOW_LEN as u64, "{read}");
+            }
+        }
+    }
+
+    #[test]
+    fn sound_sample_entries_name_the_codec_with_or_without_a_handler() {
+        for entry in [
+            b"sowt", b"twos", b"lpcm", b"ulaw", b"alaw", b"ima4", b"samr", b"Opus", b"fLaC",
+            b"alac", b"ac-3", b"ec-3", b"mp4a", b"in24", b"fl32", b".mp3",
+        ] {
+            let v = mp4(b"qt  ", &[trak(b"soun", entry)], &aac_like(5000), false);
+            let s = sniff_whole(&v).unwrap();
+            assert_eq!(
+                (s.class, s.evidence["codec"].as_str()),
+                (Class::Audio, Some(super::super::token(entry).trim())),
+            );
+            // A handler this walk does not know: the sample entry still says sound.
+            let v = mp4(b"qt  ", &[trak(b"\0\0\0\0", entry)], &aac_like(5000), false);
+            assert_eq!(sniff_whole(&v).unwrap().class, Class::Audio, "{entry:?}");
+        }
+        let v = mp4(
+            b"isom",
+            &[trak(b"\0\0\0\0", b"avc1")],
+            &aac_like(5000),
+            false,
+        );
+        assert_eq!(sniff_whole(&v).unwrap().class, Class::Other);
+    }
+
+    /// Twelve large video tracks before the sound track: the windows run
+    /// out before the structure decides, and the verdict says so with a
+    /// limit instead of a clean "no audio".
+    #[test]
+    fn a_moov_the_budget_cannot_reach_through_is_a_limit() {
+        let mut traks: Vec<Vec<u8>> = (0..12)
+            .map(|_| trak_with_tables(b"vide", b"avc1", 100_000))
+            .collect();
+        traks.push(trak(b"soun", b"mp4a"));
+        let v = mp4(b"isom", &traks, &aac_like(1000), false);
+        let (s, limits, read) = as_read(&v);
+        assert_eq!(s.class, Class::Other);
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        assert!(limits[0].contains("structure continues"), "{limits:?}");
+        assert!(read <= 9 * WINDOW_LEN as u64, "{read}");
+    }
+
+    /// Hostile `trak` sizes inside a `moov` larger than the head: 0 (to the
+    /// end of the parent), below the header, 2^64 - 1 as a largesize, and
+    /// beyond the file. None loops, none reads more than the budget.
+    #[test]
+    fn hostile_track_sizes_in_a_large_moov_are_bounded() {
+        let video = trak_with_tables(b"vide", b"avc1", 100_000);
+        let sizes: [&[u8]; 6] = [
+            b"\0\0\0\0trak",
+            b"\0\0\0\x07trak",
+            b"\0\0\0\x01trak\xff\xff\xff\xff\xff\xff\xff\xff",
+            b"\0\0\0\x01trak\0\0\0\0\0\0\0\x08",
+            b"\x7f\xff\xff\xfftrak",
+            b"\0\0\0\x08trak",
+        ];
+        for hostile in sizes {
+            let moov_body = [&video[..], hostile, &[0x22; 70_000]].concat();
+            let v = [
+                boxed(b"ftyp", b"isom\0\0\0\0isom"),
+                boxed(b"moov", &moov_body),
+                boxed(b"mdat", &aac_like(1000)),
+            ]
+            .concat();
+            let (s, _, read) = as_read(&v);
+            assert_eq!(s.format, "mp4");
+            assert!(read <= 9 * WINDOW_LEN as u64, "{read}");
+        }
     }
 
     fn mp4(brand: &[u8; 4], traks: &[Vec<u8>], mdat: &[u8], moov_last: bool) -> Vec<u8> {
@@ -1155,6 +1349,79 @@ mod tests {
             h.extend(0u64.to_le_bytes());
         }
         assert_eq!(sniff_whole(&h).unwrap().class, Class::Other);
+    }
+
+    /// An ASF header: `objects` (GUID, body) after the header object, then
+    /// a data object of `data` bytes.
+    fn asf_file(objects: &[([u8; 16], Vec<u8>)], data: usize) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (guid, b) in objects {
+            body.extend(guid);
+            body.extend((24 + b.len() as u64).to_le_bytes());
+            body.extend(b);
+        }
+        let mut v = ASF_HEADER.to_vec();
+        v.extend((30 + body.len() as u64).to_le_bytes());
+        v.extend((objects.len() as u32).to_le_bytes());
+        v.extend([1, 2]);
+        v.extend(body);
+        v.extend(pseudo_random(data));
+        v
+    }
+
+    fn pseudo_random(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    /// WMA with cover art of 64 KiB to 1 MiB (a metadata object before the
+    /// stream properties): the stream properties object is read where the
+    /// object sizes put it.
+    #[test]
+    fn asf_stream_properties_after_large_metadata_are_read() {
+        const METADATA_LIBRARY: [u8; 16] = [
+            0x94, 0x1c, 0x23, 0x44, 0x98, 0x94, 0xd1, 0x49, 0xa1, 0x41, 0x1d, 0x13, 0x4e, 0x45,
+            0x70, 0x54,
+        ];
+        let stream = [&ASF_AUDIO[..], &[0u8; 38]].concat();
+        for art in [65_536, 262_144, 1 << 20] {
+            let v = asf_file(
+                &[
+                    ([7u8; 16], vec![0; 80]),
+                    (METADATA_LIBRARY, pseudo_random(art)),
+                    (ASF_STREAM_PROPERTIES, stream.clone()),
+                ],
+                20_000,
+            );
+            let (s, limits, read) = as_read(&v);
+            assert_eq!(
+                (s.format.as_str(), s.class, limits.len()),
+                ("wma", Class::Audio, 0),
+                "{art}: {s:?} {limits:?}"
+            );
+            assert!(read <= 3 * WINDOW_LEN as u64, "{read}");
+        }
+        // Object sizes of 0, below the header, and beyond the header's end.
+        for size in [0u64, 23, u64::MAX, 1 << 40] {
+            let mut v = asf_file(
+                &[
+                    ([7u8; 16], pseudo_random(100_000)),
+                    (ASF_STREAM_PROPERTIES, stream.clone()),
+                ],
+                1000,
+            );
+            v[30 + 16..30 + 24].copy_from_slice(&size.to_le_bytes());
+            let (s, _, read) = as_read(&v);
+            assert_eq!((s.format.as_str(), s.class), ("wma", Class::Other));
+            assert!(read <= 3 * WINDOW_LEN as u64, "{read}");
+        }
     }
 
     /// Found by cargo-fuzz: an object size that keeps the next position just
