@@ -848,34 +848,7 @@ fn unshuffle(b: &[u8], elem: usize) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// Members and limits the unpacker reports for `data` (sniffed as usual).
-    fn inside_of(data: &[u8]) -> (Vec<String>, Vec<String>) {
-        let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
-            let start = usize::try_from(offset).ok()?;
-            data.get(start..(start + len).min(data.len()))
-                .map(<[u8]>::to_vec)
-        };
-        let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
-        let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
-        let windows = [crate::sniff::Window {
-            offset: tail_at as u64,
-            bytes: data[tail_at.max(head.len())..].to_vec(),
-        }];
-        let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
-        let sniff = crate::sniff::sniff(&sample, &[]);
-        let rules = crate::rules::RuleSet::embedded();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let inside =
-            crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
-        (
-            inside
-                .members
-                .iter()
-                .map(|m| format!("{} {}", m.member, m.sniff.format))
-                .collect(),
-            inside.limits.iter().map(|l| l.message.clone()).collect(),
-        )
-    }
+    use crate::unpack::datasets::test_inside as inside_of;
 
     const LATEST: &[u8] = include_bytes!("../../../fixtures/datasets/hdf5/wave-libver-latest.h5");
     const GROUPED: &[u8] = include_bytes!("../../../fixtures/datasets/hdf5/utterances-grouped.h5");
