@@ -341,19 +341,7 @@ fn shards_of_a_bucket_merge_into_the_whole() {
         assert_eq!(status.code(), Some(0));
         parts.push(part);
     }
-    let out = atrest()
-        .arg("merge")
-        .args(&parts)
-        .args(["--format", "json", "--fail-on", "never"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let merged = json_of(&out);
+    let merged = merge_parts(&parts);
     let prints = |r: &Value| -> BTreeSet<String> {
         r["findings"]
             .as_array()
@@ -1740,6 +1728,23 @@ fn make_inventory(args: &[&str]) {
     );
 }
 
+/// `atrest merge` of shard reports: exit 0 and its JSON.
+fn merge_parts(parts: &[std::path::PathBuf]) -> Value {
+    let out = atrest()
+        .arg("merge")
+        .args(parts)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
 const INV: &str = "s3://atrest-inv-dest/inv/atrest-inv-src";
 
 fn locations(report: &Value, key: &str) -> BTreeSet<String> {
@@ -1991,19 +1996,7 @@ fn shards_over_an_inventory_of_several_files_merge_into_the_whole() {
             requests += report["summary"]["requests"].as_u64().unwrap();
             parts.push(part);
         }
-        let out = atrest()
-            .arg("merge")
-            .args(&parts)
-            .args(["--format", "json", "--fail-on", "never"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let merged = json_of(&out);
+        let merged = merge_parts(&parts);
         assert_eq!(fingerprints(&merged), fingerprints(&whole), "{n} shards");
         assert_eq!(
             merged["summary"]["objects_seen"],
