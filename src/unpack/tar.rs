@@ -42,7 +42,7 @@ impl Walk<'_> {
                 );
                 return;
             }
-            if headers % 256 == 0 && self.out_of_time(prefix) {
+            if headers.is_multiple_of(256) && self.out_of_time(prefix) {
                 return;
             }
             let Some(h) = level.at(pos, 512) else {
