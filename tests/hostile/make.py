@@ -25,8 +25,10 @@ holding 1 GiB, 65,535 zip entries, 100,000 MP4 or Matroska children, 10,000
 tar headers, 1 MB of PDF nesting ...) say so in their row. Bombs expand to
 GBs but are small on disk. `normal/` holds copies of a few ordinary fixtures
 (from --fixtures, default: the repository's fixtures/) so a test can check
-that findings beside hostile files are still reported. A FIFO is not made
-here (the test makes it).
+that findings beside hostile files are still reported, and OUTDIR/fixtures/
+is a copy of that whole folder (not in MANIFEST.tsv): tests/hostile.rs checks
+that every finding of a scan of the fixtures alone survives the hostile
+neighbours. A FIFO is not made here (the test makes it).
 
 seed-audio.m4a (committed beside this script, ~10 KiB) is espeak-ng speech
 encoded by ffmpeg (`espeak-ng -w seed.wav "The parcel for room nine arrives on
@@ -468,8 +470,9 @@ def tar_files():
         + tar_header(b"e/", typeflag=b"5", size_field=back) + tar_end(),
         "two directory '5' headers, the second with a size pointing back to the first")
     files["pax-size-record-huge"] = (
-        tar_header(b"PaxHeaders/a.wav", typeflag=b"x", size=len(b"30 size=18446744073709551000\n"))
-        + pad512(b"30 size=18446744073709551000\n")
+        # A pax record's length counts itself, the space, the record and the newline: 29.
+        tar_header(b"PaxHeaders/a.wav", typeflag=b"x", size=len(b"29 size=18446744073709551000\n"))
+        + pad512(b"29 size=18446744073709551000\n")
         + tar_member(b"a.wav", wav()) + tar_end(),
         "pax 'size=' record of ~2^64 for the next member (a WAV)")
     chain = b"".join(tar_header(b"././@LongLink", typeflag=b"L", size=0) for _ in range(10000))
@@ -627,7 +630,7 @@ def make_zip(t):
     lh = lfh(b"speech.wav", crc32(w), len(d64), len(w), 9) + d64
     ch = cdh(b"speech.wav", crc32(w), len(d64), len(w), 0, 9)
     t.put("zip/deflate64-member.zip", lh + ch + eocd(1, len(ch), len(lh)), c,
-          "member compressed with Deflate64 (method 9) holding a WAV", "limit")
+          "member compressed with Deflate64 (method 9) holding a WAV (decoded: a finding)", "finding")
     lh = lfh(b"speech.wav", crc32(w), len(w), len(w), 99) + w
     ch = cdh(b"speech.wav", crc32(w), len(w), len(w), 0, 99)
     t.put("zip/method99-without-aes-extra.zip", lh + ch + eocd(1, len(ch), len(lh)), c,
@@ -1088,6 +1091,25 @@ def make_normal(t, fixtures):
               f"ordinary fixture {rel} beside the hostile files", "finding")
 
 
+def copy_fixtures(out, fixtures):
+    """The whole fixtures folder as OUTDIR/fixtures, regular files only and
+    not in MANIFEST.tsv: a scan of the tree must still report every finding
+    a scan of the fixtures alone reports (tests/hostile.rs checks it)."""
+    dest = os.path.join(out, "fixtures")
+    n = 0
+    for root, dirs, files in os.walk(fixtures):
+        dirs.sort()
+        rel = os.path.relpath(root, fixtures)
+        os.makedirs(os.path.join(dest, rel), exist_ok=True)
+        for name in sorted(files):
+            src = os.path.join(root, name)
+            if os.path.isfile(src) and not os.path.islink(src):
+                with open(src, "rb") as f, open(os.path.join(dest, rel, name), "wb") as g:
+                    g.write(f.read())
+                n += 1
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
@@ -1115,8 +1137,9 @@ def main():
     make_misc(t)
     make_normal(t, args.fixtures)
     t.manifest()
+    copied = copy_fixtures(args.outdir, args.fixtures)
     total = sum(r[4] for r in t.rows)
-    print(f"{len(t.rows)} files, {total} bytes, in {args.outdir}", file=sys.stderr)
+    print(f"{len(t.rows)} files, {total} bytes, and {copied} fixtures in {args.outdir}", file=sys.stderr)
 
 
 if __name__ == "__main__":
