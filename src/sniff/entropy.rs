@@ -105,13 +105,36 @@ fn chi2_z(chi2: f64, dof: f64) -> f64 {
 }
 
 /// Runs T1–T7 of formats.md §3.6 over one window.
+///
+/// Every count the tests need is an integer gathered in two passes over the
+/// bytes (one scattered: the byte and nibble-pair histograms; one that
+/// vectorises: the neighbour products and bit transitions); the per-byte
+/// parts of the runs test come from the histogram. Integer sums convert to
+/// `f64` exactly (all stay below 2⁵³), so the statistics are bit for bit
+/// those of the straightforward per-test loops kept in the tests.
 pub fn window_stats(w: &[u8]) -> WindowStats {
     let n = w.len();
     let nf = n as f64;
+    // Byte and high-nibble pair histograms in one scattered pass.
     let mut hist = [0u64; 256];
-    for &b in w {
-        hist[b as usize] += 1;
+    let mut pairs = [0u64; 256];
+    let want_pairs = n >= 4096;
+    if let Some((&first, _)) = w.split_first() {
+        hist[first as usize] += 1;
     }
+    if want_pairs {
+        for p in w.windows(2) {
+            hist[p[1] as usize] += 1;
+            pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
+        }
+    } else {
+        for &b in w.iter().skip(1) {
+            hist[b as usize] += 1;
+        }
+    }
+    // Neighbour products (T6) and bit transitions between neighbouring bytes
+    // (T5): a branch-free pass the compiler vectorises.
+    let (cross, edges) = neighbours(w);
 
     // T1: byte χ², and the entropy that is only reported.
     let expected = nf / 256.0;
@@ -128,11 +151,7 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let mut max_z = chi2_z(chi2, 255.0);
 
     // T2: high-nibble pair χ²; needs ≈ 16 expected per cell.
-    if n >= 4096 {
-        let mut pairs = [0u64; 256];
-        for p in w.windows(2) {
-            pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
-        }
+    if want_pairs {
         let e = (n - 1) as f64 / 256.0;
         let c2: f64 = pairs.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
         max_z = max_z.max(chi2_z(c2, 255.0));
@@ -157,18 +176,18 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let s = 2.0 * ones as f64 - bits;
     max_z = max_z.max(s.abs() / bits.sqrt());
 
-    // T5: NIST runs test, bits taken most significant first.
+    // T5: NIST runs test, bits taken most significant first: transitions
+    // inside each byte (from the histogram) plus those between neighbours.
     let pi = ones as f64 / bits;
     if (pi - 0.5).abs() >= 2.0 / bits.sqrt() {
         max_z = max_z.max(Z_STRONG);
     } else {
-        let mut transitions: u64 = 0;
-        let mut prev_bit = w[0] >> 7;
-        for &b in w {
-            transitions += u64::from((b >> 7) != prev_bit);
-            transitions += u64::from(((b ^ (b >> 1)) & 0x7f).count_ones() as u8);
-            prev_bit = b & 1;
-        }
+        let inner: u64 = hist
+            .iter()
+            .enumerate()
+            .map(|(b, &c)| c * u64::from((b ^ (b >> 1)) as u8 & 0x7f).count_ones() as u64)
+            .sum();
+        let transitions = inner + edges;
         let runs = transitions as f64 + 1.0;
         let q = pi * (1.0 - pi);
         let z = (runs - 2.0 * bits * q).abs() / (2.0 * (2.0 * bits).sqrt() * q);
@@ -177,13 +196,13 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
 
     // T6: serial correlation coefficient (ent's cyclic formula); |r|·√n > 4 rejects,
     // scaled so that it shares the z threshold above.
-    let (mut sum, mut sum2, mut cross) = (0.0f64, 0.0f64, 0.0f64);
-    for i in 0..n {
-        let x = w[i] as f64;
-        sum += x;
-        sum2 += x * x;
-        cross += x * w[(i + 1) % n] as f64;
+    let (mut sum, mut sum2) = (0u64, 0u64);
+    for (x, &c) in hist.iter().enumerate() {
+        sum += x as u64 * c;
+        sum2 += (x * x) as u64 * c;
     }
+    let (sum, sum2) = (sum as f64, sum2 as f64);
+    let cross = cross as f64;
     let denom = nf * sum2 - sum * sum;
     if denom > 0.0 {
         let r = (nf * cross - sum * sum) / denom;
@@ -193,16 +212,7 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     }
 
     // T7: binwalk's local rule: a 32-byte block with χ²₃₂ ≥ 512, i.e. Σc² ≥ 68.
-    let local_structure = w.chunks_exact(32).any(|block| {
-        let mut counts = [0u8; 256];
-        let mut sq: u32 = 0;
-        for &b in block {
-            let c = &mut counts[b as usize];
-            sq += 2 * u32::from(*c) + 1;
-            *c += 1;
-        }
-        sq >= 68
-    });
+    let local_structure = local_structure(w);
 
     WindowStats {
         len: n,
@@ -211,6 +221,46 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         max_z,
         local_structure,
     }
+}
+
+/// Σ w[i]·w[i+1] cyclically (T6), and the bit transitions between the last
+/// bit of each byte and the first of the next, not cyclic (T5).
+fn neighbours(w: &[u8]) -> (u64, u64) {
+    let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
+        return (0, 0);
+    };
+    let mut cross = u64::from(last) * u64::from(first);
+    let mut edges = 0u64;
+    // Chunks small enough for 32-bit lanes: 4096 products of at most 255².
+    let (a, b) = (&w[..w.len() - 1], &w[1..]);
+    for (ca, cb) in a.chunks(4096).zip(b.chunks(4096)) {
+        let mut c32 = 0u32;
+        let mut e32 = 0u32;
+        for (&x, &y) in ca.iter().zip(cb) {
+            c32 += u32::from(x) * u32::from(y);
+            e32 += u32::from((x ^ (y >> 7)) & 1);
+        }
+        cross += u64::from(c32);
+        edges += u64::from(e32);
+    }
+    (cross, edges)
+}
+
+/// Some 32-byte block holds too many repeated bytes for random data.
+fn local_structure(w: &[u8]) -> bool {
+    let mut counts = [0u8; 256];
+    w.chunks_exact(32).any(|block| {
+        let mut sq: u32 = 0;
+        for &b in block {
+            let c = &mut counts[b as usize];
+            sq += 2 * u32::from(*c) + 1;
+            *c += 1;
+        }
+        for &b in block {
+            counts[b as usize] = 0;
+        }
+        sq >= 68
+    })
 }
 
 #[cfg(test)]
@@ -246,6 +296,144 @@ mod tests {
             .flat_map(|i| (((i as f64 / 9.0).sin() * 3000.0) as i16).to_le_bytes())
             .collect();
         assert!(window_stats(&pcm).is_strongly_structured());
+    }
+
+    /// The battery as first written, one loop per test: the fused version
+    /// must agree with it bit for bit (verdicts and reported figures alike).
+    fn reference_stats(w: &[u8]) -> WindowStats {
+        let n = w.len();
+        let nf = n as f64;
+        let mut hist = [0u64; 256];
+        for &b in w {
+            hist[b as usize] += 1;
+        }
+        let expected = nf / 256.0;
+        let mut chi2 = 0.0;
+        let mut entropy = 0.0;
+        for &c in &hist {
+            let d = c as f64 - expected;
+            chi2 += d * d / expected;
+            if c > 0 {
+                let p = c as f64 / nf;
+                entropy -= p * p.log2();
+            }
+        }
+        let mut max_z = chi2_z(chi2, 255.0);
+        if n >= 4096 {
+            let mut pairs = [0u64; 256];
+            for p in w.windows(2) {
+                pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
+            }
+            let e = (n - 1) as f64 / 256.0;
+            let c2: f64 = pairs.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
+            max_z = max_z.max(chi2_z(c2, 255.0));
+        }
+        let mut ones_at = [0u64; 8];
+        for (value, &count) in hist.iter().enumerate() {
+            for (bit, ones) in ones_at.iter_mut().enumerate() {
+                if value & (1 << bit) != 0 {
+                    *ones += count;
+                }
+            }
+        }
+        let bit_chi2: f64 = ones_at
+            .iter()
+            .map(|&c| 4.0 * (c as f64 - nf / 2.0).powi(2) / nf)
+            .sum();
+        max_z = max_z.max(chi2_z(bit_chi2, 8.0));
+        let ones: u64 = ones_at.iter().sum();
+        let bits = 8.0 * nf;
+        let s = 2.0 * ones as f64 - bits;
+        max_z = max_z.max(s.abs() / bits.sqrt());
+        let pi = ones as f64 / bits;
+        if (pi - 0.5).abs() >= 2.0 / bits.sqrt() {
+            max_z = max_z.max(Z_STRONG);
+        } else {
+            let mut transitions: u64 = 0;
+            let mut prev_bit = w[0] >> 7;
+            for &b in w {
+                transitions += u64::from((b >> 7) != prev_bit);
+                transitions += u64::from(((b ^ (b >> 1)) & 0x7f).count_ones() as u8);
+                prev_bit = b & 1;
+            }
+            let runs = transitions as f64 + 1.0;
+            let q = pi * (1.0 - pi);
+            let z = (runs - 2.0 * bits * q).abs() / (2.0 * (2.0 * bits).sqrt() * q);
+            max_z = max_z.max(z);
+        }
+        let (mut sum, mut sum2, mut cross) = (0.0f64, 0.0f64, 0.0f64);
+        for i in 0..n {
+            let x = w[i] as f64;
+            sum += x;
+            sum2 += x * x;
+            cross += x * w[(i + 1) % n] as f64;
+        }
+        let denom = nf * sum2 - sum * sum;
+        if denom > 0.0 {
+            let r = (nf * cross - sum * sum) / denom;
+            max_z = max_z.max(r.abs() * nf.sqrt() * (Z_REJECT / 4.0));
+        } else {
+            max_z = max_z.max(Z_STRONG);
+        }
+        let local_structure = w.chunks_exact(32).any(|block| {
+            let mut counts = [0u8; 256];
+            let mut sq: u32 = 0;
+            for &b in block {
+                let c = &mut counts[b as usize];
+                sq += 2 * u32::from(*c) + 1;
+                *c += 1;
+            }
+            sq >= 68
+        });
+        WindowStats {
+            len: n,
+            entropy,
+            chi2,
+            max_z,
+            local_structure,
+        }
+    }
+
+    #[test]
+    fn fused_battery_matches_the_per_test_loops_exactly() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for (i, size) in [256usize, 300, 1000, 4095, 4096, 4097, 10_000, 65536]
+            .into_iter()
+            .enumerate()
+        {
+            let r = pseudo_random(size, 11 + i as u64);
+            inputs.push(r.clone());
+            // Random with a little structure: near the thresholds.
+            inputs.push(r.iter().map(|&b| b & 0xfe | (b >> 7)).collect());
+            inputs.push(r.iter().map(|&b| b.max(3)).collect());
+            inputs.push(
+                r.iter()
+                    .enumerate()
+                    .map(|(j, &b)| if j % 97 == 0 { 0 } else { b })
+                    .collect(),
+            );
+            inputs.push(vec![0xffu8; size]);
+            inputs.push(
+                "voice note: meeting at 3 pm\n"
+                    .bytes()
+                    .cycle()
+                    .take(size)
+                    .collect(),
+            );
+            inputs.push(
+                (0..size)
+                    .map(|j| ((j as f64 / 5.0).sin() * 90.0 + 128.0) as u8)
+                    .collect(),
+            );
+        }
+        for w in &inputs {
+            let (a, b) = (window_stats(w), reference_stats(w));
+            assert_eq!(a.len, b.len);
+            assert_eq!(a.entropy.to_bits(), b.entropy.to_bits());
+            assert_eq!(a.chi2.to_bits(), b.chi2.to_bits());
+            assert_eq!(a.max_z.to_bits(), b.max_z.to_bits(), "{} bytes", w.len());
+            assert_eq!(a.local_structure, b.local_structure);
+        }
     }
 
     #[test]

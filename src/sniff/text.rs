@@ -20,12 +20,31 @@ pub(crate) fn is_text(b: &[u8]) -> bool {
         }
         Err(_) => return false,
     };
-    let total = text.chars().count().max(1);
-    let printable = text
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\x0c'))
+    let (total, control) = census(text.as_bytes());
+    let total = total.max(1);
+    (total - control) * 100 >= total * 97
+}
+
+/// Characters and control characters (other than line breaks, tabs and form
+/// feeds) of valid UTF-8, counted over its bytes: a character starts at every
+/// byte that is not a continuation byte, and the controls are C0, DEL and C1
+/// (U+0080–U+009F, encoded `C2 80`–`C2 9F`), the whole of `char::is_control`.
+fn census(b: &[u8]) -> (usize, usize) {
+    let (mut chars, mut control) = (0usize, 0usize);
+    // Chunks keep the per-lane counters narrow, so the loop vectorises.
+    for chunk in b.chunks(255) {
+        let (mut c8, mut k8) = (0u8, 0u8);
+        for &x in chunk {
+            c8 += u8::from(x & 0xc0 != 0x80);
+            k8 += u8::from((x < 0x20 && !matches!(x, b'\n' | b'\r' | b'\t' | 0x0c)) | (x == 0x7f));
+        }
+        chars += usize::from(c8);
+        control += usize::from(k8);
+    }
+    control += memchr::memchr_iter(0xc2, b)
+        .filter(|&at| b.get(at + 1).is_some_and(|c| (0x80..=0x9f).contains(c)))
         .count();
-    printable * 100 >= total * 97
+    (chars, control)
 }
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
@@ -62,9 +81,14 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
 /// JWE compact serialisation: five base64url segments; the first is a JSON
 /// header naming an `enc` algorithm (a JWS has three segments and no `enc`).
 fn jwe_compact(h: &[u8]) -> Option<Sniff> {
+    // Most text has no "eyJ" at all: no need to validate and split it.
+    find(h, b"eyJ")?;
     let text = std::str::from_utf8(h).ok()?.trim();
+    if !text.starts_with("eyJ") {
+        return None;
+    }
     let parts: Vec<&str> = text.split('.').collect();
-    if parts.len() != 5 || !text.starts_with("eyJ") {
+    if parts.len() != 5 {
         return None;
     }
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -90,6 +114,24 @@ mod tests {
     fn text_detection_tolerates_utf8_and_rejects_binary() {
         assert!(is_text("héllo wörld\nzweite Zeile\t✓".as_bytes()));
         assert!(!is_text(&[0u8, 1, 2, 3, 200, 201]));
+    }
+
+    #[test]
+    fn byte_census_agrees_with_counting_chars() {
+        let samples = [
+            "plain ascii\n\twith tabs\r\n".to_string(),
+            "héllo wörld ✓ 😀 \u{85}\u{9f}\u{a0}\u{80}".to_string(),
+            "\u{0}\u{1f}\u{7f}\u{c}\u{2028}Ā".repeat(100),
+            (0u32..0x800).filter_map(char::from_u32).collect(),
+        ];
+        for t in &samples {
+            let total = t.chars().count();
+            let printable = t
+                .chars()
+                .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\x0c'))
+                .count();
+            assert_eq!(census(t.as_bytes()), (total, total - printable), "{t:?}");
+        }
     }
 
     #[test]

@@ -98,11 +98,76 @@ fn line_break(text: &[u8], i: usize) -> Option<usize> {
     }
 }
 
+/// Any byte a run can hold: a symbol, the `\\` of an escape, a line break.
+/// A run lies inside one stretch of such bytes and has no more symbols than
+/// the stretch has bytes.
+fn in_run(c: u8) -> bool {
+    // Non-short-circuiting, so that a block of bytes is judged in lanes.
+    c.is_ascii_alphanumeric()
+        | (c == b'+')
+        | (c == b'/')
+        | (c == b'-')
+        | (c == b'_')
+        | (c == b'\\')
+        | (c == b'\n')
+        | (c == b'\r')
+}
+
+/// Aligned blocks looked at by the prefilter: every stretch of at least
+/// [`MIN_RUN`] bytes holds one whole (64 ≥ 2 × 32 − 1).
+const BLOCK: usize = 32;
+
+/// The next stretch of run bytes (`start..end`, maximal) that is long enough
+/// to hold a run, searching from `from`. Ordinary text (words, numbers,
+/// punctuation every few bytes) has none, and is rejected a block at a time.
+fn next_stretch(text: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut block = from / BLOCK * BLOCK;
+    while block + BLOCK <= text.len() {
+        let bytes = &text[block..block + BLOCK];
+        let inside = bytes.iter().map(|&c| u8::from(in_run(c))).sum::<u8>();
+        if usize::from(inside) == BLOCK {
+            let start = text[..block]
+                .iter()
+                .rposition(|&c| !in_run(c))
+                .map_or(0, |p| p + 1);
+            let end = text[block..]
+                .iter()
+                .position(|&c| !in_run(c))
+                .map_or(text.len(), |p| block + p);
+            if end - start.max(from) >= MIN_RUN {
+                return Some((start.max(from), end));
+            }
+            block = end / BLOCK * BLOCK;
+        }
+        block += BLOCK;
+    }
+    None
+}
+
 /// Finds runs of at least [`MIN_RUN`] symbols, up to `max_runs` of them.
+///
+/// Only stretches that can hold a run are walked symbol by symbol: the walk
+/// below visits the start of every stretch anyway (a run ends where its
+/// stretch does, or on padding, which is not a run byte), so skipping to
+/// the long ones finds exactly the runs a walk over every byte finds.
 pub fn runs(text: &[u8], max_runs: usize) -> Vec<Run> {
+    walk_runs(text, max_runs, next_stretch)
+}
+
+/// Where the walk may find runs, from a position on: `(start, end)`.
+type Stretches = fn(&[u8], usize) -> Option<(usize, usize)>;
+
+fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
     let mut found = Vec::new();
     let mut i = 0;
+    let mut stretch_end = 0;
     while i < text.len() && found.len() < max_runs {
+        if i >= stretch_end {
+            match stretches(text, i) {
+                Some((start, end)) => (i, stretch_end) = (start, end),
+                None => break,
+            }
+        }
         if !is_b64(text[i]) || (i > 0 && is_b64(text[i - 1])) {
             i += 1;
             continue;
@@ -304,6 +369,52 @@ pub fn fuzz_encoded(text: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The prefilter finds exactly the runs a walk over every byte finds.
+    #[test]
+    fn skipping_short_stretches_finds_the_same_runs() {
+        let every_byte: Stretches = |t, from| (from < t.len()).then_some((from, t.len()));
+        let payload = b64(&pseudo_random(200));
+        let hex: String = pseudo_random(90)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let pieces: Vec<String> = vec![
+            "the quick brown fox ".into(),
+            "data:audio/wav;base64,".into(),
+            payload.clone(),
+            "==".into(),
+            "=".into(),
+            "\\/".into(),
+            "\\n".into(),
+            "\\r\\n".into(),
+            "\n".into(),
+            "\r\n".into(),
+            "0x".into(),
+            "x'".into(),
+            hex,
+            "/usr/share/some_long_path-name/with/many/segments/and_more_of_them/".into(),
+            "\"".into(),
+            payload[..70].to_string(),
+            payload[..40].to_string(),
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+        ];
+        let mut x = 0x1234_5678_9abc_def1u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            let count = (x % 12) as usize + 1;
+            for _ in 0..count {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                text.push_str(&pieces[(x % pieces.len() as u64) as usize]);
+            }
+            let t = text.as_bytes();
+            for max in [1, 3, MAX_RUNS + 1] {
+                assert_eq!(runs(t, max), walk_runs(t, max, every_byte), "{text:?}");
+            }
+        }
+    }
 
     fn b64(data: &[u8]) -> String {
         base64::engine::general_purpose::STANDARD.encode(data)
