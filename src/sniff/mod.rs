@@ -15,6 +15,7 @@
 mod audio;
 mod biometric;
 mod bytes;
+mod codecs;
 pub(crate) mod dataset;
 pub mod entropy;
 mod envelope;
@@ -388,6 +389,7 @@ const DETECTORS: &[Detector] = &[
     // would otherwise name instead of the container (hiding its other members).
     media::detect,
     wrapper::detect,
+    codecs::detect,
     audio::detect,
     text::detect,
     other::detect,
