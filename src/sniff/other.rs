@@ -41,6 +41,9 @@ fn by_infer(s: &Sample) -> Option<Sniff> {
     if WEAK_MAGIC.contains(&ext) && Randomness::of(&[s.head]).is_random_like() {
         return None;
     }
+    if matches!(ext, "ico" | "cur") && !icon_directory(s) {
+        return None;
+    }
     let class = if matches!(kind.matcher_type(), infer::MatcherType::Archive) {
         Class::Compressed
     } else {
@@ -50,6 +53,29 @@ fn by_infer(s: &Sample) -> Option<Sniff> {
         Sniff::new(ext, Some(kind.mime_type()), class, Encryption::None)
             .with("magic", format!("{} (infer)", kind.mime_type())),
     )
+}
+
+/// infer's icon test is `00 00 01 00` (or `02 00`): silence followed by a
+/// sample of 1 in headerless 16-bit PCM. A real icon directory lists at
+/// least one image whose reserved byte is zero and whose data lies after
+/// the directory and within the object.
+fn icon_directory(s: &Sample) -> bool {
+    let h = s.head;
+    let Some(count) = le16(h, 4) else {
+        return false;
+    };
+    let (Some(size), Some(offset)) = (
+        get(h, 14, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        get(h, 18, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    ) else {
+        return false;
+    };
+    let directory_end = 6 + 16 * u64::from(count);
+    count > 0
+        && u8_at(h, 9) == Some(0)
+        && size > 0
+        && u64::from(offset) >= directory_end
+        && u64::from(offset) + u64::from(size) <= s.size
 }
 
 fn image(format: &str, mime: &str, magic: String) -> Sniff {
@@ -229,6 +255,20 @@ mod tests {
         pgm.extend(pcm16_tone(4000));
         assert_eq!(named(&pgm).as_deref(), Some("pnm"));
         assert_eq!(named(b"P5 is a parking lot, not an image header"), None);
+    }
+
+    #[test]
+    fn icons_need_a_directory_silence_does_not_do() {
+        let mut ico = b"\x00\x00\x01\x00\x01\x00".to_vec();
+        ico.extend([16, 16, 0, 0, 1, 0, 32, 0]);
+        ico.extend(68u32.to_le_bytes()); // image size
+        ico.extend(22u32.to_le_bytes()); // image offset
+        ico.resize(90, 0x7f);
+        assert_eq!(named(&ico).as_deref(), Some("ico"));
+        // Headerless PCM that starts with silence and a sample of 1.
+        let mut pcm = b"\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\xff\xff".to_vec();
+        pcm.extend(pcm16_tone(4000));
+        assert_eq!(named(&pcm), None);
     }
 
     fn tga_header(kind: u8, w: u16, h: u16, depth: u8) -> Vec<u8> {
