@@ -26,6 +26,7 @@ mod media;
 mod ole;
 mod other;
 mod pcm;
+mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;
 mod text;
@@ -470,7 +471,7 @@ fn statistics(sample: &Sample) -> Sniff {
             .with_stats(&r)
             .wanting(wants);
     }
-    if let Some(pcm) = audio::raw_pcm(sample) {
+    if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);
     }
     Sniff::new("binary", None, Class::Other, Encryption::None)

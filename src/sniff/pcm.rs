@@ -281,6 +281,13 @@ fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
     geo / arith
 }
 
+/// Lag-1 autocorrelation of decoded mono samples, when they look like
+/// speech by the same measures as [`guess`] (ρ ≥ 0.6, flatness ≤ 0.35).
+pub(crate) fn speech_like(samples: &[f64]) -> Option<f64> {
+    let rho = autocorrelation(samples, 1);
+    (samples.len() >= 512 && rho >= 0.6 && spectral_flatness(samples, 1) <= 0.35).then_some(rho)
+}
+
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
@@ -374,7 +381,7 @@ mod tests {
             (0..2048).flat_map(|i| f(i).to_le_bytes()).collect()
         };
         // A waveform within ±1 is float PCM.
-        let wave = floats(&|i| ((i as f32 / 9.0).sin() * 0.4 + (i as f32 / 29.0).sin() * 0.2));
+        let wave = floats(&|i| (i as f32 / 9.0).sin() * 0.4 + (i as f32 / 29.0).sin() * 0.2);
         assert_eq!(guess(&wave).map(|g| g.0), Some("f32le"));
         // Variances (positive), log probabilities (negative, large), an
         // image row in 0–255: smooth, but not a recording.
