@@ -775,7 +775,19 @@ fn mpeg_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
         1 if version != 3 => 72 * bps / rate + padding,
         _ => 144 * bps / rate + padding,
     };
-    Some((len as usize, h[1] & 0xfe, rate))
+    // A stream keeps its version, layer and rate; Layer I, whose frames are
+    // multiples of 4 bytes and chain through periodic records of `FF FF`
+    // fields, keeps its channel mode too. Layers II and III only keep mono
+    // or not: encoders may switch stereo and joint stereo between frames
+    // (FFmpeg's frame-consistency mask leaves the mode out for that reason).
+    let mode = h[3] >> 6;
+    let channels = if layer == 3 {
+        mode
+    } else {
+        u8::from(mode == 3)
+    };
+    let id = version << 6 | layer << 4 | (rate_index as u8) << 2 | channels;
+    Some((len as usize, id, rate))
 }
 
 /// One AAC ADTS frame header → (frame length, sampling index + channels id, 0).
@@ -869,9 +881,15 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     let h = contiguous(s, start, s.head.len().max(FRAME_SEARCH_READ));
     let whole = start + h.len() as u64 >= s.size;
     let search_end = (if tagged { 8192 } else { 4096 }).min(h.len());
+    let mut foreign = None;
     for pos in 0..search_end {
         if h[pos] != 0xff && h[pos] != 0x0b {
             continue;
+        }
+        // Frames found after junk lose to a non-audio signature at 0 (an ELF
+        // program, a bitmap, an icon): their records chain like frames.
+        if pos != 0 && *foreign.get_or_insert_with(|| super::other::names_the_head(s)) {
+            break;
         }
         let need = if pos == 0 { 3 } else { 4 };
         for (parse, format, mime) in [
@@ -932,9 +950,14 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     (judged.encryption == Encryption::Partial).then_some(judged)
 }
 
-/// The frames from `pos` run exactly to the end of `b` (a whole, tiny stream).
+/// The frames from `pos` run exactly to the end of `b` (a whole, tiny
+/// stream), all of the same stream.
 fn ends_clean(b: &[u8], mut pos: usize, parse: FrameParser) -> bool {
-    while let Some((len, _, _)) = b.get(pos..).and_then(parse) {
+    let first = b.get(pos..).and_then(parse).map(|f| f.1);
+    while let Some((len, id, _)) = b.get(pos..).and_then(parse) {
+        if Some(id) != first {
+            return false;
+        }
         pos += len;
         if pos == b.len() {
             return true;
@@ -1064,6 +1087,36 @@ mod tests {
         let mut f = vec![0xff, 0xfb, 0x90, 0x64];
         f.resize(417, 0x55);
         f
+    }
+
+    /// MPEG-1 Layer I, 32 kbit/s, no CRC: 32 bytes at 44.1 kHz, 48 at 32 kHz.
+    fn layer1_frame(rate_index: u8, mode: u8) -> Vec<u8> {
+        let mut f = vec![0xff, 0xff, 0x10 | rate_index << 2, mode << 6];
+        f.resize(if rate_index == 0 { 32 } else { 48 }, 0x11);
+        f
+    }
+
+    #[test]
+    fn frames_that_change_rate_or_layer_i_mode_do_not_chain() {
+        let steady: Vec<u8> = (0..6).flat_map(|_| layer1_frame(0, 0)).collect();
+        assert_eq!(sniff_whole(&steady).map(|s| s.format), Some("mp2".into()));
+        let rates: Vec<u8> = (0..6).flat_map(|i| layer1_frame(i % 2 * 2, 0)).collect();
+        assert!(sniff_whole(&rates).is_none());
+        let modes: Vec<u8> = (0..6).flat_map(|i| layer1_frame(0, i % 2 * 3)).collect();
+        assert!(sniff_whole(&modes).is_none());
+    }
+
+    #[test]
+    fn frames_after_a_foreign_signature_are_not_audio() {
+        // An ELF program whose PLT entries look like Layer I frames.
+        let mut elf = b"\x7fELF\x01\x01\x01\x00".to_vec();
+        elf.resize(300, 0);
+        elf.extend((0..8).flat_map(|_| layer1_frame(0, 0)));
+        elf.resize(4000, 0x90);
+        assert!(sniff_whole(&elf).is_none());
+        // The same frames after junk that no signature names are found.
+        elf[..4].copy_from_slice(b"junk");
+        assert_eq!(sniff_whole(&elf).map(|s| s.format), Some("mp2".into()));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 mod audio;
 mod biometric;
 mod bytes;
+mod codecs;
 pub(crate) mod dataset;
 pub mod entropy;
 mod envelope;
@@ -25,6 +26,7 @@ mod media;
 mod ole;
 mod other;
 mod pcm;
+mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;
 mod text;
@@ -388,6 +390,7 @@ const DETECTORS: &[Detector] = &[
     // would otherwise name instead of the container (hiding its other members).
     media::detect,
     wrapper::detect,
+    codecs::detect,
     audio::detect,
     text::detect,
     other::detect,
@@ -468,7 +471,7 @@ fn statistics(sample: &Sample) -> Sniff {
             .with_stats(&r)
             .wanting(wants);
     }
-    if let Some(pcm) = audio::raw_pcm(sample) {
+    if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);
     }
     Sniff::new("binary", None, Class::Other, Encryption::None)

@@ -2,7 +2,13 @@
 //! named so the inventory is readable, never classed as audio or video (our own
 //! detectors are authoritative there), and distrusted where infer's magic is
 //! two bytes long and random data would match it (formats.md §1.6).
+//!
+//! Uncompressed raster formats that infer does not know (SGI, FITS, PFM and
+//! netpbm, TGA) are recognised here too: their rows are smooth runs of 8-,
+//! 16- or 32-bit samples, exactly what the headerless-PCM statistics look
+//! for, so they must be named before those statistics run (formats.md §2.4).
 
+use super::bytes::{be16, get, le16, starts, u8_at};
 use super::entropy::Randomness;
 use super::{Class, Encryption, Sample, Sniff};
 
@@ -13,6 +19,17 @@ const WEAK_MAGIC: &[&str] = &[
 ];
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    raster(s).or_else(|| by_infer(s))
+}
+
+/// Does a known non-audio signature start the object? An unanchored search
+/// for audio frames (which may start after junk) defers to it: an ELF
+/// program's PLT or a bitmap's `FF FF` pixels chain like MPEG frames.
+pub(crate) fn names_the_head(s: &Sample) -> bool {
+    detect(s).is_some()
+}
+
+fn by_infer(s: &Sample) -> Option<Sniff> {
     let kind = infer::get(s.head)?;
     if matches!(
         kind.matcher_type(),
@@ -24,6 +41,9 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     if WEAK_MAGIC.contains(&ext) && Randomness::of(&[s.head]).is_random_like() {
         return None;
     }
+    if matches!(ext, "ico" | "cur") && !icon_directory(s) {
+        return None;
+    }
     let class = if matches!(kind.matcher_type(), infer::MatcherType::Archive) {
         Class::Compressed
     } else {
@@ -33,4 +53,249 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         Sniff::new(ext, Some(kind.mime_type()), class, Encryption::None)
             .with("magic", format!("{} (infer)", kind.mime_type())),
     )
+}
+
+/// infer's icon test is `00 00 01 00` (or `02 00`): silence followed by a
+/// sample of 1 in headerless 16-bit PCM. A real icon directory lists at
+/// least one image whose reserved byte is zero and whose data lies after
+/// the directory and within the object.
+fn icon_directory(s: &Sample) -> bool {
+    let h = s.head;
+    let Some(count) = le16(h, 4) else {
+        return false;
+    };
+    let (Some(size), Some(offset)) = (
+        get(h, 14, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        get(h, 18, 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    ) else {
+        return false;
+    };
+    let directory_end = 6 + 16 * u64::from(count);
+    count > 0
+        && u8_at(h, 9) == Some(0)
+        && size > 0
+        && u64::from(offset) >= directory_end
+        && u64::from(offset) + u64::from(size) <= s.size
+}
+
+fn image(format: &str, mime: &str, magic: String) -> Sniff {
+    Sniff::new(format, Some(mime), Class::Other, Encryption::None).with("magic", magic)
+}
+
+fn raster(s: &Sample) -> Option<Sniff> {
+    sgi(s)
+        .or_else(|| fits(s))
+        .or_else(|| netpbm(s))
+        .or_else(|| tga(s))
+}
+
+/// SGI image (`.sgi`, `.rgb`, `.bw`): `01 DA`, storage 0 (verbatim) or 1
+/// (RLE), 1 or 2 bytes per channel, dimension 1–3, non-zero sizes and 1–4
+/// channels.
+fn sgi(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (storage, bpc, dim) = (u8_at(h, 2)?, u8_at(h, 3)?, be16(h, 4)?);
+    let (x, y, z) = (be16(h, 6)?, be16(h, 8)?, be16(h, 10)?);
+    (starts(h, 0, b"\x01\xda")
+        && storage <= 1
+        && matches!(bpc, 1 | 2)
+        && (1..=3).contains(&dim)
+        && x > 0
+        && y > 0
+        && (1..=4).contains(&z))
+    .then(|| image("sgi", "image/x-sgi", "01 DA at 0".into()).with("bytes_per_channel", bpc))
+}
+
+/// FITS (astronomy images and tables): the first 80-byte card is
+/// `SIMPLE  =` with the logical value `T` or `F` right-aligned in column 30,
+/// and the second card is `BITPIX`.
+fn fits(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let value = u8_at(h, 29)?;
+    (starts(h, 0, b"SIMPLE  =")
+        && matches!(value, b'T' | b'F')
+        && get(h, 10, 19)?.iter().all(|&c| c == b' ')
+        && starts(h, 80, b"BITPIX"))
+    .then(|| image("fits", "image/fits", "SIMPLE = T at 0, BITPIX at 80".into()))
+}
+
+/// Netpbm and PFM: `P1`–`P6`, or `PF`/`Pf` (float colour / grey), then
+/// whitespace-separated decimal width and height (comments allowed in
+/// netpbm), each 1–65535.
+fn netpbm(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let kind = *get(h, 0, 2)?.get(1)?;
+    if u8_at(h, 0)? != b'P' || !matches!(kind, b'1'..=b'6' | b'F' | b'f') {
+        return None;
+    }
+    let mut pos = 2;
+    let mut dims = [0u32; 2];
+    for dim in &mut dims {
+        let start = pos;
+        loop {
+            match u8_at(h, pos)? {
+                b' ' | b'\t' | b'\r' | b'\n' => pos += 1,
+                b'#' if kind != b'F' && kind != b'f' => {
+                    while u8_at(h, pos)? != b'\n' {
+                        pos += 1;
+                        if pos > 1024 {
+                            return None;
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        if pos == start {
+            return None;
+        }
+        let digits = h[pos..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=5).contains(&digits) {
+            return None;
+        }
+        *dim = std::str::from_utf8(&h[pos..pos + digits])
+            .ok()?
+            .parse()
+            .ok()?;
+        pos += digits;
+    }
+    if dims.iter().any(|&d| d == 0 || d > 65535) || !u8_at(h, pos)?.is_ascii_whitespace() {
+        return None;
+    }
+    let (format, mime) = if matches!(kind, b'F' | b'f') {
+        ("pfm", "image/x-portable-floatmap")
+    } else {
+        ("pnm", "image/x-portable-anymap")
+    };
+    Some(image(
+        format,
+        mime,
+        format!("P{} {}x{} at 0", kind as char, dims[0], dims[1]),
+    ))
+}
+
+/// Truevision TGA: no magic at the start, so the 18-byte header must hold
+/// together: a colour-map flag 0/1 (with an empty colour-map spec when 0), an
+/// image type 1–3 or 9–11, a pixel depth of 8, 15, 16, 24 or 32, non-zero
+/// sizes, clear interleave bits; and then either the version-2 footer
+/// `TRUEVISION-XFILE.` at the end, or, uncompressed, a size the header
+/// predicts exactly.
+fn tga(s: &Sample) -> Option<Sniff> {
+    let h = get(s.head, 0, 18)?;
+    let (id_len, cmap, kind) = (usize::from(h[0]), h[1], h[2]);
+    let (cmap_len, cmap_bits) = (u64::from(le16(h, 5)?), u64::from(h[7]));
+    let (w, ht, depth, desc) = (
+        u64::from(le16(h, 12)?),
+        u64::from(le16(h, 14)?),
+        h[16],
+        h[17],
+    );
+    let sane = cmap <= 1
+        && matches!(kind, 1..=3 | 9..=11)
+        && (cmap == 1 || (cmap_len == 0 && cmap_bits == 0 && le16(h, 3)? == 0))
+        && (cmap == 0 || matches!(cmap_bits, 15 | 16 | 24 | 32))
+        && matches!(depth, 8 | 15 | 16 | 24 | 32)
+        && w > 0
+        && ht > 0
+        && desc & 0xc0 == 0;
+    if !sane {
+        return None;
+    }
+    let footer = s.size >= 44
+        && s.at(s.size - 18, 18)
+            .is_some_and(|f| f == b"TRUEVISION-XFILE.\0");
+    let predicted = 18
+        + id_len as u64
+        + cmap_len * cmap_bits.div_ceil(8)
+        + w * ht * u64::from(depth).div_ceil(8);
+    let exact = matches!(kind, 1..=3) && s.size == predicted;
+    if !footer && !exact {
+        return None;
+    }
+    let basis = if footer {
+        "18-byte header, TRUEVISION-XFILE footer"
+    } else {
+        "18-byte header predicting the object's size"
+    };
+    Some(
+        image("tga", "image/x-tga", basis.into())
+            .with("width", w)
+            .with("height", ht),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::pcm16_tone;
+    use super::*;
+
+    fn named(b: &[u8]) -> Option<String> {
+        detect(&Sample::new(b.len() as u64, b, &[])).map(|s| s.format)
+    }
+
+    #[test]
+    fn sgi_fits_and_netpbm_headers_are_images() {
+        let mut sgi = b"\x01\xda\x00\x02\x00\x02\x00\x80\x00\x40\x00\x01".to_vec();
+        sgi.extend(pcm16_tone(4000));
+        assert_eq!(named(&sgi).as_deref(), Some("sgi"));
+        sgi[3] = 3; // three bytes per channel do not exist
+        assert_eq!(named(&sgi), None);
+
+        let mut fits = format!(
+            "{:<80}",
+            "SIMPLE  =                    T / conforms to FITS"
+        );
+        fits.push_str(&format!("{:<80}", "BITPIX  =                   16"));
+        assert_eq!(named(fits.as_bytes()).as_deref(), Some("fits"));
+
+        let mut pfm = b"Pf\n128 128\n-1.0\n".to_vec();
+        pfm.extend([0u8; 64]);
+        assert_eq!(named(&pfm).as_deref(), Some("pfm"));
+        let mut pgm = b"P5\n# made by hand\n640 480\n65535\n".to_vec();
+        pgm.extend(pcm16_tone(4000));
+        assert_eq!(named(&pgm).as_deref(), Some("pnm"));
+        assert_eq!(named(b"P5 is a parking lot, not an image header"), None);
+    }
+
+    #[test]
+    fn icons_need_a_directory_silence_does_not_do() {
+        let mut ico = b"\x00\x00\x01\x00\x01\x00".to_vec();
+        ico.extend([16, 16, 0, 0, 1, 0, 32, 0]);
+        ico.extend(68u32.to_le_bytes()); // image size
+        ico.extend(22u32.to_le_bytes()); // image offset
+        ico.resize(90, 0x7f);
+        assert_eq!(named(&ico).as_deref(), Some("ico"));
+        // Headerless PCM that starts with silence and a sample of 1.
+        let mut pcm = b"\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\xff\xff".to_vec();
+        pcm.extend(pcm16_tone(4000));
+        assert_eq!(named(&pcm), None);
+    }
+
+    fn tga_header(kind: u8, w: u16, h: u16, depth: u8) -> Vec<u8> {
+        let mut v = vec![0, 0, kind, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        v.extend(w.to_le_bytes());
+        v.extend(h.to_le_bytes());
+        v.extend([depth, 0x08]);
+        v
+    }
+
+    #[test]
+    fn tga_needs_its_footer_or_an_exact_size() {
+        let mut raw = tga_header(3, 200, 32, 16);
+        raw.extend(pcm16_tone(200 * 32));
+        assert_eq!(named(&raw).as_deref(), Some("tga"));
+        raw.push(0); // one byte too many, and no footer
+        assert_eq!(named(&raw), None);
+
+        let mut rle = tga_header(10, 200, 32, 24);
+        rle.extend(pcm16_tone(3000));
+        rle.extend([0u8; 8]);
+        rle.extend(b"TRUEVISION-XFILE.\0");
+        assert_eq!(named(&rle).as_deref(), Some("tga"));
+        // Headerless samples whose first bytes happen to fit a TGA header
+        // still need the footer or the exact size.
+        let mut pcm = tga_header(10, 200, 32, 24);
+        pcm.extend(pcm16_tone(3000));
+        assert_eq!(named(&pcm), None);
+    }
 }

@@ -77,8 +77,11 @@ impl Layout {
         }
     }
 
-    /// The format-specific corroboration of formats.md §4.3 step 3.
-    fn corroborated(self, b: &[u8], samples: &[f64]) -> bool {
+    /// The format-specific corroboration of formats.md §4.3 step 3: `Strong`
+    /// when the byte lanes or value range alone say "samples", `Quiet` when
+    /// they only fit a recording that is mostly pauses (then the spectrum
+    /// must say speech more clearly), `None` otherwise.
+    fn corroborated(self, b: &[u8], samples: &[f64]) -> Corroboration {
         let share = |lane: usize, stride: usize, set: &[u8]| {
             let lane: Vec<u8> = b.iter().skip(lane).step_by(stride).copied().collect();
             lane.iter().filter(|x| set.contains(x)).count() as f64 / lane.len().max(1) as f64
@@ -98,39 +101,91 @@ impl Layout {
         let tight = |msb: usize, lsb: usize, stride: usize| {
             let (m, l) = (spread(msb, stride), spread(lsb, stride));
             // An all-zero lane is padding, not the top byte of a signal.
-            l >= 40.0 && m <= 0.5 * l && m > 0.0
+            if m <= 0.0 || m > 0.5 * l {
+                Corroboration::None
+            } else if l >= 40.0 {
+                Corroboration::Strong
+            } else if l >= 8.0 && m <= 0.25 * l {
+                // A piece that is mostly pauses (isolated words, digit
+                // strings): most samples lie within ±64, so the low byte is
+                // far from uniform while the high byte is 00 or FF.
+                Corroboration::Quiet
+            } else {
+                Corroboration::None
+            }
+        };
+        let strong = |ok: bool| {
+            if ok {
+                Corroboration::Strong
+            } else {
+                Corroboration::None
+            }
         };
         match self {
             Layout::S16Le => tight(1, 0, 2),
             Layout::S16Be => tight(0, 1, 2),
             // 24-bit audio made from 16-bit sources has a zero low byte: then
             // the middle byte is the one that varies.
-            Layout::S24Le => tight(2, 0, 3) || tight(2, 1, 3),
-            Layout::S24Be => tight(0, 2, 3) || tight(0, 1, 3),
-            Layout::F32Le | Layout::F32Be => {
-                let sane = samples.iter().all(|x| x.is_finite() && x.abs() < 1e5);
-                let peak = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-                sane && peak > 0.01
-            }
+            Layout::S24Le => tight(2, 0, 3).max(tight(2, 1, 3)),
+            Layout::S24Be => tight(0, 2, 3).max(tight(0, 1, 3)),
+            Layout::F32Le | Layout::F32Be => strong(float_pcm(samples)),
             Layout::U8 => {
                 let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
-                mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05
+                strong(mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05)
             }
             // Companded speech: many codes near silence, a broad spread of
             // others, and almost never the full-scale codes that padding and
             // pixel data (0x00, 0x80 / 0x2a, 0xaa) are full of.
-            Layout::MuLaw => {
+            Layout::MuLaw => strong(
                 share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]) >= 0.05
                     && share(0, 1, &[0x00, 0x80]) < 0.01
-                    && distinct(b) >= 48
-            }
-            Layout::ALaw => {
+                    && distinct(b) >= 48,
+            ),
+            Layout::ALaw => strong(
                 share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]) >= 0.05
                     && share(0, 1, &[0x2a, 0xaa]) < 0.01
-                    && distinct(b) >= 48
-            }
+                    && distinct(b) >= 48,
+            ),
         }
     }
+}
+
+/// How far a piece's bytes agree with a sample format, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Corroboration {
+    None,
+    Quiet,
+    Strong,
+}
+
+/// Float samples of a recording: finite, not all silence, almost all within
+/// ±2 (full scale is ±1; the 99th percentile leaves room for clipped
+/// peaks), and about as many positive as negative values (a waveform
+/// swings around zero). Sorted or smooth numeric tables (model variances,
+/// log probabilities, image rows) are smooth too, but one-signed or far
+/// outside ±1.
+fn float_pcm(samples: &[f64]) -> bool {
+    if samples.iter().any(|x| !x.is_finite()) {
+        return false;
+    }
+    let mut mags: Vec<f64> = samples.iter().map(|x| x.abs()).collect();
+    mags.sort_by(f64::total_cmp);
+    let peak = mags.last().copied().unwrap_or(0.0);
+    let p99 = mags.get(mags.len() * 99 / 100).copied().unwrap_or(0.0);
+    // Signs count only outside the noise floor: digital silence and dither
+    // are neither.
+    let floor = peak * 1e-3;
+    let (pos, neg) = samples.iter().fold((0usize, 0usize), |(p, n), &x| {
+        if x > floor {
+            (p + 1, n)
+        } else if x < -floor {
+            (p, n + 1)
+        } else {
+            (p, n)
+        }
+    });
+    let signed = (pos + neg).max(1) as f64;
+    peak > 0.01 && p99 <= 2.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
 }
 
 fn distinct(b: &[u8]) -> usize {
@@ -226,25 +281,43 @@ fn spectral_flatness(x: &[f64], lag: usize) -> f64 {
     geo / arith
 }
 
+/// Lag-1 autocorrelation of decoded mono samples, when they look like
+/// speech by the same measures as [`guess`] (ρ ≥ 0.6, flatness ≤ 0.35).
+pub(crate) fn speech_like(samples: &[f64]) -> Option<f64> {
+    let rho = autocorrelation(samples, 1);
+    (samples.len() >= 512 && rho >= 0.6 && spectral_flatness(samples, 1) <= 0.35).then_some(rho)
+}
+
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
-    let mut best: Option<(Layout, f64, usize)> = None;
+    let mut best: Option<(Layout, f64, usize, Corroboration)> = None;
     for layout in Layout::ALL {
         let samples = layout.decode(piece);
-        if samples.len() < 512 || !layout.corroborated(piece, &samples) {
+        if samples.len() < 512 {
+            continue;
+        }
+        let how = layout.corroborated(piece, &samples);
+        if how == Corroboration::None {
             continue;
         }
         for lag in [1, 2] {
             let rho = autocorrelation(&samples, lag);
             if best.is_none_or(|b| rho > b.1) {
-                best = Some((layout, rho, lag));
+                best = Some((layout, rho, lag, how));
             }
         }
     }
-    let (layout, rho, lag) = best?;
+    let (layout, rho, lag, how) = best?;
+    // Quiet pieces have weaker byte-lane evidence, so the signal itself must
+    // speak more clearly: the pauses of speech are still smooth, coloured
+    // noise, while small-valued tables rarely are.
+    let (min_rho, max_flatness) = match how {
+        Corroboration::Quiet => (0.8, 0.2),
+        _ => (0.6, 0.35),
+    };
     // The spectrum is the costly test: only for the one candidate that is smooth enough.
-    (rho >= 0.6 && spectral_flatness(&layout.decode(piece), lag) <= 0.35)
+    (rho >= min_rho && spectral_flatness(&layout.decode(piece), lag) <= max_flatness)
         .then_some((layout.name(), rho))
 }
 
@@ -279,6 +352,45 @@ mod tests {
             })
             .collect();
         assert_eq!(guess(&bitmap), None);
+    }
+
+    #[test]
+    fn quiet_speech_with_pauses_is_still_pcm() {
+        // A word, then a pause of room noise within ±40: 80 % of the samples
+        // are below ±64, as in an isolated-word prompt.
+        let noise = pseudo_random(4096, 7);
+        let quiet: Vec<u8> = (0..4096)
+            .flat_map(|i| {
+                let word = if i % 2048 < 400 { 900.0 } else { 30.0 };
+                let v = (i as f64 / 9.0).sin() * word + (i as f64 / 31.0).sin() * word * 0.5;
+                ((v as i16).wrapping_add(i16::from(noise[i] % 8) - 4)).to_le_bytes()
+            })
+            .collect();
+        assert_eq!(guess(&quiet).map(|g| g.0), Some("s16le"));
+        // Small-valued noise has quiet byte lanes too, but no speech in it.
+        let small: Vec<u8> = pseudo_random(4096, 8)
+            .iter()
+            .flat_map(|&x| (i16::from(x) / 4 - 32).to_le_bytes())
+            .collect();
+        assert_eq!(guess(&small), None);
+    }
+
+    #[test]
+    fn smooth_float_tables_are_not_float_pcm() {
+        let floats = |f: &dyn Fn(usize) -> f32| -> Vec<u8> {
+            (0..2048).flat_map(|i| f(i).to_le_bytes()).collect()
+        };
+        // A waveform within ±1 is float PCM.
+        let wave = floats(&|i| (i as f32 / 9.0).sin() * 0.4 + (i as f32 / 29.0).sin() * 0.2);
+        assert_eq!(guess(&wave).map(|g| g.0), Some("f32le"));
+        // Variances (positive), log probabilities (negative, large), an
+        // image row in 0–255: smooth, but not a recording.
+        let variances = floats(&|i| 1.0 + (i as f32 / 40.0).sin().abs() * 3.0);
+        let log_probs = floats(&|i| -2.0 - (i as f32 / 50.0).cos().abs() * 5.0);
+        let pixels = floats(&|i| 128.0 + (i as f32 / 17.0).sin() * 100.0);
+        for table in [variances, log_probs, pixels] {
+            assert_eq!(guess(&table), None);
+        }
     }
 
     #[test]
