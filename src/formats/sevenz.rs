@@ -673,7 +673,7 @@ fn files_info(c: &mut Cursor, streams: &Streams) -> Result<Vec<Entry>, Bad> {
 
 /// `n` null-terminated UTF-16LE names filling `b` exactly.
 fn utf16_names(b: &[u8], n: usize) -> Result<Vec<String>, Bad> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(Bad::Invalid("names of odd length"));
     }
     let mut names = Vec::with_capacity(n.min(b.len() / 2));

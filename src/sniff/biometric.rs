@@ -486,7 +486,7 @@ mod tests {
             s.evidence["data_block"],
             "ISO/IEC 39794-5 face image record"
         );
-        let mut fac = b"FAC\0010\0".to_vec();
+        let mut fac = b"FAC\x00010\x00".to_vec();
         fac.extend([0u8; 40]);
         let v = dg2(&[0x5f, 0x2e], &fac);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();

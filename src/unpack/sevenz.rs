@@ -330,16 +330,7 @@ impl Walk<'_> {
                 } else {
                     entry.name.clone()
                 };
-                if size > allowance {
-                    self.limit(
-                        &super::chain(prefix, &name),
-                        Limit::ObjectBytes,
-                        format!(
-                            "member of {size} bytes is larger than the decompression budget; \
-                             inspected its first {got} bytes"
-                        ),
-                    );
-                }
+                self.judged_from_head(prefix, &name, size, got, want);
                 let stop = self.seven_zip_stop(prefix, &name, ended);
                 self.member(prefix, &name, &head, size, depth);
                 if stop {
@@ -596,10 +587,17 @@ mod tests {
         let inside = look_with(&archive(&h, &packed, None), &rules);
         assert_eq!(inside.members.len(), 1);
         assert_eq!(inside.members[0].sniff.format, "wav");
+        // The first member, larger than the per-member budget, is judged
+        // from its head and says so; the second is beyond the object's budget.
         let kinds: Vec<Limit> = inside.limits.iter().map(|l| l.limit).collect();
-        assert_eq!(kinds, [Limit::ObjectBytes], "{:?}", inside.limits);
+        assert_eq!(
+            kinds,
+            [Limit::MemberBytes, Limit::ObjectBytes],
+            "{:?}",
+            inside.limits
+        );
         assert!(
-            inside.limits[0].message.contains("1 more"),
+            inside.limits[1].message.contains("1 7z members beyond"),
             "{:?}",
             inside.limits
         );
