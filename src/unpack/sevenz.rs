@@ -330,7 +330,19 @@ impl Walk<'_> {
                 } else {
                     entry.name.clone()
                 };
-                self.judged_from_head(prefix, &name, size, got, want);
+                if size > allowance {
+                    self.limit(
+                        &super::chain(prefix, &name),
+                        Limit::ObjectBytes,
+                        format!(
+                            "member of {size} bytes is larger than the decompression budget; \
+                             inspected its first {got} bytes"
+                        ),
+                    );
+                } else {
+                    // Within the object's budget but over the member's.
+                    self.judged_from_head(prefix, &name, size, got, want);
+                }
                 let stop = self.seven_zip_stop(prefix, &name, ended);
                 self.member(prefix, &name, &head, size, depth);
                 if stop {
@@ -587,20 +599,32 @@ mod tests {
         let inside = look_with(&archive(&h, &packed, None), &rules);
         assert_eq!(inside.members.len(), 1);
         assert_eq!(inside.members[0].sniff.format, "wav");
-        // The first member, larger than the per-member budget, is judged
-        // from its head and says so; the second is beyond the object's budget.
         let kinds: Vec<Limit> = inside.limits.iter().map(|l| l.limit).collect();
-        assert_eq!(
-            kinds,
-            [Limit::MemberBytes, Limit::ObjectBytes],
-            "{:?}",
-            inside.limits
-        );
+        assert_eq!(kinds, [Limit::ObjectBytes], "{:?}", inside.limits);
         assert!(
-            inside.limits[1].message.contains("1 7z members beyond"),
+            inside.limits[0].message.contains("1 more"),
             "{:?}",
             inside.limits
         );
+    }
+
+    #[test]
+    fn a_member_over_its_own_budget_but_within_the_objects_says_so() {
+        let w = wav();
+        let packed = raw_encode(&w, false);
+        let h = header(
+            &lzma2_coder(16),
+            0,
+            packed.len() as u64,
+            &[w.len() as u64],
+            &["a.wav"],
+        );
+        let mut rules = RuleSet::embedded();
+        rules.limits.max_member_bytes = 4096;
+        let inside = look_with(&archive(&h, &packed, None), &rules);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        let kinds: Vec<Limit> = inside.limits.iter().map(|l| l.limit).collect();
+        assert_eq!(kinds, [Limit::MemberBytes], "{:?}", inside.limits);
     }
 
     #[test]
