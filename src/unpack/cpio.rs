@@ -68,9 +68,9 @@ impl Walk<'_> {
                 let Some(after) = next else { return };
                 match self.after_trailer(level, after) {
                     Some(at)
-                        if level.from(at, 6).is_some_and(|b| {
-                            cpio::header(&b).is_some() || b.starts_with(b"0707")
-                        }) =>
+                        if level
+                            .from(at, 110)
+                            .is_some_and(|b| cpio::header(&b).is_some()) =>
                     {
                         pos = at;
                         continue;

@@ -1,11 +1,12 @@
-//! Looking inside compressed files and archives (issue 3), bounded in every
+//! Looking inside compressed files and archives, bounded in every
 //! dimension: depth, members, decompressed bytes per member and per object,
 //! and compression ratio. Every bound reached is reported as a [`LimitHit`];
 //! a member that was not inspected is never counted as clean.
 //!
 //! Compressed streams are decompressed only as far as sniffing needs (a head
 //! of at most `max_member_bytes`); zip members are located through the central
-//! directory and read with positioned reads; tar headers are walked; 7z
+//! directory and read with positioned reads; tar, ar, cpio and RAR headers
+//! are walked (RAR members stored as is are read, others judged by name); 7z
 //! headers are validated by [`crate::formats::sevenz`] and their folders
 //! decoded here.
 //!
@@ -526,8 +527,8 @@ pub struct FuzzCost {
     pub max_seconds: f64,
 }
 
-/// Opens `data` as `format` (`7z`, `tar`, `zip`, `gzip`, `zstd`, `xz`,
-/// `bzip2`, `lz4`) with the embedded rules, the object declared to be
+/// Opens `data` as `format` (`7z`, `tar`, `zip`, `ar`, `cpio`, `rar`,
+/// `gzip`, `zstd`, `xz`, `bzip2`, `lz4`) with the embedded rules, the object declared to be
 /// `declared_size` bytes long, for the fuzz targets under `fuzz/` (which
 /// cannot reach crate-private items). Reads are counted, not capped, so a
 /// target can assert that the unpackers themselves stay in budget.
