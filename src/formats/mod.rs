@@ -7,5 +7,8 @@
 //! checked. A parser that meets something it cannot trust returns an error
 //! naming it; it never panics and never allocates from a declared number.
 
+pub(crate) mod ar;
+pub(crate) mod cpio;
+pub(crate) mod rar;
 pub(crate) mod sevenz;
 pub(crate) mod tar;

@@ -1,12 +1,15 @@
-//! Biometric records: ISO/IEC 19794 (and ANSI INCITS) headers, ANSI/NIST-ITL
-//! transactions, WSQ fingerprint images and ICAO/CBEFF data groups
-//! (formats.md §2.3). Each is validated beyond its first four bytes.
+//! Biometric records: ISO/IEC 19794 (and ANSI INCITS) headers, ISO/IEC 39794
+//! DER records, ANSI/NIST-ITL transactions, WSQ fingerprint images and
+//! ICAO/CBEFF data groups (formats.md §2.3). Each is validated beyond its
+//! first four bytes: the 39794 records and the data groups have no magic at
+//! all, only an ASN.1 structure, so they are walked tag by tag.
 
 use super::bytes::{be16, be32, find, get, starts, u8_at};
 use super::{judge_payload, Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     iso19794(s)
+        .or_else(|| iso39794(s))
         .or_else(|| an2k(s))
         .or_else(|| wsq(s))
         .or_else(|| cbeff(s))
@@ -74,27 +77,54 @@ fn iso19794(s: &Sample) -> Option<Sniff> {
     })
 }
 
-/// ANSI/NIST-ITL traditional encoding: a Type-1 record starting "1.001:" with a
-/// decimal length, a group separator, and "1.002:" (the version) next.
-fn an2k(s: &Sample) -> Option<Sniff> {
-    let h = s.head;
-    if !starts(h, 0, b"1.001:") {
+/// A Type-1 field tag `1.<n>:` for field `field`, its number written with
+/// or without leading zeros: the standard's examples say `1.001:`, and
+/// writers in the field emit `1.01:` and `1.1:` too (readers such as NIST's
+/// own parse the number, not the spelling). Returns the offset after `:`.
+fn type1_tag(h: &[u8], at: usize, field: u32) -> Option<usize> {
+    if !starts(h, at, b"1.") {
         return None;
     }
-    let digits = h[6..]
+    let digits = h
+        .get(at + 2..)?
+        .iter()
+        .take(10)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if !(1..=9).contains(&digits) || u8_at(h, at + 2 + digits)? != b':' {
+        return None;
+    }
+    let n: u32 = std::str::from_utf8(&h[at + 2..at + 2 + digits])
+        .ok()?
+        .parse()
+        .ok()?;
+    (n == field).then_some(at + 3 + digits)
+}
+
+/// ANSI/NIST-ITL traditional encoding: a Type-1 record starting with field
+/// 1.001 (LEN, a decimal length), a group separator, and field 1.002 (the
+/// version) next.
+fn an2k(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let len_at = type1_tag(h, 0, 1)?;
+    let digits = h[len_at..]
         .iter()
         .take(12)
         .take_while(|c| c.is_ascii_digit())
         .count();
-    if digits == 0 || u8_at(h, 6 + digits)? != 0x1d || !starts(h, 7 + digits, b"1.002:") {
+    if digits == 0 || u8_at(h, len_at + digits)? != 0x1d {
         return None;
     }
-    let version = super::token(get(h, 13 + digits, 4)?);
+    let version_at = type1_tag(h, len_at + digits + 1, 2)?;
+    let version = super::token(get(h, version_at, 4)?);
     // Record types present are named in field 1.003 (CNT); Type-11 is voice.
     let voice = find(&h[..h.len().min(4096)], b"\x1f11\x1e").is_some()
         || find(&h[..h.len().min(4096)], b"\x1e11\x1f").is_some();
     let mut sniff = record("ansi-nist-itl", "ANSI/NIST-ITL transaction")
-        .with("magic", "1.001: Type-1 record at 0")
+        .with(
+            "magic",
+            format!("{} Type-1 record at 0", super::token(&h[..len_at])),
+        )
         .with("version", version);
     if voice {
         sniff = sniff.with("contains", "Type-11 voice record");
@@ -116,7 +146,11 @@ fn wsq(s: &Sample) -> Option<Sniff> {
 }
 
 /// ICAO 9303 / CBEFF data groups: DG2 (face, tag 75), DG3 (finger, 63), DG4
-/// (iris, 76), each opening with a biometric information template group `7F 61`.
+/// (iris, 76), each opening with a biometric information template group
+/// `7F 61`. The data block of the first template names what is stored: a
+/// 19794 record, a 39794 record (the 9303 edition that adopts 39794) or a
+/// bare image. An older layout that the walk misses still counts when a
+/// 19794 record identifier sits in the first 512 bytes.
 fn cbeff(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let what = match u8_at(h, 0)? {
@@ -131,11 +165,164 @@ fn cbeff(s: &Sample) -> Option<Sniff> {
     {
         return None;
     }
+    let sniff = record("cbeff", what).with("magic", "ICAO data group + 7F 61 at 0");
+    if let Some(holds) = icao_data_block(h, s.size.saturating_add(2)) {
+        return Some(sniff.with("data_block", holds));
+    }
     let window = &h[..h.len().min(512)];
     let inner = [b"FAC\0", b"FIR\0", b"IIR\0", b"FMR\0"]
         .iter()
         .any(|m| find(window, *m).is_some());
-    inner.then(|| record("cbeff", what).with("magic", "ICAO data group + 7F 61 at 0"))
+    inner.then_some(sniff)
+}
+
+/// One BER/DER element header at `at`: (tag, offset of the value, declared
+/// value length). Tags of one or two bytes (ICAO uses `5F2E`, `7F61`); longer
+/// tags are refused. The value may run past `b`: callers check the length
+/// against the object's size.
+fn tlv(b: &[u8], at: usize) -> Option<(u16, usize, u64)> {
+    let first = u8_at(b, at)?;
+    let (tag, len_at) = if first & 0x1f == 0x1f {
+        let second = u8_at(b, at + 1)?;
+        if second & 0x80 != 0 {
+            return None;
+        }
+        (u16::from(first) << 8 | u16::from(second), at + 2)
+    } else {
+        (u16::from(first), at + 1)
+    };
+    let (len, n) = ber_length(b, len_at)?;
+    Some((tag, len_at + n, len))
+}
+
+/// The ISO/IEC 39794 part a record's outer tag names: `[APPLICATION n]`,
+/// constructed, where n is the part (39794-4 finger image, -5 face image,
+/// -6 iris image, the parts ICAO 9303 adopts for DG3, DG2 and DG4).
+fn part_39794(tag: u16) -> Option<(&'static str, &'static str)> {
+    Some(match tag {
+        0x64 => ("iso39794-4", "finger image"),
+        0x65 => ("iso39794-5", "face image"),
+        0x66 => ("iso39794-6", "iris image"),
+        _ => return None,
+    })
+}
+
+/// An ISO/IEC 39794 record at `at` of `b`, of at most `room` bytes: the
+/// part's application tag, then the version block `[0]` (the framework of
+/// 39794-1: small context-specific integers, generation `[0]` and year
+/// `[1]`), then the representation blocks `[1]`. Returns (format, what,
+/// generation, year, record length).
+fn record_39794(
+    b: &[u8],
+    at: usize,
+    room: u64,
+) -> Option<(&'static str, &'static str, u64, u64, u64)> {
+    let (tag, value, len) = tlv(b, at)?;
+    let (format, what) = part_39794(tag)?;
+    let total = (value - at) as u64 + len;
+    if total > room {
+        return None;
+    }
+    let (vtag, vvalue, vlen) = tlv(b, value)?;
+    if vtag != 0xa0 || !(3..=16).contains(&vlen) {
+        return None;
+    }
+    let vend = vvalue + vlen as usize;
+    let (mut generation, mut year, mut pos) = (0, 0, vvalue);
+    while pos < vend {
+        let (t, v, l) = tlv(b, pos)?;
+        // Only small primitive context-specific integers belong here.
+        if !(0x80..=0x8f).contains(&t) || !(1..=2).contains(&l) {
+            return None;
+        }
+        let n = get(b, v, l as usize)?
+            .iter()
+            .fold(0u64, |a, &x| a << 8 | u64::from(x));
+        match t {
+            0x80 => generation = n,
+            0x81 => year = n,
+            _ => {}
+        }
+        pos = v + l as usize;
+    }
+    if pos != vend || (year != 0 && !(2010..=2099).contains(&year)) {
+        return None;
+    }
+    let (rtag, _, rlen) = tlv(b, vend)?;
+    if rtag != 0xa1 || rlen == 0 {
+        return None;
+    }
+    Some((format, what, generation, year, total))
+}
+
+/// ISO/IEC 39794-4/-5/-6 records stored on their own (DER, no magic).
+fn iso39794(s: &Sample) -> Option<Sniff> {
+    let (format, what, generation, year, len) = record_39794(s.head, 0, s.size)?;
+    let mut sniff = record(format, what)
+        .with(
+            "magic",
+            "ISO/IEC 39794 application tag + version block at 0",
+        )
+        .with("record_length", len);
+    if generation != 0 {
+        sniff = sniff.with("generation", generation);
+    }
+    if year != 0 {
+        sniff = sniff.with("year", year);
+    }
+    Some(sniff)
+}
+
+/// What an ICAO biometric data block (`5F2E` primitive, `7F2E` constructed)
+/// holds, judged from its first bytes: an ISO/IEC 19794 record (`FAC\0`,
+/// `FIR\0`, `IIR\0`, `FMR\0`), an ISO/IEC 39794 record, or a bare image.
+fn data_block(b: &[u8], at: usize, len: u64) -> Option<&'static str> {
+    let v = b.get(at..)?;
+    Some(match get(v, 0, 4)? {
+        b"FAC\0" => "ISO/IEC 19794-5 face record",
+        b"FIR\0" => "ISO/IEC 19794-4 finger image record",
+        b"IIR\0" => "ISO/IEC 19794-6 iris record",
+        b"FMR\0" => "ISO/IEC 19794-2 finger minutiae record",
+        _ if starts(v, 0, b"\x00\x00\x00\x0cjP  ") => "JPEG 2000 image",
+        _ if starts(v, 0, b"\xff\x4f\xff\x51") => "JPEG 2000 codestream",
+        _ if starts(v, 0, b"\xff\xd8\xff") => "JPEG image",
+        _ => match record_39794(b, at, len)?.0 {
+            "iso39794-4" => "ISO/IEC 39794-4 finger image record",
+            "iso39794-5" => "ISO/IEC 39794-5 face image record",
+            _ => "ISO/IEC 39794-6 iris image record",
+        },
+    })
+}
+
+/// Walks an ICAO data group: `75`/`63`/`76`, the biometric information
+/// group template `7F61` (a count `02`, then templates `7F60`), and in the
+/// first template its header `A1` and its data block `5F2E`/`7F2E`.
+/// Returns what the first data block holds. A fixed path, no recursion.
+fn icao_data_block(h: &[u8], size: u64) -> Option<&'static str> {
+    let (_, value, len) = tlv(h, 0)?;
+    if (value as u64).saturating_add(len) > size {
+        return None;
+    }
+    let (group, mut pos, _) = tlv(h, value)?;
+    if group != 0x7f61 {
+        return None;
+    }
+    for _ in 0..4 {
+        let (tag, v, l) = tlv(h, pos)?;
+        if tag == 0x7f60 {
+            let mut inner = v;
+            for _ in 0..8 {
+                let (t, iv, il) = tlv(h, inner)?;
+                if matches!(t, 0x5f2e | 0x7f2e) {
+                    return data_block(h, iv, il);
+                }
+                inner = iv.checked_add(usize::try_from(il).ok()?)?;
+            }
+            return None;
+        }
+        pos = v.checked_add(usize::try_from(l).ok()?)?;
+    }
+    None
 }
 
 /// A BER/DER definite length at `at`: (value, bytes used).
@@ -228,5 +415,109 @@ mod tests {
         let v = b"1.001:251\x1d1.002:\x1b[2J\x1d1.003:1";
         let s = detect(&Sample::new(v.len() as u64, v, &[])).unwrap();
         assert_eq!(s.evidence["version"], "?[2J");
+    }
+
+    /// DER element: tag bytes, definite length, value.
+    fn der(tag: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut v = tag.to_vec();
+        match value.len() {
+            n if n < 0x80 => v.push(n as u8),
+            n if n < 0x100 => v.extend([0x81, n as u8]),
+            n => v.extend([0x82, (n >> 8) as u8, n as u8]),
+        }
+        v.extend(value);
+        v
+    }
+
+    /// A 39794 record: application tag, version block (generation 3,
+    /// year 2019), representation blocks around `image`.
+    fn rec39794(tag: u8, image: &[u8]) -> Vec<u8> {
+        let mut version = der(&[0x80], &[3]);
+        version.extend(der(&[0x81], &[0x07, 0xe3]));
+        let mut body = der(&[0xa0], &version);
+        body.extend(der(&[0xa1], &der(&[0x30], &der(&[0x80], image))));
+        der(&[tag], &body)
+    }
+
+    #[test]
+    fn iso39794_records_are_named_by_part_and_version_block() {
+        for (tag, format) in [
+            (0x64, "iso39794-4"),
+            (0x65, "iso39794-5"),
+            (0x66, "iso39794-6"),
+        ] {
+            let v = rec39794(tag, &[0x55; 300]);
+            let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+            assert_eq!((s.format.as_str(), s.class), (format, Class::Biometric));
+            assert_eq!(s.evidence["year"], 2019);
+            assert_eq!(s.evidence["generation"], 3);
+        }
+        // Another application tag, a version block holding a constructed
+        // element, a year out of range, or a length past the object: no.
+        let v = rec39794(0x67, &[0x55; 300]);
+        assert!(detect(&Sample::new(v.len() as u64, &v, &[])).is_none());
+        let mut v = rec39794(0x65, &[0x55; 300]);
+        v[6] = 0xa0;
+        assert!(detect(&Sample::new(v.len() as u64, &v, &[])).is_none());
+        let mut v = rec39794(0x65, &[0x55; 300]);
+        v[11] = 0x01;
+        assert!(detect(&Sample::new(v.len() as u64, &v, &[])).is_none());
+        let v = rec39794(0x65, &[0x55; 300]);
+        assert!(detect(&Sample::new(v.len() as u64 - 1, &v, &[])).is_none());
+    }
+
+    /// DG2 as ICAO 9303 lays it out: 75 { 7F61 { 02 count, 7F60 { A1
+    /// header, data block } } }.
+    fn dg2(block_tag: &[u8], block: &[u8]) -> Vec<u8> {
+        let mut template = der(&[0xa1], &der(&[0x80], &[1, 1]));
+        template.extend(der(block_tag, block));
+        let mut group = der(&[0x02], &[1]);
+        group.extend(der(&[0x7f, 0x60], &template));
+        der(&[0x75], &der(&[0x7f, 0x61], &group))
+    }
+
+    #[test]
+    fn icao_data_groups_name_their_data_block() {
+        let face = rec39794(0x65, &[0x55; 200]);
+        let v = dg2(&[0x7f, 0x2e], &face);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!(s.format, "cbeff");
+        assert_eq!(
+            s.evidence["data_block"],
+            "ISO/IEC 39794-5 face image record"
+        );
+        let mut fac = b"FAC\x00010\x00".to_vec();
+        fac.extend([0u8; 40]);
+        let v = dg2(&[0x5f, 0x2e], &fac);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!(s.evidence["data_block"], "ISO/IEC 19794-5 face record");
+        let mut jp2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n".to_vec();
+        jp2.extend([0u8; 40]);
+        let v = dg2(&[0x5f, 0x2e], &jp2);
+        let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!(s.evidence["data_block"], "JPEG 2000 image");
+        // A data block of nothing recognisable, and no 19794 identifier
+        // anywhere: not claimed.
+        let v = dg2(&[0x5f, 0x2e], &[0x12; 64]);
+        assert!(detect(&Sample::new(v.len() as u64, &v, &[])).is_none());
+    }
+
+    #[test]
+    fn an2k_field_numbers_with_or_without_leading_zeros() {
+        for v in [
+            &b"1.01:230\x1d1.02:0300\x1d1.03:1\x1f1\x1e4\x1f01\x1c"[..],
+            b"1.1:230\x1d1.2:0400\x1d1.3:1\x1f1\x1c",
+            b"1.0001:230\x1d1.002:0500\x1d1.3:1\x1f1\x1c",
+        ] {
+            let s = detect(&Sample::new(v.len() as u64, v, &[])).unwrap();
+            assert_eq!(s.format, "ansi-nist-itl", "{v:?}");
+        }
+        let s = detect(&Sample::new(30, b"1.01:230\x1d1.02:0300\x1d1.03:1", &[])).unwrap();
+        assert_eq!(s.evidence["magic"], "1.01: Type-1 record at 0");
+        assert_eq!(s.evidence["version"], "0300");
+        // Field 1 must be followed by field 2; ten digits are not a field number.
+        assert!(detect(&Sample::new(20, b"1.01:230\x1d1.03:0300", &[])).is_none());
+        assert!(detect(&Sample::new(24, b"1.0000000001:230\x1d1.2:03", &[])).is_none());
+        assert!(detect(&Sample::new(16, b"1.:230\x1d1.2:0300", &[])).is_none());
     }
 }

@@ -56,11 +56,14 @@ fn fixed_magics(s: &Sample) -> Option<Sniff> {
     ];
     for &(offset, magic, format, strength, note) in table {
         if starts(h, offset, magic) {
-            return Some(
-                sealed(format, strength)
-                    .with("magic", super::magic_text(magic, offset))
-                    .with("scheme", note),
-            );
+            let sniff = sealed(format, strength)
+                .with("magic", super::magic_text(magic, offset))
+                .with("scheme", note);
+            return Some(if format.starts_with("openssl-enc") {
+                openssl_kdf(sniff)
+            } else {
+                sniff
+            });
         }
     }
     if starts(h, 0, b"AES") && matches!(u8_at(h, 3)?, 0..=3) && u8_at(h, 4)? == 0 {
@@ -78,6 +81,30 @@ fn fixed_magics(s: &Sample) -> Option<Sniff> {
         );
     }
     None
+}
+
+/// What `openssl enc` output says about its key: nothing but an 8-byte salt.
+/// The key derivation is whatever the command line chose: EVP_BytesToKey
+/// (one MD5 pass before OpenSSL 1.1.0, one SHA-256 pass since) unless
+/// `-pbkdf2`/`-iter` was given, and OpenSSL itself warns that the default is
+/// deprecated. The grade stays `weak` because the weaker reading cannot be
+/// ruled out from the file and there is no MAC either way; the evidence
+/// says so, so that a reviewer knows the one question to ask the owner.
+fn openssl_kdf(sniff: Sniff) -> Sniff {
+    sniff
+        .with(
+            "kdf",
+            "not recorded: EVP_BytesToKey (one MD5 or SHA-256 pass, fast to guess \
+             against) unless written with -pbkdf2 or -iter",
+        )
+        .with(
+            "integrity",
+            "none (no MAC: CBC/CTR ciphertext can be altered undetected)",
+        )
+        .with(
+            "grade_basis",
+            "weakest possible reading: the header cannot tell a one-pass KDF from PBKDF2",
+        )
 }
 
 /// One OpenPGP packet header: (tag, offset of body, body length if definite).
@@ -415,8 +442,16 @@ pub(super) fn pdf(s: &Sample) -> Option<Sniff> {
         }
         return Some(sniff);
     };
+    // A key is a whole name: `/V` must not match `/Version`, nor `/R` `/Root`.
     let number = |key: &str| -> Option<u32> {
-        let at = dict.find(key)? + key.len();
+        let mut from = 0;
+        let at = loop {
+            let i = from + dict[from..].find(key)? + key.len();
+            if !dict[i..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                break i;
+            }
+            from = i;
+        };
         dict[at..]
             .trim_start()
             .split(|c: char| !c.is_ascii_digit())
@@ -426,17 +461,31 @@ pub(super) fn pdf(s: &Sample) -> Option<Sniff> {
     };
     let (v, r) = (number("/V").unwrap_or(0), number("/R").unwrap_or(0));
     let aes = dict.contains("AESV2") || dict.contains("AESV3");
-    let grade = if dict.contains("PubSec") || (aes && r != 5) {
+    // Revisions 5 and 6 (and `/V 5`) are AES-256 whatever the crypt filter
+    // dictionary says, and that dictionary may lie outside the window read.
+    // Revision 5 (Adobe's extension level 3) checks the password with one
+    // salted SHA-256, which makes guessing fast; ISO 32000-2 replaced it with
+    // revision 6's iterated hash. The cipher is sound, so neither is graded
+    // weak: the fast check is stated in the evidence.
+    let aes256 = matches!(r, 5 | 6) || v == 5;
+    let grade = if dict.contains("PubSec") || aes || aes256 {
         Encryption::Encrypted
     } else {
         Encryption::Weak
     };
     let scheme = match (v, r, aes) {
+        _ if aes256 && r == 5 => "AES-256 revision 5",
+        _ if aes256 => "AES-256 revision 6",
         (1, _, _) | (_, 2, _) => "RC4-40 (broken)",
-        (_, 5, _) => "AES-256 revision 5 (weak password check)",
-        (_, _, true) => "AES",
+        (_, _, true) => "AES-128",
         _ => "RC4 (weak)",
     };
+    if aes256 && r == 5 {
+        sniff = sniff.with(
+            "password_check",
+            "one salted SHA-256 (revision 5, withdrawn by ISO 32000-2): fast to guess against",
+        );
+    }
     sniff.class = Class::Encrypted;
     sniff.encryption = grade;
     Some(
@@ -511,10 +560,18 @@ mod tests {
 
     #[test]
     fn salted_openssl_is_weak_and_age_is_strong() {
-        assert_eq!(
-            sniff(b"Salted__12345678abcdefgh").unwrap().encryption,
-            Encryption::Weak
-        );
+        let s = sniff(b"Salted__12345678abcdefgh").unwrap();
+        assert_eq!(s.encryption, Encryption::Weak);
+        assert!(s.evidence["kdf"]
+            .as_str()
+            .unwrap()
+            .contains("EVP_BytesToKey"));
+        assert!(s.evidence["integrity"]
+            .as_str()
+            .unwrap()
+            .starts_with("none"));
+        let s = sniff(b"U2FsdGVkX1+abcdefghijklmnop==").unwrap();
+        assert!(s.evidence.contains_key("kdf"));
         let s = sniff(b"age-encryption.org/v1\n-> X25519 abc\n").unwrap();
         assert_eq!(
             (s.format.as_str(), s.encryption),
@@ -563,6 +620,32 @@ mod tests {
         assert_eq!(sniff(aes).unwrap().encryption, Encryption::Encrypted);
         let plain = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj";
         assert_eq!(sniff(plain).unwrap().encryption, Encryption::None);
+    }
+
+    #[test]
+    fn pdf_aes256_revisions_5_and_6_are_never_weak() {
+        // Revision 5 without its crypt filter in the window, and with a
+        // /Version key before /V that must not be read as /V.
+        let r5 = b"%PDF-1.7\n1 0 obj\n<< /Version /1.7 /Filter /Standard /V 5 /R 5 /O <aa> /U <bb> >>\nendobj";
+        let s = sniff(r5).unwrap();
+        assert_eq!(s.encryption, Encryption::Encrypted);
+        assert_eq!(s.evidence["scheme"], "AES-256 revision 5");
+        assert!(s.evidence.contains_key("password_check"));
+        let r6 = b"%PDF-2.0\n1 0 obj\n<< /Filter /Standard /R 6 /V 5 /Length 256 >>\nendobj";
+        let s = sniff(r6).unwrap();
+        assert_eq!(s.encryption, Encryption::Encrypted);
+        assert_eq!(s.evidence["scheme"], "AES-256 revision 6");
+        // R2-R4 keep their grades: RC4 weak, AES-128 (R4 /AESV2) encrypted.
+        let r3 = b"%PDF-1.4\n1 0 obj << /Filter /Standard /V 2 /R 3 /Length 128 >> endobj";
+        assert_eq!(sniff(r3).unwrap().encryption, Encryption::Weak);
+        let r4 = b"%PDF-1.6\n1 0 obj << /Filter /Standard /V 4 /R 4 /CF << /StdCF << /CFM /AESV2 >> >> >> endobj";
+        let s = sniff(r4).unwrap();
+        assert_eq!(
+            (s.encryption, &s.evidence["scheme"]),
+            (Encryption::Encrypted, &"AES-128".into())
+        );
+        let r4rc4 = b"%PDF-1.6\n1 0 obj << /Filter /Standard /V 4 /R 4 /CF << /StdCF << /CFM /V2 >> >> >> endobj";
+        assert_eq!(sniff(r4rc4).unwrap().encryption, Encryption::Weak);
     }
 
     /// Found by reading: 65,535 encryption-context pairs overflowed the u16

@@ -11,6 +11,43 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| seven_zip(s))
         .or_else(|| rar(s))
         .or_else(|| tar(s))
+        .or_else(|| ar(s))
+        .or_else(|| cpio(s))
+}
+
+/// Unix `ar` (Debian packages, static libraries): the global header and a
+/// valid first member header.
+fn ar(s: &Sample) -> Option<Sniff> {
+    use crate::formats::ar;
+    if !starts(s.head, 0, ar::MAGIC) {
+        return None;
+    }
+    let first = ar::header(s.head.get(ar::MAGIC.len()..)?)?;
+    let sniff =
+        wrapper("ar", "application/x-archive").with("magic", "!<arch> + member header at 0");
+    Some(match first.name {
+        ar::Name::Plain(n) if n == "debian-binary" => sniff.with("flavour", "Debian package"),
+        _ => sniff,
+    })
+}
+
+/// cpio (initramfs, RPM payloads): a first header whose fields are all
+/// digits of their radix (the ASCII forms), or, for the old binary form's
+/// two-byte magic, a name length that fits and a NUL where the name ends.
+fn cpio(s: &Sample) -> Option<Sniff> {
+    use crate::formats::cpio;
+    let h = cpio::header(s.head)?;
+    if h.name_len == 0 || h.name_len > cpio::MAX_NAME {
+        return None;
+    }
+    let name_end = usize::try_from(h.name_at() + h.name_len).ok()?;
+    if u8_at(s.head, name_end - 1)? != 0 {
+        return None;
+    }
+    Some(
+        wrapper("cpio", "application/x-cpio")
+            .with("magic", format!("cpio {} header at 0", h.kind.as_str())),
+    )
 }
 
 fn wrapper(format: &str, mime: &str) -> Sniff {

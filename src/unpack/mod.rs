@@ -1,11 +1,12 @@
-//! Looking inside compressed files and archives (issue 3), bounded in every
+//! Looking inside compressed files and archives, bounded in every
 //! dimension: depth, members, decompressed bytes per member and per object,
 //! and compression ratio. Every bound reached is reported as a [`LimitHit`];
 //! a member that was not inspected is never counted as clean.
 //!
 //! Compressed streams are decompressed only as far as sniffing needs (a head
 //! of at most `max_member_bytes`); zip members are located through the central
-//! directory and read with positioned reads; tar headers are walked; 7z
+//! directory and read with positioned reads; tar, ar, cpio and RAR headers
+//! are walked (RAR members stored as is are read, others judged by name); 7z
 //! headers are validated by [`crate::formats::sevenz`] and their folders
 //! decoded here.
 //!
@@ -21,6 +22,9 @@ mod encoded;
 #[doc(hidden)]
 pub use encoded::fuzz_encoded;
 
+mod ar;
+mod cpio;
+mod rar;
 mod sevenz;
 mod streams;
 mod tar;
@@ -172,6 +176,11 @@ pub fn look_inside<'f>(
 /// stack frames and a decoded head, so this stays far below the stack.
 pub const MAX_DEPTH: u32 = 32;
 
+/// Bytes of a member's head read even when the object's budget is spent:
+/// enough for every detector's first checks. Bounded per object by the
+/// member count, so it cannot be used to read a whole archive.
+pub(crate) const PEEK: u64 = 4096;
+
 /// Decoded bytes per decoder call: the deadline is checked between calls.
 pub(crate) const CHUNK: usize = 64 * 1024;
 
@@ -299,7 +308,7 @@ impl Walk<'_> {
         }
         let opens = matches!(
             sniff.format.as_str(),
-            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar"
+            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar" | "ar" | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
             return;
@@ -321,6 +330,9 @@ impl Walk<'_> {
             }
             "zip" => self.zip(level, name, depth),
             "tar" => self.tar(level, name, depth),
+            "ar" => self.ar(level, name, depth),
+            "cpio" => self.cpio(level, name, depth),
+            "rar" => self.rar(level, name, depth),
             "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
             f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
             other if sniff.encryption == Encryption::None => self.limit(
@@ -330,6 +342,60 @@ impl Walk<'_> {
             ),
             _ => {}
         }
+    }
+
+    /// Judges a member stored as is at `data_at` of `level` (tar, ar, cpio,
+    /// stored RAR): its head is read, as far as the budget allows but never
+    /// less than [`PEEK`] bytes, so a spent budget does not hide what a
+    /// member's first bytes name. A member longer than what was read is
+    /// judged from its head and reported as a limit, never as clean.
+    fn stored(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        name: &str,
+        (data_at, size): (u64, u64),
+        depth: u32,
+    ) {
+        let budget = self.budget();
+        let want = size.min(budget.max(PEEK));
+        match level.from(data_at, want as usize) {
+            Some(data) if !data.is_empty() || size == 0 => {
+                let data = data.into_owned();
+                let got = data.len() as u64;
+                self.spent += got;
+                self.member(prefix, name, &data, size, depth);
+                self.judged_from_head(prefix, name, size, got, want);
+            }
+            _ => self.limit(
+                &chain(prefix, name),
+                Limit::ObjectBytes,
+                "member data beyond what was read".into(),
+            ),
+        }
+    }
+
+    /// Reports a member judged from its first `got` bytes of `size` when
+    /// the budget is why (it allowed `wanted` bytes, fewer than `size`): its
+    /// verdict stands, the rest of it was not inspected. A member shorter
+    /// than the budget but cut short by its archive's end is reported by the
+    /// archive's walk instead.
+    fn judged_from_head(&mut self, prefix: &str, name: &str, size: u64, got: u64, wanted: u64) {
+        if got >= size || size <= wanted {
+            return;
+        }
+        let (limit, what) = if wanted >= self.limits.max_member_bytes {
+            (Limit::MemberBytes, "the per-member budget")
+        } else {
+            (Limit::ObjectBytes, "what is left of the object's budget")
+        };
+        self.limit(
+            &chain(prefix, name),
+            limit,
+            format!(
+                "member of {size} bytes is larger than {what}; judged from its first {got} bytes"
+            ),
+        );
     }
 
     /// Sniffs one member from its (possibly partial) bytes and opens it in turn.
@@ -461,8 +527,8 @@ pub struct FuzzCost {
     pub max_seconds: f64,
 }
 
-/// Opens `data` as `format` (`7z`, `tar`, `zip`, `gzip`, `zstd`, `xz`,
-/// `bzip2`, `lz4`) with the embedded rules, the object declared to be
+/// Opens `data` as `format` (`7z`, `tar`, `zip`, `ar`, `cpio`, `rar`,
+/// `gzip`, `zstd`, `xz`, `bzip2`, `lz4`) with the embedded rules, the object declared to be
 /// `declared_size` bytes long, for the fuzz targets under `fuzz/` (which
 /// cannot reach crate-private items). Reads are counted, not capped, so a
 /// target can assert that the unpackers themselves stay in budget.

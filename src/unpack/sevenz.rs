@@ -339,6 +339,9 @@ impl Walk<'_> {
                              inspected its first {got} bytes"
                         ),
                     );
+                } else {
+                    // Within the object's budget but over the member's.
+                    self.judged_from_head(prefix, &name, size, got, want);
                 }
                 let stop = self.seven_zip_stop(prefix, &name, ended);
                 self.member(prefix, &name, &head, size, depth);
@@ -603,6 +606,25 @@ mod tests {
             "{:?}",
             inside.limits
         );
+    }
+
+    #[test]
+    fn a_member_over_its_own_budget_but_within_the_objects_says_so() {
+        let w = wav();
+        let packed = raw_encode(&w, false);
+        let h = header(
+            &lzma2_coder(16),
+            0,
+            packed.len() as u64,
+            &[w.len() as u64],
+            &["a.wav"],
+        );
+        let mut rules = RuleSet::embedded();
+        rules.limits.max_member_bytes = 4096;
+        let inside = look_with(&archive(&h, &packed, None), &rules);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        let kinds: Vec<Limit> = inside.limits.iter().map(|l| l.limit).collect();
+        assert_eq!(kinds, [Limit::MemberBytes], "{:?}", inside.limits);
     }
 
     #[test]

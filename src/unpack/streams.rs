@@ -7,7 +7,7 @@
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
-use super::{pump, Ended, Level, Limit, Walk};
+use super::{pump, Ended, Level, Limit, Walk, PEEK};
 use crate::sniff::HEAD_LEN;
 
 /// zstd frames asking for a window above 2^27 (128 MiB, zstd's own default
@@ -34,9 +34,17 @@ impl Walk<'_> {
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
             .unwrap_or_default();
         let whole = input.len() as u64 >= level.size;
-        let Some(budget) = self.remaining(prefix) else {
-            return;
-        };
+        // A spent budget still decodes a peek at the head: a recording must
+        // not hide behind the members before it.
+        let budget = self.budget();
+        if budget == 0 {
+            self.limit(
+                prefix,
+                Limit::ObjectBytes,
+                format!("decompression budget of the object used up; {format} head only"),
+            );
+        }
+        let budget = budget.max(PEEK);
         let d = decode(format, &input, budget, self.deadline);
         self.spent += d.out.len() as u64;
         let n = d.out.len();
@@ -260,6 +268,41 @@ mod tests {
         let gz = e.finish().unwrap();
         let (out, done) = decompress("gzip", &gz[..gz.len() / 2], 1 << 20);
         assert!(!done && !out.is_empty() && out[..] == data[..out.len()]);
+    }
+
+    #[test]
+    fn a_stream_after_the_object_budget_is_spent_still_shows_its_head() {
+        use super::super::tests::{look_with, tar_header, wav};
+        let w = wav();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&w).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut v = Vec::new();
+        for (name, data) in [("a.wav", &w), ("b.wav.gz", &gz)] {
+            let size = format!("{:011o}\0", data.len());
+            v.extend(tar_header(
+                name.as_bytes(),
+                b'0',
+                size.as_bytes().try_into().unwrap(),
+            ));
+            v.extend(data.iter());
+            v.resize(v.len().next_multiple_of(512), 0);
+        }
+        v.extend([0u8; 1024]);
+        let mut rules = crate::rules::RuleSet::embedded();
+        rules.limits.max_object_bytes = w.len() as u64;
+        let inside = look_with(&v, &rules);
+        let found: Vec<_> = inside
+            .members
+            .iter()
+            .map(|m| (m.member.as_str(), m.sniff.format.as_str()))
+            .collect();
+        assert!(
+            found.contains(&("b.wav.gz!/b.wav", "wav")),
+            "{found:?} {:?}",
+            inside.limits
+        );
+        assert!(inside.limits.iter().any(|l| l.limit == Limit::ObjectBytes));
     }
 
     #[test]

@@ -105,19 +105,7 @@ impl Walk<'_> {
                     return;
                 }
                 // Even a member whose size is a lie is judged from its first bytes.
-                let want = size.min(self.budget()) as usize;
-                match level.from(data_at, want) {
-                    Some(data) if !data.is_empty() || size == 0 => {
-                        let data = data.into_owned();
-                        self.spent += data.len() as u64;
-                        self.member(prefix, &name, &data, size, depth);
-                    }
-                    _ => self.limit(
-                        &chain(prefix, &name),
-                        Limit::ObjectBytes,
-                        "member data beyond what was read".into(),
-                    ),
-                }
+                self.stored(level, prefix, &name, (data_at, size), depth);
                 if next.is_none() {
                     self.limit(
                         &chain(prefix, &name),
@@ -301,6 +289,37 @@ mod tests {
         let inside = look(&v);
         assert!(inside.limits.iter().any(|l| l.message.contains("in a row")));
         assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    #[test]
+    fn a_member_larger_than_the_budget_is_judged_from_its_head() {
+        let mut rules = crate::rules::RuleSet::embedded();
+        rules.limits.max_member_bytes = 8192;
+        let mut v = member("call.wav", &wav());
+        v.extend([0u8; 1024]);
+        let inside = super::super::tests::look_with(&v, &rules);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.limits[0].limit, Limit::MemberBytes);
+        // A spent object budget still leaves each member's head a peek.
+        rules.limits.max_member_bytes = 1 << 20;
+        rules.limits.max_object_bytes = wav().len() as u64;
+        let mut v = member("a.wav", &wav());
+        v.extend(member("b.wav", &wav()));
+        v.extend([0u8; 1024]);
+        let inside = super::super::tests::look_with(&v, &rules);
+        let formats: Vec<_> = inside
+            .members
+            .iter()
+            .map(|m| m.sniff.format.as_str())
+            .collect();
+        assert_eq!(formats, ["wav", "wav"]);
+        assert_eq!(
+            inside.limits[0].limit,
+            Limit::ObjectBytes,
+            "{:?}",
+            inside.limits
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! sharing one header) are reported once as a bomb, not decompressed again.
 
 use super::streams::decode;
-use super::{chain, Ended, Level, Limit, Member, Walk};
+use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
 
 /// Local header length before the name and extra field.
@@ -93,9 +93,9 @@ impl Walk<'_> {
                     ),
                 );
             }
-            let Some(budget) = self.remaining(&member) else {
-                continue;
-            };
+            // A spent budget still leaves a peek at each member's head: a
+            // recording must not hide behind the members before it.
+            let budget = self.budget().max(PEEK);
             let Some(local) = level.at(e.local_offset, LOCAL_HEADER as usize) else {
                 self.limit(
                     &member,
@@ -177,6 +177,7 @@ impl Walk<'_> {
             };
             self.spent += data.len() as u64;
             self.member(prefix, &e.name, &data, e.size, depth);
+            self.judged_from_head(prefix, &e.name, e.size, data.len() as u64, budget);
         }
     }
 }
@@ -313,6 +314,37 @@ mod tests {
         assert_eq!(inside.limits[0].limit, Limit::Ratio);
         assert!(inside.limits[0].message.contains("299 more"));
         assert!(inside.members.is_empty());
+    }
+
+    #[test]
+    fn a_member_larger_than_the_budget_is_judged_from_its_head() {
+        let mut rules = crate::rules::RuleSet::embedded();
+        rules.limits.max_member_bytes = 8192;
+        let w = wav();
+        assert!(w.len() > 8192);
+        let inside =
+            super::super::tests::look_with(&zip(&[("call.wav", &w, 0)], None, false), &rules);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        // (The helper declares 1000 times the data: a ratio limit too.)
+        assert!(
+            inside.limits.iter().any(|l| l.limit == Limit::MemberBytes
+                && l.message.contains("judged from its first 8192 bytes")),
+            "{:?}",
+            inside.limits
+        );
+        // With the object's budget spent on a first member, the second is
+        // still judged from its head.
+        rules.limits.max_member_bytes = 1 << 20;
+        rules.limits.max_object_bytes = w.len() as u64;
+        let v = zip(&[("a.wav", &w, 0), ("b.wav", &w, 0)], None, false);
+        let inside = super::super::tests::look_with(&v, &rules);
+        let formats: Vec<_> = inside
+            .members
+            .iter()
+            .map(|m| m.sniff.format.as_str())
+            .collect();
+        assert_eq!(formats, ["wav", "wav"], "{:?}", inside.limits);
+        assert!(inside.limits.iter().any(|l| l.limit == Limit::ObjectBytes));
     }
 
     #[test]
