@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Accuracy benchmark (issue 3): builds a labeled corpus from real recordings
+# Accuracy benchmark: builds a labeled corpus from real recordings
 # and Debian tools (different from fixtures/), scans it with the release
 # binary and prints recall and false-positive rate per kind.
 #

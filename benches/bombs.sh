@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3's "done when": a tree holding a 20-deep nested archive, gzip and zip
+# A tree holding a 20-deep nested archive, gzip and zip
 # bombs (512 MiB of zeros each), a 7z of 64 MiB of zeros and a 2 GiB sparse
 # file must scan quickly, in bounded memory, reporting every limit it hit.
 #

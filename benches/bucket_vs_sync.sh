@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bucket scan with ranged GETs vs "download everything, then scan" (issue 4),
+# Bucket scan with ranged GETs vs "download everything, then scan",
 # both against the local S3 emulator that tests/emulators/up.sh starts and
 # seeds. This script adds atrest-mixed: 2,000 objects of 20 KB–1 MB (long
 # WAVs, MP3s, gzipped WAVs, random ciphertext-like blobs, JSON), about 500 MB;

@@ -1,4 +1,4 @@
-//! AI training containers (datasets-and-inventories.md Part A): Parquet,
+//! AI training containers (docs/formats.md §2.7): Parquet,
 //! Arrow IPC files and streams, TFRecord, NumPy `.npy`/`.npz`, safetensors,
 //! PyTorch zips, HDF5 and Kaldi/kaldiio archives. Each is recognised from its
 //! head (and, for Parquet, its tail) with more than a magic: a Parquet page

@@ -5,7 +5,7 @@
 //! thresholds are expressed as z-scores and work at any window size; no fixed
 //! entropy cut-off is used (an entropy of 7.95 is perfectly random at 4 KiB and
 //! clearly compressed at 64 KiB). Tests and thresholds follow
-//! `reference/formats.md` §3.6 (T1–T7, α ≈ 10⁻³ each).
+//! docs/formats.md §3.6 (T1–T7, α ≈ 10⁻³ each).
 
 /// Below this many bytes no statistical verdict is drawn at all (formats.md §3.7).
 pub const MIN_WINDOW: usize = 256;
