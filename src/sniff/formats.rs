@@ -93,6 +93,7 @@ pub const FORMATS: &[&str] = &[
     "openssl-enc-base64",
     "optimfrog",
     "parquet",
+    "pcf",
     "pdf",
     "pfm",
     "pgp-cleartext-signed",
