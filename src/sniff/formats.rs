@@ -98,6 +98,7 @@ pub const FORMATS: &[&str] = &[
     "openssl-enc-base64",
     "optimfrog",
     "parquet",
+    "pcf",
     "pdf",
     "pfm",
     "pgp-cleartext-signed",

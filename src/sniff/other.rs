@@ -8,7 +8,7 @@
 //! 16- or 32-bit samples, exactly what the headerless-PCM statistics look
 //! for, so they must be named before those statistics run (formats.md §2.4).
 
-use super::bytes::{be16, get, le16, starts, u8_at};
+use super::bytes::{be16, get, le16, le32, starts, u8_at};
 use super::entropy::Randomness;
 use super::{Class, Encryption, Sample, Sniff};
 
@@ -87,6 +87,35 @@ fn raster(s: &Sample) -> Option<Sniff> {
         .or_else(|| fits(s))
         .or_else(|| netpbm(s))
         .or_else(|| tga(s))
+        .or_else(|| pcf(s))
+}
+
+/// X11 PCF bitmap font: `01 f c p`, a table count of 1–16, and a table of
+/// contents whose entries name one of the nine PCF table types (a single
+/// bit) at an offset inside the object. Glyph bitmaps full of `FF FF` rows
+/// chain like MPEG Layer I frames, so the font must be named.
+fn pcf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let count = le32(h, 4)?;
+    if !starts(h, 0, b"\x01fcp") || !(1..=16).contains(&count) {
+        return None;
+    }
+    for i in 0..count as usize {
+        let kind = le32(h, 8 + 16 * i)?;
+        let offset = le32(h, 8 + 16 * i + 12)?;
+        if !kind.is_power_of_two() || kind > 0x100 || u64::from(offset) >= s.size {
+            return None;
+        }
+    }
+    Some(
+        Sniff::new(
+            "pcf",
+            Some("application/x-font-pcf"),
+            Class::Other,
+            Encryption::None,
+        )
+        .with("magic", "01 fcp at 0, table of contents"),
+    )
 }
 
 /// SGI image (`.sgi`, `.rgb`, `.bw`): `01 DA`, storage 0 (verbatim) or 1
@@ -269,6 +298,20 @@ mod tests {
         let mut pcm = b"\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\xff\xff".to_vec();
         pcm.extend(pcm16_tone(4000));
         assert_eq!(named(&pcm), None);
+    }
+
+    #[test]
+    fn pcf_fonts_are_named_by_their_table_of_contents() {
+        let mut pcf = b"\x01fcp\x02\x00\x00\x00".to_vec();
+        for (kind, offset) in [(1u32, 40u32), (4, 60)] {
+            for v in [kind, 0x0e, 20, offset] {
+                pcf.extend(v.to_le_bytes());
+            }
+        }
+        pcf.resize(100, 0xff);
+        assert_eq!(named(&pcf).as_deref(), Some("pcf"));
+        pcf[8] = 3; // not a single table-type bit
+        assert_eq!(named(&pcf), None);
     }
 
     fn tga_header(kind: u8, w: u16, h: u16, depth: u8) -> Vec<u8> {
