@@ -348,7 +348,8 @@ struct CursorRow {
     rowid: i64,
     key: String,
     version: String,
-    config: String,
+    /// Stored under this run's configuration.
+    current: bool,
     class: i64,
     plain: bool,
 }
@@ -374,22 +375,27 @@ impl StateCursor {
         if self.exhausted || !self.rows.is_empty() {
             return;
         }
+        // The configuration is compared where it is stored: one flag per
+        // row instead of a copy of the same long string.
         let fetched = self.conn.prepare_cached(
-            "SELECT rowid, sortkey, version, config, class, plain FROM objects
+            "SELECT rowid, sortkey, version, config = ?4, class, plain FROM objects
              WHERE sortkey > ?1 AND sortkey < ?2 ORDER BY sortkey LIMIT ?3",
         );
         let rows: Vec<CursorRow> = match fetched {
             Ok(mut stmt) => stmt
-                .query_map(params![self.last, self.end, CHUNK as i64], |r| {
-                    Ok(CursorRow {
-                        rowid: r.get(0)?,
-                        key: r.get(1)?,
-                        version: r.get(2)?,
-                        config: r.get(3)?,
-                        class: r.get(4)?,
-                        plain: r.get(5)?,
-                    })
-                })
+                .query_map(
+                    params![self.last, self.end, CHUNK as i64, self.config],
+                    |r| {
+                        Ok(CursorRow {
+                            rowid: r.get(0)?,
+                            key: r.get(1)?,
+                            version: r.get(2)?,
+                            current: r.get(3)?,
+                            class: r.get(4)?,
+                            plain: r.get(5)?,
+                        })
+                    },
+                )
                 .map(|rows| rows.filter_map(Result::ok).collect())
                 .unwrap_or_default(),
             Err(_) => Vec::new(),
@@ -417,7 +423,7 @@ impl StateCursor {
     fn stored(&self, row: CursorRow) -> Stored {
         Stored {
             row: row.rowid,
-            current: row.config == self.config,
+            current: row.current,
             version: row.version,
             class: class_of(row.class),
             plain: row.plain,
@@ -448,16 +454,16 @@ impl StateCursor {
         let found = self
             .conn
             .prepare_cached(
-                "SELECT rowid, sortkey, version, config, class, plain FROM objects
+                "SELECT rowid, sortkey, version, config = ?2, class, plain FROM objects
                  WHERE location = ?1",
             )
             .and_then(|mut stmt| {
-                stmt.query_row([location], |r| {
+                stmt.query_row(params![location, self.config], |r| {
                     Ok(CursorRow {
                         rowid: r.get(0)?,
                         key: r.get(1)?,
                         version: r.get(2)?,
-                        config: r.get(3)?,
+                        current: r.get(3)?,
                         class: r.get(4)?,
                         plain: r.get(5)?,
                     })

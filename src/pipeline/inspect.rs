@@ -43,10 +43,13 @@ pub(crate) fn inspect(
 ) -> Result<Inspection, ReadError> {
     let deadline = Instant::now() + Duration::from_secs_f64(rules.limits.max_seconds);
     let head_len = size.min(HEAD_LEN as u64) as usize;
-    head.clear();
-    head.resize(head_len, 0);
-    let n = reader.read_at(0, head)?;
-    head.truncate(n);
+    // The buffer only grows: zeroing 64 KiB per object would cost more than
+    // sniffing a small one.
+    if head.len() < head_len {
+        head.resize(head_len, 0);
+    }
+    let n = reader.read_at(0, &mut head[..head_len])?;
+    let head: &[u8] = &head[..n];
     let mut bytes_read = n as u64;
     let mut windows: Vec<Window> = Vec::new();
     let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);

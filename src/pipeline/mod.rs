@@ -199,6 +199,8 @@ struct Shared {
     depth: u32,
     /// Keep inventory entries (`--inventory`, or `--state`, which stores them).
     entries: bool,
+    /// Note each object's version (`--state` remembers verdicts by it).
+    versions: bool,
     stop: Arc<Stop>,
     progress: Arc<Progress>,
     slots: Vec<Mutex<Slot>>,
@@ -281,6 +283,7 @@ pub fn run(
         rules: Arc::clone(&plan.rules),
         depth: plan.max_archive_depth,
         entries: plan.inventory || plan.state.is_some(),
+        versions: plan.state.is_some(),
         stop: Arc::clone(stop),
         progress: Arc::clone(progress),
         // Room for one replacement per worker.
@@ -651,7 +654,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                 let size = meta.len();
                 match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
                     Ok(inspection) => {
-                        let version = Some(fs::version(&meta));
+                        let version = shared.versions.then(|| fs::version(&meta));
                         (
                             Candidate {
                                 size,
