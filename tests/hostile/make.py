@@ -946,7 +946,8 @@ def make_pdf(t):
     t.put("pdf/encrypt-self-reference.pdf",
           pdf(base + [b"<< /Filter /Standard /V 3 0 R /R 3 0 R /O 3 0 R /U 3 0 R /P -4 >>"],
               b"<< /Size 4 /Root 1 0 R /Encrypt 3 0 R " + ident + b" >>"), c,
-          "/Encrypt /Standard dictionary whose /V /R /O /U refer to itself (a weak-encryption claim)", "finding")
+          "/Encrypt /Standard dictionary whose /V /R /O /U refer to itself (a weak-encryption claim; "
+          "reported as weak in the inventory, a finding only where a rule opts documents in)", "clean-or-limit")
     deep = b"<<" * 524288
     t.put("pdf/nesting-1mb.pdf", pdf(base + [deep], b"<< /Size 4 /Root 1 0 R >>"), c,
           "1 MB of unclosed '<<' dictionary nesting (1 MB; must be bigger)", "clean-or-limit")
