@@ -274,8 +274,8 @@ def build(root):
         shutil.copy(encoded[ext], f"{w}/voice.{ext}")
         run("zip", "-q", "-j", "-P", pw, f"{w}/z.zip", f"{w}/voice.{ext}")
         c.put("weak", f"zipcrypto{i}.zip", read(f"{w}/z.zip"))
-        c.put("weak", f"salted{i}.enc", run("openssl", "enc", "-aes-256-cbc", "-salt", "-pass", f"pass:{pw}", "-in", encoded[ext]))
-        c.put("weak", f"salted{i}.b64", run("openssl", "enc", "-aes-128-cbc", "-a", "-salt", "-pass", f"pass:{pw}{i}", "-in", encoded[ext]))
+        c.put("encrypted", f"salted{i}.enc", run("openssl", "enc", "-aes-256-cbc", "-salt", "-pass", f"pass:{pw}", "-in", encoded[ext]))
+        c.put("encrypted", f"salted{i}.b64", run("openssl", "enc", "-aes-128-cbc", "-a", "-salt", "-pass", f"pass:{pw}{i}", "-in", encoded[ext]))
     office = c.tmp("office")
     for seed in (201, 202):
         run("python3", os.path.join(ROOT, "fixtures", "make_office.py"), f"{office}{seed}", str(seed))

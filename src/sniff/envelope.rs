@@ -41,9 +41,9 @@ fn age(s: &Sample) -> Option<Sniff> {
 fn fixed_magics(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let table: &[(usize, &[u8], &str, Encryption, &str)] = &[
-        (0, b"Salted__", "openssl-enc", Encryption::Weak,
+        (0, b"Salted__", "openssl-enc", Encryption::Encrypted,
          "openssl enc: unauthenticated CBC/CTR; key derivation not recorded (a single digest pass unless -pbkdf2)"),
-        (0, b"U2FsdGVkX1", "openssl-enc-base64", Encryption::Weak,
+        (0, b"U2FsdGVkX1", "openssl-enc-base64", Encryption::Encrypted,
          "base64 of openssl enc output (Salted__): unauthenticated, key derivation not recorded"),
         (0, b"$ANSIBLE_VAULT;1.", "ansible-vault", Encryption::Encrypted, "AES-256-CTR + HMAC-SHA256, PBKDF2"),
         (0, b"LUKS\xba\xbe\x00\x01", "luks1", Encryption::Encrypted, "LUKS1 volume header"),
@@ -87,9 +87,9 @@ fn fixed_magics(s: &Sample) -> Option<Sniff> {
 /// The key derivation is whatever the command line chose: EVP_BytesToKey
 /// (one MD5 pass before OpenSSL 1.1.0, one SHA-256 pass since) unless
 /// `-pbkdf2`/`-iter` was given, and OpenSSL itself warns that the default is
-/// deprecated. The grade stays `weak` because the weaker reading cannot be
-/// ruled out from the file and there is no MAC either way; the evidence
-/// says so, so that a reviewer knows the one question to ask the owner.
+/// deprecated. `weak` is graded only from what the bytes prove, and these
+/// bytes do not record the KDF: the output is `encrypted`, and the evidence
+/// names the one question a reviewer should ask the owner.
 fn openssl_kdf(sniff: Sniff) -> Sniff {
     sniff
         .with(
@@ -103,7 +103,7 @@ fn openssl_kdf(sniff: Sniff) -> Sniff {
         )
         .with(
             "grade_basis",
-            "weakest possible reading: the header cannot tell a one-pass KDF from PBKDF2",
+            "encrypted: the header cannot tell a one-pass KDF from PBKDF2, and weak is graded only from what the bytes prove",
         )
 }
 
@@ -559,9 +559,9 @@ mod tests {
     }
 
     #[test]
-    fn salted_openssl_is_weak_and_age_is_strong() {
+    fn salted_openssl_is_encrypted_with_its_unknown_kdf_in_evidence() {
         let s = sniff(b"Salted__12345678abcdefgh").unwrap();
-        assert_eq!(s.encryption, Encryption::Weak);
+        assert_eq!(s.encryption, Encryption::Encrypted);
         assert!(s.evidence["kdf"]
             .as_str()
             .unwrap()
