@@ -882,10 +882,8 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     let whole = start + h.len() as u64 >= s.size;
     let search_end = (if tagged { 8192 } else { 4096 }).min(h.len());
     let mut foreign = None;
-    for pos in 0..search_end {
-        if h[pos] != 0xff && h[pos] != 0x0b {
-            continue;
-        }
+    // Only sync bytes can start a frame; memchr skips the rest a word at a time.
+    for pos in memchr::memchr2_iter(0xff, 0x0b, &h[..search_end]) {
         // Frames found after junk lose to a non-audio signature at 0 (an ELF
         // program, a bitmap, an icon): their records chain like frames.
         if pos != 0 && *foreign.get_or_insert_with(|| super::other::names_the_head(s)) {
