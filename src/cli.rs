@@ -118,7 +118,7 @@ pub enum ProgressMode {
 pub struct ScanArgs {
     /// Local files or directories, or s3://, gs://, az:// (azure://) URLs.
     #[arg(required = true, value_name = "TARGET")]
-    pub targets: Vec<String>,
+    pub targets: Vec<std::ffi::OsString>,
 
     /// S3-compatible endpoint URL (MinIO, Ceph, R2, …); default: AWS_ENDPOINT_URL or AWS.
     #[arg(long, value_name = "URL")]

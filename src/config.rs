@@ -29,7 +29,7 @@ pub const MAX_REPORT_BYTES: u64 = 512 << 20;
 /// A target as the user gave it, checked but not yet connected.
 #[derive(Debug)]
 pub enum Given {
-    Local(String),
+    Local(std::path::PathBuf),
     Bucket(BucketUrl),
 }
 
@@ -63,11 +63,17 @@ impl ScanConfig {
         let rules = Arc::new(load_rules(args.report.rules.as_deref())?);
         let mut targets = Vec::new();
         for t in &args.targets {
-            targets.push(match BucketUrl::parse(t).map_err(anyhow::Error::msg)? {
+            // A name that is not UTF-8 can only be a local path.
+            let url = match t.to_str() {
+                Some(s) => BucketUrl::parse(s).map_err(anyhow::Error::msg)?,
+                None => None,
+            };
+            targets.push(match url {
                 Some(url) => Given::Bucket(url),
                 None => {
-                    check_local(t, args.follow_symlinks, args.allow_empty)?;
-                    Given::Local(t.clone())
+                    let path = std::path::PathBuf::from(t);
+                    check_local(&path, args.follow_symlinks, args.allow_empty)?;
+                    Given::Local(path)
                 }
             });
         }
@@ -153,14 +159,15 @@ impl ScanConfig {
 
 /// A local target must exist and, unless empty targets are allowed, hold
 /// at least one object: a mistyped folder must not pass as "no findings".
-fn check_local(target: &str, follow: bool, allow_empty: bool) -> Result<()> {
-    let Ok(meta) = std::fs::symlink_metadata(target) else {
+fn check_local(path: &Path, follow: bool, allow_empty: bool) -> Result<()> {
+    let target = crate::source::fs::escape_path(path);
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
         bail!("{target}: no such file or directory");
     };
     if allow_empty || !meta.is_dir() {
         return Ok(());
     }
-    let any = walkdir::WalkDir::new(target)
+    let any = walkdir::WalkDir::new(path)
         .follow_links(follow)
         .into_iter()
         .filter_map(Result::ok)

@@ -268,6 +268,22 @@ fn names_that_differ_only_in_invalid_bytes_stay_two_findings() {
     assert!(locations[0].ends_with("x\\xfe.wav") && locations[1].ends_with("x\\xff.wav"));
     let prints = fingerprints(&r);
     assert_ne!(prints[0], prints[1]);
+    // Each file named on the command line: a target need not be UTF-8.
+    let named = atrest()
+        .arg("scan")
+        .arg(dir.path().join(OsStr::from_bytes(b"x\xff.wav")))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(named.status.code(), Some(1), "{}", stderr(&named));
+    let one = json(&named);
+    assert!(
+        one["findings"][0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("x\\xff.wav"),
+        "{one}"
+    );
 }
 
 #[test]

@@ -45,14 +45,15 @@ pub(crate) use verdict::{judge, Verdict};
 /// One thing to scan: a local path (as the user spelled it) or a connected bucket.
 #[derive(Clone, Debug)]
 pub enum Target {
-    Local(String),
+    /// A local file or folder, as given (its name need not be UTF-8).
+    Local(std::path::PathBuf),
     Bucket(Arc<Bucket>),
 }
 
 impl Target {
     pub fn name(&self) -> String {
         match self {
-            Target::Local(path) => path.clone(),
+            Target::Local(path) => fs::escape_path(path),
             Target::Bucket(b) => b.url.to_string(),
         }
     }
@@ -60,7 +61,7 @@ impl Target {
     /// Where its objects' locations begin (for pruning `--state`).
     fn root(&self) -> String {
         match self {
-            Target::Local(path) => fs::escape_path(std::path::Path::new(path)),
+            Target::Local(path) => fs::escape_path(path),
             Target::Bucket(b) => b.url.to_string(),
         }
     }
