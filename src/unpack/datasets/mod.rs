@@ -13,8 +13,8 @@
 //! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
 //! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` | 4 MiB each |
 //! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
-//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3 |
-//! | Parquet | 64 columns × 64 row groups; per column 4 chunks with values (16 all-null); 4 pages per chunk |
+//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3, then those with an audio magic |
+//! | Parquet | 64 columns × 64 row groups (binary columns: every chunk until the budget ends; numbers: 4 chunks with values, 16 all-null); 8 pages per chunk; 65,536 values per page |
 //! | Arrow / TFRecord / Kaldi | 64 messages and 4 batches / 16 records / 16 entries |
 //! | HDF5 | 256 objects, 16 datasets, 32 chunks, 256 B-tree nodes, 16 continuations |
 //! | text past its head | 4 windows of 64 KiB |
@@ -274,6 +274,32 @@ fn plan(shape: &[u64]) -> Option<Plan> {
         count: count.min(max),
         slice,
     })
+}
+
+/// Does `v` open like an encoded audio file? A cheap test on a value's
+/// head, so that every value of a page can be looked at and only the ones
+/// that may be audio are sniffed (which then decides).
+fn audio_magic(v: &[u8]) -> bool {
+    const AT_0: [&[u8]; 13] = [
+        b"RIFF",
+        b"RIFX",
+        b"RF64",
+        b"BW64",
+        b"fLaC",
+        b"OggS",
+        b"ID3",
+        b"FORM",
+        b"#!AMR",
+        b"caff",
+        b".snd",
+        b"wvpk",
+        b"\x1a\x45\xdf\xa3",
+    ];
+    const MORE: [&[u8]; 4] = [b"MAC ", b"TTA1", b"MPCK", b"\x30\x26\xb2\x75"];
+    AT_0.iter().chain(MORE.iter()).any(|m| v.starts_with(m))
+        || v.get(4..8) == Some(b"ftyp")
+        // MPEG audio and ADTS frame sync.
+        || matches!(v, [0xff, b, ..] if b & 0xe0 == 0xe0)
 }
 
 /// `shape` as the report shows it: `[2, 8000]`.

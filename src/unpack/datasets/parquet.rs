@@ -10,9 +10,15 @@
 //! values are judged as a waveform. Columns with modular-encryption
 //! metadata are never decoded. Audio may start in a later row group (path-
 //! only rows first): chunks whose statistics say they are all null are
-//! skipped without a read; up to [`CHUNKS_PER_COLUMN`] chunks per column
-//! with values (and [`EMPTY_CHUNKS_PER_COLUMN`] found to be all null when
-//! statistics are missing) are read until one holds audio.
+//! skipped without a read, and so are byte-array chunks whose statistics
+//! say every value is empty; the other chunks are read, row group after row
+//! group, until one holds audio or the budget ends. In each page read, the
+//! first [`VALUES_PER_PAGE`] values are sniffed like files, and every
+//! further value whose head carries an audio magic number (a WAV at row 8
+//! after `b"n/a"` values). A column whose values were not all looked at
+//! that way (pages or row groups left, a page larger than its prefix) is
+//! reported as a limit saying how far the reading got: a column is never
+//! clean just because it was long.
 
 use parquet::basic::{Compression, ConvertedType, LogicalType, Type as Physical};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
@@ -20,7 +26,7 @@ use parquet::schema::types::ColumnDescriptor;
 
 use super::codecs::{decompress, Codec};
 use super::thrift::{page_header, PageHeader, PageKind};
-use super::{malformed, Dtype, Reader, Step, Stop};
+use super::{audio_magic, malformed, Dtype, Reader, Step, Stop};
 use crate::sniff::dataset::{le32, MAX_WAVEFORM};
 use crate::unpack::{Level, Limit, Walk};
 
@@ -30,15 +36,19 @@ const MAX_FOOTER: u64 = 4 << 20;
 const MAX_COLUMNS: usize = 64;
 /// Row groups whose metadata is looked at.
 const MAX_ROW_GROUPS: usize = 64;
-/// Chunks of one column whose values are judged before giving up on it,
-/// and chunks read that turn out to hold nulls only (path-only rows, when
-/// the footer has no statistics to skip them by).
+/// Chunks of one numeric column whose values are judged as a waveform
+/// before giving up on it (a signal judgement, not a search), and chunks
+/// read that turn out to hold nulls only (path-only rows, when the footer
+/// has no statistics to skip them by).
 const CHUNKS_PER_COLUMN: usize = 4;
 const EMPTY_CHUNKS_PER_COLUMN: usize = 16;
 /// Pages of one chunk read (a dictionary page, then data pages).
-const PAGES_PER_CHUNK: usize = 4;
-/// Binary values sniffed per page.
+const PAGES_PER_CHUNK: usize = 8;
+/// Binary values of a page sniffed whatever they hold; after them, only
+/// values that open with an audio magic number are.
 const VALUES_PER_PAGE: usize = 3;
+/// Values of one page looked at (levels decoded, heads checked).
+const MAX_PAGE_VALUES: usize = 1 << 16;
 /// First read at a page: its header and, for small pages, the page itself.
 const HEADER_READ: u64 = 16 << 10;
 /// Page headers larger than this (statistics of huge values) are damaged.
@@ -155,6 +165,16 @@ struct Chunk<'c> {
     max_rep: u16,
 }
 
+/// What reading a chunk or a page came to.
+#[derive(Default)]
+struct Seen {
+    /// Values decoded (nulls not counted).
+    values: usize,
+    found: bool,
+    /// Why some values were not looked at, if some were not.
+    short: Option<&'static str>,
+}
+
 impl Walk<'_> {
     pub(super) fn parquet(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
@@ -199,14 +219,30 @@ impl Walk<'_> {
         let mut empty = vec![0usize; columns.len()];
         let mut damaged = 0;
         let mut found = vec![false; columns.len()];
+        // Per column: the row group where looking stopped short, and why.
+        let mut short: Vec<Option<(usize, &'static str)>> = vec![None; columns.len()];
+        let groups = meta.row_groups().len();
         let mut first_row = 0u64;
-        for (group, rg) in meta.row_groups().iter().enumerate().take(MAX_ROW_GROUPS) {
+        let mut stop = None;
+        'groups: for (group, rg) in meta.row_groups().iter().enumerate() {
+            if group >= MAX_ROW_GROUPS {
+                for k in 0..columns.len() {
+                    short[k].get_or_insert((group, "more row groups than are read"));
+                }
+                break;
+            }
             for (k, &(ci, leaf)) in columns.iter().enumerate() {
-                if found[k]
-                    || reads[k] >= CHUNKS_PER_COLUMN
-                    || empty[k] >= EMPTY_CHUNKS_PER_COLUMN
-                    || self.out_of_time(prefix)
+                if found[k] || short[k].is_some() {
+                    continue;
+                }
+                let numbers = matches!(leaf, Leaf::Numbers(_));
+                // A waveform is judged from the first chunks with values.
+                if numbers && (reads[k] >= CHUNKS_PER_COLUMN || empty[k] >= EMPTY_CHUNKS_PER_COLUMN)
                 {
+                    continue;
+                }
+                if self.out_of_time(prefix) {
+                    short[k] = Some((group, "time"));
                     continue;
                 }
                 let Some(meta) = rg.columns().get(ci) else {
@@ -216,11 +252,18 @@ impl Walk<'_> {
                 if meta.crypto_metadata().is_some() {
                     continue;
                 }
-                let all_null = meta
-                    .statistics()
+                let stats = meta.statistics();
+                let all_null = stats
                     .and_then(|s| s.null_count_opt())
                     .is_some_and(|n| n >= meta.num_values() as u64);
-                if all_null {
+                // The largest value empty: every value is `b""` (exact,
+                // since a truncated maximum is never shorter than a value).
+                let all_empty = !numbers
+                    && stats
+                        .filter(|s| s.max_is_exact())
+                        .and_then(|s| s.max_bytes_opt())
+                        .is_some_and(<[u8]>::is_empty);
+                if all_null || all_empty {
                     continue;
                 }
                 let desc = &schema.columns()[ci];
@@ -235,17 +278,35 @@ impl Walk<'_> {
                     max_rep: desc.max_rep_level().max(0) as u16,
                 };
                 match self.parquet_chunk(&mut r, &chunk, data_end, prefix, depth) {
-                    Ok(Some(hit)) => {
-                        found[k] = hit;
-                        reads[k] += 1;
+                    Ok(seen) => {
+                        found[k] = seen.found;
+                        if seen.values > 0 {
+                            reads[k] += 1;
+                        } else {
+                            empty[k] += 1;
+                        }
+                        if !seen.found && !numbers {
+                            if let Some(why) = seen.short {
+                                short[k] = Some((group, why));
+                            }
+                        }
                     }
-                    Ok(None) => empty[k] += 1,
-                    Err(Stop::Malformed(why)) => self.damaged(
-                        prefix,
-                        &mut damaged,
-                        format!("parquet column {} in row group {group}: {why}", chunk.name),
-                    )?,
-                    Err(stop) => return Err(stop),
+                    Err(Stop::Malformed(why)) => {
+                        // The damage is the limit reported for this column.
+                        short[k] = Some((group, ""));
+                        self.damaged(
+                            prefix,
+                            &mut damaged,
+                            format!("parquet column {} in row group {group}: {why}", chunk.name),
+                        )?
+                    }
+                    Err(s) => {
+                        for k in 0..columns.len() {
+                            short[k].get_or_insert((group, "read budget used up"));
+                        }
+                        stop = Some(s);
+                        break 'groups;
+                    }
                 }
             }
             first_row = first_row.saturating_add(rg.num_rows().max(0) as u64);
@@ -253,11 +314,30 @@ impl Walk<'_> {
                 break;
             }
         }
-        Ok(())
+        for (k, &(ci, leaf)) in columns.iter().enumerate() {
+            let Some((group, why)) = short[k] else {
+                continue;
+            };
+            if found[k] || why.is_empty() || matches!(leaf, Leaf::Numbers(_)) {
+                continue;
+            }
+            let path = schema.columns()[ci].path().string();
+            self.limit(
+                prefix,
+                Limit::ObjectBytes,
+                format!(
+                    "parquet column {}: values looked at up to row group {group} of {groups} ({why}); the rest not inspected",
+                    column_name(&path)
+                ),
+            );
+        }
+        match stop {
+            Some(s) => Err(s),
+            None => Ok(()),
+        }
     }
 
-    /// Reads the first pages of one chunk: whether audio was found, or
-    /// `None` when the pages read held no value (nulls only).
+    /// Reads the pages of one chunk, up to [`PAGES_PER_CHUNK`].
     fn parquet_chunk(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -265,7 +345,7 @@ impl Walk<'_> {
         data_end: u64,
         prefix: &str,
         depth: u32,
-    ) -> Step<Option<bool>> {
+    ) -> Step<Seen> {
         let m = chunk.meta;
         let codec = codec(m.compression())?;
         let start = match m.dictionary_page_offset() {
@@ -280,10 +360,11 @@ impl Walk<'_> {
         if start < 4 || end > data_end {
             return malformed(format!("chunk {start}+{len} outside the data"));
         }
+        let mut seen = Seen::default();
         let mut pos = start;
         for _ in 0..PAGES_PER_CHUNK {
             if pos >= end {
-                break;
+                return Ok(seen);
             }
             let window = r.from(pos, (end - pos).min(HEADER_READ) as usize)?;
             let header = match page_header(&window) {
@@ -301,14 +382,14 @@ impl Walk<'_> {
             if next > end {
                 return malformed(format!("page at {pos} runs past its chunk"));
             }
-            let (values, found) = match header.kind {
+            let page = match header.kind {
                 Some(PageKind::Dictionary) => {
                     self.parquet_page(r, chunk, &header, codec, body_at, false, prefix, depth)?
                 }
                 Some(PageKind::Data | PageKind::DataV2) => {
                     // Dictionary indices: the values were in the dictionary page.
                     if matches!(header.encoding, 2 | 8) {
-                        return Ok(None);
+                        return Ok(seen);
                     }
                     if header.encoding != 0 {
                         return malformed(format!(
@@ -318,17 +399,24 @@ impl Walk<'_> {
                     }
                     self.parquet_page(r, chunk, &header, codec, body_at, true, prefix, depth)?
                 }
-                _ => (0, false),
+                _ => Seen::default(),
             };
-            if found || values > 0 {
-                return Ok(Some(found));
+            seen.values += page.values;
+            seen.found |= page.found;
+            seen.short = seen.short.or(page.short);
+            // A waveform is judged from one page; audio found ends the chunk.
+            if page.found || (page.values > 0 && matches!(chunk.leaf, Leaf::Numbers(_))) {
+                return Ok(seen);
             }
             pos = next;
         }
-        Ok(None)
+        if pos < end {
+            seen.short = seen.short.or(Some("more pages than are read"));
+        }
+        Ok(seen)
     }
 
-    /// Decodes a page prefix and judges its first values: (values seen, audio found).
+    /// Decodes a page prefix and judges its values.
     #[allow(clippy::too_many_arguments)]
     fn parquet_page(
         &mut self,
@@ -340,12 +428,15 @@ impl Walk<'_> {
         data_page: bool,
         prefix: &str,
         depth: u32,
-    ) -> Step<(usize, bool)> {
+    ) -> Step<Seen> {
         if h.num_values == 0 || h.compressed == 0 {
-            return Ok((0, false));
+            return Ok(Seen::default());
         }
         let Some(budget) = self.remaining(prefix) else {
-            return Ok((0, false));
+            return Ok(Seen {
+                short: Some("decompression budget used up"),
+                ..Seen::default()
+            });
         };
         let out_limit = (h.uncompressed as u64).min(budget).min(PAGE_PREFIX) as usize;
         let v2 = h.kind == Some(PageKind::DataV2);
@@ -368,7 +459,10 @@ impl Walk<'_> {
         } else {
             body[..body.len().min(out_limit)].to_vec()
         };
-        let n = h.num_values as usize;
+        let whole = (h.uncompressed as u64) <= out_limit as u64;
+        let n = (h.num_values as usize).min(MAX_PAGE_VALUES);
+        let mut short =
+            (!whole || n < h.num_values as usize).then_some("a page larger than is read");
         // Rows of the first values: levels say which entries are null and
         // where rows start; without levels, value i is row i.
         let (values, rows) = match data_page {
@@ -407,12 +501,17 @@ impl Walk<'_> {
         match chunk.leaf {
             Leaf::Binary(width) => {
                 let mut seen = 0;
+                let mut sniffed = 0;
                 for (i, (value, declared)) in byte_arrays(values, width, n).into_iter().enumerate()
                 {
                     seen += 1;
-                    if value.is_empty() {
+                    if (value.len() as u64) < declared {
+                        short = short.or(Some("a value longer than is read"));
+                    }
+                    if value.is_empty() || (sniffed >= VALUES_PER_PAGE && !audio_magic(value)) {
                         continue;
                     }
+                    sniffed += 1;
                     let name = match &rows {
                         Some(rows) => match rows.get(i) {
                             Some(row) => format!("{}[row {}]", chunk.name, chunk.first_row + row),
@@ -423,13 +522,18 @@ impl Walk<'_> {
                         }
                     };
                     if self.value(prefix, &name, value, declared, depth) {
-                        return Ok((seen, true));
-                    }
-                    if seen >= VALUES_PER_PAGE {
-                        break;
+                        return Ok(Seen {
+                            values: seen,
+                            found: true,
+                            short: None,
+                        });
                     }
                 }
-                Ok((seen, false))
+                Ok(Seen {
+                    values: seen,
+                    found: false,
+                    short,
+                })
             }
             Leaf::Numbers(dtype) => {
                 let samples = dtype.decode(values, false, 1, MAX_WAVEFORM.min(n));
@@ -446,7 +550,11 @@ impl Walk<'_> {
                     &samples,
                     (n * dtype.size()) as u64,
                 );
-                Ok((samples.len(), found))
+                Ok(Seen {
+                    values: samples.len(),
+                    found,
+                    short: None,
+                })
             }
         }
     }
@@ -466,7 +574,7 @@ pub(super) fn fuzz(b: &[u8]) -> usize {
 fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> {
     let mut out = Vec::new();
     let mut pos = 0usize;
-    while out.len() < max.min(VALUES_PER_PAGE) && pos < b.len() {
+    while out.len() < max && pos < b.len() {
         let (len, at) = match width {
             Some(w) if w > 0 => (w, pos),
             Some(_) => break,
@@ -567,9 +675,6 @@ fn value_rows(rep: &[u8], def: &[u8], chunk: &Chunk<'_>, n: usize) -> Vec<u64> {
         };
         if present {
             rows.push(row.unwrap_or(0));
-            if rows.len() >= VALUES_PER_PAGE.max(1) {
-                break;
-            }
         }
     }
     rows
@@ -604,6 +709,94 @@ mod tests {
         for cut in (0..PARQUET.len()).step_by(PARQUET.len() / 9) {
             let _ = inside(&PARQUET[..cut]);
         }
+    }
+
+    /// A WAV of a speech-like signal.
+    fn wav() -> Vec<u8> {
+        let pcm: Vec<u8> = crate::sniff::dataset::speechy(4000)
+            .iter()
+            .flat_map(|v| ((v * 20000.0) as i16).to_le_bytes())
+            .collect();
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + pcm.len() as u32).to_le_bytes());
+        wav.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+        wav.extend((pcm.len() as u32).to_le_bytes());
+        wav.extend(&pcm);
+        wav
+    }
+
+    /// A Parquet file of one required binary column `b`, PLAIN, without
+    /// dictionary or statistics, one row group per entry of `groups`.
+    fn binary_parquet(groups: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        use parquet::data_type::{ByteArray, ByteArrayType};
+        use parquet::file::properties::{EnabledStatistics, WriterProperties};
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        use std::sync::Arc;
+        let schema = Arc::new(parse_message_type("message m { required binary b; }").unwrap());
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(false)
+                .set_statistics_enabled(EnabledStatistics::None)
+                .build(),
+        );
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+        for values in groups {
+            let mut rg = w.next_row_group().unwrap();
+            let mut col = rg.next_column().unwrap().unwrap();
+            let values: Vec<ByteArray> =
+                values.iter().map(|v| ByteArray::from(v.clone())).collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            col.close().unwrap();
+            rg.close().unwrap();
+        }
+        w.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn audio_after_other_values_of_a_page_or_in_a_later_row_group_is_found() {
+        let mut rows = vec![b"n/a".to_vec(); 8];
+        rows.push(wav());
+        let (members, limits) = inside(&binary_parquet(&[rows]));
+        assert_eq!(members, vec!["b[row 8] wav".to_string()], "{limits:?}");
+        // Ten row groups of empty values (no statistics to skip them by) first.
+        let mut groups = vec![vec![Vec::new(); 6]; 10];
+        groups.push(vec![wav()]);
+        let (members, limits) = inside(&binary_parquet(&groups));
+        assert_eq!(members, vec!["b[row 60] wav".to_string()], "{limits:?}");
+        // The values all looked at and none audio: clean, no limit.
+        let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
+        assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    #[test]
+    fn a_column_longer_than_is_read_is_a_limit_not_clean() {
+        // More row groups than are read: said so, with how far it got.
+        let groups = vec![vec![b"ab".to_vec()]; MAX_ROW_GROUPS + 2];
+        let (members, limits) = inside(&binary_parquet(&groups));
+        assert!(members.is_empty());
+        assert_eq!(
+            limits,
+            vec![format!(
+                "parquet column b: values looked at up to row group {MAX_ROW_GROUPS} of {} (more row groups than are read); the rest not inspected",
+                MAX_ROW_GROUPS + 2
+            )]
+        );
+    }
+
+    #[test]
+    fn audio_magic_numbers_pick_values_worth_sniffing() {
+        assert!(audio_magic(&wav()));
+        assert!(audio_magic(b"fLaC\0\0\0\x22"));
+        assert!(audio_magic(b"\xff\xfb\x90\x00"));
+        assert!(audio_magic(b"\0\0\0\x20ftypM4A "));
+        assert!(!audio_magic(b"n/a"));
+        assert!(!audio_magic(b"\x89PNG\r\n"));
+        assert!(!audio_magic(b""));
     }
 
     #[test]
