@@ -391,7 +391,11 @@ impl Walk<'_> {
                     if matches!(header.encoding, 2 | 8) {
                         return Ok(seen);
                     }
-                    if header.encoding != 0 {
+                    // PLAIN; DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY
+                    // for byte arrays (duckdb's and parquet v2 writers' pages).
+                    let delta = matches!(header.encoding, 6 | 7)
+                        && matches!(chunk.leaf, Leaf::Binary(None));
+                    if header.encoding != 0 && !delta {
                         return malformed(format!(
                             "value encoding {} is not decoded",
                             header.encoding
@@ -502,8 +506,23 @@ impl Walk<'_> {
             Leaf::Binary(width) => {
                 let mut seen = 0;
                 let mut sniffed = 0;
-                for (i, (value, declared)) in byte_arrays(values, width, n).into_iter().enumerate()
+                let decoded: Vec<(std::borrow::Cow<'_, [u8]>, u64)> = match (data_page, h.encoding)
                 {
+                    (true, 6) => delta_length_byte_arrays(values, n)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                    (true, 7) => delta_byte_arrays(values, n, PAGE_PREFIX as usize)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                    _ => byte_arrays(values, width, n)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                };
+                for (i, (value, declared)) in decoded.into_iter().enumerate() {
+                    let value = &value[..];
                     seen += 1;
                     if (value.len() as u64) < declared {
                         short = short.or(Some("a value longer than is read"));
@@ -565,6 +584,7 @@ pub(super) fn fuzz(b: &[u8]) -> usize {
     let max = u16::from(*b.first().unwrap_or(&1));
     let n = usize::from(*b.get(1).unwrap_or(&0)) * 64;
     hybrid(b, max, n).len()
+        + delta_byte_arrays(b, n, 1 << 16).len()
         + byte_arrays(b, None, 8).len()
         + byte_arrays(b, Some(max.into()), 8).len()
 }
@@ -587,6 +607,128 @@ fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> 
         let value = &b[at.min(b.len())..end.min(b.len())];
         out.push((value, len as u64));
         pos = end;
+    }
+    out
+}
+
+/// Integers in the DELTA_BINARY_PACKED encoding (PF Encodings.md), at most
+/// `max` of them, and the bytes they took (where what follows starts).
+/// `None` when the header or a block does not fit.
+fn delta_binary_packed(b: &[u8], max: usize) -> Option<(Vec<i64>, usize)> {
+    let mut pos = 0usize;
+    let uleb = |pos: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*pos)?;
+            *pos += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let zigzag = |v: u64| (v >> 1) as i64 ^ -((v & 1) as i64);
+    let block = usize::try_from(uleb(&mut pos)?).ok()?;
+    let minis = usize::try_from(uleb(&mut pos)?).ok()?;
+    let total = usize::try_from(uleb(&mut pos)?).ok()?;
+    let mut last = zigzag(uleb(&mut pos)?);
+    if minis == 0 || block == 0 || block % minis != 0 || (block / minis) % 8 != 0 || block > 1 << 16
+    {
+        return None;
+    }
+    let per_mini = block / minis;
+    let want = total.min(max);
+    let mut out = Vec::with_capacity(want.min(1 << 16));
+    if want > 0 {
+        out.push(last);
+    }
+    // The values after the first: whole blocks until `total` are there.
+    let mut left = total.saturating_sub(1);
+    while left > 0 {
+        let min_delta = zigzag(uleb(&mut pos)?);
+        let widths = b.get(pos..pos.checked_add(minis)?)?;
+        pos += minis;
+        for &w in widths {
+            if left == 0 {
+                break;
+            }
+            let w = usize::from(w);
+            if w > 64 {
+                return None;
+            }
+            let bytes = b.get(pos..pos.checked_add(per_mini * w / 8)?)?;
+            pos += per_mini * w / 8;
+            for k in 0..per_mini.min(left) {
+                let mut v = 0u64;
+                for j in 0..w {
+                    let bit = k * w + j;
+                    v |= u64::from(bytes[bit / 8] >> (bit % 8) & 1) << j;
+                }
+                last = last.wrapping_add(min_delta).wrapping_add(v as i64);
+                if out.len() < want {
+                    out.push(last);
+                }
+            }
+            left -= per_mini.min(left);
+        }
+        if out.len() >= want && left > 0 {
+            // The rest is not needed, but where it ends is unknown.
+            return Some((out, b.len()));
+        }
+    }
+    Some((out, pos))
+}
+
+/// The first values of a DELTA_LENGTH_BYTE_ARRAY buffer: the lengths,
+/// delta-packed, then the bytes back to back.
+fn delta_length_byte_arrays(b: &[u8], max: usize) -> Vec<(&[u8], u64)> {
+    let Some((lengths, mut pos)) = delta_binary_packed(b, max) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for len in lengths {
+        let Ok(len) = u64::try_from(len) else {
+            break;
+        };
+        if pos >= b.len() && len > 0 {
+            break;
+        }
+        let end = pos.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+        out.push((&b[pos.min(b.len())..end.min(b.len())], len));
+        pos = end;
+    }
+    out
+}
+
+/// The first values of a DELTA_BYTE_ARRAY buffer (prefix lengths, then the
+/// suffixes as DELTA_LENGTH_BYTE_ARRAY; each value is that much of the one
+/// before and its suffix), `budget` bytes of values rebuilt at most.
+fn delta_byte_arrays(b: &[u8], max: usize, budget: usize) -> Vec<(Vec<u8>, u64)> {
+    let Some((prefixes, pos)) = delta_binary_packed(b, max) else {
+        return Vec::new();
+    };
+    if pos >= b.len() {
+        return Vec::new();
+    }
+    let mut out: Vec<(Vec<u8>, u64)> = Vec::new();
+    let mut spent = 0usize;
+    for (p, (suffix, declared)) in prefixes
+        .into_iter()
+        .zip(delta_length_byte_arrays(&b[pos..], max))
+    {
+        let p = usize::try_from(p).unwrap_or(0);
+        let mut value = match out.last() {
+            Some((prev, _)) => prev[..p.min(prev.len())].to_vec(),
+            None => Vec::new(),
+        };
+        value.extend_from_slice(suffix);
+        spent += value.len();
+        if spent > budget {
+            break;
+        }
+        let declared = (p as u64).saturating_add(declared);
+        out.push((value, declared));
     }
     out
 }
@@ -728,6 +870,13 @@ mod tests {
     /// A Parquet file of one required binary column `b`, PLAIN, without
     /// dictionary or statistics, one row group per entry of `groups`.
     fn binary_parquet(groups: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        binary_parquet_encoded(groups, parquet::basic::Encoding::PLAIN)
+    }
+
+    fn binary_parquet_encoded(
+        groups: &[Vec<Vec<u8>>],
+        encoding: parquet::basic::Encoding,
+    ) -> Vec<u8> {
         use parquet::data_type::{ByteArray, ByteArrayType};
         use parquet::file::properties::{EnabledStatistics, WriterProperties};
         use parquet::file::writer::SerializedFileWriter;
@@ -737,6 +886,7 @@ mod tests {
         let props = Arc::new(
             WriterProperties::builder()
                 .set_dictionary_enabled(false)
+                .set_encoding(encoding)
                 .set_statistics_enabled(EnabledStatistics::None)
                 .build(),
         );
@@ -771,6 +921,33 @@ mod tests {
         // The values all looked at and none audio: clean, no limit.
         let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
         assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    #[test]
+    fn delta_encoded_byte_arrays_are_decoded() {
+        use parquet::basic::Encoding;
+        let mut rows: Vec<Vec<u8>> = (0..200).map(|i| format!("id-{i}").into_bytes()).collect();
+        rows.push(wav());
+        for (encoding, found) in [
+            (Encoding::DELTA_LENGTH_BYTE_ARRAY, "b[row 200] wav"),
+            (Encoding::DELTA_BYTE_ARRAY, "b[row 200] wav"),
+        ] {
+            let file = binary_parquet_encoded(&[rows.clone()], encoding);
+            let (members, limits) = inside(&file);
+            assert_eq!(members, vec![found.to_string()], "{encoding:?} {limits:?}");
+        }
+        // Lengths 3, 4, 5 (deltas 1, 1: block 128, 4 miniblocks of 32, width 0).
+        let mut b = vec![0x80, 0x01, 0x04, 0x03, 0x06, 0x02, 0, 0, 0, 0];
+        b.extend(b"abcdefghijkl");
+        let v = delta_length_byte_arrays(&b, 10);
+        assert_eq!(
+            v,
+            vec![(&b"abc"[..], 3), (&b"defg"[..], 4), (&b"hijkl"[..], 5)]
+        );
+        // Damaged headers and widths end quietly.
+        assert!(delta_binary_packed(&[0x80, 0x01, 0x00, 0x03, 0x06], 10).is_none());
+        assert!(delta_binary_packed(&[0x80, 0x01, 0x04, 0x03, 0x06, 0x02, 99], 10).is_none());
+        assert!(delta_byte_arrays(&[0xff; 40], 10, 100).is_empty());
     }
 
     #[test]
