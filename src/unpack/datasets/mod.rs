@@ -324,6 +324,12 @@ impl Walk<'_> {
         depth: u32,
     ) {
         if sniff.encryption == Encryption::Encrypted {
+            // An encrypted footer may still front plaintext column chunks.
+            if sniff.format == "parquet" {
+                if let Err(stop) = self.parquet_plaintext(level, prefix, depth) {
+                    self.stopped(prefix, &sniff.format, stop);
+                }
+            }
             return;
         }
         let result = match sniff.format.as_str() {

@@ -49,6 +49,10 @@ const PAGES_PER_CHUNK: usize = 8;
 const VALUES_PER_PAGE: usize = 3;
 /// Values of one page looked at (levels decoded, heads checked).
 const MAX_PAGE_VALUES: usize = 1 << 16;
+/// Bytes of a file with an encrypted footer searched for plaintext audio,
+/// and candidates (magic numbers that fit) sniffed there.
+const PLAINTEXT_SEARCH: u64 = 2 << 20;
+const PLAINTEXT_CANDIDATES: usize = 16;
 /// First read at a page: its header and, for small pages, the page itself.
 const HEADER_READ: u64 = 16 << 10;
 /// Page headers larger than this (statistics of huge values) are damaged.
@@ -335,6 +339,61 @@ impl Walk<'_> {
             Some(s) => Err(s),
             None => Ok(()),
         }
+    }
+
+    /// A Parquet file whose footer is encrypted (`PARE`) cannot be walked,
+    /// but columns without a key of their own are written in the clear: the
+    /// first [`PLAINTEXT_SEARCH`] bytes are searched for embedded audio files
+    /// (a RIFF/WAVE whose size fits the file, `fLaC` opening with STREAMINFO,
+    /// an Ogg page of version 0), and the first one the detectors call audio
+    /// becomes a member. Ciphertext matching a magic by chance is refused by
+    /// those checks and then by the detectors.
+    pub(super) fn parquet_plaintext(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        let mut r = Reader::new(level);
+        let size = r.size();
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(());
+        };
+        if size <= 12 {
+            return Ok(());
+        }
+        let want = (size - 4).min(PLAINTEXT_SEARCH).min(budget) as usize;
+        let data = r.from(4, want)?;
+        self.spent += data.len() as u64;
+        let mut tried = 0;
+        for at in 0..data.len().saturating_sub(12) {
+            let rest = &data[at..];
+            let left = size - 4 - at as u64;
+            let declared = match &rest[..4] {
+                b"RIFF" if &rest[8..12] == b"WAVE" => {
+                    let riff = u64::from(le32(rest, 4).unwrap_or(0)) + 8;
+                    if riff > left || riff < 44 {
+                        continue;
+                    }
+                    riff
+                }
+                b"fLaC" if rest[4] & 0x7f == 0 && rest[5..8] == [0, 0, 34] => left,
+                b"OggS" if rest[4] == 0 => left,
+                _ => continue,
+            };
+            tried += 1;
+            if tried > PLAINTEXT_CANDIDATES {
+                break;
+            }
+            let take = &rest[..rest.len().min(PAGE_PREFIX as usize)];
+            let s = self.sniff_bytes(take, declared);
+            if s.class == crate::sniff::Class::Audio {
+                let name = format!("plaintext at byte {}", at + 4);
+                self.keep(prefix, &name, take, declared, depth, s);
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 
     /// Reads the pages of one chunk, up to [`PAGES_PER_CHUNK`].
@@ -921,6 +980,30 @@ mod tests {
         // The values all looked at and none audio: clean, no limit.
         let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
         assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    #[test]
+    fn plaintext_audio_behind_an_encrypted_footer_is_found() {
+        let encrypted =
+            include_bytes!("../../../fixtures/datasets/parquet-encrypted/encrypted-footer.parquet");
+        let footer_len = le32(encrypted, encrypted.len() - 8).unwrap() as usize;
+        let footer = &encrypted[encrypted.len() - 8 - footer_len..];
+        // Column chunks: ciphertext, then a WAV in the clear.
+        let mut file = b"PARE".to_vec();
+        file.extend(crate::sniff::testutil::pseudo_random(3000, 5));
+        file.extend(wav());
+        file.extend(footer);
+        let (members, limits) = inside(&file);
+        assert_eq!(
+            members,
+            vec!["plaintext at byte 3004 wav".to_string()],
+            "{limits:?}"
+        );
+        // A RIFF whose size runs past the file, and nothing in the clear.
+        let mut wrong = file.clone();
+        wrong[3008..3012].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(inside(&wrong).0.is_empty());
+        assert!(inside(encrypted).0.is_empty());
     }
 
     #[test]
