@@ -27,7 +27,7 @@ use parquet::schema::types::ColumnDescriptor;
 use super::codecs::{decompress, Codec};
 use super::thrift::{page_header, PageHeader, PageKind};
 use super::{audio_magic, malformed, Dtype, Reader, Step, Stop};
-use crate::sniff::dataset::{le32, MAX_WAVEFORM};
+use crate::sniff::dataset::{le32, MAX_WAVEFORM, MIN_WAVEFORM};
 use crate::unpack::{Level, Limit, Walk};
 
 /// Largest footer read (pyarrow writes a few KiB per row group).
@@ -96,6 +96,8 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
                 | ConvertedType::UINT_32
                 | ConvertedType::UINT_64
         );
+    let sixteen_bit = matches!(logical, Some(LogicalType::Integer(t)) if t.bit_width == 16 && t.is_signed)
+        || converted == ConvertedType::INT_16;
     let not_samples = matches!(
         logical,
         Some(
@@ -123,8 +125,13 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
         Physical::FIXED_LEN_BYTE_ARRAY if col.type_length() >= 64 && !not_samples => {
             Some(Leaf::Binary(usize::try_from(col.type_length()).ok()))
         }
-        Physical::FLOAT if repeated => Some(Leaf::Numbers(Dtype::F32)),
-        Physical::DOUBLE if repeated => Some(Leaf::Numbers(Dtype::F64)),
+        // Floats in a plain column may be a waveform one sample per row;
+        // tabular floats fail the judgement (no zero-centred oscillation).
+        Physical::FLOAT => Some(Leaf::Numbers(Dtype::F32)),
+        Physical::DOUBLE => Some(Leaf::Numbers(Dtype::F64)),
+        Physical::INT32 if !repeated && sixteen_bit && !not_samples => {
+            Some(Leaf::Numbers(Dtype::I32))
+        }
         Physical::INT32 if repeated && !narrow_or_unsigned && !not_samples => {
             Some(Leaf::Numbers(Dtype::I32))
         }
@@ -177,6 +184,9 @@ struct Seen {
     found: bool,
     /// Why some values were not looked at, if some were not.
     short: Option<&'static str>,
+    /// A numeric dictionary too short to judge alone: the data pages'
+    /// indices into it give the samples in order.
+    dictionary: Vec<f32>,
 }
 
 impl Walk<'_> {
@@ -420,6 +430,7 @@ impl Walk<'_> {
             return malformed(format!("chunk {start}+{len} outside the data"));
         }
         let mut seen = Seen::default();
+        let mut dictionary: Vec<f32> = Vec::new();
         let mut pos = start;
         for _ in 0..PAGES_PER_CHUNK {
             if pos >= end {
@@ -441,13 +452,46 @@ impl Walk<'_> {
             if next > end {
                 return malformed(format!("page at {pos} runs past its chunk"));
             }
+            let mut judged = true;
             let page = match header.kind {
                 Some(PageKind::Dictionary) => {
-                    self.parquet_page(r, chunk, &header, codec, body_at, false, prefix, depth)?
+                    let page = self.parquet_page(
+                        r,
+                        chunk,
+                        &header,
+                        codec,
+                        body_at,
+                        false,
+                        prefix,
+                        depth,
+                        &[],
+                    )?;
+                    // A tone's dictionary is one period: its indices are the signal.
+                    if !page.dictionary.is_empty() {
+                        judged = false;
+                        dictionary.clone_from(&page.dictionary);
+                    }
+                    page
                 }
                 Some(PageKind::Data | PageKind::DataV2) => {
-                    // Dictionary indices: the values were in the dictionary page.
+                    // Dictionary indices: the values were in the dictionary
+                    // page, unless it holds numbers too few to judge alone.
                     if matches!(header.encoding, 2 | 8) {
+                        if dictionary.is_empty() {
+                            return Ok(seen);
+                        }
+                        let page = self.parquet_page(
+                            r,
+                            chunk,
+                            &header,
+                            codec,
+                            body_at,
+                            true,
+                            prefix,
+                            depth,
+                            &dictionary,
+                        )?;
+                        seen.found |= page.found;
                         return Ok(seen);
                     }
                     // PLAIN; DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY
@@ -460,7 +504,7 @@ impl Walk<'_> {
                             header.encoding
                         ));
                     }
-                    self.parquet_page(r, chunk, &header, codec, body_at, true, prefix, depth)?
+                    self.parquet_page(r, chunk, &header, codec, body_at, true, prefix, depth, &[])?
                 }
                 _ => Seen::default(),
             };
@@ -468,7 +512,7 @@ impl Walk<'_> {
             seen.found |= page.found;
             seen.short = seen.short.or(page.short);
             // A waveform is judged from one page; audio found ends the chunk.
-            if page.found || (page.values > 0 && matches!(chunk.leaf, Leaf::Numbers(_))) {
+            if page.found || (judged && page.values > 0 && matches!(chunk.leaf, Leaf::Numbers(_))) {
                 return Ok(seen);
             }
             pos = next;
@@ -491,6 +535,7 @@ impl Walk<'_> {
         data_page: bool,
         prefix: &str,
         depth: u32,
+        dictionary: &[f32],
     ) -> Step<Seen> {
         if h.num_values == 0 || h.compressed == 0 {
             return Ok(Seen::default());
@@ -603,18 +648,31 @@ impl Walk<'_> {
                         return Ok(Seen {
                             values: seen,
                             found: true,
-                            short: None,
+                            ..Seen::default()
                         });
                     }
                 }
                 Ok(Seen {
                     values: seen,
-                    found: false,
                     short,
+                    ..Seen::default()
                 })
             }
             Leaf::Numbers(dtype) => {
-                let samples = dtype.decode(values, false, 1, MAX_WAVEFORM.min(n));
+                let samples = if data_page && matches!(h.encoding, 2 | 8) {
+                    // Indices: a bit width, then the RLE / bit-packed hybrid.
+                    match values.split_first() {
+                        Some((&w, rest)) if (1..=16).contains(&w) => {
+                            hybrid(rest, ((1u32 << w) - 1) as u16, n.min(MAX_WAVEFORM))
+                                .iter()
+                                .filter_map(|&i| dictionary.get(usize::from(i)).copied())
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    }
+                } else {
+                    dtype.decode(values, false, 1, MAX_WAVEFORM.min(n))
+                };
                 let name = match rows.as_ref().and_then(|r| r.first()) {
                     Some(row) => format!("{}[row {}]", chunk.name, chunk.first_row + row),
                     None => format!("{}[row group {}, dictionary]", chunk.name, chunk.group),
@@ -628,10 +686,16 @@ impl Walk<'_> {
                     &samples,
                     (n * dtype.size()) as u64,
                 );
+                let short_dictionary = !data_page && !found && samples.len() < MIN_WAVEFORM;
                 Ok(Seen {
                     values: samples.len(),
                     found,
                     short: None,
+                    dictionary: if short_dictionary {
+                        samples
+                    } else {
+                        Vec::new()
+                    },
                 })
             }
         }
@@ -1031,6 +1095,57 @@ mod tests {
         assert!(delta_binary_packed(&[0x80, 0x01, 0x00, 0x03, 0x06], 10).is_none());
         assert!(delta_binary_packed(&[0x80, 0x01, 0x04, 0x03, 0x06, 0x02, 99], 10).is_none());
         assert!(delta_byte_arrays(&[0xff; 40], 10, 100).is_empty());
+    }
+
+    /// A required float column, one value per row.
+    fn float_parquet(values: &[f32], dictionary: bool) -> Vec<u8> {
+        use parquet::data_type::FloatType;
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        use std::sync::Arc;
+        let schema = Arc::new(parse_message_type("message m { required float x; }").unwrap());
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(dictionary)
+                .build(),
+        );
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<FloatType>()
+            .write_batch(values, None, None)
+            .unwrap();
+        col.close().unwrap();
+        rg.close().unwrap();
+        w.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn a_waveform_one_sample_per_row_and_a_dictionary_encoded_tone_are_judged() {
+        let speech = crate::sniff::dataset::speechy(8000);
+        assert_eq!(
+            inside(&float_parquet(&speech, false)).0,
+            vec!["x[row 0] waveform".to_string()]
+        );
+        // A tone of period 100: a 100-value dictionary, the signal in its indices.
+        let tone: Vec<f32> = (0..8000)
+            .map(|i| (std::f32::consts::TAU * (i % 100) as f32 / 100.0).sin() * 0.5)
+            .collect();
+        assert_eq!(
+            inside(&float_parquet(&tone, true)).0,
+            vec!["x[row 0] waveform".to_string()]
+        );
+        // Tabular floats (a ramp, noise) are not a waveform.
+        let ramp: Vec<f32> = (0..8000).map(|i| i as f32 * 0.5).collect();
+        assert!(inside(&float_parquet(&ramp, false)).0.is_empty());
+        let noise: Vec<f32> = crate::sniff::testutil::pseudo_random(8000, 3)
+            .iter()
+            .map(|&b| f32::from(b) - 127.5)
+            .collect();
+        assert!(inside(&float_parquet(&noise, true)).0.is_empty());
     }
 
     #[test]
