@@ -532,6 +532,35 @@ pub fn fuzz_parsers(data: &[u8]) -> usize {
 }
 
 #[cfg(test)]
+/// Members and limits the unpacker reports for `data` (sniffed as usual).
+pub(crate) fn test_inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        let start = usize::try_from(offset).ok()?;
+        data.get(start..(start + len).min(data.len()))
+            .map(<[u8]>::to_vec)
+    };
+    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+    let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+    let windows = [crate::sniff::Window {
+        offset: tail_at as u64,
+        bytes: data[tail_at.max(head.len())..].to_vec(),
+    }];
+    let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+    let sniff = crate::sniff::sniff(&sample, &[]);
+    let rules = crate::rules::RuleSet::embedded();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let inside = crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+    (
+        inside
+            .members
+            .iter()
+            .map(|m| format!("{} {}", m.member, m.sniff.format))
+            .collect(),
+        inside.limits.iter().map(|l| l.message.clone()).collect(),
+    )
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sniff::dataset::{masked_crc32c, speechy};
@@ -759,33 +788,4 @@ mod tests {
         assert_eq!(f16_to_f32(0xc000), -2.0);
         assert_eq!(Dtype::BF16.decode(&[0x80, 0x3f], false, 1, 1), vec![1.0]);
     }
-}
-
-#[cfg(test)]
-/// Members and limits the unpacker reports for `data` (sniffed as usual).
-pub(crate) fn test_inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
-    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
-        let start = usize::try_from(offset).ok()?;
-        data.get(start..(start + len).min(data.len()))
-            .map(<[u8]>::to_vec)
-    };
-    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
-    let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
-    let windows = [crate::sniff::Window {
-        offset: tail_at as u64,
-        bytes: data[tail_at.max(head.len())..].to_vec(),
-    }];
-    let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
-    let sniff = crate::sniff::sniff(&sample, &[]);
-    let rules = crate::rules::RuleSet::embedded();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let inside = crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
-    (
-        inside
-            .members
-            .iter()
-            .map(|m| format!("{} {}", m.member, m.sniff.format))
-            .collect(),
-        inside.limits.iter().map(|l| l.message.clone()).collect(),
-    )
 }

@@ -240,8 +240,8 @@ impl Walk<'_> {
         let mut stop = None;
         'groups: for (group, rg) in meta.row_groups().iter().enumerate() {
             if group >= MAX_ROW_GROUPS {
-                for k in 0..columns.len() {
-                    short[k].get_or_insert((group, "more row groups than are read"));
+                for s in &mut short {
+                    s.get_or_insert((group, "more row groups than are read"));
                 }
                 break;
             }
@@ -315,8 +315,8 @@ impl Walk<'_> {
                         )?
                     }
                     Err(s) => {
-                        for k in 0..columns.len() {
-                            short[k].get_or_insert((group, "read budget used up"));
+                        for s in &mut short {
+                            s.get_or_insert((group, "read budget used up"));
                         }
                         stop = Some(s);
                         break 'groups;
