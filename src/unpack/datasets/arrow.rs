@@ -9,7 +9,7 @@
 use super::codecs::{decompress, Codec};
 use super::{audio_magic, malformed, Dtype, Reader, Step};
 use crate::sniff::dataset::{le32, le64, Table, MAX_WAVEFORM};
-use crate::unpack::{Level, Walk};
+use crate::unpack::{Level, Limit, Walk};
 
 /// Messages hopped over (dictionaries and batches together).
 const MAX_MESSAGES: usize = 64;
@@ -313,6 +313,27 @@ impl Walk<'_> {
             }
             pos = body.at + body.len;
         }
+        // Batches left unread: a binary column without audio so far is
+        // said to have been looked at only that far.
+        let more = match &blocks {
+            Some(b) => b.len() > 0,
+            None => pos + 8 < r.size(),
+        };
+        if batches >= MAX_BATCHES && more {
+            for (f, &hit) in fields.iter().flatten().zip(&found) {
+                if hit || !matches!(f.kind, Kind::Binary { .. } | Kind::View { text: false }) {
+                    continue;
+                }
+                self.limit(
+                    prefix,
+                    Limit::ObjectBytes,
+                    format!(
+                        "arrow column {}: values looked at in the first {MAX_BATCHES} record batches; the rest not inspected",
+                        f.path
+                    ),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -380,7 +401,7 @@ impl Walk<'_> {
                         self.arrow_views(r, body, views, &data, count, f, rows, prefix, depth)?;
                 }
                 Kind::Binary { large } => {
-                    let count = node_len(i).unwrap_or(0).clamp(0, VALUES_PER_BATCH as i64) as usize;
+                    let count = node_len(i).unwrap_or(0).clamp(0, MAX_VIEWS as i64) as usize;
                     let (Some(offsets), Some(data)) = (buffer(first[i] + 1), buffer(first[i] + 2))
                     else {
                         continue;
@@ -428,7 +449,10 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// The first `count` values of a binary column, sniffed: true on audio.
+    /// The values of a binary column: the first [`VALUES_PER_BATCH`]
+    /// sniffed, then every one whose head carries an audio magic (heads
+    /// past the prefix read are fetched one by one when the body is not
+    /// compressed): true on audio.
     #[allow(clippy::too_many_arguments)]
     fn arrow_binary(
         &mut self,
@@ -466,6 +490,7 @@ impl Walk<'_> {
         let want = last.saturating_sub(base).min(budget).min(VALUES_PREFIX) as usize;
         let values = self.arrow_buffer(r, body, data, (base as usize).saturating_add(want))?;
         self.spent += values.len() as u64;
+        let mut sniffed = 0;
         for k in 0..count {
             let (Some(from), Some(to)) = (offset(k), offset(k + 1)) else {
                 break;
@@ -475,14 +500,35 @@ impl Walk<'_> {
             }
             let lo = (from as usize).min(values.len());
             let hi = (to as usize).min(values.len());
-            if lo >= hi {
-                break;
-            }
             let name = if f.in_list {
                 format!("{}[value {k}]", f.path)
             } else {
                 format!("{}[row {}]", f.path, rows + k as u64)
             };
+            if lo >= hi {
+                // Past the prefix: a head read in place, when it can be.
+                if body.codec.is_some() || to > data.1 {
+                    break;
+                }
+                let head = r.from(body.at + data.0 + from, 12)?;
+                if !audio_magic(&head) {
+                    continue;
+                }
+                let Some(budget) = self.remaining(prefix) else {
+                    return Ok(false);
+                };
+                let len = (to - from).min(budget).min(VALUES_PREFIX) as usize;
+                let value = r.from(body.at + data.0 + from, len)?;
+                self.spent += value.len() as u64;
+                if self.value(prefix, &name, &value, to - from, depth) {
+                    return Ok(true);
+                }
+                continue;
+            }
+            if sniffed >= VALUES_PER_BATCH && !audio_magic(&values[lo..hi]) {
+                continue;
+            }
+            sniffed += 1;
             if self.value(prefix, &name, &values[lo..hi], to - from, depth) {
                 return Ok(true);
             }
@@ -605,6 +651,18 @@ mod tests {
         assert_eq!(
             inside(POLARS_STREAM),
             (vec!["clip[row 4] wav".to_string()], vec![])
+        );
+        // LargeBinary (compat_level=oldest): the WAV at row 6, after six b"n/a".
+        let large = include_bytes!("testdata/polars-large-binary.arrow");
+        assert_eq!(inside(large), (vec!["clip[row 6] wav".to_string()], vec![]));
+        // Six record batches of b"n/a" (pyarrow): the two not read are said so.
+        let six = include_bytes!("testdata/six-batches.arrows");
+        assert_eq!(
+            inside(six),
+            (
+                vec![],
+                vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
+            )
         );
         // Every cut ends quietly.
         for cut in (0..POLARS_FILE.len()).step_by(97) {
