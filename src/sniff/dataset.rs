@@ -156,8 +156,15 @@ fn arrow(s: &Sample) -> Option<Sniff> {
     } else {
         ("arrow-stream", "application/vnd.apache.arrow.stream", 0)
     };
-    let (meta, whole) = ipc_message(s.head, at)?;
-    let message = Table::root(meta)?;
+    // polars writes a file's schema right after `ARROW1\0\0` as a bare
+    // flatbuffer, with neither continuation marker nor length (readers find
+    // it through the footer): taken as it is when it is a schema message.
+    let framed = ipc_message(s.head, at).and_then(|(m, whole)| Some((Table::root(m)?, whole)));
+    let (message, whole) = match framed {
+        Some(m) => m,
+        None if at == 8 => (Table::root(s.head.get(8..)?)?, false),
+        None => return None,
+    };
     // MessageHeader union: 1 = Schema. A schema larger than the head (tens
     // of thousands of fields) is taken on its header type alone.
     if message.u8(1, 0) != 1 || (whole && message.table(2).is_none()) {
@@ -818,6 +825,13 @@ mod tests {
         file.extend(&stream);
         file.extend(b"ARROW1");
         assert_eq!(sniff_of(&file).unwrap().format, "arrow");
+        // The schema message with no framing at all after the file magic (polars).
+        let mut bare = b"ARROW1\0\0".to_vec();
+        bare.extend(SCHEMA_MESSAGE);
+        assert_eq!(sniff_of(&bare).unwrap().format, "arrow");
+        let mut not_schema = bare.clone();
+        not_schema[8 + 20] = 3;
+        assert!(sniff_of(&not_schema).is_none());
         // A record batch (header type 3) first, a length past 16 MiB, a cut message.
         let mut batch = stream.clone();
         batch[8 + 20] = 3;

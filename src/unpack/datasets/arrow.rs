@@ -7,9 +7,9 @@
 //! shrink is stored raw behind a length of −1.
 
 use super::codecs::{decompress, Codec};
-use super::{malformed, Dtype, Reader, Step};
+use super::{audio_magic, malformed, Dtype, Reader, Step};
 use crate::sniff::dataset::{le32, le64, Table, MAX_WAVEFORM};
-use crate::unpack::{Level, Walk};
+use crate::unpack::{Level, Limit, Walk};
 
 /// Messages hopped over (dictionaries and batches together).
 const MAX_MESSAGES: usize = 64;
@@ -22,6 +22,8 @@ const MAX_FIELDS: usize = 4096;
 const MAX_NESTING: usize = 32;
 /// Binary values sniffed per column and batch.
 const VALUES_PER_BATCH: usize = 3;
+/// Views of one binary view column and batch looked at (16 bytes each).
+const MAX_VIEWS: usize = 4096;
 /// Bytes of those values read: their heads are what the detectors need.
 const VALUES_PREFIX: u64 = 256 << 10;
 
@@ -47,8 +49,10 @@ enum Kind {
     Union {
         dense: bool,
     },
-    /// Validity + views + variadic data buffers.
-    View,
+    /// Validity + views + variadic data buffers (BinaryView, Utf8View).
+    View {
+        text: bool,
+    },
     /// Validity, offsets and sizes (ListView, LargeListView).
     ListView,
     /// Dictionary-encoded: validity + indices.
@@ -60,7 +64,7 @@ impl Kind {
         match self {
             Kind::NoBuffers => 0,
             Kind::Validity => 1,
-            Kind::Fixed | Kind::Number(_) | Kind::List | Kind::View | Kind::Dictionary => 2,
+            Kind::Fixed | Kind::Number(_) | Kind::List | Kind::View { .. } | Kind::Dictionary => 2,
             Kind::Union { dense } => 1 + usize::from(dense),
             Kind::Binary { .. } | Kind::Text | Kind::ListView => 3,
         }
@@ -123,7 +127,8 @@ fn flatten(
             14 => Kind::Union {
                 dense: ty.is_some_and(|t| t.i16(0, 0) == 1),
             },
-            23 | 24 => Kind::View,
+            23 => Kind::View { text: false },
+            24 => Kind::View { text: true },
             25 | 26 => Kind::ListView,
             other => return malformed(format!("field type {other} is not known")),
         }
@@ -165,6 +170,79 @@ struct Body {
     codec: Option<Codec>,
 }
 
+/// The IPC message at `pos`: its metadata and body. After the continuation
+/// marker `FF FF FF FF` comes an i32 metadata length; before Arrow 0.15 the
+/// length came alone. `None` at the end-of-stream marker.
+fn message_at(r: &mut Reader<'_, '_, '_>, pos: u64) -> Step<Option<(Vec<u8>, Body)>> {
+    let head = r.at(pos, 8)?;
+    let (meta_len, meta_at) = match le32(&head, 0).unwrap_or(0) {
+        0xffff_ffff => (u64::from(le32(&head, 4).unwrap_or(0)), pos + 8),
+        len => (u64::from(len), pos + 4),
+    };
+    if meta_len == 0 {
+        return Ok(None);
+    }
+    if meta_len > MAX_METADATA || meta_at + meta_len > r.size() {
+        return malformed(format!(
+            "message at {pos} declares {meta_len} bytes of metadata"
+        ));
+    }
+    let meta = r.at(meta_at, meta_len as usize)?.into_owned();
+    let message = Table::root(&meta)
+        .ok_or_else(|| super::Stop::Malformed(format!("message at {pos} does not parse")))?;
+    let body = Body {
+        at: meta_at + meta_len,
+        len: u64::try_from(message.i64(3, 0)).unwrap_or(u64::MAX),
+        codec: None,
+    };
+    if body
+        .at
+        .checked_add(body.len)
+        .is_none_or(|end| end > r.size())
+    {
+        return malformed(format!("message at {pos} declares a body past the end"));
+    }
+    Ok(Some((meta, body)))
+}
+
+/// An IPC file's footer (`Footer` flatbuffer, its i32 length, `ARROW1` at
+/// the end): the schema and where the record batches are. Some writers
+/// (polars) put the schema after `ARROW1` as a bare flatbuffer that only
+/// the footer leads past, so a file is read through its footer when it
+/// has one. `None` when there is no footer that parses.
+fn footer(r: &mut Reader<'_, '_, '_>) -> Step<Option<(Vec<Field>, Vec<u64>)>> {
+    let size = r.size();
+    if size < 8 + 10 {
+        return Ok(None);
+    }
+    let tail = r.at(size - 10, 10)?;
+    if &tail[4..] != b"ARROW1" {
+        return Ok(None);
+    }
+    let len = u64::from(le32(&tail, 0).unwrap_or(0));
+    if len < 8 || len + 18 > size || len > MAX_METADATA {
+        return Ok(None);
+    }
+    let bytes = r.at(size - 10 - len, len as usize)?;
+    let Some(footer) = Table::root(&bytes) else {
+        return Ok(None);
+    };
+    let Some(schema) = footer.table(1) else {
+        return Ok(None);
+    };
+    let mut flat = Vec::new();
+    for f in schema.tables(1, MAX_FIELDS) {
+        flatten(&f, "", false, 0, &mut flat)?;
+    }
+    // Block: offset i64, metaDataLength i32 (+4 padding), bodyLength i64.
+    let blocks = footer.structs(3, 24).unwrap_or(&[]);
+    let at = (0..blocks.len() / 24)
+        .take(MAX_MESSAGES)
+        .filter_map(|k| u64::try_from(le64(blocks, k * 24)? as i64).ok())
+        .collect();
+    Ok(Some((flat, at)))
+}
+
 impl Walk<'_> {
     pub(super) fn arrow(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
@@ -173,41 +251,32 @@ impl Walk<'_> {
             .is_ok_and(|h| h.starts_with(b"ARROW1"));
         let mut pos: u64 = if file { 8 } else { 0 };
         let mut fields: Option<Vec<Field>> = None;
+        // A file's footer lists its record batches; a stream is hopped.
+        let mut blocks: Option<std::vec::IntoIter<u64>> = None;
+        if file {
+            if let Some((flat, at)) = footer(&mut r)? {
+                fields = Some(flat);
+                blocks = Some(at.into_iter());
+            }
+        }
+        let mut found: Vec<bool> = vec![false; fields.as_ref().map_or(0, Vec::len)];
         let (mut batches, mut rows) = (0usize, 0u64);
-        let mut found: Vec<bool> = Vec::new();
         for _ in 0..MAX_MESSAGES {
+            if let Some(b) = blocks.as_mut() {
+                match b.next() {
+                    Some(at) => pos = at,
+                    None => break,
+                }
+            }
             if batches >= MAX_BATCHES || pos + 8 > r.size() || self.out_of_time(prefix) {
                 break;
             }
-            let head = r.at(pos, 8)?;
-            let (meta_len, meta_at) = match le32(&head, 0).unwrap_or(0) {
-                0xffff_ffff => (u64::from(le32(&head, 4).unwrap_or(0)), pos + 8),
-                len => (u64::from(len), pos + 4),
-            };
-            if meta_len == 0 {
+            let Some((meta, body)) = message_at(&mut r, pos)? else {
                 break; // end of stream
-            }
-            if meta_len > MAX_METADATA || meta_at + meta_len > r.size() {
-                return malformed(format!(
-                    "message at {pos} declares {meta_len} bytes of metadata"
-                ));
-            }
-            let meta = r.at(meta_at, meta_len as usize)?;
+            };
             let message = Table::root(&meta).ok_or_else(|| {
                 super::Stop::Malformed(format!("message at {pos} does not parse"))
             })?;
-            let body = Body {
-                at: meta_at + meta_len,
-                len: u64::try_from(message.i64(3, 0)).unwrap_or(u64::MAX),
-                codec: None,
-            };
-            if body
-                .at
-                .checked_add(body.len)
-                .is_none_or(|end| end > r.size())
-            {
-                return malformed(format!("message at {pos} declares a body past the end"));
-            }
             match (message.u8(1, 0), message.table(2)) {
                 (1, Some(schema)) if fields.is_none() => {
                     let mut flat = Vec::new();
@@ -244,6 +313,27 @@ impl Walk<'_> {
             }
             pos = body.at + body.len;
         }
+        // Batches left unread: a binary column without audio so far is
+        // said to have been looked at only that far.
+        let more = match &blocks {
+            Some(b) => b.len() > 0,
+            None => pos + 8 < r.size(),
+        };
+        if batches >= MAX_BATCHES && more {
+            for (f, &hit) in fields.iter().flatten().zip(&found) {
+                if hit || !matches!(f.kind, Kind::Binary { .. } | Kind::View { text: false }) {
+                    continue;
+                }
+                self.limit(
+                    prefix,
+                    Limit::ObjectBytes,
+                    format!(
+                        "arrow column {}: values looked at in the first {MAX_BATCHES} record batches; the rest not inspected",
+                        f.path
+                    ),
+                );
+            }
+        }
         Ok(())
     }
 
@@ -275,7 +365,7 @@ impl Walk<'_> {
         for f in fields {
             first.push(next);
             next += f.kind.buffers();
-            if f.kind == Kind::View {
+            if matches!(f.kind, Kind::View { .. }) {
                 let extra = le64(variadic, views * 8).unwrap_or(0);
                 next = next.saturating_add(usize::try_from(extra).unwrap_or(usize::MAX));
                 views += 1;
@@ -284,13 +374,34 @@ impl Walk<'_> {
                 return malformed("a record batch has fewer buffers than its schema needs");
             }
         }
+        // Buffers of each view field's data, after its views.
+        let mut variadic_of = Vec::with_capacity(fields.len());
+        let mut views = 0usize;
+        for (i, f) in fields.iter().enumerate() {
+            let mut extra = 0;
+            if matches!(f.kind, Kind::View { .. }) {
+                extra = usize::try_from(le64(variadic, views * 8).unwrap_or(0)).unwrap_or(0);
+                views += 1;
+            }
+            variadic_of.push((first[i] + 2, extra));
+        }
         for (i, f) in fields.iter().enumerate() {
             if found[i] {
                 continue;
             }
             match f.kind {
+                Kind::View { text: false } => {
+                    let count = node_len(i).unwrap_or(0).clamp(0, MAX_VIEWS as i64) as usize;
+                    let Some(views) = buffer(first[i] + 1) else {
+                        continue;
+                    };
+                    let (at, n) = variadic_of[i];
+                    let data: Vec<(u64, u64)> = (at..at + n).filter_map(buffer).collect();
+                    found[i] =
+                        self.arrow_views(r, body, views, &data, count, f, rows, prefix, depth)?;
+                }
                 Kind::Binary { large } => {
-                    let count = node_len(i).unwrap_or(0).clamp(0, VALUES_PER_BATCH as i64) as usize;
+                    let count = node_len(i).unwrap_or(0).clamp(0, MAX_VIEWS as i64) as usize;
                     let (Some(offsets), Some(data)) = (buffer(first[i] + 1), buffer(first[i] + 2))
                     else {
                         continue;
@@ -338,7 +449,10 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// The first `count` values of a binary column, sniffed: true on audio.
+    /// The values of a binary column: the first [`VALUES_PER_BATCH`]
+    /// sniffed, then every one whose head carries an audio magic (heads
+    /// past the prefix read are fetched one by one when the body is not
+    /// compressed): true on audio.
     #[allow(clippy::too_many_arguments)]
     fn arrow_binary(
         &mut self,
@@ -376,6 +490,7 @@ impl Walk<'_> {
         let want = last.saturating_sub(base).min(budget).min(VALUES_PREFIX) as usize;
         let values = self.arrow_buffer(r, body, data, (base as usize).saturating_add(want))?;
         self.spent += values.len() as u64;
+        let mut sniffed = 0;
         for k in 0..count {
             let (Some(from), Some(to)) = (offset(k), offset(k + 1)) else {
                 break;
@@ -385,15 +500,99 @@ impl Walk<'_> {
             }
             let lo = (from as usize).min(values.len());
             let hi = (to as usize).min(values.len());
-            if lo >= hi {
-                break;
-            }
             let name = if f.in_list {
                 format!("{}[value {k}]", f.path)
             } else {
                 format!("{}[row {}]", f.path, rows + k as u64)
             };
+            if lo >= hi {
+                // Past the prefix: a head read in place, when it can be.
+                if body.codec.is_some() || to > data.1 {
+                    break;
+                }
+                let head = r.from(body.at + data.0 + from, 12)?;
+                if !audio_magic(&head) {
+                    continue;
+                }
+                let Some(budget) = self.remaining(prefix) else {
+                    return Ok(false);
+                };
+                let len = (to - from).min(budget).min(VALUES_PREFIX) as usize;
+                let value = r.from(body.at + data.0 + from, len)?;
+                self.spent += value.len() as u64;
+                if self.value(prefix, &name, &value, to - from, depth) {
+                    return Ok(true);
+                }
+                continue;
+            }
+            if sniffed >= VALUES_PER_BATCH && !audio_magic(&values[lo..hi]) {
+                continue;
+            }
+            sniffed += 1;
             if self.value(prefix, &name, &values[lo..hi], to - from, depth) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The values of a binary view column (16-byte views: length, then the
+    /// value inline when it fits in 12 bytes, else its first 4 bytes, a data
+    /// buffer index and an offset): the first [`VALUES_PER_BATCH`] sniffed,
+    /// and every further one whose inline head carries an audio magic.
+    #[allow(clippy::too_many_arguments)]
+    fn arrow_views(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        body: &Body,
+        views: (u64, u64),
+        data: &[(u64, u64)],
+        count: usize,
+        f: &Field,
+        rows: u64,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<bool> {
+        if count == 0 {
+            return Ok(false);
+        }
+        let raw = self.arrow_buffer(r, body, views, count * 16)?;
+        let mut sniffed = 0;
+        for (k, view) in raw.chunks_exact(16).enumerate() {
+            let len = le32(view, 0).unwrap_or(0) as i32;
+            let Ok(len) = usize::try_from(len) else {
+                continue;
+            };
+            if len == 0 || (sniffed >= VALUES_PER_BATCH && !audio_magic(&view[4..4 + len.min(12)]))
+            {
+                continue;
+            }
+            sniffed += 1;
+            let name = if f.in_list {
+                format!("{}[value {k}]", f.path)
+            } else {
+                format!("{}[row {}]", f.path, rows + k as u64)
+            };
+            let value = if len <= 12 {
+                view[4..4 + len].to_vec()
+            } else {
+                let index = le32(view, 8).unwrap_or(u32::MAX) as usize;
+                let offset = le32(view, 12).unwrap_or(0) as usize;
+                let Some(&buffer) = data.get(index) else {
+                    return malformed("a view names a data buffer the batch does not have");
+                };
+                let Some(budget) = self.remaining(prefix) else {
+                    return Ok(false);
+                };
+                let want = (len as u64).min(budget).min(VALUES_PREFIX) as usize;
+                let bytes = self.arrow_buffer(r, body, buffer, offset.saturating_add(want))?;
+                self.spent += bytes.len() as u64;
+                bytes.get(offset..).unwrap_or(&[]).to_vec()
+            };
+            if value.is_empty() {
+                continue;
+            }
+            if self.value(prefix, &name, &value, len as u64, depth) {
                 return Ok(true);
             }
         }
@@ -436,6 +635,40 @@ impl Walk<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// polars `write_ipc` / `write_ipc_stream` (lz4) of a BinaryView column:
+    /// four short values (two inline, two in a data buffer), then a WAV.
+    const POLARS_FILE: &[u8] = include_bytes!("testdata/polars-binary-view.arrow");
+    const POLARS_STREAM: &[u8] = include_bytes!("testdata/polars-binary-view.arrows");
+
+    #[test]
+    fn polars_files_and_binary_views_are_read() {
+        // The file's schema follows `ARROW1` unframed; its footer leads on.
+        assert_eq!(&POLARS_FILE[8..12], &[4, 0, 0, 0]);
+        assert_eq!(
+            inside(POLARS_FILE),
+            (vec!["clip[row 4] wav".to_string()], vec![])
+        );
+        assert_eq!(
+            inside(POLARS_STREAM),
+            (vec!["clip[row 4] wav".to_string()], vec![])
+        );
+        // LargeBinary (compat_level=oldest): the WAV at row 6, after six b"n/a".
+        let large = include_bytes!("testdata/polars-large-binary.arrow");
+        assert_eq!(inside(large), (vec!["clip[row 6] wav".to_string()], vec![]));
+        // Six record batches of b"n/a" (pyarrow): the two not read are said so.
+        let six = include_bytes!("testdata/six-batches.arrows");
+        assert_eq!(
+            inside(six),
+            (
+                vec![],
+                vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
+            )
+        );
+        // Every cut ends quietly.
+        for cut in (0..POLARS_FILE.len()).step_by(97) {
+            let _ = inside(&POLARS_FILE[..cut]);
+        }
+    }
 
     use crate::unpack::datasets::test_inside as inside;
 

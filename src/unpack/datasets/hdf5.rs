@@ -4,7 +4,7 @@
 //! messages) → datasets (dataspace, datatype, layout v3–v5, filter
 //! pipeline) → the first chunk(s) of numeric datasets (contiguous, compact,
 //! v1 B-tree, single chunk, implicit and fixed-array indexes), unfiltered
-//! with deflate, shuffle, fletcher32 and LZF. Structures it does not know
+//! with deflate, shuffle, fletcher32, LZF and Zstandard (filter 32015). Structures it does not know
 //! (dense link storage, extensible arrays, v2 B-trees, other filters) are a
 //! `not-inspected` limit, never a clean result.
 //!
@@ -467,7 +467,10 @@ impl Walk<'_> {
                 .ok_or_else(|| Stop::Malformed("filter pipeline does not parse".into()))?,
             None => Vec::new(),
         };
-        if let Some(id) = filters.iter().find(|id| ![1, 2, 3, 32000].contains(*id)) {
+        if let Some(id) = filters
+            .iter()
+            .find(|id| ![1, 2, 3, 32000, 32015].contains(*id))
+        {
             return malformed(format!("filter {id} is not decoded"));
         }
         let layout = parse_layout(f, layout)
@@ -639,6 +642,8 @@ impl Walk<'_> {
                 data = match id {
                     1 => decompress(Codec::Zlib, &data, chunk_bytes.min(want) as usize),
                     32000 => decompress(Codec::Lzf, &data, chunk_bytes.min(want) as usize),
+                    // hdf5plugin / h5py's Zstandard filter: one zstd frame.
+                    32015 => decompress(Codec::Zstd, &data, chunk_bytes.min(want) as usize),
                     3 => {
                         data.truncate(data.len().saturating_sub(4));
                         data
@@ -864,6 +869,16 @@ mod tests {
                 assert!(members.len() <= 3);
             }
         }
+    }
+
+    #[test]
+    fn zstd_filtered_chunks_are_decoded() {
+        // h5py + hdf5plugin.Zstd: int16, two chunks of 4000 samples.
+        let zstd = include_bytes!("testdata/wave-zstd.h5");
+        assert_eq!(
+            inside_of(zstd),
+            (vec!["/wave[:] waveform".to_string()], vec![])
+        );
     }
 
     fn file() -> File {

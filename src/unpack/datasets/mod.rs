@@ -13,8 +13,8 @@
 //! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
 //! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` | 4 MiB each |
 //! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
-//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3 |
-//! | Parquet | 64 columns × 64 row groups; per column 4 chunks with values (16 all-null); 4 pages per chunk |
+//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3, then those with an audio magic |
+//! | Parquet | 64 columns × 64 row groups (binary columns: every chunk until the budget ends; numbers: 4 chunks with values, 16 all-null); 8 pages per chunk; 65,536 values per page |
 //! | Arrow / TFRecord / Kaldi | 64 messages and 4 batches / 16 records / 16 entries |
 //! | HDF5 | 256 objects, 16 datasets, 32 chunks, 256 B-tree nodes, 16 continuations |
 //! | text past its head | 4 windows of 64 KiB |
@@ -276,6 +276,32 @@ fn plan(shape: &[u64]) -> Option<Plan> {
     })
 }
 
+/// Does `v` open like an encoded audio file? A cheap test on a value's
+/// head, so that every value of a page can be looked at and only the ones
+/// that may be audio are sniffed (which then decides).
+fn audio_magic(v: &[u8]) -> bool {
+    const AT_0: [&[u8]; 13] = [
+        b"RIFF",
+        b"RIFX",
+        b"RF64",
+        b"BW64",
+        b"fLaC",
+        b"OggS",
+        b"ID3",
+        b"FORM",
+        b"#!AMR",
+        b"caff",
+        b".snd",
+        b"wvpk",
+        b"\x1a\x45\xdf\xa3",
+    ];
+    const MORE: [&[u8]; 4] = [b"MAC ", b"TTA1", b"MPCK", b"\x30\x26\xb2\x75"];
+    AT_0.iter().chain(MORE.iter()).any(|m| v.starts_with(m))
+        || v.get(4..8) == Some(b"ftyp")
+        // MPEG audio and ADTS frame sync.
+        || matches!(v, [0xff, b, ..] if b & 0xe0 == 0xe0)
+}
+
 /// `shape` as the report shows it: `[2, 8000]`.
 fn shape_text(shape: &[u64]) -> String {
     format!(
@@ -298,6 +324,12 @@ impl Walk<'_> {
         depth: u32,
     ) {
         if sniff.encryption == Encryption::Encrypted {
+            // An encrypted footer may still front plaintext column chunks.
+            if sniff.format == "parquet" {
+                if let Err(stop) = self.parquet_plaintext(level, prefix, depth) {
+                    self.stopped(prefix, &sniff.format, stop);
+                }
+            }
             return;
         }
         let result = match sniff.format.as_str() {
@@ -497,6 +529,35 @@ pub fn fuzz_parsers(data: &[u8]) -> usize {
             usize::from(dataset::waveform(&samples).is_some())
         }
     }
+}
+
+#[cfg(test)]
+/// Members and limits the unpacker reports for `data` (sniffed as usual).
+pub(crate) fn test_inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
+    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
+        let start = usize::try_from(offset).ok()?;
+        data.get(start..(start + len).min(data.len()))
+            .map(<[u8]>::to_vec)
+    };
+    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
+    let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
+    let windows = [crate::sniff::Window {
+        offset: tail_at as u64,
+        bytes: data[tail_at.max(head.len())..].to_vec(),
+    }];
+    let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
+    let sniff = crate::sniff::sniff(&sample, &[]);
+    let rules = crate::rules::RuleSet::embedded();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let inside = crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
+    (
+        inside
+            .members
+            .iter()
+            .map(|m| format!("{} {}", m.member, m.sniff.format))
+            .collect(),
+        inside.limits.iter().map(|l| l.message.clone()).collect(),
+    )
 }
 
 #[cfg(test)]
@@ -727,33 +788,4 @@ mod tests {
         assert_eq!(f16_to_f32(0xc000), -2.0);
         assert_eq!(Dtype::BF16.decode(&[0x80, 0x3f], false, 1, 1), vec![1.0]);
     }
-}
-
-#[cfg(test)]
-/// Members and limits the unpacker reports for `data` (sniffed as usual).
-pub(crate) fn test_inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
-    let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
-        let start = usize::try_from(offset).ok()?;
-        data.get(start..(start + len).min(data.len()))
-            .map(<[u8]>::to_vec)
-    };
-    let head = &data[..data.len().min(crate::sniff::HEAD_LEN)];
-    let tail_at = data.len().saturating_sub(crate::sniff::WINDOW_LEN);
-    let windows = [crate::sniff::Window {
-        offset: tail_at as u64,
-        bytes: data[tail_at.max(head.len())..].to_vec(),
-    }];
-    let sample = crate::sniff::Sample::new(data.len() as u64, head, &windows);
-    let sniff = crate::sniff::sniff(&sample, &[]);
-    let rules = crate::rules::RuleSet::embedded();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let inside = crate::unpack::look_inside(&sample, &sniff, "x", &rules, 3, deadline, &mut fetch);
-    (
-        inside
-            .members
-            .iter()
-            .map(|m| format!("{} {}", m.member, m.sniff.format))
-            .collect(),
-        inside.limits.iter().map(|l| l.message.clone()).collect(),
-    )
 }

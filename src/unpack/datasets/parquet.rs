@@ -10,9 +10,15 @@
 //! values are judged as a waveform. Columns with modular-encryption
 //! metadata are never decoded. Audio may start in a later row group (path-
 //! only rows first): chunks whose statistics say they are all null are
-//! skipped without a read; up to [`CHUNKS_PER_COLUMN`] chunks per column
-//! with values (and [`EMPTY_CHUNKS_PER_COLUMN`] found to be all null when
-//! statistics are missing) are read until one holds audio.
+//! skipped without a read, and so are byte-array chunks whose statistics
+//! say every value is empty; the other chunks are read, row group after row
+//! group, until one holds audio or the budget ends. In each page read, the
+//! first [`VALUES_PER_PAGE`] values are sniffed like files, and every
+//! further value whose head carries an audio magic number (a WAV at row 8
+//! after `b"n/a"` values). A column whose values were not all looked at
+//! that way (pages or row groups left, a page larger than its prefix) is
+//! reported as a limit saying how far the reading got: a column is never
+//! clean just because it was long.
 
 use parquet::basic::{Compression, ConvertedType, LogicalType, Type as Physical};
 use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
@@ -20,8 +26,8 @@ use parquet::schema::types::ColumnDescriptor;
 
 use super::codecs::{decompress, Codec};
 use super::thrift::{page_header, PageHeader, PageKind};
-use super::{malformed, Dtype, Reader, Step, Stop};
-use crate::sniff::dataset::{le32, MAX_WAVEFORM};
+use super::{audio_magic, malformed, Dtype, Reader, Step, Stop};
+use crate::sniff::dataset::{le32, MAX_WAVEFORM, MIN_WAVEFORM};
 use crate::unpack::{Level, Limit, Walk};
 
 /// Largest footer read (pyarrow writes a few KiB per row group).
@@ -30,15 +36,23 @@ const MAX_FOOTER: u64 = 4 << 20;
 const MAX_COLUMNS: usize = 64;
 /// Row groups whose metadata is looked at.
 const MAX_ROW_GROUPS: usize = 64;
-/// Chunks of one column whose values are judged before giving up on it,
-/// and chunks read that turn out to hold nulls only (path-only rows, when
-/// the footer has no statistics to skip them by).
+/// Chunks of one numeric column whose values are judged as a waveform
+/// before giving up on it (a signal judgement, not a search), and chunks
+/// read that turn out to hold nulls only (path-only rows, when the footer
+/// has no statistics to skip them by).
 const CHUNKS_PER_COLUMN: usize = 4;
 const EMPTY_CHUNKS_PER_COLUMN: usize = 16;
 /// Pages of one chunk read (a dictionary page, then data pages).
-const PAGES_PER_CHUNK: usize = 4;
-/// Binary values sniffed per page.
+const PAGES_PER_CHUNK: usize = 8;
+/// Binary values of a page sniffed whatever they hold; after them, only
+/// values that open with an audio magic number are.
 const VALUES_PER_PAGE: usize = 3;
+/// Values of one page looked at (levels decoded, heads checked).
+const MAX_PAGE_VALUES: usize = 1 << 16;
+/// Bytes of a file with an encrypted footer searched for plaintext audio,
+/// and candidates (magic numbers that fit) sniffed there.
+const PLAINTEXT_SEARCH: u64 = 2 << 20;
+const PLAINTEXT_CANDIDATES: usize = 16;
 /// First read at a page: its header and, for small pages, the page itself.
 const HEADER_READ: u64 = 16 << 10;
 /// Page headers larger than this (statistics of huge values) are damaged.
@@ -82,6 +96,8 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
                 | ConvertedType::UINT_32
                 | ConvertedType::UINT_64
         );
+    let sixteen_bit = matches!(logical, Some(LogicalType::Integer(t)) if t.bit_width == 16 && t.is_signed)
+        || converted == ConvertedType::INT_16;
     let not_samples = matches!(
         logical,
         Some(
@@ -109,8 +125,13 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
         Physical::FIXED_LEN_BYTE_ARRAY if col.type_length() >= 64 && !not_samples => {
             Some(Leaf::Binary(usize::try_from(col.type_length()).ok()))
         }
-        Physical::FLOAT if repeated => Some(Leaf::Numbers(Dtype::F32)),
-        Physical::DOUBLE if repeated => Some(Leaf::Numbers(Dtype::F64)),
+        // Floats in a plain column may be a waveform one sample per row;
+        // tabular floats fail the judgement (no zero-centred oscillation).
+        Physical::FLOAT => Some(Leaf::Numbers(Dtype::F32)),
+        Physical::DOUBLE => Some(Leaf::Numbers(Dtype::F64)),
+        Physical::INT32 if !repeated && sixteen_bit && !not_samples => {
+            Some(Leaf::Numbers(Dtype::I32))
+        }
         Physical::INT32 if repeated && !narrow_or_unsigned && !not_samples => {
             Some(Leaf::Numbers(Dtype::I32))
         }
@@ -153,6 +174,19 @@ struct Chunk<'c> {
     first_row: u64,
     max_def: u16,
     max_rep: u16,
+}
+
+/// What reading a chunk or a page came to.
+#[derive(Default)]
+struct Seen {
+    /// Values decoded (nulls not counted).
+    values: usize,
+    found: bool,
+    /// Why some values were not looked at, if some were not.
+    short: Option<&'static str>,
+    /// A numeric dictionary too short to judge alone: the data pages'
+    /// indices into it give the samples in order.
+    dictionary: Vec<f32>,
 }
 
 impl Walk<'_> {
@@ -199,14 +233,30 @@ impl Walk<'_> {
         let mut empty = vec![0usize; columns.len()];
         let mut damaged = 0;
         let mut found = vec![false; columns.len()];
+        // Per column: the row group where looking stopped short, and why.
+        let mut short: Vec<Option<(usize, &'static str)>> = vec![None; columns.len()];
+        let groups = meta.row_groups().len();
         let mut first_row = 0u64;
-        for (group, rg) in meta.row_groups().iter().enumerate().take(MAX_ROW_GROUPS) {
+        let mut stop = None;
+        'groups: for (group, rg) in meta.row_groups().iter().enumerate() {
+            if group >= MAX_ROW_GROUPS {
+                for s in &mut short {
+                    s.get_or_insert((group, "more row groups than are read"));
+                }
+                break;
+            }
             for (k, &(ci, leaf)) in columns.iter().enumerate() {
-                if found[k]
-                    || reads[k] >= CHUNKS_PER_COLUMN
-                    || empty[k] >= EMPTY_CHUNKS_PER_COLUMN
-                    || self.out_of_time(prefix)
+                if found[k] || short[k].is_some() {
+                    continue;
+                }
+                let numbers = matches!(leaf, Leaf::Numbers(_));
+                // A waveform is judged from the first chunks with values.
+                if numbers && (reads[k] >= CHUNKS_PER_COLUMN || empty[k] >= EMPTY_CHUNKS_PER_COLUMN)
                 {
+                    continue;
+                }
+                if self.out_of_time(prefix) {
+                    short[k] = Some((group, "time"));
                     continue;
                 }
                 let Some(meta) = rg.columns().get(ci) else {
@@ -216,11 +266,18 @@ impl Walk<'_> {
                 if meta.crypto_metadata().is_some() {
                     continue;
                 }
-                let all_null = meta
-                    .statistics()
+                let stats = meta.statistics();
+                let all_null = stats
                     .and_then(|s| s.null_count_opt())
                     .is_some_and(|n| n >= meta.num_values() as u64);
-                if all_null {
+                // The largest value empty: every value is `b""` (exact,
+                // since a truncated maximum is never shorter than a value).
+                let all_empty = !numbers
+                    && stats
+                        .filter(|s| s.max_is_exact())
+                        .and_then(|s| s.max_bytes_opt())
+                        .is_some_and(<[u8]>::is_empty);
+                if all_null || all_empty {
                     continue;
                 }
                 let desc = &schema.columns()[ci];
@@ -235,17 +292,35 @@ impl Walk<'_> {
                     max_rep: desc.max_rep_level().max(0) as u16,
                 };
                 match self.parquet_chunk(&mut r, &chunk, data_end, prefix, depth) {
-                    Ok(Some(hit)) => {
-                        found[k] = hit;
-                        reads[k] += 1;
+                    Ok(seen) => {
+                        found[k] = seen.found;
+                        if seen.values > 0 {
+                            reads[k] += 1;
+                        } else {
+                            empty[k] += 1;
+                        }
+                        if !seen.found && !numbers {
+                            if let Some(why) = seen.short {
+                                short[k] = Some((group, why));
+                            }
+                        }
                     }
-                    Ok(None) => empty[k] += 1,
-                    Err(Stop::Malformed(why)) => self.damaged(
-                        prefix,
-                        &mut damaged,
-                        format!("parquet column {} in row group {group}: {why}", chunk.name),
-                    )?,
-                    Err(stop) => return Err(stop),
+                    Err(Stop::Malformed(why)) => {
+                        // The damage is the limit reported for this column.
+                        short[k] = Some((group, ""));
+                        self.damaged(
+                            prefix,
+                            &mut damaged,
+                            format!("parquet column {} in row group {group}: {why}", chunk.name),
+                        )?
+                    }
+                    Err(s) => {
+                        for s in &mut short {
+                            s.get_or_insert((group, "read budget used up"));
+                        }
+                        stop = Some(s);
+                        break 'groups;
+                    }
                 }
             }
             first_row = first_row.saturating_add(rg.num_rows().max(0) as u64);
@@ -253,11 +328,85 @@ impl Walk<'_> {
                 break;
             }
         }
+        for (k, &(ci, leaf)) in columns.iter().enumerate() {
+            let Some((group, why)) = short[k] else {
+                continue;
+            };
+            if found[k] || why.is_empty() || matches!(leaf, Leaf::Numbers(_)) {
+                continue;
+            }
+            let path = schema.columns()[ci].path().string();
+            self.limit(
+                prefix,
+                Limit::ObjectBytes,
+                format!(
+                    "parquet column {}: values looked at up to row group {group} of {groups} ({why}); the rest not inspected",
+                    column_name(&path)
+                ),
+            );
+        }
+        match stop {
+            Some(s) => Err(s),
+            None => Ok(()),
+        }
+    }
+
+    /// A Parquet file whose footer is encrypted (`PARE`) cannot be walked,
+    /// but columns without a key of their own are written in the clear: the
+    /// first [`PLAINTEXT_SEARCH`] bytes are searched for embedded audio files
+    /// (a RIFF/WAVE whose size fits the file, `fLaC` opening with STREAMINFO,
+    /// an Ogg page of version 0), and the first one the detectors call audio
+    /// becomes a member. Ciphertext matching a magic by chance is refused by
+    /// those checks and then by the detectors.
+    pub(super) fn parquet_plaintext(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        let mut r = Reader::new(level);
+        let size = r.size();
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(());
+        };
+        if size <= 12 {
+            return Ok(());
+        }
+        let want = (size - 4).min(PLAINTEXT_SEARCH).min(budget) as usize;
+        let data = r.from(4, want)?;
+        self.spent += data.len() as u64;
+        let mut tried = 0;
+        for at in 0..data.len().saturating_sub(12) {
+            let rest = &data[at..];
+            let left = size - 4 - at as u64;
+            let declared = match &rest[..4] {
+                b"RIFF" if &rest[8..12] == b"WAVE" => {
+                    let riff = u64::from(le32(rest, 4).unwrap_or(0)) + 8;
+                    if riff > left || riff < 44 {
+                        continue;
+                    }
+                    riff
+                }
+                b"fLaC" if rest[4] & 0x7f == 0 && rest[5..8] == [0, 0, 34] => left,
+                b"OggS" if rest[4] == 0 => left,
+                _ => continue,
+            };
+            tried += 1;
+            if tried > PLAINTEXT_CANDIDATES {
+                break;
+            }
+            let take = &rest[..rest.len().min(PAGE_PREFIX as usize)];
+            let s = self.sniff_bytes(take, declared);
+            if s.class == crate::sniff::Class::Audio {
+                let name = format!("plaintext at byte {}", at + 4);
+                self.keep(prefix, &name, take, declared, depth, s);
+                return Ok(());
+            }
+        }
         Ok(())
     }
 
-    /// Reads the first pages of one chunk: whether audio was found, or
-    /// `None` when the pages read held no value (nulls only).
+    /// Reads the pages of one chunk, up to [`PAGES_PER_CHUNK`].
     fn parquet_chunk(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -265,7 +414,7 @@ impl Walk<'_> {
         data_end: u64,
         prefix: &str,
         depth: u32,
-    ) -> Step<Option<bool>> {
+    ) -> Step<Seen> {
         let m = chunk.meta;
         let codec = codec(m.compression())?;
         let start = match m.dictionary_page_offset() {
@@ -280,10 +429,12 @@ impl Walk<'_> {
         if start < 4 || end > data_end {
             return malformed(format!("chunk {start}+{len} outside the data"));
         }
+        let mut seen = Seen::default();
+        let mut dictionary: Vec<f32> = Vec::new();
         let mut pos = start;
         for _ in 0..PAGES_PER_CHUNK {
             if pos >= end {
-                break;
+                return Ok(seen);
             }
             let window = r.from(pos, (end - pos).min(HEADER_READ) as usize)?;
             let header = match page_header(&window) {
@@ -301,34 +452,78 @@ impl Walk<'_> {
             if next > end {
                 return malformed(format!("page at {pos} runs past its chunk"));
             }
-            let (values, found) = match header.kind {
+            let mut judged = true;
+            let page = match header.kind {
                 Some(PageKind::Dictionary) => {
-                    self.parquet_page(r, chunk, &header, codec, body_at, false, prefix, depth)?
+                    let page = self.parquet_page(
+                        r,
+                        chunk,
+                        &header,
+                        codec,
+                        body_at,
+                        false,
+                        prefix,
+                        depth,
+                        &[],
+                    )?;
+                    // A tone's dictionary is one period: its indices are the signal.
+                    if !page.dictionary.is_empty() {
+                        judged = false;
+                        dictionary.clone_from(&page.dictionary);
+                    }
+                    page
                 }
                 Some(PageKind::Data | PageKind::DataV2) => {
-                    // Dictionary indices: the values were in the dictionary page.
+                    // Dictionary indices: the values were in the dictionary
+                    // page, unless it holds numbers too few to judge alone.
                     if matches!(header.encoding, 2 | 8) {
-                        return Ok(None);
+                        if dictionary.is_empty() {
+                            return Ok(seen);
+                        }
+                        let page = self.parquet_page(
+                            r,
+                            chunk,
+                            &header,
+                            codec,
+                            body_at,
+                            true,
+                            prefix,
+                            depth,
+                            &dictionary,
+                        )?;
+                        seen.found |= page.found;
+                        return Ok(seen);
                     }
-                    if header.encoding != 0 {
+                    // PLAIN; DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY
+                    // for byte arrays (duckdb's and parquet v2 writers' pages).
+                    let delta = matches!(header.encoding, 6 | 7)
+                        && matches!(chunk.leaf, Leaf::Binary(None));
+                    if header.encoding != 0 && !delta {
                         return malformed(format!(
                             "value encoding {} is not decoded",
                             header.encoding
                         ));
                     }
-                    self.parquet_page(r, chunk, &header, codec, body_at, true, prefix, depth)?
+                    self.parquet_page(r, chunk, &header, codec, body_at, true, prefix, depth, &[])?
                 }
-                _ => (0, false),
+                _ => Seen::default(),
             };
-            if found || values > 0 {
-                return Ok(Some(found));
+            seen.values += page.values;
+            seen.found |= page.found;
+            seen.short = seen.short.or(page.short);
+            // A waveform is judged from one page; audio found ends the chunk.
+            if page.found || (judged && page.values > 0 && matches!(chunk.leaf, Leaf::Numbers(_))) {
+                return Ok(seen);
             }
             pos = next;
         }
-        Ok(None)
+        if pos < end {
+            seen.short = seen.short.or(Some("more pages than are read"));
+        }
+        Ok(seen)
     }
 
-    /// Decodes a page prefix and judges its first values: (values seen, audio found).
+    /// Decodes a page prefix and judges its values.
     #[allow(clippy::too_many_arguments)]
     fn parquet_page(
         &mut self,
@@ -340,12 +535,16 @@ impl Walk<'_> {
         data_page: bool,
         prefix: &str,
         depth: u32,
-    ) -> Step<(usize, bool)> {
+        dictionary: &[f32],
+    ) -> Step<Seen> {
         if h.num_values == 0 || h.compressed == 0 {
-            return Ok((0, false));
+            return Ok(Seen::default());
         }
         let Some(budget) = self.remaining(prefix) else {
-            return Ok((0, false));
+            return Ok(Seen {
+                short: Some("decompression budget used up"),
+                ..Seen::default()
+            });
         };
         let out_limit = (h.uncompressed as u64).min(budget).min(PAGE_PREFIX) as usize;
         let v2 = h.kind == Some(PageKind::DataV2);
@@ -368,7 +567,10 @@ impl Walk<'_> {
         } else {
             body[..body.len().min(out_limit)].to_vec()
         };
-        let n = h.num_values as usize;
+        let whole = (h.uncompressed as u64) <= out_limit as u64;
+        let n = (h.num_values as usize).min(MAX_PAGE_VALUES);
+        let mut short =
+            (!whole || n < h.num_values as usize).then_some("a page larger than is read");
         // Rows of the first values: levels say which entries are null and
         // where rows start; without levels, value i is row i.
         let (values, rows) = match data_page {
@@ -407,12 +609,32 @@ impl Walk<'_> {
         match chunk.leaf {
             Leaf::Binary(width) => {
                 let mut seen = 0;
-                for (i, (value, declared)) in byte_arrays(values, width, n).into_iter().enumerate()
+                let mut sniffed = 0;
+                let decoded: Vec<(std::borrow::Cow<'_, [u8]>, u64)> = match (data_page, h.encoding)
                 {
+                    (true, 6) => delta_length_byte_arrays(values, n)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                    (true, 7) => delta_byte_arrays(values, n, PAGE_PREFIX as usize)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                    _ => byte_arrays(values, width, n)
+                        .into_iter()
+                        .map(|(v, d)| (v.into(), d))
+                        .collect(),
+                };
+                for (i, (value, declared)) in decoded.into_iter().enumerate() {
+                    let value = &value[..];
                     seen += 1;
-                    if value.is_empty() {
+                    if (value.len() as u64) < declared {
+                        short = short.or(Some("a value longer than is read"));
+                    }
+                    if value.is_empty() || (sniffed >= VALUES_PER_PAGE && !audio_magic(value)) {
                         continue;
                     }
+                    sniffed += 1;
                     let name = match &rows {
                         Some(rows) => match rows.get(i) {
                             Some(row) => format!("{}[row {}]", chunk.name, chunk.first_row + row),
@@ -423,16 +645,34 @@ impl Walk<'_> {
                         }
                     };
                     if self.value(prefix, &name, value, declared, depth) {
-                        return Ok((seen, true));
-                    }
-                    if seen >= VALUES_PER_PAGE {
-                        break;
+                        return Ok(Seen {
+                            values: seen,
+                            found: true,
+                            ..Seen::default()
+                        });
                     }
                 }
-                Ok((seen, false))
+                Ok(Seen {
+                    values: seen,
+                    short,
+                    ..Seen::default()
+                })
             }
             Leaf::Numbers(dtype) => {
-                let samples = dtype.decode(values, false, 1, MAX_WAVEFORM.min(n));
+                let samples = if data_page && matches!(h.encoding, 2 | 8) {
+                    // Indices: a bit width, then the RLE / bit-packed hybrid.
+                    match values.split_first() {
+                        Some((&w, rest)) if (1..=16).contains(&w) => {
+                            hybrid(rest, ((1u32 << w) - 1) as u16, n.min(MAX_WAVEFORM))
+                                .iter()
+                                .filter_map(|&i| dictionary.get(usize::from(i)).copied())
+                                .collect()
+                        }
+                        _ => Vec::new(),
+                    }
+                } else {
+                    dtype.decode(values, false, 1, MAX_WAVEFORM.min(n))
+                };
                 let name = match rows.as_ref().and_then(|r| r.first()) {
                     Some(row) => format!("{}[row {}]", chunk.name, chunk.first_row + row),
                     None => format!("{}[row group {}, dictionary]", chunk.name, chunk.group),
@@ -446,7 +686,17 @@ impl Walk<'_> {
                     &samples,
                     (n * dtype.size()) as u64,
                 );
-                Ok((samples.len(), found))
+                let short_dictionary = !data_page && !found && samples.len() < MIN_WAVEFORM;
+                Ok(Seen {
+                    values: samples.len(),
+                    found,
+                    short: None,
+                    dictionary: if short_dictionary {
+                        samples
+                    } else {
+                        Vec::new()
+                    },
+                })
             }
         }
     }
@@ -457,6 +707,7 @@ pub(super) fn fuzz(b: &[u8]) -> usize {
     let max = u16::from(*b.first().unwrap_or(&1));
     let n = usize::from(*b.get(1).unwrap_or(&0)) * 64;
     hybrid(b, max, n).len()
+        + delta_byte_arrays(b, n, 1 << 16).len()
         + byte_arrays(b, None, 8).len()
         + byte_arrays(b, Some(max.into()), 8).len()
 }
@@ -466,7 +717,7 @@ pub(super) fn fuzz(b: &[u8]) -> usize {
 fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> {
     let mut out = Vec::new();
     let mut pos = 0usize;
-    while out.len() < max.min(VALUES_PER_PAGE) && pos < b.len() {
+    while out.len() < max && pos < b.len() {
         let (len, at) = match width {
             Some(w) if w > 0 => (w, pos),
             Some(_) => break,
@@ -479,6 +730,128 @@ fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> 
         let value = &b[at.min(b.len())..end.min(b.len())];
         out.push((value, len as u64));
         pos = end;
+    }
+    out
+}
+
+/// Integers in the DELTA_BINARY_PACKED encoding (PF Encodings.md), at most
+/// `max` of them, and the bytes they took (where what follows starts).
+/// `None` when the header or a block does not fit.
+fn delta_binary_packed(b: &[u8], max: usize) -> Option<(Vec<i64>, usize)> {
+    let mut pos = 0usize;
+    let uleb = |pos: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*pos)?;
+            *pos += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let zigzag = |v: u64| (v >> 1) as i64 ^ -((v & 1) as i64);
+    let block = usize::try_from(uleb(&mut pos)?).ok()?;
+    let minis = usize::try_from(uleb(&mut pos)?).ok()?;
+    let total = usize::try_from(uleb(&mut pos)?).ok()?;
+    let mut last = zigzag(uleb(&mut pos)?);
+    if minis == 0 || block == 0 || block % minis != 0 || (block / minis) % 8 != 0 || block > 1 << 16
+    {
+        return None;
+    }
+    let per_mini = block / minis;
+    let want = total.min(max);
+    let mut out = Vec::with_capacity(want.min(1 << 16));
+    if want > 0 {
+        out.push(last);
+    }
+    // The values after the first: whole blocks until `total` are there.
+    let mut left = total.saturating_sub(1);
+    while left > 0 {
+        let min_delta = zigzag(uleb(&mut pos)?);
+        let widths = b.get(pos..pos.checked_add(minis)?)?;
+        pos += minis;
+        for &w in widths {
+            if left == 0 {
+                break;
+            }
+            let w = usize::from(w);
+            if w > 64 {
+                return None;
+            }
+            let bytes = b.get(pos..pos.checked_add(per_mini * w / 8)?)?;
+            pos += per_mini * w / 8;
+            for k in 0..per_mini.min(left) {
+                let mut v = 0u64;
+                for j in 0..w {
+                    let bit = k * w + j;
+                    v |= u64::from(bytes[bit / 8] >> (bit % 8) & 1) << j;
+                }
+                last = last.wrapping_add(min_delta).wrapping_add(v as i64);
+                if out.len() < want {
+                    out.push(last);
+                }
+            }
+            left -= per_mini.min(left);
+        }
+        if out.len() >= want && left > 0 {
+            // The rest is not needed, but where it ends is unknown.
+            return Some((out, b.len()));
+        }
+    }
+    Some((out, pos))
+}
+
+/// The first values of a DELTA_LENGTH_BYTE_ARRAY buffer: the lengths,
+/// delta-packed, then the bytes back to back.
+fn delta_length_byte_arrays(b: &[u8], max: usize) -> Vec<(&[u8], u64)> {
+    let Some((lengths, mut pos)) = delta_binary_packed(b, max) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for len in lengths {
+        let Ok(len) = u64::try_from(len) else {
+            break;
+        };
+        if pos >= b.len() && len > 0 {
+            break;
+        }
+        let end = pos.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+        out.push((&b[pos.min(b.len())..end.min(b.len())], len));
+        pos = end;
+    }
+    out
+}
+
+/// The first values of a DELTA_BYTE_ARRAY buffer (prefix lengths, then the
+/// suffixes as DELTA_LENGTH_BYTE_ARRAY; each value is that much of the one
+/// before and its suffix), `budget` bytes of values rebuilt at most.
+fn delta_byte_arrays(b: &[u8], max: usize, budget: usize) -> Vec<(Vec<u8>, u64)> {
+    let Some((prefixes, pos)) = delta_binary_packed(b, max) else {
+        return Vec::new();
+    };
+    if pos >= b.len() {
+        return Vec::new();
+    }
+    let mut out: Vec<(Vec<u8>, u64)> = Vec::new();
+    let mut spent = 0usize;
+    for (p, (suffix, declared)) in prefixes
+        .into_iter()
+        .zip(delta_length_byte_arrays(&b[pos..], max))
+    {
+        let p = usize::try_from(p).unwrap_or(0);
+        let mut value = match out.last() {
+            Some((prev, _)) => prev[..p.min(prev.len())].to_vec(),
+            None => Vec::new(),
+        };
+        value.extend_from_slice(suffix);
+        spent += value.len();
+        if spent > budget {
+            break;
+        }
+        let declared = (p as u64).saturating_add(declared);
+        out.push((value, declared));
     }
     out
 }
@@ -567,9 +940,6 @@ fn value_rows(rep: &[u8], def: &[u8], chunk: &Chunk<'_>, n: usize) -> Vec<u64> {
         };
         if present {
             rows.push(row.unwrap_or(0));
-            if rows.len() >= VALUES_PER_PAGE.max(1) {
-                break;
-            }
         }
     }
     rows
@@ -604,6 +974,204 @@ mod tests {
         for cut in (0..PARQUET.len()).step_by(PARQUET.len() / 9) {
             let _ = inside(&PARQUET[..cut]);
         }
+    }
+
+    /// A WAV of a speech-like signal.
+    fn wav() -> Vec<u8> {
+        let pcm: Vec<u8> = crate::sniff::dataset::speechy(4000)
+            .iter()
+            .flat_map(|v| ((v * 20000.0) as i16).to_le_bytes())
+            .collect();
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + pcm.len() as u32).to_le_bytes());
+        wav.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+        wav.extend((pcm.len() as u32).to_le_bytes());
+        wav.extend(&pcm);
+        wav
+    }
+
+    /// A Parquet file of one required binary column `b`, PLAIN, without
+    /// dictionary or statistics, one row group per entry of `groups`.
+    fn binary_parquet(groups: &[Vec<Vec<u8>>]) -> Vec<u8> {
+        binary_parquet_encoded(groups, parquet::basic::Encoding::PLAIN)
+    }
+
+    fn binary_parquet_encoded(
+        groups: &[Vec<Vec<u8>>],
+        encoding: parquet::basic::Encoding,
+    ) -> Vec<u8> {
+        use parquet::data_type::{ByteArray, ByteArrayType};
+        use parquet::file::properties::{EnabledStatistics, WriterProperties};
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        use std::sync::Arc;
+        let schema = Arc::new(parse_message_type("message m { required binary b; }").unwrap());
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(false)
+                .set_encoding(encoding)
+                .set_statistics_enabled(EnabledStatistics::None)
+                .build(),
+        );
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+        for values in groups {
+            let mut rg = w.next_row_group().unwrap();
+            let mut col = rg.next_column().unwrap().unwrap();
+            let values: Vec<ByteArray> =
+                values.iter().map(|v| ByteArray::from(v.clone())).collect();
+            col.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            col.close().unwrap();
+            rg.close().unwrap();
+        }
+        w.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn audio_after_other_values_of_a_page_or_in_a_later_row_group_is_found() {
+        let mut rows = vec![b"n/a".to_vec(); 8];
+        rows.push(wav());
+        let (members, limits) = inside(&binary_parquet(&[rows]));
+        assert_eq!(members, vec!["b[row 8] wav".to_string()], "{limits:?}");
+        // Ten row groups of empty values (no statistics to skip them by) first.
+        let mut groups = vec![vec![Vec::new(); 6]; 10];
+        groups.push(vec![wav()]);
+        let (members, limits) = inside(&binary_parquet(&groups));
+        assert_eq!(members, vec!["b[row 60] wav".to_string()], "{limits:?}");
+        // The values all looked at and none audio: clean, no limit.
+        let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
+        assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    #[test]
+    fn plaintext_audio_behind_an_encrypted_footer_is_found() {
+        let encrypted =
+            include_bytes!("../../../fixtures/datasets/parquet-encrypted/encrypted-footer.parquet");
+        let footer_len = le32(encrypted, encrypted.len() - 8).unwrap() as usize;
+        let footer = &encrypted[encrypted.len() - 8 - footer_len..];
+        // Column chunks: ciphertext, then a WAV in the clear.
+        let mut file = b"PARE".to_vec();
+        file.extend(crate::sniff::testutil::pseudo_random(3000, 5));
+        file.extend(wav());
+        file.extend(footer);
+        let (members, limits) = inside(&file);
+        assert_eq!(
+            members,
+            vec!["plaintext at byte 3004 wav".to_string()],
+            "{limits:?}"
+        );
+        // A RIFF whose size runs past the file, and nothing in the clear.
+        let mut wrong = file.clone();
+        wrong[3008..3012].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(inside(&wrong).0.is_empty());
+        assert!(inside(encrypted).0.is_empty());
+    }
+
+    #[test]
+    fn delta_encoded_byte_arrays_are_decoded() {
+        use parquet::basic::Encoding;
+        let mut rows: Vec<Vec<u8>> = (0..200).map(|i| format!("id-{i}").into_bytes()).collect();
+        rows.push(wav());
+        for (encoding, found) in [
+            (Encoding::DELTA_LENGTH_BYTE_ARRAY, "b[row 200] wav"),
+            (Encoding::DELTA_BYTE_ARRAY, "b[row 200] wav"),
+        ] {
+            let file = binary_parquet_encoded(&[rows.clone()], encoding);
+            let (members, limits) = inside(&file);
+            assert_eq!(members, vec![found.to_string()], "{encoding:?} {limits:?}");
+        }
+        // Lengths 3, 4, 5 (deltas 1, 1: block 128, 4 miniblocks of 32, width 0).
+        let mut b = vec![0x80, 0x01, 0x04, 0x03, 0x06, 0x02, 0, 0, 0, 0];
+        b.extend(b"abcdefghijkl");
+        let v = delta_length_byte_arrays(&b, 10);
+        assert_eq!(
+            v,
+            vec![(&b"abc"[..], 3), (&b"defg"[..], 4), (&b"hijkl"[..], 5)]
+        );
+        // Damaged headers and widths end quietly.
+        assert!(delta_binary_packed(&[0x80, 0x01, 0x00, 0x03, 0x06], 10).is_none());
+        assert!(delta_binary_packed(&[0x80, 0x01, 0x04, 0x03, 0x06, 0x02, 99], 10).is_none());
+        assert!(delta_byte_arrays(&[0xff; 40], 10, 100).is_empty());
+    }
+
+    /// A required float column, one value per row.
+    fn float_parquet(values: &[f32], dictionary: bool) -> Vec<u8> {
+        use parquet::data_type::FloatType;
+        use parquet::file::properties::WriterProperties;
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+        use std::sync::Arc;
+        let schema = Arc::new(parse_message_type("message m { required float x; }").unwrap());
+        let props = Arc::new(
+            WriterProperties::builder()
+                .set_dictionary_enabled(dictionary)
+                .build(),
+        );
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, schema, props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let mut col = rg.next_column().unwrap().unwrap();
+        col.typed::<FloatType>()
+            .write_batch(values, None, None)
+            .unwrap();
+        col.close().unwrap();
+        rg.close().unwrap();
+        w.close().unwrap();
+        out
+    }
+
+    #[test]
+    fn a_waveform_one_sample_per_row_and_a_dictionary_encoded_tone_are_judged() {
+        let speech = crate::sniff::dataset::speechy(8000);
+        assert_eq!(
+            inside(&float_parquet(&speech, false)).0,
+            vec!["x[row 0] waveform".to_string()]
+        );
+        // A tone of period 100: a 100-value dictionary, the signal in its indices.
+        let tone: Vec<f32> = (0..8000)
+            .map(|i| (std::f32::consts::TAU * (i % 100) as f32 / 100.0).sin() * 0.5)
+            .collect();
+        assert_eq!(
+            inside(&float_parquet(&tone, true)).0,
+            vec!["x[row 0] waveform".to_string()]
+        );
+        // Tabular floats (a ramp, noise) are not a waveform.
+        let ramp: Vec<f32> = (0..8000).map(|i| i as f32 * 0.5).collect();
+        assert!(inside(&float_parquet(&ramp, false)).0.is_empty());
+        let noise: Vec<f32> = crate::sniff::testutil::pseudo_random(8000, 3)
+            .iter()
+            .map(|&b| f32::from(b) - 127.5)
+            .collect();
+        assert!(inside(&float_parquet(&noise, true)).0.is_empty());
+    }
+
+    #[test]
+    fn a_column_longer_than_is_read_is_a_limit_not_clean() {
+        // More row groups than are read: said so, with how far it got.
+        let groups = vec![vec![b"ab".to_vec()]; MAX_ROW_GROUPS + 2];
+        let (members, limits) = inside(&binary_parquet(&groups));
+        assert!(members.is_empty());
+        assert_eq!(
+            limits,
+            vec![format!(
+                "parquet column b: values looked at up to row group {MAX_ROW_GROUPS} of {} (more row groups than are read); the rest not inspected",
+                MAX_ROW_GROUPS + 2
+            )]
+        );
+    }
+
+    #[test]
+    fn audio_magic_numbers_pick_values_worth_sniffing() {
+        assert!(audio_magic(&wav()));
+        assert!(audio_magic(b"fLaC\0\0\0\x22"));
+        assert!(audio_magic(b"\xff\xfb\x90\x00"));
+        assert!(audio_magic(b"\0\0\0\x20ftypM4A "));
+        assert!(!audio_magic(b"n/a"));
+        assert!(!audio_magic(b"\x89PNG\r\n"));
+        assert!(!audio_magic(b""));
     }
 
     #[test]
