@@ -88,6 +88,66 @@ fn raster(s: &Sample) -> Option<Sniff> {
         .or_else(|| netpbm(s))
         .or_else(|| tga(s))
         .or_else(|| pcf(s))
+        .or_else(|| wmf(s))
+        .or_else(|| gimp(s))
+        .or_else(|| jimage(s))
+}
+
+/// Windows Metafile: the placeable header `D7 CD C6 9A` (then the standard
+/// header at 22), or a bare standard header: type 1 (memory) or 2 (disk),
+/// header size 9 words, version 0x0100 or 0x0300. Its polygons are runs of
+/// 16-bit coordinates, smooth enough for the headerless-PCM statistics.
+fn wmf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let standard = |at: usize| {
+        matches!(le16(h, at), Some(1 | 2))
+            && le16(h, at + 2) == Some(9)
+            && matches!(le16(h, at + 4), Some(0x0100 | 0x0300))
+    };
+    let magic = if starts(h, 0, b"\xd7\xcd\xc6\x9a") && standard(22) {
+        "placeable WMF D7 CD C6 9A at 0"
+    } else if standard(0) {
+        "WMF header (type, 9-word header, version) at 0"
+    } else {
+        return None;
+    };
+    Some(image("wmf", "image/wmf", magic.into()))
+}
+
+/// GIMP patterns and brushes: a big-endian header size (at least 28, below
+/// 4 KiB) and version, then `GPAT` (pattern) or `GIMP` (brush) at 20; the
+/// pixels follow uncompressed.
+fn gimp(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let header = super::bytes::be32(h, 0)?;
+    let version = super::bytes::be32(h, 4)?;
+    if !(28..4096).contains(&header) || !(1..=3).contains(&version) {
+        return None;
+    }
+    if starts(h, 20, b"GPAT") {
+        Some(image(
+            "gimp-pattern",
+            "image/x-gimp-pat",
+            "GPAT at 20".into(),
+        ))
+    } else if starts(h, 20, b"GIMP") {
+        Some(image("gimp-brush", "image/x-gimp-gbr", "GIMP at 20".into()))
+    } else {
+        None
+    }
+}
+
+/// The JDK's jimage module file (`lib/modules`): magic `CAFEDADA` in the
+/// platform's byte order and version 1.0. Its resource tables hold runs of
+/// `FF FF` that chain like MPEG Layer I frames.
+fn jimage(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let le = starts(h, 0, b"\xda\xda\xfe\xca") && get(h, 4, 4)? == b"\x00\x00\x01\x00";
+    let be = starts(h, 0, b"\xca\xfe\xda\xda") && get(h, 4, 4)? == b"\x00\x01\x00\x00";
+    (le || be).then(|| {
+        Sniff::new("jimage", None, Class::Other, Encryption::None)
+            .with("magic", "CAFEDADA at 0 (JDK module image)")
+    })
 }
 
 /// X11 PCF bitmap font: `01 f c p`, a table count of 1–16, and a table of
@@ -340,5 +400,27 @@ mod tests {
         let mut pcm = tga_header(10, 200, 32, 24);
         pcm.extend(pcm16_tone(3000));
         assert_eq!(named(&pcm), None);
+    }
+
+    #[test]
+    fn metafiles_gimp_patterns_and_jdk_images_are_named() {
+        let mut wmf =
+            b"\xd7\xcd\xc6\x9a\0\0\0\0\0\0\x10\x27\x72\x1f\xec\x09\0\0\0\0\x9f\x66".to_vec();
+        wmf.extend_from_slice(b"\x01\x00\x09\x00\x00\x03\xed\x37\0\0");
+        assert_eq!(named(&wmf).as_deref(), Some("wmf"));
+        assert_eq!(
+            named(b"\x01\x00\x09\x00\x00\x03\xed\x37\0\0\x10\0").as_deref(),
+            Some("wmf")
+        );
+        let mut pat = b"\0\0\0\x1f\0\0\0\x01\0\0\0\x60\0\0\0\x60\0\0\0\x03GPATBricks\0".to_vec();
+        pat.resize(64, 0x8e);
+        assert_eq!(named(&pat).as_deref(), Some("gimp-pattern"));
+        assert_eq!(
+            named(b"\xda\xda\xfe\xca\0\0\x01\0\0\0\0\0").as_deref(),
+            Some("jimage")
+        );
+        // Near misses stay unnamed.
+        assert_eq!(named(b"\x01\x00\x08\x00\x00\x03\xed\x37\0\0\x10\0"), None);
+        assert_eq!(named(b"\xda\xda\xfe\xca\0\0\x02\0\0\0\0\0"), None);
     }
 }

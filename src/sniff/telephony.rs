@@ -158,6 +158,18 @@ fn encoder_codes_only(b: &[u8]) -> bool {
     b.iter().all(|&x| x & 0x3f >= 4)
 }
 
+/// Text in a legacy 8-bit charset (ISO-8859, not UTF-8, so not named text)
+/// can avoid the four forbidden codes too: lower-case prose has no `@ABC`.
+/// G.722 codes spread over every byte value, about 37 % of them printable
+/// ASCII; text is almost all printable.
+fn mostly_printable(b: &[u8]) -> bool {
+    let printable = b
+        .iter()
+        .filter(|&&x| (0x20..0x7f).contains(&x) || matches!(x, b'\t' | b'\n' | b'\r'))
+        .count();
+    printable * 10 > b.len() * 8
+}
+
 /// Smallest object judged: a quarter of a second.
 const MIN_G722: u64 = 2048;
 
@@ -170,7 +182,11 @@ pub(crate) fn g722(s: &Sample) -> Option<Sniff> {
         .into_iter()
         .filter(|w| w.len() >= 1024)
         .collect();
-    if windows.is_empty() || !windows.iter().all(|w| encoder_codes_only(w)) {
+    if windows.is_empty()
+        || !windows
+            .iter()
+            .all(|w| encoder_codes_only(w) && !mostly_printable(w))
+    {
         return None;
     }
     let mut votes = 0;
@@ -240,5 +256,15 @@ mod tests {
             .collect();
         assert!(out.iter().all(|v| (-16384..=16383).contains(v)));
         assert!(out.iter().any(|&v| v > 0) && out.iter().any(|&v| v < 0));
+    }
+
+    #[test]
+    fn latin1_prose_without_the_forbidden_codes_is_not_g722() {
+        // ISO-8859-1 French: no UTF-8, no `@ABC`, all bytes allowed codes.
+        let line = b"% motifs de c\xe9sure pour le fran\xe7ais: .a4 .ab4 .ac4 .ad4 .\xe9d2\n";
+        let text: Vec<u8> = line.iter().copied().cycle().take(16 * 1024).collect();
+        assert!(encoder_codes_only(&text));
+        let s = Sample::new(text.len() as u64, &text, &[]);
+        assert!(g722(&s).is_none());
     }
 }

@@ -47,7 +47,39 @@ fn census(b: &[u8]) -> (usize, usize) {
     (chars, control)
 }
 
+/// UTF-16 or UTF-32 text of mostly ASCII characters (either byte order):
+/// the encoding's zero bytes sit at fixed positions around printable
+/// characters. Wide text is otherwise a blocky 16- or 32-bit "signal" to the
+/// headerless-PCM statistics.
+pub(crate) fn wide_text(b: &[u8]) -> Option<&'static str> {
+    let probe = &b[..b.len().min(8192)];
+    let printable = |x: u8| (0x20..0x7f).contains(&x) || matches!(x, b'\n' | b'\r' | b'\t');
+    let share = |width: usize, at: usize| {
+        let units = probe.chunks_exact(width);
+        let n = units.len();
+        let hits = units
+            .filter(|u| printable(u[at]) && u.iter().enumerate().all(|(i, &x)| i == at || x == 0))
+            .count();
+        n >= 64 && hits * 10 >= n * 9
+    };
+    [
+        (4, 0, "utf-32le"),
+        (4, 3, "utf-32be"),
+        (2, 0, "utf-16le"),
+        (2, 1, "utf-16be"),
+    ]
+    .into_iter()
+    .find(|&(width, at, _)| share(width, at))
+    .map(|(_, _, name)| name)
+}
+
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
+    if let Some(encoding) = wide_text(s.head) {
+        return Some(
+            Sniff::new("text", Some("text/plain"), Class::Other, Encryption::None)
+                .with("encoding", encoding),
+        );
+    }
     if !is_text(s.head) {
         return None;
     }
@@ -148,5 +180,29 @@ mod tests {
                 .format,
             "text"
         );
+    }
+
+    #[test]
+    fn wide_text_is_text_in_either_byte_order() {
+        let ascii = b"<!DOCTYPE html><html><body>plane one characters</body></html>\n".repeat(8);
+        let widen = |width: usize, at: usize| -> Vec<u8> {
+            ascii
+                .iter()
+                .flat_map(|&c| {
+                    let mut unit = vec![0u8; width];
+                    unit[at] = c;
+                    unit
+                })
+                .collect()
+        };
+        assert_eq!(wide_text(&widen(2, 0)), Some("utf-16le"));
+        assert_eq!(wide_text(&widen(2, 1)), Some("utf-16be"));
+        assert_eq!(wide_text(&widen(4, 0)), Some("utf-32le"));
+        assert_eq!(wide_text(&widen(4, 3)), Some("utf-32be"));
+        // Speech-like s16le (both signs) is not wide text.
+        let pcm: Vec<u8> = (0..4096i32)
+            .flat_map(|i| (((i * 37) % 2001 - 1000) as i16).to_le_bytes())
+            .collect();
+        assert_eq!(wide_text(&pcm), None);
     }
 }
