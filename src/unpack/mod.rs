@@ -560,9 +560,59 @@ pub fn fuzz_unpack(format: &str, data: &[u8], declared_size: u64) -> FuzzCost {
     })
 }
 
+impl FuzzCost {
+    /// The per-object budget every fuzz target asserts: bytes read within
+    /// the cap, wall time within the time limit (+1 s for one bounded step).
+    pub fn assert_in_budget(&self) {
+        assert!(
+            self.bytes_read <= self.read_cap,
+            "read {} bytes",
+            self.bytes_read
+        );
+        assert!(
+            self.elapsed.as_secs_f64() <= self.max_seconds + 1.0,
+            "took {:?}",
+            self.elapsed
+        );
+    }
+}
+
+/// One fuzz input for the archive `format`: its first byte says whether the
+/// declared size is true (bit 0 clear) or larger than the bytes; the rest is
+/// the archive. Asserts the per-object budget.
+#[doc(hidden)]
+pub fn fuzz_archive(format: &str, data: &[u8]) {
+    let (flag, body) = data.split_first().unwrap_or((&0, &[]));
+    let declared = if flag & 1 == 0 {
+        body.len() as u64
+    } else {
+        body.len() as u64 * 2 + 1
+    };
+    fuzz_unpack(format, body, declared).assert_in_budget();
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// The archive fuzz entry holds its budget on real archives, with the
+    /// declared size true and lying.
+    #[test]
+    fn the_archive_fuzz_entry_stays_in_budget_on_fixtures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for (format, file) in [
+            ("tar", "compressed/tar/records.tar"),
+            ("zip", "compressed/zip/nested.zip"),
+            ("7z", "compressed/7z/plain.7z"),
+        ] {
+            let bytes = std::fs::read(root.join(file)).unwrap();
+            for flag in [0u8, 1] {
+                let mut input = vec![flag];
+                input.extend_from_slice(&bytes);
+                fuzz_archive(format, &input);
+            }
+        }
+    }
 
     /// A small mono 16-bit PCM WAV: what the detectors call audio.
     pub(crate) fn wav() -> Vec<u8> {
