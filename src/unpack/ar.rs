@@ -21,16 +21,7 @@ impl Walk<'_> {
         let (mut headers, mut seen) = (0u64, 0u64);
         // A last member of odd size may lack its padding byte.
         while pos.saturating_add(1) < level.size {
-            headers += 1;
-            if headers > max_headers {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {max_headers} ar headers; the rest not inspected"),
-                );
-                return;
-            }
-            if headers.is_multiple_of(256) && self.out_of_time(prefix) {
+            if !self.another_header(prefix, "ar", &mut headers, max_headers) {
                 return;
             }
             let Some(h) = level.at(pos, ar::HEADER) else {
@@ -93,16 +84,7 @@ impl Walk<'_> {
                 }
             };
             if let Some(name) = name {
-                seen += 1;
-                if seen > self.limits.max_members {
-                    self.limit(
-                        prefix,
-                        Limit::Members,
-                        format!(
-                            "more than {} members; the rest not inspected",
-                            self.limits.max_members
-                        ),
-                    );
+                if !self.another_member(prefix, &mut seen) {
                     return;
                 }
                 // Even a member whose size is a lie is judged from its first bytes.

@@ -20,16 +20,7 @@ impl Walk<'_> {
         let max_headers = self.limits.max_members.saturating_mul(16).max(16_384);
         let (mut headers, mut seen, mut pos) = (0u64, 0u64, 0u64);
         while pos < level.size {
-            headers += 1;
-            if headers > max_headers {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {max_headers} cpio headers; the rest not inspected"),
-                );
-                return;
-            }
-            if headers.is_multiple_of(256) && self.out_of_time(prefix) {
+            if !self.another_header(prefix, "cpio", &mut headers, max_headers) {
                 return;
             }
             let header = level.from(pos, 110).and_then(|b| cpio::header(&b));
@@ -85,16 +76,7 @@ impl Walk<'_> {
                 }
             }
             if h.is_file() {
-                seen += 1;
-                if seen > self.limits.max_members {
-                    self.limit(
-                        prefix,
-                        Limit::Members,
-                        format!(
-                            "more than {} members; the rest not inspected",
-                            self.limits.max_members
-                        ),
-                    );
+                if !self.another_member(prefix, &mut seen) {
                     return;
                 }
                 // Even a member whose size is a lie is judged from its first bytes.

@@ -281,6 +281,40 @@ impl Walk<'_> {
     }
 
     /// True (and the limit reported once) when the object's time is up.
+    /// One more header of a sequential archive walk (tar, ar, cpio, RAR):
+    /// `false` when the walk must end, past `max` headers (a limit) or with
+    /// the object's time spent (checked every 256 headers).
+    fn another_header(&mut self, prefix: &str, kind: &str, headers: &mut u64, max: u64) -> bool {
+        *headers += 1;
+        if *headers > max {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("more than {max} {kind} headers; the rest not inspected"),
+            );
+            return false;
+        }
+        !(headers.is_multiple_of(256) && self.out_of_time(prefix))
+    }
+
+    /// One more member of an archive: `false`, with a limit, once the
+    /// rules' `max_members` are exceeded.
+    fn another_member(&mut self, prefix: &str, seen: &mut u64) -> bool {
+        *seen += 1;
+        if *seen > self.limits.max_members {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!(
+                    "more than {} members; the rest not inspected",
+                    self.limits.max_members
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
     fn out_of_time(&mut self, at: &str) -> bool {
         if self.timed_out {
             return true;

@@ -28,16 +28,7 @@ impl Walk<'_> {
         let (mut headers, mut seen, mut by_name) = (0u64, 0u64, 0u64);
         let mut pos = start;
         while pos < level.size {
-            headers += 1;
-            if headers > max_headers {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {max_headers} RAR headers; the rest not inspected"),
-                );
-                break;
-            }
-            if headers.is_multiple_of(256) && self.out_of_time(prefix) {
+            if !self.another_header(prefix, "RAR", &mut headers, max_headers) {
                 break;
             }
             let len = level
@@ -70,16 +61,7 @@ impl Walk<'_> {
                 Block::Other => {}
                 Block::File(e) if e.dir => {}
                 Block::File(e) => {
-                    seen += 1;
-                    if seen > self.limits.max_members {
-                        self.limit(
-                            prefix,
-                            Limit::Members,
-                            format!(
-                                "more than {} members; the rest not inspected",
-                                self.limits.max_members
-                            ),
-                        );
+                    if !self.another_member(prefix, &mut seen) {
                         break;
                     }
                     let size = e.size.unwrap_or(e.packed);

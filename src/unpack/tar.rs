@@ -33,16 +33,7 @@ impl Walk<'_> {
         let mut pax = Pax::default();
         let mut global = Pax::default();
         while pos.saturating_add(512) <= level.size {
-            headers += 1;
-            if headers > max_headers {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {max_headers} tar headers; the rest not inspected"),
-                );
-                return;
-            }
-            if headers.is_multiple_of(256) && self.out_of_time(prefix) {
+            if !self.another_header(prefix, "tar", &mut headers, max_headers) {
                 return;
             }
             let Some(h) = level.at(pos, 512) else {
@@ -92,16 +83,7 @@ impl Walk<'_> {
                     .or_else(|| applies.path.clone())
                     .unwrap_or_else(|| fields::name(&h));
                 pax = Pax::default();
-                seen += 1;
-                if seen > self.limits.max_members {
-                    self.limit(
-                        prefix,
-                        Limit::Members,
-                        format!(
-                            "more than {} members; the rest not inspected",
-                            self.limits.max_members
-                        ),
-                    );
+                if !self.another_member(prefix, &mut seen) {
                     return;
                 }
                 // Even a member whose size is a lie is judged from its first bytes.
