@@ -54,13 +54,24 @@ fn census(b: &[u8]) -> (usize, usize) {
 pub(crate) fn wide_text(b: &[u8]) -> Option<&'static str> {
     let probe = &b[..b.len().min(8192)];
     let printable = |x: u8| (0x20..0x7f).contains(&x) || matches!(x, b'\n' | b'\r' | b'\t');
+    let fits = |u: &[u8], at: usize| {
+        printable(u[at]) && u.iter().enumerate().all(|(i, &x)| i == at || x == 0)
+    };
     let share = |width: usize, at: usize| {
         let units = probe.chunks_exact(width);
         let n = units.len();
-        let hits = units
-            .filter(|u| printable(u[at]) && u.iter().enumerate().all(|(i, &x)| i == at || x == 0))
+        // Every object's head passes here: most fail on the first units
+        // (a byte-order mark or a line of other script may start wide text).
+        let early = probe
+            .chunks_exact(width)
+            .take(16)
+            .filter(|u| fits(u, at))
             .count();
-        n >= 64 && hits * 10 >= n * 9
+        if n < 64 || early < 12 {
+            return false;
+        }
+        let hits = units.filter(|u| fits(u, at)).count();
+        hits * 10 >= n * 9
     };
     [
         (4, 0, "utf-32le"),
@@ -196,6 +207,9 @@ mod tests {
                 .collect()
         };
         assert_eq!(wide_text(&widen(2, 0)), Some("utf-16le"));
+        let mut bom = b"\xff\xfe".to_vec();
+        bom.extend(widen(2, 0));
+        assert_eq!(wide_text(&bom), Some("utf-16le"));
         assert_eq!(wide_text(&widen(2, 1)), Some("utf-16be"));
         assert_eq!(wide_text(&widen(4, 0)), Some("utf-32le"));
         assert_eq!(wide_text(&widen(4, 3)), Some("utf-32be"));
