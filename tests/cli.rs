@@ -707,7 +707,14 @@ fn default_rules_check_verifies_every_example() {
         );
     }
     let listed = run(&["rules", "list"]);
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("audio.unencrypted"));
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("audio.unencrypted"));
+    // The public rules differ from the private ones only by exposure: the
+    // listing must say so.
+    assert!(
+        listed.contains("exposure public-list|public-read"),
+        "{listed}"
+    );
     // A counter-example that is in fact flagged fails the check.
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("r.toml");
