@@ -7,8 +7,15 @@ use std::cell::Cell;
 use std::sync::{Condvar, Mutex, OnceLock};
 
 struct Gate {
-    free: Mutex<usize>,
+    permits: Mutex<Permits>,
     freed: Condvar,
+}
+
+struct Permits {
+    free: usize,
+    /// Threads blocked in `acquire`: a release wakes one only if there is
+    /// one (a notification is a system call, per object otherwise).
+    waiting: usize,
 }
 
 static GATE: OnceLock<Gate> = OnceLock::new();
@@ -20,22 +27,36 @@ thread_local! {
 /// Sets the number of permits (once per process; later calls are ignored).
 pub fn init(permits: usize) {
     let _ = GATE.set(Gate {
-        free: Mutex::new(permits.max(1)),
+        permits: Mutex::new(Permits {
+            free: permits.max(1),
+            waiting: 0,
+        }),
         freed: Condvar::new(),
     });
 }
 
+fn lock(gate: &Gate) -> std::sync::MutexGuard<'_, Permits> {
+    gate.permits.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn acquire(gate: &Gate) {
-    let mut free = gate.free.lock().unwrap_or_else(|e| e.into_inner());
-    while *free == 0 {
-        free = gate.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+    let mut permits = lock(gate);
+    while permits.free == 0 {
+        permits.waiting += 1;
+        permits = gate.freed.wait(permits).unwrap_or_else(|e| e.into_inner());
+        permits.waiting -= 1;
     }
-    *free -= 1;
+    permits.free -= 1;
 }
 
 fn release(gate: &Gate) {
-    *gate.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-    gate.freed.notify_one();
+    let mut permits = lock(gate);
+    permits.free += 1;
+    let wake = permits.waiting > 0;
+    drop(permits);
+    if wake {
+        gate.freed.notify_one();
+    }
 }
 
 /// Runs `work` holding a permit (none are needed when the gate was never set).
