@@ -140,6 +140,19 @@ pub struct Plan {
 
 /// How long in-flight objects may still finish once a stop is requested.
 const GRACE: Duration = Duration::from_secs(10);
+/// Local objects handed to a worker at once, and outcomes handed back: one
+/// channel hand-off per object cost more than inspecting a small file.
+/// Bucket objects go one by one: each costs a round trip anyway, and a
+/// batch would queue behind one slow GET.
+const LOCAL_BATCH: usize = 64;
+/// How long the walk holds a part batch while workers wait for work.
+const BATCH_WAIT: Duration = Duration::from_millis(2);
+/// How long a worker keeps finished outcomes before handing them over, so
+/// progress, streaming and `--state` commits keep pace with a slow trickle.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// How long an idle worker waits for the walk before helping another
+/// worker with its batch.
+const STEAL_AFTER: Duration = Duration::from_millis(20);
 /// How often the collector looks at the clock when nothing arrives.
 const TICK: Duration = Duration::from_millis(200);
 /// Stack of each worker: recursion in parsers is bounded far below it.
@@ -168,7 +181,7 @@ type Gone = Arc<Mutex<Option<Vec<i64>>>>;
 
 /// A worker's report to the collector.
 enum Msg {
-    Outcome(Outcome),
+    Outcomes(Vec<Outcome>),
     /// The worker saw the end of the queue (or a stop) and quit.
     Done,
 }
@@ -188,10 +201,16 @@ enum Outcome {
     Unread(usize, Unread),
 }
 
-/// What each worker is doing, for the watchdog.
-#[derive(Debug, Default)]
+/// What each worker holds, for the watchdog: the object it is busy with,
+/// the rest of its batch and the outcomes not yet handed over. Kept here,
+/// not on the worker's stack, so that a stuck worker's batch is taken over
+/// and nothing it finished is lost.
+#[derive(Default)]
 struct Slot {
     busy: Option<(usize, String, Instant)>,
+    /// The rest of the batch, last job first.
+    pending: Vec<Job>,
+    done: Vec<Outcome>,
     abandoned: bool,
 }
 
@@ -205,6 +224,8 @@ struct Shared {
     stop: Arc<Stop>,
     progress: Arc<Progress>,
     slots: Vec<Mutex<Slot>>,
+    /// Jobs taken from an abandoned worker, for the others to do.
+    orphans: Mutex<Vec<Job>>,
 }
 
 impl Shared {
@@ -213,19 +234,58 @@ impl Shared {
     }
 
     /// The watchdog: marks every worker busy with one object for longer
-    /// than `limit` as abandoned, and returns those objects.
-    fn abandon_stuck(&self, limit: Duration) -> Vec<(usize, String)> {
-        let mut stuck = Vec::new();
+    /// than `limit` as abandoned, returns those objects and what their
+    /// workers had finished, and leaves the rest of their batches to others.
+    fn abandon_stuck(&self, limit: Duration) -> (Vec<(usize, String)>, Vec<Outcome>) {
+        let (mut stuck, mut finished) = (Vec::new(), Vec::new());
         for id in 0..self.slots.len() {
             let mut slot = self.slot(id);
             if let (Some((target, location, since)), false) = (&slot.busy, slot.abandoned) {
                 if since.elapsed() >= limit {
                     stuck.push((*target, location.clone()));
                     slot.abandoned = true;
+                    finished.append(&mut slot.done);
+                    let pending = std::mem::take(&mut slot.pending);
+                    drop(slot);
+                    self.lock_orphans().extend(pending);
                 }
             }
         }
-        stuck
+        (stuck, finished)
+    }
+
+    fn lock_orphans(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
+        self.orphans.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Outcomes finished but not yet handed over, from every worker (when
+    /// the collector stops waiting for them).
+    fn take_done(&self) -> Vec<Outcome> {
+        (0..self.slots.len())
+            .flat_map(|id| std::mem::take(&mut self.slot(id).done))
+            .collect()
+    }
+
+    /// Work for an idle worker: an abandoned worker's jobs, or half of the
+    /// batch of the busiest other worker (so one slow object does not hold
+    /// the objects queued behind it).
+    fn steal(&self, id: usize) -> Vec<Job> {
+        let orphans = std::mem::take(&mut *self.lock_orphans());
+        if !orphans.is_empty() {
+            return orphans;
+        }
+        let busiest = (0..self.slots.len())
+            .filter(|&other| other != id)
+            .max_by_key(|&other| self.slot(other).pending.len());
+        match busiest {
+            Some(other) => {
+                let mut slot = self.slot(other);
+                // The front holds the jobs its worker would reach last.
+                let half = slot.pending.len() / 2;
+                slot.pending.drain(..half).collect()
+            }
+            None => Vec::new(),
+        }
     }
 }
 
@@ -278,8 +338,8 @@ pub fn run(
     let clock = Instant::now();
     let workers = plan.workers.max(1);
     let hard_limit = Duration::from_secs_f64(plan.rules.limits.max_seconds * 2.0 + 20.0);
-    let (event_tx, event_rx) = crossbeam_channel::bounded::<Job>(workers * 64);
-    let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 64);
+    let (event_tx, event_rx) = crossbeam_channel::bounded::<Vec<Job>>(workers * 4);
+    let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 4);
     let shared = Arc::new(Shared {
         rules: Arc::clone(&plan.rules),
         depth: plan.max_archive_depth,
@@ -289,6 +349,7 @@ pub fn run(
         progress: Arc::clone(progress),
         // Room for one replacement per worker.
         slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
+        orphans: Mutex::default(),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
     spawn_producer(plan, event_tx, stop, progress, &gone);
@@ -311,7 +372,7 @@ pub fn run(
         let mut grace_until: Option<Instant> = None;
         while live > 0 {
             match msg_rx.recv_timeout(TICK) {
-                Ok(Msg::Outcome(outcome)) => fold.add(outcome),
+                Ok(Msg::Outcomes(outcomes)) => outcomes.into_iter().for_each(|o| fold.add(o)),
                 Ok(Msg::Done) => live -= 1,
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -343,7 +404,9 @@ pub fn run(
                     break;
                 }
             }
-            for (target, location) in shared.abandon_stuck(hard_limit) {
+            let (stuck, finished) = shared.abandon_stuck(hard_limit);
+            finished.into_iter().for_each(|o| fold.add(o));
+            for (target, location) in stuck {
                 fold.add(Outcome::Unread(
                     target,
                     Unread::Failed {
@@ -360,6 +423,21 @@ pub fn run(
                     next_slot += 1;
                     live += 1;
                 }
+            }
+        }
+        // What workers finished but did not hand over: after a stop's
+        // grace ran out, or when every worker was abandoned.
+        shared.take_done().into_iter().for_each(|o| fold.add(o));
+        if live == 0 {
+            for job in std::mem::take(&mut *shared.lock_orphans()) {
+                let (target, location) = job.whose();
+                fold.add(Outcome::Unread(
+                    target,
+                    Unread::Failed {
+                        location,
+                        message: "not inspected: its worker was stuck on another object".into(),
+                    },
+                ));
             }
         }
         fold.seen
@@ -424,7 +502,7 @@ pub fn run(
 /// stop; with `--state`, each object is looked up in walk order on the way.
 fn spawn_producer(
     plan: &Plan,
-    tx: Sender<Job>,
+    tx: Sender<Vec<Job>>,
     stop: &Arc<Stop>,
     progress: &Arc<Progress>,
     gone: &Gone,
@@ -441,6 +519,15 @@ fn spawn_producer(
             let mut found = 0u64;
             tracing::info!(target = %target.name(), "walk started");
             let mut cursor = access.as_ref().and_then(|a| a.cursor(&target.root()).ok());
+            let size = match target {
+                Target::Local(_) => LOCAL_BATCH,
+                Target::Bucket(_) => 1,
+            };
+            let mut batch = Vec::with_capacity(size);
+            // Batches grow from one object to `size`, so that every worker
+            // has work at once; later, a batch goes out when full, or when
+            // the queue ran dry and the batch waited (a slow walk).
+            let (mut limit, mut begun) = (1, Instant::now());
             let mut send = |event| {
                 found += 1;
                 progress.found();
@@ -451,11 +538,24 @@ fn spawn_producer(
                     },
                     (event, _) => Job::Event(event),
                 };
-                !stop.is_set() && tx.send(job).is_ok()
+                if batch.is_empty() {
+                    begun = Instant::now();
+                }
+                batch.push(job);
+                let starving = || tx.is_empty() && begun.elapsed() >= BATCH_WAIT;
+                if batch.len() < limit && !starving() {
+                    return !stop.is_set();
+                }
+                limit = (limit * 2).min(size);
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
+                !stop.is_set() && tx.send(full).is_ok()
             };
             match target {
                 Target::Local(path) => fs::walk(index, path.as_ref(), &walk, &mut send),
                 Target::Bucket(bucket) => bucket.list(index, &walk, &mut send),
+            }
+            if !batch.is_empty() && !stop.is_set() {
+                let _ = tx.send(batch);
             }
             let rows = cursor.map(|c| c.finish());
             let mut all = gone.lock().unwrap_or_else(|e| e.into_inner());
@@ -490,7 +590,7 @@ fn spawn_producer(
 
 fn spawn_worker(
     id: usize,
-    events: &Receiver<Job>,
+    events: &Receiver<Vec<Job>>,
     out: &Sender<Msg>,
     shared: &Arc<Shared>,
     plan: &Plan,
@@ -504,15 +604,48 @@ fn spawn_worker(
         .spawn(move || {
             let reader = state.and_then(|s| s.reader().ok());
             let mut head = Vec::with_capacity(HEAD_LEN);
-            for event in events.iter() {
+            let mut flushed = Instant::now();
+            // Hands over what this worker finished; false once the
+            // collector is gone or has abandoned this worker.
+            let flush = |flushed: &mut Instant| {
+                *flushed = Instant::now();
+                let done = std::mem::take(&mut shared.slot(id).done);
+                done.is_empty() || out.send(Msg::Outcomes(done)).is_ok()
+            };
+            loop {
                 if shared.stop.is_set() {
                     break;
                 }
-                let (target, location) = event.whose();
-                shared.slot(id).busy = Some((target, location.clone(), Instant::now()));
+                let job = {
+                    let mut slot = shared.slot(id);
+                    if slot.abandoned {
+                        return;
+                    }
+                    slot.pending.pop().inspect(|job| {
+                        let (target, location) = job.whose();
+                        slot.busy = Some((target, location, Instant::now()));
+                    })
+                };
+                let Some(job) = job else {
+                    if !flush(&mut flushed) {
+                        return;
+                    }
+                    let mut batch = match events.recv_timeout(STEAL_AFTER) {
+                        Ok(batch) => batch,
+                        Err(RecvTimeoutError::Timeout) => shared.steal(id),
+                        Err(RecvTimeoutError::Disconnected) => match shared.steal(id) {
+                            batch if batch.is_empty() => break,
+                            batch => batch,
+                        },
+                    };
+                    batch.reverse();
+                    shared.slot(id).pending = batch;
+                    continue;
+                };
+                let (target, location) = job.whose();
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     crate::gate::working(|| {
-                        process(event, &shared, reader.as_ref(), &mut head, inventory)
+                        process(job, &shared, reader.as_ref(), &mut head, inventory)
                     })
                 }))
                 .unwrap_or_else(|_| {
@@ -527,24 +660,28 @@ fn spawn_worker(
                         },
                     )
                 });
-                {
+                let (bytes, findings) = outcome_progress(&outcome);
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    log_outcome(&outcome);
+                }
+                let due = {
                     let mut slot = shared.slot(id);
                     slot.busy = None;
                     if slot.abandoned {
                         // The collector has reported this object already.
                         return;
                     }
-                }
-                let (bytes, findings) = outcome_progress(&outcome);
+                    slot.done.push(outcome);
+                    slot.done.len() >= LOCAL_BATCH
+                };
                 shared.progress.object(bytes, findings);
-                if tracing::enabled!(tracing::Level::DEBUG) {
-                    log_outcome(&outcome);
-                }
-                if out.send(Msg::Outcome(outcome)).is_err() {
+                if (due || flushed.elapsed() >= FLUSH_EVERY) && !flush(&mut flushed) {
                     return;
                 }
             }
-            let _ = out.send(Msg::Done);
+            if flush(&mut flushed) {
+                let _ = out.send(Msg::Done);
+            }
         })
         .is_ok()
 }
@@ -819,4 +956,78 @@ pub fn now() -> SystemTime {
         .and_then(|s| s.parse::<u64>().ok())
         .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
         .unwrap_or_else(SystemTime::now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str) -> Job {
+        Job::Event(Event::Object(Candidate {
+            target: 0,
+            location: name.into(),
+            rel: name.into(),
+            size: 0,
+            origin: Origin::Local(name.into()),
+            version: None,
+        }))
+    }
+
+    fn names(jobs: &[Job]) -> Vec<String> {
+        jobs.iter().map(|j| j.whose().1).collect()
+    }
+
+    fn shared(workers: usize) -> Shared {
+        Shared {
+            rules: Arc::new(RuleSet::embedded()),
+            depth: 3,
+            entries: false,
+            versions: false,
+            stop: Arc::default(),
+            progress: Arc::new(Progress::new(false)),
+            slots: (0..workers).map(|_| Mutex::default()).collect(),
+            orphans: Mutex::default(),
+        }
+    }
+
+    #[test]
+    fn a_stuck_worker_gives_up_its_batch_and_keeps_what_it_finished() {
+        let shared = shared(2);
+        {
+            let mut slot = shared.slot(0);
+            let long_ago = Instant::now() - Duration::from_secs(60);
+            slot.busy = Some((0, "stuck".into(), long_ago));
+            slot.pending = vec![job("c"), job("b")];
+            slot.done = vec![Outcome::Unread(
+                0,
+                Unread::Skipped {
+                    reason: SkipReason::Excluded,
+                    location: "a".into(),
+                },
+            )];
+        }
+        shared.slot(1).busy = Some((0, "fresh".into(), Instant::now()));
+        let (stuck, finished) = shared.abandon_stuck(Duration::from_secs(30));
+        assert_eq!(stuck, [(0, "stuck".to_string())]);
+        assert_eq!(finished.len(), 1);
+        assert!(shared.slot(0).abandoned && shared.slot(0).pending.is_empty());
+        assert!(!shared.slot(1).abandoned);
+        // Another worker takes the abandoned batch, in the order it was left.
+        assert_eq!(names(&shared.steal(1)), ["c", "b"]);
+        assert!(shared.steal(1).is_empty());
+        // Marked once: the next look finds nothing new.
+        assert!(shared.abandon_stuck(Duration::ZERO).0.len() == 1);
+    }
+
+    #[test]
+    fn an_idle_worker_takes_the_far_half_of_the_longest_batch() {
+        let shared = shared(3);
+        shared.slot(0).pending = vec![job("z"), job("y")];
+        shared.slot(1).pending = vec![job("6"), job("5"), job("4"), job("3"), job("2")];
+        // Worker 1 pops from the end ("2" next); the thief takes what it
+        // would reach last.
+        assert_eq!(names(&shared.steal(2)), ["6", "5"]);
+        assert_eq!(names(&shared.slot(1).pending), ["4", "3", "2"]);
+        assert!(shared.steal(0).len() == 1, "then half of worker 1's three");
+    }
 }
