@@ -97,6 +97,19 @@ impl Randomness {
     }
 }
 
+/// Bit transitions inside each byte value, most significant bit first (a
+/// table: without the POPCNT instruction of later CPUs, counting bits is a
+/// multiply chain per histogram cell).
+const INNER_TRANSITIONS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = ((v ^ (v >> 1)) as u8 & 0x7f).count_ones() as u8;
+        v += 1;
+    }
+    table
+};
+
 /// Converts a χ² statistic with `dof` degrees of freedom to an upper-tail z-score
 /// (Wilson–Hilferty cube-root approximation; accurate to ~0.01 at these dofs).
 fn chi2_z(chi2: f64, dof: f64) -> f64 {
@@ -165,14 +178,31 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         max_z = max_z.max(chi2_z(c2, 255.0));
     }
 
+    // The integer sums over the histogram in one pass: counts by low and
+    // high nibble (for T3/T4), bit transitions inside each byte (T5), and
+    // Σx, Σx² (T6).
+    let (mut low, mut high) = ([0u64; 16], [0u64; 16]);
+    let (mut inner, mut sum, mut sum2) = (0u64, 0u64, 0u64);
+    for (value, &count) in hist.iter().enumerate() {
+        low[value & 15] += count;
+        high[value >> 4] += count;
+        inner += count * u64::from(INNER_TRANSITIONS[value]);
+        sum += value as u64 * count;
+        sum2 += (value * value) as u64 * count;
+    }
+
     // T3: balance of each bit position (8 dof), and T4: monobit over all bits.
     let mut ones_at = [0u64; 8];
-    for (value, &count) in hist.iter().enumerate() {
-        for (bit, ones) in ones_at.iter_mut().enumerate() {
-            if value & (1 << bit) != 0 {
-                *ones += count;
-            }
-        }
+    for (bit, ones) in ones_at.iter_mut().enumerate() {
+        let (nibble, shift) = if bit < 4 {
+            (&low, bit)
+        } else {
+            (&high, bit - 4)
+        };
+        *ones = (0..16)
+            .filter(|v| v & (1 << shift) != 0)
+            .map(|v| nibble[v])
+            .sum();
     }
     let bit_chi2: f64 = ones_at
         .iter()
@@ -190,11 +220,6 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     if (pi - 0.5).abs() >= 2.0 / bits.sqrt() {
         max_z = max_z.max(Z_STRONG);
     } else {
-        let inner: u64 = hist
-            .iter()
-            .enumerate()
-            .map(|(b, &c)| c * u64::from((b ^ (b >> 1)) as u8 & 0x7f).count_ones() as u64)
-            .sum();
         let transitions = inner + edges;
         let runs = transitions as f64 + 1.0;
         let q = pi * (1.0 - pi);
@@ -204,11 +229,6 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
 
     // T6: serial correlation coefficient (ent's cyclic formula); |r|·√n > 4 rejects,
     // scaled so that it shares the z threshold above.
-    let (mut sum, mut sum2) = (0u64, 0u64);
-    for (x, &c) in hist.iter().enumerate() {
-        sum += x as u64 * c;
-        sum2 += (x * x) as u64 * c;
-    }
     let (sum, sum2) = (sum as f64, sum2 as f64);
     let cross = cross as f64;
     let denom = nf * sum2 - sum * sum;
