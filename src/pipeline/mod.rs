@@ -1,17 +1,19 @@
 //! The parallel driver: the only module that knows sources, sniffing, rules
 //! and reports.
 //!
-//! One producer thread walks the targets into a bounded channel; worker
-//! threads, each with its own reusable buffers (and its own `--state` read
-//! connection), inspect one object at a time and send the outcome to the
-//! collector, this thread, which folds it into a [`ReportBuilder`], streams
-//! it to the output when the format streams, and batches `--state` writes.
-//! Memory follows findings, not objects.
+//! One producer thread walks the targets into a bounded channel, local
+//! objects in batches; worker threads, each with its own reusable buffers
+//! (and its own `--state` read connection), inspect one object at a time and
+//! hand their outcomes, in batches, to the collector, this thread, which
+//! folds them into a [`ReportBuilder`], streams them to the output when the
+//! format streams, and batches `--state` writes. Memory follows findings,
+//! not objects.
 //!
 //! No object can take the run down with it: each inspection runs under its
 //! own time budget, a panic becomes that object's error, and a worker stuck
-//! past the hard limit is abandoned (its object reported, a fresh worker
-//! started). A stop (a signal, `--max-duration`) ends the walk, lets
+//! past the hard limit is abandoned (its object reported, the rest of its
+//! batch left to the others, a fresh worker started while spare slots
+//! remain). A stop (a signal, `--max-duration`) ends the walk, lets
 //! in-flight objects finish for a bounded time, and reports what was done.
 
 pub mod inspect;
@@ -20,7 +22,7 @@ pub mod verdict;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -153,7 +155,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(100);
 /// How long an idle worker waits for the walk before helping another
 /// worker with its batch.
 const STEAL_AFTER: Duration = Duration::from_millis(20);
-/// How often the collector looks at the clock when nothing arrives.
+/// How often the collector does its housekeeping: the deadline, `--state`
+/// commits, the watchdog, outcomes finished before a slow object.
 const TICK: Duration = Duration::from_millis(200);
 /// Stack of each worker: recursion in parsers is bounded far below it.
 const WORKER_STACK: usize = 8 << 20;
@@ -226,6 +229,10 @@ struct Shared {
     slots: Vec<Mutex<Slot>>,
     /// Jobs taken from an abandoned worker, for the others to do.
     orphans: Mutex<Vec<Job>>,
+    /// Jobs waiting in all slots' batches: idle workers look for one to
+    /// take only when there is one (bucket workers, with batches of one,
+    /// then sleep instead of polling every slot).
+    queued: AtomicUsize,
 }
 
 impl Shared {
@@ -236,19 +243,28 @@ impl Shared {
     /// The watchdog: marks every worker busy with one object for longer
     /// than `limit` as abandoned, returns those objects and what their
     /// workers had finished, and leaves the rest of their batches to others.
-    fn abandon_stuck(&self, limit: Duration) -> (Vec<(usize, String)>, Vec<Outcome>) {
+    /// A worker busy with one object for longer than [`FLUSH_EVERY`] cannot
+    /// hand over what it finished before it: those outcomes are taken too,
+    /// so that a slow object delays neither the report nor `--state`.
+    fn watch(&self, limit: Duration) -> (Vec<(usize, String)>, Vec<Outcome>) {
         let (mut stuck, mut finished) = (Vec::new(), Vec::new());
         for id in 0..self.slots.len() {
             let mut slot = self.slot(id);
-            if let (Some((target, location, since)), false) = (&slot.busy, slot.abandoned) {
-                if since.elapsed() >= limit {
-                    stuck.push((*target, location.clone()));
-                    slot.abandoned = true;
-                    finished.append(&mut slot.done);
-                    let pending = std::mem::take(&mut slot.pending);
-                    drop(slot);
-                    self.lock_orphans().extend(pending);
-                }
+            let Some((target, location, since)) = slot.busy.as_ref().filter(|_| !slot.abandoned)
+            else {
+                continue;
+            };
+            let age = since.elapsed();
+            if age >= limit {
+                stuck.push((*target, location.clone()));
+                slot.abandoned = true;
+                finished.append(&mut slot.done);
+                let pending = std::mem::take(&mut slot.pending);
+                self.queued.fetch_sub(pending.len(), Ordering::Relaxed);
+                drop(slot);
+                self.lock_orphans().extend(pending);
+            } else if age >= FLUSH_EVERY {
+                finished.append(&mut slot.done);
             }
         }
         (stuck, finished)
@@ -266,28 +282,60 @@ impl Shared {
             .collect()
     }
 
-    /// Work for an idle worker: an abandoned worker's jobs, or half of the
-    /// batch of the busiest other worker (so one slow object does not hold
-    /// the objects queued behind it).
+    /// Work for an idle worker: an abandoned worker's jobs, or the far half
+    /// (rounded up) of the longest batch of a worker busy with an object,
+    /// so that one slow object does not hold the objects queued behind it.
     fn steal(&self, id: usize) -> Vec<Job> {
         let orphans = std::mem::take(&mut *self.lock_orphans());
-        if !orphans.is_empty() {
+        if !orphans.is_empty() || self.queued.load(Ordering::Relaxed) == 0 {
             return orphans;
         }
         let busiest = (0..self.slots.len())
             .filter(|&other| other != id)
-            .max_by_key(|&other| self.slot(other).pending.len());
+            .map(|other| {
+                let slot = self.slot(other);
+                let busy = slot.busy.is_some() && !slot.abandoned;
+                (other, if busy { slot.pending.len() } else { 0 })
+            })
+            .max_by_key(|&(_, pending)| pending);
         match busiest {
-            Some(other) => {
+            Some((other, pending)) if pending > 0 => {
                 let mut slot = self.slot(other);
                 // The front holds the jobs its worker would reach last.
-                let half = slot.pending.len() / 2;
-                slot.pending.drain(..half).collect()
+                let half = slot.pending.len().div_ceil(2);
+                let taken: Vec<Job> = slot.pending.drain(..half).collect();
+                self.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+                taken
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         }
     }
+
+    /// A worker's next job from its own batch, marked as what it is busy with.
+    fn next_job(&self, id: usize) -> Result<Option<Job>, Abandoned> {
+        let mut slot = self.slot(id);
+        if slot.abandoned {
+            return Err(Abandoned);
+        }
+        let job = slot.pending.pop();
+        if let Some(job) = &job {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            let (target, location) = job.whose();
+            slot.busy = Some((target, location, Instant::now()));
+        }
+        Ok(job)
+    }
+
+    /// A worker's new batch (in walk order; kept last job first).
+    fn give(&self, id: usize, mut batch: Vec<Job>) {
+        batch.reverse();
+        self.queued.fetch_add(batch.len(), Ordering::Relaxed);
+        self.slot(id).pending = batch;
+    }
 }
+
+/// The watchdog gave up on this worker; it must quit without a word.
+struct Abandoned;
 
 thread_local! {
     /// The last panic of this worker thread, with its place in the code.
@@ -338,7 +386,15 @@ pub fn run(
     let clock = Instant::now();
     let workers = plan.workers.max(1);
     let hard_limit = Duration::from_secs_f64(plan.rules.limits.max_seconds * 2.0 + 20.0);
-    let (event_tx, event_rx) = crossbeam_channel::bounded::<Vec<Job>>(workers * 4);
+    // Room for a few local batches per worker, or as many bucket objects
+    // (one per message) as a listing page holds.
+    let local_only = plan.targets.iter().all(|t| matches!(t, Target::Local(_)));
+    let queue = if local_only {
+        workers * 4
+    } else {
+        workers * 64
+    };
+    let (event_tx, event_rx) = crossbeam_channel::bounded::<Vec<Job>>(queue);
     let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 4);
     let shared = Arc::new(Shared {
         rules: Arc::clone(&plan.rules),
@@ -350,6 +406,7 @@ pub fn run(
         // Room for one replacement per worker.
         slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
         orphans: Mutex::default(),
+        queued: AtomicUsize::new(0),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
     spawn_producer(plan, event_tx, stop, progress, &gone);
@@ -404,7 +461,7 @@ pub fn run(
                     break;
                 }
             }
-            let (stuck, finished) = shared.abandon_stuck(hard_limit);
+            let (stuck, finished) = shared.watch(hard_limit);
             finished.into_iter().for_each(|o| fold.add(o));
             for (target, location) in stuck {
                 fold.add(Outcome::Unread(
@@ -425,11 +482,28 @@ pub fn run(
                 }
             }
         }
-        // What workers finished but did not hand over: after a stop's
-        // grace ran out, or when every worker was abandoned.
+        // What workers finished but the collector did not take: after a
+        // stop's grace ran out, handed over or still in their slots.
+        for msg in msg_rx.try_iter() {
+            if let Msg::Outcomes(outcomes) = msg {
+                outcomes.into_iter().for_each(|o| fold.add(o));
+            }
+        }
         shared.take_done().into_iter().for_each(|o| fold.add(o));
+        // Every worker abandoned with no room for another: what the walk
+        // still had is not scanned, and the run says so.
+        if live == 0
+            && !stop.is_set()
+            && !matches!(
+                event_rx.try_recv(),
+                Err(crossbeam_channel::TryRecvError::Disconnected)
+            )
+        {
+            stop.request("every worker was stuck on an object; the rest was not scanned");
+        }
         if live == 0 {
-            for job in std::mem::take(&mut *shared.lock_orphans()) {
+            let orphans = std::mem::take(&mut *shared.lock_orphans());
+            for job in orphans {
                 let (target, location) = job.whose();
                 fold.add(Outcome::Unread(
                     target,
@@ -606,7 +680,7 @@ fn spawn_worker(
             let mut head = Vec::with_capacity(HEAD_LEN);
             let mut flushed = Instant::now();
             // Hands over what this worker finished; false once the
-            // collector is gone or has abandoned this worker.
+            // collector is gone.
             let flush = |flushed: &mut Instant| {
                 *flushed = Instant::now();
                 let done = std::mem::take(&mut shared.slot(id).done);
@@ -616,21 +690,14 @@ fn spawn_worker(
                 if shared.stop.is_set() {
                     break;
                 }
-                let job = {
-                    let mut slot = shared.slot(id);
-                    if slot.abandoned {
-                        return;
-                    }
-                    slot.pending.pop().inspect(|job| {
-                        let (target, location) = job.whose();
-                        slot.busy = Some((target, location, Instant::now()));
-                    })
+                let Ok(job) = shared.next_job(id) else {
+                    return;
                 };
                 let Some(job) = job else {
                     if !flush(&mut flushed) {
                         return;
                     }
-                    let mut batch = match events.recv_timeout(STEAL_AFTER) {
+                    let batch = match events.recv_timeout(STEAL_AFTER) {
                         Ok(batch) => batch,
                         Err(RecvTimeoutError::Timeout) => shared.steal(id),
                         Err(RecvTimeoutError::Disconnected) => match shared.steal(id) {
@@ -638,8 +705,7 @@ fn spawn_worker(
                             batch => batch,
                         },
                     };
-                    batch.reverse();
-                    shared.slot(id).pending = batch;
+                    shared.give(id, batch);
                     continue;
                 };
                 let (target, location) = job.whose();
@@ -987,17 +1053,18 @@ mod tests {
             progress: Arc::new(Progress::new(false)),
             slots: (0..workers).map(|_| Mutex::default()).collect(),
             orphans: Mutex::default(),
+            queued: AtomicUsize::new(0),
         }
     }
 
     #[test]
     fn a_stuck_worker_gives_up_its_batch_and_keeps_what_it_finished() {
         let shared = shared(2);
+        shared.give(0, vec![job("b"), job("c")]);
         {
             let mut slot = shared.slot(0);
             let long_ago = Instant::now() - Duration::from_secs(60);
             slot.busy = Some((0, "stuck".into(), long_ago));
-            slot.pending = vec![job("c"), job("b")];
             slot.done = vec![Outcome::Unread(
                 0,
                 Unread::Skipped {
@@ -1007,7 +1074,7 @@ mod tests {
             )];
         }
         shared.slot(1).busy = Some((0, "fresh".into(), Instant::now()));
-        let (stuck, finished) = shared.abandon_stuck(Duration::from_secs(30));
+        let (stuck, finished) = shared.watch(Duration::from_secs(30));
         assert_eq!(stuck, [(0, "stuck".to_string())]);
         assert_eq!(finished.len(), 1);
         assert!(shared.slot(0).abandoned && shared.slot(0).pending.is_empty());
@@ -1015,19 +1082,58 @@ mod tests {
         // Another worker takes the abandoned batch, in the order it was left.
         assert_eq!(names(&shared.steal(1)), ["c", "b"]);
         assert!(shared.steal(1).is_empty());
-        // Marked once: the next look finds nothing new.
-        assert!(shared.abandon_stuck(Duration::ZERO).0.len() == 1);
+        // Marked once: a later look names only the other worker.
+        assert_eq!(shared.watch(Duration::ZERO).0, [(0, "fresh".to_string())]);
+        assert_eq!(shared.queued.load(Ordering::Relaxed), 0);
     }
 
     #[test]
-    fn an_idle_worker_takes_the_far_half_of_the_longest_batch() {
+    fn an_idle_worker_takes_the_far_half_of_the_longest_busy_batch() {
         let shared = shared(3);
-        shared.slot(0).pending = vec![job("z"), job("y")];
-        shared.slot(1).pending = vec![job("6"), job("5"), job("4"), job("3"), job("2")];
-        // Worker 1 pops from the end ("2" next); the thief takes what it
-        // would reach last.
-        assert_eq!(names(&shared.steal(2)), ["6", "5"]);
-        assert_eq!(names(&shared.slot(1).pending), ["4", "3", "2"]);
-        assert!(shared.steal(0).len() == 1, "then half of worker 1's three");
+        let busy = |id: usize| shared.slot(id).busy = Some((0, "slow".into(), Instant::now()));
+        shared.give(0, vec![job("y"), job("z")]);
+        shared.give(1, vec![job("2"), job("3"), job("4"), job("5"), job("6")]);
+        // A batch just handed over, its worker not yet busy, stays put.
+        assert!(shared.steal(2).is_empty());
+        busy(0);
+        busy(1);
+        // Worker 1 reaches "2" next; the thief takes what it would reach last.
+        assert_eq!(names(&shared.steal(2)), ["6", "5", "4"]);
+        assert_eq!(names(&shared.slot(1).pending), ["3", "2"]);
+        assert_eq!(names(&shared.steal(2)), ["3"], "then the longer of two");
+        assert_eq!(names(&shared.steal(2)), ["z"]);
+        // One job left behind a slow object is taken too.
+        assert_eq!(names(&shared.steal(2)), ["2"]);
+        assert_eq!(names(&shared.steal(2)), ["y"]);
+        assert!(shared.steal(2).is_empty());
+        assert_eq!(shared.queued.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn outcomes_finished_before_a_slow_object_are_taken_at_a_tick() {
+        let shared = shared(1);
+        let skipped = |name: &str| {
+            Outcome::Unread(
+                0,
+                Unread::Skipped {
+                    reason: SkipReason::Excluded,
+                    location: name.into(),
+                },
+            )
+        };
+        {
+            let mut slot = shared.slot(0);
+            slot.busy = Some((0, "slow".into(), Instant::now()));
+            slot.done = vec![skipped("a")];
+        }
+        assert!(
+            shared.watch(Duration::from_secs(30)).1.is_empty(),
+            "not yet"
+        );
+        shared.slot(0).busy = Some((0, "slow".into(), Instant::now() - FLUSH_EVERY));
+        let (stuck, finished) = shared.watch(Duration::from_secs(30));
+        assert!(stuck.is_empty());
+        assert_eq!(finished.len(), 1);
+        assert!(!shared.slot(0).abandoned);
     }
 }
