@@ -881,14 +881,8 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     let h = contiguous(s, start, s.head.len().max(FRAME_SEARCH_READ));
     let whole = start + h.len() as u64 >= s.size;
     let search_end = (if tagged { 8192 } else { 4096 }).min(h.len());
-    let mut foreign = None;
     // Only sync bytes can start a frame; memchr skips the rest a word at a time.
-    for pos in memchr::memchr2_iter(0xff, 0x0b, &h[..search_end]) {
-        // Frames found after junk lose to a non-audio signature at 0 (an ELF
-        // program, a bitmap, an icon): their records chain like frames.
-        if pos != 0 && *foreign.get_or_insert_with(|| super::other::names_the_head(s)) {
-            break;
-        }
+    'search: for pos in memchr::memchr2_iter(0xff, 0x0b, &h[..search_end]) {
         let need = if pos == 0 { 3 } else { 4 };
         for (parse, format, mime) in [
             (mpeg_frame as FrameParser, "mp3", "audio/mpeg"),
@@ -899,6 +893,13 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
             let n = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
             if n >= need || whole_short {
+                // Frames found after junk lose to a non-audio signature at 0
+                // (an ELF program, a bitmap, an icon): their records chain
+                // like frames. Asked only now: naming the head costs more
+                // than trying the sync bytes of a random head.
+                if pos != 0 && super::other::names_the_head(s) {
+                    break 'search;
+                }
                 let at = start + pos as u64;
                 let mut sniff = audio(format, mime)
                     .with("frames_checked", n)
