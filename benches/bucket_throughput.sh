@@ -83,7 +83,9 @@ run() { # name, then atrest scan arguments
   /usr/bin/time -f "%e %U %S %M" -o "$WORK/$name.time" \
     "$BIN" scan s3://bench --endpoint "$EP" --no-exposure --format json --fail-on never \
     -o "$WORK/$name.json" "$@" 2>"$WORK/$name.err" || true
-  printf '%s\t%s %s %s\n' "$name" "$(cat "$WORK/$name.time")" "$before" "$(moto_cpu)" >>"$WORK/runs"
+  # GNU time puts "Command exited with non-zero status N" first when the
+  # scan exits non-zero (exit 3: incomplete); the figures are the last line.
+  printf '%s\t%s %s %s\n' "$name" "$(tail -1 "$WORK/$name.time")" "$before" "$(moto_cpu)" >>"$WORK/runs"
   tail -1 "$WORK/$name.err" >&2
 }
 INV=s3://bench-inv/inv/bench/daily/
