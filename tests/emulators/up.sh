@@ -30,6 +30,19 @@ wait_http() { # url name pidfile
   echo "$2 did not answer on $1" >&2; return 1
 }
 
+# A second up.sh replaces the emulators the first one started (by their
+# recorded PIDs); a port held by anything else is an error, not an emulator
+# to seed: its data would not be what the tests expect.
+bash "$ROOT/tests/emulators/down.sh"
+for port in 5000 10000 4443; do
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" || continue 2
+    sleep 0.1
+  done
+  echo "127.0.0.1:$port is taken by another process; stop it and run up.sh again" >&2
+  exit 1
+done
+
 "$VENV/bin/moto_server" -H 127.0.0.1 -p 5000 >"$STATE/moto.log" 2>&1 &
 echo $! >"$STATE/moto.pid"
 rm -rf "$STATE/azurite-data"
