@@ -68,6 +68,17 @@ pub fn sort_key(location: &str) -> String {
     }
 }
 
+/// `key` against `sort_key(location)`, without building the latter (the
+/// walk compares every object it finds).
+fn cmp_sort_key(key: &str, location: &str) -> std::cmp::Ordering {
+    if location.contains("://") {
+        key.cmp(location)
+    } else {
+        key.bytes()
+            .cmp(location.bytes().map(|b| if b == b'/' { 1 } else { b }))
+    }
+}
+
 /// The first key past every key that starts with `prefix`.
 fn past(prefix: &str) -> String {
     let mut s = prefix.to_string();
@@ -432,23 +443,23 @@ impl StateCursor {
 
     /// What the state remembers of the object the walk found at `location`.
     pub fn locate(&mut self, location: &str) -> Option<Stored> {
-        let key = sort_key(location);
         loop {
             self.refill();
             let Some(front) = self.rows.front() else {
                 break;
             };
-            if front.key < key {
-                let id = front.rowid;
-                self.rows.pop_front();
-                self.pass(id);
-                continue;
+            match cmp_sort_key(&front.key, location) {
+                std::cmp::Ordering::Less => {
+                    let id = front.rowid;
+                    self.rows.pop_front();
+                    self.pass(id);
+                }
+                std::cmp::Ordering::Equal => {
+                    let row = self.rows.pop_front().expect("front exists");
+                    return Some(self.stored(row));
+                }
+                std::cmp::Ordering::Greater => break,
             }
-            if front.key == key {
-                let row = self.rows.pop_front().expect("front exists");
-                return Some(self.stored(row));
-            }
-            break;
         }
         // Out of walk order (or new): a point lookup.
         let found = self
@@ -522,6 +533,30 @@ mod tests {
     fn holds(state: &State, root: &str, location: &str, version: &str) -> bool {
         let found = state.access().cursor(root).unwrap().locate(location);
         found.is_some_and(|s| s.holds_for(version))
+    }
+
+    #[test]
+    fn keys_compare_with_locations_as_their_sort_keys_do() {
+        let locations = [
+            "t/a.wav",
+            "t/a",
+            "t/a b",
+            "t/a/b",
+            "t/a.b/c",
+            "t/\u{1}x",
+            "t",
+            "s3://b/a/x",
+            "s3://b/a.x",
+        ];
+        for key in locations {
+            for location in locations {
+                assert_eq!(
+                    cmp_sort_key(&sort_key(key), location),
+                    sort_key(key).cmp(&sort_key(location)),
+                    "{key} vs {location}"
+                );
+            }
+        }
     }
 
     #[test]
