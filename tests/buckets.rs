@@ -830,9 +830,11 @@ fn max_duration_ends_a_run_cleanly_at_its_deadline() {
         .output()
         .unwrap();
     // At 25 requests a second the 2,000 objects would take well over a
-    // minute; the run ends at its deadline plus what is in flight then.
+    // minute; the run ends at its deadline plus what is in flight then
+    // (about 4 s here). A clock read only every 256 outcomes would not stop
+    // it before 12 s.
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(9), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
     assert_eq!(out.status.code(), Some(3));
     let r = json_of(&out);
     assert_eq!(r["stopped_by"], "--max-duration 2s");
