@@ -120,6 +120,40 @@ fn root_of(bucket: &Bucket) -> Option<String> {
     (!bucket.url.prefix.is_empty()).then(|| format!("{}/", bucket.url.prefix))
 }
 
+/// Further attempts at one listing page after the connection broke or the
+/// store did not answer in time.
+const PAGE_RETRIES: u32 = 2;
+
+/// One listing page, asked again after a transport failure. object_store
+/// retries a request only within a budget as long as one request's
+/// timeout, so a store slow to answer one LIST (a delimiter listing of a
+/// large prefix on a busy server) would otherwise end the whole listing.
+async fn page(
+    lister: &dyn PaginatedListStore,
+    root: Option<&str>,
+    options: PaginatedListOptions,
+) -> object_store::Result<object_store::list::PaginatedListResult> {
+    let mut wait = std::time::Duration::from_secs(1);
+    let mut attempt = 0;
+    loop {
+        match lister.list_paginated(root, options.clone()).await {
+            Err(e) if attempt < PAGE_RETRIES && transport_failure(&e) => {
+                tracing::info!(error = %one_line(&e), attempt, "listing page asked again");
+                tokio::time::sleep(wait).await;
+                (attempt, wait) = (attempt + 1, wait * 2);
+            }
+            answered => return answered,
+        }
+    }
+}
+
+/// The request never got a whole answer (a timeout, a connection closed
+/// mid-body), as opposed to an answer that refused it. object_store keeps
+/// the difference only in its text.
+fn transport_failure(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::Generic { .. }) && e.to_string().contains("HTTP error")
+}
+
 /// Split points below `root`, sorted.
 fn split_points(
     lister: Arc<dyn PaginatedListStore>,
@@ -132,7 +166,7 @@ fn split_points(
             delimiter: Some("/".into()),
             ..Default::default()
         };
-        let page = lister.list_paginated(root.as_deref(), options).await?;
+        let page = page(&*lister, root.as_deref(), options).await?;
         let base = root.as_deref().unwrap_or("");
         let folders: Vec<String> = page
             .result
@@ -197,7 +231,7 @@ fn range_pages(
                 page_token: at.token.clone(),
                 ..Default::default()
             };
-            let page = match lister.list_paginated(root.as_deref(), options).await {
+            let page = match page(&*lister, root.as_deref(), options).await {
                 Ok(page) => page,
                 Err(e) => {
                     return Some((
@@ -306,7 +340,7 @@ pub(super) fn list(
         };
         let page = bucket
             .runtime
-            .block_on(bucket.lister.list_paginated(root.as_deref(), options));
+            .block_on(page(&*bucket.lister, root.as_deref(), options));
         if !run.unlisted() {
             return;
         }
