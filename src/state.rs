@@ -365,6 +365,20 @@ struct CursorRow {
     plain: bool,
 }
 
+impl CursorRow {
+    /// A row of `SELECT rowid, sortkey, version, config = ?, class, plain`.
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<CursorRow> {
+        Ok(CursorRow {
+            rowid: r.get(0)?,
+            key: r.get(1)?,
+            version: r.get(2)?,
+            current: r.get(3)?,
+            class: r.get(4)?,
+            plain: r.get(5)?,
+        })
+    }
+}
+
 /// The walk's view of the state: one step per object in walk order.
 pub struct StateCursor {
     conn: Connection,
@@ -396,16 +410,7 @@ impl StateCursor {
             Ok(mut stmt) => stmt
                 .query_map(
                     params![self.last, self.end, CHUNK as i64, self.config],
-                    |r| {
-                        Ok(CursorRow {
-                            rowid: r.get(0)?,
-                            key: r.get(1)?,
-                            version: r.get(2)?,
-                            current: r.get(3)?,
-                            class: r.get(4)?,
-                            plain: r.get(5)?,
-                        })
-                    },
+                    CursorRow::read,
                 )
                 .map(|rows| rows.filter_map(Result::ok).collect())
                 .unwrap_or_default(),
@@ -469,17 +474,8 @@ impl StateCursor {
                  WHERE location = ?1",
             )
             .and_then(|mut stmt| {
-                stmt.query_row(params![location, self.config], |r| {
-                    Ok(CursorRow {
-                        rowid: r.get(0)?,
-                        key: r.get(1)?,
-                        version: r.get(2)?,
-                        current: r.get(3)?,
-                        class: r.get(4)?,
-                        plain: r.get(5)?,
-                    })
-                })
-                .optional()
+                stmt.query_row(params![location, self.config], CursorRow::read)
+                    .optional()
             })
             .ok()
             .flatten();
