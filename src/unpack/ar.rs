@@ -178,16 +178,13 @@ pub(crate) mod tests {
         v[8 + 48..8 + 58].copy_from_slice(declared.as_bytes());
         let inside = look(&v);
         assert_eq!(inside.members[0].sniff.format, "wav");
-        assert!(inside
-            .limits
-            .iter()
-            .any(|l| l.message.contains("past the end")));
+        assert!(inside.says("past the end"));
         let mut v = archive(&[("a.wav", &w), ("b.wav", &w)]);
         let second = 8 + 60 + w.len() + w.len() % 2;
         v[second + 58] = b'x';
         let inside = look(&v);
         assert_eq!(inside.members.len(), 1);
-        assert!(inside.limits.iter().any(|l| l.message.contains("damaged")));
+        assert!(inside.says("damaged"));
         // A BSD name longer than its member, or than 4 KiB.
         let v = archive(&[("#1/99", b"short")]);
         assert!(look(&v)

@@ -235,11 +235,7 @@ mod tests {
         v.extend([newc("a.wav", 0o100644, &w), newc("TRAILER!!!", 0, b"")].concat());
         v.extend(w.iter().take(4096));
         let inside = look(&v);
-        let formats: Vec<_> = inside
-            .members
-            .iter()
-            .map(|m| m.sniff.format.as_str())
-            .collect();
+        let formats = inside.formats();
         assert_eq!(formats[1..], ["wav", "wav"], "{:?}", inside.members);
         assert!(inside.members[2].member.contains("after the cpio trailer"));
     }
@@ -252,10 +248,7 @@ mod tests {
         v[54..62].copy_from_slice(b"7fffffff");
         let inside = look(&v);
         assert_eq!(inside.members[0].sniff.format, "wav");
-        assert!(inside
-            .limits
-            .iter()
-            .any(|l| l.message.contains("past the end")));
+        assert!(inside.says("past the end"));
         // A name length of 4 GiB, and of zero.
         for field in [b"ffffffff", b"00000000"] {
             let mut v = newc("a.wav", 0o100644, &w);
@@ -270,7 +263,7 @@ mod tests {
         v[second + 10] = b'z';
         let inside = look(&v);
         assert_eq!(inside.members.len(), 1);
-        assert!(inside.limits.iter().any(|l| l.message.contains("damaged")));
+        assert!(inside.says("damaged"));
     }
 
     #[test]

@@ -680,6 +680,21 @@ pub(crate) mod tests {
     }
 
     /// Sniffs `bytes` as a whole object and looks inside, with `rules`.
+    impl Inside {
+        /// The members' formats, in order.
+        pub(crate) fn formats(&self) -> Vec<&str> {
+            self.members
+                .iter()
+                .map(|m| m.sniff.format.as_str())
+                .collect()
+        }
+
+        /// Some limit's message says this.
+        pub(crate) fn says(&self, text: &str) -> bool {
+            self.limits.iter().any(|l| l.message.contains(text))
+        }
+    }
+
     pub(crate) fn look_with(bytes: &[u8], rules: &RuleSet) -> Inside {
         let head = &bytes[..bytes.len().min(HEAD_LEN)];
         let sample = Sample::new(bytes.len() as u64, head, &[]);

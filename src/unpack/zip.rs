@@ -338,11 +338,7 @@ mod tests {
         rules.limits.max_object_bytes = w.len() as u64;
         let v = zip(&[("a.wav", &w, 0), ("b.wav", &w, 0)], None, false);
         let inside = super::super::tests::look_with(&v, &rules);
-        let formats: Vec<_> = inside
-            .members
-            .iter()
-            .map(|m| m.sniff.format.as_str())
-            .collect();
+        let formats = inside.formats();
         assert_eq!(formats, ["wav", "wav"], "{:?}", inside.limits);
         assert!(inside.limits.iter().any(|l| l.limit == Limit::ObjectBytes));
     }
