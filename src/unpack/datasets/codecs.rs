@@ -75,24 +75,11 @@ fn back_copy(out: &mut Vec<u8>, dist: usize, len: usize, limit: usize) -> bool {
     true
 }
 
-fn uleb(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
-}
-
 /// Raw snappy (the block format Parquet uses): a varint length, then
 /// literals and copies with 1-, 2- or 4-byte offsets.
 fn snappy(input: &[u8], limit: usize) -> Vec<u8> {
     let mut pos = 0;
-    let Some(declared) = uleb(input, &mut pos) else {
+    let Some(declared) = super::varint(input, &mut pos) else {
         return Vec::new();
     };
     let limit = limit.min(usize::try_from(declared).unwrap_or(usize::MAX));

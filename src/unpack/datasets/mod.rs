@@ -50,6 +50,26 @@ pub(super) const READ_BUDGET: u64 = 8 << 20;
 /// one by one before the container is given up.
 const MAX_DAMAGED: usize = 8;
 
+/// An unsigned LEB128 (protobuf, Thrift compact and Snappy varint) at
+/// `pos`, which it passes; `None` when cut short or longer than 64 bits.
+pub(super) fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// A ZigZag-encoded signed value.
+pub(super) fn zigzag(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
 /// Does `format` name a container this module opens?
 pub(super) fn opens(format: &str) -> bool {
     dataset::CONTAINERS.contains(&format)
@@ -563,6 +583,22 @@ pub(crate) fn test_inside(data: &[u8]) -> (Vec<String>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varints_stop_at_the_end_of_their_bytes_and_at_64_bits() {
+        let read = |b: &[u8]| {
+            let mut pos = 0;
+            super::varint(b, &mut pos).map(|v| (v, pos))
+        };
+        assert_eq!(read(&[0x96, 0x01, 0xff]), Some((150, 2)));
+        assert_eq!(read(&[0x96]), None);
+        assert_eq!(read(&[0x80; 12]), None);
+        assert_eq!(
+            read(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            Some((u64::MAX, 10))
+        );
+        assert_eq!([0, 1, 2, 3, 4].map(zigzag), [0, -1, 1, -2, 2]);
+    }
     use crate::sniff::dataset::{masked_crc32c, speechy};
 
     /// What the unpacker finds in `data` sniffed as `format`: (member, format) pairs and limits.

@@ -739,19 +739,8 @@ fn byte_arrays(b: &[u8], width: Option<usize>, max: usize) -> Vec<(&[u8], u64)> 
 /// `None` when the header or a block does not fit.
 fn delta_binary_packed(b: &[u8], max: usize) -> Option<(Vec<i64>, usize)> {
     let mut pos = 0usize;
-    let uleb = |pos: &mut usize| -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *b.get(*pos)?;
-            *pos += 1;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
-    };
-    let zigzag = |v: u64| (v >> 1) as i64 ^ -((v & 1) as i64);
+    let uleb = |pos: &mut usize| super::varint(b, pos);
+    let zigzag = super::zigzag;
     let block = usize::try_from(uleb(&mut pos)?).ok()?;
     let minis = usize::try_from(uleb(&mut pos)?).ok()?;
     let total = usize::try_from(uleb(&mut pos)?).ok()?;

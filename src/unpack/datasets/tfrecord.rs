@@ -7,7 +7,7 @@
 //! are gzip streams that the stream unpacker opens first.
 
 use super::codecs::{decompress, Codec};
-use super::{malformed, Reader, Step};
+use super::{malformed, varint, Reader, Step};
 use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
 use crate::sniff::Sniff;
 use crate::unpack::{Level, LevelBytes, Walk};
@@ -27,19 +27,6 @@ enum Wire<'a> {
     Fixed32(u32),
     Bytes(&'a [u8], u64),
     Other,
-}
-
-fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
 }
 
 /// The fields of one message, in order; a field cut off by the end of the

@@ -25,20 +25,11 @@ impl<'a> Compact<'a> {
     }
 
     fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
+        super::varint(self.b, &mut self.pos)
     }
 
     fn zigzag(&mut self) -> Option<i64> {
-        let v = self.varint()?;
-        Some((v >> 1) as i64 ^ -((v & 1) as i64))
+        self.varint().map(super::zigzag)
     }
 
     pub(super) fn i32(&mut self) -> Option<i32> {
