@@ -708,13 +708,20 @@ fn spawn_worker(
                     shared.give(id, batch);
                     continue;
                 };
-                let (target, location) = job.whose();
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     crate::gate::working(|| {
                         process(job, &shared, reader.as_ref(), &mut head, inventory)
                     })
                 }))
                 .unwrap_or_else(|_| {
+                    // Named from the slot, which holds what the worker is
+                    // busy with: no copy of the location per object.
+                    let (target, location) = shared
+                        .slot(id)
+                        .busy
+                        .as_ref()
+                        .map(|(target, location, _)| (*target, location.clone()))
+                        .unwrap_or_default();
                     let what = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
                     Outcome::Unread(
                         target,
