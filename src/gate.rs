@@ -97,3 +97,43 @@ pub fn waiting<T>(wait: impl FnOnce() -> T) -> T {
     let _again = Reacquire(gate);
     wait()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn permits_bound_the_threads_at_work_and_every_waiter_gets_one() {
+        let gate = Arc::new(Gate {
+            permits: Mutex::new(Permits {
+                free: 2,
+                waiting: 0,
+            }),
+            freed: Condvar::new(),
+        });
+        let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (gate, now, most) = (gate.clone(), now.clone(), most.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        acquire(&gate);
+                        let at_work = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(at_work, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        release(&gate);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+        let permits = lock(&gate);
+        assert_eq!((permits.free, permits.waiting), (2, 0));
+    }
+}
