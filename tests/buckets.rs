@@ -2251,6 +2251,9 @@ impl CuttingProxy {
                         );
                         return;
                     }
+                    if !head.ends_with(b"\r\n\r\n") {
+                        return;
+                    }
                     head.truncate(head.len() - 2);
                     head.extend_from_slice(b"Connection: close\r\n\r\n");
                     let Ok(mut moto) = TcpStream::connect("127.0.0.1:5000") else {
