@@ -596,3 +596,40 @@ fn state_forgets_objects_that_are_gone_after_a_complete_run() {
     );
     assert_eq!(rows(), 4, "the vanished file's row is gone");
 }
+
+#[test]
+fn deep_trees_and_few_descriptors_still_see_every_file() {
+    // Deeper than the directories a walk may hold open, and then with a
+    // descriptor limit below that: every level's file is read both times.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    let mut level = tree.clone();
+    for i in 0..200 {
+        level.push(format!("d{i}"));
+        fs::create_dir_all(&level).unwrap();
+        if i % 20 == 19 {
+            fs::write(level.join("v.wav"), wav()).unwrap();
+        }
+    }
+    let state = dir.path().join("state.db");
+    let scan = |nofile: u32| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$@\""))
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_atrest"))
+            .args(["scan", "-j", "4", "--format", "json", "--state"])
+            .arg(&state)
+            .arg(&tree)
+            .output()
+            .unwrap();
+        json(&out)
+    };
+    for (nofile, unchanged) in [(1024, 0), (48, 10)] {
+        let r = scan(nofile);
+        assert_eq!(r["summary"]["objects_scanned"], 10, "ulimit -n {nofile}");
+        assert_eq!(r["summary"]["unchanged"], unchanged, "ulimit -n {nofile}");
+        assert_eq!(r["findings"].as_array().unwrap().len(), 10);
+        assert_eq!(r["errors"].as_array().unwrap().len(), 0, "{r}");
+    }
+}

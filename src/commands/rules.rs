@@ -78,7 +78,7 @@ pub(super) fn rules_check(file: &Path) -> Result<Exit> {
 
 /// The rule ids one file (and its members) triggers.
 fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
-    let file = match source::fs::LocalFile::open(path)? {
+    let file = match source::fs::LocalFile::open(&path.to_path_buf().into())? {
         source::fs::Opened::File(f, meta) => (f, meta.len()),
         source::fs::Opened::NotRegular => bail!("not a regular file"),
     };
@@ -97,7 +97,7 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
         location: rel.clone(),
         rel,
         size,
-        origin: source::Origin::Local(path.to_path_buf()),
+        origin: source::Origin::Local(path.to_path_buf().into()),
         version: None,
     };
     let verdict = pipeline::judge(&candidate, &inspection, rules, false);

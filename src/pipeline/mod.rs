@@ -801,23 +801,24 @@ fn process(
     head: &mut Vec<u8>,
     inventory: bool,
 ) -> Outcome {
-    let (mut candidate, stored) = match job {
+    let (candidate, stored) = match job {
         Job::Event(Event::Unread(target, unread)) => return Outcome::Unread(target, unread),
         Job::Event(Event::Object(candidate)) => return scan_one(candidate, shared, head),
         Job::Remembered(candidate, stored) => (candidate, stored),
     };
-    // A local file's version is a stat away; a bucket object's came with it.
-    if let Origin::Local(path) = &candidate.origin {
-        candidate.version = std::fs::symlink_metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| fs::version(&m));
-    }
-    if !candidate
-        .version
-        .as_deref()
-        .is_some_and(|v| stored.holds_for(v))
-    {
+    // A local file's version is a stat away (compared where it is
+    // written: an unchanged file costs no allocation); a bucket object's
+    // came with it.
+    let holds = match &candidate.origin {
+        Origin::Local(local) => local
+            .version()
+            .is_some_and(|v| stored.holds_for(v.write(&mut [0; 128]))),
+        Origin::Remote(..) => candidate
+            .version
+            .as_deref()
+            .is_some_and(|v| stored.holds_for(v)),
+    };
+    if !holds {
         return scan_one(candidate, shared, head);
     }
     // A plain verdict is its class; others (and every verdict an inventory
@@ -860,7 +861,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
         Outcome::Unread(target, unread)
     };
     let (candidate, inspection) = match candidate.origin.clone() {
-        Origin::Local(path) => match LocalFile::open(&path) {
+        Origin::Local(local) => match LocalFile::open(&local) {
             Ok(Opened::File(mut file, meta)) => {
                 let size = meta.len();
                 match inspect(&mut file, size, &candidate.rel, head, rules, depth) {

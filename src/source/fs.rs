@@ -4,8 +4,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use globset::GlobSet;
 
@@ -43,6 +46,9 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
     let walker = walkdir::WalkDir::new(root)
         .follow_links(opts.follow_symlinks)
         .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()));
+    // The directories on the way down to the current entry, by depth: a
+    // file's parent is `dirs[depth - 1]`.
+    let mut dirs: Vec<Option<Arc<DirHandle>>> = Vec::new();
     for entry in walker {
         let entry = match entry {
             Ok(e) => e,
@@ -63,6 +69,8 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         };
         let ft = entry.file_type();
         if ft.is_dir() {
+            dirs.truncate(entry.depth());
+            dirs.push(DirHandle::open(entry.path(), opts.follow_symlinks));
             continue;
         }
         let location = escape_path(entry.path());
@@ -84,14 +92,23 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             // Size and version come from the worker's fstat when it opens
             // the file (or its stat, when --state may spare the read): the
             // walk itself never stats a file, it only reads directories.
-            None => Event::Object(Candidate {
-                target: index,
-                location,
-                rel,
-                size: 0,
-                origin: Origin::Local(entry.path().to_path_buf()),
-                version: None,
-            }),
+            None => {
+                let dir = entry
+                    .depth()
+                    .checked_sub(1)
+                    .and_then(|d| dirs.get(d).cloned().flatten());
+                Event::Object(Candidate {
+                    target: index,
+                    location,
+                    rel,
+                    size: 0,
+                    origin: Origin::Local(LocalPath {
+                        path: entry.into_path(),
+                        dir,
+                    }),
+                    version: None,
+                })
+            }
         };
         if !emit(event) {
             return;
@@ -101,16 +118,161 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
 
 /// What tells a file's content changed: size, mtime, inode, and ctime,
 /// which (unlike mtime) no user can set back after rewriting in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Version {
+    size: u64,
+    mtime: (i64, i64),
+    ino: u64,
+    ctime: (i64, i64),
+}
+
+impl Version {
+    pub fn of(m: &std::fs::Metadata) -> Version {
+        Version {
+            size: m.len(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ino: m.ino(),
+            ctime: (m.ctime(), m.ctime_nsec()),
+        }
+    }
+
+    /// Written into `buf`, as the state stores it: no allocation per file
+    /// when a second run only compares.
+    pub fn write<'b>(&self, buf: &'b mut [u8; 128]) -> &'b str {
+        use std::io::Write;
+        let mut rest = &mut buf[..];
+        // Five integers of at most 20 digits and their separators: < 128 bytes.
+        let _ = write!(
+            rest,
+            "{}:{}.{}:{}:{}.{}",
+            self.size, self.mtime.0, self.mtime.1, self.ino, self.ctime.0, self.ctime.1
+        );
+        let len = 128 - rest.len();
+        std::str::from_utf8(&buf[..len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.write(&mut [0; 128]))
+    }
+}
+
 pub fn version(m: &std::fs::Metadata) -> String {
-    format!(
-        "{}:{}.{}:{}:{}.{}",
-        m.len(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ino(),
-        m.ctime(),
-        m.ctime_nsec()
-    )
+    Version::of(m).to_string()
+}
+
+/// An open directory the walk passed through. Its files are opened and
+/// stat-ed by name relative to it, so the kernel looks up one name per
+/// file rather than every component of its path.
+#[derive(Debug)]
+pub struct DirHandle {
+    fd: OwnedFd,
+}
+
+/// Directories held open at once, by the walk and by files in flight: a
+/// deep or wide tree falls back to whole paths instead of running out of
+/// descriptors. At most a quarter of the process's limit, so files,
+/// sockets and the state database always find one.
+const MAX_OPEN_DIRS: usize = 128;
+static OPEN_DIRS: AtomicUsize = AtomicUsize::new(0);
+
+fn open_dirs_allowed() -> usize {
+    static ALLOWED: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *ALLOWED.get_or_init(|| {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        limit.map_or(MAX_OPEN_DIRS, |n| {
+            MAX_OPEN_DIRS.min(usize::try_from(n / 4).unwrap_or(MAX_OPEN_DIRS))
+        })
+    })
+}
+
+impl DirHandle {
+    /// `None` (whole paths are used) when it cannot be opened or too many
+    /// are open; the walk reports the directory's own errors.
+    fn open(path: &Path, follow: bool) -> Option<Arc<DirHandle>> {
+        use rustix::fs::{Mode, OFlags};
+        if OPEN_DIRS.fetch_add(1, Ordering::Relaxed) >= open_dirs_allowed() {
+            OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        // Without --follow-symlinks a directory swapped for a link after
+        // the walk listed it is not entered.
+        let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY;
+        if !follow {
+            flags |= OFlags::NOFOLLOW;
+        }
+        match rustix::fs::open(path, flags, Mode::empty()) {
+            Ok(fd) => Some(Arc::new(DirHandle { fd })),
+            Err(_) => {
+                OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+impl Drop for DirHandle {
+    fn drop(&mut self) {
+        OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A local file: its path, and the directory it was found in when the walk
+/// holds that open.
+#[derive(Clone, Debug)]
+pub struct LocalPath {
+    pub path: PathBuf,
+    pub dir: Option<Arc<DirHandle>>,
+}
+
+impl From<PathBuf> for LocalPath {
+    fn from(path: PathBuf) -> LocalPath {
+        LocalPath { path, dir: None }
+    }
+}
+
+impl From<&str> for LocalPath {
+    fn from(path: &str) -> LocalPath {
+        PathBuf::from(path).into()
+    }
+}
+
+impl LocalPath {
+    /// Its directory and its name in it, when the directory is open.
+    fn in_dir(&self) -> Option<(&DirHandle, &std::ffi::OsStr)> {
+        Some((self.dir.as_deref()?, self.path.file_name()?))
+    }
+
+    /// Its version now, without following a final link: `None` unless it
+    /// is a regular file.
+    pub fn version(&self) -> Option<Version> {
+        #[cfg(target_os = "linux")]
+        if let Some((dir, name)) = self.in_dir() {
+            use rustix::fs::{AtFlags, FileType, StatxFlags};
+            let want = StatxFlags::TYPE
+                | StatxFlags::SIZE
+                | StatxFlags::INO
+                | StatxFlags::MTIME
+                | StatxFlags::CTIME;
+            if let Ok(st) = rustix::fs::statx(&dir.fd, name, AtFlags::SYMLINK_NOFOLLOW, want) {
+                if StatxFlags::from_bits_retain(st.stx_mask).contains(want) {
+                    let file = FileType::from_raw_mode(st.stx_mode.into()) == FileType::RegularFile;
+                    return file.then_some(Version {
+                        size: st.stx_size,
+                        mtime: (st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec.into()),
+                        ino: st.stx_ino,
+                        ctime: (st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec.into()),
+                    });
+                }
+            }
+            // Anything unexpected: the path says what it is.
+        }
+        std::fs::symlink_metadata(&self.path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| Version::of(&m))
+    }
 }
 
 /// With `--follow-symlinks`, links that lead nowhere or back to themselves
@@ -200,11 +362,18 @@ pub enum Opened {
 impl LocalFile {
     /// Opens without blocking (a FIFO swapped in after the walk must not hang
     /// the scan) and without becoming the controlling terminal; read-only.
-    pub fn open(path: &Path) -> io::Result<Opened> {
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(path)?;
+    pub fn open(local: &LocalPath) -> io::Result<Opened> {
+        let file = match local.in_dir() {
+            Some((dir, name)) => {
+                use rustix::fs::{Mode, OFlags};
+                let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+                File::from(rustix::fs::openat(&dir.fd, name, flags, Mode::empty())?)
+            }
+            None => OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+                .open(&local.path)?,
+        };
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Ok(Opened::NotRegular);
@@ -231,6 +400,54 @@ impl ObjectReader for LocalFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_reads_the_same_by_path_and_by_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.wav");
+        std::fs::write(&file, b"RIFF").unwrap();
+        std::os::unix::fs::symlink(&file, dir.path().join("link")).unwrap();
+        let by_dir = |name: &str| {
+            LocalPath {
+                path: dir.path().join(name),
+                dir: DirHandle::open(dir.path(), false),
+            }
+            .version()
+        };
+        let by_path = |name: &str| LocalPath::from(dir.path().join(name)).version();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(by_dir("a.wav"), Some(Version::of(&meta)));
+        assert_eq!(by_path("a.wav"), Some(Version::of(&meta)));
+        // A link is not a regular file, whichever way it is asked.
+        assert_eq!(by_dir("link"), None);
+        assert_eq!(by_path("link"), None);
+        assert_eq!(by_dir("missing"), None);
+    }
+
+    #[test]
+    fn a_version_is_written_as_the_state_stores_it() {
+        let v = Version {
+            size: 18_446_744_073_709_551_615,
+            mtime: (-9_223_372_036_854_775_808, 999_999_999),
+            ino: 18_446_744_073_709_551_615,
+            ctime: (9_223_372_036_854_775_807, 999_999_999),
+        };
+        assert_eq!(
+            v.to_string(),
+            "18446744073709551615:-9223372036854775808.999999999:\
+             18446744073709551615:9223372036854775807.999999999"
+        );
+        let small = Version {
+            size: 44,
+            mtime: (1_700_000_000, 5),
+            ino: 12,
+            ctime: (1_700_000_001, 0),
+        };
+        assert_eq!(
+            small.write(&mut [0; 128]),
+            "44:1700000000.5:12:1700000001.0"
+        );
+    }
 
     #[test]
     fn relative_paths_use_slashes_and_file_targets_use_their_name() {

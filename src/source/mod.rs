@@ -77,7 +77,7 @@ impl Candidate {
 /// Where a candidate's bytes are.
 #[derive(Clone, Debug)]
 pub enum Origin {
-    Local(std::path::PathBuf),
+    Local(fs::LocalPath),
     Remote(Arc<bucket::Bucket>, object_store::path::Path),
 }
 
