@@ -124,8 +124,16 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
 /// JWE compact serialisation: five base64url segments; the first is a JSON
 /// header naming an `enc` algorithm (a JWS has three segments and no `enc`).
 fn jwe_compact(h: &[u8]) -> Option<Sniff> {
-    // Most text has no "eyJ" at all: no need to validate and split it.
-    find(h, b"eyJ")?;
+    // Most text does not start with "eyJ": no need to validate and split
+    // it. Past leading ASCII white space (as `trim` sees it), a byte other
+    // than `e` that does not start a wider, possibly blank, character
+    // settles it.
+    let first = h
+        .iter()
+        .find(|&&b| !(b.is_ascii() && char::from(b).is_whitespace()))?;
+    if first.is_ascii() && *first != b'e' {
+        return None;
+    }
     let text = std::str::from_utf8(h).ok()?.trim();
     if !text.starts_with("eyJ") {
         return None;
@@ -183,6 +191,10 @@ mod tests {
             .encode(r#"{"alg":"dir","enc":"A256GCM"}"#);
         let jwe = format!("{header}..aXY.Y2lwaGVy.dGFn");
         let s = detect(&Sample::new(jwe.len() as u64, jwe.as_bytes(), &[])).unwrap();
+        assert_eq!(s.format, "jwe");
+        // Blank lines and spaces, ASCII or wider, around the token.
+        let padded = format!("\u{b}\n \u{2003}{jwe}\r\n");
+        let s = detect(&Sample::new(padded.len() as u64, padded.as_bytes(), &[])).unwrap();
         assert_eq!(s.format, "jwe");
         let jws = format!("{header}.cGF5bG9hZA.c2ln");
         assert_eq!(
