@@ -860,8 +860,8 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
         };
         Outcome::Unread(target, unread)
     };
-    let (candidate, inspection) = match candidate.origin.clone() {
-        Origin::Local(local) => match LocalFile::open(&local) {
+    let (candidate, inspection) = match &candidate.origin {
+        Origin::Local(local) => match LocalFile::open(local) {
             Ok(Opened::File(mut file, meta)) => {
                 let size = meta.len();
                 match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
@@ -891,7 +891,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
             Err(e) => return unread(candidate, e.into()),
         },
         Origin::Remote(bucket, key) => {
-            let mut object = bucket.open(&key, candidate.size);
+            let mut object = bucket.open(key, candidate.size);
             match inspect(
                 &mut object,
                 candidate.size,
