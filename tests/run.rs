@@ -633,3 +633,50 @@ fn deep_trees_and_few_descriptors_still_see_every_file() {
         assert_eq!(r["errors"].as_array().unwrap().len(), 0, "{r}");
     }
 }
+
+#[test]
+fn a_root_that_links_to_a_tree_reads_each_file_from_its_own_directory() {
+    // Same names at several depths, audio in some and ciphertext in others:
+    // a file opened in the wrong directory changes the verdict.
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::create_dir_all(real.join("a/c/d")).unwrap();
+    let gpg = fs::read(root().join("fixtures/encrypted/gpg/speech.wav.gpg")).unwrap();
+    fs::write(real.join("voice.wav"), wav()).unwrap();
+    fs::write(real.join("a/voice.wav"), &gpg).unwrap();
+    fs::write(real.join("a/c/rec.wav"), wav()).unwrap();
+    fs::write(real.join("a/c/d/rec.wav"), &gpg).unwrap();
+    symlink("real", dir.path().join("link")).unwrap();
+    let state = dir.path().join("state.db");
+    let scan = || {
+        json(&run_in(
+            dir.path(),
+            &[
+                "scan",
+                "link",
+                "--format",
+                "json",
+                "--state",
+                state.to_str().unwrap(),
+            ],
+        ))
+    };
+    let paths = |r: &Value| {
+        let mut v: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["location"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let r = scan();
+    assert_eq!(paths(&r), ["link/a/c/rec.wav", "link/voice.wav"], "{r}");
+    assert_eq!(r["errors"].as_array().unwrap().len(), 0, "{r}");
+    // A changed file is noticed through the link too.
+    fs::write(real.join("a/voice.wav"), wav()).unwrap();
+    let r = scan();
+    assert_eq!(r["summary"]["unchanged"], 3, "{r}");
+    assert_eq!(paths(&r).len(), 3, "{r}");
+}

@@ -68,10 +68,21 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             }
         };
         let ft = entry.file_type();
-        if ft.is_dir() {
-            dirs.truncate(entry.depth());
-            dirs.push(DirHandle::open(entry.path(), opts.follow_symlinks));
-            continue;
+        let depth = entry.depth();
+        // Slot `depth` always holds this entry's directory (or `None`):
+        // walkdir enters a root that is a link to a directory although it
+        // reports the root as a link, so the root takes its slot whatever
+        // its type (opened through the link, as walkdir does).
+        if depth == 0 || ft.is_dir() {
+            dirs.truncate(depth);
+            dirs.resize(depth, None);
+            dirs.push(DirHandle::open(
+                entry.path(),
+                opts.follow_symlinks || depth == 0,
+            ));
+            if ft.is_dir() {
+                continue;
+            }
         }
         let location = escape_path(entry.path());
         let rel = below(&root_shown, &location, || entry.file_name());
@@ -255,7 +266,10 @@ impl LocalPath {
                 | StatxFlags::INO
                 | StatxFlags::MTIME
                 | StatxFlags::CTIME;
-            if let Ok(st) = rustix::fs::statx(&dir.fd, name, AtFlags::SYMLINK_NOFOLLOW, want) {
+            // Asked as std asks (network file systems decide by the mask
+            // whether to revalidate cached attributes).
+            let ask = StatxFlags::BASIC_STATS | StatxFlags::BTIME;
+            if let Ok(st) = rustix::fs::statx(&dir.fd, name, AtFlags::SYMLINK_NOFOLLOW, ask) {
                 if StatxFlags::from_bits_retain(st.stx_mask).contains(want) {
                     let file = FileType::from_raw_mode(st.stx_mode.into()) == FileType::RegularFile;
                     return file.then_some(Version {
