@@ -49,15 +49,20 @@ fn wav() -> Vec<u8> {
     fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap()
 }
 
-fn fingerprints(r: &Value) -> Vec<String> {
+/// One string field of every finding, sorted.
+fn of_findings(r: &Value, field: &str) -> Vec<String> {
     let mut v: Vec<String> = r["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .map(|f| f[field].as_str().unwrap().to_string())
         .collect();
     v.sort();
     v
+}
+
+fn fingerprints(r: &Value) -> Vec<String> {
+    of_findings(r, "fingerprint")
 }
 
 #[test]
@@ -661,16 +666,7 @@ fn a_root_that_links_to_a_tree_reads_each_file_from_its_own_directory() {
             ],
         ))
     };
-    let paths = |r: &Value| {
-        let mut v: Vec<String> = r["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["location"].as_str().unwrap().to_string())
-            .collect();
-        v.sort();
-        v
-    };
+    let paths = |r: &Value| of_findings(r, "location");
     let r = scan();
     assert_eq!(paths(&r), ["link/a/c/rec.wav", "link/voice.wav"], "{r}");
     assert_eq!(r["errors"].as_array().unwrap().len(), 0, "{r}");

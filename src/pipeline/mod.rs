@@ -866,7 +866,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                 let size = meta.len();
                 match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
                     Ok(inspection) => {
-                        let version = shared.versions.then(|| fs::version(&meta));
+                        let version = shared.versions.then(|| fs::Version::of(&meta).to_string());
                         (
                             Candidate {
                                 size,

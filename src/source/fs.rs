@@ -104,8 +104,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             // the file (or its stat, when --state may spare the read): the
             // walk itself never stats a file, it only reads directories.
             None => {
-                let dir = entry
-                    .depth()
+                let dir = depth
                     .checked_sub(1)
                     .and_then(|d| dirs.get(d).cloned().flatten());
                 Event::Object(Candidate {
@@ -167,10 +166,6 @@ impl std::fmt::Display for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.write(&mut [0; 128]))
     }
-}
-
-pub fn version(m: &std::fs::Metadata) -> String {
-    Version::of(m).to_string()
 }
 
 /// An open directory the walk passed through. Its files are opened and
