@@ -31,7 +31,7 @@ pub struct WindowStats {
     /// tests are not run, and this is that test's score.
     pub max_z: f64,
     /// The binwalk rule: some 32-byte block is far too repetitive for
-    /// random data (not looked for in a window the byte χ² decided).
+    /// random data (not looked for in a window the other tests decided).
     pub local_structure: bool,
 }
 
@@ -103,11 +103,32 @@ impl Randomness {
 /// Bit transitions inside each byte value, most significant bit first (a
 /// table: without the POPCNT instruction of later CPUs, counting bits is a
 /// multiply chain per histogram cell).
-const INNER_TRANSITIONS: [u8; 256] = {
-    let mut table = [0u8; 256];
+const INNER_TRANSITIONS: [u32; 256] = {
+    let mut table = [0u32; 256];
     let mut v = 0;
     while v < 256 {
-        table[v] = ((v ^ (v >> 1)) as u8 & 0x7f).count_ones() as u8;
+        table[v] = ((v ^ (v >> 1)) as u8 & 0x7f).count_ones();
+        v += 1;
+    }
+    table
+};
+
+/// Each byte value, and its square: Σx and Σx² as dot products with the
+/// histogram (32-bit factors, so the multiplies vectorise).
+const VALUES: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = v as u32;
+        v += 1;
+    }
+    table
+};
+const SQUARES: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = (v * v) as u32;
         v += 1;
     }
     table
@@ -131,9 +152,11 @@ fn chi2_z(chi2: f64, dof: f64) -> f64 {
 pub fn window_stats(w: &[u8]) -> WindowStats {
     let n = w.len();
     let nf = n as f64;
-    // Byte and high-nibble pair histograms in one scattered pass.
-    let mut hist = [0u64; 256];
-    let mut pairs = [0u64; 256];
+    // Byte and high-nibble pair histograms in one scattered pass. Counts
+    // fit 32 bits (a window is at most MAX_WINDOW bytes; the pass below
+    // holds for any slice shorter than 4 GiB).
+    let mut hist = [0u32; 256];
+    let mut pairs = [0u32; 256];
     let want_pairs = n >= 4096;
     if let Some((&first, _)) = w.split_first() {
         hist[first as usize] += 1;
@@ -144,13 +167,10 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
             pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
         }
     } else {
-        for &b in w.iter().skip(1) {
+        for &b in &w[w.len().min(1)..] {
             hist[b as usize] += 1;
         }
     }
-    // Neighbour products (T6) and bit transitions between neighbouring bytes
-    // (T5): a branch-free pass the compiler vectorises.
-    let (cross, edges) = neighbours(w);
 
     // T1: byte χ², and the entropy that is only reported. Most cells share
     // their count with another (a 1 KiB window has a dozen distinct counts),
@@ -159,12 +179,12 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let expected = nf / 256.0;
     let mut chi2 = 0.0;
     let mut entropy = 0.0;
-    let mut terms = [(u64::MAX, 0.0f64, 0.0f64); 64];
+    let mut terms = [(u32::MAX, 0.0f64, 0.0f64); 64];
     for &c in &hist {
         let slot = &mut terms[(c % 64) as usize];
         if slot.0 != c {
-            let d = c as f64 - expected;
-            let p = c as f64 / nf;
+            let d = f64::from(c) - expected;
+            let p = f64::from(c) / nf;
             *slot = (c, d * d / expected, p * p.log2());
         }
         chi2 += slot.1;
@@ -175,7 +195,8 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let mut max_z = chi2_z(chi2, 255.0);
     // Byte counts that show structure beyond doubt decide the window: the
     // other tests could only raise `max_z`, and local structure matters
-    // only to a window they leave undecided. Most binary formats stop here.
+    // only to a window they leave undecided. Most binary formats stop here,
+    // before the passes below.
     if max_z >= Z_STRONG {
         return WindowStats {
             len: n,
@@ -189,22 +210,28 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     // T2: high-nibble pair χ²; needs ≈ 16 expected per cell.
     if want_pairs {
         let e = (n - 1) as f64 / 256.0;
-        let c2: f64 = pairs.iter().map(|&c| (c as f64 - e).powi(2) / e).sum();
+        let c2: f64 = pairs.iter().map(|&c| (f64::from(c) - e).powi(2) / e).sum();
         max_z = max_z.max(chi2_z(c2, 255.0));
     }
 
-    // The integer sums over the histogram in one pass: counts by low and
-    // high nibble (for T3/T4), bit transitions inside each byte (T5), and
-    // Σx, Σx² (T6).
+    // The integer sums over the histogram, each a loop that vectorises:
+    // counts by high nibble (a row of 16 cells) and by low nibble (a
+    // column) for T3/T4, bit transitions inside each byte (T5), and Σx, Σx²
+    // (T6). Integers, so the order of the additions does not matter.
     let (mut low, mut high) = ([0u64; 16], [0u64; 16]);
-    let (mut inner, mut sum, mut sum2) = (0u64, 0u64, 0u64);
-    for (value, &count) in hist.iter().enumerate() {
-        low[value & 15] += count;
-        high[value >> 4] += count;
-        inner += count * u64::from(INNER_TRANSITIONS[value]);
-        sum += value as u64 * count;
-        sum2 += (value * value) as u64 * count;
+    for (h, row) in hist.chunks_exact(16).enumerate() {
+        high[h] = row.iter().map(|&c| u64::from(c)).sum();
+        for (l, &c) in low.iter_mut().zip(row) {
+            *l += u64::from(c);
+        }
     }
+    let dot = |table: &[u32; 256]| -> u64 {
+        hist.iter()
+            .zip(table)
+            .map(|(&c, &t)| u64::from(c) * u64::from(t))
+            .sum()
+    };
+    let (inner, sum, sum2) = (dot(&INNER_TRANSITIONS), dot(&VALUES), dot(&SQUARES));
 
     // T3: balance of each bit position (8 dof), and T4: monobit over all bits.
     let mut ones_at = [0u64; 8];
@@ -228,6 +255,10 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let bits = 8.0 * nf;
     let s = 2.0 * ones as f64 - bits;
     max_z = max_z.max(s.abs() / bits.sqrt());
+
+    // Neighbour products (T6) and bit transitions between neighbouring bytes
+    // (T5): a branch-free pass the compiler vectorises.
+    let (cross, edges) = neighbours(w);
 
     // T5: NIST runs test, bits taken most significant first: transitions
     // inside each byte (from the histogram) plus those between neighbours.
@@ -254,8 +285,10 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         max_z = max_z.max(Z_STRONG);
     }
 
-    // T7: binwalk's local rule: a 32-byte block with χ²₃₂ ≥ 512, i.e. Σc² ≥ 68.
-    let local_structure = local_structure(w);
+    // T7: binwalk's local rule: a 32-byte block with χ²₃₂ ≥ 512, i.e.
+    // Σc² ≥ 68. It can only add structure, so a window the tests above
+    // already found structured beyond doubt is not searched.
+    let local_structure = max_z < Z_STRONG && local_structure(w);
 
     WindowStats {
         len: n,
