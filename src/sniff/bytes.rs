@@ -44,3 +44,14 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     }
     memchr::memmem::find(hay, needle)
 }
+
+/// A searcher for a fixed needle, built on first use: building one costs
+/// more than searching a short head with it, and every head is searched.
+macro_rules! needle {
+    ($bytes:expr) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($bytes));
+        &*FINDER
+    }};
+}
+pub(crate) use needle;

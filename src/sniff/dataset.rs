@@ -547,17 +547,11 @@ pub(crate) enum ArkObject {
 /// The key of the archive entry at the start of `b` and where its object
 /// starts, with the kind of object.
 pub(crate) fn ark_entry(b: &[u8]) -> Option<(&str, usize, ArkObject)> {
-    let space = b.iter().take(257).position(|&c| c == b' ')?;
-    let key = std::str::from_utf8(&b[..space]).ok()?;
-    if key.is_empty()
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control()))
-    {
-        return None;
-    }
+    let space = memchr::memchr(b' ', &b[..b.len().min(257)])?;
     let at = space + 1;
     let rest = b.get(at..)?;
+    // What follows the key is a handful of fixed prefixes: checked before
+    // the key's characters, which every line of text would otherwise pay.
     let kind = if rest.starts_with(b"\0B") {
         let token = rest.get(2..)?;
         let known = [
@@ -583,6 +577,14 @@ pub(crate) fn ark_entry(b: &[u8]) -> Option<(&str, usize, ArkObject)> {
     } else {
         return None;
     };
+    let key = std::str::from_utf8(&b[..space]).ok()?;
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control()))
+    {
+        return None;
+    }
     Some((key, at, kind))
 }
 

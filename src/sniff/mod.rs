@@ -328,7 +328,13 @@ impl Sniff {
     pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Sniff {
         let mut value = value.into();
         if let Value::String(text) = &mut value {
-            if let Some((cut, _)) = text.char_indices().nth(MAX_EVIDENCE_CHARS) {
+            // No more bytes than the limit means no more characters either:
+            // the usual short text is not walked character by character.
+            let long = text.len() > MAX_EVIDENCE_CHARS;
+            if let Some((cut, _)) = long
+                .then(|| text.char_indices().nth(MAX_EVIDENCE_CHARS))
+                .flatten()
+            {
                 text.truncate(cut);
                 text.push_str("...");
             }

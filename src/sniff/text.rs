@@ -3,7 +3,7 @@
 
 use base64::Engine;
 
-use super::bytes::find;
+use super::bytes::needle;
 use super::{Class, Encryption, Sample, Sniff};
 
 /// Mostly printable UTF-8 (or ASCII with tabs and line breaks).
@@ -95,7 +95,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         return None;
     }
     let h = s.head;
-    if find(h, b"ENC[AES256_GCM,data:").is_some() && (find(h, b"sops").is_some()) {
+    if needle!(b"ENC[AES256_GCM,data:").find(h).is_some() && needle!(b"sops").find(h).is_some() {
         return Some(
             Sniff::new(
                 "sops",
