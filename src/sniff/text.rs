@@ -60,15 +60,18 @@ pub(crate) fn wide_text(b: &[u8]) -> Option<&'static str> {
     let share = |width: usize, at: usize| {
         let units = probe.chunks_exact(width);
         let n = units.len();
-        // Every object's head passes here: most fail on the first units
-        // (a byte-order mark or a line of other script may start wide text).
-        let early = probe
-            .chunks_exact(width)
-            .take(16)
-            .filter(|u| fits(u, at))
-            .count();
-        if n < 64 || early < 12 {
+        if n < 64 {
             return false;
+        }
+        // Every object's head passes here: most fail on the first units
+        // (a byte-order mark or a line of other script may start wide text,
+        // so 12 of the first 16 must fit): the fifth misfit settles it.
+        let mut misfits = 0;
+        for u in probe.chunks_exact(width).take(16) {
+            misfits += usize::from(!fits(u, at));
+            if misfits > 4 {
+                return false;
+            }
         }
         let hits = units.filter(|u| fits(u, at)).count();
         hits * 10 >= n * 9
@@ -230,5 +233,20 @@ mod tests {
             .flat_map(|i| (((i * 37) % 2001 - 1000) as i16).to_le_bytes())
             .collect();
         assert_eq!(wide_text(&pcm), None);
+    }
+
+    #[test]
+    fn wide_text_may_start_with_four_units_of_something_else() {
+        let text = "plain words in sixteen bit units\n".repeat(8);
+        let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let with_odd_start = |odd: usize| {
+            let mut b = units.clone();
+            for unit in b.chunks_exact_mut(2).take(odd) {
+                unit.copy_from_slice(&[0x3a, 0x04]); // Cyrillic: not ASCII
+            }
+            b
+        };
+        assert_eq!(wide_text(&with_odd_start(4)), Some("utf-16le"));
+        assert_eq!(wide_text(&with_odd_start(5)), None);
     }
 }
