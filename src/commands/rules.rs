@@ -80,7 +80,9 @@ pub(super) fn rules_check(file: &Path) -> Result<Exit> {
 fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
     let file = match source::fs::LocalFile::open(&path.to_path_buf().into())? {
         source::fs::Opened::File(f, meta) => (f, meta.len()),
-        source::fs::Opened::NotRegular => bail!("not a regular file"),
+        source::fs::Opened::NotRegular | source::fs::Opened::Link => {
+            bail!("not a regular file")
+        }
     };
     let (mut reader, size) = file;
     let mut head = Vec::new();

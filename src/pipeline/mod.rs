@@ -879,14 +879,18 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                     Err(e) => return unread(candidate, e),
                 }
             }
-            Ok(Opened::NotRegular) => {
+            Ok(opened @ (Opened::NotRegular | Opened::Link)) => {
+                let reason = match opened {
+                    Opened::Link => SkipReason::Symlink,
+                    _ => SkipReason::SpecialFile,
+                };
                 return Outcome::Unread(
                     target,
                     Unread::Skipped {
-                        reason: SkipReason::SpecialFile,
+                        reason,
                         location: candidate.location,
                     },
-                )
+                );
             }
             Err(e) => return unread(candidate, e.into()),
         },

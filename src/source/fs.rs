@@ -115,6 +115,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                     origin: Origin::Local(LocalPath {
                         path: entry.into_path(),
                         dir,
+                        follow: opts.follow_symlinks || depth == 0,
                     }),
                     version: None,
                 })
@@ -224,17 +225,25 @@ impl Drop for DirHandle {
     }
 }
 
-/// A local file: its path, and the directory it was found in when the walk
-/// holds that open.
+/// A local file: its path, the directory it was found in when the walk
+/// holds that open, and whether a link in its place may be followed.
 #[derive(Clone, Debug)]
 pub struct LocalPath {
     pub path: PathBuf,
     pub dir: Option<Arc<DirHandle>>,
+    /// The walk followed links here (`--follow-symlinks`, or a path the
+    /// user named). Otherwise the file is opened without following a final
+    /// link: one swapped in after the walk saw a file is not read through.
+    pub follow: bool,
 }
 
 impl From<PathBuf> for LocalPath {
     fn from(path: PathBuf) -> LocalPath {
-        LocalPath { path, dir: None }
+        LocalPath {
+            path,
+            dir: None,
+            follow: true,
+        }
     }
 }
 
@@ -366,22 +375,41 @@ pub enum Opened {
     File(LocalFile, std::fs::Metadata),
     /// Replaced by a FIFO, socket or device after the walk saw it.
     NotRegular,
+    /// Replaced by a symbolic link after the walk saw it, where links are
+    /// not followed.
+    Link,
 }
 
 impl LocalFile {
     /// Opens without blocking (a FIFO swapped in after the walk must not hang
     /// the scan) and without becoming the controlling terminal; read-only.
     pub fn open(local: &LocalPath) -> io::Result<Opened> {
-        let file = match local.in_dir() {
+        let opened = match local.in_dir() {
             Some((dir, name)) => {
                 use rustix::fs::{Mode, OFlags};
-                let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-                File::from(rustix::fs::openat(&dir.fd, name, flags, Mode::empty())?)
+                let mut flags =
+                    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+                flags.set(OFlags::NOFOLLOW, !local.follow);
+                rustix::fs::openat(&dir.fd, name, flags, Mode::empty())
+                    .map(File::from)
+                    .map_err(io::Error::from)
             }
             None => OpenOptions::new()
                 .read(true)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-                .open(&local.path)?,
+                .custom_flags(
+                    libc::O_NONBLOCK
+                        | libc::O_NOCTTY
+                        | if local.follow { 0 } else { libc::O_NOFOLLOW },
+                )
+                .open(&local.path),
+        };
+        let file = match opened {
+            Ok(file) => file,
+            // O_NOFOLLOW's answer for a final link.
+            Err(e) if !local.follow && e.raw_os_error() == Some(libc::ELOOP) => {
+                return Ok(Opened::Link)
+            }
+            Err(e) => return Err(e),
         };
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -420,6 +448,7 @@ mod tests {
             LocalPath {
                 path: dir.path().join(name),
                 dir: DirHandle::open(dir.path(), false),
+                follow: false,
             }
             .version()
         };
@@ -431,6 +460,30 @@ mod tests {
         assert_eq!(by_dir("link"), None);
         assert_eq!(by_path("link"), None);
         assert_eq!(by_dir("missing"), None);
+    }
+
+    #[test]
+    fn a_link_in_place_of_a_file_is_read_through_only_where_links_are_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("secret"), b"RIFF").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), dir.path().join("a.wav")).unwrap();
+        let open = |by_dir: bool, follow: bool| {
+            let local = LocalPath {
+                path: dir.path().join("a.wav"),
+                dir: by_dir.then(|| DirHandle::open(dir.path(), false)).flatten(),
+                follow,
+            };
+            assert_eq!(local.dir.is_some(), by_dir);
+            match LocalFile::open(&local).unwrap() {
+                Opened::File(_, meta) => format!("file of {} bytes", meta.len()),
+                Opened::Link => "link".into(),
+                Opened::NotRegular => "not regular".into(),
+            }
+        };
+        for by_dir in [true, false] {
+            assert_eq!(open(by_dir, false), "link");
+            assert_eq!(open(by_dir, true), "file of 4 bytes");
+        }
     }
 
     #[test]
