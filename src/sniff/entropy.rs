@@ -167,8 +167,24 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
             pairs[((p[0] >> 4) << 4 | (p[1] >> 4)) as usize] += 1;
         }
     } else {
-        for &b in &w[w.len().min(1)..] {
+        // Four tables, so that runs of one byte value do not wait on the
+        // same counter; summed into the first below.
+        let mut more = [[0u32; 256]; 3];
+        let rest = &w[w.len().min(1)..];
+        let mut quads = rest.chunks_exact(4);
+        for q in &mut quads {
+            hist[q[0] as usize] += 1;
+            more[0][q[1] as usize] += 1;
+            more[1][q[2] as usize] += 1;
+            more[2][q[3] as usize] += 1;
+        }
+        for &b in quads.remainder() {
             hist[b as usize] += 1;
+        }
+        for table in &more {
+            for (h, &c) in hist.iter_mut().zip(table) {
+                *h += c;
+            }
         }
     }
 
@@ -185,12 +201,13 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         if slot.0 != c {
             let d = f64::from(c) - expected;
             let p = f64::from(c) / nf;
-            *slot = (c, d * d / expected, p * p.log2());
+            // An empty cell adds nothing to the entropy (0·log 0 = 0), and
+            // subtracting 0.0 changes no sum: no branch per cell.
+            let h = if c > 0 { p * p.log2() } else { 0.0 };
+            *slot = (c, d * d / expected, h);
         }
         chi2 += slot.1;
-        if c > 0 {
-            entropy -= slot.2;
-        }
+        entropy -= slot.2;
     }
     let mut max_z = chi2_z(chi2, 255.0);
     // Byte counts that show structure beyond doubt decide the window: the
