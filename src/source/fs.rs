@@ -49,7 +49,8 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
     // The directories on the way down to the current entry, by depth: a
     // file's parent is `dirs[depth - 1]`.
     let mut dirs: Vec<Option<Arc<DirHandle>>> = Vec::new();
-    for entry in walker {
+    let mut walker = walker.into_iter();
+    while let Some(entry) = walker.next() {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
@@ -76,10 +77,31 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         if depth == 0 || ft.is_dir() {
             dirs.truncate(depth);
             dirs.resize(depth, None);
-            dirs.push(DirHandle::open(
-                entry.path(),
-                opts.follow_symlinks || depth == 0,
-            ));
+            let handle = match DirHandle::open(entry.path(), opts.follow_symlinks || depth == 0) {
+                Ok(handle) => handle,
+                // Swapped for a link after its parent was listed: walkdir
+                // has listed the link's target, which is not entered.
+                // (O_NOFOLLOW with O_DIRECTORY fails on a link as ENOTDIR.)
+                Err(e)
+                    if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::ENOTDIR))
+                        && std::fs::symlink_metadata(entry.path())
+                            .is_ok_and(|m| m.file_type().is_symlink()) =>
+                {
+                    walker.skip_current_dir();
+                    let location = escape_path(entry.path());
+                    let rel = below(&root_shown, &location, || entry.file_name());
+                    let skipped = Unread::Skipped {
+                        reason: SkipReason::Symlink,
+                        location,
+                    };
+                    if opts.in_shard(&rel) && !emit(Event::Unread(index, skipped)) {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => None,
+            };
+            dirs.push(handle);
             if ft.is_dir() {
                 continue;
             }
@@ -195,13 +217,14 @@ fn open_dirs_allowed() -> usize {
 }
 
 impl DirHandle {
-    /// `None` (whole paths are used) when it cannot be opened or too many
-    /// are open; the walk reports the directory's own errors.
-    fn open(path: &Path, follow: bool) -> Option<Arc<DirHandle>> {
+    /// `None` (whole paths are used) when too many are open; an error when
+    /// it cannot be opened (a link where links are not followed is one).
+    /// The walk reports the directory's other errors itself.
+    fn open(path: &Path, follow: bool) -> io::Result<Option<Arc<DirHandle>>> {
         use rustix::fs::{Mode, OFlags};
         if OPEN_DIRS.fetch_add(1, Ordering::Relaxed) >= open_dirs_allowed() {
             OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
-            return None;
+            return Ok(None);
         }
         // Without --follow-symlinks a directory swapped for a link after
         // the walk listed it is not entered.
@@ -210,10 +233,10 @@ impl DirHandle {
             flags |= OFlags::NOFOLLOW;
         }
         match rustix::fs::open(path, flags, Mode::empty()) {
-            Ok(fd) => Some(Arc::new(DirHandle { fd })),
-            Err(_) => {
+            Ok(fd) => Ok(Some(Arc::new(DirHandle { fd }))),
+            Err(e) => {
                 OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
-                None
+                Err(e.into())
             }
         }
     }
@@ -447,7 +470,7 @@ mod tests {
         let by_dir = |name: &str| {
             LocalPath {
                 path: dir.path().join(name),
-                dir: DirHandle::open(dir.path(), false),
+                dir: DirHandle::open(dir.path(), false).unwrap(),
                 follow: false,
             }
             .version()
@@ -463,6 +486,42 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_swapped_for_a_link_during_the_walk_is_not_entered() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.wav"), b"RIFF").unwrap();
+        for d in ["a", "b"] {
+            std::fs::create_dir(root.path().join(d)).unwrap();
+            std::fs::write(root.path().join(d).join("x.txt"), b"x").unwrap();
+        }
+        let opts = WalkOptions {
+            follow_symlinks: false,
+            include: None,
+            exclude: None,
+            shard: None,
+        };
+        let mut seen = Vec::new();
+        walk(0, root.path(), &opts, &mut |event| {
+            // The walk is inside `a`, `b` is listed but not yet entered:
+            // now `b` becomes a link to a folder outside the target.
+            if seen.is_empty() {
+                std::fs::rename(root.path().join("b"), root.path().join("b.old")).unwrap();
+                std::os::unix::fs::symlink(outside.path(), root.path().join("b")).unwrap();
+            }
+            seen.push(match event {
+                Event::Object(c) => format!("object {}", c.rel),
+                Event::Unread(_, Unread::Skipped { reason, location }) => {
+                    let name = Path::new(&location).file_name().unwrap().to_owned();
+                    format!("skipped {reason:?} {}", name.to_string_lossy())
+                }
+                Event::Unread(_, u) => format!("{u:?}"),
+            });
+            true
+        });
+        assert_eq!(seen, ["object a/x.txt", "skipped Symlink b"]);
+    }
+
+    #[test]
     fn a_link_in_place_of_a_file_is_read_through_only_where_links_are_followed() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("secret"), b"RIFF").unwrap();
@@ -470,7 +529,9 @@ mod tests {
         let open = |by_dir: bool, follow: bool| {
             let local = LocalPath {
                 path: dir.path().join("a.wav"),
-                dir: by_dir.then(|| DirHandle::open(dir.path(), false)).flatten(),
+                dir: by_dir
+                    .then(|| DirHandle::open(dir.path(), false).unwrap())
+                    .flatten(),
                 follow,
             };
             assert_eq!(local.dir.is_some(), by_dir);
