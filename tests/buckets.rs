@@ -2207,6 +2207,42 @@ fn large_buckets_are_listed_in_parallel_with_every_key_once() {
     assert!(r2 <= r1 + 200, "{r1} sequential, {r2} parallel");
 }
 
+/// A request's head (through the blank line) and its request line, read
+/// from a proxy's client.
+fn request_head(conn: &mut TcpStream) -> (Vec<u8>, String) {
+    use std::io::Read;
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    (head, line)
+}
+
+/// Passes a bodiless request to moto, one request per connection, and its
+/// answer back.
+fn to_moto(conn: &mut TcpStream, mut head: Vec<u8>) {
+    use std::io::{Read, Write};
+    if !head.ends_with(b"\r\n\r\n") {
+        return;
+    }
+    head.truncate(head.len() - 2);
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
+    let Ok(mut moto) = TcpStream::connect("127.0.0.1:5000") else {
+        return;
+    };
+    let mut answer = Vec::new();
+    if moto.write_all(&head).is_ok() && moto.read_to_end(&mut answer).is_ok() {
+        let _ = conn.write_all(&answer);
+    }
+}
+
 /// A proxy in front of moto that spoils one listing response, the one
 /// after the pre-flight page atrest asks for before the scan — cut short
 /// (its headers promise more body than is sent), or held without an answer
@@ -2219,7 +2255,7 @@ struct CuttingProxy {
 
 impl CuttingProxy {
     fn start(stall: Option<Duration>) -> CuttingProxy {
-        use std::io::{Read, Write};
+        use std::io::Write;
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -2230,17 +2266,7 @@ impl CuttingProxy {
                 let Ok(mut conn) = conn else { continue };
                 let counted = counted.clone();
                 std::thread::spawn(move || {
-                    let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
-                        head.push(byte[0]);
-                    }
-                    let line = String::from_utf8_lossy(&head)
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_string();
+                    let (head, line) = request_head(&mut conn);
                     if line.contains("list-type=2") && counted.fetch_add(1, Ordering::SeqCst) == 1 {
                         if let Some(stall) = stall {
                             std::thread::sleep(stall);
@@ -2251,18 +2277,7 @@ impl CuttingProxy {
                         );
                         return;
                     }
-                    if !head.ends_with(b"\r\n\r\n") {
-                        return;
-                    }
-                    head.truncate(head.len() - 2);
-                    head.extend_from_slice(b"Connection: close\r\n\r\n");
-                    let Ok(mut moto) = TcpStream::connect("127.0.0.1:5000") else {
-                        return;
-                    };
-                    let mut answer = Vec::new();
-                    if moto.write_all(&head).is_ok() && moto.read_to_end(&mut answer).is_ok() {
-                        let _ = conn.write_all(&answer);
-                    }
+                    to_moto(&mut conn, head);
                 });
             }
         });
@@ -2314,4 +2329,189 @@ fn a_listing_page_cut_short_or_unanswered_is_asked_again() {
         assert_eq!(spoiled["findings"], direct["findings"]);
         assert!(proxy.listings() >= 3, "{}", proxy.listings());
     }
+}
+
+/// The decoded value of `name` in a request line's query string.
+fn query_value(line: &str, name: &str) -> Option<String> {
+    let target = line.split_whitespace().nth(1)?;
+    let query = target.split_once('?')?.1;
+    let raw = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?;
+    let mut bytes = Vec::new();
+    let mut rest = raw.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        match (b, tail) {
+            (b'%', [h, l, more @ ..]) => {
+                let hex = std::str::from_utf8(&[*h, *l]).ok().map(str::to_string)?;
+                bytes.push(u8::from_str_radix(&hex, 16).ok()?);
+                rest = more;
+            }
+            (b'+', _) => {
+                bytes.push(b' ');
+                rest = tail;
+            }
+            _ => {
+                bytes.push(b);
+                rest = tail;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A proxy in front of moto that refuses every listing request of one key
+/// range — the first `start-after` it sees that `picks` accepts, then every
+/// request with that same `start-after` — with S3's 403 AccessDenied, an
+/// answer object_store does not ask again; everything else passes through.
+struct RefusingProxy {
+    port: u16,
+    chosen: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    refusals: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RefusingProxy {
+    fn start(picks: fn(&str) -> bool) -> RefusingProxy {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let chosen = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+        let refusals = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (picked, refused) = (chosen.clone(), refusals.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (picked, refused) = (picked.clone(), refused.clone());
+                std::thread::spawn(move || {
+                    let (head, line) = request_head(&mut conn);
+                    let after =
+                        query_value(&line, "start-after").filter(|_| line.contains("list-type=2"));
+                    let refuse = after.is_some_and(|after| {
+                        let mut chosen = picked.lock().unwrap();
+                        match chosen.as_deref() {
+                            Some(c) => c == after,
+                            None if picks(&after) => {
+                                *chosen = Some(after);
+                                true
+                            }
+                            None => false,
+                        }
+                    });
+                    if !refuse {
+                        return to_moto(&mut conn, head);
+                    }
+                    refused.fetch_add(1, Ordering::SeqCst);
+                    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>refused-by-test</RequestId></Error>";
+                    let _ = conn.write_all(
+                        format!(
+                            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    );
+                });
+            }
+        });
+        RefusingProxy {
+            port,
+            chosen,
+            refusals,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// The two quoted keys of `… keys from "A" up to "B" broke off: …`.
+fn range_bounds(message: &str) -> Option<(String, String)> {
+    let rest = message.split_once("keys from \"")?.1;
+    let (from, rest) = rest.split_once("\" up to \"")?;
+    let (to, _) = rest.split_once("\" broke off: ")?;
+    Some((from.to_string(), to.to_string()))
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn a_range_that_breaks_off_costs_its_own_keys_and_the_other_ranges_are_listed() {
+    emulators();
+    make_inventory(&["tree"]);
+    let run = |endpoint: &str, mode: &str| {
+        scan_quiet(
+            s3(),
+            &[
+                "s3://atrest-tree",
+                "--endpoint",
+                endpoint,
+                "--inventory",
+                "--listing",
+                mode,
+                "--concurrency",
+                "32",
+            ],
+        )
+    };
+    let (_, whole) = run(S3, "sequential");
+    // The range holding b/0000.wav … b/0999.wav is listed from just below
+    // its split point, which sorts between "b/" and "b/0".
+    let proxy = RefusingProxy::start(|after| after > "b/" && after < "b/0");
+    let (code, cut) = run(&proxy.url(), "parallel");
+    let chosen = proxy.chosen.lock().unwrap().clone();
+    assert!(chosen.is_some(), "no range was refused");
+    let refusals = proxy.refusals.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(refusals, 1, "a 403 is not asked again");
+    assert_eq!(code, 3, "{}", cut["errors"]);
+    assert_eq!(cut["complete"], false);
+    let errors = cut["errors"].as_array().unwrap();
+    let broke: Vec<&Value> = errors
+        .iter()
+        .filter(|e| e["message"].as_str().unwrap().contains("broke off"))
+        .collect();
+    assert_eq!(broke.len(), 1, "{errors:#?}");
+    assert_eq!(broke[0]["location"], "s3://atrest-tree");
+    let message = broke[0]["message"].as_str().unwrap();
+    assert!(
+        message.chars().count() <= 160 && !message.contains('\n'),
+        "{message}"
+    );
+    assert!(message.contains("AccessDenied"), "{message}");
+    let (from, to) = range_bounds(message).unwrap_or_else(|| panic!("no bounds: {message}"));
+    assert!(
+        from.starts_with("b/") && to.starts_with("b/") && from < to,
+        "{message}"
+    );
+    let key = |location: &str| location.trim_start_matches("s3://atrest-tree/").to_string();
+    let inside = |k: &String| from <= *k && k < &to;
+    let keys = |r: &Value, list: &str| -> Vec<String> {
+        let mut v: Vec<String> = r[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| key(o["location"].as_str().unwrap()))
+            .collect();
+        v.sort();
+        v
+    };
+    // Every object outside the refused range is scanned, once; none inside.
+    let all = keys(&whole, "objects");
+    let outside: Vec<String> = all.iter().filter(|k| !inside(k)).cloned().collect();
+    assert_eq!(all.len() - outside.len(), 1000, "{message}");
+    assert_eq!(keys(&cut, "objects"), outside);
+    // The keys the client cannot represent are still reported where their
+    // range was listed.
+    let unreadable: Vec<String> = keys(&whole, "errors")
+        .into_iter()
+        .filter(|k| !inside(k))
+        .collect();
+    let mut others = keys(&cut, "errors");
+    others.retain(|k| k != "s3://atrest-tree");
+    assert_eq!(others, unreadable);
+    assert_eq!(cut["summary"]["errors"], errors.len());
+    // Every error counts as one object seen, the range's as well.
+    assert_eq!(
+        cut["summary"]["objects_seen"],
+        outside.len() + unreadable.len() + 1
+    );
 }

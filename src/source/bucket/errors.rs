@@ -77,7 +77,7 @@ fn body_start(text: &str) -> Option<usize> {
     }
 }
 
-fn shorten(text: &str, max: usize) -> String {
+pub(super) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }
@@ -599,7 +599,7 @@ pub fn azure_sign_in(url: &str, source: AzureSource, e: Option<&object_store::Er
 }
 
 /// The innermost causes of a sign-in error, without object_store's framing.
-fn short_cause(e: &object_store::Error) -> String {
+pub(super) fn short_cause(e: &object_store::Error) -> String {
     let line = unframe(&one_line(e));
     let answer = Answer::of(&e.to_string());
     let status = answer

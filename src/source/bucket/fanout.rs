@@ -19,6 +19,11 @@
 //!    order, as S3 and GCS document; Azure orders by UTF-16 code units, so
 //!    Azure containers are listed page by page only.
 //!
+//! A range whose page fails (after [`page`]'s own tries) is reported as
+//! an error of its own, naming the keys it left unlisted, and the other
+//! ranges go on: one failed request among hundreds costs its range, not
+//! the rest of the bucket.
+//!
 //! Pages still pass through the HTTP layer that takes out keys the client
 //! cannot represent (see `listing.rs`); neighbouring ranges may both see
 //! such a key, so each is reported once. When the split points cannot be
@@ -34,6 +39,7 @@ use futures::FutureExt;
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::ObjectMeta;
 
+use super::errors::{short_cause, shorten, MAX_LINE};
 use super::{one_line, Bucket, Listing, Provider};
 use crate::source::fs::WalkOptions;
 use crate::source::{Event, Unread};
@@ -63,6 +69,60 @@ impl Range {
 
     fn is_past(&self, key: &str) -> bool {
         self.to.as_deref().is_some_and(|t| key >= t)
+    }
+
+    /// What this range leaves unlisted when its pages stop after `listed`
+    /// (the last key they returned, if any).
+    fn broken(&self, floor: &str, listed: Option<&str>, error: object_store::Error) -> Broken {
+        let after = listed.filter(|l| *l > floor).unwrap_or(floor);
+        let from = match self.from.as_deref() {
+            Some(from) if from > after => Some((from.to_string(), true)),
+            _ if after.is_empty() => None,
+            _ => Some((after.to_string(), false)),
+        };
+        Broken {
+            from,
+            to: self.to.clone(),
+            error,
+        }
+    }
+}
+
+/// A range that could not be listed to its end: the keys it left unlisted
+/// and the failure.
+struct Broken {
+    /// The first unlisted key (`true`) or the key they follow (`false`);
+    /// `None` from the bucket's first key.
+    from: Option<(String, bool)>,
+    /// The unlisted keys end before this key; `None` at the bucket's last.
+    to: Option<String>,
+    error: object_store::Error,
+}
+
+/// The shortest a range's bound is cut to so that its error fits a line.
+const SHORTEST_BOUND: usize = 16;
+
+impl Broken {
+    /// One line of at most [`MAX_LINE`] characters; the bounds give way to
+    /// the cause.
+    fn message(&self) -> String {
+        const FRAME: &str = "listing of keys after \"\" up to \"\" broke off: ";
+        let cause = short_cause(&self.error);
+        let room = MAX_LINE.saturating_sub(FRAME.len() + cause.chars().count());
+        let each = (room / 2).max(SHORTEST_BOUND);
+        let lower = match &self.from {
+            None => "from the first key".to_string(),
+            Some((key, true)) => format!("from {:?}", shorten(key, each)),
+            Some((key, false)) => format!("after {:?}", shorten(key, each)),
+        };
+        let upper = match &self.to {
+            None => "to the last key".to_string(),
+            Some(key) => format!("up to {:?}", shorten(key, each)),
+        };
+        shorten(
+            &format!("listing of keys {lower} {upper} broke off: {cause}"),
+            MAX_LINE,
+        )
     }
 }
 
@@ -200,19 +260,22 @@ fn split_points(
     .boxed()
 }
 
-/// The objects of one range, a page at a time.
+/// The objects of one range, a page at a time; a failed page ends the
+/// range with what it left unlisted.
 fn range_pages(
     lister: Arc<dyn PaginatedListStore>,
     root: Option<String>,
     range: Range,
     floor: String,
-) -> stream::BoxStream<'static, object_store::Result<Vec<ObjectMeta>>> {
+) -> stream::BoxStream<'static, Result<Vec<ObjectMeta>, Broken>> {
     struct At {
         token: Option<String>,
+        listed: Option<String>,
         done: bool,
     }
     let start = At {
         token: None,
+        listed: None,
         done: false,
     };
     stream::unfold(start, move |at| {
@@ -233,16 +296,24 @@ fn range_pages(
             };
             let page = match page(&*lister, root.as_deref(), options).await {
                 Ok(page) => page,
-                Err(e) => {
+                Err(error) => {
+                    let broken = range.broken(&floor, at.listed.as_deref(), error);
                     return Some((
-                        Err(e),
+                        Err(broken),
                         At {
                             token: None,
+                            listed: at.listed,
                             done: true,
                         },
-                    ))
+                    ));
                 }
             };
+            let listed = page
+                .result
+                .objects
+                .last()
+                .map(|m| m.location.to_string())
+                .or(at.listed);
             let mut past = false;
             let mut kept = Vec::new();
             for meta in page.result.objects {
@@ -258,6 +329,7 @@ fn range_pages(
                 Ok(kept),
                 At {
                     token: page.page_token,
+                    listed,
                     done,
                 },
             ))
@@ -293,6 +365,18 @@ impl Run<'_> {
 
     fn offer(&mut self, meta: ObjectMeta) -> bool {
         self.bucket.offer(self.index, meta, self.walk, self.emit)
+    }
+
+    /// One range could not be listed to its end; `false` when the scan
+    /// says stop.
+    fn range_broke(&mut self, broken: &Broken) -> bool {
+        (self.emit)(Event::Unread(
+            self.index,
+            Unread::Failed {
+                location: self.bucket.url.to_string(),
+                message: broken.message(),
+            },
+        ))
     }
 
     fn broke(&mut self, e: &object_store::Error) {
@@ -405,7 +489,11 @@ fn in_parallel(run: &mut Run<'_>, root: Option<String>, ranges: Vec<Range>, floo
         }
         match next {
             None => return,
-            Some(Err(e)) => return run.broke(&e),
+            Some(Err(broken)) => {
+                if !run.range_broke(&broken) {
+                    return;
+                }
+            }
             Some(Ok(objects)) => {
                 for meta in objects {
                     if !run.offer(meta) {
@@ -453,5 +541,54 @@ mod tests {
         assert_eq!(flat.last().map(String::as_str), Some("calls/~"));
         assert!(just_below("calls/").as_str() < "calls/");
         assert!(just_below("calls/").as_str() > "calls.wav");
+    }
+
+    #[test]
+    fn a_broken_range_names_the_keys_it_left_unlisted_in_one_line() {
+        let splits: Vec<String> = ["calls/41/", "calls/57/"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let rs = ranges(&splits, "calls/00/9.wav", 100);
+        let denied = || {
+            object_store::Error::Generic {
+            store: "S3",
+            source: "Error performing GET http://h/b?list-type=2 in 1ms - Server returned non-2xx status code: 403 Forbidden: <Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>".into(),
+        }
+        };
+        let line = rs[1].broken("calls/00/9.wav", None, denied()).message();
+        assert_eq!(
+            line,
+            "listing of keys from \"calls/41/\" up to \"calls/57/\" broke off: HTTP 403 AccessDenied (Access Denied)"
+        );
+        let line = rs[1]
+            .broken("calls/00/9.wav", Some("calls/44/1.wav"), denied())
+            .message();
+        assert!(
+            line.starts_with("listing of keys after \"calls/44/1.wav\" up to \"calls/57/\""),
+            "{line}"
+        );
+        let line = rs[0].broken("calls/00/9.wav", None, denied()).message();
+        assert!(
+            line.starts_with("listing of keys after \"calls/00/9.wav\" up to"),
+            "{line}"
+        );
+        let line = rs[2].broken("calls/00/9.wav", None, denied()).message();
+        assert!(
+            line.contains(" to the last key broke off: HTTP 403"),
+            "{line}"
+        );
+        let long = Range {
+            from: Some(format!("{}/", "x".repeat(300))),
+            to: Some(format!("{}\n/", "y".repeat(300))),
+            start_after: String::new(),
+        };
+        let line = long.broken("", None, denied()).message();
+        assert!(line.chars().count() <= MAX_LINE, "{line}");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.ends_with("HTTP 403 AccessDenied (Access Denied)"),
+            "{line}"
+        );
     }
 }
