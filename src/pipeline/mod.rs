@@ -860,6 +860,15 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
         };
         Outcome::Unread(target, unread)
     };
+    let skipped = |c: Candidate, reason| {
+        Outcome::Unread(
+            target,
+            Unread::Skipped {
+                reason,
+                location: c.location,
+            },
+        )
+    };
     let (candidate, inspection) = match &candidate.origin {
         Origin::Local(local) => match LocalFile::open(local) {
             Ok(Opened::File(mut file, meta)) => {
@@ -879,19 +888,8 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                     Err(e) => return unread(candidate, e),
                 }
             }
-            Ok(opened @ (Opened::NotRegular | Opened::Link)) => {
-                let reason = match opened {
-                    Opened::Link => SkipReason::Symlink,
-                    _ => SkipReason::SpecialFile,
-                };
-                return Outcome::Unread(
-                    target,
-                    Unread::Skipped {
-                        reason,
-                        location: candidate.location,
-                    },
-                );
-            }
+            Ok(Opened::NotRegular) => return skipped(candidate, SkipReason::SpecialFile),
+            Ok(Opened::Link) => return skipped(candidate, SkipReason::Symlink),
             Err(e) => return unread(candidate, e.into()),
         },
         Origin::Remote(bucket, key) => {

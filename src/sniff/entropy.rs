@@ -100,39 +100,28 @@ impl Randomness {
     }
 }
 
+/// A table of `$f` for every byte value `$v`, built at compile time.
+macro_rules! byte_table {
+    (|$v:ident| $f:expr) => {{
+        let mut table = [0u32; 256];
+        let mut $v = 0usize;
+        while $v < 256 {
+            table[$v] = $f;
+            $v += 1;
+        }
+        table
+    }};
+}
+
 /// Bit transitions inside each byte value, most significant bit first (a
 /// table: without the POPCNT instruction of later CPUs, counting bits is a
 /// multiply chain per histogram cell).
-const INNER_TRANSITIONS: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut v = 0;
-    while v < 256 {
-        table[v] = ((v ^ (v >> 1)) as u8 & 0x7f).count_ones();
-        v += 1;
-    }
-    table
-};
+const INNER_TRANSITIONS: [u32; 256] = byte_table!(|v| ((v ^ (v >> 1)) as u8 & 0x7f).count_ones());
 
 /// Each byte value, and its square: Σx and Σx² as dot products with the
 /// histogram (32-bit factors, so the multiplies vectorise).
-const VALUES: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut v = 0;
-    while v < 256 {
-        table[v] = v as u32;
-        v += 1;
-    }
-    table
-};
-const SQUARES: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut v = 0;
-    while v < 256 {
-        table[v] = (v * v) as u32;
-        v += 1;
-    }
-    table
-};
+const VALUES: [u32; 256] = byte_table!(|v| v as u32);
+const SQUARES: [u32; 256] = byte_table!(|v| (v * v) as u32);
 
 /// Converts a χ² statistic with `dof` degrees of freedom to an upper-tail z-score
 /// (Wilson–Hilferty cube-root approximation; accurate to ~0.01 at these dofs).

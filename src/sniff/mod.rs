@@ -330,13 +330,11 @@ impl Sniff {
         if let Value::String(text) = &mut value {
             // No more bytes than the limit means no more characters either:
             // the usual short text is not walked character by character.
-            let long = text.len() > MAX_EVIDENCE_CHARS;
-            if let Some((cut, _)) = long
-                .then(|| text.char_indices().nth(MAX_EVIDENCE_CHARS))
-                .flatten()
-            {
-                text.truncate(cut);
-                text.push_str("...");
+            if text.len() > MAX_EVIDENCE_CHARS {
+                if let Some((cut, _)) = text.char_indices().nth(MAX_EVIDENCE_CHARS) {
+                    text.truncate(cut);
+                    text.push_str("...");
+                }
             }
         }
         self.evidence.insert(key, value);
