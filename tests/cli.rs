@@ -907,6 +907,39 @@ fn bombs_and_deep_nesting_end_quickly_with_their_limits_reported() {
 }
 
 #[test]
+fn state_remembers_files_reached_through_followed_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    let wav = root().join("fixtures/audio/wav/pcm16.wav");
+    fs::copy(&wav, tree.join("plain.wav")).unwrap();
+    fs::copy(&wav, dir.path().join("real.wav")).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real.wav"), tree.join("link.wav")).unwrap();
+    let state = dir.path().join("state.db");
+    let scan = || {
+        json(&run(&[
+            "scan",
+            tree.to_str().unwrap(),
+            "--follow-symlinks",
+            "--state",
+            state.to_str().unwrap(),
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ]))
+    };
+    let first = scan();
+    assert_eq!(first["summary"]["unchanged"], 0);
+    assert_eq!(first["findings"].as_array().unwrap().len(), 2, "{first}");
+    // The version is the linked file's, as the scan that stored it saw it.
+    let second = scan();
+    assert_eq!(second["summary"]["unchanged"], 2, "{second}");
+    assert_eq!(second["summary"]["bytes_read"], 0);
+    assert_eq!(second["findings"], first["findings"]);
+}
+
+#[test]
 fn state_skips_unchanged_files_and_rereads_changed_ones() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");

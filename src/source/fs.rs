@@ -282,8 +282,9 @@ impl LocalPath {
         Some((self.dir.as_deref()?, self.path.file_name()?))
     }
 
-    /// Its version now, without following a final link: `None` unless it
-    /// is a regular file.
+    /// Its version now, following a final link only where the walk
+    /// follows links (as the open that read it did): `None` unless it is a
+    /// regular file.
     pub fn version(&self) -> Option<Version> {
         #[cfg(target_os = "linux")]
         if let Some((dir, name)) = self.in_dir() {
@@ -296,7 +297,12 @@ impl LocalPath {
             // Asked as std asks (network file systems decide by the mask
             // whether to revalidate cached attributes).
             let ask = StatxFlags::BASIC_STATS | StatxFlags::BTIME;
-            if let Ok(st) = rustix::fs::statx(&dir.fd, name, AtFlags::SYMLINK_NOFOLLOW, ask) {
+            let at = if self.follow {
+                AtFlags::empty()
+            } else {
+                AtFlags::SYMLINK_NOFOLLOW
+            };
+            if let Ok(st) = rustix::fs::statx(&dir.fd, name, at, ask) {
                 if StatxFlags::from_bits_retain(st.stx_mask).contains(want) {
                     let file = FileType::from_raw_mode(st.stx_mode.into()) == FileType::RegularFile;
                     return file.then_some(Version {
@@ -309,10 +315,12 @@ impl LocalPath {
             }
             // Anything unexpected: the path says what it is.
         }
-        std::fs::symlink_metadata(&self.path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| Version::of(&m))
+        let meta = if self.follow {
+            std::fs::metadata(&self.path)
+        } else {
+            std::fs::symlink_metadata(&self.path)
+        };
+        meta.ok().filter(|m| m.is_file()).map(|m| Version::of(&m))
     }
 }
 
@@ -475,7 +483,13 @@ mod tests {
             }
             .version()
         };
-        let by_path = |name: &str| LocalPath::from(dir.path().join(name)).version();
+        let by_path = |name: &str| {
+            LocalPath {
+                follow: false,
+                ..LocalPath::from(dir.path().join(name))
+            }
+            .version()
+        };
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!(by_dir("a.wav"), Some(Version::of(&meta)));
         assert_eq!(by_path("a.wav"), Some(Version::of(&meta)));
@@ -483,6 +497,17 @@ mod tests {
         assert_eq!(by_dir("link"), None);
         assert_eq!(by_path("link"), None);
         assert_eq!(by_dir("missing"), None);
+        // Where links are followed, a link has its file's version.
+        let followed = LocalPath {
+            path: dir.path().join("link"),
+            dir: DirHandle::open(dir.path(), false).unwrap(),
+            follow: true,
+        };
+        assert_eq!(followed.version(), Some(Version::of(&meta)));
+        assert_eq!(
+            LocalPath::from(dir.path().join("link")).version(),
+            Some(Version::of(&meta))
+        );
     }
 
     #[test]
