@@ -2,10 +2,10 @@
 //! never opens anything but regular files, and turns every failure into an
 //! event so the scan goes on.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -77,7 +77,9 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         if depth == 0 || ft.is_dir() {
             dirs.truncate(depth);
             dirs.resize(depth, None);
-            let handle = match DirHandle::open(entry.path(), opts.follow_symlinks || depth == 0) {
+            let follow = opts.follow_symlinks || depth == 0;
+            let anchor = anchor(&dirs);
+            let handle = match DirHandle::open(anchor.as_ref(), entry.path(), follow) {
                 Ok(handle) => handle,
                 // Swapped for a link after its parent was listed: walkdir
                 // has listed the link's target, which is not entered.
@@ -126,9 +128,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             // the file (or its stat, when --state may spare the read): the
             // walk itself never stats a file, it only reads directories.
             None => {
-                let dir = depth
-                    .checked_sub(1)
-                    .and_then(|d| dirs.get(d).cloned().flatten());
+                let anchor = dirs.get(..depth).and_then(anchor);
                 Event::Object(Candidate {
                     target: index,
                     location,
@@ -136,7 +136,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                     size: 0,
                     origin: Origin::Local(LocalPath {
                         path: entry.into_path(),
-                        dir,
+                        anchor,
                         follow: opts.follow_symlinks || depth == 0,
                     }),
                     version: None,
@@ -191,6 +191,21 @@ impl std::fmt::Display for Version {
     }
 }
 
+/// The deepest open directory among those on the way down (`dirs[d]` at
+/// depth `d`), and how many path components lie below it to the entry one
+/// level deeper than the last.
+fn anchor(dirs: &[Option<Arc<DirHandle>>]) -> Option<Anchor> {
+    let (depth, dir) = dirs
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(d, h)| Some((d, h.clone()?)))?;
+    Some(Anchor {
+        dir,
+        steps: dirs.len() - depth,
+    })
+}
+
 /// An open directory the walk passed through. Its files are opened and
 /// stat-ed by name relative to it, so the kernel looks up one name per
 /// file rather than every component of its path.
@@ -219,27 +234,88 @@ fn open_dirs_allowed() -> usize {
 impl DirHandle {
     /// `None` (whole paths are used) when too many are open; an error when
     /// it cannot be opened (a link where links are not followed is one).
-    /// The walk reports the directory's other errors itself.
-    fn open(path: &Path, follow: bool) -> io::Result<Option<Arc<DirHandle>>> {
-        use rustix::fs::{Mode, OFlags};
+    /// The walk reports the directory's other errors itself. Opened below
+    /// `anchor` where one is open, as files are.
+    fn open(
+        anchor: Option<&Anchor>,
+        path: &Path,
+        follow: bool,
+    ) -> io::Result<Option<Arc<DirHandle>>> {
+        use rustix::fs::OFlags;
         if OPEN_DIRS.fetch_add(1, Ordering::Relaxed) >= open_dirs_allowed() {
             OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
             return Ok(None);
         }
         // Without --follow-symlinks a directory swapped for a link after
         // the walk listed it is not entered.
-        let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY;
-        if !follow {
-            flags |= OFlags::NOFOLLOW;
-        }
-        match rustix::fs::open(path, flags, Mode::empty()) {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY;
+        match open_below(anchor, path, flags, follow) {
             Ok(fd) => Ok(Some(Arc::new(DirHandle { fd }))),
             Err(e) => {
                 OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
-                Err(e.into())
+                Err(e)
             }
         }
     }
+}
+
+/// An open directory above an entry, and how many components of the
+/// entry's path lie below it (1: the entry is in it).
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    pub dir: Arc<DirHandle>,
+    pub steps: usize,
+}
+
+impl Anchor {
+    /// The last `steps` components of `path`: the entry's path below the anchor.
+    fn below<'p>(&self, path: &'p Path) -> Option<std::borrow::Cow<'p, Path>> {
+        if self.steps == 1 {
+            return Some(Path::new(path.file_name()?).into());
+        }
+        let parts: Vec<_> = path.components().collect();
+        let rest = parts.get(parts.len().checked_sub(self.steps)?..)?;
+        rest.iter()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+            .then(|| rest.iter().collect::<PathBuf>().into())
+    }
+}
+
+/// Opens `path` by its components below `anchor` (by whole path without
+/// one). Without `follow`, no link is followed on the way: a directory
+/// swapped for a link after the walk entered its parent leads nowhere
+/// outside the target. The anchor was opened without following links, so
+/// only the components below it need checking: one name is checked by
+/// O_NOFOLLOW, several by openat2's RESOLVE_NO_SYMLINKS. A kernel without
+/// openat2 (before 5.6, or one a sandbox denies it) checks the last only.
+fn open_below(
+    anchor: Option<&Anchor>,
+    path: &Path,
+    mut flags: rustix::fs::OFlags,
+    follow: bool,
+) -> io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let Some((anchor, below)) = anchor.and_then(|a| Some((a, a.below(path)?))) else {
+        return rustix::fs::open(path, flags, Mode::empty()).map_err(io::Error::from);
+    };
+    #[cfg(target_os = "linux")]
+    if !follow && anchor.steps > 1 {
+        use rustix::fs::ResolveFlags;
+        match rustix::fs::openat2(
+            &anchor.dir.fd,
+            &*below,
+            flags,
+            Mode::empty(),
+            ResolveFlags::NO_SYMLINKS,
+        ) {
+            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
+            opened => return opened.map_err(io::Error::from),
+        }
+    }
+    rustix::fs::openat(&anchor.dir.fd, &*below, flags, Mode::empty()).map_err(io::Error::from)
 }
 
 impl Drop for DirHandle {
@@ -248,15 +324,16 @@ impl Drop for DirHandle {
     }
 }
 
-/// A local file: its path, the directory it was found in when the walk
-/// holds that open, and whether a link in its place may be followed.
+/// A local file: its path, an open directory above it when the walk holds
+/// one, and whether a link in its place may be followed.
 #[derive(Clone, Debug)]
 pub struct LocalPath {
     pub path: PathBuf,
-    pub dir: Option<Arc<DirHandle>>,
+    pub anchor: Option<Anchor>,
     /// The walk followed links here (`--follow-symlinks`, or a path the
-    /// user named). Otherwise the file is opened without following a final
-    /// link: one swapped in after the walk saw a file is not read through.
+    /// user named). Otherwise the file is opened without following a
+    /// link: one swapped in after the walk saw a file or a folder on its
+    /// way is not read through.
     pub follow: bool,
 }
 
@@ -264,7 +341,7 @@ impl From<PathBuf> for LocalPath {
     fn from(path: PathBuf) -> LocalPath {
         LocalPath {
             path,
-            dir: None,
+            anchor: None,
             follow: true,
         }
     }
@@ -279,7 +356,8 @@ impl From<&str> for LocalPath {
 impl LocalPath {
     /// Its directory and its name in it, when the directory is open.
     fn in_dir(&self) -> Option<(&DirHandle, &std::ffi::OsStr)> {
-        Some((self.dir.as_deref()?, self.path.file_name()?))
+        let anchor = self.anchor.as_ref().filter(|a| a.steps == 1)?;
+        Some((&anchor.dir, self.path.file_name()?))
     }
 
     /// Its version now, following a final link only where the walk
@@ -415,28 +493,14 @@ impl LocalFile {
     /// Opens without blocking (a FIFO swapped in after the walk must not hang
     /// the scan) and without becoming the controlling terminal; read-only.
     pub fn open(local: &LocalPath) -> io::Result<Opened> {
-        let opened = match local.in_dir() {
-            Some((dir, name)) => {
-                use rustix::fs::{Mode, OFlags};
-                let mut flags =
-                    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-                flags.set(OFlags::NOFOLLOW, !local.follow);
-                rustix::fs::openat(&dir.fd, name, flags, Mode::empty())
-                    .map(File::from)
-                    .map_err(io::Error::from)
-            }
-            None => OpenOptions::new()
-                .read(true)
-                .custom_flags(
-                    libc::O_NONBLOCK
-                        | libc::O_NOCTTY
-                        | if local.follow { 0 } else { libc::O_NOFOLLOW },
-                )
-                .open(&local.path),
-        };
+        use rustix::fs::OFlags;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let opened =
+            open_below(local.anchor.as_ref(), &local.path, flags, local.follow).map(File::from);
         let file = match opened {
             Ok(file) => file,
-            // O_NOFOLLOW's answer for a final link.
+            // O_NOFOLLOW's answer for a final link, and openat2's for a
+            // link on the way.
             Err(e) if !local.follow && e.raw_os_error() == Some(libc::ELOOP) => {
                 return Ok(Opened::Link)
             }
@@ -469,6 +533,12 @@ impl ObjectReader for LocalFile {
 mod tests {
     use super::*;
 
+    /// `dir`, open, as the directory its entries are found in.
+    fn anchor_at(dir: &Path) -> Option<Anchor> {
+        let dir = DirHandle::open(None, dir, false).unwrap()?;
+        Some(Anchor { dir, steps: 1 })
+    }
+
     #[test]
     fn a_version_reads_the_same_by_path_and_by_directory() {
         let dir = tempfile::tempdir().unwrap();
@@ -478,7 +548,7 @@ mod tests {
         let by_dir = |name: &str| {
             LocalPath {
                 path: dir.path().join(name),
-                dir: DirHandle::open(dir.path(), false).unwrap(),
+                anchor: anchor_at(dir.path()),
                 follow: false,
             }
             .version()
@@ -500,7 +570,7 @@ mod tests {
         // Where links are followed, a link has its file's version.
         let followed = LocalPath {
             path: dir.path().join("link"),
-            dir: DirHandle::open(dir.path(), false).unwrap(),
+            anchor: anchor_at(dir.path()),
             follow: true,
         };
         assert_eq!(followed.version(), Some(Version::of(&meta)));
@@ -508,6 +578,93 @@ mod tests {
             LocalPath::from(dir.path().join("link")).version(),
             Some(Version::of(&meta))
         );
+    }
+
+    /// What each object the walk emits reads as: its content, or why not.
+    fn walk_and_read(root: &Path, during: &mut dyn FnMut()) -> Vec<String> {
+        let mut seen = Vec::new();
+        walk(0, root, &WalkOptions::default(), &mut |event| {
+            during();
+            if let Event::Object(c) = event {
+                let Origin::Local(local) = &c.origin else {
+                    unreachable!()
+                };
+                let read = match LocalFile::open(local) {
+                    Ok(Opened::File(mut f, meta)) => {
+                        let mut buf = vec![0; meta.len() as usize];
+                        f.read_at(0, &mut buf).unwrap();
+                        String::from_utf8_lossy(&buf).into_owned()
+                    }
+                    Ok(Opened::Link) => "link".into(),
+                    Ok(Opened::NotRegular) => "not regular".into(),
+                    Err(e) => io_message(&e),
+                };
+                seen.push(format!("{}: {read}", c.rel));
+            }
+            true
+        });
+        seen
+    }
+
+    #[test]
+    fn a_folder_on_the_way_swapped_for_a_link_leads_nowhere_outside() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::create_dir(outside.path().join("b")).unwrap();
+        std::fs::write(outside.path().join("b/secret.wav"), b"secret").unwrap();
+        std::fs::create_dir_all(root.path().join("a/b")).unwrap();
+        std::fs::write(root.path().join("a/0.txt"), b"zero").unwrap();
+        std::fs::write(root.path().join("a/b/x.txt"), b"x").unwrap();
+        // Once the walk is inside `a` (its first file emitted), `a` moves
+        // away and a link to a folder outside the target takes its place:
+        // `a/b` is then listed through the link, but read in the real `a`.
+        let mut swapped = false;
+        let seen = walk_and_read(root.path(), &mut || {
+            if !swapped {
+                swapped = true;
+                std::fs::rename(root.path().join("a"), root.path().join("a.old")).unwrap();
+                std::os::unix::fs::symlink(outside.path(), root.path().join("a")).unwrap();
+            }
+        });
+        assert_eq!(
+            seen,
+            [
+                "a/0.txt: zero",
+                "a/b/secret.wav: vanished during the scan (not found)"
+            ]
+        );
+    }
+
+    /// Below an open folder by several names (where too many folders are
+    /// open to hold the file's own), no link on the way is followed.
+    #[test]
+    fn a_file_opened_by_several_names_follows_no_link_on_the_way() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.wav"), b"secret").unwrap();
+        std::fs::create_dir_all(root.path().join("real/b")).unwrap();
+        std::fs::write(root.path().join("real/b/secret.wav"), b"inside").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("real/link")).unwrap();
+        let read = |rel: &str, follow: bool| {
+            let local = LocalPath {
+                path: root.path().join(rel),
+                anchor: anchor_at(root.path()).map(|a| Anchor { steps: 3, ..a }),
+                follow,
+            };
+            match LocalFile::open(&local) {
+                Ok(Opened::File(mut f, _)) => {
+                    let mut buf = [0; 6];
+                    f.read_at(0, &mut buf).unwrap();
+                    String::from_utf8_lossy(&buf).into_owned()
+                }
+                Ok(Opened::Link) => "link".into(),
+                Ok(Opened::NotRegular) => "not regular".into(),
+                Err(e) => io_message(&e),
+            }
+        };
+        assert_eq!(read("real/b/secret.wav", false), "inside");
+        assert_eq!(read("real/link/secret.wav", false), "link");
+        assert_eq!(read("real/link/secret.wav", true), "secret");
     }
 
     #[test]
@@ -554,12 +711,10 @@ mod tests {
         let open = |by_dir: bool, follow: bool| {
             let local = LocalPath {
                 path: dir.path().join("a.wav"),
-                dir: by_dir
-                    .then(|| DirHandle::open(dir.path(), false).unwrap())
-                    .flatten(),
+                anchor: by_dir.then(|| anchor_at(dir.path())).flatten(),
                 follow,
             };
-            assert_eq!(local.dir.is_some(), by_dir);
+            assert_eq!(local.anchor.is_some(), by_dir);
             match LocalFile::open(&local).unwrap() {
                 Opened::File(_, meta) => format!("file of {} bytes", meta.len()),
                 Opened::Link => "link".into(),
