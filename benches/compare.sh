@@ -22,12 +22,15 @@
 # The read floor: walk the tree and read the first 64 KiB of every file (what
 # atrest reads first; it reads more only where it needs a middle or tail
 # window, an archive member or a decoded payload -- see "bytes read" below the
-# table) with the same thread count. Two versions are timed:
+# table) with the same thread count. Three versions are timed:
 #   floor (C)         a 60-line C program compiled here: one thread walks with
 #                     readdir and hands batches of paths to THREADS readers
 #                     that open, read 64 KiB and close. No process spawns, no
 #                     copies to stdout: the honest floor, and the reference for
 #                     the "x floor" column.
+#   floor + gunzip    the same program, built with zlib, also inflating every
+#                     gzip head (all members, up to 1 MiB out): the part of
+#                     atrest's work no scan that looks inside can skip.
 #   floor (find|head) find -print0 | xargs -0 -P THREADS -n 256 head -c 65536,
 #                     as in benches/walk_vs_scan.sh: needs nothing but
 #                     coreutils, but pays one exec per 256 files and copies
@@ -58,7 +61,7 @@ fi
 python3 "$ROOT/benches/compare_tree.py" "$WORK" --trees "$(echo $TREES | tr ' ' ,)" "$@"
 
 # ---------------------------------------------------------------- helpers
-have_cc=0
+have_cc=0 have_z=0
 if command -v cc >/dev/null; then
   cat >"$WORK/bin/readfloor.c" <<'C'
 /* readfloor DIR THREADS: walk DIR (one thread, readdir) and read the first
@@ -115,10 +118,35 @@ static void walk(const char *dir) {
   }
   closedir(d);
 }
+#ifdef GUNZIP
+#include <zlib.h>
+/* Inflates a gzip head (every member, as atrest does) up to 1 MiB of
+ * output into a scratch buffer: the decompression no scan can skip. */
+static unsigned long long gunzip(unsigned char *in, size_t n, unsigned char *out) {
+  z_stream s; memset(&s, 0, sizeof s);
+  if (inflateInit2(&s, 15 + 16) != Z_OK) return 0;
+  s.next_in = in; s.avail_in = n;
+  unsigned long long total = 0;
+  for (;;) {
+    s.next_out = out; s.avail_out = HEAD;
+    int rc = inflate(&s, Z_NO_FLUSH);
+    total += HEAD - s.avail_out;
+    if (rc == Z_STREAM_END && s.avail_in > 0 && total < (1u << 20)) { inflateReset(&s); continue; }
+    if (rc != Z_OK || total >= (1u << 20)) break;
+  }
+  inflateEnd(&s);
+  return total;
+}
+static unsigned long long inflated;
+#endif
 static void *reader(void *arg) {
   (void)arg;
   char *buf = malloc(HEAD);
   unsigned long long f = 0, b = 0;
+#ifdef GUNZIP
+  unsigned char *out = malloc(HEAD);
+  unsigned long long z = 0;
+#endif
   for (;;) {
     pthread_mutex_lock(&mu);
     while (!qn && !done) pthread_cond_wait(&ne, &mu);
@@ -132,12 +160,20 @@ static void *reader(void *arg) {
         size_t got = 0; ssize_t r;
         while (got < HEAD && (r = read(fd, buf + got, HEAD - got)) > 0) got += r;
         close(fd); f++; b += got;
+#ifdef GUNZIP
+        if (got >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b)
+          z += gunzip((unsigned char *)buf, got, out);
+#endif
       }
       free(x->p[i]);
     }
     free(x);
   }
   pthread_mutex_lock(&mu); files += f; bytes += b; pthread_mutex_unlock(&mu);
+#ifdef GUNZIP
+  pthread_mutex_lock(&mu); inflated += z; pthread_mutex_unlock(&mu);
+  free(out);
+#endif
   free(buf);
   return 0;
 }
@@ -152,10 +188,15 @@ int main(int argc, char **argv) {
   pthread_mutex_lock(&mu); done = 1; pthread_cond_broadcast(&ne); pthread_mutex_unlock(&mu);
   for (int i = 0; i < n; i++) pthread_join(th[i], 0);
   printf("%llu files %llu bytes\n", files, bytes);
+#ifdef GUNZIP
+  printf("%llu bytes inflated\n", inflated);
+#endif
   return 0;
 }
 C
   if cc -O2 -pthread -o "$WORK/bin/readfloor" "$WORK/bin/readfloor.c"; then have_cc=1; fi
+  # The same with zlib (Debian zlib1g-dev) inflating every gzip head.
+  if cc -O2 -pthread -DGUNZIP -o "$WORK/bin/readfloor-z" "$WORK/bin/readfloor.c" -lz 2>/dev/null; then have_z=1; fi
 fi
 
 # YARA-X's Python module holds the GIL while it scans, so THREADS processes.
@@ -240,6 +281,7 @@ for tree in $TREES; do
   add() { tools+=("$1"); OBJ[$1]=$2; CMD[$1]=$3; NOTE[$1]=${4:-}; }
   skip() { tools+=("$1"); OBJ[$1]=$2; CMD[$1]=""; NOTE[$1]="skipped (not installed)"; }
   if [ $have_cc = 1 ]; then add floor-c "$N" "'$WORK/bin/readfloor' '$T' $THREADS"; else skip floor-c "$N"; fi
+  if [ $have_z = 1 ]; then add floor-z "$N" "'$WORK/bin/readfloor-z' '$T' $THREADS" "inflates gzip heads"; else skip floor-z "$N"; fi
   add floor-find "$N" "find '$T' -type f -print0 | xargs -0 -P $THREADS -n 256 head -q -c 65536 >/dev/null"
   add atrest "$N" "'$BIN' scan '$T' --format json -j $THREADS --fail-on never --progress never"
   if [ $have_yrx = 1 ]; then
@@ -292,7 +334,7 @@ for tool, obj, note in tools:
         if rcs <= ok_rc.get(tool, {0}):
             per[tool] = statistics.median(w for w, _, _ in runs[tool]) / int(obj)
 ref = "floor-c" if "floor-c" in per else "floor-find"
-names = {"floor-c": "read floor (C, 64 KiB heads)", "floor-find": "read floor (find, xargs head)",
+names = {"floor-c": "read floor (C, 64 KiB heads)", "floor-z": "read floor + gunzip (C, zlib)", "floor-find": "read floor (find, xargs head)",
          "atrest": "atrest scan", "yara-x": "YARA-X", "yara": "YARA 4", "magika": "Magika",
          "libmagic": "libmagic (file --mime-type)"}
 def audio(tool):
@@ -339,6 +381,10 @@ if summary:
 fl = out("floor-c").split()
 if len(fl) >= 4:
     notes.append(f"floor read {int(fl[2]) / max(1, int(fl[0])):,.0f} bytes/object over {int(fl[0]):,} files.")
+fz = out("floor-z").split()
+if len(fz) >= 5 and per.get("floor-z") and per.get("atrest"):
+    notes.append(f"floor + gunzip inflated {int(fz[4]):,} bytes; atrest ÷ (floor + gunzip) = "
+                 f"{per['atrest'] / per['floor-z']:.2f}.")
 stamp = os.path.join(work, "trees", f"{tree}.json")
 if os.path.exists(stamp):
     k = json.load(open(stamp))["kinds"]
