@@ -101,47 +101,49 @@ fn line_break(text: &[u8], i: usize) -> Option<usize> {
 /// Any byte a run can hold: a symbol, the `\\` of an escape, a line break.
 /// A run lies inside one stretch of such bytes and has no more symbols than
 /// the stretch has bytes.
+const IN_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(b, b'+' | b'/' | b'-' | b'_' | b'\\' | b'\n' | b'\r');
+        c += 1;
+    }
+    table
+};
+
 fn in_run(c: u8) -> bool {
-    // Non-short-circuiting, so that a block of bytes is judged in lanes.
-    c.is_ascii_alphanumeric()
-        | (c == b'+')
-        | (c == b'/')
-        | (c == b'-')
-        | (c == b'_')
-        | (c == b'\\')
-        | (c == b'\n')
-        | (c == b'\r')
+    IN_RUN[c as usize]
 }
 
-/// Aligned blocks looked at by the prefilter: every stretch of at least
-/// [`MIN_RUN`] bytes holds one whole (64 ≥ 2 × 32 − 1).
-const BLOCK: usize = 32;
-
-/// The next stretch of run bytes (`start..end`, maximal) that is long enough
-/// to hold a run, searching from `from`. Ordinary text (words, numbers,
-/// punctuation every few bytes) has none, and is rejected a block at a time.
+/// The next stretch of run bytes (`start..end`, maximal, cut at `from`)
+/// that is long enough to hold a run, searching from `from`.
+///
+/// A window of [`MIN_RUN`] bytes is judged from its far end back: the first
+/// byte found that no run can hold moves the window past it, so ordinary
+/// text (a space or a stop every few bytes) is passed over a window at a
+/// time after looking at a few of its bytes. The bytes between that byte and
+/// the window's end are known run bytes and are not looked at again.
 fn next_stretch(text: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut block = from / BLOCK * BLOCK;
-    while block + BLOCK <= text.len() {
-        let bytes = &text[block..block + BLOCK];
-        let inside = bytes.iter().map(|&c| u8::from(in_run(c))).sum::<u8>();
-        if usize::from(inside) == BLOCK {
-            let start = text[..block]
-                .iter()
-                .rposition(|&c| !in_run(c))
-                .map_or(0, |p| p + 1);
-            let end = text[block..]
-                .iter()
-                .position(|&c| !in_run(c))
-                .map_or(text.len(), |p| block + p);
-            if end - start.max(from) >= MIN_RUN {
-                return Some((start.max(from), end));
-            }
-            block = end / BLOCK * BLOCK;
+    // The window is `at..at + MIN_RUN`; `at..known` are run bytes.
+    let (mut at, mut known) = (from, from);
+    loop {
+        let last = at + MIN_RUN - 1;
+        if last >= text.len() {
+            return None;
         }
-        block += BLOCK;
+        match (known..=last).rev().find(|&i| !in_run(text[i])) {
+            Some(stop) => (at, known) = (stop + 1, last + 1),
+            None => {
+                let end = text[last + 1..]
+                    .iter()
+                    .position(|&c| !in_run(c))
+                    .map_or(text.len(), |p| last + 1 + p);
+                return Some((at, end));
+            }
+        }
     }
-    None
 }
 
 /// Finds runs of at least [`MIN_RUN`] symbols, up to `max_runs` of them.
@@ -369,6 +371,49 @@ pub fn fuzz_encoded(text: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stretch search skips windows, and finds what a scan of every byte
+    /// finds: the first maximal stretch, cut at `from`, of `MIN_RUN` bytes.
+    #[test]
+    fn stretches_are_those_a_scan_of_every_byte_finds() {
+        fn every_byte(t: &[u8], from: usize) -> Option<(usize, usize)> {
+            let mut at = from;
+            while at < t.len() {
+                let end = t[at..]
+                    .iter()
+                    .position(|&c| !in_run(c))
+                    .map_or(t.len(), |p| at + p);
+                if end - at >= MIN_RUN {
+                    return Some((at, end));
+                }
+                at = end + 1;
+            }
+            None
+        }
+        // Alphabets from all run bytes to mostly stops, so stretches of
+        // every length around MIN_RUN occur.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..4000usize {
+            let len = (round * 7) % 400;
+            let stops = 1 + round % 90;
+            let t: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if x % 1000 < stops as u64 {
+                        b" .,\"=:"[(x >> 20) as usize % 6]
+                    } else {
+                        b"aZ9+/-_\\\n\r"[(x >> 24) as usize % 10]
+                    }
+                })
+                .collect();
+            for from in [0, 1, 31, 63, 64, 65, len / 2, len.saturating_sub(64), len] {
+                let from = from.min(len);
+                assert_eq!(next_stretch(&t, from), every_byte(&t, from), "{from} {t:?}");
+            }
+        }
+    }
 
     /// The prefilter finds exactly the runs a walk over every byte finds.
     #[test]
