@@ -19,7 +19,7 @@ use crate::pipeline::Baseline;
 use crate::report::{OutputFormat, Report};
 use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
-use crate::source::fs::WalkOptions;
+use crate::source::fs::{OwnFiles, WalkOptions};
 use crate::source::Shard;
 use crate::state::State;
 
@@ -100,6 +100,7 @@ impl ScanConfig {
             include: globs(&args.include, "--include")?,
             exclude: globs(&args.exclude, "--exclude")?,
             shard: args.shard,
+            own: OwnFiles::default(),
         };
         let baseline = match args.baseline.as_deref() {
             Some(p) => Baseline {
@@ -117,8 +118,38 @@ impl ScanConfig {
             ProgressMode::Never => false,
             ProgressMode::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
+        // The report must not replace a file the run reads.
+        if let Some(out) = &args.report.output {
+            let targets = args.targets.iter().map(|t| ("a target", Path::new(t)));
+            let inputs = [
+                ("the rules file", args.report.rules.as_deref()),
+                ("the baseline", args.baseline.as_deref()),
+                ("the state file", args.state.as_deref()),
+            ];
+            let inputs = inputs.into_iter().filter_map(|(what, p)| Some((what, p?)));
+            if let Some((what, _)) = targets.chain(inputs).find(|(_, p)| same_file(out, p)) {
+                bail!(
+                    "-o {}: is {what} of this run; the report would replace it",
+                    crate::source::fs::escape_path(out)
+                );
+            }
+        }
         // The output before the state: a bad -o must not leave a new state file.
         let output = Output::open(&args.report, OutputFormat::Jsonl)?;
+        // The run's own files are not objects of a target they lie in: the
+        // report, its temporary file, the state database and its journals.
+        let mut own = output.files();
+        if let Some(state) = args.state.as_deref() {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut name = state.as_os_str().to_owned();
+                name.push(suffix);
+                own.push(name.into());
+            }
+        }
+        let walk = WalkOptions {
+            own: OwnFiles::new(&own),
+            ..walk
+        };
         let state = match args.state.as_deref() {
             Some(p) => {
                 // What a remembered verdict depends on besides the object itself.
@@ -154,6 +185,27 @@ impl ScanConfig {
             max_duration: args.max_duration,
             shard: args.shard,
         })
+    }
+}
+
+/// Both paths name one file: an existing one (links followed, as the
+/// report's writer follows them), or one to be created (the same name in
+/// the same real folder, as a new state file).
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
+        (Err(_), Err(_)) => {
+            let place = |p: &Path| {
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+                Some((
+                    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?,
+                    p.file_name()?.to_owned(),
+                ))
+            };
+            place(a).is_some_and(|a| Some(a) == place(b))
+        }
+        _ => false,
     }
 }
 

@@ -252,6 +252,15 @@ impl Output {
         self.format
     }
 
+    /// The files this run writes the report to: the report and, until it
+    /// is renamed over the report, its temporary file.
+    pub fn files(&self) -> Vec<PathBuf> {
+        match &self.dest {
+            Dest::Atomic { target, temp, .. } => vec![target.clone(), temp.path().to_path_buf()],
+            Dest::Stdout | Dest::Direct(_) => Vec::new(),
+        }
+    }
+
     fn writer(&mut self) -> Option<&mut Box<dyn Write + Send>> {
         if self.closed || self.failed.is_some() {
             return None;

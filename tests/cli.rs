@@ -1765,3 +1765,55 @@ fn hostile_datasets_end_quickly_with_their_limits_reported() {
         report["summary"]
     );
 }
+
+#[test]
+fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("evidence.wav");
+    fs::copy(root().join("fixtures/audio/wav/pcm16.wav"), &wav).unwrap();
+    let original = fs::read(&wav).unwrap();
+    let rules = dir.path().join("rules.toml");
+    fs::write(&rules, run(&["rules", "export"]).stdout).unwrap();
+    let (w, r, state) = (
+        wav.to_str().unwrap(),
+        rules.to_str().unwrap(),
+        dir.path().join("st.db"),
+    );
+    let s = state.to_str().unwrap();
+    for (args, what) in [
+        (vec!["scan", w, "-o", w], "a target"),
+        (vec!["scan", w, "--rules", r, "-o", r], "the rules file"),
+        (vec!["scan", w, "--state", s, "-o", s], "the state file"),
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(&format!("is {what} of this run")), "{err}");
+    }
+    assert_eq!(fs::read(&wav).unwrap(), original);
+    assert!(!state.exists());
+    // A report and a state file inside the scanned folder are not its
+    // objects: two runs see the same two files and write the same report.
+    let report = dir.path().join("r.json");
+    let scan = || {
+        let args = [
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--state",
+            s,
+            "--fail-on",
+            "never",
+        ];
+        let out = run(&[&args[..], &["-o", report.to_str().unwrap()]].concat());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut r: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+        r["summary"]["objects_scanned"].take()
+    };
+    assert_eq!(scan(), 2);
+    assert_eq!(scan(), 2);
+}

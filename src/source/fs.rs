@@ -21,6 +21,44 @@ pub struct WalkOptions {
     pub include: Option<GlobSet>,
     pub exclude: Option<GlobSet>,
     pub shard: Option<Shard>,
+    pub own: OwnFiles,
+}
+
+/// Files the run itself writes (report, temporary file, state database),
+/// by name and real folder: a target that holds them does not scan them.
+#[derive(Clone, Debug, Default)]
+pub struct OwnFiles(Vec<(std::ffi::OsString, PathBuf)>);
+
+impl OwnFiles {
+    pub fn new(paths: &[PathBuf]) -> OwnFiles {
+        let real_parent = |p: &Path| {
+            let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+            std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+        };
+        OwnFiles(
+            paths
+                .iter()
+                .filter_map(|p| Some((p.file_name()?.to_owned(), real_parent(p)?)))
+                .collect(),
+        )
+    }
+
+    /// Is `path` one of them? Names are compared first: a folder is
+    /// resolved only for an entry named like one of the run's files.
+    fn holds(&self, path: &Path) -> bool {
+        let Some(name) = path.file_name() else {
+            return false;
+        };
+        let mut same_name = self.0.iter().filter(|(n, _)| n == name).peekable();
+        if same_name.peek().is_none() {
+            return false;
+        }
+        let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
+        let Ok(real) = std::fs::canonicalize(parent.unwrap_or(Path::new("."))) else {
+            return false;
+        };
+        same_name.any(|(_, dir)| *dir == real)
+    }
 }
 
 impl WalkOptions {
@@ -107,6 +145,9 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             if ft.is_dir() {
                 continue;
             }
+        }
+        if opts.own.holds(entry.path()) {
+            continue;
         }
         let location = escape_path(entry.path());
         let rel = below(&root_shown, &location, || entry.file_name());
@@ -676,12 +717,7 @@ mod tests {
             std::fs::create_dir(root.path().join(d)).unwrap();
             std::fs::write(root.path().join(d).join("x.txt"), b"x").unwrap();
         }
-        let opts = WalkOptions {
-            follow_symlinks: false,
-            include: None,
-            exclude: None,
-            shard: None,
-        };
+        let opts = WalkOptions::default();
         let mut seen = Vec::new();
         walk(0, root.path(), &opts, &mut |event| {
             // The walk is inside `a`, `b` is listed but not yet entered:
