@@ -26,6 +26,7 @@ mod media;
 mod ole;
 mod other;
 mod pcm;
+mod prefix;
 mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -387,7 +388,7 @@ const DETECTORS: &[Detector] = &[
     // checkpoint is a zip, and a Parquet page or a Kaldi archive holds whole
     // MP3s and WAVs that the audio detector would otherwise name instead.
     dataset::detect,
-    envelope::detect,
+    |s| envelope::detect(s).map(|e| prefix::check_envelope(s, e)),
     biometric::detect,
     // Containers first: an MPEG program stream holds MP2 frames, and a stored
     // zip or 7z holds whole MP3s, that the audio detector's frame search
@@ -474,6 +475,9 @@ fn statistics(sample: &Sample) -> Sniff {
             )
             .with_stats(&r)
             .wanting(wants);
+    }
+    if let Some(audio) = prefix::audio_behind(sample) {
+        return audio;
     }
     if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);

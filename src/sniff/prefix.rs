@@ -1,0 +1,137 @@
+//! Audio behind a prefix: a container that starts after bytes no detector
+//! explains (HTTP response headers, a cache entry's record, junk) or after
+//! an encryption envelope's header with nothing encrypted behind it. The
+//! detectors are anchored at offset 0; here they are tried again where an
+//! audio container's own magic starts.
+
+use super::{audio, media, Class, Encryption, Sample, Sniff};
+
+/// Magics that start an audio container (`ftyp` sits 4 bytes in).
+const STARTS: &[(&[u8], usize)] = &[
+    (b"RIFF", 0),
+    (b"RF64", 0),
+    (b"FORM", 0),
+    (b"fLaC", 0),
+    (b"OggS", 0),
+    (b"caff", 0),
+    (b".snd", 0),
+    (b"#!AMR", 0),
+    (b"ftyp", 4),
+];
+
+/// Candidate offsets tried at most: each costs one pass of the anchored
+/// detectors over the rest of the head.
+const MAX_TRIES: usize = 64;
+
+/// The first audio container found starting after offset 0 in the head,
+/// judged as if the object began there, with the offset as evidence.
+pub(crate) fn audio_behind(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let mut starts: Vec<usize> = STARTS
+        .iter()
+        .flat_map(|&(magic, back)| {
+            memchr::memmem::find_iter(h, magic)
+                .filter_map(move |at| at.checked_sub(back))
+                .filter(|&at| at > 0)
+        })
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts.into_iter().take(MAX_TRIES).find_map(|at| {
+        let rest = Sample::new(s.size - at as u64, &h[at..], &[]);
+        let found = audio::detect(&rest).or_else(|| media::detect(&rest))?;
+        (found.class == Class::Audio).then(|| {
+            let mut found = found.with("payload_offset", at);
+            found.wants.clear();
+            found
+        })
+    })
+}
+
+/// An envelope's claim, or what lies in the clear behind its header: a
+/// ciphertext never holds an audio container, so one found right behind
+/// the header shows the envelope is a header and nothing more.
+pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
+    if !matches!(
+        envelope.encryption,
+        Encryption::Encrypted | Encryption::Weak
+    ) {
+        return envelope;
+    }
+    match audio_behind(s) {
+        Some(audio) => audio.with(
+            "envelope",
+            format!("{} header at 0 with plaintext behind it", envelope.format),
+        ),
+        None => envelope,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wav() -> Vec<u8> {
+        let pcm: Vec<u8> = (0..8000u32)
+            .flat_map(|i| (((i as f64 / 9.0).sin() * 9000.0) as i16).to_le_bytes())
+            .collect();
+        let mut v = b"RIFF".to_vec();
+        v.extend((36 + pcm.len() as u32).to_le_bytes());
+        v.extend(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data");
+        v.extend((pcm.len() as u32).to_le_bytes());
+        v.extend(pcm);
+        v
+    }
+
+    fn sniff(b: &[u8]) -> Sniff {
+        super::super::sniff(&Sample::new(b.len() as u64, b, &[]), &[])
+    }
+
+    #[test]
+    fn a_fake_envelope_header_does_not_hide_the_recording_behind_it() {
+        for header in [
+            &b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"[..],
+            b"\x00GITCRYPT\x00UUUUUUUUUUUU",
+            b"age-encryption.org/v1\n-> X25519 abc\n--- def\n",
+        ] {
+            let mut v = header.to_vec();
+            v.extend(wav());
+            let s = sniff(&v);
+            assert_eq!(
+                (s.format.as_str(), s.class, s.encryption),
+                ("wav", Class::Audio, Encryption::None),
+                "{:?}",
+                &header[..8]
+            );
+            assert_eq!(s.evidence["payload_offset"], header.len());
+        }
+    }
+
+    #[test]
+    fn audio_after_http_headers_is_found() {
+        let mut v =
+            b"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: 16044\r\n\r\n".to_vec();
+        let at = v.len();
+        v.extend(wav());
+        let s = sniff(&v);
+        assert_eq!((s.format.as_str(), s.class), ("wav", Class::Audio));
+        assert_eq!(s.evidence["payload_offset"], at);
+    }
+
+    #[test]
+    fn real_ciphertext_behind_an_envelope_stays_encrypted() {
+        let mut x = 7u64;
+        let mut v = b"Salted__12345678".to_vec();
+        v.extend((0..4000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        }));
+        let s = sniff(&v);
+        assert_eq!(
+            (s.format.as_str(), s.encryption),
+            ("openssl-enc", Encryption::Encrypted)
+        );
+    }
+}
