@@ -125,7 +125,7 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     let mut pos = 12u64;
     for _ in 0..64 {
         let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
-            if pos < s.size {
+            if pos.saturating_add(8) <= s.size {
                 sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
             }
             break;
@@ -163,7 +163,19 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
         // Chunks are word-aligned; RF64 keeps 0xFFFFFFFF placeholders only for data.
         pos += 8 + u64::from(size) + u64::from(size & 1);
     }
-    sniff.evidence.get("codec")?;
+    if !sniff.evidence.contains_key("codec") {
+        // `fmt ` lies beyond a chunk larger than what was read (a Broadcast
+        // WAV's iXML, a JUNK pad): its header is asked for, and until it is
+        // read the verdict waits on it.
+        if sniff.wants.is_empty() {
+            return None;
+        }
+        sniff.encryption = Encryption::Unknown;
+        sniff = sniff.with(
+            "note",
+            format!("the fmt chunk lies beyond byte {pos}, not yet read"),
+        );
+    }
     Some(sniff)
 }
 
@@ -224,10 +236,17 @@ fn aiff(s: &Sample) -> Option<Sniff> {
         _ => return None,
     };
     let mut sniff = audio(format, mime).with("magic", magic_text(&h[..12], 0));
-    let mut pos = 12usize;
+    // Chunks are read across the head and windows, as in a WAV: an `ANNO`
+    // or `APPL` chunk may put `COMM` beyond the head.
+    let rd16 = |at: u64| s.at(at, 2).and_then(|b| be16(b, 0));
+    let rd32 = |at: u64| s.at(at, 4).and_then(|b| be32(b, 0));
+    let mut pos = 12u64;
     let mut seen_header = false;
     for _ in 0..64 {
-        let (Some(id), Some(size)) = (get(h, pos, 4), be32(h, pos + 4)) else {
+        let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
+            if pos.saturating_add(8) <= s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
             break;
         };
         if !id.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
@@ -235,16 +254,16 @@ fn aiff(s: &Sample) -> Option<Sniff> {
         }
         match id {
             b"COMM" => {
-                let channels = be16(h, pos + 8)?;
+                let channels = rd16(pos + 8)?;
                 if channels == 0 || channels > 64 {
                     return None;
                 }
                 seen_header = true;
                 sniff = sniff
                     .with("channels", channels)
-                    .with("bits_per_sample", be16(h, pos + 14)?);
+                    .with("bits_per_sample", rd16(pos + 14)?);
                 if format == "aifc" {
-                    if let Some(c) = get(h, pos + 26, 4) {
+                    if let Some(c) = s.at(pos + 26, 4) {
                         sniff = sniff.with("codec", super::token(c).trim().to_string());
                     }
                 }
@@ -252,12 +271,12 @@ fn aiff(s: &Sample) -> Option<Sniff> {
             b"VHDR" => seen_header = true,
             b"SSND" | b"BODY" => {
                 let skip = if id == b"SSND" {
-                    8 + u64::from(be32(h, pos + 8).unwrap_or(0))
+                    8 + u64::from(rd32(pos + 8).unwrap_or(0))
                 } else {
                     0
                 };
-                let start = pos as u64 + 8 + skip;
-                let end = (pos as u64 + 8 + u64::from(size)).min(s.size);
+                let start = pos + 8 + skip;
+                let end = (pos + 8 + u64::from(size)).min(s.size);
                 return Some(judge_payload(
                     s,
                     sniff.with("payload_offset", start),
@@ -266,9 +285,19 @@ fn aiff(s: &Sample) -> Option<Sniff> {
             }
             _ => {}
         }
-        pos = pos.checked_add(8 + size as usize + (size as usize & 1))?;
+        pos = pos.checked_add(8 + u64::from(size) + u64::from(size & 1))?;
     }
-    seen_header.then_some(sniff)
+    if !seen_header {
+        if sniff.wants.is_empty() {
+            return None;
+        }
+        sniff.encryption = Encryption::Unknown;
+        sniff = sniff.with(
+            "note",
+            format!("the COMM chunk lies beyond byte {pos}, not yet read"),
+        );
+    }
+    Some(sniff)
 }
 
 /// Sun/NeXT AU (`.snd`), big- or little-endian header.
@@ -1337,6 +1366,50 @@ mod tests {
         v.extend([1u8, 0xff, 0xff, 0xff]);
         let s = detect(&Sample::new(u64::MAX, &v, &[])).unwrap();
         assert_eq!(s.wants[0].start, v.len() as u64 + 0xff_ffff);
+    }
+
+    /// A chunk larger than the head before the format chunk (a Broadcast
+    /// WAV's iXML, a JUNK pad; an AIFF's ANNO before COMM): the header
+    /// chunk is asked for and the verdict waits on it, instead of the file
+    /// being given up as no WAV at all.
+    #[test]
+    fn a_format_chunk_beyond_a_large_chunk_is_asked_for() {
+        let tone = crate::sniff::testutil::pcm16_tone(8000);
+        let wav = wav(&tone);
+        let junk = [&b"JUNK"[..], &100_000u32.to_le_bytes(), &[0u8; 100_000]].concat();
+        let v = [&wav[..12], &junk[..], &wav[12..]].concat();
+        let mut aiff = b"FORM\0\0\0\0AIFF".to_vec();
+        aiff.extend([&b"ANNO"[..], &100_000u32.to_be_bytes(), &[b'x'; 100_000]].concat());
+        aiff.extend(b"COMM\0\0\0\x12\0\x01\0\0\x1f\x40\0\x10\x40\x0c\xfa\0\0\0\0\0\0\0");
+        aiff.extend(
+            [
+                &b"SSND"[..],
+                &(tone.len() as u32 + 8).to_be_bytes(),
+                &[0; 8],
+                &tone[..],
+            ]
+            .concat(),
+        );
+        for (v, format) in [(v, "wav"), (aiff, "aiff")] {
+            let size = v.len() as u64;
+            let s = detect(&Sample::new(size, &v[..65536], &[])).unwrap();
+            assert_eq!(
+                (s.format.as_str(), s.encryption),
+                (format, Encryption::Unknown)
+            );
+            let at = 12 + 100_008;
+            assert_eq!(s.wants.first().map(|w| w.start), Some(at), "{s:?}");
+            let w = [Window {
+                offset: at,
+                bytes: v[at as usize..].to_vec(),
+            }];
+            let s = detect(&Sample::new(size, &v[..65536], &w)).unwrap();
+            assert_eq!(
+                (s.format.as_str(), s.encryption),
+                (format, Encryption::None),
+                "{s:?}"
+            );
+        }
     }
 
     /// A LIST chunk larger than the head between `fmt ` and `data`: the
