@@ -243,6 +243,9 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
+        if p.trim_matches('/').is_empty() {
+            bail!("{flag} {p:?}: an empty pattern (use --include '**' for everything)");
+        }
         for glob in path_globs(p).with_context(|| format!("{flag} {p:?}: not a valid glob"))? {
             b.add(glob);
         }

@@ -587,6 +587,26 @@ fn include_exclude_and_shards() {
             .unwrap()
             .starts_with("fixtures/audio/wav/")));
     assert!(r["summary"]["skipped"]["excluded"].as_u64().unwrap() > 10);
+    // A folder's name covers what it holds, as in a .gitignore.
+    for folder in ["wav", "wav/", "/wav"] {
+        let by_name = json(&run(&[
+            "scan",
+            "fixtures/audio",
+            "--format",
+            "json",
+            "--include",
+            folder,
+            "--fail-on",
+            "never",
+        ]));
+        assert_eq!(by_name["findings"], r["findings"], "{folder}");
+    }
+    assert_eq!(
+        run(&["scan", "fixtures/audio", "--include", ""])
+            .status
+            .code(),
+        Some(2)
+    );
     let all = json(&run(&[
         "scan",
         "fixtures",

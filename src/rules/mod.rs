@@ -526,14 +526,27 @@ impl RuleSet {
 /// Compiles a path pattern with gitignore's reach: a pattern without a
 /// leading `/` matches at any depth below the target (`recordings/**`
 /// matches `a/recordings/x.wav` too); a leading `/` anchors it at the
-/// target's root.
+/// target's root; a pattern that names a folder covers everything in it
+/// (`calls` and `calls/` match `calls/a.wav`; a trailing `/` matches
+/// folders only).
 pub fn path_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
-    if let Some(anchored) = pattern.strip_prefix('/') {
-        return Ok(vec![Glob::new(anchored)?]);
-    }
-    let mut globs = vec![Glob::new(pattern)?];
-    if !pattern.starts_with("**/") {
-        globs.push(Glob::new(&format!("**/{pattern}"))?);
+    let (pattern, folder_only) = match pattern.strip_suffix('/') {
+        Some(p) if !p.is_empty() => (p, true),
+        _ => (pattern, false),
+    };
+    let bases = match pattern.strip_prefix('/') {
+        Some(anchored) => vec![anchored.to_string()],
+        None if pattern.starts_with("**/") => vec![pattern.to_string()],
+        None => vec![pattern.to_string(), format!("**/{pattern}")],
+    };
+    let mut globs = Vec::new();
+    for base in bases {
+        if !folder_only {
+            globs.push(Glob::new(&base)?);
+        }
+        if !base.ends_with("**") {
+            globs.push(Glob::new(&format!("{base}/**"))?);
+        }
     }
     Ok(globs)
 }
@@ -572,6 +585,32 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Patterns reach as gitignore's do: at any depth unless anchored, and
+    /// into a folder they name.
+    #[test]
+    fn path_patterns_reach_into_the_folders_they_name() {
+        let matches = |pattern: &str, path: &str| {
+            let mut b = globset::GlobSetBuilder::new();
+            for g in path_globs(pattern).unwrap() {
+                b.add(g);
+            }
+            b.build().unwrap().is_match(path)
+        };
+        for pattern in ["calls", "calls/", "/calls", "**/calls", "calls/**"] {
+            assert!(matches(pattern, "calls/a.wav"), "{pattern}");
+            assert!(matches(pattern, "calls/2024/a.wav"), "{pattern}");
+            assert!(!matches(pattern, "callsign.wav"), "{pattern}");
+        }
+        for pattern in ["calls", "calls/", "**/calls"] {
+            assert!(matches(pattern, "x/calls/a.wav"), "{pattern}");
+        }
+        assert!(!matches("/calls", "x/calls/a.wav"));
+        assert!(matches("calls", "x/calls"));
+        assert!(!matches("calls/", "x/calls"));
+        assert!(matches("*.wav", "a/b.wav"));
+        assert!(!matches("*.wav", "a/b.wav.txt"));
+    }
 
     const MINIMAL: &str = r#"
 [[rule]]
