@@ -108,7 +108,7 @@ impl ZipEntry {
 /// Where a zip's central directory lies: (offset, size, entry count).
 pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
     // The end record is within the last 64 KiB + 22 bytes (its comment is ≤ 64 KiB).
-    let from = s.size.saturating_sub(WINDOW_LEN as u64);
+    let from = s.size.saturating_sub(WINDOW_LEN as u64 + 22);
     let tail = s.slices_in(from..s.size);
     let tail = tail.last()?;
     let eocd = (0..tail.len().saturating_sub(21))

@@ -285,6 +285,25 @@ mod tests {
         body
     }
 
+    /// The end record is searched for as far back as the longest comment
+    /// (65,535 bytes) puts it.
+    #[test]
+    fn a_zip_with_the_longest_comment_is_opened() {
+        let w = wav();
+        let mut z = zip(&[("a.wav", &w, 0)], None, false);
+        let at = z.len() - 2;
+        z.splice(at.., 0xffffu16.to_le_bytes());
+        z.extend(vec![b'C'; 0xffff]);
+        let inside = look(&z);
+        assert!(
+            !inside.limits.iter().any(|l| l.limit == Limit::Unsupported),
+            "{:?}",
+            inside.limits
+        );
+        assert_eq!(inside.members.len(), 1);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
     #[test]
     fn a_local_name_length_past_the_end_is_a_limit() {
         let w = wav();
