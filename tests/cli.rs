@@ -372,6 +372,27 @@ fn max_archive_depth_zero_leaves_archives_closed() {
     ]));
     assert_eq!(closed["findings"].as_array().unwrap().len(), 0);
     assert_eq!(closed["objects"].as_array().unwrap().len(), 1);
+    // What was left closed is said, never passed over in silence.
+    assert_eq!(closed["limits"][0]["limit"], "max-depth", "{closed}");
+    let b64 = json(&run(&[
+        "scan",
+        "fixtures/encoded",
+        "--format",
+        "json",
+        "--max-archive-depth",
+        "0",
+        "--fail-on",
+        "never",
+    ]));
+    assert_eq!(b64["findings"].as_array().unwrap().len(), 0);
+    assert!(
+        b64["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["limit"] == "max-depth"),
+        "{b64}"
+    );
     // Depth 1 opens the gzip stream but not the tar inside it, and says so.
     let one = json(&run(&[
         "scan",

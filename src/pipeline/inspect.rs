@@ -88,7 +88,9 @@ pub(crate) fn inspect(
         .find(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
         .map(|w| w.start);
     sniffed.wants.clear();
-    let mut inside = if max_depth > 0 {
+    // Opened at every depth limit: at 0 the walk opens nothing but says
+    // what it left closed.
+    let mut inside = {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
@@ -107,8 +109,6 @@ pub(crate) fn inspect(
         );
         bytes_read += extra;
         inside
-    } else {
-        Inside::default()
     };
     if let Some(offset) = unread {
         inside.limits.push(unpack::LimitHit {

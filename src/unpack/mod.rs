@@ -337,6 +337,20 @@ impl Walk<'_> {
             return;
         }
         if sniff.format == "text" {
+            if depth > self.max_depth {
+                let text = level.from(0, HEAD_LEN).unwrap_or_default();
+                if !encoded::runs(&text, 1).is_empty() {
+                    self.limit(
+                        name,
+                        Limit::Depth,
+                        format!(
+                            "encoded runs in text not decoded beyond --max-archive-depth {}",
+                            self.max_depth
+                        ),
+                    );
+                }
+                return;
+            }
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
         }
