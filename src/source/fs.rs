@@ -106,18 +106,28 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                 continue;
             }
         };
-        let ft = entry.file_type();
         let depth = entry.depth();
-        // Slot `depth` always holds this entry's directory (or `None`):
-        // walkdir enters a root that is a link to a directory although it
-        // reports the root as a link, so the root takes its slot whatever
-        // its type (opened through the link, as walkdir does).
+        // A link the user named is followed: walkdir enters a root link to
+        // a folder itself, and a root link to a file is that file.
+        let ft = if depth == 0 && entry.path_is_symlink() {
+            std::fs::metadata(entry.path()).map_or(entry.file_type(), |m| m.file_type())
+        } else {
+            entry.file_type()
+        };
+        // Slot `depth` always holds this entry's directory (or `None`): the
+        // root takes its slot whatever its type (a root link to a folder
+        // is opened through the link, as walkdir enters it).
         if depth == 0 || ft.is_dir() {
             dirs.truncate(depth);
             dirs.resize(depth, None);
             let follow = opts.follow_symlinks || depth == 0;
             let anchor = anchor(&dirs);
-            let handle = match DirHandle::open(anchor.as_ref(), entry.path(), follow) {
+            let opened = if ft.is_dir() {
+                DirHandle::open(anchor.as_ref(), entry.path(), follow)
+            } else {
+                Ok(None)
+            };
+            let handle = match opened {
                 Ok(handle) => handle,
                 // Swapped for a link after its parent was listed: walkdir
                 // has listed the link's target, which is not entered.
@@ -645,6 +655,37 @@ mod tests {
             true
         });
         seen
+    }
+
+    /// A link the user names is followed, to a file as to a folder, and
+    /// is not also listed as a skipped link.
+    #[test]
+    fn a_link_named_as_the_target_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        std::fs::write(dir.path().join("real/a.wav"), b"audio").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real/a.wav"), dir.path().join("file")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real"), dir.path().join("folder")).unwrap();
+        let mut events = Vec::new();
+        for target in ["file", "folder"] {
+            walk(
+                0,
+                &dir.path().join(target),
+                &WalkOptions::default(),
+                &mut |e| {
+                    events.push(match e {
+                        Event::Object(c) => format!("{target}: object {}", c.rel),
+                        Event::Unread(_, u) => format!("{target}: {u:?}"),
+                    });
+                    true
+                },
+            );
+        }
+        assert_eq!(events, ["file: object file", "folder: object a.wav"]);
+        assert_eq!(
+            walk_and_read(&dir.path().join("file"), &mut || {}),
+            ["file: audio"]
+        );
     }
 
     #[test]
