@@ -61,6 +61,10 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("gzip", "application/gzip")
     } else if starts(h, 0, b"\x28\xb5\x2f\xfd") && u8_at(h, 4)? & 0x08 == 0 {
         ("zstd", "application/zstd")
+    } else if zstd_skippable_then_frame(h) {
+        // pzstd and seekable zstd start with a skippable frame; the
+        // decoder steps over it as over any skippable frame.
+        ("zstd", "application/zstd")
     } else if starts(h, 0, b"\xfd7zXZ\x00") && u8_at(h, 6)? == 0 {
         ("xz", "application/x-xz")
     } else if starts(h, 0, b"BZh")
@@ -74,6 +78,30 @@ fn stream(s: &Sample) -> Option<Sniff> {
         return None;
     };
     Some(wrapper(format, mime).with("magic", format!("{format} header at 0")))
+}
+
+/// Skippable zstd frames (magic `5? 2A 4D 18`, a 32-bit length) at 0,
+/// at most 16 of them, then a zstd frame within the head.
+fn zstd_skippable_then_frame(h: &[u8]) -> bool {
+    let mut at = 0usize;
+    for _ in 0..16 {
+        if starts(h, at, b"\x28\xb5\x2f\xfd") {
+            return at > 0 && u8_at(h, at + 4).is_some_and(|d| d & 0x08 == 0);
+        }
+        let skippable =
+            u8_at(h, at).is_some_and(|b| b & 0xf0 == 0x50) && starts(h, at + 1, b"\x2a\x4d\x18");
+        let Some(len) = skippable.then(|| le32(h, at + 4)).flatten() else {
+            return false;
+        };
+        let Some(next) = usize::try_from(len)
+            .ok()
+            .and_then(|n| at.checked_add(8)?.checked_add(n))
+        else {
+            return false;
+        };
+        at = next;
+    }
+    false
 }
 
 /// One member of a zip archive, as its central directory describes it.

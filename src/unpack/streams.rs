@@ -249,6 +249,26 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// pzstd writes a skippable frame before each zstd frame.
+    #[test]
+    fn zstd_behind_skippable_frames_is_opened() {
+        let wav = super::super::tests::wav();
+        let frame = zstd::encode_all(&wav[..], 3).unwrap();
+        let mut z = b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd".to_vec();
+        z.extend(b"\x5f\x2a\x4d\x18\x00\x00\x00\x00");
+        z.extend(&frame);
+        let inside = super::super::tests::look(&z);
+        assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        // A skippable frame before anything else is not taken for zstd.
+        let mut not = b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd".to_vec();
+        not.extend(&wav);
+        assert!(super::super::tests::look(&not)
+            .members
+            .iter()
+            .all(|m| m.sniff.format != "zstd"));
+    }
+
     #[test]
     fn decompression_stops_at_the_limit() {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
