@@ -31,6 +31,14 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     DETECTORS.iter().find_map(|d| d(s))
 }
 
+/// The detectors that need their format's header at offset 0 (not the
+/// frame search, which looks past junk, nor headerless GSM).
+pub(crate) fn anchored(s: &Sample) -> Option<Sniff> {
+    const DETECTORS: &[fn(&Sample) -> Option<Sniff>] =
+        &[riff_wave, wave64, aiff, au, caf, flac, ogg, amr_family];
+    DETECTORS.iter().find_map(|d| d(s))
+}
+
 /// The bytes read from `from` on, at most `max` of them, joining windows
 /// that continue one another (a box or tag straddling the end of the head is
 /// read whole once the window after the head is there). Borrowed when one

@@ -2,7 +2,8 @@
 //! explains (HTTP response headers, a cache entry's record, junk) or after
 //! an encryption envelope's header with nothing encrypted behind it. The
 //! detectors are anchored at offset 0; here they are tried again where an
-//! audio container's own magic starts.
+//! audio container's own magic starts (the headers themselves, not the
+//! frame search, which already looks past junk from offset 0).
 
 use super::{audio, media, Class, Encryption, Sample, Sniff};
 
@@ -39,7 +40,7 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<Sniff> {
     starts.dedup();
     starts.into_iter().take(MAX_TRIES).find_map(|at| {
         let rest = Sample::new(s.size - at as u64, &h[at..], &[]);
-        let found = audio::detect(&rest).or_else(|| media::detect(&rest))?;
+        let found = audio::anchored(&rest).or_else(|| media::detect(&rest))?;
         (found.class == Class::Audio).then(|| {
             let mut found = found.with("payload_offset", at);
             found.wants.clear();
