@@ -277,27 +277,57 @@ pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
 /// Reads the fingerprints of an earlier report (JSON, or JSONL findings).
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = read_bounded(path, "the baseline")?;
+    let shown = path.display();
+    let ours = |schema: Option<&str>| schema == Some(crate::report::SCHEMA);
     let mut set = HashSet::new();
     if let Ok(report) = serde_json::from_str::<Report>(&text) {
+        if !ours(Some(&report.schema)) {
+            bail!(
+                "{shown}: a report of schema {:?}, not {}",
+                report.schema,
+                crate::report::SCHEMA
+            );
+        }
         set.extend(report.findings.into_iter().map(|f| f.fingerprint));
         set.extend(report.suppressed.into_iter().map(|s| s.finding.fingerprint));
         return Ok(set);
     }
+    if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("runs").is_some()) {
+        bail!("{shown}: a SARIF log is not a baseline; give the JSON or JSONL report of that run");
+    }
+    // A JSONL stream: findings, then its summary line last. A stream cut
+    // off before the summary may have lost findings, and is refused.
+    let mut summary = false;
     for (i, line) in text
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
     {
-        let v: serde_json::Value = serde_json::from_str(line).with_context(|| {
-            format!(
-                "{}:{}: not a JSON report or JSONL line",
-                path.display(),
-                i + 1
-            )
-        })?;
+        let v: serde_json::Value = serde_json::from_str(line)
+            .ok()
+            .filter(|v: &serde_json::Value| v.get("kind").is_some_and(|k| k.is_string()))
+            .with_context(|| {
+                format!("{shown}:{}: not an atrest JSON report or JSONL line", i + 1)
+            })?;
+        if summary {
+            bail!("{shown}:{}: a line after the summary line", i + 1);
+        }
         if let Some(fp) = v.get("fingerprint").and_then(|f| f.as_str()) {
             set.insert(fp.to_string());
         }
+        if v["kind"] == "summary" {
+            if !ours(v.get("schema").and_then(|s| s.as_str())) {
+                bail!(
+                    "{shown}:{}: a summary of another schema than {}",
+                    i + 1,
+                    crate::report::SCHEMA
+                );
+            }
+            summary = true;
+        }
+    }
+    if !summary {
+        bail!("{shown}: no summary line: not an atrest report, or a JSONL stream cut off before its end");
     }
     Ok(set)
 }

@@ -681,6 +681,43 @@ fn baseline_suppresses_accepted_findings() {
     let r = json(&out);
     assert_eq!(r["summary"]["findings"], 0);
     assert!(r["summary"]["suppressed"].as_u64().unwrap() >= 6);
+    // What is not a whole atrest report accepts nothing, loudly: an empty
+    // or foreign file, a SARIF log, a JSONL stream cut before its summary.
+    let jsonl = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "never",
+    ]);
+    let cut = &jsonl.stdout[..jsonl.stdout.len() / 2];
+    let sarif = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "never",
+    ]);
+    for (bad, why) in [
+        (&b""[..], "no summary line"),
+        (b"{}", "not an atrest JSON report"),
+        (b"[]", "not an atrest JSON report"),
+        (&sarif.stdout, "SARIF log is not a baseline"),
+        (cut, "not an atrest JSON report"),
+    ] {
+        fs::write(&base, bad).unwrap();
+        let out = run(&[
+            "scan",
+            "fixtures/audio/wav",
+            "--baseline",
+            base.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(why), "{why}: {err}");
+    }
 }
 
 #[test]
