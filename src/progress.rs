@@ -96,6 +96,12 @@ impl Progress {
 
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
+            // The last frame, with the known total, is drawn whatever the
+            // refresh rate let through: a scan shorter than one refresh
+            // would otherwise end on the frame of an unfinished walk.
+            if self.walk_done.load(Ordering::Relaxed) {
+                bar.finish();
+            }
             bar.finish_and_clear();
         }
     }
