@@ -32,6 +32,7 @@ impl Walk<'_> {
         let mut long_name: Option<String> = None;
         let mut pax = Pax::default();
         let mut global = Pax::default();
+        let mut after_end = false;
         while pos.saturating_add(512) <= level.size {
             if !self.another_header(prefix, "tar", &mut headers, max_headers) {
                 return;
@@ -45,14 +46,36 @@ impl Walk<'_> {
                 return;
             };
             if h.iter().all(|&b| b == 0) {
-                return;
+                // The end-of-archive blocks. `tar -i` and Python's
+                // ignore_zeros read on past them, so an archive appended to
+                // another (`cat a.tar b.tar`) is walked too; anything else
+                // after the zeros is said, not passed over.
+                match past_zeros(level, pos + 512) {
+                    Zeros::ToTheEnd => return,
+                    Zeros::Unread(at) => {
+                        self.limit(
+                            prefix,
+                            Limit::ObjectBytes,
+                            format!(
+                                "bytes after the tar's end blocks, from byte {at}, not reached"
+                            ),
+                        );
+                        return;
+                    }
+                    Zeros::Then(at) => {
+                        after_end = true;
+                        pos = at;
+                        continue;
+                    }
+                }
             }
             if !sniff::is_tar_header(&h) {
-                self.limit(
-                    prefix,
-                    Limit::Unsupported,
-                    format!("damaged tar header at byte {pos}"),
-                );
+                let message = if after_end {
+                    format!("{} bytes after the tar's end blocks, from byte {pos}, are no tar header; not inspected", level.size - pos)
+                } else {
+                    format!("damaged tar header at byte {pos}")
+                };
+                self.limit(prefix, Limit::Unsupported, message);
                 return;
             }
             let kind = h[156];
@@ -181,6 +204,36 @@ fn is_member(kind: u8) -> bool {
     matches!(kind, b'0' | 0 | b'7')
 }
 
+/// What follows a tar's end-of-archive blocks.
+enum Zeros {
+    /// Zeros to the end of the object (a tar padded to its record size).
+    ToTheEnd,
+    /// A block that is not all zeros, at this offset.
+    Then(u64),
+    /// The bytes from this offset could not be read (the read budget).
+    Unread(u64),
+}
+
+/// Steps over zero blocks from `from` (a block boundary), 64 KiB at a time.
+fn past_zeros(level: &Level<'_, '_>, from: u64) -> Zeros {
+    let mut at = from;
+    while at < level.size {
+        let Some(bytes) = level.from(at, 64 * 1024).filter(|b| !b.is_empty()) else {
+            return Zeros::Unread(at);
+        };
+        if let Some(i) = bytes.iter().position(|&b| b != 0) {
+            let block = at + (i as u64) / 512 * 512;
+            return if block.saturating_add(512) <= level.size {
+                Zeros::Then(block)
+            } else {
+                Zeros::ToTheEnd
+            };
+        }
+        at += bytes.len() as u64;
+    }
+    Zeros::ToTheEnd
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{look, tar_header, wav};
@@ -204,6 +257,33 @@ mod tests {
         let mut f = [0u8; 12];
         f[..11].copy_from_slice(format!("{n:011o}").as_bytes());
         f
+    }
+
+    /// `cat a.tar b.tar`: the second archive lies after the first one's
+    /// end blocks and its record padding, and is walked as `tar -i` does;
+    /// other bytes there are a limit, and zeros to the end are nothing.
+    #[test]
+    fn an_archive_appended_after_the_end_blocks_is_walked() {
+        let mut a = member("a.txt", b"hello\n");
+        a.resize(10_240, 0);
+        let mut b = member("call.wav", &wav());
+        b.resize(b.len().next_multiple_of(10_240), 0);
+        let inside = look(&[&a[..], &b[..]].concat());
+        let names: Vec<_> = inside.members.iter().map(|m| m.member.as_str()).collect();
+        assert_eq!(names, ["a.txt", "call.wav"], "{:?}", inside.limits);
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        let mut junk = a.clone();
+        junk.extend(b"RIFF and other bytes that are no tar header");
+        junk.resize(junk.len().next_multiple_of(512), 0);
+        let inside = look(&junk);
+        assert!(
+            inside
+                .limits
+                .iter()
+                .any(|l| l.message.contains("after the tar's end blocks")),
+            "{:?}",
+            inside.limits
+        );
     }
 
     #[test]
