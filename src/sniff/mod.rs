@@ -26,7 +26,7 @@ mod media;
 mod ole;
 mod other;
 mod pcm;
-mod prefix;
+pub(crate) mod prefix;
 mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -359,6 +359,12 @@ impl Walk<'_> {
             "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar" | "ar" | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
+            // Documents and fonts infer files as archives are not containers
+            // of files (PDF attachments are a documented blind spot).
+            let document = matches!(sniff.format.as_str(), "pdf" | "ps" | "rtf" | "eot");
+            if sniff.class == Class::Compressed && !document {
+                self.unwalked(level, sniff, name, depth);
+            }
             return;
         }
         if depth > self.max_depth {
@@ -450,6 +456,30 @@ impl Walk<'_> {
     fn member(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) {
         let s = self.sniff_bytes(data, size);
         self.keep(prefix, name, data, size, depth, s);
+    }
+
+    /// A container whose contents are not walked (SQLite, RPM, CAB, …)
+    /// says so in a limit; an audio container whose validated header lies
+    /// in its head (a WAV stored whole in a BLOB) is still a member.
+    fn unwalked(&mut self, level: &Level<'_, '_>, sniff: &Sniff, prefix: &str, depth: u32) {
+        self.limit(
+            prefix,
+            Limit::Unsupported,
+            format!(
+                "{} contents are not walked; searched for audio headers only",
+                sniff.format
+            ),
+        );
+        let found = level.from(0, HEAD_LEN).and_then(|head| {
+            let audio = sniff::prefix::audio_behind(&Sample::new(level.size, &head, &[]))?;
+            audio.evidence.get("payload_offset")?.as_u64()
+        });
+        if let Some(at) = found {
+            let data = level.from(at, HEAD_LEN).unwrap_or_default();
+            let size = level.size.saturating_sub(at);
+            let name = format!("embedded@{at}");
+            self.member(prefix, &name, &data, size, depth);
+        }
     }
 
     fn sniff_bytes(&self, data: &[u8], size: u64) -> Sniff {
@@ -746,6 +776,32 @@ pub(crate) mod tests {
             "a hit (and 2 more max-ratio in this object)"
         );
         assert_eq!(folded[1].message, "b hit");
+    }
+
+    /// A container whose contents are not walked is a limit, and a WAV
+    /// stored whole in it (a SQLite BLOB) is a member all the same.
+    #[test]
+    fn an_unwalked_container_is_a_limit_and_its_stored_audio_a_member() {
+        let mut db = b"SQLite format 3\0\x10\x00\x01\x01\x00\x40\x20\x20".to_vec();
+        db.resize(4096, 0);
+        db.extend(wav());
+        db.resize(db.len().next_multiple_of(4096), 0);
+        let inside = look(&db);
+        assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.members[0].member, "embedded@4096");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        assert_eq!(inside.limits[0].limit, Limit::Unsupported);
+        // Without audio inside, the limit alone.
+        db.truncate(4096);
+        let inside = look(&db);
+        assert!(inside.members.is_empty());
+        assert!(
+            inside.limits[0]
+                .message
+                .contains("sqlite contents are not walked"),
+            "{:?}",
+            inside.limits
+        );
     }
 
     #[test]
