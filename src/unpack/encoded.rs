@@ -83,6 +83,21 @@ fn is_b64(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
 }
 
+/// A symbol written as a JSON escape: `\/` (PHP's default) and `\u002B`
+/// or `\u002F` (System.Text.Json escapes `+` by default): the symbol and
+/// the escape's length.
+fn escaped_symbol(text: &[u8], i: usize) -> Option<(u8, usize)> {
+    let rest = text.get(i..)?;
+    if rest.starts_with(b"\\/") {
+        return Some((b'/', 2));
+    }
+    match rest.get(..6)? {
+        [b'\\', b'u', b'0', b'0', b'2', b'B' | b'b'] => Some((b'+', 6)),
+        [b'\\', b'u', b'0', b'0', b'2', b'F' | b'f'] => Some((b'/', 6)),
+        _ => None,
+    }
+}
+
 /// Line breaks inside a run: real ones and JSON's escaped `\n`, `\r\n`.
 fn line_break(text: &[u8], i: usize) -> Option<usize> {
     match text[i] {
@@ -185,12 +200,11 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
                 line += 1;
                 i += 1;
                 end = i;
-            } else if c == b'\\' && text.get(i + 1) == Some(&b'/') {
-                // JSON may escape '/' as "\/" (PHP does by default).
+            } else if let Some((_, n)) = escaped_symbol(text, i) {
                 all_hex = false;
                 symbols += 1;
                 line += 1;
-                i += 2;
+                i += n;
                 end = i;
             } else if let Some(n) = line_break(text, i).filter(|_| line >= MIN_WRAPPED_LINE) {
                 line = 0;
@@ -277,12 +291,12 @@ pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
     let mut i = 0;
     while i < run_text.len() && symbols.len() < want {
         let c = run_text[i];
+        if let Some((symbol, n)) = escaped_symbol(run_text, i) {
+            symbols.push(symbol);
+            i += n;
+            continue;
+        }
         match c {
-            b'\\' if run_text.get(i + 1) == Some(&b'/') => {
-                symbols.push(b'/');
-                i += 2;
-                continue;
-            }
             // URL-safe symbols decode like the standard ones.
             b'-' => symbols.push(b'+'),
             b'_' => symbols.push(b'/'),
@@ -327,7 +341,20 @@ pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
 
 /// The symbols in a piece of run text (line breaks and escapes not counted).
 pub fn symbols(run_text: &[u8]) -> u64 {
-    run_text.iter().filter(|&&c| is_b64(c)).count() as u64
+    let (mut n, mut i) = (0u64, 0usize);
+    while i < run_text.len() {
+        match escaped_symbol(run_text, i) {
+            Some((_, len)) => {
+                n += 1;
+                i += len;
+            }
+            None => {
+                n += u64::from(is_b64(run_text[i]));
+                i += 1;
+            }
+        }
+    }
+    n
 }
 
 /// How many bytes a run of `symbols` symbols decodes to.
@@ -431,6 +458,8 @@ mod tests {
             "==".into(),
             "=".into(),
             "\\/".into(),
+            "\\u002B".into(),
+            "\\u002f".into(),
             "\\n".into(),
             "\\r\\n".into(),
             "\n".into(),
@@ -508,6 +537,19 @@ mod tests {
             decode(&json.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
             payload
         );
+        // System.Text.Json writes `+` as `\u002B` (and may write `/` as
+        // `\u002F`): the run goes on through them, each one symbol.
+        for (plus, slash) in [("\\u002B", "/"), ("\\u002b", "\\u002F")] {
+            let net = format!(
+                r#"{{"b":"{}"}}"#,
+                text.replace('+', plus).replace('/', slash)
+            );
+            let found = runs(net.as_bytes(), 10);
+            assert_eq!(found.len(), 1, "{plus}");
+            let chars = &net.as_bytes()[found[0].offset..found[0].end];
+            assert_eq!(decode(chars, found[0].encoding, 1 << 20), payload);
+            assert_eq!(symbols(chars), text.trim_end_matches('=').len() as u64);
+        }
         let url = text.replace('+', "-").replace('/', "_").replace('=', "");
         let r = &runs(url.as_bytes(), 10)[0];
         assert_eq!(
