@@ -59,13 +59,39 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     ) {
         return envelope;
     }
-    match audio_behind(s) {
-        Some(audio) => audio.with(
+    if let Some(audio) = audio_behind(s) {
+        return audio.with(
             "envelope",
             format!("{} header at 0 with plaintext behind it", envelope.format),
-        ),
-        None => envelope,
+        );
     }
+    // A text envelope (ansible-vault's hex, Vault transit's base64): its
+    // first encoded run decoded is ciphertext, or an audio file in clear.
+    if let Some(audio) = encoded_audio(s.head) {
+        return audio.with(
+            "envelope",
+            format!(
+                "{} header at 0 with encoded plaintext behind it",
+                envelope.format
+            ),
+        );
+    }
+    envelope
+}
+
+/// The first base64 or hex run of a text head, decoded (up to the head's
+/// length), when it starts with an audio container's validated header.
+fn encoded_audio(head: &[u8]) -> Option<Sniff> {
+    use crate::unpack::encoded;
+    let run = encoded::runs(head, 1).into_iter().next()?;
+    let data = encoded::decode(&head[run.offset..run.end], run.encoding, head.len());
+    let found = audio::anchored(&Sample::new(data.len() as u64, &data, &[]))?;
+    let mut found = found.with("payload_offset", run.offset).with(
+        "encoding",
+        format!("{} at byte {}", run.encoding.name(), run.offset),
+    );
+    found.wants.clear();
+    Some(found)
 }
 
 #[cfg(test)]
@@ -105,6 +131,30 @@ mod tests {
                 &header[..8]
             );
             assert_eq!(s.evidence["payload_offset"], header.len());
+        }
+    }
+
+    /// Text envelopes whose body decodes to a WAV, not to ciphertext.
+    #[test]
+    fn a_text_envelope_around_an_encoded_recording_is_that_recording() {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(wav());
+        let hex: String = wav().iter().map(|b| format!("{b:02x}")).collect();
+        for v in [
+            format!("vault:v1:{b64}"),
+            format!("$ANSIBLE_VAULT;1.1;AES256\n{hex}"),
+        ] {
+            let s = sniff(v.as_bytes());
+            assert_eq!(
+                (s.format.as_str(), s.encryption),
+                ("wav", Encryption::None),
+                "{}",
+                &v[..20]
+            );
+            assert!(s.evidence["envelope"]
+                .as_str()
+                .unwrap()
+                .contains("encoded plaintext"));
         }
     }
 

@@ -18,7 +18,7 @@
 //! per object (an overlapping-entry zip bomb is one finding, not 1,000).
 
 pub mod datasets;
-mod encoded;
+pub(crate) mod encoded;
 #[doc(hidden)]
 pub use encoded::fuzz_encoded;
 
