@@ -27,6 +27,7 @@ mod ole;
 mod other;
 mod pcm;
 pub(crate) mod prefix;
+pub(crate) use text::wide_text;
 mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -517,6 +517,24 @@ impl Walk<'_> {
         let Some(text) = level.from(0, HEAD_LEN) else {
             return;
         };
+        // UTF-16 or UTF-32 text (PowerShell 5's `>` writes UTF-16) is
+        // searched as the ASCII it carries: one byte of each unit. Offsets
+        // are then the unit's, and a run is not read past the head.
+        let width = match sniff::wide_text(&text) {
+            Some(e) if e.starts_with("utf-16") => 2,
+            Some(_) => 4,
+            None => 1,
+        };
+        let text = if width > 1 {
+            let at = match sniff::wide_text(&text) {
+                Some("utf-16be") => 1,
+                Some("utf-32be") => 3,
+                _ => 0,
+            };
+            Cow::Owned(text.iter().skip(at).step_by(width).copied().collect())
+        } else {
+            text
+        };
         let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
         let runs = encoded::runs(&text, max + 1);
         if runs.len() > max {
@@ -531,7 +549,8 @@ impl Walk<'_> {
                 return;
             };
             let budget = budget.min(4 * HEAD_LEN as u64) as usize;
-            let reaches_end = run.end >= text.len() && (text.len() as u64) < level.size;
+            let reaches_end =
+                width == 1 && run.end >= text.len() && (text.len() as u64) < level.size;
             let fetched = reaches_end
                 .then(|| level.from(run.offset as u64, budget * 2 + budget / 8))
                 .flatten();
@@ -557,12 +576,12 @@ impl Walk<'_> {
             }
             let mut s = s.with(
                 "encoding",
-                format!("{} at byte {}", run.encoding.name(), run.offset),
+                format!("{} at byte {}", run.encoding.name(), run.offset * width),
             );
             if let Some(mime) = &run.declared {
                 s = s.with("declared", format!("data: URI of type {mime}"));
             }
-            let name = format!("{}@{}", run.encoding.name(), run.offset);
+            let name = format!("{}@{}", run.encoding.name(), run.offset * width);
             self.keep(prefix, &name, &data, size, depth, s);
         }
     }
@@ -776,6 +795,29 @@ pub(crate) mod tests {
             "a hit (and 2 more max-ratio in this object)"
         );
         assert_eq!(folded[1].message, "b hit");
+    }
+
+    /// Base64 in UTF-16 text (PowerShell 5's `>`), either byte order.
+    #[test]
+    fn base64_in_wide_text_is_decoded() {
+        use base64::Engine;
+        let line = format!(
+            "audio = {}\r\n",
+            base64::engine::general_purpose::STANDARD.encode(wav())
+        );
+        for (bom, unit) in [([0xffu8, 0xfe], 0usize), ([0xfe, 0xff], 1)] {
+            let mut v = bom.to_vec();
+            for c in line.bytes() {
+                let mut u = [0u8; 2];
+                u[unit] = c;
+                v.extend(u);
+            }
+            let inside = look(&v);
+            assert_eq!(inside.members.len(), 1, "{unit}: {:?}", inside.limits);
+            assert_eq!(inside.members[0].sniff.format, "wav");
+            // The byte offset in the file: a 2-byte mark, then 8 units.
+            assert_eq!(inside.members[0].member, "base64@18");
+        }
     }
 
     /// A container whose contents are not walked is a limit, and a WAV
