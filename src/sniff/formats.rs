@@ -76,6 +76,7 @@ pub const FORMATS: &[&str] = &[
     "luks1",
     "luks2",
     "lz4",
+    "lzma",
     "m4a",
     "mka",
     "mkv",
@@ -143,6 +144,7 @@ pub const FORMATS: &[&str] = &[
     "xls",
     "xz",
     "zip",
+    "zlib",
     "zstd",
 ];
 

@@ -74,10 +74,77 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("bzip2", "application/x-bzip2")
     } else if starts(h, 0, b"\x04\x22\x4d\x18") && u8_at(h, 4)? & 0xc0 == 0x40 {
         ("lz4", "application/x-lz4")
+    } else if zlib_header(h) && inflates(h, s.is_whole()) {
+        // Git's loose objects, PNG-less deflate dumps, `pigz -z`.
+        ("zlib", "application/zlib")
+    } else if lzma_alone_header(h) && lzma_decodes(h, s.is_whole()) {
+        ("lzma", "application/x-lzma")
     } else {
         return None;
     };
     Some(wrapper(format, mime).with("magic", format!("{format} header at 0")))
+}
+
+/// A zlib header (RFC 1950): deflate with a window of at most 32 KiB, no
+/// preset dictionary, and the check bits. Two bytes pass by chance once in
+/// a few hundred random objects, so the stream must also inflate.
+fn zlib_header(h: &[u8]) -> bool {
+    let (Some(cmf), Some(flg)) = (u8_at(h, 0), u8_at(h, 1)) else {
+        return false;
+    };
+    cmf & 0x0f == 8
+        && cmf >> 4 <= 7
+        && flg & 0x20 == 0
+        && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
+}
+
+/// The head inflates without error to at least 64 bytes (or to its end,
+/// for a whole object): random bytes fail within a few blocks.
+fn inflates(h: &[u8], whole: bool) -> bool {
+    let mut d = flate2::Decompress::new(true);
+    let mut out = [0u8; 256];
+    match d.decompress(
+        &h[..h.len().min(4096)],
+        &mut out,
+        flate2::FlushDecompress::None,
+    ) {
+        Ok(flate2::Status::StreamEnd) => whole || d.total_out() >= 64,
+        Ok(_) => d.total_out() >= 64,
+        Err(_) => false,
+    }
+}
+
+/// An LZMA-alone (`.lzma`) header as xz, lzma and 7-Zip write it: the
+/// properties byte `5D` (lc 3, lp 0, pb 2), a dictionary of 2^n or
+/// 3 × 2^(n-1) bytes from 64 KiB, an unpacked size that is unknown or below
+/// 2^48, and the range coder's first byte, always zero. A looser check
+/// takes ID3 tags and firmware for LZMA: its decoder turns any bytes into
+/// output for a while, so the trial decode proves little on its own.
+fn lzma_alone_header(h: &[u8]) -> bool {
+    let (Some(props), Some(dict), Some(size), Some(first)) =
+        (u8_at(h, 0), le32(h, 1), le64(h, 5), u8_at(h, 13))
+    else {
+        return false;
+    };
+    let dict_ok = dict >= 1 << 16
+        && (dict.is_power_of_two() || (dict % 3 == 0 && (dict / 3).is_power_of_two()));
+    props == 0x5d && dict_ok && (size == u64::MAX || size < 1 << 48) && first == 0
+}
+
+fn lzma_decodes(h: &[u8], whole: bool) -> bool {
+    let Ok(mut stream) = liblzma::stream::Stream::new_lzma_decoder(64 << 20) else {
+        return false;
+    };
+    let mut out = Vec::with_capacity(256);
+    match stream.process_vec(
+        &h[..h.len().min(4096)],
+        &mut out,
+        liblzma::stream::Action::Run,
+    ) {
+        Ok(liblzma::stream::Status::StreamEnd) => whole || out.len() >= 64,
+        Ok(_) => out.len() >= 64,
+        Err(_) => false,
+    }
 }
 
 /// Skippable zstd frames (magic `5? 2A 4D 18`, a 32-bit length) at 0,

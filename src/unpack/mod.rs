@@ -356,7 +356,19 @@ impl Walk<'_> {
         }
         let opens = matches!(
             sniff.format.as_str(),
-            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" | "zip" | "tar" | "7z" | "rar" | "ar" | "cpio"
+            "gzip"
+                | "zlib"
+                | "zstd"
+                | "xz"
+                | "lzma"
+                | "bzip2"
+                | "lz4"
+                | "zip"
+                | "tar"
+                | "7z"
+                | "rar"
+                | "ar"
+                | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
             // Documents and fonts infer files as archives are not containers
@@ -379,7 +391,7 @@ impl Walk<'_> {
             return;
         }
         match sniff.format.as_str() {
-            "gzip" | "zstd" | "xz" | "bzip2" | "lz4" => {
+            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" => {
                 self.stream(level, &sniff.format, name, depth)
             }
             "zip" => self.zip(level, name, depth),

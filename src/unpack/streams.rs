@@ -103,7 +103,7 @@ fn inner_name(prefix: &str, format: &str) -> String {
     let last = prefix.rsplit("!/").next().unwrap_or("");
     let base = last.rsplit('/').next().unwrap_or("");
     for suffix in [
-        ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z",
+        ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z", ".lzma", ".zz",
     ] {
         if let Some(stem) = base.strip_suffix(suffix) {
             if !stem.is_empty() {
@@ -126,6 +126,12 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
 ) -> std::io::Result<Box<dyn Read + 'i>> {
     Ok(match format {
         "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        "zlib" => Box::new(flate2::bufread::ZlibDecoder::new(input)),
+        "lzma" => {
+            let stream = liblzma::stream::Stream::new_lzma_decoder(XZ_MEMLIMIT)
+                .map_err(std::io::Error::other)?;
+            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
+        }
         "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(input)),
         "deflate64" => Box::new(Deflate64::new(input)),
         "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(input)),
@@ -248,6 +254,42 @@ impl<R: BufRead> Read for Deflate64<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// Raw zlib (a git loose object: `blob N\0` then the file) and
+    /// LZMA-alone streams are opened; bytes that only look like their
+    /// headers are not.
+    #[test]
+    fn zlib_and_lzma_alone_streams_are_opened() {
+        let wav = super::super::tests::wav();
+        let mut blob = format!("blob {}\0", wav.len()).into_bytes();
+        blob.extend(&wav);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&blob).unwrap();
+        let zlib = z.finish().unwrap();
+        let opts = liblzma::stream::LzmaOptions::new_preset(6).unwrap();
+        let stream = liblzma::stream::Stream::new_lzma_encoder(&opts).unwrap();
+        let mut l = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
+        l.write_all(&wav).unwrap();
+        let lzma = l.finish().unwrap();
+        for (bytes, format) in [(&zlib, "zlib"), (&lzma, "lzma")] {
+            let s = crate::sniff::sniff(
+                &crate::sniff::Sample::new(bytes.len() as u64, bytes, &[]),
+                &[],
+            );
+            assert_eq!(s.format, format);
+            let inside = super::super::tests::look(bytes);
+            assert_eq!(inside.members.len(), 1, "{format}: {:?}", inside.limits);
+            assert_eq!(inside.members[0].sniff.format, "wav", "{format}");
+        }
+        // A zlib header on random bytes: no stream.
+        let mut fake = vec![0x78, 0x9c];
+        fake.extend(crate::sniff::testutil::pseudo_random(4000, 9));
+        let s = crate::sniff::sniff(
+            &crate::sniff::Sample::new(fake.len() as u64, &fake, &[]),
+            &[],
+        );
+        assert_ne!(s.format, "zlib");
+    }
 
     /// pzstd writes a skippable frame before each zstd frame.
     #[test]
