@@ -1,13 +1,13 @@
-//! The compressed-stream unpacker (gzip, zstd, xz, bzip2, lz4; the first
-//! byte picks one and whether the declared size is a lie) on arbitrary
-//! bytes, asserting the per-object budget: bytes read within the cap and
+//! The compressed-stream unpacker (gzip, zlib, zstd, xz, LZMA-alone, bzip2,
+//! lz4; the first byte picks one and whether the declared size is a lie) on
+//! arbitrary bytes, asserting the per-object budget: bytes read within the cap and
 //! wall time within the time limit (+1 s).
 //! `cargo +nightly fuzz run streams -- -max_total_time=600`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-const FORMATS: [&str; 5] = ["gzip", "zstd", "xz", "bzip2", "lz4"];
+const FORMATS: [&str; 7] = ["gzip", "zlib", "zstd", "xz", "lzma", "bzip2", "lz4"];
 
 fuzz_target!(|data: &[u8]| {
     let (flag, body) = data.split_first().unwrap_or((&0, &[]));
