@@ -61,6 +61,13 @@ pub struct ScanConfig {
 impl ScanConfig {
     pub fn from_args(args: ScanArgs) -> Result<ScanConfig> {
         let rules = Arc::new(load_rules(args.report.rules.as_deref())?);
+        let walk = WalkOptions {
+            follow_symlinks: args.follow_symlinks,
+            include: globs(&args.include, "--include")?,
+            exclude: globs(&args.exclude, "--exclude")?,
+            shard: args.shard,
+            own: OwnFiles::default(),
+        };
         let mut targets = Vec::new();
         for t in &args.targets {
             // A name that is not UTF-8 can only be a local path.
@@ -72,7 +79,7 @@ impl ScanConfig {
                 Some(url) => Given::Bucket(url),
                 None => {
                     let path = std::path::PathBuf::from(t);
-                    check_local(&path, args.follow_symlinks, args.allow_empty)?;
+                    check_local(&path, &walk, args.allow_empty)?;
                     Given::Local(path)
                 }
             });
@@ -95,13 +102,6 @@ impl ScanConfig {
         if args.max_duration.is_some_and(|d| d.is_zero()) {
             bail!("--max-duration must be longer than zero");
         }
-        let walk = WalkOptions {
-            follow_symlinks: args.follow_symlinks,
-            include: globs(&args.include, "--include")?,
-            exclude: globs(&args.exclude, "--exclude")?,
-            shard: args.shard,
-            own: OwnFiles::default(),
-        };
         let baseline = match args.baseline.as_deref() {
             Some(p) => Baseline {
                 source: p.display().to_string(),
@@ -210,8 +210,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// A local target must exist and, unless empty targets are allowed, hold
-/// at least one object: a mistyped folder must not pass as "no findings".
-fn check_local(path: &Path, follow: bool, allow_empty: bool) -> Result<()> {
+/// at least one object the globs let through: a mistyped folder or glob
+/// must not pass as "no findings". The search stops at the first such
+/// file, and gives up (accepting the target) after 100,000 entries, so a
+/// large tree is not walked twice.
+fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()> {
     let target = crate::source::fs::escape_path(path);
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         bail!("{target}: no such file or directory");
@@ -219,15 +222,34 @@ fn check_local(path: &Path, follow: bool, allow_empty: bool) -> Result<()> {
     if allow_empty || !meta.is_dir() {
         return Ok(());
     }
-    let any = walkdir::WalkDir::new(path)
-        .follow_links(follow)
+    let (mut seen, mut files) = (0u32, 0u64);
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(walk.follow_symlinks)
         .into_iter()
         .filter_map(Result::ok)
-        .any(|e| !e.file_type().is_dir());
-    if !any {
+    {
+        seen += 1;
+        if seen > 100_000 {
+            return Ok(());
+        }
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        files += 1;
+        let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+        let rel = rel
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        if !walk.is_excluded(&rel) {
+            return Ok(());
+        }
+    }
+    if files == 0 {
         bail!("{target}: the folder holds no files (--allow-empty accepts that)");
     }
-    Ok(())
+    bail!(
+        "{target}: --include/--exclude leave none of its {files} files to scan (--allow-empty accepts that)"
+    );
 }
 
 pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {

@@ -628,6 +628,18 @@ fn include_exclude_and_shards() {
             .code(),
         Some(2)
     );
+    // Globs that leave nothing to scan are a mistake, not a clean tree.
+    let none = run(&["scan", "fixtures/audio", "--include", "*.WAV"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("leave none of its"));
+    let allowed = [
+        "scan",
+        "fixtures/audio",
+        "--include",
+        "*.WAV",
+        "--allow-empty",
+    ];
+    assert_eq!(run(&allowed).status.code(), Some(0));
     let all = json(&run(&[
         "scan",
         "fixtures",
