@@ -19,7 +19,7 @@ use crate::pipeline::Baseline;
 use crate::report::{OutputFormat, Report};
 use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
-use crate::source::fs::{OwnFiles, WalkOptions};
+use crate::source::fs::{real_folder, OwnFiles, WalkOptions};
 use crate::source::Shard;
 use crate::state::State;
 
@@ -196,13 +196,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
         (Err(_), Err(_)) => {
-            let place = |p: &Path| {
-                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-                Some((
-                    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?,
-                    p.file_name()?.to_owned(),
-                ))
-            };
+            let place = |p: &Path| Some((real_folder(p)?, p.file_name()?.to_owned()));
             place(a).is_some_and(|a| Some(a) == place(b))
         }
         _ => false,

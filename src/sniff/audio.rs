@@ -171,20 +171,26 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
         // Chunks are word-aligned; RF64 keeps 0xFFFFFFFF placeholders only for data.
         pos += 8 + u64::from(size) + u64::from(size & 1);
     }
+    // `fmt ` may lie beyond a chunk larger than what was read (a Broadcast
+    // WAV's iXML, a JUNK pad).
     if !sniff.evidence.contains_key("codec") {
-        // `fmt ` lies beyond a chunk larger than what was read (a Broadcast
-        // WAV's iXML, a JUNK pad): its header is asked for, and until it is
-        // read the verdict waits on it.
-        if sniff.wants.is_empty() {
-            return None;
-        }
-        sniff.encryption = Encryption::Unknown;
-        sniff = sniff.with(
-            "note",
-            format!("the fmt chunk lies beyond byte {pos}, not yet read"),
-        );
+        return awaiting(sniff, "fmt", pos);
     }
     Some(sniff)
+}
+
+/// A chunk walk that ended before the format's header chunk: when the
+/// next chunk header was asked for, the verdict waits on it; otherwise the
+/// file is not of this format.
+fn awaiting(mut sniff: Sniff, chunk: &str, pos: u64) -> Option<Sniff> {
+    if sniff.wants.is_empty() {
+        return None;
+    }
+    sniff.encryption = Encryption::Unknown;
+    Some(sniff.with(
+        "note",
+        format!("the {chunk} chunk lies beyond byte {pos}, not yet read"),
+    ))
 }
 
 const W64_RIFF: [u8; 16] = [
@@ -296,14 +302,7 @@ fn aiff(s: &Sample) -> Option<Sniff> {
         pos = pos.checked_add(8 + u64::from(size) + u64::from(size & 1))?;
     }
     if !seen_header {
-        if sniff.wants.is_empty() {
-            return None;
-        }
-        sniff.encryption = Encryption::Unknown;
-        sniff = sniff.with(
-            "note",
-            format!("the COMM chunk lies beyond byte {pos}, not yet read"),
-        );
+        return awaiting(sniff, if format == "8svx" { "VHDR" } else { "COMM" }, pos);
     }
     Some(sniff)
 }

@@ -477,7 +477,7 @@ fn statistics(sample: &Sample) -> Sniff {
             .with_stats(&r)
             .wanting(wants);
     }
-    if let Some(audio) = prefix::audio_behind(sample) {
+    if let Some((_, audio)) = prefix::audio_behind(sample) {
         return audio;
     }
     if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {

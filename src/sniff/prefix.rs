@@ -25,8 +25,9 @@ const STARTS: &[(&[u8], usize)] = &[
 const MAX_TRIES: usize = 64;
 
 /// The first audio container found starting after offset 0 in the head,
-/// judged as if the object began there, with the offset as evidence.
-pub(crate) fn audio_behind(s: &Sample) -> Option<Sniff> {
+/// judged as if the object began there: its offset, and its sniff with the
+/// offset as evidence.
+pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
     let h = s.head;
     let mut starts: Vec<usize> = STARTS
         .iter()
@@ -39,12 +40,12 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<Sniff> {
     starts.sort_unstable();
     starts.dedup();
     starts.into_iter().take(MAX_TRIES).find_map(|at| {
-        let rest = Sample::new(s.size - at as u64, &h[at..], &[]);
+        let rest = Sample::new(s.size.saturating_sub(at as u64), &h[at..], &[]);
         let found = audio::anchored(&rest).or_else(|| media::detect(&rest))?;
         (found.class == Class::Audio).then(|| {
             let mut found = found.with("payload_offset", at);
             found.wants.clear();
-            found
+            (at, found)
         })
     })
 }
@@ -59,7 +60,7 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     ) {
         return envelope;
     }
-    if let Some(audio) = audio_behind(s) {
+    if let Some((_, audio)) = audio_behind(s) {
         return audio.with(
             "envelope",
             format!("{} header at 0 with plaintext behind it", envelope.format),
@@ -98,17 +99,7 @@ fn encoded_audio(head: &[u8]) -> Option<Sniff> {
 mod tests {
     use super::*;
 
-    fn wav() -> Vec<u8> {
-        let pcm: Vec<u8> = (0..8000u32)
-            .flat_map(|i| (((i as f64 / 9.0).sin() * 9000.0) as i16).to_le_bytes())
-            .collect();
-        let mut v = b"RIFF".to_vec();
-        v.extend((36 + pcm.len() as u32).to_le_bytes());
-        v.extend(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data");
-        v.extend((pcm.len() as u32).to_le_bytes());
-        v.extend(pcm);
-        v
-    }
+    use crate::unpack::tests::wav;
 
     fn sniff(b: &[u8]) -> Sniff {
         super::super::sniff(&Sample::new(b.len() as u64, b, &[]), &[])

@@ -29,16 +29,19 @@ pub struct WalkOptions {
 #[derive(Clone, Debug, Default)]
 pub struct OwnFiles(Vec<(std::ffi::OsString, PathBuf)>);
 
+/// The real folder a path names its file in (links and `..` resolved; a
+/// bare name is in the working folder), whether or not the file exists.
+pub fn real_folder(path: &Path) -> Option<PathBuf> {
+    let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
+    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+}
+
 impl OwnFiles {
     pub fn new(paths: &[PathBuf]) -> OwnFiles {
-        let real_parent = |p: &Path| {
-            let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
-            std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
-        };
         OwnFiles(
             paths
                 .iter()
-                .filter_map(|p| Some((p.file_name()?.to_owned(), real_parent(p)?)))
+                .filter_map(|p| Some((p.file_name()?.to_owned(), real_folder(p)?)))
                 .collect(),
         )
     }
@@ -53,8 +56,7 @@ impl OwnFiles {
         if same_name.peek().is_none() {
             return false;
         }
-        let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
-        let Ok(real) = std::fs::canonicalize(parent.unwrap_or(Path::new("."))) else {
+        let Some(real) = real_folder(path) else {
             return false;
         };
         same_name.any(|(_, dir)| *dir == real)

@@ -483,10 +483,10 @@ impl Walk<'_> {
             ),
         );
         let found = level.from(0, HEAD_LEN).and_then(|head| {
-            let audio = sniff::prefix::audio_behind(&Sample::new(level.size, &head, &[]))?;
-            audio.evidence.get("payload_offset")?.as_u64()
+            sniff::prefix::audio_behind(&Sample::new(level.size, &head, &[])).map(|(at, _)| at)
         });
         if let Some(at) = found {
+            let at = at as u64;
             let data = level.from(at, HEAD_LEN).unwrap_or_default();
             let size = level.size.saturating_sub(at);
             let name = format!("embedded@{at}");
@@ -532,17 +532,15 @@ impl Walk<'_> {
         // UTF-16 or UTF-32 text (PowerShell 5's `>` writes UTF-16) is
         // searched as the ASCII it carries: one byte of each unit. Offsets
         // are then the unit's, and a run is not read past the head.
-        let width = match sniff::wide_text(&text) {
-            Some(e) if e.starts_with("utf-16") => 2,
-            Some(_) => 4,
-            None => 1,
+        // (unit width, the byte of each unit that carries the character)
+        let (width, at) = match sniff::wide_text(&text) {
+            Some("utf-16le") => (2, 0),
+            Some("utf-16be") => (2, 1),
+            Some("utf-32le") => (4, 0),
+            Some(_) => (4, 3),
+            None => (1, 0),
         };
         let text = if width > 1 {
-            let at = match sniff::wide_text(&text) {
-                Some("utf-16be") => 1,
-                Some("utf-32be") => 3,
-                _ => 0,
-            };
             Cow::Owned(text.iter().skip(at).step_by(width).copied().collect())
         } else {
             text
