@@ -31,6 +31,22 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     DETECTORS.iter().find_map(|d| d(s))
 }
 
+/// Each audio container's first bytes, and the detector that validates a
+/// header starting with them: what the search behind a prefix tries at
+/// each place one of them occurs.
+pub(crate) const HEADERS: &[(&[u8], Detector)] = &[
+    (b"RIFF", riff_wave),
+    (b"RF64", riff_wave),
+    (b"FORM", aiff),
+    (b"fLaC", flac),
+    (b"OggS", ogg),
+    (b"caff", caf),
+    (b".snd", au),
+    (b"#!AMR", amr_family),
+];
+
+type Detector = fn(&Sample) -> Option<Sniff>;
+
 /// The detectors that need their format's header at offset 0 (not the
 /// frame search, which looks past junk, nor headerless GSM).
 pub(crate) fn anchored(s: &Sample) -> Option<Sniff> {

@@ -7,46 +7,45 @@
 
 use super::{audio, media, Class, Encryption, Sample, Sniff};
 
-/// Magics that start an audio container (`ftyp` sits 4 bytes in).
-const STARTS: &[(&[u8], usize)] = &[
-    (b"RIFF", 0),
-    (b"RF64", 0),
-    (b"FORM", 0),
-    (b"fLaC", 0),
-    (b"OggS", 0),
-    (b"caff", 0),
-    (b".snd", 0),
-    (b"#!AMR", 0),
-    (b"ftyp", 4),
-];
-
-/// Candidate offsets tried at most: each costs one pass of the anchored
-/// detectors over the rest of the head.
-const MAX_TRIES: usize = 64;
+/// Candidate places at most where an Ogg page is checked: each costs a
+/// CRC over up to 64 KiB, so crafted `OggS` runs could otherwise cost a
+/// gigabyte of CRC per object. The other headers fail within a few fields.
+const MAX_OGG_TRIES: usize = 256;
 
 /// The first audio container found starting after offset 0 in the head,
 /// judged as if the object began there: its offset, and its sniff with the
-/// offset as evidence.
+/// offset as evidence. At each place an audio container's first bytes
+/// occur, only that container's detector is tried (and the media
+/// detectors where an MP4 `ftyp` box or a RIFF form starts).
 pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
+    type Detector = fn(&Sample) -> Option<Sniff>;
     let h = s.head;
-    let mut starts: Vec<usize> = STARTS
+    let mut starts: Vec<(usize, Detector)> = audio::HEADERS
         .iter()
-        .flat_map(|&(magic, back)| {
-            memchr::memmem::find_iter(h, magic)
-                .filter_map(move |at| at.checked_sub(back))
-                .filter(|&at| at > 0)
+        .flat_map(|&(magic, detect)| {
+            memchr::memmem::find_iter(h, magic).map(move |at| (at, detect))
         })
+        .chain(
+            memchr::memmem::find_iter(h, b"ftyp")
+                .filter_map(|at| Some((at.checked_sub(4)?, media::detect as Detector))),
+        )
+        .chain(memchr::memmem::find_iter(h, b"RIFF").map(|at| (at, media::detect as Detector)))
+        .filter(|&(at, _)| at > 0)
         .collect();
-    starts.sort_unstable();
-    starts.dedup();
-    starts.into_iter().take(MAX_TRIES).find_map(|at| {
+    starts.sort_unstable_by_key(|&(at, _)| at);
+    let mut ogg_tries = 0;
+    starts.into_iter().find_map(|(at, detect)| {
+        if h[at..].starts_with(b"OggS") {
+            ogg_tries += 1;
+            if ogg_tries > MAX_OGG_TRIES {
+                return None;
+            }
+        }
         let rest = Sample::new(s.size.saturating_sub(at as u64), &h[at..], &[]);
-        let found = audio::anchored(&rest).or_else(|| media::detect(&rest))?;
-        (found.class == Class::Audio).then(|| {
-            let mut found = found.with("payload_offset", at);
-            found.wants.clear();
-            (at, found)
-        })
+        let found = detect(&rest).filter(|f| f.class == Class::Audio)?;
+        let mut found = found.with("payload_offset", at);
+        found.wants.clear();
+        Some((at, found))
     })
 }
 
@@ -147,6 +146,20 @@ mod tests {
                 .unwrap()
                 .contains("encoded plaintext"));
         }
+    }
+
+    /// Hundreds of false starts before the real header do not hide it:
+    /// each is judged by its own container's detector only, and cheaply.
+    #[test]
+    fn decoy_magics_before_the_recording_do_not_hide_it() {
+        let mut v = b"junk".to_vec();
+        for _ in 0..300 {
+            v.extend(b"RIFF\0\0\0\0JUNKOggS\0\x02fLaCftypFORM");
+        }
+        let at = v.len();
+        v.extend(wav());
+        let (found, s) = audio_behind(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!((found, s.format.as_str()), (at, "wav"));
     }
 
     #[test]
