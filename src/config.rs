@@ -67,6 +67,7 @@ impl ScanConfig {
             exclude: globs(&args.exclude, "--exclude")?,
             shard: args.shard,
             own: OwnFiles::default(),
+            sorted: args.state.is_some(),
         };
         let mut targets = Vec::new();
         for t in &args.targets {
