@@ -53,6 +53,11 @@ fn census(b: &[u8]) -> (usize, usize) {
 /// headerless-PCM statistics.
 pub(crate) fn wide_text(b: &[u8]) -> Option<&'static str> {
     let probe = &b[..b.len().min(8192)];
+    // 12 of the first 16 units must fit, each with a zero byte: a head
+    // with fewer zeros in its first 64 bytes is none of the four layouts.
+    if probe.iter().take(64).filter(|&&x| x == 0).count() < 12 {
+        return None;
+    }
     let printable = |x: u8| (0x20..0x7f).contains(&x) || matches!(x, b'\n' | b'\r' | b'\t');
     let fits = |u: &[u8], at: usize| {
         printable(u[at]) && u.iter().enumerate().all(|(i, &x)| i == at || x == 0)
