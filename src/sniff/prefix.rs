@@ -18,36 +18,57 @@ const MAX_OGG_TRIES: usize = 256;
 /// occur, only that container's detector is tried (and the media
 /// detectors where an MP4 `ftyp` box or a RIFF form starts).
 pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
-    type Detector = fn(&Sample) -> Option<Sniff>;
     let h = s.head;
-    let mut starts: Vec<(usize, Detector)> = audio::HEADERS
-        .iter()
-        .flat_map(|&(magic, detect)| {
-            memchr::memmem::find_iter(h, magic).map(move |at| (at, detect))
-        })
-        .chain(
-            memchr::memmem::find_iter(h, b"ftyp")
-                .filter_map(|at| Some((at.checked_sub(4)?, media::detect as Detector))),
-        )
-        .chain(memchr::memmem::find_iter(h, b"RIFF").map(|at| (at, media::detect as Detector)))
-        .filter(|&(at, _)| at > 0)
-        .collect();
-    starts.sort_unstable_by_key(|&(at, _)| at);
     let mut ogg_tries = 0;
-    starts.into_iter().find_map(|(at, detect)| {
+    let mut from = 0;
+    // Each match restarts the search one byte on, so magics that overlap
+    // (`RIFFORM`) are each found.
+    while let Some(m) = MAGICS.find(aho_corasick::Input::new(h).span(from..h.len())) {
+        from = m.start() + 1;
+        // The container's own detector; the media detectors where an MP4
+        // (at its `ftyp` box) or a RIFF form (an AVI) may start.
+        type Detector = fn(&Sample) -> Option<Sniff>;
+        let (at, own, media): (_, Option<Detector>, bool) =
+            match audio::HEADERS.get(m.pattern().as_usize()) {
+                Some(&(magic, detect)) => (Some(m.start()), Some(detect), magic == b"RIFF"),
+                None => (m.start().checked_sub(4), None, true),
+            };
+        let Some(at) = at.filter(|&at| at > 0) else {
+            continue;
+        };
         if h[at..].starts_with(b"OggS") {
             ogg_tries += 1;
             if ogg_tries > MAX_OGG_TRIES {
-                return None;
+                continue;
             }
         }
         let rest = Sample::new(s.size.saturating_sub(at as u64), &h[at..], &[]);
-        let found = detect(&rest).filter(|f| f.class == Class::Audio)?;
-        let mut found = found.with("payload_offset", at);
-        found.wants.clear();
-        Some((at, found))
-    })
+        let found = own
+            .into_iter()
+            .chain(media.then_some(media::detect as Detector))
+            .find_map(|detect| detect(&rest).filter(|f| f.class == Class::Audio));
+        if let Some(found) = found {
+            let mut found = found.with("payload_offset", at);
+            found.wants.clear();
+            return Some((at, found));
+        }
+    }
+    None
 }
+
+/// Every audio container's first bytes, then an MP4 `ftyp` box type, which
+/// stands 4 bytes into the box that starts the file.
+static MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(
+            audio::HEADERS
+                .iter()
+                .map(|h| h.0)
+                .chain([b"ftyp".as_slice()]),
+        )
+        .expect("a few short magics build an automaton")
+});
 
 /// An envelope's claim, or what lies in the clear behind its header: a
 /// ciphertext never holds an audio container, so one found right behind
@@ -160,6 +181,30 @@ mod tests {
         v.extend(wav());
         let (found, s) = audio_behind(&Sample::new(v.len() as u64, &v, &[])).unwrap();
         assert_eq!((found, s.format.as_str()), (at, "wav"));
+    }
+
+    /// A false start whose magic runs into the real one (`RIFF` ending in
+    /// the `F` of `FORM`) does not hide it: the search goes on one byte
+    /// after each match, not after its end.
+    #[test]
+    fn a_magic_overlapping_the_real_start_does_not_hide_it() {
+        let tone = crate::sniff::testutil::pcm16_tone(8000);
+        let mut aiff = b"FORM\0\0\0\0AIFF".to_vec();
+        aiff.extend(b"COMM\0\0\0\x12\0\x01\0\0\x1f\x40\0\x10\x40\x0c\xfa\0\0\0\0\0\0\0");
+        aiff.extend(
+            [
+                &b"SSND"[..],
+                &(tone.len() as u32 + 8).to_be_bytes(),
+                &[0; 8],
+            ]
+            .concat(),
+        );
+        aiff.extend(&tone);
+        let mut v = b"cache entry 17: RIF".to_vec();
+        let at = v.len();
+        v.extend(&aiff);
+        let (found, s) = audio_behind(&Sample::new(v.len() as u64, &v, &[])).unwrap();
+        assert_eq!((found, s.format.as_str()), (at, "aiff"));
     }
 
     #[test]
