@@ -182,6 +182,9 @@ pub(crate) struct ZipEntry {
     pub local_offset: u64,
     /// WinZip AES extra field (0x9901) present.
     pub aes: bool,
+    /// The compression method the AES extra field names (the entry's own
+    /// method is then 99).
+    pub aes_method: Option<u16>,
 }
 
 impl ZipEntry {
@@ -263,12 +266,16 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
         let extra = get(cd, pos + 46 + nlen as usize, xlen as usize).unwrap_or(&[]);
         let (mut size, mut compressed_size, mut local_offset) =
             (u64::from(usize_), u64::from(csize), u64::from(local));
-        let mut aes = false;
+        let (mut aes, mut aes_method) = (false, None);
         let mut x = 0usize;
         while let (Some(id), Some(len)) = (le16(extra, x), le16(extra, x + 2)) {
             let body = get(extra, x + 4, len as usize).unwrap_or(&[]);
             match id {
-                0x9901 => aes = true,
+                0x9901 => {
+                    // Version (2), vendor "AE" (2), key strength (1), method (2).
+                    aes = true;
+                    aes_method = le16(body, 5);
+                }
                 0x0001 => {
                     // Zip64 extra: only the fields that overflowed, in this order.
                     let mut f = 0;
@@ -299,6 +306,7 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
             size,
             local_offset,
             aes,
+            aes_method,
         });
         pos += 46 + nlen as usize + xlen as usize + clen as usize;
     }
@@ -371,6 +379,7 @@ fn zip(s: &Sample) -> Option<Sniff> {
                 size: 0,
                 local_offset: 0,
                 aes: le16(h, 8)? == 99,
+                aes_method: None,
             };
             sniff.encryption = first.encryption();
         }

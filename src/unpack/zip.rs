@@ -6,6 +6,8 @@
 //! overlap an earlier member's (the non-recursive zip bomb, or many entries
 //! sharing one header) are reported once as a bomb, not decompressed again.
 
+use std::borrow::Cow;
+
 use super::streams::decode;
 use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
@@ -64,9 +66,12 @@ impl Walk<'_> {
         for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.is_dir()) {
             let member = chain(prefix, &e.name);
             if e.encryption() != Encryption::None {
+                let sniff = self
+                    .flagged_in_clear(level, e, &member)
+                    .unwrap_or_else(|| by_name(&e.name, e.encryption()));
                 self.inside.members.push(Member {
                     member,
-                    sniff: by_name(&e.name, e.encryption()),
+                    sniff,
                     size: e.size,
                 });
                 continue;
@@ -96,64 +101,18 @@ impl Walk<'_> {
             // A spent budget still leaves a peek at each member's head: a
             // recording must not hide behind the members before it.
             let budget = self.budget().max(PEEK);
-            let Some(local) = level.at(e.local_offset, LOCAL_HEADER as usize) else {
-                self.limit(
-                    &member,
-                    Limit::MemberBytes,
-                    "member header could not be read".into(),
-                );
-                continue;
-            };
-            if !local.starts_with(b"PK\x03\x04") {
-                self.limit(
-                    &member,
-                    Limit::Unsupported,
-                    format!("no local header at byte {}", e.local_offset),
-                );
-                continue;
-            }
-            let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
-            let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
-            let data_at = e
-                .local_offset
-                .checked_add(LOCAL_HEADER + name_len + extra_len)
-                .filter(|&at| at <= level.size);
-            let Some(data_at) = data_at else {
-                self.limit(
-                    &member,
-                    Limit::Unsupported,
-                    format!(
-                        "local header at byte {} puts the data past the end of the archive",
-                        e.local_offset
-                    ),
-                );
-                continue;
-            };
             // Enough compressed input for a head of `budget` bytes in most cases.
             let want = e.compressed_size.min(budget).min(4 * HEAD_LEN as u64) as usize;
-            let Some(raw) = level.from(data_at, want) else {
-                self.limit(
-                    &member,
-                    Limit::MemberBytes,
-                    "member data could not be read".into(),
-                );
+            let Some(raw) = self.member_data(level, e, &member, want) else {
                 continue;
             };
-            let format = match e.method {
-                0 => None,
-                8 => Some("deflate"),
-                9 => Some("deflate64"),
-                12 => Some("bzip2"),
-                93 => Some("zstd"),
-                95 => Some("xz"),
-                m => {
-                    self.limit(
-                        &member,
-                        Limit::Unsupported,
-                        format!("zip compression method {m}"),
-                    );
-                    continue;
-                }
+            let Some(format) = method_format(e.method) else {
+                self.limit(
+                    &member,
+                    Limit::Unsupported,
+                    format!("zip compression method {}", e.method),
+                );
+                continue;
             };
             let data = match format {
                 None => raw[..raw.len().min(budget as usize)].to_vec(),
@@ -180,6 +139,109 @@ impl Walk<'_> {
             self.judged_from_head(prefix, &e.name, e.size, data.len() as u64, budget);
         }
     }
+
+    /// Up to `want` bytes of a member's stored data, found through its
+    /// local header; a limit says why not.
+    fn member_data<'l>(
+        &mut self,
+        level: &'l Level<'_, '_>,
+        e: &sniff::ZipEntry,
+        member: &str,
+        want: usize,
+    ) -> Option<Cow<'l, [u8]>> {
+        let Some(local) = level.at(e.local_offset, LOCAL_HEADER as usize) else {
+            self.limit(
+                member,
+                Limit::MemberBytes,
+                "member header could not be read".into(),
+            );
+            return None;
+        };
+        if !local.starts_with(b"PK\x03\x04") {
+            self.limit(
+                member,
+                Limit::Unsupported,
+                format!("no local header at byte {}", e.local_offset),
+            );
+            return None;
+        }
+        let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
+        let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
+        let data_at = e
+            .local_offset
+            .checked_add(LOCAL_HEADER + name_len + extra_len)
+            .filter(|&at| at <= level.size);
+        let Some(data_at) = data_at else {
+            self.limit(
+                member,
+                Limit::Unsupported,
+                format!(
+                    "local header at byte {} puts the data past the end of the archive",
+                    e.local_offset
+                ),
+            );
+            return None;
+        };
+        let Some(raw) = level.from(data_at, want) else {
+            self.limit(
+                member,
+                Limit::MemberBytes,
+                "member data could not be read".into(),
+            );
+            return None;
+        };
+        Some(raw)
+    }
+
+    /// A member flagged as encrypted whose stored bytes are a recording in
+    /// the clear: the flag is one bit, and setting it on plain data hides
+    /// nothing from whoever reads the bytes. Ciphertext (behind ZipCrypto's
+    /// 12-byte header or AES's salt) never holds a validated audio header,
+    /// nor does it inflate.
+    fn flagged_in_clear(
+        &mut self,
+        level: &Level<'_, '_>,
+        e: &sniff::ZipEntry,
+        member: &str,
+    ) -> Option<Sniff> {
+        let budget = self.budget().max(PEEK).min(HEAD_LEN as u64);
+        let raw = self.member_data(level, e, member, e.compressed_size.min(budget) as usize)?;
+        self.spent += raw.len() as u64;
+        let inflated = method_format(e.aes_method.unwrap_or(e.method))
+            .flatten()
+            .map(|format| Cow::<[u8]>::Owned(decode(format, &raw, budget, self.deadline).out))
+            .filter(|out| !out.is_empty());
+        [Some(raw), inflated]
+            .into_iter()
+            .flatten()
+            .find_map(|bytes| {
+                let sample = Sample::new(bytes.len() as u64, &bytes, &[]);
+                let found = sniff::sniff(&sample, &[]);
+                let found = if found.class == Class::Audio && found.encryption == Encryption::None {
+                    found
+                } else {
+                    sniff::prefix::audio_behind(&sample)?.1
+                };
+                Some(found.with(
+                    "zip_flag",
+                    "marked encrypted, but its stored bytes are a recording in the clear",
+                ))
+            })
+    }
+}
+
+/// How a member's data is compressed: `Some(None)` when stored,
+/// `None` for a method not decoded here.
+fn method_format(method: u16) -> Option<Option<&'static str>> {
+    Some(match method {
+        0 => None,
+        8 => Some("deflate"),
+        9 => Some("deflate64"),
+        12 => Some("bzip2"),
+        93 => Some("zstd"),
+        95 => Some("xz"),
+        _ => return None,
+    })
 }
 
 /// For each entry, an entry whose data it overlaps, if any. Entries are
@@ -238,6 +300,7 @@ pub(super) fn by_name(name: &str, encryption: Encryption) -> Sniff {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{look, wav};
+    use crate::sniff::Encryption;
     use crate::unpack::Limit;
 
     /// A local header then a central directory entry for each (name,
@@ -283,6 +346,93 @@ mod tests {
         body.extend(at.to_le_bytes());
         body.extend([0, 0]);
         body
+    }
+
+    /// One member with the given general-purpose flags, method and
+    /// central-directory extra field.
+    fn flagged(data: &[u8], flags: u16, method: u16, extra: &[u8]) -> Vec<u8> {
+        let name = b"call.wav";
+        let mut z = b"PK\x03\x04\x14\x00".to_vec();
+        z.extend(flags.to_le_bytes());
+        z.extend(method.to_le_bytes());
+        z.extend([0u8; 8]);
+        z.extend((data.len() as u32).to_le_bytes());
+        z.extend((data.len() as u32).to_le_bytes());
+        z.extend((name.len() as u16).to_le_bytes());
+        z.extend(0u16.to_le_bytes());
+        z.extend(name);
+        z.extend(data);
+        let at = z.len() as u32;
+        let mut cd = b"PK\x01\x02\x14\x00\x14\x00".to_vec();
+        cd.extend(flags.to_le_bytes());
+        cd.extend(method.to_le_bytes());
+        cd.extend([0u8; 8]);
+        cd.extend((data.len() as u32).to_le_bytes());
+        cd.extend((data.len() as u32).to_le_bytes());
+        cd.extend((name.len() as u16).to_le_bytes());
+        cd.extend((extra.len() as u16).to_le_bytes());
+        cd.extend([0u8; 14]);
+        cd.extend(name);
+        cd.extend(extra);
+        z.extend(&cd);
+        z.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        z.extend((cd.len() as u32).to_le_bytes());
+        z.extend(at.to_le_bytes());
+        z.extend([0, 0]);
+        z
+    }
+
+    /// The encryption flag is one bit: set on a member whose stored bytes
+    /// are a plain (or merely deflated) recording, it hides nothing, and
+    /// the member is that recording. Ciphertext under the same flags stays
+    /// judged by name.
+    #[test]
+    fn a_recording_flagged_as_encrypted_but_stored_in_clear_is_found() {
+        use std::io::Write;
+        let w = wav();
+        let mut deflated =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        deflated.write_all(&w).unwrap();
+        let deflated = deflated.finish().unwrap();
+        // Version 2, vendor "AE", AES-256, then the real method.
+        let aes = |method: u16| {
+            let mut x = vec![0x01, 0x99, 7, 0, 2, 0, b'A', b'E', 3];
+            x.extend(method.to_le_bytes());
+            x
+        };
+        let zipcrypto_header_then_wav = [&[0x5a; 12][..], &w].concat();
+        let mut x = 1u64;
+        let noise: Vec<u8> = (0..w.len())
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        for (data, flags, method, extra, clear) in [
+            (&w[..], 1u16, 0u16, vec![], true),
+            (&zipcrypto_header_then_wav[..], 1, 0, vec![], true),
+            (&w[..], 1, 99, aes(0), true),
+            (&deflated[..], 1, 99, aes(8), true),
+            (&deflated[..], 1, 8, vec![], true),
+            (&noise[..], 1, 0, vec![], false),
+            (&noise[..], 1, 99, aes(8), false),
+        ] {
+            let inside = look(&flagged(data, flags, method, &extra));
+            let m = &inside.members[0].sniff;
+            let seen = (m.format.as_str(), m.encryption);
+            if clear {
+                assert_eq!(seen, ("wav", Encryption::None), "method {method} {extra:?}");
+                assert!(m.evidence.contains_key("zip_flag"));
+            } else {
+                assert_ne!(m.encryption, Encryption::None, "method {method}");
+                assert_eq!(
+                    m.evidence["basis"],
+                    "content encrypted; class inferred from the member name"
+                );
+            }
+        }
     }
 
     /// The end record is searched for as far back as the longest comment
