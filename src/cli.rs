@@ -70,6 +70,12 @@ pub struct ReportArgs {
     /// Exit 1 when a finding at or above this severity remains.
     #[arg(long, value_enum, default_value = "high")]
     pub fail_on: FailOn,
+
+    /// Exit 3 (incomplete) when any limit was reached: something was not
+    /// looked at whole (an archive too deep, a member over budget, a format
+    /// not opened).
+    #[arg(long)]
+    pub fail_on_limits: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -29,8 +29,9 @@ impl Exit {
         }
     }
 
-    /// The exit status of a finished report, and why, in words.
-    pub fn of(report: &Report, fail_on: FailOn) -> (Exit, String) {
+    /// The exit status of a finished report, and why, in words. With
+    /// `fail_on_limits`, a limit reached makes the run incomplete.
+    pub fn of(report: &Report, fail_on: FailOn, fail_on_limits: bool) -> (Exit, String) {
         let threshold = match fail_on {
             FailOn::Critical => Some(Severity::Critical),
             FailOn::High => Some(Severity::High),
@@ -57,6 +58,16 @@ impl Exit {
                 format!(
                     "exit 3: {n} {} could not be read",
                     plural(n, "object", "objects")
+                ),
+            );
+        }
+        if fail_on_limits && s.limits_hit > 0 {
+            let n = s.limits_hit;
+            return (
+                Exit::Incomplete,
+                format!(
+                    "exit 3: {n} {} reached (--fail-on-limits)",
+                    plural(n, "limit", "limits")
                 ),
             );
         }

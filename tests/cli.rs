@@ -287,6 +287,37 @@ fn exit_codes_follow_the_contract() {
         .code(),
         Some(1)
     );
+    // A limit reached is a clean exit unless --fail-on-limits makes the
+    // run incomplete; the closing line says which limit count did it.
+    assert_eq!(
+        run(&["scan", "fixtures/limits", "--format", "json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = run(&[
+        "scan",
+        "fixtures/limits",
+        "--format",
+        "json",
+        "--fail-on-limits",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exit 3: 1 limit reached (--fail-on-limits)")
+    );
+    assert_eq!(
+        run(&[
+            "scan",
+            "fixtures/other",
+            "--format",
+            "json",
+            "--fail-on-limits"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
     // Usage errors: exit 2 before anything is read.
     let out = run(&["scan", "no/such/dir"]);
     assert_eq!(out.status.code(), Some(2));

@@ -25,7 +25,7 @@ pub(super) fn merge_command(args: MergeArgs) -> Result<Exit> {
     }
     let n = reports.len();
     let merged = report::merge::merge(reports).map_err(anyhow::Error::msg)?;
-    let (exit, why) = Exit::of(&merged, args.report.fail_on);
+    let (exit, why) = Exit::of(&merged, args.report.fail_on, args.report.fail_on_limits);
     out.finish(&merged, &rules, (exit, &why))?;
     let s = &merged.summary;
     output::info(&format!(

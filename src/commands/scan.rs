@@ -53,7 +53,7 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
         &progress,
         &stop,
     );
-    let (exit, why) = Exit::of(&report, config.fail_on);
+    let (exit, why) = Exit::of(&report, config.fail_on, config.fail_on_limits);
     config.output.finish(&report, &config.rules, (exit, &why))?;
     output::info(&closing_line(&report, &why, clock.elapsed().as_secs_f64()));
     Ok(exit)
