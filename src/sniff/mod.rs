@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use entropy::Randomness;
-pub(crate) use wrapper::{is_tar_header, zip_directory, zip_entries, ZipEntry};
+pub(crate) use wrapper::{is_tar_header, zip_directory, zip_end, zip_entries, ZipEntry};
 
 /// How many bytes are read from the start of every object.
 pub const HEAD_LEN: usize = 64 * 1024;

@@ -175,6 +175,8 @@ fn zstd_skippable_then_frame(h: &[u8]) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ZipEntry {
     pub name: String,
+    /// The name's length in bytes as stored (the name is decoded lossily).
+    pub name_len: u64,
     pub flags: u16,
     pub method: u16,
     pub compressed_size: u64,
@@ -205,6 +207,20 @@ impl ZipEntry {
 
 /// Where a zip's central directory lies: (offset, size, entry count).
 pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
+    zip_end(s).map(|e| (e.offset, e.size, e.count))
+}
+
+/// A zip's end record: where it is, and the directory it declares.
+pub(crate) struct ZipEnd {
+    /// Where the end record (or the Zip64 locator before it) starts: a
+    /// directory written just before it ends there.
+    pub at: u64,
+    pub offset: u64,
+    pub size: u64,
+    pub count: u64,
+}
+
+pub(crate) fn zip_end(s: &Sample) -> Option<ZipEnd> {
     // The end record is within the last 64 KiB + 22 bytes (its comment is ≤ 64 KiB).
     let from = s.size.saturating_sub(WINDOW_LEN as u64 + 22);
     let tail = s.slices_in(from..s.size);
@@ -212,6 +228,8 @@ pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
     let eocd = (0..tail.len().saturating_sub(21))
         .rev()
         .find(|&i| starts(tail, i, b"PK\x05\x06"))?;
+    let tail_at = s.size - tail.len() as u64;
+    let mut at = tail_at + eocd as u64;
     let (mut count, mut size, mut offset) = (
         u64::from(le16(tail, eocd + 10)?),
         u64::from(le32(tail, eocd + 12)?),
@@ -227,10 +245,16 @@ pub(crate) fn zip_directory(s: &Sample) -> Option<(u64, u64, u64)> {
                 count = le64(rec, 32)?;
                 size = le64(rec, 40)?;
                 offset = le64(rec, 48)?;
+                at = record;
             }
         }
     }
-    (offset.checked_add(size)? <= s.size).then_some((offset, size, count))
+    (offset.checked_add(size)? <= s.size).then_some(ZipEnd {
+        at,
+        offset,
+        size,
+        count,
+    })
 }
 
 /// Parses central directory records from `cd` (bytes starting at the directory).
@@ -300,6 +324,7 @@ pub(crate) fn zip_entries(cd: &[u8], limit: usize) -> Vec<ZipEntry> {
         }
         out.push(ZipEntry {
             name: String::from_utf8_lossy(name).to_string(),
+            name_len: u64::from(nlen),
             flags,
             method,
             compressed_size,
@@ -373,6 +398,7 @@ fn zip(s: &Sample) -> Option<Sniff> {
             // Until the directory is read, the first local header speaks for the archive.
             let first = ZipEntry {
                 name: String::new(),
+                name_len: 0,
                 flags: le16(h, 6)?,
                 method: le16(h, 8)?,
                 compressed_size: 0,

@@ -31,9 +31,7 @@ impl Walk<'_> {
             offset: tail_at,
             bytes: tail.to_vec(),
         }];
-        let Some((offset, cd_size, count)) =
-            sniff::zip_directory(&Sample::new(level.size, &[], &windows))
-        else {
+        let Some(end) = sniff::zip_end(&Sample::new(level.size, &[], &windows)) else {
             self.limit(
                 prefix,
                 Limit::Unsupported,
@@ -41,7 +39,9 @@ impl Walk<'_> {
             );
             return;
         };
-        let Some(cd) = level.from(offset, cd_size.min(4 << 20) as usize) else {
+        let (cd_size, count) = (end.size, end.count);
+        let read_cd = |at: u64| level.from(at, cd_size.min(4 << 20) as usize);
+        let Some(mut cd) = read_cd(end.offset) else {
             self.limit(
                 prefix,
                 Limit::MemberBytes,
@@ -49,8 +49,25 @@ impl Walk<'_> {
             );
             return;
         };
+        // Offsets that count from a later start than the file's: bytes were
+        // put before the archive (`cat a.zip b.zip`, a self-extractor). As
+        // unzip does, the directory is looked for right before the end
+        // record, and every offset moves by the difference.
+        let mut offset = end.offset;
+        let mut shift = 0;
+        if !cd.starts_with(b"PK\x01\x02") && count > 0 {
+            let moved = end.at.checked_sub(cd_size).filter(|&at| at > offset);
+            if let Some((at, moved)) = moved.and_then(|at| Some((at, read_cd(at)?))) {
+                if moved.starts_with(b"PK\x01\x02") {
+                    (shift, offset, cd) = (at - offset, at, moved);
+                }
+            }
+        }
         let max = self.limits.max_members as usize;
-        let entries = sniff::zip_entries(&cd, max);
+        let mut entries = sniff::zip_entries(&cd, max);
+        for e in &mut entries {
+            e.local_offset = e.local_offset.saturating_add(shift);
+        }
         if count as usize > entries.len() {
             self.limit(
                 prefix,
@@ -138,6 +155,250 @@ impl Walk<'_> {
             self.member(prefix, &e.name, &data, e.size, depth);
             self.judged_from_head(prefix, &e.name, e.size, data.len() as u64, budget);
         }
+        self.unlisted(level, prefix, depth, &entries, offset);
+    }
+
+    /// Bytes before the central directory that no listed member accounts
+    /// for. Unzip shows only what the directory lists, but whoever reads
+    /// the bytes sees everything: a zip appended to another (`cat a.zip
+    /// b.zip`) lists only the last one's members, and a local entry left
+    /// out of the directory is stored all the same. Local headers found
+    /// there are read as members named `NAME@OFFSET`; a stretch with none
+    /// is searched for an audio container's header.
+    fn unlisted(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        entries: &[sniff::ZipEntry],
+        directory: u64,
+    ) {
+        // A listed member's data ends after its header, name, extra field
+        // (not in the directory's copy) and a data descriptor: gaps up to
+        // this long are those.
+        const SLACK: u64 = 128;
+        let mut spans: Vec<(u64, u64)> = entries
+            .iter()
+            .map(|e| {
+                let end = (e.local_offset)
+                    .saturating_add(LOCAL_HEADER + e.name_len)
+                    .saturating_add(e.compressed_size);
+                (e.local_offset, end)
+            })
+            .collect();
+        spans.sort_unstable();
+        let mut gaps = Vec::new();
+        let mut reached = 0u64;
+        for (start, end) in spans.into_iter().chain([(directory, directory)]) {
+            if start > reached.saturating_add(SLACK) {
+                gaps.push((reached, start.min(directory)));
+            }
+            reached = reached.max(end);
+        }
+        // What the search may read (its windows, not the members it finds),
+        // all stretches together: crafted stretches cannot make it read
+        // the archive many times over.
+        let mut reads = UNLISTED_READS;
+        for (from, to) in gaps {
+            if self.out_of_time(prefix)
+                || !self.unlisted_span(level, prefix, depth, from, to, &mut reads)
+            {
+                return;
+            }
+        }
+    }
+
+    /// Local entries from `from` to `to`, one after another, or the audio
+    /// header the stretch holds when it has none.
+    fn unlisted_span(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        from: u64,
+        to: u64,
+        reads: &mut u64,
+    ) -> bool {
+        // Signatures that turn out not to start an entry are each a try;
+        // a stretch of crafted `PK\3\4`s costs this many at most.
+        const MAX_TRIES: u32 = 4096;
+        let mut at = from;
+        let (mut found, mut tries) = (0u64, 0u32);
+        while at < to && found < self.limits.max_members && !self.out_of_time(prefix) {
+            let Some(left) = reads.checked_sub((to - at).min(HEAD_LEN as u64)) else {
+                self.limit(
+                    prefix,
+                    Limit::ObjectBytes,
+                    format!(
+                        "bytes {at} to {to} are in no listed member; searched {} MiB \
+                         of such bytes for local headers",
+                        UNLISTED_READS >> 20
+                    ),
+                );
+                return false;
+            };
+            *reads = left;
+            let Some(window) = level.from(at, (to - at).min(HEAD_LEN as u64) as usize) else {
+                return true;
+            };
+            let mut next = None;
+            for k in memchr::memmem::find_iter(&window, b"PK\x03\x04") {
+                tries += 1;
+                if tries > MAX_TRIES {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!(
+                            "bytes {at} to {to} are in no listed member; \
+                             {MAX_TRIES} false local headers tried"
+                        ),
+                    );
+                    return true;
+                }
+                next = self.local_entry(level, prefix, depth, at + k as u64, to);
+                if next.is_some() {
+                    break;
+                }
+            }
+            match next {
+                Some(n) => {
+                    found += 1;
+                    at = n;
+                }
+                None => {
+                    if found == 0 {
+                        self.embedded_audio(level, prefix, depth, &window, at, to);
+                    }
+                    let searched = at + window.len() as u64;
+                    if searched < to {
+                        self.limit(
+                            prefix,
+                            Limit::Unsupported,
+                            format!(
+                                "bytes {at} to {to} are in no listed member; \
+                                 searched to byte {searched} for local headers and audio"
+                            ),
+                        );
+                    }
+                    return true;
+                }
+            }
+        }
+        true
+    }
+
+    /// An audio container whose header lies in `window` (read at `at`, in
+    /// a stretch that ends at `to`) as a member `embedded@OFFSET`.
+    fn embedded_audio(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        window: &[u8],
+        at: u64,
+        to: u64,
+    ) {
+        let sample = Sample::new(to - at, window, &[]);
+        let found = sniff::prefix::audio_behind(&sample)
+            .map(|(k, _)| k)
+            .or_else(|| {
+                let s = sniff::sniff(&sample, &[]);
+                (s.class == Class::Audio).then_some(0)
+            });
+        if let Some(k) = found {
+            let start = at + k as u64;
+            let data = level.from(start, HEAD_LEN).unwrap_or_default();
+            self.member(
+                prefix,
+                &format!("embedded@{start}"),
+                &data,
+                to - start,
+                depth,
+            );
+        }
+    }
+
+    /// The local entry at `at` (ending by `to`) as a member; where the next
+    /// may start, or `None` when no plausible header is there.
+    fn local_entry(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        at: u64,
+        to: u64,
+    ) -> Option<u64> {
+        let local = level.at(at, LOCAL_HEADER as usize)?;
+        let le16 = |i: usize| u16::from_le_bytes([local[i], local[i + 1]]);
+        let le32 =
+            |i: usize| u32::from_le_bytes([local[i], local[i + 1], local[i + 2], local[i + 3]]);
+        let (flags, method) = (le16(6), le16(8));
+        let (compressed, size) = (u64::from(le32(18)), u64::from(le32(22)));
+        let (name_len, extra_len) = (u64::from(le16(26)), u64::from(le16(28)));
+        // What zip writers put there: a version below 10.0, a name.
+        if le16(4) > 100 || name_len == 0 || name_len > 1024 {
+            return None;
+        }
+        let name = level.at(at + LOCAL_HEADER, name_len as usize)?;
+        let name = std::str::from_utf8(&name)
+            .ok()
+            .filter(|n| !n.contains('\0'))?
+            .to_string();
+        let data_at = (at + LOCAL_HEADER + name_len).checked_add(extra_len)?;
+        if data_at > to {
+            return None;
+        }
+        // A data descriptor after the data: its length is only known by
+        // decoding it.
+        let streamed = flags & 8 != 0;
+        let stored_len = if streamed {
+            to - data_at
+        } else {
+            compressed.min(to - data_at)
+        };
+        if stored_len == 0 {
+            return Some(data_at);
+        }
+        let member = format!("{name}@{at}");
+        if flags & 1 != 0 || method == 99 {
+            let entry = sniff::ZipEntry {
+                name: name.clone(),
+                name_len,
+                flags,
+                method,
+                compressed_size: stored_len,
+                size,
+                local_offset: at,
+                aes: method == 99,
+                aes_method: None,
+            };
+            let sniff = self
+                .flagged_in_clear(level, &entry, &chain(prefix, &member))
+                .unwrap_or_else(|| by_name(&name, entry.encryption()));
+            self.inside.members.push(Member {
+                member: chain(prefix, &member),
+                sniff,
+                size,
+            });
+        } else if let Some(format) = method_format(method) {
+            let budget = self.budget().max(PEEK);
+            let want = stored_len.min(budget).min(4 * HEAD_LEN as u64) as usize;
+            let raw = level.from(data_at, want)?;
+            let data = match format {
+                None => raw[..raw.len().min(budget as usize)].to_vec(),
+                Some(format) => decode(format, &raw, budget, self.deadline).out,
+            };
+            self.spent += data.len() as u64;
+            let size = if streamed { data.len() as u64 } else { size };
+            self.member(prefix, &member, &data, size, depth);
+        }
+        // After a streamed entry the search for the next header goes on
+        // inside its data.
+        Some(if streamed {
+            data_at
+        } else {
+            data_at + stored_len
+        })
     }
 
     /// Up to `want` bytes of a member's stored data, found through its
@@ -229,6 +490,9 @@ impl Walk<'_> {
             })
     }
 }
+
+/// Bytes the search for unlisted entries may read in one archive.
+const UNLISTED_READS: u64 = 16 << 20;
 
 /// How a member's data is compressed: `Some(None)` when stored,
 /// `None` for a method not decoded here.
@@ -433,6 +697,48 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// What unzip lists is the central directory; what a reader of the
+    /// bytes gets is everything. A zip appended to another lists only the
+    /// last one's members, and a local entry left out of the directory is
+    /// still stored: both are read as members `NAME@OFFSET`.
+    #[test]
+    fn entries_the_directory_does_not_list_are_read() {
+        let w = wav();
+        let text = b"meeting notes\n".repeat(40);
+        let first = zip(&[("voice.wav", &w, 0)], None, false);
+        let second = zip(&[("notes.txt", &text, 0)], None, false);
+        let appended = [&first[..], &second[..]].concat();
+        // The second archive's own entry, between its data and directory.
+        let cd_at = second.windows(4).position(|x| x == b"PK\x01\x02").unwrap();
+        let local = &first[..first.windows(4).position(|x| x == b"PK\x01\x02").unwrap()];
+        let mut unlisted = [&second[..cd_at], local, &second[cd_at..]].concat();
+        let end = unlisted.len() - 22;
+        let moved = (cd_at + local.len()) as u32;
+        unlisted[end + 16..end + 20].copy_from_slice(&moved.to_le_bytes());
+        for (z, hidden) in [
+            (appended, "voice.wav@0"),
+            (unlisted, &*format!("voice.wav@{cd_at}")),
+        ] {
+            let inside = look(&z);
+            let names: Vec<(&str, &str)> = inside
+                .members
+                .iter()
+                .map(|m| (m.member.as_str(), m.sniff.format.as_str()))
+                .collect();
+            assert!(names.contains(&("notes.txt", "text")), "{names:?}");
+            assert!(names.contains(&(hidden, "wav")), "{names:?}");
+            // (The helper declares sizes a thousand times the data.)
+            assert!(
+                inside.limits.iter().all(|l| l.limit == Limit::Ratio),
+                "{:?}",
+                inside.limits
+            );
+        }
+        // A zip with no stray bytes gains nothing.
+        let inside = look(&first);
+        assert_eq!(inside.members.len(), 1);
     }
 
     /// The end record is searched for as far back as the longest comment

@@ -634,8 +634,9 @@ def make_zip(t):
     lh = lfh(b"speech.wav", crc32(w), len(w), len(w), 99) + w
     ch = cdh(b"speech.wav", crc32(w), len(w), len(w), 0, 99)
     t.put("zip/method99-without-aes-extra.zip", lh + ch + eocd(1, len(ch), len(lh)), c,
-          "method 99 (WinZip AES) but no 0x9901 extra and no encryption flag; data is a plain WAV",
-          "clean-or-limit")
+          "method 99 (WinZip AES) but no 0x9901 extra and no encryption flag; data is a plain WAV "
+          "(read as such: a finding)",
+          "finding")
 
 
 # ---------------------------------------------------------------- nested streams
