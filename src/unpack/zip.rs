@@ -82,17 +82,6 @@ impl Walk<'_> {
         let overlapping = overlaps(&spans);
         for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.is_dir()) {
             let member = chain(prefix, &e.name);
-            if e.encryption() != Encryption::None {
-                let sniff = self
-                    .flagged_in_clear(level, e, &member)
-                    .unwrap_or_else(|| by_name(&e.name, e.encryption()));
-                self.inside.members.push(Member {
-                    member,
-                    sniff,
-                    size: e.size,
-                });
-                continue;
-            }
             if let Some(earlier) = overlapping[i] {
                 self.limit(
                     &member,
@@ -103,6 +92,17 @@ impl Walk<'_> {
                         entries[earlier].name
                     ),
                 );
+                continue;
+            }
+            if e.encryption() != Encryption::None {
+                let sniff = self
+                    .flagged_in_clear(level, e, &member)
+                    .unwrap_or_else(|| by_name(&e.name, e.encryption()));
+                self.inside.members.push(Member {
+                    member,
+                    sniff,
+                    size: e.size,
+                });
                 continue;
             }
             if e.compressed_size > 0 && e.size / e.compressed_size > self.limits.max_ratio {
@@ -155,7 +155,14 @@ impl Walk<'_> {
             self.member(prefix, &e.name, &data, e.size, depth);
             self.judged_from_head(prefix, &e.name, e.size, data.len() as u64, budget);
         }
-        self.unlisted(level, prefix, depth, &entries, offset);
+        self.unlisted(
+            level,
+            prefix,
+            depth,
+            &entries,
+            offset..offset.saturating_add(cd_size),
+            end.at,
+        );
     }
 
     /// Bytes before the central directory that no listed member accounts
@@ -171,17 +178,26 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
         entries: &[sniff::ZipEntry],
-        directory: u64,
+        directory: std::ops::Range<u64>,
+        end_at: u64,
     ) {
-        // A listed member's data ends after its header, name, extra field
-        // (not in the directory's copy) and a data descriptor: gaps up to
-        // this long are those.
+        // A listed member's data ends after its local header, name and
+        // extra field (an aligning extra can be kilobytes long, and the
+        // directory's copy differs) and a data descriptor: gaps up to this
+        // long are descriptors. A folder entry holds no data it is read for,
+        // so one that declares data covers nothing.
         const SLACK: u64 = 128;
         let mut spans: Vec<(u64, u64)> = entries
             .iter()
+            .filter(|e| !(e.is_dir() && e.compressed_size > 0))
             .map(|e| {
+                let header = level.at(e.local_offset, LOCAL_HEADER as usize);
+                let named = header.map_or(e.name_len, |h| {
+                    u64::from(u16::from_le_bytes([h[26], h[27]]))
+                        + u64::from(u16::from_le_bytes([h[28], h[29]]))
+                });
                 let end = (e.local_offset)
-                    .saturating_add(LOCAL_HEADER + e.name_len)
+                    .saturating_add(LOCAL_HEADER + named)
                     .saturating_add(e.compressed_size);
                 (e.local_offset, end)
             })
@@ -189,11 +205,25 @@ impl Walk<'_> {
         spans.sort_unstable();
         let mut gaps = Vec::new();
         let mut reached = 0u64;
-        for (start, end) in spans.into_iter().chain([(directory, directory)]) {
+        for (start, end) in spans
+            .into_iter()
+            .chain([(directory.start, directory.start)])
+        {
             if start > reached.saturating_add(SLACK) {
-                gaps.push((reached, start.min(directory)));
+                gaps.push((reached, start.min(directory.start)));
             }
             reached = reached.max(end);
+        }
+        // After the directory come the end records, then the archive
+        // comment (at most 65,535 bytes, searched in one window): anything
+        // else there is bytes no reader of the listing sees.
+        let after = directory.end.max(reached);
+        if end_at > after.saturating_add(SLACK) {
+            gaps.push((after, end_at));
+        }
+        let comment = end_at.saturating_add(22).max(after);
+        if level.size > comment.saturating_add(SLACK) {
+            gaps.push((comment, level.size));
         }
         // What the search may read (its windows, not the members it finds),
         // all stretches together: crafted stretches cannot make it read
@@ -257,12 +287,27 @@ impl Walk<'_> {
                 }
                 next = self.local_entry(level, prefix, depth, at + k as u64, to);
                 if next.is_some() {
+                    // Bytes skipped on the way to the entry may hold a
+                    // recording of their own.
+                    if k >= 64 {
+                        self.embedded_audio(level, prefix, depth, &window[..k], at, at + k as u64);
+                    }
                     break;
                 }
             }
             match next {
                 Some(n) => {
                     found += 1;
+                    if found >= self.limits.max_members && n < to {
+                        self.limit(
+                            prefix,
+                            Limit::Members,
+                            format!(
+                                "bytes {n} to {to} are in no listed member; \
+                                 stopped after {found} unlisted entries"
+                            ),
+                        );
+                    }
                     at = n;
                 }
                 None => {
@@ -380,6 +425,14 @@ impl Walk<'_> {
                 sniff,
                 size,
             });
+        } else if method_format(method).is_none() {
+            self.limit(
+                &chain(prefix, &member),
+                Limit::Unsupported,
+                format!("zip compression method {method}"),
+            );
+            // Its declared length is not trusted to skip anything.
+            return Some(data_at);
         } else if let Some(format) = method_format(method) {
             let budget = self.budget().max(PEEK);
             let want = stored_len.min(budget).min(4 * HEAD_LEN as u64) as usize;
@@ -468,26 +521,37 @@ impl Walk<'_> {
         let budget = self.budget().max(PEEK).min(HEAD_LEN as u64);
         let raw = self.member_data(level, e, member, e.compressed_size.min(budget) as usize)?;
         self.spent += raw.len() as u64;
-        let inflated = method_format(e.aes_method.unwrap_or(e.method))
-            .flatten()
-            .map(|format| Cow::<[u8]>::Owned(decode(format, &raw, budget, self.deadline).out))
-            .filter(|out| !out.is_empty());
-        [Some(raw), inflated]
-            .into_iter()
-            .flatten()
-            .find_map(|bytes| {
-                let sample = Sample::new(bytes.len() as u64, &bytes, &[]);
-                let found = sniff::sniff(&sample, &[]);
-                let found = if found.class == Class::Audio && found.encryption == Encryption::None {
-                    found
-                } else {
-                    sniff::prefix::audio_behind(&sample)?.1
-                };
-                Some(found.with(
-                    "zip_flag",
-                    "marked encrypted, but its stored bytes are a recording in the clear",
-                ))
-            })
+        // The method fields are as easy to set as the flag: deflate, what
+        // nearly every zip uses, is tried whatever they say, from the start
+        // and after ZipCrypto's 12-byte header, besides the declared method.
+        let declared = method_format(e.aes_method.unwrap_or(e.method)).flatten();
+        let mut decodes: Vec<(&str, usize)> = declared.into_iter().map(|f| (f, 0)).collect();
+        decodes.extend([("deflate", 0), ("deflate", 12)]);
+        decodes.dedup();
+        let mut candidates = vec![raw.clone()];
+        for (format, skip) in decodes {
+            let Some(input) = raw.get(skip..) else {
+                continue;
+            };
+            let out = decode(format, input, budget, self.deadline).out;
+            self.spent += out.len() as u64;
+            if !out.is_empty() {
+                candidates.push(Cow::Owned(out));
+            }
+        }
+        candidates.into_iter().find_map(|bytes| {
+            let sample = Sample::new(bytes.len() as u64, &bytes, &[]);
+            let found = sniff::sniff(&sample, &[]);
+            let found = if found.class == Class::Audio && found.encryption == Encryption::None {
+                found
+            } else {
+                sniff::prefix::audio_behind(&sample)?.1
+            };
+            Some(found.with(
+                "zip_flag",
+                "marked encrypted, but its stored bytes are a recording in the clear",
+            ))
+        })
     }
 }
 
@@ -665,6 +729,7 @@ mod tests {
             x
         };
         let zipcrypto_header_then_wav = [&[0x5a; 12][..], &w].concat();
+        let zipcrypto_header_then_deflated = [&[0x5a; 12][..], &deflated].concat();
         let mut x = 1u64;
         let noise: Vec<u8> = (0..w.len())
             .map(|_| {
@@ -680,6 +745,9 @@ mod tests {
             (&w[..], 1, 99, aes(0), true),
             (&deflated[..], 1, 99, aes(8), true),
             (&deflated[..], 1, 8, vec![], true),
+            // Method fields are as easy to set as the flag.
+            (&deflated[..], 1, 99, aes(0), true),
+            (&zipcrypto_header_then_deflated[..], 1, 0, vec![], true),
             (&noise[..], 1, 0, vec![], false),
             (&noise[..], 1, 99, aes(8), false),
         ] {
@@ -736,9 +804,49 @@ mod tests {
                 inside.limits
             );
         }
-        // A zip with no stray bytes gains nothing.
+        // After the directory: an entry past the end record, a recording
+        // as the archive comment.
+        let text_zip = zip(&[("notes.txt", &text, 0)], None, false);
+        let after_end = [&text_zip[..], local].concat();
+        let mut as_comment = text_zip.clone();
+        let at = as_comment.len() - 2;
+        as_comment.splice(at.., (w.len() as u16).to_le_bytes());
+        as_comment.extend(&w);
+        for (z, hidden) in [
+            (after_end, format!("voice.wav@{}", text_zip.len())),
+            (as_comment, format!("embedded@{}", text_zip.len())),
+        ] {
+            let inside = look(&z);
+            assert!(
+                inside
+                    .members
+                    .iter()
+                    .any(|m| m.member == hidden && m.sniff.format == "wav"),
+                "{hidden}: {:?}",
+                inside.members
+            );
+        }
+        // A zip with no stray bytes gains nothing; nor does one whose local
+        // extra field (alignment padding) is far longer than the
+        // directory's: the bytes it pushes the data on by are that member's.
         let inside = look(&first);
         assert_eq!(inside.members.len(), 1);
+        let nested = zip(&[("lib.zip", &first, 0)], None, false);
+        let pad = 20_000usize;
+        let name_end = 30 + "lib.zip".len();
+        let mut padded = nested[..name_end].to_vec();
+        padded[28..30].copy_from_slice(&(pad as u16).to_le_bytes());
+        padded.extend(vec![0u8; pad]);
+        padded.extend(&nested[name_end..]);
+        let end = padded.len() - 22;
+        let cd = u32::from_le_bytes(padded[end + 16..end + 20].try_into().unwrap()) + pad as u32;
+        padded[end + 16..end + 20].copy_from_slice(&cd.to_le_bytes());
+        let inside = look(&padded);
+        let names: Vec<&str> = inside.members.iter().map(|m| m.member.as_str()).collect();
+        assert!(
+            names.contains(&"lib.zip") && names.iter().all(|n| !n.contains('@')),
+            "{names:?}"
+        );
     }
 
     /// The end record is searched for as far back as the longest comment
