@@ -75,12 +75,15 @@ impl Walk<'_> {
                 format!("{count} members; inspected {}", entries.len()),
             );
         }
+        // A folder entry holds nothing (jar tools store an empty deflate
+        // stream, 2 bytes): one that declares more is read like a file.
+        let holds_data = |e: &sniff::ZipEntry| !e.is_dir() || e.compressed_size > 16;
         let spans: Vec<_> = entries
             .iter()
-            .map(|e| (e.local_offset, e.compressed_size, e.is_dir()))
+            .map(|e| (e.local_offset, e.compressed_size, !holds_data(e)))
             .collect();
         let overlapping = overlaps(&spans);
-        for (i, e) in entries.iter().enumerate().filter(|(_, e)| !e.is_dir()) {
+        for (i, e) in entries.iter().enumerate().filter(|(_, e)| holds_data(e)) {
             let member = chain(prefix, &e.name);
             if let Some(earlier) = overlapping[i] {
                 self.limit(
@@ -155,14 +158,18 @@ impl Walk<'_> {
             self.member(prefix, &e.name, &data, e.size, depth);
             self.judged_from_head(prefix, &e.name, e.size, data.len() as u64, budget);
         }
-        self.unlisted(
-            level,
-            prefix,
-            depth,
-            &entries,
-            offset..offset.saturating_add(cd_size),
-            end.at,
-        );
+        // Only a directory read whole says which bytes no member holds:
+        // past `max_members` the rest are members all the same.
+        if entries.len() as u64 >= count {
+            self.unlisted(
+                level,
+                prefix,
+                depth,
+                &entries,
+                offset..offset.saturating_add(cd_size),
+                end.at,
+            );
+        }
     }
 
     /// Bytes before the central directory that no listed member accounts
@@ -184,12 +191,10 @@ impl Walk<'_> {
         // A listed member's data ends after its local header, name and
         // extra field (an aligning extra can be kilobytes long, and the
         // directory's copy differs) and a data descriptor: gaps up to this
-        // long are descriptors. A folder entry holds no data it is read for,
-        // so one that declares data covers nothing.
+        // long are descriptors.
         const SLACK: u64 = 128;
         let mut spans: Vec<(u64, u64)> = entries
             .iter()
-            .filter(|e| !(e.is_dir() && e.compressed_size > 0))
             .map(|e| {
                 let header = level.at(e.local_offset, LOCAL_HEADER as usize);
                 let named = header.map_or(e.name_len, |h| {
@@ -897,6 +902,25 @@ mod tests {
         assert_eq!(inside.limits[0].limit, Limit::Ratio);
         assert!(inside.limits[0].message.contains("299 more"));
         assert!(inside.members.is_empty());
+    }
+
+    /// Past `max_members` the directory is not read whole, and the bytes
+    /// of the members left out are members all the same, not unlisted:
+    /// jars of thousands of classes gain nothing.
+    #[test]
+    fn members_past_the_limit_are_not_taken_for_unlisted_entries() {
+        let mut rules = crate::rules::RuleSet::embedded();
+        rules.limits.max_members = 2;
+        let text = b"class file\n".repeat(30);
+        let names = ["a.txt", "b.txt", "c.txt", "d.txt"];
+        let members: Vec<(&str, &[u8], u16)> = names.iter().map(|n| (*n, &text[..], 0)).collect();
+        let inside = super::super::tests::look_with(&zip(&members, None, false), &rules);
+        assert!(
+            inside.members.iter().all(|m| !m.member.contains('@')),
+            "{:?}",
+            inside.members
+        );
+        assert!(inside.limits.iter().any(|l| l.limit == Limit::Members));
     }
 
     #[test]
