@@ -42,6 +42,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 pub use entropy::Randomness;
+#[cfg(test)]
+pub(crate) use wrapper::tests::tiny_zip_with_extra;
 pub(crate) use wrapper::{is_tar_header, zip_directory, zip_end, zip_entries, ZipEntry};
 
 /// How many bytes are read from the start of every object.

@@ -584,11 +584,22 @@ fn tar(s: &Sample) -> Option<Sniff> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A minimal stored zip with one member; `flags`/`method` set as given.
     pub(crate) fn tiny_zip(name: &str, data: &[u8], flags: u16, method: u16) -> Vec<u8> {
+        tiny_zip_with_extra(name, data, flags, method, &[])
+    }
+
+    /// As `tiny_zip`, with `extra` as the central directory's extra field.
+    pub(crate) fn tiny_zip_with_extra(
+        name: &str,
+        data: &[u8],
+        flags: u16,
+        method: u16,
+        extra: &[u8],
+    ) -> Vec<u8> {
         let mut v = Vec::new();
         v.extend(b"PK\x03\x04\x14\x00");
         v.extend(flags.to_le_bytes());
@@ -608,9 +619,11 @@ mod tests {
         v.extend((data.len() as u32).to_le_bytes());
         v.extend((data.len() as u32).to_le_bytes());
         v.extend((name.len() as u16).to_le_bytes());
-        v.extend([0u8; 12]);
+        v.extend((extra.len() as u16).to_le_bytes());
+        v.extend([0u8; 10]);
         v.extend(0u32.to_le_bytes());
         v.extend(name.as_bytes());
+        v.extend(extra);
         let cd_size = v.len() as u32 - cd;
         v.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
         v.extend(cd_size.to_le_bytes());

@@ -681,40 +681,6 @@ mod tests {
         body
     }
 
-    /// One member with the given general-purpose flags, method and
-    /// central-directory extra field.
-    fn flagged(data: &[u8], flags: u16, method: u16, extra: &[u8]) -> Vec<u8> {
-        let name = b"call.wav";
-        let mut z = b"PK\x03\x04\x14\x00".to_vec();
-        z.extend(flags.to_le_bytes());
-        z.extend(method.to_le_bytes());
-        z.extend([0u8; 8]);
-        z.extend((data.len() as u32).to_le_bytes());
-        z.extend((data.len() as u32).to_le_bytes());
-        z.extend((name.len() as u16).to_le_bytes());
-        z.extend(0u16.to_le_bytes());
-        z.extend(name);
-        z.extend(data);
-        let at = z.len() as u32;
-        let mut cd = b"PK\x01\x02\x14\x00\x14\x00".to_vec();
-        cd.extend(flags.to_le_bytes());
-        cd.extend(method.to_le_bytes());
-        cd.extend([0u8; 8]);
-        cd.extend((data.len() as u32).to_le_bytes());
-        cd.extend((data.len() as u32).to_le_bytes());
-        cd.extend((name.len() as u16).to_le_bytes());
-        cd.extend((extra.len() as u16).to_le_bytes());
-        cd.extend([0u8; 14]);
-        cd.extend(name);
-        cd.extend(extra);
-        z.extend(&cd);
-        z.extend(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
-        z.extend((cd.len() as u32).to_le_bytes());
-        z.extend(at.to_le_bytes());
-        z.extend([0, 0]);
-        z
-    }
-
     /// The encryption flag is one bit: set on a member whose stored bytes
     /// are a plain (or merely deflated) recording, it hides nothing, and
     /// the member is that recording. Ciphertext under the same flags stays
@@ -756,7 +722,8 @@ mod tests {
             (&noise[..], 1, 0, vec![], false),
             (&noise[..], 1, 99, aes(8), false),
         ] {
-            let inside = look(&flagged(data, flags, method, &extra));
+            let zip = crate::sniff::tiny_zip_with_extra("call.wav", data, flags, method, &extra);
+            let inside = look(&zip);
             let m = &inside.members[0].sniff;
             let seen = (m.format.as_str(), m.encryption);
             if clear {
