@@ -533,31 +533,40 @@ impl Walk<'_> {
         let mut decodes: Vec<(&str, usize)> = declared.into_iter().map(|f| (f, 0)).collect();
         decodes.extend([("deflate", 0), ("deflate", 12)]);
         decodes.dedup();
-        let mut candidates = vec![raw.clone()];
+        if let Some(found) = recording_in_clear(&raw) {
+            return Some(found);
+        }
         for (format, skip) in decodes {
             let Some(input) = raw.get(skip..) else {
                 continue;
             };
             let out = decode(format, input, budget, self.deadline).out;
             self.spent += out.len() as u64;
-            if !out.is_empty() {
-                candidates.push(Cow::Owned(out));
+            if let Some(found) = recording_in_clear(&out) {
+                return Some(found);
             }
         }
-        candidates.into_iter().find_map(|bytes| {
-            let sample = Sample::new(bytes.len() as u64, &bytes, &[]);
-            let found = sniff::sniff(&sample, &[]);
-            let found = if found.class == Class::Audio && found.encryption == Encryption::None {
-                found
-            } else {
-                sniff::prefix::audio_behind(&sample)?.1
-            };
-            Some(found.with(
-                "zip_flag",
-                "marked encrypted, but its stored bytes are a recording in the clear",
-            ))
-        })
+        None
     }
+}
+
+/// The recording a flagged member's bytes (stored or decoded) hold in the
+/// clear: an audio container at their start or behind a short prefix.
+fn recording_in_clear(bytes: &[u8]) -> Option<Sniff> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let sample = Sample::new(bytes.len() as u64, bytes, &[]);
+    let found = sniff::sniff(&sample, &[]);
+    let found = if found.class == Class::Audio && found.encryption == Encryption::None {
+        found
+    } else {
+        sniff::prefix::audio_behind(&sample)?.1
+    };
+    Some(found.with(
+        "zip_flag",
+        "marked encrypted, but its stored bytes are a recording in the clear",
+    ))
 }
 
 /// Bytes the search for unlisted entries may read in one archive.
