@@ -193,31 +193,43 @@ impl Walk<'_> {
         // directory's copy differs) and a data descriptor: gaps up to this
         // long are descriptors.
         const SLACK: u64 = 128;
-        let mut spans: Vec<(u64, u64)> = entries
-            .iter()
-            .map(|e| {
-                let header = level.at(e.local_offset, LOCAL_HEADER as usize);
-                let named = header.map_or(e.name_len, |h| {
+        // Ends are first taken from the directory; a member's local header
+        // is read only where a gap follows it, which its extra field may
+        // fill. Real archives have none, so this costs nothing per member.
+        let end_of = |e: &sniff::ZipEntry, named: u64| {
+            (e.local_offset)
+                .saturating_add(LOCAL_HEADER + named)
+                .saturating_add(e.compressed_size)
+        };
+        let real_end = |e: &sniff::ZipEntry| {
+            let named = level
+                .at(e.local_offset, LOCAL_HEADER as usize)
+                .map_or(e.name_len, |h| {
                     u64::from(u16::from_le_bytes([h[26], h[27]]))
                         + u64::from(u16::from_le_bytes([h[28], h[29]]))
                 });
-                let end = (e.local_offset)
-                    .saturating_add(LOCAL_HEADER + named)
-                    .saturating_add(e.compressed_size);
-                (e.local_offset, end)
-            })
-            .collect();
-        spans.sort_unstable();
+            end_of(e, named)
+        };
+        let mut order: Vec<&sniff::ZipEntry> = entries.iter().collect();
+        order.sort_unstable_by_key(|e| e.local_offset);
         let mut gaps = Vec::new();
-        let mut reached = 0u64;
-        for (start, end) in spans
-            .into_iter()
-            .chain([(directory.start, directory.start)])
-        {
+        let (mut reached, mut estimated_by) = (0u64, None);
+        let starts = order.iter().map(|e| (e.local_offset, Some(*e)));
+        for (start, entry) in starts.chain([(directory.start, None)]) {
             if start > reached.saturating_add(SLACK) {
-                gaps.push((reached, start.min(directory.start)));
+                if let Some(e) = estimated_by.take() {
+                    reached = reached.max(real_end(e));
+                }
+                if start > reached.saturating_add(SLACK) {
+                    gaps.push((reached, start.min(directory.start)));
+                }
             }
-            reached = reached.max(end);
+            if let Some(e) = entry {
+                let end = end_of(e, e.name_len);
+                if end >= reached {
+                    (reached, estimated_by) = (end, Some(e));
+                }
+            }
         }
         // After the directory come the end records, then the archive
         // comment (at most 65,535 bytes, searched in one window): anything
