@@ -239,9 +239,20 @@ pub(crate) fn zip_end(s: &Sample) -> Option<ZipEnd> {
         // Zip64: the locator sits right before the end record.
         let locator = eocd.checked_sub(20)?;
         if starts(tail, locator, b"PK\x06\x07") {
-            let record = le64(tail, locator + 8)?;
-            let rec = s.at(record, 56)?;
-            if starts(rec, 0, b"PK\x06\x06") {
+            let declared = le64(tail, locator + 8)?;
+            // A zip appended to other bytes declares its record's offset
+            // from its own start. As for the directory, the record is then
+            // looked for where it must end: right before the locator (a
+            // record without extensible data is 56 bytes long).
+            let before = (tail_at + locator as u64).checked_sub(56);
+            let found = [Some(declared), before]
+                .into_iter()
+                .flatten()
+                .find_map(|r| {
+                    let rec = s.at(r, 56)?;
+                    starts(rec, 0, b"PK\x06\x06").then_some((r, rec))
+                });
+            if let Some((record, rec)) = found {
                 count = le64(rec, 32)?;
                 size = le64(rec, 40)?;
                 offset = le64(rec, 48)?;

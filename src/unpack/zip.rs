@@ -895,6 +895,54 @@ mod tests {
     /// Past `max_members` the directory is not read whole, and the bytes
     /// of the members left out are members all the same, not unlisted:
     /// jars of thousands of classes gain nothing.
+    /// `z` (a zip with no comment) with a Zip64 end record and locator
+    /// before its end record, whose fields then defer to them.
+    fn as_zip64(z: &[u8]) -> Vec<u8> {
+        let end = z.len() - 22;
+        let le16 = |at: usize| u64::from(u16::from_le_bytes([z[at], z[at + 1]]));
+        let le32 = |at: usize| u64::from(u32::from_le_bytes(z[at..at + 4].try_into().unwrap()));
+        let (count, cd_size, cd_at) = (le16(end + 10), le32(end + 12), le32(end + 16));
+        let mut out = z[..end].to_vec();
+        let record = out.len() as u64;
+        out.extend(b"PK\x06\x06");
+        out.extend(44u64.to_le_bytes());
+        out.extend([45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [count, count, cd_size, cd_at] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend(b"PK\x06\x07\0\0\0\0");
+        out.extend(record.to_le_bytes());
+        out.extend(1u32.to_le_bytes());
+        out.extend(b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff");
+        out.extend(u32::MAX.to_le_bytes());
+        out.extend(u32::MAX.to_le_bytes());
+        out.extend([0, 0]);
+        out
+    }
+
+    #[test]
+    fn a_zip64_archive_appended_to_other_bytes_is_read() {
+        let w = wav();
+        let voice = as_zip64(&zip(&[("voice.wav", &w, 0)], None, false));
+        let text = b"meeting notes\n".repeat(40);
+        let notes = zip(&[("notes.txt", &text, 0)], None, false);
+        for (z, what) in [
+            (voice.clone(), "alone"),
+            ([&notes[..], &voice[..]].concat(), "after a zip"),
+        ] {
+            let inside = look(&z);
+            assert!(
+                inside
+                    .members
+                    .iter()
+                    .any(|m| m.member == "voice.wav" && m.sniff.format == "wav"),
+                "{what}: {:?} {:?}",
+                inside.members,
+                inside.limits
+            );
+        }
+    }
+
     #[test]
     fn members_past_the_limit_are_not_taken_for_unlisted_entries() {
         let mut rules = crate::rules::RuleSet::embedded();
