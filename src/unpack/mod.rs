@@ -371,6 +371,24 @@ impl Walk<'_> {
                 | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
+            // A zip behind a script stub or an executable (zipapps, shell
+            // wrapped jars, self-extractors) is named by its stub; its
+            // members are read all the same.
+            if self.zip_behind(level) {
+                if depth > self.max_depth {
+                    self.limit(
+                        name,
+                        Limit::Depth,
+                        format!(
+                            "zip behind a {} head beyond --max-archive-depth {}",
+                            sniff.format, self.max_depth
+                        ),
+                    );
+                } else {
+                    self.zip(level, name, depth);
+                }
+                return;
+            }
             // Documents and fonts infer files as archives are not containers
             // of files (PDF attachments are a documented blind spot).
             let document = matches!(sniff.format.as_str(), "pdf" | "ps" | "rtf" | "eot");

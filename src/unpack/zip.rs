@@ -16,6 +16,43 @@ use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
 const LOCAL_HEADER: u64 = 30;
 
 impl Walk<'_> {
+    /// Is this object, which does not start as a zip, a zip behind other
+    /// bytes? A local header in the head and, at the end, an end record
+    /// whose directory is where it says or right before it. The tail is
+    /// read only when the head holds a plausible local header.
+    pub(super) fn zip_behind(&self, level: &Level<'_, '_>) -> bool {
+        let Some(head) = level.from(0, HEAD_LEN) else {
+            return false;
+        };
+        let local = memchr::memmem::find_iter(&head, b"PK\x03\x04").any(|at| {
+            let field = |off: usize| {
+                head.get(at + off..at + off + 2)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            };
+            // Version needed, a name that fits the head.
+            at > 0
+                && field(4).is_some_and(|v| v <= 63 + 0x400)
+                && field(26).is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
+        });
+        if !local {
+            return false;
+        }
+        let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
+        let Some(tail) = level.from(tail_at, sniff::WINDOW_LEN + 22) else {
+            return false;
+        };
+        let windows = [Window {
+            offset: tail_at,
+            bytes: tail.to_vec(),
+        }];
+        let Some(end) = sniff::zip_end(&Sample::new(level.size, &[], &windows)) else {
+            return false;
+        };
+        let directory = |at: u64| level.at(at, 4).is_some_and(|b| *b == *b"PK\x01\x02");
+        end.count > 0
+            && (directory(end.offset) || end.at.checked_sub(end.size).is_some_and(directory))
+    }
+
     pub(super) fn zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
         // The end record lies in the last 64 KiB + 22 bytes of the archive.
         let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
@@ -936,6 +973,56 @@ mod tests {
                     .members
                     .iter()
                     .any(|m| m.member == "voice.wav" && m.sniff.format == "wav"),
+                "{what}: {:?} {:?}",
+                inside.members,
+                inside.limits
+            );
+        }
+    }
+
+    #[test]
+    fn a_zip_behind_a_stub_is_read() {
+        let w = wav();
+        let voice = zip(&[("voice.wav", &w, 0)], None, false);
+        let mut stub_exe = b"MZ\x90\0".to_vec();
+        stub_exe.extend(vec![0u8; 4000]);
+        for (prefix, what) in [
+            (&b"\0"[..], "one byte"),
+            (b"#!/bin/sh\nexec java -jar \"$0\" \"$@\"\n", "shell stub"),
+            (b"#!/usr/bin/env python3\n", "zipapp"),
+            (&stub_exe[..], "executable"),
+        ] {
+            for z in [voice.clone(), as_zip64(&voice)] {
+                let inside = look(&[prefix, &z[..]].concat());
+                assert!(
+                    inside
+                        .members
+                        .iter()
+                        .any(|m| m.member == "voice.wav" && m.sniff.format == "wav"),
+                    "{what}: {:?} {:?}",
+                    inside.members,
+                    inside.limits
+                );
+            }
+        }
+        // A local header with no end record, or an end record with no
+        // local header in the head, is no zip: nothing is read or reported.
+        let cd_at = voice.windows(4).position(|x| x == b"PK\x01\x02").unwrap();
+        for (bytes, what) in [
+            ([&stub_exe[..], &voice[..cd_at]].concat(), "no end"),
+            (
+                [
+                    &stub_exe[..],
+                    &vec![7u8; crate::sniff::HEAD_LEN][..],
+                    &voice[cd_at..],
+                ]
+                .concat(),
+                "no local",
+            ),
+        ] {
+            let inside = look(&bytes);
+            assert!(
+                inside.members.is_empty() && inside.limits.is_empty(),
                 "{what}: {:?} {:?}",
                 inside.members,
                 inside.limits
