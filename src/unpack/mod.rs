@@ -351,6 +351,11 @@ impl Walk<'_> {
                 }
                 return;
             }
+            // Text is judged by its first 8 KiB: a long script stub before
+            // a zip (a self-extracting installer) is text too.
+            if self.zip_behind(level) {
+                self.zip(level, name, depth);
+            }
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
         }

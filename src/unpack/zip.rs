@@ -986,11 +986,13 @@ mod tests {
         let voice = zip(&[("voice.wav", &w, 0)], None, false);
         let mut stub_exe = b"MZ\x90\0".to_vec();
         stub_exe.extend(vec![0u8; 4000]);
+        let long_script = b"#!/bin/sh\n# installer\n".repeat(500);
         for (prefix, what) in [
             (&b"\0"[..], "one byte"),
             (b"#!/bin/sh\nexec java -jar \"$0\" \"$@\"\n", "shell stub"),
             (b"#!/usr/bin/env python3\n", "zipapp"),
             (&stub_exe[..], "executable"),
+            (&long_script[..], "a stub longer than the text probe"),
         ] {
             for z in [voice.clone(), as_zip64(&voice)] {
                 let inside = look(&[prefix, &z[..]].concat());
