@@ -14,7 +14,7 @@
 
 mod audio;
 mod biometric;
-mod bytes;
+pub(crate) mod bytes;
 mod codecs;
 pub(crate) mod dataset;
 pub mod entropy;

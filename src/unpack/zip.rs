@@ -24,16 +24,18 @@ impl Walk<'_> {
         let Some(head) = level.from(0, HEAD_LEN) else {
             return false;
         };
-        let local = memchr::memmem::find_iter(&head, b"PK\x03\x04").any(|at| {
-            let field = |off: usize| {
-                head.get(at + off..at + off + 2)
-                    .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            };
-            // Version needed, a name that fits the head.
-            at > 0
-                && field(4).is_some_and(|v| v <= 63 + 0x400)
-                && field(26).is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
-        });
+        let local = sniff::bytes::needle!(b"PK\x03\x04")
+            .find_iter(&head)
+            .any(|at| {
+                let field = |off: usize| {
+                    head.get(at + off..at + off + 2)
+                        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                };
+                // Version needed, a name that fits the head.
+                at > 0
+                    && field(4).is_some_and(|v| v <= 63 + 0x400)
+                    && field(26).is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
+            });
         if !local {
             return false;
         }
