@@ -353,8 +353,10 @@ impl Walk<'_> {
             }
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
-            if self.zip_behind(level) {
-                self.zip(level, name, depth);
+            match self.zip_behind(level) {
+                zip::Behind::Zip => self.zip(level, name, depth),
+                zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
+                zip::Behind::Nothing => {}
             }
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
@@ -379,7 +381,8 @@ impl Walk<'_> {
             // A zip behind a script stub or an executable (zipapps, shell
             // wrapped jars, self-extractors) is named by its stub; its
             // members are read all the same.
-            if self.zip_behind(level) {
+            let behind = self.zip_behind(level);
+            if !matches!(behind, zip::Behind::Nothing) {
                 if depth > self.max_depth {
                     self.limit(
                         name,
@@ -389,6 +392,8 @@ impl Walk<'_> {
                             sniff.format, self.max_depth
                         ),
                     );
+                } else if let zip::Behind::Entries(at) = behind {
+                    self.entries_behind(level, name, depth, at);
                 } else {
                     self.zip(level, name, depth);
                 }

@@ -15,18 +15,27 @@ use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
 /// Local header length before the name and extra field.
 const LOCAL_HEADER: u64 = 30;
 
+/// What [`Walk::zip_behind`] found.
+pub(super) enum Behind {
+    Nothing,
+    Zip,
+    /// The offset of the first plausible local header.
+    Entries(u64),
+}
+
 impl Walk<'_> {
-    /// Is this object, which does not start as a zip, a zip behind other
-    /// bytes? A local header in the head and, at the end, an end record
-    /// whose directory is where it says or right before it. The tail is
-    /// read only when the head holds a plausible local header.
-    pub(super) fn zip_behind(&self, level: &Level<'_, '_>) -> bool {
+    /// What lies behind the head of an object that does not start as a
+    /// zip: a zip (a local header in the head and, at the end, an end
+    /// record whose directory is where it says or right before it), or
+    /// local entries with no directory. The tail is read only when the
+    /// head holds a plausible local header.
+    pub(super) fn zip_behind(&self, level: &Level<'_, '_>) -> Behind {
         let Some(head) = level.from(0, HEAD_LEN) else {
-            return false;
+            return Behind::Nothing;
         };
-        let local = sniff::bytes::needle!(b"PK\x03\x04")
+        let first = sniff::bytes::needle!(b"PK\x03\x04")
             .find_iter(&head)
-            .any(|at| {
+            .find(|&at| {
                 let field = |off: usize| {
                     head.get(at + off..at + off + 2)
                         .map(|b| u16::from_le_bytes([b[0], b[1]]))
@@ -36,23 +45,43 @@ impl Walk<'_> {
                     && field(4).is_some_and(|v| v <= 63 + 0x400)
                     && field(26).is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
             });
-        if !local {
-            return false;
-        }
+        let Some(first) = first else {
+            return Behind::Nothing;
+        };
         let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
-        let Some(tail) = level.from(tail_at, sniff::WINDOW_LEN + 22) else {
-            return false;
-        };
-        let windows = [Window {
-            offset: tail_at,
-            bytes: tail.to_vec(),
-        }];
-        let Some(end) = sniff::zip_end(&Sample::new(level.size, &[], &windows)) else {
-            return false;
-        };
+        let end = level
+            .from(tail_at, sniff::WINDOW_LEN + 22)
+            .and_then(|tail| {
+                let windows = [Window {
+                    offset: tail_at,
+                    bytes: tail.to_vec(),
+                }];
+                sniff::zip_end(&Sample::new(level.size, &[], &windows))
+            });
         let directory = |at: u64| level.at(at, 4).is_some_and(|b| *b == *b"PK\x01\x02");
-        end.count > 0
-            && (directory(end.offset) || end.at.checked_sub(end.size).is_some_and(directory))
+        match end {
+            Some(end)
+                if end.count > 0
+                    && (directory(end.offset)
+                        || end.at.checked_sub(end.size).is_some_and(directory)) =>
+            {
+                Behind::Zip
+            }
+            _ => Behind::Entries(first as u64),
+        }
+    }
+
+    /// Local entries from `at` on, read one after another as the
+    /// directory-less bytes of a zip are (members `NAME@OFFSET`).
+    pub(super) fn entries_behind(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        at: u64,
+    ) {
+        let mut reads = UNLISTED_READS;
+        self.unlisted_span(level, prefix, depth, at, level.size, &mut reads);
     }
 
     pub(super) fn zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
@@ -1009,29 +1038,45 @@ mod tests {
                 );
             }
         }
-        // A local header with no end record, or an end record with no
-        // local header in the head, is no zip: nothing is read or reported.
+        // With no end record (cut before its directory, or followed by
+        // more than the tail the end record is looked for in), the local
+        // entries are read one after another.
         let cd_at = voice.windows(4).position(|x| x == b"PK\x01\x02").unwrap();
+        let junk = vec![7u8; 70_000];
         for (bytes, what) in [
-            ([&stub_exe[..], &voice[..cd_at]].concat(), "no end"),
+            ([&stub_exe[..], &voice[..cd_at]].concat(), "cut"),
             (
-                [
-                    &stub_exe[..],
-                    &vec![7u8; crate::sniff::HEAD_LEN][..],
-                    &voice[cd_at..],
-                ]
-                .concat(),
-                "no local",
+                [&b"#!/bin/sh\n"[..], &voice[..], &junk[..]].concat(),
+                "junk after",
             ),
+            ([&long_script[..], &voice[..cd_at]].concat(), "text, cut"),
         ] {
             let inside = look(&bytes);
             assert!(
-                inside.members.is_empty() && inside.limits.is_empty(),
+                inside
+                    .members
+                    .iter()
+                    .any(|m| m.member.starts_with("voice.wav@") && m.sniff.format == "wav"),
                 "{what}: {:?} {:?}",
                 inside.members,
                 inside.limits
             );
         }
+        // An end record with no local header in the head is no zip: nothing
+        // is read or reported.
+        let bytes = [
+            &stub_exe[..],
+            &vec![7u8; crate::sniff::HEAD_LEN][..],
+            &voice[cd_at..],
+        ]
+        .concat();
+        let inside = look(&bytes);
+        assert!(
+            inside.members.is_empty() && inside.limits.is_empty(),
+            "{:?} {:?}",
+            inside.members,
+            inside.limits
+        );
     }
 
     #[test]
