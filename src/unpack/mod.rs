@@ -241,12 +241,26 @@ pub(crate) fn pump(
                 .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
         };
         let result = match out.as_deref_mut() {
+            // Appended as the decoder yields it, never zero-filled a chunk
+            // ahead (most streams are a few KiB); bytes read before an
+            // error or a panic are kept, as separate reads would have.
             Some(v) => {
                 let at = v.len();
-                v.resize(at + n, 0);
-                let result = read(r, &mut v[at..]);
-                v.truncate(at + result.as_ref().map_or(0, |&k| k.min(n)));
-                result
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    (&mut *r).take(n as u64).read_to_end(v)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(std::io::Error::other("the decoder panicked on this data"))
+                });
+                let k = v.len() - at;
+                match result {
+                    Ok(_) => Ok(k),
+                    Err(_) if k > 0 => {
+                        got += k as u64;
+                        result
+                    }
+                    Err(e) => Err(e),
+                }
             }
             None => {
                 scratch.resize(n, 0);

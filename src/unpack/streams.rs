@@ -158,7 +158,13 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
 /// ends there from a longer one.
 pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) -> Decoded {
     let mut rest = input;
-    let mut out = Vec::new();
+    // Room for a typical expansion up front: growing chunk by chunk moves
+    // the output at every doubling (an allocator that cannot grow a large
+    // block in place copies it).
+    let room = (input.len() as u64)
+        .saturating_mul(4)
+        .saturating_add(super::CHUNK as u64);
+    let mut out = Vec::with_capacity(room.min(limit.saturating_add(1)) as usize);
     let ended = match decoder(format, &mut rest) {
         Ok(mut reader) => {
             pump(
