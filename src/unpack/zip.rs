@@ -67,13 +67,16 @@ impl Walk<'_> {
             {
                 Behind::Zip
             }
-            // Without a directory to confirm it, the header must hold up on
+            // Without a directory to confirm it, a header must hold up on
             // its own: `PK\3\4` turns up in about one random 64 KiB head in
             // 65,000, and a walk from it would report its bytes as a limit.
-            _ if entry_holds_up(&head[first..], first as u64, level.size) => {
-                Behind::Entries(first as u64)
-            }
-            _ => Behind::Nothing,
+            // The walk starts at the first that does (an earlier one may be
+            // damaged).
+            _ => sniff::bytes::needle!(b"PK\x03\x04")
+                .find_iter(&head[first..])
+                .map(|k| first + k)
+                .find(|&at| entry_holds_up(&head[at..], at as u64, level.size))
+                .map_or(Behind::Nothing, |at| Behind::Entries(at as u64)),
         }
     }
 
