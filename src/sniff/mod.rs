@@ -44,7 +44,7 @@ use serde_json::{json, Value};
 pub use entropy::Randomness;
 #[cfg(test)]
 pub(crate) use wrapper::tests::tiny_zip_with_extra;
-pub(crate) use wrapper::{is_tar_header, zip_directory, zip_end, zip_entries, ZipEntry};
+pub(crate) use wrapper::{is_tar_header, zip_directory, zip_end, zip_entries, ZipEnd, ZipEntry};
 
 /// How many bytes are read from the start of every object.
 pub const HEAD_LEN: usize = 64 * 1024;

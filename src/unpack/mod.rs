@@ -223,6 +223,13 @@ pub(crate) enum Ended {
 /// them to `out` (or discarding them), and checking `deadline` between calls.
 /// The output grows with what arrives, never with what was declared. A
 /// decoder that panics is a failure of this read, not of the scan.
+/// A decoder's read, with a panic in it (a bug in a decoding crate, on
+/// crafted data) turned into an error.
+fn guarded(read: impl FnOnce() -> std::io::Result<usize>) -> std::io::Result<usize> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
+}
+
 pub(crate) fn pump(
     r: &mut dyn Read,
     want: u64,
@@ -236,22 +243,13 @@ pub(crate) fn pump(
             return (got, Ended::Time);
         }
         let n = (want - got).min(CHUNK as u64) as usize;
-        let read = |r: &mut dyn Read, buf: &mut [u8]| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| r.read(buf)))
-                .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
-        };
         let result = match out.as_deref_mut() {
             // Appended as the decoder yields it, never zero-filled a chunk
             // ahead (most streams are a few KiB); bytes read before an
             // error or a panic are kept, as separate reads would have.
             Some(v) => {
                 let at = v.len();
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    (&mut *r).take(n as u64).read_to_end(v)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(std::io::Error::other("the decoder panicked on this data"))
-                });
+                let result = guarded(|| (&mut *r).take(n as u64).read_to_end(v));
                 let k = v.len() - at;
                 match result {
                     Ok(_) => Ok(k),
@@ -264,7 +262,7 @@ pub(crate) fn pump(
             }
             None => {
                 scratch.resize(n, 0);
-                read(r, &mut scratch)
+                guarded(|| r.read(&mut scratch))
             }
         };
         match result {
@@ -367,11 +365,7 @@ impl Walk<'_> {
             }
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
-            match self.zip_behind(level) {
-                zip::Behind::Zip => self.zip(level, name, depth),
-                zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
-                zip::Behind::Nothing => {}
-            }
+            self.open_behind(level, sniff, name, depth);
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
         }
@@ -392,25 +386,7 @@ impl Walk<'_> {
                 | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
-            // A zip behind a script stub or an executable (zipapps, shell
-            // wrapped jars, self-extractors) is named by its stub; its
-            // members are read all the same.
-            let behind = self.zip_behind(level);
-            if !matches!(behind, zip::Behind::Nothing) {
-                if depth > self.max_depth {
-                    self.limit(
-                        name,
-                        Limit::Depth,
-                        format!(
-                            "zip behind a {} head beyond --max-archive-depth {}",
-                            sniff.format, self.max_depth
-                        ),
-                    );
-                } else if let zip::Behind::Entries(at) = behind {
-                    self.entries_behind(level, name, depth, at);
-                } else {
-                    self.zip(level, name, depth);
-                }
+            if self.open_behind(level, sniff, name, depth) {
                 return;
             }
             // Documents and fonts infer files as archives are not containers
@@ -450,6 +426,39 @@ impl Walk<'_> {
             ),
             _ => {}
         }
+    }
+
+    /// Reads a zip behind the head of an object that is not opened as a
+    /// container (zipapps, shell-wrapped jars, self-extractors: named by
+    /// their stub). Whether one was there.
+    fn open_behind(
+        &mut self,
+        level: &Level<'_, '_>,
+        sniff: &Sniff,
+        name: &str,
+        depth: u32,
+    ) -> bool {
+        let behind = self.zip_behind(level);
+        if matches!(behind, zip::Behind::Nothing) {
+            return false;
+        }
+        if depth > self.max_depth {
+            self.limit(
+                name,
+                Limit::Depth,
+                format!(
+                    "zip behind a {} head beyond --max-archive-depth {}",
+                    sniff.format, self.max_depth
+                ),
+            );
+            return true;
+        }
+        match behind {
+            zip::Behind::Zip(end) => self.zip_from_end(level, name, depth, end),
+            zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
+            zip::Behind::Nothing => {}
+        }
+        true
     }
 
     /// Judges a member stored as is at `data_at` of `level` (tar, ar, cpio,

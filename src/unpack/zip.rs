@@ -10,7 +10,8 @@ use std::borrow::Cow;
 
 use super::streams::decode;
 use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
-use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
+use crate::sniff::bytes::{le16, le32};
+use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, ZipEnd, HEAD_LEN};
 
 /// Local header length before the name and extra field.
 const LOCAL_HEADER: u64 = 30;
@@ -18,9 +19,22 @@ const LOCAL_HEADER: u64 = 30;
 /// What [`Walk::zip_behind`] found.
 pub(super) enum Behind {
     Nothing,
-    Zip,
-    /// The offset of the first plausible local header.
+    /// A zip whose end record (read already) ends the object.
+    Zip(ZipEnd),
+    /// The offset of the first local header that holds up on its own.
     Entries(u64),
+}
+
+/// The end record, from the last 64 KiB + 22 bytes of `level` (its comment
+/// is at most 64 KiB); `Err` when those bytes cannot be read.
+fn end_record(level: &Level<'_, '_>) -> Result<Option<ZipEnd>, ()> {
+    let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
+    let tail = level.from(tail_at, sniff::WINDOW_LEN + 22).ok_or(())?;
+    let windows = [Window {
+        offset: tail_at,
+        bytes: tail.into_owned(),
+    }];
+    Ok(sniff::zip_end(&Sample::new(level.size, &[], &windows)))
 }
 
 impl Walk<'_> {
@@ -36,36 +50,23 @@ impl Walk<'_> {
         let first = sniff::bytes::needle!(b"PK\x03\x04")
             .find_iter(&head)
             .find(|&at| {
-                let field = |off: usize| {
-                    head.get(at + off..at + off + 2)
-                        .map(|b| u16::from_le_bytes([b[0], b[1]]))
-                };
                 // Version needed, a name that fits the head.
                 at > 0
-                    && field(4).is_some_and(|v| v <= 63 + 0x400)
-                    && field(26).is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
+                    && le16(&head, at + 4).is_some_and(|v| v <= 63 + 0x400)
+                    && le16(&head, at + 26)
+                        .is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
             });
         let Some(first) = first else {
             return Behind::Nothing;
         };
-        let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
-        let end = level
-            .from(tail_at, sniff::WINDOW_LEN + 22)
-            .and_then(|tail| {
-                let windows = [Window {
-                    offset: tail_at,
-                    bytes: tail.to_vec(),
-                }];
-                sniff::zip_end(&Sample::new(level.size, &[], &windows))
-            });
         let directory = |at: u64| level.at(at, 4).is_some_and(|b| *b == *b"PK\x01\x02");
-        match end {
-            Some(end)
+        match end_record(level) {
+            Ok(Some(end))
                 if end.count > 0
                     && (directory(end.offset)
                         || end.at.checked_sub(end.size).is_some_and(directory)) =>
             {
-                Behind::Zip
+                Behind::Zip(end)
             }
             // Without a directory to confirm it, a header must hold up on
             // its own: `PK\3\4` turns up in about one random 64 KiB head in
@@ -94,28 +95,29 @@ impl Walk<'_> {
     }
 
     pub(super) fn zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
-        // The end record lies in the last 64 KiB + 22 bytes of the archive.
-        let tail_at = level.size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
-        let Some(tail) = level.from(tail_at, sniff::WINDOW_LEN + 22) else {
-            self.limit(
-                prefix,
-                Limit::MemberBytes,
-                "zip end record could not be read".into(),
-            );
-            return;
-        };
-        let windows = [Window {
-            offset: tail_at,
-            bytes: tail.to_vec(),
-        }];
-        let Some(end) = sniff::zip_end(&Sample::new(level.size, &[], &windows)) else {
-            self.limit(
+        match end_record(level) {
+            Ok(Some(end)) => self.zip_from_end(level, prefix, depth, end),
+            Ok(None) => self.limit(
                 prefix,
                 Limit::Unsupported,
                 "zip central directory not found (truncated archive?)".into(),
-            );
-            return;
-        };
+            ),
+            Err(()) => self.limit(
+                prefix,
+                Limit::MemberBytes,
+                "zip end record could not be read".into(),
+            ),
+        }
+    }
+
+    /// The members of a zip whose end record is `end`.
+    pub(super) fn zip_from_end(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        end: ZipEnd,
+    ) {
         let (cd_size, count) = (end.size, end.count);
         let read_cd = |at: u64| level.from(at, cd_size.min(4 << 20) as usize);
         let Some(mut cd) = read_cd(end.offset) else {
@@ -668,16 +670,16 @@ const UNLISTED_READS: u64 = 16 << 20;
 /// flagged one, a name without NUL bytes, and data that fits the object
 /// unless a data descriptor or a Zip64 extra field gives its size.
 fn entry_holds_up(h: &[u8], at: u64, size: u64) -> bool {
-    let le16 = |i: usize| h.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let le32 = |i: usize| {
-        h.get(i..i + 4)
-            .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])))
-    };
-    let (Some(flags), Some(method), Some(csize), Some(name_len), Some(extra_len)) =
-        (le16(6), le16(8), le32(18), le16(26), le16(28))
-    else {
+    let (Some(flags), Some(method), Some(csize), Some(name_len), Some(extra_len)) = (
+        le16(h, 6),
+        le16(h, 8),
+        le32(h, 18),
+        le16(h, 26),
+        le16(h, 28),
+    ) else {
         return false;
     };
+    let csize = u64::from(csize);
     let known = method_format(method).is_some() || method == 99 || flags & 1 != 0;
     let name = h.get(30..30 + usize::from(name_len));
     let data_end = at + 30 + u64::from(name_len) + u64::from(extra_len) + csize;
@@ -756,7 +758,21 @@ pub(super) fn by_name(name: &str, encryption: Encryption) -> Sniff {
 mod tests {
     use super::super::tests::{look, wav};
     use crate::sniff::Encryption;
-    use crate::unpack::Limit;
+    use crate::unpack::{Inside, Limit};
+
+    /// Is a WAV among the members, under a name `named` accepts? (Fails
+    /// with the members and limits in the message.)
+    fn assert_wav(inside: &Inside, named: impl Fn(&str) -> bool, what: &str) {
+        assert!(
+            inside
+                .members
+                .iter()
+                .any(|m| named(&m.member) && m.sniff.format == "wav"),
+            "{what}: {:?} {:?}",
+            inside.members,
+            inside.limits
+        );
+    }
 
     /// A local header then a central directory entry for each (name,
     /// local offset, compressed data, method); `name_len` overrides the
@@ -1032,15 +1048,7 @@ mod tests {
             ([&notes[..], &voice[..]].concat(), "after a zip"),
         ] {
             let inside = look(&z);
-            assert!(
-                inside
-                    .members
-                    .iter()
-                    .any(|m| m.member == "voice.wav" && m.sniff.format == "wav"),
-                "{what}: {:?} {:?}",
-                inside.members,
-                inside.limits
-            );
+            assert_wav(&inside, |m| m == "voice.wav", what);
         }
     }
 
@@ -1060,15 +1068,7 @@ mod tests {
         ] {
             for z in [voice.clone(), as_zip64(&voice)] {
                 let inside = look(&[prefix, &z[..]].concat());
-                assert!(
-                    inside
-                        .members
-                        .iter()
-                        .any(|m| m.member == "voice.wav" && m.sniff.format == "wav"),
-                    "{what}: {:?} {:?}",
-                    inside.members,
-                    inside.limits
-                );
+                assert_wav(&inside, |m| m == "voice.wav", what);
             }
         }
         // With no end record (cut before its directory, or followed by
@@ -1085,15 +1085,7 @@ mod tests {
             ([&long_script[..], &voice[..cd_at]].concat(), "text, cut"),
         ] {
             let inside = look(&bytes);
-            assert!(
-                inside
-                    .members
-                    .iter()
-                    .any(|m| m.member.starts_with("voice.wav@") && m.sniff.format == "wav"),
-                "{what}: {:?} {:?}",
-                inside.members,
-                inside.limits
-            );
+            assert_wav(&inside, |m| m.starts_with("voice.wav@"), what);
         }
         // Random bytes with a local header signature that no zip tool would
         // write after it (an unknown method) read nothing either.
@@ -1122,6 +1114,33 @@ mod tests {
             inside.members,
             inside.limits
         );
+    }
+
+    #[test]
+    fn a_zip_behind_a_stub_beyond_the_depth_limit_is_a_limit() {
+        let w = wav();
+        // Stored members whose sizes are true (this module's builder
+        // declares a thousand times the data, which the ratio guard stops).
+        let stored =
+            |name: &str, data: &[u8]| crate::sniff::tiny_zip_with_extra(name, data, 0, 0, &[]);
+        let mut nested = [&b"#!/bin/sh\n"[..], &stored("voice.wav", &w)].concat();
+        for _ in 0..3 {
+            nested = stored("inner.zip", &nested);
+        }
+        let inside = look(&nested);
+        assert!(
+            inside
+                .limits
+                .iter()
+                .any(|l| l.limit == Limit::Depth
+                    && l.message.starts_with("zip behind a sh head beyond")),
+            "{:?}",
+            inside.limits
+        );
+        assert!(inside
+            .members
+            .iter()
+            .all(|m| !m.member.ends_with("voice.wav")));
     }
 
     #[test]
