@@ -22,6 +22,7 @@ mod envelope;
 pub mod formats;
 #[doc(hidden)]
 pub mod fuzz;
+mod infer_table;
 mod media;
 mod ole;
 mod other;

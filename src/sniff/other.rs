@@ -30,28 +30,28 @@ pub(crate) fn names_the_head(s: &Sample) -> bool {
 }
 
 fn by_infer(s: &Sample) -> Option<Sniff> {
-    let kind = infer::get(s.head)?;
+    let kind = super::infer_table::get(s.head)?;
     if matches!(
-        kind.matcher_type(),
+        kind.matcher_type,
         infer::MatcherType::Audio | infer::MatcherType::Video
     ) {
         return None;
     }
-    let ext = kind.extension();
+    let ext = kind.extension;
     if WEAK_MAGIC.contains(&ext) && Randomness::of(&[s.head]).is_random_like() {
         return None;
     }
     if matches!(ext, "ico" | "cur") && !icon_directory(s) {
         return None;
     }
-    let class = if matches!(kind.matcher_type(), infer::MatcherType::Archive) {
+    let class = if matches!(kind.matcher_type, infer::MatcherType::Archive) {
         Class::Compressed
     } else {
         Class::Other
     };
     Some(
-        Sniff::new(ext, Some(kind.mime_type()), class, Encryption::None)
-            .with("magic", format!("{} (infer)", kind.mime_type())),
+        Sniff::new(ext, Some(kind.mime), class, Encryption::None)
+            .with("magic", format!("{} (infer)", kind.mime)),
     )
 }
 
