@@ -162,6 +162,12 @@ impl<'a> Sample<'a> {
     /// of the head or window holding it), or `None` when nothing at `offset`
     /// was read.
     pub fn from_offset(&self, offset: u64) -> Option<&'a [u8]> {
+        // Most objects are read whole in the head: every detector asks
+        // here, so the usual case skips the search over windows.
+        if self.windows.is_empty() {
+            let skip = usize::try_from(offset).ok()?;
+            return self.head.get(skip..).filter(|b| !b.is_empty());
+        }
         std::iter::once((0u64, self.head))
             .chain(self.windows.iter().map(|w| (w.offset, w.bytes.as_slice())))
             .filter_map(|(start, bytes)| {
