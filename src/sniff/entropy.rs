@@ -331,17 +331,26 @@ fn neighbours(w: &[u8]) -> (u64, u64) {
     };
     let mut cross = u64::from(last) * u64::from(first);
     let mut edges = 0u64;
-    // Chunks small enough for 32-bit lanes: 4096 products of at most 255².
     let (a, b) = (&w[..w.len() - 1], &w[1..]);
+    // Chunks small enough for 32-bit lanes: 4096 products of at most 255².
     for (ca, cb) in a.chunks(4096).zip(b.chunks(4096)) {
-        let mut c32 = 0u32;
-        let mut e32 = 0u32;
-        for (&x, &y) in ca.iter().zip(cb) {
-            c32 += u32::from(u16::from(x) * u16::from(y));
-            e32 += u32::from((x ^ (y >> 7)) & 1);
-        }
+        let c32: u32 = ca
+            .iter()
+            .zip(cb)
+            .map(|(&x, &y)| u32::from(u16::from(x) * u16::from(y)))
+            .sum();
         cross += u64::from(c32);
-        edges += u64::from(e32);
+    }
+    // A loop of its own, in 8-bit lanes (at most 240 per chunk, a multiple
+    // of the vector width): fused with the products above, each flag was
+    // widened to 32 bits, three times the instructions.
+    for (ca, cb) in a.chunks(240).zip(b.chunks(240)) {
+        let e8: u8 = ca
+            .iter()
+            .zip(cb)
+            .map(|(&x, &y)| (x ^ (y >> 7)) & 1)
+            .fold(0, |e, f| e + f);
+        edges += u64::from(e8);
     }
     (cross, edges)
 }
