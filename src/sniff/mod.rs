@@ -28,6 +28,7 @@ mod ole;
 mod other;
 mod pcm;
 pub(crate) mod prefix;
+pub(crate) use other::is_document;
 pub(crate) use text::wide_text;
 mod telephony;
 #[cfg(test)]

@@ -22,6 +22,12 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     raster(s).or_else(|| by_infer(s))
 }
 
+/// Documents and fonts infer counts as archives: not containers of files
+/// (PDF attachments are a documented blind spot).
+pub(crate) fn is_document(format: &str) -> bool {
+    matches!(format, "pdf" | "ps" | "rtf" | "eot")
+}
+
 /// Does a known non-audio signature start the object? An unanchored search
 /// for audio frames (which may start after junk) defers to it: an ELF
 /// program's PLT or a bitmap's `FF FF` pixels chain like MPEG frames.

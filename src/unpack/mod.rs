@@ -389,10 +389,7 @@ impl Walk<'_> {
             if self.open_behind(level, sniff, name, depth) {
                 return;
             }
-            // Documents and fonts infer files as archives are not containers
-            // of files (PDF attachments are a documented blind spot).
-            let document = matches!(sniff.format.as_str(), "pdf" | "ps" | "rtf" | "eot");
-            if sniff.class == Class::Compressed && !document {
+            if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
                 self.unwalked(level, sniff, name, depth);
             }
             return;
