@@ -408,8 +408,8 @@ const DETECTORS: &[Detector] = &[
     wrapper::detect,
     codecs::detect,
     audio::detect,
-    text::detect,
-    other::detect,
+    |s| text::detect(s).map(|t| prefix::check_text(s, t)),
+    |s| other::detect(s).map(|named| prefix::check_named(s, named)),
 ];
 
 /// Identifies one object from its sample.

@@ -72,13 +72,14 @@ static MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyL
 
 /// An envelope's claim, or what lies in the clear behind its header: a
 /// ciphertext never holds an audio container, so one found right behind
-/// the header shows the envelope is a header and nothing more.
+/// the header shows the envelope is a header and nothing more. A format
+/// named here in the clear (a PDF) is any other signature at 0.
 pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     if !matches!(
         envelope.encryption,
         Encryption::Encrypted | Encryption::Weak
     ) {
-        return envelope;
+        return check_named(s, envelope);
     }
     if let Some((_, audio)) = audio_behind(s) {
         return audio.with(
@@ -98,6 +99,48 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
         );
     }
     envelope
+}
+
+/// A name from a signature at 0 (an image, a document, a program, a
+/// script), or the recording behind it: a few bytes of any signature in
+/// front of a recording must not hide it. Archives are left to the walk
+/// inside them, which judges each member; documents infer counts as
+/// archives are not walked, so they are searched.
+pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
+    if named.class == Class::Compressed && !super::other::is_document(&named.format) {
+        return named;
+    }
+    match recording_behind(s) {
+        Some(audio) => audio.with(
+            "head",
+            format!("{} signature at 0 with a recording behind it", named.format),
+        ),
+        None => named,
+    }
+}
+
+/// The recording behind the head's first bytes, unless a zip's local
+/// header comes before it: then it is a member of a zip behind the head
+/// (a self-extractor, a zipapp), which the walk inside reads and reports
+/// by its name.
+fn recording_behind(s: &Sample) -> Option<Sniff> {
+    let (at, audio) = audio_behind(s)?;
+    let zipped = super::bytes::needle!(b"PK\x03\x04").find(&s.head[..at]).is_some();
+    (!zipped).then_some(audio)
+}
+
+/// Text, or the recording behind it. Text is judged on its first 8 KiB,
+/// and a few binary bytes among thousands of characters still pass; an
+/// audio container's header always holds a zero byte (a chunk size, a
+/// version), which text has none of, so only a head with one is searched.
+pub(crate) fn check_text(s: &Sample, text: Sniff) -> Sniff {
+    if text.class != Class::Other || memchr::memchr(0, s.head).is_none() {
+        return text;
+    }
+    match recording_behind(s) {
+        Some(audio) => audio.with("head", "text with a recording behind it"),
+        None => text,
+    }
 }
 
 /// The first base64 or hex run of a text head, decoded (up to the head's
@@ -143,6 +186,61 @@ mod tests {
             );
             assert_eq!(s.evidence["payload_offset"], header.len());
         }
+    }
+
+    /// Another format's first bytes in front of a recording: a script
+    /// line, an HTML tag, a PDF marker, an executable's or an image's
+    /// signature. Each names the object when alone and hid the recording
+    /// behind it before.
+    #[test]
+    fn a_signature_in_front_of_a_recording_does_not_hide_it() {
+        let elf = [&b"\x7fELF\x02\x01\x01"[..], &[0; 57]].concat();
+        let mz = [&b"MZ"[..], &[0; 200]].concat();
+        let png = [&b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"[..], &[0; 17]].concat();
+        for head in [
+            &b"#!/bin/sh\nexit 0\n"[..],
+            b"<html>\n",
+            b"%PDF-1.4\n",
+            b"GIF89a\x01\0\x01\0\0\0\0",
+            &elf,
+            &mz,
+            &png,
+        ] {
+            let alone = sniff(&[head, &[0x55; 600][..]].concat());
+            assert_ne!(alone.class, Class::Audio, "{:?}", &head[..4]);
+            let mut v = head.to_vec();
+            v.extend(wav());
+            let s = sniff(&v);
+            assert_eq!(
+                (s.format.as_str(), s.class, s.encryption),
+                ("wav", Class::Audio, Encryption::None),
+                "{:?} named {}",
+                &head[..4],
+                alone.format
+            );
+            assert_eq!(s.evidence["payload_offset"], head.len());
+            assert!(s.evidence["head"]
+                .as_str()
+                .unwrap()
+                .contains("signature at 0"));
+        }
+    }
+
+    /// Text is judged on its first 8 KiB, and a recording's few binary
+    /// bytes among them still pass: the recording behind is found. Text
+    /// with a zero byte but no recording stays text.
+    #[test]
+    fn text_in_front_of_a_recording_does_not_hide_it() {
+        let script = "echo a line of an installer script\n".repeat(300);
+        let mut v = script.as_bytes().to_vec();
+        v.extend(wav());
+        let s = sniff(&v);
+        assert_eq!((s.format.as_str(), s.class), ("wav", Class::Audio));
+        assert_eq!(s.evidence["payload_offset"], script.len());
+        assert_eq!(s.evidence["head"], "text with a recording behind it");
+        let mut plain = script.into_bytes();
+        plain.extend(b"\0RIFF and WAVE are words here\n");
+        assert_eq!(sniff(&plain).format, "text");
     }
 
     /// Text envelopes whose body decodes to a WAV, not to ciphertext.
