@@ -345,11 +345,7 @@ fn neighbours(w: &[u8]) -> (u64, u64) {
     // of the vector width): fused with the products above, each flag was
     // widened to 32 bits, three times the instructions.
     for (ca, cb) in a.chunks(240).zip(b.chunks(240)) {
-        let e8: u8 = ca
-            .iter()
-            .zip(cb)
-            .map(|(&x, &y)| (x ^ (y >> 7)) & 1)
-            .fold(0, |e, f| e + f);
+        let e8: u8 = ca.iter().zip(cb).map(|(&x, &y)| (x ^ (y >> 7)) & 1).sum();
         edges += u64::from(e8);
     }
     (cross, edges)
