@@ -43,6 +43,7 @@ pub(crate) const HEADERS: &[(&[u8], Detector)] = &[
     (b"caff", caf),
     (b".snd", au),
     (b"#!AMR", amr_family),
+    (b"ID3", id3_frames),
 ];
 
 type Detector = fn(&Sample) -> Option<Sniff>;
@@ -919,6 +920,102 @@ fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
     n
 }
 
+/// The frame parsers a search for frames tries at each sync byte, with the
+/// format each names.
+const FRAME_PARSERS: [(FrameParser, &str, &str); 3] = [
+    (mpeg_frame, "mp3", "audio/mpeg"),
+    (adts_frame, "aac", "audio/aac"),
+    (ac3_frame, "ac3", "audio/ac3"),
+];
+
+/// Names `n` chained frames starting `frames` (at `at` in the object):
+/// MPEG layers and E-AC-3 are told apart by their first header.
+fn frames_named(frames: &[u8], format: &str, mime: &str, n: usize, at: u64) -> Sniff {
+    let mut sniff = audio(format, mime)
+        .with("frames_checked", n)
+        .with("payload_offset", at);
+    if format == "ac3" && frames[5] >> 3 > 10 {
+        sniff.format = "eac3".into();
+        sniff.mime = Some("audio/eac3".into());
+    }
+    if format == "mp3" {
+        let layer = (frames[1] >> 1) & 3;
+        sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
+        sniff.format = if layer == 1 { "mp3" } else { "mp2" }.to_string();
+        if let Some((_, _, rate)) = mpeg_frame(frames) {
+            sniff = sniff.with("sample_rate", rate);
+        }
+    }
+    sniff
+}
+
+/// Frames a chain behind another format's first bytes needs.
+const BEHIND_FRAMES: usize = 8;
+
+/// MPEG, ADTS or AC-3 frames behind another format's first bytes (a script
+/// line, an image or program header), chained without a break from their
+/// first frame to the end of what was read: to the object's end (or its
+/// 128-byte ID3v1 tag), or into a frame the head's end cuts. A foreign
+/// structure whose records happen to chain as frames (an ELF program's
+/// PLT, a bitmap's rows, an icon) does so for a few records, never to the
+/// end of a head; that is why frames after junk otherwise defer to a
+/// signature at 0.
+///
+/// Frames that are all the same bytes are no recording found: a uniform
+/// fill (an image of one colour, a table of `FF` runs) can chain as
+/// identical frames, and a recording of pure silence holds no voice.
+///
+/// Each position starts at most one frame (the three sync patterns
+/// exclude each other), so a chain that reaches a frame an earlier chain
+/// walked ends as that one did: positions walked are marked, and the
+/// search costs one parse per position at most, whatever decoys a crafted
+/// head holds.
+pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let whole = h.len() as u64 >= s.size;
+    let reaches_end = |end: usize| {
+        if whole {
+            end == h.len() || (h.len() - end == 128 && h[end..].starts_with(b"TAG"))
+        } else {
+            // Cut inside the last frame, or too close to the end for a header.
+            end + 7 > h.len()
+        }
+    };
+    let mut walked = vec![0u64; h.len().div_ceil(64)];
+    for pos in memchr::memchr2_iter(0xff, 0x0b, h).filter(|&p| p > 0) {
+        for (parse, format, mime) in FRAME_PARSERS {
+            let (mut at, mut n, mut fresh, mut varied) = (pos, 0, true, false);
+            let mut first: Option<(u8, &[u8])> = None;
+            while let Some((len, id, _)) = h.get(at..).and_then(parse) {
+                let frame = &h[at..(at + len).min(h.len())];
+                let (first_id, first_frame) = *first.get_or_insert((id, frame));
+                if first_id != id {
+                    break;
+                }
+                let (word, bit) = (at / 64, 1u64 << (at % 64));
+                if walked[word] & bit != 0 {
+                    fresh = false;
+                    break;
+                }
+                walked[word] |= bit;
+                varied |= !first_frame.starts_with(frame);
+                n += 1;
+                at += len;
+            }
+            if fresh && varied && n >= BEHIND_FRAMES && reaches_end(at) {
+                return Some(frames_named(&h[pos..], format, mime, n, pos as u64).with(
+                    "magic",
+                    format!("frame sync at {pos}, frames to the end of what was read"),
+                ));
+            }
+            if n > 0 || !fresh {
+                break;
+            }
+        }
+    }
+    None
+}
+
 /// Bytes after the ID3v2 tags a frame search needs: the search span and
 /// four frames of the longest kind (an MPEG-1 Layer II frame at 384 kbit/s
 /// and 32 kHz is 1,728 bytes).
@@ -951,11 +1048,7 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
     // Only sync bytes can start a frame; memchr skips the rest a word at a time.
     'search: for pos in memchr::memchr2_iter(0xff, 0x0b, &h[..search_end]) {
         let need = if pos == 0 { 3 } else { 4 };
-        for (parse, format, mime) in [
-            (mpeg_frame as FrameParser, "mp3", "audio/mpeg"),
-            (adts_frame, "aac", "audio/aac"),
-            (ac3_frame, "ac3", "audio/ac3"),
-        ] {
+        for (parse, format, mime) in FRAME_PARSERS {
             // A stream shorter than `need` frames may still be whole in the head.
             let n = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
@@ -968,21 +1061,7 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                     break 'search;
                 }
                 let at = start + pos as u64;
-                let mut sniff = audio(format, mime)
-                    .with("frames_checked", n)
-                    .with("payload_offset", at);
-                if format == "ac3" && h[pos + 5] >> 3 > 10 {
-                    sniff.format = "eac3".into();
-                    sniff.mime = Some("audio/eac3".into());
-                }
-                if format == "mp3" {
-                    let layer = (h[pos + 1] >> 1) & 3;
-                    sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
-                    sniff.format = if layer == 1 { "mp3" } else { "mp2" }.to_string();
-                    if let Some((_, _, rate)) = mpeg_frame(&h[pos..]) {
-                        sniff = sniff.with("sample_rate", rate);
-                    }
-                }
+                let sniff = frames_named(&h[pos..], format, mime, n, at);
                 let magic = if tagged {
                     "ID3v2 tag at 0, frame sync".to_string()
                 } else {
@@ -1014,6 +1093,13 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
         .with("payload_offset", start);
     let judged = judge_payload(s, sniff, start..s.size);
     (judged.encryption == Encryption::Partial).then_some(judged)
+}
+
+/// MPEG or ADTS frames found behind ID3v2 tags: all that the search behind
+/// a prefix takes an `ID3` for. Tags alone, or tags whose frames lie beyond
+/// what was read, show no recording there.
+fn id3_frames(s: &Sample) -> Option<Sniff> {
+    mpeg_or_adts(s).filter(|f| f.evidence.contains_key("frames_checked"))
 }
 
 /// The frames from `pos` run exactly to the end of `b` (a whole, tiny
@@ -1183,6 +1269,55 @@ mod tests {
         // The same frames after junk that no signature names are found.
         elf[..4].copy_from_slice(b"junk");
         assert_eq!(sniff_whole(&elf).map(|s| s.format), Some("mp2".into()));
+    }
+
+    /// Untagged frames behind another format's signature are found when
+    /// they run to the end of what was read; a few that chain after a
+    /// program header (a PLT) or a uniform fill that chains as identical
+    /// frames are not.
+    #[test]
+    fn frames_behind_a_signature_are_found_when_they_run_to_the_end() {
+        let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
+        let frame = |fill: u8| {
+            let mut f = mp3_frame();
+            f[4..].fill(fill);
+            f
+        };
+        let stream: Vec<u8> = (0..20u8).flat_map(frame).collect();
+        for head in [
+            &b"#!/bin/sh\nexit 0\n"[..],
+            b"Salted__\x01\x02\x03\x04\x05\x06\x07\x08",
+        ] {
+            let s = whole(&[head, &stream].concat());
+            assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio), "{s:?}");
+            assert_eq!(s.evidence["payload_offset"], head.len());
+            // Cut by the head's end inside a frame: still the end of what was read.
+            let cut = &[head, &stream[..stream.len() - 100]].concat();
+            let s = super::super::sniff(&Sample::new(1 << 20, cut, &[]), &[]);
+            assert_eq!(s.class, Class::Audio, "{s:?}");
+            // Ten frames, then something else: not to the end.
+            let mut broken = [head, &stream[..417 * 10]].concat();
+            broken.extend([0x33; 3000]);
+            assert_ne!(whole(&broken).class, Class::Audio);
+            // Identical frames (a uniform fill) are no recording.
+            let same: Vec<u8> = (0..20).flat_map(|_| frame(0x55)).collect();
+            assert_ne!(whole(&[head, &same].concat()).class, Class::Audio);
+        }
+    }
+
+    /// A tagged MP3 behind a script line is found by its tags; tags with no
+    /// frames after them behind the line are no recording.
+    #[test]
+    fn a_tagged_mp3_behind_another_signature_is_found() {
+        let tags = [&b"ID3\x04\x00\x00\x00\x00\x00\x0a"[..], &[0x20; 10]].concat();
+        let frames: Vec<u8> = (0..6).flat_map(|_| mp3_frame()).collect();
+        let head = b"#!/bin/sh\nexit 0\n";
+        let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
+        let s = whole(&[&head[..], &tags, &frames].concat());
+        assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["payload_offset"], head.len());
+        let s = whole(&[&head[..], &tags, &[0x20; 3000]].concat());
+        assert_eq!(s.class, Class::Other, "{s:?}");
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     ) {
         return check_named(s, envelope);
     }
-    if let Some((_, audio)) = audio_behind(s) {
+    if let Some(audio) = recording_behind(s) {
         return audio.with(
             "envelope",
             format!("{} header at 0 with plaintext behind it", envelope.format),
@@ -124,8 +124,14 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 /// (a self-extractor, a zipapp), which the walk inside reads and reports
 /// by its name.
 fn recording_behind(s: &Sample) -> Option<Sniff> {
-    let (at, audio) = audio_behind(s)?;
-    let zipped = super::bytes::needle!(b"PK\x03\x04").find(&s.head[..at]).is_some();
+    let (at, audio) = audio_behind(s).or_else(|| {
+        let frames = audio::frames_behind(s)?;
+        let at = frames.evidence["payload_offset"].as_u64()? as usize;
+        Some((at, frames))
+    })?;
+    let zipped = super::bytes::needle!(b"PK\x03\x04")
+        .find(&s.head[..at])
+        .is_some();
     (!zipped).then_some(audio)
 }
 
