@@ -365,7 +365,9 @@ impl Walk<'_> {
             }
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
-            self.open_behind(level, sniff, name, depth);
+            if !self.open_behind(level, sniff, name, depth) {
+                self.stream_behind(level, sniff, name, depth);
+            }
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
         }
@@ -386,7 +388,9 @@ impl Walk<'_> {
                 | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
-            if self.open_behind(level, sniff, name, depth) {
+            if self.open_behind(level, sniff, name, depth)
+                || self.stream_behind(level, sniff, name, depth)
+            {
                 return;
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {

@@ -7,8 +7,8 @@
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
-use super::{pump, Ended, Level, Limit, Walk, PEEK};
-use crate::sniff::HEAD_LEN;
+use super::{chain, pump, Ended, Level, LevelBytes, Limit, Walk, PEEK};
+use crate::sniff::{Sniff, HEAD_LEN};
 
 /// zstd frames asking for a window above 2^27 (128 MiB, zstd's own default
 /// limit for decoders) are refused, not allocated.
@@ -26,9 +26,118 @@ pub(crate) struct Decoded {
     pub consumed: usize,
 }
 
+/// Compressed streams that may follow another format's first bytes (a
+/// shell installer's payload, a boot stub's kernel), by their first bytes.
+const BEHIND: [(&[u8], &str); 4] = [
+    (b"\x1f\x8b\x08", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+];
+
+/// The decoder of one stream of `format`, with nothing read after it.
+fn first_stream(format: &str) -> String {
+    format!("{format}-first")
+}
+
+static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new(BEHIND.iter().map(|b| b.0))
+            .expect("four short magics build an automaton")
+    });
+
+/// Places tried behind a head: each costs a decode of a KiB at most.
+const MAX_BEHIND_TRIES: usize = 16;
+/// Decoded bytes a place must give (unless its whole stream is shorter):
+/// a magic is a few bytes random data holds by chance, a stream that
+/// decodes a KiB is not.
+const BEHIND_PROOF: u64 = 1024;
+
 impl Walk<'_> {
+    /// Reads a compressed stream behind the head of an object not opened
+    /// as a container (a makeself installer: a shell script, then a
+    /// tar.gz) as member `embedded@OFFSET`. The first place in the head
+    /// where a stream's magic starts and a KiB decodes is taken; places
+    /// that do not decode are passed over without a word, being chance.
+    /// Whether a stream was there.
+    pub(super) fn stream_behind(
+        &mut self,
+        level: &Level<'_, '_>,
+        sniff: &Sniff,
+        name: &str,
+        depth: u32,
+    ) -> bool {
+        let Some(head) = level.from(0, HEAD_LEN) else {
+            return false;
+        };
+        let plausible = |at: usize, format: &str| match format {
+            // Reserved flag bits clear.
+            "gzip" => head.get(at + 3).is_some_and(|f| f & 0xe0 == 0),
+            // A block size digit, then a block's or the end's magic.
+            "bzip2" => {
+                head.get(at + 3).is_some_and(u8::is_ascii_digit)
+                    && matches!(
+                        head.get(at + 4..at + 10),
+                        Some(b"1AY&SY") | Some(b"\x17rE8P\x90")
+                    )
+            }
+            _ => true,
+        };
+        let found = BEHIND_MAGICS
+            .find_overlapping_iter(&head[..])
+            .map(|m| (m.start(), BEHIND[m.pattern().as_usize()].1))
+            .filter(|&(at, format)| at > 0 && plausible(at, format))
+            .take(MAX_BEHIND_TRIES)
+            .find(|&(at, format)| {
+                let d = decode(
+                    &first_stream(format),
+                    &head[at..],
+                    BEHIND_PROOF,
+                    self.deadline,
+                );
+                d.out.len() as u64 >= BEHIND_PROOF
+                    || (matches!(d.ended, Ended::Eof) && !d.out.is_empty())
+            });
+        let Some((at, format)) = found else {
+            return false;
+        };
+        let prefix = chain(name, &format!("embedded@{at}"));
+        if depth > self.max_depth {
+            self.limit(
+                &prefix,
+                Limit::Depth,
+                format!(
+                    "{format} stream behind a {} head beyond --max-archive-depth {}",
+                    sniff.format, self.max_depth
+                ),
+            );
+            return true;
+        }
+        let at = at as u64;
+        let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
+        let input = level.from(at, want).unwrap_or_default();
+        let stream = Level {
+            size: level.size.saturating_sub(at),
+            bytes: LevelBytes::Memory(&input),
+        };
+        self.stream_with(&stream, format, &first_stream(format), &prefix, depth);
+        true
+    }
+
     /// Decompresses the head of a stream: as much as the budget allows.
     pub(super) fn stream(&mut self, level: &Level<'_, '_>, format: &str, prefix: &str, depth: u32) {
+        self.stream_with(level, format, format, prefix, depth);
+    }
+
+    /// [`Walk::stream`] decoded by `codec` (one of `format`'s decoders).
+    fn stream_with(
+        &mut self,
+        level: &Level<'_, '_>,
+        format: &str,
+        codec: &str,
+        prefix: &str,
+        depth: u32,
+    ) {
         // Compressed input: what the sample holds (the head), or up to the budget.
         let input = level
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
@@ -45,7 +154,7 @@ impl Walk<'_> {
             );
         }
         let budget = budget.max(PEEK);
-        let d = decode(format, &input, budget, self.deadline);
+        let d = decode(codec, &input, budget, self.deadline);
         self.spent += d.out.len() as u64;
         let n = d.out.len();
         let ratio = n as u64 / (d.consumed as u64).max(1);
@@ -146,6 +255,22 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
         "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
         "zstd" => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
+            d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+            Box::new(d)
+        }
+        // One stream and nothing after it: what lies behind another
+        // format's head is followed by more of that format, not by a
+        // second stream, and a decoder that reads on fails there, losing
+        // the output of the call that met the trailing bytes.
+        "gzip-first" => Box::new(flate2::bufread::GzDecoder::new(input)),
+        "bzip2-first" => Box::new(bzip2::bufread::BzDecoder::new(input)),
+        "xz-first" => {
+            let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, 0)
+                .map_err(std::io::Error::other)?;
+            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
+        }
+        "zstd-first" => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
             Box::new(d)
         }
@@ -260,6 +385,70 @@ impl<R: BufRead> Read for Deflate64<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    fn compressed(format: &str, data: &[u8]) -> Vec<u8> {
+        match format {
+            "gzip" => {
+                let mut e =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            "bzip2" => {
+                let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            "xz" => {
+                let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
+                e.write_all(data).unwrap();
+                e.finish().unwrap()
+            }
+            _ => zstd::encode_all(data, 3).unwrap(),
+        }
+    }
+
+    /// A shell installer's payload (makeself: a script, then a compressed
+    /// tar), and a stream with the rest of its host's bytes after it.
+    #[test]
+    fn a_stream_behind_a_script_or_a_program_header_is_read() {
+        let wav = super::super::tests::wav();
+        for format in ["gzip", "bzip2", "xz", "zstd"] {
+            for head in [
+                &b"#!/bin/sh\ntail -n +4 \"$0\" | tar xz\nexit 0\n"[..],
+                b"\x7fELF\x02\x01\x01\0",
+            ] {
+                let mut v = head.to_vec();
+                v.extend(compressed(format, &wav));
+                v.extend(b"more of the host after the stream\n".repeat(40));
+                let inside = super::super::tests::look(&v);
+                assert!(inside.limits.is_empty(), "{format}: {:?}", inside.limits);
+                assert_eq!(inside.members.len(), 1, "{format}");
+                let m = &inside.members[0];
+                assert_eq!(
+                    m.member,
+                    format!("embedded@{}!/({format} stream)", head.len())
+                );
+                assert_eq!(m.sniff.format, "wav", "{format}");
+            }
+        }
+    }
+
+    /// Each magic is a few bytes random data holds: where nothing decodes
+    /// behind it, nothing is reported, not even a limit.
+    #[test]
+    fn a_stream_magic_that_does_not_decode_is_passed_over() {
+        for (magic, _) in BEHIND {
+            let mut v = b"#!/bin/sh\nexit 0\n".to_vec();
+            v.extend(crate::sniff::testutil::pseudo_random(300, 3));
+            v.extend(magic);
+            v.extend(b"\x00\x00\x00\x00\x00\x00\x00");
+            v.extend(crate::sniff::testutil::pseudo_random(3000, 4));
+            let inside = super::super::tests::look(&v);
+            assert!(inside.members.is_empty(), "{magic:?}: {:?}", inside.members);
+            assert!(inside.limits.is_empty(), "{magic:?}: {:?}", inside.limits);
+        }
+    }
 
     /// Raw zlib (a git loose object: `blob N\0` then the file) and
     /// LZMA-alone streams are opened; bytes that only look like their
