@@ -6,12 +6,15 @@ use base64::Engine;
 use super::bytes::needle;
 use super::{Class, Encryption, Sample, Sniff};
 
+/// How much of a head the text tests read: text is judged on these bytes.
+pub(crate) const TEXT_PROBE: usize = 8192;
+
 /// Mostly printable UTF-8 (or ASCII with tabs and line breaks).
 pub(crate) fn is_text(b: &[u8]) -> bool {
     if b.is_empty() {
         return false;
     }
-    let probe = &b[..b.len().min(8192)];
+    let probe = &b[..b.len().min(TEXT_PROBE)];
     let text = match std::str::from_utf8(probe) {
         Ok(t) => t,
         // A multi-byte character cut at the window's end is still text.
@@ -53,7 +56,7 @@ fn census(b: &[u8]) -> (usize, usize) {
 /// characters. Wide text is otherwise a blocky 16- or 32-bit "signal" to the
 /// headerless-PCM statistics.
 pub(crate) fn wide_text(b: &[u8]) -> Option<&'static str> {
-    let probe = &b[..b.len().min(8192)];
+    let probe = &b[..b.len().min(TEXT_PROBE)];
     // 12 of the first 16 units must fit, each with a zero byte: a head
     // with fewer zeros in its first 64 bytes is none of the four layouts.
     // (A sum of flags over a fixed slice, which vectorises; a filtered

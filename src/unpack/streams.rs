@@ -8,7 +8,7 @@ use std::io::{BufRead, Read};
 use std::time::Instant;
 
 use super::{chain, pump, Ended, Level, LevelBytes, Limit, Walk, PEEK};
-use crate::sniff::{Sniff, HEAD_LEN};
+use crate::sniff::{Sniff, HEAD_LEN, TEXT_PROBE};
 
 /// zstd frames asking for a window above 2^27 (128 MiB, zstd's own default
 /// limit for decoders) are refused, not allocated.
@@ -40,9 +40,14 @@ fn first_stream(format: &str) -> String {
     format!("{format}-first")
 }
 
+/// Leftmost-first, so that the automaton's vectorised prefilter runs; no
+/// magic is a prefix of another's start, and each match restarts the
+/// search one byte on.
 static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new(BEHIND.iter().map(|b| b.0))
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(BEHIND.iter().map(|b| b.0))
             .expect("four short magics build an automaton")
     });
 
@@ -70,6 +75,18 @@ impl Walk<'_> {
         let Some(head) = level.from(0, HEAD_LEN) else {
             return false;
         };
+        // Text was judged on its first 8 KiB, and a compressed stream is
+        // not UTF-8 for more than a few bytes: only a head that stops being
+        // text after its probe can hold one, from a little before that.
+        let start = if sniff.format == "text" {
+            let probe = head.len().min(TEXT_PROBE);
+            match std::str::from_utf8(&head[probe..]) {
+                Ok(_) => return false,
+                Err(e) => (probe + e.valid_up_to()).saturating_sub(64),
+            }
+        } else {
+            0
+        };
         let plausible = |at: usize, format: &str| match format {
             // Reserved flag bits clear.
             "gzip" => head.get(at + 3).is_some_and(|f| f & 0xe0 == 0),
@@ -83,9 +100,14 @@ impl Walk<'_> {
             }
             _ => true,
         };
-        let found = BEHIND_MAGICS
-            .find_overlapping_iter(&head[..])
-            .map(|m| (m.start(), BEHIND[m.pattern().as_usize()].1))
+        let mut from = 0;
+        let places = std::iter::from_fn(|| {
+            let m = BEHIND_MAGICS
+                .find(aho_corasick::Input::new(&head[..]).span(from.max(start)..head.len()))?;
+            from = m.start() + 1;
+            Some((m.start(), BEHIND[m.pattern().as_usize()].1))
+        });
+        let found = places
             .filter(|&(at, format)| at > 0 && plausible(at, format))
             .take(MAX_BEHIND_TRIES)
             .find(|&(at, format)| {
@@ -413,10 +435,13 @@ mod tests {
     #[test]
     fn a_stream_behind_a_script_or_a_program_header_is_read() {
         let wav = super::super::tests::wav();
+        // A script longer than the text probe: the object is text.
+        let long = b"echo installing, please wait\n".repeat(400);
         for format in ["gzip", "bzip2", "xz", "zstd"] {
             for head in [
                 &b"#!/bin/sh\ntail -n +4 \"$0\" | tar xz\nexit 0\n"[..],
                 b"\x7fELF\x02\x01\x01\0",
+                &long,
             ] {
                 let mut v = head.to_vec();
                 v.extend(compressed(format, &wav));
