@@ -955,7 +955,7 @@ const BEHIND_FRAMES: usize = 8;
 /// MPEG, ADTS or AC-3 frames behind another format's first bytes (a script
 /// line, an image or program header), chained without a break from their
 /// first frame to the end of what was read: to the object's end (or its
-/// 128-byte ID3v1 tag), or into a frame the head's end cuts. A foreign
+/// 128-byte ID3v1 tag), or into a last frame the end cuts. A foreign
 /// structure whose records happen to chain as frames (an ELF program's
 /// PLT, a bitmap's rows, an icon) does so for a few records, never to the
 /// end of a head; that is why frames after junk otherwise defer to a
@@ -973,13 +973,13 @@ const BEHIND_FRAMES: usize = 8;
 pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let whole = h.len() as u64 >= s.size;
-    let reaches_end = |end: usize| {
-        if whole {
-            end == h.len() || (h.len() - end == 128 && h[end..].starts_with(b"TAG"))
-        } else {
-            // Cut inside the last frame, or too close to the end for a header.
-            end + 7 > h.len()
-        }
+    let reaches_end = |end: usize| match h.len().checked_sub(end) {
+        // To the end, or into a last frame the end cuts (a stream cut
+        // short is still a recording).
+        None | Some(0) => true,
+        Some(left) if whole => left == 128 && h[end..].starts_with(b"TAG"),
+        // Too close to the end of the head for another header.
+        Some(left) => left < 7,
     };
     let mut walked = vec![0u64; h.len().div_ceil(64)];
     for pos in memchr::memchr2_iter(0xff, 0x0b, h).filter(|&p| p > 0) {
@@ -1295,6 +1295,9 @@ mod tests {
             let cut = &[head, &stream[..stream.len() - 100]].concat();
             let s = super::super::sniff(&Sample::new(1 << 20, cut, &[]), &[]);
             assert_eq!(s.class, Class::Audio, "{s:?}");
+            // A whole object cut inside its last frame (a download cut short).
+            let short = [head, &stream[..stream.len() - 100]].concat();
+            assert_eq!(whole(&short).class, Class::Audio);
             // Ten frames, then something else: not to the end.
             let mut broken = [head, &stream[..417 * 10]].concat();
             broken.extend([0x33; 3000]);

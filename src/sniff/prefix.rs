@@ -120,9 +120,10 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 }
 
 /// The recording behind the head's first bytes, unless a zip's local
-/// header comes before it: then it is a member of a zip behind the head
-/// (a self-extractor, a zipapp), which the walk inside reads and reports
-/// by its name.
+/// header that holds up comes before it: then it is a member of a zip
+/// behind the head (a self-extractor, a zipapp), which the walk inside
+/// reads and reports by its name. Behind damaged headers the walk may not
+/// start, so the recording is the object's.
 fn recording_behind(s: &Sample) -> Option<Sniff> {
     let (at, audio) = audio_behind(s).or_else(|| {
         let frames = audio::frames_behind(s)?;
@@ -130,8 +131,8 @@ fn recording_behind(s: &Sample) -> Option<Sniff> {
         Some((at, frames))
     })?;
     let zipped = super::bytes::needle!(b"PK\x03\x04")
-        .find(&s.head[..at])
-        .is_some();
+        .find_iter(&s.head[..at])
+        .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size));
     (!zipped).then_some(audio)
 }
 

@@ -29,6 +29,7 @@ mod sevenz;
 mod streams;
 mod tar;
 mod zip;
+pub(crate) use zip::entry_holds_up as local_header_holds_up;
 
 use std::borrow::Cow;
 use std::cell::RefCell;

@@ -669,7 +669,7 @@ const UNLISTED_READS: u64 = 16 << 20;
 /// `size` bytes) look like one a zip tool wrote? A method atrest knows or a
 /// flagged one, a name without NUL bytes, and data that fits the object
 /// unless a data descriptor or a Zip64 extra field gives its size.
-fn entry_holds_up(h: &[u8], at: u64, size: u64) -> bool {
+pub(crate) fn entry_holds_up(h: &[u8], at: u64, size: u64) -> bool {
     let (Some(flags), Some(method), Some(csize), Some(name_len), Some(extra_len)) = (
         le16(h, 6),
         le16(h, 8),
