@@ -472,6 +472,9 @@ pub(crate) fn judge_payload(sample: &Sample, sniff: Sniff, payload: Range<u64>) 
 
 /// The last resort for bytes no signature explains.
 fn statistics(sample: &Sample) -> Sniff {
+    if let Some(xored) = prefix::xored_audio(sample) {
+        return xored;
+    }
     let r = Randomness::of(&sample.slices_in(0..sample.size));
     if !r.is_decided() {
         return Sniff::new("unknown", None, Class::Other, Encryption::Unknown)

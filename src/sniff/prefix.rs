@@ -136,6 +136,63 @@ fn recording_behind(s: &Sample) -> Option<Sniff> {
     (!zipped).then_some(audio)
 }
 
+/// A recording under a repeating XOR key of 1, 2 or 4 bytes: the key is
+/// what turns the object's first 4 bytes into an audio container's magic,
+/// and a second field of that header must come out right under the same
+/// key before the head is decoded and the audio detectors judge it. XOR
+/// with a short key hides nothing from anyone who tries this; without it
+/// such a head is `binary`, or `random-like` (class encrypted) when the
+/// codec's output was already random-looking.
+pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
+    // Magic at 0; a second field at `at` that the header fixes.
+    const HEADERS: &[(&[u8; 4], usize, &[&[u8; 4]])] = &[
+        (b"RIFF", 8, &[b"WAVE"]),
+        (b"RF64", 8, &[b"WAVE"]),
+        (b"FORM", 8, &[b"AIFF", b"AIFC"]),
+        // Version 0, first page, granule position 0.
+        (b"OggS", 4, &[b"\x00\x02\x00\x00"]),
+        // STREAMINFO first (last-block flag either way), 34 bytes long.
+        (b"fLaC", 4, &[b"\x00\x00\x00\x22", b"\x80\x00\x00\x22"]),
+    ];
+    let h = s.head;
+    let first: [u8; 4] = h.get(..4)?.try_into().ok()?;
+    HEADERS.iter().find_map(|&(magic, at, fields)| {
+        let key: [u8; 4] = std::array::from_fn(|i| first[i] ^ magic[i]);
+        if key == [0; 4] {
+            return None;
+        }
+        let field = h.get(at..at + 4)?;
+        let decoded_field: [u8; 4] = std::array::from_fn(|i| field[i] ^ key[(at + i) % 4]);
+        if !fields.contains(&&decoded_field) {
+            return None;
+        }
+        let plain: Vec<u8> = h.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
+        let mut found = audio::anchored(&Sample::new(s.size, &plain, &[]))?;
+        found.wants.clear();
+        found.encryption = Encryption::Weak;
+        let period = if key[..2] == key[2..] {
+            if key[0] == key[1] {
+                1
+            } else {
+                2
+            }
+        } else {
+            4
+        };
+        Some(
+            found
+                .with(
+                    "obfuscation",
+                    format!("XOR with a repeating {period}-byte key"),
+                )
+                .with(
+                    "grade_basis",
+                    "a short XOR key is recovered from the format's own header",
+                ),
+        )
+    })
+}
+
 /// Text, or the recording behind it. Text is judged on its first 8 KiB,
 /// and a few binary bytes among thousands of characters still pass; an
 /// audio container's header always holds a zero byte (a chunk size, a
@@ -248,6 +305,36 @@ mod tests {
         let mut plain = script.into_bytes();
         plain.extend(b"\0RIFF and WAVE are words here\n");
         assert_eq!(sniff(&plain).format, "text");
+    }
+
+    /// A recording XORed with a short repeating key is that recording,
+    /// weakly protected; random bytes that happen to give a magic under
+    /// some key are not.
+    #[test]
+    fn a_recording_under_a_short_xor_key_is_weakly_protected() {
+        for key in [&[0x5a][..], &[0x13, 0x37], &[0xde, 0xad, 0xbe, 0xef]] {
+            let v: Vec<u8> = wav()
+                .iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % key.len()])
+                .collect();
+            let s = sniff(&v);
+            assert_eq!(
+                (s.format.as_str(), s.class, s.encryption),
+                ("wav", Class::Audio, Encryption::Weak),
+                "key {key:02x?}"
+            );
+            let period = if key.len() == 1 { 1 } else { key.len() };
+            assert_eq!(
+                s.evidence["obfuscation"],
+                format!("XOR with a repeating {period}-byte key")
+            );
+        }
+        for seed in 0..200 {
+            let mut v = crate::sniff::testutil::pseudo_random(4096, seed);
+            v[..4].copy_from_slice(b"RIFX");
+            assert_ne!(sniff(&v).class, Class::Audio, "seed {seed}");
+        }
     }
 
     /// Text envelopes whose body decodes to a WAV, not to ciphertext.
