@@ -145,7 +145,8 @@ fn recording_behind(s: &Sample) -> Option<Sniff> {
 /// codec's output was already random-looking.
 pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
     // Magic at 0; a second field at `at` that the header fixes.
-    const HEADERS: &[(&[u8; 4], usize, &[&[u8; 4]])] = &[
+    type Header = (&'static [u8; 4], usize, &'static [&'static [u8; 4]]);
+    const HEADERS: &[Header] = &[
         (b"RIFF", 8, &[b"WAVE"]),
         (b"RF64", 8, &[b"WAVE"]),
         (b"FORM", 8, &[b"AIFF", b"AIFC"]),
