@@ -170,7 +170,11 @@ pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
         let plain: Vec<u8> = h.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
         let mut found = audio::anchored(&Sample::new(s.size, &plain, &[]))?;
         found.wants.clear();
-        found.encryption = Encryption::Weak;
+        // Only what lay in the clear under the key is weakly protected: a
+        // payload random under the key too keeps its own grade.
+        if found.encryption == Encryption::None {
+            found.encryption = Encryption::Weak;
+        }
         let period = if key[..2] == key[2..] {
             if key[0] == key[1] {
                 1
