@@ -220,10 +220,6 @@ pub(crate) enum Ended {
     Time,
 }
 
-/// Reads up to `want` bytes from `r`, at most [`CHUNK`] per call, appending
-/// them to `out` (or discarding them), and checking `deadline` between calls.
-/// The output grows with what arrives, never with what was declared. A
-/// decoder that panics is a failure of this read, not of the scan.
 /// A decoder's read, with a panic in it (a bug in a decoding crate, on
 /// crafted data) turned into an error.
 fn guarded(read: impl FnOnce() -> std::io::Result<usize>) -> std::io::Result<usize> {
@@ -231,6 +227,10 @@ fn guarded(read: impl FnOnce() -> std::io::Result<usize>) -> std::io::Result<usi
         .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
 }
 
+/// Reads up to `want` bytes from `r`, at most [`CHUNK`] per call, appending
+/// them to `out` (or discarding them), and checking `deadline` between calls.
+/// The output grows with what arrives, never with what was declared. A
+/// decoder that panics is a failure of this read, not of the scan.
 pub(crate) fn pump(
     r: &mut dyn Read,
     want: u64,

@@ -663,8 +663,6 @@ fn recording_in_clear(bytes: &[u8]) -> Option<Sniff> {
 /// Bytes the search for unlisted entries may read in one archive.
 const UNLISTED_READS: u64 = 16 << 20;
 
-/// How a member's data is compressed: `Some(None)` when stored,
-/// `None` for a method not decoded here.
 /// Does the local header at the start of `h` (at `at` in an object of
 /// `size` bytes) look like one a zip tool wrote? A method atrest knows or a
 /// flagged one, a name without NUL bytes, and data that fits the object
@@ -689,6 +687,8 @@ pub(crate) fn entry_holds_up(h: &[u8], at: u64, size: u64) -> bool {
         && (flags & 8 != 0 || csize == 0xffff_ffff || data_end <= size)
 }
 
+/// How a member's data is compressed: `Some(None)` when stored,
+/// `None` for a method not decoded here.
 fn method_format(method: u16) -> Option<Option<&'static str>> {
     Some(match method {
         0 => None,
