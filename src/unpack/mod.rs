@@ -366,9 +366,7 @@ impl Walk<'_> {
             }
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
-            if !self.open_behind(level, sniff, name, depth) {
-                self.stream_behind(level, sniff, name, depth);
-            }
+            self.open_behind(level, sniff, name, depth);
             self.encoded(level, name, depth);
             return self.text_windows(level, name, depth);
         }
@@ -389,9 +387,7 @@ impl Walk<'_> {
                 | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
-            if self.open_behind(level, sniff, name, depth)
-                || self.stream_behind(level, sniff, name, depth)
-            {
+            if self.open_behind(level, sniff, name, depth) {
                 return;
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
@@ -430,9 +426,10 @@ impl Walk<'_> {
         }
     }
 
-    /// Reads a zip behind the head of an object that is not opened as a
-    /// container (zipapps, shell-wrapped jars, self-extractors: named by
-    /// their stub). Whether one was there.
+    /// Reads a zip, or else a compressed stream, behind the head of an
+    /// object that is not opened as a container (zipapps, shell-wrapped
+    /// jars, self-extractors, makeself installers: named by their stub).
+    /// Whether one was there.
     fn open_behind(
         &mut self,
         level: &Level<'_, '_>,
@@ -440,25 +437,32 @@ impl Walk<'_> {
         name: &str,
         depth: u32,
     ) -> bool {
-        let behind = self.zip_behind(level);
-        if matches!(behind, zip::Behind::Nothing) {
-            return false;
-        }
+        let zip = self.zip_behind(level);
+        let stream = match zip {
+            zip::Behind::Nothing => self.stream_behind(level, sniff),
+            _ => None,
+        };
+        let what = match (&zip, &stream) {
+            (zip::Behind::Nothing, None) => return false,
+            (zip::Behind::Nothing, Some(found)) => format!("{} stream", found.format),
+            _ => "zip".to_string(),
+        };
         if depth > self.max_depth {
             self.limit(
                 name,
                 Limit::Depth,
                 format!(
-                    "zip behind a {} head beyond --max-archive-depth {}",
+                    "{what} behind a {} head beyond --max-archive-depth {}",
                     sniff.format, self.max_depth
                 ),
             );
             return true;
         }
-        match behind {
-            zip::Behind::Zip(end) => self.zip_from_end(level, name, depth, end),
-            zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
-            zip::Behind::Nothing => {}
+        match (zip, stream) {
+            (zip::Behind::Zip(end), _) => self.zip_from_end(level, name, depth, end),
+            (zip::Behind::Entries(at), _) => self.entries_behind(level, name, depth, at),
+            (zip::Behind::Nothing, Some(found)) => self.stream_at(level, name, depth, &found),
+            (zip::Behind::Nothing, None) => {}
         }
         true
     }

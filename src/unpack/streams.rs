@@ -27,18 +27,16 @@ pub(crate) struct Decoded {
 }
 
 /// Compressed streams that may follow another format's first bytes (a
-/// shell installer's payload, a boot stub's kernel), by their first bytes.
-const BEHIND: [(&[u8], &str); 4] = [
-    (b"\x1f\x8b\x08", "gzip"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"BZh", "bzip2"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
+/// shell installer's payload, a boot stub's kernel), by their first bytes,
+/// with the decoder of one stream of each: what lies behind another
+/// format's head is followed by more of that format, not by a second
+/// stream.
+const BEHIND: [(&[u8], &str, &str); 4] = [
+    (b"\x1f\x8b\x08", "gzip", "gzip-first"),
+    (b"\xfd7zXZ\x00", "xz", "xz-first"),
+    (b"BZh", "bzip2", "bzip2-first"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd-first"),
 ];
-
-/// The decoder of one stream of `format`, with nothing read after it.
-fn first_stream(format: &str) -> String {
-    format!("{format}-first")
-}
 
 /// Leftmost-first, so that the automaton's vectorised prefilter runs; no
 /// magic is a prefix of another's start, and each match restarts the
@@ -58,32 +56,32 @@ const MAX_BEHIND_TRIES: usize = 16;
 /// decodes a KiB is not.
 const BEHIND_PROOF: u64 = 1024;
 
+/// A compressed stream found behind a head: where, and how to decode it.
+pub(super) struct StreamBehind {
+    at: u64,
+    pub format: &'static str,
+    codec: &'static str,
+}
+
 impl Walk<'_> {
-    /// Reads a compressed stream behind the head of an object not opened
-    /// as a container (a makeself installer: a shell script, then a
-    /// tar.gz) as member `embedded@OFFSET`. The first place in the head
-    /// where a stream's magic starts and a KiB decodes is taken; places
-    /// that do not decode are passed over without a word, being chance.
-    /// Whether a stream was there.
+    /// The first place in the head of an object not opened as a container
+    /// (a makeself installer: a shell script, then a tar.gz) where a
+    /// compressed stream's magic starts and a KiB decodes, or a whole
+    /// stream does. Places that do not decode are passed over without a
+    /// word, being chance.
     pub(super) fn stream_behind(
-        &mut self,
+        &self,
         level: &Level<'_, '_>,
         sniff: &Sniff,
-        name: &str,
-        depth: u32,
-    ) -> bool {
-        let Some(head) = level.from(0, HEAD_LEN) else {
-            return false;
-        };
+    ) -> Option<StreamBehind> {
+        let head = level.from(0, HEAD_LEN)?;
         // Text was judged on its first 8 KiB, and a compressed stream is
         // not UTF-8 for more than a few bytes: only a head that stops being
         // text after its probe can hold one, from a little before that.
         let start = if sniff.format == "text" {
             let probe = head.len().min(TEXT_PROBE);
-            match std::str::from_utf8(&head[probe..]) {
-                Ok(_) => return false,
-                Err(e) => (probe + e.valid_up_to()).saturating_sub(64),
-            }
+            let rest = std::str::from_utf8(&head[probe..]).err()?;
+            (probe + rest.valid_up_to()).saturating_sub(64)
         } else {
             0
         };
@@ -100,50 +98,45 @@ impl Walk<'_> {
             }
             _ => true,
         };
-        let mut from = 0;
+        let mut from = start;
         let places = std::iter::from_fn(|| {
-            let m = BEHIND_MAGICS
-                .find(aho_corasick::Input::new(&head[..]).span(from.max(start)..head.len()))?;
+            let m =
+                BEHIND_MAGICS.find(aho_corasick::Input::new(&head[..]).span(from..head.len()))?;
             from = m.start() + 1;
-            Some((m.start(), BEHIND[m.pattern().as_usize()].1))
+            let (_, format, codec) = BEHIND[m.pattern().as_usize()];
+            Some((m.start(), format, codec))
         });
-        let found = places
-            .filter(|&(at, format)| at > 0 && plausible(at, format))
+        places
+            .filter(|&(at, format, _)| at > 0 && plausible(at, format))
             .take(MAX_BEHIND_TRIES)
-            .find(|&(at, format)| {
-                let d = decode(
-                    &first_stream(format),
-                    &head[at..],
-                    BEHIND_PROOF,
-                    self.deadline,
-                );
+            .find(|&(at, _, codec)| {
+                let d = decode(codec, &head[at..], BEHIND_PROOF, self.deadline);
                 d.out.len() as u64 >= BEHIND_PROOF
                     || (matches!(d.ended, Ended::Eof) && !d.out.is_empty())
-            });
-        let Some((at, format)) = found else {
-            return false;
-        };
-        let prefix = chain(name, &format!("embedded@{at}"));
-        if depth > self.max_depth {
-            self.limit(
-                &prefix,
-                Limit::Depth,
-                format!(
-                    "{format} stream behind a {} head beyond --max-archive-depth {}",
-                    sniff.format, self.max_depth
-                ),
-            );
-            return true;
-        }
-        let at = at as u64;
+            })
+            .map(|(at, format, codec)| StreamBehind {
+                at: at as u64,
+                format,
+                codec,
+            })
+    }
+
+    /// Reads a stream found behind a head as member `embedded@OFFSET`.
+    pub(super) fn stream_at(
+        &mut self,
+        level: &Level<'_, '_>,
+        name: &str,
+        depth: u32,
+        found: &StreamBehind,
+    ) {
         let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
-        let input = level.from(at, want).unwrap_or_default();
+        let input = level.from(found.at, want).unwrap_or_default();
         let stream = Level {
-            size: level.size.saturating_sub(at),
+            size: level.size.saturating_sub(found.at),
             bytes: LevelBytes::Memory(&input),
         };
-        self.stream_with(&stream, format, &first_stream(format), &prefix, depth);
-        true
+        let prefix = chain(name, &format!("embedded@{}", found.at));
+        self.stream_with(&stream, found.format, found.codec, &prefix, depth);
     }
 
     /// Decompresses the head of a stream: as much as the budget allows.
@@ -459,11 +452,32 @@ mod tests {
         }
     }
 
+    /// A stream behind a head deeper than the depth limit is a limit, and
+    /// is not decoded.
+    #[test]
+    fn a_stream_behind_a_head_beyond_the_depth_limit_is_a_limit() {
+        let wav = super::super::tests::wav();
+        let stored =
+            |name: &str, data: &[u8]| crate::sniff::tiny_zip_with_extra(name, data, 0, 0, &[]);
+        let mut nested = [&b"#!/bin/sh\nexit 0\n"[..], &compressed("gzip", &wav)].concat();
+        for _ in 0..3 {
+            nested = stored("inner.zip", &nested);
+        }
+        let inside = super::super::tests::look(&nested);
+        assert!(
+            inside.limits.iter().any(|l| l.limit == Limit::Depth
+                && l.message.starts_with("gzip stream behind a sh head beyond")),
+            "{:?}",
+            inside.limits
+        );
+        assert!(inside.members.iter().all(|m| m.sniff.format != "wav"));
+    }
+
     /// Each magic is a few bytes random data holds: where nothing decodes
     /// behind it, nothing is reported, not even a limit.
     #[test]
     fn a_stream_magic_that_does_not_decode_is_passed_over() {
-        for (magic, _) in BEHIND {
+        for (magic, _, _) in BEHIND {
             let mut v = b"#!/bin/sh\nexit 0\n".to_vec();
             v.extend(crate::sniff::testutil::pseudo_random(300, 3));
             v.extend(magic);
