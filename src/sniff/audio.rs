@@ -970,7 +970,9 @@ const BEHIND_FRAMES: usize = 8;
 /// walked ends as that one did: positions walked are marked, and the
 /// search costs one parse per position at most, whatever decoys a crafted
 /// head holds.
-pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
+/// Returns the offset of the first frame with the sniff, as
+/// [`super::prefix::audio_behind`] does.
+pub(crate) fn frames_behind(s: &Sample) -> Option<(usize, Sniff)> {
     let h = s.head;
     let whole = h.len() as u64 >= s.size;
     let reaches_end = |end: usize| match h.len().checked_sub(end) {
@@ -981,7 +983,8 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
         // Too close to the end of the head for another header.
         Some(left) => left < 7,
     };
-    let mut walked = vec![0u64; h.len().div_ceil(64)];
+    // Allocated at the first frame found: most heads hold none.
+    let mut walked: Vec<u64> = Vec::new();
     for pos in memchr::memchr2_iter(0xff, 0x0b, h).filter(|&p| p > 0) {
         for (parse, format, mime) in FRAME_PARSERS {
             let (mut at, mut n, mut fresh, mut varied) = (pos, 0, true, false);
@@ -991,6 +994,9 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
                 let (first_id, first_frame) = *first.get_or_insert((id, frame));
                 if first_id != id {
                     break;
+                }
+                if walked.is_empty() {
+                    walked = vec![0u64; h.len().div_ceil(64)];
                 }
                 let (word, bit) = (at / 64, 1u64 << (at % 64));
                 if walked[word] & bit != 0 {
@@ -1003,10 +1009,11 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<Sniff> {
                 at += len;
             }
             if fresh && varied && n >= BEHIND_FRAMES && reaches_end(at) {
-                return Some(frames_named(&h[pos..], format, mime, n, pos as u64).with(
+                let found = frames_named(&h[pos..], format, mime, n, pos as u64).with(
                     "magic",
                     format!("frame sync at {pos}, frames to the end of what was read"),
-                ));
+                );
+                return Some((pos, found));
             }
             if n > 0 || !fresh {
                 break;

@@ -125,11 +125,7 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 /// reads and reports by its name. Behind damaged headers the walk may not
 /// start, so the recording is the object's.
 fn recording_behind(s: &Sample) -> Option<Sniff> {
-    let (at, audio) = audio_behind(s).or_else(|| {
-        let frames = audio::frames_behind(s)?;
-        let at = frames.evidence["payload_offset"].as_u64()? as usize;
-        Some((at, frames))
-    })?;
+    let (at, audio) = audio_behind(s).or_else(|| audio::frames_behind(s))?;
     let zipped = super::bytes::needle!(b"PK\x03\x04")
         .find_iter(&s.head[..at])
         .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size));
