@@ -113,14 +113,19 @@ macro_rules! byte_table {
     }};
 }
 
-/// Bit transitions inside each byte value, most significant bit first (a
-/// table: without the POPCNT instruction of later CPUs, counting bits is a
-/// multiply chain per histogram cell).
-const INNER_TRANSITIONS: [u32; 256] = byte_table!(|v| ((v ^ (v >> 1)) as u8 & 0x7f).count_ones());
+/// Bit transitions inside each nibble value, most significant bit first.
+const NIBBLE_TRANSITIONS: [u32; 16] = {
+    let mut table = [0u32; 16];
+    let mut v = 0usize;
+    while v < 16 {
+        table[v] = ((v ^ (v >> 1)) & 7).count_ones();
+        v += 1;
+    }
+    table
+};
 
-/// Each byte value, and its square: Σx and Σx² as dot products with the
-/// histogram (32-bit factors, so the multiplies vectorise).
-const VALUES: [u32; 256] = byte_table!(|v| v as u32);
+/// Each byte value squared: Σx² as a dot product with the histogram
+/// (32-bit factors, so the multiplies vectorise).
 const SQUARES: [u32; 256] = byte_table!(|v| (v * v) as u32);
 
 /// Converts a χ² statistic with `dof` degrees of freedom to an upper-tail z-score
@@ -174,6 +179,7 @@ fn entropy_of(hist: &[u32; 256], n: usize) -> f64 {
 /// per-test loops kept in the tests to within rounding (10⁻⁹), and every
 /// other statistic bit for bit.
 pub fn window_stats(w: &[u8]) -> WindowStats {
+    let w = &w[..w.len().min(MAX_WINDOW)];
     let n = w.len();
     let nf = n as f64;
     // Byte and high-nibble pair histograms in one scattered pass. Counts
@@ -196,8 +202,8 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         pair_chi2 = Some(chi2_of(&pairs, n - 1));
     } else {
         // Four tables, so that runs of one byte value do not wait on the
-        // same counter; summed into the first below. 16-bit counts: the
-        // window is shorter than 4096 bytes.
+        // same counter; summed into the first below. 16-bit counts, even
+        // summed: the window is shorter than 4096 bytes.
         let mut more = [[0u16; 256]; 3];
         let mut quads = w.chunks_exact(4);
         for q in &mut quads {
@@ -210,7 +216,7 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
             hist[b as usize] += 1;
         }
         for (i, h) in hist.iter_mut().enumerate() {
-            *h += u32::from(more[0][i]) + u32::from(more[1][i]) + u32::from(more[2][i]);
+            *h += u32::from(more[0][i] + more[1][i] + more[2][i]);
         }
     }
 
@@ -238,37 +244,44 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         max_z = max_z.max(chi2_z(c2, 255.0));
     }
 
-    // The integer sums over the histogram, each a loop that vectorises:
-    // counts by high nibble (a row of 16 cells) and by low nibble (a
-    // column) for T3/T4, bit transitions inside each byte (T5), and Σx, Σx²
-    // (T6). Integers, so the order of the additions does not matter.
-    let (mut low, mut high) = ([0u64; 16], [0u64; 16]);
-    for (h, row) in hist.chunks_exact(16).enumerate() {
-        high[h] = row.iter().map(|&c| u64::from(c)).sum();
+    // The integer sums over the histogram: counts by low nibble (a column
+    // of 16 cells) and by high nibble (a row) for T3/T4, bit transitions
+    // inside each byte (T5), and Σx, Σx² (T6). Integers, so the order of
+    // the additions does not matter. 32-bit sums, which vectorise where
+    // 64-bit multiplies do not: a window holds at most MAX_WINDOW = 2¹⁶
+    // bytes, so even Σx² ≤ 2¹⁶·255² < 2³².
+    let mut low = [0u32; 16];
+    for row in hist.chunks_exact(16) {
         for (l, &c) in low.iter_mut().zip(row) {
-            *l += u64::from(c);
+            *l += c;
         }
     }
-    let dot = |table: &[u32; 256]| -> u64 {
-        hist.iter()
-            .zip(table)
-            .map(|(&c, &t)| u64::from(c) * u64::from(t))
-            .sum()
-    };
-    let (inner, sum, sum2) = (dot(&INNER_TRANSITIONS), dot(&VALUES), dot(&SQUARES));
+    let high: [u32; 16] = std::array::from_fn(|h| hist[16 * h..16 * h + 16].iter().sum());
+    // Σx and the transitions inside each byte follow from the nibble counts:
+    // x = 16·high + low, and a byte's transitions are its two nibbles' plus
+    // one where bit 4 differs from bit 3 (cells 8–23 of every 32). Only Σx²
+    // needs a product per cell.
+    let across: u32 = hist
+        .chunks_exact(32)
+        .map(|c| c[8..24].iter().sum::<u32>())
+        .sum();
+    let (mut sum, mut inner) = (0u64, u64::from(across));
+    for (x, (&h, &l)) in high.iter().zip(&low).enumerate() {
+        let (h, l) = (u64::from(h), u64::from(l));
+        sum += x as u64 * (16 * h + l);
+        inner += u64::from(NIBBLE_TRANSITIONS[x]) * (h + l);
+    }
+    let sum2 = u64::from(hist.iter().zip(&SQUARES).map(|(&c, &t)| c * t).sum::<u32>());
 
     // T3: balance of each bit position (8 dof), and T4: monobit over all bits.
     let mut ones_at = [0u64; 8];
-    for (bit, ones) in ones_at.iter_mut().enumerate() {
-        let (nibble, shift) = if bit < 4 {
-            (&low, bit)
-        } else {
-            (&high, bit - 4)
-        };
-        *ones = (0..16)
-            .filter(|v| v & (1 << shift) != 0)
-            .map(|v| nibble[v])
-            .sum();
+    for (v, (&h, &l)) in high.iter().zip(&low).enumerate() {
+        for bit in 0..4 {
+            if v & (1 << bit) != 0 {
+                ones_at[bit] += u64::from(l);
+                ones_at[bit + 4] += u64::from(h);
+            }
+        }
     }
     let bit_chi2: f64 = ones_at
         .iter()
