@@ -443,8 +443,14 @@ fn after_id3(s: &Sample) -> Result<u64, u64> {
 }
 
 /// The bytes after the ID3v2 tags (all of an object without any), joined
-/// across windows up to `len`, with their offset; `None` while they are unread.
-fn after_tags<'a>(s: &Sample<'a>, len: usize) -> Option<(u64, Cow<'a, [u8]>)> {
+/// across windows up to `len`, with their offset; `None` while they are
+/// unread, or when the object starts with neither tags nor `magic`.
+fn after_tags<'a>(s: &Sample<'a>, len: usize, magic: &[u8]) -> Option<(u64, Cow<'a, [u8]>)> {
+    // A head that starts with neither tags nor the format's magic cannot
+    // hold it there: every object passes here, most of them no recordings.
+    if s.head.len() >= magic.len() && !starts(s.head, 0, b"ID3") && !starts(s.head, 0, magic) {
+        return None;
+    }
     let start = after_id3(s).ok()?;
     Some((start, contiguous(s, start, len)))
 }
@@ -453,7 +459,7 @@ fn after_tags<'a>(s: &Sample<'a>, len: usize) -> Option<(u64, Cow<'a, [u8]>)> {
 /// that must start with the 14-bit frame sync (a FLAC header in front of
 /// ciphertext has no frames).
 fn flac(s: &Sample) -> Option<Sniff> {
-    let (tag, h) = after_tags(s, 42)?;
+    let (tag, h) = after_tags(s, 42, b"fLaC")?;
     if !starts(&h, 0, b"fLaC") || u8_at(&h, 4)? & 0x7f != 0 || get(&h, 5, 3)? != [0, 0, 34] {
         return None;
     }
@@ -672,7 +678,7 @@ fn amr_family(s: &Sample) -> Option<Sniff> {
 /// WavPack: a `wvpk` block header with a known stream version (after any
 /// ID3v2 tags, as taggers leave them).
 fn wavpack(s: &Sample) -> Option<Sniff> {
-    let (at, h) = after_tags(s, 10)?;
+    let (at, h) = after_tags(s, 10, b"wvpk")?;
     let (size, version) = (le32(&h, 4)?, le16(&h, 8)?);
     (starts(&h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
         audio("wavpack", "audio/x-wavpack")
@@ -682,7 +688,7 @@ fn wavpack(s: &Sample) -> Option<Sniff> {
 }
 
 fn tta(s: &Sample) -> Option<Sniff> {
-    let (at, h) = after_tags(s, 14)?;
+    let (at, h) = after_tags(s, 14, b"TTA1")?;
     let (fmt, channels, bits, rate) = (le16(&h, 4)?, le16(&h, 6)?, le16(&h, 8)?, le32(&h, 10)?);
     (starts(&h, 0, b"TTA1")
         && (1..=3).contains(&fmt)
@@ -697,7 +703,7 @@ fn tta(s: &Sample) -> Option<Sniff> {
 }
 
 fn ape(s: &Sample) -> Option<Sniff> {
-    let (at, h) = after_tags(s, 6)?;
+    let (at, h) = after_tags(s, 6, b"MAC ")?;
     let version = le16(&h, 4)?;
     (starts(&h, 0, b"MAC ") && (3800..=4100).contains(&version)).then(|| {
         audio("ape", "audio/x-ape")
