@@ -561,7 +561,11 @@ pub(crate) fn is_tar_header(b: &[u8]) -> bool {
     let Some(h) = get(b, 0, 512) else {
         return false;
     };
-    let field = String::from_utf8_lossy(&h[148..156]);
+    // Not UTF-8 is not octal digits either: no string of an object's bytes
+    // is built for the random heads that pass here.
+    let Ok(field) = std::str::from_utf8(&h[148..156]) else {
+        return false;
+    };
     let Ok(stored) = u32::from_str_radix(field.trim_matches(|c: char| c == '\0' || c == ' '), 8)
     else {
         return false;
