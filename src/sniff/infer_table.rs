@@ -26,9 +26,22 @@ pub(crate) struct Kind {
     pub extension: &'static str,
 }
 
-/// infer's `is_pdf`: `%PDF` within the first 1,024 bytes.
+/// infer's `is_pdf`: `%PDF` within the first 1,024 bytes. The searcher is
+/// built once: building one per call cost more than the search.
 fn pdf_head(buf: &[u8]) -> bool {
-    memchr::memmem::find(&buf[..buf.len().min(1024)], b"%PDF").is_some()
+    crate::sniff::bytes::needle!(b"%PDF")
+        .find(&buf[..buf.len().min(1024)])
+        .is_some()
+}
+
+/// infer's `is_html`, which compares 17 tags without regard to case after
+/// any leading white space (its own set of it): each tag starts with `<`,
+/// so a head whose first other byte is not one is none of them.
+fn html_head(buf: &[u8]) -> bool {
+    let first = buf
+        .iter()
+        .find(|c| !matches!(c, 0x09 | 0x0a | 0x0c | 0x0d | 0x20));
+    first == Some(&b'<') && infer::text::is_html(buf)
 }
 
 type Entry = (M, &'static str, &'static str, fn(&[u8]) -> bool);
@@ -130,7 +143,7 @@ const TABLE: &[Entry] = &[
     (M::Archive, "application/x-lz4", "lz4", infer::archive::is_lz4),
     (M::Archive, "application/x-ole-storage", "msi", infer::archive::is_msi),
     (M::Archive, "application/x-cpio", "cpio", infer::archive::is_cpio),
-    (M::Text, "text/html", "html", infer::text::is_html),
+    (M::Text, "text/html", "html", html_head),
     (M::Text, "text/xml", "xml", infer::text::is_xml),
     (M::Text, "text/x-shellscript", "sh", infer::text::is_shellscript),
 ];
@@ -186,6 +199,30 @@ mod tests {
             data[at..at + 4].copy_from_slice(b"%PDF");
             assert_same(&data, &format!("%PDF at {at}"));
             assert_same(&data[..at + 3], &format!("%PDF cut at {at}"));
+        }
+        // HTML tags in any case, after each kind of white space, whole,
+        // cut, and followed by each byte that may or may not end a tag.
+        let tags = [
+            "<!DOCTYPE html",
+            "<html",
+            "<HeAd",
+            "<a",
+            "<b",
+            "<br",
+            "<p",
+            "<!--",
+            "<x",
+        ];
+        for (i, tag) in tags.iter().enumerate() {
+            for space in ["", " ", "\t\n", "\x0c\r ", "\x0b"] {
+                for end in [b' ', b'>', b'\n', b'a', 0] {
+                    let mut head = format!("{space}{tag}").into_bytes();
+                    head.push(end);
+                    head.extend(pseudo_random(64, i as u64));
+                    assert_same(&head, &format!("{space:?}{tag} then {end}"));
+                    assert_same(&head[..space.len() + tag.len()], &format!("{tag} cut"));
+                }
+            }
         }
     }
 }
