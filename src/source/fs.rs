@@ -329,7 +329,7 @@ impl Anchor {
     /// The last `steps` components of `path`: the entry's path below the anchor.
     fn below<'p>(&self, path: &'p Path) -> Option<std::borrow::Cow<'p, Path>> {
         if self.steps == 1 {
-            return Some(Path::new(path.file_name()?).into());
+            return Some(Path::new(file_name(path)?).into());
         }
         let parts: Vec<_> = path.components().collect();
         let rest = parts.get(parts.len().checked_sub(self.steps)?..)?;
@@ -337,6 +337,19 @@ impl Anchor {
             .all(|c| matches!(c, std::path::Component::Normal(_)))
             .then(|| rest.iter().collect::<PathBuf>().into())
     }
+}
+
+/// `path.file_name()`, found from the last `/` when that ends a plain name:
+/// what the walk's paths (a directory joined with an entry) always are.
+/// Parsing components costs more than the open it serves.
+fn file_name(path: &Path) -> Option<&std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let name = memchr::memrchr(b'/', bytes).map_or(bytes, |at| &bytes[at + 1..]);
+    if name.is_empty() || name == b"." || name == b".." {
+        return path.file_name();
+    }
+    Some(std::ffi::OsStr::from_bytes(name))
 }
 
 /// Opens `path` by its components below `anchor` (by whole path without
@@ -595,6 +608,29 @@ mod tests {
     fn anchor_at(dir: &Path) -> Option<Anchor> {
         let dir = DirHandle::open(None, dir, false).unwrap()?;
         Some(Anchor { dir, steps: 1 })
+    }
+
+    #[test]
+    fn file_names_are_found_as_the_standard_library_finds_them() {
+        for p in [
+            "a.wav",
+            "/a.wav",
+            "dir/a.wav",
+            "dir/a.wav/",
+            "dir/.",
+            "dir/..",
+            "..",
+            ".",
+            "/",
+            "",
+            "dir//a",
+            "dir/./a",
+            "a/.hidden",
+            "/x/y/..z",
+            "é/ü.wav",
+        ] {
+            assert_eq!(file_name(Path::new(p)), Path::new(p).file_name(), "{p:?}");
+        }
     }
 
     #[test]
