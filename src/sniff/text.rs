@@ -42,17 +42,24 @@ fn c0_control(x: u8) -> bool {
 
 /// The C0 controls and DELs in `b` when all of it is ASCII.
 fn ascii_controls(b: &[u8]) -> Option<usize> {
-    let (mut control, mut any) = (0usize, 0u8);
+    // A binary head leaves at its first bytes, as UTF-8 validation would.
+    if !b[..b.len().min(16)].is_ascii() {
+        return None;
+    }
+    let mut control = 0usize;
     // As in `census`: narrow per-lane counters, so the loop vectorises.
     for chunk in b.chunks(240) {
-        let mut k8 = 0u8;
+        let (mut k8, mut any) = (0u8, 0u8);
         for &x in chunk {
             k8 += u8::from(c0_control(x));
             any |= x;
         }
+        if any >= 0x80 {
+            return None;
+        }
         control += usize::from(k8);
     }
-    (any < 0x80).then_some(control)
+    Some(control)
 }
 
 /// Characters and control characters (other than line breaks, tabs and form
