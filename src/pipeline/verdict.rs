@@ -51,10 +51,11 @@ pub(crate) fn judge(
     };
     let exposure = candidate.exposure();
     for (member, sniff, size) in inspection.views(candidate.size) {
-        let path = member.map_or_else(
-            || candidate.rel.clone(),
-            |m| format!("{}!/{m}", candidate.rel),
-        );
+        // The object's own path is borrowed: only a member's is built.
+        let path: std::borrow::Cow<'_, str> = match member {
+            Some(m) => format!("{}!/{m}", candidate.rel).into(),
+            None => candidate.rel.as_str().into(),
+        };
         for m in classify(sniff, &path, exposure, rules) {
             let finding = Finding::new(
                 m.rule,
