@@ -53,7 +53,7 @@ impl OwnFiles {
     /// Is `path` one of them? Names are compared first: a folder is
     /// resolved only for an entry named like one of the run's files.
     fn holds(&self, path: &Path) -> bool {
-        let Some(name) = path.file_name() else {
+        let Some(name) = file_name(path) else {
             return false;
         };
         let mut same_name = self.0.iter().filter(|(n, _)| n == name).peekable();
@@ -341,7 +341,7 @@ impl Anchor {
 
 /// `path.file_name()`, found from the last `/` when that ends a plain name:
 /// what the walk's paths (a directory joined with an entry) always are.
-/// Parsing components costs more than the open it serves.
+/// Parsing components cost a few hundred instructions on every entry.
 fn file_name(path: &Path) -> Option<&std::ffi::OsStr> {
     use std::os::unix::ffi::OsStrExt;
     let bytes = path.as_os_str().as_bytes();
