@@ -170,10 +170,10 @@ enum Job {
 }
 
 impl Job {
-    fn whose(&self) -> (usize, String) {
+    fn whose(&self) -> (usize, &str) {
         match self {
-            Job::Event(Event::Object(c)) | Job::Remembered(c, _) => (c.target, c.location.clone()),
-            Job::Event(Event::Unread(t, u)) => (*t, u.location().to_string()),
+            Job::Event(Event::Object(c)) | Job::Remembered(c, _) => (c.target, &c.location),
+            Job::Event(Event::Unread(t, u)) => (*t, u.location()),
         }
     }
 }
@@ -211,6 +211,9 @@ enum Outcome {
 #[derive(Default)]
 struct Slot {
     busy: Option<(usize, String, Instant)>,
+    /// The last busy location's buffer, written over for the next object:
+    /// naming what a worker is busy with allocates nothing per object.
+    spare: String,
     /// The rest of the batch, last job first.
     pending: Vec<Job>,
     done: Vec<Outcome>,
@@ -321,7 +324,10 @@ impl Shared {
         if let Some(job) = &job {
             self.queued.fetch_sub(1, Ordering::Relaxed);
             let (target, location) = job.whose();
-            slot.busy = Some((target, location, Instant::now()));
+            let mut name = std::mem::take(&mut slot.spare);
+            name.clear();
+            name.push_str(location);
+            slot.busy = Some((target, name, Instant::now()));
         }
         Ok(job)
     }
@@ -508,7 +514,7 @@ pub fn run(
                 fold.add(Outcome::Unread(
                     target,
                     Unread::Failed {
-                        location,
+                        location: location.to_string(),
                         message: "not inspected: its worker was stuck on another object".into(),
                     },
                 ));
@@ -739,7 +745,9 @@ fn spawn_worker(
                 }
                 let due = {
                     let mut slot = shared.slot(id);
-                    slot.busy = None;
+                    if let Some((_, name, _)) = slot.busy.take() {
+                        slot.spare = name;
+                    }
                     if slot.abandoned {
                         // The collector has reported this object already.
                         return;
@@ -1050,7 +1058,7 @@ mod tests {
     }
 
     fn names(jobs: &[Job]) -> Vec<String> {
-        jobs.iter().map(|j| j.whose().1).collect()
+        jobs.iter().map(|j| j.whose().1.to_string()).collect()
     }
 
     fn shared(workers: usize) -> Shared {
