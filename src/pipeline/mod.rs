@@ -743,20 +743,25 @@ fn spawn_worker(
                 if tracing::enabled!(tracing::Level::DEBUG) {
                     log_outcome(&outcome);
                 }
-                let due = {
+                let (due, began) = {
                     let mut slot = shared.slot(id);
-                    if let Some((_, name, _)) = slot.busy.take() {
+                    let began = slot.busy.take().map(|(_, name, began)| {
                         slot.spare = name;
-                    }
+                        began
+                    });
                     if slot.abandoned {
                         // The collector has reported this object already.
                         return;
                     }
                     slot.done.push(outcome);
-                    slot.done.len() >= LOCAL_BATCH
+                    (slot.done.len() >= LOCAL_BATCH, began)
                 };
                 shared.progress.object(bytes, findings);
-                if (due || flushed.elapsed() >= FLUSH_EVERY) && !flush(&mut flushed) {
+                // The clock as this object began stands for now: a hand-over
+                // is at most one object late, and a slow object's outcomes
+                // are taken by the watchdog anyway.
+                let waited = began.map_or(FLUSH_EVERY, |t| t.saturating_duration_since(flushed));
+                if (due || waited >= FLUSH_EVERY) && !flush(&mut flushed) {
                     return;
                 }
             }
