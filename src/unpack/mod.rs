@@ -227,66 +227,49 @@ fn guarded(read: impl FnOnce() -> std::io::Result<usize>) -> std::io::Result<usi
         .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked on this data")))
 }
 
-thread_local! {
-    /// Where decoders write, zero-filled once per thread. Reading into a
-    /// vector's spare room zero-fills that room on every read (a decoder
-    /// cannot take uninitialised memory): many times the bytes decoded,
-    /// where one copy out of here costs each byte once.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Reads up to `want` bytes from `r`, [`CHUNK`] at a time, appending them
-/// to `out` (or discarding them), and checking `deadline` between chunks.
+/// Reads up to `want` bytes from `r`, at most [`CHUNK`] per call, appending
+/// them to `out` (or discarding them), and checking `deadline` between calls.
 /// The output grows with what arrives, never with what was declared. A
-/// decoder that panics is a failure of this read, not of the scan; bytes it
-/// delivered before are kept.
+/// decoder that panics is a failure of this read, not of the scan.
 pub(crate) fn pump(
-    r: &mut dyn Read,
-    want: u64,
-    out: Option<&mut Vec<u8>>,
-    deadline: Instant,
-) -> (u64, Ended) {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => pump_through(r, want, out, deadline, &mut scratch),
-        // A decoder reading through another pump: a scratch of its own.
-        Err(_) => pump_through(r, want, out, deadline, &mut Vec::new()),
-    })
-}
-
-fn pump_through(
     r: &mut dyn Read,
     want: u64,
     mut out: Option<&mut Vec<u8>>,
     deadline: Instant,
-    scratch: &mut Vec<u8>,
 ) -> (u64, Ended) {
-    if scratch.len() < CHUNK {
-        scratch.resize(CHUNK, 0);
-    }
     let mut got = 0u64;
+    let mut scratch = Vec::new();
     while got < want {
         if Instant::now() > deadline {
             return (got, Ended::Time);
         }
         let n = (want - got).min(CHUNK as u64) as usize;
-        let (mut filled, mut ended) = (0, None);
-        while filled < n {
-            match guarded(|| r.read(&mut scratch[filled..n])) {
-                Ok(0) => ended = Some(Ended::Eof),
-                Ok(k) => filled += k.min(n - filled),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => ended = Some(Ended::Failed(e)),
+        let result = match out.as_deref_mut() {
+            // Appended as the decoder yields it, never zero-filled a chunk
+            // ahead (most streams are a few KiB); bytes read before an
+            // error or a panic are kept, as separate reads would have.
+            Some(v) => {
+                let at = v.len();
+                let result = guarded(|| (&mut *r).take(n as u64).read_to_end(v));
+                let k = v.len() - at;
+                match result {
+                    Ok(_) => Ok(k),
+                    Err(_) if k > 0 => {
+                        got += k as u64;
+                        result
+                    }
+                    Err(e) => Err(e),
+                }
             }
-            if ended.is_some() {
-                break;
+            None => {
+                scratch.resize(n, 0);
+                guarded(|| r.read(&mut scratch))
             }
-        }
-        if let Some(v) = out.as_deref_mut() {
-            v.extend_from_slice(&scratch[..filled]);
-        }
-        got += filled as u64;
-        if let Some(ended) = ended {
-            return (got, ended);
+        };
+        match result {
+            Ok(0) => return (got, Ended::Eof),
+            Ok(k) => got += k.min(n) as u64,
+            Err(e) => return (got, Ended::Failed(e)),
         }
     }
     (got, Ended::Full)
@@ -951,58 +934,6 @@ pub(crate) mod tests {
         fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
             panic!("decoder bug")
         }
-    }
-
-    /// Delivers its bytes a few at a time, then fails or panics.
-    struct Breaks {
-        left: Vec<u8>,
-        panics: bool,
-    }
-    impl Read for Breaks {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            if self.left.is_empty() {
-                if self.panics {
-                    panic!("decoder bug");
-                }
-                return Err(std::io::Error::other("damaged"));
-            }
-            let k = buf.len().min(3).min(self.left.len());
-            buf[..k].copy_from_slice(&self.left[..k]);
-            self.left.drain(..k);
-            Ok(k)
-        }
-    }
-
-    #[test]
-    fn bytes_before_a_failure_are_kept_and_a_full_read_says_so() {
-        let far = Instant::now() + std::time::Duration::from_secs(60);
-        for panics in [false, true] {
-            let mut r = Breaks {
-                left: b"recording".to_vec(),
-                panics,
-            };
-            let mut out = Vec::new();
-            let (got, ended) = pump(&mut r, 1 << 20, Some(&mut out), far);
-            assert!(matches!(ended, Ended::Failed(_)), "{ended:?}");
-            assert_eq!((got, out.as_slice()), (9, &b"recording"[..]));
-        }
-        // Exactly what was asked for, in pieces smaller than asked: full.
-        let mut r = Breaks {
-            left: vec![1; 100],
-            panics: false,
-        };
-        let mut out = Vec::new();
-        assert!(matches!(
-            pump(&mut r, 50, Some(&mut out), far),
-            (50, Ended::Full)
-        ));
-        assert_eq!(out, [1; 50]);
-        // More than a chunk, discarded.
-        let mut r: &[u8] = &[5u8; CHUNK * 2 + 7];
-        assert!(matches!(
-            pump(&mut r, 1 << 40, None, far),
-            (n, Ended::Eof) if n == (CHUNK * 2 + 7) as u64
-        ));
     }
 
     #[test]
