@@ -936,6 +936,38 @@ pub(crate) mod tests {
         }
     }
 
+    /// Answers from a script: bytes, an end of frame (`Ok(0)`), or damage.
+    struct Script(Vec<Option<&'static [u8]>>);
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            match self.0.remove(0) {
+                Some(b) => {
+                    buf[..b.len()].copy_from_slice(b);
+                    Ok(b.len())
+                }
+                None => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn a_decoder_that_pauses_at_a_frame_end_is_read_on() {
+        // lz4 frames one after another: the decoder answers 0 at the end
+        // of each, then goes on with the next. Only a chunk that brings
+        // nothing at all ends the stream.
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let mut r = Script(vec![Some(b"note"), None, Some(b"RIFF"), None, None]);
+        let mut out = Vec::new();
+        assert!(matches!(
+            pump(&mut r, 1 << 20, Some(&mut out), far),
+            (8, Ended::Eof)
+        ));
+        assert_eq!(out, b"noteRIFF");
+    }
+
     #[test]
     fn a_panicking_decoder_is_a_failed_read() {
         let far = Instant::now() + std::time::Duration::from_secs(60);
