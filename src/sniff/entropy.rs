@@ -168,7 +168,8 @@ fn entropy_of(hist: &[u32; 256], n: usize) -> f64 {
     (nf.log2() - (acc[0] + acc[1] + acc[2] + acc[3]) / nf).max(0.0)
 }
 
-/// Runs T1–T7 of formats.md §3.6 over one window.
+/// Runs T1–T7 of formats.md §3.6 over one window: its first
+/// [`MAX_WINDOW`] bytes, as [`Randomness::of`] cuts them.
 ///
 /// Every count the tests need is an integer gathered in two passes over the
 /// bytes (one scattered: the byte and nibble-pair histograms; one that
