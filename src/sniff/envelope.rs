@@ -5,7 +5,7 @@
 use base64::Engine;
 
 use super::biometric::ber_length;
-use super::bytes::{be16, be32, find, get, needle, starts, u8_at};
+use super::bytes::{be16, be32, find, find_from_first, get, starts, u8_at};
 use super::{Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
@@ -409,7 +409,7 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
 /// `/V`, `/R` and `/CFM` entries grade the cipher (ISO 32000 §7.6).
 pub(super) fn pdf(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    let start = needle!(b"%PDF-").find(&h[..h.len().min(1024)])?;
+    let start = find_from_first(&h[..h.len().min(1024)], b"%PDF-")?;
     let mut sniff = Sniff::new(
         "pdf",
         Some("application/pdf"),

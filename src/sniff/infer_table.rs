@@ -26,12 +26,9 @@ pub(crate) struct Kind {
     pub extension: &'static str,
 }
 
-/// infer's `is_pdf`: `%PDF` within the first 1,024 bytes. The searcher is
-/// built once: building one per call cost more than the search.
+/// infer's `is_pdf`: `%PDF` within the first 1,024 bytes.
 fn pdf_head(buf: &[u8]) -> bool {
-    crate::sniff::bytes::needle!(b"%PDF")
-        .find(&buf[..buf.len().min(1024)])
-        .is_some()
+    crate::sniff::bytes::find_from_first(&buf[..buf.len().min(1024)], b"%PDF").is_some()
 }
 
 /// infer's `is_html`, which compares 17 tags without regard to case after
