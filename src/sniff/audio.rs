@@ -443,16 +443,17 @@ fn after_id3(s: &Sample) -> Result<u64, u64> {
 }
 
 /// The bytes after the ID3v2 tags (all of an object without any), joined
-/// across windows up to `len`, with their offset; `None` while they are
-/// unread, or when the object starts with neither tags nor `magic`.
+/// across windows up to `len`, with their offset, when they start with
+/// `magic`; `None` while they are unread.
 fn after_tags<'a>(s: &Sample<'a>, len: usize, magic: &[u8]) -> Option<(u64, Cow<'a, [u8]>)> {
-    // A head that starts with neither tags nor the format's magic cannot
-    // hold it there: every object passes here, most of them no recordings.
+    // Every object passes here, most of them no recordings: a head that
+    // starts with neither tags nor the magic is settled without joining.
     if s.head.len() >= magic.len() && !starts(s.head, 0, b"ID3") && !starts(s.head, 0, magic) {
         return None;
     }
     let start = after_id3(s).ok()?;
-    Some((start, contiguous(s, start, len)))
+    let h = contiguous(s, start, len);
+    starts(&h, 0, magic).then_some((start, h))
 }
 
 /// FLAC: `fLaC`, a 34-byte STREAMINFO first, then metadata blocks, then frames
@@ -460,7 +461,7 @@ fn after_tags<'a>(s: &Sample<'a>, len: usize, magic: &[u8]) -> Option<(u64, Cow<
 /// ciphertext has no frames).
 fn flac(s: &Sample) -> Option<Sniff> {
     let (tag, h) = after_tags(s, 42, b"fLaC")?;
-    if !starts(&h, 0, b"fLaC") || u8_at(&h, 4)? & 0x7f != 0 || get(&h, 5, 3)? != [0, 0, 34] {
+    if u8_at(&h, 4)? & 0x7f != 0 || get(&h, 5, 3)? != [0, 0, 34] {
         return None;
     }
     let rate = (be32(&h, 18)? >> 12) as u64;
@@ -680,7 +681,7 @@ fn amr_family(s: &Sample) -> Option<Sniff> {
 fn wavpack(s: &Sample) -> Option<Sniff> {
     let (at, h) = after_tags(s, 10, b"wvpk")?;
     let (size, version) = (le32(&h, 4)?, le16(&h, 8)?);
-    (starts(&h, 0, b"wvpk") && (0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
+    ((0x402..=0x410).contains(&version) && size < 1 << 24).then(|| {
         audio("wavpack", "audio/x-wavpack")
             .with("magic", format!("wvpk block at {at}"))
             .with("version", version)
@@ -690,8 +691,7 @@ fn wavpack(s: &Sample) -> Option<Sniff> {
 fn tta(s: &Sample) -> Option<Sniff> {
     let (at, h) = after_tags(s, 14, b"TTA1")?;
     let (fmt, channels, bits, rate) = (le16(&h, 4)?, le16(&h, 6)?, le16(&h, 8)?, le32(&h, 10)?);
-    (starts(&h, 0, b"TTA1")
-        && (1..=3).contains(&fmt)
+    ((1..=3).contains(&fmt)
         && (1..=16).contains(&channels)
         && matches!(bits, 8 | 16 | 24 | 32)
         && (1..=768_000).contains(&rate))
@@ -705,7 +705,7 @@ fn tta(s: &Sample) -> Option<Sniff> {
 fn ape(s: &Sample) -> Option<Sniff> {
     let (at, h) = after_tags(s, 6, b"MAC ")?;
     let version = le16(&h, 4)?;
-    (starts(&h, 0, b"MAC ") && (3800..=4100).contains(&version)).then(|| {
+    (3800..=4100).contains(&version).then(|| {
         audio("ape", "audio/x-ape")
             .with("magic", format!("MAC at {at}"))
             .with("version", version)
@@ -1441,6 +1441,22 @@ mod tests {
         assert_eq!(sniff_whole(&v).unwrap().format, "au");
         v[15] = 99;
         assert!(sniff_whole(&v).is_none());
+    }
+
+    #[test]
+    fn the_bytes_after_the_tags_must_start_with_the_magic() {
+        let body = b"TTA1\x01\x00\x01\x00\x10\x00\x80\x3e\x00\x00".repeat(10);
+        for tag in [Vec::new(), id3(3, 300, false)] {
+            let v = [&tag[..], &body].concat();
+            let s = Sample::new(v.len() as u64, &v, &[]);
+            assert_eq!(
+                after_tags(&s, 14, b"TTA1").map(|(at, _)| at),
+                Some(tag.len() as u64)
+            );
+            assert!(after_tags(&s, 14, b"wvpk").is_none());
+            // A head shorter than the magic takes the slow way, to no.
+            assert!(after_tags(&Sample::new(100, b"TT", &[]), 14, b"TTA1").is_none());
+        }
     }
 
     #[test]
