@@ -59,25 +59,31 @@ fn release(gate: &Gate) {
     }
 }
 
-/// Runs `work` holding a permit (none are needed when the gate was never set).
-pub fn working<T>(work: impl FnOnce() -> T) -> T {
-    let Some(gate) = GATE.get() else {
-        return work();
-    };
-    if HOLDS.get() {
-        return work();
+/// This thread's permit, held until dropped (none is needed when the gate
+/// was never set, or when the thread holds one already).
+pub struct Permit(Option<&'static Gate>);
+
+impl Permit {
+    /// Waits for a permit unless this thread holds one. A worker takes one
+    /// for the run of objects it has in hand, not one per object: two
+    /// lock round trips per object cost more than a small object's read.
+    pub fn take() -> Permit {
+        let Some(gate) = GATE.get().filter(|_| !HOLDS.get()) else {
+            return Permit(None);
+        };
+        acquire(gate);
+        HOLDS.set(true);
+        Permit(Some(gate))
     }
-    acquire(gate);
-    HOLDS.set(true);
-    struct Release<'g>(&'g Gate);
-    impl Drop for Release<'_> {
-        fn drop(&mut self) {
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if let Some(gate) = self.0 {
             HOLDS.set(false);
-            release(self.0);
+            release(gate);
         }
     }
-    let _release = Release(gate);
-    work()
 }
 
 /// Runs `wait` (a network request) without holding this thread's permit.

@@ -692,6 +692,9 @@ fn spawn_worker(
                 let done = std::mem::take(&mut shared.slot(id).done);
                 done.is_empty() || out.send(Msg::Outcomes(done)).is_ok()
             };
+            // Held while this worker has objects in hand, given back while
+            // it waits for more.
+            let mut permit = None;
             loop {
                 if shared.stop.is_set() {
                     break;
@@ -700,6 +703,7 @@ fn spawn_worker(
                     return;
                 };
                 let Some(job) = job else {
+                    permit = None;
                     if !flush(&mut flushed) {
                         return;
                     }
@@ -714,10 +718,9 @@ fn spawn_worker(
                     shared.give(id, batch);
                     continue;
                 };
+                permit.get_or_insert_with(crate::gate::Permit::take);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                    crate::gate::working(|| {
-                        process(job, &shared, reader.as_ref(), &mut head, inventory)
-                    })
+                    process(job, &shared, reader.as_ref(), &mut head, inventory)
                 }))
                 .unwrap_or_else(|_| {
                     // Named from the slot, which holds what the worker is
