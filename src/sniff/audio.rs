@@ -81,7 +81,7 @@ pub(super) fn contiguous<'a>(s: &Sample<'a>, from: u64, max: usize) -> Cow<'a, [
     run.map_or(Cow::Borrowed(first), Cow::Owned)
 }
 
-fn audio(format: &str, mime: &str) -> Sniff {
+fn audio(format: &'static str, mime: &'static str) -> Sniff {
     Sniff::new(format, Some(mime), Class::Audio, Encryption::None)
 }
 
@@ -944,7 +944,13 @@ fn frame_sync(h: &[u8]) -> bool {
 
 /// Names `n` chained frames starting `frames` (at `at` in the object):
 /// MPEG layers and E-AC-3 are told apart by their first header.
-fn frames_named(frames: &[u8], format: &str, mime: &str, n: usize, at: u64) -> Sniff {
+fn frames_named(
+    frames: &[u8],
+    format: &'static str,
+    mime: &'static str,
+    n: usize,
+    at: u64,
+) -> Sniff {
     let mut sniff = audio(format, mime)
         .with("frames_checked", n)
         .with("payload_offset", at);
@@ -955,7 +961,7 @@ fn frames_named(frames: &[u8], format: &str, mime: &str, n: usize, at: u64) -> S
     if format == "mp3" {
         let layer = (frames[1] >> 1) & 3;
         sniff = sniff.with("codec", ["", "mp3", "mp2", "mp1"][layer as usize]);
-        sniff.format = if layer == 1 { "mp3" } else { "mp2" }.to_string();
+        sniff.format = if layer == 1 { "mp3" } else { "mp2" }.into();
         if let Some((_, _, rate)) = mpeg_frame(frames) {
             sniff = sniff.with("sample_rate", rate);
         }
@@ -1233,7 +1239,7 @@ mod tests {
     fn wav_with_pcm_is_plain_audio() {
         let s = sniff_whole(&wav(&pcm16_tone(8000))).unwrap();
         assert_eq!(
-            (s.format.as_str(), s.class, s.encryption),
+            (&*s.format, s.class, s.encryption),
             ("wav", Class::Audio, Encryption::None)
         );
         assert_eq!(s.evidence["codec"], "pcm");
@@ -1328,7 +1334,7 @@ mod tests {
             b"Salted__\x01\x02\x03\x04\x05\x06\x07\x08",
         ] {
             let s = whole(&[head, &stream].concat());
-            assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio), "{s:?}");
+            assert_eq!((&*s.format, s.class), ("mp3", Class::Audio), "{s:?}");
             assert_eq!(s.evidence["payload_offset"], head.len());
             // Cut by the head's end inside a frame: still the end of what was read.
             let cut = &[head, &stream[..stream.len() - 100]].concat();
@@ -1356,7 +1362,7 @@ mod tests {
         let head = b"#!/bin/sh\nexit 0\n";
         let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
         let s = whole(&[&head[..], &tags, &frames].concat());
-        assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio), "{s:?}");
+        assert_eq!((&*s.format, s.class), ("mp3", Class::Audio), "{s:?}");
         assert_eq!(s.evidence["payload_offset"], head.len());
         let s = whole(&[&head[..], &tags, &[0x20; 3000]].concat());
         assert_eq!(s.class, Class::Other, "{s:?}");
@@ -1397,7 +1403,7 @@ mod tests {
         assert_eq!(ac3_frame(&frame).map(|f| f.0), Some(384));
         let stream: Vec<u8> = frame.repeat(5);
         let s = sniff_whole(&stream).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("ac3", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("ac3", Class::Audio));
         let mut broken = stream.clone();
         broken[384 + 1] = 0;
         broken[768 + 1] = 0;
@@ -1420,10 +1426,7 @@ mod tests {
         v.extend([0u8; 128]);
         v.extend(pseudo_random(20000, 9));
         let s = sniff_whole(&v).unwrap();
-        assert_eq!(
-            (s.format.as_str(), s.encryption),
-            ("mp3", Encryption::Partial)
-        );
+        assert_eq!((&*s.format, s.encryption), ("mp3", Encryption::Partial));
     }
 
     #[test]
@@ -1506,7 +1509,7 @@ mod tests {
         page[22..26].copy_from_slice(&crc.to_le_bytes());
         let s = sniff_whole(&page).unwrap();
         assert_eq!(
-            (s.format.as_str(), s.evidence["codec"].as_str()),
+            (&*s.format, s.evidence["codec"].as_str()),
             ("ogg", Some("opus"))
         );
         page[30] ^= 1;
@@ -1552,10 +1555,7 @@ mod tests {
         v[4] &= 0x7f;
         v.extend([1u8, 0, 0, 0].repeat(15_000));
         let s = sniff_whole(&v).unwrap();
-        assert_eq!(
-            (s.format.as_str(), s.encryption),
-            ("flac", Encryption::Unknown)
-        );
+        assert_eq!((&*s.format, s.encryption), ("flac", Encryption::Unknown));
         assert!(s.wants.is_empty());
     }
 
@@ -1609,10 +1609,7 @@ mod tests {
         for (v, format) in [(v, "wav"), (aiff, "aiff")] {
             let size = v.len() as u64;
             let s = detect(&Sample::new(size, &v[..65536], &[])).unwrap();
-            assert_eq!(
-                (s.format.as_str(), s.encryption),
-                (format, Encryption::Unknown)
-            );
+            assert_eq!((&*s.format, s.encryption), (format, Encryption::Unknown));
             let at = 12 + 100_008;
             assert_eq!(s.wants.first().map(|w| w.start), Some(at), "{s:?}");
             let w = [Window {
@@ -1621,7 +1618,7 @@ mod tests {
             }];
             let s = detect(&Sample::new(size, &v[..65536], &w)).unwrap();
             assert_eq!(
-                (s.format.as_str(), s.encryption),
+                (&*s.format, s.encryption),
                 (format, Encryption::None),
                 "{s:?}"
             );
@@ -1670,7 +1667,7 @@ mod tests {
         let tags = v.repeat(100);
         let frames = mp3_frame().repeat(20);
         let s = sniff_whole(&[tags, frames].concat()).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("mp3", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("mp3", Class::Audio));
     }
 
     /// Inspects `v` as the pipeline does (head, then the windows asked for,
@@ -1738,7 +1735,7 @@ mod tests {
                     let v = [&tag[..], body].concat();
                     let (s, limits, read) = as_read(&v);
                     assert_eq!(
-                        (s.format.as_str(), s.class, s.encryption),
+                        (&*s.format, s.class, s.encryption),
                         (*format, Class::Audio, Encryption::None),
                         "{format} after {art} bytes of tags: {s:?}"
                     );
@@ -1777,10 +1774,7 @@ mod tests {
         let chain: Vec<u8> = (0..12).flat_map(|_| id3(3, 70_000, false)).collect();
         let v = [chain, mp3_frame().repeat(20)].concat();
         let (s, limits, read) = as_read(&v);
-        assert_eq!(
-            (s.format.as_str(), s.encryption),
-            ("mp3", Encryption::Unknown)
-        );
+        assert_eq!((&*s.format, s.encryption), ("mp3", Encryption::Unknown));
         assert_eq!(limits.len(), 1, "{limits:?}");
         assert!(read <= 9 * WINDOW_LEN as u64, "{read}");
     }
@@ -1795,7 +1789,7 @@ mod tests {
                 let v = flac_file(&[(4, vec![0; 40]), (kind, vec![0x42; size])], &frames);
                 let (s, limits, _) = as_read(&v);
                 assert_eq!(
-                    (s.format.as_str(), s.encryption, limits.len()),
+                    (&*s.format, s.encryption, limits.len()),
                     ("flac", Encryption::None, 0),
                     "block {kind} of {size}: {s:?} {limits:?}"
                 );

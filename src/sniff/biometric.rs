@@ -15,7 +15,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| cbeff(s))
 }
 
-fn record(format: &str, what: &str) -> Sniff {
+fn record(format: &'static str, what: &str) -> Sniff {
     Sniff::new(
         format,
         Some("application/octet-stream"),
@@ -356,10 +356,7 @@ mod tests {
     fn iso_minutiae_record_with_matching_length() {
         let v = fmr(60);
         let s = detect(&Sample::new(60, &v, &[])).unwrap();
-        assert_eq!(
-            (s.format.as_str(), s.class),
-            ("iso19794-2", Class::Biometric)
-        );
+        assert_eq!((&*s.format, s.class), ("iso19794-2", Class::Biometric));
     }
 
     #[test]
@@ -448,7 +445,7 @@ mod tests {
         ] {
             let v = rec39794(tag, &[0x55; 300]);
             let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-            assert_eq!((s.format.as_str(), s.class), (format, Class::Biometric));
+            assert_eq!((&*s.format, s.class), (format, Class::Biometric));
             assert_eq!(s.evidence["year"], 2019);
             assert_eq!(s.evidence["generation"], 3);
         }

@@ -16,7 +16,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     DETECTORS.iter().find_map(|d| d(s))
 }
 
-fn audio(format: &str, mime: &str) -> Sniff {
+fn audio(format: &'static str, mime: &'static str) -> Sniff {
     Sniff::new(format, Some(mime), Class::Audio, Encryption::None)
 }
 
@@ -362,7 +362,7 @@ mod tests {
         tak.extend(b"\x00\x00\x00\x00");
         let tak = with_body(&tak, 2000);
         let s = sniff_whole(&tak).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("tak", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("tak", Class::Audio));
         assert_eq!(s.evidence["metadata_blocks"], 3);
         let mut broken = tak.clone();
         broken[21] = 0x29; // block type 41 does not exist
@@ -375,7 +375,7 @@ mod tests {
         let mut ofr = b"OFR \x11\x00\x00\x00\x10\xb1\x02\x00\x00\x00\x03\x01".to_vec();
         ofr.extend(b"\x44\xac\x00\x00\x82\x25\x0a\x64\x00HEAD,\x00\x00\x00RIFF");
         let s = sniff_whole(&with_body(&ofr, 500)).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("optimfrog", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("optimfrog", Class::Audio));
         assert_eq!(s.evidence["sample_rate"], 44100);
         let mut no_head = ofr.clone();
         no_head[25..29].copy_from_slice(b"DATA");
@@ -396,7 +396,7 @@ mod tests {
         // As in mutagen's adif.aac: 128 kbit/s, constant rate, 48 kHz.
         let adif = b"ADIF\x00\x3e\x80\x00\x00\x00\x01\x98\x80\x00\x04\x00\x00\x21\x10\x03";
         let s = sniff_whole(&with_body(adif, 200)).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("aac", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("aac", Class::Audio));
         assert_eq!(s.evidence["container"], "adif");
         assert_eq!(s.evidence["sample_rate"], 48000);
         // A sampling-frequency index of 15 is reserved.
@@ -447,7 +447,7 @@ mod tests {
             b"audio/x-pn-realaudio",
         ]))
         .unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("realmedia", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("realmedia", Class::Audio));
         assert_eq!(s.evidence["audio_streams"], 1);
         let video = sniff_whole(&realmedia_file(&[b"video/x-pn-realvideo"])).unwrap();
         assert_eq!(video.class, Class::Other);
@@ -472,7 +472,7 @@ mod tests {
         };
         let with_wave = build(&chunk(b"ATR\x00", &[0u8; 64]));
         let s = sniff_whole(&with_wave).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("smaf", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("smaf", Class::Audio));
         let score = build(&chunk(b"MTR\x05", b"MtsqXXXXnotes"));
         assert_eq!(sniff_whole(&score).unwrap().class, Class::Other);
         let voice_in_score = build(&chunk(b"MTR\x05", b"Mtsp\x00\x00\x00\x08Mwa\x01\x00\x00"));
@@ -496,7 +496,7 @@ mod tests {
     fn oma_drm_is_graded_by_the_encryption_id() {
         let plain = sniff_whole(&oma_file([0xff, 0xff])).unwrap();
         assert_eq!(
-            (plain.format.as_str(), plain.class, plain.encryption),
+            (&*plain.format, plain.class, plain.encryption),
             ("oma", Class::Audio, Encryption::None)
         );
         assert_eq!(plain.evidence["codec"], "atrac3plus");
@@ -511,7 +511,7 @@ mod tests {
     fn gus_patches_are_named_but_not_recordings() {
         let pat = with_body(b"GF1PATCH110\0ID#000002\0Copyright", 500);
         let s = sniff_whole(&pat).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("gus-patch", Class::Other));
+        assert_eq!((&*s.format, s.class), ("gus-patch", Class::Other));
         assert!(sniff_whole(&with_body(b"GF1PATCH110\0something", 500)).is_none());
     }
 

@@ -50,7 +50,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| kaldi(s))
 }
 
-fn container(format: &str, mime: Option<&str>) -> Sniff {
+fn container(format: &'static str, mime: Option<&'static str>) -> Sniff {
     Sniff::new(format, mime, Class::Other, Encryption::None)
 }
 
@@ -717,7 +717,7 @@ mod tests {
         let z = z.finish().unwrap();
         let s = sniff_of(&z).unwrap();
         assert_eq!(
-            (s.format.as_str(), &s.evidence["compression"]),
+            (&*s.format, &s.evidence["compression"]),
             ("tfrecord", &serde_json::json!("zlib"))
         );
         // A declared length beyond the object is not a TFRecord.
@@ -762,7 +762,7 @@ mod tests {
         b.extend(20u32.to_le_bytes());
         b.extend(b"PAR1");
         let s = sniff_of(&b).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("parquet", Class::Other));
+        assert_eq!((&*s.format, s.class), ("parquet", Class::Other));
         assert_eq!(s.evidence["footer"], "does not parse");
         let n = b.len();
         b[n - 8..n - 4].copy_from_slice(&1000u32.to_le_bytes());
@@ -909,7 +909,7 @@ mod tests {
         b.extend([0u8; 8]);
         let s = sniff_of(&b).unwrap();
         assert_eq!(
-            (s.format.as_str(), &s.evidence["tensors"]),
+            (&*s.format, &s.evidence["tensors"]),
             ("safetensors", &serde_json::json!(1))
         );
         let mut huge = b.clone();

@@ -22,7 +22,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     DETECTORS.iter().find_map(|d| d(s))
 }
 
-fn sealed(format: &str, strength: Encryption) -> Sniff {
+fn sealed(format: &'static str, strength: Encryption) -> Sniff {
     Sniff::new(format, None, Class::Encrypted, strength)
 }
 
@@ -232,7 +232,13 @@ fn pgp_sniff(format: &str, strength: Encryption, what: &'static str) -> Sniff {
     } else {
         format.to_string()
     };
-    Sniff::new(&format, Some("application/pgp-encrypted"), class, strength).with("scheme", what)
+    Sniff::named(
+        format,
+        Some("application/pgp-encrypted".into()),
+        class,
+        strength,
+    )
+    .with("scheme", what)
 }
 
 /// ASCII armor: the same armor wraps signed-only messages, so the body is
@@ -522,7 +528,7 @@ mod tests {
         v.extend(pseudo_random(512, 1));
         let s = sniff(&v).unwrap();
         assert_eq!(
-            (s.format.as_str(), s.encryption),
+            (&*s.format, s.encryption),
             ("openpgp", Encryption::Encrypted)
         );
     }
@@ -573,10 +579,7 @@ mod tests {
         let s = sniff(b"U2FsdGVkX1+abcdefghijklmnop==").unwrap();
         assert!(s.evidence.contains_key("kdf"));
         let s = sniff(b"age-encryption.org/v1\n-> X25519 abc\n").unwrap();
-        assert_eq!(
-            (s.format.as_str(), s.encryption),
-            ("age", Encryption::Encrypted)
-        );
+        assert_eq!((&*s.format, s.encryption), ("age", Encryption::Encrypted));
     }
 
     #[test]
@@ -596,7 +599,7 @@ mod tests {
         );
         let key = sniff(b"\x00GITCRYPTKEY\x00\x00\x00\x02").unwrap();
         assert_eq!(
-            (key.format.as_str(), key.encryption),
+            (&*key.format, key.encryption),
             ("git-crypt-key", Encryption::None)
         );
     }
@@ -674,7 +677,7 @@ mod tests {
         deep.extend(b"<<".repeat(524_288));
         deep.extend(b"\nendobj\ntrailer << /Encrypt 3 0 R /Prev 99999999999999 >>\nstartxref\n99999999999999999\n%%EOF");
         let s = sniff(&deep).unwrap();
-        assert_eq!((s.format.as_str(), s.encryption), ("pdf", Encryption::None));
+        assert_eq!((&*s.format, s.encryption), ("pdf", Encryption::None));
         let looped = b"%PDF-1.7\n3 0 obj 4 0 R endobj 4 0 obj 3 0 R endobj 5 0 obj << /Filter 5 0 R /V 5 0 R /R 99999999999 >> endobj trailer << /Encrypt 3 0 R >>";
         assert!(sniff(looped).is_some());
         // /Standard with self-referring /V and /R: a weak-encryption claim.

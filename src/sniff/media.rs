@@ -158,7 +158,12 @@ struct Tracks {
 }
 
 impl Tracks {
-    fn verdict(self, format_audio: &str, format_video: &str, mime: &str) -> Sniff {
+    fn verdict(
+        self,
+        format_audio: &'static str,
+        format_video: &'static str,
+        mime: &'static str,
+    ) -> Sniff {
         let format = if self.video > 0 {
             format_video
         } else {
@@ -1020,7 +1025,7 @@ mod tests {
         );
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
         assert_eq!(
-            (s.format.as_str(), s.class, s.encryption),
+            (&*s.format, s.class, s.encryption),
             ("mp4", Class::Audio, Encryption::None)
         );
         let v = mp4(b"isom", &[trak(b"vide", b"avc1")], &aac_like(5000), false);
@@ -1032,10 +1037,7 @@ mod tests {
     fn cenc_audio_is_partial() {
         let v = mp4(b"M4A ", &[trak(b"soun", b"enca")], &aac_like(5000), false);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!(
-            (s.format.as_str(), s.encryption),
-            ("m4a", Encryption::Partial)
-        );
+        assert_eq!((&*s.format, s.encryption), ("m4a", Encryption::Partial));
     }
 
     #[test]
@@ -1101,7 +1103,7 @@ mod tests {
         let ts = transport_stream(&[(0x1b, 0x102), (0x0f, 0x101)], 8, 0);
         let s = sniff_whole(&ts).unwrap();
         assert_eq!(
-            (s.format.as_str(), s.class, s.encryption),
+            (&*s.format, s.class, s.encryption),
             ("mpeg-ts", Class::Audio, Encryption::None)
         );
         let scrambled = sniff_whole(&transport_stream(&[(0x0f, 0x101)], 8, 2)).unwrap();
@@ -1135,7 +1137,7 @@ mod tests {
         ]);
         v.extend(entry);
         let s = detect(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!((s.format.as_str(), s.class), ("webm", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("webm", Class::Audio));
         assert_eq!(s.evidence["codec"], "A_OPUS");
     }
 
@@ -1402,7 +1404,7 @@ mod tests {
             );
             let (s, limits, read) = as_read(&v);
             assert_eq!(
-                (s.format.as_str(), s.class, limits.len()),
+                (&*s.format, s.class, limits.len()),
                 ("wma", Class::Audio, 0),
                 "{art}: {s:?} {limits:?}"
             );
@@ -1419,7 +1421,7 @@ mod tests {
             );
             v[30 + 16..30 + 24].copy_from_slice(&size.to_le_bytes());
             let (s, _, read) = as_read(&v);
-            assert_eq!((s.format.as_str(), s.class), ("wma", Class::Other));
+            assert_eq!((&*s.format, s.class), ("wma", Class::Other));
             assert!(read <= 3 * WINDOW_LEN as u64, "{read}");
         }
     }

@@ -36,6 +36,7 @@ pub(crate) mod testutil;
 mod text;
 mod wrapper;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -298,8 +299,8 @@ impl AtRest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sniff {
     /// Short, stable format id (`wav`, `mp3`, `iso19794-2`, `age`, …).
-    pub format: String,
-    pub mime: Option<String>,
+    pub format: Cow<'static, str>,
+    pub mime: Option<Cow<'static, str>>,
     pub class: Class,
     pub encryption: Encryption,
     pub evidence: Evidence,
@@ -312,19 +313,31 @@ pub struct Sniff {
 }
 
 impl Sniff {
-    pub fn new(format: &str, mime: Option<&str>, class: Class, encryption: Encryption) -> Sniff {
+    /// A format of the registry. Its id and MIME type are borrowed: copying
+    /// them cost two allocations on every object.
+    pub fn new(
+        format: &'static str,
+        mime: Option<&'static str>,
+        class: Class,
+        encryption: Encryption,
+    ) -> Sniff {
         debug_assert!(
             formats::is_known(format),
             "format {format:?} is missing from sniff::formats::FORMATS"
         );
-        Sniff::named(format, mime, class, encryption)
+        Sniff::named(format, mime.map(Cow::Borrowed), class, encryption)
     }
 
     /// A format a rules file defined (custom magic): not in the registry.
-    pub fn named(format: &str, mime: Option<&str>, class: Class, encryption: Encryption) -> Sniff {
+    pub fn named(
+        format: impl Into<Cow<'static, str>>,
+        mime: Option<Cow<'static, str>>,
+        class: Class,
+        encryption: Encryption,
+    ) -> Sniff {
         Sniff {
-            format: format.to_string(),
-            mime: mime.map(str::to_string),
+            format: format.into(),
+            mime,
             class,
             encryption,
             evidence: Evidence::new(),
@@ -439,7 +452,7 @@ fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {
         return None;
     }
     let header_end = sig.offset + sig.bytes.len() as u64;
-    let sniff = Sniff::named(&sig.format, None, sig.class, Encryption::None).with(
+    let sniff = Sniff::named(sig.format.clone(), None, sig.class, Encryption::None).with(
         "magic",
         format!("{} at {} (rules file)", hex(&sig.bytes), sig.offset),
     );
@@ -563,7 +576,7 @@ mod tests {
             std::slice::from_ref(&sig),
         );
         assert_eq!(
-            (s.format.as_str(), s.class, s.encryption),
+            (&*s.format, s.class, s.encryption),
             ("acme", Class::Biometric, Encryption::None)
         );
         let mut enc = b"ACMEVOX1".to_vec();

@@ -131,7 +131,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     };
     let entries = cf.directory();
     let find = |name: &str| entries.iter().find(|e| e.name.eq_ignore_ascii_case(name));
-    let sealed = |format: &str, grade: Encryption, scheme: &str| {
+    let sealed = |format: &'static str, grade: Encryption, scheme: &str| {
         Sniff::new(
             format,
             Some("application/x-ole-storage"),
@@ -197,7 +197,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
-fn plain(format: &str, mime: &str) -> Sniff {
+fn plain(format: &'static str, mime: &'static str) -> Sniff {
     Sniff::new(format, Some(mime), Class::Other, Encryption::None)
         .with("magic", "OLE2 compound file")
 }
@@ -248,7 +248,7 @@ mod tests {
         );
         fib[10..12].copy_from_slice(&0x0100u16.to_le_bytes());
         let s = sniff(&compound("WordDocument", &fib));
-        assert_eq!((s.format.as_str(), s.encryption), ("doc", Encryption::Weak));
+        assert_eq!((&*s.format, s.encryption), ("doc", Encryption::Weak));
         fib[10..12].copy_from_slice(&0x8100u16.to_le_bytes());
         assert!(sniff(&compound("WordDocument", &fib)).evidence["scheme"]
             .to_string()
@@ -260,7 +260,7 @@ mod tests {
         let mut book = vec![0x09, 0x08, 4, 0, 0, 6, 5, 0, 0x2F, 0, 6, 0, 1, 0];
         book.resize(4096, 0);
         let s = sniff(&compound("Workbook", &book));
-        assert_eq!((s.format.as_str(), s.encryption), ("xls", Encryption::Weak));
+        assert_eq!((&*s.format, s.encryption), ("xls", Encryption::Weak));
         let s = sniff(&compound("EncryptedPackage", &[7u8; 4096]));
         assert_eq!(s.encryption, Encryption::Encrypted);
     }

@@ -84,7 +84,7 @@ fn icon_directory(s: &Sample) -> bool {
         && u64::from(offset) + u64::from(size) <= s.size
 }
 
-fn image(format: &str, mime: &str, magic: String) -> Sniff {
+fn image(format: &'static str, mime: &'static str, magic: String) -> Sniff {
     Sniff::new(format, Some(mime), Class::Other, Encryption::None).with("magic", magic)
 }
 
@@ -325,7 +325,7 @@ mod tests {
     use super::*;
 
     fn named(b: &[u8]) -> Option<String> {
-        detect(&Sample::new(b.len() as u64, b, &[])).map(|s| s.format)
+        detect(&Sample::new(b.len() as u64, b, &[])).map(|s| s.format.into_owned())
     }
 
     #[test]

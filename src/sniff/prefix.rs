@@ -244,7 +244,7 @@ mod tests {
             v.extend(wav());
             let s = sniff(&v);
             assert_eq!(
-                (s.format.as_str(), s.class, s.encryption),
+                (&*s.format, s.class, s.encryption),
                 ("wav", Class::Audio, Encryption::None),
                 "{:?}",
                 &header[..8]
@@ -277,7 +277,7 @@ mod tests {
             v.extend(wav());
             let s = sniff(&v);
             assert_eq!(
-                (s.format.as_str(), s.class, s.encryption),
+                (&*s.format, s.class, s.encryption),
                 ("wav", Class::Audio, Encryption::None),
                 "{:?} named {}",
                 &head[..4],
@@ -300,7 +300,7 @@ mod tests {
         let mut v = script.as_bytes().to_vec();
         v.extend(wav());
         let s = sniff(&v);
-        assert_eq!((s.format.as_str(), s.class), ("wav", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("wav", Class::Audio));
         assert_eq!(s.evidence["payload_offset"], script.len());
         assert_eq!(s.evidence["head"], "text with a recording behind it");
         let mut plain = script.into_bytes();
@@ -321,7 +321,7 @@ mod tests {
                 .collect();
             let s = sniff(&v);
             assert_eq!(
-                (s.format.as_str(), s.class, s.encryption),
+                (&*s.format, s.class, s.encryption),
                 ("wav", Class::Audio, Encryption::Weak),
                 "key {key:02x?}"
             );
@@ -350,7 +350,7 @@ mod tests {
         ] {
             let s = sniff(v.as_bytes());
             assert_eq!(
-                (s.format.as_str(), s.encryption),
+                (&*s.format, s.encryption),
                 ("wav", Encryption::None),
                 "{}",
                 &v[..20]
@@ -373,7 +373,7 @@ mod tests {
         let at = v.len();
         v.extend(wav());
         let (found, s) = audio_behind(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!((found, s.format.as_str()), (at, "wav"));
+        assert_eq!((found, &*s.format), (at, "wav"));
     }
 
     /// A false start whose magic runs into the real one (`RIFF` ending in
@@ -397,7 +397,7 @@ mod tests {
         let at = v.len();
         v.extend(&aiff);
         let (found, s) = audio_behind(&Sample::new(v.len() as u64, &v, &[])).unwrap();
-        assert_eq!((found, s.format.as_str()), (at, "aiff"));
+        assert_eq!((found, &*s.format), (at, "aiff"));
     }
 
     #[test]
@@ -407,7 +407,7 @@ mod tests {
         let at = v.len();
         v.extend(wav());
         let s = sniff(&v);
-        assert_eq!((s.format.as_str(), s.class), ("wav", Class::Audio));
+        assert_eq!((&*s.format, s.class), ("wav", Class::Audio));
         assert_eq!(s.evidence["payload_offset"], at);
     }
 
@@ -423,7 +423,7 @@ mod tests {
         }));
         let s = sniff(&v);
         assert_eq!(
-            (s.format.as_str(), s.encryption),
+            (&*s.format, s.encryption),
             ("openssl-enc", Encryption::Encrypted)
         );
     }

@@ -50,7 +50,7 @@ fn cpio(s: &Sample) -> Option<Sniff> {
     )
 }
 
-fn wrapper(format: &str, mime: &str) -> Sniff {
+fn wrapper(format: &'static str, mime: &'static str) -> Sniff {
     Sniff::new(format, Some(mime), Class::Compressed, Encryption::None)
 }
 

@@ -44,7 +44,7 @@ const WEAK_ON_TOKENS: &[&str] = &[
 /// Whether the verdict on a decoded run of `len` bytes speaks for the run:
 /// a class worth reporting, and no weak magic on a short token.
 pub fn speaks_for(s: &Sniff, len: usize) -> bool {
-    s.class != Class::Other && (len >= MIN_JUDGED || !WEAK_ON_TOKENS.contains(&s.format.as_str()))
+    s.class != Class::Other && (len >= MIN_JUDGED || !WEAK_ON_TOKENS.contains(&&*s.format))
 }
 
 /// A line of a wrapped payload is at least this long (MIME wraps at 76,
@@ -619,7 +619,7 @@ mod tests {
         let mut token = vec![0xa4, 62];
         token.extend(pseudo_random(62));
         let s = sniff::sniff(&sniff::Sample::new(64, &token, &[]), &[]);
-        assert_eq!((s.format.as_str(), s.class), ("openpgp", Class::Encrypted));
+        assert_eq!((&*s.format, s.class), ("openpgp", Class::Encrypted));
         assert!(!speaks_for(&s, token.len()));
         // The same packet as a long token, or a strong magic on a short one, speaks.
         assert!(speaks_for(&s, MIN_JUDGED));

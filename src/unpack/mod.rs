@@ -371,7 +371,7 @@ impl Walk<'_> {
             return self.text_windows(level, name, depth);
         }
         let opens = matches!(
-            sniff.format.as_str(),
+            &*sniff.format,
             "gzip"
                 | "zlib"
                 | "zstd"
@@ -406,7 +406,7 @@ impl Walk<'_> {
             );
             return;
         }
-        match sniff.format.as_str() {
+        match &*sniff.format {
             "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" => {
                 self.stream(level, &sniff.format, name, depth)
             }
@@ -705,7 +705,12 @@ pub fn fuzz_unpack(format: &str, data: &[u8], declared_size: u64) -> FuzzCost {
         let started = Instant::now();
         let head = &data[..data.len().min(HEAD_LEN)];
         let sample = Sample::new(declared_size, head, &[]);
-        let outer = Sniff::new(format, None, Class::Compressed, Encryption::None);
+        let outer = Sniff::named(
+            format.to_string(),
+            None,
+            Class::Compressed,
+            Encryption::None,
+        );
         let mut bytes_read = 0u64;
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
             let start = usize::try_from(offset).ok()?.min(data.len());
@@ -813,10 +818,7 @@ pub(crate) mod tests {
     impl Inside {
         /// The members' formats, in order.
         pub(crate) fn formats(&self) -> Vec<&str> {
-            self.members
-                .iter()
-                .map(|m| m.sniff.format.as_str())
-                .collect()
+            self.members.iter().map(|m| &*m.sniff.format).collect()
         }
 
         /// Some limit's message says this.

@@ -172,7 +172,7 @@ mod tests {
             .map(|m| {
                 (
                     m.member.as_str(),
-                    m.sniff.format.as_str(),
+                    &*m.sniff.format,
                     m.sniff.class,
                     m.sniff.encryption,
                 )

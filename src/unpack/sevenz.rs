@@ -531,11 +531,7 @@ mod tests {
         );
         let inside = look(&archive(&h, &packed, None));
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
-        let formats: Vec<&str> = inside
-            .members
-            .iter()
-            .map(|m| m.sniff.format.as_str())
-            .collect();
+        let formats: Vec<&str> = inside.members.iter().map(|m| &*m.sniff.format).collect();
         assert_eq!(formats, ["text", "wav"]);
     }
 

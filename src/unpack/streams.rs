@@ -591,7 +591,7 @@ mod tests {
         let found: Vec<_> = inside
             .members
             .iter()
-            .map(|m| (m.member.as_str(), m.sniff.format.as_str()))
+            .map(|m| (m.member.as_str(), &*m.sniff.format))
             .collect();
         assert!(
             found.contains(&("b.wav.gz!/b.wav", "wav")),

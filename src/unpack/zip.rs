@@ -873,7 +873,7 @@ mod tests {
             let zip = crate::sniff::tiny_zip_with_extra("call.wav", data, flags, method, &extra);
             let inside = look(&zip);
             let m = &inside.members[0].sniff;
-            let seen = (m.format.as_str(), m.encryption);
+            let seen = (&*m.format, m.encryption);
             if clear {
                 assert_eq!(seen, ("wav", Encryption::None), "method {method} {extra:?}");
                 assert!(m.evidence.contains_key("zip_flag"));
@@ -913,7 +913,7 @@ mod tests {
             let names: Vec<(&str, &str)> = inside
                 .members
                 .iter()
-                .map(|m| (m.member.as_str(), m.sniff.format.as_str()))
+                .map(|m| (m.member.as_str(), &*m.sniff.format))
                 .collect();
             assert!(names.contains(&("notes.txt", "text")), "{names:?}");
             assert!(names.contains(&(hidden, "wav")), "{names:?}");

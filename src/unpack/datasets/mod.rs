@@ -352,7 +352,7 @@ impl Walk<'_> {
             }
             return;
         }
-        let result = match sniff.format.as_str() {
+        let result = match &*sniff.format {
             "parquet" => self.parquet(level, prefix, depth),
             "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
             "tfrecord" => self.tfrecord(level, sniff, prefix, depth),
@@ -501,7 +501,12 @@ pub fn fuzz_open(format: &str, data: &[u8], declared: u64) -> usize {
         Some(id) => (id, true),
         None => (format, false),
     };
-    let mut sniff = Sniff::new(id, None, crate::sniff::Class::Other, Encryption::None);
+    let mut sniff = Sniff::named(
+        id.to_string(),
+        None,
+        crate::sniff::Class::Other,
+        Encryption::None,
+    );
     if zlib {
         sniff = sniff.with("compression", "zlib");
     }
@@ -620,7 +625,7 @@ mod tests {
             inside
                 .members
                 .iter()
-                .map(|m| (m.member.clone(), m.sniff.format.clone()))
+                .map(|m| (m.member.clone(), m.sniff.format.to_string()))
                 .collect(),
             inside.limits.iter().map(|l| l.message.clone()).collect(),
         )

@@ -90,7 +90,7 @@ impl Walk<'_> {
                 let size = encoded::decoded_len(encoded::symbols(chars), run.encoding)
                     .max(data.len() as u64);
                 let s = self.sniff_bytes(&data, size);
-                let statistical = matches!(s.format.as_str(), "random-like" | "raw-pcm");
+                let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
                 if s.class == Class::Other || (statistical && data.len() < 256) {
                     continue;
                 }
