@@ -1,6 +1,7 @@
 //! The progress bar: stderr only, and only when wanted (a terminal, or
 //! `--progress always`). Workers and the walk only bump counters; indicatif
-//! draws at its own rate, so the bar costs nothing when hidden.
+//! draws at its own rate. A hidden bar counts nothing: counters shared by
+//! every worker would pass their cache line between cores on every object.
 //!
 //! The total is what the walk (or listing) has found so far, shown as
 //! `found+` while it goes on; once it ends the total is known and the bar
@@ -51,11 +52,12 @@ impl Progress {
 
     /// The walk found one more object (it may still be skipped).
     pub fn found(&self) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
         let n = self.found.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(bar) = &self.bar {
-            if n % 64 == 1 {
-                bar.set_length(n);
-            }
+        if n % 64 == 1 {
+            bar.set_length(n);
         }
     }
 
@@ -70,27 +72,28 @@ impl Progress {
 
     /// One more object done, with the bytes it read and its findings.
     pub fn object(&self, bytes: u64, findings: u64) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
         let n = self.objects.fetch_add(1, Ordering::Relaxed) + 1;
         let bytes = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.findings.fetch_add(findings, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            if !self.walk_done.load(Ordering::Relaxed) {
-                let found = self.found.load(Ordering::Relaxed);
-                if bar.length().is_some_and(|l| l < found) {
-                    bar.set_length(found);
-                }
+        bar.inc(1);
+        if !self.walk_done.load(Ordering::Relaxed) {
+            let found = self.found.load(Ordering::Relaxed);
+            if bar.length().is_some_and(|l| l < found) {
+                bar.set_length(found);
             }
-            if n % 16 == 1 {
-                let secs = self.started.elapsed().as_secs_f64().max(0.001);
-                bar.set_message(format!(
-                    "{} read  {:.0} objects/s  {}/s  {} findings",
-                    HumanBytes(bytes),
-                    n as f64 / secs,
-                    HumanBytes((bytes as f64 / secs) as u64),
-                    self.findings.load(Ordering::Relaxed)
-                ));
-            }
+        }
+        if n % 16 == 1 {
+            let secs = self.started.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!(
+                "{} read  {:.0} objects/s  {}/s  {} findings",
+                HumanBytes(bytes),
+                n as f64 / secs,
+                HumanBytes((bytes as f64 / secs) as u64),
+                self.findings.load(Ordering::Relaxed)
+            ));
         }
     }
 
