@@ -93,15 +93,14 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
     let inspection = pipeline::inspect(&mut reader, size, &name, &mut head, rules, 3)?;
     // The example's own path stands in for the relative path, so `paths`
     // globs apply; an allow-listed example counts as not flagged.
-    let rel = path.to_string_lossy().to_string();
-    let candidate = source::Candidate {
-        target: 0,
-        location: rel.clone(),
-        rel,
-        size,
-        origin: source::Origin::Local(path.to_path_buf().into()),
-        version: None,
-    };
+    let location = path.to_string_lossy().to_string();
+    let mut candidate = source::Candidate::ending(
+        0,
+        location,
+        usize::MAX,
+        source::Origin::Local(path.to_path_buf().into()),
+    );
+    candidate.size = size;
     let verdict = pipeline::judge(&candidate, &inspection, rules, false);
     Ok(verdict.findings.into_iter().map(|f| f.rule).collect())
 }

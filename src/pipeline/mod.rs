@@ -889,17 +889,12 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
         Origin::Local(local) => match LocalFile::open(local) {
             Ok(Opened::File(mut file, meta)) => {
                 let size = meta.len();
-                match inspect(&mut file, size, &candidate.rel, head, rules, depth) {
+                match inspect(&mut file, size, candidate.rel(), head, rules, depth) {
                     Ok(inspection) => {
                         let version = shared.versions.then(|| fs::Version::of(&meta).to_string());
-                        (
-                            Candidate {
-                                size,
-                                version,
-                                ..candidate
-                            },
-                            inspection,
-                        )
+                        let mut candidate = candidate;
+                        (candidate.size, candidate.version) = (size, version);
+                        (candidate, inspection)
                     }
                     Err(e) => return unread(candidate, e),
                 }
@@ -913,7 +908,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
             match inspect(
                 &mut object,
                 candidate.size,
-                &candidate.rel,
+                candidate.rel(),
                 head,
                 rules,
                 depth,
@@ -1055,14 +1050,14 @@ mod tests {
     use super::*;
 
     fn job(name: &str) -> Job {
-        Job::Event(Event::Object(Candidate {
-            target: 0,
-            location: name.into(),
-            rel: name.into(),
-            size: 0,
-            origin: Origin::Local(name.into()),
-            version: None,
-        }))
+        Job::Event(Event::Object(Candidate::new(
+            0,
+            name.into(),
+            name,
+            0,
+            Origin::Local(name.into()),
+            None,
+        )))
     }
 
     fn names(jobs: &[Job]) -> Vec<String> {

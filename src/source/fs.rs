@@ -146,12 +146,13 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                 {
                     walker.skip_current_dir();
                     let location = escape_path(entry.path());
-                    let rel = below(&root_shown, &location, || entry.file_name());
+                    let in_shard =
+                        opts.in_shard(&below(&root_shown, &location, || entry.file_name()));
                     let skipped = Unread::Skipped {
                         reason: SkipReason::Symlink,
                         location,
                     };
-                    if opts.in_shard(&rel) && !emit(Event::Unread(index, skipped)) {
+                    if in_shard && !emit(Event::Unread(index, skipped)) {
                         return;
                     }
                     continue;
@@ -187,18 +188,13 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             // walk itself never stats a file, it only reads directories.
             None => {
                 let anchor = dirs.get(..depth).and_then(anchor);
-                Event::Object(Candidate {
-                    target: index,
-                    location,
-                    rel,
-                    size: 0,
-                    origin: Origin::Local(LocalPath {
-                        path: entry.into_path(),
-                        anchor,
-                        follow: opts.follow_symlinks || depth == 0,
-                    }),
-                    version: None,
-                })
+                let rel = rel.len();
+                let origin = Origin::Local(LocalPath {
+                    path: entry.into_path(),
+                    anchor,
+                    follow: opts.follow_symlinks || depth == 0,
+                });
+                Event::Object(Candidate::ending(index, location, rel, origin))
             }
         };
         if !emit(event) {
@@ -522,14 +518,18 @@ pub fn escape_bytes(mut bytes: &[u8]) -> String {
 
 /// The path below the target, from the escaped location (the walk joins
 /// names to the target as given); a file target is its own name.
-fn below<'a>(root: &str, location: &str, name: impl FnOnce() -> &'a std::ffi::OsStr) -> String {
+fn below<'l, 'n>(
+    root: &str,
+    location: &'l str,
+    name: impl FnOnce() -> &'n std::ffi::OsStr,
+) -> std::borrow::Cow<'l, str> {
     use std::os::unix::ffi::OsStrExt;
     match location
         .strip_prefix(root)
         .map(|r| r.trim_start_matches('/'))
     {
-        Some(rel) if !rel.is_empty() => rel.to_string(),
-        _ => escape_bytes(name().as_bytes()),
+        Some(rel) if !rel.is_empty() => rel.into(),
+        _ => escape_bytes(name().as_bytes()).into(),
     }
 }
 
@@ -702,7 +702,7 @@ mod tests {
                     Ok(Opened::NotRegular) => "not regular".into(),
                     Err(e) => io_message(&e),
                 };
-                seen.push(format!("{}: {read}", c.rel));
+                seen.push(format!("{}: {read}", c.rel()));
             }
             true
         });
@@ -726,7 +726,7 @@ mod tests {
                 &WalkOptions::default(),
                 &mut |e| {
                     events.push(match e {
-                        Event::Object(c) => format!("{target}: object {}", c.rel),
+                        Event::Object(c) => format!("{target}: object {}", c.rel()),
                         Event::Unread(_, u) => format!("{target}: {u:?}"),
                     });
                     true
@@ -819,7 +819,7 @@ mod tests {
                 std::os::unix::fs::symlink(outside.path(), root.path().join("b")).unwrap();
             }
             seen.push(match event {
-                Event::Object(c) => format!("object {}", c.rel),
+                Event::Object(c) => format!("object {}", c.rel()),
                 Event::Unread(_, Unread::Skipped { reason, location }) => {
                     let name = Path::new(&location).file_name().unwrap().to_owned();
                     format!("skipped {reason:?} {}", name.to_string_lossy())

@@ -45,8 +45,9 @@ pub struct Candidate {
     pub target: usize,
     /// What the report calls it: the target as given joined with the path below it.
     pub location: String,
-    /// Path relative to its target (or the object key): what globs and shards see.
-    pub rel: String,
+    /// Where [`Candidate::rel`] begins in `location`, which always ends
+    /// with it: one string per object instead of two.
+    rel_at: usize,
     pub size: u64,
     pub origin: Origin,
     /// What tells this object's content changed (`--state`): size, mtime
@@ -55,12 +56,55 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// `location` must end with `rel` (a local path below its target, or
+    /// an object key after its bucket's URL); otherwise its last path
+    /// segment stands for it.
+    pub fn new(
+        target: usize,
+        location: String,
+        rel: &str,
+        size: u64,
+        origin: Origin,
+        version: Option<String>,
+    ) -> Candidate {
+        debug_assert!(location.ends_with(rel), "{rel:?} ends {location:?}");
+        let rel_len = if location.ends_with(rel) {
+            rel.len()
+        } else {
+            location.len() - location.rfind('/').map_or(0, |at| at + 1)
+        };
+        Candidate {
+            size,
+            version,
+            ..Candidate::ending(target, location, rel_len, origin)
+        }
+    }
+
+    /// A walked file, whose path below its target is the last `rel_len`
+    /// bytes of `location`; size and version are the worker's to find.
+    pub fn ending(target: usize, location: String, rel_len: usize, origin: Origin) -> Candidate {
+        Candidate {
+            target,
+            rel_at: location.len().saturating_sub(rel_len),
+            location,
+            size: 0,
+            origin,
+            version: None,
+        }
+    }
+
+    /// Path relative to its target (or the object key): what globs and
+    /// shards see.
+    pub fn rel(&self) -> &str {
+        self.location.get(self.rel_at..).unwrap_or_default()
+    }
+
     /// What its findings' fingerprints hash: the path below the target for a
     /// local object (so `.`, `$PWD` and `../repo` agree), the full URL for a
     /// bucket object.
     pub fn identity(&self) -> &str {
         match self.origin {
-            Origin::Local(_) => &self.rel,
+            Origin::Local(_) => self.rel(),
             Origin::Remote(..) => &self.location,
         }
     }

@@ -597,14 +597,14 @@ impl Bucket {
         let Ok(path) = KeyPath::parse(&key) else {
             return true;
         };
-        emit(Event::Object(Candidate {
-            target: index,
-            location: self.url.object_url(&key),
-            rel: key,
+        emit(Event::Object(Candidate::new(
+            index,
+            self.url.object_url(&key),
+            &key,
             size,
-            version: Some(version),
-            origin: Origin::Remote(Arc::clone(self), path),
-        }))
+            Origin::Remote(Arc::clone(self), path),
+            Some(version),
+        )))
     }
 
     /// Hands one listed object to `emit`, unless the shard or globs rule it out.
@@ -629,14 +629,14 @@ impl Bucket {
             .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
             .unwrap_or_else(|| meta.last_modified.to_rfc3339());
         let version = format!("{}:{tag}", meta.size);
-        emit(Event::Object(Candidate {
-            target: index,
-            location: self.url.object_url(&key),
-            rel: key,
-            size: meta.size,
-            version: Some(version),
-            origin: Origin::Remote(Arc::clone(self), meta.location),
-        }))
+        emit(Event::Object(Candidate::new(
+            index,
+            self.url.object_url(&key),
+            &key,
+            meta.size,
+            Origin::Remote(Arc::clone(self), meta.location),
+            Some(version),
+        )))
     }
 
     /// Opens one object for ranged reads.
