@@ -4,18 +4,35 @@
 //! `--concurrency` raises the requests in flight, not the CPU threads.
 
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
 struct Gate {
     permits: Mutex<Permits>,
     freed: Condvar,
+    /// `Permits::waiting()`, readable without the lock: a worker that holds
+    /// a permit across objects gives it back between two of them only
+    /// when another thread waits for one.
+    queued: AtomicU64,
 }
 
 struct Permits {
     free: usize,
-    /// Threads blocked in `acquire`: a release wakes one only if there is
-    /// one (a notification is a system call, per object otherwise).
-    waiting: usize,
+    /// Waiting threads queue by ticket, first come first served: a permit
+    /// given back while one waits goes to the oldest ticket, so a thread
+    /// that asks again right after giving its permit back queues behind
+    /// those that waited. Tickets issued so far …
+    tickets: u64,
+    /// … and permits handed to queued threads: ticket `t` proceeds once
+    /// `served > t`.
+    served: u64,
+}
+
+impl Permits {
+    /// Threads queued for a permit not yet handed to them.
+    fn waiting(&self) -> u64 {
+        self.tickets - self.served
+    }
 }
 
 static GATE: OnceLock<Gate> = OnceLock::new();
@@ -26,13 +43,21 @@ thread_local! {
 
 /// Sets the number of permits (once per process; later calls are ignored).
 pub fn init(permits: usize) {
-    let _ = GATE.set(Gate {
-        permits: Mutex::new(Permits {
-            free: permits.max(1),
-            waiting: 0,
-        }),
-        freed: Condvar::new(),
-    });
+    let _ = GATE.set(Gate::new(permits));
+}
+
+impl Gate {
+    fn new(permits: usize) -> Gate {
+        Gate {
+            permits: Mutex::new(Permits {
+                free: permits.max(1),
+                tickets: 0,
+                served: 0,
+            }),
+            freed: Condvar::new(),
+            queued: AtomicU64::new(0),
+        }
+    }
 }
 
 fn lock(gate: &Gate) -> std::sync::MutexGuard<'_, Permits> {
@@ -41,22 +66,39 @@ fn lock(gate: &Gate) -> std::sync::MutexGuard<'_, Permits> {
 
 fn acquire(gate: &Gate) {
     let mut permits = lock(gate);
-    while permits.free == 0 {
-        permits.waiting += 1;
-        permits = gate.freed.wait(permits).unwrap_or_else(|e| e.into_inner());
-        permits.waiting -= 1;
+    if permits.free > 0 && permits.waiting() == 0 {
+        permits.free -= 1;
+        return;
     }
-    permits.free -= 1;
+    let ticket = permits.tickets;
+    permits.tickets += 1;
+    gate.queued.store(permits.waiting(), Ordering::Relaxed);
+    while permits.served <= ticket {
+        permits = gate.freed.wait(permits).unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 fn release(gate: &Gate) {
     let mut permits = lock(gate);
-    permits.free += 1;
-    let wake = permits.waiting > 0;
-    drop(permits);
-    if wake {
-        gate.freed.notify_one();
+    let queued = permits.waiting() > 0;
+    if queued {
+        permits.served += 1;
+        gate.queued.store(permits.waiting(), Ordering::Relaxed);
+    } else {
+        permits.free += 1;
     }
+    drop(permits);
+    if queued {
+        // Every waiter checks its ticket; only the oldest proceeds.
+        gate.freed.notify_all();
+    }
+}
+
+/// Does another thread wait for a permit? (A hint: one that starts to
+/// wait just after is seen at the holder's next object.)
+pub fn contended() -> bool {
+    GATE.get()
+        .is_some_and(|g| g.queued.load(Ordering::Relaxed) > 0)
 }
 
 /// This thread's permit, held until dropped (none is needed when the gate
@@ -107,18 +149,12 @@ pub fn waiting<T>(wait: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
 
     #[test]
     fn permits_bound_the_threads_at_work_and_every_waiter_gets_one() {
-        let gate = Arc::new(Gate {
-            permits: Mutex::new(Permits {
-                free: 2,
-                waiting: 0,
-            }),
-            freed: Condvar::new(),
-        });
+        let gate = Arc::new(Gate::new(2));
         let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -140,6 +176,42 @@ mod tests {
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
         let permits = lock(&gate);
-        assert_eq!((permits.free, permits.waiting), (2, 0));
+        assert_eq!((permits.free, permits.waiting()), (2, 0));
+    }
+
+    /// A worker keeps its permit across objects and gives it back only
+    /// when another thread waits; asking again at once, it queues behind
+    /// that thread instead of taking the permit back in front of it.
+    #[test]
+    fn a_permit_given_back_goes_to_the_thread_that_waited() {
+        let gate = Arc::new(Gate::new(1));
+        acquire(&gate);
+        let served = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waiter = {
+            let (gate, served) = (gate.clone(), served.clone());
+            std::thread::spawn(move || {
+                acquire(&gate);
+                served.store(true, Ordering::SeqCst);
+                release(&gate);
+            })
+        };
+        let mut gave_back = 0;
+        for _ in 0..1_000_000 {
+            if served.load(Ordering::SeqCst) {
+                break;
+            }
+            if gate.queued.load(Ordering::Relaxed) > 0 {
+                release(&gate);
+                acquire(&gate);
+                gave_back += 1;
+            }
+            std::thread::yield_now();
+        }
+        assert!(served.load(Ordering::SeqCst), "the waiting thread starved");
+        assert_eq!(gave_back, 1, "one hand-over was enough");
+        waiter.join().unwrap();
+        release(&gate);
+        let permits = lock(&gate);
+        assert_eq!((permits.free, permits.waiting()), (1, 0));
     }
 }

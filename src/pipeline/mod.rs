@@ -693,12 +693,15 @@ fn spawn_worker(
                 done.is_empty() || out.send(Msg::Outcomes(done)).is_ok()
             };
             // Held while this worker has objects in hand, given back while
-            // it waits for more.
+            // it waits for more or another worker waits for one. Taken
+            // before the next object is marked busy: the watchdog's clock
+            // counts inspection, never a wait for a permit.
             let mut permit = None;
             loop {
                 if shared.stop.is_set() {
                     break;
                 }
+                permit.get_or_insert_with(crate::gate::Permit::take);
                 let Ok(job) = shared.next_job(id) else {
                     return;
                 };
@@ -718,7 +721,6 @@ fn spawn_worker(
                     shared.give(id, batch);
                     continue;
                 };
-                permit.get_or_insert_with(crate::gate::Permit::take);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     process(job, &shared, reader.as_ref(), &mut head, inventory)
                 }))
@@ -759,6 +761,9 @@ fn spawn_worker(
                     slot.done.push(outcome);
                     (slot.done.len() >= LOCAL_BATCH, began)
                 };
+                if crate::gate::contended() {
+                    permit = None;
+                }
                 shared.progress.object(bytes, findings);
                 // The clock as this object began stands for now: a hand-over
                 // is at most one object late, and a slow object's outcomes
