@@ -4,35 +4,31 @@
 //! `--concurrency` raises the requests in flight, not the CPU threads.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::thread::Thread;
 
 struct Gate {
     permits: Mutex<Permits>,
-    freed: Condvar,
-    /// `Permits::waiting()`, readable without the lock: a worker that holds
-    /// a permit across objects gives it back between two of them only
-    /// when another thread waits for one.
-    queued: AtomicU64,
+    /// `Permits::queue`'s length, readable without the lock: a worker that
+    /// holds a permit across objects gives it back between two of them
+    /// only when another thread waits for one.
+    queued: AtomicUsize,
 }
 
 struct Permits {
+    /// No permit is free while a thread waits: a release hands it over.
     free: usize,
-    /// Waiting threads queue by ticket, first come first served: a permit
-    /// given back while one waits goes to the oldest ticket, so a thread
-    /// that asks again right after giving its permit back queues behind
-    /// those that waited. Tickets issued so far …
+    /// Threads waiting for a permit, oldest first, by ticket: a permit
+    /// given back goes to the oldest, so a thread that asks again right
+    /// after giving its permit back queues behind those that waited. Each
+    /// is woken on its own, not all of them for one permit.
+    queue: VecDeque<(u64, Thread)>,
+    /// Tickets issued so far, and permits handed to queued threads: ticket
+    /// `t` holds a permit once `served > t`.
     tickets: u64,
-    /// … and permits handed to queued threads: ticket `t` proceeds once
-    /// `served > t`.
     served: u64,
-}
-
-impl Permits {
-    /// Threads queued for a permit not yet handed to them.
-    fn waiting(&self) -> u64 {
-        self.tickets - self.served
-    }
 }
 
 static GATE: OnceLock<Gate> = OnceLock::new();
@@ -51,11 +47,11 @@ impl Gate {
         Gate {
             permits: Mutex::new(Permits {
                 free: permits.max(1),
+                queue: VecDeque::new(),
                 tickets: 0,
                 served: 0,
             }),
-            freed: Condvar::new(),
-            queued: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
         }
     }
 }
@@ -66,32 +62,32 @@ fn lock(gate: &Gate) -> std::sync::MutexGuard<'_, Permits> {
 
 fn acquire(gate: &Gate) {
     let mut permits = lock(gate);
-    if permits.free > 0 && permits.waiting() == 0 {
+    if permits.free > 0 && permits.queue.is_empty() {
         permits.free -= 1;
         return;
     }
     let ticket = permits.tickets;
     permits.tickets += 1;
-    gate.queued.store(permits.waiting(), Ordering::Relaxed);
-    while permits.served <= ticket {
-        permits = gate.freed.wait(permits).unwrap_or_else(|e| e.into_inner());
+    permits.queue.push_back((ticket, std::thread::current()));
+    gate.queued.store(permits.queue.len(), Ordering::Relaxed);
+    drop(permits);
+    // An unpark before the park is kept: no wake-up is lost, and a
+    // spurious one only looks at the count again.
+    while lock(gate).served <= ticket {
+        std::thread::park();
     }
 }
 
 fn release(gate: &Gate) {
     let mut permits = lock(gate);
-    let queued = permits.waiting() > 0;
-    if queued {
-        permits.served += 1;
-        gate.queued.store(permits.waiting(), Ordering::Relaxed);
-    } else {
+    let Some((_, next)) = permits.queue.pop_front() else {
         permits.free += 1;
-    }
+        return;
+    };
+    permits.served += 1;
+    gate.queued.store(permits.queue.len(), Ordering::Relaxed);
     drop(permits);
-    if queued {
-        // Every waiter checks its ticket; only the oldest proceeds.
-        gate.freed.notify_all();
-    }
+    next.unpark();
 }
 
 /// Does another thread wait for a permit? (A hint: one that starts to
@@ -149,7 +145,6 @@ pub fn waiting<T>(wait: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
 
     #[test]
@@ -176,7 +171,7 @@ mod tests {
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
         let permits = lock(&gate);
-        assert_eq!((permits.free, permits.waiting()), (2, 0));
+        assert_eq!((permits.free, permits.queue.len()), (2, 0));
     }
 
     /// A worker keeps its permit across objects and gives it back only
@@ -212,6 +207,6 @@ mod tests {
         waiter.join().unwrap();
         release(&gate);
         let permits = lock(&gate);
-        assert_eq!((permits.free, permits.waiting()), (1, 0));
+        assert_eq!((permits.free, permits.queue.len()), (1, 0));
     }
 }
