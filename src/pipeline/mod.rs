@@ -314,6 +314,12 @@ impl Shared {
         }
     }
 
+    /// Does this worker's batch hold a job? (Only the worker fills it;
+    /// others may take from it.)
+    fn has_work(&self, id: usize) -> bool {
+        !self.slot(id).pending.is_empty()
+    }
+
     /// A worker's next job from its own batch, marked as what it is busy with.
     fn next_job(&self, id: usize) -> Result<Option<Job>, Abandoned> {
         let mut slot = self.slot(id);
@@ -694,14 +700,17 @@ fn spawn_worker(
             };
             // Held while this worker has objects in hand, given back while
             // it waits for more or another worker waits for one. Taken
-            // before the next object is marked busy: the watchdog's clock
-            // counts inspection, never a wait for a permit.
+            // before the next object is marked busy (the watchdog's clock
+            // counts inspection, never a wait for a permit), and only with
+            // an object in hand: an idle worker does not take a busy one's.
             let mut permit = None;
             loop {
                 if shared.stop.is_set() {
                     break;
                 }
-                permit.get_or_insert_with(crate::gate::Permit::take);
+                if permit.is_none() && shared.has_work(id) {
+                    permit = Some(crate::gate::Permit::take());
+                }
                 let Ok(job) = shared.next_job(id) else {
                     return;
                 };
@@ -721,6 +730,9 @@ fn spawn_worker(
                     shared.give(id, batch);
                     continue;
                 };
+                // Only this worker fills its batch, so a job it finds was
+                // there when it looked: the permit is held already.
+                permit.get_or_insert_with(crate::gate::Permit::take);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     process(job, &shared, reader.as_ref(), &mut head, inventory)
                 }))
