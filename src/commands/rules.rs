@@ -94,10 +94,11 @@ fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
     // The example's own path stands in for the relative path, so `paths`
     // globs apply; an allow-listed example counts as not flagged.
     let location = path.to_string_lossy().to_string();
+    let whole = location.len();
     let mut candidate = source::Candidate::ending(
         0,
         location,
-        usize::MAX,
+        whole,
         source::Origin::Local(path.to_path_buf().into()),
     );
     candidate.size = size;

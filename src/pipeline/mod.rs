@@ -730,8 +730,9 @@ fn spawn_worker(
                     shared.give(id, batch);
                     continue;
                 };
-                // Only this worker fills its batch, so a job it finds was
-                // there when it looked: the permit is held already.
+                // Held already: only this worker fills its batch, so a job
+                // it finds was there when it looked. Taken here should that
+                // ever change, so no object is inspected without one.
                 permit.get_or_insert_with(crate::gate::Permit::take);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                     process(job, &shared, reader.as_ref(), &mut head, inventory)

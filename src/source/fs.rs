@@ -146,8 +146,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                 {
                     walker.skip_current_dir();
                     let location = escape_path(entry.path());
-                    let in_shard =
-                        opts.in_shard(&below(&root_shown, &location, || entry.file_name()));
+                    let in_shard = opts.in_shard(below(&root_shown, &location));
                     let skipped = Unread::Skipped {
                         reason: SkipReason::Symlink,
                         location,
@@ -168,11 +167,11 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             continue;
         }
         let location = escape_path(entry.path());
-        let rel = below(&root_shown, &location, || entry.file_name());
-        if !opts.in_shard(&rel) {
+        let rel = below(&root_shown, &location);
+        if !opts.in_shard(rel) {
             continue;
         }
-        let skip = if opts.is_excluded(&rel) {
+        let skip = if opts.is_excluded(rel) {
             Some(SkipReason::Excluded)
         } else if ft.is_symlink() {
             Some(SkipReason::Symlink)
@@ -517,19 +516,17 @@ pub fn escape_bytes(mut bytes: &[u8]) -> String {
 }
 
 /// The path below the target, from the escaped location (the walk joins
-/// names to the target as given); a file target is its own name.
-fn below<'l, 'n>(
-    root: &str,
-    location: &'l str,
-    name: impl FnOnce() -> &'n std::ffi::OsStr,
-) -> std::borrow::Cow<'l, str> {
-    use std::os::unix::ffi::OsStrExt;
+/// names to the target as given); a file target is its own name, the
+/// location's last segment (escaping never writes a `/`, and restarts at
+/// each one, so that segment is the escaped file name). Always the end of
+/// `location`, which a candidate keeps instead of a second string.
+fn below<'l>(root: &str, location: &'l str) -> &'l str {
     match location
         .strip_prefix(root)
         .map(|r| r.trim_start_matches('/'))
     {
-        Some(rel) if !rel.is_empty() => rel.into(),
-        _ => escape_bytes(name().as_bytes()).into(),
+        Some(rel) if !rel.is_empty() => rel,
+        _ => location.rsplit('/').next().unwrap_or(location),
     }
 }
 
@@ -882,11 +879,24 @@ mod tests {
 
     #[test]
     fn relative_paths_use_slashes_and_file_targets_use_their_name() {
-        let name = |s: &'static str| move || std::ffi::OsStr::new(s);
-        assert_eq!(below("a", "a/b/c.wav", name("c.wav")), "b/c.wav");
-        assert_eq!(below("./a/", "./a/b.wav", name("b.wav")), "b.wav");
-        assert_eq!(below(".", "./b.wav", name("b.wav")), "b.wav");
-        assert_eq!(below("a/b.wav", "a/b.wav", name("b.wav")), "b.wav");
+        assert_eq!(below("a", "a/b/c.wav"), "b/c.wav");
+        assert_eq!(below("./a/", "./a/b.wav"), "b.wav");
+        assert_eq!(below(".", "./b.wav"), "b.wav");
+        assert_eq!(below("a/b.wav", "a/b.wav"), "b.wav");
+        // A file target's name as escaping writes it on its own: bytes
+        // that are no UTF-8, a character cut by a `/`, backslashes.
+        use std::os::unix::ffi::OsStrExt;
+        for raw in [
+            &b"d\\xe2\\x82/n\\xff\\\\a.wav"[..],
+            b"d\xe2\x82/\x82\xac.wav",
+            b"\xff\xfe.wav",
+            b"/abs/\xc3\xa9.wav",
+        ] {
+            let path = Path::new(std::ffi::OsStr::from_bytes(raw));
+            let location = escape_path(path);
+            let name = escape_bytes(path.file_name().unwrap().as_bytes());
+            assert_eq!(below(&location, &location), name, "{location}");
+        }
     }
 
     #[test]

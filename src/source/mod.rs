@@ -82,10 +82,17 @@ impl Candidate {
 
     /// A walked file, whose path below its target is the last `rel_len`
     /// bytes of `location`; size and version are the worker's to find.
+    /// A length that does not end on a character stands for the last path
+    /// segment, never for an empty path.
     pub fn ending(target: usize, location: String, rel_len: usize, origin: Origin) -> Candidate {
+        let mut rel_at = location.len().saturating_sub(rel_len);
+        if !location.is_char_boundary(rel_at) {
+            debug_assert!(false, "{rel_len} bytes end {location:?} inside a character");
+            rel_at = location.rfind('/').map_or(0, |at| at + 1);
+        }
         Candidate {
             target,
-            rel_at: location.len().saturating_sub(rel_len),
+            rel_at,
             location,
             size: 0,
             origin,
