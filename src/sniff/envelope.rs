@@ -215,30 +215,27 @@ fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'stat
 
 fn pgp_binary(s: &Sample) -> Option<Sniff> {
     let (strength, what) = pgp_message(s.head, s.size)?;
-    Some(pgp_sniff("openpgp", strength, what).with(
-        "magic",
-        format!("OpenPGP packet tag {} at 0", pgp_packet(s.head, 0)?.0),
-    ))
+    Some(
+        pgp_sniff(("openpgp", "openpgp-signed"), strength, what).with(
+            "magic",
+            format!("OpenPGP packet tag {} at 0", pgp_packet(s.head, 0)?.0),
+        ),
+    )
 }
 
-fn pgp_sniff(format: &str, strength: Encryption, what: &'static str) -> Sniff {
-    let class = if strength == Encryption::None {
-        Class::Other
+/// `names`: the format when the message is encrypted, and when it is
+/// only signed (or compressed).
+fn pgp_sniff(
+    names: (&'static str, &'static str),
+    strength: Encryption,
+    what: &'static str,
+) -> Sniff {
+    let (format, class) = if strength == Encryption::None {
+        (names.1, Class::Other)
     } else {
-        Class::Encrypted
+        (names.0, Class::Encrypted)
     };
-    let format = if strength == Encryption::None {
-        format!("{format}-signed")
-    } else {
-        format.to_string()
-    };
-    Sniff::named(
-        format,
-        Some("application/pgp-encrypted".into()),
-        class,
-        strength,
-    )
-    .with("scheme", what)
+    Sniff::new(format, Some("application/pgp-encrypted"), class, strength).with("scheme", what)
 }
 
 /// ASCII armor: the same armor wraps signed-only messages, so the body is
@@ -262,7 +259,10 @@ fn pgp_armor(s: &Sample) -> Option<Sniff> {
     let decoded = decode_armor_body(h)?;
     let (strength, what) =
         pgp_message(&decoded, u64::MAX).unwrap_or((Encryption::Unknown, "undecodable armor body"));
-    Some(pgp_sniff("openpgp-armor", strength, what).with("magic", "BEGIN PGP MESSAGE at 0"))
+    Some(
+        pgp_sniff(("openpgp-armor", "openpgp-armor-signed"), strength, what)
+            .with("magic", "BEGIN PGP MESSAGE at 0"),
+    )
 }
 
 /// Decodes the start of an armored body (after the header block).
@@ -550,6 +550,7 @@ mod tests {
             format!("-----BEGIN PGP MESSAGE-----\n\n{body}\n=abcd\n-----END PGP MESSAGE-----\n");
         let s = sniff(armor.as_bytes()).unwrap();
         assert_eq!((s.class, s.encryption), (Class::Other, Encryption::None));
+        assert_eq!(s.format, "openpgp-armor-signed");
     }
 
     #[test]
