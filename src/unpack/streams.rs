@@ -49,6 +49,11 @@ static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
             .expect("four short magics build an automaton")
     });
 
+/// Compressed input read when the head decodes to nothing: lz4's largest
+/// block (4 MiB) and its frame header, or a bzip2 block (900 kB before
+/// compression) of incompressible data.
+const FIRST_BLOCK_INPUT: usize = (4 << 20) + (64 << 10);
+
 /// Places tried behind a head: each costs a decode of a KiB at most.
 const MAX_BEHIND_TRIES: usize = 16;
 /// Decoded bytes a place must give (unless its whole stream is shorter):
@@ -154,10 +159,9 @@ impl Walk<'_> {
         depth: u32,
     ) {
         // Compressed input: what the sample holds (the head), or up to the budget.
-        let input = level
+        let mut input = level
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
             .unwrap_or_default();
-        let whole = input.len() as u64 >= level.size;
         // A spent budget still decodes a peek at the head: a recording must
         // not hide behind the members before it.
         let budget = self.budget();
@@ -169,7 +173,19 @@ impl Walk<'_> {
             );
         }
         let budget = budget.max(PEEK);
-        let d = decode(codec, &input, budget, self.deadline);
+        let mut d = decode(codec, &input, budget, self.deadline);
+        // A first block longer than what was read gives nothing at all
+        // (bzip2 compresses 900 kB at a time, lz4 up to 4 MiB): read on,
+        // once, as far as the largest block reaches.
+        if d.out.is_empty()
+            && d.consumed >= input.len()
+            && (input.len() as u64) < level.size
+            && !matches!(d.ended, Ended::Time)
+        {
+            input = level.from(0, FIRST_BLOCK_INPUT).unwrap_or_default();
+            d = decode(codec, &input, budget, self.deadline);
+        }
+        let whole = input.len() as u64 >= level.size;
         self.spent += d.out.len() as u64;
         let n = d.out.len();
         let ratio = n as u64 / (d.consumed as u64).max(1);
@@ -202,6 +218,18 @@ impl Walk<'_> {
             }
         }
         if d.out.is_empty() {
+            // Silent above only when the decoder ran out of input: nothing
+            // decoded is no verdict on what the stream holds.
+            if !whole && d.consumed >= input.len() && !matches!(d.ended, Ended::Time) {
+                self.limit(
+                    prefix,
+                    Limit::MemberBytes,
+                    format!(
+                        "{format} stream: nothing decoded from its first {} bytes (a block longer than that)",
+                        input.len()
+                    ),
+                );
+            }
             return;
         }
         // The inner size is known only when the stream ended within the budget.
@@ -554,6 +582,61 @@ mod tests {
         assert_eq!((out.len(), done), (4096, false));
         let (out, done) = decompress("gzip", &gz, 2 << 20);
         assert_eq!((out.len(), done), (1 << 20, true));
+    }
+
+    /// A WAV of `len` payload bytes that do not compress: a bzip2 or lz4
+    /// block of it is longer than the head and the first read after it.
+    fn incompressible_wav(len: usize) -> Vec<u8> {
+        let mut v = super::super::tests::wav()[..44].to_vec();
+        v[4..8].copy_from_slice(&(36 + len as u32).to_le_bytes());
+        v[40..44].copy_from_slice(&(len as u32).to_le_bytes());
+        v.extend(crate::sniff::testutil::pseudo_random(len, 5));
+        v
+    }
+
+    fn lz4_max_blocks(data: &[u8]) -> Vec<u8> {
+        let mut lz4 = lz4_flex::frame::FrameEncoder::with_frame_info(
+            lz4_flex::frame::FrameInfo::new().block_size(lz4_flex::frame::BlockSize::Max4MB),
+            Vec::new(),
+        );
+        lz4.write_all(data).unwrap();
+        lz4.finish().unwrap()
+    }
+
+    #[test]
+    fn a_first_block_longer_than_the_first_read_is_read_whole() {
+        let wav = incompressible_wav(800_000);
+        for stream in [compressed("bzip2", &wav), lz4_max_blocks(&wav)] {
+            assert!(stream.len() > 4 * HEAD_LEN);
+            let inside = super::super::tests::look(&stream);
+            assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);
+            assert_eq!(inside.members[0].sniff.format, "wav");
+        }
+    }
+
+    #[test]
+    fn a_stream_that_decodes_to_nothing_from_what_was_read_is_a_limit() {
+        use super::super::tests::{look, tar_header};
+        // A tar member is held up to the member budget (1 MiB): an lz4
+        // block longer than that cannot be read whole.
+        let stream = lz4_max_blocks(&incompressible_wav(1_500_000));
+        let size = format!("{:011o}\0", stream.len());
+        let mut tar = tar_header(b"call.wav.lz4", b'0', size.as_bytes().try_into().unwrap());
+        tar.extend(&stream);
+        tar.resize(tar.len().div_ceil(512) * 512 + 1024, 0);
+        let inside = look(&tar);
+        assert!(
+            inside.members.iter().all(|m| m.sniff.format != "wav"),
+            "{:?}",
+            inside.members
+        );
+        assert!(
+            inside.limits.iter().any(|l| l.limit == Limit::MemberBytes
+                && l.message
+                    .starts_with("lz4 stream: nothing decoded from its first")),
+            "{:?}",
+            inside.limits
+        );
     }
 
     #[test]
