@@ -267,7 +267,15 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
                 }
             }
         }
-        if symbols < MIN_RUN || !mixed(&text[start..end], all_hex) {
+        if symbols < MIN_RUN {
+            continue;
+        }
+        // A declared data URI is a payload whatever its symbols, and so is
+        // a run that starts with a format's header: long silence after it
+        // encodes as a run of `A` (or `0`) that is not mixed.
+        let run = &text[start..end];
+        let declared = data_uri(&text[..start]);
+        if declared.is_none() && !mixed(run, all_hex) && !opens_with_a_header(run, all_hex) {
             continue;
         }
         let encoding = if all_hex {
@@ -279,7 +287,7 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
             offset: start,
             end,
             encoding,
-            declared: data_uri(&text[..start]),
+            declared,
         });
     }
     found
@@ -298,6 +306,16 @@ fn mixed(run: &[u8], hex: bool) -> bool {
         let n = run.len();
         digits * 50 >= n && upper * 10 >= n && lower * 10 >= n
     }
+}
+
+/// The run's first decoded bytes are a header some detector names (an
+/// audio container, an archive, a compressed stream, an envelope).
+fn opens_with_a_header(run: &[u8], hex: bool) -> bool {
+    let encoding = if hex { Encoding::Hex } else { Encoding::Base64 };
+    let head = decode(&run[..run.len().min(2 * MIN_RUN)], encoding, 48);
+    let size = symbols(run) * if hex { 4 } else { 6 } / 8;
+    let sample = sniff::Sample::new(size.max(head.len() as u64), &head, &[]);
+    sniff::sniff(&sample, &[]).class != Class::Other
 }
 
 /// `data:audio/wav;base64,` immediately before the run: the declared type,
@@ -549,6 +567,29 @@ mod tests {
         assert_eq!(r.declared.as_deref(), Some("audio/wav"));
         let decoded = decode(&json.as_bytes()[r.offset..r.end], r.encoding, 1 << 20);
         assert_eq!(decoded, payload);
+    }
+
+    /// Digital silence encodes as a run of `A` that no word could be
+    /// mistaken for; the header before it is what shows a payload.
+    #[test]
+    fn a_payload_of_long_silence_after_its_header_is_a_run() {
+        let mut wav = b"RIFF\x24\xf4\x01\x00WAVEfmt \x10\x00\x00\x00".to_vec();
+        wav.extend(b"\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00");
+        wav.extend(b"data\x00\xf4\x01\x00");
+        wav.extend(vec![0u8; 3000]);
+        let json = format!(r#"{{"audio": "{}"}}"#, b64(&wav));
+        let found = runs(json.as_bytes(), 10);
+        assert_eq!(found.len(), 1);
+        let r = &found[0];
+        assert_eq!(
+            decode(&json.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
+            wav
+        );
+        // Declared as a data URI, any run is a payload.
+        let silence = format!("data:audio/wav;base64,{}", b64(&[0u8; 300]));
+        assert_eq!(runs(silence.as_bytes(), 10).len(), 1);
+        // Without either, a run of one letter is a word.
+        assert!(runs(b64(&[0u8; 300]).as_bytes(), 10).is_empty());
     }
 
     #[test]
