@@ -44,6 +44,10 @@ pub(crate) const HEADERS: &[(&[u8], Detector)] = &[
     (b".snd", au),
     (b"#!AMR", amr_family),
     (b"ID3", id3_frames),
+    (b"wvpk", wavpack),
+    (b"TTA1", tta),
+    (b"NIST_1A\n", sphere),
+    (b"Creative Voice File\x1a", voc),
 ];
 
 type Detector = fn(&Sample) -> Option<Sniff>;

@@ -16,7 +16,7 @@ const MAX_OGG_TRIES: usize = 256;
 /// judged as if the object began there: its offset, and its sniff with the
 /// offset as evidence. At each place an audio container's first bytes
 /// occur, only that container's detector is tried (and the media
-/// detectors where an MP4 `ftyp` box or a RIFF form starts).
+/// detectors where a media container, or a RIFF form, starts).
 pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
     let h = s.head;
     let mut ogg_tries = 0;
@@ -25,13 +25,16 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
     // (`RIFFORM`) are each found.
     while let Some(m) = MAGICS.find(aho_corasick::Input::new(h).span(from..h.len())) {
         from = m.start() + 1;
-        // The container's own detector; the media detectors where an MP4
-        // (at its `ftyp` box) or a RIFF form (an AVI) may start.
+        // The container's own detector; the media detectors where an MP4,
+        // a Matroska, ASF or FLV file, or a RIFF form (an AVI) may start.
         type Detector = fn(&Sample) -> Option<Sniff>;
         let (at, own, media): (_, Option<Detector>, bool) =
             match audio::HEADERS.get(m.pattern().as_usize()) {
                 Some(&(magic, detect)) => (Some(m.start()), Some(detect), magic == b"RIFF"),
-                None => (m.start().checked_sub(4), None, true),
+                None => {
+                    let (_, back) = MEDIA[m.pattern().as_usize() - audio::HEADERS.len()];
+                    (m.start().checked_sub(back), None, true)
+                }
             };
         let Some(at) = at.filter(|&at| at > 0) else {
             continue;
@@ -56,8 +59,18 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
     None
 }
 
-/// Every audio container's first bytes, then an MP4 `ftyp` box type, which
-/// stands 4 bytes into the box that starts the file.
+/// Media containers that may hold only audio, by bytes they start with and
+/// how far into the file those stand: an MP4's `ftyp` box type (4 bytes
+/// into the box that starts it), Matroska's and WebM's EBML header, ASF's
+/// header object (WMA) and FLV's signature.
+const MEDIA: &[(&[u8], usize)] = &[
+    (b"ftyp", 4),
+    (b"\x1a\x45\xdf\xa3", 0),
+    (&media::ASF_HEADER, 0),
+    (b"FLV\x01", 0),
+];
+
+/// Every audio container's first bytes, then the media containers'.
 static MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
     aho_corasick::AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
@@ -65,7 +78,7 @@ static MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyL
             audio::HEADERS
                 .iter()
                 .map(|h| h.0)
-                .chain([b"ftyp".as_slice()]),
+                .chain(MEDIA.iter().map(|m| m.0)),
         )
         .expect("a few short magics build an automaton")
 });
@@ -294,6 +307,28 @@ mod tests {
     /// Text is judged on its first 8 KiB, and a recording's few binary
     /// bytes among them still pass: the recording behind is found. Text
     /// with a zero byte but no recording stays text.
+    #[test]
+    fn media_and_lesser_audio_containers_behind_a_prefix_are_found() {
+        let mut flv = b"FLV\x01\x04\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
+        flv.extend([0x55; 600]);
+        let mut tta = b"TTA1\x01\x00\x01\x00\x10\x00\x80\x3e\x00\x00".to_vec();
+        tta.extend([0x55; 600]);
+        let http = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n\x00";
+        for (media, format) in [(&flv, "flv"), (&tta, "tta")] {
+            assert_eq!(sniff(media).format, format);
+            for prefix in [&http[..], b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"] {
+                let s = sniff(&[prefix, &media[..]].concat());
+                assert_eq!(
+                    (&*s.format, s.class, s.encryption),
+                    (format, Class::Audio, Encryption::None),
+                    "{:?}",
+                    &prefix[..8]
+                );
+                assert_eq!(s.evidence["payload_offset"], prefix.len());
+            }
+        }
+    }
+
     #[test]
     fn text_in_front_of_a_recording_does_not_hide_it() {
         let script = "echo a line of an installer script\n".repeat(300);
