@@ -120,17 +120,63 @@ fn folder_reader<'l>(
             input, stream,
         )));
     }
-    if coders.len() != 1 {
-        return Err(unsupported(&coders[1].method));
+    // Delta filters after the other methods (7-Zip adds one for WAV files
+    // whatever the method) are undone here; no other filter is.
+    if let Some(c) = coders[1..].iter().find(|c| c.method != DELTA) {
+        return Err(unsupported(&c.method));
     }
     let format = match first.method.as_slice() {
-        COPY => return Ok(Box::new(input)),
-        DEFLATE => "deflate",
-        DEFLATE64 => "deflate64",
-        BZIP2 => "bzip2",
+        COPY => None,
+        DEFLATE => Some("deflate"),
+        DEFLATE64 => Some("deflate64"),
+        BZIP2 => Some("bzip2"),
         m => return Err(unsupported(m)),
     };
-    streams::decoder(format, input).map_err(|e| Undecodable::Unsupported(e.to_string()))
+    let mut reader: Box<dyn Read + 'l> = match format {
+        None => Box::new(input),
+        Some(format) => {
+            streams::decoder(format, input).map_err(|e| Undecodable::Unsupported(e.to_string()))?
+        }
+    };
+    for c in &coders[1..] {
+        let distance = c.props.first().map_or(1, |&d| usize::from(d) + 1);
+        reader = Box::new(Delta::new(reader, distance));
+    }
+    Ok(reader)
+}
+
+/// 7-Zip's Delta filter undone: each byte is stored as its difference from
+/// the byte `distance` (1 to 256) before it.
+struct Delta<R> {
+    inner: R,
+    distance: usize,
+    /// The last 256 bytes decoded, by position modulo 256.
+    history: [u8; 256],
+    pos: usize,
+}
+
+impl<R> Delta<R> {
+    fn new(inner: R, distance: usize) -> Delta<R> {
+        Delta {
+            inner,
+            distance,
+            history: [0; 256],
+            pos: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Delta<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for b in &mut buf[..n] {
+            let before = self.history[self.pos.wrapping_sub(self.distance) & 0xff];
+            *b = b.wrapping_add(before);
+            self.history[self.pos & 0xff] = *b;
+            self.pos = self.pos.wrapping_add(1);
+        }
+        Ok(n)
+    }
 }
 
 /// liblzma's raw filter chain for `coders` (decoding order: LZMA first, then
@@ -430,6 +476,34 @@ mod tests {
     use crate::rules::RuleSet;
     use crate::unpack::Limit;
     use liblzma::stream::{Action, Filters, LzmaOptions, Status, Stream};
+
+    #[test]
+    fn delta_is_undone_at_each_distance() {
+        use std::io::Read;
+        let plain: Vec<u8> = (0..1000u32).map(|i| (i * i % 251) as u8).collect();
+        for distance in [1usize, 2, 4, 256] {
+            let delta: Vec<u8> = (0..plain.len())
+                .map(|i| {
+                    plain[i].wrapping_sub(if i >= distance {
+                        plain[i - distance]
+                    } else {
+                        0
+                    })
+                })
+                .collect();
+            // Small reads, so the history carries across them.
+            let mut r = super::Delta::new(Read::chain(&delta[..7], &delta[7..]), distance);
+            let (mut out, mut buf) = (Vec::<u8>::new(), [0u8; 13]);
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend(&buf[..n]);
+            }
+            assert_eq!(out, plain, "distance {distance}");
+        }
+    }
 
     const COPY_CODER: &[u8] = &[0x01, 0x00];
 
