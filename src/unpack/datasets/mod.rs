@@ -711,6 +711,12 @@ mod tests {
         let (members, limits) = open("tfrecord", &two);
         assert_eq!(members.len(), 1);
         assert!(limits[0].contains("past the end"), "{limits:?}");
+        // Records past the bound are a limit, never passed over in silence.
+        let (members, limits) = open("tfrecord", &rec.repeat(17));
+        assert_eq!(members.len(), 1);
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        assert!(limits[0].contains("tfrecord: more than 16 records; the rest not inspected"));
+        assert_eq!(open("tfrecord", &rec.repeat(16)).1, Vec::<String>::new());
     }
 
     #[test]

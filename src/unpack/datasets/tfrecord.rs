@@ -10,7 +10,7 @@ use super::codecs::{decompress, Codec};
 use super::{malformed, varint, Reader, Step};
 use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
 use crate::sniff::Sniff;
-use crate::unpack::{Level, LevelBytes, Walk};
+use crate::unpack::{Level, LevelBytes, Limit, Walk};
 
 /// Records read.
 const MAX_RECORDS: usize = 16;
@@ -276,6 +276,13 @@ impl Walk<'_> {
                 }
             }
             pos = end.unwrap_or(u64::MAX);
+        }
+        if pos.saturating_add(12) <= r.size() && !self.out_of_time(prefix) {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("tfrecord: more than {MAX_RECORDS} records; the rest not inspected"),
+            );
         }
         Ok(())
     }
