@@ -29,7 +29,7 @@ mod other;
 mod pcm;
 pub(crate) mod prefix;
 pub(crate) use other::is_document;
-pub(crate) use text::{wide_text, TEXT_PROBE};
+pub(crate) use text::{is_text, wide_text, TEXT_PROBE};
 mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -711,12 +711,33 @@ mod tests {
         let (members, limits) = open("tfrecord", &two);
         assert_eq!(members.len(), 1);
         assert!(limits[0].contains("past the end"), "{limits:?}");
-        // Records past the bound are a limit, never passed over in silence.
-        let (members, limits) = open("tfrecord", &rec.repeat(17));
-        assert_eq!(members.len(), 1);
+        // Records past the bound are a limit for a key whose binary values
+        // held no audio so far; a key that held audio, text or numbers
+        // (what every record of an ordinary shard holds) raise none.
+        assert_eq!(open("tfrecord", &rec.repeat(17)).1, Vec::<String>::new());
+        let record = |key: &str, value: &[u8]| {
+            let example = field(
+                0x0a,
+                &field(0x0a, &{
+                    let mut entry = field(0x0a, key.as_bytes());
+                    entry.extend(field(0x12, &field(0x0a, &field(0x0a, value))));
+                    entry
+                }),
+            );
+            let mut rec = (example.len() as u64).to_le_bytes().to_vec();
+            rec.extend(masked_crc32c(&rec).to_le_bytes());
+            rec.extend(&example);
+            rec.extend([0u8; 4]);
+            rec
+        };
+        let text = record("caption", b"a person reading a sentence aloud");
+        assert_eq!(open("tfrecord", &text.repeat(17)).1, Vec::<String>::new());
+        let blob = record("blob", &crate::sniff::testutil::pseudo_random(600, 3));
+        let limits = open("tfrecord", &blob.repeat(17)).1;
         assert_eq!(limits.len(), 1, "{limits:?}");
-        assert!(limits[0].contains("tfrecord: more than 16 records; the rest not inspected"));
-        assert_eq!(open("tfrecord", &rec.repeat(16)).1, Vec::<String>::new());
+        assert!(limits[0]
+            .contains("tfrecord feature blob: binary values looked at in the first 16 records"));
+        assert_eq!(open("tfrecord", &blob.repeat(16)).1, Vec::<String>::new());
     }
 
     #[test]

@@ -210,6 +210,10 @@ impl Walk<'_> {
         let mut r = Reader::new(level);
         let mut pos = 0u64;
         let mut done: Vec<String> = Vec::new();
+        // Keys whose byte values were binary and held no audio: what a
+        // record past the bound might still hold audio under. Text and
+        // numbers are what ordinary shards hold in every record.
+        let mut open: Vec<String> = Vec::new();
         for record in 0..MAX_RECORDS {
             if pos + 12 > r.size() || self.out_of_time(prefix) {
                 break;
@@ -252,6 +256,12 @@ impl Walk<'_> {
                                 break;
                             }
                         }
+                        let binary = list
+                            .iter()
+                            .any(|(v, _)| !v.is_empty() && !crate::sniff::is_text(v));
+                        if !hit && binary && !open.contains(&key) {
+                            open.push(key.clone());
+                        }
                         hit
                     }
                     Values::Floats(x) => self.samples(
@@ -278,11 +288,15 @@ impl Walk<'_> {
             pos = end.unwrap_or(u64::MAX);
         }
         if pos.saturating_add(12) <= r.size() && !self.out_of_time(prefix) {
-            self.limit(
-                prefix,
-                Limit::Members,
-                format!("tfrecord: more than {MAX_RECORDS} records; the rest not inspected"),
-            );
+            for key in open.iter().filter(|k| !done.contains(k)) {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!(
+                        "tfrecord feature {key}: binary values looked at in the first {MAX_RECORDS} records; the rest not inspected"
+                    ),
+                );
+            }
         }
         Ok(())
     }
