@@ -309,13 +309,14 @@ fn mixed(run: &[u8], hex: bool) -> bool {
 }
 
 /// The run's first decoded bytes are a header some detector names (an
-/// audio container, an archive, a compressed stream, an envelope).
+/// audio container, an archive, a compressed stream, an envelope). The
+/// sniff cannot lead back here: 48 bytes hold no run of [`MIN_RUN`]
+/// symbols.
 fn opens_with_a_header(run: &[u8], hex: bool) -> bool {
     let encoding = if hex { Encoding::Hex } else { Encoding::Base64 };
-    let head = decode(&run[..run.len().min(2 * MIN_RUN)], encoding, 48);
-    let size = symbols(run) * if hex { 4 } else { 6 } / 8;
-    let sample = sniff::Sample::new(size.max(head.len() as u64), &head, &[]);
-    sniff::sniff(&sample, &[]).class != Class::Other
+    let head = decode(run, encoding, 48);
+    let size = decoded_len(symbols(run), encoding).max(head.len() as u64);
+    sniff::sniff(&sniff::Sample::new(size, &head, &[]), &[]).class != Class::Other
 }
 
 /// `data:audio/wav;base64,` immediately before the run: the declared type,

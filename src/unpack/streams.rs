@@ -174,16 +174,23 @@ impl Walk<'_> {
         }
         let budget = budget.max(PEEK);
         let mut d = decode(codec, &input, budget, self.deadline);
-        // A first block longer than what was read gives nothing at all
-        // (bzip2 compresses 900 kB at a time, lz4 up to 4 MiB): read on,
-        // once, as far as the largest block reaches.
-        if d.out.is_empty()
-            && d.consumed >= input.len()
-            && (input.len() as u64) < level.size
-            && !matches!(d.ended, Ended::Time)
-        {
-            input = level.from(0, FIRST_BLOCK_INPUT).unwrap_or_default();
-            d = decode(codec, &input, budget, self.deadline);
+        // Nothing decoded, and the decoder ate all it was given of a longer
+        // stream: its first block is longer than what was read.
+        let starved = |d: &Decoded, input: &[u8]| {
+            d.out.is_empty()
+                && d.consumed >= input.len()
+                && (input.len() as u64) < level.size
+                && !matches!(d.ended, Ended::Time)
+        };
+        // bzip2 compresses 900 kB at a time, lz4 up to 4 MiB: read on,
+        // once, as far as the largest block reaches (when there is more to
+        // read: a member held in memory has no more).
+        if starved(&d, &input) {
+            let more = level.from(0, FIRST_BLOCK_INPUT).unwrap_or_default();
+            if more.len() > input.len() {
+                input = more;
+                d = decode(codec, &input, budget, self.deadline);
+            }
         }
         let whole = input.len() as u64 >= level.size;
         self.spent += d.out.len() as u64;
@@ -220,7 +227,7 @@ impl Walk<'_> {
         if d.out.is_empty() {
             // Silent above only when the decoder ran out of input: nothing
             // decoded is no verdict on what the stream holds.
-            if !whole && d.consumed >= input.len() && !matches!(d.ended, Ended::Time) {
+            if starved(&d, &input) {
                 self.limit(
                     prefix,
                     Limit::MemberBytes,
