@@ -304,9 +304,6 @@ mod tests {
         }
     }
 
-    /// Text is judged on its first 8 KiB, and a recording's few binary
-    /// bytes among them still pass: the recording behind is found. Text
-    /// with a zero byte but no recording stays text.
     #[test]
     fn media_and_lesser_audio_containers_behind_a_prefix_are_found() {
         let mut flv = b"FLV\x01\x04\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
@@ -329,6 +326,9 @@ mod tests {
         }
     }
 
+    /// Text is judged on its first 8 KiB, and a recording's few binary
+    /// bytes among them still pass: the recording behind is found. Text
+    /// with a zero byte but no recording stays text.
     #[test]
     fn text_in_front_of_a_recording_does_not_hide_it() {
         let script = "echo a line of an installer script\n".repeat(300);

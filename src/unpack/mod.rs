@@ -821,6 +821,14 @@ pub(crate) mod tests {
             self.members.iter().map(|m| &*m.sniff.format).collect()
         }
 
+        /// Each member's name with its format, in order.
+        pub(crate) fn found(&self) -> Vec<(&str, &str)> {
+            self.members
+                .iter()
+                .map(|m| (m.member.as_str(), &*m.sniff.format))
+                .collect()
+        }
+
         /// Some limit's message says this.
         pub(crate) fn says(&self, text: &str) -> bool {
             self.limits.iter().any(|l| l.message.contains(text))

@@ -678,11 +678,7 @@ mod tests {
         let mut rules = crate::rules::RuleSet::embedded();
         rules.limits.max_object_bytes = w.len() as u64;
         let inside = look_with(&v, &rules);
-        let found: Vec<_> = inside
-            .members
-            .iter()
-            .map(|m| (m.member.as_str(), &*m.sniff.format))
-            .collect();
+        let found = inside.found();
         assert!(
             found.contains(&("b.wav.gz!/b.wav", "wav")),
             "{found:?} {:?}",

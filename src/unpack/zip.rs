@@ -838,10 +838,6 @@ mod tests {
         body
     }
 
-    /// The encryption flag is one bit: set on a member whose stored bytes
-    /// are a plain (or merely deflated) recording, it hides nothing, and
-    /// the member is that recording. Ciphertext under the same flags stays
-    /// judged by name.
     /// A zip without its directory (cut short, or a stored zip inside a
     /// zip held only up to the member budget) is walked by its local
     /// entries, with a limit saying why.
@@ -860,11 +856,7 @@ mod tests {
         assert!(inside.says("central directory not found (truncated archive?); local entries"));
         let nested = crate::sniff::tiny_zip_with_extra("inner.zip", &z, 0, 0, &[]);
         let inside = look(&nested);
-        let found: Vec<(&str, &str)> = inside
-            .members
-            .iter()
-            .map(|m| (m.member.as_str(), &*m.sniff.format))
-            .collect();
+        let found = inside.found();
         assert!(
             found.contains(&("inner.zip!/call.wav@0", "wav")),
             "{found:?} {:?}",
@@ -872,6 +864,10 @@ mod tests {
         );
     }
 
+    /// The encryption flag is one bit: set on a member whose stored bytes
+    /// are a plain (or merely deflated) recording, it hides nothing, and
+    /// the member is that recording. Ciphertext under the same flags stays
+    /// judged by name.
     #[test]
     fn a_recording_flagged_as_encrypted_but_stored_in_clear_is_found() {
         use std::io::Write;
@@ -949,11 +945,7 @@ mod tests {
             (unlisted, &*format!("voice.wav@{cd_at}")),
         ] {
             let inside = look(&z);
-            let names: Vec<(&str, &str)> = inside
-                .members
-                .iter()
-                .map(|m| (m.member.as_str(), &*m.sniff.format))
-                .collect();
+            let names = inside.found();
             assert!(names.contains(&("notes.txt", "text")), "{names:?}");
             assert!(names.contains(&(hidden, "wav")), "{names:?}");
             // (The helper declares sizes a thousand times the data.)
