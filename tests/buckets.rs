@@ -2227,14 +2227,18 @@ fn request_head(conn: &mut TcpStream) -> (Vec<u8>, String) {
 
 /// Passes a bodiless request to moto, one request per connection, and its
 /// answer back.
-fn to_moto(conn: &mut TcpStream, mut head: Vec<u8>) {
+fn to_moto(conn: &mut TcpStream, head: Vec<u8>) {
+    to_moto_at(5000, conn, head)
+}
+
+fn to_moto_at(port: u16, conn: &mut TcpStream, mut head: Vec<u8>) {
     use std::io::{Read, Write};
     if !head.ends_with(b"\r\n\r\n") {
         return;
     }
     head.truncate(head.len() - 2);
     head.extend_from_slice(b"Connection: close\r\n\r\n");
-    let Ok(mut moto) = TcpStream::connect("127.0.0.1:5000") else {
+    let Ok(mut moto) = TcpStream::connect(("127.0.0.1", port)) else {
         return;
     };
     let mut answer = Vec::new();
@@ -2360,10 +2364,18 @@ fn query_value(line: &str, name: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// A proxy in front of moto that refuses every listing request of one key
+/// What [`RefusingProxy`] does to the listing requests of its chosen range.
+#[derive(Clone, Copy)]
+enum Spoil {
+    /// S3's 403 AccessDenied, an answer object_store does not ask again.
+    Refuse,
+    /// The first so many requests closed without an answer, then passed.
+    Drop(usize),
+}
+
+/// A proxy in front of moto that spoils every listing request of one key
 /// range — the first `start-after` it sees that `picks` accepts, then every
-/// request with that same `start-after` — with S3's 403 AccessDenied, an
-/// answer object_store does not ask again; everything else passes through.
+/// request with that same `start-after` — and passes everything else through.
 struct RefusingProxy {
     port: u16,
     chosen: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -2372,6 +2384,10 @@ struct RefusingProxy {
 
 impl RefusingProxy {
     fn start(picks: fn(&str) -> bool) -> RefusingProxy {
+        RefusingProxy::spoiling(picks, Spoil::Refuse)
+    }
+
+    fn spoiling(picks: fn(&str) -> bool, spoil: Spoil) -> RefusingProxy {
         use std::io::Write;
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -2401,15 +2417,21 @@ impl RefusingProxy {
                     if !refuse {
                         return to_moto(&mut conn, head);
                     }
-                    refused.fetch_add(1, Ordering::SeqCst);
-                    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>refused-by-test</RequestId></Error>";
-                    let _ = conn.write_all(
-                        format!(
-                            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    );
+                    let n = refused.fetch_add(1, Ordering::SeqCst);
+                    match spoil {
+                        Spoil::Drop(first) if n < first => {}
+                        Spoil::Drop(_) => to_moto(&mut conn, head),
+                        Spoil::Refuse => {
+                            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>refused-by-test</RequestId></Error>";
+                            let _ = conn.write_all(
+                                format!(
+                                    "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                    body.len()
+                                )
+                                .as_bytes(),
+                            );
+                        }
+                    }
                 });
             }
         });
@@ -2422,6 +2444,10 @@ impl RefusingProxy {
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn spoiled(&self) -> usize {
+        self.refusals.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -2514,4 +2540,52 @@ fn a_range_that_breaks_off_costs_its_own_keys_and_the_other_ranges_are_listed() 
         cut["summary"]["objects_seen"],
         outside.len() + unreadable.len() + 1
     );
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn a_range_without_an_answer_is_listed_again_after_the_others() {
+    emulators();
+    make_inventory(&["tree"]);
+    let run = |endpoint: &str| {
+        scan_quiet(
+            s3(),
+            &[
+                "s3://atrest-tree",
+                "--endpoint",
+                endpoint,
+                "--inventory",
+                "--listing",
+                "parallel",
+                "--concurrency",
+                "32",
+            ],
+        )
+    };
+    let (code, whole) = run(S3);
+    let picks = |after: &str| after > "b/" && after < "b/0";
+    // Never answered: the range is listed again once, alone, and then it
+    // is one error naming its keys.
+    let proxy = RefusingProxy::spoiling(picks, Spoil::Drop(usize::MAX));
+    let (lost, cut) = run(&proxy.url());
+    assert_eq!(lost, 3, "{}", cut["errors"]);
+    let broke: Vec<&str> = cut["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .filter(|m| m.contains("broke off"))
+        .collect();
+    assert_eq!(broke.len(), 1, "{broke:?}");
+    assert!(range_bounds(broke[0]).is_some(), "{}", broke[0]);
+    let both = proxy.spoiled();
+    assert!(both >= 2 && both.is_multiple_of(2), "{both} tries over two passes");
+    // Answered when asked again alone: nothing is lost.
+    let proxy = RefusingProxy::spoiling(picks, Spoil::Drop(both / 2));
+    let (healed_code, healed) = run(&proxy.url());
+    assert_eq!(proxy.spoiled(), both / 2 + 1, "the second pass asked once");
+    assert_eq!(healed_code, code);
+    for list in ["objects", "findings", "errors"] {
+        assert_eq!(healed[list], whole[list], "{list}");
+    }
 }

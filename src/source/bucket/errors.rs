@@ -359,6 +359,14 @@ pub fn classify(e: &object_store::Error, answer: &Answer) -> Failure {
     }
 }
 
+/// A final answer (a 4xx other than 408 and 429): asking again later gets
+/// the same. Throttling, server errors and no answer at all may change.
+pub(super) fn is_answer(e: &object_store::Error) -> bool {
+    Answer::of(&e.to_string())
+        .status
+        .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
+}
+
 /// `host:port` of the first URL in an error text.
 fn host_of(text: &str) -> Option<&str> {
     let from = text.find("://")? + 3;

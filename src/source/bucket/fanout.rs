@@ -39,7 +39,7 @@ use futures::FutureExt;
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::ObjectMeta;
 
-use super::errors::{short_cause, shorten, MAX_LINE};
+use super::errors::{is_answer, short_cause, shorten, MAX_LINE};
 use super::{one_line, Bucket, Listing, Provider};
 use crate::source::fs::WalkOptions;
 use crate::source::{Event, Unread};
@@ -80,10 +80,18 @@ impl Range {
             _ if after.is_empty() => None,
             _ => Some((after.to_string(), false)),
         };
+        let start_after = match listed {
+            Some(l) if l > self.start_after.as_str() => l.to_string(),
+            _ => self.start_after.clone(),
+        };
         Broken {
             from,
             to: self.to.clone(),
             error,
+            rest: Range {
+                start_after,
+                ..self.clone()
+            },
         }
     }
 }
@@ -97,6 +105,8 @@ struct Broken {
     /// The unlisted keys end before this key; `None` at the bucket's last.
     to: Option<String>,
     error: object_store::Error,
+    /// The unlisted keys, as a range to list again.
+    rest: Range,
 }
 
 /// The shortest a range's bound is cut to so that its error fits a line.
@@ -474,30 +484,61 @@ pub(super) fn list(
     }
 }
 
+/// Lists the ranges side by side. A range that got no answer (after
+/// [`page`]'s tries) is listed again from where it stopped once the others
+/// are done, one range at a time: a store overloaded by many listings at
+/// once may well answer one. Only a second break, or an answer that
+/// refuses (a 4xx other than 408 and 429), is an error.
 fn in_parallel(run: &mut Run<'_>, root: Option<String>, ranges: Vec<Range>, floor: String) {
     let bucket = run.bucket;
     tracing::info!(target = %bucket.url, ranges = ranges.len(), "listing in parallel");
     let width = bucket.concurrency.min(ranges.len());
+    let Some(again) = list_ranges(run, &root, ranges, &floor, width, true) else {
+        return;
+    };
+    if !again.is_empty() {
+        tracing::info!(target = %bucket.url, ranges = again.len(), "ranges listed again, one at a time");
+        list_ranges(run, &root, again, &floor, 1, false);
+    }
+}
+
+/// Lists `ranges`, `width` at once; the ranges to list again (when
+/// `retry`), or `None` when the scan says stop.
+fn list_ranges(
+    run: &mut Run<'_>,
+    root: &Option<String>,
+    ranges: Vec<Range>,
+    floor: &str,
+    width: usize,
+    retry: bool,
+) -> Option<Vec<Range>> {
+    let bucket = run.bucket;
     let lister = Arc::clone(&bucket.lister);
+    let (root, floor) = (root.clone(), floor.to_string());
     let mut pages = stream::iter(ranges)
         .map(move |r| range_pages(Arc::clone(&lister), root.clone(), r, floor.clone()))
         .flatten_unordered(width);
+    let mut again = Vec::new();
     loop {
         let next = bucket.runtime.block_on(pages.next());
         if !run.unlisted() {
-            return;
+            return None;
         }
         match next {
-            None => return,
+            None => return Some(again),
+            Some(Err(broken)) if retry && !is_answer(&broken.error) => {
+                tracing::info!(error = %one_line(&broken.error), "range to list again");
+                again.push(broken.rest);
+            }
             Some(Err(broken)) => {
                 if !run.range_broke(&broken) {
-                    return;
+                    return None;
                 }
             }
             Some(Ok(objects)) => {
                 for meta in objects {
                     if !run.offer(meta) {
-                        return;
+                        return None;
                     }
                 }
             }
