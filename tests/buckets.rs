@@ -441,24 +441,35 @@ struct OwnMoto {
 }
 
 impl OwnMoto {
+    /// Tests run side by side: a port another test's moto took makes this
+    /// one exit at once, and it is started again on another.
     fn start() -> OwnMoto {
         let bin = root().join(".emu/venv/bin/moto_server");
-        let port = (5100..5200).find(|&p| !listening(p)).unwrap();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
-        let started = Instant::now();
-        while !listening(port) {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "moto did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap()
+                .port();
+            let mut child = Command::new(&bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+            let started = Instant::now();
+            while !listening(port) && child.try_wait().unwrap().is_none() {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "moto did not start"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            if child.try_wait().unwrap().is_none() {
+                return OwnMoto { child, port };
+            }
         }
-        OwnMoto { child, port }
+        panic!("moto found no free port");
     }
 
     fn endpoint(&self) -> String {
@@ -558,6 +569,14 @@ fn an_emulator_killed_mid_scan_gives_exit_3_and_keeps_what_was_scanned() {
     );
     assert_eq!(r["findings"].as_array().unwrap().len() as u64, scanned);
     assert!(r["summary"]["errors"].as_u64().unwrap() > 0);
+    // Each was put off and asked for again before it became an error.
+    for e in r["errors"].as_array().unwrap() {
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("; no answer again within 60 s"),
+            "{message}"
+        );
+    }
     common::assert_reconciles(&r["summary"]);
 }
 
@@ -2579,7 +2598,10 @@ fn a_range_without_an_answer_is_listed_again_after_the_others() {
     assert_eq!(broke.len(), 1, "{broke:?}");
     assert!(range_bounds(broke[0]).is_some(), "{}", broke[0]);
     let both = proxy.spoiled();
-    assert!(both >= 2 && both.is_multiple_of(2), "{both} tries over two passes");
+    assert!(
+        both >= 2 && both.is_multiple_of(2),
+        "{both} tries over two passes"
+    );
     // Answered when asked again alone: nothing is lost.
     let proxy = RefusingProxy::spoiling(picks, Spoil::Drop(both / 2));
     let (healed_code, healed) = run(&proxy.url());
@@ -2588,4 +2610,85 @@ fn a_range_without_an_answer_is_listed_again_after_the_others() {
     for list in ["objects", "findings", "errors"] {
         assert_eq!(healed[list], whole[list], "{list}");
     }
+}
+
+/// A proxy in front of a moto that lets `after` object reads through, then
+/// drops every connection, unanswered, for `pause`, then passes everything
+/// again: an endpoint that stops answering for a while.
+struct PausingProxy {
+    port: u16,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PausingProxy {
+    fn start(moto: u16, after: usize, pause: Duration) -> PausingProxy {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = dropped.clone();
+        let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let began = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let (counted, reads, began) = (counted.clone(), reads.clone(), began.clone());
+                std::thread::spawn(move || {
+                    let (head, line) = request_head(&mut conn);
+                    let read = line.starts_with("GET ") && !line.contains("list-type");
+                    let paused = {
+                        let mut began = began.lock().unwrap();
+                        if began.is_none() && read && reads.fetch_add(1, Ordering::SeqCst) >= after
+                        {
+                            *began = Some(Instant::now());
+                        }
+                        began.is_some_and(|t| t.elapsed() < pause)
+                    };
+                    if paused {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                    to_moto_at(moto, &mut conn, head);
+                });
+            }
+        });
+        PausingProxy { port, dropped }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
+fn an_endpoint_that_stops_answering_for_a_while_costs_time_not_objects() {
+    emulators();
+    let moto = OwnMoto::start();
+    seed(
+        &moto.endpoint(),
+        "atrest-pause",
+        40,
+        &root().join("fixtures/audio/wav/pcm16.wav"),
+    );
+    let proxy = PausingProxy::start(moto.port, 8, Duration::from_secs(8));
+    let started = Instant::now();
+    let out = s3()
+        .args(["scan", "s3://atrest-pause", "--endpoint", &proxy.url()])
+        .args(["--no-exposure", "-j", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let r = json_of(&out);
+    assert_eq!(r["errors"], serde_json::json!([]), "{stderr}");
+    assert_eq!(r["complete"], true);
+    assert_eq!(r["summary"]["objects_scanned"], 40);
+    assert_eq!(r["findings"].as_array().unwrap().len(), 40);
+    assert!(
+        proxy.dropped.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the pause was never met"
+    );
+    assert!(stderr.contains("stopped answering"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(90));
 }

@@ -36,6 +36,7 @@ use crate::report::{
 };
 use crate::rules::RuleSet;
 use crate::sniff::HEAD_LEN;
+use crate::source::bucket::PutOff;
 use crate::source::bucket::{Bucket, Exposure, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
@@ -202,6 +203,8 @@ enum Outcome {
         unchanged: bool,
     },
     Unread(usize, Unread),
+    /// Handed to its bucket to read once more (see `Bucket::put_off`).
+    PutOff,
 }
 
 /// What each worker holds, for the watchdog: the object it is busy with,
@@ -526,6 +529,22 @@ pub fn run(
                 ));
             }
         }
+        // Objects put off that no final pass took (the scan stopped first):
+        // tried and not read, so errors, never silently dropped.
+        for target in &plan.targets {
+            if let Target::Bucket(bucket) = target {
+                for put_off in bucket.take_put_off() {
+                    let PutOff { candidate, message } = put_off;
+                    fold.add(Outcome::Unread(
+                        candidate.target,
+                        Unread::Failed {
+                            location: candidate.location,
+                            message: format!("{message}; not asked again: the scan stopped"),
+                        },
+                    ));
+                }
+            }
+        }
         fold.seen
     };
     progress.finish();
@@ -663,6 +682,17 @@ fn spawn_producer(
             );
             if stop.is_set() {
                 break;
+            }
+        }
+        // Every bucket's objects that got no answer, once more. Their state
+        // rows were met on the way, so the cursors are done with.
+        let going_on = || !stop.is_set();
+        for target in &targets {
+            if let Target::Bucket(bucket) = target {
+                bucket.read_again(&going_on, &mut |event| {
+                    progress.found();
+                    going_on() && tx.send(vec![Job::Event(event)]).is_ok()
+                });
             }
         }
         progress.walk_done();
@@ -813,6 +843,7 @@ fn log_outcome(outcome: &Outcome) {
         Outcome::Unread(_, unread) => {
             tracing::debug!(location = %unread.location(), ?unread, "object not read")
         }
+        Outcome::PutOff => {}
     }
 }
 
@@ -824,7 +855,7 @@ fn outcome_progress(outcome: &Outcome) -> (u64, u64) {
             bytes_read,
             ..
         } => (*bytes_read, verdict.findings.len() as u64),
-        Outcome::Unread(..) => (0, 0),
+        Outcome::Unread(..) | Outcome::PutOff => (0, 0),
     }
 }
 
@@ -921,7 +952,8 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
             Ok(Opened::Link) => return skipped(candidate, SkipReason::Symlink),
             Err(e) => return unread(candidate, e.into()),
         },
-        Origin::Remote(bucket, key) => {
+        Origin::Remote(listed, key) => {
+            let bucket = listed.bucket();
             let mut object = bucket.open(key, candidate.size);
             match inspect(
                 &mut object,
@@ -934,6 +966,15 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                 Ok(mut inspection) => {
                     apply_facts(&mut inspection, &object.facts());
                     (candidate, inspection)
+                }
+                // Read once more at the end of the scan, when it can be.
+                Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
+                    let bucket = Arc::clone(bucket);
+                    drop(object);
+                    return match bucket.put_off(candidate, &e) {
+                        Ok(()) => Outcome::PutOff,
+                        Err(candidate) => unread(candidate, e),
+                    };
                 }
                 Err(e) => return unread(candidate, e),
             }
@@ -978,6 +1019,7 @@ impl Fold<'_> {
                 self.sink.error(&error);
                 self.builder.error(error);
             }
+            Outcome::PutOff => {}
             Outcome::Scanned {
                 target,
                 location,

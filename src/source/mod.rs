@@ -6,7 +6,6 @@ pub mod bucket;
 pub mod fs;
 
 use std::io;
-use std::sync::Arc;
 
 /// Why an object was seen but not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,7 +128,7 @@ impl Candidate {
 #[derive(Clone, Debug)]
 pub enum Origin {
     Local(fs::LocalPath),
-    Remote(Arc<bucket::Bucket>, object_store::path::Path),
+    Remote(bucket::Listed, object_store::path::Path),
 }
 
 /// What a walk yields, in walk order.
@@ -165,8 +164,12 @@ pub enum ReadError {
     /// error of the scan but a skip (`storage-class`).
     #[error("archival storage class: a restore is needed before reading")]
     Archived,
-    #[error("not read: the endpoint stopped answering earlier in this scan")]
+    #[error("not read: the endpoint had stopped answering")]
     EndpointDown,
+    /// No answer (a timeout, a connection refused or dropped, throttling or
+    /// a server error after every retry): may well work later.
+    #[error("{0}")]
+    Unanswered(String),
     /// An object store's answer, already made one line and credential-free.
     #[error("{0}")]
     Remote(String),

@@ -15,6 +15,7 @@ mod errors;
 pub mod exposure;
 mod facts;
 mod fanout;
+mod health;
 pub mod inventory;
 mod listing;
 mod meter;
@@ -23,9 +24,8 @@ mod url;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use http::HeaderMap;
@@ -40,11 +40,13 @@ use object_store::{
 use super::{Candidate, Event, ObjectReader, Origin, ReadError, SkipReason, Unread};
 use crate::source::fs::WalkOptions;
 use credentials::{azure_builder, gcs_builder, s3_builder, AzureSource, GoogleSource};
+use health::{Admit, Health};
 use meter::{Captured, Connector};
 
 pub use errors::{one_line, tidy};
 pub use exposure::{Endpoint, Exposure, Probe};
 pub use facts::StorageFacts;
+pub use health::{Listed, PutOff};
 pub use inventory::Inventory;
 pub use meter::Wire;
 pub use url::{BucketUrl, Provider};
@@ -151,10 +153,8 @@ pub struct Bucket {
     /// The object list to use instead of LIST.
     inventory: Option<Arc<Inventory>>,
     pending: Mutex<Pending>,
-    /// Consecutive objects that failed for want of an answer; past a few, the
-    /// endpoint is taken as gone and the rest fail without waiting.
-    failing: AtomicUsize,
-    down: AtomicBool,
+    /// Whether the endpoint answers, and the objects put off while not.
+    health: Health,
     yields: Yields,
     wire: Arc<Wire>,
     probe: Probe,
@@ -176,9 +176,6 @@ pub enum Yields {
     /// Nothing at all (a mistyped prefix, or an empty bucket).
     Nothing,
 }
-
-/// After this many objects in a row fail to get an answer, stop asking.
-const GIVE_UP_AFTER: usize = 3;
 
 /// How long a metadata service (GCE, Azure managed identity) may take to
 /// hand out a token when nothing else is configured: on a cloud machine it
@@ -362,8 +359,7 @@ impl Bucket {
             stable_shards: opts.stable_shards,
             inventory: None,
             pending: Mutex::default(),
-            failing: AtomicUsize::new(0),
-            down: AtomicBool::new(false),
+            health: Health::default(),
             yields: Yields::Nothing,
             wire: Arc::clone(wire),
             probe: Probe::default(),
@@ -602,7 +598,7 @@ impl Bucket {
             self.url.object_url(&key),
             &key,
             size,
-            Origin::Remote(Arc::clone(self), path),
+            Origin::Remote(Listed::new(self), path),
             Some(version),
         )))
     }
@@ -634,7 +630,7 @@ impl Bucket {
             self.url.object_url(&key),
             &key,
             meta.size,
-            Origin::Remote(Arc::clone(self), meta.location),
+            Origin::Remote(Listed::new(self), meta.location),
             Some(version),
         )))
     }
@@ -657,6 +653,97 @@ impl Bucket {
             answered: None,
             listed,
         }
+    }
+
+    /// Takes an object whose read got no answer, to read once more at the
+    /// end of the scan; gives it back when it cannot be put off.
+    pub fn put_off(&self, candidate: Candidate, why: &ReadError) -> Result<(), Candidate> {
+        self.health.put_off_one(candidate, why.to_string())
+    }
+
+    /// What is still put off when the scan ends without a final pass.
+    pub fn take_put_off(&self) -> Vec<PutOff> {
+        self.health.take_put_off()
+    }
+
+    /// The final pass, once the listing is done: waits for every listed
+    /// object to settle, then for the endpoint to answer, and hands the
+    /// objects put off to `emit` to be read once more, or as errors when
+    /// the endpoint did not answer again within [`health::LAST_WAIT`].
+    pub fn read_again(&self, going_on: &dyn Fn() -> bool, emit: &mut dyn FnMut(Event) -> bool) {
+        let put_off = self.health.close(going_on);
+        let Some(first) = put_off.first().filter(|_| going_on()) else {
+            return self.health.give_back(put_off);
+        };
+        let until = Instant::now() + health::LAST_WAIT;
+        let answers = loop {
+            match self.health.wait_for_admission(until, going_on) {
+                Admit::Go => break true,
+                Admit::Refuse => break false,
+                Admit::Probe => {
+                    let Origin::Remote(_, key) = &first.candidate.origin else {
+                        break false;
+                    };
+                    let asked =
+                        crate::gate::waiting(|| self.runtime.block_on(self.store.head(key)));
+                    match asked {
+                        Err(e)
+                            if !errors::is_answer(&e)
+                                && !matches!(e, object_store::Error::NotFound { .. }) =>
+                        {
+                            self.health.unanswered(true);
+                        }
+                        _ => {
+                            self.health.answered();
+                            break true;
+                        }
+                    }
+                }
+            }
+        };
+        if !going_on() {
+            return self.health.give_back(put_off);
+        }
+        let n = put_off.len();
+        match (answers, self.health.tripped()) {
+            (true, false) => {
+                tracing::info!(target = %self.url, objects = n, "unanswered reads asked again")
+            }
+            (true, true) => crate::output::warn(&format!(
+                "{}: {n} objects put off while the endpoint did not answer are read again",
+                self.url
+            )),
+            (false, _) => crate::output::warn(&format!(
+                "{}: the endpoint did not answer again within {} s; {n} objects not read",
+                self.url,
+                health::LAST_WAIT.as_secs()
+            )),
+        }
+        let mut put_off = put_off.into_iter();
+        while going_on() {
+            let Some(PutOff { candidate, message }) = put_off.next() else {
+                return;
+            };
+            let event = if answers {
+                Event::Object(candidate)
+            } else {
+                Event::Unread(
+                    candidate.target,
+                    Unread::Failed {
+                        location: candidate.location,
+                        message: format!(
+                            "{message}; no answer again within {} s",
+                            health::LAST_WAIT.as_secs()
+                        ),
+                    },
+                )
+            };
+            if !emit(event) {
+                break;
+            }
+        }
+        // The scan stopped: what is left is reported as put off.
+        self.health.give_back(put_off);
     }
 }
 
@@ -697,7 +784,8 @@ impl ObjectReader for RemoteObject {
             return Ok(0);
         }
         let bucket = &self.bucket;
-        if bucket.down.load(Ordering::Relaxed) {
+        let admit = bucket.health.admit();
+        if admit == Admit::Refuse {
             return Err(ReadError::EndpointDown);
         }
         let options = GetOptions {
@@ -714,39 +802,46 @@ impl ObjectReader for RemoteObject {
                 Ok::<_, object_store::Error>((headers, answered, bytes))
             })
         });
-        match result {
+        let e = match result {
             Ok((headers, answered, bytes)) => {
-                bucket.failing.store(0, Ordering::Relaxed);
+                bucket.health.answered();
                 if self.headers.is_none() {
                     self.headers = headers;
                     self.answered = Some(answered);
                 }
                 let n = bytes.len().min(buf.len());
                 buf[..n].copy_from_slice(&bytes[..n]);
-                Ok(n)
+                return Ok(n);
             }
-            Err(e) => {
-                // object_store keeps the provider's error code only in its text.
-                let text = e.to_string();
-                if text.contains("InvalidObjectState") || text.contains("BlobArchived") {
-                    return Err(ReadError::Archived);
-                }
-                if matches!(e, object_store::Error::NotFound { .. }) {
-                    return Err(ReadError::NotFound);
-                }
-                let answered = matches!(
-                    e,
-                    object_store::Error::PermissionDenied { .. }
-                        | object_store::Error::Unauthenticated { .. }
-                        | object_store::Error::Precondition { .. }
-                        | object_store::Error::NotModified { .. }
-                );
-                if !answered && bucket.failing.fetch_add(1, Ordering::Relaxed) + 1 >= GIVE_UP_AFTER
-                {
-                    bucket.down.store(true, Ordering::Relaxed);
-                }
-                Err(ReadError::Remote(one_line(&e)))
+            Err(e) => e,
+        };
+        let answered = matches!(
+            e,
+            object_store::Error::NotFound { .. }
+                | object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. }
+                | object_store::Error::Precondition { .. }
+                | object_store::Error::NotModified { .. }
+        ) || errors::is_answer(&e);
+        if !answered {
+            if bucket.health.unanswered(admit == Admit::Probe) {
+                crate::output::warn(&format!(
+                    "{}: the endpoint stopped answering; reads are put off and asked again \
+                     once it answers",
+                    bucket.url
+                ));
             }
+            return Err(ReadError::Unanswered(one_line(&e)));
         }
+        bucket.health.answered();
+        // object_store keeps the provider's error code only in its text.
+        let text = e.to_string();
+        if text.contains("InvalidObjectState") || text.contains("BlobArchived") {
+            return Err(ReadError::Archived);
+        }
+        if matches!(e, object_store::Error::NotFound { .. }) {
+            return Err(ReadError::NotFound);
+        }
+        Err(ReadError::Remote(one_line(&e)))
     }
 }
