@@ -19,10 +19,12 @@
 //!    order, as S3 and GCS document; Azure orders by UTF-16 code units, so
 //!    Azure containers are listed page by page only.
 //!
-//! A range whose page fails (after [`page`]'s own tries) is reported as
-//! an error of its own, naming the keys it left unlisted, and the other
-//! ranges go on: one failed request among hundreds costs its range, not
-//! the rest of the bucket.
+//! A range whose page gets no answer (after [`page`]'s own tries) is listed
+//! again from its last key once the other ranges are done, alone. A range
+//! that breaks again, or whose page is refused, is reported as an error of
+//! its own, naming the keys it left unlisted, and the other ranges go on:
+//! one failed request among hundreds costs its range, not the rest of the
+//! bucket.
 //!
 //! Pages still pass through the HTTP layer that takes out keys the client
 //! cannot represent (see `listing.rs`); neighbouring ranges may both see
@@ -62,7 +64,10 @@ struct Range {
 impl Range {
     /// Is `key` this range's to emit (above the floor, within the range)?
     fn holds(&self, key: &str, floor: &str) -> bool {
+        // Above `start_after` too: a range listed again starts at the last
+        // key it emitted, whatever a store does with `start-after`.
         key > floor
+            && key > self.start_after.as_str()
             && self.from.as_deref().is_none_or(|f| key >= f)
             && self.to.as_deref().is_none_or(|t| key < t)
     }
@@ -74,7 +79,13 @@ impl Range {
     /// What this range leaves unlisted when its pages stop after `listed`
     /// (the last key they returned, if any).
     fn broken(&self, floor: &str, listed: Option<&str>, error: object_store::Error) -> Broken {
-        let after = listed.filter(|l| *l > floor).unwrap_or(floor);
+        // The greatest key emitted before the break: the floor, the key a
+        // range listed again starts after, or the last one listed.
+        let after = [Some(floor), Some(self.start_after.as_str()), listed]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(floor);
         let from = match self.from.as_deref() {
             Some(from) if from > after => Some((from.to_string(), true)),
             _ if after.is_empty() => None,
@@ -570,6 +581,14 @@ mod tests {
         for key in ["a/", "a/4", "0"] {
             assert!(rs.iter().all(|r| !r.holds(key, "a/5")), "{key}");
         }
+        // Listed again after "b/m": what came before is not emitted twice,
+        // even from a store that ignores `start-after`.
+        let again = Range {
+            start_after: "b/m".into(),
+            ..rs[1].clone()
+        };
+        assert!(!again.holds("b/c", "a/5") && !again.holds("b/m", "a/5"));
+        assert!(again.holds("b/n", "a/5"));
     }
 
     #[test]
