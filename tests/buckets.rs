@@ -450,6 +450,9 @@ impl OwnMoto {
                 .and_then(|l| l.local_addr())
                 .unwrap()
                 .port();
+            if listening(port) {
+                continue;
+            }
             let mut child = Command::new(&bin)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
@@ -464,7 +467,8 @@ impl OwnMoto {
                 );
                 std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(300));
+            // A moto that lost the port exits once it has started up.
+            std::thread::sleep(Duration::from_millis(1500));
             if child.try_wait().unwrap().is_none() {
                 return OwnMoto { child, port };
             }
@@ -2691,4 +2695,29 @@ fn an_endpoint_that_stops_answering_for_a_while_costs_time_not_objects() {
     );
     assert!(stderr.contains("stopped answering"), "{stderr}");
     assert!(started.elapsed() < Duration::from_secs(90));
+
+    // Still not answering when --max-duration stops the scan: what was put
+    // off is reported, not dropped.
+    let proxy = PausingProxy::start(moto.port, 8, Duration::from_secs(600));
+    let out = s3()
+        .args(["scan", "s3://atrest-pause", "--endpoint", &proxy.url()])
+        .args(["--no-exposure", "-j", "2", "--format", "json"])
+        .args(["--max-duration", "12s"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let r = json_of(&out);
+    let scanned = r["summary"]["objects_scanned"].as_u64().unwrap();
+    let errors = r["errors"].as_array().unwrap();
+    assert!(scanned >= 8, "{scanned}");
+    assert_eq!(scanned + errors.len() as u64, 40, "{stderr}");
+    for e in errors {
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.ends_with("; not asked again: the scan stopped"),
+            "{message}"
+        );
+    }
+    common::assert_reconciles(&r["summary"]);
 }

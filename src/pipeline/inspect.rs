@@ -90,6 +90,7 @@ pub(crate) fn inspect(
     sniffed.wants.clear();
     // Opened at every depth limit: at 0 the walk opens nothing but says
     // what it left closed.
+    let mut unanswered = None;
     let mut inside = {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;
@@ -99,7 +100,14 @@ pub(crate) fn inspect(
                 return None;
             }
             let mut buf = vec![0u8; len];
-            let got = reader.read_at(offset, &mut buf).ok()?;
+            let got = match reader.read_at(offset, &mut buf) {
+                Ok(got) => got,
+                Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
+                    unanswered = Some(e);
+                    return None;
+                }
+                Err(_) => return None,
+            };
             buf.truncate(got);
             extra += got as u64;
             Some(buf)
@@ -110,6 +118,11 @@ pub(crate) fn inspect(
         bytes_read += extra;
         inside
     };
+    // A member the endpoint did not answer for is not a verdict on what
+    // was read: the object is read again, whole, when it answers.
+    if let Some(e) = unanswered {
+        return Err(e);
+    }
     if let Some(offset) = unread {
         inside.limits.push(unpack::LimitHit {
             member: None,

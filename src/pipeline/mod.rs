@@ -203,8 +203,10 @@ enum Outcome {
         unchanged: bool,
     },
     Unread(usize, Unread),
-    /// Handed to its bucket to read once more (see `Bucket::put_off`).
-    PutOff,
+    /// A bucket object whose read got no answer: the worker hands it to its
+    /// bucket to read once more (see `Bucket::put_off`), unless the
+    /// watchdog has reported it already.
+    PutOff(Candidate, ReadError),
 }
 
 /// What each worker holds, for the watchdog: the object it is busy with,
@@ -684,18 +686,27 @@ fn spawn_producer(
                 break;
             }
         }
+        progress.walk_done();
         // Every bucket's objects that got no answer, once more. Their state
         // rows were met on the way, so the cursors are done with.
         let going_on = || !stop.is_set();
         for target in &targets {
             if let Target::Bucket(bucket) = target {
                 bucket.read_again(&going_on, &mut |event| {
+                    if !going_on() {
+                        return Err(event);
+                    }
                     progress.found();
-                    going_on() && tx.send(vec![Job::Event(event)]).is_ok()
+                    match tx.send(vec![Job::Event(event)]) {
+                        Err(unsent) => match unsent.0.into_iter().next() {
+                            Some(Job::Event(event)) => Err(event),
+                            _ => Ok(()),
+                        },
+                        Ok(()) => Ok(()),
+                    }
                 });
             }
         }
-        progress.walk_done();
     };
     // Without a producer nothing is scanned; the collector then sees every
     // worker finish at once and the report is simply empty.
@@ -801,7 +812,16 @@ fn spawn_worker(
                         // The collector has reported this object already.
                         return;
                     }
-                    slot.done.push(outcome);
+                    // Handed over under the slot's lock: the watchdog
+                    // cannot report it as abandoned as well.
+                    let outcome = match outcome {
+                        Outcome::PutOff(candidate, e) => match put_off(candidate, &e) {
+                            Ok(()) => None,
+                            Err(candidate) => Some(put_off_failed(candidate, e)),
+                        },
+                        outcome => Some(outcome),
+                    };
+                    slot.done.extend(outcome);
                     (slot.done.len() >= LOCAL_BATCH, began)
                 };
                 if crate::gate::contended() {
@@ -821,6 +841,26 @@ fn spawn_worker(
             }
         })
         .is_ok()
+}
+
+/// Hands a bucket object whose read got no answer to its bucket; gives it
+/// back when it cannot be put off.
+fn put_off(candidate: Candidate, e: &ReadError) -> Result<(), Candidate> {
+    match &candidate.origin {
+        Origin::Remote(listed, _) => Arc::clone(listed.bucket()).put_off(candidate, e),
+        Origin::Local(_) => Err(candidate),
+    }
+}
+
+/// An object that could not be put off: the failure stands.
+fn put_off_failed(candidate: Candidate, e: ReadError) -> Outcome {
+    Outcome::Unread(
+        candidate.target,
+        Unread::Failed {
+            location: candidate.location,
+            message: e.to_string(),
+        },
+    )
 }
 
 /// `-vv`: one line per object.
@@ -843,7 +883,9 @@ fn log_outcome(outcome: &Outcome) {
         Outcome::Unread(_, unread) => {
             tracing::debug!(location = %unread.location(), ?unread, "object not read")
         }
-        Outcome::PutOff => {}
+        Outcome::PutOff(candidate, e) => {
+            tracing::debug!(location = %candidate.location, error = %e, "object put off")
+        }
     }
 }
 
@@ -855,7 +897,7 @@ fn outcome_progress(outcome: &Outcome) -> (u64, u64) {
             bytes_read,
             ..
         } => (*bytes_read, verdict.findings.len() as u64),
-        Outcome::Unread(..) | Outcome::PutOff => (0, 0),
+        Outcome::Unread(..) | Outcome::PutOff(..) => (0, 0),
     }
 }
 
@@ -969,12 +1011,8 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                 }
                 // Read once more at the end of the scan, when it can be.
                 Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
-                    let bucket = Arc::clone(bucket);
-                    drop(object);
-                    return match bucket.put_off(candidate, &e) {
-                        Ok(()) => Outcome::PutOff,
-                        Err(candidate) => unread(candidate, e),
-                    };
+                    object.put_back();
+                    return Outcome::PutOff(candidate, e);
                 }
                 Err(e) => return unread(candidate, e),
             }
@@ -1019,7 +1057,7 @@ impl Fold<'_> {
                 self.sink.error(&error);
                 self.builder.error(error);
             }
-            Outcome::PutOff => {}
+            Outcome::PutOff(candidate, e) => self.add(put_off_failed(candidate, e)),
             Outcome::Scanned {
                 target,
                 location,

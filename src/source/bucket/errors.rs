@@ -361,6 +361,9 @@ pub fn classify(e: &object_store::Error, answer: &Answer) -> Failure {
 
 /// A final answer (a 4xx other than 408 and 429): asking again later gets
 /// the same. Throttling, server errors and no answer at all may change.
+/// An error whose text quotes no status (an error body under a 200, a
+/// redirect, a body that could not be read) counts as no answer: it is
+/// asked once more, at worst at the cost of a wait, and then stands.
 pub(super) fn is_answer(e: &object_store::Error) -> bool {
     Answer::of(&e.to_string())
         .status

@@ -1,8 +1,9 @@
 //! Whether the endpoint answers, and the objects put off while it did not.
 //!
 //! A breaker: after [`TRIP_AFTER`] reads in a row get no answer (a
-//! timeout, a refused or dropped connection, after object_store's own
-//! retries) the endpoint is taken as not answering, and reads fail at once
+//! timeout, a refused or dropped connection, throttling or a server error,
+//! each after object_store's own retries) the endpoint is taken as not
+//! answering, and reads fail at once
 //! instead of each waiting out its timeout. After a cool-off (5 s, doubling
 //! up to a minute) one read goes through as a probe, and an answer closes
 //! the breaker again: a busy or restarting endpoint is not given up for the
@@ -10,14 +11,16 @@
 //!
 //! An object whose read got no answer is put off, not reported. Once the
 //! listing is done and every listed object is settled, the objects put off
-//! are read once more, after the endpoint answers (waiting at most
-//! [`LAST_WAIT`]). Only what fails then, or what is still put off when the
+//! are read once more, after the endpoint answers a probe (asked every
+//! [`LAST_PROBES_EVERY`] for at most [`LAST_WAIT`]). Only what fails then, or what is still put off when the
 //! scan stops, is an error: an endpoint that stops answering for a while
 //! costs time, not objects.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+use object_store::path::Path as KeyPath;
 
 use super::Bucket;
 use crate::source::Candidate;
@@ -27,8 +30,10 @@ const TRIP_AFTER: usize = 3;
 /// The first cool-off; each probe without an answer doubles it.
 const FIRST_COOL_OFF: Duration = Duration::from_secs(5);
 const LONGEST_COOL_OFF: Duration = Duration::from_secs(60);
-/// How long the final pass waits for the endpoint to answer again.
+/// How long the final pass waits for the endpoint to answer again, and how
+/// often it asks meanwhile.
 pub(super) const LAST_WAIT: Duration = Duration::from_secs(60);
+pub(super) const LAST_PROBES_EVERY: Duration = Duration::from_secs(5);
 /// How long the final pass waits for listed objects to settle while none
 /// does (a read stuck past every timeout must not hold the run).
 const SETTLE_WAIT: Duration = Duration::from_secs(120);
@@ -122,7 +127,11 @@ impl Health {
         let mut b = self.breaker();
         if probe {
             b.probing = false;
-            b.cool_off = (b.cool_off * 2).min(LONGEST_COOL_OFF);
+        }
+        // A probe's failure after a read in flight closed the breaker is
+        // one more failure like any other.
+        if probe && b.open_until.is_some() {
+            b.cool_off = (b.cool_off * 2).clamp(FIRST_COOL_OFF, LONGEST_COOL_OFF);
             b.open_until = Some(now + b.cool_off);
             return false;
         }
@@ -136,38 +145,38 @@ impl Health {
         !self.tripped.swap(true, Ordering::Relaxed)
     }
 
+    /// Is the breaker open (reads refused or probing)?
+    pub(super) fn is_open(&self) -> bool {
+        self.breaker().open_until.is_some()
+    }
+
     /// Takes `candidate` to read again later; gives it back when it cannot
     /// be (the final pass began, or too many are put off already).
     pub fn put_off_one(&self, candidate: Candidate, message: String) -> Result<(), Candidate> {
-        if self.closing.load(Ordering::Relaxed) {
-            return Err(candidate);
-        }
         let mut all = self.put_off();
-        if all.len() >= MOST_PUT_OFF {
+        // Checked under the lock that `close` sets it under: nothing is
+        // put off once the final pass has counted what is.
+        if self.closing.load(Ordering::Relaxed) || all.len() >= MOST_PUT_OFF {
             return Err(candidate);
         }
         all.push(PutOff { candidate, message });
         Ok(())
     }
 
-    /// Ends putting off and waits, while the scan goes on and objects keep
-    /// settling, until every listed object is settled or put off; then
-    /// hands over what was put off.
-    pub(super) fn close(&self, going_on: &dyn Fn() -> bool) -> Vec<PutOff> {
+    /// Ends putting off, once every listed object is settled or put off
+    /// (waiting while the scan goes on and objects keep settling); then
+    /// the objects put off are the final pass's to take one by one.
+    /// The first one's key, for a probe; `None` when there is none.
+    pub(super) fn close(&self, going_on: &dyn Fn() -> bool) -> Option<KeyPath> {
         let mut last = (usize::MAX, Instant::now());
         loop {
             let left = {
                 let all = self.put_off();
-                // Read under the lock: putting one off does not change
-                // `outstanding`, so the two agree here.
-                let left = self
-                    .outstanding
+                // Putting one off does not change `outstanding`: under the
+                // lock the two agree.
+                self.outstanding
                     .load(Ordering::Acquire)
-                    .saturating_sub(all.len());
-                if left == 0 {
-                    self.closing.store(true, Ordering::Relaxed);
-                }
-                left
+                    .saturating_sub(all.len())
             };
             if left == 0 || !going_on() {
                 break;
@@ -175,35 +184,40 @@ impl Health {
             if left < last.0 {
                 last = (left, Instant::now());
             } else if last.1.elapsed() >= SETTLE_WAIT {
+                tracing::info!(left, "listed objects still unsettled; final pass begins");
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let all = self.put_off();
         self.closing.store(true, Ordering::Relaxed);
-        std::mem::take(&mut *self.put_off())
+        all.first().and_then(|p| match &p.candidate.origin {
+            crate::source::Origin::Remote(_, key) => Some(key.clone()),
+            crate::source::Origin::Local(_) => None,
+        })
     }
 
-    /// Takes back what the final pass did not get to (the scan stopped).
-    pub(super) fn give_back(&self, rest: impl IntoIterator<Item = PutOff>) {
-        self.put_off().extend(rest);
+    /// How many objects are put off.
+    pub(super) fn put_off_count(&self) -> usize {
+        self.put_off().len()
+    }
+
+    /// The next object put off, taken out only now: one not yet taken when
+    /// the scan stops is still here for the collector to report.
+    pub(super) fn next_put_off(&self) -> Option<PutOff> {
+        self.put_off().pop()
+    }
+
+    /// Puts back an object the final pass could not hand on.
+    pub(super) fn give_back(&self, one: PutOff) {
+        self.put_off().push(one);
     }
 
     /// What is still put off (the scan stopped before its final pass).
     pub fn take_put_off(&self) -> Vec<PutOff> {
+        let mut all = self.put_off();
         self.closing.store(true, Ordering::Relaxed);
-        std::mem::take(&mut *self.put_off())
-    }
-
-    /// Waits for the breaker to let a read through, at most until
-    /// `until`: `Admit::Go`, `Admit::Probe` or (out of time) `Refuse`.
-    pub(super) fn wait_for_admission(&self, until: Instant, going_on: &dyn Fn() -> bool) -> Admit {
-        loop {
-            let admit = self.admit();
-            if admit != Admit::Refuse || Instant::now() >= until || !going_on() {
-                return admit;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        std::mem::take(&mut *all)
     }
 }
 
@@ -281,5 +295,16 @@ mod tests {
         h.answered();
         h.unanswered_at(false, t);
         assert_eq!(h.admit_at(t), Admit::Go);
+        // A probe that fails after a read in flight closed the breaker is
+        // one failure, not a cool-off of nothing.
+        let h = Health::default();
+        for _ in 0..3 {
+            h.unanswered_at(false, t);
+        }
+        assert_eq!(h.admit_at(later), Admit::Probe);
+        h.answered();
+        h.unanswered_at(true, later);
+        assert_eq!(h.admit_at(later), Admit::Go);
+        assert!(!h.is_open());
     }
 }

@@ -667,44 +667,44 @@ impl Bucket {
     }
 
     /// The final pass, once the listing is done: waits for every listed
-    /// object to settle, then for the endpoint to answer, and hands the
-    /// objects put off to `emit` to be read once more, or as errors when
-    /// the endpoint did not answer again within [`health::LAST_WAIT`].
-    pub fn read_again(&self, going_on: &dyn Fn() -> bool, emit: &mut dyn FnMut(Event) -> bool) {
-        let put_off = self.health.close(going_on);
-        let Some(first) = put_off.first().filter(|_| going_on()) else {
-            return self.health.give_back(put_off);
+    /// object to settle, then for the endpoint to answer (asking every
+    /// [`health::LAST_PROBES_EVERY`], at most [`health::LAST_WAIT`]), and
+    /// hands the objects put off to `emit` to be read once more, or as
+    /// errors when it did not answer. `emit` gives back an event it could
+    /// not send (the scan stopped): that object stays put off, for the
+    /// collector to report.
+    pub fn read_again(
+        &self,
+        going_on: &dyn Fn() -> bool,
+        emit: &mut dyn FnMut(Event) -> Result<(), Event>,
+    ) {
+        let Some(probe) = self.health.close(going_on) else {
+            return;
         };
         let until = Instant::now() + health::LAST_WAIT;
-        let answers = loop {
-            match self.health.wait_for_admission(until, going_on) {
-                Admit::Go => break true,
-                Admit::Refuse => break false,
-                Admit::Probe => {
-                    let Origin::Remote(_, key) = &first.candidate.origin else {
-                        break false;
-                    };
-                    let asked =
-                        crate::gate::waiting(|| self.runtime.block_on(self.store.head(key)));
-                    match asked {
-                        Err(e)
-                            if !errors::is_answer(&e)
-                                && !matches!(e, object_store::Error::NotFound { .. }) =>
-                        {
-                            self.health.unanswered(true);
-                        }
-                        _ => {
-                            self.health.answered();
-                            break true;
-                        }
+        let mut answers = !self.health.is_open();
+        while !answers && going_on() && Instant::now() < until {
+            let asked = crate::gate::waiting(|| self.runtime.block_on(self.store.head(&probe)));
+            match asked {
+                Err(e)
+                    if !errors::is_answer(&e)
+                        && !matches!(e, object_store::Error::NotFound { .. }) =>
+                {
+                    let next = Instant::now() + health::LAST_PROBES_EVERY;
+                    while going_on() && Instant::now() < next.min(until) {
+                        std::thread::sleep(Duration::from_millis(100));
                     }
                 }
+                _ => {
+                    self.health.answered();
+                    answers = true;
+                }
             }
-        };
-        if !going_on() {
-            return self.health.give_back(put_off);
         }
-        let n = put_off.len();
+        if !going_on() {
+            return;
+        }
+        let n = self.health.put_off_count();
         match (answers, self.health.tripped()) {
             (true, false) => {
                 tracing::info!(target = %self.url, objects = n, "unanswered reads asked again")
@@ -719,9 +719,8 @@ impl Bucket {
                 health::LAST_WAIT.as_secs()
             )),
         }
-        let mut put_off = put_off.into_iter();
         while going_on() {
-            let Some(PutOff { candidate, message }) = put_off.next() else {
+            let Some(PutOff { candidate, message }) = self.health.next_put_off() else {
                 return;
             };
             let event = if answers {
@@ -738,12 +737,13 @@ impl Bucket {
                     },
                 )
             };
-            if !emit(event) {
-                break;
+            if let Err(event) = emit(event) {
+                if let Event::Object(candidate) = event {
+                    self.health.give_back(PutOff { candidate, message });
+                }
+                return;
             }
         }
-        // The scan stopped: what is left is reported as put off.
-        self.health.give_back(put_off);
     }
 }
 
@@ -760,6 +760,18 @@ pub struct RemoteObject {
 }
 
 impl RemoteObject {
+    /// Gives the inventory's facts back for the next read of this object
+    /// (it is put off, to be read again).
+    pub fn put_back(self) {
+        if let Some(facts) = self.listed {
+            self.bucket
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(self.key.to_string(), facts);
+        }
+    }
+
     /// Storage-level facts from the first response's headers, completed by
     /// the inventory's where they are silent and describe the version read.
     pub fn facts(&self) -> StorageFacts {
