@@ -123,13 +123,87 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
     if named.class == Class::Compressed && !super::other::is_document(&named.format) {
         return named;
     }
-    match recording_behind(s) {
-        Some(audio) => audio.with(
+    let found = recording_at(s).filter(|&(at, _)| {
+        !PROGRAMS.contains(&&*named.format)
+            || embedded_file_holds_up(&s.head[at..], s.size - at as u64)
+    });
+    match found {
+        Some((_, audio)) => audio.with(
             "head",
             format!("{} signature at 0 with a recording behind it", named.format),
         ),
         None => named,
     }
+}
+
+/// Programs: they hold the headers their code writes as constants.
+const PROGRAMS: &[&str] = &["elf", "exe", "dll", "mach", "class", "dex", "wasm"];
+
+/// A program holds the headers it writes as constants: espeak-ng a WAV
+/// header with the sizes of a stream (`0x7ffff000`) before its code, sox's
+/// AMR plugins the AMR magic before a table. Behind a program's signature a
+/// recording counts only as an embedded file: a RIFF form whose declared
+/// size fits in what follows it, AMR whose first frames chain with the
+/// quality bit of real speech frames set. Other containers already need
+/// more than a magic to be found.
+fn embedded_file_holds_up(h: &[u8], left: u64) -> bool {
+    if h.starts_with(b"RIFF") {
+        return h
+            .get(4..8)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64 + 8)
+            .is_some_and(|size| size <= left);
+    }
+    for (magic, sizes) in [(&b"#!AMR\n"[..], &AMR_NB), (b"#!AMR-WB\n", &AMR_WB)] {
+        if h.starts_with(magic) {
+            return amr_frames_chain(&h[magic.len()..], sizes);
+        }
+    }
+    true
+}
+
+/// Speech bytes after the ToC byte by frame type (RFC 4867 §3.6, from the
+/// bit counts of 3GPP TS 26.101 and 26.201); `None` for reserved types.
+/// Type 15 is "no data", and AMR-WB's 14 "speech lost".
+const AMR_NB: [Option<usize>; 16] = {
+    let mut t = [None; 16];
+    let sizes = [12, 13, 15, 17, 19, 20, 26, 31, 5];
+    let mut i = 0;
+    while i < sizes.len() {
+        t[i] = Some(sizes[i]);
+        i += 1;
+    }
+    t[15] = Some(0);
+    t
+};
+const AMR_WB: [Option<usize>; 16] = {
+    let mut t = [None; 16];
+    let sizes = [17, 23, 32, 36, 40, 46, 50, 58, 60, 5];
+    let mut i = 0;
+    while i < sizes.len() {
+        t[i] = Some(sizes[i]);
+        i += 1;
+    }
+    t[14] = Some(0);
+    t[15] = Some(0);
+    t
+};
+
+/// The first (up to) eight frames of an AMR stream: every ToC byte with
+/// F and padding clear and a defined type, most with the quality bit set.
+fn amr_frames_chain(frames: &[u8], sizes: &[Option<usize>; 16]) -> bool {
+    let (mut at, mut seen, mut good) = (0, 0, 0);
+    while seen < 8 {
+        let Some(&toc) = frames.get(at) else {
+            break;
+        };
+        let Some(len) = sizes[usize::from(toc >> 3 & 0x0f)].filter(|_| toc & 0x83 == 0) else {
+            return false;
+        };
+        seen += 1;
+        good += usize::from(toc & 0x04 != 0);
+        at += 1 + len;
+    }
+    seen > 0 && good * 4 >= seen * 3
 }
 
 /// The recording behind the head's first bytes, unless a zip's local
@@ -138,11 +212,15 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 /// reads and reports by its name. Behind damaged headers the walk may not
 /// start, so the recording is the object's.
 fn recording_behind(s: &Sample) -> Option<Sniff> {
+    recording_at(s).map(|(_, audio)| audio)
+}
+
+fn recording_at(s: &Sample) -> Option<(usize, Sniff)> {
     let (at, audio) = audio_behind(s).or_else(|| audio::frames_behind(s))?;
     let zipped = super::bytes::needle!(b"PK\x03\x04")
         .find_iter(&s.head[..at])
         .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size));
-    (!zipped).then_some(audio)
+    (!zipped).then_some((at, audio))
 }
 
 /// A recording under a repeating XOR key of 1, 2 or 4 bytes: the key is
@@ -301,6 +379,33 @@ mod tests {
                 .as_str()
                 .unwrap()
                 .contains("signature at 0"));
+        }
+    }
+
+    /// The constants of programs that write audio are not recordings:
+    /// espeak-ng's WAV header with a stream's sizes before its code, sox's
+    /// AMR magics before a table or code. An embedded file with its own
+    /// sizes, or AMR frames, still is.
+    #[test]
+    fn a_program_holding_a_writers_header_is_not_a_recording() {
+        let elf = [&b"\x7fELF\x02\x01\x01"[..], &[0; 57]].concat();
+        let template = b"RIFF$\xf0\xff\x7fWAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\t=\x00\x00\x12z\x00\x00\x02\x00\x10\x00data\x00\xf0\xff\x7f";
+        let code =
+            b"\x48\x89\xdf\x31\xc0\xe8\xb2\xfc\xff\xff\x41\xbd\xff\xff\xff\xff\x0f\x1f".repeat(40);
+        let amr_nb = [&b"#!AMR\n"[..], &[0; 18], b"\r\0\0\0\x0e\0\0\0\x10\0\0\0"].concat();
+        let amr_wb = [&b"#!AMR-WB\nH9\x84$\x8f\0\0\0tPH\x8d\x15M\r\0\0"[..], &code].concat();
+        for constant in [&template[..], &amr_nb, &amr_wb] {
+            let v = [&elf[..], constant, &[0; 400], &code].concat();
+            let s = sniff(&v);
+            assert_eq!(s.format, "elf", "{:?}", &constant[..6]);
+        }
+        // An AMR stream of good 12.2 kbit/s frames, and a whole WAV, in a
+        // program are recordings.
+        let frame = [&[0x3c][..], &[0x55; 31]].concat();
+        let stream = [&b"#!AMR\n"[..], &frame.repeat(10)].concat();
+        for embedded in [stream, wav()] {
+            let s = sniff(&[&elf[..], &embedded, &code].concat());
+            assert_eq!(s.class, Class::Audio, "{:?}", &embedded[..6]);
         }
     }
 
