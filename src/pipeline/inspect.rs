@@ -41,7 +41,6 @@ pub(crate) fn inspect(
     rules: &RuleSet,
     max_depth: u32,
 ) -> Result<Inspection, ReadError> {
-    let deadline = Instant::now() + Duration::from_secs_f64(rules.limits.max_seconds);
     let head_len = size.min(HEAD_LEN as u64) as usize;
     // The buffer only grows: zeroing 64 KiB per object would cost more than
     // sniffing a small one.
@@ -49,6 +48,10 @@ pub(crate) fn inspect(
         head.resize(head_len, 0);
     }
     let n = reader.read_at(0, &mut head[..head_len])?;
+    // The clock starts with the first bytes in hand: a busy endpoint's
+    // wait for its first answer is not inspection, and a small object
+    // read whole in that answer has nothing left to cut short.
+    let deadline = Instant::now() + Duration::from_secs_f64(rules.limits.max_seconds);
     let head: &[u8] = &head[..n];
     let mut bytes_read = n as u64;
     let mut windows: Vec<Window> = Vec::new();
