@@ -101,14 +101,14 @@ $PY - "$WORK" "$(nproc)" "$PROFILE" <<'PY'
 import json, sys
 work, cores, profile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 print(f"\n{cores} cores; moto is one Python process; {profile} build.\n")
-print("| run | objects | wall s | objects/s | requests/object | atrest CPU s (% of wall) | moto CPU s | atrest peak RSS MiB |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| run | objects | errors | limits | wall s | objects/s | requests/object | atrest CPU s (% of wall) | moto CPU s | atrest peak RSS MiB |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for line in open(f"{work}/runs"):
     name, numbers = line.rstrip("\n").split("\t")
     wall, user, sys_, rss, before, after = map(float, numbers.split())
     s = json.load(open(f"{work}/{name}.json"))["summary"]
     seen = s["objects_seen"]
     cpu = user + sys_
-    print(f"| {name} | {seen:,} | {wall:.1f} | {seen / wall:,.0f} | {s['requests'] / seen:.3f} "
+    print(f"| {name} | {seen:,} | {s['errors']:,} | {s['limits_hit']:,} | {wall:.1f} | {seen / wall:,.0f} | {s['requests'] / seen:.3f} "
           f"| {cpu:.1f} ({100 * cpu / wall:.0f}%) | {after - before:.1f} | {rss / 1024:.0f} |")
 PY
