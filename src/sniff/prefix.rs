@@ -124,8 +124,7 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
         return named;
     }
     let found = recording_at(s).filter(|&(at, _)| {
-        !PROGRAMS.contains(&&*named.format)
-            || embedded_file_holds_up(&s.head[at..], s.size - at as u64)
+        !PROGRAMS.contains(&&*named.format) || embedded_file_holds_up(&s.head[at..])
     });
     match found {
         Some((_, audio)) => audio.with(
@@ -142,16 +141,17 @@ const PROGRAMS: &[&str] = &["elf", "exe", "dll", "mach", "class", "dex", "wasm"]
 /// A program holds the headers it writes as constants: espeak-ng a WAV
 /// header with the sizes of a stream (`0x7ffff000`) before its code, sox's
 /// AMR plugins the AMR magic before a table. Behind a program's signature a
-/// recording counts only as an embedded file: a RIFF form whose declared
-/// size fits in what follows it, AMR whose first frames chain with the
+/// recording counts only as an embedded file: a RIFF form with a size of
+/// its own (a file's, even one cut short; not 0, nor a stream's
+/// placeholder of 2 GiB or more), AMR whose first frames chain with the
 /// quality bit of real speech frames set. Other containers already need
 /// more than a magic to be found.
-fn embedded_file_holds_up(h: &[u8], left: u64) -> bool {
+fn embedded_file_holds_up(h: &[u8]) -> bool {
     if h.starts_with(b"RIFF") {
         return h
             .get(4..8)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64 + 8)
-            .is_some_and(|size| size <= left);
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .is_some_and(|size| size != 0 && size < 0x7f00_0000);
     }
     for (magic, sizes) in [(&b"#!AMR\n"[..], &AMR_NB), (b"#!AMR-WB\n", &AMR_WB)] {
         if h.starts_with(magic) {
@@ -399,11 +399,13 @@ mod tests {
             let s = sniff(&v);
             assert_eq!(s.format, "elf", "{:?}", &constant[..6]);
         }
-        // An AMR stream of good 12.2 kbit/s frames, and a whole WAV, in a
-        // program are recordings.
+        // An AMR stream of good 12.2 kbit/s frames, and a WAV, whole or cut
+        // short, in a program are recordings.
         let frame = [&[0x3c][..], &[0x55; 31]].concat();
         let stream = [&b"#!AMR\n"[..], &frame.repeat(10)].concat();
-        for embedded in [stream, wav()] {
+        let whole = wav();
+        let cut = whole[..whole.len() / 2].to_vec();
+        for embedded in [stream, whole, cut] {
             let s = sniff(&[&elf[..], &embedded, &code].concat());
             assert_eq!(s.class, Class::Audio, "{:?}", &embedded[..6]);
         }
