@@ -841,7 +841,7 @@ fn mpeg_ps(s: &Sample) -> Option<Sniff> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::Window;
     use super::*;
 
@@ -1058,7 +1058,7 @@ mod tests {
 
     /// A transport stream: PAT → PMT on PID 0x100 listing `streams`
     /// (type, PID), then `n` packets on PID 0x101 with `scrambling` bits.
-    fn transport_stream(streams: &[(u8, u16)], n: usize, scrambling: u8) -> Vec<u8> {
+    pub(crate) fn transport_stream(streams: &[(u8, u16)], n: usize, scrambling: u8) -> Vec<u8> {
         let packet = |pid: u16, flags: u8, payload: &[u8]| {
             let mut p = vec![0x47, 0x40 | (pid >> 8) as u8, pid as u8, flags];
             p.extend_from_slice(payload);

@@ -56,18 +56,40 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
             return Some((at, found));
         }
     }
-    None
+    transport_stream_behind(s)
+}
+
+/// An MPEG transport stream starting within its first packet's length: it
+/// has no magic to search for, only a sync byte every 188 (or 192) bytes.
+fn transport_stream_behind(s: &Sample) -> Option<(usize, Sniff)> {
+    let h = s.head;
+    let first = h.get(1..192.min(h.len()))?;
+    memchr::memchr_iter(0x47, first).find_map(|i| {
+        let at = i + 1;
+        let synced = |stride: usize| (0..5).all(|i| h.get(at + i * stride) == Some(&0x47));
+        if !(synced(188) || synced(192)) {
+            return None;
+        }
+        let rest = Sample::new(s.size.saturating_sub(at as u64), &h[at..], &[]);
+        let mut found = media::detect(&rest)
+            .filter(|f| f.class == Class::Audio)?
+            .with("payload_offset", at);
+        found.wants.clear();
+        Some((at, found))
+    })
 }
 
 /// Media containers that may hold only audio, by bytes they start with and
 /// how far into the file those stand: an MP4's `ftyp` box type (4 bytes
 /// into the box that starts it), Matroska's and WebM's EBML header, ASF's
-/// header object (WMA) and FLV's signature.
+/// header object (WMA), FLV's signature and an MPEG program stream's pack
+/// header.
 const MEDIA: &[(&[u8], usize)] = &[
     (b"ftyp", 4),
     (b"\x1a\x45\xdf\xa3", 0),
     (&media::ASF_HEADER, 0),
     (b"FLV\x01", 0),
+    (b"\x00\x00\x01\xba", 0),
 ];
 
 /// Every audio container's first bytes, then the media containers'.
@@ -408,6 +430,31 @@ mod tests {
         for embedded in [stream, whole, cut] {
             let s = sniff(&[&elf[..], &embedded, &code].concat());
             assert_eq!(s.class, Class::Audio, "{:?}", &embedded[..6]);
+        }
+    }
+
+    /// Program and transport streams behind junk or a fake envelope: the
+    /// pack header is searched for like any magic, a transport stream by
+    /// its sync bytes within a packet's length.
+    #[test]
+    fn mpeg_streams_behind_a_prefix_are_found() {
+        let pack = [0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 3, 0xff, 0xf8];
+        let pes = [&[0, 0, 1, 0xc0, 0, 32][..], &[0x55; 32]].concat();
+        let ps = [&pack[..], &pes].concat().repeat(8);
+        let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
+        let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
+        for (stream, format) in [(&ps, "mpeg-ps"), (&ts, "mpeg-ts")] {
+            assert_eq!(sniff(stream).format, format);
+            for prefix in [&junk[..], b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"] {
+                let s = sniff(&[prefix, &stream[..]].concat());
+                assert_eq!(
+                    (&*s.format, s.class, s.encryption),
+                    (format, Class::Audio, Encryption::None),
+                    "{format} behind {:?}",
+                    &prefix[..8]
+                );
+                assert_eq!(s.evidence["payload_offset"], prefix.len());
+            }
         }
     }
 
