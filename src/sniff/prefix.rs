@@ -56,7 +56,32 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
             return Some((at, found));
         }
     }
-    transport_stream_behind(s)
+    program_stream_behind(s).or_else(|| transport_stream_behind(s))
+}
+
+/// Places at most where an MPEG pack header is tried (each costs a scan
+/// for start codes): crafted runs of them must not cost more.
+const MAX_PACK_TRIES: usize = 64;
+
+/// An MPEG program stream's pack header. Searched for on its own, not in
+/// the automaton: its leading zeros, common in any binary, would flood
+/// the automaton's prefilter with candidates.
+fn program_stream_behind(s: &Sample) -> Option<(usize, Sniff)> {
+    let h = s.head;
+    super::bytes::needle!(b"\x00\x00\x01\xba")
+        .find_iter(h.get(1..)?)
+        .take(MAX_PACK_TRIES)
+        .find_map(|i| media_at(s, i + 1))
+}
+
+/// The media detectors' audio verdict on the head from `at` on.
+fn media_at(s: &Sample, at: usize) -> Option<(usize, Sniff)> {
+    let rest = Sample::new(s.size.saturating_sub(at as u64), &s.head[at..], &[]);
+    let mut found = media::detect(&rest)
+        .filter(|f| f.class == Class::Audio)?
+        .with("payload_offset", at);
+    found.wants.clear();
+    Some((at, found))
 }
 
 /// An MPEG transport stream starting within its first packet's length: it
@@ -67,29 +92,21 @@ fn transport_stream_behind(s: &Sample) -> Option<(usize, Sniff)> {
     memchr::memchr_iter(0x47, first).find_map(|i| {
         let at = i + 1;
         let synced = |stride: usize| (0..5).all(|i| h.get(at + i * stride) == Some(&0x47));
-        if !(synced(188) || synced(192)) {
-            return None;
-        }
-        let rest = Sample::new(s.size.saturating_sub(at as u64), &h[at..], &[]);
-        let mut found = media::detect(&rest)
-            .filter(|f| f.class == Class::Audio)?
-            .with("payload_offset", at);
-        found.wants.clear();
-        Some((at, found))
+        (synced(188) || synced(192))
+            .then(|| media_at(s, at))
+            .flatten()
     })
 }
 
 /// Media containers that may hold only audio, by bytes they start with and
 /// how far into the file those stand: an MP4's `ftyp` box type (4 bytes
 /// into the box that starts it), Matroska's and WebM's EBML header, ASF's
-/// header object (WMA), FLV's signature and an MPEG program stream's pack
-/// header.
+/// header object (WMA) and FLV's signature.
 const MEDIA: &[(&[u8], usize)] = &[
     (b"ftyp", 4),
     (b"\x1a\x45\xdf\xa3", 0),
     (&media::ASF_HEADER, 0),
     (b"FLV\x01", 0),
-    (b"\x00\x00\x01\xba", 0),
 ];
 
 /// Every audio container's first bytes, then the media containers'.
