@@ -2616,37 +2616,46 @@ fn a_range_without_an_answer_is_listed_again_after_the_others() {
     }
 }
 
-/// A proxy in front of a moto that lets `after` object reads through, then
-/// drops every connection, unanswered, for `pause`, then passes everything
-/// again: an endpoint that stops answering for a while.
+/// A proxy in front of a moto that drops every connection, unanswered,
+/// for each `(after, pause)`: from when `after` object reads have passed,
+/// for `pause`; everything else passes. An endpoint that stops answering
+/// for a while, and again.
 struct PausingProxy {
     port: u16,
     dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl PausingProxy {
-    fn start(moto: u16, after: usize, pause: Duration) -> PausingProxy {
+    fn start(moto: u16, pauses: &[(usize, Duration)]) -> PausingProxy {
         use std::sync::atomic::Ordering;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let dropped = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = dropped.clone();
-        let reads = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let began = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+        // Reads passed, and when each pause began.
+        type Clock = (usize, Vec<Option<Instant>>);
+        let clock = std::sync::Arc::new(std::sync::Mutex::new((0, vec![None; pauses.len()])));
+        let pauses = pauses.to_vec();
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(mut conn) = conn else { continue };
-                let (counted, reads, began) = (counted.clone(), reads.clone(), began.clone());
+                let (counted, clock, pauses) = (counted.clone(), clock.clone(), pauses.clone());
                 std::thread::spawn(move || {
                     let (head, line) = request_head(&mut conn);
                     let read = line.starts_with("GET ") && !line.contains("list-type");
                     let paused = {
-                        let mut began = began.lock().unwrap();
-                        if began.is_none() && read && reads.fetch_add(1, Ordering::SeqCst) >= after
-                        {
-                            *began = Some(Instant::now());
+                        let (reads, began): &mut Clock = &mut clock.lock().unwrap();
+                        for (i, (after, _)) in pauses.iter().enumerate() {
+                            if began[i].is_none() && read && *reads >= *after {
+                                began[i] = Some(Instant::now());
+                            }
                         }
-                        began.is_some_and(|t| t.elapsed() < pause)
+                        let paused = pauses
+                            .iter()
+                            .zip(began.iter())
+                            .any(|((_, pause), b)| b.is_some_and(|t| t.elapsed() < *pause));
+                        *reads += usize::from(read && !paused);
+                        paused
                     };
                     if paused {
                         counted.fetch_add(1, Ordering::SeqCst);
@@ -2675,7 +2684,10 @@ fn an_endpoint_that_stops_answering_for_a_while_costs_time_not_objects() {
         40,
         &root().join("fixtures/audio/wav/pcm16.wav"),
     );
-    let proxy = PausingProxy::start(moto.port, 8, Duration::from_secs(8));
+    // Silent for 8 s after 8 reads, and for 3 s again while the objects
+    // put off are being read once more.
+    let pauses = [(8, Duration::from_secs(8)), (20, Duration::from_secs(3))];
+    let proxy = PausingProxy::start(moto.port, &pauses);
     let started = Instant::now();
     let out = s3()
         .args(["scan", "s3://atrest-pause", "--endpoint", &proxy.url()])
@@ -2698,7 +2710,7 @@ fn an_endpoint_that_stops_answering_for_a_while_costs_time_not_objects() {
 
     // Still not answering when --max-duration stops the scan: what was put
     // off is reported, not dropped.
-    let proxy = PausingProxy::start(moto.port, 8, Duration::from_secs(600));
+    let proxy = PausingProxy::start(moto.port, &[(8, Duration::from_secs(600))]);
     let out = s3()
         .args(["scan", "s3://atrest-pause", "--endpoint", &proxy.url()])
         .args(["--no-exposure", "-j", "2", "--format", "json"])

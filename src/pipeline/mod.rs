@@ -36,7 +36,7 @@ use crate::report::{
 };
 use crate::rules::RuleSet;
 use crate::sniff::HEAD_LEN;
-use crate::source::bucket::PutOff;
+use crate::source::bucket::{Again, PutOff};
 use crate::source::bucket::{Bucket, Exposure, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
@@ -168,12 +168,16 @@ enum Job {
     /// `--state` remembers this object: the worker compares its version
     /// (a stat, for local files) before deciding to read it.
     Remembered(Candidate, Stored),
+    /// A bucket object put off, read once more in a final pass.
+    Again(PutOff),
 }
 
 impl Job {
     fn whose(&self) -> (usize, &str) {
         match self {
-            Job::Event(Event::Object(c)) | Job::Remembered(c, _) => (c.target, &c.location),
+            Job::Event(Event::Object(c))
+            | Job::Remembered(c, _)
+            | Job::Again(PutOff { candidate: c, .. }) => (c.target, &c.location),
             Job::Event(Event::Unread(t, u)) => (*t, u.location()),
         }
     }
@@ -531,21 +535,33 @@ pub fn run(
                 ));
             }
         }
-        // Objects put off that no final pass took (the scan stopped first):
-        // tried and not read, so errors, never silently dropped.
+        // Objects put off that no final pass read (the scan stopped first:
+        // still put off, queued, or in a worker's batch): tried and not
+        // read, so errors, never silently dropped.
+        let mut left: Vec<PutOff> = event_rx
+            .try_iter()
+            .flatten()
+            .chain(
+                (0..shared.slots.len()).flat_map(|id| std::mem::take(&mut shared.slot(id).pending)),
+            )
+            .filter_map(|job| match job {
+                Job::Again(put_off) => Some(put_off),
+                _ => None,
+            })
+            .collect();
         for target in &plan.targets {
             if let Target::Bucket(bucket) = target {
-                for put_off in bucket.take_put_off() {
-                    let PutOff { candidate, message } = put_off;
-                    fold.add(Outcome::Unread(
-                        candidate.target,
-                        Unread::Failed {
-                            location: candidate.location,
-                            message: format!("{message}; not asked again: the scan stopped"),
-                        },
-                    ));
-                }
+                left.extend(bucket.take_put_off());
             }
+        }
+        for PutOff { candidate, message } in left {
+            fold.add(Outcome::Unread(
+                candidate.target,
+                Unread::Failed {
+                    location: candidate.location,
+                    message: format!("{message}; not asked again: the scan stopped"),
+                },
+            ));
         }
         fold.seen
     };
@@ -692,14 +708,19 @@ fn spawn_producer(
         let going_on = || !stop.is_set();
         for target in &targets {
             if let Target::Bucket(bucket) = target {
-                bucket.read_again(&going_on, &mut |event| {
+                bucket.read_again(&going_on, &mut |again| {
                     if !going_on() {
-                        return Err(event);
+                        return Err(Box::new(again));
                     }
                     progress.found();
-                    match tx.send(vec![Job::Event(event)]) {
+                    let job = match again {
+                        Again::Read(put_off) => Job::Again(put_off),
+                        Again::Failed(event) => Job::Event(event),
+                    };
+                    match tx.send(vec![job]) {
                         Err(unsent) => match unsent.0.into_iter().next() {
-                            Some(Job::Event(event)) => Err(event),
+                            Some(Job::Again(put_off)) => Err(Box::new(Again::Read(put_off))),
+                            Some(Job::Event(event)) => Err(Box::new(Again::Failed(event))),
                             _ => Ok(()),
                         },
                         Ok(()) => Ok(()),
@@ -910,7 +931,9 @@ fn process(
 ) -> Outcome {
     let (candidate, stored) = match job {
         Job::Event(Event::Unread(target, unread)) => return Outcome::Unread(target, unread),
-        Job::Event(Event::Object(candidate)) => return scan_one(candidate, shared, head),
+        Job::Event(Event::Object(candidate)) | Job::Again(PutOff { candidate, .. }) => {
+            return scan_one(candidate, shared, head)
+        }
         Job::Remembered(candidate, stored) => (candidate, stored),
     };
     // A local file's version is a stat away (compared where it is

@@ -10,12 +10,16 @@
 //! rest of a long run.
 //!
 //! An object whose read got no answer is put off, not reported. Once the
-//! listing is done and every listed object is settled, the objects put off
-//! are read once more, after the endpoint answers a probe (asked every
-//! [`LAST_PROBES_EVERY`] for at most [`LAST_WAIT`]). Only what fails then, or what is still put off when the
-//! scan stops, is an error: an endpoint that stops answering for a while
-//! costs time, not objects.
+//! listing is done and every listed object is settled, a final pass waits
+//! for the endpoint to answer a probe (asked every [`LAST_PROBES_EVERY`]
+//! for at most [`LAST_WAIT`]) and reads the objects put off once more;
+//! what goes unanswered again is put off again, for up to [`MAX_ROUNDS`]
+//! passes and [`MAX_TRIES`] unanswered reads of one object. Only then, or
+//! when the endpoint does not answer again, or when the scan stops, is an
+//! object an error: an endpoint that stops answering for a while costs
+//! time, not objects.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -40,6 +44,12 @@ const SETTLE_WAIT: Duration = Duration::from_secs(120);
 /// Objects put off at most; past this, a read without an answer is an
 /// error at once (memory grows with errors, not with the bucket).
 const MOST_PUT_OFF: usize = 100_000;
+/// Unanswered reads of one object after which its failure stands (reads
+/// the open breaker refused do not count: they asked nothing).
+const MAX_TRIES: u8 = 3;
+/// Final passes at most: each waits for the endpoint to answer again, and
+/// reads what is put off once more.
+pub(super) const MAX_ROUNDS: usize = 6;
 
 /// May this read go out?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,13 +76,20 @@ pub struct PutOff {
     pub message: String,
 }
 
+/// The objects put off, and how many reads of each went unanswered.
+#[derive(Debug, Default)]
+struct PutOffs {
+    list: Vec<PutOff>,
+    tries: HashMap<String, u8>,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Health {
     breaker: Mutex<Breaker>,
-    put_off: Mutex<Vec<PutOff>>,
+    put_off: Mutex<PutOffs>,
     /// Objects listed and not yet settled (see [`Listed`]).
     outstanding: AtomicUsize,
-    /// The final pass began: nothing more is put off.
+    /// The scan is over: nothing more is put off.
     closing: AtomicBool,
     /// The breaker opened at least once.
     tripped: AtomicBool,
@@ -83,7 +100,7 @@ impl Health {
         self.breaker.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn put_off(&self) -> MutexGuard<'_, Vec<PutOff>> {
+    fn put_off(&self) -> MutexGuard<'_, PutOffs> {
         self.put_off.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -151,23 +168,34 @@ impl Health {
     }
 
     /// Takes `candidate` to read again later; gives it back when it cannot
-    /// be (the final pass began, or too many are put off already).
-    pub fn put_off_one(&self, candidate: Candidate, message: String) -> Result<(), Candidate> {
+    /// be: the scan is over, too many are put off already, or
+    /// [`MAX_TRIES`] of its reads went unanswered (`asked`: this one was
+    /// sent, not refused by the open breaker).
+    pub fn put_off_one(
+        &self,
+        candidate: Candidate,
+        message: String,
+        asked: bool,
+    ) -> Result<(), Candidate> {
         let mut all = self.put_off();
-        // Checked under the lock that `close` sets it under: nothing is
-        // put off once the final pass has counted what is.
-        if self.closing.load(Ordering::Relaxed) || all.len() >= MOST_PUT_OFF {
+        // Checked under the lock `take_put_off` sets it under.
+        if self.closing.load(Ordering::Relaxed) || all.list.len() >= MOST_PUT_OFF {
             return Err(candidate);
         }
-        all.push(PutOff { candidate, message });
+        let tries = all.tries.entry(candidate.location.clone()).or_default();
+        *tries += u8::from(asked);
+        if *tries > MAX_TRIES {
+            return Err(candidate);
+        }
+        all.list.push(PutOff { candidate, message });
         Ok(())
     }
 
-    /// Ends putting off, once every listed object is settled or put off
-    /// (waiting while the scan goes on and objects keep settling); then
-    /// the objects put off are the final pass's to take one by one.
-    /// The first one's key, for a probe; `None` when there is none.
-    pub(super) fn close(&self, going_on: &dyn Fn() -> bool) -> Option<KeyPath> {
+    /// Waits, while the scan goes on and objects keep settling, until
+    /// every listed object is settled or put off; then the objects put off
+    /// are the final pass's to take one by one. The first one's key, for
+    /// a probe; `None` when there is none.
+    pub(super) fn settle(&self, going_on: &dyn Fn() -> bool) -> Option<KeyPath> {
         let mut last = (usize::MAX, Instant::now());
         loop {
             let left = {
@@ -176,7 +204,7 @@ impl Health {
                 // lock the two agree.
                 self.outstanding
                     .load(Ordering::Acquire)
-                    .saturating_sub(all.len())
+                    .saturating_sub(all.list.len())
             };
             if left == 0 || !going_on() {
                 break;
@@ -190,8 +218,7 @@ impl Health {
             std::thread::sleep(Duration::from_millis(50));
         }
         let all = self.put_off();
-        self.closing.store(true, Ordering::Relaxed);
-        all.first().and_then(|p| match &p.candidate.origin {
+        all.list.first().and_then(|p| match &p.candidate.origin {
             crate::source::Origin::Remote(_, key) => Some(key.clone()),
             crate::source::Origin::Local(_) => None,
         })
@@ -199,25 +226,25 @@ impl Health {
 
     /// How many objects are put off.
     pub(super) fn put_off_count(&self) -> usize {
-        self.put_off().len()
+        self.put_off().list.len()
     }
 
     /// The next object put off, taken out only now: one not yet taken when
     /// the scan stops is still here for the collector to report.
     pub(super) fn next_put_off(&self) -> Option<PutOff> {
-        self.put_off().pop()
+        self.put_off().list.pop()
     }
 
     /// Puts back an object the final pass could not hand on.
     pub(super) fn give_back(&self, one: PutOff) {
-        self.put_off().push(one);
+        self.put_off().list.push(one);
     }
 
-    /// What is still put off (the scan stopped before its final pass).
+    /// What is still put off when the scan is over.
     pub fn take_put_off(&self) -> Vec<PutOff> {
         let mut all = self.put_off();
         self.closing.store(true, Ordering::Relaxed);
-        std::mem::take(&mut *all)
+        std::mem::take(&mut all.list)
     }
 }
 

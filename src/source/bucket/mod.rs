@@ -658,7 +658,8 @@ impl Bucket {
     /// Takes an object whose read got no answer, to read once more at the
     /// end of the scan; gives it back when it cannot be put off.
     pub fn put_off(&self, candidate: Candidate, why: &ReadError) -> Result<(), Candidate> {
-        self.health.put_off_one(candidate, why.to_string())
+        let asked = !matches!(why, ReadError::EndpointDown);
+        self.health.put_off_one(candidate, why.to_string(), asked)
     }
 
     /// What is still put off when the scan ends without a final pass.
@@ -666,25 +667,99 @@ impl Bucket {
         self.health.take_put_off()
     }
 
-    /// The final pass, once the listing is done: waits for every listed
-    /// object to settle, then for the endpoint to answer (asking every
-    /// [`health::LAST_PROBES_EVERY`], at most [`health::LAST_WAIT`]), and
-    /// hands the objects put off to `emit` to be read once more, or as
-    /// errors when it did not answer. `emit` gives back an event it could
-    /// not send (the scan stopped): that object stays put off, for the
+    /// The final passes, once the listing is done: each waits for every
+    /// listed object to settle, then for the endpoint to answer (a ranged
+    /// GET of one object put off, every [`health::LAST_PROBES_EVERY`], at
+    /// most [`health::LAST_WAIT`]), and hands the objects put off to
+    /// `emit` to be read once more (`Again::Read`), or as errors when it
+    /// did not answer (`Again::Failed`). What goes unanswered again is put
+    /// off again, for the next pass. `emit` gives back what it could not
+    /// send (the scan stopped): that object stays put off, for the
     /// collector to report.
     pub fn read_again(
         &self,
         going_on: &dyn Fn() -> bool,
-        emit: &mut dyn FnMut(Event) -> Result<(), Event>,
+        emit: &mut dyn FnMut(Again) -> Result<(), Box<Again>>,
     ) {
-        let Some(probe) = self.health.close(going_on) else {
-            return;
-        };
+        for round in 0..health::MAX_ROUNDS {
+            let Some(probe) = self.health.settle(going_on) else {
+                return;
+            };
+            let last = round + 1 == health::MAX_ROUNDS;
+            let answers = !last && self.answers_again(&probe, going_on);
+            if !going_on() {
+                return;
+            }
+            let n = self.health.put_off_count();
+            match (answers, self.health.tripped(), last) {
+                (true, false, _) => {
+                    tracing::info!(target = %self.url, objects = n, "unanswered reads asked again")
+                }
+                (true, true, _) => crate::output::warn(&format!(
+                    "{}: {n} objects put off while the endpoint did not answer are read again",
+                    self.url
+                )),
+                (false, _, false) => crate::output::warn(&format!(
+                    "{}: the endpoint did not answer again within {} s; {n} objects not read",
+                    self.url,
+                    health::LAST_WAIT.as_secs()
+                )),
+                (false, _, true) => crate::output::warn(&format!(
+                    "{}: {n} objects still without an answer after {} passes; not read",
+                    self.url,
+                    health::MAX_ROUNDS - 1
+                )),
+            }
+            let why = if last {
+                format!("no answer in {} passes", health::MAX_ROUNDS - 1)
+            } else {
+                format!("no answer again within {} s", health::LAST_WAIT.as_secs())
+            };
+            while going_on() {
+                let Some(put_off) = self.health.next_put_off() else {
+                    break;
+                };
+                let again = if answers {
+                    Again::Read(put_off)
+                } else {
+                    let PutOff { candidate, message } = put_off;
+                    Again::Failed(Event::Unread(
+                        candidate.target,
+                        Unread::Failed {
+                            location: candidate.location,
+                            message: format!("{message}; {why}"),
+                        },
+                    ))
+                };
+                if let Err(again) = emit(again) {
+                    if let Again::Read(put_off) = *again {
+                        self.health.give_back(put_off);
+                    }
+                    return;
+                }
+            }
+            if !answers {
+                return;
+            }
+        }
+    }
+
+    /// Waits for the endpoint to answer a ranged GET of `key`, asking every
+    /// few seconds for at most [`health::LAST_WAIT`].
+    fn answers_again(&self, key: &KeyPath, going_on: &dyn Fn() -> bool) -> bool {
+        if !self.health.is_open() {
+            return true;
+        }
         let until = Instant::now() + health::LAST_WAIT;
-        let mut answers = !self.health.is_open();
-        while !answers && going_on() && Instant::now() < until {
-            let asked = crate::gate::waiting(|| self.runtime.block_on(self.store.head(&probe)));
+        while going_on() && Instant::now() < until {
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(0..1)),
+                ..Default::default()
+            };
+            let asked = crate::gate::waiting(|| {
+                self.runtime
+                    .block_on(async { self.store.get_opts(key, options).await?.bytes().await })
+            });
             match asked {
                 Err(e)
                     if !errors::is_answer(&e)
@@ -697,54 +772,20 @@ impl Bucket {
                 }
                 _ => {
                     self.health.answered();
-                    answers = true;
+                    return true;
                 }
             }
         }
-        if !going_on() {
-            return;
-        }
-        let n = self.health.put_off_count();
-        match (answers, self.health.tripped()) {
-            (true, false) => {
-                tracing::info!(target = %self.url, objects = n, "unanswered reads asked again")
-            }
-            (true, true) => crate::output::warn(&format!(
-                "{}: {n} objects put off while the endpoint did not answer are read again",
-                self.url
-            )),
-            (false, _) => crate::output::warn(&format!(
-                "{}: the endpoint did not answer again within {} s; {n} objects not read",
-                self.url,
-                health::LAST_WAIT.as_secs()
-            )),
-        }
-        while going_on() {
-            let Some(PutOff { candidate, message }) = self.health.next_put_off() else {
-                return;
-            };
-            let event = if answers {
-                Event::Object(candidate)
-            } else {
-                Event::Unread(
-                    candidate.target,
-                    Unread::Failed {
-                        location: candidate.location,
-                        message: format!(
-                            "{message}; no answer again within {} s",
-                            health::LAST_WAIT.as_secs()
-                        ),
-                    },
-                )
-            };
-            if let Err(event) = emit(event) {
-                if let Event::Object(candidate) = event {
-                    self.health.give_back(PutOff { candidate, message });
-                }
-                return;
-            }
-        }
+        false
     }
+}
+
+/// What a final pass hands on: an object put off, to read once more, or
+/// its failure, when the endpoint did not answer again.
+#[derive(Debug)]
+pub enum Again {
+    Read(PutOff),
+    Failed(Event),
 }
 
 /// One object being read with ranged GETs.
