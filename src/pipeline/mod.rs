@@ -210,7 +210,7 @@ enum Outcome {
     /// A bucket object whose read got no answer: the worker hands it to its
     /// bucket to read once more (see `Bucket::put_off`), unless the
     /// watchdog has reported it already.
-    PutOff(Candidate, ReadError),
+    PutOff(PutOff),
 }
 
 /// What each worker holds, for the watchdog: the object it is busy with,
@@ -554,7 +554,10 @@ pub fn run(
                 left.extend(bucket.take_put_off());
             }
         }
-        for PutOff { candidate, message } in left {
+        for PutOff {
+            candidate, message, ..
+        } in left
+        {
             fold.add(Outcome::Unread(
                 candidate.target,
                 Unread::Failed {
@@ -836,10 +839,7 @@ fn spawn_worker(
                     // Handed over under the slot's lock: the watchdog
                     // cannot report it as abandoned as well.
                     let outcome = match outcome {
-                        Outcome::PutOff(candidate, e) => match put_off(candidate, &e) {
-                            Ok(()) => None,
-                            Err(candidate) => Some(put_off_failed(candidate, e)),
-                        },
+                        Outcome::PutOff(one) => put_off(one).map(put_off_failed),
                         outcome => Some(outcome),
                     };
                     slot.done.extend(outcome);
@@ -866,20 +866,20 @@ fn spawn_worker(
 
 /// Hands a bucket object whose read got no answer to its bucket; gives it
 /// back when it cannot be put off.
-fn put_off(candidate: Candidate, e: &ReadError) -> Result<(), Candidate> {
-    match &candidate.origin {
-        Origin::Remote(listed, _) => Arc::clone(listed.bucket()).put_off(candidate, e),
-        Origin::Local(_) => Err(candidate),
+fn put_off(one: PutOff) -> Option<PutOff> {
+    match &one.candidate.origin {
+        Origin::Remote(listed, _) => Arc::clone(listed.bucket()).put_off(one),
+        Origin::Local(_) => Some(one),
     }
 }
 
 /// An object that could not be put off: the failure stands.
-fn put_off_failed(candidate: Candidate, e: ReadError) -> Outcome {
+fn put_off_failed(one: PutOff) -> Outcome {
     Outcome::Unread(
-        candidate.target,
+        one.candidate.target,
         Unread::Failed {
-            location: candidate.location,
-            message: e.to_string(),
+            location: one.candidate.location,
+            message: one.message,
         },
     )
 }
@@ -904,8 +904,8 @@ fn log_outcome(outcome: &Outcome) {
         Outcome::Unread(_, unread) => {
             tracing::debug!(location = %unread.location(), ?unread, "object not read")
         }
-        Outcome::PutOff(candidate, e) => {
-            tracing::debug!(location = %candidate.location, error = %e, "object put off")
+        Outcome::PutOff(one) => {
+            tracing::debug!(location = %one.candidate.location, error = %one.message, "object put off")
         }
     }
 }
@@ -931,8 +931,18 @@ fn process(
 ) -> Outcome {
     let (candidate, stored) = match job {
         Job::Event(Event::Unread(target, unread)) => return Outcome::Unread(target, unread),
-        Job::Event(Event::Object(candidate)) | Job::Again(PutOff { candidate, .. }) => {
-            return scan_one(candidate, shared, head)
+        Job::Event(Event::Object(candidate)) => return scan_one(candidate, shared, head),
+        // Its unanswered reads so far count toward its last try.
+        Job::Again(PutOff {
+            candidate, tries, ..
+        }) => {
+            return match scan_one(candidate, shared, head) {
+                Outcome::PutOff(mut again) => {
+                    again.tries = again.tries.saturating_add(tries);
+                    Outcome::PutOff(again)
+                }
+                outcome => outcome,
+            }
         }
         Job::Remembered(candidate, stored) => (candidate, stored),
     };
@@ -1035,7 +1045,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                 // Read once more at the end of the scan, when it can be.
                 Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
                     object.put_back();
-                    return Outcome::PutOff(candidate, e);
+                    return Outcome::PutOff(PutOff::new(candidate, &e));
                 }
                 Err(e) => return unread(candidate, e),
             }
@@ -1080,7 +1090,7 @@ impl Fold<'_> {
                 self.sink.error(&error);
                 self.builder.error(error);
             }
-            Outcome::PutOff(candidate, e) => self.add(put_off_failed(candidate, e)),
+            Outcome::PutOff(one) => self.add(put_off_failed(one)),
             Outcome::Scanned {
                 target,
                 location,

@@ -19,7 +19,6 @@
 //! object an error: an endpoint that stops answering for a while costs
 //! time, not objects.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -27,7 +26,7 @@ use std::time::{Duration, Instant};
 use object_store::path::Path as KeyPath;
 
 use super::Bucket;
-use crate::source::Candidate;
+use crate::source::{Candidate, ReadError};
 
 /// Reads in a row without an answer that open the breaker.
 const TRIP_AFTER: usize = 3;
@@ -69,24 +68,32 @@ struct Breaker {
     probing: bool,
 }
 
-/// An object to read once more, and why its read failed.
+/// An object to read once more, why its last read failed, and how many of
+/// its reads went unanswered (it travels with the object, so nothing is
+/// kept of the objects read in the end).
 #[derive(Debug)]
 pub struct PutOff {
     pub candidate: Candidate,
     pub message: String,
+    pub tries: u8,
 }
 
-/// The objects put off, and how many reads of each went unanswered.
-#[derive(Debug, Default)]
-struct PutOffs {
-    list: Vec<PutOff>,
-    tries: HashMap<String, u8>,
+impl PutOff {
+    /// `candidate`, whose read failed with `why`; a read the open breaker
+    /// refused asked nothing and is not a try.
+    pub fn new(candidate: Candidate, why: &ReadError) -> PutOff {
+        PutOff {
+            candidate,
+            message: why.to_string(),
+            tries: u8::from(!matches!(why, ReadError::EndpointDown)),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Health {
     breaker: Mutex<Breaker>,
-    put_off: Mutex<PutOffs>,
+    put_off: Mutex<Vec<PutOff>>,
     /// Objects listed and not yet settled (see [`Listed`]).
     outstanding: AtomicUsize,
     /// The scan is over: nothing more is put off.
@@ -100,7 +107,7 @@ impl Health {
         self.breaker.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn put_off(&self) -> MutexGuard<'_, PutOffs> {
+    fn put_off(&self) -> MutexGuard<'_, Vec<PutOff>> {
         self.put_off.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -167,28 +174,20 @@ impl Health {
         self.breaker().open_until.is_some()
     }
 
-    /// Takes `candidate` to read again later; gives it back when it cannot
-    /// be: the scan is over, too many are put off already, or
-    /// [`MAX_TRIES`] of its reads went unanswered (`asked`: this one was
-    /// sent, not refused by the open breaker).
-    pub fn put_off_one(
-        &self,
-        candidate: Candidate,
-        message: String,
-        asked: bool,
-    ) -> Result<(), Candidate> {
+    /// Takes an object to read again later; gives it back when it cannot
+    /// be: the scan is over, too many are put off already, or more than
+    /// [`MAX_TRIES`] of its reads went unanswered.
+    pub fn put_off_one(&self, put_off: PutOff) -> Option<PutOff> {
         let mut all = self.put_off();
         // Checked under the lock `take_put_off` sets it under.
-        if self.closing.load(Ordering::Relaxed) || all.list.len() >= MOST_PUT_OFF {
-            return Err(candidate);
+        if self.closing.load(Ordering::Relaxed)
+            || all.len() >= MOST_PUT_OFF
+            || put_off.tries > MAX_TRIES
+        {
+            return Some(put_off);
         }
-        let tries = all.tries.entry(candidate.location.clone()).or_default();
-        *tries += u8::from(asked);
-        if *tries > MAX_TRIES {
-            return Err(candidate);
-        }
-        all.list.push(PutOff { candidate, message });
-        Ok(())
+        all.push(put_off);
+        None
     }
 
     /// Waits, while the scan goes on and objects keep settling, until
@@ -204,7 +203,7 @@ impl Health {
                 // lock the two agree.
                 self.outstanding
                     .load(Ordering::Acquire)
-                    .saturating_sub(all.list.len())
+                    .saturating_sub(all.len())
             };
             if left == 0 || !going_on() {
                 break;
@@ -218,7 +217,7 @@ impl Health {
             std::thread::sleep(Duration::from_millis(50));
         }
         let all = self.put_off();
-        all.list.first().and_then(|p| match &p.candidate.origin {
+        all.first().and_then(|p| match &p.candidate.origin {
             crate::source::Origin::Remote(_, key) => Some(key.clone()),
             crate::source::Origin::Local(_) => None,
         })
@@ -226,25 +225,25 @@ impl Health {
 
     /// How many objects are put off.
     pub(super) fn put_off_count(&self) -> usize {
-        self.put_off().list.len()
+        self.put_off().len()
     }
 
     /// The next object put off, taken out only now: one not yet taken when
     /// the scan stops is still here for the collector to report.
     pub(super) fn next_put_off(&self) -> Option<PutOff> {
-        self.put_off().list.pop()
+        self.put_off().pop()
     }
 
     /// Puts back an object the final pass could not hand on.
     pub(super) fn give_back(&self, one: PutOff) {
-        self.put_off().list.push(one);
+        self.put_off().push(one);
     }
 
     /// What is still put off when the scan is over.
     pub fn take_put_off(&self) -> Vec<PutOff> {
         let mut all = self.put_off();
         self.closing.store(true, Ordering::Relaxed);
-        std::mem::take(&mut all.list)
+        std::mem::take(&mut *all)
     }
 }
 
@@ -292,6 +291,39 @@ impl std::ops::Deref for Listed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An object is put off while the scan goes on, up to its tries and
+    /// the list's bound; refused reads cost no try.
+    #[test]
+    fn put_off_stops_at_its_tries_and_at_the_end_of_the_scan() {
+        let h = Health::default();
+        let one = |why: &ReadError| {
+            let c = Candidate::new(
+                0,
+                "calls/a.wav".into(),
+                "calls/a.wav",
+                1,
+                crate::source::Origin::Local(std::path::PathBuf::from("a.wav").into()),
+                None,
+            );
+            PutOff::new(c, why)
+        };
+        let unanswered = ReadError::Unanswered("timed out".into());
+        assert_eq!(one(&unanswered).tries, 1);
+        assert_eq!(one(&ReadError::EndpointDown).tries, 0);
+        let mut again = one(&unanswered);
+        again.tries = MAX_TRIES;
+        assert!(h.put_off_one(again).is_none());
+        let mut past = one(&unanswered);
+        past.tries = MAX_TRIES + 1;
+        let back = h.put_off_one(past).expect("given back");
+        assert_eq!(back.message, "timed out");
+        assert_eq!(h.take_put_off().len(), 1);
+        assert!(
+            h.put_off_one(one(&unanswered)).is_some(),
+            "the scan is over"
+        );
+    }
 
     #[test]
     fn the_breaker_opens_after_three_unanswered_and_a_probe_closes_it() {

@@ -657,9 +657,8 @@ impl Bucket {
 
     /// Takes an object whose read got no answer, to read once more at the
     /// end of the scan; gives it back when it cannot be put off.
-    pub fn put_off(&self, candidate: Candidate, why: &ReadError) -> Result<(), Candidate> {
-        let asked = !matches!(why, ReadError::EndpointDown);
-        self.health.put_off_one(candidate, why.to_string(), asked)
+    pub fn put_off(&self, put_off: PutOff) -> Option<PutOff> {
+        self.health.put_off_one(put_off)
     }
 
     /// What is still put off when the scan ends without a final pass.
@@ -722,7 +721,9 @@ impl Bucket {
                 let again = if answers {
                     Again::Read(put_off)
                 } else {
-                    let PutOff { candidate, message } = put_off;
+                    let PutOff {
+                        candidate, message, ..
+                    } = put_off;
                     Again::Failed(Event::Unread(
                         candidate.target,
                         Unread::Failed {
