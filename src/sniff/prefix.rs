@@ -203,29 +203,42 @@ fn embedded_file_holds_up(h: &[u8]) -> bool {
 /// Speech bytes after the ToC byte by frame type (RFC 4867 §3.6, from the
 /// bit counts of 3GPP TS 26.101 and 26.201); `None` for reserved types.
 /// Type 15 is "no data", and AMR-WB's 14 "speech lost".
-const AMR_NB: [Option<usize>; 16] = {
-    let mut t = [None; 16];
-    let sizes = [12, 13, 15, 17, 19, 20, 26, 31, 5];
-    let mut i = 0;
-    while i < sizes.len() {
-        t[i] = Some(sizes[i]);
-        i += 1;
-    }
-    t[15] = Some(0);
-    t
-};
-const AMR_WB: [Option<usize>; 16] = {
-    let mut t = [None; 16];
-    let sizes = [17, 23, 32, 36, 40, 46, 50, 58, 60, 5];
-    let mut i = 0;
-    while i < sizes.len() {
-        t[i] = Some(sizes[i]);
-        i += 1;
-    }
-    t[14] = Some(0);
-    t[15] = Some(0);
-    t
-};
+const AMR_NB: [Option<usize>; 16] = [
+    Some(12),
+    Some(13),
+    Some(15),
+    Some(17),
+    Some(19),
+    Some(20),
+    Some(26),
+    Some(31),
+    Some(5),
+    None,
+    None,
+    None,
+    None,
+    None,
+    None,
+    Some(0),
+];
+const AMR_WB: [Option<usize>; 16] = [
+    Some(17),
+    Some(23),
+    Some(32),
+    Some(36),
+    Some(40),
+    Some(46),
+    Some(50),
+    Some(58),
+    Some(60),
+    Some(5),
+    None,
+    None,
+    None,
+    None,
+    Some(0),
+    Some(0),
+];
 
 /// The first (up to) eight frames of an AMR stream: every ToC byte with
 /// F and padding clear and a defined type, most with the quality bit set.
@@ -366,7 +379,7 @@ mod tests {
     #[test]
     fn a_fake_envelope_header_does_not_hide_the_recording_behind_it() {
         for header in [
-            &b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"[..],
+            SALTED,
             b"\x00GITCRYPT\x00UUUUUUUUUUUU",
             b"age-encryption.org/v1\n-> X25519 abc\n--- def\n",
         ] {
@@ -450,20 +463,13 @@ mod tests {
         }
     }
 
-    /// Program and transport streams behind junk or a fake envelope: the
-    /// pack header is searched for like any magic, a transport stream by
-    /// its sync bytes within a packet's length.
-    #[test]
-    fn mpeg_streams_behind_a_prefix_are_found() {
-        let pack = [0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 3, 0xff, 0xf8];
-        let pes = [&[0, 0, 1, 0xc0, 0, 32][..], &[0x55; 32]].concat();
-        let ps = [&pack[..], &pes].concat().repeat(8);
-        let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
-        let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
-        for (stream, format) in [(&ps, "mpeg-ps"), (&ts, "mpeg-ts")] {
+    /// Each of `streams`, alone and behind each of `prefixes`, is the same
+    /// audio container, found where it starts.
+    fn found_behind(streams: &[(&[u8], &str)], prefixes: &[&[u8]]) {
+        for &(stream, format) in streams {
             assert_eq!(sniff(stream).format, format);
-            for prefix in [&junk[..], b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"] {
-                let s = sniff(&[prefix, &stream[..]].concat());
+            for prefix in prefixes {
+                let s = sniff(&[prefix, stream].concat());
                 assert_eq!(
                     (&*s.format, s.class, s.encryption),
                     (format, Class::Audio, Encryption::None),
@@ -475,6 +481,21 @@ mod tests {
         }
     }
 
+    const SALTED: &[u8] = b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11";
+
+    /// Program and transport streams behind junk or a fake envelope: the
+    /// pack header is searched for, a transport stream found by its sync
+    /// bytes within a packet's length.
+    #[test]
+    fn mpeg_streams_behind_a_prefix_are_found() {
+        let pack = [0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 3, 0xff, 0xf8];
+        let pes = [&[0, 0, 1, 0xc0, 0, 32][..], &[0x55; 32]].concat();
+        let ps = [&pack[..], &pes].concat().repeat(8);
+        let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
+        let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
+        found_behind(&[(&ps, "mpeg-ps"), (&ts, "mpeg-ts")], &[junk, SALTED]);
+    }
+
     #[test]
     fn media_and_lesser_audio_containers_behind_a_prefix_are_found() {
         let mut flv = b"FLV\x01\x04\x00\x00\x00\x09\x00\x00\x00\x00".to_vec();
@@ -482,19 +503,7 @@ mod tests {
         let mut tta = b"TTA1\x01\x00\x01\x00\x10\x00\x80\x3e\x00\x00".to_vec();
         tta.extend([0x55; 600]);
         let http = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n\x00";
-        for (media, format) in [(&flv, "flv"), (&tta, "tta")] {
-            assert_eq!(sniff(media).format, format);
-            for prefix in [&http[..], b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11"] {
-                let s = sniff(&[prefix, &media[..]].concat());
-                assert_eq!(
-                    (&*s.format, s.class, s.encryption),
-                    (format, Class::Audio, Encryption::None),
-                    "{:?}",
-                    &prefix[..8]
-                );
-                assert_eq!(s.evidence["payload_offset"], prefix.len());
-            }
-        }
+        found_behind(&[(&flv, "flv"), (&tta, "tta")], &[http, SALTED]);
     }
 
     /// Text is judged on its first 8 KiB, and a recording's few binary
