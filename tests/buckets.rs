@@ -2182,24 +2182,34 @@ fn a_million_row_inventory_is_read_in_flat_memory() {
     assert!(peak_kib <= 128 << 10, "peak RSS {} MiB", peak_kib >> 10);
 }
 
+/// The tree bucket through `endpoint`, listed by `mode` (`--concurrency`
+/// at its default, 32), with the inventory of every object.
+fn scan_tree(endpoint: &str, mode: &str) -> (i32, Value) {
+    scan_quiet(
+        s3(),
+        &[
+            "s3://atrest-tree",
+            "--endpoint",
+            endpoint,
+            "--inventory",
+            "--listing",
+            mode,
+        ],
+    )
+}
+
+/// The start-after of the range holding b/0000.wav … b/0999.wav: listed
+/// from just below its split point, which sorts between "b/" and "b/0".
+fn b_range(after: &str) -> bool {
+    after > "b/" && after < "b/0"
+}
+
 #[test]
 #[ignore = "needs tests/emulators/up.sh"]
 fn large_buckets_are_listed_in_parallel_with_every_key_once() {
     emulators();
     make_inventory(&["tree"]);
-    let run = |mode: &str| {
-        scan_quiet(
-            s3(),
-            &[
-                "s3://atrest-tree",
-                "--endpoint",
-                S3,
-                "--inventory",
-                "--listing",
-                mode,
-            ],
-        )
-    };
+    let run = |mode: &str| scan_tree(S3, mode);
     let (code, one) = run("sequential");
     assert_eq!(code, 3, "two keys the client cannot represent");
     let (code, many) = run("parallel");
@@ -2487,26 +2497,9 @@ fn range_bounds(message: &str) -> Option<(String, String)> {
 fn a_range_that_breaks_off_costs_its_own_keys_and_the_other_ranges_are_listed() {
     emulators();
     make_inventory(&["tree"]);
-    let run = |endpoint: &str, mode: &str| {
-        scan_quiet(
-            s3(),
-            &[
-                "s3://atrest-tree",
-                "--endpoint",
-                endpoint,
-                "--inventory",
-                "--listing",
-                mode,
-                "--concurrency",
-                "32",
-            ],
-        )
-    };
-    let (_, whole) = run(S3, "sequential");
-    // The range holding b/0000.wav … b/0999.wav is listed from just below
-    // its split point, which sorts between "b/" and "b/0".
-    let proxy = RefusingProxy::start(|after| after > "b/" && after < "b/0");
-    let (code, cut) = run(&proxy.url(), "parallel");
+    let (_, whole) = scan_tree(S3, "sequential");
+    let proxy = RefusingProxy::start(b_range);
+    let (code, cut) = scan_tree(&proxy.url(), "parallel");
     let chosen = proxy.chosen.lock().unwrap().clone();
     assert!(chosen.is_some(), "no range was refused");
     let refusals = proxy.refusals.load(std::sync::atomic::Ordering::SeqCst);
@@ -2570,26 +2563,11 @@ fn a_range_that_breaks_off_costs_its_own_keys_and_the_other_ranges_are_listed() 
 fn a_range_without_an_answer_is_listed_again_after_the_others() {
     emulators();
     make_inventory(&["tree"]);
-    let run = |endpoint: &str| {
-        scan_quiet(
-            s3(),
-            &[
-                "s3://atrest-tree",
-                "--endpoint",
-                endpoint,
-                "--inventory",
-                "--listing",
-                "parallel",
-                "--concurrency",
-                "32",
-            ],
-        )
-    };
+    let run = |endpoint: &str| scan_tree(endpoint, "parallel");
     let (code, whole) = run(S3);
-    let picks = |after: &str| after > "b/" && after < "b/0";
     // Never answered: the range is listed again once, alone, and then it
     // is one error naming its keys.
-    let proxy = RefusingProxy::spoiling(picks, Spoil::Drop(usize::MAX));
+    let proxy = RefusingProxy::spoiling(b_range, Spoil::Drop(usize::MAX));
     let (lost, cut) = run(&proxy.url());
     assert_eq!(lost, 3, "{}", cut["errors"]);
     let broke: Vec<&str> = cut["errors"]
@@ -2607,7 +2585,7 @@ fn a_range_without_an_answer_is_listed_again_after_the_others() {
         "{both} tries over two passes"
     );
     // Answered when asked again alone: nothing is lost.
-    let proxy = RefusingProxy::spoiling(picks, Spoil::Drop(both / 2));
+    let proxy = RefusingProxy::spoiling(b_range, Spoil::Drop(both / 2));
     let (healed_code, healed) = run(&proxy.url());
     assert_eq!(proxy.spoiled(), both / 2 + 1, "the second pass asked once");
     assert_eq!(healed_code, code);
