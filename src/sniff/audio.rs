@@ -43,6 +43,7 @@ pub(crate) const HEADERS: &[(&[u8], Detector)] = &[
     (b"caff", caf),
     (b".snd", au),
     (b"#!AMR", amr_family),
+    (b"#!SILK_V3", amr_family),
     (b"ID3", id3_frames),
     (b"wvpk", wavpack),
     (b"TTA1", tta),
@@ -987,7 +988,11 @@ const BEHIND_FRAMES: usize = 8;
 ///
 /// Frames that are all the same bytes are no recording found: a uniform
 /// fill (an image of one colour, a table of `FF` runs) can chain as
-/// identical frames, and a recording of pure silence holds no voice.
+/// identical frames, and a recording of pure silence holds no voice. Nor
+/// are frames whose bytes take a few values only: a table of records in a
+/// program's debug information (`FF FF E4 00`, zeros and a counter) chains
+/// as Layer I frames to the end of a head, mostly zeros, while coded
+/// audio spreads over nearly every byte value within a few frames.
 ///
 /// Each position starts at most one frame (the three sync patterns
 /// exclude each other), so a chain that reaches a frame an earlier chain
@@ -1032,7 +1037,12 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<(usize, Sniff)> {
                 n += 1;
                 at += len;
             }
-            if fresh && varied && n >= BEHIND_FRAMES && reaches_end(at) {
+            if fresh
+                && varied
+                && n >= BEHIND_FRAMES
+                && reaches_end(at)
+                && coded(&h[pos..at.min(h.len())])
+            {
                 let found = frames_named(&h[pos..], format, mime, n, pos as u64).with(
                     "magic",
                     format!("frame sync at {pos}, frames to the end of what was read"),
@@ -1045,6 +1055,21 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<(usize, Sniff)> {
         }
     }
     None
+}
+
+/// Distinct byte values frames behind a prefix hold at least.
+const CODED_VALUES: usize = 64;
+
+/// Do `frames` spread over byte values as coded audio does: many values,
+/// none of them (a table's zeros) a quarter of the bytes?
+fn coded(frames: &[u8]) -> bool {
+    let mut counts = [0usize; 256];
+    for &b in frames {
+        counts[usize::from(b)] += 1;
+    }
+    let distinct = counts.iter().filter(|&&c| c > 0).count();
+    let most = counts.iter().copied().max().unwrap_or(0);
+    distinct >= CODED_VALUES && most * 4 <= frames.len()
 }
 
 /// Bytes after the ID3v2 tags a frame search needs: the search span and
@@ -1327,9 +1352,12 @@ mod tests {
     #[test]
     fn frames_behind_a_signature_are_found_when_they_run_to_the_end() {
         let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
-        let frame = |fill: u8| {
+        // Coded bytes: most of the 256 values within a frame.
+        let frame = |seed: u8| {
             let mut f = mp3_frame();
-            f[4..].fill(fill);
+            for (i, b) in f[4..].iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(seed | 1).wrapping_add(seed);
+            }
             f
         };
         let stream: Vec<u8> = (0..20u8).flat_map(frame).collect();
@@ -1355,6 +1383,28 @@ mod tests {
             let same: Vec<u8> = (0..20).flat_map(|_| frame(0x55)).collect();
             assert_ne!(whole(&[head, &same].concat()).class, Class::Audio);
         }
+    }
+
+    /// A program's debug information holds tables whose records chain as
+    /// Layer I frames (`FF FF E4 00`, then zeros and a counter) to the end
+    /// of a head; frames of coded audio at the same place are found.
+    #[test]
+    fn a_table_that_chains_as_frames_is_no_recording() {
+        let behind_elf = |body: &dyn Fn(usize, usize) -> u8| {
+            let mut v = b"\x7fELF\x02\x01\x01\x00".to_vec();
+            v.resize(300, 0);
+            for n in 0..140 {
+                // Layer I, 448 kbit/s, 48 kHz: 448 bytes.
+                let mut f = vec![0xff, 0xff, 0xe4, 0x00];
+                f.extend((4..448).map(|i| body(n, i)));
+                v.extend(f);
+            }
+            super::super::sniff(&Sample::new(v.len() as u64, &v, &[]), &[])
+        };
+        let table = behind_elf(&|n, i| if i == 20 { n as u8 } else { 0 });
+        assert_ne!(table.class, Class::Audio, "{table:?}");
+        let coded = behind_elf(&|n, i| (i * 7 + n * 13 + i * i) as u8);
+        assert_eq!((&*coded.format, coded.class), ("mp2", Class::Audio));
     }
 
     /// A tagged MP3 behind a script line is found by its tags; tags with no

@@ -803,41 +803,106 @@ fn flv(s: &Sample) -> Option<Sniff> {
     )
 }
 
-/// MPEG program stream: a pack header, then PES packets; stream ids C0–DF are audio.
+/// MPEG program stream: a pack header at 0, then packs, system headers
+/// and PES packets, each starting where the one before ends by its length
+/// field; stream ids C0–DF are audio, E0–EF video. A program's debug
+/// information holds `00 00 01 xx` start codes by the hundred, so only
+/// packets the chain reaches, with a PES header of their own, name
+/// tracks. Where the chain breaks (a damaged stream), it goes on at the
+/// next pack header whose marker bits hold, a bounded number of times.
 fn mpeg_ps(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    // MPEG-2 pack headers have '01' marker bits, MPEG-1 ones '0010' and a marker bit.
-    let pack = u8_at(h, 4)?;
-    let version = if pack & 0xc4 == 0x44 {
-        "MPEG-2"
-    } else if pack & 0xf1 == 0x21 {
-        "MPEG-1"
-    } else {
-        return None;
-    };
-    if !starts(h, 0, b"\x00\x00\x01\xba") {
-        return None;
-    }
+    let (version, _) = pack_header(h)?;
     let mut tracks = Tracks::default();
     let mut ids = [false; 256];
-    let mut from = 4;
-    while let Some(i) = find(&h[from..], b"\x00\x00\x01") {
-        let id = u8_at(h, from + i + 3).unwrap_or(0);
-        if (0xc0..=0xef).contains(&id) && !ids[id as usize] && be16(h, from + i + 4).is_some() {
-            ids[id as usize] = true;
+    let (mut at, mut resyncs) = (0, 0);
+    while at < h.len() {
+        let id = if starts(h, at, b"\x00\x00\x01") {
+            u8_at(h, at + 3)
+        } else {
+            None
+        };
+        let len = match id {
+            Some(0xba) => pack_header(&h[at..]).map(|(_, len)| len),
+            Some(0xb9) => Some(4),
+            Some(0xbb..=0xff) => be16(h, at + 4)
+                .filter(|&n| n > 0)
+                .map(|n| 6 + usize::from(n)),
+            _ => None,
+        };
+        let Some(len) = len else {
+            // Not where the last element ended: the next pack that holds.
+            resyncs += 1;
+            if resyncs > MAX_PS_RESYNCS {
+                break;
+            }
+            let next = super::bytes::needle!(b"\x00\x00\x01\xba")
+                .find_iter(&h[at + 1..])
+                .map(|i| at + 1 + i)
+                .find(|&p| pack_header(&h[p..]).is_some());
+            match next {
+                Some(p) => {
+                    at = p;
+                    continue;
+                }
+                None => break,
+            }
+        };
+        let id = id.unwrap_or(0);
+        if (0xc0..=0xef).contains(&id) && !ids[usize::from(id)] && pes_header_holds(&h[at..]) {
+            ids[usize::from(id)] = true;
             if id < 0xe0 {
                 tracks.audio.push("mpeg-audio".into());
             } else {
                 tracks.video += 1;
             }
         }
-        from += i + 3;
+        at += len;
     }
     Some(
         tracks
             .verdict("mpeg-ps", "mpeg-ps", "video/mpeg")
             .with("magic", format!("{version} pack header at 0")),
     )
+}
+
+/// Places a broken program stream is taken up again at most.
+const MAX_PS_RESYNCS: usize = 16;
+
+/// An MPEG-2 (`01` marker bits) or MPEG-1 (`0010`) pack header with its
+/// marker bits set: its version and length (MPEG-2 with its stuffing).
+fn pack_header(h: &[u8]) -> Option<(&'static str, usize)> {
+    if !starts(h, 0, b"\x00\x00\x01\xba") {
+        return None;
+    }
+    let b = |i| u8_at(h, i).unwrap_or(0);
+    if b(4) & 0xc4 == 0x44 && b(6) & 4 != 0 && b(8) & 4 != 0 && b(9) & 1 != 0 && b(12) & 3 == 3 {
+        return Some(("MPEG-2", 14 + usize::from(b(13) & 7)));
+    }
+    (b(4) & 0xf1 == 0x21 && b(6) & 1 != 0 && b(8) & 1 != 0 && b(9) & 0x80 != 0 && b(11) & 1 != 0)
+        .then_some(("MPEG-1", 12))
+}
+
+/// A PES packet's header after its length: MPEG-2's `10` marker bits with
+/// a header length inside the packet, or MPEG-1's stuffing, buffer size
+/// and time stamps.
+fn pes_header_holds(p: &[u8]) -> bool {
+    let Some(len) = be16(p, 4).map(usize::from) else {
+        return false;
+    };
+    let body = &p[6..p.len().min(6 + len)];
+    match body {
+        [flags, _, header, ..] if flags & 0xc0 == 0x80 => usize::from(*header) + 3 <= len,
+        _ => {
+            let mut rest = body;
+            let stuffing = rest.iter().take(16).take_while(|&&b| b == 0xff).count();
+            rest = &rest[stuffing..];
+            if rest.first().is_some_and(|b| b & 0xc0 == 0x40) {
+                rest = rest.get(2..).unwrap_or_default();
+            }
+            matches!(rest.first(), Some(b) if b & 0xf0 == 0x20 || b & 0xf0 == 0x30 || *b == 0x0f)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1096,6 +1161,36 @@ pub(crate) mod tests {
             h.extend([0u8; 16]);
         }
         assert!(sniff_whole(&h).is_some());
+    }
+
+    /// Only PES packets the chain of lengths reaches name tracks; a break
+    /// is taken up again at the next pack header that holds.
+    #[test]
+    fn program_stream_tracks_come_from_chained_packets() {
+        let pack = [0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 3, 0xff, 0xf8];
+        let pes = |id: u8| [&[0, 0, 1, id, 0, 16, 0x81, 0x80, 0][..], &[0x5a; 13]].concat();
+        let tracks = |v: &[u8]| {
+            let s = sniff_whole(v).unwrap();
+            (s.class, s.evidence.get("audio_tracks").cloned())
+        };
+        let stream = [&pack[..], &pes(0xe0), &pes(0xc0), &pack, &pes(0xc0)].concat();
+        assert_eq!(tracks(&stream), (Class::Audio, Some(1.into())));
+        // Start codes among other records (debug information): no packet
+        // starts where the pack ends, nor do their headers hold.
+        let mut table = pack.to_vec();
+        table.extend([0x13, 0x6c, 0x65, 0x6e, 0, 0xd3, 0x02]);
+        for id in [0xc0, 0xc8, 0xd0, 0xe0] {
+            table.extend([0, 0, 1, id, 0x02, 0x14, 0x2f, 0x01, 0, 0, 0x06]);
+        }
+        assert_eq!(tracks(&table).0, Class::Other);
+        // A pack whose marker bits fail is no place to go on from.
+        let mut broken = table.clone();
+        broken.extend([0, 0, 1, 0xba, 0x44, 0, 0, 0, 4, 1, 0, 3, 0xff, 0xf8]);
+        broken.extend(pes(0xc0));
+        assert_eq!(tracks(&broken).0, Class::Other);
+        // A damaged stream goes on at its next pack.
+        let damaged = [&table[..], &pack, &pes(0xc0)].concat();
+        assert_eq!(tracks(&damaged), (Class::Audio, Some(1.into())));
     }
 
     #[test]

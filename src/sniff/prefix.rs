@@ -36,7 +36,7 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
                     (m.start().checked_sub(back), None, true)
                 }
             };
-        let Some(at) = at.filter(|&at| at > 0) else {
+        let Some(at) = at.filter(|&at| at > 0 && magic_holds_up_behind(&h[at..])) else {
             continue;
         };
         if h[at..].starts_with(b"OggS") {
@@ -178,24 +178,62 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 const PROGRAMS: &[&str] = &["elf", "exe", "dll", "mach", "class", "dex", "wasm"];
 
 /// A program holds the headers it writes as constants: espeak-ng a WAV
-/// header with the sizes of a stream (`0x7ffff000`) before its code, sox's
-/// AMR plugins the AMR magic before a table. Behind a program's signature a
-/// recording counts only as an embedded file: a RIFF form with a size of
-/// its own (a file's, even one cut short; not 0, nor a stream's
-/// placeholder of 2 GiB or more), AMR whose first frames chain with the
-/// quality bit of real speech frames set. Other containers already need
-/// more than a magic to be found.
+/// header with the sizes of a stream (`0x7ffff000`) before its code. Behind
+/// a program's signature a RIFF form counts only as an embedded file, with
+/// a size of its own (a file's, even one cut short; not 0, nor a stream's
+/// placeholder of 2 GiB or more).
 fn embedded_file_holds_up(h: &[u8]) -> bool {
-    if h.starts_with(b"RIFF") {
-        return h
-            .get(4..8)
+    !h.starts_with(b"RIFF")
+        || h.get(4..8)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .is_some_and(|size| size != 0 && size < 0x7f00_0000);
-    }
+            .is_some_and(|size| size != 0 && size < 0x7f00_0000)
+}
+
+/// Behind a prefix, a magic that is a line of text is a string any file
+/// may quote: a MIME or `file(1)` magic database, a program's constants
+/// (sox's AMR plugins), a format's documentation. Where the detector at 0
+/// takes the magic alone, a recording behind a prefix needs its first
+/// frames too: AMR's chain with the quality bit of speech frames set,
+/// SILK's by their lengths. Multichannel AMR and EVS files have no frames
+/// to check before their channel tables, so they are not looked for
+/// behind a prefix.
+fn magic_holds_up_behind(h: &[u8]) -> bool {
     for (magic, sizes) in [(&b"#!AMR\n"[..], &AMR_NB), (b"#!AMR-WB\n", &AMR_WB)] {
-        if h.starts_with(magic) {
-            return amr_frames_chain(&h[magic.len()..], sizes);
+        if let Some(frames) = h.strip_prefix(magic) {
+            return amr_frames_chain(frames, sizes);
         }
+    }
+    if let Some(frames) = h
+        .strip_prefix(b"#!SILK_V3")
+        .or_else(|| h.strip_prefix(b"\x02#!SILK_V3"))
+    {
+        return silk_frames_chain(frames);
+    }
+    ![&b"#!AMR_MC1.0\n"[..], b"#!AMR-WB_MC1.0\n", b"#!EVS_MC1.0\n"]
+        .iter()
+        .any(|m| h.starts_with(m))
+}
+
+/// The first (up to) eight SILK frames: each a 16-bit little-endian length
+/// of a packet's worth (1 to 1,280 bytes), then that many bytes; the end
+/// of what was read, or the `FF FF` end mark, after the first.
+fn silk_frames_chain(frames: &[u8]) -> bool {
+    let (mut at, mut seen) = (0, 0);
+    while seen < 8 {
+        let Some(len) = frames
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        else {
+            return seen > 0;
+        };
+        if len == 0xffff && seen > 0 {
+            return true;
+        }
+        if !(1..=1280).contains(&len) {
+            return false;
+        }
+        seen += 1;
+        at += 2 + usize::from(len);
     }
     true
 }
@@ -463,6 +501,37 @@ mod tests {
         }
     }
 
+    /// A magic database quotes every audio magic; only the frames after a
+    /// magic make it a recording behind a prefix.
+    #[test]
+    fn magics_quoted_in_a_database_are_not_recordings() {
+        let mut db = b"MIME-Magic\0\n[50:audio/AMR]\n>0=\0\x06#!AMR\n\n".to_vec();
+        for quoted in [
+            &b"#!AMR-WB\n\n"[..],
+            b"#!AMR_MC1.0\n\n",
+            b"#!AMR-WB_MC1.0\n\n",
+            b"#!EVS_MC1.0\n\n",
+            b"#!SILK_V3\n\n",
+        ] {
+            db.extend(b"[50:audio/x]\n>0=\0\x0c");
+            db.extend(quoted);
+        }
+        db.extend(b"[50:text/plain]\n>0=\0\x02#!\n".repeat(200));
+        let s = sniff(&db);
+        assert_ne!(s.class, Class::Audio, "{s:?}");
+        // A SILK stream (lengths, packets, the end mark) behind a prefix.
+        let mut silk = b"#!SILK_V3".to_vec();
+        for n in 0..20u8 {
+            silk.extend([40 + n, 0]);
+            silk.extend((0..40 + n).map(|i| i.wrapping_mul(37) ^ n));
+        }
+        silk.extend([0xff, 0xff]);
+        for prefix in [&b"HTTP/1.1 200 OK\r\n\r\n"[..], b"\x02"] {
+            let s = sniff(&[prefix, &silk].concat());
+            assert_eq!((&*s.format, s.class), ("silk", Class::Audio), "{s:?}");
+        }
+    }
+
     /// Each of `streams`, alone and behind each of `prefixes`, is the same
     /// audio container, found where it starts.
     fn found_behind(streams: &[(&[u8], &str)], prefixes: &[&[u8]]) {
@@ -489,7 +558,12 @@ mod tests {
     #[test]
     fn mpeg_streams_behind_a_prefix_are_found() {
         let pack = [0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 3, 0xff, 0xf8];
-        let pes = [&[0, 0, 1, 0xc0, 0, 32][..], &[0x55; 32]].concat();
+        // MPEG-2 PES header: flags, a time stamp, then the payload.
+        let pes = [
+            &[0, 0, 1, 0xc0, 0, 32, 0x81, 0x80, 5, 0x21, 0, 1, 0, 1][..],
+            &[0x55; 24],
+        ]
+        .concat();
         let ps = [&pack[..], &pes].concat().repeat(8);
         let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
         let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
