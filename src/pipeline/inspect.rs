@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::rules::RuleSet;
-use crate::sniff::{self, Sample, Sniff, Window, HEAD_LEN, WINDOW_LEN};
+use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN, WINDOW_LEN};
 use crate::source::bucket::StorageFacts;
 use crate::source::{ObjectReader, ReadError};
 use crate::unpack::{self, Inside};
@@ -137,12 +137,34 @@ pub(crate) fn inspect(
                 WINDOW_LEN / 1024
             ),
         });
+    } else if unsettled(&sniffed) {
+        // A recording whose payload was not located or judged: no rule
+        // matches `unknown`, so without a limit it would pass as clean.
+        let why = sniffed
+            .evidence
+            .get("note")
+            .and_then(|n| n.as_str())
+            .unwrap_or("its payload was not reached");
+        inside.limits.push(unpack::LimitHit {
+            member: None,
+            limit: unpack::Limit::Unsupported,
+            message: format!(
+                "{}: encryption not told: {why}; verdict from what was read",
+                sniffed.format
+            ),
+        });
     }
     Ok(Inspection {
         sniff: sniffed,
         bytes_read,
         inside,
     })
+}
+
+/// A recording or biometric record whose encryption was left unknown: its
+/// payload not located (a header walk that ends nowhere), or not read.
+fn unsettled(s: &Sniff) -> bool {
+    matches!(s.class, Class::Audio | Class::Biometric) && s.encryption == Encryption::Unknown
 }
 
 /// Sniffs and unpacks an in-memory object with the embedded rules, for the

@@ -153,7 +153,10 @@ fn riff_wave(s: &Sample) -> Option<Sniff> {
     let mut sniff = audio(format, "audio/wav").with("magic", magic_text(&h[..12], 0));
     let mut ds64_data_size: Option<u64> = None;
     let mut pos = 12u64;
-    for _ in 0..64 {
+    // Every chunk moves the walk on by 8 bytes at least, and it stops at
+    // the first header not read: it is bounded by the bytes read, not by a
+    // count of chunks that thousands of empty ones would exhaust.
+    loop {
         let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
             if pos.saturating_add(8) <= s.size {
                 sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
@@ -278,7 +281,8 @@ fn aiff(s: &Sample) -> Option<Sniff> {
     let rd32 = |at: u64| s.at(at, 4).and_then(|b| be32(b, 0));
     let mut pos = 12u64;
     let mut seen_header = false;
-    for _ in 0..64 {
+    // Bounded by the bytes read, as a WAV's chunk walk is.
+    loop {
         let (Some(id), Some(size)) = (s.at(pos, 4), rd32(pos + 4)) else {
             if pos.saturating_add(8) <= s.size {
                 sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
@@ -379,26 +383,33 @@ fn caf(s: &Sample) -> Option<Sniff> {
     let mut sniff = audio("caf", "audio/x-caf")
         .with("magic", "caff v1 + desc at 0")
         .with("codec", codec);
-    let mut pos = 8usize;
-    for _ in 0..64 {
-        let (id, size) = (get(h, pos, 4)?, be64(h, pos + 4)?);
+    // Chunks are read across the head and windows, as in a WAV: a `free`
+    // or `pakt` chunk larger than the head puts `data` beyond it, and the
+    // next chunk header is then asked for. Each chunk moves the walk on by
+    // 12 bytes at least; it stops at the first header not read.
+    let mut pos = 8u64;
+    loop {
+        let (Some(id), Some(size)) = (s.at(pos, 4), s.at(pos + 4, 8).and_then(|b| be64(b, 0)))
+        else {
+            if pos.saturating_add(12) <= s.size {
+                sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
+            }
+            break;
+        };
         if id == b"data" {
             // The data chunk starts with a 4-byte edit count; size -1 means "to EOF".
-            let start = pos as u64 + 16;
+            let start = pos + 16;
             let end = if size == u64::MAX {
                 s.size
             } else {
-                (pos as u64 + 12).saturating_add(size).min(s.size)
+                (pos + 12).saturating_add(size).min(s.size)
             };
             sniff = sniff.with("payload_offset", start);
             return Some(judge_payload(s, sniff, start..end));
         }
-        pos = usize::try_from(size)
-            .ok()
-            .and_then(|n| pos.checked_add(n)?.checked_add(12))
-            .filter(|&next| next <= h.len())?;
+        pos = pos.checked_add(size)?.checked_add(12)?;
     }
-    Some(sniff)
+    awaiting(sniff, "data", pos)
 }
 
 /// Length of an ID3v2 tag at `at` (header + syncsafe size + footer), if one is there.
@@ -416,22 +427,20 @@ fn id3v2_len(b: &[u8], at: usize) -> Option<usize> {
     Some(10 + size + footer)
 }
 
-/// ID3v2 tags followed at the start of an object: taggers write one, some
-/// write two (a v2.4 tag in front of an older v2.3 one), hostile files more.
-const MAX_ID3_TAGS: usize = 128;
-
 /// Where the audio starts after the ID3v2 tags at the start of the object
 /// (0 when there is none): `Ok` when the bytes there were read or the tags
 /// run to the end of the object, `Err` with the offset to read next when a
 /// tag (cover art of hundreds of KB) ends beyond what was read. Each tag's
 /// syncsafe size (plus its footer) moves the walk forward by at least ten
-/// bytes, so it always ends.
+/// bytes, and a tag header not read ends it: taggers write one or two
+/// tags, and thousands of empty ones cost a walk over the bytes read, then
+/// a window, then a limit, never a verdict on the tags alone.
 fn after_id3(s: &Sample) -> Result<u64, u64> {
     if !starts(s.head, 0, b"ID3") {
         return Ok(0);
     }
     let mut pos = 0u64;
-    for _ in 0..MAX_ID3_TAGS {
+    loop {
         // Fewer than ten bytes left: no room for another tag header.
         if s.size.saturating_sub(pos) < 10 {
             break;
@@ -475,13 +484,15 @@ fn flac(s: &Sample) -> Option<Sniff> {
         .with("magic", format!("fLaC at {tag}"))
         .with("sample_rate", rate)
         .with("channels", channels);
-    // Metadata blocks are walked through everything read; a header beyond it
-    // is asked for. A chain that does not end (15,000 empty PADDING blocks)
-    // or a first frame without its sync leaves the payload unlocated: the
-    // container says FLAC, but nothing says the audio is readable.
+    // Metadata blocks are walked through everything read (each moves the
+    // walk on by 4 bytes at least); a header beyond it is asked for. A
+    // chain that does not end within the windows read (200,000 empty
+    // PADDING blocks) or a first frame without its sync leaves the payload
+    // unlocated: the container says FLAC, but nothing says the audio is
+    // readable.
     let mut pos = tag + 4;
     let mut ended = false;
-    for _ in 0..MAX_FLAC_BLOCKS {
+    loop {
         let Some(block) = s.at(pos, 4) else {
             if pos < s.size {
                 sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
@@ -501,7 +512,7 @@ fn flac(s: &Sample) -> Option<Sniff> {
         sniff.encryption = Encryption::Unknown;
         return Some(sniff.with(
             "note",
-            format!("metadata does not end within what was read ({MAX_FLAC_BLOCKS} blocks at most); no frame seen"),
+            "metadata does not end within what was read; no frame seen",
         ));
     }
     // Where the first frame is in the sample, it must carry the frame sync.
@@ -526,10 +537,6 @@ fn flac(s: &Sample) -> Option<Sniff> {
         None => Some(sniff),
     }
 }
-
-/// Metadata blocks followed at most: real files have a handful (STREAMINFO,
-/// SEEKTABLE, VORBIS_COMMENT, a few PICTUREs, PADDING).
-const MAX_FLAC_BLOCKS: usize = 128;
 
 /// The Ogg page CRC: polynomial 0x04C11DB7, not reflected, initial value 0.
 fn ogg_crc(page: &[u8]) -> u32 {
@@ -1735,6 +1742,54 @@ mod tests {
         (i.sniff, limits, i.bytes_read)
     }
 
+    /// Headers spread over thousands of empty chunks, tags or blocks are
+    /// walked through the bytes read; past the windows a sample may read
+    /// they are a limit, never a clean verdict on the bytes before them.
+    #[test]
+    fn many_small_header_blocks_are_walked_or_a_limit() {
+        let pcm: Vec<u8> = (0..32_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let wav = |junk: usize| {
+            let mut body = b"WAVE".to_vec();
+            body.extend(b"junk\0\0\0\0".repeat(junk));
+            body.extend(b"fmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0");
+            body.extend(b"data\0\x7d\0\0");
+            body.extend(&pcm);
+            [&b"RIFF"[..], &(body.len() as u32).to_le_bytes(), &body].concat()
+        };
+        let (s, limits, _) = as_read(&wav(20_000));
+        assert_eq!(
+            (&*s.format, s.encryption),
+            ("wav", Encryption::None),
+            "{limits:?}"
+        );
+        let (s, limits, _) = as_read(&wav(200_000));
+        assert_eq!(s.format, "wav");
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        let padding: Vec<_> = (0..200_000).map(|_| (1, vec![])).collect();
+        let flac = flac_file(&padding, &[0xff, 0xf8, 0x69, 0x08]);
+        let (s, limits, _) = as_read(&flac);
+        assert_eq!((&*s.format, s.encryption), ("flac", Encryption::Unknown));
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        // A CAF whose `free` chunk is larger than the head: `data` is read.
+        let mut caf = b"caff\0\x01\0\0desc".to_vec();
+        caf.extend(32u64.to_be_bytes());
+        caf.extend([&16_000f64.to_be_bytes()[..], b"lpcm", &[0; 20]].concat());
+        caf.extend(b"free");
+        caf.extend(100_000u64.to_be_bytes());
+        caf.extend(vec![0; 100_000]);
+        caf.extend(b"data");
+        caf.extend((pcm.len() as u64 + 4).to_be_bytes());
+        caf.extend([0; 4]);
+        caf.extend(&pcm);
+        let (s, limits, _) = as_read(&caf);
+        assert_eq!(
+            (&*s.format, s.encryption),
+            ("caf", Encryption::None),
+            "{limits:?}"
+        );
+        assert_eq!(s.evidence["payload_offset"], 100_080);
+    }
+
     /// An ID3v2 tag of `body` bytes (cover art), version 3 or 4, with a
     /// footer when asked.
     fn id3(version: u8, body: usize, footer: bool) -> Vec<u8> {
@@ -1800,14 +1855,22 @@ mod tests {
         }
     }
 
-    /// Hostile tag sizes: 10,000 empty tags, a tag declaring 256 MB on a
-    /// small object, a size with its high bits set (not syncsafe: no tag),
-    /// and a chain of tags each ending beyond the last window read.
+    /// Hostile tag sizes: 10,000 empty tags (walked through: the frames
+    /// after them are found; past the windows read they are a limit), a tag
+    /// declaring 256 MB on a small object, a size with its high bits set
+    /// (not syncsafe: no tag), and a chain of tags each ending beyond the
+    /// last window read.
     #[test]
     fn id3_tag_chains_are_bounded() {
         let empty = b"ID3\x04\x00\x00\x00\x00\x00\x00".repeat(10_000);
-        let s = sniff_whole(&[&empty[..], &mp3_frame().repeat(20)].concat());
-        assert!(s.is_none_or(|s| s.class != Class::Audio || s.encryption != Encryption::None));
+        let v = [&empty[..], &mp3_frame().repeat(20)].concat();
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!((&*s.format, s.encryption), ("mp3", Encryption::None));
+        assert_eq!(s.evidence["payload_offset"], empty.len());
+        let many = [&empty.repeat(20)[..], &mp3_frame().repeat(20)].concat();
+        let (s, limits, _) = as_read(&many);
+        assert_eq!((&*s.format, s.encryption), ("mp3", Encryption::Unknown));
+        assert_eq!(limits.len(), 1, "{limits:?}");
         let v = [&b"ID3\x03\x00\x00\x7f\x7f\x7f\x7f"[..], &[0x11; 4000]].concat();
         assert_eq!(
             after_id3(&Sample::new(v.len() as u64, &v, &[])),
