@@ -135,6 +135,22 @@ impl ScanConfig {
                     crate::source::fs::escape_path(out)
                 );
             }
+            // Inside a folder the run scans, only an earlier report may be
+            // replaced: anything else there is what the audit is about.
+            let local = args
+                .targets
+                .iter()
+                .filter(|t| !t.to_string_lossy().contains("://"));
+            if let Some(target) = local.map(Path::new).find(|t| lies_in(out, t)) {
+                if !is_a_report(out) {
+                    bail!(
+                        "-o {}: lies in target {} and is not an atrest report; the report \
+                         would replace it (choose another path)",
+                        crate::source::fs::escape_path(out),
+                        crate::source::fs::escape_path(target)
+                    );
+                }
+            }
         }
         // The output before the state: a bad -o must not leave a new state file.
         let output = Output::open(&args.report, OutputFormat::Jsonl)?;
@@ -204,6 +220,37 @@ fn same_file(a: &Path, b: &Path) -> bool {
         }
         _ => false,
     }
+}
+
+/// Is `file` an existing file (links followed) below the folder `dir`?
+fn lies_in(file: &Path, dir: &Path) -> bool {
+    let (Ok(file), Ok(dir)) = (std::fs::canonicalize(file), std::fs::canonicalize(dir)) else {
+        return false;
+    };
+    file.is_file() && dir.is_dir() && file.starts_with(dir)
+}
+
+/// Does `path` hold a report of an earlier run (or nothing)? Its first and
+/// last 4 KiB name it: the JSON report's schema, SARIF's tool, a JSON
+/// Lines record, the table's closing lines.
+fn is_a_report(path: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut ends = Vec::new();
+    let read = (&mut file).take(4096).read_to_end(&mut ends).is_ok()
+        && file
+            .seek(SeekFrom::Start(size.saturating_sub(4096)))
+            .is_ok()
+        && (&mut file).take(4096).read_to_end(&mut ends).is_ok();
+    let text = String::from_utf8_lossy(&ends);
+    read && (ends.is_empty()
+        || text.starts_with("{\"kind\":\"")
+        || ["\"atrest", "objects seen, "]
+            .iter()
+            .any(|n| text.contains(n)))
 }
 
 /// A local target must exist and, unless empty targets are allowed, hold

@@ -1937,4 +1937,24 @@ fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
     };
     assert_eq!(scan(), 2);
     assert_eq!(scan(), 2);
+    // Inside the scanned folder only an earlier report (of any format)
+    // may be replaced; a recording there, named or reached by a link, not.
+    let d = dir.path().to_str().unwrap();
+    let link = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&wav, &link).unwrap();
+    for out in [w, link.to_str().unwrap()] {
+        let o = run(&["scan", d, "--fail-on", "never", "-o", out]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("is not an atrest report"), "{err}");
+    }
+    assert_eq!(fs::read(&wav).unwrap(), original);
+    fs::remove_file(&link).unwrap();
+    for name in ["r.sarif", "r.jsonl", "r.txt"] {
+        let out = dir.path().join(name);
+        for _ in 0..2 {
+            let o = run(&["scan", d, "--fail-on", "never", "-o", out.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(0), "{name}");
+        }
+    }
 }
