@@ -511,6 +511,32 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
     let r = json(&missing);
     assert_eq!(r["missing_shards"], serde_json::json!(["1/3"]));
     assert!(stderr(&missing).contains("shards missing: 1/3"));
+    // Shards of other targets do not complete a set: each target list is
+    // a set of its own (0/3 of fixtures with 1/3 and 2/3 of fixtures/audio).
+    let mut others = Vec::new();
+    for k in 1..3 {
+        let part = dir.path().join(format!("audio{k}.json"));
+        let shard = format!("{k}/3");
+        let args = [
+            "scan",
+            "fixtures/audio",
+            "--shard",
+            &shard,
+            "--fail-on",
+            "never",
+        ];
+        let out = run(&[&args[..], &["-o", part.to_str().unwrap()]].concat());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        others.push(part.to_str().unwrap().to_string());
+    }
+    let mixed = merge(&[&parts[0], &others[0], &others[1]]);
+    assert_eq!(mixed.status.code(), Some(3), "{}", stderr(&mixed));
+    let r = json(&mixed);
+    assert_eq!(r["complete"], false);
+    assert_eq!(
+        r["missing_shards"],
+        serde_json::json!(["0/3", "1/3", "2/3"])
+    );
     // Inputs are read with a bound: a device is not a report.
     let zero = merge(&["/dev/zero"]);
     assert_eq!(zero.status.code(), Some(2));

@@ -21,7 +21,9 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let first_name = first.0.clone();
     let mut shards: BTreeMap<String, String> = BTreeMap::new();
     let mut runs: BTreeMap<String, String> = BTreeMap::new();
-    let mut counts = BTreeSet::new();
+    // Shards split one run's targets: a set is complete per target list,
+    // so `a` 0/3 with `b` 1/3 and 2/3 leaves five shards missing, not none.
+    let mut sets: BTreeMap<String, (BTreeSet<String>, BTreeSet<u64>)> = BTreeMap::new();
     for (name, r) in &reports {
         if r.schema != SCHEMA {
             return Err(format!(
@@ -44,34 +46,39 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
             }
         }
         if let Some(shard) = &r.shard {
-            let key = format!("{shard} of {}", r.targets.join(" "));
-            if let Some(other) = shards.insert(key, name.clone()) {
+            let targets = r.targets.join(" ");
+            if let Some(other) = shards.insert(format!("{shard} of {targets}"), name.clone()) {
                 return Err(format!(
                     "{name}: shard {shard} of the same targets as {other}; each shard may be merged once"
                 ));
             }
-            if let Some((_, n)) = shard.split_once('/') {
-                counts.insert(n.to_string());
+            if let Some((k, n)) = shard.split_once('/') {
+                let set = sets.entry(targets).or_default();
+                set.0.insert(n.to_string());
+                set.1.extend(k.parse::<u64>().ok());
             }
         }
     }
-    let missing = match (counts.len(), counts.first()) {
-        (0, _) => Vec::new(),
-        (1, Some(n)) => {
-            let n: u64 = n
-                .parse()
-                .map_err(|_| format!("shard count {n:?} is not a number"))?;
-            let present: BTreeSet<u64> = reports
-                .iter()
-                .filter_map(|(_, r)| r.shard.as_deref()?.split_once('/')?.0.parse().ok())
-                .collect();
-            (0..n.min(1 << 20))
+    let mut missing = BTreeSet::new();
+    for (targets, (counts, present)) in &sets {
+        let [n] = counts.iter().collect::<Vec<_>>()[..] else {
+            return Err(format!(
+                "merge: the shards of {targets} are of different counts"
+            ));
+        };
+        let count: u64 = n
+            .parse()
+            .map_err(|_| format!("shard count {n:?} is not a number"))?;
+        missing.extend(
+            (0..count.min(1 << 20))
                 .filter(|k| !present.contains(k))
-                .map(|k| format!("{k}/{n}"))
-                .collect()
-        }
-        _ => return Err("merge: the reports are shards of different counts".into()),
-    };
+                .map(|k| (k, count)),
+        );
+    }
+    let missing: Vec<String> = missing
+        .into_iter()
+        .map(|(k, n)| format!("{k}/{n}"))
+        .collect();
     let inventory = reports.iter().any(|(_, r)| r.objects.is_some());
     let mut builder = ReportBuilder::new(true, inventory);
     let mut targets: Vec<String> = Vec::new();
