@@ -339,6 +339,19 @@ impl RuleSet {
         let globs = |items: &[Spanned<String>], errors: &mut Vec<RuleError>| -> Option<GlobSet> {
             let mut b = GlobSetBuilder::new();
             for g in items {
+                // `""` (or `/`) compiles to a glob matching every path: an
+                // allow-list entry would silence its rule everywhere.
+                if g.get_ref().trim_matches('/').is_empty() {
+                    errors.push(at(
+                        g.span(),
+                        "R003",
+                        format!(
+                            "empty glob {:?}: it would match every path (write \"**\" if that is meant)",
+                            g.get_ref()
+                        ),
+                    ));
+                    continue;
+                }
                 match path_globs(g.get_ref()) {
                     Ok(globs) => {
                         for glob in globs {
@@ -382,6 +395,19 @@ impl RuleSet {
                         bound.span(),
                         "R005",
                         "entropy bounds are bits per byte, from 0 to 8".into(),
+                    ));
+                }
+            }
+            if let (Some(min), Some(max)) = (&spec.min_entropy, &spec.max_entropy) {
+                if min.get_ref() > max.get_ref() {
+                    errors.push(at(
+                        min.span(),
+                        "R005",
+                        format!(
+                            "min_entropy {} is above max_entropy {}: the rule could never match",
+                            min.get_ref(),
+                            max.get_ref()
+                        ),
                     ));
                 }
             }
@@ -648,6 +674,27 @@ encryption = ["none"]
         let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
         let codes: Vec<_> = e.0.iter().map(|e| e.code).collect();
         assert_eq!(codes, vec!["R004", "R003", "R002"], "{e}");
+    }
+
+    /// An empty allow-list glob would silence its rule for every path; a
+    /// rule whose entropy bounds cross could never match.
+    #[test]
+    fn rules_that_match_everything_or_nothing_are_refused() {
+        for (extra, says) in [
+            (
+                "[[rule.allow]]\npaths = [\"\"]\nreason = \"x\"\n",
+                "empty glob",
+            ),
+            ("paths = [\"/\"]\n", "empty glob"),
+            (
+                "min_entropy = 7.5\nmax_entropy = 7.0\n",
+                "could never match",
+            ),
+        ] {
+            let text = format!("{MINIMAL}{extra}");
+            let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
+            assert!(e.to_string().contains(says), "{extra}: {e}");
+        }
     }
 
     #[test]
