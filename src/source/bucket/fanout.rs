@@ -329,6 +329,24 @@ fn range_pages(
                     ));
                 }
             };
+            let first = page.result.objects.first().map(|m| m.location.as_ref());
+            if let Some(error) = stuck(
+                &at.token,
+                &page.page_token,
+                at.listed.as_deref(),
+                first,
+                false,
+            ) {
+                let broken = range.broken(&floor, at.listed.as_deref(), error);
+                return Some((
+                    Err(broken),
+                    At {
+                        token: None,
+                        listed: at.listed,
+                        done: true,
+                    },
+                ));
+            }
             let listed = page
                 .result
                 .objects
@@ -357,6 +375,41 @@ fn range_pages(
         }
     })
     .boxed()
+}
+
+/// A page that does not move the listing on: the store answered with the
+/// token it was asked with, or its keys start at or before the last key
+/// listed (tokens that lead back). Following such pages lists forever and
+/// counts the same objects again, so the listing breaks off there. Keys
+/// come in UTF-8 byte order, Azure's in UTF-16 code units.
+fn stuck(
+    asked: &Option<String>,
+    next: &Option<String>,
+    last: Option<&str>,
+    first: Option<&str>,
+    azure: bool,
+) -> Option<object_store::Error> {
+    let repeated = next.is_some() && next == asked;
+    let back = match (last, first) {
+        (Some(last), Some(first)) if azure => first.encode_utf16().le(last.encode_utf16()),
+        (Some(last), Some(first)) => first <= last,
+        _ => false,
+    };
+    let why = if repeated {
+        "the endpoint answered with the continuation token it was asked with".to_string()
+    } else if back {
+        format!(
+            "the endpoint listed {:?} after {:?}, going back (a continuation token that leads back)",
+            first.unwrap_or_default(),
+            last.unwrap_or_default()
+        )
+    } else {
+        return None;
+    };
+    Some(object_store::Error::Generic {
+        store: "listing",
+        source: why.into(),
+    })
 }
 
 /// One listing's emitter: objects to the scan, each unrepresentable key
@@ -438,9 +491,11 @@ pub(super) fn list(
     let mut token: Option<String> = None;
     let mut last: Option<String> = None;
     let mut pages = 0;
+    let azure = bucket.url.provider == Provider::Azure;
     loop {
+        let asked = token.take();
         let options = PaginatedListOptions {
-            page_token: token.take(),
+            page_token: asked.clone(),
             ..Default::default()
         };
         let page = bucket
@@ -453,6 +508,10 @@ pub(super) fn list(
             Ok(page) => page,
             Err(e) => return run.broke(&e),
         };
+        let first = page.result.objects.first().map(|m| m.location.as_ref());
+        if let Some(e) = stuck(&asked, &page.page_token, last.as_deref(), first, azure) {
+            return run.broke(&e);
+        }
         for meta in page.result.objects {
             last = Some(meta.location.to_string());
             if !run.offer(meta) {
@@ -589,6 +648,24 @@ mod tests {
         };
         assert!(!again.holds("b/c", "a/5") && !again.holds("b/m", "a/5"));
         assert!(again.holds("b/n", "a/5"));
+    }
+
+    /// Pages that would list forever: the token asked with, or keys that
+    /// go back (Azure compared in UTF-16 code units, where U+FF5E sorts
+    /// after U+1F600, unlike in UTF-8).
+    #[test]
+    fn a_listing_that_does_not_move_on_is_stuck() {
+        let t = |s: &str| Some(s.to_string());
+        let stuck = |asked, next, last, first, azure| stuck(&asked, &next, last, first, azure);
+        assert!(stuck(t("x"), t("x"), Some("a"), Some("b"), false).is_some());
+        assert!(stuck(t("x"), t("y"), Some("b"), Some("b"), false).is_some());
+        assert!(stuck(t("x"), t("y"), Some("c"), Some("b"), false).is_some());
+        assert!(stuck(t("x"), t("y"), Some("a"), Some("b"), false).is_none());
+        assert!(stuck(None, None, None, Some("a"), false).is_none());
+        assert!(stuck(t("x"), None, Some("a"), None, false).is_none());
+        let (emoji, tilde) = ("k\u{1f600}", "k\u{ff5e}");
+        assert!(stuck(t("x"), t("y"), Some(emoji), Some(tilde), false).is_some());
+        assert!(stuck(t("x"), t("y"), Some(emoji), Some(tilde), true).is_none());
     }
 
     #[test]

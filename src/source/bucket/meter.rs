@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::HeaderMap;
 use object_store::client::{
-    HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService,
+    HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse, HttpService,
 };
 use object_store::ClientOptions;
 
@@ -135,6 +135,18 @@ impl CountingService {
             Ok(t) if bytes.len() <= MAX_PAGE => t,
             _ => return Ok(HttpResponse::from_parts(parts, bytes.into())),
         };
+        // A page that says more follows but gives no token to ask for it:
+        // the client would take it as the last page, and the listing as
+        // complete.
+        if dialect == Dialect::S3
+            && text.contains("<IsTruncated>true</IsTruncated>")
+            && !text.contains("<NextContinuationToken>")
+        {
+            return Err(HttpError::new_boxed(
+                HttpErrorKind::Decode,
+                "a listing page marked truncated carries no continuation token".into(),
+            ));
+        }
         let (kept, rejected) = listing::filter(text, dialect);
         if !rejected.is_empty() {
             self.wire
