@@ -282,6 +282,23 @@ impl Shared {
         (stuck, finished)
     }
 
+    /// The scan is over while workers still hold objects: each is marked
+    /// abandoned (its worker then drops the outcome) and returned.
+    fn abandon_busy(&self) -> Vec<(usize, String)> {
+        let mut busy = Vec::new();
+        for id in 0..self.slots.len() {
+            let mut slot = self.slot(id);
+            if slot.abandoned {
+                continue;
+            }
+            if let Some((target, location, _)) = slot.busy.as_ref() {
+                busy.push((*target, location.clone()));
+                slot.abandoned = true;
+            }
+        }
+        busy
+    }
+
     fn lock_orphans(&self) -> std::sync::MutexGuard<'_, Vec<Job>> {
         self.orphans.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -501,6 +518,23 @@ pub fn run(
                     next_slot += 1;
                     live += 1;
                 }
+            }
+        }
+        // Objects still being read when a stop's grace ran out: listed and
+        // partly read, so errors that name them. Marked abandoned first,
+        // so a worker that finishes now drops its outcome.
+        if stop.is_set() {
+            for (target, location) in shared.abandon_busy() {
+                fold.add(Outcome::Unread(
+                    target,
+                    Unread::Failed {
+                        location,
+                        message: format!(
+                            "not judged: the scan stopped ({}) while it was being read",
+                            stop.why().unwrap_or_default()
+                        ),
+                    },
+                ));
             }
         }
         // What workers finished but the collector did not take: after a
@@ -1237,6 +1271,23 @@ mod tests {
         // Marked once: a later look names only the other worker.
         assert_eq!(shared.watch(Duration::ZERO).0, [(0, "fresh".to_string())]);
         assert_eq!(shared.queued.load(Ordering::Relaxed), 0);
+    }
+
+    /// At the end of a stop's grace, objects still in hand are named once
+    /// (an object the watchdog reported is not named again) and marked, so
+    /// that their workers drop what they finish later.
+    #[test]
+    fn objects_in_hand_when_the_scan_stops_are_named_once() {
+        let shared = shared(3);
+        shared.slot(0).busy = Some((0, "reading".into(), Instant::now()));
+        {
+            let mut slot = shared.slot(1);
+            slot.busy = Some((1, "stuck".into(), Instant::now()));
+            slot.abandoned = true;
+        }
+        assert_eq!(shared.abandon_busy(), [(0, "reading".to_string())]);
+        assert!(shared.slot(0).abandoned);
+        assert!(shared.abandon_busy().is_empty());
     }
 
     #[test]
