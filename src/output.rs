@@ -60,13 +60,37 @@ pub fn init_logging(verbose: u8) {
         ));
         return;
     };
+    // Log fields carry names an attacker chooses: every line goes through
+    // the table's sanitising, which would also escape colours.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr)
-        .with_ansi(io::stderr().is_terminal())
+        .with_writer(|| LogLine(io::stderr()))
+        .with_ansi(false)
         .with_target(false)
         .compact()
         .try_init();
+}
+
+/// Stderr for one formatted log event: control characters in it (a file
+/// name's escape sequences, carriage returns, newlines that would start a
+/// fake log line) shown as `\xNN`, its own closing newline kept.
+struct LogLine(io::Stderr);
+
+impl Write for LogLine {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (line, newline) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (&*text, ""),
+        };
+        self.0
+            .write_all(format!("{}{newline}", sanitize(line)).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// A configuration or fatal error: always shown.

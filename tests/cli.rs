@@ -903,6 +903,15 @@ fn hostile_file_names_are_sanitised_in_the_table() {
         !text.contains('\x1b') && text.contains("evil\\x1b[2Jname.wav"),
         "{text}"
     );
+    // Logs name every object: a newline in a name must not start a fake
+    // log line, nor a line separator, nor an escape reach the terminal.
+    fs::write(dir.path().join("a\nERROR fake\u{2028}b"), b"x").unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = run(&["scan", d, "-vv", "--fail-on", "never", "-o", "/dev/null"]);
+    let log = String::from_utf8(out.stderr).unwrap();
+    assert!(log.contains("a\\x0aERROR fake\\xe2\\x80\\xa8b"), "{log}");
+    assert!(!log.contains('\x1b') && !log.contains('\u{2028}'), "{log}");
+    assert!(log.lines().all(|l| !l.starts_with("ERROR")), "{log}");
 }
 
 #[test]
