@@ -52,7 +52,7 @@ static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
 /// Compressed input read when the head decodes to nothing: lz4's largest
 /// block (4 MiB) and its frame header, or a bzip2 block (900 kB before
 /// compression) of incompressible data.
-const FIRST_BLOCK_INPUT: usize = (4 << 20) + (64 << 10);
+pub(super) const FIRST_BLOCK_INPUT: usize = (4 << 20) + (64 << 10);
 
 /// Places tried behind a head: each costs a decode of a KiB at most.
 const MAX_BEHIND_TRIES: usize = 16;

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::streams::decode;
+use super::streams::{decode, Decoded, FIRST_BLOCK_INPUT};
 use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
 use crate::sniff::bytes::{le16, le32};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, ZipEnd, HEAD_LEN};
@@ -225,7 +225,36 @@ impl Walk<'_> {
             let data = match format {
                 None => raw[..raw.len().min(budget as usize)].to_vec(),
                 Some(format) => {
-                    let d = decode(format, &raw, budget, self.deadline);
+                    let mut raw = raw;
+                    let mut d = decode(format, &raw, budget, self.deadline);
+                    // Nothing decoded from all the input given, with more
+                    // to read: a bzip2 block compresses 900 kB at a time,
+                    // so its first output needs more than a head's input.
+                    let starved = |d: &Decoded, raw: &[u8]| {
+                        d.out.is_empty()
+                            && d.consumed >= raw.len()
+                            && (raw.len() as u64) < e.compressed_size
+                            && !matches!(d.ended, Ended::Time)
+                    };
+                    if starved(&d, &raw) {
+                        let more = e.compressed_size.min(FIRST_BLOCK_INPUT as u64) as usize;
+                        if let Some(longer) = self.member_data(level, e, &member, more) {
+                            if longer.len() > raw.len() {
+                                raw = longer;
+                                d = decode(format, &raw, budget, self.deadline);
+                            }
+                        }
+                    }
+                    if starved(&d, &raw) {
+                        self.limit(
+                            &member,
+                            Limit::MemberBytes,
+                            format!(
+                                "{format} data: nothing decoded from its first {} bytes (a block longer than that)",
+                                raw.len()
+                            ),
+                        );
+                    }
                     // Input cut short on purpose (only a head is read) is not damage.
                     let cut = (raw.len() as u64) < e.compressed_size && d.consumed >= raw.len();
                     match d.ended {
@@ -1235,5 +1264,33 @@ mod tests {
         }
         let inside = look(&zip(&[("speech.wav", &d, 9)], None, false));
         assert_eq!(inside.members[0].sniff.format, "wav", "{:?}", inside.limits);
+    }
+
+    /// A bzip2 member whose first block compresses to more than the input
+    /// a head's decoding reads: read on to the block's end; a block that
+    /// still does not decode is a limit, never a clean `unknown`.
+    #[test]
+    fn a_bzip2_member_is_read_to_the_end_of_its_first_block() {
+        use std::io::Write;
+        let mut w = wav()[..44].to_vec();
+        w.extend(crate::sniff::testutil::pseudo_random(800_000, 7));
+        let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        e.write_all(&w).unwrap();
+        let bz = e.finish().unwrap();
+        assert!(bz.len() > 4 * crate::sniff::HEAD_LEN);
+        let inside = look(&zip(&[("call.wav", &bz, 12)], None, false));
+        assert_eq!(inside.members[0].sniff.format, "wav", "{:?}", inside.limits);
+        // The same member cut before its first block ends decodes nothing,
+        // and says so.
+        let cut = &bz[..bz.len() / 2];
+        let inside = look(&zip(&[("call.wav", cut, 12)], None, false));
+        assert!(
+            inside
+                .limits
+                .iter()
+                .any(|l| l.message.contains("not decoded past byte 0")),
+            "{:?}",
+            inside.limits
+        );
     }
 }
