@@ -270,8 +270,13 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
     for entry in walkdir::WalkDir::new(path)
         .follow_links(walk.follow_symlinks)
         .into_iter()
-        .filter_map(Result::ok)
     {
+        // Something there could not be read (a name past the path-length
+        // limit, a folder without permission): not an empty target, and
+        // the scan reports it as an error of its own.
+        let Ok(entry) = entry else {
+            return Ok(());
+        };
         seen += 1;
         if seen > 100_000 {
             return Ok(());

@@ -1967,3 +1967,37 @@ fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
         }
     }
 }
+
+/// A folder whose only file cannot be reached (its path is past the
+/// length limit) is not an empty target: the scan reports the file.
+#[test]
+fn a_target_holding_only_an_unreachable_file_is_not_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import os,sys\n\
+             fd=os.open(sys.argv[1],os.O_RDONLY)\n\
+             for i in range(2100):\n\
+             \x20   os.mkdir('d',dir_fd=fd); n=os.open('d',os.O_RDONLY,dir_fd=fd); os.close(fd); fd=n\n\
+             f=os.open('x.wav',os.O_WRONLY|os.O_CREAT,0o644,dir_fd=fd); os.write(f,b'RIFF'); os.close(f)\n",
+        )
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1, "{report}");
+    // The tree is removed by depth, as the path is too long for one call.
+    let _ = std::process::Command::new("rm")
+        .arg("-rf")
+        .arg(dir.path())
+        .status();
+}
