@@ -37,6 +37,8 @@ const BATCH_OBJECTS: usize = 1000;
 const BATCH_AGE: Duration = Duration::from_secs(2);
 /// Rows the cursor reads per step of its snapshot.
 const CHUNK: usize = 1024;
+/// How long an empty state file is watched for another run's header.
+const CREATION_WAIT: Duration = Duration::from_secs(2);
 /// Page cache of each read connection, in KiB.
 const READER_CACHE_KIB: u32 = 256;
 /// Rows of vanished objects remembered for pruning; past this the run
@@ -131,9 +133,16 @@ impl State {
             path: shown(path),
             why: why.to_string(),
         };
-        if let Ok(meta) = std::fs::metadata(path) {
+        if let Ok(mut meta) = std::fs::metadata(path) {
             if !meta.is_file() {
                 return Err(foreign("not a regular file"));
+            }
+            // Another run starting on the same new state file has created
+            // it and not yet written its header: give it a moment.
+            let since = Instant::now();
+            while meta.len() == 0 && since.elapsed() < CREATION_WAIT {
+                std::thread::sleep(Duration::from_millis(50));
+                meta = std::fs::metadata(path).unwrap_or(meta);
             }
             // Looked at read-only first: a foreign file must stay as it was.
             let probe = Connection::open_with_flags(
