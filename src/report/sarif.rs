@@ -40,11 +40,41 @@ fn uri(location: &str) -> String {
         return location.to_string();
     }
     let mut out = String::new();
-    for b in location.trim_start_matches("./").bytes() {
+    for b in unescape(location.trim_start_matches("./")) {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The name's own bytes from its display form (a backslash doubled, a
+/// byte that is not UTF-8 as `\xNN`): a URI names the file, not its
+/// escaped spelling.
+fn unescape(shown: &str) -> Vec<u8> {
+    let b = shown.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], b.get(i + 1), hex) {
+            (b'\\', Some(b'\\'), _) => {
+                out.push(b'\\');
+                i += 2;
+            }
+            (b'\\', Some(b'x'), Some(byte)) => {
+                out.push(byte);
+                i += 4;
+            }
+            (c, ..) => {
+                out.push(c);
+                i += 1;
+            }
         }
     }
     out
@@ -322,6 +352,10 @@ mod tests {
     fn local_paths_become_relative_uri_references() {
         assert_eq!(uri("./calls/a b#1.wav"), "calls/a%20b%231.wav");
         assert_eq!(uri("s3://bucket/k.wav"), "s3://bucket/k.wav");
+        // Display escapes stand for the name's own bytes.
+        assert_eq!(uri("back\\\\slash.wav"), "back%5Cslash.wav");
+        assert_eq!(uri("inv\\xff.wav"), "inv%FF.wav");
+        assert_eq!(uri("odd\\x.wav"), "odd%5Cx.wav");
     }
 
     #[test]
