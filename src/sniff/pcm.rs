@@ -16,6 +16,10 @@ enum Layout {
     U8,
     MuLaw,
     ALaw,
+    S32Le,
+    S32Be,
+    F64Le,
+    F64Be,
 }
 
 impl Layout {
@@ -30,6 +34,10 @@ impl Layout {
         Layout::MuLaw,
         Layout::ALaw,
     ];
+    /// Wider containers, tried only when none of the above fits: 24-bit
+    /// samples in 32-bit slots (I2S microphones, ALSA `S32_LE`, left- or
+    /// right-justified) and doubles (NumPy's default `tofile`).
+    const WIDE: [Layout; 4] = [Layout::S32Le, Layout::S32Be, Layout::F64Le, Layout::F64Be];
 
     fn name(self) -> &'static str {
         match self {
@@ -42,6 +50,10 @@ impl Layout {
             Layout::U8 => "u8",
             Layout::MuLaw => "mulaw",
             Layout::ALaw => "alaw",
+            Layout::S32Le => "s32le",
+            Layout::S32Be => "s32be",
+            Layout::F64Le => "f64le",
+            Layout::F64Be => "f64be",
         }
     }
 
@@ -70,6 +82,22 @@ impl Layout {
             Layout::F32Be => b
                 .chunks_exact(4)
                 .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            Layout::S32Le => b
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            Layout::S32Be => b
+                .chunks_exact(4)
+                .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            Layout::F64Le => b
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+            Layout::F64Be => b
+                .chunks_exact(8)
+                .map(|c| f64::from_be_bytes(c.try_into().unwrap_or_default()))
                 .collect(),
             Layout::U8 => b.iter().map(|&x| x as f64 - 128.0).collect(),
             Layout::MuLaw => b.iter().map(|&x| mulaw(x)).collect(),
@@ -128,7 +156,16 @@ impl Layout {
             // the middle byte is the one that varies.
             Layout::S24Le => tight(2, 0, 3).max(tight(2, 1, 3)),
             Layout::S24Be => tight(0, 2, 3).max(tight(0, 1, 3)),
-            Layout::F32Le | Layout::F32Be => strong(float_pcm(samples)),
+            Layout::F32Le | Layout::F32Be | Layout::F64Le | Layout::F64Be => {
+                strong(float_pcm(samples))
+            }
+            // The top byte tight and the next one spread (left-justified),
+            // or the top byte a sign extension and the next two so
+            // (right-justified); and a waveform's two signs, which tables
+            // of offsets and sizes (unsigned, the same lanes) lack.
+            Layout::S32Le if swings(samples) => tight(3, 2, 4).max(tight(2, 1, 4)),
+            Layout::S32Be if swings(samples) => tight(0, 1, 4).max(tight(1, 2, 4)),
+            Layout::S32Le | Layout::S32Be => Corroboration::None,
             Layout::U8 => {
                 let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
                 strong(mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05)
@@ -186,6 +223,16 @@ fn float_pcm(samples: &[f64]) -> bool {
     });
     let signed = (pos + neg).max(1) as f64;
     peak > 0.01 && p99 <= 2.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
+}
+
+/// About as many samples above as below zero, outside the noise floor.
+fn swings(samples: &[f64]) -> bool {
+    let peak = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let floor = peak * 1e-3;
+    let pos = samples.iter().filter(|&&x| x > floor).count();
+    let neg = samples.iter().filter(|&&x| x < -floor).count();
+    let signed = (pos + neg).max(1) as f64;
+    peak > 0.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
 }
 
 fn distinct(b: &[u8]) -> usize {
@@ -291,8 +338,12 @@ pub(crate) fn speech_like(samples: &[f64]) -> Option<f64> {
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
+    guess_among(piece, &Layout::ALL).or_else(|| guess_among(piece, &Layout::WIDE))
+}
+
+fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> {
     let mut best: Option<(Layout, f64, usize, Corroboration)> = None;
-    for layout in Layout::ALL {
+    for &layout in layouts {
         let samples = layout.decode(piece);
         if samples.len() < 512 {
             continue;
@@ -391,6 +442,35 @@ mod tests {
         for table in [variances, log_probs, pixels] {
             assert_eq!(guess(&table), None);
         }
+    }
+
+    /// 24-bit samples in 32-bit slots, left-justified (I2S) or right-
+    /// justified, either byte order, and doubles; unsigned 32-bit tables
+    /// (offsets, sizes) are smooth in the same lanes but never negative.
+    #[test]
+    fn wide_containers_are_tried_when_nothing_narrower_fits() {
+        let tone: Vec<i32> = pcm16_tone(4096)
+            .chunks_exact(2)
+            .map(|c| i32::from(i16::from_le_bytes([c[0], c[1]])))
+            .collect();
+        let noise = pseudo_random(4096, 3);
+        let left: Vec<u8> = tone
+            .iter()
+            .zip(&noise)
+            .flat_map(|(&v, &n)| ((v << 16) | i32::from(n)).to_le_bytes())
+            .collect();
+        assert_eq!(guess(&left).map(|g| g.0), Some("s32le"));
+        let right: Vec<u8> = tone.iter().flat_map(|&v| (v << 4).to_be_bytes()).collect();
+        assert_eq!(guess(&right).map(|g| g.0), Some("s32be"));
+        let doubles: Vec<u8> = tone
+            .iter()
+            .flat_map(|&v| (f64::from(v) / 32768.0).to_le_bytes())
+            .collect();
+        assert_eq!(guess(&doubles).map(|g| g.0), Some("f64le"));
+        let offsets: Vec<u8> = (0..4096u32)
+            .flat_map(|i| (70_000 + i * 37 + (i / 7) % 5).to_le_bytes())
+            .collect();
+        assert_eq!(guess(&offsets), None);
     }
 
     #[test]
