@@ -51,10 +51,18 @@ fn iso19794(s: &Sample) -> Option<Sniff> {
     // A record may be followed by padding or be one of several; it must not
     // claim to be longer than the object, nor shorter than its own header.
     let plausible = |n: u64| (14..=s.size).contains(&n);
+    // ANSI 378's 2-byte length is shorter than the object only when what
+    // follows is a fixed slot's zero padding or the next record of a
+    // gallery: a 2-byte field otherwise matches too much by chance.
+    let followed = |n: u64| {
+        let rest = usize::try_from(n).ok().and_then(|n| h.get(n..));
+        rest.is_some_and(|r| r.iter().all(|&b| b == 0) || r.starts_with(&h[..8]))
+    };
     let length = [len4, len6, len2]
         .into_iter()
         .find(|&n| n == s.size)
-        .or_else(|| [len4, len6].into_iter().find(|&n| plausible(n)));
+        .or_else(|| [len4, len6].into_iter().find(|&n| plausible(n)))
+        .or_else(|| Some(len2).filter(|&n| plausible(n) && followed(n)));
     let length = length?;
     let sniff = record(format, what)
         .with(
@@ -357,6 +365,24 @@ mod tests {
         let v = fmr(60);
         let s = detect(&Sample::new(60, &v, &[])).unwrap();
         assert_eq!((&*s.format, s.class), ("iso19794-2", Class::Biometric));
+    }
+
+    /// ANSI 378's 2-byte length: a record in a fixed slot (zero padding)
+    /// or followed by the next record is found; followed by other bytes,
+    /// a 2-byte field that merely fits is no record.
+    #[test]
+    fn ansi_records_padded_to_a_slot_or_in_a_gallery_are_found() {
+        let mut record = b"FMR\0 20\0\x00\xd4".to_vec();
+        record.extend((0..202u32).map(|i| (i * 7 + 1) as u8));
+        let found = |v: &[u8]| detect(&Sample::new(v.len() as u64, v, &[]));
+        let mut slot = record.clone();
+        slot.resize(1024, 0);
+        assert_eq!(found(&slot).map(|s| s.format), Some("iso19794-2".into()));
+        let gallery = record.repeat(3);
+        assert_eq!(found(&gallery).map(|s| s.format), Some("iso19794-2".into()));
+        let mut other = record.clone();
+        other.extend([0x5a; 800]);
+        assert!(found(&other).is_none());
     }
 
     #[test]
