@@ -73,6 +73,7 @@ pub const FORMATS: &[&str] = &[
     "k8s-aescbc",
     "k8s-enc",
     "kaldi-ark",
+    "lrz",
     "luks1",
     "luks2",
     "lz4",

@@ -31,6 +31,12 @@ fn pdf_head(buf: &[u8]) -> bool {
     crate::sniff::bytes::find_from_first(&buf[..buf.len().min(1024)], b"%PDF").is_some()
 }
 
+/// lrzip: `LRZI`, major version 0 and a minor version (not opened: its
+/// long-range and ZPAQ stages have no decoder here, so it is a limit).
+fn lrzip_head(buf: &[u8]) -> bool {
+    buf.starts_with(b"LRZI") && buf.get(4) == Some(&0) && buf.get(5).is_some_and(|&m| m <= 20)
+}
+
 /// infer's `is_html`, which compares 17 tags without regard to case after
 /// any leading white space (its own set of it): each tag starts with `<`,
 /// so a head whose first other byte is not one is none of them.
@@ -134,6 +140,7 @@ const TABLE: &[Entry] = &[
     (M::Archive, "application/x-unix-archive", "ar", infer::archive::is_ar),
     (M::Archive, "application/x-compress", "Z", infer::archive::is_z),
     (M::Archive, "application/x-lzip", "lz", infer::archive::is_lz),
+    (M::Archive, "application/x-lrzip", "lrz", lrzip_head),
     (M::Archive, "application/x-rpm", "rpm", infer::archive::is_rpm),
     (M::Archive, "application/dicom", "dcm", infer::archive::is_dcm),
     (M::Archive, "application/zstd", "zst", infer::archive::is_zst),
@@ -160,6 +167,16 @@ mod tests {
 
     fn assert_same(buf: &[u8], what: &str) {
         assert_eq!(get(buf), infer_kind(buf), "{what}");
+    }
+
+    #[test]
+    fn lrzip_needs_its_version_after_the_magic() {
+        assert_eq!(
+            get(b"LRZI\x00\x06\x00\x10").map(|k| k.extension),
+            Some("lrz")
+        );
+        assert_eq!(get(b"LRZI\x01\x06\x00\x10").map(|k| k.extension), None);
+        assert_eq!(get(b"LRZI").map(|k| k.extension), None);
     }
 
     #[test]

@@ -379,6 +379,7 @@ impl Walk<'_> {
                 | "lzma"
                 | "bzip2"
                 | "lz4"
+                | "lz"
                 | "zip"
                 | "tar"
                 | "7z"
@@ -407,7 +408,7 @@ impl Walk<'_> {
             return;
         }
         match &*sniff.format {
-            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" => {
+            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" | "lz" => {
                 self.stream(level, &sniff.format, name, depth)
             }
             "zip" => self.zip(level, name, depth),

@@ -262,7 +262,7 @@ fn inner_name(prefix: &str, format: &str) -> String {
     let last = prefix.rsplit("!/").next().unwrap_or("");
     let base = last.rsplit('/').next().unwrap_or("");
     for suffix in [
-        ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z", ".lzma", ".zz",
+        ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z", ".lzma", ".zz", ".lz",
     ] {
         if let Some(stem) = base.strip_suffix(suffix) {
             if !stem.is_empty() {
@@ -303,6 +303,16 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
             Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
         }
         "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
+        // lzip: LZMA with a fixed header and a trailer, members one after
+        // another.
+        "lz" => {
+            let stream = liblzma::stream::Stream::new_lzip_decoder(
+                XZ_MEMLIMIT,
+                liblzma::stream::CONCATENATED,
+            )
+            .map_err(std::io::Error::other)?;
+            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
+        }
         "zstd" => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
@@ -454,8 +464,45 @@ mod tests {
                 e.write_all(data).unwrap();
                 e.finish().unwrap()
             }
+            "lz" => {
+                // lzip: `LZIP`, version 1, a 1 MiB dictionary, raw LZMA
+                // (lc 3, lp 0, pb 2, with its end marker), then the CRC-32
+                // of the data, its size and the member's size.
+                use liblzma::stream::{Filters, LzmaOptions, Stream};
+                let mut opts = LzmaOptions::new_preset(6).unwrap();
+                opts.dict_size(1 << 20)
+                    .literal_context_bits(3)
+                    .literal_position_bits(0)
+                    .position_bits(2);
+                let raw = Stream::new_raw_encoder(Filters::new().lzma1(&opts)).unwrap();
+                let mut e = liblzma::write::XzEncoder::new_stream(Vec::new(), raw);
+                e.write_all(data).unwrap();
+                let lzma = e.finish().unwrap();
+                let crc = data.iter().fold(!0u32, |c, &b| {
+                    (0..8).fold(c ^ u32::from(b), |c, _| {
+                        (c >> 1) ^ (0xedb8_8320 & (c & 1).wrapping_neg())
+                    })
+                });
+                let mut v = b"LZIP\x01\x14".to_vec();
+                v.extend(lzma);
+                v.extend((!crc).to_le_bytes());
+                v.extend((data.len() as u64).to_le_bytes());
+                let member = v.len() as u64 + 8;
+                v.extend(member.to_le_bytes());
+                v
+            }
             _ => zstd::encode_all(data, 3).unwrap(),
         }
+    }
+
+    #[test]
+    fn lzip_streams_are_decoded() {
+        let wav = super::super::tests::wav();
+        let lz = compressed("lz", &wav);
+        let (out, done) = decompress("lz", &lz, 1 << 20);
+        assert!(done && out == wav);
+        let inside = super::super::tests::look(&lz);
+        assert_eq!(inside.members[0].sniff.format, "wav", "{:?}", inside.limits);
     }
 
     /// A shell installer's payload (makeself: a script, then a compressed
