@@ -609,9 +609,10 @@ fn ogg(s: &Sample) -> Option<Sniff> {
     let mut audio_codecs: Vec<&str> = Vec::new();
     let mut other: Vec<&str> = Vec::new();
     let (mut pos, mut page) = (0usize, Some((first_len, payload)));
-    let mut pages = 0;
+    let (mut pages, mut begins) = (0, false);
     while let Some((len, payload)) = page {
         if u8_at(h, pos + 5)? & 0x02 != 0 {
+            begins = true;
             match ogg_codec(&h[payload..pos + len]) {
                 Some((c, true)) => audio_codecs.push(c),
                 Some((c, false)) => other.push(c),
@@ -625,7 +626,17 @@ fn ogg(s: &Sample) -> Option<Sniff> {
         }
         page = ogg_page(h, pos);
     }
-    let sniff = if audio_codecs.is_empty() {
+    // Pages of a stream cut mid-way (a rotated dump, a byte range, a part
+    // of a split upload) carry no beginning-of-stream page to name the
+    // codec; Ogg carries sound (Vorbis, Opus, Speex, FLAC) far more often
+    // than anything else, and its pages are in the clear.
+    let cut = !begins && other.is_empty();
+    let sniff = if cut {
+        audio("ogg", "audio/ogg").with(
+            "note",
+            "no beginning-of-stream page: the stream starts mid-way, its codec unnamed",
+        )
+    } else if audio_codecs.is_empty() {
         Sniff::new(
             "ogg",
             Some("application/ogg"),
@@ -1575,6 +1586,31 @@ mod tests {
         );
         page[30] ^= 1;
         assert!(sniff_whole(&page).is_none());
+    }
+
+    /// Pages of a stream that starts mid-way name no codec, yet are the
+    /// pages of a recording; a video stream's first page keeps it video.
+    #[test]
+    fn ogg_pages_cut_from_the_middle_of_a_stream_are_audio() {
+        let page = |flags: u8, sequence: u32, body: &[u8]| {
+            let mut p = b"OggS\x00".to_vec();
+            p.push(flags);
+            p.extend([0u8; 12]);
+            p.extend(sequence.to_le_bytes());
+            p.extend([0u8; 4]);
+            p.push(1);
+            p.push(body.len() as u8);
+            p.extend(body);
+            let crc = ogg_crc(&p);
+            p[22..26].copy_from_slice(&crc.to_le_bytes());
+            p
+        };
+        let packet: Vec<u8> = (0..200u32).map(|i| (i * 37 % 251) as u8).collect();
+        let middle: Vec<u8> = (7..12).flat_map(|n| page(0, n, &packet)).collect();
+        let s = sniff_whole(&middle).unwrap();
+        assert_eq!((&*s.format, s.class), ("ogg", Class::Audio), "{s:?}");
+        let video = [page(2, 0, b"\x80theora\x03\x02\x01"), middle].concat();
+        assert_ne!(sniff_whole(&video).unwrap().class, Class::Audio);
     }
 
     /// `fLaC`, STREAMINFO (16 kHz mono), then `blocks` (type, body) and `rest`.
