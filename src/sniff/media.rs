@@ -11,6 +11,7 @@ use super::{judge_payload, Class, Encryption, Sample, Sniff, WINDOW_LEN};
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     isobmff(s)
         .or_else(|| matroska(s))
+        .or_else(|| matroska_clusters(s))
         .or_else(|| asf(s))
         .or_else(|| avi(s))
         .or_else(|| flv(s))
@@ -679,6 +680,83 @@ pub(super) fn matroska(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
+/// Blocks that must chain before clusters without a header count.
+const CLUSTER_BLOCKS: usize = 3;
+
+/// Matroska clusters without the file's header: the second and later
+/// chunks of a browser recording (`MediaRecorder` with a time slice, each
+/// uploaded as an object of its own), or a byte range of a WebM file. A
+/// Cluster element at 0 whose Timecode comes first and whose blocks chain
+/// by their sizes, each for a track numbered 1–127. The track list is in
+/// the first chunk only, so the codec is unnamed; browser and call
+/// recorders write sound in every such stream, and its blocks are in the
+/// clear.
+fn matroska_clusters(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (mut pos, mut blocks, mut clusters) = (0usize, 0usize, 0usize);
+    while blocks < 64 {
+        let Some((id, data, size)) = ebml(h, pos) else {
+            break;
+        };
+        if id != 0x1f43_b675 {
+            break;
+        }
+        clusters += 1;
+        let end = size.map_or(h.len(), |n| {
+            data.saturating_add(usize::try_from(n).unwrap_or(usize::MAX))
+        });
+        // The Timecode first (after a CRC-32, which mkvmerge and FFmpeg
+        // write for Matroska), with a 1- to 8-byte value.
+        let data = match ebml(h, data)? {
+            (0xbf, crc, Some(4)) => crc + 4,
+            _ => data,
+        };
+        let (tid, tdata, tsize) = ebml(h, data)?;
+        if tid != 0xe7 || !(1..=8).contains(&tsize?) {
+            return None;
+        }
+        let mut at = tdata + tsize? as usize;
+        while at < end.min(h.len()) && blocks < 64 {
+            let Some((cid, cdata, Some(csize))) = ebml(h, at) else {
+                break;
+            };
+            match cid {
+                // SimpleBlock, BlockGroup: a track number (1–127), a
+                // 16-bit relative time code, flags.
+                0xa3 | 0xa0 => {
+                    let track = if cid == 0xa3 {
+                        u8_at(h, cdata)
+                    } else {
+                        u8_at(h, cdata + 2)
+                    };
+                    if track.is_none_or(|t| t <= 0x80) || csize < 4 {
+                        return None;
+                    }
+                    blocks += 1;
+                }
+                // Position, PrevSize, SilentTracks, Void.
+                0xa7 | 0xab | 0x5854 | 0xec => {}
+                _ => return None,
+            }
+            at = cdata.saturating_add(usize::try_from(csize).unwrap_or(usize::MAX));
+        }
+        if size.is_none() || at < end {
+            break;
+        }
+        pos = end;
+    }
+    (blocks >= CLUSTER_BLOCKS).then(|| {
+        Sniff::new("webm", Some("video/webm"), Class::Audio, Encryption::None)
+            .with("magic", "Matroska Cluster at 0, no EBML header")
+            .with("clusters", clusters)
+            .with("blocks_checked", blocks)
+            .with(
+                "note",
+                "clusters without the file's header (a later chunk of a recording): codec unnamed",
+            )
+    })
+}
+
 pub(super) const ASF_HEADER: [u8; 16] = [
     0x30, 0x26, 0xb2, 0x75, 0x8e, 0x66, 0xcf, 0x11, 0xa6, 0xd9, 0x00, 0xaa, 0x00, 0x62, 0xce, 0x6c,
 ];
@@ -1161,6 +1239,44 @@ pub(crate) mod tests {
             h.extend([0u8; 16]);
         }
         assert!(sniff_whole(&h).is_some());
+    }
+
+    /// A Matroska cluster with its blocks (a later chunk of a recording).
+    pub(crate) fn clusters(n: usize) -> Vec<u8> {
+        let block = |i: u8| {
+            let mut b = vec![0xa3, 0x80 | 44, 0x81, 0x00, i, 0x80];
+            b.extend((0..40u8).map(|j| j.wrapping_mul(31) ^ i));
+            b
+        };
+        let mut body = vec![0xe7, 0x82, 0x03, 0xe8];
+        body.extend((0..8).flat_map(block));
+        let mut v = Vec::new();
+        for _ in 0..n {
+            v.extend([
+                0x1f,
+                0x43,
+                0xb6,
+                0x75,
+                0x40 | (body.len() >> 8) as u8,
+                body.len() as u8,
+            ]);
+            v.extend(&body);
+        }
+        v
+    }
+
+    #[test]
+    fn clusters_without_a_header_are_a_recordings_chunk() {
+        let s = sniff_whole(&clusters(3)).unwrap();
+        assert_eq!((&*s.format, s.class), ("webm", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["blocks_checked"], 24);
+        // A cluster ID followed by anything but a time code and blocks.
+        let mut junk = clusters(1);
+        junk[6] = 0x42;
+        assert!(sniff_whole(&junk).is_none());
+        let mut track0 = clusters(1);
+        track0[12] = 0x80;
+        assert!(sniff_whole(&track0).is_none());
     }
 
     /// Only PES packets the chain of lengths reaches name tracks; a break

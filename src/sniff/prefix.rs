@@ -100,11 +100,13 @@ fn transport_stream_behind(s: &Sample) -> Option<(usize, Sniff)> {
 
 /// Media containers that may hold only audio, by bytes they start with and
 /// how far into the file those stand: an MP4's `ftyp` box type (4 bytes
-/// into the box that starts it), Matroska's and WebM's EBML header, ASF's
+/// into the box that starts it), Matroska's and WebM's EBML header or a
+/// Cluster (a later chunk of a recording), ASF's
 /// header object (WMA) and FLV's signature.
 const MEDIA: &[(&[u8], usize)] = &[
     (b"ftyp", 4),
     (b"\x1a\x45\xdf\xa3", 0),
+    (b"\x1f\x43\xb6\x75", 0),
     (&media::ASF_HEADER, 0),
     (b"FLV\x01", 0),
 ];
@@ -568,6 +570,8 @@ mod tests {
         let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
         let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
         found_behind(&[(&ps, "mpeg-ps"), (&ts, "mpeg-ts")], &[junk, SALTED]);
+        let webm = super::super::media::tests::clusters(2);
+        found_behind(&[(&webm, "webm")], &[junk, SALTED]);
     }
 
     #[test]
