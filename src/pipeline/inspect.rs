@@ -126,8 +126,8 @@ pub(crate) fn inspect(
     if let Some(e) = unanswered {
         return Err(e);
     }
-    if let Some(offset) = unread {
-        inside.limits.push(unpack::LimitHit {
+    match unread {
+        Some(offset) => inside.limits.push(unpack::LimitHit {
             member: None,
             limit: unpack::Limit::Unsupported,
             message: format!(
@@ -136,29 +136,50 @@ pub(crate) fn inspect(
                 sniffed.format,
                 WINDOW_LEN / 1024
             ),
-        });
-    } else if unsettled(&sniffed) {
+        }),
         // A recording whose payload was not located or judged: no rule
         // matches `unknown`, so without a limit it would pass as clean.
-        let why = sniffed
-            .evidence
-            .get("note")
-            .and_then(|n| n.as_str())
-            .unwrap_or("its payload was not reached");
-        inside.limits.push(unpack::LimitHit {
-            member: None,
-            limit: unpack::Limit::Unsupported,
-            message: format!(
-                "{}: encryption not told: {why}; verdict from what was read",
-                sniffed.format
-            ),
-        });
+        None if unsettled(&sniffed) => inside.limits.push(not_told(None, &sniffed)),
+        None => {}
     }
+    // Members too, unless a limit names them already: a recording inside
+    // an archive left `unknown` is no more a clean verdict than one outside.
+    let members: Vec<unpack::LimitHit> = inside
+        .members
+        .iter()
+        .filter(|m| unsettled(&m.sniff))
+        .filter(|m| {
+            !inside
+                .limits
+                .iter()
+                .any(|l| l.member.as_deref() == Some(&*m.member))
+        })
+        .map(|m| not_told(Some(&m.member), &m.sniff))
+        .collect();
+    inside.limits.extend(members);
     Ok(Inspection {
         sniff: sniffed,
         bytes_read,
         inside,
     })
+}
+
+/// The limit of a recording (or a member) left `unknown`, with what its
+/// detector noted.
+fn not_told(member: Option<&str>, s: &Sniff) -> unpack::LimitHit {
+    let why = s
+        .evidence
+        .get("note")
+        .and_then(|n| n.as_str())
+        .unwrap_or("its payload was not reached");
+    unpack::LimitHit {
+        member: member.map(str::to_string),
+        limit: unpack::Limit::Unsupported,
+        message: format!(
+            "{}: encryption not told: {why}; verdict from what was read",
+            s.format
+        ),
+    }
 }
 
 /// A recording or biometric record whose encryption was left unknown: its
@@ -265,6 +286,47 @@ mod tests {
             assert_eq!(
                 (s.class, s.encryption),
                 (Class::Encrypted, sniff::Encryption::Encrypted)
+            );
+        }
+    }
+
+    /// A FLAC whose first frame has no sync is `unknown`, alone or as a
+    /// tar member: a limit says so either way, naming the member.
+    #[test]
+    fn a_recording_left_unknown_is_a_limit_inside_an_archive_too() {
+        let rules = RuleSet::embedded();
+        let mut flac = b"fLaC\x80\0\0\x22".to_vec();
+        flac.extend([0x10, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0x00]);
+        flac.resize(42, 0);
+        flac.extend(b"no frame sync here, ".repeat(300));
+        let size = format!("{:011o}\0", flac.len());
+        let mut tar = crate::unpack::tests::tar_header(
+            b"call.flac",
+            b'0',
+            size.as_bytes().try_into().unwrap(),
+        );
+        tar.extend(&flac);
+        tar.resize(tar.len().div_ceil(512) * 512 + 1024, 0);
+        for (bytes, member) in [(&flac, None), (&tar, Some("call.flac"))] {
+            let mut head = Vec::new();
+            let i = inspect(
+                &mut &bytes[..],
+                bytes.len() as u64,
+                "t",
+                &mut head,
+                &rules,
+                3,
+            )
+            .unwrap();
+            let hit = i
+                .inside
+                .limits
+                .iter()
+                .find(|l| l.message.contains("not told"));
+            assert!(
+                hit.is_some_and(|l| l.member.as_deref() == member),
+                "{:?}",
+                i.inside
             );
         }
     }
