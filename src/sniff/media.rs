@@ -687,10 +687,11 @@ const CLUSTER_BLOCKS: usize = 3;
 /// chunks of a browser recording (`MediaRecorder` with a time slice, each
 /// uploaded as an object of its own), or a byte range of a WebM file. A
 /// Cluster element at 0 whose Timecode comes first and whose blocks chain
-/// by their sizes, each for a track numbered 1–127. The track list is in
-/// the first chunk only, so the codec is unnamed; browser and call
-/// recorders write sound in every such stream, and its blocks are in the
-/// clear.
+/// by their sizes, each for a track numbered 1–127. The track list (and
+/// any encryption of the blocks) is in the first chunk only, so neither
+/// whether a track is sound nor whether it is encrypted can be told: a
+/// DASH video segment looks the same. The verdict is left `unknown`,
+/// which makes it a limit rather than a finding or a clean verdict.
 fn matroska_clusters(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let (mut pos, mut blocks, mut clusters) = (0usize, 0usize, 0usize);
@@ -727,7 +728,11 @@ fn matroska_clusters(s: &Sample) -> Option<Sniff> {
                     let track = if cid == 0xa3 {
                         u8_at(h, cdata)
                     } else {
-                        u8_at(h, cdata + 2)
+                        // The Block among the group's children.
+                        let end = cdata.saturating_add(csize as usize).min(h.len());
+                        ebml_children(&h[cdata..end])
+                            .find(|(id, _)| *id == 0xa1)
+                            .and_then(|(_, block)| block.first().copied())
                     };
                     if track.is_none_or(|t| t <= 0x80) || csize < 4 {
                         return None;
@@ -746,14 +751,20 @@ fn matroska_clusters(s: &Sample) -> Option<Sniff> {
         pos = end;
     }
     (blocks >= CLUSTER_BLOCKS).then(|| {
-        Sniff::new("webm", Some("video/webm"), Class::Audio, Encryption::None)
-            .with("magic", "Matroska Cluster at 0, no EBML header")
-            .with("clusters", clusters)
-            .with("blocks_checked", blocks)
-            .with(
-                "note",
-                "clusters without the file's header (a later chunk of a recording): codec unnamed",
-            )
+        Sniff::new(
+            "webm",
+            Some("video/webm"),
+            Class::Audio,
+            Encryption::Unknown,
+        )
+        .with("magic", "Matroska Cluster at 0, no EBML header")
+        .with("clusters", clusters)
+        .with("blocks_checked", blocks)
+        .with(
+            "note",
+            "clusters without the file's header (a later chunk of a recording, a segment): \
+                 whether they hold sound, and in the clear, is not told without the track list",
+        )
     })
 }
 
@@ -1268,8 +1279,25 @@ pub(crate) mod tests {
     #[test]
     fn clusters_without_a_header_are_a_recordings_chunk() {
         let s = sniff_whole(&clusters(3)).unwrap();
-        assert_eq!((&*s.format, s.class), ("webm", Class::Audio), "{s:?}");
+        assert_eq!(
+            (&*s.format, s.class, s.encryption),
+            ("webm", Class::Audio, Encryption::Unknown),
+            "{s:?}"
+        );
         assert_eq!(s.evidence["blocks_checked"], 24);
+        // Blocks in groups, a Block of 300 bytes (a 2-byte size) among
+        // the group's children.
+        let mut group = vec![0x1f, 0x43, 0xb6, 0x75, 0x44, 0x00, 0xe7, 0x81, 0x00];
+        for i in 0..4u8 {
+            group.extend([
+                0xa0, 0x41, 0x32, 0xfb, 0x81, 0x02, 0xa1, 0x41, 0x2c, 0x81, 0x00, i, 0x80,
+            ]);
+            group.extend((0..296u16).map(|j| (j as u8).wrapping_mul(29) ^ i));
+        }
+        let len = group.len() - 6;
+        group[4..6].copy_from_slice(&(0x4000 | len as u16).to_be_bytes());
+        let s = sniff_whole(&group).unwrap();
+        assert_eq!(s.evidence["blocks_checked"], 4, "{s:?}");
         // A cluster ID followed by anything but a time code and blocks.
         let mut junk = clusters(1);
         junk[6] = 0x42;

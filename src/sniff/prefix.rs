@@ -580,8 +580,13 @@ mod tests {
         let ts = super::super::media::tests::transport_stream(&[(0x0f, 0x101)], 8, 0);
         let junk = b"GET /x HTTP/1.1\r\n\r\n\x01\x02";
         found_behind(&[(&ps, "mpeg-ps"), (&ts, "mpeg-ts")], &[junk, SALTED]);
+        // A WebM chunk's clusters: found, and left `unknown` (a limit).
         let webm = super::super::media::tests::clusters(2);
-        found_behind(&[(&webm, "webm")], &[junk, SALTED]);
+        for prefix in [&junk[..], SALTED] {
+            let s = sniff(&[prefix, &webm].concat());
+            assert_eq!((&*s.format, s.encryption), ("webm", Encryption::Unknown));
+            assert_eq!(s.evidence["payload_offset"], prefix.len());
+        }
     }
 
     #[test]
