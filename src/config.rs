@@ -230,27 +230,36 @@ fn lies_in(file: &Path, dir: &Path) -> bool {
     file.is_file() && dir.is_dir() && file.starts_with(dir)
 }
 
-/// Does `path` hold a report of an earlier run (or nothing)? Its first and
-/// last 4 KiB name it: the JSON report's schema, SARIF's tool, a JSON
-/// Lines record, the table's closing lines.
+/// Does `path` hold a report of an earlier run (or nothing)? Its first
+/// and last 4 KiB say so in each format's own way: the JSON report's
+/// schema id, SARIF's schema and atrest as its tool, a JSON Lines report's
+/// closing summary with its scan id, the table's three closing lines.
+/// Another program's JSON Lines (`{"kind": …}` records) or a script that
+/// merely mentions atrest is none of these.
 fn is_a_report(path: &Path) -> bool {
     use std::io::{Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut ends = Vec::new();
-    let read = (&mut file).take(4096).read_to_end(&mut ends).is_ok()
+    let (mut head, mut tail) = (Vec::new(), Vec::new());
+    let read = (&mut file).take(4096).read_to_end(&mut head).is_ok()
         && file
             .seek(SeekFrom::Start(size.saturating_sub(4096)))
             .is_ok()
-        && (&mut file).take(4096).read_to_end(&mut ends).is_ok();
-    let text = String::from_utf8_lossy(&ends);
-    read && (ends.is_empty()
-        || text.starts_with("{\"kind\":\"")
-        || ["\"atrest", "objects seen, "]
+        && (&mut file).take(4096).read_to_end(&mut tail).is_ok();
+    let (head, tail) = (
+        String::from_utf8_lossy(&head),
+        String::from_utf8_lossy(&tail),
+    );
+    let last_line = tail.trim_end().rsplit('\n').next().unwrap_or_default();
+    read && (size == 0
+        || head.contains("\"schema\": \"atrest.report/")
+        || (head.contains("sarif") && head.contains("\"name\": \"atrest\""))
+        || (last_line.starts_with("{\"kind\":\"summary\"") && last_line.contains("\"scan_id\""))
+        || ["objects seen, ", "\nclasses: audio ", "\nfindings: "]
             .iter()
-            .any(|n| text.contains(n)))
+            .all(|l| tail.contains(l)))
 }
 
 /// A local target must exist and, unless empty targets are allowed, hold

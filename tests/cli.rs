@@ -1959,6 +1959,31 @@ fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
     }
     assert_eq!(fs::read(&wav).unwrap(), original);
     fs::remove_file(&link).unwrap();
+    // Another program's JSON Lines, or a script that runs atrest, are not
+    // reports.
+    for (name, text) in [
+        (
+            "audit.log",
+            "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\"}\n",
+        ),
+        (
+            "nightly.sh",
+            "#!/bin/sh\natrest scan \"/data\" -o \"/data/r.json\"\n",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        let o = run(&[
+            "scan",
+            d,
+            "--fail-on",
+            "never",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    }
     for name in ["r.sarif", "r.jsonl", "r.txt"] {
         let out = dir.path().join(name);
         for _ in 0..2 {
