@@ -353,6 +353,23 @@ fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> 
             continue;
         }
         for lag in [1, 2] {
+            // Read as `lag` channels, each must swing around zero: two
+            // one-signed series side by side (latitude and longitude
+            // pairs) balance their signs only together.
+            let wide = matches!(layout, Layout::S32Le | Layout::S32Be);
+            if wide
+                && !(0..lag).all(|c| {
+                    swings(
+                        &samples[c..]
+                            .iter()
+                            .step_by(lag)
+                            .copied()
+                            .collect::<Vec<_>>(),
+                    )
+                })
+            {
+                continue;
+            }
             let rho = autocorrelation(&samples, lag);
             if best.is_none_or(|b| rho > b.1) {
                 best = Some((layout, rho, lag, how));
@@ -471,6 +488,17 @@ mod tests {
             .flat_map(|i| (70_000 + i * 37 + (i / 7) % 5).to_le_bytes())
             .collect();
         assert_eq!(guess(&offsets), None);
+        // A GPS track in microdegrees: latitude and longitude pairs, each
+        // smooth and one-signed, their signs balanced only together.
+        let track: Vec<u8> = (0..2048)
+            .flat_map(|i| {
+                let t = f64::from(i) / 50.0;
+                let lat = (48_850_000.0 + t.sin() * 4_000.0) as i32;
+                let lon = (-2_350_000.0 + t.cos() * 4_000.0) as i32;
+                [lat.to_le_bytes(), lon.to_le_bytes()].concat()
+            })
+            .collect();
+        assert_eq!(guess(&track), None);
     }
 
     #[test]
