@@ -22,7 +22,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let mut shards: BTreeMap<String, String> = BTreeMap::new();
     let mut runs: BTreeMap<String, String> = BTreeMap::new();
     // Shards split one run's targets: a set is complete per target list,
-    // so `a` 0/3 with `b` 1/3 and 2/3 leaves five shards missing, not none.
+    // so `a` 0/3 with `b` 1/3 and 2/3 leaves shards missing, not none.
     let mut sets: BTreeMap<String, (BTreeSet<String>, BTreeSet<u64>)> = BTreeMap::new();
     for (name, r) in &reports {
         if r.schema != SCHEMA {

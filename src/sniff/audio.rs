@@ -389,8 +389,11 @@ fn caf(s: &Sample) -> Option<Sniff> {
     // 12 bytes at least; it stops at the first header not read.
     let mut pos = 8u64;
     loop {
-        let (Some(id), Some(size)) = (s.at(pos, 4), s.at(pos + 4, 8).and_then(|b| be64(b, 0)))
-        else {
+        let size = pos
+            .checked_add(4)
+            .and_then(|at| s.at(at, 8))
+            .and_then(|b| be64(b, 0));
+        let (Some(id), Some(size)) = (s.at(pos, 4), size) else {
             if pos.saturating_add(12) <= s.size {
                 sniff = sniff.wanting(vec![pos..pos.saturating_add(WINDOW_LEN as u64).min(s.size)]);
             }
@@ -1824,6 +1827,10 @@ mod tests {
             "{limits:?}"
         );
         assert_eq!(s.evidence["payload_offset"], 100_080);
+        // A chunk size that puts the next header at the end of the offsets.
+        let mut edge = caf[..52].to_vec();
+        edge[12..20].copy_from_slice(&(u64::MAX - 21).to_be_bytes());
+        let _ = as_read(&edge);
     }
 
     /// An ID3v2 tag of `body` bytes (cover art), version 3 or 4, with a

@@ -212,10 +212,7 @@ fn magic_holds_up_behind(h: &[u8]) -> bool {
             return amr_frames_chain(frames, sizes);
         }
     }
-    if let Some(frames) = h
-        .strip_prefix(b"#!SILK_V3")
-        .or_else(|| h.strip_prefix(b"\x02#!SILK_V3"))
-    {
+    if let Some(frames) = h.strip_prefix(b"#!SILK_V3") {
         return silk_frames_chain(frames);
     }
     ![&b"#!AMR_MC1.0\n"[..], b"#!AMR-WB_MC1.0\n", b"#!EVS_MC1.0\n"]
