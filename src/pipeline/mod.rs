@@ -143,6 +143,9 @@ pub struct Plan {
 
 /// How long in-flight objects may still finish once a stop is requested.
 const GRACE: Duration = Duration::from_secs(10);
+/// After the grace, how long the workers not holding an object are given
+/// to hand over what they finished and stop.
+const HAND_OVER: Duration = Duration::from_secs(2);
 /// Local objects handed to a worker at once, and outcomes handed back: one
 /// channel hand-off per object cost more than inspecting a small file.
 /// Bucket objects go one by one: each costs a round trip anyway, and a
@@ -524,7 +527,9 @@ pub fn run(
         // partly read, so errors that name them. Marked abandoned first,
         // so a worker that finishes now drops its outcome.
         if stop.is_set() {
-            for (target, location) in shared.abandon_busy() {
+            let busy = shared.abandon_busy();
+            let mut others = live.saturating_sub(busy.len());
+            for (target, location) in busy {
                 fold.add(Outcome::Unread(
                     target,
                     Unread::Failed {
@@ -535,6 +540,21 @@ pub fn run(
                         ),
                     },
                 ));
+            }
+            // The other workers stop before their next object. One that
+            // was blocked handing over what it finished (the channel
+            // full) hands it over as this drains the channel: waited for,
+            // briefly, so that no finished object is dropped.
+            let until = Instant::now() + HAND_OVER;
+            while others > 0 {
+                match msg_rx.recv_deadline(until) {
+                    Ok(Msg::Outcomes(outcomes)) => outcomes.into_iter().for_each(|o| fold.add(o)),
+                    Ok(Msg::Done) => {
+                        others -= 1;
+                        live -= 1;
+                    }
+                    Err(_) => break,
+                }
             }
         }
         // What workers finished but the collector did not take: after a
