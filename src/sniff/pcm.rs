@@ -338,7 +338,14 @@ pub(crate) fn speech_like(samples: &[f64]) -> Option<f64> {
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
-    guess_among(piece, &Layout::ALL).or_else(|| guess_among(piece, &Layout::WIDE))
+    guess_among(piece, &Layout::ALL)
+        .or_else(|| guess_among(piece, &Layout::WIDE))
+        .or_else(|| {
+            // Float samples inside another format (a pickle, a tensor file)
+            // start wherever its header ends: the piece's edge cuts them
+            // at any byte, and a misaligned reading decodes to garbage.
+            (1..4).find_map(|shift| guess_among(piece.get(shift..)?, &[Layout::F32Le]))
+        })
 }
 
 fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> {
@@ -484,6 +491,17 @@ mod tests {
             .flat_map(|&v| (f64::from(v) / 32768.0).to_le_bytes())
             .collect();
         assert_eq!(guess(&doubles).map(|g| g.0), Some("f64le"));
+        // Floats whose first sample starts 1 to 3 bytes into the piece.
+        let floats: Vec<u8> = tone
+            .iter()
+            .flat_map(|&v| (v as f32 / 32768.0).to_le_bytes())
+            .collect();
+        // (One byte in, the big-endian reading of the next three happens
+        // to fit as well.)
+        for shift in 1..4 {
+            let cut = [&[0x80u8, 0x04, 0x95][..shift], &floats].concat();
+            assert!(guess(&cut).is_some(), "{shift}");
+        }
         let offsets: Vec<u8> = (0..4096u32)
             .flat_map(|i| (70_000 + i * 37 + (i / 7) % 5).to_le_bytes())
             .collect();
