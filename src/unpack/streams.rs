@@ -4,6 +4,7 @@
 //! guard. A stream cut at the budget or refused by its decoder is reported
 //! as a limit, never taken for a clean, complete one.
 
+use std::borrow::Cow;
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
@@ -52,7 +53,41 @@ static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
 /// Compressed input read when the head decodes to nothing: lz4's largest
 /// block (4 MiB) and its frame header, or a bzip2 block (900 kB before
 /// compression) of incompressible data.
-pub(super) const FIRST_BLOCK_INPUT: usize = (4 << 20) + (64 << 10);
+const FIRST_BLOCK_INPUT: usize = (4 << 20) + (64 << 10);
+
+/// Decodes `input`, the first bytes of a compressed stream of `total`
+/// bytes. When nothing decodes from all of it and there is more, the first
+/// block is longer than what was read (bzip2 compresses 900 kB at a time,
+/// lz4 up to 4 MiB): `more(FIRST_BLOCK_INPUT)` is read, once, and decoded
+/// instead. Returns the input decoded, what it gave, and whether the
+/// stream still gave nothing from all of it (the caller's limit).
+pub(super) fn decode_first_block<'a>(
+    codec: &str,
+    input: Cow<'a, [u8]>,
+    total: u64,
+    budget: u64,
+    deadline: Instant,
+    more: impl FnOnce(usize) -> Option<Cow<'a, [u8]>>,
+) -> (Cow<'a, [u8]>, Decoded, bool) {
+    let starved = |d: &Decoded, input: &[u8]| {
+        d.out.is_empty()
+            && d.consumed >= input.len()
+            && (input.len() as u64) < total
+            && !matches!(d.ended, Ended::Time)
+    };
+    let d = decode(codec, &input, budget, deadline);
+    if !starved(&d, &input) {
+        return (input, d, false);
+    }
+    match more(FIRST_BLOCK_INPUT).filter(|m| m.len() > input.len()) {
+        Some(longer) => {
+            let d = decode(codec, &longer, budget, deadline);
+            let starved = starved(&d, &longer);
+            (longer, d, starved)
+        }
+        None => (input, d, true),
+    }
+}
 
 /// Places tried behind a head: each costs a decode of a KiB at most.
 const MAX_BEHIND_TRIES: usize = 16;
@@ -159,7 +194,7 @@ impl Walk<'_> {
         depth: u32,
     ) {
         // Compressed input: what the sample holds (the head), or up to the budget.
-        let mut input = level
+        let input = level
             .from(0, (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN))
             .unwrap_or_default();
         // A spent budget still decodes a peek at the head: a recording must
@@ -173,25 +208,11 @@ impl Walk<'_> {
             );
         }
         let budget = budget.max(PEEK);
-        let mut d = decode(codec, &input, budget, self.deadline);
-        // Nothing decoded, and the decoder ate all it was given of a longer
-        // stream: its first block is longer than what was read.
-        let starved = |d: &Decoded, input: &[u8]| {
-            d.out.is_empty()
-                && d.consumed >= input.len()
-                && (input.len() as u64) < level.size
-                && !matches!(d.ended, Ended::Time)
-        };
-        // bzip2 compresses 900 kB at a time, lz4 up to 4 MiB: read on,
-        // once, as far as the largest block reaches (when there is more to
-        // read: a member held in memory has no more).
-        if starved(&d, &input) {
-            let more = level.from(0, FIRST_BLOCK_INPUT).unwrap_or_default();
-            if more.len() > input.len() {
-                input = more;
-                d = decode(codec, &input, budget, self.deadline);
-            }
-        }
+        // A member held in memory has no more to read than it holds.
+        let (input, d, starved) =
+            decode_first_block(codec, input, level.size, budget, self.deadline, |n| {
+                level.from(0, n)
+            });
         let whole = input.len() as u64 >= level.size;
         self.spent += d.out.len() as u64;
         let n = d.out.len();
@@ -227,7 +248,7 @@ impl Walk<'_> {
         if d.out.is_empty() {
             // Silent above only when the decoder ran out of input: nothing
             // decoded is no verdict on what the stream holds.
-            if starved(&d, &input) {
+            if starved {
                 self.limit(
                     prefix,
                     Limit::MemberBytes,

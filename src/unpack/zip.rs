@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::streams::{decode, Decoded, FIRST_BLOCK_INPUT};
+use super::streams::{decode, decode_first_block};
 use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
 use crate::sniff::bytes::{le16, le32};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, ZipEnd, HEAD_LEN};
@@ -225,27 +225,13 @@ impl Walk<'_> {
             let data = match format {
                 None => raw[..raw.len().min(budget as usize)].to_vec(),
                 Some(format) => {
-                    let mut raw = raw;
-                    let mut d = decode(format, &raw, budget, self.deadline);
-                    // Nothing decoded from all the input given, with more
-                    // to read: a bzip2 block compresses 900 kB at a time,
-                    // so its first output needs more than a head's input.
-                    let starved = |d: &Decoded, raw: &[u8]| {
-                        d.out.is_empty()
-                            && d.consumed >= raw.len()
-                            && (raw.len() as u64) < e.compressed_size
-                            && !matches!(d.ended, Ended::Time)
-                    };
-                    if starved(&d, &raw) {
-                        let more = e.compressed_size.min(FIRST_BLOCK_INPUT as u64) as usize;
-                        if let Some(longer) = self.member_data(level, e, &member, more) {
-                            if longer.len() > raw.len() {
-                                raw = longer;
-                                d = decode(format, &raw, budget, self.deadline);
-                            }
-                        }
-                    }
-                    if starved(&d, &raw) {
+                    let deadline = self.deadline;
+                    let (raw, d, starved) =
+                        decode_first_block(format, raw, e.compressed_size, budget, deadline, |n| {
+                            let n = (n as u64).min(e.compressed_size) as usize;
+                            self.member_data(level, e, &member, n)
+                        });
+                    if starved {
                         self.limit(
                             &member,
                             Limit::MemberBytes,
