@@ -216,6 +216,13 @@ enum Outcome {
     PutOff(PutOff),
 }
 
+impl Outcome {
+    /// An object of `target` that could not be judged, and why.
+    fn failed(target: usize, location: String, message: String) -> Outcome {
+        Outcome::Unread(target, Unread::Failed { location, message })
+    }
+}
+
 /// What each worker holds, for the watchdog: the object it is busy with,
 /// the rest of its batch and the outcomes not yet handed over. Kept here,
 /// not on the worker's stack, so that a stuck worker's batch is taken over
@@ -505,15 +512,13 @@ pub fn run(
             let (stuck, finished) = shared.watch(hard_limit);
             finished.into_iter().for_each(|o| fold.add(o));
             for (target, location) in stuck {
-                fold.add(Outcome::Unread(
+                fold.add(Outcome::failed(
                     target,
-                    Unread::Failed {
-                        location,
-                        message: format!(
-                            "inspection did not finish within {} s; abandoned",
-                            hard_limit.as_secs()
-                        ),
-                    },
+                    location,
+                    format!(
+                        "inspection did not finish within {} s; abandoned",
+                        hard_limit.as_secs()
+                    ),
                 ));
                 live -= 1;
                 // A fresh worker takes the stuck one's place while room lasts.
@@ -530,15 +535,13 @@ pub fn run(
             let busy = shared.abandon_busy();
             let mut others = live.saturating_sub(busy.len());
             for (target, location) in busy {
-                fold.add(Outcome::Unread(
+                fold.add(Outcome::failed(
                     target,
-                    Unread::Failed {
-                        location,
-                        message: format!(
-                            "not judged: the scan stopped ({}) while it was being read",
-                            stop.why().unwrap_or_default()
-                        ),
-                    },
+                    location,
+                    format!(
+                        "not judged: the scan stopped ({}) while it was being read",
+                        stop.why().unwrap_or_default()
+                    ),
                 ));
             }
             // The other workers stop before their next object. One that
@@ -580,12 +583,10 @@ pub fn run(
             let orphans = std::mem::take(&mut *shared.lock_orphans());
             for job in orphans {
                 let (target, location) = job.whose();
-                fold.add(Outcome::Unread(
+                fold.add(Outcome::failed(
                     target,
-                    Unread::Failed {
-                        location: location.to_string(),
-                        message: "not inspected: its worker was stuck on another object".into(),
-                    },
+                    location.to_string(),
+                    "not inspected: its worker was stuck on another object".into(),
                 ));
             }
         }
@@ -612,12 +613,10 @@ pub fn run(
             candidate, message, ..
         } in left
         {
-            fold.add(Outcome::Unread(
+            fold.add(Outcome::failed(
                 candidate.target,
-                Unread::Failed {
-                    location: candidate.location,
-                    message: format!("{message}; not asked again: the scan stopped"),
-                },
+                candidate.location,
+                format!("{message}; not asked again: the scan stopped"),
             ));
         }
         fold.seen
@@ -866,14 +865,10 @@ fn spawn_worker(
                         .map(|(target, location, _)| (*target, location.clone()))
                         .unwrap_or_default();
                     let what = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
-                    Outcome::Unread(
+                    Outcome::failed(
                         target,
-                        Unread::Failed {
-                            location,
-                            message: format!(
-                                "internal error while inspecting ({what}); please report it"
-                            ),
-                        },
+                        location,
+                        format!("internal error while inspecting ({what}); please report it"),
                     )
                 });
                 let (bytes, findings) = outcome_progress(&outcome);
@@ -929,13 +924,7 @@ fn put_off(one: PutOff) -> Option<PutOff> {
 
 /// An object that could not be put off: the failure stands.
 fn put_off_failed(one: PutOff) -> Outcome {
-    Outcome::Unread(
-        one.candidate.target,
-        Unread::Failed {
-            location: one.candidate.location,
-            message: one.message,
-        },
-    )
+    Outcome::failed(one.candidate.target, one.candidate.location, one.message)
 }
 
 /// `-vv`: one line per object.
