@@ -161,11 +161,11 @@ impl Layout {
             }
             // The top byte tight and the next one spread (left-justified),
             // or the top byte a sign extension and the next two so
-            // (right-justified); and a waveform's two signs, which tables
-            // of offsets and sizes (unsigned, the same lanes) lack.
-            Layout::S32Le if swings(samples) => tight(3, 2, 4).max(tight(2, 1, 4)),
-            Layout::S32Be if swings(samples) => tight(0, 1, 4).max(tight(1, 2, 4)),
-            Layout::S32Le | Layout::S32Be => Corroboration::None,
+            // (right-justified); a waveform's two signs in each channel,
+            // which tables of offsets and sizes (unsigned, the same lanes)
+            // lack, are asked where the channels are read.
+            Layout::S32Le => tight(3, 2, 4).max(tight(2, 1, 4)),
+            Layout::S32Be => tight(0, 1, 4).max(tight(1, 2, 4)),
             Layout::U8 => {
                 let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
                 strong(mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05)
@@ -209,30 +209,22 @@ fn float_pcm(samples: &[f64]) -> bool {
     mags.sort_by(f64::total_cmp);
     let peak = mags.last().copied().unwrap_or(0.0);
     let p99 = mags.get(mags.len() * 99 / 100).copied().unwrap_or(0.0);
-    // Signs count only outside the noise floor: digital silence and dither
-    // are neither.
-    let floor = peak * 1e-3;
-    let (pos, neg) = samples.iter().fold((0usize, 0usize), |(p, n), &x| {
-        if x > floor {
-            (p + 1, n)
-        } else if x < -floor {
-            (p, n + 1)
-        } else {
-            (p, n)
-        }
-    });
-    let signed = (pos + neg).max(1) as f64;
-    peak > 0.01 && p99 <= 2.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
+    peak > 0.01 && p99 <= 2.0 && swings(samples, 1)
 }
 
-/// About as many samples above as below zero, outside the noise floor.
-fn swings(samples: &[f64]) -> bool {
-    let peak = samples.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let floor = peak * 1e-3;
-    let pos = samples.iter().filter(|&&x| x > floor).count();
-    let neg = samples.iter().filter(|&&x| x < -floor).count();
-    let signed = (pos + neg).max(1) as f64;
-    peak > 0.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
+/// In each of `channels` interleaved channels, about as many samples above
+/// as below zero: a waveform swings around zero. Signs count only outside
+/// the channel's noise floor (digital silence and dither are neither).
+fn swings(samples: &[f64], channels: usize) -> bool {
+    (0..channels).all(|c| {
+        let channel = || samples.iter().skip(c).step_by(channels);
+        let peak = channel().fold(0.0f64, |m, x| m.max(x.abs()));
+        let floor = peak * 1e-3;
+        let pos = channel().filter(|&&x| x > floor).count();
+        let neg = channel().filter(|&&x| x < -floor).count();
+        let signed = (pos + neg).max(1) as f64;
+        peak > 0.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
+    })
 }
 
 fn distinct(b: &[u8]) -> usize {
@@ -364,17 +356,7 @@ fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> 
             // one-signed series side by side (latitude and longitude
             // pairs) balance their signs only together.
             let wide = matches!(layout, Layout::S32Le | Layout::S32Be);
-            if wide
-                && !(0..lag).all(|c| {
-                    swings(
-                        &samples[c..]
-                            .iter()
-                            .step_by(lag)
-                            .copied()
-                            .collect::<Vec<_>>(),
-                    )
-                })
-            {
+            if wide && !swings(&samples, lag) {
                 continue;
             }
             let rho = autocorrelation(&samples, lag);
