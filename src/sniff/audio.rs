@@ -633,7 +633,7 @@ fn ogg(s: &Sample) -> Option<Sniff> {
     // of a split upload) carry no beginning-of-stream page to name the
     // codec; Ogg carries sound (Vorbis, Opus, Speex, FLAC) far more often
     // than anything else, and its pages are in the clear.
-    let cut = !begins && other.is_empty();
+    let cut = !begins;
     let sniff = if cut {
         audio("ogg", "audio/ogg").with(
             "note",
