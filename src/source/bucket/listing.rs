@@ -71,6 +71,14 @@ pub fn filter(body: &str, dialect: Dialect) -> (Option<String>, Vec<String>) {
     }
 }
 
+/// A page that says more follows but gives no token to ask for it: the
+/// client would take it as the last page, and the listing as complete.
+pub fn truncated_without_token(page: &str, dialect: Dialect) -> bool {
+    dialect == Dialect::S3
+        && page.contains("<IsTruncated>true</IsTruncated>")
+        && !page.contains("<NextContinuationToken>")
+}
+
 /// The key of one entry: `<Key>…</Key>`, or Azure's `<Name Encoded="true">`
 /// form, which percent-encodes names XML cannot carry.
 fn entry_key(entry: &str, field: &str) -> Option<String> {
@@ -165,6 +173,17 @@ mod tests {
         }
         s.push_str("<NextContinuationToken>t</NextContinuationToken></ListBucketResult>");
         s
+    }
+
+    #[test]
+    fn a_truncated_page_needs_a_token_to_go_on_with() {
+        let full = page(&["a"]);
+        assert!(!truncated_without_token(&full, Dialect::S3));
+        let cut = full.replace("<NextContinuationToken>t</NextContinuationToken>", "");
+        assert!(truncated_without_token(&cut, Dialect::S3));
+        let last = cut.replace("true", "false");
+        assert!(!truncated_without_token(&last, Dialect::S3));
+        assert!(!truncated_without_token(&cut, Dialect::Azure));
     }
 
     #[test]

@@ -135,13 +135,7 @@ impl CountingService {
             Ok(t) if bytes.len() <= MAX_PAGE => t,
             _ => return Ok(HttpResponse::from_parts(parts, bytes.into())),
         };
-        // A page that says more follows but gives no token to ask for it:
-        // the client would take it as the last page, and the listing as
-        // complete.
-        if dialect == Dialect::S3
-            && text.contains("<IsTruncated>true</IsTruncated>")
-            && !text.contains("<NextContinuationToken>")
-        {
+        if listing::truncated_without_token(text, dialect) {
             return Err(HttpError::new_boxed(
                 HttpErrorKind::Decode,
                 "a listing page marked truncated carries no continuation token".into(),
