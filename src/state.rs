@@ -632,6 +632,39 @@ mod tests {
         assert_eq!(cursor.finish().unwrap(), Vec::<i64>::new());
     }
 
+    /// Each worker's read connection keeps a small page cache, whatever
+    /// the size of the state file.
+    #[test]
+    fn read_connections_keep_a_small_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(&dir.path().join("s.db"), "c".into()).unwrap();
+        let reader = state.access().reader().unwrap();
+        let kib: i64 = reader
+            .conn
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kib, -i64::from(READER_CACHE_KIB));
+    }
+
+    /// A run starting on a state file another run has just created (still
+    /// empty) waits for its header instead of refusing it.
+    #[test]
+    fn an_empty_state_file_another_run_is_creating_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let (made, path) = (dir.path().join("made.db"), dir.path().join("s.db"));
+        drop(State::open(&made, "c".into()).unwrap());
+        std::fs::write(&path, b"").unwrap();
+        let writer = {
+            let (made, path) = (made.clone(), path.clone());
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                std::fs::copy(made, path).unwrap();
+            })
+        };
+        assert!(State::open(&path, "c".into()).is_ok());
+        writer.join().unwrap();
+    }
+
     #[test]
     fn files_that_are_not_ours_are_refused_and_left_as_they_were() {
         let dir = tempfile::tempdir().unwrap();
