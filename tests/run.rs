@@ -537,6 +537,18 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         r["missing_shards"],
         serde_json::json!(["0/3", "1/3", "2/3"])
     );
+    // Shards of the same targets cut into a different number of parts.
+    let half = dir.path().join("half.json");
+    let args = ["scan", "fixtures", "--shard", "0/2", "--fail-on", "never"];
+    let out = run(&[&args[..], &["-o", half.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let counts = merge(&[&parts[1], half.to_str().unwrap()]);
+    assert_eq!(counts.status.code(), Some(2));
+    assert!(
+        stderr(&counts).contains("different counts"),
+        "{}",
+        stderr(&counts)
+    );
     // Inputs are read with a bound: a device is not a report.
     let zero = merge(&["/dev/zero"]);
     assert_eq!(zero.status.code(), Some(2));

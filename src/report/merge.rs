@@ -19,11 +19,11 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let first = reports.first().ok_or("merge: no reports given")?;
     let rules = first.1.rules.clone();
     let first_name = first.0.clone();
-    let mut shards: BTreeMap<String, String> = BTreeMap::new();
     let mut runs: BTreeMap<String, String> = BTreeMap::new();
     // Shards split one run's targets: a set is complete per target list,
     // so `a` 0/3 with `b` 1/3 and 2/3 leaves shards missing, not none.
-    let mut sets: BTreeMap<String, (BTreeSet<String>, BTreeSet<u64>)> = BTreeMap::new();
+    // Each list's count, and which shard came from which report.
+    let mut sets: BTreeMap<&[String], (u64, BTreeMap<u64, &str>)> = BTreeMap::new();
     for (name, r) in &reports {
         if r.schema != SCHEMA {
             return Err(format!(
@@ -46,33 +46,32 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
             }
         }
         if let Some(shard) = &r.shard {
-            let targets = r.targets.join(" ");
-            if let Some(other) = shards.insert(format!("{shard} of {targets}"), name.clone()) {
+            let parsed = shard
+                .split_once('/')
+                .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+            let Some((k, n)) = parsed else {
+                return Err(format!("{name}: shard {shard:?} is not K/N"));
+            };
+            let (count, present) = sets.entry(&r.targets).or_insert((n, BTreeMap::new()));
+            if *count != n {
+                return Err(format!(
+                    "merge: the shards of {} are of different counts",
+                    r.targets.join(" ")
+                ));
+            }
+            if let Some(other) = present.insert(k, name) {
                 return Err(format!(
                     "{name}: shard {shard} of the same targets as {other}; each shard may be merged once"
                 ));
             }
-            if let Some((k, n)) = shard.split_once('/') {
-                let set = sets.entry(targets).or_default();
-                set.0.insert(n.to_string());
-                set.1.extend(k.parse::<u64>().ok());
-            }
         }
     }
     let mut missing = BTreeSet::new();
-    for (targets, (counts, present)) in &sets {
-        let [n] = counts.iter().collect::<Vec<_>>()[..] else {
-            return Err(format!(
-                "merge: the shards of {targets} are of different counts"
-            ));
-        };
-        let count: u64 = n
-            .parse()
-            .map_err(|_| format!("shard count {n:?} is not a number"))?;
+    for (count, present) in sets.values() {
         missing.extend(
-            (0..count.min(1 << 20))
-                .filter(|k| !present.contains(k))
-                .map(|k| (k, count)),
+            (0..(*count).min(1 << 20))
+                .filter(|k| !present.contains_key(k))
+                .map(|k| (k, *count)),
         );
     }
     let missing: Vec<String> = missing
