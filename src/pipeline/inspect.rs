@@ -105,7 +105,9 @@ pub(crate) fn inspect(
             let mut buf = vec![0u8; len];
             let got = match reader.read_at(offset, &mut buf) {
                 Ok(got) => got,
-                Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
+                Err(
+                    e @ (ReadError::Unanswered(_) | ReadError::EndpointDown | ReadError::Stopped),
+                ) => {
                     unanswered = Some(e);
                     return None;
                 }
@@ -121,8 +123,9 @@ pub(crate) fn inspect(
         bytes_read += extra;
         inside
     };
-    // A member the endpoint did not answer for is not a verdict on what
-    // was read: the object is read again, whole, when it answers.
+    // A member the endpoint did not answer for (or that the scan stopped
+    // before asking for) is not a verdict on what was read: the object is
+    // read again, whole, when it answers, or is not judged.
     if let Some(e) = unanswered {
         return Err(e);
     }

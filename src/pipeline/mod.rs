@@ -141,7 +141,8 @@ pub struct Plan {
     pub state: Option<StateAccess>,
 }
 
-/// How long in-flight objects may still finish once a stop is requested.
+/// How long in-flight objects may still finish once a stop is requested
+/// (a bucket's with the requests already sent: no other goes out).
 const GRACE: Duration = Duration::from_secs(10);
 /// After the grace, how long the workers not holding an object are given
 /// to hand over what they finished and stop.
@@ -504,6 +505,11 @@ pub fn run(
                 }
             }
             if stop.is_set() {
+                if grace_until.is_none() {
+                    if let Some(wire) = &plan.wire {
+                        wire.halt();
+                    }
+                }
                 let until = *grace_until.get_or_insert_with(|| Instant::now() + GRACE);
                 if Instant::now() >= until {
                     break;
@@ -535,14 +541,7 @@ pub fn run(
             let busy = shared.abandon_busy();
             let mut others = live.saturating_sub(busy.len());
             for (target, location) in busy {
-                fold.add(Outcome::failed(
-                    target,
-                    location,
-                    format!(
-                        "not judged: the scan stopped ({}) while it was being read",
-                        stop.why().unwrap_or_default()
-                    ),
-                ));
+                fold.add(Outcome::failed(target, location, not_judged(stop)));
             }
             // The other workers stop before their next object. One that
             // was blocked handing over what it finished (the channel
@@ -1027,6 +1026,14 @@ fn process(
     }
 }
 
+/// Why an object the scan had begun to read has no verdict.
+fn not_judged(stop: &Stop) -> String {
+    format!(
+        "not judged: the scan stopped ({}) while it was being read",
+        stop.why().unwrap_or_default()
+    )
+}
+
 fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
     let (rules, depth) = (&*shared.rules, shared.depth);
     let target = candidate.target;
@@ -1035,6 +1042,10 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
             ReadError::Archived => Unread::Skipped {
                 reason: SkipReason::StorageClass,
                 location: c.location,
+            },
+            ReadError::Stopped => Unread::Failed {
+                location: c.location,
+                message: not_judged(&shared.stop),
             },
             e => Unread::Failed {
                 location: c.location,

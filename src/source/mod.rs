@@ -166,6 +166,9 @@ pub enum ReadError {
     Archived,
     #[error("not read: the endpoint had stopped answering")]
     EndpointDown,
+    /// The scan stopped before every request the object needed went out.
+    #[error("not read: the scan stopped first")]
+    Stopped,
     /// No answer (a timeout, a connection refused or dropped, throttling or
     /// a server error after every retry): may well work later.
     #[error("{0}")]

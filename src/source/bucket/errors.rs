@@ -283,16 +283,26 @@ const DENIED: [&str; 5] = [
 ];
 const MOVED: [&str; 2] = ["PermanentRedirect", "AuthorizationHeaderMalformed"];
 
-/// The transport failure under an object_store error, when there is one.
-fn transport(e: &object_store::Error) -> Option<HttpErrorKind> {
+/// The first error of type `T` in the chain under `e`.
+fn cause<T: StdError + 'static>(e: &object_store::Error) -> Option<&T> {
     let mut source: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = source {
-        if let Some(http) = err.downcast_ref::<HttpError>() {
-            return Some(http.kind());
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
         }
         source = err.source();
     }
     None
+}
+
+/// The transport failure under an object_store error, when there is one.
+fn transport(e: &object_store::Error) -> Option<HttpErrorKind> {
+    cause::<HttpError>(e).map(HttpError::kind)
+}
+
+/// A request that never went out because the scan stopped.
+pub(super) fn halted(e: &object_store::Error) -> bool {
+    cause::<super::meter::Halted>(e).is_some()
 }
 
 /// Typed first (object_store's variants, the transport's kind); the

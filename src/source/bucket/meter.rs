@@ -1,7 +1,7 @@
 //! The HTTP layer under object_store: every request counted and paced,
 //! and the response headers that carry storage facts kept.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,17 @@ pub struct Wire {
     /// Listed keys the client cannot represent, taken out of their pages
     /// and waiting to be reported by the listing that asked for them.
     unlisted: Mutex<Vec<String>>,
+    /// Set when the scan stops: no request goes out after it.
+    halted: AtomicBool,
 }
+
+/// The error of a request that had not gone out when the scan stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("not sent: the scan stopped")]
+pub struct Halted;
+
+/// How often a request waiting for its turn looks for a stop.
+const HALT_CHECK: Duration = Duration::from_millis(50);
 
 #[derive(Debug)]
 struct Pace {
@@ -35,6 +45,7 @@ impl Wire {
         Wire {
             requests: AtomicU64::new(0),
             unlisted: Mutex::default(),
+            halted: AtomicBool::new(false),
             pace: max_requests_per_second.filter(|r| *r > 0.0).map(|r| Pace {
                 interval: Duration::from_secs_f64(1.0 / r),
                 next: Mutex::new(Instant::now()),
@@ -55,6 +66,40 @@ impl Wire {
             tokio::time::sleep(wait).await;
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// No request goes out from now on; those waiting for their turn give
+    /// up. A stopped scan then ends when the requests already sent are
+    /// answered, not when a paced queue of them has drained: what they
+    /// were for is reported as not judged.
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    /// Waits for this request's turn; `Err` when the scan stopped first.
+    async fn turn(&self) -> Result<(), Halted> {
+        let mut wait = self.reserve();
+        if !wait.is_zero() {
+            tracing::debug!(
+                wait_ms = wait.as_millis() as u64,
+                "paced by --max-requests-per-second"
+            );
+        }
+        loop {
+            if self.is_halted() {
+                return Err(Halted);
+            }
+            if wait.is_zero() {
+                return Ok(());
+            }
+            let step = wait.min(HALT_CHECK);
+            tokio::time::sleep(step).await;
+            wait -= step;
+        }
     }
 
     /// The keys taken out of listing pages since the last call.
@@ -89,14 +134,10 @@ struct CountingService {
 #[async_trait::async_trait]
 impl HttpService for CountingService {
     async fn call(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let wait = self.wire.reserve();
-        if !wait.is_zero() {
-            tracing::debug!(
-                wait_ms = wait.as_millis() as u64,
-                "paced by --max-requests-per-second"
-            );
-            tokio::time::sleep(wait).await;
-        }
+        self.wire
+            .turn()
+            .await
+            .map_err(|h| HttpError::new(HttpErrorKind::Unknown, h))?;
         self.wire.requests.fetch_add(1, Ordering::Relaxed);
         let dialect = req.uri().query().and_then(Dialect::of_query);
         let (method, path) = (req.method().clone(), req.uri().path().to_string());
@@ -185,5 +226,33 @@ mod tests {
         let wire = Wire::new(Some(100.0));
         let waits: Vec<Duration> = (0..3).map(|_| wire.reserve()).collect();
         assert!(waits[2] >= Duration::from_millis(15), "{waits:?}");
+    }
+
+    #[test]
+    fn a_halt_ends_the_wait_for_a_turn_and_refuses_the_rest() {
+        let wire = Arc::new(Wire::new(Some(0.5)));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            assert!(wire.turn().await.is_ok(), "the first request goes at once");
+            let halter = Arc::clone(&wire);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                halter.halt();
+            });
+            // Its turn would come 2 s on; the halt ends the wait.
+            let began = Instant::now();
+            assert!(wire.turn().await.is_err());
+            assert!(
+                began.elapsed() < Duration::from_secs(1),
+                "{:?}",
+                began.elapsed()
+            );
+        });
+        let unpaced = Wire::new(None);
+        unpaced.halt();
+        assert!(runtime.block_on(unpaced.turn()).is_err());
     }
 }

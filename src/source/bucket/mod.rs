@@ -869,6 +869,10 @@ impl ObjectReader for RemoteObject {
             }
             Err(e) => e,
         };
+        // Neither an answer nor its absence: the endpoint's health stands.
+        if errors::halted(&e) {
+            return Err(ReadError::Stopped);
+        }
         let answered = matches!(
             e,
             object_store::Error::NotFound { .. }
