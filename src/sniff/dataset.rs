@@ -614,7 +614,9 @@ pub(crate) const MAX_WAVEFORM: usize = 16 * MIN_WAVEFORM;
 /// ids (non-negative, few values, ramps and steps) fail these first checks;
 /// noise and embeddings then fail the smoothness and spectral tests of
 /// `pcm.rs`, run on 2048-sample pieces as f32le, of which half must pass
-/// (pauses are part of speech).
+/// (pauses are part of speech). A random walk (a drifting sensor, prices
+/// less their mean) passes all of those, and fails on its steps: white
+/// noise, where the steps of speech keep its colour.
 pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
     let x = &samples[..samples.len().min(MAX_WAVEFORM)];
     if x.len() < MIN_WAVEFORM || x.iter().any(|v| !v.is_finite()) {
@@ -656,7 +658,10 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
             best = Some(best.map_or(rho, |b: f64| b.max(rho)));
         }
     }
-    (hits * 2 >= pieces.len()).then_some(best).flatten()
+    let steps: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    (hits * 2 >= pieces.len() && super::pcm::steps_coloured(&steps))
+        .then_some(best)
+        .flatten()
 }
 
 /// The member a waveform becomes: class audio, so `audio.unencrypted` reports it.
