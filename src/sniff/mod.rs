@@ -24,6 +24,7 @@ pub mod formats;
 pub mod fuzz;
 mod infer_table;
 mod media;
+pub(crate) mod numbers;
 mod ole;
 mod other;
 mod pcm;

@@ -37,7 +37,7 @@ use std::io::Read;
 use std::time::Instant;
 
 use crate::rules::{Limits, RuleSet};
-use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
+use crate::sniff::{self, numbers, Class, Encryption, Sample, Sniff, Window, HEAD_LEN};
 
 /// What was found inside one object.
 #[derive(Debug, Default)]
@@ -367,7 +367,10 @@ impl Walk<'_> {
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
-            self.encoded(level, name, depth);
+            if let Some((text, width)) = ascii_head(level) {
+                self.encoded(level, &text, width, name, depth);
+                self.numbers(level, &text, width, name, depth);
+            }
             return self.text_windows(level, name, depth);
         }
         let opens = matches!(
@@ -582,29 +585,18 @@ impl Walk<'_> {
 
     /// Base64 and hex runs in text: decoded heads go through the detectors.
     /// Only the text's head is searched (plus the rest of a run that reaches
-    /// its end), so a large text file costs no more than its head.
-    fn encoded(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
-        let Some(text) = level.from(0, HEAD_LEN) else {
-            return;
-        };
-        // UTF-16 or UTF-32 text (PowerShell 5's `>` writes UTF-16) is
-        // searched as the ASCII it carries: one byte of each unit. Offsets
-        // are then the unit's, and a run is not read past the head.
-        // (unit width, the byte of each unit that carries the character)
-        let (width, at) = match sniff::wide_text(&text) {
-            Some("utf-16le") => (2, 0),
-            Some("utf-16be") => (2, 1),
-            Some("utf-32le") => (4, 0),
-            Some(_) => (4, 3),
-            None => (1, 0),
-        };
-        let text = if width > 1 {
-            Cow::Owned(text.iter().skip(at).step_by(width).copied().collect())
-        } else {
-            text
-        };
+    /// its end), so a large text file costs no more than its head. `text`
+    /// and `width` are the head as [`ascii_head`] gives it.
+    fn encoded(
+        &mut self,
+        level: &Level<'_, '_>,
+        text: &[u8],
+        width: usize,
+        prefix: &str,
+        depth: u32,
+    ) {
         let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
-        let runs = encoded::runs(&text, max + 1);
+        let runs = encoded::runs(text, max + 1);
         if runs.len() > max {
             self.limit(
                 prefix,
@@ -654,6 +646,57 @@ impl Walk<'_> {
         }
     }
 
+    /// Samples written out as decimal numbers in text: each long stretch of
+    /// numbers in the head (read on past it when the stretch reaches its
+    /// end) is judged as a signal. `text` and `width` as for [`Walk::encoded`].
+    fn numbers(
+        &mut self,
+        level: &Level<'_, '_>,
+        text: &[u8],
+        width: usize,
+        prefix: &str,
+        depth: u32,
+    ) {
+        let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
+        for stretch in numbers::stretches(text, max) {
+            if self.out_of_time(prefix) {
+                return;
+            }
+            let reaches_end =
+                width == 1 && stretch.end >= text.len() && (text.len() as u64) < level.size;
+            let fetched = reaches_end
+                .then(|| level.from(stretch.start as u64, MAX_NUMBER_TEXT))
+                .flatten();
+            let chars: &[u8] = match &fetched {
+                Some(f) => f,
+                None => &text[stretch.clone()],
+            };
+            let Some(found) = numbers::judge(chars) else {
+                continue;
+            };
+            let at = stretch.start * width;
+            let s = Sniff::new("waveform", None, Class::Audio, Encryption::None)
+                .with("encoding", format!("decimal numbers at byte {at}"))
+                .with(
+                    "shape",
+                    format!(
+                        "{} numbers, column {} of {}",
+                        found.numbers,
+                        found.column + 1,
+                        found.columns
+                    ),
+                )
+                .with("samples_judged", found.judged)
+                .with("lag1_autocorrelation", sniff::round3(found.rho))
+                .with(
+                    "basis",
+                    "numbers written as text with the sample statistics of speech (formats.md §4.3)",
+                );
+            let size = chars.len() as u64;
+            self.keep(prefix, &format!("numbers@{at}"), &[], size, depth, s);
+        }
+    }
+
     /// The budget left, or `None` (and the limit reported for `at`) when spent.
     fn remaining(&mut self, at: &str) -> Option<u64> {
         let budget = self.budget();
@@ -676,6 +719,32 @@ impl Walk<'_> {
     fn object_left(&self) -> u64 {
         self.limits.max_object_bytes.saturating_sub(self.spent)
     }
+}
+
+/// Text read from a stretch of numbers that reaches the end of the head.
+const MAX_NUMBER_TEXT: usize = 4 * HEAD_LEN;
+
+/// The head of a text as the ASCII it carries, and the width of its units:
+/// UTF-16 or UTF-32 text (PowerShell 5's `>` writes UTF-16) is searched as
+/// one byte of each unit. Offsets are then the unit's, and nothing is read
+/// past the head.
+fn ascii_head<'a>(level: &'a Level<'_, '_>) -> Option<(Cow<'a, [u8]>, usize)> {
+    let text = level.from(0, HEAD_LEN)?;
+    // (unit width, the byte of each unit that carries the character)
+    let (width, at) = match sniff::wide_text(&text) {
+        Some("utf-16le") => (2, 0),
+        Some("utf-16be") => (2, 1),
+        Some("utf-32le") => (4, 0),
+        Some(_) => (4, 3),
+        None => (1, 0),
+    };
+    if width == 1 {
+        return Some((text, 1));
+    }
+    Some((
+        Cow::Owned(text.iter().skip(at).step_by(width).copied().collect()),
+        width,
+    ))
 }
 
 pub use streams::{decompress, decompress_counted};
@@ -896,6 +965,30 @@ pub(crate) mod tests {
             // The byte offset in the file: a 2-byte mark, then 8 units.
             assert_eq!(inside.members[0].member, "base64@18");
         }
+    }
+
+    /// A recording exported to JSON as numbers, longer than the head: read
+    /// on past it, and judged as a waveform.
+    #[test]
+    fn samples_written_as_numbers_are_a_waveform_member() {
+        let numbers: Vec<String> = crate::sniff::dataset::speechy(20_000)
+            .iter()
+            .map(|x| format!("{x:.12}"))
+            .collect();
+        let json = format!(
+            "{{\"id\": 7, \"audio\": {{\"array\": [{}], \"sampling_rate\": 16000}}}}\n",
+            numbers.join(", ")
+        );
+        assert!(json.len() > 4 * HEAD_LEN);
+        let inside = look(json.as_bytes());
+        assert_eq!(inside.found(), [("numbers@28", "waveform")]);
+        let evidence = &inside.members[0].sniff.evidence;
+        // 256 KiB of text read from the stretch: more than the head holds.
+        assert_eq!(evidence["shape"], "15888 numbers, column 1 of 1");
+        assert_eq!(evidence["samples_judged"], 15888);
+        // Prose with numbers in it is no table.
+        let prose = "In 2024, 1.5e3 of 12,000 units (3.2 %) failed.\n".repeat(2000);
+        assert!(look(prose.as_bytes()).members.is_empty());
     }
 
     /// A container whose contents are not walked is a limit, and a WAV
