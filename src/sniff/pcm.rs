@@ -38,6 +38,15 @@ impl Layout {
     /// samples in 32-bit slots (I2S microphones, ALSA `S32_LE`, left- or
     /// right-justified) and doubles (NumPy's default `tofile`).
     const WIDE: [Layout; 4] = [Layout::S32Le, Layout::S32Be, Layout::F64Le, Layout::F64Be];
+    /// Read as more than two channels, tried only when no reading of one
+    /// or two fits: the sample formats of microphone arrays.
+    const ARRAYS: [Layout; 5] = [
+        Layout::S16Le,
+        Layout::S16Be,
+        Layout::S24Le,
+        Layout::S32Le,
+        Layout::F32Le,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -216,15 +225,37 @@ fn float_pcm(samples: &[f64]) -> bool {
 /// as below zero: a waveform swings around zero. Signs count only outside
 /// the channel's noise floor (digital silence and dither are neither).
 fn swings(samples: &[f64], channels: usize) -> bool {
-    (0..channels).all(|c| {
-        let channel = || samples.iter().skip(c).step_by(channels);
-        let peak = channel().fold(0.0f64, |m, x| m.max(x.abs()));
-        let floor = peak * 1e-3;
-        let pos = channel().filter(|&&x| x > floor).count();
-        let neg = channel().filter(|&&x| x < -floor).count();
-        let signed = (pos + neg).max(1) as f64;
-        peak > 0.0 && pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25
-    })
+    (0..channels).all(|c| swinging(samples, c, channels) == Some(true))
+}
+
+/// Whether channel `c` of `channels` swings around zero; `None` when it
+/// is silent throughout.
+fn swinging(samples: &[f64], c: usize, channels: usize) -> Option<bool> {
+    let channel = || samples.iter().skip(c).step_by(channels);
+    let peak = channel().fold(0.0f64, |m, x| m.max(x.abs()));
+    if peak <= 0.0 {
+        return None;
+    }
+    let floor = peak * 1e-3;
+    let pos = channel().filter(|&&x| x > floor).count();
+    let neg = channel().filter(|&&x| x < -floor).count();
+    let signed = (pos + neg).max(1) as f64;
+    Some(pos as f64 / signed >= 0.25 && neg as f64 / signed >= 0.25)
+}
+
+/// Read as `channels` interleaved channels, the first one that is not
+/// silent, when every such channel swings around zero: a microphone
+/// array's inputs all carry sound or none does (an unused input, or mono
+/// upmixed to the centre of 5.1), while a table of records has fields one
+/// side of zero.
+fn live_channels(samples: &[f64], channels: usize) -> Option<usize> {
+    let states: Vec<Option<bool>> = (0..channels)
+        .map(|c| swinging(samples, c, channels))
+        .collect();
+    if states.contains(&Some(false)) {
+        return None;
+    }
+    states.iter().position(|s| s.is_some())
 }
 
 fn distinct(b: &[u8]) -> usize {
@@ -339,18 +370,22 @@ pub(super) fn steps_coloured(samples: &[f64]) -> bool {
 /// The sample format under which `piece` looks like sampled speech, with its
 /// lag-1 (or, for interleaved stereo, lag-2) autocorrelation.
 pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
-    guess_among(piece, &Layout::ALL)
-        .or_else(|| guess_among(piece, &Layout::WIDE))
+    guess_among(piece, &Layout::ALL, &[1, 2])
+        .or_else(|| guess_among(piece, &Layout::WIDE, &[1, 2]))
         .or_else(|| {
             // Float samples inside another format (a pickle, a tensor file)
             // start wherever its header ends: the piece's edge cuts them
             // at any byte, and a misaligned reading decodes to garbage.
-            (1..4).find_map(|shift| guess_among(piece.get(shift..)?, &[Layout::F32Le]))
+            (1..4).find_map(|shift| guess_among(piece.get(shift..)?, &[Layout::F32Le], &[1, 2]))
         })
+        .or_else(|| guess_among(piece, &Layout::ARRAYS, &[3, 4, 5, 6, 7, 8]))
 }
 
-fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> {
-    let mut best: Option<(Layout, f64, usize, Corroboration)> = None;
+/// The best of `layouts` read as each number of interleaved channels in
+/// `lags` (a channel's next sample is that many samples on).
+fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'static str, f64)> {
+    // (layout, ρ, lag, corroboration, the channel the spectrum is taken of)
+    let mut best: Option<(Layout, f64, usize, Corroboration, usize)> = None;
     for &layout in layouts {
         let samples = layout.decode(piece);
         if samples.len() < 512 {
@@ -360,21 +395,29 @@ fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> 
         if how == Corroboration::None {
             continue;
         }
-        for lag in [1, 2] {
+        for &lag in lags {
             // Read as `lag` channels, each must swing around zero: two
             // one-signed series side by side (latitude and longitude
             // pairs) balance their signs only together.
             let wide = matches!(layout, Layout::S32Le | Layout::S32Be);
-            if wide && !swings(&samples, lag) {
-                continue;
-            }
+            let first = if lag > 2 {
+                match live_channels(&samples, lag) {
+                    Some(first) => first,
+                    None => continue,
+                }
+            } else {
+                if wide && !swings(&samples, lag) {
+                    continue;
+                }
+                0
+            };
             let rho = autocorrelation(&samples, lag);
             if best.is_none_or(|b| rho > b.1) {
-                best = Some((layout, rho, lag, how));
+                best = Some((layout, rho, lag, how, first));
             }
         }
     }
-    let (layout, rho, lag, how) = best?;
+    let (layout, rho, lag, how, first) = best?;
     // Quiet pieces have weaker byte-lane evidence, so the signal itself must
     // speak more clearly: the pauses of speech are still smooth, coloured
     // noise, while small-valued tables rarely are.
@@ -383,7 +426,8 @@ fn guess_among(piece: &[u8], layouts: &[Layout]) -> Option<(&'static str, f64)> 
         _ => (0.6, 0.35),
     };
     // The spectrum is the costly test: only for the one candidate that is smooth enough.
-    (rho >= min_rho && spectral_flatness(&layout.decode(piece), lag) <= max_flatness)
+    let samples = layout.decode(piece);
+    (rho >= min_rho && spectral_flatness(&samples[first..], lag) <= max_flatness)
         .then_some((layout.name(), rho))
 }
 
@@ -462,6 +506,49 @@ mod tests {
     /// 24-bit samples in 32-bit slots, left-justified (I2S) or right-
     /// justified, either byte order, and doubles; unsigned 32-bit tables
     /// (offsets, sizes) are smooth in the same lanes but never negative.
+    #[test]
+    fn microphone_arrays_of_up_to_eight_channels_are_found() {
+        // Each input hears the same voice a few samples later, with its
+        // own noise; a mono file upmixed to 5.1 has it in the centre only.
+        let voice: Vec<i16> = pcm16_tone(8192)
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let interleave = |channels: usize, live: &dyn Fn(usize) -> bool| -> Vec<u8> {
+            let noise = pseudo_random(8192 * channels, 5);
+            (0..8192 / channels)
+                .flat_map(|t| (0..channels).map(move |c| (t, c)))
+                .flat_map(|(t, c)| {
+                    let v = if live(c) {
+                        voice[(t + 8192 - c) % 8192] / 2 + i16::from(noise[t * channels + c]) / 8
+                    } else {
+                        0
+                    };
+                    v.to_le_bytes()
+                })
+                .collect()
+        };
+        for channels in [3, 5, 6, 7, 8] {
+            let array = interleave(channels, &|_| true);
+            assert_eq!(guess(&array).map(|g| g.0), Some("s16le"), "{channels}");
+        }
+        // (Its 12-byte frames read as four 24-bit channels just as well:
+        // found, under another codec guess.)
+        let upmixed = interleave(6, &|c| c == 2);
+        assert!(guess(&upmixed).is_some());
+        // Records of six 16-bit fields, smooth but one-signed (a sensor's
+        // raw counts): no channel swings around zero.
+        let records: Vec<u8> = (0..8192u32 / 6)
+            .flat_map(|t| {
+                (0..6u32).flat_map(move |f| {
+                    let v = 3000.0 + 900.0 * (f64::from(t) / (9.0 + f64::from(f))).sin();
+                    (v as i16).to_le_bytes()
+                })
+            })
+            .collect();
+        assert_eq!(guess(&records), None);
+    }
+
     #[test]
     fn wide_containers_are_tried_when_nothing_narrower_fits() {
         let tone: Vec<i32> = pcm16_tone(4096)
