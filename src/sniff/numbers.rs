@@ -55,6 +55,11 @@ const IN_STRETCH: [bool; 256] = {
     table
 };
 
+/// Whether a stretch of written numbers may hold `c`.
+pub(crate) fn in_stretch(c: u8) -> bool {
+    IN_STRETCH[usize::from(c)]
+}
+
 /// Bytes of one number.
 fn in_number(c: u8) -> bool {
     c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')
@@ -73,15 +78,12 @@ pub(crate) fn stretches(text: &[u8], max: usize) -> Vec<Range<usize>> {
         if last >= text.len() {
             break;
         }
-        match text[known..=last]
-            .iter()
-            .rposition(|&c| !IN_STRETCH[usize::from(c)])
-        {
+        match text[known..=last].iter().rposition(|&c| !in_stretch(c)) {
             Some(stop) => (at, known) = (known + stop + 1, last + 1),
             None => {
                 let end = text[last + 1..]
                     .iter()
-                    .position(|&c| !IN_STRETCH[usize::from(c)])
+                    .position(|&c| !in_stretch(c))
                     .map_or(text.len(), |p| last + 1 + p);
                 found.push(at..end);
                 (at, known) = (end, end);

@@ -367,11 +367,12 @@ impl Walk<'_> {
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
+            let mut judged_to = 0;
             if let Some((text, width)) = ascii_head(level) {
                 self.encoded(level, &text, width, name, depth);
-                self.numbers(level, &text, width, name, depth);
+                judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
-            return self.text_windows(level, name, depth);
+            return self.text_windows(level, name, depth, judged_to);
         }
         let opens = matches!(
             &*sniff.format,
@@ -647,34 +648,39 @@ impl Walk<'_> {
     }
 
     /// Samples written out as decimal numbers in text: each long stretch of
-    /// numbers in the head (read on past it when the stretch reaches its
-    /// end) is judged as a signal. `text` and `width` as for [`Walk::encoded`].
+    /// numbers in `text` (read on past it, up to [`MAX_NUMBER_TEXT`], when
+    /// the stretch reaches its end) is judged as a signal. `text` starts
+    /// at byte `base` of the level, in units of `width` bytes (as
+    /// [`ascii_head`] gives it). Returns where the text judged ends.
     fn numbers(
         &mut self,
         level: &Level<'_, '_>,
         text: &[u8],
+        base: u64,
         width: usize,
         prefix: &str,
         depth: u32,
-    ) {
+    ) -> u64 {
         let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
+        let mut judged_to = base;
         for stretch in numbers::stretches(text, max) {
             if self.out_of_time(prefix) {
-                return;
+                break;
             }
+            let at = base + (stretch.start * width) as u64;
             let reaches_end =
-                width == 1 && stretch.end >= text.len() && (text.len() as u64) < level.size;
+                width == 1 && stretch.end >= text.len() && base + (text.len() as u64) < level.size;
             let fetched = reaches_end
-                .then(|| level.from(stretch.start as u64, MAX_NUMBER_TEXT))
+                .then(|| level.from(at, MAX_NUMBER_TEXT))
                 .flatten();
             let chars: &[u8] = match &fetched {
                 Some(f) => f,
                 None => &text[stretch.clone()],
             };
+            judged_to = at + (chars.len() * width) as u64;
             let Some(found) = numbers::judge(chars) else {
                 continue;
             };
-            let at = stretch.start * width;
             let s = Sniff::new("waveform", None, Class::Audio, Encryption::None)
                 .with("encoding", format!("decimal numbers at byte {at}"))
                 .with(
@@ -690,11 +696,12 @@ impl Walk<'_> {
                 .with("lag1_autocorrelation", sniff::round3(found.rho))
                 .with(
                     "basis",
-                    "numbers written as text with the sample statistics of speech (formats.md §4.3)",
+                    "numbers written as text with the sample statistics of speech (formats.md §4.5)",
                 );
             let size = chars.len() as u64;
             self.keep(prefix, &format!("numbers@{at}"), &[], size, depth, s);
         }
+        judged_to
     }
 
     /// The budget left, or `None` (and the limit reported for `at`) when spent.
@@ -989,6 +996,32 @@ pub(crate) mod tests {
         // Prose with numbers in it is no table.
         let prose = "In 2024, 1.5e3 of 12,000 units (3.2 %) failed.\n".repeat(2000);
         assert!(look(prose.as_bytes()).members.is_empty());
+    }
+
+    /// A JSON Lines export whose audio row comes far past the head, and a
+    /// megabyte of one number per line: each recording is one member.
+    #[test]
+    fn numbers_past_the_head_are_found_once() {
+        let samples = crate::sniff::dataset::speechy(20_000);
+        let written: Vec<String> = samples.iter().map(|x| format!("{x:.8}")).collect();
+        let mut jsonl = String::new();
+        for i in 0..4000 {
+            jsonl.push_str(&format!("{{\"id\": {i}, \"text\": \"no audio here\"}}\n"));
+        }
+        let row_at = jsonl.len();
+        jsonl.push_str(&format!(
+            "{{\"id\": 9, \"array\": [{}]}}\n",
+            written.join(",")
+        ));
+        assert!(row_at > HEAD_LEN);
+        let inside = look(jsonl.as_bytes());
+        assert_eq!(
+            inside.found(),
+            [(&*format!("numbers@{}", row_at + 18), "waveform")]
+        );
+        let lines = format!("{}\n", written.join("\n")).repeat(6);
+        assert!(lines.len() > 1 << 20);
+        assert_eq!(look(lines.as_bytes()).found(), [("numbers@0", "waveform")]);
     }
 
     /// A container whose contents are not walked is a limit, and a WAV

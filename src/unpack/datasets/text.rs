@@ -5,10 +5,10 @@
 //! to 256 KiB past its head; beyond that, windows spread evenly to its
 //! end), each searched from its first line break on so that no run is
 //! decoded from its middle; a run that reaches a window's end is read on,
-//! as in the head.
+//! as in the head. Samples written as numbers are looked for the same way.
 
 use super::super::encoded;
-use crate::sniff::{Class, HEAD_LEN, WINDOW_LEN};
+use crate::sniff::{numbers, Class, HEAD_LEN, WINDOW_LEN};
 use crate::unpack::{Level, Limit, Walk};
 
 /// Windows read past the head of a large text.
@@ -44,6 +44,7 @@ impl Walk<'_> {
         level: &Level<'_, '_>,
         prefix: &str,
         depth: u32,
+        mut numbers_judged_to: u64,
     ) {
         let max = self.limits.max_members as usize;
         let mut runs_seen = 0usize;
@@ -61,6 +62,20 @@ impl Walk<'_> {
             };
             let text = &window[skip..];
             let base = at + skip as u64;
+            // Numbers a stretch before this one was read on into are not
+            // judged twice, nor the rest of a stretch that began before
+            // this window (its first line continues the one before).
+            let mut from = numbers_judged_to.saturating_sub(base) as usize;
+            if from == 0 && skip >= 2 && numbers::in_stretch(window[skip - 2]) {
+                from = text
+                    .iter()
+                    .position(|&c| !numbers::in_stretch(c))
+                    .unwrap_or(text.len());
+            }
+            if let Some(rest) = text.get(from..) {
+                let judged = self.numbers(level, rest, base + from as u64, 1, prefix, depth);
+                numbers_judged_to = numbers_judged_to.max(judged);
+            }
             for run in encoded::runs(text, max + 1) {
                 runs_seen += 1;
                 if runs_seen > max {
