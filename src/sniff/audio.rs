@@ -25,6 +25,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         dff,
         voc,
         sphere,
+        codec2,
         gsm_raw,
         mpeg_or_adts,
     ];
@@ -767,6 +768,25 @@ fn voc(s: &Sample) -> Option<Sniff> {
     Some(judge_payload(s, sniff, u64::from(offset) + 4..s.size))
 }
 
+/// Codec 2 (`.c2`: low-bitrate speech from digital voice radio), as
+/// `c2enc` and FFmpeg write it: magic `C0 DE C2`, a version (major 0 or
+/// 1, minor), one of the nine modes, flags; then frames.
+fn codec2(s: &Sample) -> Option<Sniff> {
+    const MODES: [&str; 9] = [
+        "3200", "2400", "1600", "1400", "1300", "1200", "700", "700B", "700C",
+    ];
+    const HEADER: u64 = 7;
+    let h = s.head;
+    if !starts(h, 0, b"\xc0\xde\xc2") || s.size <= HEADER || u8_at(h, 3)? > 1 {
+        return None;
+    }
+    let mode = MODES.get(usize::from(u8_at(h, 5)?))?;
+    let sniff = audio("codec2", "audio/x-codec2")
+        .with("magic", "C0 DE C2 at 0")
+        .with("codec", format!("codec2 {mode}"));
+    Some(judge_payload(s, sniff, HEADER..s.size))
+}
+
 /// Headerless GSM 06.10 full-rate (`.gsm`, telephony and PBX recordings):
 /// 33-byte frames whose first nibble is always 0xD. Twenty frames in a row
 /// happen by chance once in 16^20.
@@ -1266,6 +1286,28 @@ mod tests {
 
     fn sniff_whole(b: &[u8]) -> Option<Sniff> {
         detect(&Sample::new(b.len() as u64, b, &[]))
+    }
+
+    #[test]
+    fn codec2_files_are_found_by_their_header() {
+        // c2enc's header (version 0.8, mode 3200, no flags), then 8-byte
+        // frames of quantised parameters.
+        let frames: Vec<u8> = (0..1600u32).map(|i| (i % 8 * 17 + i / 40) as u8).collect();
+        let file = |header: &[u8]| [header, &frames].concat();
+        let s = sniff_whole(&file(b"\xc0\xde\xc2\x00\x08\x00\x00")).unwrap();
+        assert_eq!((&*s.format, s.class), ("codec2", Class::Audio));
+        assert_eq!(s.encryption, Encryption::None);
+        assert_eq!(s.evidence["codec"], "codec2 3200");
+        let c = sniff_whole(&file(b"\xc0\xde\xc2\x01\x00\x08\x00")).unwrap();
+        assert_eq!(c.evidence["codec"], "codec2 700C");
+        // No such mode, no such version, the header alone.
+        for header in [
+            &b"\xc0\xde\xc2\x00\x08\x09\x00"[..],
+            b"\xc0\xde\xc2\x07\x08\x00\x00",
+        ] {
+            assert!(sniff_whole(&file(header)).is_none_or(|s| s.format != "codec2"));
+        }
+        assert!(sniff_whole(b"\xc0\xde\xc2\x00\x08\x00\x00").is_none());
     }
 
     #[test]
