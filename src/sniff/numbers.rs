@@ -26,13 +26,15 @@ const MAX_NUMBERS: usize = 8 * MIN_SAMPLES;
 const MAX_COLUMNS: usize = 4;
 
 /// Bytes a stretch of written numbers may hold: the numbers themselves
-/// and what separates them in JSON, CSV, TSV and Python or NumPy output.
+/// (decimal, `0x` hex and C's `0.5f`), the missing values of JSON, pandas
+/// and NumPy (`null`, `nan`, `inf`), and what separates them in JSON, CSV,
+/// TSV, YAML, C and Python or NumPy output.
 const IN_STRETCH: [bool; 256] = {
     let mut table = [false; 256];
     let mut c = 0;
     while c < 256 {
         let b = c as u8;
-        table[c] = b.is_ascii_digit()
+        table[c] = in_token(b)
             || matches!(
                 b,
                 b'.' | b'-'
@@ -60,9 +62,65 @@ pub(crate) fn in_stretch(c: u8) -> bool {
     IN_STRETCH[usize::from(c)]
 }
 
-/// Bytes of one number.
-fn in_number(c: u8) -> bool {
-    c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')
+/// Bytes of one token: a number or a missing value.
+const fn in_token(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+        || matches!(
+            c,
+            b'.' | b'-' | b'+' | b'x' | b'X' | b'n' | b'N' | b'u' | b'l' | b'i' | b'I'
+        )
+}
+
+/// What one token of a stretch is.
+#[derive(Debug, PartialEq)]
+enum Token {
+    Number(f64),
+    /// `null`, `nan`, `inf`: a sample that is not there (read as 0).
+    Missing,
+    /// A sign on its own: YAML's list marker, a dash between columns.
+    Separator,
+    Other,
+}
+
+fn token(t: &[u8]) -> Token {
+    // Token bytes are ASCII: never invalid UTF-8.
+    let Ok(text) = std::str::from_utf8(t) else {
+        return Token::Other;
+    };
+    if matches!(text, "-" | "+") {
+        return Token::Separator;
+    }
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if ["null", "nan", "inf"]
+        .iter()
+        .any(|m| digits.eq_ignore_ascii_case(m))
+    {
+        return Token::Missing;
+    }
+    if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        return match i64::from_str_radix(hex, 16) {
+            Ok(v) if !hex.starts_with(['+', '-']) => {
+                Token::Number(if negative { -v } else { v } as f64)
+            }
+            _ => Token::Other,
+        };
+    }
+    // C's float literals: `0.5f`, `1e-3F`.
+    let decimal = match text.strip_suffix(['f', 'F']) {
+        Some(d) if d.contains(['.', 'e', 'E']) => d,
+        _ => text,
+    };
+    match decimal.parse::<f64>() {
+        Ok(x) if x.is_finite() => Token::Number(x),
+        _ => Token::Other,
+    }
 }
 
 /// Stretches of at least [`MIN_STRETCH`] bytes that only numbers and their
@@ -106,35 +164,61 @@ pub(crate) struct Written {
     pub rho: f64,
 }
 
-/// The numbers of a stretch, and how many of its tokens were no number.
-fn parse(chars: &[u8]) -> (Vec<f64>, usize) {
+/// The numbers of a stretch (a missing value read as 0, so that columns
+/// stay aligned), how many were missing, and how many tokens were neither.
+fn parse(chars: &[u8]) -> (Vec<f64>, usize, usize) {
     let mut numbers = Vec::new();
-    let mut failed = 0;
-    for token in chars.split(|&c| !in_number(c)).filter(|t| !t.is_empty()) {
+    let (mut missing, mut failed) = (0, 0);
+    for t in chars.split(|&c| !in_token(c)).filter(|t| !t.is_empty()) {
         if numbers.len() >= MAX_NUMBERS {
             break;
         }
-        // Token bytes are ASCII: never invalid UTF-8.
-        match std::str::from_utf8(token).map(str::parse::<f64>) {
-            Ok(Ok(x)) if x.is_finite() => numbers.push(x),
-            _ => failed += 1,
+        match token(t) {
+            Token::Number(x) => numbers.push(x),
+            Token::Missing => {
+                numbers.push(0.0);
+                missing += 1;
+            }
+            Token::Separator => {}
+            Token::Other => failed += 1,
         }
     }
-    (numbers, failed)
+    (numbers, missing, failed)
+}
+
+/// A recording's loudness changes from frame to frame (syllables,
+/// pauses): the spread of its frames' RMS is 0.7–1.5 of their mean on
+/// real speech. One period of a wave repeated (a sine, sawtooth or
+/// triangle lookup table, a test tone, a chirp, a sum of tones) and rows
+/// of equally long smooth series keep it within 0.05.
+fn loudness_varies(series: &[f32]) -> bool {
+    const FRAME: usize = 256;
+    let rms: Vec<f64> = series
+        .chunks_exact(FRAME)
+        .map(|f| (f.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / FRAME as f64).sqrt())
+        .collect();
+    let n = rms.len() as f64;
+    let mean = rms.iter().sum::<f64>() / n;
+    if mean <= 0.0 {
+        return false;
+    }
+    let spread = (rms.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    spread >= 0.2 * mean
 }
 
 /// Whether the numbers in `chars` are the samples of a recording: read as
 /// a table of one to four columns, the first column that is a waveform.
 /// Tables of measurements one side of zero (prices, times, counts,
-/// coordinates), random walks, noise, and lists that are not numbers at
-/// all (dates, versions, addresses) are not. Other waveforms (a
+/// coordinates), random walks, noise, a wave repeated at one loudness
+/// (lookup tables, test tones), and lists that are not numbers at all
+/// (dates, versions, addresses) are not. Other waveforms (a
 /// seismogram) are, as they are when written in binary.
 pub(crate) fn judge(chars: &[u8]) -> Option<Written> {
     if chars.len() < MIN_STRETCH {
         return None;
     }
-    let (numbers, failed) = parse(chars);
-    if numbers.len() < MIN_SAMPLES || failed * 100 > numbers.len() {
+    let (numbers, missing, failed) = parse(chars);
+    if numbers.len() < MIN_SAMPLES || failed * 100 > numbers.len() || missing * 4 > numbers.len() {
         return None;
     }
     (1..=MAX_COLUMNS).find_map(|columns| {
@@ -147,7 +231,7 @@ pub(crate) fn judge(chars: &[u8]) -> Option<Written> {
             if series.len() < MIN_SAMPLES {
                 return None;
             }
-            let rho = waveform(&series)?;
+            let rho = waveform(&series).filter(|_| loudness_varies(&series))?;
             Some(Written {
                 numbers: numbers.len(),
                 columns,
@@ -228,6 +312,92 @@ mod tests {
             .collect();
         let w = judge(csv.as_bytes()).unwrap();
         assert_eq!((w.numbers, w.columns, w.column), (15000, 3, 2));
+    }
+
+    #[test]
+    fn c_arrays_yaml_lists_and_missing_values_are_read() {
+        let ints: Vec<i64> = voice(5000)
+            .iter()
+            .map(|x| (x * 20000.0).round() as i64)
+            .collect();
+        // A firmware's voice prompt: `0x` literals in a C array.
+        let hex: Vec<String> = ints
+            .iter()
+            .map(|&v| format!("{}0x{:04x}", if v < 0 { "-" } else { "" }, v.abs()))
+            .collect();
+        let c = format!(
+            "static const int16_t prompt[] = {{\n{}\n}};",
+            hex.join(", ")
+        );
+        let r = &stretches(c.as_bytes(), 1)[0];
+        assert_eq!(
+            judge(&c.as_bytes()[r.clone()]).map(|w| w.numbers),
+            Some(5000)
+        );
+        // C floats, YAML's list markers, JSON's nulls for missing samples.
+        let floats: Vec<String> = voice(5000).iter().map(|x| format!("{x:.5}f")).collect();
+        assert!(judge(floats.join(",\n").as_bytes()).is_some());
+        let yaml: String = voice(5000)
+            .iter()
+            .map(|x| format!("  - {x:.5}\n"))
+            .collect();
+        assert_eq!(judge(yaml.as_bytes()).map(|w| w.numbers), Some(5000));
+        let with_nulls: Vec<String> = voice(5000)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if i % 50 == 0 {
+                    "null".into()
+                } else {
+                    format!("{x}")
+                }
+            })
+            .collect();
+        assert!(judge(with_nulls.join(",").as_bytes()).is_some());
+        // Mostly missing is no recording.
+        let sparse: Vec<String> = voice(5000)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                if i % 3 == 0 {
+                    format!("{x}")
+                } else {
+                    "NaN".into()
+                }
+            })
+            .collect();
+        assert_eq!(judge(sparse.join(",").as_bytes()), None);
+        assert_eq!(token(b"0x7fff"), Token::Number(32767.0));
+        assert_eq!(token(b"-0x8000"), Token::Number(-32768.0));
+        assert_eq!(token(b"0x-12"), Token::Other);
+        assert_eq!(token(b"1e-3F"), Token::Number(0.001));
+        assert_eq!(token(b"-inf"), Token::Missing);
+        assert_eq!(token(b"deadbeef"), Token::Other);
+    }
+
+    #[test]
+    fn a_wave_repeated_at_one_loudness_is_a_table_not_a_recording() {
+        // A sine lookup table, a sawtooth and a sum of tones, long enough
+        // and smooth enough to pass every other test.
+        let sine: Vec<f64> = (0..8192)
+            .map(|i| (i as f64 * std::f64::consts::TAU / 256.0).sin())
+            .collect();
+        let saw: Vec<f64> = (0..8192)
+            .map(|i| f64::from(i % 512) / 256.0 - 1.0)
+            .collect();
+        let tones: Vec<f64> = (0..8192)
+            .map(|i| {
+                let t = i as f64;
+                (t / 9.0).sin() + 0.5 * (t / 31.0).sin() + 0.3 * (t / 4.3).sin()
+            })
+            .collect();
+        for (name, wave) in [("sine", &sine), ("saw", &saw), ("tones", &tones)] {
+            let series: Vec<f32> = wave.iter().map(|&x| x as f32).collect();
+            assert!(!loudness_varies(&series), "{name}");
+            assert_eq!(judge(written(wave, ", ").as_bytes()), None, "{name}");
+        }
+        let speech: Vec<f32> = voice(8192).iter().map(|&x| x as f32).collect();
+        assert!(loudness_varies(&speech));
     }
 
     #[test]
