@@ -65,12 +65,16 @@ impl Walk<'_> {
             // Numbers a stretch before this one was read on into are not
             // judged twice, nor the rest of a stretch that began before
             // this window (its first line continues the one before).
-            let mut from = numbers_judged_to.saturating_sub(base) as usize;
-            if from == 0 && skip >= 2 && numbers::in_stretch(window[skip - 2]) {
-                from = text
+            let mut from = (numbers_judged_to.saturating_sub(base) as usize).min(text.len());
+            let before = match from {
+                0 => skip.checked_sub(2).map(|i| window[i]),
+                _ => Some(text[from - 1]),
+            };
+            if before.is_some_and(numbers::in_stretch) {
+                from += text[from..]
                     .iter()
                     .position(|&c| !numbers::in_stretch(c))
-                    .unwrap_or(text.len());
+                    .unwrap_or(text.len() - from);
             }
             if let Some(rest) = text.get(from..) {
                 let judged = self.numbers(level, rest, base + from as u64, 1, prefix, depth);
