@@ -186,6 +186,23 @@ fn parse(chars: &[u8]) -> (Vec<f64>, usize, usize) {
     (numbers, missing, failed)
 }
 
+/// The bytes a stretch spells when every token in it is a whole number
+/// from 0 to 255: a file written out as its byte values (`xxd -i`, a C
+/// array of `unsigned char`, Node's `Buffer` as JSON).
+pub(crate) fn bytes(chars: &[u8]) -> Option<Vec<u8>> {
+    let (numbers, missing, failed) = parse(chars);
+    if numbers.len() < MIN_BYTES || missing > 0 || failed > 0 {
+        return None;
+    }
+    numbers
+        .iter()
+        .map(|&x| (x.fract() == 0.0 && (0.0..=255.0).contains(&x)).then_some(x as u8))
+        .collect()
+}
+
+/// Fewest byte values read as a file: a header's worth.
+const MIN_BYTES: usize = 64;
+
 /// A recording's loudness changes from frame to frame (syllables,
 /// pauses): the spread of its frames' RMS is 0.7–1.5 of their mean on
 /// real speech. One period of a wave repeated (a sine, sawtooth or
@@ -373,6 +390,23 @@ mod tests {
         assert_eq!(token(b"1e-3F"), Token::Number(0.001));
         assert_eq!(token(b"-inf"), Token::Missing);
         assert_eq!(token(b"deadbeef"), Token::Other);
+    }
+
+    #[test]
+    fn byte_values_spell_the_file_they_were_dumped_from() {
+        let file: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 256) as u8).collect();
+        let xxd: Vec<String> = file.iter().map(|b| format!("0x{b:02x}")).collect();
+        let c = format!("unsigned char call_wav[] = {{\n  {}\n}};", xxd.join(", "));
+        let r = &stretches(c.as_bytes(), 1)[0];
+        assert_eq!(bytes(&c.as_bytes()[r.clone()]), Some(file.clone()));
+        let node: Vec<String> = file.iter().map(u8::to_string).collect();
+        let json = format!("{{\"type\":\"Buffer\",\"data\":[{}]}}", node.join(","));
+        let r = &stretches(json.as_bytes(), 1)[0];
+        assert_eq!(bytes(&json.as_bytes()[r.clone()]), Some(file));
+        // Samples are no bytes.
+        assert_eq!(bytes(written(&voice(5000), ",").as_bytes()), None);
+        let big: String = (0..5000).map(|i| format!("{},", 200 + i % 100)).collect();
+        assert_eq!(bytes(big.as_bytes()), None);
     }
 
     #[test]

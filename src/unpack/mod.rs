@@ -678,6 +678,20 @@ impl Walk<'_> {
                 None => &text[stretch.clone()],
             };
             judged_to = at + (chars.len() * width) as u64;
+            // A file written out as its byte values: sniffed like a
+            // decoded base64 run, but a verdict of statistics alone does
+            // not speak for it (a list of pixel values is no recording).
+            if let Some(data) = numbers::bytes(chars) {
+                self.spent += data.len() as u64;
+                let s = self.sniff_bytes(&data, data.len() as u64);
+                let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+                if s.class != Class::Other && !statistical && encoded::speaks_for(&s, data.len()) {
+                    let s = s.with("encoding", format!("byte values at byte {at}"));
+                    let size = data.len() as u64;
+                    self.keep(prefix, &format!("bytes@{at}"), &data, size, depth, s);
+                }
+                continue;
+            }
             let Some(found) = numbers::judge(chars) else {
                 continue;
             };
@@ -996,6 +1010,23 @@ pub(crate) mod tests {
         // Prose with numbers in it is no table.
         let prose = "In 2024, 1.5e3 of 12,000 units (3.2 %) failed.\n".repeat(2000);
         assert!(look(prose.as_bytes()).members.is_empty());
+    }
+
+    /// A WAV written out as its byte values (`xxd -i`, Node's `Buffer` as
+    /// JSON) is that WAV; a list of pixel values is nothing.
+    #[test]
+    fn a_file_written_as_byte_values_is_that_file() {
+        let file = wav();
+        let hex: Vec<String> = file.iter().map(|b| format!("0x{b:02x}")).collect();
+        let c = format!("unsigned char call_wav[] = {{\n  {}\n}};\n", hex.join(", "));
+        assert_eq!(look(c.as_bytes()).found(), [("bytes@28", "wav")]);
+        let values: Vec<String> = file.iter().map(u8::to_string).collect();
+        let json = format!("{{\"type\":\"Buffer\",\"data\":[{}]}}", values.join(","));
+        assert_eq!(look(json.as_bytes()).found(), [("bytes@24", "wav")]);
+        let pixels: Vec<String> = (0..20_000u32)
+            .map(|i| ((i % 640) / 3 + (i / 640) * 2).min(255).to_string())
+            .collect();
+        assert!(look(pixels.join(",").as_bytes()).members.is_empty());
     }
 
     /// A JSON Lines export whose audio row comes far past the head, and a
