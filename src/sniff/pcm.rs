@@ -378,7 +378,18 @@ pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
             // at any byte, and a misaligned reading decodes to garbage.
             (1..4).find_map(|shift| guess_among(piece.get(shift..)?, &[Layout::F32Le], &[1, 2]))
         })
-        .or_else(|| guess_among(piece, &Layout::ARRAYS, &[3, 4, 5, 6, 7, 8]))
+        .or_else(|| {
+            // A piece's edge falls anywhere in a frame of 24-bit channels;
+            // read from the wrong byte, every channel decodes to noise.
+            (0..3).find_map(|shift| {
+                let layouts: &[Layout] = if shift == 0 {
+                    &Layout::ARRAYS
+                } else {
+                    &[Layout::S24Le]
+                };
+                guess_among(piece.get(shift..)?, layouts, &[3, 4, 5, 6, 7, 8])
+            })
+        })
 }
 
 /// The best of `layouts` read as each number of interleaved channels in
@@ -531,6 +542,15 @@ mod tests {
         for channels in [3, 5, 6, 7, 8] {
             let array = interleave(channels, &|_| true);
             assert_eq!(guess(&array).map(|g| g.0), Some("s16le"), "{channels}");
+            // The same voices as 24-bit, from a piece that starts 0, 1 or
+            // 2 bytes into a sample.
+            let wide: Vec<u8> = array
+                .chunks_exact(2)
+                .flat_map(|c| [0x5a, c[0], c[1]])
+                .collect();
+            for cut in 0..3 {
+                assert!(guess(&wide[cut..]).is_some(), "{channels} channels, {cut}");
+            }
         }
         // (Its 12-byte frames read as four 24-bit channels just as well:
         // found, under another codec guess.)
