@@ -1,8 +1,10 @@
-//! Samples written out as decimal numbers: a dataset exported to JSON (an
+//! Recordings written out as numbers: a dataset exported to JSON (an
 //! audio column becomes `"array": [0.0012, -0.0031, …]`), `numpy.savetxt`,
-//! a spreadsheet of one or a few columns. The text is plain and the
-//! recording is in it, so the numbers are read back and judged as the
-//! samples of a dataset's tensor are ([`super::dataset::waveform`]).
+//! a spreadsheet of one or a few columns, a C array in firmware. The text
+//! is plain and the recording is in it, so the numbers are read back and
+//! judged as the samples of a dataset's tensor are
+//! ([`super::dataset::waveform`]). Numbers that are all byte values
+//! (`xxd -i`, Node's `Buffer` as JSON) spell a file instead ([`bytes`]).
 
 use std::ops::Range;
 
