@@ -7,6 +7,7 @@
 //! netpbm, TGA) are recognised here too: their rows are smooth runs of 8-,
 //! 16- or 32-bit samples, exactly what the headerless-PCM statistics look
 //! for, so they must be named before those statistics run (formats.md §2.4).
+//! So are biosignal recordings (EDF, BDF), for the same reason.
 
 use super::bytes::{be16, get, le16, le32, starts, u8_at};
 use super::entropy::Randomness;
@@ -97,6 +98,50 @@ fn raster(s: &Sample) -> Option<Sniff> {
         .or_else(|| wmf(s))
         .or_else(|| gimp(s))
         .or_else(|| jimage(s))
+        .or_else(|| edf(s))
+}
+
+/// EDF, EDF+ and BDF biosignal recordings (EEG, ECG, sleep studies): a
+/// 256-byte ASCII header with version `0` (BDF: `FF` `BIOSEMI`), a start
+/// date `dd.mm.yy` and time `hh.mm.ss`, and a header length of 256 bytes
+/// for each signal plus one. Their 16- or 24-bit samples are smooth
+/// signals, what the headerless-PCM statistics look for.
+fn edf(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let format = if starts(h, 0, b"0       ") {
+        "edf"
+    } else if starts(h, 0, b"\xffBIOSEMI") {
+        "bdf"
+    } else {
+        return None;
+    };
+    let clock = |at: usize| {
+        get(h, at, 8).is_some_and(|field| {
+            field.iter().enumerate().all(|(i, &c)| match i % 3 {
+                2 => c == b'.',
+                _ => c.is_ascii_digit(),
+            })
+        })
+    };
+    let number = |at: usize, len: usize| -> Option<u64> {
+        std::str::from_utf8(get(h, at, len)?)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    let (header, signals) = (number(184, 8)?, number(252, 4)?);
+    (clock(168) && clock(176) && signals > 0 && header == 256 * (signals + 1)).then(|| {
+        Sniff::new(format, None, Class::Other, Encryption::None)
+            .with(
+                "magic",
+                format!(
+                    "{} header: start date and time, {header} header bytes",
+                    format.to_uppercase()
+                ),
+            )
+            .with("signals", signals)
+    })
 }
 
 /// Windows Metafile: the placeable header `D7 CD C6 9A` (then the standard
@@ -350,6 +395,41 @@ mod tests {
         pgm.extend(pcm16_tone(4000));
         assert_eq!(named(&pgm).as_deref(), Some("pnm"));
         assert_eq!(named(b"P5 is a parking lot, not an image header"), None);
+    }
+
+    #[test]
+    fn biosignal_recordings_are_named_before_the_statistics() {
+        let header = |version: &[u8], date: &str, header_bytes: &str, signals: &str| {
+            let mut h = version.to_vec();
+            h.extend(
+                format!(
+                    "{:<80}{:<80}",
+                    "X M 30-JUN-1969 X", "Startdate 04-APR-2011 X"
+                )
+                .bytes(),
+            );
+            h.extend(
+                format!(
+                    "{date:<8}12.57.02{header_bytes:<8}{:<44}{:<8}{:<8}{signals:<4}",
+                    "EDF+C", "600", "1"
+                )
+                .bytes(),
+            );
+            assert_eq!(h.len(), 256);
+            h.extend(pcm16_tone(4000));
+            h
+        };
+        assert_eq!(
+            named(&header(b"0       ", "04.04.11", "3328", "12")).as_deref(),
+            Some("edf")
+        );
+        assert_eq!(
+            named(&header(b"\xffBIOSEMI", "04.04.11", "768", "2")).as_deref(),
+            Some("bdf")
+        );
+        // A header length that does not fit the signals, a date that is none.
+        assert_eq!(named(&header(b"0       ", "04.04.11", "3072", "12")), None);
+        assert_eq!(named(&header(b"0       ", "April 4 ", "3328", "12")), None);
     }
 
     #[test]
