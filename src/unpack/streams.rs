@@ -8,6 +8,8 @@ use std::borrow::Cow;
 use std::io::{BufRead, Read};
 use std::time::Instant;
 
+use liblzma::stream::{Stream, CONCATENATED};
+
 use super::{chain, pump, Ended, Level, LevelBytes, Limit, Walk, PEEK};
 use crate::sniff::{Sniff, HEAD_LEN, TEXT_PROBE};
 
@@ -307,33 +309,15 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
     Ok(match format {
         "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
         "zlib" => Box::new(flate2::bufread::ZlibDecoder::new(input)),
-        "lzma" => {
-            let stream = liblzma::stream::Stream::new_lzma_decoder(XZ_MEMLIMIT)
-                .map_err(std::io::Error::other)?;
-            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
-        }
+        "lzma" => lzma_family(input, Stream::new_lzma_decoder(XZ_MEMLIMIT))?,
         "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(input)),
         "deflate64" => Box::new(Deflate64::new(input)),
         "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(input)),
-        "xz" => {
-            let stream = liblzma::stream::Stream::new_stream_decoder(
-                XZ_MEMLIMIT,
-                liblzma::stream::CONCATENATED,
-            )
-            .map_err(std::io::Error::other)?;
-            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
-        }
+        "xz" => lzma_family(input, Stream::new_stream_decoder(XZ_MEMLIMIT, CONCATENATED))?,
         "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
         // lzip: LZMA with a fixed header and a trailer, members one after
         // another.
-        "lz" => {
-            let stream = liblzma::stream::Stream::new_lzip_decoder(
-                XZ_MEMLIMIT,
-                liblzma::stream::CONCATENATED,
-            )
-            .map_err(std::io::Error::other)?;
-            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
-        }
+        "lz" => lzma_family(input, Stream::new_lzip_decoder(XZ_MEMLIMIT, CONCATENATED))?,
         "zstd" => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?;
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
@@ -345,11 +329,7 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
         // the output of the call that met the trailing bytes.
         "gzip-first" => Box::new(flate2::bufread::GzDecoder::new(input)),
         "bzip2-first" => Box::new(bzip2::bufread::BzDecoder::new(input)),
-        "xz-first" => {
-            let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMLIMIT, 0)
-                .map_err(std::io::Error::other)?;
-            Box::new(liblzma::bufread::XzDecoder::new_stream(input, stream))
-        }
+        "xz-first" => lzma_family(input, Stream::new_stream_decoder(XZ_MEMLIMIT, 0))?,
         "zstd-first" => {
             let mut d = zstd::stream::read::Decoder::with_buffer(input)?.single_frame();
             d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
@@ -357,6 +337,18 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
         }
         other => return Err(std::io::Error::other(format!("no decoder for {other}"))),
     })
+}
+
+/// One of liblzma's decoders (xz, LZMA-alone, lzip) reading `input`, as
+/// its constructor configured it.
+fn lzma_family<'i, R: BufRead + 'i>(
+    input: R,
+    stream: Result<Stream, liblzma::stream::Error>,
+) -> std::io::Result<Box<dyn Read + 'i>> {
+    let stream = stream.map_err(std::io::Error::other)?;
+    Ok(Box::new(liblzma::bufread::XzDecoder::new_stream(
+        input, stream,
+    )))
 }
 
 /// Decompresses at most `limit` bytes of `input`, in pieces, stopping at
