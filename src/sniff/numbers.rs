@@ -168,7 +168,15 @@ pub(crate) struct Written {
 
 /// The numbers of a stretch (a missing value read as 0, so that columns
 /// stay aligned), how many were missing, and how many tokens were neither.
-fn parse(chars: &[u8]) -> (Vec<f64>, usize, usize) {
+struct Parsed {
+    numbers: Vec<f64>,
+    missing: usize,
+    failed: usize,
+    /// The stretch's length in bytes.
+    len: usize,
+}
+
+fn parse(chars: &[u8]) -> Parsed {
     let mut numbers = Vec::new();
     let (mut missing, mut failed) = (0, 0);
     for t in chars.split(|&c| !in_token(c)).filter(|t| !t.is_empty()) {
@@ -185,21 +193,43 @@ fn parse(chars: &[u8]) -> (Vec<f64>, usize, usize) {
             Token::Other => failed += 1,
         }
     }
-    (numbers, missing, failed)
+    Parsed {
+        numbers,
+        missing,
+        failed,
+        len: chars.len(),
+    }
 }
 
-/// The bytes a stretch spells when every token in it is a whole number
-/// from 0 to 255: a file written out as its byte values (`xxd -i`, a C
-/// array of `unsigned char`, Node's `Buffer` as JSON).
-pub(crate) fn bytes(chars: &[u8]) -> Option<Vec<u8>> {
-    let (numbers, missing, failed) = parse(chars);
-    if numbers.len() < MIN_BYTES || missing > 0 || failed > 0 {
-        return None;
-    }
-    numbers
-        .iter()
-        .map(|&x| (x.fract() == 0.0 && (0.0..=255.0).contains(&x)).then_some(x as u8))
-        .collect()
+/// What the numbers of a stretch are.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Reading {
+    /// The bytes of a file written out as its byte values.
+    Bytes(Vec<u8>),
+    /// The samples of a recording.
+    Recording(Written),
+}
+
+/// Reads a stretch, parsed once: a file's byte values first (a list of
+/// bytes is no recording of its own), then a recording's samples.
+pub(crate) fn read(chars: &[u8]) -> Option<Reading> {
+    let parsed = parse(chars);
+    parsed
+        .bytes()
+        .map(Reading::Bytes)
+        .or_else(|| parsed.recording().map(Reading::Recording))
+}
+
+/// [`Parsed::bytes`] of a stretch.
+#[cfg(test)]
+fn bytes(chars: &[u8]) -> Option<Vec<u8>> {
+    parse(chars).bytes()
+}
+
+/// [`Parsed::recording`] of a stretch.
+#[cfg(test)]
+fn judge(chars: &[u8]) -> Option<Written> {
+    parse(chars).recording()
 }
 
 /// Fewest byte values read as a file: a header's worth.
@@ -225,41 +255,67 @@ fn loudness_varies(series: &[f32]) -> bool {
     spread >= 0.2 * mean
 }
 
-/// Whether the numbers in `chars` are the samples of a recording: read as
-/// a table of one to four columns, the first column that is a waveform.
-/// Tables of measurements one side of zero (prices, times, counts,
-/// coordinates), random walks, noise, a wave repeated at one loudness
-/// (lookup tables, test tones), and lists that are not numbers at all
-/// (dates, versions, addresses) are not. Other waveforms (a
-/// seismogram) are, as they are when written in binary.
-pub(crate) fn judge(chars: &[u8]) -> Option<Written> {
-    if chars.len() < MIN_STRETCH {
-        return None;
+impl Parsed {
+    /// The bytes the numbers spell when every one is a whole number from
+    /// 0 to 255: a file written out as its byte values (`xxd -i`, a C
+    /// array of `unsigned char`, Node's `Buffer` as JSON).
+    fn bytes(&self) -> Option<Vec<u8>> {
+        if self.numbers.len() < MIN_BYTES || self.missing > 0 || self.failed > 0 {
+            return None;
+        }
+        self.numbers
+            .iter()
+            .map(|&x| (x.fract() == 0.0 && (0.0..=255.0).contains(&x)).then_some(x as u8))
+            .collect()
     }
-    let (numbers, missing, failed) = parse(chars);
-    if numbers.len() < MIN_SAMPLES || failed * 100 > numbers.len() || missing * 4 > numbers.len() {
-        return None;
-    }
-    (1..=MAX_COLUMNS).find_map(|columns| {
-        (0..columns).find_map(|column| {
-            let series: Vec<f32> = numbers[column..]
-                .iter()
-                .step_by(columns)
-                .map(|&x| x as f32)
-                .collect();
-            if series.len() < MIN_SAMPLES {
-                return None;
-            }
-            let rho = waveform(&series).filter(|_| loudness_varies(&series))?;
-            Some(Written {
-                numbers: numbers.len(),
-                columns,
-                column,
-                judged: series.len().min(super::dataset::MAX_WAVEFORM),
-                rho,
+
+    /// Whether the numbers are the samples of a recording: read as
+    /// a table of one to four columns, the first column that is a waveform.
+    /// Tables of measurements one side of zero (prices, times, counts,
+    /// coordinates), random walks, noise, a wave repeated at one loudness
+    /// (lookup tables, test tones), and lists that are not numbers at all
+    /// (dates, versions, addresses) are not. Other waveforms (a
+    /// seismogram) are, as they are when written in binary.
+    fn recording(&self) -> Option<Written> {
+        let Parsed {
+            numbers,
+            missing,
+            failed,
+            len,
+        } = self;
+        if *len < MIN_STRETCH
+            || numbers.len() < MIN_SAMPLES
+            || failed * 100 > numbers.len()
+            || missing * 4 > numbers.len()
+        {
+            return None;
+        }
+        (1..=MAX_COLUMNS).find_map(|columns| {
+            (0..columns).find_map(|column| {
+                let series: Vec<f32> = numbers[column..]
+                    .iter()
+                    .step_by(columns)
+                    .map(|&x| x as f32)
+                    .collect();
+                if series.len() < MIN_SAMPLES {
+                    return None;
+                }
+                // The loudness test first: it is one pass, the waveform's
+                // spectra are many.
+                if !loudness_varies(&series) {
+                    return None;
+                }
+                let rho = waveform(&series)?;
+                Some(Written {
+                    numbers: numbers.len(),
+                    columns,
+                    column,
+                    judged: series.len().min(super::dataset::MAX_WAVEFORM),
+                    rho,
+                })
             })
         })
-    })
+    }
 }
 
 #[cfg(test)]

@@ -678,22 +678,31 @@ impl Walk<'_> {
                 None => &text[stretch.clone()],
             };
             judged_to = at + (chars.len() * width) as u64;
-            // A file written out as its byte values: sniffed like a
-            // decoded base64 run, but a verdict of statistics alone does
-            // not speak for it (a list of pixel values is no recording).
-            if let Some(data) = numbers::bytes(chars) {
-                self.spent += data.len() as u64;
-                let s = self.sniff_bytes(&data, data.len() as u64);
-                let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
-                if s.class != Class::Other && !statistical && encoded::speaks_for(&s, data.len()) {
-                    let s = s.with("encoding", format!("byte values at byte {at}"));
-                    let size = data.len() as u64;
-                    self.keep(prefix, &format!("bytes@{at}"), &data, size, depth, s);
+            let found = match numbers::read(chars) {
+                Some(numbers::Reading::Recording(found)) => found,
+                // A file written out as its byte values: sniffed like a
+                // decoded base64 run, within the same budget, but a
+                // verdict of statistics alone does not speak for it (a
+                // list of pixel values is no recording).
+                Some(numbers::Reading::Bytes(mut data)) => {
+                    let Some(budget) = self.remaining(prefix) else {
+                        break;
+                    };
+                    data.truncate(usize::try_from(budget).unwrap_or(usize::MAX));
+                    self.spent += data.len() as u64;
+                    let s = self.sniff_bytes(&data, data.len() as u64);
+                    let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+                    if s.class != Class::Other
+                        && !statistical
+                        && encoded::speaks_for(&s, data.len())
+                    {
+                        let s = s.with("encoding", format!("byte values at byte {at}"));
+                        let size = data.len() as u64;
+                        self.keep(prefix, &format!("bytes@{at}"), &data, size, depth, s);
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let Some(found) = numbers::judge(chars) else {
-                continue;
+                None => continue,
             };
             let s = Sniff::new("waveform", None, Class::Audio, Encryption::None)
                 .with("encoding", format!("decimal numbers at byte {at}"))
@@ -1027,6 +1036,17 @@ pub(crate) mod tests {
             .map(|i| ((i % 640) / 3 + (i / 640) * 2).min(255).to_string())
             .collect();
         assert!(look(pixels.join(",").as_bytes()).members.is_empty());
+        // Within the object's decompression budget, like a base64 run:
+        // what is left of it is read, and none left is a limit.
+        let mut rules = RuleSet::embedded();
+        rules.limits.max_member_bytes = 1024;
+        let cut = look_with(c.as_bytes(), &rules);
+        assert_eq!(cut.found(), [("bytes@28", "wav")]);
+        assert_eq!(cut.members[0].size, 1024);
+        rules.limits.max_object_bytes = 0;
+        let spent = look_with(c.as_bytes(), &rules);
+        assert!(spent.members.is_empty());
+        assert!(spent.says("decompression budget of the object used up"));
     }
 
     /// A JSON Lines export whose audio row comes far past the head, and a
