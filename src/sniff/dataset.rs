@@ -658,10 +658,11 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
             best = Some(best.map_or(rho, |b: f64| b.max(rho)));
         }
     }
-    let steps: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-    (hits * 2 >= pieces.len() && super::pcm::steps_coloured(&steps))
-        .then_some(best)
-        .flatten()
+    if hits * 2 < pieces.len() {
+        return None;
+    }
+    let samples: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    best.filter(|_| super::pcm::steps_coloured(&samples))
 }
 
 /// The member a waveform becomes: class audio, so `audio.unencrypted` reports it.
