@@ -66,6 +66,24 @@ impl Layout {
         }
     }
 
+    /// Bytes per sample.
+    fn width(self) -> usize {
+        match self {
+            Layout::U8 | Layout::MuLaw | Layout::ALaw => 1,
+            Layout::S16Le | Layout::S16Be => 2,
+            Layout::S24Le | Layout::S24Be => 3,
+            Layout::F32Le | Layout::F32Be | Layout::S32Le | Layout::S32Be => 4,
+            Layout::F64Le | Layout::F64Be => 8,
+        }
+    }
+
+    fn is_float(self) -> bool {
+        matches!(
+            self,
+            Layout::F32Le | Layout::F32Be | Layout::F64Le | Layout::F64Be
+        )
+    }
+
     fn decode(self, b: &[u8]) -> Vec<f64> {
         match self {
             Layout::S16Le => b
@@ -118,22 +136,31 @@ impl Layout {
     /// when the byte lanes or value range alone say "samples", `Quiet` when
     /// they only fit a recording that is mostly pauses (then the spectrum
     /// must say speech more clearly), `None` otherwise.
-    fn corroborated(self, b: &[u8], samples: &[f64]) -> Corroboration {
+    fn corroborated(self, b: &[u8]) -> Corroboration {
+        // Lanes are walked where they lie: this runs for every layout on
+        // every piece of every structured object, most of which fail here.
         let share = |lane: usize, stride: usize, set: &[u8]| {
-            let lane: Vec<u8> = b.iter().skip(lane).step_by(stride).copied().collect();
-            lane.iter().filter(|x| set.contains(x)).count() as f64 / lane.len().max(1) as f64
+            let (hits, n) = b
+                .iter()
+                .skip(lane)
+                .step_by(stride)
+                .fold((0usize, 0usize), |(hits, n), x| {
+                    (hits + usize::from(set.contains(x)), n + 1)
+                });
+            hits as f64 / n.max(1) as f64
         };
         // The most significant byte of quiet-to-normal speech stays near zero
         // while the least significant one is close to uniform (Audacity's
         // endianness guess); random data has two uniform lanes.
         let spread = |lane: usize, stride: usize| {
-            let lane: Vec<f64> = b
+            let (sum, n) = b
                 .iter()
                 .skip(lane)
                 .step_by(stride)
-                .map(|&x| (x as i8 as f64).abs())
-                .collect();
-            lane.iter().sum::<f64>() / lane.len().max(1) as f64
+                .fold((0.0f64, 0usize), |(sum, n), &x| {
+                    (sum + (x as i8 as f64).abs(), n + 1)
+                });
+            sum / n.max(1) as f64
         };
         let tight = |msb: usize, lsb: usize, stride: usize| {
             let (m, l) = (spread(msb, stride), spread(lsb, stride));
@@ -165,9 +192,14 @@ impl Layout {
             // the middle byte is the one that varies.
             Layout::S24Le => tight(2, 0, 3).max(tight(2, 1, 3)),
             Layout::S24Be => tight(0, 2, 3).max(tight(0, 1, 3)),
-            Layout::F32Le | Layout::F32Be | Layout::F64Le | Layout::F64Be => {
-                strong(float_pcm(samples))
-            }
+            // What the decoded samples must show (`float_pcm`) is asked
+            // after decoding; first what their sign-and-exponent bytes
+            // must: 99 % of magnitudes within ±2 keep the top byte's low
+            // seven bits at 0x40 or below.
+            Layout::F32Le => strong(exponents_in_range(b, 3, 4)),
+            Layout::F32Be => strong(exponents_in_range(b, 0, 4)),
+            Layout::F64Le => strong(exponents_in_range(b, 7, 8)),
+            Layout::F64Be => strong(exponents_in_range(b, 0, 8)),
             // The top byte tight and the next one spread (left-justified),
             // or the top byte a sign extension and the next two so
             // (right-justified); a waveform's two signs in each channel,
@@ -176,7 +208,7 @@ impl Layout {
             Layout::S32Le => tight(3, 2, 4).max(tight(2, 1, 4)),
             Layout::S32Be => tight(0, 1, 4).max(tight(1, 2, 4)),
             Layout::U8 => {
-                let mean = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
+                let mean = b.iter().map(|&x| x as f64 - 128.0).sum::<f64>() / b.len().max(1) as f64;
                 strong(mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05)
             }
             // Companded speech: many codes near silence, a broad spread of
@@ -256,6 +288,19 @@ fn live_channels(samples: &[f64], channels: usize) -> Option<usize> {
         return None;
     }
     states.iter().position(|s| s.is_some())
+}
+
+/// Could the float samples whose top byte is at `lane` of every `width`
+/// bytes pass [`float_pcm`]'s range test? It takes the 99th percentile of
+/// the magnitudes within ±2; a magnitude within ±2 has a top byte (sign and
+/// the exponent's high bits) of at most 0x40 once the sign is masked off.
+fn exponents_in_range(b: &[u8], lane: usize, width: usize) -> bool {
+    let n = b.len() / width;
+    let within = b
+        .chunks_exact(width)
+        .filter(|sample| sample[lane] & 0x7f <= 0x40)
+        .count();
+    within > n * 99 / 100
 }
 
 fn distinct(b: &[u8]) -> usize {
@@ -398,12 +443,15 @@ fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'st
     // (layout, ρ, lag, corroboration, the channel the spectrum is taken of)
     let mut best: Option<(Layout, f64, usize, Corroboration, usize)> = None;
     for &layout in layouts {
-        let samples = layout.decode(piece);
-        if samples.len() < 512 {
+        if piece.len() / layout.width() < 512 {
             continue;
         }
-        let how = layout.corroborated(piece, &samples);
+        let how = layout.corroborated(piece);
         if how == Corroboration::None {
+            continue;
+        }
+        let samples = layout.decode(piece);
+        if layout.is_float() && !float_pcm(&samples) {
             continue;
         }
         for &lag in lags {
