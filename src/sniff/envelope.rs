@@ -2,6 +2,8 @@
 //! by strength where the header tells (formats.md §2.5). Weak schemes look
 //! perfectly random, so strength can only ever come from headers.
 
+use std::ops::Range;
+
 use base64::Engine;
 
 use super::biometric::ber_length;
@@ -138,6 +140,12 @@ fn pgp_packet(b: &[u8], at: usize) -> Option<(u8, usize, Option<usize>)> {
 
 /// What an OpenPGP message is, judged from its packet sequence.
 pub(crate) fn pgp_message(b: &[u8], size: u64) -> Option<(Encryption, &'static str)> {
+    pgp_packets(b, size).map(|(strength, what, _)| (strength, what))
+}
+
+/// [`pgp_message`], and where the encrypted data packet's body starts when
+/// it was read.
+fn pgp_packets(b: &[u8], size: u64) -> Option<(Encryption, &'static str, Option<usize>)> {
     let mut pos = 0usize;
     let mut key_packets = 0;
     for _ in 0..64 {
@@ -158,16 +166,23 @@ pub(crate) fn pgp_message(b: &[u8], size: u64) -> Option<(Encryption, &'static s
                 return None
             }
             18 if matches!(version?, 1 | 2) => {
-                return Some((Encryption::Encrypted, "SEIPD (integrity-protected)"))
+                return Some((
+                    Encryption::Encrypted,
+                    "SEIPD (integrity-protected)",
+                    Some(body),
+                ))
             }
-            20 => return Some((Encryption::Encrypted, "AEAD encrypted data")),
+            20 => return Some((Encryption::Encrypted, "AEAD encrypted data", Some(body))),
             9 => {
                 return Some((
                     Encryption::Weak,
                     "SED: symmetrically encrypted without integrity protection",
+                    Some(body),
                 ))
             }
-            8 | 4 | 2 | 11 if pos == 0 => return signed_or_plain(b, body, tag),
+            8 | 4 | 2 | 11 if pos == 0 => {
+                return signed_or_plain(b, body, tag).map(|(strength, what)| (strength, what, None))
+            }
             _ => return None,
         }
         pos = body + len?;
@@ -176,6 +191,7 @@ pub(crate) fn pgp_message(b: &[u8], size: u64) -> Option<(Encryption, &'static s
             return (key_packets > 0).then_some((
                 Encryption::Encrypted,
                 "session-key packets; data packet beyond sample",
+                None,
             ));
         }
     }
@@ -409,6 +425,74 @@ fn aws_esdk(s: &Sample) -> Option<Sniff> {
             )
             .with("key_provider", super::token(provider)),
     )
+}
+
+/// Where an envelope's ciphertext lies, for the formats that hold nothing
+/// else there: openssl `enc` after its salt, git-crypt after its nonce, age
+/// after its header's `---` line, AES Crypt after its extensions and key
+/// block, an OpenPGP message from its encrypted data packet's body on (each
+/// to the object's end), and a LUKS1 volume's first active key slot's
+/// anti-forensic key material. Other envelopes interleave structure with
+/// their ciphertext (AWS Encryption SDK frames number themselves, a LUKS2
+/// key-slot area need not be filled) and are not judged this way.
+pub(crate) fn ciphertext(s: &Sample, format: &str) -> Option<Range<u64>> {
+    let h = s.head;
+    let start = match format {
+        "openssl-enc" => 16,
+        "git-crypt" => 22,
+        "age" => {
+            let line = find(h, b"\n--- ")? + 5;
+            line + memchr::memchr(b'\n', &h[line..])? + 1
+        }
+        "aescrypt" => match u8_at(h, 3)? {
+            0 => 5 + 16,
+            1 => 5 + 16 + 48 + 32,
+            version => {
+                // Extensions: a 16-bit length and its bytes each, until an
+                // empty one.
+                let mut at = 5;
+                loop {
+                    let len = usize::from(be16(h, at)?);
+                    at += 2 + len;
+                    if len == 0 {
+                        break;
+                    }
+                }
+                let iterations = if version == 3 { 4 } else { 0 };
+                at + iterations + 16 + 48 + 32
+            }
+        },
+        "openpgp" => pgp_packets(h, s.size)?.2?,
+        "luks1" => return luks1_key_material(h),
+        _ => return None,
+    };
+    Some(start as u64..s.size)
+}
+
+/// The first active LUKS1 key slot's key material: its offset in 512-byte
+/// sectors and its stripes (AFsplit) times the key's length in bytes. A
+/// slot neither active nor disabled means the 592-byte header is a header
+/// only: then everything after it.
+fn luks1_key_material(h: &[u8]) -> Option<Range<u64>> {
+    const ACTIVE: u32 = 0x00ac_71f3;
+    const DISABLED: u32 = 0x0000_dead;
+    let key_bytes = u64::from(be32(h, 108)?);
+    let states: Vec<u32> = (0..8).map_while(|slot| be32(h, 208 + 48 * slot)).collect();
+    if states.len() == 8
+        && states
+            .iter()
+            .any(|&state| state != ACTIVE && state != DISABLED)
+    {
+        return Some(592..u64::MAX);
+    }
+    (0..8).find_map(|slot| {
+        let at = 208 + 48 * slot;
+        (be32(h, at)? == ACTIVE).then(|| {
+            let start = u64::from(be32(h, at + 40)?) * 512;
+            let stripes = u64::from(be32(h, at + 44)?);
+            Some(start..start + stripes.min(1 << 16) * key_bytes.min(512))
+        })?
+    })
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its

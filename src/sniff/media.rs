@@ -443,6 +443,8 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
     let mut moov_seen = false;
     let mut mdat: Option<std::ops::Range<u64>> = None;
     let mut wants = Vec::new();
+    // Where the chain of boxes stopped making sense, when it did.
+    let mut broken = None;
     for _ in 0..1024 {
         if pos >= s.size {
             break;
@@ -458,10 +460,13 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
             if be32(b, 0) == Some(1) && b.len() < 16 && room >= 16 {
                 // The 64-bit size lies just past what was read.
                 wants.push(want_from_here);
+            } else {
+                broken = Some(pos);
             }
             break;
         };
         if !bx.kind.iter().all(|c| c.is_ascii_graphic() || *c == b' ') {
+            broken = Some(pos);
             break;
         }
         let body_at = pos + bx.header;
@@ -482,6 +487,17 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
         pos = end;
     }
     let (audio_format, video_format, mime) = family;
+    // Nothing but a file-type box in front of bytes that are no boxes: the
+    // box explains nothing after it, and headerless samples there are
+    // judged as if it were not there.
+    if let (Some(at), false, None) = (broken, moov_seen, &mdat) {
+        if let Some(samples) = super::audio::raw_pcm(s) {
+            return Some(samples.with(
+                "head",
+                format!("ISO BMFF boxes up to byte {at}, then samples"),
+            ));
+        }
+    }
     let mut sniff = if moov_seen {
         tracks.verdict(audio_format, video_format, mime)
     } else if audio_format == "m4a" && mime == "audio/mp4" {

@@ -85,6 +85,204 @@ fn icon_directory(s: &Sample) -> bool {
         && u64::from(offset) + u64::from(size) <= s.size
 }
 
+/// Was `named` given for infer's few bytes at 0 alone, with nothing behind
+/// them checked? Then they explain nothing that follows: a `BM`, an `MZ`
+/// or a font's `00 01 00 00` in front of headerless samples must not hide
+/// them. Images that store their pixels as they are (BMP, TIFF and camera
+/// raw, Photoshop) are named by their structure when their header holds up:
+/// their rows are smooth samples too. Icons were checked before naming. A
+/// PDF is its `%PDF` marker alone until an object follows it.
+pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
+    let by_infer = named
+        .evidence
+        .get("magic")
+        .and_then(|m| m.as_str())
+        .is_some_and(|m| m.ends_with("(infer)"));
+    match &*named.format {
+        // Whoever named it: `%PDF` is found anywhere in the first KiB.
+        "pdf" => {
+            super::bytes::find_from_first(&s.head[..s.head.len().min(4096)], b" obj").is_none()
+        }
+        _ if !by_infer => false,
+        "bmp" => !bitmap_header(s),
+        "tif" | "cr2" => !tiff_directory(s),
+        "psd" => !photoshop_header(s),
+        "png" => !png_header(s),
+        "ttf" | "otf" => !font_directory(s),
+        "elf" => !elf_header(s),
+        "class" => !class_header(s),
+        "exe" | "dll" => !pe_header(s),
+        "ico" | "cur" => false,
+        _ => true,
+    }
+}
+
+/// An ELF header: class and byte order 1 or 2, version 1, the header and
+/// section-header entry sizes of that class, and its section table within
+/// the object.
+fn elf_header(s: &Sample) -> bool {
+    let h = s.head;
+    let (Some(class @ (1 | 2)), Some(order @ (1 | 2)), Some(1)) =
+        (u8_at(h, 4), u8_at(h, 5), u8_at(h, 6))
+    else {
+        return false;
+    };
+    let wide = class == 2;
+    let number = |at: usize, len: usize| {
+        get(h, at, len).map(|b| {
+            let fold = |a: u64, &x: &u8| a << 8 | u64::from(x);
+            if order == 2 {
+                b.iter().fold(0, fold)
+            } else {
+                b.iter().rev().fold(0, fold)
+            }
+        })
+    };
+    let (header, entry) = if wide { (64, 64) } else { (52, 40) };
+    let (table, header_size, entry_size) = if wide {
+        (number(40, 8), number(52, 2), number(58, 2))
+    } else {
+        (number(32, 4), number(40, 2), number(46, 2))
+    };
+    header_size == Some(header)
+        && entry_size.is_some_and(|e| e == 0 || e == entry)
+        && table.is_some_and(|t| t <= s.size)
+}
+
+/// A PNG's first chunk: `IHDR`, 13 bytes long, with its CRC.
+fn png_header(s: &Sample) -> bool {
+    let h = s.head;
+    let (Some(chunk), Some(crc)) = (get(h, 12, 17), get(h, 29, 4)) else {
+        return false;
+    };
+    let mut sum = flate2::Crc::new();
+    sum.update(chunk);
+    starts(h, 8, b"\x00\x00\x00\x0dIHDR") && sum.sum().to_be_bytes() == crc
+}
+
+/// A TrueType or OpenType table directory: 1–64 tables, the binary-search
+/// fields that follow from their number, and each record (as far as it
+/// was read) a printable tag with its table inside the object.
+fn font_directory(s: &Sample) -> bool {
+    let h = s.head;
+    let Some(tables) = be16(h, 4) else {
+        return false;
+    };
+    if !(1..=64).contains(&tables) {
+        return false;
+    }
+    let search = 16 << (15 - tables.leading_zeros());
+    let records_hold_up = (0..usize::from(tables)).all(|i| {
+        let at = 12 + 16 * i;
+        match (get(h, at, 4), get(h, at + 8, 8)) {
+            (Some(tag), Some(place)) => {
+                let offset =
+                    u64::from(u32::from_be_bytes([place[0], place[1], place[2], place[3]]));
+                let len = u64::from(u32::from_be_bytes([place[4], place[5], place[6], place[7]]));
+                tag.iter().all(|c| (0x20..0x7f).contains(c)) && offset + len <= s.size
+            }
+            _ => at >= h.len(),
+        }
+    });
+    be16(h, 6) == Some(search) && be16(h, 10) == Some(tables * 16 - search) && records_hold_up
+}
+
+/// A Java class file: a major version from 1.0.2 (45) to a few releases
+/// past today's, and a constant pool.
+fn class_header(s: &Sample) -> bool {
+    be16(s.head, 6).is_some_and(|major| (45..=80).contains(&major))
+        && be16(s.head, 8).is_some_and(|pool| pool > 0)
+}
+
+/// A PE program: the DOS header's pointer to a `PE\0\0` signature within
+/// the object (where it was read).
+fn pe_header(s: &Sample) -> bool {
+    le32(s.head, 0x3c).is_some_and(|at| {
+        let at = u64::from(at);
+        at >= 0x40
+            && at < s.size
+            && match usize::try_from(at).ok().and_then(|at| get(s.head, at, 4)) {
+                Some(signature) => signature == b"PE\0\0",
+                None => at >= s.head.len() as u64,
+            }
+    })
+}
+
+/// A BMP file header: the file's size (as written, or 0), the pixels'
+/// offset within it and after both headers, a known info-header size, one
+/// plane and a bit depth.
+fn bitmap_header(s: &Sample) -> bool {
+    let h = s.head;
+    let (Some(size), Some(pixels), Some(info)) = (le32(h, 2), le32(h, 10), le32(h, 14)) else {
+        return false;
+    };
+    let (planes, depth) = if info == 12 {
+        (le16(h, 22), le16(h, 24))
+    } else {
+        (le16(h, 26), le16(h, 28))
+    };
+    (size == 0 || u64::from(size) == s.size)
+        && matches!(info, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
+        && u64::from(pixels) >= 14 + u64::from(info)
+        && u64::from(pixels) < s.size
+        && planes == Some(1)
+        && matches!(depth, Some(1 | 2 | 4 | 8 | 16 | 24 | 32 | 48 | 64))
+}
+
+/// A TIFF's first image file directory: within the object after the
+/// 8-byte header, 1–1,000 entries in ascending tag order, each of a known
+/// field type (1–18), where the directory was read.
+fn tiff_directory(s: &Sample) -> bool {
+    let h = s.head;
+    let little = starts(h, 0, b"II");
+    let u16_at = |at: usize| if little { le16(h, at) } else { be16(h, at) };
+    let u32_at = |at: usize| {
+        if little {
+            le32(h, at)
+        } else {
+            get(h, at, 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        }
+    };
+    let Some(first) = u32_at(4) else {
+        return false;
+    };
+    if first < 8 || u64::from(first) >= s.size {
+        return false;
+    }
+    let at = first as usize;
+    let Some(count) = u16_at(at) else {
+        // Beyond the head: the offset is all there is to go on.
+        return at >= h.len();
+    };
+    if !(1..=1000).contains(&count) {
+        return false;
+    }
+    let mut last = 0u16;
+    (0..usize::from(count).min(32)).all(|i| {
+        let entry = at + 2 + 12 * i;
+        match (u16_at(entry), u16_at(entry + 2)) {
+            (Some(tag), Some(kind)) => {
+                let ok = (i == 0 || tag > last) && (1..=18).contains(&kind);
+                last = tag;
+                ok
+            }
+            // Entries past the head are not held against it.
+            _ => entry + 4 > h.len(),
+        }
+    })
+}
+
+/// A Photoshop header: version 1 (PSD) or 2 (PSB), six reserved zero
+/// bytes, 1–56 channels, a bit depth and a colour mode.
+fn photoshop_header(s: &Sample) -> bool {
+    let h = s.head;
+    matches!(be16(h, 4), Some(1 | 2))
+        && get(h, 6, 6) == Some(&[0; 6][..])
+        && be16(h, 12).is_some_and(|c| (1..=56).contains(&c))
+        && matches!(be16(h, 22), Some(1 | 8 | 16 | 32))
+        && be16(h, 24).is_some_and(|m| m <= 9)
+}
+
 fn image(format: &'static str, mime: &'static str, magic: String) -> Sniff {
     Sniff::new(format, Some(mime), Class::Other, Encryption::None).with("magic", magic)
 }

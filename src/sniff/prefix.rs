@@ -5,7 +5,9 @@
 //! audio container's own magic starts (the headers themselves, not the
 //! frame search, which already looks past junk from offset 0).
 
-use super::{audio, media, Class, Encryption, Sample, Sniff};
+use std::ops::Range;
+
+use super::{audio, media, Class, Encryption, Randomness, Sample, Sniff};
 
 /// Candidate places at most where an Ogg page is checked: each costs a
 /// CRC over up to 64 KiB, so crafted `OggS` runs could otherwise cost a
@@ -152,7 +154,180 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
             ),
         );
     }
-    envelope
+    match super::envelope::ciphertext(s, &envelope.format) {
+        Some(range) => plaintext_behind(s, envelope, range),
+        None => armored_plaintext(s, envelope),
+    }
+}
+
+/// An armored envelope (age, OpenPGP, `openssl enc -a`) is its binary form
+/// in base64: its first run decoded is judged as that form is.
+fn armored_plaintext(s: &Sample, envelope: Sniff) -> Sniff {
+    use crate::unpack::encoded;
+    let binary = match &*envelope.format {
+        "age-armor" => "age",
+        "openpgp-armor" => "openpgp",
+        "openssl-enc-base64" => "openssl-enc",
+        _ => return envelope,
+    };
+    // OpenPGP armor has header lines before its body; the others are
+    // base64 from their first line on (age's after its BEGIN line).
+    let (data, encoding) = if binary == "openpgp" {
+        match super::envelope::decode_armor_body(s.head) {
+            Some(data) => (data, "armor body".to_string()),
+            None => return envelope,
+        }
+    } else {
+        let Some(run) = encoded::runs(s.head, 1).into_iter().next() else {
+            return envelope;
+        };
+        let data = encoded::decode(&s.head[run.offset..run.end], run.encoding, s.head.len());
+        (
+            data,
+            format!("{} at byte {}", run.encoding.name(), run.offset),
+        )
+    };
+    let inner = Sample::new(data.len() as u64, &data, &[]);
+    let Some(range) = super::envelope::ciphertext(&inner, binary) else {
+        return envelope;
+    };
+    let judged = plaintext_behind(&inner, envelope, range);
+    if judged.class == Class::Encrypted {
+        return judged;
+    }
+    judged.with("encoding", encoding)
+}
+
+/// An envelope whose ciphertext is structured beyond doubt is a header in
+/// front of plaintext: ciphertext has no structure anywhere, and one
+/// window of it shows some with a chance under 10⁻⁵. The plaintext is
+/// judged as headerless samples, or named text or binary, with the header
+/// as evidence. Ciphertext in ECB mode repeats its blocks wherever the
+/// plaintext does; with the repeats left out it is random again, and the
+/// envelope stands, graded `weak`. Where what was read is random, the
+/// claim stands and the middle and end are asked for: plaintext appended
+/// to a real envelope lies past its head.
+fn plaintext_behind(s: &Sample, envelope: Sniff, ciphertext: Range<u64>) -> Sniff {
+    let start = ciphertext.start;
+    let parts = parts_in(s, ciphertext.clone());
+    let r = Randomness {
+        windows: parts
+            .iter()
+            .filter(|(_, b)| b.len() >= super::entropy::MIN_WINDOW)
+            .map(|(_, b)| super::entropy::window_stats(b))
+            .collect(),
+    };
+    if !r.windows.iter().any(|w| w.is_strongly_structured()) {
+        let wants = s.spread_wants(ciphertext);
+        return envelope.wanting(wants);
+    }
+    if let Some((repeats, blocks)) = ecb_repeats(&parts, start) {
+        let mut envelope = envelope.with(
+            "mode",
+            format!(
+                "ECB: {repeats} of {blocks} 8-byte ciphertext blocks repeat earlier ones \
+                 (the plaintext's patterns show through)"
+            ),
+        );
+        envelope.encryption = Encryption::Weak;
+        return envelope;
+    }
+    let header = format!(
+        "{} header at 0 with plaintext behind it (not ciphertext from byte {start})",
+        envelope.format
+    );
+    let zipped = zipped_before(s, s.head.len());
+    let samples = || {
+        audio::raw_pcm(s)
+            .or_else(|| {
+                // Plaintext after random bytes in the head: judged from
+                // the first 4 KiB that are structured on.
+                let head = s.head;
+                let from = (start as usize..head.len()).step_by(4096).find(|&at| {
+                    let chunk = &head[at..head.len().min(at + 4096)];
+                    chunk.len() >= super::entropy::MIN_WINDOW
+                        && super::entropy::window_stats(chunk).is_strongly_structured()
+                })?;
+                let rest = &head[from..];
+                let found = audio::raw_pcm(&Sample::new(rest.len() as u64, rest, &[]))?;
+                Some(found.with("payload_offset", from))
+            })
+            .or_else(|| {
+                // Plaintext in a window past the head: judged on its own.
+                parts
+                    .iter()
+                    .filter(|(at, _)| *at >= s.head.len() as u64)
+                    .find_map(|&(at, b)| {
+                        let found = audio::raw_pcm(&Sample::new(b.len() as u64, b, &[]))?;
+                        Some(found.with("payload_offset", at))
+                    })
+            })
+    };
+    let found = (!zipped).then(samples).flatten().unwrap_or_else(|| {
+        let rest = s.head.get(start as usize..).unwrap_or_default();
+        let format = if super::text::is_text(rest) {
+            "text"
+        } else {
+            "binary"
+        };
+        Sniff::new(format, None, Class::Other, Encryption::None)
+    });
+    found.with("envelope", header).with_stats(&r)
+}
+
+/// The bytes read of `range`, each piece with its offset in the object.
+fn parts_in<'a>(s: &Sample<'a>, range: Range<u64>) -> Vec<(u64, &'a [u8])> {
+    std::iter::once((0u64, s.head))
+        .chain(s.windows.iter().map(|w| (w.offset, w.bytes.as_slice())))
+        .filter_map(|(at, b)| {
+            let lo = range.start.max(at);
+            let hi = range.end.min(at + b.len() as u64);
+            (lo < hi).then(|| (lo, &b[(lo - at) as usize..(hi - at) as usize]))
+        })
+        .collect()
+}
+
+/// ECB mode: some 8-byte blocks (aligned from the ciphertext's start; a
+/// DES block, or half an AES block) repeat earlier ones, and the distinct
+/// blocks are random. Too few distinct blocks to test (the ciphertext of
+/// a file of zeros) count when each has at least six different byte
+/// values, as random blocks do, and a run of one plaintext byte does not.
+/// Returns (repeated blocks, blocks).
+fn ecb_repeats(parts: &[(u64, &[u8])], start: u64) -> Option<(usize, usize)> {
+    let mut seen = std::collections::HashSet::new();
+    let (mut blocks, mut repeats) = (0, 0);
+    // The distinct blocks of each part, judged apart: plaintext appended
+    // to ciphertext must not be averaged away.
+    let mut distinct: Vec<Vec<u8>> = Vec::new();
+    for &(at, b) in parts {
+        let skip = ((8 - (at - start) % 8) % 8) as usize;
+        let mut part = Vec::new();
+        for block in b.get(skip..).unwrap_or_default().chunks_exact(8) {
+            blocks += 1;
+            if seen.insert(block) {
+                part.extend_from_slice(block);
+            } else {
+                repeats += 1;
+            }
+        }
+        distinct.push(part);
+    }
+    if repeats == 0 {
+        return None;
+    }
+    let random = distinct.iter().all(|part| {
+        if part.len() >= super::entropy::MIN_WINDOW {
+            !super::entropy::window_stats(part).is_strongly_structured()
+        } else {
+            part.chunks_exact(8).all(|block| {
+                let mut values = block.to_vec();
+                values.sort_unstable();
+                values.dedup();
+                values.len() >= 6
+            })
+        }
+    });
+    random.then_some((repeats, blocks))
 }
 
 /// A name from a signature at 0 (an image, a document, a program, a
@@ -172,6 +347,15 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
             "head",
             format!("{} signature at 0 with a recording behind it", named.format),
         ),
+        None if super::other::signature_alone(s, &named) && !zipped_before(s, s.head.len()) => {
+            match audio::raw_pcm(s) {
+                Some(samples) => samples.with(
+                    "head",
+                    format!("{} signature at 0 with samples behind it", named.format),
+                ),
+                None => named,
+            }
+        }
         None => named,
     }
 }
@@ -313,10 +497,15 @@ fn recording_behind(s: &Sample) -> Option<Sniff> {
 
 fn recording_at(s: &Sample) -> Option<(usize, Sniff)> {
     let (at, audio) = audio_behind(s).or_else(|| audio::frames_behind(s))?;
-    let zipped = super::bytes::needle!(b"PK\x03\x04")
-        .find_iter(&s.head[..at])
-        .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size));
-    (!zipped).then_some((at, audio))
+    (!zipped_before(s, at)).then_some((at, audio))
+}
+
+/// A zip's local header that holds up before `at`: what follows is a
+/// member, which the walk inside the zip reads and reports by its name.
+fn zipped_before(s: &Sample, at: usize) -> bool {
+    super::bytes::needle!(b"PK\x03\x04")
+        .find_iter(&s.head[..at.min(s.head.len())])
+        .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size))
 }
 
 /// A recording under a repeating XOR key of 1, 2 or 4 bytes: the key is
@@ -560,6 +749,267 @@ mod tests {
     }
 
     const SALTED: &[u8] = b"Salted__\x11\x11\x11\x11\x11\x11\x11\x11";
+
+    /// An envelope's header in front of bytes that are not ciphertext:
+    /// headerless samples are found behind it, text and other structure
+    /// are named, and the envelope keeps its claim over real ciphertext.
+    #[test]
+    fn an_envelope_header_in_front_of_plaintext_claims_nothing() {
+        use crate::sniff::testutil::{pcm16_tone, pseudo_random};
+        let mut luks = b"LUKS\xba\xbe\x00\x01aes".to_vec();
+        luks.resize(592, 0);
+        let aescrypt = b"AES\x02\x00\x00\x05hello\x00\x00".to_vec();
+        let headers: [&[u8]; 5] = [
+            SALTED,
+            b"\x00GITCRYPT\x00UUUUUUUUUUUU",
+            b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- def\n",
+            &aescrypt,
+            &luks,
+        ];
+        for header in headers {
+            let name = String::from_utf8_lossy(&header[..4]).into_owned();
+            // aescrypt: the key block's 96 bytes come before its ciphertext.
+            let pad = if header.starts_with(b"AES") { 96 } else { 0 };
+            let samples = sniff(&[header, &[0x11; 96][..pad], &pcm16_tone(20_000)].concat());
+            assert_eq!(
+                (&*samples.format, samples.class),
+                ("raw-pcm", Class::Audio),
+                "{name}"
+            );
+            assert!(samples.evidence["envelope"]
+                .as_str()
+                .unwrap()
+                .contains("with plaintext behind it"));
+            let text = "a line of a log that was never encrypted\n".repeat(100);
+            let text = sniff(&[header, &[0x11; 96][..pad], text.as_bytes()].concat());
+            assert_eq!(
+                (&*text.format, text.encryption),
+                ("text", Encryption::None),
+                "{name}"
+            );
+            if !header.starts_with(b"LUKS") {
+                let sealed =
+                    sniff(&[header, &[0x11; 96][..pad], &pseudo_random(20_000, 4)].concat());
+                assert_eq!(sealed.class, Class::Encrypted, "{name}");
+            }
+        }
+    }
+
+    /// ECB mode: equal plaintext blocks (silence, a constant fill) encrypt
+    /// to equal ciphertext blocks, which the battery sees as structure;
+    /// the distinct blocks are random, so the envelope stands, as `weak`.
+    /// Zeros behind the header are no ciphertext at all.
+    #[test]
+    fn ecb_ciphertext_is_weak_not_plaintext() {
+        use crate::sniff::testutil::pseudo_random;
+        let noise = pseudo_random(16 * 2000, 5);
+        let silence = pseudo_random(16, 6);
+        // A recording with pauses: every third block is the same one.
+        let ecb: Vec<u8> = noise
+            .chunks_exact(16)
+            .enumerate()
+            .flat_map(|(i, block)| if i % 3 == 0 { &silence[..] } else { block }.to_vec())
+            .collect();
+        let s = sniff(&[SALTED, &ecb].concat());
+        assert_eq!(
+            (&*s.format, s.encryption),
+            ("openssl-enc", Encryption::Weak)
+        );
+        assert!(s.evidence["mode"].as_str().unwrap().starts_with("ECB"));
+        // All blocks alike (a file of zeros enciphered): too few to test,
+        // but each looks random.
+        let s = sniff(&[SALTED, &silence.repeat(2000)].concat());
+        assert_eq!(
+            (&*s.format, s.encryption),
+            ("openssl-enc", Encryption::Weak)
+        );
+        let s = sniff(&[SALTED, &[0u8; 32_000][..]].concat());
+        assert_eq!((&*s.format, s.class), ("binary", Class::Other));
+    }
+
+    /// The armored forms are the binary ones in base64: decoded, they are
+    /// judged alike.
+    #[test]
+    fn an_armored_envelope_around_plaintext_claims_nothing() {
+        use crate::sniff::testutil::{pcm16_tone, pseudo_random};
+        use base64::Engine;
+        let lines = |b: &[u8]| -> String {
+            let text = base64::engine::general_purpose::STANDARD.encode(b);
+            text.as_bytes()
+                .chunks(64)
+                .map(|l| format!("{}\n", String::from_utf8_lossy(l)))
+                .collect()
+        };
+        let age = b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- def\n";
+        for (payload, sealed) in [
+            (pcm16_tone(12_000), false),
+            (pseudo_random(24_000, 3), true),
+        ] {
+            let openssl = lines(&[SALTED, &payload].concat());
+            let armored = format!(
+                "-----BEGIN AGE ENCRYPTED FILE-----\n{}-----END AGE ENCRYPTED FILE-----\n",
+                lines(&[&age[..], &payload].concat())
+            );
+            for text in [openssl, armored] {
+                let s = sniff(text.as_bytes());
+                if sealed {
+                    assert_eq!(s.class, Class::Encrypted, "{}", &text[..20]);
+                } else {
+                    assert_eq!(
+                        (&*s.format, s.class),
+                        ("raw-pcm", Class::Audio),
+                        "{}",
+                        &text[..20]
+                    );
+                    assert!(s.evidence["encoding"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("base64"));
+                }
+            }
+        }
+    }
+
+    /// Random bytes between the header and the samples: the samples are
+    /// judged from the first structured 4 KiB on.
+    #[test]
+    fn samples_after_a_random_stretch_behind_an_envelope_are_found() {
+        use crate::sniff::testutil::{pcm16_tone, pseudo_random};
+        let v = [SALTED, &pseudo_random(40_000, 2), &pcm16_tone(12_000)].concat();
+        let s = sniff(&v);
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        let at = s.evidence["payload_offset"].as_u64().unwrap();
+        assert!((36_000..=41_000).contains(&at), "{at}");
+    }
+
+    /// Plaintext appended to a real envelope lies past the head: the
+    /// middle and the end of the ciphertext are asked for, and samples
+    /// found there are the object's.
+    #[test]
+    fn plaintext_past_the_head_of_an_envelope_is_found() {
+        use crate::sniff::testutil::{pcm16_tone, pseudo_random};
+        use crate::sniff::Window;
+        let size = 1 << 20;
+        let head = [SALTED, &pseudo_random(crate::sniff::HEAD_LEN - 16, 8)].concat();
+        let first = super::super::sniff(&Sample::new(size, &head, &[]), &[]);
+        assert_eq!(first.class, Class::Encrypted);
+        assert_eq!(first.wants.len(), 2, "{:?}", first.wants);
+        let windows: Vec<Window> = first
+            .wants
+            .iter()
+            .map(|w| Window {
+                offset: w.start,
+                bytes: pcm16_tone(((w.end - w.start) / 2) as usize),
+            })
+            .collect();
+        let s = super::super::sniff(&Sample::new(size, &head, &windows), &[]);
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        assert!(s.evidence["envelope"]
+            .as_str()
+            .unwrap()
+            .contains("plaintext behind it"));
+    }
+
+    /// A LUKS1 header whose first active key slot's material is random keeps
+    /// its claim: the zeros that pad the header are not judged.
+    #[test]
+    fn a_luks1_volume_is_judged_by_its_key_material() {
+        use crate::sniff::testutil::pseudo_random;
+        let mut v = b"LUKS\xba\xbe\x00\x01aes".to_vec();
+        v.resize(108, 0);
+        v.extend(32u32.to_be_bytes());
+        v.resize(208, 0);
+        for slot in 0..8u32 {
+            let state: u32 = if slot == 0 { 0x00ac_71f3 } else { 0xdead };
+            v.extend(state.to_be_bytes());
+            v.extend([0; 36]);
+            v.extend((8 + 256 * slot).to_be_bytes());
+            v.extend(4000u32.to_be_bytes());
+        }
+        v.resize(4096, 0);
+        let mut sealed = v.clone();
+        sealed.extend(pseudo_random(60_000, 9));
+        assert_eq!(sniff(&sealed).format, "luks1");
+        v.extend(crate::sniff::testutil::pcm16_tone(30_000));
+        let s = sniff(&v);
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio));
+    }
+
+    /// A signature that infer names from its first bytes alone, in front of
+    /// headerless samples: the samples are found. A bitmap whose header
+    /// holds up keeps its name (its pixels are smooth rows).
+    #[test]
+    fn a_bare_signature_in_front_of_samples_does_not_hide_them() {
+        use crate::sniff::testutil::pcm16_tone;
+        let pcm = pcm16_tone(20_000);
+        for head in [
+            &b"BM"[..],
+            b"MZ",
+            b"\x00\x01\x00\x00\x00",
+            b"GIF89a",
+            b"\x7fELF\x02\x01\x01\x00",
+            b"%PDF-1.4\n",
+            b"II*\x00",
+            b"8BPS",
+            b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isomiso2",
+        ] {
+            let s = sniff(&[head, &pcm].concat());
+            assert_eq!(
+                (&*s.format, s.class),
+                ("raw-pcm", Class::Audio),
+                "{:?}",
+                &head[..4]
+            );
+            assert!(
+                s.evidence["head"]
+                    .as_str()
+                    .unwrap()
+                    .contains("then samples")
+                    || s.evidence["head"]
+                        .as_str()
+                        .unwrap()
+                        .contains("with samples behind it")
+            );
+        }
+        let size = (54 + pcm.len()) as u32;
+        let mut bmp = b"BM".to_vec();
+        bmp.extend(size.to_le_bytes());
+        bmp.extend([0, 0, 0, 0]);
+        bmp.extend(54u32.to_le_bytes());
+        bmp.extend(40u32.to_le_bytes());
+        bmp.extend(100u32.to_le_bytes());
+        bmp.extend(200u32.to_le_bytes());
+        bmp.extend(1u16.to_le_bytes());
+        bmp.extend(16u16.to_le_bytes());
+        bmp.resize(54, 0);
+        bmp.extend(&pcm);
+        assert_eq!(sniff(&bmp).format, "bmp");
+    }
+
+    /// Programs whose headers hold up keep their names whatever their
+    /// data reads like (tables in an object file, a class file's strings):
+    /// an ELF header with its sizes, a class file's version and constant
+    /// pool, a PE signature where the DOS header points.
+    #[test]
+    fn a_program_whose_header_holds_up_keeps_its_name() {
+        use crate::sniff::testutil::pcm16_tone;
+        let pcm = pcm16_tone(20_000);
+        let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        elf.resize(64, 0);
+        elf[40..48].copy_from_slice(&1000u64.to_le_bytes());
+        elf[52..54].copy_from_slice(&64u16.to_le_bytes());
+        elf[58..60].copy_from_slice(&64u16.to_le_bytes());
+        let class = b"\xca\xfe\xba\xbe\x00\x00\x00\x3d\x01\x20".to_vec();
+        let mut pe = b"MZ".to_vec();
+        pe.resize(0x3c, 0);
+        pe.extend(0x80u32.to_le_bytes());
+        pe.resize(0x80, 0);
+        pe.extend(b"PE\0\0");
+        for (head, name) in [(elf, "elf"), (class, "class"), (pe, "exe")] {
+            let s = sniff(&[&head[..], &pcm].concat());
+            assert_eq!(s.format, name);
+        }
+    }
 
     /// Program and transport streams behind junk or a fake envelope: the
     /// pack header is searched for, a transport stream found by its sync
