@@ -463,7 +463,18 @@ pub(crate) fn ciphertext(s: &Sample, format: &str) -> Option<Range<u64>> {
             }
         },
         "openpgp" => pgp_packets(h, s.size)?.2?,
-        "luks1" => return luks1_key_material(h),
+        "luks1" => return luks1_key_material(h, s.size),
+        "luks2" => return luks2_forged(h).then_some(4096..u64::MAX),
+        // The providers that write a nonce or IV and the ciphertext right
+        // after the key's name.
+        "k8s-aescbc" | "k8s-enc" => {
+            const PROVIDERS: [&[u8]; 3] = [b"aescbc", b"aesgcm", b"secretbox"];
+            let provider = PROVIDERS
+                .iter()
+                .find(|p| starts(h, 8, p) && starts(h, 8 + p.len(), b":v1:"))?;
+            let name = 8 + provider.len() + 4;
+            name + memchr::memchr(b':', &h[name..h.len().min(name + 256)])? + 1
+        }
         _ => return None,
     };
     Some(start as u64..s.size)
@@ -471,28 +482,58 @@ pub(crate) fn ciphertext(s: &Sample, format: &str) -> Option<Range<u64>> {
 
 /// The first active LUKS1 key slot's key material: its offset in 512-byte
 /// sectors and its stripes (AFsplit) times the key's length in bytes. A
-/// slot neither active nor disabled means the 592-byte header is a header
-/// only: then everything after it.
-fn luks1_key_material(h: &[u8]) -> Option<Range<u64>> {
+/// header no cryptsetup writes (a slot neither active nor disabled, a key
+/// length other than 16–64 bytes, an active slot without stripes or with
+/// its material past the object's end) is a header only: then everything
+/// after its 592 bytes is judged.
+fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
     const ACTIVE: u32 = 0x00ac_71f3;
     const DISABLED: u32 = 0x0000_dead;
+    const FORGED: Option<Range<u64>> = Some(592..u64::MAX);
     let key_bytes = u64::from(be32(h, 108)?);
     let states: Vec<u32> = (0..8).map_while(|slot| be32(h, 208 + 48 * slot)).collect();
-    if states.len() == 8
-        && states
+    if states.len() < 8 {
+        return None;
+    }
+    if !matches!(key_bytes, 16 | 24 | 32 | 48 | 64)
+        || states
             .iter()
             .any(|&state| state != ACTIVE && state != DISABLED)
     {
-        return Some(592..u64::MAX);
+        return FORGED;
     }
-    (0..8).find_map(|slot| {
-        let at = 208 + 48 * slot;
-        (be32(h, at)? == ACTIVE).then(|| {
-            let start = u64::from(be32(h, at + 40)?) * 512;
-            let stripes = u64::from(be32(h, at + 44)?);
-            Some(start..start + stripes.min(1 << 16) * key_bytes.min(512))
-        })?
-    })
+    let slot = states.iter().position(|&state| state == ACTIVE)?;
+    let at = 208 + 48 * slot;
+    let start = u64::from(be32(h, at + 40)?) * 512;
+    let stripes = u64::from(be32(h, at + 44)?);
+    if stripes == 0 || start >= size {
+        return FORGED;
+    }
+    Some(start..start + stripes.min(1 << 16) * key_bytes)
+}
+
+/// A LUKS2 header whose SHA-256 checksum (over the header and its JSON
+/// area, the checksum field zeroed) does not hold: forged. Only SHA-256
+/// headers read whole are checked.
+fn luks2_forged(h: &[u8]) -> bool {
+    use sha2::{Digest, Sha256};
+    let Some(size) = super::bytes::be64(h, 8).and_then(|n| usize::try_from(n).ok()) else {
+        return false;
+    };
+    if size < 4096 {
+        return true;
+    }
+    let (Some(header), Some(algorithm)) = (get(h, 0, size), get(h, 72, 32)) else {
+        return false;
+    };
+    if !algorithm.starts_with(b"sha256\0") {
+        return false;
+    }
+    let mut digest = Sha256::new();
+    digest.update(&header[..448]);
+    digest.update([0u8; 64]);
+    digest.update(&header[512..]);
+    digest.finalize()[..] != header[448..480]
 }
 
 /// PDF standard security: the `/Encrypt` dictionary is never encrypted, and its
