@@ -483,7 +483,7 @@ pub(crate) fn ciphertext(s: &Sample, format: &str) -> Option<Range<u64>> {
 /// The first active LUKS1 key slot's key material: its offset in 512-byte
 /// sectors and its stripes (AFsplit) times the key's length in bytes. A
 /// header no cryptsetup writes (a slot neither active nor disabled, a key
-/// length other than 16–64 bytes, an active slot without stripes or with
+/// length outside 8–128 bytes, an active slot without stripes or with
 /// its material past the object's end) is a header only: then everything
 /// after its 592 bytes is judged.
 fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
@@ -495,7 +495,7 @@ fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
     if states.len() < 8 {
         return None;
     }
-    if !matches!(key_bytes, 16 | 24 | 32 | 48 | 64)
+    if !(8..=128).contains(&key_bytes)
         || states
             .iter()
             .any(|&state| state != ACTIVE && state != DISABLED)

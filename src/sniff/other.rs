@@ -108,6 +108,9 @@ pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
         "tif" | "cr2" => !tiff_directory(s),
         "psd" => !photoshop_header(s),
         "png" => !png_header(s),
+        "jpg" => !jpeg_segments(s),
+        "gif" => !gif_screen(s),
+        "webp" => !webp_chunk(s),
         "ttf" | "otf" => !font_directory(s),
         "elf" => !elf_header(s),
         "class" => !class_header(s),
@@ -147,6 +150,54 @@ fn elf_header(s: &Sample) -> bool {
     header_size == Some(header)
         && entry_size.is_some_and(|e| e == 0 || e == entry)
         && table.is_some_and(|t| t <= s.size)
+}
+
+/// A JPEG's segments from its start-of-image marker on: each a marker and
+/// a length that lands on the next marker, to the start of the scan (or
+/// eight of them, or the head's end).
+fn jpeg_segments(s: &Sample) -> bool {
+    let h = s.head;
+    let mut at = 2;
+    for _ in 0..8 {
+        let (Some(0xff), Some(marker)) = (u8_at(h, at), u8_at(h, at + 1)) else {
+            return at >= h.len();
+        };
+        if marker == 0xda {
+            return true;
+        }
+        if !matches!(marker, 0xc0..=0xfe) || marker == 0xd8 {
+            return false;
+        }
+        let Some(len) = be16(h, at + 2).filter(|&len| len >= 2) else {
+            return at + 2 >= h.len();
+        };
+        at += 2 + usize::from(len);
+    }
+    true
+}
+
+/// A GIF's logical screen: after it (and its colour table, when the flags
+/// announce one) an extension, an image or the trailer.
+fn gif_screen(s: &Sample) -> bool {
+    let h = s.head;
+    let Some(flags) = u8_at(h, 10) else {
+        return false;
+    };
+    let table = if flags & 0x80 != 0 {
+        3 << ((flags & 7) + 1)
+    } else {
+        0
+    };
+    matches!(u8_at(h, 13 + table), Some(0x21 | 0x2c | 0x3b))
+}
+
+/// A WebP file: its RIFF size within the object, and a `VP8 `, `VP8L` or
+/// `VP8X` chunk first.
+fn webp_chunk(s: &Sample) -> bool {
+    le32(s.head, 4).is_some_and(|size| u64::from(size) + 8 <= s.size)
+        && [&b"VP8 "[..], b"VP8L", b"VP8X"]
+            .iter()
+            .any(|chunk| starts(s.head, 12, chunk))
 }
 
 /// A PNG's first chunk: `IHDR`, 13 bytes long, with its CRC.
@@ -208,12 +259,13 @@ fn pe_header(s: &Sample) -> bool {
     })
 }
 
-/// A BMP file header: the file's size (as written, or 0), the pixels'
-/// offset within it and after both headers, a known info-header size, one
-/// plane and a bit depth.
+/// A BMP file header: the pixels' offset within the object and after both
+/// headers, a known info-header size, one plane and a bit depth. The
+/// file-size field is not asked: writers leave it 0, get it wrong or pad
+/// the file after it.
 fn bitmap_header(s: &Sample) -> bool {
     let h = s.head;
-    let (Some(size), Some(pixels), Some(info)) = (le32(h, 2), le32(h, 10), le32(h, 14)) else {
+    let (Some(pixels), Some(info)) = (le32(h, 10), le32(h, 14)) else {
         return false;
     };
     let (planes, depth) = if info == 12 {
@@ -221,8 +273,7 @@ fn bitmap_header(s: &Sample) -> bool {
     } else {
         (le16(h, 26), le16(h, 28))
     };
-    (size == 0 || u64::from(size) == s.size)
-        && matches!(info, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
+    matches!(info, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)
         && u64::from(pixels) >= 14 + u64::from(info)
         && u64::from(pixels) < s.size
         && planes == Some(1)
@@ -230,8 +281,9 @@ fn bitmap_header(s: &Sample) -> bool {
 }
 
 /// A TIFF's first image file directory: within the object after the
-/// 8-byte header, 1–1,000 entries in ascending tag order, each of a known
-/// field type (1–18), where the directory was read.
+/// 8-byte header, 1–1,000 entries, each of a known field type (1–18),
+/// where the directory was read. Tag order is not asked: libtiff only
+/// warns about unsorted tags, and writers leave them so.
 fn tiff_directory(s: &Sample) -> bool {
     let h = s.head;
     let little = starts(h, 0, b"II");
@@ -257,17 +309,12 @@ fn tiff_directory(s: &Sample) -> bool {
     if !(1..=1000).contains(&count) {
         return false;
     }
-    let mut last = 0u16;
     (0..usize::from(count).min(32)).all(|i| {
         let entry = at + 2 + 12 * i;
-        match (u16_at(entry), u16_at(entry + 2)) {
-            (Some(tag), Some(kind)) => {
-                let ok = (i == 0 || tag > last) && (1..=18).contains(&kind);
-                last = tag;
-                ok
-            }
+        match u16_at(entry + 2) {
+            Some(kind) => (1..=18).contains(&kind),
             // Entries past the head are not held against it.
-            _ => entry + 4 > h.len(),
+            None => entry + 4 > h.len(),
         }
     })
 }
