@@ -156,9 +156,14 @@ fn pgp_packets(b: &[u8], size: u64) -> Option<(Encryption, &'static str, Option<
             return None;
         }
         match tag {
-            // PKESK v3/v6 and SKESK v4/v5/v6 with a known symmetric algorithm.
-            1 if matches!(version?, 3 | 6) => key_packets += 1,
-            3 if matches!(version?, 4..=6) && (1..=13).contains(&u8_at(b, body + 1)?) => {
+            // PKESK v3/v6 and SKESK v4/v5/v6 with a known symmetric algorithm,
+            // of a definite length a session key fits in (an RSA-16384 key's
+            // is 2 KiB): a longer one would swallow what follows it.
+            1 if matches!(version?, 3 | 6) && len.is_some_and(|l| l <= 4096) => key_packets += 1,
+            3 if matches!(version?, 4..=6)
+                && (1..=13).contains(&u8_at(b, body + 1)?)
+                && len.is_some_and(|l| l <= 4096) =>
+            {
                 key_packets += 1
             }
             // A data packet with no key packet before it must span the object exactly.

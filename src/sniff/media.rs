@@ -487,15 +487,19 @@ pub(super) fn isobmff(s: &Sample) -> Option<Sniff> {
         pos = end;
     }
     let (audio_format, video_format, mime) = family;
-    // Nothing but a file-type box in front of bytes that are no boxes: the
-    // box explains nothing after it, and headerless samples there are
-    // judged as if it were not there.
-    if let (Some(at), false, None) = (broken, moov_seen, &mdat) {
+    // No track tables and no media data in the head: the boxes explain
+    // nothing after them (bytes that are no boxes, or a `free` box around
+    // them), and headerless samples there are judged as if they were not
+    // there.
+    if !moov_seen && mdat.is_none() {
         if let Some(samples) = super::audio::raw_pcm(s) {
-            return Some(samples.with(
-                "head",
-                format!("ISO BMFF boxes up to byte {at}, then samples"),
-            ));
+            let head = match broken {
+                Some(at) => format!("ISO BMFF boxes up to byte {at}, then samples"),
+                None => {
+                    "ISO BMFF boxes without track tables or media data around samples".to_string()
+                }
+            };
+            return Some(samples.with("head", head));
         }
     }
     let mut sniff = if moov_seen {

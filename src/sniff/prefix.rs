@@ -930,6 +930,26 @@ mod tests {
         assert_eq!(sniff(vault.as_bytes()).format, "vault-transit");
     }
 
+    /// A box or a packet whose length covers the samples explains them no
+    /// better than bytes that are no boxes: an MP4 `free` box with no track
+    /// tables beside it, an OpenPGP session-key packet far longer than any
+    /// session key.
+    #[test]
+    fn a_box_or_packet_that_swallows_the_samples_does_not_hide_them() {
+        use crate::sniff::testutil::pcm16_tone;
+        let pcm = pcm16_tone(20_000);
+        let mut mp4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x00\x00isomiso2".to_vec();
+        mp4.extend((8 + pcm.len() as u32).to_be_bytes());
+        mp4.extend(b"free");
+        mp4.extend(&pcm);
+        assert_eq!(sniff(&mp4).format, "raw-pcm");
+        let mut pgp = vec![0xc1, 0xff];
+        pgp.extend((10 + pcm.len() as u32).to_be_bytes());
+        pgp.extend([3, 1, 2, 3, 4, 5, 6, 7, 8, 1]);
+        pgp.extend(&pcm);
+        assert_eq!(sniff(&pgp).format, "raw-pcm");
+    }
+
     /// The armored forms are the binary ones in base64: decoded, they are
     /// judged alike.
     #[test]
