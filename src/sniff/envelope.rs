@@ -488,8 +488,8 @@ pub(crate) fn ciphertext(s: &Sample, format: &str) -> Option<Range<u64>> {
 /// The first active LUKS1 key slot's key material: its offset in 512-byte
 /// sectors and its stripes (AFsplit) times the key's length in bytes. A
 /// header no cryptsetup writes (a slot neither active nor disabled, a key
-/// length outside 8–128 bytes, an active slot without stripes or with
-/// its material past the object's end) is a header only: then everything
+/// length outside 8–128 bytes, an active slot with fewer than 1,000
+/// stripes or its material past the object's end) is a header only: then everything
 /// after its 592 bytes is judged.
 fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
     const ACTIVE: u32 = 0x00ac_71f3;
@@ -511,7 +511,8 @@ fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
     let at = 208 + 48 * slot;
     let start = u64::from(be32(h, at + 40)?) * 512;
     let stripes = u64::from(be32(h, at + 44)?);
-    if stripes == 0 || start >= size {
+    // cryptsetup splits every LUKS1 key into 4,000 stripes.
+    if stripes < 1000 || start >= size {
         return FORGED;
     }
     Some(start..start + stripes.min(1 << 16) * key_bytes)

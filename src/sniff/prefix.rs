@@ -869,7 +869,8 @@ mod tests {
     }
 
     /// Headers no tool writes are headers only: LUKS1 with a key length of
-    /// 0 or an active slot without stripes, LUKS2 whose checksum fails.
+    /// 0 or an active slot of fewer than 1,000 stripes, LUKS2 whose
+    /// checksum fails.
     /// Kubernetes' aescbc values and Vault transit's base64 are ciphertext
     /// after their prefixes.
     #[test]
@@ -908,7 +909,7 @@ mod tests {
             }
             v
         };
-        for head in [luks1(0, 4000), luks1(32, 0), luks2(false)] {
+        for head in [luks1(0, 4000), luks1(32, 0), luks1(32, 1), luks2(false)] {
             let s = sniff(&[&head[..], &pcm].concat());
             assert_eq!(
                 (&*s.format, s.class),
