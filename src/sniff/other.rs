@@ -91,13 +91,20 @@ fn icon_directory(s: &Sample) -> bool {
 /// them. Images that store their pixels as they are (BMP, TIFF and camera
 /// raw, Photoshop) are named by their structure when their header holds up:
 /// their rows are smooth samples too. Icons were checked before naming. A
-/// PDF is its `%PDF` marker alone until an object follows it.
+/// PDF is its `%PDF` marker alone until an object follows it. A DICOM
+/// file is never a signature alone.
 pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
     let by_infer = named
         .evidence
         .get("magic")
         .and_then(|m| m.as_str())
         .is_some_and(|m| m.ends_with("(infer)"));
+    // DICOM's 128-byte preamble may hold another format's header (a TIFF's,
+    // for files both readers open); `DICM` after it names the structure,
+    // and CT and MR pixels are smooth 16-bit samples.
+    if starts(s.head, 128, b"DICM") {
+        return false;
+    }
     match &*named.format {
         // Whoever named it: `%PDF` is found anywhere in the first KiB.
         "pdf" => {

@@ -1120,6 +1120,12 @@ mod tests {
         for (head, name) in [(&jpeg[..], "jpg"), (&gif[..], "gif")] {
             assert_eq!(sniff(&[head, &pcm].concat()).format, name);
         }
+        // A DICOM image whose preamble is a TIFF header (pydicom's
+        // `CT_small.dcm`): its pixels are not samples.
+        let mut dicom = b"II*\x00".to_vec();
+        dicom.resize(128, 0);
+        dicom.extend(b"DICM");
+        assert_ne!(sniff(&[&dicom[..], &pcm].concat()).class, Class::Audio);
     }
 
     /// Programs whose headers hold up keep their names whatever their
