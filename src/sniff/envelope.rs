@@ -496,9 +496,9 @@ fn luks1_key_material(h: &[u8], size: u64) -> Option<Range<u64>> {
     const DISABLED: u32 = 0x0000_dead;
     const FORGED: Option<Range<u64>> = Some(592..u64::MAX);
     let key_bytes = u64::from(be32(h, 108)?);
-    let states: Vec<u32> = (0..8).map_while(|slot| be32(h, 208 + 48 * slot)).collect();
-    if states.len() < 8 {
-        return None;
+    let mut states = [0u32; 8];
+    for (slot, state) in states.iter_mut().enumerate() {
+        *state = be32(h, 208 + 48 * slot)?;
     }
     if !(8..=128).contains(&key_bytes)
         || states

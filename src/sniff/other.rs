@@ -9,7 +9,7 @@
 //! for, so they must be named before those statistics run (formats.md §2.4).
 //! So are biosignal recordings (EDF, BDF), for the same reason.
 
-use super::bytes::{be16, get, le16, le32, starts, u8_at};
+use super::bytes::{be16, be32, be64, get, le16, le32, le64, starts, u8_at};
 use super::entropy::Randomness;
 use super::{Class, Encryption, Sample, Sniff};
 
@@ -106,7 +106,8 @@ pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
         return false;
     }
     match &*named.format {
-        // Whoever named it: `%PDF` is found anywhere in the first KiB.
+        // Whoever named it (`%PDF` anywhere in the first KiB names it): an
+        // object must follow within 4 KiB.
         "pdf" => {
             super::bytes::find_from_first(&s.head[..s.head.len().min(4096)], b" obj").is_none()
         }
@@ -127,6 +128,9 @@ pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
     }
 }
 
+/// A reader of one integer at an offset, in the byte order a header names.
+type Read<T> = fn(&[u8], usize) -> Option<T>;
+
 /// An ELF header: class and byte order 1 or 2, version 1, the header and
 /// section-header entry sizes of that class, and its section table within
 /// the object.
@@ -137,22 +141,21 @@ fn elf_header(s: &Sample) -> bool {
     else {
         return false;
     };
-    let wide = class == 2;
-    let number = |at: usize, len: usize| {
-        get(h, at, len).map(|b| {
-            let fold = |a: u64, &x: &u8| a << 8 | u64::from(x);
-            if order == 2 {
-                b.iter().fold(0, fold)
-            } else {
-                b.iter().rev().fold(0, fold)
-            }
-        })
-    };
-    let (header, entry) = if wide { (64, 64) } else { (52, 40) };
-    let (table, header_size, entry_size) = if wide {
-        (number(40, 8), number(52, 2), number(58, 2))
+    let (u16_at, u32_at, u64_at): (Read<u16>, Read<u32>, Read<u64>) = if order == 2 {
+        (be16, be32, be64)
     } else {
-        (number(32, 4), number(40, 2), number(46, 2))
+        (le16, le32, le64)
+    };
+    let (table, header_size, entry_size, header, entry) = if class == 2 {
+        (u64_at(h, 40), u16_at(h, 52), u16_at(h, 58), 64, 64)
+    } else {
+        (
+            u32_at(h, 32).map(u64::from),
+            u16_at(h, 40),
+            u16_at(h, 46),
+            52,
+            40,
+        )
     };
     header_size == Some(header)
         && entry_size.is_some_and(|e| e == 0 || e == entry)
@@ -232,12 +235,10 @@ fn font_directory(s: &Sample) -> bool {
     let search = 16 << (15 - tables.leading_zeros());
     let records_hold_up = (0..usize::from(tables)).all(|i| {
         let at = 12 + 16 * i;
-        match (get(h, at, 4), get(h, at + 8, 8)) {
-            (Some(tag), Some(place)) => {
-                let offset =
-                    u64::from(u32::from_be_bytes([place[0], place[1], place[2], place[3]]));
-                let len = u64::from(u32::from_be_bytes([place[4], place[5], place[6], place[7]]));
-                tag.iter().all(|c| (0x20..0x7f).contains(c)) && offset + len <= s.size
+        match (get(h, at, 4), be32(h, at + 8), be32(h, at + 12)) {
+            (Some(tag), Some(offset), Some(len)) => {
+                tag.iter().all(|c| (0x20..0x7f).contains(c))
+                    && u64::from(offset) + u64::from(len) <= s.size
             }
             _ => at >= h.len(),
         }
@@ -294,22 +295,15 @@ fn bitmap_header(s: &Sample) -> bool {
 fn tiff_directory(s: &Sample) -> bool {
     let h = s.head;
     let little = starts(h, 0, b"II");
-    let u16_at = |at: usize| if little { le16(h, at) } else { be16(h, at) };
-    let u32_at = |at: usize| {
-        if little {
-            le32(h, at)
-        } else {
-            get(h, at, 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        }
-    };
-    let Some(first) = u32_at(4) else {
+    let (u16_at, u32_at): (Read<u16>, Read<u32>) = if little { (le16, le32) } else { (be16, be32) };
+    let Some(first) = u32_at(h, 4) else {
         return false;
     };
     if first < 8 || u64::from(first) >= s.size {
         return false;
     }
     let at = first as usize;
-    let Some(count) = u16_at(at) else {
+    let Some(count) = u16_at(h, at) else {
         // Beyond the head: the offset is all there is to go on.
         return at >= h.len();
     };
@@ -318,7 +312,7 @@ fn tiff_directory(s: &Sample) -> bool {
     }
     (0..usize::from(count).min(32)).all(|i| {
         let entry = at + 2 + 12 * i;
-        match u16_at(entry + 2) {
+        match u16_at(h, entry + 2) {
             Some(kind) => (1..=18).contains(&kind),
             // Entries past the head are not held against it.
             None => entry + 4 > h.len(),

@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use super::{audio, media, Class, Encryption, Randomness, Sample, Sniff};
+use crate::unpack::encoded;
 
 /// Candidate places at most where an Ogg page is checked: each costs a
 /// CRC over up to 64 KiB, so crafted `OggS` runs could otherwise cost a
@@ -145,7 +146,11 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     }
     // A text envelope (ansible-vault's hex, Vault transit's base64): its
     // first encoded run decoded is ciphertext, or an audio file in clear.
-    if let Some(audio) = encoded_audio(s.head) {
+    let first_run = first_run_decoded(s.head);
+    if let Some(audio) = first_run
+        .as_ref()
+        .and_then(|(data, run)| encoded_audio(data, run))
+    {
         return audio.with(
             "envelope",
             format!(
@@ -156,44 +161,39 @@ pub(crate) fn check_envelope(s: &Sample, envelope: Sniff) -> Sniff {
     }
     match super::envelope::ciphertext(s, &envelope.format) {
         Some(range) => plaintext_behind(s, envelope, range),
-        None => armored_plaintext(s, envelope),
+        None => armored_plaintext(s, envelope, first_run),
     }
 }
 
 /// An armored envelope (age, OpenPGP, `openssl enc -a`) is its binary form
-/// in base64: its first run decoded is judged as that form is.
-fn armored_plaintext(s: &Sample, envelope: Sniff) -> Sniff {
-    use crate::unpack::encoded;
-    // Vault transit's base64 is a nonce and ciphertext from its first byte.
+/// in base64: decoded (the first run, or OpenPGP's armor body after its
+/// header lines), it is judged as that form is. Vault transit's base64 is
+/// a nonce and ciphertext from its first byte.
+fn armored_plaintext(
+    s: &Sample,
+    envelope: Sniff,
+    first_run: Option<(Vec<u8>, encoded::Run)>,
+) -> Sniff {
+    // The binary form, and None where the decoded bytes are all ciphertext.
     let binary = match &*envelope.format {
-        "age-armor" => "age",
-        "openpgp-armor" => "openpgp",
-        "openssl-enc-base64" => "openssl-enc",
-        "vault-transit" => "",
+        "age-armor" => Some("age"),
+        "openpgp-armor" => Some("openpgp"),
+        "openssl-enc-base64" => Some("openssl-enc"),
+        "vault-transit" => None,
         _ => return envelope,
     };
-    // OpenPGP armor has header lines before its body; the others are
-    // base64 from their first line on (age's after its BEGIN line).
-    let (data, encoding) = if binary == "openpgp" {
-        match super::envelope::decode_armor_body(s.head) {
-            Some(data) => (data, "armor body".to_string()),
-            None => return envelope,
-        }
+    let decoded = if binary == Some("openpgp") {
+        super::envelope::decode_armor_body(s.head).map(|data| (data, "armor body".to_string()))
     } else {
-        let Some(run) = encoded::runs(s.head, 1).into_iter().next() else {
-            return envelope;
-        };
-        let data = encoded::decode(&s.head[run.offset..run.end], run.encoding, s.head.len());
-        (
-            data,
-            format!("{} at byte {}", run.encoding.name(), run.offset),
-        )
+        first_run.map(|(data, run)| (data, run_name(&run)))
+    };
+    let Some((data, encoding)) = decoded else {
+        return envelope;
     };
     let inner = Sample::new(data.len() as u64, &data, &[]);
-    let range = if binary.is_empty() {
-        Some(0..inner.size)
-    } else {
-        super::envelope::ciphertext(&inner, binary)
+    let range = match binary {
+        Some(binary) => super::envelope::ciphertext(&inner, binary),
+        None => Some(0..inner.size),
     };
     let Some(range) = range else {
         return envelope;
@@ -217,33 +217,30 @@ fn armored_plaintext(s: &Sample, envelope: Sniff) -> Sniff {
 fn plaintext_behind(s: &Sample, envelope: Sniff, ciphertext: Range<u64>) -> Sniff {
     let start = ciphertext.start;
     let parts = parts_in(s, ciphertext.clone());
-    let r = Randomness {
-        windows: parts
-            .iter()
-            .filter(|(_, b)| b.len() >= super::entropy::MIN_WINDOW)
-            .map(|(_, b)| super::entropy::window_stats(b))
-            .collect(),
-    };
+    let r = Randomness::of(&parts.iter().map(|&(_, b)| b).collect::<Vec<_>>());
     let structured = r.windows.iter().any(|w| w.is_strongly_structured());
     // `openssl enc` offers ECB, whose repeats a text leaves too rare for
     // the battery to see: its blocks are counted whatever the battery says.
     let ecb = (structured || envelope.format == "openssl-enc")
         .then(|| ecb_repeats(&parts, start))
         .flatten();
-    if let Some((repeats, blocks)) = ecb {
-        let mut envelope = envelope.with(
-            "mode",
-            format!(
-                "ECB: {repeats} of {blocks} 8-byte ciphertext blocks repeat earlier ones \
-                 (the plaintext's patterns show through)"
-            ),
-        );
-        envelope.encryption = Encryption::Weak;
-        // The windows not read yet may hold what ECB does not explain.
-        let wants = s.spread_wants(ciphertext);
-        return envelope.wanting(wants);
-    }
-    if !structured {
+    let envelope = match ecb {
+        Some((repeats, blocks)) => {
+            let mut envelope = envelope.with(
+                "mode",
+                format!(
+                    "ECB: {repeats} of {blocks} 8-byte ciphertext blocks repeat earlier ones \
+                     (the plaintext's patterns show through)"
+                ),
+            );
+            envelope.encryption = Encryption::Weak;
+            envelope
+        }
+        None => envelope,
+    };
+    // The claim stands; the windows not read yet may hold what the head
+    // (or ECB) does not explain.
+    if ecb.is_some() || !structured {
         let wants = s.spread_wants(ciphertext);
         return envelope.wanting(wants);
     }
@@ -317,33 +314,36 @@ fn parts_in<'a>(s: &Sample<'a>, range: Range<u64>) -> Vec<(u64, &'a [u8])> {
 /// a file of zeros) count when each has at least six different byte
 /// values, as random blocks do, and a run of one plaintext byte does not.
 /// Returns (repeated blocks, blocks).
-fn ecb_repeats(parts: &[(u64, &[u8])], start: u64) -> Option<(usize, usize)> {
-    let mut seen = std::collections::HashSet::new();
-    let (mut blocks, mut repeats) = (0, 0);
-    // The distinct blocks of each part, judged apart: plaintext appended
-    // to ciphertext must not be averaged away.
-    let mut distinct: Vec<Vec<u8>> = Vec::new();
-    for &(at, b) in parts {
+fn ecb_repeats<'a>(parts: &[(u64, &'a [u8])], start: u64) -> Option<(usize, usize)> {
+    // A part's 8-byte blocks, aligned from the ciphertext's start.
+    fn aligned<'a>(&(at, b): &(u64, &'a [u8]), start: u64) -> std::slice::ChunksExact<'a, u8> {
         let skip = ((8 - (at - start) % 8) % 8) as usize;
-        let mut part = Vec::new();
-        for block in b.get(skip..).unwrap_or_default().chunks_exact(8) {
-            blocks += 1;
-            if seen.insert(block) {
-                part.extend_from_slice(block);
-            } else {
-                repeats += 1;
-            }
-        }
-        distinct.push(part);
+        b.get(skip..).unwrap_or_default().chunks_exact(8)
     }
+    let blocks_of = |part: &(u64, &'a [u8])| aligned(part, start);
+    let mut seen = std::collections::HashSet::new();
+    let blocks: usize = parts.iter().map(|p| blocks_of(p).len()).sum();
+    let repeats = parts
+        .iter()
+        .flat_map(blocks_of)
+        .filter(|&block| !seen.insert(block))
+        .count();
     if repeats == 0 {
         return None;
     }
-    let random = distinct.iter().all(|part| {
-        if part.len() >= super::entropy::MIN_WINDOW {
-            !super::entropy::window_stats(part).is_strongly_structured()
+    // The distinct blocks of each part, judged apart: plaintext appended
+    // to ciphertext must not be averaged away.
+    seen.clear();
+    let random = parts.iter().all(|part| {
+        let distinct: Vec<u8> = blocks_of(part)
+            .filter(|&block| seen.insert(block))
+            .flatten()
+            .copied()
+            .collect();
+        if distinct.len() >= super::entropy::MIN_WINDOW {
+            !super::entropy::window_stats(&distinct).is_strongly_structured()
         } else {
-            part.chunks_exact(8).all(|block| {
+            distinct.chunks_exact(8).all(|block| {
                 let mut values = block.to_vec();
                 values.sort_unstable();
                 values.dedup();
@@ -614,16 +614,23 @@ pub(crate) fn check_text(s: &Sample, text: Sniff) -> Sniff {
 }
 
 /// The first base64 or hex run of a text head, decoded (up to the head's
-/// length), when it starts with an audio container's validated header.
-fn encoded_audio(head: &[u8]) -> Option<Sniff> {
-    use crate::unpack::encoded;
+/// length).
+fn first_run_decoded(head: &[u8]) -> Option<(Vec<u8>, encoded::Run)> {
     let run = encoded::runs(head, 1).into_iter().next()?;
     let data = encoded::decode(&head[run.offset..run.end], run.encoding, head.len());
-    let found = audio::anchored(&Sample::new(data.len() as u64, &data, &[]))?;
-    let mut found = found.with("payload_offset", run.offset).with(
-        "encoding",
-        format!("{} at byte {}", run.encoding.name(), run.offset),
-    );
+    Some((data, run))
+}
+
+fn run_name(run: &encoded::Run) -> String {
+    format!("{} at byte {}", run.encoding.name(), run.offset)
+}
+
+/// A decoded run that starts with an audio container's validated header.
+fn encoded_audio(data: &[u8], run: &encoded::Run) -> Option<Sniff> {
+    let found = audio::anchored(&Sample::new(data.len() as u64, data, &[]))?;
+    let mut found = found
+        .with("payload_offset", run.offset)
+        .with("encoding", run_name(run));
     found.wants.clear();
     Some(found)
 }
@@ -833,13 +840,16 @@ mod tests {
         use crate::sniff::testutil::pseudo_random;
         let noise = pseudo_random(16 * 2000, 5);
         let silence = pseudo_random(16, 6);
+        // Every `n`th block the same one (a pause, a repeated line).
+        let repeating_every = |n: usize| -> Vec<u8> {
+            noise
+                .chunks_exact(16)
+                .enumerate()
+                .flat_map(|(i, block)| if i % n == 0 { &silence[..] } else { block }.to_vec())
+                .collect()
+        };
         // A recording with pauses: every third block is the same one.
-        let ecb: Vec<u8> = noise
-            .chunks_exact(16)
-            .enumerate()
-            .flat_map(|(i, block)| if i % 3 == 0 { &silence[..] } else { block }.to_vec())
-            .collect();
-        let s = sniff(&[SALTED, &ecb].concat());
+        let s = sniff(&[SALTED, &repeating_every(3)].concat());
         assert_eq!(
             (&*s.format, s.encryption),
             ("openssl-enc", Encryption::Weak)
@@ -847,12 +857,7 @@ mod tests {
         assert!(s.evidence["mode"].as_str().unwrap().starts_with("ECB"));
         // A text enciphered: a block in thirty repeats, too few for the
         // battery to see; `openssl enc`'s blocks are counted anyway.
-        let rare: Vec<u8> = noise
-            .chunks_exact(16)
-            .enumerate()
-            .flat_map(|(i, block)| if i % 30 == 0 { &silence[..] } else { block }.to_vec())
-            .collect();
-        let s = sniff(&[SALTED, &rare].concat());
+        let s = sniff(&[SALTED, &repeating_every(30)].concat());
         assert_eq!(
             (&*s.format, s.encryption),
             ("openssl-enc", Encryption::Weak)
