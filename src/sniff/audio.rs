@@ -1222,14 +1222,24 @@ const MIN_RAW_PCM: u64 = 8192;
 /// non-text bytes that no signature explains. Several interpretations are
 /// scored; speech-like smoothness plus format-specific corroboration is needed.
 pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
-    let windows: Vec<&[u8]> = s
-        .slices_in(0..s.size)
-        .into_iter()
+    if super::text::is_text(s.head) {
+        return None;
+    }
+    pcm_in(&s.slices_in(0..s.size), s.size)
+}
+
+/// Samples in two of every three of `windows` (pieces of an object of
+/// `size` bytes): the vote [`raw_pcm`] takes over a whole sample, here
+/// also over windows read behind a head that holds none.
+pub(crate) fn pcm_in(windows: &[&[u8]], size: u64) -> Option<Sniff> {
+    let windows: Vec<&[u8]> = windows
+        .iter()
+        .copied()
         .filter(|w| w.len() >= 2048)
         .collect();
     // Under a second of telephone audio is too little to tell samples from
     // tables and bitmaps by statistics alone (formats.md §3.7.2).
-    if windows.is_empty() || s.size < MIN_RAW_PCM || super::text::is_text(s.head) {
+    if windows.is_empty() || size < MIN_RAW_PCM {
         return None;
     }
     let mut votes: Vec<(&'static str, f64)> = Vec::new();

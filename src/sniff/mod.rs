@@ -507,12 +507,25 @@ fn statistics(sample: &Sample) -> Sniff {
     if let Some((_, audio)) = prefix::audio_behind(sample) {
         return audio;
     }
+    // Windows past the head are read only when the head held no recording.
+    if let Some(audio) = prefix::recording_past_head(sample) {
+        return audio.with(
+            "head",
+            format!(
+                "no recording in the first {} bytes, one in the windows read behind them",
+                sample.head.len()
+            ),
+        );
+    }
     if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);
     }
+    // What the head does not explain may still hold a recording further on:
+    // its middle and end are read before the object is called plain binary.
     Sniff::new("binary", None, Class::Other, Encryption::None)
         .with("basis", "structured bytes of no recognised format")
         .with_stats(&r)
+        .wanting(sample.spread_wants(0..sample.size))
 }
 
 pub(crate) fn hex(b: &[u8]) -> String {

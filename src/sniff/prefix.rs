@@ -604,13 +604,52 @@ pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
 /// audio container's header always holds a zero byte (a chunk size, a
 /// version), which text has none of, so only a head with one is searched.
 pub(crate) fn check_text(s: &Sample, text: Sniff) -> Sniff {
-    if text.class != Class::Other || memchr::memchr(0, s.head).is_none() {
+    if text.class != Class::Other {
         return text;
     }
-    match recording_behind(s) {
-        Some(audio) => audio.with("head", "text with a recording behind it"),
-        None => text,
+    if memchr::memchr(0, s.head).is_some() {
+        if let Some(audio) = recording_behind(s) {
+            return audio.with("head", "text with a recording behind it");
+        }
     }
+    match recording_past_head(s) {
+        Some(audio) => audio.with(
+            "head",
+            format!(
+                "text in the first {} bytes, a recording in the windows read behind them",
+                s.head.len()
+            ),
+        ),
+        None => text.wanting(s.spread_wants(0..s.size)),
+    }
+}
+
+/// A recording in the windows read past the head. A head of text, of
+/// silence or of bytes no format explains says nothing of what follows it:
+/// a raw recording whose first seconds are quiet, or samples or MP3 frames
+/// appended behind 64 KiB of anything, would otherwise pass on the head
+/// alone. Samples must hold in two of every three windows (the vote over a
+/// head), none of them text; frames must chain to a window's end.
+pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
+    let past: Vec<&super::Window> = s
+        .windows
+        .iter()
+        .filter(|w| w.offset >= s.head.len() as u64 && !w.bytes.is_empty())
+        .collect();
+    if past.is_empty() {
+        return None;
+    }
+    if !past.iter().any(|w| super::text::is_text(&w.bytes)) {
+        let slices: Vec<&[u8]> = past.iter().map(|w| w.bytes.as_slice()).collect();
+        if let Some(pcm) = audio::pcm_in(&slices, s.size) {
+            return Some(pcm);
+        }
+    }
+    past.iter().find_map(|w| {
+        let rest = Sample::new(s.size.saturating_sub(w.offset), &w.bytes, &[]);
+        let (at, found) = audio::frames_behind(&rest)?;
+        Some(found.with("payload_offset", w.offset + at as u64))
+    })
 }
 
 /// The first base64 or hex run of a text head, decoded (up to the head's
@@ -1191,6 +1230,65 @@ mod tests {
         tta.extend([0x55; 600]);
         let http = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n\x00";
         found_behind(&[(&flv, "flv"), (&tta, "tta")], &[http, SALTED]);
+    }
+
+    /// A head that holds no recording (silence, text, bytes of no format)
+    /// says nothing of the rest of a large object: its middle and end are
+    /// read, and samples there are a recording.
+    #[test]
+    fn a_recording_behind_a_head_without_one_is_found_in_the_windows() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::{Window, HEAD_LEN};
+        let size = 4u64 << 20;
+        let text = b"a line of a long log, nothing more to it\n".repeat(HEAD_LEN / 41 + 1);
+        let heads: [(&[u8], &str); 2] = [
+            (&[0u8; HEAD_LEN], "no recording in the first"),
+            (&text[..HEAD_LEN], "text in the first"),
+        ];
+        for (head, said) in heads {
+            let first = super::super::sniff(&Sample::new(size, head, &[]), &[]);
+            assert_eq!(first.class, Class::Other, "{said}");
+            assert_eq!(first.wants.len(), 2, "{said}: {:?}", first.wants);
+            let windows: Vec<Window> = first
+                .wants
+                .iter()
+                .map(|w| Window {
+                    offset: w.start,
+                    bytes: pcm16_tone(((w.end - w.start) / 2) as usize),
+                })
+                .collect();
+            let s = super::super::sniff(&Sample::new(size, head, &windows), &[]);
+            assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{said}");
+            assert!(
+                s.evidence["head"].as_str().unwrap().starts_with(said),
+                "{s:?}"
+            );
+            // Windows of the head's kind leave it as it was, asking no more.
+            let same: Vec<Window> = first
+                .wants
+                .iter()
+                .map(|w| Window {
+                    offset: w.start,
+                    bytes: head[..(w.end - w.start) as usize].to_vec(),
+                })
+                .collect();
+            let s = super::super::sniff(&Sample::new(size, head, &same), &[]);
+            assert_eq!((s.class, s.wants.len()), (Class::Other, 0), "{said}: {s:?}");
+        }
+        // One window of samples among two is not enough beside a text head.
+        let first = super::super::sniff(&Sample::new(size, &text[..HEAD_LEN], &[]), &[]);
+        let mixed = [
+            Window {
+                offset: first.wants[0].start,
+                bytes: pcm16_tone(32768),
+            },
+            Window {
+                offset: first.wants[1].start,
+                bytes: text[..HEAD_LEN].to_vec(),
+            },
+        ];
+        let s = super::super::sniff(&Sample::new(size, &text[..HEAD_LEN], &mixed), &[]);
+        assert_eq!(s.format, "text");
     }
 
     /// Text is judged on its first 8 KiB, and a recording's few binary
