@@ -22,12 +22,13 @@ ENV CARGO_PROFILE_RELEASE_STRIP=symbols \
 # Dependencies first, built against placeholder sources: this layer is reused
 # until Cargo.toml or Cargo.lock change. The crate's own fingerprints are then
 # removed so that the real sources are always compiled.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
  && cargo build --release --locked \
- && rm -rf src target/release/.fingerprint/atrest-* target/release/deps/*atrest*
+ && rm -rf src target/release/.fingerprint/atrest-* target/release/build/atrest-* \
+    target/release/deps/*atrest*
 # rules/default.toml is embedded in the binary (include_str!).
 COPY rules ./rules
 COPY src ./src

@@ -47,18 +47,12 @@ const MAX_PASSED: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{path}: cannot open the state file: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
+    #[error("{path}: cannot open the state file: {err}")]
+    Open { path: String, err: rusqlite::Error },
     #[error("{path}: not an atrest state file ({why}); left untouched")]
     Foreign { path: String, why: String },
-    #[error("{path}: state not saved: {source}")]
-    Write {
-        path: String,
-        source: rusqlite::Error,
-    },
+    #[error("{path}: state not saved: {err}")]
+    Write { path: String, err: rusqlite::Error },
 }
 
 /// The order the walk yields locations in, as a string that sorts so: local
@@ -121,18 +115,74 @@ fn class_of(code: i64) -> Class {
         .unwrap_or_default()
 }
 
+/// The 16-byte header every SQLite database starts with.
+fn sqlite_header(path: &Path) -> bool {
+    let mut magic = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == b"SQLite format 3\0")
+}
+
+/// A journal SQLite left beside a database (a run that ended without
+/// closing it): empty, or starting as SQLite writes each kind. The WAL
+/// index is in the machine's byte order; a rollback journal's header may
+/// have been zeroed to commit.
+fn sqlite_sidecar(path: &Path, suffix: &str) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    let mut head = [0u8; 8];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    if read == 0 {
+        return meta.len() == 0;
+    }
+    if read < 8 {
+        return false;
+    }
+    let be = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    match suffix {
+        "-wal" => matches!(be, 0x377f_0682 | 0x377f_0683),
+        // Zeros too: another run sharing the state may have just made it.
+        "-shm" => {
+            u32::from_ne_bytes([head[0], head[1], head[2], head[3]]) == 3_007_000 || head == [0; 8]
+        }
+        _ => head == [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7] || head == [0; 8],
+    }
+}
+
 impl State {
     /// Opens or creates the state file. An existing file that is not an
     /// atrest state file is refused before anything is written to it.
     pub fn open(path: &Path, config: String) -> Result<State, StateError> {
-        let open_err = |source| StateError::Open {
+        let open_err = |err| StateError::Open {
             path: shown(path),
-            source,
+            err,
         };
         let foreign = |why: &str| StateError::Foreign {
             path: shown(path),
             why: why.to_string(),
         };
+        // SQLite takes files beside the database as its own journals and
+        // deletes them: one that is not SQLite's (a user's file that
+        // happens to bear such a name) is refused, never touched.
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let side = PathBuf::from(name);
+            if std::fs::symlink_metadata(&side).is_ok() && !sqlite_sidecar(&side, suffix) {
+                return Err(StateError::Foreign {
+                    path: shown(&side),
+                    why: "a file beside the state file that SQLite would take as its own \
+                          journal and delete; move it or choose another --state path"
+                        .to_string(),
+                });
+            }
+        }
         if let Ok(mut meta) = std::fs::metadata(path) {
             if !meta.is_file() {
                 return Err(foreign("not a regular file"));
@@ -150,9 +200,12 @@ impl State {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
             .map_err(open_err)?;
+            if meta.len() > 0 && !sqlite_header(path) {
+                return Err(foreign("not an SQLite database"));
+            }
             let id: i32 = probe
                 .query_row("PRAGMA application_id", [], |r| r.get(0))
-                .map_err(|_| foreign("not an SQLite database"))?;
+                .map_err(open_err)?;
             if id != APPLICATION_ID {
                 return Err(foreign(if meta.len() == 0 {
                     "an empty file"
@@ -165,10 +218,15 @@ impl State {
         let version: i32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(open_err)?;
-        let write_err = |source| StateError::Write {
+        let write_err = |err| StateError::Write {
             path: shown(path),
-            source,
+            err,
         };
+        if version > SCHEMA_VERSION {
+            return Err(foreign(&format!(
+                "written by a newer atrest: schema {version}, this one knows {SCHEMA_VERSION}"
+            )));
+        }
         if version != SCHEMA_VERSION {
             conn.execute_batch("DROP TABLE IF EXISTS objects; DROP TABLE IF EXISTS runs;")
                 .map_err(write_err)?;
@@ -227,9 +285,9 @@ impl State {
     }
 
     fn write_err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
-        |source| StateError::Write {
+        |err| StateError::Write {
             path: shown(&self.path),
-            source,
+            err,
         }
     }
 
@@ -240,9 +298,9 @@ impl State {
             return Ok(());
         }
         let path = shown(&self.path);
-        let fail = |source| StateError::Write {
+        let fail = |err| StateError::Write {
             path: path.clone(),
-            source,
+            err,
         };
         let tx = self.conn.transaction().map_err(fail)?;
         {
@@ -300,9 +358,9 @@ pub struct StateAccess {
 
 impl StateAccess {
     fn connect(&self) -> Result<Connection, StateError> {
-        let open = |source| StateError::Open {
+        let open = |err| StateError::Open {
             path: shown(&self.path),
-            source,
+            err,
         };
         let conn = Connection::open_with_flags(
             &self.path,
@@ -332,9 +390,9 @@ impl StateAccess {
         // One read transaction for the whole walk: the collector's writes
         // during the scan must not appear as rows the walk then "passes".
         conn.execute_batch("BEGIN")
-            .map_err(|source| StateError::Open {
+            .map_err(|err| StateError::Open {
                 path: shown(&self.path),
-                source,
+                err,
             })?;
         // Rows below the root: its key and the separator of its kind. The
         // root itself (a file target) is found by a point lookup.

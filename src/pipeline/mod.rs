@@ -40,7 +40,7 @@ use crate::source::bucket::{Again, PutOff};
 use crate::source::bucket::{Bucket, Exposure, Wire};
 use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
-use crate::state::{State, StateAccess, StateReader, Stored};
+use crate::state::{State, StateAccess, StateError, StateReader, Stored};
 
 pub(crate) use inspect::{apply_facts, inspect};
 pub(crate) use verdict::{judge, Verdict};
@@ -75,9 +75,22 @@ impl Target {
 pub struct Stop {
     set: AtomicBool,
     why: Mutex<Option<String>>,
+    scanning: AtomicBool,
 }
 
 impl Stop {
+    /// The scan has begun: from now on a stop ends in a report.
+    pub fn begin(&self) {
+        self.scanning.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Stop::begin`] was called: before it (while buckets are
+    /// connected, which a slow endpoint or a paced request can stretch to
+    /// minutes) there is nothing to report and a stop ends the process.
+    pub fn scanning(&self) -> bool {
+        self.scanning.load(Ordering::SeqCst)
+    }
+
     pub fn request(&self, why: impl Into<String>) {
         let mut slot = self.why.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
@@ -465,7 +478,7 @@ pub fn run(
 
     let targets: Vec<String> = plan.targets.iter().map(Target::name).collect();
     let mut builder = ReportBuilder::new(!sink.streams(), plan.inventory);
-    let fold_seen = {
+    let (fold_seen, state_failed) = {
         let mut fold = Fold {
             builder: &mut builder,
             sink,
@@ -473,6 +486,7 @@ pub fn run(
             baseline,
             seen: vec![0; targets.len()],
             inventory: plan.inventory,
+            state_failed: false,
         };
         let mut last_tick = Instant::now();
         let mut grace_until: Option<Instant> = None;
@@ -491,10 +505,8 @@ pub fn run(
                 continue;
             }
             last_tick = Instant::now();
-            if let Some(state) = fold.state.as_deref_mut() {
-                if let Err(e) = state.flush_if_due() {
-                    crate::output::warn(&e.to_string());
-                }
+            if let Some(Err(e)) = fold.state.as_deref_mut().map(State::flush_if_due) {
+                fold.state_error(&e);
             }
             if let Some(max) = plan.max_duration {
                 if clock.elapsed() >= max {
@@ -618,7 +630,7 @@ pub fn run(
                 format!("{message}; not asked again: the scan stopped"),
             ));
         }
-        fold.seen
+        (fold.seen, fold.state_failed)
     };
     progress.finish();
     for (target, n) in targets.iter().zip(&fold_seen) {
@@ -638,6 +650,9 @@ pub fn run(
             None => state.flush(),
         };
         if let Err(e) = saved {
+            if !state_failed {
+                builder.error(state_error(&e));
+            }
             crate::output::warn(&e.to_string());
         }
     }
@@ -1125,9 +1140,35 @@ struct Fold<'a> {
     /// Objects seen per target (by index), added to the report at the end.
     seen: Vec<u64>,
     inventory: bool,
+    /// A batch of verdicts could not be saved: reported once, as an error.
+    state_failed: bool,
+}
+
+/// A state that cannot be written is an error of the run, not a warning
+/// a quiet run would drop: the next run reads every object again, and a
+/// scheduled audit must learn why.
+fn state_error(e: &StateError) -> ErrorEntry {
+    let (location, message) = match e {
+        StateError::Write { path, err } => (
+            path.clone(),
+            format!("state not saved: {err}; the next run reads these objects again"),
+        ),
+        other => (String::new(), other.to_string()),
+    };
+    ErrorEntry { location, message }
 }
 
 impl Fold<'_> {
+    fn state_error(&mut self, e: &StateError) {
+        crate::output::warn(&e.to_string());
+        if !self.state_failed {
+            self.state_failed = true;
+            let error = state_error(e);
+            self.sink.error(&error);
+            self.builder.error(error);
+        }
+    }
+
     fn add(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Unread(target, Unread::Skipped { reason, location }) => {
