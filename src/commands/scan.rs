@@ -23,6 +23,7 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
     // Buckets are connected (credentials, bucket, one listing request) last,
     // but still before anything is scanned: a bad target is exit 2.
     let (wire, targets) = connect(&config)?;
+    stop.begin();
     gate::init(config.threads);
     // Remote reads wait on the network: one worker per request in flight,
     // while the gate keeps CPU work to `-j` threads.

@@ -1,6 +1,8 @@
 //! SIGINT and SIGTERM (Ctrl-C, a cancelled CI job, a Kubernetes deadline):
 //! the first asks the scan to stop and report what it has (exit 3); a second
-//! ends the process at once, leaving no temporary report file behind.
+//! ends the process at once, leaving no temporary report file behind. While
+//! buckets are still being connected nothing has been read, and the first
+//! ends it at once too.
 
 use std::sync::Arc;
 
@@ -24,6 +26,13 @@ pub(super) fn install(stop: &Arc<Stop>) -> Result<()> {
                 if stop.is_set() {
                     output::discard_pending();
                     output::error(&format!("{name} again: stopped at once, no report"));
+                    std::process::exit(i32::from(Exit::Incomplete.code()));
+                }
+                if !stop.scanning() {
+                    output::discard_pending();
+                    output::error(&format!(
+                        "{name} while connecting, before any object was read: stopped, no report"
+                    ));
                     std::process::exit(i32::from(Exit::Incomplete.code()));
                 }
                 stop.request(name);
