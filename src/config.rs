@@ -97,8 +97,13 @@ impl ScanConfig {
             bail!("--inventory-from lists a bucket: give that bucket (s3://, gs://, az://) as a target");
         }
         if let Some(rate) = args.max_requests_per_second {
-            if !(rate > 0.0 && rate.is_finite()) {
-                bail!("--max-requests-per-second must be a positive number");
+            // Below one request per 1,000 s a pace is a stall, and its
+            // interval leaves the range a clock can wait for.
+            if !(rate >= 0.001 && rate.is_finite()) {
+                bail!(
+                    "--max-requests-per-second must be a number of at least 0.001 \
+                     (one request every 1,000 s)"
+                );
             }
         }
         if args.max_duration.is_some_and(|d| d.is_zero()) {
@@ -155,8 +160,11 @@ impl ScanConfig {
         // The output before the state: a bad -o must not leave a new state file.
         let output = Output::open(&args.report, OutputFormat::Jsonl)?;
         // The run's own files are not objects of a target they lie in: the
-        // report, its temporary file, the state database and its journals.
-        let mut own = output.files();
+        // report's temporary file, the state database and its journals. An
+        // earlier report at the output path is scanned like any other file
+        // before it is replaced: skipped, a file made to pass for one
+        // would never be looked at.
+        let mut own = output.temp_files();
         if let Some(state) = args.state.as_deref() {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let mut name = state.as_os_str().to_owned();
@@ -172,8 +180,9 @@ impl ScanConfig {
             Some(p) => {
                 // What a remembered verdict depends on besides the object itself.
                 let key = format!(
-                    "atrest {} rules {} depth {}",
+                    "atrest {} build {} rules {} depth {}",
                     env!("CARGO_PKG_VERSION"),
+                    env!("ATREST_BUILD_ID"),
                     rules.sha256,
                     args.max_archive_depth
                 );
@@ -230,36 +239,93 @@ fn lies_in(file: &Path, dir: &Path) -> bool {
     file.is_file() && dir.is_dir() && file.starts_with(dir)
 }
 
-/// Does `path` hold a report of an earlier run (or nothing)? Its first
-/// and last 4 KiB say so in each format's own way: the JSON report's
-/// schema id, SARIF's schema and atrest as its tool, a JSON Lines report's
-/// closing summary with its scan id, the table's three closing lines.
-/// Another program's JSON Lines (`{"kind": …}` records) or a script that
-/// merely mentions atrest is none of these.
+/// Does `path` hold a report of an earlier run (or nothing)? The whole
+/// file must be UTF-8 text in one of the report formats, checked end to
+/// end: JSON or SARIF that parses, with the report's schema id or atrest
+/// as SARIF's tool; JSON Lines whose every line is a record with a `kind`,
+/// closed by a summary with its scan id; a table ending in its three
+/// closing lines. Another program's JSON Lines, a script that merely
+/// mentions atrest, or a recording whose comment quotes those markers is
+/// none of these, and is never replaced.
 fn is_a_report(path: &Path) -> bool {
-    use std::io::{Seek, SeekFrom};
+    use std::io::{BufRead, BufReader, Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size == 0 {
+        return true;
+    }
+    if !utf8_throughout(&mut file) {
+        return false;
+    }
     let (mut head, mut tail) = (Vec::new(), Vec::new());
-    let read = (&mut file).take(4096).read_to_end(&mut head).is_ok()
+    let read = file.seek(SeekFrom::Start(0)).is_ok()
+        && (&mut file).take(4096).read_to_end(&mut head).is_ok()
         && file
             .seek(SeekFrom::Start(size.saturating_sub(4096)))
             .is_ok()
-        && (&mut file).take(4096).read_to_end(&mut tail).is_ok();
+        && (&mut file).take(4096).read_to_end(&mut tail).is_ok()
+        && file.seek(SeekFrom::Start(0)).is_ok();
+    if !read {
+        return false;
+    }
     let (head, tail) = (
         String::from_utf8_lossy(&head),
         String::from_utf8_lossy(&tail),
     );
-    let last_line = tail.trim_end().rsplit('\n').next().unwrap_or_default();
-    read && (size == 0
-        || head.contains("\"schema\": \"atrest.report/")
+    let parses = |file: &mut std::fs::File| {
+        let mut de = serde_json::Deserializer::from_reader(BufReader::new(file));
+        serde::de::IgnoredAny::deserialize(&mut de).is_ok() && de.end().is_ok()
+    };
+    use serde::Deserialize;
+    if head.contains("\"schema\": \"atrest.report/")
         || (head.contains("sarif") && head.contains("\"name\": \"atrest\""))
-        || (last_line.starts_with("{\"kind\":\"summary\"") && last_line.contains("\"scan_id\""))
-        || ["objects seen, ", "\nclasses: audio ", "\nfindings: "]
-            .iter()
-            .all(|l| tail.contains(l)))
+    {
+        return parses(&mut file);
+    }
+    let last_line = tail.trim_end().rsplit('\n').next().unwrap_or_default();
+    if last_line.starts_with("{\"kind\":\"summary\"") && last_line.contains("\"scan_id\"") {
+        #[derive(Deserialize)]
+        struct Record {
+            #[allow(dead_code)]
+            kind: String,
+        }
+        return BufReader::new(file).lines().all(|line| {
+            line.is_ok_and(|l| l.is_empty() || serde_json::from_str::<Record>(&l).is_ok())
+        });
+    }
+    ["objects seen, ", "\nclasses: audio ", "\nfindings: "]
+        .iter()
+        .all(|l| tail.contains(l))
+}
+
+/// Every byte of `file` from where it stands is UTF-8 text without NUL,
+/// read a chunk at a time (a report may be larger than memory should hold).
+fn utf8_throughout(file: &mut std::fs::File) -> bool {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut carried = 0;
+    loop {
+        let n = match file.read(&mut buf[carried..]) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return carried == 0;
+        }
+        let filled = carried + n;
+        let valid = match std::str::from_utf8(&buf[..filled]) {
+            Ok(_) => filled,
+            // A character cut at the chunk's end is carried to the next.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => return false,
+        };
+        if memchr::memchr(0, &buf[..valid]).is_some() {
+            return false;
+        }
+        buf.copy_within(valid..filled, 0);
+        carried = filled - valid;
+    }
 }
 
 /// A local target must exist and, unless empty targets are allowed, hold
@@ -321,6 +387,13 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     if patterns.is_empty() {
         return Ok(None);
     }
+    if patterns.len() > crate::rules::MAX_GLOBS {
+        bail!(
+            "{flag}: given {} times, more than {}: write fewer, wider patterns",
+            patterns.len(),
+            crate::rules::MAX_GLOBS
+        );
+    }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         if p.trim_matches('/').is_empty() {
@@ -330,7 +403,9 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
             b.add(glob);
         }
     }
-    Ok(Some(b.build()?))
+    Ok(Some(b.build().with_context(|| {
+        format!("{flag}: the patterns cannot be compiled together")
+    })?))
 }
 
 /// Reads a report or baseline file whole, refusing what is not a regular

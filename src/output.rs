@@ -228,6 +228,19 @@ impl Output {
             path: path.display().to_string(),
             why,
         };
+        // A descriptor named as a path (`-o /dev/stdout` behind `>> log` or
+        // a pipe) is written where it stands: reopened and renamed over, a
+        // log's earlier lines would be lost, and a pipe has no path at all.
+        if let Some(fd) = descriptor(path) {
+            if fd == 1 {
+                return Ok(Dest::Stdout);
+            }
+            OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map_err(|e| unwritable(e.to_string().to_lowercase()))?;
+            return Ok(Dest::Direct(path.to_path_buf()));
+        }
         // A link is followed: the report replaces what it points to.
         let target = match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path)
@@ -276,11 +289,11 @@ impl Output {
         self.format
     }
 
-    /// The files this run writes the report to: the report and, until it
-    /// is renamed over the report, its temporary file.
-    pub fn files(&self) -> Vec<PathBuf> {
+    /// The temporary file this run writes the report to until it is
+    /// renamed over the report.
+    pub fn temp_files(&self) -> Vec<PathBuf> {
         match &self.dest {
-            Dest::Atomic { target, temp, .. } => vec![target.clone(), temp.path().to_path_buf()],
+            Dest::Atomic { temp, .. } => vec![temp.path().to_path_buf()],
             Dest::Stdout | Dest::Direct(_) => Vec::new(),
         }
     }
@@ -296,7 +309,7 @@ impl Output {
                     .reopen()
                     .map(|f| Box::new(BufWriter::new(f)) as Box<dyn Write + Send>),
                 Dest::Direct(path) => OpenOptions::new()
-                    .write(true)
+                    .append(true)
                     .open(path)
                     .map(|f: File| Box::new(BufWriter::new(f)) as Box<dyn Write + Send>),
             };
@@ -400,6 +413,21 @@ impl Sink for Output {
 /// non-empty (no-color.org).
 fn wants_color(to_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     to_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The descriptor a path names by itself (`/dev/stdout`, `/dev/stderr`,
+/// `/dev/fd/N`, `/proc/self/fd/N`), as the path was given.
+fn descriptor(path: &Path) -> Option<u32> {
+    let p = path.to_str()?;
+    match p {
+        "/dev/stdin" => Some(0),
+        "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        _ => ["/dev/fd/", "/proc/self/fd/"]
+            .iter()
+            .find_map(|dir| p.strip_prefix(dir))
+            .and_then(|n| n.parse().ok()),
+    }
 }
 
 #[cfg(test)]

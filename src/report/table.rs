@@ -30,6 +30,13 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// A member name as the table shows it. Locations arrive escaped (their
+/// backslashes doubled); member names do not, and a backslash of the name
+/// must not read as the start of an escape the table wrote.
+fn sanitize_member(m: &str) -> String {
+    sanitize(&m.replace('\\', "\\\\"))
+}
+
 /// Shortens `s` to `max` characters, keeping both ends (the file name matters).
 fn fit(s: &str, max: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
@@ -159,7 +166,7 @@ pub fn write(report: &Report, rules: &RuleSet, color: bool, out: &mut dyn Write)
             for f in findings {
                 let mut place = sanitize(&f.location);
                 if let Some(m) = &f.member {
-                    place = format!("{place} ! {}", sanitize(m));
+                    place = format!("{place} ! {}", sanitize_member(m));
                 }
                 let used = 2 + width + 2 + 7 + 2;
                 writeln!(
@@ -263,7 +270,7 @@ pub fn write(report: &Report, rules: &RuleSet, color: bool, out: &mut dyn Write)
             .member
             .as_ref()
             .map_or(sanitize(&first.location), |m| {
-                format!("{} ! {}", sanitize(&first.location), sanitize(m))
+                format!("{} ! {}", sanitize(&first.location), sanitize_member(m))
             });
         let more = if hits.len() > 1 {
             format!(" (and {} more)", hits.len() - 1)
