@@ -45,7 +45,12 @@ impl Exit {
             return (Exit::Incomplete, format!("exit 3: stopped early ({why})"));
         }
         if !report.missing_shards.is_empty() {
-            let missing = report.missing_shards.join(", ");
+            // One line, however many are missing.
+            let all = &report.missing_shards;
+            let mut missing = all[..all.len().min(10)].join(", ");
+            if all.len() > 10 {
+                missing.push_str(&format!(" and {} more", all.len() - 10));
+            }
             return (
                 Exit::Incomplete,
                 format!("exit 3: shards missing: {missing}"),

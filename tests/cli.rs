@@ -1145,6 +1145,209 @@ fn a_state_file_that_is_not_ours_is_a_configuration_error() {
     );
 }
 
+/// SQLite takes `STATE-wal`, `-shm` and `-journal` as its own and deletes
+/// them: a user's files of those names are refused, untouched, and a state
+/// written by a newer schema is not emptied.
+#[test]
+fn files_beside_the_state_and_newer_states_are_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("t");
+    fs::create_dir(&tree).unwrap();
+    fs::write(tree.join("notes.txt"), "notes").unwrap();
+    let wav = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
+    let state = tree.join("state.db");
+    let t = tree.to_str().unwrap();
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let side = tree.join(format!("state.db{suffix}"));
+        fs::write(&side, &wav).unwrap();
+        let out = run(&["scan", t, "--state", state.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{suffix}: {err}");
+        assert!(err.contains(&format!("state.db{suffix}")), "{err}");
+        assert_eq!(fs::read(&side).unwrap(), wav, "{suffix}");
+        assert!(!state.exists());
+        fs::remove_file(&side).unwrap();
+    }
+    let out = run(&["scan", t, "--state", state.to_str().unwrap(), "-q"]);
+    assert_eq!(out.status.code(), Some(0));
+    let c = rusqlite::Connection::open(&state).unwrap();
+    c.execute_batch("PRAGMA user_version = 9").unwrap();
+    drop(c);
+    let out = run(&["scan", t, "--state", state.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("newer atrest"), "{err}");
+    let c = rusqlite::Connection::open(&state).unwrap();
+    let version: i32 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 9);
+}
+
+/// A state that cannot be written is an error of the run, in the report
+/// and the exit status, even with `-q`.
+#[test]
+fn a_state_that_cannot_be_saved_is_an_error_of_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("t");
+    fs::create_dir(&tree).unwrap();
+    for i in 0..2000 {
+        fs::write(tree.join(format!("f{i}.txt")), format!("note {i}")).unwrap();
+    }
+    let state = dir.path().join("s.db");
+    let (t, s) = (tree.to_str().unwrap(), state.to_str().unwrap());
+    assert_eq!(run(&["scan", t, "--state", s, "-q"]).status.code(), Some(0));
+    // Pages past the header overwritten: the file opens, writes fail.
+    let mut bytes = fs::read(&state).unwrap();
+    let mut x = 0x9e37_79b9_u32;
+    for b in bytes.iter_mut().skip(8192) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    fs::write(&state, &bytes).unwrap();
+    for i in 0..2000 {
+        fs::write(tree.join(format!("f{i}.txt")), format!("changed {i}")).unwrap();
+    }
+    let out = run(&["scan", t, "--state", s, "-q", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let report = json(&out);
+    assert_eq!(report["complete"], false);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["location"], s);
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("state not saved: "),
+        "{errors:?}"
+    );
+}
+
+/// Lists of globs are bounded, and a list that cannot be compiled is an
+/// error naming where it is, never a condition silently dropped.
+#[test]
+fn too_many_globs_are_an_error_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    let globs: Vec<String> = (0..1001).map(|i| format!("\"d{i}/**/*.wav\"")).collect();
+    fs::write(
+        &rules,
+        format!(
+            "[[rule]]\nid = \"calls.only\"\ntitle = \"t\"\nseverity = \"critical\"\n\
+             category = \"audio\"\nclasses = [\"audio\"]\npaths = [{}]\n",
+            globs.join(",")
+        ),
+    )
+    .unwrap();
+    let out = run(&["scan", "fixtures/other", "--rules", rules.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("r.toml:7:"), "{err}");
+    assert!(err.contains("R003") && err.contains("1001 globs"), "{err}");
+    let mut args = vec!["scan", "fixtures/other"];
+    for _ in 0..1001 {
+        args.extend(["--exclude", "x/**"]);
+    }
+    let out = run(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--exclude: given 1001 times"), "{err}");
+}
+
+/// `-o /dev/stdout` writes where the descriptor stands: into a pipe, or
+/// after the lines a log opened for appending already holds.
+#[test]
+fn output_to_a_descriptor_path_writes_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    fs::write(&log, "EARLIER LINE\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("atrest");
+    let script = format!(
+        "'{}' scan fixtures/other -q --fail-on never --format jsonl -o /dev/stdout >> '{}'",
+        bin.display(),
+        log.display()
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(root())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("EARLIER LINE\n{"), "{text}");
+    assert!(text.trim_end().ends_with('}'), "{text}");
+    let piped = format!(
+        "'{}' scan fixtures/other -q --fail-on never --format json -o /dev/stdout | cat",
+        bin.display()
+    );
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&piped)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["summary"]["objects_scanned"].as_u64().unwrap() > 0);
+}
+
+/// Values that would stall or overflow are refused before any work.
+#[test]
+fn a_pace_slower_than_one_request_per_1000_s_and_10001_shards_are_refused() {
+    let out = run(&[
+        "scan",
+        "fixtures/other",
+        "--max-requests-per-second",
+        "1e-30",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("at least 0.001"), "{err}");
+    let out = run(&["scan", "fixtures/other", "--shard", "1/10001"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("at most 10000 shards"), "{err}");
+}
+
+/// SIGTERM while a bucket is being connected (an endpoint that never
+/// answers) ends the run at once: nothing was read, nothing to report.
+#[test]
+fn sigterm_while_connecting_ends_the_run_at_once() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let bin = assert_cmd::cargo::cargo_bin("atrest");
+    let child = std::process::Command::new(bin)
+        .args(["scan", "s3://silent-bucket", "--endpoint", &endpoint])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let began = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(began.elapsed() < std::time::Duration::from_secs(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("SIGTERM while connecting"), "{err}");
+    drop(listener);
+}
+
 #[test]
 fn merged_shards_equal_the_whole_and_mismatched_reports_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -1897,7 +2100,7 @@ fn hostile_datasets_end_quickly_with_their_limits_reported() {
 }
 
 #[test]
-fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
+fn the_report_never_replaces_what_the_run_reads() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("evidence.wav");
     fs::copy(root().join("fixtures/audio/wav/pcm16.wav"), &wav).unwrap();
@@ -1922,8 +2125,8 @@ fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
     }
     assert_eq!(fs::read(&wav).unwrap(), original);
     assert!(!state.exists());
-    // A report and a state file inside the scanned folder are not its
-    // objects: two runs see the same two files and write the same report.
+    // A state file inside the scanned folder is not its object; an earlier
+    // report is, like any file there: the second run sees it too.
     let report = dir.path().join("r.json");
     let scan = || {
         let args = [
@@ -1945,7 +2148,42 @@ fn the_report_never_replaces_what_the_run_reads_and_is_not_scanned_itself() {
         r["summary"]["objects_scanned"].take()
     };
     assert_eq!(scan(), 2);
-    assert_eq!(scan(), 2);
+    assert_eq!(scan(), 3);
+    // A recording dressed as a report (the markers a report's first or last
+    // KiB carry, in its comment) is not replaced, whatever its name.
+    for (name, marker) in [
+        (
+            "disguised.sarif",
+            &b"\"$schema\": \"sarif\", \"name\": \"atrest\""[..],
+        ),
+        (
+            "disguised.txt",
+            b"objects seen, \nclasses: audio \nfindings: ",
+        ),
+        (
+            "disguised.jsonl",
+            b"\n{\"kind\":\"summary\",\"scan_id\":\"x\"}\n",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let mut bytes = original.clone();
+        bytes.extend_from_slice(marker);
+        fs::write(&path, &bytes).unwrap();
+        let d = dir.path().to_str().unwrap();
+        let o = run(&[
+            "scan",
+            d,
+            "--fail-on",
+            "never",
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("is not an atrest report"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        fs::remove_file(&path).unwrap();
+    }
     // Inside the scanned folder only an earlier report (of any format)
     // may be replaced; a recording there, named or reached by a link, not.
     let d = dir.path().to_str().unwrap();

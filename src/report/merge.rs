@@ -46,11 +46,9 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
             }
         }
         if let Some(shard) = &r.shard {
-            let parsed = shard
-                .split_once('/')
-                .and_then(|(k, n)| Some((k.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
-            let Some((k, n)) = parsed else {
-                return Err(format!("{name}: shard {shard:?} is not K/N"));
+            let (k, n) = match crate::source::Shard::parse(shard) {
+                Ok(s) => (s.index, s.count),
+                Err(why) => return Err(format!("{name}: shard {shard:?}: {why}")),
             };
             let (count, present) = sets.entry(&r.targets).or_insert((n, BTreeMap::new()));
             if *count != n {
@@ -69,7 +67,7 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let mut missing = BTreeSet::new();
     for (count, present) in sets.values() {
         missing.extend(
-            (0..(*count).min(1 << 20))
+            (0..*count)
                 .filter(|k| !present.contains_key(k))
                 .map(|k| (k, *count)),
         );

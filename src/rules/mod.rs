@@ -336,7 +336,32 @@ impl RuleSet {
                     .map(|m| m.format.clone().unwrap_or_else(|| r.id.get_ref().clone()))
             })
             .collect();
+        let total = std::cell::Cell::new(0usize);
         let globs = |items: &[Spanned<String>], errors: &mut Vec<RuleError>| -> Option<GlobSet> {
+            let before = total.get();
+            total.set(before + items.len());
+            if total.get() > MAX_FILE_GLOBS {
+                // Said once, at the list that crosses the bound.
+                if let (Some(first), true) = (items.first(), before <= MAX_FILE_GLOBS) {
+                    errors.push(at(
+                        first.span(),
+                        "R003",
+                        format!("more than {MAX_FILE_GLOBS} globs in the file by this list"),
+                    ));
+                }
+                return None;
+            }
+            if let (Some(first), true) = (items.first(), items.len() > MAX_GLOBS) {
+                errors.push(at(
+                    first.span(),
+                    "R003",
+                    format!(
+                        "{} globs in one list, more than {MAX_GLOBS}: write fewer, wider globs",
+                        items.len()
+                    ),
+                ));
+                return None;
+            }
             let mut b = GlobSetBuilder::new();
             for g in items {
                 // `""` (or `/`) compiles to a glob matching every path: an
@@ -365,7 +390,21 @@ impl RuleSet {
                     )),
                 }
             }
-            b.build().ok()
+            match b.build() {
+                Ok(set) => Some(set),
+                // Dropped, the list would match every path (`paths`) or
+                // silence nothing (an allow-list): the file is refused.
+                Err(e) => {
+                    if let Some(first) = items.first() {
+                        errors.push(at(
+                            first.span(),
+                            "R003",
+                            format!("these globs cannot be compiled together: {e}"),
+                        ));
+                    }
+                    None
+                }
+            }
         };
         for spec in parsed.rules {
             let id = spec.id.get_ref().clone();
@@ -555,6 +594,12 @@ impl RuleSet {
 /// target's root; a pattern that names a folder covers everything in it
 /// (`calls` and `calls/` match `calls/a.wav`; a trailing `/` matches
 /// folders only).
+/// Globs one list (a rule's `paths`, an allow-list entry, `--exclude`)
+/// may hold: a few thousand compile to a matcher of gigabytes.
+pub const MAX_GLOBS: usize = 1000;
+/// Globs a whole rules file may hold, for the same reason.
+pub const MAX_FILE_GLOBS: usize = 4000;
+
 pub fn path_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
     let (pattern, folder_only) = match pattern.strip_suffix('/') {
         Some(p) if !p.is_empty() => (p, true),

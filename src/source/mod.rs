@@ -237,6 +237,9 @@ impl std::fmt::Display for Shard {
     }
 }
 
+/// The most shards one scan may be split into.
+pub const MAX_SHARDS: u64 = 10_000;
+
 impl Shard {
     pub fn parse(s: &str) -> Result<Shard, String> {
         let (k, n) = s
@@ -248,6 +251,10 @@ impl Shard {
         );
         if count == 0 || index >= count {
             return Err("need 0 <= K < N".into());
+        }
+        // A merge lists every shard it lacks: N bounds that list.
+        if count > MAX_SHARDS {
+            return Err(format!("at most {MAX_SHARDS} shards"));
         }
         Ok(Shard { index, count })
     }
