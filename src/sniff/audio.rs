@@ -1243,11 +1243,22 @@ pub(crate) fn pcm_in(windows: &[&[u8]], size: u64) -> Option<Sniff> {
         return None;
     }
     let mut votes: Vec<(&'static str, f64)> = Vec::new();
-    for w in &windows {
+    // The vote below, as a count: two of every three windows.
+    let needed = (windows.len() * 2).div_ceil(3);
+    for (i, w) in windows.iter().enumerate() {
+        // Once the windows left cannot make up the vote, the rest are not
+        // guessed at (most objects here are not recordings at all).
+        if votes.len() + (windows.len() - i) < needed {
+            return None;
+        }
         // Judge 4 KiB pieces across the window: quiet stretches are common in speech.
         let pieces: Vec<&[u8]> = w.chunks(8192).filter(|p| p.len() >= 2048).collect();
         let mut hits = Vec::new();
-        for p in &pieces {
+        for (j, p) in pieces.iter().enumerate() {
+            // Likewise within a window: half its pieces, or it fails.
+            if (hits.len() + (pieces.len() - j)) * 2 < pieces.len() {
+                break;
+            }
             if let Some(hit) = super::pcm::guess(p) {
                 hits.push(hit);
             }

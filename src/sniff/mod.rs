@@ -517,7 +517,14 @@ fn statistics(sample: &Sample) -> Sniff {
             ),
         );
     }
-    if let Some(pcm) = audio::raw_pcm(sample).or_else(|| telephony::g722(sample)) {
+    // With windows past the head, the head held no samples (or it was
+    // random): the vote over all of them is the one just taken.
+    let past = sample
+        .windows
+        .iter()
+        .any(|w| w.offset >= sample.head.len() as u64);
+    let pcm = if past { None } else { audio::raw_pcm(sample) };
+    if let Some(pcm) = pcm.or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);
     }
     // What the head does not explain may still hold a recording further on:
