@@ -136,8 +136,8 @@ pub fn discard_pending() {
 pub enum OutputError {
     #[error("{path}: cannot write the report here: {why}")]
     Unwritable { path: String, why: String },
-    #[error("{path}: writing the report failed: {source}")]
-    Write { path: String, source: io::Error },
+    #[error("{path}: writing the report failed: {err}")]
+    Write { path: String, err: io::Error },
 }
 
 /// Where the report goes.
@@ -361,9 +361,9 @@ impl Output {
         });
         self.write_with(|w| w.flush());
         drop(self.writer.take());
-        let fail = |source| OutputError::Write {
+        let fail = |err| OutputError::Write {
             path: self.shown.clone(),
-            source,
+            err,
         };
         if let Some(e) = self.failed.take() {
             return Err(fail(e));

@@ -112,6 +112,7 @@ pub const FORMATS: &[&str] = &[
     "pgp-cleartext-signed",
     "pkcs12",
     "pnm",
+    "pyc",
     "pytorch",
     "qcp",
     "random-like",

@@ -20,7 +20,38 @@ const WEAK_MAGIC: &[&str] = &[
 ];
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    raster(s).or_else(|| by_infer(s))
+    raster(s).or_else(|| by_infer(s)).or_else(|| pyc(s))
+}
+
+/// Compiled Python: a version magic and `\r\n`, then (3.7 on, PEP 552)
+/// a flags word of 0–3, and a marshalled code object (`c`, with or without
+/// the reference flag) where that version's header ends. Named, it is not
+/// read past the head: the line tables of a large module of constants
+/// (`html.entities`) read as smooth 32-bit samples.
+fn pyc(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if h.get(2..4)? != b"\r\n" {
+        return None;
+    }
+    let magic = u16::from_le_bytes([h[0], h[1]]);
+    let code_at = match magic {
+        3390..=4000 if u32::from_le_bytes(h.get(4..8)?.try_into().ok()?) <= 3 => 16,
+        3190..=3389 => 12,
+        3000..=3189 | 20000..=62300 => 8,
+        _ => return None,
+    };
+    if *h.get(code_at)? & 0x7f != b'c' {
+        return None;
+    }
+    Some(
+        Sniff::new(
+            "pyc",
+            Some("application/x-python-code"),
+            Class::Other,
+            Encryption::None,
+        )
+        .with("magic", format!("Python bytecode (magic {magic}) at 0")),
+    )
 }
 
 /// Documents and fonts infer counts as archives: not containers of files
@@ -111,6 +142,8 @@ pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
         "pdf" => {
             super::bytes::find_from_first(&s.head[..s.head.len().min(4096)], b" obj").is_none()
         }
+        // Sixteen bytes of header prove nothing of what follows them.
+        "pyc" => true,
         _ if !by_infer => false,
         "bmp" => !bitmap_header(s),
         "tif" | "cr2" => !tiff_directory(s),
@@ -614,6 +647,24 @@ fn tga(s: &Sample) -> Option<Sniff> {
 mod tests {
     use super::super::testutil::pcm16_tone;
     use super::*;
+
+    #[test]
+    fn compiled_python_is_named_by_its_header_and_code_object() {
+        let mut pyc = b"\x6f\x0d\x0d\x0a\0\0\0\0".to_vec(); // 3.10
+        pyc.extend([0u8; 8]);
+        pyc.push(0xe3);
+        pyc.extend([0u8; 64]);
+        let s = detect(&Sample::new(pyc.len() as u64, &pyc, &[])).unwrap();
+        assert_eq!(s.format, "pyc");
+        // A 3.6 file's code object starts at 12; flags past 3 are not PEP 552.
+        let mut old = b"\x33\x0d\x0d\x0a".to_vec();
+        old.extend([0u8; 8]);
+        old.push(b'c');
+        old.extend([0u8; 64]);
+        assert_eq!(detect(&Sample::new(99, &old, &[])).unwrap().format, "pyc");
+        pyc[4] = 9;
+        assert!(detect(&Sample::new(pyc.len() as u64, &pyc, &[])).is_none());
+    }
 
     fn named(b: &[u8]) -> Option<String> {
         detect(&Sample::new(b.len() as u64, b, &[])).map(|s| s.format.into_owned())
