@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +86,7 @@ impl ScanConfig {
                 }
             });
         }
+        overlapping(&targets)?;
         let mut inventories = Vec::new();
         for u in &args.inventory_from {
             match BucketUrl::parse(u).map_err(|e| anyhow::anyhow!("--inventory-from {e}"))? {
@@ -229,6 +230,36 @@ fn same_file(a: &Path, b: &Path) -> bool {
         }
         _ => false,
     }
+}
+
+/// Two targets that cover the same objects (the same folder twice, a
+/// folder and something inside it, the same bucket URL twice) would count
+/// and report those objects twice, under two spellings of their path.
+fn overlapping(targets: &[Given]) -> Result<()> {
+    let mut seen: Vec<(String, Option<PathBuf>)> = Vec::new();
+    for given in targets {
+        let (shown, real) = match given {
+            Given::Local(p) => (
+                crate::source::fs::escape_path(p),
+                std::fs::canonicalize(p).ok(),
+            ),
+            Given::Bucket(url) => (url.to_string(), None),
+        };
+        for (earlier, earlier_real) in &seen {
+            let covered = match (&real, earlier_real) {
+                (Some(a), Some(b)) => a.starts_with(b) || b.starts_with(a),
+                _ => *earlier == shown,
+            };
+            if covered {
+                bail!(
+                    "{shown}: overlaps target {earlier}, which covers the same objects; \
+                     give each once"
+                );
+            }
+        }
+        seen.push((shown, real));
+    }
+    Ok(())
 }
 
 /// Is `file` an existing file (links followed) below the folder `dir`?

@@ -1299,6 +1299,30 @@ fn output_to_a_descriptor_path_writes_through_it() {
     assert!(report["summary"]["objects_scanned"].as_u64().unwrap() > 0);
 }
 
+/// Targets that cover the same objects would count and report them twice.
+#[test]
+fn overlapping_targets_are_refused() {
+    for args in [
+        vec!["scan", "fixtures/other", "fixtures/other"],
+        vec!["scan", "fixtures", "fixtures/other"],
+        vec!["scan", "fixtures/other/", "fixtures"],
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("overlaps target"), "{err}");
+    }
+    let out = run(&[
+        "scan",
+        "fixtures/other",
+        "fixtures/audio",
+        "--fail-on",
+        "never",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
 /// Values that would stall or overflow are refused before any work.
 #[test]
 fn a_pace_slower_than_one_request_per_1000_s_and_10001_shards_are_refused() {
