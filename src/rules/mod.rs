@@ -269,15 +269,43 @@ impl RuleSet {
 
     /// Reads and compiles a rules file.
     pub fn load(path: &Path) -> Result<RuleSet, RuleErrors> {
+        use std::io::Read;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let fail = |line: usize, col: usize, message: String| {
             RuleErrors(vec![RuleError {
                 file: file.clone(),
-                line: 0,
-                col: 0,
+                line,
+                col,
                 code: "R000",
-                message: format!("cannot read: {e}"),
+                message,
             }])
+        };
+        // `/dev/zero` or a FIFO is no rules file, and a file larger than any
+        // rules file is read no further than the bound.
+        let opened = std::fs::File::open(path).and_then(|f| Ok((f.metadata()?, f)));
+        let (meta, f) = opened.map_err(|e| fail(0, 0, format!("cannot read: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail(0, 0, "cannot read: not a regular file".into()));
+        }
+        let mut bytes = Vec::new();
+        f.take(MAX_RULES_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(0, 0, format!("cannot read: {e}")))?;
+        if bytes.len() as u64 > MAX_RULES_BYTES {
+            return Err(fail(
+                0,
+                0,
+                format!(
+                    "larger than {} MiB: not a rules file",
+                    MAX_RULES_BYTES >> 20
+                ),
+            ));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            fail(line, col, "not UTF-8 text".into())
         })?;
         let base = path
             .parent()
@@ -594,6 +622,10 @@ impl RuleSet {
 /// target's root; a pattern that names a folder covers everything in it
 /// (`calls` and `calls/` match `calls/a.wav`; a trailing `/` matches
 /// folders only).
+/// The largest rules file read: far above any real one, far below what
+/// would strain memory.
+const MAX_RULES_BYTES: u64 = 16 << 20;
+
 /// Globs one list (a rule's `paths`, an allow-list entry, `--exclude`)
 /// may hold: a few thousand compile to a matcher of gigabytes.
 pub const MAX_GLOBS: usize = 1000;
@@ -656,6 +688,27 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rules_file_is_bounded_regular_utf8_text() {
+        let err = RuleSet::load(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, b"extends = \"default\"\n# caf\xe9\n").unwrap();
+        let err = RuleSet::load(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("bad.toml:2:6: error[R000]: not UTF-8 text"),
+            "{err}"
+        );
+        let big = dir.path().join("big.toml");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_RULES_BYTES + 1).unwrap();
+        let err = RuleSet::load(&big).unwrap_err().to_string();
+        assert!(err.contains("larger than 16 MiB"), "{err}");
+    }
 
     /// Patterns reach as gitignore's do: at any depth unless anchored, and
     /// into a folder they name.
