@@ -322,9 +322,25 @@ fn is_a_report(path: &Path) -> bool {
             #[allow(dead_code)]
             kind: String,
         }
-        return BufReader::new(file).lines().all(|line| {
-            line.is_ok_and(|l| l.is_empty() || serde_json::from_str::<Record>(&l).is_ok())
-        });
+        // A line at a time, each bounded: one endless line is no report.
+        const MAX_LINE: u64 = 64 << 20;
+        let mut reader = BufReader::new(file);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
+                Ok(0) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+            if line.last() != Some(&b'\n') && line.len() as u64 >= MAX_LINE {
+                return false;
+            }
+            let text = line.trim_ascii_end();
+            if !text.is_empty() && serde_json::from_slice::<Record>(text).is_err() {
+                return false;
+            }
+        }
     }
     ["objects seen, ", "\nclasses: audio ", "\nfindings: "]
         .iter()
