@@ -195,6 +195,68 @@ fn elf_header(s: &Sample) -> bool {
         && table.is_some_and(|t| t <= s.size)
 }
 
+/// Where a format says it ends, against where the object does.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Ending {
+    /// The format's end is the object's end (or no end is declared).
+    AsDeclared,
+    /// The bytes that would tell were not read: the object's last 4 KiB.
+    Unread(std::ops::Range<u64>),
+    /// The format ends well before the object: something follows it.
+    Early,
+}
+
+/// Formats whose end is fixed by their structure: a PNG's `IEND` chunk, a
+/// GIF's trailer, a JPEG's end-of-image marker (trailing zeros allowed),
+/// an ELF's section table (written last). A recording appended behind a
+/// valid header of one of them is otherwise judged by the header alone.
+pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
+    const SLACK: u64 = 4096;
+    if s.size <= s.head.len() as u64 + SLACK {
+        return Ending::AsDeclared;
+    }
+    if format == "elf" {
+        return match elf_table_end(s) {
+            Some(end) if end + SLACK < s.size => Ending::Early,
+            _ => Ending::AsDeclared,
+        };
+    }
+    let tail = s.size - SLACK..s.size;
+    let ends: fn(&[u8]) -> bool = match format {
+        "png" => |t| t.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"),
+        "gif" => |t| t.ends_with(b";"),
+        "jpg" => |t| {
+            let t = &t[..t.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
+            t.ends_with(b"\xff\xd9")
+        },
+        _ => return Ending::AsDeclared,
+    };
+    match s.at(tail.start, SLACK as usize) {
+        Some(t) if ends(t) => Ending::AsDeclared,
+        Some(_) => Ending::Early,
+        None => Ending::Unread(tail),
+    }
+}
+
+/// The end of an ELF's section header table, when it has one.
+fn elf_table_end(s: &Sample) -> Option<u64> {
+    if !elf_header(s) {
+        return None;
+    }
+    let h = s.head;
+    let (u16_at, u32_at, u64_at): (Read<u16>, Read<u32>, Read<u64>) = if u8_at(h, 5)? == 2 {
+        (be16, be32, be64)
+    } else {
+        (le16, le32, le64)
+    };
+    let (table, entry, count) = if u8_at(h, 4)? == 2 {
+        (u64_at(h, 40)?, u16_at(h, 58)?, u16_at(h, 60)?)
+    } else {
+        (u64::from(u32_at(h, 32)?), u16_at(h, 46)?, u16_at(h, 48)?)
+    };
+    (table > 0 && count > 0).then(|| table + u64::from(entry) * u64::from(count))
+}
+
 /// A JPEG's segments from its start-of-image marker on: each a marker and
 /// a length that lands on the next marker, to the start of the scan (or
 /// eight of them, or the head's end).
@@ -647,6 +709,46 @@ fn tga(s: &Sample) -> Option<Sniff> {
 mod tests {
     use super::super::testutil::pcm16_tone;
     use super::*;
+
+    #[test]
+    fn formats_that_end_early_are_told_from_those_that_end_with_the_object() {
+        let size = 1u64 << 20;
+        // ELF64, little-endian: the section table at 0x1000, 10 entries of 64.
+        let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+        elf.resize(64, 0);
+        elf[40..48].copy_from_slice(&0x1000u64.to_le_bytes());
+        elf[52..54].copy_from_slice(&64u16.to_le_bytes());
+        elf[58..60].copy_from_slice(&64u16.to_le_bytes());
+        elf[60..62].copy_from_slice(&10u16.to_le_bytes());
+        elf.resize(65536, 0);
+        assert_eq!(ending(&Sample::new(size, &elf, &[]), "elf"), Ending::Early);
+        elf[40..48].copy_from_slice(&(size - 640).to_le_bytes());
+        assert_eq!(
+            ending(&Sample::new(size, &elf, &[]), "elf"),
+            Ending::AsDeclared
+        );
+        // A JPEG's end-of-image marker, with a writer's zero padding after it.
+        let head = vec![0u8; 65536];
+        let tail = |last: &[u8]| {
+            let mut b = vec![0x55u8; 4096];
+            b[4096 - last.len()..].copy_from_slice(last);
+            [super::super::Window {
+                offset: size - 4096,
+                bytes: b,
+            }]
+        };
+        let w = tail(b"\xff\xd9\0\0\0");
+        assert_eq!(
+            ending(&Sample::new(size, &head, &w), "jpg"),
+            Ending::AsDeclared
+        );
+        let w = tail(b"\xff\xd9RIFF");
+        assert_eq!(ending(&Sample::new(size, &head, &w), "jpg"), Ending::Early);
+        assert_eq!(
+            ending(&Sample::new(size, &head, &[]), "jpg"),
+            Ending::Unread(size - 4096..size)
+        );
+    }
 
     #[test]
     fn compiled_python_is_named_by_its_header_and_code_object() {

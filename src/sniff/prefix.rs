@@ -382,10 +382,38 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
                     "head",
                     format!("{} signature at 0 with samples behind it", named.format),
                 ),
-                None => named,
+                None => past_the_end(s, named),
             }
         }
-        None => named,
+        None => past_the_end(s, named),
+    }
+}
+
+/// A format that ends before the object does has something behind it:
+/// its middle and end are read and judged as behind a head that holds no
+/// recording (a valid PNG or ELF header followed by silence and samples
+/// would otherwise pass as the image or program).
+fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
+    use super::other::Ending;
+    match super::other::ending(s, &named.format) {
+        Ending::AsDeclared => named,
+        Ending::Unread(tail) => named.wanting(vec![tail]),
+        Ending::Early => {
+            let wants = s.spread_wants(0..s.size);
+            if !wants.is_empty() {
+                return named.wanting(wants);
+            }
+            match recording_past_head(s) {
+                Some(audio) => audio.with(
+                    "head",
+                    format!(
+                        "{} ends before the object does; a recording in the windows read behind it",
+                        named.format
+                    ),
+                ),
+                None => named.with("trailing", "data after the format's end"),
+            }
+        }
     }
 }
 
@@ -1230,6 +1258,69 @@ mod tests {
         tta.extend([0x55; 600]);
         let http = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n\x00";
         found_behind(&[(&flv, "flv"), (&tta, "tta")], &[http, SALTED]);
+    }
+
+    /// Sniffs as the reader does: rounds of windows served by `bytes_at`.
+    fn sniff_reading(size: u64, head: &[u8], bytes_at: impl Fn(u64, usize) -> Vec<u8>) -> Sniff {
+        let mut windows: Vec<super::super::Window> = Vec::new();
+        loop {
+            let s = super::super::sniff(&Sample::new(size, head, &windows), &[]);
+            let fresh: Vec<_> = s
+                .wants
+                .iter()
+                .filter(|w| windows.iter().all(|r| r.offset != w.start))
+                .cloned()
+                .collect();
+            if fresh.is_empty() {
+                return s;
+            }
+            for w in fresh {
+                let bytes = bytes_at(w.start, (w.end - w.start) as usize);
+                windows.push(super::super::Window {
+                    offset: w.start,
+                    bytes,
+                });
+            }
+        }
+    }
+
+    /// A valid PNG (or ELF) header followed by silence and samples: the
+    /// format ends before the object does, so what follows is judged.
+    #[test]
+    fn a_recording_behind_a_format_that_ends_early_is_found() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::HEAD_LEN;
+        let ihdr = b"IHDR\0\0\0\x10\0\0\0\x10\x08\x00\0\0\0";
+        let mut crc = flate2::Crc::new();
+        crc.update(ihdr);
+        let mut head = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        head.extend(ihdr);
+        head.extend(crc.sum().to_be_bytes());
+        head.resize(HEAD_LEN, 0);
+        let size = 4u64 << 20;
+        let tone = pcm16_tone(HEAD_LEN);
+        let s = sniff_reading(size, &head, |_, len| tone[..len].to_vec());
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        assert!(s.evidence["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("png ends before"));
+        // The image's own end at the object's end: nothing more is read.
+        let iend = b"\0\0\0\0IEND\xae\x42\x60\x82";
+        let s = sniff_reading(size, &head, |at, len| {
+            let mut b = vec![0u8; len];
+            if at + len as u64 == size {
+                b[len - iend.len()..].copy_from_slice(iend);
+            }
+            b
+        });
+        assert_eq!(s.format, "png", "{s:?}");
+        // Zeros behind an early end are no recording.
+        let s = sniff_reading(size, &head, |_, len| vec![0u8; len]);
+        assert_eq!(
+            (&*s.format, s.evidence.contains_key("trailing")),
+            ("png", true)
+        );
     }
 
     /// A head that holds no recording (silence, text, bytes of no format)
