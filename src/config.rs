@@ -458,7 +458,7 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
 /// Reads a report or baseline file whole, refusing what is not a regular
 /// file or is larger than [`MAX_REPORT_BYTES`] (`/dev/zero` is not a report).
 pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
-    let shown = path.display();
+    let shown = crate::source::fs::escape_path(path);
     let meta = std::fs::metadata(path).with_context(|| format!("{shown}: cannot read {what}"))?;
     if !meta.is_file() {
         bail!("{shown}: {what} must be a regular file");
@@ -479,7 +479,7 @@ pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
 /// Reads the fingerprints of an earlier report (JSON, or JSONL findings).
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let text = read_bounded(path, "the baseline")?;
-    let shown = path.display();
+    let shown = crate::source::fs::escape_path(path);
     let ours = |schema: Option<&str>| schema == Some(crate::report::SCHEMA);
     let mut set = HashSet::new();
     if let Ok(report) = serde_json::from_str::<Report>(&text) {

@@ -100,8 +100,9 @@ impl std::fmt::Debug for State {
     }
 }
 
+/// A path as messages show it: losslessly, as reports do.
 fn shown(path: &Path) -> String {
-    path.display().to_string()
+    crate::source::fs::escape_path(path)
 }
 
 fn class_code(c: Class) -> i64 {

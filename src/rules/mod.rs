@@ -180,8 +180,9 @@ impl Limits {
             .or_else(|| int("max_ratio", self.max_ratio, 2, 1_000_000))
             .or_else(|| {
                 (!(0.1..=3600.0).contains(&self.max_seconds)).then(|| {
+                    // `{:?}` keeps 1e-300 short where `{}` writes every digit.
                     format!(
-                        "limits.max_seconds = {}: must be from 0.1 to 3600",
+                        "limits.max_seconds = {:?}: must be from 0.1 to 3600",
                         self.max_seconds
                     )
                 })
@@ -270,7 +271,7 @@ impl RuleSet {
     /// Reads and compiles a rules file.
     pub fn load(path: &Path) -> Result<RuleSet, RuleErrors> {
         use std::io::Read;
-        let file = path.display().to_string();
+        let file = crate::source::fs::escape_path(path);
         let fail = |line: usize, col: usize, message: String| {
             RuleErrors(vec![RuleError {
                 file: file.clone(),
