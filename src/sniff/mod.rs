@@ -209,6 +209,15 @@ impl<'a> Sample<'a> {
         out
     }
 
+    /// The windows read past the head (not those a detector placed inside
+    /// it, nor empty ones).
+    pub fn past_head(&self) -> impl Iterator<Item = &'a Window> {
+        let head = self.head.len() as u64;
+        self.windows
+            .iter()
+            .filter(move |w| w.offset >= head && !w.bytes.is_empty())
+    }
+
     /// Windows worth reading to judge `range` statistically: its middle and its
     /// end, skipping what is already read. Empty when the sample covers enough.
     pub fn spread_wants(&self, range: Range<u64>) -> Vec<Range<u64>> {
@@ -519,10 +528,7 @@ fn statistics(sample: &Sample) -> Sniff {
     }
     // With windows past the head, the head held no samples (or it was
     // random): the vote over all of them is the one just taken.
-    let past = sample
-        .windows
-        .iter()
-        .any(|w| w.offset >= sample.head.len() as u64);
+    let past = sample.past_head().next().is_some();
     let pcm = if past { None } else { audio::raw_pcm(sample) };
     if let Some(pcm) = pcm.or_else(|| telephony::g722(sample)) {
         return pcm.with_stats(&r);

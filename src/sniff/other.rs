@@ -168,31 +168,45 @@ type Read<T> = fn(&[u8], usize) -> Option<T>;
 /// section-header entry sizes of that class, and its section table within
 /// the object.
 fn elf_header(s: &Sample) -> bool {
+    elf_section_table(s).is_some()
+}
+
+/// An ELF header that holds up (as [`elf_header`] checks it), read for
+/// its section table: offset, entry size and entry count.
+fn elf_section_table(s: &Sample) -> Option<(u64, u16, u16)> {
     let h = s.head;
     let (Some(class @ (1 | 2)), Some(order @ (1 | 2)), Some(1)) =
         (u8_at(h, 4), u8_at(h, 5), u8_at(h, 6))
     else {
-        return false;
+        return None;
     };
     let (u16_at, u32_at, u64_at): (Read<u16>, Read<u32>, Read<u64>) = if order == 2 {
         (be16, be32, be64)
     } else {
         (le16, le32, le64)
     };
-    let (table, header_size, entry_size, header, entry) = if class == 2 {
-        (u64_at(h, 40), u16_at(h, 52), u16_at(h, 58), 64, 64)
+    let (table, header_size, entry_size, count, header, entry) = if class == 2 {
+        (
+            u64_at(h, 40),
+            u16_at(h, 52),
+            u16_at(h, 58),
+            u16_at(h, 60),
+            64,
+            64,
+        )
     } else {
         (
             u32_at(h, 32).map(u64::from),
             u16_at(h, 40),
             u16_at(h, 46),
+            u16_at(h, 48),
             52,
             40,
         )
     };
-    header_size == Some(header)
-        && entry_size.is_some_and(|e| e == 0 || e == entry)
-        && table.is_some_and(|t| t <= s.size)
+    let (table, entry_size) = (table?, entry_size?);
+    (header_size == Some(header) && (entry_size == 0 || entry_size == entry) && table <= s.size)
+        .then_some((table, entry_size, count.unwrap_or(0)))
 }
 
 /// Where a format says it ends, against where the object does.
@@ -217,7 +231,7 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     }
     if format == "elf" {
         return match elf_table_end(s) {
-            Some(end) if end + SLACK < s.size => Ending::Early,
+            Some(end) if end.saturating_add(SLACK) < s.size => Ending::Early,
             _ => Ending::AsDeclared,
         };
     }
@@ -238,23 +252,11 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     }
 }
 
-/// The end of an ELF's section header table, when it has one.
+/// The end of an ELF's section header table, when it has one. Sizes are
+/// the file's word: saturating, a forged offset cannot overflow.
 fn elf_table_end(s: &Sample) -> Option<u64> {
-    if !elf_header(s) {
-        return None;
-    }
-    let h = s.head;
-    let (u16_at, u32_at, u64_at): (Read<u16>, Read<u32>, Read<u64>) = if u8_at(h, 5)? == 2 {
-        (be16, be32, be64)
-    } else {
-        (le16, le32, le64)
-    };
-    let (table, entry, count) = if u8_at(h, 4)? == 2 {
-        (u64_at(h, 40)?, u16_at(h, 58)?, u16_at(h, 60)?)
-    } else {
-        (u64::from(u32_at(h, 32)?), u16_at(h, 46)?, u16_at(h, 48)?)
-    };
-    (table > 0 && count > 0).then(|| table + u64::from(entry) * u64::from(count))
+    let (table, entry, count) = elf_section_table(s)?;
+    (table > 0 && count > 0).then(|| table.saturating_add(u64::from(entry) * u64::from(count)))
 }
 
 /// A JPEG's segments from its start-of-image marker on: each a marker and

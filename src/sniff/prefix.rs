@@ -659,11 +659,7 @@ pub(crate) fn check_text(s: &Sample, text: Sniff) -> Sniff {
 /// alone. Samples must hold in two of every three windows (the vote over a
 /// head), none of them text; frames must chain to a window's end.
 pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
-    let past: Vec<&super::Window> = s
-        .windows
-        .iter()
-        .filter(|w| w.offset >= s.head.len() as u64 && !w.bytes.is_empty())
-        .collect();
+    let past: Vec<&super::Window> = s.past_head().collect();
     if past.is_empty() {
         return None;
     }
@@ -1083,21 +1079,13 @@ mod tests {
     /// found there are the object's.
     #[test]
     fn plaintext_past_the_head_of_an_envelope_is_found() {
-        use crate::sniff::testutil::{pcm16_tone, pseudo_random};
-        use crate::sniff::Window;
+        use crate::sniff::testutil::pseudo_random;
         let size = 1 << 20;
         let head = [SALTED, &pseudo_random(crate::sniff::HEAD_LEN - 16, 8)].concat();
         let first = super::super::sniff(&Sample::new(size, &head, &[]), &[]);
         assert_eq!(first.class, Class::Encrypted);
         assert_eq!(first.wants.len(), 2, "{:?}", first.wants);
-        let windows: Vec<Window> = first
-            .wants
-            .iter()
-            .map(|w| Window {
-                offset: w.start,
-                bytes: pcm16_tone(((w.end - w.start) / 2) as usize),
-            })
-            .collect();
+        let windows = tone_windows(&first.wants);
         let s = super::super::sniff(&Sample::new(size, &head, &windows), &[]);
         assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
         assert!(s.evidence["envelope"]
@@ -1260,6 +1248,41 @@ mod tests {
         found_behind(&[(&flv, "flv"), (&tta, "tta")], &[http, SALTED]);
     }
 
+    /// The windows a sniff asked for, each filled with a smooth tone.
+    fn tone_windows(wants: &[Range<u64>]) -> Vec<super::super::Window> {
+        wants
+            .iter()
+            .map(|w| super::super::Window {
+                offset: w.start,
+                bytes: super::super::testutil::pcm16_tone(((w.end - w.start) / 2) as usize),
+            })
+            .collect()
+    }
+
+    /// MP3 frames behind 64 KiB of text: found in the windows read behind.
+    #[test]
+    fn frames_behind_a_head_of_text_are_found_in_the_windows() {
+        use super::super::HEAD_LEN;
+        let text = b"a line of a long log, nothing more to it\n".repeat(HEAD_LEN / 41 + 1);
+        let head = &text[..HEAD_LEN];
+        // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417-byte frames of coded bytes.
+        let frame = |seed: u8| {
+            let mut f = vec![0xff, 0xfb, 0x90, 0x64];
+            f.extend((0..413).map(|i: usize| (i as u8).wrapping_mul(seed | 1).wrapping_add(seed)));
+            f
+        };
+        let stream: Vec<u8> = (0..200u8).flat_map(frame).collect();
+        let s = sniff_reading(4 << 20, head, |at, len| {
+            let from = (at % 417) as usize;
+            stream[from..from + len.min(stream.len() - from)].to_vec()
+        });
+        assert_eq!((&*s.format, s.class), ("mp3", Class::Audio), "{s:?}");
+        assert!(s.evidence["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("text in the first"));
+    }
+
     /// Sniffs as the reader does: rounds of windows served by `bytes_at`.
     fn sniff_reading(size: u64, head: &[u8], bytes_at: impl Fn(u64, usize) -> Vec<u8>) -> Sniff {
         let mut windows: Vec<super::super::Window> = Vec::new();
@@ -1340,14 +1363,7 @@ mod tests {
             let first = super::super::sniff(&Sample::new(size, head, &[]), &[]);
             assert_eq!(first.class, Class::Other, "{said}");
             assert_eq!(first.wants.len(), 2, "{said}: {:?}", first.wants);
-            let windows: Vec<Window> = first
-                .wants
-                .iter()
-                .map(|w| Window {
-                    offset: w.start,
-                    bytes: pcm16_tone(((w.end - w.start) / 2) as usize),
-                })
-                .collect();
+            let windows = tone_windows(&first.wants);
             let s = super::super::sniff(&Sample::new(size, head, &windows), &[]);
             assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{said}");
             assert!(
