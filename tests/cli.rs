@@ -1247,6 +1247,21 @@ fn too_many_globs_are_an_error_with_a_location() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("r.toml:7:"), "{err}");
     assert!(err.contains("R003") && err.contains("1001 globs"), "{err}");
+    // Lists each within the bound, more than 4,000 globs in the file.
+    let list: Vec<String> = (0..900).map(|i| format!("\"d{i}/**/*.wav\"")).collect();
+    let rule = |n: usize| {
+        format!(
+            "[[rule]]\nid = \"r{n}\"\ntitle = \"t\"\nseverity = \"low\"\n\
+             category = \"audio\"\nclasses = [\"audio\"]\npaths = [{}]\n",
+            list.join(",")
+        )
+    };
+    fs::write(&rules, (0..5).map(rule).collect::<String>()).unwrap();
+    let out = run(&["scan", "fixtures/other", "--rules", rules.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("more than 4000 globs in the file"), "{err}");
+    assert_eq!(err.matches("R003").count(), 1, "{err}");
     let mut args = vec!["scan", "fixtures/other"];
     for _ in 0..1001 {
         args.extend(["--exclude", "x/**"]);
@@ -1339,6 +1354,22 @@ fn a_pace_slower_than_one_request_per_1000_s_and_10001_shards_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("at most 10000 shards"), "{err}");
+    // A merge missing thousands of shards says so in one short line.
+    let dir = tempfile::tempdir().unwrap();
+    let part = dir.path().join("part.json");
+    let p = part.to_str().unwrap();
+    let out = run(&["scan", "fixtures/other", "--shard", "3/5000", "-q", "-o", p]);
+    assert!(matches!(out.status.code(), Some(0 | 1)));
+    let out = run(&[
+        "merge",
+        p,
+        "-o",
+        dir.path().join("m.json").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("9/5000, 10/5000 and 4989 more"), "{err}");
+    assert!(err.len() < 1000, "{err}");
 }
 
 /// SIGTERM while a bucket is being connected (an endpoint that never
@@ -2173,6 +2204,18 @@ fn the_report_never_replaces_what_the_run_reads() {
     };
     assert_eq!(scan(), 2);
     assert_eq!(scan(), 3);
+    // A scan of the folder with its report at `path`.
+    let report_to = |path: &Path| {
+        let d = dir.path().to_str().unwrap();
+        run(&[
+            "scan",
+            d,
+            "--fail-on",
+            "never",
+            "-o",
+            path.to_str().unwrap(),
+        ])
+    };
     // A recording dressed as a report (the markers a report's first or last
     // KiB carry, in its comment) is not replaced, whatever its name.
     for (name, marker) in [
@@ -2193,15 +2236,7 @@ fn the_report_never_replaces_what_the_run_reads() {
         let mut bytes = original.clone();
         bytes.extend_from_slice(marker);
         fs::write(&path, &bytes).unwrap();
-        let d = dir.path().to_str().unwrap();
-        let o = run(&[
-            "scan",
-            d,
-            "--fail-on",
-            "never",
-            "-o",
-            path.to_str().unwrap(),
-        ]);
+        let o = report_to(&path);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{name}: {err}");
         assert!(err.contains("is not an atrest report"), "{err}");
@@ -2235,14 +2270,7 @@ fn the_report_never_replaces_what_the_run_reads() {
     ] {
         let path = dir.path().join(name);
         fs::write(&path, text).unwrap();
-        let o = run(&[
-            "scan",
-            d,
-            "--fail-on",
-            "never",
-            "-o",
-            path.to_str().unwrap(),
-        ]);
+        let o = report_to(&path);
         assert_eq!(o.status.code(), Some(2), "{name}");
         assert_eq!(fs::read_to_string(&path).unwrap(), text);
     }

@@ -375,6 +375,9 @@ mod tests {
         assert_eq!(sanitize("a\x1b[31mb\n"), "a\\x1b[31mb\\x0a");
         assert_eq!(sanitize("calls/ü.wav"), "calls/ü.wav");
         assert_eq!(sanitize("x\u{202e}y"), "x\\xe2\\x80\\xaey");
+        // A member named with a backslash is not shown as one with an ESC.
+        assert_eq!(sanitize_member("back\\x1b.wav"), "back\\\\x1b.wav");
+        assert_eq!(sanitize_member("back\x1b.wav"), "back\\x1b.wav");
     }
 
     #[test]
