@@ -221,16 +221,27 @@ pub(crate) enum Ending {
 }
 
 /// Formats whose end is fixed by their structure: a PNG's `IEND` chunk, a
-/// GIF's trailer, a JPEG's end-of-image marker (trailing zeros allowed),
-/// an ELF's section table (written last). A recording appended behind a
-/// valid header of one of them is otherwise judged by the header alone.
+/// GIF's trailer, a JPEG's end-of-image marker (trailing zeros allowed), a
+/// PDF's last `%%EOF`; or computed from their header: an ELF's section
+/// table (written last), a BMP's rows of pixels (and colour profile), a
+/// PE's sections and signature, a WebP's RIFF size. A recording appended
+/// behind a valid header of one of them is otherwise judged by the header
+/// alone. Where the header leaves the end open (a compressed BMP without
+/// its image size, a PE with a COFF symbol table), the end is as declared.
 pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     const SLACK: u64 = 4096;
     if s.size <= s.head.len() as u64 + SLACK {
         return Ending::AsDeclared;
     }
-    if format == "elf" {
-        return match elf_table_end(s) {
+    let computed = match format {
+        "elf" => Some(elf_table_end(s)),
+        "bmp" => Some(bitmap_end(s.head)),
+        "exe" | "dll" => Some(pe_end(s.head)),
+        "webp" => Some(le32(s.head, 4).map(|size| 8 + u64::from(size) + u64::from(size & 1))),
+        _ => None,
+    };
+    if let Some(end) = computed {
+        return match end {
             Some(end) if end.saturating_add(SLACK) < s.size => Ending::Early,
             _ => Ending::AsDeclared,
         };
@@ -243,6 +254,9 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
             let t = &t[..t.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
             t.ends_with(b"\xff\xd9")
         },
+        // Readers look for the last `%%EOF` near the end; what follows it
+        // within the slack (line ends, a writer's padding) is tolerated.
+        "pdf" => |t| super::bytes::find_from_first(t, b"%%EOF").is_some(),
         _ => return Ending::AsDeclared,
     };
     match s.at(tail.start, SLACK as usize) {
@@ -257,6 +271,83 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
 fn elf_table_end(s: &Sample) -> Option<u64> {
     let (table, entry, count) = elf_section_table(s)?;
     (table > 0 && count > 0).then(|| table.saturating_add(u64::from(entry) * u64::from(count)))
+}
+
+/// Where a BMP's pixels end: uncompressed rows padded to four bytes (or
+/// the declared image size of a compressed one), and a V5 header's colour
+/// profile when it lies behind them. Sizes are the file's word: a forged
+/// dimension saturates, it cannot overflow.
+fn bitmap_end(h: &[u8]) -> Option<u64> {
+    let pixels = u64::from(le32(h, 10)?);
+    let info = le32(h, 14)?;
+    let (width, height, depth, compression, image) = if info == 12 {
+        (
+            u64::from(le16(h, 18)?),
+            u64::from(le16(h, 20)?),
+            le16(h, 24)?,
+            0,
+            0,
+        )
+    } else {
+        let signed = |at| le32(h, at).map(|v| u64::from((v as i32).unsigned_abs()));
+        (
+            signed(18)?,
+            signed(22)?,
+            le16(h, 28)?,
+            le32(h, 30)?,
+            le32(h, 34)?,
+        )
+    };
+    let rows = match compression {
+        // BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS: rows as they are.
+        0 | 3 | 6 => width.saturating_mul(u64::from(depth)).saturating_add(31) / 32 * 4,
+        _ if image > 0 => return Some(pixels.saturating_add(u64::from(image))),
+        _ => return None,
+    };
+    let end = pixels.saturating_add(rows.saturating_mul(height));
+    // BITMAPV5HEADER: the profile's offset counts from the info header.
+    let profile = if info == 124 {
+        let (at, size) = (le32(h, 14 + 112)?, le32(h, 14 + 116)?);
+        14 + u64::from(at) + u64::from(size)
+    } else {
+        0
+    };
+    Some(end.max(profile))
+}
+
+/// Where a PE image's raw data ends: its last section, or the Authenticode
+/// signature (the security directory holds a file offset) when that lies
+/// behind. A COFF symbol table (MinGW builds) is followed by a string table
+/// whose length the head does not hold: no end is claimed then.
+fn pe_end(h: &[u8]) -> Option<u64> {
+    let pe = usize::try_from(le32(h, 0x3c)?).ok()?;
+    if get(h, pe, 4)? != b"PE\0\0" || le32(h, pe + 12)? != 0 {
+        return None;
+    }
+    let sections = usize::from(le16(h, pe + 6)?);
+    let optional = pe + 24;
+    let table = optional + usize::from(le16(h, pe + 20)?);
+    let mut end = 0u64;
+    for i in 0..sections {
+        let at = table + 40 * i;
+        let (size, offset) = (le32(h, at + 16)?, le32(h, at + 20)?);
+        if size > 0 {
+            end = end.max(u64::from(offset) + u64::from(size));
+        }
+    }
+    let directories = match le16(h, optional)? {
+        0x10b => optional + 96,
+        0x20b => optional + 112,
+        _ => return None,
+    };
+    let count = le32(h, directories - 4)?;
+    if count > 4 {
+        let (offset, size) = (le32(h, directories + 32)?, le32(h, directories + 36)?);
+        if offset > 0 && size > 0 {
+            end = end.max(u64::from(offset) + u64::from(size));
+        }
+    }
+    (end > 0).then_some(end)
 }
 
 /// A JPEG's segments from its start-of-image marker on: each a marker and
@@ -748,6 +839,96 @@ mod tests {
         assert_eq!(ending(&Sample::new(size, &head, &w), "jpg"), Ending::Early);
         assert_eq!(
             ending(&Sample::new(size, &head, &[]), "jpg"),
+            Ending::Unread(size - 4096..size)
+        );
+    }
+
+    #[test]
+    fn ends_computed_from_headers_and_a_pdf_trailer() {
+        let size = 1u64 << 20;
+        let early = |head: &[u8], format| ending(&Sample::new(size, head, &[]), format);
+        // BMP, BITMAPINFOHEADER: 100 × 50 pixels of 24 bits, rows padded to
+        // 300 bytes, from offset 54: the image ends at 15,054.
+        let mut bmp = vec![0u8; 65536];
+        bmp[..2].copy_from_slice(b"BM");
+        bmp[10..14].copy_from_slice(&54u32.to_le_bytes());
+        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
+        bmp[18..22].copy_from_slice(&100u32.to_le_bytes());
+        bmp[22..26].copy_from_slice(&(-50i32).to_le_bytes());
+        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
+        bmp[28..30].copy_from_slice(&24u16.to_le_bytes());
+        assert_eq!(bitmap_end(&bmp), Some(54 + 300 * 50));
+        assert_eq!(early(&bmp, "bmp"), Ending::Early);
+        // Rows that fill the object: nothing behind them.
+        bmp[22..26].copy_from_slice(&3495i32.to_le_bytes());
+        assert_eq!(early(&bmp, "bmp"), Ending::AsDeclared);
+        // RLE without an image size: no end to compare.
+        bmp[30..34].copy_from_slice(&1u32.to_le_bytes());
+        assert_eq!(bitmap_end(&bmp), None);
+        // Forged dimensions saturate.
+        bmp[30..34].copy_from_slice(&0u32.to_le_bytes());
+        bmp[18..22].copy_from_slice(&i32::MAX.to_le_bytes());
+        bmp[28..30].copy_from_slice(&64u16.to_le_bytes());
+        assert_eq!(early(&bmp, "bmp"), Ending::AsDeclared);
+
+        // PE32+: two sections, the last ending at 0x3000, a signature at
+        // 0x3000 of 0x800 bytes.
+        let mut pe = vec![0u8; 65536];
+        pe[..2].copy_from_slice(b"MZ");
+        pe[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+        pe[0x80..0x84].copy_from_slice(b"PE\0\0");
+        pe[0x86..0x88].copy_from_slice(&2u16.to_le_bytes());
+        pe[0x94..0x96].copy_from_slice(&240u16.to_le_bytes());
+        let optional = 0x98;
+        pe[optional..optional + 2].copy_from_slice(&0x20bu16.to_le_bytes());
+        pe[optional + 108..optional + 112].copy_from_slice(&16u32.to_le_bytes());
+        let security = optional + 112 + 32;
+        pe[security..security + 4].copy_from_slice(&0x3000u32.to_le_bytes());
+        pe[security + 4..security + 8].copy_from_slice(&0x800u32.to_le_bytes());
+        let table = optional + 240;
+        for (i, (offset, len)) in [(0x400u32, 0x1000u32), (0x1400, 0x1c00)].iter().enumerate() {
+            let at = table + 40 * i;
+            pe[at + 16..at + 20].copy_from_slice(&len.to_le_bytes());
+            pe[at + 20..at + 24].copy_from_slice(&offset.to_le_bytes());
+        }
+        assert_eq!(pe_end(&pe), Some(0x3800));
+        assert_eq!(early(&pe, "exe"), Ending::Early);
+        // A COFF symbol table's string table is not in the head.
+        pe[0x8c] = 1;
+        assert_eq!(pe_end(&pe), None);
+
+        // WebP: the RIFF size, padded to even.
+        let mut webp = b"RIFF".to_vec();
+        webp.extend(((size - 8) as u32).to_le_bytes());
+        webp.resize(65536, 0);
+        assert_eq!(early(&webp, "webp"), Ending::AsDeclared);
+        webp[4..8].copy_from_slice(&99_999u32.to_le_bytes());
+        assert_eq!(early(&webp, "webp"), Ending::Early);
+
+        // PDF: a last `%%EOF` within the object's last 4 KiB.
+        let head = vec![0u8; 65536];
+        let tail = |last: &[u8]| {
+            let mut b = vec![b' '; 4096];
+            b[4096 - last.len()..].copy_from_slice(last);
+            [super::super::Window {
+                offset: size - 4096,
+                bytes: b,
+            }]
+        };
+        let w = tail(b"startxref\n1234\n%%EOF\r\n");
+        assert_eq!(
+            ending(&Sample::new(size, &head, &w), "pdf"),
+            Ending::AsDeclared
+        );
+        let w = tail(b"%%EOF\nRIFF....WAVEfmt ");
+        assert_eq!(
+            ending(&Sample::new(size, &head, &w), "pdf"),
+            Ending::AsDeclared
+        );
+        let w = tail(b"no trailer");
+        assert_eq!(ending(&Sample::new(size, &head, &w), "pdf"), Ending::Early);
+        assert_eq!(
+            ending(&Sample::new(size, &head, &[]), "pdf"),
             Ending::Unread(size - 4096..size)
         );
     }

@@ -1346,6 +1346,38 @@ mod tests {
         );
     }
 
+    /// A BMP whose rows end early and a PDF without a trailer at its end,
+    /// each in front of samples: the recording is found behind them.
+    #[test]
+    fn a_recording_behind_a_bitmap_or_a_pdf_that_ends_early_is_found() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::HEAD_LEN;
+        let size = 4u64 << 20;
+        let tone = pcm16_tone(HEAD_LEN);
+        let mut bmp = vec![0u8; HEAD_LEN];
+        bmp[..2].copy_from_slice(b"BM");
+        bmp[10..14].copy_from_slice(&54u32.to_le_bytes());
+        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
+        bmp[18..22].copy_from_slice(&64u32.to_le_bytes());
+        bmp[22..26].copy_from_slice(&64u32.to_le_bytes());
+        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
+        bmp[28..30].copy_from_slice(&8u16.to_le_bytes());
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
+        pdf.resize(HEAD_LEN, b' ');
+        for (head, format) in [(&bmp, "bmp"), (&pdf, "pdf")] {
+            let s = sniff_reading(size, head, |_, len| tone[..len].to_vec());
+            assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+            let said = s.evidence["head"].as_str().unwrap();
+            assert!(said.starts_with(&format!("{format} ends before")), "{said}");
+            // Silence behind the early end is no recording.
+            let s = sniff_reading(size, head, |_, len| vec![0u8; len]);
+            assert_eq!(
+                (&*s.format, s.evidence.contains_key("trailing")),
+                (format, true)
+            );
+        }
+    }
+
     /// A head that holds no recording (silence, text, bytes of no format)
     /// says nothing of the rest of a large object: its middle and end are
     /// read, and samples there are a recording.
