@@ -160,12 +160,42 @@ impl Default for Limits {
     }
 }
 
+/// Where `key = …` is written in the table whose span is `table`: on the
+/// lines from its start to the next table header (the span of a `[table]`
+/// is its header alone). A bound that took its default has no line of its
+/// own, nor has a key of an inline table: the table is named then.
+fn key_in(text: &str, table: Range<usize>, key: &str) -> Range<usize> {
+    let mut at = table.start;
+    let body = text.get(table.start..).unwrap_or_default();
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        let written = line.trim_start();
+        if i > 0 && written.starts_with('[') {
+            break;
+        }
+        let indent = line.len() - written.len();
+        let named = written
+            .strip_prefix(key)
+            .or_else(|| written.strip_prefix(&format!("\"{key}\"")))
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
+        if named {
+            return at + indent..at + line.trim_end().len();
+        }
+        at += line.len();
+    }
+    table
+}
+
 impl Limits {
-    /// The first bound outside the range atrest can honour, with that range.
-    fn out_of_range(&self) -> Option<String> {
-        let int = |name: &str, v: u64, lo: u64, hi: u64| {
-            (!(lo..=hi).contains(&v))
-                .then(|| format!("limits.{name} = {v}: must be from {lo} to {hi}"))
+    /// The first bound outside the range atrest can honour: its key, and
+    /// the message with that range.
+    fn out_of_range(&self) -> Option<(&'static str, String)> {
+        let int = |name: &'static str, v: u64, lo: u64, hi: u64| {
+            (!(lo..=hi).contains(&v)).then(|| {
+                (
+                    name,
+                    format!("limits.{name} = {v}: must be from {lo} to {hi}"),
+                )
+            })
         };
         int("max_members", self.max_members, 1, 1_000_000)
             .or_else(|| int("max_member_bytes", self.max_member_bytes, 4096, 1 << 30))
@@ -181,10 +211,11 @@ impl Limits {
             .or_else(|| {
                 (!(0.1..=3600.0).contains(&self.max_seconds)).then(|| {
                     // `{:?}` keeps 1e-300 short where `{}` writes every digit.
-                    format!(
+                    let why = format!(
                         "limits.max_seconds = {:?}: must be from 0.1 to 3600",
                         self.max_seconds
-                    )
+                    );
+                    ("max_seconds", why)
                 })
             })
     }
@@ -570,8 +601,8 @@ impl RuleSet {
         }
         let limits = match parsed.limits {
             Some(l) => {
-                if let Some(why) = l.get_ref().out_of_range() {
-                    errors.push(at(l.span(), "R006", why));
+                if let Some((key, why)) = l.get_ref().out_of_range() {
+                    errors.push(at(key_in(text, l.span(), key), "R006", why));
                 }
                 l.into_inner()
             }
@@ -709,6 +740,36 @@ mod tests {
         f.set_len(MAX_RULES_BYTES + 1).unwrap();
         let err = RuleSet::load(&big).unwrap_err().to_string();
         assert!(err.contains("larger than 16 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_limit_out_of_range_is_reported_at_its_key() {
+        let text = "extends = \"default\"\n\n[limits]\nmax_members = 10\n  max_seconds = 0.01 # too short\n";
+        let err = RuleSet::parse(text, "r.toml", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("r.toml:5:3: error[R006]: limits.max_seconds = 0.01"),
+            "{err}"
+        );
+        // A bound broken by another key's value (the object budget below the
+        // member budget's default) has no line: the table is named.
+        let text = "extends = \"default\"\n[limits]\nmax_object_bytes = 4096\n";
+        let err = RuleSet::parse(text, "r.toml", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("r.toml:3:1: error[R006]: limits.max_object_bytes"),
+            "{err}"
+        );
+        let text = "extends = \"default\"\nlimits = { max_ratio = 1 }\n";
+        let err = RuleSet::parse(text, "r.toml", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("r.toml:2:10: error[R006]: limits.max_ratio = 1"),
+            "{err}"
+        );
     }
 
     /// Patterns reach as gitignore's do: at any depth unless anchored, and
