@@ -16,7 +16,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use crate::cli::{FailOn, ListingMode, ProgressMode, ScanArgs};
 use crate::output::Output;
 use crate::pipeline::Baseline;
-use crate::report::{OutputFormat, Report};
+use crate::report::OutputFormat;
 use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
 use crate::source::fs::{real_folder, OwnFiles, WalkOptions};
@@ -455,9 +455,9 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     })?))
 }
 
-/// Reads a report or baseline file whole, refusing what is not a regular
-/// file or is larger than [`MAX_REPORT_BYTES`] (`/dev/zero` is not a report).
-pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
+/// Opens a report or baseline file, refusing what is not a regular file
+/// or is larger than [`MAX_REPORT_BYTES`] (`/dev/zero` is not a report).
+fn open_bounded(path: &Path, what: &str) -> Result<std::io::Take<std::fs::File>> {
     let shown = crate::source::fs::escape_path(path);
     let meta = std::fs::metadata(path).with_context(|| format!("{shown}: cannot read {what}"))?;
     if !meta.is_file() {
@@ -469,20 +469,72 @@ pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
             MAX_REPORT_BYTES >> 20
         );
     }
+    let file = std::fs::File::open(path).with_context(|| format!("{shown}: cannot read {what}"))?;
+    Ok(file.take(MAX_REPORT_BYTES + 1))
+}
+
+/// Reads a report or baseline file whole, bounded as [`open_bounded`] says.
+pub fn read_bounded(path: &Path, what: &str) -> Result<String> {
     let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_string(&mut text))
-        .with_context(|| format!("{shown}: cannot read {what}"))?;
+    open_bounded(path, what)?
+        .read_to_string(&mut text)
+        .with_context(|| {
+            format!(
+                "{}: cannot read {what}",
+                crate::source::fs::escape_path(path)
+            )
+        })?;
     Ok(text)
 }
 
-/// Reads the fingerprints of an earlier report (JSON, or JSONL findings).
+/// Of a JSON report, what a baseline keeps: the fingerprints. The other
+/// fields are checked for presence and skipped, never held: a baseline of
+/// a million findings costs their fingerprints, not the report.
+#[derive(serde::Deserialize)]
+struct BaselineReport {
+    schema: String,
+    #[allow(dead_code)]
+    tool: serde::de::IgnoredAny,
+    #[allow(dead_code)]
+    summary: serde::de::IgnoredAny,
+    findings: Vec<Fingerprinted>,
+    #[serde(default)]
+    suppressed: Vec<SuppressedFinding>,
+}
+
+#[derive(serde::Deserialize)]
+struct Fingerprinted {
+    fingerprint: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SuppressedFinding {
+    finding: Fingerprinted,
+}
+
+/// A SARIF log, told apart to say why it is not a baseline.
+#[derive(serde::Deserialize)]
+struct SarifLog {
+    #[allow(dead_code)]
+    runs: serde::de::IgnoredAny,
+}
+
+/// One line of a JSONL report, as far as a baseline reads it.
+#[derive(serde::Deserialize)]
+struct BaselineLine {
+    kind: String,
+    fingerprint: Option<String>,
+    schema: Option<String>,
+}
+
+/// Reads the fingerprints of an earlier report (JSON, or JSONL findings),
+/// streaming: what stays in memory is the set of fingerprints.
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
-    let text = read_bounded(path, "the baseline")?;
+    use std::io::BufRead;
     let shown = crate::source::fs::escape_path(path);
+    let open = || open_bounded(path, "the baseline").map(std::io::BufReader::new);
     let ours = |schema: Option<&str>| schema == Some(crate::report::SCHEMA);
-    let mut set = HashSet::new();
-    if let Ok(report) = serde_json::from_str::<Report>(&text) {
+    if let Ok(report) = serde_json::from_reader::<_, BaselineReport>(open()?) {
         if !ours(Some(&report.schema)) {
             bail!(
                 "{shown}: a report of schema {:?}, not {}",
@@ -490,35 +542,41 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
                 crate::report::SCHEMA
             );
         }
-        set.extend(report.findings.into_iter().map(|f| f.fingerprint));
-        set.extend(report.suppressed.into_iter().map(|s| s.finding.fingerprint));
-        return Ok(set);
+        let findings = report.findings.into_iter().map(|f| f.fingerprint);
+        let suppressed = report.suppressed.into_iter().map(|s| s.finding.fingerprint);
+        return Ok(findings.chain(suppressed).collect());
     }
-    if serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| v.get("runs").is_some()) {
+    if serde_json::from_reader::<_, SarifLog>(open()?).is_ok() {
         bail!("{shown}: a SARIF log is not a baseline; give the JSON or JSONL report of that run");
     }
     // A JSONL stream: findings, then its summary line last. A stream cut
     // off before the summary may have lost findings, and is refused.
+    let mut set = HashSet::new();
     let mut summary = false;
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let v: serde_json::Value = serde_json::from_str(line)
-            .ok()
-            .filter(|v: &serde_json::Value| v.get("kind").is_some_and(|k| k.is_string()))
-            .with_context(|| {
-                format!("{shown}:{}: not an atrest JSON report or JSONL line", i + 1)
-            })?;
+    let mut reader = open()?;
+    let mut line = String::new();
+    for i in 0.. {
+        line.clear();
+        let read = reader
+            .read_line(&mut line)
+            .with_context(|| format!("{shown}:{}: not UTF-8 text, or cannot be read", i + 1))?;
+        if read == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: BaselineLine = serde_json::from_str(&line).with_context(|| {
+            format!("{shown}:{}: not an atrest JSON report or JSONL line", i + 1)
+        })?;
         if summary {
             bail!("{shown}:{}: a line after the summary line", i + 1);
         }
-        if let Some(fp) = v.get("fingerprint").and_then(|f| f.as_str()) {
-            set.insert(fp.to_string());
+        if let Some(fp) = v.fingerprint {
+            set.insert(fp);
         }
-        if v["kind"] == "summary" {
-            if !ours(v.get("schema").and_then(|s| s.as_str())) {
+        if v.kind == "summary" {
+            if !ours(v.schema.as_deref()) {
                 bail!(
                     "{shown}:{}: a summary of another schema than {}",
                     i + 1,

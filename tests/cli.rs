@@ -734,6 +734,18 @@ fn baseline_suppresses_accepted_findings() {
         "--fail-on",
         "never",
     ]);
+    // A whole JSONL report is a baseline as its JSON twin is.
+    fs::write(&base, &jsonl.stdout).unwrap();
+    let out = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["summary"]["findings"], 0);
     let cut = &jsonl.stdout[..jsonl.stdout.len() / 2];
     let sarif = run(&[
         "scan",
