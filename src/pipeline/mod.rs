@@ -1097,26 +1097,59 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
             Err(e) => return unread(candidate, e.into()),
         },
         Origin::Remote(listed, key) => {
-            let bucket = listed.bucket();
+            let (bucket, key) = (Arc::clone(listed.bucket()), key.clone());
+            let key = &key;
+            let mut candidate = candidate;
             let mut object = bucket.open(key, candidate.size);
-            match inspect(
-                &mut object,
-                candidate.size,
-                candidate.rel(),
-                head,
-                rules,
-                depth,
-            ) {
-                Ok(mut inspection) => {
-                    apply_facts(&mut inspection, &object.facts());
-                    (candidate, inspection)
+            // An inventory row is a day old: an object it lists as empty
+            // may have been written since, and would never be asked for.
+            if candidate.size == 0 && bucket.has_inventory() {
+                match object.stat() {
+                    Ok(size) => candidate.size = size,
+                    Err(e) => return unread(candidate, e),
                 }
-                // Read once more at the end of the scan, when it can be.
-                Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
-                    object.put_back();
-                    return Outcome::PutOff(PutOff::new(candidate, &e));
+            }
+            let mut read_again = true;
+            loop {
+                match inspect(
+                    &mut object,
+                    candidate.size,
+                    candidate.rel(),
+                    head,
+                    rules,
+                    depth,
+                ) {
+                    // The store answered with another size than the row or
+                    // listing gave (the object was replaced since): the
+                    // verdict would be on a head cut to the old size.
+                    Ok(_)
+                        if read_again
+                            && object
+                                .answered_size()
+                                .is_some_and(|size| size != candidate.size) =>
+                    {
+                        read_again = false;
+                        candidate.size = object.answered_size().unwrap_or(candidate.size);
+                        object.put_back();
+                        object = bucket.open(key, candidate.size);
+                    }
+                    Ok(mut inspection) => {
+                        apply_facts(&mut inspection, &object.facts());
+                        // `--state` remembers the version that was read,
+                        // not the one listed: an object replaced in
+                        // between is read again next time.
+                        if let (Some(_), Some(read)) = (&candidate.version, object.version_read()) {
+                            candidate.version = Some(read);
+                        }
+                        break (candidate, inspection);
+                    }
+                    // Read once more at the end of the scan, when it can be.
+                    Err(e @ (ReadError::Unanswered(_) | ReadError::EndpointDown)) => {
+                        object.put_back();
+                        return Outcome::PutOff(PutOff::new(candidate, &e));
+                    }
+                    Err(e) => return unread(candidate, e),
                 }
-                Err(e) => return unread(candidate, e),
             }
         }
     };

@@ -10,6 +10,10 @@ objects and reports and prints nothing but a summary on stderr.
                                            (written under $TMPDIR, uploaded, deleted), in
                                            inv/atrest-inv-big/big/; one row in 5,000 is a real
                                            object under real/
+    make_inventory.py stale FIXTURES [restore]
+                                           atrest-inv-stale: objects written or replaced after
+                                           their inventory was taken (see `stale`); `restore`
+                                           puts the recording back under calls/swapped.wav
     make_inventory.py tree FIXTURES        atrest-tree: 2,562 tiny objects in folders of every
                                            shape, two of them keys the client cannot represent
                                            (for listing in parallel; no inventory)
@@ -141,9 +145,9 @@ def parquet_bytes(rows):
     return sink.getvalue()
 
 
-def s3_run(c, config, run, fmt, files, source=SRC, checksum=True):
+def s3_run(c, config, run, fmt, files, source=SRC, checksum=True, under=SRC):
     """One run: data files under data/, manifest.json (+ manifest.checksum)."""
-    base = f"inv/{SRC}/{config}"
+    base = f"inv/{under}/{config}"
     entries = []
     for i, body in enumerate(files):
         ext = {"CSV": "csv.gz", "Parquet": "parquet", "ORC": "orc"}[fmt]
@@ -189,6 +193,40 @@ def s3(fixtures):
            source="atrest-someone-else")
     print(f"s3 inventories: {len(rows)} rows in {DEST}/inv/{SRC}/{{csv,parquet,orc,wrong}}/",
           file=sys.stderr)
+
+
+STALE = "atrest-inv-stale"
+
+
+def stale(fixtures, restore=False):
+    """atrest-inv-stale and its inventory, taken before the bucket changed:
+    calls/placeholder.wav was empty and calls/note.wav 5 bytes of text (both
+    hold a recording now), calls/swapped.wav held the recording (random bytes
+    of the same size now; `restore` puts the recording back, with its old
+    ETag). Config `csv` lists the three; config `empty` lists nothing."""
+    c = s3_client()
+    bucket(c, DEST)
+    bucket(c, STALE)
+    wav = wav_of(fixtures)
+    if restore:
+        c.put_object(Bucket=STALE, Key="calls/swapped.wav", Body=wav)
+        return
+    rows = []
+    for key, then in [("calls/placeholder.wav", b""), ("calls/note.wav", b"todo\n"),
+                      ("calls/swapped.wav", wav)]:
+        rows.append({"Bucket": STALE, "Key": key, "VersionId": "", "IsLatest": "true",
+                     "IsDeleteMarker": "false", "Size": str(len(then)),
+                     "LastModifiedDate": "2026-01-02T00:00:00.000Z",
+                     "ETag": hashlib.md5(then).hexdigest(), "StorageClass": "STANDARD",
+                     "EncryptionStatus": "NOT-SSE"})
+    for key in ["calls/placeholder.wav", "calls/note.wav"]:
+        c.put_object(Bucket=STALE, Key=key, Body=wav)
+    noise = hashlib.shake_256(b"atrest").digest(len(wav))
+    c.put_object(Bucket=STALE, Key="calls/swapped.wav", Body=noise)
+    s3_run(c, "csv", "2026-01-02T00-00Z", "CSV", [csv_gz(rows, S3_SCHEMA)],
+           source=STALE, under=STALE)
+    s3_run(c, "empty", "2026-01-02T00-00Z", "CSV", [], source=STALE, under=STALE)
+    print(f"stale inventory: {len(rows)} rows of {STALE}", file=sys.stderr)
 
 
 BIG = "atrest-inv-big"
@@ -380,6 +418,8 @@ if __name__ == "__main__":
         gcs(fixtures)
     elif what == "tree":
         tree(fixtures)
+    elif what == "stale":
+        stale(fixtures, restore=sys.argv[3:] == ["restore"])
     elif what == "big":
         big(fixtures, int(sys.argv[3]))
     else:

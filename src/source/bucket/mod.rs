@@ -487,6 +487,10 @@ impl Bucket {
     ) {
         let folder = (!self.url.prefix.is_empty()).then(|| format!("{}/", self.url.prefix));
         let (files, by_key) = inventory.files_for(walk.shard, self.stable_shards);
+        // Rows under the URL, before shards and globs: none at all, where
+        // the pre-flight listing found objects, is a report that does not
+        // describe this bucket (empty, stale, another bucket's).
+        let (mut under, mut failed) = (0u64, false);
         for i in files {
             let file = &inventory.files()[i];
             let broke = |message: String| {
@@ -501,6 +505,7 @@ impl Bucket {
             let rows = match inventory.rows(file) {
                 Ok(rows) => rows,
                 Err(e) => {
+                    failed = true;
                     if !emit(broke(format!("cannot read the inventory file: {e}"))) {
                         return;
                     }
@@ -512,6 +517,7 @@ impl Bucket {
                     Ok(Some(entry)) => entry,
                     Ok(None) => continue,
                     Err(e) => {
+                        failed = true;
                         if !emit(broke(format!("inventory broke off: {e}"))) {
                             return;
                         }
@@ -523,9 +529,11 @@ impl Bucket {
                         key
                     }
                 };
-                if folder.as_deref().is_some_and(|f| !key.starts_with(f))
-                    || (by_key && !walk.in_shard(key))
-                {
+                if folder.as_deref().is_some_and(|f| !key.starts_with(f)) {
+                    continue;
+                }
+                under += 1;
+                if by_key && !walk.in_shard(key) {
                     continue;
                 }
                 let go_on = match entry {
@@ -563,6 +571,21 @@ impl Bucket {
                     return;
                 }
             }
+        }
+        if let (Yields::Objects(first), 0, false, None) = (&self.yields, under, failed, walk.shard)
+        {
+            emit(Event::Unread(
+                index,
+                Unread::Failed {
+                    location: self.url.to_string(),
+                    message: format!(
+                        "the inventory {} lists no object here, yet the bucket holds some \
+                         ({} for one): the report is empty, stale or another bucket's",
+                        inventory.url(),
+                        crate::source::fs::escape_bytes(first.as_bytes())
+                    ),
+                },
+            ));
         }
     }
 
@@ -619,12 +642,10 @@ impl Bucket {
             return self.skip(index, &key, SkipReason::Excluded, emit);
         }
         // Listings quote ETags on some stores and not on others.
-        let tag = meta
-            .e_tag
-            .as_deref()
-            .map(|t| t.trim_start_matches("W/").trim_matches('"').to_string())
-            .unwrap_or_else(|| meta.last_modified.to_rfc3339());
-        let version = format!("{}:{tag}", meta.size);
+        let version = match meta.e_tag.as_deref() {
+            Some(etag) => version_of(meta.size, etag),
+            None => format!("{}:{}", meta.size, meta.last_modified.to_rfc3339()),
+        };
         emit(Event::Object(Candidate::new(
             index,
             self.url.object_url(&key),
@@ -633,6 +654,11 @@ impl Bucket {
             Origin::Remote(Listed::new(self), meta.location),
             Some(version),
         )))
+    }
+
+    /// Are objects listed from an inventory report (sizes a day old)?
+    pub fn has_inventory(&self) -> bool {
+        self.inventory.is_some()
     }
 
     /// Opens one object for ranged reads.
@@ -801,7 +827,46 @@ pub struct RemoteObject {
     listed: Option<inventory::InventoryFacts>,
 }
 
+/// How a version is written in `--state`: size and ETag (unquoted, weak
+/// marker dropped; stores quote them in some answers and not in others).
+pub fn version_of(size: u64, etag: &str) -> String {
+    format!("{size}:{}", etag.trim_start_matches("W/").trim_matches('"'))
+}
+
 impl RemoteObject {
+    /// The size the store answered with, when a read was answered: the
+    /// object as it is now, which a day-old inventory row (or a listing
+    /// the object was replaced after) may not describe.
+    pub fn answered_size(&self) -> Option<u64> {
+        self.answered.as_ref().map(|(_, size)| *size)
+    }
+
+    /// The version the bytes read came from, as `--state` writes versions,
+    /// when the store named it.
+    pub fn version_read(&self) -> Option<String> {
+        match &self.answered {
+            Some((Some(etag), size)) => Some(version_of(*size, etag)),
+            _ => None,
+        }
+    }
+
+    /// Asks the store for the object's size and version now (one HEAD
+    /// request), for an object listed as empty.
+    pub fn stat(&mut self) -> Result<u64, ReadError> {
+        let bucket = &self.bucket;
+        let asked = crate::gate::waiting(|| bucket.runtime.block_on(bucket.store.head(&self.key)));
+        match asked {
+            Ok(meta) => {
+                self.size = meta.size;
+                self.answered = Some((meta.e_tag, meta.size));
+                Ok(meta.size)
+            }
+            Err(e) if errors::halted(&e) => Err(ReadError::Stopped),
+            Err(object_store::Error::NotFound { .. }) => Err(ReadError::NotFound),
+            Err(e) => Err(ReadError::Remote(one_line(&e))),
+        }
+    }
+
     /// Gives the inventory's facts back for the next read of this object
     /// (it is put off, to be read again).
     pub fn put_back(self) {
@@ -842,8 +907,12 @@ impl ObjectReader for RemoteObject {
         if admit == Admit::Refuse {
             return Err(ReadError::EndpointDown);
         }
+        // Every range after the first comes from the version the first
+        // came from: an object replaced while it is read is an error, not
+        // a verdict on bytes of two versions.
         let options = GetOptions {
             range: Some(GetRange::Bounded(offset..end)),
+            if_match: self.answered.as_ref().and_then(|(etag, _)| etag.clone()),
             ..Default::default()
         };
         // The request's wait does not hold a CPU permit (see `gate`).
@@ -892,6 +961,11 @@ impl ObjectReader for RemoteObject {
             return Err(ReadError::Unanswered(one_line(&e)));
         }
         bucket.health.answered();
+        if matches!(e, object_store::Error::Precondition { .. }) {
+            return Err(ReadError::Remote(
+                "replaced while it was read: a later range belongs to another version".into(),
+            ));
+        }
         // object_store keeps the provider's error code only in its text.
         let text = e.to_string();
         if text.contains("InvalidObjectState") || text.contains("BlobArchived") {
