@@ -93,7 +93,7 @@ impl Walk<'_> {
                     self.limit(
                         &chain(prefix, &name),
                         Limit::Unsupported,
-                        format!("member of {size} bytes runs past the end of the archive"),
+                        level.past_the_end(format!("member of {size} bytes")),
                     );
                     return;
                 }

@@ -86,7 +86,7 @@ impl Walk<'_> {
                 self.limit(
                     &chain(prefix, &name),
                     Limit::Unsupported,
-                    format!("entry of {} bytes runs past the end of the archive", h.size),
+                    level.past_the_end(format!("entry of {} bytes", h.size)),
                 );
                 return;
             };

@@ -104,6 +104,21 @@ enum LevelBytes<'a, 'f> {
 }
 
 impl Level<'_, '_> {
+    /// Why a member of an archive at this level runs past its end: the
+    /// archive's end, or the end of what was decoded of it (a compressed
+    /// stream is decoded from its head only: what lies beyond, this member
+    /// and any after it, was not inspected, whatever its size says).
+    fn past_the_end(&self, member: String) -> String {
+        match &self.bytes {
+            LevelBytes::Memory(held) if (held.len() as u64) < self.size => format!(
+                "{member} runs past the {} bytes decoded of the archive (the head of its \
+                 compressed stream): it and any members after it were not inspected",
+                held.len()
+            ),
+            _ => format!("{member} runs past the end of the archive"),
+        }
+    }
+
     /// Exactly `len` bytes at `offset`.
     fn at(&self, offset: u64, len: usize) -> Option<Cow<'_, [u8]>> {
         self.from(offset, len).filter(|b| b.len() == len)

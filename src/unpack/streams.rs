@@ -262,11 +262,13 @@ impl Walk<'_> {
             }
             return;
         }
-        // The inner size is known only when the stream ended within the budget.
+        // The inner size is known only when the stream ended within the
+        // budget; otherwise it is more than was decoded (at least a byte),
+        // which tells an archive inside that its end was not reached.
         let size = if done {
             n as u64
         } else {
-            (n as u64).max(level.size)
+            (n as u64 + 1).max(level.size)
         };
         let name = inner_name(
             if prefix.is_empty() {

@@ -115,7 +115,7 @@ impl Walk<'_> {
                     self.limit(
                         &chain(prefix, &name),
                         Limit::Unsupported,
-                        format!("member of {size} bytes runs past the end of the archive"),
+                        level.past_the_end(format!("member of {size} bytes")),
                     );
                     return;
                 }
@@ -257,6 +257,32 @@ mod tests {
         let mut f = [0u8; 12];
         f[..11].copy_from_slice(format!("{n:011o}").as_bytes());
         f
+    }
+
+    /// A tar.gz decoded from the head of its stream: a first member larger
+    /// than what was decoded hides the members after it, and the limit says
+    /// so instead of blaming the archive's end.
+    #[test]
+    fn a_member_past_the_decoded_head_of_a_stream_is_not_the_archive_end() {
+        use std::io::Write;
+        // Hex text: it compresses to about half, so the member is larger
+        // than the whole compressed object.
+        let hex: Vec<u8> = crate::sniff::testutil::pseudo_random(3 << 19, 3)
+            .iter()
+            .flat_map(|b| format!("{b:02x}").into_bytes())
+            .collect();
+        let mut tar = member("big.txt", &hex);
+        tar.extend(member("call.wav", &wav()));
+        tar.extend([0u8; 1024]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&tar).unwrap();
+        let inside = look(&gz.finish().unwrap());
+        assert!(
+            inside.says("decoded of the archive (the head of its compressed stream): it and any members after it were not inspected"),
+            "{:?}",
+            inside.limits
+        );
+        assert!(!inside.says("runs past the end of the archive"));
     }
 
     /// `cat a.tar b.tar`: the second archive lies after the first one's
