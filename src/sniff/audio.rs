@@ -990,9 +990,9 @@ fn ac3_frame(h: &[u8]) -> Option<(usize, u8, u32)> {
 }
 
 /// Counts consecutive, mutually consistent frames starting at `at`.
-fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
+fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> (usize, usize) {
     let Some((mut len, id, _)) = b.get(at..).and_then(parse) else {
-        return 0;
+        return (0, at);
     };
     let (mut pos, mut n) = (at, 1);
     while n < want {
@@ -1002,10 +1002,10 @@ fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> usize {
                 len = l;
                 n += 1;
             }
-            _ => break,
+            _ => return (n, pos),
         }
     }
-    n
+    (n, pos + len)
 }
 
 /// The frame parsers a search for frames tries at each sync byte, with the
@@ -1184,8 +1184,16 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
         let need = if pos == 0 { 3 } else { 4 };
         for (parse, format, mime) in FRAME_PARSERS {
             // A stream shorter than `need` frames may still be whole in the head.
-            let n = frame_chain(&h, pos, parse, need);
+            let (n, end) = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
+            // MPEG Layer I frames are whole 4-byte slots, as the records of
+            // an int32 array are: small negative numbers put `FF Fx` in
+            // step with a chain of them. After junk, Layer I frames must
+            // hold coded bytes (Layer I itself is all but extinct).
+            let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
+            if layer_one && format == "mp3" && !coded(&h[pos..end.min(h.len())]) {
+                continue;
+            }
             if n >= need || whole_short {
                 // Frames found after junk lose to a non-audio signature at 0
                 // (an ELF program, a bitmap, an icon): their records chain
@@ -1460,9 +1468,36 @@ mod tests {
         elf.extend((0..8).flat_map(|_| layer1_frame(0, 0)));
         elf.resize(4000, 0x90);
         assert!(sniff_whole(&elf).is_none());
-        // The same frames after junk that no signature names are found.
+        // After junk that no signature names, Layer I frames of zeros are
+        // no stream either: they hold no coded bytes (see below).
         elf[..4].copy_from_slice(b"junk");
-        assert_eq!(sniff_whole(&elf).map(|s| s.format), Some("mp2".into()));
+        assert!(sniff_whole(&elf).is_none());
+    }
+
+    /// MPEG-1 Layer I frames at 32 kbit/s, 44.1 kHz are 32 bytes: four
+    /// 8-byte records of a table holding `FF FF 10 00` chain like them. After
+    /// junk, a Layer I chain must hold coded bytes; real ones still do.
+    #[test]
+    fn a_table_of_records_is_not_a_layer_one_stream() {
+        let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
+        let mut table = vec![0u8; 30];
+        for i in 0..400u32 {
+            table.extend([0x10, 0, i as u8, 0, 0x7f, 0xff, 0xff, 0xff]);
+        }
+        let s = whole(&table);
+        assert_ne!(s.class, Class::Audio, "{s:?}");
+        let payload = crate::sniff::testutil::pseudo_random(28 * 40, 5);
+        let mut stream = b"some junk before the stream ".to_vec();
+        for chunk in payload.chunks(28) {
+            stream.extend([0xff, 0xff, 0x10, 0x00]);
+            stream.extend(chunk);
+        }
+        let s = whole(&stream);
+        assert_eq!(
+            (s.class, s.evidence["codec"].as_str()),
+            (Class::Audio, Some("mp1")),
+            "{s:?}"
+        );
     }
 
     /// Untagged frames behind another format's signature are found when

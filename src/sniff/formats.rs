@@ -92,6 +92,7 @@ pub const FORMATS: &[&str] = &[
     "mpeg-ts",
     "ms-offcrypto",
     "musepack",
+    "nifti",
     "npy",
     "npz",
     "ogg",

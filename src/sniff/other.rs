@@ -533,6 +533,25 @@ fn raster(s: &Sample) -> Option<Sniff> {
         .or_else(|| gimp(s))
         .or_else(|| jimage(s))
         .or_else(|| edf(s))
+        .or_else(|| nifti(s))
+}
+
+/// NIfTI-1 and NIfTI-2 medical volumes (MRI, CT, PET): the header's own
+/// size (348 or 540) in either byte order at 0, and the version magic
+/// (`n+1`/`ni1` at 344, `n+2` with its line-ending check bytes at 4). Their
+/// voxels are smooth 16-bit or 8-bit samples, what the headerless-PCM
+/// statistics look for.
+fn nifti(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let sized = |n: u32| le32(h, 0) == Some(n) || be32(h, 0) == Some(n);
+    let version = if sized(348) && matches!(get(h, 344, 4)?, b"n+1\0" | b"ni1\0") {
+        "NIfTI-1 header: size 348, magic at 344"
+    } else if sized(540) && matches!(get(h, 4, 8)?, b"n+2\0\r\n\x1a\n" | b"ni2\0\r\n\x1a\n") {
+        "NIfTI-2 header: size 540, magic at 4"
+    } else {
+        return None;
+    };
+    Some(Sniff::new("nifti", None, Class::Other, Encryption::None).with("magic", version))
 }
 
 /// EDF, EDF+ and BDF biosignal recordings (EEG, ECG, sleep studies): a
@@ -931,6 +950,24 @@ mod tests {
             ending(&Sample::new(size, &head, &[]), "pdf"),
             Ending::Unread(size - 4096..size)
         );
+    }
+
+    #[test]
+    fn nifti_volumes_are_named_by_header_size_and_magic() {
+        let mut one = vec![0u8; 352];
+        one[..4].copy_from_slice(&348u32.to_le_bytes());
+        one[344..348].copy_from_slice(b"n+1\0");
+        assert_eq!(named(&one).as_deref(), Some("nifti"));
+        one[..4].copy_from_slice(&348u32.to_be_bytes());
+        assert_eq!(named(&one).as_deref(), Some("nifti"));
+        one[344..348].copy_from_slice(b"n+9\0");
+        assert_eq!(named(&one), None);
+        let mut two = vec![0u8; 544];
+        two[..4].copy_from_slice(&540u32.to_le_bytes());
+        two[4..12].copy_from_slice(b"n+2\0\r\n\x1a\n");
+        assert_eq!(named(&two).as_deref(), Some("nifti"));
+        two[8] = b'\n';
+        assert_eq!(named(&two), None);
     }
 
     #[test]
