@@ -825,14 +825,20 @@ fn codec2(s: &Sample) -> Option<Sniff> {
 
 /// Headerless GSM 06.10 full-rate (`.gsm`, telephony and PBX recordings):
 /// 33-byte frames whose first nibble is always 0xD. Twenty frames in a row
-/// happen by chance once in 16^20.
+/// happen by chance once in 16^20. A short prompt (a beep, one word) has
+/// fewer: a whole object of 8 to 19 frames, exactly, counts when its bytes
+/// are coded (many values, none of them a quarter), as a fill of `DD`
+/// bytes is not.
 fn gsm_raw(s: &Sample) -> Option<Sniff> {
     const FRAME: usize = 33;
     const NEED: usize = 20;
+    const NEED_WHOLE: usize = 8;
     let h = s.head;
     let frames = (h.len() / FRAME).min(1000);
     let whole = s.size.is_multiple_of(FRAME as u64);
-    if frames < NEED || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd) {
+    let enough =
+        frames >= NEED || (frames >= NEED_WHOLE && whole && h.len() as u64 == s.size && coded(h));
+    if !enough || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd) {
         return None;
     }
     Some(
@@ -1603,6 +1609,17 @@ mod tests {
         assert_eq!(sniff_whole(&gsm).map(|s| s.format), Some("gsm".into()));
         gsm[33 * 7] = 0x12;
         assert!(sniff_whole(&gsm).is_none_or(|s| s.format != "gsm"));
+        // A whole prompt of 10 frames (a beep), coded bytes: GSM. The same
+        // frames at the start of a larger object, or a fill of `DD`, not.
+        let mut beep = crate::sniff::testutil::pseudo_random(330, 9);
+        for f in beep.chunks_mut(33) {
+            f[0] = 0xd0 | (f[0] & 0x0f);
+        }
+        assert_eq!(sniff_whole(&beep).map(|s| s.format), Some("gsm".into()));
+        let cut = gsm_raw(&Sample::new(33 * 100, &beep, &[]));
+        assert!(cut.is_none());
+        assert!(sniff_whole(&[0xdd; 330]).is_none_or(|s| s.format != "gsm"));
+        assert!(sniff_whole(&beep[..231]).is_none_or(|s| s.format != "gsm"));
     }
 
     #[test]
