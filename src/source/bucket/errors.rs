@@ -375,9 +375,19 @@ pub fn classify(e: &object_store::Error, answer: &Answer) -> Failure {
 /// redirect, a body that could not be read) counts as no answer: it is
 /// asked once more, at worst at the cost of a wait, and then stands.
 pub(super) fn is_answer(e: &object_store::Error) -> bool {
-    Answer::of(&e.to_string())
-        .status
-        .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
+    let text = e.to_string();
+    // A response the client could not use (the whole object for a range,
+    // a Content-Range it cannot parse) is an answer: asking again later
+    // gets the same one, so it is an error of the object at once.
+    const UNUSABLE: [&str; 3] = [
+        "non-partial response when range requested",
+        "Content-Range header",
+        "value for CONTENT_RANGE header",
+    ];
+    UNUSABLE.iter().any(|u| text.contains(u))
+        || Answer::of(&text)
+            .status
+            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
 }
 
 /// `host:port` of the first URL in an error text.
@@ -647,6 +657,26 @@ mod tests {
         object_store::Error::Generic {
             store: "S3",
             source: text.into(),
+        }
+    }
+
+    /// A response the client cannot use is an answer, asked again in vain;
+    /// a timeout or a 5xx is not.
+    #[test]
+    fn unusable_range_answers_are_answers() {
+        for text in [
+            "Received non-partial response when range requested",
+            "Content-Range header not present in partial response",
+            "Failed to parse value for CONTENT_RANGE header: \"bytes x\"",
+            "Error performing GET http://h/b/k in 1ms - Server returned non-success status code 404 Not Found",
+        ] {
+            assert!(is_answer(&generic(text)), "{text}");
+        }
+        for text in [
+            "Error performing GET http://h/b/k in 30s - operation timed out",
+            "Error performing GET http://h/b/k in 1ms - Server returned non-success status code 503 Service Unavailable",
+        ] {
+            assert!(!is_answer(&generic(text)), "{text}");
         }
     }
 
