@@ -669,9 +669,12 @@ pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
             return Some(pcm);
         }
     }
+    // Frames chaining to a window's end, or an audio container whose
+    // validated header lies in a window (a WAV or an Ogg stream stored in
+    // a resource bundle past its first 64 KiB).
     past.iter().find_map(|w| {
         let rest = Sample::new(s.size.saturating_sub(w.offset), &w.bytes, &[]);
-        let (at, found) = audio::frames_behind(&rest)?;
+        let (at, found) = audio::frames_behind(&rest).or_else(|| audio_behind(&rest))?;
         Some(found.with("payload_offset", w.offset + at as u64))
     })
 }
@@ -1376,6 +1379,30 @@ mod tests {
                 (format, true)
             );
         }
+    }
+
+    /// An audio container stored past the head of a bundle (Qt resources,
+    /// a game's pack): its validated header in a window read behind a head
+    /// without a recording is the recording.
+    #[test]
+    fn an_audio_container_in_a_window_behind_the_head_is_found() {
+        use super::super::HEAD_LEN;
+        let size = 4u64 << 20;
+        let head = vec![0u8; HEAD_LEN];
+        let wav = wav();
+        let s = sniff_reading(size, &head, |at, len| {
+            let mut b = vec![0u8; len];
+            if at + len as u64 == size {
+                b[1000..1000 + wav.len()].copy_from_slice(&wav);
+            }
+            b
+        });
+        assert_eq!((&*s.format, s.class), ("wav", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["payload_offset"], size - HEAD_LEN as u64 + 1000);
+        assert!(s.evidence["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("no recording in the first"));
     }
 
     /// A head that holds no recording (silence, text, bytes of no format)
