@@ -802,19 +802,31 @@ fn tga(s: &Sample) -> Option<Sniff> {
         + cmap_len * cmap_bits.div_ceil(8)
         + w * ht * u64::from(depth).div_ceil(8);
     let exact = matches!(kind, 1..=3) && s.size == predicted;
-    if !footer && !exact {
-        return None;
-    }
+    // A version-2 file adds its extension and developer areas and footer
+    // behind the pixels; where its last bytes were not read (a large file's
+    // head, an archive member judged from its first bytes), an uncompressed
+    // image that leaves room for no more than those is named, and the tail
+    // asked for to confirm it.
+    let tail = s.size.saturating_sub(18)..s.size;
+    let unread = s.size >= 44 && s.at(tail.start, 18).is_none();
+    let room = matches!(kind, 1..=3) && (predicted..=predicted + 65536).contains(&s.size);
     let basis = if footer {
         "18-byte header, TRUEVISION-XFILE footer"
-    } else {
+    } else if exact {
         "18-byte header predicting the object's size"
+    } else if unread && room {
+        "18-byte header predicting the object's size up to a footer area (the end not read)"
+    } else {
+        return None;
     };
-    Some(
-        image("tga", "image/x-tga", basis.into())
-            .with("width", w)
-            .with("height", ht),
-    )
+    let named = image("tga", "image/x-tga", basis.into())
+        .with("width", w)
+        .with("height", ht);
+    Some(if footer || exact {
+        named
+    } else {
+        named.wanting(vec![tail])
+    })
 }
 
 #[cfg(test)]
@@ -1105,6 +1117,21 @@ mod tests {
         let mut pcm = tga_header(10, 200, 32, 24);
         pcm.extend(pcm16_tone(3000));
         assert_eq!(named(&pcm), None);
+
+        // Only the first bytes held (a large file, a member past the
+        // budget): room for the footer area behind the pixels names it and
+        // asks for the end; the end read without a footer does not.
+        let mut head = tga_header(3, 400, 300, 8);
+        head.extend(pcm16_tone(2000));
+        let size = 18 + 400 * 300 + 26;
+        let s = detect(&Sample::new(size, &head, &[])).unwrap();
+        assert_eq!((&*s.format, s.wants.len()), ("tga", 1));
+        let end = [super::super::Window {
+            offset: size - 18,
+            bytes: vec![0; 18],
+        }];
+        assert!(detect(&Sample::new(size, &head, &end)).is_none_or(|s| s.format != "tga"));
+        assert!(detect(&Sample::new(size + 70_000, &head, &[])).is_none_or(|s| s.format != "tga"));
     }
 
     #[test]
