@@ -836,9 +836,11 @@ fn gsm_raw(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     let frames = (h.len() / FRAME).min(1000);
     let whole = s.size.is_multiple_of(FRAME as u64);
-    let enough =
-        frames >= NEED || (frames >= NEED_WHOLE && whole && h.len() as u64 == s.size && coded(h));
-    if !enough || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd) {
+    let short = frames >= NEED_WHOLE && whole && h.len() as u64 == s.size;
+    if !(frames >= NEED || short)
+        || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd)
+        || (frames < NEED && !coded(h))
+    {
         return None;
     }
     Some(
@@ -1192,15 +1194,15 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
             // A stream shorter than `need` frames may still be whole in the head.
             let (n, end) = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
-            // MPEG Layer I frames are whole 4-byte slots, as the records of
-            // an int32 array are: small negative numbers put `FF Fx` in
-            // step with a chain of them. After junk, Layer I frames must
-            // hold coded bytes (Layer I itself is all but extinct).
-            let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
-            if layer_one && format == "mp3" && !coded(&h[pos..end.min(h.len())]) {
-                continue;
-            }
             if n >= need || whole_short {
+                // MPEG Layer I frames are whole 4-byte slots, as the records of
+                // an int32 array are: small negative numbers put `FF Fx` in
+                // step with a chain of them. After junk, Layer I frames must
+                // hold coded bytes (Layer I itself is all but extinct).
+                let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
+                if layer_one && format == "mp3" && !coded(&h[pos..end.min(h.len())]) {
+                    continue;
+                }
                 // Frames found after junk lose to a non-audio signature at 0
                 // (an ELF program, a bitmap, an icon): their records chain
                 // like frames. Asked only now: naming the head costs more
