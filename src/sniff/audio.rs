@@ -12,6 +12,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         riff_wave,
         wave64,
         aiff,
+        nsp,
         au,
         caf,
         flac,
@@ -264,6 +265,50 @@ fn wave64(s: &Sample) -> Option<Sniff> {
 }
 
 /// AIFF, AIFF-C and 8SVX (IFF, big-endian).
+/// CSL / Multi-Speech NSP (Kay Elemetrics; clinical voice recordings): an
+/// IFF-like `FORM` of type `DS16` with little-endian chunk sizes, a `HEDR`
+/// (or `HDR8`) chunk of 32 (40) bytes holding a date, the sample rate and
+/// the sample count, then 16-bit samples in `SDA_` (`SD_B`, `SDAB`).
+fn nsp(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    if !starts(h, 0, b"FORMDS16") {
+        return None;
+    }
+    let (header, size) = (get(h, 12, 4)?, le32(h, 16)?);
+    if !matches!((header, size), (b"HEDR", 32) | (b"HDR8", 40)) {
+        return None;
+    }
+    let rate = le32(h, 20 + 20)?;
+    if !(1000..=400_000).contains(&rate) {
+        return None;
+    }
+    let sniff = audio("nsp", "audio/x-nsp")
+        .with("magic", "FORM DS16 at 0, HEDR chunk")
+        .with("sample_rate", rate)
+        .with("codec", "pcm_s16le");
+    // The samples: the first `SDA_`/`SD_B`/`SDAB` chunk after the header.
+    let mut pos = 20 + u64::from(size);
+    for _ in 0..16 {
+        let (Some(id), Some(len)) = (s.at(pos, 4), s.at(pos + 4, 4).and_then(|b| le32(b, 0)))
+        else {
+            break;
+        };
+        if matches!(id, b"SDA_" | b"SD_B" | b"SDAB") {
+            let data = pos + 8;
+            return Some(
+                judge_payload(
+                    s,
+                    sniff,
+                    data..data.saturating_add(u64::from(len)).min(s.size),
+                )
+                .with("payload_offset", data),
+            );
+        }
+        pos = pos.saturating_add(8 + u64::from(len) + u64::from(len & 1));
+    }
+    Some(sniff)
+}
+
 fn aiff(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if !starts(h, 0, b"FORM") {
@@ -1600,6 +1645,31 @@ mod tests {
         let mut broken = three.clone();
         broken[417] = 0x00;
         assert!(sniff_whole(&broken).is_none());
+    }
+
+    #[test]
+    fn nsp_is_named_by_its_form_type_and_header_chunk() {
+        let mut v = b"FORMDS16".to_vec();
+        v.extend(0u32.to_le_bytes());
+        v.extend(b"HEDR");
+        v.extend(32u32.to_le_bytes());
+        v.extend(b"Oct 10 13:23:33 2012");
+        v.extend(16000u32.to_le_bytes());
+        v.extend(8000u32.to_le_bytes());
+        v.extend([0u8; 4]);
+        let pcm = crate::sniff::testutil::pcm16_tone(16000);
+        v.extend(b"SDA_");
+        v.extend((pcm.len() as u32).to_le_bytes());
+        v.extend(&pcm);
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(
+            (&*s.format, s.class, s.encryption),
+            ("nsp", Class::Audio, Encryption::None)
+        );
+        assert_eq!(s.evidence["sample_rate"], 16000);
+        assert_eq!(s.evidence["payload_offset"], 60);
+        v[40..44].copy_from_slice(&0u32.to_le_bytes());
+        assert!(sniff_whole(&v).is_none());
     }
 
     #[test]
