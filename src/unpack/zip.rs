@@ -220,6 +220,7 @@ impl Walk<'_> {
                     Limit::Unsupported,
                     format!("zip compression method {}", e.method),
                 );
+                self.undecoded_by_name(member, &e.name, e.size);
                 continue;
             };
             let data = match format {
@@ -551,6 +552,7 @@ impl Walk<'_> {
                 Limit::Unsupported,
                 format!("zip compression method {method}"),
             );
+            self.undecoded_by_name(chain(prefix, &member), &name, size);
             // Its declared length is not trusted to skip anything.
             return Some(data_at);
         } else if let Some(format) = method_format(method) {
@@ -758,6 +760,26 @@ fn overlaps(spans: &[(u64, u64, bool)]) -> Vec<Option<usize>> {
     out
 }
 
+impl Walk<'_> {
+    /// A member compressed with a method not decoded here (LZMA, PPMd, …)
+    /// is judged by its name where the name says what it is, as RAR's own
+    /// method's members are: a `.wav` there is a recording anyone with
+    /// 7-Zip can read. Beside the member's `not-inspected` limit.
+    fn undecoded_by_name(&mut self, member: String, name: &str, size: u64) {
+        if let Some((format, class)) = sniff::formats::of_extension(name) {
+            let sniff = Sniff::new(format, None, class, Encryption::None).with(
+                "basis",
+                "compressed with a method not decoded here; class inferred from the member name",
+            );
+            self.inside.members.push(Member {
+                member,
+                sniff,
+                size,
+            });
+        }
+    }
+}
+
 /// What an encrypted member probably is, from its name alone: names, sizes
 /// and CRCs of encrypted zip members stay in the clear.
 pub(super) fn by_name(name: &str, encryption: Encryption) -> Sniff {
@@ -851,6 +873,27 @@ mod tests {
         body.extend(at.to_le_bytes());
         body.extend([0, 0]);
         body
+    }
+
+    /// Members of a method not decoded here (14, LZMA) are judged by a name
+    /// that says what they are, beside the limit; others leave the limit.
+    #[test]
+    fn members_of_an_undecoded_method_are_judged_by_name() {
+        let lzma = crate::sniff::testutil::pseudo_random(3000, 4);
+        let z = zip(
+            &[("calls/a.wav", &lzma, 14), ("notes.bin", &lzma, 14)],
+            None,
+            false,
+        );
+        let inside = look(&z);
+        assert_eq!(
+            inside.found(),
+            [("calls/a.wav", "wav")],
+            "{:?}",
+            inside.limits
+        );
+        assert_eq!(inside.members[0].sniff.class, crate::sniff::Class::Audio);
+        assert!(inside.says("zip compression method 14"));
     }
 
     /// A zip without its directory (cut short, or a stored zip inside a
