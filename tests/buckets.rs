@@ -725,6 +725,13 @@ fn object_urls_empty_prefixes_and_keys_the_client_cannot_read() {
         located.contains("s3://atrest-weird/ctl\u{1}.wav"),
         "{located:?}"
     );
+    // Such a key named as the target is refused, not listed as nothing
+    // (which --allow-empty would have passed as a clean run).
+    for extra in [&[][..], &["--allow-empty"]] {
+        let mut args = vec!["s3://atrest-weird/ctl\u{1}.wav", "--endpoint", S3];
+        args.extend(extra);
+        assert_exit_2_naming(s3(), &args, "atrest-weird", "cannot read this key");
+    }
 }
 
 /// A slow scan: 2,100 objects at 25 requests per second.

@@ -423,6 +423,13 @@ impl Bucket {
     /// run here, before anything is scanned. A prefix with nothing below it
     /// may name one object (`s3://b/calls/1.wav`): one HEAD request tells.
     fn preflight(&self) -> Result<Yields, String> {
+        // A prefix the client would rewrite (a control character, an empty
+        // segment) lists something else, or nothing: the object it names
+        // would go unread without a word.
+        let written = self.url.prefix.trim_end_matches('/');
+        if !written.is_empty() && !listing::is_representable(written) {
+            return Err(format!("{}: {UNREPRESENTABLE}", self.url));
+        }
         let prefix = self.prefix();
         let first = self
             .runtime
