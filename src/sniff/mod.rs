@@ -145,6 +145,9 @@ pub struct Sample<'a> {
     pub head: &'a [u8],
     /// Further windows, in any order, not overlapping the head.
     pub windows: &'a [Window],
+    /// Will windows a detector asks for be read? Not for an archive's
+    /// member, judged from the bytes the walk holds.
+    pub reads: bool,
 }
 
 impl<'a> Sample<'a> {
@@ -153,6 +156,15 @@ impl<'a> Sample<'a> {
             size,
             head,
             windows,
+            reads: true,
+        }
+    }
+
+    /// A sample of bytes held, all that will ever be read of the object.
+    pub fn held(size: u64, head: &'a [u8], windows: &'a [Window]) -> Self {
+        Sample {
+            reads: false,
+            ..Sample::new(size, head, windows)
         }
     }
 
@@ -220,6 +232,29 @@ impl<'a> Sample<'a> {
 
     /// Windows worth reading to judge `range` statistically: its middle and its
     /// end, skipping what is already read. Empty when the sample covers enough.
+    /// Windows over what follows a format's end at `end` (0: the end is
+    /// not known): where a file appended there starts, so its header is
+    /// read; then the middle and end of the rest, so the windows lie in
+    /// what was appended and not in the format before it.
+    pub fn wants_behind(&self, end: u64) -> Vec<Range<u64>> {
+        let len = WINDOW_LEN as u64;
+        let first = end.max(self.head.len() as u64);
+        let mut wants = Vec::new();
+        // The same windows every round, read or not: where the rest
+        // begins does not move once the first of them is in hand.
+        let rest = if end > 0 && first < self.size {
+            let window = first..(first + len).min(self.size);
+            if !self.has(first) {
+                wants.push(window.clone());
+            }
+            window.end
+        } else {
+            end
+        };
+        wants.extend(self.spread_wants(rest..self.size));
+        wants
+    }
+
     pub fn spread_wants(&self, range: Range<u64>) -> Vec<Range<u64>> {
         let end = range.end.min(self.size);
         let floor = range.start.max(self.head.len() as u64);

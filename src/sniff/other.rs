@@ -216,8 +216,9 @@ pub(crate) enum Ending {
     AsDeclared,
     /// The bytes that would tell were not read: the object's last 4 KiB.
     Unread(std::ops::Range<u64>),
-    /// The format ends well before the object: something follows it.
-    Early,
+    /// The format ends well before the object: something follows it, from
+    /// the computed end when the header gave one.
+    Early(Option<u64>),
 }
 
 /// Formats whose end is fixed by their structure: a PNG's `IEND` chunk, a
@@ -236,13 +237,22 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     let computed = match format {
         "elf" => Some(elf_table_end(s)),
         "bmp" => Some(bitmap_end(s.head)),
-        "exe" | "dll" => Some(pe_end(s.head)),
+        "exe" | "dll" => match pe_end(s) {
+            Ok(end) => Some(end),
+            Err(unread) => return Ending::Unread(unread),
+        },
         "webp" => Some(le32(s.head, 4).map(|size| 8 + u64::from(size) + u64::from(size & 1))),
         _ => None,
     };
     if let Some(end) = computed {
         return match end {
-            Some(end) if end.saturating_add(SLACK) < s.size => Ending::Early,
+            Some(end) if end.saturating_add(SLACK) < s.size => Ending::Early(Some(end)),
+            // Rows or sections declared far past the object: the header
+            // is no account of what the object holds, which is judged as
+            // if its end were unknown.
+            Some(end) if end > s.size.saturating_add(SLACK) && format != "webp" => {
+                Ending::Early(None)
+            }
             _ => Ending::AsDeclared,
         };
     }
@@ -261,7 +271,7 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     };
     match s.at(tail.start, SLACK as usize) {
         Some(t) if ends(t) => Ending::AsDeclared,
-        Some(_) => Ending::Early,
+        Some(_) => Ending::Early(None),
         None => Ending::Unread(tail),
     }
 }
@@ -315,13 +325,43 @@ fn bitmap_end(h: &[u8]) -> Option<u64> {
     Some(end.max(profile))
 }
 
-/// Where a PE image's raw data ends: its last section, or the Authenticode
-/// signature (the security directory holds a file offset) when that lies
-/// behind. A COFF symbol table (MinGW builds) is followed by a string table
-/// whose length the head does not hold: no end is claimed then.
-fn pe_end(h: &[u8]) -> Option<u64> {
+/// Where a PE image's raw data ends: its last section, the Authenticode
+/// signature (the security directory holds a file offset), or a COFF
+/// symbol table (MinGW and Wine builds) and the string table behind it,
+/// whichever lies furthest. The string table's length is read where it
+/// lies: `Err` asks for those 4 bytes first.
+fn pe_end(s: &Sample) -> Result<Option<u64>, std::ops::Range<u64>> {
+    let h = s.head;
+    let Some(end) = pe_image_end(h) else {
+        return Ok(None);
+    };
+    let symbols = || -> Option<(u64, u64)> {
+        let pe = usize::try_from(le32(h, 0x3c)?).ok()?;
+        Some((u64::from(le32(h, pe + 12)?), u64::from(le32(h, pe + 16)?)))
+    };
+    match symbols() {
+        Some((table, count)) if table > 0 => {
+            let strings = table.saturating_add(18 * count);
+            if strings.saturating_add(4) > s.size {
+                return Ok(Some(end.max(strings)));
+            }
+            match s.at(strings, 4) {
+                Some(len) => {
+                    let len = u64::from(le32(len, 0).unwrap_or(0));
+                    Ok(Some(end.max(strings.saturating_add(len.max(4)))))
+                }
+                None => Err(strings..strings + 4),
+            }
+        }
+        _ => Ok(Some(end)),
+    }
+}
+
+/// Where a PE image's sections and Authenticode signature end, from its
+/// headers in the head.
+fn pe_image_end(h: &[u8]) -> Option<u64> {
     let pe = usize::try_from(le32(h, 0x3c)?).ok()?;
-    if get(h, pe, 4)? != b"PE\0\0" || le32(h, pe + 12)? != 0 {
+    if get(h, pe, 4)? != b"PE\0\0" {
         return None;
     }
     let sections = usize::from(le16(h, pe + 6)?);
@@ -803,12 +843,13 @@ fn tga(s: &Sample) -> Option<Sniff> {
         + w * ht * u64::from(depth).div_ceil(8);
     let exact = matches!(kind, 1..=3) && s.size == predicted;
     // A version-2 file adds its extension and developer areas and footer
-    // behind the pixels; where its last bytes were not read (a large file's
-    // head, an archive member judged from its first bytes), an uncompressed
-    // image that leaves room for no more than those is named, and the tail
-    // asked for to confirm it.
+    // behind the pixels; where its last bytes were not read yet (a large
+    // file's head), an uncompressed image that leaves room for no more
+    // than those is named, and the tail asked for to confirm it. Not an
+    // archive member's: its tail is never read, and a TGA header in front
+    // of samples would hide them.
     let tail = s.size.saturating_sub(18)..s.size;
-    let unread = s.size >= 44 && s.at(tail.start, 18).is_none();
+    let unread = s.reads && s.size >= 44 && s.at(tail.start, 18).is_none();
     let room = matches!(kind, 1..=3) && (predicted..=predicted + 65536).contains(&s.size);
     let basis = if footer {
         "18-byte header, TRUEVISION-XFILE footer"
@@ -845,7 +886,10 @@ mod tests {
         elf[58..60].copy_from_slice(&64u16.to_le_bytes());
         elf[60..62].copy_from_slice(&10u16.to_le_bytes());
         elf.resize(65536, 0);
-        assert_eq!(ending(&Sample::new(size, &elf, &[]), "elf"), Ending::Early);
+        assert_eq!(
+            ending(&Sample::new(size, &elf, &[]), "elf"),
+            Ending::Early(Some(0x1000 + 640))
+        );
         elf[40..48].copy_from_slice(&(size - 640).to_le_bytes());
         assert_eq!(
             ending(&Sample::new(size, &elf, &[]), "elf"),
@@ -867,7 +911,10 @@ mod tests {
             Ending::AsDeclared
         );
         let w = tail(b"\xff\xd9RIFF");
-        assert_eq!(ending(&Sample::new(size, &head, &w), "jpg"), Ending::Early);
+        assert_eq!(
+            ending(&Sample::new(size, &head, &w), "jpg"),
+            Ending::Early(None)
+        );
         assert_eq!(
             ending(&Sample::new(size, &head, &[]), "jpg"),
             Ending::Unread(size - 4096..size)
@@ -889,18 +936,19 @@ mod tests {
         bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
         bmp[28..30].copy_from_slice(&24u16.to_le_bytes());
         assert_eq!(bitmap_end(&bmp), Some(54 + 300 * 50));
-        assert_eq!(early(&bmp, "bmp"), Ending::Early);
+        assert_eq!(early(&bmp, "bmp"), Ending::Early(Some(54 + 300 * 50)));
         // Rows that fill the object: nothing behind them.
         bmp[22..26].copy_from_slice(&3495i32.to_le_bytes());
         assert_eq!(early(&bmp, "bmp"), Ending::AsDeclared);
         // RLE without an image size: no end to compare.
         bmp[30..34].copy_from_slice(&1u32.to_le_bytes());
         assert_eq!(bitmap_end(&bmp), None);
-        // Forged dimensions saturate.
+        // Forged dimensions saturate, and rows declared far past the
+        // object leave its end unknown: its windows are judged.
         bmp[30..34].copy_from_slice(&0u32.to_le_bytes());
         bmp[18..22].copy_from_slice(&i32::MAX.to_le_bytes());
         bmp[28..30].copy_from_slice(&64u16.to_le_bytes());
-        assert_eq!(early(&bmp, "bmp"), Ending::AsDeclared);
+        assert_eq!(early(&bmp, "bmp"), Ending::Early(None));
 
         // PE32+: two sections, the last ending at 0x3000, a signature at
         // 0x3000 of 0x800 bytes.
@@ -922,11 +970,19 @@ mod tests {
             pe[at + 16..at + 20].copy_from_slice(&len.to_le_bytes());
             pe[at + 20..at + 24].copy_from_slice(&offset.to_le_bytes());
         }
-        assert_eq!(pe_end(&pe), Some(0x3800));
-        assert_eq!(early(&pe, "exe"), Ending::Early);
-        // A COFF symbol table's string table is not in the head.
-        pe[0x8c] = 1;
-        assert_eq!(pe_end(&pe), None);
+        let pe_at = |pe: &[u8]| pe_end(&Sample::new(size, pe, &[]));
+        assert_eq!(pe_at(&pe), Ok(Some(0x3800)));
+        assert_eq!(early(&pe, "exe"), Ending::Early(Some(0x3800)));
+        // A COFF symbol table (10 symbols of 18 bytes at 0x3800) and its
+        // string table of 0x200 bytes behind them: the end is theirs.
+        pe[0x8c..0x90].copy_from_slice(&0x3800u32.to_le_bytes());
+        pe[0x90..0x94].copy_from_slice(&10u32.to_le_bytes());
+        pe[0x38b4..0x38b8].copy_from_slice(&0x200u32.to_le_bytes());
+        assert_eq!(pe_at(&pe), Ok(Some(0x38b4 + 0x200)));
+        // Past the head, the string table's length is asked for first.
+        pe[0x8c..0x90].copy_from_slice(&0x20000u32.to_le_bytes());
+        assert_eq!(pe_at(&pe), Err(0x200b4..0x200b8));
+        assert_eq!(early(&pe, "exe"), Ending::Unread(0x200b4..0x200b8));
 
         // WebP: the RIFF size, padded to even.
         let mut webp = b"RIFF".to_vec();
@@ -934,7 +990,7 @@ mod tests {
         webp.resize(65536, 0);
         assert_eq!(early(&webp, "webp"), Ending::AsDeclared);
         webp[4..8].copy_from_slice(&99_999u32.to_le_bytes());
-        assert_eq!(early(&webp, "webp"), Ending::Early);
+        assert_eq!(early(&webp, "webp"), Ending::Early(Some(8 + 100_000)));
 
         // PDF: a last `%%EOF` within the object's last 4 KiB.
         let head = vec![0u8; 65536];
@@ -957,7 +1013,10 @@ mod tests {
             Ending::AsDeclared
         );
         let w = tail(b"no trailer");
-        assert_eq!(ending(&Sample::new(size, &head, &w), "pdf"), Ending::Early);
+        assert_eq!(
+            ending(&Sample::new(size, &head, &w), "pdf"),
+            Ending::Early(None)
+        );
         assert_eq!(
             ending(&Sample::new(size, &head, &[]), "pdf"),
             Ending::Unread(size - 4096..size)
@@ -1132,6 +1191,9 @@ mod tests {
         }];
         assert!(detect(&Sample::new(size, &head, &end)).is_none_or(|s| s.format != "tga"));
         assert!(detect(&Sample::new(size + 70_000, &head, &[])).is_none_or(|s| s.format != "tga"));
+        // An archive member's end is never read: its header alone names
+        // nothing (a TGA header in front of samples would hide them).
+        assert!(detect(&Sample::held(size, &head, &[])).is_none_or(|s| s.format != "tga"));
     }
 
     #[test]

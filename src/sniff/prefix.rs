@@ -398,8 +398,8 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
     match super::other::ending(s, &named.format) {
         Ending::AsDeclared => named,
         Ending::Unread(tail) => named.wanting(vec![tail]),
-        Ending::Early => {
-            let wants = s.spread_wants(0..s.size);
+        Ending::Early(end) => {
+            let wants = s.wants_behind(end.unwrap_or(0));
             if !wants.is_empty() {
                 return named.wanting(wants);
             }
@@ -659,7 +659,9 @@ pub(crate) fn check_text(s: &Sample, text: Sniff) -> Sniff {
 /// alone. Samples must hold in two of every three windows (the vote over a
 /// head), none of them text; frames must chain to a window's end.
 pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
-    let past: Vec<&super::Window> = s.past_head().collect();
+    // Slivers read for a header field (a string table's length) carry no
+    // samples worth a vote.
+    let past: Vec<&super::Window> = s.past_head().filter(|w| w.bytes.len() >= 4096).collect();
     if past.is_empty() {
         return None;
     }
@@ -672,9 +674,22 @@ pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
     // Frames chaining to a window's end, or an audio container whose
     // validated header lies in a window (a WAV or an Ogg stream stored in
     // a resource bundle past its first 64 KiB).
+    // A window read where a format ends starts with what was appended:
+    // its header is at the window's first byte.
     past.iter().find_map(|w| {
         let rest = Sample::new(s.size.saturating_sub(w.offset), &w.bytes, &[]);
-        let (at, found) = audio::frames_behind(&rest).or_else(|| audio_behind(&rest))?;
+        let at_start = || {
+            audio::anchored(&rest)
+                .or_else(|| super::media::detect(&rest))
+                .filter(|f| f.class == Class::Audio)
+                .map(|mut f| {
+                    f.wants.clear();
+                    (0, f)
+                })
+        };
+        let (at, found) = audio::frames_behind(&rest)
+            .or_else(at_start)
+            .or_else(|| audio_behind(&rest))?;
         Some(found.with("payload_offset", w.offset + at as u64))
     })
 }
@@ -1379,6 +1394,43 @@ mod tests {
                 (format, true)
             );
         }
+    }
+
+    /// A recording smaller than the bitmap it is appended to: the windows
+    /// are read behind the bitmap's computed end (the first where the
+    /// appended file starts), not over the whole object, where the middle
+    /// one would fall among the pixels.
+    #[test]
+    fn windows_behind_a_computed_end_lie_in_what_was_appended() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::HEAD_LEN;
+        // 1,024 × 1,024 pixels of 8 bits from 1,078: the rows end at
+        // 1,049,654; 200 KB of samples, or a WAV, follow.
+        let end = 1078 + 1024 * 1024;
+        let size = end + 200_000;
+        let mut bmp = vec![0u8; HEAD_LEN];
+        bmp[..2].copy_from_slice(b"BM");
+        bmp[10..14].copy_from_slice(&1078u32.to_le_bytes());
+        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
+        bmp[18..22].copy_from_slice(&1024u32.to_le_bytes());
+        bmp[22..26].copy_from_slice(&1024u32.to_le_bytes());
+        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
+        bmp[28..30].copy_from_slice(&8u16.to_le_bytes());
+        let tone = pcm16_tone(200_000);
+        let appended = |at: u64, len: usize, tail: &[u8]| -> Vec<u8> {
+            (at..at + len as u64)
+                .map(|i| match i.checked_sub(end) {
+                    Some(k) => tail.get(k as usize).copied().unwrap_or(0),
+                    None => 0x40,
+                })
+                .collect()
+        };
+        let s = sniff_reading(size, &bmp, |at, len| appended(at, len, &tone));
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        let wav = wav();
+        let s = sniff_reading(size, &bmp, |at, len| appended(at, len, &wav));
+        assert_eq!((&*s.format, s.class), ("wav", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["payload_offset"], end);
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,

@@ -578,7 +578,7 @@ impl Walk<'_> {
             bytes: data[head.len()..].to_vec(),
         }];
         let windows: &[Window] = if data.len() > head.len() { &rest } else { &[] };
-        let sample = Sample::new(size, head, windows);
+        let sample = Sample::held(size, head, windows);
         let mut s = sniff::sniff(&sample, &self.rules.signatures);
         s.wants.clear();
         s
