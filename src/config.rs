@@ -527,6 +527,21 @@ struct BaselineLine {
     schema: Option<String>,
 }
 
+/// Longest line of a JSONL baseline: a finding's line is a few KiB.
+const MAX_BASELINE_LINE: u64 = 1 << 20;
+
+/// A fingerprint as reports write it: 64 lower-case hex digits.
+fn fingerprint(fp: &str) -> Result<String> {
+    if fp.len() == 64 && fp.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(fp.to_string())
+    } else {
+        bail!(
+            "a fingerprint that is not 64 hex digits ({:?}…)",
+            fp.chars().take(16).collect::<String>()
+        )
+    }
+}
+
 /// Reads the fingerprints of an earlier report (JSON, or JSONL findings),
 /// streaming: what stays in memory is the set of fingerprints.
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
@@ -534,7 +549,8 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let shown = crate::source::fs::escape_path(path);
     let open = || open_bounded(path, "the baseline").map(std::io::BufReader::new);
     let ours = |schema: Option<&str>| schema == Some(crate::report::SCHEMA);
-    if let Ok(report) = serde_json::from_reader::<_, BaselineReport>(open()?) {
+    let as_report = serde_json::from_reader::<_, BaselineReport>(open()?);
+    if let Ok(report) = as_report.as_ref() {
         if !ours(Some(&report.schema)) {
             bail!(
                 "{shown}: a report of schema {:?}, not {}",
@@ -542,10 +558,18 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
                 crate::report::SCHEMA
             );
         }
-        let findings = report.findings.into_iter().map(|f| f.fingerprint);
-        let suppressed = report.suppressed.into_iter().map(|s| s.finding.fingerprint);
-        return Ok(findings.chain(suppressed).collect());
+        let findings = report.findings.iter().map(|f| &f.fingerprint);
+        let suppressed = report.suppressed.iter().map(|s| &s.finding.fingerprint);
+        let mut set = HashSet::new();
+        for fp in findings.chain(suppressed) {
+            set.insert(fingerprint(fp).with_context(|| format!("{shown}"))?);
+        }
+        return Ok(set);
     }
+    // A document whose first line is no JSONL line either was meant as a
+    // report: the report's fault is the one to name (a finding that is
+    // not an object), not the JSONL reading's (a missing `kind`).
+    let report_fault = as_report.err().filter(serde_json::Error::is_data);
     if serde_json::from_reader::<_, SarifLog>(open()?).is_ok() {
         bail!("{shown}: a SARIF log is not a baseline; give the JSON or JSONL report of that run");
     }
@@ -555,25 +579,45 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let mut summary = false;
     let mut reader = open()?;
     let mut line = String::new();
+    let mut first = true;
     for i in 0.. {
         line.clear();
-        let read = reader
+        // A line of a finding is a few KiB: a longer one is not read whole.
+        let read = (&mut reader)
+            .take(MAX_BASELINE_LINE + 1)
             .read_line(&mut line)
             .with_context(|| format!("{shown}:{}: not UTF-8 text, or cannot be read", i + 1))?;
         if read == 0 {
             break;
         }
+        if read as u64 > MAX_BASELINE_LINE {
+            bail!(
+                "{shown}:{}: a line longer than {} MiB: not an atrest JSONL line",
+                i + 1,
+                MAX_BASELINE_LINE >> 20
+            );
+        }
         if line.trim().is_empty() {
             continue;
         }
-        let v: BaselineLine = serde_json::from_str(&line).with_context(|| {
-            format!("{shown}:{}: not an atrest JSON report or JSONL line", i + 1)
-        })?;
+        let v: BaselineLine = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => match &report_fault {
+                Some(fault) if first => bail!("{shown}: not an atrest JSON report: {fault}"),
+                _ => {
+                    return Err(anyhow::Error::new(e).context(format!(
+                        "{shown}:{}: not an atrest JSON report or JSONL line",
+                        i + 1
+                    )))
+                }
+            },
+        };
+        first = false;
         if summary {
             bail!("{shown}:{}: a line after the summary line", i + 1);
         }
         if let Some(fp) = v.fingerprint {
-            set.insert(fp);
+            set.insert(fingerprint(&fp).with_context(|| format!("{shown}:{}", i + 1))?);
         }
         if v.kind == "summary" {
             if !ours(v.schema.as_deref()) {

@@ -755,12 +755,42 @@ fn baseline_suppresses_accepted_findings() {
         "--fail-on",
         "never",
     ]);
+    // A report whose findings are not objects names that fault; a JSONL
+    // line of more than 1 MiB or a fingerprint of anything but 64 hex
+    // digits is refused, not held.
+    let report: serde_json::Value = serde_json::from_slice(
+        &run(&[
+            "scan",
+            "fixtures/audio/wav",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let mut numbers = report.clone();
+    numbers["findings"] = serde_json::json!([1, 2, "x"]);
+    let numbers = serde_json::to_vec(&numbers).unwrap();
+    let mut long = report.clone();
+    long["findings"][0]["fingerprint"] = serde_json::json!("f".repeat(100_000));
+    let long = serde_json::to_vec(&long).unwrap();
+    let mut huge_line = b"{\"kind\":\"finding\",\"x\":\"".to_vec();
+    huge_line.resize(2 << 20, b'a');
+    huge_line.extend(b"\"}\n");
     for (bad, why) in [
         (&b""[..], "no summary line"),
         (b"{}", "not an atrest JSON report"),
         (b"[]", "not an atrest JSON report"),
         (&sarif.stdout, "SARIF log is not a baseline"),
         (cut, "not an atrest JSON report"),
+        (
+            &numbers,
+            "not an atrest JSON report: invalid type: integer `1`",
+        ),
+        (&long, "not 64 hex digits"),
+        (&huge_line, "a line longer than 1 MiB"),
     ] {
         fs::write(&base, bad).unwrap();
         let out = run(&[
