@@ -562,7 +562,7 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
         let suppressed = report.suppressed.iter().map(|s| &s.finding.fingerprint);
         let mut set = HashSet::new();
         for fp in findings.chain(suppressed) {
-            set.insert(fingerprint(fp).with_context(|| format!("{shown}"))?);
+            set.insert(fingerprint(fp).with_context(|| shown.clone())?);
         }
         return Ok(set);
     }
