@@ -383,12 +383,19 @@ fn pe_image_end(h: &[u8]) -> Option<u64> {
     let count = le32(h, directories - 4)?;
     if count > 4 {
         let (offset, size) = (le32(h, directories + 32)?, le32(h, directories + 36)?);
+        // Signatures with their timestamps run to tens of KiB; a larger
+        // one may be bytes appended and declared a signature: its bytes
+        // are judged as what follows the image, from where it starts.
         if offset > 0 && size > 0 {
+            let size = if size > MAX_SIGNATURE { 0 } else { size };
             end = end.max(u64::from(offset) + u64::from(size));
         }
     }
     (end > 0).then_some(end)
 }
+
+/// Largest Authenticode signature taken as one.
+const MAX_SIGNATURE: u32 = 256 << 10;
 
 /// A JPEG's segments from its start-of-image marker on: each a marker and
 /// a length that lands on the next marker, to the start of the scan (or
@@ -973,6 +980,11 @@ mod tests {
         let pe_at = |pe: &[u8]| pe_end(&Sample::new(size, pe, &[]));
         assert_eq!(pe_at(&pe), Ok(Some(0x3800)));
         assert_eq!(early(&pe, "exe"), Ending::Early(Some(0x3800)));
+        // A "signature" of 512 KiB covering what follows is not taken for
+        // one: the image ends where it starts.
+        pe[security + 4..security + 8].copy_from_slice(&(512u32 << 10).to_le_bytes());
+        assert_eq!(pe_at(&pe), Ok(Some(0x3000)));
+        pe[security + 4..security + 8].copy_from_slice(&0x800u32.to_le_bytes());
         // A COFF symbol table (10 symbols of 18 bytes at 0x3800) and its
         // string table of 0x200 bytes behind them: the end is theirs.
         pe[0x8c..0x90].copy_from_slice(&0x3800u32.to_le_bytes());
