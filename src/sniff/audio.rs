@@ -570,6 +570,17 @@ fn flac(s: &Sample) -> Option<Sniff> {
             Some(sniff.with("payload_offset", pos))
         }
         Some(_) => {
+            // Metadata whose declared lengths are wrong (a tagger's bug)
+            // misplaces the first frame; frames whose headers hold up
+            // (CRC-8) found anywhere behind STREAMINFO are the stream.
+            let from = tag + 42;
+            let frames = contiguous(s, from, FRAME_SEARCH_READ);
+            if let Some(at) = flac_frames_in(&frames) {
+                return Some(sniff.with("payload_offset", from + at as u64).with(
+                    "note",
+                    "metadata lengths do not lead to the first frame; frames found behind them",
+                ));
+            }
             let sniff = judge_payload(s, sniff.with("payload_offset", pos), pos..s.size);
             if sniff.encryption != Encryption::None {
                 return Some(sniff);
@@ -585,6 +596,78 @@ fn flac(s: &Sample) -> Option<Sniff> {
         ),
         None => Some(sniff),
     }
+}
+
+/// The offset of the first of two FLAC frame headers in `b` that hold
+/// up (sync, reserved bits clear, valid codes, CRC-8) and agree on the
+/// blocking strategy, channel assignment and sample size: a stream whose
+/// metadata does not say where its frames are.
+fn flac_frames_in(b: &[u8]) -> Option<usize> {
+    let mut first: Option<(usize, [u8; 2])> = None;
+    for at in memchr::memchr_iter(0xff, b) {
+        if flac_frame_header(&b[at..]).is_none() {
+            continue;
+        }
+        let kind = [b[at + 1] & 1, b[at + 3] & 0xfe];
+        match first {
+            Some((start, k)) if k == kind => return Some(start),
+            Some(_) => {}
+            None => first = Some((at, kind)),
+        }
+    }
+    None
+}
+
+/// The length of a FLAC frame header at the start of `b`, when it holds
+/// up: 14-bit sync and reserved bit, no reserved block-size, rate,
+/// channel or sample-size code, a UTF-8-coded frame or sample number,
+/// the extra size and rate bytes its codes ask for, and its CRC-8.
+fn flac_frame_header(b: &[u8]) -> Option<usize> {
+    if b.len() < 6 || b[0] != 0xff || b[1] & 0xfe != 0xf8 {
+        return None;
+    }
+    let (size_code, rate_code) = (b[2] >> 4, b[2] & 0x0f);
+    let (channels, depth, reserved) = (b[3] >> 4, (b[3] >> 1) & 7, b[3] & 1);
+    if size_code == 0 || rate_code == 15 || channels > 10 || depth == 3 || reserved != 0 {
+        return None;
+    }
+    // The frame (or sample) number: one to seven bytes, UTF-8 style.
+    let lead = b[4];
+    let extra = match lead.leading_ones() {
+        0 => 0,
+        n @ 2..=7 => n as usize - 1,
+        _ => return None,
+    };
+    let mut at = 5;
+    for _ in 0..extra {
+        if b.get(at)? & 0xc0 != 0x80 {
+            return None;
+        }
+        at += 1;
+    }
+    at += match size_code {
+        6 => 1,
+        7 => 2,
+        _ => 0,
+    };
+    at += match rate_code {
+        12 => 1,
+        13 | 14 => 2,
+        _ => 0,
+    };
+    let crc = b.get(at)?;
+    let sum = b[..at].iter().fold(0u8, |mut c, &x| {
+        c ^= x;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+        c
+    });
+    (sum == *crc).then_some(at + 1)
 }
 
 /// Ogg's CRC tables: `OGG_CRC[k][b]` is the CRC of byte `b` followed by
@@ -1645,6 +1728,51 @@ mod tests {
         let mut broken = three.clone();
         broken[417] = 0x00;
         assert!(sniff_whole(&broken).is_none());
+    }
+
+    /// A tagger that wrote a metadata block's length wrong misplaces the
+    /// first frame; two frame headers that hold up behind STREAMINFO are
+    /// the stream. Without them the verdict stays `unknown`.
+    #[test]
+    fn flac_frames_behind_wrong_metadata_lengths_are_found() {
+        let frame = |n: u8| {
+            let mut h = vec![0xff, 0xf8, 0xc9, 0x18, n];
+            let crc = h.iter().fold(0u8, |mut c, &x| {
+                c ^= x;
+                for _ in 0..8 {
+                    c = if c & 0x80 != 0 {
+                        (c << 1) ^ 0x07
+                    } else {
+                        c << 1
+                    };
+                }
+                c
+            });
+            h.push(crc);
+            h.extend(crate::sniff::testutil::pseudo_random(400, u64::from(n)));
+            h
+        };
+        assert_eq!(flac_frame_header(&frame(0)), Some(6));
+        let mut v = b"fLaC\x00\0\0\x22".to_vec();
+        v.extend([0x10, 0, 0x10, 0, 0, 0, 0, 0, 0, 0]);
+        v.extend([0x0a, 0xc4, 0x42, 0xf0]); // 44.1 kHz, 2 channels, 16 bits
+        v.resize(42, 0);
+        // The last block, PADDING, declares 100 bytes and holds 10.
+        v.extend([0x81, 0, 0, 100]);
+        v.extend([0u8; 10]);
+        v.extend(frame(0));
+        v.extend(frame(1));
+        let s = sniff_whole(&v).unwrap();
+        assert_eq!(
+            (&*s.format, s.encryption),
+            ("flac", Encryption::None),
+            "{s:?}"
+        );
+        assert_eq!(s.evidence["payload_offset"], 56);
+        let mut noise = v[..56].to_vec();
+        noise.extend(crate::sniff::testutil::pseudo_random(900, 3));
+        let s = sniff_whole(&noise).unwrap();
+        assert_ne!(s.encryption, Encryption::None, "{s:?}");
     }
 
     #[test]
