@@ -279,7 +279,7 @@ fn lies_in(file: &Path, dir: &Path) -> bool {
 /// mentions atrest, or a recording whose comment quotes those markers is
 /// none of these, and is never replaced.
 fn is_a_report(path: &Path) -> bool {
-    use std::io::{BufRead, BufReader, Seek, SeekFrom};
+    use std::io::{BufReader, Seek, SeekFrom};
     let Ok(mut file) = std::fs::File::open(path) else {
         return false;
     };
@@ -323,18 +323,13 @@ fn is_a_report(path: &Path) -> bool {
             kind: String,
         }
         // A line at a time, each bounded: one endless line is no report.
-        const MAX_LINE: u64 = 64 << 20;
         let mut reader = BufReader::new(file);
         let mut line = Vec::new();
         loop {
-            line.clear();
-            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut line) {
-                Ok(0) => return true,
-                Ok(_) => {}
+            match bounded_line(&mut reader, &mut line, 64 << 20) {
+                Ok(true) => {}
+                Ok(false) => return true,
                 Err(_) => return false,
-            }
-            if line.last() != Some(&b'\n') && line.len() as u64 >= MAX_LINE {
-                return false;
             }
             let text = line.trim_ascii_end();
             if !text.is_empty() && serde_json::from_slice::<Record>(text).is_err() {
@@ -455,6 +450,26 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     })?))
 }
 
+/// Reads the next line of `reader` into `line` (cleared first), `false`
+/// at the end. A line longer than `max` bytes is an error, read no
+/// further than that: one endless line is never held whole.
+fn bounded_line(
+    reader: &mut impl std::io::BufRead,
+    line: &mut Vec<u8>,
+    max: u64,
+) -> std::io::Result<bool> {
+    use std::io::{BufRead, Read};
+    line.clear();
+    let read = reader.take(max + 1).read_until(b'\n', line)?;
+    if read as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a line longer than {} MiB", max >> 20),
+        ));
+    }
+    Ok(read > 0)
+}
+
 /// Opens a report or baseline file, refusing what is not a regular file
 /// or is larger than [`MAX_REPORT_BYTES`] (`/dev/zero` is not a report).
 fn open_bounded(path: &Path, what: &str) -> Result<std::io::Take<std::fs::File>> {
@@ -545,7 +560,6 @@ fn fingerprint(fp: &str) -> Result<String> {
 /// Reads the fingerprints of an earlier report (JSON, or JSONL findings),
 /// streaming: what stays in memory is the set of fingerprints.
 pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
-    use std::io::BufRead;
     let shown = crate::source::fs::escape_path(path);
     let open = || open_bounded(path, "the baseline").map(std::io::BufReader::new);
     let ours = |schema: Option<&str>| schema == Some(crate::report::SCHEMA);
@@ -578,29 +592,19 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let mut set = HashSet::new();
     let mut summary = false;
     let mut reader = open()?;
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut first = true;
     for i in 0.. {
-        line.clear();
         // A line of a finding is a few KiB: a longer one is not read whole.
-        let read = (&mut reader)
-            .take(MAX_BASELINE_LINE + 1)
-            .read_line(&mut line)
-            .with_context(|| format!("{shown}:{}: not UTF-8 text, or cannot be read", i + 1))?;
-        if read == 0 {
+        let more = bounded_line(&mut reader, &mut line, MAX_BASELINE_LINE)
+            .with_context(|| format!("{shown}:{}: not an atrest JSONL line", i + 1))?;
+        if !more {
             break;
         }
-        if read as u64 > MAX_BASELINE_LINE {
-            bail!(
-                "{shown}:{}: a line longer than {} MiB: not an atrest JSONL line",
-                i + 1,
-                MAX_BASELINE_LINE >> 20
-            );
-        }
-        if line.trim().is_empty() {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        let v: BaselineLine = match serde_json::from_str(&line) {
+        let v: BaselineLine = match serde_json::from_slice(&line) {
             Ok(v) => v,
             Err(e) => match &report_fault {
                 Some(fault) if first => bail!("{shown}: not an atrest JSON report: {fault}"),
