@@ -151,10 +151,14 @@ fn valid_utf16(b: &[u8], big_endian: bool) -> bool {
             u16::from_le_bytes(pair)
         }
     });
-    let n = b.len() / 2;
-    char::decode_utf16(units)
-        .enumerate()
-        .all(|(i, c)| c.is_ok() || i + 1 >= n)
+    // Only the last character may fail (a pair the probe's end cut).
+    let mut chars = char::decode_utf16(units).peekable();
+    while let Some(c) = chars.next() {
+        if c.is_err() && chars.peek().is_some() {
+            return false;
+        }
+    }
+    true
 }
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
@@ -336,6 +340,12 @@ mod tests {
         let text = line.repeat(60);
         let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
         assert_eq!(wide_text(&units), Some("utf-16be"));
+        // A pair cut by the probe's end is no fault; a lone surrogate
+        // before the last character is.
+        let cut = [&units[..], &[0xd8, 0x3d]].concat();
+        assert!(valid_utf16(&cut, true));
+        let lone = [&[0xd8, 0x3d][..], &units[..]].concat();
+        assert!(!valid_utf16(&lone, true));
         let mut broken = units.clone();
         for (i, u) in broken.chunks_exact_mut(2).enumerate() {
             if u[0] & 0xfc == 0xdc && i % 2 == 0 {
