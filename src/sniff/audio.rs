@@ -264,7 +264,6 @@ fn wave64(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
-/// AIFF, AIFF-C and 8SVX (IFF, big-endian).
 /// CSL / Multi-Speech NSP (Kay Elemetrics; clinical voice recordings): an
 /// IFF-like `FORM` of type `DS16` with little-endian chunk sizes, a `HEDR`
 /// (or `HDR8`) chunk of 32 (40) bytes holding a date, the sample rate and
@@ -309,6 +308,7 @@ fn nsp(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
+/// AIFF, AIFF-C and 8SVX (IFF, big-endian).
 fn aiff(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if !starts(h, 0, b"FORM") {
@@ -655,8 +655,12 @@ fn flac_frame_header(b: &[u8]) -> Option<usize> {
         13 | 14 => 2,
         _ => 0,
     };
-    let crc = b.get(at)?;
-    let sum = b[..at].iter().fold(0u8, |mut c, &x| {
+    (flac_crc8(&b[..at]) == *b.get(at)?).then_some(at + 1)
+}
+
+/// FLAC's frame-header CRC-8: polynomial 0x07, initial value 0.
+fn flac_crc8(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |mut c, &x| {
         c ^= x;
         for _ in 0..8 {
             c = if c & 0x80 != 0 {
@@ -666,8 +670,7 @@ fn flac_frame_header(b: &[u8]) -> Option<usize> {
             };
         }
         c
-    });
-    (sum == *crc).then_some(at + 1)
+    })
 }
 
 /// Ogg's CRC tables: `OGG_CRC[k][b]` is the CRC of byte `b` followed by
@@ -1737,21 +1740,13 @@ mod tests {
     fn flac_frames_behind_wrong_metadata_lengths_are_found() {
         let frame = |n: u8| {
             let mut h = vec![0xff, 0xf8, 0xc9, 0x18, n];
-            let crc = h.iter().fold(0u8, |mut c, &x| {
-                c ^= x;
-                for _ in 0..8 {
-                    c = if c & 0x80 != 0 {
-                        (c << 1) ^ 0x07
-                    } else {
-                        c << 1
-                    };
-                }
-                c
-            });
+            let crc = flac_crc8(&h);
             h.push(crc);
             h.extend(crate::sniff::testutil::pseudo_random(400, u64::from(n)));
             h
         };
+        // CRC-8/SMBUS, FLAC's header check: its check value pins it.
+        assert_eq!(flac_crc8(b"123456789"), 0xf4);
         assert_eq!(flac_frame_header(&frame(0)), Some(6));
         let mut v = b"fLaC\x00\0\0\x22".to_vec();
         v.extend([0x10, 0, 0x10, 0, 0, 0, 0, 0, 0, 0]);

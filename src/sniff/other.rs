@@ -225,10 +225,10 @@ pub(crate) enum Ending {
 /// GIF's trailer, a JPEG's end-of-image marker (trailing zeros allowed), a
 /// PDF's last `%%EOF`; or computed from their header: an ELF's section
 /// table (written last), a BMP's rows of pixels (and colour profile), a
-/// PE's sections and signature, a WebP's RIFF size. A recording appended
-/// behind a valid header of one of them is otherwise judged by the header
-/// alone. Where the header leaves the end open (a compressed BMP without
-/// its image size, a PE with a COFF symbol table), the end is as declared.
+/// PE's sections, signature and symbol tables, a WebP's RIFF size. A
+/// recording appended behind a valid header of one of them is otherwise
+/// judged by the header alone. Where the header leaves the end open (a
+/// compressed BMP without its image size), the end is as declared.
 pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
     const SLACK: u64 = 4096;
     if s.size <= s.head.len() as u64 + SLACK {
@@ -249,7 +249,8 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
             Some(end) if end.saturating_add(SLACK) < s.size => Ending::Early(Some(end)),
             // Rows or sections declared far past the object: the header
             // is no account of what the object holds, which is judged as
-            // if its end were unknown.
+            // if its end were unknown. (A WebP's RIFF size past the object
+            // is a file cut short, its end still its own.)
             Some(end) if end > s.size.saturating_add(SLACK) && format != "webp" => {
                 Ending::Early(None)
             }
