@@ -883,6 +883,17 @@ mod tests {
     use super::super::testutil::pcm16_tone;
     use super::*;
 
+    /// The last 4 KiB of an object of `size` bytes, read as one window:
+    /// `fill`, ending in `last`.
+    fn last_4k(size: u64, fill: u8, last: &[u8]) -> [super::super::Window; 1] {
+        let mut bytes = vec![fill; 4096];
+        bytes[4096 - last.len()..].copy_from_slice(last);
+        [super::super::Window {
+            offset: size - 4096,
+            bytes,
+        }]
+    }
+
     #[test]
     fn formats_that_end_early_are_told_from_those_that_end_with_the_object() {
         let size = 1u64 << 20;
@@ -905,14 +916,7 @@ mod tests {
         );
         // A JPEG's end-of-image marker, with a writer's zero padding after it.
         let head = vec![0u8; 65536];
-        let tail = |last: &[u8]| {
-            let mut b = vec![0x55u8; 4096];
-            b[4096 - last.len()..].copy_from_slice(last);
-            [super::super::Window {
-                offset: size - 4096,
-                bytes: b,
-            }]
-        };
+        let tail = |last: &[u8]| last_4k(size, 0x55, last);
         let w = tail(b"\xff\xd9\0\0\0");
         assert_eq!(
             ending(&Sample::new(size, &head, &w), "jpg"),
@@ -935,14 +939,7 @@ mod tests {
         let early = |head: &[u8], format| ending(&Sample::new(size, head, &[]), format);
         // BMP, BITMAPINFOHEADER: 100 × 50 pixels of 24 bits, rows padded to
         // 300 bytes, from offset 54: the image ends at 15,054.
-        let mut bmp = vec![0u8; 65536];
-        bmp[..2].copy_from_slice(b"BM");
-        bmp[10..14].copy_from_slice(&54u32.to_le_bytes());
-        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
-        bmp[18..22].copy_from_slice(&100u32.to_le_bytes());
-        bmp[22..26].copy_from_slice(&(-50i32).to_le_bytes());
-        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
-        bmp[28..30].copy_from_slice(&24u16.to_le_bytes());
+        let mut bmp = super::super::testutil::bmp_head(54, 100, -50, 24);
         assert_eq!(bitmap_end(&bmp), Some(54 + 300 * 50));
         assert_eq!(early(&bmp, "bmp"), Ending::Early(Some(54 + 300 * 50)));
         // Rows that fill the object: nothing behind them.
@@ -1007,14 +1004,7 @@ mod tests {
 
         // PDF: a last `%%EOF` within the object's last 4 KiB.
         let head = vec![0u8; 65536];
-        let tail = |last: &[u8]| {
-            let mut b = vec![b' '; 4096];
-            b[4096 - last.len()..].copy_from_slice(last);
-            [super::super::Window {
-                offset: size - 4096,
-                bytes: b,
-            }]
-        };
+        let tail = |last: &[u8]| last_4k(size, b' ', last);
         let w = tail(b"startxref\n1234\n%%EOF\r\n");
         assert_eq!(
             ending(&Sample::new(size, &head, &w), "pdf"),

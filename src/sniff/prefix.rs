@@ -1301,11 +1301,18 @@ mod tests {
             .starts_with("text in the first"));
     }
 
-    /// Sniffs as the reader does: rounds of windows served by `bytes_at`.
+    /// Sniffs as the reader does: rounds of windows served by `bytes_at`,
+    /// as many as it allows.
     fn sniff_reading(size: u64, head: &[u8], bytes_at: impl Fn(u64, usize) -> Vec<u8>) -> Sniff {
         let mut windows: Vec<super::super::Window> = Vec::new();
+        let mut round = 0;
         loop {
+            round += 1;
             let s = super::super::sniff(&Sample::new(size, head, &windows), &[]);
+            assert!(
+                round <= crate::pipeline::inspect::MAX_ROUNDS,
+                "more rounds than the reader gives: {s:?}"
+            );
             let fresh: Vec<_> = s
                 .wants
                 .iter()
@@ -1372,14 +1379,7 @@ mod tests {
         use super::super::HEAD_LEN;
         let size = 4u64 << 20;
         let tone = pcm16_tone(HEAD_LEN);
-        let mut bmp = vec![0u8; HEAD_LEN];
-        bmp[..2].copy_from_slice(b"BM");
-        bmp[10..14].copy_from_slice(&54u32.to_le_bytes());
-        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
-        bmp[18..22].copy_from_slice(&64u32.to_le_bytes());
-        bmp[22..26].copy_from_slice(&64u32.to_le_bytes());
-        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
-        bmp[28..30].copy_from_slice(&8u16.to_le_bytes());
+        let bmp = super::super::testutil::bmp_head(54, 64, 64, 8);
         let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
         pdf.resize(HEAD_LEN, b' ');
         for (head, format) in [(&bmp, "bmp"), (&pdf, "pdf")] {
@@ -1403,19 +1403,11 @@ mod tests {
     #[test]
     fn windows_behind_a_computed_end_lie_in_what_was_appended() {
         use super::super::testutil::pcm16_tone;
-        use super::super::HEAD_LEN;
         // 1,024 × 1,024 pixels of 8 bits from 1,078: the rows end at
         // 1,049,654; 200 KB of samples, or a WAV, follow.
         let end = 1078 + 1024 * 1024;
         let size = end + 200_000;
-        let mut bmp = vec![0u8; HEAD_LEN];
-        bmp[..2].copy_from_slice(b"BM");
-        bmp[10..14].copy_from_slice(&1078u32.to_le_bytes());
-        bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
-        bmp[18..22].copy_from_slice(&1024u32.to_le_bytes());
-        bmp[22..26].copy_from_slice(&1024u32.to_le_bytes());
-        bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
-        bmp[28..30].copy_from_slice(&8u16.to_le_bytes());
+        let bmp = super::super::testutil::bmp_head(1078, 1024, 1024, 8);
         let tone = pcm16_tone(200_000);
         let appended = |at: u64, len: usize, tail: &[u8]| -> Vec<u8> {
             (at..at + len as u64)

@@ -23,3 +23,18 @@ pub(crate) fn pcm16_tone(samples: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A 64 KiB head holding a BMP file header and BITMAPINFOHEADER: pixels
+/// from `pixels_at`, `width` × `height` (negative: top-down), one plane of
+/// `depth` bits, uncompressed; zeros after.
+pub(crate) fn bmp_head(pixels_at: u32, width: u32, height: i32, depth: u16) -> Vec<u8> {
+    let mut bmp = vec![0u8; super::HEAD_LEN];
+    bmp[..2].copy_from_slice(b"BM");
+    bmp[10..14].copy_from_slice(&pixels_at.to_le_bytes());
+    bmp[14..18].copy_from_slice(&40u32.to_le_bytes());
+    bmp[18..22].copy_from_slice(&width.to_le_bytes());
+    bmp[22..26].copy_from_slice(&height.to_le_bytes());
+    bmp[26..28].copy_from_slice(&1u16.to_le_bytes());
+    bmp[28..30].copy_from_slice(&depth.to_le_bytes());
+    bmp
+}
