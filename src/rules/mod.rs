@@ -744,32 +744,32 @@ mod tests {
 
     #[test]
     fn a_limit_out_of_range_is_reported_at_its_key() {
-        let text = "extends = \"default\"\n\n[limits]\nmax_members = 10\n  max_seconds = 0.01 # too short\n";
-        let err = RuleSet::parse(text, "r.toml", None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("r.toml:5:3: error[R006]: limits.max_seconds = 0.01"),
-            "{err}"
-        );
-        // A bound broken by another key's value (the object budget below the
-        // member budget's default) has no line: the table is named.
-        let text = "extends = \"default\"\n[limits]\nmax_object_bytes = 4096\n";
-        let err = RuleSet::parse(text, "r.toml", None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("r.toml:3:1: error[R006]: limits.max_object_bytes"),
-            "{err}"
-        );
-        let text = "extends = \"default\"\nlimits = { max_ratio = 1 }\n";
-        let err = RuleSet::parse(text, "r.toml", None)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.starts_with("r.toml:2:10: error[R006]: limits.max_ratio = 1"),
-            "{err}"
-        );
+        for (text, said) in [
+            // The key's own line, indented or not.
+            (
+                "extends = \"default\"\n\n[limits]\nmax_members = 10\n  max_seconds = 0.01 # too short\n",
+                "r.toml:5:3: error[R006]: limits.max_seconds = 0.01",
+            ),
+            (
+                "extends = \"default\"\n[limits]\nmax_object_bytes = 4096\n",
+                "r.toml:3:1: error[R006]: limits.max_object_bytes",
+            ),
+            // A default another key made invalid has no line: the table's.
+            (
+                "extends = \"default\"\n[limits]\nmax_member_bytes = 1073741824\n",
+                "r.toml:2:1: error[R006]: limits.max_object_bytes",
+            ),
+            // An inline table's keys are not looked for: the table's place.
+            (
+                "extends = \"default\"\nlimits = { max_ratio = 1 }\n",
+                "r.toml:2:10: error[R006]: limits.max_ratio = 1",
+            ),
+        ] {
+            let err = RuleSet::parse(text, "r.toml", None)
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with(said), "{err}");
+        }
     }
 
     /// Patterns reach as gitignore's do: at any depth unless anchored, and
