@@ -1995,6 +1995,12 @@ fn stale_and_empty_inventories_never_pass_for_clean() {
             format!("{src}/calls/placeholder.wav")
         ])
     );
+    // Three objects of a WAV's size read whole, and the 5 bytes first
+    // read of note.wav, at its row's size, count too.
+    let wav = std::fs::metadata(root().join("fixtures/audio/wav/pcm16.wav"))
+        .unwrap()
+        .len();
+    assert_eq!(r["summary"]["bytes_read"], 3 * wav + 5, "{r}");
     make_inventory(&["stale", "restore"]);
     let (code, r) = scan_quiet(s3(), &args);
     assert_eq!(code, 0, "{r}");

@@ -1109,7 +1109,8 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                     Err(e) => return unread(candidate, e),
                 }
             }
-            let mut read_again = true;
+            // The bytes of a read made again still count as read.
+            let (mut read_again, mut read_before) = (true, 0);
             loop {
                 match inspect(
                     &mut object,
@@ -1122,18 +1123,20 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                     // The store answered with another size than the row or
                     // listing gave (the object was replaced since): the
                     // verdict would be on a head cut to the old size.
-                    Ok(_)
+                    Ok(first)
                         if read_again
                             && object
                                 .answered_size()
                                 .is_some_and(|size| size != candidate.size) =>
                     {
                         read_again = false;
+                        read_before = first.bytes_read;
                         candidate.size = object.answered_size().unwrap_or(candidate.size);
                         object.put_back();
                         object = bucket.open(key, candidate.size);
                     }
                     Ok(mut inspection) => {
+                        inspection.bytes_read += read_before;
                         apply_facts(&mut inspection, &object.facts());
                         // `--state` remembers the version that was read,
                         // not the one listed: an object replaced in
