@@ -369,7 +369,9 @@ fn neighbours(w: &[u8]) -> (u64, u64) {
 /// Σc² ≥ 68 over its byte counts, that is (Σc² = 32 + 2 × the pairs of equal
 /// bytes) 18 pairs or more. Pairs are counted as bytes arrive, each adding
 /// how many of its value came before; a fresh table per block costs a few
-/// wide stores, less than clearing the cells the block touched.
+/// wide stores, less than clearing the cells the block touched. (Comparing
+/// the block with itself turned by 1 to 16 places, vectorised, executes a
+/// quarter fewer instructions and takes 60 % longer.)
 fn local_structure(w: &[u8]) -> bool {
     w.chunks_exact(32).any(|block| {
         let mut counts = [0u8; 256];
@@ -582,6 +584,53 @@ mod tests {
         }
         assert!(decided_by_chi2 >= 16, "{decided_by_chi2}");
         assert!(by_block_rule >= 6, "{by_block_rule}");
+    }
+
+    #[test]
+    fn block_pairs_are_counted_at_every_distance() {
+        // Σc² counted by value, as the rule is written.
+        let by_value = |block: &[u8]| {
+            let mut counts = [0u32; 256];
+            block.iter().for_each(|&b| counts[b as usize] += 1);
+            counts.iter().map(|c| c * c).sum::<u32>() >= 68
+        };
+        let base: Vec<u8> = (100u8..132).collect();
+        let mut seen = [0usize; 2];
+        // Every pair of positions made equal, alone and on top of 17 more
+        // pairs (one value at six places, two at two): the 18th pair, at
+        // any distance from 1 to 31 (16 included), is structure.
+        let background = |b: &mut Vec<u8>| {
+            [0usize, 5, 9, 16, 20, 31].iter().for_each(|&p| b[p] = 1);
+            (b[2], b[3], b[7], b[8]) = (2, 2, 3, 3);
+        };
+        let mut seventeen = base.clone();
+        background(&mut seventeen);
+        assert!(!local_structure(&seventeen) && !by_value(&seventeen));
+        for i in 0..32 {
+            for j in i + 1..32 {
+                for with_background in [false, true] {
+                    let mut b = base.clone();
+                    if with_background {
+                        background(&mut b);
+                    }
+                    b[j] = b[i];
+                    let expect = by_value(&b);
+                    assert_eq!(local_structure(&b), expect, "{i} {j} {with_background}");
+                    seen[usize::from(expect)] += 1;
+                }
+            }
+        }
+        for seed in 0..200 {
+            let r = pseudo_random(32, seed);
+            // Squeezed into fewer values until the rule fires.
+            for mask in [0xffu8, 0x3f, 0x1f, 0x0f, 0x07] {
+                let b: Vec<u8> = r.iter().map(|&x| x & mask).collect();
+                let expect = by_value(&b);
+                assert_eq!(local_structure(&b), expect, "seed {seed} mask {mask:#x}");
+                seen[usize::from(expect)] += 1;
+            }
+        }
+        assert!(seen[0] > 500 && seen[1] > 500, "{seen:?}");
     }
 
     #[test]
