@@ -219,6 +219,10 @@ pub(crate) enum Ending {
     /// The format ends well before the object: something follows it, from
     /// the computed end when the header gave one.
     Early(Option<u64>),
+    /// The end is marked by a line anyone can write after appended bytes
+    /// (a PDF's `%%EOF`, which incremental updates append by design): the
+    /// marker proves nothing, what lies behind the head is judged.
+    Unproven,
 }
 
 /// Formats whose end is fixed by their structure: a PNG's `IEND` chunk, a
@@ -271,6 +275,7 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
         _ => return Ending::AsDeclared,
     };
     match s.at(tail.start, SLACK as usize) {
+        Some(t) if ends(t) && format == "pdf" => Ending::Unproven,
         Some(t) if ends(t) => Ending::AsDeclared,
         Some(_) => Ending::Early(None),
         None => Ending::Unread(tail),
@@ -1002,18 +1007,19 @@ mod tests {
         webp[4..8].copy_from_slice(&99_999u32.to_le_bytes());
         assert_eq!(early(&webp, "webp"), Ending::Early(Some(8 + 100_000)));
 
-        // PDF: a last `%%EOF` within the object's last 4 KiB.
+        // PDF: a last `%%EOF` within the object's last 4 KiB, which anyone
+        // may write after what they append: it proves no end.
         let head = vec![0u8; 65536];
         let tail = |last: &[u8]| last_4k(size, b' ', last);
         let w = tail(b"startxref\n1234\n%%EOF\r\n");
         assert_eq!(
             ending(&Sample::new(size, &head, &w), "pdf"),
-            Ending::AsDeclared
+            Ending::Unproven
         );
         let w = tail(b"%%EOF\nRIFF....WAVEfmt ");
         assert_eq!(
             ending(&Sample::new(size, &head, &w), "pdf"),
-            Ending::AsDeclared
+            Ending::Unproven
         );
         let w = tail(b"no trailer");
         assert_eq!(

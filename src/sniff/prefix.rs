@@ -398,6 +398,22 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
     match super::other::ending(s, &named.format) {
         Ending::AsDeclared => named,
         Ending::Unread(tail) => named.wanting(vec![tail]),
+        Ending::Unproven => {
+            let wants = s.spread_wants(0..s.size);
+            if !wants.is_empty() {
+                return named.wanting(wants);
+            }
+            match recording_past_head(s) {
+                Some(audio) => audio.with(
+                    "head",
+                    format!(
+                        "{} marks its end with a line anyone can append; a recording in the windows read behind its head",
+                        named.format
+                    ),
+                ),
+                None => named,
+            }
+        }
         Ending::Early(end) => {
             let wants = s.wants_behind(end.unwrap_or(0));
             if !wants.is_empty() {
@@ -1423,6 +1439,46 @@ mod tests {
         let s = sniff_reading(size, &bmp, |at, len| appended(at, len, &wav));
         assert_eq!((&*s.format, s.class), ("wav", Class::Audio), "{s:?}");
         assert_eq!(s.evidence["payload_offset"], end);
+    }
+
+    /// A PDF's `%%EOF` is a line anyone can write behind what they append
+    /// (readers take the last one; incremental updates append by design):
+    /// a recording between the document and a copied trailer is judged in
+    /// the windows read behind the head, and the document alone stays a PDF.
+    #[test]
+    fn a_recording_behind_a_pdf_is_found_whatever_its_last_line() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::HEAD_LEN;
+        let size = 2u64 << 20;
+        let mut head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+        head.resize(HEAD_LEN, b' ');
+        let document = 300_000u64;
+        let tone = &pcm16_tone(size as usize);
+        let trailer = b"\nstartxref\n116\n%%EOF\n";
+        let read = |appended: bool| {
+            move |at: u64, len: usize| -> Vec<u8> {
+                (at..at + len as u64)
+                    .map(|i| {
+                        if let Some(k) = (i + trailer.len() as u64).checked_sub(size) {
+                            trailer[k as usize]
+                        } else if appended && i >= document {
+                            tone[(i - document) as usize]
+                        } else {
+                            b"q 1 0 0 1 72 720 cm BT /F1 12 Tf (text) Tj ET Q\n"[i as usize % 48]
+                        }
+                    })
+                    .collect()
+            }
+        };
+        let s = sniff_reading(size, &head, read(true));
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        assert!(s.evidence["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("pdf marks its end with a line anyone can append"));
+        let s = sniff_reading(size, &head, read(false));
+        assert_eq!((&*s.format, s.class), ("pdf", Class::Other), "{s:?}");
+        assert!(!s.evidence.contains_key("trailing"));
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,
