@@ -219,9 +219,10 @@ pub(crate) enum Ending {
     /// The format ends well before the object: something follows it, from
     /// the computed end when the header gave one.
     Early(Option<u64>),
-    /// The end is marked by a line anyone can write after appended bytes
-    /// (a PDF's `%%EOF`, which incremental updates append by design): the
-    /// marker proves nothing, what lies behind the head is judged.
+    /// The end is marked by bytes anyone can write after appended ones (a
+    /// PNG's `IEND` chunk, a GIF's `;`, a JPEG's `FF D9`, a PDF's `%%EOF`,
+    /// which incremental updates append by design): the marker proves
+    /// nothing, what lies behind the head is judged.
     Unproven,
 }
 
@@ -261,7 +262,7 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
             _ => Ending::AsDeclared,
         };
     }
-    let tail = s.size - SLACK..s.size;
+    let tail = s.size - SLACK;
     let ends: fn(&[u8]) -> bool = match format {
         "png" => |t| t.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"),
         "gif" => |t| t.ends_with(b";"),
@@ -274,11 +275,16 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
         "pdf" => |t| super::bytes::find_from_first(t, b"%%EOF").is_some(),
         _ => return Ending::AsDeclared,
     };
-    match s.at(tail.start, SLACK as usize) {
-        Some(t) if ends(t) && format == "pdf" => Ending::Unproven,
-        Some(t) if ends(t) => Ending::AsDeclared,
+    match s.at(tail, SLACK as usize) {
+        Some(t) if ends(t) => Ending::Unproven,
         Some(_) => Ending::Early(None),
-        None => Ending::Unread(tail),
+        // Either way the end window is judged next: it is read now, in the
+        // same request as the marker.
+        None => Ending::Unread(
+            s.size
+                .saturating_sub(super::WINDOW_LEN as u64)
+                .max(s.head.len() as u64)..s.size,
+        ),
     }
 }
 
@@ -919,13 +925,14 @@ mod tests {
             ending(&Sample::new(size, &elf, &[]), "elf"),
             Ending::AsDeclared
         );
-        // A JPEG's end-of-image marker, with a writer's zero padding after it.
+        // A JPEG's end-of-image marker, with a writer's zero padding after
+        // it: two bytes anyone can write behind what they append.
         let head = vec![0u8; 65536];
         let tail = |last: &[u8]| last_4k(size, 0x55, last);
         let w = tail(b"\xff\xd9\0\0\0");
         assert_eq!(
             ending(&Sample::new(size, &head, &w), "jpg"),
-            Ending::AsDeclared
+            Ending::Unproven
         );
         let w = tail(b"\xff\xd9RIFF");
         assert_eq!(
@@ -934,7 +941,7 @@ mod tests {
         );
         assert_eq!(
             ending(&Sample::new(size, &head, &[]), "jpg"),
-            Ending::Unread(size - 4096..size)
+            Ending::Unread(size - 65536..size)
         );
     }
 
@@ -1028,7 +1035,7 @@ mod tests {
         );
         assert_eq!(
             ending(&Sample::new(size, &head, &[]), "pdf"),
-            Ending::Unread(size - 4096..size)
+            Ending::Unread(size - 65536..size)
         );
     }
 

@@ -403,11 +403,11 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             if !wants.is_empty() {
                 return named.wanting(wants);
             }
-            match recording_past_head(s) {
+            match recording_past_head(s).or_else(|| samples_at_the_end(s)) {
                 Some(audio) => audio.with(
                     "head",
                     format!(
-                        "{} marks its end with a line anyone can append; a recording in the windows read behind its head",
+                        "{} marks its end with bytes anyone can append; a recording in the windows read behind its head",
                         named.format
                     ),
                 ),
@@ -419,7 +419,7 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             if !wants.is_empty() {
                 return named.wanting(wants);
             }
-            match recording_past_head(s) {
+            match recording_past_head(s).or_else(|| samples_at_the_end(s)) {
                 Some(audio) => audio.with(
                     "head",
                     format!(
@@ -431,6 +431,21 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             }
         }
     }
+}
+
+/// Samples in the window that ends the object, judged alone. Behind a
+/// format whose end is early or proves nothing, appended bytes end where
+/// the object does (a copied trailer after them is a few bytes), while the
+/// middle window may lie in the format: the vote over all windows would
+/// let the format outvote a recording shorter than half the object.
+fn samples_at_the_end(s: &Sample) -> Option<Sniff> {
+    let last = s
+        .past_head()
+        .find(|w| w.offset + w.bytes.len() as u64 == s.size && w.bytes.len() >= 4096)?;
+    if super::text::is_text(&last.bytes) {
+        return None;
+    }
+    audio::pcm_in(&[&last.bytes], s.size).map(|found| found.with("payload_offset", last.offset))
 }
 
 /// Programs: they hold the headers their code writes as constants.
@@ -1369,7 +1384,8 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("png ends before"));
-        // The image's own end at the object's end: nothing more is read.
+        // The image's own end at the object's end: the windows behind the
+        // head are still judged (anyone can write `IEND`); zeros are none.
         let iend = b"\0\0\0\0IEND\xae\x42\x60\x82";
         let s = sniff_reading(size, &head, |at, len| {
             let mut b = vec![0u8; len];
@@ -1441,44 +1457,67 @@ mod tests {
         assert_eq!(s.evidence["payload_offset"], end);
     }
 
-    /// A PDF's `%%EOF` is a line anyone can write behind what they append
-    /// (readers take the last one; incremental updates append by design):
-    /// a recording between the document and a copied trailer is judged in
-    /// the windows read behind the head, and the document alone stays a PDF.
+    /// An end marker is bytes anyone can write behind what they append (a
+    /// PDF's `%%EOF`, which readers take the last of and incremental
+    /// updates append by design; a PNG's `IEND`): a recording between the
+    /// format and a copied marker is judged in the windows read behind the
+    /// head, in the last window alone when the middle one lies in the
+    /// format, and the format alone keeps its name.
     #[test]
-    fn a_recording_behind_a_pdf_is_found_whatever_its_last_line() {
+    fn a_recording_before_a_copied_end_marker_is_found() {
         use super::super::testutil::pcm16_tone;
         use super::super::HEAD_LEN;
-        let size = 2u64 << 20;
-        let mut head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
-        head.resize(HEAD_LEN, b' ');
-        let document = 300_000u64;
+        let size = 8u64 << 20;
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+        pdf.resize(HEAD_LEN, b' ');
+        let ihdr = b"IHDR\0\0\x04\0\0\0\x04\0\x08\x02\0\0\0";
+        let mut crc = flate2::Crc::new();
+        crc.update(ihdr);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        png.extend(ihdr);
+        png.extend(crc.sum().to_be_bytes());
+        png.extend(super::super::testutil::pseudo_random(
+            HEAD_LEN - png.len(),
+            5,
+        ));
         let tone = &pcm16_tone(size as usize);
-        let trailer = b"\nstartxref\n116\n%%EOF\n";
-        let read = |appended: bool| {
-            move |at: u64, len: usize| -> Vec<u8> {
-                (at..at + len as u64)
-                    .map(|i| {
-                        if let Some(k) = (i + trailer.len() as u64).checked_sub(size) {
-                            trailer[k as usize]
-                        } else if appended && i >= document {
-                            tone[(i - document) as usize]
-                        } else {
-                            b"q 1 0 0 1 72 720 cm BT /F1 12 Tf (text) Tj ET Q\n"[i as usize % 48]
-                        }
-                    })
-                    .collect()
-            }
+        let body = |i: u64, format: &str| match format {
+            "pdf" => b"q 1 0 0 1 72 720 cm BT /F1 12 Tf (text) Tj ET Q\n"[i as usize % 48],
+            // Compressed pixels.
+            _ => (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8,
         };
-        let s = sniff_reading(size, &head, read(true));
-        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
-        assert!(s.evidence["head"]
-            .as_str()
-            .unwrap()
-            .starts_with("pdf marks its end with a line anyone can append"));
-        let s = sniff_reading(size, &head, read(false));
-        assert_eq!((&*s.format, s.class), ("pdf", Class::Other), "{s:?}");
-        assert!(!s.evidence.contains_key("trailing"));
+        for (format, head, marker) in [
+            ("pdf", &pdf, &b"\nstartxref\n116\n%%EOF\n"[..]),
+            ("png", &png, &b"\0\0\0\0IEND\xae\x42\x60\x82"[..]),
+        ] {
+            // The recording from the middle on, then in the last 150 KB only.
+            for document in [Some(size / 4), Some(size - 150_000), None] {
+                let read = |at: u64, len: usize| -> Vec<u8> {
+                    (at..at + len as u64)
+                        .map(|i| match (i + marker.len() as u64).checked_sub(size) {
+                            Some(k) => marker[k as usize],
+                            None => match document {
+                                Some(d) if i >= d => tone[(i - d) as usize],
+                                _ => body(i, format),
+                            },
+                        })
+                        .collect()
+                };
+                let s = sniff_reading(size, head, read);
+                if document.is_none() {
+                    assert_eq!((&*s.format, s.class), (format, Class::Other), "{s:?}");
+                    assert!(!s.evidence.contains_key("trailing"));
+                    continue;
+                }
+                assert_eq!(
+                    (&*s.format, s.class),
+                    ("raw-pcm", Class::Audio),
+                    "{format} {document:?}: {s:?}"
+                );
+                let head = format!("{format} marks its end with bytes anyone can append");
+                assert!(s.evidence["head"].as_str().unwrap().starts_with(&head));
+            }
+        }
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,
