@@ -262,19 +262,10 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
             _ => Ending::AsDeclared,
         };
     }
-    let tail = s.size - SLACK;
-    let ends: fn(&[u8]) -> bool = match format {
-        "png" => |t| t.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"),
-        "gif" => |t| t.ends_with(b";"),
-        "jpg" => |t| {
-            let t = &t[..t.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
-            t.ends_with(b"\xff\xd9")
-        },
-        // Readers look for the last `%%EOF` near the end; what follows it
-        // within the slack (line ends, a writer's padding) is tolerated.
-        "pdf" => |t| super::bytes::find_from_first(t, b"%%EOF").is_some(),
-        _ => return Ending::AsDeclared,
+    let Some(ends) = end_marker(format) else {
+        return Ending::AsDeclared;
     };
+    let tail = s.size - SLACK;
     match s.at(tail, SLACK as usize) {
         Some(t) if ends(t) => Ending::Unproven,
         Some(_) => Ending::Early(None),
@@ -286,6 +277,27 @@ pub(crate) fn ending(s: &Sample, format: &str) -> Ending {
                 .max(s.head.len() as u64)..s.size,
         ),
     }
+}
+
+/// Formats whose end is a marker in their last bytes (see [`ending`]).
+pub(crate) fn marks_its_end(format: &str) -> bool {
+    end_marker(format).is_some()
+}
+
+/// Whether the last 4 KiB of a format end with its end marker.
+fn end_marker(format: &str) -> Option<fn(&[u8]) -> bool> {
+    Some(match format {
+        "png" => |t| t.ends_with(b"\0\0\0\0IEND\xae\x42\x60\x82"),
+        "gif" => |t| t.ends_with(b";"),
+        "jpg" => |t| {
+            let t = &t[..t.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1)];
+            t.ends_with(b"\xff\xd9")
+        },
+        // Readers look for the last `%%EOF` near the end; what follows it
+        // within the slack (line ends, a writer's padding) is tolerated.
+        "pdf" => |t| super::bytes::find_from_first(t, b"%%EOF").is_some(),
+        _ => return None,
+    })
 }
 
 /// The end of an ELF's section header table, when it has one. Sizes are

@@ -419,7 +419,17 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             if !wants.is_empty() {
                 return named.wanting(wants);
             }
-            match recording_past_head(s).or_else(|| samples_at_the_end(s)) {
+            // Behind a computed end the windows all lie in what follows
+            // it; behind a missing marker the middle one may lie in the
+            // format, as behind a marker that proves nothing. (A header's
+            // end is often a table's, and such tables end in numbers that
+            // pass for samples: pocketsphinx's `mdef` behind a `BM`.)
+            let alone = || {
+                (end.is_none() && super::other::marks_its_end(&named.format))
+                    .then(|| samples_at_the_end(s))
+                    .flatten()
+            };
+            match recording_past_head(s).or_else(alone) {
                 Some(audio) => audio.with(
                     "head",
                     format!(
@@ -434,8 +444,8 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
 }
 
 /// Samples in the window that ends the object, judged alone. Behind a
-/// format whose end is early or proves nothing, appended bytes end where
-/// the object does (a copied trailer after them is a few bytes), while the
+/// format whose end marker is missing or proves nothing, appended bytes
+/// end where the object does (a copied trailer after them is a few bytes), while the
 /// middle window may lie in the format: the vote over all windows would
 /// let the format outvote a recording shorter than half the object.
 fn samples_at_the_end(s: &Sample) -> Option<Sniff> {
@@ -1518,6 +1528,41 @@ mod tests {
                 assert!(s.evidence["head"].as_str().unwrap().starts_with(&head));
             }
         }
+    }
+
+    /// Behind a marker that is missing, the window that ends the object
+    /// counts alone too (the middle one may lie in the format); behind an
+    /// end computed from a header every window lies behind it, and the
+    /// vote over them stands: a table whose last entries pass for samples
+    /// (pocketsphinx's `mdef` behind a `BM`) is not a recording.
+    #[test]
+    fn the_last_window_counts_alone_only_where_the_end_is_unknown() {
+        use super::super::testutil::{bmp_head, pcm16_tone};
+        use super::super::HEAD_LEN;
+        let size = 8u64 << 20;
+        let tone = pcm16_tone(HEAD_LEN);
+        let last_only = |at: u64, len: usize| -> Vec<u8> {
+            if at + len as u64 == size {
+                tone[..len].to_vec()
+            } else {
+                vec![0x40; len]
+            }
+        };
+        let mut jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0".to_vec();
+        jpeg.extend(super::super::testutil::pseudo_random(
+            HEAD_LEN - jpeg.len(),
+            9,
+        ));
+        let s = sniff_reading(size, &jpeg, last_only);
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        assert!(s.evidence["head"]
+            .as_str()
+            .unwrap()
+            .starts_with("jpg ends before the object does"));
+        let bmp = bmp_head(1078, 1024, 1024, 8);
+        let s = sniff_reading(size, &bmp, last_only);
+        assert_eq!(s.format, "bmp", "{s:?}");
+        assert!(s.evidence.contains_key("trailing"));
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,
