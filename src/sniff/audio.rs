@@ -1218,6 +1218,25 @@ const BEHIND_FRAMES: usize = 8;
 /// Returns the offset of the first frame with the sniff, as
 /// [`super::prefix::audio_behind`] does.
 pub(crate) fn frames_behind(s: &Sample) -> Option<(usize, Sniff)> {
+    frames_where(s, None)
+}
+
+/// Frames in a run of at least [`LONG_RUN`] behind other bytes, wherever
+/// the run ends: in the last window of a format whose end marker anyone
+/// can write, the stream ends where the copied marker (or a copied tail of
+/// the format) begins, not at the object's end. Records that happen to
+/// chain as frames do so for a few; coded frames that chain this long are
+/// a stream.
+pub(crate) fn frame_run(s: &Sample) -> Option<(usize, Sniff)> {
+    frames_where(s, Some(LONG_RUN))
+}
+
+/// Frames in a run that ends anywhere: about a second of audio.
+const LONG_RUN: usize = 24;
+
+/// Frames behind other bytes that run to the end of what was read, or
+/// (`long`) for at least that many frames.
+fn frames_where(s: &Sample, long: Option<usize>) -> Option<(usize, Sniff)> {
     let h = s.head;
     let whole = h.len() as u64 >= s.size;
     let reaches_end = |end: usize| match h.len().checked_sub(end) {
@@ -1253,16 +1272,16 @@ pub(crate) fn frames_behind(s: &Sample) -> Option<(usize, Sniff)> {
                 n += 1;
                 at += len;
             }
-            if fresh
-                && varied
-                && n >= BEHIND_FRAMES
-                && reaches_end(at)
-                && coded(&h[pos..at.min(h.len())])
-            {
-                let found = frames_named(&h[pos..], format, mime, n, pos as u64).with(
-                    "magic",
-                    format!("frame sync at {pos}, frames to the end of what was read"),
-                );
+            let to_the_end = n >= BEHIND_FRAMES && reaches_end(at);
+            let long_run = long.is_some_and(|least| n >= least);
+            if fresh && varied && (to_the_end || long_run) && coded(&h[pos..at.min(h.len())]) {
+                let magic = if to_the_end {
+                    format!("frame sync at {pos}, frames to the end of what was read")
+                } else {
+                    format!("frame sync at {pos}, a run of {n} frames")
+                };
+                let found =
+                    frames_named(&h[pos..], format, mime, n, pos as u64).with("magic", magic);
                 return Some((pos, found));
             }
             if n > 0 || !fresh {
@@ -1637,6 +1656,35 @@ mod tests {
             (Class::Audio, Some("mp1")),
             "{s:?}"
         );
+    }
+
+    /// A long run of frames counts wherever it ends (in the last window of
+    /// an image, before a copied end marker or tail); a short one, or one
+    /// of identical frames, does not.
+    #[test]
+    fn a_long_run_of_frames_counts_wherever_it_ends() {
+        let frame = |seed: u8| {
+            let mut f = mp3_frame();
+            for (i, b) in f[4..].iter_mut().enumerate() {
+                *b = (i as u8).wrapping_mul(seed | 1).wrapping_add(seed);
+            }
+            f
+        };
+        let window = |frames: usize, seed: Option<u8>| {
+            let mut w = super::super::testutil::pseudo_random(5000, 3);
+            for i in 0..frames {
+                w.extend(frame(seed.unwrap_or(i as u8)));
+            }
+            w.extend(super::super::testutil::pseudo_random(20_000, 4));
+            w.extend(b"\0\0\0\0IEND\xae\x42\x60\x82");
+            w
+        };
+        let run = |w: &[u8]| frame_run(&Sample::new(w.len() as u64, w, &[]));
+        let (at, found) = run(&window(LONG_RUN, None)).expect("a run of frames");
+        assert_eq!((at, &*found.format, found.class), (5000, "mp3", Class::Audio));
+        assert!(frames_behind(&Sample::new(1 << 30, &window(LONG_RUN, None), &[])).is_none());
+        assert!(run(&window(LONG_RUN - 1, None)).is_none());
+        assert!(run(&window(60, Some(7))).is_none());
     }
 
     /// Untagged frames behind another format's signature are found when

@@ -443,7 +443,8 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
     }
 }
 
-/// Samples in the window that ends the object, judged alone. Behind a
+/// Samples, or a run of frames, in the window that ends the object,
+/// judged alone. Behind a
 /// format whose end marker is missing or proves nothing, appended bytes
 /// end where the object does (a copied trailer after them is a few bytes), while the
 /// middle window may lie in the format: the vote over all windows would
@@ -452,6 +453,10 @@ fn samples_at_the_end(s: &Sample) -> Option<Sniff> {
     let last = s
         .past_head()
         .find(|w| w.offset + w.bytes.len() as u64 == s.size && w.bytes.len() >= 4096)?;
+    let rest = Sample::new(s.size.saturating_sub(last.offset), &last.bytes, &[]);
+    if let Some((at, frames)) = audio::frame_run(&rest) {
+        return Some(frames.with("payload_offset", last.offset + at as u64));
+    }
     if super::text::is_text(&last.bytes) {
         return None;
     }
