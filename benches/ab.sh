@@ -7,7 +7,8 @@
 #
 # ROOT/trees/{mixed,tiny} and ROOT/bin/readfloor{,-z} come from
 # `bash benches/compare.sh ROOT`. Needs hyperfine (Debian: apt-get install
-# hyperfine). RUNS (default 15) and THREADS (default 2) may be set.
+# hyperfine). RUNS (default 15), THREADS (default 2) and TREES (default
+# "mixed tiny") may be set.
 set -euo pipefail
 ROOT=${1:?usage: ab.sh ROOT ATREST...}
 shift
@@ -15,7 +16,7 @@ shift
 command -v hyperfine >/dev/null || { echo "ab.sh: hyperfine is needed (apt-get install hyperfine)" >&2; exit 2; }
 RUNS=${RUNS:-15}
 THREADS=${THREADS:-2}
-for tree in mixed tiny; do
+for tree in ${TREES:-mixed tiny}; do
   T=$ROOT/trees/$tree
   [ -d "$T" ] || { echo "ab.sh: no $T; run benches/compare.sh $ROOT first" >&2; exit 2; }
   cmds=()
