@@ -444,11 +444,13 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
 }
 
 /// Samples, or a run of frames, in the window that ends the object,
-/// judged alone. Behind a
-/// format whose end marker is missing or proves nothing, appended bytes
-/// end where the object does (a copied trailer after them is a few bytes), while the
-/// middle window may lie in the format: the vote over all windows would
-/// let the format outvote a recording shorter than half the object.
+/// judged alone. Behind a format whose end marker is missing or proves
+/// nothing, appended bytes end where the object does (a copied trailer
+/// after them is a few bytes), while the middle window may lie in the
+/// format: the vote over all windows would let the format outvote a
+/// recording shorter than half the object. (The middle window alone is
+/// not judged so: an uncompressed RGB image in a PDF's middle passes for
+/// 24-bit samples.)
 fn samples_at_the_end(s: &Sample) -> Option<Sniff> {
     let last = s
         .past_head()
