@@ -403,7 +403,7 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             if !wants.is_empty() {
                 return named.wanting(wants);
             }
-            match recording_past_head(s).or_else(|| samples_at_the_end(s)) {
+            match recording_past_head(s).or_else(|| samples_in_one_window(s)) {
                 Some(audio) => audio.with(
                     "head",
                     format!(
@@ -426,7 +426,7 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
             // pass for samples: pocketsphinx's `mdef` behind a `BM`.)
             let alone = || {
                 (end.is_none() && super::other::marks_its_end(&named.format))
-                    .then(|| samples_at_the_end(s))
+                    .then(|| samples_in_one_window(s))
                     .flatten()
             };
             match recording_past_head(s).or_else(alone) {
@@ -443,26 +443,39 @@ fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
     }
 }
 
-/// Samples, or a run of frames, in the window that ends the object,
-/// judged alone. Behind a format whose end marker is missing or proves
-/// nothing, appended bytes end where the object does (a copied trailer
-/// after them is a few bytes), while the middle window may lie in the
-/// format: the vote over all windows would let the format outvote a
-/// recording shorter than half the object. (The middle window alone is
-/// not judged so: an uncompressed RGB image in a PDF's middle passes for
-/// 24-bit samples.)
-fn samples_at_the_end(s: &Sample) -> Option<Sniff> {
-    let last = s
-        .past_head()
-        .find(|w| w.offset + w.bytes.len() as u64 == s.size && w.bytes.len() >= 4096)?;
-    let rest = Sample::new(s.size.saturating_sub(last.offset), &last.bytes, &[]);
-    if let Some((at, frames)) = audio::frame_run(&rest) {
-        return Some(frames.with("payload_offset", last.offset + at as u64));
+/// Samples, or a run of frames, in one window behind the head of a format
+/// whose end marker is missing or proves nothing, judged alone. Appended
+/// bytes end where the object does (a copied trailer after them is a few
+/// bytes) and bytes hidden inside the format (a JPEG's application
+/// segments, a PDF's streams) lie in its middle, while the other window
+/// may lie in the format: the vote over all windows would let the format
+/// outvote a recording shorter than half the object. The window that ends
+/// the object is judged first. In the others only 16-bit and G.711
+/// samples count: an uncompressed RGB or grey image in a PDF's middle
+/// passes for 24-bit or 8-bit samples.
+fn samples_in_one_window(s: &Sample) -> Option<Sniff> {
+    let mut windows: Vec<&super::Window> =
+        s.past_head().filter(|w| w.bytes.len() >= 4096).collect();
+    windows.sort_by_key(|w| std::cmp::Reverse(w.offset));
+    let last = windows.first()?;
+    let ends = last.offset + last.bytes.len() as u64 == s.size;
+    if ends {
+        let rest = Sample::new(s.size - last.offset, &last.bytes, &[]);
+        if let Some((at, frames)) = audio::frame_run(&rest) {
+            return Some(frames.with("payload_offset", last.offset + at as u64));
+        }
     }
-    if super::text::is_text(&last.bytes) {
-        return None;
-    }
-    audio::pcm_in(&[&last.bytes], s.size).map(|found| found.with("payload_offset", last.offset))
+    windows.iter().enumerate().find_map(|(i, w)| {
+        if super::text::is_text(&w.bytes) {
+            return None;
+        }
+        let found = audio::pcm_in(&[&w.bytes], s.size)?;
+        let speech_codec = matches!(
+            found.evidence.get("codec").and_then(|c| c.as_str()),
+            Some("s16le" | "s16be" | "mulaw" | "alaw")
+        );
+        ((i == 0 && ends) || speech_codec).then(|| found.with("payload_offset", w.offset))
+    })
 }
 
 /// Programs: they hold the headers their code writes as constants.
@@ -1570,6 +1583,32 @@ mod tests {
         let s = sniff_reading(size, &bmp, last_only);
         assert_eq!(s.format, "bmp", "{s:?}");
         assert!(s.evidence.contains_key("trailing"));
+    }
+
+    /// Samples hidden inside a marker format (a PDF stream, a JPEG's
+    /// application segments) lie in its middle window only, the format's
+    /// own bytes in the last: that window alone is a recording when its
+    /// samples are 16-bit (24-bit ones are an RGB image's rows as often).
+    #[test]
+    fn samples_inside_a_marker_format_are_found_in_the_middle_window() {
+        use super::super::testutil::pcm16_tone;
+        use super::super::HEAD_LEN;
+        let size = 8u64 << 20;
+        let mut head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
+        head.resize(HEAD_LEN, b' ');
+        let (from, to) = (size / 2 - 300_000, size / 2 + 300_000);
+        let tone = &pcm16_tone((to - from) as usize);
+        let trailer = b"\nstartxref\n116\n%%EOF\n";
+        let s = sniff_reading(size, &head, |at, len| {
+            (at..at + len as u64)
+                .map(|i| match (i + trailer.len() as u64).checked_sub(size) {
+                    Some(k) => trailer[k as usize],
+                    None if (from..to).contains(&i) => tone[(i - from) as usize],
+                    None => (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8,
+                })
+                .collect()
+        });
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,
