@@ -1459,8 +1459,9 @@ pub(crate) fn pcm_in(windows: &[&[u8]], size: u64) -> Option<Sniff> {
         // Samples spend fewer of a byte's 8 bits (their high bytes crowd
         // near zero: loud stereo WAVs measure 7.5–7.75 bits per byte, a
         // full-scale sine 7.90): a window of nearly 8 (compressed pixels
-        // behind an image's head, a PDF's streams, ciphertext) gets no vote and none of the sample layouts'
-        // tests, which cost a hundred times more than the byte counts.
+        // behind an image's head, a PDF's streams, ciphertext) gets no
+        // vote and none of the sample layouts' tests, which cost a hundred
+        // times more than the byte counts.
         if super::entropy::window_stats(w).entropy >= MAX_PCM_ENTROPY {
             continue;
         }

@@ -392,54 +392,38 @@ pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
 /// A format that ends before the object does has something behind it:
 /// its middle and end are read and judged as behind a head that holds no
 /// recording (a valid PNG or ELF header followed by silence and samples
-/// would otherwise pass as the image or program).
+/// would otherwise pass as the image or program). So are those of a
+/// format whose end marker proves nothing, since anyone can write it.
 fn past_the_end(s: &Sample, named: Sniff) -> Sniff {
     use super::other::Ending;
-    match super::other::ending(s, &named.format) {
-        Ending::AsDeclared => named,
-        Ending::Unread(tail) => named.wanting(vec![tail]),
-        Ending::Unproven => {
-            let wants = s.spread_wants(0..s.size);
-            if !wants.is_empty() {
-                return named.wanting(wants);
-            }
-            match recording_past_head(s).or_else(|| samples_in_one_window(s)) {
-                Some(audio) => audio.with(
-                    "head",
-                    format!(
-                        "{} marks its end with bytes anyone can append; a recording in the windows read behind its head",
-                        named.format
-                    ),
-                ),
-                None => named,
-            }
-        }
-        Ending::Early(end) => {
-            let wants = s.wants_behind(end.unwrap_or(0));
-            if !wants.is_empty() {
-                return named.wanting(wants);
-            }
-            // Behind a computed end the windows all lie in what follows
-            // it; behind a missing marker the middle one may lie in the
-            // format, as behind a marker that proves nothing. (A header's
-            // end is often a table's, and such tables end in numbers that
-            // pass for samples: pocketsphinx's `mdef` behind a `BM`.)
-            let alone = || {
-                (end.is_none() && super::other::marks_its_end(&named.format))
-                    .then(|| samples_in_one_window(s))
-                    .flatten()
-            };
-            match recording_past_head(s).or_else(alone) {
-                Some(audio) => audio.with(
-                    "head",
-                    format!(
-                        "{} ends before the object does; a recording in the windows read behind it",
-                        named.format
-                    ),
-                ),
-                None => named.with("trailing", "data after the format's end"),
-            }
-        }
+    let (end, early) = match super::other::ending(s, &named.format) {
+        Ending::AsDeclared => return named,
+        Ending::Unread(tail) => return named.wanting(vec![tail]),
+        Ending::Unproven => (None, false),
+        Ending::Early(end) => (end, true),
+    };
+    let wants = s.wants_behind(end.unwrap_or(0));
+    if !wants.is_empty() {
+        return named.wanting(wants);
+    }
+    // Behind a computed end the windows all lie in what follows it; behind
+    // a marker, missing or not, the middle one may lie in the format. (A
+    // header's end is often a table's, and such tables end in numbers that
+    // pass for samples: pocketsphinx's `mdef` behind a `BM`.)
+    let alone = || {
+        (end.is_none() && super::other::marks_its_end(&named.format))
+            .then(|| samples_in_one_window(s))
+            .flatten()
+    };
+    let how = if early {
+        "ends before the object does; a recording in the windows read behind it"
+    } else {
+        "marks its end with bytes anyone can append; a recording in the windows read behind its head"
+    };
+    match recording_past_head(s).or_else(alone) {
+        Some(audio) => audio.with("head", format!("{} {how}", named.format)),
+        None if early => named.with("trailing", "data after the format's end"),
+        None => named,
     }
 }
 
