@@ -1698,13 +1698,7 @@ mod tests {
     /// of identical frames, does not.
     #[test]
     fn a_long_run_of_frames_counts_wherever_it_ends() {
-        let frame = |seed: u8| {
-            let mut f = mp3_frame();
-            for (i, b) in f[4..].iter_mut().enumerate() {
-                *b = (i as u8).wrapping_mul(seed | 1).wrapping_add(seed);
-            }
-            f
-        };
+        let frame = super::super::testutil::coded_mp3_frame;
         let window = |frames: usize, seed: Option<u8>| {
             let mut w = super::super::testutil::pseudo_random(5000, 3);
             for i in 0..frames {
@@ -1733,13 +1727,7 @@ mod tests {
     fn frames_behind_a_signature_are_found_when_they_run_to_the_end() {
         let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
         // Coded bytes: most of the 256 values within a frame.
-        let frame = |seed: u8| {
-            let mut f = mp3_frame();
-            for (i, b) in f[4..].iter_mut().enumerate() {
-                *b = (i as u8).wrapping_mul(seed | 1).wrapping_add(seed);
-            }
-            f
-        };
+        let frame = super::super::testutil::coded_mp3_frame;
         let stream: Vec<u8> = (0..20u8).flat_map(frame).collect();
         for head in [
             &b"#!/bin/sh\nexit 0\n"[..],

@@ -1328,13 +1328,9 @@ mod tests {
         use super::super::HEAD_LEN;
         let text = b"a line of a long log, nothing more to it\n".repeat(HEAD_LEN / 41 + 1);
         let head = &text[..HEAD_LEN];
-        // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz: 417-byte frames of coded bytes.
-        let frame = |seed: u8| {
-            let mut f = vec![0xff, 0xfb, 0x90, 0x64];
-            f.extend((0..413).map(|i: usize| (i as u8).wrapping_mul(seed | 1).wrapping_add(seed)));
-            f
-        };
-        let stream: Vec<u8> = (0..200u8).flat_map(frame).collect();
+        let stream: Vec<u8> = (0..200u8)
+            .flat_map(super::super::testutil::coded_mp3_frame)
+            .collect();
         let s = sniff_reading(4 << 20, head, |at, len| {
             let from = (at % 417) as usize;
             stream[from..from + len.min(stream.len() - from)].to_vec()
@@ -1383,12 +1379,7 @@ mod tests {
     fn a_recording_behind_a_format_that_ends_early_is_found() {
         use super::super::testutil::pcm16_tone;
         use super::super::HEAD_LEN;
-        let ihdr = b"IHDR\0\0\0\x10\0\0\0\x10\x08\x00\0\0\0";
-        let mut crc = flate2::Crc::new();
-        crc.update(ihdr);
-        let mut head = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
-        head.extend(ihdr);
-        head.extend(crc.sum().to_be_bytes());
+        let mut head = super::super::testutil::png_head(16, 16, 0);
         head.resize(HEAD_LEN, 0);
         let size = 4u64 << 20;
         let tone = pcm16_tone(HEAD_LEN);
@@ -1484,12 +1475,7 @@ mod tests {
         let size = 8u64 << 20;
         let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
         pdf.resize(HEAD_LEN, b' ');
-        let ihdr = b"IHDR\0\0\x04\0\0\0\x04\0\x08\x02\0\0\0";
-        let mut crc = flate2::Crc::new();
-        crc.update(ihdr);
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
-        png.extend(ihdr);
-        png.extend(crc.sum().to_be_bytes());
+        let mut png = super::super::testutil::png_head(1024, 1024, 2);
         png.extend(super::super::testutil::pseudo_random(
             HEAD_LEN - png.len(),
             5,

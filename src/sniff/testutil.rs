@@ -24,6 +24,29 @@ pub(crate) fn pcm16_tone(samples: usize) -> Vec<u8> {
         .collect()
 }
 
+/// An MPEG-1 Layer III frame (128 kbit/s, 44.1 kHz: 417 bytes) of coded
+/// bytes: most of the 256 values, in an order `seed` varies.
+pub(crate) fn coded_mp3_frame(seed: u8) -> Vec<u8> {
+    let mut f = vec![0xff, 0xfb, 0x90, 0x64];
+    f.extend((0..413).map(|i: usize| (i as u8).wrapping_mul(seed | 1).wrapping_add(seed)));
+    f
+}
+
+/// A PNG signature and IHDR chunk, its CRC right: `width` × `height`
+/// pixels of 8 bits, colour type `colour`.
+pub(crate) fn png_head(width: u32, height: u32, colour: u8) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(width.to_be_bytes());
+    ihdr.extend(height.to_be_bytes());
+    ihdr.extend([8, colour, 0, 0, 0]);
+    let mut crc = flate2::Crc::new();
+    crc.update(&ihdr);
+    let mut head = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+    head.extend(ihdr);
+    head.extend(crc.sum().to_be_bytes());
+    head
+}
+
 /// A 64 KiB head holding a BMP file header and BITMAPINFOHEADER: pixels
 /// from `pixels_at`, `width` × `height` (negative: top-down), one plane of
 /// `depth` bits, uncompressed; zeros after.
