@@ -1561,24 +1561,41 @@ mod tests {
     /// samples are 16-bit (24-bit ones are an RGB image's rows as often).
     #[test]
     fn samples_inside_a_marker_format_are_found_in_the_middle_window() {
-        use super::super::testutil::pcm16_tone;
+        use super::super::testutil::{pcm16_tone, pseudo_random};
         use super::super::HEAD_LEN;
         let size = 8u64 << 20;
         let mut head = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n".to_vec();
         head.resize(HEAD_LEN, b' ');
         let (from, to) = (size / 2 - 300_000, size / 2 + 300_000);
-        let tone = &pcm16_tone((to - from) as usize);
         let trailer = b"\nstartxref\n116\n%%EOF\n";
-        let s = sniff_reading(size, &head, |at, len| {
-            (at..at + len as u64)
-                .map(|i| match (i + trailer.len() as u64).checked_sub(size) {
-                    Some(k) => trailer[k as usize],
-                    None if (from..to).contains(&i) => tone[(i - from) as usize],
-                    None => (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8,
-                })
-                .collect()
-        });
+        let inside = |middle: &[u8]| {
+            sniff_reading(size, &head, |at, len| {
+                (at..at + len as u64)
+                    .map(|i| match (i + trailer.len() as u64).checked_sub(size) {
+                        Some(k) => trailer[k as usize],
+                        None if (from..to).contains(&i) => middle[(i - from) as usize],
+                        None => (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8,
+                    })
+                    .collect()
+            })
+        };
+        let s = inside(&pcm16_tone((to - from) as usize));
         assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        // Smooth 24-bit values (an RGB image's rows read so as often as a
+        // recording) pass for samples, but not in a middle window alone.
+        let noise = pseudo_random((to - from) as usize, 5);
+        let rgb: Vec<u8> = (0..(to - from) as usize / 3)
+            .flat_map(|i| {
+                let v = (i as f64 / 9.0).sin() * 3.0e6 + f64::from(noise[i]) * 4000.0;
+                let b = (v as i32).to_le_bytes();
+                [b[0], b[1], b[2]]
+            })
+            .chain([0; 3])
+            .collect();
+        let alone = audio::pcm_in(&[&rgb[..65536]], size).expect("24-bit samples");
+        assert!(alone.evidence["codec"].as_str().unwrap().starts_with("s24"));
+        let s = inside(&rgb);
+        assert_eq!((&*s.format, s.class), ("pdf", Class::Other), "{s:?}");
     }
 
     /// An audio container stored past the head of a bundle (Qt resources,
