@@ -41,13 +41,30 @@ pub(crate) fn inspect(
     rules: &RuleSet,
     max_depth: u32,
 ) -> Result<Inspection, ReadError> {
+    inspect_read(reader, size, None, name, head, rules, max_depth)
+}
+
+/// [`inspect`], where the head may have been read already: `read` bytes of
+/// it are in `head` from offset 0 (a local file's open reads it).
+pub(crate) fn inspect_read(
+    reader: &mut dyn ObjectReader,
+    size: u64,
+    read: Option<usize>,
+    name: &str,
+    head: &mut Vec<u8>,
+    rules: &RuleSet,
+    max_depth: u32,
+) -> Result<Inspection, ReadError> {
     let head_len = size.min(HEAD_LEN as u64) as usize;
     // The buffer only grows: zeroing 64 KiB per object would cost more than
     // sniffing a small one.
     if head.len() < head_len {
         head.resize(head_len, 0);
     }
-    let n = reader.read_at(0, &mut head[..head_len])?;
+    let n = match read {
+        Some(read) => read.min(head_len),
+        None => reader.read_at(0, &mut head[..head_len])?,
+    };
     // The clock starts with the first bytes in hand: a busy endpoint's
     // wait for its first answer is not inspection, and a small object
     // read whole in that answer has nothing left to cut short.

@@ -38,11 +38,11 @@ use crate::rules::RuleSet;
 use crate::sniff::HEAD_LEN;
 use crate::source::bucket::{Again, PutOff};
 use crate::source::bucket::{Bucket, Exposure, Wire};
-use crate::source::fs::{self, LocalFile, Opened, WalkOptions};
+use crate::source::fs::{self, Headed, LocalFile, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
 use crate::state::{State, StateAccess, StateError, StateReader, Stored};
 
-pub(crate) use inspect::{apply_facts, inspect};
+pub(crate) use inspect::{apply_facts, inspect, inspect_read};
 pub(crate) use verdict::{judge, Verdict};
 
 /// One thing to scan: a local path (as the user spelled it) or a connected bucket.
@@ -1079,23 +1079,36 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
         )
     };
     let (candidate, inspection) = match &candidate.origin {
-        Origin::Local(local) => match LocalFile::open(local) {
-            Ok(Opened::File(mut file, meta)) => {
-                let size = meta.len();
-                match inspect(&mut file, size, candidate.rel(), head, rules, depth) {
-                    Ok(inspection) => {
-                        let version = shared.versions.then(|| fs::Version::of(&meta).to_string());
-                        let mut candidate = candidate;
-                        (candidate.size, candidate.version) = (size, version);
-                        (candidate, inspection)
-                    }
-                    Err(e) => return unread(candidate, e),
-                }
+        Origin::Local(local) => {
+            // The buffer only grows (see `inspect_read`).
+            if head.len() < HEAD_LEN {
+                head.resize(HEAD_LEN, 0);
             }
-            Ok(Opened::NotRegular) => return skipped(candidate, SkipReason::SpecialFile),
-            Ok(Opened::Link) => return skipped(candidate, SkipReason::Symlink),
-            Err(e) => return unread(candidate, e.into()),
-        },
+            match LocalFile::open_with_head(local, head, shared.versions) {
+                Ok(Headed::File {
+                    mut file,
+                    size,
+                    read,
+                    meta,
+                }) => {
+                    let name = candidate.rel();
+                    match inspect_read(&mut file, size, Some(read), name, head, rules, depth) {
+                        Ok(inspection) => {
+                            let version = meta
+                                .filter(|_| shared.versions)
+                                .map(|m| fs::Version::of(&m).to_string());
+                            let mut candidate = candidate;
+                            (candidate.size, candidate.version) = (size, version);
+                            (candidate, inspection)
+                        }
+                        Err(e) => return unread(candidate, e),
+                    }
+                }
+                Ok(Headed::NotRegular) => return skipped(candidate, SkipReason::SpecialFile),
+                Ok(Headed::Link) => return skipped(candidate, SkipReason::Symlink),
+                Err(e) => return unread(candidate, e),
+            }
+        }
         Origin::Remote(listed, key) => {
             let (bucket, key) = (Arc::clone(listed.bucket()), key.clone());
             let key = &key;

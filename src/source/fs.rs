@@ -265,6 +265,41 @@ fn anchor(dirs: &[Option<Arc<DirHandle>>]) -> Option<Anchor> {
 #[derive(Debug)]
 pub struct DirHandle {
     fd: OwnedFd,
+    /// Its filesystem answers a read short only at the end of a file, so a
+    /// short read of a head gives the file's size (see [`ends_reads_short`]).
+    short_read_ends: bool,
+}
+
+/// Filesystems (by `statfs` magic) whose reads of a regular file come back
+/// short only at its end: local disks and memory. FUSE and network
+/// filesystems may answer a read short in the middle, and anything not
+/// named here is asked for its size.
+#[cfg(target_os = "linux")]
+const SHORT_READ_ENDS: [u32; 8] = [
+    0xEF53,      // ext2, ext3, ext4
+    0x5846_5342, // XFS
+    0x9123_683E, // Btrfs
+    0x0102_1994, // tmpfs
+    0x8584_58F6, // ramfs
+    0x2FC1_2FC1, // ZFS
+    0xF2F5_2010, // F2FS
+    0x794C_7630, // overlayfs (containers' root filesystems)
+];
+
+/// Whether the filesystem of `fd` is one of [`SHORT_READ_ENDS`].
+fn ends_reads_short(fd: &OwnedFd) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::fstatfs(fd).is_ok_and(|st| {
+            let magic = st.f_type as u64 as u32;
+            SHORT_READ_ENDS.contains(&magic)
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = fd;
+        false
+    }
 }
 
 /// Directories held open at once, by the walk and by files in flight: a
@@ -303,7 +338,13 @@ impl DirHandle {
         // the walk listed it is not entered.
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOCTTY;
         match open_below(anchor, path, flags, follow) {
-            Ok(fd) => Ok(Some(Arc::new(DirHandle { fd }))),
+            Ok(fd) => {
+                let short_read_ends = ends_reads_short(&fd);
+                Ok(Some(Arc::new(DirHandle {
+                    fd,
+                    short_read_ends,
+                })))
+            }
             Err(e) => {
                 OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
                 Err(e)
@@ -561,18 +602,8 @@ impl LocalFile {
     /// Opens without blocking (a FIFO swapped in after the walk must not hang
     /// the scan) and without becoming the controlling terminal; read-only.
     pub fn open(local: &LocalPath) -> io::Result<Opened> {
-        use rustix::fs::OFlags;
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        let opened =
-            open_below(local.anchor.as_ref(), &local.path, flags, local.follow).map(File::from);
-        let file = match opened {
-            Ok(file) => file,
-            // O_NOFOLLOW's answer for a final link, and openat2's for a
-            // link on the way.
-            Err(e) if !local.follow && e.raw_os_error() == Some(libc::ELOOP) => {
-                return Ok(Opened::Link)
-            }
-            Err(e) => return Err(e),
+        let Some(file) = Self::open_unchecked(local)? else {
+            return Ok(Opened::Link);
         };
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -580,6 +611,101 @@ impl LocalFile {
         }
         Ok(Opened::File(LocalFile { file }, meta))
     }
+
+    /// The open of [`LocalFile::open`], before anything is asked of the
+    /// file; `None` for a link where links are not followed.
+    fn open_unchecked(local: &LocalPath) -> io::Result<Option<File>> {
+        use rustix::fs::OFlags;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        match open_below(local.anchor.as_ref(), &local.path, flags, local.follow) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            // O_NOFOLLOW's answer for a final link, and openat2's for a
+            // link on the way.
+            Err(e) if !local.follow && e.raw_os_error() == Some(libc::ELOOP) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens as [`LocalFile::open`] does and reads the head into `head`
+    /// (from offset 0, at most its length) in the same visit. Where the
+    /// walk saw a regular file in a directory whose filesystem ends reads
+    /// short only at a file's end, a short read is the whole file and gives
+    /// its size: a small file costs no stat. A full read, a failed one
+    /// (a FIFO swapped in answers ESPIPE, a directory EISDIR), another
+    /// filesystem, or `stat` asks the file what it is and how long.
+    pub fn open_with_head(
+        local: &LocalPath,
+        head: &mut [u8],
+        stat: bool,
+    ) -> Result<Headed, ReadError> {
+        let Some(file) = Self::open_unchecked(local)? else {
+            return Ok(Headed::Link);
+        };
+        let mut file = LocalFile { file };
+        let trusted = !stat && local.in_dir().is_some_and(|(dir, _)| dir.short_read_ends);
+        if trusted {
+            let read = loop {
+                match file.file.read_at(head, 0) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    read => break read,
+                }
+            };
+            if let Ok(n) = read {
+                if n < head.len() {
+                    let size = n as u64;
+                    return Ok(Headed::File {
+                        file,
+                        size,
+                        read: n,
+                        meta: None,
+                    });
+                }
+            }
+            let meta = file.file.metadata()?;
+            if !meta.is_file() {
+                return Ok(Headed::NotRegular);
+            }
+            let read = read?;
+            return Ok(Headed::File {
+                file,
+                size: meta.len(),
+                read,
+                meta: Some(meta),
+            });
+        }
+        let meta = file.file.metadata()?;
+        if !meta.is_file() {
+            return Ok(Headed::NotRegular);
+        }
+        let want = head
+            .len()
+            .min(usize::try_from(meta.len()).unwrap_or(usize::MAX));
+        let read = file.read_at(0, &mut head[..want])?;
+        Ok(Headed::File {
+            file,
+            size: meta.len(),
+            read,
+            meta: Some(meta),
+        })
+    }
+}
+
+/// What [`LocalFile::open_with_head`] found.
+pub enum Headed {
+    File {
+        file: LocalFile,
+        /// Its size, from a short read or from a stat.
+        size: u64,
+        /// Bytes of its head now in the buffer, from offset 0.
+        read: usize,
+        /// The stat that was made, if one was.
+        meta: Option<std::fs::Metadata>,
+    },
+    /// Replaced by a FIFO, socket or device after the walk saw it.
+    NotRegular,
+    /// Replaced by a symbolic link after the walk saw it, where links are
+    /// not followed.
+    Link,
 }
 
 impl ObjectReader for LocalFile {
@@ -764,6 +890,65 @@ mod tests {
                 "a/b/secret.wav: vanished during the scan (not found)"
             ]
         );
+    }
+
+    /// Whatever the walk saw, the open that reads a head tells a file from
+    /// what was swapped into its place, and gives the size a stat gives:
+    /// from a short read where the filesystem ends reads only at a file's
+    /// end, from a stat otherwise and wherever a version is wanted.
+    #[test]
+    fn a_head_read_with_the_open_gives_the_size_and_tells_files_from_the_rest() {
+        let root = tempfile::tempdir().unwrap();
+        let small = b"RIFF small".to_vec();
+        let large: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(root.path().join("small"), &small).unwrap();
+        std::fs::write(root.path().join("large"), &large).unwrap();
+        std::fs::write(root.path().join("empty"), b"").unwrap();
+        std::fs::create_dir(root.path().join("dir")).unwrap();
+        std::os::unix::fs::symlink("small", root.path().join("link")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.path().join("fifo"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let anchor = anchor_at(root.path());
+        let trusted = anchor.as_ref().unwrap().dir.short_read_ends;
+        let open = |name: &str, stat: bool| {
+            let local = LocalPath {
+                path: root.path().join(name),
+                anchor: anchor.clone(),
+                follow: false,
+            };
+            let mut head = vec![0u8; 65_536];
+            match LocalFile::open_with_head(&local, &mut head, stat) {
+                Ok(Headed::File {
+                    size, read, meta, ..
+                }) => {
+                    if let Some(m) = &meta {
+                        assert_eq!(m.len(), size, "{name}");
+                    }
+                    let how = if meta.is_some() { "stat" } else { "read" };
+                    (format!("{size} bytes by {how}"), head[..read].to_vec())
+                }
+                Ok(Headed::NotRegular) => ("not regular".into(), vec![]),
+                Ok(Headed::Link) => ("link".into(), vec![]),
+                Err(e) => (e.to_string(), vec![]),
+            }
+        };
+        let by = if trusted { "read" } else { "stat" };
+        assert_eq!(
+            open("small", false),
+            (format!("10 bytes by {by}"), small.clone())
+        );
+        assert_eq!(open("small", true), ("10 bytes by stat".into(), small));
+        assert_eq!(open("empty", false), (format!("0 bytes by {by}"), vec![]));
+        assert_eq!(
+            open("large", false),
+            ("70000 bytes by stat".into(), large[..65_536].to_vec())
+        );
+        assert_eq!(open("dir", false).0, "not regular");
+        assert_eq!(open("fifo", false).0, "not regular");
+        assert_eq!(open("link", false).0, "link");
     }
 
     /// Below an open folder by several names (where too many folders are
