@@ -254,6 +254,7 @@ fn anchor(dirs: &[Option<Arc<DirHandle>>]) -> Option<Anchor> {
         .rev()
         .find_map(|(d, h)| Some((d, h.clone()?)))?;
     Some(Anchor {
+        short_read_ends: dir.short_read_ends,
         dir,
         steps: dirs.len() - depth,
     })
@@ -359,6 +360,10 @@ impl DirHandle {
 pub struct Anchor {
     pub dir: Arc<DirHandle>,
     pub steps: usize,
+    /// The directory's [`DirHandle::short_read_ends`], copied: read for
+    /// every file without touching the handle's cache line, which the
+    /// walk's and the workers' counts of its references keep busy.
+    pub short_read_ends: bool,
 }
 
 impl Anchor {
@@ -642,7 +647,13 @@ impl LocalFile {
             return Ok(Headed::Link);
         };
         let mut file = LocalFile { file };
-        let trusted = !stat && local.in_dir().is_some_and(|(dir, _)| dir.short_read_ends);
+        // Opened in its own directory (as `in_dir` finds it, without
+        // parsing the path for the name, which the open did not need).
+        let trusted = !stat
+            && local
+                .anchor
+                .as_ref()
+                .is_some_and(|a| a.steps == 1 && a.short_read_ends);
         if trusted {
             let read = loop {
                 match file.file.read_at(head, 0) {
@@ -730,7 +741,12 @@ mod tests {
     /// `dir`, open, as the directory its entries are found in.
     fn anchor_at(dir: &Path) -> Option<Anchor> {
         let dir = DirHandle::open(None, dir, false).unwrap()?;
-        Some(Anchor { dir, steps: 1 })
+        let short_read_ends = dir.short_read_ends;
+        Some(Anchor {
+            dir,
+            steps: 1,
+            short_read_ends,
+        })
     }
 
     #[test]
@@ -912,7 +928,7 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let anchor = anchor_at(root.path());
-        let trusted = anchor.as_ref().unwrap().dir.short_read_ends;
+        let trusted = anchor.as_ref().unwrap().short_read_ends;
         let open = |name: &str, stat: bool| {
             let local = LocalPath {
                 path: root.path().join(name),
