@@ -347,6 +347,15 @@ pub(crate) fn tfrecord_length(b: &[u8]) -> Option<u64> {
 /// `ZLIB`, which has no other signature). GZIP files are gzip streams: the
 /// gzip unpacker opens them and their content comes back here.
 fn tfrecord(s: &Sample) -> Option<Sniff> {
+    // A length no record of this object can have ends the plain case
+    // before its CRC is computed; it is asked only where a zlib stream
+    // could begin, whose answer depends on it.
+    let (cmf, flg) = (u8_at(s.head, 0)?, u8_at(s.head, 1)?);
+    let fits = le64(s.head, 0)
+        .is_some_and(|len| len > 0 && len.checked_add(16).is_some_and(|n| n <= s.size));
+    if !fits && cmf != 0x78 {
+        return None;
+    }
     if let Some(len) = tfrecord_length(s.head) {
         if len > 0 && len.checked_add(16)? <= s.size {
             return Some(
@@ -356,7 +365,6 @@ fn tfrecord(s: &Sample) -> Option<Sniff> {
         }
         return None;
     }
-    let (cmf, flg) = (u8_at(s.head, 0)?, u8_at(s.head, 1)?);
     if cmf != 0x78 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 || flg & 0x20 != 0 {
         return None;
     }
