@@ -448,16 +448,19 @@ pub fn run(
     let clock = Instant::now();
     let workers = plan.workers.max(1);
     let hard_limit = Duration::from_secs_f64(plan.rules.limits.max_seconds * 2.0 + 20.0);
-    // Room for a few local batches per worker, or as many bucket objects
-    // (one per message) as a listing page holds.
+    // Room for sixteen local batches per worker each way (walk to workers,
+    // workers to the collector), or as many bucket objects (one per
+    // message) as a listing page holds. With four, the walk, the workers
+    // and the collector sharing two cores kept waiting on each other's
+    // full or empty channel: a tenth of the time one core stood idle.
     let local_only = plan.targets.iter().all(|t| matches!(t, Target::Local(_)));
     let queue = if local_only {
-        workers * 4
+        workers * 16
     } else {
         workers * 64
     };
     let (event_tx, event_rx) = crossbeam_channel::bounded::<Vec<Job>>(queue);
-    let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 4);
+    let (msg_tx, msg_rx) = crossbeam_channel::bounded::<Msg>(workers * 16);
     let shared = Arc::new(Shared {
         rules: Arc::clone(&plan.rules),
         depth: plan.max_archive_depth,
