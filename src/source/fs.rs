@@ -633,11 +633,13 @@ impl LocalFile {
 
     /// Opens as [`LocalFile::open`] does and reads the head into `head`
     /// (from offset 0, at most its length) in the same visit. Where the
-    /// walk saw a regular file in a directory whose filesystem ends reads
-    /// short only at a file's end, a short read is the whole file and gives
-    /// its size: a small file costs no stat. A full read, a failed one
-    /// (a FIFO swapped in answers ESPIPE, a directory EISDIR), another
-    /// filesystem, or `stat` asks the file what it is and how long.
+    /// walk saw a regular file, not through a link, in a directory whose
+    /// filesystem ends reads short only at a file's end, a short read is
+    /// the whole file and gives its size: a small file costs no stat. A
+    /// full read, a failed one (a FIFO swapped in answers ESPIPE, a
+    /// directory EISDIR), another filesystem (procfs and sysfs files stat
+    /// as empty and read as more), or `stat` asks the file what it is and
+    /// how long, before it is read.
     pub fn open_with_head(
         local: &LocalPath,
         head: &mut [u8],
@@ -648,8 +650,10 @@ impl LocalFile {
         };
         let mut file = LocalFile { file };
         // Opened in its own directory (as `in_dir` finds it, without
-        // parsing the path for the name, which the open did not need).
+        // parsing the path for the name, which the open did not need), and
+        // not through a link, which may lead to another filesystem.
         let trusted = !stat
+            && !local.follow
             && local
                 .anchor
                 .as_ref()
@@ -661,8 +665,10 @@ impl LocalFile {
                     read => break read,
                 }
             };
+            // Nothing read may be an empty file or a device swapped in
+            // (/dev/null): asked, as it costs little.
             if let Ok(n) = read {
-                if n < head.len() {
+                if n > 0 && n < head.len() {
                     let size = n as u64;
                     return Ok(Headed::File {
                         file,
@@ -676,7 +682,15 @@ impl LocalFile {
             if !meta.is_file() {
                 return Ok(Headed::NotRegular);
             }
-            let read = read?;
+            // Read again as the stat says (a file that grew in between, a
+            // read that failed), as any other file is read.
+            let want = head
+                .len()
+                .min(usize::try_from(meta.len()).unwrap_or(usize::MAX));
+            let read = match read {
+                Ok(n) if n >= want => n,
+                _ => file.read_at(0, &mut head[..want])?,
+            };
             return Ok(Headed::File {
                 file,
                 size: meta.len(),
@@ -929,11 +943,11 @@ mod tests {
         assert!(made.success());
         let anchor = anchor_at(root.path());
         let trusted = anchor.as_ref().unwrap().short_read_ends;
-        let open = |name: &str, stat: bool| {
+        let open_as = |name: &str, stat: bool, follow: bool| {
             let local = LocalPath {
                 path: root.path().join(name),
                 anchor: anchor.clone(),
-                follow: false,
+                follow,
             };
             let mut head = vec![0u8; 65_536];
             match LocalFile::open_with_head(&local, &mut head, stat) {
@@ -951,13 +965,14 @@ mod tests {
                 Err(e) => (e.to_string(), vec![]),
             }
         };
+        let open = |name: &str, stat: bool| open_as(name, stat, false);
         let by = if trusted { "read" } else { "stat" };
         assert_eq!(
             open("small", false),
             (format!("10 bytes by {by}"), small.clone())
         );
         assert_eq!(open("small", true), ("10 bytes by stat".into(), small));
-        assert_eq!(open("empty", false), (format!("0 bytes by {by}"), vec![]));
+        assert_eq!(open("empty", false), ("0 bytes by stat".into(), vec![]));
         assert_eq!(
             open("large", false),
             ("70000 bytes by stat".into(), large[..65_536].to_vec())
@@ -965,6 +980,9 @@ mod tests {
         assert_eq!(open("dir", false).0, "not regular");
         assert_eq!(open("fifo", false).0, "not regular");
         assert_eq!(open("link", false).0, "link");
+        // A link followed may lead to another filesystem: its target is
+        // asked for its size.
+        assert_eq!(open_as("link", false, true).0, "10 bytes by stat");
     }
 
     /// Below an open folder by several names (where too many folders are
