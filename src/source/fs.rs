@@ -430,6 +430,41 @@ fn open_below(
     rustix::fs::openat(&anchor.dir.fd, &*below, flags, Mode::empty()).map_err(io::Error::from)
 }
 
+/// Opens a file by its name in the directory `anchor` holds, read-only,
+/// without blocking and without following a final link, refusing to cross
+/// a mount point (`RESOLVE_NO_XDEV`). `None` where it would cross one, or
+/// where the kernel (before 5.6) or a sandbox refuses `openat2`: the caller
+/// opens it as any other file and asks it what it is.
+fn open_on_this_filesystem(anchor: &Anchor, path: &Path) -> io::Result<Option<File>> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let Some(name) = file_name(path) else {
+            return Ok(None);
+        };
+        let flags =
+            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        match rustix::fs::openat2(
+            &anchor.dir.fd,
+            name,
+            flags,
+            Mode::empty(),
+            ResolveFlags::NO_XDEV,
+        ) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(rustix::io::Errno::XDEV | rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (anchor, path);
+        Ok(None)
+    }
+}
+
 impl Drop for DirHandle {
     fn drop(&mut self) {
         OPEN_DIRS.fetch_sub(1, Ordering::Relaxed);
@@ -633,9 +668,12 @@ impl LocalFile {
 
     /// Opens as [`LocalFile::open`] does and reads the head into `head`
     /// (from offset 0, at most its length) in the same visit. Where the
-    /// walk saw a regular file, not through a link, in a directory whose
-    /// filesystem ends reads short only at a file's end, a short read is
-    /// the whole file and gives its size: a small file costs no stat. A
+    /// walk saw a regular file, not through a link nor a mount point, in a
+    /// directory whose filesystem ends reads short only at a file's end, a
+    /// short read is the whole file and gives its size: a small file costs
+    /// no stat. A device node swapped in between the walk and the open,
+    /// which takes the right to create one (root), is read before it is
+    /// told apart if it answers a short read. A
     /// full read, a failed one (a FIFO swapped in answers ESPIPE, a
     /// directory EISDIR), another filesystem (procfs and sysfs files stat
     /// as empty and read as more), or `stat` asks the file what it is and
@@ -645,19 +683,29 @@ impl LocalFile {
         head: &mut [u8],
         stat: bool,
     ) -> Result<Headed, ReadError> {
-        let Some(file) = Self::open_unchecked(local)? else {
-            return Ok(Headed::Link);
-        };
-        let mut file = LocalFile { file };
         // Opened in its own directory (as `in_dir` finds it, without
         // parsing the path for the name, which the open did not need), and
         // not through a link, which may lead to another filesystem.
-        let trusted = !stat
-            && !local.follow
-            && local
-                .anchor
-                .as_ref()
-                .is_some_and(|a| a.steps == 1 && a.short_read_ends);
+        let dir = local
+            .anchor
+            .as_ref()
+            .filter(|a| !stat && !local.follow && a.steps == 1 && a.short_read_ends);
+        // Nor across a mount point: a device or a procfs file bound over a
+        // file of the tree is listed as that file, and answers a read short.
+        let mut trusted = false;
+        let file = match dir.map(|a| open_on_this_filesystem(a, &local.path)) {
+            Some(Ok(Some(file))) => {
+                trusted = true;
+                file
+            }
+            Some(Err(e)) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Headed::Link),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(None)) | None => match Self::open_unchecked(local)? {
+                Some(file) => file,
+                None => return Ok(Headed::Link),
+            },
+        };
+        let mut file = LocalFile { file };
         if trusted {
             let read = loop {
                 match file.file.read_at(head, 0) {
@@ -983,6 +1031,52 @@ mod tests {
         // A link followed may lead to another filesystem: its target is
         // asked for its size.
         assert_eq!(open_as("link", false, true).0, "10 bytes by stat");
+    }
+
+    /// A file bound over a file of the tree (a device or a procfs file, in
+    /// the cases that matter: they answer a read short) is another
+    /// filesystem's, whatever its folder's: it is asked what it is. Needs
+    /// the right to mount; says so and passes where there is none.
+    #[test]
+    fn a_file_mounted_over_a_file_of_the_tree_is_asked_what_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("notes.txt"), b"just notes\n").unwrap();
+        std::fs::write(root.path().join("other.txt"), b"RIFF and more").unwrap();
+        let target = root.path().join("notes.txt");
+        let mounted = std::process::Command::new("mount")
+            .arg("--bind")
+            .arg(root.path().join("other.txt"))
+            .arg(&target)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("no right to mount here: the bind mount case is not tested");
+            return;
+        }
+        struct Unmount(PathBuf);
+        impl Drop for Unmount {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("umount").arg(&self.0).status();
+            }
+        }
+        let _unmount = Unmount(target.clone());
+        let local = LocalPath {
+            path: target,
+            anchor: anchor_at(root.path()),
+            follow: false,
+        };
+        let mut head = vec![0u8; 65_536];
+        match LocalFile::open_with_head(&local, &mut head, false) {
+            Ok(Headed::File {
+                size, read, meta, ..
+            }) => {
+                assert_eq!((size, read), (13, 13));
+                assert!(meta.is_some(), "a mount point's file was trusted");
+                assert_eq!(&head[..13], b"RIFF and more");
+            }
+            _ => panic!("the mounted file was not opened"),
+        }
     }
 
     /// Below an open folder by several names (where too many folders are
