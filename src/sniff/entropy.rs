@@ -216,23 +216,21 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
         pair_chi2 = Some(chi2_of(&pairs, n - 1));
     } else {
         // Four tables, so that runs of one byte value do not wait on the
-        // same counter. 16-bit counts, even summed: the window is shorter
-        // than 4096 bytes; summed in 16-bit lanes and widened once, which
-        // vectorises where adding into the 32-bit cells did not.
-        let mut tables = [[0u16; 256]; 4];
+        // same counter; summed into the first below. 16-bit counts, even
+        // summed: the window is shorter than 4096 bytes.
+        let mut more = [[0u16; 256]; 3];
         let mut quads = w.chunks_exact(4);
         for q in &mut quads {
-            tables[0][q[0] as usize] += 1;
-            tables[1][q[1] as usize] += 1;
-            tables[2][q[2] as usize] += 1;
-            tables[3][q[3] as usize] += 1;
+            hist[q[0] as usize] += 1;
+            more[0][q[1] as usize] += 1;
+            more[1][q[2] as usize] += 1;
+            more[2][q[3] as usize] += 1;
         }
         for &b in quads.remainder() {
-            tables[0][b as usize] += 1;
+            hist[b as usize] += 1;
         }
-        let [t0, t1, t2, t3] = &tables;
         for (i, h) in hist.iter_mut().enumerate() {
-            *h = u32::from(t0[i] + t1[i] + t2[i] + t3[i]);
+            *h += u32::from(more[0][i] + more[1][i] + more[2][i]);
         }
     }
 
