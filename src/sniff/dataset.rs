@@ -347,23 +347,17 @@ pub(crate) fn tfrecord_length(b: &[u8]) -> Option<u64> {
 /// `ZLIB`, which has no other signature). GZIP files are gzip streams: the
 /// gzip unpacker opens them and their content comes back here.
 fn tfrecord(s: &Sample) -> Option<Sniff> {
-    // A length no record of this object can have ends the plain case
-    // before its CRC is computed; it is asked only where a zlib stream
-    // could begin, whose answer depends on it.
+    // A record must fit the object; its CRC is computed only where it
+    // does, or where a zlib stream could begin (whose answer depends on
+    // whether the plain CRC matches).
     let (cmf, flg) = (u8_at(s.head, 0)?, u8_at(s.head, 1)?);
     let fits = le64(s.head, 0)
         .is_some_and(|len| len > 0 && len.checked_add(16).is_some_and(|n| n <= s.size));
-    if !fits && cmf != 0x78 {
-        return None;
-    }
-    if let Some(len) = tfrecord_length(s.head) {
-        if len > 0 && len.checked_add(16)? <= s.size {
-            return Some(
-                container("tfrecord", None)
-                    .with("magic", "record length with a matching masked CRC32C at 0"),
-            );
-        }
-        return None;
+    if (fits || cmf == 0x78) && tfrecord_length(s.head).is_some() {
+        return fits.then(|| {
+            container("tfrecord", None)
+                .with("magic", "record length with a matching masked CRC32C at 0")
+        });
     }
     if cmf != 0x78 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 || flg & 0x20 != 0 {
         return None;
