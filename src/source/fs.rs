@@ -254,7 +254,6 @@ fn anchor(dirs: &[Option<Arc<DirHandle>>]) -> Option<Anchor> {
         .rev()
         .find_map(|(d, h)| Some((d, h.clone()?)))?;
     Some(Anchor {
-        short_read_ends: dir.short_read_ends,
         dir,
         steps: dirs.len() - depth,
     })
@@ -360,10 +359,6 @@ impl DirHandle {
 pub struct Anchor {
     pub dir: Arc<DirHandle>,
     pub steps: usize,
-    /// The directory's [`DirHandle::short_read_ends`], copied: read for
-    /// every file without touching the handle's cache line, which the
-    /// walk's and the workers' counts of its references keep busy.
-    pub short_read_ends: bool,
 }
 
 impl Anchor {
@@ -430,6 +425,14 @@ fn open_below(
     rustix::fs::openat(&anchor.dir.fd, &*below, flags, Mode::empty()).map_err(io::Error::from)
 }
 
+/// How a file is opened: read-only, without blocking (a FIFO swapped in
+/// after the walk must not hang the scan) and without becoming the
+/// controlling terminal.
+const FILE_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
+    .union(rustix::fs::OFlags::NONBLOCK)
+    .union(rustix::fs::OFlags::NOCTTY)
+    .union(rustix::fs::OFlags::CLOEXEC);
+
 /// Opens a file by its name in the directory `anchor` holds, read-only,
 /// without blocking and without following a final link, refusing to cross
 /// a mount point (`RESOLVE_NO_XDEV`). `None` where it would cross one, or
@@ -442,12 +445,10 @@ fn open_on_this_filesystem(anchor: &Anchor, path: &Path) -> io::Result<Option<Fi
         let Some(name) = file_name(path) else {
             return Ok(None);
         };
-        let flags =
-            OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
         match rustix::fs::openat2(
             &anchor.dir.fd,
             name,
-            flags,
+            FILE_FLAGS | OFlags::NOFOLLOW,
             Mode::empty(),
             ResolveFlags::NO_XDEV,
         ) {
@@ -655,9 +656,7 @@ impl LocalFile {
     /// The open of [`LocalFile::open`], before anything is asked of the
     /// file; `None` for a link where links are not followed.
     fn open_unchecked(local: &LocalPath) -> io::Result<Option<File>> {
-        use rustix::fs::OFlags;
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        match open_below(local.anchor.as_ref(), &local.path, flags, local.follow) {
+        match open_below(local.anchor.as_ref(), &local.path, FILE_FLAGS, local.follow) {
             Ok(fd) => Ok(Some(File::from(fd))),
             // O_NOFOLLOW's answer for a final link, and openat2's for a
             // link on the way.
@@ -671,13 +670,12 @@ impl LocalFile {
     /// walk saw a regular file, not through a link nor a mount point, in a
     /// directory whose filesystem ends reads short only at a file's end, a
     /// short read is the whole file and gives its size: a small file costs
-    /// no stat. A device node swapped in between the walk and the open,
-    /// which takes the right to create one (root), is read before it is
-    /// told apart if it answers a short read. A
-    /// full read, a failed one (a FIFO swapped in answers ESPIPE, a
-    /// directory EISDIR), another filesystem (procfs and sysfs files stat
-    /// as empty and read as more), or `stat` asks the file what it is and
-    /// how long, before it is read.
+    /// no stat. A full read, a failed one (a FIFO swapped in answers
+    /// ESPIPE, a directory EISDIR), an empty one, another filesystem
+    /// (procfs and sysfs files stat as empty and read as more), or `stat`
+    /// asks the file what it is and how long. A device node swapped in
+    /// between the walk and the open, which takes the right to create one
+    /// (root), is read before it is told apart if it answers a short read.
     pub fn open_with_head(
         local: &LocalPath,
         head: &mut [u8],
@@ -689,7 +687,7 @@ impl LocalFile {
         let dir = local
             .anchor
             .as_ref()
-            .filter(|a| !stat && !local.follow && a.steps == 1 && a.short_read_ends);
+            .filter(|a| !stat && !local.follow && a.steps == 1 && a.dir.short_read_ends);
         // Nor across a mount point: a device or a procfs file bound over a
         // file of the tree is listed as that file, and answers a read short.
         let mut trusted = false;
@@ -706,6 +704,8 @@ impl LocalFile {
             },
         };
         let mut file = LocalFile { file };
+        // The one read made before the stat, where a short one can be trusted.
+        let mut first = None;
         if trusted {
             let read = loop {
                 match file.file.read_at(head, 0) {
@@ -717,43 +717,29 @@ impl LocalFile {
             // (/dev/null): asked, as it costs little.
             if let Ok(n) = read {
                 if n > 0 && n < head.len() {
-                    let size = n as u64;
                     return Ok(Headed::File {
                         file,
-                        size,
+                        size: n as u64,
                         read: n,
                         meta: None,
                     });
                 }
             }
-            let meta = file.file.metadata()?;
-            if !meta.is_file() {
-                return Ok(Headed::NotRegular);
-            }
-            // Read again as the stat says (a file that grew in between, a
-            // read that failed), as any other file is read.
-            let want = head
-                .len()
-                .min(usize::try_from(meta.len()).unwrap_or(usize::MAX));
-            let read = match read {
-                Ok(n) if n >= want => n,
-                _ => file.read_at(0, &mut head[..want])?,
-            };
-            return Ok(Headed::File {
-                file,
-                size: meta.len(),
-                read,
-                meta: Some(meta),
-            });
+            first = Some(read);
         }
         let meta = file.file.metadata()?;
         if !meta.is_file() {
             return Ok(Headed::NotRegular);
         }
+        // Read as the stat says; a first read that fell short of it (a file
+        // that grew in between) or failed is made again.
         let want = head
             .len()
             .min(usize::try_from(meta.len()).unwrap_or(usize::MAX));
-        let read = file.read_at(0, &mut head[..want])?;
+        let read = match first {
+            Some(Ok(n)) if n >= want => n,
+            _ => file.read_at(0, &mut head[..want])?,
+        };
         Ok(Headed::File {
             file,
             size: meta.len(),
@@ -803,12 +789,7 @@ mod tests {
     /// `dir`, open, as the directory its entries are found in.
     fn anchor_at(dir: &Path) -> Option<Anchor> {
         let dir = DirHandle::open(None, dir, false).unwrap()?;
-        let short_read_ends = dir.short_read_ends;
-        Some(Anchor {
-            dir,
-            steps: 1,
-            short_read_ends,
-        })
+        Some(Anchor { dir, steps: 1 })
     }
 
     #[test]
@@ -990,7 +971,7 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let anchor = anchor_at(root.path());
-        let trusted = anchor.as_ref().unwrap().short_read_ends;
+        let trusted = anchor.as_ref().unwrap().dir.short_read_ends;
         let open_as = |name: &str, stat: bool, follow: bool| {
             let local = LocalPath {
                 path: root.path().join(name),
