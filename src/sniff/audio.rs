@@ -11,37 +11,22 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     // Every detector before the headerless ones needs its magic, or ID3
     // tags, at 0: a head that starts with a byte none of them starts with
     // (most objects) goes straight to those two.
-    let from = if s.head.first().is_some_and(|&b| MAGIC_FIRST[usize::from(b)]) {
-        0
-    } else {
-        DETECTORS.len() - 2
+    let anchored = match s.head.first() {
+        Some(&b) if MAGIC_FIRST[usize::from(b)] => ANCHORED,
+        _ => &[],
     };
-    DETECTORS[from..].iter().find_map(|d| d(s))
+    anchored.iter().chain(HEADERLESS).find_map(|d| d(s))
 }
 
-/// In the order they are tried; the last two need nothing at 0.
-const DETECTORS: &[Detector] = &[
-    riff_wave,
-    wave64,
-    aiff,
-    nsp,
-    au,
-    caf,
-    flac,
-    ogg,
-    amr_family,
-    wavpack,
-    tta,
-    ape,
-    musepack,
-    dsf,
-    dff,
-    voc,
-    sphere,
-    codec2,
-    gsm_raw,
-    mpeg_or_adts,
+/// The detectors that need their magic (or ID3 tags) at 0, in the order
+/// they are tried, before the [`HEADERLESS`] ones.
+const ANCHORED: &[Detector] = &[
+    riff_wave, wave64, aiff, nsp, au, caf, flac, ogg, amr_family, wavpack, tta, ape, musepack, dsf,
+    dff, voc, sphere, codec2,
 ];
+
+/// Headerless GSM and the frame search, which look past the first bytes.
+const HEADERLESS: &[Detector] = &[gsm_raw, mpeg_or_adts];
 
 /// The first bytes of the magics the anchored detectors of [`detect`]
 /// accept at 0: RIFF, RIFX, RF64, BW64; Wave64's `riff` GUID; FORM (AIFF,
@@ -1590,7 +1575,7 @@ mod tests {
         let mut named = 0;
         for h in &heads {
             let s = Sample::new(h.len() as u64, h, &[]);
-            let every = DETECTORS.iter().find_map(|d| d(&s));
+            let every = ANCHORED.iter().chain(HEADERLESS).find_map(|d| d(&s));
             named += usize::from(every.is_some());
             assert_eq!(detect(&s), every, "{:?}", &h[..h.len().min(16)]);
         }
