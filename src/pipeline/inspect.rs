@@ -44,12 +44,19 @@ pub(crate) fn inspect(
     inspect_read(reader, size, None, name, head, rules, max_depth)
 }
 
-/// [`inspect`], where the head may have been read already: `read` bytes of
-/// it are in `head` from offset 0 (a local file's open reads it).
+/// A head read before inspection: `len` bytes of it are in the head buffer
+/// from offset 0 (a local file's open reads it), and the object was taken
+/// up at `began`, a moment before.
+pub(crate) struct HeadRead {
+    pub len: usize,
+    pub began: Instant,
+}
+
+/// [`inspect`], where the head may have been read already.
 pub(crate) fn inspect_read(
     reader: &mut dyn ObjectReader,
     size: u64,
-    read: Option<usize>,
+    read: Option<HeadRead>,
     name: &str,
     head: &mut Vec<u8>,
     rules: &RuleSet,
@@ -61,14 +68,16 @@ pub(crate) fn inspect_read(
     if head.len() < head_len {
         head.resize(head_len, 0);
     }
-    let n = match read {
-        Some(read) => read.min(head_len),
-        None => reader.read_at(0, &mut head[..head_len])?,
-    };
     // The clock starts with the first bytes in hand: a busy endpoint's
     // wait for its first answer is not inspection, and a small object
-    // read whole in that answer has nothing left to cut short.
-    let deadline = Instant::now() + Duration::from_secs_f64(rules.limits.max_seconds);
+    // read whole in that answer has nothing left to cut short. A head read
+    // with the open came in as the object was taken up: that moment
+    // stands for both, one clock reading fewer per file.
+    let (n, started) = match read {
+        Some(read) => (read.len.min(head_len), read.began),
+        None => (reader.read_at(0, &mut head[..head_len])?, Instant::now()),
+    };
+    let deadline = started + Duration::from_secs_f64(rules.limits.max_seconds);
     let head: &[u8] = &head[..n];
     let mut bytes_read = n as u64;
     let mut windows: Vec<Window> = Vec::new();

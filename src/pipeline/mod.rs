@@ -42,7 +42,7 @@ use crate::source::fs::{self, Headed, LocalFile, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
 use crate::state::{State, StateAccess, StateError, StateReader, Stored};
 
-pub(crate) use inspect::{apply_facts, inspect, inspect_read};
+pub(crate) use inspect::{apply_facts, inspect, inspect_read, HeadRead};
 pub(crate) use verdict::{judge, Verdict};
 
 /// One thing to scan: a local path (as the user spelled it) or a connected bucket.
@@ -370,22 +370,24 @@ impl Shared {
         !self.slot(id).pending.is_empty()
     }
 
-    /// A worker's next job from its own batch, marked as what it is busy with.
-    fn next_job(&self, id: usize) -> Result<Option<Job>, Abandoned> {
+    /// A worker's next job from its own batch, marked as what it is busy
+    /// with since the moment returned with it.
+    fn next_job(&self, id: usize) -> Result<Option<(Job, Instant)>, Abandoned> {
         let mut slot = self.slot(id);
         if slot.abandoned {
             return Err(Abandoned);
         }
-        let job = slot.pending.pop();
-        if let Some(job) = &job {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            let (target, location) = job.whose();
-            let mut name = std::mem::take(&mut slot.spare);
-            name.clear();
-            name.push_str(location);
-            slot.busy = Some((target, name, Instant::now()));
-        }
-        Ok(job)
+        let Some(job) = slot.pending.pop() else {
+            return Ok(None);
+        };
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+        let (target, location) = job.whose();
+        let mut name = std::mem::take(&mut slot.spare);
+        name.clear();
+        name.push_str(location);
+        let began = Instant::now();
+        slot.busy = Some((target, name, began));
+        Ok(Some((job, began)))
     }
 
     /// A worker's new batch (in walk order; kept last job first).
@@ -849,7 +851,7 @@ fn spawn_worker(
                 let Ok(job) = shared.next_job(id) else {
                     return;
                 };
-                let Some(job) = job else {
+                let Some((job, began)) = job else {
                     permit = None;
                     if !flush(&mut flushed) {
                         return;
@@ -870,7 +872,7 @@ fn spawn_worker(
                 // ever change, so no object is inspected without one.
                 permit.get_or_insert_with(crate::gate::Permit::take);
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                    process(job, &shared, reader.as_ref(), &mut head, inventory)
+                    process(job, began, &shared, reader.as_ref(), &mut head, inventory)
                 }))
                 .unwrap_or_else(|_| {
                     // Named from the slot, which holds what the worker is
@@ -984,6 +986,7 @@ fn outcome_progress(outcome: &Outcome) -> (u64, u64) {
 
 fn process(
     job: Job,
+    began: Instant,
     shared: &Shared,
     state: Option<&StateReader>,
     head: &mut Vec<u8>,
@@ -991,12 +994,12 @@ fn process(
 ) -> Outcome {
     let (candidate, stored) = match job {
         Job::Event(Event::Unread(target, unread)) => return Outcome::Unread(target, unread),
-        Job::Event(Event::Object(candidate)) => return scan_one(candidate, shared, head),
+        Job::Event(Event::Object(candidate)) => return scan_one(candidate, began, shared, head),
         // Its unanswered reads so far count toward its last try.
         Job::Again(PutOff {
             candidate, tries, ..
         }) => {
-            return match scan_one(candidate, shared, head) {
+            return match scan_one(candidate, began, shared, head) {
                 Outcome::PutOff(mut again) => {
                     again.tries = again.tries.saturating_add(tries);
                     Outcome::PutOff(again)
@@ -1019,7 +1022,7 @@ fn process(
             .is_some_and(|v| stored.holds_for(v)),
     };
     if !holds {
-        return scan_one(candidate, shared, head);
+        return scan_one(candidate, began, shared, head);
     }
     // A plain verdict is its class; others (and every verdict an inventory
     // lists) are read back.
@@ -1040,7 +1043,7 @@ fn process(
             bytes_read: 0,
             unchanged: true,
         },
-        None => scan_one(candidate, shared, head),
+        None => scan_one(candidate, began, shared, head),
     }
 }
 
@@ -1052,7 +1055,7 @@ fn not_judged(stop: &Stop) -> String {
     )
 }
 
-fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
+fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
     let (rules, depth) = (&*shared.rules, shared.depth);
     let target = candidate.target;
     let unread = |c: Candidate, e: ReadError| {
@@ -1095,6 +1098,7 @@ fn scan_one(candidate: Candidate, shared: &Shared, head: &mut Vec<u8>) -> Outcom
                     meta,
                 }) => {
                     let name = candidate.rel();
+                    let read = HeadRead { len: read, began };
                     match inspect_read(&mut file, size, Some(read), name, head, rules, depth) {
                         Ok(inspection) => {
                             let version = meta
