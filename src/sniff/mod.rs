@@ -206,7 +206,15 @@ impl<'a> Sample<'a> {
 
     /// The slices holding bytes of `range`, for statistics over a payload.
     pub fn slices_in(&self, range: Range<u64>) -> Vec<&'a [u8]> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(1 + self.windows.len());
+        // Most samples are a head alone.
+        if self.windows.is_empty() {
+            let hi = range.end.min(self.head.len() as u64);
+            if range.start < hi {
+                out.push(&self.head[range.start as usize..hi as usize]);
+            }
+            return out;
+        }
         let mut parts: Vec<(u64, &'a [u8])> = vec![(0, self.head)];
         parts.extend(self.windows.iter().map(|w| (w.offset, w.bytes.as_slice())));
         parts.sort_by_key(|p| p.0);
