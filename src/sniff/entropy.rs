@@ -185,7 +185,8 @@ fn entropy_of(hist: &[u32; 256], n: usize) -> f64 {
 /// [`MAX_WINDOW`] bytes, as [`Randomness::of`] cuts them.
 ///
 /// Every count the tests need is an integer gathered in two passes over the
-/// bytes (one scattered: the byte and nibble-pair histograms; one that
+/// bytes (one scattered: the byte and nibble-pair histograms, from one
+/// table of bytes by their predecessor's high nibble; one that
 /// vectorises: the neighbour products and bit transitions); the per-byte
 /// parts of the runs test come from the histogram. Integer sums convert to
 /// `f64` exactly (all stay below 2⁵³). The χ² and entropy figures come from
@@ -196,22 +197,31 @@ pub fn window_stats(w: &[u8]) -> WindowStats {
     let w = &w[..w.len().min(MAX_WINDOW)];
     let n = w.len();
     let nf = n as f64;
-    // Byte and high-nibble pair histograms in one scattered pass. Counts
+    // Byte (and high-nibble pair) histograms in one scattered pass. Counts
     // fit 32 bits (a window is at most MAX_WINDOW bytes; the pass below
     // holds for any slice shorter than 4 GiB).
     let mut hist = [0u32; 256];
     let want_pairs = n >= 4096;
     let mut pair_chi2 = None;
     if want_pairs {
-        // The previous byte rides in a register rather than being loaded
-        // again from a two-byte window.
+        // Counts of each byte by the high nibble of the byte before it: the
+        // byte histogram sums its rows, the pair histogram its cells by
+        // high nibble. One scattered increment per byte rather than one
+        // into each histogram. 16-bit cells: a window holds at most 2¹⁶
+        // bytes, so 2¹⁶ − 1 pairs.
+        let mut joint = [0u16; 16 * 256];
+        hist[w[0] as usize] += 1;
+        for (&p, &b) in w.iter().zip(&w[1..]) {
+            joint[usize::from(p >> 4) << 8 | usize::from(b)] += 1;
+        }
         let mut pairs = [0u32; 256];
-        let mut prev = w[0];
-        hist[prev as usize] += 1;
-        for &b in &w[1..] {
-            hist[b as usize] += 1;
-            pairs[((prev & 0xf0) | (b >> 4)) as usize] += 1;
-            prev = b;
+        for row in joint.chunks_exact(256) {
+            for (h, &c) in hist.iter_mut().zip(row) {
+                *h += u32::from(c);
+            }
+        }
+        for (cells, pair) in joint.chunks_exact(16).zip(&mut pairs) {
+            *pair = cells.iter().map(|&c| u32::from(c)).sum();
         }
         pair_chi2 = Some(chi2_of(&pairs, n - 1));
     } else {
