@@ -832,8 +832,16 @@ fn spawn_worker(
             // collector is gone.
             let flush = |flushed: &mut Instant| {
                 *flushed = Instant::now();
-                let done = std::mem::take(&mut shared.slot(id).done);
-                done.is_empty() || out.send(Msg::Outcomes(done)).is_ok()
+                let done = {
+                    let mut slot = shared.slot(id);
+                    if slot.done.is_empty() {
+                        return true;
+                    }
+                    // The next batch starts at its full size: grown from
+                    // nothing, it would be copied five times on the way.
+                    std::mem::replace(&mut slot.done, Vec::with_capacity(LOCAL_BATCH))
+                };
+                out.send(Msg::Outcomes(done)).is_ok()
             };
             // Held while this worker has objects in hand, given back while
             // it waits for more or another worker waits for one. Taken
@@ -906,11 +914,10 @@ fn spawn_worker(
                     }
                     // Handed over under the slot's lock: the watchdog
                     // cannot report it as abandoned as well.
-                    let outcome = match outcome {
-                        Outcome::PutOff(one) => put_off(one).map(put_off_failed),
-                        outcome => Some(outcome),
-                    };
-                    slot.done.extend(outcome);
+                    match outcome {
+                        Outcome::PutOff(one) => slot.done.extend(put_off(one).map(put_off_failed)),
+                        outcome => slot.done.push(outcome),
+                    }
                     (slot.done.len() >= LOCAL_BATCH, began)
                 };
                 if crate::gate::contended() {
