@@ -1822,16 +1822,45 @@ fn s3_inventories_in_csv_and_parquet_replace_the_listing() {
     let (code, listed) = scan_quiet(s3(), &[src, "--endpoint", S3]);
     assert_eq!(code, 0, "{listed}");
     let folder = format!("{INV}/csv/");
-    let (code, r) = scan_quiet(s3(), &[src, "--endpoint", S3, "--inventory-from", &folder]);
+    let (code, r) = scan_quiet(
+        s3(),
+        &[
+            src,
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            &folder,
+            "--inventory",
+        ],
+    );
     assert_eq!(code, 0, "{r}");
     let s = &r["summary"];
     common::assert_reconciles(s);
     // Ten current objects (a key with a space and a plus among them, URL-encoded
-    // in the CSV); the Deep Archive row skipped without a request; the delete
-    // marker and the older version of voice/plain.wav not objects at all.
+    // in the CSV); the Deep Archive row skipped without a request, and so is
+    // the older version of voice/plain.wav (counted: it still holds bytes);
+    // the delete marker is no object at all.
     assert_eq!(s["objects_scanned"], 10, "{s}");
     assert_eq!(s["skipped"]["storage-class"], 1);
-    assert_eq!(s["objects_seen"], 11);
+    assert_eq!(s["skipped"]["noncurrent"], 1);
+    assert_eq!(s["objects_seen"], 12);
+    let state = |location: &str| {
+        r["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["location"] == location)
+            .map(|o| o["state"].clone())
+    };
+    assert_eq!(
+        state("s3://atrest-inv-src/voice/plain.wav?versionId=v1"),
+        Some("skipped:noncurrent".into()),
+        "the older version, named apart"
+    );
+    assert_eq!(
+        state("s3://atrest-inv-src/voice/plain.wav"),
+        Some("scanned".into())
+    );
     assert_eq!(
         fingerprints(&r),
         fingerprints(&listed),
@@ -1932,7 +1961,7 @@ fn an_inventory_folder_means_its_newest_complete_run() {
         ],
     );
     assert_eq!(code, 0, "{r}");
-    assert_eq!(r["summary"]["objects_seen"], 11);
+    assert_eq!(r["summary"]["objects_seen"], 12);
     let older = format!("{INV}/csv/2026-01-01T00-00Z/manifest.json");
     let (_, r) = scan_quiet(
         s3(),
@@ -2137,10 +2166,11 @@ fn azure_and_gcs_inventory_reports_list_their_buckets() {
     assert_eq!(
         (
             s["objects_scanned"].as_u64(),
-            s["skipped"]["storage-class"].as_u64()
+            s["skipped"]["storage-class"].as_u64(),
+            s["skipped"]["noncurrent"].as_u64()
         ),
-        (Some(3), Some(1)),
-        "{s}"
+        (Some(3), Some(1), Some(2)),
+        "{s}: a snapshot and a soft-deleted blob are counted, not read"
     );
     assert_eq!(
         locations(&r, "findings"),
@@ -2163,7 +2193,7 @@ fn azure_and_gcs_inventory_reports_list_their_buckets() {
             "az://atrest-inv-azdest",
         ],
     );
-    assert_eq!(r["summary"]["objects_seen"], 4);
+    assert_eq!(r["summary"]["objects_seen"], 6);
     // GCS: the newest *_manifest.json in the folder; its report has a header
     // row. GCS Archive needs no restore: that object is read like the rest.
     let (code, r) = scan_quiet(
@@ -2177,9 +2207,13 @@ fn azure_and_gcs_inventory_reports_list_their_buckets() {
     assert_eq!(code, 0, "{r}");
     let s = &r["summary"];
     assert_eq!(
-        (s["objects_scanned"].as_u64(), s["objects_seen"].as_u64()),
-        (Some(3), Some(3)),
-        "{s}"
+        (
+            s["objects_scanned"].as_u64(),
+            s["objects_seen"].as_u64(),
+            s["skipped"]["noncurrent"].as_u64()
+        ),
+        (Some(3), Some(4), Some(1)),
+        "{s}: the older generation is counted, not read"
     );
     assert_eq!(r["summary"]["findings"], 3);
 }

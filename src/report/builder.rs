@@ -30,7 +30,13 @@ pub struct RunInfo {
 }
 
 /// Skip reasons always present in `summary.skipped`, even at zero.
-const SKIP_REASONS: [&str; 4] = ["special-file", "symlink", "storage-class", "excluded"];
+const SKIP_REASONS: [&str; 5] = [
+    "special-file",
+    "symlink",
+    "storage-class",
+    "noncurrent",
+    "excluded",
+];
 
 #[derive(Debug, Default)]
 pub struct ReportBuilder {

@@ -22,6 +22,9 @@ pub enum SkipReason {
     Excluded,
     /// Archival storage class (Glacier, Archive tier): reading would need a restore.
     StorageClass,
+    /// A noncurrent version, snapshot or soft-deleted object an inventory
+    /// lists: bytes the store keeps, but only current objects are read.
+    Noncurrent,
 }
 
 impl SkipReason {
@@ -33,6 +36,7 @@ impl SkipReason {
             SkipReason::DanglingSymlink => "dangling-symlink",
             SkipReason::Excluded => "excluded",
             SkipReason::StorageClass => "storage-class",
+            SkipReason::Noncurrent => "noncurrent",
         }
     }
 }

@@ -294,8 +294,15 @@ def azure(fixtures):
     rows.append({"Name": "another-container/voice/x.wav", "Content-Length": "9", "ETag": "0x2",
                  "AccessTier": "Hot", "Last-Modified": "2025-01-01T00:00:00.0000000Z",
                  "ServerEncrypted": "true", "EncryptionScope": ""})
+    # A snapshot of voice/plain.wav and a soft-deleted blob: bytes the
+    # account keeps, counted as noncurrent, never read.
+    rows.append(dict(rows[0], Snapshot="2026-01-01T10:00:00.0000000Z", ETag="0x3"))
+    rows.append({"Name": "atrest-inv-az/voice/deleted.wav", "Content-Length": str(len(wav)),
+                 "ETag": "0x4", "AccessTier": "Hot", "Deleted": "true",
+                 "Last-Modified": "2025-06-01T00:00:00.0000000Z", "ServerEncrypted": "true",
+                 "EncryptionScope": ""})
     schema = ["Name", "Creation-Time", "Last-Modified", "ETag", "Content-Length", "AccessTier",
-              "ServerEncrypted", "EncryptionScope"]
+              "ServerEncrypted", "EncryptionScope", "Snapshot", "Deleted"]
     dest = svc.get_container_client("atrest-inv-azdest")
     for run, subset, done in [("2026/01/01/00-00-00", rows[:1], True),
                               ("2026/01/02/03-04-05", rows, True),
@@ -346,13 +353,16 @@ def gcs(fixtures):
         return json.loads(req("POST", f"{GCS}/upload/storage/v1/b/{b}/o?uploadType=media"
                                       f"&name={urllib.request.quote(name, safe='')}", body, ctype))
     wav = wav_of(fixtures)
-    schema = ["project", "bucket", "name", "location", "size", "updated", "storageClass", "etag"]
+    schema = ["project", "bucket", "name", "location", "size", "updated", "storageClass", "etag",
+              "generation", "timeDeleted"]
     rows = []
     for name in ["voice/plain.wav", "voice/n1.wav"]:
         meta = put("atrest-inv-gcs", name, wav)
         rows.append({"project": "test", "bucket": "atrest-inv-gcs", "name": name, "location": "US",
                      "size": meta["size"], "updated": meta["updated"], "storageClass": "STANDARD",
-                     "etag": meta["etag"]})
+                     "etag": meta["etag"], "generation": meta["generation"]})
+    # An older generation of voice/plain.wav, noncurrent since timeDeleted.
+    rows.append(dict(rows[0], generation="1", timeDeleted="2026-01-01T00:00:00Z", etag="CAE="))
     # GCS Archive is readable at once (no restore): it is scanned, not skipped.
     meta = put("atrest-inv-gcs", "voice/archive-class.wav", wav)
     rows.append({"project": "test", "bucket": "atrest-inv-gcs", "name": "voice/archive-class.wav",
@@ -364,7 +374,7 @@ def gcs(fixtures):
     out = io.StringIO()
     out.write(",".join(schema) + "\n")
     for r in rows:
-        out.write(",".join(str(r[c]) for c in schema) + "\n")
+        out.write(",".join(str(r.get(c, "")) for c in schema) + "\n")
     put("atrest-inv-gcsdest", f"reports/{shard}", out.getvalue().encode(), "text/csv")
     manifest = {
         "report_config": {

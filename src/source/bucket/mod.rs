@@ -532,9 +532,9 @@ impl Bucket {
                     }
                 };
                 let key = match &entry {
-                    inventory::Entry::Object { key, .. } | inventory::Entry::Archived { key } => {
-                        key
-                    }
+                    inventory::Entry::Object { key, .. }
+                    | inventory::Entry::Archived { key }
+                    | inventory::Entry::Noncurrent { key, .. } => key,
                 };
                 if folder.as_deref().is_some_and(|f| !key.starts_with(f)) {
                     continue;
@@ -554,6 +554,20 @@ impl Bucket {
                         } else {
                             self.skip(index, &key, SkipReason::StorageClass, emit)
                         }
+                    }
+                    inventory::Entry::Noncurrent { key, which } => {
+                        let reason = if walk.is_excluded(&key) {
+                            SkipReason::Excluded
+                        } else {
+                            SkipReason::Noncurrent
+                        };
+                        // Named apart from the current object of that key.
+                        let mut location = self.url.object_url(&key);
+                        if let Some(which) = which {
+                            location.push('?');
+                            location.push_str(&which);
+                        }
+                        emit(Event::Unread(index, Unread::Skipped { reason, location }))
                     }
                     inventory::Entry::Object {
                         key,

@@ -70,6 +70,8 @@ pub(crate) enum Column {
     Gone,
     /// Azure `Snapshot`: a snapshot, not the blob itself.
     Snapshot,
+    /// S3 and Azure `VersionId`, GCS `generation`: which version a row is.
+    Version,
     /// Azure `hdi_isfolder`: a directory of a hierarchical namespace.
     Folder,
     ServerEncrypted,
@@ -78,7 +80,7 @@ pub(crate) enum Column {
     KmsKey,
 }
 
-const COLUMNS: usize = 17;
+const COLUMNS: usize = 18;
 
 /// Which column a header or schema name is, across providers and cases
 /// (`LastModifiedDate`, `last_modified_date`, `Last-Modified`, `updated`).
@@ -101,6 +103,7 @@ pub(crate) fn field_of(name: &str) -> Option<Column> {
         "isdeletemarker" | "deleted" => Column::DeleteMarker,
         "timedeleted" => Column::Gone,
         "snapshot" => Column::Snapshot,
+        "versionid" | "generation" => Column::Version,
         "hdiisfolder" => Column::Folder,
         "serverencrypted" => Column::ServerEncrypted,
         "encryptionscope" => Column::Scope,
@@ -190,6 +193,11 @@ pub(crate) enum Entry {
     },
     /// In an archival tier: skipped without a request.
     Archived { key: String },
+    /// A noncurrent version, a snapshot or a soft-deleted object: data the
+    /// store keeps (and anyone allowed to ask for that version can read),
+    /// counted, not read. `which` names it beside the key (`versionId=…`,
+    /// `snapshot=…`) when the row says.
+    Noncurrent { key: String, which: Option<String> },
 }
 
 fn unquote(s: &str) -> String {
@@ -463,13 +471,24 @@ impl Inventory {
         if owner.is_some_and(|o| o != bucket) {
             return Ok(None);
         }
-        if record.is_true(Column::DeleteMarker)
+        // An S3 delete marker holds no bytes; Azure's `Deleted` is a
+        // soft-deleted blob, which does, as do older versions, snapshots and
+        // GCS's soft-deleted objects.
+        let deleted = record.is_true(Column::DeleteMarker);
+        if (deleted && self.kind != Kind::Azure) || record.is_true(Column::Folder) {
+            return Ok(None);
+        }
+        if deleted
             || record.is_false(Column::Latest)
             || record.get(Column::Gone).is_some()
             || record.get(Column::Snapshot).is_some()
-            || record.is_true(Column::Folder)
         {
-            return Ok(None);
+            let which = match (record.get(Column::Snapshot), record.get(Column::Version)) {
+                (Some(at), _) => Some(format!("snapshot={at}")),
+                (None, Some(id)) if !id.is_empty() => Some(format!("versionId={id}")),
+                _ => None,
+            };
+            return Ok(Some(Entry::Noncurrent { key, which }));
         }
         // Tiers that need a restore before a GET. GCS Archive and S3
         // Glacier Instant Retrieval answer at once: they are read.
@@ -810,8 +829,19 @@ mod tests {
             row(&[(Column::Tier, "ARCHIVE_ACCESS")]),
             Some(Entry::Archived { .. })
         ));
+        // A delete marker holds nothing; an older version holds bytes.
         assert_eq!(row(&[(Column::DeleteMarker, "true")]), None);
-        assert_eq!(row(&[(Column::Latest, "false")]), None);
+        assert_eq!(
+            row(&[(Column::Latest, "false")]),
+            Some(Entry::Noncurrent {
+                key: "calls/a b,c.wav".into(),
+                which: None
+            })
+        );
+        assert_eq!(
+            row(&[(Column::Latest, "false"), (Column::DeleteMarker, "true")]),
+            None
+        );
         assert_eq!(
             inv.entry(
                 &record(&[(Column::Bucket, "other"), (Column::Key, "k")]),
@@ -823,6 +853,30 @@ mod tests {
         assert!(inv
             .entry(&record(&[(Column::Key, "k"), (Column::Size, "x")]), "voice")
             .is_err());
+    }
+
+    #[test]
+    fn gcs_rows_of_noncurrent_generations_are_counted_not_read() {
+        let inv = inventory(Kind::Gcs, Format::Csv);
+        let entry = |pairs: &[(Column, &str)]| inv.entry(&record(pairs), "calls").unwrap();
+        let base = [(Column::Key, "a.wav"), (Column::Size, "3")];
+        assert!(matches!(entry(&base), Some(Entry::Object { .. })));
+        let gone = [base[0], base[1], (Column::Gone, "2026-01-02T00:00:00Z")];
+        assert_eq!(
+            entry(&gone),
+            Some(Entry::Noncurrent {
+                key: "a.wav".into(),
+                which: None
+            })
+        );
+        let older = [base[0], base[1], (Column::Version, "1712"), gone[2]];
+        assert_eq!(
+            entry(&older),
+            Some(Entry::Noncurrent {
+                key: "a.wav".into(),
+                which: Some("versionId=1712".into())
+            })
+        );
     }
 
     #[test]
@@ -842,11 +896,28 @@ mod tests {
             entry(&[(Column::Key, "other/a.wav"), (Column::Size, "3")]),
             None
         );
+        // Snapshots, older versions and soft-deleted blobs keep their bytes.
+        for extra in [
+            (Column::Snapshot, "2021-05-26T13:25:36.1234567Z"),
+            (Column::Latest, "false"),
+            (Column::DeleteMarker, "true"),
+        ] {
+            assert_eq!(
+                entry(&[(Column::Key, "calls/a.wav"), (Column::Size, "3"), extra]),
+                Some(Entry::Noncurrent {
+                    key: "a.wav".into(),
+                    which: (extra.0 == Column::Snapshot)
+                        .then(|| "snapshot=2021-05-26T13:25:36.1234567Z".into())
+                }),
+                "{extra:?}"
+            );
+        }
+        // A folder of a hierarchical namespace is no object at all.
         assert_eq!(
             entry(&[
-                (Column::Key, "calls/a.wav"),
-                (Column::Size, "3"),
-                (Column::Snapshot, "2021-05-26T13:25:36.1234567Z")
+                (Column::Key, "calls/2021"),
+                (Column::Size, "0"),
+                (Column::Folder, "true")
             ]),
             None
         );
