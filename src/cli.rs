@@ -113,6 +113,16 @@ pub enum ListingMode {
     Parallel,
 }
 
+/// `--versions`: which object versions of an inventory are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VersionsMode {
+    /// Current objects; noncurrent versions are counted as skipped.
+    Current,
+    /// Noncurrent versions too, by their version id (S3, Azure) or
+    /// generation (GCS); snapshots and soft-deleted objects stay skipped.
+    All,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ProgressMode {
     Auto,
@@ -150,6 +160,11 @@ pub struct ScanArgs {
     /// How buckets without an inventory are listed.
     #[arg(long, value_enum, default_value = "auto")]
     pub listing: ListingMode,
+
+    /// Which versions an inventory's rows are read for: `current` objects only
+    /// (older versions are counted as skipped), or `all` that a GET can ask for.
+    #[arg(long, value_enum, default_value = "current")]
+    pub versions: VersionsMode,
 
     #[command(flatten)]
     pub report: ReportArgs,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use globset::{GlobSet, GlobSetBuilder};
 
-use crate::cli::{FailOn, ListingMode, ProgressMode, ScanArgs};
+use crate::cli::{FailOn, ListingMode, ProgressMode, ScanArgs, VersionsMode};
 use crate::output::Output;
 use crate::pipeline::Baseline;
 use crate::report::OutputFormat;
@@ -47,6 +47,8 @@ pub struct ScanConfig {
     /// `--inventory-from`: inventory reports to list buckets from.
     pub inventories: Vec<BucketUrl>,
     pub listing: ListingMode,
+    /// `--versions all`: noncurrent versions an inventory lists are read.
+    pub all_versions: bool,
     pub state: Option<State>,
     pub output: Output,
     pub fail_on: FailOn,
@@ -96,6 +98,13 @@ impl ScanConfig {
         }
         if !inventories.is_empty() && !targets.iter().any(|t| matches!(t, Given::Bucket(_))) {
             bail!("--inventory-from lists a bucket: give that bucket (s3://, gs://, az://) as a target");
+        }
+        let all_versions = args.versions == VersionsMode::All;
+        if all_versions && inventories.is_empty() {
+            bail!(
+                "--versions all needs --inventory-from: a listing shows current objects only, \
+                 an inventory with all versions included names the others"
+            );
         }
         if let Some(rate) = args.max_requests_per_second {
             // Below one request per 1,000 s a pace is a stall, and its
@@ -203,6 +212,7 @@ impl ScanConfig {
             exposure: args.exposure,
             inventories,
             listing: args.listing,
+            all_versions,
             state,
             output,
             fail_on: args.report.fail_on,

@@ -1946,6 +1946,71 @@ fn s3_inventories_in_csv_and_parquet_replace_the_listing() {
 
 #[test]
 #[ignore = "needs tests/emulators/up.sh"]
+fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
+    emulators();
+    make_inventory(&["versions"]);
+    let src = "s3://atrest-inv-ver";
+    let folder = "s3://atrest-inv-dest/inv/atrest-inv-ver/versions/";
+    let scan_with = |extra: &[&str]| {
+        let mut args = vec![
+            src,
+            "--endpoint",
+            S3,
+            "--inventory-from",
+            folder,
+            "--inventory",
+        ];
+        args.extend_from_slice(extra);
+        scan_quiet(s3(), &args)
+    };
+    // What LIST sees: calls/a.wav as text, calls/b.wav gone. Clean, but
+    // for the two older versions the summary counts.
+    let (code, r) = scan_with(&[]);
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    common::assert_reconciles(s);
+    assert_eq!(
+        (
+            s["objects_scanned"].as_u64(),
+            s["skipped"]["noncurrent"].as_u64(),
+            s["findings"].as_u64()
+        ),
+        (Some(1), Some(2), Some(0)),
+        "{s}"
+    );
+    // Asked for, both are read by their version id and found.
+    let (code, r) = scan_with(&["--versions", "all"]);
+    assert_eq!(code, 0, "{r}");
+    let s = &r["summary"];
+    common::assert_reconciles(s);
+    assert_eq!(
+        (
+            s["objects_scanned"].as_u64(),
+            s["skipped"]["noncurrent"].as_u64()
+        ),
+        (Some(3), Some(0)),
+        "{s}"
+    );
+    let found: Vec<String> = locations(&r, "findings").into_iter().collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (location, key) in found.iter().zip(["calls/a.wav", "calls/b.wav"]) {
+        let prefix = format!("{src}/{key}?versionId=");
+        assert!(location.starts_with(&prefix), "{location}");
+    }
+    // The fingerprints tell the versions apart from each other and from
+    // the current object of the same key.
+    assert_eq!(fingerprints(&r).len(), 2);
+    // Without an inventory there is nothing to name older versions by.
+    assert_exit_2_naming(
+        s3(),
+        &[src, "--endpoint", S3, "--versions", "all"],
+        "--versions all",
+        "--inventory-from",
+    );
+}
+
+#[test]
+#[ignore = "needs tests/emulators/up.sh"]
 fn an_inventory_folder_means_its_newest_complete_run() {
     emulators();
     make_inventory(&["s3"]);

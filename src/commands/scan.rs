@@ -91,6 +91,7 @@ fn connect(config: &ScanConfig) -> Result<(Option<Arc<Wire>>, Vec<Target>)> {
         },
         concurrency: config.concurrency,
         stable_shards: config.state.is_some(),
+        all_versions: config.all_versions,
         ..Default::default()
     };
     // Inventories first: each must list one of the buckets given.

@@ -943,7 +943,7 @@ fn spawn_worker(
 /// back when it cannot be put off.
 fn put_off(one: PutOff) -> Option<PutOff> {
     match &one.candidate.origin {
-        Origin::Remote(listed, _) => Arc::clone(listed.bucket()).put_off(one),
+        Origin::Remote(listed, ..) => Arc::clone(listed.bucket()).put_off(one),
         Origin::Local(_) => Some(one),
     }
 }
@@ -1123,11 +1123,12 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
                 Err(e) => return unread(candidate, e),
             }
         }
-        Origin::Remote(listed, key) => {
-            let (bucket, key) = (Arc::clone(listed.bucket()), key.clone());
-            let key = &key;
+        Origin::Remote(listed, key, version) => {
+            let (bucket, key, version) =
+                (Arc::clone(listed.bucket()), key.clone(), version.clone());
+            let (key, version) = (&key, version.as_deref());
             let mut candidate = candidate;
-            let mut object = bucket.open(key, candidate.size);
+            let mut object = bucket.open(key, version, candidate.size);
             // An inventory row is a day old: an object it lists as empty
             // may have been written since, and would never be asked for.
             if candidate.size == 0 && bucket.has_inventory() {
@@ -1160,7 +1161,7 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
                         read_before = first.bytes_read;
                         candidate.size = object.answered_size().unwrap_or(candidate.size);
                         object.put_back();
-                        object = bucket.open(key, candidate.size);
+                        object = bucket.open(key, version, candidate.size);
                     }
                     Ok(mut inspection) => {
                         inspection.bytes_read += read_before;

@@ -123,7 +123,7 @@ impl Candidate {
     pub fn exposure(&self) -> bucket::Exposure {
         match &self.origin {
             Origin::Local(_) => bucket::Exposure::Unknown,
-            Origin::Remote(b, _) => b.exposure().exposure,
+            Origin::Remote(b, ..) => b.exposure().exposure,
         }
     }
 }
@@ -132,7 +132,9 @@ impl Candidate {
 #[derive(Clone, Debug)]
 pub enum Origin {
     Local(fs::LocalPath),
-    Remote(bucket::Listed, object_store::path::Path),
+    /// A bucket object: its key, and the version a GET asks for when it is
+    /// not the current one (`--versions all`).
+    Remote(bucket::Listed, object_store::path::Path, Option<Box<str>>),
 }
 
 /// What a walk yields, in walk order.

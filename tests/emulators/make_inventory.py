@@ -14,6 +14,8 @@ objects and reports and prints nothing but a summary on stderr.
                                            atrest-inv-stale: objects written or replaced after
                                            their inventory was taken (see `stale`); `restore`
                                            puts the recording back under calls/swapped.wav
+    make_inventory.py versions FIXTURES    atrest-inv-ver: a versioned bucket whose recordings are
+                                           older versions only, and its inventory of all versions
     make_inventory.py tree FIXTURES        atrest-tree: 2,562 tiny objects in folders of every
                                            shape, two of them keys the client cannot represent
                                            (for listing in parallel; no inventory)
@@ -192,6 +194,45 @@ def s3(fixtures):
     s3_run(c, "wrong", "2026-01-02T00-00Z", "CSV", [csv_gz(rows, S3_SCHEMA)],
            source="atrest-someone-else")
     print(f"s3 inventories: {len(rows)} rows in {DEST}/inv/{SRC}/{{csv,parquet,orc,wrong}}/",
+          file=sys.stderr)
+
+
+VERSIONED = "atrest-inv-ver"
+
+
+def versions(fixtures):
+    """atrest-inv-ver, a versioned bucket whose recordings live on only as
+    older versions: calls/a.wav was overwritten with text, calls/b.wav
+    deleted (a delete marker on top). Its inventory (all versions, CSV.gz)
+    is in atrest-inv-dest under inv/atrest-inv-ver/versions/."""
+    c = s3_client()
+    bucket(c, DEST)
+    bucket(c, VERSIONED)
+    c.put_bucket_versioning(Bucket=VERSIONED, VersioningConfiguration={"Status": "Enabled"})
+    for page in c.get_paginator("list_object_versions").paginate(Bucket=VERSIONED):
+        for v in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            c.delete_object(Bucket=VERSIONED, Key=v["Key"], VersionId=v["VersionId"])
+    wav = wav_of(fixtures)
+    text = b"call notes: nothing was recorded\n" * 20
+    rows = []
+
+    def row(key, put, body, latest):
+        rows.append({"Bucket": VERSIONED, "Key": key, "VersionId": put["VersionId"],
+                     "IsLatest": latest, "IsDeleteMarker": "false", "Size": str(len(body)),
+                     "LastModifiedDate": "2026-01-02T00:00:00.000Z",
+                     "ETag": put["ETag"].strip('"'), "StorageClass": "STANDARD",
+                     "EncryptionStatus": "NOT-SSE"})
+    row("calls/a.wav", c.put_object(Bucket=VERSIONED, Key="calls/a.wav", Body=wav), wav, "false")
+    row("calls/a.wav", c.put_object(Bucket=VERSIONED, Key="calls/a.wav", Body=text), text, "true")
+    row("calls/b.wav", c.put_object(Bucket=VERSIONED, Key="calls/b.wav", Body=wav), wav, "false")
+    marker = c.delete_object(Bucket=VERSIONED, Key="calls/b.wav")
+    rows.append({"Bucket": VERSIONED, "Key": "calls/b.wav", "VersionId": marker["VersionId"],
+                 "IsLatest": "true", "IsDeleteMarker": "true", "Size": "",
+                 "LastModifiedDate": "2026-01-02T00:00:00.000Z", "ETag": "",
+                 "StorageClass": "", "EncryptionStatus": ""})
+    s3_run(c, "versions", "2026-01-02T00-00Z", "CSV", [csv_gz(rows, S3_SCHEMA)],
+           source=VERSIONED, under=VERSIONED)
+    print(f"versioned inventory: {len(rows)} rows in {DEST}/inv/{VERSIONED}/versions/",
           file=sys.stderr)
 
 
@@ -428,6 +469,8 @@ if __name__ == "__main__":
         gcs(fixtures)
     elif what == "tree":
         tree(fixtures)
+    elif what == "versions":
+        versions(fixtures)
     elif what == "stale":
         stale(fixtures, restore=sys.argv[3:] == ["restore"])
     elif what == "big":

@@ -218,7 +218,7 @@ impl Health {
         }
         let all = self.put_off();
         all.first().and_then(|p| match &p.candidate.origin {
-            crate::source::Origin::Remote(_, key) => Some(key.clone()),
+            crate::source::Origin::Remote(_, key, _) => Some(key.clone()),
             crate::source::Origin::Local(_) => None,
         })
     }

@@ -81,6 +81,8 @@ pub struct RemoteOptions {
     /// Shards must keep their objects from run to run (`--state`): an
     /// inventory is then split by key hash, never by file.
     pub stable_shards: bool,
+    /// `--versions all`: noncurrent versions an inventory lists are read.
+    pub all_versions: bool,
 }
 
 impl Default for RemoteOptions {
@@ -93,6 +95,7 @@ impl Default for RemoteOptions {
             listing: Listing::Auto,
             concurrency: 32,
             stable_shards: false,
+            all_versions: false,
         }
     }
 }
@@ -150,6 +153,8 @@ pub struct Bucket {
     listing: Listing,
     concurrency: usize,
     stable_shards: bool,
+    /// `--versions all`.
+    all_versions: bool,
     /// The object list to use instead of LIST.
     inventory: Option<Arc<Inventory>>,
     pending: Mutex<Pending>,
@@ -357,6 +362,7 @@ impl Bucket {
             listing: opts.listing,
             concurrency: opts.concurrency.max(1),
             stable_shards: opts.stable_shards,
+            all_versions: opts.all_versions,
             inventory: None,
             pending: Mutex::default(),
             health: Health::default(),
@@ -555,19 +561,31 @@ impl Bucket {
                             self.skip(index, &key, SkipReason::StorageClass, emit)
                         }
                     }
-                    inventory::Entry::Noncurrent { key, which } => {
-                        let reason = if walk.is_excluded(&key) {
-                            SkipReason::Excluded
-                        } else {
-                            SkipReason::Noncurrent
-                        };
+                    inventory::Entry::Noncurrent {
+                        key,
+                        which,
+                        readable,
+                    } => {
                         // Named apart from the current object of that key.
                         let mut location = self.url.object_url(&key);
                         if let Some(which) = which {
                             location.push('?');
                             location.push_str(&which);
                         }
-                        emit(Event::Unread(index, Unread::Skipped { reason, location }))
+                        match readable.filter(|_| self.all_versions) {
+                            _ if walk.is_excluded(&key) => {
+                                let reason = SkipReason::Excluded;
+                                emit(Event::Unread(index, Unread::Skipped { reason, location }))
+                            }
+                            // Its row's storage facts are not kept: they are
+                            // keyed by object, and the current version's
+                            // would be mistaken for this one's.
+                            Some(older) => self.older_version(index, &key, location, older, emit),
+                            None => {
+                                let reason = SkipReason::Noncurrent;
+                                emit(Event::Unread(index, Unread::Skipped { reason, location }))
+                            }
+                        }
                     }
                     inventory::Entry::Object {
                         key,
@@ -642,8 +660,32 @@ impl Bucket {
             self.url.object_url(&key),
             &key,
             size,
-            Origin::Remote(Listed::new(self), path),
+            Origin::Remote(Listed::new(self), path, None),
             Some(version),
+        )))
+    }
+
+    /// A noncurrent version to read by its id (`--versions all`).
+    fn older_version(
+        self: &Arc<Self>,
+        index: usize,
+        key: &str,
+        location: String,
+        older: inventory::OlderVersion,
+        emit: &mut dyn FnMut(Event) -> bool,
+    ) -> bool {
+        let Ok(path) = KeyPath::parse(key) else {
+            return true;
+        };
+        // Below the bucket: the key and which version of it.
+        let rel = location[self.url.object_url("").len()..].to_string();
+        emit(Event::Object(Candidate::new(
+            index,
+            location,
+            &rel,
+            older.size,
+            Origin::Remote(Listed::new(self), path, Some(older.id.into())),
+            Some(older.version),
         )))
     }
 
@@ -672,7 +714,7 @@ impl Bucket {
             self.url.object_url(&key),
             &key,
             meta.size,
-            Origin::Remote(Listed::new(self), meta.location),
+            Origin::Remote(Listed::new(self), meta.location, None),
             Some(version),
         )))
     }
@@ -682,9 +724,11 @@ impl Bucket {
         self.inventory.is_some()
     }
 
-    /// Opens one object for ranged reads.
-    pub fn open(self: &Arc<Self>, key: &KeyPath, size: u64) -> RemoteObject {
+    /// Opens one object (its current version, or `version`) for ranged reads.
+    pub fn open(self: &Arc<Self>, key: &KeyPath, version: Option<&str>, size: u64) -> RemoteObject {
         let listed = match self.inventory {
+            // A noncurrent version's row left no facts behind (see `list`).
+            Some(_) if version.is_some() => None,
             Some(_) => self
                 .pending
                 .lock()
@@ -695,6 +739,7 @@ impl Bucket {
         RemoteObject {
             bucket: Arc::clone(self),
             key: key.clone(),
+            version: version.map(str::to_string),
             size,
             headers: None,
             answered: None,
@@ -840,6 +885,8 @@ pub enum Again {
 pub struct RemoteObject {
     bucket: Arc<Bucket>,
     key: KeyPath,
+    /// The version asked for, when not the current one.
+    version: Option<String>,
     size: u64,
     headers: Option<HeaderMap>,
     /// The first answer's ETag and object size: which version was read.
@@ -875,7 +922,16 @@ impl RemoteObject {
     /// request), for an object listed as empty.
     pub fn stat(&mut self) -> Result<u64, ReadError> {
         let bucket = &self.bucket;
-        let asked = crate::gate::waiting(|| bucket.runtime.block_on(bucket.store.head(&self.key)));
+        let options = GetOptions {
+            head: true,
+            version: self.version.clone(),
+            ..Default::default()
+        };
+        let asked = crate::gate::waiting(|| {
+            bucket
+                .runtime
+                .block_on(async { Ok(bucket.store.get_opts(&self.key, options).await?.meta) })
+        });
         match asked {
             Ok(meta) => {
                 self.size = meta.size;
@@ -934,6 +990,7 @@ impl ObjectReader for RemoteObject {
         let options = GetOptions {
             range: Some(GetRange::Bounded(offset..end)),
             if_match: self.answered.as_ref().and_then(|(etag, _)| etag.clone()),
+            version: self.version.clone(),
             ..Default::default()
         };
         // The request's wait does not hold a CPU permit (see `gate`).

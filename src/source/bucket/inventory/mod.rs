@@ -195,9 +195,24 @@ pub(crate) enum Entry {
     Archived { key: String },
     /// A noncurrent version, a snapshot or a soft-deleted object: data the
     /// store keeps (and anyone allowed to ask for that version can read),
-    /// counted, not read. `which` names it beside the key (`versionId=…`,
+    /// counted, not read, unless `--versions all` asks for the versions a
+    /// GET can name. `which` names it beside the key (`versionId=…`,
     /// `snapshot=…`) when the row says.
-    Noncurrent { key: String, which: Option<String> },
+    Noncurrent {
+        key: String,
+        which: Option<String>,
+        readable: Option<OlderVersion>,
+    },
+}
+
+/// A noncurrent version a GET can ask for by its id (S3, Azure) or
+/// generation (GCS).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct OlderVersion {
+    pub id: String,
+    pub size: u64,
+    /// The `--state` version, as for a current object.
+    pub version: String,
 }
 
 fn unquote(s: &str) -> String {
@@ -478,17 +493,36 @@ impl Inventory {
         if (deleted && self.kind != Kind::Azure) || record.is_true(Column::Folder) {
             return Ok(None);
         }
+        let snapshot = record.get(Column::Snapshot);
         if deleted
             || record.is_false(Column::Latest)
             || record.get(Column::Gone).is_some()
-            || record.get(Column::Snapshot).is_some()
+            || snapshot.is_some()
         {
-            let which = match (record.get(Column::Snapshot), record.get(Column::Version)) {
+            let id = record.get(Column::Version).filter(|id| !id.is_empty());
+            let which = match (snapshot, id) {
                 (Some(at), _) => Some(format!("snapshot={at}")),
-                (None, Some(id)) if !id.is_empty() => Some(format!("versionId={id}")),
+                (None, Some(id)) => Some(format!("versionId={id}")),
                 _ => None,
             };
-            return Ok(Some(Entry::Noncurrent { key, which }));
+            // A soft-deleted blob must be restored first, and a snapshot is
+            // asked for by another parameter than a version.
+            let readable = match (id, snapshot, deleted) {
+                (Some(id), None, false) => {
+                    let size = record.get(Column::Size).and_then(|s| s.parse().ok());
+                    size.map(|size| OlderVersion {
+                        id: id.to_string(),
+                        size,
+                        version: format!("{size}:{}", self.tag(record)),
+                    })
+                }
+                _ => None,
+            };
+            return Ok(Some(Entry::Noncurrent {
+                key,
+                which,
+                readable,
+            }));
         }
         // Tiers that need a restore before a GET. GCS Archive and S3
         // Glacier Instant Retrieval answer at once: they are read.
@@ -512,10 +546,7 @@ impl Inventory {
             None => return Err(format!("{key}: the row has no size")),
         };
         let etag = record.get(Column::ETag).map(unquote);
-        let tag = etag
-            .clone()
-            .or_else(|| record.get(Column::Modified).map(str::to_string))
-            .unwrap_or_default();
+        let tag = self.tag(record);
         let facts = self
             .facts(record)
             .map(|facts| InventoryFacts { facts, etag, size });
@@ -525,6 +556,16 @@ impl Inventory {
             version: format!("{size}:{tag}"),
             facts,
         }))
+    }
+
+    /// What tells one version of a row's object from another: its ETag, or
+    /// else its last-modified time.
+    fn tag(&self, record: &Record) -> String {
+        record
+            .get(Column::ETag)
+            .map(unquote)
+            .or_else(|| record.get(Column::Modified).map(str::to_string))
+            .unwrap_or_default()
     }
 
     /// The row's storage-encryption columns, when it has any.
@@ -831,11 +872,25 @@ mod tests {
         ));
         // A delete marker holds nothing; an older version holds bytes.
         assert_eq!(row(&[(Column::DeleteMarker, "true")]), None);
+        // Without its id, a version cannot be asked for.
         assert_eq!(
             row(&[(Column::Latest, "false")]),
             Some(Entry::Noncurrent {
                 key: "calls/a b,c.wav".into(),
-                which: None
+                which: None,
+                readable: None
+            })
+        );
+        assert_eq!(
+            row(&[(Column::Latest, "false"), (Column::Version, "3HL4kqt")]),
+            Some(Entry::Noncurrent {
+                key: "calls/a b,c.wav".into(),
+                which: Some("versionId=3HL4kqt".into()),
+                readable: Some(OlderVersion {
+                    id: "3HL4kqt".into(),
+                    size: 51244,
+                    version: "51244:d41d8cd98f00b204e9800998ecf8427e".into()
+                })
             })
         );
         assert_eq!(
@@ -866,7 +921,8 @@ mod tests {
             entry(&gone),
             Some(Entry::Noncurrent {
                 key: "a.wav".into(),
-                which: None
+                which: None,
+                readable: None
             })
         );
         let older = [base[0], base[1], (Column::Version, "1712"), gone[2]];
@@ -874,7 +930,12 @@ mod tests {
             entry(&older),
             Some(Entry::Noncurrent {
                 key: "a.wav".into(),
-                which: Some("versionId=1712".into())
+                which: Some("versionId=1712".into()),
+                readable: Some(OlderVersion {
+                    id: "1712".into(),
+                    size: 3,
+                    version: "3:".into()
+                })
             })
         );
     }
@@ -896,21 +957,29 @@ mod tests {
             entry(&[(Column::Key, "other/a.wav"), (Column::Size, "3")]),
             None
         );
-        // Snapshots, older versions and soft-deleted blobs keep their bytes.
+        // Snapshots, older versions and soft-deleted blobs keep their bytes;
+        // only a version is asked for by its id (a snapshot by another
+        // parameter, a soft-deleted blob not before it is restored).
+        let id = (Column::Version, "2021-05-26T13:25:36.1234567Z");
         for extra in [
             (Column::Snapshot, "2021-05-26T13:25:36.1234567Z"),
             (Column::Latest, "false"),
             (Column::DeleteMarker, "true"),
         ] {
-            assert_eq!(
-                entry(&[(Column::Key, "calls/a.wav"), (Column::Size, "3"), extra]),
-                Some(Entry::Noncurrent {
-                    key: "a.wav".into(),
-                    which: (extra.0 == Column::Snapshot)
-                        .then(|| "snapshot=2021-05-26T13:25:36.1234567Z".into())
-                }),
-                "{extra:?}"
-            );
+            let got = entry(&[(Column::Key, "calls/a.wav"), (Column::Size, "3"), extra, id]);
+            let Some(Entry::Noncurrent {
+                key,
+                which,
+                readable,
+            }) = got
+            else {
+                panic!("{extra:?}: {got:?}")
+            };
+            assert_eq!(key, "a.wav");
+            let snapshot = extra.0 == Column::Snapshot;
+            let named = if snapshot { "snapshot" } else { "versionId" };
+            assert_eq!(which, Some(format!("{named}={}", id.1)), "{extra:?}");
+            assert_eq!(readable.is_some(), extra.0 == Column::Latest, "{extra:?}");
         }
         // A folder of a hierarchical namespace is no object at all.
         assert_eq!(
