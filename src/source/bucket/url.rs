@@ -63,9 +63,24 @@ impl BucketUrl {
         }))
     }
 
-    /// The report's `location` of one key.
+    /// The report's `location` of one key. A `?` of the key is written
+    /// `\?` (and a backslash doubled), so that an unescaped `?` in a
+    /// location always starts which older version it is: no key can take
+    /// the location, the fingerprint or the verdict of another object's
+    /// version.
     pub fn object_url(&self, key: &str) -> String {
-        format!("{}://{}/{key}", self.scheme, self.bucket)
+        let mut url = format!("{}://{}/", self.scheme, self.bucket);
+        if key.contains(['?', '\\']) {
+            url.push_str(&key.replace('\\', "\\\\").replace('?', "\\?"));
+        } else {
+            url.push_str(key);
+        }
+        url
+    }
+
+    /// Where the part of an object's location below the bucket begins.
+    pub fn key_at(&self) -> usize {
+        self.scheme.len() + 3 + self.bucket.len() + 1
     }
 }
 
@@ -96,6 +111,14 @@ mod tests {
             u.object_url("calls/2026/a.wav"),
             "s3://voice-data/calls/2026/a.wav"
         );
+        // A key that looks like an older version of another does not
+        // share its location.
+        assert_eq!(
+            u.object_url("a.wav?versionId=7"),
+            "s3://voice-data/a.wav\\?versionId=7"
+        );
+        assert_eq!(u.object_url("a\\?b"), "s3://voice-data/a\\\\\\?b");
+        assert_eq!(u.key_at(), "s3://voice-data/".len());
         assert_eq!(
             BucketUrl::parse("azure://rec").unwrap().unwrap().provider,
             Provider::Azure
