@@ -1963,8 +1963,9 @@ fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
         args.extend_from_slice(extra);
         scan_quiet(s3(), &args)
     };
-    // What LIST sees: calls/a.wav as text, calls/b.wav gone. Clean, but
-    // for the two older versions the summary counts.
+    // What LIST sees: calls/a.wav as text, calls/b.wav gone, and one
+    // recording under a key that reads like a version. The two older
+    // versions are counted.
     let (code, r) = scan_with(&[]);
     assert_eq!(code, 0, "{r}");
     let s = &r["summary"];
@@ -1975,10 +1976,11 @@ fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
             s["skipped"]["noncurrent"].as_u64(),
             s["findings"].as_u64()
         ),
-        (Some(1), Some(2), Some(0)),
+        (Some(2), Some(2), Some(1)),
         "{s}"
     );
-    // Asked for, both are read by their version id and found.
+    // Asked for, both are read by their version id and found; the key that
+    // reads like a version keeps a location (and a fingerprint) of its own.
     let (code, r) = scan_with(&["--versions", "all"]);
     assert_eq!(code, 0, "{r}");
     let s = &r["summary"];
@@ -1988,18 +1990,40 @@ fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
             s["objects_scanned"].as_u64(),
             s["skipped"]["noncurrent"].as_u64()
         ),
-        (Some(3), Some(0)),
+        (Some(4), Some(0)),
         "{s}"
     );
-    let found: Vec<String> = locations(&r, "findings").into_iter().collect();
-    assert_eq!(found.len(), 2, "{found:?}");
-    for (location, key) in found.iter().zip(["calls/a.wav", "calls/b.wav"]) {
+    let found = locations(&r, "findings");
+    assert_eq!(found.len(), 3, "{found:?}");
+    let lookalike = format!("{src}/calls/a.wav\\?versionId=");
+    for key in ["calls/a.wav", "calls/b.wav"] {
         let prefix = format!("{src}/{key}?versionId=");
-        assert!(location.starts_with(&prefix), "{location}");
+        assert!(found.iter().any(|l| l.starts_with(&prefix)), "{found:?}");
     }
-    // The fingerprints tell the versions apart from each other and from
-    // the current object of the same key.
-    assert_eq!(fingerprints(&r).len(), 2);
+    assert!(found.iter().any(|l| l.starts_with(&lookalike)), "{found:?}");
+    assert_eq!(fingerprints(&r).len(), 3);
+    assert_eq!(r["objects"].as_array().unwrap().len(), 4);
+    // Rules and allow-lists match the key, of an older version too.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+id = "calls.any"
+title = "Anything under calls/"
+severity = "low"
+category = "other"
+paths = ["calls/b.wav"]
+"#,
+    )
+    .unwrap();
+    let (_, r) = scan_with(&["--versions", "all", "--rules", rules.to_str().unwrap()]);
+    let matched = locations(&r, "findings");
+    assert_eq!(matched.len(), 1, "{matched:?}");
+    assert!(matched
+        .iter()
+        .all(|l| l.starts_with(&format!("{src}/calls/b.wav?versionId="))));
     // Without an inventory there is nothing to name older versions by.
     assert_exit_2_naming(
         s3(),

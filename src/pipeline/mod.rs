@@ -1127,6 +1127,20 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
             let (bucket, key, version) =
                 (Arc::clone(listed.bucket()), key.clone(), version.clone());
             let (key, version) = (&key, version.as_deref());
+            // An older version that is not there was not deleted during
+            // the scan: its id is stale or wrong.
+            let unread = |c, e| {
+                match e {
+                ReadError::NotFound if version.is_some() => unread(
+                    c,
+                    ReadError::Remote(
+                        "no such version (deleted since the inventory was taken, or an id the store does not know)"
+                            .into(),
+                    ),
+                ),
+                e => unread(c, e),
+            }
+            };
             let mut candidate = candidate;
             let mut object = bucket.open(key, version, candidate.size);
             // An inventory row is a day old: an object it lists as empty

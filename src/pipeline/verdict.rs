@@ -53,8 +53,8 @@ pub(crate) fn judge(
     for (member, sniff, size) in inspection.views(candidate.size) {
         // The object's own path is borrowed: only a member's is built.
         let path: std::borrow::Cow<'_, str> = match member {
-            Some(m) => format!("{}!/{m}", candidate.rel()).into(),
-            None => candidate.rel().into(),
+            Some(m) => format!("{}!/{m}", candidate.rule_path()).into(),
+            None => candidate.rule_path().into(),
         };
         for m in classify(sniff, &path, exposure, rules) {
             let finding = Finding::new(

@@ -109,6 +109,20 @@ impl Candidate {
         self.location.get(self.rel_at..).unwrap_or_default()
     }
 
+    /// What rules' `paths` and the allow-list match: [`Candidate::rel`],
+    /// without the version an older version's location adds (a rule for
+    /// `calls/*.wav` covers every version of those keys).
+    pub fn rule_path(&self) -> &str {
+        let rel = self.rel();
+        match &self.origin {
+            Origin::Remote(_, _, Some(id)) => rel
+                .strip_suffix(&**id)
+                .and_then(|r| r.strip_suffix("?versionId="))
+                .unwrap_or(rel),
+            _ => rel,
+        }
+    }
+
     /// What its findings' fingerprints hash: the path below the target for a
     /// local object (so `.`, `$PWD` and `../repo` agree), the full URL for a
     /// bucket object.

@@ -203,7 +203,8 @@ VERSIONED = "atrest-inv-ver"
 def versions(fixtures):
     """atrest-inv-ver, a versioned bucket whose recordings live on only as
     older versions: calls/a.wav was overwritten with text, calls/b.wav
-    deleted (a delete marker on top). Its inventory (all versions, CSV.gz)
+    deleted (a delete marker on top); one more recording is the current
+    object of a key that reads like calls/a.wav's older version. Its inventory (all versions, CSV.gz)
     is in atrest-inv-dest under inv/atrest-inv-ver/versions/."""
     c = s3_client()
     bucket(c, DEST)
@@ -222,8 +223,12 @@ def versions(fixtures):
                      "LastModifiedDate": "2026-01-02T00:00:00.000Z",
                      "ETag": put["ETag"].strip('"'), "StorageClass": "STANDARD",
                      "EncryptionStatus": "NOT-SSE"})
-    row("calls/a.wav", c.put_object(Bucket=VERSIONED, Key="calls/a.wav", Body=wav), wav, "false")
+    old = c.put_object(Bucket=VERSIONED, Key="calls/a.wav", Body=wav)
+    row("calls/a.wav", old, wav, "false")
     row("calls/a.wav", c.put_object(Bucket=VERSIONED, Key="calls/a.wav", Body=text), text, "true")
+    # A current object whose key reads like that older version's location.
+    lookalike = f"calls/a.wav?versionId={old['VersionId']}"
+    row(lookalike, c.put_object(Bucket=VERSIONED, Key=lookalike, Body=wav), wav, "true")
     row("calls/b.wav", c.put_object(Bucket=VERSIONED, Key="calls/b.wav", Body=wav), wav, "false")
     marker = c.delete_object(Bucket=VERSIONED, Key="calls/b.wav")
     rows.append({"Bucket": VERSIONED, "Key": "calls/b.wav", "VersionId": marker["VersionId"],

@@ -550,6 +550,42 @@ impl Bucket {
                     continue;
                 }
                 let go_on = match entry {
+                    // Before the key is asked whether it can be read: a
+                    // version that is not read is counted whatever its key.
+                    inventory::Entry::Noncurrent {
+                        key,
+                        which,
+                        readable,
+                        archived,
+                    } => {
+                        // Named apart from the current object of that key.
+                        let location = format!("{}?{which}", self.url.object_url(&key));
+                        let skipped = |reason| {
+                            Event::Unread(
+                                index,
+                                Unread::Skipped {
+                                    reason,
+                                    location: location.clone(),
+                                },
+                            )
+                        };
+                        match readable.filter(|_| self.all_versions) {
+                            _ if walk.is_excluded(&key) => emit(skipped(SkipReason::Excluded)),
+                            None => emit(skipped(SkipReason::Noncurrent)),
+                            Some(_) if archived => emit(skipped(SkipReason::StorageClass)),
+                            Some(_) if !listing::is_representable(&key) => emit(Event::Unread(
+                                index,
+                                Unread::Failed {
+                                    location,
+                                    message: UNREPRESENTABLE.into(),
+                                },
+                            )),
+                            // Its row's storage facts are not kept: they are
+                            // keyed by object, and the current version's
+                            // would be mistaken for this one's.
+                            Some(older) => self.older_version(index, &key, location, older, emit),
+                        }
+                    }
                     _ if !listing::is_representable(key) => {
                         let key = key.clone();
                         self.unrepresentable(index, &key, emit)
@@ -559,32 +595,6 @@ impl Bucket {
                             self.skip(index, &key, SkipReason::Excluded, emit)
                         } else {
                             self.skip(index, &key, SkipReason::StorageClass, emit)
-                        }
-                    }
-                    inventory::Entry::Noncurrent {
-                        key,
-                        which,
-                        readable,
-                    } => {
-                        // Named apart from the current object of that key.
-                        let mut location = self.url.object_url(&key);
-                        if let Some(which) = which {
-                            location.push('?');
-                            location.push_str(&which);
-                        }
-                        match readable.filter(|_| self.all_versions) {
-                            _ if walk.is_excluded(&key) => {
-                                let reason = SkipReason::Excluded;
-                                emit(Event::Unread(index, Unread::Skipped { reason, location }))
-                            }
-                            // Its row's storage facts are not kept: they are
-                            // keyed by object, and the current version's
-                            // would be mistaken for this one's.
-                            Some(older) => self.older_version(index, &key, location, older, emit),
-                            None => {
-                                let reason = SkipReason::Noncurrent;
-                                emit(Event::Unread(index, Unread::Skipped { reason, location }))
-                            }
                         }
                     }
                     inventory::Entry::Object {
@@ -655,13 +665,13 @@ impl Bucket {
         let Ok(path) = KeyPath::parse(&key) else {
             return true;
         };
-        emit(Event::Object(Candidate::new(
+        let origin = Origin::Remote(Listed::new(self), path, None);
+        emit(Event::Object(self.object(
             index,
             self.url.object_url(&key),
-            &key,
             size,
-            Origin::Remote(Listed::new(self), path, None),
-            Some(version),
+            origin,
+            version,
         )))
     }
 
@@ -677,16 +687,32 @@ impl Bucket {
         let Ok(path) = KeyPath::parse(key) else {
             return true;
         };
-        // Below the bucket: the key and which version of it.
-        let rel = location[self.url.object_url("").len()..].to_string();
-        emit(Event::Object(Candidate::new(
+        let origin = Origin::Remote(Listed::new(self), path, Some(older.id.into()));
+        emit(Event::Object(self.object(
             index,
             location,
-            &rel,
             older.size,
-            Origin::Remote(Listed::new(self), path, Some(older.id.into())),
-            Some(older.version),
+            origin,
+            older.version,
         )))
+    }
+
+    /// An object at `location`, whose part below the bucket is what globs
+    /// and rules see (a key as the location writes it, with its version).
+    fn object(
+        &self,
+        index: usize,
+        location: String,
+        size: u64,
+        origin: Origin,
+        version: String,
+    ) -> Candidate {
+        let rel_len = location.len() - self.url.key_at();
+        Candidate {
+            size,
+            version: Some(version),
+            ..Candidate::ending(index, location, rel_len, origin)
+        }
     }
 
     /// Hands one listed object to `emit`, unless the shard or globs rule it out.
@@ -709,14 +735,11 @@ impl Bucket {
             Some(etag) => version_of(meta.size, etag),
             None => format!("{}:{}", meta.size, meta.last_modified.to_rfc3339()),
         };
-        emit(Event::Object(Candidate::new(
-            index,
-            self.url.object_url(&key),
-            &key,
-            meta.size,
-            Origin::Remote(Listed::new(self), meta.location, None),
-            Some(version),
-        )))
+        let location = self.url.object_url(&key);
+        let origin = Origin::Remote(Listed::new(self), meta.location, None);
+        emit(Event::Object(
+            self.object(index, location, meta.size, origin, version),
+        ))
     }
 
     /// Are objects listed from an inventory report (sizes a day old)?

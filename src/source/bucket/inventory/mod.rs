@@ -197,11 +197,14 @@ pub(crate) enum Entry {
     /// store keeps (and anyone allowed to ask for that version can read),
     /// counted, not read, unless `--versions all` asks for the versions a
     /// GET can name. `which` names it beside the key (`versionId=…`,
-    /// `snapshot=…`) when the row says.
+    /// `snapshot=…`, or `noncurrent` when the row gives no id), so that it
+    /// never shares a location with the current object.
     Noncurrent {
         key: String,
-        which: Option<String>,
+        which: String,
         readable: Option<OlderVersion>,
+        /// In an archival tier: a GET would need a restore first.
+        archived: bool,
     },
 }
 
@@ -493,37 +496,6 @@ impl Inventory {
         if (deleted && self.kind != Kind::Azure) || record.is_true(Column::Folder) {
             return Ok(None);
         }
-        let snapshot = record.get(Column::Snapshot);
-        if deleted
-            || record.is_false(Column::Latest)
-            || record.get(Column::Gone).is_some()
-            || snapshot.is_some()
-        {
-            let id = record.get(Column::Version).filter(|id| !id.is_empty());
-            let which = match (snapshot, id) {
-                (Some(at), _) => Some(format!("snapshot={at}")),
-                (None, Some(id)) => Some(format!("versionId={id}")),
-                _ => None,
-            };
-            // A soft-deleted blob must be restored first, and a snapshot is
-            // asked for by another parameter than a version.
-            let readable = match (id, snapshot, deleted) {
-                (Some(id), None, false) => {
-                    let size = record.get(Column::Size).and_then(|s| s.parse().ok());
-                    size.map(|size| OlderVersion {
-                        id: id.to_string(),
-                        size,
-                        version: format!("{size}:{}", self.tag(record)),
-                    })
-                }
-                _ => None,
-            };
-            return Ok(Some(Entry::Noncurrent {
-                key,
-                which,
-                readable,
-            }));
-        }
         // Tiers that need a restore before a GET. GCS Archive and S3
         // Glacier Instant Retrieval answer at once: they are read.
         let class = record.get(Column::Class).unwrap_or_default();
@@ -536,6 +508,46 @@ impl Inventory {
             Kind::Azure => class.eq_ignore_ascii_case("Archive"),
             Kind::Gcs => false,
         };
+        let snapshot = record.get(Column::Snapshot);
+        if deleted
+            || record.is_false(Column::Latest)
+            || record.get(Column::Gone).is_some()
+            || snapshot.is_some()
+        {
+            // S3 lists the version written before versioning was enabled
+            // without an id; GETs name it `null`.
+            let id = match record.get(Column::Version).filter(|id| !id.is_empty()) {
+                None if self.kind == Kind::S3 => Some("null"),
+                id => id,
+            };
+            let which = match (snapshot, id) {
+                (Some(at), _) => format!("snapshot={at}"),
+                (None, Some(id)) => format!("versionId={id}"),
+                (None, None) => "noncurrent".to_string(),
+            };
+            // A soft-deleted blob must be restored first, and a snapshot is
+            // asked for by another parameter than a version. A size the row
+            // does not give is asked for (see `Bucket::open`), as for a
+            // current object listed as empty.
+            let readable = match (id, snapshot, deleted) {
+                (Some(id), None, false) => {
+                    let size = record.get(Column::Size).and_then(|s| s.parse().ok());
+                    let size = size.unwrap_or(0);
+                    Some(OlderVersion {
+                        id: id.to_string(),
+                        size,
+                        version: format!("{size}:{}", self.tag(record)),
+                    })
+                }
+                _ => None,
+            };
+            return Ok(Some(Entry::Noncurrent {
+                key,
+                which,
+                readable,
+                archived,
+            }));
+        }
         if archived {
             return Ok(Some(Entry::Archived { key }));
         }
@@ -872,27 +884,50 @@ mod tests {
         ));
         // A delete marker holds nothing; an older version holds bytes.
         assert_eq!(row(&[(Column::DeleteMarker, "true")]), None);
-        // Without its id, a version cannot be asked for.
-        assert_eq!(
-            row(&[(Column::Latest, "false")]),
+        // S3 lists the version from before versioning without an id: GETs
+        // call it `null`.
+        let older = |id: &str| {
             Some(Entry::Noncurrent {
                 key: "calls/a b,c.wav".into(),
-                which: None,
-                readable: None
+                which: format!("versionId={id}"),
+                readable: Some(OlderVersion {
+                    id: id.into(),
+                    size: 51244,
+                    version: "51244:d41d8cd98f00b204e9800998ecf8427e".into(),
+                }),
+                archived: false,
             })
-        );
+        };
+        assert_eq!(row(&[(Column::Latest, "false")]), older("null"));
         assert_eq!(
             row(&[(Column::Latest, "false"), (Column::Version, "3HL4kqt")]),
-            Some(Entry::Noncurrent {
-                key: "calls/a b,c.wav".into(),
-                which: Some("versionId=3HL4kqt".into()),
-                readable: Some(OlderVersion {
-                    id: "3HL4kqt".into(),
-                    size: 51244,
-                    version: "51244:d41d8cd98f00b204e9800998ecf8427e".into()
-                })
-            })
+            older("3HL4kqt")
         );
+        // An older version in Glacier says so; one without a size is asked.
+        let Some(Entry::Noncurrent { archived, .. }) =
+            row(&[(Column::Latest, "false"), (Column::Class, "GLACIER")])
+        else {
+            panic!("an older version")
+        };
+        assert!(archived);
+        let Some(Entry::Noncurrent {
+            readable: Some(unsized_row),
+            ..
+        }) = inv
+            .entry(
+                &record(&[
+                    (Column::Bucket, "voice"),
+                    (Column::Key, "k"),
+                    (Column::Latest, "false"),
+                    (Column::Version, "v"),
+                ]),
+                "voice",
+            )
+            .unwrap()
+        else {
+            panic!("a readable older version")
+        };
+        assert_eq!(unsized_row.size, 0);
         assert_eq!(
             row(&[(Column::Latest, "false"), (Column::DeleteMarker, "true")]),
             None
@@ -921,8 +956,9 @@ mod tests {
             entry(&gone),
             Some(Entry::Noncurrent {
                 key: "a.wav".into(),
-                which: None,
-                readable: None
+                which: "noncurrent".into(),
+                readable: None,
+                archived: false,
             })
         );
         let older = [base[0], base[1], (Column::Version, "1712"), gone[2]];
@@ -930,12 +966,13 @@ mod tests {
             entry(&older),
             Some(Entry::Noncurrent {
                 key: "a.wav".into(),
-                which: Some("versionId=1712".into()),
+                which: "versionId=1712".into(),
                 readable: Some(OlderVersion {
                     id: "1712".into(),
                     size: 3,
                     version: "3:".into()
-                })
+                }),
+                archived: false,
             })
         );
     }
@@ -971,6 +1008,7 @@ mod tests {
                 key,
                 which,
                 readable,
+                ..
             }) = got
             else {
                 panic!("{extra:?}: {got:?}")
@@ -978,7 +1016,7 @@ mod tests {
             assert_eq!(key, "a.wav");
             let snapshot = extra.0 == Column::Snapshot;
             let named = if snapshot { "snapshot" } else { "versionId" };
-            assert_eq!(which, Some(format!("{named}={}", id.1)), "{extra:?}");
+            assert_eq!(which, format!("{named}={}", id.1), "{extra:?}");
             assert_eq!(readable.is_some(), extra.0 == Column::Latest, "{extra:?}");
         }
         // A folder of a hierarchical namespace is no object at all.
