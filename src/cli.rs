@@ -119,7 +119,7 @@ pub enum VersionsMode {
     /// Current objects; noncurrent versions are counted as skipped.
     Current,
     /// Noncurrent versions too, by their version id (S3, Azure) or
-    /// generation (GCS); snapshots and soft-deleted objects stay skipped.
+    /// generation (GCS); snapshots and soft-deleted blobs stay skipped.
     All,
 }
 

@@ -2024,6 +2024,17 @@ paths = ["calls/b.wav"]
     assert!(matched
         .iter()
         .all(|l| l.starts_with(&format!("{src}/calls/b.wav?versionId="))));
+    // A second run with --state reads nothing again; --exclude covers every
+    // version of a key.
+    let state = dir.path().join("state.db");
+    let state = state.to_str().unwrap();
+    let (_, first) = scan_with(&["--versions", "all", "--state", state]);
+    let (_, again) = scan_with(&["--versions", "all", "--state", state]);
+    assert_eq!(first["summary"]["objects_scanned"], 4);
+    assert_eq!(again["summary"]["unchanged"], 4, "{}", again["summary"]);
+    assert_eq!(again["summary"]["bytes_read"], 0);
+    let (_, r) = scan_with(&["--versions", "all", "--exclude", "calls/b.wav"]);
+    assert_eq!(r["summary"]["skipped"]["excluded"], 1, "{}", r["summary"]);
     // Without an inventory there is nothing to name older versions by.
     assert_exit_2_naming(
         s3(),
@@ -2283,6 +2294,19 @@ fn azure_and_gcs_inventory_reports_list_their_buckets() {
         ],
     );
     assert_eq!(r["summary"]["objects_seen"], 6);
+    // An inventory that names no versions cannot serve --versions all.
+    assert_exit_2_naming(
+        azure(),
+        &[
+            "az://atrest-inv-az",
+            "--inventory-from",
+            "az://atrest-inv-azdest",
+            "--versions",
+            "all",
+        ],
+        "az://atrest-inv-azdest",
+        "names no versions",
+    );
     // GCS: the newest *_manifest.json in the folder; its report has a header
     // row. GCS Archive needs no restore: that object is read like the rest.
     let (code, r) = scan_quiet(

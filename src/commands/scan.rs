@@ -114,6 +114,13 @@ fn connect(config: &ScanConfig) -> Result<(Option<Arc<Wire>>, Vec<Target>)> {
                 inventory.lists()
             );
         }
+        if config.all_versions && !inventory.names_versions() {
+            bail!(
+                "{}: --versions all: the inventory names no versions (no VersionId or generation \
+                 column); include all versions in its configuration",
+                inventory.url()
+            );
+        }
         inventories.push(Arc::new(inventory));
     }
     let mut targets = Vec::new();

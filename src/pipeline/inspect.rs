@@ -68,11 +68,12 @@ pub(crate) fn inspect_read(
     if head.len() < head_len {
         head.resize(head_len, 0);
     }
-    // The clock starts with the first bytes in hand: a busy endpoint's
-    // wait for its first answer is not inspection, and a small object
-    // read whole in that answer has nothing left to cut short. A head read
-    // with the open came in as the object was taken up: that moment
-    // stands for both, one clock reading fewer per file.
+    // A bucket object's clock starts with its first bytes in hand: a busy
+    // endpoint's wait for its first answer is not inspection, and a small
+    // object read whole in that answer has nothing left to cut short. A
+    // local file's head comes with its open, moments after the worker took
+    // it up: that moment starts its clock (open and first read included),
+    // one clock reading fewer per file.
     let (n, started) = match read {
         Some(read) => (read.len.min(head_len), read.began),
         None => (reader.read_at(0, &mut head[..head_len])?, Instant::now()),

@@ -838,7 +838,8 @@ fn spawn_worker(
                         return true;
                     }
                     // The next batch starts at its full size: grown from
-                    // nothing, it would be copied five times on the way.
+                    // nothing, it would be reallocated and copied four
+                    // times on the way.
                     std::mem::replace(&mut slot.done, Vec::with_capacity(LOCAL_BATCH))
                 };
                 out.send(Msg::Outcomes(done)).is_ok()
@@ -1157,7 +1158,7 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
                 match inspect(
                     &mut object,
                     candidate.size,
-                    candidate.rel(),
+                    candidate.rule_path(),
                     head,
                     rules,
                     depth,

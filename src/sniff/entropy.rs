@@ -11,6 +11,8 @@
 pub const MIN_WINDOW: usize = 256;
 /// The largest window the battery looks at; longer slices are cut.
 pub const MAX_WINDOW: usize = 64 * 1024;
+// The pair counts of a window are 16-bit cells (see `window_stats`).
+const _: () = assert!(MAX_WINDOW <= 1 << 16);
 
 /// z above which one test says "not random" (two-sided 10⁻³ ≈ 3.29).
 const Z_REJECT: f64 = 3.29;

@@ -22,8 +22,8 @@ pub enum SkipReason {
     Excluded,
     /// Archival storage class (Glacier, Archive tier): reading would need a restore.
     StorageClass,
-    /// A noncurrent version, snapshot or soft-deleted object an inventory
-    /// lists: bytes the store keeps, but only current objects are read.
+    /// A noncurrent version or generation, a snapshot or a soft-deleted blob
+    /// an inventory lists: bytes the store keeps, not read (see `--versions`).
     Noncurrent,
 }
 
@@ -103,8 +103,9 @@ impl Candidate {
         }
     }
 
-    /// Path relative to its target (or the object key): what globs and
-    /// shards see.
+    /// Path relative to its target (or the object key as the location
+    /// writes it, with an older version's id): what a finding's `path` and
+    /// SARIF show. Rules match [`Candidate::rule_path`].
     pub fn rel(&self) -> &str {
         self.location.get(self.rel_at..).unwrap_or_default()
     }

@@ -361,8 +361,9 @@ impl Walk<'_> {
     }
 
     fn open(&mut self, level: &Level<'_, '_>, sniff: &Sniff, name: &str, depth: u32) {
-        // The object itself is opened as soon as its deadline is set: only
-        // what lies inside it is asked the time.
+        // The object itself is opened right after its sniff, a bounded
+        // step since its deadline was set: only what lies inside it is
+        // asked the time.
         if depth > 1 && self.out_of_time(name) {
             return;
         }

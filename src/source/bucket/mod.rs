@@ -141,6 +141,16 @@ impl Pending {
     }
 }
 
+/// Where an object's inventory facts wait: its key, and for an older
+/// version its id after a byte no key holds (each version's row has its
+/// own facts).
+fn pending_key<'k>(key: &'k str, version: Option<&str>) -> std::borrow::Cow<'k, str> {
+    match version {
+        Some(id) => format!("{key}\0{id}").into(),
+        None => key.into(),
+    }
+}
+
 /// Keys object_store cannot read back exactly: reported, never read.
 const UNREPRESENTABLE: &str = "the object-store client cannot read this key (an empty, '.' or '..' segment, a control character, or a leading or trailing '/')";
 
@@ -580,9 +590,6 @@ impl Bucket {
                                     message: UNREPRESENTABLE.into(),
                                 },
                             )),
-                            // Its row's storage facts are not kept: they are
-                            // keyed by object, and the current version's
-                            // would be mistaken for this one's.
                             Some(older) => self.older_version(index, &key, location, older, emit),
                         }
                     }
@@ -687,6 +694,12 @@ impl Bucket {
         let Ok(path) = KeyPath::parse(key) else {
             return true;
         };
+        if let Some(facts) = older.facts {
+            self.pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(pending_key(key, Some(&older.id)).into_owned(), facts);
+        }
         let origin = Origin::Remote(Listed::new(self), path, Some(older.id.into()));
         emit(Event::Object(self.object(
             index,
@@ -750,13 +763,11 @@ impl Bucket {
     /// Opens one object (its current version, or `version`) for ranged reads.
     pub fn open(self: &Arc<Self>, key: &KeyPath, version: Option<&str>, size: u64) -> RemoteObject {
         let listed = match self.inventory {
-            // A noncurrent version's row left no facts behind (see `list`).
-            Some(_) if version.is_some() => None,
             Some(_) => self
                 .pending
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .take(key.as_ref()),
+                .take(&pending_key(key.as_ref(), version)),
             None => None,
         };
         RemoteObject {

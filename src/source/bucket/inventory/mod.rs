@@ -9,8 +9,10 @@
 //! [`locate`]); the report must list the target's bucket.
 //!
 //! What the rows are used for, beyond the key and size:
-//! - rows that are not the current object (delete markers, older
-//!   versions, snapshots, soft-deleted objects, folders) are ignored;
+//! - delete markers and folders are no objects; older versions and
+//!   generations, snapshots and soft-deleted blobs are counted as
+//!   `noncurrent`, and with `--versions all` the versions a GET can name
+//!   are read;
 //! - archival tiers (S3 Glacier Flexible Retrieval and Deep Archive, the
 //!   Intelligent-Tiering archive tiers, Azure Archive) are skipped as
 //!   `storage-class` without any request;
@@ -66,7 +68,7 @@ pub(crate) enum Column {
     Latest,
     /// S3 `IsDeleteMarker`, Azure `Deleted`.
     DeleteMarker,
-    /// GCS `timeDeleted`: a soft-deleted object.
+    /// GCS `timeDeleted`: a noncurrent generation (replaced or deleted).
     Gone,
     /// Azure `Snapshot`: a snapshot, not the blob itself.
     Snapshot,
@@ -193,8 +195,8 @@ pub(crate) enum Entry {
     },
     /// In an archival tier: skipped without a request.
     Archived { key: String },
-    /// A noncurrent version, a snapshot or a soft-deleted object: data the
-    /// store keeps (and anyone allowed to ask for that version can read),
+    /// A noncurrent version or generation, a snapshot or a soft-deleted
+    /// blob: data the store keeps (and anyone allowed to ask for it can read),
     /// counted, not read, unless `--versions all` asks for the versions a
     /// GET can name. `which` names it beside the key (`versionId=…`,
     /// `snapshot=…`, or `noncurrent` when the row gives no id), so that it
@@ -216,6 +218,7 @@ pub(crate) struct OlderVersion {
     pub size: u64,
     /// The `--state` version, as for a current object.
     pub version: String,
+    pub facts: Option<InventoryFacts>,
 }
 
 fn unquote(s: &str) -> String {
@@ -244,6 +247,9 @@ pub struct Inventory {
     manifest: Manifest,
     store: Arc<dyn ObjectStore>,
     runtime: Arc<tokio::runtime::Runtime>,
+    /// Its rows say which version they are (S3 and Azure `VersionId`, GCS
+    /// `generation`).
+    names_versions: bool,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -338,6 +344,7 @@ impl Inventory {
             manifest,
             store,
             runtime: Arc::clone(runtime),
+            names_versions: false,
         };
         inventory.check_first_file()?;
         Ok(inventory)
@@ -430,6 +437,11 @@ impl Inventory {
         }
     }
 
+    /// Do its rows name their versions, so that older ones can be read?
+    pub(crate) fn names_versions(&self) -> bool {
+        self.names_versions
+    }
+
     /// Reads the first file's columns (and, for GCS without a source
     /// bucket in the manifest, its first row's bucket): an inventory
     /// without keys or sizes is refused before anything is scanned.
@@ -458,6 +470,7 @@ impl Inventory {
                 columns
             }
         };
+        self.names_versions = columns.contains(&Column::Version);
         for (needed, names) in [
             (Column::Key, "Key / Name / name"),
             (Column::Size, "Size / Content-Length / size"),
@@ -471,8 +484,9 @@ impl Inventory {
         Ok(())
     }
 
-    /// What a row means for a scan of `bucket`; `None` for rows that are
-    /// not a current object of that bucket.
+    /// What a row means for a scan of `bucket`; `None` for rows that hold
+    /// no object of that bucket (another bucket's, a delete marker, a
+    /// folder).
     pub(crate) fn entry(&self, record: &Record, bucket: &str) -> Result<Option<Entry>, String> {
         let raw = record.get(Column::Key).ok_or("a row without a key")?;
         let (owner, key) = match self.kind {
@@ -491,7 +505,7 @@ impl Inventory {
         }
         // An S3 delete marker holds no bytes; Azure's `Deleted` is a
         // soft-deleted blob, which does, as do older versions, snapshots and
-        // GCS's soft-deleted objects.
+        // GCS's noncurrent generations.
         let deleted = record.is_true(Column::DeleteMarker);
         if (deleted && self.kind != Kind::Azure) || record.is_true(Column::Folder) {
             return Ok(None);
@@ -533,10 +547,14 @@ impl Inventory {
                 (Some(id), None, false) => {
                     let size = record.get(Column::Size).and_then(|s| s.parse().ok());
                     let size = size.unwrap_or(0);
+                    let etag = record.get(Column::ETag).map(unquote);
                     Some(OlderVersion {
                         id: id.to_string(),
                         size,
                         version: format!("{size}:{}", self.tag(record)),
+                        facts: self
+                            .facts(record)
+                            .map(|facts| InventoryFacts { facts, etag, size }),
                     })
                 }
                 _ => None,
@@ -811,6 +829,7 @@ mod tests {
             },
             store: Arc::new(object_store::memory::InMemory::new()),
             runtime,
+            names_versions: true,
         }
     }
 
@@ -894,6 +913,7 @@ mod tests {
                     id: id.into(),
                     size: 51244,
                     version: "51244:d41d8cd98f00b204e9800998ecf8427e".into(),
+                    facts: None,
                 }),
                 archived: false,
             })
@@ -903,6 +923,19 @@ mod tests {
             row(&[(Column::Latest, "false"), (Column::Version, "3HL4kqt")]),
             older("3HL4kqt")
         );
+        // Its own row's storage evidence goes with it.
+        let Some(Entry::Noncurrent {
+            readable: Some(kms),
+            ..
+        }) = row(&[
+            (Column::Latest, "false"),
+            (Column::Version, "k1"),
+            (Column::Encryption, "SSE-KMS"),
+        ])
+        else {
+            panic!("a readable older version")
+        };
+        assert_eq!(kms.facts.unwrap().facts.at_rest, AtRest::Kms);
         // An older version in Glacier says so; one without a size is asked.
         let Some(Entry::Noncurrent { archived, .. }) =
             row(&[(Column::Latest, "false"), (Column::Class, "GLACIER")])
@@ -946,7 +979,7 @@ mod tests {
     }
 
     #[test]
-    fn gcs_rows_of_noncurrent_generations_are_counted_not_read() {
+    fn gcs_noncurrent_generations_are_counted_and_readable_by_generation() {
         let inv = inventory(Kind::Gcs, Format::Csv);
         let entry = |pairs: &[(Column, &str)]| inv.entry(&record(pairs), "calls").unwrap();
         let base = [(Column::Key, "a.wav"), (Column::Size, "3")];
@@ -970,7 +1003,8 @@ mod tests {
                 readable: Some(OlderVersion {
                     id: "1712".into(),
                     size: 3,
-                    version: "3:".into()
+                    version: "3:".into(),
+                    facts: None,
                 }),
                 archived: false,
             })
