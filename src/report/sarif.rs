@@ -36,18 +36,53 @@ fn security_severity(s: Severity) -> &'static str {
 /// A location as a URI reference: object URLs as they are, local paths with
 /// `/` separators and reserved characters percent-encoded.
 fn uri(location: &str) -> String {
-    if location.contains("://") {
-        return location.to_string();
+    if let Some(object) = object_uri(location) {
+        return object;
     }
-    let mut out = String::new();
-    for b in unescape(location.trim_start_matches("./")) {
-        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+    percent_encoded(&unescape(location.trim_start_matches("./")), b"-._~/")
+}
+
+/// Bytes outside `keep` and the unreserved ones as `%XX`.
+fn percent_encoded(bytes: &[u8], keep: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
         }
     }
     out
+}
+
+/// A bucket object's location (`s3://bucket/key`, a `?` or backslash of
+/// the key escaped, an older version's `?versionId=…` after it) as a URI:
+/// the key's own bytes percent-encoded, the version a query.
+fn object_uri(location: &str) -> Option<String> {
+    let (scheme, rest) = location.split_once("://")?;
+    let (bucket, escaped) = rest.split_once('/').unwrap_or((rest, ""));
+    let (mut key, mut query) = (Vec::new(), None);
+    let mut chars = escaped.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some((_, next)) = chars.next() {
+                    key.extend_from_slice(next.encode_utf8(&mut [0; 4]).as_bytes());
+                }
+            }
+            '?' => {
+                query = Some(&escaped[at + 1..]);
+                break;
+            }
+            c => key.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    let mut uri = format!("{scheme}://{bucket}/{}", percent_encoded(&key, b"-._~/"));
+    if let Some(query) = query {
+        uri.push('?');
+        uri.push_str(&percent_encoded(query.as_bytes(), b"-._~="));
+    }
+    Some(uri)
 }
 
 /// The name's own bytes from its display form (a backslash doubled, a
@@ -352,6 +387,12 @@ mod tests {
     fn local_paths_become_relative_uri_references() {
         assert_eq!(uri("./calls/a b#1.wav"), "calls/a%20b%231.wav");
         assert_eq!(uri("s3://bucket/k.wav"), "s3://bucket/k.wav");
+        // A key's own bytes, percent-encoded; an older version's id a query.
+        assert_eq!(
+            uri("s3://b/calls/a b#1\\?x.wav?versionId=3/H+k"),
+            "s3://b/calls/a%20b%231%3Fx.wav?versionId=3%2FH%2Bk"
+        );
+        assert_eq!(uri("gs://b/back\\\\slash"), "gs://b/back%5Cslash");
         // Display escapes stand for the name's own bytes.
         assert_eq!(uri("back\\\\slash.wav"), "back%5Cslash.wav");
         assert_eq!(uri("inv\\xff.wav"), "inv%FF.wav");
