@@ -128,9 +128,14 @@ impl Record {
 
     /// A cell, trimmed; `None` when absent or empty.
     pub(crate) fn get(&self, column: Column) -> Option<&str> {
+        self.exact(column).map(str::trim).filter(|s| !s.is_empty())
+    }
+
+    /// A cell as written: a name or a version id whose spaces are its
+    /// own (`calls/a.wav ` is another object than `calls/a.wav`).
+    pub(crate) fn exact(&self, column: Column) -> Option<&str> {
         self.cells[column as usize]
             .as_deref()
-            .map(str::trim)
             .filter(|s| !s.is_empty())
     }
 
@@ -488,7 +493,7 @@ impl Inventory {
     /// no object of that bucket (another bucket's, a delete marker, a
     /// folder).
     pub(crate) fn entry(&self, record: &Record, bucket: &str) -> Result<Option<Entry>, String> {
-        let raw = record.get(Column::Key).ok_or("a row without a key")?;
+        let raw = record.exact(Column::Key).ok_or("a row without a key")?;
         let (owner, key) = match self.kind {
             // Azure names are container/blob.
             Kind::Azure => match raw.split_once('/') {
@@ -530,7 +535,7 @@ impl Inventory {
         {
             // S3 lists the version written before versioning was enabled
             // without an id; GETs name it `null`.
-            let id = match record.get(Column::Version).filter(|id| !id.is_empty()) {
+            let id = match record.exact(Column::Version) {
                 None if self.kind == Kind::S3 => Some("null"),
                 id => id,
             };
@@ -984,6 +989,11 @@ mod tests {
         let entry = |pairs: &[(Column, &str)]| inv.entry(&record(pairs), "calls").unwrap();
         let base = [(Column::Key, "a.wav"), (Column::Size, "3")];
         assert!(matches!(entry(&base), Some(Entry::Object { .. })));
+        // A name's spaces are its own: another object than `a.wav`.
+        let Some(Entry::Object { key, .. }) = entry(&[(Column::Key, " a.wav "), base[1]]) else {
+            panic!("an object")
+        };
+        assert_eq!(key, " a.wav ");
         let gone = [base[0], base[1], (Column::Gone, "2026-01-02T00:00:00Z")];
         assert_eq!(
             entry(&gone),
