@@ -2003,7 +2003,8 @@ fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
     assert!(found.iter().any(|l| l.starts_with(&lookalike)), "{found:?}");
     assert_eq!(fingerprints(&r).len(), 3);
     assert_eq!(r["objects"].as_array().unwrap().len(), 4);
-    // Rules and allow-lists match the key, of an older version too.
+    // Rules and allow-lists match the key itself, as --include does: of an
+    // older version too, and of the lookalike key with its `?` unescaped.
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("rules.toml");
     std::fs::write(
@@ -2014,16 +2015,20 @@ id = "calls.any"
 title = "Anything under calls/"
 severity = "low"
 category = "other"
-paths = ["calls/b.wav"]
+paths = ["calls/b.wav", "calls/a.wav?versionId=*"]
 "#,
     )
     .unwrap();
     let (_, r) = scan_with(&["--versions", "all", "--rules", rules.to_str().unwrap()]);
     let matched = locations(&r, "findings");
-    assert_eq!(matched.len(), 1, "{matched:?}");
+    assert_eq!(matched.len(), 2, "{matched:?}");
     assert!(matched
         .iter()
-        .all(|l| l.starts_with(&format!("{src}/calls/b.wav?versionId="))));
+        .any(|l| l.starts_with(&format!("{src}/calls/b.wav?versionId="))));
+    assert!(
+        matched.iter().any(|l| l.starts_with(&lookalike)),
+        "{matched:?}"
+    );
     // A second run with --state reads nothing again; --exclude covers every
     // version of a key.
     let state = dir.path().join("state.db");

@@ -1154,15 +1154,10 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
             }
             // The bytes of a read made again still count as read.
             let (mut read_again, mut read_before) = (true, 0);
+            // Members are named from the key (an older version's too).
+            let name = candidate.rule_path().into_owned();
             loop {
-                match inspect(
-                    &mut object,
-                    candidate.size,
-                    candidate.rule_path(),
-                    head,
-                    rules,
-                    depth,
-                ) {
+                match inspect(&mut object, candidate.size, &name, head, rules, depth) {
                     // The store answered with another size than the row or
                     // listing gave (the object was replaced since): the
                     // verdict would be on a head cut to the old size.

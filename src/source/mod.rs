@@ -110,18 +110,35 @@ impl Candidate {
         self.location.get(self.rel_at..).unwrap_or_default()
     }
 
-    /// What rules' `paths` and the allow-list match: [`Candidate::rel`],
-    /// without the version an older version's location adds (a rule for
-    /// `calls/*.wav` covers every version of those keys).
-    pub fn rule_path(&self) -> &str {
+    /// What rules' `paths` and the allow-list match, as `--include` and
+    /// `--exclude` do: the path below a local target, or a bucket object's
+    /// key itself, without the escapes of its location or the version an
+    /// older version's location adds (a rule for `calls/*.wav` covers every
+    /// version of those keys).
+    pub fn rule_path(&self) -> std::borrow::Cow<'_, str> {
         let rel = self.rel();
-        match &self.origin {
+        let key = match &self.origin {
+            Origin::Local(_) => return rel.into(),
             Origin::Remote(_, _, Some(id)) => rel
                 .strip_suffix(&**id)
                 .and_then(|r| r.strip_suffix("?versionId="))
                 .unwrap_or(rel),
-            _ => rel,
+            Origin::Remote(_, _, None) => rel,
+        };
+        if !key.contains('\\') {
+            return key.into();
         }
+        // `\?` and `\\\\` back to the key's own characters.
+        let mut out = String::with_capacity(key.len());
+        let mut chars = key.chars();
+        while let Some(c) = chars.next() {
+            out.push(if c == '\\' {
+                chars.next().unwrap_or(c)
+            } else {
+                c
+            });
+        }
+        out.into()
     }
 
     /// What its findings' fingerprints hash: the path below the target for a
