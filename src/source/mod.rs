@@ -128,7 +128,7 @@ impl Candidate {
         if !key.contains('\\') {
             return key.into();
         }
-        // `\?` and `\\\\` back to the key's own characters.
+        // `\?` and `\\` back to the key's own characters.
         let mut out = String::with_capacity(key.len());
         let mut chars = key.chars();
         while let Some(c) = chars.next() {

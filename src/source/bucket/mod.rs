@@ -710,8 +710,9 @@ impl Bucket {
         )))
     }
 
-    /// An object at `location`, whose part below the bucket is what globs
-    /// and rules see (a key as the location writes it, with its version).
+    /// An object at `location`, whose part below the bucket is its
+    /// findings' `path` (the key as the location writes it, with an older
+    /// version's id; rules match [`Candidate::rule_path`]).
     fn object(
         &self,
         index: usize,
