@@ -181,10 +181,10 @@ impl ReportBuilder {
             self.suppressed.sort_by_key(|s| key(&s.finding));
             self.suppressed
                 .dedup_by(|a, b| key(&a.finding) == key(&b.finding));
+            // Every error stays, one per object seen: an inventory that lists
+            // one key twice has two objects fail, and the counts reconcile.
             self.errors
                 .sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
-            self.errors
-                .dedup_by(|a, b| (&a.location, &a.message) == (&b.location, &b.message));
             let lkey = |l: &LimitEntry| (l.location.clone(), l.member.clone(), l.limit.clone());
             self.limits.sort_by_key(lkey);
             self.limits.dedup_by(|a, b| lkey(a) == lkey(b));
@@ -237,4 +237,37 @@ impl ReportBuilder {
 
 pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_listed_twice_that_fails_twice_is_two_errors() {
+        let mut builder = ReportBuilder::new(true, false);
+        builder.seen("s3://b", 2);
+        for _ in 0..2 {
+            builder.error(ErrorEntry {
+                location: "s3://b/k.wav".into(),
+                message: "not found".into(),
+            });
+        }
+        let report = builder.finish(RunInfo {
+            rules: RulesInfo {
+                source: "embedded:default".into(),
+                sha256: String::new(),
+            },
+            targets: vec!["s3://b".into()],
+            started: SystemTime::UNIX_EPOCH,
+            finished: SystemTime::UNIX_EPOCH,
+            stopped_by: None,
+            shard: None,
+            scan_id: String::new(),
+            requests: 0,
+            exposure: BTreeMap::new(),
+        });
+        let s = &report.summary;
+        assert_eq!((s.objects_seen, s.errors, report.errors.len()), (2, 2, 2));
+    }
 }
