@@ -1063,6 +1063,10 @@ fn not_judged(stop: &Stop) -> String {
     )
 }
 
+/// Why an older version named by an inventory could not be read.
+const NO_SUCH_VERSION: &str =
+    "no such version (deleted since the inventory was taken, or an id the store does not know)";
+
 fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Vec<u8>) -> Outcome {
     let (rules, depth) = (&*shared.rules, shared.depth);
     let target = candidate.target;
@@ -1130,17 +1134,11 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
             let (key, version) = (&key, version.as_deref());
             // An older version that is not there was not deleted during
             // the scan: its id is stale or wrong.
-            let unread = |c, e| {
-                match e {
-                ReadError::NotFound if version.is_some() => unread(
-                    c,
-                    ReadError::Remote(
-                        "no such version (deleted since the inventory was taken, or an id the store does not know)"
-                            .into(),
-                    ),
-                ),
+            let unread = |c, e| match e {
+                ReadError::NotFound if version.is_some() => {
+                    unread(c, ReadError::Remote(NO_SUCH_VERSION.into()))
+                }
                 e => unread(c, e),
-            }
             };
             let mut candidate = candidate;
             let mut object = bucket.open(key, version, candidate.size);
@@ -1154,10 +1152,16 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
             }
             // The bytes of a read made again still count as read.
             let (mut read_again, mut read_before) = (true, 0);
-            // Members are named from the key (an older version's too).
-            let name = candidate.rule_path().into_owned();
             loop {
-                match inspect(&mut object, candidate.size, &name, head, rules, depth) {
+                // Members are named from the key (an older version's too).
+                match inspect(
+                    &mut object,
+                    candidate.size,
+                    key.as_ref(),
+                    head,
+                    rules,
+                    depth,
+                ) {
                     // The store answered with another size than the row or
                     // listing gave (the object was replaced since): the
                     // verdict would be on a head cut to the old size.

@@ -54,7 +54,7 @@ pub(crate) fn judge(
         // The object's own path is borrowed: only a member's is built.
         let path: std::borrow::Cow<'_, str> = match member {
             Some(m) => format!("{}!/{m}", candidate.rule_path()).into(),
-            None => candidate.rule_path(),
+            None => candidate.rule_path().into(),
         };
         for m in classify(sniff, &path, exposure, rules) {
             let finding = Finding::new(

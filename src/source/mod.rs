@@ -112,33 +112,13 @@ impl Candidate {
 
     /// What rules' `paths` and the allow-list match, as `--include` and
     /// `--exclude` do: the path below a local target, or a bucket object's
-    /// key itself, without the escapes of its location or the version an
-    /// older version's location adds (a rule for `calls/*.wav` covers every
-    /// version of those keys).
-    pub fn rule_path(&self) -> std::borrow::Cow<'_, str> {
-        let rel = self.rel();
-        let key = match &self.origin {
-            Origin::Local(_) => return rel.into(),
-            Origin::Remote(_, _, Some(id)) => rel
-                .strip_suffix(&**id)
-                .and_then(|r| r.strip_suffix("?versionId="))
-                .unwrap_or(rel),
-            Origin::Remote(_, _, None) => rel,
-        };
-        if !key.contains('\\') {
-            return key.into();
+    /// key itself (not its location's escapes, nor an older version's id:
+    /// a rule for `calls/*.wav` covers every version of those keys).
+    pub fn rule_path(&self) -> &str {
+        match &self.origin {
+            Origin::Local(_) => self.rel(),
+            Origin::Remote(_, key, _) => key.as_ref(),
         }
-        // `\?` and `\\` back to the key's own characters.
-        let mut out = String::with_capacity(key.len());
-        let mut chars = key.chars();
-        while let Some(c) = chars.next() {
-            out.push(if c == '\\' {
-                chars.next().unwrap_or(c)
-            } else {
-                c
-            });
-        }
-        out.into()
     }
 
     /// What its findings' fingerprints hash: the path below the target for a
