@@ -61,23 +61,21 @@ fn percent_encoded(bytes: &[u8], keep: &[u8]) -> String {
 fn object_uri(location: &str) -> Option<String> {
     let (scheme, rest) = location.split_once("://")?;
     let (bucket, escaped) = rest.split_once('/').unwrap_or((rest, ""));
-    let (mut key, mut query) = (Vec::new(), None);
-    let mut chars = escaped.char_indices();
-    while let Some((at, c)) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some((_, next)) = chars.next() {
-                    key.extend_from_slice(next.encode_utf8(&mut [0; 4]).as_bytes());
-                }
-            }
-            '?' => {
-                query = Some(&escaped[at + 1..]);
-                break;
-            }
-            c => key.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-        }
+    // The first `?` no backslash escapes starts the version (both are
+    // ASCII: a step past a backslash never lands on one inside a character).
+    let b = escaped.as_bytes();
+    let mut at = 0;
+    while at < b.len() && b[at] != b'?' {
+        at += if b[at] == b'\\' { 2 } else { 1 };
     }
-    let mut uri = format!("{scheme}://{bucket}/{}", percent_encoded(&key, b"-._~/"));
+    let (key, query) = match escaped.get(at..) {
+        Some(rest) if !rest.is_empty() => (&escaped[..at], Some(&rest[1..])),
+        _ => (escaped, None),
+    };
+    let mut uri = format!(
+        "{scheme}://{bucket}/{}",
+        percent_encoded(&unescape(key), b"-._~/")
+    );
     if let Some(query) = query {
         uri.push('?');
         uri.push_str(&percent_encoded(query.as_bytes(), b"-._~="));
@@ -86,8 +84,8 @@ fn object_uri(location: &str) -> Option<String> {
 }
 
 /// The name's own bytes from its display form (a backslash doubled, a
-/// byte that is not UTF-8 as `\xNN`): a URI names the file, not its
-/// escaped spelling.
+/// byte that is not UTF-8 as `\xNN`, a bucket key's `?` as `\?`): a URI
+/// names the file, not its escaped spelling.
 fn unescape(shown: &str) -> Vec<u8> {
     let b = shown.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -98,8 +96,8 @@ fn unescape(shown: &str) -> Vec<u8> {
             .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (b[i], b.get(i + 1), hex) {
-            (b'\\', Some(b'\\'), _) => {
-                out.push(b'\\');
+            (b'\\', Some(&c @ (b'\\' | b'?')), _) => {
+                out.push(c);
                 i += 2;
             }
             (b'\\', Some(b'x'), Some(byte)) => {
