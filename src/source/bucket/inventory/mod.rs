@@ -552,14 +552,12 @@ impl Inventory {
                 (Some(id), None, false) => {
                     let size = record.get(Column::Size).and_then(|s| s.parse().ok());
                     let size = size.unwrap_or(0);
-                    let etag = record.get(Column::ETag).map(unquote);
+                    let (version, facts) = self.described(record, size);
                     Some(OlderVersion {
                         id: id.to_string(),
                         size,
-                        version: format!("{size}:{}", self.tag(record)),
-                        facts: self
-                            .facts(record)
-                            .map(|facts| InventoryFacts { facts, etag, size }),
+                        version,
+                        facts,
                     })
                 }
                 _ => None,
@@ -580,27 +578,28 @@ impl Inventory {
                 .map_err(|_| format!("{key}: size {s:?} is not a number"))?,
             None => return Err(format!("{key}: the row has no size")),
         };
-        let etag = record.get(Column::ETag).map(unquote);
-        let tag = self.tag(record);
-        let facts = self
-            .facts(record)
-            .map(|facts| InventoryFacts { facts, etag, size });
+        let (version, facts) = self.described(record, size);
         Ok(Some(Entry::Object {
             key,
             size,
-            version: format!("{size}:{tag}"),
+            version,
             facts,
         }))
     }
 
-    /// What tells one version of a row's object from another: its ETag, or
-    /// else its last-modified time.
-    fn tag(&self, record: &Record) -> String {
-        record
-            .get(Column::ETag)
-            .map(unquote)
+    /// A row's object of `size` bytes: its `--state` version (size and
+    /// ETag, or else last-modified time, as a listing gives) and what the
+    /// row says of its storage encryption.
+    fn described(&self, record: &Record, size: u64) -> (String, Option<InventoryFacts>) {
+        let etag = record.get(Column::ETag).map(unquote);
+        let tag = etag
+            .clone()
             .or_else(|| record.get(Column::Modified).map(str::to_string))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let facts = self
+            .facts(record)
+            .map(|facts| InventoryFacts { facts, etag, size });
+        (format!("{size}:{tag}"), facts)
     }
 
     /// The row's storage-encryption columns, when it has any.
