@@ -238,9 +238,8 @@ fn storage_encryption_facts_and_archival_tiers() {
 fn rules_can_lower_the_severity_of_kms_encrypted_objects() {
     emulators();
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(
-        &rules,
+    let rules = rules_file(
+        dir.path(),
         r#"
 [[rule]]
 id = "audio.plain-storage"
@@ -260,8 +259,7 @@ classes = ["audio"]
 encryption = ["none"]
 storage = ["kms", "customer-key"]
 "#,
-    )
-    .unwrap();
+    );
     let (_, r) = scan(
         s3(),
         &[
@@ -376,6 +374,13 @@ fn shards_of_a_bucket_merge_into_the_whole() {
     let partial = json_of(&out);
     assert_eq!(partial["complete"], false);
     assert_eq!(partial["missing_shards"], serde_json::json!(["2/3"]));
+}
+
+/// A rules file of `text` in `dir`.
+fn rules_file(dir: &Path, text: &str) -> PathBuf {
+    let rules = dir.join("rules.toml");
+    std::fs::write(&rules, text).unwrap();
+    rules
 }
 
 fn assert_exit_2_naming(mut cmd: Command, args: &[&str], target: &str, says: &str) {
@@ -2006,9 +2011,8 @@ fn recordings_that_live_on_as_older_versions_are_counted_and_read_on_request() {
     // Rules and allow-lists match the key itself, as --include does: of an
     // older version too, and of the lookalike key with its `?` unescaped.
     let dir = tempfile::tempdir().unwrap();
-    let rules = dir.path().join("rules.toml");
-    std::fs::write(
-        &rules,
+    let rules = rules_file(
+        dir.path(),
         r#"
 [[rule]]
 id = "calls.any"
@@ -2017,8 +2021,7 @@ severity = "low"
 category = "other"
 paths = ["calls/b.wav", "calls/a.wav?versionId=*"]
 "#,
-    )
-    .unwrap();
+    );
     let (_, r) = scan_with(&["--versions", "all", "--rules", rules.to_str().unwrap()]);
     let matched = locations(&r, "findings");
     assert_eq!(matched.len(), 2, "{matched:?}");
