@@ -273,11 +273,11 @@ impl Finding {
 pub struct Evidence(Box<serde_json::value::RawValue>);
 
 impl Evidence {
-    pub fn of(map: &crate::sniff::Evidence) -> Evidence {
-        Evidence::from_map(map)
+    pub fn of(facts: &crate::sniff::Evidence) -> Evidence {
+        Evidence::from_map(facts)
     }
 
-    fn from_map<K: Serialize + Ord, V: Serialize>(map: &BTreeMap<K, V>) -> Evidence {
+    fn from_map(map: &impl Serialize) -> Evidence {
         // A map of strings to JSON values always serialises.
         let text = serde_json::to_string(map).unwrap_or_else(|_| "{}".to_string());
         Evidence(

@@ -110,7 +110,7 @@ pub fn check_budget(sniff: &Sniff, size: u64) {
             "a wish outside the object: {want:?} of {size}"
         );
     }
-    for (key, value) in &sniff.evidence {
+    for (key, value) in sniff.evidence.iter() {
         if let Value::String(text) = value {
             assert!(
                 text.chars().count() <= MAX_EVIDENCE_CHARS + 3,
