@@ -33,6 +33,21 @@ pub(crate) fn le64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(get(b, at, 8)?.try_into().ok()?))
 }
 
+/// An unsigned LEB128 (protobuf, Thrift compact and Snappy varint) at
+/// `pos`, which it passes; `None` when cut short or longer than 64 bits.
+pub(crate) fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*pos)?;
+        *pos += 1;
+        v |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
 pub(crate) fn starts(b: &[u8], at: usize, magic: &[u8]) -> bool {
     get(b, at, magic.len()) == Some(magic)
 }

@@ -50,20 +50,7 @@ pub(super) const READ_BUDGET: u64 = 8 << 20;
 /// one by one before the container is given up.
 const MAX_DAMAGED: usize = 8;
 
-/// An unsigned LEB128 (protobuf, Thrift compact and Snappy varint) at
-/// `pos`, which it passes; `None` when cut short or longer than 64 bits.
-pub(super) fn varint(b: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
-        let byte = *b.get(*pos)?;
-        *pos += 1;
-        v |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(v);
-        }
-    }
-    None
-}
+pub(super) use crate::sniff::bytes::varint;
 
 /// A ZigZag-encoded signed value.
 pub(super) fn zigzag(v: u64) -> i64 {
