@@ -1949,7 +1949,7 @@ fn dataset_fixtures_get_the_verdicts_expected_tsv_gives() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 98, "every fixture of expected.tsv");
+    assert_eq!(checked, 101, "every fixture of expected.tsv");
     assert_eq!(
         report["limits"],
         serde_json::json!([]),
@@ -1958,6 +1958,7 @@ fn dataset_fixtures_get_the_verdicts_expected_tsv_gives() {
     // Containers are named by their bytes, waveforms by their tensors.
     for (file, format) in [
         ("parquet/hf-audio-wav.parquet", "parquet"),
+        ("onnx/model-weights.onnx", "onnx"),
         ("arrow/file-none-hf-audio.arrow", "arrow"),
         (
             "arrow/hf-save-to-disk/data-00000-of-00001.arrow",

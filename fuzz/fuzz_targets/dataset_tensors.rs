@@ -1,4 +1,4 @@
-//! The tensor unpackers (.npy, .npz, safetensors, torch.save zips with
+//! The tensor unpackers (.npy, .npz, safetensors, ONNX, torch.save zips with
 //! their pickles) on arbitrary bytes.
 //! `cargo +nightly fuzz run dataset_tensors fuzz/corpus/dataset_tensors fixtures/datasets/numpy fixtures/datasets/safetensors fixtures/datasets/pytorch`
 #![no_main]
@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for format in ["npy", "npz", "safetensors", "pytorch"] {
+    for format in ["npy", "npz", "safetensors", "pytorch", "onnx"] {
         atrest::unpack::datasets::fuzz_open(format, data, data.len() as u64);
     }
 });

@@ -33,6 +33,7 @@ pub(crate) const CONTAINERS: &[&str] = &[
     "kaldi-ark",
     "npy",
     "npz",
+    "onnx",
     "parquet",
     "pytorch",
     "safetensors",
@@ -45,6 +46,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| tfrecord(s))
         .or_else(|| npy(s))
         .or_else(|| safetensors(s))
+        .or_else(|| onnx(s))
         .or_else(|| zip_dataset(s))
         .or_else(|| hdf5(s))
         .or_else(|| kaldi(s))
@@ -482,6 +484,76 @@ fn safetensors(s: &Sample) -> Option<Sniff> {
     Some(sniff)
 }
 
+// ---------------------------------------------------------------- ONNX
+
+/// The most an ONNX model's IR version is taken to be (11 in ONNX 1.17).
+const MAX_ONNX_IR: u64 = 32;
+
+/// Where an ONNX `ModelProto` holds its graph: `(offset, length)`, when
+/// `b` opens like one. Serialisers write fields in number order, so the
+/// model opens with its IR version (field 1) and reaches the graph (field
+/// 7) after at most producer, version, domain, model version and doc
+/// string, each of the wire type ONNX gives it; the graph must fit the
+/// object and open with a `GraphProto` field. A protobuf of another schema
+/// (a TensorFlow `SavedModel` opens with field 1 too) has no field 7 of
+/// that shape there.
+pub(crate) fn onnx_graph(b: &[u8], size: u64) -> Option<(u64, u64)> {
+    use super::bytes::varint;
+    let mut pos = 0;
+    if varint(b, &mut pos)? != 0x08 || !(1..=MAX_ONNX_IR).contains(&varint(b, &mut pos)?) {
+        return None;
+    }
+    loop {
+        let key = varint(b, &mut pos)?;
+        match key {
+            // model_version
+            0x28 => {
+                varint(b, &mut pos)?;
+            }
+            // producer name and version, domain, doc string: inside the head.
+            0x12 | 0x1a | 0x22 | 0x32 => {
+                let len = usize::try_from(varint(b, &mut pos)?).ok()?;
+                get(b, pos, len)?;
+                pos += len;
+            }
+            0x3a => {
+                let len = varint(b, &mut pos)?;
+                let at = pos as u64;
+                // node, name, initializer, doc string, input, output,
+                // value info, quantisation annotation, sparse initializer.
+                let first = u8_at(b, pos)?;
+                let opens = matches!(
+                    first,
+                    0x0a | 0x12 | 0x2a | 0x52 | 0x5a | 0x62 | 0x6a | 0x72 | 0x7a
+                );
+                return (opens && len >= 2 && at.checked_add(len)? <= size).then_some((at, len));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// An ONNX model (`ModelProto`): its tensors (initializers, constants) are
+/// judged by dtype and shape like a safetensors file's.
+fn onnx(s: &Sample) -> Option<Sniff> {
+    let (at, len) = onnx_graph(s.head, s.size)?;
+    let ir = s.head[1];
+    let mut sniff = container("onnx", None).with(
+        "magic",
+        format!("ONNX ModelProto at 0: IR version {ir}, graph of {len} bytes at {at}"),
+    );
+    // Field 2, right after the IR version, in every exporter's output.
+    if s.head.get(2) == Some(&0x12) {
+        let mut pos = 3;
+        if let Some(n) = super::bytes::varint(s.head, &mut pos) {
+            if let Some(name) = get(s.head, pos, n as usize) {
+                sniff = sniff.with("producer", super::token(name));
+            }
+        }
+    }
+    Some(sniff)
+}
+
 // ---------------------------------------------------------------- zips of tensors
 
 /// `np.savez` archives and `torch.save` checkpoints are zips: named by their
@@ -907,6 +979,34 @@ mod tests {
         assert_eq!(sniff_of(&local("arr_0.npy")).unwrap().format, "npz");
         assert!(sniff_of(&local("a/b/data.pkl")).is_none());
         assert!(sniff_of(&local("notes.txt")).is_none());
+    }
+
+    #[test]
+    fn onnx_models_are_named_by_their_fields_up_to_the_graph() {
+        // ir_version 8, producer "pytorch", version "2.3.0", graph of 6 bytes opening with a node.
+        let mut m = b"\x08\x08\x12\x07pytorch\x1a\x052.3.0\x3a\x06\x0a\x04\x22\x02Op".to_vec();
+        assert_eq!(onnx_graph(&m, m.len() as u64), Some((20, 6)));
+        let s = sniff_of(&m).unwrap();
+        assert_eq!((&*s.format, s.class), ("onnx", Class::Other));
+        assert_eq!(s.evidence["producer"], "pytorch");
+        // A graph longer than the object, an IR version no ONNX has, a
+        // graph opening with no GraphProto field, a field ONNX's model has
+        // not (a TensorFlow SavedModel: version 1, then meta graphs).
+        assert_eq!(onnx_graph(&m, m.len() as u64 - 1), None);
+        m[1] = 0x7f;
+        assert_eq!(onnx_graph(&m, 1 << 20), None);
+        m[1] = 0x08;
+        m[20] = 0x08;
+        assert_eq!(onnx_graph(&m, 1 << 20), None);
+        assert_eq!(
+            onnx_graph(b"\x08\x01\x12\x04\x0a\x02\x08\x01", 1 << 20),
+            None
+        );
+        for seed in 0..2000 {
+            let mut noise = pseudo_random(256, seed);
+            noise[0] = 0x08;
+            assert_eq!(onnx_graph(&noise, 1 << 30), None, "seed {seed}");
+        }
     }
 
     #[test]

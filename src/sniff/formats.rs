@@ -100,6 +100,7 @@ pub const FORMATS: &[&str] = &[
     "ogv",
     "ole2",
     "oma",
+    "onnx",
     "openpgp",
     "openpgp-armor",
     "openpgp-armor-signed",

@@ -28,6 +28,7 @@ mod arrow;
 mod codecs;
 mod hdf5;
 mod kaldi;
+mod onnx;
 mod parquet;
 mod pickle;
 mod tensors;
@@ -350,6 +351,7 @@ impl Walk<'_> {
                 Ok(())
             }
             "safetensors" => self.safetensors(level, prefix),
+            "onnx" => self.onnx(level, prefix),
             "pytorch" => self.pytorch(level, prefix),
             "hdf5" => self.hdf5(level, prefix),
             "kaldi-ark" => self.kaldi(level, prefix, depth),
@@ -770,6 +772,119 @@ mod tests {
         let (members, limits) = open("safetensors", &wrong);
         assert!(
             members.is_empty() && limits[0].contains("do not fit"),
+            "{limits:?}"
+        );
+    }
+
+    /// Protobuf by hand for the ONNX tests: varints, then a
+    /// length-delimited field.
+    fn leb(values: &[u64]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &v in values {
+            let mut v = v;
+            while v >= 0x80 {
+                out.push(v as u8 | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        }
+        out
+    }
+
+    fn pb(field: u64, body: &[u8]) -> Vec<u8> {
+        [leb(&[field << 3 | 2, body.len() as u64]), body.to_vec()].concat()
+    }
+
+    /// A `TensorProto` of int16 samples: dims, data_type 5, name, raw_data.
+    fn onnx_tensor(name: &str, dims: &[u64], raw: &[u8]) -> Vec<u8> {
+        let mut t: Vec<u8> = dims.iter().flat_map(|&d| leb(&[0x08, d])).collect();
+        t.extend([0x10, 5]);
+        t.extend(pb(8, name.as_bytes()));
+        t.extend(pb(9, raw));
+        t
+    }
+
+    /// A `ModelProto` (IR version 8) around `graph`.
+    fn onnx_model(graph: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x08, 0x08];
+        m.extend(pb(2, b"test"));
+        m.extend(pb(7, graph));
+        m
+    }
+
+    #[test]
+    fn onnx_tensors_are_judged_wherever_the_graph_keeps_them() {
+        let wave = int16(&speechy(4096));
+        let noise: Vec<u8> = crate::sniff::testutil::pseudo_random(8192, 9);
+        let weights = onnx_tensor("w", &[64, 64], &noise);
+        let voice = onnx_tensor("", &[1, 4096], &wave);
+        // An initializer whose shape is no signal is not judged; the same
+        // samples as the value of a Constant inside an If's branch are.
+        let attribute = [pb(1, b"value"), pb(5, &voice)].concat();
+        let constant = [pb(4, b"Constant"), pb(5, &attribute)].concat();
+        let branch = pb(1, &constant);
+        let node = [
+            pb(4, b"If"),
+            pb(5, &[pb(1, b"else_branch"), pb(6, &branch)].concat()),
+        ]
+        .concat();
+        let graph = [pb(1, &node), pb(5, &weights)].concat();
+        let (members, limits) = open("onnx", &onnx_model(&graph));
+        assert!(limits.is_empty(), "{limits:?}");
+        assert_eq!(members, vec![("tensor#0[0, :]".into(), "waveform".into())]);
+        // A vector of the samples, named, as an initializer.
+        let flat = [0x08, 0x80, 0x20, 0x10, 5]
+            .into_iter()
+            .chain(pb(8, b"prompt"))
+            .chain(pb(9, &wave))
+            .collect::<Vec<u8>>();
+        let (members, _) = open("onnx", &onnx_model(&pb(5, &flat)));
+        assert_eq!(members, vec![("prompt[:]".into(), "waveform".into())]);
+        // Data that does not fit the shape is said so, not read as it.
+        let short = onnx_tensor("cut", &[1, 4096], &wave[..100]);
+        let (members, limits) = open("onnx", &onnx_model(&pb(5, &short)));
+        assert!(
+            members.is_empty() && limits[0].contains("not what its shape declares"),
+            "{limits:?}"
+        );
+    }
+
+    #[test]
+    fn hostile_onnx_structures_end_in_limits() {
+        // Subgraphs nested past the bound.
+        let mut graph = pb(5, &onnx_tensor("x", &[4], &[0; 8]));
+        for _ in 0..12 {
+            let attribute = [pb(1, b"body"), pb(6, &graph)].concat();
+            graph = pb(1, &[pb(4, b"Loop"), pb(5, &attribute)].concat());
+        }
+        let (_, limits) = open("onnx", &onnx_model(&graph));
+        assert!(
+            limits.iter().any(|l| l.contains("nested deeper")),
+            "{limits:?}"
+        );
+        // A field longer than its message; a key cut short; a wire type 7.
+        for bad in [
+            vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            vec![0x0a, 0x02, 0x2a, 0x80],
+            vec![0x0a, 0x00, 0x0f],
+        ] {
+            let (members, limits) = open("onnx", &onnx_model(&bad));
+            assert!(
+                members.is_empty() && !limits.is_empty(),
+                "{bad:?}: {limits:?}"
+            );
+        }
+        // Thousands of initializers, each behind data the walk steps over:
+        // the structure reads are bounded.
+        let one = pb(5, &onnx_tensor("t", &[2], &[0u8; 5000][..4]));
+        let mut many = Vec::new();
+        for _ in 0..2000 {
+            many.extend(&one);
+            many.extend(pb(10, &[b' '; 5000]));
+        }
+        let (_, limits) = open("onnx", &onnx_model(&many));
+        assert!(
+            limits.iter().any(|l| l.contains("reads of its structure")),
             "{limits:?}"
         );
     }

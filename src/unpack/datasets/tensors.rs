@@ -16,7 +16,7 @@ const MAX_HEADER: u64 = 4 << 20;
 /// Largest `data.pkl` read.
 const MAX_PICKLE: u64 = 4 << 20;
 /// Tensors judged per file.
-const MAX_TENSORS: usize = 64;
+pub(super) const MAX_TENSORS: usize = 64;
 
 /// A NumPy dtype string: `<f4`, `>i2`, `|u1` …
 fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
