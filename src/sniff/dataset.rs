@@ -556,9 +556,11 @@ fn onnx(s: &Sample) -> Option<Sniff> {
 
 // ---------------------------------------------------------------- zips of tensors
 
-/// `np.savez` archives and `torch.save` checkpoints are zips: named by their
-/// first member (`x.npy`; `<folder>/data.pkl`, which torch writes first) so
-/// that the unpacker reads them as tensors, not as loose members.
+/// `np.savez` archives and PyTorch checkpoints are zips: named by their
+/// first member (`x.npy`; `<folder>/data.pkl`, which `torch.save` writes
+/// first, or a storage `<folder>/data/<key>` or `<folder>/constants.pkl`,
+/// which TorchScript archives may) so that the unpacker reads their
+/// storages as tensors, not as loose members.
 fn zip_dataset(s: &Sample) -> Option<Sniff> {
     let h = s.head;
     if !starts(h, 0, b"PK\x03\x04") || le16(h, 6)? & 1 != 0 {
@@ -566,7 +568,13 @@ fn zip_dataset(s: &Sample) -> Option<Sniff> {
     }
     let name_len = usize::from(le16(h, 26)?);
     let name = std::str::from_utf8(get(h, 30, name_len)?).ok()?;
-    let (format, mime) = if name.ends_with("/data.pkl") && !name[..name.len() - 9].contains('/') {
+    let torch = name.split_once('/').is_some_and(|(folder, rest)| {
+        let storage = rest
+            .strip_prefix("data/")
+            .is_some_and(|key| !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()));
+        !folder.is_empty() && (rest == "data.pkl" || rest == "constants.pkl" || storage)
+    });
+    let (format, mime) = if torch {
         ("pytorch", None)
     } else if name.ends_with(".npy") {
         ("npz", Some("application/x-npz"))
@@ -976,9 +984,25 @@ mod tests {
             sniff_of(&local("archive/data.pkl")).unwrap().format,
             "pytorch"
         );
+        // TorchScript archives may open with a storage or the constants.
+        for first in ["model/data/0", "VADr/data/17", "m/constants.pkl"] {
+            assert_eq!(
+                sniff_of(&local(first)).unwrap().format,
+                "pytorch",
+                "{first}"
+            );
+        }
         assert_eq!(sniff_of(&local("arr_0.npy")).unwrap().format, "npz");
-        assert!(sniff_of(&local("a/b/data.pkl")).is_none());
-        assert!(sniff_of(&local("notes.txt")).is_none());
+        for other in [
+            "a/b/data.pkl",
+            "notes.txt",
+            "/data.pkl",
+            "a/data/",
+            "a/data/x1",
+            "a/b/data/0",
+        ] {
+            assert!(sniff_of(&local(other)).is_none(), "{other}");
+        }
     }
 
     #[test]

@@ -95,8 +95,20 @@ impl Walk<'_> {
     }
 
     pub(super) fn zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
+        self.zip_except(level, prefix, depth, &|_| false);
+    }
+
+    /// The members of a zip but those `judged` already names (a tensor
+    /// file's storages, judged as tensors).
+    pub(super) fn zip_except(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        judged: &dyn Fn(&str) -> bool,
+    ) {
         let (limit, message) = match end_record(level) {
-            Ok(Some(end)) => return self.zip_from_end(level, prefix, depth, end),
+            Ok(Some(end)) => return self.zip_listed(level, prefix, depth, end, judged),
             Ok(None) => (
                 Limit::Unsupported,
                 "zip central directory not found (truncated archive?)",
@@ -126,6 +138,17 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
         end: ZipEnd,
+    ) {
+        self.zip_listed(level, prefix, depth, end, &|_| false);
+    }
+
+    fn zip_listed(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+        end: ZipEnd,
+        judged: &dyn Fn(&str) -> bool,
     ) {
         let (cd_size, count) = (end.size, end.count);
         let read_cd = |at: u64| level.from(at, cd_size.min(4 << 20) as usize);
@@ -171,7 +194,8 @@ impl Walk<'_> {
             .map(|e| (e.local_offset, e.compressed_size, !holds_data(e)))
             .collect();
         let overlapping = overlaps(&spans);
-        for (i, e) in entries.iter().enumerate().filter(|(_, e)| holds_data(e)) {
+        let walked = |e: &sniff::ZipEntry| holds_data(e) && !judged(&e.name);
+        for (i, e) in entries.iter().enumerate().filter(|(_, e)| walked(e)) {
             let member = chain(prefix, &e.name);
             if let Some(earlier) = overlapping[i] {
                 self.limit(

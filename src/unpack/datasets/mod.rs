@@ -352,7 +352,7 @@ impl Walk<'_> {
             }
             "safetensors" => self.safetensors(level, prefix),
             "onnx" => self.onnx(level, prefix),
-            "pytorch" => self.pytorch(level, prefix),
+            "pytorch" => self.pytorch(level, prefix, depth),
             "hdf5" => self.hdf5(level, prefix),
             "kaldi-ark" => self.kaldi(level, prefix, depth),
             _ => Ok(()),

@@ -4,6 +4,8 @@
 //! dtype, shape and data offset; the planned slice of each numeric tensor
 //! is read and judged as a waveform, whatever the tensor is called.
 
+use std::collections::HashSet;
+
 use super::pickle;
 use super::{malformed, Dtype, Reader, Step, Stop};
 use crate::sniff::dataset::{npy_header, MAX_WAVEFORM};
@@ -141,9 +143,26 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// A `torch.save` zip: the tensors `data.pkl` rebuilds, each read from
-    /// its storage member `data/<key>`.
-    pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+    /// A `torch.save` or TorchScript zip: the tensors its pickles rebuild
+    /// (`data.pkl`, and TorchScript's `constants.pkl`), each read from its
+    /// storage member (`data/<key>`, `constants/<key>`) and judged by dtype
+    /// and shape; then every other member, as any zip's. A storage of
+    /// numbers is judged once, as its tensor, unless it opens like an
+    /// encoded audio file: smooth weights are not raw PCM, and a WAV kept
+    /// as a tensor's bytes is still sniffed.
+    pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
+        let mut judged = HashSet::new();
+        let result = self.torch_tensors(level, prefix, &mut judged);
+        self.zip_except(level, prefix, depth, &|name| judged.contains(name));
+        result
+    }
+
+    fn torch_tensors(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        judged: &mut HashSet<String>,
+    ) -> Step<()> {
         let mut r = Reader::new(level);
         let size = r.size();
         let tail_at = size.saturating_sub(sniff::WINDOW_LEN as u64 + 22);
@@ -164,77 +183,106 @@ impl Walk<'_> {
         else {
             return malformed("no data.pkl");
         };
-        let folder = &pkl.name[..pkl.name.len() - "data.pkl".len()];
-        if pkl.encryption() != sniff::Encryption::None {
-            return malformed("data.pkl is encrypted");
-        }
-        let pickle_bytes = self.zip_member(
-            &mut r,
-            (pkl.local_offset, pkl.compressed_size, pkl.method),
-            MAX_PICKLE,
-        )?;
-        let tensors = pickle::tensors(&pickle_bytes);
-        for (i, t) in tensors.iter().take(MAX_TENSORS).enumerate() {
-            if self.out_of_time(prefix) {
-                break;
+        let folder = pkl.name[..pkl.name.len() - "data.pkl".len()].to_string();
+        let constants = format!("{folder}constants.pkl");
+        let pickles = [(pkl, "data")].into_iter().chain(
+            entries
+                .iter()
+                .find(|e| e.name == constants)
+                .map(|e| (e, "constants")),
+        );
+        let mut judged_count = 0;
+        for (pkl, storages) in pickles {
+            if pkl.encryption() != sniff::Encryption::None {
+                return malformed(format!("{} is encrypted", pkl.name));
             }
-            let Some(dtype) = t.dtype else { continue };
-            let member = format!("{folder}data/{}", t.key);
-            let Some(entry) = entries.iter().find(|e| e.name == member) else {
-                continue;
-            };
-            // Only contiguous C-ordered views are planned like arrays.
-            let mut step = 1u64;
-            let c_order = t.stride.len() == t.shape.len()
-                && t.shape.iter().zip(&t.stride).rev().all(|(&d, &s)| {
-                    let ok = d <= 1 || s == step;
-                    step = step.saturating_mul(d.max(1));
-                    ok
-                });
-            if !c_order {
-                continue;
-            }
-            let Some(budget) = self.remaining(prefix) else {
-                return Ok(());
-            };
-            let offset_bytes = t.offset.saturating_mul(dtype.size() as u64);
-            let want = offset_bytes
-                .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
-                .min(budget);
-            if entry.encryption() != sniff::Encryption::None {
-                continue;
-            }
-            let data = self.zip_member(
+            let pickle_bytes = self.zip_member(
                 &mut r,
-                (entry.local_offset, entry.compressed_size, entry.method),
-                want,
+                (pkl.local_offset, pkl.compressed_size, pkl.method),
+                MAX_PICKLE,
             )?;
-            let inner = Level {
-                size: data.len() as u64,
-                bytes: crate::unpack::LevelBytes::Memory(&data),
-            };
-            let mut inner_reader = Reader::new(&inner);
-            let name = t.name.clone().unwrap_or_else(|| {
-                if i == 0 {
-                    member.clone()
-                } else {
-                    format!("{member}#{i}")
+            for (i, t) in pickle::tensors(&pickle_bytes).iter().enumerate() {
+                if judged_count == MAX_TENSORS || self.out_of_time(prefix) {
+                    return Ok(());
                 }
-            });
-            match self.tensor(
-                &mut inner_reader,
-                prefix,
-                &name,
-                offset_bytes,
-                dtype,
-                false,
-                &t.shape,
-            ) {
-                Ok(_) | Err(Stop::Unreadable(_)) => {}
-                Err(stop) => return Err(stop),
+                let Some(dtype) = t.dtype else { continue };
+                let member = format!("{folder}{storages}/{}", t.key);
+                let Some(entry) = entries.iter().find(|e| e.name == member) else {
+                    continue;
+                };
+                if entry.encryption() != sniff::Encryption::None || judged.contains(&member) {
+                    continue;
+                }
+                judged_count += 1;
+                let name = t.name.clone().unwrap_or_else(|| {
+                    if i == 0 {
+                        member.clone()
+                    } else {
+                        format!("{member}#{i}")
+                    }
+                });
+                if !self.torch_tensor(&mut r, prefix, entry, &name, dtype, t)? {
+                    judged.insert(member);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Judges one tensor from its storage member. True when the storage
+    /// opens like an encoded audio file and must be walked as a member.
+    fn torch_tensor(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        prefix: &str,
+        entry: &sniff::ZipEntry,
+        name: &str,
+        dtype: Dtype,
+        t: &pickle::Tensor,
+    ) -> Step<bool> {
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(true);
+        };
+        let offset_bytes = t.offset.saturating_mul(dtype.size() as u64);
+        let want = offset_bytes
+            .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
+            .min(budget);
+        let data = self.zip_member(
+            r,
+            (entry.local_offset, entry.compressed_size, entry.method),
+            want,
+        )?;
+        if super::audio_magic(&data) {
+            return Ok(true);
+        }
+        // Only contiguous C-ordered views are planned like arrays.
+        let mut step = 1u64;
+        let c_order = t.stride.len() == t.shape.len()
+            && t.shape.iter().zip(&t.stride).rev().all(|(&d, &s)| {
+                let ok = d <= 1 || s == step;
+                step = step.saturating_mul(d.max(1));
+                ok
+            });
+        if !c_order {
+            return Ok(false);
+        }
+        let inner = Level {
+            size: data.len() as u64,
+            bytes: crate::unpack::LevelBytes::Memory(&data),
+        };
+        let mut inner_reader = Reader::new(&inner);
+        match self.tensor(
+            &mut inner_reader,
+            prefix,
+            name,
+            offset_bytes,
+            dtype,
+            false,
+            &t.shape,
+        ) {
+            Ok(_) | Err(Stop::Unreadable(_)) => Ok(false),
+            Err(stop) => Err(stop),
+        }
     }
 
     /// The first `limit` bytes of an unencrypted zip member, stored or
