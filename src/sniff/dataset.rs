@@ -486,72 +486,149 @@ fn safetensors(s: &Sample) -> Option<Sniff> {
 
 // ---------------------------------------------------------------- ONNX
 
-/// The most an ONNX model's IR version is taken to be (11 in ONNX 1.17).
+/// The most an ONNX model's IR version is taken to be (11 in ONNX 1.17)
+/// when the head shows no graph to confirm the model.
 const MAX_ONNX_IR: u64 = 32;
 
-/// Where an ONNX `ModelProto` holds its graph: `(offset, length)`, when
-/// `b` opens like one. Serialisers write fields in number order, so the
-/// model opens with its IR version (field 1) and reaches the graph (field
-/// 7) after at most producer, version, domain, model version and doc
-/// string, each of the wire type ONNX gives it; the graph must fit the
-/// object and open with a `GraphProto` field. A protobuf of another schema
-/// (a TensorFlow `SavedModel` opens with field 1 too) has no field 7 of
-/// that shape there.
-pub(crate) fn onnx_graph(b: &[u8], size: u64) -> Option<(u64, u64)> {
+/// What the head of an ONNX `ModelProto` shows.
+#[derive(Debug, PartialEq)]
+pub(crate) struct OnnxHead {
+    pub ir_version: Option<u64>,
+    /// The first graph field: `(offset, length)`.
+    pub graph: Option<(u64, u64)>,
+    pub producer: Option<String>,
+}
+
+/// Reads the head as a `ModelProto`: fields of the model's own numbers,
+/// each of the wire type ONNX gives it, in any order (protobuf allows any),
+/// every length within the object. A model is two such fields or more with
+/// a graph (field 7) whose first field is a `GraphProto` one, or a valid
+/// IR version (field 1) followed by fields that run past the head (a doc
+/// string longer than the head hides the graph). A protobuf of another
+/// schema (a TensorFlow `SavedModel` also opens with field 1) breaks one of
+/// these, and so do text and noise.
+pub(crate) fn onnx_head(b: &[u8], size: u64) -> Option<OnnxHead> {
     use super::bytes::varint;
-    let mut pos = 0;
-    if varint(b, &mut pos)? != 0x08 || !(1..=MAX_ONNX_IR).contains(&varint(b, &mut pos)?) {
-        return None;
-    }
-    loop {
+    let mut head = OnnxHead {
+        ir_version: None,
+        graph: None,
+        producer: None,
+    };
+    let (mut pos, mut fields) = (0usize, 0);
+    let past_head = loop {
+        if pos >= b.len() {
+            break false;
+        }
         let key = varint(b, &mut pos)?;
         match key {
-            // model_version
-            0x28 => {
-                varint(b, &mut pos)?;
+            // ir_version, model_version
+            0x08 | 0x28 => {
+                let v = varint(b, &mut pos)?;
+                if key == 0x08 {
+                    head.ir_version = Some(v);
+                }
             }
-            // producer name and version, domain, doc string: inside the head.
-            0x12 | 0x1a | 0x22 | 0x32 => {
-                let len = usize::try_from(varint(b, &mut pos)?).ok()?;
-                get(b, pos, len)?;
-                pos += len;
-            }
-            0x3a => {
+            // producer name and version, domain, doc string, graph, opset
+            // imports, metadata, training info, functions, configuration.
+            0x12 | 0x1a | 0x22 | 0x32 | 0x3a | 0x42 | 0x72 | 0xa2 | 0xca | 0xd2 => {
                 let len = varint(b, &mut pos)?;
                 let at = pos as u64;
-                // node, name, initializer, doc string, input, output,
-                // value info, quantisation annotation, sparse initializer.
-                let first = u8_at(b, pos)?;
-                let opens = matches!(
-                    first,
-                    0x0a | 0x12 | 0x2a | 0x52 | 0x5a | 0x62 | 0x6a | 0x72 | 0x7a
-                );
-                return (opens && len >= 2 && at.checked_add(len)? <= size).then_some((at, len));
+                if at.checked_add(len)? > size {
+                    return None;
+                }
+                if key == 0x3a && head.graph.is_none() {
+                    if !graph_opens(b, pos, len) {
+                        return None;
+                    }
+                    head.graph = Some((at, len));
+                }
+                if key == 0x12 && head.producer.is_none() {
+                    let shown = b.get(pos..pos.saturating_add(len as usize).min(b.len()))?;
+                    head.producer = Some(super::token(shown));
+                }
+                fields += 1;
+                match usize::try_from(len).ok().and_then(|l| pos.checked_add(l)) {
+                    Some(end) if end <= b.len() => pos = end,
+                    _ => break true,
+                }
+                continue;
             }
             _ => return None,
         }
+        fields += 1;
+    };
+    // A graph written first, longer than the head: its own fields confirm it.
+    let confirmed = head
+        .graph
+        .is_some_and(|(at, len)| fields >= 2 || graph_fields(b, at as usize, len) >= 4);
+    let hidden = past_head
+        && fields >= 2
+        && head
+            .ir_version
+            .is_some_and(|v| (1..=MAX_ONNX_IR).contains(&v));
+    (confirmed || hidden).then_some(head)
+}
+
+/// How many `GraphProto` fields follow one another from `at`, inside the
+/// head, in a graph of `len` bytes (at most 8 counted).
+fn graph_fields(b: &[u8], at: usize, len: u64) -> usize {
+    use super::bytes::varint;
+    let end = (at as u64).saturating_add(len);
+    let (mut pos, mut n) = (at, 0);
+    while n < 8 && pos < b.len() {
+        let Some(key) = varint(b, &mut pos) else {
+            break;
+        };
+        let Some(flen) = varint(b, &mut pos) else {
+            break;
+        };
+        let next = (pos as u64).saturating_add(flen);
+        if !(matches!(key >> 3, 1 | 2 | 5 | 10..=16) && key & 7 == 2) || next > end {
+            break;
+        }
+        n += 1;
+        pos = usize::try_from(next).unwrap_or(usize::MAX);
     }
+    n
+}
+
+/// Does a graph of `len` bytes at `at` open with a `GraphProto` field (node,
+/// name, initializer, doc string, inputs, outputs, value info, quantisation
+/// annotation, sparse initializer, metadata) that fits it? Unknown beyond
+/// the head.
+fn graph_opens(b: &[u8], at: usize, len: u64) -> bool {
+    use super::bytes::varint;
+    let mut pos = at;
+    let Some(key) = varint(b, &mut pos) else {
+        return at >= b.len() || b.len() - at < 12;
+    };
+    let known = matches!(key >> 3, 1 | 2 | 5 | 10..=16) && key & 7 == 2;
+    let fits = varint(b, &mut pos).is_none_or(|n| {
+        ((pos - at) as u64)
+            .checked_add(n)
+            .is_some_and(|end| end <= len)
+    });
+    known && len >= 2 && fits
 }
 
 /// An ONNX model (`ModelProto`): its tensors (initializers, constants) are
 /// judged by dtype and shape like a safetensors file's.
 fn onnx(s: &Sample) -> Option<Sniff> {
-    let (at, len) = onnx_graph(s.head, s.size)?;
-    let ir = s.head[1];
-    let mut sniff = container("onnx", None).with(
-        "magic",
-        format!("ONNX ModelProto at 0: IR version {ir}, graph of {len} bytes at {at}"),
+    let head = onnx_head(s.head, s.size)?;
+    let version = head.ir_version.map_or_else(
+        || "no IR version".to_string(),
+        |v| format!("IR version {v}"),
     );
-    // Field 2, right after the IR version, in every exporter's output.
-    if s.head.get(2) == Some(&0x12) {
-        let mut pos = 3;
-        if let Some(n) = super::bytes::varint(s.head, &mut pos) {
-            if let Some(name) = get(s.head, pos, n as usize) {
-                sniff = sniff.with("producer", super::token(name));
-            }
-        }
-    }
-    Some(sniff)
+    let graph = head.graph.map_or_else(
+        || "the graph past the head".to_string(),
+        |(at, len)| format!("graph of {len} bytes at {at}"),
+    );
+    let sniff =
+        container("onnx", None).with("magic", format!("ONNX ModelProto: {version}, {graph}"));
+    Some(match head.producer {
+        Some(p) => sniff.with("producer", p),
+        None => sniff,
+    })
 }
 
 // ---------------------------------------------------------------- zips of tensors
@@ -1006,30 +1083,57 @@ mod tests {
     }
 
     #[test]
-    fn onnx_models_are_named_by_their_fields_up_to_the_graph() {
+    fn onnx_models_are_named_by_their_own_fields_in_any_order() {
+        let graph = |h: &[u8], size: u64| onnx_head(h, size).and_then(|m| m.graph);
         // ir_version 8, producer "pytorch", version "2.3.0", graph of 6 bytes opening with a node.
         let mut m = b"\x08\x08\x12\x07pytorch\x1a\x052.3.0\x3a\x06\x0a\x04\x22\x02Op".to_vec();
-        assert_eq!(onnx_graph(&m, m.len() as u64), Some((20, 6)));
+        assert_eq!(graph(&m, m.len() as u64), Some((20, 6)));
         let s = sniff_of(&m).unwrap();
         assert_eq!((&*s.format, s.class), ("onnx", Class::Other));
         assert_eq!(s.evidence["producer"], "pytorch");
-        // A graph longer than the object, an IR version no ONNX has, a
-        // graph opening with no GraphProto field, a field ONNX's model has
-        // not (a TensorFlow SavedModel: version 1, then meta graphs).
-        assert_eq!(onnx_graph(&m, m.len() as u64 - 1), None);
-        m[1] = 0x7f;
-        assert_eq!(onnx_graph(&m, 1 << 20), None);
-        m[1] = 0x08;
-        m[20] = 0x08;
-        assert_eq!(onnx_graph(&m, 1 << 20), None);
+        // Any order, no IR version, or one no ONNX has: still a model.
+        let graph_first = b"\x3a\x06\x0a\x04\x22\x02Op\x42\x02\x10\x11\x08\x21";
+        assert_eq!(graph(graph_first, 100), Some((2, 6)));
+        assert_eq!(graph(&m[2..], 100), Some((18, 6)));
+        // A doc string longer than the head after a valid IR version.
+        let mut long_doc = b"\x08\x09\x32\x80\x80\x08".to_vec();
+        long_doc.resize(4096, b'x');
+        let hidden = onnx_head(&long_doc, 1 << 20).unwrap();
+        assert_eq!((hidden.ir_version, hidden.graph), (Some(9), None));
         assert_eq!(
-            onnx_graph(b"\x08\x01\x12\x04\x0a\x02\x08\x01", 1 << 20),
+            onnx_head(&long_doc, 4096),
+            None,
+            "the doc string must fit the object"
+        );
+        // A graph longer than the object, a graph opening with no
+        // GraphProto field, a field ONNX's model has not (a TensorFlow
+        // SavedModel: version 1, then meta graphs as field 2 holding field
+        // 1), a graph alone, text, noise.
+        assert_eq!(graph(&m, m.len() as u64 - 1), None);
+        m[20] = 0x08;
+        assert_eq!(graph(&m, 1 << 20), None);
+        assert_eq!(
+            onnx_head(b"\x08\x01\x12\x04\x0a\x02\x08\x01", 1 << 20),
             None
         );
-        for seed in 0..2000 {
-            let mut noise = pseudo_random(256, seed);
-            noise[0] = 0x08;
-            assert_eq!(onnx_graph(&noise, 1 << 30), None, "seed {seed}");
+        assert_eq!(onnx_head(b"\x3a\x06\x0a\x04\x22\x02Op", 1 << 20), None);
+        // A graph written first and longer than the head is confirmed by
+        // its first fields: nodes, one after another.
+        let mut nodes = b"\x3a\xff\xff\x3f".to_vec();
+        for _ in 0..1000 {
+            nodes.extend(b"\x0a\x0c\x0a\x01x\x12\x01y\x22\x04Relu");
+        }
+        let big = onnx_head(&nodes[..4096], 1 << 21).unwrap();
+        assert_eq!(big.graph, Some((4, (1 << 20) - 1)));
+        assert_eq!(
+            onnx_head(&nodes[..20], 1 << 21),
+            None,
+            "one node is too little"
+        );
+        assert_eq!(onnx_head(b":\n\nkey: value\n", 1 << 20), None);
+        for seed in 0..4000 {
+            let noise = pseudo_random(256, seed);
+            assert_eq!(onnx_head(&noise, 1 << 30), None, "seed {seed}");
         }
     }
 

@@ -153,6 +153,10 @@ struct Walk<'r> {
     deadline: std::time::Instant,
     timed_out: bool,
     inside: Inside,
+    /// Further hits of each limit in `inside.limits` (same index), counted
+    /// as they come: a crafted container can raise one limit millions of
+    /// times, and each is not kept.
+    more: Vec<usize>,
 }
 
 /// Opens `outer` (already sniffed) when it is a wrapper or an archive.
@@ -176,6 +180,7 @@ pub fn look_inside<'f>(
         deadline,
         timed_out: false,
         inside: Inside::default(),
+        more: Vec::new(),
     };
     walk.max_depth = walk.max_depth.min(MAX_DEPTH);
     let fetch = RefCell::new(fetch);
@@ -184,8 +189,7 @@ pub fn look_inside<'f>(
         bytes: LevelBytes::Outer(sample, &fetch),
     };
     walk.open(&level, outer, "", 1);
-    walk.inside.limits = fold_limits(std::mem::take(&mut walk.inside.limits));
-    walk.inside
+    walk.finish()
 }
 
 /// Deepest nesting opened whatever the caller asks: each level costs a few
@@ -199,27 +203,6 @@ pub(crate) const PEEK: u64 = 4096;
 
 /// Decoded bytes per decoder call: the deadline is checked between calls.
 pub(crate) const CHUNK: usize = 64 * 1024;
-
-/// One entry per kind of limit: the first hit's member and message, with a
-/// count of the others. An archive of 1,000 overlapping members is one
-/// `max-ratio` entry saying so, not 1,000 entries.
-fn fold_limits(hits: Vec<LimitHit>) -> Vec<LimitHit> {
-    let mut out: Vec<(LimitHit, usize)> = Vec::new();
-    for hit in hits {
-        match out.iter_mut().find(|(h, _)| h.limit == hit.limit) {
-            Some((_, more)) => *more += 1,
-            None => out.push((hit, 0)),
-        }
-    }
-    out.into_iter()
-        .map(|(mut h, more)| {
-            if more > 0 {
-                h.message = format!("{} (and {more} more {} in this object)", h.message, h.limit);
-            }
-            h
-        })
-        .collect()
-}
 
 /// How a bounded read from a decoder ended.
 #[derive(Debug)]
@@ -299,7 +282,29 @@ fn chain(prefix: &str, name: &str) -> String {
 }
 
 impl Walk<'_> {
+    /// What was found, each limit saying how many more of its kind the
+    /// object raised.
+    fn finish(mut self) -> Inside {
+        for (hit, &more) in self.inside.limits.iter_mut().zip(&self.more) {
+            if more > 0 {
+                hit.message = format!(
+                    "{} (and {more} more {} in this object)",
+                    hit.message, hit.limit
+                );
+            }
+        }
+        self.inside
+    }
+
+    /// One entry per kind of limit: the first hit's member and message,
+    /// with a count of the others. An archive of 1,000 overlapping members
+    /// is one `max-ratio` entry saying so, not 1,000 entries.
     fn limit(&mut self, member: &str, limit: Limit, message: String) {
+        if let Some(i) = self.inside.limits.iter().position(|h| h.limit == limit) {
+            self.more[i] += 1;
+            return;
+        }
+        self.more.push(0);
         let member = (!member.is_empty()).then(|| member.to_string());
         self.inside.limits.push(LimitHit {
             member,
@@ -972,24 +977,34 @@ pub(crate) mod tests {
 
     #[test]
     fn limits_of_one_kind_fold_into_one_entry_with_a_count() {
-        let hit = |limit, member: &str| LimitHit {
-            member: Some(member.into()),
-            limit,
-            message: format!("{member} hit"),
+        let rules = RuleSet::embedded();
+        let mut walk = Walk {
+            outer_name: "x",
+            rules: &rules,
+            limits: &rules.limits,
+            max_depth: 3,
+            spent: 0,
+            deadline: Instant::now(),
+            timed_out: false,
+            inside: Inside::default(),
+            more: Vec::new(),
         };
-        let folded = fold_limits(vec![
-            hit(Limit::Ratio, "a"),
-            hit(Limit::ObjectBytes, "b"),
-            hit(Limit::Ratio, "c"),
-            hit(Limit::Ratio, "d"),
-        ]);
-        assert_eq!(folded.len(), 2);
+        // Counted as they come: a million hits keep one entry each kind.
+        for (i, (limit, member)) in [(Limit::Ratio, "a"), (Limit::ObjectBytes, "b")]
+            .into_iter()
+            .chain(std::iter::repeat_n((Limit::Ratio, "c"), 1_000_000))
+            .enumerate()
+        {
+            walk.limit(member, limit, format!("{member} hit {i}"));
+        }
+        assert_eq!(walk.inside.limits.len(), 2);
+        let folded = walk.finish().limits;
         assert_eq!(folded[0].member.as_deref(), Some("a"));
         assert_eq!(
             folded[0].message,
-            "a hit (and 2 more max-ratio in this object)"
+            "a hit 0 (and 1000000 more max-ratio in this object)"
         );
-        assert_eq!(folded[1].message, "b hit");
+        assert_eq!(folded[1].message, "b hit 1");
     }
 
     /// Base64 in UTF-16 text (PowerShell 5's `>`), either byte order.

@@ -247,6 +247,22 @@ const MAX_CHANNELS: u64 = 8;
 /// enough (embeddings, feature frames) or when more than one axis is
 /// (images: [N, C, H, W], [H, W, 3]), whose rows are smooth but not sound.
 fn plan(shape: &[u64]) -> Option<Plan> {
+    plan_exact(shape).or_else(|| {
+        // Axes of one at the end change nothing in the layout ([N, 1, 1]
+        // is a vector): planned without them, and named with them.
+        let kept = shape.iter().rposition(|&d| d != 1)? + 1;
+        if kept == shape.len() {
+            return None;
+        }
+        let mut p = plan_exact(&shape[..kept])?;
+        p.slice.pop();
+        p.slice.push_str(&", 0".repeat(shape.len() - kept));
+        p.slice.push(']');
+        Some(p)
+    })
+}
+
+fn plan_exact(shape: &[u64]) -> Option<Plan> {
     let min = dataset::MIN_WAVEFORM as u64;
     let max = MAX_WAVEFORM as u64;
     let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))?;
@@ -351,7 +367,7 @@ impl Walk<'_> {
                 Ok(())
             }
             "safetensors" => self.safetensors(level, prefix),
-            "onnx" => self.onnx(level, prefix),
+            "onnx" => self.onnx(level, prefix, depth),
             "pytorch" => self.pytorch(level, prefix, depth),
             "hdf5" => self.hdf5(level, prefix),
             "kaldi-ark" => self.kaldi(level, prefix, depth),
@@ -849,6 +865,158 @@ mod tests {
         );
     }
 
+    /// Every place protobuf readers take a tensor from: typed fields,
+    /// sparse initializers, a second graph field, functions, training
+    /// graphs, attribute lists; raw data before a decoy; files kept as
+    /// strings or bytes.
+    #[test]
+    fn onnx_tensors_are_found_wherever_a_reader_would_take_them() {
+        let speech = speechy(4096);
+        let wave = int16(&speech);
+        let raw = onnx_tensor("v", &[1, 4096], &wave);
+        // int32_data: int16 values sign-extended to varints.
+        let ints: Vec<u64> = wave
+            .chunks(2)
+            .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])) as u64)
+            .collect();
+        let typed = [
+            leb(&[0x08, 1, 0x08, 4096, 0x10, 5]),
+            pb(8, b"v"),
+            pb(5, &leb(&ints)),
+        ]
+        .concat();
+        let floats: Vec<u8> = speech.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let noise: Vec<u8> = crate::sniff::testutil::pseudo_random(4 * 4096, 4);
+        let raw_then_decoy = [
+            leb(&[0x08, 1, 0x08, 4096, 0x10, 1]),
+            pb(8, b"v"),
+            pb(9, &floats),
+            pb(4, &noise),
+        ]
+        .concat();
+        let constant = |tensor: &[u8]| {
+            let attribute = [pb(1, b"value"), pb(5, tensor)].concat();
+            [pb(4, b"Constant"), pb(5, &attribute)].concat()
+        };
+        let attribute_floats = pb(
+            1,
+            &[
+                pb(4, b"Constant"),
+                pb(5, &[pb(1, b"value_floats"), pb(7, &floats)].concat()),
+            ]
+            .concat(),
+        );
+        // proto2 writes repeated numbers one field each: value_floats
+        // (field 7, fixed32) and, from some writers, float_data (field 4).
+        let one_by_one = |key: u8| -> Vec<u8> {
+            speech
+                .iter()
+                .flat_map(|v| [&[key][..], &v.to_le_bytes()].concat())
+                .collect()
+        };
+        let unpacked_floats = pb(
+            1,
+            &[
+                pb(4, b"Constant"),
+                pb(5, &[pb(1, b"value_floats"), one_by_one(0x3d)].concat()),
+            ]
+            .concat(),
+        );
+        let unpacked_data = [
+            leb(&[0x08, 1, 0x08, 4096, 0x10, 1]),
+            pb(8, b"v"),
+            one_by_one(0x25),
+        ]
+        .concat();
+        let model = |graph: &[u8], more: &[u8]| [onnx_model(graph), more.to_vec()].concat();
+        let name_only = pb(2, b"g");
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("int32_data", model(&pb(5, &typed), &[]), "v[0, :]"),
+            (
+                "sparse initializer",
+                model(&pb(15, &pb(1, &raw)), &[]),
+                "v[0, :]",
+            ),
+            (
+                "a second graph field",
+                model(&name_only, &pb(7, &pb(5, &raw))),
+                "v[0, :]",
+            ),
+            (
+                "a function's Constant",
+                model(
+                    &name_only,
+                    &pb(25, &[pb(1, b"f"), pb(7, &constant(&raw))].concat()),
+                ),
+                "v[0, :]",
+            ),
+            (
+                "a training graph",
+                model(&name_only, &pb(20, &pb(1, &pb(5, &raw)))),
+                "v[0, :]",
+            ),
+            (
+                "raw data before a decoy",
+                model(&pb(5, &raw_then_decoy), &[]),
+                "v[0, :]",
+            ),
+            ("value_floats", model(&attribute_floats, &[]), ""),
+            ("value_floats one by one", model(&unpacked_floats, &[]), ""),
+            (
+                "float_data one by one",
+                model(&pb(5, &unpacked_data), &[]),
+                "v[0, :]",
+            ),
+        ];
+        for (what, bytes, member) in cases {
+            let (members, limits) = open("onnx", &bytes);
+            assert_eq!(members.len(), 1, "{what}: {members:?} {limits:?}");
+            assert_eq!(members[0].1, "waveform", "{what}");
+            assert!(members[0].0.ends_with(member), "{what}: {members:?}");
+        }
+        // A WAV kept as a string attribute, and as a uint8 tensor.
+        let mut wav = b"RIFF".to_vec();
+        wav.extend((36 + wave.len() as u32).to_le_bytes());
+        wav.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data");
+        wav.extend((wave.len() as u32).to_le_bytes());
+        wav.extend(&wave);
+        let as_string = pb(
+            1,
+            &[pb(4, b"Note"), pb(5, &[pb(1, b"s"), pb(4, &wav)].concat())].concat(),
+        );
+        let as_bytes = pb(
+            5,
+            &[
+                leb(&[0x08, wav.len() as u64, 0x10, 2]),
+                pb(8, b"blob"),
+                pb(9, &wav),
+            ]
+            .concat(),
+        );
+        for graph in [as_string, as_bytes] {
+            let (members, _) = open("onnx", &onnx_model(&graph));
+            assert_eq!(
+                members.iter().map(|m| m.1.as_str()).collect::<Vec<_>>(),
+                ["wav"]
+            );
+        }
+        // A tensor kept in an external file is said, not passed over.
+        let external = [
+            leb(&[0x08, 1, 0x08, 4096, 0x10, 5]),
+            pb(8, b"ext"),
+            leb(&[0x70, 1]),
+        ]
+        .concat();
+        let (members, limits) = open("onnx", &onnx_model(&pb(5, &external)));
+        assert!(members.is_empty());
+        assert!(
+            limits
+                .iter()
+                .any(|l| l.contains("external files (the first: ext)")),
+            "{limits:?}"
+        );
+    }
+
     #[test]
     fn hostile_onnx_structures_end_in_limits() {
         // Subgraphs nested past the bound.
@@ -868,7 +1036,7 @@ mod tests {
             vec![0x0a, 0x02, 0x2a, 0x80],
             vec![0x0a, 0x00, 0x0f],
         ] {
-            let (members, limits) = open("onnx", &onnx_model(&bad));
+            let (members, limits) = open("onnx", &onnx_model(&[pb(2, b"g"), bad.clone()].concat()));
             assert!(
                 members.is_empty() && !limits.is_empty(),
                 "{bad:?}: {limits:?}"
@@ -876,12 +1044,8 @@ mod tests {
         }
         // Thousands of initializers, each behind data the walk steps over:
         // the structure reads are bounded.
-        let one = pb(5, &onnx_tensor("t", &[2], &[0u8; 5000][..4]));
-        let mut many = Vec::new();
-        for _ in 0..2000 {
-            many.extend(&one);
-            many.extend(pb(10, &[b' '; 5000]));
-        }
+        let one = pb(5, &onnx_tensor("t", &[50, 50], &[0u8; 5000]));
+        let many = one.repeat(2000);
         let (_, limits) = open("onnx", &onnx_model(&many));
         assert!(
             limits.iter().any(|l| l.contains("reads of its structure")),
@@ -936,6 +1100,14 @@ mod tests {
         // image; the values decide (an image row is smooth but rarely
         // oscillates around zero like sound).
         assert_eq!(p(&[32, 16000, 1]), Some((1, 16000, "[0, :, 0]".into())));
+        // Trailing axes of one are no channels.
+        assert_eq!(p(&[16000, 1, 1]), Some((1, 16000, "[:, 0, 0]".into())));
+        assert_eq!(
+            p(&[1, 16000, 1, 1]),
+            Some((1, 16000, "[0, :, 0, 0]".into()))
+        );
+        assert_eq!(p(&[64, 64, 1, 1]), None, "still an image");
+        assert_eq!(p(&[1, 1]), None);
         assert_eq!(p(&[1000]), None);
         assert_eq!(p(&[u64::MAX, 4]), None, "element count overflows");
         assert_eq!(p(&[]), None);

@@ -1,23 +1,29 @@
-//! ONNX models: the tensors a `ModelProto` carries — its graph's
-//! initializers, the values of `Constant` nodes and tensor attributes, and
-//! those of subgraphs (`If`, `Loop`, `Scan` bodies) — found by walking the
-//! protobuf structure and judged by dtype and shape, as safetensors' are.
-//! Weights kept in external files are not in the object and not looked for.
+//! ONNX models: every tensor a `ModelProto` carries — its graphs'
+//! initializers and sparse initializers, the values of `Constant` nodes and
+//! tensor attributes (`value`, `value_floats`, `value_ints`, sparse ones),
+//! in subgraphs (`If`, `Loop`, `Scan` bodies), functions and training
+//! graphs too — found by walking the protobuf structure and judged by dtype
+//! and shape, as safetensors' are. The whole object is walked as one
+//! model: protobuf merges a field written twice, and so would a reader.
 //!
-//! Only keys and lengths are read: a payload the walk does not descend into
-//! (a tensor's data, a doc string) is stepped over by its length, so a
-//! model of hundreds of megabytes costs its structure and the judged slices.
+//! Only keys and lengths are read: a payload the walk does not descend
+//! into is stepped over by its length, so a model of hundreds of megabytes
+//! costs its structure and the judged slices. Strings and byte tensors long
+//! enough to hold a recording (a model's own names and doc strings are short
+//! text) are sniffed like any value, and so is a numeric tensor whose bytes
+//! open like an encoded audio file. Weights kept in external files are not
+//! in the object; one that could hold a signal is reported as a limit.
 
 use super::tensors::MAX_TENSORS;
-use super::{malformed, varint, Dtype, Reader, Step, Stop};
+use super::{audio_magic, malformed, plan, shape_text, varint, Dtype, Reader, Step, Stop};
 use crate::sniff;
 use crate::unpack::{Level, Limit, Walk};
 
 /// Subgraphs inside subgraphs followed (an `If` inside a `Loop` body …).
 const MAX_NESTING: u32 = 8;
 /// Structure reads start this small, since a skipped tensor leaves the next
-/// field far away, and double while the walk reads on from where the last
-/// one ended (a run of small node messages), up to [`MAX_CHUNK`].
+/// field far away, and double while the walk reads on through the bytes it
+/// last read (a run of small node messages), up to [`MAX_CHUNK`].
 const MIN_CHUNK: usize = 4 << 10;
 const MAX_CHUNK: usize = 256 << 10;
 /// Structure reads per model: each skipped tensor costs one, and a bucket
@@ -25,16 +31,27 @@ const MAX_CHUNK: usize = 256 << 10;
 const MAX_READS: usize = 512;
 /// Longest tensor name read; longer ones are cut.
 const MAX_NAME: usize = 256;
-/// Longest packed `dims` read: 64 dimensions of ten bytes.
-const MAX_DIMS_BYTES: usize = 640;
+/// Most dimensions a tensor may declare, packed or one by one.
+const MAX_DIMS: usize = 64;
+/// Strings and byte payloads at least this long are sniffed as values.
+const MIN_VALUE: u64 = 512;
+/// Values sniffed per model.
+const MAX_VALUES: usize = 64;
+/// Strings of one STRING tensor sniffed.
+const MAX_STRINGS: usize = 4;
+/// Elements written one field each (proto2's unpacked repeated numbers:
+/// `value_floats`, `value_ints`, and data fields some writers leave
+/// unpacked) kept per tensor: enough for any planned slice.
+const MAX_UNPACKED: usize = super::MAX_WAVEFORM * super::MAX_CHANNELS as usize;
 
 /// What a field holds after its key.
 enum Wire {
     Varint(u64),
     /// A length-delimited payload at this offset, of this length.
     Bytes(u64, u64),
-    /// A fixed-width number (stepped over).
-    Fixed,
+    /// Fixed-width numbers, as their bits.
+    Fixed32(u32),
+    Fixed64(u64),
 }
 
 /// Buffered reads of the structure: the bytes at `at..at + buf.len()`.
@@ -60,7 +77,8 @@ impl Cursor {
         let end = self.at + self.buf.len() as u64;
         let want_end = offset.saturating_add(len as u64).min(r.size());
         if offset < self.at || want_end > end {
-            self.chunk = if offset == end {
+            // Reading on from inside what was read: a run of structure.
+            self.chunk = if (self.at..=end).contains(&offset) && !self.buf.is_empty() {
                 (self.chunk * 2).min(MAX_CHUNK)
             } else {
                 MIN_CHUNK
@@ -84,54 +102,160 @@ impl Cursor {
     fn field(&mut self, r: &mut Reader<'_, '_, '_>, pos: u64, end: u64) -> Step<(u64, Wire, u64)> {
         let b = self.bytes(r, pos, 20.min((end - pos) as usize))?;
         let mut i = 0;
-        let (Some(key), mut wire) = (varint(b, &mut i), None) else {
+        let Some(key) = varint(b, &mut i) else {
             return malformed("a field key is cut short");
         };
-        let next = match key & 7 {
+        let fixed = |i: usize, n: usize| match b.get(i..i + n) {
+            Some(x) => Ok(x.iter().rev().fold(0u64, |a, &c| a << 8 | u64::from(c))),
+            None => malformed("a number is cut short"),
+        };
+        let (wire, next) = match key & 7 {
             0 => {
                 let Some(v) = varint(b, &mut i) else {
                     return malformed("a varint is cut short");
                 };
-                wire = Some(Wire::Varint(v));
-                pos + i as u64
+                (Wire::Varint(v), pos + i as u64)
             }
-            1 => pos + i as u64 + 8,
+            1 => (Wire::Fixed64(fixed(i, 8)?), pos + i as u64 + 8),
             2 => {
                 let Some(len) = varint(b, &mut i) else {
                     return malformed("a length is cut short");
                 };
                 let at = pos + i as u64;
-                wire = Some(Wire::Bytes(at, len));
-                at.saturating_add(len)
+                (Wire::Bytes(at, len), at.saturating_add(len))
             }
-            5 => pos + i as u64 + 4,
+            5 => (Wire::Fixed32(fixed(i, 4)? as u32), pos + i as u64 + 4),
             w => return malformed(format!("wire type {w}")),
         };
         if next > end {
             return malformed("a field runs past its message");
         }
-        Ok((key >> 3, wire.unwrap_or(Wire::Fixed), next))
+        Ok((key >> 3, wire, next))
     }
 }
 
-/// What the walk is inside of.
-#[derive(Clone, Copy)]
+/// The message kinds the walk descends into.
+#[derive(Clone, Copy, Debug)]
 enum Kind {
+    Model,
     Graph,
     Node,
     Attribute,
+    Function,
+    Training,
+    Sparse,
+    /// A metadata `StringStringEntryProto`.
+    Entry,
 }
 
-/// A `TensorProto`'s description: where its little-endian elements lie.
+/// What a length-delimited field holds.
+enum Holds {
+    /// A message; true when it is a subgraph, one level deeper.
+    Message(Kind, bool),
+    Tensor,
+    /// `value_floats`: packed little-endian floats.
+    Floats,
+    /// `value_ints`: packed varints.
+    Ints,
+    /// Anything else: a string or bytes, sniffed when long enough.
+    Value,
+}
+
+fn holds(kind: Kind, field: u64) -> Holds {
+    use Kind::*;
+    match (kind, field) {
+        (Model, 7) => Holds::Message(Graph, false),
+        (Model, 20) => Holds::Message(Training, false),
+        (Model, 25) => Holds::Message(Function, false),
+        (Model, 14) | (Graph, 16) | (Node, 9) | (Function, 14) => Holds::Message(Entry, false),
+        (Graph, 1) | (Function, 7) => Holds::Message(Node, false),
+        (Graph, 15) | (Attribute, 22 | 23) => Holds::Message(Sparse, false),
+        (Node, 5) | (Function, 11) => Holds::Message(Attribute, false),
+        (Attribute, 6 | 11) | (Training, 1 | 2) => Holds::Message(Graph, true),
+        (Graph, 5) | (Attribute, 5 | 10) | (Sparse, 1 | 2) => Holds::Tensor,
+        (Attribute, 7) => Holds::Floats,
+        (Attribute, 8) => Holds::Ints,
+        _ => Holds::Value,
+    }
+}
+
+/// How a tensor's elements are written.
+#[derive(Clone, Copy)]
+enum Elements {
+    /// Little-endian, `size` bytes each (`raw_data`, packed `float_data`
+    /// and `double_data`).
+    Fixed(Dtype),
+    /// Varints (`int32_data` for 16- and 32-bit types, `int64_data`).
+    Varints(Dtype),
+}
+
+/// A `TensorProto`'s description: where its elements lie.
 #[derive(Default)]
 struct Tensor {
     dims: Vec<u64>,
     data_type: u64,
     name: Option<String>,
-    /// `raw_data`, or packed `float_data` / `double_data`: (offset, length,
-    /// the element type those fields hold when it is not `data_type`'s).
-    data: Option<(u64, u64, Option<Dtype>)>,
+    raw: Option<(u64, u64)>,
+    /// Packed `float_data`, `int32_data`, `int64_data`, `double_data`.
+    floats: Option<(u64, u64)>,
+    int32s: Option<(u64, u64)>,
+    int64s: Option<(u64, u64)>,
+    doubles: Option<(u64, u64)>,
+    strings: Vec<(u64, u64)>,
+    /// Elements written one field each: the field and the values' bits.
+    unpacked: Option<(u64, Vec<u64>)>,
     external: bool,
+}
+
+impl Tensor {
+    /// Where the elements lie and how they are written: `raw_data` first,
+    /// as the runtimes read it, then the typed field `data_type` uses.
+    fn elements(&self, dtype: Dtype) -> Option<(u64, u64, Elements)> {
+        if let Some((at, len)) = self.raw {
+            return Some((at, len, Elements::Fixed(dtype)));
+        }
+        let (field, elements) = match dtype {
+            Dtype::F32 => (self.floats, Elements::Fixed(Dtype::F32)),
+            Dtype::F64 => (self.doubles, Elements::Fixed(Dtype::F64)),
+            Dtype::I64 => (self.int64s, Elements::Varints(Dtype::I64)),
+            Dtype::F16 | Dtype::BF16 | Dtype::I16 | Dtype::I32 => {
+                (self.int32s, Elements::Varints(dtype))
+            }
+        };
+        field.map(|(at, len)| (at, len, elements))
+    }
+
+    /// Keeps an element written in a field of its own (those of the first
+    /// such field only).
+    fn unpacked(&mut self, field: u64, bits: u64) {
+        let (f, values) = self.unpacked.get_or_insert((field, Vec::new()));
+        if *f == field && values.len() < MAX_UNPACKED {
+            values.push(bits);
+        }
+    }
+
+    /// The elements written one field each, when that field is the one
+    /// `dtype`'s values go in.
+    fn unpacked_values(&self, dtype: Dtype) -> Option<Vec<f32>> {
+        let (field, bits) = self.unpacked.as_ref()?;
+        let wanted = match dtype {
+            Dtype::F32 => 4,
+            Dtype::F64 => 10,
+            Dtype::I64 => 7,
+            _ => 5,
+        };
+        (*field == wanted).then(|| bits.iter().map(|&v| element(v, dtype, *field)).collect())
+    }
+}
+
+/// An element's value from its bits as written in `field`: a float's
+/// (4), a double's (10), or a varint's.
+fn element(bits: u64, dtype: Dtype, field: u64) -> f32 {
+    match field {
+        4 => f32::from_bits(bits as u32),
+        10 => f64::from_bits(bits) as f32,
+        _ => from_varint(bits, dtype),
+    }
 }
 
 /// ONNX `TensorProto.DataType` values that can hold a waveform.
@@ -148,202 +272,430 @@ fn dtype(data_type: u64) -> Option<Dtype> {
     })
 }
 
-/// The walk's progress over one model.
-struct Found {
+/// An element written as a varint, as the runtimes read it back.
+fn from_varint(v: u64, dtype: Dtype) -> f32 {
+    match dtype {
+        Dtype::F16 => super::f16_to_f32(v as u16),
+        Dtype::BF16 => f32::from_bits(u32::from(v as u16) << 16),
+        Dtype::I16 => f32::from(v as i16),
+        Dtype::I32 => v as i32 as f32,
+        _ => v as i64 as f32,
+    }
+}
+
+/// One model's walk: its reads and what it has found so far.
+struct Model<'r, 'l, 'a, 'f> {
+    r: &'r mut Reader<'l, 'a, 'f>,
+    cur: Cursor,
+    prefix: String,
+    depth: u32,
     /// Tensors described so far (unnamed ones are numbered by it).
     seen: usize,
     /// Tensors whose shape could hold a signal, judged.
     judged: usize,
+    values: usize,
     damaged: usize,
+    /// External tensors that could hold a signal, and the first one's name.
+    external: (usize, Option<String>),
+    /// Bounds already reported, so that a model repeating a case adds one
+    /// limit, not one per repeat.
+    said_nesting: bool,
+    said_values: bool,
+    /// The walk ends (tensors judged reached their bound).
+    done: bool,
 }
 
 impl Walk<'_> {
-    pub(super) fn onnx(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+    pub(super) fn onnx(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
-        let head = r.from(0, sniff::HEAD_LEN)?;
-        let Some((at, len)) = sniff::dataset::onnx_graph(&head, r.size()) else {
-            return malformed("ModelProto does not parse");
-        };
-        let mut cur = Cursor::new();
-        let mut found = Found {
+        let size = r.size();
+        let mut m = Model {
+            r: &mut r,
+            cur: Cursor::new(),
+            prefix: prefix.to_string(),
+            depth,
             seen: 0,
             judged: 0,
+            values: 0,
             damaged: 0,
+            external: (0, None),
+            said_nesting: false,
+            said_values: false,
+            done: false,
         };
-        self.onnx_message(
-            &mut r,
-            &mut cur,
-            prefix,
-            Kind::Graph,
-            at,
-            at + len,
-            0,
-            &mut found,
-        )
+        let walked = self.onnx_message(&mut m, Kind::Model, 0, size, 0);
+        if let (n @ 1.., Some(first)) = &m.external {
+            self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!(
+                    "onnx: {n} tensor(s) shaped like signals kept in external files \
+                     (the first: {first}); judged only where those files are scanned"
+                ),
+            );
+        }
+        walked
     }
 
     /// Walks one message of `kind` at `start..end`, descending into the
-    /// fields that hold tensors or graphs. False once the walk should stop
-    /// (the tensors judged reached their bound, or time ran out).
-    #[allow(clippy::too_many_arguments)]
+    /// fields that hold tensors, graphs or values.
     fn onnx_message(
         &mut self,
-        r: &mut Reader<'_, '_, '_>,
-        cur: &mut Cursor,
-        prefix: &str,
+        m: &mut Model<'_, '_, '_, '_>,
         kind: Kind,
         start: u64,
         end: u64,
         nesting: u32,
-        found: &mut Found,
     ) -> Step<()> {
         let mut pos = start;
-        while pos < end {
-            let (field, wire, next) = cur.field(r, pos, end)?;
+        // An attribute's floats and ints written one field each.
+        let mut floats = Tensor::default();
+        let mut ints = Tensor::default();
+        while pos < end && !m.done && !self.timed_out {
+            let (field, wire, next) = m.cur.field(m.r, pos, end)?;
             pos = next;
-            let Wire::Bytes(at, len) = wire else {
-                continue;
+            let (at, len) = match (kind, field, wire) {
+                (_, _, Wire::Bytes(at, len)) => (at, len),
+                (Kind::Attribute, 7, Wire::Fixed32(v)) => {
+                    floats.unpacked(4, u64::from(v));
+                    continue;
+                }
+                (Kind::Attribute, 8, Wire::Varint(v)) => {
+                    ints.unpacked(7, v);
+                    continue;
+                }
+                _ => continue,
             };
-            let (body, body_end) = (at, at + len);
-            match (kind, field) {
-                // GraphProto.node
-                (Kind::Graph, 1) => {
-                    self.onnx_message(r, cur, prefix, Kind::Node, body, body_end, nesting, found)?
-                }
-                // GraphProto.initializer; AttributeProto.t and .tensors
-                (Kind::Graph, 5) | (Kind::Attribute, 5 | 10) => {
-                    let t = tensor(r, cur, body, body_end)?;
-                    self.onnx_tensor(r, prefix, t, found)?;
-                }
-                // NodeProto.attribute
-                (Kind::Node, 5) => self.onnx_message(
-                    r,
-                    cur,
-                    prefix,
-                    Kind::Attribute,
-                    body,
-                    body_end,
-                    nesting,
-                    found,
-                )?,
-                // AttributeProto.g and .graphs
-                (Kind::Attribute, 6 | 11) => {
-                    if nesting >= MAX_NESTING {
-                        self.limit(
-                            prefix,
-                            Limit::Depth,
-                            format!("onnx: subgraphs nested deeper than {MAX_NESTING} not read"),
-                        );
+            match holds(kind, field) {
+                Holds::Message(inner, deeper) => {
+                    if deeper && nesting >= MAX_NESTING {
+                        if !m.said_nesting {
+                            m.said_nesting = true;
+                            self.limit(
+                                &m.prefix,
+                                Limit::Depth,
+                                format!(
+                                    "onnx: subgraphs nested deeper than {MAX_NESTING} not read"
+                                ),
+                            );
+                        }
                         continue;
                     }
-                    self.onnx_message(
-                        r,
-                        cur,
-                        prefix,
-                        Kind::Graph,
-                        body,
-                        body_end,
-                        nesting + 1,
-                        found,
-                    )?;
+                    self.onnx_message(m, inner, at, at + len, nesting + u32::from(deeper))?;
                 }
-                _ => {}
+                Holds::Tensor => {
+                    let t = tensor(m, at, at + len)?;
+                    self.onnx_tensor(m, t)?;
+                }
+                Holds::Floats => {
+                    let name = format!("floats@{at}");
+                    self.onnx_elements(m, &name, &[len / 4], at, len, Elements::Fixed(Dtype::F32))?;
+                }
+                Holds::Ints => {
+                    let name = format!("ints@{at}");
+                    self.onnx_elements(m, &name, &[], at, len, Elements::Varints(Dtype::I64))?;
+                }
+                Holds::Value => self.onnx_value(m, &format!("bytes@{at}"), at, len)?,
             }
-            if found.judged > MAX_TENSORS || self.timed_out {
-                return Ok(());
+        }
+        for (list, dtype, what) in [(floats, Dtype::F32, "floats"), (ints, Dtype::I64, "ints")] {
+            if let Some(values) = list.unpacked_values(dtype) {
+                self.onnx_values(m, &format!("{what}@{start}"), &[], values, dtype)?;
             }
         }
         Ok(())
     }
 
-    /// Judges one described tensor's planned slice.
-    fn onnx_tensor(
-        &mut self,
-        r: &mut Reader<'_, '_, '_>,
-        prefix: &str,
-        t: Tensor,
-        found: &mut Found,
-    ) -> Step<()> {
-        found.seen += 1;
-        let Some(declared) = dtype(t.data_type) else {
-            return Ok(());
-        };
-        let Some((at, len, held)) = t.data.filter(|_| !t.external) else {
-            return Ok(());
-        };
-        let dtype = held.unwrap_or(declared);
+    /// Judges one described tensor.
+    fn onnx_tensor(&mut self, m: &mut Model<'_, '_, '_, '_>, t: Tensor) -> Step<()> {
+        m.seen += 1;
         let name = t
             .name
-            .unwrap_or_else(|| format!("tensor#{}", found.seen - 1));
-        let fits = t
-            .dims
-            .iter()
-            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
-            == Some(len);
+            .clone()
+            .unwrap_or_else(|| format!("tensor#{}", m.seen - 1));
+        for (i, &(at, len)) in t.strings.iter().enumerate() {
+            self.onnx_value(m, &format!("{name}[{i}]"), at, len)?;
+        }
+        let Some(dtype) = dtype(t.data_type) else {
+            // Bytes of another type (uint8, int8, bool …) may be a file.
+            if let Some((at, len)) = t.raw {
+                self.onnx_value(m, &name, at, len)?;
+            }
+            return Ok(());
+        };
+        if t.external {
+            if plan(&t.dims).is_some() {
+                m.external.0 += 1;
+                m.external.1.get_or_insert(name);
+            }
+            return Ok(());
+        }
+        match t.elements(dtype) {
+            Some((at, len, elements)) => self.onnx_elements(m, &name, &t.dims, at, len, elements),
+            None => match t.unpacked_values(dtype) {
+                Some(values) => self.onnx_values(m, &name, &t.dims, values, dtype),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// Judges the planned slice of elements at `at..at + len` as a signal
+    /// (`dims` empty: a vector of as many varints as the bytes hold).
+    fn onnx_elements(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        name: &str,
+        dims: &[u64],
+        at: u64,
+        len: u64,
+        elements: Elements,
+    ) -> Step<()> {
+        let dtype = match elements {
+            Elements::Fixed(d) | Elements::Varints(d) => d,
+        };
+        let size = dtype.size() as u64;
+        let count = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+        // Fixed-width elements fill their bytes exactly; a varint takes
+        // one to ten bytes.
+        let fits = match elements {
+            Elements::Fixed(_) => count.and_then(|c| c.checked_mul(size)) == Some(len),
+            Elements::Varints(_) => {
+                dims.is_empty() || count.is_some_and(|c| c <= len && len / 10 <= c)
+            }
+        };
         if !fits {
             return self.damaged(
-                prefix,
-                &mut found.damaged,
+                &m.prefix,
+                &mut m.damaged,
                 format!("onnx: tensor {name} holds {len} bytes, not what its shape declares"),
             );
         }
-        if super::plan(&t.dims).is_none() {
+        if let Elements::Fixed(_) = elements {
+            // A file kept as a tensor's bytes.
+            let first = m.cur.bytes(m.r, at, 16.min(len as usize));
+            if first.is_ok_and(audio_magic) {
+                return self.onnx_value(m, name, at, len);
+            }
+        }
+        let planned = match (elements, dims) {
+            (Elements::Varints(_), []) => None,
+            _ => Some(plan(dims)),
+        };
+        if planned.as_ref().is_some_and(Option::is_none) {
             return Ok(());
         }
-        found.judged += 1;
-        if found.judged > MAX_TENSORS {
+        m.judged += 1;
+        if m.judged > MAX_TENSORS {
+            m.done = true;
             self.limit(
-                prefix,
+                &m.prefix,
                 Limit::Members,
                 format!("onnx: more than {MAX_TENSORS} tensors shaped like signals; the rest not judged"),
             );
             return Ok(());
         }
-        if self.out_of_time(prefix) {
+        if self.out_of_time(&m.prefix) {
             return Ok(());
         }
-        match self.tensor(r, prefix, &name, at, dtype, false, &t.dims) {
-            Ok(_) | Err(Stop::Unreadable(_)) => Ok(()),
-            Err(stop) => Err(stop),
+        let prefix = m.prefix.clone();
+        let judged = match elements {
+            Elements::Fixed(_) => self
+                .tensor(m.r, &prefix, name, at, dtype, false, dims)
+                .map(|_| ()),
+            Elements::Varints(_) => self.onnx_varints(m, name, dims, at, len, dtype),
+        };
+        match judged {
+            Err(Stop::Unreadable(offset)) => {
+                self.limit(
+                    &prefix,
+                    Limit::MemberBytes,
+                    format!(
+                        "onnx: tensor {name}: its data at {offset} could not be read (truncated?)"
+                    ),
+                );
+                Ok(())
+            }
+            other => other,
         }
     }
+
+    /// Judges elements written as varints: decoded, then planned by `dims`
+    /// (or as a vector of all of them).
+    fn onnx_varints(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        name: &str,
+        dims: &[u64],
+        at: u64,
+        len: u64,
+        dtype: Dtype,
+    ) -> Step<()> {
+        let Some(budget) = self.remaining(&m.prefix) else {
+            return Ok(());
+        };
+        let want = len
+            .min(10 * super::MAX_WAVEFORM as u64 * super::MAX_CHANNELS)
+            .min(budget);
+        let bytes = m.r.from(at, want as usize)?;
+        self.spent += bytes.len() as u64;
+        let mut values = Vec::new();
+        let mut i = 0;
+        while let Some(v) = varint(&bytes, &mut i) {
+            values.push(from_varint(v, dtype));
+        }
+        self.onnx_values(m, name, dims, values, dtype)
+    }
+
+    /// Judges decoded elements planned by `dims` (empty: a vector of all
+    /// of them).
+    fn onnx_values(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        name: &str,
+        dims: &[u64],
+        values: Vec<f32>,
+        dtype: Dtype,
+    ) -> Step<()> {
+        let dims = if dims.is_empty() {
+            vec![values.len() as u64]
+        } else {
+            dims.to_vec()
+        };
+        let Some(planned) = plan(&dims) else {
+            return Ok(());
+        };
+        let samples: Vec<f32> = values
+            .iter()
+            .step_by(planned.stride as usize)
+            .take(planned.count as usize)
+            .copied()
+            .collect();
+        let size = dims
+            .iter()
+            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
+            .unwrap_or(u64::MAX);
+        let prefix = m.prefix.clone();
+        self.samples(
+            &prefix,
+            &format!("{name}{}", planned.slice),
+            dtype.name(),
+            &shape_text(&dims),
+            &samples,
+            size,
+        );
+        Ok(())
+    }
+
+    /// Sniffs a string or byte payload long enough to hold a recording,
+    /// unless all of it that is read is plain text (names, doc strings, the
+    /// stack traces exporters keep in node metadata).
+    fn onnx_value(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        name: &str,
+        at: u64,
+        len: u64,
+    ) -> Step<()> {
+        if len < MIN_VALUE {
+            return Ok(());
+        }
+        let want = len.min(sniff::HEAD_LEN as u64) as usize;
+        let data = match m.cur.bytes(m.r, at, want) {
+            Ok(data) if plain_text(data) => return Ok(()),
+            Ok(data) => data.to_vec(),
+            Err(Stop::Unreadable(offset)) => {
+                self.limit(
+                    &m.prefix,
+                    Limit::MemberBytes,
+                    format!("onnx: {name}: bytes at {offset} could not be read (truncated?)"),
+                );
+                return Ok(());
+            }
+            Err(stop) => return Err(stop),
+        };
+        m.values += 1;
+        if m.values > MAX_VALUES {
+            if !m.said_values {
+                m.said_values = true;
+                self.limit(
+                    &m.prefix,
+                    Limit::Members,
+                    format!("onnx: more than {MAX_VALUES} binary strings or byte tensors; the rest not sniffed"),
+                );
+            }
+            return Ok(());
+        }
+        self.spent += data.len() as u64;
+        let prefix = m.prefix.clone();
+        self.value(&prefix, name, &data, len, m.depth);
+        Ok(())
+    }
+}
+
+/// UTF-8 with no control character but tabs and line breaks (a character
+/// cut at the end of what was read is allowed).
+fn plain_text(b: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(b) {
+        Ok(_) => b.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    !b[..valid]
+        .iter()
+        .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
 }
 
 /// Reads a `TensorProto` at `start..end`: its shape, type, name and where
 /// its elements lie, never the elements.
-fn tensor(r: &mut Reader<'_, '_, '_>, cur: &mut Cursor, start: u64, end: u64) -> Step<Tensor> {
+fn tensor(m: &mut Model<'_, '_, '_, '_>, start: u64, end: u64) -> Step<Tensor> {
     let mut t = Tensor::default();
     let mut pos = start;
     while pos < end {
-        let (field, wire, next) = cur.field(r, pos, end)?;
+        let (field, wire, next) = m.cur.field(m.r, pos, end)?;
         pos = next;
         match (field, wire) {
             // dims, one by one
-            (1, Wire::Varint(d)) => t.dims.push(d),
+            (1, Wire::Varint(d)) => {
+                if t.dims.len() == MAX_DIMS {
+                    return malformed(format!("a tensor declares more than {MAX_DIMS} dimensions"));
+                }
+                t.dims.push(d);
+            }
             // dims, packed
             (1, Wire::Bytes(at, len)) => {
-                if len > MAX_DIMS_BYTES as u64 {
-                    return malformed("a tensor declares too many dimensions");
+                if len > 10 * MAX_DIMS as u64 {
+                    return malformed(format!("a tensor declares more than {MAX_DIMS} dimensions"));
                 }
-                let b = cur.bytes(r, at, len as usize)?;
+                let b = m.cur.bytes(m.r, at, len as usize)?;
                 let mut i = 0;
                 while i < b.len() {
                     let Some(d) = varint(b, &mut i) else {
                         return malformed("a dimension is cut short");
                     };
+                    if t.dims.len() == MAX_DIMS {
+                        return malformed(format!(
+                            "a tensor declares more than {MAX_DIMS} dimensions"
+                        ));
+                    }
                     t.dims.push(d);
                 }
             }
             (2, Wire::Varint(v)) => t.data_type = v,
-            // float_data, packed
-            (4, Wire::Bytes(at, len)) => t.data = Some((at, len, Some(Dtype::F32))),
+            (4, Wire::Fixed32(v)) => t.unpacked(4, u64::from(v)),
+            (10, Wire::Fixed64(v)) => t.unpacked(10, v),
+            (5 | 7, Wire::Varint(v)) => t.unpacked(field, v),
+            (4, Wire::Bytes(at, len)) => t.floats = Some((at, len)),
+            (5, Wire::Bytes(at, len)) => t.int32s = Some((at, len)),
+            (6, Wire::Bytes(at, len)) if t.strings.len() < MAX_STRINGS => {
+                t.strings.push((at, len));
+            }
+            (7, Wire::Bytes(at, len)) => t.int64s = Some((at, len)),
             (8, Wire::Bytes(at, len)) => {
-                let b = cur.bytes(r, at, (len as usize).min(MAX_NAME))?;
+                let b = m.cur.bytes(m.r, at, (len as usize).min(MAX_NAME))?;
                 t.name = (!b.is_empty()).then(|| sniff::token(b));
             }
-            (9, Wire::Bytes(at, len)) => t.data = Some((at, len, None)),
-            // double_data, packed
-            (10, Wire::Bytes(at, len)) => t.data = Some((at, len, Some(Dtype::F64))),
+            (9, Wire::Bytes(at, len)) => t.raw = Some((at, len)),
+            (10, Wire::Bytes(at, len)) => t.doubles = Some((at, len)),
             // data_location: EXTERNAL
             (14, Wire::Varint(v)) => t.external = v == 1,
             _ => {}
@@ -365,5 +717,27 @@ mod tests {
         for small in [2, 3, 8, 9, 4] {
             assert_eq!(dtype(small), None);
         }
+    }
+
+    #[test]
+    fn only_plain_text_is_passed_over_unsniffed() {
+        assert!(plain_text(b"File \"model.py\", line 17\n\tout = f(x)\r\n"));
+        assert!(plain_text("na\u{ef}ve".as_bytes()));
+        // A character cut by the end of the read.
+        assert!(plain_text(&"\u{20ac}".as_bytes()[..2]));
+        assert!(!plain_text(b"RIFF\x24\x08\0\0WAVE"));
+        assert!(!plain_text(b"text, then \x00\x01 samples"));
+        assert!(!plain_text(b"\xff\xfe"));
+    }
+
+    #[test]
+    fn varint_elements_read_back_as_the_runtimes_write_them() {
+        // int32_data holds int16 and int32 values sign-extended (a
+        // negative one is ten bytes), and float16 / bfloat16 bit patterns.
+        assert_eq!(from_varint(u64::MAX, Dtype::I16), -1.0);
+        assert_eq!(from_varint((-300i64) as u64, Dtype::I32), -300.0);
+        assert_eq!(from_varint(0x3c00, Dtype::F16), 1.0);
+        assert_eq!(from_varint(0x3f80, Dtype::BF16), 1.0);
+        assert_eq!(from_varint((-5i64) as u64, Dtype::I64), -5.0);
     }
 }
