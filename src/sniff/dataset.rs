@@ -501,12 +501,13 @@ pub(crate) struct OnnxHead {
 
 /// Reads the head as a `ModelProto`: fields of the model's own numbers,
 /// each of the wire type ONNX gives it, in any order (protobuf allows any),
-/// every length within the object. A model is two such fields or more with
-/// a graph (field 7) whose first field is a `GraphProto` one, or a valid
-/// IR version (field 1) followed by fields that run past the head (a doc
+/// every length within the object, the producer's name and version and the
+/// domain short printable text. A model is two such fields or more with a
+/// graph (field 7) whose first field is a `GraphProto` one, or a valid IR
+/// version (field 1) followed by fields that run past the head (a doc
 /// string longer than the head hides the graph). A protobuf of another
-/// schema (a TensorFlow `SavedModel` also opens with field 1) breaks one of
-/// these, and so do text and noise.
+/// schema (a TensorFlow `SavedModel` opens with field 1 too, then its meta
+/// graphs as field 2) breaks one of these, and so do text and noise.
 pub(crate) fn onnx_head(b: &[u8], size: u64) -> Option<OnnxHead> {
     use super::bytes::varint;
     let mut head = OnnxHead {
@@ -542,9 +543,15 @@ pub(crate) fn onnx_head(b: &[u8], size: u64) -> Option<OnnxHead> {
                     }
                     head.graph = Some((at, len));
                 }
-                if key == 0x12 && head.producer.is_none() {
-                    let shown = b.get(pos..pos.saturating_add(len as usize).min(b.len()))?;
-                    head.producer = Some(super::token(shown));
+                if matches!(key, 0x12 | 0x1a | 0x22) {
+                    // Names and versions: short text, within the head.
+                    let text = get(b, pos, usize::try_from(len).ok().filter(|&l| l <= 256)?)?;
+                    if !text.iter().all(|c| (0x20..0x7f).contains(c)) {
+                        return None;
+                    }
+                    if key == 0x12 && head.producer.is_none() {
+                        head.producer = Some(super::token(text));
+                    }
                 }
                 fields += 1;
                 match usize::try_from(len).ok().and_then(|l| pos.checked_add(l)) {
@@ -1117,6 +1124,10 @@ mod tests {
             None
         );
         assert_eq!(onnx_head(b"\x3a\x06\x0a\x04\x22\x02Op", 1 << 20), None);
+        // A SavedModel whose meta graph runs past the head.
+        let mut saved = b"\x08\x01\x12\x80\x80\x04\x0a\x10\x0a\x05serve".to_vec();
+        saved.resize(4096, 0x12);
+        assert_eq!(onnx_head(&saved, 1 << 20), None);
         // A graph written first and longer than the head is confirmed by
         // its first fields: nodes, one after another.
         let mut nodes = b"\x3a\xff\xff\x3f".to_vec();

@@ -98,14 +98,15 @@ impl Walk<'_> {
         self.zip_except(level, prefix, depth, &|_| false);
     }
 
-    /// The members of a zip but those `judged` already names (a tensor
-    /// file's storages, judged as tensors).
+    /// The members of a zip but those `judged` already settles (a tensor
+    /// file's storages, judged as tensors; told by their local header's
+    /// offset, which no two entries share, not by a name two can).
     pub(super) fn zip_except(
         &mut self,
         level: &Level<'_, '_>,
         prefix: &str,
         depth: u32,
-        judged: &dyn Fn(&str) -> bool,
+        judged: &dyn Fn(&sniff::ZipEntry) -> bool,
     ) {
         let (limit, message) = match end_record(level) {
             Ok(Some(end)) => return self.zip_listed(level, prefix, depth, end, judged),
@@ -148,7 +149,7 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
         end: ZipEnd,
-        judged: &dyn Fn(&str) -> bool,
+        judged: &dyn Fn(&sniff::ZipEntry) -> bool,
     ) {
         let (cd_size, count) = (end.size, end.count);
         let read_cd = |at: u64| level.from(at, cd_size.min(4 << 20) as usize);
@@ -194,7 +195,7 @@ impl Walk<'_> {
             .map(|e| (e.local_offset, e.compressed_size, !holds_data(e)))
             .collect();
         let overlapping = overlaps(&spans);
-        let walked = |e: &sniff::ZipEntry| holds_data(e) && !judged(&e.name);
+        let walked = |e: &sniff::ZipEntry| holds_data(e) && !judged(e);
         for (i, e) in entries.iter().enumerate().filter(|(_, e)| walked(e)) {
             let member = chain(prefix, &e.name);
             if let Some(earlier) = overlapping[i] {

@@ -10,12 +10,13 @@
 //! into is stepped over by its length, so a model of hundreds of megabytes
 //! costs its structure and the judged slices. Strings and byte tensors long
 //! enough to hold a recording (a model's own names and doc strings are short
-//! text) are sniffed like any value, and so is a numeric tensor whose bytes
-//! open like an encoded audio file. Weights kept in external files are not
-//! in the object; one that could hold a signal is reported as a limit.
+//! text) are sniffed like any value; a tensor's bytes, numbers or not, are
+//! walked as a file when their first kilobyte names a file format. Weights
+//! kept in external files are not in the object; one that could hold a
+//! signal is reported as a limit.
 
-use super::tensors::MAX_TENSORS;
-use super::{audio_magic, malformed, plan, shape_text, varint, Dtype, Reader, Step, Stop};
+use super::tensors::{names_a_file, MAX_TENSORS};
+use super::{malformed, plan, shape_text, varint, Dtype, Reader, Step, Stop};
 use crate::sniff;
 use crate::unpack::{Level, Limit, Walk};
 
@@ -26,23 +27,26 @@ const MAX_NESTING: u32 = 8;
 /// last read (a run of small node messages), up to [`MAX_CHUNK`].
 const MIN_CHUNK: usize = 4 << 10;
 const MAX_CHUNK: usize = 256 << 10;
-/// Structure reads per model: each skipped tensor costs one, and a bucket
-/// object's read is a request.
-const MAX_READS: usize = 512;
+/// Structure reads per model: one per tensor stepped over at worst, and a
+/// bucket object's read is a request. As many as the read budget holds
+/// reads of the smallest chunk.
+const MAX_READS: usize = (super::READ_BUDGET as usize) / MIN_CHUNK;
 /// Longest tensor name read; longer ones are cut.
 const MAX_NAME: usize = 256;
 /// Most dimensions a tensor may declare, packed or one by one.
 const MAX_DIMS: usize = 64;
-/// Strings and byte payloads at least this long are sniffed as values.
+/// Strings and byte payloads at least this long may hold a recording.
 const MIN_VALUE: u64 = 512;
 /// Values sniffed per model.
 const MAX_VALUES: usize = 64;
 /// Strings of one STRING tensor sniffed.
 const MAX_STRINGS: usize = 4;
-/// Elements written one field each (proto2's unpacked repeated numbers:
-/// `value_floats`, `value_ints`, and data fields some writers leave
-/// unpacked) kept per tensor: enough for any planned slice.
-const MAX_UNPACKED: usize = super::MAX_WAVEFORM * super::MAX_CHANNELS as usize;
+/// First bytes of a tensor's data asked whether they name a file format
+/// (a SPHERE header is 1,024 bytes).
+const PROBE: usize = 1024;
+/// Elements decoded per tensor where they are not one run of fixed-width
+/// bytes: enough for any planned slice.
+const MAX_DECODED: usize = super::MAX_WAVEFORM * super::MAX_CHANNELS as usize;
 
 /// What a field holds after its key.
 enum Wire {
@@ -135,7 +139,7 @@ impl Cursor {
 }
 
 /// The message kinds the walk descends into.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
     Model,
     Graph,
@@ -152,12 +156,17 @@ enum Kind {
 enum Holds {
     /// A message; true when it is a subgraph, one level deeper.
     Message(Kind, bool),
+    /// A repeated tensor: each one its own.
     Tensor,
+    /// A singular tensor (an attribute's `t`, a sparse tensor's values or
+    /// indices): written twice, protobuf merges the two, and so does the
+    /// walk (the slot of the parent's merged tensors).
+    OneTensor(usize),
     /// `value_floats`: packed little-endian floats.
     Floats,
     /// `value_ints`: packed varints.
     Ints,
-    /// Anything else: a string or bytes, sniffed when long enough.
+    /// Anything else: a string or bytes.
     Value,
 }
 
@@ -172,22 +181,18 @@ fn holds(kind: Kind, field: u64) -> Holds {
         (Graph, 15) | (Attribute, 22 | 23) => Holds::Message(Sparse, false),
         (Node, 5) | (Function, 11) => Holds::Message(Attribute, false),
         (Attribute, 6 | 11) | (Training, 1 | 2) => Holds::Message(Graph, true),
-        (Graph, 5) | (Attribute, 5 | 10) | (Sparse, 1 | 2) => Holds::Tensor,
+        (Graph, 5) | (Attribute, 10) => Holds::Tensor,
+        (Attribute, 5) | (Sparse, 1) => Holds::OneTensor(0),
+        (Sparse, 2) => Holds::OneTensor(1),
         (Attribute, 7) => Holds::Floats,
         (Attribute, 8) => Holds::Ints,
         _ => Holds::Value,
     }
 }
 
-/// How a tensor's elements are written.
-#[derive(Clone, Copy)]
-enum Elements {
-    /// Little-endian, `size` bytes each (`raw_data`, packed `float_data`
-    /// and `double_data`).
-    Fixed(Dtype),
-    /// Varints (`int32_data` for 16- and 32-bit types, `int64_data`).
-    Varints(Dtype),
-}
+/// The repeated number fields of a `TensorProto` that hold elements:
+/// `float_data`, `int32_data`, `int64_data`, `double_data`.
+const NUMBER_FIELDS: [u64; 4] = [4, 5, 7, 10];
 
 /// A `TensorProto`'s description: where its elements lie.
 #[derive(Default)]
@@ -195,66 +200,120 @@ struct Tensor {
     dims: Vec<u64>,
     data_type: u64,
     name: Option<String>,
+    /// `raw_data` (the last one written, as for any singular field).
     raw: Option<(u64, u64)>,
-    /// Packed `float_data`, `int32_data`, `int64_data`, `double_data`.
-    floats: Option<(u64, u64)>,
-    int32s: Option<(u64, u64)>,
-    int64s: Option<(u64, u64)>,
-    doubles: Option<(u64, u64)>,
+    /// Each of [`NUMBER_FIELDS`]: its packed runs, in order, and its
+    /// elements written one field each (their bits, at most
+    /// [`MAX_DECODED`]).
+    runs: [Vec<(u64, u64)>; 4],
+    single: [Vec<u64>; 4],
+    /// `string_data` of at least [`MIN_VALUE`] bytes, and how many more.
     strings: Vec<(u64, u64)>,
-    /// Elements written one field each: the field and the values' bits.
-    unpacked: Option<(u64, Vec<u64>)>,
+    more_strings: usize,
     external: bool,
 }
 
-impl Tensor {
-    /// Where the elements lie and how they are written: `raw_data` first,
-    /// as the runtimes read it, then the typed field `data_type` uses.
-    fn elements(&self, dtype: Dtype) -> Option<(u64, u64, Elements)> {
-        if let Some((at, len)) = self.raw {
-            return Some((at, len, Elements::Fixed(dtype)));
-        }
-        let (field, elements) = match dtype {
-            Dtype::F32 => (self.floats, Elements::Fixed(Dtype::F32)),
-            Dtype::F64 => (self.doubles, Elements::Fixed(Dtype::F64)),
-            Dtype::I64 => (self.int64s, Elements::Varints(Dtype::I64)),
-            Dtype::F16 | Dtype::BF16 | Dtype::I16 | Dtype::I32 => {
-                (self.int32s, Elements::Varints(dtype))
-            }
-        };
-        field.map(|(at, len)| (at, len, elements))
-    }
-
-    /// Keeps an element written in a field of its own (those of the first
-    /// such field only).
-    fn unpacked(&mut self, field: u64, bits: u64) {
-        let (f, values) = self.unpacked.get_or_insert((field, Vec::new()));
-        if *f == field && values.len() < MAX_UNPACKED {
-            values.push(bits);
-        }
-    }
-
-    /// The elements written one field each, when that field is the one
-    /// `dtype`'s values go in.
-    fn unpacked_values(&self, dtype: Dtype) -> Option<Vec<f32>> {
-        let (field, bits) = self.unpacked.as_ref()?;
-        let wanted = match dtype {
-            Dtype::F32 => 4,
-            Dtype::F64 => 10,
-            Dtype::I64 => 7,
-            _ => 5,
-        };
-        (*field == wanted).then(|| bits.iter().map(|&v| element(v, dtype, *field)).collect())
-    }
+/// Where a tensor's elements lie.
+enum Data {
+    /// One run of `len` bytes at `at`: little-endian fixed-width elements
+    /// (`raw_data`, a packed float or double field) or varints.
+    Run(u64, u64, bool),
+    /// Several runs, or elements written one field each: decoded.
+    Pieces(usize),
 }
 
-/// An element's value from its bits as written in `field`: a float's
-/// (4), a double's (10), or a varint's.
-fn element(bits: u64, dtype: Dtype, field: u64) -> f32 {
-    match field {
-        4 => f32::from_bits(bits as u32),
-        10 => f64::from_bits(bits) as f32,
-        _ => from_varint(bits, dtype),
+impl Tensor {
+    /// Reads one `TensorProto` at `start..end` into this one: a tensor
+    /// written twice where one is expected is the two merged.
+    fn read(&mut self, m: &mut Model<'_, '_, '_, '_>, start: u64, end: u64) -> Step<()> {
+        let mut pos = start;
+        while pos < end {
+            let (field, wire, next) = m.cur.field(m.r, pos, end)?;
+            pos = next;
+            let slot = NUMBER_FIELDS.iter().position(|&f| f == field);
+            match (field, wire, slot) {
+                // dims, one by one
+                (1, Wire::Varint(d), _) => self.dim(d)?,
+                // dims, packed
+                (1, Wire::Bytes(at, len), _) => {
+                    if len > 10 * MAX_DIMS as u64 {
+                        return malformed(format!(
+                            "a tensor declares more than {MAX_DIMS} dimensions"
+                        ));
+                    }
+                    let b = m.cur.bytes(m.r, at, len as usize)?.to_vec();
+                    let mut i = 0;
+                    while i < b.len() {
+                        let Some(d) = varint(&b, &mut i) else {
+                            return malformed("a dimension is cut short");
+                        };
+                        self.dim(d)?;
+                    }
+                }
+                (2, Wire::Varint(v), _) => self.data_type = v,
+                (_, Wire::Bytes(at, len), Some(k)) => self.runs[k].push((at, len)),
+                (_, Wire::Fixed32(v), Some(k)) => self.single(k, u64::from(v)),
+                (_, Wire::Fixed64(v) | Wire::Varint(v), Some(k)) => self.single(k, v),
+                (6, Wire::Bytes(at, len), _) if len >= MIN_VALUE => {
+                    if self.strings.len() < MAX_STRINGS {
+                        self.strings.push((at, len));
+                    } else {
+                        self.more_strings += 1;
+                    }
+                }
+                (8, Wire::Bytes(at, len), _) => {
+                    let b = m.cur.bytes(m.r, at, (len as usize).min(MAX_NAME))?;
+                    self.name = (!b.is_empty()).then(|| sniff::token(b));
+                }
+                (9, Wire::Bytes(at, len), _) => self.raw = Some((at, len)),
+                // data_location: EXTERNAL
+                (14, Wire::Varint(v), _) => self.external = v == 1,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn dim(&mut self, d: u64) -> Step<()> {
+        if self.dims.len() == MAX_DIMS {
+            return malformed(format!("a tensor declares more than {MAX_DIMS} dimensions"));
+        }
+        self.dims.push(d);
+        Ok(())
+    }
+
+    fn single(&mut self, slot: usize, bits: u64) {
+        if self.single[slot].len() < MAX_DECODED {
+            self.single[slot].push(bits);
+        }
+    }
+
+    /// The slot of [`NUMBER_FIELDS`] `dtype`'s elements go in.
+    fn slot(dtype: Dtype) -> usize {
+        match dtype {
+            Dtype::F32 => 0,
+            Dtype::F64 => 3,
+            Dtype::I64 => 2,
+            _ => 1,
+        }
+    }
+
+    /// Where the elements of `dtype` lie: `raw_data` first, as the
+    /// runtimes read it, then the typed field.
+    fn data(&self, dtype: Dtype) -> Option<Data> {
+        if let Some((at, len)) = self.raw {
+            return Some(Data::Run(at, len, false));
+        }
+        let k = Tensor::slot(dtype);
+        match (&self.runs[k][..], self.single[k].is_empty()) {
+            ([], true) => None,
+            (&[(at, len)], true) => Some(Data::Run(
+                at,
+                len,
+                NUMBER_FIELDS[k] == 5 || NUMBER_FIELDS[k] == 7,
+            )),
+            _ => Some(Data::Pieces(k)),
+        }
     }
 }
 
@@ -283,6 +342,16 @@ fn from_varint(v: u64, dtype: Dtype) -> f32 {
     }
 }
 
+/// An element from its bits as written in the number field of `slot`: a
+/// float's, a double's, or a varint's.
+fn element(bits: u64, dtype: Dtype, slot: usize) -> f32 {
+    match NUMBER_FIELDS[slot] {
+        4 => f32::from_bits(bits as u32),
+        10 => f64::from_bits(bits) as f32,
+        _ => from_varint(bits, dtype),
+    }
+}
+
 /// One model's walk: its reads and what it has found so far.
 struct Model<'r, 'l, 'a, 'f> {
     r: &'r mut Reader<'l, 'a, 'f>,
@@ -291,7 +360,7 @@ struct Model<'r, 'l, 'a, 'f> {
     depth: u32,
     /// Tensors described so far (unnamed ones are numbered by it).
     seen: usize,
-    /// Tensors whose shape could hold a signal, judged.
+    /// Tensors judged as signals.
     judged: usize,
     values: usize,
     damaged: usize,
@@ -348,20 +417,21 @@ impl Walk<'_> {
         nesting: u32,
     ) -> Step<()> {
         let mut pos = start;
-        // An attribute's floats and ints written one field each.
-        let mut floats = Tensor::default();
-        let mut ints = Tensor::default();
+        // Singular tensors, merged over their occurrences; an attribute's
+        // floats and ints written one field each (proto2's way).
+        let mut one: [Option<Tensor>; 2] = [None, None];
+        let mut listed = Tensor::default();
         while pos < end && !m.done && !self.timed_out {
             let (field, wire, next) = m.cur.field(m.r, pos, end)?;
             pos = next;
             let (at, len) = match (kind, field, wire) {
                 (_, _, Wire::Bytes(at, len)) => (at, len),
                 (Kind::Attribute, 7, Wire::Fixed32(v)) => {
-                    floats.unpacked(4, u64::from(v));
+                    listed.single(0, u64::from(v));
                     continue;
                 }
                 (Kind::Attribute, 8, Wire::Varint(v)) => {
-                    ints.unpacked(7, v);
+                    listed.single(2, v);
                     continue;
                 }
                 _ => continue,
@@ -384,23 +454,29 @@ impl Walk<'_> {
                     self.onnx_message(m, inner, at, at + len, nesting + u32::from(deeper))?;
                 }
                 Holds::Tensor => {
-                    let t = tensor(m, at, at + len)?;
+                    let mut t = Tensor::default();
+                    t.read(m, at, at + len)?;
                     self.onnx_tensor(m, t)?;
                 }
-                Holds::Floats => {
-                    let name = format!("floats@{at}");
-                    self.onnx_elements(m, &name, &[len / 4], at, len, Elements::Fixed(Dtype::F32))?;
+                Holds::OneTensor(k) => {
+                    one[k]
+                        .get_or_insert_with(Tensor::default)
+                        .read(m, at, at + len)?
                 }
-                Holds::Ints => {
-                    let name = format!("ints@{at}");
-                    self.onnx_elements(m, &name, &[], at, len, Elements::Varints(Dtype::I64))?;
-                }
-                Holds::Value => self.onnx_value(m, &format!("bytes@{at}"), at, len)?,
+                Holds::Floats => listed.runs[0].push((at, len)),
+                Holds::Ints => listed.runs[2].push((at, len)),
+                Holds::Value => self.onnx_value(m, &format!("bytes@{at}"), at, len, false)?,
             }
         }
-        for (list, dtype, what) in [(floats, Dtype::F32, "floats"), (ints, Dtype::I64, "ints")] {
-            if let Some(values) = list.unpacked_values(dtype) {
-                self.onnx_values(m, &format!("{what}@{start}"), &[], values, dtype)?;
+        for t in one.into_iter().flatten() {
+            self.onnx_tensor(m, t)?;
+        }
+        if kind == Kind::Attribute {
+            for (k, dtype, what) in [(0, Dtype::F32, "floats"), (2, Dtype::I64, "ints")] {
+                if !listed.runs[k].is_empty() || !listed.single[k].is_empty() {
+                    let values = self.onnx_decode(m, &listed, k, dtype)?;
+                    self.onnx_values(m, &format!("{what}@{start}"), &[], values, dtype);
+                }
             }
         }
         Ok(())
@@ -414,12 +490,19 @@ impl Walk<'_> {
             .clone()
             .unwrap_or_else(|| format!("tensor#{}", m.seen - 1));
         for (i, &(at, len)) in t.strings.iter().enumerate() {
-            self.onnx_value(m, &format!("{name}[{i}]"), at, len)?;
+            self.onnx_value(m, &format!("{name}[{i}]"), at, len, false)?;
+        }
+        if t.more_strings > 0 {
+            self.limit(
+                &m.prefix,
+                Limit::Members,
+                format!("onnx: tensor {name}: more than {MAX_STRINGS} long strings; the rest not sniffed"),
+            );
         }
         let Some(dtype) = dtype(t.data_type) else {
             // Bytes of another type (uint8, int8, bool …) may be a file.
             if let Some((at, len)) = t.raw {
-                self.onnx_value(m, &name, at, len)?;
+                self.onnx_probe(m, &name, at, len)?;
             }
             return Ok(());
         };
@@ -430,38 +513,67 @@ impl Walk<'_> {
             }
             return Ok(());
         }
-        match t.elements(dtype) {
-            Some((at, len, elements)) => self.onnx_elements(m, &name, &t.dims, at, len, elements),
-            None => match t.unpacked_values(dtype) {
-                Some(values) => self.onnx_values(m, &name, &t.dims, values, dtype),
-                None => Ok(()),
-            },
+        match t.data(dtype) {
+            None => Ok(()),
+            Some(Data::Run(at, len, varints)) => {
+                if !varints {
+                    if let Some(true) = self.onnx_probe(m, &name, at, len)? {
+                        return Ok(());
+                    }
+                }
+                self.onnx_run(m, &name, &t.dims, at, len, dtype, varints)
+            }
+            Some(Data::Pieces(k)) => {
+                let values = self.onnx_decode(m, &t, k, dtype)?;
+                self.onnx_values(m, &name, &t.dims, values, dtype);
+                Ok(())
+            }
         }
     }
 
-    /// Judges the planned slice of elements at `at..at + len` as a signal
-    /// (`dims` empty: a vector of as many varints as the bytes hold).
-    fn onnx_elements(
+    /// Asks whether the first bytes of a tensor's data name a file format;
+    /// if so, sniffs the data as a value. `Some(true)` when they did.
+    fn onnx_probe(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        name: &str,
+        at: u64,
+        len: u64,
+    ) -> Step<Option<bool>> {
+        if len < MIN_VALUE {
+            return Ok(Some(false));
+        }
+        let probe = match m.cur.bytes(m.r, at, PROBE.min(len as usize)) {
+            Ok(b) => b.to_vec(),
+            Err(Stop::Unreadable(_)) => return Ok(None),
+            Err(stop) => return Err(stop),
+        };
+        if !names_a_file(&self.sniff_bytes(&probe, len)) {
+            return Ok(Some(false));
+        }
+        self.onnx_value(m, name, at, len, true)?;
+        Ok(Some(true))
+    }
+
+    /// Judges one run of elements at `at..at + len`, fixed-width or varints.
+    #[allow(clippy::too_many_arguments)]
+    fn onnx_run(
         &mut self,
         m: &mut Model<'_, '_, '_, '_>,
         name: &str,
         dims: &[u64],
         at: u64,
         len: u64,
-        elements: Elements,
+        dtype: Dtype,
+        varints: bool,
     ) -> Step<()> {
-        let dtype = match elements {
-            Elements::Fixed(d) | Elements::Varints(d) => d,
-        };
-        let size = dtype.size() as u64;
         let count = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
         // Fixed-width elements fill their bytes exactly; a varint takes
         // one to ten bytes.
-        let fits = match elements {
-            Elements::Fixed(_) => count.and_then(|c| c.checked_mul(size)) == Some(len),
-            Elements::Varints(_) => {
-                dims.is_empty() || count.is_some_and(|c| c <= len && len / 10 <= c)
-            }
+        let fits = if varints {
+            count.is_some_and(|c| c <= len && len / 10 <= c)
+        } else {
+            count.and_then(|c| c.checked_mul(dtype.size() as u64)) == Some(len)
         };
         if !fits {
             return self.damaged(
@@ -470,39 +582,32 @@ impl Walk<'_> {
                 format!("onnx: tensor {name} holds {len} bytes, not what its shape declares"),
             );
         }
-        if let Elements::Fixed(_) = elements {
-            // A file kept as a tensor's bytes.
-            let first = m.cur.bytes(m.r, at, 16.min(len as usize));
-            if first.is_ok_and(audio_magic) {
-                return self.onnx_value(m, name, at, len);
-            }
-        }
-        let planned = match (elements, dims) {
-            (Elements::Varints(_), []) => None,
-            _ => Some(plan(dims)),
+        let Some(planned) = plan(dims) else {
+            return Ok(());
         };
-        if planned.as_ref().is_some_and(Option::is_none) {
-            return Ok(());
-        }
-        m.judged += 1;
-        if m.judged > MAX_TENSORS {
-            m.done = true;
-            self.limit(
-                &m.prefix,
-                Limit::Members,
-                format!("onnx: more than {MAX_TENSORS} tensors shaped like signals; the rest not judged"),
-            );
-            return Ok(());
-        }
-        if self.out_of_time(&m.prefix) {
+        if !self.onnx_another(m) {
             return Ok(());
         }
         let prefix = m.prefix.clone();
-        let judged = match elements {
-            Elements::Fixed(_) => self
-                .tensor(m.r, &prefix, name, at, dtype, false, dims)
-                .map(|_| ()),
-            Elements::Varints(_) => self.onnx_varints(m, name, dims, at, len, dtype),
+        let judged = if varints {
+            // At most ten bytes for each element up to the last one judged.
+            let needed = (planned.count - 1) * planned.stride + 1;
+            let want = len.min(needed.saturating_mul(10));
+            m.r.from(at, want as usize).map(|bytes| {
+                self.spent += bytes.len() as u64;
+                let mut values = Vec::new();
+                let mut i = 0;
+                while values.len() < needed as usize {
+                    let Some(v) = varint(&bytes, &mut i) else {
+                        break;
+                    };
+                    values.push(from_varint(v, dtype));
+                }
+                self.judge_planned(&prefix, name, dims, &values, dtype, &planned);
+            })
+        } else {
+            self.tensor(m.r, &prefix, name, at, dtype, false, dims)
+                .map(|_| ())
         };
         match judged {
             Err(Stop::Unreadable(offset)) => {
@@ -519,35 +624,75 @@ impl Walk<'_> {
         }
     }
 
-    /// Judges elements written as varints: decoded, then planned by `dims`
-    /// (or as a vector of all of them).
-    fn onnx_varints(
-        &mut self,
-        m: &mut Model<'_, '_, '_, '_>,
-        name: &str,
-        dims: &[u64],
-        at: u64,
-        len: u64,
-        dtype: Dtype,
-    ) -> Step<()> {
-        let Some(budget) = self.remaining(&m.prefix) else {
-            return Ok(());
-        };
-        let want = len
-            .min(10 * super::MAX_WAVEFORM as u64 * super::MAX_CHANNELS)
-            .min(budget);
-        let bytes = m.r.from(at, want as usize)?;
-        self.spent += bytes.len() as u64;
-        let mut values = Vec::new();
-        let mut i = 0;
-        while let Some(v) = varint(&bytes, &mut i) {
-            values.push(from_varint(v, dtype));
+    /// Counts one more tensor judged; false (and the walk ends, with a
+    /// limit) past [`MAX_TENSORS`] or out of time.
+    fn onnx_another(&mut self, m: &mut Model<'_, '_, '_, '_>) -> bool {
+        m.judged += 1;
+        if m.judged > MAX_TENSORS {
+            m.done = true;
+            self.limit(
+                &m.prefix,
+                Limit::Members,
+                format!("onnx: more than {MAX_TENSORS} tensors shaped like signals; the rest not judged"),
+            );
+            return false;
         }
-        self.onnx_values(m, name, dims, values, dtype)
+        !self.out_of_time(&m.prefix)
     }
 
-    /// Judges decoded elements planned by `dims` (empty: a vector of all
-    /// of them).
+    /// The elements of number field `slot` of `t`: its packed runs read and
+    /// decoded in order, then those written one field each, at most
+    /// [`MAX_DECODED`].
+    fn onnx_decode(
+        &mut self,
+        m: &mut Model<'_, '_, '_, '_>,
+        t: &Tensor,
+        slot: usize,
+        dtype: Dtype,
+    ) -> Step<Vec<f32>> {
+        let mut values = Vec::new();
+        for &(at, len) in &t.runs[slot] {
+            let Some(budget) = self.remaining(&m.prefix) else {
+                break;
+            };
+            let left = (MAX_DECODED - values.len()) as u64;
+            let want = len.min(left * 10).min(budget) as usize;
+            let bytes = match m.r.from(at, want) {
+                Ok(b) => b,
+                Err(Stop::Unreadable(_)) => break,
+                Err(stop) => return Err(stop),
+            };
+            self.spent += bytes.len() as u64;
+            match NUMBER_FIELDS[slot] {
+                4 => values.extend(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+                ),
+                10 => values.extend(
+                    bytes
+                        .chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()) as f32),
+                ),
+                _ => {
+                    let mut i = 0;
+                    while let Some(v) = varint(&bytes, &mut i) {
+                        values.push(from_varint(v, dtype));
+                    }
+                }
+            }
+            values.truncate(MAX_DECODED);
+            if values.len() == MAX_DECODED {
+                return Ok(values);
+            }
+        }
+        values.extend(t.single[slot].iter().map(|&b| element(b, dtype, slot)));
+        values.truncate(MAX_DECODED);
+        Ok(values)
+    }
+
+    /// Judges decoded elements planned by `dims` (empty: a vector of all of
+    /// them), counted as a tensor judged when they are planned.
     fn onnx_values(
         &mut self,
         m: &mut Model<'_, '_, '_, '_>,
@@ -555,15 +700,32 @@ impl Walk<'_> {
         dims: &[u64],
         values: Vec<f32>,
         dtype: Dtype,
-    ) -> Step<()> {
+    ) {
         let dims = if dims.is_empty() {
             vec![values.len() as u64]
         } else {
             dims.to_vec()
         };
         let Some(planned) = plan(&dims) else {
-            return Ok(());
+            return;
         };
+        if !self.onnx_another(m) {
+            return;
+        }
+        let prefix = m.prefix.clone();
+        self.judge_planned(&prefix, name, &dims, &values, dtype, &planned);
+    }
+
+    /// Judges the planned slice of decoded elements.
+    fn judge_planned(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        dims: &[u64],
+        values: &[f32],
+        dtype: Dtype,
+        planned: &super::Plan,
+    ) {
         let samples: Vec<f32> = values
             .iter()
             .step_by(planned.stride as usize)
@@ -574,34 +736,33 @@ impl Walk<'_> {
             .iter()
             .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
             .unwrap_or(u64::MAX);
-        let prefix = m.prefix.clone();
         self.samples(
-            &prefix,
+            prefix,
             &format!("{name}{}", planned.slice),
             dtype.name(),
-            &shape_text(&dims),
+            &shape_text(dims),
             &samples,
             size,
         );
-        Ok(())
     }
 
     /// Sniffs a string or byte payload long enough to hold a recording,
-    /// unless all of it that is read is plain text (names, doc strings, the
-    /// stack traces exporters keep in node metadata).
+    /// unless (and `file` not said) all of it that is read is plain text:
+    /// names, doc strings, the stack traces exporters keep in node metadata.
     fn onnx_value(
         &mut self,
         m: &mut Model<'_, '_, '_, '_>,
         name: &str,
         at: u64,
         len: u64,
+        file: bool,
     ) -> Step<()> {
         if len < MIN_VALUE {
             return Ok(());
         }
         let want = len.min(sniff::HEAD_LEN as u64) as usize;
         let data = match m.cur.bytes(m.r, at, want) {
-            Ok(data) if plain_text(data) => return Ok(()),
+            Ok(data) if !file && plain_text(data) => return Ok(()),
             Ok(data) => data.to_vec(),
             Err(Stop::Unreadable(offset)) => {
                 self.limit(
@@ -645,65 +806,6 @@ fn plain_text(b: &[u8]) -> bool {
         .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
 }
 
-/// Reads a `TensorProto` at `start..end`: its shape, type, name and where
-/// its elements lie, never the elements.
-fn tensor(m: &mut Model<'_, '_, '_, '_>, start: u64, end: u64) -> Step<Tensor> {
-    let mut t = Tensor::default();
-    let mut pos = start;
-    while pos < end {
-        let (field, wire, next) = m.cur.field(m.r, pos, end)?;
-        pos = next;
-        match (field, wire) {
-            // dims, one by one
-            (1, Wire::Varint(d)) => {
-                if t.dims.len() == MAX_DIMS {
-                    return malformed(format!("a tensor declares more than {MAX_DIMS} dimensions"));
-                }
-                t.dims.push(d);
-            }
-            // dims, packed
-            (1, Wire::Bytes(at, len)) => {
-                if len > 10 * MAX_DIMS as u64 {
-                    return malformed(format!("a tensor declares more than {MAX_DIMS} dimensions"));
-                }
-                let b = m.cur.bytes(m.r, at, len as usize)?;
-                let mut i = 0;
-                while i < b.len() {
-                    let Some(d) = varint(b, &mut i) else {
-                        return malformed("a dimension is cut short");
-                    };
-                    if t.dims.len() == MAX_DIMS {
-                        return malformed(format!(
-                            "a tensor declares more than {MAX_DIMS} dimensions"
-                        ));
-                    }
-                    t.dims.push(d);
-                }
-            }
-            (2, Wire::Varint(v)) => t.data_type = v,
-            (4, Wire::Fixed32(v)) => t.unpacked(4, u64::from(v)),
-            (10, Wire::Fixed64(v)) => t.unpacked(10, v),
-            (5 | 7, Wire::Varint(v)) => t.unpacked(field, v),
-            (4, Wire::Bytes(at, len)) => t.floats = Some((at, len)),
-            (5, Wire::Bytes(at, len)) => t.int32s = Some((at, len)),
-            (6, Wire::Bytes(at, len)) if t.strings.len() < MAX_STRINGS => {
-                t.strings.push((at, len));
-            }
-            (7, Wire::Bytes(at, len)) => t.int64s = Some((at, len)),
-            (8, Wire::Bytes(at, len)) => {
-                let b = m.cur.bytes(m.r, at, (len as usize).min(MAX_NAME))?;
-                t.name = (!b.is_empty()).then(|| sniff::token(b));
-            }
-            (9, Wire::Bytes(at, len)) => t.raw = Some((at, len)),
-            (10, Wire::Bytes(at, len)) => t.doubles = Some((at, len)),
-            // data_location: EXTERNAL
-            (14, Wire::Varint(v)) => t.external = v == 1,
-            _ => {}
-        }
-    }
-    Ok(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,6 +830,13 @@ mod tests {
         assert!(!plain_text(b"RIFF\x24\x08\0\0WAVE"));
         assert!(!plain_text(b"text, then \x00\x01 samples"));
         assert!(!plain_text(b"\xff\xfe"));
+    }
+
+    #[test]
+    fn elements_written_one_field_each_read_back_by_their_field() {
+        assert_eq!(element(u64::from(1.5f32.to_bits()), Dtype::F32, 0), 1.5);
+        assert_eq!(element((-0.25f64).to_bits(), Dtype::F64, 3), -0.25);
+        assert_eq!(element((-7i64) as u64, Dtype::I16, 1), -7.0);
     }
 
     #[test]

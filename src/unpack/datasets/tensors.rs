@@ -40,6 +40,17 @@ fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
     Some((dtype, big_endian))
 }
 
+/// Bytes a tensor file holds as numbers that name a file format all the
+/// same (an audio container, a biometric record, an archive or compressed
+/// stream that may hold one): walked as a member. The headerless tests
+/// (raw PCM, G.722, GSM) are not asked: weights pass them; nor is the
+/// randomness battery (quantised and trained weights can look random).
+pub(super) fn names_a_file(s: &crate::sniff::Sniff) -> bool {
+    use crate::sniff::Class;
+    matches!(s.class, Class::Audio | Class::Biometric | Class::Compressed)
+        && !matches!(&*s.format, "raw-pcm" | "g722" | "gsm")
+}
+
 fn safetensors_dtype(name: &str) -> Option<Dtype> {
     Some(match name {
         "F16" => Dtype::F16,
@@ -147,21 +158,23 @@ impl Walk<'_> {
     /// (`data.pkl`, and TorchScript's `constants.pkl`), each read from its
     /// storage member (`data/<key>`, `constants/<key>`) and judged by dtype
     /// and shape; then every other member, as any zip's. A storage of
-    /// numbers is judged once, as its tensor, unless it opens like an
-    /// encoded audio file: smooth weights are not raw PCM, and a WAV kept
-    /// as a tensor's bytes is still sniffed.
+    /// numbers is settled by its tensors unless its bytes name a file
+    /// format (a WAV or a SPHERE file kept as a tensor's bytes): smooth
+    /// weights are not raw PCM, and the headerless tests are not asked.
     pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
-        let mut judged = HashSet::new();
-        let result = self.torch_tensors(level, prefix, &mut judged);
-        self.zip_except(level, prefix, depth, &|name| judged.contains(name));
+        let mut settled = HashSet::new();
+        let result = self.torch_tensors(level, prefix, &mut settled);
+        self.zip_except(level, prefix, depth, &|e| settled.contains(&e.local_offset));
         result
     }
 
+    /// Judges the tensors of a torch zip; `settled` gets the local offsets
+    /// of the storages they account for.
     fn torch_tensors(
         &mut self,
         level: &Level<'_, '_>,
         prefix: &str,
-        judged: &mut HashSet<String>,
+        settled: &mut HashSet<u64>,
     ) -> Step<()> {
         let mut r = Reader::new(level);
         let size = r.size();
@@ -177,11 +190,12 @@ impl Walk<'_> {
         };
         let cd = r.from(cd_at, cd_len.min(4 << 20) as usize)?;
         let entries = sniff::zip_entries(&cd, 100_000);
+        // Without one it is a zip like any other, walked as such.
         let Some(pkl) = entries
             .iter()
             .find(|e| e.name.ends_with("data.pkl") && e.name.matches('/').count() <= 1)
         else {
-            return malformed("no data.pkl");
+            return Ok(());
         };
         let folder = pkl.name[..pkl.name.len() - "data.pkl".len()].to_string();
         let constants = format!("{folder}constants.pkl");
@@ -191,7 +205,7 @@ impl Walk<'_> {
                 .find(|e| e.name == constants)
                 .map(|e| (e, "constants")),
         );
-        let mut judged_count = 0;
+        let mut judged = 0;
         for (pkl, storages) in pickles {
             if pkl.encryption() != sniff::Encryption::None {
                 return malformed(format!("{} is encrypted", pkl.name));
@@ -202,7 +216,7 @@ impl Walk<'_> {
                 MAX_PICKLE,
             )?;
             for (i, t) in pickle::tensors(&pickle_bytes).iter().enumerate() {
-                if judged_count == MAX_TENSORS || self.out_of_time(prefix) {
+                if self.out_of_time(prefix) {
                     return Ok(());
                 }
                 let Some(dtype) = t.dtype else { continue };
@@ -210,10 +224,24 @@ impl Walk<'_> {
                 let Some(entry) = entries.iter().find(|e| e.name == member) else {
                     continue;
                 };
-                if entry.encryption() != sniff::Encryption::None || judged.contains(&member) {
+                if entry.encryption() != sniff::Encryption::None {
                     continue;
                 }
-                judged_count += 1;
+                if judged == MAX_TENSORS {
+                    // Numbers like the ones judged: not sniffed as loose files
+                    // either, where weights pass the raw-PCM test.
+                    if settled.insert(entry.local_offset) {
+                        self.limit(
+                            prefix,
+                            Limit::Members,
+                            format!(
+                                "pytorch: more than {MAX_TENSORS} tensors; the rest not judged"
+                            ),
+                        );
+                    }
+                    continue;
+                }
+                judged += 1;
                 let name = t.name.clone().unwrap_or_else(|| {
                     if i == 0 {
                         member.clone()
@@ -221,16 +249,16 @@ impl Walk<'_> {
                         format!("{member}#{i}")
                     }
                 });
-                if !self.torch_tensor(&mut r, prefix, entry, &name, dtype, t)? {
-                    judged.insert(member);
+                if self.torch_tensor(&mut r, prefix, entry, &name, dtype, t)? {
+                    settled.insert(entry.local_offset);
                 }
             }
         }
         Ok(())
     }
 
-    /// Judges one tensor from its storage member. True when the storage
-    /// opens like an encoded audio file and must be walked as a member.
+    /// Judges one tensor from its storage member. True when the storage is
+    /// settled: read, and its bytes name no file format.
     fn torch_tensor(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -241,19 +269,20 @@ impl Walk<'_> {
         t: &pickle::Tensor,
     ) -> Step<bool> {
         let Some(budget) = self.remaining(prefix) else {
-            return Ok(true);
+            return Ok(false);
         };
         let offset_bytes = t.offset.saturating_mul(dtype.size() as u64);
         let want = offset_bytes
             .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
+            .max(sniff::HEAD_LEN as u64)
             .min(budget);
         let data = self.zip_member(
             r,
             (entry.local_offset, entry.compressed_size, entry.method),
             want,
         )?;
-        if super::audio_magic(&data) {
-            return Ok(true);
+        if names_a_file(&self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], entry.size)) {
+            return Ok(false);
         }
         // Only contiguous C-ordered views are planned like arrays.
         let mut step = 1u64;
@@ -264,7 +293,7 @@ impl Walk<'_> {
                 ok
             });
         if !c_order {
-            return Ok(false);
+            return Ok(true);
         }
         let inner = Level {
             size: data.len() as u64,
@@ -280,7 +309,10 @@ impl Walk<'_> {
             false,
             &t.shape,
         ) {
-            Ok(_) | Err(Stop::Unreadable(_)) => Ok(false),
+            Ok(_) => Ok(true),
+            // A view past the bytes the storage holds: the storage is
+            // walked as a member, whatever it is.
+            Err(Stop::Unreadable(_)) => Ok(false),
             Err(stop) => Err(stop),
         }
     }
