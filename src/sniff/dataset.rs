@@ -502,7 +502,7 @@ pub(crate) struct OnnxHead {
 /// Reads the head as a `ModelProto`: fields of the model's own numbers,
 /// each of the wire type ONNX gives it, in any order (protobuf allows any),
 /// every length within the object, the producer's name and version and the
-/// domain short printable text. A model is two such fields or more with a
+/// domain printable text. A model is two such fields or more with a
 /// graph (field 7) whose first field is a `GraphProto` one, or a valid IR
 /// version (field 1) followed by fields that run past the head (a doc
 /// string longer than the head hides the graph). A protobuf of another
@@ -544,8 +544,10 @@ pub(crate) fn onnx_head(b: &[u8], size: u64) -> Option<OnnxHead> {
                     head.graph = Some((at, len));
                 }
                 if matches!(key, 0x12 | 0x1a | 0x22) {
-                    // Names and versions: short text, within the head.
-                    let text = get(b, pos, usize::try_from(len).ok().filter(|&l| l <= 256)?)?;
+                    // Names and versions: printable text, as far as the head shows.
+                    let shown = usize::try_from(len)
+                        .map_or(b.len(), |l| pos.saturating_add(l).min(b.len()));
+                    let text = b.get(pos..shown)?;
                     if !text.iter().all(|c| (0x20..0x7f).contains(c)) {
                         return None;
                     }
@@ -1124,6 +1126,10 @@ mod tests {
             None
         );
         assert_eq!(onnx_head(b"\x3a\x06\x0a\x04\x22\x02Op", 1 << 20), None);
+        // A producer name longer than the head, printable as far as seen.
+        let mut long_name = b"\x08\x08\x12\x80\x80\x04".to_vec();
+        long_name.resize(4096, b'p');
+        assert!(onnx_head(&long_name, 1 << 20).is_some());
         // A SavedModel whose meta graph runs past the head.
         let mut saved = b"\x08\x01\x12\x80\x80\x04\x0a\x10\x0a\x05serve".to_vec();
         saved.resize(4096, 0x12);

@@ -317,11 +317,12 @@ impl Tensor {
     }
 }
 
-/// ONNX `TensorProto.DataType` values that can hold a waveform.
+/// ONNX `TensorProto.DataType` values that can hold a waveform: 16-bit
+/// unsigned ones are read as the signed samples their bits are.
 fn dtype(data_type: u64) -> Option<Dtype> {
     Some(match data_type {
         1 => Dtype::F32,
-        5 => Dtype::I16,
+        4 | 5 => Dtype::I16,
         6 => Dtype::I32,
         7 => Dtype::I64,
         10 => Dtype::F16,
@@ -815,8 +816,13 @@ mod tests {
         assert_eq!(dtype(1), Some(Dtype::F32));
         assert_eq!(dtype(10), Some(Dtype::F16));
         assert_eq!(dtype(16), Some(Dtype::BF16));
-        // UINT8, INT8, STRING, BOOL, UINT16
-        for small in [2, 3, 8, 9, 4] {
+        assert_eq!(
+            dtype(4),
+            Some(Dtype::I16),
+            "UINT16: the bits of int16 samples"
+        );
+        // UINT8, INT8, STRING, BOOL
+        for small in [2, 3, 8, 9] {
             assert_eq!(dtype(small), None);
         }
     }
