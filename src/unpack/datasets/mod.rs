@@ -544,7 +544,7 @@ pub fn fuzz_parsers(data: &[u8]) -> usize {
             rest.get(1..).unwrap_or(&[]),
         ),
         1 => usize::from(thrift::page_header(rest).is_some()),
-        2 => pickle::tensors(rest).len(),
+        2 => pickle::tensors(rest).0.len(),
         3 => tfrecord::fuzz(rest),
         4 => parquet::fuzz(rest),
         5 => usize::from(dataset::npy_header(rest).is_some()),

@@ -17,6 +17,10 @@ const MAX_OPS: usize = 200_000;
 const MAX_STACK: usize = 10_000;
 const MAX_MEMO: usize = 100_000;
 const MAX_TENSORS: usize = 4096;
+/// Items copied into updated containers, over the whole pickle: a dict or
+/// list that `SETITEMS` or `APPENDS` extends while the memo still holds it
+/// is copied, so a small pickle could ask for gigabytes.
+const MAX_COPIED: usize = 1 << 20;
 /// Deepest nesting of containers: dropping a deeper chain of `Rc`s would
 /// recurse as deep (a pickle of a million `TUPLE1`s must not overflow the stack).
 const MAX_DEPTH: u32 = 64;
@@ -68,8 +72,13 @@ fn deeper<'v>(items: impl IntoIterator<Item = &'v Rc<V>>) -> Option<u32> {
     (d <= MAX_DEPTH).then_some(d)
 }
 
+/// Most dimensions a tensor record may have: a shape is copied into every
+/// record that names it, and a memoised one can be named thousands of times.
+const MAX_DIMS: usize = 64;
+
 fn int_tuple(v: &V) -> Option<Vec<u64>> {
     match v {
+        V::Tuple(_, items) if items.len() > MAX_DIMS => None,
         V::Tuple(_, items) => items
             .iter()
             .map(|x| match **x {
@@ -133,8 +142,11 @@ fn rebuild(callable: &V, args: &V) -> Option<Tensor> {
 
 /// The tensors a pickle rebuilds, in order, named by the dict keys they
 /// were set under. Stops quietly at anything it does not know.
-pub(super) fn tensors(b: &[u8]) -> Vec<Tensor> {
+/// The tensors a pickle rebuilds, and whether it was read to its `STOP`.
+pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
     let mut found: Vec<Tensor> = Vec::new();
+    let mut copied = 0usize;
+    let mut complete = false;
     let mut stack: Vec<Rc<V>> = Vec::new();
     let mut memo: Vec<Option<Rc<V>>> = Vec::new();
     let mut pos = 0usize;
@@ -274,11 +286,19 @@ pub(super) fn tensors(b: &[u8]) -> Vec<Tensor> {
                         let Some(target) = stack.pop() else { break };
                         let updated = match (&*target, op) {
                             (V::Dict(d0, d), b'u') => {
+                                copied += d.len() + items.len();
+                                if copied > MAX_COPIED {
+                                    break;
+                                }
                                 let mut d: Vec<(Rc<V>, Rc<V>)> = d.clone();
                                 d.extend(pairs(&items, &mut found));
                                 V::Dict(depth.max(*d0), d)
                             }
                             (V::List(d0, l), b'e') => {
+                                copied += l.len() + items.len();
+                                if copied > MAX_COPIED {
+                                    break;
+                                }
                                 let mut l = l.clone();
                                 l.extend(items);
                                 V::List(depth.max(*d0), l)
@@ -314,6 +334,10 @@ pub(super) fn tensors(b: &[u8]) -> Vec<Tensor> {
                 };
                 Some(match &*target {
                     V::Dict(d0, d) => {
+                        copied += d.len() + 1;
+                        if copied > MAX_COPIED {
+                            break;
+                        }
                         let mut d = d.clone();
                         d.extend(named);
                         V::Dict(depth.max(*d0), d)
@@ -385,14 +409,17 @@ pub(super) fn tensors(b: &[u8]) -> Vec<Tensor> {
                 stack.truncate(mark);
                 Some(V::Other)
             }
-            b'.' => break,
+            b'.' => {
+                complete = true;
+                break;
+            }
             _ => break,
         };
         if let Some(v) = pushed {
             stack.push(Rc::new(v));
         }
     }
-    found
+    (found, complete)
 }
 
 /// Key/value pairs from a flat list; a tensor set under a string key takes
@@ -419,9 +446,32 @@ mod tests {
     /// as torch.save writes it (protocol 2), from the fixture's data.pkl.
     const WAVEFORM_PKL: &[u8] = b"\x80\x02}q\x00(X\x08\x00\x00\x00waveformq\x01ctorch._utils\n_rebuild_tensor_v2\nq\x02((X\x07\x00\x00\x00storageq\x03ctorch\nFloatStorage\nq\x04X\x01\x00\x00\x000q\x05X\x03\x00\x00\x00cpuq\x06M\x002tq\x07QK\x00M\x002\x85q\x08K\x01\x85q\t\x89ccollections\nOrderedDict\nq\n)Rq\x0btq\x0cRq\rX\x0b\x00\x00\x00sample_rateq\x0eM\x80>u.";
 
+    /// A dict memoised again after every `SETITEMS` is copied whole each
+    /// time: the copies are bounded, and the read ends short of `STOP`.
+    #[test]
+    fn shapes_of_more_than_64_dimensions_make_no_tensor() {
+        let shape = |n: usize| V::Tuple(1, (0..n).map(|_| Rc::new(V::Int(1))).collect());
+        assert_eq!(int_tuple(&shape(64)).map(|s| s.len()), Some(64));
+        assert_eq!(int_tuple(&shape(65)), None);
+    }
+
+    #[test]
+    fn containers_copied_again_and_again_end_the_read() {
+        let mut p = b"\x80\x02}q\x00".to_vec();
+        for _ in 0..2000 {
+            p.extend(b"h\x00(K\x01K\x02uq\x00");
+        }
+        p.push(b'.');
+        let started = std::time::Instant::now();
+        let (found, complete) = tensors(&p);
+        assert!(found.is_empty() && !complete);
+        assert!(started.elapsed().as_secs() < 2);
+    }
+
     #[test]
     fn a_state_dict_names_its_tensors() {
-        let t = tensors(WAVEFORM_PKL);
+        let (t, complete) = tensors(WAVEFORM_PKL);
+        assert!(complete);
         assert_eq!(
             t,
             vec![Tensor {
@@ -438,13 +488,13 @@ mod tests {
     #[test]
     fn truncated_and_hostile_pickles_end_quietly() {
         for cut in 0..WAVEFORM_PKL.len() {
-            let t = tensors(&WAVEFORM_PKL[..cut]);
+            let (t, _) = tensors(&WAVEFORM_PKL[..cut]);
             assert!(t.len() <= 1);
         }
         // A memo slot far away, a GET of nothing, an unknown opcode.
-        assert!(tensors(b"\x80\x02Nr\xff\xff\xff\x7f.").is_empty());
-        assert!(tensors(b"h\x05").is_empty());
-        assert!(tensors(b"\xfe").is_empty());
+        assert!(tensors(b"\x80\x02Nr\xff\xff\xff\x7f.").0.is_empty());
+        assert!(tensors(b"h\x05").0.is_empty());
+        assert!(tensors(b"\xfe").0.is_empty());
         // Exponential sharing (DUP and TUPLE2) costs pointers, and nesting
         // stops at MAX_DEPTH: a million TUPLE1s do not overflow the stack.
         let mut bomb = b"\x80\x02N".to_vec();
@@ -453,8 +503,8 @@ mod tests {
         }
         bomb.extend(std::iter::repeat_n(0x85u8, 1_000_000));
         bomb.push(b'.');
-        assert!(tensors(&bomb).is_empty());
+        assert!(tensors(&bomb).0.is_empty());
         // A huge string length.
-        assert!(tensors(b"X\xff\xff\xff\xff").is_empty());
+        assert!(tensors(b"X\xff\xff\xff\xff").0.is_empty());
     }
 }

@@ -41,14 +41,15 @@ fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
 }
 
 /// Bytes a tensor file holds as numbers that name a file format all the
-/// same (an audio container, a biometric record, an archive or compressed
-/// stream that may hold one): walked as a member. The headerless tests
+/// same (an audio container, a biometric record, an archive, compressed
+/// stream or tensor file that may hold one): walked as a member. The headerless tests
 /// (raw PCM, G.722, GSM) are not asked: weights pass them; nor is the
 /// randomness battery (quantised and trained weights can look random).
 pub(super) fn names_a_file(s: &crate::sniff::Sniff) -> bool {
     use crate::sniff::Class;
-    matches!(s.class, Class::Audio | Class::Biometric | Class::Compressed)
-        && !matches!(&*s.format, "raw-pcm" | "g722" | "gsm")
+    let named = matches!(s.class, Class::Audio | Class::Biometric | Class::Compressed)
+        || super::opens(&s.format);
+    named && !matches!(&*s.format, "raw-pcm" | "g722" | "gsm")
 }
 
 fn safetensors_dtype(name: &str) -> Option<Dtype> {
@@ -158,9 +159,11 @@ impl Walk<'_> {
     /// (`data.pkl`, and TorchScript's `constants.pkl`), each read from its
     /// storage member (`data/<key>`, `constants/<key>`) and judged by dtype
     /// and shape; then every other member, as any zip's. A storage of
-    /// numbers is settled by its tensors unless its bytes name a file
-    /// format (a WAV or a SPHERE file kept as a tensor's bytes): smooth
-    /// weights are not raw PCM, and the headerless tests are not asked.
+    /// numbers that one C-ordered view covers whole is settled by its
+    /// tensors unless its bytes name a file format (a WAV or a SPHERE file
+    /// kept as a tensor's bytes): smooth weights are not raw PCM, and the
+    /// headerless tests are not asked. A storage only part of which a view
+    /// reads (a slice, a transposed or strided view) is walked as a member.
     pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut settled = HashSet::new();
         let result = self.torch_tensors(level, prefix, &mut settled);
@@ -190,14 +193,24 @@ impl Walk<'_> {
         };
         let cd = r.from(cd_at, cd_len.min(4 << 20) as usize)?;
         let entries = sniff::zip_entries(&cd, 100_000);
-        // Without one it is a zip like any other, walked as such.
+        // The folder is the first entry's, as torch reads it; without a
+        // `data.pkl` there it is a zip like any other, walked as such.
+        let Some((first, _)) = entries.first().and_then(|e| e.name.split_once('/')) else {
+            return Ok(());
+        };
+        let folder = format!("{first}/");
         let Some(pkl) = entries
             .iter()
-            .find(|e| e.name.ends_with("data.pkl") && e.name.matches('/').count() <= 1)
+            .find(|e| e.name == format!("{folder}data.pkl"))
         else {
             return Ok(());
         };
-        let folder = pkl.name[..pkl.name.len() - "data.pkl".len()].to_string();
+        // A local header two directory entries share can be read as either:
+        // never settled.
+        let mut sharing: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        for e in &entries {
+            *sharing.entry(e.local_offset).or_default() += 1;
+        }
         let constants = format!("{folder}constants.pkl");
         let pickles = [(pkl, "data")].into_iter().chain(
             entries
@@ -215,7 +228,10 @@ impl Walk<'_> {
                 (pkl.local_offset, pkl.compressed_size, pkl.method),
                 MAX_PICKLE,
             )?;
-            for (i, t) in pickle::tensors(&pickle_bytes).iter().enumerate() {
+            // A pickle read to its end, or its tensors settle nothing (one
+            // that stops early may describe a decoy view and hide the rest).
+            let (tensors, complete) = pickle::tensors(&pickle_bytes);
+            for (i, t) in tensors.iter().enumerate() {
                 if self.out_of_time(prefix) {
                     return Ok(());
                 }
@@ -249,7 +265,8 @@ impl Walk<'_> {
                         format!("{member}#{i}")
                     }
                 });
-                if self.torch_tensor(&mut r, prefix, entry, &name, dtype, t)? {
+                let alone = sharing.get(&entry.local_offset) == Some(&1);
+                if self.torch_tensor(&mut r, prefix, entry, &name, dtype, t)? && complete && alone {
                     settled.insert(entry.local_offset);
                 }
             }
@@ -257,8 +274,9 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Judges one tensor from its storage member. True when the storage is
-    /// settled: read, and its bytes name no file format.
+    /// Judges one tensor from its storage member. True when the tensor
+    /// settles its storage: a C-ordered view of all of it, read, whose
+    /// bytes name no file format, and whose local header is the entry's.
     fn torch_tensor(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -276,11 +294,17 @@ impl Walk<'_> {
             .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
             .max(sniff::HEAD_LEN as u64)
             .min(budget);
+        let local = r.at(entry.local_offset, 30)?;
+        let name_len = usize::from(u16::from_le_bytes([local[26], local[27]]));
+        let own_header = *r.at(entry.local_offset + 30, name_len)? == *entry.name.as_bytes();
         let data = self.zip_member(
             r,
             (entry.local_offset, entry.compressed_size, entry.method),
             want,
         )?;
+        let elements = t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+        let whole = t.offset == 0
+            && elements.and_then(|n| n.checked_mul(dtype.size() as u64)) == Some(entry.size);
         if names_a_file(&self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], entry.size)) {
             return Ok(false);
         }
@@ -293,7 +317,7 @@ impl Walk<'_> {
                 ok
             });
         if !c_order {
-            return Ok(true);
+            return Ok(false);
         }
         let inner = Level {
             size: data.len() as u64,
@@ -309,7 +333,7 @@ impl Walk<'_> {
             false,
             &t.shape,
         ) {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(whole && own_header),
             // A view past the bytes the storage holds: the storage is
             // walked as a member, whatever it is.
             Err(Stop::Unreadable(_)) => Ok(false),
