@@ -466,6 +466,8 @@ impl Walk<'_> {
                 }
                 Holds::Floats => listed.runs[0].push((at, len)),
                 Holds::Ints => listed.runs[2].push((at, len)),
+                // Names, types and short strings (most fields) are passed over unnamed.
+                Holds::Value if len < MIN_VALUE => {}
                 Holds::Value => self.onnx_value(m, &format!("bytes@{at}"), at, len, false)?,
             }
         }
