@@ -543,20 +543,7 @@ impl Walk<'_> {
             }
         };
         self.spent += data.len() as u64;
-        let inner = Level {
-            size: data.len() as u64,
-            bytes: crate::unpack::LevelBytes::Memory(&data),
-        };
-        let mut inner_reader = Reader::new(&inner);
-        match self.tensor(
-            &mut inner_reader,
-            prefix,
-            &name,
-            0,
-            dtype,
-            big_endian,
-            &data_shape,
-        ) {
+        match self.tensor_held(&data, prefix, &name, 0, dtype, big_endian, &data_shape) {
             Ok(_) | Err(Stop::Unreadable(_)) => Ok(()),
             Err(stop) => Err(stop),
         }

@@ -449,6 +449,34 @@ impl Walk<'_> {
         true
     }
 
+    /// [`Walk::tensor`] over bytes already held (a decompressed member or
+    /// chunk), as a level of their own.
+    #[allow(clippy::too_many_arguments)]
+    fn tensor_held(
+        &mut self,
+        data: &[u8],
+        prefix: &str,
+        name: &str,
+        at: u64,
+        dtype: Dtype,
+        big_endian: bool,
+        shape: &[u64],
+    ) -> Step<bool> {
+        let held = Level {
+            size: data.len() as u64,
+            bytes: crate::unpack::LevelBytes::Memory(data),
+        };
+        self.tensor(
+            &mut Reader::new(&held),
+            prefix,
+            name,
+            at,
+            dtype,
+            big_endian,
+            shape,
+        )
+    }
+
     /// Reads and judges the planned slice of a tensor whose first element is
     /// at `at`; `name` is the tensor's name (the slice is appended).
     #[allow(clippy::too_many_arguments)]

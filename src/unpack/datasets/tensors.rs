@@ -223,11 +223,7 @@ impl Walk<'_> {
             if pkl.encryption() != sniff::Encryption::None {
                 return malformed(format!("{} is encrypted", pkl.name));
             }
-            let pickle_bytes = self.zip_member(
-                &mut r,
-                (pkl.local_offset, pkl.compressed_size, pkl.method),
-                MAX_PICKLE,
-            )?;
+            let (pickle_bytes, _) = self.zip_member(&mut r, pkl, MAX_PICKLE)?;
             // A pickle read to its end, or its tensors settle nothing (one
             // that stops early may describe a decoy view and hide the rest).
             let (tensors, complete) = pickle::tensors(&pickle_bytes);
@@ -294,14 +290,7 @@ impl Walk<'_> {
             .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
             .max(sniff::HEAD_LEN as u64)
             .min(budget);
-        let local = r.at(entry.local_offset, 30)?;
-        let name_len = usize::from(u16::from_le_bytes([local[26], local[27]]));
-        let own_header = *r.at(entry.local_offset + 30, name_len)? == *entry.name.as_bytes();
-        let data = self.zip_member(
-            r,
-            (entry.local_offset, entry.compressed_size, entry.method),
-            want,
-        )?;
+        let (data, own_header) = self.zip_member(r, entry, want)?;
         let elements = t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
         let whole = t.offset == 0
             && elements.and_then(|n| n.checked_mul(dtype.size() as u64)) == Some(entry.size);
@@ -319,20 +308,7 @@ impl Walk<'_> {
         if !c_order {
             return Ok(false);
         }
-        let inner = Level {
-            size: data.len() as u64,
-            bytes: crate::unpack::LevelBytes::Memory(&data),
-        };
-        let mut inner_reader = Reader::new(&inner);
-        match self.tensor(
-            &mut inner_reader,
-            prefix,
-            name,
-            offset_bytes,
-            dtype,
-            false,
-            &t.shape,
-        ) {
+        match self.tensor_held(&data, prefix, name, offset_bytes, dtype, false, &t.shape) {
             Ok(_) => Ok(whole && own_header),
             // A view past the bytes the storage holds: the storage is
             // walked as a member, whatever it is.
@@ -343,15 +319,23 @@ impl Walk<'_> {
 
     /// The first `limit` bytes of an unencrypted zip member, stored or
     /// deflated: (local header offset, compressed size, method).
+    /// Also whether its local header carries the directory entry's name
+    /// (read with the header, in one read).
     fn zip_member(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
-        (local_offset, compressed_size, method): (u64, u64, u16),
+        entry: &sniff::ZipEntry,
         limit: u64,
-    ) -> Step<Vec<u8>> {
-        let local = r.at(local_offset, 30)?;
+    ) -> Step<(Vec<u8>, bool)> {
+        let (local_offset, compressed_size, method) =
+            (entry.local_offset, entry.compressed_size, entry.method);
+        let local = r.from(local_offset, 30 + entry.name.len())?;
+        if local.len() < 30 {
+            return Err(Stop::Unreadable(local_offset));
+        }
         let name_len = u64::from(u16::from_le_bytes([local[26], local[27]]));
         let extra_len = u64::from(u16::from_le_bytes([local[28], local[29]]));
+        let own_name = name_len == entry.name.len() as u64 && local[30..] == *entry.name.as_bytes();
         let data_at = local_offset + 30 + name_len + extra_len;
         let want = compressed_size.min(limit.saturating_add(64 << 10));
         let raw = r.from(data_at, want as usize)?;
@@ -361,7 +345,7 @@ impl Walk<'_> {
             m => return malformed(format!("zip method {m} for a tensor member")),
         };
         self.spent += data.len() as u64;
-        Ok(data)
+        Ok((data, own_name))
     }
 }
 
