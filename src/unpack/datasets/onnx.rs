@@ -343,6 +343,19 @@ fn from_varint(v: u64, dtype: Dtype) -> f32 {
     }
 }
 
+/// Up to `max` elements written as varints, from the start of `bytes`.
+fn decode_varints(bytes: &[u8], dtype: Dtype, max: usize) -> Vec<f32> {
+    let mut values = Vec::new();
+    let mut i = 0;
+    while values.len() < max {
+        let Some(v) = varint(bytes, &mut i) else {
+            break;
+        };
+        values.push(from_varint(v, dtype));
+    }
+    values
+}
+
 /// An element from its bits as written in the number field of `slot`: a
 /// float's, a double's, or a varint's.
 fn element(bits: u64, dtype: Dtype, slot: usize) -> f32 {
@@ -519,10 +532,8 @@ impl Walk<'_> {
         match t.data(dtype) {
             None => Ok(()),
             Some(Data::Run(at, len, varints)) => {
-                if !varints {
-                    if let Some(true) = self.onnx_probe(m, &name, at, len)? {
-                        return Ok(());
-                    }
+                if !varints && self.onnx_probe(m, &name, at, len)? {
+                    return Ok(());
                 }
                 self.onnx_run(m, &name, &t.dims, at, len, dtype, varints)
             }
@@ -535,27 +546,28 @@ impl Walk<'_> {
     }
 
     /// Asks whether the first bytes of a tensor's data name a file format;
-    /// if so, sniffs the data as a value. `Some(true)` when they did.
+    /// if so, sniffs the data as a value. True when they did. Data that
+    /// cannot be read names nothing here: judging it says so.
     fn onnx_probe(
         &mut self,
         m: &mut Model<'_, '_, '_, '_>,
         name: &str,
         at: u64,
         len: u64,
-    ) -> Step<Option<bool>> {
+    ) -> Step<bool> {
         if len < MIN_VALUE {
-            return Ok(Some(false));
+            return Ok(false);
         }
         let probe = match m.cur.bytes(m.r, at, PROBE.min(len as usize)) {
             Ok(b) => b.to_vec(),
-            Err(Stop::Unreadable(_)) => return Ok(None),
+            Err(Stop::Unreadable(_)) => return Ok(false),
             Err(stop) => return Err(stop),
         };
         if !names_a_file(&self.sniff_bytes(&probe, len)) {
-            return Ok(Some(false));
+            return Ok(false);
         }
         self.onnx_value(m, name, at, len, true)?;
-        Ok(Some(true))
+        Ok(true)
     }
 
     /// Judges one run of elements at `at..at + len`, fixed-width or varints.
@@ -595,17 +607,13 @@ impl Walk<'_> {
         let judged = if varints {
             // At most ten bytes for each element up to the last one judged.
             let needed = (planned.count - 1) * planned.stride + 1;
-            let want = len.min(needed.saturating_mul(10));
+            let Some(budget) = self.remaining(&prefix) else {
+                return Ok(());
+            };
+            let want = len.min(needed.saturating_mul(10)).min(budget);
             m.r.from(at, want as usize).map(|bytes| {
                 self.spent += bytes.len() as u64;
-                let mut values = Vec::new();
-                let mut i = 0;
-                while values.len() < needed as usize {
-                    let Some(v) = varint(&bytes, &mut i) else {
-                        break;
-                    };
-                    values.push(from_varint(v, dtype));
-                }
+                let values = decode_varints(&bytes, dtype, needed as usize);
                 self.judge_planned(&prefix, name, dims, &values, dtype, &planned);
             })
         } else {
@@ -666,25 +674,12 @@ impl Walk<'_> {
                 Err(stop) => return Err(stop),
             };
             self.spent += bytes.len() as u64;
-            match NUMBER_FIELDS[slot] {
-                4 => values.extend(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-                ),
-                10 => values.extend(
-                    bytes
-                        .chunks_exact(8)
-                        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()) as f32),
-                ),
-                _ => {
-                    let mut i = 0;
-                    while let Some(v) = varint(&bytes, &mut i) {
-                        values.push(from_varint(v, dtype));
-                    }
-                }
-            }
-            values.truncate(MAX_DECODED);
+            let left = left as usize;
+            values.extend(match NUMBER_FIELDS[slot] {
+                4 => Dtype::F32.decode(&bytes, false, 1, left),
+                10 => Dtype::F64.decode(&bytes, false, 1, left),
+                _ => decode_varints(&bytes, dtype, left),
+            });
             if values.len() == MAX_DECODED {
                 return Ok(values);
             }
