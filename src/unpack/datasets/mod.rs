@@ -820,6 +820,109 @@ mod tests {
         );
     }
 
+    /// A stored zip of `locals` (name, data), then a directory entry for
+    /// each of `listed` (name, index of the local header it points at).
+    fn stored_zip(locals: &[(&str, &[u8])], listed: &[(&str, usize)]) -> Vec<u8> {
+        let mut z = Vec::new();
+        let mut offsets = Vec::new();
+        for (name, data) in locals {
+            offsets.push(z.len() as u32);
+            z.extend(b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+            z.extend((data.len() as u32).to_le_bytes());
+            z.extend((data.len() as u32).to_le_bytes());
+            z.extend((name.len() as u16).to_le_bytes());
+            z.extend([0, 0]);
+            z.extend(name.as_bytes());
+            z.extend(*data);
+        }
+        let cd_at = z.len() as u32;
+        for &(name, i) in listed {
+            let data = locals[i].1;
+            z.extend(b"PK\x01\x02\x14\x00\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00");
+            z.extend((data.len() as u32).to_le_bytes());
+            z.extend((data.len() as u32).to_le_bytes());
+            z.extend((name.len() as u16).to_le_bytes());
+            z.extend([0u8; 12]);
+            z.extend(offsets[i].to_le_bytes());
+            z.extend(name.as_bytes());
+        }
+        let cd_len = z.len() as u32 - cd_at;
+        z.extend(b"PK\x05\x06\x00\x00\x00\x00");
+        z.extend((listed.len() as u16).to_le_bytes());
+        z.extend((listed.len() as u16).to_le_bytes());
+        z.extend(cd_len.to_le_bytes());
+        z.extend(cd_at.to_le_bytes());
+        z.extend([0, 0]);
+        z
+    }
+
+    /// A torch zip's storage is skipped by the member walk only when its
+    /// tensor settles it: a view of all of it, from a pickle read to its
+    /// end, through a local header no other directory entry shares. Else
+    /// the storage is walked like any member, and its samples are found
+    /// there too.
+    #[test]
+    fn torch_storages_are_skipped_only_when_their_tensors_settle_them() {
+        use super::pickle::tests::WAVEFORM_PKL;
+        // The pickle's tensor: FloatStorage '0', 12,800 elements, [12800].
+        let wave: Vec<u8> = speechy(12800)
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let locals =
+            |pkl: &'static [u8]| vec![("archive/data.pkl", pkl), ("archive/data/0", &wave[..])];
+        let walked = |z: &[u8]| {
+            let (members, limits) = open("pytorch", z);
+            assert!(
+                members.contains(&("waveform[:]".into(), "waveform".into())),
+                "{members:?} {limits:?}"
+            );
+            members
+                .iter()
+                .filter(|(m, _)| m.starts_with("archive/data/") || m.starts_with("archive/x"))
+                .count()
+        };
+        let plain = stored_zip(
+            &locals(WAVEFORM_PKL),
+            &[("archive/data.pkl", 0), ("archive/data/0", 1)],
+        );
+        assert_eq!(walked(&plain), 0, "settled");
+        // A second directory entry on the storage's local header.
+        let aliased = stored_zip(
+            &locals(WAVEFORM_PKL),
+            &[
+                ("archive/data.pkl", 0),
+                ("archive/data/0", 1),
+                ("archive/x", 1),
+            ],
+        );
+        // (both entries are then overlapping members: a limit, not silence),
+        // and so is a second entry of the same name on it.
+        let twice = stored_zip(
+            &locals(WAVEFORM_PKL),
+            &[
+                ("archive/data.pkl", 0),
+                ("archive/data/0", 1),
+                ("archive/data/0", 1),
+            ],
+        );
+        for z in [aliased, twice] {
+            let (_, limits) = open("pytorch", &z);
+            assert!(limits[0].starts_with("data overlaps member"), "{limits:?}");
+        }
+        // A pickle that stops before its STOP.
+        let cut = &WAVEFORM_PKL[..WAVEFORM_PKL.len() - 1];
+        let unfinished = stored_zip(
+            &locals(cut),
+            &[("archive/data.pkl", 0), ("archive/data/0", 1)],
+        );
+        assert_eq!(
+            walked(&unfinished),
+            1,
+            "a storage of an unfinished pickle is walked"
+        );
+    }
+
     /// Protobuf by hand for the ONNX tests: varints, then a
     /// length-delimited field.
     fn leb(values: &[u64]) -> Vec<u8> {

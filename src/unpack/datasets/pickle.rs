@@ -439,12 +439,12 @@ fn pairs(items: &[Rc<V>], found: &mut [Tensor]) -> Vec<(Rc<V>, Rc<V>)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// `{'waveform': _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 12800), 0, (12800,), (1,), False, OrderedDict()), 'sample_rate': 16000}`
     /// as torch.save writes it (protocol 2), from the fixture's data.pkl.
-    const WAVEFORM_PKL: &[u8] = b"\x80\x02}q\x00(X\x08\x00\x00\x00waveformq\x01ctorch._utils\n_rebuild_tensor_v2\nq\x02((X\x07\x00\x00\x00storageq\x03ctorch\nFloatStorage\nq\x04X\x01\x00\x00\x000q\x05X\x03\x00\x00\x00cpuq\x06M\x002tq\x07QK\x00M\x002\x85q\x08K\x01\x85q\t\x89ccollections\nOrderedDict\nq\n)Rq\x0btq\x0cRq\rX\x0b\x00\x00\x00sample_rateq\x0eM\x80>u.";
+    pub(in crate::unpack::datasets) const WAVEFORM_PKL: &[u8] = b"\x80\x02}q\x00(X\x08\x00\x00\x00waveformq\x01ctorch._utils\n_rebuild_tensor_v2\nq\x02((X\x07\x00\x00\x00storageq\x03ctorch\nFloatStorage\nq\x04X\x01\x00\x00\x000q\x05X\x03\x00\x00\x00cpuq\x06M\x002tq\x07QK\x00M\x002\x85q\x08K\x01\x85q\t\x89ccollections\nOrderedDict\nq\n)Rq\x0btq\x0cRq\rX\x0b\x00\x00\x00sample_rateq\x0eM\x80>u.";
 
     /// A dict memoised again after every `SETITEMS` is copied whole each
     /// time: the copies are bounded, and the read ends short of `STOP`.

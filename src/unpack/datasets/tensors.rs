@@ -354,6 +354,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tensor_bytes_are_a_file_only_by_a_header() {
+        use crate::sniff::{Class, Encryption, Sniff};
+        let named =
+            |format, class| names_a_file(&Sniff::new(format, None, class, Encryption::None));
+        assert!(named("wav", Class::Audio));
+        assert!(named("iso19794-2", Class::Biometric));
+        assert!(named("gzip", Class::Compressed));
+        assert!(named("npz", Class::Other), "a tensor file in a tensor");
+        // What weights pass: the headerless tests and the randomness battery.
+        assert!(!named("raw-pcm", Class::Audio));
+        assert!(!named("g722", Class::Audio));
+        assert!(!named("random-like", Class::Encrypted));
+        assert!(!named("binary", Class::Other));
+    }
+
+    #[test]
     fn numpy_dtypes_keep_only_wide_numbers() {
         assert_eq!(numpy_dtype("<f4"), Some((Dtype::F32, false)));
         assert_eq!(numpy_dtype(">i2"), Some((Dtype::I16, true)));
