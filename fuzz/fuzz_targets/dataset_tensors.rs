@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for format in ["npy", "npz", "safetensors", "pytorch", "onnx"] {
+    for format in ["npy", "npz", "safetensors", "pytorch", "onnx", "pickle"] {
         atrest::unpack::datasets::fuzz_open(format, data, data.len() as u64);
     }
 });

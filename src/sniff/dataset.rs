@@ -35,6 +35,7 @@ pub(crate) const CONTAINERS: &[&str] = &[
     "npz",
     "onnx",
     "parquet",
+    "pickle",
     "pytorch",
     "safetensors",
     "tfrecord",
@@ -50,6 +51,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| zip_dataset(s))
         .or_else(|| hdf5(s))
         .or_else(|| kaldi(s))
+        .or_else(|| pickle(s))
 }
 
 fn container(format: &'static str, mime: Option<&'static str>) -> Sniff {
@@ -450,6 +452,23 @@ fn npy(s: &Sample) -> Option<Sniff> {
         container("npy", Some("application/x-npy"))
             .with("dtype", h.descr.unwrap_or_else(|| "structured".into()))
             .with("shape", h.shape),
+    )
+}
+
+// ---------------------------------------------------------------- pickle
+
+/// A Python pickle of protocol 2 to 5 (joblib files, `torch.save`'s
+/// `data.pkl`, pandas and NumPy pickles): opened so that the byte strings,
+/// arrays and numbers it holds are judged, however pickled.
+fn pickle(s: &Sample) -> Option<Sniff> {
+    if !crate::unpack::datasets::opens_a_pickle(s.head, s.size) {
+        return None;
+    }
+    Some(
+        container("pickle", Some("application/x-python-pickle")).with(
+            "magic",
+            format!("PROTO {} at 0, opcodes that read on", s.head[1]),
+        ),
     )
 }
 

@@ -113,6 +113,7 @@ pub const FORMATS: &[&str] = &[
     "pdf",
     "pfm",
     "pgp-cleartext-signed",
+    "pickle",
     "pkcs12",
     "pnm",
     "pyc",

@@ -11,7 +11,7 @@
 //! | what | bound |
 //! | --- | --- |
 //! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
-//! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` | 4 MiB each |
+//! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` or other pickle | 4 MiB each |
 //! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
 //! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3, then those with an audio magic |
 //! | Parquet | 64 columns × 64 row groups (binary columns: every chunk until the budget ends; numbers: 4 chunks with values, 16 all-null); 8 pages per chunk; 65,536 values per page |
@@ -52,6 +52,7 @@ pub(super) const READ_BUDGET: u64 = 8 << 20;
 const MAX_DAMAGED: usize = 8;
 
 pub(super) use crate::sniff::bytes::varint;
+pub(crate) use pickle::opens_a_pickle;
 
 /// A ZigZag-encoded signed value.
 pub(super) fn zigzag(v: u64) -> i64 {
@@ -369,6 +370,7 @@ impl Walk<'_> {
             "safetensors" => self.safetensors(level, prefix),
             "onnx" => self.onnx(level, prefix, depth),
             "pytorch" => self.pytorch(level, prefix, depth),
+            "pickle" => self.pickle(level, prefix, depth),
             "hdf5" => self.hdf5(level, prefix),
             "kaldi-ark" => self.kaldi(level, prefix, depth),
             _ => Ok(()),
@@ -572,7 +574,10 @@ pub fn fuzz_parsers(data: &[u8]) -> usize {
             rest.get(1..).unwrap_or(&[]),
         ),
         1 => usize::from(thrift::page_header(rest).is_some()),
-        2 => pickle::tensors(rest).0.len(),
+        2 => {
+            let p = pickle::read(rest);
+            p.tensors.len() + p.payloads.iter().map(|p| p.data.len()).sum::<usize>()
+        }
         3 => tfrecord::fuzz(rest),
         4 => parquet::fuzz(rest),
         5 => usize::from(dataset::npy_header(rest).is_some()),
@@ -854,6 +859,49 @@ mod tests {
         z.extend(cd_at.to_le_bytes());
         z.extend([0, 0]);
         z
+    }
+
+    /// A pickle's arrays and byte strings are judged, and so are bytes
+    /// behind it that no pickle opcode explains.
+    #[test]
+    fn a_pickle_s_arrays_bytes_and_what_follows_it_are_judged() {
+        use super::pickle::tests::numpy_p2;
+        let voice = int16(&dataset::speechy(8000));
+        let wav = crate::unpack::tests::wav();
+        // An int16 array of speech, protocol 2.
+        let p = numpy_p2(&voice, "i2");
+        let (members, limits) = open("pickle", &p);
+        assert_eq!(members, [("audio[:]".into(), "waveform".into())]);
+        assert!(limits.is_empty(), "{limits:?}");
+        // The same array read as bytes of a WAV: the WAV.
+        let (members, _) = open("pickle", &numpy_p2(&wav, "i2"));
+        assert_eq!(members, [("audio".into(), "wav".into())]);
+        // A WAV written behind the pickle, and behind a second pickle.
+        let quiet = numpy_p2(&vec![0u8; 2000], "i2");
+        let behind = [&quiet[..], &quiet, &wav].concat();
+        let (members, limits) = open("pickle", &behind);
+        let at = 2 * quiet.len();
+        assert_eq!(members, [(format!("unread@{at}"), "wav".into())]);
+        assert!(limits.is_empty(), "{limits:?}");
+        let appended = [&quiet[..], &p].concat();
+        let (members, _) = open("pickle", &appended);
+        assert_eq!(members, [("audio#2[:]".into(), "waveform".into())]);
+        // An opcode not understood past the head (one within it is no
+        // pickle): a limit, and the bytes from there judged.
+        let long = numpy_p2(&vec![0u8; 70_000], "i2");
+        let mut odd = long[..long.len() - 1].to_vec();
+        odd.push(0x01);
+        let from = odd.len() - 1;
+        odd.extend(&wav);
+        let (members, limits) = open("pickle", &odd);
+        assert_eq!(members, [(format!("unread@{from}"), "wav".into())]);
+        assert_eq!(
+            limits,
+            [format!("pickle: opcode 0x01 at {from} not understood; the bytes from there judged as a file")]
+        );
+        // Cut short: said so.
+        let (_, limits) = open("pickle", &p[..p.len() - 3]);
+        assert_eq!(limits, ["pickle: cut short before its STOP"]);
     }
 
     /// A torch zip's storage is skipped by the member walk only when its

@@ -1,14 +1,26 @@
-//! Just enough of Python's pickle machine to read a `torch.save` checkpoint's
-//! `data.pkl` (PT `torch/serialization.py`): which storages hold which
-//! tensors, with their dtypes, shapes and strides, and the state-dict keys
-//! that name them. Nothing is imported or called: `GLOBAL` yields a name,
-//! `REDUCE` of `torch._utils._rebuild_tensor_v2` over a persistent storage
-//! id yields a tensor record, everything else an opaque value.
+//! Just enough of Python's pickle machine to find what a pickle holds that
+//! can be a recording, without importing or calling anything:
 //!
-//! Bounded: at most [`MAX_OPS`] opcodes, [`MAX_STACK`] stack entries and
-//! [`MAX_MEMO`] memo slots; values are shared (`Rc`), so a pickle that
-//! duplicates a value exponentially costs pointers, not memory.
+//! - a `torch.save` checkpoint's tensors (PT `torch/serialization.py`):
+//!   `REDUCE` of `torch._utils._rebuild_tensor_v2` over a persistent storage
+//!   id gives a tensor record with its dtype, shape and strides;
+//! - byte strings however pickled: `bytes` and `bytearray` opcodes
+//!   (protocol 3 and later), and `_codecs.encode(str, 'latin1')` or
+//!   `bytearray(str, 'latin-1')`, as protocol 2 (torch.save's) writes bytes:
+//!   each byte above 127 becomes two bytes of UTF-8, so the samples are not
+//!   in the file as they were;
+//! - NumPy arrays: `_reconstruct` then `BUILD` (protocols 2–4), `_frombuffer`
+//!   (protocol 5), and joblib's `NumpyArrayWrapper`, whose array bytes
+//!   follow its `BUILD` in the stream, outside any opcode;
+//! - runs of pickled floats and ints (a list of samples).
+//!
+//! `GLOBAL` yields a name; what is not one of these is an opaque value.
+//! Bounded: at most [`MAX_OPS`] opcodes, [`MAX_STACK`] stack entries,
+//! [`MAX_MEMO`] memo slots, [`MAX_COPIED`] items copied and [`MAX_DECODED`]
+//! bytes decoded; values are shared (`Rc`), so a pickle that duplicates a
+//! value exponentially costs pointers, not memory.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::Dtype;
@@ -24,6 +36,18 @@ const MAX_COPIED: usize = 1 << 20;
 /// Deepest nesting of containers: dropping a deeper chain of `Rc`s would
 /// recurse as deep (a pickle of a million `TUPLE1`s must not overflow the stack).
 const MAX_DEPTH: u32 = 64;
+/// Byte strings shorter than this are names, hashes and tokens, not files
+/// or samples (as for ONNX strings).
+pub(super) const MIN_PAYLOAD: usize = 512;
+/// Payloads recorded per pickle.
+const MAX_PAYLOADS: usize = 4096;
+/// Bytes made by decoding latin-1 strings and collecting numbers, over the
+/// whole pickle: a memoised string encoded again and again by `GET`s would
+/// otherwise be decoded once per `GET`.
+const MAX_DECODED: usize = 16 << 20;
+/// The shortest run of pickled numbers kept: a list of samples is long,
+/// a record's fields are not.
+const MIN_NUMBERS: usize = 2048;
 
 /// A tensor as `_rebuild_tensor_v2(storage, offset, size, stride, …)` describes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +61,69 @@ pub(super) struct Tensor {
     pub offset: u64,
     pub shape: Vec<u64>,
     pub stride: Vec<u64>,
+}
+
+/// What a payload's bytes are.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Kind {
+    /// A `bytes` or `bytearray` (or a Python 2 `str`), however pickled.
+    Bytes,
+    /// A NumPy array: its dtype as an `.npy` header writes it (`<i2`),
+    /// its shape, and whether it is in Fortran order.
+    Array {
+        descr: String,
+        shape: Vec<u64>,
+        fortran: bool,
+    },
+    /// Consecutive pickled floats, as little-endian `f64`.
+    Floats,
+    /// Consecutive pickled ints, as little-endian `i64`.
+    Ints,
+}
+
+/// Bytes a pickle holds that may be a recording or a file.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Payload {
+    /// The dict key it was set under, when it was.
+    pub name: Option<String>,
+    /// Where it starts in the pickle (its opcode).
+    pub at: usize,
+    pub kind: Kind,
+    /// Empty for an array whose state never came.
+    pub data: Rc<[u8]>,
+    /// The bytes of an array, judged as that array.
+    pub claimed: bool,
+}
+
+/// How reading a pickle ended.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum End {
+    /// At `STOP`; the next pickle or other bytes start at this offset.
+    Stop(usize),
+    /// The bytes ran out before `STOP`.
+    Short,
+    /// At this offset: an opcode unknown here, or one the stack cannot take.
+    Unknown(usize),
+    /// One of this reader's bounds.
+    Bound(&'static str),
+}
+
+/// What one pickle holds.
+#[derive(Debug)]
+pub(super) struct Pickle {
+    pub tensors: Vec<Tensor>,
+    pub payloads: Vec<Payload>,
+    pub end: End,
+    /// Opcodes read.
+    pub ops: usize,
+    /// Where a byte string cut short by the end of the bytes says it ends.
+    pub wanted: Option<u64>,
+}
+
+impl Pickle {
+    pub fn complete(&self) -> bool {
+        matches!(self.end, End::Stop(_))
+    }
 }
 
 #[derive(Debug)]
@@ -53,6 +140,14 @@ enum V {
     Persistent(u32, Rc<V>),
     /// A rebuilt tensor: its index in the found list.
     Tensor(usize),
+    /// Bytes, an array, or a joblib array wrapper: an index in the payloads.
+    Bytes(usize),
+    Array(usize),
+    Wrapper(usize),
+    /// A NumPy dtype: its code (`i2`), with the byte order once `BUILD`
+    /// has given it (`<i2`). Changed in place, as Python's object is:
+    /// the memo's copy, which later arrays name, is the same dtype.
+    Dtype(RefCell<String>),
     Mark,
     Other,
 }
@@ -62,6 +157,20 @@ impl V {
         match self {
             V::Tuple(d, _) | V::List(d, _) | V::Dict(d, _) | V::Persistent(d, _) => *d,
             _ => 0,
+        }
+    }
+
+    fn items(&self) -> Option<&[Rc<V>]> {
+        match self {
+            V::Tuple(_, items) | V::List(_, items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn str(&self) -> Option<&str> {
+        match self {
+            V::Str(s) => Some(s),
+            _ => None,
         }
     }
 }
@@ -140,40 +249,433 @@ fn rebuild(callable: &V, args: &V) -> Option<Tensor> {
     })
 }
 
-/// The tensors a pickle rebuilds, in order, named by the dict keys they
-/// were set under. Stops quietly at anything it does not know.
-/// The tensors a pickle rebuilds, and whether it was read to its `STOP`.
-pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
-    let mut found: Vec<Tensor> = Vec::new();
-    let mut copied = 0usize;
-    let mut complete = false;
-    let mut stack: Vec<Rc<V>> = Vec::new();
-    let mut memo: Vec<Option<Rc<V>>> = Vec::new();
-    let mut pos = 0usize;
-    let take = |pos: &mut usize, n: usize| -> Option<&[u8]> {
-        let s = b.get(*pos..pos.checked_add(n)?)?;
-        *pos += n;
+/// The bytes a latin-1 string stands for (`_codecs.encode(s, 'latin1')`),
+/// or `None` if it holds a character above U+00FF.
+fn latin1(s: &str) -> Option<Vec<u8>> {
+    s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+}
+
+fn is_latin1(encoding: &str) -> bool {
+    matches!(
+        &*encoding.to_ascii_lowercase().replace('_', "-"),
+        "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1"
+    )
+}
+
+/// Bytes per element of a NumPy dtype (`<i2`, `|S10`, `<U4`), as joblib
+/// writes an array's bytes: `None` for a dtype not understood here.
+fn itemsize(descr: &str) -> Option<u64> {
+    let code = descr.trim_start_matches(['<', '>', '|', '=']);
+    let (kind, digits) = code.split_at(code.len().min(1));
+    let n: u64 = digits.parse().ok()?;
+    match kind {
+        "U" => n.checked_mul(4),
+        "b" | "i" | "u" | "f" | "c" | "S" | "V" | "m" | "M" => Some(n),
+        _ => None,
+    }
+}
+
+/// A run of pickled numbers being collected.
+struct Run {
+    at: usize,
+    kind: Kind,
+    name: Option<String>,
+    bytes: Vec<u8>,
+}
+
+/// The pickle machine's state.
+struct Machine<'b> {
+    b: &'b [u8],
+    pos: usize,
+    stack: Vec<Rc<V>>,
+    memo: Vec<Option<Rc<V>>>,
+    tensors: Vec<Tensor>,
+    payloads: Vec<Payload>,
+    copied: usize,
+    decoded: usize,
+    run: Option<Run>,
+    /// Where a payload cut short by the end of the bytes says it ends.
+    wanted: Option<u64>,
+}
+
+impl<'b> Machine<'b> {
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        let b = self.b;
+        let s = b.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
         Some(s)
-    };
-    let uint = |s: &[u8]| s.iter().rev().fold(0u64, |a, &x| a << 8 | u64::from(x));
-    for _ in 0..MAX_OPS {
-        if stack.len() > MAX_STACK {
-            break;
+    }
+
+    /// A line of a text opcode (`GLOBAL`'s module and name), at most 256
+    /// bytes; `Err(Short)` when the bytes end before its newline.
+    fn line(&mut self) -> Result<String, End> {
+        let b = self.b;
+        let rest = &b[self.pos..];
+        match rest.iter().take(256).position(|&c| c == b'\n') {
+            Some(end) => {
+                self.pos += end + 1;
+                Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+            }
+            None if rest.len() < 256 => Err(End::Short),
+            None => Err(End::Unknown(self.pos)),
         }
-        let Some(op) = take(&mut pos, 1).map(|s| s[0]) else {
-            break;
+    }
+
+    fn uint(s: &[u8]) -> u64 {
+        s.iter().rev().fold(0u64, |a, &x| a << 8 | u64::from(x))
+    }
+
+    /// A new payload; `None` when the pickle has recorded its share.
+    fn payload(&mut self, at: usize, kind: Kind, data: Rc<[u8]>) -> Option<usize> {
+        if self.payloads.len() >= MAX_PAYLOADS {
+            return None;
+        }
+        self.payloads.push(Payload {
+            name: None,
+            at,
+            kind,
+            data,
+            claimed: false,
+        });
+        Some(self.payloads.len() - 1)
+    }
+
+    /// Bytes as a value: a payload when long enough to matter.
+    fn bytes(&mut self, at: usize, data: &[u8]) -> V {
+        if data.len() < MIN_PAYLOAD {
+            return V::Other;
+        }
+        match self.payload(at, Kind::Bytes, data.into()) {
+            Some(i) => V::Bytes(i),
+            None => V::Other,
+        }
+    }
+
+    /// Counts `n` decoded bytes against [`MAX_DECODED`]; past it the read
+    /// ends.
+    fn decode(&mut self, n: usize) -> bool {
+        self.decoded = self.decoded.saturating_add(n);
+        self.decoded <= MAX_DECODED
+    }
+
+    /// A number for the current run (started, or ended and started anew,
+    /// when the kind changes).
+    fn number(&mut self, at: usize, kind: Kind, le: [u8; 8]) -> bool {
+        if self.run.as_ref().is_some_and(|r| r.kind != kind) {
+            self.end_run();
+        }
+        if self.run.is_none() {
+            // A list set under a key: the key, the list and its MARK lie
+            // on the stack below the first number.
+            let name = self
+                .stack
+                .iter()
+                .rev()
+                .find(|v| !matches!(***v, V::Mark | V::List(..)))
+                .and_then(|v| v.str())
+                .map(str::to_string);
+            self.run = Some(Run {
+                at,
+                kind,
+                name,
+                bytes: Vec::new(),
+            });
+        }
+        if !self.decode(8) {
+            return false;
+        }
+        if let Some(run) = &mut self.run {
+            run.bytes.extend_from_slice(&le);
+        }
+        true
+    }
+
+    fn end_run(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        if run.bytes.len() / 8 >= MIN_NUMBERS {
+            if let Some(i) = self.payload(run.at, run.kind, run.bytes.into()) {
+                self.payloads[i].name = run.name;
+            }
+        }
+    }
+
+    /// The value a `REDUCE` (or `NEWOBJ`) of `callable(args)` makes.
+    fn reduce(&mut self, at: usize, callable: &V, args: &V) -> V {
+        if let Some(t) = rebuild(callable, args) {
+            if self.tensors.len() < MAX_TENSORS {
+                self.tensors.push(t);
+                return V::Tensor(self.tensors.len() - 1);
+            }
+            return V::Other;
+        }
+        let V::Global(module, name) = callable else {
+            return V::Other;
         };
+        let args = args.items().unwrap_or_default();
+        let arg = |i: usize| args.get(i).map(|v| &**v);
+        match (&**module, &**name) {
+            ("numpy.core.multiarray" | "numpy._core.multiarray", "_reconstruct") => self
+                .payload(
+                    at,
+                    Kind::Array {
+                        descr: String::new(),
+                        shape: Vec::new(),
+                        fortran: false,
+                    },
+                    Rc::from(&[][..]),
+                )
+                .map_or(V::Other, V::Array),
+            ("numpy", "dtype") => match arg(0) {
+                Some(V::Str(code)) => V::Dtype(RefCell::new(code.clone())),
+                _ => V::Other,
+            },
+            ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
+                match (arg(0), arg(1), arg(2).and_then(int_tuple), arg(3)) {
+                    (Some(V::Bytes(j)), Some(V::Dtype(descr)), Some(shape), order) => {
+                        let fortran = order.and_then(V::str) == Some("F");
+                        let descr = descr.borrow().clone();
+                        self.array_of(at, *j, descr, shape, fortran)
+                    }
+                    _ => V::Other,
+                }
+            }
+            ("_codecs", "encode") | ("__builtin__" | "builtins", "bytearray" | "bytes") => {
+                match (arg(0), arg(1)) {
+                    (Some(V::Str(s)), Some(V::Str(encoding))) if is_latin1(encoding) => {
+                        if !self.decode(s.len()) {
+                            return V::Other;
+                        }
+                        match latin1(s) {
+                            Some(bytes) => self.bytes(at, &bytes),
+                            None => V::Other,
+                        }
+                    }
+                    (Some(V::Bytes(j)), None) => V::Bytes(*j),
+                    _ => V::Other,
+                }
+            }
+            ("joblib.numpy_pickle", "NumpyArrayWrapper") => self
+                .payload(
+                    at,
+                    Kind::Array {
+                        descr: String::new(),
+                        shape: Vec::new(),
+                        fortran: false,
+                    },
+                    Rc::from(&[][..]),
+                )
+                .map_or(V::Other, V::Wrapper),
+            // `_rebuild_parameter(tensor, …)` and the like keep the tensor.
+            _ => match arg(0) {
+                Some(V::Tensor(i)) => V::Tensor(*i),
+                _ => V::Other,
+            },
+        }
+    }
+
+    /// An array over the bytes of payload `j`.
+    fn array_of(
+        &mut self,
+        at: usize,
+        j: usize,
+        descr: String,
+        shape: Vec<u64>,
+        fortran: bool,
+    ) -> V {
+        let Some(data) = self.payloads.get_mut(j).map(|p| {
+            p.claimed = true;
+            p.data.clone()
+        }) else {
+            return V::Other;
+        };
+        self.payload(
+            at,
+            Kind::Array {
+                descr,
+                shape,
+                fortran,
+            },
+            data,
+        )
+        .map_or(V::Other, V::Array)
+    }
+
+    /// `BUILD`: the state of the object on top of the stack. Gives a NumPy
+    /// array its dtype, shape and bytes, a dtype its byte order, and reads
+    /// the bytes joblib writes behind an array wrapper's state. False when
+    /// those bytes are not all there.
+    fn build(&mut self, state: &V) -> bool {
+        let Some(obj) = self.stack.last().cloned() else {
+            return true;
+        };
+        match &*obj {
+            V::Array(i) => {
+                // (version, shape, dtype, is_fortran, data), or without the version.
+                let items = state.items().unwrap_or_default();
+                let [shape, dtype, fortran, data] = &items[items.len().saturating_sub(4)..] else {
+                    return true;
+                };
+                let (Some(shape), V::Dtype(descr), V::Int(fortran)) =
+                    (int_tuple(shape), &**dtype, &**fortran)
+                else {
+                    return true;
+                };
+                let V::Bytes(j) = **data else { return true };
+                let Some(bytes) = self.payloads.get_mut(j).map(|p| {
+                    p.claimed = true;
+                    p.data.clone()
+                }) else {
+                    return true;
+                };
+                if let Some(p) = self.payloads.get_mut(*i) {
+                    p.kind = Kind::Array {
+                        descr: descr.borrow().clone(),
+                        shape,
+                        fortran: *fortran != 0,
+                    };
+                    p.data = bytes;
+                }
+            }
+            V::Dtype(code) => {
+                // (version, byte order, …)
+                let order = state.items().and_then(|s| s.get(1)).and_then(|v| v.str());
+                let mut code = code.borrow_mut();
+                if let Some(order) = order.filter(|_| !code.starts_with(['<', '>', '|', '='])) {
+                    code.insert_str(0, order);
+                }
+            }
+            V::Wrapper(i) => return self.wrapped(*i, state),
+            _ => {}
+        }
+        true
+    }
+
+    /// joblib's array wrapper: its state gives shape, order and dtype; the
+    /// array's bytes follow at once (after a padding length and padding
+    /// when the state names an alignment). An array of objects is pickled
+    /// there instead, and is read on as pickle.
+    fn wrapped(&mut self, i: usize, state: &V) -> bool {
+        let V::Dict(_, entries) = state else {
+            return true;
+        };
+        let field = |key: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.str() == Some(key))
+                .map(|(_, v)| v.clone())
+        };
+        let (Some(shape), Some(dtype)) = (field("shape"), field("dtype")) else {
+            return true;
+        };
+        let (Some(shape), V::Dtype(descr)) = (int_tuple(&shape), &*dtype) else {
+            return true;
+        };
+        let descr = descr.borrow().clone();
+        let Some(size) = itemsize(&descr) else {
+            return true;
+        };
+        if field("numpy_array_alignment_bytes").is_some() {
+            let Some(pad) = self.take(1).map(|s| usize::from(s[0])) else {
+                return false;
+            };
+            if self.take(pad).is_none() {
+                return false;
+            }
+        }
+        let fortran = field("order").is_some_and(|o| o.str() == Some("F"));
+        let len = shape.iter().try_fold(size, |a, &d| a.checked_mul(d));
+        let Some(len) = len.and_then(|n| usize::try_from(n).ok()) else {
+            return false;
+        };
+        // What the object holds of the array, when it is cut short.
+        let available = len.min(self.b.len() - self.pos);
+        let data: Rc<[u8]> = self.b[self.pos..self.pos + available].into();
+        self.pos += available;
+        if let Some(p) = self.payloads.get_mut(i) {
+            p.kind = Kind::Array {
+                descr,
+                shape,
+                fortran,
+            };
+            p.data = data;
+        }
+        available == len
+    }
+}
+
+/// Reads the pickle that starts at the beginning of `b`.
+pub(super) fn read(b: &[u8]) -> Pickle {
+    let mut m = Machine {
+        b,
+        pos: 0,
+        stack: Vec::new(),
+        memo: Vec::new(),
+        tensors: Vec::new(),
+        payloads: Vec::new(),
+        copied: 0,
+        decoded: 0,
+        run: None,
+        wanted: None,
+    };
+    let mut ops = 0;
+    let end = run(&mut m, &mut ops);
+    m.end_run();
+    Pickle {
+        tensors: m.tensors,
+        payloads: m.payloads,
+        end,
+        ops,
+        wanted: m.wanted,
+    }
+}
+
+/// The opcodes, until `STOP`, the end of the bytes, or a bound.
+fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
+    loop {
+        if *ops == MAX_OPS {
+            return End::Bound("opcodes");
+        }
+        if m.stack.len() > MAX_STACK {
+            return End::Bound("stack");
+        }
+        let at = m.pos;
+        let Some(op) = m.take(1).map(|s| s[0]) else {
+            return End::Short;
+        };
+        *ops += 1;
+        // The opcodes a list of numbers is pickled with: its numbers, the
+        // MARKs and APPENDS of its batches, frames; anything else ends a run.
+        if !matches!(
+            op,
+            b'G' | b'K' | b'M' | b'J' | 0x8a | b'(' | b'e' | b'a' | 0x95
+        ) {
+            m.end_run();
+        }
+        // Why an opcode cannot be taken: its bytes ran out, or the stack
+        // or memo do not hold what it needs.
+        macro_rules! need {
+            ($e:expr) => {
+                match $e {
+                    Some(v) => v,
+                    None => return End::Unknown(at),
+                }
+            };
+        }
+        macro_rules! bytes {
+            ($n:expr) => {
+                match m.take($n) {
+                    Some(s) => s,
+                    None => return End::Short,
+                }
+            };
+        }
         let pushed: Option<V> = match op {
             0x80 => {
-                if take(&mut pos, 1).is_none() {
-                    break;
-                }
+                bytes!(1);
                 None
             }
             0x95 => {
-                if take(&mut pos, 8).is_none() {
-                    break;
-                }
+                bytes!(8);
                 None
             }
             b'}' => Some(V::Dict(1, Vec::new())),
@@ -182,58 +684,92 @@ pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
             b'(' => Some(V::Mark),
             b'N' => Some(V::None),
             0x88 | 0x89 => Some(V::Int(i64::from(op == 0x88))),
-            b'K' => take(&mut pos, 1).map(|s| V::Int(i64::from(s[0]))),
-            b'M' => take(&mut pos, 2).map(|s| V::Int(uint(s) as i64)),
-            b'J' => take(&mut pos, 4).map(|s| V::Int(i64::from(uint(s) as u32 as i32))),
-            0x8a => {
-                let Some(n) = take(&mut pos, 1).map(|s| usize::from(s[0])) else {
-                    break;
-                };
-                let Some(s) = take(&mut pos, n) else { break };
-                Some(if n <= 8 && n > 0 {
-                    let shift = 64 - 8 * n as u32;
-                    V::Int(((uint(s) << shift) as i64) >> shift)
-                } else if n == 0 {
-                    V::Int(0)
-                } else {
-                    V::Other
-                })
-            }
-            b'G' => take(&mut pos, 8).map(|_| V::Other),
-            b'X' | b'T' | b'B' | 0x8c | b'U' | b'C' | 0x8d | 0x8e => {
+            b'K' | b'M' | b'J' => {
                 let width = match op {
-                    0x8c | b'U' | b'C' => 1,
-                    0x8d | 0x8e => 8,
+                    b'K' => 1,
+                    b'M' => 2,
                     _ => 4,
                 };
-                let Some(n) = take(&mut pos, width).map(uint) else {
-                    break;
-                };
-                let Some(s) = usize::try_from(n).ok().and_then(|n| take(&mut pos, n)) else {
-                    break;
-                };
-                Some(if matches!(op, b'B' | b'C' | 0x8e) {
-                    V::Other
+                let raw = Machine::uint(bytes!(width));
+                let v = if op == b'J' {
+                    i64::from(raw as u32 as i32)
                 } else {
-                    V::Str(String::from_utf8_lossy(s).into_owned())
-                })
+                    raw as i64
+                };
+                if !m.number(at, Kind::Ints, v.to_le_bytes()) {
+                    return End::Bound("decoded bytes");
+                }
+                Some(V::Int(v))
+            }
+            0x8a => {
+                let n = usize::from(bytes!(1)[0]);
+                let s = bytes!(n);
+                let v = if n <= 8 && n > 0 {
+                    let shift = 64 - 8 * n as u32;
+                    Some(((Machine::uint(s) << shift) as i64) >> shift)
+                } else if n == 0 {
+                    Some(0)
+                } else {
+                    None
+                };
+                match v {
+                    Some(v) => {
+                        if !m.number(at, Kind::Ints, v.to_le_bytes()) {
+                            return End::Bound("decoded bytes");
+                        }
+                        Some(V::Int(v))
+                    }
+                    None => Some(V::Other),
+                }
+            }
+            0x8b => {
+                let n = Machine::uint(bytes!(4));
+                bytes!(need!(usize::try_from(n).ok()));
+                Some(V::Other)
+            }
+            b'G' => {
+                let s = bytes!(8);
+                let v = f64::from_be_bytes(s.try_into().unwrap_or_default());
+                if !m.number(at, Kind::Floats, v.to_le_bytes()) {
+                    return End::Bound("decoded bytes");
+                }
+                Some(V::Other)
+            }
+            b'X' | b'T' | b'B' | 0x8c | b'U' | b'C' | 0x8d | 0x8e | 0x96 => {
+                let width = match op {
+                    0x8c | b'U' | b'C' => 1,
+                    0x8d | 0x8e | 0x96 => 8,
+                    _ => 4,
+                };
+                let n = Machine::uint(bytes!(width));
+                let n = need!(usize::try_from(n).ok());
+                // A payload longer than the bytes held: what is held of it
+                // (a recording's first seconds are enough).
+                let available = n.min(m.b.len() - m.pos);
+                let s = bytes!(available);
+                let value = match op {
+                    b'B' | b'C' | 0x8e | 0x96 => m.bytes(at, s),
+                    // Python 2's `str` is bytes.
+                    b'T' | b'U' if s.len() >= MIN_PAYLOAD => m.bytes(at, s),
+                    _ => V::Str(String::from_utf8_lossy(s).into_owned()),
+                };
+                if available < n {
+                    m.stack.push(Rc::new(value));
+                    m.wanted = Some((m.pos + n - available) as u64);
+                    return End::Short;
+                }
+                Some(value)
             }
             b'c' => {
-                let mut line = || -> Option<String> {
-                    let end = b.get(pos..)?.iter().take(256).position(|&c| c == b'\n')?;
-                    let s = String::from_utf8_lossy(&b[pos..pos + end]).into_owned();
-                    pos += end + 1;
-                    Some(s)
-                };
-                let (Some(module), Some(name)) = (line(), line()) else {
-                    break;
+                let (module, name) = match (m.line(), m.line()) {
+                    (Ok(module), Ok(name)) => (module, name),
+                    (Err(end), _) | (_, Err(end)) => return end,
                 };
                 Some(V::Global(module, name))
             }
             0x93 => {
-                let (Some(name), Some(module)) = (stack.pop(), stack.pop()) else {
-                    break;
-                };
+                let name = need!(m.stack.pop());
+                let module = need!(m.stack.pop());
                 match (&*module, &*name) {
                     (V::Str(m), V::Str(n)) => Some(V::Global(m.clone(), n.clone())),
                     _ => Some(V::Other),
@@ -241,70 +777,63 @@ pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
             }
             b'q' | b'r' | 0x94 => {
                 let slot = match op {
-                    b'q' => take(&mut pos, 1).map(uint),
-                    b'r' => take(&mut pos, 4).map(uint),
-                    _ => Some(memo.len() as u64),
-                };
-                let (Some(slot), Some(top)) = (slot, stack.last()) else {
-                    break;
-                };
-                let slot = slot as usize;
+                    b'q' => Machine::uint(bytes!(1)),
+                    b'r' => Machine::uint(bytes!(4)),
+                    _ => m.memo.len() as u64,
+                } as usize;
+                let top = need!(m.stack.last()).clone();
                 if slot >= MAX_MEMO {
-                    break;
+                    return End::Bound("memo");
                 }
-                if memo.len() <= slot {
-                    memo.resize(slot + 1, None);
+                if m.memo.len() <= slot {
+                    m.memo.resize(slot + 1, None);
                 }
-                memo[slot] = Some(top.clone());
+                m.memo[slot] = Some(top);
                 None
             }
             b'h' | b'j' => {
                 let width = if op == b'h' { 1 } else { 4 };
-                let Some(slot) = take(&mut pos, width).map(uint) else {
-                    break;
-                };
-                let Some(Some(v)) = memo.get(slot as usize) else {
-                    break;
-                };
-                stack.push(v.clone());
+                let slot = Machine::uint(bytes!(width)) as usize;
+                let v = need!(m.memo.get(slot).cloned().flatten());
+                m.stack.push(v);
                 None
             }
             b't' | b'l' | b'd' | b'u' | b'e' | 0x90 | b'1' => {
-                let Some(mark) = stack.iter().rposition(|v| matches!(**v, V::Mark)) else {
-                    break;
+                let mark = need!(m.stack.iter().rposition(|v| matches!(**v, V::Mark)));
+                let items: Vec<Rc<V>> = m.stack.drain(mark + 1..).collect();
+                m.stack.pop();
+                let Some(depth) = deeper(&items) else {
+                    return End::Bound("nesting");
                 };
-                let items: Vec<Rc<V>> = stack.drain(mark + 1..).collect();
-                stack.pop();
-                let Some(depth) = deeper(&items) else { break };
                 match op {
                     b't' => Some(V::Tuple(depth, items)),
                     b'l' => Some(V::List(depth, items)),
-                    b'd' => Some(V::Dict(depth, pairs(&items, &mut found))),
+                    b'd' => Some(V::Dict(depth, pairs(&items, m))),
                     b'1' => None,
                     _ => {
                         // SETITEMS / APPENDS / ADDITEMS into the object below the mark.
-                        let Some(target) = stack.pop() else { break };
+                        let target = need!(m.stack.pop());
                         let updated = match (&*target, op) {
                             (V::Dict(d0, d), b'u') => {
-                                copied += d.len() + items.len();
-                                if copied > MAX_COPIED {
-                                    break;
+                                m.copied += d.len() + items.len();
+                                if m.copied > MAX_COPIED {
+                                    return End::Bound("copies");
                                 }
                                 let mut d: Vec<(Rc<V>, Rc<V>)> = d.clone();
-                                d.extend(pairs(&items, &mut found));
+                                d.extend(pairs(&items, m));
                                 V::Dict(depth.max(*d0), d)
                             }
                             (V::List(d0, l), b'e') => {
-                                copied += l.len() + items.len();
-                                if copied > MAX_COPIED {
-                                    break;
+                                m.copied += l.len() + items.len();
+                                if m.copied > MAX_COPIED {
+                                    return End::Bound("copies");
                                 }
                                 let mut l = l.clone();
                                 l.extend(items);
                                 V::List(depth.max(*d0), l)
                             }
                             (_, b'u') => {
-                                pairs(&items, &mut found);
+                                pairs(&items, m);
                                 V::Other
                             }
                             _ => V::Other,
@@ -315,28 +844,28 @@ pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
             }
             0x85..=0x87 => {
                 let n = usize::from(op - 0x84);
-                if stack.len() < n {
-                    break;
+                if m.stack.len() < n {
+                    return End::Unknown(at);
                 }
-                let items = stack.split_off(stack.len() - n);
-                let Some(depth) = deeper(&items) else { break };
+                let items = m.stack.split_off(m.stack.len() - n);
+                let Some(depth) = deeper(&items) else {
+                    return End::Bound("nesting");
+                };
                 Some(V::Tuple(depth, items))
             }
             b's' => {
-                let (Some(value), Some(key), Some(target)) =
-                    (stack.pop(), stack.pop(), stack.pop())
-                else {
-                    break;
-                };
-                let named = pairs(&[key.clone(), value.clone()], &mut found);
+                let value = need!(m.stack.pop());
+                let key = need!(m.stack.pop());
+                let target = need!(m.stack.pop());
+                let named = pairs(&[key.clone(), value.clone()], m);
                 let Some(depth) = deeper([&key, &value]) else {
-                    break;
+                    return End::Bound("nesting");
                 };
                 Some(match &*target {
                     V::Dict(d0, d) => {
-                        copied += d.len() + 1;
-                        if copied > MAX_COPIED {
-                            break;
+                        m.copied += d.len() + 1;
+                        if m.copied > MAX_COPIED {
+                            return End::Bound("copies");
                         }
                         let mut d = d.clone();
                         d.extend(named);
@@ -346,96 +875,128 @@ pub(super) fn tensors(b: &[u8]) -> (Vec<Tensor>, bool) {
                 })
             }
             b'a' => {
-                let (Some(_), Some(_)) = (stack.pop(), stack.pop()) else {
-                    break;
-                };
-                Some(V::Other)
+                let item = need!(m.stack.pop());
+                let target = need!(m.stack.pop());
+                Some(match &*target {
+                    V::List(d0, l) => {
+                        m.copied += l.len() + 1;
+                        if m.copied > MAX_COPIED {
+                            return End::Bound("copies");
+                        }
+                        let Some(depth) = deeper([&item]) else {
+                            return End::Bound("nesting");
+                        };
+                        let mut l = l.clone();
+                        l.push(item);
+                        V::List(depth.max(*d0), l)
+                    }
+                    _ => V::Other,
+                })
             }
             b'Q' => {
-                let Some(pid) = stack.pop() else { break };
-                let Some(depth) = deeper([&pid]) else { break };
+                let pid = need!(m.stack.pop());
+                let Some(depth) = deeper([&pid]) else {
+                    return End::Bound("nesting");
+                };
                 Some(V::Persistent(depth, pid))
             }
-            b'R' | 0x81 => {
-                let (Some(args), Some(callable)) = (stack.pop(), stack.pop()) else {
-                    break;
-                };
-                match rebuild(&callable, &args) {
-                    Some(t) if found.len() < MAX_TENSORS => {
-                        found.push(t);
-                        Some(V::Tensor(found.len() - 1))
-                    }
-                    // `_rebuild_parameter(tensor, …)` and the like keep the tensor.
-                    _ => Some(match &*args {
-                        V::Tuple(_, a) => match a.first().map(|x| &**x) {
-                            Some(V::Tensor(i)) => V::Tensor(*i),
-                            _ => V::Other,
-                        },
-                        _ => V::Other,
-                    }),
+            b'R' | 0x81 | 0x92 => {
+                if op == 0x92 {
+                    need!(m.stack.pop());
                 }
-            }
-            0x92 => {
-                let (Some(_), Some(_), Some(_)) = (stack.pop(), stack.pop(), stack.pop()) else {
-                    break;
-                };
-                Some(V::Other)
+                let args = need!(m.stack.pop());
+                let callable = need!(m.stack.pop());
+                let value = m.reduce(at, &callable, &args);
+                if m.decoded > MAX_DECODED {
+                    return End::Bound("decoded bytes");
+                }
+                Some(value)
             }
             b'b' => {
                 // BUILD: state applied to the object below; the object stays.
-                if stack.pop().is_none() || stack.is_empty() {
-                    break;
+                let state = need!(m.stack.pop());
+                need!(m.stack.last());
+                if !m.build(&state) {
+                    return End::Short;
                 }
                 None
             }
             b'0' => {
-                if stack.pop().is_none() {
-                    break;
-                }
+                need!(m.stack.pop());
                 None
             }
             b'2' => {
-                let Some(top) = stack.last().cloned() else {
-                    break;
-                };
-                stack.push(top);
+                let top = need!(m.stack.last()).clone();
+                m.stack.push(top);
                 None
             }
             0x8f => Some(V::Other),
             0x91 => {
-                let Some(mark) = stack.iter().rposition(|v| matches!(**v, V::Mark)) else {
-                    break;
-                };
-                stack.truncate(mark);
+                let mark = need!(m.stack.iter().rposition(|v| matches!(**v, V::Mark)));
+                m.stack.truncate(mark);
                 Some(V::Other)
             }
-            b'.' => {
-                complete = true;
-                break;
-            }
-            _ => break,
+            b'.' => return End::Stop(m.pos),
+            _ => return End::Unknown(at),
         };
         if let Some(v) = pushed {
-            stack.push(Rc::new(v));
+            m.stack.push(Rc::new(v));
         }
     }
-    (found, complete)
 }
 
-/// Key/value pairs from a flat list; a tensor set under a string key takes
-/// the key as its name.
-fn pairs(items: &[Rc<V>], found: &mut [Tensor]) -> Vec<(Rc<V>, Rc<V>)> {
+/// Key/value pairs from a flat list; a tensor or payload set under a string
+/// key takes the key as its name.
+fn pairs(items: &[Rc<V>], m: &mut Machine<'_>) -> Vec<(Rc<V>, Rc<V>)> {
     items
         .chunks_exact(2)
         .map(|kv| {
-            if let (V::Str(k), V::Tensor(i)) = (&*kv[0], &*kv[1]) {
-                if let Some(t) = found.get_mut(*i) {
-                    t.name.get_or_insert_with(|| k.clone());
+            if let V::Str(k) = &*kv[0] {
+                let name = match &*kv[1] {
+                    V::Tensor(i) => m.tensors.get_mut(*i).map(|t| &mut t.name),
+                    V::Bytes(i) | V::Array(i) | V::Wrapper(i) => {
+                        m.payloads.get_mut(*i).map(|p| &mut p.name)
+                    }
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    name.get_or_insert_with(|| k.clone());
                 }
             }
             (kv[0].clone(), kv[1].clone())
         })
         .collect()
+}
+
+/// Whether a head opens with a pickle of protocol 2 to 5 (`PROTO`, and for
+/// 4 and 5 a `FRAME` that fits the object) whose opcodes read on to `STOP`
+/// or to the end of the head, a byte string that runs past it ending
+/// within the object. Random bytes with `80 02` in front fail within a
+/// few opcodes.
+pub(crate) fn opens_a_pickle(head: &[u8], size: u64) -> bool {
+    let [0x80, protocol, ..] = *head else {
+        return false;
+    };
+    if !(2..=5).contains(&protocol) {
+        return false;
+    }
+    if protocol >= 4 {
+        let frame = match head.get(2..11) {
+            Some([0x95, len @ ..]) => u64::from_le_bytes(len.try_into().unwrap_or_default()),
+            _ => return false,
+        };
+        if frame == 0 || frame > size {
+            return false;
+        }
+    }
+    let p = read(head);
+    match p.end {
+        End::Stop(_) => p.ops >= 4,
+        End::Short => {
+            (p.ops >= 3 || !p.payloads.is_empty()) && p.wanted.is_none_or(|end| end <= size)
+        }
+        End::Unknown(_) | End::Bound(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -463,17 +1024,18 @@ pub(super) mod tests {
         }
         p.push(b'.');
         let started = std::time::Instant::now();
-        let (found, complete) = tensors(&p);
-        assert!(found.is_empty() && !complete);
+        let p = read(&p);
+        assert!(p.tensors.is_empty());
+        assert_eq!(p.end, End::Bound("copies"));
         assert!(started.elapsed().as_secs() < 2);
     }
 
     #[test]
     fn a_state_dict_names_its_tensors() {
-        let (t, complete) = tensors(WAVEFORM_PKL);
-        assert!(complete);
+        let p = read(WAVEFORM_PKL);
+        assert_eq!(p.end, End::Stop(WAVEFORM_PKL.len()));
         assert_eq!(
-            t,
+            p.tensors,
             vec![Tensor {
                 name: Some("waveform".into()),
                 key: "0".into(),
@@ -488,13 +1050,14 @@ pub(super) mod tests {
     #[test]
     fn truncated_and_hostile_pickles_end_quietly() {
         for cut in 0..WAVEFORM_PKL.len() {
-            let (t, _) = tensors(&WAVEFORM_PKL[..cut]);
-            assert!(t.len() <= 1);
+            let p = read(&WAVEFORM_PKL[..cut]);
+            assert!(p.tensors.len() <= 1);
+            assert!(matches!(p.end, End::Short), "{cut}: {:?}", p.end);
         }
         // A memo slot far away, a GET of nothing, an unknown opcode.
-        assert!(tensors(b"\x80\x02Nr\xff\xff\xff\x7f.").0.is_empty());
-        assert!(tensors(b"h\x05").0.is_empty());
-        assert!(tensors(b"\xfe").0.is_empty());
+        assert_eq!(read(b"\x80\x02Nr\xff\xff\xff\x7f.").end, End::Bound("memo"));
+        assert_eq!(read(b"h\x05").end, End::Unknown(0));
+        assert_eq!(read(b"\xfe").end, End::Unknown(0));
         // Exponential sharing (DUP and TUPLE2) costs pointers, and nesting
         // stops at MAX_DEPTH: a million TUPLE1s do not overflow the stack.
         let mut bomb = b"\x80\x02N".to_vec();
@@ -503,8 +1066,273 @@ pub(super) mod tests {
         }
         bomb.extend(std::iter::repeat_n(0x85u8, 1_000_000));
         bomb.push(b'.');
-        assert!(tensors(&bomb).0.is_empty());
-        // A huge string length.
-        assert!(tensors(b"X\xff\xff\xff\xff").0.is_empty());
+        assert_eq!(read(&bomb).end, End::Bound("nesting"));
+        // A huge string length: what is there of it.
+        assert_eq!(read(b"X\xff\xff\xff\xff").end, End::Short);
+    }
+
+    /// `{'audio': numpy.ndarray}` as protocol 2 (torch.save's) writes it,
+    /// after `pickle.dumps({'audio': a}, protocol=2)`: the array's bytes a
+    /// latin-1 string.
+    pub(in crate::unpack::datasets) fn numpy_p2(data: &[u8], code: &str) -> Vec<u8> {
+        let text: String = data.iter().map(|&b| char::from(b)).collect();
+        let mut p = b"\x80\x02}q\x00X\x05\x00\x00\x00audioq\x01cnumpy._core.multiarray\n_reconstruct\nq\x02cnumpy\nndarray\nq\x03K\x00\x85q\x04c_codecs\nencode\nq\x05X\x01\x00\x00\x00bq\x06X\x06\x00\x00\x00latin1q\x07\x86q\x08Rq\t\x87q\nRq\x0b(K\x01".to_vec();
+        p.push(b'M');
+        p.extend((data.len() as u16 / 2).to_le_bytes());
+        p.extend(b"\x85q\x0ccnumpy\ndtype\nq\rX");
+        p.extend((code.len() as u32).to_le_bytes());
+        p.extend(code.as_bytes());
+        p.extend(b"q\x0e\x89\x88\x87q\x0fRq\x10(K\x03X\x01\x00\x00\x00<q\x11NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x12b\x89h\x05X");
+        p.extend((text.len() as u32).to_le_bytes());
+        p.extend(text.as_bytes());
+        p.extend(b"q\x13h\x07\x86q\x14Rq\x15tq\x16bs.");
+        p
+    }
+
+    fn samples(n: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| (((i as f64 / 9.0).sin() * 9000.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn a_protocol_2_array_is_its_bytes_dtype_and_shape() {
+        let data = samples(3000);
+        let p = read(&numpy_p2(&data, "i2"));
+        assert!(p.complete(), "{:?}", p.end);
+        let arrays: Vec<_> = p.payloads.iter().filter(|p| !p.claimed).collect();
+        assert_eq!(arrays.len(), 1, "the latin-1 bytes are the array's");
+        assert_eq!(arrays[0].name.as_deref(), Some("audio"));
+        assert_eq!(
+            arrays[0].kind,
+            Kind::Array {
+                descr: "<i2".into(),
+                shape: vec![3000],
+                fortran: false
+            }
+        );
+        assert_eq!(&arrays[0].data[..], &data[..]);
+    }
+
+    #[test]
+    fn protocol_3_and_5_arrays_and_a_dtype_named_again() {
+        // protocol 3: the bytes as BINBYTES; two arrays, the second naming
+        // the first's dtype from the memo (after its BUILD gave it `>`).
+        let data = samples(400);
+        let mut p = b"\x80\x03]q\x00(".to_vec();
+        let array = |p: &mut Vec<u8>, first: bool| {
+            p.extend(b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01M\x90\x01\x85");
+            if first {
+                p.extend(b"cnumpy\ndtype\nX\x02\x00\x00\x00f2\x89\x88\x87Rq\x05(K\x03X\x01\x00\x00\x00>NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb");
+            } else {
+                p.extend(b"h\x05");
+            }
+            p.extend(b"\x89B\x20\x03\x00\x00");
+            p.extend(&data);
+            p.extend(b"tb");
+        };
+        array(&mut p, true);
+        array(&mut p, false);
+        p.extend(b"e.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        let kinds: Vec<_> = got
+            .payloads
+            .iter()
+            .filter(|p| !p.claimed)
+            .map(|p| &p.kind)
+            .collect();
+        let big_f2 = Kind::Array {
+            descr: ">f2".into(),
+            shape: vec![400],
+            fortran: false,
+        };
+        assert_eq!(kinds, [&big_f2, &big_f2]);
+        // protocol 5: _frombuffer(bytearray, dtype, shape, order).
+        let mut p = b"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x93(\x96".to_vec();
+        p.extend((data.len() as u64).to_le_bytes());
+        p.extend(&data);
+        p.extend(b"\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02i2\x89\x88\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbM\x90\x01K\x01\x86\x8c\x01Ft\x94R.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        let arrays: Vec<_> = got.payloads.iter().filter(|p| !p.claimed).collect();
+        assert_eq!(
+            arrays[0].kind,
+            Kind::Array {
+                descr: "<i2".into(),
+                shape: vec![400, 1],
+                fortran: true
+            }
+        );
+        assert_eq!(&arrays[0].data[..], &data[..]);
+        assert!(opens_a_pickle(&p, p.len() as u64));
+    }
+
+    #[test]
+    fn joblib_array_bytes_behind_the_wrapper_are_read_and_the_pickle_goes_on() {
+        let data = samples(300);
+        let mut p = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x8c\x01x\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper\x93)\x81}(\x8c\x05shapeM,\x01\x85\x8c\x05order\x8c\x01C\x8c\x05dtype\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02i2\x89\x88\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x8c\x1bnumpy_array_alignment_bytesK\x10ub".to_vec();
+        p.extend(b"\x03\xff\xff\xff");
+        p.extend(&data);
+        p.extend(b"s.");
+        let got = read(&p);
+        assert_eq!(got.end, End::Stop(p.len()));
+        assert_eq!(got.payloads.len(), 1);
+        assert_eq!(got.payloads[0].name.as_deref(), Some("x"));
+        assert_eq!(&got.payloads[0].data[..], &data[..]);
+        // Cut inside the array's bytes: what is there, and the pickle is short.
+        let got = read(&p[..p.len() - 100]);
+        assert_eq!(got.end, End::Short);
+        assert_eq!(got.payloads[0].data.len(), data.len() - 98);
+    }
+
+    #[test]
+    fn byte_strings_however_pickled() {
+        let raw: Vec<u8> = (0..600u32).map(|i| (i * 7) as u8).collect();
+        let text: String = raw.iter().map(|&b| char::from(b)).collect();
+        let str_op = |s: &str| {
+            let mut v = vec![b'X'];
+            v.extend((s.len() as u32).to_le_bytes());
+            v.extend(s.as_bytes());
+            v
+        };
+        // protocol 2: _codecs.encode(str, 'latin1'), bytearray(str, 'latin-1')
+        let mut p = b"\x80\x02](c_codecs\nencode\n".to_vec();
+        p.extend(str_op(&text));
+        p.extend(str_op("latin1"));
+        p.extend(b"\x86Rc__builtin__\nbytearray\n");
+        p.extend(str_op(&text));
+        p.extend(str_op("latin-1"));
+        p.extend(b"\x86R");
+        // Not latin-1: a character above U+00FF makes no bytes.
+        p.extend(b"c_codecs\nencode\n");
+        p.extend(str_op(&format!("{text}\u{263a}")));
+        p.extend(str_op("latin1"));
+        p.extend(b"\x86R");
+        // protocol 3 bytes and a short one, Python 2's str.
+        p.extend(b"B");
+        p.extend(600u32.to_le_bytes());
+        p.extend(&raw);
+        p.extend(b"C\x03abcT");
+        p.extend(600u32.to_le_bytes());
+        p.extend(&raw);
+        p.extend(b"e.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 4);
+        for payload in &got.payloads {
+            assert_eq!((&payload.kind, &payload.data[..]), (&Kind::Bytes, &raw[..]));
+        }
+    }
+
+    #[test]
+    fn runs_of_numbers_are_kept_when_long_and_named_by_their_key() {
+        let mut p = b"\x80\x04}\x8c\x03wav](".to_vec();
+        for i in 0..2500 {
+            if i % 1000 == 999 {
+                p.extend(b"e(");
+            }
+            p.push(b'G');
+            p.extend((f64::from(i) / 10.0).sin().to_be_bytes());
+        }
+        p.extend(b"es\x8c\x03ids](K\x01J\xff\xff\xff\xffM\x10\x27es.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1, "three ints are no run");
+        let run = &got.payloads[0];
+        assert_eq!(
+            (run.name.as_deref(), &run.kind),
+            (Some("wav"), &Kind::Floats)
+        );
+        assert_eq!(run.data.len(), 2500 * 8);
+        assert_eq!(&run.data[8..16], &(0.1f64).sin().to_le_bytes());
+    }
+
+    #[test]
+    fn decoding_one_string_again_and_again_is_bounded() {
+        // A 1 MiB latin-1 string memoised, then encoded by 40 GETs.
+        let text = "\u{e9}".repeat(1 << 19);
+        let mut p = b"\x80\x02(X".to_vec();
+        p.extend((text.len() as u32).to_le_bytes());
+        p.extend(text.as_bytes());
+        p.extend(b"q\x00X\x06\x00\x00\x00latin1q\x010");
+        for _ in 0..40 {
+            p.extend(b"c_codecs\nencode\nh\x00h\x01\x86R");
+        }
+        p.extend(b"l.");
+        let got = read(&p);
+        assert_eq!(got.end, End::Bound("decoded bytes"));
+        assert!(got.payloads.len() < 40);
+    }
+
+    #[test]
+    fn a_pickle_head_is_told_from_bytes_that_start_alike() {
+        let p2 = numpy_p2(&samples(100), "i2");
+        assert!(opens_a_pickle(&p2, p2.len() as u64));
+        // A bytes pickle whose payload runs past the head.
+        let mut big = b"\x80\x03B\x00\x00\x10\x00".to_vec();
+        big.extend(samples(2000));
+        assert!(opens_a_pickle(&big, (1 << 20) + 7));
+        assert!(
+            !opens_a_pickle(&big, 1 << 20),
+            "a string longer than the object"
+        );
+        // A frame longer than the object, protocol 6.
+        assert!(!opens_a_pickle(
+            b"\x80\x04\x95\xff\xff\x00\x00\x00\x00\x00\x00}.",
+            100
+        ));
+        assert!(!opens_a_pickle(b"\x80\x06}.", 4));
+        // Random bytes behind `80 02`…`80 05`.
+        let mut accepted = 0;
+        for seed in 0..4000u64 {
+            let mut head = crate::sniff::testutil::pseudo_random(4096, seed);
+            head[..2].copy_from_slice(&[0x80, 2 + (seed % 4) as u8]);
+            accepted += usize::from(opens_a_pickle(&head, 1 << 20));
+        }
+        assert!(accepted <= 4, "{accepted} random heads taken for pickles");
+    }
+
+    #[test]
+    fn mutated_pickles_end_within_bounds() {
+        // Bytes of real-looking pickles, flipped, duplicated and spliced.
+        let bases = [
+            numpy_p2(&samples(300), "i2"),
+            WAVEFORM_PKL.to_vec(),
+            b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00}\x8c\x01x\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper\x93)\x81}(\x8c\x05shapeM,\x01\x85\x8c\x05dtype\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02i2\x85Rub\x00s.".to_vec(),
+        ];
+        let noise = crate::sniff::testutil::pseudo_random(1 << 16, 5);
+        let started = std::time::Instant::now();
+        for round in 0..3000usize {
+            let mut p = bases[round % bases.len()].clone();
+            for k in 0..1 + round % 6 {
+                let r = usize::from(noise[(round * 7 + k) % noise.len()]) << 8
+                    | usize::from(noise[(round * 13 + k + 1) % noise.len()]);
+                let at = r % p.len();
+                match (round + k) % 3 {
+                    0 => p[at] = noise[r % noise.len()],
+                    1 => {
+                        let piece = p[at..(at + 9).min(p.len())].to_vec();
+                        p.splice(at..at, piece);
+                    }
+                    _ => p.truncate(at.max(1)),
+                }
+            }
+            let got = read(&p);
+            let held: usize = got.payloads.iter().map(|p| p.data.len()).sum();
+            // Payloads share the pickle's bytes or decode them: never more
+            // than a few times its size.
+            assert!(held <= 8 * p.len(), "{round}");
+        }
+        assert!(started.elapsed().as_secs() < 20);
+    }
+
+    #[test]
+    fn every_cut_of_an_array_pickle_ends_quietly() {
+        let p = numpy_p2(&samples(700), "i2");
+        for cut in 0..p.len() {
+            let got = read(&p[..cut]);
+            assert_eq!(got.end, End::Short, "{cut}");
+        }
     }
 }

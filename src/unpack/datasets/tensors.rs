@@ -15,10 +15,13 @@ use crate::unpack::{Level, Limit, Walk};
 /// Largest safetensors header read (the reference reader allows 100 MB;
 /// real ones are a few KiB per hundred tensors).
 const MAX_HEADER: u64 = 4 << 20;
-/// Largest `data.pkl` read.
+/// Largest pickle read: a `data.pkl`, a joblib or other pickle file.
 const MAX_PICKLE: u64 = 4 << 20;
 /// Tensors judged per file.
 pub(super) const MAX_TENSORS: usize = 64;
+/// Pickles read one after another from one object: `pickle.dump` called
+/// again on an open file appends another.
+const MAX_PICKLES: usize = 64;
 
 /// A NumPy dtype string: `<f4`, `>i2`, `|u1` …
 fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
@@ -155,6 +158,172 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// A pickle (joblib, pandas, NumPy, a `torch.save` zip's `data.pkl`),
+    /// from its first [`MAX_PICKLE`] bytes: its byte strings are sniffed as
+    /// files, its NumPy arrays and runs of numbers judged as tensors by
+    /// dtype and shape (an array whose bytes name a file format is that
+    /// file). Pickles appended one after another are read in turn; other
+    /// bytes behind one, or from an opcode not understood on, are sniffed
+    /// as a file of their own, so nothing the pickle machine does not read
+    /// goes unjudged.
+    pub(super) fn pickle(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
+        let mut r = Reader::new(level);
+        let size = r.size();
+        let held = r.from(0, size.min(MAX_PICKLE) as usize)?.into_owned();
+        let cut = (held.len() as u64) < size;
+        let mut judge = Judge::default();
+        let mut at = 0;
+        for _ in 0..MAX_PICKLES {
+            let p = pickle::read(&held[at..]);
+            for payload in &p.payloads {
+                if self.out_of_time(prefix) {
+                    return Ok(());
+                }
+                self.pickled(prefix, payload, at, &mut judge, depth)?;
+            }
+            let unread = match p.end {
+                pickle::End::Stop(next) if at + next < held.len() => {
+                    at += next;
+                    if held[at] == 0x80 {
+                        continue;
+                    }
+                    at
+                }
+                pickle::End::Stop(_) if cut => {
+                    return Err(Stop::Bound(format!(
+                        "bytes behind its first {} MiB not read",
+                        MAX_PICKLE >> 20
+                    )))
+                }
+                pickle::End::Stop(_) => return Ok(()),
+                pickle::End::Short if cut => {
+                    return Err(Stop::Bound(format!(
+                        "longer than the {} MiB read",
+                        MAX_PICKLE >> 20
+                    )))
+                }
+                pickle::End::Short => return malformed("cut short before its STOP"),
+                pickle::End::Bound(what) => {
+                    return Err(Stop::Bound(format!(
+                        "the reader's bound on {what} reached; the rest not read"
+                    )))
+                }
+                pickle::End::Unknown(off) => {
+                    let from = at + off;
+                    self.limit(
+                        prefix,
+                        Limit::Unsupported,
+                        format!(
+                            "pickle: opcode {:#04x} at {from} not understood; the bytes from there judged as a file",
+                            held[from]
+                        ),
+                    );
+                    from
+                }
+            };
+            let name = format!("unread@{unread}");
+            self.loose(prefix, &name, &held[unread..], size - unread as u64, depth);
+            return Ok(());
+        }
+        self.limit(
+            prefix,
+            Limit::Members,
+            format!("pickle: more than {MAX_PICKLES} pickles one after another; the rest not read"),
+        );
+        Ok(())
+    }
+
+    /// One payload of a pickle that starts at `base` in the object.
+    fn pickled(
+        &mut self,
+        prefix: &str,
+        p: &pickle::Payload,
+        base: usize,
+        judge: &mut Judge,
+        depth: u32,
+    ) -> Step<()> {
+        if p.claimed || p.data.is_empty() {
+            return Ok(());
+        }
+        if judge.judged == MAX_TENSORS {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("pickle: more than {MAX_TENSORS} byte strings, arrays and lists of numbers; the rest not judged"),
+            );
+            return Ok(());
+        }
+        judge.judged += 1;
+        let what = match p.kind {
+            pickle::Kind::Bytes => "bytes",
+            pickle::Kind::Array { .. } => "array",
+            pickle::Kind::Floats => "floats",
+            pickle::Kind::Ints => "ints",
+        };
+        let name = judge.unique(
+            p.name
+                .clone()
+                .unwrap_or_else(|| format!("{what}@{}", base + p.at)),
+        );
+        let data = &p.data[..];
+        let (dtype, big_endian, shape) = match &p.kind {
+            pickle::Kind::Bytes => {
+                self.loose(prefix, &name, data, data.len() as u64, depth);
+                return Ok(());
+            }
+            pickle::Kind::Array {
+                descr,
+                shape,
+                fortran,
+            } => {
+                let head = &data[..data.len().min(sniff::HEAD_LEN)];
+                // A dtype never given its byte order is the machine's,
+                // little-endian everywhere NumPy runs.
+                let descr = if descr.starts_with(['<', '>', '|', '=']) {
+                    descr.clone()
+                } else {
+                    format!("<{descr}")
+                };
+                let numbers = numpy_dtype(&descr)
+                    .filter(|_| !names_a_file(&self.sniff_bytes(head, data.len() as u64)));
+                let Some((dtype, big_endian)) = numbers else {
+                    self.loose(prefix, &name, data, data.len() as u64, depth);
+                    return Ok(());
+                };
+                // Fortran order is C order of the transposed shape.
+                let mut shape = shape.clone();
+                if *fortran {
+                    shape.reverse();
+                }
+                (dtype, big_endian, shape)
+            }
+            pickle::Kind::Floats => (Dtype::F64, false, vec![data.len() as u64 / 8]),
+            pickle::Kind::Ints => (Dtype::I64, false, vec![data.len() as u64 / 8]),
+        };
+        match self.tensor_held(data, prefix, &name, 0, dtype, big_endian, &shape) {
+            Ok(_) => Ok(()),
+            // An array cut short by the bytes read.
+            Err(Stop::Unreadable(_)) => {
+                self.limit(
+                    prefix,
+                    Limit::MemberBytes,
+                    format!("pickle: array {name} is longer than the bytes read of it"),
+                );
+                Ok(())
+            }
+            Err(stop) => Err(stop),
+        }
+    }
+
+    /// Bytes sniffed as a file, kept when they are anything but ordinary
+    /// data or a container to open.
+    fn loose(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) {
+        let s = self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], size);
+        if s.class != crate::sniff::Class::Other || super::opens(&s.format) {
+            self.keep(prefix, name, data, size, depth, s);
+        }
+    }
+
     /// A `torch.save` or TorchScript zip: the tensors its pickles rebuild
     /// (`data.pkl`, and TorchScript's `constants.pkl`), each read from its
     /// storage member (`data/<key>`, `constants/<key>`) and judged by dtype
@@ -226,7 +395,9 @@ impl Walk<'_> {
             let (pickle_bytes, _) = self.zip_member(&mut r, pkl, MAX_PICKLE)?;
             // A pickle read to its end, or its tensors settle nothing (one
             // that stops early may describe a decoy view and hide the rest).
-            let (tensors, complete) = pickle::tensors(&pickle_bytes);
+            let pickle = pickle::read(&pickle_bytes);
+            let complete = pickle.complete();
+            let tensors = pickle.tensors;
             for (i, t) in tensors.iter().enumerate() {
                 if self.out_of_time(prefix) {
                     return Ok(());
@@ -346,6 +517,27 @@ impl Walk<'_> {
         };
         self.spent += data.len() as u64;
         Ok((data, own_name))
+    }
+}
+
+/// Counts and names what a pickle walk judges.
+#[derive(Default)]
+struct Judge {
+    judged: usize,
+    names: std::collections::HashMap<String, usize>,
+}
+
+impl Judge {
+    /// `name`, or `name#2`, `name#3` … for the same dict key set again (a
+    /// list of records each with its `audio`).
+    fn unique(&mut self, name: String) -> String {
+        let seen = self.names.entry(name.clone()).or_default();
+        *seen += 1;
+        if *seen == 1 {
+            name
+        } else {
+            format!("{name}#{seen}")
+        }
     }
 }
 
