@@ -644,10 +644,24 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
         };
         *ops += 1;
         // The opcodes a list of numbers is pickled with: its numbers, the
-        // MARKs and APPENDS of its batches, frames; anything else ends a run.
+        // MARKs and APPENDS of its batches, frames, and the lists, tuples
+        // and memo entries of a list of lists (frames of a signal, one
+        // after another); anything else ends a run.
         if !matches!(
             op,
-            b'G' | b'K' | b'M' | b'J' | 0x8a | b'(' | b'e' | b'a' | 0x95
+            b'G' | b'K'
+                | b'M'
+                | b'J'
+                | 0x8a
+                | b'('
+                | b'e'
+                | b'a'
+                | 0x95
+                | b']'
+                | b')'
+                | b'l'
+                | b't'
+                | 0x85..=0x87 | b'q' | b'r' | 0x94
         ) {
             m.end_run();
         }
@@ -1246,6 +1260,31 @@ pub(super) mod tests {
         );
         assert_eq!(run.data.len(), 2500 * 8);
         assert_eq!(&run.data[8..16], &(0.1f64).sin().to_le_bytes());
+    }
+
+    #[test]
+    fn a_list_of_frames_is_one_run() {
+        // [[f, f, …], [f, f, …], …] as protocol 4 writes it: every inner
+        // list memoised, filled in batches, appended to the outer one.
+        let mut p = b"\x80\x04}\x8c\x06frames]\x94(".to_vec();
+        for frame in 0..3 {
+            p.extend(b"]\x94(");
+            for i in 0..1000 {
+                p.push(b'G');
+                p.extend(f64::from(frame * 1000 + i).to_be_bytes());
+            }
+            p.push(b'e');
+        }
+        p.extend(b"es.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        assert_eq!(got.payloads[0].name.as_deref(), Some("frames"));
+        assert_eq!(got.payloads[0].data.len(), 3000 * 8);
+        assert_eq!(
+            &got.payloads[0].data[8 * 1999..8 * 2000],
+            &1999f64.to_le_bytes()
+        );
     }
 
     #[test]
