@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use super::streams::{decode, decode_first_block};
 use super::{chain, Ended, Level, Limit, Member, Walk, PEEK};
-use crate::sniff::bytes::{le16, le32};
+use crate::sniff::bytes::{le16, le32, le64};
 use crate::sniff::{self, Class, Encryption, Sample, Sniff, Window, ZipEnd, HEAD_LEN};
 
 /// Local header length before the name and extra field.
@@ -540,12 +540,16 @@ impl Walk<'_> {
             return None;
         }
         // A data descriptor after the data: its length is only known by
-        // decoding it.
-        let streamed = flags & 8 != 0;
-        let stored_len = if streamed {
-            to - data_at
-        } else {
-            compressed.min(to - data_at)
+        // decoding it, or, stored, by the descriptor that follows it
+        // (`torch.save` writes its members so).
+        let described = (flags & 8 != 0 && method == 0)
+            .then(|| stored_end(level, data_at, to))
+            .flatten();
+        let streamed = flags & 8 != 0 && described.is_none();
+        let stored_len = match described {
+            Some((len, _)) => len,
+            None if streamed => to - data_at,
+            None => compressed.min(to - data_at),
         };
         if stored_len == 0 {
             return Some(data_at);
@@ -589,15 +593,19 @@ impl Walk<'_> {
                 Some(format) => decode(format, &raw, budget, self.deadline).out,
             };
             self.spent += data.len() as u64;
-            let size = if streamed { data.len() as u64 } else { size };
+            let size = match described {
+                Some((len, _)) => len,
+                None if streamed => data.len() as u64,
+                None => size,
+            };
             self.member(prefix, &member, &data, size, depth);
         }
         // After a streamed entry the search for the next header goes on
         // inside its data.
-        Some(if streamed {
-            data_at
-        } else {
-            data_at + stored_len
+        Some(match described {
+            Some((len, descriptor)) => data_at + len + descriptor,
+            None if streamed => data_at,
+            None => data_at + stored_len,
         })
     }
 
@@ -709,6 +717,29 @@ fn recording_in_clear(bytes: &[u8]) -> Option<Sniff> {
         "zip_flag",
         "marked encrypted, but its stored bytes are a recording in the clear",
     ))
+}
+
+/// Searched for a stored member's data descriptor, from its data on.
+const DESCRIPTOR_SEARCH: usize = 4 << 20;
+
+/// The length of a stored member's data that a data descriptor follows,
+/// and the descriptor's length: the first `PK 07 08` whose compressed and
+/// uncompressed sizes (32-bit, or Zip64's 64-bit) both equal its distance
+/// from `data_at`, within [`DESCRIPTOR_SEARCH`] bytes (and before `to`).
+fn stored_end(level: &Level<'_, '_>, data_at: u64, to: u64) -> Option<(u64, u64)> {
+    let want = (to - data_at).min(DESCRIPTOR_SEARCH as u64 + 24) as usize;
+    let window = level.from(data_at, want)?;
+    memchr::memmem::find_iter(&window, b"PK\x07\x08").find_map(|p| {
+        let len = p as u64;
+        let sizes32 = le32(&window, p + 8).map(u64::from) == Some(len)
+            && le32(&window, p + 12).map(u64::from) == Some(len);
+        let sizes64 = le64(&window, p + 8) == Some(len) && le64(&window, p + 16) == Some(len);
+        match (sizes32, sizes64) {
+            (true, _) => Some((len, 16)),
+            (_, true) => Some((len, 24)),
+            _ => None,
+        }
+    })
 }
 
 /// Bytes the search for unlisted entries may read in one archive.
@@ -945,6 +976,52 @@ mod tests {
             "{found:?} {:?}",
             inside.limits
         );
+    }
+
+    /// Stored members followed by a data descriptor (as `torch.save`
+    /// writes them, sizes zero in the local header) end where their
+    /// descriptor says, in a zip without its directory: the next member
+    /// is its own, not bytes of the one before it.
+    #[test]
+    fn stored_members_end_at_their_data_descriptor() {
+        use super::super::tests::{look, wav};
+        let entry = |name: &str, data: &[u8], zip64: bool| {
+            let mut e = b"PK\x03\x04\x14\x00\x08\x08\x00\x00".to_vec();
+            e.extend([0u8; 16]);
+            e.extend((name.len() as u16).to_le_bytes());
+            e.extend(0u16.to_le_bytes());
+            e.extend(name.as_bytes());
+            e.extend(data);
+            e.extend(b"PK\x07\x08\x00\x00\x00\x00");
+            if zip64 {
+                e.extend((data.len() as u64).to_le_bytes());
+                e.extend((data.len() as u64).to_le_bytes());
+            } else {
+                e.extend((data.len() as u32).to_le_bytes());
+                e.extend((data.len() as u32).to_le_bytes());
+            }
+            e
+        };
+        let notes = b"a note, then a recording".repeat(40);
+        let first = entry("archive/notes.txt", &notes, false);
+        let z = [first.clone(), entry("archive/call.wav", &wav(), true)].concat();
+        let inside = look(&z);
+        let at = first.len();
+        assert_eq!(
+            inside.found(),
+            [
+                ("archive/notes.txt@0", "text"),
+                (&*format!("archive/call.wav@{at}"), "wav")
+            ],
+            "{:?}",
+            inside.limits
+        );
+        let notes_member = inside
+            .members
+            .iter()
+            .find(|m| m.member.starts_with("archive/notes.txt"))
+            .unwrap();
+        assert_eq!(notes_member.size, notes.len() as u64);
     }
 
     /// The encryption flag is one bit: set on a member whose stored bytes
