@@ -130,7 +130,9 @@ impl Pickle {
 enum V {
     None,
     Int(i64),
-    Str(String),
+    /// A string, and the payload its bytes are when it is long and not
+    /// plain text (see [`Machine::text`]).
+    Str(String, Option<usize>),
     Global(String, String),
     /// Containers carry their nesting depth.
     Tuple(u32, Vec<Rc<V>>),
@@ -169,7 +171,7 @@ impl V {
 
     fn str(&self) -> Option<&str> {
         match self {
-            V::Str(s) => Some(s),
+            V::Str(s, _) => Some(s),
             _ => None,
         }
     }
@@ -227,7 +229,7 @@ fn rebuild(callable: &V, args: &V) -> Option<Tensor> {
     let V::Tuple(_, pid) = &**pid else {
         return None;
     };
-    let (V::Str(kind), V::Global(_, storage), V::Str(key)) =
+    let (V::Str(kind, _), V::Global(_, storage), V::Str(key, _)) =
         (&**pid.first()?, &**pid.get(1)?, &**pid.get(2)?)
     else {
         return None;
@@ -351,6 +353,25 @@ impl<'b> Machine<'b> {
         }
     }
 
+    /// A string; a long one is a payload too when it can be a file or
+    /// samples: its characters all latin-1 with a tenth or more above
+    /// U+007F (bytes kept as latin-1 text, as protocol 2 writes them), as
+    /// those bytes; or holding a base64 or hex run, as its text, which the
+    /// search for encoded runs reads. Transcripts and names are neither.
+    fn text(&mut self, at: usize, s: String) -> V {
+        if s.len() < MIN_PAYLOAD || self.payloads.len() >= MAX_PAYLOADS || !self.decode(s.len()) {
+            return V::Str(s, None);
+        }
+        let high = s.chars().filter(|&c| u32::from(c) > 0x7f).count();
+        let bytes = match latin1(&s) {
+            Some(bytes) if high * 10 >= bytes.len() => bytes,
+            _ if !crate::unpack::encoded::runs(s.as_bytes(), 1).is_empty() => s.as_bytes().to_vec(),
+            _ => return V::Str(s, None),
+        };
+        let i = self.payload(at, Kind::Bytes, bytes.into());
+        V::Str(s, i)
+    }
+
     /// Counts `n` decoded bytes against [`MAX_DECODED`]; past it the read
     /// ends.
     fn decode(&mut self, n: usize) -> bool {
@@ -426,7 +447,7 @@ impl<'b> Machine<'b> {
                 )
                 .map_or(V::Other, V::Array),
             ("numpy", "dtype") => match arg(0) {
-                Some(V::Str(code)) => V::Dtype(RefCell::new(code.clone())),
+                Some(V::Str(code, _)) => V::Dtype(RefCell::new(code.clone())),
                 _ => V::Other,
             },
             ("numpy.core.numeric" | "numpy._core.numeric", "_frombuffer") => {
@@ -441,7 +462,11 @@ impl<'b> Machine<'b> {
             }
             ("_codecs", "encode") | ("__builtin__" | "builtins", "bytearray" | "bytes") => {
                 match (arg(0), arg(1)) {
-                    (Some(V::Str(s)), Some(V::Str(encoding))) if is_latin1(encoding) => {
+                    (Some(V::Str(s, text)), Some(V::Str(encoding, _))) if is_latin1(encoding) => {
+                        // The string's bytes are judged as these.
+                        if let Some(p) = text.and_then(|i| self.payloads.get_mut(i)) {
+                            p.claimed = true;
+                        }
                         if !self.decode(s.len()) {
                             return V::Other;
                         }
@@ -765,7 +790,7 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     b'B' | b'C' | 0x8e | 0x96 => m.bytes(at, s),
                     // Python 2's `str` is bytes.
                     b'T' | b'U' if s.len() >= MIN_PAYLOAD => m.bytes(at, s),
-                    _ => V::Str(String::from_utf8_lossy(s).into_owned()),
+                    _ => m.text(at, String::from_utf8_lossy(s).into_owned()),
                 };
                 if available < n {
                     m.stack.push(Rc::new(value));
@@ -785,7 +810,7 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 let name = need!(m.stack.pop());
                 let module = need!(m.stack.pop());
                 match (&*module, &*name) {
-                    (V::Str(m), V::Str(n)) => Some(V::Global(m.clone(), n.clone())),
+                    (V::Str(m, _), V::Str(n, _)) => Some(V::Global(m.clone(), n.clone())),
                     _ => Some(V::Other),
                 }
             }
@@ -829,23 +854,17 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                         let target = need!(m.stack.pop());
                         let updated = match (&*target, op) {
                             (V::Dict(d0, d), b'u') => {
-                                m.copied += d.len() + items.len();
-                                if m.copied > MAX_COPIED {
-                                    return End::Bound("copies");
+                                let named = pairs(&items, m);
+                                match kept(m, d, named) {
+                                    Some(d) => V::Dict(depth.max(*d0), d),
+                                    None => return End::Bound("copies"),
                                 }
-                                let mut d: Vec<(Rc<V>, Rc<V>)> = d.clone();
-                                d.extend(pairs(&items, m));
-                                V::Dict(depth.max(*d0), d)
                             }
-                            (V::List(d0, l), b'e') => {
-                                m.copied += l.len() + items.len();
-                                if m.copied > MAX_COPIED {
-                                    return End::Bound("copies");
-                                }
-                                let mut l = l.clone();
-                                l.extend(items);
-                                V::List(depth.max(*d0), l)
-                            }
+                            // A list's items are never looked at again (its
+                            // numbers are runs, its tensors and payloads
+                            // recorded when made): only its depth is kept,
+                            // so a long list costs no copies.
+                            (V::List(d0, _), b'e') => V::List(depth.max(*d0), Vec::new()),
                             (_, b'u') => {
                                 pairs(&items, m);
                                 V::Other
@@ -876,15 +895,10 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     return End::Bound("nesting");
                 };
                 Some(match &*target {
-                    V::Dict(d0, d) => {
-                        m.copied += d.len() + 1;
-                        if m.copied > MAX_COPIED {
-                            return End::Bound("copies");
-                        }
-                        let mut d = d.clone();
-                        d.extend(named);
-                        V::Dict(depth.max(*d0), d)
-                    }
+                    V::Dict(d0, d) => match kept(m, d, named) {
+                        Some(d) => V::Dict(depth.max(*d0), d),
+                        None => return End::Bound("copies"),
+                    },
                     _ => V::Other,
                 })
             }
@@ -892,17 +906,11 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 let item = need!(m.stack.pop());
                 let target = need!(m.stack.pop());
                 Some(match &*target {
-                    V::List(d0, l) => {
-                        m.copied += l.len() + 1;
-                        if m.copied > MAX_COPIED {
-                            return End::Bound("copies");
-                        }
+                    V::List(d0, _) => {
                         let Some(depth) = deeper([&item]) else {
                             return End::Bound("nesting");
                         };
-                        let mut l = l.clone();
-                        l.push(item);
-                        V::List(depth.max(*d0), l)
+                        V::List(depth.max(*d0), Vec::new())
                     }
                     _ => V::Other,
                 })
@@ -959,16 +967,34 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
     }
 }
 
+/// Entries of a dict kept for what is read back from one (a joblib
+/// wrapper's state); keys set past them still name their values.
+const KEPT_ENTRIES: usize = 64;
+
+/// A dict's kept entries after an update: a copy (the memo may hold the
+/// old one), of at most [`KEPT_ENTRIES`]; `None` past [`MAX_COPIED`].
+fn kept(
+    m: &mut Machine<'_>,
+    d: &[(Rc<V>, Rc<V>)],
+    more: Vec<(Rc<V>, Rc<V>)>,
+) -> Option<Vec<(Rc<V>, Rc<V>)>> {
+    let room = KEPT_ENTRIES.saturating_sub(d.len());
+    let mut d = d.to_vec();
+    d.extend(more.into_iter().take(room));
+    m.copied += d.len();
+    (m.copied <= MAX_COPIED).then_some(d)
+}
+
 /// Key/value pairs from a flat list; a tensor or payload set under a string
 /// key takes the key as its name.
 fn pairs(items: &[Rc<V>], m: &mut Machine<'_>) -> Vec<(Rc<V>, Rc<V>)> {
     items
         .chunks_exact(2)
         .map(|kv| {
-            if let V::Str(k) = &*kv[0] {
+            if let V::Str(k, _) = &*kv[0] {
                 let name = match &*kv[1] {
                     V::Tensor(i) => m.tensors.get_mut(*i).map(|t| &mut t.name),
-                    V::Bytes(i) | V::Array(i) | V::Wrapper(i) => {
+                    V::Bytes(i) | V::Array(i) | V::Wrapper(i) | V::Str(_, Some(i)) => {
                         m.payloads.get_mut(*i).map(|p| &mut p.name)
                     }
                     _ => None,
@@ -982,35 +1008,44 @@ fn pairs(items: &[Rc<V>], m: &mut Machine<'_>) -> Vec<(Rc<V>, Rc<V>)> {
         .collect()
 }
 
-/// Whether a head opens with a pickle of protocol 2 to 5 (`PROTO`, and for
-/// 4 and 5 a `FRAME` that fits the object) whose opcodes read on to `STOP`
-/// or to the end of the head, a byte string that runs past it ending
-/// within the object. Random bytes with `80 02` in front fail within a
-/// few opcodes.
+/// Whether a head opens with pickles of protocol 2 to 5 (`PROTO`, a
+/// `FRAME` that fits the object when there is one) whose opcodes read on
+/// to `STOP` or to the end of the head, a byte string that runs past it
+/// ending within the object: four opcodes or more, over the pickles one
+/// after another (`pickle.dump(count, f)` then the items, or the legacy
+/// `torch.save` stream, open with a pickle of one number). Random bytes
+/// with `80 02` in front fail within a few opcodes.
 pub(crate) fn opens_a_pickle(head: &[u8], size: u64) -> bool {
-    let [0x80, protocol, ..] = *head else {
-        return false;
-    };
-    if !(2..=5).contains(&protocol) {
-        return false;
-    }
-    if protocol >= 4 {
-        let frame = match head.get(2..11) {
-            Some([0x95, len @ ..]) => u64::from_le_bytes(len.try_into().unwrap_or_default()),
-            _ => return false,
+    let mut at = 0;
+    let mut ops = 0;
+    for _ in 0..64 {
+        let rest = &head[at..];
+        let [0x80, protocol, ..] = *rest else {
+            return false;
         };
-        if frame == 0 || frame > size {
+        if !(2..=5).contains(&protocol) {
             return false;
         }
-    }
-    let p = read(head);
-    match p.end {
-        End::Stop(_) => p.ops >= 4,
-        End::Short => {
-            (p.ops >= 3 || !p.payloads.is_empty()) && p.wanted.is_none_or(|end| end <= size)
+        if let Some([0x95, len @ ..]) = rest.get(2..11) {
+            let frame = u64::from_le_bytes(len.try_into().unwrap_or_default());
+            if frame == 0 || frame > size {
+                return false;
+            }
         }
-        End::Unknown(_) | End::Bound(_) => false,
+        let p = read(rest);
+        ops += p.ops;
+        match p.end {
+            // Another pickle behind this one: read on.
+            End::Stop(next) if rest.get(next) == Some(&0x80) => at += next,
+            End::Stop(_) => return ops >= 4,
+            End::Short => {
+                return (ops >= 3 || !p.payloads.is_empty())
+                    && p.wanted.is_none_or(|end| end + at as u64 <= size)
+            }
+            End::Unknown(_) | End::Bound(_) => return false,
+        }
     }
+    ops >= 4
 }
 
 #[cfg(test)]
@@ -1021,8 +1056,6 @@ pub(super) mod tests {
     /// as torch.save writes it (protocol 2), from the fixture's data.pkl.
     pub(in crate::unpack::datasets) const WAVEFORM_PKL: &[u8] = b"\x80\x02}q\x00(X\x08\x00\x00\x00waveformq\x01ctorch._utils\n_rebuild_tensor_v2\nq\x02((X\x07\x00\x00\x00storageq\x03ctorch\nFloatStorage\nq\x04X\x01\x00\x00\x000q\x05X\x03\x00\x00\x00cpuq\x06M\x002tq\x07QK\x00M\x002\x85q\x08K\x01\x85q\t\x89ccollections\nOrderedDict\nq\n)Rq\x0btq\x0cRq\rX\x0b\x00\x00\x00sample_rateq\x0eM\x80>u.";
 
-    /// A dict memoised again after every `SETITEMS` is copied whole each
-    /// time: the copies are bounded, and the read ends short of `STOP`.
     #[test]
     fn shapes_of_more_than_64_dimensions_make_no_tensor() {
         let shape = |n: usize| V::Tuple(1, (0..n).map(|_| Rc::new(V::Int(1))).collect());
@@ -1030,18 +1063,37 @@ pub(super) mod tests {
         assert_eq!(int_tuple(&shape(65)), None);
     }
 
+    /// A dict memoised again after every `SETITEMS` is copied each time
+    /// (the memo holds the old one): only its first entries are, and a
+    /// list keeps none, so neither grows with what is set into it. Past
+    /// the copy bound the read ends.
     #[test]
-    fn containers_copied_again_and_again_end_the_read() {
+    fn containers_updated_again_and_again_stay_small() {
         let mut p = b"\x80\x02}q\x00".to_vec();
         for _ in 0..2000 {
             p.extend(b"h\x00(K\x01K\x02uq\x00");
         }
+        p.extend(b"0]q\x01");
+        for _ in 0..30_000 {
+            p.extend(b"(K\x01eq\x01");
+        }
         p.push(b'.');
         let started = std::time::Instant::now();
-        let p = read(&p);
-        assert!(p.tensors.is_empty());
-        assert_eq!(p.end, End::Bound("copies"));
+        let got = read(&p);
+        assert_eq!(got.end, End::Stop(p.len()));
         assert!(started.elapsed().as_secs() < 2);
+        // 20,000 dicts of 64 entries memoised anew each time: bounded.
+        let mut p = b"\x80\x02}q\x00(".to_vec();
+        for i in 0..64u8 {
+            p.extend([b'K', i, b'K', i]);
+        }
+        p.push(b'u');
+        p.extend(b"q\x00");
+        for _ in 0..20_000 {
+            p.extend(b"h\x00(K\x01K\x02uq\x000");
+        }
+        p.push(b'.');
+        assert_eq!(read(&p).end, End::Bound("copies"));
     }
 
     #[test]
@@ -1233,10 +1285,27 @@ pub(super) mod tests {
         p.extend(b"e.");
         let got = read(&p);
         assert!(got.complete(), "{:?}", got.end);
-        assert_eq!(got.payloads.len(), 4);
-        for payload in &got.payloads {
+        // The latin-1 strings are payloads too, claimed by what encodes them.
+        let judged: Vec<_> = got.payloads.iter().filter(|p| !p.claimed).collect();
+        assert_eq!(judged.len(), 4);
+        for payload in judged {
             assert_eq!((&payload.kind, &payload.data[..]), (&Kind::Bytes, &raw[..]));
         }
+        // A latin-1 string of samples on its own, and a base64 run in text.
+        let b64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&raw)
+        };
+        let mut p = b"\x80\x04]".to_vec();
+        for s in [&text, &b64, &"a transcript, words and spaces. ".repeat(20)] {
+            p.push(0x8d);
+            p.extend((s.len() as u64).to_le_bytes());
+            p.extend(s.as_bytes());
+        }
+        p.push(b'.');
+        let got = read(&p);
+        let data: Vec<_> = got.payloads.iter().map(|p| &p.data[..]).collect();
+        assert_eq!(data, [&raw[..], b64.as_bytes()]);
     }
 
     #[test]
@@ -1322,6 +1391,13 @@ pub(super) mod tests {
             100
         ));
         assert!(!opens_a_pickle(b"\x80\x06}.", 4));
+        // A count, then the items; the legacy torch.save stream's magic.
+        assert!(opens_a_pickle(b"\x80\x04K\x05.\x80\x04]\x94.", 20));
+        assert!(opens_a_pickle(
+            b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.",
+            1000
+        ));
+        assert!(!opens_a_pickle(b"\x80\x02N.", 4), "one pickle of None");
         // Random bytes behind `80 02`…`80 05`.
         let mut accepted = 0;
         for seed in 0..4000u64 {
