@@ -361,7 +361,7 @@ impl Walk<'_> {
             "parquet" => self.parquet(level, prefix, depth),
             "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
             "tfrecord" => self.tfrecord(level, sniff, prefix, depth),
-            "npy" => self.npy(level, prefix),
+            "npy" => self.npy(level, prefix, depth),
             // An npz is a zip of .npy members: each comes back here as `npy`.
             "npz" => {
                 self.zip(level, prefix, depth);
@@ -902,6 +902,52 @@ mod tests {
         // Cut short: said so.
         let (_, limits) = open("pickle", &p[..p.len() - 3]);
         assert_eq!(limits, ["pickle: cut short before its STOP"]);
+        // A base64 WAV kept as a string.
+        let b64 = {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(&wav)
+        };
+        let mut s = b"\x80\x04}\x8c\x04clip\x8d".to_vec();
+        s.extend((b64.len() as u64).to_le_bytes());
+        s.extend(b64.as_bytes());
+        s.extend(b"s.");
+        let (members, _) = open("pickle", &s);
+        assert!(
+            members.contains(&("clip!/base64@0".into(), "wav".into())),
+            "{members:?}"
+        );
+    }
+
+    /// Other containers that hold a pickle: a `.pt` whose `data.pkl` holds
+    /// a NumPy array (read from the pickle's own 4 MiB, past the member
+    /// budget of the walk), and an `.npy` of Python objects.
+    #[test]
+    fn pickles_inside_torch_zips_and_object_arrays_are_read() {
+        use super::pickle::tests::numpy_p2;
+        // 20 s of samples: a data.pkl well past 256 KiB.
+        let voice = int16(&dataset::speechy(160_000));
+        let pkl = numpy_p2(&voice, "i2");
+        assert!(pkl.len() > 300_000);
+        let z = stored_zip(
+            &[("archive/data.pkl", &pkl), ("archive/version", b"3\n")],
+            &[("archive/data.pkl", 0), ("archive/version", 1)],
+        );
+        let (members, limits) = open("pytorch", &z);
+        assert!(
+            members.contains(&("archive/data.pkl!/audio[:]".into(), "waveform".into())),
+            "{members:?} {limits:?}"
+        );
+        assert!(members.contains(&("archive/data.pkl".into(), "pickle".into())));
+        assert!(limits.is_empty(), "{limits:?}");
+        // np.save of an object array: the header, then protocol 3.
+        let mut objects = b"\x80\x03]q\x00(cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01M\x40\x1f\x85cnumpy\ndtype\nX\x02\x00\x00\x00i2\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89B".to_vec();
+        let clip = &voice[..16_000];
+        objects.extend((clip.len() as u32).to_le_bytes());
+        objects.extend(clip);
+        objects.extend(b"tbX\x01\x00\x00\x00xe.");
+        let (members, limits) = open("npy", &npy("|O", "(2,)", &objects));
+        assert_eq!(members.len(), 1, "{members:?} {limits:?}");
+        assert_eq!(members[0].1, "waveform");
     }
 
     /// A torch zip's storage is skipped by the member walk only when its

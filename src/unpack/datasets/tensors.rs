@@ -10,7 +10,7 @@ use super::pickle;
 use super::{malformed, Dtype, Reader, Step, Stop};
 use crate::sniff::dataset::{npy_header, MAX_WAVEFORM};
 use crate::sniff::{self, Sample, Window};
-use crate::unpack::{Level, Limit, Walk};
+use crate::unpack::{chain, Level, Limit, Member, Walk};
 
 /// Largest safetensors header read (the reference reader allows 100 MB;
 /// real ones are a few KiB per hundred tensors).
@@ -19,6 +19,13 @@ const MAX_HEADER: u64 = 4 << 20;
 const MAX_PICKLE: u64 = 4 << 20;
 /// Tensors judged per file.
 pub(super) const MAX_TENSORS: usize = 64;
+/// Bytes of a tensor that cannot be a signal read to see whether they
+/// name a file format (a WAV kept as an int16 matrix): a header's worth.
+const HEADER_PEEK: u64 = 4096;
+/// Byte strings, arrays and runs of numbers judged per pickle (arrays no
+/// axis of which can hold a signal are looked at for a header only and
+/// are not counted).
+const MAX_PAYLOADS: usize = 256;
 /// Pickles read one after another from one object: `pickle.dump` called
 /// again on an open file appends another.
 const MAX_PICKLES: usize = 64;
@@ -69,12 +76,24 @@ fn safetensors_dtype(name: &str) -> Option<Dtype> {
 }
 
 impl Walk<'_> {
-    pub(super) fn npy(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+    pub(super) fn npy(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
         let head = r.from(0, sniff::HEAD_LEN)?;
         let Some(h) = npy_header(&head) else {
             return malformed("header does not parse");
         };
+        // An array of Python objects (`allow_pickle`: ragged clips, dicts)
+        // is a pickle behind the header.
+        if h.descr.as_deref() == Some("|O") {
+            let size = r.size().saturating_sub(h.data_at);
+            if size == 0 {
+                return Ok(());
+            }
+            let held = r
+                .from(h.data_at, size.min(MAX_PICKLE) as usize)?
+                .into_owned();
+            return self.pickle_held(&held, size, prefix, depth);
+        }
         let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
             return Ok(());
         };
@@ -170,7 +189,19 @@ impl Walk<'_> {
         let mut r = Reader::new(level);
         let size = r.size();
         let held = r.from(0, size.min(MAX_PICKLE) as usize)?.into_owned();
+        self.pickle_held(&held, size, prefix, depth)
+    }
+
+    /// [`Walk::pickle`] over the first bytes of a pickle of `size` bytes,
+    /// already held.
+    fn pickle_held(&mut self, held: &[u8], size: u64, prefix: &str, depth: u32) -> Step<()> {
         let cut = (held.len() as u64) < size;
+        let read = |held: &[u8]| {
+            format!(
+                "of {size} bytes; what follows its first {} not read",
+                held.len()
+            )
+        };
         let mut judge = Judge::default();
         let mut at = 0;
         for _ in 0..MAX_PICKLES {
@@ -189,19 +220,10 @@ impl Walk<'_> {
                     }
                     at
                 }
-                pickle::End::Stop(_) if cut => {
-                    return Err(Stop::Bound(format!(
-                        "bytes behind its first {} MiB not read",
-                        MAX_PICKLE >> 20
-                    )))
+                pickle::End::Stop(_) | pickle::End::Short if cut => {
+                    return Err(Stop::Bound(read(held)))
                 }
                 pickle::End::Stop(_) => return Ok(()),
-                pickle::End::Short if cut => {
-                    return Err(Stop::Bound(format!(
-                        "longer than the {} MiB read",
-                        MAX_PICKLE >> 20
-                    )))
-                }
                 pickle::End::Short => return malformed("cut short before its STOP"),
                 pickle::End::Bound(what) => {
                     return Err(Stop::Bound(format!(
@@ -245,15 +267,19 @@ impl Walk<'_> {
         if p.claimed || p.data.is_empty() {
             return Ok(());
         }
-        if judge.judged == MAX_TENSORS {
+        let counted = match &p.kind {
+            pickle::Kind::Array { shape, .. } => super::plan(shape).is_some(),
+            _ => true,
+        };
+        if counted && judge.judged == MAX_PAYLOADS {
             self.limit(
                 prefix,
                 Limit::Members,
-                format!("pickle: more than {MAX_TENSORS} byte strings, arrays and lists of numbers; the rest not judged"),
+                format!("pickle: more than {MAX_PAYLOADS} byte strings, arrays and lists of numbers; the rest not judged"),
             );
             return Ok(());
         }
-        judge.judged += 1;
+        judge.judged += usize::from(counted);
         let what = match p.kind {
             pickle::Kind::Bytes => "bytes",
             pickle::Kind::Array { .. } => "array",
@@ -276,7 +302,13 @@ impl Walk<'_> {
                 shape,
                 fortran,
             } => {
-                let head = &data[..data.len().min(sniff::HEAD_LEN)];
+                let signal = super::plan(shape).is_some();
+                let peek = if signal {
+                    sniff::HEAD_LEN
+                } else {
+                    HEADER_PEEK as usize
+                };
+                let head = &data[..data.len().min(peek)];
                 // A dtype never given its byte order is the machine's,
                 // little-endian everywhere NumPy runs.
                 let descr = if descr.starts_with(['<', '>', '|', '=']) {
@@ -319,7 +351,8 @@ impl Walk<'_> {
     /// data or a container to open.
     fn loose(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) {
         let s = self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], size);
-        if s.class != crate::sniff::Class::Other || super::opens(&s.format) {
+        // Text is opened for the base64 and hex runs it may hold.
+        if s.class != crate::sniff::Class::Other || super::opens(&s.format) || s.format == "text" {
             self.keep(prefix, name, data, size, depth, s);
         }
     }
@@ -335,7 +368,7 @@ impl Walk<'_> {
     /// reads (a slice, a transposed or strided view) is walked as a member.
     pub(super) fn pytorch(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut settled = HashSet::new();
-        let result = self.torch_tensors(level, prefix, &mut settled);
+        let result = self.torch_tensors(level, prefix, depth, &mut settled);
         self.zip_except(level, prefix, depth, &|e| settled.contains(&e.local_offset));
         result
     }
@@ -346,6 +379,7 @@ impl Walk<'_> {
         &mut self,
         level: &Level<'_, '_>,
         prefix: &str,
+        depth: u32,
         settled: &mut HashSet<u64>,
     ) -> Step<()> {
         let mut r = Reader::new(level);
@@ -392,7 +426,27 @@ impl Walk<'_> {
             if pkl.encryption() != sniff::Encryption::None {
                 return malformed(format!("{} is encrypted", pkl.name));
             }
-            let (pickle_bytes, _) = self.zip_member(&mut r, pkl, MAX_PICKLE)?;
+            let (pickle_bytes, own_header) = self.zip_member(&mut r, pkl, MAX_PICKLE)?;
+            // What else the pickle holds (NumPy arrays, bytes, lists of
+            // samples) is judged from this read, which the member walk
+            // would cut at its member budget: the pickle is settled here.
+            let member = chain(prefix, &pkl.name);
+            let head = &pickle_bytes[..pickle_bytes.len().min(sniff::HEAD_LEN)];
+            let sniffed = self.sniff_bytes(head, pkl.size);
+            if sniffed.format == "pickle"
+                && own_header
+                && sharing.get(&pkl.local_offset) == Some(&1)
+            {
+                if let Err(stop) = self.pickle_held(&pickle_bytes, pkl.size, &member, depth + 1) {
+                    self.stopped(&member, "pickle", stop);
+                }
+                self.inside.members.push(Member {
+                    member,
+                    sniff: sniffed,
+                    size: pkl.size,
+                });
+                settled.insert(pkl.local_offset);
+            }
             // A pickle read to its end, or its tensors settle nothing (one
             // that stops early may describe a decoy view and hide the rest).
             let pickle = pickle::read(&pickle_bytes);
@@ -410,7 +464,13 @@ impl Walk<'_> {
                 if entry.encryption() != sniff::Encryption::None {
                     continue;
                 }
-                if judged == MAX_TENSORS {
+                // A tensor no axis of which can hold a signal (a weight
+                // matrix, a short bias) is only looked at for a file's
+                // header, and does not count toward the tensors judged: a
+                // checkpoint's weights would use them up before the one
+                // recording kept beside them.
+                let signal = super::plan(&t.shape).is_some();
+                if signal && judged == MAX_TENSORS {
                     // Numbers like the ones judged: not sniffed as loose files
                     // either, where weights pass the raw-PCM test.
                     if settled.insert(entry.local_offset) {
@@ -424,7 +484,7 @@ impl Walk<'_> {
                     }
                     continue;
                 }
-                judged += 1;
+                judged += usize::from(signal);
                 let name = t.name.clone().unwrap_or_else(|| {
                     if i == 0 {
                         member.clone()
@@ -457,10 +517,14 @@ impl Walk<'_> {
             return Ok(false);
         };
         let offset_bytes = t.offset.saturating_mul(dtype.size() as u64);
-        let want = offset_bytes
-            .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
-            .max(sniff::HEAD_LEN as u64)
-            .min(budget);
+        let want = if super::plan(&t.shape).is_some() {
+            offset_bytes
+                .saturating_add((MAX_WAVEFORM * 2 * dtype.size()) as u64)
+                .max(sniff::HEAD_LEN as u64)
+        } else {
+            HEADER_PEEK
+        }
+        .min(budget);
         let (data, own_header) = self.zip_member(r, entry, want)?;
         let elements = t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
         let whole = t.offset == 0
