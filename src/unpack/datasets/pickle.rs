@@ -257,6 +257,82 @@ fn latin1(s: &str) -> Option<Vec<u8>> {
     s.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
 }
 
+/// Protocol 0's `UNICODE` line (raw-unicode-escape): bytes are latin-1
+/// characters but for `\uXXXX` and `\UXXXXXXXX` escapes.
+fn raw_unicode_escape(line: &[u8]) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        let escape = match (line[i], line.get(i + 1)) {
+            (b'\\', Some(b'u')) => Some(4),
+            (b'\\', Some(b'U')) => Some(8),
+            _ => None,
+        };
+        let code = escape.and_then(|n| {
+            let hex = std::str::from_utf8(line.get(i + 2..i + 2 + n)?).ok()?;
+            Some((char::from_u32(u32::from_str_radix(hex, 16).ok()?)?, n))
+        });
+        match code {
+            Some((c, n)) => {
+                out.push(c);
+                i += 2 + n;
+            }
+            None => {
+                out.push(char::from(line[i]));
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Protocol 0's `STRING` line: a Python 2 `str` as `repr` writes it,
+/// quoted, with backslash escapes; `None` when it is not quoted.
+fn quoted(line: &[u8]) -> Option<Vec<u8>> {
+    let (&q, rest) = line.split_first()?;
+    let body = rest.strip_suffix(&[q])?;
+    if !matches!(q, b'\'' | b'"') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' || i + 1 == body.len() {
+            out.push(body[i]);
+            i += 1;
+            continue;
+        }
+        let c = body[i + 1];
+        i += 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'v' => out.push(11),
+            b'x' => {
+                let hex = body.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                out.push(hex.and_then(|h| u8::from_str_radix(h, 16).ok())?);
+                i += 2;
+            }
+            b'0'..=b'7' => {
+                let digits = body[i - 1..]
+                    .iter()
+                    .take(3)
+                    .take_while(|d| (b'0'..=b'7').contains(d))
+                    .count();
+                let octal = std::str::from_utf8(&body[i - 1..i - 1 + digits]).ok()?;
+                out.push(u8::try_from(u32::from_str_radix(octal, 8).ok()?).ok()?);
+                i += digits - 1;
+            }
+            other => out.push(other),
+        }
+    }
+    Some(out)
+}
+
 fn is_latin1(encoding: &str) -> bool {
     matches!(
         &*encoding.to_ascii_lowercase().replace('_', "-"),
@@ -306,6 +382,20 @@ impl<'b> Machine<'b> {
         let s = b.get(self.pos..self.pos.checked_add(n)?)?;
         self.pos += n;
         Some(s)
+    }
+
+    /// A line of protocol 0's text opcodes, however long (a string's
+    /// bytes); `Err(Short)` when the bytes end before its newline.
+    fn long_line(&mut self) -> Result<&'b [u8], End> {
+        let b = self.b;
+        let rest = &b[self.pos..];
+        let Some(end) = memchr::memchr(b'\n', rest) else {
+            // A string running past the bytes held, its end unknown.
+            self.wanted = Some(u64::MAX);
+            return Err(End::Short);
+        };
+        self.pos += end + 1;
+        Ok(&rest[..end])
     }
 
     /// A line of a text opcode (`GLOBAL`'s module and name), at most 256
@@ -678,6 +768,10 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 | b'M'
                 | b'J'
                 | 0x8a
+                | b'I'
+                | b'L'
+                | b'F'
+                | b'p'
                 | b'('
                 | b'e'
                 | b'a'
@@ -796,6 +890,100 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     m.stack.push(Rc::new(value));
                     m.wanted = Some((m.pos + n - available) as u64);
                     return End::Short;
+                }
+                Some(value)
+            }
+            // Protocol 0: numbers, strings, memo and objects as text lines.
+            b'I' | b'L' | b'F' => {
+                let line = match m.long_line() {
+                    Ok(line) => String::from_utf8_lossy(line).into_owned(),
+                    Err(end) => return end,
+                };
+                let line = line.trim_end_matches('L');
+                if op == b'F' {
+                    let v: f64 = need!(line.parse().ok());
+                    if !m.number(at, Kind::Floats, v.to_le_bytes()) {
+                        return End::Bound("decoded bytes");
+                    }
+                    Some(V::Other)
+                } else {
+                    // `I00` and `I01` are False and True.
+                    match line.parse::<i64>() {
+                        Ok(v) => {
+                            if !m.number(at, Kind::Ints, v.to_le_bytes()) {
+                                return End::Bound("decoded bytes");
+                            }
+                            Some(V::Int(v))
+                        }
+                        Err(_) if op == b'L' => Some(V::Other),
+                        Err(_) => return End::Unknown(at),
+                    }
+                }
+            }
+            b'S' | b'V' | b'P' => {
+                let line = match m.long_line() {
+                    Ok(line) => line,
+                    Err(end) => return end,
+                };
+                match op {
+                    b'S' => {
+                        let bytes = need!(quoted(line));
+                        if bytes.len() >= MIN_PAYLOAD {
+                            Some(m.bytes(at, &bytes))
+                        } else {
+                            Some(V::Str(String::from_utf8_lossy(&bytes).into_owned(), None))
+                        }
+                    }
+                    b'V' => Some(m.text(at, raw_unicode_escape(line))),
+                    _ => Some(V::Other),
+                }
+            }
+            b'p' | b'g' => {
+                let line = match m.line() {
+                    Ok(line) => line,
+                    Err(end) => return end,
+                };
+                let slot: usize = need!(line.parse().ok());
+                if op == b'g' {
+                    let v = need!(m.memo.get(slot).cloned().flatten());
+                    m.stack.push(v);
+                    None
+                } else {
+                    let top = need!(m.stack.last()).clone();
+                    if slot >= MAX_MEMO {
+                        return End::Bound("memo");
+                    }
+                    if m.memo.len() <= slot {
+                        m.memo.resize(slot + 1, None);
+                    }
+                    m.memo[slot] = Some(top);
+                    None
+                }
+            }
+            b'i' | b'o' => {
+                let callable = if op == b'i' {
+                    match (m.line(), m.line()) {
+                        (Ok(module), Ok(name)) => Some(Rc::new(V::Global(module, name))),
+                        (Err(end), _) | (_, Err(end)) => return end,
+                    }
+                } else {
+                    None
+                };
+                let mark = need!(m.stack.iter().rposition(|v| matches!(**v, V::Mark)));
+                let mut items: Vec<Rc<V>> = m.stack.drain(mark + 1..).collect();
+                m.stack.pop();
+                let callable = match callable {
+                    Some(c) => c,
+                    None if items.is_empty() => return End::Unknown(at),
+                    None => items.remove(0),
+                };
+                let Some(depth) = deeper(&items) else {
+                    return End::Bound("nesting");
+                };
+                let args = V::Tuple(depth, items);
+                let value = m.reduce(at, &callable, &args);
+                if m.decoded > MAX_DECODED {
+                    return End::Bound("decoded bytes");
                 }
                 Some(value)
             }
@@ -1016,6 +1204,9 @@ fn pairs(items: &[Rc<V>], m: &mut Machine<'_>) -> Vec<(Rc<V>, Rc<V>)> {
 /// `torch.save` stream, open with a pickle of one number). Random bytes
 /// with `80 02` in front fail within a few opcodes.
 pub(crate) fn opens_a_pickle(head: &[u8], size: u64) -> bool {
+    if head.first() != Some(&0x80) {
+        return opens_an_old_pickle(head, size);
+    }
     let mut at = 0;
     let mut ops = 0;
     for _ in 0..64 {
@@ -1040,12 +1231,57 @@ pub(crate) fn opens_a_pickle(head: &[u8], size: u64) -> bool {
             End::Stop(_) => return ops >= 4,
             End::Short => {
                 return (ops >= 3 || !p.payloads.is_empty())
-                    && p.wanted.is_none_or(|end| end + at as u64 <= size)
+                    && p.wanted
+                        .is_none_or(|end| end.saturating_add(at as u64) <= size)
             }
             End::Unknown(_) | End::Bound(_) => return false,
         }
     }
     ops >= 4
+}
+
+/// A pickle of protocol 0 or 1 (Python 2's default, and `cPickle`'s):
+/// no `PROTO`, so eight opcodes that read on to `STOP`, or to the end of
+/// the head with a byte string, array or run of numbers read. Text and
+/// source code fail within a line or two (a `V` or `S` line, then a
+/// letter that is no opcode or whose operands do not parse).
+fn opens_an_old_pickle(head: &[u8], size: u64) -> bool {
+    if !matches!(
+        head.first(),
+        Some(
+            b'(' | b'}'
+                | b']'
+                | b')'
+                | b'c'
+                | b'I'
+                | b'F'
+                | b'S'
+                | b'V'
+                | b'N'
+                | b'K'
+                | b'G'
+                | b'M'
+                | b'J'
+                | b'X'
+                | b'U'
+                | b'T'
+                | b'B'
+                | b'C'
+        )
+    ) {
+        return false;
+    }
+    let p = read(head);
+    match p.end {
+        End::Stop(_) => p.ops >= 8,
+        // A string line longer than the head (a recording's bytes): the
+        // opcodes before it must have read.
+        End::Short if p.wanted == Some(u64::MAX) => p.ops >= 4,
+        End::Short => {
+            p.ops >= 8 && !p.payloads.is_empty() && p.wanted.is_none_or(|end| end <= size)
+        }
+        End::Unknown(_) | End::Bound(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -1440,6 +1676,48 @@ pub(super) mod tests {
             assert!(held <= 8 * p.len(), "{round}");
         }
         assert!(started.elapsed().as_secs() < 20);
+    }
+
+    /// Protocols 0 and 1 (no PROTO) as Python writes them, and what only
+    /// looks like them: this crate's own text and source, random bytes.
+    #[test]
+    fn old_pickles_are_told_from_text() {
+        // pickle.dumps(b'\x00\xff' * 300, 0) and pickle.dumps([0.5] * 3, 0)
+        let mut bytes0 = b"c_codecs\nencode\np0\n(V".to_vec();
+        bytes0.extend("\u{0}\u{ff}".repeat(300).chars().map(|c| c as u8));
+        bytes0.extend(b"\np1\nVlatin1\np2\ntp3\nRp4\n.");
+        assert!(opens_a_pickle(&bytes0, bytes0.len() as u64));
+        let got = read(&bytes0);
+        let judged: Vec<_> = got.payloads.iter().filter(|p| !p.claimed).collect();
+        assert_eq!(judged.len(), 1);
+        assert_eq!(&judged[0].data[..], &b"\x00\xff".repeat(300)[..]);
+        // Its string line cut by the end of the head; in a protocol 2
+        // pickle such a line is no string of known length.
+        assert!(opens_a_pickle(&bytes0[..400], 1 << 20));
+        let p2 = [&b"\x80\x02]q\x00("[..], &bytes0[..400]].concat();
+        assert!(!opens_a_pickle(&p2, 1 << 20));
+        let floats0 = b"(lp0\nF0.5\naF0.5\naF0.5\na.";
+        assert!(opens_a_pickle(floats0, floats0.len() as u64));
+        assert_eq!(quoted(br"'a\x00\n\\\'\101'"), Some(b"a\x00\n\\'A".to_vec()));
+        assert_eq!(raw_unicode_escape(br"a\u005cb\u000a\xff"), "a\\b\n\\xff");
+        for text in [
+            &include_bytes!("../../../README.md")[..],
+            include_bytes!("../../../CHANGELOG.md"),
+            include_bytes!("pickle.rs"),
+            include_bytes!("../../../Cargo.toml"),
+            include_bytes!("../../../rules/default.toml"),
+        ] {
+            for start in 0..text.len().min(4000) {
+                assert!(!opens_a_pickle(&text[start..], 1 << 20), "text at {start}");
+            }
+        }
+        let mut accepted = 0;
+        for seed in 0..4000u64 {
+            let mut head = crate::sniff::testutil::pseudo_random(4096, seed);
+            head[0] = b"(}]c"[seed as usize % 4];
+            accepted += usize::from(opens_a_pickle(&head, 1 << 20));
+        }
+        assert_eq!(accepted, 0);
     }
 
     #[test]
