@@ -26,7 +26,9 @@ use std::rc::Rc;
 use super::Dtype;
 
 const MAX_OPS: usize = 200_000;
-const MAX_STACK: usize = 10_000;
+/// Stack entries: a tuple of samples (`tuple(array.tolist())`) is built on
+/// the stack, one entry per number, before its TUPLE.
+const MAX_STACK: usize = 100_000;
 const MAX_MEMO: usize = 100_000;
 const MAX_TENSORS: usize = 4096;
 /// Items copied into updated containers, over the whole pickle: a dict or
@@ -1256,12 +1258,11 @@ fn opens_an_old_pickle(head: &[u8], size: u64) -> bool {
     let p = read(head);
     match p.end {
         End::Stop(_) => p.ops >= 8,
-        // A string line longer than the head (a recording's bytes): the
-        // opcodes before it must have read.
-        End::Short if p.wanted == Some(u64::MAX) => p.ops >= 4,
-        End::Short => {
-            p.ops >= 8 && !p.payloads.is_empty() && p.wanted.is_none_or(|end| end <= size)
-        }
+        // A string longer than the head (a recording's bytes), as a line
+        // or of a length that fits the object: the opcodes before it must
+        // have read.
+        End::Short if p.wanted.is_some_and(|end| end == u64::MAX || end <= size) => p.ops >= 4,
+        End::Short => p.ops >= 8 && !p.payloads.is_empty(),
         End::Unknown(_) | End::Bound(_) => false,
     }
 }
@@ -1673,6 +1674,11 @@ pub(super) mod tests {
         let judged: Vec<_> = got.payloads.iter().filter(|p| !p.claimed).collect();
         assert_eq!(judged.len(), 1);
         assert_eq!(&judged[0].data[..], &b"\x00\xff".repeat(300)[..]);
+        // Protocol 1 bytes: a string of a length running past the head.
+        let mut bytes1 = b"c_codecs\nencode\nq\x00(X\x00\x00\x10\x00".to_vec();
+        bytes1.extend("\u{0}\u{ff}".repeat(300).as_bytes());
+        assert!(opens_a_pickle(&bytes1, 1 << 21));
+        assert!(!opens_a_pickle(&bytes1, 1 << 20), "longer than the object");
         // Its string line cut by the end of the head; in a protocol 2
         // pickle such a line is no string of known length.
         assert!(opens_a_pickle(&bytes0[..400], 1 << 20));
