@@ -65,6 +65,21 @@ pub(super) struct Tensor {
     pub stride: Vec<u64>,
 }
 
+impl Tensor {
+    /// A contiguous C-ordered view (strides falling by the shape from the
+    /// last axis, axes of one aside): only such views are planned like
+    /// arrays.
+    pub fn c_ordered(&self) -> bool {
+        let mut step = 1u64;
+        self.stride.len() == self.shape.len()
+            && self.shape.iter().zip(&self.stride).rev().all(|(&d, &s)| {
+                let ok = d <= 1 || s == step;
+                step = step.saturating_mul(d.max(1));
+                ok
+            })
+    }
+}
+
 /// What a payload's bytes are.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Kind {
@@ -120,6 +135,8 @@ pub(super) struct Pickle {
     pub ops: usize,
     /// Where a byte string cut short by the end of the bytes says it ends.
     pub wanted: Option<u64>,
+    /// Tensor records and payloads not kept, past the reader's bounds.
+    pub dropped: usize,
 }
 
 impl Pickle {
@@ -346,7 +363,9 @@ fn is_latin1(encoding: &str) -> bool {
 /// writes an array's bytes: `None` for a dtype not understood here.
 fn itemsize(descr: &str) -> Option<u64> {
     let code = descr.trim_start_matches(['<', '>', '|', '=']);
-    let (kind, digits) = code.split_at(code.len().min(1));
+    // `get`, not `split_at`: a code is the attacker's, and may open with
+    // a character wider than a byte.
+    let (kind, digits) = (code.get(..1)?, code.get(1..)?);
     let n: u64 = digits.parse().ok()?;
     match kind {
         "U" => n.checked_mul(4),
@@ -376,6 +395,11 @@ struct Machine<'b> {
     run: Option<Run>,
     /// Where a payload cut short by the end of the bytes says it ends.
     wanted: Option<u64>,
+    /// Tensors and payloads past [`MAX_TENSORS`] and [`MAX_PAYLOADS`].
+    dropped: usize,
+    /// Pickles this one is nested in (joblib writes an array of objects
+    /// as a whole pickle inside another).
+    depth: u32,
 }
 
 impl<'b> Machine<'b> {
@@ -422,6 +446,7 @@ impl<'b> Machine<'b> {
     /// A new payload; `None` when the pickle has recorded its share.
     fn payload(&mut self, at: usize, kind: Kind, data: Rc<[u8]>) -> Option<usize> {
         if self.payloads.len() >= MAX_PAYLOADS {
+            self.dropped += 1;
             return None;
         }
         self.payloads.push(Payload {
@@ -484,6 +509,7 @@ impl<'b> Machine<'b> {
                 .stack
                 .iter()
                 .rev()
+                .take(8)
                 .find(|v| !matches!(***v, V::Mark | V::List(..)))
                 .and_then(|v| v.str())
                 .map(str::to_string);
@@ -519,6 +545,7 @@ impl<'b> Machine<'b> {
                 self.tensors.push(t);
                 return V::Tensor(self.tensors.len() - 1);
             }
+            self.dropped += 1;
             return V::Other;
         }
         let V::Global(module, name) = callable else {
@@ -617,6 +644,35 @@ impl<'b> Machine<'b> {
         .map_or(V::Other, V::Array)
     }
 
+    /// A whole pickle in this one's stream (joblib's array of objects): read
+    /// with a machine of its own, its payloads kept as this one's. False
+    /// when it ends before its `STOP`.
+    fn nested(&mut self) -> bool {
+        if self.depth >= MAX_NESTED {
+            return false;
+        }
+        let b = self.b;
+        let inner = read_nested(&b[self.pos..], self.depth + 1);
+        let base = self.pos;
+        self.tensors.extend(inner.tensors);
+        self.dropped += inner.dropped;
+        for mut p in inner.payloads {
+            p.at += base;
+            if self.payload(p.at, p.kind.clone(), p.data.clone()).is_some() {
+                let kept = self.payloads.len() - 1;
+                self.payloads[kept].name = p.name.take();
+                self.payloads[kept].claimed = p.claimed;
+            }
+        }
+        match inner.end {
+            End::Stop(next) => {
+                self.pos += next;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// `BUILD`: the state of the object on top of the stack. Gives a NumPy
     /// array its dtype, shape and bytes, a dtype its byte order, and reads
     /// the bytes joblib writes behind an array wrapper's state. False when
@@ -637,7 +693,14 @@ impl<'b> Machine<'b> {
                 else {
                     return true;
                 };
-                let V::Bytes(j) = **data else { return true };
+                let V::Bytes(j) = **data else {
+                    // Bytes too short to be recorded: an array of no
+                    // interest gives back its slot, when it is the last.
+                    if *i + 1 == self.payloads.len() {
+                        self.payloads.pop();
+                    }
+                    return true;
+                };
                 let Some(bytes) = self.payloads.get_mut(j).map(|p| {
                     p.claimed = true;
                     p.data.clone()
@@ -688,10 +751,19 @@ impl<'b> Machine<'b> {
             return true;
         };
         let descr = descr.borrow().clone();
+        // `|O8`: an array of Python objects, pickled whole right here.
+        if descr
+            .trim_start_matches(['<', '>', '|', '='])
+            .starts_with('O')
+        {
+            return self.nested();
+        }
         let Some(size) = itemsize(&descr) else {
             return true;
         };
-        if field("numpy_array_alignment_bytes").is_some() {
+        // joblib pads only when it could tell the file's position: the
+        // alignment is then a number, else `None`.
+        if field("numpy_array_alignment_bytes").is_some_and(|a| matches!(*a, V::Int(_))) {
             let Some(pad) = self.take(1).map(|s| usize::from(s[0])) else {
                 return false;
             };
@@ -722,6 +794,14 @@ impl<'b> Machine<'b> {
 
 /// Reads the pickle that starts at the beginning of `b`.
 pub(super) fn read(b: &[u8]) -> Pickle {
+    read_nested(b, 0)
+}
+
+/// Pickles nested in pickles read: joblib's arrays of objects, each a
+/// pickle in the stream of another.
+const MAX_NESTED: u32 = 4;
+
+fn read_nested(b: &[u8], depth: u32) -> Pickle {
     let mut m = Machine {
         b,
         pos: 0,
@@ -733,6 +813,8 @@ pub(super) fn read(b: &[u8]) -> Pickle {
         decoded: 0,
         run: None,
         wanted: None,
+        dropped: 0,
+        depth,
     };
     let mut ops = 0;
     let end = run(&mut m, &mut ops);
@@ -743,6 +825,7 @@ pub(super) fn read(b: &[u8]) -> Pickle {
         end,
         ops,
         wanted: m.wanted,
+        dropped: m.dropped,
     }
 }
 
@@ -888,9 +971,12 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     b'T' | b'U' if s.len() >= MIN_PAYLOAD => m.bytes(at, s),
                     _ => m.text(at, String::from_utf8_lossy(s).into_owned()),
                 };
+                if m.decoded > MAX_DECODED {
+                    return End::Bound("decoded bytes");
+                }
                 if available < n {
                     m.stack.push(Rc::new(value));
-                    m.wanted = Some((m.pos + n - available) as u64);
+                    m.wanted = Some((m.pos as u64).saturating_add((n - available) as u64));
                     return End::Short;
                 }
                 Some(value)
@@ -936,7 +1022,13 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                             Some(V::Str(String::from_utf8_lossy(&bytes).into_owned(), None))
                         }
                     }
-                    b'V' => Some(m.text(at, raw_unicode_escape(line))),
+                    b'V' => {
+                        let value = m.text(at, raw_unicode_escape(line));
+                        if m.decoded > MAX_DECODED {
+                            return End::Bound("decoded bytes");
+                        }
+                        Some(value)
+                    }
                     _ => Some(V::Other),
                 }
             }
@@ -1045,6 +1137,11 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                         let updated = match (&*target, op) {
                             (V::Dict(d0, d), b'u') => {
                                 let named = pairs(&items, m);
+                                if d.len() >= KEPT_ENTRIES && depth <= *d0 {
+                                    // Nothing kept changes: the same dict.
+                                    m.stack.push(target);
+                                    continue;
+                                }
                                 match kept(m, d, named) {
                                     Some(d) => V::Dict(depth.max(*d0), d),
                                     None => return End::Bound("copies"),
@@ -1084,6 +1181,12 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 let Some(depth) = deeper([&key, &value]) else {
                     return End::Bound("nesting");
                 };
+                if let V::Dict(d0, d) = &*target {
+                    if d.len() >= KEPT_ENTRIES && depth <= *d0 {
+                        m.stack.push(target);
+                        continue;
+                    }
+                }
                 Some(match &*target {
                     V::Dict(d0, d) => match kept(m, d, named) {
                         Some(d) => V::Dict(depth.max(*d0), d),
@@ -1228,8 +1331,11 @@ pub(crate) fn opens_a_pickle(head: &[u8], size: u64) -> bool {
         let p = read(rest);
         ops += p.ops;
         match p.end {
-            // Another pickle behind this one: read on.
-            End::Stop(next) if rest.get(next) == Some(&0x80) => at += next,
+            // Another pickle behind this one: read on. (Other bytes may
+            // start with 80 too: a legacy torch.save storage's count.)
+            End::Stop(next) if matches!(rest.get(next..next + 2), Some([0x80, 2..=5])) => {
+                at += next
+            }
             End::Stop(_) => return ops >= 4,
             End::Short => {
                 return (ops >= 3 || !p.payloads.is_empty())
@@ -1262,7 +1368,8 @@ fn opens_an_old_pickle(head: &[u8], size: u64) -> bool {
         // or of a length that fits the object: the opcodes before it must
         // have read.
         End::Short if p.wanted.is_some_and(|end| end == u64::MAX || end <= size) => p.ops >= 4,
-        End::Short => p.ops >= 8 && !p.payloads.is_empty(),
+        // A long pickle cut by the head between opcodes or in a short line.
+        End::Short => p.ops >= 256 || (p.ops >= 8 && !p.payloads.is_empty()),
         End::Unknown(_) | End::Bound(_) => false,
     }
 }
@@ -1301,15 +1408,16 @@ pub(super) mod tests {
         let got = read(&p);
         assert_eq!(got.end, End::Stop(p.len()));
         assert!(started.elapsed().as_secs() < 2);
-        // 20,000 dicts of 64 entries memoised anew each time: bounded.
+        // A dict of 60 entries copied by 20,000 updates of the memo's
+        // copy (a full one is not copied at all): bounded.
         let mut p = b"\x80\x02}q\x00(".to_vec();
-        for i in 0..64u8 {
+        for i in 0..60u8 {
             p.extend([b'K', i, b'K', i]);
         }
         p.push(b'u');
         p.extend(b"q\x00");
         for _ in 0..20_000 {
-            p.extend(b"h\x00(K\x01K\x02uq\x000");
+            p.extend(b"h\x00(K\x01K\x02u0");
         }
         p.push(b'.');
         assert_eq!(read(&p).end, End::Bound("copies"));
@@ -1706,6 +1814,60 @@ pub(super) mod tests {
             accepted += usize::from(opens_a_pickle(&head, 1 << 20));
         }
         assert_eq!(accepted, 0);
+    }
+
+    /// A dtype code that opens with a wide character, a string length
+    /// near 2^64, and more arrays than the reader keeps: no panic, and
+    /// what is dropped is counted (the walk reports it).
+    #[test]
+    fn hostile_dtypes_lengths_and_counts() {
+        let wide = b"\x80\x04\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper\x93)\x81}(\x8c\x05shapeK\x01\x85\x8c\x05dtype\x8c\x05numpy\x8c\x05dtype\x93\x8c\x03\xc3\xa92\x85Rub.";
+        assert_eq!(read(wide).end, End::Stop(wide.len()));
+        assert_eq!(itemsize("\u{e9}2"), None);
+        let mut huge = b"\x80\x04\x8d".to_vec();
+        huge.extend(u64::MAX.to_le_bytes());
+        huge.extend(b"abc");
+        let got = read(&huge);
+        assert_eq!((got.end, got.wanted), (End::Short, Some(u64::MAX)));
+        assert!(!opens_a_pickle(&huge, 1 << 40));
+        // 4,100 arrays never built, then bytes: the last are dropped, counted.
+        let mut p = b"\x80\x03](".to_vec();
+        for _ in 0..4100 {
+            p.extend(
+                b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R",
+            );
+        }
+        p.extend(b"B\x00\x04\x00\x00");
+        p.extend([7u8; 1024]);
+        p.extend(b"e.");
+        let got = read(&p);
+        assert_eq!(got.end, End::Stop(p.len()));
+        assert_eq!((got.payloads.len(), got.dropped), (MAX_PAYLOADS, 5));
+        // joblib's array of objects: a whole pickle behind its wrapper's
+        // BUILD, then the outer pickle goes on to the next array.
+        let data = samples(400);
+        let mut p = b"\x80\x04}(\x8c\x04meta\x8c\x13joblib.numpy_pickle\x8c\x11NumpyArrayWrapper\x93)\x81}(\x8c\x05shapeK\x03\x85\x8c\x05dtype\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02O8\x89\x88\x87R(K\x03\x8c\x01|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK?tb\x8c\x1bnumpy_array_alignment_bytesK\x10ub".to_vec();
+        p.extend(b"\x80\x05](\x8c\x01aK\x01Ne.");
+        p.extend(b"\x8c\x05audioB");
+        p.extend((data.len() as u32).to_le_bytes());
+        p.extend(&data);
+        p.extend(b"u.");
+        let got = read(&p);
+        assert_eq!(got.end, End::Stop(p.len()));
+        let held: Vec<_> = got.payloads.iter().filter(|p| !p.data.is_empty()).collect();
+        assert_eq!(held.len(), 1, "the wrapper's own array holds nothing");
+        assert_eq!(held[0].name.as_deref(), Some("audio"));
+        // Tiny arrays built with their (unrecorded) bytes give back their slot.
+        let mut p = b"\x80\x03](".to_vec();
+        for _ in 0..5000 {
+            p.extend(b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01K\x03\x85cnumpy\ndtype\nX\x02\x00\x00\x00f8\x89\x88\x87R\x89C\x18");
+            p.extend([0u8; 24]);
+            p.extend(b"tb");
+        }
+        p.extend(b"e.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!((got.payloads.len(), got.dropped), (0, 0));
     }
 
     #[test]
