@@ -467,7 +467,10 @@ fn pickle(s: &Sample) -> Option<Sniff> {
     Some(
         container("pickle", Some("application/x-python-pickle")).with(
             "magic",
-            format!("PROTO {} at 0, opcodes that read on", s.head[1]),
+            match s.head {
+                [0x80, protocol, ..] => format!("PROTO {protocol} at 0, opcodes that read on"),
+                _ => "protocol 0 or 1 opcodes that read on, from 0".into(),
+            },
         ),
     )
 }

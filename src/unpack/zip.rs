@@ -719,8 +719,9 @@ fn recording_in_clear(bytes: &[u8]) -> Option<Sniff> {
     ))
 }
 
-/// Searched for a stored member's data descriptor, from its data on.
-const DESCRIPTOR_SEARCH: usize = 4 << 20;
+/// Searched for a stored member's data descriptor, from its data on: as
+/// much as a member's data is read for in one go.
+const DESCRIPTOR_SEARCH: usize = 4 * HEAD_LEN;
 
 /// The length of a stored member's data that a data descriptor follows,
 /// and the descriptor's length: the first `PK 07 08` whose compressed and

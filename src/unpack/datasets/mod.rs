@@ -918,6 +918,36 @@ mod tests {
         );
     }
 
+    /// The legacy `torch.save` stream: pickles (magic number, protocol
+    /// version, system info, the object, its storage keys), then each
+    /// storage as an element count and its elements. Its tensors are
+    /// judged by dtype and shape; bytes that do not lay out so are a file.
+    #[test]
+    fn a_legacy_torch_stream_s_storages_are_its_tensors() {
+        use super::pickle::tests::WAVEFORM_PKL;
+        let voice: Vec<u8> = dataset::speechy(12800)
+            .iter()
+            .flat_map(|v| (v * 0.5).to_le_bytes())
+            .collect();
+        let mut stream =
+            b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.\x80\x02}q\x00.".to_vec();
+        stream.extend(WAVEFORM_PKL);
+        stream.extend(b"\x80\x02]q\x00X\x01\x00\x00\x000a.");
+        stream.extend(12800u64.to_le_bytes());
+        stream.extend(&voice);
+        let (members, limits) = open("pickle", &stream);
+        assert_eq!(members, [("waveform[:]".into(), "waveform".into())]);
+        assert!(limits.is_empty(), "{limits:?}");
+        // A count that does not fit the bytes: judged as a file instead.
+        let at = stream.len() - voice.len() - 8;
+        stream[at..at + 8].copy_from_slice(&12801u64.to_le_bytes());
+        let (members, _) = open("pickle", &stream);
+        assert!(
+            members.iter().all(|(m, _)| m.starts_with("unread@")),
+            "{members:?}"
+        );
+    }
+
     /// Other containers that hold a pickle: a `.pt` whose `data.pkl` holds
     /// a NumPy array (read from the pickle's own 4 MiB, past the member
     /// budget of the walk), and an `.npy` of Python objects.

@@ -32,7 +32,8 @@ const MAX_PICKLES: usize = 64;
 
 /// A NumPy dtype string: `<f4`, `>i2`, `|u1` …
 fn numpy_dtype(descr: &str) -> Option<(Dtype, bool)> {
-    let (order, code) = descr.split_at(descr.len().min(1));
+    // `get`, not `split_at`: a pickle's dtype may open with a wide character.
+    let (order, code) = (descr.get(..1)?, descr.get(1..)?);
     let big_endian = match order {
         "<" | "|" | "=" => false,
         ">" => true,
@@ -203,6 +204,7 @@ impl Walk<'_> {
             )
         };
         let mut judge = Judge::default();
+        let mut records: Vec<pickle::Tensor> = Vec::new();
         let mut at = 0;
         for _ in 0..MAX_PICKLES {
             let p = pickle::read(&held[at..]);
@@ -212,11 +214,28 @@ impl Walk<'_> {
                 }
                 self.pickled(prefix, payload, at, &mut judge, depth)?;
             }
+            if p.dropped > 0 {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!(
+                        "pickle: {} more tensor records, byte strings or arrays than the reader keeps; not judged",
+                        p.dropped
+                    ),
+                );
+            }
+            records.extend(p.tensors);
             let unread = match p.end {
                 pickle::End::Stop(next) if at + next < held.len() => {
                     at += next;
-                    if held[at] == 0x80 {
+                    if pickle::opens_a_pickle(&held[at..], size - at as u64) {
                         continue;
+                    }
+                    // The legacy torch.save stream: its storages.
+                    if !records.is_empty()
+                        && self.legacy_storages(&held[at..], size - at as u64, &records, prefix)?
+                    {
+                        return Ok(());
                     }
                     at
                 }
@@ -253,6 +272,86 @@ impl Walk<'_> {
             format!("pickle: more than {MAX_PICKLES} pickles one after another; the rest not read"),
         );
         Ok(())
+    }
+
+    /// The storages the legacy `torch.save` stream writes behind its
+    /// pickles (`_use_new_zipfile_serialization=False`), by their keys in
+    /// sorted order, each an 8-byte element count and its elements: every
+    /// C-ordered tensor record is judged from its storage by dtype and
+    /// shape, as a torch zip's are. False, with nothing judged, when the
+    /// bytes (`area`, the first of `left` bytes) do not lay out so.
+    fn legacy_storages(
+        &mut self,
+        area: &[u8],
+        left: u64,
+        records: &[pickle::Tensor],
+        prefix: &str,
+    ) -> Step<bool> {
+        let mut keys: Vec<&str> = records.iter().map(|t| t.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        // Where each storage's elements lie; the layout must end with the object.
+        let mut spans = Vec::with_capacity(keys.len());
+        let mut pos = 0u64;
+        for key in keys {
+            let dtype = records.iter().find(|t| t.key == key).and_then(|t| t.dtype);
+            let count = usize::try_from(pos)
+                .ok()
+                .and_then(|p| area.get(p..p.checked_add(8)?))
+                .map(|b| u64::from_le_bytes(b.try_into().unwrap_or_default()));
+            let (Some(dtype), Some(count)) = (dtype, count) else {
+                return Ok(false);
+            };
+            let Some(end) = count
+                .checked_mul(dtype.size() as u64)
+                .and_then(|n| n.checked_add(pos + 8))
+            else {
+                return Ok(false);
+            };
+            spans.push((key, dtype, pos + 8, end));
+            pos = end;
+        }
+        if pos != left {
+            return Ok(false);
+        }
+        let mut judged = 0;
+        for (key, dtype, from, to) in spans {
+            let held = |o: u64| usize::try_from(o).unwrap_or(usize::MAX).min(area.len());
+            let data = &area[held(from)..held(to)];
+            for (i, t) in records.iter().enumerate().filter(|(_, t)| t.key == key) {
+                if !t.c_ordered() || self.out_of_time(prefix) {
+                    continue;
+                }
+                if super::plan(&t.shape).is_some() {
+                    if judged == MAX_TENSORS {
+                        self.limit(
+                            prefix,
+                            Limit::Members,
+                            format!(
+                                "pytorch: more than {MAX_TENSORS} tensors; the rest not judged"
+                            ),
+                        );
+                        continue;
+                    }
+                    judged += 1;
+                }
+                let name = t
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("storage {key}#{i}"));
+                let at = t.offset.saturating_mul(dtype.size() as u64);
+                match self.tensor_held(data, prefix, &name, at, dtype, false, &t.shape) {
+                    Ok(_) => {}
+                    Err(Stop::Unreadable(_)) => self.limit(
+                        prefix,
+                        Limit::MemberBytes,
+                        format!("pickle: tensor {name} lies past the bytes read"),
+                    ),
+                    Err(stop) => return Err(stop),
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// One payload of a pickle that starts at `base` in the object.
@@ -533,14 +632,7 @@ impl Walk<'_> {
             return Ok(false);
         }
         // Only contiguous C-ordered views are planned like arrays.
-        let mut step = 1u64;
-        let c_order = t.stride.len() == t.shape.len()
-            && t.shape.iter().zip(&t.stride).rev().all(|(&d, &s)| {
-                let ok = d <= 1 || s == step;
-                step = step.saturating_mul(d.max(1));
-                ok
-            });
-        if !c_order {
+        if !t.c_ordered() {
             return Ok(false);
         }
         match self.tensor_held(&data, prefix, name, offset_bytes, dtype, false, &t.shape) {
@@ -634,5 +726,6 @@ mod tests {
         assert_eq!(numpy_dtype("|b1"), None);
         assert_eq!(numpy_dtype("<U10"), None);
         assert_eq!(numpy_dtype(""), None);
+        assert_eq!(numpy_dtype("\u{e9}2"), None);
     }
 }
