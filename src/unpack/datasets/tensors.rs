@@ -93,7 +93,8 @@ impl Walk<'_> {
             let held = r
                 .from(h.data_at, size.min(MAX_PICKLE) as usize)?
                 .into_owned();
-            return self.pickle_held(&held, size, prefix, depth);
+            let origin = usize::try_from(h.data_at).unwrap_or(usize::MAX);
+            return self.pickle_held(&held, size, origin, prefix, depth);
         }
         let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
             return Ok(());
@@ -190,12 +191,20 @@ impl Walk<'_> {
         let mut r = Reader::new(level);
         let size = r.size();
         let held = r.from(0, size.min(MAX_PICKLE) as usize)?.into_owned();
-        self.pickle_held(&held, size, prefix, depth)
+        self.pickle_held(&held, size, 0, prefix, depth)
     }
 
     /// [`Walk::pickle`] over the first bytes of a pickle of `size` bytes,
-    /// already held.
-    fn pickle_held(&mut self, held: &[u8], size: u64, prefix: &str, depth: u32) -> Step<()> {
+    /// already held, which starts at `origin` in its object (what is named
+    /// by offset is named by the object's).
+    fn pickle_held(
+        &mut self,
+        held: &[u8],
+        size: u64,
+        origin: usize,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
         let cut = (held.len() as u64) < size;
         let read = |held: &[u8]| {
             format!(
@@ -212,7 +221,13 @@ impl Walk<'_> {
                 if self.out_of_time(prefix) {
                     return Ok(());
                 }
-                self.pickled(prefix, payload, at, &mut judge, depth)?;
+                self.pickled(
+                    prefix,
+                    payload,
+                    origin.saturating_add(at),
+                    &mut judge,
+                    depth,
+                )?;
             }
             if p.dropped > 0 {
                 self.limit(
@@ -262,7 +277,7 @@ impl Walk<'_> {
                     from
                 }
             };
-            let name = format!("unread@{unread}");
+            let name = format!("unread@{}", origin.saturating_add(unread));
             self.loose(prefix, &name, &held[unread..], size - unread as u64, depth);
             return Ok(());
         }
@@ -536,7 +551,8 @@ impl Walk<'_> {
                 && own_header
                 && sharing.get(&pkl.local_offset) == Some(&1)
             {
-                if let Err(stop) = self.pickle_held(&pickle_bytes, pkl.size, &member, depth + 1) {
+                if let Err(stop) = self.pickle_held(&pickle_bytes, pkl.size, 0, &member, depth + 1)
+                {
                     self.stopped(&member, "pickle", stop);
                 }
                 self.inside.members.push(Member {
