@@ -424,6 +424,33 @@ impl<'b> Machine<'b> {
         Ok(&rest[..end])
     }
 
+    /// `PUT`: the top of the stack kept in memo slot `slot`.
+    fn put(&mut self, slot: usize, at: usize) -> Result<(), End> {
+        let top = self.stack.last().cloned().ok_or(End::Unknown(at))?;
+        if slot >= MAX_MEMO {
+            return Err(End::Bound("memo"));
+        }
+        if self.memo.len() <= slot {
+            self.memo.resize(slot + 1, None);
+        }
+        self.memo[slot] = Some(top);
+        Ok(())
+    }
+
+    /// `GET`: memo slot `slot` onto the stack; `None` when it holds nothing.
+    fn get(&mut self, slot: usize) -> Option<()> {
+        let v = self.memo.get(slot).cloned().flatten()?;
+        self.stack.push(v);
+        Some(())
+    }
+
+    /// `GLOBAL` and `INST`'s module and name, a line each.
+    fn global(&mut self) -> Result<V, End> {
+        let module = self.line()?;
+        let name = self.line()?;
+        Ok(V::Global(module, name))
+    }
+
     /// A line of a text opcode (`GLOBAL`'s module and name), at most 256
     /// bytes; `Err(Short)` when the bytes end before its newline.
     fn line(&mut self) -> Result<String, End> {
@@ -1039,26 +1066,17 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 };
                 let slot: usize = need!(line.parse().ok());
                 if op == b'g' {
-                    let v = need!(m.memo.get(slot).cloned().flatten());
-                    m.stack.push(v);
-                    None
-                } else {
-                    let top = need!(m.stack.last()).clone();
-                    if slot >= MAX_MEMO {
-                        return End::Bound("memo");
-                    }
-                    if m.memo.len() <= slot {
-                        m.memo.resize(slot + 1, None);
-                    }
-                    m.memo[slot] = Some(top);
-                    None
+                    need!(m.get(slot));
+                } else if let Err(end) = m.put(slot, at) {
+                    return end;
                 }
+                None
             }
             b'i' | b'o' => {
                 let callable = if op == b'i' {
-                    match (m.line(), m.line()) {
-                        (Ok(module), Ok(name)) => Some(Rc::new(V::Global(module, name))),
-                        (Err(end), _) | (_, Err(end)) => return end,
+                    match m.global() {
+                        Ok(global) => Some(Rc::new(global)),
+                        Err(end) => return end,
                     }
                 } else {
                     None
@@ -1081,13 +1099,10 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 }
                 Some(value)
             }
-            b'c' => {
-                let (module, name) = match (m.line(), m.line()) {
-                    (Ok(module), Ok(name)) => (module, name),
-                    (Err(end), _) | (_, Err(end)) => return end,
-                };
-                Some(V::Global(module, name))
-            }
+            b'c' => match m.global() {
+                Ok(global) => Some(global),
+                Err(end) => return end,
+            },
             0x93 => {
                 let name = need!(m.stack.pop());
                 let module = need!(m.stack.pop());
@@ -1102,21 +1117,15 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     b'r' => Machine::uint(bytes!(4)),
                     _ => m.memo.len() as u64,
                 } as usize;
-                let top = need!(m.stack.last()).clone();
-                if slot >= MAX_MEMO {
-                    return End::Bound("memo");
+                if let Err(end) = m.put(slot, at) {
+                    return end;
                 }
-                if m.memo.len() <= slot {
-                    m.memo.resize(slot + 1, None);
-                }
-                m.memo[slot] = Some(top);
                 None
             }
             b'h' | b'j' => {
                 let width = if op == b'h' { 1 } else { 4 };
                 let slot = Machine::uint(bytes!(width)) as usize;
-                let v = need!(m.memo.get(slot).cloned().flatten());
-                m.stack.push(v);
+                need!(m.get(slot));
                 None
             }
             b't' | b'l' | b'd' | b'u' | b'e' | 0x90 | b'1' => {
@@ -1794,6 +1803,11 @@ pub(super) mod tests {
         assert!(!opens_a_pickle(&p2, 1 << 20));
         let floats0 = b"(lp0\nF0.5\naF0.5\naF0.5\na.";
         assert!(opens_a_pickle(floats0, floats0.len() as u64));
+        // A head that ends between opcodes: 256 of them read, or no pickle.
+        let mut long = b"(lp0\n".to_vec();
+        long.extend(b"F0.5\na".repeat(300));
+        assert!(opens_a_pickle(&long[..5 + 6 * 200], 1 << 20));
+        assert!(!opens_a_pickle(&long[..5 + 6 * 50], 1 << 20));
         assert_eq!(quoted(br"'a\x00\n\\\'\101'"), Some(b"a\x00\n\\'A".to_vec()));
         assert_eq!(raw_unicode_escape(br"a\u005cb\u000a\xff"), "a\\b\n\\xff");
         for text in [
@@ -1868,6 +1882,39 @@ pub(super) mod tests {
         let got = read(&p);
         assert!(got.complete(), "{:?}", got.end);
         assert_eq!((got.payloads.len(), got.dropped), (0, 0));
+    }
+
+    /// `tuple(samples)` is built on the stack, an entry per number.
+    #[test]
+    fn a_tuple_of_samples_is_a_run() {
+        let mut p = b"\x80\x02(".to_vec();
+        for i in 0..16_000i32 {
+            p.push(b'J');
+            p.extend((i % 3000 - 1500).to_le_bytes());
+        }
+        p.extend(b"t.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        assert_eq!(
+            (&got.payloads[0].kind, got.payloads[0].data.len()),
+            (&Kind::Ints, 16_000 * 8)
+        );
+    }
+
+    /// Long strings count toward the bytes decoded: past the bound the
+    /// read ends, however they are pickled.
+    #[test]
+    fn strings_spend_the_decode_budget() {
+        let text = "\u{e9}".repeat(1 << 19);
+        let mut p = b"\x80\x04(".to_vec();
+        for _ in 0..20 {
+            p.push(0x8d);
+            p.extend((text.len() as u64).to_le_bytes());
+            p.extend(text.as_bytes());
+        }
+        p.extend(b"l.");
+        assert_eq!(read(&p).end, End::Bound("decoded bytes"));
     }
 
     #[test]
