@@ -918,6 +918,68 @@ mod tests {
         );
     }
 
+    /// Weights do not count toward the tensors judged per checkpoint: a
+    /// voice kept after a hundred weight matrices is judged, no limit.
+    #[test]
+    fn a_checkpoint_s_weights_leave_its_recording_judged() {
+        let string = |p: &mut Vec<u8>, s: &str| {
+            p.push(b'X');
+            p.extend((s.len() as u32).to_le_bytes());
+            p.extend(s.as_bytes());
+        };
+        // name: _rebuild_tensor_v2(('storage', FloatStorage, key, 'cpu',
+        // numel), 0, shape, stride, False, OrderedDict()), as WAVEFORM_PKL.
+        let record = |p: &mut Vec<u8>, name: &str, key: &str, shape: &[u32]| {
+            string(p, name);
+            p.extend(b"ctorch._utils\n_rebuild_tensor_v2\n((");
+            string(p, "storage");
+            p.extend(b"ctorch\nFloatStorage\n");
+            string(p, key);
+            string(p, "cpu");
+            p.push(b'J');
+            p.extend(shape.iter().product::<u32>().to_le_bytes());
+            p.extend(b"tQK\x00(");
+            for d in shape {
+                p.push(b'J');
+                p.extend(d.to_le_bytes());
+            }
+            p.extend(b"t(");
+            for (i, _) in shape.iter().enumerate() {
+                p.push(b'J');
+                p.extend(shape[i + 1..].iter().product::<u32>().to_le_bytes());
+            }
+            p.extend(b"t\x89ccollections\nOrderedDict\n)RtR");
+        };
+        let voice: Vec<u8> = dataset::speechy(12800)
+            .iter()
+            .flat_map(|v| (v * 0.5).to_le_bytes())
+            .collect();
+        let weight = vec![0x3cu8; 8 * 8 * 4];
+        let mut pkl = b"\x80\x02}(".to_vec();
+        let mut names = Vec::new();
+        for i in 0..100 {
+            record(
+                &mut pkl,
+                &format!("layer{i}.weight"),
+                &i.to_string(),
+                &[8, 8],
+            );
+            names.push(format!("archive/data/{i}"));
+        }
+        record(&mut pkl, "voice", "v", &[12800]);
+        pkl.extend(b"u.");
+        let mut locals: Vec<(&str, &[u8])> = vec![("archive/data.pkl", &pkl)];
+        locals.extend(names.iter().map(|n| (n.as_str(), &weight[..])));
+        locals.push(("archive/data/v", &voice));
+        let listed: Vec<(&str, usize)> = locals.iter().enumerate().map(|(i, l)| (l.0, i)).collect();
+        let (members, limits) = open("pytorch", &stored_zip(&locals, &listed));
+        assert!(
+            members.contains(&("voice[:]".into(), "waveform".into())),
+            "{members:?}"
+        );
+        assert!(limits.is_empty(), "{limits:?}");
+    }
+
     /// The legacy `torch.save` stream: pickles (magic number, protocol
     /// version, system info, the object, its storage keys), then each
     /// storage as an element count and its elements. Its tensors are

@@ -4,7 +4,7 @@
 //! dtype, shape and data offset; the planned slice of each numeric tensor
 //! is read and judged as a waveform, whatever the tensor is called.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::pickle;
 use super::{malformed, Dtype, Reader, Step, Stop};
@@ -94,7 +94,7 @@ impl Walk<'_> {
                 .from(h.data_at, size.min(MAX_PICKLE) as usize)?
                 .into_owned();
             let origin = usize::try_from(h.data_at).unwrap_or(usize::MAX);
-            return self.pickle_held(&held, size, origin, prefix, depth);
+            return self.pickle_held(&held, None, size, origin, prefix, depth);
         }
         let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
             return Ok(());
@@ -191,15 +191,17 @@ impl Walk<'_> {
         let mut r = Reader::new(level);
         let size = r.size();
         let held = r.from(0, size.min(MAX_PICKLE) as usize)?.into_owned();
-        self.pickle_held(&held, size, 0, prefix, depth)
+        self.pickle_held(&held, None, size, 0, prefix, depth)
     }
 
     /// [`Walk::pickle`] over the first bytes of a pickle of `size` bytes,
     /// already held, which starts at `origin` in its object (what is named
-    /// by offset is named by the object's).
+    /// by offset is named by the object's); `first`, its first pickle when
+    /// the caller has read it already.
     fn pickle_held(
         &mut self,
         held: &[u8],
+        mut first: Option<pickle::Pickle>,
         size: u64,
         origin: usize,
         prefix: &str,
@@ -216,7 +218,7 @@ impl Walk<'_> {
         let mut records: Vec<pickle::Tensor> = Vec::new();
         let mut at = 0;
         for _ in 0..MAX_PICKLES {
-            let p = pickle::read(&held[at..]);
+            let p = first.take().unwrap_or_else(|| pickle::read(&held[at..]));
             for payload in &p.payloads {
                 if self.out_of_time(prefix) {
                     return Ok(());
@@ -243,7 +245,10 @@ impl Walk<'_> {
             let unread = match p.end {
                 pickle::End::Stop(next) if at + next < held.len() => {
                     at += next;
-                    if pickle::opens_a_pickle(&held[at..], size - at as u64) {
+                    // Another pickle, by its head (the probe reads every
+                    // pickle it is given to the end of its bytes).
+                    let head = &held[at..held.len().min(at + sniff::HEAD_LEN)];
+                    if pickle::opens_a_pickle(head, size - at as u64) {
                         continue;
                     }
                     // The legacy torch.save stream: its storages.
@@ -302,14 +307,17 @@ impl Walk<'_> {
         records: &[pickle::Tensor],
         prefix: &str,
     ) -> Step<bool> {
-        let mut keys: Vec<&str> = records.iter().map(|t| t.key.as_str()).collect();
-        keys.sort_unstable();
-        keys.dedup();
+        // The records of each storage, by key in sorted order (one pass:
+        // a stream of pickles may hold hundreds of thousands of records).
+        let mut by_key: BTreeMap<&str, Vec<(usize, &pickle::Tensor)>> = BTreeMap::new();
+        for (i, t) in records.iter().enumerate() {
+            by_key.entry(&t.key).or_default().push((i, t));
+        }
         // Where each storage's elements lie; the layout must end with the object.
-        let mut spans = Vec::with_capacity(keys.len());
+        let mut spans = Vec::with_capacity(by_key.len());
         let mut pos = 0u64;
-        for key in keys {
-            let dtype = records.iter().find(|t| t.key == key).and_then(|t| t.dtype);
+        for (key, views) in &by_key {
+            let dtype = views.first().and_then(|(_, t)| t.dtype);
             let count = usize::try_from(pos)
                 .ok()
                 .and_then(|p| area.get(p..p.checked_add(8)?))
@@ -323,32 +331,22 @@ impl Walk<'_> {
             else {
                 return Ok(false);
             };
-            spans.push((key, dtype, pos + 8, end));
+            spans.push((*key, views, dtype, pos + 8, end));
             pos = end;
         }
         if pos != left {
             return Ok(false);
         }
         let mut judged = 0;
-        for (key, dtype, from, to) in spans {
+        for (key, views, dtype, from, to) in spans {
             let held = |o: u64| usize::try_from(o).unwrap_or(usize::MAX).min(area.len());
             let data = &area[held(from)..held(to)];
-            for (i, t) in records.iter().enumerate().filter(|(_, t)| t.key == key) {
+            for &(i, t) in views {
                 if !t.c_ordered() || self.out_of_time(prefix) {
                     continue;
                 }
-                if super::plan(&t.shape).is_some() {
-                    if judged == MAX_TENSORS {
-                        self.limit(
-                            prefix,
-                            Limit::Members,
-                            format!(
-                                "pytorch: more than {MAX_TENSORS} tensors; the rest not judged"
-                            ),
-                        );
-                        continue;
-                    }
-                    judged += 1;
+                if !self.tensor_budget(prefix, &mut judged, &t.shape) {
+                    continue;
                 }
                 let name = t
                     .name
@@ -367,6 +365,27 @@ impl Walk<'_> {
             }
         }
         Ok(true)
+    }
+
+    /// Whether a tensor may be judged under the [`MAX_TENSORS`] of a file,
+    /// counted in `judged`. A tensor no axis of which can hold a signal (a
+    /// weight matrix, a short bias) is only looked at for a file's header
+    /// and is free: a checkpoint's weights would use the budget up before
+    /// the one recording kept beside them. Past the budget a limit says so.
+    fn tensor_budget(&mut self, prefix: &str, judged: &mut usize, shape: &[u64]) -> bool {
+        if super::plan(shape).is_none() {
+            return true;
+        }
+        if *judged == MAX_TENSORS {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("pytorch: more than {MAX_TENSORS} tensors; the rest not judged"),
+            );
+            return false;
+        }
+        *judged += 1;
+        true
     }
 
     /// One payload of a pickle that starts at `base` in the object.
@@ -524,9 +543,12 @@ impl Walk<'_> {
         };
         // A local header two directory entries share can be read as either:
         // never settled.
-        let mut sharing: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+        let mut sharing: HashMap<u64, usize> = HashMap::new();
+        // A storage is the first entry of its name, as a search finds it.
+        let mut by_name: HashMap<&str, &sniff::ZipEntry> = HashMap::new();
         for e in &entries {
             *sharing.entry(e.local_offset).or_default() += 1;
+            by_name.entry(&e.name).or_insert(e);
         }
         let constants = format!("{folder}constants.pkl");
         let pickles = [(pkl, "data")].into_iter().chain(
@@ -541,6 +563,11 @@ impl Walk<'_> {
                 return malformed(format!("{} is encrypted", pkl.name));
             }
             let (pickle_bytes, own_header) = self.zip_member(&mut r, pkl, MAX_PICKLE)?;
+            // A pickle read to its end, or its tensors settle nothing (one
+            // that stops early may describe a decoy view and hide the rest).
+            let pickle = pickle::read(&pickle_bytes);
+            let complete = pickle.complete();
+            let tensors = pickle.tensors.clone();
             // What else the pickle holds (NumPy arrays, bytes, lists of
             // samples) is judged from this read, which the member walk
             // would cut at its member budget: the pickle is settled here.
@@ -551,7 +578,9 @@ impl Walk<'_> {
                 && own_header
                 && sharing.get(&pkl.local_offset) == Some(&1)
             {
-                if let Err(stop) = self.pickle_held(&pickle_bytes, pkl.size, 0, &member, depth + 1)
+                let read = Some(pickle);
+                if let Err(stop) =
+                    self.pickle_held(&pickle_bytes, read, pkl.size, 0, &member, depth + 1)
                 {
                     self.stopped(&member, "pickle", stop);
                 }
@@ -562,44 +591,24 @@ impl Walk<'_> {
                 });
                 settled.insert(pkl.local_offset);
             }
-            // A pickle read to its end, or its tensors settle nothing (one
-            // that stops early may describe a decoy view and hide the rest).
-            let pickle = pickle::read(&pickle_bytes);
-            let complete = pickle.complete();
-            let tensors = pickle.tensors;
             for (i, t) in tensors.iter().enumerate() {
                 if self.out_of_time(prefix) {
                     return Ok(());
                 }
                 let Some(dtype) = t.dtype else { continue };
                 let member = format!("{folder}{storages}/{}", t.key);
-                let Some(entry) = entries.iter().find(|e| e.name == member) else {
+                let Some(&entry) = by_name.get(member.as_str()) else {
                     continue;
                 };
                 if entry.encryption() != sniff::Encryption::None {
                     continue;
                 }
-                // A tensor no axis of which can hold a signal (a weight
-                // matrix, a short bias) is only looked at for a file's
-                // header, and does not count toward the tensors judged: a
-                // checkpoint's weights would use them up before the one
-                // recording kept beside them.
-                let signal = super::plan(&t.shape).is_some();
-                if signal && judged == MAX_TENSORS {
+                if !self.tensor_budget(prefix, &mut judged, &t.shape) {
                     // Numbers like the ones judged: not sniffed as loose files
                     // either, where weights pass the raw-PCM test.
-                    if settled.insert(entry.local_offset) {
-                        self.limit(
-                            prefix,
-                            Limit::Members,
-                            format!(
-                                "pytorch: more than {MAX_TENSORS} tensors; the rest not judged"
-                            ),
-                        );
-                    }
+                    settled.insert(entry.local_offset);
                     continue;
                 }
-                judged += usize::from(signal);
                 let name = t.name.clone().unwrap_or_else(|| {
                     if i == 0 {
                         member.clone()
