@@ -9,6 +9,7 @@
 use std::ops::Range;
 
 use super::dataset::waveform;
+use super::pcm::loudness_varies;
 
 /// Fewer samples than this are too short to tell a recording from a table
 /// of measurements by statistics. Twice what a tensor needs: tables of
@@ -234,26 +235,6 @@ fn judge(chars: &[u8]) -> Option<Written> {
 
 /// Fewest byte values read as a file: a header's worth.
 const MIN_BYTES: usize = 64;
-
-/// A recording's loudness changes from frame to frame (syllables,
-/// pauses): the spread of its frames' RMS is 0.7–1.5 of their mean on
-/// real speech. One period of a wave repeated (a sine, sawtooth or
-/// triangle lookup table, a test tone, a chirp, a sum of tones) and rows
-/// of equally long smooth series keep it within 0.05.
-fn loudness_varies(series: &[f32]) -> bool {
-    const FRAME: usize = 256;
-    let rms: Vec<f64> = series
-        .chunks_exact(FRAME)
-        .map(|f| (f.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / FRAME as f64).sqrt())
-        .collect();
-    let n = rms.len() as f64;
-    let mean = rms.iter().sum::<f64>() / n;
-    if mean <= 0.0 {
-        return false;
-    }
-    let spread = (rms.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
-    spread >= 0.2 * mean
-}
 
 impl Parsed {
     /// The bytes the numbers spell when every one is a whole number from

