@@ -804,7 +804,8 @@ pub(crate) const MAX_WAVEFORM: usize = 16 * MIN_WAVEFORM;
 /// ids (non-negative, few values, ramps and steps) fail these first checks;
 /// noise and embeddings then fail the smoothness and spectral tests of
 /// `pcm.rs`, run on 2048-sample pieces as f32le, of which half must pass
-/// (pauses are part of speech). A random walk (a drifting sensor, prices
+/// (pauses are part of speech). Its loudness must change from frame to
+/// frame, as speech's does. A random walk (a drifting sensor, prices
 /// less their mean) passes all of those, and fails on its steps: white
 /// noise, where the steps of speech keep its colour.
 pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
@@ -833,6 +834,11 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
         .filter(|w| (f64::from(w[0]) - mean).signum() != (f64::from(w[1]) - mean).signum())
         .count();
     if distinct.len() < 64 || crossings < x.len() / 256 {
+        return None;
+    }
+    // A wave at one loudness (a test tone, a chirp, a sum of tones, rows of
+    // a sinusoidal table, a steady sensor) is not a recording.
+    if !super::pcm::loudness_varies(x) {
         return None;
     }
     let pieces: Vec<&[f32]> = x.chunks_exact(MIN_WAVEFORM).collect();
@@ -1218,5 +1224,28 @@ mod tests {
         let mut nan = speechy(8000);
         nan[5] = f32::NAN;
         assert!(waveform(&nan).is_none());
+    }
+
+    #[test]
+    fn waves_at_one_loudness_are_not_waveforms() {
+        // Each with a faint noise floor, so that only its loudness tells
+        // it from speech: a tone, a chirp and a sum of tones.
+        let noise = pseudo_random(16000, 9);
+        let with_floor = |f: &dyn Fn(f32) -> f32| -> Vec<f32> {
+            (0..16000)
+                .map(|i| f(i as f32) + (f32::from(noise[i]) - 127.5) / 127.5 * 0.002)
+                .collect()
+        };
+        let tone = with_floor(&|t| (t / 7.0).sin() * 0.5);
+        let chirp = with_floor(&|t| (t * t / 400_000.0 + t / 40.0).sin() * 0.5);
+        let tones =
+            with_floor(&|t| 0.3 * (t / 9.0).sin() + 0.2 * (t / 31.0).sin() + 0.1 * (t / 4.3).sin());
+        for (name, wave) in [("tone", &tone), ("chirp", &chirp), ("tones", &tones)] {
+            assert!(!crate::sniff::pcm::loudness_varies(wave), "{name}");
+            assert!(waveform(wave).is_none(), "{name}");
+        }
+        // The same tone rising and falling, as syllables do, is judged.
+        let spoken = with_floor(&|t| (t / 7.0).sin() * 0.5 * (t / 900.0).sin().abs());
+        assert!(waveform(&spoken).is_some());
     }
 }

@@ -9,7 +9,6 @@
 use std::ops::Range;
 
 use super::dataset::waveform;
-use super::pcm::loudness_varies;
 
 /// Fewer samples than this are too short to tell a recording from a table
 /// of measurements by statistics. Twice what a tensor needs: tables of
@@ -281,11 +280,6 @@ impl Parsed {
                 if series.len() < MIN_SAMPLES {
                     return None;
                 }
-                // The loudness test first: it is one pass, the waveform's
-                // spectra are many.
-                if !loudness_varies(&series) {
-                    return None;
-                }
                 let rho = waveform(&series)?;
                 Some(Written {
                     numbers: numbers.len(),
@@ -303,6 +297,7 @@ impl Parsed {
 mod tests {
     use super::super::testutil::pseudo_random;
     use super::*;
+    use crate::sniff::pcm::loudness_varies;
 
     /// A voiced sound: a few harmonics under a slow envelope, with noise.
     fn voice(n: usize) -> Vec<f64> {

@@ -1113,18 +1113,17 @@ mod tests {
     }
 
     #[test]
-    fn a_waveform_one_sample_per_row_and_a_dictionary_encoded_tone_are_judged() {
+    fn a_waveform_one_sample_per_row_and_a_dictionary_encoded_one_are_judged() {
         let speech = crate::sniff::dataset::speechy(8000);
         assert_eq!(
             inside(&float_parquet(&speech, false)).0,
             vec!["x[row 0] waveform".to_string()]
         );
-        // A tone of period 100: a 100-value dictionary, the signal in its indices.
-        let tone: Vec<f32> = (0..8000)
-            .map(|i| (std::f32::consts::TAU * (i % 100) as f32 / 100.0).sin() * 0.5)
-            .collect();
+        // Speech in steps of 0.01: a dictionary of some 120 values, the
+        // signal in its indices.
+        let stepped: Vec<f32> = speech.iter().map(|x| (x * 100.0).round() / 100.0).collect();
         assert_eq!(
-            inside(&float_parquet(&tone, true)).0,
+            inside(&float_parquet(&stepped, true)).0,
             vec!["x[row 0] waveform".to_string()]
         );
         // Tabular floats (a ramp, noise) are not a waveform.
