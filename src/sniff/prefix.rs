@@ -71,8 +71,9 @@ const MAX_PACK_TRIES: usize = 64;
 /// the automaton's prefilter with candidates.
 fn program_stream_behind(s: &Sample) -> Option<(usize, Sniff)> {
     let h = s.head;
-    super::bytes::needle!(b"\x00\x00\x01\xba")
-        .find_iter(h.get(1..)?)
+    // Found from its last byte: the zeros and ones before it fill
+    // most binary records.
+    super::bytes::find_iter_by(h.get(1..)?, b"\x00\x00\x01\xba", 3)
         .take(MAX_PACK_TRIES)
         .find_map(|i| media_at(s, i + 1))
 }
