@@ -163,6 +163,9 @@ enum V {
     Tensor(usize),
     /// Bytes, an array, or a joblib array wrapper: an index in the payloads.
     Bytes(usize),
+    /// Bytes too short to be a payload but enough for one NumPy scalar
+    /// (`numpy.int16(5)` pickles as `scalar(dtype, b'\x05\x00')`).
+    Small([u8; 16], u8),
     Array(usize),
     Wrapper(usize),
     /// A NumPy dtype: its code (`i2`), with the byte order once `BUILD`
@@ -374,12 +377,48 @@ fn itemsize(descr: &str) -> Option<u64> {
     }
 }
 
+/// The number a NumPy scalar of dtype `descr` (`<i2`, `f4`, `>f8`) holds
+/// in `b`, as a run keeps it: an `i64` or an `f64`, little-endian. `None`
+/// for other dtypes or bytes of the wrong length.
+fn scalar(descr: &str, b: &[u8]) -> Option<(Kind, [u8; 8])> {
+    let (big, code) = match descr.as_bytes().first()? {
+        b'>' => (true, &descr[1..]),
+        b'<' | b'=' | b'|' => (false, &descr[1..]),
+        _ => (false, descr),
+    };
+    let (kind, width) = code.split_at_checked(1)?;
+    if width.parse::<usize>().ok()? != b.len() {
+        return None;
+    }
+    let mut raw = [0u8; 8];
+    raw[..b.len()].copy_from_slice(b);
+    if big {
+        raw[..b.len()].reverse();
+    }
+    let bits = 8 * b.len() as u32;
+    let unsigned = u64::from_le_bytes(raw);
+    let signed = ((unsigned << (64 - bits)) as i64) >> (64 - bits);
+    match (kind, b.len()) {
+        ("i", 1 | 2 | 4 | 8) => Some((Kind::Ints, signed.to_le_bytes())),
+        ("u", 1 | 2 | 4) => Some((Kind::Ints, (unsigned as i64).to_le_bytes())),
+        ("f", 4) => {
+            let v = f64::from(f32::from_bits(unsigned as u32));
+            Some((Kind::Floats, v.to_le_bytes()))
+        }
+        ("f", 8) => Some((Kind::Floats, unsigned.to_le_bytes())),
+        _ => None,
+    }
+}
+
 /// A run of pickled numbers being collected.
 struct Run {
     at: usize,
     kind: Kind,
     name: Option<String>,
     bytes: Vec<u8>,
+    /// Its numbers are NumPy scalars, each pickled as a call: the opcodes
+    /// of those calls do not end it.
+    scalars: bool,
 }
 
 /// The pickle machine's state.
@@ -488,6 +527,11 @@ impl<'b> Machine<'b> {
 
     /// Bytes as a value: a payload when long enough to matter.
     fn bytes(&mut self, at: usize, data: &[u8]) -> V {
+        if data.len() <= 16 {
+            let mut small = [0u8; 16];
+            small[..data.len()].copy_from_slice(data);
+            return V::Small(small, data.len() as u8);
+        }
         if data.len() < MIN_PAYLOAD {
             return V::Other;
         }
@@ -545,6 +589,7 @@ impl<'b> Machine<'b> {
                 kind,
                 name,
                 bytes: Vec::new(),
+                scalars: false,
             });
         }
         if !self.decode(8) {
@@ -592,6 +637,20 @@ impl<'b> Machine<'b> {
                     Rc::from(&[][..]),
                 )
                 .map_or(V::Other, V::Array),
+            ("numpy.core.multiarray" | "numpy._core.multiarray", "scalar") => {
+                if let (Some(V::Dtype(descr)), Some(V::Small(b, n))) = (arg(0), arg(1)) {
+                    let number = scalar(&descr.borrow(), &b[..usize::from(*n)]);
+                    if let Some((kind, le)) = number {
+                        if !self.number(at, kind, le) {
+                            return V::Other;
+                        }
+                        if let Some(run) = &mut self.run {
+                            run.scalars = true;
+                        }
+                    }
+                }
+                V::Other
+            }
             ("numpy", "dtype") => match arg(0) {
                 Some(V::Str(code, _)) => V::Dtype(RefCell::new(code.clone())),
                 _ => V::Other,
@@ -873,8 +932,9 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
         // The opcodes a list of numbers is pickled with: its numbers, the
         // MARKs and APPENDS of its batches, frames, and the lists, tuples
         // and memo entries of a list of lists (frames of a signal, one
-        // after another); anything else ends a run.
-        if !matches!(
+        // after another); in a run of NumPy scalars, also the memo reads,
+        // bytes and calls of each; anything else ends a run.
+        let keeps_run = matches!(
             op,
             b'G' | b'K'
                 | b'M'
@@ -893,7 +953,12 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 | b'l'
                 | b't'
                 | 0x85..=0x87 | b'q' | b'r' | 0x94
-        ) {
+        ) || (m.run.as_ref().is_some_and(|r| r.scalars)
+            && matches!(
+                op,
+                b'h' | b'j' | b'g' | b'C' | b'B' | b'X' | 0x8c | b'T' | b'U' | b'R' | 0x81
+            ));
+        if !keeps_run {
             m.end_run();
         }
         // Why an opcode cannot be taken: its bytes ran out, or the stack
@@ -1900,6 +1965,74 @@ pub(super) mod tests {
             (&got.payloads[0].kind, got.payloads[0].data.len()),
             (&Kind::Ints, 16_000 * 8)
         );
+    }
+
+    /// `list(array)`: every sample a NumPy scalar, pickled as a call of
+    /// `scalar(dtype, bytes)`, in Python's opcode order for protocol 4
+    /// (the dtype and the callable named from the memo after the first)
+    /// and protocol 2 (the bytes as `_codecs.encode(latin-1 text)`).
+    #[test]
+    fn a_list_of_numpy_scalars_is_a_run() {
+        let samples: Vec<i16> = (0..3000)
+            .map(|i| ((i as f64 / 7.0).sin() * 3000.0) as i16)
+            .collect();
+        let mut p = b"\x80\x04]\x94(\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02i2\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
+        for (i, v) in samples.iter().enumerate() {
+            if i > 0 {
+                p.extend(b"h\x03h\x09");
+            }
+            p.extend(b"C\x02");
+            p.extend(v.to_le_bytes());
+            p.extend(b"\x94\x86\x94R\x94");
+        }
+        p.extend(b"e.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        let run = &got.payloads[0];
+        assert_eq!((&run.kind, run.data.len()), (&Kind::Ints, 3000 * 8));
+        assert_eq!(&run.data[8..16], &i64::from(samples[1]).to_le_bytes());
+
+        // Protocol 2, float32 samples: the memo numbers as Python writes them.
+        let mut p = b"\x80\x02]q\x00(cnumpy._core.multiarray\nscalar\nq\x01cnumpy\ndtype\nq\x02X\x02\x00\x00\x00f4q\x03\x89\x88\x87q\x04Rq\x05(K\x03X\x01\x00\x00\x00<q\x06NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tq\x07bc_codecs\nencode\nq\x08".to_vec();
+        let mut memo = 9u8;
+        for i in 0..2500 {
+            let v = (i as f32 / 5.0).sin() * 0.5;
+            let text: String = v.to_le_bytes().iter().map(|&b| char::from(b)).collect();
+            if i > 0 {
+                p.extend(b"h\x01h\x05h\x08");
+            }
+            p.push(b'X');
+            p.extend((text.len() as u32).to_le_bytes());
+            p.extend(text.as_bytes());
+            p.extend([b'h', memo, 0x86, b'R', 0x86, b'R']);
+            if i == 0 {
+                // The encoding's name, memoised the first time.
+                let at = p.len() - 6;
+                p.splice(at..at + 2, *b"X\x06\x00\x00\x00latin1q\x0a");
+                memo = 10;
+            }
+        }
+        p.extend(b"e.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        let run = &got.payloads[0];
+        assert_eq!((&run.kind, run.data.len()), (&Kind::Floats, 2500 * 8));
+        assert_eq!(
+            &run.data[8..16],
+            &f64::from((0.2f32).sin() * 0.5).to_le_bytes()
+        );
+        // Scalars of other dtypes, or bytes that do not fit theirs, are no numbers.
+        assert_eq!(scalar("<i2", &[1, 0]).map(|s| s.0), Some(Kind::Ints));
+        assert_eq!(
+            scalar(">u2", &[1, 0]).map(|s| s.1),
+            Some(256i64.to_le_bytes())
+        );
+        assert_eq!(scalar("<i2", &[1, 0, 0]), None);
+        assert_eq!(scalar("|b1", &[1]), None);
+        assert_eq!(scalar("<c8", &[0; 8]), None);
+        assert_eq!(scalar("", &[]), None);
     }
 
     /// Long strings count toward the bytes decoded: past the bound the
