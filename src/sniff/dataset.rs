@@ -861,6 +861,14 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
     best.filter(|_| super::pcm::steps_coloured(&samples))
 }
 
+/// Neighbouring samples strongly correlated (lag-1 autocorrelation of at
+/// least 0.6, what §4.3 asks of speech): the cheap first look at a matrix
+/// that may hold frames, which weights and embeddings fail.
+pub(crate) fn smooth(samples: &[f32]) -> bool {
+    let x: Vec<f64> = samples.iter().map(|&v| f64::from(v)).collect();
+    x.iter().all(|v| v.is_finite()) && super::pcm::autocorrelation(&x, 1) >= 0.6
+}
+
 /// The member a waveform becomes: class audio, so `audio.unencrypted` reports it.
 pub(crate) fn waveform_sniff(dtype: &str, shape: &str, judged: usize, rho: f64) -> Sniff {
     Sniff::new("waveform", None, Class::Audio, Encryption::None)

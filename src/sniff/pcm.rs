@@ -333,7 +333,7 @@ fn alaw(x: u8) -> f64 {
 }
 
 /// Normalised autocorrelation at `lag` after removing the mean.
-fn autocorrelation(x: &[f64], lag: usize) -> f64 {
+pub(super) fn autocorrelation(x: &[f64], lag: usize) -> f64 {
     if x.len() <= lag + 1 {
         return 0.0;
     }

@@ -544,6 +544,10 @@ impl Walk<'_> {
         };
         self.spent += data.len() as u64;
         match self.tensor_held(&data, prefix, &name, 0, dtype, big_endian, &data_shape) {
+            Ok(false) if super::plan(&data_shape).is_none() => {
+                self.frames_held(&data, prefix, &name, dtype, big_endian, &data_shape);
+                Ok(())
+            }
             Ok(_) | Err(Stop::Unreadable(_)) => Ok(()),
             Err(stop) => Err(stop),
         }

@@ -522,6 +522,94 @@ impl Walk<'_> {
     }
 }
 
+/// Fewest and most samples in a row of a matrix judged as frames: 10 ms
+/// at 16 kHz, and under the samples a vector needs (whose first row
+/// [`plan`] judges instead).
+const MIN_FRAME: u64 = 160;
+/// Samples of a matrix's first row looked at before the matrix is read.
+const FRAME_PEEK: usize = 256;
+
+/// The rows and columns of a matrix that may be a recording cut into
+/// frames (`[T, 400]`, with batch axes of one before it): at least five
+/// rows of 160 to 2,047 samples, enough of them in all to judge.
+fn frame_shape(shape: &[u64]) -> Option<(u64, u64)> {
+    let first = shape.iter().position(|&d| d != 1)?;
+    let [rows, cols] = shape[first..] else {
+        return None;
+    };
+    let total = rows.checked_mul(cols)?;
+    ((MIN_FRAME..dataset::MIN_WAVEFORM as u64).contains(&cols)
+        && rows >= 5
+        && total >= dataset::MIN_WAVEFORM as u64)
+        .then_some((rows, cols))
+}
+
+/// The rows of `x` (`cols` samples each) join up as one signal's frames
+/// do: the steps across row boundaries are on average no larger than
+/// four times those inside the rows. A table's rows, an image's, a set of
+/// separate clips or a basis of sines jump at every boundary; frames
+/// that overlap (a hop shorter than the frame) do too, and are not
+/// recognised.
+fn rows_join(x: &[f32], cols: usize) -> bool {
+    let (mut inside, mut inner, mut across, mut boundaries) = (0.0f64, 0usize, 0.0f64, 0usize);
+    for (i, w) in x.windows(2).enumerate() {
+        let step = (f64::from(w[1]) - f64::from(w[0])).powi(2);
+        if (i + 1) % cols == 0 {
+            across += step;
+            boundaries += 1;
+        } else {
+            inside += step;
+            inner += 1;
+        }
+    }
+    boundaries >= 4 && inner > 0 && across / boundaries as f64 <= 4.0 * inside / inner as f64
+}
+
+impl Walk<'_> {
+    /// A matrix no axis of which [`plan`] takes for a signal, judged as
+    /// the frames of one recording (flattened, `[:, :]`) when its first
+    /// row is smooth (lag-1 autocorrelation ≥ 0.6 over its first 256
+    /// samples; weights and embeddings are not, and cost no more than that
+    /// look) and its rows join up. Only for arrays a file holds one or a
+    /// few of (`.npy`, pickles, HDF5): a model's hundreds of weight
+    /// matrices would each cost a read.
+    #[allow(clippy::too_many_arguments)]
+    fn frames_held(
+        &mut self,
+        data: &[u8],
+        prefix: &str,
+        name: &str,
+        dtype: Dtype,
+        big_endian: bool,
+        shape: &[u64],
+    ) -> bool {
+        let Some((rows, cols)) = frame_shape(shape) else {
+            return false;
+        };
+        let first = dtype.decode(data, big_endian, 1, FRAME_PEEK.min(cols as usize));
+        if first.len() < 64 || !dataset::smooth(&first) {
+            return false;
+        }
+        let count = rows.saturating_mul(cols).min(MAX_WAVEFORM as u64) as usize;
+        let samples = dtype.decode(data, big_endian, 1, count);
+        if !rows_join(&samples, cols as usize) {
+            return false;
+        }
+        let size = shape
+            .iter()
+            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
+            .unwrap_or(u64::MAX);
+        self.samples(
+            prefix,
+            &format!("{name}[:, :]"),
+            dtype.name(),
+            &shape_text(shape),
+            &samples,
+            size,
+        )
+    }
+}
+
 /// For the fuzz targets under `fuzz/` (which cannot reach crate-private
 /// items): opens `data` as the dataset container `format` (`tfrecord+zlib`
 /// for a zlib-compressed TFRecord) as if it had been sniffed so, with the
@@ -688,6 +776,77 @@ mod tests {
         b.extend(dict.as_bytes());
         b.extend(data);
         b
+    }
+
+    #[test]
+    fn a_recording_cut_into_frames_is_judged_and_other_matrices_are_not() {
+        // 16,000 samples as 40 frames of 400 (25 ms at 16 kHz).
+        let voice = int16(&speechy(16_000));
+        assert_eq!(
+            open("npy", &npy("<i2", "(40, 400)", &voice)).0,
+            vec![("array[:, :]".into(), "waveform".into())]
+        );
+        assert_eq!(
+            open("npy", &npy("<i2", "(1, 40, 400)", &voice)).0,
+            vec![("array[:, :]".into(), "waveform".into())]
+        );
+        // The same frames out of order: every boundary a jump.
+        let shuffled: Vec<u8> = (0..40)
+            .flat_map(|i| {
+                let f = (i * 17) % 40;
+                voice[f * 800..(f + 1) * 800].to_vec()
+            })
+            .collect();
+        assert_eq!(open("npy", &npy("<i2", "(40, 400)", &shuffled)).0, vec![]);
+        // A sine basis (every row a different frequency, as a positional
+        // table's or a DFT's) and weights.
+        let basis: Vec<u8> = (0..64)
+            .flat_map(|k| {
+                (0..256).flat_map(move |n| {
+                    ((f32::from(k as u8) * n as f32 / 256.0 * std::f32::consts::TAU).sin() * 0.5)
+                        .to_le_bytes()
+                })
+            })
+            .collect();
+        assert_eq!(open("npy", &npy("<f4", "(64, 256)", &basis)).0, vec![]);
+        let weights = crate::sniff::testutil::pseudo_random(4 * 256 * 256, 3);
+        assert_eq!(open("npy", &npy("<i4", "(256, 256)", &weights)).0, vec![]);
+        // Rows too short for a frame, too few rows.
+        assert_eq!(frame_shape(&[400, 40]), None);
+        assert_eq!(frame_shape(&[4, 1000]), None);
+        assert_eq!(frame_shape(&[40, 400]), Some((40, 400)));
+        assert_eq!(frame_shape(&[1, 1, 40, 400]), Some((40, 400)));
+        assert_eq!(frame_shape(&[2, 40, 400]), None);
+        assert_eq!(frame_shape(&[40, 4000]), None, "a vector's row: planned");
+    }
+
+    #[test]
+    fn frames_in_a_pickled_array_are_judged() {
+        // protocol 5: _frombuffer(bytearray, dtype('<i2'), (40, 400), 'C').
+        let voice = int16(&speechy(16_000));
+        let mut p = b"\x80\x05\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x13numpy._core.numeric\x94\x8c\x0b_frombuffer\x93(\x96".to_vec();
+        p.extend((voice.len() as u64).to_le_bytes());
+        p.extend(&voice);
+        p.extend(b"\x8c\x05numpy\x8c\x05dtype\x93\x8c\x02i2\x89\x88\x87R(K\x03\x8c\x01<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbK(M\x90\x01\x86\x8c\x01Ct\x94R.");
+        let (members, limits) = test_inside(&p);
+        assert_eq!(
+            members,
+            vec!["array@32114[:, :] waveform".to_string()],
+            "{limits:?}"
+        );
+    }
+
+    #[test]
+    fn rows_join_where_one_signal_runs_on() {
+        let wave: Vec<f32> = (0..4000).map(|i| (i as f32 / 9.0).sin()).collect();
+        assert!(rows_join(&wave, 400));
+        // Each row the same clip again: it restarts at every boundary.
+        let clips: Vec<f32> = (0..4000).map(|i| ((i % 400) as f32 / 9.0).sin()).collect();
+        assert!(!rows_join(&clips, 400));
+        assert!(
+            !rows_join(&wave[..1200], 400),
+            "two boundaries are too few to tell"
+        );
     }
 
     #[test]
