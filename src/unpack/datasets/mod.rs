@@ -501,7 +501,7 @@ impl Walk<'_> {
         let want = plan.bytes(dtype).min(budget);
         let bytes = r.from(at, want as usize)?;
         self.spent += bytes.len() as u64;
-        let samples = dtype.decode(
+        let mut samples = dtype.decode(
             &bytes,
             big_endian,
             plan.stride as usize,
@@ -511,15 +511,116 @@ impl Walk<'_> {
             .iter()
             .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
             .unwrap_or(u64::MAX);
+        let mut slice = plan.slice;
+        // Padding before the signal (a batch whose first row is a silent
+        // clip, zeros before the speech): judged from the first element
+        // that is not zero.
+        if plan.stride == 1 && !bytes.is_empty() && bytes.iter().all(|&b| b == 0) {
+            let end = at.saturating_add(size);
+            if let Some(first) = self.first_nonzero(r, at + bytes.len() as u64, end, prefix)? {
+                let element = (first - at) / dtype.size() as u64;
+                if let Some((start, count, named)) = after_padding(shape, element) {
+                    let start_at = at + start * dtype.size() as u64;
+                    let want =
+                        (count * dtype.size() as u64).min(self.remaining(prefix).unwrap_or(0));
+                    let bytes = r.from(start_at, want as usize)?;
+                    self.spent += bytes.len() as u64;
+                    samples = dtype.decode(&bytes, big_endian, 1, count as usize);
+                    slice = named;
+                }
+            }
+        }
         Ok(self.samples(
             prefix,
-            &format!("{name}{}", plan.slice),
+            &format!("{name}{slice}"),
             dtype.name(),
             &shape_text(shape),
             &samples,
             size,
         ))
     }
+
+    /// The offset of the first byte that is not zero in `from..end` of the
+    /// reader, looked for a step at a time as far as [`MAX_PADDING`] and
+    /// the object's budget allow.
+    fn first_nonzero(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        from: u64,
+        end: u64,
+        prefix: &str,
+    ) -> Step<Option<u64>> {
+        let mut at = from;
+        while at < end.min(from.saturating_add(MAX_PADDING)) {
+            let Some(budget) = self.remaining(prefix) else {
+                return Ok(None);
+            };
+            let step = (end - at).min(PADDING_STEP).min(budget);
+            if step == 0 {
+                return Ok(None);
+            }
+            let bytes = match r.from(at, step as usize) {
+                Ok(bytes) => bytes,
+                Err(Stop::Unreadable(_)) => return Ok(None),
+                Err(stop) => return Err(stop),
+            };
+            self.spent += bytes.len() as u64;
+            if let Some(k) = bytes.iter().position(|&b| b != 0) {
+                return Ok(Some(at + k as u64));
+            }
+            if bytes.is_empty() {
+                return Ok(None);
+            }
+            at += bytes.len() as u64;
+        }
+        Ok(None)
+    }
+}
+
+/// Zeros before a signal looked through for where it starts, past the
+/// first window judged, and the step they are read in.
+const MAX_PADDING: u64 = 4 << 20;
+const PADDING_STEP: u64 = 64 << 10;
+
+/// Where to judge a tensor of `shape` whose elements before `element`
+/// are zeros: from that element on along its signal axis (the last that
+/// is not of one), or, where less than a judge's worth of that row is
+/// left, from the start of its row. The first element, the count and the
+/// slice's name (`[1, :]`, `[33000:]`); `None` past the end.
+fn after_padding(shape: &[u64], element: u64) -> Option<(u64, u64, String)> {
+    let kept = shape.iter().rposition(|&d| d != 1)? + 1;
+    let row_len = shape[kept - 1];
+    let total = shape[..kept]
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))?;
+    if element >= total || row_len == 0 {
+        return None;
+    }
+    let (row, mut offset) = (element / row_len, element % row_len);
+    if row_len - offset < dataset::MIN_WAVEFORM as u64 {
+        offset = 0;
+    }
+    let count = (row_len - offset).min(MAX_WAVEFORM as u64);
+    // The row's place over the leading axes, last axis fastest.
+    let mut index = Vec::with_capacity(kept - 1);
+    let mut rest = row;
+    for &d in shape[..kept - 1].iter().rev() {
+        index.push(rest % d.max(1));
+        rest /= d.max(1);
+    }
+    index.reverse();
+    let mut parts: Vec<String> = index.iter().map(u64::to_string).collect();
+    parts.push(if offset == 0 {
+        ":".into()
+    } else {
+        format!("{offset}:")
+    });
+    parts.extend(std::iter::repeat_n("0".to_string(), shape.len() - kept));
+    Some((
+        row * row_len + offset,
+        count,
+        format!("[{}]", parts.join(", ")),
+    ))
 }
 
 /// Fewest and most samples in a row of a matrix judged as frames: 10 ms
@@ -834,6 +935,39 @@ mod tests {
             vec!["array@32114[:, :] waveform".to_string()],
             "{limits:?}"
         );
+    }
+
+    #[test]
+    fn padding_before_a_signal_is_looked_through() {
+        let voice = int16(&speechy(16_000));
+        // Two seconds of zeros before the speech.
+        let mut padded = vec![0u8; 2 * 40_000];
+        padded.extend(&voice);
+        assert_eq!(
+            open("npy", &npy("<i2", "(56000,)", &padded)).0,
+            vec![("array[40000:]".into(), "waveform".into())]
+        );
+        // A batch whose first row is a silent clip.
+        let mut batch = vec![0u8; 2 * 16_000];
+        batch.extend(&voice);
+        batch.extend(vec![0u8; 2 * 32_000]);
+        assert_eq!(
+            open("npy", &npy("<i2", "(4, 16000)", &batch)).0,
+            vec![("array[1, :]".into(), "waveform".into())]
+        );
+        assert_eq!(
+            open("npy", &npy("<i2", "(4, 16000)", &vec![0u8; 128_000])).0,
+            vec![]
+        );
+        assert_eq!(
+            after_padding(&[4, 16000, 1], 20_000),
+            Some((20_000, 12_000, "[1, 4000:, 0]".into()))
+        );
+        assert_eq!(
+            after_padding(&[2, 3, 5000], 5000 * 4 + 4000),
+            Some((20_000, 5000, "[1, 1, :]".into()))
+        );
+        assert_eq!(after_padding(&[4, 16000], 64_000), None);
     }
 
     #[test]
