@@ -438,23 +438,30 @@ pub(crate) fn guess(piece: &[u8]) -> Option<(&'static str, f64)> {
 }
 
 /// A recording's loudness changes from frame to frame (syllables,
-/// pauses): the spread of its frames' RMS is 0.7–1.5 of their mean on
-/// real speech. One period of a wave repeated (a sine, sawtooth or
-/// triangle lookup table, a test tone, a chirp, a sum of tones) and rows
-/// of equally long smooth series keep it within 0.05.
+/// pauses): the spread of its 256-sample frames' RMS is 0.7–1.5 of their
+/// mean on real speech, and at least 0.1 of it with a steady hum up to
+/// twice its level or steady noise down to −5 dB. One period of a wave
+/// repeated (a sine, sawtooth or triangle lookup table, a test tone, a
+/// chirp, a sum of tones) keeps it within 0.05. (A louder steady tone laid
+/// over a voice hides it from this test.)
 pub(crate) fn loudness_varies(series: &[f32]) -> bool {
+    spread_of_frames(series) >= 0.1
+}
+
+/// The spread of the RMS of `x`'s 256-sample frames, as a share of their
+/// mean (0 for silence).
+fn spread_of_frames(x: &[f32]) -> f64 {
     const FRAME: usize = 256;
-    let rms: Vec<f64> = series
+    let rms: Vec<f64> = x
         .chunks_exact(FRAME)
         .map(|f| (f.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / FRAME as f64).sqrt())
         .collect();
     let n = rms.len() as f64;
     let mean = rms.iter().sum::<f64>() / n;
-    if mean <= 0.0 {
-        return false;
+    if mean.is_nan() || mean <= 0.0 {
+        return 0.0;
     }
-    let spread = (rms.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt();
-    spread >= 0.2 * mean
+    (rms.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n).sqrt() / mean
 }
 
 /// Steps of the recurrence test per channel: eight samples, so that a
@@ -574,7 +581,10 @@ fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'st
     let samples = layout.decode(piece);
     (rho >= min_rho
         && spectral_flatness(&samples[first..], lag) <= max_flatness
-        && !deterministic(&samples[first..], lag))
+        && !deterministic(&samples[first..], lag)
+        // A step of 8 keeps to one channel of a stereo stream too: a mono
+        // reading catches rows of sines that pair up as false channels.
+        && !deterministic(&samples[first..], 1))
     .then_some((layout.name(), rho))
 }
 

@@ -666,12 +666,35 @@ fn rows_join(x: &[f32], cols: usize) -> bool {
     boundaries >= 4 && inner > 0 && across / boundaries as f64 <= 4.0 * inside / inner as f64
 }
 
+/// The rows of `x` (`cols` samples each) share a window's shape: the
+/// eighths at both ends of the rows hold under a quarter of the energy
+/// per sample of the rows as a whole, as the kernels of a filter bank
+/// (SincNet, Gabor, gammatone) or a windowed basis do. A signal cut into
+/// frames is as loud at a frame's ends as in its middle.
+fn windowed(x: &[f32], cols: usize) -> bool {
+    let edge = (cols / 8).max(1);
+    let (mut ends, mut n_ends, mut all) = (0.0f64, 0usize, 0.0f64);
+    for row in x.chunks_exact(cols) {
+        for (i, &v) in row.iter().enumerate() {
+            let e = f64::from(v).powi(2);
+            all += e;
+            if i < edge || i >= cols - edge {
+                ends += e;
+                n_ends += 1;
+            }
+        }
+    }
+    let rows = x.len() / cols;
+    let total = (rows * cols) as f64;
+    n_ends > 0 && total > 0.0 && ends / (n_ends as f64) < 0.25 * all / total
+}
+
 impl Walk<'_> {
     /// A matrix no axis of which [`plan`] takes for a signal, judged as
-    /// the frames of one recording (flattened, `[:, :]`) when its first
-    /// row is smooth (lag-1 autocorrelation ≥ 0.6 over its first 256
-    /// samples; weights and embeddings are not, and cost no more than that
-    /// look) and its rows join up. Only for arrays a file holds one or a
+    /// the frames of one recording (flattened, `[:, :]`) when one of
+    /// eight rows spread over it is smooth (lag-1 autocorrelation ≥ 0.6
+    /// over its first 256 samples; weights and embeddings are not), its
+    /// rows join up, and they do not share a window's shape. Only for arrays a file holds one or a
     /// few of (`.npy`, pickles, HDF5): a model's hundreds of weight
     /// matrices would each cost a read.
     #[allow(clippy::too_many_arguments)]
@@ -687,13 +710,27 @@ impl Walk<'_> {
         let Some((rows, cols)) = frame_shape(shape) else {
             return false;
         };
-        let first = dtype.decode(data, big_endian, 1, FRAME_PEEK.min(cols as usize));
-        if first.len() < 64 || !dataset::smooth(&first) {
+        // Eight rows spread over what is judged: a recording may open
+        // with a frame of silence or hiss.
+        let count = rows.saturating_mul(cols).min(MAX_WAVEFORM as u64) as usize;
+        let judged_rows = (count as u64 / cols).max(1);
+        let row_bytes = (cols as usize).saturating_mul(dtype.size());
+        let smooth = (0..8u64).any(|k| {
+            let row = (k * judged_rows / 8) as usize;
+            let from = row.saturating_mul(row_bytes);
+            let peek = dtype.decode(
+                data.get(from..).unwrap_or_default(),
+                big_endian,
+                1,
+                FRAME_PEEK.min(cols as usize),
+            );
+            peek.len() >= 64 && dataset::smooth(&peek)
+        });
+        if !smooth {
             return false;
         }
-        let count = rows.saturating_mul(cols).min(MAX_WAVEFORM as u64) as usize;
         let samples = dtype.decode(data, big_endian, 1, count);
-        if !rows_join(&samples, cols as usize) {
+        if !rows_join(&samples, cols as usize) || windowed(&samples, cols as usize) {
             return false;
         }
         let size = shape
@@ -910,6 +947,24 @@ mod tests {
             })
             .collect();
         assert_eq!(open("npy", &npy("<f4", "(64, 256)", &basis)).0, vec![]);
+        // A filter bank: Hann-windowed cosines, quiet at both ends of each row.
+        let bank: Vec<u8> = (0..64)
+            .flat_map(|k| {
+                (0..400).flat_map(move |n| {
+                    let w = 0.5 - 0.5 * (n as f32 / 400.0 * std::f32::consts::TAU).cos();
+                    let f = 0.02 + 0.004 * k as f32;
+                    (w * (f * n as f32 * std::f32::consts::TAU).cos() * 0.5).to_le_bytes()
+                })
+            })
+            .collect();
+        assert_eq!(open("npy", &npy("<f4", "(64, 400)", &bank)).0, vec![]);
+        // A recording that opens with a frame of silence.
+        let mut late = vec![0u8; 800];
+        late.extend(&voice[..voice.len() - 800]);
+        assert_eq!(
+            open("npy", &npy("<i2", "(40, 400)", &late)).0,
+            vec![("array[:, :]".into(), "waveform".into())]
+        );
         let weights = crate::sniff::testutil::pseudo_random(4 * 256 * 256, 3);
         assert_eq!(open("npy", &npy("<i4", "(256, 256)", &weights)).0, vec![]);
         // Rows too short for a frame, too few rows.

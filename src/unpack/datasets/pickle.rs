@@ -401,6 +401,10 @@ fn scalar(descr: &str, b: &[u8]) -> Option<(Kind, [u8; 8])> {
     match (kind, b.len()) {
         ("i", 1 | 2 | 4 | 8) => Some((Kind::Ints, signed.to_le_bytes())),
         ("u", 1 | 2 | 4) => Some((Kind::Ints, (unsigned as i64).to_le_bytes())),
+        ("f", 2) => {
+            let v = f64::from(super::f16_to_f32(unsigned as u16));
+            Some((Kind::Floats, v.to_le_bytes()))
+        }
         ("f", 4) => {
             let v = f64::from(f32::from_bits(unsigned as u32));
             Some((Kind::Floats, v.to_le_bytes()))
@@ -956,7 +960,26 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
         ) || (m.run.as_ref().is_some_and(|r| r.scalars)
             && matches!(
                 op,
-                b'h' | b'j' | b'g' | b'C' | b'B' | b'X' | 0x8c | b'T' | b'U' | b'R' | 0x81
+                b'h' | b'j'
+                    | b'g'
+                    | b'C'
+                    | b'B'
+                    | b'X'
+                    | 0x8c
+                    | b'T'
+                    | b'U'
+                    | b'V'
+                    | b'S'
+                    | b'R'
+                    | 0x81
+                    // Pickled without a memo (`Pickler.fast`), each
+                    // scalar names its callable and builds its dtype anew.
+                    | b'c'
+                    | 0x93
+                    | b'b'
+                    | b'N'
+                    | 0x88
+                    | 0x89
             ));
         if !keeps_run {
             m.end_run();
@@ -2023,6 +2046,52 @@ pub(super) mod tests {
             &run.data[8..16],
             &f64::from((0.2f32).sin() * 0.5).to_le_bytes()
         );
+        // Protocol 0: the bytes as raw-unicode-escape lines, the memo by
+        // number, as Python writes it.
+        let mut p = b"(lp0\ncnumpy._core.multiarray\nscalar\np1\n(cnumpy\ndtype\np2\n(Vi2\np3\nI00\nI01\ntp4\nRp5\n(I3\nV<\np6\nNNNI-1\nI-1\nI0\ntp7\nbc_codecs\nencode\np8\n".to_vec();
+        let mut memo = 9;
+        for (i, v) in samples.iter().enumerate() {
+            if i > 0 {
+                p.extend(b"g1\n(g5\ng8\n");
+            }
+            p.extend(b"(V");
+            for b in v.to_le_bytes() {
+                match b {
+                    0..=0x1f | b'\\' | 0x7f => p.extend(format!("\\u{b:04x}").bytes()),
+                    b => p.push(b),
+                }
+            }
+            if i == 0 {
+                p.extend(format!("\np{memo}\nVlatin1\np10\n").bytes());
+                memo = 11;
+            } else {
+                p.extend(format!("\np{memo}\ng10\n").bytes());
+                memo += 1;
+            }
+            p.extend(
+                format!(
+                    "tp{}\nRp{}\ntp{}\nRp{}\na",
+                    memo,
+                    memo + 1,
+                    memo + 2,
+                    memo + 3
+                )
+                .bytes(),
+            );
+            memo += 4;
+        }
+        p.push(b'.');
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        assert_eq!(
+            (&got.payloads[0].kind, got.payloads[0].data.len()),
+            (&Kind::Ints, 3000 * 8)
+        );
+        assert_eq!(
+            &got.payloads[0].data[8..16],
+            &i64::from(samples[1]).to_le_bytes()
+        );
         // Scalars of other dtypes, or bytes that do not fit theirs, are no numbers.
         assert_eq!(scalar("<i2", &[1, 0]).map(|s| s.0), Some(Kind::Ints));
         assert_eq!(
@@ -2032,6 +2101,10 @@ pub(super) mod tests {
         assert_eq!(scalar("<i2", &[1, 0, 0]), None);
         assert_eq!(scalar("|b1", &[1]), None);
         assert_eq!(scalar("<c8", &[0; 8]), None);
+        assert_eq!(
+            scalar("<f2", &[0x00, 0x3c]).map(|s| s.1),
+            Some(1.0f64.to_le_bytes())
+        );
         assert_eq!(scalar("", &[]), None);
     }
 
