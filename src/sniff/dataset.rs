@@ -804,8 +804,7 @@ pub(crate) const MAX_WAVEFORM: usize = 16 * MIN_WAVEFORM;
 /// ids (non-negative, few values, ramps and steps) fail these first checks;
 /// noise and embeddings then fail the smoothness and spectral tests of
 /// `pcm.rs`, run on 2048-sample pieces as f32le, of which half must pass
-/// (pauses are part of speech). Its loudness must change from frame to
-/// frame, as speech's does. A random walk (a drifting sensor, prices
+/// (pauses are part of speech). A random walk (a drifting sensor, prices
 /// less their mean) passes all of those, and fails on its steps: white
 /// noise, where the steps of speech keep its colour.
 pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
@@ -836,11 +835,6 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
     if distinct.len() < 64 || crossings < x.len() / 256 {
         return None;
     }
-    // A wave at one loudness (a test tone, a chirp, a sum of tones, rows of
-    // a sinusoidal table, a steady sensor) is not a recording.
-    if !super::pcm::loudness_varies(x) {
-        return None;
-    }
     let pieces: Vec<&[f32]> = x.chunks_exact(MIN_WAVEFORM).collect();
     let mut best: Option<f64> = None;
     let mut hits = 0;
@@ -859,6 +853,12 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
     }
     let samples: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
     best.filter(|_| super::pcm::steps_coloured(&samples))
+}
+
+/// Whether a series' loudness changes from frame to frame, as a
+/// recording's does (see `pcm::loudness_varies`).
+pub(crate) fn loudness_varies(samples: &[f32]) -> bool {
+    super::pcm::loudness_varies(samples)
 }
 
 /// Neighbouring samples strongly correlated (lag-1 autocorrelation of at
@@ -1235,7 +1235,7 @@ mod tests {
     }
 
     #[test]
-    fn waves_at_one_loudness_are_not_waveforms() {
+    fn waves_at_one_loudness_do_not_vary_and_syllables_do() {
         // Each with a faint noise floor, so that only its loudness tells
         // it from speech: a tone, a chirp and a sum of tones.
         let noise = pseudo_random(16000, 9);
@@ -1249,11 +1249,10 @@ mod tests {
         let tones =
             with_floor(&|t| 0.3 * (t / 9.0).sin() + 0.2 * (t / 31.0).sin() + 0.1 * (t / 4.3).sin());
         for (name, wave) in [("tone", &tone), ("chirp", &chirp), ("tones", &tones)] {
-            assert!(!crate::sniff::pcm::loudness_varies(wave), "{name}");
-            assert!(waveform(wave).is_none(), "{name}");
+            assert!(!loudness_varies(wave), "{name}");
         }
-        // The same tone rising and falling, as syllables do, is judged.
+        // The same tone rising and falling, as syllables do.
         let spoken = with_floor(&|t| (t / 7.0).sin() * 0.5 * (t / 900.0).sin().abs());
-        assert!(waveform(&spoken).is_some());
+        assert!(loudness_varies(&spoken));
     }
 }

@@ -280,6 +280,11 @@ impl Parsed {
                 if series.len() < MIN_SAMPLES {
                     return None;
                 }
+                // The loudness test first: it is one pass, the waveform's
+                // spectra are many.
+                if !super::pcm::loudness_varies(&series) {
+                    return None;
+                }
                 let rho = waveform(&series)?;
                 Some(Written {
                     numbers: numbers.len(),

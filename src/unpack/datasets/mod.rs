@@ -667,26 +667,30 @@ fn rows_join(x: &[f32], cols: usize) -> bool {
 }
 
 /// The rows of `x` (`cols` samples each) share a window's shape: the
-/// eighths at both ends of the rows hold under a quarter of the energy
+/// eighth at either end of the rows holds under a quarter of the energy
 /// per sample of the rows as a whole, as the kernels of a filter bank
-/// (SincNet, Gabor, gammatone) or a windowed basis do. A signal cut into
-/// frames is as loud at a frame's ends as in its middle.
+/// (SincNet's and Gabor's windowed at both ends, a gammatone's decaying
+/// to its end) or a windowed basis do. A signal cut into frames is as
+/// loud at a frame's ends as in its middle.
 fn windowed(x: &[f32], cols: usize) -> bool {
     let edge = (cols / 8).max(1);
-    let (mut ends, mut n_ends, mut all) = (0.0f64, 0usize, 0.0f64);
+    let (mut head, mut tail, mut all) = (0.0f64, 0.0f64, 0.0f64);
+    let mut rows = 0usize;
     for row in x.chunks_exact(cols) {
+        rows += 1;
         for (i, &v) in row.iter().enumerate() {
             let e = f64::from(v).powi(2);
             all += e;
-            if i < edge || i >= cols - edge {
-                ends += e;
-                n_ends += 1;
+            if i < edge {
+                head += e;
+            } else if i >= cols - edge {
+                tail += e;
             }
         }
     }
-    let rows = x.len() / cols;
-    let total = (rows * cols) as f64;
-    n_ends > 0 && total > 0.0 && ends / (n_ends as f64) < 0.25 * all / total
+    let per_sample = |sum: f64, n: usize| sum / (n.max(1)) as f64;
+    let mean = per_sample(all, rows * cols);
+    rows > 0 && per_sample(head.min(tail), rows * edge) < 0.25 * mean
 }
 
 impl Walk<'_> {
@@ -694,7 +698,8 @@ impl Walk<'_> {
     /// the frames of one recording (flattened, `[:, :]`) when one of
     /// eight rows spread over it is smooth (lag-1 autocorrelation ≥ 0.6
     /// over its first 256 samples; weights and embeddings are not), its
-    /// rows join up, and they do not share a window's shape. Only for arrays a file holds one or a
+    /// rows join up, they do not share a window's shape, and its loudness
+    /// changes from frame to frame. Only for arrays a file holds one or a
     /// few of (`.npy`, pickles, HDF5): a model's hundreds of weight
     /// matrices would each cost a read.
     #[allow(clippy::too_many_arguments)]
@@ -730,7 +735,13 @@ impl Walk<'_> {
             return false;
         }
         let samples = dtype.decode(data, big_endian, 1, count);
-        if !rows_join(&samples, cols as usize) || windowed(&samples, cols as usize) {
+        // Rows of a matrix that is no recording (an image, a bank of
+        // filters, a sensor's windows) are steady from row to row more
+        // often than a vector's samples are.
+        if !rows_join(&samples, cols as usize)
+            || windowed(&samples, cols as usize)
+            || !dataset::loudness_varies(&samples)
+        {
             return false;
         }
         let size = shape
@@ -958,6 +969,18 @@ mod tests {
             })
             .collect();
         assert_eq!(open("npy", &npy("<f4", "(64, 400)", &bank)).0, vec![]);
+        // A gammatone bank: each kernel rises at once and decays to its end.
+        let gammatone: Vec<u8> = (0..64)
+            .flat_map(|k| {
+                (0..512).flat_map(move |n| {
+                    let t = n as f32 / 16_000.0;
+                    let f = 100.0 + 60.0 * k as f32;
+                    let env = t.powi(3) * (-2.0 * std::f32::consts::PI * 120.0 * t).exp() * 1e9;
+                    (env * (std::f32::consts::TAU * f * t).cos()).to_le_bytes()
+                })
+            })
+            .collect();
+        assert_eq!(open("npy", &npy("<f4", "(64, 512)", &gammatone)).0, vec![]);
         // A recording that opens with a frame of silence.
         let mut late = vec![0u8; 800];
         late.extend(&voice[..voice.len() - 800]);
