@@ -390,6 +390,15 @@ fn scalar(descr: &str, b: &[u8]) -> Option<(Kind, [u8; 8])> {
     if width.parse::<usize>().ok()? != b.len() {
         return None;
     }
+    // A complex sample's real part (a voice kept as an analytic signal):
+    // the first half, in the byte order of each part.
+    let (kind, b) = match kind {
+        "c" => ("f", &b[..b.len() / 2]),
+        kind => (kind, b),
+    };
+    if b.is_empty() || b.len() > 8 {
+        return None;
+    }
     let mut raw = [0u8; 8];
     raw[..b.len()].copy_from_slice(b);
     if big {
@@ -574,6 +583,39 @@ impl<'b> Machine<'b> {
     /// A number for the current run (started, or ended and started anew,
     /// when the kind changes).
     fn number(&mut self, at: usize, kind: Kind, le: [u8; 8]) -> bool {
+        // Inside a run of NumPy scalars, numbers pickled as themselves are
+        // not samples: a dtype's state rebuilt for each scalar (a pickle
+        // written without a memo), or ints put among the samples.
+        if self.run.as_ref().is_some_and(|r| r.scalars) {
+            return true;
+        }
+        self.add_number(at, kind, le)
+    }
+
+    /// A number for the current run, from an opcode or a NumPy scalar.
+    fn add_number(&mut self, at: usize, kind: Kind, le: [u8; 8]) -> bool {
+        // A run of NumPy scalars takes integers as floats: a list may mix
+        // the two (`np.int16` and `np.float32` items), and a run of
+        // integer scalars becomes one of floats at the first float.
+        if let Some(r) = self
+            .run
+            .as_mut()
+            .filter(|r| r.scalars && r.kind == Kind::Ints)
+        {
+            if kind == Kind::Floats {
+                for n in r.bytes.chunks_exact_mut(8) {
+                    let v = i64::from_le_bytes(n.try_into().unwrap_or_default()) as f64;
+                    n.copy_from_slice(&v.to_le_bytes());
+                }
+                r.kind = Kind::Floats;
+            }
+        }
+        let (kind, le) = match &self.run {
+            Some(r) if r.scalars && r.kind == Kind::Floats && kind == Kind::Ints => {
+                (Kind::Floats, (i64::from_le_bytes(le) as f64).to_le_bytes())
+            }
+            _ => (kind, le),
+        };
         if self.run.as_ref().is_some_and(|r| r.kind != kind) {
             self.end_run();
         }
@@ -645,7 +687,7 @@ impl<'b> Machine<'b> {
                 if let (Some(V::Dtype(descr)), Some(V::Small(b, n))) = (arg(0), arg(1)) {
                     let number = scalar(&descr.borrow(), &b[..usize::from(*n)]);
                     if let Some((kind, le)) = number {
-                        if !self.number(at, kind, le) {
+                        if !self.add_number(at, kind, le) {
                             return V::Other;
                         }
                         if let Some(run) = &mut self.run {
@@ -2092,6 +2134,33 @@ pub(super) mod tests {
             &got.payloads[0].data[8..16],
             &i64::from(samples[1]).to_le_bytes()
         );
+        // Float scalars with Python ints put among them: one run of the
+        // scalars, the ints left out.
+        let mut p = b"\x80\x04]\x94(\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02f4\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
+        for i in 0..6000 {
+            if i % 2 == 1 {
+                p.extend(b"K\x05");
+                continue;
+            }
+            if i > 0 {
+                p.extend(b"h\x03h\x09");
+            }
+            p.push(b'C');
+            p.push(4);
+            p.extend((i as f32 / 9.0).sin().to_le_bytes());
+            p.extend(b"\x94\x86\x94R\x94");
+        }
+        p.extend(b"e.");
+        let got = read(&p);
+        assert_eq!(got.payloads.len(), 1, "{:?}", got.end);
+        assert_eq!(
+            (&got.payloads[0].kind, got.payloads[0].data.len()),
+            (&Kind::Floats, 3000 * 8)
+        );
+        assert_eq!(
+            &got.payloads[0].data[8..16],
+            &f64::from((2.0f32 / 9.0).sin()).to_le_bytes()
+        );
         // Scalars of other dtypes, or bytes that do not fit theirs, are no numbers.
         assert_eq!(scalar("<i2", &[1, 0]).map(|s| s.0), Some(Kind::Ints));
         assert_eq!(
@@ -2100,7 +2169,14 @@ pub(super) mod tests {
         );
         assert_eq!(scalar("<i2", &[1, 0, 0]), None);
         assert_eq!(scalar("|b1", &[1]), None);
-        assert_eq!(scalar("<c8", &[0; 8]), None);
+        assert_eq!(
+            scalar(">c8", &[0x3f, 0x80, 0, 0, 0x40, 0, 0, 0]).map(|s| s.1),
+            Some(1.0f64.to_le_bytes()),
+            "a complex scalar's real part"
+        );
+        assert_eq!(scalar("<c16", &[0; 16]).map(|s| s.0), Some(Kind::Floats));
+        assert_eq!(scalar("<i0", &[]), None);
+        assert_eq!(scalar("<i16", &[0; 16]), None);
         assert_eq!(
             scalar("<f2", &[0x00, 0x3c]).map(|s| s.1),
             Some(1.0f64.to_le_bytes())
