@@ -1014,6 +1014,9 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                     | b'S'
                     | b'R'
                     | 0x81
+                    // A dict's batches of them (under int or str keys).
+                    | b'u'
+                    | b's'
                     // Pickled without a memo (`Pickler.fast`), each
                     // scalar names its callable and builds its dtype anew.
                     | b'c'
@@ -2161,6 +2164,26 @@ pub(super) mod tests {
             &got.payloads[0].data[8..16],
             &f64::from((2.0f32 / 9.0).sin()).to_le_bytes()
         );
+        // A dict of them under int keys, in SETITEMS batches of 1,000.
+        let mut p = b"\x80\x04}\x94(K\x00\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02i2\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
+        for (i, v) in samples.iter().enumerate() {
+            if i > 0 {
+                if i % 1000 == 0 {
+                    p.extend(b"u(");
+                }
+                p.push(b'M');
+                p.extend((i as u16).to_le_bytes());
+                p.extend(b"h\x03h\x09");
+            }
+            p.extend(b"C\x02");
+            p.extend(v.to_le_bytes());
+            p.extend(b"\x94\x86\x94R\x94");
+        }
+        p.extend(b"u.");
+        let got = read(&p);
+        assert!(got.complete(), "{:?}", got.end);
+        assert_eq!(got.payloads.len(), 1);
+        assert_eq!(got.payloads[0].data.len(), 3000 * 8);
         // Scalars of other dtypes, or bytes that do not fit theirs, are no numbers.
         assert_eq!(scalar("<i2", &[1, 0]).map(|s| s.0), Some(Kind::Ints));
         assert_eq!(
