@@ -541,8 +541,10 @@ impl Walk<'_> {
     }
 
     /// The offset of the first byte that is not zero in `from..end` of the
-    /// reader, looked for a step at a time as far as [`MAX_PADDING`] and
-    /// the object's budget allow.
+    /// reader, looked for a step at a time as far as [`MAX_PADDING`], the
+    /// object's budget and half the reader's positioned reads allow: a
+    /// model's zero buffers (a cache, fresh biases) must not use up the
+    /// reads its other tensors are judged with.
     fn first_nonzero(
         &mut self,
         r: &mut Reader<'_, '_, '_>,
@@ -555,7 +557,8 @@ impl Walk<'_> {
             let Some(budget) = self.remaining(prefix) else {
                 return Ok(None);
             };
-            let step = (end - at).min(PADDING_STEP).min(budget);
+            let reads_left = (READ_BUDGET / 2).saturating_sub(r.read);
+            let step = (end - at).min(PADDING_STEP).min(budget).min(reads_left);
             if step == 0 {
                 return Ok(None);
             }
@@ -1168,6 +1171,40 @@ mod tests {
         rec.extend([0u8; 4]);
         let _ = open("tfrecord", &rec);
         assert!(crate::sniff::formats::is_known("silk"));
+    }
+
+    /// Zero buffers are looked through for a signal only with half the
+    /// reads a container has: the voice after three of 3 MiB is judged.
+    #[test]
+    fn zero_buffers_do_not_use_up_the_reads_of_the_tensors_after_them() {
+        let wave = int16(&speechy(8000));
+        let zeros = 3 << 20;
+        let mut entries: Vec<String> = (0..3)
+            .map(|i| {
+                format!(
+                    r#""cache{i}":{{"dtype":"F32","shape":[{}],"data_offsets":[{},{}]}}"#,
+                    zeros / 4,
+                    i * zeros,
+                    (i + 1) * zeros
+                )
+            })
+            .collect();
+        entries.push(format!(
+            r#""z":{{"dtype":"I16","shape":[8000],"data_offsets":[{},{}]}}"#,
+            3 * zeros,
+            3 * zeros + wave.len()
+        ));
+        let json = format!("{{{}}}", entries.join(","));
+        let mut b = (json.len() as u64).to_le_bytes().to_vec();
+        b.extend(json.as_bytes());
+        b.resize(b.len() + 3 * zeros, 0);
+        b.extend(&wave);
+        let (members, limits) = open("safetensors", &b);
+        assert_eq!(
+            members,
+            vec![("z[:]".to_string(), "waveform".to_string())],
+            "{limits:?}"
+        );
     }
 
     #[test]
