@@ -585,7 +585,7 @@ fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'st
         && !deterministic(&samples[first..], lag)
         // A step of 8 keeps to one channel of a stereo stream too: a mono
         // reading catches rows of sines that pair up as false channels.
-        && !deterministic(&samples[first..], 1))
+        && (lag == 1 || !deterministic(&samples[first..], 1)))
     .then_some((layout.name(), rho))
 }
 
@@ -668,6 +668,17 @@ mod tests {
         // The same tone in both channels of a stereo stream.
         let stereo: Vec<f64> = tone.iter().flat_map(|&v| [v, -v * 0.5]).collect();
         assert!(deterministic(&stereo, 2));
+        // Rows of sines, each its own frequency (a sine table a row per
+        // frequency), that a reading as two channels pairs up: the mono
+        // reading refuses every piece of them.
+        let rows: Vec<f64> = (0..64)
+            .flat_map(|k| (0..256).map(move |n| (TAU * k as f64 * n as f64 / 256.0).sin() * 0.5))
+            .collect();
+        assert!(!deterministic(&rows, 2));
+        assert!(deterministic(&rows, 1));
+        for piece in f32le(&rows).chunks(8192) {
+            assert_eq!(guess(piece), None);
+        }
         // Speech-like signals keep a noise floor, and pass; so does the
         // smoothest of them read eightfold oversampled.
         let voice: Vec<f64> = pcm16_tone(8192)
