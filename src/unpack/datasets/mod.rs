@@ -220,6 +220,15 @@ fn f16_to_f32(h: u16) -> f32 {
     }
 }
 
+/// Bytes a tensor of `dtype` and `shape` holds; `u64::MAX` past what a
+/// count can hold (a crafted shape).
+fn tensor_bytes(dtype: Dtype, shape: &[u64]) -> u64 {
+    shape
+        .iter()
+        .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
+        .unwrap_or(u64::MAX)
+}
+
 /// Which elements of a C-ordered tensor are judged as one signal.
 #[derive(Clone, Debug, PartialEq)]
 struct Plan {
@@ -507,10 +516,7 @@ impl Walk<'_> {
             plan.stride as usize,
             plan.count as usize,
         );
-        let size = shape
-            .iter()
-            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
-            .unwrap_or(u64::MAX);
+        let size = tensor_bytes(dtype, shape);
         let mut slice = plan.slice;
         // Padding before the signal (a batch whose first row is a silent
         // clip, zeros before the speech): judged from the first element
@@ -747,10 +753,7 @@ impl Walk<'_> {
         {
             return false;
         }
-        let size = shape
-            .iter()
-            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
-            .unwrap_or(u64::MAX);
+        let size = tensor_bytes(dtype, shape);
         self.samples(
             prefix,
             &format!("{name}[:, :]"),

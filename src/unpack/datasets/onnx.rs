@@ -730,10 +730,7 @@ impl Walk<'_> {
             .take(planned.count as usize)
             .copied()
             .collect();
-        let size = dims
-            .iter()
-            .try_fold(dtype.size() as u64, |a, &d| a.checked_mul(d))
-            .unwrap_or(u64::MAX);
+        let size = super::tensor_bytes(dtype, dims);
         self.samples(
             prefix,
             &format!("{name}{}", planned.slice),
