@@ -2035,6 +2035,38 @@ pub(super) mod tests {
         );
     }
 
+    /// NumPy scalars in a list or dict as protocol 4 writes them: `open`
+    /// after PROTO (the container, its memo entry, MARK, a first key), the
+    /// scalar callable and the dtype (`code`, two characters) once, then
+    /// each item's bytes, the callable and dtype named from the memo after
+    /// the first and `between(i)` before item i > 0 (a key, a batch's
+    /// end), then `close`.
+    fn p4_scalars(
+        open: &[u8],
+        code: &str,
+        items: &[Vec<u8>],
+        between: impl Fn(usize) -> Vec<u8>,
+        close: &[u8],
+    ) -> Vec<u8> {
+        let mut p = b"\x80\x04".to_vec();
+        p.extend(open);
+        p.extend(b"\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02");
+        p.extend(code.as_bytes());
+        p.extend(b"\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                p.extend(between(i));
+                p.extend(b"h\x03h\x09");
+            }
+            p.push(b'C');
+            p.push(item.len() as u8);
+            p.extend(item);
+            p.extend(b"\x94\x86\x94R\x94");
+        }
+        p.extend(close);
+        p
+    }
+
     /// `list(array)`: every sample a NumPy scalar, pickled as a call of
     /// `scalar(dtype, bytes)`, in Python's opcode order for protocol 4
     /// (the dtype and the callable named from the memo after the first)
@@ -2044,16 +2076,8 @@ pub(super) mod tests {
         let samples: Vec<i16> = (0..3000)
             .map(|i| ((i as f64 / 7.0).sin() * 3000.0) as i16)
             .collect();
-        let mut p = b"\x80\x04]\x94(\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02i2\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
-        for (i, v) in samples.iter().enumerate() {
-            if i > 0 {
-                p.extend(b"h\x03h\x09");
-            }
-            p.extend(b"C\x02");
-            p.extend(v.to_le_bytes());
-            p.extend(b"\x94\x86\x94R\x94");
-        }
-        p.extend(b"e.");
+        let items: Vec<Vec<u8>> = samples.iter().map(|v| v.to_le_bytes().to_vec()).collect();
+        let p = p4_scalars(b"]\x94(", "i2", &items, |_| Vec::new(), b"e.");
         let got = read(&p);
         assert!(got.complete(), "{:?}", got.end);
         assert_eq!(got.payloads.len(), 1);
@@ -2139,21 +2163,10 @@ pub(super) mod tests {
         );
         // Float scalars with Python ints put among them: one run of the
         // scalars, the ints left out.
-        let mut p = b"\x80\x04]\x94(\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02f4\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
-        for i in 0..6000 {
-            if i % 2 == 1 {
-                p.extend(b"K\x05");
-                continue;
-            }
-            if i > 0 {
-                p.extend(b"h\x03h\x09");
-            }
-            p.push(b'C');
-            p.push(4);
-            p.extend((i as f32 / 9.0).sin().to_le_bytes());
-            p.extend(b"\x94\x86\x94R\x94");
-        }
-        p.extend(b"e.");
+        let floats: Vec<Vec<u8>> = (0..3000)
+            .map(|j| (2.0 * j as f32 / 9.0).sin().to_le_bytes().to_vec())
+            .collect();
+        let p = p4_scalars(b"]\x94(", "f4", &floats, |_| b"K\x05".to_vec(), b"K\x05e.");
         let got = read(&p);
         assert_eq!(got.payloads.len(), 1, "{:?}", got.end);
         assert_eq!(
@@ -2165,21 +2178,17 @@ pub(super) mod tests {
             &f64::from((2.0f32 / 9.0).sin()).to_le_bytes()
         );
         // A dict of them under int keys, in SETITEMS batches of 1,000.
-        let mut p = b"\x80\x04}\x94(K\x00\x8c\x16numpy._core.multiarray\x94\x8c\x06scalar\x94\x93\x94\x8c\x05numpy\x94\x8c\x05dtype\x94\x93\x94\x8c\x02i2\x94\x89\x88\x87\x94R\x94(K\x03\x8c\x01<\x94NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00t\x94b".to_vec();
-        for (i, v) in samples.iter().enumerate() {
-            if i > 0 {
-                if i % 1000 == 0 {
-                    p.extend(b"u(");
-                }
-                p.push(b'M');
-                p.extend((i as u16).to_le_bytes());
-                p.extend(b"h\x03h\x09");
-            }
-            p.extend(b"C\x02");
-            p.extend(v.to_le_bytes());
-            p.extend(b"\x94\x86\x94R\x94");
-        }
-        p.extend(b"u.");
+        let between = |i: usize| {
+            let mut b = if i.is_multiple_of(1000) {
+                b"u(".to_vec()
+            } else {
+                Vec::new()
+            };
+            b.push(b'M');
+            b.extend((i as u16).to_le_bytes());
+            b
+        };
+        let p = p4_scalars(b"}\x94(K\x00", "i2", &items, between, b"u.");
         let got = read(&p);
         assert!(got.complete(), "{:?}", got.end);
         assert_eq!(got.payloads.len(), 1);
