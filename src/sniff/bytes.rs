@@ -71,6 +71,23 @@ macro_rules! needle {
 }
 pub(crate) use needle;
 
+/// Every `needle` of `finder` in `hay`, in order, none overlapping, as
+/// `Finder::find_iter` finds them. That iterator starts from a copy of the
+/// finder's searcher, hundreds of bytes: over a short head the copy cost
+/// more than the search itself.
+pub(crate) fn find_all<'a>(
+    finder: &'a memchr::memmem::Finder<'static>,
+    hay: &'a [u8],
+) -> impl Iterator<Item = usize> + 'a {
+    let step = finder.needle().len().max(1);
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let at = from + finder.find(hay.get(from..)?)?;
+        from = at + step;
+        Some(at)
+    })
+}
+
 /// The first `needle` in `hay`, found from its first byte. Over a KiB in
 /// which that byte is rare (the `%` of `%PDF` in text or in random bytes),
 /// skipping to each of its places costs less than a general searcher's
@@ -129,6 +146,27 @@ mod tests {
         }
         assert_eq!(find_iter_by(b"\x00\x01\xba", needle, 3).count(), 0);
         assert_eq!(find_iter_by(needle, needle, 9).count(), 0);
+    }
+
+    #[test]
+    fn finding_all_with_a_held_finder_finds_what_its_iterator_finds() {
+        let finder = memchr::memmem::Finder::new(b"aa").into_owned();
+        assert_eq!(find_all(&finder, b"aaaaa").collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(find_all(&finder, b"").count(), 0);
+        for seed in 0..200u64 {
+            let hay: Vec<u8> = pseudo_random(100 + seed as usize * 7, seed)
+                .iter()
+                .map(|&b| b"aPK\x03\x04"[b as usize % 5])
+                .collect();
+            for needle in [&b"PK\x03\x04"[..], b"aa", b"a"] {
+                let finder = memchr::memmem::Finder::new(needle).into_owned();
+                assert_eq!(
+                    find_all(&finder, &hay).collect::<Vec<_>>(),
+                    finder.find_iter(&hay).collect::<Vec<_>>(),
+                    "seed {seed}"
+                );
+            }
+        }
     }
 
     #[test]

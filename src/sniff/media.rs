@@ -945,8 +945,8 @@ fn mpeg_ps(s: &Sample) -> Option<Sniff> {
             if resyncs > MAX_PS_RESYNCS {
                 break;
             }
-            let next = super::bytes::needle!(b"\x00\x00\x01\xba")
-                .find_iter(&h[at + 1..])
+            let finder = super::bytes::needle!(b"\x00\x00\x01\xba");
+            let next = super::bytes::find_all(finder, &h[at + 1..])
                 .map(|i| at + 1 + i)
                 .find(|&p| pack_header(&h[p..]).is_some());
             match next {

@@ -606,8 +606,8 @@ fn recording_at(s: &Sample) -> Option<(usize, Sniff)> {
 /// A zip's local header that holds up before `at`: what follows is a
 /// member, which the walk inside the zip reads and reports by its name.
 fn zipped_before(s: &Sample, at: usize) -> bool {
-    super::bytes::needle!(b"PK\x03\x04")
-        .find_iter(&s.head[..at.min(s.head.len())])
+    let finder = super::bytes::needle!(b"PK\x03\x04");
+    super::bytes::find_all(finder, &s.head[..at.min(s.head.len())])
         .any(|p| crate::unpack::local_header_holds_up(&s.head[p..], p as u64, s.size))
 }
 

@@ -47,15 +47,14 @@ impl Walk<'_> {
         let Some(head) = level.from(0, HEAD_LEN) else {
             return Behind::Nothing;
         };
-        let first = sniff::bytes::needle!(b"PK\x03\x04")
-            .find_iter(&head)
-            .find(|&at| {
-                // Version needed, a name that fits the head.
-                at > 0
-                    && le16(&head, at + 4).is_some_and(|v| v <= 63 + 0x400)
-                    && le16(&head, at + 26)
-                        .is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
-            });
+        let local = sniff::bytes::needle!(b"PK\x03\x04");
+        let first = sniff::bytes::find_all(local, &head).find(|&at| {
+            // Version needed, a name that fits the head.
+            at > 0
+                && le16(&head, at + 4).is_some_and(|v| v <= 63 + 0x400)
+                && le16(&head, at + 26)
+                    .is_some_and(|n| n > 0 && at + 30 + usize::from(n) <= head.len())
+        });
         let Some(first) = first else {
             return Behind::Nothing;
         };
@@ -73,8 +72,7 @@ impl Walk<'_> {
             // 65,000, and a walk from it would report its bytes as a limit.
             // The walk starts at the first that does (an earlier one may be
             // damaged).
-            _ => sniff::bytes::needle!(b"PK\x03\x04")
-                .find_iter(&head[first..])
+            _ => sniff::bytes::find_all(local, &head[first..])
                 .map(|k| first + k)
                 .find(|&at| entry_holds_up(&head[at..], at as u64, level.size))
                 .map_or(Behind::Nothing, |at| Behind::Entries(at as u64)),
@@ -418,7 +416,8 @@ impl Walk<'_> {
                 return true;
             };
             let mut next = None;
-            for k in memchr::memmem::find_iter(&window, b"PK\x03\x04") {
+            let local = sniff::bytes::needle!(b"PK\x03\x04");
+            for k in sniff::bytes::find_all(local, &window) {
                 tries += 1;
                 if tries > MAX_TRIES {
                     self.limit(
@@ -730,7 +729,8 @@ const DESCRIPTOR_SEARCH: usize = 4 * HEAD_LEN;
 fn stored_end(level: &Level<'_, '_>, data_at: u64, to: u64) -> Option<(u64, u64)> {
     let want = (to - data_at).min(DESCRIPTOR_SEARCH as u64 + 24) as usize;
     let window = level.from(data_at, want)?;
-    memchr::memmem::find_iter(&window, b"PK\x07\x08").find_map(|p| {
+    let descriptor = sniff::bytes::needle!(b"PK\x07\x08");
+    let found = sniff::bytes::find_all(descriptor, &window).find_map(|p| {
         let len = p as u64;
         let sizes32 = le32(&window, p + 8).map(u64::from) == Some(len)
             && le32(&window, p + 12).map(u64::from) == Some(len);
@@ -740,7 +740,8 @@ fn stored_end(level: &Level<'_, '_>, data_at: u64, to: u64) -> Option<(u64, u64)
             (_, true) => Some((len, 24)),
             _ => None,
         }
-    })
+    });
+    found
 }
 
 /// Bytes the search for unlisted entries may read in one archive.
