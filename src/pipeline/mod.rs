@@ -262,18 +262,45 @@ struct Shared {
     versions: bool,
     stop: Arc<Stop>,
     progress: Arc<Progress>,
-    slots: Vec<Mutex<Slot>>,
+    slots: Vec<Cell>,
     /// Jobs taken from an abandoned worker, for the others to do.
     orphans: Mutex<Vec<Job>>,
-    /// Jobs waiting in all slots' batches: idle workers look for one to
-    /// take only when there is one (bucket workers, with batches of one,
-    /// then sleep instead of polling every slot).
+}
+
+/// A worker's slot on cache lines of its own. Its worker locks it twice per
+/// object: a line shared with another worker's slot, or with a count every
+/// worker updates, would move from core to core on every object.
+#[derive(Default)]
+#[repr(align(128))]
+struct Cell {
+    slot: Mutex<Slot>,
+    /// The jobs in the slot's batch, set under its lock: idle workers look
+    /// for one to take only when some slot has one (bucket workers, with
+    /// batches of one, then sleep instead of locking every slot).
     queued: AtomicUsize,
 }
 
 impl Shared {
     fn slot(&self, id: usize) -> std::sync::MutexGuard<'_, Slot> {
-        self.slots[id].lock().unwrap_or_else(|e| e.into_inner())
+        self.slots[id]
+            .slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notes how many jobs slot `id` holds; called under its lock.
+    fn queue(&self, id: usize, slot: &Slot) {
+        self.slots[id]
+            .queued
+            .store(slot.pending.len(), Ordering::Relaxed);
+    }
+
+    /// Jobs waiting in all slots' batches.
+    fn queued(&self) -> usize {
+        self.slots
+            .iter()
+            .map(|c| c.queued.load(Ordering::Relaxed))
+            .sum()
     }
 
     /// The watchdog: marks every worker busy with one object for longer
@@ -296,7 +323,7 @@ impl Shared {
                 slot.abandoned = true;
                 finished.append(&mut slot.done);
                 let pending = std::mem::take(&mut slot.pending);
-                self.queued.fetch_sub(pending.len(), Ordering::Relaxed);
+                self.queue(id, &slot);
                 drop(slot);
                 self.lock_orphans().extend(pending);
             } else if age >= FLUSH_EVERY {
@@ -340,7 +367,7 @@ impl Shared {
     /// so that one slow object does not hold the objects queued behind it.
     fn steal(&self, id: usize) -> Vec<Job> {
         let orphans = std::mem::take(&mut *self.lock_orphans());
-        if !orphans.is_empty() || self.queued.load(Ordering::Relaxed) == 0 {
+        if !orphans.is_empty() || self.queued() == 0 {
             return orphans;
         }
         let busiest = (0..self.slots.len())
@@ -357,7 +384,7 @@ impl Shared {
                 // The front holds the jobs its worker would reach last.
                 let half = slot.pending.len().div_ceil(2);
                 let taken: Vec<Job> = slot.pending.drain(..half).collect();
-                self.queued.fetch_sub(taken.len(), Ordering::Relaxed);
+                self.queue(other, &slot);
                 taken
             }
             _ => Vec::new(),
@@ -380,7 +407,7 @@ impl Shared {
         let Some(job) = slot.pending.pop() else {
             return Ok(None);
         };
-        self.queued.fetch_sub(1, Ordering::Relaxed);
+        self.queue(id, &slot);
         let (target, location) = job.whose();
         let mut name = std::mem::take(&mut slot.spare);
         name.clear();
@@ -393,8 +420,9 @@ impl Shared {
     /// A worker's new batch (in walk order; kept last job first).
     fn give(&self, id: usize, mut batch: Vec<Job>) {
         batch.reverse();
-        self.queued.fetch_add(batch.len(), Ordering::Relaxed);
-        self.slot(id).pending = batch;
+        let mut slot = self.slot(id);
+        slot.pending = batch;
+        self.queue(id, &slot);
     }
 }
 
@@ -471,9 +499,8 @@ pub fn run(
         stop: Arc::clone(stop),
         progress: Arc::clone(progress),
         // Room for one replacement per worker.
-        slots: (0..workers * 2).map(|_| Mutex::default()).collect(),
+        slots: (0..workers * 2).map(|_| Cell::default()).collect(),
         orphans: Mutex::default(),
-        queued: AtomicUsize::new(0),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
     spawn_producer(plan, event_tx, stop, progress, &gone);
@@ -1376,9 +1403,8 @@ mod tests {
             versions: false,
             stop: Arc::default(),
             progress: Arc::new(Progress::new(false)),
-            slots: (0..workers).map(|_| Mutex::default()).collect(),
+            slots: (0..workers).map(|_| Cell::default()).collect(),
             orphans: Mutex::default(),
-            queued: AtomicUsize::new(0),
         }
     }
 
@@ -1409,7 +1435,7 @@ mod tests {
         assert!(shared.steal(1).is_empty());
         // Marked once: a later look names only the other worker.
         assert_eq!(shared.watch(Duration::ZERO).0, [(0, "fresh".to_string())]);
-        assert_eq!(shared.queued.load(Ordering::Relaxed), 0);
+        assert_eq!(shared.queued(), 0);
     }
 
     /// At the end of a stop's grace, objects still in hand are named once
@@ -1448,7 +1474,7 @@ mod tests {
         assert_eq!(names(&shared.steal(2)), ["2"]);
         assert_eq!(names(&shared.steal(2)), ["y"]);
         assert!(shared.steal(2).is_empty());
-        assert_eq!(shared.queued.load(Ordering::Relaxed), 0);
+        assert_eq!(shared.queued(), 0);
     }
 
     #[test]
