@@ -78,7 +78,7 @@ pub(super) fn rules_check(file: &Path) -> Result<Exit> {
 
 /// The rule ids one file (and its members) triggers.
 fn rule_ids_for(path: &Path, rules: &RuleSet) -> Result<Vec<String>> {
-    let file = match source::fs::LocalFile::open(&path.to_path_buf().into())? {
+    let file = match source::fs::LocalFile::open(&path.to_path_buf().into(), path)? {
         source::fs::Opened::File(f, meta) => (f, meta.len()),
         source::fs::Opened::NotRegular | source::fs::Opened::Link => {
             bail!("not a regular file")

@@ -1049,7 +1049,7 @@ fn process(
     // came with it.
     let holds = match &candidate.origin {
         Origin::Local(local) => local
-            .version()
+            .version(local.path(&candidate.location))
             .is_some_and(|v| stored.holds_for(v.write(&mut [0; 128]))),
         Origin::Remote(..) => candidate
             .version
@@ -1129,7 +1129,8 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
             if head.len() < HEAD_LEN {
                 head.resize(HEAD_LEN, 0);
             }
-            match LocalFile::open_with_head(local, head, shared.versions) {
+            let path = local.path(&candidate.location);
+            match LocalFile::open_with_head(local, path, head, shared.versions) {
                 Ok(Headed::File {
                     mut file,
                     size,

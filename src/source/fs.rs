@@ -166,7 +166,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
         if opts.own.holds(entry.path()) {
             continue;
         }
-        let location = escape_path(entry.path());
+        let (location, own_path) = located(entry.into_path());
         let rel = below(&root_shown, &location);
         if !opts.in_shard(rel) {
             continue;
@@ -189,7 +189,7 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                 let anchor = dirs.get(..depth).and_then(anchor);
                 let rel = rel.len();
                 let origin = Origin::Local(LocalPath {
-                    path: entry.into_path(),
+                    path: own_path,
                     anchor,
                     follow: opts.follow_symlinks || depth == 0,
                 });
@@ -476,7 +476,11 @@ impl Drop for DirHandle {
 /// one, and whether a link in its place may be followed.
 #[derive(Clone, Debug)]
 pub struct LocalPath {
-    pub path: PathBuf,
+    /// The file's path where its location (what the report calls it) is
+    /// not that path as it is. A walked path of UTF-8 without a backslash
+    /// is its own location, kept once: a second copy cost an allocation on
+    /// the walk's core and a cache miss on the worker's, per file.
+    pub path: Option<PathBuf>,
     pub anchor: Option<Anchor>,
     /// The walk followed links here (`--follow-symlinks`, or a path the
     /// user named). Otherwise the file is opened without following a
@@ -488,7 +492,7 @@ pub struct LocalPath {
 impl From<PathBuf> for LocalPath {
     fn from(path: PathBuf) -> LocalPath {
         LocalPath {
-            path,
+            path: Some(path),
             anchor: None,
             follow: true,
         }
@@ -502,18 +506,24 @@ impl From<&str> for LocalPath {
 }
 
 impl LocalPath {
-    /// Its directory and its name in it, when the directory is open.
-    fn in_dir(&self) -> Option<(&DirHandle, &std::ffi::OsStr)> {
+    /// The file's path, given its location.
+    pub fn path<'a>(&'a self, location: &'a str) -> &'a Path {
+        self.path.as_deref().unwrap_or_else(|| Path::new(location))
+    }
+
+    /// Its directory and its name in it (its path is `path`), when the
+    /// directory is open.
+    fn in_dir<'a>(&'a self, path: &'a Path) -> Option<(&'a DirHandle, &'a std::ffi::OsStr)> {
         let anchor = self.anchor.as_ref().filter(|a| a.steps == 1)?;
-        Some((&anchor.dir, self.path.file_name()?))
+        Some((&anchor.dir, path.file_name()?))
     }
 
     /// Its version now, following a final link only where the walk
     /// follows links (as the open that read it did): `None` unless it is a
     /// regular file.
-    pub fn version(&self) -> Option<Version> {
+    pub fn version(&self, path: &Path) -> Option<Version> {
         #[cfg(target_os = "linux")]
-        if let Some((dir, name)) = self.in_dir() {
+        if let Some((dir, name)) = self.in_dir(path) {
             use rustix::fs::{AtFlags, FileType, StatxFlags};
             let want = StatxFlags::TYPE
                 | StatxFlags::SIZE
@@ -542,9 +552,9 @@ impl LocalPath {
             // Anything unexpected: the path says what it is.
         }
         let meta = if self.follow {
-            std::fs::metadata(&self.path)
+            std::fs::metadata(path)
         } else {
-            std::fs::symlink_metadata(&self.path)
+            std::fs::symlink_metadata(path)
         };
         meta.ok().filter(|m| m.is_file()).map(|m| Version::of(&m))
     }
@@ -571,6 +581,20 @@ fn link_trouble(path: &Path, e: &walkdir::Error) -> Option<SkipReason> {
 pub fn escape_path(path: &Path) -> String {
     use std::os::unix::ffi::OsStrExt;
     escape_bytes(path.as_os_str().as_bytes())
+}
+
+/// A walked path's location (as [`escape_path`] writes it) and the path
+/// itself where the location is not it: a path of UTF-8 without a
+/// backslash is its own location, and is kept once.
+fn located(path: PathBuf) -> (String, Option<PathBuf>) {
+    match path.into_os_string().into_string() {
+        Ok(plain) if !plain.contains('\\') => (plain, None),
+        Ok(text) => (escape_bytes(text.as_bytes()), Some(PathBuf::from(text))),
+        Err(bytes) => {
+            let path = PathBuf::from(bytes);
+            (escape_path(&path), Some(path))
+        }
+    }
 }
 
 pub fn escape_bytes(mut bytes: &[u8]) -> String {
@@ -642,8 +666,8 @@ pub enum Opened {
 impl LocalFile {
     /// Opens without blocking (a FIFO swapped in after the walk must not hang
     /// the scan) and without becoming the controlling terminal; read-only.
-    pub fn open(local: &LocalPath) -> io::Result<Opened> {
-        let Some(file) = Self::open_unchecked(local)? else {
+    pub fn open(local: &LocalPath, path: &Path) -> io::Result<Opened> {
+        let Some(file) = Self::open_unchecked(local, path)? else {
             return Ok(Opened::Link);
         };
         let meta = file.metadata()?;
@@ -655,8 +679,8 @@ impl LocalFile {
 
     /// The open of [`LocalFile::open`], before anything is asked of the
     /// file; `None` for a link where links are not followed.
-    fn open_unchecked(local: &LocalPath) -> io::Result<Option<File>> {
-        match open_below(local.anchor.as_ref(), &local.path, FILE_FLAGS, local.follow) {
+    fn open_unchecked(local: &LocalPath, path: &Path) -> io::Result<Option<File>> {
+        match open_below(local.anchor.as_ref(), path, FILE_FLAGS, local.follow) {
             Ok(fd) => Ok(Some(File::from(fd))),
             // O_NOFOLLOW's answer for a final link, and openat2's for a
             // link on the way.
@@ -678,6 +702,7 @@ impl LocalFile {
     /// (root), is read before it is told apart if it answers a short read.
     pub fn open_with_head(
         local: &LocalPath,
+        path: &Path,
         head: &mut [u8],
         stat: bool,
     ) -> Result<Headed, ReadError> {
@@ -691,14 +716,14 @@ impl LocalFile {
         // Nor across a mount point: a device or a procfs file bound over a
         // file of the tree is listed as that file, and answers a read short.
         let mut trusted = false;
-        let file = match dir.map(|a| open_on_this_filesystem(a, &local.path)) {
+        let file = match dir.map(|a| open_on_this_filesystem(a, path)) {
             Some(Ok(Some(file))) => {
                 trusted = true;
                 file
             }
             Some(Err(e)) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Headed::Link),
             Some(Err(e)) => return Err(e.into()),
-            Some(Ok(None)) | None => match Self::open_unchecked(local)? {
+            Some(Ok(None)) | None => match Self::open_unchecked(local, path)? {
                 Some(file) => file,
                 None => return Ok(Headed::Link),
             },
@@ -823,18 +848,19 @@ mod tests {
         std::os::unix::fs::symlink(&file, dir.path().join("link")).unwrap();
         let by_dir = |name: &str| {
             LocalPath {
-                path: dir.path().join(name),
+                path: None,
                 anchor: anchor_at(dir.path()),
                 follow: false,
             }
-            .version()
+            .version(&dir.path().join(name))
         };
         let by_path = |name: &str| {
+            let path = dir.path().join(name);
             LocalPath {
                 follow: false,
-                ..LocalPath::from(dir.path().join(name))
+                ..LocalPath::from(path.clone())
             }
-            .version()
+            .version(&path)
         };
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!(by_dir("a.wav"), Some(Version::of(&meta)));
@@ -844,14 +870,15 @@ mod tests {
         assert_eq!(by_path("link"), None);
         assert_eq!(by_dir("missing"), None);
         // Where links are followed, a link has its file's version.
+        let link = dir.path().join("link");
         let followed = LocalPath {
-            path: dir.path().join("link"),
+            path: None,
             anchor: anchor_at(dir.path()),
             follow: true,
         };
-        assert_eq!(followed.version(), Some(Version::of(&meta)));
+        assert_eq!(followed.version(&link), Some(Version::of(&meta)));
         assert_eq!(
-            LocalPath::from(dir.path().join("link")).version(),
+            LocalPath::from(link.clone()).version(&link),
             Some(Version::of(&meta))
         );
     }
@@ -874,7 +901,7 @@ mod tests {
                 let Origin::Local(local) = &c.origin else {
                     unreachable!()
                 };
-                let read = match LocalFile::open(local) {
+                let read = match LocalFile::open(local, local.path(&c.location)) {
                     Ok(Opened::File(mut f, meta)) => {
                         let mut buf = vec![0; meta.len() as usize];
                         f.read_at(0, &mut buf).unwrap();
@@ -974,12 +1001,12 @@ mod tests {
         let trusted = anchor.as_ref().unwrap().dir.short_read_ends;
         let open_as = |name: &str, stat: bool, follow: bool| {
             let local = LocalPath {
-                path: root.path().join(name),
+                path: None,
                 anchor: anchor.clone(),
                 follow,
             };
             let mut head = vec![0u8; 65_536];
-            match LocalFile::open_with_head(&local, &mut head, stat) {
+            match LocalFile::open_with_head(&local, &root.path().join(name), &mut head, stat) {
                 Ok(Headed::File {
                     size, read, meta, ..
                 }) => {
@@ -1043,12 +1070,12 @@ mod tests {
         }
         let _unmount = Unmount(target.clone());
         let local = LocalPath {
-            path: target,
+            path: None,
             anchor: anchor_at(root.path()),
             follow: false,
         };
         let mut head = vec![0u8; 65_536];
-        match LocalFile::open_with_head(&local, &mut head, false) {
+        match LocalFile::open_with_head(&local, &target, &mut head, false) {
             Ok(Headed::File {
                 size, read, meta, ..
             }) => {
@@ -1072,11 +1099,11 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), root.path().join("real/link")).unwrap();
         let read = |rel: &str, follow: bool| {
             let local = LocalPath {
-                path: root.path().join(rel),
+                path: None,
                 anchor: anchor_at(root.path()).map(|a| Anchor { steps: 3, ..a }),
                 follow,
             };
-            match LocalFile::open(&local) {
+            match LocalFile::open(&local, &root.path().join(rel)) {
                 Ok(Opened::File(mut f, _)) => {
                     let mut buf = [0; 6];
                     f.read_at(0, &mut buf).unwrap();
@@ -1129,12 +1156,12 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("secret"), dir.path().join("a.wav")).unwrap();
         let open = |by_dir: bool, follow: bool| {
             let local = LocalPath {
-                path: dir.path().join("a.wav"),
+                path: None,
                 anchor: by_dir.then(|| anchor_at(dir.path())).flatten(),
                 follow,
             };
             assert_eq!(local.anchor.is_some(), by_dir);
-            match LocalFile::open(&local).unwrap() {
+            match LocalFile::open(&local, &dir.path().join("a.wav")).unwrap() {
                 Opened::File(_, meta) => format!("file of {} bytes", meta.len()),
                 Opened::Link => "link".into(),
                 Opened::NotRegular => "not regular".into(),
@@ -1202,5 +1229,48 @@ mod tests {
         assert_eq!(p(b"x\\xff.wav"), "x\\\\xff.wav");
         assert_ne!(p(b"x\xff.wav"), p(b"x\xfe.wav"));
         assert_eq!(p("é.wav".as_bytes()), "é.wav");
+    }
+
+    #[test]
+    fn a_plain_path_is_its_own_location_and_any_other_keeps_its_path() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        for (raw, own) in [
+            (&b"t/a/\xc3\xa9.wav"[..], false),
+            (b"t/a\\b.wav", true),
+            (b"t/x\xff.wav", true),
+        ] {
+            let path = Path::new(OsStr::from_bytes(raw)).to_path_buf();
+            let (location, kept) = located(path.clone());
+            assert_eq!(location, escape_path(&path));
+            assert_eq!(kept.is_some(), own, "{location}");
+            let local = LocalPath {
+                path: kept,
+                anchor: None,
+                follow: false,
+            };
+            assert_eq!(local.path(&location), path);
+        }
+    }
+
+    /// Files whose names are no UTF-8 or hold a backslash are read by
+    /// their own paths, the others by their locations.
+    #[test]
+    fn files_of_every_kind_of_name_are_read() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let root = tempfile::tempdir().unwrap();
+        for name in [&b"plain.wav"[..], b"back\\slash.wav", b"bad\xff.wav"] {
+            std::fs::write(root.path().join(OsStr::from_bytes(name)), name).unwrap();
+        }
+        let mut seen = walk_and_read(root.path(), &mut || {});
+        seen.sort();
+        let mut want = [
+            "plain.wav: plain.wav",
+            "back\\\\slash.wav: back\\slash.wav",
+            "bad\\xff.wav: bad\u{fffd}.wav",
+        ];
+        want.sort();
+        assert_eq!(seen, want);
     }
 }
