@@ -1227,14 +1227,53 @@ fn scan_one(candidate: Candidate, began: Instant, shared: &Shared, head: &mut Ve
         }
     };
     let verdict = judge(&candidate, &inspection, rules, shared.entries);
+    let Candidate {
+        location,
+        version,
+        origin,
+        ..
+    } = candidate;
+    retire(origin);
     Outcome::Scanned {
         target,
-        location: candidate.location,
-        version: candidate.version,
+        location,
+        version,
         verdict,
         bytes_read: inspection.bytes_read,
         unchanged: false,
     }
+}
+
+/// Directory handles a worker has finished with, let go of a batch at a
+/// time.
+const RETIRED_DIRS: usize = 16;
+
+thread_local! {
+    /// The walk takes a reference to a folder's open handle for each of
+    /// its files, and the worker that read one gave it back: the count,
+    /// shared by the folder's files, moved between the walk's core and
+    /// the workers' on every object. Given back a batch at a time, it
+    /// moves once per batch. A handle is closed at most that many objects
+    /// later.
+    static RETIRED: RefCell<Vec<fs::Anchor>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Lets go of a read object's origin, its folder's handle with others.
+fn retire(origin: Origin) {
+    let Origin::Local(fs::LocalPath {
+        anchor: Some(anchor),
+        ..
+    }) = origin
+    else {
+        return;
+    };
+    RETIRED.with(|retired| {
+        let mut retired = retired.borrow_mut();
+        retired.push(anchor);
+        if retired.len() >= RETIRED_DIRS {
+            retired.clear();
+        }
+    });
 }
 
 /// The collector's side: each outcome into the report, the stream and the state.
