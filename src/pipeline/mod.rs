@@ -889,6 +889,7 @@ fn spawn_worker(
                 };
                 let Some((job, began)) = job else {
                     permit = None;
+                    release_retired();
                     if !flush(&mut flushed) {
                         return;
                     }
@@ -1258,6 +1259,12 @@ thread_local! {
     static RETIRED: RefCell<Vec<fs::Anchor>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Lets go of the folder handles retired so far: when a worker has no
+/// object in hand, so that none stays open while it waits.
+fn release_retired() {
+    RETIRED.with(|retired| retired.borrow_mut().clear());
+}
+
 /// Lets go of a read object's origin, its folder's handle with others.
 fn retire(origin: Origin) {
     let Origin::Local(fs::LocalPath {
@@ -1543,5 +1550,29 @@ mod tests {
         assert!(stuck.is_empty());
         assert_eq!(finished.len(), 1);
         assert!(!shared.slot(0).abandoned);
+    }
+
+    #[test]
+    fn folder_handles_are_let_go_of_a_batch_at_a_time_and_when_idle() {
+        let dir = tempfile::tempdir().unwrap();
+        let anchor = fs::anchor_at(dir.path()).unwrap();
+        let origin = || {
+            Origin::Local(fs::LocalPath {
+                path: None,
+                anchor: Some(anchor.clone()),
+                follow: false,
+            })
+        };
+        // Held: the walk's own reference and those retired since.
+        for held in 1..RETIRED_DIRS {
+            retire(origin());
+            assert_eq!(Arc::strong_count(&anchor.dir), 1 + held);
+        }
+        retire(origin());
+        assert_eq!(Arc::strong_count(&anchor.dir), 1);
+        retire(origin());
+        assert_eq!(Arc::strong_count(&anchor.dir), 2);
+        release_retired();
+        assert_eq!(Arc::strong_count(&anchor.dir), 1);
     }
 }

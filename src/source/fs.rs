@@ -807,15 +807,16 @@ impl ObjectReader for LocalFile {
     }
 }
 
+/// `dir`, open, as the directory its entries are found in (for tests).
+#[cfg(test)]
+pub(crate) fn anchor_at(dir: &Path) -> Option<Anchor> {
+    let dir = DirHandle::open(None, dir, false).unwrap()?;
+    Some(Anchor { dir, steps: 1 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `dir`, open, as the directory its entries are found in.
-    fn anchor_at(dir: &Path) -> Option<Anchor> {
-        let dir = DirHandle::open(None, dir, false).unwrap()?;
-        Some(Anchor { dir, steps: 1 })
-    }
 
     #[test]
     fn file_names_are_found_as_the_standard_library_finds_them() {
