@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""interleave.py TREE ROUNDS ATREST... : builds of atrest and the read floor
+over one tree, run in turn, round after round (each round in the opposite
+order of the last), so that a machine whose load drifts slows them alike.
+Prints the median wall, user and system time of each and its ratio to the
+floor. THREADS (default 2) and FLOOR (default ROOT/bin/readfloor, ROOT
+being the directory above TREE's `trees/`) may be set; THREADS=1 with a
+folder of one kind of file measures that kind alone."""
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+if len(sys.argv) < 4:
+    sys.exit("usage: interleave.py TREE ROUNDS ATREST...")
+tree, rounds, bins = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+threads = os.environ.get("THREADS", "2")
+floor = os.environ.get(
+    "FLOOR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(tree))), "bin", "readfloor"))
+cmds = {b: [b, "scan", tree, "-j", threads, "--format", "json", "-o", os.devnull,
+            "--fail-on", "never", "--progress", "never"] for b in bins}
+if os.access(floor, os.X_OK):
+    cmds["floor"] = [floor, tree, threads]
+order = list(cmds)
+
+
+def run(cmd):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+
+
+for name in order:  # warm the cache
+    run(cmds[name])
+times = {name: [] for name in order}
+for r in range(rounds):
+    for name in order if r % 2 == 0 else reversed(order):
+        times[name].append(run(cmds[name]))
+base = statistics.median(t[0] for t in times["floor"]) if "floor" in times else None
+print("| command | wall | user | system | × floor |")
+print("| --- | --: | --: | --: | --: |")
+for name in order:
+    wall, user, system = (statistics.median(t[i] for t in times[name]) for i in range(3))
+    ratio = f"{wall / base:.3f}" if base else ""
+    print(f"| `{os.path.basename(name)}` | {wall * 1000:.1f} ms | {user * 1000:.0f} ms | {system * 1000:.0f} ms | {ratio} |")
