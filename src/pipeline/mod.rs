@@ -262,7 +262,7 @@ struct Shared {
     versions: bool,
     stop: Arc<Stop>,
     progress: Arc<Progress>,
-    slots: Vec<Cell>,
+    slots: Vec<PaddedSlot>,
     /// Jobs taken from an abandoned worker, for the others to do.
     orphans: Mutex<Vec<Job>>,
 }
@@ -272,7 +272,7 @@ struct Shared {
 /// worker updates, would move from core to core on every object.
 #[derive(Default)]
 #[repr(align(128))]
-struct Cell {
+struct PaddedSlot {
     slot: Mutex<Slot>,
     /// The jobs in the slot's batch, set under its lock: idle workers look
     /// for one to take only when some slot has one (bucket workers, with
@@ -499,7 +499,7 @@ pub fn run(
         stop: Arc::clone(stop),
         progress: Arc::clone(progress),
         // Room for one replacement per worker.
-        slots: (0..workers * 2).map(|_| Cell::default()).collect(),
+        slots: (0..workers * 2).map(|_| PaddedSlot::default()).collect(),
         orphans: Mutex::default(),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
@@ -1450,7 +1450,7 @@ mod tests {
             versions: false,
             stop: Arc::default(),
             progress: Arc::new(Progress::new(false)),
-            slots: (0..workers).map(|_| Cell::default()).collect(),
+            slots: (0..workers).map(|_| PaddedSlot::default()).collect(),
             orphans: Mutex::default(),
         }
     }
