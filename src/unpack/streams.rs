@@ -357,6 +357,17 @@ fn lzma_family<'i, R: BufRead + 'i>(
 /// `deadline`. One byte past the limit is asked for, to tell a stream that
 /// ends there from a longer one.
 pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) -> Decoded {
+    // A decode whose time is up is left to the streaming decoder, which
+    // says so.
+    if format == "gzip" && Instant::now() < deadline {
+        if let Some(out) = whole_gzip(input, limit) {
+            return Decoded {
+                out,
+                ended: Ended::Eof,
+                consumed: input.len(),
+            };
+        }
+    }
     let mut rest = input;
     // Room for a typical expansion up front: growing chunk by chunk moves
     // the output at every doubling (an allocator that cannot grow a large
@@ -389,6 +400,42 @@ pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) 
         ended,
         consumed,
     }
+}
+
+/// Output at most, in bytes, that [`whole_gzip`] decodes in one call: the
+/// call cannot be stopped at a deadline, and takes about 10 ms per 16 MiB.
+const WHOLE_GZIP_MAX: u64 = 16 << 20;
+
+/// `input` decoded in one call when it is one gzip member and nothing
+/// more, of at most `limit` (and [`WHOLE_GZIP_MAX`]) bytes: the output the
+/// streaming decoder gives, at about 1.6 times the speed. The output is
+/// allocated at the size the input's last 4 bytes declare. libdeflate checks the member's
+/// CRC and size where its deflate data ends but does not say where that
+/// is: the member ends at the input's end when those 8 bytes occur
+/// nowhere before it. Anything else (more members, bytes after the
+/// member, a size that lies, damage) is left to the streaming decoder,
+/// which says where it stopped and why.
+fn whole_gzip(input: &[u8], limit: u64) -> Option<Vec<u8>> {
+    thread_local! {
+        static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
+            std::cell::RefCell::new(libdeflater::Decompressor::new());
+    }
+    let at = input.len().checked_sub(8)?;
+    let declared = u64::from(u32::from_le_bytes(input[at + 4..].try_into().ok()?));
+    // Deflate expands at most 1,032 to 1: a larger claim is a lie, and
+    // is not allocated for.
+    if declared > limit.min(WHOLE_GZIP_MAX) || declared > input.len() as u64 * 1032 {
+        return None;
+    }
+    let mut out = vec![0u8; declared as usize];
+    let n = INFLATER
+        .with(|d| d.borrow_mut().gzip_decompress(input, &mut out))
+        .ok()?;
+    out.truncate(n);
+    let mut trailer = [0u8; 8];
+    trailer[..4].copy_from_slice(&libdeflater::crc32(&out).to_le_bytes());
+    trailer[4..].copy_from_slice(&(n as u32).to_le_bytes());
+    (memchr::memmem::find(input, &trailer) == Some(at)).then_some(out)
 }
 
 /// Decompresses at most `limit` bytes. Returns the output, whether the
@@ -706,6 +753,58 @@ mod tests {
             "{:?}",
             inside.limits
         );
+    }
+
+    /// The one-call decoder takes a lone member and nothing else; every
+    /// input decodes to what the streaming decoder gives, with the same end.
+    #[test]
+    fn only_a_lone_gzip_member_is_decoded_in_one_call() {
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let text: Vec<u8> = b"call 17 agent=noa queue=support\n".repeat(300);
+        let one = compressed("gzip", &text);
+        let abc = compressed("gzip", b"abc");
+        // The member's trailer (CRC and size) also in its header's extra
+        // field: where the deflate data ends cannot be told from the bytes.
+        let mut extra = Vec::new();
+        flate2::GzBuilder::new()
+            .extra(abc[abc.len() - 8..].to_vec())
+            .write(&mut extra, flate2::Compression::fast())
+            .write_all(b"abc")
+            .unwrap();
+        let mut lying = one.clone();
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&10u32.to_le_bytes());
+        let cases: [(&str, Vec<u8>, bool); 7] = [
+            ("one member", one.clone(), true),
+            ("member in the extra field", extra, false),
+            // Equal members end in equal trailers.
+            (
+                "two equal members",
+                [abc.clone(), abc.clone()].concat(),
+                false,
+            ),
+            ("two members", [one.clone(), abc.clone()].concat(), false),
+            (
+                "bytes after the member",
+                [one.clone(), b"RIFF....WAVE".to_vec()].concat(),
+                false,
+            ),
+            ("a size that lies", lying, false),
+            ("cut short", one[..one.len() / 2].to_vec(), false),
+        ];
+        for (what, input, whole) in cases {
+            assert_eq!(whole_gzip(&input, 1 << 20).is_some(), whole, "{what}");
+            let mut rest = &input[..];
+            let mut streamed = Vec::new();
+            let mut reader = decoder("gzip", &mut rest).unwrap();
+            let (_, ended) = pump(&mut *reader, 1 << 20, Some(&mut streamed), far);
+            let d = decode("gzip", &input, 1 << 20, far);
+            assert_eq!(d.out, streamed, "{what}");
+            assert_eq!(format!("{:?}", d.ended), format!("{ended:?}"), "{what}");
+        }
+        // Over the limit, the streaming decoder cuts the output and says so.
+        assert!(whole_gzip(&one, text.len() as u64 - 1).is_none());
+        assert_eq!(whole_gzip(&one, text.len() as u64), Some(text));
     }
 
     #[test]
