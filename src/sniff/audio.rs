@@ -1534,7 +1534,7 @@ pub(crate) fn pcm_in(windows: &[&[u8]], size: u64) -> Option<Sniff> {
         // behind an image's head, a PDF's streams, ciphertext) gets no
         // vote and none of the sample layouts' tests, which cost a hundred
         // times more than the byte counts.
-        if super::entropy::window_stats(w).entropy >= MAX_PCM_ENTROPY {
+        if super::entropy::entropy(w) >= MAX_PCM_ENTROPY {
             continue;
         }
         // Judge 4 KiB pieces across the window: quiet stretches are common in speech.
@@ -1842,7 +1842,7 @@ mod tests {
     /// compressor or a cipher writes.
     #[test]
     fn loud_samples_pass_the_entropy_gate_and_compressed_bytes_do_not() {
-        let entropy = |w: &[u8]| super::super::entropy::window_stats(w).entropy;
+        let entropy = super::super::entropy::entropy;
         let sine: Vec<u8> = (0..32768)
             .flat_map(|i| (((i as f64 * 0.05).sin() * 32767.0) as i16).to_le_bytes())
             .collect();

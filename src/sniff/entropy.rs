@@ -189,6 +189,15 @@ fn entropy_of(hist: &[u32; 256], n: usize) -> f64 {
     (nf.log2() - (acc[0] + acc[1] + acc[2] + acc[3]) / nf).max(0.0)
 }
 
+/// The Shannon entropy of a window (its first [`MAX_WINDOW`] bytes), in
+/// bits per byte: [`WindowStats::entropy`] without the tests, for callers
+/// that gate on it alone. The same histogram and sum, so the same value to
+/// the last bit.
+pub fn entropy(w: &[u8]) -> f64 {
+    let w = &w[..w.len().min(MAX_WINDOW)];
+    entropy_of(&byte_counts(w), w.len())
+}
+
 /// Runs T1–T7 of formats.md §3.6 over one window: its first
 /// [`MAX_WINDOW`] bytes, as [`Randomness::of`] cuts them.
 ///
@@ -465,6 +474,35 @@ fn local_structure(w: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::sniff::testutil::pseudo_random;
+
+    /// The gate's entropy is the battery's, bit for bit, whichever way the
+    /// battery counted the window, and a window is cut as the battery cuts it.
+    #[test]
+    fn entropy_alone_is_the_batterys_entropy() {
+        let text = "the quick brown fox jumps over the lazy dog. ".repeat(200);
+        let long = pseudo_random(MAX_WINDOW + 4096, 12);
+        let windows: [&[u8]; 6] = [
+            &pseudo_random(300, 9),
+            &pseudo_random(8192, 10),
+            text.as_bytes(),
+            &[0u8; 5000],
+            &long,
+            &[],
+        ];
+        for w in windows {
+            let expected = if w.is_empty() {
+                0.0
+            } else {
+                window_stats(w).entropy
+            };
+            assert_eq!(
+                entropy(w).to_bits(),
+                expected.to_bits(),
+                "{} bytes",
+                w.len()
+            );
+        }
+    }
 
     #[test]
     fn random_bytes_are_random_like_at_every_window_size() {
