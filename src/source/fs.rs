@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -733,7 +733,7 @@ impl LocalFile {
         let mut first = None;
         if trusted {
             let read = loop {
-                match file.file.read_at(head, 0) {
+                match pread(&file.file, head, 0) {
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     read => break read,
                 }
@@ -774,6 +774,14 @@ impl LocalFile {
     }
 }
 
+/// One `pread` as a bare system call. The C library's wrapper is a
+/// cancellation point, which marks the thread cancellable around every
+/// call: two more steps per read of every file, for threads that are
+/// never cancelled.
+fn pread(file: &std::fs::File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    rustix::io::pread(file, buf, offset).map_err(io::Error::from)
+}
+
 /// What [`LocalFile::open_with_head`] found.
 pub enum Headed {
     File {
@@ -796,7 +804,7 @@ impl ObjectReader for LocalFile {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
         let mut done = 0;
         while done < buf.len() {
-            match self.file.read_at(&mut buf[done..], offset + done as u64) {
+            match pread(&self.file, &mut buf[done..], offset + done as u64) {
                 Ok(0) => break,
                 Ok(n) => done += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
