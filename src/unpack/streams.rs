@@ -407,14 +407,21 @@ pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) 
 const WHOLE_GZIP_MAX: u64 = 16 << 20;
 
 /// `input` decoded in one call when it is one gzip member and nothing
-/// more, of at most `limit` (and [`WHOLE_GZIP_MAX`]) bytes: the output the
-/// streaming decoder gives, at about 1.6 times the speed. The output is
-/// allocated at the size the input's last 4 bytes declare. libdeflate checks the member's
+/// more, of at most `limit` (and [`WHOLE_GZIP_MAX`]) bytes, at about 1.6
+/// times the streaming decoder's speed. The output is allocated at the
+/// size the input's last 4 bytes declare. libdeflate checks the member's
 /// CRC and size where its deflate data ends but does not say where that
 /// is: the member ends at the input's end when those 8 bytes occur
 /// nowhere before it. Anything else (more members, bytes after the
-/// member, a size that lies, damage) is left to the streaming decoder,
-/// which says where it stopped and why.
+/// member, a size that lies, damage libdeflate refuses) is left to the
+/// streaming decoder, which says where it stopped and why.
+///
+/// On a conforming member both decoders give the same bytes. libdeflate
+/// also reads a few things zlib refuses (a header CRC that does not match,
+/// a name longer than 64 KiB, length codes 286–287, distance codes 30–31,
+/// more code lengths than symbols, a lone code sent as `1`): what zlib
+/// decodes of such a member is the start of what libdeflate decodes, so
+/// the whole member is judged where zlib's reading would stop with a limit.
 fn whole_gzip(input: &[u8], limit: u64) -> Option<Vec<u8>> {
     thread_local! {
         static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
@@ -756,7 +763,8 @@ mod tests {
     }
 
     /// The one-call decoder takes a lone member and nothing else; every
-    /// input decodes to what the streaming decoder gives, with the same end.
+    /// conforming input decodes to what the streaming decoder gives, with
+    /// the same end.
     #[test]
     fn only_a_lone_gzip_member_is_decoded_in_one_call() {
         let far = Instant::now() + std::time::Duration::from_secs(60);
@@ -805,6 +813,37 @@ mod tests {
         // Over the limit, the streaming decoder cuts the output and says so.
         assert!(whole_gzip(&one, text.len() as u64 - 1).is_none());
         assert_eq!(whole_gzip(&one, text.len() as u64), Some(text));
+    }
+
+    /// A member zlib refuses where libdeflate reads on is judged whole: an
+    /// `a` behind a header whose CRC (`dead`) does not match, and 259 `a`s
+    /// whose last match uses length code 286, which deflate reserves.
+    #[test]
+    fn members_only_libdeflate_reads_are_decoded_whole() {
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        for (input, out) in [
+            ("1f8b0802010203040003dead4b040043beb7e801000000", vec![b'a']),
+            (
+                "1f8b08000102030400034b1c030056fac23403010000",
+                vec![b'a'; 259],
+            ),
+        ] {
+            let input = hex(input);
+            let d = decode("gzip", &input, 1 << 20, far);
+            assert_eq!((d.out, d.consumed), (out, input.len()));
+            assert!(matches!(d.ended, Ended::Eof));
+            let mut rest = &input[..];
+            let mut streamed = Vec::new();
+            let mut reader = decoder("gzip", &mut rest).unwrap();
+            let (_, ended) = pump(&mut *reader, 1 << 20, Some(&mut streamed), far);
+            assert!(matches!(ended, Ended::Failed(_)), "{ended:?}");
+        }
     }
 
     #[test]
