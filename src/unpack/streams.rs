@@ -403,7 +403,7 @@ pub(crate) fn decode(format: &str, input: &[u8], limit: u64, deadline: Instant) 
 }
 
 /// Output at most, in bytes, that [`whole_gzip`] decodes in one call: the
-/// call cannot be stopped at a deadline, and takes about 10 ms per 16 MiB.
+/// call cannot be stopped at a deadline, and takes about 20 ms per 16 MiB.
 const WHOLE_GZIP_MAX: u64 = 16 << 20;
 
 /// `input` decoded in one call when it is one gzip member and nothing
