@@ -299,7 +299,7 @@ impl Shared {
     fn queued(&self) -> usize {
         self.slots
             .iter()
-            .map(|c| c.queued.load(Ordering::Relaxed))
+            .map(|padded| padded.queued.load(Ordering::Relaxed))
             .sum()
     }
 
