@@ -796,6 +796,18 @@ pub(crate) const MIN_WAVEFORM: usize = 2048;
 /// Most samples judged: sixteen pieces of [`MIN_WAVEFORM`].
 pub(crate) const MAX_WAVEFORM: usize = 16 * MIN_WAVEFORM;
 
+/// Where a second slice of [`MAX_WAVEFORM`] samples of a signal `len`
+/// samples long starts: in its middle, and past the first slice where the
+/// signal is long enough (else at its end). Recordings often open on
+/// seconds of room noise, which a judge of the first slice alone takes for
+/// noise. `None` when the second slice would add less than a piece.
+pub(crate) fn middle(len: u64) -> Option<u64> {
+    let (max, min) = (MAX_WAVEFORM as u64, MIN_WAVEFORM as u64);
+    let past = len.checked_sub(max)?;
+    let from = (past / 2).max(past.min(max));
+    (from >= min).then_some(from)
+}
+
 /// Judges numeric samples (in order, converted to `f32`) as a speech
 /// waveform; returns the best lag-1 autocorrelation of the pieces that passed.
 ///
@@ -1204,6 +1216,18 @@ mod tests {
         let mut huge = b.clone();
         huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(sniff_of(&huge).is_none());
+    }
+
+    #[test]
+    fn the_second_slice_lies_past_the_first_and_in_the_middle() {
+        let max = MAX_WAVEFORM as u64;
+        assert_eq!(middle(max), None, "the first slice saw it all");
+        assert_eq!(middle(max + 2047), None, "less than a piece more");
+        assert_eq!(middle(max + 2048), Some(2048), "the end");
+        assert_eq!(middle(max + max / 2), Some(max / 2), "the end");
+        assert_eq!(middle(2 * max + 100), Some(max), "right after the first");
+        assert_eq!(middle(5 * max), Some(2 * max), "the middle");
+        assert_eq!(middle(u64::MAX), Some((u64::MAX - max) / 2));
     }
 
     #[test]

@@ -98,6 +98,15 @@ impl<'l, 'a, 'f> Reader<'l, 'a, 'f> {
         self.level.size
     }
 
+    /// Bytes that can be read from the start: all of them, unless the
+    /// level holds only a decoded head of a longer stream.
+    fn readable(&self) -> u64 {
+        match self.level.bytes {
+            crate::unpack::LevelBytes::Memory(held) => (held.len() as u64).min(self.size()),
+            crate::unpack::LevelBytes::Outer(..) => self.size(),
+        }
+    }
+
     fn charge(&mut self, len: usize) -> Step<()> {
         if self.read + len as u64 > READ_BUDGET {
             return Err(Stop::Budget);
@@ -236,6 +245,8 @@ struct Plan {
     stride: u64,
     /// Elements judged (at most [`MAX_WAVEFORM`]).
     count: u64,
+    /// Elements along the judged axis, of which `count` are judged.
+    len: u64,
     /// The slice judged, for the member name: `[:]`, `[0, :]`, `[:, 0]` …
     slice: String,
 }
@@ -306,6 +317,7 @@ fn plan_exact(shape: &[u64]) -> Option<Plan> {
     Some(Plan {
         stride,
         count: count.min(max),
+        len: count,
         slice,
     })
 }
@@ -460,6 +472,28 @@ impl Walk<'_> {
         true
     }
 
+    /// Judges a whole list of numbers held in memory (a feature of a
+    /// record): its first slice, then its middle, as [`Walk::tensor`] does.
+    fn list_samples(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        dtype: &str,
+        x: &[f32],
+        width: u64,
+    ) -> bool {
+        let shape = format!("[{}]", x.len());
+        let size = x.len() as u64 * width;
+        if self.samples(prefix, name, dtype, &shape, x, size) {
+            return true;
+        }
+        let Some(from) = dataset::middle(x.len() as u64) else {
+            return false;
+        };
+        let named = format!("{name}[{from}:]");
+        self.samples(prefix, &named, dtype, &shape, &x[from as usize..], size)
+    }
+
     /// [`Walk::tensor`] over bytes already held (a decompressed member or
     /// chunk), as a level of their own.
     #[allow(clippy::too_many_arguments)]
@@ -517,7 +551,8 @@ impl Walk<'_> {
             plan.count as usize,
         );
         let size = tensor_bytes(dtype, shape);
-        let mut slice = plan.slice;
+        let mut slice = plan.slice.clone();
+        let mut padded = false;
         // Padding before the signal (a batch whose first row is a silent
         // clip, zeros before the speech): judged from the first element
         // that is not zero.
@@ -533,17 +568,40 @@ impl Walk<'_> {
                     self.spent += bytes.len() as u64;
                     samples = dtype.decode(&bytes, big_endian, 1, count as usize);
                     slice = named;
+                    padded = true;
                 }
             }
         }
-        Ok(self.samples(
-            prefix,
-            &format!("{name}{slice}"),
-            dtype.name(),
-            &shape_text(shape),
-            &samples,
-            size,
-        ))
+        let shape = shape_text(shape);
+        let named = format!("{name}{slice}");
+        if self.samples(prefix, &named, dtype.name(), &shape, &samples, size) {
+            return Ok(true);
+        }
+        // A recording often opens on seconds of room noise, which fail
+        // the first slice: the middle of a longer signal (of the part held,
+        // in a member decoded from its head) is judged too, within half
+        // the reader's positioned reads, as the zeros above are.
+        let element = plan.stride * dtype.size() as u64;
+        let held = (r.readable().saturating_sub(at) / element).min(plan.len);
+        let Some(from) = dataset::middle(held).filter(|_| !padded) else {
+            return Ok(false);
+        };
+        let count = (held - from).min(MAX_WAVEFORM as u64);
+        let want = ((count - 1) * plan.stride + 1) * dtype.size() as u64;
+        let reads_left = (READ_BUDGET / 2).saturating_sub(r.read);
+        if want > self.budget().min(reads_left) {
+            return Ok(false);
+        }
+        let start = at + from * element;
+        let bytes = match r.from(start, want as usize) {
+            Ok(bytes) => bytes,
+            Err(Stop::Unreadable(_)) => return Ok(false),
+            Err(stop) => return Err(stop),
+        };
+        self.spent += bytes.len() as u64;
+        let samples = dtype.decode(&bytes, big_endian, plan.stride as usize, count as usize);
+        let named = format!("{name}{}", plan.slice.replacen(':', &format!("{from}:"), 1));
+        Ok(self.samples(prefix, &named, dtype.name(), &shape, &samples, size))
     }
 
     /// The offset of the first byte that is not zero in `from..end` of the
@@ -1055,6 +1113,41 @@ mod tests {
     }
 
     #[test]
+    fn a_signal_that_opens_on_noise_is_judged_in_its_middle_too() {
+        // Faint noise (±16 of 32,767) for 40,000 samples, then speech:
+        // the first 32,768 samples hold noise alone.
+        let noise: Vec<f32> = crate::sniff::testutil::pseudo_random(40_000, 5)
+            .iter()
+            .map(|&b| (f32::from(b) - 128.0) / 128.0 * 0.0008)
+            .collect();
+        let mut signal = noise.clone();
+        signal.extend(speechy(40_000));
+        let voice = int16(&signal);
+        assert_eq!(
+            open("npy", &npy("<i2", "(80000,)", &voice)).0,
+            vec![("array[32768:]".into(), "waveform".into())]
+        );
+        let stereo: Vec<u8> = voice.chunks(2).flat_map(|s| [s, s].concat()).collect();
+        assert_eq!(
+            open("npy", &npy("<i2", "(80000, 2)", &stereo)).0,
+            vec![("array[32768:, 0]".into(), "waveform".into())]
+        );
+        let mut batch = voice.clone();
+        batch.extend(&voice);
+        assert_eq!(
+            open("npy", &npy("<i2", "(2, 80000)", &batch)).0,
+            vec![("array[0, 32768:]".into(), "waveform".into())]
+        );
+        // Noise throughout stays noise in the middle.
+        let mut hiss = noise.clone();
+        hiss.extend(&noise);
+        assert_eq!(
+            open("npy", &npy("<i2", "(80000,)", &int16(&hiss))).0,
+            vec![]
+        );
+    }
+
+    #[test]
     fn rows_join_where_one_signal_runs_on() {
         let wave: Vec<f32> = (0..4000).map(|i| (i as f32 / 9.0).sin()).collect();
         assert!(rows_join(&wave, 400));
@@ -1119,6 +1212,24 @@ mod tests {
         assert_eq!(
             open("tfrecord", &rec).0,
             vec![("record 0/wave".into(), "waveform".into())]
+        );
+        // A list that opens on faint noise: judged in its middle too.
+        let mut late: Vec<f32> = crate::sniff::testutil::pseudo_random(40_000, 5)
+            .iter()
+            .map(|&b| (f32::from(b) - 128.0) / 128.0 * 0.0008)
+            .collect();
+        late.extend(speechy(40_000));
+        let late: Vec<u8> = late.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let mut entry = field(0x0a, b"wave");
+        entry.extend(field(0x12, &field(0x12, &field(0x0a, &late))));
+        let example = field(0x0a, &field(0x0a, &entry));
+        let mut noisy = (example.len() as u64).to_le_bytes().to_vec();
+        noisy.extend(masked_crc32c(&noisy).to_le_bytes());
+        noisy.extend(&example);
+        noisy.extend([0u8; 4]);
+        assert_eq!(
+            open("tfrecord", &noisy).0,
+            vec![("record 0/wave[32768:]".into(), "waveform".into())]
         );
         // A second record cut short: the first still counts, the cut is a limit.
         let mut two = rec.clone();

@@ -9,6 +9,10 @@
 use super::codecs::{decompress, Codec};
 use super::{malformed, varint, Reader, Step};
 use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
+
+/// Numbers kept of one list: enough for a judge of its first slice and
+/// one of its middle (`Walk::list_samples`), bounded per feature.
+const LIST_VALUES: usize = 4 * MAX_WAVEFORM;
 use crate::sniff::Sniff;
 use crate::unpack::{Level, LevelBytes, Limit, Walk};
 
@@ -107,13 +111,13 @@ fn feature(b: &[u8]) -> Option<Values<'_>> {
                     (1, Wire::Bytes(packed, _)) => out.extend(
                         packed
                             .chunks_exact(4)
-                            .take(MAX_WAVEFORM - out.len().min(MAX_WAVEFORM))
+                            .take(LIST_VALUES - out.len().min(LIST_VALUES))
                             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                     ),
                     (1, Wire::Fixed32(v)) => out.push(f32::from_bits(v)),
                     _ => {}
                 }
-                if out.len() >= MAX_WAVEFORM {
+                if out.len() >= LIST_VALUES {
                     break;
                 }
             }
@@ -125,7 +129,7 @@ fn feature(b: &[u8]) -> Option<Values<'_>> {
                 match (n, w) {
                     (1, Wire::Bytes(packed, _)) => {
                         let mut p = 0;
-                        while out.len() < MAX_WAVEFORM {
+                        while out.len() < LIST_VALUES {
                             let Some(v) = varint(packed, &mut p) else {
                                 break;
                             };
@@ -135,7 +139,7 @@ fn feature(b: &[u8]) -> Option<Values<'_>> {
                     (1, Wire::Varint(v)) => out.push(v as i64 as f32),
                     _ => {}
                 }
-                if out.len() >= MAX_WAVEFORM {
+                if out.len() >= LIST_VALUES {
                     break;
                 }
             }
@@ -264,22 +268,8 @@ impl Walk<'_> {
                         }
                         hit
                     }
-                    Values::Floats(x) => self.samples(
-                        prefix,
-                        &name,
-                        "float32",
-                        &format!("[{}]", x.len()),
-                        &x,
-                        x.len() as u64 * 4,
-                    ),
-                    Values::Ints(x) => self.samples(
-                        prefix,
-                        &name,
-                        "int64",
-                        &format!("[{}]", x.len()),
-                        &x,
-                        x.len() as u64 * 8,
-                    ),
+                    Values::Floats(x) => self.list_samples(prefix, &name, "float32", &x, 4),
+                    Values::Ints(x) => self.list_samples(prefix, &name, "int64", &x, 8),
                 };
                 if hit {
                     done.push(key);
