@@ -20,7 +20,74 @@ const WEAK_MAGIC: &[&str] = &[
 ];
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
-    raster(s).or_else(|| by_infer(s)).or_else(|| pyc(s))
+    raster(s)
+        .or_else(|| disk_image(s))
+        .or_else(|| by_infer(s))
+        .or_else(|| pyc(s))
+}
+
+/// File system and virtual disk images: containers of files that are not
+/// walked, so they are named (class compressed, as SQLite is) and the
+/// walk reports that their files were not inspected. Each is checked
+/// beyond its magic where the structure allows: a sector size, a version,
+/// a block size.
+fn disk_image(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let sector = |at: usize| le16(h, at).is_some_and(|b| matches!(b, 512 | 1024 | 2048 | 4096));
+    let boot_sector = starts(h, 510, &[0x55, 0xaa]);
+    let (format, what) = if starts(h, 32769, b"CD001") && u8_at(h, 32774) == Some(1) {
+        ("iso9660", "ISO 9660 volume descriptor at 32769")
+    } else if (starts(h, 32769, b"BEA01") || starts(h, 34817, b"BEA01"))
+        && (0..8)
+            .any(|k| starts(h, 32769 + 2048 * k, b"NSR02") || starts(h, 32769 + 2048 * k, b"NSR03"))
+    {
+        ("udf", "UDF volume recognition sequence at 32769")
+    } else if (starts(h, 0, b"hsqs") && le16(h, 28) == Some(4))
+        || (starts(h, 0, b"sqsh") && be16(h, 28) == Some(4))
+    {
+        ("squashfs", "squashfs 4 superblock at 0")
+    } else if le16(h, 1080) == Some(0xef53)
+        && le32(h, 1048).is_some_and(|b| b <= 6)
+        && le32(h, 1100).is_some_and(|r| r <= 1)
+        && le32(h, 1028).is_some_and(|b| b > 0)
+    {
+        ("ext", "ext2/3/4 superblock at 1024")
+    } else if boot_sector
+        && sector(11)
+        && u8_at(h, 13).is_some_and(|c| c.is_power_of_two())
+        && (starts(h, 54, b"FAT1") || starts(h, 82, b"FAT32   "))
+    {
+        ("fat", "FAT boot sector at 0")
+    } else if boot_sector && starts(h, 3, b"EXFAT   ") {
+        ("exfat", "exFAT boot sector at 0")
+    } else if boot_sector && starts(h, 3, b"NTFS    ") && sector(11) {
+        ("ntfs", "NTFS boot sector at 0")
+    } else if starts(h, 0, b"XFSB")
+        && be32(h, 4).is_some_and(|b| (512..=65536).contains(&b) && b.is_power_of_two())
+    {
+        ("xfs", "XFS superblock at 0")
+    } else if (starts(h, 1024, b"H+") || starts(h, 1024, b"HX"))
+        && be16(h, 1026).is_some_and(|v| v == 4 || v == 5)
+    {
+        ("hfsplus", "HFS+ volume header at 1024")
+    } else if starts(h, 32, b"NXSB") {
+        ("apfs", "APFS container superblock at 32")
+    } else if starts(h, 512, b"EFI PART") || starts(h, 4096, b"EFI PART") {
+        ("gpt-disk", "GPT header at LBA 1")
+    } else if starts(h, 0, b"QFI\xfb") && be32(h, 4).is_some_and(|v| (1..=3).contains(&v)) {
+        ("qcow2", "QEMU copy-on-write header at 0")
+    } else if starts(h, 0, b"KDMV") && le32(h, 4).is_some_and(|v| (1..=3).contains(&v)) {
+        ("vmdk", "VMware sparse extent header at 0")
+    } else if starts(h, 0, b"vhdxfile") {
+        ("vhdx", "VHDX file identifier at 0")
+    } else if starts(h, 0, b"conectix") && starts(h, 512, b"cxsparse") {
+        ("vhd", "VHD footer copy and dynamic header at 0")
+    } else if le32(h, 64) == Some(0xbeda_107f) {
+        ("vdi", "VirtualBox disk image signature at 64")
+    } else {
+        return None;
+    };
+    Some(Sniff::new(format, None, Class::Compressed, Encryption::None).with("magic", what))
 }
 
 /// Compiled Python: a version magic and `\r\n`, then (3.7 on, PEP 552)
@@ -955,6 +1022,78 @@ mod tests {
             ending(&Sample::new(size, &head, &[]), "jpg"),
             Ending::Unread(size - 65536..size)
         );
+    }
+
+    /// Each image by the fields that prove it, and each magic alone not.
+    #[test]
+    fn disk_images_are_named_by_their_structure() {
+        let named = |patches: &[(usize, &[u8])]| {
+            let mut head = vec![0u8; 65536];
+            for (at, bytes) in patches {
+                head[*at..at + bytes.len()].copy_from_slice(bytes);
+            }
+            disk_image(&Sample::new(1 << 30, &head, &[])).map(|s| s.format.to_string())
+        };
+        let boot: (usize, &[u8]) = (510, b"\x55\xaa");
+        type Patches<'a> = &'a [(usize, &'a [u8])];
+        let cases: [(Patches, Option<&str>); 20] = [
+            (&[(32768, b"\x01CD001\x01")], Some("iso9660")),
+            (&[(32768, b"\x01CD001\x02")], None),
+            (&[(32769, b"BEA01"), (34817, b"NSR02")], Some("udf")),
+            (&[(32769, b"BEA01")], None),
+            (&[(0, b"hsqs"), (28, b"\x04\x00")], Some("squashfs")),
+            (&[(0, b"hsqs"), (28, b"\x03\x00")], None),
+            (
+                &[
+                    (1028, b"\x00\x10"),
+                    (1048, b"\x02"),
+                    (1080, b"\x53\xef"),
+                    (1100, b"\x01"),
+                ],
+                Some("ext"),
+            ),
+            (
+                &[(1028, b"\x00\x10"), (1048, b"\x09"), (1080, b"\x53\xef")],
+                None,
+            ),
+            (
+                &[boot, (11, b"\x00\x02\x04"), (54, b"FAT12   ")],
+                Some("fat"),
+            ),
+            (
+                &[boot, (11, b"\x00\x02\x08"), (82, b"FAT32   ")],
+                Some("fat"),
+            ),
+            (&[boot, (11, b"\x64\x00\x04"), (54, b"FAT16   ")], None),
+            (&[(11, b"\x00\x02\x04"), (54, b"FAT16   ")], None),
+            (&[boot, (3, b"EXFAT   ")], Some("exfat")),
+            (&[boot, (3, b"NTFS    "), (11, b"\x00\x02")], Some("ntfs")),
+            (&[(0, b"XFSB\x00\x00\x10\x00")], Some("xfs")),
+            (&[(1024, b"H+\x00\x04")], Some("hfsplus")),
+            (&[(512, b"EFI PART")], Some("gpt-disk")),
+            (&[(0, b"QFI\xfb\x00\x00\x00\x03")], Some("qcow2")),
+            (&[(0, b"QFI\xfb\x00\x00\x00\x09")], None),
+            (&[(64, b"\x7f\x10\xda\xbe")], Some("vdi")),
+        ];
+        for (patches, format) in cases {
+            assert_eq!(named(patches).as_deref(), format, "{patches:?}");
+        }
+        assert_eq!(named(&[(32, b"NXSB")]).as_deref(), Some("apfs"));
+        assert_eq!(
+            named(&[(0, b"KDMV\x01\x00\x00\x00")]).as_deref(),
+            Some("vmdk")
+        );
+        assert_eq!(named(&[(0, b"vhdxfile")]).as_deref(), Some("vhdx"));
+        assert_eq!(
+            named(&[(0, b"conectix"), (512, b"cxsparse")]).as_deref(),
+            Some("vhd")
+        );
+        assert_eq!(
+            named(&[(0, b"conectix")]),
+            None,
+            "a fixed VHD's footer is at its end"
+        );
+        assert_eq!(named(&[]), None);
     }
 
     #[test]

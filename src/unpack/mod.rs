@@ -1134,6 +1134,24 @@ pub(crate) mod tests {
         );
     }
 
+    /// A file system image is a container not walked: its files are not
+    /// inspected, and the report says so.
+    #[test]
+    fn a_disk_image_is_a_container_not_walked() {
+        let mut iso = vec![0u8; 40_000];
+        iso[32768..32775].copy_from_slice(b"\x01CD001\x01");
+        let inside = look(&iso);
+        assert!(inside.members.is_empty());
+        assert_eq!(inside.limits[0].limit, Limit::Unsupported);
+        assert!(
+            inside.limits[0]
+                .message
+                .contains("iso9660 contents are not walked"),
+            "{:?}",
+            inside.limits
+        );
+    }
+
     #[test]
     fn pump_grows_with_what_arrives_and_stops_at_the_deadline() {
         let mut r: &[u8] = &[7u8; 10];
