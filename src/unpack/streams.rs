@@ -314,9 +314,19 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
         "lzma" => lzma_family(input, Stream::new_lzma_decoder(XZ_MEMLIMIT))?,
         "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(input)),
         "deflate64" => Box::new(Deflate64::new(input)),
-        "bzip2" => Box::new(bzip2::bufread::MultiBzDecoder::new(input)),
+        "bzip2" => Box::new(Concatenated::new(
+            input,
+            "bzip2",
+            bzip2::bufread::BzDecoder::new,
+            bzip2::bufread::BzDecoder::into_inner,
+        )),
         "xz" => lzma_family(input, Stream::new_stream_decoder(XZ_MEMLIMIT, CONCATENATED))?,
-        "lz4" => Box::new(lz4_flex::frame::FrameDecoder::new(input)),
+        "lz4" => Box::new(Concatenated::new(
+            input,
+            "lz4",
+            lz4_flex::frame::FrameDecoder::new,
+            lz4_flex::frame::FrameDecoder::into_inner,
+        )),
         // lzip: LZMA with a fixed header and a trailer, members one after
         // another.
         "lz" => lzma_family(input, Stream::new_lzip_decoder(XZ_MEMLIMIT, CONCATENATED))?,
@@ -339,6 +349,67 @@ pub(crate) fn decoder<'i, R: BufRead + 'i>(
         }
         other => return Err(std::io::Error::other(format!("no decoder for {other}"))),
     })
+}
+
+/// Streams (or frames) one after another, read as one, where a decoder
+/// reads one at a time: lz4_flex's frame decoder ends at the end of each
+/// frame (an empty first frame hid all after it), and bzip2's own
+/// multi-stream decoder works through any number of empty streams within
+/// one call (a second per 25,000 of them, each allocating its tables)
+/// where no deadline is looked at. Past [`MAX_STREAMS`] the read fails,
+/// saying so, which bounds such a call to about 40 ms.
+struct Concatenated<R, D> {
+    current: Option<D>,
+    open: fn(R) -> D,
+    close: fn(D) -> R,
+    format: &'static str,
+    streams: usize,
+}
+
+/// Streams one after another decoded from one input: real ones come in
+/// blocks of 100–900 KiB (pbzip2, a Wikipedia multistream dump's hundred
+/// pages), so a head holds a few dozen.
+const MAX_STREAMS: usize = 1024;
+
+impl<R: BufRead, D: Read> Concatenated<R, D> {
+    fn new(input: R, format: &'static str, open: fn(R) -> D, close: fn(D) -> R) -> Self {
+        Concatenated {
+            current: Some(open(input)),
+            open,
+            close,
+            format,
+            streams: 1,
+        }
+    }
+}
+
+impl<R: BufRead, D: Read> Read for Concatenated<R, D> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(current) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = current.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let Some(done) = self.current.take() else {
+                return Ok(0);
+            };
+            let mut input = (self.close)(done);
+            if input.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            if self.streams >= MAX_STREAMS {
+                return Err(std::io::Error::other(format!(
+                    "more than {MAX_STREAMS} {} streams one after another; the rest not decoded",
+                    self.format
+                )));
+            }
+            self.streams += 1;
+            self.current = Some((self.open)(input));
+        }
+    }
 }
 
 /// One of liblzma's decoders (xz, LZMA-alone, lzip) reading `input`, as
@@ -825,6 +896,48 @@ mod tests {
             "{:?}",
             d.ended
         );
+    }
+
+    /// Streams and frames one after another are all decoded, an empty one
+    /// first included, and a flood of them ends in a failure that says so.
+    #[test]
+    fn concatenated_streams_are_read_on_and_counted() {
+        let far = Instant::now() + std::time::Duration::from_secs(60);
+        let lz4 = |data: &[u8]| {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let bz = |data: &[u8]| compressed("bzip2", data);
+        for (format, frame) in [("lz4", &lz4 as &dyn Fn(&[u8]) -> Vec<u8>), ("bzip2", &bz)] {
+            let input = [frame(b""), frame(b"hello "), frame(b""), frame(b"world")].concat();
+            let d = decode(format, &input, 1 << 20, far);
+            assert_eq!(d.out, b"hello world", "{format}");
+            assert!(matches!(d.ended, Ended::Eof), "{format}: {:?}", d.ended);
+            assert_eq!(d.consumed, input.len(), "{format}");
+            let mut flood = frame(b"").repeat(MAX_STREAMS);
+            flood.extend(frame(b"RIFF"));
+            let d = decode(format, &flood, 1 << 20, far);
+            match d.ended {
+                Ended::Failed(e) => assert_eq!(
+                    e.to_string(),
+                    format!(
+                        "more than 1024 {format} streams one after another; the rest not decoded"
+                    )
+                ),
+                other => panic!("{format}: {other:?}"),
+            }
+            assert!(d.out.is_empty());
+        }
+        // Bytes after the last stream that start none are an error too.
+        let d = decode(
+            "lz4",
+            &[lz4(b"hi"), b"not an lz4 frame".to_vec()].concat(),
+            1 << 20,
+            far,
+        );
+        assert_eq!(d.out, b"hi");
+        assert!(matches!(d.ended, Ended::Failed(_)), "{:?}", d.ended);
     }
 
     /// A member zlib refuses where libdeflate reads on is judged whole: an
