@@ -31,8 +31,9 @@ const MAX_BLOCK: u64 = 1 << 20;
 const MAX_CHILDREN: usize = 1024;
 const MAX_BTREE_DEPTH: u32 = 16;
 const MAX_BTREE_NODES: usize = 256;
-/// Chunks read for one dataset.
-const MAX_CHUNKS: usize = 32;
+/// Chunks read for one dataset: a vector's first 32,768 samples in
+/// chunks of 256 (h5py chooses kilobytes or more unless told otherwise).
+const MAX_CHUNKS: usize = 128;
 
 /// An object header message: type and body.
 struct Message {
@@ -499,7 +500,18 @@ impl Walk<'_> {
                     let mask = le32(&key, 4).unwrap_or(0);
                     (a, size, mask)
                 });
-                self.hdf5_chunks(r, f, chunks.collect(), &chunk, &shape, elem, &filters, want)?
+                let (at, name) = (prefix, name.as_str());
+                self.hdf5_chunks(
+                    r,
+                    f,
+                    chunks.collect(),
+                    &chunk,
+                    &shape,
+                    elem,
+                    &filters,
+                    want,
+                    (at, name),
+                )?
             }
             Layout::Indexed {
                 chunk,
@@ -539,7 +551,18 @@ impl Walk<'_> {
                         ))
                     }
                 };
-                self.hdf5_chunks(r, f, chunks, &chunk, &shape, elem, &filters, want)?
+                let (at, name) = (prefix, name.as_str());
+                self.hdf5_chunks(
+                    r,
+                    f,
+                    chunks,
+                    &chunk,
+                    &shape,
+                    elem,
+                    &filters,
+                    want,
+                    (at, name),
+                )?
             }
         };
         self.spent += data.len() as u64;
@@ -612,12 +635,14 @@ impl Walk<'_> {
         elem: u64,
         filters: &[u16],
         want: u64,
+        (at, name): (&str, &str),
     ) -> Step<(Vec<u8>, Vec<u64>)> {
         let chunk_bytes = chunk
             .iter()
             .try_fold(elem, |a, &d| a.checked_mul(d))
             .unwrap_or(u64::MAX);
         let mut out = Vec::new();
+        let mut read = 0;
         for (addr, size, mask) in chunks.into_iter().take(MAX_CHUNKS) {
             let raw = f.read(
                 r,
@@ -646,9 +671,24 @@ impl Walk<'_> {
                 };
             }
             out.extend_from_slice(&data[..data.len().min(chunk_bytes as usize)]);
+            read += 1;
             if shape.len() != 1 || out.len() as u64 >= want {
                 break;
             }
+        }
+        // A vector in more chunks than are read, stopped short of what it
+        // holds and of what a judge wants: said, not passed over.
+        let held = shape.first().map_or(0, |&n| n.saturating_mul(elem));
+        if shape.len() == 1 && read >= MAX_CHUNKS && (out.len() as u64) < want.min(held) {
+            self.limit(
+                at,
+                Limit::Unsupported,
+                format!(
+                    "hdf5: {name}: its first {MAX_CHUNKS} chunks ({} of {} samples) read; the rest not inspected",
+                    out.len() as u64 / elem.max(1),
+                    shape[0]
+                ),
+            );
         }
         let shape = if shape.len() == 1 {
             vec![(out.len() as u64 / elem).min(shape[0])]
@@ -870,6 +910,27 @@ mod tests {
             inside_of(zstd),
             (vec!["/wave[:] waveform".to_string()], vec![])
         );
+    }
+
+    /// A vector in more chunks than are read: judged from those read,
+    /// and the rest is a limit that says how much was seen.
+    #[test]
+    fn tiny_chunks_are_read_to_a_bound_that_is_reported() {
+        // h5py: int16, chunks of 16 (8,000 samples) and of 4 (4,000).
+        let sixteen = include_bytes!("testdata/wave-chunks16.h5");
+        let (members, limits) = inside_of(sixteen);
+        assert_eq!(members, vec!["/wave[:] waveform".to_string()]);
+        assert_eq!(
+            limits,
+            vec![
+                "hdf5: /wave: its first 128 chunks (2048 of 8000 samples) read; the rest not inspected"
+                    .to_string()
+            ]
+        );
+        let four = include_bytes!("testdata/wave-chunks4.h5");
+        let (members, limits) = inside_of(four);
+        assert!(members.is_empty());
+        assert!(limits[0].contains("(512 of 4000 samples)"), "{limits:?}");
     }
 
     fn file() -> File {
