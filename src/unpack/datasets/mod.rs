@@ -286,7 +286,9 @@ fn plan(shape: &[u64]) -> Option<Plan> {
 fn plan_exact(shape: &[u64]) -> Option<Plan> {
     let min = dataset::MIN_WAVEFORM as u64;
     let max = MAX_WAVEFORM as u64;
-    let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))?;
+    // A shape whose element count overflows declares more than any object
+    // holds, as one larger than its object does: what is there is judged.
+    let total = shape.iter().fold(1u64, |a, &d| a.saturating_mul(d));
     if total < min {
         return None;
     }
@@ -2014,7 +2016,15 @@ mod tests {
         assert_eq!(p(&[64, 64, 1, 1]), None, "still an image");
         assert_eq!(p(&[1, 1]), None);
         assert_eq!(p(&[1000]), None);
-        assert_eq!(p(&[u64::MAX, 4]), None, "element count overflows");
+        assert_eq!(
+            p(&[u64::MAX, 4]),
+            Some((4, MAX_WAVEFORM as u64, "[:, 0]".into())),
+            "an element count that overflows, planned as any other"
+        );
+        assert_eq!(
+            p(&[1 << 32, 1 << 32]),
+            Some((1, MAX_WAVEFORM as u64, "[0, :]".into()))
+        );
         assert_eq!(p(&[]), None);
     }
 
