@@ -89,8 +89,22 @@ fn parquet(s: &Sample) -> Option<Sniff> {
         );
     };
     let footer_len = u64::from(le32(tail, 0)?);
-    if &tail[4..] != magic || footer_len + 12 > s.size {
+    if &tail[4..] != magic {
         return None;
+    }
+    // Both magics and a footer that cannot be there: a damaged (or
+    // doctored) file, named so that the walk says why it stopped, where
+    // `binary` would pass it over in silence.
+    if footer_len + 12 > s.size {
+        if encrypted {
+            return None;
+        }
+        return Some(
+            container("parquet", Some(PARQUET_MIME))
+                .with("magic", "PAR1 at 0 and at the end")
+                .with("footer_bytes", footer_len)
+                .with("footer", "declares more bytes than the object holds"),
+        );
     }
     if encrypted {
         return Some(
@@ -988,7 +1002,17 @@ mod tests {
         assert_eq!(s.evidence["footer"], "does not parse");
         let n = b.len();
         b[n - 8..n - 4].copy_from_slice(&1000u32.to_le_bytes());
-        assert!(sniff_of(&b).is_none(), "footer longer than the file");
+        let s = sniff_of(&b).unwrap();
+        assert_eq!(
+            (&*s.format, &s.evidence["footer"]),
+            (
+                "parquet",
+                &serde_json::json!("declares more bytes than the object holds")
+            ),
+            "footer longer than the file: named, for the walk to say why it stops"
+        );
+        b[n - 4..].copy_from_slice(b"PAR2");
+        assert!(sniff_of(&b).is_none(), "no magic at the end");
         let mut e = b"PARE".to_vec();
         e.resize(100, 7);
         e.extend(20u32.to_le_bytes());
