@@ -61,7 +61,7 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("gzip", "application/gzip")
     } else if starts(h, 0, b"\x28\xb5\x2f\xfd") && u8_at(h, 4)? & 0x08 == 0 {
         ("zstd", "application/zstd")
-    } else if zstd_skippable_then_frame(h) {
+    } else if zstd_skippable_then_frame(h, s.size) {
         // pzstd and seekable zstd start with a skippable frame; the
         // decoder steps over it as over any skippable frame.
         ("zstd", "application/zstd")
@@ -148,10 +148,17 @@ fn lzma_decodes(h: &[u8], whole: bool) -> bool {
 }
 
 /// Skippable zstd frames (magic `5? 2A 4D 18`, a 32-bit length) at 0,
-/// at most 16 of them, then a zstd frame within the head.
-fn zstd_skippable_then_frame(h: &[u8]) -> bool {
+/// then a zstd frame within the head; or skippable frames that run past
+/// the head within the object (a large one, or thousands of empty ones,
+/// in front of the data), whose decoder steps over them: what follows is
+/// decoded as far as the head allows, and a stream that decodes to
+/// nothing there is a limit, where `binary` said nothing.
+fn zstd_skippable_then_frame(h: &[u8], size: u64) -> bool {
     let mut at = 0usize;
-    for _ in 0..16 {
+    for _ in 0..MAX_SKIPPABLE {
+        if at > 0 && at >= h.len() {
+            return at as u64 <= size;
+        }
         if starts(h, at, b"\x28\xb5\x2f\xfd") {
             return at > 0 && u8_at(h, at + 4).is_some_and(|d| d & 0x08 == 0);
         }
@@ -168,8 +175,13 @@ fn zstd_skippable_then_frame(h: &[u8]) -> bool {
         };
         at = next;
     }
-    false
+    // As many skippable frames as a head holds at 8 bytes each: a zstd
+    // file by its structure, if not by its data.
+    true
 }
+
+/// Skippable frames stepped over at the start of a zstd file.
+const MAX_SKIPPABLE: usize = 8192;
 
 /// One member of a zip archive, as its central directory describes it.
 #[derive(Clone, Debug, PartialEq)]

@@ -768,6 +768,18 @@ mod tests {
             .members
             .iter()
             .all(|m| m.sniff.format != "zstd"));
+        // Skippable frames past the head: one of 300 KB, or 20,000 empty
+        // ones (which no head holds all of).
+        let mut large = b"\x50\x2a\x4d\x18".to_vec();
+        large.extend(300_000u32.to_le_bytes());
+        large.resize(8 + 300_000, 0);
+        let many = b"\x50\x2a\x4d\x18\x00\x00\x00\x00".repeat(20_000);
+        for (what, mut z) in [("one large", large), ("many empty", many)] {
+            z.extend(&frame);
+            let inside = super::super::tests::look(&z);
+            assert_eq!(inside.members.len(), 1, "{what}: {:?}", inside.limits);
+            assert_eq!(inside.members[0].sniff.format, "wav", "{what}");
+        }
     }
 
     #[test]
