@@ -279,6 +279,19 @@ impl Walk<'_> {
             format,
         );
         self.member(prefix, &name, &d.out, size, depth);
+        // Bytes after a stream that ends there (zlib and LZMA-alone read
+        // one stream; the others read on) are judged as a file of their
+        // own, a second stream as much as anything appended: kept when
+        // they are anything but ordinary data, as a dataset's values are.
+        let rest = input.get(d.consumed..).unwrap_or_default();
+        if done && rest.iter().any(|&b| b != 0) {
+            let at = d.consumed as u64;
+            let s = self.sniff_bytes(rest, level.size.saturating_sub(at));
+            if s.class != crate::sniff::Class::Other {
+                let size = level.size.saturating_sub(at);
+                self.keep(prefix, &format!("embedded@{at}"), rest, size, depth, s);
+            }
+        }
     }
 }
 
@@ -635,6 +648,54 @@ mod tests {
                 v
             }
             _ => zstd::encode_all(data, 3).unwrap(),
+        }
+    }
+
+    /// What follows a stream that ends before its object does is judged
+    /// as a file: a second LZMA-alone stream, a WAV behind a zlib stream.
+    /// Zero padding and plain text add nothing.
+    #[test]
+    fn bytes_after_a_single_stream_are_judged() {
+        let wav = super::super::tests::wav();
+        let lzma = |data: &[u8]| {
+            let opts = liblzma::stream::LzmaOptions::new_preset(6).unwrap();
+            let mut e = liblzma::write::XzEncoder::new_stream(
+                Vec::new(),
+                liblzma::stream::Stream::new_lzma_encoder(&opts).unwrap(),
+            );
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let zlib = |data: &[u8]| {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let first = lzma(b"a first stream ");
+        let two = [first.clone(), lzma(&wav)].concat();
+        let found = |data: &[u8]| -> Vec<(String, String)> {
+            super::super::tests::look(data)
+                .members
+                .iter()
+                .map(|m| (m.member.clone(), m.sniff.format.to_string()))
+                .collect()
+        };
+        let at = first.len();
+        assert!(
+            found(&two).contains(&(format!("embedded@{at}!/(lzma stream)"), "wav".into())),
+            "{:?}",
+            found(&two)
+        );
+        let text = zlib(b"hello hello hello");
+        let at = text.len();
+        let behind = [text.clone(), wav.clone()].concat();
+        assert!(found(&behind).contains(&(format!("embedded@{at}"), "wav".into())));
+        for tail in [vec![0u8; 100], b"trailing text".to_vec()] {
+            let members = found(&[text.clone(), tail].concat());
+            assert!(
+                members.iter().all(|(m, _)| !m.contains("embedded")),
+                "{members:?}"
+            );
         }
     }
 
