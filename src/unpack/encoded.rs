@@ -132,6 +132,11 @@ fn in_run(c: u8) -> bool {
     IN_RUN[c as usize]
 }
 
+/// A byte a run on one line can hold: a symbol or the `\\` of an escape.
+pub fn on_one_line(c: u8) -> bool {
+    in_run(c) && !matches!(c, b'\n' | b'\r')
+}
+
 /// The next stretch of run bytes (`start..end`, maximal, cut at `from`)
 /// that is long enough to hold a run, searching from `from`.
 ///

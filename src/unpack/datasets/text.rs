@@ -5,7 +5,9 @@
 //! to 256 KiB past its head; beyond that, windows spread evenly to its
 //! end), each searched from its first line break on so that no run is
 //! decoded from its middle; a run that reaches a window's end is read on,
-//! as in the head. Samples written as numbers are looked for the same way.
+//! as in the head, and one a window opens inside of (a cell that began
+//! between windows) is read back to its start and judged from there.
+//! Samples written as numbers are looked for the same way.
 
 use super::super::encoded;
 use crate::sniff::{numbers, Class, HEAD_LEN, WINDOW_LEN};
@@ -48,6 +50,8 @@ impl Walk<'_> {
     ) {
         let max = self.limits.max_members as usize;
         let mut runs_seen = 0usize;
+        // Where the text already searched ends: the head, then each window.
+        let mut searched_to = HEAD_LEN as u64;
         for at in offsets(level.size) {
             if self.out_of_time(prefix) {
                 return;
@@ -55,8 +59,39 @@ impl Walk<'_> {
             let Some(window) = level.from(at, WINDOW_LEN) else {
                 return;
             };
+            // A window that opens inside a long run (a row's base64 cell
+            // that began between two windows): the run is read from its
+            // start, found by reading back, and judged whole.
+            let lead = window
+                .iter()
+                .position(|&c| !encoded::on_one_line(c))
+                .unwrap_or(window.len());
+            let from_start = (lead >= LONG_LEAD)
+                .then(|| run_start(level, at, searched_to))
+                .flatten()
+                .and_then(|start| {
+                    let context = (start - searched_to).min(RUN_CONTEXT);
+                    let text = level.from(start - context, context as usize + WINDOW_LEN)?;
+                    Some((text, start - context, context as usize))
+                });
+            searched_to = at + window.len() as u64;
+            if let Some((text, base, context)) = &from_start {
+                // The run that reaches past the context read before it.
+                let run = encoded::runs(text, 4)
+                    .into_iter()
+                    .find(|r| r.end > *context);
+                if let Some(run) = run {
+                    runs_seen += 1;
+                    if self
+                        .encoded_run(level, text, *base, &run, prefix, depth)
+                        .is_none()
+                    {
+                        return;
+                    }
+                }
+            }
             // Search from the first line start: a run that began before
-            // this window was either followed already or is a row's middle.
+            // this window was followed above or already, or is a row's middle.
             let Some(skip) = window.iter().position(|&c| c == b'\n').map(|p| p + 1) else {
                 continue;
             };
@@ -90,46 +125,132 @@ impl Walk<'_> {
                     );
                     return;
                 }
-                let Some(budget) = self.remaining(prefix) else {
+                if self
+                    .encoded_run(level, text, base, &run, prefix, depth)
+                    .is_none()
+                {
                     return;
-                };
-                let budget = budget.min(4 * HEAD_LEN as u64) as usize;
-                let offset = base + run.offset as u64;
-                let reaches_end =
-                    run.end >= text.len() && offset + ((run.end - run.offset) as u64) < level.size;
-                let fetched = reaches_end
-                    .then(|| level.from(offset, budget * 2 + budget / 8))
-                    .flatten();
-                let chars: &[u8] = match &fetched {
-                    Some(f) => f,
-                    None => &text[run.offset..run.end],
-                };
-                let data = encoded::decode(chars, run.encoding, budget);
-                self.spent += data.len() as u64;
-                let size = encoded::decoded_len(encoded::symbols(chars), run.encoding)
-                    .max(data.len() as u64);
-                let s = self.sniff_bytes(&data, size);
-                let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
-                if s.class == Class::Other || (statistical && data.len() < 256) {
-                    continue;
                 }
-                let mut s = s.with(
-                    "encoding",
-                    format!("{} at byte {offset}", run.encoding.name()),
-                );
-                if let Some(mime) = &run.declared {
-                    s = s.with("declared", format!("data: URI of type {mime}"));
-                }
-                let name = format!("{}@{offset}", run.encoding.name());
-                self.keep(prefix, &name, &data, size, depth, s);
             }
         }
     }
+
+    /// Decodes one run of `text` (which starts at `base` in the object),
+    /// read on past the text's end, and keeps it when it is more than
+    /// plain data. `None` when the object's budget is spent.
+    fn encoded_run(
+        &mut self,
+        level: &Level<'_, '_>,
+        text: &[u8],
+        base: u64,
+        run: &encoded::Run,
+        prefix: &str,
+        depth: u32,
+    ) -> Option<()> {
+        let budget = self.remaining(prefix)?;
+        let budget = budget.min(4 * HEAD_LEN as u64) as usize;
+        let offset = base + run.offset as u64;
+        let reaches_end =
+            run.end >= text.len() && offset + ((run.end - run.offset) as u64) < level.size;
+        let fetched = reaches_end
+            .then(|| level.from(offset, budget * 2 + budget / 8))
+            .flatten();
+        let chars: &[u8] = match &fetched {
+            Some(f) => f,
+            None => &text[run.offset..run.end],
+        };
+        let data = encoded::decode(chars, run.encoding, budget);
+        self.spent += data.len() as u64;
+        let size =
+            encoded::decoded_len(encoded::symbols(chars), run.encoding).max(data.len() as u64);
+        let s = self.sniff_bytes(&data, size);
+        let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
+        if s.class == Class::Other || (statistical && data.len() < 256) {
+            return Some(());
+        }
+        let mut s = s.with(
+            "encoding",
+            format!("{} at byte {offset}", run.encoding.name()),
+        );
+        if let Some(mime) = &run.declared {
+            s = s.with("declared", format!("data: URI of type {mime}"));
+        }
+        let name = format!("{}@{offset}", run.encoding.name());
+        self.keep(prefix, &name, &data, size, depth, s);
+        Some(())
+    }
+}
+
+/// Run bytes a window must open on before the run's start is looked for:
+/// a recording's cell, not a hash or an id cut by the window's edge.
+const LONG_LEAD: usize = 4096;
+/// How far back a run's start is looked for: a recording of a few minutes.
+const MAX_BACK: u64 = 4 << 20;
+/// Bytes read before a run's start, where a `data:` URI declares it.
+const RUN_CONTEXT: u64 = 256;
+
+/// The start of the run `at` is inside of, read back a window at a time,
+/// no further than `floor` (what was searched already: a run that began
+/// there was read on) nor [`MAX_BACK`].
+fn run_start(level: &Level<'_, '_>, at: u64, floor: u64) -> Option<u64> {
+    let lowest = floor.max(at.saturating_sub(MAX_BACK));
+    let mut end = at;
+    while end > lowest {
+        let from = end.saturating_sub(WINDOW_LEN as u64).max(lowest);
+        let chunk = level.from(from, (end - from) as usize)?;
+        if let Some(i) = chunk.iter().rposition(|&c| !encoded::on_one_line(c)) {
+            return Some(from + i as u64 + 1);
+        }
+        end = from;
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows of plain text, `len` bytes in all.
+    fn filler(len: usize) -> Vec<u8> {
+        let mut rows = b"{\"t\": \"a row of plain text\"}\n".repeat(len / 16 + 1);
+        rows.truncate(len);
+        if let Some(last) = rows.last_mut() {
+            *last = b'\n';
+        }
+        rows
+    }
+
+    /// A base64 cell that starts between two windows and runs into the
+    /// second is read from its start, found by reading back: its WAV
+    /// header decoded, where the second window alone saw its middle.
+    #[test]
+    fn a_run_a_window_opens_inside_is_read_from_its_start() {
+        use base64::Engine;
+        let wav = crate::unpack::tests::wav();
+        let cell = base64::engine::general_purpose::STANDARD.encode(&wav);
+        let row = format!("{{\"audio\": \"{cell}\"}}\n");
+        let size = 1_000_000usize;
+        let second = offsets(size as u64)[1] as usize;
+        let start = second - 5000;
+        let mut text = filler(start);
+        text.extend(row.as_bytes());
+        text.extend(filler(size - text.len()));
+        assert_eq!(text.len(), size);
+        let run_at = start + "{\"audio\": \"".len();
+        let inside = crate::unpack::tests::look(&text);
+        let found: Vec<(String, String)> = inside
+            .members
+            .iter()
+            .map(|m| (m.member.clone(), m.sniff.format.to_string()))
+            .collect();
+        assert_eq!(found, vec![(format!("base64@{run_at}"), "wav".to_string())]);
+        // The same row wholly inside the gap before that window: not seen,
+        // as any row between windows is not.
+        let mut gap = filler(second - 60_000);
+        gap.extend(row.as_bytes());
+        gap.extend(filler(size - gap.len()));
+        assert!(crate::unpack::tests::look(&gap).members.is_empty());
+    }
 
     #[test]
     fn windows_cover_a_short_rest_and_spread_over_a_long_one() {
