@@ -26,6 +26,7 @@ mod ar;
 mod cpio;
 mod rar;
 mod sevenz;
+mod sqldump;
 mod streams;
 mod tar;
 mod zip;
@@ -390,6 +391,7 @@ impl Walk<'_> {
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
+            self.sql_blobs(level, name, depth);
             let mut judged_to = 0;
             if let Some((text, width)) = ascii_head(level) {
                 self.encoded(level, &text, width, name, depth);
@@ -417,6 +419,9 @@ impl Walk<'_> {
         if !opens {
             if self.open_behind(level, sniff, name, depth) {
                 return;
+            }
+            if sniff.format == "binary" {
+                self.sql_blobs(level, name, depth);
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
                 self.unwalked(level, sniff, name, depth);

@@ -1,0 +1,191 @@
+//! SQL dumps that write BLOBs as escaped strings: mysqldump without
+//! `--hex-blob` (its default) and MariaDB's dump put a column's bytes
+//! themselves between quotes (`_binary 'RIFF…'`), escaping only NUL, the
+//! quotes, the backslash, CR, LF and Ctrl-Z. A WAV stored so keeps its
+//! header, but every `00` of it is `\0`: its chunk sizes no longer parse
+//! where they lie and its samples slip by a byte at each escape. The
+//! dump's head is unescaped and searched for recordings as a head is.
+
+use super::{Level, Walk};
+use crate::sniff::{self, Class, Sample, HEAD_LEN};
+
+/// Marks in a dump's first KiB: the dump tools' banners, a `SET` of the
+/// session every mysqldump file opens with, or the rows themselves.
+const MARKS: [&[u8]; 5] = [
+    b"-- MySQL dump",
+    b"-- MariaDB dump",
+    b"/*!40101 SET",
+    b"INSERT INTO",
+    b"_binary '",
+];
+
+/// Recordings searched for in one dump's unescaped bytes.
+const MAX_BLOBS: usize = 16;
+
+/// Statements and comments a SQL file opens with: looked at first, at
+/// the cost of a few byte compares, since every text and binary object
+/// is asked.
+const OPENINGS: [&[u8]; 7] = [
+    b"--",
+    b"/*",
+    b"INSERT INTO",
+    b"LOCK TABLES",
+    b"DROP TABLE",
+    b"CREATE TABLE",
+    b"SET ",
+];
+
+/// Whether `head` opens like a MySQL or MariaDB dump: a SQL opening, and
+/// a dump's mark in its first KiB.
+pub(super) fn is_dump(head: &[u8]) -> bool {
+    let first = &head[..head.len().min(1024)];
+    let start = first
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(first.len());
+    OPENINGS.iter().any(|o| first[start..].starts_with(o))
+        && MARKS
+            .iter()
+            .any(|mark| memchr::memmem::find(first, mark).is_some())
+}
+
+/// `dump` with MySQL's string escapes undone (`\0 \' \" \\ \n \r \Z`;
+/// any other backslash is kept as it is, as MySQL keeps `\%` and `\_`),
+/// and for each escape where it was: its offset in the unescaped bytes
+/// and in `dump`.
+fn unescape(dump: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut out = Vec::with_capacity(dump.len());
+    let mut escapes = Vec::new();
+    let mut i = 0;
+    while i < dump.len() {
+        let Some(k) = memchr::memchr(b'\\', &dump[i..]) else {
+            out.extend_from_slice(&dump[i..]);
+            break;
+        };
+        out.extend_from_slice(&dump[i..i + k]);
+        i += k;
+        let byte = match dump.get(i + 1) {
+            Some(b'0') => 0,
+            Some(b'n') => b'\n',
+            Some(b'r') => b'\r',
+            Some(b'Z') => 0x1a,
+            Some(&c @ (b'\'' | b'"' | b'\\')) => c,
+            _ => {
+                out.push(b'\\');
+                i += 1;
+                continue;
+            }
+        };
+        escapes.push((out.len(), i));
+        out.push(byte);
+        i += 2;
+    }
+    (out, escapes)
+}
+
+/// The offset in the dump of byte `at` of its unescaped form.
+fn dump_offset(escapes: &[(usize, usize)], at: usize) -> usize {
+    // Each escape before `at` took two bytes of the dump for one.
+    at + escapes.partition_point(|&(unescaped, _)| unescaped < at)
+}
+
+impl Walk<'_> {
+    /// Recordings stored whole in a dump's escaped strings, each a member
+    /// `sql-blob@OFFSET` (its offset in the dump). The dump is read from
+    /// its start as far as a stream's head is; a recording found there is
+    /// judged from its unescaped bytes.
+    pub(super) fn sql_blobs(&mut self, level: &Level<'_, '_>, name: &str, depth: u32) {
+        if !level.from(0, 1024).is_some_and(|first| is_dump(&first)) {
+            return;
+        }
+        let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
+        let Some(dump) = level.from(0, want) else {
+            return;
+        };
+        if memchr::memchr(b'\\', &dump).is_none() {
+            return;
+        }
+        let (bytes, escapes) = unescape(&dump);
+        let mut from = 0;
+        for _ in 0..MAX_BLOBS {
+            let rest = &bytes[from..];
+            let head = &rest[..rest.len().min(HEAD_LEN)];
+            let sample = Sample::new(rest.len() as u64, head, &[]);
+            let Some((at, _)) = sniff::prefix::audio_behind(&sample) else {
+                // The next head's worth, if the dump read holds one.
+                if rest.len() <= HEAD_LEN {
+                    return;
+                }
+                from += HEAD_LEN - 16;
+                continue;
+            };
+            let start = from + at;
+            let data = &bytes[start..];
+            let s = self.sniff_bytes(data, data.len() as u64);
+            if s.class != Class::Other {
+                let offset = dump_offset(&escapes, start);
+                let s = s.with("encoding", "MySQL escaped string");
+                self.keep(
+                    name,
+                    &format!("sql-blob@{offset}"),
+                    data,
+                    data.len() as u64,
+                    depth,
+                    s,
+                );
+            }
+            from = start + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_undone_and_their_places_kept() {
+        let (bytes, escapes) = unescape(b"a\\0b\\'c\\\\d\\%e\\Z");
+        assert_eq!(bytes, b"a\0b'c\\d\\%e\x1a");
+        assert_eq!(escapes, vec![(1, 1), (3, 4), (5, 7), (10, 13)]);
+        // Byte 4 of the unescaped form (`c`) is byte 6 of the dump.
+        assert_eq!(dump_offset(&escapes, 4), 6);
+        assert_eq!(dump_offset(&escapes, 0), 0);
+        assert_eq!(unescape(b"trailing \\").0, b"trailing \\");
+    }
+
+    #[test]
+    fn dumps_are_told_by_their_first_kilobyte() {
+        assert!(is_dump(b"-- MySQL dump 10.13  Distrib 8.0.36"));
+        assert!(is_dump(b"INSERT INTO `voice` VALUES (1,_binary 'RIFF"));
+        assert!(!is_dump(b"just text with a \\0 in it"));
+        assert!(!is_dump(b"a log line naming INSERT INTO and _binary '"));
+    }
+
+    /// A WAV in a `_binary` string, as mysqldump writes it, is found, and
+    /// named by where it starts in the dump.
+    #[test]
+    fn a_recording_in_an_escaped_blob_is_a_member() {
+        let wav = crate::unpack::tests::wav();
+        let mut dump = b"-- MySQL dump 10.13\n\nINSERT INTO `notes` VALUES (1,_binary '".to_vec();
+        let at = dump.len();
+        for &b in &wav {
+            match b {
+                0 => dump.extend(b"\\0"),
+                b'\'' | b'"' | b'\\' => dump.extend([b'\\', b]),
+                b'\n' => dump.extend(b"\\n"),
+                b'\r' => dump.extend(b"\\r"),
+                0x1a => dump.extend(b"\\Z"),
+                _ => dump.push(b),
+            }
+        }
+        dump.extend(b"');\n");
+        let inside = crate::unpack::tests::look(&dump);
+        let found: Vec<(String, String)> = inside
+            .members
+            .iter()
+            .map(|m| (m.member.clone(), m.sniff.format.to_string()))
+            .collect();
+        assert_eq!(found, vec![(format!("sql-blob@{at}"), "wav".to_string())]);
+    }
+}
