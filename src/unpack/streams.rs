@@ -283,8 +283,10 @@ impl Walk<'_> {
         // one stream; the others read on) are judged as a file of their
         // own, a second stream as much as anything appended: kept when
         // they are anything but ordinary data, as a dataset's values are.
+        // A stream found behind another format's head is followed by more
+        // of that format (a FITS file's next compressed tile), not looked at.
         let rest = input.get(d.consumed..).unwrap_or_default();
-        if done && rest.iter().any(|&b| b != 0) {
+        if done && matches!(codec, "zlib" | "lzma") && rest.iter().any(|&b| b != 0) {
             let at = d.consumed as u64;
             let s = self.sniff_bytes(rest, level.size.saturating_sub(at));
             if s.class != crate::sniff::Class::Other {
