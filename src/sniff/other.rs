@@ -33,61 +33,86 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
 /// a block size.
 fn disk_image(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    let sector = |at: usize| le16(h, at).is_some_and(|b| matches!(b, 512 | 1024 | 2048 | 4096));
-    let boot_sector = starts(h, 510, &[0x55, 0xaa]);
-    let (format, what) = if starts(h, 32769, b"CD001") && u8_at(h, 32774) == Some(1) {
-        ("iso9660", "ISO 9660 volume descriptor at 32769")
-    } else if (starts(h, 32769, b"BEA01") || starts(h, 34817, b"BEA01"))
-        && (0..8)
-            .any(|k| starts(h, 32769 + 2048 * k, b"NSR02") || starts(h, 32769 + 2048 * k, b"NSR03"))
+    // Most heads fail at the first test that applies to them: a magic at
+    // 0 is one compare of four bytes; the rest need a head long enough.
+    let (format, what) = match get(h, 0, 4)? {
+        b"hsqs" if le16(h, 28) == Some(4) => ("squashfs", "squashfs 4 superblock at 0"),
+        b"sqsh" if be16(h, 28) == Some(4) => ("squashfs", "squashfs 4 superblock at 0"),
+        b"XFSB"
+            if be32(h, 4).is_some_and(|b| (512..=65536).contains(&b) && b.is_power_of_two()) =>
+        {
+            ("xfs", "XFS superblock at 0")
+        }
+        b"QFI\xfb" if be32(h, 4).is_some_and(|v| (1..=3).contains(&v)) => {
+            ("qcow2", "QEMU copy-on-write header at 0")
+        }
+        b"KDMV" if le32(h, 4).is_some_and(|v| (1..=3).contains(&v)) => {
+            ("vmdk", "VMware sparse extent header at 0")
+        }
+        b"vhdx" if starts(h, 4, b"file") => ("vhdx", "VHDX file identifier at 0"),
+        b"cone" if starts(h, 4, b"ctix") && starts(h, 512, b"cxsparse") => {
+            ("vhd", "VHD footer copy and dynamic header at 0")
+        }
+        _ if h.len() < 68 => return None,
+        _ if starts(h, 32, b"NXSB") => ("apfs", "APFS container superblock at 32"),
+        _ if le32(h, 64) == Some(0xbeda_107f) => ("vdi", "VirtualBox disk image signature at 64"),
+        _ if h.len() < 520 => return None,
+        _ => match boot_sector(h) {
+            Some(found) => found,
+            None => image_further_in(h)?,
+        },
+    };
+    Some(Sniff::new(format, None, Class::Compressed, Encryption::None).with("magic", what))
+}
+
+/// Images whose marks lie further in than a boot sector's: a GPT header,
+/// an HFS+ or ext superblock, an ISO 9660 or UDF descriptor (behind a
+/// hybrid image's boot sector too).
+fn image_further_in(h: &[u8]) -> Option<(&'static str, &'static str)> {
+    let nsr = |k: usize| {
+        let at = 32769 + 2048 * k;
+        starts(h, at, b"NSR02") || starts(h, at, b"NSR03")
+    };
+    if starts(h, 512, b"EFI PART") || starts(h, 4096, b"EFI PART") {
+        Some(("gpt-disk", "GPT header at LBA 1"))
+    } else if (starts(h, 1024, b"H+") || starts(h, 1024, b"HX"))
+        && be16(h, 1026).is_some_and(|v| v == 4 || v == 5)
     {
-        ("udf", "UDF volume recognition sequence at 32769")
-    } else if (starts(h, 0, b"hsqs") && le16(h, 28) == Some(4))
-        || (starts(h, 0, b"sqsh") && be16(h, 28) == Some(4))
-    {
-        ("squashfs", "squashfs 4 superblock at 0")
+        Some(("hfsplus", "HFS+ volume header at 1024"))
     } else if le16(h, 1080) == Some(0xef53)
         && le32(h, 1048).is_some_and(|b| b <= 6)
         && le32(h, 1100).is_some_and(|r| r <= 1)
         && le32(h, 1028).is_some_and(|b| b > 0)
     {
-        ("ext", "ext2/3/4 superblock at 1024")
-    } else if boot_sector
-        && sector(11)
+        Some(("ext", "ext2/3/4 superblock at 1024"))
+    } else if starts(h, 32769, b"CD001") && u8_at(h, 32774) == Some(1) {
+        Some(("iso9660", "ISO 9660 volume descriptor at 32769"))
+    } else if (starts(h, 32769, b"BEA01") || starts(h, 34817, b"BEA01")) && (0..8).any(nsr) {
+        Some(("udf", "UDF volume recognition sequence at 32769"))
+    } else {
+        None
+    }
+}
+
+/// A boot sector's file system (`55 AA` at 510): FAT (a sector size, a
+/// power-of-two cluster, the type's name), exFAT or NTFS.
+fn boot_sector(h: &[u8]) -> Option<(&'static str, &'static str)> {
+    if !starts(h, 510, &[0x55, 0xaa]) {
+        return None;
+    }
+    let sector = |at: usize| le16(h, at).is_some_and(|b| matches!(b, 512 | 1024 | 2048 | 4096));
+    if sector(11)
         && u8_at(h, 13).is_some_and(|c| c.is_power_of_two())
         && (starts(h, 54, b"FAT1") || starts(h, 82, b"FAT32   "))
     {
-        ("fat", "FAT boot sector at 0")
-    } else if boot_sector && starts(h, 3, b"EXFAT   ") {
-        ("exfat", "exFAT boot sector at 0")
-    } else if boot_sector && starts(h, 3, b"NTFS    ") && sector(11) {
-        ("ntfs", "NTFS boot sector at 0")
-    } else if starts(h, 0, b"XFSB")
-        && be32(h, 4).is_some_and(|b| (512..=65536).contains(&b) && b.is_power_of_two())
-    {
-        ("xfs", "XFS superblock at 0")
-    } else if (starts(h, 1024, b"H+") || starts(h, 1024, b"HX"))
-        && be16(h, 1026).is_some_and(|v| v == 4 || v == 5)
-    {
-        ("hfsplus", "HFS+ volume header at 1024")
-    } else if starts(h, 32, b"NXSB") {
-        ("apfs", "APFS container superblock at 32")
-    } else if starts(h, 512, b"EFI PART") || starts(h, 4096, b"EFI PART") {
-        ("gpt-disk", "GPT header at LBA 1")
-    } else if starts(h, 0, b"QFI\xfb") && be32(h, 4).is_some_and(|v| (1..=3).contains(&v)) {
-        ("qcow2", "QEMU copy-on-write header at 0")
-    } else if starts(h, 0, b"KDMV") && le32(h, 4).is_some_and(|v| (1..=3).contains(&v)) {
-        ("vmdk", "VMware sparse extent header at 0")
-    } else if starts(h, 0, b"vhdxfile") {
-        ("vhdx", "VHDX file identifier at 0")
-    } else if starts(h, 0, b"conectix") && starts(h, 512, b"cxsparse") {
-        ("vhd", "VHD footer copy and dynamic header at 0")
-    } else if le32(h, 64) == Some(0xbeda_107f) {
-        ("vdi", "VirtualBox disk image signature at 64")
+        Some(("fat", "FAT boot sector at 0"))
+    } else if starts(h, 3, b"EXFAT   ") {
+        Some(("exfat", "exFAT boot sector at 0"))
+    } else if starts(h, 3, b"NTFS    ") && sector(11) {
+        Some(("ntfs", "NTFS boot sector at 0"))
     } else {
-        return None;
-    };
-    Some(Sniff::new(format, None, Class::Compressed, Encryption::None).with("magic", what))
+        None
+    }
 }
 
 /// Compiled Python: a version magic and `\r\n`, then (3.7 on, PEP 552)
@@ -1094,6 +1119,15 @@ mod tests {
             "a fixed VHD's footer is at its end"
         );
         assert_eq!(named(&[]), None);
+        // A protective MBR before a GPT, a hybrid ISO's boot sector.
+        assert_eq!(
+            named(&[boot, (512, b"EFI PART")]).as_deref(),
+            Some("gpt-disk")
+        );
+        assert_eq!(
+            named(&[boot, (32768, b"\x01CD001\x01")]).as_deref(),
+            Some("iso9660")
+        );
     }
 
     #[test]

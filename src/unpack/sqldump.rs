@@ -43,6 +43,13 @@ pub(super) fn is_dump(head: &[u8]) -> bool {
         .iter()
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(first.len());
+    // One byte turns most objects away: JSON, logs, prose, binary.
+    if !matches!(
+        first.get(start),
+        Some(b'-' | b'/' | b'I' | b'L' | b'D' | b'C' | b'S')
+    ) {
+        return false;
+    }
     OPENINGS.iter().any(|o| first[start..].starts_with(o))
         && MARKS
             .iter()
