@@ -391,9 +391,9 @@ impl Walk<'_> {
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
-            self.sql_blobs(level, name, depth);
             let mut judged_to = 0;
             if let Some((text, width)) = ascii_head(level) {
+                self.sql_blobs(level, &text, name, depth);
                 self.encoded(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
@@ -421,7 +421,8 @@ impl Walk<'_> {
                 return;
             }
             if sniff.format == "binary" {
-                self.sql_blobs(level, name, depth);
+                let head = level.from(0, 1024).unwrap_or_default();
+                self.sql_blobs(level, &head, name, depth);
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
                 self.unwalked(level, sniff, name, depth);

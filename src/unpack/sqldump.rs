@@ -101,8 +101,10 @@ impl Walk<'_> {
     /// `sql-blob@OFFSET` (its offset in the dump). The dump is read from
     /// its start as far as a stream's head is; a recording found there is
     /// judged from its unescaped bytes.
-    pub(super) fn sql_blobs(&mut self, level: &Level<'_, '_>, name: &str, depth: u32) {
-        if !level.from(0, 1024).is_some_and(|first| is_dump(&first)) {
+    /// `head` is the object's first bytes as the caller holds them, for
+    /// the test of whether it is a dump at all.
+    pub(super) fn sql_blobs(&mut self, level: &Level<'_, '_>, head: &[u8], name: &str, depth: u32) {
+        if !is_dump(head) {
             return;
         }
         let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
