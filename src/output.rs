@@ -206,9 +206,13 @@ impl Output {
             } else {
                 piped
             });
-        let to_terminal = format == OutputFormat::Table && args.output.is_none() && stdout_tty;
+        let to_terminal = format == OutputFormat::Table
+            && args.output.as_deref().is_none_or(|p| p == Path::new("-"))
+            && stdout_tty;
         let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
-        let (dest, shown) = match &args.output {
+        // `-o -` is standard output, as for most tools that take a path.
+        let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
+        let (dest, shown) = match output {
             None => (Dest::Stdout, "stdout".to_string()),
             Some(path) => (Self::destination(path)?, path.display().to_string()),
         };

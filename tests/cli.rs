@@ -558,6 +558,21 @@ fn output_file_is_written_atomically_and_stdout_stays_empty() {
     );
 }
 
+/// `-o -` is standard output: no file named `-` appears.
+#[test]
+fn output_dash_is_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args(["scan", "--format", "json", "-o", "-", "--fail-on", "never"])
+        .arg(root().join("fixtures/audio/wav"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r["summary"]["findings"].as_u64().unwrap() > 0);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file named -");
+}
+
 #[cfg(unix)]
 #[test]
 fn fifo_symlink_loop_and_unreadable_files_do_not_stop_the_scan() {
