@@ -570,7 +570,11 @@ fn output_dash_is_stdout() {
         .unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(r["summary"]["findings"].as_u64().unwrap() > 0);
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file named -");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file named -"
+    );
 }
 
 #[cfg(unix)]

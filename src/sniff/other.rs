@@ -146,6 +146,32 @@ fn pyc(s: &Sample) -> Option<Sniff> {
     )
 }
 
+/// The file system and disk images [`disk_image`] names: containers whose
+/// header says nothing of the bytes after it, so those are searched and
+/// judged as behind any signature (a FAT image's headerless samples, or
+/// samples behind eight bytes of `XFSB`), and then reported not walked.
+pub(crate) fn is_disk_image(format: &str) -> bool {
+    matches!(
+        format,
+        "iso9660"
+            | "udf"
+            | "squashfs"
+            | "ext"
+            | "fat"
+            | "exfat"
+            | "ntfs"
+            | "xfs"
+            | "hfsplus"
+            | "apfs"
+            | "gpt-disk"
+            | "qcow2"
+            | "vmdk"
+            | "vhdx"
+            | "vhd"
+            | "vdi"
+    )
+}
+
 /// Documents and fonts infer counts as archives: not containers of files
 /// (PDF attachments are a documented blind spot).
 pub(crate) fn is_document(format: &str) -> bool {
@@ -236,6 +262,8 @@ pub(crate) fn signature_alone(s: &Sample, named: &Sniff) -> bool {
         }
         // Sixteen bytes of header prove nothing of what follows them.
         "pyc" => true,
+        // Nor does a file system's superblock prove what its blocks hold.
+        f if is_disk_image(f) => true,
         _ if !by_infer => false,
         "bmp" => !bitmap_header(s),
         "tif" | "cr2" => !tiff_directory(s),
@@ -1128,6 +1156,25 @@ mod tests {
             named(&[boot, (32768, b"\x01CD001\x01")]).as_deref(),
             Some("iso9660")
         );
+    }
+
+    /// A disk image's header is a signature alone: samples behind eight
+    /// bytes of `XFSB` are judged, not hidden behind the image's name.
+    #[test]
+    fn samples_behind_a_disk_image_header_are_judged() {
+        let voice: Vec<u8> = crate::sniff::dataset::speechy(30_000)
+            .iter()
+            .flat_map(|v| ((v * 20000.0) as i16).to_le_bytes())
+            .collect();
+        let mut object = b"XFSB\x00\x00\x10\x00".to_vec();
+        object.extend(&voice);
+        let s = crate::sniff::sniff(&Sample::new(object.len() as u64, &object, &[]), &[]);
+        assert_eq!(s.format, "raw-pcm", "{s:?}");
+        // The header alone, with nothing like samples behind it, is the image.
+        object.truncate(8);
+        object.resize(60_000, 0);
+        let s = crate::sniff::sniff(&Sample::new(object.len() as u64, &object, &[]), &[]);
+        assert_eq!(s.format, "xfs");
     }
 
     #[test]

@@ -359,9 +359,12 @@ fn ecb_repeats<'a>(parts: &[(u64, &'a [u8])], start: u64) -> Option<(usize, usiz
 /// script), or the recording behind it: a few bytes of any signature in
 /// front of a recording must not hide it. Archives are left to the walk
 /// inside them, which judges each member; documents infer counts as
-/// archives are not walked, so they are searched.
+/// archives and disk images are not walked, so they are searched.
 pub(crate) fn check_named(s: &Sample, named: Sniff) -> Sniff {
-    if named.class == Class::Compressed && !super::other::is_document(&named.format) {
+    if named.class == Class::Compressed
+        && !super::other::is_document(&named.format)
+        && !super::other::is_disk_image(&named.format)
+    {
         return named;
     }
     let found = recording_at(s).filter(|&(at, _)| {
