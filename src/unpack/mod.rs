@@ -573,6 +573,12 @@ impl Walk<'_> {
                 sniff.format
             ),
         );
+        self.headers_in_head(level, prefix, depth);
+    }
+
+    /// An audio container whose validated header lies in the head of a
+    /// container not walked (or not understood), as member `embedded@OFFSET`.
+    fn headers_in_head(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
         let found = level.from(0, HEAD_LEN).and_then(|head| {
             sniff::prefix::audio_behind(&Sample::new(level.size, &head, &[])).map(|(at, _)| at)
         });

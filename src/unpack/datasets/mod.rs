@@ -380,6 +380,7 @@ impl Walk<'_> {
             }
             return;
         }
+        let members_before = self.inside.members.len();
         let result = match &*sniff.format {
             "parquet" => self.parquet(level, prefix, depth),
             "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
@@ -399,7 +400,15 @@ impl Walk<'_> {
             _ => Ok(()),
         };
         if let Err(stop) = result {
+            // A container whose structure does not hold (a footer length
+            // past the object, a header that does not parse) is bytes of
+            // no known layout: a recording's header in its head is still
+            // found, as in a container not walked.
+            let malformed = matches!(stop, Stop::Malformed(_));
             self.stopped(prefix, &sniff.format, stop);
+            if malformed && self.inside.members.len() == members_before {
+                self.headers_in_head(level, prefix, depth);
+            }
         }
     }
 

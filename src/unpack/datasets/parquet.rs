@@ -965,6 +965,24 @@ mod tests {
         }
     }
 
+    /// A footer length past the file stops the walk with a limit; a WAV
+    /// whose header lies in the head is still found, as it was when such
+    /// a file was no Parquet at all.
+    #[test]
+    fn a_footer_length_past_the_file_still_finds_the_wav_in_the_head() {
+        let mut file = binary_parquet(&[vec![wav()]]);
+        let n = file.len();
+        file[n - 8..n - 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let (members, limits) = inside(&file);
+        assert_eq!(members.len(), 1, "{members:?}");
+        assert!(members[0].ends_with(" wav"), "{members:?}");
+        assert!(members[0].starts_with("embedded@"), "{members:?}");
+        assert_eq!(
+            limits,
+            vec!["parquet: footer length 4294967295 exceeds the file".to_string()]
+        );
+    }
+
     /// A WAV of a speech-like signal.
     fn wav() -> Vec<u8> {
         let pcm: Vec<u8> = crate::sniff::dataset::speechy(4000)
