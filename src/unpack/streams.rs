@@ -446,7 +446,7 @@ impl<R: BufRead, D: Read> Read for Concatenated<R, D> {
                     self.format
                 )));
             }
-            if self.streams % DEADLINE_EVERY == 0
+            if self.streams.is_multiple_of(DEADLINE_EVERY)
                 && self.deadline.is_some_and(|d| Instant::now() > d)
             {
                 return Err(std::io::Error::new(
