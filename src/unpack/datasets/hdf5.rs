@@ -677,9 +677,10 @@ impl Walk<'_> {
             }
         }
         // A vector in more chunks than are read, stopped short of what it
-        // holds and of what a judge wants: said, not passed over.
+        // holds and of one judge's worth of samples: said, not passed over.
         let held = shape.first().map_or(0, |&n| n.saturating_mul(elem));
-        if shape.len() == 1 && read >= MAX_CHUNKS && (out.len() as u64) < want.min(held) {
+        let judged = (MAX_WAVEFORM as u64).saturating_mul(elem).min(want);
+        if shape.len() == 1 && read >= MAX_CHUNKS && (out.len() as u64) < judged.min(held) {
             self.limit(
                 at,
                 Limit::Unsupported,

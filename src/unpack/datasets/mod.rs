@@ -13,11 +13,11 @@
 //! | positioned reads of one container, structure and data | [`READ_BUDGET`] (8 MiB) |
 //! | a Parquet footer, Arrow message metadata, a safetensors header, a `data.pkl` or other pickle | 4 MiB each |
 //! | one page, buffer or value list decoded | 256 KiB (and the rules' `max_member_bytes`) |
-//! | samples judged per signal; values sniffed per page, batch or feature | 32,768; 2–3, then those with an audio magic |
+//! | samples judged per signal; values sniffed per page, batch or feature | 32,768 (and 32,768 more from its middle when those fail); 2–3, then those with an audio magic |
 //! | Parquet | 64 columns × 64 row groups (binary columns: every chunk until the budget ends; numbers: 4 chunks with values, 16 all-null); 8 pages per chunk; 65,536 values per page |
 //! | Arrow / TFRecord / Kaldi | 64 messages and 4 batches / 16 records / 16 entries |
-//! | HDF5 | 256 objects, 16 datasets, 32 chunks, 256 B-tree nodes, 16 continuations |
-//! | text past its head | 4 windows of 64 KiB |
+//! | HDF5 | 256 objects, 16 datasets, 128 chunks, 256 B-tree nodes, 16 continuations |
+//! | text past its head | 4 windows of 64 KiB, and 1 MiB read back before one that opens inside a run |
 //!
 //! Decoded bytes count in the walk's `spent` (`max_object_bytes`). Every
 //! declared length, count and offset is checked against the object's size
