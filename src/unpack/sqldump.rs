@@ -6,7 +6,7 @@
 //! where they lie and its samples slip by a byte at each escape. The
 //! dump's head is unescaped and searched for recordings as a head is.
 
-use super::{Level, Walk};
+use super::{Level, Limit, Walk};
 use crate::sniff::{self, Class, Sample, HEAD_LEN};
 
 /// Marks in a dump's first KiB: the dump tools' banners, a `SET` of the
@@ -19,8 +19,11 @@ const MARKS: [&[u8]; 5] = [
     b"_binary '",
 ];
 
-/// Recordings searched for in one dump's unescaped bytes.
+/// Recordings kept from one dump's strings.
 const MAX_BLOBS: usize = 16;
+/// Bytes each search of the unescaped dump shares with the one before:
+/// more than the header any recording is told by.
+const OVERLAP: usize = 4096;
 
 /// Statements and comments a SQL file opens with: looked at first, at
 /// the cost of a few byte compares, since every text and binary object
@@ -56,21 +59,36 @@ pub(super) fn is_dump(head: &[u8]) -> bool {
             .any(|mark| memchr::memmem::find(first, mark).is_some())
 }
 
+/// A dump with MySQL's string escapes undone.
+struct Unescaped {
+    bytes: Vec<u8>,
+    /// For each escape: its offset in `bytes` and in the dump.
+    escapes: Vec<(usize, usize)>,
+    /// Offsets in `bytes` of the quotes that were not escaped: where
+    /// strings open and close.
+    quotes: Vec<usize>,
+}
+
 /// `dump` with MySQL's string escapes undone (`\0 \' \" \\ \n \r \Z`;
-/// any other backslash is kept as it is, as MySQL keeps `\%` and `\_`),
-/// and for each escape where it was: its offset in the unescaped bytes
-/// and in `dump`.
-fn unescape(dump: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
+/// any other backslash is kept as it is, as MySQL keeps `\%` and `\_`).
+fn unescape(dump: &[u8]) -> Unescaped {
     let mut out = Vec::with_capacity(dump.len());
     let mut escapes = Vec::new();
+    let mut quotes = Vec::new();
     let mut i = 0;
     while i < dump.len() {
-        let Some(k) = memchr::memchr(b'\\', &dump[i..]) else {
+        let Some(k) = memchr::memchr2(b'\\', b'\'', &dump[i..]) else {
             out.extend_from_slice(&dump[i..]);
             break;
         };
         out.extend_from_slice(&dump[i..i + k]);
         i += k;
+        if dump[i] == b'\'' {
+            quotes.push(out.len());
+            out.push(b'\'');
+            i += 1;
+            continue;
+        }
         let byte = match dump.get(i + 1) {
             Some(b'0') => 0,
             Some(b'n') => b'\n',
@@ -87,7 +105,11 @@ fn unescape(dump: &[u8]) -> (Vec<u8>, Vec<(usize, usize)>) {
         out.push(byte);
         i += 2;
     }
-    (out, escapes)
+    Unescaped {
+        bytes: out,
+        escapes,
+        quotes,
+    }
 }
 
 /// The offset in the dump of byte `at` of its unescaped form.
@@ -114,36 +136,61 @@ impl Walk<'_> {
         if memchr::memchr(b'\\', &dump).is_none() {
             return;
         }
-        let (bytes, escapes) = unescape(&dump);
+        let Unescaped {
+            bytes,
+            escapes,
+            quotes,
+        } = unescape(&dump);
         let mut from = 0;
-        for _ in 0..MAX_BLOBS {
+        let mut found = 0;
+        while from < bytes.len() {
+            if found == MAX_BLOBS {
+                self.limit(
+                    name,
+                    Limit::Members,
+                    format!("more than {MAX_BLOBS} recordings in a SQL dump's strings; the rest not inspected"),
+                );
+                return;
+            }
             let rest = &bytes[from..];
             let head = &rest[..rest.len().min(HEAD_LEN)];
             let sample = Sample::new(rest.len() as u64, head, &[]);
             let Some((at, _)) = sniff::prefix::audio_behind(&sample) else {
-                // The next head's worth, if the dump read holds one.
+                // The next head's worth, overlapping this one by more than
+                // any header a recording is told by.
                 if rest.len() <= HEAD_LEN {
-                    return;
+                    break;
                 }
-                from += HEAD_LEN - 16;
+                from += HEAD_LEN - OVERLAP;
                 continue;
             };
+            // The recording runs to the quote that closes its string (to
+            // the end of what was read when that lies further).
             let start = from + at;
-            let data = &bytes[start..];
+            let end = quotes[quotes.partition_point(|&q| q <= start)..]
+                .first()
+                .copied()
+                .unwrap_or(bytes.len());
+            let data = &bytes[start..end];
             let s = self.sniff_bytes(data, data.len() as u64);
             if s.class != Class::Other {
                 let offset = dump_offset(&escapes, start);
                 let s = s.with("encoding", "MySQL escaped string");
-                self.keep(
-                    name,
-                    &format!("sql-blob@{offset}"),
-                    data,
-                    data.len() as u64,
-                    depth,
-                    s,
-                );
+                let size = data.len() as u64;
+                self.keep(name, &format!("sql-blob@{offset}"), data, size, depth, s);
+                found += 1;
             }
-            from = start + 1;
+            from = end.max(start + 1);
+        }
+        if (dump.len() as u64) < level.size {
+            self.limit(
+                name,
+                Limit::ObjectBytes,
+                format!(
+                    "SQL dump: its first {} bytes unescaped and searched for recordings; the rest not inspected",
+                    dump.len()
+                ),
+            );
         }
     }
 }
@@ -154,13 +201,18 @@ mod tests {
 
     #[test]
     fn escapes_are_undone_and_their_places_kept() {
-        let (bytes, escapes) = unescape(b"a\\0b\\'c\\\\d\\%e\\Z");
-        assert_eq!(bytes, b"a\0b'c\\d\\%e\x1a");
-        assert_eq!(escapes, vec![(1, 1), (3, 4), (5, 7), (10, 13)]);
-        // Byte 4 of the unescaped form (`c`) is byte 6 of the dump.
-        assert_eq!(dump_offset(&escapes, 4), 6);
+        let Unescaped {
+            bytes,
+            escapes,
+            quotes,
+        } = unescape(b"'a\\0b\\'c\\\\d\\%e\\Z'");
+        assert_eq!(bytes, b"'a\0b'c\\d\\%e\x1a'");
+        assert_eq!(escapes, vec![(2, 2), (4, 5), (6, 8), (11, 14)]);
+        assert_eq!(quotes, vec![0, 12], "the escaped quote opens nothing");
+        // Byte 5 of the unescaped form (`c`) is byte 7 of the dump.
+        assert_eq!(dump_offset(&escapes, 5), 7);
         assert_eq!(dump_offset(&escapes, 0), 0);
-        assert_eq!(unescape(b"trailing \\").0, b"trailing \\");
+        assert_eq!(unescape(b"trailing \\").bytes, b"trailing \\");
     }
 
     #[test]
@@ -171,30 +223,60 @@ mod tests {
         assert!(!is_dump(b"a log line naming INSERT INTO and _binary '"));
     }
 
-    /// A WAV in a `_binary` string, as mysqldump writes it, is found, and
-    /// named by where it starts in the dump.
+    /// `bytes` as mysqldump writes them between quotes.
+    fn escaped(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &b in bytes {
+            match b {
+                0 => out.extend(b"\\0"),
+                b'\'' | b'"' | b'\\' => out.extend([b'\\', b]),
+                b'\n' => out.extend(b"\\n"),
+                b'\r' => out.extend(b"\\r"),
+                0x1a => out.extend(b"\\Z"),
+                _ => out.push(b),
+            }
+        }
+        out
+    }
+
+    /// A WAV in each of two `_binary` strings, as mysqldump writes them, is
+    /// found whole (to its string's closing quote), and named by where it
+    /// starts in the dump.
     #[test]
     fn a_recording_in_an_escaped_blob_is_a_member() {
         let wav = crate::unpack::tests::wav();
         let mut dump = b"-- MySQL dump 10.13\n\nINSERT INTO `notes` VALUES (1,_binary '".to_vec();
-        let at = dump.len();
-        for &b in &wav {
-            match b {
-                0 => dump.extend(b"\\0"),
-                b'\'' | b'"' | b'\\' => dump.extend([b'\\', b]),
-                b'\n' => dump.extend(b"\\n"),
-                b'\r' => dump.extend(b"\\r"),
-                0x1a => dump.extend(b"\\Z"),
-                _ => dump.push(b),
-            }
-        }
+        let first = dump.len();
+        dump.extend(escaped(&wav));
+        dump.extend(b"'),(2,_binary '");
+        let second = dump.len();
+        dump.extend(escaped(&wav));
         dump.extend(b"');\n");
         let inside = crate::unpack::tests::look(&dump);
-        let found: Vec<(String, String)> = inside
+        let found: Vec<(String, String, u64)> = inside
             .members
             .iter()
-            .map(|m| (m.member.clone(), m.sniff.format.to_string()))
+            .map(|m| (m.member.clone(), m.sniff.format.to_string(), m.size))
             .collect();
-        assert_eq!(found, vec![(format!("sql-blob@{at}"), "wav".to_string())]);
+        let size = wav.len() as u64;
+        assert_eq!(
+            found,
+            vec![
+                (format!("sql-blob@{first}"), "wav".to_string(), size),
+                (format!("sql-blob@{second}"), "wav".to_string(), size)
+            ]
+        );
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        // A dump longer than what is read says so.
+        dump.extend(b"-- more rows\n".repeat(30_000));
+        let inside = crate::unpack::tests::look(&dump);
+        assert_eq!(inside.members.len(), 2);
+        assert!(
+            inside.limits[0]
+                .message
+                .starts_with("SQL dump: its first 262144 bytes"),
+            "{:?}",
+            inside.limits
+        );
     }
 }
