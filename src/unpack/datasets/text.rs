@@ -184,26 +184,20 @@ impl Walk<'_> {
 /// Run bytes a window must open on before the run's start is looked for:
 /// a recording's cell, not a hash or an id cut by the window's edge.
 const LONG_LEAD: usize = 4096;
-/// How far back a run's start is looked for: a recording of a few minutes.
-const MAX_BACK: u64 = 4 << 20;
+/// How far back a run's start is looked for, in one read: a recording of
+/// a minute or so; a longer cell's start is not sought.
+const MAX_BACK: u64 = 1 << 20;
 /// Bytes read before a run's start, where a `data:` URI declares it.
 const RUN_CONTEXT: u64 = 256;
 
-/// The start of the run `at` is inside of, read back a window at a time,
-/// no further than `floor` (what was searched already: a run that began
+/// The start of the run `at` is inside of, found in one read back, no
+/// further than `floor` (what was searched already: a run that began
 /// there was read on) nor [`MAX_BACK`].
 fn run_start(level: &Level<'_, '_>, at: u64, floor: u64) -> Option<u64> {
-    let lowest = floor.max(at.saturating_sub(MAX_BACK));
-    let mut end = at;
-    while end > lowest {
-        let from = end.saturating_sub(WINDOW_LEN as u64).max(lowest);
-        let chunk = level.from(from, (end - from) as usize)?;
-        if let Some(i) = chunk.iter().rposition(|&c| !encoded::on_one_line(c)) {
-            return Some(from + i as u64 + 1);
-        }
-        end = from;
-    }
-    None
+    let from = floor.max(at.saturating_sub(MAX_BACK));
+    let before = level.from(from, at.checked_sub(from)? as usize)?;
+    let last = before.iter().rposition(|&c| !encoded::on_one_line(c))?;
+    Some(from + last as u64 + 1)
 }
 
 #[cfg(test)]
