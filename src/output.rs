@@ -198,20 +198,18 @@ impl Output {
     /// `piped` otherwise.
     pub fn open(args: &ReportArgs, piped: OutputFormat) -> Result<Output, OutputError> {
         let stdout_tty = io::stdout().is_terminal();
+        // `-o -` is standard output, as for most tools that take a path.
+        let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
         let format = args
             .format
-            .or_else(|| args.output.as_deref().and_then(format_of))
-            .unwrap_or(if stdout_tty && args.output.is_none() {
+            .or_else(|| output.and_then(format_of))
+            .unwrap_or(if stdout_tty && output.is_none() {
                 OutputFormat::Table
             } else {
                 piped
             });
-        let to_terminal = format == OutputFormat::Table
-            && args.output.as_deref().is_none_or(|p| p == Path::new("-"))
-            && stdout_tty;
+        let to_terminal = format == OutputFormat::Table && output.is_none() && stdout_tty;
         let color = wants_color(to_terminal, std::env::var_os("NO_COLOR"));
-        // `-o -` is standard output, as for most tools that take a path.
-        let output = args.output.as_deref().filter(|p| *p != Path::new("-"));
         let (dest, shown) = match output {
             None => (Dest::Stdout, "stdout".to_string()),
             Some(path) => (Self::destination(path)?, path.display().to_string()),
