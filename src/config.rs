@@ -135,8 +135,14 @@ impl ScanConfig {
             ProgressMode::Never => false,
             ProgressMode::Auto => std::io::IsTerminal::is_terminal(&std::io::stderr()),
         };
-        // The report must not replace a file the run reads.
-        if let Some(out) = &args.report.output {
+        // The report must not replace a file the run reads (`-o -` is
+        // standard output, no file).
+        if let Some(out) = args
+            .report
+            .output
+            .as_deref()
+            .filter(|o| *o != Path::new("-"))
+        {
             let targets = args.targets.iter().map(|t| ("a target", Path::new(t)));
             let inputs = [
                 ("the rules file", args.report.rules.as_deref()),

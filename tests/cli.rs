@@ -575,6 +575,28 @@ fn output_dash_is_stdout() {
         0,
         "no file named -"
     );
+    // Scanning the working folder itself: `-` names no file in it.
+    fs::copy(
+        root().join("fixtures/audio/wav/pcm16.wav"),
+        dir.path().join("a.wav"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_atrest"))
+        .args([
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "-o",
+            "-",
+            "--fail-on",
+            "never",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["summary"]["findings"].as_u64(), Some(1), "{out:?}");
 }
 
 #[cfg(unix)]
