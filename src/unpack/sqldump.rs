@@ -144,14 +144,6 @@ impl Walk<'_> {
         let mut from = 0;
         let mut found = 0;
         while from < bytes.len() {
-            if found == MAX_BLOBS {
-                self.limit(
-                    name,
-                    Limit::Members,
-                    format!("more than {MAX_BLOBS} recordings in a SQL dump's strings; the rest not inspected"),
-                );
-                return;
-            }
             let rest = &bytes[from..];
             let head = &rest[..rest.len().min(HEAD_LEN)];
             let sample = Sample::new(rest.len() as u64, head, &[]);
@@ -174,6 +166,14 @@ impl Walk<'_> {
             let data = &bytes[start..end];
             let s = self.sniff_bytes(data, data.len() as u64);
             if s.class != Class::Other {
+                if found == MAX_BLOBS {
+                    self.limit(
+                        name,
+                        Limit::Members,
+                        format!("more than {MAX_BLOBS} recordings in a SQL dump's strings; the rest not inspected"),
+                    );
+                    return;
+                }
                 let offset = dump_offset(&escapes, start);
                 let s = s.with("encoding", "MySQL escaped string");
                 let size = data.len() as u64;
