@@ -500,7 +500,6 @@ impl Walk<'_> {
                     let mask = le32(&key, 4).unwrap_or(0);
                     (a, size, mask)
                 });
-                let (at, name) = (prefix, name.as_str());
                 self.hdf5_chunks(
                     r,
                     f,
@@ -510,7 +509,8 @@ impl Walk<'_> {
                     elem,
                     &filters,
                     want,
-                    (at, name),
+                    prefix,
+                    &name,
                 )?
             }
             Layout::Indexed {
@@ -551,17 +551,8 @@ impl Walk<'_> {
                         ))
                     }
                 };
-                let (at, name) = (prefix, name.as_str());
                 self.hdf5_chunks(
-                    r,
-                    f,
-                    chunks,
-                    &chunk,
-                    &shape,
-                    elem,
-                    &filters,
-                    want,
-                    (at, name),
+                    r, f, chunks, &chunk, &shape, elem, &filters, want, prefix, &name,
                 )?
             }
         };
@@ -635,7 +626,8 @@ impl Walk<'_> {
         elem: u64,
         filters: &[u16],
         want: u64,
-        (at, name): (&str, &str),
+        prefix: &str,
+        name: &str,
     ) -> Step<(Vec<u8>, Vec<u64>)> {
         let chunk_bytes = chunk
             .iter()
@@ -682,7 +674,7 @@ impl Walk<'_> {
         let judged = (MAX_WAVEFORM as u64).saturating_mul(elem).min(want);
         if shape.len() == 1 && read >= MAX_CHUNKS && (out.len() as u64) < judged.min(held) {
             self.limit(
-                at,
+                prefix,
                 Limit::Unsupported,
                 format!(
                     "hdf5: {name}: its first {MAX_CHUNKS} chunks ({} of {} samples) read; the rest not inspected",

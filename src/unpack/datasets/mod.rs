@@ -254,7 +254,12 @@ struct Plan {
 impl Plan {
     /// Bytes from the tensor's first element that hold the judged elements.
     fn bytes(&self, dtype: Dtype) -> u64 {
-        ((self.count - 1) * self.stride + 1) * dtype.size() as u64
+        self.bytes_of(self.count, dtype)
+    }
+
+    /// Bytes from a judged element that hold `count` judged elements.
+    fn bytes_of(&self, count: u64, dtype: Dtype) -> u64 {
+        ((count - 1) * self.stride + 1) * dtype.size() as u64
     }
 }
 
@@ -598,7 +603,7 @@ impl Walk<'_> {
             return Ok(false);
         };
         let count = (held - from).min(MAX_WAVEFORM as u64);
-        let want = ((count - 1) * plan.stride + 1) * dtype.size() as u64;
+        let want = plan.bytes_of(count, dtype);
         let reads_left = (READ_BUDGET / 2).saturating_sub(r.read);
         if want > self.budget().min(reads_left) {
             return Ok(false);
