@@ -1040,6 +1040,18 @@ mod tests {
             assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{format}");
             assert!(out.is_empty());
         }
+        // Past the cap, a failure that says so (lz4: empty frames are cheap).
+        let mut flood = lz4(b"").repeat(MAX_STREAMS);
+        flood.extend(lz4(b"RIFF"));
+        let d = decode("lz4", &flood, 1 << 20, far);
+        match d.ended {
+            Ended::Failed(e) => assert_eq!(
+                e.to_string(),
+                "more than 8192 lz4 streams one after another; the rest not decoded"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(d.out.is_empty());
         // Bytes after the last stream that start none are an error too.
         let d = decode(
             "lz4",
