@@ -24,6 +24,7 @@ pub use encoded::fuzz_encoded;
 
 mod ar;
 mod cpio;
+mod escaped;
 mod rar;
 mod sevenz;
 mod sqldump;
@@ -376,7 +377,7 @@ impl Walk<'_> {
         if sniff.format == "text" {
             if depth > self.max_depth {
                 let text = level.from(0, HEAD_LEN).unwrap_or_default();
-                if !encoded::runs(&text, 1).is_empty() {
+                if !encoded::runs(&text, 1).is_empty() || !escaped::literals(&text, 1).is_empty() {
                     self.limit(
                         name,
                         Limit::Depth,
@@ -395,6 +396,7 @@ impl Walk<'_> {
             if let Some((text, width)) = ascii_head(level) {
                 self.sql_blobs(level, &text, name, depth);
                 self.encoded(level, &text, width, name, depth);
+                self.escaped(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
             return self.text_windows(level, name, depth, judged_to);
