@@ -79,10 +79,11 @@ impl Walk<'_> {
                 return;
             }
             let kind = h[156];
+            let extension = is_extension(kind);
             let applies = pax.over(&global);
             let size = match fields::size(&h[124..136]) {
                 // A pax size applies to the member it precedes, not to headers.
-                Some(_) if is_member(kind) && applies.size.is_some() => applies.size.flatten(),
+                Some(_) if !extension && applies.size.is_some() => applies.size.flatten(),
                 size => size,
             };
             let data_at = pos + 512;
@@ -99,7 +100,7 @@ impl Walk<'_> {
                 .checked_next_multiple_of(512)
                 .and_then(|padded| data_at.checked_add(padded))
                 .filter(|&next| next <= level.size);
-            if is_member(kind) {
+            if !extension && (is_file(kind) || size > 0) {
                 chain_len = 0;
                 let name = long_name
                     .take()
@@ -120,7 +121,7 @@ impl Walk<'_> {
                     return;
                 }
             } else {
-                if matches!(kind, b'L' | b'K' | b'x' | b'g') {
+                if extension {
                     chain_len += 1;
                     if chain_len > MAX_CHAIN && !chain_reported {
                         chain_reported = true;
@@ -145,7 +146,7 @@ impl Walk<'_> {
                     );
                     return;
                 }
-                if matches!(kind, b'L' | b'K' | b'x' | b'g') {
+                if extension {
                     let state = (&mut long_name, &mut pax, &mut global);
                     self.extension(level, prefix, kind, data_at, size, state);
                 }
@@ -198,10 +199,19 @@ impl Walk<'_> {
     }
 }
 
-/// Type flags of members with data worth inspecting: regular and contiguous
-/// files (`\0` is the pre-POSIX regular file).
-fn is_member(kind: u8) -> bool {
+/// Type flags of regular and contiguous files (`\0` is the pre-POSIX
+/// regular file): members even when empty.
+fn is_file(kind: u8) -> bool {
     matches!(kind, b'0' | 0 | b'7')
+}
+
+/// Type flags of headers that describe the member after them (GNU long
+/// names and links, pax records). Every other entry that declares data
+/// is a member: GNU tar extracts a sparse file's (`S`) regions, a
+/// multi-volume continuation (`M`) and any type it does not know as
+/// bytes of a file, so a recording stored under such a flag is there.
+fn is_extension(kind: u8) -> bool {
+    matches!(kind, b'L' | b'K' | b'x' | b'g')
 }
 
 /// What follows a tar's end-of-archive blocks.
@@ -397,6 +407,31 @@ mod tests {
             "{:?}",
             inside.limits
         );
+    }
+
+    /// GNU sparse (`S`), multi-volume (`M`) and unknown type flags carry
+    /// a file's bytes; links and directories without data are no members.
+    #[test]
+    fn entries_of_any_type_that_declare_data_are_judged() {
+        let wav = wav();
+        for kind in [b'S', b'M', b'Z', b'D', b'5'] {
+            let mut v = tar_header(b"voice.wav", kind, &octal(wav.len() as u64));
+            v.extend(&wav);
+            v.resize(v.len().next_multiple_of(512) + 1024, 0);
+            let inside = look(&v);
+            assert_eq!(
+                inside.formats(),
+                ["wav"],
+                "{}: {:?}",
+                kind as char,
+                inside.limits
+            );
+            assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        }
+        let mut v = tar_header(b"calls/", b'5', &octal(0));
+        v.extend(tar_header(b"link.wav", b'2', &octal(0)));
+        v.extend([0u8; 1024]);
+        assert!(look(&v).members.is_empty());
     }
 
     #[test]
