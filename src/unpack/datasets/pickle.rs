@@ -131,8 +131,11 @@ pub(super) struct Pickle {
     pub tensors: Vec<Tensor>,
     pub payloads: Vec<Payload>,
     pub end: End,
-    /// Opcodes read.
+    /// Opcodes read, those of the pickles nested in it too.
     pub ops: usize,
+    /// Bytes decoded, as counted against [`MAX_DECODED`] (nested pickles'
+    /// too).
+    pub decoded: usize,
     /// Where a byte string cut short by the end of the bytes says it ends.
     pub wanted: Option<u64>,
     /// Tensor records and payloads not kept, past the reader's bounds.
@@ -443,7 +446,13 @@ struct Machine<'b> {
     tensors: Vec<Tensor>,
     payloads: Vec<Payload>,
     copied: usize,
+    /// Bytes decoded and opcodes read, by this machine and those of the
+    /// pickles nested in it, which share the bounds: thirty nested pickles
+    /// of 16 MiB each would otherwise hold 480 MiB.
     decoded: usize,
+    ops: usize,
+    /// The bound a nested pickle's read ended on.
+    nested_bound: Option<&'static str>,
     run: Option<Run>,
     /// Where a payload cut short by the end of the bytes says it ends.
     wanted: Option<u64>,
@@ -784,7 +793,11 @@ impl<'b> Machine<'b> {
             return false;
         }
         let b = self.b;
-        let inner = read_nested(&b[self.pos..], self.depth + 1);
+        let inner = read_nested(&b[self.pos..], self.depth + 1, self.ops, self.decoded);
+        (self.ops, self.decoded) = (inner.ops, inner.decoded);
+        if let End::Bound(bound) = inner.end {
+            self.nested_bound = Some(bound);
+        }
         let base = self.pos;
         self.tensors.extend(inner.tensors);
         self.dropped += inner.dropped;
@@ -926,14 +939,16 @@ impl<'b> Machine<'b> {
 
 /// Reads the pickle that starts at the beginning of `b`.
 pub(super) fn read(b: &[u8]) -> Pickle {
-    read_nested(b, 0)
+    read_nested(b, 0, 0, 0)
 }
 
 /// Pickles nested in pickles read: joblib's arrays of objects, each a
 /// pickle in the stream of another.
 const MAX_NESTED: u32 = 4;
 
-fn read_nested(b: &[u8], depth: u32) -> Pickle {
+/// Reads a pickle nested `depth` deep, after `ops` opcodes and `decoded`
+/// bytes of the pickles around it.
+fn read_nested(b: &[u8], depth: u32, ops: usize, decoded: usize) -> Pickle {
     let mut m = Machine {
         b,
         pos: 0,
@@ -942,29 +957,31 @@ fn read_nested(b: &[u8], depth: u32) -> Pickle {
         tensors: Vec::new(),
         payloads: Vec::new(),
         copied: 0,
-        decoded: 0,
+        decoded,
+        ops,
+        nested_bound: None,
         run: None,
         wanted: None,
         dropped: 0,
         depth,
     };
-    let mut ops = 0;
-    let end = run(&mut m, &mut ops);
+    let end = run(&mut m);
     m.end_run();
     Pickle {
         tensors: m.tensors,
         payloads: m.payloads,
         end,
-        ops,
+        ops: m.ops,
+        decoded: m.decoded,
         wanted: m.wanted,
         dropped: m.dropped,
     }
 }
 
 /// The opcodes, until `STOP`, the end of the bytes, or a bound.
-fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
+fn run(m: &mut Machine<'_>) -> End {
     loop {
-        if *ops == MAX_OPS {
+        if m.ops >= MAX_OPS {
             return End::Bound("opcodes");
         }
         if m.stack.len() > MAX_STACK {
@@ -974,7 +991,7 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
         let Some(op) = m.take(1).map(|s| s[0]) else {
             return End::Short;
         };
-        *ops += 1;
+        m.ops += 1;
         // The opcodes a list of numbers is pickled with: its numbers, the
         // MARKs and APPENDS of its batches, frames, and the lists, tuples
         // and memo entries of a list of lists (frames of a signal, one
@@ -1374,7 +1391,7 @@ fn run(m: &mut Machine<'_>, ops: &mut usize) -> End {
                 let state = need!(m.stack.pop());
                 need!(m.stack.last());
                 if !m.build(&state) {
-                    return End::Short;
+                    return m.nested_bound.take().map_or(End::Short, End::Bound);
                 }
                 None
             }
@@ -2015,6 +2032,67 @@ pub(super) mod tests {
         let got = read(&p);
         assert!(got.complete(), "{:?}", got.end);
         assert_eq!((got.payloads.len(), got.dropped), (0, 0));
+    }
+
+    /// Nested pickles share the bounds of the pickle around them: each
+    /// of thirty object arrays decoding 8 MiB (a memoised string encoded
+    /// again and again) ends the read on its bound, not at 240 MiB.
+    #[test]
+    fn nested_pickles_share_the_bound_on_decoded_bytes() {
+        let x = |s: &[u8]| [&b"X"[..], &(s.len() as u32).to_le_bytes(), s].concat();
+        let put = |i: u32| [&b"r"[..], &i.to_le_bytes()].concat();
+        let get = |i: u32| [&b"j"[..], &i.to_le_bytes()].concat();
+        let text = b"ab. ".repeat(32 * 1024);
+        let mut inner = [
+            &b"\x80\x04"[..],
+            &x(&text),
+            &put(0),
+            b"0c_codecs\nencode\n",
+            &put(1),
+            b"0",
+        ]
+        .concat();
+        for _ in 0..64 {
+            inner.extend([&get(1)[..], b"(", &get(0), &x(b"latin1"), b"tR0"].concat());
+        }
+        inner.extend(b"N.");
+        let mut p = [
+            &b"\x80\x04cnumpy\ndtype\n"[..],
+            &x(b"O8"),
+            b"\x85R",
+            &put(0),
+            b"0",
+        ]
+        .concat();
+        p.extend(
+            [
+                &b"cjoblib.numpy_pickle\nNumpyArrayWrapper\n"[..],
+                &put(1),
+                b"0",
+            ]
+            .concat(),
+        );
+        for _ in 0..30 {
+            p.extend(
+                [
+                    &get(1)[..],
+                    b")R}(",
+                    &x(b"shape"),
+                    b"K\x01\x85",
+                    &x(b"dtype"),
+                    &get(0),
+                    b"ub",
+                ]
+                .concat(),
+            );
+            p.extend(&inner);
+            p.extend(b"0");
+        }
+        p.extend(b"N.");
+        let got = read(&p);
+        assert_eq!(got.end, End::Bound("decoded bytes"));
+        let held: usize = got.payloads.iter().map(|p| p.data.len()).sum();
+        assert!(held <= MAX_DECODED, "{held}");
     }
 
     /// `tuple(samples)` is built on the stack, an entry per number.
