@@ -1095,6 +1095,35 @@ mod tests {
         );
     }
 
+    /// Arrays rebuilt from one memoised buffer (`GET` of the same bytes)
+    /// are judged once: 300 of them are one finding, not 256 and a limit,
+    /// and frames are not judged 300 times over.
+    #[test]
+    fn arrays_rebuilt_from_one_buffer_are_judged_once() {
+        let voice = int16(&speechy(16_000));
+        let x = |s: &[u8]| [&b"X"[..], &(s.len() as u32).to_le_bytes(), s].concat();
+        let mut p = b"\x80\x04B".to_vec();
+        p.extend((voice.len() as u32).to_le_bytes());
+        p.extend(&voice);
+        p.extend(b"r\x00\x00\x00\x000cnumpy\ndtype\n");
+        p.extend(x(b"i2"));
+        p.extend(b"\x89\x88\x87R(K\x03");
+        p.extend(x(b"<"));
+        p.extend(b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tbr\x01\x00\x00\x000");
+        p.extend(b"cnumpy.core.multiarray\n_reconstruct\nr\x02\x00\x00\x000cnumpy\nndarray\nr\x03\x00\x00\x000](");
+        for _ in 0..300 {
+            p.extend(b"j\x02\x00\x00\x00j\x03\x00\x00\x00K\x00\x85C\x01b\x87R(K\x01K(M\x90\x01\x86j\x01\x00\x00\x00\x89j\x00\x00\x00\x00tb");
+        }
+        p.extend(b"e.");
+        let (members, limits) = test_inside(&p);
+        assert_eq!(
+            members,
+            vec!["array@32151[:, :] waveform".to_string()],
+            "{limits:?}"
+        );
+        assert!(limits.is_empty(), "{limits:?}");
+    }
+
     #[test]
     fn padding_before_a_signal_is_looked_through() {
         let voice = int16(&speechy(16_000));

@@ -412,8 +412,16 @@ impl Walk<'_> {
         if p.claimed || p.data.is_empty() {
             return Ok(());
         }
+        if !judge.buffers.insert(p.data.as_ptr() as usize) {
+            return Ok(());
+        }
+        // Arrays judged as a signal or as frames count; other small
+        // arrays (a model's biases, a table of labels) are looked at
+        // only for a file's header, and a pickle holds thousands.
         let counted = match &p.kind {
-            pickle::Kind::Array { shape, .. } => super::plan(shape).is_some(),
+            pickle::Kind::Array { shape, .. } => {
+                super::plan(shape).is_some() || super::frame_shape(shape).is_some()
+            }
             _ => true,
         };
         if counted && judge.judged == MAX_PAYLOADS {
@@ -722,6 +730,9 @@ impl Walk<'_> {
 struct Judge {
     judged: usize,
     names: std::collections::HashMap<String, usize>,
+    /// The payloads' bytes judged, by address: arrays rebuilt from one
+    /// memoised buffer share it, and it is judged once.
+    buffers: std::collections::HashSet<usize>,
 }
 
 impl Judge {
