@@ -103,6 +103,8 @@ pub(super) struct StreamBehind {
     at: u64,
     pub format: &'static str,
     codec: &'static str,
+    /// Compressed bytes its first block needed to decode.
+    input: usize,
 }
 
 impl Walk<'_> {
@@ -138,6 +140,8 @@ impl Walk<'_> {
                         Some(b"1AY&SY") | Some(b"\x17rE8P\x90")
                     )
             }
+            // The frame header descriptor's reserved bit clear.
+            "zstd" => head.get(at + 4).is_some_and(|d| d & 0x08 == 0),
             _ => true,
         };
         let mut from = start;
@@ -148,18 +152,38 @@ impl Walk<'_> {
             let (_, format, codec) = BEHIND[m.pattern().as_usize()];
             Some((m.start(), format, codec))
         });
+        // A stream behind a short header (a Kafka batch, an Avro block, a
+        // database page) whose first block outruns the head (a zstd block
+        // holds up to 128 KiB, a bzip2 block 900 kB) decodes nothing from
+        // it: the first place so starved is read on as a stream's first
+        // block is, once per object.
+        let mut read_on = true;
         places
             .filter(|&(at, format, _)| at > 0 && plausible(at, format))
             .take(MAX_BEHIND_TRIES)
-            .find(|&(at, _, codec)| {
-                let d = decode(codec, &head[at..], BEHIND_PROOF, self.deadline);
-                d.out.len() as u64 >= BEHIND_PROOF
-                    || (matches!(d.ended, Ended::Eof) && !d.out.is_empty())
-            })
-            .map(|(at, format, codec)| StreamBehind {
-                at: at as u64,
-                format,
-                codec,
+            .find_map(|(at, format, codec)| {
+                let rest = level.size - at as u64;
+                let more = |n| {
+                    std::mem::take(&mut read_on)
+                        .then(|| level.from(at as u64, n))
+                        .flatten()
+                };
+                let (input, d, _) = decode_first_block(
+                    codec,
+                    Cow::Borrowed(&head[at..]),
+                    rest,
+                    BEHIND_PROOF,
+                    self.deadline,
+                    more,
+                );
+                let proven = d.out.len() as u64 >= BEHIND_PROOF
+                    || (matches!(d.ended, Ended::Eof) && !d.out.is_empty());
+                proven.then(|| StreamBehind {
+                    at: at as u64,
+                    format,
+                    codec,
+                    input: input.len(),
+                })
             })
     }
 
@@ -172,7 +196,9 @@ impl Walk<'_> {
         found: &StreamBehind,
     ) {
         let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
-        let input = level.from(found.at, want).unwrap_or_default();
+        let input = level
+            .from(found.at, want.max(found.input))
+            .unwrap_or_default();
         let stream = Level {
             size: level.size.saturating_sub(found.at),
             bytes: LevelBytes::Memory(&input),
@@ -773,6 +799,32 @@ mod tests {
                 );
                 assert_eq!(m.sniff.format, "wav", "{format}");
             }
+        }
+    }
+
+    /// A stream behind a short binary header (an Avro block, a Kafka
+    /// batch) whose first block is longer than the head: a zstd block of
+    /// 128 KiB, a bzip2 block of 900 kB, each compressing to more than
+    /// 64 KiB. It is read on, as a stream's first block is.
+    #[test]
+    fn a_stream_whose_first_block_outruns_the_head_is_read_on() {
+        let noise = crate::sniff::testutil::pseudo_random(1 << 20, 7);
+        let pcm: Vec<u8> = noise
+            .chunks_exact(2)
+            .flat_map(|c| (i16::from(c[0] as i8) * 16).to_le_bytes())
+            .collect();
+        let mut wav = super::super::tests::wav();
+        wav.truncate(44);
+        wav[4..8].copy_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+        wav[40..44].copy_from_slice(&(pcm.len() as u32).to_le_bytes());
+        wav.extend(&pcm);
+        let head = b"Obj\x01\x04\x14avro.codec\x08zstd".repeat(6);
+        for format in ["zstd", "bzip2"] {
+            let stream = compressed(format, &wav);
+            let mut v = head.clone();
+            v.extend(&stream);
+            let inside = super::super::tests::look(&v);
+            assert_eq!(inside.formats(), ["wav"], "{format}: {:?}", inside.limits);
         }
     }
 
