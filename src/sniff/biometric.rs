@@ -25,6 +25,24 @@ fn record(format: &'static str, what: &str) -> Sniff {
     .with("record", what)
 }
 
+/// The format identifiers that open ISO/IEC 19794 records.
+const ISO19794_IDS: [&[u8; 4]; 8] = [
+    b"FMR\0", b"FIR\0", b"FAC\0", b"IIR\0", b"SDI\0", b"FSK\0", b"VIR\0", b"HND\0",
+];
+
+/// Whether `b` opens like an ISO/IEC 19794 record (its identifier and a
+/// version) or an ANSI/NIST-ITL transaction (its Type-1 length field). A
+/// minutiae template or a text-only transaction is a few hundred bytes,
+/// shorter than the byte strings containers otherwise pass over as names
+/// and hashes.
+pub(crate) fn opens_a_record(b: &[u8]) -> bool {
+    let iso = b
+        .get(..4)
+        .is_some_and(|id| ISO19794_IDS.iter().any(|m| &m[..] == id))
+        && matches!(b.get(4..8), Some(b" 20\0" | b"010\0" | b"020\0" | b"030\0"));
+    iso || b.starts_with(b"1.001:") || b.starts_with(b"1.01:")
+}
+
 /// ISO/IEC 19794-2/-4/-5/-6/-7/-8/-9/-10 generic headers: a 4-byte format identifier and
 /// a version string (" 20\0", "010\0", "020\0", "030\0"), then a record length
 /// that must fit the file (4-byte, or the 6-byte form of the -4 and ANSI headers).
@@ -358,6 +376,16 @@ mod tests {
         v.extend(len.to_be_bytes());
         v.resize(len as usize, 0x11);
         v
+    }
+
+    #[test]
+    fn short_records_are_told_by_their_openings() {
+        assert!(opens_a_record(b"FMR\0 20\0\x00\xd4"));
+        assert!(opens_a_record(b"IIR\x00010\0"));
+        assert!(opens_a_record(b"1.001:251\x1d1.002:0500"));
+        assert!(!opens_a_record(b"FMR\0 21\0"));
+        assert!(!opens_a_record(b"FMR"));
+        assert!(!opens_a_record(b"1.0:"));
     }
 
     #[test]

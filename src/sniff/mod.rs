@@ -13,7 +13,7 @@
 //!   caller reads them (a ranged read) and sniffs again with the larger sample.
 
 mod audio;
-mod biometric;
+pub(crate) mod biometric;
 pub(crate) mod bytes;
 mod codecs;
 pub(crate) mod dataset;

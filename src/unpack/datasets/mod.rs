@@ -1095,6 +1095,24 @@ mod tests {
         );
     }
 
+    /// An enrolment database pickled as `{user: {"template": record}}`:
+    /// minutiae records of 204 bytes, shorter than the byte strings a
+    /// pickle's payloads otherwise start at.
+    #[test]
+    fn short_biometric_records_in_a_pickle_are_judged() {
+        let record = include_bytes!("../../../fixtures/biometric/iso19794-2/minutiae.fmr");
+        let mut p = b"\x80\x04}\x8c\x04u001}\x8c\x08templateC".to_vec();
+        p.push(record.len() as u8);
+        p.extend(record);
+        p.extend(b"ss.");
+        let (members, limits) = test_inside(&p);
+        assert_eq!(
+            members,
+            vec!["template iso19794-2".to_string()],
+            "{limits:?}"
+        );
+    }
+
     /// Arrays rebuilt from one memoised buffer (`GET` of the same bytes)
     /// are judged once: 300 of them are one finding, not 256 and a limit,
     /// and frames are not judged 300 times over.

@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::Dtype;
+use crate::sniff::biometric;
 
 const MAX_OPS: usize = 200_000;
 /// Stack entries: a tuple of samples (`tuple(array.tolist())`) is built on
@@ -554,7 +555,7 @@ impl<'b> Machine<'b> {
             small[..data.len()].copy_from_slice(data);
             return V::Small(small, data.len() as u8);
         }
-        if data.len() < MIN_PAYLOAD {
+        if data.len() < MIN_PAYLOAD && !biometric::opens_a_record(data) {
             return V::Other;
         }
         match self.payload(at, Kind::Bytes, data.into()) {
@@ -569,7 +570,8 @@ impl<'b> Machine<'b> {
     /// those bytes; or holding a base64 or hex run, as its text, which the
     /// search for encoded runs reads. Transcripts and names are neither.
     fn text(&mut self, at: usize, s: String) -> V {
-        if s.len() < MIN_PAYLOAD || self.payloads.len() >= MAX_PAYLOADS || !self.decode(s.len()) {
+        let short = s.len() < MIN_PAYLOAD && !biometric::opens_a_record(s.as_bytes());
+        if short || self.payloads.len() >= MAX_PAYLOADS || !self.decode(s.len()) {
             return V::Str(s, None);
         }
         let high = s.chars().filter(|&c| u32::from(c) > 0x7f).count();
@@ -1145,7 +1147,9 @@ fn run(m: &mut Machine<'_>) -> End {
                 let value = match op {
                     b'B' | b'C' | 0x8e | 0x96 => m.bytes(at, s),
                     // Python 2's `str` is bytes.
-                    b'T' | b'U' if s.len() >= MIN_PAYLOAD => m.bytes(at, s),
+                    b'T' | b'U' if s.len() >= MIN_PAYLOAD || biometric::opens_a_record(s) => {
+                        m.bytes(at, s)
+                    }
                     _ => m.text(at, String::from_utf8_lossy(s).into_owned()),
                 };
                 if m.decoded > MAX_DECODED {
@@ -1193,7 +1197,7 @@ fn run(m: &mut Machine<'_>) -> End {
                 match op {
                     b'S' => {
                         let bytes = need!(quoted(line));
-                        if bytes.len() >= MIN_PAYLOAD {
+                        if bytes.len() >= MIN_PAYLOAD || biometric::opens_a_record(&bytes) {
                             Some(m.bytes(at, &bytes))
                         } else {
                             Some(V::Str(String::from_utf8_lossy(&bytes).into_owned(), None))
