@@ -25,6 +25,7 @@ pub use encoded::fuzz_encoded;
 mod ar;
 mod cpio;
 mod escaped;
+mod pgdump;
 mod rar;
 mod sevenz;
 mod sqldump;
@@ -425,6 +426,7 @@ impl Walk<'_> {
             if sniff.format == "binary" {
                 let head = level.from(0, 1024).unwrap_or_default();
                 self.sql_blobs(level, &head, name, depth);
+                self.pg_dump(level, &head, name, depth);
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
                 self.unwalked(level, sniff, name, depth);

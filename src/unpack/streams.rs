@@ -213,7 +213,7 @@ impl Walk<'_> {
     }
 
     /// [`Walk::stream`] decoded by `codec` (one of `format`'s decoders).
-    fn stream_with(
+    pub(super) fn stream_with(
         &mut self,
         level: &Level<'_, '_>,
         format: &str,
