@@ -65,36 +65,93 @@ struct Unescaped {
     /// For each escape: its offset in `bytes` and in the dump.
     escapes: Vec<(usize, usize)>,
     /// Offsets in `bytes` of the quotes that were not escaped: where
-    /// strings open and close.
+    /// strings open and close (in an export, the tabs and line breaks
+    /// that end fields).
     quotes: Vec<usize>,
 }
 
-/// `dump` with MySQL's string escapes undone (`\0 \' \" \\ \n \r \Z`;
-/// any other backslash is kept as it is, as MySQL keeps `\%` and `\_`).
-fn unescape(dump: &[u8]) -> Unescaped {
+/// How a MySQL file writes bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    /// A dump's SQL strings between quotes.
+    Dump,
+    /// Tab-separated fields (`SELECT … INTO OUTFILE`, `mysqldump --tab`,
+    /// the client's batch output): `\0`, `\t`, `\n` and `\\`, or a
+    /// backslash before the very tab or line break; no quotes.
+    Export,
+}
+
+impl Dialect {
+    fn what(self) -> &'static str {
+        match self {
+            Dialect::Dump => "SQL dump",
+            Dialect::Export => "MySQL export",
+        }
+    }
+
+    fn encoding(self) -> &'static str {
+        match self {
+            Dialect::Dump => "MySQL escaped string",
+            Dialect::Export => "MySQL tab-separated field",
+        }
+    }
+
+    fn member(self) -> &'static str {
+        match self {
+            Dialect::Dump => "sql-blob",
+            Dialect::Export => "field",
+        }
+    }
+}
+
+/// Whether `head` opens like a MySQL tab-separated export holding bytes:
+/// a tab on its first line, no NUL (every one is written `\0`), and at
+/// least eight `\0`. A binary object is asked, so the NUL test comes
+/// first: most have one in their first bytes.
+fn is_export(head: &[u8]) -> bool {
+    let first = &head[..head.len().min(1024)];
+    if memchr::memchr(0, first).is_some() {
+        return false;
+    }
+    let line = memchr::memchr(b'\n', first).map_or(first, |n| &first[..n]);
+    memchr::memchr(b'\t', line).is_some()
+        && memchr::memmem::find_iter(first, b"\\0").take(8).count() == 8
+}
+
+/// `dump` with MySQL's string escapes undone (`\0 \' \" \\ \n \r \Z`,
+/// and in an export `\t` and a backslash before any other byte, which
+/// stands for that byte; in a dump such a backslash is kept, as MySQL
+/// keeps `\%` and `\_`).
+fn unescape(dump: &[u8], dialect: Dialect) -> Unescaped {
     let mut out = Vec::with_capacity(dump.len());
     let mut escapes = Vec::new();
     let mut quotes = Vec::new();
     let mut i = 0;
     while i < dump.len() {
-        let Some(k) = memchr::memchr2(b'\\', b'\'', &dump[i..]) else {
+        let next = match dialect {
+            Dialect::Dump => memchr::memchr2(b'\\', b'\'', &dump[i..]),
+            Dialect::Export => memchr::memchr3(b'\\', b'\t', b'\n', &dump[i..]),
+        };
+        let Some(k) = next else {
             out.extend_from_slice(&dump[i..]);
             break;
         };
         out.extend_from_slice(&dump[i..i + k]);
         i += k;
-        if dump[i] == b'\'' {
+        if dump[i] != b'\\' {
             quotes.push(out.len());
-            out.push(b'\'');
+            out.push(dump[i]);
             i += 1;
             continue;
         }
-        let byte = match dump.get(i + 1) {
-            Some(b'0') => 0,
-            Some(b'n') => b'\n',
-            Some(b'r') => b'\r',
-            Some(b'Z') => 0x1a,
-            Some(&c @ (b'\'' | b'"' | b'\\')) => c,
+        let byte = match (dump.get(i + 1), dialect) {
+            (Some(b'0'), _) => 0,
+            (Some(b'n'), _) => b'\n',
+            (Some(b'r'), _) => b'\r',
+            (Some(b'Z'), _) => 0x1a,
+            (Some(&c @ (b'\'' | b'"' | b'\\')), _) => c,
+            (Some(b't'), Dialect::Export) => b'\t',
+            (Some(&c), Dialect::Export) => c,
             _ => {
                 out.push(b'\\');
                 i += 1;
@@ -126,9 +183,13 @@ impl Walk<'_> {
     /// `head` is the object's first bytes as the caller holds them, for
     /// the test of whether it is a dump at all.
     pub(super) fn sql_blobs(&mut self, level: &Level<'_, '_>, head: &[u8], name: &str, depth: u32) {
-        if !is_dump(head) {
+        let dialect = if is_dump(head) {
+            Dialect::Dump
+        } else if is_export(head) {
+            Dialect::Export
+        } else {
             return;
-        }
+        };
         let want = (self.limits.max_member_bytes as usize).min(4 * HEAD_LEN);
         let Some(dump) = level.from(0, want) else {
             return;
@@ -140,7 +201,7 @@ impl Walk<'_> {
             bytes,
             escapes,
             quotes,
-        } = unescape(&dump);
+        } = unescape(&dump, dialect);
         let mut from = 0;
         let mut found = 0;
         while from < bytes.len() {
@@ -170,14 +231,15 @@ impl Walk<'_> {
                     self.limit(
                         name,
                         Limit::Members,
-                        format!("more than {MAX_BLOBS} recordings in a SQL dump's strings; the rest not inspected"),
+                        format!("more than {MAX_BLOBS} recordings in a {}'s strings; the rest not inspected", dialect.what()),
                     );
                     return;
                 }
                 let offset = dump_offset(&escapes, start);
-                let s = s.with("encoding", "MySQL escaped string");
+                let s = s.with("encoding", dialect.encoding());
                 let size = data.len() as u64;
-                self.keep(name, &format!("sql-blob@{offset}"), data, size, depth, s);
+                let member = format!("{}@{offset}", dialect.member());
+                self.keep(name, &member, data, size, depth, s);
                 found += 1;
             }
             from = end.max(start + 1);
@@ -187,7 +249,8 @@ impl Walk<'_> {
                 name,
                 Limit::ObjectBytes,
                 format!(
-                    "SQL dump: its first {} bytes unescaped and searched for recordings; the rest not inspected",
+                    "{}: its first {} bytes unescaped and searched for recordings; the rest not inspected",
+                    dialect.what(),
                     dump.len()
                 ),
             );
@@ -205,14 +268,33 @@ mod tests {
             bytes,
             escapes,
             quotes,
-        } = unescape(b"'a\\0b\\'c\\\\d\\%e\\Z'");
+        } = unescape(b"'a\\0b\\'c\\\\d\\%e\\Z'", Dialect::Dump);
         assert_eq!(bytes, b"'a\0b'c\\d\\%e\x1a'");
         assert_eq!(escapes, vec![(2, 2), (4, 5), (6, 8), (11, 14)]);
         assert_eq!(quotes, vec![0, 12], "the escaped quote opens nothing");
         // Byte 5 of the unescaped form (`c`) is byte 7 of the dump.
         assert_eq!(dump_offset(&escapes, 5), 7);
         assert_eq!(dump_offset(&escapes, 0), 0);
-        assert_eq!(unescape(b"trailing \\").bytes, b"trailing \\");
+        assert_eq!(
+            unescape(b"trailing \\", Dialect::Dump).bytes,
+            b"trailing \\"
+        );
+        // An export: fields end at tabs and line breaks; a backslash stands
+        // for the byte after it, the very tab or line break among them.
+        let export = unescape(b"1\tR\\0\\\t\\\nx\\t\\%\n", Dialect::Export);
+        assert_eq!(export.bytes, b"1\tR\0\t\nx\t%\n");
+        assert_eq!(export.quotes, vec![1, 9]);
+    }
+
+    #[test]
+    fn exports_are_told_by_a_tab_and_escaped_nuls() {
+        let row = b"1\tjohn\tRIFF\xe0\xff\x07\\0WAVEfmt \x10\\0\\0\\0\x01\\0\x01\\0\\0\\0".to_vec();
+        assert!(is_export(&row));
+        assert!(!is_export(&row[7..]), "no tab on the first line");
+        let mut raw = row.clone();
+        raw.push(0);
+        assert!(!is_export(&raw), "a NUL written as itself");
+        assert!(!is_export(b"a\tb\\0c\n"));
     }
 
     #[test]
