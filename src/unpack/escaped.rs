@@ -300,7 +300,10 @@ impl Walk<'_> {
             self.spent += d.bytes.len() as u64;
             let size = d.len.max(d.bytes.len() as u64);
             let s = self.sniff_bytes(&d.bytes, size);
-            if s.class == Class::Other || !encoded::speaks_for(&s, d.bytes.len()) {
+            // A verdict of statistics alone does not speak for a literal:
+            // source code writes lookup tables of 16-bit values so.
+            let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+            if s.class == Class::Other || statistical || !encoded::speaks_for(&s, d.bytes.len()) {
                 continue;
             }
             let at = literal.start * width;

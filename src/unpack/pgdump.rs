@@ -247,7 +247,26 @@ impl Walk<'_> {
                 self.keep(name, &member, &data, size, depth, s);
             }
         }
-        if found.last().is_none_or(|b| b.end.is_none()) && (dump.len() as u64) < level.size {
+        let streams: usize = found.iter().map(|b| b.parts.len()).sum();
+        if streams > MAX_BLOCKS && found.len() <= MAX_BLOCKS {
+            self.limit(
+                name,
+                Limit::Members,
+                format!("pg_dump: more than {MAX_BLOCKS} streams; the rest not inspected"),
+            );
+        }
+        // A block cut at its chunk cap ends the search as the end of what
+        // was read does: what follows it is not inspected.
+        let capped = found
+            .iter()
+            .any(|b| b.end.is_none() && b.parts.iter().any(|p| p.chunks.len() > MAX_CHUNKS));
+        if capped {
+            self.limit(
+                name,
+                Limit::Members,
+                format!("pg_dump: a block of more than {MAX_CHUNKS} chunks; what follows it not inspected"),
+            );
+        } else if found.last().is_none_or(|b| b.end.is_none()) && (dump.len() as u64) < level.size {
             self.limit(
                 name,
                 Limit::ObjectBytes,

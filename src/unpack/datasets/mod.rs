@@ -1113,6 +1113,30 @@ mod tests {
         );
     }
 
+    /// Two pickles one after another whose payloads are the same size: the
+    /// second's bytes may be allocated where the first's were, and are
+    /// judged all the same.
+    #[test]
+    fn a_later_pickle_s_payload_of_the_same_size_is_judged() {
+        let wav = crate::unpack::tests::wav();
+        let pickle = |key: &[u8], data: &[u8]| {
+            let mut p = vec![0x80, 4, b'}', 0x8c, key.len() as u8];
+            p.extend(key);
+            p.push(b'B');
+            p.extend((data.len() as u32).to_le_bytes());
+            p.extend(data);
+            p.extend(b"s.");
+            p
+        };
+        let junk: Vec<u8> = (0..wav.len()).map(|i| (i * 7 % 251) as u8).collect();
+        let p = [pickle(b"blob", &junk), pickle(b"audio", &wav)].concat();
+        let (members, limits) = test_inside(&p);
+        assert!(
+            members.iter().any(|m| m.starts_with("audio")),
+            "{members:?} {limits:?}"
+        );
+    }
+
     /// Arrays rebuilt from one memoised buffer (`GET` of the same bytes)
     /// are judged once: 300 of them are one finding, not 256 and a limit,
     /// and frames are not judged 300 times over.

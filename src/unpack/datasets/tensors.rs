@@ -415,6 +415,7 @@ impl Walk<'_> {
         if !judge.buffers.insert(p.data.as_ptr() as usize) {
             return Ok(());
         }
+        judge.held.push(p.data.clone());
         // Arrays judged as a signal or as frames count; other small
         // arrays (a model's biases, a table of labels) are looked at
         // only for a file's header, and a pickle holds thousands.
@@ -733,6 +734,9 @@ struct Judge {
     /// The payloads' bytes judged, by address: arrays rebuilt from one
     /// memoised buffer share it, and it is judged once.
     buffers: std::collections::HashSet<usize>,
+    /// The bytes of those addresses, held so that no later payload (of
+    /// the next pickle in the file) can be given one of them.
+    held: Vec<std::rc::Rc<[u8]>>,
 }
 
 impl Judge {
