@@ -395,7 +395,7 @@ impl Walk<'_> {
             self.open_behind(level, sniff, name, depth);
             let mut judged_to = 0;
             if let Some((text, width)) = ascii_head(level) {
-                self.sql_blobs(level, &text, name, depth);
+                self.sql_blobs(level, &text, false, name, depth);
                 self.encoded(level, &text, width, name, depth);
                 self.escaped(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
@@ -425,7 +425,7 @@ impl Walk<'_> {
             }
             if sniff.format == "binary" {
                 let head = level.from(0, 1024).unwrap_or_default();
-                self.sql_blobs(level, &head, name, depth);
+                self.sql_blobs(level, &head, true, name, depth);
                 self.pg_dump(level, &head, name, depth);
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {

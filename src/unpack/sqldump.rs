@@ -182,10 +182,19 @@ impl Walk<'_> {
     /// judged from its unescaped bytes.
     /// `head` is the object's first bytes as the caller holds them, for
     /// the test of whether it is a dump at all.
-    pub(super) fn sql_blobs(&mut self, level: &Level<'_, '_>, head: &[u8], name: &str, depth: u32) {
+    /// `binary`: the object is no text, as an export that holds bytes is
+    /// not (text is spared the export's test).
+    pub(super) fn sql_blobs(
+        &mut self,
+        level: &Level<'_, '_>,
+        head: &[u8],
+        binary: bool,
+        name: &str,
+        depth: u32,
+    ) {
         let dialect = if is_dump(head) {
             Dialect::Dump
-        } else if is_export(head) {
+        } else if binary && is_export(head) {
             Dialect::Export
         } else {
             return;
