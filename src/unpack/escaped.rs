@@ -7,7 +7,7 @@
 //! see the recording in it. Each literal dense in byte escapes is decoded
 //! (bounded) and judged as the bytes it spells.
 
-use super::{Level, Limit, Walk};
+use super::{Level, Walk};
 use crate::sniff::{Class, HEAD_LEN};
 use crate::unpack::encoded;
 
@@ -263,16 +263,9 @@ impl Walk<'_> {
         if level.size < MIN_BYTES + 3 * MIN_ESCAPES as u64 {
             return;
         }
-        let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
-        let literals = literals(text, max + 1);
-        if literals.len() > max {
-            self.limit(
-                prefix,
-                Limit::Members,
-                format!("more than {max} escaped byte strings; the rest not inspected"),
-            );
-        }
-        for literal in literals.into_iter().take(max) {
+        let max = self.text_payloads();
+        let literals = self.capped(literals(text, max + 1), max, prefix, "escaped byte strings");
+        for literal in literals {
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };

@@ -623,6 +623,25 @@ impl Walk<'_> {
         });
     }
 
+    /// Payloads of one kind decoded from one text, at most.
+    fn text_payloads(&self) -> usize {
+        (self.limits.max_members as usize).min(encoded::MAX_RUNS)
+    }
+
+    /// The first `max` of `found` (searched for one more), and a limit
+    /// naming `what` when there was that one more.
+    fn capped<T>(&mut self, mut found: Vec<T>, max: usize, prefix: &str, what: &str) -> Vec<T> {
+        if found.len() > max {
+            found.truncate(max);
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("more than {max} {what}; the rest not inspected"),
+            );
+        }
+        found
+    }
+
     /// Base64 and hex runs in text: decoded heads go through the detectors.
     /// Only the text's head is searched (plus the rest of a run that reaches
     /// its end), so a large text file costs no more than its head. `text`
@@ -635,16 +654,9 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) {
-        let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
-        let runs = encoded::runs(text, max + 1);
-        if runs.len() > max {
-            self.limit(
-                prefix,
-                Limit::Members,
-                format!("more than {max} encoded runs; the rest not inspected"),
-            );
-        }
-        for run in runs.iter().take(max) {
+        let max = self.text_payloads();
+        let runs = self.capped(encoded::runs(text, max + 1), max, prefix, "encoded runs");
+        for run in &runs {
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
@@ -700,7 +712,7 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) -> u64 {
-        let max = (self.limits.max_members as usize).min(encoded::MAX_RUNS);
+        let max = self.text_payloads();
         let mut judged_to = base;
         for stretch in numbers::stretches(text, max) {
             if self.out_of_time(prefix) {
