@@ -373,6 +373,29 @@ mod tests {
         }
     }
 
+    /// Streams past 64, and a block cut at its chunk cap, are limits.
+    #[test]
+    fn streams_past_the_caps_are_limits() {
+        let mut dump = b"PGDMP\x01\x0e\x00\x04\x08\x01\x01".to_vec();
+        dump.push(BLOCK_BLOBS);
+        dump.extend(int(7));
+        for oid in 0..70 {
+            dump.extend([int(16384 + oid), int(4), b"data".to_vec(), int(0)].concat());
+        }
+        dump.extend(int(0));
+        let inside = crate::unpack::tests::look(&dump);
+        assert!(inside.says("more than 64 streams"), "{:?}", inside.limits);
+        let chunks: Vec<&[u8]> = vec![b"row\n"; MAX_CHUNKS + 2];
+        let mut dump = b"PGDMP\x01\x0e\x00\x04\x08\x01\x01".to_vec();
+        dump.extend(block(3342, &chunks));
+        let inside = crate::unpack::tests::look(&dump);
+        assert!(
+            inside.says("what follows it not inspected"),
+            "{:?}",
+            inside.limits
+        );
+    }
+
     #[test]
     fn other_archives_are_not_custom_dumps() {
         assert_eq!(

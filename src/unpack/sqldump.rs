@@ -330,6 +330,26 @@ mod tests {
         out
     }
 
+    /// A WAV in a field of a tab-separated export (`INTO OUTFILE`): found
+    /// to the tab that ends its field, named by where it starts.
+    #[test]
+    fn a_recording_in_an_exported_field_is_a_member() {
+        let wav = crate::unpack::tests::wav();
+        let mut row = b"1\tjohn\t".to_vec();
+        for &b in &wav {
+            match b {
+                0 => row.extend(b"\\0"),
+                b'\t' | b'\n' | b'\\' => row.extend([b'\\', b]),
+                _ => row.push(b),
+            }
+        }
+        row.extend(b"\t2026-12-01\n");
+        let inside = crate::unpack::tests::look(&row);
+        assert_eq!(inside.formats(), ["wav"], "{:?}", inside.limits);
+        assert_eq!(inside.members[0].member, "field@7");
+        assert_eq!(inside.members[0].size, wav.len() as u64);
+    }
+
     /// A WAV in each of two `_binary` strings, as mysqldump writes them, is
     /// found whole (to its string's closing quote), and named by where it
     /// starts in the dump.
