@@ -25,6 +25,7 @@ pub use encoded::fuzz_encoded;
 mod ar;
 mod cpio;
 mod escaped;
+mod headerless;
 mod pgdump;
 mod rar;
 mod sevenz;
@@ -421,6 +422,10 @@ impl Walk<'_> {
         ) || datasets::opens(&sniff.format);
         if !opens {
             if self.open_behind(level, sniff, name, depth) {
+                return;
+            }
+            // Bytes no format explains may be a stream with no header.
+            if self.headerless(level, sniff, name, depth) {
                 return;
             }
             if sniff.format == "binary" {

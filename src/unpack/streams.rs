@@ -20,6 +20,10 @@ const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 /// refused, not allocated.
 const XZ_MEMLIMIT: u64 = 288 << 20;
 
+/// The dictionary a raw LZMA2 stream is decoded with: `xz`'s default
+/// (preset 6).
+const LZMA2_RAW_DICT: u32 = 8 << 20;
+
 /// What decompressing the head of a stream gave.
 pub(crate) struct Decoded {
     pub out: Vec<u8>,
@@ -329,6 +333,7 @@ fn inner_name(prefix: &str, format: &str) -> String {
     let base = last.rsplit('/').next().unwrap_or("");
     for suffix in [
         ".gz", ".tgz", ".zst", ".xz", ".txz", ".bz2", ".tbz2", ".lz4", ".z", ".lzma", ".zz", ".lz",
+        ".br",
     ] {
         if let Some(stem) = base.strip_suffix(suffix) {
             if !stem.is_empty() {
@@ -381,6 +386,20 @@ pub(crate) fn decoder_until<'i, R: BufRead + 'i>(
             lz4_flex::frame::FrameDecoder::into_inner,
             deadline,
         )),
+        // LZMA2 chunks with no header (`xz --format=raw`), whose
+        // dictionary size only the writer knew: xz's default. Distances past
+        // it fail, saying so, and come only after as many bytes of output.
+        "lzma2-raw" => {
+            let mut options =
+                liblzma::stream::LzmaOptions::new_preset(6).map_err(std::io::Error::other)?;
+            options.dict_size(LZMA2_RAW_DICT);
+            let mut filters = liblzma::stream::Filters::new();
+            filters.lzma2(&options);
+            lzma_family(input, Stream::new_raw_decoder(&filters))?
+        }
+        // Its ring buffer grows with the output, up to the window the
+        // stream declares (16 MiB at most in a standard stream).
+        "brotli" => Box::new(brotli_decompressor::Decompressor::new(input, 4096)),
         // lzip: LZMA with a fixed header and a trailer, members one after
         // another.
         "lz" => lzma_family(input, Stream::new_lzip_decoder(XZ_MEMLIMIT, CONCATENATED))?,
