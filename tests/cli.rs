@@ -168,6 +168,7 @@ fn every_audio_and_biometric_fixture_is_a_finding_and_no_encrypted_or_ordinary_o
         "fixtures/encrypted/7z/aes.7z",
         "fixtures/encrypted/zip/aes-speech.zip",
         "fixtures/other/text/notes.txt",
+        "fixtures/other/brotli/call-log.txt.br",
         "fixtures/other/elf/true",
         "fixtures/other/png/image.png",
         "fixtures/other/pgp/statement.txt.gpg",
