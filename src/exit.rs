@@ -61,8 +61,8 @@ impl Exit {
             return (
                 Exit::Incomplete,
                 format!(
-                    "exit 3: {n} {} could not be read",
-                    plural(n, "object", "objects")
+                    "exit 3: {n} {} (objects not read, or the walk or the state failing; listed under errors)",
+                    plural(n, "error", "errors")
                 ),
             );
         }

@@ -66,6 +66,7 @@ pub fn init_logging(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(|| LogLine(io::stderr()))
         .with_ansi(false)
+        .log_internal_errors(false)
         .with_target(false)
         .compact()
         .try_init();
@@ -83,13 +84,19 @@ impl Write for LogLine {
             Some(line) => (line, "\n"),
             None => (&*text, ""),
         };
-        self.0
-            .write_all(format!("{}{newline}", sanitize(line)).as_bytes())?;
+        // Logs are best effort: a stderr that fails (a pipe whose reader
+        // left, a full disk) must not change the scan, and an error handed
+        // back would make the subscriber print one itself, panicking where
+        // that print fails too.
+        let _ = self
+            .0
+            .write_all(format!("{}{newline}", sanitize(line)).as_bytes());
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        let _ = self.0.flush();
+        Ok(())
     }
 }
 

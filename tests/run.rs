@@ -153,6 +153,32 @@ fn a_closed_pipe_keeps_the_exit_status_the_findings_give() {
     assert_eq!(status.code(), Some(1), "findings at or above high: exit 1");
 }
 
+/// Logs are best effort: a stderr nobody reads any more (its pipe's reader
+/// gone) once stopped the walk, and the run reported nothing as complete.
+#[test]
+fn logging_to_a_closed_stderr_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..20 {
+        fs::write(dir.path().join(format!("call{i}.wav")), wav()).unwrap();
+    }
+    let report = dir.path().join("report.json");
+    let bin = env!("CARGO_BIN_EXE_atrest");
+    let status = Command::new("bash")
+        .current_dir(dir.path())
+        .env("RUST_LOG", "debug")
+        .arg("-c")
+        .arg(format!(
+            "exec 2> >(exit 0); sleep 0.2; '{bin}' scan . --format json -o '{}' --exclude report.json",
+            report.display()
+        ))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "20 findings: exit 1");
+    let r: Value = serde_json::from_slice(&fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["complete"], true);
+    assert_eq!(r["summary"]["findings"], 20);
+}
+
 #[test]
 fn empty_targets_are_an_error_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();

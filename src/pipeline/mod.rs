@@ -503,7 +503,7 @@ pub fn run(
         orphans: Mutex::default(),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
-    spawn_producer(plan, event_tx, stop, progress, &gone);
+    let walk_failed = spawn_producer(plan, event_tx, stop, progress, &gone);
     let spawn = |id: usize| spawn_worker(id, &event_rx, &msg_tx, &shared, plan);
     let mut live = (0..workers).filter(|&id| spawn(id)).count();
     let mut next_slot = workers;
@@ -668,6 +668,14 @@ pub fn run(
     for (target, n) in targets.iter().zip(&fold_seen) {
         builder.seen(target, *n);
     }
+    // A walk that died listed only part of its targets: the run is not
+    // complete, whatever the objects it did list held.
+    let failed = walk_failed.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(error) = failed {
+        crate::output::warn(&format!("{}: {}", error.location, error.message));
+        sink.error(&error);
+        builder.error(error);
+    }
     let stopped_by = stop.why();
     if let Some(state) = state {
         // Only a complete, unsharded run has seen every object under its
@@ -725,21 +733,28 @@ pub fn run(
 
 /// The walk (or listing), one target after the other, until the end or a
 /// stop; with `--state`, each object is looked up in walk order on the way.
+/// Returns where the walk's failure will be told, should it die (a panic)
+/// or not start: the targets after the point it reached went unlisted.
 fn spawn_producer(
     plan: &Plan,
     tx: Sender<Vec<Job>>,
     stop: &Arc<Stop>,
     progress: &Arc<Progress>,
     gone: &Gone,
-) {
+) -> Arc<Mutex<Option<ErrorEntry>>> {
+    let failed = Arc::new(Mutex::new(None));
+    let walking = Arc::new(Mutex::new(String::new()));
     let targets = plan.targets.clone();
     let walk = Arc::clone(&plan.walk);
     let stop = Arc::clone(stop);
     let progress = Arc::clone(progress);
     let access = plan.state.clone();
     let gone = Arc::clone(gone);
+    let at = Arc::clone(&walking);
+    let walked = Arc::clone(&progress);
     let produce = move || {
         for (index, target) in targets.iter().enumerate() {
+            *at.lock().unwrap_or_else(|e| e.into_inner()) = target.name();
             let clock = Instant::now();
             let mut found = 0u64;
             tracing::info!(target = %target.name(), "walk started");
@@ -831,11 +846,37 @@ fn spawn_producer(
             }
         }
     };
-    // Without a producer nothing is scanned; the collector then sees every
-    // worker finish at once and the report is simply empty.
-    let _ = std::thread::Builder::new()
+    let told = Arc::clone(&failed);
+    let guarded = move || {
+        if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(produce)) {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            let location = walking.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            *told.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorEntry {
+                location,
+                message: format!(
+                    "the walk stopped (internal error: {what}); objects it had not \
+                     listed yet, here and in later targets, were not scanned; please report it"
+                ),
+            });
+            walked.walk_done();
+        }
+    };
+    // Without a producer nothing is listed: the collector sees every worker
+    // finish at once, and the report says why it is empty.
+    if let Err(e) = std::thread::Builder::new()
         .name("atrest-walk".into())
-        .spawn(produce);
+        .spawn(guarded)
+    {
+        *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorEntry {
+            location: plan.targets.first().map(Target::name).unwrap_or_default(),
+            message: format!("the walk could not start: {e}; nothing was scanned"),
+        });
+    }
+    failed
 }
 
 fn spawn_worker(

@@ -106,7 +106,8 @@ pub struct Summary {
     pub findings: u64,
     /// Findings suppressed by an allow-list or the baseline.
     pub suppressed: u64,
-    /// Objects that could not be read.
+    /// Error entries: objects that could not be read, and failures of the
+    /// run itself (a walk that stopped, state that could not be saved).
     pub errors: u64,
     /// Archive and decompression limits reached.
     pub limits_hit: u64,

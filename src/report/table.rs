@@ -361,7 +361,11 @@ fn summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if let Some(why) = &report.stopped_by {
         writeln!(out, "incomplete: stopped early ({why})")?;
     } else if !report.complete {
-        writeln!(out, "incomplete: {} object(s) could not be read", s.errors)?;
+        writeln!(
+            out,
+            "incomplete: {} error(s): objects not read, or the walk or the state failing",
+            s.errors
+        )?;
     }
     Ok(())
 }
