@@ -90,7 +90,10 @@ pub struct State {
     path: PathBuf,
     /// What a stored verdict depends on besides the object itself.
     config: String,
-    pending: Vec<(String, String, Verdict)>,
+    pending: Vec<(String, String, Verdict, usize)>,
+    /// The configuration each target's rows are stored under: this run's,
+    /// with the target's scope (see [`scoped`]).
+    scopes: Vec<String>,
     pending_since: Instant,
 }
 
@@ -254,6 +257,7 @@ impl State {
             path: path.to_path_buf(),
             config,
             pending: Vec::new(),
+            scopes: Vec::new(),
             pending_since: Instant::now(),
         })
     }
@@ -266,13 +270,29 @@ impl State {
         }
     }
 
-    /// Queues a fresh verdict; written with the next batch.
-    pub(crate) fn remember(&mut self, location: &str, version: &str, verdict: &Verdict) {
+    /// The scope of each target of this run, in order (see [`scoped`]).
+    pub fn scope_targets(&mut self, scopes: &[String]) {
+        self.scopes = scopes.iter().map(|s| scoped(&self.config, s)).collect();
+    }
+
+    /// Queues a fresh verdict of an object of target `target`; written
+    /// with the next batch.
+    pub(crate) fn remember(
+        &mut self,
+        location: &str,
+        version: &str,
+        verdict: &Verdict,
+        target: usize,
+    ) {
         if self.pending.is_empty() {
             self.pending_since = Instant::now();
         }
-        self.pending
-            .push((location.to_string(), version.to_string(), verdict.clone()));
+        self.pending.push((
+            location.to_string(),
+            version.to_string(),
+            verdict.clone(),
+            target,
+        ));
     }
 
     /// Writes the queued rows when the batch is full or old enough.
@@ -312,14 +332,15 @@ impl State {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(fail)?;
-            for (location, version, verdict) in &rows {
+            for (location, version, verdict, target) in &rows {
                 let text = serde_json::to_string(verdict).unwrap_or_default();
+                let config = self.scopes.get(*target).unwrap_or(&self.config);
                 insert
                     .execute(params![
                         location,
                         sort_key(location),
                         version,
-                        self.config,
+                        config,
                         class_code(verdict.class),
                         verdict.is_plain(),
                         text
@@ -347,6 +368,19 @@ impl State {
         }
         tx.commit().map_err(&fail)?;
         Ok(pruned)
+    }
+}
+
+/// A verdict holds for the target it was judged under: the path below the
+/// target and a bucket's exposure are in it, and rules match on both (an
+/// allow-list's `paths`, `audio.public`), so a run over `srv/qa` must not
+/// take the verdicts of a run over `srv` for its own. The scope (the
+/// target's root, and a bucket's exposure) joins the configuration.
+fn scoped(config: &str, scope: &str) -> String {
+    if scope.is_empty() {
+        config.to_string()
+    } else {
+        format!("{config}\n{scope}")
     }
 }
 
@@ -385,8 +419,9 @@ impl StateAccess {
     }
 
     /// A cursor over the rows under `root` (a target's location), in walk
-    /// order, on one snapshot taken now.
-    pub fn cursor(&self, root: &str) -> Result<StateCursor, StateError> {
+    /// order, on one snapshot taken now; rows stored under another scope
+    /// than `scope` are not current.
+    pub fn cursor(&self, root: &str, scope: &str) -> Result<StateCursor, StateError> {
         let conn = self.connect()?;
         // One read transaction for the whole walk: the collector's writes
         // during the scan must not appear as rows the walk then "passes".
@@ -401,7 +436,7 @@ impl StateAccess {
         let below = format!("{}{sep}", sort_key(root.trim_end_matches('/')));
         Ok(StateCursor {
             conn,
-            config: self.config.clone(),
+            config: scoped(&self.config, scope),
             end: past(&below),
             last: below,
             rows: std::collections::VecDeque::new(),
@@ -605,7 +640,7 @@ mod tests {
     use super::*;
 
     fn holds(state: &State, root: &str, location: &str, version: &str) -> bool {
-        let found = state.access().cursor(root).unwrap().locate(location);
+        let found = state.access().cursor(root, "").unwrap().locate(location);
         found.is_some_and(|s| s.holds_for(version))
     }
 
@@ -638,7 +673,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let mut state = State::open(&path, "v1".into()).unwrap();
-        state.remember("t/a.wav", "10:1", &Verdict::default());
+        state.remember("t/a.wav", "10:1", &Verdict::default(), 0);
         state.flush().unwrap();
         assert!(holds(&state, "t", "t/a.wav", "10:1"));
         assert!(!holds(&state, "t", "t/a.wav", "10:2"));
@@ -654,10 +689,10 @@ mod tests {
         // Walk order: by component, so `a/x` before `a-b/x` and `a.wav`.
         let walked = ["t/a/x.wav", "t/a-b/x.wav", "t/a.wav", "t/b.wav", "t/c.wav"];
         for l in walked.iter().chain(&["t/gone.wav", "u/other.wav"]) {
-            state.remember(l, "1", &Verdict::default());
+            state.remember(l, "1", &Verdict::default(), 0);
         }
         state.flush().unwrap();
-        let mut cursor = state.access().cursor("t").unwrap();
+        let mut cursor = state.access().cursor("t", "").unwrap();
         for l in walked {
             assert!(cursor.locate(l).is_some_and(|s| s.plain), "{l}");
         }
@@ -665,10 +700,10 @@ mod tests {
         let gone = cursor.finish().unwrap();
         assert_eq!(gone.len(), 1, "t/gone.wav; u/ is another target's");
         assert_eq!(state.prune(&gone).unwrap(), 1);
-        let mut again = state.access().cursor("t").unwrap();
+        let mut again = state.access().cursor("t", "").unwrap();
         assert_eq!(again.locate("t/gone.wav"), None);
         // Out of walk order (a fanned-out listing): still found, not pruned.
-        let mut cursor = state.access().cursor("t").unwrap();
+        let mut cursor = state.access().cursor("t", "").unwrap();
         assert!(cursor.locate("t/c.wav").is_some());
         assert!(cursor.locate("t/a/x.wav").is_some());
         assert_eq!(
@@ -683,10 +718,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(&dir.path().join("s.db"), "c".into()).unwrap();
         for l in ["d/a.wav", "d/a.wav.bak"] {
-            state.remember(l, "1", &Verdict::default());
+            state.remember(l, "1", &Verdict::default(), 0);
         }
         state.flush().unwrap();
-        let mut cursor = state.access().cursor("d/a.wav").unwrap();
+        let mut cursor = state.access().cursor("d/a.wav", "").unwrap();
         assert!(cursor.locate("d/a.wav").is_some());
         assert_eq!(cursor.finish().unwrap(), Vec::<i64>::new());
     }

@@ -343,6 +343,63 @@ fn followed_links_that_loop_or_lead_nowhere_are_skips_not_errors() {
     common::assert_reconciles(&r["summary"]);
 }
 
+/// A verdict depends on the path below the target (an allow-list's
+/// `paths` match it): a run over a subfolder judges its objects anew, not
+/// with the verdicts a run over the parent stored for the same files.
+#[test]
+fn state_verdicts_hold_only_for_the_target_they_were_judged_under() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("srv/qa")).unwrap();
+    fs::write(dir.path().join("srv/qa/call.wav"), wav()).unwrap();
+    fs::write(
+        dir.path().join("rules.toml"),
+        r#"extends = "default"
+[[rule]]
+id = "audio.unencrypted"
+title = "Audio recording stored without encryption"
+severity = "high"
+category = "audio"
+classes = ["audio"]
+encryption = ["none"]
+[[rule.allow]]
+paths = ["/qa/**"]
+reason = "the QA folder below the audited root"
+"#,
+    )
+    .unwrap();
+    let scan = |target: &str| {
+        let out = run_in(
+            dir.path(),
+            &[
+                "scan",
+                target,
+                "--rules",
+                "rules.toml",
+                "--state",
+                "s.db",
+                "--format",
+                "json",
+            ],
+        );
+        json(&out)["summary"].clone()
+    };
+    let parent = scan("srv");
+    assert_eq!(
+        (parent["findings"].as_u64(), parent["suppressed"].as_u64()),
+        (Some(0), Some(1))
+    );
+    for target in ["srv/qa", "srv/qa/call.wav"] {
+        let s = scan(target);
+        assert_eq!(s["findings"], 1, "{target}: {s}");
+        assert_eq!(s["unchanged"], 0, "{target}: {s}");
+    }
+    assert_eq!(
+        scan("srv/qa/call.wav")["unchanged"],
+        1,
+        "a target's own verdicts are reused"
+    );
+}
+
 #[test]
 fn state_notices_a_file_rewritten_in_place_with_its_mtime_restored() {
     let dir = tempfile::tempdir().unwrap();

@@ -68,6 +68,15 @@ impl Target {
             Target::Bucket(b) => b.url.to_string(),
         }
     }
+
+    /// What the verdicts of this target's objects depend on besides the
+    /// objects themselves: paths below its root, and a bucket's exposure.
+    fn scope(&self) -> String {
+        match self {
+            Target::Local(_) => self.root(),
+            Target::Bucket(b) => format!("{}\n{:?}", self.root(), b.exposure().exposure),
+        }
+    }
 }
 
 /// A request to stop early; the first reason given is the one reported.
@@ -503,6 +512,10 @@ pub fn run(
         orphans: Mutex::default(),
     });
     let gone: Gone = Arc::new(Mutex::new(Some(Vec::new())));
+    if let Some(state) = state.as_deref_mut() {
+        let scopes: Vec<String> = plan.targets.iter().map(Target::scope).collect();
+        state.scope_targets(&scopes);
+    }
     let walk_failed = spawn_producer(plan, event_tx, stop, progress, &gone);
     let spawn = |id: usize| spawn_worker(id, &event_rx, &msg_tx, &shared, plan);
     let mut live = (0..workers).filter(|&id| spawn(id)).count();
@@ -758,7 +771,10 @@ fn spawn_producer(
             let clock = Instant::now();
             let mut found = 0u64;
             tracing::info!(target = %target.name(), "walk started");
-            let mut cursor = access.as_ref().and_then(|a| a.cursor(&target.root()).ok());
+            let scope = target.scope();
+            let mut cursor = access
+                .as_ref()
+                .and_then(|a| a.cursor(&target.root(), &scope).ok());
             let size = match target {
                 Target::Local(_) => LOCAL_BATCH,
                 Target::Bucket(_) => 1,
@@ -1392,7 +1408,7 @@ impl Fold<'_> {
                 if let (Some(state), false, Some(version)) =
                     (self.state.as_deref_mut(), unchanged, &version)
                 {
-                    state.remember(&location, version, &verdict);
+                    state.remember(&location, version, &verdict, target);
                 }
                 for s in verdict.allowed {
                     self.builder.suppressed(s);
