@@ -313,8 +313,17 @@ impl RuleSet {
             }])
         };
         // `/dev/zero` or a FIFO is no rules file, and a file larger than any
-        // rules file is read no further than the bound.
-        let opened = std::fs::File::open(path).and_then(|f| Ok((f.metadata()?, f)));
+        // rules file is read no further than the bound. Opened without
+        // blocking: opening a FIFO with no writer would wait forever
+        // before the check below could refuse it.
+        let opened = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(path)
+                .and_then(|f| Ok((f.metadata()?, f)))
+        };
         let (meta, f) = opened.map_err(|e| fail(0, 0, format!("cannot read: {e}")))?;
         if !meta.is_file() {
             return Err(fail(0, 0, "cannot read: not a regular file".into()));
@@ -728,6 +737,13 @@ mod tests {
             .to_string();
         assert!(err.contains("not a regular file"), "{err}");
         let dir = tempfile::tempdir().unwrap();
+        // A FIFO with no writer: refused at once, not waited on.
+        let fifo = dir.path().join("rules.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = RuleSet::load(&fifo).unwrap_err().to_string();
+            assert!(err.contains("not a regular file"), "{err}");
+        }
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, b"extends = \"default\"\n# caf\xe9\n").unwrap();
         let err = RuleSet::load(&bad).unwrap_err().to_string();
