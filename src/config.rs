@@ -19,7 +19,7 @@ use crate::pipeline::Baseline;
 use crate::report::OutputFormat;
 use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
-use crate::source::fs::{real_folder, OwnFiles, WalkOptions};
+use crate::source::fs::{folder_id, OwnFiles, WalkOptions};
 use crate::source::Shard;
 use crate::state::State;
 
@@ -235,13 +235,13 @@ impl ScanConfig {
 
 /// Both paths name one file: an existing one (links followed, as the
 /// report's writer follows them), or one to be created (the same name in
-/// the same real folder, as a new state file).
+/// the same folder, reached by any path, as a new state file).
 fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {
         (Ok(a), Ok(b)) => a.is_file() && a.dev() == b.dev() && a.ino() == b.ino(),
         (Err(_), Err(_)) => {
-            let place = |p: &Path| Some((real_folder(p)?, p.file_name()?.to_owned()));
+            let place = |p: &Path| Some((folder_id(p)?, p.file_name()?.to_owned()));
             place(a).is_some_and(|a| Some(a) == place(b))
         }
         _ => false,
@@ -279,11 +279,21 @@ fn overlapping(targets: &[Given]) -> Result<()> {
 }
 
 /// Is `file` an existing file (links followed) below the folder `dir`?
+/// Folders are compared by identity, not by path: through a bind mount
+/// (a container given `-v $PWD:/scan -v $PWD/reports:/out`) a file in the
+/// target has a path outside it.
 fn lies_in(file: &Path, dir: &Path) -> bool {
-    let (Ok(file), Ok(dir)) = (std::fs::canonicalize(file), std::fs::canonicalize(dir)) else {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(file), Ok(dir)) = (std::fs::canonicalize(file), std::fs::metadata(dir)) else {
         return false;
     };
-    file.is_file() && dir.is_dir() && file.starts_with(dir)
+    if !(file.is_file() && dir.is_dir()) {
+        return false;
+    }
+    let same = |m: std::fs::Metadata| m.dev() == dir.dev() && m.ino() == dir.ino();
+    file.ancestors()
+        .skip(1)
+        .any(|a| std::fs::metadata(a).is_ok_and(same))
 }
 
 /// Does `path` hold a report of an earlier run (or nothing)? The whole

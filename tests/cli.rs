@@ -2353,6 +2353,57 @@ fn the_report_never_replaces_what_the_run_reads() {
     }
 }
 
+/// In a container the scanned folder is often mounted twice (`-v
+/// $PWD:/scan -v $PWD/reports:/out`): through the second mount a file of
+/// the target has a path outside it. The report still may not replace it,
+/// and its temporary file is still not an object. The mounts are made in
+/// a namespace of the test's own (`unshare`), as any user may.
+#[test]
+fn the_report_knows_the_target_through_a_second_mount() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scan, out) = (dir.path().join("scan"), dir.path().join("out"));
+    fs::create_dir(&scan).unwrap();
+    fs::create_dir(&out).unwrap();
+    let original = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
+    fs::write(scan.join("notes.json"), &original).unwrap();
+    let script = r#"mount --bind "$1/scan" "$1/out" || exit 99
+"$2" scan "$1/scan" -o "$1/out/notes.json" 2>"$1/refused.txt"; echo $? >"$1/refused.code"
+"$2" scan "$1/scan" --inventory --fail-on never -q -o "$1/out/new.json"; echo $? >"$1/new.code""#;
+    let status = std::process::Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(dir.path())
+        .arg(env!("CARGO_BIN_EXE_atrest"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "unshare: {status}");
+    let read = |name: &str| fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(read("refused.code").trim(), "2");
+    assert!(
+        read("refused.txt").contains("lies in target"),
+        "{}",
+        read("refused.txt")
+    );
+    assert_eq!(fs::read(scan.join("notes.json")).unwrap(), original);
+    assert_eq!(read("new.code").trim(), "0");
+    let report: Value = serde_json::from_slice(&fs::read(scan.join("new.json")).unwrap()).unwrap();
+    let objects: Vec<&str> = report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert!(objects[0].ends_with("scan/notes.json"), "{objects:?}");
+}
+
 /// A folder whose only file cannot be reached (its path is past the
 /// length limit) is not an empty target: the scan reports the file.
 #[test]

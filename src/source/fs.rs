@@ -29,15 +29,23 @@ pub struct WalkOptions {
 }
 
 /// Files the run itself writes (report, temporary file, state database),
-/// by name and real folder: a target that holds them does not scan them.
+/// by name and the identity of their folder: a target that holds them does
+/// not scan them, whatever path — a second mount, a link — it reaches
+/// that folder by.
 #[derive(Clone, Debug, Default)]
-pub struct OwnFiles(Vec<(std::ffi::OsString, PathBuf)>);
+pub struct OwnFiles(Vec<(std::ffi::OsString, FolderId)>);
 
-/// The real folder a path names its file in (links and `..` resolved; a
-/// bare name is in the working folder), whether or not the file exists.
-pub fn real_folder(path: &Path) -> Option<PathBuf> {
+/// A folder's device and inode: the same on every path that reaches it,
+/// bind mounts included, where comparing resolved paths is not.
+pub type FolderId = (u64, u64);
+
+/// The folder a path names its file in (a bare name is in the working
+/// folder), by identity, whether or not the file exists.
+pub fn folder_id(path: &Path) -> Option<FolderId> {
+    use std::os::unix::fs::MetadataExt;
     let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
-    std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()
+    let meta = std::fs::metadata(parent.unwrap_or(Path::new("."))).ok()?;
+    meta.is_dir().then(|| (meta.dev(), meta.ino()))
 }
 
 impl OwnFiles {
@@ -45,13 +53,13 @@ impl OwnFiles {
         OwnFiles(
             paths
                 .iter()
-                .filter_map(|p| Some((p.file_name()?.to_owned(), real_folder(p)?)))
+                .filter_map(|p| Some((p.file_name()?.to_owned(), folder_id(p)?)))
                 .collect(),
         )
     }
 
     /// Is `path` one of them? Names are compared first: a folder is
-    /// resolved only for an entry named like one of the run's files.
+    /// looked up only for an entry named like one of the run's files.
     fn holds(&self, path: &Path) -> bool {
         let Some(name) = file_name(path) else {
             return false;
@@ -60,10 +68,10 @@ impl OwnFiles {
         if same_name.peek().is_none() {
             return false;
         }
-        let Some(real) = real_folder(path) else {
+        let Some(folder) = folder_id(path) else {
             return false;
         };
-        same_name.any(|(_, dir)| *dir == real)
+        same_name.any(|(_, id)| *id == folder)
     }
 }
 
