@@ -59,6 +59,8 @@ pub struct ScanConfig {
     pub allow_empty: bool,
     pub max_duration: Option<Duration>,
     pub shard: Option<Shard>,
+    /// Objects opened at once, when memory allows fewer than the workers.
+    pub open_slots: Option<usize>,
 }
 
 impl ScanConfig {
@@ -130,6 +132,13 @@ impl ScanConfig {
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         );
+        // Remote reads wait on the network: a worker per request in flight.
+        let workers = if targets.iter().any(|t| matches!(t, Given::Bucket(_))) {
+            threads.max(usize::from(args.concurrency))
+        } else {
+            threads
+        };
+        let open_slots = open_objects_within_memory(&rules, threads, workers)?;
         let progress = match args.progress {
             ProgressMode::Always => true,
             ProgressMode::Never => false,
@@ -229,8 +238,48 @@ impl ScanConfig {
             allow_empty: args.allow_empty,
             max_duration: args.max_duration,
             shard: args.shard,
+            open_slots,
         })
     }
+}
+
+/// Limits raised far enough let each worker hold gigabytes of one
+/// object's members: fewer objects are then opened at once, and a limit no
+/// single object fits under is refused before anything is read. The
+/// slots, when fewer than the workers.
+fn open_objects_within_memory(
+    rules: &RuleSet,
+    threads: usize,
+    workers: usize,
+) -> Result<Option<usize>> {
+    use crate::pipeline::memory;
+    let Some((available, what)) = memory::available(workers) else {
+        return Ok(None);
+    };
+    let one = memory::per_object(&rules.limits, crate::pipeline::MAX_UNPACK_READ);
+    let slots = memory::slots(workers, one, available);
+    let held = format!(
+        "limits.max_object_bytes = {} lets one object hold up to {} while its members \
+         are read",
+        rules.limits.max_object_bytes,
+        crate::report::table::human_bytes(one)
+    );
+    if slots == 0 {
+        bail!(
+            "{}: {held}, more than three quarters of {what} of {}; lower it",
+            rules.source,
+            crate::report::table::human_bytes(available)
+        );
+    }
+    // Fewer slots than CPU threads is slower, and said; fewer than the
+    // workers that wait on a bucket's answers only bounds those waiting.
+    if slots < threads {
+        crate::output::warn(&format!(
+            "{held}: {slots} of {workers} workers open objects at once, within {what} of {}",
+            crate::report::table::human_bytes(available)
+        ));
+    }
+    Ok((slots < workers).then_some(slots))
 }
 
 /// Both paths name one file: an existing one (links followed, as the

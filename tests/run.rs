@@ -797,3 +797,76 @@ fn a_root_that_links_to_a_tree_reads_each_file_from_its_own_directory() {
     assert_eq!(r["summary"]["unchanged"], 3, "{r}");
     assert_eq!(paths(&r).len(), 3, "{r}");
 }
+
+/// Limits raised to their maxima let one object hold gigabytes of
+/// members: under an address-space limit that cannot hold one, the scan is
+/// refused before it reads anything, naming the limit; where it holds a
+/// few, fewer objects are opened at once, and the run says so.
+#[test]
+fn raised_limits_are_held_to_the_memory_the_process_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    fs::create_dir(&tree).unwrap();
+    fs::write(tree.join("call.wav"), wav()).unwrap();
+    let limits = |object_mib: u64| {
+        let path = dir.path().join(format!("limits-{object_mib}.toml"));
+        let (object, member) = (object_mib << 20, (object_mib << 20).min(1 << 30));
+        fs::write(
+            &path,
+            format!(
+                "extends = \"default\"\n[limits]\nmax_member_bytes = {member}\n\
+                 max_object_bytes = {object}\nmax_ratio = 1000000\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    // 4 GiB of address space: about 2 GiB left once four workers are
+    // mapped, room for two objects of 256 MiB (832 MiB each at worst).
+    let under_ulimit = |rules: &Path| {
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 4194304 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_atrest"))
+            .args([
+                "scan",
+                tree.to_str().unwrap(),
+                "-j",
+                "4",
+                "--format",
+                "json",
+            ])
+            .arg("--rules")
+            .arg(rules)
+            .output()
+            .unwrap()
+    };
+    let refused = under_ulimit(&limits(4096));
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(
+        err.contains("limits.max_object_bytes = 4294967296"),
+        "{err}"
+    );
+    assert!(err.contains("ulimit -v"), "{err}");
+    assert!(refused.stdout.is_empty());
+    let slowed = under_ulimit(&limits(256));
+    assert_eq!(slowed.status.code(), Some(1), "{}", stderr(&slowed));
+    let err = stderr(&slowed);
+    assert!(err.contains("of 4 workers open objects at once"), "{err}");
+    assert_eq!(json(&slowed)["summary"]["findings"], 1);
+    // The default limits fit anywhere: no word of memory.
+    let plain = run(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "-j",
+        "4",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !stderr(&plain).contains("workers open objects"),
+        "{}",
+        stderr(&plain)
+    );
+}

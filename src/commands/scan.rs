@@ -32,6 +32,9 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
     } else {
         config.threads
     };
+    if let Some(slots) = config.open_slots {
+        pipeline::memory::limit_open_objects(slots);
+    }
     let plan = Plan {
         targets,
         wire,

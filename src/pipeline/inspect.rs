@@ -22,7 +22,7 @@ pub(crate) const MAX_WINDOWS: usize = 8;
 /// Bytes the look inside containers may read of one object besides the
 /// sample (zip directories, member data, 7z streams): a bound on memory and
 /// on requests whatever the archive declares.
-const MAX_UNPACK_READ: u64 = 64 << 20;
+pub(crate) const MAX_UNPACK_READ: u64 = 64 << 20;
 
 /// What reading one object produced.
 pub(crate) struct Inspection {
@@ -121,6 +121,10 @@ pub(crate) fn inspect_read(
     // Opened at every depth limit: at 0 the walk opens nothing but says
     // what it left closed.
     let mut unanswered = None;
+    // Its members are this object's only while it holds a slot; the wait
+    // for one is not its time.
+    let (_slot, waited) = super::memory::open_slot();
+    let deadline = deadline + waited;
     let mut inside = {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;

@@ -17,6 +17,7 @@
 //! in-flight objects finish for a bounded time, and reports what was done.
 
 pub mod inspect;
+pub(crate) mod memory;
 pub mod verdict;
 
 use std::cell::RefCell;
@@ -42,7 +43,7 @@ use crate::source::fs::{self, Headed, LocalFile, WalkOptions};
 use crate::source::{Candidate, Event, Origin, ReadError, SkipReason, Unread};
 use crate::state::{State, StateAccess, StateError, StateReader, Stored};
 
-pub(crate) use inspect::{apply_facts, inspect, inspect_read, HeadRead};
+pub(crate) use inspect::{apply_facts, inspect, inspect_read, HeadRead, MAX_UNPACK_READ};
 pub(crate) use verdict::{judge, Verdict};
 
 /// One thing to scan: a local path (as the user spelled it) or a connected bucket.
