@@ -511,10 +511,16 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
             crate::rules::MAX_GLOBS
         );
     }
+    if let Some(why) = crate::rules::globs_too_large(patterns.iter().map(String::as_str)) {
+        bail!("{flag}: {why}");
+    }
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         if p.trim_matches('/').is_empty() {
             bail!("{flag} {p:?}: an empty pattern (use --include '**' for everything)");
+        }
+        if let Some(why) = crate::rules::glob_too_large(p) {
+            bail!("{flag} {}: {why}", shown_glob(p));
         }
         for glob in path_globs(p).with_context(|| format!("{flag} {p:?}: not a valid glob"))? {
             b.add(glob);
@@ -523,6 +529,14 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
     Ok(Some(b.build().with_context(|| {
         format!("{flag}: the patterns cannot be compiled together")
     })?))
+}
+
+/// A glob as an error names it: a refused one may be kilobytes long.
+fn shown_glob(p: &str) -> String {
+    match p.char_indices().nth(64) {
+        Some((end, _)) => format!("{:?}…", &p[..end]),
+        None => format!("{p:?}"),
+    }
 }
 
 /// Reads the next line of `reader` into `line` (cleared first), `false`

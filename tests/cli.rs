@@ -1339,6 +1339,41 @@ fn too_many_globs_are_an_error_with_a_location() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--exclude: given 1001 times"), "{err}");
+    // Long or wildcard-laden globs, and lists of them within the count,
+    // compiled to gigabytes before the regex engine refused them: they are
+    // measured first.
+    let one = |globs: Vec<String>| {
+        let list: Vec<String> = globs.iter().map(|g| format!("\"{g}\"")).collect();
+        fs::write(
+            &rules,
+            format!(
+                "[[rule]]\nid = \"r\"\ntitle = \"t\"\nseverity = \"low\"\n\
+                 category = \"audio\"\nclasses = [\"audio\"]\npaths = [{}]\n",
+                list.join(",")
+            ),
+        )
+        .unwrap();
+        let out = run(&["rules", "check", rules.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = one(vec!["a".repeat(1025)]);
+    assert!(
+        err.contains("R003") && err.contains("a glob of 1025 bytes"),
+        "{err}"
+    );
+    let err = one(vec!["*a".repeat(33)]);
+    assert!(err.contains("a glob with 33 wildcards"), "{err}");
+    let err = one((0..200)
+        .map(|i| format!("{}{i}", "*a".repeat(30)))
+        .collect());
+    assert!(err.contains("6000 wildcards in one list"), "{err}");
+    let long = "**/".repeat(400);
+    let out = run(&["scan", "fixtures/other", "--include", &long]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("a glob of 1200 bytes"), "{err}");
+    assert!(err.len() < 300, "the glob is not repeated whole: {err}");
 }
 
 /// `-o /dev/stdout` writes where the descriptor stands: into a pipe, or

@@ -431,6 +431,11 @@ impl RuleSet {
                 ));
                 return None;
             }
+            let large = globs_too_large(items.iter().map(|g| g.get_ref().as_str()));
+            if let (Some(first), Some(why)) = (items.first(), large) {
+                errors.push(at(first.span(), "R003", why));
+                return None;
+            }
             let mut b = GlobSetBuilder::new();
             for g in items {
                 // `""` (or `/`) compiles to a glob matching every path: an
@@ -444,6 +449,10 @@ impl RuleSet {
                             g.get_ref()
                         ),
                     ));
+                    continue;
+                }
+                if let Some(why) = glob_too_large(g.get_ref()) {
+                    errors.push(at(g.span(), "R003", why));
                     continue;
                 }
                 match path_globs(g.get_ref()) {
@@ -673,6 +682,65 @@ pub const MAX_GLOBS: usize = 1000;
 /// Globs a whole rules file may hold, for the same reason.
 pub const MAX_FILE_GLOBS: usize = 4000;
 
+/// Bytes of one glob: far longer than any real path pattern.
+pub const MAX_GLOB_BYTES: usize = 1024;
+/// Wildcards (`*`, `?`, `[`, `{`) in one glob. Each becomes a state of
+/// the matcher, repeated for every spelling of the glob; a list of long
+/// runs of them compiled to gigabytes before the regex engine gave up.
+pub const MAX_GLOB_WILDCARDS: usize = 32;
+
+/// Bytes and wildcards of one list together: a thousand real globs hold
+/// a few each, and a list at these bounds compiles in about 200 MB.
+pub const MAX_LIST_BYTES: usize = 64 << 10;
+pub const MAX_LIST_WILDCARDS: usize = 4096;
+
+/// Wildcards of a glob, `**` (or any run of `*`) counted once.
+fn wildcards(pattern: &str) -> usize {
+    let b = pattern.as_bytes();
+    (0..b.len())
+        .filter(|&i| b"*?[{".contains(&b[i]) && !(b[i] == b'*' && i > 0 && b[i - 1] == b'*'))
+        .count()
+}
+
+/// Why a list of globs is too large to compile together, checked before
+/// it is (each glob's own bounds apart).
+pub fn globs_too_large<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let (bytes, wild) = patterns
+        .into_iter()
+        .fold((0, 0), |(b, w), p| (b + p.len(), w + wildcards(p)));
+    if bytes > MAX_LIST_BYTES {
+        Some(format!(
+            "globs of {bytes} bytes in one list, more than {MAX_LIST_BYTES}: write fewer, \
+             wider globs"
+        ))
+    } else if wild > MAX_LIST_WILDCARDS {
+        Some(format!(
+            "{wild} wildcards in one list, more than {MAX_LIST_WILDCARDS}: write fewer, \
+             wider globs"
+        ))
+    } else {
+        None
+    }
+}
+
+/// Why a glob is too large to compile, checked before it is: what it would
+/// cost grows with its length and its wildcards.
+pub fn glob_too_large(pattern: &str) -> Option<String> {
+    let wildcards = wildcards(pattern);
+    if pattern.len() > MAX_GLOB_BYTES {
+        Some(format!(
+            "a glob of {} bytes, more than {MAX_GLOB_BYTES}",
+            pattern.len()
+        ))
+    } else if wildcards > MAX_GLOB_WILDCARDS {
+        Some(format!(
+            "a glob with {wildcards} wildcards, more than {MAX_GLOB_WILDCARDS}"
+        ))
+    } else {
+        None
+    }
+}
+
 pub fn path_globs(pattern: &str) -> Result<Vec<Glob>, globset::Error> {
     let (pattern, folder_only) = match pattern.strip_suffix('/') {
         Some(p) if !p.is_empty() => (p, true),
@@ -842,6 +910,13 @@ encryption = ["none"]
             first.to_string().starts_with("r.toml:9:1: error[R001]"),
             "{first}"
         );
+    }
+
+    #[test]
+    fn a_run_of_stars_is_one_wildcard() {
+        assert_eq!(wildcards("**/calls/2024-*/**/*.wav"), 4);
+        assert_eq!(wildcards("a?[bc]{d,e}"), 3);
+        assert_eq!(wildcards("plain/path.wav"), 0);
     }
 
     #[test]
