@@ -632,6 +632,35 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         "{}",
         stderr(&counts)
     );
+    // A run of the whole target merged with another run of it, or with
+    // its shards, would count each object twice.
+    // (Runs at two moments, the target spelled two ways.)
+    let mut wholes = Vec::new();
+    for (name, target, epoch) in [
+        ("whole-a.json", "fixtures", "1700000000"),
+        ("whole-b.json", "./fixtures/", "1700000100"),
+    ] {
+        let path = dir.path().join(name);
+        let out = atrest()
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .args(["scan", target, "--fail-on", "never", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        wholes.push(path.to_str().unwrap().to_string());
+    }
+    for files in [
+        vec![&wholes[0], &wholes[1]],
+        vec![&parts[0], &wholes[0], &parts[1]],
+    ] {
+        let files: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
+        let out = merge(&files);
+        assert_eq!(out.status.code(), Some(2), "{files:?}");
+        let err = stderr(&out);
+        assert!(err.contains("fixtures") && err.contains("covers target"), "{err}");
+        assert!(err.contains("would count twice"), "{err}");
+    }
     // Inputs are read with a bound: a device is not a report.
     let zero = merge(&["/dev/zero"]);
     assert_eq!(zero.status.code(), Some(2));

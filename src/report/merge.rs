@@ -14,6 +14,23 @@ fn parse_time(s: &str) -> SystemTime {
     humantime::parse_rfc3339(s).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
+/// Two targets as written, spelled alike: `./calls/` is `calls`. (Reports
+/// may come from other machines: a path is not resolved.)
+fn same_target(a: &str, b: &str) -> bool {
+    fn plain(t: &str) -> &str {
+        let mut t = t;
+        while let Some(rest) = t.strip_prefix("./") {
+            t = rest.trim_start_matches('/');
+        }
+        match t.trim_end_matches('/') {
+            "" if t.starts_with('/') => "/",
+            "" => ".",
+            trimmed => trimmed,
+        }
+    }
+    plain(a) == plain(b)
+}
+
 /// Merges reports made with the same rules; `names` label them in errors.
 pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
     let first = reports.first().ok_or("merge: no reports given")?;
@@ -64,6 +81,23 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
             }
         }
     }
+    // A run of a whole target covers every shard of it, and every other
+    // run of it: merged with either, each of its objects would count twice.
+    for (i, (name, r)) in reports.iter().enumerate() {
+        for (other, o) in &reports[..i] {
+            let shared = r
+                .targets
+                .iter()
+                .find(|t| o.targets.iter().any(|u| same_target(t, u)));
+            if let (Some(target), true) = (shared, r.shard.is_none() || o.shard.is_none()) {
+                let whole = if r.shard.is_none() { name } else { other };
+                return Err(format!(
+                    "{name}: covers target {target}, as {other} does, and {whole} scanned \
+                     all of it: its objects would count twice"
+                ));
+            }
+        }
+    }
     let mut missing = BTreeSet::new();
     for (count, present) in sets.values() {
         missing.extend(
@@ -110,4 +144,18 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
         requests: 0,
         exposure,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_compared_as_spelled_alike() {
+        assert!(same_target("./calls/", "calls"));
+        assert!(same_target("s3://b/", "s3://b"));
+        assert!(same_target("./", "."));
+        assert!(same_target("/", "//"));
+        assert!(!same_target("calls", "calls/2024"));
+    }
 }
