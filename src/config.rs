@@ -495,7 +495,7 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
 
 pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
     match path {
-        Some(p) => RuleSet::load(p).map_err(|e| anyhow::anyhow!("{e}")),
+        Some(p) => Ok(RuleSet::load(p)?),
         None => Ok(RuleSet::embedded()),
     }
 }

@@ -981,6 +981,17 @@ fn hostile_file_names_are_sanitised_in_the_table() {
     assert!(log.contains("a\\x0aERROR fake\\xe2\\x80\\xa8b"), "{log}");
     assert!(!log.contains('\x1b') && !log.contains('\u{2028}'), "{log}");
     assert!(log.lines().all(|l| !l.starts_with("ERROR")), "{log}");
+    // SARIF messages are read by people too (code-scanning pages); the
+    // artifact's URI keeps the name exact.
+    let out = run(&["scan", d, "--format", "sarif", "--fail-on", "never"]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    let message = result["message"]["text"].as_str().unwrap();
+    assert!(message.ends_with("evil\\x1b[2Jname.wav"), "{message}");
+    let uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.contains("evil%1B"), "{uri}");
 }
 
 #[test]
@@ -2471,4 +2482,31 @@ fn a_target_holding_only_an_unreachable_file_is_not_empty() {
         .arg("-rf")
         .arg(dir.path())
         .status();
+}
+
+/// A scan refused for its rules file names each problem on a line of its
+/// own, as `rules check` does; text that would reach a terminal as
+/// controls is one of them.
+#[test]
+fn each_problem_of_a_rules_file_is_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("r.toml");
+    fs::write(
+        &rules,
+        "[[rule]]\nid = \"x\"\ntitle = \"T\\u001b[2J\"\nseverity = \"high\"\n\
+         category = \"audio\"\nclasses = [\"audio\"]\nremediation = \"a\\nb\"\n",
+    )
+    .unwrap();
+    let out = run(&["scan", "fixtures/other", "--rules", rules.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("atrest: ") && l.contains("error[R011]")),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err}");
 }

@@ -658,7 +658,10 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         let out = merge(&files);
         assert_eq!(out.status.code(), Some(2), "{files:?}");
         let err = stderr(&out);
-        assert!(err.contains("fixtures") && err.contains("covers target"), "{err}");
+        assert!(
+            err.contains("fixtures") && err.contains("covers target"),
+            "{err}"
+        );
         assert!(err.contains("would count twice"), "{err}");
     }
     // Inputs are read with a bound: a device is not a report.

@@ -13,7 +13,8 @@ use crate::cli::{Cli, Command, RulesCommand};
 use crate::exit::Exit;
 use crate::output;
 
-/// Runs the command line; every error ends here as one line on stderr.
+/// Runs the command line; every error ends here as one line on stderr
+/// (a rules file's problems as one line each).
 pub fn run(cli: Cli) -> ExitCode {
     output::set_quiet(cli.quiet);
     output::init_logging(cli.verbose);
@@ -29,8 +30,12 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(exit) => exit.into(),
+        // Every problem of a rules file, each on its line.
         Err(e) => {
-            output::error(&format!("{e:#}"));
+            match e.downcast_ref::<crate::rules::RuleErrors>() {
+                Some(errors) => errors.0.iter().for_each(|e| output::error(&e.to_string())),
+                None => output::error(&format!("{e:#}")),
+            }
             Exit::Usage.into()
         }
     }

@@ -213,10 +213,13 @@ struct Results<'a> {
 }
 
 fn result(f: &Finding, rule_index: &BTreeMap<&str, usize>, roots: &[String]) -> Value {
-    let place = f
-        .member
-        .as_ref()
-        .map_or(f.location.clone(), |m| format!("{} ! {m}", f.location));
+    // Message text is shown to people (code-scanning pages, terminals): a
+    // name's control characters are escaped as the table escapes them; the
+    // artifact's URI keeps the name exact.
+    let location = super::table::sanitize(&f.location);
+    let place = f.member.as_ref().map_or(location.clone(), |m| {
+        format!("{location} ! {}", super::table::sanitize_member(m))
+    });
     let artifact = match anchor(&f.location, &f.path) {
         Some(root) => {
             let i = roots.iter().position(|r| *r == root).unwrap_or(0);
@@ -331,9 +334,9 @@ pub fn write(
     let notifications: Vec<Value> = report
         .errors
         .iter()
-        .map(|e| json!({"level": "error", "message": {"text": format!("{}: {}", e.location, e.message)}}))
+        .map(|e| json!({"level": "error", "message": {"text": super::table::sanitize(&format!("{}: {}", e.location, e.message))}}))
         .chain(report.limits.iter().map(|l| {
-            json!({"level": "warning", "message": {"text": format!("{} {}: {}", l.location, l.limit, l.message)}})
+            json!({"level": "warning", "message": {"text": super::table::sanitize(&format!("{} {}: {}", l.location, l.limit, l.message))}})
         }))
         .collect();
     let (exit_code, why) = exit.map_or((0, None), |(c, w)| (c, Some(w)));

@@ -33,7 +33,7 @@ pub fn sanitize(s: &str) -> String {
 /// A member name as the table shows it. Locations arrive escaped (their
 /// backslashes doubled); member names do not, and a backslash of the name
 /// must not read as the start of an escape the table wrote.
-fn sanitize_member(m: &str) -> String {
+pub(crate) fn sanitize_member(m: &str) -> String {
     sanitize(&m.replace('\\', "\\\\"))
 }
 

@@ -553,6 +553,31 @@ impl RuleSet {
                     ),
                 ));
             }
+            // Shown in the table, `rules list` and SARIF to people: a
+            // control character or a bidirectional override there would
+            // reach their terminal, or forge a line of the table.
+            let texts = [("title", &spec.title), ("category", &spec.category)]
+                .into_iter()
+                .chain([("remediation", &spec.remediation)])
+                .chain(spec.allow.iter().map(|a| ("allow-list reason", &a.reason)))
+                .chain(
+                    spec.magic
+                        .iter()
+                        .filter_map(|m| Some(("magic format", m.format.as_ref()?))),
+                );
+            for (what, text) in texts {
+                if let Some(c) = text.chars().find(|&c| not_printable(c)) {
+                    errors.push(at(
+                        spec.id.span(),
+                        "R011",
+                        format!(
+                            "rule {id:?}: its {what} holds {:?}, a character that is not \
+                             printed text (one line, no terminal controls)",
+                            c
+                        ),
+                    ));
+                }
+            }
             let mut formats: Vec<String> =
                 spec.formats.iter().map(|f| f.get_ref().clone()).collect();
             for m in &spec.magic {
@@ -681,6 +706,14 @@ const MAX_RULES_BYTES: u64 = 16 << 20;
 pub const MAX_GLOBS: usize = 1000;
 /// Globs a whole rules file may hold, for the same reason.
 pub const MAX_FILE_GLOBS: usize = 4000;
+
+/// Control characters (line breaks and the escape that starts terminal
+/// sequences among them), line separators and bidirectional controls:
+/// text that would not read as what it says.
+fn not_printable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
 
 /// Bytes of one glob: far longer than any real path pattern.
 pub const MAX_GLOB_BYTES: usize = 1024;
@@ -910,6 +943,45 @@ encryption = ["none"]
             first.to_string().starts_with("r.toml:9:1: error[R001]"),
             "{first}"
         );
+    }
+
+    /// Text shown to people is one line of printed characters: an escape
+    /// sequence would reach their terminal, a line break forge the table.
+    #[test]
+    fn text_fields_with_controls_are_refused() {
+        let rule = |title: &str, category: &str, extra: &str| {
+            format!(
+                "[[rule]]\nid = \"r\"\ntitle = \"{title}\"\nseverity = \"high\"\n\
+                 category = \"{category}\"\nclasses = [\"audio\"]\n{extra}"
+            )
+        };
+        for (text, says) in [
+            (
+                rule("T\\u001b]0;PWN\\u0007", "audio", ""),
+                "title holds '\\u{1b}'",
+            ),
+            (
+                rule("t", "audio", "remediation = \"fix\\nfindings: 0\"\n"),
+                "remediation holds '\\n'",
+            ),
+            (rule("t", "audio\\u202e", ""), "category holds '\\u{202e}'"),
+            (
+                rule(
+                    "t",
+                    "audio",
+                    "[[rule.allow]]\npaths = [\"qa/**\"]\nreason = \"a\\rb\"\n",
+                ),
+                "allow-list reason holds '\\r'",
+            ),
+        ] {
+            let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
+            assert_eq!(e.0[0].code, "R011", "{e}");
+            assert!(e.0[0].message.contains(says), "{e}");
+        }
+        // A description is not shown in a terminal or a table: its lines
+        // may break.
+        let described = rule("t", "audio", "description = \"a\\nb\"\n");
+        assert!(RuleSet::parse(&described, "r.toml", None).is_ok());
     }
 
     #[test]
