@@ -1297,6 +1297,14 @@ fn a_state_that_cannot_be_saved_is_an_error_of_the_run() {
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["location"], s);
+    // Every object was read: the error is the run's, and the counts say so.
+    let sum = &report["summary"];
+    assert_eq!(
+        (sum["errors"].as_u64(), sum["run_errors"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(sum["objects_seen"], sum["objects_scanned"]);
+    assert_eq!(sum["objects_seen"], 2000);
     assert!(
         errors[0]["message"]
             .as_str()

@@ -688,7 +688,7 @@ pub fn run(
     if let Some(error) = failed {
         crate::output::warn(&format!("{}: {}", error.location, error.message));
         sink.error(&error);
-        builder.error(error);
+        builder.run_error(error);
     }
     let stopped_by = stop.why();
     if let Some(state) = state {
@@ -705,7 +705,9 @@ pub fn run(
         };
         if let Err(e) = saved {
             if !state_failed {
-                builder.error(state_error(&e));
+                let error = state_error(&e);
+                sink.error(&error);
+                builder.run_error(error);
             }
             crate::output::warn(&e.to_string());
         }
@@ -1375,7 +1377,7 @@ impl Fold<'_> {
             self.state_failed = true;
             let error = state_error(e);
             self.sink.error(&error);
-            self.builder.error(error);
+            self.builder.run_error(error);
         }
     }
 

@@ -112,6 +112,13 @@ impl ReportBuilder {
         }
     }
 
+    /// An error of the run itself (a walk that stopped, state that could
+    /// not be saved): an error entry, and no object.
+    pub fn run_error(&mut self, error: ErrorEntry) {
+        self.summary.run_errors = self.summary.run_errors.saturating_add(1);
+        self.error(error);
+    }
+
     pub fn limit(&mut self, limit: LimitEntry) {
         self.summary.limits_hit = self.summary.limits_hit.saturating_add(1);
         if self.keep_lists {
@@ -135,6 +142,7 @@ impl ReportBuilder {
             (&mut a.bytes_read, b.bytes_read),
             (&mut a.requests, b.requests),
             (&mut a.unchanged, b.unchanged),
+            (&mut a.run_errors, b.run_errors),
         ] {
             *x = x.saturating_add(y);
         }

@@ -109,6 +109,10 @@ pub struct Summary {
     /// Error entries: objects that could not be read, and failures of the
     /// run itself (a walk that stopped, state that could not be saved).
     pub errors: u64,
+    /// Of `errors`, the failures of the run itself, which are no object:
+    /// `objects_seen = objects_scanned + Σ skipped + errors − run_errors`.
+    #[serde(default)]
+    pub run_errors: u64,
     /// Archive and decompression limits reached.
     pub limits_hit: u64,
     pub by_severity: BySeverity,
