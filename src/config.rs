@@ -672,7 +672,8 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     // A document whose first line is no JSONL line either was meant as a
     // report: the report's fault is the one to name (a finding that is
     // not an object), not the JSONL reading's (a missing `kind`).
-    let report_fault = as_report.err().filter(serde_json::Error::is_data);
+    let report_error = as_report.err();
+    let report_fault = report_error.as_ref().filter(|e| e.is_data());
     if serde_json::from_reader::<_, SarifLog>(open()?).is_ok() {
         bail!("{shown}: a SARIF log is not a baseline; give the JSON or JSONL report of that run");
     }
@@ -685,8 +686,20 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
     let mut first = true;
     for i in 0.. {
         // A line of a finding is a few KiB: a longer one is not read whole.
-        let more = bounded_line(&mut reader, &mut line, MAX_BASELINE_LINE)
-            .with_context(|| format!("{shown}:{}: not an atrest JSONL line", i + 1))?;
+        // A report on one long line (the JSON of a tool that does not
+        // indent) is no JSONL line either: both faults are named.
+        let more = match bounded_line(&mut reader, &mut line, MAX_BASELINE_LINE) {
+            Ok(more) => more,
+            Err(e) => match &report_error {
+                Some(fault) if first => {
+                    bail!("{shown}: not an atrest JSON report ({fault}) nor JSONL (line 1: {e})")
+                }
+                _ => {
+                    let at = format!("{shown}:{}: not an atrest JSONL line", i + 1);
+                    return Err(anyhow::Error::new(e).context(at));
+                }
+            },
+        };
         if !more {
             break;
         }

@@ -806,6 +806,11 @@ fn baseline_suppresses_accepted_findings() {
     let mut huge_line = b"{\"kind\":\"finding\",\"x\":\"".to_vec();
     huge_line.resize(2 << 20, b'a');
     huge_line.extend(b"\"}\n");
+    // A report written on one line longer than a JSONL line may be, with a
+    // fault of its own: that fault is named, not only the line's length.
+    let mut dup_key = br#"{"schema":"atrest.report/1","schema":"x","pad":""#.to_vec();
+    dup_key.resize(2 << 20, b'a');
+    dup_key.extend(b"\"}");
     for (bad, why) in [
         (&b""[..], "no summary line"),
         (b"{}", "not an atrest JSON report"),
@@ -818,6 +823,7 @@ fn baseline_suppresses_accepted_findings() {
         ),
         (&long, "not 64 hex digits"),
         (&huge_line, "a line longer than 1 MiB"),
+        (&dup_key, "duplicate field `schema`"),
     ] {
         fs::write(&base, bad).unwrap();
         let out = run(&[
