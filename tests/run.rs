@@ -650,9 +650,21 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         wholes.push(path.to_str().unwrap().to_string());
     }
+    let audio = dir.path().join("whole-audio.json");
+    let out = run(&[
+        "scan",
+        "fixtures/audio",
+        "--fail-on",
+        "never",
+        "-o",
+        audio.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let audio = audio.to_str().unwrap().to_string();
     for files in [
         vec![&wholes[0], &wholes[1]],
         vec![&parts[0], &wholes[0], &parts[1]],
+        vec![&wholes[0], &audio],
     ] {
         let files: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
         let out = merge(&files);

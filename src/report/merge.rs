@@ -14,9 +14,11 @@ fn parse_time(s: &str) -> SystemTime {
     humantime::parse_rfc3339(s).unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-/// Two targets as written, spelled alike: `./calls/` is `calls`. (Reports
-/// may come from other machines: a path is not resolved.)
-fn same_target(a: &str, b: &str) -> bool {
+/// Do two targets as written cover some of the same objects: spelled
+/// alike (`./calls/` is `calls`), or one inside the other (`calls` and
+/// `calls/2024`, `s3://b` and `s3://b/voice`)? Reports may come from other
+/// machines: a path is not resolved.
+fn overlap(a: &str, b: &str) -> bool {
     fn plain(t: &str) -> &str {
         let mut t = t;
         while let Some(rest) = t.strip_prefix("./") {
@@ -28,7 +30,15 @@ fn same_target(a: &str, b: &str) -> bool {
             trimmed => trimmed,
         }
     }
-    plain(a) == plain(b)
+    let inside = |outer: &str, inner: &str| match outer {
+        "/" => inner.starts_with('/'),
+        "." => !inner.starts_with('/') && !inner.contains("://"),
+        _ => inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/')),
+    };
+    let (a, b) = (plain(a), plain(b));
+    a == b || inside(a, b) || inside(b, a)
 }
 
 /// Merges reports made with the same rules; `names` label them in errors.
@@ -82,18 +92,23 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
         }
     }
     // A run of a whole target covers every shard of it, and every other
-    // run of it: merged with either, each of its objects would count twice.
+    // run of it or of a part of it: merged with either, each of their
+    // common objects would count twice.
     for (i, (name, r)) in reports.iter().enumerate() {
         for (other, o) in &reports[..i] {
-            let shared = r
-                .targets
-                .iter()
-                .find(|t| o.targets.iter().any(|u| same_target(t, u)));
-            if let (Some(target), true) = (shared, r.shard.is_none() || o.shard.is_none()) {
+            let shared = r.targets.iter().find_map(|t| {
+                let u = o.targets.iter().find(|u| overlap(t, u))?;
+                Some((t, u))
+            });
+            if let (Some((t, u)), true) = (shared, r.shard.is_none() || o.shard.is_none()) {
                 let whole = if r.shard.is_none() { name } else { other };
+                let what = if t == u {
+                    format!("covers target {t}, as {other} does")
+                } else {
+                    format!("covers target {t}, which overlaps target {u} of {other}")
+                };
                 return Err(format!(
-                    "{name}: covers target {target}, as {other} does, and {whole} scanned \
-                     all of it: its objects would count twice"
+                    "{name}: {what}, and {whole} scanned all of it: its objects would count twice"
                 ));
             }
         }
@@ -151,11 +166,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets_are_compared_as_spelled_alike() {
-        assert!(same_target("./calls/", "calls"));
-        assert!(same_target("s3://b/", "s3://b"));
-        assert!(same_target("./", "."));
-        assert!(same_target("/", "//"));
-        assert!(!same_target("calls", "calls/2024"));
+    fn targets_overlap_as_spelled_alike_or_nested() {
+        assert!(overlap("./calls/", "calls"));
+        assert!(overlap("s3://b/", "s3://b"));
+        assert!(overlap("./", "."));
+        assert!(overlap("/", "//"));
+        assert!(overlap("calls", "calls/2024"));
+        assert!(overlap("s3://b/voice", "s3://b"));
+        assert!(overlap(".", "calls"));
+        assert!(!overlap("calls", "calls-2024"));
+        assert!(!overlap("s3://b", "s3://bucket"));
+        assert!(!overlap(".", "s3://b"));
+        assert!(!overlap("calls", "/srv/calls"));
     }
 }
