@@ -2524,3 +2524,48 @@ fn each_problem_of_a_rules_file_is_a_line() {
     );
     assert!(!err.contains('\x1b'), "{err}");
 }
+
+/// A member named `inner.zip!/b.wav` and member `b.wav` of a nested
+/// `inner.zip` share their chain (and fingerprint): both recordings are
+/// still listed, told apart by their sizes.
+#[test]
+fn members_that_share_a_chain_are_both_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import zipfile,io,sys\n\
+             w=open(sys.argv[1],'rb').read()\n\
+             b=io.BytesIO(); z=zipfile.ZipFile(b,'w'); z.writestr('b.wav',w); z.close()\n\
+             z=zipfile.ZipFile(sys.argv[2],'w'); z.writestr('inner.zip',b.getvalue())\n\
+             z.writestr('inner.zip!/b.wav',w[:30000]); z.close()\n",
+        )
+        .arg(root().join("fixtures/audio/wav/pcm16.wav"))
+        .arg(dir.path().join("outer.zip"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let d = dir.path().to_str().unwrap();
+    let out = run(&[
+        "scan",
+        d,
+        "--format",
+        "json",
+        "--inventory",
+        "--fail-on",
+        "never",
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sizes = |list: &str| -> Vec<u64> {
+        r[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["member"] == "inner.zip!/b.wav")
+            .map(|f| f["size"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(sizes("findings").len(), 2, "{}", r["findings"]);
+    assert_eq!(sizes("findings"), sizes("objects"));
+    assert!(sizes("findings").contains(&30000));
+}

@@ -182,7 +182,10 @@ impl ReportBuilder {
 
     /// Sorts, removes duplicates and recounts what the lists describe.
     pub fn finish(mut self, run: RunInfo) -> Report {
-        let key = |f: &Finding| (f.location.clone(), f.member.clone(), f.rule.clone());
+        // The size is part of what tells two members apart: a member named
+        // `a.zip!/b.wav` and member `b.wav` of a nested `a.zip` share their
+        // chain, and both are listed.
+        let key = |f: &Finding| (f.location.clone(), f.member.clone(), f.rule.clone(), f.size);
         if self.keep_lists {
             self.findings.sort_by_key(key);
             self.findings.dedup_by(|a, b| key(a) == key(b));
@@ -208,8 +211,11 @@ impl ReportBuilder {
             s.limits_hit = self.limits.len() as u64;
         }
         if let Some(objects) = &mut self.objects {
-            objects.sort_by(|a, b| (&a.location, &a.member).cmp(&(&b.location, &b.member)));
-            objects.dedup_by(|a, b| (&a.location, &a.member) == (&b.location, &b.member));
+            fn key(o: &ObjectEntry) -> (&String, &Option<String>, Option<u64>) {
+                (&o.location, &o.member, o.size)
+            }
+            objects.sort_by(|a, b| key(a).cmp(&key(b)));
+            objects.dedup_by(|a, b| key(a) == key(b));
         }
         for reason in SKIP_REASONS {
             self.summary.skipped.entry(reason.to_string()).or_default();
