@@ -266,14 +266,18 @@ fn open_objects_within_memory(
     );
     if slots == 0 {
         bail!(
-            "{}: {held}, more than three quarters of {what} of {}; lower it",
+            "{}: {held}, more than {what} of {}; lower it",
             rules.source,
             crate::report::table::human_bytes(available)
         );
     }
-    // Fewer slots than CPU threads is slower, and said; fewer than the
+    // Fewer slots than CPU threads is slower, and said when the rules
+    // raised the limits (with the defaults only a small container is
+    // short of room, and every run there would say so); fewer than the
     // workers that wait on a bucket's answers only bounds those waiting.
-    if slots < threads {
+    let raised = rules.limits.max_object_bytes > crate::rules::Limits::default().max_object_bytes
+        || rules.limits.max_member_bytes > crate::rules::Limits::default().max_member_bytes;
+    if slots < threads && raised {
         crate::output::warn(&format!(
             "{held}: {slots} of {workers} workers open objects at once, within {what} of {}",
             crate::report::table::human_bytes(available)

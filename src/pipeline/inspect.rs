@@ -121,10 +121,6 @@ pub(crate) fn inspect_read(
     // Opened at every depth limit: at 0 the walk opens nothing but says
     // what it left closed.
     let mut unanswered = None;
-    // Its members are this object's only while it holds a slot; the wait
-    // for one is not its time.
-    let (_slot, waited) = super::memory::open_slot();
-    let deadline = deadline + waited;
     let mut inside = {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;

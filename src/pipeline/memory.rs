@@ -7,7 +7,6 @@
 //! verdict depend on what the other workers happened to hold.
 
 use std::sync::{Condvar, Mutex, OnceLock};
-use std::time::{Duration, Instant};
 
 use crate::rules::Limits;
 
@@ -23,11 +22,12 @@ pub(crate) fn per_object(limits: &Limits, fetched: u64) -> u64 {
         .saturating_add(fetched)
 }
 
-/// Address space the process takes before any member is read, measured:
-/// about 1.4 GiB with one worker (the binary, thread stacks, the
-/// allocator's reserved arenas) and 64 MiB more per worker.
+/// Address space the process takes before any member is read, measured
+/// (VmPeak): 1.4 GB with one worker (the binary, thread stacks, the
+/// allocator's reserved segments), 1.9 GB with 8, 2.3 GB with 32 and no
+/// more with 128.
 fn address_space_overhead(workers: usize) -> u64 {
-    (1536 << 20) + (workers as u64).saturating_mul(96 << 20)
+    (1536 << 20) + (workers.min(32) as u64) * (32 << 20)
 }
 
 /// The memory this process may use, and what bounds it: the smallest of
@@ -114,11 +114,14 @@ fn cgroup_files() -> Vec<String> {
 
 /// Objects that may be opened at once: all `workers` when their worst
 /// case fits in three quarters of `available` (the rest is the process's
-/// own: heads, decoders' tables, the report), fewer otherwise, and none
-/// when one object alone does not fit.
+/// own: heads, decoders' tables, the report), fewer otherwise but at least
+/// one while one object's worst case fits in all of it, and none when not.
 pub(crate) fn slots(workers: usize, per_object: u64, available: u64) -> usize {
+    if per_object > available {
+        return 0;
+    }
     let room = available / 4 * 3;
-    usize::try_from(room / per_object.max(1)).map_or(workers, |n| n.min(workers))
+    usize::try_from(room / per_object.max(1)).map_or(workers, |n| n.clamp(1, workers))
 }
 
 /// The slots, once the run has counted them; none set (tests, fuzzing)
@@ -150,31 +153,28 @@ impl Drop for Slot {
     }
 }
 
-/// Waits for a slot to open one object, and says how long it waited:
-/// that time is not the object's, and its clock is set back by it. The
-/// wait gives this thread's CPU permit back: a slot's holder may need one
-/// after a read from a bucket, and must not wait on threads that wait on it.
-pub(crate) fn open_slot() -> (Slot, Duration) {
+/// Waits for a slot to open one object. The wait gives this thread's CPU
+/// permit back: a slot's holder may need one after a read from a bucket,
+/// and must not wait on threads that wait on it.
+pub(crate) fn open_slot() -> Slot {
     let Some(gate) = GATE.get() else {
-        return (Slot(false), Duration::ZERO);
-    };
-    let take = || {
-        let mut free = gate.free.lock().unwrap_or_else(|e| e.into_inner());
-        while *free == 0 {
-            free = gate.freed.wait(free).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= 1;
+        return Slot(false);
     };
     {
         let mut free = gate.free.lock().unwrap_or_else(|e| e.into_inner());
         if *free > 0 {
             *free -= 1;
-            return (Slot(true), Duration::ZERO);
+            return Slot(true);
         }
     }
-    let began = Instant::now();
-    crate::gate::waiting(take);
-    (Slot(true), began.elapsed())
+    crate::gate::waiting(|| {
+        let mut free = gate.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = gate.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+    });
+    Slot(true)
 }
 
 #[cfg(test)]
@@ -191,9 +191,12 @@ mod tests {
         let one = per_object(&maxima, 64 << 20);
         assert_eq!(one, 8 * gib + (1 << 20) + (64 << 20));
         assert_eq!(slots(8, one, 24 * gib), 2);
+        assert_eq!(slots(8, one, 10 * gib), 1);
         assert_eq!(slots(8, one, 8 * gib), 0);
         let defaults = per_object(&Limits::default(), 64 << 20);
         assert_eq!(slots(8, defaults, 2 * gib), 8);
+        // A container of 128 MiB holds one object's worst case.
+        assert_eq!(slots(2, defaults, 128 << 20), 1);
     }
 
     #[test]

@@ -944,6 +944,12 @@ fn spawn_worker(
                 if permit.is_none() && shared.has_work(id) {
                     permit = Some(crate::gate::Permit::take());
                 }
+                // Where memory holds fewer objects' members than there are
+                // workers, a worker waits for room before it takes up the
+                // next object, so neither that object's clock nor the
+                // watchdog's counts the wait; the room is given back when
+                // the object is done, at the end of this turn.
+                let _room = shared.has_work(id).then(memory::open_slot);
                 let Ok(job) = shared.next_job(id) else {
                     return;
                 };
