@@ -32,7 +32,7 @@ fn overlap(a: &str, b: &str) -> bool {
     }
     let inside = |outer: &str, inner: &str| match outer {
         "/" => inner.starts_with('/'),
-        "." => !inner.starts_with('/') && !inner.contains("://"),
+        "." => !inner.starts_with('/') && !inner.starts_with("../") && !inner.contains("://"),
         _ => inner
             .strip_prefix(outer)
             .is_some_and(|rest| rest.starts_with('/')),
@@ -177,6 +177,7 @@ mod tests {
         assert!(!overlap("calls", "calls-2024"));
         assert!(!overlap("s3://b", "s3://bucket"));
         assert!(!overlap(".", "s3://b"));
+        assert!(!overlap(".", "../b"));
         assert!(!overlap("calls", "/srv/calls"));
     }
 }

@@ -406,6 +406,7 @@ impl RuleSet {
             })
             .collect();
         let total = std::cell::Cell::new(0usize);
+        let weight_total = std::cell::Cell::new((0usize, 0usize));
         let globs = |items: &[Spanned<String>], errors: &mut Vec<RuleError>| -> Option<GlobSet> {
             let before = total.get();
             total.set(before + items.len());
@@ -416,6 +417,27 @@ impl RuleSet {
                         first.span(),
                         "R003",
                         format!("more than {MAX_FILE_GLOBS} globs in the file by this list"),
+                    ));
+                }
+                return None;
+            }
+            // Lists each within their bounds still add up: the file's
+            // total is bounded too, said once, at the list that crosses it.
+            let (bytes, wild) = weight(items.iter().map(|g| g.get_ref().as_str()));
+            let (bytes_before, wild_before) = weight_total.get();
+            let (bytes_total, wild_total) = (bytes_before + bytes, wild_before + wild);
+            weight_total.set((bytes_total, wild_total));
+            if bytes_total > MAX_FILE_GLOB_BYTES || wild_total > MAX_FILE_WILDCARDS {
+                let first_over =
+                    bytes_before <= MAX_FILE_GLOB_BYTES && wild_before <= MAX_FILE_WILDCARDS;
+                if let (Some(first), true) = (items.first(), first_over) {
+                    errors.push(at(
+                        first.span(),
+                        "R003",
+                        format!(
+                            "globs of more than {MAX_FILE_GLOB_BYTES} bytes or \
+                             {MAX_FILE_WILDCARDS} wildcards in the file by this list"
+                        ),
                     ));
                 }
                 return None;
@@ -565,6 +587,19 @@ impl RuleSet {
                         .iter()
                         .filter_map(|m| Some(("magic format", m.format.as_ref()?))),
                 );
+            // A description may break lines (SARIF shows it as a paragraph),
+            // nothing else.
+            let description = spec
+                .description
+                .chars()
+                .find(|&c| not_printable(c) && c != '\n' && c != '\t');
+            if let Some(c) = description {
+                errors.push(at(
+                    spec.id.span(),
+                    "R011",
+                    format!("rule {id:?}: its description holds {c:?}, a control character"),
+                ));
+            }
             for (what, text) in texts {
                 if let Some(c) = text.chars().find(|&c| not_printable(c)) {
                     errors.push(at(
@@ -710,9 +745,11 @@ pub const MAX_FILE_GLOBS: usize = 4000;
 /// Control characters (line breaks and the escape that starts terminal
 /// sequences among them), line separators and bidirectional controls:
 /// text that would not read as what it says.
+/// Zero-width joiners (U+200C, U+200D) are part of Persian, Indic and
+/// emoji text, and pass.
 fn not_printable(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Bytes of one glob: far longer than any real path pattern.
@@ -726,6 +763,9 @@ pub const MAX_GLOB_WILDCARDS: usize = 32;
 /// a few each, and a list at these bounds compiles in about 200 MB.
 pub const MAX_LIST_BYTES: usize = 64 << 10;
 pub const MAX_LIST_WILDCARDS: usize = 4096;
+/// The same for all lists of a file: four lists at their bounds.
+pub const MAX_FILE_GLOB_BYTES: usize = 4 * MAX_LIST_BYTES;
+pub const MAX_FILE_WILDCARDS: usize = 4 * MAX_LIST_WILDCARDS;
 
 /// Wildcards of a glob, `**` (or any run of `*`) counted once.
 fn wildcards(pattern: &str) -> usize {
@@ -735,12 +775,17 @@ fn wildcards(pattern: &str) -> usize {
         .count()
 }
 
+/// Bytes and wildcards of globs, all together.
+fn weight<'a>(patterns: impl IntoIterator<Item = &'a str>) -> (usize, usize) {
+    patterns
+        .into_iter()
+        .fold((0, 0), |(b, w), p| (b + p.len(), w + wildcards(p)))
+}
+
 /// Why a list of globs is too large to compile together, checked before
 /// it is (each glob's own bounds apart).
 pub fn globs_too_large<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let (bytes, wild) = patterns
-        .into_iter()
-        .fold((0, 0), |(b, w), p| (b + p.len(), w + wildcards(p)));
+    let (bytes, wild) = weight(patterns);
     if bytes > MAX_LIST_BYTES {
         Some(format!(
             "globs of {bytes} bytes in one list, more than {MAX_LIST_BYTES}: write fewer, \
@@ -979,9 +1024,14 @@ encryption = ["none"]
             assert!(e.0[0].message.contains(says), "{e}");
         }
         // A description is not shown in a terminal or a table: its lines
-        // may break.
+        // may break; joiners are part of words.
         let described = rule("t", "audio", "description = \"a\\nb\"\n");
         assert!(RuleSet::parse(&described, "r.toml", None).is_ok());
+        let persian = rule("داده\u{200c}های صوتی", "audio", "");
+        assert!(RuleSet::parse(&persian, "r.toml", None).is_ok());
+        let reversed = rule("t", "audio", "description = \"a\\u202eb\"\n");
+        let e = RuleSet::parse(&reversed, "r.toml", None).unwrap_err();
+        assert!(e.0[0].message.contains("description holds"), "{e}");
     }
 
     #[test]
