@@ -19,7 +19,7 @@ use crate::pipeline::Baseline;
 use crate::report::OutputFormat;
 use crate::rules::{path_globs, RuleSet};
 use crate::source::bucket::BucketUrl;
-use crate::source::fs::{folder_id, OwnFiles, WalkOptions};
+use crate::source::fs::{folder_id, OutputWatch, OwnFiles, WalkOptions};
 use crate::source::Shard;
 use crate::state::State;
 
@@ -72,6 +72,7 @@ impl ScanConfig {
             exclude: globs(&args.exclude, "--exclude")?,
             shard: args.shard,
             own: OwnFiles::default(),
+            output: None,
             sorted: args.state.is_some(),
         };
         let mut targets = Vec::new();
@@ -197,8 +198,19 @@ impl ScanConfig {
                 own.push(name.into());
             }
         }
+        // An existing file at the -o path that the walk meets is a file of
+        // a target, reached by another path (a second mount of a folder in
+        // it): checked again before the report replaces it.
+        let output_watch = args
+            .report
+            .output
+            .as_deref()
+            .filter(|o| *o != Path::new("-"))
+            .and_then(OutputWatch::new)
+            .map(Arc::new);
         let walk = WalkOptions {
             own: OwnFiles::new(&own),
+            output: output_watch,
             ..walk
         };
         let state = match args.state.as_deref() {
@@ -347,6 +359,24 @@ fn lies_in(file: &Path, dir: &Path) -> bool {
     file.ancestors()
         .skip(1)
         .any(|a| std::fs::metadata(a).is_ok_and(same))
+}
+
+/// After the walk: may the report replace the file at `-o`? Not when the
+/// walk met it (a file of a target) and it holds no earlier report.
+pub fn output_replaceable(config: &ScanConfig) -> Result<()> {
+    let Some(watch) = config.walk.output.as_ref().filter(|w| w.met()) else {
+        return Ok(());
+    };
+    let output = &watch.path;
+    if !is_a_report(output) {
+        bail!(
+            "-o {}: is a file of a target, reached by another path (a second mount of a \
+             folder in it), and not an atrest report; it was not replaced and no report \
+             was written (choose another path)",
+            crate::source::fs::escape_path(output)
+        );
+    }
+    Ok(())
 }
 
 /// Does `path` hold a report of an earlier run (or nothing)? The whole

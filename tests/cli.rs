@@ -2426,8 +2426,13 @@ fn the_report_knows_the_target_through_a_second_mount() {
     fs::create_dir(&out).unwrap();
     let original = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
     fs::write(scan.join("notes.json"), &original).unwrap();
+    fs::create_dir(scan.join("reports")).unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    fs::write(scan.join("reports/victim.wav"), &original).unwrap();
     let script = r#"mount --bind "$1/scan" "$1/out" || exit 99
+mount --bind "$1/scan/reports" "$1/sub" || exit 99
 "$2" scan "$1/scan" -o "$1/out/notes.json" 2>"$1/refused.txt"; echo $? >"$1/refused.code"
+"$2" scan "$1/scan" -o "$1/sub/victim.wav" 2>"$1/sub-refused.txt"; echo $? >"$1/sub-refused.code"
 "$2" scan "$1/scan" --inventory --fail-on never -q -o "$1/out/new.json"; echo $? >"$1/new.code""#;
     let status = std::process::Command::new("unshare")
         .args([
@@ -2452,6 +2457,15 @@ fn the_report_knows_the_target_through_a_second_mount() {
         read("refused.txt")
     );
     assert_eq!(fs::read(scan.join("notes.json")).unwrap(), original);
+    // A subfolder of the target mounted again: no path leads from the
+    // report's folder to the target, but the walk meets the file.
+    assert_eq!(read("sub-refused.code").trim(), "2");
+    assert!(
+        read("sub-refused.txt").contains("it was not replaced"),
+        "{}",
+        read("sub-refused.txt")
+    );
+    assert_eq!(fs::read(scan.join("reports/victim.wav")).unwrap(), original);
     assert_eq!(read("new.code").trim(), "0");
     let report: Value = serde_json::from_slice(&fs::read(scan.join("new.json")).unwrap()).unwrap();
     let objects: Vec<&str> = report["objects"]
@@ -2460,7 +2474,7 @@ fn the_report_knows_the_target_through_a_second_mount() {
         .iter()
         .map(|o| o["location"].as_str().unwrap())
         .collect();
-    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(objects.len(), 2, "{objects:?}");
     assert!(objects[0].ends_with("scan/notes.json"), "{objects:?}");
 }
 

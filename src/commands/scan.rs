@@ -58,6 +58,7 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
         &stop,
     );
     let (exit, why) = Exit::of(&report, config.fail_on, config.fail_on_limits);
+    crate::config::output_replaceable(&config)?;
     config.output.finish(&report, &config.rules, (exit, &why))?;
     output::info(&closing_line(&report, &why, clock.elapsed().as_secs_f64()));
     Ok(exit)

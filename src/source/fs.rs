@@ -22,6 +22,9 @@ pub struct WalkOptions {
     pub exclude: Option<GlobSet>,
     pub shard: Option<Shard>,
     pub own: OwnFiles,
+    /// The existing file `-o` names, watched for: met by the walk, it is a
+    /// file of a target, whatever path `-o` reached it by.
+    pub output: Option<Arc<OutputWatch>>,
     /// Siblings in name order, which the state's cursor reads along; a
     /// run without a state takes the folder's own order and skips a sort
     /// that costs more per file than reading a small one.
@@ -72,6 +75,47 @@ impl OwnFiles {
             return false;
         };
         same_name.any(|(_, id)| *id == folder)
+    }
+}
+
+/// The report's file as the walk may meet it: by name, then by identity.
+#[derive(Debug)]
+pub struct OutputWatch {
+    pub path: PathBuf,
+    name: std::ffi::OsString,
+    id: (u64, u64),
+    met: std::sync::atomic::AtomicBool,
+}
+
+impl OutputWatch {
+    /// Watches for `path` when it names an existing file.
+    pub fn new(path: &Path) -> Option<OutputWatch> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        Some(OutputWatch {
+            path: path.to_owned(),
+            name: path.file_name()?.to_owned(),
+            id: (meta.dev(), meta.ino()),
+            met: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Notes `path` when it is the watched file. Only a file of the same
+    /// name is looked up.
+    fn check(&self, path: &Path) {
+        use std::os::unix::fs::MetadataExt;
+        if file_name(path) != Some(self.name.as_os_str()) {
+            return;
+        }
+        let same = std::fs::metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
+        if same {
+            self.met.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Did a walk meet it?
+    pub fn met(&self) -> bool {
+        self.met.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -170,6 +214,9 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
             if ft.is_dir() {
                 continue;
             }
+        }
+        if let Some(output) = &opts.output {
+            output.check(entry.path());
         }
         if opts.own.holds(entry.path()) {
             continue;
