@@ -141,6 +141,12 @@ pub(crate) fn limit_open_objects(slots: usize) {
     });
 }
 
+/// Are objects held to fewer than the workers? (Asked first, so that a
+/// run with room for all pays nothing per object.)
+pub(crate) fn gated() -> bool {
+    GATE.get().is_some()
+}
+
 /// A slot held while one object is opened; given back when dropped.
 pub(crate) struct Slot(bool);
 

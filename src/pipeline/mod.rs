@@ -949,7 +949,7 @@ fn spawn_worker(
                 // next object, so neither that object's clock nor the
                 // watchdog's counts the wait; the room is given back when
                 // the object is done, at the end of this turn.
-                let _room = shared.has_work(id).then(memory::open_slot);
+                let _room = (memory::gated() && shared.has_work(id)).then(memory::open_slot);
                 let Ok(job) = shared.next_job(id) else {
                     return;
                 };
