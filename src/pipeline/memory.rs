@@ -86,27 +86,37 @@ fn address_space(text: &str) -> Option<u64> {
         .ok()
 }
 
-/// The memory-limit files of this process's control group, v2 and v1, as
-/// mounted in a container (its own group at the root) or on a host (the
-/// group's path below the root).
+/// The memory-limit files of this process's control group and of the
+/// groups above it (a limit set on a parent bounds its children too), v2
+/// and v1, as mounted in a container (its own group at the root) or on a
+/// host (the group's path below the root).
 fn cgroup_files() -> Vec<String> {
+    let groups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    cgroup_files_of(&groups)
+}
+
+fn cgroup_files_of(groups: &str) -> Vec<String> {
     let mut files = vec![
         "/sys/fs/cgroup/memory.max".to_string(),
         "/sys/fs/cgroup/memory/memory.limit_in_bytes".to_string(),
     ];
-    let groups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
     for line in groups.lines() {
         let mut parts = line.splitn(3, ':');
         let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
         let Some(path) = path.filter(|p| p.len() > 1 && !p.contains("..")) else {
             continue;
         };
-        match controllers {
-            Some("") => files.push(format!("/sys/fs/cgroup{path}/memory.max")),
+        let (root, file) = match controllers {
+            Some("") => ("/sys/fs/cgroup", "memory.max"),
             Some(c) if c.split(',').any(|c| c == "memory") => {
-                files.push(format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"))
+                ("/sys/fs/cgroup/memory", "memory.limit_in_bytes")
             }
-            _ => {}
+            _ => continue,
+        };
+        let mut group = path.trim_end_matches('/');
+        while !group.is_empty() {
+            files.push(format!("{root}{group}/{file}"));
+            group = group.rsplit_once('/').map_or("", |(parent, _)| parent);
         }
     }
     files
@@ -203,6 +213,20 @@ mod tests {
         assert_eq!(slots(8, defaults, 2 * gib), 8);
         // A container of 128 MiB holds one object's worst case.
         assert_eq!(slots(2, defaults, 128 << 20), 1);
+    }
+
+    #[test]
+    fn the_groups_above_the_process_are_read_too() {
+        let files = cgroup_files_of("4:memory:/a/b\n0::/x/y\n");
+        assert_eq!(
+            files[2..],
+            [
+                "/sys/fs/cgroup/memory/a/b/memory.limit_in_bytes",
+                "/sys/fs/cgroup/memory/a/memory.limit_in_bytes",
+                "/sys/fs/cgroup/x/y/memory.max",
+                "/sys/fs/cgroup/x/memory.max",
+            ]
+        );
     }
 
     #[test]
