@@ -440,20 +440,23 @@ impl Shared {
 struct Abandoned;
 
 thread_local! {
-    /// The last panic of this worker thread, with its place in the code.
+    /// The last panic of this worker (or walk) thread, with its place in
+    /// the code.
     static PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Panics in workers become the object's error entry; the default hook
-/// would print them to stderr, which the output owns.
+/// Panics in workers become the object's error entry, and the walk's an
+/// error of the run; the default hook would print them to stderr, which
+/// the output owns.
 fn install_panic_hook() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let default = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
+            // The walk's thread too: its panic becomes an error of the run.
             let worker = std::thread::current()
                 .name()
-                .is_some_and(|n| n.starts_with("atrest-worker"));
+                .is_some_and(|n| n.starts_with("atrest-worker") || n == "atrest-walk");
             if worker {
                 let place = info
                     .location()
@@ -867,12 +870,8 @@ fn spawn_producer(
     };
     let told = Arc::clone(&failed);
     let guarded = move || {
-        if let Err(panic) = panic::catch_unwind(AssertUnwindSafe(produce)) {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
+        if panic::catch_unwind(AssertUnwindSafe(produce)).is_err() {
+            let what = PANIC.with(|p| p.borrow_mut().take()).unwrap_or_default();
             let location = walking.lock().unwrap_or_else(|e| e.into_inner()).clone();
             *told.lock().unwrap_or_else(|e| e.into_inner()) = Some(ErrorEntry {
                 location,
