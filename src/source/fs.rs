@@ -36,7 +36,7 @@ pub struct WalkOptions {
 /// not scan them, whatever path — a second mount, a link — it reaches
 /// that folder by.
 #[derive(Clone, Debug, Default)]
-pub struct OwnFiles(Vec<(std::ffi::OsString, FolderId)>);
+pub struct OwnFiles(Vec<Place>);
 
 /// A folder's device and inode: the same on every path that reaches it,
 /// bind mounts included, where comparing resolved paths is not.
@@ -45,77 +45,73 @@ pub type FolderId = (u64, u64);
 /// The folder a path names its file in (a bare name is in the working
 /// folder), by identity, whether or not the file exists.
 pub fn folder_id(path: &Path) -> Option<FolderId> {
-    use std::os::unix::fs::MetadataExt;
     let parent = path.parent().filter(|d| !d.as_os_str().is_empty());
     let meta = std::fs::metadata(parent.unwrap_or(Path::new("."))).ok()?;
     meta.is_dir().then(|| (meta.dev(), meta.ino()))
 }
 
-impl OwnFiles {
-    pub fn new(paths: &[PathBuf]) -> OwnFiles {
-        OwnFiles(
-            paths
-                .iter()
-                .filter_map(|p| Some((p.file_name()?.to_owned(), folder_id(p)?)))
-                .collect(),
-        )
+/// One file, by its name and its folder's identity.
+#[derive(Clone, Debug)]
+struct Place {
+    name: std::ffi::OsString,
+    folder: FolderId,
+}
+
+impl Place {
+    fn of(path: &Path) -> Option<Place> {
+        Some(Place {
+            name: path.file_name()?.to_owned(),
+            folder: folder_id(path)?,
+        })
     }
 
-    /// Is `path` one of them? Names are compared first: a folder is
-    /// looked up only for an entry named like one of the run's files.
-    fn holds(&self, path: &Path) -> bool {
-        let Some(name) = file_name(path) else {
-            return false;
-        };
-        let mut same_name = self.0.iter().filter(|(n, _)| n == name).peekable();
-        if same_name.peek().is_none() {
-            return false;
-        }
-        let Some(folder) = folder_id(path) else {
-            return false;
-        };
-        same_name.any(|(_, id)| *id == folder)
+    /// Is `path`, whose file name is `name`, this file? Names are compared
+    /// first: a folder is looked up only for an entry of the same name.
+    fn is(&self, path: &Path, name: &std::ffi::OsStr) -> bool {
+        self.name == name && folder_id(path) == Some(self.folder)
     }
 }
 
-/// The report's file as the walk may meet it: by name, then by identity.
+impl OwnFiles {
+    pub fn new(paths: &[PathBuf]) -> OwnFiles {
+        OwnFiles(paths.iter().filter_map(|p| Place::of(p)).collect())
+    }
+
+    /// Is `path`, named `name`, one of them?
+    fn holds(&self, path: &Path, name: &std::ffi::OsStr) -> bool {
+        self.0.iter().any(|place| place.is(path, name))
+    }
+}
+
+/// The existing file `-o` names, as the walk may meet it.
 #[derive(Debug)]
 pub struct OutputWatch {
     pub path: PathBuf,
-    name: std::ffi::OsString,
-    id: (u64, u64),
+    place: Place,
     met: std::sync::atomic::AtomicBool,
 }
 
 impl OutputWatch {
     /// Watches for `path` when it names an existing file.
     pub fn new(path: &Path) -> Option<OutputWatch> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        std::fs::metadata(path).ok().filter(|m| m.is_file())?;
         Some(OutputWatch {
             path: path.to_owned(),
-            name: path.file_name()?.to_owned(),
-            id: (meta.dev(), meta.ino()),
+            place: Place::of(path)?,
             met: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Notes `path` when it is the watched file. Only a file of the same
-    /// name is looked up.
-    fn check(&self, path: &Path) {
-        use std::os::unix::fs::MetadataExt;
-        if file_name(path) != Some(self.name.as_os_str()) {
-            return;
-        }
-        let same = std::fs::metadata(path).is_ok_and(|m| (m.dev(), m.ino()) == self.id);
-        if same {
-            self.met.store(true, std::sync::atomic::Ordering::Relaxed);
+    /// Notes `path`, named `name`, when it is the watched file.
+    fn check(&self, path: &Path, name: &std::ffi::OsStr) {
+        if self.place.is(path, name) {
+            self.met.store(true, Ordering::Relaxed);
         }
     }
 
     /// Did a walk meet it?
     pub fn met(&self) -> bool {
-        self.met.load(std::sync::atomic::Ordering::Relaxed)
+        self.met.load(Ordering::Relaxed)
     }
 }
 
@@ -215,11 +211,13 @@ pub fn walk(index: usize, target: &Path, opts: &WalkOptions, emit: &mut dyn FnMu
                 continue;
             }
         }
-        if let Some(output) = &opts.output {
-            output.check(entry.path());
-        }
-        if opts.own.holds(entry.path()) {
-            continue;
+        if let Some(name) = file_name(entry.path()) {
+            if let Some(output) = &opts.output {
+                output.check(entry.path(), name);
+            }
+            if opts.own.holds(entry.path(), name) {
+                continue;
+            }
         }
         let (location, own_path) = located(entry.into_path());
         let rel = below(&root_shown, &location);
