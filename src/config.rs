@@ -40,6 +40,9 @@ pub struct ScanConfig {
     pub walk: WalkOptions,
     pub baseline: Baseline,
     pub threads: usize,
+    /// Workers: one per request in flight when a target is a bucket (they
+    /// wait on the network; CPU permits keep work to `threads`).
+    pub workers: usize,
     pub concurrency: usize,
     pub max_requests_per_second: Option<f64>,
     pub endpoint: Option<String>,
@@ -133,7 +136,6 @@ impl ScanConfig {
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         );
-        // Remote reads wait on the network: a worker per request in flight.
         let workers = if targets.iter().any(|t| matches!(t, Given::Bucket(_))) {
             threads.max(usize::from(args.concurrency))
         } else {
@@ -233,6 +235,7 @@ impl ScanConfig {
             walk,
             baseline,
             threads,
+            workers,
             concurrency: usize::from(args.concurrency),
             max_requests_per_second: args.max_requests_per_second,
             endpoint: args.endpoint,

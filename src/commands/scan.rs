@@ -25,13 +25,6 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
     let (wire, targets) = connect(&config)?;
     stop.begin();
     gate::init(config.threads);
-    // Remote reads wait on the network: one worker per request in flight,
-    // while the gate keeps CPU work to `-j` threads.
-    let workers = if wire.is_some() {
-        config.threads.max(config.concurrency)
-    } else {
-        config.threads
-    };
     if let Some(slots) = config.open_slots {
         pipeline::memory::limit_open_objects(slots);
     }
@@ -40,7 +33,7 @@ pub(super) fn scan_command(args: ScanArgs) -> Result<Exit> {
         wire,
         walk: Arc::new(config.walk.clone()),
         threads: config.threads,
-        workers,
+        workers: config.workers,
         max_archive_depth: config.max_archive_depth,
         inventory: config.inventory,
         rules: Arc::clone(&config.rules),
