@@ -548,7 +548,8 @@ pub fn globs(patterns: &[String], flag: &str) -> Result<Option<GlobSet>> {
             crate::rules::MAX_GLOBS
         );
     }
-    if let Some(why) = crate::rules::globs_too_large(patterns.iter().map(String::as_str)) {
+    let weight = crate::rules::weight(patterns.iter().map(String::as_str));
+    if let Some(why) = crate::rules::globs_too_large(weight) {
         bail!("{flag}: {why}");
     }
     let mut b = GlobSetBuilder::new();

@@ -11,15 +11,22 @@ use crate::sniff::AtRest;
 
 const WIDTH: usize = 80;
 
+/// Control characters (line breaks and the escape that starts terminal
+/// sequences among them), zero-width characters, line and paragraph
+/// separators and bidirectional controls: text that would not read as
+/// what it says.
+pub fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Replaces control characters (and the escape that starts terminal
 /// sequences), line and paragraph separators and bidirectional controls
 /// with visible `\xNN` escapes.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
+        if unprintable(c) {
             for b in c.to_string().bytes() {
                 out.push_str(&format!("\\x{b:02x}"));
             }

@@ -453,8 +453,7 @@ impl RuleSet {
                 ));
                 return None;
             }
-            let large = globs_too_large(items.iter().map(|g| g.get_ref().as_str()));
-            if let (Some(first), Some(why)) = (items.first(), large) {
+            if let (Some(first), Some(why)) = (items.first(), globs_too_large((bytes, wild))) {
                 errors.push(at(first.span(), "R003", why));
                 return None;
             }
@@ -742,14 +741,12 @@ pub const MAX_GLOBS: usize = 1000;
 /// Globs a whole rules file may hold, for the same reason.
 pub const MAX_FILE_GLOBS: usize = 4000;
 
-/// Control characters (line breaks and the escape that starts terminal
-/// sequences among them), line separators and bidirectional controls:
-/// text that would not read as what it says.
-/// Zero-width joiners (U+200C, U+200D) are part of Persian, Indic and
-/// emoji text, and pass.
+/// What the table escapes, but zero-width joiners (U+200C, U+200D): a
+/// rule's text is written by its author, and they are part of Persian,
+/// Indic and emoji text. (A file name's joiner stays escaped: invisible,
+/// it could make two names look alike.)
 fn not_printable(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200b}' | '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    crate::report::table::unprintable(c) && !matches!(c, '\u{200c}' | '\u{200d}')
 }
 
 /// Bytes of one glob: far longer than any real path pattern.
@@ -776,16 +773,15 @@ fn wildcards(pattern: &str) -> usize {
 }
 
 /// Bytes and wildcards of globs, all together.
-fn weight<'a>(patterns: impl IntoIterator<Item = &'a str>) -> (usize, usize) {
+pub fn weight<'a>(patterns: impl IntoIterator<Item = &'a str>) -> (usize, usize) {
     patterns
         .into_iter()
         .fold((0, 0), |(b, w), p| (b + p.len(), w + wildcards(p)))
 }
 
-/// Why a list of globs is too large to compile together, checked before
-/// it is (each glob's own bounds apart).
-pub fn globs_too_large<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let (bytes, wild) = weight(patterns);
+/// Why a list of globs of this [`weight`] is too large to compile
+/// together, checked before it is (each glob's own bounds apart).
+pub fn globs_too_large((bytes, wild): (usize, usize)) -> Option<String> {
     if bytes > MAX_LIST_BYTES {
         Some(format!(
             "globs of {bytes} bytes in one list, more than {MAX_LIST_BYTES}: write fewer, \
@@ -1032,6 +1028,29 @@ encryption = ["none"]
         let reversed = rule("t", "audio", "description = \"a\\u202eb\"\n");
         let e = RuleSet::parse(&reversed, "r.toml", None).unwrap_err();
         assert!(e.0[0].message.contains("description holds"), "{e}");
+    }
+
+    /// Lists each within their bounds add up: the file's total is
+    /// bounded, and said once, at the list that crosses it.
+    #[test]
+    fn the_globs_of_a_file_are_bounded_in_all() {
+        let list: Vec<String> = (0..60)
+            .map(|i| format!("\"{}{i}\"", "a".repeat(1000)))
+            .collect();
+        let text: String = (0..5)
+            .map(|n| {
+                format!(
+                    "[[rule]]\nid = \"r{n}\"\ntitle = \"t\"\nseverity = \"low\"\n\
+                     category = \"audio\"\nclasses = [\"audio\"]\npaths = [{}]\n",
+                    list.join(",")
+                )
+            })
+            .collect();
+        let e = RuleSet::parse(&text, "r.toml", None).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert_eq!(e.0[0].code, "R003");
+        assert!(e.0[0].message.contains("in the file by this list"), "{e}");
+        assert_eq!(e.0[0].line, 35, "the fifth list: {e}");
     }
 
     #[test]
