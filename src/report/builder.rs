@@ -185,19 +185,27 @@ impl ReportBuilder {
         // The size is part of what tells two members apart: a member named
         // `a.zip!/b.wav` and member `b.wav` of a nested `a.zip` share their
         // chain, and both are listed.
-        let key = |f: &Finding| (f.location.clone(), f.member.clone(), f.rule.clone(), f.size);
+        // Keys borrow: a sort of 200,000 findings compares them some 3.5
+        // million times, and a key that cloned would allocate three
+        // strings each time.
+        fn key(f: &Finding) -> (&str, Option<&str>, &str, u64) {
+            (&f.location, f.member.as_deref(), &f.rule, f.size)
+        }
         if self.keep_lists {
-            self.findings.sort_by_key(key);
+            self.findings.sort_by(|a, b| key(a).cmp(&key(b)));
             self.findings.dedup_by(|a, b| key(a) == key(b));
-            self.suppressed.sort_by_key(|s| key(&s.finding));
+            self.suppressed
+                .sort_by(|a, b| key(&a.finding).cmp(&key(&b.finding)));
             self.suppressed
                 .dedup_by(|a, b| key(&a.finding) == key(&b.finding));
             // Every error stays, one per object seen: an inventory that lists
             // one key twice has two objects fail, and the counts reconcile.
             self.errors
                 .sort_by(|a, b| (&a.location, &a.message).cmp(&(&b.location, &b.message)));
-            let lkey = |l: &LimitEntry| (l.location.clone(), l.member.clone(), l.limit.clone());
-            self.limits.sort_by_key(lkey);
+            fn lkey(l: &LimitEntry) -> (&str, Option<&str>, &str) {
+                (&l.location, l.member.as_deref(), &l.limit)
+            }
+            self.limits.sort_by(|a, b| lkey(a).cmp(&lkey(b)));
             self.limits.dedup_by(|a, b| lkey(a) == lkey(b));
             let s = &mut self.summary;
             s.findings = self.findings.len() as u64;
