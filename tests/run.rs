@@ -562,22 +562,32 @@ fn rules_extend_the_embedded_ones_and_the_export_checks_clean() {
 #[test]
 fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let mut parts = Vec::new();
-    for k in 0..3 {
-        let part = dir.path().join(format!("part{k}.json"));
-        let out = run(&[
-            "scan",
-            "fixtures",
-            "--shard",
-            &format!("{k}/3"),
-            "--fail-on",
-            "never",
-            "-o",
-            part.to_str().unwrap(),
-        ]);
+    // A scan of `args` to the report `name` (at the moment `epoch`), whose
+    // path is returned.
+    let report = |name: &str, args: &[&str], epoch: &str| {
+        let path = dir.path().join(name);
+        let out = atrest()
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .arg("scan")
+            .args(args)
+            .args(["--fail-on", "never", "-o"])
+            .arg(&path)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        parts.push(part.to_str().unwrap().to_string());
-    }
+        path.to_str().unwrap().to_string()
+    };
+    let epoch = "1700000000";
+    let parts: Vec<String> = (0..3)
+        .map(|k| {
+            let shard = format!("{k}/3");
+            report(
+                &format!("part{k}.json"),
+                &["fixtures", "--shard", &shard],
+                epoch,
+            )
+        })
+        .collect();
     let merge = |files: &[&str]| {
         let mut args = vec!["merge", "--format", "json", "--fail-on", "never"];
         args.extend_from_slice(files);
@@ -596,22 +606,16 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
     assert!(stderr(&missing).contains("shards missing: 1/3"));
     // Shards of other targets do not complete a set: each target list is
     // a set of its own (0/3 of fixtures with 1/3 and 2/3 of fixtures/audio).
-    let mut others = Vec::new();
-    for k in 1..3 {
-        let part = dir.path().join(format!("audio{k}.json"));
-        let shard = format!("{k}/3");
-        let args = [
-            "scan",
-            "fixtures/audio",
-            "--shard",
-            &shard,
-            "--fail-on",
-            "never",
-        ];
-        let out = run(&[&args[..], &["-o", part.to_str().unwrap()]].concat());
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        others.push(part.to_str().unwrap().to_string());
-    }
+    let others: Vec<String> = (1..3)
+        .map(|k| {
+            let shard = format!("{k}/3");
+            report(
+                &format!("audio{k}.json"),
+                &["fixtures/audio", "--shard", &shard],
+                epoch,
+            )
+        })
+        .collect();
     let mixed = merge(&[&parts[0], &others[0], &others[1]]);
     assert_eq!(mixed.status.code(), Some(3), "{}", stderr(&mixed));
     let r = json(&mixed);
@@ -621,11 +625,8 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         serde_json::json!(["0/3", "1/3", "2/3"])
     );
     // Shards of the same targets cut into a different number of parts.
-    let half = dir.path().join("half.json");
-    let args = ["scan", "fixtures", "--shard", "0/2", "--fail-on", "never"];
-    let out = run(&[&args[..], &["-o", half.to_str().unwrap()]].concat());
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let counts = merge(&[&parts[1], half.to_str().unwrap()]);
+    let half = report("half.json", &["fixtures", "--shard", "0/2"], epoch);
+    let counts = merge(&[&parts[1], &half]);
     assert_eq!(counts.status.code(), Some(2));
     assert!(
         stderr(&counts).contains("different counts"),
@@ -633,34 +634,13 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
         stderr(&counts)
     );
     // A run of the whole target merged with another run of it, or with
-    // its shards, would count each object twice.
-    // (Runs at two moments, the target spelled two ways.)
-    let mut wholes = Vec::new();
-    for (name, target, epoch) in [
-        ("whole-a.json", "fixtures", "1700000000"),
-        ("whole-b.json", "./fixtures/", "1700000100"),
-    ] {
-        let path = dir.path().join(name);
-        let out = atrest()
-            .env("SOURCE_DATE_EPOCH", epoch)
-            .args(["scan", target, "--fail-on", "never", "-o"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        wholes.push(path.to_str().unwrap().to_string());
-    }
-    let audio = dir.path().join("whole-audio.json");
-    let out = run(&[
-        "scan",
-        "fixtures/audio",
-        "--fail-on",
-        "never",
-        "-o",
-        audio.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let audio = audio.to_str().unwrap().to_string();
+    // its shards, or with a run of a part of it, would count each object
+    // twice. (Runs at two moments, the target spelled two ways.)
+    let wholes = [
+        report("whole-a.json", &["fixtures"], epoch),
+        report("whole-b.json", &["./fixtures/"], "1700000100"),
+    ];
+    let audio = report("whole-audio.json", &["fixtures/audio"], epoch);
     for files in [
         vec![&wholes[0], &wholes[1]],
         vec![&parts[0], &wholes[0], &parts[1]],
