@@ -640,18 +640,15 @@ struct BaselineReport {
     #[allow(dead_code)]
     summary: serde::de::IgnoredAny,
     findings: Vec<Fingerprinted>,
+    /// Suppressed findings are written flattened: a fingerprint beside
+    /// `by` and `reason`.
     #[serde(default)]
-    suppressed: Vec<SuppressedFinding>,
+    suppressed: Vec<Fingerprinted>,
 }
 
 #[derive(serde::Deserialize)]
 struct Fingerprinted {
     fingerprint: String,
-}
-
-#[derive(serde::Deserialize)]
-struct SuppressedFinding {
-    finding: Fingerprinted,
 }
 
 /// A SARIF log, told apart to say why it is not a baseline.
@@ -700,7 +697,7 @@ pub fn load_baseline(path: &Path) -> Result<HashSet<String>> {
             );
         }
         let findings = report.findings.iter().map(|f| &f.fingerprint);
-        let suppressed = report.suppressed.iter().map(|s| &s.finding.fingerprint);
+        let suppressed = report.suppressed.iter().map(|s| &s.fingerprint);
         let mut set = HashSet::new();
         for fp in findings.chain(suppressed) {
             set.insert(fingerprint(fp).with_context(|| shown.clone())?);

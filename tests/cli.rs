@@ -26,6 +26,10 @@ fn run(args: &[&str]) -> Output {
     atrest().args(args).output().unwrap()
 }
 
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
@@ -770,6 +774,23 @@ fn baseline_suppresses_accepted_findings() {
     let r = json(&out);
     assert_eq!(r["summary"]["findings"], 0);
     assert!(r["summary"]["suppressed"].as_u64().unwrap() >= 6);
+    // A report whose findings were all suppressed is the next run's
+    // baseline (a rolling baseline): its suppressed entries accept.
+    let next = dir.path().join("next.json");
+    fs::write(&next, &out.stdout).unwrap();
+    let rolled = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "json",
+        "--baseline",
+        next.to_str().unwrap(),
+    ]);
+    assert_eq!(rolled.status.code(), Some(0), "{}", stderr(&rolled));
+    assert_eq!(
+        json(&rolled)["summary"]["suppressed"],
+        r["summary"]["suppressed"]
+    );
     // What is not a whole atrest report accepts nothing, loudly: an empty
     // or foreign file, a SARIF log, a JSONL stream cut before its summary.
     let jsonl = run(&[
