@@ -604,6 +604,13 @@ fn merge_refuses_a_shard_twice_and_reports_missing_ones() {
     let r = json(&missing);
     assert_eq!(r["missing_shards"], serde_json::json!(["1/3"]));
     assert!(stderr(&missing).contains("shards missing: 1/3"));
+    // Merged again (a weekly roll-up of daily merges), it stays incomplete.
+    let daily = dir.path().join("daily.json");
+    fs::write(&daily, &missing.stdout).unwrap();
+    let again = merge(&[daily.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(3), "{}", stderr(&again));
+    assert_eq!(json(&again)["complete"], false);
+    assert_eq!(json(&again)["missing_shards"], serde_json::json!(["1/3"]));
     // Shards of other targets do not complete a set: each target list is
     // a set of its own (0/3 of fixtures with 1/3 and 2/3 of fixtures/audio).
     let others: Vec<String> = (1..3)

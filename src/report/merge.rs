@@ -114,6 +114,16 @@ pub fn merge(reports: Vec<(String, Report)>) -> Result<Report, String> {
         }
     }
     let mut missing = BTreeSet::new();
+    // A merge that lacked shards stays incomplete when merged again: its
+    // missing shards are this merge's too.
+    for (name, r) in &reports {
+        for shard in &r.missing_shards {
+            match crate::source::Shard::parse(shard) {
+                Ok(s) => missing.insert((s.index, s.count)),
+                Err(why) => return Err(format!("{name}: missing shard {shard:?}: {why}")),
+            };
+        }
+    }
     for (count, present) in sets.values() {
         missing.extend(
             (0..*count)
