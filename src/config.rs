@@ -162,7 +162,17 @@ impl ScanConfig {
                 ("the state file", args.state.as_deref()),
             ];
             let inputs = inputs.into_iter().filter_map(|(what, p)| Some((what, p?)));
-            if let Some((what, _)) = targets.chain(inputs).find(|(_, p)| same_file(out, p)) {
+            // SQLite keeps the state's journals beside it and deletes them
+            // as it closes: a report written there would vanish.
+            let journals: Vec<PathBuf> = args.state.as_deref().map_or(Vec::new(), state_journals);
+            let journals = journals
+                .iter()
+                .map(|j| ("a journal of the state file", j.as_path()));
+            if let Some((what, _)) = targets
+                .chain(inputs)
+                .chain(journals)
+                .find(|(_, p)| same_file(out, p))
+            {
                 bail!(
                     "-o {}: is {what} of this run; the report would replace it",
                     crate::source::fs::escape_path(out)
@@ -194,11 +204,8 @@ impl ScanConfig {
         // would never be looked at.
         let mut own = output.temp_files();
         if let Some(state) = args.state.as_deref() {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
-                let mut name = state.as_os_str().to_owned();
-                name.push(suffix);
-                own.push(name.into());
-            }
+            own.push(state.to_path_buf());
+            own.extend(state_journals(state));
         }
         // An existing file at the -o path that the walk meets is a file of
         // a target, reached by another path (a second mount of a folder in
@@ -304,6 +311,18 @@ fn open_objects_within_memory(
 /// Both paths name one file: an existing one (links followed, as the
 /// report's writer follows them), or one to be created (the same name in
 /// the same folder, reached by any path, as a new state file).
+/// The files SQLite keeps beside a state database while it is open.
+fn state_journals(state: &Path) -> Vec<PathBuf> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| {
+            let mut name = state.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        })
+        .collect()
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {

@@ -2319,10 +2319,16 @@ fn the_report_never_replaces_what_the_run_reads() {
         dir.path().join("st.db"),
     );
     let s = state.to_str().unwrap();
+    let wal = format!("{s}-wal");
     for (args, what) in [
         (vec!["scan", w, "-o", w], "a target"),
         (vec!["scan", w, "--rules", r, "-o", r], "the rules file"),
         (vec!["scan", w, "--state", s, "-o", s], "the state file"),
+        // SQLite deletes its journals as it closes the state.
+        (
+            vec!["scan", w, "--state", s, "-o", &wal],
+            "a journal of the state file",
+        ),
     ] {
         let out = run(&args);
         let err = String::from_utf8_lossy(&out.stderr);
