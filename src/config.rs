@@ -95,6 +95,9 @@ impl ScanConfig {
             });
         }
         overlapping(&targets)?;
+        if !args.allow_empty {
+            all_files_left_out(&targets, &walk)?;
+        }
         let mut inventories = Vec::new();
         for u in &args.inventory_from {
             match BucketUrl::parse(u).map_err(|e| anyhow::anyhow!("--inventory-from {e}"))? {
@@ -547,6 +550,33 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
     bail!(
         "{target}: --include/--exclude leave none of its {files} files to scan (--allow-empty accepts that)"
     );
+}
+
+/// Files named as targets (as a pre-commit hook names staged files) that
+/// `--include`/`--exclude` all leave out: the run would scan nothing, and
+/// a mistyped glob must not pass as "no findings", as for a folder.
+fn all_files_left_out(targets: &[Given], walk: &WalkOptions) -> Result<()> {
+    let mut files = 0;
+    for given in targets {
+        let Given::Local(path) = given else {
+            return Ok(());
+        };
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+            return Ok(());
+        }
+        let location = crate::source::fs::escape_path(path);
+        if !walk.is_excluded(crate::source::fs::file_target_path(&location)) {
+            return Ok(());
+        }
+        files += 1;
+    }
+    if files > 0 {
+        bail!(
+            "--include/--exclude leave none of the {files} files named as targets to scan \
+             (--allow-empty accepts that)"
+        );
+    }
+    Ok(())
 }
 
 pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {

@@ -709,6 +709,25 @@ fn include_exclude_and_shards() {
     let none = run(&["scan", "fixtures/audio", "--include", "*.WAV"]);
     assert_eq!(none.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&none.stderr).contains("leave none of its"));
+    // So do files named as targets (a pre-commit hook's staged files).
+    let (wav, mp3) = (
+        "fixtures/audio/wav/pcm16.wav",
+        "fixtures/audio/mp3/speech.mp3",
+    );
+    let files = run(&["scan", "--include", "*.WAV", "--", wav, mp3]);
+    assert_eq!(files.status.code(), Some(2), "{}", stderr(&files));
+    assert!(stderr(&files).contains("leave none of the 2 files named as targets"));
+    let some = run(&[
+        "scan",
+        "--include",
+        "*.wav",
+        "--fail-on",
+        "never",
+        "--",
+        wav,
+        mp3,
+    ]);
+    assert_eq!(some.status.code(), Some(0), "{}", stderr(&some));
     let allowed = [
         "scan",
         "fixtures/audio",

@@ -675,18 +675,33 @@ pub fn escape_bytes(mut bytes: &[u8]) -> String {
 }
 
 /// The path below the target, from the escaped location (the walk joins
-/// names to the target as given); a file target is its own name, the
-/// location's last segment (escaping never writes a `/`, and restarts at
-/// each one, so that segment is the escaped file name). Always the end of
-/// `location`, which a candidate keeps instead of a second string.
+/// names to the target as given). A file target stands for itself: its
+/// path as given, less a leading `/` and `./`, so that a file named as a
+/// target (as a pre-commit hook names staged files) has the path, and so
+/// the fingerprint and allow-list matches, it has in a scan of the folder
+/// it was named from. Its name alone would make `qa/tone.wav` the
+/// `tone.wav` at the top of that folder. Always the end of `location`,
+/// which a candidate keeps instead of a second string.
 fn below<'l>(root: &str, location: &'l str) -> &'l str {
     match location
         .strip_prefix(root)
         .map(|r| r.trim_start_matches('/'))
     {
         Some(rel) if !rel.is_empty() => rel,
-        _ => location.rsplit('/').next().unwrap_or(location),
+        _ => {
+            let mut rel = location;
+            while let Some(rest) = rel.strip_prefix("./").or_else(|| rel.strip_prefix('/')) {
+                rel = rest;
+            }
+            rel
+        }
     }
+}
+
+/// The path a file target stands for below itself (see [`below`]), from
+/// its escaped location.
+pub(crate) fn file_target_path(location: &str) -> &str {
+    below(location, location)
 }
 
 /// Lower-case, path-free I/O messages for the report.
@@ -1004,11 +1019,14 @@ mod tests {
                 },
             );
         }
-        assert_eq!(events, ["file: object file", "folder: object a.wav"]);
+        // A file target stands for its own path, less the leading `/`.
+        let file = dir.path().join("file");
+        let rel = &file.to_str().unwrap()[1..];
         assert_eq!(
-            walk_and_read(&dir.path().join("file"), &mut || {}),
-            ["file: audio"]
+            events,
+            [format!("file: object {rel}"), "folder: object a.wav".into()]
         );
+        assert_eq!(walk_and_read(&file, &mut || {}), [format!("{rel}: audio")]);
     }
 
     #[test]
@@ -1261,13 +1279,17 @@ mod tests {
     }
 
     #[test]
-    fn relative_paths_use_slashes_and_file_targets_use_their_name() {
+    fn relative_paths_use_slashes_and_file_targets_their_own_path() {
         assert_eq!(below("a", "a/b/c.wav"), "b/c.wav");
         assert_eq!(below("./a/", "./a/b.wav"), "b.wav");
         assert_eq!(below(".", "./b.wav"), "b.wav");
-        assert_eq!(below("a/b.wav", "a/b.wav"), "b.wav");
-        // A file target's name as escaping writes it on its own: bytes
-        // that are no UTF-8, a character cut by a `/`, backslashes.
+        assert_eq!(below("a/b.wav", "a/b.wav"), "a/b.wav");
+        assert_eq!(below("./a/b.wav", "./a/b.wav"), "a/b.wav");
+        assert_eq!(below(".//a/./b.wav", ".//a/./b.wav"), "a/./b.wav");
+        assert_eq!(below("/srv/b.wav", "/srv/b.wav"), "srv/b.wav");
+        assert_eq!(below("../b.wav", "../b.wav"), "../b.wav");
+        // A file target's path as escaping writes it: bytes that are no
+        // UTF-8, a character cut by a `/`, backslashes.
         use std::os::unix::ffi::OsStrExt;
         for raw in [
             &b"d\\xe2\\x82/n\\xff\\\\a.wav"[..],
@@ -1277,8 +1299,15 @@ mod tests {
         ] {
             let path = Path::new(std::ffi::OsStr::from_bytes(raw));
             let location = escape_path(path);
+            assert_eq!(
+                below(&location, &location),
+                location.trim_start_matches('/')
+            );
             let name = escape_bytes(path.file_name().unwrap().as_bytes());
-            assert_eq!(below(&location, &location), name, "{location}");
+            assert!(
+                location == name || location.ends_with(&format!("/{name}")),
+                "{location}"
+            );
         }
     }
 
