@@ -1548,27 +1548,32 @@ fn sigterm_while_connecting_ends_the_run_at_once() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let bin = assert_cmd::cargo::cargo_bin("atrest");
-    let child = std::process::Command::new(bin)
-        .args(["scan", "s3://silent-bucket", "--endpoint", &endpoint])
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let began = std::time::Instant::now();
-    let out = child.wait_with_output().unwrap();
-    assert!(began.elapsed() < std::time::Duration::from_secs(10));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("SIGTERM while connecting"), "{err}");
+    for signal in ["TERM", "HUP"] {
+        let child = std::process::Command::new(&bin)
+            .args(["scan", "s3://silent-bucket", "--endpoint", &endpoint])
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let began = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert!(began.elapsed() < std::time::Duration::from_secs(10));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{err}");
+        assert!(
+            err.contains(&format!("SIG{signal} while connecting")),
+            "{err}"
+        );
+    }
     drop(listener);
 }
 

@@ -1,5 +1,5 @@
-//! SIGINT and SIGTERM (Ctrl-C, a cancelled CI job, a Kubernetes deadline):
-//! the first asks the scan to stop and report what it has (exit 3); a second
+//! SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, a Kubernetes
+//! deadline, a closed terminal or dropped ssh session): the first asks the scan to stop and report what it has (exit 3); a second
 //! ends the process at once, leaving no temporary report file behind. While
 //! buckets are still being connected nothing has been read, and the first
 //! ends it at once too.
@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::exit::Exit;
@@ -15,14 +15,18 @@ use crate::output;
 use crate::pipeline::Stop;
 
 pub(super) fn install(stop: &Arc<Stop>) -> Result<()> {
-    let mut signals =
-        Signals::new([SIGINT, SIGTERM]).context("cannot listen for SIGINT and SIGTERM")?;
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot listen for SIGINT, SIGTERM and SIGHUP")?;
     let stop = Arc::clone(stop);
     std::thread::Builder::new()
         .name("atrest-signals".into())
         .spawn(move || {
             for signal in signals.forever() {
-                let name = if signal == SIGINT { "SIGINT" } else { "SIGTERM" };
+                let name = match signal {
+                    SIGINT => "SIGINT",
+                    SIGHUP => "SIGHUP",
+                    _ => "SIGTERM",
+                };
                 if stop.is_set() {
                     output::discard_pending();
                     output::error(&format!("{name} again: stopped at once, no report"));
