@@ -1541,8 +1541,82 @@ fn a_pace_slower_than_one_request_per_1000_s_and_10001_shards_are_refused() {
     assert!(err.len() < 1000, "{err}");
 }
 
-/// SIGTERM while a bucket is being connected (an endpoint that never
-/// answers) ends the run at once: nothing was read, nothing to report.
+/// A `SOURCE_DATE_EPOCH` that pins nothing RFC 3339 can write is refused
+/// before the scan, not ignored nor a panic once the scan is done.
+#[test]
+fn source_date_epoch_is_checked_before_the_run() {
+    let scan = |epoch: &str| {
+        atrest()
+            .env("SOURCE_DATE_EPOCH", epoch)
+            .args(["scan", "fixtures/audio/wav", "--format", "json"])
+            .args(["--fail-on", "never"])
+            .output()
+            .unwrap()
+    };
+    for bad in ["abc", "-1", "253402300800", "18446744073709551615"] {
+        let out = scan(bad);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(&format!("SOURCE_DATE_EPOCH {bad:?}")), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    let last = scan("253402300799");
+    assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
+    assert_eq!(json(&last)["started_at"], "9999-12-31T23:59:59Z");
+    // Empty is unset, as most tools read it.
+    assert_eq!(scan("").status.code(), Some(0));
+}
+
+/// An endpoint no request can be sent to is a one-line fault naming where
+/// it came from, before any connection: never a panic of the client.
+#[test]
+fn malformed_endpoints_are_refused_in_one_line() {
+    let bin = assert_cmd::cargo::cargo_bin("atrest");
+    let scan = |url: &str, endpoint: Option<&str>, env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(&bin);
+        cmd.args(["scan", url]);
+        if let Some(e) = endpoint {
+            cmd.args(["--endpoint", e]);
+        }
+        cmd.env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    for bad in [
+        "http://[::1",
+        "http://a b",
+        "http://h:99999",
+        "http://",
+        "ftp://h",
+    ] {
+        for (out, source) in [
+            (scan("s3://calls", Some(bad), &[]), "--endpoint"),
+            (
+                scan("s3://calls", None, &[("AWS_ENDPOINT_URL", bad)]),
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                scan("gs://calls", None, &[("STORAGE_EMULATOR_HOST", bad)]),
+                "STORAGE_EMULATOR_HOST",
+            ),
+        ] {
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+            assert!(err.contains(&format!("{source} {bad:?}")), "{err}");
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        }
+    }
+}
+
+/// SIGTERM (or SIGHUP: a closed terminal) while a bucket is being
+/// connected (an endpoint that never answers) ends the run at once:
+/// nothing was read, nothing to report.
 #[test]
 fn sigterm_while_connecting_ends_the_run_at_once() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

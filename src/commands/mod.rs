@@ -18,6 +18,14 @@ use crate::output;
 pub fn run(cli: Cli) -> ExitCode {
     output::set_quiet(cli.quiet);
     output::init_logging(cli.verbose);
+    // What pins a report's timestamps is checked before the work that
+    // report is of.
+    if matches!(cli.command, Command::Scan(_) | Command::Merge(_)) {
+        if let Err(e) = crate::pipeline::source_date_epoch() {
+            output::error(&format!("{e:#}"));
+            return Exit::Usage.into();
+        }
+    }
     let result = match cli.command {
         Command::Scan(args) => scan::scan_command(args),
         Command::Rules(RulesCommand::Check { file }) => rules::rules_check(&file),

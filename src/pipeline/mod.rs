@@ -1458,9 +1458,9 @@ impl Fold<'_> {
 /// from what the run scanned instead of the clock.
 fn scan_id(plan: &Plan) -> String {
     let mut h = Sha256::new();
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(epoch) => {
-            h.update(epoch.as_bytes());
+    match source_date_epoch().ok().flatten() {
+        Some(epoch) => {
+            h.update(epoch.to_string().as_bytes());
             for t in &plan.targets {
                 h.update(t.name().as_bytes());
                 h.update([0]);
@@ -1468,7 +1468,7 @@ fn scan_id(plan: &Plan) -> String {
             h.update(plan.shard.as_deref().unwrap_or("").as_bytes());
             h.update(plan.rules.sha256.as_bytes());
         }
-        Err(_) => {
+        None => {
             let nanos = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
@@ -1481,11 +1481,33 @@ fn scan_id(plan: &Plan) -> String {
 
 pub fn now() -> SystemTime {
     // SOURCE_DATE_EPOCH pins the timestamps, so reports can be compared byte for byte.
-    std::env::var("SOURCE_DATE_EPOCH")
+    source_date_epoch()
         .ok()
-        .and_then(|s| s.parse::<u64>().ok())
+        .flatten()
         .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s))
         .unwrap_or_else(SystemTime::now)
+}
+
+/// The last second a report's RFC 3339 timestamps can write:
+/// 9999-12-31T23:59:59Z.
+const LAST_EPOCH: u64 = 253_402_300_799;
+
+/// `SOURCE_DATE_EPOCH` when set (an empty value counts as unset): whole
+/// seconds since 1970 that pin a report's timestamps. Anything else is a
+/// fault to name before the run, not a value to ignore: the report it was
+/// set to pin would silently not be.
+pub fn source_date_epoch() -> anyhow::Result<Option<u64>> {
+    let Some(raw) = std::env::var_os("SOURCE_DATE_EPOCH").filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let text = raw.to_string_lossy();
+    match text.parse::<u64>() {
+        Ok(s) if s <= LAST_EPOCH => Ok(Some(s)),
+        _ => anyhow::bail!(
+            "SOURCE_DATE_EPOCH {text:?}: expected whole seconds since 1970, at most \
+             {LAST_EPOCH} (the end of year 9999)"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -47,6 +47,24 @@ pub(super) struct S3Setup {
     pub region: String,
 }
 
+/// An endpoint requests can be sent to, checked before a store is built
+/// on it: the store's client takes a URL it cannot parse for a bug of its
+/// own and panics.
+fn checked_endpoint(source: &str, endpoint: &str) -> Result<(), String> {
+    let fault = |why: String| format!("{source} {endpoint:?}: {why}");
+    let url = reqwest::Url::parse(endpoint).map_err(|e| fault(format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(fault("expected an http:// or https:// URL".into()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(fault("names no host".into()));
+    }
+    endpoint
+        .parse::<http::Uri>()
+        .map_err(|e| fault(format!("not a URL ({e})")))?;
+    Ok(())
+}
+
 pub(super) fn s3_builder(
     url: &BucketUrl,
     opts: &RemoteOptions,
@@ -57,21 +75,22 @@ pub(super) fn s3_builder(
         .block_on(aws_chain::sign_in())
         .map_err(|e| fit(&url.to_string(), &e))?;
     let configured = !is_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    let endpoint = opts.endpoint.clone().or_else(|| {
-        configured
-            .then(|| {
-                env("AWS_ENDPOINT_URL_S3")
-                    .or_else(|| env("AWS_ENDPOINT_URL"))
-                    .or(sign_in.endpoint.clone())
-            })
-            .flatten()
-    });
+    let endpoint = match &opts.endpoint {
+        Some(e) => Some(("--endpoint", e.clone())),
+        None if configured => env("AWS_ENDPOINT_URL_S3")
+            .map(|e| ("AWS_ENDPOINT_URL_S3", e))
+            .or_else(|| env("AWS_ENDPOINT_URL").map(|e| ("AWS_ENDPOINT_URL", e)))
+            .or_else(|| {
+                let e = sign_in.endpoint.clone()?;
+                Some(("endpoint_url of the AWS config", e))
+            }),
+        None => None,
+    };
+    if let Some((source, endpoint)) = &endpoint {
+        checked_endpoint(source, endpoint)?;
+    }
+    let endpoint = endpoint.map(|(_, e)| e);
     if let Some(endpoint) = &endpoint {
-        if !endpoint.starts_with("http://") && !endpoint.starts_with("https://") {
-            return Err(format!(
-                "--endpoint {endpoint}: expected an http:// or https:// URL"
-            ));
-        }
         b = b
             .with_endpoint(endpoint)
             .with_allow_http(endpoint.starts_with("http://"))
@@ -131,6 +150,7 @@ pub(super) fn gcs_builder(
         } else {
             format!("http://{host}")
         };
+        checked_endpoint("STORAGE_EMULATOR_HOST", &base)?;
         let account = serde_json::json!({
             "gcs_base_url": base.trim_end_matches('/'),
             "disable_oauth": true,
