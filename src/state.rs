@@ -53,6 +53,8 @@ pub enum StateError {
     Foreign { path: String, why: String },
     #[error("{path}: state not saved: {err}")]
     Write { path: String, err: rusqlite::Error },
+    #[error("{path}: cannot create the state file: {err}")]
+    Create { path: String, err: std::io::Error },
 }
 
 /// The order the walk yields locations in, as a string that sorts so: local
@@ -159,6 +161,69 @@ fn sqlite_sidecar(path: &Path, suffix: &str) -> bool {
     }
 }
 
+/// Marks a database as an atrest state file of this schema, with its tables.
+fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
+        "PRAGMA application_id = {APPLICATION_ID};
+         PRAGMA user_version = {SCHEMA_VERSION};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         CREATE TABLE IF NOT EXISTS objects (
+             location TEXT PRIMARY KEY,
+             sortkey  TEXT NOT NULL,
+             version  TEXT NOT NULL,
+             config   TEXT NOT NULL,
+             class    INTEGER NOT NULL,
+             plain    INTEGER NOT NULL,
+             verdict  TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS objects_in_walk_order ON objects (sortkey);"
+    ))
+}
+
+/// Creates a new state file whole: built beside it under a name of its
+/// own and linked into place once its header and tables are written. A
+/// run killed while creating it, or a disk that fills, leaves no empty
+/// file at the state path, which every later run would have to refuse (an
+/// empty file may be anyone's).
+fn create_whole(path: &Path) -> Result<(), StateError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".new-{}", std::process::id()));
+    let temp = PathBuf::from(name);
+    let built = Connection::open(&temp)
+        .and_then(|conn| {
+            init_schema(&conn)?;
+            conn.close().map_err(|(_, e)| e)
+        })
+        .map_err(|err| StateError::Write {
+            path: shown(path),
+            err,
+        });
+    let placed = built.and_then(|()| match std::fs::hard_link(&temp, path) {
+        // Another run created it first: theirs is as good.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A file system without hard links: moved instead, unless a file
+        // has appeared there meanwhile.
+        Err(_) if std::fs::symlink_metadata(path).is_err() => {
+            std::fs::rename(&temp, path).map_err(|err| StateError::Create {
+                path: shown(path),
+                err,
+            })
+        }
+        Err(err) => Err(StateError::Create {
+            path: shown(path),
+            err,
+        }),
+        Ok(()) => Ok(()),
+    });
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = temp.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+    placed
+}
+
 impl State {
     /// Opens or creates the state file. An existing file that is not an
     /// atrest state file is refused before anything is written to it.
@@ -187,6 +252,9 @@ impl State {
                 });
             }
         }
+        if std::fs::symlink_metadata(path).is_err() {
+            create_whole(path)?;
+        }
         if let Ok(mut meta) = std::fs::metadata(path) {
             if !meta.is_file() {
                 return Err(foreign("not a regular file"));
@@ -212,7 +280,8 @@ impl State {
                 .map_err(open_err)?;
             if id != APPLICATION_ID {
                 return Err(foreign(if meta.len() == 0 {
-                    "an empty file"
+                    "an empty file; atrest creates its state files whole, so delete it \
+                     if an earlier version's interrupted run left it"
                 } else {
                     "another program's database"
                 }));
@@ -235,23 +304,7 @@ impl State {
             conn.execute_batch("DROP TABLE IF EXISTS objects; DROP TABLE IF EXISTS runs;")
                 .map_err(write_err)?;
         }
-        conn.execute_batch(&format!(
-            "PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = {SCHEMA_VERSION};
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             CREATE TABLE IF NOT EXISTS objects (
-                 location TEXT PRIMARY KEY,
-                 sortkey  TEXT NOT NULL,
-                 version  TEXT NOT NULL,
-                 config   TEXT NOT NULL,
-                 class    INTEGER NOT NULL,
-                 plain    INTEGER NOT NULL,
-                 verdict  TEXT NOT NULL
-             );
-             CREATE INDEX IF NOT EXISTS objects_in_walk_order ON objects (sortkey);"
-        ))
-        .map_err(write_err)?;
+        init_schema(&conn).map_err(write_err)?;
         Ok(State {
             conn,
             path: path.to_path_buf(),
@@ -757,6 +810,22 @@ mod tests {
         };
         assert!(State::open(&path, "c".into()).is_ok());
         writer.join().unwrap();
+    }
+
+    #[test]
+    fn a_new_state_file_appears_whole_and_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        drop(State::open(&path, "v".into()).unwrap());
+        assert!(sqlite_header(&path));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| !n.starts_with("new.db-"))
+            .collect();
+        assert_eq!(names, ["new.db"]);
+        // And is ours when opened again.
+        assert!(State::open(&path, "v".into()).is_ok());
     }
 
     #[test]
