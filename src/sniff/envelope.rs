@@ -288,14 +288,16 @@ fn pgp_armor(s: &Sample) -> Option<Sniff> {
 
 /// Decodes the start of an armored body (after the header block).
 pub(crate) fn decode_armor_body(text: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(&text[..text.len().min(16384)])
-        .ok()
-        .or_else(|| {
-            let cut = std::str::from_utf8(&text[..text.len().min(16384)])
-                .err()?
-                .valid_up_to();
-            std::str::from_utf8(&text[..cut]).ok()
-        })?;
+    decode_armor(text, 16384)
+}
+
+/// Decodes an armored body from the first `max` bytes of its text.
+pub(crate) fn decode_armor(text: &[u8], max: usize) -> Option<Vec<u8>> {
+    let text = &text[..text.len().min(max)];
+    let text = std::str::from_utf8(text).ok().or_else(|| {
+        let cut = std::str::from_utf8(text).err()?.valid_up_to();
+        std::str::from_utf8(&text[..cut]).ok()
+    })?;
     let mut lines = text.lines().skip(1);
     // Armor headers ("Version: …") end at the first blank line.
     for line in lines.by_ref() {

@@ -18,7 +18,7 @@ pub(crate) mod bytes;
 mod codecs;
 pub(crate) mod dataset;
 pub mod entropy;
-mod envelope;
+pub(crate) mod envelope;
 pub mod formats;
 #[doc(hidden)]
 pub mod fuzz;

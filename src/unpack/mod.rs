@@ -26,6 +26,7 @@ mod ar;
 mod cpio;
 mod escaped;
 mod headerless;
+mod openpgp;
 mod pgdump;
 mod rar;
 mod sevenz;
@@ -402,6 +403,9 @@ impl Walk<'_> {
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
             return self.text_windows(level, name, depth, judged_to);
+        }
+        if let f @ ("openpgp-signed" | "openpgp-armor-signed") = &*sniff.format {
+            return self.openpgp(level, f == "openpgp-armor-signed", name, depth);
         }
         let opens = matches!(
             &*sniff.format,
