@@ -35,7 +35,7 @@ mod telephony;
 #[cfg(test)]
 pub(crate) mod testutil;
 mod text;
-mod wrapper;
+pub(crate) mod wrapper;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -114,36 +114,52 @@ fn inflates(h: &[u8], whole: bool) -> bool {
     }
 }
 
-/// An LZMA-alone (`.lzma`) header as xz, lzma and 7-Zip write it: the
-/// properties byte `5D` (lc 3, lp 0, pb 2), a dictionary of 2^n or
-/// 3 × 2^(n-1) bytes from 64 KiB, an unpacked size that is unknown or below
-/// 2^48, and the range coder's first byte, always zero. A looser check
-/// takes ID3 tags and firmware for LZMA: its decoder turns any bytes into
-/// output for a while, so the trial decode proves little on its own.
+/// An LZMA-alone (`.lzma`) header as xz, lzma and 7-Zip write it: a
+/// properties byte xz can write (lc + lp ≤ 4, pb ≤ 4: `5D`, lc 3 lp 0
+/// pb 2, by default; `lc=0,lp=1,pb=1` for 16-bit samples), a dictionary of
+/// 2^n or 3 × 2^(n-1) bytes from 64 KiB, an unpacked size that is unknown
+/// or below 2^48, and the range coder's first byte, always zero. A looser
+/// check takes ID3 tags and firmware for LZMA: its decoder turns any bytes
+/// into output for a while, so the trial decode proves little on its own.
 fn lzma_alone_header(h: &[u8]) -> bool {
     let (Some(props), Some(dict), Some(size), Some(first)) =
         (u8_at(h, 0), le32(h, 1), le64(h, 5), u8_at(h, 13))
     else {
         return false;
     };
+    let (lc, lp, pb) = (props % 9, props / 9 % 5, props / 45);
+    let props_ok = props < 225 && lc + lp <= 4 && pb <= 4;
     let dict_ok = dict >= 1 << 16
         && (dict.is_power_of_two() || (dict % 3 == 0 && (dict / 3).is_power_of_two()));
-    props == 0x5d && dict_ok && (size == u64::MAX || size < 1 << 48) && first == 0
+    props_ok && dict_ok && (size == u64::MAX || size < 1 << 48) && first == 0
 }
 
+/// The head of an LZMA-alone stream decodes. Its dictionary is capped in a
+/// copy of the header first: the decoder allocates all of it up front (a
+/// gigabyte, if the header says so), and the few KiB a trial decodes
+/// never reach further back than that.
 fn lzma_decodes(h: &[u8], whole: bool) -> bool {
     let Ok(mut stream) = liblzma::stream::Stream::new_lzma_decoder(64 << 20) else {
         return false;
     };
+    let mut head = h[..h.len().min(4096)].to_vec();
+    cap_lzma_dictionary(&mut head, 1 << 20);
     let mut out = Vec::with_capacity(256);
-    match stream.process_vec(
-        &h[..h.len().min(4096)],
-        &mut out,
-        liblzma::stream::Action::Run,
-    ) {
+    match stream.process_vec(&head, &mut out, liblzma::stream::Action::Run) {
         Ok(liblzma::stream::Status::StreamEnd) => whole || out.len() >= 64,
         Ok(_) => out.len() >= 64,
         Err(_) => false,
+    }
+}
+
+/// Lowers the dictionary size an LZMA-alone header declares to `cap`. The
+/// size is the decoder's allocation, not part of the format: output up to
+/// `cap` bytes decodes the same, and a match reaching further back fails
+/// as damage would, saying so.
+pub(crate) fn cap_lzma_dictionary(header: &mut [u8], cap: u32) {
+    if let Some(field) = header.get_mut(1..5) {
+        let dict = u32::from_le_bytes(field.try_into().unwrap_or_default());
+        field.copy_from_slice(&dict.min(cap).to_le_bytes());
     }
 }
 
@@ -613,6 +629,54 @@ fn tar(s: &Sample) -> Option<Sniff> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// An LZMA-alone stream of `data` with properties `lc`/`lp`/`pb` and
+    /// a dictionary of `dict` bytes, as `xz --format=lzma` writes it.
+    fn lzma_alone(data: &[u8], (lc, lp, pb): (u32, u32, u32), dict: u32) -> Vec<u8> {
+        let mut options = liblzma::stream::LzmaOptions::new_preset(1).unwrap();
+        options
+            .literal_context_bits(lc)
+            .literal_position_bits(lp)
+            .position_bits(pb)
+            .dict_size(dict.min(1 << 20));
+        let mut stream = liblzma::stream::Stream::new_lzma_encoder(&options).unwrap();
+        let mut out = Vec::with_capacity(data.len() + 4096);
+        stream
+            .process_vec(data, &mut out, liblzma::stream::Action::Finish)
+            .unwrap();
+        // The declared dictionary, as a header claiming more would say it.
+        out[1..5].copy_from_slice(&dict.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn lzma_alone_streams_of_any_properties_xz_writes_and_any_dictionary() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * i % 251) as u8).collect();
+        for (props, dict) in [
+            ((3, 0, 2), 1 << 20),
+            ((0, 1, 1), 1 << 20),
+            ((4, 0, 0), 1 << 20),
+            // `lzma -9` (64 MiB) and a gigabyte: the trial decode allocates
+            // neither.
+            ((3, 0, 2), 64 << 20),
+            ((3, 0, 2), 3 << 29),
+        ] {
+            let stream = lzma_alone(&data, props, dict);
+            assert!(lzma_alone_header(&stream), "{props:?} {dict}");
+            assert!(lzma_decodes(&stream, true), "{props:?} {dict}");
+        }
+        // Properties xz cannot write (lc + lp > 4), and past the range.
+        let mut header = lzma_alone(&data, (3, 0, 2), 1 << 20);
+        for props in [3 + 2 * 9, 225, 0xff] {
+            header[0] = props;
+            assert!(!lzma_alone_header(&header), "{props}");
+        }
+        let mut header = [0x5d, 0, 0, 0, 0x40, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0];
+        cap_lzma_dictionary(&mut header, 1 << 20);
+        assert_eq!(header[1..5], (1u32 << 20).to_le_bytes());
+        cap_lzma_dictionary(&mut header[..3], 1);
+        assert_eq!(header[1..5], (1u32 << 20).to_le_bytes());
+    }
 
     /// A minimal stored zip with one member; `flags`/`method` set as given.
     pub(crate) fn tiny_zip(name: &str, data: &[u8], flags: u16, method: u16) -> Vec<u8> {

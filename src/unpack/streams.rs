@@ -19,6 +19,9 @@ const ZSTD_WINDOW_LOG_MAX: u32 = 27;
 /// xz streams needing more memory than this (a dictionary over 256 MiB) are
 /// refused, not allocated.
 const XZ_MEMLIMIT: u64 = 288 << 20;
+/// The dictionary an LZMA-alone stream is decoded with, at most: what lies
+/// further back than this is beyond every budget but raised ones.
+const LZMA_DICT_CAP: u32 = 256 << 20;
 
 /// The dictionary a raw LZMA2 stream is decoded with: `xz`'s default
 /// (preset 6).
@@ -368,7 +371,19 @@ pub(crate) fn decoder_until<'i, R: BufRead + 'i>(
     Ok(match format {
         "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
         "zlib" => Box::new(flate2::bufread::ZlibDecoder::new(input)),
-        "lzma" => lzma_family(input, Stream::new_lzma_decoder(XZ_MEMLIMIT))?,
+        // The dictionary a header declares is allocated whole: capped, so
+        // that a gigabyte's claim is no reason to refuse a stream whose
+        // output the budget bounds far below that anyway.
+        "lzma" => {
+            let mut input = input;
+            let mut header = [0u8; 13];
+            input.read_exact(&mut header)?;
+            crate::sniff::wrapper::cap_lzma_dictionary(&mut header, LZMA_DICT_CAP);
+            lzma_family(
+                std::io::Cursor::new(header).chain(input),
+                Stream::new_lzma_decoder(XZ_MEMLIMIT),
+            )?
+        }
         "deflate" => Box::new(flate2::bufread::DeflateDecoder::new(input)),
         "deflate64" => Box::new(Deflate64::new(input)),
         "bzip2" => Box::new(Concatenated::new(
