@@ -606,12 +606,30 @@ impl Walk<'_> {
 
     fn sniff_bytes(&self, data: &[u8], size: u64) -> Sniff {
         let head = &data[..data.len().min(HEAD_LEN)];
-        let rest = [Window {
-            offset: head.len() as u64,
-            bytes: data[head.len()..].to_vec(),
-        }];
-        let windows: &[Window] = if data.len() > head.len() { &rest } else { &[] };
-        let sample = Sample::held(size, head, windows);
+        let mut windows = Vec::new();
+        if data.len() > head.len() {
+            // All of the rest, for what follows a chain of declared sizes;
+            // and the middle and end, as a file's are read, since the
+            // statistics judge a window by its first 64 KiB: what lies
+            // behind a long first part (a photo, then a recording) is
+            // judged as it would be in a file of these bytes.
+            let held = data.len() as u64;
+            let spread = Sample::new(held, head, &[]).spread_wants(0..held);
+            windows.push(Window {
+                offset: head.len() as u64,
+                bytes: data[head.len()..].to_vec(),
+            });
+            for want in spread
+                .into_iter()
+                .filter(|w| w.start >= 2 * HEAD_LEN as u64)
+            {
+                windows.push(Window {
+                    offset: want.start,
+                    bytes: data[want.start as usize..want.end as usize].to_vec(),
+                });
+            }
+        }
+        let sample = Sample::held(size, head, &windows);
         let mut s = sniff::sniff(&sample, &self.rules.signatures);
         s.wants.clear();
         s
@@ -1010,6 +1028,26 @@ pub(crate) mod tests {
     /// [`look_with`] the embedded rules.
     pub(crate) fn look(bytes: &[u8]) -> Inside {
         look_with(bytes, &RuleSet::embedded())
+    }
+
+    /// A member read past its head is judged as a file of its bytes is: a
+    /// recording behind 256 KiB of random bytes (a photo, a ciphertext) in
+    /// a tar member or a stored zip member is found in its middle and end.
+    #[test]
+    fn a_recording_behind_a_long_first_part_of_a_member_is_found() {
+        let mut data = crate::sniff::testutil::pseudo_random(256 << 10, 7);
+        for x in crate::sniff::dataset::speechy(150_000) {
+            data.extend(((x * 20_000.0) as i16).to_le_bytes());
+        }
+        let size = format!("{:011o}\0", data.len());
+        let mut tar = tar_header(b"bundle.bin", b'0', size.as_bytes().try_into().unwrap());
+        tar.extend(&data);
+        tar.resize(tar.len().next_multiple_of(512) + 1024, 0);
+        let zip = crate::sniff::wrapper::tests::tiny_zip("bundle.bin", &data, 0, 0);
+        for archive in [tar, zip] {
+            let inside = look(&archive);
+            assert_eq!(inside.formats(), ["raw-pcm"], "{:?}", inside.limits);
+        }
     }
 
     #[test]

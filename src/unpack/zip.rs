@@ -232,8 +232,14 @@ impl Walk<'_> {
             // A spent budget still leaves a peek at each member's head: a
             // recording must not hide behind the members before it.
             let budget = self.budget().max(PEEK);
-            // Enough compressed input for a head of `budget` bytes in most cases.
-            let want = e.compressed_size.min(budget).min(4 * HEAD_LEN as u64) as usize;
+            // Enough compressed input for a head of `budget` bytes in most
+            // cases; a stored member is read as far as the budget, as a
+            // tar member is.
+            let cap = match e.method {
+                0 => budget,
+                _ => 4 * HEAD_LEN as u64,
+            };
+            let want = e.compressed_size.min(budget).min(cap) as usize;
             let Some(raw) = self.member_data(level, e, &member, want) else {
                 continue;
             };
