@@ -269,8 +269,23 @@ impl Walk<'_> {
             ),
             Ended::Eof => {}
             // Only the head was read: a decoder that ate all of it and asks
-            // for more is the expected end, not damage.
-            Ended::Failed(_) if !whole && d.consumed >= input.len() => {}
+            // for more is the expected end, not damage, unless the head
+            // decoded to less than half its size. No compressor shrinks
+            // data that much by expanding it; a flood of tiny streams one
+            // after another (`"a\n"` gzipped 13,000 times) does, and what
+            // follows it was never decoded.
+            Ended::Failed(_) if !whole && d.consumed >= input.len() => {
+                if n < input.len() / 2 {
+                    self.limit(
+                        prefix,
+                        Limit::MemberBytes,
+                        format!(
+                            "{format} stream: its first {} compressed bytes decoded to only {n}; the rest was not read",
+                            input.len()
+                        ),
+                    );
+                }
+            }
             Ended::Failed(e) => self.limit(
                 prefix,
                 Limit::Unsupported,
@@ -699,6 +714,21 @@ impl<R: BufRead> Read for Deflate64<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// A flood of tiny gzip members decodes its read head to a fraction of
+    /// its size: what lies behind it was not read, and a limit says so;
+    /// an ordinary stream whose head alone was read says nothing.
+    #[test]
+    fn a_head_that_decodes_to_less_than_half_its_size_is_a_limit() {
+        let member = compressed("gzip", b"a\n");
+        let mut flood = member.repeat(400_000 / member.len());
+        flood.extend(compressed("gzip", &super::super::tests::wav()));
+        let inside = super::super::tests::look(&flood);
+        assert!(inside.says("decoded to only"), "{:?}", inside.limits);
+        let noise = crate::sniff::testutil::pseudo_random(600_000, 5);
+        let inside = super::super::tests::look(&compressed("gzip", &noise));
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+    }
 
     fn compressed(format: &str, data: &[u8]) -> Vec<u8> {
         match format {
