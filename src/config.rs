@@ -514,6 +514,17 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         bail!("{target}: no such file or directory");
     };
+    // A pipe, socket or device named as a target (`scan /dev/stdin` at the
+    // end of a pipe) is never read: the run would say "no findings".
+    let kind = std::fs::metadata(path)
+        .map(|m| m.file_type())
+        .unwrap_or(meta.file_type());
+    if !allow_empty && !kind.is_file() && !kind.is_dir() && !kind.is_symlink() {
+        bail!(
+            "{target}: a pipe, socket or device, which atrest does not read; save the \
+             stream to a file and scan that (--allow-empty accepts such a target)"
+        );
+    }
     if allow_empty || !meta.is_dir() {
         return Ok(());
     }

@@ -648,6 +648,12 @@ fn fifo_symlink_loop_and_unreadable_files_do_not_stop_the_scan() {
             "findings still reported"
         );
     }
+    // A FIFO named as a target is never read: said before the scan, not
+    // passed off as a clean run.
+    let pipe = d.join("pipe");
+    let out = run(&["scan", pipe.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("a pipe, socket or device"));
     // Following links: the loop is detected and skipped, the file link is read.
     let out = atrest()
         .args(["scan", target, "--format", "json", "--follow-symlinks"])
