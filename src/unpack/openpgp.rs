@@ -101,6 +101,27 @@ pub(crate) fn literal(b: &[u8], limit: u64, deadline: Instant) -> Option<Literal
     literal_in(b, limit, deadline, 0)
 }
 
+/// Whether `b` is beyond doubt an OpenPGP message: its first packet is a
+/// compressed one whose data decodes, or a whole one-pass signature
+/// followed by a packet that can follow one. The sniff takes a message
+/// from its first packet header; bytes of other formats pass that now
+/// and then, and a message that is not one is not a limit.
+pub(crate) fn proven(b: &[u8], deadline: Instant) -> bool {
+    match packet(b, 0) {
+        Some((8, body, _, _)) => {
+            let codec = match body.first() {
+                Some(1) => "deflate",
+                Some(2) => "zlib",
+                Some(3) => "bzip2",
+                _ => return false,
+            };
+            !decode(codec, &body[1..], 64, deadline).out.is_empty()
+        }
+        Some((4, _, next, true)) => matches!(packet(b, next), Some((4 | 8 | 11, ..))),
+        _ => false,
+    }
+}
+
 /// Whole signature packets and nothing else: a detached signature
 /// (`gpg --detach-sign`), which holds no data to read.
 pub(crate) fn only_signatures(b: &[u8]) -> bool {
@@ -186,7 +207,7 @@ impl Walk<'_> {
         };
         let budget = self.budget().max(PEEK);
         let Some(found) = literal(&binary, budget, self.deadline) else {
-            if only_signatures(&binary) {
+            if only_signatures(&binary) || !proven(&binary, self.deadline) {
                 return;
             }
             self.limit(
@@ -287,6 +308,23 @@ mod tests {
         let cut = literal(&packet[..1500], 1 << 20, later()).unwrap();
         assert_eq!(cut.size, None);
         assert_eq!(cut.data[..], data[..cut.data.len()]);
+    }
+
+    #[test]
+    fn only_packets_that_decode_or_chain_prove_a_message() {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&literal_packet(b"", &[7; 100])).unwrap();
+        let mut zlib = vec![0xa3, 2];
+        zlib.extend(z.finish().unwrap());
+        assert!(proven(&zlib, later()));
+        let one_pass = new_packet(4, &[3, 0, 8, 22, 1, 2, 3, 4, 5, 6, 7, 8, 1]);
+        assert!(proven(&[one_pass.clone(), literal_packet(b"", b"x")].concat(), later()));
+        // Bytes of other formats that pass for a first packet header: an
+        // "uncompressed" packet of zeros, a deflate packet of noise, a
+        // one-pass signature followed by nothing a message holds.
+        assert!(!proven(&[0xa0, 0x05, 0, 0, 0, 0, 0], later()));
+        assert!(!proven(&[0xa3, 1, 0xff, 0xff, 0xff, 0xff], later()));
+        assert!(!proven(&[one_pass, vec![0x81, 0]].concat(), later()));
     }
 
     #[test]
