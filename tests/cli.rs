@@ -1734,6 +1734,40 @@ fn merged_shards_equal_the_whole_and_mismatched_reports_are_refused() {
     let out = run(&["merge", &parts[0], other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("other rules"));
+    // SARIF and the table describe the rules: the rules file must be the
+    // one the findings were judged by. JSON carries no rule table.
+    let o = other.to_str().unwrap();
+    let sarif = run(&["merge", o, "--format", "sarif", "--fail-on", "never"]);
+    assert_eq!(sarif.status.code(), Some(2), "{}", stderr(&sarif));
+    assert!(stderr(&sarif).contains("give that rules file with --rules"));
+    let r = rules.to_str().unwrap();
+    let sarif = run(&[
+        "merge",
+        o,
+        "--format",
+        "sarif",
+        "--rules",
+        r,
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(sarif.status.code(), Some(0), "{}", stderr(&sarif));
+    let plain = run(&["merge", o, "--format", "json", "--fail-on", "never"]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    // A JSON Lines report is named as one.
+    let lines = dir.path().join("r.jsonl");
+    let jsonl = run(&[
+        "scan",
+        "fixtures/audio/wav",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "never",
+    ]);
+    fs::write(&lines, &jsonl.stdout).unwrap();
+    let out = run(&["merge", lines.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("a JSON Lines report; merge reads JSON reports"));
     let notes = dir.path().join("notes.json");
     fs::write(&notes, "{\"hello\": 1}").unwrap();
     let out = run(&["merge", notes.to_str().unwrap()]);

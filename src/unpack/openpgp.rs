@@ -318,7 +318,10 @@ mod tests {
         zlib.extend(z.finish().unwrap());
         assert!(proven(&zlib, later()));
         let one_pass = new_packet(4, &[3, 0, 8, 22, 1, 2, 3, 4, 5, 6, 7, 8, 1]);
-        assert!(proven(&[one_pass.clone(), literal_packet(b"", b"x")].concat(), later()));
+        assert!(proven(
+            &[one_pass.clone(), literal_packet(b"", b"x")].concat(),
+            later()
+        ));
         // Bytes of other formats that pass for a first packet header: an
         // "uncompressed" packet of zeros, a deflate packet of noise, a
         // one-pass signature followed by nothing a message holds.
