@@ -127,10 +127,15 @@ fn anchor(location: &str, path: &str) -> Option<String> {
 
 /// The base URI of a target root, when it can be resolved on this machine.
 fn base_uri(root: &str) -> Value {
+    use std::os::unix::ffi::OsStrExt;
     let dir = if root.is_empty() { "." } else { root };
-    match std::fs::canonicalize(dir) {
+    // The location is escaped (`\xff` for a byte that is no UTF-8): the
+    // folder is found, and its URI written, from its own bytes.
+    let raw = unescape(dir);
+    match std::fs::canonicalize(std::ffi::OsStr::from_bytes(&raw)) {
         Ok(abs) => {
-            let mut uri = format!("file://{}", self::uri(&abs.display().to_string()));
+            let path = percent_encoded(abs.as_os_str().as_bytes(), b"-._~/");
+            let mut uri = format!("file://{path}");
             if !uri.ends_with('/') {
                 uri.push('/');
             }
@@ -383,6 +388,21 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A target folder whose name is no UTF-8 gets the URI of its own
+    /// bytes, whether named by its escaped location or as `.` inside it.
+    #[test]
+    fn base_uris_of_folders_whose_names_are_not_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let raw = dir.path().join(std::ffi::OsStr::from_bytes(b"rec\xff"));
+        std::fs::create_dir(&raw).unwrap();
+        let shown = crate::source::fs::escape_path(&raw);
+        assert!(shown.ends_with("rec\\xff"), "{shown}");
+        let uri = base_uri(&shown)["uri"].as_str().unwrap().to_string();
+        assert!(uri.starts_with("file:///"), "{uri}");
+        assert!(uri.ends_with("/rec%FF/"), "{uri}");
+    }
 
     #[test]
     fn local_paths_become_relative_uri_references() {
