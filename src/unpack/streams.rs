@@ -275,7 +275,8 @@ impl Walk<'_> {
             // after another (`"a\n"` gzipped 13,000 times) does, and what
             // follows it was never decoded.
             Ended::Failed(_) if !whole && d.consumed >= input.len() => {
-                if n < input.len() / 2 {
+                // Nothing at all is the starved case below.
+                if n > 0 && n < input.len() / 2 {
                     self.limit(
                         prefix,
                         Limit::MemberBytes,
