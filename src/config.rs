@@ -95,6 +95,23 @@ impl ScanConfig {
             });
         }
         overlapping(&targets)?;
+        // The state file (and its journals) are the run's own, never its
+        // objects: named as a target, it would be skipped and the run clean.
+        if let Some(state) = args.state.as_deref() {
+            let mut own = state_journals(state);
+            own.push(state.to_path_buf());
+            for t in targets.iter().filter_map(|g| match g {
+                Given::Local(p) => Some(p),
+                Given::Bucket(_) => None,
+            }) {
+                if own.iter().any(|o| same_file(t, o)) {
+                    bail!(
+                        "{}: is the state file of this run (or its journal), not something to scan",
+                        crate::source::fs::escape_path(t)
+                    );
+                }
+            }
+        }
         if !args.allow_empty {
             all_files_left_out(&targets, &walk)?;
         }
@@ -528,7 +545,7 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
     if allow_empty || !meta.is_dir() {
         return Ok(());
     }
-    let (mut seen, mut files) = (0u32, 0u64);
+    let (mut seen, mut files, mut unread) = (0u32, 0u64, 0u64);
     for entry in walkdir::WalkDir::new(path)
         .follow_links(walk.follow_symlinks)
         .into_iter()
@@ -546,6 +563,11 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
         if entry.file_type().is_dir() {
             continue;
         }
+        // Links not followed, pipes, sockets and devices are not read.
+        if !entry.file_type().is_file() {
+            unread += 1;
+            continue;
+        }
         files += 1;
         let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
         let rel = rel
@@ -554,6 +576,12 @@ fn check_local(path: &Path, walk: &WalkOptions, allow_empty: bool) -> Result<()>
         if !walk.is_excluded(&rel) {
             return Ok(());
         }
+    }
+    if files == 0 && unread > 0 {
+        bail!(
+            "{target}: the folder holds no regular files, only {unread} links, pipes or devices, \
+             which are not read (--follow-symlinks follows links; --allow-empty accepts that)"
+        );
     }
     if files == 0 {
         bail!("{target}: the folder holds no files (--allow-empty accepts that)");

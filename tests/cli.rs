@@ -648,6 +648,15 @@ fn fifo_symlink_loop_and_unreadable_files_do_not_stop_the_scan() {
             "findings still reported"
         );
     }
+    // A folder of links only, not followed, yields nothing to read.
+    let links = d.join("links");
+    fs::create_dir(&links).unwrap();
+    symlink(d.join("a.wav"), links.join("a.wav")).unwrap();
+    let out = run(&["scan", links.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("holds no regular files, only 1 links"));
+    let followed = run(&["scan", links.to_str().unwrap(), "--follow-symlinks"]);
+    assert_eq!(followed.status.code(), Some(1), "{}", stderr(&followed));
     // A FIFO named as a target is never read: said before the scan, not
     // passed off as a clean run.
     let pipe = d.join("pipe");
@@ -2475,6 +2484,22 @@ fn the_report_never_replaces_what_the_run_reads() {
     }
     assert_eq!(fs::read(&wav).unwrap(), original);
     assert!(!state.exists());
+    // Nor is the state file something to scan.
+    let made = run(&[
+        "scan",
+        w,
+        "--state",
+        s,
+        "--fail-on",
+        "never",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(made.status.code(), Some(0), "{}", stderr(&made));
+    let own = run(&["scan", s, "--state", s]);
+    assert_eq!(own.status.code(), Some(2), "{}", stderr(&own));
+    assert!(stderr(&own).contains("is the state file of this run"));
+    fs::remove_file(&state).unwrap();
     // A state file inside the scanned folder is not its object; an earlier
     // report is, like any file there: the second run sees it too.
     let report = dir.path().join("r.json");
