@@ -520,10 +520,11 @@ const DETECTORS: &[Detector] = &[
     // Containers first: an MPEG program stream holds MP2 frames, and a stored
     // zip or 7z holds whole MP3s, that the audio detector's frame search
     // would otherwise name instead of the container (hiding its other members).
-    media::detect,
+    |s| media::detect(s).map(|m| prefix::check_media(s, m)),
     wrapper::detect,
     codecs::detect,
-    audio::detect,
+    // An Ogg stream of video only (Theora) is judged here.
+    |s| audio::detect(s).map(|a| prefix::check_media(s, a)),
     |s| text::detect(s).map(|t| prefix::check_text(s, t)),
     |s| other::detect(s).map(|named| prefix::check_named(s, named)),
 ];

@@ -21,6 +21,12 @@ const MAX_OGG_TRIES: usize = 256;
 /// occur, only that container's detector is tried (and the media
 /// detectors where a media container, or a RIFF form, starts).
 pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
+    audio_behind_in(s, true)
+}
+
+/// [`audio_behind`]; with `containers` false, audio containers' own
+/// headers only, not media containers' (a video's own clusters and boxes).
+fn audio_behind_in(s: &Sample, containers: bool) -> Option<(usize, Sniff)> {
     let h = s.head;
     let mut ogg_tries = 0;
     let mut from = 0;
@@ -33,7 +39,12 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
         type Detector = fn(&Sample) -> Option<Sniff>;
         let (at, own, media): (_, Option<Detector>, bool) =
             match audio::HEADERS.get(m.pattern().as_usize()) {
-                Some(&(magic, detect)) => (Some(m.start()), Some(detect), magic == b"RIFF"),
+                Some(&(magic, detect)) => (
+                    Some(m.start()),
+                    Some(detect),
+                    containers && magic == b"RIFF",
+                ),
+                None if !containers => continue,
                 None => {
                     let (_, back) = MEDIA[m.pattern().as_usize() - audio::HEADERS.len()];
                     (m.start().checked_sub(back), None, true)
@@ -58,6 +69,9 @@ pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
             found.wants.clear();
             return Some((at, found));
         }
+    }
+    if !containers {
+        return None;
     }
     program_stream_behind(s).or_else(|| transport_stream_behind(s))
 }
@@ -599,6 +613,30 @@ fn amr_frames_chain(frames: &[u8], sizes: &[Option<usize>; 16]) -> bool {
 /// start, so the recording is the object's.
 fn recording_behind(s: &Sample) -> Option<Sniff> {
     recording_at(s).map(|(_, audio)| audio)
+}
+
+/// A video with no sound track (or a media container holding none) with
+/// a recording behind it in the head: the recording. A container's chain
+/// of boxes or elements says where it ends, and bytes appended after a
+/// few KiB of video (`cat clip.mp4 call.wav`) are no part of it. Only an
+/// audio container's header that its own detector validates counts: a
+/// frame search over compressed video would find chains by chance.
+pub(crate) fn check_media(s: &Sample, media: Sniff) -> Sniff {
+    if media.class == Class::Audio {
+        return media;
+    }
+    // Audio containers' own headers only: a media container's clusters or
+    // boxes, which the search behind a prefix also takes, are this one's.
+    match audio_behind_in(s, false).filter(|&(at, _)| !zipped_before(s, at)) {
+        Some((_, audio)) => audio.with(
+            "head",
+            format!(
+                "{} with no sound track, a recording behind it",
+                media.format
+            ),
+        ),
+        None => media,
+    }
 }
 
 fn recording_at(s: &Sample) -> Option<(usize, Sniff)> {
