@@ -98,8 +98,7 @@ impl ScanConfig {
         // The state file (and its journals) are the run's own, never its
         // objects: named as a target, it would be skipped and the run clean.
         if let Some(state) = args.state.as_deref() {
-            let mut own = state_journals(state);
-            own.push(state.to_path_buf());
+            let own = state_files(state);
             for t in targets.iter().filter_map(|g| match g {
                 Given::Local(p) => Some(p),
                 Given::Bucket(_) => None,
@@ -184,7 +183,9 @@ impl ScanConfig {
             let inputs = inputs.into_iter().filter_map(|(what, p)| Some((what, p?)));
             // SQLite keeps the state's journals beside it and deletes them
             // as it closes: a report written there would vanish.
-            let journals: Vec<PathBuf> = args.state.as_deref().map_or(Vec::new(), state_journals);
+            let journals: Vec<PathBuf> = args.state.as_deref().map_or(Vec::new(), |state| {
+                crate::state::journals(state).map(|(_, j)| j).collect()
+            });
             let journals = journals
                 .iter()
                 .map(|j| ("a journal of the state file", j.as_path()));
@@ -224,8 +225,7 @@ impl ScanConfig {
         // would never be looked at.
         let mut own = output.temp_files();
         if let Some(state) = args.state.as_deref() {
-            own.push(state.to_path_buf());
-            own.extend(state_journals(state));
+            own.extend(state_files(state));
         }
         // An existing file at the -o path that the walk meets is a file of
         // a target, reached by another path (a second mount of a folder in
@@ -328,21 +328,17 @@ fn open_objects_within_memory(
     Ok((slots < workers).then_some(slots))
 }
 
+/// The state file and the journals SQLite keeps beside it: the run's
+/// own files, never its objects nor a place for its report.
+fn state_files(state: &Path) -> Vec<PathBuf> {
+    let mut files = vec![state.to_path_buf()];
+    files.extend(crate::state::journals(state).map(|(_, j)| j));
+    files
+}
+
 /// Both paths name one file: an existing one (links followed, as the
 /// report's writer follows them), or one to be created (the same name in
 /// the same folder, reached by any path, as a new state file).
-/// The files SQLite keeps beside a state database while it is open.
-fn state_journals(state: &Path) -> Vec<PathBuf> {
-    ["-wal", "-shm", "-journal"]
-        .iter()
-        .map(|suffix| {
-            let mut name = state.as_os_str().to_owned();
-            name.push(suffix);
-            PathBuf::from(name)
-        })
-        .collect()
-}
-
 fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (std::fs::metadata(a), std::fs::metadata(b)) {

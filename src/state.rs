@@ -161,6 +161,16 @@ fn sqlite_sidecar(path: &Path, suffix: &str) -> bool {
     }
 }
 
+/// The journals SQLite keeps beside a database while it is open, and
+/// deletes as it closes: each with its suffix.
+pub(crate) fn journals(path: &Path) -> impl Iterator<Item = (&'static str, PathBuf)> + '_ {
+    ["-wal", "-shm", "-journal"].into_iter().map(move |suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        (suffix, PathBuf::from(name))
+    })
+}
+
 /// Marks a database as an atrest state file of this schema, with its tables.
 fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(&format!(
@@ -216,11 +226,10 @@ fn create_whole(path: &Path) -> Result<(), StateError> {
         }),
         Ok(()) => Ok(()),
     });
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = temp.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
+    for (_, journal) in journals(&temp) {
+        let _ = std::fs::remove_file(journal);
     }
+    let _ = std::fs::remove_file(&temp);
     placed
 }
 
@@ -239,10 +248,7 @@ impl State {
         // SQLite takes files beside the database as its own journals and
         // deletes them: one that is not SQLite's (a user's file that
         // happens to bear such a name) is refused, never touched.
-        for suffix in ["-wal", "-shm", "-journal"] {
-            let mut name = path.as_os_str().to_owned();
-            name.push(suffix);
-            let side = PathBuf::from(name);
+        for (suffix, side) in journals(path) {
             if std::fs::symlink_metadata(&side).is_ok() && !sqlite_sidecar(&side, suffix) {
                 return Err(StateError::Foreign {
                     path: shown(&side),
