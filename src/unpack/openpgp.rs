@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use super::streams::{decode, Decoded};
+use super::streams::decode;
 use super::Ended;
 use super::{Level, Limit, Walk, HEAD_LEN, PEEK};
 
@@ -108,17 +108,24 @@ pub(crate) fn literal(b: &[u8], limit: u64, deadline: Instant) -> Option<Literal
 /// and then, and a message that is not one is not a limit.
 pub(crate) fn proven(b: &[u8], deadline: Instant) -> bool {
     match packet(b, 0) {
-        Some((8, body, _, _)) => {
-            let codec = match body.first() {
-                Some(1) => "deflate",
-                Some(2) => "zlib",
-                Some(3) => "bzip2",
-                _ => return false,
-            };
-            !decode(codec, &body[1..], 64, deadline).out.is_empty()
-        }
+        Some((8, body, _, _)) => match body.split_first() {
+            Some((&algorithm, data)) => codec(algorithm)
+                .is_some_and(|codec| !decode(codec, data, 64, deadline).out.is_empty()),
+            None => false,
+        },
         Some((4, _, next, true)) => matches!(packet(b, next), Some((4 | 8 | 11, ..))),
         _ => false,
+    }
+}
+
+/// The decoder of a compressed data packet's algorithm (RFC 4880 §9.3);
+/// algorithm 0 stores its packets as they are.
+fn codec(algorithm: u8) -> Option<&'static str> {
+    match algorithm {
+        1 => Some("deflate"),
+        2 => Some("zlib"),
+        3 => Some("bzip2"),
+        _ => None,
     }
 }
 
@@ -147,14 +154,12 @@ fn literal_in(b: &[u8], limit: u64, deadline: Instant, nesting: u32) -> Option<L
             2 | 4 | 10 if whole => at = next,
             8 if nesting < MAX_NESTING => {
                 let (&algorithm, data) = body.split_first()?;
-                let (inner, ended) = match algorithm {
-                    0 => return literal_in(data, limit, deadline, nesting + 1),
-                    1 => decoded(decode("deflate", data, limit, deadline)),
-                    2 => decoded(decode("zlib", data, limit, deadline)),
-                    3 => decoded(decode("bzip2", data, limit, deadline)),
-                    _ => return None,
-                };
-                let mut found = literal_in(&inner, limit, deadline, nesting + 1)?;
+                if algorithm == 0 {
+                    return literal_in(data, limit, deadline, nesting + 1);
+                }
+                let d = decode(codec(algorithm)?, data, limit, deadline);
+                let ended = matches!(d.ended, Ended::Eof);
+                let mut found = literal_in(&d.out, limit, deadline, nesting + 1)?;
                 if !(whole && ended) {
                     found.size = None;
                 }
@@ -172,12 +177,6 @@ fn literal_in(b: &[u8], limit: u64, deadline: Instant, nesting: u32) -> Option<L
         }
     }
     None
-}
-
-/// A layer's output, and whether the stream ended in it.
-fn decoded(d: Decoded) -> (Vec<u8>, bool) {
-    let ended = matches!(d.ended, Ended::Eof);
-    (d.out, ended)
 }
 
 impl Walk<'_> {
