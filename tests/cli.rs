@@ -793,16 +793,17 @@ fn baseline_suppresses_accepted_findings() {
         base.to_str().unwrap(),
     ]);
     let report: serde_json::Value = serde_json::from_slice(&fs::read(&base).unwrap()).unwrap();
-    let with_baseline = || {
+    let scan_with = |baseline: &Path| {
         run(&[
             "scan",
             "fixtures/audio/wav",
             "--format",
             "json",
             "--baseline",
-            base.to_str().unwrap(),
+            baseline.to_str().unwrap(),
         ])
     };
+    let with_baseline = || scan_with(&base);
     let out = with_baseline();
     assert_eq!(out.status.code(), Some(0));
     let r = json(&out);
@@ -812,14 +813,7 @@ fn baseline_suppresses_accepted_findings() {
     // baseline (a rolling baseline): its suppressed entries accept.
     let next = dir.path().join("next.json");
     fs::write(&next, &out.stdout).unwrap();
-    let rolled = run(&[
-        "scan",
-        "fixtures/audio/wav",
-        "--format",
-        "json",
-        "--baseline",
-        next.to_str().unwrap(),
-    ]);
+    let rolled = scan_with(&next);
     assert_eq!(rolled.status.code(), Some(0), "{}", stderr(&rolled));
     assert_eq!(
         json(&rolled)["summary"]["suppressed"],

@@ -1,8 +1,9 @@
 //! SIGINT, SIGTERM and SIGHUP (Ctrl-C, a cancelled CI job, a Kubernetes
-//! deadline, a closed terminal or dropped ssh session): the first asks the scan to stop and report what it has (exit 3); a second
-//! ends the process at once, leaving no temporary report file behind. While
-//! buckets are still being connected nothing has been read, and the first
-//! ends it at once too.
+//! deadline, a closed terminal or dropped ssh session): the first asks the
+//! scan to stop and report what it has (exit 3); a second ends the process
+//! at once, leaving no temporary report file behind. While buckets are
+//! still being connected nothing has been read, and the first ends it at
+//! once too.
 
 use std::sync::Arc;
 

@@ -619,6 +619,8 @@ impl Walk<'_> {
                 offset: head.len() as u64,
                 bytes: data[head.len()..].to_vec(),
             });
+            // A window starting within the first 64 KiB behind the head
+            // would be judged on bytes the window of the rest already is.
             for want in spread
                 .into_iter()
                 .filter(|w| w.start >= 2 * HEAD_LEN as u64)

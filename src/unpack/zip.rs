@@ -237,9 +237,9 @@ impl Walk<'_> {
             // tar member is.
             let cap = match e.method {
                 0 => budget,
-                _ => 4 * HEAD_LEN as u64,
+                _ => budget.min(4 * HEAD_LEN as u64),
             };
-            let want = e.compressed_size.min(budget).min(cap) as usize;
+            let want = e.compressed_size.min(cap) as usize;
             let Some(raw) = self.member_data(level, e, &member, want) else {
                 continue;
             };

@@ -49,7 +49,8 @@ pub(super) struct S3Setup {
 
 /// An endpoint requests can be sent to, checked before a store is built
 /// on it: the store's client takes a URL it cannot parse for a bug of its
-/// own and panics.
+/// own and panics. `url` says what is wrong (a port past 65,535, no host);
+/// `http::Uri` is the parser the client itself uses.
 fn checked_endpoint(source: &str, endpoint: &str) -> Result<(), String> {
     let fault = |why: String| format!("{source} {endpoint:?}: {why}");
     let url = reqwest::Url::parse(endpoint).map_err(|e| fault(format!("not a URL ({e})")))?;
