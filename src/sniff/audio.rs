@@ -2242,6 +2242,20 @@ mod tests {
         assert_eq!((&*s.format, s.class), ("ogg", Class::Audio), "{s:?}");
         let video = [page(2, 0, b"\x80theora\x03\x02\x01"), middle].concat();
         assert_ne!(sniff_whole(&video).unwrap().class, Class::Audio);
+        // Its own next pages are no recording behind the video; a stream
+        // that begins behind it is.
+        let whole = |b: &[u8]| super::super::sniff(&Sample::new(b.len() as u64, b, &[]), &[]);
+        let s = whole(&video);
+        assert_eq!((&*s.format, s.class), ("ogg", Class::Other), "{s:?}");
+        let opus = page(
+            2,
+            0,
+            b"OpusHead\x01\x01\x38\x01\x80\xbb\x00\x00\x00\x00\x00",
+        );
+        let chained = [&video[..], &opus, &page(0, 1, &packet)].concat();
+        let s = whole(&chained);
+        assert_eq!((&*s.format, s.class), ("ogv", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["codec"], "opus");
     }
 
     /// `fLaC`, STREAMINFO (16 kHz mono), then `blocks` (type, body) and `rest`.

@@ -21,12 +21,23 @@ const MAX_OGG_TRIES: usize = 256;
 /// occur, only that container's detector is tried (and the media
 /// detectors where a media container, or a RIFF form, starts).
 pub(crate) fn audio_behind(s: &Sample) -> Option<(usize, Sniff)> {
-    audio_behind_in(s, true)
+    audio_behind_in(s, Behind::Anything)
 }
 
-/// [`audio_behind`]; with `containers` false, audio containers' own
-/// headers only, not media containers' (a video's own clusters and boxes).
-fn audio_behind_in(s: &Sample, containers: bool) -> Option<(usize, Sniff)> {
+/// Where [`audio_behind_in`] looks.
+#[derive(Clone, Copy, PartialEq)]
+enum Behind {
+    /// Any head: audio and media containers alike.
+    Anything,
+    /// A media container's head: audio containers' own headers only, not
+    /// media containers' (a video's own clusters and boxes), and no Ogg
+    /// page that begins no stream (an Ogg video's own next pages).
+    Media,
+}
+
+/// [`audio_behind`], behind the kind of head `behind` says.
+fn audio_behind_in(s: &Sample, behind: Behind) -> Option<(usize, Sniff)> {
+    let containers = behind == Behind::Anything;
     let h = s.head;
     let mut ogg_tries = 0;
     let mut from = 0;
@@ -54,6 +65,11 @@ fn audio_behind_in(s: &Sample, containers: bool) -> Option<(usize, Sniff)> {
             continue;
         };
         if h[at..].starts_with(b"OggS") {
+            // The beginning-of-stream flag: a page without it continues a
+            // stream, behind an Ogg video that video's own.
+            if behind == Behind::Media && h.get(at + 5).is_some_and(|f| f & 0x02 == 0) {
+                continue;
+            }
             ogg_tries += 1;
             if ogg_tries > MAX_OGG_TRIES {
                 continue;
@@ -627,7 +643,7 @@ pub(crate) fn check_media(s: &Sample, media: Sniff) -> Sniff {
     }
     // Audio containers' own headers only: a media container's clusters or
     // boxes, which the search behind a prefix also takes, are this one's.
-    match audio_behind_in(s, false).filter(|&(at, _)| !zipped_before(s, at)) {
+    match audio_behind_in(s, Behind::Media).filter(|&(at, _)| !zipped_before(s, at)) {
         Some((_, audio)) => audio.with(
             "head",
             format!(
