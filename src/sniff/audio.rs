@@ -1510,6 +1510,17 @@ pub(crate) fn raw_pcm(s: &Sample) -> Option<Sniff> {
 /// Bits per byte above which a window is not judged as samples.
 const MAX_PCM_ENTROPY: f64 = 7.95;
 
+/// Bytes too random to be samples: ciphertext, compressed data.
+pub(crate) fn too_random_for_samples(w: &[u8]) -> bool {
+    super::entropy::entropy(w) >= MAX_PCM_ENTROPY
+}
+
+/// The sample layouts telephony and speech corpora store: in a window
+/// judged alone, the others are as often a table or a bitmap.
+pub(crate) fn is_speech_codec(codec: &str) -> bool {
+    matches!(codec, "s16le" | "s16be" | "mulaw" | "alaw")
+}
+
 /// Samples in two of every three of `windows` (pieces of an object of
 /// `size` bytes): the vote [`raw_pcm`] takes over a whole sample, here
 /// also over windows read behind a head that holds none.
@@ -1539,7 +1550,7 @@ pub(crate) fn pcm_in(windows: &[&[u8]], size: u64) -> Option<Sniff> {
         // behind an image's head, a PDF's streams, ciphertext) gets no
         // vote and none of the sample layouts' tests, which cost a hundred
         // times more than the byte counts.
-        if super::entropy::entropy(w) >= MAX_PCM_ENTROPY {
+        if too_random_for_samples(w) {
             continue;
         }
         // Judge 4 KiB pieces across the window: quiet stretches are common in speech.

@@ -488,10 +488,11 @@ fn samples_in_one_window(s: &Sample) -> Option<Sniff> {
             return None;
         }
         let found = audio::pcm_in(&[&w.bytes], s.size)?;
-        let speech_codec = matches!(
-            found.evidence.get("codec").and_then(|c| c.as_str()),
-            Some("s16le" | "s16be" | "mulaw" | "alaw")
-        );
+        let speech_codec = found
+            .evidence
+            .get("codec")
+            .and_then(|c| c.as_str())
+            .is_some_and(audio::is_speech_codec);
         ((i == 0 && ends) || speech_codec).then(|| found.with("payload_offset", w.offset))
     })
 }
@@ -773,6 +774,9 @@ pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
         if let Some(pcm) = audio::pcm_in(&slices, s.size) {
             return Some(pcm);
         }
+        if let Some(pcm) = samples_behind_random(s, &past) {
+            return Some(pcm);
+        }
     }
     // Frames chaining to a window's end, or an audio container whose
     // validated header lies in a window (a WAV or an Ogg stream stored in
@@ -795,6 +799,32 @@ pub(crate) fn recording_past_head(s: &Sample) -> Option<Sniff> {
             .or_else(|| audio_behind(&rest))?;
         Some(found.with("payload_offset", w.offset + at as u64))
     })
+}
+
+/// Samples in the window that ends the object where every other window
+/// read behind the head is too random to hold any: a recording appended
+/// behind more ciphertext or compressed bytes than it is long. Those
+/// windows cannot vote for samples, so they do not vote against them
+/// either. Judged alone, the window counts in a speech codec only, and
+/// only where it ends the object, as appended bytes do: a trie or an
+/// index in a model file's middle passes for 16-bit samples.
+fn samples_behind_random(s: &Sample, past: &[&super::Window]) -> Option<Sniff> {
+    let last = past.iter().max_by_key(|w| w.offset)?;
+    if past.len() < 2 || last.offset + last.bytes.len() as u64 != s.size {
+        return None;
+    }
+    let others_random = past
+        .iter()
+        .filter(|w| w.offset != last.offset)
+        .all(|w| audio::too_random_for_samples(&w.bytes));
+    if !others_random {
+        return None;
+    }
+    let found = audio::pcm_in(&[&last.bytes], s.size)?;
+    let codec = found.evidence.get("codec").and_then(|c| c.as_str());
+    codec
+        .is_some_and(audio::is_speech_codec)
+        .then(|| found.with("payload_offset", last.offset))
 }
 
 /// The first base64 or hex run of a text head, decoded (up to the head's
@@ -1730,6 +1760,54 @@ mod tests {
         ];
         let s = super::super::sniff(&Sample::new(size, &text[..HEAD_LEN], &mixed), &[]);
         assert_eq!(s.format, "text");
+    }
+
+    /// Samples appended behind more random bytes than they are long: the
+    /// head and the middle window are random, only the last window holds
+    /// samples, and random windows cannot outvote it. Judged alone, it
+    /// counts only where it ends the object and in a speech codec.
+    #[test]
+    fn samples_behind_a_longer_random_stretch_are_found_in_the_last_window() {
+        use super::super::testutil::{pcm16_tone, pseudo_random};
+        use super::super::{Window, HEAD_LEN};
+        let size = 4u64 << 20;
+        let head = pseudo_random(HEAD_LEN, 3);
+        let first = super::super::sniff(&Sample::new(size, &head, &[]), &[]);
+        assert_eq!((&*first.format, first.wants.len()), ("random-like", 2));
+        let (mid, tail) = (&first.wants[0], &first.wants[1]);
+        let len = (tail.end - tail.start) as usize;
+        let sniff_with = |middle: Vec<u8>, last: Vec<u8>| {
+            let windows = [
+                Window {
+                    offset: mid.start,
+                    bytes: middle,
+                },
+                Window {
+                    offset: tail.start,
+                    bytes: last,
+                },
+            ];
+            super::super::sniff(&Sample::new(size, &head, &windows), &[])
+        };
+        let random = || pseudo_random(len, 4);
+        let s = sniff_with(random(), pcm16_tone(len / 2));
+        assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{s:?}");
+        assert_eq!(s.evidence["codec"], "s16le");
+        assert_eq!(s.evidence["payload_offset"], tail.start);
+        // Random everywhere stays random.
+        let s = sniff_with(random(), pseudo_random(len, 5));
+        assert_eq!(s.class, Class::Encrypted, "{s:?}");
+        // Samples in the middle only, with random bytes after them: a table
+        // inside a model file as often, outvoted as before.
+        let s = sniff_with(pcm16_tone(len / 2), pseudo_random(len, 5));
+        assert_eq!(s.format, "binary", "{s:?}");
+        // 8-bit values at the end pass for samples in the whole of what was
+        // read, but not in one window alone.
+        let ramp: Vec<u8> = (0..len).map(|i| ((i / 7) % 200) as u8 + 20).collect();
+        let alone = audio::pcm_in(&[&ramp], size).map(|f| f.evidence["codec"].clone());
+        assert_eq!(alone, Some("u8".into()));
+        let s = sniff_with(random(), ramp);
+        assert_eq!(s.format, "binary", "{s:?}");
     }
 
     /// Text is judged on its first 8 KiB, and a recording's few binary
