@@ -253,6 +253,11 @@ impl Walk<'_> {
         let n = d.out.len();
         let ratio = n as u64 / (d.consumed as u64).max(1);
         let done = matches!(d.ended, Ended::Eof);
+        // The decoder ate all the input read and asked for more: the rest
+        // of the stream was never decoded.
+        let rest_unread =
+            matches!(d.ended, Ended::Failed(_)) && !whole && d.consumed >= input.len();
+        let mut said = false;
         match &d.ended {
             Ended::Full if ratio > self.limits.max_ratio => self.limit(
                 prefix,
@@ -277,6 +282,7 @@ impl Walk<'_> {
             Ended::Failed(_) if !whole && d.consumed >= input.len() => {
                 // Nothing at all is the starved case below.
                 if n > 0 && n < input.len() / 2 {
+                    said = true;
                     self.limit(
                         prefix,
                         Limit::MemberBytes,
@@ -327,7 +333,26 @@ impl Walk<'_> {
             },
             format,
         );
-        self.member(prefix, &name, &d.out, size, depth);
+        let inner = self.sniff_bytes(&d.out, size);
+        // A file whose head is random is judged on its middle and end as
+        // well before it is called encrypted; a stream's cannot be reached
+        // without decoding all of it. That verdict on the head of a longer
+        // stream (a recording behind an encrypted part, both compressed)
+        // is partial, and says so. A head a format names, text included,
+        // speaks for the stream as a file's does, and so does one of no
+        // known format, which claims nothing.
+        if rest_unread && !said && inner.format == "random-like" {
+            self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!(
+                    "{format} stream: judged {} from the {n} bytes its first {} compressed bytes decoded to; the rest was not decoded",
+                    inner.format,
+                    input.len()
+                ),
+            );
+        }
+        self.keep(prefix, &name, &d.out, size, depth, inner);
         // Bytes after a stream that ends there (zlib and LZMA-alone read
         // one stream; the others read on) are judged as a file of their
         // own, a second stream as much as anything appended: kept when
@@ -726,8 +751,36 @@ mod tests {
         flood.extend(compressed("gzip", &super::super::tests::wav()));
         let inside = super::super::tests::look(&flood);
         assert!(inside.says("decoded to only"), "{:?}", inside.limits);
-        let noise = crate::sniff::testutil::pseudo_random(600_000, 5);
-        let inside = super::super::tests::look(&compressed("gzip", &noise));
+        let text: Vec<u8> = (0..60_000u32)
+            .flat_map(|i| format!("{i:08x} {}\n", i.wrapping_mul(2_654_435_761)).into_bytes())
+            .collect();
+        let gz = compressed("gzip", &text);
+        assert!(gz.len() > 4 * crate::sniff::HEAD_LEN, "{}", gz.len());
+        let inside = super::super::tests::look(&gz);
+        assert_eq!(inside.members[0].sniff.format, "text");
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+    }
+
+    /// A file of random bytes, or of bytes no format names, has its middle
+    /// and end read too; a stream's head is all that was decoded, and a
+    /// verdict of that kind on it is partial: a recording behind the
+    /// random part (`gzip -c secret.enc call.wav`) was never seen.
+    #[test]
+    fn a_random_head_of_a_longer_stream_is_a_limit() {
+        let mut data = crate::sniff::testutil::pseudo_random(600_000, 5);
+        data.extend(super::super::tests::wav());
+        let inside = super::super::tests::look(&compressed("gzip", &data));
+        assert_eq!(inside.members[0].sniff.format, "random-like");
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.limits[0].limit, Limit::Unsupported);
+        assert!(
+            inside.says("judged random-like from the"),
+            "{:?}",
+            inside.limits
+        );
+        // The whole of a short one was decoded and judged.
+        let short = crate::sniff::testutil::pseudo_random(100_000, 5);
+        let inside = super::super::tests::look(&compressed("gzip", &short));
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
     }
 
