@@ -346,6 +346,18 @@ pub(crate) enum Ending {
     Unproven,
 }
 
+/// Where a program's own structure ends, as its headers compute it (an
+/// ELF's section table, a PE's sections and tables): what lies behind was
+/// appended, as a self-extractor's archive is. `None` where the headers
+/// read do not say.
+pub(crate) fn program_end(s: &Sample, format: &str) -> Option<u64> {
+    match format {
+        "elf" => elf_table_end(s),
+        "exe" | "dll" => pe_end(s).ok().flatten(),
+        _ => None,
+    }
+}
+
 /// Formats whose end is fixed by their structure: a PNG's `IEND` chunk, a
 /// GIF's trailer, a JPEG's end-of-image marker (trailing zeros allowed), a
 /// PDF's last `%%EOF`; or computed from their header: an ELF's section

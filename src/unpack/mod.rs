@@ -106,6 +106,9 @@ enum LevelBytes<'a, 'f> {
     /// The outer object: what the sample holds, else a fresh read.
     Outer(&'a Sample<'a>, &'a RefCell<&'f mut Fetch<'f>>),
     Memory(&'a [u8]),
+    /// Another level's bytes from an offset on: an archive appended to a
+    /// program, whose offsets count from its own start.
+    Behind(&'a Level<'a, 'f>, u64),
 }
 
 impl Level<'_, '_> {
@@ -121,6 +124,18 @@ impl Level<'_, '_> {
                 held.len()
             ),
             _ => format!("{member} runs past the end of the archive"),
+        }
+    }
+
+    /// Bytes that can be read from the start: all of them, unless the
+    /// level holds only a decoded head of a longer stream.
+    fn readable(&self) -> u64 {
+        match &self.bytes {
+            LevelBytes::Memory(held) => (held.len() as u64).min(self.size),
+            LevelBytes::Outer(..) => self.size,
+            LevelBytes::Behind(outer, base) => {
+                outer.readable().saturating_sub(*base).min(self.size)
+            }
         }
     }
 
@@ -144,6 +159,7 @@ impl Level<'_, '_> {
                 let mut fetch = fetch.borrow_mut();
                 (*fetch)(offset, len).map(Cow::Owned)
             }
+            LevelBytes::Behind(outer, base) => outer.from(base.checked_add(offset)?, len),
         }
     }
 }
@@ -425,7 +441,9 @@ impl Walk<'_> {
                 | "cpio"
         ) || datasets::opens(&sniff.format);
         if !opens {
-            if self.open_behind(level, sniff, name, depth) {
+            if self.open_behind(level, sniff, name, depth)
+                || self.archive_after(level, sniff, name, depth)
+            {
                 return;
             }
             // Bytes no format explains may be a stream with no header.
@@ -506,10 +524,76 @@ impl Walk<'_> {
             return true;
         }
         match (zip, stream) {
-            (zip::Behind::Zip(end), _) => self.zip_from_end(level, name, depth, end),
+            (zip::Behind::Zip(end), _) => self.zip_from_end(level, name, depth, end, 0),
             (zip::Behind::Entries(at), _) => self.entries_behind(level, name, depth, at),
             (zip::Behind::Nothing, Some(found)) => self.stream_at(level, name, depth, &found),
             (zip::Behind::Nothing, None) => {}
+        }
+        true
+    }
+
+    /// A 7z or zip archive appended to a program, where the program's own
+    /// structure ends: self-extractors (7-Zip's, Info-ZIP's `unzipsfx`)
+    /// put one behind a PE or ELF stub of a few hundred KiB, past the
+    /// head, where the search for a zip behind a head does not reach.
+    /// Whether one was there.
+    fn archive_after(
+        &mut self,
+        level: &Level<'_, '_>,
+        sniff: &Sniff,
+        name: &str,
+        depth: u32,
+    ) -> bool {
+        if !matches!(&*sniff.format, "elf" | "exe" | "dll") {
+            return false;
+        }
+        let head;
+        let sample = match &level.bytes {
+            LevelBytes::Outer(sample, _) => *sample,
+            _ => {
+                head = level.from(0, HEAD_LEN).unwrap_or_default();
+                &Sample::new(level.size, &head, &[])
+            }
+        };
+        let Some(end) =
+            crate::sniff::program_end(sample, &sniff.format).filter(|&e| e < level.size)
+        else {
+            return false;
+        };
+        let (size, end_of_program) = (level.size - end, end);
+        let seven_zip = level
+            .at(end, crate::formats::sevenz::SIGNATURE_LEN as usize)
+            .is_some_and(|start| crate::formats::sevenz::next_header(&start, size).is_ok());
+        let zip = match seven_zip {
+            true => zip::Behind::Nothing,
+            false => self.zip_at(level, end),
+        };
+        let what = match (&zip, seven_zip) {
+            (_, true) => "7z",
+            (zip::Behind::Nothing, false) => return false,
+            _ => "zip",
+        };
+        if depth > self.max_depth {
+            self.limit(
+                name,
+                Limit::Depth,
+                format!(
+                    "{what} behind a {} beyond --max-archive-depth {}",
+                    sniff.format, self.max_depth
+                ),
+            );
+            return true;
+        }
+        match zip {
+            zip::Behind::Zip(end) => self.zip_from_end(level, name, depth, end, end_of_program),
+            zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
+            zip::Behind::Nothing => {
+                let behind = Level {
+                    size,
+                    bytes: LevelBytes::Behind(level, end),
+                };
+                self.seven_zip(&behind, name, depth);
+            }
         }
         true
     }

@@ -588,6 +588,36 @@ mod tests {
         assert_eq!(inside.members[0].sniff.format, "wav");
     }
 
+    /// Self-extractors: a program, then the archive where its section
+    /// table ends, past the head (7-Zip's 7zCon.sfx is 487 KiB). A zip
+    /// there too (Info-ZIP's `unzipsfx`). Other bytes behind a program
+    /// open nothing.
+    #[test]
+    fn an_archive_behind_a_program_is_walked() {
+        let w = wav();
+        let h = header(COPY_CODER, 0, w.len() as u64, &[w.len() as u64], &["a.wav"]);
+        let mut stub = vec![0u8; 100 << 10];
+        stub[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+        let table = stub.len() as u64 - 2 * 64;
+        stub[40..48].copy_from_slice(&table.to_le_bytes());
+        stub[52..54].copy_from_slice(&64u16.to_le_bytes());
+        stub[58..60].copy_from_slice(&64u16.to_le_bytes());
+        stub[60..62].copy_from_slice(&2u16.to_le_bytes());
+        let sfx = [stub.clone(), archive(&h, &w, None)].concat();
+        let inside = look(&sfx);
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.members[0].member, "a.wav");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        let zip = crate::sniff::wrapper::tests::tiny_zip("b.wav", &w, 0, 0);
+        let inside = look(&[stub.clone(), zip].concat());
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.members[0].member, "b.wav");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+        let other = [stub, crate::sniff::testutil::pseudo_random(8192, 1)].concat();
+        let inside = look(&other);
+        assert!(inside.members.is_empty() && inside.limits.is_empty());
+    }
+
     #[test]
     fn a_solid_lzma2_folder_yields_every_member() {
         let w = wav();

@@ -37,6 +37,16 @@ fn end_record(level: &Level<'_, '_>) -> Result<Option<ZipEnd>, ()> {
     Ok(sniff::zip_end(&Sample::new(level.size, &[], &windows)))
 }
 
+/// An end record at the end of `level` whose directory is where it says
+/// or right before it.
+fn directory_at_end(level: &Level<'_, '_>) -> Option<ZipEnd> {
+    let directory = |at: u64| level.at(at, 4).is_some_and(|b| *b == *b"PK\x01\x02");
+    end_record(level).ok().flatten().filter(|end| {
+        end.count > 0
+            && (directory(end.offset) || end.at.checked_sub(end.size).is_some_and(directory))
+    })
+}
+
 impl Walk<'_> {
     /// What lies behind the head of an object that does not start as a
     /// zip: a zip (a local header in the head and, at the end, an end
@@ -58,24 +68,34 @@ impl Walk<'_> {
         let Some(first) = first else {
             return Behind::Nothing;
         };
-        let directory = |at: u64| level.at(at, 4).is_some_and(|b| *b == *b"PK\x01\x02");
-        match end_record(level) {
-            Ok(Some(end))
-                if end.count > 0
-                    && (directory(end.offset)
-                        || end.at.checked_sub(end.size).is_some_and(directory)) =>
-            {
-                Behind::Zip(end)
-            }
+        match directory_at_end(level) {
+            Some(end) => Behind::Zip(end),
             // Without a directory to confirm it, a header must hold up on
             // its own: `PK\3\4` turns up in about one random 64 KiB head in
             // 65,000, and a walk from it would report its bytes as a limit.
             // The walk starts at the first that does (an earlier one may be
             // damaged).
-            _ => sniff::bytes::find_all(local, &head[first..])
+            None => sniff::bytes::find_all(local, &head[first..])
                 .map(|k| first + k)
                 .find(|&at| entry_holds_up(&head[at..], at as u64, level.size))
                 .map_or(Behind::Nothing, |at| Behind::Entries(at as u64)),
+        }
+    }
+
+    /// A zip whose first local header is at `at`, past the head (a
+    /// self-extractor's archive behind its program), judged as one in the
+    /// head is.
+    pub(super) fn zip_at(&self, level: &Level<'_, '_>, at: u64) -> Behind {
+        let Some(h) = level.from(at, 30 + 2 * 0xffff) else {
+            return Behind::Nothing;
+        };
+        if !h.starts_with(b"PK\x03\x04") {
+            return Behind::Nothing;
+        }
+        match directory_at_end(level) {
+            Some(end) => Behind::Zip(end),
+            None if entry_holds_up(&h, at, level.size) => Behind::Entries(at),
+            None => Behind::Nothing,
         }
     }
 
@@ -107,7 +127,7 @@ impl Walk<'_> {
         judged: &dyn Fn(&sniff::ZipEntry) -> bool,
     ) {
         let (limit, message) = match end_record(level) {
-            Ok(Some(end)) => return self.zip_listed(level, prefix, depth, end, judged),
+            Ok(Some(end)) => return self.zip_listed(level, prefix, depth, (end, 0), judged),
             Ok(None) => (
                 Limit::Unsupported,
                 "zip central directory not found (truncated archive?)",
@@ -130,15 +150,18 @@ impl Walk<'_> {
         self.entries_behind(level, prefix, depth, 0);
     }
 
-    /// The members of a zip whose end record is `end`.
+    /// The members of a zip whose end record is `end`. The bytes before
+    /// `owned` belong to what holds the archive (a self-extractor's
+    /// program), judged already: they are no bytes the listing leaves out.
     pub(super) fn zip_from_end(
         &mut self,
         level: &Level<'_, '_>,
         prefix: &str,
         depth: u32,
         end: ZipEnd,
+        owned: u64,
     ) {
-        self.zip_listed(level, prefix, depth, end, &|_| false);
+        self.zip_listed(level, prefix, depth, (end, owned), &|_| false);
     }
 
     fn zip_listed(
@@ -146,7 +169,7 @@ impl Walk<'_> {
         level: &Level<'_, '_>,
         prefix: &str,
         depth: u32,
-        end: ZipEnd,
+        (end, owned): (ZipEnd, u64),
         judged: &dyn Fn(&sniff::ZipEntry) -> bool,
     ) {
         let (cd_size, count) = (end.size, end.count);
@@ -300,7 +323,7 @@ impl Walk<'_> {
                 depth,
                 &entries,
                 offset..offset.saturating_add(cd_size),
-                end.at,
+                (end.at, owned),
             );
         }
     }
@@ -319,7 +342,7 @@ impl Walk<'_> {
         depth: u32,
         entries: &[sniff::ZipEntry],
         directory: std::ops::Range<u64>,
-        end_at: u64,
+        (end_at, owned): (u64, u64),
     ) {
         // A listed member's data ends after its local header, name and
         // extra field (an aligning extra can be kilobytes long, and the
@@ -346,7 +369,7 @@ impl Walk<'_> {
         let mut order: Vec<&sniff::ZipEntry> = entries.iter().collect();
         order.sort_unstable_by_key(|e| e.local_offset);
         let mut gaps = Vec::new();
-        let (mut reached, mut estimated_by) = (0u64, None);
+        let (mut reached, mut estimated_by) = (owned, None);
         let starts = order.iter().map(|e| (e.local_offset, Some(*e)));
         for (start, entry) in starts.chain([(directory.start, None)]) {
             if start > reached.saturating_add(SLACK) {

@@ -101,10 +101,7 @@ impl<'l, 'a, 'f> Reader<'l, 'a, 'f> {
     /// Bytes that can be read from the start: all of them, unless the
     /// level holds only a decoded head of a longer stream.
     fn readable(&self) -> u64 {
-        match self.level.bytes {
-            crate::unpack::LevelBytes::Memory(held) => (held.len() as u64).min(self.size()),
-            crate::unpack::LevelBytes::Outer(..) => self.size(),
-        }
+        self.level.readable()
     }
 
     fn charge(&mut self, len: usize) -> Step<()> {
