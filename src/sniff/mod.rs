@@ -592,6 +592,10 @@ fn statistics(sample: &Sample) -> Sniff {
     if let Some(xored) = prefix::xored_audio(sample) {
         return xored;
     }
+    // A piece of a FLAC stream looks random: its frames are asked first.
+    if let Some(piece) = audio::flac_piece(sample) {
+        return piece;
+    }
     let r = Randomness::of(&sample.slices_in(0..sample.size));
     if !r.is_decided() {
         return Sniff::new("unknown", None, Class::Other, Encryption::Unknown)
