@@ -227,6 +227,14 @@ impl Walk<'_> {
                     Err(stop) => return Err(stop),
                 }
                 if children.len() >= MAX_CHILDREN {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!(
+                            "hdf5 {}: {MAX_CHILDREN} links or more; the rest not inspected",
+                            display(&path)
+                        ),
+                    );
                     break;
                 }
             }
@@ -368,8 +376,13 @@ impl Walk<'_> {
             let count = usize::from(le16(&sn, 6).unwrap_or(0));
             for i in 0..count {
                 let e = 8 + i * entry;
-                let (Some(name_at), Some(obj)) = (f.uint(&sn, e, f.o), f.addr(&sn, e + f.o)) else {
+                let Some(name_at) = f.uint(&sn, e, f.o) else {
                     break;
+                };
+                // A soft link's entry has no object address: it names a
+                // path, whose object is reached by its own hard link.
+                let Some(obj) = f.addr(&sn, e + f.o) else {
+                    continue;
                 };
                 let name = names
                     .get(name_at as usize..)
@@ -893,6 +906,17 @@ mod tests {
                 assert!(members.len() <= 3);
             }
         }
+    }
+
+    /// A soft link's symbol-table entry has no object address; the
+    /// entries after it in the group are read all the same.
+    #[test]
+    fn a_soft_link_does_not_hide_the_entries_after_it() {
+        let linked = include_bytes!("../../../fixtures/datasets/hdf5/softlink-then-wave.h5");
+        assert_eq!(
+            inside_of(linked),
+            (vec!["/zz_audio[:] waveform".to_string()], vec![])
+        );
     }
 
     #[test]
