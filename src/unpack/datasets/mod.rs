@@ -990,9 +990,13 @@ mod tests {
             .collect()
     }
 
+    /// A `.npy` file; a `descr` in brackets is a structured dtype's list.
     fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
-        let mut dict =
-            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        let descr = match descr.starts_with('[') {
+            true => descr.to_string(),
+            false => format!("'{descr}'"),
+        };
+        let mut dict = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}");
         while (dict.len() + 11) % 64 != 0 {
             dict.push(' ');
         }
@@ -1002,6 +1006,30 @@ mod tests {
         b.extend(dict.as_bytes());
         b.extend(data);
         b
+    }
+
+    /// Arrays of bytes or of records: a file kept as its bytes is judged
+    /// as that file; records of fields are a limit; other bytes (an
+    /// image, a mask) are nothing.
+    #[test]
+    fn npy_arrays_of_other_dtypes_are_judged_by_their_bytes() {
+        let wav = crate::unpack::tests::wav();
+        let shape = format!("({},)", wav.len());
+        for descr in ["|u1", "|i1"] {
+            assert_eq!(
+                test_inside(&npy(descr, &shape, &wav)),
+                (vec!["array wav".to_string()], vec![])
+            );
+        }
+        let stereo = npy("[('left', '<i2'), ('right', '<i2')]", "(4000,)", &wav[44..]);
+        let (members, limits) = test_inside(&stereo);
+        assert!(members.is_empty(), "{members:?}");
+        assert!(limits[0].contains("structured (fields)"), "{limits:?}");
+        let gradient: Vec<u8> = (0..64 * 64 * 3).map(|i| (i % 192) as u8).collect();
+        assert_eq!(
+            test_inside(&npy("|u1", "(64, 64, 3)", &gradient)),
+            (vec![], vec![])
+        );
     }
 
     #[test]

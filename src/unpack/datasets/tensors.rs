@@ -97,7 +97,7 @@ impl Walk<'_> {
             return self.pickle_held(&held, None, size, origin, prefix, depth);
         }
         let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
-            return Ok(());
+            return self.npy_other(&mut r, &h, prefix, depth);
         };
         // Fortran order is C order of the transposed shape.
         let mut shape = h.shape.clone();
@@ -118,6 +118,51 @@ impl Walk<'_> {
             let data = r.from(h.data_at, want.min(budget) as usize)?;
             self.spent += data.len() as u64;
             self.frames_held(&data, prefix, "array", dtype, big_endian, &shape);
+        }
+        Ok(())
+    }
+
+    /// An array of a dtype not judged as samples: bytes (`|u1`, `|i1`),
+    /// records of fields (a structured dtype), strings, complex numbers.
+    /// Its bytes are judged as a file where they name a file format (a
+    /// WAV kept as `np.frombuffer(wav, np.uint8)`); the headerless tests
+    /// are not asked of them, as of any tensor's (8-bit images pass for
+    /// samples). Records of fields may hold samples side by side (a
+    /// stereo pair as fields `left`, `right`) that are not read: a limit
+    /// says so. Bytes, booleans and strings hold none.
+    fn npy_other(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        h: &sniff::dataset::NpyHeader,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        let size = r.size().saturating_sub(h.data_at);
+        if size == 0 {
+            return Ok(());
+        }
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(());
+        };
+        let data = r.from(h.data_at, size.min(budget) as usize)?.into_owned();
+        self.spent += data.len() as u64;
+        let s = self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], size);
+        if names_a_file(&s) {
+            self.keep(prefix, "array", &data, size, depth, s);
+            return Ok(());
+        }
+        let plain = h.descr.as_deref().is_some_and(|d| {
+            let code = d.get(1..).unwrap_or("");
+            matches!(code, "u1" | "i1" | "b1" | "B" | "b" | "?")
+                || code.starts_with(['S', 'U', 'a'])
+        });
+        if !plain {
+            let dtype = h.descr.as_deref().unwrap_or("structured (fields)");
+            self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!("npy array of dtype {dtype}: its values are not judged as samples"),
+            );
         }
         Ok(())
     }
