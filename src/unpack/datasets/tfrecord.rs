@@ -20,8 +20,11 @@ use crate::unpack::{Level, LevelBytes, Limit, Walk};
 const MAX_RECORDS: usize = 16;
 /// Features of one record looked at.
 const MAX_FEATURES: usize = 256;
-/// Values of one bytes feature sniffed.
+/// Values of one bytes feature sniffed from its start; the largest of
+/// the others is sniffed too (a recording after its metadata strings).
 const VALUES_PER_FEATURE: usize = 2;
+/// Values of one bytes feature listed at most, for the largest.
+const MAX_LISTED: usize = 4096;
 
 /// A protobuf field: its number and, for length-delimited ones, the bytes
 /// (cut short when the record was) with the declared length.
@@ -80,8 +83,9 @@ fn fields(b: &[u8]) -> Vec<(u64, Wire<'_>)> {
 /// One feature's values.
 #[derive(Debug, PartialEq)]
 enum Values<'a> {
-    /// Byte strings with their declared lengths.
-    Bytes(Vec<(&'a [u8], u64)>),
+    /// Byte strings with their declared lengths, by their place in the
+    /// list.
+    Bytes(Vec<(usize, &'a [u8], u64)>),
     Floats(Vec<f32>),
     Ints(Vec<f32>),
 }
@@ -94,16 +98,25 @@ fn feature(b: &[u8]) -> Option<Values<'_>> {
     };
     let items = fields(list);
     Some(match kind {
-        1 => Values::Bytes(
-            items
+        1 => {
+            let mut values: Vec<(usize, &[u8], u64)> = items
                 .into_iter()
                 .filter_map(|(n, w)| match (n, w) {
                     (1, Wire::Bytes(v, len)) => Some((v, len)),
                     _ => None,
                 })
-                .take(VALUES_PER_FEATURE)
-                .collect(),
-        ),
+                .take(MAX_LISTED)
+                .enumerate()
+                .map(|(i, (v, len))| (i, v, len))
+                .collect();
+            if values.len() > VALUES_PER_FEATURE {
+                let rest = values.split_off(VALUES_PER_FEATURE);
+                // The first of equals: a list of like values keeps its order.
+                let largest = rest.into_iter().rev().max_by_key(|&(_, _, len)| len);
+                values.extend(largest);
+            }
+            Values::Bytes(values)
+        }
         2 => {
             let mut out = Vec::new();
             for (n, w) in items {
@@ -249,7 +262,7 @@ impl Walk<'_> {
                 let hit = match values {
                     Values::Bytes(list) => {
                         let mut hit = false;
-                        for (i, (v, declared)) in list.iter().enumerate() {
+                        for (i, v, declared) in list.iter() {
                             let name = if list.len() > 1 {
                                 format!("{name}[{i}]")
                             } else {
@@ -262,7 +275,7 @@ impl Walk<'_> {
                         }
                         let binary = list
                             .iter()
-                            .any(|(v, _)| !v.is_empty() && !crate::sniff::is_text(v));
+                            .any(|(_, v, _)| !v.is_empty() && !crate::sniff::is_text(v));
                         if !hit && binary && !open.contains(&key) {
                             open.push(key.clone());
                         }
@@ -324,7 +337,10 @@ mod tests {
         let ex = example_with("audio", &bytes);
         assert_eq!(
             example(&ex),
-            vec![("audio".to_string(), Values::Bytes(vec![(&b"abc"[..], 3)]))]
+            vec![(
+                "audio".to_string(),
+                Values::Bytes(vec![(0, &b"abc"[..], 3)])
+            )]
         );
         let floats = [0x12, 0x0a, 0x0a, 0x08, 0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0];
         assert_eq!(feature(&floats), Some(Values::Floats(vec![1.0, -2.0])));
@@ -334,6 +350,32 @@ mod tests {
             0x01,
         ];
         assert_eq!(feature(&ints), Some(Values::Ints(vec![5.0, -1.0])));
+    }
+
+    /// A bytes list of metadata strings with a recording among them:
+    /// the first two values and the largest are sniffed, each named by
+    /// its place in the list.
+    #[test]
+    fn the_largest_value_of_a_bytes_list_is_sniffed_with_the_first() {
+        let values: Vec<Vec<u8>> = vec![
+            b"speaker-7".to_vec(),
+            b"en-GB".to_vec(),
+            b"2026-01-01".to_vec(),
+            vec![b'x'; 4000],
+            b"ok".to_vec(),
+        ];
+        // Field 1, length-delimited: a tag, a two-byte length, the body.
+        let field = |body: &[u8]| {
+            let n = body.len();
+            [&[0x0a, (n & 0x7f) as u8 | 0x80, (n >> 7) as u8][..], body].concat()
+        };
+        let list: Vec<u8> = values.iter().flat_map(|v| field(v)).collect();
+        let bytes = field(&list);
+        let Some(Values::Bytes(got)) = feature(&bytes) else {
+            panic!("a bytes list");
+        };
+        let kept: Vec<(usize, usize)> = got.iter().map(|&(i, v, _)| (i, v.len())).collect();
+        assert_eq!(kept, vec![(0, 9), (1, 5), (3, 4000)]);
     }
 
     #[test]
