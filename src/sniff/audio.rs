@@ -702,8 +702,14 @@ pub(crate) fn flac_piece(s: &Sample) -> Option<Sniff> {
 
 fn flac_frames_headerless(b: &[u8]) -> Option<(usize, usize)> {
     const CHAIN: usize = 3;
-    let headers: Vec<(usize, u64)> = memchr::memchr_iter(0xff, b)
-        .filter(|&at| b.get(at + 1).is_some_and(|x| x & 0xfe == 0xf8))
+    // The two syncs (fixed and variable blocking), each searched for as a
+    // pair of bytes: `FF` alone fills structured bytes.
+    let fixed = super::bytes::find_all(super::bytes::needle!(b"\xff\xf8"), b);
+    let variable = super::bytes::find_all(super::bytes::needle!(b"\xff\xf9"), b);
+    let mut syncs: Vec<usize> = fixed.chain(variable).take(4096).collect();
+    syncs.sort_unstable();
+    let headers: Vec<(usize, u64)> = syncs
+        .into_iter()
         .filter(|&at| flac_frame_header(&b[at..]).is_some())
         .filter_map(|at| Some((at, flac_number(&b[at..])?)))
         .take(256)
@@ -779,19 +785,30 @@ fn flac_crc16(crc: u16, bytes: &[u8]) -> u16 {
     })
 }
 
-/// FLAC's frame-header CRC-8: polynomial 0x07, initial value 0.
+/// FLAC's frame-header CRC-8: polynomial 0x07, initial value 0. By
+/// table: structured bytes hold frame syncs by the hundred (`FF F8` is
+/// -8 as a big-endian 16-bit number), each checked.
 fn flac_crc8(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |mut c, &x| {
-        c ^= x;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 {
-                (c << 1) ^ 0x07
-            } else {
-                c << 1
-            };
+    const TABLE: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u8;
+            let mut bit = 0;
+            while bit < 8 {
+                c = if c & 0x80 != 0 {
+                    (c << 1) ^ 0x07
+                } else {
+                    c << 1
+                };
+                bit += 1;
+            }
+            t[i] = c;
+            i += 1;
         }
-        c
-    })
+        t
+    };
+    bytes.iter().fold(0u8, |c, &x| TABLE[usize::from(c ^ x)])
 }
 
 /// Ogg's CRC tables: `OGG_CRC[k][b]` is the CRC of byte `b` followed by
