@@ -11,8 +11,11 @@ use super::{audio_magic, malformed, Dtype, Reader, Step};
 use crate::sniff::dataset::{le32, le64, Table, MAX_WAVEFORM};
 use crate::unpack::{Level, Limit, Walk};
 
-/// Messages hopped over (dictionaries and batches together).
-const MAX_MESSAGES: usize = 64;
+/// Messages hopped over (dictionaries and batches together): a hop reads
+/// a message's metadata only, and a table of many dictionary-encoded
+/// label columns writes one dictionary message each before its first
+/// record batch.
+const MAX_MESSAGES: usize = 1024;
 /// Record batches looked into.
 const MAX_BATCHES: usize = 4;
 /// Largest message metadata read (a schema of thousands of fields).
@@ -261,6 +264,7 @@ impl Walk<'_> {
         }
         let mut found: Vec<bool> = vec![false; fields.as_ref().map_or(0, Vec::len)];
         let (mut batches, mut rows) = (0usize, 0u64);
+        let mut hops = 0;
         for _ in 0..MAX_MESSAGES {
             if let Some(b) = blocks.as_mut() {
                 match b.next() {
@@ -274,6 +278,7 @@ impl Walk<'_> {
             let Some((meta, body)) = message_at(&mut r, pos)? else {
                 break; // end of stream
             };
+            hops += 1;
             let message = Table::root(&meta).ok_or_else(|| {
                 super::Stop::Malformed(format!("message at {pos} does not parse"))
             })?;
@@ -319,6 +324,15 @@ impl Walk<'_> {
             Some(b) => b.len() > 0,
             None => pos + 8 < r.size(),
         };
+        if hops >= MAX_MESSAGES && more && batches < MAX_BATCHES {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!(
+                    "arrow: {MAX_MESSAGES} messages hopped ({batches} record batches among them); the rest not inspected"
+                ),
+            );
+        }
         if batches >= MAX_BATCHES && more {
             for (f, &hit) in fields.iter().flatten().zip(&found) {
                 if hit || !matches!(f.kind, Kind::Binary { .. } | Kind::View { text: false }) {
