@@ -512,15 +512,7 @@ impl Walk<'_> {
             (zip::Behind::Nothing, Some(found)) => format!("{} stream", found.format),
             _ => "zip".to_string(),
         };
-        if depth > self.max_depth {
-            self.limit(
-                name,
-                Limit::Depth,
-                format!(
-                    "{what} behind a {} head beyond --max-archive-depth {}",
-                    sniff.format, self.max_depth
-                ),
-            );
+        if self.too_deep_behind(name, &what, &format!("{} head", sniff.format), depth) {
             return true;
         }
         match (zip, stream) {
@@ -560,7 +552,7 @@ impl Walk<'_> {
         else {
             return false;
         };
-        let (size, end_of_program) = (level.size - end, end);
+        let size = level.size - end;
         let seven_zip = level
             .at(end, crate::formats::sevenz::SIGNATURE_LEN as usize)
             .is_some_and(|start| crate::formats::sevenz::next_header(&start, size).is_ok());
@@ -568,24 +560,16 @@ impl Walk<'_> {
             true => zip::Behind::Nothing,
             false => self.zip_at(level, end),
         };
-        let what = match (&zip, seven_zip) {
-            (_, true) => "7z",
-            (zip::Behind::Nothing, false) => return false,
-            _ => "zip",
+        let what = match (seven_zip, &zip) {
+            (true, _) => "7z",
+            (false, zip::Behind::Nothing) => return false,
+            (false, _) => "zip",
         };
-        if depth > self.max_depth {
-            self.limit(
-                name,
-                Limit::Depth,
-                format!(
-                    "{what} behind a {} beyond --max-archive-depth {}",
-                    sniff.format, self.max_depth
-                ),
-            );
+        if self.too_deep_behind(name, what, &sniff.format, depth) {
             return true;
         }
         match zip {
-            zip::Behind::Zip(end) => self.zip_from_end(level, name, depth, end, end_of_program),
+            zip::Behind::Zip(record) => self.zip_from_end(level, name, depth, record, end),
             zip::Behind::Entries(at) => self.entries_behind(level, name, depth, at),
             zip::Behind::Nothing => {
                 let behind = Level {
@@ -595,6 +579,23 @@ impl Walk<'_> {
                 self.seven_zip(&behind, name, depth);
             }
         }
+        true
+    }
+
+    /// An archive or stream found behind another format (`head`) at a depth
+    /// the walk does not open: a limit says what was left closed.
+    fn too_deep_behind(&mut self, name: &str, what: &str, head: &str, depth: u32) -> bool {
+        if depth <= self.max_depth {
+            return false;
+        }
+        self.limit(
+            name,
+            Limit::Depth,
+            format!(
+                "{what} behind a {head} beyond --max-archive-depth {}",
+                self.max_depth
+            ),
+        );
         true
     }
 

@@ -613,6 +613,29 @@ mod tests {
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
         assert_eq!(inside.members[0].member, "b.wav");
         assert_eq!(inside.members[0].sniff.format, "wav");
+        // Beyond the depth the walk opens, a limit says what was left
+        // closed (the WAV compressed, so that no window of the program's
+        // bytes shows it either).
+        let packed = raw_encode(&w, false);
+        let h = header(
+            &lzma2_coder(16),
+            0,
+            packed.len() as u64,
+            &[w.len() as u64],
+            &["a.wav"],
+        );
+        let mut nested = [stub.clone(), archive(&h, &packed, None)].concat();
+        for _ in 0..3 {
+            nested = crate::sniff::tiny_zip_with_extra("inner.zip", &nested, 0, 0, &[]);
+        }
+        let inside = look(&nested);
+        assert!(
+            inside.limits.iter().any(|l| l.limit == Limit::Depth
+                && l.message.starts_with("7z behind a elf beyond")),
+            "{:?}",
+            inside.limits
+        );
+        assert!(inside.members.iter().all(|m| m.sniff.format != "wav"));
         let other = [stub, crate::sniff::testutil::pseudo_random(8192, 1)].concat();
         let inside = look(&other);
         assert!(inside.members.is_empty() && inside.limits.is_empty());

@@ -86,12 +86,14 @@ impl Walk<'_> {
     /// self-extractor's archive behind its program), judged as one in the
     /// head is.
     pub(super) fn zip_at(&self, level: &Level<'_, '_>, at: u64) -> Behind {
+        // Most programs with bytes behind them hold no zip there: four
+        // bytes say so before a header's name and extra field are read.
+        if level.at(at, 4).is_none_or(|m| *m != *b"PK\x03\x04") {
+            return Behind::Nothing;
+        }
         let Some(h) = level.from(at, 30 + 2 * 0xffff) else {
             return Behind::Nothing;
         };
-        if !h.starts_with(b"PK\x03\x04") {
-            return Behind::Nothing;
-        }
         match directory_at_end(level) {
             Some(end) => Behind::Zip(end),
             None if entry_holds_up(&h, at, level.size) => Behind::Entries(at),
