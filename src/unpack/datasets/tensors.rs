@@ -144,10 +144,13 @@ impl Walk<'_> {
         let Some(budget) = self.remaining(prefix) else {
             return Ok(());
         };
-        let data = r.from(h.data_at, size.min(budget) as usize)?.into_owned();
-        self.spent += data.len() as u64;
-        let s = self.sniff_bytes(&data[..data.len().min(sniff::HEAD_LEN)], size);
+        // The head says whether the bytes name a file; the rest is read
+        // only for one (an image dataset's pixels are not).
+        let head = r.from(h.data_at, size.min(sniff::HEAD_LEN as u64) as usize)?;
+        let s = self.sniff_bytes(&head, size);
         if names_a_file(&s) {
+            let data = r.from(h.data_at, size.min(budget) as usize)?.into_owned();
+            self.spent += data.len() as u64;
             self.keep(prefix, "array", &data, size, depth, s);
             return Ok(());
         }
