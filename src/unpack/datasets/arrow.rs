@@ -714,6 +714,26 @@ mod tests {
         );
         wave[528..536].copy_from_slice(&i64::MAX.to_le_bytes());
         let _ = inside(&wave);
+        // A message declaring a negative body length: the walk must not
+        // step back from an overflowed position (or panic, in a debug build).
+        let mut labels =
+            include_bytes!("../../../fixtures/datasets/arrow/stream-70-dictionaries.arrow")
+                .to_vec();
+        use crate::sniff::dataset::{le32, Table};
+        let schema_len = le32(&labels, 4).unwrap() as usize;
+        let at = 8 + schema_len;
+        let meta_len = le32(&labels, at + 4).unwrap() as usize;
+        let meta = at + 8..at + 8 + meta_len;
+        let body = Table::root(&labels[meta.clone()]).unwrap().i64(3, 0);
+        assert!(body > 0);
+        let field = labels[meta.clone()]
+            .windows(8)
+            .position(|w| w == body.to_le_bytes())
+            .unwrap();
+        let field = meta.start + field;
+        labels[field..field + 8].copy_from_slice(&(-1i64).to_le_bytes());
+        assert_eq!(Table::root(&labels[meta]).unwrap().i64(3, 0), -1);
+        let _ = inside(&labels);
         // Every cut of the stream ends quietly.
         for cut in (0..STREAM.len()).step_by(STREAM.len() / 9) {
             let _ = inside(&STREAM[..cut]);
