@@ -29,7 +29,7 @@ mod ole;
 mod other;
 mod pcm;
 pub(crate) mod prefix;
-pub(crate) use other::{is_document, program_end};
+pub(crate) use other::{ending, is_document, program_end, Ending};
 pub(crate) use text::{is_text, wide_text, TEXT_PROBE};
 mod telephony;
 #[cfg(test)]

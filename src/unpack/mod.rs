@@ -22,6 +22,7 @@ pub(crate) mod encoded;
 #[doc(hidden)]
 pub use encoded::fuzz_encoded;
 
+mod appended;
 mod ar;
 mod cpio;
 mod escaped;
@@ -443,6 +444,7 @@ impl Walk<'_> {
         if !opens {
             if self.open_behind(level, sniff, name, depth)
                 || self.archive_after(level, sniff, name, depth)
+                || self.after_image(level, sniff, name, depth)
             {
                 return;
             }
