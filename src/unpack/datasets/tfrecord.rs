@@ -1,5 +1,5 @@
-//! TFRecord files of `tf.train.Example` (or `SequenceExample` context)
-//! protobufs: records are walked by their CRC-checked lengths, features
+//! TFRecord files of `tf.train.Example` (or `SequenceExample`: context and
+//! feature lists) protobufs: records are walked by their CRC-checked lengths, features
 //! decoded by hand (TF `example.proto`, `feature.proto`): bytes features are
 //! sniffed like files, float and int64 lists judged as waveforms. Which key
 //! holds the audio is the dataset's choice, so every feature is looked at.
@@ -162,12 +162,53 @@ fn feature(b: &[u8]) -> Option<Values<'_>> {
     })
 }
 
-/// The features of an `Example` (field 1 `Features`) or of a
-/// `SequenceExample`'s context (also field 1): `map<string, Feature>`.
+/// `FeatureList { repeated Feature feature = 1; }`: one feature per time
+/// step, read as one list. Numbers are joined in step order (a recording
+/// stored a frame per step is its samples again, as far as
+/// [`LIST_VALUES`]); byte strings are numbered by their place among all
+/// the steps' values and kept as one feature's are (the first ones and
+/// the largest). The kind of the first step is the list's.
+fn feature_list(b: &[u8]) -> Option<Values<'_>> {
+    let mut steps = fields(b)
+        .into_iter()
+        .filter_map(|(n, w)| match (n, w) {
+            (1, Wire::Bytes(f, _)) => feature(f),
+            _ => None,
+        })
+        .take(MAX_LISTED);
+    let mut joined = steps.next()?;
+    let mut count = match &joined {
+        Values::Bytes(v) => v.len(),
+        _ => 0,
+    };
+    for step in steps {
+        match (&mut joined, step) {
+            (Values::Bytes(all), Values::Bytes(more)) => {
+                all.extend(more.into_iter().map(|(i, v, len)| (count + i, v, len)));
+                count = all.last().map_or(count, |&(i, _, _)| i + 1);
+                if all.len() > VALUES_PER_FEATURE + 1 {
+                    let rest = all.split_off(VALUES_PER_FEATURE);
+                    all.extend(rest.into_iter().rev().max_by_key(|&(_, _, len)| len));
+                }
+            }
+            (Values::Floats(all), Values::Floats(more))
+            | (Values::Ints(all), Values::Ints(more)) => {
+                let room = LIST_VALUES.saturating_sub(all.len());
+                all.extend(more.into_iter().take(room));
+            }
+            _ => {}
+        }
+    }
+    Some(joined)
+}
+
+/// The features of an `Example` (field 1 `Features`), or of a
+/// `SequenceExample`: its context (also field 1, `map<string, Feature>`)
+/// and its feature lists (field 2, `map<string, FeatureList>`).
 fn example(b: &[u8]) -> Vec<(String, Values<'_>)> {
     let mut out = Vec::new();
     for (n, w) in fields(b) {
-        let (1, Wire::Bytes(features, _)) = (n, w) else {
+        let (n @ (1 | 2), Wire::Bytes(features, _)) = (n, w) else {
             continue;
         };
         for (m, entry) in fields(features) {
@@ -178,7 +219,8 @@ fn example(b: &[u8]) -> Vec<(String, Values<'_>)> {
             for (k, w) in fields(entry) {
                 match (k, w) {
                     (1, Wire::Bytes(name, _)) => key = String::from_utf8_lossy(name).into_owned(),
-                    (2, Wire::Bytes(f, _)) => value = feature(f),
+                    (2, Wire::Bytes(f, _)) if n == 1 => value = feature(f),
+                    (2, Wire::Bytes(f, _)) => value = feature_list(f),
                     _ => {}
                 }
             }
@@ -376,6 +418,49 @@ mod tests {
         };
         let kept: Vec<(usize, usize)> = got.iter().map(|&(i, v, _)| (i, v.len())).collect();
         assert_eq!(kept, vec![(0, 9), (1, 5), (3, 4000)]);
+    }
+
+    /// A SequenceExample's feature list is one list over its steps:
+    /// frames of samples joined in order, byte strings numbered across
+    /// steps and kept as a feature's are.
+    #[test]
+    fn a_feature_list_joins_its_steps() {
+        let msg = |field: u8, body: &[u8]| [&[field << 3 | 2, body.len() as u8][..], body].concat();
+        let floats = |x: &[f32]| {
+            let packed: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
+            msg(2, &msg(1, &packed))
+        };
+        let bytes = |v: &[u8]| msg(1, &msg(1, v));
+        let list = |steps: &[Vec<u8>]| {
+            let body: Vec<u8> = steps.iter().flat_map(|f| msg(1, f)).collect();
+            let entry = [msg(1, b"audio"), msg(2, &body)].concat();
+            // SequenceExample { feature_lists = 2 { feature_list = 1 { … } } }
+            msg(2, &msg(1, &entry))
+        };
+        let seq = list(&[floats(&[0.5, -0.5]), floats(&[0.25])]);
+        assert_eq!(
+            example(&seq),
+            vec![("audio".into(), Values::Floats(vec![0.5, -0.5, 0.25]))]
+        );
+        let steps: Vec<Vec<u8>> = [&b"a"[..], b"bb", b"c", b"dddd", b"ee"]
+            .iter()
+            .map(|v| bytes(v))
+            .collect();
+        let seq = list(&steps);
+        let Values::Bytes(got) = &example(&seq)[0].1 else {
+            panic!("a bytes list");
+        };
+        let kept: Vec<(usize, &[u8])> = got.iter().map(|&(i, v, _)| (i, v)).collect();
+        assert_eq!(kept, vec![(0, &b"a"[..]), (1, b"bb"), (3, b"dddd")]);
+        // A context feature under the same key is read as a feature.
+        let ctx = msg(
+            1,
+            &msg(1, &[msg(1, b"id"), msg(2, &floats(&[1.0]))].concat()),
+        );
+        assert_eq!(
+            example(&ctx),
+            vec![("id".into(), Values::Floats(vec![1.0]))]
+        );
     }
 
     #[test]
