@@ -497,7 +497,7 @@ impl Walk<'_> {
     /// object that is not opened as a container (zipapps, shell-wrapped
     /// jars, self-extractors, makeself installers: named by their stub).
     /// Whether one was there.
-    fn open_behind(
+    pub(super) fn open_behind(
         &mut self,
         level: &Level<'_, '_>,
         sniff: &Sniff,

@@ -695,9 +695,11 @@ mod tests {
         // The record batch (at 536) declares a body far past the end.
         let mut long = STREAM.to_vec();
         let body_at = 536 + 8 + 376;
+        // (What a stream behind the cut head decodes to is a member of no
+        // format, never audio.)
         let (members, limits) = inside(&long[..body_at + 100]);
         assert!(
-            members.is_empty() && !limits.is_empty(),
+            members.iter().all(|m| m.ends_with(" unknown")) && !limits.is_empty(),
             "{members:?} {limits:?}"
         );
         // Metadata length of 2 GiB after the schema.

@@ -404,11 +404,15 @@ impl Walk<'_> {
         if let Err(stop) = result {
             // A container whose structure does not hold (a footer length
             // past the object, a header that does not parse) is bytes of
-            // no known layout: a recording's header in its head is still
-            // found, as in a container not walked.
+            // no known layout: a zip or a stream behind its head is opened,
+            // and a recording's header in its head found, as in bytes no
+            // format explains.
             let malformed = matches!(stop, Stop::Malformed(_));
             self.stopped(prefix, &sniff.format, stop);
-            if malformed && self.inside.members.len() == members_before {
+            if malformed
+                && self.inside.members.len() == members_before
+                && !self.open_behind(level, sniff, prefix, depth)
+            {
                 self.headers_in_head(level, prefix, depth);
             }
         }
