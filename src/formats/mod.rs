@@ -8,6 +8,7 @@
 //! naming it; it never panics and never allocates from a declared number.
 
 pub(crate) mod ar;
+pub(crate) mod avro;
 pub(crate) mod cpio;
 pub(crate) mod rar;
 pub(crate) mod sevenz;

@@ -29,6 +29,7 @@ use super::{Class, Encryption, Sample, Sniff, WINDOW_LEN};
 pub(crate) const CONTAINERS: &[&str] = &[
     "arrow",
     "arrow-stream",
+    "avro",
     "hdf5",
     "kaldi-ark",
     "npy",
@@ -44,6 +45,7 @@ pub(crate) const CONTAINERS: &[&str] = &[
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     parquet(s)
         .or_else(|| arrow(s))
+        .or_else(|| avro(s))
         .or_else(|| tfrecord(s))
         .or_else(|| npy(s))
         .or_else(|| safetensors(s))
@@ -392,6 +394,46 @@ fn tfrecord(s: &Sample) -> Option<Sniff> {
                 "zlib stream whose first record's masked CRC32C matches",
             ),
     )
+}
+
+// ---------------------------------------------------------------- Avro
+
+/// An Avro object container file: the magic and a metadata map that names
+/// a schema. A header longer than the head (a schema of thousands of
+/// fields) is named when its first key is one of Avro's, and read whole by
+/// the walk.
+fn avro(s: &Sample) -> Option<Sniff> {
+    use crate::formats::avro;
+    if !s.head.starts_with(avro::MAGIC) {
+        return None;
+    }
+    let sniff = container("avro", Some("application/avro"));
+    match avro::header(s.head) {
+        Ok(h) => Some(
+            sniff
+                .with("magic", "Obj 01 and a metadata map naming a schema")
+                .with("codec", h.codec),
+        ),
+        Err(_) if !s.is_whole() && avro_key_first(s.head) => Some(sniff.with(
+            "magic",
+            "Obj 01 and a metadata map of avro. keys, longer than the head",
+        )),
+        Err(_) => None,
+    }
+}
+
+/// The metadata map's first key starts `avro.`.
+fn avro_key_first(h: &[u8]) -> bool {
+    use crate::formats::avro::long;
+    let mut pos = 4;
+    let Some(count) = long(h, &mut pos) else {
+        return false;
+    };
+    if count < 0 && long(h, &mut pos).is_none() {
+        return false;
+    }
+    let len = long(h, &mut pos).and_then(|n| usize::try_from(n).ok());
+    count != 0 && len.is_some_and(|n| get(h, pos, n).is_some_and(|k| k.starts_with(b"avro.")))
 }
 
 // ---------------------------------------------------------------- NumPy

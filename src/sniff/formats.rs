@@ -29,6 +29,7 @@ pub const FORMATS: &[&str] = &[
     "arrow-stream",
     "au",
     "avi",
+    "avro",
     "aws-encryption-sdk",
     "bdf",
     "binary",

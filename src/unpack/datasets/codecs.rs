@@ -29,6 +29,10 @@ pub(super) enum Codec {
     Lz4Frame,
     /// LZF (h5py filter 32000).
     Lzf,
+    /// Raw deflate (RFC 1951, no header): Avro's `deflate`.
+    Deflate,
+    Bzip2,
+    Xz,
 }
 
 /// The first `limit` bytes `input` decompresses to (fewer when the input
@@ -52,6 +56,9 @@ pub(super) fn decompress(codec: Codec, input: &[u8], limit: usize) -> Vec<u8> {
         Codec::Lz4Hadoop => lz4_hadoop(input, limit),
         Codec::Lz4Frame => stream(lz4_flex::frame::FrameDecoder::new(input), limit),
         Codec::Lzf => lzf(input, limit),
+        Codec::Deflate => stream(flate2::bufread::DeflateDecoder::new(input), limit),
+        Codec::Bzip2 => stream(bzip2::bufread::BzDecoder::new(input), limit),
+        Codec::Xz => stream(liblzma::bufread::XzDecoder::new(input), limit),
     }
 }
 

@@ -25,6 +25,7 @@
 //! reached is a limit, and so is a structure not understood.
 
 mod arrow;
+mod avro;
 mod codecs;
 mod hdf5;
 mod kaldi;
@@ -386,6 +387,7 @@ impl Walk<'_> {
         let result = match &*sniff.format {
             "parquet" => self.parquet(level, prefix, depth),
             "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
+            "avro" => self.avro(level, prefix, depth),
             "tfrecord" => self.tfrecord(level, sniff, prefix, depth),
             "npy" => self.npy(level, prefix, depth),
             // An npz is a zip of .npy members: each comes back here as `npy`.
