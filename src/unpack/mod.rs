@@ -32,6 +32,7 @@ mod pgdump;
 mod rar;
 mod sevenz;
 mod sqldump;
+mod sqlite;
 mod streams;
 mod tar;
 mod zip;
@@ -456,6 +457,18 @@ impl Walk<'_> {
                 let head = level.from(0, 1024).unwrap_or_default();
                 self.sql_blobs(level, &head, true, name, depth);
                 self.pg_dump(level, &head, name, depth);
+            }
+            // A database is read through SQLite where it can be.
+            if sniff.format == "sqlite" && depth <= self.max_depth {
+                if let Err(why) = self.sqlite(level, name, depth) {
+                    self.limit(
+                        name,
+                        Limit::Unsupported,
+                        format!("sqlite contents are not walked ({why}); searched for audio headers only"),
+                    );
+                    self.headers_in_head(level, name, depth);
+                }
+                return;
             }
             if sniff.class == Class::Compressed && !crate::sniff::is_document(&sniff.format) {
                 self.unwalked(level, sniff, name, depth);
