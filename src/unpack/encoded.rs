@@ -132,6 +132,13 @@ fn in_run(c: u8) -> bool {
     IN_RUN[c as usize]
 }
 
+/// How many of `chars` (read from a run's start on) the run spans: its
+/// bytes, line breaks and padding, up to the first byte no run holds;
+/// `None` when all of them are run bytes (the run goes on past them).
+pub fn run_extent(chars: &[u8]) -> Option<usize> {
+    chars.iter().position(|&c| !in_run(c) && c != b'=')
+}
+
 /// A byte a run on one line can hold: a symbol or the `\\` of an escape.
 pub fn on_one_line(c: u8) -> bool {
     in_run(c) && !matches!(c, b'\n' | b'\r')

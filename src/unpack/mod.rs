@@ -413,14 +413,14 @@ impl Walk<'_> {
             // Text is judged by its first 8 KiB: a long script stub before
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
-            let mut judged_to = 0;
+            let (mut judged_to, mut read_on) = (0, Covered::default());
             if let Some((text, width)) = ascii_head(level) {
                 self.sql_blobs(level, &text, false, name, depth);
-                self.encoded(level, &text, width, name, depth);
+                read_on = self.encoded(level, &text, width, name, depth);
                 self.escaped(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
-            return self.text_windows(level, name, depth, judged_to);
+            return self.text_windows(level, name, depth, judged_to, read_on);
         }
         if let f @ ("openpgp-signed" | "openpgp-armor-signed") = &*sniff.format {
             return self.openpgp(level, f == "openpgp-armor-signed", name, depth);
@@ -775,6 +775,9 @@ impl Walk<'_> {
     /// Only the text's head is searched (plus the rest of a run that reaches
     /// its end), so a large text file costs no more than its head. `text`
     /// and `width` are the head as [`ascii_head`] gives it.
+    /// How far into the object the runs were read (on past the head, for
+    /// one that reaches its end), so that no later window decodes a run
+    /// again from its middle.
     fn encoded(
         &mut self,
         level: &Level<'_, '_>,
@@ -782,12 +785,13 @@ impl Walk<'_> {
         width: usize,
         prefix: &str,
         depth: u32,
-    ) {
+    ) -> Covered {
         let max = self.text_payloads();
         let runs = self.capped(encoded::runs(text, max + 1), max, prefix, "encoded runs");
+        let mut covered = Covered::default();
         for run in &runs {
             let Some(budget) = self.remaining(prefix) else {
-                return;
+                return covered;
             };
             let budget = budget.min(4 * HEAD_LEN as u64) as usize;
             let reaches_end =
@@ -799,6 +803,9 @@ impl Walk<'_> {
                 Some(f) => f,
                 None => &text[run.offset..run.end],
             };
+            if width == 1 {
+                covered = covered.max(Covered::of(run.offset as u64, chars, fetched.is_some()));
+            }
             let data = encoded::decode(chars, run.encoding, budget);
             self.spent += data.len() as u64;
             let symbols = encoded::symbols(chars);
@@ -825,6 +832,7 @@ impl Walk<'_> {
             let name = format!("{}@{}", run.encoding.name(), run.offset * width);
             self.keep(prefix, &name, &data, size, depth, s);
         }
+        covered
     }
 
     /// Samples written out as decimal numbers in text: each long stretch of
@@ -928,6 +936,31 @@ impl Walk<'_> {
     /// Decompressed bytes the object may still produce, all members together.
     fn object_left(&self) -> u64 {
         self.limits.max_object_bytes.saturating_sub(self.spent)
+    }
+}
+
+/// Where the runs of a text were read to: an offset in the object, and
+/// whether the last of them went on past it (read only in part).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Covered {
+    pub to: u64,
+    pub open: bool,
+}
+
+impl Covered {
+    /// A run at `offset` read as `chars`: to its end when the chars hold
+    /// it, or open past them when a read on past the text's end did not.
+    fn of(offset: u64, chars: &[u8], read_on: bool) -> Covered {
+        match encoded::run_extent(chars) {
+            Some(n) => Covered {
+                to: offset + n as u64,
+                open: false,
+            },
+            None => Covered {
+                to: offset + chars.len() as u64,
+                open: read_on,
+            },
+        }
     }
 }
 

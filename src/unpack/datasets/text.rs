@@ -11,7 +11,33 @@
 
 use super::super::encoded;
 use crate::sniff::{numbers, Class, HEAD_LEN, WINDOW_LEN};
-use crate::unpack::{Level, Limit, Walk};
+use crate::unpack::{Covered, Level, Limit, Walk};
+
+/// The most of a mail or MIME text read through.
+const MAX_THROUGH: u64 = 64 << 20;
+
+/// A mail folder, a message or another MIME text (`MIME-Version:` or a
+/// `Content-Transfer-Encoding:` header line in its head): its parts lie
+/// anywhere, an attachment between two windows as easily as in one, so
+/// it is read through rather than sampled.
+fn declares_mime_parts(head: &[u8]) -> bool {
+    const HEADERS: [&[u8]; 2] = [b"mime-version:", b"content-transfer-encoding:"];
+    let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', head).map(|nl| nl + 1));
+    starts.into_iter().any(|at| {
+        let line = &head[at..];
+        HEADERS
+            .iter()
+            .any(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h))
+    })
+}
+
+/// `w` less its first `n` bytes.
+fn cut(w: std::borrow::Cow<'_, [u8]>, n: usize) -> std::borrow::Cow<'_, [u8]> {
+    match w {
+        std::borrow::Cow::Borrowed(b) => std::borrow::Cow::Borrowed(&b[n..]),
+        std::borrow::Cow::Owned(b) => std::borrow::Cow::Owned(b[n..].to_vec()),
+    }
+}
 
 /// Windows read past the head of a large text.
 const TEXT_WINDOWS: u64 = 4;
@@ -47,18 +73,72 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
         mut numbers_judged_to: u64,
+        mut covered: Covered,
     ) {
         let max = self.limits.max_members as usize;
         let mut runs_seen = 0usize;
         // Where the text already searched ends: the head, then each window.
         let mut searched_to = HEAD_LEN as u64;
-        for at in offsets(level.size) {
+        let through = level.size > HEAD_LEN as u64
+            && level
+                .from(0, HEAD_LEN)
+                .is_some_and(|head| declares_mime_parts(&head));
+        let offsets = match through {
+            true => {
+                if level.size > MAX_THROUGH {
+                    self.limit(
+                        prefix,
+                        Limit::ObjectBytes,
+                        format!(
+                            "mail or MIME text of {} bytes: read through its first {} MiB only",
+                            level.size,
+                            MAX_THROUGH >> 20
+                        ),
+                    );
+                }
+                (HEAD_LEN as u64..level.size.min(MAX_THROUGH))
+                    .step_by(WINDOW_LEN)
+                    .collect()
+            }
+            false => offsets(level.size),
+        };
+        for at in offsets {
             if self.out_of_time(prefix) {
                 return;
             }
-            let Some(window) = level.from(at, WINDOW_LEN) else {
+            let Some(mut window) = level.from(at, WINDOW_LEN) else {
                 return;
             };
+            // A run read on past the head or an earlier window is not
+            // decoded again from its middle: the window is searched from
+            // where it ended (and from past its rest, when it went on
+            // past what was read of it).
+            if covered.to > at {
+                let skip = ((covered.to - at) as usize).min(window.len());
+                window = cut(window, skip);
+                if window.is_empty() {
+                    searched_to = at + skip as u64;
+                    continue;
+                }
+            }
+            let at = at.max(covered.to);
+            if covered.open && covered.to == at {
+                match encoded::run_extent(&window) {
+                    Some(n) => {
+                        covered = Covered {
+                            to: at + n as u64,
+                            open: false,
+                        };
+                        window = cut(window, n);
+                    }
+                    None => {
+                        covered.to = at + window.len() as u64;
+                        searched_to = covered.to;
+                        continue;
+                    }
+                }
+            }
+            let at = at.max(covered.to);
             // A window that opens inside a long run (a row's base64 cell
             // that began between two windows): the run is read from its
             // start, found by reading back, and judged whole.
@@ -82,11 +162,9 @@ impl Walk<'_> {
                     .find(|r| r.end > *context);
                 if let Some(run) = run {
                     runs_seen += 1;
-                    if self
-                        .encoded_run(level, text, *base, &run, prefix, depth)
-                        .is_none()
-                    {
-                        return;
+                    match self.encoded_run(level, text, *base, &run, prefix, depth) {
+                        Some(c) => covered = covered.max(c),
+                        None => return,
                     }
                 }
             }
@@ -125,11 +203,9 @@ impl Walk<'_> {
                     );
                     return;
                 }
-                if self
-                    .encoded_run(level, text, base, &run, prefix, depth)
-                    .is_none()
-                {
-                    return;
+                match self.encoded_run(level, text, base, &run, prefix, depth) {
+                    Some(c) => covered = covered.max(c),
+                    None => return,
                 }
             }
         }
@@ -137,7 +213,8 @@ impl Walk<'_> {
 
     /// Decodes one run of `text` (which starts at `base` in the object),
     /// read on past the text's end, and keeps it when it is more than
-    /// plain data. `None` when the object's budget is spent.
+    /// plain data; how far it was read. `None` when the object's budget
+    /// is spent.
     fn encoded_run(
         &mut self,
         level: &Level<'_, '_>,
@@ -146,7 +223,7 @@ impl Walk<'_> {
         run: &encoded::Run,
         prefix: &str,
         depth: u32,
-    ) -> Option<()> {
+    ) -> Option<Covered> {
         let budget = self.remaining(prefix)?;
         let budget = budget.min(4 * HEAD_LEN as u64) as usize;
         let offset = base + run.offset as u64;
@@ -159,6 +236,7 @@ impl Walk<'_> {
             Some(f) => f,
             None => &text[run.offset..run.end],
         };
+        let covered = Covered::of(offset, chars, fetched.is_some());
         let data = encoded::decode(chars, run.encoding, budget);
         self.spent += data.len() as u64;
         let size =
@@ -166,7 +244,7 @@ impl Walk<'_> {
         let s = self.sniff_bytes(&data, size);
         let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
         if s.class == Class::Other || (statistical && data.len() < 256) {
-            return Some(());
+            return Some(covered);
         }
         let mut s = s.with(
             "encoding",
@@ -177,7 +255,7 @@ impl Walk<'_> {
         }
         let name = format!("{}@{offset}", run.encoding.name());
         self.keep(prefix, &name, &data, size, depth, s);
-        Some(())
+        Some(covered)
     }
 }
 
@@ -244,6 +322,49 @@ mod tests {
         gap.extend(row.as_bytes());
         gap.extend(filler(size - gap.len()));
         assert!(crate::unpack::tests::look(&gap).members.is_empty());
+    }
+
+    /// A mail folder with a voicemail's WAV, base64 in 76-column lines,
+    /// between the windows a sampled text would read: found once, from its
+    /// start, and not again from the middle in each window it spans.
+    #[test]
+    fn a_mail_folder_is_read_through_and_an_attachment_decoded_once() {
+        use base64::Engine;
+        let mut wav = crate::unpack::tests::wav();
+        wav.extend(crate::sniff::testutil::pcm16_tone(150_000));
+        let body = base64::engine::general_purpose::STANDARD.encode(&wav);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(76)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        let note = "From a@example.com Thu Jan  1 00:00:00 2026\nMIME-Version: 1.0\n\
+            Content-Type: text/plain\nContent-Transfer-Encoding: 7bit\n\nplain words here\n\n"
+            .repeat(200);
+        let voicemail = format!(
+            "From pbx@example.com Thu Jan  1 00:00:00 2026\nMIME-Version: 1.0\n\
+             Content-Type: audio/wav\nContent-Transfer-Encoding: base64\n\n{}\n\n",
+            lines.join("\n")
+        );
+        let mut mbox = note.repeat(10);
+        let at = mbox.len() + voicemail.find("UklG").unwrap();
+        mbox.push_str(&voicemail);
+        mbox.push_str(&note.repeat(60));
+        assert!(at as u64 > 2 * HEAD_LEN as u64 && mbox.len() > 2_000_000);
+        let inside = crate::unpack::tests::look(mbox.as_bytes());
+        assert_eq!(
+            inside.found(),
+            vec![(&*format!("base64@{at}"), "wav")],
+            "{:?}",
+            inside.limits
+        );
+        // Sampled, as a text without MIME headers is, it lay between windows.
+        let plain = mbox
+            .replace("MIME-Version", "Xime-Version")
+            .replace("Content-Transfer", "Xontent-Transfer");
+        assert!(crate::unpack::tests::look(plain.as_bytes())
+            .members
+            .is_empty());
     }
 
     #[test]
