@@ -119,7 +119,7 @@ fn bad<T>(what: &str, addr: u64) -> Step<T> {
 }
 
 impl Walk<'_> {
-    pub(super) fn hdf5(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+    pub(super) fn hdf5(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
         let head = r.from(0, HEAD_LEN)?.into_owned();
         let base = hdf5_base(&head).ok_or_else(|| Stop::Malformed("no superblock".into()))?;
@@ -195,7 +195,7 @@ impl Walk<'_> {
                     break;
                 }
                 datasets += 1;
-                match self.hdf5_dataset(&mut r, &f, &messages, &path, prefix) {
+                match self.hdf5_dataset(&mut r, &f, &messages, &path, prefix, depth) {
                     Ok(()) => {}
                     Err(Stop::Malformed(why)) => self.damaged(
                         prefix,
@@ -460,6 +460,7 @@ impl Walk<'_> {
         messages: &[Message],
         path: &str,
         prefix: &str,
+        depth: u32,
     ) -> Step<()> {
         let find = |k: u16| {
             messages
@@ -471,7 +472,11 @@ impl Walk<'_> {
         else {
             return malformed("dataset without dataspace, datatype or layout");
         };
-        let Some((dtype, big_endian)) = datatype(ty) else {
+        // A dataset of bytes (`uint8`, `int8`) holds no samples, but may hold
+        // a whole file (`np.frombuffer(wav, np.uint8)` stored as is).
+        let bytes = one_byte(ty);
+        let Some((dtype, big_endian)) = datatype(ty).or(bytes.then_some((Dtype::I16, false)))
+        else {
             return Ok(());
         };
         let shape = dataspace(f, space)
@@ -489,11 +494,16 @@ impl Walk<'_> {
         }
         let layout = parse_layout(f, layout)
             .ok_or_else(|| Stop::Malformed("layout message not supported".into()))?;
-        let elem = dtype.size() as u64;
+        let elem = if bytes { 1 } else { dtype.size() as u64 };
         let Some(budget) = self.remaining(prefix) else {
             return Ok(());
         };
-        let want = ((MAX_WAVEFORM as u64) * 2 * elem).min(budget);
+        // Bytes are judged by their head, as a file's first bytes name it
+        // (an image dataset's pixels are not read on).
+        let want = match bytes {
+            true => (crate::sniff::HEAD_LEN as u64).min(budget),
+            false => ((MAX_WAVEFORM as u64) * 2 * elem).min(budget),
+        };
         let name = if path.is_empty() {
             "/".to_string()
         } else {
@@ -570,6 +580,15 @@ impl Walk<'_> {
             }
         };
         self.spent += data.len() as u64;
+        if bytes {
+            let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            let total = total.unwrap_or(u64::MAX).max(data.len() as u64);
+            let s = self.sniff_bytes(&data, total);
+            if super::tensors::names_a_file(&s) {
+                self.keep(prefix, &name, &data, total, depth, s);
+            }
+            return Ok(());
+        }
         match self.tensor_held(&data, prefix, &name, 0, dtype, big_endian, &data_shape) {
             Ok(false) if super::plan(&data_shape).is_none() => {
                 self.frames_held(&data, prefix, &name, dtype, big_endian, &data_shape);
@@ -767,6 +786,11 @@ fn datatype(b: &[u8]) -> Option<(Dtype, bool)> {
         _ => return None,
     };
     Some((dtype, big_endian))
+}
+
+/// Datatype message of a one-byte integer (signed or not).
+fn one_byte(b: &[u8]) -> bool {
+    b.first().is_some_and(|c| c & 0x0f == 0) && le32(b, 4) == Some(1)
 }
 
 /// Filter pipeline message: the filter ids, in pipeline order.

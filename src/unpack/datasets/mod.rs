@@ -395,11 +395,11 @@ impl Walk<'_> {
                 self.zip(level, prefix, depth);
                 Ok(())
             }
-            "safetensors" => self.safetensors(level, prefix),
+            "safetensors" => self.safetensors(level, prefix, depth),
             "onnx" => self.onnx(level, prefix, depth),
             "pytorch" => self.pytorch(level, prefix, depth),
             "pickle" => self.pickle(level, prefix, depth),
-            "hdf5" => self.hdf5(level, prefix),
+            "hdf5" => self.hdf5(level, prefix, depth),
             "kaldi-ark" => self.kaldi(level, prefix, depth),
             _ => Ok(()),
         };

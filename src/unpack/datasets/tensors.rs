@@ -141,17 +141,7 @@ impl Walk<'_> {
         if size == 0 {
             return Ok(());
         }
-        let Some(budget) = self.remaining(prefix) else {
-            return Ok(());
-        };
-        // The head says whether the bytes name a file; the rest is read
-        // only for one (an image dataset's pixels are not).
-        let head = r.from(h.data_at, size.min(sniff::HEAD_LEN as u64) as usize)?;
-        let s = self.sniff_bytes(&head, size);
-        if names_a_file(&s) {
-            let data = r.from(h.data_at, size.min(budget) as usize)?.into_owned();
-            self.spent += data.len() as u64;
-            self.keep(prefix, "array", &data, size, depth, s);
+        if self.file_in_bytes(r, (h.data_at, size), "array", prefix, depth)? {
             return Ok(());
         }
         let plain = h.descr.as_deref().is_some_and(|d| {
@@ -170,7 +160,37 @@ impl Walk<'_> {
         Ok(())
     }
 
-    pub(super) fn safetensors(&mut self, level: &Level<'_, '_>, prefix: &str) -> Step<()> {
+    /// A file kept in bytes (`np.frombuffer(wav, np.uint8)`) at `at` of
+    /// `size` bytes: the head says whether they name one, and only then is
+    /// the rest read (an image's pixels are not), as member `name`.
+    fn file_in_bytes(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        (at, size): (u64, u64),
+        name: &str,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<bool> {
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(false);
+        };
+        let head = r.from(at, size.min(sniff::HEAD_LEN as u64) as usize)?;
+        let s = self.sniff_bytes(&head, size);
+        if !names_a_file(&s) {
+            return Ok(false);
+        }
+        let data = r.from(at, size.min(budget) as usize)?.into_owned();
+        self.spent += data.len() as u64;
+        self.keep(prefix, name, &data, size, depth, s);
+        Ok(true)
+    }
+
+    pub(super) fn safetensors(
+        &mut self,
+        level: &Level<'_, '_>,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
         let mut r = Reader::new(level);
         let n = u64::from_le_bytes(r.at(0, 8)?[..].try_into().unwrap_or_default());
         if n > MAX_HEADER {
@@ -189,12 +209,19 @@ impl Walk<'_> {
         else {
             return malformed("header is not a JSON object");
         };
-        let mut tensors: Vec<(u64, &str, Dtype, Vec<u64>)> = Vec::new();
+        let mut tensors: Vec<(u64, &str, Option<Dtype>, Vec<u64>)> = Vec::new();
         let mut damaged = 0;
         for (name, t) in &table {
-            let Some(dtype) = t["dtype"].as_str().and_then(safetensors_dtype) else {
-                continue;
+            // Bytes (`U8`, `I8`) hold no samples, but may hold a file.
+            let dtype = match t["dtype"].as_str() {
+                Some("U8" | "I8") => None,
+                Some(other) => match safetensors_dtype(other) {
+                    Some(d) => Some(d),
+                    None => continue,
+                },
+                None => continue,
             };
+            let width = dtype.map_or(1, |d| d.size() as u64);
             let shape: Option<Vec<u64>> = t["shape"]
                 .as_array()
                 .map(|a| a.iter().filter_map(|d| d.as_u64()).collect());
@@ -208,7 +235,7 @@ impl Walk<'_> {
             let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
             let fits = begin <= end
                 && data_at.checked_add(end).is_some_and(|e| e <= r.size())
-                && elements.and_then(|e| e.checked_mul(dtype.size() as u64)) == Some(end - begin);
+                && elements.and_then(|e| e.checked_mul(width)) == Some(end - begin);
             if !fits {
                 self.damaged(
                     prefix,
@@ -234,7 +261,17 @@ impl Walk<'_> {
             if self.out_of_time(prefix) {
                 break;
             }
-            self.tensor(&mut r, prefix, name, data_at + begin, dtype, false, &shape)?;
+            match dtype {
+                Some(dtype) => {
+                    self.tensor(&mut r, prefix, name, data_at + begin, dtype, false, &shape)?;
+                }
+                None => {
+                    let size = shape.iter().product::<u64>();
+                    if size > 0 {
+                        self.file_in_bytes(&mut r, (data_at + begin, size), name, prefix, depth)?;
+                    }
+                }
+            }
         }
         Ok(())
     }
