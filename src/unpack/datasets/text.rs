@@ -13,22 +13,34 @@ use super::super::encoded;
 use crate::sniff::{numbers, Class, HEAD_LEN, WINDOW_LEN};
 use crate::unpack::{Covered, Level, Limit, Walk};
 
-/// The most of a mail or MIME text read through.
+/// The most of a text that carries base64 payloads read through.
 const MAX_THROUGH: u64 = 64 << 20;
 
-/// A mail folder, a message or another MIME text (`MIME-Version:` or a
-/// `Content-Transfer-Encoding:` header line in its head): its parts lie
-/// anywhere, an attachment between two windows as easily as in one, so
-/// it is read through rather than sampled.
-fn declares_mime_parts(head: &[u8]) -> bool {
+/// A text that says in its head that it carries payloads as base64: a
+/// mail folder, a message or another MIME text (`MIME-Version:` or a
+/// `Content-Transfer-Encoding:` header line), a page or notebook with a
+/// `data:` URI (`;base64,`), an HTTP archive (HAR: `"encoding": "base64"`)
+/// or a Jupyter notebook (`"nbformat"`, whose outputs are base64). Its
+/// payloads lie anywhere, an attachment between two windows as easily as
+/// in one, so it is read through rather than sampled.
+fn declares_payloads(head: &[u8]) -> bool {
     const HEADERS: [&[u8]; 2] = [b"mime-version:", b"content-transfer-encoding:"];
+    const MARKS: [&[u8]; 4] = [
+        b";base64,",
+        b"\"encoding\": \"base64\"",
+        b"\"encoding\":\"base64\"",
+        b"\"nbformat\"",
+    ];
     let starts = std::iter::once(0).chain(memchr::memchr_iter(b'\n', head).map(|nl| nl + 1));
-    starts.into_iter().any(|at| {
+    let mime = starts.into_iter().any(|at| {
         let line = &head[at..];
         HEADERS
             .iter()
             .any(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h))
-    })
+    });
+    mime || MARKS
+        .iter()
+        .any(|m| memchr::memmem::find(head, m).is_some())
 }
 
 /// `w` less its first `n` bytes.
@@ -82,7 +94,7 @@ impl Walk<'_> {
         let through = level.size > HEAD_LEN as u64
             && level
                 .from(0, HEAD_LEN)
-                .is_some_and(|head| declares_mime_parts(&head));
+                .is_some_and(|head| declares_payloads(&head));
         let offsets = match through {
             true => {
                 if level.size > MAX_THROUGH {
@@ -90,7 +102,7 @@ impl Walk<'_> {
                         prefix,
                         Limit::ObjectBytes,
                         format!(
-                            "mail or MIME text of {} bytes: read through its first {} MiB only",
+                            "text of {} bytes that carries base64 payloads: read through its first {} MiB only",
                             level.size,
                             MAX_THROUGH >> 20
                         ),
@@ -365,6 +377,42 @@ mod tests {
         assert!(crate::unpack::tests::look(plain.as_bytes())
             .members
             .is_empty());
+    }
+
+    /// A notebook whose first output is an image as a `data:` URI, and
+    /// whose recording, far in, is another: read through, found.
+    #[test]
+    fn a_text_with_data_uris_is_read_through() {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let cell = |mime: &str, data: &str| {
+            format!("  {{\"output_type\": \"display_data\", \"data\": {{\"text/html\": \"<img src=\\\"data:{mime};base64,{data}\\\">\"}}}},\n")
+        };
+        let mut nb = String::from("{\"cells\": [\n");
+        nb.push_str(&cell("image/png", &b64(b"\x89PNG\r\n\x1a\n tiny")));
+        nb.push_str(
+            &filler(400_000)
+                .iter()
+                .map(|&c| c as char)
+                .collect::<String>(),
+        );
+        let audio = cell("audio/wav", &b64(&crate::unpack::tests::wav()));
+        let at = nb.len() + audio.find("UklG").unwrap();
+        nb.push_str(&audio);
+        nb.push_str(
+            &filler(2_000_000)
+                .iter()
+                .map(|&c| c as char)
+                .collect::<String>(),
+        );
+        nb.push_str("], \"nbformat\": 4}\n");
+        let inside = crate::unpack::tests::look(nb.as_bytes());
+        assert_eq!(
+            inside.found(),
+            vec![(&*format!("base64@{at}"), "wav")],
+            "{:?}",
+            inside.limits
+        );
     }
 
     #[test]
