@@ -443,6 +443,10 @@ fn avro_key_first(h: &[u8]) -> bool {
 pub(crate) struct NpyHeader {
     /// The dtype string (`<f4`, `<i2`, `|u1` …); `None` for structured dtypes.
     pub descr: Option<String>,
+    /// A structured dtype's field types, in order, when every field is a
+    /// plain one (`[('left', '<i2'), ('right', '<i2')]`: no sub-array
+    /// shapes, no nested records).
+    pub fields: Option<Vec<String>>,
     pub fortran_order: bool,
     pub shape: Vec<u64>,
     /// Where the data starts.
@@ -472,11 +476,14 @@ pub(crate) fn npy_header(b: &[u8]) -> Option<NpyHeader> {
         let rest = text[k + key.len() + 2..].trim_start();
         Some(rest.strip_prefix(':')?.trim_start())
     };
-    let descr = value("descr")?;
-    let descr = match descr.chars().next()? {
-        q @ ('\'' | '"') => Some(descr[1..].split(q).next()?.to_string()),
+    let descr_text = value("descr")?;
+    let descr = match descr_text.chars().next()? {
+        q @ ('\'' | '"') => Some(descr_text[1..].split(q).next()?.to_string()),
         _ => None,
     };
+    let fields = descr_text
+        .strip_prefix('[')
+        .and_then(|list| plain_fields(&list[..list.find(']')?]));
     let fortran_order = value("fortran_order")?.starts_with("True");
     let shape_text = value("shape")?.strip_prefix('(')?;
     let shape_text = &shape_text[..shape_text.find(')')?];
@@ -493,10 +500,36 @@ pub(crate) fn npy_header(b: &[u8]) -> Option<NpyHeader> {
     }
     Some(NpyHeader {
         descr,
+        fields,
         fortran_order,
         shape,
         data_at: (at + len) as u64,
     })
+}
+
+/// The types of `('name', 'type')` tuples, at most 64 of them; `None` when
+/// a tuple holds more (a sub-array's shape) or a field is itself a record.
+fn plain_fields(list: &str) -> Option<Vec<String>> {
+    let mut types = Vec::new();
+    let tuples = list
+        .split(')')
+        .map(|t| t.trim().trim_start_matches(',').trim())
+        .filter(|t| !t.is_empty());
+    for tuple in tuples {
+        let tuple = tuple.strip_prefix('(')?;
+        let quoted: Vec<&str> = tuple
+            .split(['\'', '"'])
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(_, q)| q)
+            .collect();
+        let rest_is_plain = tuple.matches(',').count() == 1;
+        match quoted[..] {
+            [_, ty] if rest_is_plain && types.len() < 64 => types.push(ty.to_string()),
+            _ => return None,
+        }
+    }
+    (!types.is_empty()).then_some(types)
 }
 
 fn npy(s: &Sample) -> Option<Sniff> {
@@ -1031,6 +1064,20 @@ mod tests {
         structured.extend(dict);
         let h = npy_header(&structured).unwrap();
         assert_eq!((h.descr, h.fortran_order, h.shape), (None, true, vec![]));
+        assert_eq!(h.fields, Some(vec!["<f4".to_string()]));
+    }
+
+    #[test]
+    fn plain_structured_fields_are_listed_and_others_are_not() {
+        assert_eq!(
+            plain_fields("('left', '<i2'), ('right', '<i2')"),
+            Some(vec!["<i2".into(), "<i2".into()])
+        );
+        assert_eq!(plain_fields("(\"t\", \"<f8\"),"), Some(vec!["<f8".into()]));
+        // A sub-array's shape, a nested record, an empty list.
+        assert_eq!(plain_fields("('a', '<i2', (2,))"), None);
+        assert_eq!(plain_fields("('a', [('b', '<i2')"), None);
+        assert_eq!(plain_fields(""), None);
     }
 
     #[test]

@@ -1027,8 +1027,17 @@ mod tests {
                 (vec!["array wav".to_string()], vec![])
             );
         }
+        // Records of one numeric type are samples side by side: channels.
         let stereo = npy("[('left', '<i2'), ('right', '<i2')]", "(4000,)", &wav[44..]);
         let (members, limits) = test_inside(&stereo);
+        assert_eq!(members, vec!["array[:, 0] waveform"], "{limits:?}");
+        // Records of mixed fields are not read as samples, and say so.
+        let mixed = npy(
+            "[('id', '<i2'), ('x', '<f4'), ('y', '<f4')]",
+            "(1000,)",
+            &wav[44..10044],
+        );
+        let (members, limits) = test_inside(&mixed);
         assert!(members.is_empty(), "{members:?}");
         assert!(limits[0].contains("structured (fields)"), "{limits:?}");
         let gradient: Vec<u8> = (0..64 * 64 * 3).map(|i| (i % 192) as u8).collect();

@@ -96,13 +96,27 @@ impl Walk<'_> {
             let origin = usize::try_from(h.data_at).unwrap_or(usize::MAX);
             return self.pickle_held(&held, None, size, origin, prefix, depth);
         }
-        let Some((dtype, big_endian)) = h.descr.as_deref().and_then(numpy_dtype) else {
+        // Records whose fields are all of one numeric type (a stereo pair
+        // as fields `left`, `right`) are that type's samples side by side:
+        // an array with one more axis, of the fields as channels.
+        let channels = h
+            .fields
+            .as_ref()
+            .filter(|f| f.len() as u64 <= super::MAX_CHANNELS && f.iter().all(|t| *t == f[0]));
+        let descr = match channels {
+            Some(f) => Some(f[0].as_str()),
+            None => h.descr.as_deref(),
+        };
+        let Some((dtype, big_endian)) = descr.and_then(numpy_dtype) else {
             return self.npy_other(&mut r, &h, prefix, depth);
         };
         // Fortran order is C order of the transposed shape.
         let mut shape = h.shape.clone();
         if h.fortran_order {
             shape.reverse();
+        }
+        if let Some(f) = channels {
+            shape.push(f.len() as u64);
         }
         if super::plan(&shape).is_some() {
             self.tensor(
