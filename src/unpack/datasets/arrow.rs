@@ -84,6 +84,9 @@ struct Field {
     in_list: bool,
     /// The field is a list whose only child holds numbers.
     numeric_list: bool,
+    /// Dictionary-encoded: the dictionary's id and its values' type (a
+    /// `DictionaryBatch` of that id holds the values, the field indices).
+    dictionary: Option<(i64, Kind)>,
 }
 
 fn flatten(
@@ -109,9 +112,7 @@ fn flatten(
         (64, true) => Kind::Number(Dtype::I64),
         _ => Kind::Fixed,
     };
-    let kind = if field.table(4).is_some() {
-        Kind::Dictionary
-    } else {
+    let value = {
         match field.u8(2, 0) {
             1 | 22 => Kind::NoBuffers,
             2 => ty.map_or(Kind::Fixed, |t| int(&t)),
@@ -136,6 +137,10 @@ fn flatten(
             other => return malformed(format!("field type {other} is not known")),
         }
     };
+    let (kind, dictionary) = match field.table(4) {
+        Some(encoding) => (Kind::Dictionary, Some((encoding.i64(0, 0), value))),
+        None => (value, None),
+    };
     let children = field.tables(5, MAX_FIELDS);
     let is_list = matches!(field.u8(2, 0), 12 | 16 | 21) && kind != Kind::Dictionary;
     let numeric_list = is_list
@@ -153,6 +158,7 @@ fn flatten(
         kind,
         in_list,
         numeric_list,
+        dictionary,
     });
     for child in &children {
         flatten(
@@ -213,6 +219,18 @@ fn message_at(r: &mut Reader<'_, '_, '_>, pos: u64) -> Step<Option<(Vec<u8>, Bod
 /// (polars) put the schema after `ARROW1` as a bare flatbuffer that only
 /// the footer leads past, so a file is read through its footer when it
 /// has one. `None` when there is no footer that parses.
+/// A record batch's buffer compression.
+fn batch_codec(batch: &Table<'_>) -> Step<Option<Codec>> {
+    Ok(match batch.table(3) {
+        None => None,
+        Some(c) => Some(match c.u8(0, 0) {
+            0 => Codec::Lz4Frame,
+            1 => Codec::Zstd,
+            other => return malformed(format!("buffer codec {other}")),
+        }),
+    })
+}
+
 fn footer(r: &mut Reader<'_, '_, '_>) -> Step<Option<(Vec<Field>, Vec<u64>)>> {
     let size = r.size();
     if size < 8 + 10 {
@@ -238,11 +256,15 @@ fn footer(r: &mut Reader<'_, '_, '_>) -> Step<Option<(Vec<Field>, Vec<u64>)>> {
         flatten(&f, "", false, 0, &mut flat)?;
     }
     // Block: offset i64, metaDataLength i32 (+4 padding), bodyLength i64.
-    let blocks = footer.structs(3, 24).unwrap_or(&[]);
-    let at = (0..blocks.len() / 24)
-        .take(MAX_MESSAGES)
-        .filter_map(|k| u64::try_from(le64(blocks, k * 24)? as i64).ok())
-        .collect();
+    // Dictionaries first, as a reader needs them before the batches.
+    let mut at = Vec::new();
+    for list in [2, 3] {
+        let blocks = footer.structs(list, 24).unwrap_or(&[]);
+        at.extend(
+            (0..blocks.len() / 24).filter_map(|k| u64::try_from(le64(blocks, k * 24)? as i64).ok()),
+        );
+    }
+    at.truncate(MAX_MESSAGES);
     Ok(Some((flat, at)))
 }
 
@@ -291,19 +313,21 @@ impl Walk<'_> {
                     found = vec![false; flat.len()];
                     fields = Some(flat);
                 }
+                // A dictionary of a binary field: its values are the
+                // field's, judged as a one-column batch of that type.
+                (2, Some(dict)) => {
+                    if let (Some(fields), Some(batch)) = (&fields, dict.table(1)) {
+                        self.arrow_dictionary(
+                            &mut r, &dict, &batch, fields, &mut found, &body, prefix, depth,
+                        )?;
+                    }
+                }
                 (3, Some(batch)) => {
                     let Some(fields) = &fields else {
                         return malformed("record batch before the schema");
                     };
                     batches += 1;
-                    let codec = match batch.table(3) {
-                        None => None,
-                        Some(c) => Some(match c.u8(0, 0) {
-                            0 => Codec::Lz4Frame,
-                            1 => Codec::Zstd,
-                            other => return malformed(format!("buffer codec {other}")),
-                        }),
-                    };
+                    let codec = batch_codec(&batch)?;
                     let body = Body { codec, ..body };
                     let length = u64::try_from(batch.i64(0, 0)).unwrap_or(0);
                     self.arrow_batch(
@@ -348,6 +372,46 @@ impl Walk<'_> {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// A dictionary of a dictionary-encoded binary field: its values are
+    /// the field's, judged as a one-column batch of the values' type.
+    #[allow(clippy::too_many_arguments)]
+    fn arrow_dictionary(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        dict: &Table<'_>,
+        batch: &Table<'_>,
+        fields: &[Field],
+        found: &mut [bool],
+        body: &Body,
+        prefix: &str,
+        depth: u32,
+    ) -> Step<()> {
+        let id = dict.i64(0, 0);
+        let of = fields.iter().position(|f| {
+            f.dictionary.is_some_and(|(d, k)| {
+                d == id && matches!(k, Kind::Binary { .. } | Kind::View { text: false })
+            })
+        });
+        let Some(i) = of.filter(|&i| !found[i]) else {
+            return Ok(());
+        };
+        let values = [Field {
+            path: format!("{}.dictionary", fields[i].path),
+            kind: fields[i].dictionary.map_or(Kind::Fixed, |(_, k)| k),
+            in_list: false,
+            numeric_list: false,
+            dictionary: None,
+        }];
+        let body = Body {
+            codec: batch_codec(batch)?,
+            ..*body
+        };
+        let mut hit = [false];
+        self.arrow_batch(r, batch, &values, &mut hit, &body, 0, prefix, depth)?;
+        found[i] |= hit[0];
         Ok(())
     }
 
