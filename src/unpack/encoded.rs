@@ -139,9 +139,10 @@ pub fn run_extent(chars: &[u8]) -> Option<usize> {
     chars.iter().position(|&c| !in_run(c) && c != b'=')
 }
 
-/// A byte a run on one line can hold: a symbol or the `\\` of an escape.
-pub fn on_one_line(c: u8) -> bool {
-    in_run(c) && !matches!(c, b'\n' | b'\r')
+/// A byte a run wrapped over lines can hold: a symbol, the `\\` of an
+/// escape or a line break.
+pub fn in_wrapped_run(c: u8) -> bool {
+    in_run(c)
 }
 
 /// The next stretch of run bytes (`start..end`, maximal, cut at `from`)

@@ -17,7 +17,7 @@ use crate::unpack::{Covered, Level, Limit, Walk};
 const MAX_THROUGH: u64 = 64 << 20;
 
 /// A text that says in its head that it carries payloads as base64: a
-/// mail folder, a message or another MIME text (`MIME-Version:` or a
+/// mail folder (an mbox opens with `From `), a message or another MIME text (`MIME-Version:` or a
 /// `Content-Transfer-Encoding:` header line), a page or notebook with a
 /// `data:` URI (`;base64,`), an HTTP archive (HAR: `"encoding": "base64"`)
 /// or a Jupyter notebook (`"nbformat"`, whose outputs are base64). Its
@@ -38,9 +38,48 @@ fn declares_payloads(head: &[u8]) -> bool {
             .iter()
             .any(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h))
     });
-    mime || MARKS
-        .iter()
-        .any(|m| memchr::memmem::find(head, m).is_some())
+    // An mbox folder opens with its first message's `From ` line.
+    mime || head.starts_with(b"From ")
+        || MARKS
+            .iter()
+            .any(|m| memchr::memmem::find(head, m).is_some())
+}
+
+/// Bytes a read-through window reads before its place.
+const OVERLAP: u64 = 4096;
+
+/// `window` (read from `at`) less what runs read on already covered: from
+/// their end, and past the rest of one that went on past what was read of
+/// it. `None` when nothing of it is left; else the rest and where it starts.
+fn past_covered<'w>(
+    window: std::borrow::Cow<'w, [u8]>,
+    at: u64,
+    covered: &mut Covered,
+) -> Option<(std::borrow::Cow<'w, [u8]>, u64)> {
+    let mut window = window;
+    let mut at = at;
+    if covered.to > at {
+        let skip = ((covered.to - at) as usize).min(window.len());
+        window = cut(window, skip);
+        at += skip as u64;
+    }
+    if covered.open && covered.to == at {
+        match encoded::run_extent(&window) {
+            Some(n) => {
+                *covered = Covered {
+                    to: at + n as u64,
+                    open: false,
+                };
+                window = cut(window, n);
+                at += n as u64;
+            }
+            None => {
+                covered.to = at + window.len() as u64;
+                return None;
+            }
+        }
+    }
+    (!window.is_empty()).then_some((window, at))
 }
 
 /// `w` less its first `n` bytes.
@@ -118,45 +157,33 @@ impl Walk<'_> {
             if self.out_of_time(prefix) {
                 return;
             }
-            let Some(mut window) = level.from(at, WINDOW_LEN) else {
+            // Read through, each window starts a little before its place:
+            // a run whose first line begins just before a window's edge
+            // is too short to be one in the window before, and would be
+            // searched from its second line in this one.
+            let from = match through {
+                true => at.saturating_sub(OVERLAP).max(covered.to).min(at),
+                false => at,
+            };
+            let Some(window) = level.from(from, WINDOW_LEN + (at - from) as usize) else {
                 return;
             };
-            // A run read on past the head or an earlier window is not
-            // decoded again from its middle: the window is searched from
-            // where it ended (and from past its rest, when it went on
-            // past what was read of it).
-            if covered.to > at {
-                let skip = ((covered.to - at) as usize).min(window.len());
-                window = cut(window, skip);
-                if window.is_empty() {
-                    searched_to = at + skip as u64;
-                    continue;
-                }
+            // A run that went on past what was read of it, and reaches into
+            // this window (nothing but run bytes in between, as far as a
+            // read back can tell): this window's first bytes are its rest.
+            if covered.open && covered.to <= from && run_start(level, from, covered.to).is_none() {
+                covered.to = from;
             }
-            let at = at.max(covered.to);
-            if covered.open && covered.to == at {
-                match encoded::run_extent(&window) {
-                    Some(n) => {
-                        covered = Covered {
-                            to: at + n as u64,
-                            open: false,
-                        };
-                        window = cut(window, n);
-                    }
-                    None => {
-                        covered.to = at + window.len() as u64;
-                        searched_to = covered.to;
-                        continue;
-                    }
-                }
-            }
-            let at = at.max(covered.to);
+            let Some((mut window, at)) = past_covered(window, from, &mut covered) else {
+                searched_to = from + WINDOW_LEN as u64;
+                continue;
+            };
             // A window that opens inside a long run (a row's base64 cell
             // that began between two windows): the run is read from its
             // start, found by reading back, and judged whole.
             let lead = window
                 .iter()
-                .position(|&c| !encoded::on_one_line(c))
+                .position(|&c| !encoded::in_wrapped_run(c))
                 .unwrap_or(window.len());
             let from_start = (lead >= LONG_LEAD)
                 .then(|| run_start(level, at, searched_to))
@@ -167,6 +194,7 @@ impl Walk<'_> {
                     Some((text, start - context, context as usize))
                 });
             searched_to = at + window.len() as u64;
+            let mut at = at;
             if let Some((text, base, context)) = &from_start {
                 // The run that reaches past the context read before it.
                 let run = encoded::runs(text, 4)
@@ -178,6 +206,11 @@ impl Walk<'_> {
                         Some(c) => covered = covered.max(c),
                         None => return,
                     }
+                }
+                // What that run covered of this window is not searched again.
+                match past_covered(window, at, &mut covered) {
+                    Some((rest, rest_at)) => (window, at) = (rest, rest_at),
+                    None => continue,
                 }
             }
             // Search from the first line start: a run that began before
@@ -286,7 +319,7 @@ const RUN_CONTEXT: u64 = 256;
 fn run_start(level: &Level<'_, '_>, at: u64, floor: u64) -> Option<u64> {
     let from = floor.max(at.saturating_sub(MAX_BACK));
     let before = level.from(from, at.checked_sub(from)? as usize)?;
-    let last = before.iter().rposition(|&c| !encoded::on_one_line(c))?;
+    let last = before.iter().rposition(|&c| !encoded::in_wrapped_run(c))?;
     Some(from + last as u64 + 1)
 }
 
@@ -373,7 +406,8 @@ mod tests {
         // Sampled, as a text without MIME headers is, it lay between windows.
         let plain = mbox
             .replace("MIME-Version", "Xime-Version")
-            .replace("Content-Transfer", "Xontent-Transfer");
+            .replace("Content-Transfer", "Xontent-Transfer")
+            .replace("From ", "Xrom ");
         assert!(crate::unpack::tests::look(plain.as_bytes())
             .members
             .is_empty());
