@@ -9,8 +9,9 @@
 //! views, triggers and virtual tables are never queried, the connection
 //! is query-only and interrupted at the object's deadline. Bounds: a
 //! database of at most [`MAX_DB`] bytes, [`MAX_TABLES`] tables,
-//! [`MAX_ROWS`] rows each; a column whose binary values held no audio in
-//! them is a `max-members` limit when more rows follow.
+//! [`MAX_ROWS`] rows each (a column without audio is a `max-members`
+//! limit when more rows follow). Free pages and deleted rows are not rows:
+//! a database whose tables held no audio is also searched as bytes.
 
 use std::io::Read;
 use std::time::Instant;
@@ -28,7 +29,7 @@ pub(super) const MAX_DB: u64 = 16 << 20;
 /// Tables read.
 const MAX_TABLES: usize = 64;
 /// Rows read of one table.
-const MAX_ROWS: usize = 1024;
+const MAX_ROWS: usize = 1 << 20;
 /// Values shorter than this hold no recording.
 const MIN_VALUE: usize = 64;
 /// Values of one column kept as members when they are neither audio nor
@@ -50,6 +51,16 @@ impl Read for LevelRead<'_, '_, '_> {
             std::io::Error::other(format!("bytes at {} could not be read", self.at))
         })?;
         buf[..got.len()].copy_from_slice(&got);
+        // A WAL-mode database (format versions 2 at 18 and 19) cannot be
+        // opened in memory, where there is no log beside it: the copy is
+        // marked a rollback-journal one, which reads the same pages.
+        for i in 18..20u64 {
+            if let Some(b) = i.checked_sub(self.at).and_then(|k| buf.get_mut(k as usize)) {
+                if i < self.at + got.len() as u64 && *b == 2 {
+                    *b = 1;
+                }
+            }
+        }
         self.at += got.len() as u64;
         Ok(got.len())
     }
@@ -113,6 +124,7 @@ impl Walk<'_> {
                 format!("sqlite: more than {MAX_TABLES} tables; the rest not inspected"),
             );
         }
+        let audio_before = self.audio_members();
         for table in names {
             if let Err(e) = self.sqlite_table(&c, &table, prefix, depth) {
                 if self.out_of_time(prefix) {
@@ -125,7 +137,20 @@ impl Walk<'_> {
                 );
             }
         }
+        // A deleted row's bytes stay on a free page until they are reused.
+        if self.audio_members() == audio_before {
+            self.headers_in_head(level, prefix, depth);
+        }
         Ok(())
+    }
+
+    /// Members found so far that are recordings or biometric records.
+    fn audio_members(&self) -> usize {
+        self.inside
+            .members
+            .iter()
+            .filter(|m| matches!(m.sniff.class, Class::Audio | Class::Biometric))
+            .count()
     }
 
     fn sqlite_table(
@@ -138,7 +163,7 @@ impl Walk<'_> {
         // Stored columns only: a generated column is an expression the
         // schema runs on every read, and could fail or grow every row.
         let columns: Vec<String> = c
-            .prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden = 0")?
+            .prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden IN (0, 3)")?
             .query_map([table], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         if columns.is_empty() {
@@ -152,23 +177,22 @@ impl Walk<'_> {
             quote(table),
             MAX_ROWS + 1
         ))?;
-        // Per column: audio found in it; binary values without audio; and
-        // values of other kinds kept (a column of ciphertext is shown by
+        // Per column: audio found in it, and values of other kinds kept (a column of ciphertext is shown by
         // its first few, not by a member per row).
-        let (mut done, mut open) = (vec![false; columns.len()], vec![false; columns.len()]);
+        let mut done = vec![false; columns.len()];
         let mut kept = vec![0usize; columns.len()];
         let mut rows = stmt.query([])?;
         let mut n = 0;
         while let Some(row) = rows.next()? {
             if n == MAX_ROWS {
                 for (i, column) in columns.iter().enumerate() {
-                    if done[i] || !open[i] {
+                    if done[i] {
                         continue;
                     }
                     self.limit(
                         prefix,
                         Limit::Members,
-                        format!("sqlite table {table} column {column}: binary values looked at in the first {MAX_ROWS} rows; the rest not inspected"),
+                        format!("sqlite table {table} column {column}: values looked at in the first {MAX_ROWS} rows; the rest not inspected"),
                     );
                 }
                 break;
@@ -181,15 +205,15 @@ impl Walk<'_> {
                     ValueRef::Blob(v) | ValueRef::Text(v) if v.len() >= MIN_VALUE => v,
                     _ => continue,
                 };
-                let Some(budget) = self.remaining(prefix) else {
-                    return Ok(());
-                };
-                let held = &v[..v.len().min(budget as usize)];
-                self.spent += held.len() as u64;
+                // A value is read whole (the database is at most MAX_DB),
+                // and judged from as much of it as a member is.
+                let held = &v[..v.len().min(self.limits.max_member_bytes as usize)];
                 let s = self.sniff_bytes(held, v.len() as u64);
                 done[i] = matches!(s.class, Class::Audio | Class::Biometric);
-                open[i] |= !done[i] && !crate::sniff::is_text(held);
-                if done[i] || (s.class != Class::Other && kept[i] < KEPT) {
+                // Text is kept for what it encodes (a `data:` URI, base64),
+                // which the walk of a kept text decodes.
+                let encodes = s.format == "text" && !super::encoded::runs(held, 1).is_empty();
+                if done[i] || ((s.class != Class::Other || encodes) && kept[i] < KEPT) {
                     kept[i] += 1;
                     let name = format!("{table}/row {n}/{column}");
                     self.keep(prefix, &name, held, v.len() as u64, depth, s);
@@ -250,13 +274,36 @@ mod tests {
         assert_eq!(look(&db).found(), vec![("memo/row 80/audio", "wav")]);
     }
 
+    /// A recording behind more than a thousand empty rows, and one in a
+    /// row deleted (its bytes left on a free page).
     #[test]
-    fn rows_past_the_bound_are_a_limit_for_binary_columns_only() {
-        let rows = vec![crate::sniff::testutil::pseudo_random(300, 5); MAX_ROWS + 1];
+    fn a_recording_behind_empty_rows_or_in_a_deleted_row_is_found() {
+        let mut rows = vec![Vec::new(); 1100];
+        rows.push(wav());
         let inside = look(&database(MEMOS, &rows));
-        assert_eq!(inside.members.len(), KEPT);
-        assert!(inside.says("column audio: binary values looked at in the first 1024 rows"));
-        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.found(), vec![("memo/row 1100/audio", "wav")]);
+        let mut c = Connection::open_in_memory().unwrap();
+        c.execute_batch(MEMOS).unwrap();
+        c.execute("INSERT INTO memo (title, audio) VALUES ('x', ?1)", [wav()])
+            .unwrap();
+        c.execute("DELETE FROM memo", []).unwrap();
+        let db = c.serialize(MAIN_DB).unwrap().to_vec();
+        let inside = look(&db);
+        assert_eq!(inside.formats(), vec!["wav"], "{:?}", inside.limits);
+    }
+
+    /// A value's base64 (a `data:` URI kept as text, as key-value stores
+    /// keep recordings) is decoded.
+    #[test]
+    fn a_recording_as_base64_text_is_found() {
+        use base64::Engine;
+        let uri = format!(
+            "data:audio/wav;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(wav())
+        );
+        let db = database(MEMOS, &[uri.into_bytes()]);
+        let inside = look(&db);
+        assert!(inside.formats().contains(&"wav"), "{:?}", inside.found());
     }
 
     /// A schema rewritten to generate a value of 900 MB on every read: the
