@@ -232,10 +232,10 @@ impl Schema {
                 depth + 1,
             )?),
             // `{"type": "int", "logicalType": …}` and the like.
-            other => {
-                let t = self.add(&Value::String(other.to_string()), inner, depth + 1)?;
-                self.types[t].clone()
-            }
+            // A named type referred to as `{"type": "Name"}`: the index of
+            // its definition (its slot may still be in the making, as in a
+            // record that refers to itself).
+            other => return self.add(&Value::String(other.to_string()), inner, depth + 1),
         };
         self.types[at] = t;
         Ok(at)
@@ -314,7 +314,8 @@ impl<'s, 'a> Records<'s, 'a> {
                     .pos
                     .saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
                 let v = &b[self.pos.min(b.len())..end.min(b.len())];
-                if out.len() < MAX_LEAVES {
+                // Empty strings hold nothing, and must not use up the leaves.
+                if out.len() < MAX_LEAVES && len > 0 {
                     out.push((path, Leaf::Bytes(v, len)));
                 }
                 if end > b.len() {
@@ -325,7 +326,7 @@ impl<'s, 'a> Records<'s, 'a> {
             Type::Fixed(n) => {
                 let end = self.pos.checked_add(*n)?;
                 let v = &b[self.pos.min(b.len())..end.min(b.len())];
-                if out.len() < MAX_LEAVES {
+                if out.len() < MAX_LEAVES && *n > 0 {
                     out.push((path, Leaf::Bytes(v, *n as u64)));
                 }
                 if end > b.len() {

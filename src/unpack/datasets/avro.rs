@@ -1,20 +1,42 @@
 //! Avro object container files: blocks decompressed by the file's codec
 //! and their records decoded by its schema (`crate::formats::avro`). Byte
 //! strings are sniffed like files and arrays of numbers judged as
-//! waveforms, each named `block B/record R/PATH`; a field found to hold
-//! audio is not looked at again. Blocks past the 16th are a `max-members`
-//! limit for each field whose binary values held no audio, as TFRecord
-//! records are.
+//! waveforms, each named `block B/record R/PATH`; a field (whatever its
+//! array index or map key) found to hold audio is not looked at again.
+//! Blocks are read until the read or decoding budget ends, records past
+//! [`MAX_RECORDS`] of a block, a record that does not decode and blocks
+//! past [`MAX_BLOCKS`] are limits.
+
+use std::collections::{HashMap, HashSet};
 
 use super::codecs::{decompress, Codec};
 use super::{malformed, Reader, Step};
 use crate::formats::avro::{self, Leaf, Records, Schema};
+use crate::sniff::Class;
 use crate::unpack::{Level, Limit, Walk};
 
-/// Blocks read.
-const MAX_BLOCKS: usize = 16;
+/// Blocks read (the read and decoding budgets end most files first).
+const MAX_BLOCKS: usize = 4096;
 /// Records of one block decoded.
-const MAX_RECORDS: i64 = 64;
+const MAX_RECORDS: i64 = 1 << 16;
+/// Values of one field kept as members when they are neither audio nor
+/// biometric (nor ordinary data, which is never kept).
+const KEPT: usize = 4;
+
+/// A leaf's field: its path without array indices and map keys.
+fn field_of(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut depth = 0usize;
+    for c in path.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
 /// The most of a file read for its header (its schema).
 const MAX_HEADER: usize = 4 << 20;
 
@@ -48,7 +70,8 @@ impl Walk<'_> {
             other => return malformed(format!("codec {other:?} is not decoded")),
         };
         let mut pos = h.blocks_at as u64;
-        let (mut done, mut open): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut done: HashSet<String> = HashSet::new();
+        let mut kept: HashMap<String, usize> = HashMap::new();
         for block in 0..MAX_BLOCKS {
             if pos >= r.size() || self.out_of_time(prefix) {
                 break;
@@ -87,23 +110,34 @@ impl Walk<'_> {
             }
             let plain = decompress(codec, &input, budget as usize);
             self.spent += plain.len() as u64;
+            // Decoded only in part: the budget, not the block, ended it.
+            let cut = size > budget || plain.len() as u64 >= budget;
             let mut records = Records::new(&schema, &plain);
-            for record in 0..count.min(MAX_RECORDS) {
-                let Some((leaves, whole)) = records.next_record() else {
+            for record in 0..count {
+                if record == MAX_RECORDS {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!("avro block {block}: records past the first {MAX_RECORDS} not inspected"),
+                    );
                     break;
-                };
+                }
+                let (leaves, whole) = records.next_record().unwrap_or_default();
                 for (path, leaf) in leaves {
-                    if done.contains(&path) {
+                    // A field is one whatever its array index or map key.
+                    let field = field_of(&path);
+                    if done.contains(&field) {
                         continue;
                     }
                     let name = format!("block {block}/record {record}/{path}");
                     let hit = match leaf {
                         Leaf::Bytes(v, declared) => {
-                            let hit =
-                                !v.is_empty() && self.value(prefix, &name, v, declared, depth);
-                            let binary = !v.is_empty() && !crate::sniff::is_text(v);
-                            if !hit && binary && !open.contains(&path) {
-                                open.push(path.clone());
+                            let s = self.sniff_bytes(v, declared);
+                            let hit = matches!(s.class, Class::Audio | Class::Biometric);
+                            let shown = kept.entry(field.clone()).or_insert(0);
+                            if hit || (s.class != Class::Other && *shown < KEPT) {
+                                *shown += 1;
+                                self.keep(prefix, &name, v, declared, depth, s);
                             }
                             hit
                         }
@@ -112,25 +146,36 @@ impl Walk<'_> {
                         }
                     };
                     if hit {
-                        done.push(path);
+                        done.insert(field);
                     }
                 }
                 if !whole {
+                    let (limit, why) = match cut {
+                        true => (
+                            Limit::ObjectBytes,
+                            "decoded only as far as the budget allows",
+                        ),
+                        false => (
+                            Limit::Unsupported,
+                            "does not decode by the schema within its bounds (values nested 32 deep, 2^20 array items)",
+                        ),
+                    };
+                    self.limit(
+                        prefix,
+                        limit,
+                        format!("avro block {block} record {record} {why}; the rest of the block not inspected"),
+                    );
                     break;
                 }
             }
             pos = end + avro::SYNC_LEN as u64;
         }
         if pos < r.size() && !self.out_of_time(prefix) {
-            for path in open.iter().filter(|p| !done.contains(p)) {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!(
-                        "avro field {path}: binary values looked at in the first {MAX_BLOCKS} blocks; the rest not inspected"
-                    ),
-                );
-            }
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!("avro: blocks past the first {MAX_BLOCKS} not inspected"),
+            );
         }
         Ok(())
     }
@@ -189,18 +234,35 @@ mod tests {
         assert!(limits.is_empty(), "{limits:?}");
     }
 
+    /// Blocks are read on past a first few of anything else, and a
+    /// record that does not decode says so.
     #[test]
-    fn blocks_past_the_bound_are_a_limit_for_binary_fields() {
-        let f = file(20, |_| vec![0x80; 300]);
+    fn later_blocks_are_read_and_a_record_that_does_not_decode_is_a_limit() {
+        let wav = crate::unpack::tests::wav();
+        let f = file(40, |i| {
+            if i == 39 {
+                wav.clone()
+            } else {
+                vec![0x80; 300]
+            }
+        });
         let (members, limits) = test_inside(&f);
-        assert!(members.is_empty());
-        assert_eq!(
-            limits,
-            vec!["avro field clip: binary values looked at in the first 16 blocks; the rest not inspected"]
+        assert!(
+            members.contains(&"block 39/record 0/clip wav".to_string()),
+            "{members:?}"
         );
-        // Text values raise none.
-        let (_, limits) = test_inside(&file(20, |_| b"hello".to_vec()));
         assert!(limits.is_empty(), "{limits:?}");
+        // A block whose one record declares a byte string past its end.
+        let mut bad = file(1, |_| vec![0x80; 300]);
+        let at = bad.len() - 16 - 302;
+        bad[at..at + 2].copy_from_slice(&zz(5000));
+        let (_, limits) = test_inside(&bad);
+        assert!(
+            limits
+                .iter()
+                .any(|l| l.contains("record 0 does not decode")),
+            "{limits:?}"
+        );
     }
 
     #[test]
