@@ -131,6 +131,9 @@ fn next_jpeg(b: &mut Blocks<'_>, at: u64) -> Option<u64> {
         i += 1;
     }
     let soi = loop {
+        if i >= at + MAX_PADDING {
+            return None;
+        }
         match b.byte(i)? {
             0xff if b.byte(i + 1)? == 0xff => i += 1,
             0xff => break i,
@@ -238,6 +241,25 @@ pub(super) fn png_end(read: &mut Read<'_>, size: u64) -> End {
     }
 }
 
+/// Whether some chunk header in `tail` (a PNG's last bytes, ending with
+/// its `IEND` chunk) declares a chunk that ends exactly where `IEND`
+/// begins: four ASCII letters of type, its length before them. A genuine
+/// PNG's last chunk (image data, cut by writers into chunks of 8 KiB or
+/// so, or a text chunk) does; a file written between it and a copied
+/// `IEND` leaves none that does, unless it ends with a whole chunk of its
+/// own making. A PNG whose last chunk is longer than the tail read is
+/// walked, as if it were suspect.
+fn chunk_ends_at_iend(tail: &[u8]) -> bool {
+    let Some(iend) = tail.len().checked_sub(12) else {
+        return false;
+    };
+    (4..iend.saturating_sub(4)).any(|at| {
+        let kind = &tail[at..at + 4];
+        let len = u32::from_be_bytes([tail[at - 4], tail[at - 3], tail[at - 2], tail[at - 1]]);
+        kind.iter().all(u8::is_ascii_alphabetic) && at + 4 + len as usize + 4 == iend
+    })
+}
+
 /// Whether `window` holds bytes no JPEG scan holds: an `FF` followed by a
 /// byte that is neither stuffing, a restart, a fill byte nor a marker
 /// that may come between scans (tables, a scan's start, restart interval,
@@ -280,15 +302,25 @@ impl Walk<'_> {
         if !matches!(format, "jpg" | "png") {
             return false;
         }
-        let head;
+        // Another level (an image found behind an image, a member) is
+        // read as the object's windows were: its end and its middle.
+        let (head, windows);
         let sample = match &level.bytes {
             LevelBytes::Outer(sample, _) => *sample,
-            // A member is held whole (its sniff saw all of it) or cut
-            // short by the budget, which a limit reports: its head alone
-            // stands for it here, and says the end is unread.
             _ => {
                 head = level.from(0, HEAD_LEN).unwrap_or_default();
-                &Sample::new(level.size, &head, &[])
+                let spread = Sample::new(level.size, &head, &[]).spread_wants(0..level.size);
+                windows = spread
+                    .into_iter()
+                    .filter_map(|w| {
+                        let bytes = level.from(w.start, (w.end - w.start) as usize)?;
+                        Some(Window {
+                            offset: w.start,
+                            bytes: bytes.into_owned(),
+                        })
+                    })
+                    .collect::<Vec<_>>();
+                &Sample::new(level.size, &head, &windows)
             }
         };
         let suspect = match sniff::ending(sample, format) {
@@ -297,6 +329,14 @@ impl Walk<'_> {
             // window behind the head that no JPEG scan holds says so.
             Ending::Unproven if format == "jpg" => {
                 sample.past_head().any(|w| foreign_to_a_scan(&w.bytes))
+            }
+            // A PNG's last chunk before `IEND` ends where `IEND` starts: an
+            // end window in which none does holds something else.
+            Ending::Unproven => {
+                let last = |n: u64| sample.at(level.size.saturating_sub(n), n as usize);
+                last(WINDOW_LEN as u64)
+                    .or_else(|| last(4096))
+                    .is_none_or(|tail| !chunk_ends_at_iend(tail))
             }
             _ => false,
         };
@@ -588,6 +628,20 @@ mod tests {
         assert!(inside.members.is_empty());
         assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
         assert!(inside.says("is cut short"));
+    }
+
+    #[test]
+    fn a_png_tail_shows_whether_its_last_chunk_ends_at_iend() {
+        let iend = b"\x00\x00\x00\x00IEND\xae\x42\x60\x82";
+        let mut png = b"xx\x00\x00\x00\x03IDATabcCRC!".to_vec();
+        png.extend(iend);
+        assert!(chunk_ends_at_iend(&png));
+        // Something written between the last chunk and a copied IEND.
+        let mut forged = png[..png.len() - 12].to_vec();
+        forged.extend(b"ftypisom and the rest of a clip");
+        forged.extend(iend);
+        assert!(!chunk_ends_at_iend(&forged));
+        assert!(!chunk_ends_at_iend(iend));
     }
 
     #[test]
