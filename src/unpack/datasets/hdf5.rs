@@ -581,8 +581,10 @@ impl Walk<'_> {
         };
         self.spent += data.len() as u64;
         if bytes {
+            // A shape whose product overflows declares more than any file
+            // holds: the bytes read are what there is.
             let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
-            let total = total.unwrap_or(u64::MAX).max(data.len() as u64);
+            let total = total.unwrap_or(data.len() as u64).max(data.len() as u64);
             let s = self.sniff_bytes(&data, total);
             if super::tensors::names_a_file(&s) {
                 self.keep(prefix, &name, &data, total, depth, s);

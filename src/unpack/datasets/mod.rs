@@ -411,11 +411,17 @@ impl Walk<'_> {
             // format explains.
             let malformed = matches!(stop, Stop::Malformed(_));
             self.stopped(prefix, &sniff.format, stop);
-            if malformed
-                && self.inside.members.len() == members_before
-                && !self.open_behind(level, sniff, prefix, depth)
-            {
-                self.headers_in_head(level, prefix, depth);
+            if malformed && self.inside.members.len() == members_before {
+                self.open_behind(level, sniff, prefix, depth);
+                // What a stream behind decoded to need not be a recording
+                // (a damaged container's own buffers): the head is
+                // searched for one either way.
+                let audio = self.inside.members[members_before..]
+                    .iter()
+                    .any(|m| m.sniff.class == crate::sniff::Class::Audio);
+                if !audio {
+                    self.headers_in_head(level, prefix, depth);
+                }
             }
         }
     }
