@@ -253,7 +253,9 @@ fn chunk_ends_at_iend(tail: &[u8]) -> bool {
     let Some(iend) = tail.len().checked_sub(12) else {
         return false;
     };
-    (4..iend.saturating_sub(4)).any(|at| {
+    // From the end back: the last chunk is found after as many steps as
+    // it has bytes.
+    (4..iend.saturating_sub(4)).rev().any(|at| {
         let kind = &tail[at..at + 4];
         let len = u32::from_be_bytes([tail[at - 4], tail[at - 3], tail[at - 2], tail[at - 1]]);
         kind.iter().all(u8::is_ascii_alphabetic) && at + 4 + len as usize + 4 == iend
@@ -332,11 +334,19 @@ impl Walk<'_> {
             }
             // A PNG's last chunk before `IEND` ends where `IEND` starts: an
             // end window in which none does holds something else.
+            // Writers cut image data into chunks of up to 64 KiB (Pillow's
+            // size): when the end window read holds no chunk header that
+            // chains to IEND, one read a little longer does.
             Ending::Unproven => {
                 let last = |n: u64| sample.at(level.size.saturating_sub(n), n as usize);
-                last(WINDOW_LEN as u64)
+                let chained = last(WINDOW_LEN as u64)
                     .or_else(|| last(4096))
-                    .is_none_or(|tail| !chunk_ends_at_iend(tail))
+                    .is_some_and(chunk_ends_at_iend);
+                let longer = (WINDOW_LEN as u64 + 8192).min(level.size);
+                !chained
+                    && !level
+                        .from(level.size - longer, longer as usize)
+                        .is_some_and(|tail| chunk_ends_at_iend(&tail))
             }
             _ => false,
         };
