@@ -253,12 +253,12 @@ fn chunk_ends_at_iend(tail: &[u8]) -> bool {
     let Some(iend) = tail.len().checked_sub(12) else {
         return false;
     };
-    // From the end back: the last chunk is found after as many steps as
-    // it has bytes.
-    (4..iend.saturating_sub(4)).rev().any(|at| {
-        let kind = &tail[at..at + 4];
-        let len = u32::from_be_bytes([tail[at - 4], tail[at - 3], tail[at - 2], tail[at - 1]]);
-        kind.iter().all(u8::is_ascii_alphabetic) && at + 4 + len as usize + 4 == iend
+    // From the end back, the length test first (one load and compare a
+    // position): the last chunk is found after as many steps as it has
+    // bytes.
+    tail[..iend].windows(8).enumerate().rev().any(|(p, w)| {
+        let len = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize;
+        iend.checked_sub(12 + p) == Some(len) && w[4..].iter().all(u8::is_ascii_alphabetic)
     })
 }
 
