@@ -248,14 +248,28 @@ pub(super) fn png_end(read: &mut Read<'_>, size: u64) -> End {
 /// so, or a text chunk) does; a file written between it and a copied
 /// `IEND` leaves none that does, unless it ends with a whole chunk of its
 /// own making. A PNG whose last chunk is longer than the tail read is
-/// walked, as if it were suspect.
-fn chunk_ends_at_iend(tail: &[u8]) -> bool {
+/// walked, as if it were suspect. Image data is looked for by its type;
+/// `any_kind` also tries every position for a chunk of another type (a
+/// text chunk last), which costs a step a byte.
+fn chunk_ends_at_iend(tail: &[u8], any_kind: bool) -> bool {
     let Some(iend) = tail.len().checked_sub(12) else {
         return false;
     };
-    // From the end back, the length test first (one load and compare a
-    // position): the last chunk is found after as many steps as it has
-    // bytes.
+    let ends_here = |p: usize| {
+        p.checked_sub(4)
+            .and_then(|at| tail.get(at..p))
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .is_some_and(|len| p.checked_add(8 + len) == Some(iend))
+    };
+    // Image data is what most PNGs end with: its type is searched first.
+    if memchr::memmem::find_iter(&tail[..iend], b"IDAT").any(ends_here) {
+        return true;
+    }
+    if !any_kind {
+        return false;
+    }
+    // Else any chunk, from the end back, the length test first (one load
+    // and compare a position).
     tail[..iend].windows(8).enumerate().rev().any(|(p, w)| {
         let len = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize;
         iend.checked_sub(12 + p) == Some(len) && w[4..].iter().all(u8::is_ascii_alphabetic)
@@ -341,12 +355,12 @@ impl Walk<'_> {
                 let last = |n: u64| sample.at(level.size.saturating_sub(n), n as usize);
                 let chained = last(WINDOW_LEN as u64)
                     .or_else(|| last(4096))
-                    .is_some_and(chunk_ends_at_iend);
+                    .is_some_and(|tail| chunk_ends_at_iend(tail, false));
                 let longer = (WINDOW_LEN as u64 + 8192).min(level.size);
                 !chained
                     && !level
                         .from(level.size - longer, longer as usize)
-                        .is_some_and(|tail| chunk_ends_at_iend(&tail))
+                        .is_some_and(|tail| chunk_ends_at_iend(&tail, true))
             }
             _ => false,
         };
@@ -645,13 +659,13 @@ mod tests {
         let iend = b"\x00\x00\x00\x00IEND\xae\x42\x60\x82";
         let mut png = b"xx\x00\x00\x00\x03IDATabcCRC!".to_vec();
         png.extend(iend);
-        assert!(chunk_ends_at_iend(&png));
+        assert!(chunk_ends_at_iend(&png, true));
         // Something written between the last chunk and a copied IEND.
         let mut forged = png[..png.len() - 12].to_vec();
         forged.extend(b"ftypisom and the rest of a clip");
         forged.extend(iend);
-        assert!(!chunk_ends_at_iend(&forged));
-        assert!(!chunk_ends_at_iend(iend));
+        assert!(!chunk_ends_at_iend(&forged, true));
+        assert!(!chunk_ends_at_iend(iend, true));
     }
 
     #[test]
