@@ -25,8 +25,10 @@ pub(crate) const MAX_SCHEMA_DEPTH: usize = 32;
 pub(crate) const MAX_TYPES: usize = 4096;
 /// Leaves taken from one record.
 pub(crate) const MAX_LEAVES: usize = 256;
-/// Items of arrays and maps decoded by one [`Records`], all records
-/// together: an array of `null`s costs no bytes per item.
+/// Values (array and map items, record fields, union branches) decoded by
+/// one [`Records`], all records together: a `null` costs no bytes, so
+/// bytes alone do not bound a record of a thousand null fields, nor a
+/// block that declares 2¹⁶ of them.
 const MAX_ITEMS: u64 = 1 << 20;
 /// Numbers kept of one array.
 pub(crate) const MAX_NUMBERS: usize = 1 << 17;
@@ -293,7 +295,8 @@ impl<'s, 'a> Records<'s, 'a> {
         depth: usize,
         out: &mut Vec<(String, Leaf<'a>)>,
     ) -> Option<()> {
-        if depth > MAX_SCHEMA_DEPTH {
+        self.items += 1;
+        if depth > MAX_SCHEMA_DEPTH || self.items > MAX_ITEMS {
             return None;
         }
         let (b, schema) = (self.b, self.schema);
@@ -359,7 +362,6 @@ impl<'s, 'a> Records<'s, 'a> {
                 };
                 let mut numbers = Vec::new();
                 let mut i = 0u64;
-
                 loop {
                     let count = long(b, &mut self.pos)?;
                     if count == 0 {
@@ -535,5 +537,20 @@ mod tests {
         // An array declaring 2^62 nulls ends at the item bound.
         let s = Schema::parse(br#"{"type":"array","items":"null"}"#).unwrap();
         assert_eq!(Records::new(&s, &zz(1 << 62)).next_record(), None);
+        // Records of a thousand null fields cost no bytes: the same bound
+        // ends them, all records of one decoder together.
+        let fields: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"name":"f{i}","type":"null"}}"#))
+            .collect();
+        let schema = format!(
+            r#"{{"type":"record","name":"r","fields":[{}]}}"#,
+            fields.join(",")
+        );
+        let s = Schema::parse(schema.as_bytes()).unwrap();
+        let mut empty = Records::new(&s, b"");
+        let decoded = std::iter::from_fn(|| empty.next_record())
+            .take(2000)
+            .count();
+        assert!(decoded < 1100, "{decoded}");
     }
 }
