@@ -425,10 +425,11 @@ impl<'s, 'a> Records<'s, 'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn zz(v: i64) -> Vec<u8> {
+    /// A `long` as Avro writes it: zig-zag, then a varint.
+    pub(crate) fn zz(v: i64) -> Vec<u8> {
         let mut u = ((v << 1) ^ (v >> 63)) as u64;
         let mut out = Vec::new();
         loop {
@@ -442,7 +443,8 @@ mod tests {
         }
     }
 
-    fn bytes(v: &[u8]) -> Vec<u8> {
+    /// `bytes` or `string`: a length, then the bytes.
+    pub(crate) fn bytes(v: &[u8]) -> Vec<u8> {
         [zz(v.len() as i64), v.to_vec()].concat()
     }
 

@@ -184,24 +184,7 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::test_inside;
-
-    fn zz(v: i64) -> Vec<u8> {
-        let mut u = ((v << 1) ^ (v >> 63)) as u64;
-        let mut out = Vec::new();
-        loop {
-            let b = (u & 0x7f) as u8;
-            u >>= 7;
-            if u == 0 {
-                out.push(b);
-                return out;
-            }
-            out.push(b | 0x80);
-        }
-    }
-
-    fn bytes(v: &[u8]) -> Vec<u8> {
-        [zz(v.len() as i64), v.to_vec()].concat()
-    }
+    use crate::formats::avro::tests::{bytes, zz};
 
     const SYNC: [u8; 16] = [9; 16];
 
