@@ -31,6 +31,64 @@ pub(crate) struct Inspection {
     pub inside: Inside,
 }
 
+/// An object's sniff from its head and the windows its detectors asked for.
+pub(crate) struct Sniffed {
+    /// The last round's sniff, its wishes cleared.
+    pub sniff: Sniff,
+    pub windows: Vec<Window>,
+    /// The first wish no window served when the rounds or windows ran out:
+    /// the verdict rests on part of the structure only.
+    pub unread: Option<u64>,
+}
+
+/// Sniffs an object of `size` bytes from its `head`, then again with each
+/// round of windows its detectors ask for, read through `read` (offset,
+/// length): at most [`MAX_ROUNDS`] rounds and [`MAX_WINDOWS`] windows of at
+/// most [`sniff::WINDOW_LEN`] each. A window already read is never read
+/// again: a chain of declared sizes that points back at itself costs
+/// nothing more. A detector's wish is a window, never a licence to allocate.
+pub(crate) fn sniff_reading<E>(
+    size: u64,
+    head: &[u8],
+    signatures: &[sniff::Signature],
+    mut read: impl FnMut(u64, usize) -> Result<Vec<u8>, E>,
+) -> Result<Sniffed, E> {
+    let mut windows: Vec<Window> = Vec::new();
+    let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), signatures);
+    for _ in 1..MAX_ROUNDS {
+        let wants: Vec<_> = sniffed
+            .wants
+            .iter()
+            .filter(|w| w.start < w.end && w.end <= size)
+            .filter(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
+            .cloned()
+            .collect();
+        if wants.is_empty() || windows.len() >= MAX_WINDOWS {
+            break;
+        }
+        for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
+            let len = (want.end - want.start).min(WINDOW_LEN as u64) as usize;
+            let bytes = read(want.start, len)?;
+            windows.push(Window {
+                offset: want.start,
+                bytes,
+            });
+        }
+        sniffed = sniff::sniff(&Sample::new(size, head, &windows), signatures);
+    }
+    let unread = sniffed
+        .wants
+        .iter()
+        .find(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
+        .map(|w| w.start);
+    sniffed.wants.clear();
+    Ok(Sniffed {
+        sniff: sniffed,
+        windows,
+        unread,
+    })
+}
+
 /// Reads a bounded sample of one object and sniffs it, reading the extra
 /// windows the detectors ask for. The byte budget is fixed whatever the size.
 pub(crate) fn inspect(
@@ -81,43 +139,17 @@ pub(crate) fn inspect_read(
     let deadline = started + Duration::from_secs_f64(rules.limits.max_seconds);
     let head: &[u8] = &head[..n];
     let mut bytes_read = n as u64;
-    let mut windows: Vec<Window> = Vec::new();
-    let mut sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-    for _ in 1..MAX_ROUNDS {
-        // A window already read is never read again: a chain of declared
-        // sizes that points back at itself costs nothing more.
-        let wants: Vec<_> = sniffed
-            .wants
-            .iter()
-            .filter(|w| w.start < w.end && w.end <= size)
-            .filter(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
-            .cloned()
-            .collect();
-        if wants.is_empty() || windows.len() >= MAX_WINDOWS {
-            break;
-        }
-        for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
-            // A detector's wish is a window, never a licence to allocate.
-            let len = (want.end - want.start).min(WINDOW_LEN as u64) as usize;
-            let mut bytes = vec![0u8; len];
-            let got = reader.read_at(want.start, &mut bytes)?;
-            bytes.truncate(got);
-            bytes_read += got as u64;
-            windows.push(Window {
-                offset: want.start,
-                bytes,
-            });
-        }
-        sniffed = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-    }
-    // What the detectors still ask for after the budget is spent: the
-    // verdict rests on part of the structure only, and says so.
-    let unread = sniffed
-        .wants
-        .iter()
-        .find(|w| w.start != 0 && windows.iter().all(|r| r.offset != w.start))
-        .map(|w| w.start);
-    sniffed.wants.clear();
+    let Sniffed {
+        sniff: sniffed,
+        windows,
+        unread,
+    } = sniff_reading(size, head, &rules.signatures, |offset, len| {
+        let mut bytes = vec![0u8; len];
+        let got = reader.read_at(offset, &mut bytes)?;
+        bytes.truncate(got);
+        Ok::<_, ReadError>(bytes)
+    })?;
+    bytes_read += windows.iter().map(|w| w.bytes.len() as u64).sum::<u64>();
     // Opened at every depth limit: at 0 the walk opens nothing but says
     // what it left closed.
     let mut unanswered = None;

@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 
 use super::{chain, Level, LevelBytes, Limit, Member, Walk};
-use crate::pipeline::inspect::{MAX_ROUNDS, MAX_WINDOWS};
+use crate::pipeline::inspect::{sniff_reading, Sniffed};
 use crate::sniff::{self, Ending, Sample, Window, HEAD_LEN, WINDOW_LEN};
 
 /// The most of an image read to find its end: the largest photos a
@@ -421,39 +421,14 @@ impl Walk<'_> {
             bytes: LevelBytes::Behind(level, at),
         };
         let head = behind.from(0, HEAD_LEN).unwrap_or_default().into_owned();
-        let mut windows: Vec<Window> = Vec::new();
-        let sniff_now = |windows: &[Window]| {
-            sniff::sniff(
-                &Sample::new(behind.size, &head, windows),
-                &self.rules.signatures,
+        // A window that cannot be read is an empty one, judged as nothing.
+        let read = |offset: u64, len: usize| {
+            Ok::<_, std::convert::Infallible>(
+                behind.from(offset, len).unwrap_or_default().into_owned(),
             )
         };
-        let mut s = sniff_now(&windows);
-        for _ in 1..MAX_ROUNDS {
-            let wants: Vec<_> = s
-                .wants
-                .iter()
-                .filter(|w| w.start != 0 && w.start < w.end && w.end <= behind.size)
-                .filter(|w| windows.iter().all(|r| r.offset != w.start))
-                .cloned()
-                .collect();
-            if wants.is_empty() || windows.len() >= MAX_WINDOWS {
-                break;
-            }
-            for want in wants.into_iter().take(MAX_WINDOWS - windows.len()) {
-                let len = (want.end - want.start).min(WINDOW_LEN as u64) as usize;
-                let bytes = behind
-                    .from(want.start, len)
-                    .unwrap_or_default()
-                    .into_owned();
-                windows.push(Window {
-                    offset: want.start,
-                    bytes,
-                });
-            }
-            s = sniff_now(&windows);
-        }
-        s.wants.clear();
+        let Ok(Sniffed { sniff: s, .. }) =
+            sniff_reading(behind.size, &head, &self.rules.signatures, read);
         let member = chain(prefix, &format!("embedded@{at}"));
         self.open(&behind, &s, &member, depth + 1);
         self.inside.members.push(Member {
@@ -576,27 +551,14 @@ mod tests {
         let rules = RuleSet::embedded();
         let size = bytes.len() as u64;
         let head = &bytes[..bytes.len().min(HEAD_LEN)];
-        let mut windows = Vec::new();
-        let mut outer = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-        for _ in 1..MAX_ROUNDS {
-            let wants: Vec<_> = outer
-                .wants
-                .drain(..)
-                .filter(|w| windows.iter().all(|r: &Window| r.offset != w.start))
-                .collect();
-            if wants.is_empty() {
-                break;
-            }
-            for w in wants {
-                let end = w.end.min(w.start + WINDOW_LEN as u64) as usize;
-                windows.push(Window {
-                    offset: w.start,
-                    bytes: bytes[w.start as usize..end].to_vec(),
-                });
-            }
-            outer = sniff::sniff(&Sample::new(size, head, &windows), &rules.signatures);
-        }
-        outer.wants.clear();
+        let Ok(Sniffed {
+            sniff: outer,
+            windows,
+            ..
+        }) = sniff_reading(size, head, &rules.signatures, |offset, len| {
+            let at = offset as usize;
+            Ok::<_, std::convert::Infallible>(bytes[at..(at + len).min(bytes.len())].to_vec())
+        });
         let sample = Sample::new(size, head, &windows);
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
             let start = usize::try_from(offset).ok()?.min(bytes.len());
