@@ -292,6 +292,16 @@ mod tests {
         assert_eq!(inside.formats(), vec!["wav"], "{:?}", inside.limits);
     }
 
+    /// A WAL-mode database (file format versions 2 at bytes 18 and 19)
+    /// is read as a rollback-journal one: the same pages.
+    #[test]
+    fn a_wal_mode_database_is_read() {
+        let mut db = database(MEMOS, &[wav()]);
+        db[18] = 2;
+        db[19] = 2;
+        assert_eq!(look(&db).found(), vec![("memo/row 0/audio", "wav")]);
+    }
+
     /// A value's base64 (a `data:` URI kept as text, as key-value stores
     /// keep recordings) is decoded.
     #[test]

@@ -449,6 +449,31 @@ mod tests {
         );
     }
 
+    /// One long recording as base64 in 76-column lines, sampled (no
+    /// header says it carries payloads): one member, from its start,
+    /// however many windows land in it.
+    #[test]
+    fn a_wrapped_run_across_sampled_windows_is_one_member() {
+        use base64::Engine;
+        let mut wav = crate::unpack::tests::wav();
+        wav.extend(crate::sniff::testutil::pcm16_tone(1_500_000));
+        let body = base64::engine::general_purpose::STANDARD.encode(&wav);
+        let mut text: Vec<u8> = body
+            .as_bytes()
+            .chunks(76)
+            .flat_map(|l| [l, b"\n"].concat())
+            .collect();
+        text.extend(filler(200_000));
+        assert!(!declares_payloads(&text[..HEAD_LEN]));
+        let inside = crate::unpack::tests::look(&text);
+        assert_eq!(
+            inside.found(),
+            vec![("base64@0", "wav")],
+            "{:?}",
+            inside.limits
+        );
+    }
+
     #[test]
     fn windows_cover_a_short_rest_and_spread_over_a_long_one() {
         let k = 1024u64;
