@@ -76,7 +76,14 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("lz4", "application/x-lz4")
     } else if zlib_header(h) && inflates(h, s.is_whole()) {
         // Git's loose objects, PNG-less deflate dumps, `pigz -z`.
-        ("zlib", "application/zlib")
+        let sniff = wrapper("zlib", "application/zlib").with("magic", "zlib header at 0");
+        return Some(match zlib_dictionary(h) {
+            Some(id) => sniff.with(
+                "dictionary",
+                format!("preset (id {id:08x}), not in the stream"),
+            ),
+            None => sniff,
+        });
     } else if lzma_alone_header(h) && lzma_decodes(h, s.is_whole()) {
         ("lzma", "application/x-lzma")
     } else {
@@ -85,29 +92,45 @@ fn stream(s: &Sample) -> Option<Sniff> {
     Some(wrapper(format, mime).with("magic", format!("{format} header at 0")))
 }
 
-/// A zlib header (RFC 1950): deflate with a window of at most 32 KiB, no
-/// preset dictionary, and the check bits. Two bytes pass by chance once in
-/// a few hundred random objects, so the stream must also inflate.
+/// A zlib header (RFC 1950): deflate with a window of at most 32 KiB and
+/// the check bits. Two bytes pass by chance once in a few hundred random
+/// objects, so the stream must also inflate.
 fn zlib_header(h: &[u8]) -> bool {
     let (Some(cmf), Some(flg)) = (u8_at(h, 0), u8_at(h, 1)) else {
         return false;
     };
-    cmf & 0x0f == 8
-        && cmf >> 4 <= 7
-        && flg & 0x20 == 0
-        && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
+    cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0
+}
+
+/// The id of the preset dictionary a zlib header declares (its FDICT
+/// flag): the writer primed the window with bytes the stream does not
+/// carry, which only the reader that shares them can restore.
+pub(crate) fn zlib_dictionary(h: &[u8]) -> Option<u32> {
+    if !zlib_header(h) || u8_at(h, 1)? & 0x20 == 0 {
+        return None;
+    }
+    Some(u32::from_be_bytes(h.get(2..6)?.try_into().ok()?))
 }
 
 /// The head inflates without error to at least 64 bytes (or to its end,
 /// for a whole object): random bytes fail within a few blocks.
 fn inflates(h: &[u8], whole: bool) -> bool {
+    let h = &h[..h.len().min(4096)];
+    if zlib_dictionary(h).is_some() {
+        // The decoder stands in for the dictionary; the same bounds.
+        use std::io::Read as _;
+        let Ok(d) = crate::unpack::decoder("zlib", h) else {
+            return false;
+        };
+        let mut out = Vec::with_capacity(256);
+        return match d.take(256).read_to_end(&mut out) {
+            Ok(_) => out.len() >= 64 || (whole && !out.is_empty()),
+            Err(_) => out.len() >= 64,
+        };
+    }
     let mut d = flate2::Decompress::new(true);
     let mut out = [0u8; 256];
-    match d.decompress(
-        &h[..h.len().min(4096)],
-        &mut out,
-        flate2::FlushDecompress::None,
-    ) {
+    match d.decompress(h, &mut out, flate2::FlushDecompress::None) {
         Ok(flate2::Status::StreamEnd) => whole || d.total_out() >= 64,
         Ok(_) => d.total_out() >= 64,
         Err(_) => false,
@@ -647,6 +670,23 @@ pub(crate) mod tests {
         // The declared dictionary, as a header claiming more would say it.
         out[1..5].copy_from_slice(&dict.to_le_bytes());
         out
+    }
+
+    /// A zlib header that declares a preset dictionary names the stream
+    /// when what follows inflates with zeros in the dictionary's place;
+    /// random bytes behind the same header do not.
+    #[test]
+    fn zlib_with_a_preset_dictionary_is_named_and_says_so() {
+        let z: &[u8] = include_bytes!("../../fixtures/compressed/zlib/speech-dictionary.wav.z");
+        let s = stream(&Sample::new(z.len() as u64, z, &[])).unwrap();
+        assert_eq!((&*s.format, s.class), ("zlib", Class::Compressed));
+        assert_eq!(
+            s.evidence["dictionary"],
+            "preset (id bbd50789), not in the stream"
+        );
+        let mut forged = z[..6].to_vec();
+        forged.extend(crate::sniff::testutil::pseudo_random(4000, 7));
+        assert!(stream(&Sample::new(forged.len() as u64, &forged, &[])).is_none());
     }
 
     #[test]

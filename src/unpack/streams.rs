@@ -249,6 +249,17 @@ impl Walk<'_> {
                 level.from(0, n)
             });
         let whole = input.len() as u64 >= level.size;
+        if codec == "zlib" {
+            if let Some(id) = crate::sniff::wrapper::zlib_dictionary(&input) {
+                self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!(
+                        "{format} stream primed with a preset dictionary (id {id:08x}) it does not carry: what it copies from the dictionary was read as zeros"
+                    ),
+                );
+            }
+        }
         self.spent += d.out.len() as u64;
         let n = d.out.len();
         let ratio = n as u64 / (d.consumed as u64).max(1);
@@ -392,6 +403,36 @@ fn inner_name(prefix: &str, format: &str) -> String {
     format!("({format} stream)")
 }
 
+/// A zlib stream, also one whose writer primed its window with a preset
+/// dictionary it does not carry (zlib's `deflateSetDictionary`, Python's
+/// `zdict`): no reader without those bytes can restore what the stream
+/// copies from them, but its literals and what it copies from its own
+/// output are as plain as in any stream. The deflate data is read behind a
+/// stored block of [`DICT_WINDOW`] zeros, which stand in for the
+/// dictionary, and the zeros are dropped from the output. The walk says
+/// the dictionary was missing.
+fn zlib<'i, R: BufRead + 'i>(mut input: R) -> std::io::Result<Box<dyn Read + 'i>> {
+    let header = input.fill_buf()?;
+    if header.len() < 6 || crate::sniff::wrapper::zlib_dictionary(header).is_none() {
+        return Ok(Box::new(flate2::bufread::ZlibDecoder::new(input)));
+    }
+    input.consume(6);
+    // A stored block, not the last: its header bits, then LEN and NLEN.
+    const STORED: [u8; 5] = [0x00, 0x00, 0x80, 0xff, 0x7f];
+    static ZEROS: [u8; DICT_WINDOW] = [0; DICT_WINDOW];
+    let primed = STORED.chain(&ZEROS[..]).chain(input);
+    let mut d = flate2::bufread::DeflateDecoder::new(primed);
+    let skipped = std::io::copy(&mut (&mut d).take(DICT_WINDOW as u64), &mut std::io::sink())?;
+    if skipped < DICT_WINDOW as u64 {
+        return Err(std::io::Error::other("preset dictionary not taken"));
+    }
+    Ok(Box::new(d))
+}
+
+/// The largest window deflate reaches back into, and so the most of a
+/// preset dictionary a stream can use.
+const DICT_WINDOW: usize = 32 << 10;
+
 /// A decoder for `format` reading `input`, configured so that no header
 /// field can make it allocate more than a fixed bound.
 pub(crate) fn decoder<'i, R: BufRead + 'i>(
@@ -411,7 +452,7 @@ pub(crate) fn decoder_until<'i, R: BufRead + 'i>(
 ) -> std::io::Result<Box<dyn Read + 'i>> {
     Ok(match format {
         "gzip" => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
-        "zlib" => Box::new(flate2::bufread::ZlibDecoder::new(input)),
+        "zlib" => zlib(input)?,
         // The dictionary a header declares is allocated whole: capped, so
         // that a gigabyte's claim is no reason to refuse a stream whose
         // output the budget bounds far below that anyway.
@@ -740,6 +781,38 @@ impl<R: BufRead> Read for Deflate64<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// The speech WAV compressed by a writer that primed zlib with the
+    /// WAV's own 44-byte header (`zdict`): the copies of that header read
+    /// as zeros, everything else decodes as written, and the walk finds
+    /// the samples and says the dictionary was missing.
+    #[test]
+    fn a_preset_dictionary_is_stood_in_for_by_zeros() {
+        let z: &[u8] = include_bytes!("../../fixtures/compressed/zlib/speech-dictionary.wav.z");
+        let gz: &[u8] = include_bytes!("../../fixtures/compressed/gzip/speech.wav.gz");
+        let (wav, _) = decompress("gzip", gz, 1 << 20);
+        let (out, done) = decompress("zlib", z, 1 << 20);
+        assert!(done);
+        assert_eq!(out.len(), wav.len());
+        let differ: Vec<usize> = (0..out.len()).filter(|&i| out[i] != wav[i]).collect();
+        assert_eq!(differ.len(), 59, "{differ:?}");
+        assert!(differ.iter().all(|&i| out[i] == 0), "{differ:?}");
+        let inside = super::super::tests::look(z);
+        assert!(
+            inside.says("preset dictionary (id bbd50789)"),
+            "{:?}",
+            inside.limits
+        );
+        assert!(inside
+            .members
+            .iter()
+            .any(|m| m.sniff.class == crate::sniff::Class::Audio));
+        // Without its flag the same bytes are no zlib stream at all.
+        let mut plain = z.to_vec();
+        plain[1] &= !0x20;
+        assert_eq!(crate::sniff::wrapper::zlib_dictionary(&plain), None);
+        assert_eq!(crate::sniff::wrapper::zlib_dictionary(z), Some(0xbbd5_0789));
+    }
 
     /// A flood of tiny gzip members decodes its read head to a fraction of
     /// its size: what lies behind it was not read, and a limit says so;
