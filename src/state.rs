@@ -55,6 +55,10 @@ pub enum StateError {
     Write { path: String, err: rusqlite::Error },
     #[error("{path}: cannot create the state file: {err}")]
     Create { path: String, err: std::io::Error },
+    #[error(
+        "{path}: the state file is read-only to this user; a run with --state saves what it scanned there"
+    )]
+    ReadOnly { path: String },
 }
 
 /// The order the walk yields locations in, as a string that sorts so: local
@@ -294,6 +298,12 @@ impl State {
             }
         }
         let conn = Connection::open(path).map_err(open_err)?;
+        // SQLite opens a file it may not write read-only, and its first
+        // write fails as "attempt to write a readonly database": said
+        // plainly, before anything is scanned.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(StateError::ReadOnly { path: shown(path) });
+        }
         let version: i32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(open_err)?;
@@ -725,6 +735,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A state file this user may read but not write is refused when it
+    /// is opened, not at the first batch of a long run. (Root writes any
+    /// file, so the check needs another user to mean anything.)
+    #[test]
+    fn a_state_file_this_user_cannot_write_is_refused_at_once() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(State::open(&path, "c".into()).unwrap());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let opened = State::open(&path, "c".into());
+        if rustix::process::geteuid().is_root() {
+            assert!(opened.is_ok());
+            return;
+        }
+        let Err(err) = opened else {
+            panic!("a read-only state file opened");
+        };
+        assert!(matches!(err, StateError::ReadOnly { .. }), "{err}");
+        assert!(err.to_string().ends_with("the state file is read-only to this user; a run with --state saves what it scanned there"), "{err}");
     }
 
     #[test]
