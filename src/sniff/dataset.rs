@@ -23,7 +23,7 @@ use parquet::file::metadata::ParquetMetaDataReader;
 
 pub(crate) use super::bytes::{get, le16, le32, le64};
 use super::bytes::{starts, u8_at};
-use super::{Class, Encryption, Sample, Sniff, WINDOW_LEN};
+use super::{Class, Encryption, Sample, Sniff, HEAD_LEN, WINDOW_LEN};
 
 /// Container format ids this module reports; `unpack` opens each of them.
 pub(crate) const CONTAINERS: &[&str] = &[
@@ -800,9 +800,45 @@ pub(crate) fn hdf5_base(b: &[u8]) -> Option<u64> {
     }
 }
 
+/// Probes for a superblock behind a user block of [`HEAD_LEN`] or more:
+/// 64 KiB up to 2 MiB.
+const HDF5_FAR_PROBES: u32 = 6;
+
+/// Where a superblock may lie past the head, behind a user block of
+/// 64 KiB × 2ⁿ, in an object of `size` bytes.
+pub(crate) fn hdf5_far_offsets(size: u64) -> impl Iterator<Item = u64> {
+    (0..HDF5_FAR_PROBES)
+        .map(|k| (HEAD_LEN as u64) << k)
+        .take_while(move |&at| at + 9 <= size)
+}
+
+/// An HDF5 signature and a superblock version this reader knows.
+pub(crate) fn hdf5_superblock(b: &[u8]) -> bool {
+    b.starts_with(HDF5_SIGNATURE) && b.get(8).is_some_and(|&v| v <= 3)
+}
+
+/// Windows asked for where a superblock may lie behind a user block of
+/// 64 KiB or more (h5py's `userblock_size`), when the head ends in the
+/// zeros that pad such a block: an HDF5 file whose head is all user
+/// block would otherwise be `binary`, its datasets never opened.
+pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
+    let padded = s.head.len() == HEAD_LEN
+        && s.size > HEAD_LEN as u64
+        && s.head[HEAD_LEN - 512..].iter().all(|&b| b == 0);
+    if !padded || !s.reads {
+        return Vec::new();
+    }
+    hdf5_far_offsets(s.size)
+        .filter(|&at| !s.has(at))
+        .map(|at| at..at + 9)
+        .collect()
+}
+
 fn hdf5(s: &Sample) -> Option<Sniff> {
-    let base = hdf5_base(s.head)?;
-    let version = u8_at(s.head, base as usize + 8)?;
+    let base = hdf5_base(s.head).or_else(|| {
+        hdf5_far_offsets(s.size).find(|&at| s.at(at, 9).is_some_and(hdf5_superblock))
+    })?;
+    let version = s.at(base, 9)?[8];
     Some(
         container("hdf5", Some("application/x-hdf5"))
             .with("magic", format!("HDF5 signature at {base}"))
@@ -1214,6 +1250,32 @@ mod tests {
         let mut v9 = b.clone();
         v9[520] = 9;
         assert_eq!(hdf5_base(&v9), None);
+    }
+
+    /// A head of zeros to its end (a user block's padding) asks where a
+    /// superblock behind a user block of 64 KiB × 2ⁿ would be, and the
+    /// window holding one names the file.
+    #[test]
+    fn hdf5_superblock_is_looked_for_behind_a_long_user_block() {
+        let head = vec![0u8; HEAD_LEN];
+        let s = Sample::new(200_000, &head, &[]);
+        assert_eq!(hdf5_far_wants(&s), vec![65_536..65_545, 131_072..131_081]);
+        assert_eq!(crate::sniff::sniff(&s, &[]).wants[2..], hdf5_far_wants(&s));
+        let mut superblock = HDF5_SIGNATURE.to_vec();
+        superblock.push(0);
+        let windows = [super::super::Window {
+            offset: 131_072,
+            bytes: superblock,
+        }];
+        let s = Sample::new(200_000, &head, &windows);
+        let found = hdf5(&s).unwrap();
+        assert_eq!(found.evidence["magic"], "HDF5 signature at 131072");
+        // A head that does not end in padding, or one that is the whole
+        // object, asks for nothing.
+        let mut text = head.clone();
+        text[HEAD_LEN - 1] = b'\n';
+        assert!(hdf5_far_wants(&Sample::new(200_000, &text, &[])).is_empty());
+        assert!(hdf5_far_wants(&Sample::new(HEAD_LEN as u64, &head, &[])).is_empty());
     }
 
     #[test]

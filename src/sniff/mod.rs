@@ -555,6 +555,9 @@ pub fn sniff(sample: &Sample, custom: &[Signature]) -> Sniff {
         .iter()
         .find_map(|detect| detect(sample))
         .unwrap_or_else(|| statistics(sample));
+    if sniff.format == "binary" {
+        sniff.wants.extend(dataset::hdf5_far_wants(sample));
+    }
     // Wishes are cut to the object, whatever a detector computed: the reader
     // drops a wish that reaches past the end, which would leave the bytes
     // before it unread.

@@ -16,7 +16,9 @@ use std::collections::HashSet;
 
 use super::codecs::{decompress, Codec};
 use super::{malformed, Dtype, Reader, Step, Stop};
-use crate::sniff::dataset::{hdf5_base, le16, le32, MAX_WAVEFORM};
+use crate::sniff::dataset::{
+    hdf5_base, hdf5_far_offsets, hdf5_superblock, le16, le32, MAX_WAVEFORM,
+};
 use crate::sniff::HEAD_LEN;
 use crate::unpack::{Level, Limit, Walk};
 
@@ -122,8 +124,20 @@ impl Walk<'_> {
     pub(super) fn hdf5(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
         let head = r.from(0, HEAD_LEN)?.into_owned();
-        let base = hdf5_base(&head).ok_or_else(|| Stop::Malformed("no superblock".into()))?;
-        let sb = &head[base as usize..];
+        let base = match hdf5_base(&head) {
+            Some(base) => base,
+            None => hdf5_far_offsets(r.size())
+                .find(|&at| r.at(at, 9).is_ok_and(|b| hdf5_superblock(&b)))
+                .ok_or_else(|| Stop::Malformed("no superblock".into()))?,
+        };
+        let far;
+        let sb: &[u8] = match head.get(base as usize..).filter(|sb| !sb.is_empty()) {
+            Some(sb) => sb,
+            None => {
+                far = r.from(base, HEAD_LEN)?.into_owned();
+                &far
+            }
+        };
         let version = sb[8];
         let (o, l) = if version < 2 {
             (
