@@ -801,8 +801,9 @@ pub(crate) fn hdf5_base(b: &[u8]) -> Option<u64> {
 }
 
 /// Probes for a superblock behind a user block of [`HEAD_LEN`] or more:
-/// 64 KiB up to 2 MiB.
-const HDF5_FAR_PROBES: u32 = 6;
+/// 64 KiB up to 512 KiB. Each takes one of an object's windows, which the
+/// later rounds of another format's detector may need.
+const HDF5_FAR_PROBES: u32 = 4;
 
 /// Where a superblock may lie past the head, behind a user block of
 /// 64 KiB × 2ⁿ, in an object of `size` bytes.
@@ -825,7 +826,8 @@ pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
     let padded = s.head.len() == HEAD_LEN
         && s.size > HEAD_LEN as u64
         && s.head[HEAD_LEN - 512..].iter().all(|&b| b == 0);
-    if !padded || !s.reads {
+    // Asked once, with the head's first wishes.
+    if !padded || !s.reads || !s.windows.is_empty() {
         return Vec::new();
     }
     hdf5_far_offsets(s.size)
@@ -1270,6 +1272,9 @@ mod tests {
         let s = Sample::new(200_000, &head, &windows);
         let found = hdf5(&s).unwrap();
         assert_eq!(found.evidence["magic"], "HDF5 signature at 131072");
+        // Asked with the head's first wishes only: later rounds keep
+        // their windows for the detectors that need them.
+        assert!(hdf5_far_wants(&s).is_empty());
         // A head that does not end in padding, or one that is the whole
         // object, asks for nothing.
         let mut text = head.clone();
