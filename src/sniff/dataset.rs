@@ -30,6 +30,7 @@ pub(crate) const CONTAINERS: &[&str] = &[
     "arrow",
     "arrow-stream",
     "avro",
+    "blosc",
     "hdf5",
     "kaldi-ark",
     "npy",
@@ -54,6 +55,7 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| hdf5(s))
         .or_else(|| kaldi(s))
         .or_else(|| pickle(s))
+        .or_else(|| blosc(s))
 }
 
 fn container(format: &'static str, mime: Option<&'static str>) -> Sniff {
@@ -848,6 +850,56 @@ fn hdf5(s: &Sample) -> Option<Sniff> {
     )
 }
 
+// ---------------------------------------------------------------- Blosc
+
+/// A Blosc chunk (c-blosc's version 1 format, Zarr v2's default
+/// compressor) stored as an object of its own, as a Zarr array's chunk
+/// files are: a 16-byte header whose compressed size is the object's, a
+/// known codec, and, unless the chunk was copied whole, a table of block
+/// offsets that all lie past it, the lowest right after it. Nothing else
+/// in a chunk is checked by its writer's library either.
+fn blosc(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let (version, versionlz, flags, typesize) =
+        (u8_at(h, 0)?, u8_at(h, 1)?, u8_at(h, 2)?, u8_at(h, 3)?);
+    let (nbytes, blocksize, cbytes) = (le32(h, 4)?, le32(h, 8)?, le32(h, 12)?);
+    if !(1..=2).contains(&version) || versionlz == 0 || typesize == 0 || flags >> 5 > 4 {
+        return None;
+    }
+    if u64::from(cbytes) != s.size || nbytes == 0 || blocksize == 0 {
+        return None;
+    }
+    let whole = if flags & 0x02 != 0 {
+        u64::from(nbytes) + 16 == s.size
+    } else {
+        // Threads write blocks as they finish: the first in the file is
+        // the one at the lowest offset, right after the table.
+        let blocks = nbytes.div_ceil(blocksize) as usize;
+        let table_end = 16 + 4 * blocks as u64;
+        let starts: Vec<u64> = (0..blocks)
+            .map_while(|j| le32(h, 16 + 4 * j))
+            .map(u64::from)
+            .collect();
+        let first = starts.iter().min().copied().unwrap_or(0);
+        table_end <= s.size
+            && starts.iter().all(|&at| at >= table_end && at < s.size)
+            && (starts.len() < blocks || first == table_end)
+    };
+    if !whole {
+        return None;
+    }
+    let codec = ["blosclz", "lz4", "snappy", "zlib", "zstd"][usize::from(flags >> 5)];
+    Some(
+        Sniff::new("blosc", None, Class::Compressed, Encryption::None)
+            .with(
+                "magic",
+                "Blosc chunk header whose compressed size is the object's",
+            )
+            .with("codec", if flags & 0x02 != 0 { "none" } else { codec })
+            .with("typesize", typesize),
+    )
+}
+
 // ---------------------------------------------------------------- Kaldi
 
 /// What follows `key ` in a Kaldi or kaldiio archive entry (KAL, KIO).
@@ -1281,6 +1333,27 @@ mod tests {
         text[HEAD_LEN - 1] = b'\n';
         assert!(hdf5_far_wants(&Sample::new(200_000, &text, &[])).is_empty());
         assert!(hdf5_far_wants(&Sample::new(HEAD_LEN as u64, &head, &[])).is_empty());
+    }
+
+    /// A Blosc chunk is named by a header whose compressed size is the
+    /// object's and whose block table holds up; the same bytes with one
+    /// more byte behind them, or a block offset inside the table, are not.
+    #[test]
+    fn blosc_chunks_are_named_by_their_header() {
+        let chunk: &[u8] =
+            include_bytes!("../unpack/datasets/testdata/blosc-f32-zstd-shuffle.blosc");
+        let s = blosc(&Sample::new(chunk.len() as u64, chunk, &[])).unwrap();
+        assert_eq!((&*s.format, s.class), ("blosc", Class::Compressed));
+        assert_eq!(
+            (&s.evidence["codec"], &s.evidence["typesize"]),
+            (&serde_json::json!("zstd"), &serde_json::json!(4))
+        );
+        let mut longer = chunk.to_vec();
+        longer.push(0);
+        assert!(blosc(&Sample::new(longer.len() as u64, &longer, &[])).is_none());
+        let mut inside = chunk.to_vec();
+        inside[16..20].copy_from_slice(&20u32.to_le_bytes());
+        assert!(blosc(&Sample::new(inside.len() as u64, &inside, &[])).is_none());
     }
 
     #[test]

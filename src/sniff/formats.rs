@@ -34,6 +34,7 @@ pub const FORMATS: &[&str] = &[
     "bdf",
     "binary",
     "bitlocker",
+    "blosc",
     "bw64",
     "bzip2",
     "caf",

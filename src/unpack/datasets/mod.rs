@@ -26,6 +26,7 @@
 
 mod arrow;
 mod avro;
+mod blosc;
 mod codecs;
 mod hdf5;
 mod kaldi;
@@ -388,6 +389,7 @@ impl Walk<'_> {
             "parquet" => self.parquet(level, prefix, depth),
             "arrow" | "arrow-stream" => self.arrow(level, prefix, depth),
             "avro" => self.avro(level, prefix, depth),
+            "blosc" => self.blosc(level, prefix, depth),
             "tfrecord" => self.tfrecord(level, sniff, prefix, depth),
             "npy" => self.npy(level, prefix, depth),
             // An npz is a zip of .npy members: each comes back here as `npy`.
