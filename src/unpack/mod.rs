@@ -990,7 +990,6 @@ fn ascii_head<'a>(level: &'a Level<'_, '_>) -> Option<(Cow<'a, [u8]>, usize)> {
     ))
 }
 
-pub(crate) use streams::decoder;
 pub use streams::{decompress, decompress_counted};
 
 /// What one fuzzed look inside cost, for the fuzz targets' budget asserts.

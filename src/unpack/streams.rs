@@ -426,7 +426,36 @@ fn zlib<'i, R: BufRead + 'i>(mut input: R) -> std::io::Result<Box<dyn Read + 'i>
     if skipped < DICT_WINDOW as u64 {
         return Err(std::io::Error::other("preset dictionary not taken"));
     }
-    Ok(Box::new(d))
+    Ok(Box::new(Adler { d, read: false }))
+}
+
+/// A raw deflate decoder that, where the deflate data ends, also takes the
+/// stream's 4-byte Adler-32 from its input, as a zlib decoder does: what
+/// follows the stream starts after it. (The checksum covers bytes copied
+/// from the dictionary, which are not known, so it is not checked.)
+struct Adler<A, R> {
+    d: flate2::bufread::DeflateDecoder<std::io::Chain<A, R>>,
+    read: bool,
+}
+
+impl<A: BufRead, R: BufRead> Read for Adler<A, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.d.read(buf)?;
+        if n == 0 && !buf.is_empty() && !self.read {
+            self.read = true;
+            let (_, input) = self.d.get_mut().get_mut();
+            let mut left = 4;
+            while left > 0 {
+                let available = input.fill_buf()?.len().min(left);
+                if available == 0 {
+                    break;
+                }
+                input.consume(available);
+                left -= available;
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// The largest window deflate reaches back into, and so the most of a
@@ -807,6 +836,20 @@ mod tests {
             .members
             .iter()
             .any(|m| m.sniff.class == crate::sniff::Class::Audio));
+        // What follows the stream starts after its Adler-32, as it does
+        // behind a stream that carries no dictionary.
+        let mut behind = z.to_vec();
+        behind.extend_from_slice(&wav);
+        let inside = super::super::tests::look(&behind);
+        let at = format!("embedded@{}", z.len());
+        assert!(
+            inside
+                .members
+                .iter()
+                .any(|m| m.member == at && m.sniff.format == "wav"),
+            "{:?}",
+            inside.members
+        );
         // Without its flag the same bytes are no zlib stream at all.
         let mut plain = z.to_vec();
         plain[1] &= !0x20;
