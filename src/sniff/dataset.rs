@@ -869,7 +869,8 @@ fn blosc(s: &Sample) -> Option<Sniff> {
     if !(1..=2).contains(&version) || versionlz == 0 || typesize == 0 || flags >> 5 > 4 {
         return None;
     }
-    if nbytes == 0 || blocksize == 0 {
+    // c-blosc leaves bit 3 clear and no block larger than the data.
+    if nbytes == 0 || blocksize == 0 || blocksize > nbytes || flags & 0x08 != 0 {
         return None;
     }
     let whole = if flags & 0x02 != 0 {

@@ -24,21 +24,21 @@ impl Walk<'_> {
         };
         let mut r = Reader::new(level);
         let input = r.from(0, level.size.min(MAX_CHUNK) as usize)?;
-        let (out, typesize) = match blosc(&input, budget as usize) {
+        let (out, typesize, nbytes) = match blosc(&input, budget as usize) {
             Ok(decoded) => decoded,
             Err(why) => return malformed(why),
         };
-        if (input.len() as u64) < level.size {
+        if out.len() < nbytes {
             self.limit(
                 prefix,
                 Limit::MemberBytes,
                 format!(
-                    "blosc chunk of {} bytes: judged from the blocks in its first {}",
-                    level.size,
-                    input.len()
+                    "blosc chunk of {nbytes} bytes: judged from its first {}",
+                    out.len()
                 ),
             );
         }
+        let size = nbytes as u64;
         self.spent += out.len() as u64;
         // Elements of 4 or 8 bytes are most often floats: judged as a
         // waveform first, which names the recording by its samples (a
@@ -60,7 +60,7 @@ impl Walk<'_> {
         {
             return Ok(());
         }
-        self.value(prefix, NAME, &out, out.len() as u64, depth);
+        self.value(prefix, NAME, &out, size, depth);
         Ok(())
     }
 }

@@ -66,12 +66,12 @@ pub(super) fn decompress(codec: Codec, input: &[u8], limit: usize) -> Vec<u8> {
 /// writes at most a few MiB.
 const BLOSC_MAX_BLOCK: usize = 16 << 20;
 
-/// The first `limit` bytes a Blosc (version 1 format) chunk holds, and its
-/// element size: every block's streams (one per byte of an element, when
+/// The first `limit` bytes a Blosc (version 1 format) chunk holds, its
+/// element size and the size it declares: every block's streams (one per byte of an element, when
 /// the writer split them) decoded with the chunk's codec, then the byte
 /// shuffle undone. A codec or filter not read here, or a chunk whose
 /// sizes do not add up, is an error naming why.
-pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize), String> {
+pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize, usize), String> {
     let le32 = |at: usize| -> Result<usize, String> {
         input
             .get(at..at + 4)
@@ -86,7 +86,11 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize), Stri
     if flags & 0x02 != 0 {
         // Copied whole: neither compressed nor shuffled.
         let body = input.get(16..).unwrap_or_default();
-        return Ok((body[..body.len().min(nbytes).min(limit)].to_vec(), typesize));
+        return Ok((
+            body[..body.len().min(nbytes).min(limit)].to_vec(),
+            typesize,
+            nbytes,
+        ));
     }
     if flags & 0x04 != 0 {
         return Err("bit-shuffled chunk: not decoded".into());
@@ -105,6 +109,7 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize), Stri
     let shuffled = flags & 0x01 != 0 && typesize > 1;
     let split_allowed = flags & 0x10 == 0 && typesize <= 16 && blocksize / typesize >= 128;
     let blocks = nbytes.div_ceil(blocksize);
+    let cut = le32(12)? > input.len();
     let mut out = Vec::with_capacity(nbytes.min(limit).min(BLOSC_MAX_BLOCK));
     let mut block = Vec::new();
     for j in 0..blocks {
@@ -122,16 +127,19 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize), Stri
         let mut at = le32(16 + 4 * j)?;
         block.clear();
         for _ in 0..splits {
-            let cbytes = le32(at)?;
-            at += 4;
-            let Some(data) = input.get(at..at.saturating_add(cbytes)) else {
-                // The caller read a prefix of a larger chunk: what the
-                // blocks in it hold.
-                if at.saturating_add(cbytes) > input.len() && le32(12)? > input.len() {
-                    return Ok((out, typesize));
+            // Past a prefix the caller read of a larger chunk (threads
+            // write blocks in any order): what the blocks in it hold.
+            let data = le32(at).ok().and_then(|cbytes| {
+                let from = at + 4;
+                Some((cbytes, input.get(from..from.checked_add(cbytes)?)?))
+            });
+            let Some((cbytes, data)) = data else {
+                if cut {
+                    return Ok((out, typesize, nbytes));
                 }
                 return Err(format!("block {j} runs past the chunk"));
             };
+            at += 4;
             let part = if cbytes == neblock {
                 data.to_vec()
             } else if codec == Codec::Lz4Block {
@@ -160,7 +168,7 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize), Stri
         }
     }
     out.truncate(limit);
-    Ok((out, typesize))
+    Ok((out, typesize, nbytes))
 }
 
 fn stream(reader: impl Read, limit: usize) -> Vec<u8> {
@@ -475,11 +483,16 @@ mod tests {
         let lz4 = include_bytes!("testdata/blosc-i16-lz4-shuffle.blosc");
         let zstd = include_bytes!("testdata/blosc-f32-zstd-shuffle.blosc");
         let zlib = include_bytes!("testdata/blosc-i16-zlib-noshuffle.blosc");
-        assert_eq!(blosc(lz4, usize::MAX), Ok((i16s.clone(), 2)));
-        assert_eq!(blosc(zstd, usize::MAX), Ok((f32s.clone(), 4)));
-        assert_eq!(blosc(zlib, usize::MAX), Ok((i16s.clone(), 2)));
-        // A limit keeps the start.
+        assert_eq!(blosc(lz4, usize::MAX), Ok((i16s.clone(), 2, 6000)));
+        assert_eq!(blosc(zstd, usize::MAX), Ok((f32s.clone(), 4, 12000)));
+        assert_eq!(blosc(zlib, usize::MAX), Ok((i16s.clone(), 2, 6000)));
+        // A limit keeps the start, and so does a prefix of a chunk (the
+        // blocks that lie in it, whatever order threads wrote them in).
         assert_eq!(blosc(zstd, 5000).unwrap().0, f32s[..5000]);
+        let (part, _, declared) = blosc(&zstd[..2000], usize::MAX).unwrap();
+        assert_eq!(declared, 12000);
+        assert!(!part.is_empty() && part.len() < declared, "{}", part.len());
+        assert!(f32s.starts_with(&part));
         let blosclz = include_bytes!("testdata/blosc-f32-blosclz.blosc");
         assert_eq!(
             blosc(blosclz, usize::MAX),
