@@ -820,8 +820,8 @@ pub(crate) fn hdf5_superblock(b: &[u8]) -> bool {
     b.starts_with(HDF5_SIGNATURE) && b.get(8).is_some_and(|&v| v <= 3)
 }
 
-/// Windows asked for where a superblock may lie behind a user block of
-/// 64 KiB or more (h5py's `userblock_size`), when the head ends in the
+/// Windows asked for from where a superblock may lie behind a user block
+/// of 64 KiB or more (h5py's `userblock_size`), when the head ends in the
 /// zeros that pad such a block: an HDF5 file whose head is all user
 /// block would otherwise be `binary`, its datasets never opened.
 pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
@@ -832,9 +832,11 @@ pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
     if !padded || !s.reads || !s.windows.is_empty() {
         return Vec::new();
     }
+    // Whole windows: a later wish for a window at one of these offsets
+    // (bytes behind the head start at 64 KiB) is served by it.
     hdf5_far_offsets(s.size)
         .filter(|&at| !s.has(at))
-        .map(|at| at..at + 9)
+        .map(|at| at..(at + WINDOW_LEN as u64).min(s.size))
         .collect()
 }
 
@@ -1317,8 +1319,24 @@ mod tests {
     fn hdf5_superblock_is_looked_for_behind_a_long_user_block() {
         let head = vec![0u8; HEAD_LEN];
         let s = Sample::new(200_000, &head, &[]);
-        assert_eq!(hdf5_far_wants(&s), vec![65_536..65_545, 131_072..131_081]);
-        assert_eq!(crate::sniff::sniff(&s, &[]).wants[2..], hdf5_far_wants(&s));
+        assert_eq!(hdf5_far_wants(&s), vec![65_536..131_072, 131_072..196_608]);
+        // Beside the middle and end windows the statistics ask for, and
+        // each cut where the next of those begins.
+        let wants = crate::sniff::sniff(&s, &[]).wants;
+        for probe in [65_536, 131_072] {
+            assert!(
+                wants.iter().any(|w| w.start <= probe && probe + 9 <= w.end),
+                "{wants:?}"
+            );
+        }
+        for (i, a) in wants.iter().enumerate() {
+            assert!(
+                wants[i + 1..]
+                    .iter()
+                    .all(|b| a.end <= b.start || b.end <= a.start),
+                "{wants:?}"
+            );
+        }
         let mut superblock = HDF5_SIGNATURE.to_vec();
         superblock.push(0);
         let windows = [super::super::Window {

@@ -556,7 +556,26 @@ pub fn sniff(sample: &Sample, custom: &[Signature]) -> Sniff {
         .find_map(|detect| detect(sample))
         .unwrap_or_else(|| statistics(sample));
     if sniff.format == "binary" {
-        sniff.wants.extend(dataset::hdf5_far_wants(sample));
+        for mut probe in dataset::hdf5_far_wants(sample) {
+            // Windows do not overlap: a probe another window serves is
+            // not asked again, and one is cut where the next begins.
+            let wants = &sniff.wants;
+            if wants
+                .iter()
+                .any(|w| w.start <= probe.start && probe.start + 9 <= w.end)
+            {
+                continue;
+            }
+            if let Some(next) = wants
+                .iter()
+                .map(|w| w.start)
+                .filter(|&s| s > probe.start)
+                .min()
+            {
+                probe.end = probe.end.min(next);
+            }
+            sniff.wants.push(probe);
+        }
     }
     // Wishes are cut to the object, whatever a detector computed: the reader
     // drops a wish that reaches past the end, which would leave the bytes

@@ -1726,7 +1726,10 @@ mod tests {
         for (head, said) in heads {
             let first = super::super::sniff(&Sample::new(size, head, &[]), &[]);
             assert_eq!(first.class, Class::Other, "{said}");
-            assert_eq!(first.wants.len(), 2, "{said}: {:?}", first.wants);
+            // The middle and the end; a head that ends in zeros also asks
+            // where an HDF5 superblock behind a user block would lie.
+            let probes = if head[HEAD_LEN - 1] == 0 { 4 } else { 0 };
+            assert_eq!(first.wants.len(), 2 + probes, "{said}: {:?}", first.wants);
             let windows = tone_windows(&first.wants);
             let s = super::super::sniff(&Sample::new(size, head, &windows), &[]);
             assert_eq!((&*s.format, s.class), ("raw-pcm", Class::Audio), "{said}");
