@@ -56,7 +56,7 @@ pub enum StateError {
     #[error("{path}: cannot create the state file: {err}")]
     Create { path: String, err: std::io::Error },
     #[error(
-        "{path}: the state file is read-only to this user; a run with --state saves what it scanned there"
+        "{path}: the state file cannot be written (read-only to this user or on a read-only file system); a run with --state saves what it scanned there"
     )]
     ReadOnly { path: String },
 }
@@ -756,7 +756,11 @@ mod tests {
             panic!("a read-only state file opened");
         };
         assert!(matches!(err, StateError::ReadOnly { .. }), "{err}");
-        assert!(err.to_string().ends_with("the state file is read-only to this user; a run with --state saves what it scanned there"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the state file cannot be written (read-only"),
+            "{err}"
+        );
     }
 
     #[test]
