@@ -430,17 +430,7 @@ pub(crate) mod tests {
 
     /// A `long` as Avro writes it: zig-zag, then a varint.
     pub(crate) fn zz(v: i64) -> Vec<u8> {
-        let mut u = ((v << 1) ^ (v >> 63)) as u64;
-        let mut out = Vec::new();
-        loop {
-            let b = (u & 0x7f) as u8;
-            u >>= 7;
-            if u == 0 {
-                out.push(b);
-                return out;
-            }
-            out.push(b | 0x80);
-        }
+        crate::sniff::testutil::leb128(((v << 1) ^ (v >> 63)) as u64)
     }
 
     /// `bytes` or `string`: a length, then the bytes.

@@ -233,34 +233,23 @@ pub(crate) mod tests {
         if encrypted {
             body.push(extra.len() as u8);
         }
-        body.extend(vint_bytes(data_len));
+        body.extend(leb128(data_len));
         body.extend([0x04]); // file flags: CRC present
-        body.extend(vint_bytes(data_len));
+        body.extend(leb128(data_len));
         body.push(0x20); // attributes
         body.extend([0, 0, 0, 0]); // CRC
-        body.extend(vint_bytes(method << 7));
+        body.extend(leb128(method << 7));
         body.push(1); // host: Unix
-        body.extend(vint_bytes(name.len() as u64));
+        body.extend(leb128(name.len() as u64));
         body.extend(name.as_bytes());
         body.extend(extra);
         let mut v = vec![0, 0, 0, 0];
-        v.extend(vint_bytes(body.len() as u64));
+        v.extend(leb128(body.len() as u64));
         v.extend(body);
         v
     }
 
-    pub(crate) fn vint_bytes(mut n: u64) -> Vec<u8> {
-        let mut v = Vec::new();
-        loop {
-            let byte = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                v.push(byte);
-                return v;
-            }
-            v.push(byte | 0x80);
-        }
-    }
+    use crate::sniff::testutil::leb128;
 
     #[test]
     fn rar5_file_headers_give_name_size_method_and_encryption() {
@@ -306,7 +295,7 @@ pub(crate) mod tests {
     fn hostile_numbers_do_not_wrap() {
         assert_eq!(vint(&[0xff; 12], 0), None);
         let mut h = vec![0, 0, 0, 0];
-        h.extend(vint_bytes(u64::MAX));
+        h.extend(leb128(u64::MAX));
         assert!(header_len(Version::V5, &h).is_none() || block(Version::V5, &h).is_none());
         // A file header whose name runs past the header.
         let mut h = rar5_file("a.wav", 1, 0, false);

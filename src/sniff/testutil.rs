@@ -1,5 +1,17 @@
 //! Byte generators shared by the detectors' unit tests.
 
+/// `n` as an unsigned LEB128 varint (protobuf, Avro after zig-zag, RAR 5's
+/// vint): seven bits a byte, low first, the top bit set on all but the last.
+pub(crate) fn leb128(mut n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out
+}
+
 /// xorshift64*: a deterministic stand-in for ciphertext.
 pub(crate) fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;

@@ -1318,18 +1318,7 @@ mod tests {
     fn tfrecord_float_lists_and_truncated_records() {
         let floats: Vec<u8> = speechy(6000).iter().flat_map(|v| v.to_le_bytes()).collect();
         // Feature { float_list { packed value } }, in an Example under key "wave".
-        let varint = |mut n: usize| {
-            let mut v = Vec::new();
-            loop {
-                let b = (n & 0x7f) as u8;
-                n >>= 7;
-                if n == 0 {
-                    v.push(b);
-                    return v;
-                }
-                v.push(b | 0x80);
-            }
-        };
+        let varint = |n: usize| crate::sniff::testutil::leb128(n as u64);
         let field = |tag: u8, body: &[u8]| {
             let mut v = vec![tag];
             v.extend(varint(body.len()));
@@ -1769,16 +1758,10 @@ mod tests {
     /// Protobuf by hand for the ONNX tests: varints, then a
     /// length-delimited field.
     fn leb(values: &[u64]) -> Vec<u8> {
-        let mut out = Vec::new();
-        for &v in values {
-            let mut v = v;
-            while v >= 0x80 {
-                out.push(v as u8 | 0x80);
-                v >>= 7;
-            }
-            out.push(v as u8);
-        }
-        out
+        values
+            .iter()
+            .flat_map(|&v| crate::sniff::testutil::leb128(v))
+            .collect()
     }
 
     fn pb(field: u64, body: &[u8]) -> Vec<u8> {

@@ -355,16 +355,7 @@ mod tests {
     pub(crate) fn example_with(key: &str, feature: &[u8]) -> Vec<u8> {
         let msg = |field: u8, body: &[u8]| {
             let mut v = vec![field << 3 | 2];
-            let mut n = body.len();
-            loop {
-                let b = (n & 0x7f) as u8;
-                n >>= 7;
-                if n == 0 {
-                    v.push(b);
-                    break;
-                }
-                v.push(b | 0x80);
-            }
+            v.extend(crate::sniff::testutil::leb128(body.len() as u64));
             v.extend(body);
             v
         };
