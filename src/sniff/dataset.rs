@@ -823,8 +823,14 @@ pub(crate) fn hdf5_superblock(b: &[u8]) -> bool {
 /// Windows asked for from where a superblock may lie behind a user block
 /// of 64 KiB or more (h5py's `userblock_size`), when the head ends in the
 /// zeros that pad such a block: an HDF5 file whose head is all user
-/// block would otherwise be `binary`, its datasets never opened.
-pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
+/// block would otherwise be `binary`, its datasets never opened. Beside
+/// the windows `asked` already: a place one of them holds is not asked
+/// again, and a window is cut where the next of them begins (windows do
+/// not overlap).
+pub(crate) fn hdf5_far_wants(
+    s: &Sample,
+    asked: &[std::ops::Range<u64>],
+) -> Vec<std::ops::Range<u64>> {
     let padded = s.head.len() == HEAD_LEN
         && s.size > HEAD_LEN as u64
         && s.head[HEAD_LEN - 512..].iter().all(|&b| b == 0);
@@ -836,7 +842,17 @@ pub(crate) fn hdf5_far_wants(s: &Sample) -> Vec<std::ops::Range<u64>> {
     // (bytes behind the head start at 64 KiB) is served by it.
     hdf5_far_offsets(s.size)
         .filter(|&at| !s.has(at))
-        .map(|at| at..(at + WINDOW_LEN as u64).min(s.size))
+        .filter(|&at| !asked.iter().any(|w| w.start <= at && at + 9 <= w.end))
+        .map(|at| {
+            let next = asked
+                .iter()
+                .map(|w| w.start)
+                .filter(|&start| start > at)
+                .min();
+            at..(at + WINDOW_LEN as u64)
+                .min(s.size)
+                .min(next.unwrap_or(u64::MAX))
+        })
         .collect()
 }
 
@@ -1319,7 +1335,10 @@ mod tests {
     fn hdf5_superblock_is_looked_for_behind_a_long_user_block() {
         let head = vec![0u8; HEAD_LEN];
         let s = Sample::new(200_000, &head, &[]);
-        assert_eq!(hdf5_far_wants(&s), vec![65_536..131_072, 131_072..196_608]);
+        assert_eq!(
+            hdf5_far_wants(&s, &[]),
+            vec![65_536..131_072, 131_072..196_608]
+        );
         // Beside the middle and end windows the statistics ask for, and
         // each cut where the next of those begins.
         let wants = crate::sniff::sniff(&s, &[]).wants;
@@ -1348,13 +1367,13 @@ mod tests {
         assert_eq!(found.evidence["magic"], "HDF5 signature at 131072");
         // Asked with the head's first wishes only: later rounds keep
         // their windows for the detectors that need them.
-        assert!(hdf5_far_wants(&s).is_empty());
+        assert!(hdf5_far_wants(&s, &[]).is_empty());
         // A head that does not end in padding, or one that is the whole
         // object, asks for nothing.
         let mut text = head.clone();
         text[HEAD_LEN - 1] = b'\n';
-        assert!(hdf5_far_wants(&Sample::new(200_000, &text, &[])).is_empty());
-        assert!(hdf5_far_wants(&Sample::new(HEAD_LEN as u64, &head, &[])).is_empty());
+        assert!(hdf5_far_wants(&Sample::new(200_000, &text, &[]), &[]).is_empty());
+        assert!(hdf5_far_wants(&Sample::new(HEAD_LEN as u64, &head, &[]), &[]).is_empty());
     }
 
     /// A Blosc chunk is named by a header whose compressed size is the

@@ -555,28 +555,6 @@ pub fn sniff(sample: &Sample, custom: &[Signature]) -> Sniff {
         .iter()
         .find_map(|detect| detect(sample))
         .unwrap_or_else(|| statistics(sample));
-    if sniff.format == "binary" {
-        for mut probe in dataset::hdf5_far_wants(sample) {
-            // Windows do not overlap: a probe another window serves is
-            // not asked again, and one is cut where the next begins.
-            let wants = &sniff.wants;
-            if wants
-                .iter()
-                .any(|w| w.start <= probe.start && probe.start + 9 <= w.end)
-            {
-                continue;
-            }
-            if let Some(next) = wants
-                .iter()
-                .map(|w| w.start)
-                .filter(|&s| s > probe.start)
-                .min()
-            {
-                probe.end = probe.end.min(next);
-            }
-            sniff.wants.push(probe);
-        }
-    }
     // Wishes are cut to the object, whatever a detector computed: the reader
     // drops a wish that reaches past the end, which would leave the bytes
     // before it unread.
@@ -669,10 +647,12 @@ fn statistics(sample: &Sample) -> Sniff {
     }
     // What the head does not explain may still hold a recording further on:
     // its middle and end are read before the object is called plain binary.
+    let mut wants = sample.spread_wants(0..sample.size);
+    wants.extend(dataset::hdf5_far_wants(sample, &wants));
     Sniff::new("binary", None, Class::Other, Encryption::None)
         .with("basis", "structured bytes of no recognised format")
         .with_stats(&r)
-        .wanting(sample.spread_wants(0..sample.size))
+        .wanting(wants)
 }
 
 pub(crate) fn hex(b: &[u8]) -> String {
