@@ -5,7 +5,7 @@
 //! the chunk does not name).
 
 use super::codecs::blosc;
-use super::{malformed, Reader, Step};
+use super::{malformed, Dtype, Reader, Step};
 use crate::sniff::dataset::MAX_WAVEFORM;
 use crate::unpack::{Level, Limit, Walk};
 
@@ -43,22 +43,16 @@ impl Walk<'_> {
         // Elements of 4 or 8 bytes are most often floats: judged as a
         // waveform first, which names the recording by its samples (a
         // file's sniff would call them headerless PCM).
-        let take = out.len().min(SAMPLES * typesize);
-        let samples: Vec<f32> = match typesize {
-            4 => out[..take]
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            8 => out[..take]
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().unwrap_or_default()) as f32)
-                .collect(),
-            _ => Vec::new(),
+        let float = match typesize {
+            4 => Some(Dtype::F32),
+            8 => Some(Dtype::F64),
+            _ => None,
         };
-        let dtype = if typesize == 4 { "float32" } else { "float64" };
-        if !samples.is_empty() && self.list_samples(prefix, NAME, dtype, &samples, typesize as u64)
-        {
-            return Ok(());
+        if let Some(dtype) = float {
+            let samples = dtype.decode(&out, false, 1, SAMPLES);
+            if self.list_samples(prefix, NAME, dtype.name(), &samples, typesize as u64) {
+                return Ok(());
+            }
         }
         self.value(prefix, NAME, &out, size, depth);
         Ok(())
