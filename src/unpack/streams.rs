@@ -408,7 +408,7 @@ fn inner_name(prefix: &str, format: &str) -> String {
 /// `zdict`): no reader without those bytes can restore what the stream
 /// copies from them, but its literals and what it copies from its own
 /// output are as plain as in any stream. The deflate data is read behind a
-/// stored block of [`DICT_WINDOW`] zeros, which stand in for the
+/// stored block of 32 KiB of zeros, which stand in for the
 /// dictionary, and the zeros are dropped from the output. The walk says
 /// the dictionary was missing.
 fn zlib<'i, R: BufRead + 'i>(mut input: R) -> std::io::Result<Box<dyn Read + 'i>> {
@@ -417,13 +417,12 @@ fn zlib<'i, R: BufRead + 'i>(mut input: R) -> std::io::Result<Box<dyn Read + 'i>
         return Ok(Box::new(flate2::bufread::ZlibDecoder::new(input)));
     }
     input.consume(6);
-    // A stored block, not the last: its header bits, then LEN and NLEN.
-    const STORED: [u8; 5] = [0x00, 0x00, 0x80, 0xff, 0x7f];
-    static ZEROS: [u8; DICT_WINDOW] = [0; DICT_WINDOW];
-    let primed = STORED.chain(&ZEROS[..]).chain(input);
+    use crate::sniff::wrapper::{DICTIONARY, STAND_IN};
+    static ZEROS: [u8; DICTIONARY] = [0; DICTIONARY];
+    let primed = STAND_IN.chain(&ZEROS[..]).chain(input);
     let mut d = flate2::bufread::DeflateDecoder::new(primed);
-    let skipped = std::io::copy(&mut (&mut d).take(DICT_WINDOW as u64), &mut std::io::sink())?;
-    if skipped < DICT_WINDOW as u64 {
+    let skipped = std::io::copy(&mut (&mut d).take(DICTIONARY as u64), &mut std::io::sink())?;
+    if skipped < DICTIONARY as u64 {
         return Err(std::io::Error::other("preset dictionary not taken"));
     }
     Ok(Box::new(Adler { d, read: false }))
@@ -457,10 +456,6 @@ impl<A: BufRead, R: BufRead> Read for Adler<A, R> {
         Ok(n)
     }
 }
-
-/// The largest window deflate reaches back into, and so the most of a
-/// preset dictionary a stream can use.
-const DICT_WINDOW: usize = 32 << 10;
 
 /// A decoder for `format` reading `input`, configured so that no header
 /// field can make it allocate more than a fixed bound.
