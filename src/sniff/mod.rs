@@ -682,6 +682,36 @@ mod tests {
     use super::testutil::pseudo_random;
     use super::*;
 
+    /// Facts come out in key order whatever order they went in, and the
+    /// first-byte shortcut orders keys as `str` does.
+    #[test]
+    fn evidence_keys_are_kept_in_str_order() {
+        let keys = [
+            "windows",
+            "chi2",
+            "codec",
+            "",
+            "entropy",
+            "c",
+            "random_like",
+            "basis",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(key_order(a, b), a.cmp(b), "{a:?} {b:?}");
+            }
+        }
+        let mut e = Evidence::new();
+        for (i, k) in keys.iter().enumerate() {
+            e.insert(k, json!(i));
+        }
+        assert_eq!(e.insert("chi2", json!("again")), Some(json!(1)));
+        let mut sorted = keys.to_vec();
+        sorted.sort();
+        assert_eq!(e.iter().map(|(k, _)| k).collect::<Vec<_>>(), sorted);
+        assert_eq!(e["chi2"], "again");
+    }
+
     #[test]
     fn random_bytes_are_called_encrypted_not_audio() {
         for seed in 0..200 {
