@@ -424,21 +424,11 @@ mod tests {
         };
         let mut nb = String::from("{\"cells\": [\n");
         nb.push_str(&cell("image/png", &b64(b"\x89PNG\r\n\x1a\n tiny")));
-        nb.push_str(
-            &filler(400_000)
-                .iter()
-                .map(|&c| c as char)
-                .collect::<String>(),
-        );
+        nb.push_str(&String::from_utf8(filler(400_000)).unwrap());
         let audio = cell("audio/wav", &b64(&crate::unpack::tests::wav()));
         let at = nb.len() + audio.find("UklG").unwrap();
         nb.push_str(&audio);
-        nb.push_str(
-            &filler(2_000_000)
-                .iter()
-                .map(|&c| c as char)
-                .collect::<String>(),
-        );
+        nb.push_str(&String::from_utf8(filler(2_000_000)).unwrap());
         nb.push_str("], \"nbformat\": 4}\n");
         let inside = crate::unpack::tests::look(nb.as_bytes());
         assert_eq!(
