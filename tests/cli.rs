@@ -1031,6 +1031,41 @@ fn reads_are_bounded_whatever_the_file_size() {
     );
 }
 
+/// Files are opened with O_NOATIME, which the kernel grants the owner
+/// (and root): a scan leaves their access times as it found them. Relatime
+/// would update a time older than a day, as set here, at the first read.
+#[test]
+fn a_scan_leaves_access_times_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
+    let files = [
+        ("voice.wav", wav.clone()),
+        ("voice.wav.gz", gzip(&wav)),
+        ("notes.txt", b"notes\n".repeat(20_000)),
+    ];
+    let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let before = std::time::UNIX_EPOCH + std::time::Duration::from_secs(900_000_000);
+    for (name, bytes) in &files {
+        let path = dir.path().join(name);
+        fs::write(&path, bytes).unwrap();
+        let times = fs::FileTimes::new()
+            .set_accessed(long_ago)
+            .set_modified(before);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_times(times)
+            .unwrap();
+    }
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    assert_eq!(json(&out)["summary"]["findings"], 2, "{}", stderr(&out));
+    for (name, _) in &files {
+        let meta = fs::metadata(dir.path().join(name)).unwrap();
+        assert_eq!(meta.accessed().unwrap(), long_ago, "{name}");
+    }
+}
+
 #[test]
 fn hostile_file_names_are_sanitised_in_the_table() {
     let dir = tempfile::tempdir().unwrap();

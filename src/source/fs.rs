@@ -486,6 +486,49 @@ const FILE_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
     .union(rustix::fs::OFlags::NOCTTY)
     .union(rustix::fs::OFlags::CLOEXEC);
 
+/// Set once the kernel refused `O_NOATIME` (a file of another owner, to a
+/// user without CAP_FOWNER): the files after it are opened without asking.
+/// One refusal foretells many in a tree that is not the user's, and each
+/// costs a second open.
+static NOATIME_REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`FILE_FLAGS`], asking the kernel not to update the file's access time
+/// unless it refused that before. Relatime updates it at a read a day
+/// after the last: a nightly audit would write every inode it reads, and
+/// wipe the record of who last read the file, which an investigation of
+/// a leak may need.
+fn file_flags() -> rustix::fs::OFlags {
+    #[cfg(target_os = "linux")]
+    if !NOATIME_REFUSED.load(Ordering::Relaxed) {
+        return FILE_FLAGS | rustix::fs::OFlags::NOATIME;
+    }
+    FILE_FLAGS
+}
+
+/// `open(flags)`, and where the kernel refused `O_NOATIME` in them (EPERM
+/// where the open without it succeeds), the open without it.
+fn keeping_atime<T>(
+    flags: rustix::fs::OFlags,
+    open: impl Fn(rustix::fs::OFlags) -> io::Result<T>,
+) -> io::Result<T> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::OFlags;
+        match open(flags) {
+            Err(e) if flags.contains(OFlags::NOATIME) && e.raw_os_error() == Some(libc::EPERM) => {
+                let opened = open(flags - OFlags::NOATIME);
+                if opened.is_ok() {
+                    NOATIME_REFUSED.store(true, Ordering::Relaxed);
+                }
+                opened
+            }
+            opened => opened,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    open(flags)
+}
+
 /// Opens a file by its name in the directory `anchor` holds, read-only,
 /// without blocking and without following a final link, refusing to cross
 /// a mount point (`RESOLVE_NO_XDEV`). `None` where it would cross one, or
@@ -498,10 +541,12 @@ fn open_on_this_filesystem(anchor: &Anchor, path: &Path) -> io::Result<Option<Fi
         let Some(name) = file_name(path) else {
             return Ok(None);
         };
+        // EPERM here may be a sandbox's answer to openat2: the caller's
+        // open tells it from a refused O_NOATIME.
         match rustix::fs::openat2(
             &anchor.dir.fd,
             name,
-            FILE_FLAGS | OFlags::NOFOLLOW,
+            file_flags() | OFlags::NOFOLLOW,
             Mode::empty(),
             ResolveFlags::NO_XDEV,
         ) {
@@ -748,7 +793,8 @@ impl LocalFile {
     /// The open of [`LocalFile::open`], before anything is asked of the
     /// file; `None` for a link where links are not followed.
     fn open_unchecked(local: &LocalPath, path: &Path) -> io::Result<Option<File>> {
-        match open_below(local.anchor.as_ref(), path, FILE_FLAGS, local.follow) {
+        let open = |flags| open_below(local.anchor.as_ref(), path, flags, local.follow);
+        match keeping_atime(file_flags(), open) {
             Ok(fd) => Ok(Some(File::from(fd))),
             // O_NOFOLLOW's answer for a final link, and openat2's for a
             // link on the way.
@@ -893,6 +939,42 @@ pub(crate) fn anchor_at(dir: &Path) -> Option<Anchor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refusal of O_NOATIME is met by an open without it, and the files
+    /// after it are not asked; an EPERM the open without it meets too (a
+    /// sandbox's) is the answer.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_noatime_is_asked_once_more_without_it() {
+        use rustix::fs::OFlags;
+        let perm = || io::Error::from_raw_os_error(libc::EPERM);
+        let asked = std::cell::RefCell::new(Vec::new());
+        let open = |flags: OFlags| {
+            asked.borrow_mut().push(flags);
+            if flags.contains(OFlags::NOATIME) {
+                Err(perm())
+            } else {
+                Ok(7)
+            }
+        };
+        assert_eq!(keeping_atime(FILE_FLAGS, open).unwrap(), 7);
+        assert!(!NOATIME_REFUSED.load(Ordering::Relaxed));
+        assert_eq!(
+            keeping_atime(FILE_FLAGS | OFlags::NOATIME, open).unwrap(),
+            7
+        );
+        assert_eq!(
+            *asked.borrow(),
+            [FILE_FLAGS, FILE_FLAGS | OFlags::NOATIME, FILE_FLAGS]
+        );
+        assert!(!file_flags().contains(OFlags::NOATIME));
+        NOATIME_REFUSED.store(false, Ordering::Relaxed);
+        let sandbox = |_: OFlags| Err::<u8, _>(perm());
+        let e = keeping_atime(FILE_FLAGS | OFlags::NOATIME, sandbox).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EPERM));
+        assert!(!NOATIME_REFUSED.load(Ordering::Relaxed));
+        assert!(file_flags().contains(OFlags::NOATIME));
+    }
 
     #[test]
     fn file_names_are_found_as_the_standard_library_finds_them() {
