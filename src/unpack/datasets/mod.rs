@@ -477,6 +477,28 @@ impl Walk<'_> {
         audio
     }
 
+    /// As [`Walk::value`], for a value past the part of a container that
+    /// is reported whole: kept only when it is audio or biometric data, or
+    /// compressed (which may hold either), so that a shard's thousands of
+    /// images or blobs are searched without each becoming a member.
+    fn value_searched(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        data: &[u8],
+        size: u64,
+        depth: u32,
+    ) -> bool {
+        use crate::sniff::Class;
+        let s = self.sniff_bytes(data, size);
+        if !matches!(s.class, Class::Audio | Class::Biometric | Class::Compressed) {
+            return false;
+        }
+        let audio = s.class == Class::Audio;
+        self.keep(prefix, name, data, size, depth, s);
+        audio
+    }
+
     /// Judges decoded samples as a waveform; a hit becomes a `waveform` member.
     fn samples(
         &mut self,
@@ -1361,10 +1383,6 @@ mod tests {
         let (members, limits) = open("tfrecord", &two);
         assert_eq!(members.len(), 1);
         assert!(limits[0].contains("past the end"), "{limits:?}");
-        // Records past the bound are a limit for a key whose binary values
-        // held no audio so far; a key that held audio, text or numbers
-        // (what every record of an ordinary shard holds) raise none.
-        assert_eq!(open("tfrecord", &rec.repeat(17)).1, Vec::<String>::new());
         let record = |key: &str, value: &[u8]| {
             let example = field(
                 0x0a,
@@ -1380,14 +1398,53 @@ mod tests {
             rec.extend([0u8; 4]);
             rec
         };
+        // Without a recording, every record is read: a key first met late
+        // is judged, and so are binary values under a key met before.
         let text = record("caption", b"a person reading a sentence aloud");
-        assert_eq!(open("tfrecord", &text.repeat(17)).1, Vec::<String>::new());
         let blob = record("blob", &crate::sniff::testutil::pseudo_random(600, 3));
-        let limits = open("tfrecord", &blob.repeat(17)).1;
+        let voice = record("clip", &crate::unpack::tests::wav());
+        // The first records' blobs are members; the later ones, searched,
+        // are not.
+        let blobs: Vec<(String, String)> = (0..16)
+            .map(|i| (format!("record {i}/blob"), "random-like".into()))
+            .collect();
+        for (filler, before) in [(&text, vec![]), (&blob, blobs.clone())] {
+            let shard = [filler.repeat(40), voice.clone()].concat();
+            let (members, limits) = open("tfrecord", &shard);
+            let clip = ("record 40/clip".into(), "wav".into());
+            assert_eq!(members, [before, vec![clip]].concat());
+            assert_eq!(limits, Vec::<String>::new());
+        }
+        let late = record("blob", &crate::unpack::tests::wav());
+        let shard = [blob.repeat(40), late].concat();
+        let late = ("record 40/blob".into(), "wav".into());
+        assert_eq!(open("tfrecord", &shard).0, [blobs, vec![late]].concat());
+        assert_eq!(open("tfrecord", &text.repeat(40)).1, Vec::<String>::new());
+        // Past the first records of a shard that holds a recording, the
+        // rest are not read: a key whose binary values held none is a
+        // limit, one that held text, numbers or audio is not.
+        assert_eq!(open("tfrecord", &rec.repeat(17)).1, Vec::<String>::new());
+        let with = |filler: &[u8]| [rec.clone(), filler.repeat(16)].concat();
+        assert_eq!(open("tfrecord", &with(&text)).1, Vec::<String>::new());
+        let limits = open("tfrecord", &with(&blob)).1;
         assert_eq!(limits.len(), 1, "{limits:?}");
         assert!(limits[0]
             .contains("tfrecord feature blob: binary values looked at in the first 16 records"));
-        assert_eq!(open("tfrecord", &blob.repeat(16)).1, Vec::<String>::new());
+        assert_eq!(
+            open("tfrecord", &[rec.clone(), blob.repeat(15)].concat()).1,
+            Vec::<String>::new()
+        );
+        // Without one, the read budget bounds the walk, and says so.
+        let limits = open(
+            "tfrecord",
+            &text.repeat((READ_BUDGET as usize) / text.len() * 9 / 8),
+        )
+        .1;
+        assert_eq!(limits.len(), 1, "{limits:?}");
+        assert!(
+            limits[0].contains("read budget of 8 MiB used up"),
+            "{limits:?}"
+        );
     }
 
     #[test]

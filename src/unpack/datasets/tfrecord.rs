@@ -7,7 +7,7 @@
 //! are gzip streams that the stream unpacker opens first.
 
 use super::codecs::{decompress, Codec};
-use super::{malformed, varint, Reader, Step};
+use super::{malformed, varint, Reader, Step, Stop};
 use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
 
 /// Numbers kept of one list: enough for a judge of its first slice and
@@ -16,8 +16,11 @@ const LIST_VALUES: usize = 4 * MAX_WAVEFORM;
 use crate::sniff::Sniff;
 use crate::unpack::{Level, LevelBytes, Limit, Walk};
 
-/// Records read.
+/// Records read once a recording is found; without one, all are, within
+/// the container's read budget.
 const MAX_RECORDS: usize = 16;
+/// Distinct feature keys followed through the records.
+const MAX_KEYS: usize = 4096;
 /// Features of one record looked at.
 const MAX_FEATURES: usize = 256;
 /// Values of one bytes feature sniffed from its start; the largest of
@@ -269,12 +272,28 @@ impl Walk<'_> {
         let mut r = Reader::new(level);
         let mut pos = 0u64;
         let mut done: Vec<String> = Vec::new();
-        // Keys whose byte values were binary and held no audio: what a
-        // record past the bound might still hold audio under. Text and
-        // numbers are what ordinary shards hold in every record.
+        // Keys met so far. An ordinary shard holds the same keys in every
+        // record; a key first met in a later record (a recording appended
+        // to a shard of captions) is judged as the first records' are.
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // Keys whose byte values were binary and held no audio: what the
+        // records left unread, once a recording is found, might still hold
+        // audio under.
         let mut open: Vec<String> = Vec::new();
-        for record in 0..MAX_RECORDS {
-            if pos + 12 > r.size() || self.out_of_time(prefix) {
+        let mut record = 0;
+        while pos + 12 <= r.size() && !self.out_of_time(prefix) {
+            // The object holds a recording: the records after the first
+            // are read only to look for one.
+            if record == MAX_RECORDS && !done.is_empty() {
+                for key in open.iter().filter(|k| !done.contains(k)) {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!(
+                            "tfrecord feature {key}: binary values looked at in the first {MAX_RECORDS} records; the rest not inspected"
+                        ),
+                    );
+                }
                 break;
             }
             let head = r.at(pos, 12)?;
@@ -300,17 +319,38 @@ impl Walk<'_> {
                 if done.contains(&key) {
                     continue;
                 }
+                let first = !seen.contains(&key);
+                if first {
+                    if seen.len() == MAX_KEYS {
+                        return Err(Stop::Bound(format!(
+                            "more than {MAX_KEYS} feature keys; records from {record} on not inspected"
+                        )));
+                    }
+                    seen.insert(key.clone());
+                }
+                // Past the first records, a key met before is looked at
+                // again only where its bytes are not text: numbers and text
+                // were judged where it was met, and are what every record
+                // of an ordinary shard holds.
+                let again = record < MAX_RECORDS || first;
                 let name = format!("record {record}/{key}");
                 let hit = match values {
                     Values::Bytes(list) => {
                         let mut hit = false;
                         for (i, v, declared) in list.iter() {
+                            if v.is_empty() || !again && crate::sniff::is_text(v) {
+                                continue;
+                            }
                             let name = if list.len() > 1 {
                                 format!("{name}[{i}]")
                             } else {
                                 name.clone()
                             };
-                            if !v.is_empty() && self.value(prefix, &name, v, *declared, depth) {
+                            let audio = match again {
+                                true => self.value(prefix, &name, v, *declared, depth),
+                                false => self.value_searched(prefix, &name, v, *declared, depth),
+                            };
+                            if audio {
                                 hit = true;
                                 break;
                             }
@@ -323,6 +363,7 @@ impl Walk<'_> {
                         }
                         hit
                     }
+                    _ if !again => false,
                     Values::Floats(x) => self.list_samples(prefix, &name, "float32", &x, 4),
                     Values::Ints(x) => self.list_samples(prefix, &name, "int64", &x, 8),
                 };
@@ -331,17 +372,7 @@ impl Walk<'_> {
                 }
             }
             pos = end.unwrap_or(u64::MAX);
-        }
-        if pos.saturating_add(12) <= r.size() && !self.out_of_time(prefix) {
-            for key in open.iter().filter(|k| !done.contains(k)) {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!(
-                        "tfrecord feature {key}: binary values looked at in the first {MAX_RECORDS} records; the rest not inspected"
-                    ),
-                );
-            }
+            record += 1;
         }
         Ok(())
     }
