@@ -1051,7 +1051,13 @@ pub(crate) fn waveform(samples: &[f32]) -> Option<f64> {
     let pieces: Vec<&[f32]> = x.chunks_exact(MIN_WAVEFORM).collect();
     let mut best: Option<f64> = None;
     let mut hits = 0;
-    for piece in &pieces {
+    for (i, piece) in pieces.iter().enumerate() {
+        // Half must pass: once more than half have failed, the rest cannot
+        // change the answer (the spectral tests are most of the cost, and
+        // embeddings fail every piece).
+        if (i - hits) * 2 > pieces.len() {
+            return None;
+        }
         let bytes: Vec<u8> = piece
             .iter()
             .flat_map(|v| (v / peak).to_le_bytes())
