@@ -16,7 +16,8 @@ use crate::unpack::{Level, Limit, Walk};
 /// label columns writes one dictionary message each before its first
 /// record batch.
 const MAX_MESSAGES: usize = 1024;
-/// Record batches looked into.
+/// Record batches looked into; past them, numeric lists only, within
+/// the read bound.
 const MAX_BATCHES: usize = 4;
 /// Largest message metadata read (a schema of thousands of fields).
 const MAX_METADATA: u64 = 4 << 20;
@@ -294,7 +295,14 @@ impl Walk<'_> {
                     None => break,
                 }
             }
-            if batches >= MAX_BATCHES || pos + 8 > r.size() || self.out_of_time(prefix) {
+            // Past the first batches, only numeric lists are read on (a
+            // waveform batch appended to a table of short lists): they add
+            // a member only where they hold one, and the read bound ends
+            // the walk with a limit.
+            let searching = batches >= MAX_BATCHES;
+            let numeric = |i: usize| fields.as_ref().is_some_and(|f| f[i].numeric_list);
+            let wanted = (0..found.len()).any(|i| !found[i] && numeric(i));
+            if searching && !wanted || pos + 8 > r.size() || self.out_of_time(prefix) {
                 break;
             }
             let Some((meta, body)) = message_at(&mut r, pos)? else {
@@ -315,7 +323,7 @@ impl Walk<'_> {
                 }
                 // A dictionary of a binary field: its values are the
                 // field's, judged as a one-column batch of that type.
-                (2, Some(dict)) => {
+                (2, Some(dict)) if !searching => {
                     if let (Some(fields), Some(batch)) = (&fields, dict.table(1)) {
                         self.arrow_dictionary(
                             &mut r, &dict, &batch, fields, &mut found, &body, prefix, depth,
@@ -330,9 +338,28 @@ impl Walk<'_> {
                     let codec = batch_codec(&batch)?;
                     let body = Body { codec, ..body };
                     let length = u64::try_from(batch.i64(0, 0)).unwrap_or(0);
+                    // Other columns count as found: they are not read again.
+                    let mut judged: Vec<bool> = match searching {
+                        true => fields
+                            .iter()
+                            .zip(&found)
+                            .map(|(f, &h)| h || !f.numeric_list)
+                            .collect(),
+                        false => found.clone(),
+                    };
                     self.arrow_batch(
-                        &mut r, &batch, fields, &mut found, &body, rows, prefix, depth,
+                        &mut r,
+                        &batch,
+                        fields,
+                        &mut judged,
+                        &body,
+                        rows,
+                        prefix,
+                        depth,
                     )?;
+                    for (hit, (f, &now)) in found.iter_mut().zip(fields.iter().zip(&judged)) {
+                        *hit |= now && (!searching || f.numeric_list);
+                    }
                     rows = rows.saturating_add(length);
                     if !found.is_empty() && found.iter().all(|&f| f) {
                         break;
@@ -357,7 +384,8 @@ impl Walk<'_> {
                 ),
             );
         }
-        if batches >= MAX_BATCHES && more {
+        // Binary columns were looked at in the first batches only.
+        if batches > MAX_BATCHES || batches == MAX_BATCHES && more {
             for (f, &hit) in fields.iter().flatten().zip(&found) {
                 if hit || !matches!(f.kind, Kind::Binary { .. } | Kind::View { text: false }) {
                     continue;
@@ -739,6 +767,17 @@ mod tests {
             inside(six),
             (
                 vec![],
+                vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
+            )
+        );
+        // pyarrow: five batches of a short list<float32> and a binary
+        // column, then one whose list holds 12,000 samples of speech. The
+        // lists are read on past the first batches; the binary column is not.
+        let late = include_bytes!("testdata/late-waveform-batch.arrows");
+        assert_eq!(
+            inside(late),
+            (
+                vec!["w[row 5] waveform".to_string()],
                 vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
             )
         );

@@ -37,7 +37,8 @@ const MAX_COLUMNS: usize = 64;
 /// Row groups whose metadata is looked at.
 const MAX_ROW_GROUPS: usize = 64;
 /// Chunks of one numeric column whose values are judged as a waveform
-/// before giving up on it (a signal judgement, not a search), and chunks
+/// before giving up on it (a signal judgement, not a search; a list
+/// column's chunks are all read, within the bounds), and chunks
 /// read that turn out to hold nulls only (path-only rows, when the footer
 /// has no statistics to skip them by).
 const CHUNKS_PER_COLUMN: usize = 4;
@@ -231,6 +232,15 @@ impl Walk<'_> {
         }
         let mut reads = vec![0usize; columns.len()];
         let mut empty = vec![0usize; columns.len()];
+        // Lists of numbers, a waveform per row: searched through the row
+        // groups (one appended to a table of short lists is in its last),
+        // where a column of one number per row is judged from its first.
+        let lists: Vec<bool> = columns
+            .iter()
+            .map(|&(ci, leaf)| {
+                matches!(leaf, Leaf::Numbers(_)) && schema.columns()[ci].max_rep_level() > 0
+            })
+            .collect();
         let mut damaged = 0;
         let mut found = vec![false; columns.len()];
         // Per column: the row group where looking stopped short, and why.
@@ -251,8 +261,8 @@ impl Walk<'_> {
                 }
                 let numbers = matches!(leaf, Leaf::Numbers(_));
                 // A waveform is judged from the first chunks with values.
-                if numbers && (reads[k] >= CHUNKS_PER_COLUMN || empty[k] >= EMPTY_CHUNKS_PER_COLUMN)
-                {
+                let judged = reads[k] >= CHUNKS_PER_COLUMN && !lists[k];
+                if numbers && (judged || empty[k] >= EMPTY_CHUNKS_PER_COLUMN) {
                     continue;
                 }
                 if self.out_of_time(prefix) {
@@ -332,7 +342,7 @@ impl Walk<'_> {
             let Some((group, why)) = short[k] else {
                 continue;
             };
-            if found[k] || why.is_empty() || matches!(leaf, Leaf::Numbers(_)) {
+            if found[k] || why.is_empty() || matches!(leaf, Leaf::Numbers(_)) && !lists[k] {
                 continue;
             }
             let path = schema.columns()[ci].path().string();
@@ -942,6 +952,21 @@ mod tests {
 
     const PARQUET: &[u8] =
         include_bytes!("../../../fixtures/datasets/parquet/codec-snappy.parquet");
+
+    /// pyarrow, a row group per row: five short list<float32> rows, then
+    /// 12,000 samples of speech; a float64 column beside it. A list column
+    /// is read through its row groups, past the first four.
+    #[test]
+    fn a_waveform_list_in_a_late_row_group_is_found() {
+        let late = include_bytes!("testdata/late-waveform-group.parquet");
+        assert_eq!(
+            inside(late),
+            (
+                vec!["w[row group 5, dictionary] waveform".to_string()],
+                vec![]
+            )
+        );
+    }
 
     #[test]
     fn a_snappy_dictionary_page_yields_the_wav_and_damage_is_a_limit() {
