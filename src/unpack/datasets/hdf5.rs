@@ -67,6 +67,18 @@ enum Layout {
     },
 }
 
+/// Values read from a dataset, and what they are.
+struct Held<'d> {
+    data: &'d [u8],
+    /// The dataset's shape, and the shape of `data` (its first chunk).
+    shape: &'d [u64],
+    data_shape: &'d [u64],
+    /// One-byte elements: a file's bytes, not samples.
+    bytes: bool,
+    dtype: Dtype,
+    big_endian: bool,
+}
+
 /// A v1 B-tree walk: the leaves found, and the nodes read (a node is read
 /// once, so a child pointing back at an ancestor ends the walk).
 #[derive(Default)]
@@ -594,20 +606,36 @@ impl Walk<'_> {
             }
         };
         self.spent += data.len() as u64;
-        if bytes {
+        let held = Held {
+            data: &data,
+            shape: &shape,
+            data_shape: &data_shape,
+            bytes,
+            dtype,
+            big_endian,
+        };
+        self.hdf5_judge(&held, &name, prefix, depth)
+    }
+
+    /// Judges the values of a dataset: bytes sniffed as a file, numbers
+    /// as samples.
+    fn hdf5_judge(&mut self, held: &Held<'_>, name: &str, prefix: &str, depth: u32) -> Step<()> {
+        let data = held.data;
+        if held.bytes {
             // A shape whose product overflows declares more than any file
             // holds: the bytes read are what there is.
-            let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+            let total = held.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
             let total = total.unwrap_or(data.len() as u64).max(data.len() as u64);
-            let s = self.sniff_bytes(&data, total);
+            let s = self.sniff_bytes(data, total);
             if super::tensors::names_a_file(&s) {
-                self.keep(prefix, &name, &data, total, depth, s);
+                self.keep(prefix, name, data, total, depth, s);
             }
             return Ok(());
         }
-        match self.tensor_held(&data, prefix, &name, 0, dtype, big_endian, &data_shape) {
-            Ok(false) if super::plan(&data_shape).is_none() => {
-                self.frames_held(&data, prefix, &name, dtype, big_endian, &data_shape);
+        let (dtype, big_endian, data_shape) = (held.dtype, held.big_endian, held.data_shape);
+        match self.tensor_held(data, prefix, name, 0, dtype, big_endian, data_shape) {
+            Ok(false) if super::plan(data_shape).is_none() => {
+                self.frames_held(data, prefix, name, dtype, big_endian, data_shape);
                 Ok(())
             }
             Ok(_) | Err(Stop::Unreadable(_)) => Ok(()),
