@@ -36,6 +36,8 @@ const MAX_BTREE_NODES: usize = 256;
 /// Chunks read for one dataset: a vector's first 32,768 samples in
 /// chunks of 256 (h5py chooses kilobytes or more unless told otherwise).
 const MAX_CHUNKS: usize = 128;
+/// Attributes of one object judged.
+const MAX_ATTRIBUTES: usize = 64;
 
 /// An object header message: type and body.
 struct Message {
@@ -187,6 +189,8 @@ impl Walk<'_> {
         let mut queue: Vec<(u64, String)> = vec![(root, String::new())];
         let mut datasets = 0usize;
         let mut damaged = 0usize;
+        // Attributes in a fractal heap, said once per file.
+        let mut dense = false;
         while let Some((addr, path)) = queue.pop() {
             if visited.len() >= MAX_OBJECTS {
                 self.limit(
@@ -211,6 +215,22 @@ impl Walk<'_> {
                 }
                 Err(stop) => return Err(stop),
             };
+            self.hdf5_attributes(&f, &messages, &path, prefix, depth, &mut damaged)?;
+            if !dense
+                && messages
+                    .iter()
+                    .any(|m| m.kind == 0x0015 && attributes_in_heap(&f, &m.body))
+            {
+                dense = true;
+                self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!(
+                        "hdf5 {}: attributes in dense storage (fractal heap) are not read, here or in any object after",
+                        display(&path)
+                    ),
+                );
+            }
             if messages.iter().any(|m| m.kind == 0x0008) {
                 if datasets >= MAX_DATASETS {
                     self.limit(
@@ -617,6 +637,70 @@ impl Walk<'_> {
         self.hdf5_judge(&held, &name, prefix, depth)
     }
 
+    /// The attributes of an object kept in its header (up to 64 KiB
+    /// each): judged as datasets' values are, named `PATH@NAME`.
+    fn hdf5_attributes(
+        &mut self,
+        f: &File,
+        messages: &[Message],
+        path: &str,
+        prefix: &str,
+        depth: u32,
+        damaged: &mut usize,
+    ) -> Step<()> {
+        let mut judged = 0;
+        for m in messages {
+            if m.kind != 0x000C {
+                continue;
+            }
+            let Some(a) = attribute(f, &m.body) else {
+                let why = format!(
+                    "hdf5 {}: an attribute message does not parse",
+                    display(path)
+                );
+                self.damaged(prefix, damaged, why)?;
+                continue;
+            };
+            let bytes = one_byte(a.datatype) || a.datatype.first().is_some_and(|c| c & 0x0f == 5);
+            let Some((dtype, big_endian)) =
+                datatype(a.datatype).or(bytes.then_some((Dtype::I16, false)))
+            else {
+                continue;
+            };
+            if judged == MAX_ATTRIBUTES {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!(
+                        "hdf5 {}: more than {MAX_ATTRIBUTES} attributes; the rest not judged",
+                        display(path)
+                    ),
+                );
+                return Ok(());
+            }
+            judged += 1;
+            // A scalar attribute of an opaque type is one value of its size.
+            let shape = match a.shape {
+                ref s if s.is_empty() && bytes => vec![a.data.len() as u64],
+                s => s,
+            };
+            let held = Held {
+                data: a.data,
+                shape: &shape,
+                data_shape: &shape,
+                bytes,
+                dtype,
+                big_endian,
+            };
+            let name = format!("{}@{}", display(path), a.name);
+            match self.hdf5_judge(&held, &name, prefix, depth) {
+                Ok(()) | Err(Stop::Malformed(_)) => {}
+                Err(stop) => return Err(stop),
+            }
+        }
+        Ok(())
+    }
+
     /// Judges the values of a dataset: bytes sniffed as a file, numbers
     /// as samples.
     fn hdf5_judge(&mut self, held: &Held<'_>, name: &str, prefix: &str, depth: u32) -> Step<()> {
@@ -814,6 +898,61 @@ fn dataspace(f: &File, b: &[u8]) -> Option<Vec<u64>> {
     (0..rank).map(|i| f.len(b, at + i * f.l)).collect()
 }
 
+/// An attribute message: its name, datatype, dataspace dimensions and
+/// values (cut where the message ends). Versions 1 to 3: in version 1 the
+/// name, datatype and dataspace are each padded to 8 bytes, and version 3
+/// adds the name's character set.
+struct Attribute<'b> {
+    name: String,
+    datatype: &'b [u8],
+    shape: Vec<u64>,
+    data: &'b [u8],
+}
+
+fn attribute<'b>(f: &File, b: &'b [u8]) -> Option<Attribute<'b>> {
+    let (mut p, pad): (usize, usize) = match *b.first()? {
+        1 => (8, 8),
+        2 => (8, 1),
+        3 => (9, 1),
+        _ => return None,
+    };
+    let mut field = |len: usize| {
+        let bytes = b.get(p..p.checked_add(len)?)?;
+        p += len.div_ceil(pad) * pad;
+        Some(bytes)
+    };
+    let (name_len, type_len, space_len) = (le16(b, 2)?, le16(b, 4)?, le16(b, 6)?);
+    let name = field(usize::from(name_len))?;
+    let datatype = field(usize::from(type_len))?;
+    let space = field(usize::from(space_len))?;
+    let shape = dataspace(f, space)?;
+    let elem = u64::from(le32(datatype, 4)?);
+    let len = shape
+        .iter()
+        .try_fold(elem, |a, &d| a.checked_mul(d))
+        .unwrap_or(u64::MAX);
+    let data = b.get(p.min(b.len())..)?;
+    let data = &data[..data.len().min(usize::try_from(len).unwrap_or(usize::MAX))];
+    let name = name.split(|&c| c == 0).next().unwrap_or_default();
+    Some(Attribute {
+        name: String::from_utf8_lossy(name).into_owned(),
+        datatype,
+        shape,
+        data,
+    })
+}
+
+/// An attribute info message whose fractal heap address is defined: the
+/// object's attributes are kept there, not in its header.
+fn attributes_in_heap(f: &File, b: &[u8]) -> bool {
+    let at = if b.get(1).is_some_and(|flags| flags & 1 != 0) {
+        4
+    } else {
+        2
+    };
+    f.addr(b, at).is_some()
+}
+
 /// Datatype message: numeric classes of waveform sizes, with byte order.
 fn datatype(b: &[u8]) -> Option<(Dtype, bool)> {
     let class = b.first()? & 0x0f;
@@ -985,6 +1124,53 @@ mod tests {
             inside_of(linked),
             (vec!["/zz_audio[:] waveform".to_string()], vec![])
         );
+    }
+
+    /// h5py: an int16 waveform as a dataset's attribute, a WAV's bytes as
+    /// a group's opaque attribute (`np.void`), and a number and a string
+    /// on the root; then, with `libver="latest"`, nine attributes, which
+    /// HDF5 keeps in a fractal heap.
+    #[test]
+    fn attributes_are_judged_and_a_heap_of_them_is_a_limit() {
+        let attributes = include_bytes!("testdata/attributes.h5");
+        assert_eq!(
+            inside_of(attributes),
+            (
+                vec![
+                    "/labels@audio[:] waveform".to_string(),
+                    "/raw@clip wav".to_string()
+                ],
+                vec![]
+            )
+        );
+        let dense = include_bytes!("testdata/attributes-dense.h5");
+        assert_eq!(
+            inside_of(dense),
+            (
+                vec![],
+                vec!["hdf5 /: attributes in dense storage (fractal heap) are not read, here or in any object after".to_string()]
+            )
+        );
+        // An attribute message cut anywhere parses or is refused, quietly.
+        let f = File {
+            base: 0,
+            o: 8,
+            l: 8,
+            size: 1 << 20,
+        };
+        let mut message = vec![1, 0, 6, 0, 12, 0, 16, 0];
+        message.extend(b"audio\0\0\0");
+        message.extend([0x10, 0x08, 0, 0, 2, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0]);
+        message.extend([1, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+        message.extend([1, 0, 2, 0, 3, 0]);
+        let a = attribute(&f, &message).unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.shape.as_slice(), a.data),
+            ("audio", &[3u64][..], &[1, 0, 2, 0, 3, 0][..])
+        );
+        for cut in 0..message.len() {
+            let _ = attribute(&f, &message[..cut]);
+        }
     }
 
     #[test]
