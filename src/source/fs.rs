@@ -464,13 +464,30 @@ fn open_below(
     #[cfg(target_os = "linux")]
     if !follow && anchor.steps > 1 {
         use rustix::fs::ResolveFlags;
-        match rustix::fs::openat2(
-            &anchor.dir.fd,
-            &*below,
-            flags,
-            Mode::empty(),
-            ResolveFlags::NO_SYMLINKS,
-        ) {
+        let open = |flags| {
+            rustix::fs::openat2(
+                &anchor.dir.fd,
+                &*below,
+                flags,
+                Mode::empty(),
+                ResolveFlags::NO_SYMLINKS,
+            )
+        };
+        match open(flags) {
+            // A refused O_NOATIME, or a sandbox's refusal of openat2: asked
+            // again without it, so that the open below, which checks no
+            // link on the way, is made only for the sandbox.
+            Err(rustix::io::Errno::PERM) if flags.contains(OFlags::NOATIME) => {
+                match open(flags - OFlags::NOATIME) {
+                    Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
+                    opened => {
+                        if opened.is_ok() {
+                            NOATIME_REFUSED.store(true, Ordering::Relaxed);
+                        }
+                        return opened.map_err(io::Error::from);
+                    }
+                }
+            }
             Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
             opened => return opened.map_err(io::Error::from),
         }
@@ -490,6 +507,7 @@ const FILE_FLAGS: rustix::fs::OFlags = rustix::fs::OFlags::RDONLY
 /// user without CAP_FOWNER): the files after it are opened without asking.
 /// One refusal foretells many in a tree that is not the user's, and each
 /// costs a second open.
+#[cfg(target_os = "linux")]
 static NOATIME_REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// [`FILE_FLAGS`], asking the kernel not to update the file's access time
