@@ -85,6 +85,18 @@ fn malformed<T>(why: impl Into<String>) -> Step<T> {
     Err(Stop::Malformed(why.into()))
 }
 
+/// Values sniffed past the part of a container reported whole, and the
+/// compressed ones among them opened.
+const SEARCHED_VALUES: usize = 4096;
+const SEARCHED_OPENED: usize = 16;
+
+/// What [`Walk::value_searched`] has sniffed and opened in one container.
+#[derive(Default)]
+struct Searched {
+    values: usize,
+    opened: usize,
+}
+
 /// Positioned reads of one container level, counted against [`READ_BUDGET`].
 struct Reader<'l, 'a, 'f> {
     level: &'l Level<'a, 'f>,
@@ -479,24 +491,46 @@ impl Walk<'_> {
 
     /// As [`Walk::value`], for a value past the part of a container that
     /// is reported whole: kept only when it is audio or biometric data, or
-    /// compressed (which may hold either), so that a shard's thousands of
-    /// images or blobs are searched without each becoming a member.
+    /// compressed (which may hold either; the first [`SEARCHED_OPENED`]),
+    /// so that a shard's thousands of images or blobs are searched without
+    /// each becoming a member. [`SEARCHED_VALUES`] are sniffed at most.
+    #[allow(clippy::too_many_arguments)]
     fn value_searched(
         &mut self,
+        searched: &mut Searched,
         prefix: &str,
         name: &str,
         data: &[u8],
         size: u64,
         depth: u32,
-    ) -> bool {
+    ) -> Step<bool> {
         use crate::sniff::Class;
+        if searched.values == SEARCHED_VALUES {
+            return Err(Stop::Bound(format!(
+                "{SEARCHED_VALUES} values searched; the rest not inspected"
+            )));
+        }
+        searched.values += 1;
         let s = self.sniff_bytes(data, size);
-        if !matches!(s.class, Class::Audio | Class::Biometric | Class::Compressed) {
-            return false;
+        match s.class {
+            Class::Audio | Class::Biometric => {}
+            Class::Compressed if searched.opened < SEARCHED_OPENED => searched.opened += 1,
+            Class::Compressed => {
+                if searched.opened == SEARCHED_OPENED {
+                    searched.opened += 1;
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!("{SEARCHED_OPENED} compressed values searched and opened; the rest not opened"),
+                    );
+                }
+                return Ok(false);
+            }
+            _ => return Ok(false),
         }
         let audio = s.class == Class::Audio;
         self.keep(prefix, name, data, size, depth, s);
-        audio
+        Ok(audio)
     }
 
     /// Judges decoded samples as a waveform; a hit becomes a `waveform` member.
@@ -1420,6 +1454,21 @@ mod tests {
         let late = ("record 40/blob".into(), "wav".into());
         assert_eq!(open("tfrecord", &shard).0, [blobs, vec![late]].concat());
         assert_eq!(open("tfrecord", &text.repeat(40)).1, Vec::<String>::new());
+        // Compressed values past the first records are opened 16 at most
+        // (after the one judged where its feature was first met).
+        let gz = {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(b"a line of notes\n").unwrap();
+            e.finish().unwrap()
+        };
+        let zipped = record("notes", &gz);
+        let (members, limits) = open("tfrecord", &[text.repeat(16), zipped.repeat(40)].concat());
+        assert_eq!(members.iter().filter(|(m, _)| !m.contains('!')).count(), 17);
+        assert_eq!(
+            limits,
+            vec!["16 compressed values searched and opened; the rest not opened".to_string()]
+        );
         // Past the first records of a shard that holds a recording, the
         // rest are not read: a key whose binary values held none is a
         // limit, one that held text, numbers or audio is not.

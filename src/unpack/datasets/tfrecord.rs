@@ -7,7 +7,7 @@
 //! are gzip streams that the stream unpacker opens first.
 
 use super::codecs::{decompress, Codec};
-use super::{malformed, varint, Reader, Step, Stop};
+use super::{malformed, varint, Reader, Searched, Step, Stop};
 use crate::sniff::dataset::{masked_crc32c, MAX_WAVEFORM};
 
 /// Numbers kept of one list: enough for a judge of its first slice and
@@ -280,17 +280,18 @@ impl Walk<'_> {
         // records left unread, once a recording is found, might still hold
         // audio under.
         let mut open: Vec<String> = Vec::new();
+        let mut searched = Searched::default();
         let mut record = 0;
         while pos + 12 <= r.size() && !self.out_of_time(prefix) {
-            // The object holds a recording: the records after the first
-            // are read only to look for one.
-            if record == MAX_RECORDS && !done.is_empty() {
+            // The object holds a recording: the records past the first
+            // (and past the one that held it) are read only to look for one.
+            if record >= MAX_RECORDS && !done.is_empty() {
                 for key in open.iter().filter(|k| !done.contains(k)) {
                     self.limit(
                         prefix,
                         Limit::Members,
                         format!(
-                            "tfrecord feature {key}: binary values looked at in the first {MAX_RECORDS} records; the rest not inspected"
+                            "tfrecord feature {key}: binary values looked at in the first {record} records; the rest not inspected"
                         ),
                     );
                 }
@@ -348,7 +349,14 @@ impl Walk<'_> {
                             };
                             let audio = match again {
                                 true => self.value(prefix, &name, v, *declared, depth),
-                                false => self.value_searched(prefix, &name, v, *declared, depth),
+                                false => self.value_searched(
+                                    &mut searched,
+                                    prefix,
+                                    &name,
+                                    v,
+                                    *declared,
+                                    depth,
+                                )?,
                             };
                             if audio {
                                 hit = true;
