@@ -265,7 +265,6 @@ fn footer(r: &mut Reader<'_, '_, '_>) -> Step<Option<(Vec<Field>, Vec<u64>)>> {
             (0..blocks.len() / 24).filter_map(|k| u64::try_from(le64(blocks, k * 24)? as i64).ok()),
         );
     }
-    at.truncate(MAX_MESSAGES);
     Ok(Some((flat, at)))
 }
 
@@ -288,6 +287,8 @@ impl Walk<'_> {
         let mut found: Vec<bool> = vec![false; fields.as_ref().map_or(0, Vec::len)];
         let (mut batches, mut rows) = (0usize, 0u64);
         let mut hops = 0;
+        // A block taken from the footer's list and then left unread.
+        let mut unread = false;
         for _ in 0..MAX_MESSAGES {
             if let Some(b) = blocks.as_mut() {
                 match b.next() {
@@ -303,6 +304,7 @@ impl Walk<'_> {
             let numeric = |i: usize| fields.as_ref().is_some_and(|f| f[i].numeric_list);
             let wanted = (0..found.len()).any(|i| !found[i] && numeric(i));
             if searching && !wanted || pos + 8 > r.size() || self.out_of_time(prefix) {
+                unread = blocks.is_some();
                 break;
             }
             let Some((meta, body)) = message_at(&mut r, pos)? else {
@@ -372,10 +374,15 @@ impl Walk<'_> {
         // Batches left unread: a binary column without audio so far is
         // said to have been looked at only that far.
         let more = match &blocks {
-            Some(b) => b.len() > 0,
+            Some(b) => unread || b.len() > 0,
             None => pos + 8 < r.size(),
         };
-        if hops >= MAX_MESSAGES && more && batches < MAX_BATCHES {
+        let lists_left = fields
+            .iter()
+            .flatten()
+            .zip(&found)
+            .any(|(f, &hit)| f.numeric_list && !hit);
+        if hops >= MAX_MESSAGES && more && (batches < MAX_BATCHES || lists_left) {
             self.limit(
                 prefix,
                 Limit::Members,
@@ -765,6 +772,16 @@ mod tests {
         let six = include_bytes!("testdata/six-batches.arrows");
         assert_eq!(
             inside(six),
+            (
+                vec![],
+                vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
+            )
+        );
+        // The file form: the footer's fifth block, taken and not read, is
+        // still one left.
+        let five = include_bytes!("testdata/five-batches.arrow");
+        assert_eq!(
+            inside(five),
             (
                 vec![],
                 vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
