@@ -309,7 +309,7 @@ impl Walk<'_> {
                         } else {
                             empty[k] += 1;
                         }
-                        if !seen.found && !numbers {
+                        if !seen.found && (!numbers || lists[k]) {
                             if let Some(why) = seen.short {
                                 short[k] = Some((group, why));
                             }
@@ -442,6 +442,8 @@ impl Walk<'_> {
         let mut seen = Seen::default();
         let mut dictionary: Vec<f32> = Vec::new();
         let mut pos = start;
+        // A list of numbers per row: a waveform row may lie in any page.
+        let list = matches!(chunk.leaf, Leaf::Numbers(_)) && chunk.max_rep > 0;
         for _ in 0..PAGES_PER_CHUNK {
             if pos >= end {
                 return Ok(seen);
@@ -502,7 +504,12 @@ impl Walk<'_> {
                             &dictionary,
                         )?;
                         seen.found |= page.found;
-                        return Ok(seen);
+                        if page.found || !list {
+                            return Ok(seen);
+                        }
+                        seen.values += page.values;
+                        pos = next;
+                        continue;
                     }
                     // PLAIN; DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY
                     // for byte arrays (duckdb's and parquet v2 writers' pages).
@@ -521,8 +528,10 @@ impl Walk<'_> {
             seen.values += page.values;
             seen.found |= page.found;
             seen.short = seen.short.or(page.short);
-            // A waveform is judged from one page; audio found ends the chunk.
-            if page.found || (judged && page.values > 0 && matches!(chunk.leaf, Leaf::Numbers(_))) {
+            // A waveform is judged from one page (a list column's, from
+            // each); audio found ends the chunk.
+            let numbers = matches!(chunk.leaf, Leaf::Numbers(_)) && !list;
+            if page.found || (judged && page.values > 0 && numbers) {
                 return Ok(seen);
             }
             pos = next;
@@ -966,6 +975,18 @@ mod tests {
                 vec![]
             )
         );
+    }
+
+    /// pyarrow, one row group, 4 KiB pages, no dictionary: twelve rows of
+    /// 256 random floats (embeddings), then 8,000 samples of speech, which
+    /// start in a later page. Every page of a list column is judged.
+    #[test]
+    fn a_waveform_list_in_a_later_page_is_found() {
+        let late = include_bytes!("testdata/late-waveform-page.parquet");
+        let (members, limits) = inside(late);
+        assert_eq!(members.len(), 1, "{members:?}");
+        assert!(members[0].ends_with("] waveform"), "{members:?}");
+        assert_eq!(limits, Vec::<String>::new());
     }
 
     #[test]
