@@ -1558,6 +1558,23 @@ mod tests {
         assert!(waveform(&nan).is_none());
     }
 
+    /// Half the pieces must pass, and half is enough: a recording that
+    /// opens on faint noise for as long as it then speaks passes, however
+    /// early its failing pieces come.
+    #[test]
+    fn half_the_pieces_passing_is_enough() {
+        let piece = MIN_WAVEFORM;
+        let speech = speechy(2 * piece);
+        let faint: Vec<f32> = pseudo_random(2 * piece, 4)
+            .iter()
+            .map(|&b| (f32::from(b) - 127.5) / 127.5 * 0.01)
+            .collect();
+        assert!(waveform(&faint).is_none());
+        assert!(waveform(&[&faint[..], &speech[..]].concat()).is_some());
+        let more = &faint[..piece + 1];
+        assert!(waveform(&[more, &faint[..], &speech[..]].concat()).is_none());
+    }
+
     #[test]
     fn waves_at_one_loudness_do_not_vary_and_syllables_do() {
         // Each with a faint noise floor, so that only its loudness tells
