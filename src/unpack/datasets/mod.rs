@@ -1469,6 +1469,22 @@ mod tests {
             limits,
             vec!["16 compressed values searched and opened; the rest not opened".to_string()]
         );
+        // The search sniffs 4,096 values and follows 4,096 keys at most.
+        let bin = record("bin", b"\x00\x01\x02\x03\x04\x05\x06\x07");
+        assert_eq!(
+            open("tfrecord", &bin.repeat(16 + 4097)).1,
+            vec!["tfrecord: 4096 values searched; the rest not inspected".to_string()]
+        );
+        let keys: Vec<u8> = (0..=4096)
+            .flat_map(|k| record(&format!("k{k}"), b"x"))
+            .collect();
+        assert_eq!(
+            open("tfrecord", &keys).1,
+            vec![
+                "tfrecord: more than 4096 feature keys; records from 4096 on not inspected"
+                    .to_string()
+            ]
+        );
         // Past the first records of a shard that holds a recording, the
         // rest are not read: a key whose binary values held none is a
         // limit, one that held text, numbers or audio is not.

@@ -337,9 +337,14 @@ impl Walk<'_> {
                 let name = format!("record {record}/{key}");
                 let hit = match values {
                     Values::Bytes(list) => {
-                        let mut hit = false;
+                        let (mut hit, mut binary) = (false, false);
                         for (i, v, declared) in list.iter() {
-                            if v.is_empty() || !again && crate::sniff::is_text(v) {
+                            if v.is_empty() {
+                                continue;
+                            }
+                            let text = crate::sniff::is_text(v);
+                            binary |= !text;
+                            if !again && text {
                                 continue;
                             }
                             let name = if list.len() > 1 {
@@ -363,9 +368,7 @@ impl Walk<'_> {
                                 break;
                             }
                         }
-                        let binary = list
-                            .iter()
-                            .any(|(_, v, _)| !v.is_empty() && !crate::sniff::is_text(v));
+                        // Every value was looked at unless one held audio.
                         if !hit && binary && !open.contains(&key) {
                             open.push(key.clone());
                         }
