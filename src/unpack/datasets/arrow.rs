@@ -268,6 +268,15 @@ fn footer(r: &mut Reader<'_, '_, '_>) -> Step<Option<(Vec<Field>, Vec<u64>)>> {
     Ok(Some((flat, at)))
 }
 
+/// Whether a numeric list column holds no waveform yet.
+fn lists_left(fields: Option<&[Field]>, found: &[bool]) -> bool {
+    fields
+        .into_iter()
+        .flatten()
+        .zip(found)
+        .any(|(f, &hit)| f.numeric_list && !hit)
+}
+
 impl Walk<'_> {
     pub(super) fn arrow(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
@@ -301,8 +310,7 @@ impl Walk<'_> {
             // a member only where they hold one, and the read bound ends
             // the walk with a limit.
             let searching = batches >= MAX_BATCHES;
-            let numeric = |i: usize| fields.as_ref().is_some_and(|f| f[i].numeric_list);
-            let wanted = (0..found.len()).any(|i| !found[i] && numeric(i));
+            let wanted = lists_left(fields.as_deref(), &found);
             if searching && !wanted || pos + 8 > r.size() || self.out_of_time(prefix) {
                 unread = blocks.is_some();
                 break;
@@ -377,11 +385,7 @@ impl Walk<'_> {
             Some(b) => unread || b.len() > 0,
             None => pos + 8 < r.size(),
         };
-        let lists_left = fields
-            .iter()
-            .flatten()
-            .zip(&found)
-            .any(|(f, &hit)| f.numeric_list && !hit);
+        let lists_left = lists_left(fields.as_deref(), &found);
         if hops >= MAX_MESSAGES && more && (batches < MAX_BATCHES || lists_left) {
             self.limit(
                 prefix,
@@ -796,6 +800,18 @@ mod tests {
             (
                 vec!["w[row 5] waveform".to_string()],
                 vec!["arrow column clip: values looked at in the first 4 record batches; the rest not inspected".to_string()]
+            )
+        );
+        // 1,100 batches of a short list<float32> (pyarrow, gzipped here):
+        // the list column, still without a waveform at the message bound,
+        // is what the limit is for.
+        let gz = include_bytes!("testdata/1100-list-batches.arrows.gz");
+        let (stream, _, _) = crate::unpack::streams::decompress_counted("gzip", gz, 1 << 20);
+        assert_eq!(
+            inside(&stream),
+            (
+                vec![],
+                vec!["arrow: 1024 messages hopped (1023 record batches among them); the rest not inspected".to_string()]
             )
         );
         // Every cut ends quietly.
