@@ -473,23 +473,12 @@ fn open_below(
                 ResolveFlags::NO_SYMLINKS,
             )
         };
-        match open(flags) {
-            // A refused O_NOATIME, or a sandbox's refusal of openat2: asked
-            // again without it, so that the open below, which checks no
-            // link on the way, is made only for the sandbox.
-            Err(rustix::io::Errno::PERM) if flags.contains(OFlags::NOATIME) => {
-                match open(flags - OFlags::NOATIME) {
-                    Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
-                    opened => {
-                        if opened.is_ok() {
-                            NOATIME_REFUSED.store(true, Ordering::Relaxed);
-                        }
-                        return opened.map_err(io::Error::from);
-                    }
-                }
-            }
-            Err(rustix::io::Errno::NOSYS | rustix::io::Errno::PERM) => {}
-            opened => return opened.map_err(io::Error::from),
+        // EPERM is a refused O_NOATIME or a sandbox's refusal of openat2:
+        // asked again without the flag first, so that the open below, which
+        // checks no link on the way, is made only for the sandbox.
+        match keeping_atime(flags, |flags| open(flags).map_err(io::Error::from)) {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSYS | libc::EPERM)) => {}
+            opened => return opened,
         }
     }
     rustix::fs::openat(&anchor.dir.fd, &*below, flags, Mode::empty()).map_err(io::Error::from)
