@@ -1151,6 +1151,16 @@ mod tests {
                 vec!["hdf5 /: attributes in dense storage (fractal heap) are not read, here or in any object after".to_string()]
             )
         );
+        // 65 number attributes on the root (h5py, kept in its header): 64
+        // are judged, and the rest said so.
+        let many = include_bytes!("testdata/attributes-65.h5");
+        assert_eq!(
+            inside_of(many),
+            (
+                vec![],
+                vec!["hdf5 /: more than 64 attributes; the rest not judged".to_string()]
+            )
+        );
         // An attribute message cut anywhere parses or is refused, quietly.
         let f = File {
             base: 0,
