@@ -530,8 +530,8 @@ impl Walk<'_> {
             seen.short = seen.short.or(page.short);
             // A waveform is judged from one page (a list column's, from
             // each); audio found ends the chunk.
-            let numbers = matches!(chunk.leaf, Leaf::Numbers(_)) && !list;
-            if page.found || (judged && page.values > 0 && numbers) {
+            let one_page = matches!(chunk.leaf, Leaf::Numbers(_)) && !list;
+            if page.found || (judged && page.values > 0 && one_page) {
                 return Ok(seen);
             }
             pos = next;
