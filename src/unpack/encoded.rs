@@ -221,40 +221,65 @@ fn any_window(text: &[u8], from: usize) -> bool {
     }
 }
 
-/// Bit `i` set where `word[i]` is no run byte. Eight lookups without a
-/// branch: a byte-by-byte search paid a mispredicted exit in every window.
-fn stops8(word: &[u8; 8]) -> u32 {
-    word.iter()
-        .enumerate()
-        .fold(0, |bits, (i, &c)| bits | u32::from(!in_run(c)) << i)
+/// Whether `c` is a run byte, as [`IN_RUN`] says, by comparisons: a loop
+/// that asks this of a word of bytes vectorises, where lookups cannot.
+fn in_run_compared(c: u8) -> bool {
+    ((c | 0x20).wrapping_sub(b'a') < 26)
+        | (c.wrapping_sub(b'0') < 10)
+        | (c == b'+')
+        | (c == b'/')
+        | (c == b'-')
+        | (c == b'_')
+        | (c == b'\\')
+        | (c == b'\n')
+        | (c == b'\r')
+}
+
+/// The bytes the searches judge at a time.
+const WORD: usize = 16;
+
+/// Bit `i` set where `word[i]` is no run byte: comparisons over the whole
+/// word at once, without a branch (a byte-by-byte search paid a
+/// mispredicted exit in every window). The flags, one byte each, are
+/// gathered eight at a time by one multiply: byte `i` of a `u64` lands in
+/// bit `56 + i`, and no two partial products meet.
+fn stops(word: &[u8; WORD]) -> u32 {
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    let flags: [u8; WORD] = std::array::from_fn(|i| u8::from(!in_run_compared(word[i])));
+    let (low, high) = flags.split_at(8);
+    let eight = |half: &[u8]| {
+        let half: [u8; 8] = half.try_into().unwrap_or_default();
+        (u64::from_le_bytes(half).wrapping_mul(GATHER) >> 56) as u32
+    };
+    eight(low) | eight(high) << 8
 }
 
 /// The last byte of `text[lo..hi]` that no run can hold. Inlined: it is
 /// the step of the searches above, and a call per step costs a third more.
 #[inline(always)]
 fn last_stop(text: &[u8], lo: usize, mut hi: usize) -> Option<usize> {
-    while hi >= lo + 8 {
-        let Some(word) = text.get(hi - 8..hi).and_then(|w| w.try_into().ok()) else {
+    while hi >= lo + WORD {
+        let Some(word) = text.get(hi - WORD..hi).and_then(|w| w.try_into().ok()) else {
             break;
         };
-        let bits = stops8(word);
+        let bits = stops(word);
         if bits != 0 {
-            // The highest set bit, of the eight.
-            return Some(hi - 8 + (31 - bits.leading_zeros() as usize));
+            // The highest set bit of the word's.
+            return Some(hi - WORD + (31 - bits.leading_zeros() as usize));
         }
-        hi -= 8;
+        hi -= WORD;
     }
     (lo..hi).rev().find(|&i| !in_run(text[i]))
 }
 
 /// The first byte of `text[lo..]` that no run can hold.
 fn first_stop(text: &[u8], mut lo: usize) -> Option<usize> {
-    while let Some(word) = text.get(lo..lo + 8).and_then(|w| w.try_into().ok()) {
-        let bits = stops8(word);
+    while let Some(word) = text.get(lo..lo + WORD).and_then(|w| w.try_into().ok()) {
+        let bits = stops(word);
         if bits != 0 {
             return Some(lo + bits.trailing_zeros() as usize);
         }
-        lo += 8;
+        lo += WORD;
     }
     (lo..text.len()).find(|&i| !in_run(text[i]))
 }
@@ -565,6 +590,13 @@ mod tests {
                     "{from} {t:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn run_bytes_compared_are_the_tables() {
+        for c in 0..=255u8 {
+            assert_eq!(in_run_compared(c), in_run(c), "{c:#04x}");
         }
     }
 
