@@ -268,11 +268,24 @@ fn chunk_ends_at_iend(tail: &[u8], any_kind: bool) -> bool {
     if !any_kind {
         return false;
     }
-    // Else any chunk, from the end back, the length test first (one load
-    // and compare a position).
-    tail[..iend].windows(8).enumerate().rev().any(|(p, w)| {
-        let len = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize;
-        iend.checked_sub(12 + p) == Some(len) && w[4..].iter().all(u8::is_ascii_alphabetic)
+    // Else any chunk: the header at `p` must declare `last - p` bytes.
+    // Over each stretch of 2¹⁶ positions those lengths share their top two
+    // bytes, which a byte-pair search finds where they stand; only there
+    // are the length and the type read.
+    let Some(last) = iend.checked_sub(12) else {
+        return false;
+    };
+    (0..=last >> 16).any(|top| {
+        let hi = last - (top << 16);
+        let lo = hi.saturating_sub(0xffff);
+        let needle = [(top >> 8) as u8, top as u8];
+        memchr::memmem::find_iter(&tail[lo..hi + 2], &needle)
+            .map(|i| lo + i)
+            .any(|p| {
+                let w = &tail[p..p + 8];
+                u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize == last - p
+                    && w[4..].iter().all(u8::is_ascii_alphabetic)
+            })
     })
 }
 
@@ -628,6 +641,45 @@ mod tests {
         forged.extend(iend);
         assert!(!chunk_ends_at_iend(&forged, true));
         assert!(!chunk_ends_at_iend(iend, true));
+    }
+
+    /// The search by the lengths' top bytes finds what a test of every
+    /// position finds, across the 2¹⁶ boundaries of the lengths.
+    #[test]
+    fn a_chunk_of_any_kind_is_found_where_a_test_of_every_position_finds_it() {
+        fn every_position(tail: &[u8]) -> bool {
+            let Some(iend) = tail.len().checked_sub(12) else {
+                return false;
+            };
+            tail[..iend].windows(8).enumerate().any(|(p, w)| {
+                let len = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize;
+                iend.checked_sub(12 + p) == Some(len) && w[4..].iter().all(u8::is_ascii_alphabetic)
+            })
+        }
+        let iend = b"\x00\x00\x00\x00IEND\xae\x42\x60\x82";
+        for (n, at) in [(0, 0), (5, 0), (70_000, 3), (70_000, 4_460), (140_000, 7)] {
+            let len = n / 2;
+            let mut tail = crate::sniff::testutil::pseudo_random(n, at as u64);
+            for head in [len.saturating_sub(8), len, len + 1] {
+                let mut t = tail.clone();
+                if let Some(declared) = n.checked_sub(head + 12) {
+                    t[head..head + 4].copy_from_slice(&(declared as u32).to_be_bytes());
+                    t[head + 4..head + 8].copy_from_slice(b"zTXt");
+                }
+                t.extend(iend);
+                assert_eq!(
+                    chunk_ends_at_iend(&t, true),
+                    every_position(&t),
+                    "{n} {head}"
+                );
+            }
+            tail.extend(iend);
+            assert_eq!(
+                chunk_ends_at_iend(&tail, true),
+                every_position(&tail),
+                "{n}"
+            );
+        }
     }
 
     #[test]
