@@ -2,10 +2,11 @@
 """interleave.py TREE ROUNDS ATREST... : builds of atrest and the read floor
 over one tree, run in turn, round after round (each round in the opposite
 order of the last), so that a machine whose load drifts slows them alike.
-Prints the median wall, user and system time of each and its ratio to the
-floor. THREADS (default 2) and FLOOR (default ROOT/bin/readfloor, ROOT
-being the directory above TREE's `trees/`) may be set; THREADS=1 with a
-folder of one kind of file measures that kind alone."""
+Prints the median wall, user and system time of each, its ratio to the
+floor, and the lowest and highest ratio of a single round. THREADS
+(default 2) and FLOOR (default ROOT/bin/readfloor, ROOT being the
+directory above TREE's `trees/`) may be set; THREADS=1 with a folder of
+one kind of file measures that kind alone."""
 import os
 import resource
 import statistics
@@ -42,9 +43,15 @@ for r in range(rounds):
     for name in order if r % 2 == 0 else reversed(order):
         times[name].append(run(cmds[name]))
 base = statistics.median(t[0] for t in times["floor"]) if "floor" in times else None
-print("| command | wall | user | system | × floor |")
-print("| --- | --: | --: | --: | --: |")
+print("| command | wall | user | system | × floor | rounds' × floor, lowest–highest |")
+print("| --- | --: | --: | --: | --: | --: |")
 for name in order:
     wall, user, system = (statistics.median(t[i] for t in times[name]) for i in range(3))
     ratio = f"{wall / base:.3f}" if base else ""
-    print(f"| `{os.path.basename(name)}` | {wall * 1000:.1f} ms | {user * 1000:.0f} ms | {system * 1000:.0f} ms | {ratio} |")
+    # Each round's own ratio (against the floor's run in that round): how
+    # far one run can stray, which the median hides.
+    spread = ""
+    if base and name != "floor":
+        rounds = [t[0] / f[0] for t, f in zip(times[name], times["floor"])]
+        spread = f"{min(rounds):.3f}–{max(rounds):.3f}"
+    print(f"| `{os.path.basename(name)}` | {wall * 1000:.1f} ms | {user * 1000:.0f} ms | {system * 1000:.0f} ms | {ratio} | {spread} |")
