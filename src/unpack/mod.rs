@@ -861,8 +861,14 @@ impl Walk<'_> {
             let fetched = reaches_end
                 .then(|| level.from(at, MAX_NUMBER_TEXT))
                 .flatten();
+            // Read on, the list ends where its stretch does: the text after
+            // it (`xxd -i`'s length line, the next JSON key) is no number,
+            // and one token that is not fails the whole reading.
             let chars: &[u8] = match &fetched {
-                Some(f) => f,
+                Some(f) => {
+                    let end = f.iter().position(|&c| !numbers::in_stretch(c));
+                    &f[..end.unwrap_or(f.len())]
+                }
                 None => &text[stretch.clone()],
             };
             judged_to = at + (chars.len() * width) as u64;
@@ -1271,10 +1277,20 @@ pub(crate) mod tests {
         let file = wav();
         let hex: Vec<String> = file.iter().map(|b| format!("0x{b:02x}")).collect();
         let c = format!("unsigned char call_wav[] = {{\n  {}\n}};\n", hex.join(", "));
+        assert!(c.len() > HEAD_LEN, "the list is read on past the head");
         assert_eq!(look(c.as_bytes()).found(), [("bytes@28", "wav")]);
+        // What follows the list, read on with it, is not read as numbers:
+        // `xxd -i` writes the length after the array, JSON the next key.
+        let with_len = format!("{c}unsigned int call_wav_len = {};\n", file.len());
+        assert_eq!(look(with_len.as_bytes()).found(), [("bytes@28", "wav")]);
         let values: Vec<String> = file.iter().map(u8::to_string).collect();
         let json = format!("{{\"type\":\"Buffer\",\"data\":[{}]}}", values.join(","));
         assert_eq!(look(json.as_bytes()).found(), [("bytes@24", "wav")]);
+        let keyed = format!(
+            "{{\"file\":{{\"type\":\"Buffer\",\"data\":[{}]}},\"name\":\"call.wav\"}}",
+            values.join(",")
+        );
+        assert_eq!(look(keyed.as_bytes()).found(), [("bytes@32", "wav")]);
         let pixels: Vec<String> = (0..20_000u32)
             .map(|i| ((i % 640) / 3 + (i / 640) * 2).min(255).to_string())
             .collect();
