@@ -10,6 +10,7 @@
 pub(crate) mod ar;
 pub(crate) mod avro;
 pub(crate) mod cpio;
+pub(crate) mod gitpack;
 pub(crate) mod rar;
 pub(crate) mod sevenz;
 pub(crate) mod tar;
