@@ -62,6 +62,7 @@ pub const FORMATS: &[&str] = &[
     "gimp-pattern",
     "git-crypt",
     "git-crypt-key",
+    "git-pack",
     "gpt-disk",
     "gsm",
     "gus-patch",

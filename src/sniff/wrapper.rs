@@ -13,6 +13,19 @@ pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
         .or_else(|| tar(s))
         .or_else(|| ar(s))
         .or_else(|| cpio(s))
+        .or_else(|| git_pack(s))
+}
+
+/// A git pack file: `PACK`, version 2 or 3, a count of objects, and a
+/// first object header of a type git writes.
+fn git_pack(s: &Sample) -> Option<Sniff> {
+    use crate::formats::gitpack;
+    let count = gitpack::header(s.head)?;
+    gitpack::object_header(s.head.get(12..)?)?;
+    Some(
+        wrapper("git-pack", "application/x-git-packed-objects")
+            .with("magic", format!("PACK header at 0, {count} objects")),
+    )
 }
 
 /// Unix `ar` (Debian packages, static libraries): the global header and a

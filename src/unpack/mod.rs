@@ -26,6 +26,7 @@ mod appended;
 mod ar;
 mod cpio;
 mod escaped;
+mod gitpack;
 mod headerless;
 mod openpgp;
 mod pgdump;
@@ -441,6 +442,7 @@ impl Walk<'_> {
                 | "rar"
                 | "ar"
                 | "cpio"
+                | "git-pack"
         ) || datasets::opens(&sniff.format);
         if !opens {
             if self.open_behind(level, sniff, name, depth)
@@ -494,6 +496,7 @@ impl Walk<'_> {
             "tar" => self.tar(level, name, depth),
             "ar" => self.ar(level, name, depth),
             "cpio" => self.cpio(level, name, depth),
+            "git-pack" => self.git_pack(level, name, depth),
             "rar" => self.rar(level, name, depth),
             "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
             f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
@@ -1092,6 +1095,7 @@ pub(crate) mod tests {
             ("tar", "compressed/tar/records.tar"),
             ("zip", "compressed/zip/nested.zip"),
             ("7z", "compressed/7z/plain.7z"),
+            ("git-pack", "archives/git/deleted-call.pack"),
         ] {
             let bytes = std::fs::read(root.join(file)).unwrap();
             for flag in [0u8, 1] {
