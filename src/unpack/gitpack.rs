@@ -1,35 +1,49 @@
 //! git pack files (`.git/objects/pack/*.pack`): a file committed once and
 //! deleted later lives on in them, deflated behind a short object header.
-//! Objects are walked forward, each zlib stream inflated to find where the
-//! next object starts; blobs are members `blob@OFFSET`. A deltified blob
-//! (copies from an earlier object and bytes of its own: how git keeps a
-//! second version of a file) is rebuilt when its base is a blob held from
-//! earlier in the pack; other deltas large enough to be a recording (a
-//! base by id, or one no longer held) are counted in a limit.
+//! Objects are walked forward, each zlib stream inflated to its end to find
+//! where the next object starts; blobs are members `blob@OFFSET`, judged
+//! from as much as the decompression budget keeps. A deltified blob (copies
+//! from an earlier object and bytes of its own: how git keeps a second
+//! version of a file) is rebuilt when its base is a blob held whole from
+//! earlier in the pack; other deltas that could hold a recording (a base
+//! named by id, or one not held) are counted in a limit.
 //!
-//! Every object's compressed bytes are read up to a bound that follows from
-//! its declared size (deflate grows stored data by a few bytes per 64 KiB),
-//! and all that is inflated counts against the object's decompression
-//! budget, so a pack of many objects or one forged size costs at most that.
+//! What is inflated past what is kept is not held, only counted: an
+//! object may declare and inflate to at most [`MAX_INFLATED`] bytes, the
+//! whole pack to [`MAX_WALKED`], and the deadline is asked between pieces,
+//! so a forged size or a stream of zeros costs at most that.
 
-use super::{Level, Limit, Walk};
 use std::collections::HashMap;
 
+use flate2::{Decompress, FlushDecompress, Status};
+
+use super::{Level, Limit, Walk, PEEK};
 use crate::formats::gitpack::{apply_delta, base_offset, delta_sizes, header, object_header};
-use crate::unpack::streams::decompress_counted;
 
-/// Most compressed bytes read for one object: objects larger than this end
-/// the walk with a limit (the next object's place is not known without
-/// inflating this one).
-const MAX_OBJECT_READ: u64 = 16 << 20;
+/// Compressed bytes read at a time.
+const PIECE: usize = 256 << 10;
 
-/// Deltified objects whose result is smaller cannot hold a recording worth
+/// Most bytes one object may inflate to: past it, the walk stops (where the
+/// next object starts is not known without inflating this one).
+const MAX_INFLATED: u64 = 256 << 20;
+
+/// Most bytes all objects of a pack may inflate to, kept or not.
+const MAX_WALKED: u64 = 1 << 30;
+
+/// Deltified objects whose result is smaller hold no recording worth
 /// naming; larger ones not rebuilt are counted in a limit.
-const DELTA_WORTH_NAMING: u64 = 64 << 10;
+const DELTA_WORTH_NAMING: u64 = 4 << 10;
 
 /// Bytes of blobs held as bases for the deltas after them; once full, later
 /// blobs are not held (a delta on one is then counted in the limit).
 const MAX_HELD: usize = 64 << 20;
+
+/// One object's stream inflated: the first bytes kept, and how many
+/// compressed bytes it took.
+struct Inflated {
+    kept: Vec<u8>,
+    consumed: u64,
+}
 
 impl Walk<'_> {
     pub(super) fn git_pack(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
@@ -37,12 +51,15 @@ impl Walk<'_> {
             return;
         };
         let max_headers = self.limits.max_members.saturating_mul(16).max(16_384);
-        let (mut pos, mut headers, mut seen, mut deltas) = (12u64, 0u64, 0u64, 0u64);
-        // Blobs (and blobs rebuilt) by where their header starts.
+        let (mut pos, mut headers, mut seen) = (12u64, 0u64, 0u64);
+        let (mut deltas, mut walked) = (0u64, 0u64);
+        // Blobs (and blobs rebuilt) held whole, by where their header starts.
         let (mut held, mut held_bytes) = (HashMap::<u64, Vec<u8>>::new(), 0usize);
         for _ in 0..count {
-            if !self.another_header(prefix, "git object", &mut headers, max_headers) {
-                return;
+            if !self.another_header(prefix, "git object", &mut headers, max_headers)
+                || self.out_of_time(prefix)
+            {
+                break;
             }
             let head = level.from(pos, 32).unwrap_or_default();
             let Some((kind, size, len)) = object_header(&head) else {
@@ -51,7 +68,7 @@ impl Walk<'_> {
                     Limit::Unsupported,
                     format!("damaged git object header at byte {pos}"),
                 );
-                return;
+                break;
             };
             // An offset delta names its base by how far back it starts.
             let (base, skip) = match kind {
@@ -68,48 +85,51 @@ impl Walk<'_> {
                     Limit::Unsupported,
                     format!("damaged git delta base at byte {pos}"),
                 );
-                return;
+                break;
             };
-            // Deflate's stored blocks add 5 bytes per 65,535, and the zlib
-            // header and checksum 6: a stream of `size` bytes is no longer.
-            let bound = size.saturating_add(size / 8192).saturating_add(64);
-            let read = bound.min(level.size.saturating_sub(data_at));
-            if read > MAX_OBJECT_READ.min(self.budget()) {
+            if size > MAX_INFLATED || walked.saturating_add(size) > MAX_WALKED {
                 self.limit(
                     prefix,
                     Limit::ObjectBytes,
                     format!(
-                        "git object of {size} bytes at byte {pos} is past the read bound; it and the objects after it not inspected"
+                        "git object of {size} bytes at byte {pos} is past what a pack may inflate; it and the objects after it not inspected"
                     ),
                 );
-                return;
+                break;
             }
-            let Some(input) = level.from(data_at, read as usize) else {
-                self.limit(
-                    prefix,
-                    Limit::Unsupported,
-                    level.past_the_end(format!("git object at byte {pos}")),
-                );
-                return;
+            walked += size;
+            // A blob keeps what the budget allows; a delta, all of itself
+            // (it is no larger than what it rebuilds).
+            let keep = match kind {
+                3 => size.min(self.budget().max(PEEK)),
+                6 | 7 => size.min(self.budget()),
+                _ => 0,
             };
-            let (data, done, consumed) = decompress_counted("zlib", &input, size);
-            self.spent += data.len() as u64;
-            if !done {
-                self.limit(
-                    prefix,
-                    Limit::Unsupported,
-                    format!("git object at byte {pos} does not inflate to its {size} bytes"),
-                );
-                return;
-            }
+            let inflated = match self.inflate(level, data_at, size, keep, prefix) {
+                Ok(inflated) => inflated,
+                Err(_) if self.timed_out => break,
+                Err(why) => {
+                    self.limit(
+                        prefix,
+                        Limit::Unsupported,
+                        format!("git object at byte {pos}: {why}; it and the objects after it not inspected"),
+                    );
+                    break;
+                }
+            };
+            self.spent += inflated.kept.len() as u64;
+            let whole = inflated.kept.len() as u64 == size;
             let blob = match kind {
-                3 => Some(data),
+                3 => Some(inflated.kept),
                 6 | 7 => {
                     let rebuilt = base
                         .and_then(|b| held.get(&b))
-                        .and_then(|b| apply_delta(b, &data, MAX_OBJECT_READ.min(self.budget())));
-                    if rebuilt.is_none()
-                        && delta_sizes(&data).is_some_and(|(_, n, _)| n >= DELTA_WORTH_NAMING)
+                        .filter(|_| whole)
+                        .and_then(|b| apply_delta(b, &inflated.kept, self.budget()));
+                    if let Some(r) = &rebuilt {
+                        self.spent += r.len() as u64;
+                    } else if delta_sizes(&inflated.kept)
+                        .is_none_or(|(_, n, _)| n >= DELTA_WORTH_NAMING)
                     {
                         deltas += 1;
                     }
@@ -119,26 +139,85 @@ impl Walk<'_> {
             };
             if let Some(blob) = blob {
                 if !self.another_member(prefix, &mut seen) {
-                    return;
+                    break;
                 }
-                self.spent += if kind == 3 { 0 } else { blob.len() as u64 };
-                let n = blob.len() as u64;
-                self.member(prefix, &format!("blob@{pos}"), &blob, n, depth);
-                if held_bytes + blob.len() <= MAX_HELD {
+                let name = format!("blob@{pos}");
+                let (got, blob_size) = (
+                    blob.len() as u64,
+                    if kind == 3 { size } else { blob.len() as u64 },
+                );
+                self.member(prefix, &name, &blob, blob_size, depth);
+                self.judged_from_head(prefix, &name, blob_size, got, keep);
+                if got == blob_size && held_bytes + blob.len() <= MAX_HELD {
                     held_bytes += blob.len();
                     held.insert(pos, blob);
                 }
             }
-            pos = data_at + consumed as u64;
+            pos = data_at + inflated.consumed;
         }
         if deltas > 0 {
             self.limit(
                 prefix,
                 Limit::Unsupported,
                 format!(
-                    "{deltas} git objects of 64 KiB or more stored as changes to other objects are not rebuilt"
+                    "{deltas} git objects of 4 KiB or more stored as changes to other objects are not rebuilt (a base named by id, in another pack, or not held)"
                 ),
             );
+        }
+    }
+
+    /// Inflates the zlib stream at `at` to its end, keeping its first
+    /// `keep` bytes: it must come to exactly `size` bytes.
+    fn inflate(
+        &mut self,
+        level: &Level<'_, '_>,
+        at: u64,
+        size: u64,
+        keep: u64,
+        prefix: &str,
+    ) -> Result<Inflated, String> {
+        let mut d = Decompress::new(true);
+        let mut kept = Vec::with_capacity(usize::try_from(keep.min(1 << 20)).unwrap_or(0));
+        let mut out = vec![0u8; 64 << 10];
+        let mut read = at;
+        loop {
+            let Some(piece) = level.from(read, PIECE).filter(|p| !p.is_empty()) else {
+                return Err("cut short".into());
+            };
+            let mut used = 0;
+            while used < piece.len() {
+                let (in_before, out_before) = (d.total_in(), d.total_out());
+                let status = d
+                    .decompress(&piece[used..], &mut out, FlushDecompress::None)
+                    .map_err(|_| "damaged deflate data".to_string())?;
+                used += (d.total_in() - in_before) as usize;
+                let produced = (d.total_out() - out_before) as usize;
+                let room =
+                    usize::try_from(keep.saturating_sub(kept.len() as u64)).unwrap_or(usize::MAX);
+                kept.extend_from_slice(&out[..produced.min(room)]);
+                if d.total_out() > size {
+                    return Err(format!("inflates past its {size} bytes"));
+                }
+                if status == Status::StreamEnd {
+                    if d.total_out() != size {
+                        return Err(format!(
+                            "inflates to {} bytes, not its {size}",
+                            d.total_out()
+                        ));
+                    }
+                    return Ok(Inflated {
+                        kept,
+                        consumed: d.total_in(),
+                    });
+                }
+                if produced == 0 && d.total_in() == in_before {
+                    return Err("damaged deflate data".into());
+                }
+            }
+            if self.out_of_time(prefix) {
+                return Err("out of time".into());
+            }
+            read += used as u64;
         }
     }
 }
@@ -259,13 +338,55 @@ mod tests {
         }
     }
 
+    /// A blob larger than the member budget is judged from its first
+    /// bytes, and one that does not compress (whose stream is a little
+    /// longer than the blob) is walked past all the same.
+    #[test]
+    fn large_and_incompressible_blobs_do_not_end_the_walk() {
+        let noise = crate::sniff::testutil::pseudo_random(400_000, 3);
+        let zeros = vec![0u8; 3 << 20];
+        let inside = look(&pack(&[(3, &noise), (3, &zeros), (3, &wav())]));
+        let found = inside.found();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[2].1, "wav", "{found:?}");
+        assert!(inside.says("judged from its first"), "{:?}", inside.limits);
+    }
+
+    /// A stream that ends before its declared size, or a size no pack may
+    /// inflate to, ends the walk with a limit naming the object.
+    #[test]
+    fn a_size_the_stream_does_not_keep_is_a_limit() {
+        let mut p = b"PACK\0\0\0\x02\0\0\0\x02".to_vec();
+        // A blob declaring 1,000 bytes (0xb8 0x3e: 8 + 62 << 4) over 10.
+        p.extend([0xb8, 0x3e]);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(b"0123456789").unwrap();
+        p.extend(z.finish().unwrap());
+        p.extend(pack(&[(3, &wav())])[12..].iter());
+        let inside = look(&p);
+        assert!(
+            inside.says("inflates to 10 bytes, not its 1000"),
+            "{:?}",
+            inside.limits
+        );
+        // A blob declaring 2^39 bytes is not inflated at all.
+        let mut p = b"PACK\0\0\0\x02\0\0\0\x01\xb0\x80\x80\x80\x80\x80\x01".to_vec();
+        p.extend([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+        let inside = look(&p);
+        assert!(
+            inside.says("past what a pack may inflate"),
+            "{:?}",
+            inside.limits
+        );
+    }
+
     #[test]
     fn large_deltas_damage_and_truncation_are_limits() {
         // A delta whose result is 1 MiB: base size 10, result 2^20.
         let delta = [0x0a, 0x80, 0x80, 0x40, 0x90, 0x01];
         let inside = look(&pack(&[(3, b"small"), (6, &delta)]));
         assert!(
-            inside.says("1 git objects of 64 KiB or more"),
+            inside.says("1 git objects of 4 KiB or more"),
             "{:?}",
             inside.limits
         );
