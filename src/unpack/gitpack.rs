@@ -38,6 +38,39 @@ const DELTA_WORTH_NAMING: u64 = 4 << 10;
 /// blobs are not held (a delta on one is then counted in the limit).
 const MAX_HELD: usize = 64 << 20;
 
+/// The pack's bytes, read forward a piece at a time and each read once:
+/// every read counts against the object's read bound, and most objects
+/// are far smaller than a piece.
+struct Pieces {
+    at: u64,
+    buf: Vec<u8>,
+}
+
+impl Pieces {
+    /// The bytes from `at` on, at least `want` of them where the pack has
+    /// them; `None` where they cannot be read.
+    fn from(&mut self, level: &Level<'_, '_>, at: u64, want: usize) -> Option<&[u8]> {
+        let end = at.saturating_add(want as u64).min(level.size);
+        let held_end = self.at + self.buf.len() as u64;
+        if at < self.at || end > held_end || at >= held_end {
+            let len = want.max(PIECE);
+            self.buf = level.from(at, len)?.into_owned();
+            self.at = at;
+        }
+        let start = usize::try_from(at - self.at).ok()?;
+        self.buf.get(start..).filter(|b| !b.is_empty())
+    }
+}
+
+/// Why an object's bytes ran out: the pack's end, or a read refused.
+fn ran_out(level: &Level<'_, '_>, at: u64) -> String {
+    if at >= level.size {
+        "cut short".into()
+    } else {
+        "its bytes could not be read (the object's read bound or deadline)".into()
+    }
+}
+
 /// One object's stream inflated: the first bytes kept, and how many
 /// compressed bytes it took.
 struct Inflated {
@@ -55,14 +88,19 @@ impl Walk<'_> {
         let (mut deltas, mut walked) = (0u64, 0u64);
         // Blobs (and blobs rebuilt) held whole, by where their header starts.
         let (mut held, mut held_bytes) = (HashMap::<u64, Vec<u8>>::new(), 0usize);
+        let mut pieces = Pieces {
+            at: 0,
+            buf: Vec::new(),
+        };
         for _ in 0..count {
             if !self.another_header(prefix, "git object", &mut headers, max_headers)
                 || self.out_of_time(prefix)
             {
                 break;
             }
-            let head = level.from(pos, 32).unwrap_or_default();
-            let Some((kind, size, len)) = object_header(&head) else {
+            let head = pieces.from(level, pos, 32).unwrap_or_default();
+            let head = &head[..head.len().min(32)];
+            let Some((kind, size, len)) = object_header(head) else {
                 self.limit(
                     prefix,
                     Limit::Unsupported,
@@ -105,7 +143,7 @@ impl Walk<'_> {
                 6 | 7 => size.min(self.budget()),
                 _ => 0,
             };
-            let inflated = match self.inflate(level, data_at, size, keep, prefix) {
+            let inflated = match self.inflate(level, &mut pieces, data_at, size, keep, prefix) {
                 Ok(inflated) => inflated,
                 Err(_) if self.timed_out => break,
                 Err(why) => {
@@ -171,6 +209,7 @@ impl Walk<'_> {
     fn inflate(
         &mut self,
         level: &Level<'_, '_>,
+        pieces: &mut Pieces,
         at: u64,
         size: u64,
         keep: u64,
@@ -181,8 +220,8 @@ impl Walk<'_> {
         let mut out = vec![0u8; 64 << 10];
         let mut read = at;
         loop {
-            let Some(piece) = level.from(read, PIECE).filter(|p| !p.is_empty()) else {
-                return Err("cut short".into());
+            let Some(piece) = pieces.from(level, read, 1) else {
+                return Err(ran_out(level, read));
             };
             let mut used = 0;
             while used < piece.len() {
