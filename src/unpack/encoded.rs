@@ -120,9 +120,7 @@ const IN_RUN: [bool; 256] = {
     let mut table = [false; 256];
     let mut c = 0;
     while c < 256 {
-        let b = c as u8;
-        table[c] = b.is_ascii_alphanumeric()
-            || matches!(b, b'+' | b'/' | b'-' | b'_' | b'\\' | b'\n' | b'\r');
+        table[c] = in_run_compared(c as u8);
         c += 1;
     }
     table
@@ -221,9 +219,9 @@ fn any_window(text: &[u8], from: usize) -> bool {
     }
 }
 
-/// Whether `c` is a run byte, as [`IN_RUN`] says, by comparisons: a loop
-/// that asks this of a word of bytes vectorises, where lookups cannot.
-fn in_run_compared(c: u8) -> bool {
+/// Whether `c` is a run byte (what [`IN_RUN`] holds), by comparisons: a
+/// loop that asks this of a word of bytes vectorises, where lookups cannot.
+const fn in_run_compared(c: u8) -> bool {
     ((c | 0x20).wrapping_sub(b'a') < 26)
         | (c.wrapping_sub(b'0') < 10)
         | (c == b'+')
@@ -597,6 +595,9 @@ mod tests {
     fn run_bytes_compared_are_the_tables() {
         for c in 0..=255u8 {
             assert_eq!(in_run_compared(c), in_run(c), "{c:#04x}");
+            let defined = c.is_ascii_alphanumeric()
+                || matches!(c, b'+' | b'/' | b'-' | b'_' | b'\\' | b'\n' | b'\r');
+            assert_eq!(in_run(c), defined, "{c:#04x}");
         }
     }
 
