@@ -2,6 +2,8 @@
 //! writes them (`Documentation/gitformat-pack.txt`). Pure parsers; the walk
 //! is `unpack::gitpack`.
 
+use crate::sniff::bytes::varint;
+
 /// The pack's header: `PACK`, version 2 or 3, and how many objects follow.
 pub(crate) fn header(b: &[u8]) -> Option<u32> {
     let version = u32::from_be_bytes(b.get(4..8)?.try_into().ok()?);
@@ -10,26 +12,21 @@ pub(crate) fn header(b: &[u8]) -> Option<u32> {
 }
 
 /// An object's type and inflated size, and the length of the header that
-/// says so (type in bits 4–6 of the first byte, the size in 4 bits and then
-/// 7 bits a byte, least significant first).
+/// says so (type in bits 4–6 of the first byte, the size's low 4 bits
+/// below it, and while its top bit is set, the rest of the size as a
+/// LEB128 number).
 pub(crate) fn object_header(b: &[u8]) -> Option<(u8, u64, usize)> {
     let first = *b.first()?;
     let kind = (first >> 4) & 7;
     if !matches!(kind, 1..=4 | 6 | 7) {
         return None;
     }
-    let mut size = u64::from(first & 0x0f);
-    let (mut shift, mut at, mut byte) = (4u32, 1usize, first);
-    while byte & 0x80 != 0 {
-        byte = *b.get(at)?;
-        if shift > 57 {
-            return None;
-        }
-        size |= u64::from(byte & 0x7f) << shift;
-        shift += 7;
-        at += 1;
-    }
-    Some((kind, size, at))
+    let mut at = 1;
+    let high = match first & 0x80 {
+        0 => 0,
+        _ => varint(b, &mut at).filter(|&h| h <= u64::MAX >> 4)?,
+    };
+    Some((kind, high << 4 | u64::from(first & 0x0f), at))
 }
 
 /// An offset-delta's base: how far before the delta's own header it
@@ -50,24 +47,13 @@ pub(crate) fn base_offset(b: &[u8]) -> Option<(u64, usize)> {
     Some((offset, at))
 }
 
-/// A size in a delta's preamble (7 bits a byte, least significant first)
-/// and the bytes it takes.
-fn delta_size(b: &[u8]) -> Option<(u64, usize)> {
-    let mut size = 0u64;
-    for (at, &byte) in b.iter().enumerate().take(10) {
-        size |= u64::from(byte & 0x7f) << (7 * at);
-        if byte & 0x80 == 0 {
-            return Some((size, at + 1));
-        }
-    }
-    None
-}
-
-/// A delta's base and result sizes, and where its instructions start.
+/// A delta's base and result sizes (two LEB128 numbers), and where its
+/// instructions start.
 pub(crate) fn delta_sizes(delta: &[u8]) -> Option<(u64, u64, usize)> {
-    let (base, a) = delta_size(delta)?;
-    let (result, b) = delta_size(&delta[a..])?;
-    Some((base, result, a + b))
+    let mut at = 0;
+    let base = varint(delta, &mut at)?;
+    let result = varint(delta, &mut at)?;
+    Some((base, result, at))
 }
 
 /// The object a delta rebuilds from `base`: copies from the base and bytes
