@@ -71,6 +71,15 @@ fn ran_out(level: &Level<'_, '_>, at: u64) -> String {
     }
 }
 
+/// The pack's bytes and the decoder with its output buffer, made once per
+/// pack (the decoder reset for each object: a pack holds thousands of
+/// small ones).
+struct Reader {
+    pieces: Pieces,
+    d: Decompress,
+    out: Vec<u8>,
+}
+
 /// One object's stream inflated: the first bytes kept, and how many
 /// compressed bytes it took.
 struct Inflated {
@@ -88,9 +97,13 @@ impl Walk<'_> {
         let (mut deltas, mut walked) = (0u64, 0u64);
         // Blobs (and blobs rebuilt) held whole, by where their header starts.
         let (mut held, mut held_bytes) = (HashMap::<u64, Vec<u8>>::new(), 0usize);
-        let mut pieces = Pieces {
-            at: 0,
-            buf: Vec::new(),
+        let mut reader = Reader {
+            pieces: Pieces {
+                at: 0,
+                buf: Vec::new(),
+            },
+            d: Decompress::new(true),
+            out: vec![0u8; 64 << 10],
         };
         for _ in 0..count {
             if !self.another_header(prefix, "git object", &mut headers, max_headers)
@@ -98,7 +111,7 @@ impl Walk<'_> {
             {
                 break;
             }
-            let head = pieces.from(level, pos, 32).unwrap_or_default();
+            let head = reader.pieces.from(level, pos, 32).unwrap_or_default();
             let head = &head[..head.len().min(32)];
             let Some((kind, size, len)) = object_header(head) else {
                 self.limit(
@@ -143,7 +156,7 @@ impl Walk<'_> {
                 6 | 7 => size.min(self.budget()),
                 _ => 0,
             };
-            let inflated = match self.inflate(level, &mut pieces, data_at, size, keep, prefix) {
+            let inflated = match self.inflate(level, &mut reader, data_at, size, keep, prefix) {
                 Ok(inflated) => inflated,
                 Err(_) if self.timed_out => break,
                 Err(why) => {
@@ -209,15 +222,15 @@ impl Walk<'_> {
     fn inflate(
         &mut self,
         level: &Level<'_, '_>,
-        pieces: &mut Pieces,
+        reader: &mut Reader,
         at: u64,
         size: u64,
         keep: u64,
         prefix: &str,
     ) -> Result<Inflated, String> {
-        let mut d = Decompress::new(true);
+        let Reader { pieces, d, out } = reader;
+        d.reset(true);
         let mut kept = Vec::with_capacity(usize::try_from(keep.min(1 << 20)).unwrap_or(0));
-        let mut out = vec![0u8; 64 << 10];
         let mut read = at;
         loop {
             let Some(piece) = pieces.from(level, read, 1) else {
@@ -227,7 +240,7 @@ impl Walk<'_> {
             while used < piece.len() {
                 let (in_before, out_before) = (d.total_in(), d.total_out());
                 let status = d
-                    .decompress(&piece[used..], &mut out, FlushDecompress::None)
+                    .decompress(&piece[used..], out, FlushDecompress::None)
                     .map_err(|_| "damaged deflate data".to_string())?;
                 used += (d.total_in() - in_before) as usize;
                 let produced = (d.total_out() - out_before) as usize;
