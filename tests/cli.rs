@@ -1142,6 +1142,53 @@ fn progress_goes_to_stderr_only() {
     assert!(quiet.stderr.is_empty(), "-q: nothing on stderr");
 }
 
+/// A git pack larger than the head, of hundreds of objects, read through
+/// the scan's own per-object read bound: each byte of it is read once, so
+/// the walk reaches the recording behind them.
+#[test]
+fn a_git_pack_of_many_objects_is_read_to_its_last() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let wav = fs::read(root().join("fixtures/audio/wav/pcm16.wav")).unwrap();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = || {
+        (0..2048)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect::<Vec<u8>>()
+    };
+    let blobs: Vec<Vec<u8>> = (0..400).map(|_| noise()).chain([wav]).collect();
+    let mut pack = b"PACK".to_vec();
+    pack.extend(2u32.to_be_bytes());
+    pack.extend((blobs.len() as u32).to_be_bytes());
+    for blob in &blobs {
+        // Type 3 (blob), the size's low 4 bits, then the rest as LEB128.
+        let mut size = blob.len() as u64;
+        let mut byte = 0x30 | (size & 0x0f) as u8;
+        size >>= 4;
+        while size > 0 {
+            pack.push(byte | 0x80);
+            byte = (size & 0x7f) as u8;
+            size >>= 7;
+        }
+        pack.push(byte);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(blob).unwrap();
+        pack.extend(z.finish().unwrap());
+    }
+    pack.extend([0u8; 20]);
+    assert!(pack.len() > 800_000);
+    fs::write(dir.path().join("pack-1.pack"), &pack).unwrap();
+    let out = run(&["scan", dir.path().to_str().unwrap(), "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(report["limits"], serde_json::json!([]), "{report}");
+    assert_eq!(report["summary"]["findings"], 1, "{report}");
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
