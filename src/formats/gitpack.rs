@@ -64,7 +64,9 @@ pub(crate) fn apply_delta(base: &[u8], delta: &[u8], max: u64) -> Option<Vec<u8>
     if base_size != base.len() as u64 || size > max {
         return None;
     }
-    let mut out = Vec::with_capacity(usize::try_from(size).ok()?);
+    // Room for what the delta declares only up to 1 MiB: the output grows
+    // by what its copies and inserts really produce, never past `size`.
+    let mut out = Vec::with_capacity(usize::try_from(size.min(1 << 20)).ok()?);
     while let Some(&op) = delta.get(at) {
         at += 1;
         if op & 0x80 != 0 {
