@@ -28,6 +28,7 @@ mod cpio;
 mod escaped;
 mod gitpack;
 mod headerless;
+mod ole;
 mod openpgp;
 mod pgdump;
 mod rar;
@@ -297,6 +298,12 @@ pub(crate) fn pump(
     (got, Ended::Full)
 }
 
+/// The formats of OLE2 compound files (`ole2` names those that are not a
+/// Word or Excel document: messages, packages, installers).
+fn is_compound(format: &str) -> bool {
+    matches!(format, "ole2" | "doc" | "xls")
+}
+
 fn chain(prefix: &str, name: &str) -> String {
     if prefix.is_empty() {
         name.to_string()
@@ -443,7 +450,8 @@ impl Walk<'_> {
                 | "ar"
                 | "cpio"
                 | "git-pack"
-        ) || datasets::opens(&sniff.format);
+        ) || datasets::opens(&sniff.format)
+            || (is_compound(&sniff.format) && sniff.encryption == Encryption::None);
         if !opens {
             if self.open_behind(level, sniff, name, depth)
                 || self.archive_after(level, sniff, name, depth)
@@ -497,6 +505,18 @@ impl Walk<'_> {
             "ar" => self.ar(level, name, depth),
             "cpio" => self.cpio(level, name, depth),
             "git-pack" => self.git_pack(level, name, depth),
+            f if is_compound(f) => {
+                if let Err(why) = self.compound(level, name, depth) {
+                    self.limit(
+                        name,
+                        Limit::Unsupported,
+                        format!(
+                            "{f} streams are not walked ({why}); searched for audio headers only"
+                        ),
+                    );
+                    self.headers_in_head(level, name, depth);
+                }
+            }
             "rar" => self.rar(level, name, depth),
             "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
             f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
@@ -1096,6 +1116,7 @@ pub(crate) mod tests {
             ("zip", "compressed/zip/nested.zip"),
             ("7z", "compressed/7z/plain.7z"),
             ("git-pack", "archives/git/deleted-call.pack"),
+            ("ole2", "archives/ole/voicemail.msg"),
         ] {
             let bytes = std::fs::read(root.join(file)).unwrap();
             for flag in [0u8, 1] {
