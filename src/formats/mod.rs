@@ -11,6 +11,7 @@ pub(crate) mod ar;
 pub(crate) mod avro;
 pub(crate) mod cpio;
 pub(crate) mod gitpack;
+pub(crate) mod lz4legacy;
 pub(crate) mod rar;
 pub(crate) mod sevenz;
 pub(crate) mod tar;

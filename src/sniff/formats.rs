@@ -90,6 +90,7 @@ pub const FORMATS: &[&str] = &[
     "luks1",
     "luks2",
     "lz4",
+    "lz4-legacy",
     "lzma",
     "m4a",
     "mka",

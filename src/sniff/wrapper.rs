@@ -87,6 +87,13 @@ fn stream(s: &Sample) -> Option<Sniff> {
         ("bzip2", "application/x-bzip2")
     } else if starts(h, 0, b"\x04\x22\x4d\x18") && u8_at(h, 4)? & 0xc0 == 0x40 {
         ("lz4", "application/x-lz4")
+    } else if starts(h, 0, &crate::formats::lz4legacy::MAGIC)
+        && crate::formats::lz4legacy::plausible_block(u32::from_le_bytes(
+            h.get(4..8)?.try_into().ok()?,
+        ))
+    {
+        // `lz4 -l`: a kernel's or initramfs image's compression.
+        ("lz4-legacy", "application/x-lz4")
     } else if zlib_header(h) && inflates(h, s.is_whole()) {
         // Git's loose objects, PNG-less deflate dumps, `pigz -z`.
         let sniff = wrapper("zlib", "application/zlib").with("magic", "zlib header at 0");

@@ -442,6 +442,7 @@ impl Walk<'_> {
                 | "lzma"
                 | "bzip2"
                 | "lz4"
+                | "lz4-legacy"
                 | "lz"
                 | "zip"
                 | "tar"
@@ -497,7 +498,7 @@ impl Walk<'_> {
             return;
         }
         match &*sniff.format {
-            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" | "lz" => {
+            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" | "lz4-legacy" | "lz" => {
                 self.stream(level, &sniff.format, name, depth)
             }
             "zip" => self.zip(level, name, depth),
@@ -1117,6 +1118,7 @@ pub(crate) mod tests {
             ("7z", "compressed/7z/plain.7z"),
             ("git-pack", "archives/git/deleted-call.pack"),
             ("ole2", "archives/ole/voicemail.msg"),
+            ("lz4-legacy", "compressed/lz4/speech-legacy.wav.lz4"),
         ] {
             let bytes = std::fs::read(root.join(file)).unwrap();
             for flag in [0u8, 1] {

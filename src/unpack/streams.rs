@@ -507,6 +507,16 @@ pub(crate) fn decoder_until<'i, R: BufRead + 'i>(
             lz4_flex::frame::FrameDecoder::into_inner,
             deadline,
         )),
+        // The magic first, then blocks (and further frames).
+        "lz4-legacy" => {
+            let mut input = input;
+            let mut magic = [0u8; 4];
+            input.read_exact(&mut magic)?;
+            if magic != crate::formats::lz4legacy::MAGIC {
+                return Err(std::io::Error::other("no lz4 legacy magic"));
+            }
+            Box::new(LegacyLz4::new(input))
+        }
         // LZMA2 chunks with no header (`xz --format=raw`), whose
         // dictionary size only the writer knew: xz's default. Distances past
         // it fail, saying so, and come only after as many bytes of output.
@@ -798,6 +808,112 @@ impl<R: BufRead> Read for Deflate64<R> {
                 return Err(std::io::Error::other("deflate64 decoder made no progress"));
             }
         }
+    }
+}
+
+/// LZ4's legacy frame over a `BufRead`: blocks decoded one at a time
+/// (each up to 8 MiB of output), frames one after another. A block cut
+/// short by the end of the input gives what its complete sequences decode
+/// to, then the read fails, saying so: the input is often only a head.
+struct LegacyLz4<R> {
+    input: R,
+    out: Vec<u8>,
+    at: usize,
+    /// Why no block follows the one being served, once known.
+    ended: Option<std::io::Result<()>>,
+}
+
+impl<R: BufRead> LegacyLz4<R> {
+    fn new(input: R) -> Self {
+        LegacyLz4 {
+            input,
+            out: Vec::new(),
+            at: 0,
+            ended: None,
+        }
+    }
+
+    /// Decodes the next block into `out`; `Ok(false)` at the input's end.
+    fn next_block(&mut self) -> std::io::Result<bool> {
+        use crate::formats::lz4legacy::{decode_block, plausible_block, Block, BLOCK_OUT, MAGIC};
+        let mut word = [0u8; 4];
+        loop {
+            match read_full(&mut self.input, &mut word)? {
+                0 => return Ok(false),
+                4 => {}
+                _ => return Err(cut_short("block length")),
+            }
+            // A frame's magic where a block's length would be: the next frame.
+            if word != MAGIC {
+                break;
+            }
+        }
+        let len = u32::from_le_bytes(word);
+        if !plausible_block(len) {
+            return Err(std::io::Error::other(format!(
+                "lz4 legacy block of {len} bytes"
+            )));
+        }
+        let mut block = Vec::new();
+        (&mut self.input)
+            .take(u64::from(len))
+            .read_to_end(&mut block)?;
+        self.out.clear();
+        self.at = 0;
+        let ended =
+            decode_block(&block, &mut self.out, BLOCK_OUT).map_err(std::io::Error::other)?;
+        self.ended = match ended {
+            Block::Full => Some(Err(std::io::Error::other(
+                "lz4 legacy block decodes past 8 MiB",
+            ))),
+            _ if ended == Block::CutShort || block.len() < len as usize => {
+                Some(Err(cut_short("block")))
+            }
+            Block::Whole | Block::CutShort => None,
+        };
+        Ok(true)
+    }
+}
+
+/// Reads as many bytes as `buf` holds, fewer only at the input's end.
+fn read_full(input: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+fn cut_short(what: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::UnexpectedEof,
+        format!("lz4 legacy {what} cut short"),
+    )
+}
+
+impl<R: BufRead> Read for LegacyLz4<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            match self.ended.take() {
+                Some(ended) => {
+                    self.ended = Some(Ok(()));
+                    ended?;
+                    return Ok(0);
+                }
+                None => {
+                    if !self.next_block()? {
+                        self.ended = Some(Ok(()));
+                    }
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
