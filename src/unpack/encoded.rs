@@ -98,6 +98,46 @@ fn escaped_symbol(text: &[u8], i: usize) -> Option<(u8, usize)> {
     }
 }
 
+/// The indentation of a wrapped run's lines: every line after a real line
+/// break is indented alike (by what indents the run's first line, when
+/// that line holds nothing else before the run), so the key that follows a
+/// YAML block, less indented, does not join it. An escaped `\n` is
+/// followed by what the string holds, not by indentation.
+#[derive(Clone, Copy)]
+struct Indent(Option<usize>);
+
+impl Indent {
+    /// The indentation of a run that starts at `text[start]`: known when
+    /// only blanks stand between it and a line break or the text's start.
+    fn of_run(text: &[u8], start: usize) -> Indent {
+        let blanks = text[..start]
+            .iter()
+            .rev()
+            .take_while(|&&c| blank(c))
+            .count();
+        let line_start = start - blanks;
+        let known = line_start == 0 || matches!(text[line_start - 1], b'\n' | b'\r');
+        Indent(known.then_some(blanks))
+    }
+
+    /// Where the line that starts at `text[i]`, after a line break, goes
+    /// on with the run: past its indentation, or `None` when that differs
+    /// from the lines' before it.
+    fn next_line(&mut self, text: &[u8], i: usize) -> Option<usize> {
+        if !matches!(text.get(i.wrapping_sub(1)), Some(b'\n' | b'\r')) {
+            return Some(i);
+        }
+        let blanks = text[i..].iter().take_while(|&&c| blank(c)).count();
+        match self.0 {
+            Some(indent) if indent != blanks => None,
+            _ => {
+                self.0 = Some(blanks);
+                Some(i + blanks)
+            }
+        }
+    }
+}
+
 /// Line breaks inside a run: real ones and JSON's escaped `\n`, `\r\n`.
 fn line_break(text: &[u8], i: usize) -> Option<usize> {
     match text[i] {
@@ -131,14 +171,16 @@ fn in_run(c: u8) -> bool {
 }
 
 /// How many of `chars` (read from a run's start on) the run spans: its
-/// bytes, line breaks and padding, up to the first byte no run holds;
-/// `None` when all of them are run bytes (the run goes on past them).
+/// bytes, line breaks, indentation and padding, up to the first byte that
+/// stops every run; `None` when all of them are run bytes (the run goes on
+/// past them).
 pub fn run_extent(chars: &[u8]) -> Option<usize> {
-    chars.iter().position(|&c| !in_run(c) && c != b'=')
+    (0..chars.len()).find(|&i| chars[i] != b'=' && stop_at(chars, i))
 }
 
 /// A byte a run wrapped over lines can hold: a symbol, the `\\` of an
-/// escape or a line break.
+/// escape or a line break (the blanks that may indent its lines are
+/// judged with the byte before them, by [`stop_at`]).
 pub fn in_wrapped_run(c: u8) -> bool {
     in_run(c)
 }
@@ -147,7 +189,7 @@ pub fn in_wrapped_run(c: u8) -> bool {
 /// that is long enough to hold a run, searching from `from`.
 ///
 /// A window of [`MIN_RUN`] bytes is judged from its far end back: the first
-/// byte found that no run can hold moves the window past it, so ordinary
+/// byte found that stops every run moves the window past it, so ordinary
 /// text (a space or a stop every few bytes) is passed over a window at a
 /// time after looking at a few of its bytes. The bytes between that byte and
 /// the window's end are known run bytes and are not looked at again.
@@ -236,14 +278,35 @@ const fn in_run_compared(c: u8) -> bool {
 /// The bytes the searches judge at a time.
 const WORD: usize = 16;
 
-/// Bit `i` set where `word[i]` is no run byte: comparisons over the whole
-/// word at once, without a branch (a byte-by-byte search paid a
-/// mispredicted exit in every window). The flags, one byte each, are
-/// gathered eight at a time by one multiply: byte `i` of a `u64` lands in
-/// bit `56 + i`, and no two partial products meet.
-fn stops(word: &[u8; WORD]) -> u32 {
+/// A space or tab.
+const fn blank(c: u8) -> bool {
+    (c == b' ') | (c == b'\t')
+}
+
+/// Whether `c`, after `prev`, may indent a line of a wrapped run: a blank
+/// after a line break or after another blank. Pretty-printers indent the
+/// lines of base64 they wrap (plists, YAML, XML); a blank anywhere else
+/// stops a run.
+const fn indents(c: u8, prev: u8) -> bool {
+    blank(c) & (blank(prev) | (prev == b'\n') | (prev == b'\r'))
+}
+
+/// Whether `text[i]` stops every run: no run byte, nor what may indent one.
+fn stop_at(text: &[u8], i: usize) -> bool {
+    let c = text[i];
+    !(in_run(c) || i > 0 && indents(c, text[i - 1]))
+}
+
+/// Bit `i` set where `word[i]` stops every run (as [`stop_at`] judges it,
+/// `prev[i]` being the byte before it): comparisons over the whole word at
+/// once, without a branch (a byte-by-byte search paid a mispredicted exit
+/// in every window). The flags, one byte each, are gathered eight at a
+/// time by one multiply: byte `i` of a `u64` lands in bit `56 + i`, and no
+/// two partial products meet.
+fn stops(prev: &[u8; WORD], word: &[u8; WORD]) -> u32 {
     const GATHER: u64 = 0x0102_0408_1020_4080;
-    let flags: [u8; WORD] = std::array::from_fn(|i| u8::from(!in_run_compared(word[i])));
+    let flags: [u8; WORD] =
+        std::array::from_fn(|i| u8::from(!in_run_compared(word[i]) & !indents(word[i], prev[i])));
     let (low, high) = flags.split_at(8);
     let eight = |half: &[u8]| {
         let half: [u8; 8] = half.try_into().unwrap_or_default();
@@ -252,34 +315,44 @@ fn stops(word: &[u8; WORD]) -> u32 {
     eight(low) | eight(high) << 8
 }
 
-/// The last byte of `text[lo..hi]` that no run can hold. Inlined: it is
+/// [`stops`] of the word at `text[at..]`, when a whole word is there.
+#[inline(always)]
+fn stops_at(text: &[u8], at: usize) -> Option<u32> {
+    let word: &[u8; WORD] = text.get(at..at + WORD)?.try_into().ok()?;
+    let prev: [u8; WORD] = match at.checked_sub(1) {
+        Some(before) => text[before..before + WORD].try_into().ok()?,
+        // Nothing comes before the text: no line break to indent after.
+        None => std::array::from_fn(|i| if i == 0 { 0 } else { word[i - 1] }),
+    };
+    Some(stops(&prev, word))
+}
+
+/// The last byte of `text[lo..hi]` that stops every run. Inlined: it is
 /// the step of the searches above, and a call per step costs a third more.
 #[inline(always)]
 fn last_stop(text: &[u8], lo: usize, mut hi: usize) -> Option<usize> {
     while hi >= lo + WORD {
-        let Some(word) = text.get(hi - WORD..hi).and_then(|w| w.try_into().ok()) else {
+        let Some(bits) = stops_at(text, hi - WORD) else {
             break;
         };
-        let bits = stops(word);
         if bits != 0 {
             // The highest set bit of the word's.
             return Some(hi - WORD + (31 - bits.leading_zeros() as usize));
         }
         hi -= WORD;
     }
-    (lo..hi).rev().find(|&i| !in_run(text[i]))
+    (lo..hi).rev().find(|&i| stop_at(text, i))
 }
 
-/// The first byte of `text[lo..]` that no run can hold.
+/// The first byte of `text[lo..]` that stops every run.
 fn first_stop(text: &[u8], mut lo: usize) -> Option<usize> {
-    while let Some(word) = text.get(lo..lo + WORD).and_then(|w| w.try_into().ok()) {
-        let bits = stops(word);
+    while let Some(bits) = stops_at(text, lo) {
         if bits != 0 {
             return Some(lo + bits.trailing_zeros() as usize);
         }
         lo += WORD;
     }
-    (lo..text.len()).find(|&i| !in_run(text[i]))
+    (lo..text.len()).find(|&i| stop_at(text, i))
 }
 
 /// Finds runs of at least [`MIN_RUN`] symbols, up to `max_runs` of them.
@@ -312,6 +385,7 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
         }
         let start = i;
         let (mut symbols, mut line, mut end) = (0usize, 0usize, i);
+        let mut indent = Indent::of_run(text, start);
         let mut all_hex = true;
         while i < text.len() {
             let c = text[i];
@@ -328,8 +402,11 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
                 i += n;
                 end = i;
             } else if let Some(n) = line_break(text, i).filter(|_| line >= MIN_WRAPPED_LINE) {
+                let Some(next) = indent.next_line(text, i + n) else {
+                    break;
+                };
                 line = 0;
-                i += n;
+                i = next;
             } else {
                 break;
             }
@@ -429,6 +506,7 @@ pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
         Encoding::Hex => limit * 2,
     };
     let mut i = 0;
+    let mut indent = Indent(None);
     while i < run_text.len() && symbols.len() < want {
         let c = run_text[i];
         if let Some((symbol, n)) = escaped_symbol(run_text, i) {
@@ -442,10 +520,13 @@ pub fn decode(run_text: &[u8], encoding: Encoding, limit: usize) -> Vec<u8> {
             b'_' => symbols.push(b'/'),
             c if is_b64(c) => symbols.push(c),
             _ => match line_break(run_text, i) {
-                Some(n) => {
-                    i += n;
-                    continue;
-                }
+                Some(n) => match indent.next_line(run_text, i + n) {
+                    Some(next) => {
+                        i = next;
+                        continue;
+                    }
+                    None => break,
+                },
                 // Padding or anything else ends the run.
                 None => break,
             },
@@ -546,10 +627,7 @@ mod tests {
         fn every_byte(t: &[u8], from: usize) -> Option<(usize, usize)> {
             let mut at = from;
             while at < t.len() {
-                let end = t[at..]
-                    .iter()
-                    .position(|&c| !in_run(c))
-                    .map_or(t.len(), |p| at + p);
+                let end = (at..t.len()).find(|&i| stop_at(t, i)).unwrap_or(t.len());
                 if end - at >= MIN_RUN {
                     return Some((at, end));
                 }
@@ -573,7 +651,7 @@ mod tests {
                     if x % 1000 < stops as u64 {
                         b" .,\"=:\xc3\xff"[(x >> 20) as usize % 8]
                     } else {
-                        b"aZ9+/-_\\\n\r"[(x >> 24) as usize % 10]
+                        b"aZ9+/-_\\\n\r \t"[(x >> 24) as usize % 12]
                     }
                 })
                 .collect();
@@ -623,6 +701,9 @@ mod tests {
             "\\r\\n".into(),
             "\n".into(),
             "\r\n".into(),
+            "\n\t\t".into(),
+            "\r\n    ".into(),
+            " ".into(),
             "0x".into(),
             "x'".into(),
             hex,
@@ -738,6 +819,51 @@ mod tests {
             decode(&url.as_bytes()[r.offset..r.end], r.encoding, 1 << 20),
             payload
         );
+    }
+
+    /// Pretty-printers indent the lines of base64 they wrap: Python's
+    /// `plistlib` (52 symbols a line three levels deep, behind tabs), YAML
+    /// `!!binary |` blocks (76, behind spaces), XML with CRLF line ends.
+    #[test]
+    fn indented_wrapped_lines_are_one_run() {
+        let payload = pseudo_random(600);
+        let text = b64(&payload);
+        let lines = |width: usize, indent: &str, eol: &str| -> String {
+            text.as_bytes()
+                .chunks(width)
+                .map(|c| format!("{indent}{}{eol}", std::str::from_utf8(c).unwrap()))
+                .collect()
+        };
+        for doc in [
+            format!(
+                "<dict>\n\t\t\t<data>\n{}\t\t\t</data>\n",
+                lines(52, "\t\t\t", "\n")
+            ),
+            format!("voice: !!binary |\n{}next: 1\n", lines(76, "    ", "\n")),
+            format!("<b64>\r\n{}  </b64>\r\n", lines(64, "  ", "\r\n")),
+        ] {
+            let found = runs(doc.as_bytes(), 10);
+            assert_eq!(found.len(), 1, "{doc}");
+            let chars = &doc.as_bytes()[found[0].offset..found[0].end];
+            assert_eq!(decode(chars, found[0].encoding, 1 << 20), payload, "{doc}");
+            assert_eq!(symbols(chars), text.trim_end_matches('=').len() as u64);
+            // What a read on past the head counts as covered takes in
+            // the whole run.
+            let extent = run_extent(&doc.as_bytes()[found[0].offset..]).unwrap();
+            assert!(extent >= found[0].end - found[0].offset);
+        }
+        // Blanks join only lines a payload wraps: not words on one line,
+        // not a short line, not what an escaped `\n` is followed by.
+        let word = &text[..70];
+        let short = &text[..30];
+        for doc in [
+            format!("{word} {word}"),
+            format!("{short}\n    {word}"),
+            format!("\"{word}\\n    {word}\""),
+        ] {
+            let found = runs(doc.as_bytes(), 10);
+            assert!(found.iter().all(|r| r.end - r.offset <= 70), "{doc}");
+        }
     }
 
     #[test]
