@@ -52,6 +52,11 @@ pub fn speaks_for(s: &Sniff, len: usize) -> bool {
 /// so a list of short words never joins into one "payload".
 const MIN_WRAPPED_LINE: usize = 40;
 
+/// A line of a wrapped payload that the next line's indentation shows a
+/// pretty-printer wrote: `plistlib` narrows its lines by the depth they
+/// are written at, down to 16 symbols.
+const MIN_INDENTED_LINE: usize = 16;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
     Base64,
@@ -401,10 +406,13 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
                 line += 1;
                 i += n;
                 end = i;
-            } else if let Some(n) = line_break(text, i).filter(|_| line >= MIN_WRAPPED_LINE) {
+            } else if let Some(n) = line_break(text, i).filter(|_| line >= MIN_INDENTED_LINE) {
                 let Some(next) = indent.next_line(text, i + n) else {
                     break;
                 };
+                if line < MIN_WRAPPED_LINE && next == i + n {
+                    break;
+                }
                 line = 0;
                 i = next;
             } else {
@@ -840,6 +848,8 @@ mod tests {
                 lines(52, "\t\t\t", "\n")
             ),
             format!("voice: !!binary |\n{}next: 1\n", lines(76, "    ", "\n")),
+            // Eight levels deep, plistlib's narrowest.
+            format!("<data>\n{}</data>\n", lines(16, "\t\t\t\t\t\t\t\t", "\n")),
             format!("<b64>\r\n{}  </b64>\r\n", lines(64, "  ", "\r\n")),
         ] {
             let found = runs(doc.as_bytes(), 10);
@@ -859,6 +869,8 @@ mod tests {
         for doc in [
             format!("{word} {word}"),
             format!("{short}\n    {word}"),
+            format!("{}\n{word}", &text[..20]),
+            format!("{}\n    {word}", &text[..12]),
             format!("\"{word}\\n    {word}\""),
         ] {
             let found = runs(doc.as_bytes(), 10);
