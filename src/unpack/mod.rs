@@ -30,6 +30,7 @@ mod gitpack;
 mod headerless;
 mod ole;
 mod openpgp;
+mod pdf;
 mod pgdump;
 mod rar;
 mod sevenz;
@@ -453,6 +454,12 @@ impl Walk<'_> {
                 | "git-pack"
         ) || datasets::opens(&sniff.format)
             || (is_compound(&sniff.format) && sniff.encryption == Encryption::None);
+        // A PDF's attached files lie anywhere in it, deflated; what is
+        // appended behind its end is searched as after any document.
+        if sniff.format == "pdf" && sniff.encryption == Encryption::None && depth <= self.max_depth
+        {
+            self.pdf(level, name, depth);
+        }
         if !opens {
             if self.open_behind(level, sniff, name, depth)
                 || self.archive_after(level, sniff, name, depth)
@@ -1119,6 +1126,7 @@ pub(crate) mod tests {
             ("git-pack", "archives/git/deleted-call.pack"),
             ("ole2", "archives/ole/voicemail.msg"),
             ("lz4-legacy", "compressed/lz4/speech-legacy.wav.lz4"),
+            ("pdf", "archives/pdf/voicemail-attached.pdf"),
         ] {
             let bytes = std::fs::read(root.join(file)).unwrap();
             for flag in [0u8, 1] {

@@ -1,0 +1,522 @@
+//! Files attached to a PDF: an embedded file is a stream whose dictionary
+//! says `/Type /EmbeddedFile`, kept as is or deflated (`/FlateDecode`, as
+//! qpdf and most writers keep it), anywhere in the file. Deflated, its
+//! header lies in no window of the PDF, and a recording attached to a
+//! form or a portfolio was a plain `pdf`.
+//!
+//! Streams are found by searching for that name, not through the
+//! cross-reference table: since PDF 1.5 the dictionaries that lead to an
+//! attachment may sit compressed in object streams, but a stream's own
+//! dictionary never does. The search reads the PDF forward once.
+
+use memchr::memmem;
+
+use super::{chain, pump, streams, Ended, Level, Limit, Walk};
+
+/// Why bytes at `at` ran out: the file's end, or a read refused.
+fn ran_out(level: &Level<'_, '_>, at: u64) -> &'static str {
+    if at >= level.size {
+        "the file ends there"
+    } else {
+        "its bytes could not be read (the object's read bound or deadline)"
+    }
+}
+
+/// A PDF is searched for attached files up to here; past it, a limit.
+/// Half the object's read bound: the rest is left for attachments that
+/// do not lie whole in the piece that names them.
+const MAX_SEARCHED: u64 = crate::pipeline::MAX_UNPACK_READ / 2;
+/// Bytes searched per read. Each read takes in [`MAX_DICT`] bytes before
+/// and after, so a dictionary is whole in the read whose piece holds its
+/// name.
+const PIECE: usize = 4 << 20;
+/// A stream's dictionary is at most this long around its `/Type`.
+const MAX_DICT: usize = 4096;
+/// Deflated bytes read for one attached file at most: what the read
+/// bound leaves, and more than any budget needs at the ratios recordings
+/// deflate to.
+const MAX_DEFLATED: u64 = MAX_SEARCHED;
+
+const NAME: &[u8] = b"/EmbeddedFile";
+
+/// Places of the name looked at per PDF: each costs a search of the
+/// dictionary around it, and a crafted file repeats the name millions
+/// of times where no stream follows.
+const MAX_NAMES: u64 = 4096;
+
+/// How an attached file's bytes are kept.
+#[derive(Debug, PartialEq, Eq)]
+enum Filter {
+    None,
+    Flate,
+    /// A filter chain this walk does not decode, by its names.
+    Other(String),
+}
+
+/// What a stream's dictionary says: its filter and its direct `/Length`.
+#[derive(Debug, PartialEq, Eq)]
+struct Stream {
+    filter: Filter,
+    length: Option<u64>,
+    /// Offset of the stream's data from where the dictionary was read.
+    data: usize,
+}
+
+impl Walk<'_> {
+    /// Judges each file attached to the PDF at `level` as a member
+    /// `attachment@OFFSET` (the offset of its stream's data).
+    pub(super) fn pdf(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
+        let end = level.size.min(MAX_SEARCHED);
+        let (mut at, mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64, 0u64);
+        'pieces: while at < end {
+            let base = at.saturating_sub(MAX_DICT as u64);
+            let Some(piece) = level.from(base, PIECE + 2 * MAX_DICT) else {
+                self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!(
+                        "pdf searched for attached files up to byte {at} only: {}",
+                        ran_out(level, at)
+                    ),
+                );
+                return;
+            };
+            let piece_end = (at + PIECE as u64).min(end);
+            for i in memmem::find_iter(&piece, NAME) {
+                let hit = base + i as u64;
+                if hit < at.max(skip_to) || hit >= piece_end {
+                    continue;
+                }
+                if !piece.get(i + NAME.len()).is_none_or(|&c| delimits(c)) {
+                    continue;
+                }
+                names += 1;
+                if names > MAX_NAMES {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!("more than {MAX_NAMES} /EmbeddedFile names; the rest of the pdf not searched"),
+                    );
+                    break 'pieces;
+                }
+                // The name outside a stream's dictionary (a name tree's
+                // key, text) is passed over.
+                let lo = i.saturating_sub(MAX_DICT);
+                let hi = (i + MAX_DICT).min(piece.len());
+                let Some(stream) = dictionary(&piece[lo..hi], i - lo) else {
+                    continue;
+                };
+                if self.out_of_time(prefix) || !self.another_member(prefix, &mut seen) {
+                    break 'pieces;
+                }
+                let data = lo + stream.data;
+                let data_at = base + data as u64;
+                // The data's end: its direct `/Length`, else the
+                // `endstream` in the next MiB of this read (the end of
+                // line before the keyword is not data).
+                let length = stream.length.or_else(|| {
+                    let rest = piece.get(data..)?;
+                    let rest = &rest[..rest.len().min(1 << 20)];
+                    let k = memmem::find(rest, b"endstream")?;
+                    let body = &rest[..k];
+                    let body = body.strip_suffix(b"\n").unwrap_or(body);
+                    Some(body.strip_suffix(b"\r").unwrap_or(body).len() as u64)
+                });
+                // What an attachment's data holds is its own (a PDF
+                // attached to this one is walked as a member).
+                skip_to = length.map_or(hit + 1, |n| data_at.saturating_add(n));
+                let held = length
+                    .and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
+                let stream = Stream { length, ..stream };
+                self.attachment(level, data_at, held, &stream, prefix, depth);
+            }
+            if piece.len() < PIECE + 2 * MAX_DICT {
+                break;
+            }
+            at += PIECE as u64;
+        }
+        if level.size > MAX_SEARCHED {
+            self.limit(
+                prefix,
+                Limit::Unsupported,
+                format!(
+                    "pdf searched for attached files in its first {} MiB only",
+                    MAX_SEARCHED >> 20
+                ),
+            );
+        }
+    }
+
+    /// Judges the attached file whose data starts at `data_at`: `held`
+    /// when the read that found it holds all of it.
+    fn attachment(
+        &mut self,
+        level: &Level<'_, '_>,
+        data_at: u64,
+        held: Option<&[u8]>,
+        stream: &Stream,
+        prefix: &str,
+        depth: u32,
+    ) {
+        let name = format!("attachment@{data_at}");
+        let member = chain(prefix, &name);
+        let Some(budget) = self.remaining(prefix) else {
+            return;
+        };
+        match &stream.filter {
+            Filter::None => {
+                let size = stream
+                    .length
+                    .unwrap_or_else(|| level.size.saturating_sub(data_at));
+                match held {
+                    Some(data) => {
+                        let data = &data[..data.len().min(budget.max(super::PEEK) as usize)];
+                        self.spent += data.len() as u64;
+                        self.member(prefix, &name, data, size, depth);
+                        self.judged_from_head(
+                            prefix,
+                            &name,
+                            size,
+                            data.len() as u64,
+                            budget.max(super::PEEK),
+                        );
+                    }
+                    None => self.stored(level, prefix, &name, (data_at, size), depth),
+                }
+            }
+            Filter::Flate => {
+                // Deflate stores what it cannot shrink in blocks of up to
+                // 64 KiB with 5 bytes each: no more input than this is
+                // needed for `budget` bytes of output.
+                let enough = budget.saturating_add(budget / 1024 + 4096);
+                let want_in = stream
+                    .length
+                    .unwrap_or(MAX_DEFLATED)
+                    .min(MAX_DEFLATED)
+                    .min(enough)
+                    .min(level.size.saturating_sub(data_at));
+                let read;
+                let deflated = match held {
+                    Some(data) => data,
+                    None => match level.from(data_at, want_in as usize) {
+                        Some(data) => {
+                            read = data;
+                            &read[..]
+                        }
+                        None => {
+                            let why = ran_out(level, data_at);
+                            return self.limit(
+                                &member,
+                                Limit::Unsupported,
+                                format!("attached file not read: {why}"),
+                            );
+                        }
+                    },
+                };
+                let mut out = Vec::new();
+                let (got, ended) =
+                    match streams::decoder_until("zlib", deflated, Some(self.deadline)) {
+                        Ok(mut r) => pump(&mut r, budget, Some(&mut out), self.deadline),
+                        Err(e) => (0, Ended::Failed(e)),
+                    };
+                self.spent += got;
+                // Output goes on past the budget: the member is no whole
+                // file, and must not be judged as one.
+                let size = if matches!(ended, Ended::Full) {
+                    got + 1
+                } else {
+                    got
+                };
+                if !out.is_empty() {
+                    self.member(prefix, &name, &out, size, depth);
+                }
+                match ended {
+                    Ended::Eof => {}
+                    Ended::Full => self.limit(
+                        &member,
+                        Limit::MemberBytes,
+                        format!("attached file inflates past the budget; judged from its first {got} bytes"),
+                    ),
+                    Ended::Time => {
+                        self.out_of_time(prefix);
+                    }
+                    Ended::Failed(e) => self.limit(
+                        &member,
+                        Limit::Unsupported,
+                        format!("attached file does not inflate past {got} bytes ({e})"),
+                    ),
+                }
+            }
+            Filter::Other(names) => self.limit(
+                &member,
+                Limit::Unsupported,
+                format!("attached file kept with filter {names} is not decoded"),
+            ),
+        }
+    }
+}
+
+/// A PDF delimiter or white space: what ends a name.
+fn delimits(c: u8) -> bool {
+    matches!(
+        c,
+        b'\0'
+            | b'\t'
+            | b'\n'
+            | b'\x0c'
+            | b'\r'
+            | b' '
+            | b'('
+            | b')'
+            | b'<'
+            | b'>'
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'/'
+            | b'%'
+    )
+}
+
+/// The stream dictionary around `text[at]` (a `/Type /EmbeddedFile`, or
+/// a `/Subtype` of that name): from the `obj` before it to the `stream`
+/// keyword after it, with no `endobj` between. `None` when the name is
+/// not in a stream's dictionary (the `/EmbeddedFiles` of a name tree,
+/// text in a content stream).
+fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
+    let start = memmem::rfind(&text[..at], b"obj")?;
+    if text[..start].ends_with(b"end") {
+        return None;
+    }
+    // The keyword follows the dictionary's `>>` and ends its line; the
+    // word alone is no keyword (`/Subtype /application#2Foctet-stream`).
+    let tail = &text[at..];
+    let stop = memmem::find(tail, b"endobj").unwrap_or(tail.len());
+    let keyword = memmem::find_iter(&tail[..stop], b"stream")
+        .map(|k| at + k)
+        .find(|&k| {
+            text[..k].trim_ascii_end().ends_with(b">>")
+                && matches!(text.get(k + b"stream".len()), Some(b'\r' | b'\n'))
+        })?;
+    let dict = &text[start..keyword];
+    let mut data = keyword + b"stream".len();
+    match (text.get(data), text.get(data + 1)) {
+        (Some(b'\r'), Some(b'\n')) => data += 2,
+        (Some(b'\n' | b'\r'), _) => data += 1,
+        _ => return None,
+    }
+    Some(Stream {
+        filter: filter(dict),
+        length: length(dict),
+        data,
+    })
+}
+
+/// The value after `/KEY` in a dictionary (the first such key).
+fn value<'d>(dict: &'d [u8], key: &[u8]) -> Option<&'d [u8]> {
+    let mut from = 0;
+    while let Some(i) = memmem::find(&dict[from..], key) {
+        let after = from + i + key.len();
+        if dict.get(after).is_none_or(|&c| delimits(c)) {
+            return Some(dict[after..].trim_ascii_start());
+        }
+        from = after;
+    }
+    None
+}
+
+/// The stream's filters: none, deflate alone, or what else they are.
+fn filter(dict: &[u8]) -> Filter {
+    let Some(v) = value(dict, b"/Filter") else {
+        return Filter::None;
+    };
+    let names: Vec<&[u8]> = if let Some(list) = v.strip_prefix(b"[") {
+        let list = &list[..list.iter().position(|&c| c == b']').unwrap_or(list.len())];
+        list.split(|&c| c == b'/')
+            .map(|n| n.trim_ascii())
+            .filter(|n| !n.is_empty())
+            .collect()
+    } else if let Some(name) = v.strip_prefix(b"/") {
+        vec![&name[..name.iter().position(|&c| delimits(c)).unwrap_or(name.len())]]
+    } else {
+        return Filter::Other("(not a name)".into());
+    };
+    match names.as_slice() {
+        [] => Filter::None,
+        [b"FlateDecode" | b"Fl"] => Filter::Flate,
+        _ => Filter::Other(
+            names
+                .iter()
+                .map(|n| crate::sniff::token(&n[..n.len().min(32)]))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    }
+}
+
+/// A direct `/Length`: digits not followed by a generation and `R`.
+fn length(dict: &[u8]) -> Option<u64> {
+    let v = value(dict, b"/Length")?;
+    let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 12 {
+        return None;
+    }
+    let rest = v[digits..].trim_ascii_start();
+    let second = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if second > 0 && rest[second..].trim_ascii_start().starts_with(b"R") {
+        return None;
+    }
+    std::str::from_utf8(&v[..digits]).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unpack::tests::{look, wav};
+    use std::io::Write;
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    /// A PDF with one page and `streams` as objects after it, each a
+    /// dictionary's inside and its data.
+    fn pdf(streams: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n".to_vec();
+        for (k, (dict, data)) in streams.iter().enumerate() {
+            out.extend_from_slice(format!("{} 0 obj\n<< {dict} >>\nstream\r\n", k + 10).as_bytes());
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\nendstream\nendobj\n");
+        }
+        out.extend_from_slice(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+        out
+    }
+
+    #[test]
+    fn dictionaries_give_filter_and_length() {
+        let d = |s: &str| {
+            let t = format!("7 0 obj\n<< {s} >>\nstream\nDATA");
+            dictionary(t.as_bytes(), t.find("/EmbeddedFile").unwrap())
+        };
+        let s = d("/Type /EmbeddedFile /Length 4 /Filter /FlateDecode").unwrap();
+        assert_eq!((s.filter, s.length), (Filter::Flate, Some(4)));
+        let s = d("/Length 9 0 R /Type/EmbeddedFile/Filter[/FlateDecode]").unwrap();
+        assert_eq!((s.filter, s.length), (Filter::Flate, None));
+        let s = d("/Type /EmbeddedFile /Params << /Size 12 >> /Length 4").unwrap();
+        assert_eq!((s.filter, s.length), (Filter::None, Some(4)));
+        let s = d("/Type /EmbeddedFile /Filter [/ASCIIHexDecode /FlateDecode]").unwrap();
+        assert_eq!(s.filter, Filter::Other("ASCIIHexDecode FlateDecode".into()));
+        // A name tree's key, or the name with no stream after it.
+        let t = b"1 0 obj\n<< /EmbeddedFile 5 0 R >>\nendobj\n2 0 obj\n<< >>\nstream\n";
+        assert_eq!(dictionary(t, 14), None);
+        assert_eq!(dictionary(b"<< /Type /EmbeddedFile >>\nstream\n", 9), None);
+    }
+
+    #[test]
+    fn a_deflated_attachment_is_a_member_judged_as_a_file() {
+        let wav = wav();
+        let z = deflate(&wav);
+        let dict = format!(
+            "/Type /EmbeddedFile /Subtype /audio#2Fwav /Filter /FlateDecode /Length {}",
+            z.len()
+        );
+        let inside = look(&pdf(&[("/Length 5", b"hello"), (&dict, &z)]));
+        assert!(
+            inside
+                .found()
+                .iter()
+                .any(|(m, f)| m.contains("attachment@") && *f == "wav"),
+            "{:?}",
+            inside.found()
+        );
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        // Its length given indirectly: inflated to the stream's end.
+        let dict = "/Type /EmbeddedFile /Filter /FlateDecode /Length 12 0 R";
+        let inside = look(&pdf(&[(dict, &z)]));
+        assert!(
+            inside.found().iter().any(|(_, f)| *f == "wav"),
+            "{:?}",
+            inside.found()
+        );
+        // Kept as is, behind a page's content longer than the head (in
+        // the head, the recording behind the PDF's header is the verdict).
+        let page = b"q 1 0 0 1 72 72 cm BT /F1 12 Tf (call notes) Tj ET Q\n".repeat(1500);
+        let raw = pdf(&[("/Length 84000", &page), ("/Type /EmbeddedFile", &wav)]);
+        let inside = look(&raw);
+        assert!(
+            inside.found().iter().any(|(_, f)| *f == "wav"),
+            "{:?} {:?}",
+            inside.found(),
+            inside.limits
+        );
+        // A subtype that spells the keyword.
+        let dict = "/Type /EmbeddedFile /Subtype /application#2Foctet-stream /Filter /Fl";
+        let inside = look(&pdf(&[(dict, &z)]));
+        assert!(inside.found().iter().any(|(_, f)| *f == "wav"));
+    }
+
+    #[test]
+    fn damaged_or_undecoded_attachments_are_limits() {
+        let z = deflate(&wav());
+        let cut = &z[..z.len() / 2];
+        let mut flipped = z.clone();
+        flipped[40] ^= 0xff;
+        for (dict, data, says) in [
+            (
+                "/Type /EmbeddedFile /Filter /FlateDecode",
+                cut,
+                "does not inflate",
+            ),
+            (
+                "/Type /EmbeddedFile /Filter /FlateDecode",
+                &flipped[..],
+                "does not inflate",
+            ),
+            (
+                "/Type /EmbeddedFile /Filter /LZWDecode",
+                &z[..],
+                "LZWDecode is not decoded",
+            ),
+        ] {
+            let inside = look(&pdf(&[(dict, data)]));
+            assert!(inside.says(says), "{dict}: {:?}", inside.limits);
+        }
+    }
+
+    #[test]
+    fn many_or_mutated_attachments_stay_bounded() {
+        let small = deflate(&[7u8; 100]);
+        let dict = "/Type /EmbeddedFile /Filter /FlateDecode";
+        let many: Vec<(&str, &[u8])> = (0..1001).map(|_| (dict, &small[..])).collect();
+        let inside = look(&pdf(&many));
+        assert!(inside.says("more than 1000 members"), "{:?}", inside.limits);
+        let z = deflate(&wav());
+        let base = pdf(&[(dict, &z[..])]);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300 {
+            let mut m = base.clone();
+            for _ in 0..4 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let i = (x % m.len() as u64) as usize;
+                m[i] = (x >> 32) as u8;
+            }
+            let cut = (x >> 40) as usize % m.len();
+            look(&m);
+            look(&m[..cut]);
+        }
+        // The name everywhere, with no stream behind it: a bounded search.
+        let mut flood = b"%PDF-1.7\n1 0 obj\n<< ".to_vec();
+        flood.extend(b"/Type /EmbeddedFile ".repeat(200_000));
+        let inside = look(&flood);
+        assert!(
+            inside.says("more than 4096 /EmbeddedFile names"),
+            "{:?}",
+            inside.limits
+        );
+    }
+}
