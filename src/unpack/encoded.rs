@@ -183,13 +183,6 @@ pub fn run_extent(chars: &[u8]) -> Option<usize> {
     (0..chars.len()).find(|&i| chars[i] != b'=' && stop_at(chars, i))
 }
 
-/// A byte a run wrapped over lines can hold: a symbol, the `\\` of an
-/// escape or a line break (the blanks that may indent its lines are
-/// judged with the byte before them, by [`stop_at`]).
-pub fn in_wrapped_run(c: u8) -> bool {
-    in_run(c)
-}
-
 /// The next stretch of run bytes (`start..end`, maximal, cut at `from`)
 /// that is long enough to hold a run, searching from `from`.
 ///
@@ -297,7 +290,8 @@ const fn indents(c: u8, prev: u8) -> bool {
 }
 
 /// Whether `text[i]` stops every run: no run byte, nor what may indent one.
-fn stop_at(text: &[u8], i: usize) -> bool {
+/// A search for a long run's start or end goes by it.
+pub(crate) fn stop_at(text: &[u8], i: usize) -> bool {
     let c = text[i];
     !(in_run(c) || i > 0 && indents(c, text[i - 1]))
 }

@@ -58,6 +58,9 @@ enum Filter {
 struct Stream {
     filter: Filter,
     length: Option<u64>,
+    /// `/DecodeParms` name a PNG or TIFF predictor, which this walk
+    /// does not undo.
+    predictor: bool,
     /// Offset of the stream's data from where the dictionary was read.
     data: usize,
 }
@@ -123,8 +126,16 @@ impl Walk<'_> {
                     Some(body.strip_suffix(b"\r").unwrap_or(body).len() as u64)
                 });
                 // What an attachment's data holds is its own (a PDF
-                // attached to this one is walked as a member).
-                skip_to = length.map_or(hit + 1, |n| data_at.saturating_add(n));
+                // attached to this one is walked as a member), where
+                // `endstream` shows its length is true: a decoy that
+                // claims the rest of the file hides nothing behind it.
+                let ends = length.filter(|&n| {
+                    usize::try_from(n)
+                        .ok()
+                        .and_then(|n| piece.get(data.checked_add(n)?..))
+                        .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"endstream"))
+                });
+                skip_to = ends.map_or(hit + 1, |n| data_at.saturating_add(n));
                 let held = length
                     .and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
                 let stream = Stream { length, ..stream };
@@ -230,6 +241,14 @@ impl Walk<'_> {
                 if !out.is_empty() {
                     self.member(prefix, &name, &out, size, depth);
                 }
+                if stream.predictor {
+                    self.limit(
+                        &member,
+                        Limit::Unsupported,
+                        "attached file is stored with a predictor, judged without undoing it"
+                            .into(),
+                    );
+                }
                 match ended {
                     Ended::Eof => {}
                     Ended::Full => self.limit(
@@ -306,9 +325,17 @@ fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
         (Some(b'\n' | b'\r'), _) => data += 1,
         _ => return None,
     }
+    let predictor = value(dict, b"/Predictor").is_some_and(|v| {
+        let digits = v.iter().take_while(|c| c.is_ascii_digit()).count();
+        std::str::from_utf8(&v[..digits.min(4)])
+            .ok()
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n > 1)
+    });
     Some(Stream {
         filter: filter(dict),
         length: length(dict),
+        predictor,
         data,
     })
 }
@@ -459,6 +486,23 @@ mod tests {
     }
 
     #[test]
+    fn a_length_that_claims_the_rest_of_the_file_hides_nothing() {
+        let z = deflate(&wav());
+        let small = deflate(b"notes");
+        let decoy = "/Type /EmbeddedFile /Filter /FlateDecode /Length 99999999";
+        let dict = format!(
+            "/Type /EmbeddedFile /Filter /FlateDecode /Length {}",
+            z.len()
+        );
+        let inside = look(&pdf(&[(decoy, &small), (&dict, &z)]));
+        assert!(
+            inside.found().iter().any(|(_, f)| *f == "wav"),
+            "{:?}",
+            inside.found()
+        );
+    }
+
+    #[test]
     fn damaged_or_undecoded_attachments_are_limits() {
         let z = deflate(&wav());
         let cut = &z[..z.len() / 2];
@@ -479,6 +523,11 @@ mod tests {
                 "/Type /EmbeddedFile /Filter /LZWDecode",
                 &z[..],
                 "LZWDecode is not decoded",
+            ),
+            (
+                "/Type /EmbeddedFile /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >>",
+                &z[..],
+                "predictor",
             ),
         ] {
             let inside = look(&pdf(&[(dict, data)]));

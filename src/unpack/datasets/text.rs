@@ -181,9 +181,14 @@ impl Walk<'_> {
             // A window that opens inside a long run (a row's base64 cell
             // that began between two windows): the run is read from its
             // start, found by reading back, and judged whole.
-            let lead = window
+            // Blanks it opens on may indent the run's lines: the byte
+            // before them, which would tell, is not in the window.
+            let blanks = window
                 .iter()
-                .position(|&c| !encoded::in_wrapped_run(c))
+                .take_while(|&&c| matches!(c, b' ' | b'\t'))
+                .count();
+            let lead = (blanks..window.len())
+                .find(|&i| encoded::stop_at(&window, i))
                 .unwrap_or(window.len());
             let from_start = (lead >= LONG_LEAD)
                 .then(|| run_start(level, at, searched_to))
@@ -319,7 +324,9 @@ const RUN_CONTEXT: u64 = 256;
 fn run_start(level: &Level<'_, '_>, at: u64, floor: u64) -> Option<u64> {
     let from = floor.max(at.saturating_sub(MAX_BACK));
     let before = level.from(from, at.checked_sub(from)? as usize)?;
-    let last = before.iter().rposition(|&c| !encoded::in_wrapped_run(c))?;
+    let last = (0..before.len())
+        .rev()
+        .find(|&i| encoded::stop_at(&before, i))?;
     Some(from + last as u64 + 1)
 }
 
@@ -459,6 +466,29 @@ mod tests {
         assert_eq!(
             inside.found(),
             vec![("base64@0", "wav")],
+            "{:?}",
+            inside.limits
+        );
+        // A shorter one indented as plistlib writes it, behind more than
+        // the head: the windows read back through the indentation to the
+        // run's start.
+        let mut wav = crate::unpack::tests::wav();
+        wav.extend(crate::sniff::testutil::pcm16_tone(200_000));
+        let body = base64::engine::general_purpose::STANDARD.encode(&wav);
+        let mut plist = filler(300_000);
+        plist.extend(b"\t\t<data>\n");
+        let at = plist.len() + 3;
+        for line in body.as_bytes().chunks(52) {
+            plist.extend(b"\t\t\t");
+            plist.extend(line);
+            plist.push(b'\n');
+        }
+        plist.extend(b"\t\t</data>\n");
+        plist.extend(filler(200_000));
+        let inside = crate::unpack::tests::look(&plist);
+        assert_eq!(
+            inside.found(),
+            vec![(&*format!("base64@{at}"), "wav")],
             "{:?}",
             inside.limits
         );
