@@ -456,9 +456,8 @@ impl Walk<'_> {
             || (is_compound(&sniff.format) && sniff.encryption == Encryption::None);
         // A PDF's attached files lie anywhere in it, deflated; what is
         // appended behind its end is searched as after any document.
-        if sniff.format == "pdf" && sniff.encryption == Encryption::None && depth <= self.max_depth
-        {
-            self.pdf(level, name, depth);
+        if sniff.format == "pdf" && depth <= self.max_depth {
+            self.pdf(level, sniff.encryption != Encryption::None, name, depth);
         }
         if !opens {
             if self.open_behind(level, sniff, name, depth)

@@ -61,6 +61,10 @@ struct Stream {
     /// `/DecodeParms` name a PNG or TIFF predictor, which this walk
     /// does not undo.
     predictor: bool,
+    /// The PDF says it is encrypted, so its streams should be ciphertext:
+    /// only one that inflates whole (plaintext a forged `/Encrypt`
+    /// string hides) is judged, and nothing is said of the others.
+    sealed: bool,
     /// Offset of the stream's data from where the dictionary was read.
     data: usize,
 }
@@ -68,7 +72,7 @@ struct Stream {
 impl Walk<'_> {
     /// Judges each file attached to the PDF at `level` as a member
     /// `attachment@OFFSET` (the offset of its stream's data).
-    pub(super) fn pdf(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
+    pub(super) fn pdf(&mut self, level: &Level<'_, '_>, sealed: bool, prefix: &str, depth: u32) {
         let end = level.size.min(MAX_SEARCHED);
         let (mut at, mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64, 0u64);
         'pieces: while at < end {
@@ -138,7 +142,11 @@ impl Walk<'_> {
                 skip_to = ends.map_or(hit + 1, |n| data_at.saturating_add(n));
                 let held = length
                     .and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
-                let stream = Stream { length, ..stream };
+                let stream = Stream {
+                    length,
+                    sealed,
+                    ..stream
+                };
                 self.attachment(level, data_at, held, &stream, prefix, depth);
             }
             if piece.len() < PIECE + 2 * MAX_DICT {
@@ -175,6 +183,7 @@ impl Walk<'_> {
             return;
         };
         match &stream.filter {
+            Filter::None | Filter::Other(_) if stream.sealed => {}
             Filter::None => {
                 let size = stream
                     .length
@@ -238,6 +247,10 @@ impl Walk<'_> {
                 } else {
                     got
                 };
+                let inflated = matches!(ended, Ended::Eof | Ended::Full);
+                if stream.sealed && !inflated {
+                    return;
+                }
                 if !out.is_empty() {
                     self.member(prefix, &name, &out, size, depth);
                 }
@@ -336,6 +349,7 @@ fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
         filter: filter(dict),
         length: length(dict),
         predictor,
+        sealed: false,
         data,
     })
 }
@@ -495,6 +509,37 @@ mod tests {
             z.len()
         );
         let inside = look(&pdf(&[(decoy, &small), (&dict, &z)]));
+        assert!(
+            inside.found().iter().any(|(_, f)| *f == "wav"),
+            "{:?}",
+            inside.found()
+        );
+    }
+
+    /// A PDF that says it is encrypted: its attachments are ciphertext
+    /// and pass unmentioned, unless one inflates (a forged `/Encrypt`
+    /// dictionary in front of plaintext).
+    #[test]
+    fn an_encrypted_pdf_keeps_quiet_unless_an_attachment_is_plain() {
+        let sealed = |data: &[u8]| {
+            let mut p = pdf(&[
+                (
+                    "/Filter /Standard /V 2 /R 3 /Length 128 /O <aa> /U <bb> /P -4",
+                    b"",
+                ),
+                ("/Type /EmbeddedFile /Filter /FlateDecode", data),
+            ]);
+            p.extend(b"trailer\n<< /Encrypt 10 0 R >>\n");
+            p
+        };
+        let cipher = crate::sniff::testutil::pseudo_random(20_000, 7);
+        let inside = look(&sealed(&cipher));
+        assert!(
+            inside.members.is_empty() && inside.limits.is_empty(),
+            "{:?}",
+            inside.limits
+        );
+        let inside = look(&sealed(&deflate(&wav())));
         assert!(
             inside.found().iter().any(|(_, f)| *f == "wav"),
             "{:?}",
