@@ -329,10 +329,15 @@ fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
         .map(|k| at + k)
         .find(|&k| {
             text[..k].trim_ascii_end().ends_with(b">>")
-                && matches!(text.get(k + b"stream".len()), Some(b'\r' | b'\n'))
+                && matches!(
+                    text.get(past_blanks(text, k + b"stream".len())),
+                    Some(b'\r' | b'\n')
+                )
         })?;
     let dict = &text[start..keyword];
-    let mut data = keyword + b"stream".len();
+    // Blanks before the end of line break the standard, and readers
+    // (qpdf among them) accept them.
+    let mut data = past_blanks(text, keyword + b"stream".len());
     match (text.get(data), text.get(data + 1)) {
         (Some(b'\r'), Some(b'\n')) => data += 2,
         (Some(b'\n' | b'\r'), _) => data += 1,
@@ -351,6 +356,13 @@ fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
         predictor,
         sealed: false,
         data,
+    })
+}
+
+/// Where the spaces and tabs from `at` on end.
+fn past_blanks(text: &[u8], at: usize) -> usize {
+    at + text.get(at..).map_or(0, |t| {
+        t.iter().take_while(|&&c| c == b' ' || c == b'\t').count()
     })
 }
 
@@ -446,6 +458,9 @@ mod tests {
         assert_eq!((s.filter, s.length), (Filter::Flate, Some(4)));
         let s = d("/Length 9 0 R /Type/EmbeddedFile/Filter[/FlateDecode]").unwrap();
         assert_eq!((s.filter, s.length), (Filter::Flate, None));
+        let t = "7 0 obj\n<< /Type /EmbeddedFile /Length 4 >>\nstream  \r\nDATA";
+        let s = dictionary(t.as_bytes(), t.find("/EmbeddedFile").unwrap()).unwrap();
+        assert_eq!(&t[s.data..], "DATA");
         let s = d("/Type /EmbeddedFile /Params << /Size 12 >> /Length 4").unwrap();
         assert_eq!((s.filter, s.length), (Filter::None, Some(4)));
         let s = d("/Type /EmbeddedFile /Filter [/ASCIIHexDecode /FlateDecode]").unwrap();
