@@ -12,6 +12,14 @@ pub(crate) fn leb128(mut n: u64) -> Vec<u8> {
     out
 }
 
+/// `data` as a zlib stream (deflate with its header and checksum).
+pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(data).expect("writing to a Vec");
+    z.finish().expect("writing to a Vec")
+}
+
 /// xorshift64*: a deterministic stand-in for ciphertext.
 pub(crate) fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;

@@ -62,15 +62,6 @@ impl Pieces {
     }
 }
 
-/// Why an object's bytes ran out: the pack's end, or a read refused.
-fn ran_out(level: &Level<'_, '_>, at: u64) -> String {
-    if at >= level.size {
-        "cut short".into()
-    } else {
-        "its bytes could not be read (the object's read bound or deadline)".into()
-    }
-}
-
 /// The pack's bytes and the decoder with its output buffer, made once per
 /// pack (the decoder reset for each object: a pack holds thousands of
 /// small ones).
@@ -234,7 +225,7 @@ impl Walk<'_> {
         let mut read = at;
         loop {
             let Some(piece) = pieces.from(level, read, 1) else {
-                return Err(ran_out(level, read));
+                return Err(level.ran_out(read).into());
             };
             let mut used = 0;
             while used < piece.len() {
@@ -277,7 +268,7 @@ impl Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{look, wav};
-    use std::io::Write;
+    use crate::sniff::testutil::zlib;
 
     /// A pack of `objects` (type and inflated bytes; an offset delta's base
     /// is the object before it), with a zeroed checksum.
@@ -310,9 +301,7 @@ mod tests {
                 }
                 p.extend(bytes.iter().rev());
             }
-            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-            z.write_all(data).unwrap();
-            p.extend(z.finish().unwrap());
+            p.extend(zlib(data));
             previous = start;
         }
         p.extend([0u8; 20]);
@@ -411,9 +400,7 @@ mod tests {
         let mut p = b"PACK\0\0\0\x02\0\0\0\x02".to_vec();
         // A blob declaring 1,000 bytes (0xb8 0x3e: 8 + 62 << 4) over 10.
         p.extend([0xb8, 0x3e]);
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        z.write_all(b"0123456789").unwrap();
-        p.extend(z.finish().unwrap());
+        p.extend(zlib(b"0123456789"));
         p.extend(pack(&[(3, &wav())])[12..].iter());
         let inside = look(&p);
         assert!(

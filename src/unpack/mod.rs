@@ -144,6 +144,16 @@ impl Level<'_, '_> {
         }
     }
 
+    /// Why bytes at `at` could not be had: the level's end, or a read
+    /// refused.
+    fn ran_out(&self, at: u64) -> &'static str {
+        if at >= self.size {
+            "cut short"
+        } else {
+            "its bytes could not be read (the object's read bound or deadline)"
+        }
+    }
+
     /// Exactly `len` bytes at `offset`.
     fn at(&self, offset: u64, len: usize) -> Option<Cow<'_, [u8]>> {
         self.from(offset, len).filter(|b| b.len() == len)

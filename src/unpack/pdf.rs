@@ -13,15 +13,6 @@ use memchr::memmem;
 
 use super::{chain, pump, streams, Ended, Level, Limit, Walk};
 
-/// Why bytes at `at` ran out: the file's end, or a read refused.
-fn ran_out(level: &Level<'_, '_>, at: u64) -> &'static str {
-    if at >= level.size {
-        "the file ends there"
-    } else {
-        "its bytes could not be read (the object's read bound or deadline)"
-    }
-}
-
 /// A PDF is searched for attached files up to here; past it, a limit.
 /// Half the object's read bound: the rest is left for attachments that
 /// do not lie whole in the piece that names them.
@@ -83,7 +74,7 @@ impl Walk<'_> {
                     Limit::Unsupported,
                     format!(
                         "pdf searched for attached files up to byte {at} only: {}",
-                        ran_out(level, at)
+                        level.ran_out(at)
                     ),
                 );
                 return;
@@ -224,7 +215,7 @@ impl Walk<'_> {
                             &read[..]
                         }
                         None => {
-                            let why = ran_out(level, data_at);
+                            let why = level.ran_out(data_at);
                             return self.limit(
                                 &member,
                                 Limit::Unsupported,
@@ -426,14 +417,8 @@ fn length(dict: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sniff::testutil::zlib as deflate;
     use crate::unpack::tests::{look, wav};
-    use std::io::Write;
-
-    fn deflate(data: &[u8]) -> Vec<u8> {
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-        z.write_all(data).unwrap();
-        z.finish().unwrap()
-    }
 
     /// A PDF with one page and `streams` as objects after it, each a
     /// dictionary's inside and its data.
