@@ -667,15 +667,9 @@ impl Walk<'_> {
         (data_at, size): (u64, u64),
         depth: u32,
     ) {
-        let budget = self.budget();
-        let want = size.min(budget.max(PEEK));
-        match level.from(data_at, want as usize) {
+        match level.from(data_at, self.stored_want(size) as usize) {
             Some(data) if !data.is_empty() || size == 0 => {
-                let data = data.into_owned();
-                let got = data.len() as u64;
-                self.spent += got;
-                self.member(prefix, name, &data, size, depth);
-                self.judged_from_head(prefix, name, size, got, want);
+                self.stored_bytes(prefix, name, &data, size, depth)
             }
             _ => self.limit(
                 &chain(prefix, name),
@@ -683,6 +677,22 @@ impl Walk<'_> {
                 "member data beyond what was read".into(),
             ),
         }
+    }
+
+    /// How much of a stored member of `size` bytes is judged: what the
+    /// budget allows, never less than [`PEEK`].
+    fn stored_want(&self, size: u64) -> u64 {
+        size.min(self.budget().max(PEEK))
+    }
+
+    /// Judges a stored member from `data`, its first bytes (as many as are
+    /// at hand), as [`Walk::stored`] does once it has read them.
+    fn stored_bytes(&mut self, prefix: &str, name: &str, data: &[u8], size: u64, depth: u32) {
+        let want = self.stored_want(size);
+        let data = &data[..data.len().min(want as usize)];
+        self.spent += data.len() as u64;
+        self.member(prefix, name, data, size, depth);
+        self.judged_from_head(prefix, name, size, data.len() as u64, want);
     }
 
     /// Reports a member judged from its first `got` bytes of `size` when

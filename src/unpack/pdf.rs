@@ -52,17 +52,28 @@ struct Stream {
     /// `/DecodeParms` name a PNG or TIFF predictor, which this walk
     /// does not undo.
     predictor: bool,
-    /// The PDF says it is encrypted, so its streams should be ciphertext:
-    /// only one that inflates whole (plaintext a forged `/Encrypt`
-    /// string hides) is judged, and nothing is said of the others.
-    sealed: bool,
     /// Offset of the stream's data from where the dictionary was read.
     data: usize,
 }
 
+/// An attached file as the search found it.
+struct Found<'p> {
+    stream: Stream,
+    /// Where its data starts in the PDF.
+    at: u64,
+    /// How long its data is: the direct `/Length`, else up to the
+    /// `endstream` found after it.
+    length: Option<u64>,
+    /// Its data, when the read that found it holds all of it.
+    held: Option<&'p [u8]>,
+}
+
 impl Walk<'_> {
     /// Judges each file attached to the PDF at `level` as a member
-    /// `attachment@OFFSET` (the offset of its stream's data).
+    /// `attachment@OFFSET` (the offset of its stream's data). A `sealed`
+    /// PDF says it is encrypted, so its streams should be ciphertext: only
+    /// one that inflates (plaintext a forged `/Encrypt` string hides) is
+    /// judged, and nothing is said of the others.
     pub(super) fn pdf(&mut self, level: &Level<'_, '_>, sealed: bool, prefix: &str, depth: u32) {
         let end = level.size.min(MAX_SEARCHED);
         let (mut at, mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64, 0u64);
@@ -133,12 +144,13 @@ impl Walk<'_> {
                 skip_to = ends.map_or(hit + 1, |n| data_at.saturating_add(n));
                 let held = length
                     .and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
-                let stream = Stream {
+                let found = Found {
+                    stream,
+                    at: data_at,
                     length,
-                    sealed,
-                    ..stream
+                    held,
                 };
-                self.attachment(level, data_at, held, &stream, prefix, depth);
+                self.attachment(level, &found, sealed, prefix, depth);
             }
             if piece.len() < PIECE + 2 * MAX_DICT {
                 break;
@@ -157,41 +169,34 @@ impl Walk<'_> {
         }
     }
 
-    /// Judges the attached file whose data starts at `data_at`: `held`
-    /// when the read that found it holds all of it.
+    /// Judges one attached file (quietly in a `sealed` PDF, see
+    /// [`Walk::pdf`]).
     fn attachment(
         &mut self,
         level: &Level<'_, '_>,
-        data_at: u64,
-        held: Option<&[u8]>,
-        stream: &Stream,
+        found: &Found<'_>,
+        sealed: bool,
         prefix: &str,
         depth: u32,
     ) {
+        let Found {
+            stream,
+            at: data_at,
+            length,
+            held,
+        } = found;
+        let data_at = *data_at;
         let name = format!("attachment@{data_at}");
         let member = chain(prefix, &name);
         let Some(budget) = self.remaining(prefix) else {
             return;
         };
         match &stream.filter {
-            Filter::None | Filter::Other(_) if stream.sealed => {}
+            Filter::None | Filter::Other(_) if sealed => {}
             Filter::None => {
-                let size = stream
-                    .length
-                    .unwrap_or_else(|| level.size.saturating_sub(data_at));
+                let size = length.unwrap_or_else(|| level.size.saturating_sub(data_at));
                 match held {
-                    Some(data) => {
-                        let data = &data[..data.len().min(budget.max(super::PEEK) as usize)];
-                        self.spent += data.len() as u64;
-                        self.member(prefix, &name, data, size, depth);
-                        self.judged_from_head(
-                            prefix,
-                            &name,
-                            size,
-                            data.len() as u64,
-                            budget.max(super::PEEK),
-                        );
-                    }
+                    Some(data) => self.stored_bytes(prefix, &name, data, size, depth),
                     None => self.stored(level, prefix, &name, (data_at, size), depth),
                 }
             }
@@ -200,8 +205,7 @@ impl Walk<'_> {
                 // 64 KiB with 5 bytes each: no more input than this is
                 // needed for `budget` bytes of output.
                 let enough = budget.saturating_add(budget / 1024 + 4096);
-                let want_in = stream
-                    .length
+                let want_in = length
                     .unwrap_or(MAX_DEFLATED)
                     .min(MAX_DEFLATED)
                     .min(enough)
@@ -239,7 +243,7 @@ impl Walk<'_> {
                     got
                 };
                 let inflated = matches!(ended, Ended::Eof | Ended::Full);
-                if stream.sealed && !inflated {
+                if sealed && !inflated {
                     return;
                 }
                 if !out.is_empty() {
@@ -345,7 +349,6 @@ fn dictionary(text: &[u8], at: usize) -> Option<Stream> {
         filter: filter(dict),
         length: length(dict),
         predictor,
-        sealed: false,
         data,
     })
 }
