@@ -922,6 +922,53 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// An lz4 legacy frame (`lz4 -l`) of one block holding `data`.
+    fn lz4_legacy(data: &[u8]) -> Vec<u8> {
+        let block = lz4_flex::block::compress(data);
+        let mut f = crate::formats::lz4legacy::MAGIC.to_vec();
+        f.extend((block.len() as u32).to_le_bytes());
+        f.extend(block);
+        f
+    }
+
+    /// Reads `input` through the lz4 legacy decoder: what came out, and
+    /// the error that ended it.
+    fn unlz4_legacy(input: &[u8]) -> (Vec<u8>, Option<String>) {
+        let mut out = Vec::new();
+        let ended = decoder_until("lz4-legacy", input, None)
+            .and_then(|mut r| r.read_to_end(&mut out))
+            .err()
+            .map(|e| e.to_string());
+        (out, ended)
+    }
+
+    #[test]
+    fn lz4_legacy_frames_are_read_in_turn_and_damage_is_said() {
+        let a = crate::sniff::testutil::pcm16_tone(3000);
+        let b = crate::sniff::testutil::pseudo_random(5000, 1);
+        let mut both = lz4_legacy(&a);
+        both.extend(lz4_legacy(&b));
+        assert_eq!(unlz4_legacy(&both), ([a.clone(), b].concat(), None));
+        // Cut inside the first block: what its whole sequences give, and
+        // the cut said.
+        let (out, ended) = unlz4_legacy(&both[..both.len() / 4]);
+        assert!(!out.is_empty() && a.starts_with(&out), "{}", out.len());
+        assert_eq!(ended.as_deref(), Some("lz4 legacy block cut short"));
+        // A block that decodes past a legacy block's 8 MiB is damage.
+        let (out, ended) = unlz4_legacy(&lz4_legacy(&vec![0u8; 9 << 20]));
+        assert_eq!(out.len(), 8 << 20);
+        assert_eq!(
+            ended.as_deref(),
+            Some("lz4 legacy block decodes past 8 MiB")
+        );
+        // A length no block can have.
+        let mut lying = crate::formats::lz4legacy::MAGIC.to_vec();
+        lying.extend(u32::MAX.to_le_bytes());
+        assert!(unlz4_legacy(&lying)
+            .1
+            .is_some_and(|e| e.contains("block of")));
+    }
+
     /// The speech WAV compressed by a writer that primed zlib with the
     /// WAV's own 44-byte header (`zdict`): the copies of that header read
     /// as zeros, everything else decodes as written, and the walk finds
