@@ -277,7 +277,7 @@ const fn in_run_compared(c: u8) -> bool {
 const WORD: usize = 16;
 
 /// A space or tab.
-const fn blank(c: u8) -> bool {
+pub(crate) const fn blank(c: u8) -> bool {
     (c == b' ') | (c == b'\t')
 }
 

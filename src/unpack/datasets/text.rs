@@ -183,10 +183,7 @@ impl Walk<'_> {
             // start, found by reading back, and judged whole.
             // Blanks it opens on may indent the run's lines: the byte
             // before them, which would tell, is not in the window.
-            let blanks = window
-                .iter()
-                .take_while(|&&c| matches!(c, b' ' | b'\t'))
-                .count();
+            let blanks = window.iter().take_while(|&&c| encoded::blank(c)).count();
             let lead = (blanks..window.len())
                 .find(|&i| encoded::stop_at(&window, i))
                 .unwrap_or(window.len());
