@@ -47,6 +47,72 @@ pub fn speaks_for(s: &Sniff, len: usize) -> bool {
     s.class != Class::Other && (len >= MIN_JUDGED || !WEAK_ON_TOKENS.contains(&&*s.format))
 }
 
+/// Decoded runs of one text that said nothing alone, joined in the order
+/// they were found: a stream sent in pieces (a realtime voice API's audio
+/// deltas logged one JSON event per line, an array of chunks) is headerless
+/// samples cut into pieces too short for the statistics to judge, and only
+/// together do they show what they are. Runs of one encoding only (the
+/// first's), at most [`MAX_JOINED`] bytes. A text one of whose runs was a
+/// recording alone is reported by that run: the pieces behind a
+/// recording's first are its rest, not a second one.
+#[derive(Debug, Default)]
+pub struct Pieces {
+    encoding: Option<Encoding>,
+    /// A run of the text was a recording (or biometric data) alone.
+    spoken: bool,
+    /// Where the first and the last joined run start, in the text.
+    first: u64,
+    last: u64,
+    count: usize,
+    data: Vec<u8>,
+}
+
+/// Bytes of decoded pieces joined: what the statistics judge of an object.
+pub const MAX_JOINED: usize = sniff::HEAD_LEN;
+
+impl Pieces {
+    /// Adds a run decoded from byte `offset` of the text, while there is room.
+    pub fn push(&mut self, encoding: Encoding, offset: u64, data: &[u8]) {
+        if *self.encoding.get_or_insert(encoding) != encoding || data.is_empty() {
+            return;
+        }
+        let room = MAX_JOINED - self.data.len();
+        if room == 0 {
+            return;
+        }
+        if self.count == 0 {
+            self.first = offset;
+        }
+        self.last = offset;
+        self.count += 1;
+        self.data.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    /// Notes a run judged alone: one that was a recording or biometric
+    /// data speaks for the text.
+    pub fn judged(&mut self, s: &Sniff) {
+        self.spoken |= matches!(s.class, Class::Audio | Class::Biometric);
+    }
+
+    /// The joined bytes, when two runs or more were joined and no run
+    /// spoke alone.
+    pub fn joined(&self) -> Option<&[u8]> {
+        (self.count >= 2 && !self.spoken).then_some(&self.data[..])
+    }
+
+    /// How the joined bytes were read from the text, and the member's name.
+    pub fn describe(&self) -> (String, String) {
+        let name = self.encoding.map_or("base64", Encoding::name);
+        (
+            format!(
+                "{} runs of {name} from byte {} to byte {}, decoded and joined",
+                self.count, self.first, self.last
+            ),
+            format!("{name}-pieces@{}", self.first),
+        )
+    }
+}
+
 /// A line of a wrapped payload is at least this long (MIME wraps at 76,
 /// PEM at 64, `xxd -p` at 60); a line break after a shorter line ends the run,
 /// so a list of short words never joins into one "payload".
@@ -669,6 +735,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn pieces_join_runs_of_the_first_encoding_up_to_a_bound() {
+        let mut p = Pieces::default();
+        p.push(Encoding::Base64, 10, b"abc");
+        assert_eq!(p.joined(), None, "one run is not pieces");
+        p.push(Encoding::Hex, 20, b"zzz");
+        p.push(Encoding::Base64, 30, b"def");
+        assert_eq!(p.joined(), Some(&b"abcdef"[..]));
+        assert_eq!(
+            p.describe(),
+            (
+                "2 runs of base64 from byte 10 to byte 30, decoded and joined".to_string(),
+                "base64-pieces@10".to_string()
+            )
+        );
+        // Full: what does not fit is left out, and so are runs after it.
+        p.push(Encoding::Base64, 40, &vec![7u8; MAX_JOINED]);
+        p.push(Encoding::Base64, 50, b"ghi");
+        let joined = p.joined().unwrap();
+        assert_eq!(joined.len(), MAX_JOINED);
+        assert_eq!(&joined[..7], b"abcdef\x07");
+        assert_eq!(
+            p.describe().0,
+            "3 runs of base64 from byte 10 to byte 40, decoded and joined"
+        );
+        // A run that was a recording alone speaks for the text.
+        p.judged(&Sniff::new(
+            "wav",
+            None,
+            Class::Audio,
+            sniff::Encryption::None,
+        ));
+        assert_eq!(p.joined(), None);
     }
 
     #[test]

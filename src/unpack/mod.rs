@@ -433,13 +433,15 @@ impl Walk<'_> {
             // a zip (a self-extracting installer) is text too.
             self.open_behind(level, sniff, name, depth);
             let (mut judged_to, mut read_on) = (0, Covered::default());
+            let mut pieces = encoded::Pieces::default();
             if let Some((text, width)) = ascii_head(level) {
                 self.sql_blobs(level, &text, false, name, depth);
-                read_on = self.encoded(level, &text, width, name, depth);
+                read_on = self.encoded(level, &text, width, name, depth, &mut pieces);
                 self.escaped(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
-            return self.text_windows(level, name, depth, judged_to, read_on);
+            self.text_windows(level, name, depth, judged_to, read_on, &mut pieces);
+            return self.pieces(&pieces, name, depth);
         }
         if let f @ ("openpgp-signed" | "openpgp-armor-signed") = &*sniff.format {
             return self.openpgp(level, f == "openpgp-armor-signed", name, depth);
@@ -802,6 +804,26 @@ impl Walk<'_> {
         });
     }
 
+    /// The runs of a text that said nothing alone, judged joined: kept as
+    /// one member when together they are a recording (or biometric data).
+    /// Anything else they make (random bytes, a binary) was judged piece by
+    /// piece already.
+    fn pieces(&mut self, pieces: &encoded::Pieces, prefix: &str, depth: u32) {
+        let Some(data) = pieces.joined() else {
+            return;
+        };
+        if self.out_of_time(prefix) {
+            return;
+        }
+        let s = self.sniff_bytes(data, data.len() as u64);
+        if !matches!(s.class, Class::Audio | Class::Biometric) {
+            return;
+        }
+        let (how, name) = pieces.describe();
+        let s = s.with("encoding", how);
+        self.keep(prefix, &name, data, data.len() as u64, depth, s);
+    }
+
     /// Payloads of one kind decoded from one text, at most.
     fn text_payloads(&self) -> usize {
         (self.limits.max_members as usize).min(encoded::MAX_RUNS)
@@ -827,7 +849,8 @@ impl Walk<'_> {
     /// and `width` are the head as [`ascii_head`] gives it.
     /// How far into the object the runs were read (on past the head, for
     /// one that reaches its end), so that no later window decodes a run
-    /// again from its middle.
+    /// again from its middle. A run that says nothing alone goes to
+    /// `pieces`.
     fn encoded(
         &mut self,
         level: &Level<'_, '_>,
@@ -835,6 +858,7 @@ impl Walk<'_> {
         width: usize,
         prefix: &str,
         depth: u32,
+        pieces: &mut encoded::Pieces,
     ) -> Covered {
         let max = self.text_payloads();
         let runs = self.capped(encoded::runs(text, max + 1), max, prefix, "encoded runs");
@@ -870,8 +894,10 @@ impl Walk<'_> {
             .max(data.len() as u64);
             let s = self.sniff_bytes(&data, size);
             if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
+                pieces.push(run.encoding, (run.offset * width) as u64, &data);
                 continue;
             }
+            pieces.judged(&s);
             let mut s = s.with(
                 "encoding",
                 format!("{} at byte {}", run.encoding.name(), run.offset * width),

@@ -125,6 +125,7 @@ impl Walk<'_> {
         depth: u32,
         mut numbers_judged_to: u64,
         mut covered: Covered,
+        pieces: &mut encoded::Pieces,
     ) {
         let max = self.limits.max_members as usize;
         let mut runs_seen = 0usize;
@@ -204,7 +205,7 @@ impl Walk<'_> {
                     .find(|r| r.end > *context);
                 if let Some(run) = run {
                     runs_seen += 1;
-                    match self.encoded_run(level, text, *base, &run, prefix, depth) {
+                    match self.encoded_run(level, (text, *base), &run, prefix, depth, pieces) {
                         Some(c) => covered = covered.max(c),
                         None => return,
                     }
@@ -250,7 +251,7 @@ impl Walk<'_> {
                     );
                     return;
                 }
-                match self.encoded_run(level, text, base, &run, prefix, depth) {
+                match self.encoded_run(level, (text, base), &run, prefix, depth, pieces) {
                     Some(c) => covered = covered.max(c),
                     None => return,
                 }
@@ -260,16 +261,16 @@ impl Walk<'_> {
 
     /// Decodes one run of `text` (which starts at `base` in the object),
     /// read on past the text's end, and keeps it when it is more than
-    /// plain data; how far it was read. `None` when the object's budget
-    /// is spent.
+    /// plain data; a run that says nothing alone goes to `pieces`. How far
+    /// it was read; `None` when the object's budget is spent.
     fn encoded_run(
         &mut self,
         level: &Level<'_, '_>,
-        text: &[u8],
-        base: u64,
+        (text, base): (&[u8], u64),
         run: &encoded::Run,
         prefix: &str,
         depth: u32,
+        pieces: &mut encoded::Pieces,
     ) -> Option<Covered> {
         let budget = self.remaining(prefix)?;
         let budget = budget.min(4 * HEAD_LEN as u64) as usize;
@@ -291,8 +292,10 @@ impl Walk<'_> {
         let s = self.sniff_bytes(&data, size);
         let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
         if s.class == Class::Other || (statistical && data.len() < 256) {
+            pieces.push(run.encoding, offset, &data);
             return Some(covered);
         }
+        pieces.judged(&s);
         let mut s = s.with(
             "encoding",
             format!("{} at byte {offset}", run.encoding.name()),
@@ -339,6 +342,90 @@ mod tests {
             *last = b'\n';
         }
         rows
+    }
+
+    /// 16-bit speech-like samples, `n` of them.
+    fn speech(n: usize) -> Vec<u8> {
+        crate::sniff::dataset::speechy(n)
+            .into_iter()
+            .flat_map(|x| ((x * 20_000.0) as i16).to_le_bytes())
+            .collect()
+    }
+
+    /// A realtime voice API's log: one JSON event per line, each with a
+    /// delta of 100 ms of headerless samples in base64, too short to judge
+    /// alone. Joined, the deltas are a recording: one member, named by the
+    /// first run.
+    #[test]
+    fn audio_sent_in_base64_pieces_is_judged_joined() {
+        use base64::Engine;
+        let pcm = speech(20_000);
+        let events = |pieces: &[u8]| -> String {
+            pieces
+                .chunks(3200)
+                .map(|d| {
+                    let d = base64::engine::general_purpose::STANDARD.encode(d);
+                    format!("{{\"type\":\"response.audio.delta\",\"delta\":\"{d}\"}}\n")
+                })
+                .collect()
+        };
+        let first = "{\"type\":\"response.audio.delta\",\"delta\":\"".len();
+        let text = events(&pcm);
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert_eq!(
+            inside.found(),
+            vec![(&*format!("base64-pieces@{first}"), "raw-pcm")],
+            "{:?}",
+            inside.limits
+        );
+        let how = &inside.members[0].sniff.evidence["encoding"];
+        assert_eq!(
+            how.as_str().unwrap(),
+            format!(
+                "13 runs of base64 from byte {first} to byte {}, decoded and joined",
+                {
+                    let last = text.rfind("\"delta\":\"").unwrap();
+                    last + "\"delta\":\"".len()
+                }
+            )
+        );
+        // Behind 100 KiB of other rows, in the windows read past the head:
+        // one recording (a run a window's end cuts is read on, and may be
+        // one alone).
+        let mut late = filler(100 << 10);
+        late.extend(events(&pcm).as_bytes());
+        let inside = crate::unpack::tests::look(&late);
+        assert_eq!(inside.formats(), ["raw-pcm"]);
+        // One piece alone says nothing; pieces of random bytes are each
+        // random-like, and joined no recording.
+        let one = events(&pcm[..3200]);
+        assert!(crate::unpack::tests::look(one.as_bytes())
+            .members
+            .is_empty());
+        let noise = events(&crate::sniff::testutil::pseudo_random(48_000, 5));
+        let inside = crate::unpack::tests::look(noise.as_bytes());
+        assert_eq!(inside.formats(), ["random-like"; 15]);
+    }
+
+    /// A recording split into base64 parts: its first part is a WAV alone
+    /// and is the finding; the parts behind it are its rest, not another.
+    #[test]
+    fn pieces_behind_a_recording_found_alone_are_its_rest() {
+        use base64::Engine;
+        let mut wav = crate::unpack::tests::wav();
+        wav.extend(speech(16_000));
+        let parts: Vec<String> = wav
+            .chunks(3000)
+            .map(|p| {
+                format!(
+                    "\"{}\"",
+                    base64::engine::general_purpose::STANDARD.encode(p)
+                )
+            })
+            .collect();
+        let text = format!("{{\"parts\": [{}]}}", parts.join(", "));
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert_eq!(inside.found(), vec![("base64@12", "wav")]);
     }
 
     /// A base64 cell that starts between two windows and runs into the
