@@ -51,15 +51,22 @@ pub fn speaks_for(s: &Sniff, len: usize) -> bool {
 /// they were found: a stream sent in pieces (a realtime voice API's audio
 /// deltas logged one JSON event per line, an array of chunks) is headerless
 /// samples cut into pieces too short for the statistics to judge, and only
-/// together do they show what they are. Runs of one encoding only (the
-/// first's), at most [`MAX_JOINED`] bytes. A text one of whose runs was a
+/// together do they show what they are. Base64 and hex runs are joined
+/// apart (a log line's hex id beside its base64 audio is another stream),
+/// each up to [`MAX_JOINED`] bytes. A text one of whose runs was a
 /// recording alone is reported by that run: the pieces behind a
 /// recording's first are its rest, not a second one.
 #[derive(Debug, Default)]
 pub struct Pieces {
-    encoding: Option<Encoding>,
+    /// Base64's, then hex's.
+    streams: [Joined; 2],
     /// A run of the text was a recording (or biometric data) alone.
     spoken: bool,
+}
+
+/// The runs of one encoding joined.
+#[derive(Debug, Default)]
+pub struct Joined {
     /// Where the first and the last joined run start, in the text.
     first: u64,
     last: u64,
@@ -73,19 +80,17 @@ pub const MAX_JOINED: usize = sniff::HEAD_LEN;
 impl Pieces {
     /// Adds a run decoded from byte `offset` of the text, while there is room.
     pub fn push(&mut self, encoding: Encoding, offset: u64, data: &[u8]) {
-        if *self.encoding.get_or_insert(encoding) != encoding || data.is_empty() {
+        let joined = &mut self.streams[encoding as usize];
+        let room = MAX_JOINED - joined.data.len();
+        if room == 0 || data.is_empty() {
             return;
         }
-        let room = MAX_JOINED - self.data.len();
-        if room == 0 {
-            return;
+        if joined.count == 0 {
+            joined.first = offset;
         }
-        if self.count == 0 {
-            self.first = offset;
-        }
-        self.last = offset;
-        self.count += 1;
-        self.data.extend_from_slice(&data[..data.len().min(room)]);
+        joined.last = offset;
+        joined.count += 1;
+        joined.data.extend_from_slice(&data[..data.len().min(room)]);
     }
 
     /// Notes a run judged alone: one that was a recording or biometric
@@ -94,22 +99,27 @@ impl Pieces {
         self.spoken |= matches!(s.class, Class::Audio | Class::Biometric);
     }
 
-    /// The joined bytes, when two runs or more were joined and no run
-    /// spoke alone.
-    pub fn joined(&self) -> Option<&[u8]> {
-        (self.count >= 2 && !self.spoken).then_some(&self.data[..])
-    }
-
-    /// How the joined bytes were read from the text, and the member's name.
-    pub fn describe(&self) -> (String, String) {
-        let name = self.encoding.map_or("base64", Encoding::name);
-        (
-            format!(
-                "{} runs of {name} from byte {} to byte {}, decoded and joined",
-                self.count, self.first, self.last
-            ),
-            format!("{name}-pieces@{}", self.first),
-        )
+    /// Each encoding's joined bytes, where two runs or more were joined,
+    /// unless a run spoke alone: with how they were read from the text and
+    /// the member's name.
+    pub fn joined(&self) -> impl Iterator<Item = (&[u8], String, String)> {
+        let encodings = [Encoding::Base64, Encoding::Hex];
+        (!self.spoken)
+            .then_some(self.streams.iter().zip(encodings))
+            .into_iter()
+            .flatten()
+            .filter(|(j, _)| j.count >= 2)
+            .map(|(j, encoding)| {
+                let name = encoding.name();
+                (
+                    &j.data[..],
+                    format!(
+                        "{} runs of {name} from byte {} to byte {}, decoded and joined",
+                        j.count, j.first, j.last
+                    ),
+                    format!("{name}-pieces@{}", j.first),
+                )
+            })
     }
 }
 
@@ -738,29 +748,40 @@ mod tests {
     }
 
     #[test]
-    fn pieces_join_runs_of_the_first_encoding_up_to_a_bound() {
+    fn pieces_join_runs_of_each_encoding_up_to_a_bound() {
+        let joined = |p: &Pieces| -> Vec<(Vec<u8>, String, String)> {
+            p.joined()
+                .map(|(d, how, name)| (d.to_vec(), how, name))
+                .collect()
+        };
         let mut p = Pieces::default();
         p.push(Encoding::Base64, 10, b"abc");
-        assert_eq!(p.joined(), None, "one run is not pieces");
+        assert_eq!(joined(&p), [], "one run is not pieces");
         p.push(Encoding::Hex, 20, b"zzz");
         p.push(Encoding::Base64, 30, b"def");
-        assert_eq!(p.joined(), Some(&b"abcdef"[..]));
         assert_eq!(
-            p.describe(),
-            (
+            joined(&p),
+            [(
+                b"abcdef".to_vec(),
                 "2 runs of base64 from byte 10 to byte 30, decoded and joined".to_string(),
                 "base64-pieces@10".to_string()
-            )
+            )]
         );
         // Full: what does not fit is left out, and so are runs after it.
         p.push(Encoding::Base64, 40, &vec![7u8; MAX_JOINED]);
         p.push(Encoding::Base64, 50, b"ghi");
-        let joined = p.joined().unwrap();
-        assert_eq!(joined.len(), MAX_JOINED);
-        assert_eq!(&joined[..7], b"abcdef\x07");
+        p.push(Encoding::Hex, 60, b"yy");
+        let all = joined(&p);
+        assert_eq!(all[0].0.len(), MAX_JOINED);
+        assert_eq!(&all[0].0[..7], b"abcdef\x07");
         assert_eq!(
-            p.describe().0,
+            all[0].1,
             "3 runs of base64 from byte 10 to byte 40, decoded and joined"
+        );
+        assert_eq!(
+            (&*all[1].0, &*all[1].2),
+            (&b"zzzyy"[..], "hex-pieces@20"),
+            "hex runs are a stream of their own"
         );
         // A run that was a recording alone speaks for the text.
         p.judged(&Sniff::new(
@@ -769,7 +790,7 @@ mod tests {
             Class::Audio,
             sniff::Encryption::None,
         ));
-        assert_eq!(p.joined(), None);
+        assert_eq!(joined(&p), []);
     }
 
     #[test]

@@ -809,19 +809,16 @@ impl Walk<'_> {
     /// Anything else they make (random bytes, a binary) was judged piece by
     /// piece already.
     fn pieces(&mut self, pieces: &encoded::Pieces, prefix: &str, depth: u32) {
-        let Some(data) = pieces.joined() else {
-            return;
-        };
-        if self.out_of_time(prefix) {
-            return;
+        for (data, how, name) in pieces.joined() {
+            if self.out_of_time(prefix) {
+                return;
+            }
+            let s = self.sniff_bytes(data, data.len() as u64);
+            if matches!(s.class, Class::Audio | Class::Biometric) {
+                let s = s.with("encoding", how);
+                self.keep(prefix, &name, data, data.len() as u64, depth, s);
+            }
         }
-        let s = self.sniff_bytes(data, data.len() as u64);
-        if !matches!(s.class, Class::Audio | Class::Biometric) {
-            return;
-        }
-        let (how, name) = pieces.describe();
-        let s = s.with("encoding", how);
-        self.keep(prefix, &name, data, data.len() as u64, depth, s);
     }
 
     /// Payloads of one kind decoded from one text, at most.

@@ -396,6 +396,22 @@ mod tests {
         late.extend(events(&pcm).as_bytes());
         let inside = crate::unpack::tests::look(&late);
         assert_eq!(inside.formats(), ["raw-pcm"]);
+        // Each event behind a hex id of 64 digits (a hash): the ids are a
+        // stream of their own, random, and leave the deltas' alone.
+        let id = |n: usize| {
+            format!(
+                "{:064x}",
+                (n as u128 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+            )
+        };
+        let with_ids: String = text
+            .lines()
+            .enumerate()
+            .map(|(n, line)| format!("{{\"id\":\"{}\",{}\n", id(n), &line[1..]))
+            .collect();
+        let inside = crate::unpack::tests::look(with_ids.as_bytes());
+        assert_eq!(inside.formats(), ["raw-pcm"]);
+        assert!(inside.members[0].member.starts_with("base64-pieces@"));
         // One piece alone says nothing; pieces of random bytes are each
         // random-like, and joined no recording.
         let one = events(&pcm[..3200]);
