@@ -423,6 +423,45 @@ mod tests {
         assert_eq!(inside.formats(), ["random-like"; 15]);
     }
 
+    /// Lines of a wrapped payload that the run rules do not join (ending
+    /// in blanks, in CR CR LF, indented unlike one another, or the
+    /// strings of a JSON array) are runs each: an MP3 so wrapped, whose
+    /// first line holds no whole frame, is found joined.
+    #[test]
+    fn lines_a_run_does_not_join_are_judged_as_pieces() {
+        use base64::Engine;
+        let mp3: Vec<u8> = (0..40u8)
+            .flat_map(crate::sniff::testutil::coded_mp3_frame)
+            .collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&mp3);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(76)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        let quoted: Vec<String> = lines.iter().map(|l| format!("\"{l}\"")).collect();
+        let alternating: String = std::iter::once("a:".to_string())
+            .chain(lines.iter().enumerate().map(|(i, l)| match i % 2 {
+                0 => format!("\n  {l}"),
+                _ => format!("\n\t{l}"),
+            }))
+            .collect();
+        for (text, first) in [
+            (format!("a:\n{}", lines.join("  \n")), 3),
+            (format!("a:\r\r\n{}", lines.join("\r\r\n")), 5),
+            (alternating, 5),
+            (format!("[{}]", quoted.join(", ")), 2),
+        ] {
+            let inside = crate::unpack::tests::look(text.as_bytes());
+            assert_eq!(
+                inside.found(),
+                vec![(&*format!("base64-pieces@{first}"), "mp3")],
+                "{:?}",
+                &text[..20]
+            );
+        }
+    }
+
     /// A recording split into base64 parts: its first part is a WAV alone
     /// and is the finding; the parts behind it are its rest, not another.
     #[test]
