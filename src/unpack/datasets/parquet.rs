@@ -43,6 +43,9 @@ const MAX_ROW_GROUPS: usize = 64;
 /// has no statistics to skip them by).
 const CHUNKS_PER_COLUMN: usize = 4;
 const EMPTY_CHUNKS_PER_COLUMN: usize = 16;
+/// Chunks of a string column read while none of their first pages' values
+/// is a payload in base64 or hex.
+const TEXT_CHUNKS_PER_COLUMN: usize = 2;
 /// Pages of one chunk read (a dictionary page, then data pages).
 const PAGES_PER_CHUNK: usize = 8;
 /// Binary values of a page sniffed whatever they hold; after them, only
@@ -67,6 +70,9 @@ const PAGE_PREFIX: u64 = 256 << 10;
 enum Leaf {
     /// Byte arrays (fixed-length ones carry their width).
     Binary(Option<usize>),
+    /// Strings, which may each be a payload in base64 or hex (a table
+    /// exported from JSON keeps its audio cells as text).
+    Text,
     /// Repeated numbers: a waveform candidate.
     Numbers(Dtype),
 }
@@ -88,6 +94,8 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
         converted,
         ConvertedType::UTF8 | ConvertedType::ENUM | ConvertedType::JSON | ConvertedType::BSON
     );
+    let string = matches!(logical, Some(LogicalType::String) | None)
+        && matches!(converted, ConvertedType::UTF8 | ConvertedType::NONE);
     let narrow_or_unsigned = matches!(logical, Some(LogicalType::Integer(t)) if t.bit_width <= 8 || !t.is_signed)
         || matches!(
             converted,
@@ -119,6 +127,7 @@ fn leaf(col: &ColumnDescriptor) -> Option<Leaf> {
     );
     match col.physical_type() {
         Physical::BYTE_ARRAY if !text => Some(Leaf::Binary(None)),
+        Physical::BYTE_ARRAY if string => Some(Leaf::Text),
         Physical::FIXED_LEN_BYTE_ARRAY if matches!(logical, Some(LogicalType::Float16)) => {
             repeated.then_some(Leaf::Numbers(Dtype::F16))
         }
@@ -263,6 +272,10 @@ impl Walk<'_> {
                 // A waveform is judged from the first chunks with values.
                 let judged = reads[k] >= CHUNKS_PER_COLUMN && !lists[k];
                 if numbers && (judged || empty[k] >= EMPTY_CHUNKS_PER_COLUMN) {
+                    continue;
+                }
+                // Strings whose first pages held no payload are words.
+                if leaf == Leaf::Text && empty[k] >= TEXT_CHUNKS_PER_COLUMN {
                     continue;
                 }
                 if self.out_of_time(prefix) {
@@ -514,7 +527,7 @@ impl Walk<'_> {
                     // PLAIN; DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY
                     // for byte arrays (duckdb's and parquet v2 writers' pages).
                     let delta = matches!(header.encoding, 6 | 7)
-                        && matches!(chunk.leaf, Leaf::Binary(None));
+                        && matches!(chunk.leaf, Leaf::Binary(None) | Leaf::Text);
                     if header.encoding != 0 && !delta {
                         return malformed(format!(
                             "value encoding {} is not decoded",
@@ -532,6 +545,10 @@ impl Walk<'_> {
             // each); audio found ends the chunk.
             let one_page = matches!(chunk.leaf, Leaf::Numbers(_)) && !list;
             if page.found || (judged && page.values > 0 && one_page) {
+                return Ok(seen);
+            }
+            // Strings are read on while their values are payloads.
+            if chunk.leaf == Leaf::Text && judged && page.values == 0 {
                 return Ok(seen);
             }
             pos = next;
@@ -588,8 +605,7 @@ impl Walk<'_> {
         };
         let whole = (h.uncompressed as u64) <= out_limit as u64;
         let n = (h.num_values as usize).min(MAX_PAGE_VALUES);
-        let mut short =
-            (!whole || n < h.num_values as usize).then_some("a page larger than is read");
+        let short = (!whole || n < h.num_values as usize).then_some("a page larger than is read");
         // Rows of the first values: levels say which entries are null and
         // where rows start; without levels, value i is row i.
         let (values, rows) = match data_page {
@@ -626,7 +642,12 @@ impl Walk<'_> {
         };
         self.spent += plain.len() as u64;
         match chunk.leaf {
-            Leaf::Binary(width) => {
+            Leaf::Binary(_) | Leaf::Text => {
+                let width = match chunk.leaf {
+                    Leaf::Binary(width) => width,
+                    _ => None,
+                };
+                let text = chunk.leaf == Leaf::Text;
                 let mut seen = 0;
                 let mut sniffed = 0;
                 let decoded: Vec<(std::borrow::Cow<'_, [u8]>, u64)> = match (data_page, h.encoding)
@@ -644,11 +665,21 @@ impl Walk<'_> {
                         .map(|(v, d)| (v.into(), d))
                         .collect(),
                 };
+                // Of strings, only payloads count: a column of words is
+                // not read on, and not reported as read short.
+                let mut cut = None;
                 for (i, (value, declared)) in decoded.into_iter().enumerate() {
+                    let (value, declared) = match text {
+                        false => (value, declared),
+                        true => match encoded_value(&value, declared) {
+                            Some((data, size)) => (data.into(), size),
+                            None => continue,
+                        },
+                    };
                     let value = &value[..];
                     seen += 1;
                     if (value.len() as u64) < declared {
-                        short = short.or(Some("a value longer than is read"));
+                        cut = cut.or(Some("a value longer than is read"));
                     }
                     if value.is_empty() || (sniffed >= VALUES_PER_PAGE && !audio_magic(value)) {
                         continue;
@@ -673,7 +704,10 @@ impl Walk<'_> {
                 }
                 Ok(Seen {
                     values: seen,
-                    short,
+                    short: match text && seen == 0 {
+                        true => None,
+                        false => cut.or(short),
+                    },
                     ..Seen::default()
                 })
             }
@@ -720,6 +754,33 @@ impl Walk<'_> {
         }
     }
 }
+
+/// A string value that is one base64 or hex payload of at least
+/// `MIN_JUDGED` bytes (behind a `data:` URI's prefix at most):
+/// its decoded bytes, as far as the value was read, and the size the
+/// whole value decodes to.
+fn encoded_value(value: &[u8], declared: u64) -> Option<(Vec<u8>, u64)> {
+    use crate::unpack::encoded;
+    let run = encoded::runs(value, 1).into_iter().next()?;
+    // A cell holds the payload alone: a run behind a few words of prose,
+    // or one the value goes on past, is a text that quotes one.
+    if run.offset > MAX_URI_PREFIX || value.len() - run.end > 2 {
+        return None;
+    }
+    let chars = &value[run.offset..];
+    let data = encoded::decode(chars, run.encoding, PAGE_PREFIX as usize);
+    let read = chars.len().max(1) as u64;
+    let symbols = encoded::symbols(chars);
+    // A value read in part decodes, whole, in proportion.
+    let whole = declared.saturating_sub(run.offset as u64) * symbols / read;
+    let size = encoded::decoded_len(whole, run.encoding).max(data.len() as u64);
+    // Hashes, keys and ids are no payload: a column of them is not read
+    // through.
+    (size >= encoded::MIN_JUDGED as u64).then_some((data, size))
+}
+
+/// Bytes a `data:audio/…;base64,` prefix of a cell takes at most.
+const MAX_URI_PREFIX: usize = 128;
 
 /// The fuzz entry: levels and byte arrays decoded from arbitrary bytes.
 pub(super) fn fuzz(b: &[u8]) -> usize {
@@ -1053,12 +1114,21 @@ mod tests {
         groups: &[Vec<Vec<u8>>],
         encoding: parquet::basic::Encoding,
     ) -> Vec<u8> {
+        parquet_of("message m { required binary b; }", groups, encoding)
+    }
+
+    /// A Parquet file of the one byte-array column `message` declares.
+    fn parquet_of(
+        message: &str,
+        groups: &[Vec<Vec<u8>>],
+        encoding: parquet::basic::Encoding,
+    ) -> Vec<u8> {
         use parquet::data_type::{ByteArray, ByteArrayType};
         use parquet::file::properties::{EnabledStatistics, WriterProperties};
         use parquet::file::writer::SerializedFileWriter;
         use parquet::schema::parser::parse_message_type;
         use std::sync::Arc;
-        let schema = Arc::new(parse_message_type("message m { required binary b; }").unwrap());
+        let schema = Arc::new(parse_message_type(message).unwrap());
         let props = Arc::new(
             WriterProperties::builder()
                 .set_dictionary_enabled(false)
@@ -1097,6 +1167,55 @@ mod tests {
         // The values all looked at and none audio: clean, no limit.
         let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
         assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    /// A string column whose cells are base64 (a table exported from
+    /// JSON): a cell that is a payload alone is decoded and judged, behind
+    /// a `data:` URI's prefix too; words, and hashes in hex, are not
+    /// payloads, and a column of them is neither read on nor reported.
+    #[test]
+    fn base64_cells_of_a_string_column_are_decoded() {
+        use base64::Engine;
+        let strings = |groups: &[Vec<Vec<u8>>]| {
+            let message = "message m { required binary s (UTF8); }";
+            inside(&parquet_of(
+                message,
+                groups,
+                parquet::basic::Encoding::PLAIN,
+            ))
+        };
+        let cell = base64::engine::general_purpose::STANDARD.encode(wav());
+        let mut rows = vec![b"n/a".to_vec(); 3];
+        rows.push(cell.clone().into_bytes());
+        rows.push(format!("data:audio/wav;base64,{cell}").into_bytes());
+        let (members, limits) = strings(&[rows]);
+        assert_eq!(members, vec!["s[row 3] wav".to_string()], "{limits:?}");
+        let (members, limits) =
+            strings(&[vec![format!("data:audio/wav;base64,{cell}").into_bytes()]]);
+        assert_eq!(members, vec!["s[row 0] wav".to_string()], "{limits:?}");
+        // A cell that quotes a payload among words is a text, not a payload.
+        let quoted = format!("the recording was {cell} as sent");
+        let (members, limits) = strings(&[vec![quoted.into_bytes()]]);
+        assert!(
+            members.is_empty() && limits.is_empty(),
+            "{members:?} {limits:?}"
+        );
+        // Many pages and row groups of words and hashes: nothing, no limit.
+        let hashes: Vec<Vec<u8>> = (0..20_000u64)
+            .map(|i| match i % 2 {
+                0 => format!(
+                    "{:064x}",
+                    u128::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+                )
+                .into_bytes(),
+                _ => b"a transcript of some words".to_vec(),
+            })
+            .collect();
+        let (members, limits) = strings(&vec![hashes; 4]);
+        assert!(
+            members.is_empty() && limits.is_empty(),
+            "{members:?} {limits:?}"
+        );
     }
 
     #[test]
