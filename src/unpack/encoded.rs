@@ -51,46 +51,136 @@ pub fn speaks_for(s: &Sniff, len: usize) -> bool {
 /// they were found: a stream sent in pieces (a realtime voice API's audio
 /// deltas logged one JSON event per line, an array of chunks) is headerless
 /// samples cut into pieces too short for the statistics to judge, and only
-/// together do they show what they are. Base64 and hex runs are joined
-/// apart (a log line's hex id beside its base64 audio is another stream),
-/// each up to [`MAX_JOINED`] bytes. A text one of whose runs was a
-/// recording alone is reported by that run: the pieces behind a
-/// recording's first are its rest, not a second one.
+/// together do they show what they are.
+///
+/// A text may carry other runs beside the pieces (each event's id, token
+/// or signature), which would break the samples up: runs are joined by
+/// what they follow. A run a few separators behind the last one (the next
+/// line of a wrapped payload, the next string of an array) continues its
+/// stream; any other goes to the stream of its key, the last word before
+/// it (the JSON key, the XML tag, none in a CSV row), base64 and hex apart.
+/// At most [`MAX_STREAMS`] streams of [`MAX_JOINED`] bytes each.
+///
+/// A text one of whose runs was a recording alone is reported by that
+/// run: the pieces behind a recording's first are its rest, not a second.
 #[derive(Debug, Default)]
 pub struct Pieces {
-    /// Base64's, then hex's.
-    streams: [Joined; 2],
+    streams: Vec<Joined>,
+    /// Where the last run added ends (in the text's units), and its stream.
+    last: Option<(u64, usize)>,
     /// A run of the text was a recording (or biometric data) alone.
     spoken: bool,
 }
 
-/// The runs of one encoding joined.
-#[derive(Debug, Default)]
-pub struct Joined {
-    /// Where the first and the last joined run start, in the text.
+/// The runs of one stream joined.
+#[derive(Debug)]
+struct Joined {
+    encoding: Encoding,
+    key: Vec<u8>,
+    /// Where the first and the last joined run start, by byte offset.
     first: u64,
     last: u64,
     count: usize,
     data: Vec<u8>,
 }
 
-/// Bytes of decoded pieces joined: what the statistics judge of an object.
-pub const MAX_JOINED: usize = sniff::HEAD_LEN;
+/// Bytes of decoded pieces joined per stream, as many as the statistics
+/// judge of an object: a call's first seconds are often silence.
+pub const MAX_JOINED: usize = 64 << 10;
+/// Streams of one text.
+pub const MAX_STREAMS: usize = 8;
+/// Runs of a text's head looked at as pieces, those judged alone included.
+pub const MAX_PIECE_RUNS: usize = 1024;
+/// Separators between two runs of one stream, at most (`", "` between
+/// an array's strings, blanks and a line break between wrapped lines).
+const MAX_GAP: u64 = 8;
+/// Bytes before a run searched for its key, and the key's longest part kept.
+pub const KEY_SEARCH: usize = 32;
+const MAX_KEY: usize = 16;
+
+/// A run to add to [`Pieces`]: where it lies in the text (`start..end`,
+/// in the text's units), the byte offset it is named by, and the text
+/// just before it (its key is looked for there).
+pub struct Piece<'a> {
+    pub encoding: Encoding,
+    /// Its symbols do not mix (see [`Run::plain`]).
+    pub plain: bool,
+    pub start: u64,
+    pub end: u64,
+    pub offset: u64,
+    pub before: &'a [u8],
+}
 
 impl Pieces {
-    /// Adds a run decoded from byte `offset` of the text, while there is room.
-    pub fn push(&mut self, encoding: Encoding, offset: u64, data: &[u8]) {
-        let joined = &mut self.streams[encoding as usize];
+    /// Adds a run's decoded bytes to its stream, while there is room. A
+    /// run that does not mix its symbols only continues a stream.
+    pub fn push(&mut self, piece: &Piece<'_>, data: &[u8]) {
+        let found = match piece.plain {
+            true => self.find(piece),
+            false => self.stream_of(piece),
+        };
+        let Some(k) = found else {
+            return;
+        };
+        self.last = Some((piece.end, k));
+        let joined = &mut self.streams[k];
         let room = MAX_JOINED - joined.data.len();
         if room == 0 || data.is_empty() {
             return;
         }
         if joined.count == 0 {
-            joined.first = offset;
+            joined.first = piece.offset;
         }
-        joined.last = offset;
+        joined.last = piece.offset;
         joined.count += 1;
         joined.data.extend_from_slice(&data[..data.len().min(room)]);
+    }
+
+    /// Room left in the stream `piece` would join (0 when it joins none).
+    pub fn room(&self, piece: &Piece<'_>) -> usize {
+        match self.find(piece) {
+            Some(k) => MAX_JOINED - self.streams[k].data.len(),
+            None if !piece.plain && self.streams.len() < MAX_STREAMS => MAX_JOINED,
+            None => 0,
+        }
+    }
+
+    /// The stream a run continues or whose key it has.
+    fn find(&self, piece: &Piece<'_>) -> Option<usize> {
+        if let Some((end, k)) = self.last {
+            let gap = piece.start.checked_sub(end).filter(|&g| g <= MAX_GAP);
+            let between = gap.and_then(|g| {
+                piece
+                    .before
+                    .get(piece.before.len().checked_sub(g as usize)?..)
+            });
+            let separated = between.is_some_and(|b| !b.iter().any(u8::is_ascii_alphanumeric));
+            if separated && self.streams[k].encoding == piece.encoding {
+                return Some(k);
+            }
+        }
+        let key = key(piece.before);
+        self.streams
+            .iter()
+            .position(|j| j.encoding == piece.encoding && j.key == key)
+    }
+
+    fn stream_of(&mut self, piece: &Piece<'_>) -> Option<usize> {
+        if let Some(k) = self.find(piece) {
+            return Some(k);
+        }
+        if self.streams.len() == MAX_STREAMS {
+            return None;
+        }
+        self.streams.push(Joined {
+            encoding: piece.encoding,
+            key: key(piece.before).to_vec(),
+            first: piece.offset,
+            last: piece.offset,
+            count: 0,
+            data: Vec::new(),
+        });
+        Some(self.streams.len() - 1)
     }
 
     /// Notes a run judged alone: one that was a recording or biometric
@@ -99,28 +189,49 @@ impl Pieces {
         self.spoken |= matches!(s.class, Class::Audio | Class::Biometric);
     }
 
-    /// Each encoding's joined bytes, where two runs or more were joined,
+    /// Whether a run of the text spoke alone (the pieces are not judged).
+    pub fn spoken(&self) -> bool {
+        self.spoken
+    }
+
+    /// Each stream's joined bytes, where two runs or more were joined,
     /// unless a run spoke alone: with how they were read from the text and
     /// the member's name.
     pub fn joined(&self) -> impl Iterator<Item = (&[u8], String, String)> {
-        let encodings = [Encoding::Base64, Encoding::Hex];
-        (!self.spoken)
-            .then_some(self.streams.iter().zip(encodings))
-            .into_iter()
-            .flatten()
-            .filter(|(j, _)| j.count >= 2)
-            .map(|(j, encoding)| {
-                let name = encoding.name();
-                (
-                    &j.data[..],
-                    format!(
-                        "{} runs of {name} from byte {} to byte {}, decoded and joined",
-                        j.count, j.first, j.last
-                    ),
-                    format!("{name}-pieces@{}", j.first),
-                )
-            })
+        let streams = if self.spoken {
+            &[][..]
+        } else {
+            &self.streams[..]
+        };
+        streams.iter().filter(|j| j.count >= 2).map(|j| {
+            let name = j.encoding.name();
+            (
+                &j.data[..],
+                format!(
+                    "{} runs of {name} from byte {} to byte {}, decoded and joined",
+                    j.count, j.first, j.last
+                ),
+                format!("{name}-pieces@{}", j.first),
+            )
+        })
     }
+}
+
+/// The last word before a run, to its last letter (letters, digits, `_`
+/// and `-`), within the [`KEY_SEARCH`] bytes before it: a JSON key, an XML tag, a
+/// YAML key; empty where there is none (a CSV row's cell).
+fn key(before: &[u8]) -> &[u8] {
+    let before = &before[before.len().saturating_sub(KEY_SEARCH)..];
+    let word = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-');
+    let Some(end) = before.iter().rposition(|c| c.is_ascii_alphabetic()) else {
+        return &[];
+    };
+    let start = before[..end]
+        .iter()
+        .rposition(|c| !word(c))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..=end];
+    &key[key.len().saturating_sub(MAX_KEY)..]
 }
 
 /// A line of a wrapped payload is at least this long (MIME wraps at 76,
@@ -158,6 +269,10 @@ pub struct Run {
     pub encoding: Encoding,
     /// The MIME type a `data:` URI declares for it.
     pub declared: Option<String>,
+    /// Its symbols do not mix as encoded bytes do (a path, a word, a
+    /// piece of silence): given only by [`runs_and_plain`], as a piece
+    /// that may continue a stream of pieces, never as a payload.
+    pub plain: bool,
 }
 
 fn is_b64(c: u8) -> bool {
@@ -437,13 +552,19 @@ fn first_stop(text: &[u8], mut lo: usize) -> Option<usize> {
 /// stretch does, or on padding, which is not a run byte), so skipping to
 /// the long ones finds exactly the runs a walk over every byte finds.
 pub fn runs(text: &[u8], max_runs: usize) -> Vec<Run> {
-    walk_runs(text, max_runs, next_stretch)
+    walk_runs(text, max_runs, next_stretch, false)
+}
+
+/// [`runs`], and the runs that do not mix their symbols (marked `plain`):
+/// a stream of pieces holds some (silence encodes as `////` or `AAAA`).
+pub fn runs_and_plain(text: &[u8], max_runs: usize) -> Vec<Run> {
+    walk_runs(text, max_runs, next_stretch, true)
 }
 
 /// Where the walk may find runs, from a position on: `(start, end)`.
 type Stretches = fn(&[u8], usize) -> Option<(usize, usize)>;
 
-fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
+fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches, keep_plain: bool) -> Vec<Run> {
     let mut found = Vec::new();
     let mut i = 0;
     let mut stretch_end = 0;
@@ -521,7 +642,9 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
         // encodes as a run of `A` (or `0`) that is not mixed.
         let run = &text[start..end];
         let declared = data_uri(&text[..start]);
-        if declared.is_none() && !mixed(run, all_hex) && !opens_with_a_header(run, all_hex) {
+        let plain =
+            declared.is_none() && !mixed(run, all_hex) && !opens_with_a_header(run, all_hex);
+        if plain && !keep_plain {
             continue;
         }
         let encoding = if all_hex {
@@ -534,6 +657,7 @@ fn walk_runs(text: &[u8], max_runs: usize, stretches: Stretches) -> Vec<Run> {
             end,
             encoding,
             declared,
+            plain,
         });
     }
     found
@@ -748,40 +872,75 @@ mod tests {
     }
 
     #[test]
-    fn pieces_join_runs_of_each_encoding_up_to_a_bound() {
+    fn pieces_join_by_what_they_follow_up_to_a_bound() {
+        fn add(p: &mut Pieces, text: &[u8], at: usize, len: usize, data: &[u8]) {
+            let encoding = match text[at] {
+                b'#' => Encoding::Hex,
+                _ => Encoding::Base64,
+            };
+            let piece = Piece {
+                encoding,
+                plain: false,
+                start: at as u64,
+                end: (at + len) as u64,
+                offset: at as u64,
+                before: &text[at.saturating_sub(KEY_SEARCH)..at],
+            };
+            p.push(&piece, data);
+        }
         let joined = |p: &Pieces| -> Vec<(Vec<u8>, String, String)> {
             p.joined()
                 .map(|(d, how, name)| (d.to_vec(), how, name))
                 .collect()
         };
+        // Each event: an id in hex (`#` marks hex here), a token and a
+        // delta in base64; the deltas are one stream, the tokens another.
+        let line = b"{\"id\":\"#1\",\"token\":\"T1\",\"delta\":\"D1\"}\n";
+        let text = line.repeat(3);
+        let n = line.len();
         let mut p = Pieces::default();
-        p.push(Encoding::Base64, 10, b"abc");
-        assert_eq!(joined(&p), [], "one run is not pieces");
-        p.push(Encoding::Hex, 20, b"zzz");
-        p.push(Encoding::Base64, 30, b"def");
+        for (e, event) in [b"1", b"2", b"3"].iter().enumerate() {
+            add(&mut p, &text, e * n + 7, 2, &[b'i', event[0]]);
+            add(&mut p, &text, e * n + 20, 2, &[b't', event[0]]);
+            add(&mut p, &text, e * n + 33, 2, &[b'd', event[0]]);
+        }
+        let all = joined(&p);
+        let names: Vec<&str> = all.iter().map(|j| &*j.2).collect();
         assert_eq!(
-            joined(&p),
-            [(
-                b"abcdef".to_vec(),
-                "2 runs of base64 from byte 10 to byte 30, decoded and joined".to_string(),
-                "base64-pieces@10".to_string()
-            )]
+            names,
+            ["hex-pieces@7", "base64-pieces@20", "base64-pieces@33"]
         );
+        assert_eq!(all[2].0, b"d1d2d3");
+        assert_eq!(
+            all[2].1,
+            format!(
+                "3 runs of base64 from byte 33 to byte {}, decoded and joined",
+                2 * n + 33
+            )
+        );
+        // Wrapped lines and an array's strings continue the run before
+        // them, whatever word came before the first.
+        let text = b"audio: AAAA  \nBBBB  \nCCCC\nlist: [\"DDDD\", \"EEEE\"]";
+        let mut p = Pieces::default();
+        for (at, d) in [(7, b"a"), (14, b"b"), (21, b"c"), (34, b"x"), (42, b"y")] {
+            add(&mut p, text, at, 4, d);
+        }
+        let all = joined(&p);
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!((&*all[0].0, &*all[0].2), (&b"abc"[..], "base64-pieces@7"));
+        assert_eq!((&*all[1].0, &*all[1].2), (&b"xy"[..], "base64-pieces@34"));
         // Full: what does not fit is left out, and so are runs after it.
-        p.push(Encoding::Base64, 40, &vec![7u8; MAX_JOINED]);
-        p.push(Encoding::Base64, 50, b"ghi");
-        p.push(Encoding::Hex, 60, b"yy");
+        let text = b"k: AAAA\nk: BBBB\nk: CCCC";
+        let mut p = Pieces::default();
+        add(&mut p, text, 3, 4, b"ab");
+        add(&mut p, text, 11, 4, &vec![7u8; MAX_JOINED]);
+        add(&mut p, text, 19, 4, b"zz");
         let all = joined(&p);
         assert_eq!(all[0].0.len(), MAX_JOINED);
-        assert_eq!(&all[0].0[..7], b"abcdef\x07");
+        assert_eq!(&all[0].0[..3], b"ab\x07");
         assert_eq!(
             all[0].1,
-            "3 runs of base64 from byte 10 to byte 40, decoded and joined"
-        );
-        assert_eq!(
-            (&*all[1].0, &*all[1].2),
-            (&b"zzzyy"[..], "hex-pieces@20"),
-            "hex runs are a stream of their own"
+            "2 runs of base64 from byte 3 to byte 11, decoded and joined"
         );
         // A run that was a recording alone speaks for the text.
         p.judged(&Sniff::new(
@@ -791,6 +950,30 @@ mod tests {
             sniff::Encryption::None,
         ));
         assert_eq!(joined(&p), []);
+        // At most MAX_STREAMS streams: a key past them is not joined.
+        let mut p = Pieces::default();
+        let text: Vec<u8> = (0..=MAX_STREAMS)
+            .flat_map(|k| {
+                let k = char::from(b'a' + k as u8);
+                format!("k{k}: AAAA k{k}: BBBB ").into_bytes()
+            })
+            .collect();
+        for at in memchr::memmem::find_iter(&text, b"AAAA")
+            .chain(memchr::memmem::find_iter(&text, b"BBBB"))
+        {
+            add(&mut p, &text, at, 4, b"s");
+        }
+        assert_eq!(p.joined().count(), MAX_STREAMS);
+    }
+
+    #[test]
+    fn a_key_is_the_last_word_before_a_run() {
+        assert_eq!(key(b"{\"type\":\"x\",\"delta\":\""), b"delta");
+        assert_eq!(key(b"<chunk>"), b"chunk");
+        assert_eq!(key(b"<chunk id=\"7\">"), b"id");
+        assert_eq!(key(b"  media_payload-2: "), b"media_payload");
+        assert_eq!(key(b"17,1700000000,\""), b"");
+        assert_eq!(key(b""), b"");
     }
 
     #[test]
@@ -849,7 +1032,11 @@ mod tests {
             }
             let t = text.as_bytes();
             for max in [1, 3, MAX_RUNS + 1] {
-                assert_eq!(runs(t, max), walk_runs(t, max, every_byte), "{text:?}");
+                assert_eq!(
+                    runs(t, max),
+                    walk_runs(t, max, every_byte, false),
+                    "{text:?}"
+                );
             }
         }
     }

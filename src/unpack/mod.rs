@@ -860,6 +860,7 @@ impl Walk<'_> {
         let max = self.text_payloads();
         let runs = self.capped(encoded::runs(text, max + 1), max, prefix, "encoded runs");
         let mut covered = Covered::default();
+        let mut quiet = false;
         for run in &runs {
             let Some(budget) = self.remaining(prefix) else {
                 return covered;
@@ -891,7 +892,7 @@ impl Walk<'_> {
             .max(data.len() as u64);
             let s = self.sniff_bytes(&data, size);
             if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
-                pieces.push(run.encoding, (run.offset * width) as u64, &data);
+                quiet = true;
                 continue;
             }
             pieces.judged(&s);
@@ -905,7 +906,44 @@ impl Walk<'_> {
             let name = format!("{}@{}", run.encoding.name(), run.offset * width);
             self.keep(prefix, &name, &data, size, depth, s);
         }
+        if quiet && !pieces.spoken() {
+            self.head_pieces(text, width, prefix, pieces);
+        }
         covered
+    }
+
+    /// The runs of a text's head as pieces, in order: those judged alone,
+    /// those past them (a stream of short pieces, a media stream's 20 ms
+    /// each, fills a head with more runs than are judged), and those whose
+    /// symbols do not mix (its silence encodes as `////` or `AAAA`), which
+    /// only continue a stream.
+    fn head_pieces(
+        &mut self,
+        text: &[u8],
+        width: usize,
+        prefix: &str,
+        pieces: &mut encoded::Pieces,
+    ) {
+        for run in encoded::runs_and_plain(text, encoded::MAX_PIECE_RUNS) {
+            let Some(budget) = self.remaining(prefix) else {
+                return;
+            };
+            let piece = encoded::Piece {
+                encoding: run.encoding,
+                plain: run.plain,
+                start: run.offset as u64,
+                end: run.end as u64,
+                offset: (run.offset * width) as u64,
+                before: &text[run.offset.saturating_sub(encoded::KEY_SEARCH)..run.offset],
+            };
+            let want = pieces.room(&piece).min(budget as usize);
+            let data = match want {
+                0 => Vec::new(),
+                _ => encoded::decode(&text[run.offset..run.end], run.encoding, want),
+            };
+            self.spent += data.len() as u64;
+            pieces.push(&piece, &data);
+        }
     }
 
     /// Samples written out as decimal numbers in text: each long stretch of

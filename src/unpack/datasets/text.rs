@@ -292,7 +292,15 @@ impl Walk<'_> {
         let s = self.sniff_bytes(&data, size);
         let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
         if s.class == Class::Other || (statistical && data.len() < 256) {
-            pieces.push(run.encoding, offset, &data);
+            let piece = encoded::Piece {
+                encoding: run.encoding,
+                plain: run.plain,
+                start: offset,
+                end: base + run.end as u64,
+                offset,
+                before: &text[run.offset.saturating_sub(encoded::KEY_SEARCH)..run.offset],
+            };
+            pieces.push(&piece, &data);
             return Some(covered);
         }
         pieces.judged(&s);
@@ -379,15 +387,36 @@ mod tests {
             inside.limits
         );
         let how = &inside.members[0].sniff.evidence["encoding"];
+        // Every delta, or as many as fill the joined bytes.
+        let deltas = text.matches("\"delta\":\"").count();
+        let joined = encoded::MAX_JOINED.div_ceil(3200).min(deltas);
+        let last = text
+            .match_indices("\"delta\":\"")
+            .nth(joined - 1)
+            .unwrap()
+            .0
+            + 9;
         assert_eq!(
             how.as_str().unwrap(),
-            format!(
-                "13 runs of base64 from byte {first} to byte {}, decoded and joined",
-                {
-                    let last = text.rfind("\"delta\":\"").unwrap();
-                    last + "\"delta\":\"".len()
-                }
-            )
+            format!("{joined} runs of base64 from byte {first} to byte {last}, decoded and joined")
+        );
+        // A token beside each delta, and 10 ms deltas, more than are judged
+        // alone: the deltas are still one stream, read through the head.
+        let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
+        let noise = crate::sniff::testutil::pseudo_random(48 * 200, 3);
+        let busy: String = pcm
+            .chunks(320)
+            .zip(noise.chunks(48))
+            .map(|(d, t)| format!("{{\"token\":\"{}\",\"delta\":\"{}\"}}\n", b64(t), b64(d)))
+            .collect();
+        let inside = crate::unpack::tests::look(busy.as_bytes());
+        let found: Vec<&str> = inside.members.iter().map(|m| &*m.member).collect();
+        let first = busy.find("\"delta\":\"").unwrap() + 9;
+        assert_eq!(
+            found,
+            [format!("base64-pieces@{first}")],
+            "{:?}",
+            inside.limits
         );
         // Behind 100 KiB of other rows, in the windows read past the head:
         // one recording (a run a window's end cuts is read on, and may be
