@@ -77,6 +77,10 @@ impl Walk<'_> {
     pub(super) fn pdf(&mut self, level: &Level<'_, '_>, sealed: bool, prefix: &str, depth: u32) {
         let end = level.size.min(MAX_SEARCHED);
         let (mut at, mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64, 0u64);
+        // Objects a file specification's `/EF` names as its data, and the
+        // data judged: an attachment's `/Type` is optional, and a stream
+        // without it is found by reference, in a second pass.
+        let (mut refs, mut judged) = (Refs::default(), Vec::new());
         'pieces: while at < end {
             let base = at.saturating_sub(MAX_DICT as u64);
             let Some(piece) = level.from(base, PIECE + 2 * MAX_DICT) else {
@@ -110,52 +114,31 @@ impl Walk<'_> {
                 }
                 // The name outside a stream's dictionary (a name tree's
                 // key, text) is passed over.
-                let lo = i.saturating_sub(MAX_DICT);
-                let hi = (i + MAX_DICT).min(piece.len());
-                let Some(stream) = dictionary(&piece[lo..hi], i - lo) else {
+                let Some((found, next)) = stream_around(&piece, base, i) else {
                     continue;
                 };
                 if self.out_of_time(prefix) || !self.another_member(prefix, &mut seen) {
                     break 'pieces;
                 }
-                let data = lo + stream.data;
-                let data_at = base + data as u64;
-                // The data's end: its direct `/Length`, else the
-                // `endstream` in the next MiB of this read (the end of
-                // line before the keyword is not data).
-                let length = stream.length.or_else(|| {
-                    let rest = piece.get(data..)?;
-                    let rest = &rest[..rest.len().min(1 << 20)];
-                    let k = memmem::find(rest, b"endstream")?;
-                    let body = &rest[..k];
-                    let body = body.strip_suffix(b"\n").unwrap_or(body);
-                    Some(body.strip_suffix(b"\r").unwrap_or(body).len() as u64)
-                });
-                // What an attachment's data holds is its own (a PDF
-                // attached to this one is walked as a member), where
-                // `endstream` shows its length is true: a decoy that
-                // claims the rest of the file hides nothing behind it.
-                let ends = length.filter(|&n| {
-                    usize::try_from(n)
-                        .ok()
-                        .and_then(|n| piece.get(data.checked_add(n)?..))
-                        .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"endstream"))
-                });
-                skip_to = ends.map_or(hit + 1, |n| data_at.saturating_add(n));
-                let held = length
-                    .and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
-                let found = Found {
-                    stream,
-                    at: data_at,
-                    length,
-                    held,
-                };
+                skip_to = next;
+                judged.push(found.at);
                 self.attachment(level, &found, sealed, prefix, depth);
             }
+            self.references(&piece, (base, at, piece_end), &mut refs, prefix);
             if piece.len() < PIECE + 2 * MAX_DICT {
                 break;
             }
             at += PIECE as u64;
+        }
+        if !refs.objects.is_empty() {
+            self.referenced(
+                level,
+                &refs.objects,
+                &judged,
+                (sealed, &mut seen),
+                prefix,
+                depth,
+            );
         }
         if level.size > MAX_SEARCHED {
             self.limit(
@@ -166,6 +149,95 @@ impl Walk<'_> {
                     MAX_SEARCHED >> 20
                 ),
             );
+        }
+    }
+
+    /// Notes the objects that the `/EF` entries of `piece` (its part
+    /// `at..piece_end` of the PDF, read from `base`) name, also inside the
+    /// object streams it holds, where PDF 1.5 writers keep file
+    /// specifications.
+    fn references(
+        &mut self,
+        piece: &[u8],
+        (base, at, piece_end): (u64, u64, u64),
+        refs: &mut Refs,
+        prefix: &str,
+    ) {
+        let within = |i: usize| (at..piece_end).contains(&(base + i as u64));
+        refs.note(piece, within);
+        for i in memmem::find_iter(piece, b"/ObjStm") {
+            if !within(i) || !piece.get(i + 7).is_none_or(|&c| delimits(c)) {
+                continue;
+            }
+            if refs.streams == MAX_OBJECT_STREAMS {
+                return;
+            }
+            refs.streams += 1;
+            let Some((found, _)) = stream_around(piece, base, i) else {
+                continue;
+            };
+            let (Filter::Flate, Some(deflated)) = (&found.stream.filter, found.held) else {
+                continue;
+            };
+            let Some(budget) = self.remaining(prefix) else {
+                return;
+            };
+            let mut objects = Vec::new();
+            if let Ok(mut r) = streams::decoder_until("zlib", deflated, Some(self.deadline)) {
+                let want = budget.min(MAX_OBJECT_STREAM);
+                let (got, _) = pump(&mut r, want, Some(&mut objects), self.deadline);
+                self.spent += got;
+            }
+            refs.note(&objects, |_| true);
+        }
+    }
+
+    /// Judges the streams of `objects` not judged already (by the
+    /// offsets of their data in `judged`), found by their `N G obj`
+    /// headers in a second read of the PDF.
+    fn referenced(
+        &mut self,
+        level: &Level<'_, '_>,
+        objects: &[(u64, u64)],
+        judged: &[u64],
+        (sealed, seen): (bool, &mut u64),
+        prefix: &str,
+        depth: u32,
+    ) {
+        let end = level.size.min(MAX_SEARCHED);
+        let mut at = 0u64;
+        while at < end {
+            let base = at.saturating_sub(MAX_DICT as u64);
+            let Some(piece) = level.from(base, PIECE + 2 * MAX_DICT) else {
+                return;
+            };
+            let piece_end = (at + PIECE as u64).min(end);
+            for i in memmem::find_iter(&piece, b"obj") {
+                let hit = base + i as u64;
+                if hit < at || hit >= piece_end || piece[..i].ends_with(b"end") {
+                    continue;
+                }
+                let Some(object) = object_number(&piece[..i]) else {
+                    continue;
+                };
+                if !objects.contains(&object) {
+                    continue;
+                }
+                let Some((found, _)) = stream_around(&piece, base, i + 3) else {
+                    continue;
+                };
+                if judged.contains(&found.at) {
+                    continue;
+                }
+                if self.out_of_time(prefix) || !self.another_member(prefix, seen) {
+                    return;
+                }
+                self.attachment(level, &found, sealed, prefix, depth);
+            }
+            if piece.len() < PIECE + 2 * MAX_DICT {
+                break;
+            }
+            at += PIECE as u64;
         }
     }
 
@@ -281,6 +353,132 @@ impl Walk<'_> {
             ),
         }
     }
+}
+
+/// The stream whose dictionary holds `piece[i]` (`piece` read from `base`
+/// of the PDF), and where a search for the next may go on: past its data
+/// where `endstream` shows its length is true, else just past `i`.
+fn stream_around(piece: &[u8], base: u64, i: usize) -> Option<(Found<'_>, u64)> {
+    let lo = i.saturating_sub(MAX_DICT);
+    let hi = (i + MAX_DICT).min(piece.len());
+    let stream = dictionary(&piece[lo..hi], i - lo)?;
+    let data = lo + stream.data;
+    let data_at = base + data as u64;
+    // The data's end: its direct `/Length`, else the `endstream` in the
+    // next MiB of this read (the end of line before the keyword is not
+    // data).
+    let length = stream.length.or_else(|| {
+        let rest = piece.get(data..)?;
+        let rest = &rest[..rest.len().min(1 << 20)];
+        let k = memmem::find(rest, b"endstream")?;
+        let body = &rest[..k];
+        let body = body.strip_suffix(b"\n").unwrap_or(body);
+        Some(body.strip_suffix(b"\r").unwrap_or(body).len() as u64)
+    });
+    // What an attachment's data holds is its own (a PDF attached to this
+    // one is walked as a member), where `endstream` shows its length is
+    // true: a decoy that claims the rest of the file hides nothing behind
+    // it.
+    let ends = length.filter(|&n| {
+        usize::try_from(n)
+            .ok()
+            .and_then(|n| piece.get(data.checked_add(n)?..))
+            .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"endstream"))
+    });
+    let next = ends.map_or(base + i as u64 + 1, |n| data_at.saturating_add(n));
+    let held = length.and_then(|n| piece.get(data..data.checked_add(usize::try_from(n).ok()?)?));
+    let found = Found {
+        stream,
+        at: data_at,
+        length,
+        held,
+    };
+    Some((found, next))
+}
+
+/// Object streams inflated per PDF to look for `/EF`, and bytes of each.
+const MAX_OBJECT_STREAMS: usize = 64;
+const MAX_OBJECT_STREAM: u64 = 1 << 20;
+/// Bytes after `/EF` its dictionary's references are looked for in.
+const EF_DICT: usize = 512;
+
+/// The objects file specifications name as their data.
+#[derive(Default)]
+struct Refs {
+    /// (object, generation), at most [`MAX_NAMES`].
+    objects: Vec<(u64, u64)>,
+    /// Object streams inflated.
+    streams: usize,
+}
+
+impl Refs {
+    /// Notes the references of each `/EF << /F N G R … >>` in `text` at
+    /// a place `within` accepts.
+    fn note(&mut self, text: &[u8], within: impl Fn(usize) -> bool) {
+        for i in memmem::find_iter(text, b"/EF") {
+            if !within(i) || !text.get(i + 3).is_none_or(|&c| delimits(c)) {
+                continue;
+            }
+            let dict = &text[i + 3..(i + 3 + EF_DICT).min(text.len())];
+            let Some(dict) = dict.trim_ascii_start().strip_prefix(b"<<") else {
+                continue;
+            };
+            let dict = &dict[..memmem::find(dict, b">>").unwrap_or(dict.len())];
+            for j in memmem::find_iter(dict, b"/") {
+                let Some(object) = reference(&dict[j + 1..]) else {
+                    continue;
+                };
+                if self.objects.len() as u64 == MAX_NAMES {
+                    return;
+                }
+                if !self.objects.contains(&object) {
+                    self.objects.push(object);
+                }
+            }
+        }
+    }
+}
+
+/// `KEY N G R` (after the key's `/`): the object and generation.
+fn reference(text: &[u8]) -> Option<(u64, u64)> {
+    let key = text.iter().position(|&c| delimits(c))?;
+    let (n, rest) = number(text[key..].trim_ascii_start())?;
+    let (g, rest) = number(rest.trim_ascii_start())?;
+    rest.trim_ascii_start().starts_with(b"R").then_some((n, g))
+}
+
+/// The digits `text` starts with (at most 10), and what follows them.
+fn number(text: &[u8]) -> Option<(u64, &[u8])> {
+    let digits = text.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 10 {
+        return None;
+    }
+    let n = std::str::from_utf8(&text[..digits]).ok()?.parse().ok()?;
+    Some((n, &text[digits..]))
+}
+
+/// The `N G` an object header ends with just before `obj` (`before` is
+/// the text up to the keyword).
+fn object_number(before: &[u8]) -> Option<(u64, u64)> {
+    let before = before.trim_ascii_end();
+    let g_len = before
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let (rest, g) = before.split_at(before.len() - g_len);
+    let rest = rest.trim_ascii_end();
+    let n_len = rest.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if g_len == 0 || n_len == 0 || g_len > 5 || n_len > 10 || rest.len() == before.len() - g_len {
+        return None;
+    }
+    let (head, n) = rest.split_at(rest.len() - n_len);
+    if !head.last().is_none_or(|&c| delimits(c)) {
+        return None;
+    }
+    let g = std::str::from_utf8(g).ok()?.parse().ok()?;
+    let n = std::str::from_utf8(n).ok()?.parse().ok()?;
+    Some((n, g))
 }
 
 /// A PDF delimiter or white space: what ends a name.
@@ -434,6 +632,48 @@ mod tests {
         }
         out.extend_from_slice(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
         out
+    }
+
+    /// An attachment's `/Type` is optional: a stream without it is found
+    /// by the `/EF` of its file specification, written plain or inside a
+    /// deflated object stream; a stream no specification names is not.
+    #[test]
+    fn an_attachment_without_its_type_is_found_by_reference() {
+        let data = deflate(&wav());
+        let bare = pdf(&[("/Filter /FlateDecode", &data)]);
+        assert!(look(&bare).found().is_empty(), "nothing names it");
+        let at = memmem::find(&bare, b"stream\r\n").unwrap() + 8;
+        let want = format!("attachment@{at}");
+        let spec = b"20 0 obj\n<< /Type /Filespec /F (call.wav) /EF << /F 10 0 R >> >>\nendobj\n";
+        let trailer = memmem::find(&bare, b"trailer").unwrap();
+        let mut plain = bare.clone();
+        plain.splice(trailer..trailer, spec.iter().copied());
+        assert_eq!(look(&plain).found(), vec![(&*want, "wav")]);
+        let objects =
+            deflate(b"20 0 << /Type /Filespec /F (call.wav) /EF << /F 10 0 R /UF 10 0 R >> >>");
+        let packed = pdf(&[
+            ("/Filter /FlateDecode", &data),
+            ("/Type /ObjStm /N 1 /First 5 /Filter /FlateDecode", &objects),
+        ]);
+        assert_eq!(look(&packed).found(), vec![(&*want, "wav")]);
+        // With its `/Type` too, it is judged once.
+        let typed = pdf(&[("/Type /EmbeddedFile /Filter /FlateDecode", &data)]);
+        let mut both = typed.clone();
+        let trailer = memmem::find(&typed, b"trailer").unwrap();
+        both.splice(trailer..trailer, spec.iter().copied());
+        assert_eq!(look(&both).found().len(), 1);
+    }
+
+    #[test]
+    fn object_headers_and_references_are_read_as_written() {
+        assert_eq!(object_number(b"\n12 0 "), Some((12, 0)));
+        assert_eq!(object_number(b"endobj\r7 3"), Some((7, 3)));
+        assert_eq!(object_number(b"x12 0 "), None);
+        assert_eq!(object_number(b"120 "), None);
+        assert_eq!(reference(b"F 10 0 R >>"), Some((10, 0)));
+        assert_eq!(reference(b"UF 10 0 R"), Some((10, 0)));
+        assert_eq!(reference(b"F (call.wav)"), None);
+        assert_eq!(reference(b"F 10 0 obj"), None);
     }
 
     #[test]
