@@ -198,7 +198,7 @@ impl Walk<'_> {
     fn referenced(
         &mut self,
         level: &Level<'_, '_>,
-        objects: &[(u64, u64)],
+        objects: &std::collections::HashSet<(u64, u64)>,
         judged: &[u64],
         (sealed, seen): (bool, &mut u64),
         prefix: &str,
@@ -406,7 +406,10 @@ const EF_DICT: usize = 512;
 #[derive(Default)]
 struct Refs {
     /// (object, generation), at most [`MAX_NAMES`].
-    objects: Vec<(u64, u64)>,
+    objects: std::collections::HashSet<(u64, u64)>,
+    /// Places of `/EF` looked at, at most [`MAX_NAMES`]: a crafted file
+    /// repeats the name where no reference follows.
+    places: u64,
     /// Object streams inflated.
     streams: usize,
 }
@@ -419,6 +422,10 @@ impl Refs {
             if !within(i) || !text.get(i + 3).is_none_or(|&c| delimits(c)) {
                 continue;
             }
+            if self.places == MAX_NAMES {
+                return;
+            }
+            self.places += 1;
             let dict = &text[i + 3..(i + 3 + EF_DICT).min(text.len())];
             let Some(dict) = dict.trim_ascii_start().strip_prefix(b"<<") else {
                 continue;
@@ -431,9 +438,7 @@ impl Refs {
                 if self.objects.len() as u64 == MAX_NAMES {
                     return;
                 }
-                if !self.objects.contains(&object) {
-                    self.objects.push(object);
-                }
+                self.objects.insert(object);
             }
         }
     }
