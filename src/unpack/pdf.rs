@@ -75,32 +75,30 @@ impl Walk<'_> {
     /// one that inflates (plaintext a forged `/Encrypt` string hides) is
     /// judged, and nothing is said of the others.
     pub(super) fn pdf(&mut self, level: &Level<'_, '_>, sealed: bool, prefix: &str, depth: u32) {
-        let end = level.size.min(MAX_SEARCHED);
-        let (mut at, mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64, 0u64);
+        let (mut seen, mut skip_to, mut names) = (0u64, 0u64, 0u64);
         // Objects a file specification's `/EF` names as its data, and the
         // data judged: an attachment's `/Type` is optional, and a stream
         // without it is found by reference, in a second pass.
         let (mut refs, mut judged) = (Refs::default(), Vec::new());
-        'pieces: while at < end {
-            let base = at.saturating_sub(MAX_DICT as u64);
-            let Some(piece) = level.from(base, PIECE + 2 * MAX_DICT) else {
-                self.limit(
-                    prefix,
-                    Limit::Unsupported,
-                    format!(
-                        "pdf searched for attached files up to byte {at} only: {}",
-                        level.ran_out(at)
-                    ),
-                );
-                return;
+        'pieces: for piece in pieces(level) {
+            let piece = match piece {
+                Ok(piece) => piece,
+                Err(at) => {
+                    return self.limit(
+                        prefix,
+                        Limit::Unsupported,
+                        format!(
+                            "pdf searched for attached files up to byte {at} only: {}",
+                            level.ran_out(at)
+                        ),
+                    );
+                }
             };
-            let piece_end = (at + PIECE as u64).min(end);
-            for i in memmem::find_iter(&piece, NAME) {
-                let hit = base + i as u64;
-                if hit < at.max(skip_to) || hit >= piece_end {
+            for i in memmem::find_iter(&piece.bytes, NAME) {
+                if !piece.owns(i) || piece.base + (i as u64) < skip_to {
                     continue;
                 }
-                if !piece.get(i + NAME.len()).is_none_or(|&c| delimits(c)) {
+                if !piece.bytes.get(i + NAME.len()).is_none_or(|&c| delimits(c)) {
                     continue;
                 }
                 names += 1;
@@ -114,7 +112,7 @@ impl Walk<'_> {
                 }
                 // The name outside a stream's dictionary (a name tree's
                 // key, text) is passed over.
-                let Some((found, next)) = stream_around(&piece, base, i) else {
+                let Some((found, next)) = stream_around(&piece.bytes, piece.base, i) else {
                     continue;
                 };
                 if self.out_of_time(prefix) || !self.another_member(prefix, &mut seen) {
@@ -124,11 +122,7 @@ impl Walk<'_> {
                 judged.push(found.at);
                 self.attachment(level, &found, sealed, prefix, depth);
             }
-            self.references(&piece, (base, at, piece_end), &mut refs, prefix);
-            if piece.len() < PIECE + 2 * MAX_DICT {
-                break;
-            }
-            at += PIECE as u64;
+            self.references(&piece, &mut refs, prefix);
         }
         if !refs.objects.is_empty() {
             self.referenced(
@@ -152,28 +146,20 @@ impl Walk<'_> {
         }
     }
 
-    /// Notes the objects that the `/EF` entries of `piece` (its part
-    /// `at..piece_end` of the PDF, read from `base`) name, also inside the
-    /// object streams it holds, where PDF 1.5 writers keep file
+    /// Notes the objects that the `/EF` entries of `piece` name, also
+    /// inside the object streams it holds, where PDF 1.5 writers keep file
     /// specifications.
-    fn references(
-        &mut self,
-        piece: &[u8],
-        (base, at, piece_end): (u64, u64, u64),
-        refs: &mut Refs,
-        prefix: &str,
-    ) {
-        let within = |i: usize| (at..piece_end).contains(&(base + i as u64));
-        refs.note(piece, within);
-        for i in memmem::find_iter(piece, b"/ObjStm") {
-            if !within(i) || !piece.get(i + 7).is_none_or(|&c| delimits(c)) {
+    fn references(&mut self, piece: &Piece<'_>, refs: &mut Refs, prefix: &str) {
+        refs.note(&piece.bytes, |i| piece.owns(i));
+        for i in memmem::find_iter(&piece.bytes, b"/ObjStm") {
+            if !piece.owns(i) || !piece.bytes.get(i + 7).is_none_or(|&c| delimits(c)) {
                 continue;
             }
             if refs.streams == MAX_OBJECT_STREAMS {
                 return;
             }
             refs.streams += 1;
-            let Some((found, _)) = stream_around(piece, base, i) else {
+            let Some((found, _)) = stream_around(&piece.bytes, piece.base, i) else {
                 continue;
             };
             let (Filter::Flate, Some(deflated)) = (&found.stream.filter, found.held) else {
@@ -204,26 +190,19 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) {
-        let end = level.size.min(MAX_SEARCHED);
-        let mut at = 0u64;
-        while at < end {
-            let base = at.saturating_sub(MAX_DICT as u64);
-            let Some(piece) = level.from(base, PIECE + 2 * MAX_DICT) else {
-                return;
-            };
-            let piece_end = (at + PIECE as u64).min(end);
-            for i in memmem::find_iter(&piece, b"obj") {
-                let hit = base + i as u64;
-                if hit < at || hit >= piece_end || piece[..i].ends_with(b"end") {
+        // The first read went through; a read refused now ends this one.
+        for piece in pieces(level).map_while(Result::ok) {
+            for i in memmem::find_iter(&piece.bytes, b"obj") {
+                if !piece.owns(i) || piece.bytes[..i].ends_with(b"end") {
                     continue;
                 }
-                let Some(object) = object_number(&piece[..i]) else {
+                let Some(object) = object_number(&piece.bytes[..i]) else {
                     continue;
                 };
                 if !objects.contains(&object) {
                     continue;
                 }
-                let Some((found, _)) = stream_around(&piece, base, i + 3) else {
+                let Some((found, _)) = stream_around(&piece.bytes, piece.base, i + 3) else {
                     continue;
                 };
                 if judged.contains(&found.at) {
@@ -234,10 +213,6 @@ impl Walk<'_> {
                 }
                 self.attachment(level, &found, sealed, prefix, depth);
             }
-            if piece.len() < PIECE + 2 * MAX_DICT {
-                break;
-            }
-            at += PIECE as u64;
         }
     }
 
@@ -355,6 +330,47 @@ impl Walk<'_> {
     }
 }
 
+/// One read of the PDF: [`PIECE`] bytes of its own, from `at`, with
+/// [`MAX_DICT`] bytes of context either side, read from `base`.
+struct Piece<'l> {
+    bytes: std::borrow::Cow<'l, [u8]>,
+    base: u64,
+    at: u64,
+    end: u64,
+}
+
+impl Piece<'_> {
+    /// Is `bytes[i]` this read's own, not its neighbours' context?
+    fn owns(&self, i: usize) -> bool {
+        (self.at..self.end).contains(&(self.base + i as u64))
+    }
+}
+
+/// The reads that cover the PDF's first [`MAX_SEARCHED`] bytes, in order;
+/// where one is refused, `Err` with its place, and no more.
+fn pieces<'l, 'a, 'b>(
+    level: &'l Level<'a, 'b>,
+) -> impl Iterator<Item = Result<Piece<'l>, u64>> + use<'l, 'a, 'b> {
+    let end = level.size.min(MAX_SEARCHED);
+    let mut at = Some(0u64);
+    std::iter::from_fn(move || {
+        let from = at.filter(|&a| a < end)?;
+        let base = from.saturating_sub(MAX_DICT as u64);
+        let Some(bytes) = level.from(base, PIECE + 2 * MAX_DICT) else {
+            at = None;
+            return Some(Err(from));
+        };
+        let whole = bytes.len() == PIECE + 2 * MAX_DICT;
+        at = whole.then_some(from + PIECE as u64);
+        Some(Ok(Piece {
+            bytes,
+            base,
+            at: from,
+            end: (from + PIECE as u64).min(end),
+        }))
+    })
+}
+
 /// The stream whose dictionary holds `piece[i]` (`piece` read from `base`
 /// of the PDF), and where a search for the next may go on: past its data
 /// where `endstream` shows its length is true, else just past `i`.
@@ -465,25 +481,24 @@ fn number(text: &[u8]) -> Option<(u64, &[u8])> {
 /// The `N G` an object header ends with just before `obj` (`before` is
 /// the text up to the keyword).
 fn object_number(before: &[u8]) -> Option<(u64, u64)> {
-    let before = before.trim_ascii_end();
-    let g_len = before
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_digit())
-        .count();
-    let (rest, g) = before.split_at(before.len() - g_len);
-    let rest = rest.trim_ascii_end();
-    let n_len = rest.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if g_len == 0 || n_len == 0 || g_len > 5 || n_len > 10 || rest.len() == before.len() - g_len {
+    let (rest, g) = last_number(before.trim_ascii_end(), 5)?;
+    // Blanks between the two numbers, a delimiter before the first.
+    let spaced = rest.trim_ascii_end();
+    if spaced.len() == rest.len() {
         return None;
     }
-    let (head, n) = rest.split_at(rest.len() - n_len);
-    if !head.last().is_none_or(|&c| delimits(c)) {
+    let (head, n) = last_number(spaced, 10)?;
+    head.last().is_none_or(|&c| delimits(c)).then_some((n, g))
+}
+
+/// The digits `text` ends with (at most `max`), and what precedes them.
+fn last_number(text: &[u8], max: usize) -> Option<(&[u8], u64)> {
+    let digits = text.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > max {
         return None;
     }
-    let g = std::str::from_utf8(g).ok()?.parse().ok()?;
-    let n = std::str::from_utf8(n).ok()?.parse().ok()?;
-    Some((n, g))
+    let (before, n) = text.split_at(text.len() - digits);
+    Some((before, std::str::from_utf8(n).ok()?.parse().ok()?))
 }
 
 /// A PDF delimiter or white space: what ends a name.
