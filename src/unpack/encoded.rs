@@ -95,7 +95,7 @@ pub const MAX_PIECE_RUNS: usize = 1024;
 /// an array's strings, blanks and a line break between wrapped lines).
 const MAX_GAP: u64 = 8;
 /// Bytes before a run searched for its key, and the key's longest part kept.
-pub const KEY_SEARCH: usize = 32;
+const KEY_SEARCH: usize = 32;
 const MAX_KEY: usize = 16;
 
 /// A run to add to [`Pieces`]: where it lies in the text (`start..end`,
@@ -109,6 +109,21 @@ pub struct Piece<'a> {
     pub end: u64,
     pub offset: u64,
     pub before: &'a [u8],
+}
+
+impl<'a> Piece<'a> {
+    /// `run` of `text`, which starts at `base` of the object, in units of
+    /// `width` bytes.
+    pub fn of(run: &Run, text: &'a [u8], base: u64, width: usize) -> Piece<'a> {
+        Piece {
+            encoding: run.encoding,
+            plain: run.plain,
+            start: base + run.offset as u64,
+            end: base + run.end as u64,
+            offset: (base + run.offset as u64) * width as u64,
+            before: &text[run.offset.saturating_sub(KEY_SEARCH)..run.offset],
+        }
+    }
 }
 
 impl Pieces {

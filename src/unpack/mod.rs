@@ -928,14 +928,7 @@ impl Walk<'_> {
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
-            let piece = encoded::Piece {
-                encoding: run.encoding,
-                plain: run.plain,
-                start: run.offset as u64,
-                end: run.end as u64,
-                offset: (run.offset * width) as u64,
-                before: &text[run.offset.saturating_sub(encoded::KEY_SEARCH)..run.offset],
-            };
+            let piece = encoded::Piece::of(&run, text, 0, width);
             let want = pieces.room(&piece).min(budget as usize);
             let data = match want {
                 0 => Vec::new(),

@@ -292,15 +292,7 @@ impl Walk<'_> {
         let s = self.sniff_bytes(&data, size);
         let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
         if s.class == Class::Other || (statistical && data.len() < 256) {
-            let piece = encoded::Piece {
-                encoding: run.encoding,
-                plain: run.plain,
-                start: offset,
-                end: base + run.end as u64,
-                offset,
-                before: &text[run.offset.saturating_sub(encoded::KEY_SEARCH)..run.offset],
-            };
-            pieces.push(&piece, &data);
+            pieces.push(&encoded::Piece::of(run, text, base, 1), &data);
             return Some(covered);
         }
         pieces.judged(&s);
