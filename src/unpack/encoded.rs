@@ -798,7 +798,8 @@ pub fn symbols(run_text: &[u8]) -> u64 {
 /// How many bytes a run of `symbols` symbols decodes to.
 pub fn decoded_len(symbols: u64, encoding: Encoding) -> u64 {
     match encoding {
-        Encoding::Base64 => symbols * 3 / 4,
+        // `symbols * 3 / 4`, without overflow for a length a file declares.
+        Encoding::Base64 => symbols / 4 * 3 + symbols % 4 * 3 / 4,
         Encoding::Hex => symbols / 2,
     }
 }
@@ -989,6 +990,18 @@ mod tests {
         assert_eq!(key(b"  media_payload-2: "), b"media_payload");
         assert_eq!(key(b"17,1700000000,\""), b"");
         assert_eq!(key(b""), b"");
+    }
+
+    #[test]
+    fn decoded_lengths_are_exact_and_never_overflow() {
+        for n in 0..1000u64 {
+            assert_eq!(decoded_len(n, Encoding::Base64), n * 3 / 4);
+        }
+        assert_eq!(
+            decoded_len(u64::MAX, Encoding::Base64),
+            u64::MAX / 4 * 3 + 2
+        );
+        assert_eq!(decoded_len(u64::MAX, Encoding::Hex), u64::MAX / 2);
     }
 
     #[test]

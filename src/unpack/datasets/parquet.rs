@@ -771,8 +771,12 @@ fn encoded_value(value: &[u8], declared: u64) -> Option<(Vec<u8>, u64)> {
     let data = encoded::decode(chars, run.encoding, PAGE_PREFIX as usize);
     let read = chars.len().max(1) as u64;
     let symbols = encoded::symbols(chars);
-    // A value read in part decodes, whole, in proportion.
-    let whole = declared.saturating_sub(run.offset as u64) * symbols / read;
+    // A value read in part decodes, whole, in proportion. The length is
+    // the file's word (a delta encoding's reaches 2⁶³): widened, the
+    // product cannot overflow.
+    let whole = u128::from(declared.saturating_sub(run.offset as u64)) * u128::from(symbols)
+        / u128::from(read);
+    let whole = u64::try_from(whole).unwrap_or(u64::MAX);
     let size = encoded::decoded_len(whole, run.encoding).max(data.len() as u64);
     // Hashes, keys and ids are no payload: a column of them is not read
     // through.
@@ -1167,6 +1171,21 @@ mod tests {
         // The values all looked at and none audio: clean, no limit.
         let (members, limits) = inside(&binary_parquet(&[vec![b"ab".to_vec(); 40]]));
         assert!(members.is_empty() && limits.is_empty(), "{limits:?}");
+    }
+
+    /// A cell's length is the file's word: one past any file (a delta
+    /// encoding's reaches 2⁶³) gives a size, never an overflow.
+    #[test]
+    fn a_declared_length_past_any_file_decodes_to_a_bounded_size() {
+        use crate::unpack::encoded::{decoded_len, Encoding};
+        use base64::Engine;
+        let bytes = crate::sniff::testutil::pseudo_random(600, 1);
+        let cell = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        let (data, size) = encoded_value(cell.as_bytes(), u64::MAX).unwrap();
+        assert_eq!(data, bytes);
+        assert_eq!(size, decoded_len(u64::MAX, Encoding::Base64));
+        let (_, size) = encoded_value(cell.as_bytes(), cell.len() as u64).unwrap();
+        assert_eq!(size, 600);
     }
 
     /// A string column whose cells are base64 (a table exported from
