@@ -982,6 +982,30 @@ mod tests {
         assert_eq!(p.joined().count(), MAX_STREAMS);
     }
 
+    /// Runs that do not mix their symbols (silence is `////`) continue a
+    /// stream, by its key or right behind its last run, and start none.
+    #[test]
+    fn plain_runs_only_continue_a_stream() {
+        let text = b"path: /usr/lib k: AAAA k: ////, ////  p: //// p: ////";
+        let piece = |at: usize, plain: bool| Piece {
+            encoding: Encoding::Base64,
+            plain,
+            start: at as u64,
+            end: at as u64 + 4,
+            offset: at as u64,
+            before: &text[at.saturating_sub(KEY_SEARCH)..at],
+        };
+        let mut p = Pieces::default();
+        p.push(&piece(6, true), b"u");
+        p.push(&piece(18, false), b"a");
+        p.push(&piece(26, true), b"s");
+        p.push(&piece(32, true), b"t");
+        p.push(&piece(41, true), b"x");
+        p.push(&piece(49, true), b"y");
+        let all: Vec<(Vec<u8>, String)> = p.joined().map(|(d, _, n)| (d.to_vec(), n)).collect();
+        assert_eq!(all, [(b"ast".to_vec(), "base64-pieces@18".to_string())]);
+    }
+
     #[test]
     fn a_key_is_the_last_word_before_a_run() {
         assert_eq!(key(b"{\"type\":\"x\",\"delta\":\""), b"delta");
