@@ -155,10 +155,18 @@ impl Walk<'_> {
             if !piece.owns(i) || !piece.bytes.get(i + 7).is_none_or(|&c| delimits(c)) {
                 continue;
             }
-            if refs.streams == MAX_OBJECT_STREAMS {
+            refs.streams += 1;
+            if refs.streams > MAX_OBJECT_STREAMS {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!(
+                        "pdf with more than {MAX_OBJECT_STREAMS} object streams: attached files \
+                         named in the rest were not looked for"
+                    ),
+                );
                 return;
             }
-            refs.streams += 1;
             let Some((found, _)) = stream_around(&piece.bytes, piece.base, i) else {
                 continue;
             };
@@ -171,8 +179,19 @@ impl Walk<'_> {
             let mut objects = Vec::new();
             if let Ok(mut r) = streams::decoder_until("zlib", deflated, Some(self.deadline)) {
                 let want = budget.min(MAX_OBJECT_STREAM);
-                let (got, _) = pump(&mut r, want, Some(&mut objects), self.deadline);
+                let (got, ended) = pump(&mut r, want, Some(&mut objects), self.deadline);
                 self.spent += got;
+                if matches!(ended, Ended::Full) {
+                    self.limit(
+                        prefix,
+                        Limit::MemberBytes,
+                        format!(
+                            "pdf object stream inflated to its first {} bytes only: attached \
+                             files named past them were not looked for",
+                            got
+                        ),
+                    );
+                }
             }
             refs.note(&objects, |_| true);
         }
@@ -682,6 +701,46 @@ mod tests {
         let trailer = memmem::find(&typed, b"trailer").unwrap();
         both.splice(trailer..trailer, spec.iter().copied());
         assert_eq!(look(&both).found().len(), 1);
+    }
+
+    /// File specifications are looked for in a bounded number of object
+    /// streams: one past the bound is a limit, not silence.
+    #[test]
+    fn object_streams_past_the_bound_are_a_limit() {
+        let data = deflate(&wav());
+        let spec = |n: usize| {
+            let (object, names) = match n {
+                0 => (20, 10),
+                _ => (20 + n, 1000 + n),
+            };
+            let head = format!("{object} 0 ");
+            let body = format!("{head}<< /Type /Filespec /EF << /F {names} 0 R >> >>");
+            (head.len(), deflate(body.as_bytes()))
+        };
+        let with = |count: usize| {
+            let specs: Vec<(String, Vec<u8>)> = (0..count)
+                .rev()
+                .map(|n| {
+                    let (first, z) = spec(n);
+                    let dict = format!("/Type /ObjStm /N 1 /First {first} /Filter /FlateDecode");
+                    (dict, z)
+                })
+                .collect();
+            let mut streams: Vec<(&str, &[u8])> = vec![("/Filter /FlateDecode", &data)];
+            streams.extend(specs.iter().map(|(d, z)| (d.as_str(), z.as_slice())));
+            pdf(&streams)
+        };
+        // The attachment's specification is in the last object stream.
+        let within = look(&with(MAX_OBJECT_STREAMS));
+        assert_eq!(within.found().len(), 1);
+        assert!(within.limits.is_empty(), "{:?}", within.limits);
+        let past = look(&with(MAX_OBJECT_STREAMS + 1));
+        assert!(past.found().is_empty());
+        assert!(
+            past.says("more than 64 object streams"),
+            "{:?}",
+            past.limits
+        );
     }
 
     #[test]
