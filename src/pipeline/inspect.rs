@@ -153,12 +153,20 @@ pub(crate) fn inspect_read(
     // Opened at every depth limit: at 0 the walk opens nothing but says
     // what it left closed.
     let mut unanswered = None;
+    // A read refused here ends a parser's walk as the end of its data
+    // would; said once below, whatever the parser made of it.
+    let (mut over_budget, mut over_time) = (false, false);
     let mut inside = {
         let sample = Sample::new(size, head, &windows);
         let mut extra = 0u64;
         let mut fetch = |offset: u64, len: usize| -> Option<Vec<u8>> {
             let len = len.min(size.saturating_sub(offset) as usize);
-            if extra + len as u64 > MAX_UNPACK_READ || Instant::now() > deadline {
+            if extra + len as u64 > MAX_UNPACK_READ {
+                over_budget = true;
+                return None;
+            }
+            if Instant::now() > deadline {
+                over_time = true;
                 return None;
             }
             let mut buf = vec![0u8; len];
@@ -187,6 +195,33 @@ pub(crate) fn inspect_read(
     // read again, whole, when it answers, or is not judged.
     if let Some(e) = unanswered {
         return Err(e);
+    }
+    let refused = [
+        (
+            over_budget,
+            unpack::Limit::ObjectBytes,
+            format!(
+                "more than {} MiB read besides the head: further reads refused, the rest not inspected",
+                MAX_UNPACK_READ >> 20
+            ),
+        ),
+        (
+            over_time,
+            unpack::Limit::Time,
+            format!(
+                "inspection stopped after {} s; the rest not inspected",
+                rules.limits.max_seconds
+            ),
+        ),
+    ];
+    for (hit, limit, message) in refused {
+        if hit && !inside.limits.iter().any(|l| l.limit == limit) {
+            inside.limits.push(unpack::LimitHit {
+                member: None,
+                limit,
+                message,
+            });
+        }
     }
     match unread {
         Some(offset) => inside.limits.push(unpack::LimitHit {
@@ -433,6 +468,39 @@ mod tests {
         );
         assert_eq!(i.inside.limits.len(), 1);
         assert_eq!(i.inside.limits[0].limit, unpack::Limit::Unsupported);
+    }
+
+    /// A parser that meets a refused read stops as at the end of its data;
+    /// the refusal is a limit whichever parser met it. A PDF over 32 MiB
+    /// that names an attachment is read twice (its objects, then the
+    /// object named), and the second read runs past the object's budget.
+    #[test]
+    fn reads_refused_past_the_budget_are_a_limit() {
+        /// A PDF of `size` bytes, blanks but for its first bytes.
+        struct Blank(u64);
+        impl ObjectReader for Blank {
+            fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, ReadError> {
+                const START: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /EF << /F 5 0 R >> >>\nendobj\n";
+                let n = buf.len().min(self.0.saturating_sub(offset) as usize);
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    let at = offset as usize + i;
+                    *b = START.get(at).copied().unwrap_or(b' ');
+                }
+                Ok(n)
+            }
+        }
+        let rules = RuleSet::embedded();
+        let size = MAX_UNPACK_READ * 3 / 4;
+        let mut head = Vec::new();
+        let i = inspect(&mut Blank(size), size, "x.pdf", &mut head, &rules, 3).unwrap();
+        assert!(
+            i.inside
+                .limits
+                .iter()
+                .any(|l| l.limit == unpack::Limit::ObjectBytes && l.message.contains("refused")),
+            "{:?}",
+            i.inside.limits
+        );
     }
 
     fn fixtures() -> Vec<Vec<u8>> {
