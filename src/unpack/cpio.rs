@@ -98,8 +98,12 @@ impl Walk<'_> {
     /// or `None` when only zeros (or nothing) follow.
     fn after_trailer(&mut self, level: &Level<'_, '_>, mut at: u64) -> Option<u64> {
         let stop = at.saturating_add(MAX_PADDING).min(level.size);
+        // A header's worth first: archives concatenated with little or no
+        // padding (thousands of them, if crafted) cost a small read each.
+        let mut want = 512;
         while at < stop {
-            let chunk = level.from(at, 4096.min((stop - at) as usize))?;
+            let chunk = level.from(at, want.min((stop - at) as usize))?;
+            want = 4096;
             if chunk.is_empty() {
                 return None;
             }
@@ -238,6 +242,27 @@ mod tests {
         let formats = inside.formats();
         assert_eq!(formats[1..], ["wav", "wav"], "{:?}", inside.members);
         assert!(inside.members[2].member.contains("after the cpio trailer"));
+    }
+
+    /// Thousands of empty archives in a row are walked with small reads
+    /// up to the bound on headers, which is said; a member behind the
+    /// bound is not silently passed over.
+    #[test]
+    fn a_chain_of_empty_archives_ends_at_the_header_bound() {
+        let trailer = newc("TRAILER!!!", 0, b"");
+        let chain = |n: usize| {
+            let mut v = trailer.repeat(n);
+            v.extend(newc("a.wav", 0o100644, &wav()));
+            v
+        };
+        let within = look(&chain(12_000));
+        assert_eq!(within.formats(), ["wav"], "{:?}", within.limits);
+        let past = look(&chain(20_000));
+        assert!(
+            past.says("more than 16384 cpio headers"),
+            "{:?}",
+            past.limits
+        );
     }
 
     #[test]
