@@ -700,18 +700,38 @@ impl Walk<'_> {
         prefix: &str,
     ) -> Step<Option<u64>> {
         let mut at = from;
-        while at < end.min(from.saturating_add(MAX_PADDING)) {
+        // Zeros to the end are silence; a search that stops before it
+        // leaves the rest of the tensor unjudged, which is said.
+        let stopped = |walk: &mut Self, at: u64, why: &str| {
+            walk.limit(
+                prefix,
+                Limit::MemberBytes,
+                format!(
+                    "zeros from byte {from} to {at} of a tensor, then {why}: its rest \
+                     (to byte {end}) not judged"
+                ),
+            );
+            Ok(None)
+        };
+        while at < end {
+            if at >= from.saturating_add(MAX_PADDING) {
+                return stopped(
+                    self,
+                    at,
+                    &format!("no more looked through ({} MiB)", MAX_PADDING >> 20),
+                );
+            }
             let Some(budget) = self.remaining(prefix) else {
                 return Ok(None);
             };
             let reads_left = (READ_BUDGET / 2).saturating_sub(r.read);
             let step = (end - at).min(PADDING_STEP).min(budget).min(reads_left);
             if step == 0 {
-                return Ok(None);
+                return stopped(self, at, "the container's reads used up");
             }
             let bytes = match r.from(at, step as usize) {
                 Ok(bytes) => bytes,
-                Err(Stop::Unreadable(_)) => return Ok(None),
+                Err(Stop::Unreadable(_)) => return stopped(self, at, "a read that failed"),
                 Err(stop) => return Err(stop),
             };
             self.spent += bytes.len() as u64;
@@ -719,7 +739,7 @@ impl Walk<'_> {
                 return Ok(Some(at + k as u64));
             }
             if bytes.is_empty() {
-                return Ok(None);
+                return stopped(self, at, "the end of what was held");
             }
             at += bytes.len() as u64;
         }
@@ -1288,9 +1308,18 @@ mod tests {
             open("npy", &npy("<i2", "(4, 16000)", &batch)).0,
             vec![("array[1, :]".into(), "waveform".into())]
         );
-        assert_eq!(
-            open("npy", &npy("<i2", "(4, 16000)", &vec![0u8; 128_000])).0,
-            vec![]
+        // Zeros to the end are silence, said nothing about.
+        let (found, limits) = open("npy", &npy("<i2", "(4, 16000)", &vec![0u8; 128_000]));
+        assert_eq!((found, limits), (vec![], vec![]));
+        // More zeros than are looked through: the speech behind them is
+        // not judged, and that is said.
+        let mut long = vec![0u8; 2 * 3_000_000];
+        long.extend(&voice);
+        let (found, limits) = open("npy", &npy("<i2", "(3016000,)", &long));
+        assert!(found.is_empty());
+        assert!(
+            limits.iter().any(|l| l.contains("zeros from byte")),
+            "{limits:?}"
         );
         assert_eq!(
             after_padding(&[4, 16000, 1], 20_000),
