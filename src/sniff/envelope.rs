@@ -236,6 +236,18 @@ fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'stat
 
 fn pgp_binary(s: &Sample) -> Option<Sniff> {
     let (strength, what) = pgp_message(s.head, s.size)?;
+    // A compressed-data packet is told by two bytes (`A3 00`, `A3 01`),
+    // which samples and other data open with now and then: taken for a
+    // message, they would hide what follows. It is one only if its data
+    // decodes, or, stored, holds literal data.
+    if strength == Encryption::None && pgp_packet(s.head, 0)?.0 == 8 {
+        use crate::unpack::openpgp;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(100);
+        if !openpgp::proven(s.head, deadline) && openpgp::literal(s.head, 4096, deadline).is_none()
+        {
+            return None;
+        }
+    }
     Some(
         pgp_sniff(("openpgp", "openpgp-signed"), strength, what).with(
             "magic",
@@ -696,6 +708,25 @@ mod tests {
             }
         }
         assert!(hits <= 2, "{hits} random buffers claimed as envelopes");
+    }
+
+    /// Two bytes make a compressed-data packet header: samples that open
+    /// with them are not a message unless its data decodes or holds a
+    /// literal packet.
+    #[test]
+    fn a_compressed_packet_header_alone_is_no_message() {
+        let samples: Vec<u8> = (0..4000u32)
+            .flat_map(|i| (((f64::from(i) * 0.07).sin() * 9000.0) as i16).to_le_bytes())
+            .collect();
+        for prefix in [&b"\xa3\x00"[..], b"\xa3\x01", b"\xa1\x00\x10"] {
+            let v = [prefix, &samples].concat();
+            assert!(sniff(&v).is_none(), "{prefix:x?} taken for a message");
+        }
+        // A stored literal packet and a deflated one are messages.
+        let body = [&b"b\x04a.wav"[..], b"\0\0\0\0", b"RIFF"].concat();
+        let literal = [&[0xcb, body.len() as u8][..], &body].concat();
+        let stored = [&b"\xa3\x00"[..], &literal].concat();
+        assert_eq!(sniff(&stored).unwrap().format, "openpgp-signed");
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod escaped;
 mod gitpack;
 mod headerless;
 mod ole;
-mod openpgp;
+pub(crate) mod openpgp;
 mod pdf;
 mod pgdump;
 mod rar;
