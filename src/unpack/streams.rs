@@ -283,14 +283,15 @@ impl Walk<'_> {
                 Limit::MemberBytes,
                 format!("{format} stream longer than the budget; inspected the first {n} bytes"),
             ),
-            Ended::Eof => {}
             // Only the head was read: a decoder that ate all of it and asks
             // for more is the expected end, not damage, unless the head
             // decoded to less than half its size. No compressor shrinks
             // data that much by expanding it; a flood of tiny streams one
             // after another (`"a\n"` gzipped 13,000 times) does, and what
-            // follows it was never decoded.
-            Ended::Failed(_) if !whole && d.consumed >= input.len() => {
+            // follows it was never decoded. So does a decoder of
+            // concatenated streams that ends in the padding between two
+            // (xz allows any multiple of four zeros) as the head does.
+            Ended::Failed(_) | Ended::Eof if !whole && d.consumed >= input.len() => {
                 // Nothing at all is the starved case below.
                 if n > 0 && n < input.len() / 2 {
                     said = true;
@@ -304,6 +305,7 @@ impl Walk<'_> {
                     );
                 }
             }
+            Ended::Eof => {}
             Ended::Failed(e) => self.limit(
                 prefix,
                 Limit::Unsupported,
@@ -1033,6 +1035,13 @@ mod tests {
         let inside = super::super::tests::look(&gz);
         assert_eq!(inside.members[0].sniff.format, "text");
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        // xz streams may be padded apart by zeros: a head that ends in the
+        // padding after a tiny first stream decodes to almost nothing.
+        let mut padded = compressed("xz", b"x");
+        padded.resize(padded.len() + 300_000, 0);
+        padded.extend(compressed("xz", &super::super::tests::wav()));
+        let inside = super::super::tests::look(&padded);
+        assert!(inside.says("decoded to only"), "{:?}", inside.limits);
     }
 
     /// A file of random bytes, or of bytes no format names, has its middle
