@@ -131,10 +131,14 @@ impl Walk<'_> {
         let mut runs_seen = 0usize;
         // Where the text already searched ends: the head, then each window.
         let mut searched_to = HEAD_LEN as u64;
+        // A text held in memory (decoded from a stream or an archive
+        // member) costs no read to search whole.
+        let held = matches!(level.bytes, crate::unpack::LevelBytes::Memory(_));
         let through = level.size > HEAD_LEN as u64
-            && level
-                .from(0, HEAD_LEN)
-                .is_some_and(|head| declares_payloads(&head));
+            && (held
+                || level
+                    .from(0, HEAD_LEN)
+                    .is_some_and(|head| declares_payloads(&head)));
         let offsets = match through {
             true => {
                 if level.size > MAX_THROUGH {
@@ -152,7 +156,25 @@ impl Walk<'_> {
                     .step_by(WINDOW_LEN)
                     .collect()
             }
-            false => offsets(level.size),
+            false => {
+                let offsets = offsets(level.size);
+                let read = HEAD_LEN as u64 + WINDOW_LEN as u64 * offsets.len() as u64;
+                if read < level.size {
+                    self.limit(
+                        prefix,
+                        Limit::ObjectBytes,
+                        format!(
+                            "text of {} bytes sampled: its head and {} windows of {} KiB searched \
+                             for encoded payloads ({} % of it); what lies between them was not",
+                            level.size,
+                            offsets.len(),
+                            WINDOW_LEN >> 10,
+                            read * 100 / level.size
+                        ),
+                    );
+                }
+                offsets
+            }
         };
         for at in offsets {
             if self.out_of_time(prefix) {
@@ -529,11 +551,20 @@ mod tests {
             .collect();
         assert_eq!(found, vec![(format!("base64@{run_at}"), "wav".to_string())]);
         // The same row wholly inside the gap before that window: not seen,
-        // as any row between windows is not.
+        // as any row between windows is not, which is said.
         let mut gap = filler(second - 60_000);
         gap.extend(row.as_bytes());
         gap.extend(filler(size - gap.len()));
-        assert!(crate::unpack::tests::look(&gap).members.is_empty());
+        let inside = crate::unpack::tests::look(&gap);
+        assert!(inside.members.is_empty());
+        assert!(
+            inside.says("text of 1000000 bytes sampled: its head and 4 windows of 64 KiB"),
+            "{:?}",
+            inside.limits
+        );
+        // A text the head and windows cover whole says nothing.
+        let inside = crate::unpack::tests::look(&filler(300_000));
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
     }
 
     /// A mail folder with a voicemail's WAV, base64 in 76-column lines,
