@@ -211,20 +211,34 @@ impl Layout {
                 let mean = b.iter().map(|&x| x as f64 - 128.0).sum::<f64>() / b.len().max(1) as f64;
                 strong(mean.abs() <= 16.0 && share(0, 1, &[0x00, 0xff]) < 0.05)
             }
-            // Companded speech: many codes near silence, a broad spread of
-            // others, and almost never the full-scale codes that padding and
-            // pixel data (0x00, 0x80 / 0x2a, 0xaa) are full of.
-            Layout::MuLaw => strong(
-                share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]) >= 0.05
-                    && share(0, 1, &[0x00, 0x80]) < 0.01
-                    && distinct(b) >= 48,
+            Layout::MuLaw => companded(
+                share(0, 1, &[0xff, 0x7f, 0xfe, 0x7e]),
+                share(0, 1, &[0x00, 0x80]),
+                distinct(b),
             ),
-            Layout::ALaw => strong(
-                share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]) >= 0.05
-                    && share(0, 1, &[0x2a, 0xaa]) < 0.01
-                    && distinct(b) >= 48,
+            Layout::ALaw => companded(
+                share(0, 1, &[0xd5, 0x55, 0xd4, 0x54]),
+                share(0, 1, &[0x2a, 0xaa]),
+                distinct(b),
             ),
         }
+    }
+}
+
+/// Companded speech: a broad spread of codes and almost never the
+/// full-scale ones that padding and pixel data (µ-law 0x00, 0x80; A-law
+/// 0x2a, 0xaa) are full of. Many codes of digital silence (5 % of the
+/// piece) make it `Strong`; without them it is `Quiet`, and the signal
+/// must show speech more clearly: a telephone line's noise floor, hum or
+/// DC offset keeps the pauses of real calls and voice prompts off those
+/// exact codes (a few in a thousand bytes).
+fn companded(silence: f64, full_scale: f64, distinct: usize) -> Corroboration {
+    if full_scale >= 0.01 || distinct < 48 {
+        Corroboration::None
+    } else if silence >= 0.05 {
+        Corroboration::Strong
+    } else {
+        Corroboration::Quiet
     }
 }
 
@@ -580,8 +594,17 @@ fn guess_among(piece: &[u8], layouts: &[Layout], lags: &[usize]) -> Option<(&'st
     };
     // The spectrum is the costly test: only for the one candidate that is smooth enough.
     let samples = layout.decode(piece);
+    // Companded bytes without their codes of silence are any smooth
+    // table read through the companding curve (code-point tables, paths
+    // repeated): a recording's loudness must change from frame to frame.
+    let companded = matches!(layout, Layout::MuLaw | Layout::ALaw);
+    let varies = || {
+        let series: Vec<f32> = samples[first..].iter().map(|&v| v as f32).collect();
+        loudness_varies(&series)
+    };
     (rho >= min_rho
         && spectral_flatness(&samples[first..], lag) <= max_flatness
+        && !(companded && how == Corroboration::Quiet && !varies())
         && !deterministic(&samples[first..], lag)
         // A step of 8 keeps to one channel of a stereo stream too: a mono
         // reading catches rows of sines that pair up as false channels.
@@ -641,6 +664,51 @@ mod tests {
             .flat_map(|&x| (i16::from(x) / 4 - 32).to_le_bytes())
             .collect();
         assert_eq!(guess(&small), None);
+    }
+
+    /// A telephone line never rests at digital zero: a DC offset or a
+    /// noise floor keeps the pauses of a call off the exact codes of
+    /// silence, and companded speech is still told by its spread and its
+    /// spectrum. The bitmaps and noise above stay apart.
+    #[test]
+    fn companded_speech_over_a_noise_floor_is_found() {
+        let noise = pseudo_random(8192, 11);
+        let signal: Vec<f64> = (0..8192)
+            .map(|i| {
+                let word = if i % 4096 < 2500 { 3000.0 } else { 0.0 };
+                let v = (i as f64 / 9.0).sin() * word + (i as f64 / 31.0).sin() * word * 0.5;
+                v + 90.0 + f64::from(noise[i] % 16) - 8.0
+            })
+            .collect();
+        let encode = |decode: fn(u8) -> f64| -> Vec<u8> {
+            signal
+                .iter()
+                .map(|&v| {
+                    (0..=255u8)
+                        .min_by(|&a, &b| (decode(a) - v).abs().total_cmp(&(decode(b) - v).abs()))
+                        .unwrap_or(0)
+                })
+                .collect()
+        };
+        let (ulaw, alaw_bytes) = (encode(mulaw), encode(alaw));
+        let silence = |b: &[u8], codes: &[u8]| b.iter().filter(|c| codes.contains(c)).count();
+        assert!(silence(&ulaw, &[0xff, 0x7f, 0xfe, 0x7e]) < 8192 / 100);
+        assert!(silence(&alaw_bytes, &[0xd5, 0x55, 0xd4, 0x54]) < 8192 / 100);
+        assert_eq!(guess(&ulaw).map(|g| g.0), Some("mulaw"));
+        assert_eq!(guess(&alaw_bytes).map(|g| g.0), Some("alaw"));
+        // A table of code points (a character set's, big-endian), read
+        // through the companding curve, is smooth too, but as loud in
+        // every frame.
+        for step in [1u16, 2, 3, 5] {
+            let table: Vec<u8> = (0..4096u16)
+                .flat_map(|i| (0x4e00u16.wrapping_add(i.wrapping_mul(step))).to_be_bytes())
+                .collect();
+            let codec = guess(&table).map(|g| g.0);
+            assert!(
+                !matches!(codec, Some("mulaw" | "alaw")),
+                "step {step}: {codec:?}"
+            );
+        }
     }
 
     #[test]
