@@ -29,6 +29,27 @@ const MAX_DICT: usize = 4096;
 const MAX_DEFLATED: u64 = MAX_SEARCHED;
 
 const NAME: &[u8] = b"/EmbeddedFile";
+/// A sound object's type (a Sound annotation's or action's samples, a
+/// stream like an attached file's): raw samples, deflated or not.
+const SOUND: &[u8] = b"/Sound";
+
+/// Where `bytes` hold either type name, in order, with the name found.
+fn type_names(bytes: &[u8]) -> impl Iterator<Item = (usize, &'static [u8])> + use<'_> {
+    static NAMES: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build([NAME, SOUND])
+            .expect("two names build an automaton")
+    });
+    NAMES.find_iter(bytes).map(|m| {
+        let name = if m.pattern().as_usize() == 0 {
+            NAME
+        } else {
+            SOUND
+        };
+        (m.start(), name)
+    })
+}
 
 /// Places of the name looked at per PDF: each costs a search of the
 /// dictionary around it, and a crafted file repeats the name millions
@@ -94,11 +115,11 @@ impl Walk<'_> {
                     );
                 }
             };
-            for i in memmem::find_iter(&piece.bytes, NAME) {
+            for (i, name) in type_names(&piece.bytes) {
                 if !piece.owns(i) || piece.base + (i as u64) < skip_to {
                     continue;
                 }
-                if !piece.bytes.get(i + NAME.len()).is_none_or(|&c| delimits(c)) {
+                if !piece.bytes.get(i + name.len()).is_none_or(|&c| delimits(c)) {
                     continue;
                 }
                 names += 1;
@@ -120,7 +141,8 @@ impl Walk<'_> {
                 }
                 skip_to = next;
                 judged.push(found.at);
-                self.attachment(level, &found, sealed, prefix, depth);
+                let kind = if name == SOUND { "sound" } else { "attachment" };
+                self.attachment(level, &found, (kind, sealed), prefix, depth);
             }
             self.references(&piece, &mut refs, prefix);
         }
@@ -230,7 +252,7 @@ impl Walk<'_> {
                 if self.out_of_time(prefix) || !self.another_member(prefix, seen) {
                     return;
                 }
-                self.attachment(level, &found, sealed, prefix, depth);
+                self.attachment(level, &found, ("attachment", sealed), prefix, depth);
             }
         }
     }
@@ -241,7 +263,7 @@ impl Walk<'_> {
         &mut self,
         level: &Level<'_, '_>,
         found: &Found<'_>,
-        sealed: bool,
+        (kind, sealed): (&str, bool),
         prefix: &str,
         depth: u32,
     ) {
@@ -252,7 +274,7 @@ impl Walk<'_> {
             held,
         } = found;
         let data_at = *data_at;
-        let name = format!("attachment@{data_at}");
+        let name = format!("{kind}@{data_at}");
         let member = chain(prefix, &name);
         let Some(budget) = self.remaining(prefix) else {
             return;
@@ -701,6 +723,27 @@ mod tests {
         let trailer = memmem::find(&typed, b"trailer").unwrap();
         both.splice(trailer..trailer, spec.iter().copied());
         assert_eq!(look(&both).found().len(), 1);
+    }
+
+    /// A Sound annotation's samples are a stream of `/Type /Sound`, as an
+    /// attached file is one of `/Type /EmbeddedFile`: deflated, they are
+    /// found inflated; the annotation's own dictionary is no stream.
+    #[test]
+    fn a_sound_objects_samples_are_a_member() {
+        let samples = crate::sniff::testutil::pcm16_tone(40_000);
+        let data = deflate(&samples);
+        let doc = pdf(&[(
+            "/Type /Sound /R 8000 /C 1 /B 16 /E /Signed /Filter /FlateDecode",
+            &data,
+        )]);
+        let at = memmem::find(&doc, b"stream\r\n").unwrap() + 8;
+        let inside = look(&doc);
+        assert_eq!(inside.found(), vec![(&*format!("sound@{at}"), "raw-pcm")]);
+        let annotation = b"<< /Type /Annot /Subtype /Sound /Sound 10 0 R >>".to_vec();
+        let mut plain = doc.clone();
+        let trailer = memmem::find(&doc, b"trailer").unwrap();
+        plain.splice(trailer..trailer, annotation);
+        assert_eq!(look(&plain).found().len(), 1);
     }
 
     /// File specifications are looked for in a bounded number of object
