@@ -577,6 +577,9 @@ fn custom_signature(sample: &Sample, sig: &Signature) -> Option<Sniff> {
     Some(judge_payload(sample, sniff, header_end..sample.size))
 }
 
+/// The least payload of a recording judged for ciphertext.
+const MIN_AUDIO_PAYLOAD: usize = 4096;
+
 /// Compares a located payload with what its container promises: when the bytes
 /// are indistinguishable from ciphertext, the container is a plaintext wrapper
 /// around encrypted data (`partial`); when they are structured, the plaintext
@@ -588,7 +591,12 @@ pub(crate) fn judge_payload(sample: &Sample, sniff: Sniff, payload: Range<u64>) 
         return sniff;
     }
     let mut sniff = sniff.with_stats(&r);
-    if r.is_random_like() {
+    // Samples of 24 or 32 bits (or floats) have low bytes as noisy as
+    // ciphertext: over less than a few KiB of them the battery cannot
+    // tell, and a recording is not called encrypted on so little.
+    let judged: usize = r.windows.iter().map(|w| w.len).sum();
+    let too_short = sniff.class == Class::Audio && judged < MIN_AUDIO_PAYLOAD;
+    if r.is_random_like() && !too_short {
         if sniff.encryption == Encryption::None {
             sniff.encryption = Encryption::Partial;
             sniff = sniff.with(
@@ -681,6 +689,33 @@ pub(crate) fn magic_text(b: &[u8], offset: usize) -> String {
 mod tests {
     use super::testutil::pseudo_random;
     use super::*;
+
+    /// A WAV whose payload looks random is `partial`, but not on less
+    /// than 4 KiB of it: the low bytes of 32-bit samples are as noisy.
+    #[test]
+    fn a_short_random_looking_recording_is_not_called_encrypted() {
+        let wav = |payload: &[u8]| {
+            let mut v = b"RIFF".to_vec();
+            v.extend((36 + payload.len() as u32).to_le_bytes());
+            v.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0\x44\xac\0\0\x10\xb1\x02\0\x04\0\x20\0data");
+            v.extend((payload.len() as u32).to_le_bytes());
+            v.extend(payload);
+            v
+        };
+        let judged = |payload: &[u8]| {
+            let v = wav(payload);
+            let s = sniff(&Sample::new(v.len() as u64, &v, &[]), &[]);
+            (s.format.to_string(), s.encryption)
+        };
+        assert_eq!(
+            judged(&pseudo_random(944, 3)),
+            ("wav".into(), Encryption::None)
+        );
+        assert_eq!(
+            judged(&pseudo_random(16_384, 3)),
+            ("wav".into(), Encryption::Partial)
+        );
+    }
 
     /// Facts come out in key order whatever order they went in, and the
     /// first-byte shortcut orders keys as `str` does.
