@@ -594,8 +594,8 @@ pub(crate) fn judge_payload(sample: &Sample, sniff: Sniff, payload: Range<u64>) 
     // Samples of 24 or 32 bits (or floats) have low bytes as noisy as
     // ciphertext: over less than a few KiB of them the battery cannot
     // tell, and a recording is not called encrypted on so little.
-    let judged: usize = r.windows.iter().map(|w| w.len).sum();
-    let too_short = sniff.class == Class::Audio && judged < MIN_AUDIO_PAYLOAD;
+    let too_short = sniff.class == Class::Audio
+        && payload.end.saturating_sub(payload.start) < MIN_AUDIO_PAYLOAD as u64;
     if r.is_random_like() && !too_short {
         if sniff.encryption == Encryption::None {
             sniff.encryption = Encryption::Partial;
@@ -690,8 +690,10 @@ mod tests {
     use super::testutil::pseudo_random;
     use super::*;
 
-    /// A WAV whose payload looks random is `partial`, but not on less
-    /// than 4 KiB of it: the low bytes of 32-bit samples are as noisy.
+    /// A WAV whose payload looks random is `partial`, but not when the
+    /// payload is under 4 KiB: the low bytes of 32-bit samples are as
+    /// noisy. What counts is the payload's size, not the share of it in
+    /// the head (a long chunk before a large payload leaves little).
     #[test]
     fn a_short_random_looking_recording_is_not_called_encrypted() {
         let wav = |payload: &[u8]| {
@@ -715,6 +717,13 @@ mod tests {
             judged(&pseudo_random(16_384, 3)),
             ("wav".into(), Encryption::Partial)
         );
+        let mut junk = b"JUNK".to_vec();
+        junk.extend(((HEAD_LEN - 1024) as u32).to_le_bytes());
+        junk.resize(junk.len() + HEAD_LEN - 1024, 0);
+        let mut v = wav(&pseudo_random(2 << 20, 5));
+        v.splice(12..12, junk);
+        let s = sniff(&Sample::new(v.len() as u64, &v[..HEAD_LEN], &[]), &[]);
+        assert_eq!((&*s.format, s.encryption), ("wav", Encryption::Partial));
     }
 
     /// Facts come out in key order whatever order they went in, and the
