@@ -20,6 +20,14 @@ pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
     z.finish().expect("writing to a Vec")
 }
 
+/// `data` deflated, without a zlib header (as an OpenPGP packet holds it).
+pub(crate) fn deflate_raw(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(data).expect("writing to a Vec");
+    z.finish().expect("writing to a Vec")
+}
+
 /// xorshift64*: a deterministic stand-in for ciphertext.
 pub(crate) fn pseudo_random(n: usize, seed: u64) -> Vec<u8> {
     let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;

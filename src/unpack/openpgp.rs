@@ -101,6 +101,80 @@ pub(crate) fn literal(b: &[u8], limit: u64, deadline: Instant) -> Option<Literal
     literal_in(b, limit, deadline, 0)
 }
 
+/// Whether `b`, which opens with a compressed-data packet, is a message:
+/// the packets its data holds (stored, or the first bytes it decodes to)
+/// are signatures, one-pass signatures, markers and literal data, one
+/// after another to the end of what was read, literal data among them;
+/// a deflated stream runs to the end of the packet, with nothing behind
+/// it. bzip2, which gives nothing before a whole block (up to 900 kB) is
+/// decoded, is known by its stream and block magics. Two bytes make the
+/// packet's header; samples behind them would otherwise pass for a
+/// message, hidden.
+pub(crate) fn is_message(b: &[u8], deadline: Instant) -> bool {
+    let Some((8, body, _, _)) = packet(b, 0) else {
+        return false;
+    };
+    let Some((&algorithm, data)) = body.split_first() else {
+        return false;
+    };
+    match algorithm {
+        0 => packets_to_end(data),
+        3 => {
+            data.len() >= 10
+                && data.starts_with(b"BZh")
+                && (b'1'..=b'9').contains(&data[3])
+                && data[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
+        }
+        _ => {
+            let Some(codec) = codec(algorithm) else {
+                return false;
+            };
+            let d = decode(codec, data, 4096, deadline);
+            // A checksum or a few bytes of padding may follow a stream.
+            let behind = matches!(d.ended, Ended::Eof) && d.consumed + 16 < data.len();
+            !behind && packets_to_end(&d.out)
+        }
+    }
+}
+
+/// Packets that may make up a message's content, up to the end of `b`
+/// (the last may be cut there), with literal data among them.
+fn packets_to_end(b: &[u8]) -> bool {
+    let (mut at, mut literal) = (0, false);
+    for _ in 0..MAX_PACKETS {
+        if at >= b.len() {
+            return literal;
+        }
+        match packet(b, at) {
+            Some((11, body, next, whole)) => {
+                // Its format, and a printable name of the length it gives.
+                let name = body.get(1).and_then(|&n| body.get(2..2 + usize::from(n)));
+                let named =
+                    name.is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '));
+                if !matches!(body.first(), Some(b'b' | b't' | b'u' | b'l' | b'1' | b'm')) || !named
+                {
+                    return false;
+                }
+                literal = true;
+                if !whole {
+                    return true;
+                }
+                at = next;
+            }
+            Some((2 | 4 | 10, _, next, whole)) => {
+                if !whole {
+                    return literal;
+                }
+                at = next;
+            }
+            // Compressed again: read as the walk reads it.
+            Some((8, ..)) => return true,
+            _ => return false,
+        }
+    }
+    literal
+}
+
 /// Whether `b` is beyond doubt an OpenPGP message: its first packet is a
 /// compressed one whose data decodes, or a whole one-pass signature
 /// followed by a packet that can follow one. The sniff takes a message
@@ -206,7 +280,8 @@ impl Walk<'_> {
         };
         let budget = self.budget().max(PEEK);
         let Some(found) = literal(&binary, budget, self.deadline) else {
-            if only_signatures(&binary) || !proven(&binary, self.deadline) {
+            let message = proven(&binary, self.deadline) || is_message(&binary, self.deadline);
+            if only_signatures(&binary) || !message {
                 return;
             }
             self.limit(
