@@ -214,8 +214,15 @@ pub(crate) fn inspect_read(
             ),
         ),
     ];
+    // A time limit the walk reported says all a refusal would; a limit
+    // of bytes it reported may name a bound short of where reads stopped
+    // (a text read through "to 64 MiB" whose reads ran out before).
     for (hit, limit, message) in refused {
-        if hit && !inside.limits.iter().any(|l| l.limit == limit) {
+        let said = |l: &unpack::LimitHit| match limit {
+            unpack::Limit::Time => l.limit == limit,
+            _ => l.message == message,
+        };
+        if hit && !inside.limits.iter().any(said) {
             inside.limits.push(unpack::LimitHit {
                 member: None,
                 limit,
