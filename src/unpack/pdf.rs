@@ -127,7 +127,7 @@ impl Walk<'_> {
                     self.limit(
                         prefix,
                         Limit::Members,
-                        format!("more than {MAX_NAMES} /EmbeddedFile names; the rest of the pdf not searched"),
+                        format!("more than {MAX_NAMES} /EmbeddedFile or /Sound names; the rest of the pdf not searched"),
                     );
                     break 'pieces;
                 }
@@ -973,7 +973,7 @@ mod tests {
         flood.extend(b"/Type /EmbeddedFile ".repeat(200_000));
         let inside = look(&flood);
         assert!(
-            inside.says("more than 4096 /EmbeddedFile names"),
+            inside.says("more than 4096 /EmbeddedFile or /Sound names"),
             "{:?}",
             inside.limits
         );

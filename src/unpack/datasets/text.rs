@@ -165,11 +165,11 @@ impl Walk<'_> {
                         Limit::ObjectBytes,
                         format!(
                             "text of {} bytes sampled: its head and {} windows of {} KiB searched \
-                             for encoded payloads ({} % of it); what lies between them was not",
+                             for encoded payloads ({:.1} % of it); what lies between them was not",
                             level.size,
                             offsets.len(),
                             WINDOW_LEN >> 10,
-                            read * 100 / level.size
+                            read as f64 * 100.0 / level.size as f64
                         ),
                     );
                 }
