@@ -203,6 +203,19 @@ fn pgp_packets(b: &[u8], size: u64) -> Option<(Encryption, &'static str, Option<
     None
 }
 
+/// A literal data packet's body opens as one: a format, then a printable
+/// file name of the length it gives, under 64 bytes.
+pub(crate) fn literal_header(body: &[u8]) -> bool {
+    let (Some(&format), Some(&name_len)) = (body.first(), body.get(1)) else {
+        return false;
+    };
+    let name_len = usize::from(name_len);
+    matches!(format, b'b' | b't' | b'u' | b'l' | b'1' | b'm')
+        && name_len < 64
+        && get(body, 2, name_len)
+            .is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '))
+}
+
 fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'static str)> {
     let ok = match tag {
         8 => match u8_at(b, body)? {
@@ -217,14 +230,7 @@ fn signed_or_plain(b: &[u8], body: usize, tag: u8) -> Option<(Encryption, &'stat
                 && (1..=11).contains(&u8_at(b, body + 2)?)
                 && (1..=22).contains(&u8_at(b, body + 3)?)
         }
-        // Literal data: format, then a printable file name of the given length.
-        11 => {
-            let name_len = u8_at(b, body + 1)? as usize;
-            matches!(u8_at(b, body)?, b'b' | b't' | b'u' | b'l' | b'1' | b'm')
-                && get(b, body + 2, name_len)
-                    .is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '))
-                && name_len < 64
-        }
+        11 => literal_header(b.get(body..)?),
         _ => {
             matches!(u8_at(b, body)?, 4..=6)
                 && (1..=22).contains(&u8_at(b, body + 2)?)

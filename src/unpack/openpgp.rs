@@ -147,12 +147,7 @@ fn packets_to_end(b: &[u8]) -> bool {
         }
         match packet(b, at) {
             Some((11, body, next, whole)) => {
-                // Its format, and a printable name of the length it gives.
-                let name = body.get(1).and_then(|&n| body.get(2..2 + usize::from(n)));
-                let named =
-                    name.is_some_and(|n| n.iter().all(|c| c.is_ascii_graphic() || *c == b' '));
-                if !matches!(body.first(), Some(b'b' | b't' | b'u' | b'l' | b'1' | b'm')) || !named
-                {
+                if !crate::sniff::envelope::literal_header(&body) {
                     return false;
                 }
                 literal = true;
