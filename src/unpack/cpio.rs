@@ -263,6 +263,16 @@ mod tests {
             "{:?}",
             past.limits
         );
+        // Read as a scan reads it, within the object's read allowance:
+        // 16,200 empty archives read 4 KiB each used it up first.
+        let chain = chain(16_200);
+        let rules = RuleSet::embedded();
+        let mut head = Vec::new();
+        let mut reader: &[u8] = &chain;
+        let size = chain.len() as u64;
+        let i = crate::pipeline::inspect(&mut reader, size, "x", &mut head, &rules, 3).unwrap();
+        let formats: Vec<&str> = i.inside.members.iter().map(|m| &*m.sniff.format).collect();
+        assert_eq!(formats, ["wav"], "{:?}", i.inside.limits);
     }
 
     #[test]
