@@ -196,39 +196,26 @@ pub(crate) fn inspect_read(
     if let Some(e) = unanswered {
         return Err(e);
     }
-    let refused = [
-        (
-            over_budget,
-            unpack::Limit::ObjectBytes,
-            format!(
+    // Said even beside a limit of bytes the walk reported, which may name
+    // a bound short of where reads stopped (a text read through "to
+    // 64 MiB" whose reads ran out before); a time limit it reported says
+    // all a refusal would.
+    if over_budget {
+        inside.limits.push(unpack::LimitHit {
+            member: None,
+            limit: unpack::Limit::ObjectBytes,
+            message: format!(
                 "more than {} MiB read besides the head: further reads refused, the rest not inspected",
                 MAX_UNPACK_READ >> 20
             ),
-        ),
-        (
-            over_time,
-            unpack::Limit::Time,
-            format!(
-                "inspection stopped after {} s; the rest not inspected",
-                rules.limits.max_seconds
-            ),
-        ),
-    ];
-    // A time limit the walk reported says all a refusal would; a limit
-    // of bytes it reported may name a bound short of where reads stopped
-    // (a text read through "to 64 MiB" whose reads ran out before).
-    for (hit, limit, message) in refused {
-        let said = |l: &unpack::LimitHit| match limit {
-            unpack::Limit::Time => l.limit == limit,
-            _ => l.message == message,
-        };
-        if hit && !inside.limits.iter().any(said) {
-            inside.limits.push(unpack::LimitHit {
-                member: None,
-                limit,
-                message,
-            });
-        }
+        });
+    }
+    if over_time && !inside.limits.iter().any(|l| l.limit == unpack::Limit::Time) {
+        inside.limits.push(unpack::LimitHit {
+            member: None,
+            limit: unpack::Limit::Time,
+            message: unpack::stopped_after(rules.limits.max_seconds),
+        });
     }
     match unread {
         Some(offset) => inside.limits.push(unpack::LimitHit {

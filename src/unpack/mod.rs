@@ -89,6 +89,11 @@ impl std::fmt::Display for Limit {
     }
 }
 
+/// The message of a `max-time` limit.
+pub(crate) fn stopped_after(secs: f64) -> String {
+    format!("inspection stopped after {secs} s; the rest not inspected")
+}
+
 #[derive(Debug)]
 pub struct LimitHit {
     pub member: Option<String>,
@@ -398,12 +403,7 @@ impl Walk<'_> {
             return false;
         }
         self.timed_out = true;
-        let secs = self.limits.max_seconds;
-        self.limit(
-            at,
-            Limit::Time,
-            format!("inspection stopped after {secs} s; the rest not inspected"),
-        );
+        self.limit(at, Limit::Time, stopped_after(self.limits.max_seconds));
         true
     }
 
