@@ -28,26 +28,23 @@ const MAX_DICT: usize = 4096;
 /// deflate to.
 const MAX_DEFLATED: u64 = MAX_SEARCHED;
 
-const NAME: &[u8] = b"/EmbeddedFile";
-/// A sound object's type (a Sound annotation's or action's samples, a
-/// stream like an attached file's): raw samples, deflated or not.
-const SOUND: &[u8] = b"/Sound";
+/// The stream types judged as files, with the member each is named as:
+/// an attached file, and a sound object (a Sound annotation's or
+/// action's samples, raw, deflated or not).
+const TYPES: [(&[u8], &str); 2] = [(b"/EmbeddedFile", "attachment"), (b"/Sound", "sound")];
 
-/// Where `bytes` hold either type name, in order, with the name found.
-fn type_names(bytes: &[u8]) -> impl Iterator<Item = (usize, &'static [u8])> + use<'_> {
+/// Where `bytes` hold a type name of [`TYPES`], in order, with the name
+/// and its member's kind.
+fn type_names(bytes: &[u8]) -> impl Iterator<Item = (usize, &'static [u8], &'static str)> + '_ {
     static NAMES: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
         aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build([NAME, SOUND])
+            .build(TYPES.map(|t| t.0))
             .expect("two names build an automaton")
     });
     NAMES.find_iter(bytes).map(|m| {
-        let name = if m.pattern().as_usize() == 0 {
-            NAME
-        } else {
-            SOUND
-        };
-        (m.start(), name)
+        let (name, kind) = TYPES[m.pattern().as_usize()];
+        (m.start(), name, kind)
     })
 }
 
@@ -115,7 +112,7 @@ impl Walk<'_> {
                     );
                 }
             };
-            for (i, name) in type_names(&piece.bytes) {
+            for (i, name, kind) in type_names(&piece.bytes) {
                 if !piece.owns(i) || piece.base + (i as u64) < skip_to {
                     continue;
                 }
@@ -141,8 +138,7 @@ impl Walk<'_> {
                 }
                 skip_to = next;
                 judged.push(found.at);
-                let kind = if name == SOUND { "sound" } else { "attachment" };
-                self.attachment(level, &found, (kind, sealed), prefix, depth);
+                self.attachment(level, &found, kind, sealed, prefix, depth);
             }
             self.references(&piece, &mut refs, prefix);
         }
@@ -177,18 +173,22 @@ impl Walk<'_> {
             if !piece.owns(i) || !piece.bytes.get(i + 7).is_none_or(|&c| delimits(c)) {
                 continue;
             }
-            refs.streams += 1;
-            if refs.streams > MAX_OBJECT_STREAMS {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!(
-                        "pdf with more than {MAX_OBJECT_STREAMS} object streams: attached files \
-                         named in the rest were not looked for"
-                    ),
-                );
+            // Said once: each later piece of the PDF comes back here.
+            if refs.streams >= MAX_OBJECT_STREAMS {
+                if refs.streams == MAX_OBJECT_STREAMS {
+                    self.limit(
+                        prefix,
+                        Limit::Members,
+                        format!(
+                            "pdf with more than {MAX_OBJECT_STREAMS} object streams: attached \
+                             files named in the rest were not looked for"
+                        ),
+                    );
+                    refs.streams += 1;
+                }
                 return;
             }
+            refs.streams += 1;
             let Some((found, _)) = stream_around(&piece.bytes, piece.base, i) else {
                 continue;
             };
@@ -252,7 +252,7 @@ impl Walk<'_> {
                 if self.out_of_time(prefix) || !self.another_member(prefix, seen) {
                     return;
                 }
-                self.attachment(level, &found, ("attachment", sealed), prefix, depth);
+                self.attachment(level, &found, "attachment", sealed, prefix, depth);
             }
         }
     }
@@ -263,7 +263,8 @@ impl Walk<'_> {
         &mut self,
         level: &Level<'_, '_>,
         found: &Found<'_>,
-        (kind, sealed): (&str, bool),
+        kind: &str,
+        sealed: bool,
         prefix: &str,
         depth: u32,
     ) {
@@ -784,6 +785,18 @@ mod tests {
             "{:?}",
             past.limits
         );
+        // More object streams in later pieces of the PDF: said once.
+        let (first, z) = spec(1);
+        let dict = format!("/Type /ObjStm /N 1 /First {first} /Filter /FlateDecode");
+        let blank = vec![b' '; 9 << 20];
+        let mut streams: Vec<(&str, &[u8])> = Vec::new();
+        for _ in 0..MAX_OBJECT_STREAMS + 1 {
+            streams.push((&dict, &z));
+        }
+        streams.extend([("", &blank[..]), (&dict, &z), ("", &blank[..]), (&dict, &z)]);
+        let spread = look(&pdf(&streams));
+        assert!(spread.says("more than 64 object streams"));
+        assert!(!spread.says("more max-members"), "{:?}", spread.limits);
     }
 
     #[test]
