@@ -142,11 +142,15 @@ impl Walk<'_> {
         let offsets = match through {
             true => {
                 if level.size > MAX_THROUGH {
+                    let why = match held {
+                        true => "held in memory",
+                        false => "that carries base64 payloads",
+                    };
                     self.limit(
                         prefix,
                         Limit::ObjectBytes,
                         format!(
-                            "text of {} bytes that carries base64 payloads: read through its first {} MiB only",
+                            "text of {} bytes {why}: read through its first {} MiB only",
                             level.size,
                             MAX_THROUGH >> 20
                         ),
