@@ -28,6 +28,7 @@ mod cpio;
 mod escaped;
 mod gitpack;
 mod headerless;
+mod hexdump;
 mod ole;
 pub(crate) mod openpgp;
 mod pdf;
@@ -438,6 +439,7 @@ impl Walk<'_> {
                 self.sql_blobs(level, &text, false, name, depth);
                 read_on = self.encoded(level, &text, width, name, depth, &mut pieces);
                 self.escaped(level, &text, width, name, depth);
+                self.hex_dumps(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
             self.text_windows(level, name, depth, judged_to, read_on, &mut pieces);
