@@ -305,6 +305,10 @@ fn plaintext_behind(s: &Sample, envelope: Sniff, ciphertext: Range<u64>) -> Snif
                         Some(found.with("payload_offset", at))
                     })
             })
+            // A recording appended whole (`cat secret.gpg memo.mp3`): its
+            // container's header or its frames, in the head or past it.
+            .or_else(|| recording_at(s).map(|(_, audio)| audio))
+            .or_else(|| recording_past_head(s))
     };
     let found = (!zipped).then(samples).flatten().unwrap_or_else(|| {
         let rest = s.head.get(start as usize..).unwrap_or_default();
@@ -1243,6 +1247,34 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("plaintext behind it"));
+    }
+
+    /// A compressed recording appended to a real envelope
+    /// (`cat secret.enc memo.mp3`): its frames, past the head and behind
+    /// ciphertext, are the object's; so is a WAV appended in the head.
+    #[test]
+    fn a_recording_appended_to_an_envelope_is_found() {
+        use crate::sniff::testutil::{coded_mp3_frame, pseudo_random};
+        let cipher = [SALTED, &pseudo_random(300_000, 4)].concat();
+        let stream: Vec<u8> = (0..600u32).flat_map(|i| coded_mp3_frame(i as u8)).collect();
+        let file = [&cipher[..], &stream].concat();
+        let head = &file[..crate::sniff::HEAD_LEN];
+        let s = sniff_reading(file.len() as u64, head, |at, len| {
+            file[at as usize..(at as usize + len).min(file.len())].to_vec()
+        });
+        assert_eq!((&*s.format, s.class), ("mp3", Class::Audio), "{s:?}");
+        assert!(s.evidence["envelope"]
+            .as_str()
+            .unwrap()
+            .contains("plaintext behind it"));
+        let small = [
+            SALTED,
+            &pseudo_random(20_000, 5),
+            &crate::unpack::tests::wav(),
+        ]
+        .concat();
+        let s = sniff(&small);
+        assert_eq!((&*s.format, s.class), ("wav", Class::Audio), "{s:?}");
     }
 
     /// A LUKS1 header whose first active key slot's material is random keeps
