@@ -12,6 +12,7 @@
 use memchr::memmem;
 
 use super::{chain, pump, streams, Ended, Level, Limit, Walk};
+use crate::sniff::{Class, HEAD_LEN};
 
 /// A PDF is searched for attached files up to here; past it, a limit.
 /// Half the object's read bound: the rest is left for attachments that
@@ -281,7 +282,28 @@ impl Walk<'_> {
             return;
         };
         match &stream.filter {
-            Filter::None | Filter::Other(_) if sealed => {}
+            Filter::Other(_) if sealed => {}
+            // An encrypted PDF may leave its attached files in the clear
+            // (`/EFF /Identity`, or a forged `/Encrypt`): one stored as
+            // plaintext is judged; ciphertext is said nothing of.
+            Filter::None if sealed => {
+                let size = length.unwrap_or_else(|| level.size.saturating_sub(data_at));
+                let read;
+                let data = match held {
+                    Some(data) => *data,
+                    None => match level.from(data_at, self.stored_want(size) as usize) {
+                        Some(data) => {
+                            read = data;
+                            &read[..]
+                        }
+                        None => return,
+                    },
+                };
+                let s = self.sniff_bytes(&data[..data.len().min(HEAD_LEN)], size);
+                if s.class != Class::Encrypted && s.format != "unknown" {
+                    self.stored_bytes(prefix, &name, data, size, depth);
+                }
+            }
             Filter::None => {
                 let size = length.unwrap_or_else(|| level.size.saturating_sub(data_at));
                 match held {
@@ -923,6 +945,31 @@ mod tests {
             "{:?}",
             inside.found()
         );
+        // Stored without a filter: ciphertext passes unmentioned, and a
+        // file left in the clear (`/EFF /Identity`) is judged, past a
+        // page's content that fills the head.
+        let page = crate::sniff::testutil::pseudo_random(70_000, 3);
+        let stored = |data: &[u8]| {
+            let mut p = pdf(&[
+                (
+                    "/Filter /Standard /V 4 /R 4 /Length 128 /EFF /Identity /O <aa> /U <bb> /P -4",
+                    b"",
+                ),
+                ("/Length 70000", &page),
+                ("/Type /EmbeddedFile", data),
+            ]);
+            p.extend(b"trailer\n<< /Encrypt 10 0 R >>\n");
+            p
+        };
+        let inside = look(&stored(&cipher));
+        assert!(
+            inside.members.is_empty() && inside.limits.is_empty(),
+            "{:?}",
+            inside.limits
+        );
+        let plain = look(&stored(&wav()));
+        assert_eq!(plain.found().len(), 1, "{:?}", plain.limits);
+        assert_eq!(plain.found()[0].1, "wav");
     }
 
     #[test]
