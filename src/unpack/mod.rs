@@ -316,9 +316,10 @@ pub(crate) fn pump(
 }
 
 /// The formats of OLE2 compound files (`ole2` names those that are not a
-/// Word or Excel document: messages, packages, installers).
+/// Word or Excel document: messages, packages, installers;
+/// `ms-offcrypto` an encrypted Office document's envelope).
 fn is_compound(format: &str) -> bool {
-    matches!(format, "ole2" | "doc" | "xls")
+    matches!(format, "ole2" | "doc" | "xls" | "ms-offcrypto")
 }
 
 fn chain(prefix: &str, name: &str) -> String {
@@ -467,7 +468,7 @@ impl Walk<'_> {
                 | "cpio"
                 | "git-pack"
         ) || datasets::opens(&sniff.format)
-            || (is_compound(&sniff.format) && sniff.encryption == Encryption::None);
+            || is_compound(&sniff.format);
         // A PDF's attached files lie anywhere in it, deflated; what is
         // appended behind its end is searched as after any document.
         if sniff.format == "pdf" && depth <= self.max_depth {
@@ -527,7 +528,12 @@ impl Walk<'_> {
             "cpio" => self.cpio(level, name, depth),
             "git-pack" => self.git_pack(level, name, depth),
             f if is_compound(f) => {
-                if let Err(why) = self.compound(level, name, depth) {
+                // An encrypted one is walked too: what says it is encrypted
+                // (a stream's name, a header's flag) is no proof that every
+                // stream is, and ciphertext is judged as such. One that
+                // cannot be walked keeps its claim quietly.
+                let sealed = sniff.encryption != Encryption::None;
+                if let (Err(why), false) = (self.compound(level, name, depth), sealed) {
                     self.limit(
                         name,
                         Limit::Unsupported,

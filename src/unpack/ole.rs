@@ -315,6 +315,49 @@ pub(crate) mod tests {
         }
     }
 
+    /// A stream named `EncryptedPackage` makes a compound file an
+    /// encrypted Office document's envelope, but proves nothing of the
+    /// other streams: each is judged, a recording among them found, the
+    /// ciphertext judged as such and no limit said.
+    #[test]
+    fn an_encrypted_envelope_does_not_hide_its_other_streams() {
+        let cipher = crate::sniff::testutil::pseudo_random(40_000, 5);
+        let info = [4u8, 0, 4, 0, 0x40, 0, 0, 0].repeat(600);
+        let sealed = compound(
+            &[("EncryptionInfo", &info), ("EncryptedPackage", &cipher)],
+            false,
+        );
+        let sniffed = crate::sniff::sniff(
+            &crate::sniff::Sample::new(sealed.len() as u64, &sealed, &[]),
+            &[],
+        );
+        assert_eq!(sniffed.format, "ms-offcrypto");
+        let found = look(&sealed);
+        assert_eq!(
+            found.found(),
+            [
+                ("EncryptionInfo", "binary"),
+                ("EncryptedPackage", "random-like")
+            ]
+        );
+        assert!(found.limits.is_empty(), "{:?}", found.limits);
+        let wav = wav();
+        let forged = compound(
+            &[
+                ("__substg1.0_1000001F", &body()),
+                ("__substg1.0_37010102", &wav),
+                ("EncryptedPackage", &cipher[..600]),
+            ],
+            false,
+        );
+        let found = look(&forged);
+        assert_eq!(
+            found.found()[1],
+            ("__substg1.0_37010102", "wav"),
+            "{found:?}"
+        );
+    }
+
     /// An OLE package (an object embedded in a document) keeps the file it
     /// wraps behind a header of names and paths.
     #[test]
