@@ -545,7 +545,10 @@ impl Walk<'_> {
                 }
             }
             "rar" => self.rar(level, name, depth),
-            "7z" if sniff.encryption == Encryption::None => self.seven_zip(level, name, depth),
+            "7z" => {
+                let sealed = sniff.encryption != Encryption::None;
+                self.seven_zip(level, sealed, name, depth)
+            }
             f if datasets::opens(f) => self.dataset(level, sniff, name, depth),
             other if sniff.encryption == Encryption::None => self.limit(
                 name,
@@ -641,7 +644,7 @@ impl Walk<'_> {
                     size,
                     bytes: LevelBytes::Behind(level, end),
                 };
-                self.seven_zip(&behind, name, depth);
+                self.seven_zip(&behind, false, name, depth);
             }
         }
         true

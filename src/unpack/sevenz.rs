@@ -258,10 +258,20 @@ fn lzma_filters(
 }
 
 impl Walk<'_> {
-    pub(super) fn seven_zip(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) {
+    /// A `sealed` archive (one whose header names the AES coder) is
+    /// walked too, since one encrypted folder says nothing of the others;
+    /// a header it cannot read keeps the claim without a limit.
+    pub(super) fn seven_zip(
+        &mut self,
+        level: &Level<'_, '_>,
+        sealed: bool,
+        prefix: &str,
+        depth: u32,
+    ) {
         match self.seven_zip_header(level) {
             Ok(Some(header)) => self.seven_zip_members(level, &header, prefix, depth),
             Ok(None) => {}
+            Err(_) if sealed => {}
             Err(e) => self.limit(
                 prefix,
                 Limit::Unsupported,
