@@ -387,7 +387,10 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) {
-        if sniff.encryption == Encryption::Encrypted {
+        // A footer that `PARE` calls encrypted but that reads in the
+        // clear is walked as any other.
+        let belied = sniff.format == "parquet" && parquet::footer_in_clear(level);
+        if sniff.encryption == Encryption::Encrypted && !belied {
             // An encrypted footer may still front plaintext column chunks.
             if sniff.format == "parquet" {
                 if let Err(stop) = self.parquet_plaintext(level, prefix, depth) {

@@ -21,7 +21,7 @@
 //! clean just because it was long.
 
 use parquet::basic::{Compression, ConvertedType, LogicalType, Type as Physical};
-use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{ColumnChunkMetaData, ParquetMetaData, ParquetMetaDataReader};
 use parquet::schema::types::ColumnDescriptor;
 
 use super::codecs::{decompress, Codec};
@@ -199,31 +199,44 @@ struct Seen {
     dictionary: Vec<f32>,
 }
 
+/// The file's metadata, from a footer in the clear, and where its data
+/// ends. `PARE` at the end claims an encrypted footer, which a plaintext
+/// one belies: such a footer is read as any other.
+fn footer(r: &mut Reader<'_, '_, '_>) -> Step<(ParquetMetaData, u64)> {
+    let size = r.size();
+    if size < 12 {
+        return malformed("shorter than its magic numbers");
+    }
+    let tail = r.at(size - 8, 8)?;
+    if &tail[4..] != b"PAR1" && &tail[4..] != b"PARE" {
+        return malformed("no PAR1 at the end (encrypted footer or truncated file)");
+    }
+    let footer_len = u64::from(le32(&tail, 0).unwrap_or(0));
+    if footer_len + 12 > size {
+        return malformed(format!("footer length {footer_len} exceeds the file"));
+    }
+    if footer_len > MAX_FOOTER {
+        return Err(Stop::Bound(format!(
+            "footer of {footer_len} bytes is larger than the {} MiB read for it",
+            MAX_FOOTER >> 20
+        )));
+    }
+    let footer = r.at(size - 8 - footer_len, footer_len as usize)?;
+    let meta = ParquetMetaDataReader::decode_metadata(&footer)
+        .or_else(|e| malformed(format!("footer does not parse: {e}")))?;
+    Ok((meta, size - 8 - footer_len))
+}
+
+/// Whether a Parquet file that claims an encrypted footer (`PARE`) has
+/// one in the clear after all.
+pub(super) fn footer_in_clear(level: &Level<'_, '_>) -> bool {
+    footer(&mut Reader::new(level)).is_ok()
+}
+
 impl Walk<'_> {
     pub(super) fn parquet(&mut self, level: &Level<'_, '_>, prefix: &str, depth: u32) -> Step<()> {
         let mut r = Reader::new(level);
-        let size = r.size();
-        if size < 12 {
-            return malformed("shorter than its magic numbers");
-        }
-        let tail = r.at(size - 8, 8)?;
-        if &tail[4..] != b"PAR1" {
-            return malformed("no PAR1 at the end (encrypted footer or truncated file)");
-        }
-        let footer_len = u64::from(le32(&tail, 0).unwrap_or(0));
-        if footer_len + 12 > size {
-            return malformed(format!("footer length {footer_len} exceeds the file"));
-        }
-        if footer_len > MAX_FOOTER {
-            return Err(Stop::Bound(format!(
-                "footer of {footer_len} bytes is larger than the {} MiB read for it",
-                MAX_FOOTER >> 20
-            )));
-        }
-        let footer = r.at(size - 8 - footer_len, footer_len as usize)?;
-        let meta = ParquetMetaDataReader::decode_metadata(&footer)
-            .or_else(|e| malformed(format!("footer does not parse: {e}")))?;
-        let data_end = size - 8 - footer_len;
+        let (meta, data_end) = footer(&mut r)?;
         let schema = meta.file_metadata().schema_descr();
         let columns: Vec<(usize, Leaf)> = schema
             .columns()
@@ -1259,6 +1272,20 @@ mod tests {
         wrong[3008..3012].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(inside(&wrong).0.is_empty());
         assert!(inside(encrypted).0.is_empty());
+    }
+
+    /// `PARE` written over a file whose footer is in the clear claims an
+    /// encryption the footer belies: the file is walked as any other.
+    #[test]
+    fn a_footer_in_the_clear_belies_the_encrypted_magic() {
+        let mut rows: Vec<Vec<u8>> = (0..200).map(|i| format!("id-{i}").into_bytes()).collect();
+        rows.push(wav());
+        let mut file = binary_parquet(&[rows]);
+        let n = file.len();
+        file[..4].copy_from_slice(b"PARE");
+        file[n - 4..].copy_from_slice(b"PARE");
+        let (members, limits) = inside(&file);
+        assert_eq!(members, vec!["b[row 200] wav".to_string()], "{limits:?}");
     }
 
     #[test]
