@@ -143,7 +143,9 @@ fn flatten(
         None => (value, None),
     };
     let children = field.tables(5, MAX_FIELDS);
-    let is_list = matches!(field.u8(2, 0), 12 | 16 | 21) && kind != Kind::Dictionary;
+    // List, FixedSizeList, LargeList, ListView, LargeListView: a numeric
+    // child's values are the waveforms, however the rows are cut.
+    let is_list = matches!(field.u8(2, 0), 12 | 16 | 21 | 25 | 26) && kind != Kind::Dictionary;
     let numeric_list = is_list
         && children.len() == 1
         && children[0].table(4).is_none()
@@ -821,6 +823,17 @@ mod tests {
     }
 
     use crate::unpack::datasets::test_inside as inside;
+
+    /// A waveform in a `list_view<float32>` column (pyarrow 14's layout of
+    /// offsets and sizes), as one in a `list<float32>` is.
+    #[test]
+    fn a_list_view_of_samples_is_a_waveform() {
+        let file = include_bytes!("testdata/list-view-waveform.arrow");
+        assert_eq!(
+            inside(file),
+            (vec!["wave[row 0] waveform".to_string()], vec![])
+        );
+    }
 
     const STREAM: &[u8] =
         include_bytes!("../../../fixtures/datasets/arrow/stream-zstd-hf-audio.arrow");
