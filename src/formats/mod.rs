@@ -15,3 +15,4 @@ pub(crate) mod lz4legacy;
 pub(crate) mod rar;
 pub(crate) mod sevenz;
 pub(crate) mod tar;
+pub(crate) mod yenc;

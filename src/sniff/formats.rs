@@ -172,6 +172,7 @@ pub const FORMATS: &[&str] = &[
     "xfs",
     "xls",
     "xz",
+    "yenc",
     "zip",
     "zlib",
     "zstd",

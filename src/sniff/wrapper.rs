@@ -106,6 +106,9 @@ fn stream(s: &Sample) -> Option<Sniff> {
         });
     } else if lzma_alone_header(h) && lzma_decodes(h, s.is_whole()) {
         ("lzma", "application/x-lzma")
+    } else if crate::formats::yenc::header(h) {
+        // Usenet's binary encoding: a file behind a `=ybegin` line.
+        ("yenc", "text/x-yenc")
     } else {
         return None;
     };

@@ -459,6 +459,7 @@ impl Walk<'_> {
                 | "bzip2"
                 | "lz4"
                 | "lz4-legacy"
+                | "yenc"
                 | "lz"
                 | "zip"
                 | "tar"
@@ -519,9 +520,8 @@ impl Walk<'_> {
             return;
         }
         match &*sniff.format {
-            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" | "lz4-legacy" | "lz" => {
-                self.stream(level, &sniff.format, name, depth)
-            }
+            "gzip" | "zlib" | "zstd" | "xz" | "lzma" | "bzip2" | "lz4" | "lz4-legacy" | "lz"
+            | "yenc" => self.stream(level, &sniff.format, name, depth),
             "zip" => self.zip(level, name, depth),
             "tar" => self.tar(level, name, depth),
             "ar" => self.ar(level, name, depth),
@@ -1387,6 +1387,21 @@ pub(crate) mod tests {
         // Prose with numbers in it is no table.
         let prose = "In 2024, 1.5e3 of 12,000 units (3.2 %) failed.\n".repeat(2000);
         assert!(look(prose.as_bytes()).members.is_empty());
+    }
+
+    /// A WAV posted with yEnc is a stream holding that WAV; a cut post
+    /// still yields its first bytes.
+    #[test]
+    fn a_yenc_post_holds_its_file() {
+        use crate::formats::yenc::tests::encode;
+        let post = encode(&wav(), "voicemail.wav", 128);
+        let s = crate::sniff::sniff(&Sample::new(post.len() as u64, &post, &[]), &[]);
+        assert_eq!((&*s.format, s.class), ("yenc", Class::Compressed));
+        assert_eq!(look(&post).found(), [("(yenc stream)", "wav")]);
+        assert_eq!(
+            look(&post[..post.len() / 2]).found(),
+            [("(yenc stream)", "wav")]
+        );
     }
 
     /// A WAV written out as its byte values (`xxd -i`, Node's `Buffer` as

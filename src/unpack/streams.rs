@@ -519,6 +519,7 @@ pub(crate) fn decoder_until<'i, R: BufRead + 'i>(
             }
             Box::new(LegacyLz4::new(input))
         }
+        "yenc" => Box::new(crate::formats::yenc::Decoder::new(input)),
         // LZMA2 chunks with no header (`xz --format=raw`), whose
         // dictionary size only the writer knew: xz's default. Distances past
         // it fail, saying so, and come only after as many bytes of output.
