@@ -168,6 +168,16 @@ fn groups(line: &[u8], with_offset: bool) -> Option<(Option<&[u8]>, Vec<(usize, 
 /// The layout of a dump whose first line starts at `at`, from that line
 /// and the two after it.
 pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
+    // Every dump line opens with 16 bytes of hex digits, blanks and an
+    // offset's `:` or `0x`: one look at them turns almost any other line
+    // away before it is split.
+    let opening = text.get(at..at + 16)?;
+    if !opening
+        .iter()
+        .all(|&c| c.is_ascii_hexdigit() || matches!(c, b' ' | b'\t' | b':' | b'x'))
+    {
+        return None;
+    }
     let (l0, n1) = line_at(text, at)?;
     let (l1, n2) = line_at(text, n1)?;
     let (l2, _) = line_at(text, n2)?;
