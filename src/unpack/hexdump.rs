@@ -129,7 +129,7 @@ fn value(digits: &[u8], radix: u32) -> Option<u64> {
 }
 
 fn hex_group(token: &[u8]) -> bool {
-    token.len() % 2 == 0 && token.len() <= 16 && token.iter().all(u8::is_ascii_hexdigit)
+    token.len().is_multiple_of(2) && token.len() <= 16 && token.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// The line that starts at `at`, without its line break; `None` past the
@@ -144,9 +144,12 @@ fn line_at(text: &[u8], at: usize) -> Option<(&[u8], usize)> {
     Some((line.strip_suffix(b"\r").unwrap_or(line), next))
 }
 
+/// A line's offset digits, and where each of its groups starts and ends.
+type Groups<'l> = (Option<&'l [u8]>, Vec<(usize, usize)>);
+
 /// A line's groups as far as they go: the offset (when `with_offset`),
 /// then groups of one width with no more than two blanks between them.
-fn groups(line: &[u8], with_offset: bool) -> Option<(Option<&[u8]>, Vec<(usize, usize)>)> {
+fn groups(line: &[u8], with_offset: bool) -> Option<Groups<'_>> {
     let mut toks = tokens(line);
     let offset = match with_offset {
         true => Some(toks.next().and_then(|(s, e)| offset_digits(&line[s..e]))?),
