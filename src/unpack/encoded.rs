@@ -41,6 +41,15 @@ const WEAK_ON_TOKENS: &[&str] = &[
     "cbeff",
 ];
 
+/// Whether a verdict rests on statistics alone (headerless samples,
+/// ciphertext-like bytes, G.722's code set): bytes reached by a weaker
+/// route than a run's alphabet or a container's header (a list of byte
+/// values, escapes, a hex dump, a headerless codec's trial decoding)
+/// need more, since tables of words pass for samples.
+pub fn by_statistics_alone(s: &Sniff) -> bool {
+    matches!(&*s.format, "raw-pcm" | "random-like" | "g722")
+}
+
 /// Whether the verdict on a decoded run of `len` bytes speaks for the run:
 /// a class worth reporting, and no weak magic on a short token.
 pub fn speaks_for(s: &Sniff, len: usize) -> bool {

@@ -295,7 +295,7 @@ impl Walk<'_> {
             let s = self.sniff_bytes(&d.bytes, size);
             // A verdict of statistics alone does not speak for a literal:
             // source code writes lookup tables of 16-bit values so.
-            let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+            let statistical = encoded::by_statistics_alone(&s);
             if s.class == Class::Other || statistical || !encoded::speaks_for(&s, d.bytes.len()) {
                 continue;
             }

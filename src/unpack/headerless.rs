@@ -106,7 +106,7 @@ impl Walk<'_> {
                 return false;
             };
             let s = self.sniff_bytes(&out, level.size.max(out.len() as u64 + 1));
-            let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+            let statistical = super::encoded::by_statistics_alone(&s);
             s.class != Class::Other
                 && s.class != Class::Encrypted
                 && !statistical
