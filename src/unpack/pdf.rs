@@ -671,6 +671,15 @@ fn filter(dict: &[u8]) -> Filter {
     } else {
         return Filter::Other("(not a name)".into());
     };
+    // A `Crypt` filter that names no crypt filter but Identity (the
+    // default) passes its bytes through: the way a PDF leaves one stream
+    // unencrypted.
+    let identity =
+        memmem::find(dict, b"/Identity").is_some() || memmem::find(dict, b"/Name").is_none();
+    let names: Vec<&[u8]> = names
+        .into_iter()
+        .filter(|&n| !(n == b"Crypt" && identity))
+        .collect();
     match names.as_slice() {
         [] => Filter::None,
         [b"FlateDecode" | b"Fl"] => Filter::Flate,
@@ -970,6 +979,28 @@ mod tests {
         let plain = look(&stored(&wav()));
         assert_eq!(plain.found().len(), 1, "{:?}", plain.limits);
         assert_eq!(plain.found()[0].1, "wav");
+        // The Identity crypt filter, the spec's own way to leave a stream
+        // unencrypted, passes its bytes through.
+        let identity = |filter: &str, data: &[u8]| {
+            let mut p = pdf(&[
+                (
+                    "/Filter /Standard /V 4 /R 4 /Length 128 /O <aa> /U <bb> /P -4",
+                    b"",
+                ),
+                ("/Length 70000", &page),
+                (filter, data),
+            ]);
+            p.extend(b"trailer\n<< /Encrypt 10 0 R >>\n");
+            p
+        };
+        let crypt = "/Type /EmbeddedFile /Filter /Crypt /DecodeParms << /Name /Identity >>";
+        assert_eq!(look(&identity(crypt, &wav())).found()[0].1, "wav");
+        let flate = "/Type /EmbeddedFile /Filter [/Crypt /FlateDecode] /DecodeParms [<< /Name /Identity >> null]";
+        assert_eq!(look(&identity(flate, &deflate(&wav()))).found()[0].1, "wav");
+        assert_eq!(
+            filter(b"/Filter /Crypt /DecodeParms << /Name /StdCF >>"),
+            Filter::Other("Crypt".into())
+        );
     }
 
     #[test]
