@@ -389,8 +389,8 @@ impl Walk<'_> {
     ) {
         // A footer that `PARE` calls encrypted but that reads in the
         // clear is walked as any other.
-        let belied = sniff.format == "parquet" && parquet::footer_in_clear(level);
-        if sniff.encryption == Encryption::Encrypted && !belied {
+        let sealed = sniff.encryption == Encryption::Encrypted;
+        if sealed && !(sniff.format == "parquet" && parquet::footer_in_clear(level)) {
             // An encrypted footer may still front plaintext column chunks.
             if sniff.format == "parquet" {
                 if let Err(stop) = self.parquet_plaintext(level, prefix, depth) {
