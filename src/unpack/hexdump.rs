@@ -42,13 +42,30 @@ pub(crate) struct Layout {
     columns: Vec<usize>,
     /// Full lines end in a column of the bytes as characters.
     text_column: bool,
-    /// What the tool the layout matches is called, for the evidence.
-    pub name: &'static str,
 }
 
 impl Layout {
     fn line_bytes(&self) -> usize {
         self.columns.len() * self.digits / 2
+    }
+
+    /// The layout in words, for the evidence: many tools share each.
+    pub fn describe(&self) -> String {
+        let offsets = match self.radix {
+            Some(16) => "hexadecimal offsets",
+            Some(8) => "octal offsets",
+            Some(_) => "decimal offsets",
+            None => "no offsets",
+        };
+        let chars = match self.text_column {
+            true => ", the bytes as characters beside",
+            false => "",
+        };
+        format!(
+            "{} bytes a line in groups of {}, {offsets}{chars}",
+            self.line_bytes(),
+            self.digits / 2
+        )
     }
 }
 
@@ -129,7 +146,7 @@ fn value(digits: &[u8], radix: u32) -> Option<u64> {
 }
 
 fn hex_group(token: &[u8]) -> bool {
-    token.len().is_multiple_of(2) && token.len() <= 16 && token.iter().all(u8::is_ascii_hexdigit)
+    token.len().is_multiple_of(2) && token.len() <= 64 && token.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// The line that starts at `at`, without its line break; `None` past the
@@ -198,10 +215,11 @@ pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
             continue;
         };
         let digits = e - s;
-        // Two groups or more, eight bytes or more a line, at the same
-        // columns on all three lines.
+        // Eight bytes or more a line, at the same columns on all three
+        // lines; two groups or more where no offset opens the line (one
+        // group alone is a hex run, which the search for runs reads).
         let columns: Vec<usize> = parsed[0].1[..n].iter().map(|&(s, _)| s).collect();
-        if n < 2
+        if n < 2 - usize::from(with_offset)
             || n * digits < 16
             || parsed
                 .iter()
@@ -223,28 +241,23 @@ pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
                         && v[2].checked_sub(v[1]) == Some(per_line))
                     .then_some(())
                 };
-                match (steps(16), steps(8)) {
-                    (Some(()), _) => Some(16),
-                    (None, Some(())) => Some(8),
-                    (None, None) => continue,
+                // Hexadecimal, od's octal, or `od -A d`'s decimal.
+                match [16, 8, 10]
+                    .into_iter()
+                    .find(|&radix| steps(radix).is_some())
+                {
+                    Some(radix) => Some(radix),
+                    None => continue,
                 }
             }
         };
         let last = parsed[0].1[n - 1].1;
         let text_column = l0[last..].iter().any(|&c| !matches!(c, b' ' | b'\t'));
-        let name = match (radix, digits, text_column, l0.contains(&b':')) {
-            (Some(16), _, true, true) => "xxd",
-            (Some(16), 2, true, false) => "hexdump -C",
-            (Some(16), _, false, _) => "hexdump",
-            (Some(8), _, _, _) | (None, _, _, _) => "od",
-            _ => "hex dump",
-        };
         return Some(Layout {
             radix,
             digits,
             columns,
             text_column,
-            name,
         });
     }
     None
@@ -257,7 +270,12 @@ pub(crate) fn find(text: &[u8]) -> Option<(usize, Layout)> {
     let mut probe = 0;
     while probe < text.len() {
         let start = match probe {
-            0 => 0,
+            // Behind a byte-order mark (UTF-8's, or the byte UTF-16's
+            // leaves of it), if any.
+            0 => [&b"\xef\xbb\xbf"[..], b"\xff", b"\xfe"]
+                .iter()
+                .find(|bom| text.starts_with(bom))
+                .map_or(0, |bom| bom.len()),
             p => p + memchr::memchr(b'\n', &text[p..])? + 1,
         };
         if let Some(layout) = layout_at(text, start) {
@@ -292,7 +310,11 @@ fn group_at(line: &[u8], col: usize, digits: usize, out: &mut Vec<u8>) -> bool {
     let Some(g) = line.get(col..col + digits) else {
         return false;
     };
-    if !g.iter().all(u8::is_ascii_hexdigit) || line.get(col + digits).is_some_and(|c| *c != b' ') {
+    if !g.iter().all(u8::is_ascii_hexdigit)
+        || line
+            .get(col + digits)
+            .is_some_and(|c| !matches!(c, b' ' | b'\t'))
+    {
         return false;
     }
     out.extend(g.chunks_exact(2).map(|p| hex(p[0]) << 4 | hex(p[1])));
@@ -324,14 +346,98 @@ fn last_groups(line: &[u8], layout: &Layout, out: &mut Vec<u8>) {
     }
 }
 
+/// What one line of a dump is, as its layout reads it.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// `*`: lines like the one before it were left out.
+    Squeeze,
+    /// Groups at the layout's columns: all of them (`full`), or those of a
+    /// last line; behind the offset the line opens with, if any.
+    Groups {
+        offset: Option<u64>,
+        bytes: Vec<u8>,
+        full: bool,
+    },
+    /// An offset alone: the dump's length, from its first offset.
+    Total(u64),
+    /// Anything else.
+    Other,
+}
+
+fn parse_line(line: &[u8], layout: &Layout) -> Line {
+    if line.trim_ascii() == b"*" {
+        return Line::Squeeze;
+    }
+    let mut offset = None;
+    if let Some(radix) = layout.radix {
+        let mut toks = tokens(line);
+        let Some(v) = toks
+            .next()
+            .and_then(|(s, e)| offset_digits(&line[s..e]))
+            .and_then(|d| value(d, radix))
+        else {
+            return Line::Other;
+        };
+        if toks.next().is_none() {
+            return Line::Total(v);
+        }
+        offset = Some(v);
+    }
+    let mut bytes = Vec::with_capacity(layout.line_bytes());
+    let full = layout
+        .columns
+        .iter()
+        .all(|&col| group_at(line, col, layout.digits, &mut bytes));
+    if !full {
+        bytes.clear();
+        last_groups(line, layout, &mut bytes);
+        if bytes.is_empty() {
+            return Line::Other;
+        }
+    }
+    Line::Groups {
+        offset,
+        bytes,
+        full,
+    }
+}
+
+/// Lines that may interrupt a dump (a blank line, a pager's note, a
+/// line a chat client wrapped) before a line that continues it.
+const MAX_INTERRUPTION: usize = 3;
+
+/// Bytes squeezed lines are restored to at most, in one dump: a `*`
+/// before an offset gigabytes on is a few bytes of text.
+const MAX_RESTORED: usize = 4 * HEAD_LEN;
+
+/// Where the dump goes on after an interruption that ends at `from`: the
+/// first of the next [`MAX_INTERRUPTION`] lines that is a full line of
+/// the layout at the offset the dump has reached (`expected`, when lines
+/// carry offsets).
+fn resume(text: &[u8], mut from: usize, layout: &Layout, expected: Option<u64>) -> Option<usize> {
+    for _ in 0..MAX_INTERRUPTION {
+        let (line, after) = line_at(text, from)?;
+        if let Line::Groups {
+            offset, full: true, ..
+        } = parse_line(line, layout)
+        {
+            if offset == expected {
+                return Some(from);
+            }
+        }
+        from = after;
+    }
+    None
+}
+
 /// Reads the dump whose first line starts at `at`, up to `max` bytes.
 pub(crate) fn read(text: &[u8], at: usize, layout: &Layout, max: usize) -> Dump {
     let per_line = layout.line_bytes();
     let mut bytes: Vec<u8> = Vec::new();
     let mut len = None;
     let (mut next, mut end) = (at, at);
-    let mut first_offset = None;
-    let mut squeezed = false;
+    let mut base: Option<u64> = None;
+    let (mut squeezed, mut restored) = (false, 0usize);
     // Printable bytes the column of characters shows as written, and
     // with each group turned around.
     let mut agree = [0usize; 2];
@@ -345,92 +451,84 @@ pub(crate) fn read(text: &[u8], at: usize, layout: &Layout, max: usize) -> Dump 
         };
         // A line the text's end cuts goes on past it.
         let cut = after == text.len() && !text.ends_with(b"\n");
-        if line.trim_ascii() == b"*" {
-            // Lines like the last one were left out. Without offsets there
-            // is no telling how many: one stands for them, which keeps
-            // what follows on the line's boundaries (a sample's too).
-            if squeezed || bytes.len() < per_line {
-                break false;
-            }
-            match layout.radix {
-                Some(_) => squeezed = true,
-                None => bytes.extend_from_within(bytes.len() - per_line..),
-            }
-            (next, end) = (after, after);
-            continue;
-        }
-        let mut toks = tokens(line);
-        if let Some(radix) = layout.radix {
-            let Some(v) = toks
-                .next()
-                .and_then(|(s, e)| offset_digits(&line[s..e]))
-                .and_then(|d| value(d, radix))
-            else {
-                break cut;
-            };
-            let base = *first_offset.get_or_insert(v);
-            let expected = base.saturating_add(bytes.len() as u64);
-            if squeezed {
-                // The lines left out repeat the line before them.
-                let gap = v.saturating_sub(expected);
-                if v < expected || gap % per_line as u64 != 0 || bytes.len() < per_line {
-                    break cut;
+        let expected = base.map(|b| b.saturating_add(bytes.len() as u64));
+        match parse_line(line, layout) {
+            Line::Squeeze if !squeezed && bytes.len() >= per_line => {
+                // Without offsets there is no telling how many lines were
+                // left out: one stands for them, which keeps what follows
+                // on the lines' boundaries (a sample's too).
+                match layout.radix {
+                    Some(_) => squeezed = true,
+                    None => bytes.extend_from_within(bytes.len() - per_line..),
                 }
-                let last: Vec<u8> = bytes[bytes.len() - per_line..].to_vec();
-                let room = max.saturating_sub(bytes.len()).div_ceil(per_line) as u64;
-                for _ in 0..(gap / per_line as u64).min(room) {
-                    bytes.extend_from_slice(&last);
+                (next, end) = (after, after);
+            }
+            Line::Groups {
+                offset,
+                bytes: shown,
+                full,
+            } if offset.is_none() || expected.is_none() || offset >= expected => {
+                if let (true, Some(v), Some(e)) = (squeezed, offset, expected) {
+                    // The lines left out repeat the line before them.
+                    let gap = usize::try_from(v - e).unwrap_or(usize::MAX);
+                    if !gap.is_multiple_of(per_line) {
+                        break false;
+                    }
+                    let room = max
+                        .saturating_sub(bytes.len())
+                        .min(MAX_RESTORED.saturating_sub(restored));
+                    let lines = (gap / per_line).min(room.div_ceil(per_line));
+                    let last = bytes.len() - per_line;
+                    for _ in 0..lines {
+                        bytes.extend_from_within(last..last + per_line);
+                    }
+                    restored += lines * per_line;
+                    squeezed = false;
+                    if lines < gap / per_line {
+                        break true;
+                    }
+                } else if offset != expected && expected.is_some() {
+                    match resume(text, next, layout, expected) {
+                        Some(at) => {
+                            next = at;
+                            continue;
+                        }
+                        None => break false,
+                    }
                 }
-                squeezed = false;
-                if bytes.len() >= max {
+                base = base.or(offset);
+                if full && layout.text_column && layout.digits > 2 {
+                    let shown = column_agrees(line, layout, &shown);
+                    agree = [agree[0] + shown[0], agree[1] + shown[1]];
+                }
+                if !full && cut {
                     break true;
                 }
-            } else if v != expected {
-                break cut;
-            }
-            // A line of its offset alone: the dump's length.
-            if toks.next().is_none() {
-                if cut {
-                    break true;
+                bytes.extend_from_slice(&shown);
+                (next, end) = (after, after);
+                if !full {
+                    // A last line short of a full one; the line of the
+                    // total size may follow it.
+                    if let Some((line, after)) = line_at(text, next) {
+                        if let (Line::Total(v), Some(b)) = (parse_line(line, layout), base) {
+                            len = usize::try_from(v.saturating_sub(b)).ok();
+                            end = after;
+                        }
+                    }
+                    break false;
                 }
-                len = usize::try_from(v - base).ok();
+            }
+            Line::Total(v) if !cut && !squeezed => {
+                len = base.and_then(|b| usize::try_from(v.saturating_sub(b)).ok());
                 end = after;
                 break false;
             }
+            _ if cut => break true,
+            _ => match resume(text, after, layout, expected) {
+                Some(at) => next = at,
+                None => break false,
+            },
         }
-        let before = bytes.len();
-        if layout
-            .columns
-            .iter()
-            .all(|&col| group_at(line, col, layout.digits, &mut bytes))
-        {
-            if layout.text_column && layout.digits > 2 {
-                let shown = column_agrees(line, layout, &bytes[before..]);
-                agree = [agree[0] + shown[0], agree[1] + shown[1]];
-            }
-            (next, end) = (after, after);
-            continue;
-        }
-        bytes.truncate(before);
-        if cut {
-            break true;
-        }
-        last_groups(line, layout, &mut bytes);
-        if bytes.len() > before {
-            end = after;
-        }
-        // The line of the total size after a last line short of a full one.
-        let total = line_at(text, end).and_then(|(line, after)| {
-            let digits = offset_digits(line.trim_ascii())?;
-            Some((value(digits, layout.radix?)?, after))
-        });
-        if let (Some((v, after)), Some(base)) = (total, first_offset) {
-            let shown = v.checked_sub(base).and_then(|n| usize::try_from(n).ok());
-            if shown.is_some_and(|n| n <= bytes.len() && n > before) {
-                (len, end) = (shown, after);
-            }
-        }
-        break false;
     };
     bytes.truncate(max);
     let group = layout.digits / 2;
@@ -487,19 +585,9 @@ impl Walk<'_> {
         depth: u32,
     ) {
         let max = self.text_payloads();
-        let mut from = 0;
-        let mut seen = 0;
+        let (mut from, mut judged) = (0, 0);
         while let Some((start, layout)) = text.get(from..).and_then(find) {
             let start = from + start;
-            seen += 1;
-            if seen > max {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {max} hex dumps; the rest not inspected"),
-                );
-                return;
-            }
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
@@ -507,15 +595,30 @@ impl Walk<'_> {
             let mut dump = read(text, start, &layout, budget);
             from = dump.end.max(start + 1);
             let at = (start * width) as u64;
-            let mut read_to = at + text.len().min(dump.end) as u64 * width as u64;
-            if dump.open && width == 1 && (text.len() as u64) < level.size {
+            // Where the text the dump was read from ends in the object.
+            let mut read_to = (text.len() * width) as u64;
+            let mut read_end = (dump.end * width) as u64;
+            if dump.open && width == 1 && read_to < level.size {
                 if let Some(more) = level.from(at, MAX_DUMP_TEXT) {
                     dump = read(&more, 0, &layout, budget);
-                    read_to = at + dump.end as u64;
+                    read_to = at + more.len() as u64;
+                    read_end = at + dump.end as u64;
                 }
             }
+            // Open at the end of the object is whole: `xxd` writes no
+            // line of the total.
+            let cut = dump.open && (dump.len() >= budget || read_to < level.size);
             if dump.len() < MIN_BYTES {
                 continue;
+            }
+            judged += 1;
+            if judged > max {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!("more than {max} hex dumps; the rest not inspected"),
+                );
+                return;
             }
             self.spent += dump.len() as u64;
             let orders: &[Order] = match dump.order {
@@ -527,9 +630,10 @@ impl Walk<'_> {
                 let s = self.sniff_bytes(&bytes, bytes.len() as u64);
                 // Statistics alone do not speak for a dump, as for any
                 // bytes spelt in text: a table of words passes for samples.
-                let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
-                (s.class != Class::Other && !statistical && encoded::speaks_for(&s, bytes.len()))
-                    .then_some((bytes, s, order))
+                (s.class != Class::Other
+                    && !encoded::by_statistics_alone(&s)
+                    && encoded::speaks_for(&s, bytes.len()))
+                .then_some((bytes, s, order))
             });
             match found {
                 Some((bytes, s, order)) => {
@@ -537,18 +641,17 @@ impl Walk<'_> {
                         Order::Swapped => ", words least significant byte first",
                         _ => "",
                     };
-                    let s = s.with(
-                        "encoding",
-                        format!("{} hex dump at byte {at}{words}", layout.name),
-                    );
+                    let s = s
+                        .with("encoding", format!("hex dump at byte {at}{words}"))
+                        .with("layout", layout.describe());
                     let size = bytes.len() as u64;
                     self.keep(prefix, &format!("hexdump@{at}"), &bytes, size, depth, s);
                 }
-                None if dump.open => self.limit(
+                None if cut => self.limit(
                     prefix,
                     Limit::MemberBytes,
                     format!(
-                        "hex dump at byte {at} judged on the {} bytes its text to byte {read_to} shows; the rest not read",
+                        "hex dump at byte {at} judged on the {} bytes its text to byte {read_end} shows; the rest not read",
                         dump.len()
                     ),
                 ),
@@ -641,15 +744,15 @@ mod tests {
     #[test]
     fn each_tools_dump_reads_back_to_its_bytes() {
         for (text, name, order) in [
-            (XXD, "xxd", Order::Written),
-            (XXD_E, "xxd", Order::Swapped),
-            (HEXDUMP_C, "hexdump -C", Order::Written),
-            (HEXDUMP, "hexdump", Order::Either),
-            (OD_X1, "od", Order::Written),
-            (OD_AN, "od", Order::Written),
+            (XXD, "16 bytes a line in groups of 2, hexadecimal offsets, the bytes as characters beside", Order::Written),
+            (XXD_E, "16 bytes a line in groups of 4, hexadecimal offsets, the bytes as characters beside", Order::Swapped),
+            (HEXDUMP_C, "16 bytes a line in groups of 1, hexadecimal offsets, the bytes as characters beside", Order::Written),
+            (HEXDUMP, "16 bytes a line in groups of 2, hexadecimal offsets", Order::Either),
+            (OD_X1, "16 bytes a line in groups of 1, octal offsets", Order::Written),
+            (OD_AN, "16 bytes a line in groups of 1, no offsets", Order::Written),
         ] {
             let (layout, dump) = read_whole(text);
-            assert_eq!((layout.name, dump.order), (name, order), "{text}");
+            assert_eq!((layout.describe(), dump.order), (name.to_string(), order), "{text}");
             let bytes = match text {
                 HEXDUMP => dump.bytes(Order::Swapped),
                 _ => dump.bytes(dump.order),
@@ -789,13 +892,13 @@ mod tests {
         assert_eq!(inside.found(), [(&*format!("hexdump@{at}"), "wav")]);
         assert_eq!(
             inside.members[0].sniff.evidence["encoding"],
-            format!("xxd hex dump at byte {at}")
+            format!("hex dump at byte {at}")
         );
         let words = look(hexdump(&file).as_bytes());
         assert_eq!(words.found(), [("hexdump@0", "wav")]);
         assert_eq!(
             words.members[0].sniff.evidence["encoding"],
-            "hexdump hex dump at byte 0, words least significant byte first"
+            "hex dump at byte 0, words least significant byte first"
         );
         let image = crate::sniff::testutil::png_head(64, 64, 2);
         let mut image = image;
@@ -808,6 +911,106 @@ mod tests {
             cut.says("hex dump at byte 0 judged on the"),
             "{:?}",
             cut.limits
+        );
+    }
+
+    /// A dump interrupted by a blank line or a note, within its first
+    /// lines, goes on after it; one made with decimal offsets, one group
+    /// a line, or saved behind a byte-order mark is read too.
+    #[test]
+    fn interrupted_and_unusual_dumps_are_read() {
+        use crate::unpack::tests::{look, wav};
+        let file = wav();
+        let dump = xxd(&file);
+        let lines: Vec<&str> = dump.lines().collect();
+        for note in ["", "[... output trimmed by pager ...]"] {
+            let text = format!(
+                "{}\n{note}\n{}\n",
+                lines[..15].join("\n"),
+                lines[15..].join("\n")
+            );
+            assert_eq!(
+                look(text.as_bytes()).found(),
+                [("hexdump@0", "wav")],
+                "{note:?}"
+            );
+        }
+        let decimal: String = file
+            .chunks(16)
+            .enumerate()
+            .map(|(i, l)| {
+                let groups: Vec<String> = l.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{:07} {}\n", i * 16, groups.join(" "))
+            })
+            .collect();
+        assert_eq!(look(decimal.as_bytes()).found(), [("hexdump@0", "wav")]);
+        let one_group: String = file
+            .chunks(16)
+            .enumerate()
+            .map(|(i, l)| {
+                let group: String = l.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{:08x}: {group:<32}  ................\n", i * 16)
+            })
+            .collect();
+        assert_eq!(look(one_group.as_bytes()).found(), [("hexdump@0", "wav")]);
+        let bom = format!("\u{feff}{dump}");
+        assert_eq!(look(bom.as_bytes()).found(), [("hexdump@3", "wav")]);
+    }
+
+    /// A whole dump of bytes that say nothing is no limit, however its
+    /// last line ends; nor are tables of hex numbers, whichever blanks
+    /// part them. One cut by the read names where its text was read to.
+    #[test]
+    fn only_a_dump_cut_short_is_a_limit() {
+        use crate::unpack::tests::look;
+        let noise = crate::sniff::testutil::pseudo_random(4096, 11);
+        for n in [4096, 4095] {
+            let whole = look(xxd(&noise[..n]).as_bytes());
+            assert!(
+                whole.members.is_empty() && whole.limits.is_empty(),
+                "{:?}",
+                whole.limits
+            );
+        }
+        let table: String = (0..2000u32)
+            .map(|i| format!("{:04x}\t{:04x}\t{:04x}\n", i, i * 7 % 65536, i * 13 % 65536))
+            .collect();
+        let t = look(table.as_bytes());
+        assert!(
+            t.members.is_empty() && t.limits.is_empty(),
+            "{:?}",
+            t.limits
+        );
+        let prose = "A dump of a corrupt file follows.\n";
+        let long = crate::sniff::testutil::pseudo_random(100_000, 3);
+        let cut = look(format!("{prose}{}", xxd(&long)).as_bytes());
+        // The 256 KiB read on hold whole lines of 68 bytes, 16 shown each.
+        let lines = MAX_DUMP_TEXT / 68;
+        let said = format!(
+            "hex dump at byte {} judged on the {} bytes its text to byte {} shows",
+            prose.len(),
+            lines * 16,
+            prose.len() + lines * 68
+        );
+        assert!(cut.says(&said), "{said} {:?}", cut.limits);
+    }
+
+    /// A dump deeper than the walk goes is a limit, as an encoded run is.
+    #[test]
+    fn a_dump_past_the_depth_is_a_limit() {
+        use crate::unpack::tests::{look, wav};
+        use std::io::Write;
+        let mut data = xxd(&wav()).into_bytes();
+        for _ in 0..3 {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(&data).unwrap();
+            data = e.finish().unwrap();
+        }
+        let deep = look(&data);
+        assert!(
+            deep.says("hex dumps in text not decoded beyond"),
+            "{:?}",
+            deep.limits
         );
     }
 }

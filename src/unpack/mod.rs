@@ -419,12 +419,15 @@ impl Walk<'_> {
         if sniff.format == "text" {
             if depth > self.max_depth {
                 let text = level.from(0, HEAD_LEN).unwrap_or_default();
-                if !encoded::runs(&text, 1).is_empty() || !escaped::literals(&text, 1).is_empty() {
+                if !encoded::runs(&text, 1).is_empty()
+                    || !escaped::literals(&text, 1).is_empty()
+                    || hexdump::find(&text).is_some()
+                {
                     self.limit(
                         name,
                         Limit::Depth,
                         format!(
-                            "encoded runs in text not decoded beyond --max-archive-depth {}",
+                            "encoded runs or hex dumps in text not decoded beyond --max-archive-depth {}",
                             self.max_depth
                         ),
                     );
@@ -533,15 +536,17 @@ impl Walk<'_> {
                 // stream is, and ciphertext is judged as such. One that
                 // cannot be walked keeps its claim quietly.
                 let sealed = sniff.encryption != Encryption::None;
-                if let (Err(why), false) = (self.compound(level, name, depth), sealed) {
-                    self.limit(
-                        name,
-                        Limit::Unsupported,
-                        format!(
-                            "{f} streams are not walked ({why}); searched for audio headers only"
-                        ),
-                    );
-                    self.headers_in_head(level, name, depth);
+                if let Err(why) = self.compound(level, name, depth) {
+                    if !sealed {
+                        self.limit(
+                            name,
+                            Limit::Unsupported,
+                            format!(
+                                "{f} streams are not walked ({why}); searched for audio headers only"
+                            ),
+                        );
+                        self.headers_in_head(level, name, depth);
+                    }
                 }
             }
             "rar" => self.rar(level, name, depth),
@@ -1000,7 +1005,7 @@ impl Walk<'_> {
                     data.truncate(usize::try_from(budget).unwrap_or(usize::MAX));
                     self.spent += data.len() as u64;
                     let s = self.sniff_bytes(&data, data.len() as u64);
-                    let statistical = matches!(&*s.format, "raw-pcm" | "random-like" | "g722");
+                    let statistical = encoded::by_statistics_alone(&s);
                     if s.class != Class::Other
                         && !statistical
                         && encoded::speaks_for(&s, data.len())
