@@ -42,6 +42,9 @@ pub(crate) struct Layout {
     columns: Vec<usize>,
     /// Full lines end in a column of the bytes as characters.
     text_column: bool,
+    /// Bytes before the dump's own on every line: a log's timestamp, a
+    /// quote's `> `, a comment's `# `.
+    prefix: usize,
 }
 
 impl Layout {
@@ -61,11 +64,20 @@ impl Layout {
             true => ", the bytes as characters beside",
             false => "",
         };
+        let prefix = match self.prefix {
+            0 => String::new(),
+            n => format!(", behind {n} other bytes on every line"),
+        };
         format!(
-            "{} bytes a line in groups of {}, {offsets}{chars}",
+            "{} bytes a line in groups of {}, {offsets}{chars}{prefix}",
             self.line_bytes(),
             self.digits / 2
         )
+    }
+
+    /// The dump's own part of a line: what follows its prefix.
+    fn own<'l>(&self, line: &'l [u8]) -> &'l [u8] {
+        line.get(self.prefix..).unwrap_or_default()
     }
 }
 
@@ -188,20 +200,12 @@ fn groups(line: &[u8], with_offset: bool) -> Option<Groups<'_>> {
 /// The layout of a dump whose first line starts at `at`, from that line
 /// and the two after it.
 pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
-    // Every dump line opens with 16 bytes of hex digits, blanks and an
-    // offset's `:` or `0x`: one look at them turns almost any other line
-    // away before it is split.
-    let opening = text.get(at..at + 16)?;
-    if !opening
-        .iter()
-        .all(|&c| c.is_ascii_hexdigit() || matches!(c, b' ' | b'\t' | b':' | b'x'))
-    {
-        return None;
-    }
+    let prefix = dump_start(text.get(at..)?)?;
     let (l0, n1) = line_at(text, at)?;
     let (l1, n2) = line_at(text, n1)?;
     let (l2, _) = line_at(text, n2)?;
-    let lines = [l0, l1, l2];
+    let lines = [l0, l1, l2].map(|l| l.get(prefix..).unwrap_or_default());
+    let l0 = lines[0];
     for with_offset in [true, false] {
         let Some(parsed) = lines
             .iter()
@@ -258,7 +262,45 @@ pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
             digits,
             columns,
             text_column,
+            prefix,
         });
+    }
+    None
+}
+
+/// Where a dump's own part of the line `line` opens, if it can: at 16
+/// bytes of hex digits, blanks and an offset's `:` or `0x` (one look at
+/// them turns almost any other line away before it is split), at the
+/// line's start or behind one of its first few blanks.
+fn dump_start(line: &[u8]) -> Option<usize> {
+    const TRIES: usize = 4;
+    const MAX_PREFIX: usize = 64;
+    let opens = |at: usize| {
+        line.get(at..at + 16).is_some_and(|o| {
+            o.iter()
+                .all(|&c| c.is_ascii_hexdigit() || matches!(c, b' ' | b'\t' | b':' | b'x'))
+        })
+    };
+    if opens(0) {
+        return Some(0);
+    }
+    // A byte loop: a vector search costs more to set up than these few
+    // dozen bytes take.
+    let mut tries = 0;
+    for (i, &c) in line.iter().take(MAX_PREFIX).enumerate() {
+        match c {
+            b'\n' => return None,
+            b' ' | b'\t' if line.get(i + 1).is_some_and(u8::is_ascii_hexdigit) => {
+                if opens(i + 1) {
+                    return Some(i + 1);
+                }
+                tries += 1;
+                if tries == TRIES {
+                    return None;
+                }
+            }
+            _ => {}
+        }
     }
     None
 }
@@ -365,6 +407,7 @@ enum Line {
 }
 
 fn parse_line(line: &[u8], layout: &Layout) -> Line {
+    let line = layout.own(line);
     if line.trim_ascii() == b"*" {
         return Line::Squeeze;
     }
@@ -551,6 +594,7 @@ pub(crate) fn read(text: &[u8], at: usize, layout: &Layout, max: usize) -> Dump 
 /// How many printable bytes of a full line (`bytes`) its column of
 /// characters shows: as written, and with each group turned around.
 fn column_agrees(line: &[u8], layout: &Layout, bytes: &[u8]) -> [usize; 2] {
+    let line = layout.own(line);
     let last = layout.columns.last().copied().unwrap_or(0) + layout.digits;
     let chars = line[last.min(line.len())..].trim_ascii_start();
     let chars = chars
@@ -955,6 +999,24 @@ mod tests {
         assert_eq!(look(one_group.as_bytes()).found(), [("hexdump@0", "wav")]);
         let bom = format!("\u{feff}{dump}");
         assert_eq!(look(bom.as_bytes()).found(), [("hexdump@3", "wav")]);
+        // Every line behind a log's timestamp, or a quote's marker.
+        for (i, mark) in ["2026-01-01 12:00:0", "> "].iter().enumerate() {
+            let marked: String = lines
+                .iter()
+                .enumerate()
+                .map(|(n, l)| match i {
+                    0 => format!("{mark}{} INFO {l}\n", n % 10),
+                    _ => format!("{mark}{l}\n"),
+                })
+                .collect();
+            let inside = look(marked.as_bytes());
+            assert_eq!(inside.found(), [("hexdump@0", "wav")], "{mark}");
+            let layout = &inside.members[0].sniff.evidence["layout"];
+            assert!(layout
+                .as_str()
+                .unwrap()
+                .contains("other bytes on every line"));
+        }
     }
 
     /// A whole dump of bytes that say nothing is no limit, however its
