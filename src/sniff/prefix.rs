@@ -306,9 +306,19 @@ fn plaintext_behind(s: &Sample, envelope: Sniff, ciphertext: Range<u64>) -> Snif
                     })
             })
             // A recording appended whole (`cat secret.gpg memo.mp3`): its
-            // container's header or its frames, in the head or past it.
+            // container's header or its frames, in the head or past it;
+            // a FLAC stream's frames past the head, whose header lay
+            // between the windows read.
             .or_else(|| recording_at(s).map(|(_, audio)| audio))
             .or_else(|| recording_past_head(s))
+            .or_else(|| {
+                s.past_head().find_map(|w| {
+                    let piece = Sample::new(s.size.saturating_sub(w.offset), &w.bytes, &[]);
+                    let found = audio::flac_piece(&piece)?;
+                    let at = w.offset + found.evidence["payload_offset"].as_u64().unwrap_or(0);
+                    Some(found.with("payload_offset", at))
+                })
+            })
     };
     let found = (!zipped).then(samples).flatten().unwrap_or_else(|| {
         let rest = s.head.get(start as usize..).unwrap_or_default();
@@ -1267,6 +1277,27 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("plaintext behind it"));
+        // FLAC frames behind ciphertext, their stream's header left
+        // between the windows read (here, not there at all).
+        let flac = include_bytes!("../../fixtures/audio/flac/speech.flac");
+        let mut at = 4;
+        loop {
+            let last = flac[at] & 0x80 != 0;
+            let len = usize::from(flac[at + 1]) << 16
+                | usize::from(flac[at + 2]) << 8
+                | usize::from(flac[at + 3]);
+            at += 4 + len;
+            if last {
+                break;
+            }
+        }
+        let file = [&cipher[..], &flac[at..]].concat();
+        let s = sniff_reading(
+            file.len() as u64,
+            &file[..crate::sniff::HEAD_LEN],
+            |at, len| file[at as usize..(at as usize + len).min(file.len())].to_vec(),
+        );
+        assert_eq!((&*s.format, s.class), ("flac", Class::Audio), "{s:?}");
         let small = [
             SALTED,
             &pseudo_random(20_000, 5),

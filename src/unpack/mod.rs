@@ -489,6 +489,16 @@ impl Walk<'_> {
             if self.headerless(level, sniff, name, depth) {
                 return;
             }
+            // Plaintext behind an envelope's header that no detector
+            // named: someone wrote the header over it, or appended it to
+            // a real envelope, and what it is was not found.
+            if sniff.format == "binary" && sniff.evidence.get("envelope").is_some() {
+                self.limit(
+                    name,
+                    Limit::Unsupported,
+                    "plaintext behind an encryption envelope's header, of no format recognised in what was read".into(),
+                );
+            }
             if sniff.format == "binary" {
                 let head = level.from(0, 1024).unwrap_or_default();
                 self.sql_blobs(level, &head, true, name, depth);
@@ -1392,6 +1402,30 @@ pub(crate) mod tests {
         // Prose with numbers in it is no table.
         let prose = "In 2024, 1.5e3 of 12,000 units (3.2 %) failed.\n".repeat(2000);
         assert!(look(prose.as_bytes()).members.is_empty());
+    }
+
+    /// Plaintext behind a real envelope that no detector names is a limit:
+    /// what it is was not found.
+    #[test]
+    fn unnamed_plaintext_behind_an_envelope_is_a_limit() {
+        let noise = crate::sniff::testutil::pseudo_random(60_000, 9);
+        let records: Vec<u8> = (0..4000u32)
+            .flat_map(|i| {
+                [
+                    &b"REC\0"[..],
+                    &i.to_le_bytes(),
+                    &noise[i as usize * 8..i as usize * 8 + 8],
+                ]
+                .concat()
+            })
+            .collect();
+        let file = [&b"Salted__12345678"[..], &noise[..20_000], &records].concat();
+        let inside = look(&file);
+        assert!(
+            inside.says("plaintext behind an encryption envelope's header"),
+            "{:?}",
+            inside.limits
+        );
     }
 
     /// A WAV posted with yEnc is a stream holding that WAV; a cut post
