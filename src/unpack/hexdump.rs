@@ -275,10 +275,16 @@ pub(crate) fn layout_at(text: &[u8], at: usize) -> Option<Layout> {
 fn dump_start(line: &[u8]) -> Option<usize> {
     const TRIES: usize = 4;
     const MAX_PREFIX: usize = 64;
+    // The first token (an offset, or a group of a dump without offsets)
+    // ends in a blank within 19 bytes (`0x`, 16 digits, `:`): a column of
+    // hex ids or hashes opens as a dump does, but runs on.
     let opens = |at: usize| {
-        line.get(at..at + 16).is_some_and(|o| {
-            o.iter()
-                .all(|&c| c.is_ascii_hexdigit() || matches!(c, b' ' | b'\t' | b':' | b'x'))
+        line.get(at..at + 20).is_some_and(|o| {
+            let lead = o.iter().take_while(|&&c| encoded::blank(c)).count();
+            o[..16]
+                .iter()
+                .all(|&c| c.is_ascii_hexdigit() || encoded::blank(c) || matches!(c, b':' | b'x'))
+                && o[lead..].iter().any(|&c| encoded::blank(c))
         })
     };
     if opens(0) {
