@@ -282,16 +282,22 @@ impl Walk<'_> {
             return;
         };
         match &stream.filter {
-            Filter::Other(_) if sealed => {}
             // An encrypted PDF may leave its attached files in the clear
-            // (`/EFF /Identity`, or a forged `/Encrypt`): one stored as
-            // plaintext is judged; ciphertext is said nothing of.
-            Filter::None if sealed => {
+            // (`/EFF /Identity`, or a forged `/Encrypt`): one whose bytes
+            // are no ciphertext is judged, or, under a filter not decoded,
+            // said to be so; ciphertext (and too few bytes to tell,
+            // `unknown`) is said nothing of.
+            Filter::None | Filter::Other(_) if sealed => {
                 let size = length.unwrap_or_else(|| level.size.saturating_sub(data_at));
+                // Bytes not decoded are only looked at.
+                let want = match &stream.filter {
+                    Filter::None => self.stored_want(size),
+                    _ => size.min(HEAD_LEN as u64),
+                };
                 let read;
                 let data = match held {
                     Some(data) => *data,
-                    None => match level.from(data_at, self.stored_want(size) as usize) {
+                    None => match level.from(data_at, want as usize) {
                         Some(data) => {
                             read = data;
                             &read[..]
@@ -300,8 +306,16 @@ impl Walk<'_> {
                     },
                 };
                 let s = self.sniff_bytes(&data[..data.len().min(HEAD_LEN)], size);
-                if s.class != Class::Encrypted && s.format != "unknown" {
-                    self.stored_bytes(prefix, &name, data, size, depth);
+                if s.class == Class::Encrypted || s.format == "unknown" {
+                    return;
+                }
+                match &stream.filter {
+                    Filter::Other(names) => self.limit(
+                        &member,
+                        Limit::Unsupported,
+                        format!("attached file kept with filter {names} is not decoded"),
+                    ),
+                    _ => self.stored_bytes(prefix, &name, data, size, depth),
                 }
             }
             Filter::None => {
@@ -995,6 +1009,15 @@ mod tests {
         };
         let crypt = "/Type /EmbeddedFile /Filter /Crypt /DecodeParms << /Name /Identity >>";
         assert_eq!(look(&identity(crypt, &wav())).found()[0].1, "wav");
+        // Under a filter not decoded, plaintext is said to be there.
+        let hex: String = wav().iter().map(|b| format!("{b:02x}")).collect();
+        let inside = look(&identity(
+            "/Type /EmbeddedFile /Filter /ASCIIHexDecode",
+            hex.as_bytes(),
+        ));
+        assert!(inside.says("attached file kept with filter ASCIIHexDecode is not decoded"));
+        let inside = look(&identity("/Type /EmbeddedFile /Filter /DCTDecode", &cipher));
+        assert!(inside.members.is_empty() && inside.limits.is_empty());
         let flate = "/Type /EmbeddedFile /Filter [/Crypt /FlateDecode] /DecodeParms [<< /Name /Identity >> null]";
         assert_eq!(look(&identity(flate, &deflate(&wav()))).found()[0].1, "wav");
         assert_eq!(
