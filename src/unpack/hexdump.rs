@@ -365,15 +365,18 @@ fn group_at(line: &[u8], col: usize, digits: usize, out: &mut Vec<u8>) -> bool {
     {
         return false;
     }
-    out.extend(g.chunks_exact(2).map(|p| hex(p[0]) << 4 | hex(p[1])));
+    push_pairs(g, out);
     true
 }
 
-fn hex(c: u8) -> u8 {
-    match c {
+/// The bytes that `digits` (hex digits, an even number of them, checked
+/// by the caller) spell, onto `out`.
+fn push_pairs(digits: &[u8], out: &mut Vec<u8>) {
+    let hex = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
-        _ => (c | 0x20) - b'a' + 10,
-    }
+        _ => (c | 0x20).wrapping_sub(b'a').wrapping_add(10),
+    };
+    out.extend(digits.chunks_exact(2).map(|p| hex(p[0]) << 4 | hex(p[1])));
 }
 
 /// The groups a last line holds short of a full one: those at the
@@ -388,7 +391,7 @@ fn last_groups(line: &[u8], layout: &Layout, out: &mut Vec<u8>) {
         let digits: Vec<u8> = slot.iter().copied().filter(|c| *c != b' ').collect();
         let packed = slot.trim_ascii() == digits.as_slice();
         if packed && !digits.is_empty() && hex_group(&digits) {
-            out.extend(digits.chunks_exact(2).map(|p| hex(p[0]) << 4 | hex(p[1])));
+            push_pairs(&digits, out);
         }
         return;
     }
