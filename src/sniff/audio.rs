@@ -1457,6 +1457,7 @@ fn frames_where(s: &Sample, long: Option<usize>) -> Option<(usize, Sniff)> {
         for (parse, format, mime) in FRAME_PARSERS {
             let (mut at, mut n, mut fresh, mut varied) = (pos, 0, true, false);
             let mut first: Option<(u8, &[u8])> = None;
+            let first_len = h.get(pos..).and_then(parse).map_or(0, |(len, _, _)| len);
             while let Some((len, id, _)) = h.get(at..).and_then(parse) {
                 let frame = &h[at..(at + len).min(h.len())];
                 let (first_id, first_frame) = *first.get_or_insert((id, frame));
@@ -1478,7 +1479,13 @@ fn frames_where(s: &Sample, long: Option<usize>) -> Option<(usize, Sniff)> {
             }
             let to_the_end = n >= BEHIND_FRAMES && reaches_end(at);
             let long_run = long.is_some_and(|least| n >= least);
-            if fresh && varied && (to_the_end || long_run) && coded(&h[pos..at.min(h.len())]) {
+            let frames = &h[pos..at.min(h.len())];
+            if fresh
+                && varied
+                && (to_the_end || long_run)
+                && coded(frames)
+                && !periodic(frames, first_len)
+            {
                 let magic = if to_the_end {
                     format!("frame sync at {pos}, frames to the end of what was read")
                 } else {
@@ -1509,6 +1516,28 @@ fn coded(frames: &[u8]) -> bool {
     let distinct = counts.iter().filter(|&&c| c > 0).count();
     let most = counts.iter().copied().max().unwrap_or(0);
     distinct >= CODED_VALUES && most * 4 <= frames.len()
+}
+
+/// Bytes of a chain [`periodic`] compares: a few dozen frames.
+const PERIODIC_SPAN: usize = 16 * 1024;
+
+/// Whether `frames` repeat with a period that divides `frame_len`: then
+/// any header in them recurs a frame length on, and the chain is the
+/// data's period (unrolled machine code, an array of fixed records), not
+/// audio. Coded frames of a real stream agree with themselves a period
+/// on about once in 256 bytes.
+fn periodic(frames: &[u8], frame_len: usize) -> bool {
+    let frames = &frames[..frames.len().min(PERIODIC_SPAN)];
+    (1..=frame_len / 2)
+        .filter(|p| frame_len % p == 0 && *p < frames.len())
+        .any(|p| {
+            let same = frames
+                .iter()
+                .zip(&frames[p..])
+                .filter(|(a, b)| a == b)
+                .count();
+            same * 2 > frames.len() - p
+        })
 }
 
 /// Bytes after the ID3v2 tags a frame search needs: the search span and
@@ -1553,7 +1582,9 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                 // step with a chain of them. After junk, Layer I frames must
                 // hold coded bytes (Layer I itself is all but extinct).
                 let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
-                if layer_one && format == "mp3" && !coded(&h[pos..end.min(h.len())]) {
+                let frames = &h[pos..end.min(h.len())];
+                let frame_len = parse(&h[pos..]).map_or(0, |(len, _, _)| len);
+                if layer_one && format == "mp3" && (!coded(frames) || periodic(frames, frame_len)) {
                     continue;
                 }
                 // Frames found after junk lose to a non-audio signature at 0
@@ -2083,6 +2114,31 @@ mod tests {
         assert_ne!(table.class, Class::Audio, "{table:?}");
         let coded = behind_elf(&|n, i| (i * 7 + n * 13 + i * i) as u8);
         assert_eq!((&*coded.format, coded.class), ("mp2", Class::Audio));
+    }
+
+    /// Unrolled machine code repeats every 64 bytes; where a block opens
+    /// with `FF FF 48` (a Layer I header of 192 bytes), each third block
+    /// holds a header where the last frame ends, to the end of the head.
+    #[test]
+    fn data_that_repeats_within_a_frame_is_no_recording() {
+        let mut v = b"\x7fELF\x02\x01\x01\x00".to_vec();
+        v.resize(50_000, 0);
+        for n in 0..400usize {
+            let mut block = vec![0xff, 0xff, 0x48, 0x89];
+            block.extend((4..64).map(|i| (i * 37 + 11) as u8));
+            // A call's displacement differs from block to block.
+            block[12] = n as u8;
+            v.extend(block);
+        }
+        // The program goes on past the head.
+        let head = &v[..super::super::HEAD_LEN];
+        let s = super::super::sniff(&Sample::new(1 << 20, head, &[]), &[]);
+        assert_ne!(s.class, Class::Audio, "{s:?}");
+        assert!(periodic(&v[50_000..], 192));
+        let frames: Vec<u8> = (0..20u8)
+            .flat_map(super::super::testutil::coded_mp3_frame)
+            .collect();
+        assert!(!periodic(&frames, 417));
     }
 
     /// A tagged MP3 behind a script line is found by its tags; tags with no
