@@ -1285,6 +1285,24 @@ fn frame_chain(b: &[u8], at: usize, parse: FrameParser, want: usize) -> (usize, 
     (n, pos + len)
 }
 
+/// The one-byte key under which `h` opens with a frame of MPEG audio,
+/// ADTS or AC-3 that the next frame's header follows: frames with no tag
+/// in front, XORed with one byte. (Under a longer key the header bytes
+/// after the sync are unknown.)
+pub(crate) fn xored_frames(h: &[u8]) -> Option<u8> {
+    FRAME_PARSERS.iter().find_map(|&(parse, format, _)| {
+        let sync = if format == "ac3" { 0x0b } else { 0xff };
+        let key = h.first()? ^ sync;
+        let header = |at: usize| -> Option<[u8; 8]> {
+            let b = h.get(at..at + 8)?;
+            Some(std::array::from_fn(|i| b[i] ^ key))
+        };
+        let (len, id, _) = parse(&header(0)?)?;
+        let (_, next, _) = parse(&header(len)?)?;
+        (key != 0 && next == id).then_some(key)
+    })
+}
+
 /// The frame parsers a search for frames tries at each sync byte, with the
 /// format each names.
 const FRAME_PARSERS: [(FrameParser, &str, &str); 3] = [

@@ -684,38 +684,26 @@ fn zipped_before(s: &Sample, at: usize) -> bool {
 }
 
 /// A recording under a repeating XOR key of 1, 2 or 4 bytes: the key is
-/// what turns the object's first 4 bytes into an audio container's magic,
-/// and a second field of that header must come out right under the same
-/// key before the head is decoded and the audio detectors judge it. XOR
-/// with a short key hides nothing from anyone who tries this; without it
-/// such a head is `binary`, or `random-like` (class encrypted) when the
-/// codec's output was already random-looking.
+/// what turns the object's first bytes into an audio format's header, and
+/// a second field of that header must come out right under the same key
+/// before the head is decoded and the audio detectors judge it. XOR with
+/// a short key hides nothing from anyone who tries this; without it such
+/// a head is `binary`, or `random-like` (class encrypted) when the codec's
+/// output was already random-looking.
 pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
-    // Magic at 0; a second field at `at` that the header fixes.
-    type Header = (&'static [u8; 4], usize, &'static [&'static [u8; 4]]);
-    const HEADERS: &[Header] = &[
-        (b"RIFF", 8, &[b"WAVE"]),
-        (b"RF64", 8, &[b"WAVE"]),
-        (b"FORM", 8, &[b"AIFF", b"AIFC"]),
-        // Version 0, first page, granule position 0.
-        (b"OggS", 4, &[b"\x00\x02\x00\x00"]),
-        // STREAMINFO first (last-block flag either way), 34 bytes long.
-        (b"fLaC", 4, &[b"\x00\x00\x00\x22", b"\x80\x00\x00\x22"]),
-    ];
     let h = s.head;
-    let first: [u8; 4] = h.get(..4)?.try_into().ok()?;
-    HEADERS.iter().find_map(|&(magic, at, fields)| {
-        let key: [u8; 4] = std::array::from_fn(|i| first[i] ^ magic[i]);
-        if key == [0; 4] {
-            return None;
-        }
-        let field = h.get(at..at + 4)?;
-        let decoded_field: [u8; 4] = std::array::from_fn(|i| field[i] ^ key[(at + i) % 4]);
-        if !fields.contains(&&decoded_field) {
-            return None;
-        }
+    xor_keys(h).into_iter().find_map(|(key, proof)| {
         let plain: Vec<u8> = h.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
-        let mut found = audio::anchored(&Sample::new(s.size, &plain, &[]))?;
+        let decoded = Sample::new(s.size, &plain, &[]);
+        let mut found = audio::detect(&decoded)
+            .or_else(|| media::detect(&decoded))
+            .filter(|f| f.class == Class::Audio)?;
+        // A tag's few fixed bits come out right under one key in a few
+        // thousand: what it tags must then be audio in the clear too, not
+        // random bytes the detectors would call an encrypted payload.
+        if !proof && found.encryption != Encryption::None {
+            return None;
+        }
         found.wants.clear();
         // Only what lay in the clear under the key is weakly protected: a
         // payload random under the key too keeps its own grade.
@@ -743,6 +731,66 @@ pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
                 ),
         )
     })
+}
+
+/// The keys (as four bytes, the key repeated) under which `h` opens with
+/// an audio format's header whose second field holds too: RIFF/RF64 WAVE,
+/// AIFF, Ogg, FLAC and ID3-tagged MP3 by their magic at 0, MP4/M4A by its
+/// `ftyp` at 4 and the box's size before it, and MPEG, ADTS or AC-3 frames
+/// with no tag by a one-byte key that makes the first two headers chain.
+/// With each, whether the header is proof enough that the key is right
+/// (random bytes pass the check once in millions).
+fn xor_keys(h: &[u8]) -> Vec<([u8; 4], bool)> {
+    /// A magic at 0; the field at `at` that the header fixes, or bounds;
+    /// whether that is proof.
+    type Header = (&'static [u8; 4], usize, fn(&[u8; 4]) -> bool, bool);
+    const HEADERS: &[Header] = &[
+        (b"RIFF", 8, |f| f == b"WAVE", true),
+        (b"RF64", 8, |f| f == b"WAVE", true),
+        (b"FORM", 8, |f| f == b"AIFF" || f == b"AIFC", true),
+        // Version 0, first page, granule position 0.
+        (b"OggS", 4, |f| f == b"\x00\x02\x00\x00", true),
+        // STREAMINFO first (last-block flag either way), 34 bytes long.
+        (
+            b"fLaC",
+            4,
+            |f| f == b"\x00\x00\x00\x22" || f == b"\x80\x00\x00\x22",
+            true,
+        ),
+        // ID3v2.2–2.4: revision 0, no undefined flag, a syncsafe size.
+        (b"ID3\x02", 4, id3_rest, false),
+        (b"ID3\x03", 4, id3_rest, false),
+        (b"ID3\x04", 4, id3_rest, false),
+    ];
+    fn id3_rest(f: &[u8; 4]) -> bool {
+        f[0] == 0 && f[1] & 0x0f == 0 && f[2] < 0x80 && f[3] < 0x80
+    }
+    let Some(first) = h.get(..8) else {
+        return Vec::new();
+    };
+    let field = |key: &[u8; 4], at: usize| -> Option<[u8; 4]> {
+        let f = h.get(at..at + 4)?;
+        Some(std::array::from_fn(|i| f[i] ^ key[(at + i) % 4]))
+    };
+    let mut keys: Vec<([u8; 4], bool)> = HEADERS
+        .iter()
+        .filter_map(|&(magic, at, holds, proof)| {
+            let key: [u8; 4] = std::array::from_fn(|i| first[i] ^ magic[i]);
+            (key != [0; 4] && holds(&field(&key, at)?)).then_some((key, proof))
+        })
+        .collect();
+    // `ftyp` at 4, after a box size of a few dozen bytes.
+    let key: [u8; 4] = std::array::from_fn(|i| first[4 + i] ^ b"ftyp"[i]);
+    if key != [0; 4]
+        && field(&key, 0).is_some_and(|size| matches!(u32::from_be_bytes(size), 12..=256))
+    {
+        keys.push((key, true));
+    }
+    // Two headers chained: the frame detector checks more before it speaks.
+    if let Some(key) = audio::xored_frames(h) {
+        keys.push(([key; 4], true));
+    }
+    keys
 }
 
 /// Text, or the recording behind it. Text is judged on its first 8 KiB,
@@ -1920,6 +1968,56 @@ mod tests {
             let mut v = crate::sniff::testutil::pseudo_random(4096, seed);
             v[..4].copy_from_slice(b"RIFX");
             assert_ne!(sniff(&v).class, Class::Audio, "seed {seed}");
+        }
+    }
+
+    /// MP3 under its ID3 tag, M4A under its `ftyp`, and MP3, ADTS and
+    /// AC-3 frames with no tag under a one-byte key are found as WAV is;
+    /// random bytes made to open with those headers' first bytes are not.
+    #[test]
+    fn tagged_mp3_m4a_and_bare_frames_under_a_short_xor_key_are_found() {
+        let xor = |v: &[u8], key: &[u8]| -> Vec<u8> {
+            v.iter()
+                .enumerate()
+                .map(|(i, b)| b ^ key[i % key.len()])
+                .collect()
+        };
+        let tagged: &[(&[u8], &str)] = &[
+            (include_bytes!("../../fixtures/audio/mp3/speech.mp3"), "mp3"),
+            (include_bytes!("../../fixtures/audio/m4a/speech.m4a"), "m4a"),
+        ];
+        let bare: &[(&[u8], &str)] = &[
+            (include_bytes!("../../fixtures/audio/mp3/no-tag.mp3"), "mp3"),
+            (include_bytes!("../../fixtures/audio/aac/speech.aac"), "aac"),
+            (include_bytes!("../../fixtures/audio/ac3/speech.ac3"), "ac3"),
+        ];
+        for &(file, format) in tagged {
+            for key in [&[0x5a][..], &[0x13, 0x37], &[0xde, 0xad, 0xbe, 0xef]] {
+                let s = sniff(&xor(file, key));
+                assert_eq!(
+                    (&*s.format, s.class, s.encryption),
+                    (format, Class::Audio, Encryption::Weak),
+                    "{format} key {key:02x?}"
+                );
+            }
+        }
+        for &(file, format) in bare {
+            let s = sniff(&xor(file, &[0xa5]));
+            assert_eq!((&*s.format, s.class), (format, Class::Audio), "{format}");
+            assert_eq!(s.evidence["obfuscation"], "XOR with a repeating 1-byte key");
+        }
+        for seed in 0..500 {
+            let mut v = crate::sniff::testutil::pseudo_random(4096, seed);
+            // The ID3 header's fields too, which hold once in thousands.
+            for opening in [
+                &b"ID3\x03\x00\x00\x00\x00\x02\x00"[..],
+                b"\x00\x00\x00\x20ftyp",
+                b"\xff\xfb",
+            ] {
+                let key = v[0] ^ 0x5a;
+                v[..opening.len()].copy_from_slice(&xor(opening, &[key]));
+                assert_ne!(sniff(&v).class, Class::Audio, "seed {seed}");
+            }
         }
     }
 
