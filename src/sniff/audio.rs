@@ -1547,7 +1547,7 @@ const PERIODIC_SPAN: usize = 16 * 1024;
 fn periodic(frames: &[u8], frame_len: usize) -> bool {
     let frames = &frames[..frames.len().min(PERIODIC_SPAN)];
     (1..=frame_len / 2)
-        .filter(|p| frame_len % p == 0 && *p < frames.len())
+        .filter(|p| frame_len.is_multiple_of(*p) && *p < frames.len())
         .any(|p| {
             let same = frames
                 .iter()
