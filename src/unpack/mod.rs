@@ -830,6 +830,30 @@ impl Walk<'_> {
         });
     }
 
+    /// A decoded run that is text may be a payload encoded twice (a
+    /// base64 value put in a Kubernetes Secret, which base64-encodes it
+    /// again; hex of base64): it is searched as any text is, one level
+    /// down (past --max-archive-depth, a limit says so). Not a member of
+    /// its own: only what is found in it is reported.
+    pub(in crate::unpack) fn encoded_text(
+        &mut self,
+        prefix: &str,
+        name: &str,
+        data: &[u8],
+        size: u64,
+        depth: u32,
+        s: &Sniff,
+    ) {
+        if s.format != "text" {
+            return;
+        }
+        let level = Level {
+            size,
+            bytes: LevelBytes::Memory(data),
+        };
+        self.open(&level, s, &chain(prefix, name), depth + 1);
+    }
+
     /// The runs of a text that said nothing alone, judged joined: kept as
     /// one member when together they are a recording (or biometric data).
     /// Anything else they make (random bytes, a binary) was judged piece by
@@ -918,6 +942,8 @@ impl Walk<'_> {
             .max(data.len() as u64);
             let s = self.sniff_bytes(&data, size);
             if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
+                let name = format!("{}@{}", run.encoding.name(), run.offset * width);
+                self.encoded_text(prefix, &name, &data, size, depth, &s);
                 quiet = true;
                 continue;
             }
@@ -1378,6 +1404,47 @@ pub(crate) mod tests {
             // The byte offset in the file: a 2-byte mark, then 8 units.
             assert_eq!(inside.members[0].member, "base64@18");
         }
+    }
+
+    /// A payload encoded twice (base64 of base64, hex of base64) is decoded
+    /// twice, in the head or in a window past it; deeper than the archive
+    /// depth, a limit says so; base64 of prose is text and says nothing.
+    #[test]
+    fn a_payload_encoded_twice_is_decoded_twice() {
+        use base64::Engine;
+        let b64 = |v: &[u8]| base64::engine::general_purpose::STANDARD.encode(v);
+        let hex = |v: &[u8]| v.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let found = |text: &str| {
+            let inside = look(text.as_bytes());
+            assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+            let found: Vec<(String, String)> = inside
+                .members
+                .iter()
+                .map(|m| (m.member.clone(), m.sniff.format.to_string()))
+                .collect();
+            found
+        };
+        let twice = b64(b64(&wav()).as_bytes());
+        assert_eq!(
+            found(&format!("{{\"audio\": \"{twice}\"}}")),
+            [("base64@11!/base64@0".to_string(), "wav".to_string())]
+        );
+        assert_eq!(
+            found(&hex(b64(&wav()).as_bytes())),
+            [("hex@0!/base64@0".to_string(), "wav".to_string())]
+        );
+        let prose = "A line of prose, long enough to pass for a log.\n".repeat(2000);
+        let behind = found(&format!("{prose}audio: {twice}\n"));
+        assert_eq!(behind.len(), 1, "{behind:?}");
+        assert!(behind[0].0.ends_with("!/base64@0"), "{behind:?}");
+        assert_eq!(found(&b64(prose.as_bytes())), []);
+        let mut deep = wav();
+        for _ in 0..6 {
+            deep = b64(&deep).into_bytes();
+        }
+        let inside = look(&deep);
+        assert!(inside.members.is_empty());
+        assert_eq!(inside.limits[0].limit, Limit::Depth, "{:?}", inside.limits);
     }
 
     /// A recording exported to JSON as numbers, longer than the head: read

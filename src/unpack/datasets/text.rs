@@ -317,7 +317,9 @@ impl Walk<'_> {
             encoded::decoded_len(encoded::symbols(chars), run.encoding).max(data.len() as u64);
         let s = self.sniff_bytes(&data, size);
         let statistical = matches!(&*s.format, "random-like" | "raw-pcm");
+        let name = format!("{}@{offset}", run.encoding.name());
         if s.class == Class::Other || (statistical && data.len() < 256) {
+            self.encoded_text(prefix, &name, &data, size, depth, &s);
             pieces.push(&encoded::Piece::of(run, text, base, 1), &data);
             return Some(covered);
         }
@@ -329,7 +331,6 @@ impl Walk<'_> {
         if let Some(mime) = &run.declared {
             s = s.with("declared", format!("data: URI of type {mime}"));
         }
-        let name = format!("{}@{offset}", run.encoding.name());
         self.keep(prefix, &name, &data, size, depth, s);
         Some(covered)
     }
