@@ -41,22 +41,39 @@ pub(crate) struct Decoded {
 /// with the decoder of one stream of each: what lies behind another
 /// format's head is followed by more of that format, not by a second
 /// stream.
-const BEHIND: [(&[u8], &str, &str); 4] = [
+const BEHIND: [(&[u8], &str, &str); 8] = [
     (b"\x1f\x8b\x08", "gzip", "gzip-first"),
     (b"\xfd7zXZ\x00", "xz", "xz-first"),
     (b"BZh", "bzip2", "bzip2-first"),
     (b"\x28\xb5\x2f\xfd", "zstd", "zstd-first"),
+    // A 32 KiB window and each of the four levels' check bits, no preset
+    // dictionary: MATLAB's v7 `.mat`, an Android backup, many a format's
+    // payload behind its own header.
+    (b"\x78\x01", "zlib", "zlib"),
+    (b"\x78\x5e", "zlib", "zlib"),
+    (b"\x78\x9c", "zlib", "zlib"),
+    (b"\x78\xda", "zlib", "zlib"),
 ];
+
+/// The magics of [`BEHIND`] looked for behind a recognised format's head:
+/// the first four. zlib's two bytes come by chance a few times in every
+/// 64 KiB, and a recognised format's own deflated parts (a PNG's image
+/// data, a PDF's streams) are its walker's to read, or nobody's: they are
+/// looked for only behind bytes no format explains.
+const NAMED_BEHIND: usize = 4;
 
 /// Leftmost-first, so that the automaton's vectorised prefilter runs; no
 /// magic is a prefix of another's start, and each match restarts the
-/// search one byte on.
-static BEHIND_MAGICS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+/// search one byte on. Behind a recognised format's head, and behind one
+/// no format explains.
+static BEHIND_MAGICS: std::sync::LazyLock<[aho_corasick::AhoCorasick; 2]> =
     std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(BEHIND.iter().map(|b| b.0))
-            .expect("four short magics build an automaton")
+        [NAMED_BEHIND, BEHIND.len()].map(|n| {
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(BEHIND[..n].iter().map(|b| b.0))
+                .expect("a few short magics build an automaton")
+        })
     });
 
 /// Compressed input read when the head decodes to nothing: lz4's largest
@@ -151,10 +168,14 @@ impl Walk<'_> {
             "zstd" => head.get(at + 4).is_some_and(|d| d & 0x08 == 0),
             _ => true,
         };
+        let unexplained = matches!(
+            &*sniff.format,
+            "binary" | "text" | "random-like" | "unknown"
+        );
+        let magics = &BEHIND_MAGICS[usize::from(unexplained)];
         let mut from = start;
         let places = std::iter::from_fn(|| {
-            let m =
-                BEHIND_MAGICS.find(aho_corasick::Input::new(&head[..]).span(from..head.len()))?;
+            let m = magics.find(aho_corasick::Input::new(&head[..]).span(from..head.len()))?;
             from = m.start() + 1;
             let (_, format, codec) = BEHIND[m.pattern().as_usize()];
             Some((m.start(), format, codec))
@@ -1202,6 +1223,41 @@ mod tests {
                 assert_eq!(m.sniff.format, "wav", "{format}");
             }
         }
+    }
+
+    /// A zlib stream behind a header no format names (MATLAB's v7 `.mat`,
+    /// an Android backup) is read; one inside a recognised format (a PNG's
+    /// image data) is that format's, and chance pairs of its two magic
+    /// bytes in random bytes are passed over without a word.
+    #[test]
+    fn a_zlib_stream_behind_bytes_no_format_names_is_read() {
+        let wav = super::super::tests::wav();
+        let z = crate::sniff::testutil::zlib(&wav);
+        let mut mat = format!("{:<116}", "MATLAB 5.0 MAT-file, Platform: GLNXA64").into_bytes();
+        mat.extend([0; 8]);
+        mat.extend(b"\x00\x01IM\x0f\x00\x00\x00");
+        mat.extend((z.len() as u32).to_le_bytes());
+        let backup = b"ANDROID BACKUP\n5\n1\nnone\n".to_vec();
+        for head in [mat, backup] {
+            let v = [&head[..], &z].concat();
+            let inside = super::super::tests::look(&v);
+            assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+            assert_eq!(inside.members.len(), 1);
+            let m = &inside.members[0];
+            assert_eq!(m.member, format!("embedded@{}!/(zlib stream)", head.len()));
+            assert_eq!(m.sniff.format, "wav");
+        }
+        let mut png = crate::sniff::testutil::png_head(64, 64, 0);
+        png.extend((z.len() as u32).to_be_bytes());
+        png.extend(b"IDAT");
+        png.extend(&z);
+        assert!(super::super::tests::look(&png).members.is_empty());
+        let mut noise = crate::sniff::testutil::pseudo_random(60_000, 3);
+        for at in (100..60_000).step_by(3_000) {
+            noise[at..at + 2].copy_from_slice(b"\x78\x9c");
+        }
+        let inside = super::super::tests::look(&noise);
+        assert!(inside.members.is_empty() && inside.limits.is_empty());
     }
 
     /// A stream behind a short binary header (an Avro block, a Kafka
