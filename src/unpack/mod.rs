@@ -31,6 +31,7 @@ mod headerless;
 mod hexdump;
 mod ole;
 pub(crate) mod openpgp;
+mod pcap;
 mod pdf;
 mod pgdump;
 mod rar;
@@ -503,6 +504,9 @@ impl Walk<'_> {
                 let head = level.from(0, 1024).unwrap_or_default();
                 self.sql_blobs(level, &head, true, name, depth);
                 self.pg_dump(level, &head, name, depth);
+                if pcap::is_capture(&head) {
+                    self.packet_capture(level, name);
+                }
             }
             // A database is read through SQLite where it can be.
             if sniff.format == "sqlite" && depth <= self.max_depth {
