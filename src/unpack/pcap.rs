@@ -13,10 +13,8 @@ use pcap_parser::{Linktype, PcapBlockOwned};
 use super::{chain, Level, Limit, Member, Walk};
 use crate::sniff::{Class, Encryption, Randomness, Sniff};
 
-/// Captured bytes read: a few minutes of a G.711 call, both ways.
-const MAX_CAPTURE: usize = 8 << 20;
-/// Payload bytes of one stream judged.
-const MAX_STREAM: usize = 1 << 20;
+/// Captured bytes read: three minutes or so of a G.711 call, both ways.
+const MAX_CAPTURE: usize = 4 << 20;
 /// Streams followed in one capture.
 const MAX_STREAMS: usize = 64;
 /// Packets a stream needs, in sequence, to be one: a second of 20 ms
@@ -56,7 +54,7 @@ pub(super) struct Stream {
     in_sequence: usize,
     last_seq: Option<u16>,
     pub payload: Vec<u8>,
-    /// Payload bytes not kept past [`MAX_STREAM`].
+    /// Payload bytes not kept past the cap on a stream.
     pub dropped: u64,
 }
 
@@ -106,9 +104,9 @@ fn udp_payload(link: Linktype, frame: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// The RTP streams of a capture's first bytes, and whether its records
-/// went on past them.
-pub(super) fn streams(capture: &[u8]) -> (Vec<Stream>, bool) {
+/// The RTP streams of a capture's first bytes (up to a record they cut
+/// short), each keeping at most `max_stream` bytes of payload.
+pub(super) fn streams(capture: &[u8], max_stream: usize) -> Vec<Stream> {
     let mut streams: Vec<Stream> = Vec::new();
     let mut add = |link: Linktype, frame: &[u8]| {
         let Some((ssrc, payload_type, seq, payload)) = udp_payload(link, frame).and_then(rtp)
@@ -134,14 +132,12 @@ pub(super) fn streams(capture: &[u8]) -> (Vec<Stream>, bool) {
         s.packets += 1;
         s.in_sequence += usize::from(s.last_seq == Some(seq.wrapping_sub(1)));
         s.last_seq = Some(seq);
-        let room = MAX_STREAM
+        let room = max_stream
             .saturating_sub(s.payload.len())
             .min(payload.len());
         s.payload.extend_from_slice(&payload[..room]);
         s.dropped += (payload.len() - room) as u64;
     };
-    // A record the bytes read cut short ends the walk: the capture went on.
-    let mut cut = false;
     if capture.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
         let mut links: Vec<Linktype> = Vec::new();
         if let Ok(blocks) = pcap_parser::PcapNGSlice::from_slice(capture) {
@@ -162,10 +158,7 @@ pub(super) fn streams(capture: &[u8]) -> (Vec<Stream>, bool) {
                         }
                     }
                     Ok(_) => {}
-                    Err(_) => {
-                        cut = true;
-                        break;
-                    }
+                    Err(_) => break,
                 }
             }
         }
@@ -175,10 +168,7 @@ pub(super) fn streams(capture: &[u8]) -> (Vec<Stream>, bool) {
             match record {
                 Ok(PcapBlockOwned::Legacy(r)) => add(link, r.data),
                 Ok(_) => {}
-                Err(_) => {
-                    cut = true;
-                    break;
-                }
+                Err(_) => break,
             }
         }
     }
@@ -188,7 +178,7 @@ pub(super) fn streams(capture: &[u8]) -> (Vec<Stream>, bool) {
             && s.in_sequence * 5 >= s.packets * 4
             && s.payload.len() as u64 + s.dropped >= 8 * s.packets as u64
     });
-    (streams, cut)
+    streams
 }
 
 /// The codec a static RTP payload type names (RFC 3551), and whether
@@ -218,13 +208,16 @@ impl Walk<'_> {
         let Some(capture) = level.from(0, want) else {
             return;
         };
-        let (streams, cut) = streams(&capture);
-        if cut && capture.len() as u64 >= MAX_CAPTURE as u64 && !streams.is_empty() {
+        let max_stream = usize::try_from(self.limits.max_member_bytes).unwrap_or(usize::MAX);
+        let streams = streams(&capture, max_stream);
+        // A call later in a long capture is not looked for: said, whatever
+        // the first MiBs held.
+        if (capture.len() as u64) < level.size {
             self.limit(
                 prefix,
                 Limit::ObjectBytes,
                 format!(
-                    "packet capture of {} bytes: its RTP streams judged on the first {} MiB",
+                    "packet capture of {} bytes: RTP streams looked for in its first {} MiB",
                     level.size,
                     MAX_CAPTURE >> 20
                 ),
@@ -365,6 +358,18 @@ mod tests {
         assert!(inside.members.is_empty() && inside.limits.is_empty());
     }
 
+    /// A capture longer than what is read says so, with the call found in
+    /// what was.
+    #[test]
+    fn a_long_capture_is_a_limit() {
+        let clear: Vec<u8> = (0..MAX_CAPTURE).map(|i| (i % 50) as u8 + 0x40).collect();
+        let inside = crate::unpack::tests::look(&pcap(0, &clear));
+        assert_eq!(inside.members.len(), 1);
+        assert_eq!(inside.limits.len(), 1);
+        assert_eq!(inside.limits[0].limit, Limit::ObjectBytes);
+        assert!(inside.limits[0].message.contains("in its first 4 MiB"));
+    }
+
     #[test]
     fn captures_are_told_by_their_magic() {
         assert!(is_capture(&pcap(0, &[0; 160])));
@@ -394,15 +399,16 @@ mod tests {
 
     #[test]
     fn a_streams_packets_must_run_in_sequence() {
-        let (streams, cut) = streams(&pcap(8, &[0x55; 160 * 60]));
-        assert!(!cut);
+        let streams = streams(&pcap(8, &[0x55; 160 * 60]), 1 << 20);
         assert_eq!(streams.len(), 1);
         assert_eq!((streams[0].packets, streams[0].payload.len()), (60, 9600));
         // Too few packets to be a call.
-        assert!(super::streams(&pcap(8, &[0x55; 160 * 40])).0.is_empty());
+        assert!(super::streams(&pcap(8, &[0x55; 160 * 40]), 1 << 20).is_empty());
         // Cut inside a record.
         let v = pcap(8, &[0x55; 160 * 60]);
-        let (streams, cut) = super::streams(&v[..v.len() - 30]);
-        assert!(cut && streams.len() == 1);
+        let streams = super::streams(&v[..v.len() - 30], 1000);
+        assert_eq!(streams.len(), 1);
+        // Kept up to the cap, the rest counted.
+        assert_eq!((streams[0].payload.len(), streams[0].dropped), (1000, 8440));
     }
 }
