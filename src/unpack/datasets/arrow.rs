@@ -539,33 +539,69 @@ impl Walk<'_> {
                     let Some(values) = buffer(first[i + 1] + 1) else {
                         continue;
                     };
-                    let Some(budget) = self.remaining(prefix) else {
-                        return Ok(());
-                    };
-                    let want = (MAX_WAVEFORM * dtype.size()).min(budget as usize);
-                    let bytes = self.arrow_buffer(r, body, values, want)?;
-                    self.spent += bytes.len() as u64;
                     let total = node_len(i + 1).unwrap_or(0).max(0) as u64;
-                    let samples = dtype.decode(&bytes, false, 1, MAX_WAVEFORM);
                     let name = if f.in_list {
                         format!("{}[values]", f.path)
                     } else {
                         format!("{}[row {rows}]", f.path)
                     };
-                    let shape = format!("[{total}] values in the batch");
-                    found[i] = self.samples(
-                        prefix,
-                        &name,
-                        dtype.name(),
-                        &shape,
-                        &samples,
-                        total.saturating_mul(dtype.size() as u64),
-                    );
+                    match self.arrow_numbers(r, body, values, dtype, total, &name, prefix)? {
+                        Some(hit) => found[i] = hit,
+                        None => return Ok(()),
+                    }
+                }
+                // A column of floats or 16-bit integers, one sample a row
+                // (`pd.DataFrame({"sample": x}).to_feather()`), as in
+                // Parquet; tabular numbers fail the judgement.
+                Kind::Number(dtype @ (Dtype::F16 | Dtype::F32 | Dtype::F64 | Dtype::I16))
+                    if !f.in_list =>
+                {
+                    let Some(values) = buffer(first[i] + 1) else {
+                        continue;
+                    };
+                    let total = node_len(i).unwrap_or(0).max(0) as u64;
+                    let name = format!("{}[rows from {rows}]", f.path);
+                    match self.arrow_numbers(r, body, values, dtype, total, &name, prefix)? {
+                        Some(hit) => found[i] = hit,
+                        None => return Ok(()),
+                    }
                 }
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Judges the `total` numbers of `dtype` in buffer `values` of a batch
+    /// as a waveform, member `name`: whether they are one; `None` when the
+    /// object's budget is spent.
+    #[allow(clippy::too_many_arguments)]
+    fn arrow_numbers(
+        &mut self,
+        r: &mut Reader<'_, '_, '_>,
+        body: &Body,
+        values: (u64, u64),
+        dtype: Dtype,
+        total: u64,
+        name: &str,
+        prefix: &str,
+    ) -> Step<Option<bool>> {
+        let Some(budget) = self.remaining(prefix) else {
+            return Ok(None);
+        };
+        let want = (MAX_WAVEFORM * dtype.size()).min(budget as usize);
+        let bytes = self.arrow_buffer(r, body, values, want)?;
+        self.spent += bytes.len() as u64;
+        let samples = dtype.decode(&bytes, false, 1, MAX_WAVEFORM);
+        let shape = format!("[{total}] values in the batch");
+        Ok(Some(self.samples(
+            prefix,
+            name,
+            dtype.name(),
+            &shape,
+            &samples,
+            total.saturating_mul(dtype.size() as u64),
+        )))
     }
 
     /// The values of a binary column: the first [`VALUES_PER_BATCH`]
@@ -832,6 +868,19 @@ mod tests {
         assert_eq!(
             inside(file),
             (vec!["wave[row 0] waveform".to_string()], vec![])
+        );
+    }
+
+    /// pandas' `to_feather` (pyarrow 26, LZ4 frames) of a frame with one
+    /// sample a row: half a second of espeak-ng speech as `int16`, beside
+    /// prices, counts (`int16` too) and timestamps. The samples are a
+    /// waveform; the table's columns are not.
+    #[test]
+    fn a_column_of_samples_one_a_row_is_a_waveform() {
+        let file = include_bytes!("testdata/flat-int16-column.feather");
+        assert_eq!(
+            inside(file),
+            (vec!["sample[rows from 0] waveform".to_string()], vec![])
         );
     }
 
