@@ -40,6 +40,7 @@ mod sqldump;
 mod sqlite;
 mod streams;
 mod tar;
+mod uuencode;
 mod zip;
 pub(crate) use zip::entry_holds_up as local_header_holds_up;
 
@@ -423,12 +424,13 @@ impl Walk<'_> {
                 if !encoded::runs(&text, 1).is_empty()
                     || !escaped::literals(&text, 1).is_empty()
                     || hexdump::find(&text).is_some()
+                    || uuencode::next_begin(&text, 0).is_some()
                 {
                     self.limit(
                         name,
                         Limit::Depth,
                         format!(
-                            "encoded runs or hex dumps in text not decoded beyond --max-archive-depth {}",
+                            "encoded runs, hex dumps or uuencoded files in text not decoded beyond --max-archive-depth {}",
                             self.max_depth
                         ),
                     );
@@ -445,6 +447,7 @@ impl Walk<'_> {
                 read_on = self.encoded(level, &text, width, name, depth, &mut pieces);
                 self.escaped(level, &text, width, name, depth);
                 self.hex_dumps(level, &text, width, name, depth);
+                self.uuencoded(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
             self.text_windows(level, name, depth, judged_to, read_on, &mut pieces);

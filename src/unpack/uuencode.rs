@@ -1,0 +1,194 @@
+//! uuencoded files in text (`uuencode voice.wav voice.wav`, a `shar`
+//! archive's binaries, Usenet and old mail gateways): `begin MODE NAME`,
+//! then lines whose first character counts the bytes they hold (`M`, 45)
+//! in four characters for every three, from `!` up (a zero six-bit group
+//! as a blank or a backquote), to an empty line and `end`. The alphabet
+//! has blanks and punctuation in it, so no run search sees such a file.
+
+use super::{Level, Limit, Walk};
+use crate::sniff::{Class, HEAD_LEN};
+use crate::unpack::encoded;
+
+/// Fewer bytes encoded are no recording.
+const MIN_BYTES: usize = 256;
+/// uuencoded files decoded in one text, at most.
+const MAX_FILES: usize = 16;
+
+/// Where the first `begin MODE NAME` line at or after `from` starts, and
+/// where the encoded lines after it do.
+pub(super) fn next_begin(text: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut at = from;
+    loop {
+        let start = match at {
+            0 if text.starts_with(b"begin ") => 0,
+            _ => at + memchr::memmem::find(text.get(at..)?, b"\nbegin ")? + 1,
+        };
+        let line_end = start + memchr::memchr(b'\n', &text[start..])?;
+        let line = &text[start + 6..line_end];
+        // A mode of three or four octal digits, a blank, a name.
+        let digits = line
+            .iter()
+            .take_while(|c| (b'0'..=b'7').contains(c))
+            .count();
+        if (3..=4).contains(&digits) && line.get(digits) == Some(&b' ') && line.len() > digits + 1 {
+            return Some((start, line_end + 1));
+        }
+        at = line_end;
+    }
+}
+
+/// Decodes the lines from `at` (stopping at `budget` bytes): the bytes,
+/// where the lines read end, and whether they ran on to the end of `text`
+/// without their closing empty line.
+fn decode(text: &[u8], mut at: usize, budget: usize) -> (Vec<u8>, usize, bool) {
+    let sixbits = |c: u8| c.wrapping_sub(b' ') & 0x3f;
+    let mut out = Vec::new();
+    while out.len() < budget {
+        let Some(end) = memchr::memchr(b'\n', &text[at..]).map(|k| at + k) else {
+            return (out, text.len(), true);
+        };
+        let line = text[at..end].strip_suffix(b"\r").unwrap_or(&text[at..end]);
+        let Some(&count) = line.first() else {
+            return (out, at, false);
+        };
+        let n = usize::from(sixbits(count));
+        // Four characters for every three bytes, any trailing characters
+        // (a checksum some encoders add) aside.
+        let chars = n.div_ceil(3) * 4;
+        if n == 0
+            || line.len() < 1 + chars
+            || line[1..].iter().any(|&c| !(b' '..=b'`').contains(&c))
+        {
+            return (out, at, false);
+        }
+        let mut bytes = Vec::with_capacity(n + 2);
+        for group in line[1..1 + chars].chunks_exact(4) {
+            let v = group
+                .iter()
+                .fold(0u32, |v, &c| v << 6 | u32::from(sixbits(c)));
+            bytes.extend([(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+        }
+        bytes.truncate(n);
+        out.extend(bytes);
+        at = end + 1;
+    }
+    out.truncate(budget);
+    (out, at, false)
+}
+
+impl Walk<'_> {
+    /// uuencoded files in the text's head, each decoded (read on past the
+    /// head when its lines reach it) and judged as a decoded base64 run
+    /// is, member `uuencode@OFFSET`. `text` is the head as `ascii_head`
+    /// gives it, of units `width` bytes wide.
+    pub(super) fn uuencoded(
+        &mut self,
+        level: &Level<'_, '_>,
+        text: &[u8],
+        width: usize,
+        prefix: &str,
+        depth: u32,
+    ) {
+        let mut from = 0;
+        for _ in 0..MAX_FILES {
+            let Some((begin, lines)) = next_begin(text, from) else {
+                return;
+            };
+            let Some(budget) = self.remaining(prefix) else {
+                return;
+            };
+            let budget = budget.min(4 * HEAD_LEN as u64) as usize;
+            let (mut data, end, mut open) = decode(text, lines, budget);
+            from = end.max(lines);
+            // Where the text the lines were read from ends in the object.
+            let mut read_to = (text.len() * width) as u64;
+            if open && width == 1 && read_to < level.size {
+                // Four characters, and a line's count and break, for three bytes.
+                let want = budget / 3 * 4 + budget / 45 * 2 + 64;
+                if let Some(more) = level.from(lines as u64, want) {
+                    (data, _, open) = decode(&more, 0, budget);
+                    read_to = lines as u64 + more.len() as u64;
+                }
+            }
+            self.spent += data.len() as u64;
+            if data.len() < MIN_BYTES {
+                continue;
+            }
+            let at = (begin * width) as u64;
+            let s = self.sniff_bytes(&data, data.len() as u64);
+            if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
+                if open && (data.len() >= budget || read_to < level.size) {
+                    self.limit(
+                        prefix,
+                        Limit::MemberBytes,
+                        format!(
+                            "uuencoded file at byte {at} judged on its first {} bytes; the rest not read",
+                            data.len()
+                        ),
+                    );
+                }
+                continue;
+            }
+            let s = s.with("encoding", format!("uuencode at byte {at}"));
+            let name = format!("uuencode@{at}");
+            let size = data.len() as u64;
+            self.keep(prefix, &name, &data, size, depth, s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `uuencode` of bytes 0, 1, …, 99, as sharutils writes it.
+    fn encoded(data: &[u8]) -> String {
+        let six = |v: u8| if v == 0 { '`' } else { (v + b' ') as char };
+        let mut s = String::from("begin 644 voice.wav\n");
+        for line in data.chunks(45) {
+            s.push((line.len() as u8 + b' ') as char);
+            for g in line.chunks(3) {
+                let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+                for v in [
+                    b[0] >> 2,
+                    (b[0] & 3) << 4 | b[1] >> 4,
+                    (b[1] & 15) << 2 | b[2] >> 6,
+                    b[2] & 63,
+                ] {
+                    s.push(six(v));
+                }
+            }
+            s.push('\n');
+        }
+        s.push_str("`\nend\n");
+        s
+    }
+
+    #[test]
+    fn uuencoded_lines_read_back() {
+        let data: Vec<u8> = (0..100).collect();
+        let text = format!("Here is the file:\n\n{}-- \nsig\n", encoded(&data));
+        let (begin, lines) = next_begin(text.as_bytes(), 0).unwrap();
+        assert_eq!(begin, 19);
+        let (out, end, open) = decode(text.as_bytes(), lines, usize::MAX);
+        assert_eq!(out, data);
+        assert!(!open);
+        assert!(text[end..].starts_with("`\nend"));
+        // Cut before its end: open.
+        let cut = &text.as_bytes()[..lines + 40];
+        assert!(decode(cut, lines, usize::MAX).2);
+        // Prose that begins a line with "begin" is no header.
+        assert_eq!(next_begin(b"begin the work\nbegin 12 x\n", 0), None);
+    }
+
+    #[test]
+    fn a_uuencoded_recording_in_text_is_found() {
+        let wav = crate::unpack::tests::wav();
+        let text = format!("From: voicemail@example.com\n\n{}", encoded(&wav));
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.members.len(), 1);
+        assert_eq!(inside.members[0].member, "uuencode@29");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+}
