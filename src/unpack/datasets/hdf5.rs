@@ -523,6 +523,17 @@ impl Walk<'_> {
         let bytes = one_byte(ty);
         let Some((dtype, big_endian)) = datatype(ty).or(bytes.then_some((Dtype::I16, false)))
         else {
+            // Variable-length sequences (h5py's `vlen_dtype(np.uint8)`, a
+            // clip a row, kept in the global heap) and opaque values
+            // (`np.void(mp3)`) hold whole files this reader does not
+            // follow: said, never passed over.
+            if let Some(what) = unread_bytes(ty) {
+                self.limit(
+                    prefix,
+                    Limit::Unsupported,
+                    format!("hdf5 {}: a dataset of {what} is not read", display(path)),
+                );
+            }
             return Ok(());
         };
         let shape = dataspace(f, space)
@@ -971,6 +982,16 @@ fn datatype(b: &[u8]) -> Option<(Dtype, bool)> {
     Some((dtype, big_endian))
 }
 
+/// What a datatype that may hold whole files, but is not read, holds:
+/// variable-length sequences (not strings) and opaque values.
+fn unread_bytes(b: &[u8]) -> Option<&'static str> {
+    match (b.first()? & 0x0f, b.get(1)? & 0x0f) {
+        (9, 0) => Some("variable-length sequences"),
+        (5, _) => Some("opaque values"),
+        _ => None,
+    }
+}
+
 /// Datatype message of a one-byte integer (signed or not).
 fn one_byte(b: &[u8]) -> bool {
     b.first().is_some_and(|c| c & 0x0f == 0) && le32(b, 4) == Some(1)
@@ -1190,6 +1211,22 @@ mod tests {
         assert_eq!(
             inside_of(zstd),
             (vec!["/wave[:] waveform".to_string()], vec![])
+        );
+    }
+
+    /// h5py: a WAV of a quarter second of espeak-ng speech as a row of a
+    /// `vlen_dtype(np.uint8)` dataset (in the global heap, not read), and
+    /// a dataset of variable-length strings. The WAV's header is found in
+    /// the file's bytes, the dataset is a limit; the strings are neither.
+    #[test]
+    fn a_variable_length_dataset_is_a_limit_and_its_recording_found() {
+        let file = include_bytes!("testdata/vlen-wav.h5");
+        assert_eq!(
+            inside_of(file),
+            (
+                vec!["embedded@2096 wav".to_string()],
+                vec!["hdf5 /audio: a dataset of variable-length sequences is not read".to_string()]
+            )
         );
     }
 

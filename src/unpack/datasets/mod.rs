@@ -420,6 +420,18 @@ impl Walk<'_> {
             "kaldi-ark" => self.kaldi(level, prefix, depth),
             _ => Ok(()),
         };
+        // HDF5 keeps the values of the datatypes it does not read (the
+        // global heap's variable-length rows, opaque values) as they are:
+        // a recording's header among them is found as in a container not
+        // walked.
+        if result.is_ok()
+            && sniff.format == "hdf5"
+            && !self.inside.members[members_before..]
+                .iter()
+                .any(|m| m.sniff.class == crate::sniff::Class::Audio)
+        {
+            self.headers_in_head(level, prefix, depth);
+        }
         if let Err(stop) = result {
             // A container whose structure does not hold (a footer length
             // past the object, a header that does not parse) is bytes of
