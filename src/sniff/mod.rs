@@ -26,7 +26,7 @@ mod infer_table;
 mod media;
 pub(crate) mod numbers;
 mod ole;
-mod other;
+pub(crate) mod other;
 mod pcm;
 pub(crate) mod prefix;
 pub(crate) use other::{ending, is_document, program_end, Ending};

@@ -65,6 +65,34 @@ fn disk_image(s: &Sample) -> Option<Sniff> {
     Some(Sniff::new(format, None, Class::Compressed, Encryption::None).with("magic", what))
 }
 
+/// An archive or data store atrest does not walk, by the header at the
+/// start of `h` (the first bytes of an object of `size` bytes): its name
+/// and what named it. Not a format of its own: its bytes are judged as
+/// bytes no format explains (a store's uncompressed samples or stored
+/// MP3s are found so), and the walk says its contents were not read.
+pub(crate) fn unwalked_store(h: &[u8], size: u64) -> Option<(&'static str, &'static str)> {
+    Some(
+        if starts(h, 0, b"MSWIM\0\0\0") && le32(h, 8).is_some_and(|n| n >= 0xd0) {
+            ("wim", "WIM header at 0")
+        } else if starts(h, 8, b"DUCK") && le64(h, 12).is_some_and(|v| v > 0 && v < 1 << 16) {
+            ("duckdb", "DuckDB main header at 8")
+        } else if starts(h, 0, &[0x60, 0xea])
+            && le16(h, 2).is_some_and(|n| (30..=2600).contains(&n))
+            && u8_at(h, 4).is_some_and(|n| (30..=34).contains(&n))
+        {
+            ("arj", "ARJ main header at 0")
+        } else if starts(h, 0, b"ORC")
+            // Whole, its postscript (the last byte its length) ends in
+            // the magic too.
+            && ((h.len() as u64) < size || h.len() > 4 && h[..h.len() - 1].ends_with(b"ORC"))
+        {
+            ("orc", "ORC magic at 0")
+        } else {
+            return None;
+        },
+    )
+}
+
 /// Images whose marks lie further in than a boot sector's: a GPT header,
 /// an HFS+ or ext superblock, an ISO 9660 or UDF descriptor (behind a
 /// hybrid image's boot sector too).
@@ -1037,6 +1065,28 @@ fn tga(s: &Sample) -> Option<Sniff> {
 mod tests {
     use super::super::testutil::pcm16_tone;
     use super::*;
+
+    /// Archives and stores not walked are told by their headers; the
+    /// same first bytes with what follows them wrong are not.
+    #[test]
+    fn archives_and_stores_not_walked_are_told() {
+        let named = |h: &[u8], size: u64| unwalked_store(h, size).map(|(name, _)| name);
+        let mut wim = b"MSWIM\0\0\0\xd0\0\0\0".to_vec();
+        wim.resize(256, 0);
+        assert_eq!(named(&wim, 1 << 20), Some("wim"));
+        let mut duck = b"\xfd\x4f\xf2\x1c\x62\x92\x97\x9aDUCK\xe7\x03\0\0\0\0\0\0".to_vec();
+        duck.resize(256, 0);
+        assert_eq!(named(&duck, 1 << 20), Some("duckdb"));
+        let arj = b"\x60\xea\x30\x00\x22\x0b\x01\x02\x10\x00\x02";
+        assert_eq!(named(arj, 1 << 20), Some("arj"));
+        assert_eq!(named(b"\x60\xea\xff\xff\x22", 1 << 20), None);
+        let orc = b"ORC\x11\0\0\x0a\x06 ... \x08\x03ORC\x17";
+        assert_eq!(named(orc, orc.len() as u64), Some("orc"));
+        assert_eq!(named(&orc[..12], 1 << 20), Some("orc"));
+        // Whole, but no postscript ending in the magic.
+        let bare = b"ORC\x11 and nothing after";
+        assert_eq!(named(bare, bare.len() as u64), None);
+    }
 
     /// The last 4 KiB of an object of `size` bytes, read as one window:
     /// `fill`, ending in `last`.

@@ -511,6 +511,20 @@ impl Walk<'_> {
                     self.packet_capture(level, name);
                 }
             }
+            // Bytes no format explains that open as an archive or a store
+            // atrest does not walk: said, not passed as clean (or, where
+            // its compression looks random, as ciphertext).
+            if matches!(&*sniff.format, "binary" | "random-like") {
+                let head = level.from(0, HEAD_LEN).unwrap_or_default();
+                if let Some((store, what)) = crate::sniff::other::unwalked_store(&head, level.size)
+                {
+                    self.limit(
+                        name,
+                        Limit::Unsupported,
+                        format!("{store} contents ({what}) are not walked"),
+                    );
+                }
+            }
             // A database is read through SQLite where it can be.
             if sniff.format == "sqlite" && depth <= self.max_depth {
                 if let Err(why) = self.sqlite(level, name, depth) {
@@ -1609,6 +1623,23 @@ pub(crate) mod tests {
 
     /// A file system image is a container not walked: its files are not
     /// inspected, and the report says so.
+    /// Bytes no format explains that open as an archive atrest does not
+    /// walk (here WIM) are a limit, and stay judged as such bytes are.
+    #[test]
+    fn an_archive_not_walked_is_a_limit() {
+        let mut wim = b"MSWIM\0\0\0\xd0\0\0\0".to_vec();
+        wim.resize(208, 0);
+        wim.extend(crate::sniff::testutil::pseudo_random(20_000, 5));
+        let inside = look(&wim);
+        assert!(inside.members.is_empty());
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert_eq!(inside.limits[0].limit, Limit::Unsupported);
+        assert_eq!(
+            inside.limits[0].message,
+            "wim contents (WIM header at 0) are not walked"
+        );
+    }
+
     #[test]
     fn a_disk_image_is_a_container_not_walked() {
         let mut iso = vec![0u8; 40_000];
