@@ -20,7 +20,7 @@ use crate::unpack::encoded;
 /// A dump is looked for on the line after every this many bytes of text:
 /// a dump longer than this (about 900 bytes dumped) is found whatever
 /// else the text holds, at a few line tests per text.
-const PROBE: usize = 4096;
+pub(super) const PROBE: usize = 4096;
 /// Lines longer than this are no dump's (`xxd -c 256` writes 1,300).
 const MAX_LINE: usize = 2048;
 /// Fewer bytes dumped are no recording (a header shown in a bug report).

@@ -1147,6 +1147,24 @@ impl Covered {
     }
 }
 
+/// Where the lines that the search for uuencoded files looks at start,
+/// from `from` on: that line, then the first after every
+/// [`hexdump::PROBE`] bytes, as for hex dumps. A file encoded so that is
+/// longer than that is found at a few line tests a text; a search of
+/// every line would cost a pass over every text.
+pub(super) fn probe_lines(text: &[u8], from: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut next = Some(from);
+    std::iter::from_fn(move || {
+        let at = next.filter(|&at| at < text.len())?;
+        let probe = at + hexdump::PROBE;
+        next = text
+            .get(probe..)
+            .and_then(|rest| memchr::memchr(b'\n', rest))
+            .map(|k| probe + k + 1);
+        Some(at)
+    })
+}
+
 /// Text read from a stretch of numbers that reaches the end of the head.
 const MAX_NUMBER_TEXT: usize = 4 * HEAD_LEN;
 

@@ -15,26 +15,53 @@ const MIN_BYTES: usize = 256;
 const MAX_FILES: usize = 16;
 
 /// Where the first `begin MODE NAME` line at or after `from` starts, and
-/// where the encoded lines after it do.
+/// where the encoded lines after it do. Lines are looked at where
+/// [`super::probe_lines`] says (a search of every line would cost a pass
+/// over every text): a `begin` line there, or a full line of encoded bytes
+/// (`M` and 60 characters), from which the `begin` line is sought back.
 pub(super) fn next_begin(text: &[u8], from: usize) -> Option<(usize, usize)> {
-    let mut at = from;
-    loop {
-        let start = match at {
-            0 if text.starts_with(b"begin ") => 0,
-            _ => at + memchr::memmem::find(text.get(at..)?, b"\nbegin ")? + 1,
+    super::probe_lines(text, from).find_map(|line| {
+        let at = match begin_line(text, line) {
+            Some(_) => line,
+            None if full_line(&text[line..]) => {
+                match memchr::memmem::rfind(&text[from..line], b"\nbegin ") {
+                    Some(k) => from + k + 1,
+                    None if text[from..].starts_with(b"begin ") => from,
+                    None => return None,
+                }
+            }
+            None => return None,
         };
-        let line_end = start + memchr::memchr(b'\n', &text[start..])?;
-        let line = &text[start + 6..line_end];
-        // A mode of three or four octal digits, a blank, a name.
-        let digits = line
-            .iter()
-            .take_while(|c| (b'0'..=b'7').contains(c))
-            .count();
-        if (3..=4).contains(&digits) && line.get(digits) == Some(&b' ') && line.len() > digits + 1 {
-            return Some((start, line_end + 1));
-        }
-        at = line_end;
+        Some((at, begin_line(text, at)?))
+    })
+}
+
+/// Where the lines after a `begin MODE NAME` line at `at` start.
+fn begin_line(text: &[u8], at: usize) -> Option<usize> {
+    let rest = text.get(at..)?.strip_prefix(b"begin ")?;
+    let end = memchr::memchr(b'\n', rest)?;
+    let line = &rest[..end];
+    // A mode of three or four octal digits, a blank, a name.
+    let digits = line
+        .iter()
+        .take_while(|c| (b'0'..=b'7').contains(c))
+        .count();
+    ((3..=4).contains(&digits) && line.get(digits) == Some(&b' ') && line.len() > digits + 1)
+        .then_some(at + 6 + end + 1)
+}
+
+/// A full line of a uuencoded body: `M` (45 bytes) and 60 characters from
+/// the blank to the backquote (a checksum character and a CR may follow).
+fn full_line(text: &[u8]) -> bool {
+    if text.first() != Some(&b'M') {
+        return false;
     }
+    let look = &text[..text.len().min(64)];
+    let Some(end) = memchr::memchr(b'\n', look) else {
+        return false;
+    };
+    let line = look[..end].strip_suffix(b"\r").unwrap_or(&look[..end]);
+    (61..=62).contains(&line.len()) && line.iter().all(|c| (b' '..=b'`').contains(c))
 }
 
 /// Decodes the lines from `at` (stopping at `budget` bytes): the bytes,
@@ -141,7 +168,7 @@ impl Walk<'_> {
 mod tests {
     use super::*;
 
-    /// `uuencode` of bytes 0, 1, …, 99, as sharutils writes it.
+    /// `uuencode` of `data`, as sharutils writes it.
     fn encoded(data: &[u8]) -> String {
         let six = |v: u8| if v == 0 { '`' } else { (v + b' ') as char };
         let mut s = String::from("begin 644 voice.wav\n");
@@ -166,7 +193,9 @@ mod tests {
 
     #[test]
     fn uuencoded_lines_read_back() {
-        let data: Vec<u8> = (0..100).collect();
+        // Longer than the 4 KiB between the lines looked at, so that one
+        // of its lines is; a shorter one behind other text is not sought.
+        let data: Vec<u8> = (0..6000u32).map(|i| (i * 7) as u8).collect();
         let text = format!("Here is the file:\n\n{}-- \nsig\n", encoded(&data));
         let (begin, lines) = next_begin(text.as_bytes(), 0).unwrap();
         assert_eq!(begin, 19);
@@ -177,6 +206,9 @@ mod tests {
         // Cut before its end: open.
         let cut = &text.as_bytes()[..lines + 40];
         assert!(decode(cut, lines, usize::MAX).2);
+        let short = format!("Here is the file:\n\n{}", encoded(&data[..100]));
+        assert_eq!(next_begin(short.as_bytes(), 0), None);
+        assert!(next_begin(encoded(&data[..100]).as_bytes(), 0).is_some());
         // Prose that begins a line with "begin" is no header.
         assert_eq!(next_begin(b"begin the work\nbegin 12 x\n", 0), None);
     }
