@@ -1079,7 +1079,7 @@ mod tests {
         }
         let deep = look(&data);
         assert!(
-            deep.says("hex dumps or uuencoded files in text not decoded beyond"),
+            deep.says("uuencoded files or binary patches in text not decoded beyond"),
             "{:?}",
             deep.limits
         );

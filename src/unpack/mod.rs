@@ -27,6 +27,7 @@ mod ar;
 mod cpio;
 mod escaped;
 mod gitpack;
+mod gitpatch;
 mod headerless;
 mod hexdump;
 mod ole;
@@ -425,12 +426,13 @@ impl Walk<'_> {
                     || !escaped::literals(&text, 1).is_empty()
                     || hexdump::find(&text).is_some()
                     || uuencode::next_begin(&text, 0).is_some()
+                    || gitpatch::next_literal(&text, 0).is_some()
                 {
                     self.limit(
                         name,
                         Limit::Depth,
                         format!(
-                            "encoded runs, hex dumps or uuencoded files in text not decoded beyond --max-archive-depth {}",
+                            "encoded runs, hex dumps, uuencoded files or binary patches in text not decoded beyond --max-archive-depth {}",
                             self.max_depth
                         ),
                     );
@@ -448,6 +450,7 @@ impl Walk<'_> {
                 self.escaped(level, &text, width, name, depth);
                 self.hex_dumps(level, &text, width, name, depth);
                 self.uuencoded(level, &text, width, name, depth);
+                self.git_binary_patches(level, &text, width, name, depth);
                 judged_to = self.numbers(level, &text, 0, width, name, depth);
             }
             self.text_windows(level, name, depth, judged_to, read_on, &mut pieces);
@@ -1147,7 +1150,8 @@ impl Covered {
     }
 }
 
-/// Where the lines that the search for uuencoded files looks at start,
+/// Where the lines that the searches for uuencoded files and binary
+/// patches look at start,
 /// from `from` on: that line, then the first after every
 /// [`hexdump::PROBE`] bytes, as for hex dumps. A file encoded so that is
 /// longer than that is found at a few line tests a text; a search of

@@ -1,0 +1,225 @@
+//! Binary files in git patches (`git format-patch --binary`, `git diff
+//! --binary`): mailed, attached to tickets, kept by review tools. A file
+//! added or replaced whole is a `literal SIZE` hunk after `GIT binary
+//! patch`: its zlib stream in lines of base85 (git's own alphabet), each
+//! opening with a letter that counts the bytes it holds. Neither the
+//! alphabet nor the compressed bytes are anything the run search reads.
+
+use super::{Level, Limit, Walk};
+use crate::sniff::{Class, HEAD_LEN};
+use crate::unpack::encoded;
+
+/// Fewer bytes in the file are no recording.
+const MIN_BYTES: u64 = 256;
+/// Binary hunks decoded in one text, at most.
+const MAX_HUNKS: usize = 16;
+
+const ALPHABET: &[u8; 85] =
+    b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+
+/// The value of each base85 character, or 0xff.
+const VALUES: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 85 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The next `literal SIZE` hunk at or after `from`: where its marker
+/// starts, the size it declares, and where its lines start. Lines are
+/// looked at where [`super::probe_lines`] says: the marker there, or a
+/// full line of base85 (`z`, 52 bytes, and 65 characters), from which the
+/// marker is sought back.
+pub(super) fn next_literal(text: &[u8], from: usize) -> Option<(usize, u64, usize)> {
+    const MARKER: &[u8] = b"GIT binary patch\n";
+    super::probe_lines(text, from).find_map(|line| {
+        let at = if text[line..].starts_with(MARKER) {
+            line
+        } else if full_line(&text[line..]) {
+            memchr::memmem::rfind(&text[from..line], MARKER)? + from
+        } else {
+            return None;
+        };
+        let lines = at + MARKER.len();
+        let rest = text[lines..].strip_prefix(b"literal ")?;
+        let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+        let size = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+        (rest.get(digits) == Some(&b'\n')).then_some((at, size, lines + 8 + digits + 1))
+    })
+}
+
+/// A full line of base85: `z` (52 bytes) and 65 characters of the alphabet.
+fn full_line(text: &[u8]) -> bool {
+    text.first() == Some(&b'z')
+        && text.get(66) == Some(&b'\n')
+        && text[1..66].iter().all(|&c| VALUES[usize::from(c)] != 0xff)
+}
+
+/// Decodes the base85 lines from `at`, up to `budget` bytes: the bytes,
+/// and whether the lines ran on to the end of `text`.
+fn decode(text: &[u8], mut at: usize, budget: usize) -> (Vec<u8>, bool) {
+    let mut out = Vec::new();
+    while out.len() < budget {
+        let Some(end) = memchr::memchr(b'\n', &text[at..]).map(|k| at + k) else {
+            return (out, true);
+        };
+        let line = &text[at..end];
+        let n = match line.first() {
+            Some(c @ b'A'..=b'Z') => usize::from(c - b'A') + 1,
+            Some(c @ b'a'..=b'z') => usize::from(c - b'a') + 27,
+            _ => return (out, false),
+        };
+        let chars = n.div_ceil(4) * 5;
+        if line.len() != 1 + chars {
+            return (out, false);
+        }
+        let mut bytes = Vec::with_capacity(n + 3);
+        for group in line[1..].chunks_exact(5) {
+            let mut v: u64 = 0;
+            for &c in group {
+                let d = VALUES[usize::from(c)];
+                if d == 0xff {
+                    return (out, false);
+                }
+                v = v * 85 + u64::from(d);
+            }
+            let Ok(v) = u32::try_from(v) else {
+                return (out, false);
+            };
+            bytes.extend(v.to_be_bytes());
+        }
+        bytes.truncate(n);
+        out.extend(bytes);
+        at = end + 1;
+    }
+    out.truncate(budget);
+    (out, false)
+}
+
+impl Walk<'_> {
+    /// The files that git patches in the text's head add or replace whole,
+    /// each inflated and judged as a decoded base64 run is, member
+    /// `git-binary@OFFSET` (where its `GIT binary patch` line is). `text`
+    /// is the head as `ascii_head` gives it, of units `width` bytes wide.
+    pub(super) fn git_binary_patches(
+        &mut self,
+        level: &Level<'_, '_>,
+        text: &[u8],
+        width: usize,
+        prefix: &str,
+        depth: u32,
+    ) {
+        let mut from = 0;
+        for _ in 0..MAX_HUNKS {
+            let Some((start, size, lines)) = next_literal(text, from) else {
+                return;
+            };
+            from = lines;
+            if size < MIN_BYTES {
+                continue;
+            }
+            let Some(budget) = self.remaining(prefix) else {
+                return;
+            };
+            let budget = budget.min(4 * HEAD_LEN as u64) as usize;
+            // The zlib stream of a file is read up to what the budget
+            // allows it to inflate to, a little past it for what does
+            // not compress.
+            let (mut packed, mut open) = decode(text, lines, budget + budget / 8);
+            if open && width == 1 && ((text.len() * width) as u64) < level.size {
+                // 67 characters a line for 52 bytes.
+                let want = (budget + budget / 8) / 52 * 67 + 67;
+                if let Some(more) = level.from(lines as u64, want) {
+                    (packed, open) = decode(&more, 0, budget + budget / 8);
+                }
+            }
+            let (data, _) = super::decompress("zlib", &packed, budget as u64);
+            self.spent += data.len() as u64;
+            let at = (start * width) as u64;
+            let s = self.sniff_bytes(&data, size.max(data.len() as u64));
+            if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
+                if open && (data.len() as u64) < size {
+                    self.limit(
+                        prefix,
+                        Limit::MemberBytes,
+                        format!(
+                            "git binary patch at byte {at} judged on the first {} of its {size} bytes; the rest not read",
+                            data.len()
+                        ),
+                    );
+                }
+                continue;
+            }
+            let s = s.with("encoding", format!("git binary patch at byte {at}"));
+            self.keep(prefix, &format!("git-binary@{at}"), &data, size, depth, s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file as `git format-patch --binary` writes it: zlib, then lines
+    /// of base85 of up to 52 bytes.
+    pub(crate) fn patch(file: &[u8]) -> String {
+        let z = crate::sniff::testutil::zlib(file);
+        let mut s = format!(
+            "From 0123 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] Add the memo\n\n\
+             diff --git a/memo.wav b/memo.wav\nnew file mode 100644\n\
+             index 0000000..1111111\nGIT binary patch\nliteral {}\n",
+            file.len()
+        );
+        for line in z.chunks(52) {
+            let n = line.len();
+            s.push(if n <= 26 {
+                (b'A' + n as u8 - 1) as char
+            } else {
+                (b'a' + n as u8 - 27) as char
+            });
+            for g in line.chunks(4) {
+                let mut w = [0u8; 4];
+                w[..g.len()].copy_from_slice(g);
+                let mut v = u32::from_be_bytes(w);
+                let mut five = [0u8; 5];
+                for c in five.iter_mut().rev() {
+                    *c = ALPHABET[(v % 85) as usize];
+                    v /= 85;
+                }
+                s.push_str(std::str::from_utf8(&five).unwrap());
+            }
+            s.push('\n');
+        }
+        s.push_str("\nliteral 0\nHcmV?d00001\n\n--\n2.47.0\n");
+        s
+    }
+
+    #[test]
+    fn base85_lines_read_back() {
+        // Random bytes do not compress: lines past the first 4 KiB, where
+        // one is looked at.
+        let file = crate::sniff::testutil::pseudo_random(6000, 1);
+        let text = patch(&file);
+        let (start, size, lines) = next_literal(text.as_bytes(), 0).unwrap();
+        assert_eq!(&text[start..start + 16], "GIT binary patch");
+        assert_eq!(size, 6000);
+        let (packed, open) = decode(text.as_bytes(), lines, usize::MAX);
+        assert!(!open);
+        assert_eq!(crate::unpack::decompress("zlib", &packed, 1 << 20).0, file);
+        // A delta hunk is not a file.
+        assert_eq!(next_literal(b"GIT binary patch\ndelta 12\nzxyz\n", 0), None);
+    }
+
+    #[test]
+    fn a_recording_in_a_binary_patch_is_found() {
+        let text = patch(&crate::unpack::tests::wav());
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.members.len(), 1);
+        assert_eq!(inside.members[0].member, "git-binary@143");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+}
