@@ -486,6 +486,14 @@ impl Walk<'_> {
             self.pdf(level, sniff.encryption != Encryption::None, name, depth);
         }
         if !opens {
+            // A capture's packets first: its payloads may hold streams
+            // (an HTTP response's gzip) that the search behind a head
+            // would take for the object's.
+            if sniff.format == "binary"
+                && pcap::is_capture(&level.from(0, 1024).unwrap_or_default())
+            {
+                self.packet_capture(level, name);
+            }
             if self.open_behind(level, sniff, name, depth)
                 || self.archive_after(level, sniff, name, depth)
                 || self.after_image(level, sniff, name, depth)
@@ -510,9 +518,6 @@ impl Walk<'_> {
                 let head = level.from(0, 1024).unwrap_or_default();
                 self.sql_blobs(level, &head, true, name, depth);
                 self.pg_dump(level, &head, name, depth);
-                if pcap::is_capture(&head) {
-                    self.packet_capture(level, name);
-                }
             }
             // Bytes no format explains that open as an archive or a store
             // atrest does not walk: said, not passed as clean (or, where

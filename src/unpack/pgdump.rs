@@ -26,7 +26,7 @@ const MAX_CHUNKS: usize = 4096;
 
 /// The archive's integer width when `head` opens a custom-format dump:
 /// `PGDMP`, version 1.x, integer and offset widths, format 1 (custom).
-fn custom_dump(head: &[u8]) -> Option<usize> {
+pub(super) fn custom_dump(head: &[u8]) -> Option<usize> {
     match head.get(..11)? {
         [b'P', b'G', b'D', b'M', b'P', 1, _, _, int @ 4..=8, 4..=8, 1] => Some(usize::from(*int)),
         _ => None,

@@ -168,10 +168,13 @@ impl Walk<'_> {
             "zstd" => head.get(at + 4).is_some_and(|d| d & 0x08 == 0),
             _ => true,
         };
+        // A head its own walker reads (a pg_dump's zlib chunks, a capture's
+        // packets) is explained, whatever its sniff says.
         let unexplained = matches!(
             &*sniff.format,
             "binary" | "text" | "random-like" | "unknown"
-        );
+        ) && super::pgdump::custom_dump(&head).is_none()
+            && !super::pcap::is_capture(&head);
         let magics = &BEHIND_MAGICS[usize::from(unexplained)];
         let mut from = start;
         let places = std::iter::from_fn(|| {
