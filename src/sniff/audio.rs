@@ -1474,11 +1474,11 @@ fn frames_where(s: &Sample, long: Option<usize>) -> Option<(usize, Sniff)> {
     for pos in syncs(h).filter(|&p| p > 0) {
         for (parse, format, mime) in FRAME_PARSERS {
             let (mut at, mut n, mut fresh, mut varied) = (pos, 0, true, false);
-            let mut first: Option<(u8, &[u8])> = None;
-            let first_len = h.get(pos..).and_then(parse).map_or(0, |(len, _, _)| len);
+            // The first frame's id, bytes and length.
+            let mut first: Option<(u8, &[u8], usize)> = None;
             while let Some((len, id, _)) = h.get(at..).and_then(parse) {
                 let frame = &h[at..(at + len).min(h.len())];
-                let (first_id, first_frame) = *first.get_or_insert((id, frame));
+                let (first_id, first_frame, _) = *first.get_or_insert((id, frame, len));
                 if first_id != id {
                     break;
                 }
@@ -1502,7 +1502,7 @@ fn frames_where(s: &Sample, long: Option<usize>) -> Option<(usize, Sniff)> {
                 && varied
                 && (to_the_end || long_run)
                 && coded(frames)
-                && !periodic(frames, first_len)
+                && !first.is_some_and(|(_, _, len)| periodic(frames, len))
             {
                 let magic = if to_the_end {
                     format!("frame sync at {pos}, frames to the end of what was read")
@@ -1601,8 +1601,8 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                 // hold coded bytes (Layer I itself is all but extinct).
                 let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
                 let frames = &h[pos..end.min(h.len())];
-                let frame_len = parse(&h[pos..]).map_or(0, |(len, _, _)| len);
-                if layer_one && format == "mp3" && (!coded(frames) || periodic(frames, frame_len)) {
+                let repeats = || parse(&h[pos..]).is_some_and(|(len, _, _)| periodic(frames, len));
+                if layer_one && format == "mp3" && (!coded(frames) || repeats()) {
                     continue;
                 }
                 // Frames found after junk lose to a non-audio signature at 0
