@@ -692,18 +692,12 @@ fn zipped_before(s: &Sample, at: usize) -> bool {
 /// output was already random-looking.
 pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
     let h = s.head;
-    xor_keys(h).into_iter().find_map(|(key, proof)| {
+    xor_keys(h).into_iter().find_map(|key| {
         let plain: Vec<u8> = h.iter().enumerate().map(|(i, b)| b ^ key[i % 4]).collect();
         let decoded = Sample::new(s.size, &plain, &[]);
         let mut found = audio::detect(&decoded)
             .or_else(|| media::detect(&decoded))
             .filter(|f| f.class == Class::Audio)?;
-        // A tag's few fixed bits come out right under one key in a few
-        // thousand: what it tags must then be audio in the clear too, not
-        // random bytes the detectors would call an encrypted payload.
-        if !proof && found.encryption != Encryption::None {
-            return None;
-        }
         found.wants.clear();
         // Only what lay in the clear under the key is weakly protected: a
         // payload random under the key too keeps its own grade.
@@ -738,29 +732,25 @@ pub(crate) fn xored_audio(s: &Sample) -> Option<Sniff> {
 /// AIFF, Ogg, FLAC and ID3-tagged MP3 by their magic at 0, MP4/M4A by its
 /// `ftyp` at 4 and the box's size before it, and MPEG, ADTS or AC-3 frames
 /// with no tag by a one-byte key that makes the first two headers chain.
-/// With each, whether the header is proof enough that the key is right
-/// (random bytes pass the check once in millions).
-fn xor_keys(h: &[u8]) -> Vec<([u8; 4], bool)> {
-    /// A magic at 0; the field at `at` that the header fixes, or bounds;
-    /// whether that is proof.
-    type Header = (&'static [u8; 4], usize, fn(&[u8; 4]) -> bool, bool);
+/// An ID3 tag's few fixed bits come out right under some key in one head
+/// of a few thousand: the detectors then judge what it tags.
+fn xor_keys(h: &[u8]) -> Vec<[u8; 4]> {
+    /// A magic at 0, and the field at `at` that the header fixes or bounds.
+    type Header = (&'static [u8; 4], usize, fn(&[u8; 4]) -> bool);
     const HEADERS: &[Header] = &[
-        (b"RIFF", 8, |f| f == b"WAVE", true),
-        (b"RF64", 8, |f| f == b"WAVE", true),
-        (b"FORM", 8, |f| f == b"AIFF" || f == b"AIFC", true),
+        (b"RIFF", 8, |f| f == b"WAVE"),
+        (b"RF64", 8, |f| f == b"WAVE"),
+        (b"FORM", 8, |f| f == b"AIFF" || f == b"AIFC"),
         // Version 0, first page, granule position 0.
-        (b"OggS", 4, |f| f == b"\x00\x02\x00\x00", true),
+        (b"OggS", 4, |f| f == b"\x00\x02\x00\x00"),
         // STREAMINFO first (last-block flag either way), 34 bytes long.
-        (
-            b"fLaC",
-            4,
-            |f| f == b"\x00\x00\x00\x22" || f == b"\x80\x00\x00\x22",
-            true,
-        ),
+        (b"fLaC", 4, |f| {
+            f == b"\x00\x00\x00\x22" || f == b"\x80\x00\x00\x22"
+        }),
         // ID3v2.2–2.4: revision 0, no undefined flag, a syncsafe size.
-        (b"ID3\x02", 4, id3_rest, false),
-        (b"ID3\x03", 4, id3_rest, false),
-        (b"ID3\x04", 4, id3_rest, false),
+        (b"ID3\x02", 4, id3_rest),
+        (b"ID3\x03", 4, id3_rest),
+        (b"ID3\x04", 4, id3_rest),
     ];
     fn id3_rest(f: &[u8; 4]) -> bool {
         f[0] == 0 && f[1] & 0x0f == 0 && f[2] < 0x80 && f[3] < 0x80
@@ -772,11 +762,11 @@ fn xor_keys(h: &[u8]) -> Vec<([u8; 4], bool)> {
         let f = h.get(at..at + 4)?;
         Some(std::array::from_fn(|i| f[i] ^ key[(at + i) % 4]))
     };
-    let mut keys: Vec<([u8; 4], bool)> = HEADERS
+    let mut keys: Vec<[u8; 4]> = HEADERS
         .iter()
-        .filter_map(|&(magic, at, holds, proof)| {
+        .filter_map(|&(magic, at, holds)| {
             let key: [u8; 4] = std::array::from_fn(|i| first[i] ^ magic[i]);
-            (key != [0; 4] && holds(&field(&key, at)?)).then_some((key, proof))
+            (key != [0; 4] && holds(&field(&key, at)?)).then_some(key)
         })
         .collect();
     // `ftyp` at 4, after a box size of a few dozen bytes.
@@ -784,11 +774,11 @@ fn xor_keys(h: &[u8]) -> Vec<([u8; 4], bool)> {
     if key != [0; 4]
         && field(&key, 0).is_some_and(|size| matches!(u32::from_be_bytes(size), 12..=256))
     {
-        keys.push((key, true));
+        keys.push(key);
     }
     // Two headers chained: the frame detector checks more before it speaks.
     if let Some(key) = audio::xored_frames(h) {
-        keys.push(([key; 4], true));
+        keys.push([key; 4]);
     }
     keys
 }
