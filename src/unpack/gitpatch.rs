@@ -6,8 +6,7 @@
 //! alphabet nor the compressed bytes are anything the run search reads.
 
 use super::{Level, Limit, Walk};
-use crate::sniff::{Class, HEAD_LEN};
-use crate::unpack::encoded;
+use crate::sniff::HEAD_LEN;
 
 /// Fewer bytes in the file are no recording.
 const MIN_BYTES: u64 = 256;
@@ -128,33 +127,36 @@ impl Walk<'_> {
             // The zlib stream of a file is read up to what the budget
             // allows it to inflate to, a little past it for what does
             // not compress.
-            let (mut packed, mut open) = decode(text, lines, budget + budget / 8);
+            let (mut packed, open) = decode(text, lines, budget + budget / 8);
             if open && width == 1 && ((text.len() * width) as u64) < level.size {
                 // 67 characters a line for 52 bytes.
                 let want = (budget + budget / 8) / 52 * 67 + 67;
                 if let Some(more) = level.from(lines as u64, want) {
-                    (packed, open) = decode(&more, 0, budget + budget / 8);
+                    packed = decode(&more, 0, budget + budget / 8).0;
                 }
             }
-            let (data, _) = super::decompress("zlib", &packed, budget as u64);
+            let (data, whole) = super::decompress("zlib", &packed, budget as u64);
             self.spent += data.len() as u64;
             let at = (start * width) as u64;
-            let s = self.sniff_bytes(&data, size.max(data.len() as u64));
-            if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
-                if open && (data.len() as u64) < size {
-                    self.limit(
-                        prefix,
-                        Limit::MemberBytes,
-                        format!(
-                            "git binary patch at byte {at} judged on the first {} of its {size} bytes; the rest not read",
-                            data.len()
-                        ),
-                    );
-                }
-                continue;
+            // The size the hunk declares is the text's word; a stream
+            // inflated to its end says it.
+            let size = match whole {
+                true => data.len() as u64,
+                false => size.max(data.len() as u64),
+            };
+            let name = format!("git-binary@{at}");
+            let encoding = format!("git binary patch at byte {at}");
+            let kept = self.keep_decoded((prefix, &name), encoding, &data, size, depth);
+            if !kept && !whole {
+                self.limit(
+                    prefix,
+                    Limit::MemberBytes,
+                    format!(
+                        "git binary patch at byte {at} judged on the first {} of its {size} bytes; the rest not read",
+                        data.len()
+                    ),
+                );
             }
-            let s = s.with("encoding", format!("git binary patch at byte {at}"));
-            self.keep(prefix, &format!("git-binary@{at}"), &data, size, depth, s);
         }
     }
 }
@@ -221,5 +223,32 @@ mod tests {
         assert_eq!(inside.members.len(), 1);
         assert_eq!(inside.members[0].member, "git-binary@143");
         assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    /// The size a hunk declares yields to a stream inflated to its end;
+    /// a stream cut short that shows nothing is a limit.
+    #[test]
+    fn the_stream_not_the_hunk_says_the_size() {
+        use crate::unpack::tests::{look, wav};
+        let wav = wav();
+        let lying = patch(&wav).replace(
+            &format!("literal {}\n", wav.len()),
+            "literal 999999999999\n",
+        );
+        let inside = look(lying.as_bytes());
+        assert_eq!(inside.members[0].size, wav.len() as u64);
+        // Text (which says nothing), deflated to some 10 KB.
+        let words: Vec<u8> = crate::sniff::testutil::pseudo_random(10_000, 4)
+            .iter()
+            .flat_map(|b| format!("{b:02x} ").into_bytes())
+            .collect();
+        let text = patch(&words);
+        let cut = &text[..text.find("\nliteral 0").unwrap() - 2000];
+        let inside = look(cut.as_bytes());
+        assert!(inside.members.is_empty());
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert!(inside.limits[0]
+            .message
+            .starts_with("git binary patch at byte 143 judged on the first"));
     }
 }

@@ -811,6 +811,27 @@ impl Walk<'_> {
         }
     }
 
+    /// Bytes a reader of its own decoded from a text (a uuencoded file, a
+    /// git patch's file), judged as a decoded base64 run is: kept as
+    /// member `name`, `encoding` in the evidence, when they speak for
+    /// themselves. Whether they did.
+    fn keep_decoded(
+        &mut self,
+        (prefix, name): (&str, &str),
+        encoding: String,
+        data: &[u8],
+        size: u64,
+        depth: u32,
+    ) -> bool {
+        let s = self.sniff_bytes(data, size);
+        if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
+            return false;
+        }
+        let s = s.with("encoding", encoding);
+        self.keep(prefix, name, data, size, depth, s);
+        true
+    }
+
     fn sniff_bytes(&self, data: &[u8], size: u64) -> Sniff {
         let head = &data[..data.len().min(HEAD_LEN)];
         let mut windows = Vec::new();

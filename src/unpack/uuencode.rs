@@ -6,8 +6,7 @@
 //! has blanks and punctuation in it, so no run search sees such a file.
 
 use super::{Level, Limit, Walk};
-use crate::sniff::{Class, HEAD_LEN};
-use crate::unpack::encoded;
+use crate::sniff::HEAD_LEN;
 
 /// Fewer bytes encoded are no recording.
 const MIN_BYTES: usize = 256;
@@ -142,24 +141,19 @@ impl Walk<'_> {
                 continue;
             }
             let at = (begin * width) as u64;
-            let s = self.sniff_bytes(&data, data.len() as u64);
-            if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
-                if open && (data.len() >= budget || read_to < level.size) {
-                    self.limit(
-                        prefix,
-                        Limit::MemberBytes,
-                        format!(
-                            "uuencoded file at byte {at} judged on its first {} bytes; the rest not read",
-                            data.len()
-                        ),
-                    );
-                }
-                continue;
+            let (name, size) = (format!("uuencode@{at}"), data.len() as u64);
+            let encoding = format!("uuencode at byte {at}");
+            let kept = self.keep_decoded((prefix, &name), encoding, &data, size, depth);
+            if !kept && open && (data.len() >= budget || read_to < level.size) {
+                self.limit(
+                    prefix,
+                    Limit::MemberBytes,
+                    format!(
+                        "uuencoded file at byte {at} judged on its first {} bytes; the rest not read",
+                        data.len()
+                    ),
+                );
             }
-            let s = s.with("encoding", format!("uuencode at byte {at}"));
-            let name = format!("uuencode@{at}");
-            let size = data.len() as u64;
-            self.keep(prefix, &name, &data, size, depth, s);
         }
     }
 }
