@@ -1094,10 +1094,11 @@ fn codec2(s: &Sample) -> Option<Sniff> {
 
 /// Headerless GSM 06.10 full-rate (`.gsm`, telephony and PBX recordings):
 /// 33-byte frames whose first nibble is always 0xD. Twenty frames in a row
-/// happen by chance once in 16^20. A short prompt (a beep, one word) has
-/// fewer: a whole object of 8 to 19 frames, exactly, counts when its bytes
-/// are coded (many values, none of them a quarter), as a fill of `DD`
-/// bytes is not.
+/// happen by chance once in 16^20, but in every fill of `DD` bytes: the
+/// frames' bytes must be coded (many values, none of them a quarter; real
+/// GSM heads hold 250 values, the commonest 1–3 % of the bytes). A short
+/// prompt (a beep, one word) has fewer: a whole object of 8 to 19 frames,
+/// exactly, counts.
 fn gsm_raw(s: &Sample) -> Option<Sniff> {
     const FRAME: usize = 33;
     const NEED: usize = 20;
@@ -1108,7 +1109,7 @@ fn gsm_raw(s: &Sample) -> Option<Sniff> {
     let short = frames >= NEED_WHOLE && whole && h.len() as u64 == s.size;
     if !(frames >= NEED || short)
         || !h.chunks_exact(FRAME).take(frames).all(|f| f[0] >> 4 == 0xd)
-        || (frames < NEED && !coded(h))
+        || !coded(&h[..frames * FRAME])
     {
         return None;
     }
@@ -1526,7 +1527,7 @@ const CODED_VALUES: usize = 64;
 
 /// Do `frames` spread over byte values as coded audio does: many values,
 /// none of them (a table's zeros) a quarter of the bytes?
-fn coded(frames: &[u8]) -> bool {
+pub(super) fn coded(frames: &[u8]) -> bool {
     let mut counts = [0usize; 256];
     for &b in frames {
         counts[usize::from(b)] += 1;
@@ -1595,14 +1596,19 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
             let (n, end) = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
             if n >= need || whole_short {
-                // MPEG Layer I frames are whole 4-byte slots, as the records of
-                // an int32 array are: small negative numbers put `FF Fx` in
-                // step with a chain of them. After junk, Layer I frames must
-                // hold coded bytes (Layer I itself is all but extinct).
+                // After junk, frames must hold coded bytes: a structure's
+                // records chain as frames for a few (an icon's colour
+                // entries `FF E2 64 FF`, a vertex array's), three values
+                // in all between the headers, while coded audio spreads
+                // over nearly every value within a few frames. MPEG
+                // Layer I frames are whole 4-byte slots, as the records
+                // of an int32 array are (small negative numbers put
+                // `FF Fx` in step with a chain of them): they must not
+                // repeat with the frame's period either.
                 let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
                 let frames = &h[pos..end.min(h.len())];
                 let repeats = || parse(&h[pos..]).is_some_and(|(len, _, _)| periodic(frames, len));
-                if layer_one && format == "mp3" && (!coded(frames) || repeats()) {
+                if (pos > 0 && !coded(frames)) || (layer_one && format == "mp3" && repeats()) {
                     continue;
                 }
                 // Frames found after junk lose to a non-audio signature at 0
@@ -2028,6 +2034,33 @@ mod tests {
         );
     }
 
+    /// An icon's colour entries (`FF E2 64 FF`, opaque) a frame's length
+    /// apart chain as MPEG-2.5 frames behind its header, with three byte
+    /// values in all: no coded audio. Coded bytes between the same
+    /// headers are.
+    #[test]
+    fn records_that_chain_as_frames_behind_junk_are_not_coded_audio() {
+        let whole = |v: &[u8]| super::super::sniff(&Sample::new(v.len() as u64, v, &[]), &[]);
+        let header = [0xff, 0xe2, 0x64, 0xff];
+        let frame_len = mpeg_frame(&header).unwrap().0;
+        let mut icon = b"VCO\0".to_vec();
+        icon.resize(1076, 0x9b);
+        for _ in 0..6 {
+            icon.extend(header);
+            icon.extend(std::iter::repeat_n(0x9b, frame_len - 4));
+        }
+        icon.extend([0x9b; 400]);
+        assert_ne!(whole(&icon).class, Class::Audio);
+        let mut stream = b"VCO\0".to_vec();
+        stream.resize(1076, 0x9b);
+        let coded = crate::sniff::testutil::pseudo_random(frame_len * 40, 3);
+        for chunk in coded.chunks(frame_len - 4) {
+            stream.extend(header);
+            stream.extend(chunk);
+        }
+        assert_eq!(whole(&stream).format, "mp3");
+    }
+
     /// The entropy gate in front of the sample tests leaves loud samples
     /// to them (a full-scale sine, noise at −10 dB) and turns away what a
     /// compressor or a cipher writes.
@@ -2271,6 +2304,8 @@ mod tests {
         let cut = gsm_raw(&Sample::new(33 * 100, &beep, &[]));
         assert!(cut.is_none());
         assert!(sniff_whole(&[0xdd; 330]).is_none_or(|s| s.format != "gsm"));
+        // However many frames a fill makes, it is no coded speech.
+        assert!(sniff_whole(&[0xdd; 33 * 40]).is_none_or(|s| s.format != "gsm"));
         assert!(sniff_whole(&beep[..231]).is_none_or(|s| s.format != "gsm"));
     }
 

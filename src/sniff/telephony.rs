@@ -192,6 +192,13 @@ pub(crate) fn g722(s: &Sample) -> Option<Sniff> {
     let mut votes = 0;
     let mut best = 0.0f64;
     for w in &windows {
+        // Coded speech spreads over nearly every byte value (real G.722
+        // holds 190–240 in a window, the commonest under 10 %); a window
+        // of a few values (a fill, a table of small codes) is no vote,
+        // whatever its decoded low band looks like.
+        if !super::audio::coded(w) {
+            continue;
+        }
         let mut band = LowBand::new();
         let decoded: Vec<f64> = w.iter().map(|&x| f64::from(band.decode(x))).collect();
         let pieces: Vec<&[f64]> = decoded.chunks(4096).filter(|p| p.len() >= 1024).collect();
@@ -238,6 +245,17 @@ mod tests {
                 .collect();
             assert!(judge(&b).is_none(), "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_fill_is_not_g722_however_smooth_it_decodes() {
+        // One code repeated (a blob of one byte value, a table of a few)
+        // decodes to a steady low band: no coded speech.
+        assert!(judge(&[0xdd; 65536]).is_none());
+        let few: Vec<u8> = (0..16384)
+            .map(|i| [0x44, 0x45, 0xdd][i / 700 % 3])
+            .collect();
+        assert!(judge(&few).is_none());
     }
 
     #[test]
