@@ -1,17 +1,27 @@
 //! Audio formats named by a header at offset 0 that the main audio detector
 //! does not follow: lossless coders (TAK, OptimFROG, Shorten), AAC's ADIF
 //! header, RealAudio and RealMedia, Yamaha SMAF ringtones, Sony OpenMG
-//! (ATRAC in `.oma`), and Gravis Ultrasound instrument patches
-//! (formats.md §2.1). Each magic is backed by a second field (a block chain,
+//! (ATRAC in `.oma`), and the instrument samples of Gravis Ultrasound
+//! patches, SoundFonts and tracker modules (formats.md §2.1). Each magic is backed by a second field (a block chain,
 //! a version, a header length, a sane sample rate), so random bytes and files
 //! that merely start with the same letters are not claimed (formats.md §1.6).
 
-use super::bytes::{be16, be32, get, le32, starts, u8_at};
+use super::bytes::{be16, be32, get, le16, le32, starts, u8_at};
 use super::{judge_payload, token, Class, Encryption, Sample, Sniff};
 
 pub(crate) fn detect(s: &Sample) -> Option<Sniff> {
     const DETECTORS: &[fn(&Sample) -> Option<Sniff>] = &[
-        tak, optimfrog, shorten, adif, realaudio, realmedia, smaf, oma, gus_patch,
+        tak,
+        optimfrog,
+        shorten,
+        adif,
+        realaudio,
+        realmedia,
+        smaf,
+        oma,
+        gus_patch,
+        soundfont,
+        tracker_module,
     ];
     DETECTORS.iter().find_map(|d| d(s))
 }
@@ -333,6 +343,65 @@ fn gus_patch(s: &Sample) -> Option<Sniff> {
     })
 }
 
+/// An instrument bank or a tracker module: sampled notes for a
+/// synthesiser or a music tracker, class `other` as [`gus_patch`] is.
+fn instruments(format: &'static str, magic: String) -> Sniff {
+    Sniff::new(format, None, Class::Other, Encryption::None)
+        .with("magic", magic)
+        .with(
+            "basis",
+            "instrument samples for a synthesiser, not a recording of speech",
+        )
+}
+
+/// A SoundFont bank (`.sf2`, and `.sf3` with Ogg-coded samples): a RIFF
+/// form `sfbk` whose first chunk is the `LIST` of `INFO` the
+/// specification puts first.
+fn soundfont(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    (starts(h, 0, b"RIFF")
+        && starts(h, 8, b"sfbk")
+        && starts(h, 12, b"LIST")
+        && starts(h, 20, b"INFO"))
+    .then(|| instruments("soundfont", "RIFF form sfbk at 0".into()))
+}
+
+/// Tracker modules (music with its instrument samples): Impulse Tracker
+/// `IMPM` at 0, Scream Tracker 3 `SCRM` at 44, FastTracker 2 `Extended
+/// Module: ` at 0, and ProTracker and its kin, a channel tag at 1080. Each
+/// magic is backed by fields a module keeps in range: mixing and global
+/// volumes, the file-type bytes, or the volumes and fine-tunes of all 31
+/// sample headers.
+fn tracker_module(s: &Sample) -> Option<Sniff> {
+    let h = s.head;
+    let found = if starts(h, 0, b"IMPM") {
+        // Global volume ≤ 128, mixing volume ≤ 128, stereo separation ≤ 128,
+        // and at most 256 orders.
+        let fields = [u8_at(h, 0x30)?, u8_at(h, 0x31)?, u8_at(h, 0x34)?];
+        (fields.iter().all(|&v| v <= 128) && le16(h, 0x20)? <= 256).then_some("IMPM at 0")
+    } else if starts(h, 44, b"SCRM") {
+        // The end-of-song-name marker and the file type of a module.
+        (u8_at(h, 28)? == 0x1a && u8_at(h, 29)? == 16).then_some("SCRM at 44")
+    } else if starts(h, 0, b"Extended Module: ") {
+        (u8_at(h, 37)? == 0x1a).then_some("Extended Module at 0")
+    } else {
+        let tag = get(h, 1080, 4)?;
+        let channels = matches!(
+            tag,
+            b"M.K." | b"M!K!" | b"FLT4" | b"FLT8" | b"CD81" | b"OKTA"
+        ) || (tag[0].is_ascii_digit() && &tag[1..] == b"CHN")
+            || (tag[..2].iter().all(u8::is_ascii_digit) && &tag[2..] == b"CH");
+        // 31 sample headers of 30 bytes from 20: fine-tune in the low
+        // nibble of byte 24, volume (≤ 64) in byte 25.
+        let samples = (0..31).all(|i| {
+            let at = 20 + 30 * i;
+            h[at + 24] & 0xf0 == 0 && h[at + 25] <= 64
+        });
+        (channels && samples).then_some("a channel tag at 1080")
+    };
+    found.map(|magic| instruments("tracker-module", magic.into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::pseudo_random;
@@ -513,6 +582,55 @@ mod tests {
         let s = sniff_whole(&pat).unwrap();
         assert_eq!((&*s.format, s.class), ("gus-patch", Class::Other));
         assert!(sniff_whole(&with_body(b"GF1PATCH110\0something", 500)).is_none());
+    }
+
+    #[test]
+    fn soundfonts_and_tracker_modules_are_named_but_not_recordings() {
+        let mut sf2 = b"RIFF\0\0\0\0sfbkLIST\x10\0\0\0INFOifil".to_vec();
+        sf2.extend(pseudo_random(800, 1));
+        let s = sniff_whole(&sf2).unwrap();
+        assert_eq!((&*s.format, s.class), ("soundfont", Class::Other));
+        // A RIFF form of any other kind is not a bank.
+        sf2[8..12].copy_from_slice(b"WAVE");
+        assert!(sniff_whole(&sf2).is_none());
+
+        let mut it = b"IMPMsong".to_vec();
+        it.resize(0xc0, 0);
+        it[0x20] = 12; // orders
+        it[0x30] = 128; // global volume
+        it[0x31] = 48; // mixing volume
+        it[0x34] = 128; // separation
+        assert_eq!(sniff_whole(&it).unwrap().format, "tracker-module");
+        it[0x31] = 200;
+        assert!(sniff_whole(&it).is_none());
+
+        let mut s3m = vec![b' '; 96];
+        s3m[28] = 0x1a;
+        s3m[29] = 16;
+        s3m[44..48].copy_from_slice(b"SCRM");
+        assert_eq!(sniff_whole(&s3m).unwrap().format, "tracker-module");
+        s3m[29] = 17;
+        assert!(sniff_whole(&s3m).is_none());
+
+        let mut xm = b"Extended Module: tune".to_vec();
+        xm.resize(80, b' ');
+        xm[37] = 0x1a;
+        assert_eq!(sniff_whole(&xm).unwrap().format, "tracker-module");
+
+        let mut module = vec![0u8; 2048];
+        for i in 0..31 {
+            module[20 + 30 * i + 25] = 64; // volume
+        }
+        module[1080..1084].copy_from_slice(b"M.K.");
+        assert_eq!(sniff_whole(&module).unwrap().format, "tracker-module");
+        module[1080..1084].copy_from_slice(b"12CH");
+        assert_eq!(sniff_whole(&module).unwrap().format, "tracker-module");
+        // Random bytes under the tag: some sample header is out of range.
+        for seed in 0..20 {
+            let mut b = pseudo_random(2048, seed);
+            b[1080..1084].copy_from_slice(b"M.K.");
+            assert!(sniff_whole(&b).is_none(), "seed {seed}");
+        }
     }
 
     #[test]
