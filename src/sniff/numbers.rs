@@ -220,6 +220,77 @@ pub(crate) fn read(chars: &[u8]) -> Option<Reading> {
         .or_else(|| parsed.recording().map(Reading::Recording))
 }
 
+/// The text format of a 3-D model that `head` (a text's first bytes)
+/// opens: VRML and classic X3D, AC3D, MilkShape 3D ASCII, PLY, OFF, ASCII
+/// STL, COLLADA and X3D's XML, told by their first line or root element,
+/// and Wavefront OBJ, which has none, by its lines' keywords. Their
+/// numbers are coordinates, normals and indices of vertices: neighbouring
+/// vertices along a surface are as smooth as a waveform (a disc's outline
+/// is a sine), and a mesh's parts make its loudness vary, so they are not
+/// read as samples.
+pub(crate) fn model_text(head: &[u8]) -> Option<&'static str> {
+    const FIRST_BYTES: [(&[u8], &str); 4] = [
+        (b"#VRML V", "vrml"),
+        (b"#X3D V", "x3d"),
+        (b"AC3D", "ac3d"),
+        (b"// MilkShape 3D ASCII", "milkshape"),
+    ];
+    if let Some((_, name)) = FIRST_BYTES.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(name);
+    }
+    let start = &head[..head.len().min(1024)];
+    let mut lines = start.split(|&c| c == b'\n').map(<[u8]>::trim_ascii);
+    let first = lines.next()?;
+    if first == b"ply" && lines.next()?.starts_with(b"format ascii") {
+        return Some("ply");
+    }
+    if matches!(
+        first,
+        b"OFF" | b"COFF" | b"NOFF" | b"CNOFF" | b"STOFF" | b"4OFF"
+    ) {
+        return Some("off");
+    }
+    let has = |needle: &[u8]| start.windows(needle.len()).any(|w| w == needle);
+    if first.starts_with(b"solid") && has(b"facet normal") {
+        return Some("stl");
+    }
+    if has(b"<COLLADA") {
+        return Some("collada");
+    }
+    if has(b"<X3D") {
+        return Some("x3d");
+    }
+    obj(head).then_some("obj")
+}
+
+/// Wavefront OBJ: its first 64 lines that are not blank or comments all
+/// open with one of its keywords, and at least 8 of them are vertices.
+fn obj(head: &[u8]) -> bool {
+    const KEYWORDS: [&[u8]; 12] = [
+        b"v", b"vt", b"vn", b"vp", b"f", b"l", b"p", b"o", b"g", b"s", b"mtllib", b"usemtl",
+    ];
+    let mut vertices = 0;
+    let mut lines = 0;
+    for line in head.split(|&c| c == b'\n').map(<[u8]>::trim_ascii) {
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        let keyword = line
+            .split(|c| c.is_ascii_whitespace())
+            .next()
+            .unwrap_or(line);
+        if !KEYWORDS.contains(&keyword) || keyword.len() == line.len() {
+            return false;
+        }
+        vertices += usize::from(keyword == b"v");
+        lines += 1;
+        if lines == 64 {
+            break;
+        }
+    }
+    vertices >= 8
+}
+
 /// [`Parsed::bytes`] of a stretch.
 #[cfg(test)]
 fn bytes(chars: &[u8]) -> Option<Vec<u8>> {
@@ -503,6 +574,40 @@ mod tests {
         assert_eq!(judge(versions.as_bytes()), None);
         // Too few numbers to judge.
         assert_eq!(judge(written(&voice(3000), ", ").as_bytes()), None);
+    }
+
+    #[test]
+    fn three_d_model_texts_are_told_by_their_first_lines() {
+        let named = |t: &str| model_text(t.as_bytes());
+        assert_eq!(named("#VRML V2.0 utf8\nShape {"), Some("vrml"));
+        assert_eq!(named("AC3Db\nMATERIAL \"def\" rgb 1 1 1"), Some("ac3d"));
+        assert_eq!(
+            named("// MilkShape 3D ASCII\n\nFrames: 30"),
+            Some("milkshape")
+        );
+        assert_eq!(
+            named("ply\r\nformat ascii 1.0\r\nelement vertex 8"),
+            Some("ply")
+        );
+        assert_eq!(named("ply\nformat binary_little_endian 1.0"), None);
+        assert_eq!(named("OFF\n8 6 12\n"), Some("off"));
+        assert_eq!(named("solid cube\n  facet normal 0 0 1\n"), Some("stl"));
+        assert_eq!(named("solid state drives are fast\n"), None);
+        assert_eq!(
+            named("<?xml version=\"1.0\"?>\n<COLLADA xmlns="),
+            Some("collada")
+        );
+        let mut obj = String::from("# Blender\nmtllib cube.mtl\no Cube\n");
+        for i in 0..8 {
+            obj += &format!("v {i}.0 1.0 -1.0\n");
+        }
+        obj += "vn 0 1 0\ns off\nf 1//1 2//1 3//1\n";
+        assert_eq!(named(&obj), Some("obj"));
+        // A list of values under a `v` key is no OBJ; nor is a short one.
+        assert_eq!(named(&obj.replace("o Cube", "velocity 3")), None);
+        assert_eq!(named("v 1 2 3\nv 2 3 4\n"), None);
+        // A column of samples is no model.
+        assert_eq!(named("0.0012\n-0.0031\n0.0044\n"), None);
     }
 
     #[test]

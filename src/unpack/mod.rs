@@ -1055,6 +1055,13 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) -> u64 {
+        // A 3-D model's numbers are its vertices (see `model_text`).
+        if level
+            .from(0, 1024)
+            .is_some_and(|head| numbers::model_text(&head).is_some())
+        {
+            return base;
+        }
         let max = self.text_payloads();
         let mut judged_to = base;
         for stretch in numbers::stretches(text, max) {
