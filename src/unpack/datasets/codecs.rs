@@ -66,6 +66,13 @@ pub(super) fn decompress(codec: Codec, input: &[u8], limit: usize) -> Vec<u8> {
 /// writes at most a few MiB.
 const BLOSC_MAX_BLOCK: usize = 16 << 20;
 
+/// Streams decoded from one Blosc chunk at most. Each costs a decoder's
+/// set-up whatever its size (a zstd frame declaring a large window, a
+/// Huffman table: 20–120 µs), and c-blosc writes a few hundred at most
+/// (blocks of 32 KiB or more, split into at most 16 streams); past this
+/// the chunk is judged from what was decoded, a limit the caller reports.
+const BLOSC_MAX_STREAMS: usize = 4096;
+
 /// The first `limit` bytes a Blosc (version 1 format) chunk holds, its
 /// element size and the size it declares: every block's streams (one per byte of an element, when
 /// the writer split them) decoded with the chunk's codec, then the byte
@@ -112,8 +119,12 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize, usize
     let cut = le32(12)? > input.len();
     let mut out = Vec::with_capacity(nbytes.min(limit).min(BLOSC_MAX_BLOCK));
     let mut block = Vec::new();
+    // Blocks lie side by side: the streams of a chunk cannot add up to
+    // more than it holds, and offsets that point at one stream again (to
+    // pay its decoding many times over) are no chunk c-blosc wrote.
+    let (mut streams, mut consumed) = (0usize, 0usize);
     for j in 0..blocks {
-        if out.len() >= limit {
+        if out.len() >= limit || streams >= BLOSC_MAX_STREAMS {
             break;
         }
         let bsize = blocksize.min(nbytes - j * blocksize);
@@ -140,6 +151,11 @@ pub(super) fn blosc(input: &[u8], limit: usize) -> Result<(Vec<u8>, usize, usize
                 return Err(format!("block {j} runs past the chunk"));
             };
             at += 4;
+            streams += 1;
+            consumed = consumed.saturating_add(cbytes.saturating_add(4));
+            if consumed > input.len() {
+                return Err(format!("block {j} overlaps the blocks before it"));
+            }
             let part = if cbytes == neblock {
                 data.to_vec()
             } else if codec == Codec::Lz4Block {
@@ -506,5 +522,52 @@ mod tests {
         let mut far = zstd.to_vec();
         far[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(blosc(&far, usize::MAX).is_err());
+    }
+
+    /// A header: version 2, version of the codec, flags, element size,
+    /// then the decoded, block and chunk sizes.
+    fn blosc_header(flags: u8, nbytes: usize, blocksize: usize, cbytes: usize) -> Vec<u8> {
+        let mut h = vec![2, 1, flags, 1];
+        for v in [nbytes, blocksize, cbytes] {
+            h.extend((v as u32).to_le_bytes());
+        }
+        h
+    }
+
+    #[test]
+    fn blosc_blocks_that_share_a_stream_or_never_end_are_bounded() {
+        // Every block's offset pointing at one zstd frame: decoding it a
+        // million times over would take seconds.
+        let frame = zstd::bulk::compress(&[7u8; 64], 3).unwrap();
+        let blocks = 1000;
+        let table = 16 + 4 * blocks;
+        let mut chunk = blosc_header(4 << 5, 64 * blocks, 64, 0);
+        for _ in 0..blocks {
+            chunk.extend((table as u32).to_le_bytes());
+        }
+        chunk.extend((frame.len() as u32).to_le_bytes());
+        chunk.extend(&frame);
+        let n = chunk.len();
+        chunk[12..16].copy_from_slice(&(n as u32).to_le_bytes());
+        let err = blosc(&chunk, usize::MAX).unwrap_err();
+        assert!(err.contains("overlaps"), "{err}");
+
+        // Blocks side by side, stored as they are (each `cbytes` equal to
+        // its size), more of them than are decoded: the first ones are.
+        let blocks = 5000;
+        let table = 16 + 4 * blocks;
+        let mut chunk = blosc_header(4 << 5, 8 * blocks, 8, 0);
+        for j in 0..blocks {
+            chunk.extend(((table + 12 * j) as u32).to_le_bytes());
+        }
+        for j in 0..blocks {
+            chunk.extend(8u32.to_le_bytes());
+            chunk.extend([j as u8; 8]);
+        }
+        let n = chunk.len();
+        chunk[12..16].copy_from_slice(&(n as u32).to_le_bytes());
+        let (out, _, declared) = blosc(&chunk, usize::MAX).unwrap();
+        assert_eq!((out.len(), declared), (8 * BLOSC_MAX_STREAMS, 8 * blocks));
+        assert_eq!(out[8 * 300], 300u16 as u8);
     }
 }
