@@ -616,7 +616,7 @@ impl Walk<'_> {
     ) -> bool {
         let zip = self.zip_behind(level);
         let stream = match zip {
-            zip::Behind::Nothing => self.stream_behind(level, sniff),
+            zip::Behind::Nothing => self.stream_behind(level, sniff, name),
             _ => None,
         };
         let what = match (&zip, &stream) {

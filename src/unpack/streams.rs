@@ -116,7 +116,9 @@ pub(super) fn decode_first_block<'a>(
 }
 
 /// Places tried behind a head: each costs a decode of a KiB at most.
-const MAX_BEHIND_TRIES: usize = 16;
+/// Past them the rest are not tried, and a limit says so (decoys in front
+/// of a stream would otherwise hide it).
+const MAX_BEHIND_TRIES: usize = 64;
 /// Decoded bytes a place must give (unless its whole stream is shorter):
 /// a magic is a few bytes random data holds by chance, a stream that
 /// decodes a KiB is not.
@@ -138,9 +140,10 @@ impl Walk<'_> {
     /// stream does. Places that do not decode are passed over without a
     /// word, being chance.
     pub(super) fn stream_behind(
-        &self,
+        &mut self,
         level: &Level<'_, '_>,
         sniff: &Sniff,
+        name: &str,
     ) -> Option<StreamBehind> {
         let head = level.from(0, HEAD_LEN)?;
         // Text was judged on its first 8 KiB, and a compressed stream is
@@ -189,33 +192,44 @@ impl Walk<'_> {
         // it: the first place so starved is read on as a stream's first
         // block is, once per object.
         let mut read_on = true;
-        places
-            .filter(|&(at, format, _)| at > 0 && plausible(at, format))
-            .take(MAX_BEHIND_TRIES)
-            .find_map(|(at, format, codec)| {
-                let rest = level.size - at as u64;
-                let more = |n| {
-                    std::mem::take(&mut read_on)
-                        .then(|| level.from(at as u64, n))
-                        .flatten()
-                };
-                let (input, d, _) = decode_first_block(
-                    codec,
-                    Cow::Borrowed(&head[at..]),
-                    rest,
-                    BEHIND_PROOF,
-                    self.deadline,
-                    more,
+        let places = places.filter(|&(at, format, _)| at > 0 && plausible(at, format));
+        for (tried, (at, format, codec)) in places.enumerate() {
+            if tried == MAX_BEHIND_TRIES {
+                self.limit(
+                    name,
+                    Limit::Members,
+                    format!(
+                        "more than {MAX_BEHIND_TRIES} places where a compressed stream's magic starts in the head; the rest not tried"
+                    ),
                 );
-                let proven = d.out.len() as u64 >= BEHIND_PROOF
-                    || (matches!(d.ended, Ended::Eof) && !d.out.is_empty());
-                proven.then(|| StreamBehind {
+                return None;
+            }
+            let rest = level.size - at as u64;
+            let more = |n| {
+                std::mem::take(&mut read_on)
+                    .then(|| level.from(at as u64, n))
+                    .flatten()
+            };
+            let (input, d, _) = decode_first_block(
+                codec,
+                Cow::Borrowed(&head[at..]),
+                rest,
+                BEHIND_PROOF,
+                self.deadline,
+                more,
+            );
+            let proven = d.out.len() as u64 >= BEHIND_PROOF
+                || (matches!(d.ended, Ended::Eof) && !d.out.is_empty());
+            if proven {
+                return Some(StreamBehind {
                     at: at as u64,
                     format,
                     codec,
                     input: input.len(),
-                })
-            })
+                });
+            }
+        }
+        None
     }
 
     /// Reads a stream found behind a head as member `embedded@OFFSET`.
@@ -292,7 +306,7 @@ impl Walk<'_> {
         // of the stream was never decoded.
         let rest_unread =
             matches!(d.ended, Ended::Failed(_)) && !whole && d.consumed >= input.len();
-        let mut said = false;
+        let (mut said, mut cut) = (false, false);
         match &d.ended {
             Ended::Full if ratio > self.limits.max_ratio => self.limit(
                 prefix,
@@ -316,7 +330,10 @@ impl Walk<'_> {
             // concatenated streams that ends in the padding between two
             // (xz allows any multiple of four zeros) as the head does.
             Ended::Failed(_) | Ended::Eof if !whole && d.consumed >= input.len() => {
-                // Nothing at all is the starved case below.
+                // Nothing at all is the starved case below. Either way the
+                // stream goes on past what was read: a recording there (an
+                // attachment further down a compressed mail folder) was
+                // not looked at, and the report says so.
                 if n > 0 && n < input.len() / 2 {
                     said = true;
                     self.limit(
@@ -327,6 +344,8 @@ impl Walk<'_> {
                             input.len()
                         ),
                     );
+                } else {
+                    cut = n > 0;
                 }
             }
             Ended::Eof => {}
@@ -385,6 +404,16 @@ impl Walk<'_> {
                 format!(
                     "{format} stream: judged {} from the {n} bytes its first {} compressed bytes decoded to; the rest was not decoded",
                     inner.format,
+                    input.len()
+                ),
+            );
+        } else if cut {
+            self.limit(
+                prefix,
+                Limit::MemberBytes,
+                format!(
+                    "{format} stream of {} bytes: judged from the {n} bytes its first {} compressed bytes decoded to; the rest was not read",
+                    level.size,
                     input.len()
                 ),
             );
@@ -1044,7 +1073,8 @@ mod tests {
 
     /// A flood of tiny gzip members decodes its read head to a fraction of
     /// its size: what lies behind it was not read, and a limit says so;
-    /// an ordinary stream whose head alone was read says nothing.
+    /// so does an ordinary stream whose head alone was read (a mail
+    /// folder's later attachments were not looked at).
     #[test]
     fn a_head_that_decodes_to_less_than_half_its_size_is_a_limit() {
         let member = compressed("gzip", b"a\n");
@@ -1059,7 +1089,8 @@ mod tests {
         assert!(gz.len() > 4 * crate::sniff::HEAD_LEN, "{}", gz.len());
         let inside = super::super::tests::look(&gz);
         assert_eq!(inside.members[0].sniff.format, "text");
-        assert!(inside.limits.is_empty(), "{:?}", inside.limits);
+        assert_eq!(inside.limits.len(), 1, "{:?}", inside.limits);
+        assert!(inside.says("the rest was not read"), "{:?}", inside.limits);
         // xz streams may be padded apart by zeros: a head that ends in the
         // padding after a tiny first stream decodes to almost nothing.
         let mut padded = compressed("xz", b"x");
@@ -1261,6 +1292,20 @@ mod tests {
         }
         let inside = super::super::tests::look(&noise);
         assert!(inside.members.is_empty() && inside.limits.is_empty());
+        // Decoys in front (magics that decode nothing) do not hide a
+        // stream behind them; past the places tried, a limit.
+        let decoys = |n: usize| {
+            let mut v = b"\x00\x01IM".to_vec();
+            for i in 0..n {
+                v.extend(b"\x78\x9c");
+                v.extend(crate::sniff::testutil::pseudo_random(30, i as u64));
+            }
+            v
+        };
+        let inside = super::super::tests::look(&[&decoys(40)[..], &z].concat());
+        assert_eq!(inside.formats(), ["wav"], "{:?}", inside.limits);
+        let inside = super::super::tests::look(&[&decoys(MAX_BEHIND_TRIES)[..], &z].concat());
+        assert!(inside.says("the rest not tried"), "{:?}", inside.limits);
     }
 
     /// A stream behind a short binary header (an Avro block, a Kafka
