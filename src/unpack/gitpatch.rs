@@ -10,7 +10,7 @@ use crate::sniff::HEAD_LEN;
 
 /// Fewer bytes in the file are no recording.
 const MIN_BYTES: u64 = 256;
-/// Binary hunks decoded in one text, at most.
+/// Binary hunks judged in one text, at most (past them, a limit).
 const MAX_HUNKS: usize = 16;
 
 const ALPHABET: &[u8; 85] =
@@ -111,8 +111,10 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) {
-        let mut from = 0;
-        for _ in 0..MAX_HUNKS {
+        // Hunks too short to judge (`literal 0`) do not count: a run of
+        // them in front must not push a recording past the count.
+        let (mut from, mut decoded) = (0, 0);
+        loop {
             let Some((start, size, lines)) = next_literal(text, from) else {
                 return;
             };
@@ -120,6 +122,15 @@ impl Walk<'_> {
             if size < MIN_BYTES {
                 continue;
             }
+            if decoded == MAX_HUNKS {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!("more than {MAX_HUNKS} git binary hunks in text; the rest not decoded"),
+                );
+                return;
+            }
+            decoded += 1;
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
@@ -222,6 +233,21 @@ mod tests {
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
         assert_eq!(inside.members.len(), 1);
         assert_eq!(inside.members[0].member, "git-binary@143");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    /// Empty hunks in front (`literal 0`) do not count against the hunks
+    /// judged.
+    #[test]
+    fn empty_hunks_do_not_hide_the_next() {
+        let empty = "diff --git a/e b/e\nGIT binary patch\nliteral 0\nHcmV?d00001\n\n".repeat(40);
+        let text = patch(&crate::unpack::tests::wav()).replacen(
+            "diff --git",
+            &format!("{empty}diff --git"),
+            1,
+        );
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);
         assert_eq!(inside.members[0].sniff.format, "wav");
     }
 

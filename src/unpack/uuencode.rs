@@ -10,7 +10,7 @@ use crate::sniff::HEAD_LEN;
 
 /// Fewer bytes encoded are no recording.
 const MIN_BYTES: usize = 256;
-/// uuencoded files decoded in one text, at most.
+/// uuencoded files judged in one text, at most (past them, a limit).
 const MAX_FILES: usize = 16;
 
 /// Where the first `begin MODE NAME` line at or after `from` starts, and
@@ -115,11 +115,21 @@ impl Walk<'_> {
         prefix: &str,
         depth: u32,
     ) {
-        let mut from = 0;
-        for _ in 0..MAX_FILES {
+        // Files too short to judge do not count: a run of empty ones in
+        // front must not push a recording past the count.
+        let (mut from, mut decoded) = (0, 0);
+        loop {
             let Some((begin, lines)) = next_begin(text, from) else {
                 return;
             };
+            if decoded == MAX_FILES {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!("more than {MAX_FILES} uuencoded files in text; the rest not decoded"),
+                );
+                return;
+            }
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
@@ -140,6 +150,7 @@ impl Walk<'_> {
             if data.len() < MIN_BYTES {
                 continue;
             }
+            decoded += 1;
             let at = (begin * width) as u64;
             let (name, size) = (format!("uuencode@{at}"), data.len() as u64);
             let encoding = format!("uuencode at byte {at}");
@@ -215,6 +226,17 @@ mod tests {
         assert!(inside.limits.is_empty(), "{:?}", inside.limits);
         assert_eq!(inside.members.len(), 1);
         assert_eq!(inside.members[0].member, "uuencode@29");
+        assert_eq!(inside.members[0].sniff.format, "wav");
+    }
+
+    /// Empty files in front do not count against the files judged.
+    #[test]
+    fn files_too_short_to_judge_do_not_hide_the_next() {
+        let wav = crate::unpack::tests::wav();
+        let empty = "begin 644 empty\n`\nend\n".repeat(40);
+        let text = format!("From: voicemail@example.com\n\n{empty}{}", encoded(&wav));
+        let inside = crate::unpack::tests::look(text.as_bytes());
+        assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);
         assert_eq!(inside.members[0].sniff.format, "wav");
     }
 }
