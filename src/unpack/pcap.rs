@@ -105,9 +105,13 @@ fn udp_payload(link: Linktype, frame: &[u8]) -> Option<&[u8]> {
 }
 
 /// The RTP streams of a capture's first bytes (up to a record they cut
-/// short), each keeping at most `max_stream` bytes of payload.
-pub(super) fn streams(capture: &[u8], max_stream: usize) -> Vec<Stream> {
+/// short), each keeping at most `max_stream` bytes of payload, and how
+/// many RTP packets belonged to streams past [`MAX_STREAMS`] (not
+/// followed). A stream of one packet gives its place to a new one when
+/// the table is full: decoys of a packet each do not crowd a call out.
+pub(super) fn streams(capture: &[u8], max_stream: usize) -> (Vec<Stream>, u64) {
     let mut streams: Vec<Stream> = Vec::new();
+    let mut untracked = 0u64;
     let mut add = |link: Linktype, frame: &[u8]| {
         let Some((ssrc, payload_type, seq, payload)) = udp_payload(link, frame).and_then(rtp)
         else {
@@ -118,15 +122,23 @@ pub(super) fn streams(capture: &[u8], max_stream: usize) -> Vec<Stream> {
             .position(|s| s.ssrc == ssrc && s.payload_type == payload_type);
         let i = match found {
             Some(i) => i,
-            None if streams.len() < MAX_STREAMS => {
-                streams.push(Stream {
+            None => {
+                let fresh = Stream {
                     ssrc,
                     payload_type,
                     ..Stream::default()
-                });
-                streams.len() - 1
+                };
+                if streams.len() < MAX_STREAMS {
+                    streams.push(fresh);
+                    streams.len() - 1
+                } else if let Some(i) = streams.iter().position(|s| s.packets == 1) {
+                    streams[i] = fresh;
+                    i
+                } else {
+                    untracked += 1;
+                    return;
+                }
             }
-            None => return,
         };
         let s = &mut streams[i];
         s.packets += 1;
@@ -178,7 +190,7 @@ pub(super) fn streams(capture: &[u8], max_stream: usize) -> Vec<Stream> {
             && s.in_sequence * 5 >= s.packets * 4
             && s.payload.len() as u64 + s.dropped >= 8 * s.packets as u64
     });
-    streams
+    (streams, untracked)
 }
 
 /// The codec a static RTP payload type names (RFC 3551), and whether
@@ -209,7 +221,16 @@ impl Walk<'_> {
             return;
         };
         let max_stream = usize::try_from(self.limits.max_member_bytes).unwrap_or(usize::MAX);
-        let streams = streams(&capture, max_stream);
+        let (streams, untracked) = streams(&capture, max_stream);
+        if untracked > 0 {
+            self.limit(
+                prefix,
+                Limit::Members,
+                format!(
+                    "more than {MAX_STREAMS} RTP streams at once: {untracked} packets of the others not followed"
+                ),
+            );
+        }
         // A call later in a long capture is not looked for: said, whatever
         // the first MiBs held.
         if (capture.len() as u64) < level.size {
@@ -327,6 +348,40 @@ mod tests {
         v
     }
 
+    /// A capture of one packet per `(ssrc, seq)`, G.711 payloads.
+    fn packets(of: impl Iterator<Item = (u32, u16)>) -> Vec<u8> {
+        let mut v = pcap(0, &[])[..24].to_vec();
+        for (ssrc, seq) in of {
+            let mut rtp = vec![0x80, 0];
+            rtp.extend(seq.to_be_bytes());
+            rtp.extend((160 * u32::from(seq)).to_be_bytes());
+            rtp.extend(ssrc.to_be_bytes());
+            rtp.extend((0..160).map(|i| 0x40 + (i % 50) as u8));
+            let f = frame(&rtp);
+            v.extend([0; 8]);
+            v.extend((f.len() as u32).to_le_bytes());
+            v.extend((f.len() as u32).to_le_bytes());
+            v.extend(f);
+        }
+        v
+    }
+
+    #[test]
+    fn decoy_streams_of_a_packet_each_do_not_crowd_out_a_call() {
+        let decoys = (0..200).map(|ssrc| (0x100 + ssrc, 7));
+        let call = (0..60).map(|seq| (0x1234_5678, 1000 + seq));
+        let (found, untracked) = streams(&packets(decoys.chain(call)), 1 << 20);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].ssrc, found[0].packets, untracked),
+            (0x1234_5678, 60, 0)
+        );
+        // Streams that each go on hold their places: the packets of one
+        // more are counted, for the limit.
+        let busy = (0..=MAX_STREAMS as u32).flat_map(|ssrc| [(ssrc, 1), (ssrc, 2)]);
+        assert_eq!(streams(&packets(busy), 1 << 20).1, 2);
+    }
+
     /// A call in the clear is a finding, one whose payloads are random is
     /// SRTP; a vocoder's or an undeclared codec's random payloads cannot
     /// be told from ciphertext (a limit); comfort noise is nothing.
@@ -399,14 +454,16 @@ mod tests {
 
     #[test]
     fn a_streams_packets_must_run_in_sequence() {
-        let streams = streams(&pcap(8, &[0x55; 160 * 60]), 1 << 20);
+        let (streams, _) = streams(&pcap(8, &[0x55; 160 * 60]), 1 << 20);
         assert_eq!(streams.len(), 1);
         assert_eq!((streams[0].packets, streams[0].payload.len()), (60, 9600));
         // Too few packets to be a call.
-        assert!(super::streams(&pcap(8, &[0x55; 160 * 40]), 1 << 20).is_empty());
+        assert!(super::streams(&pcap(8, &[0x55; 160 * 40]), 1 << 20)
+            .0
+            .is_empty());
         // Cut inside a record.
         let v = pcap(8, &[0x55; 160 * 60]);
-        let streams = super::streams(&v[..v.len() - 30], 1000);
+        let (streams, _) = super::streams(&v[..v.len() - 30], 1000);
         assert_eq!(streams.len(), 1);
         // Kept up to the cap, the rest counted.
         assert_eq!((streams[0].payload.len(), streams[0].dropped), (1000, 8440));
