@@ -12,9 +12,6 @@ use super::{Level, Limit, Walk, HEAD_LEN, PEEK};
 
 /// Compressed data packets inside one another that are followed.
 const MAX_NESTING: u32 = 2;
-/// Packets before the literal data (a one-pass signature per signer, a
-/// marker) that are passed over.
-const MAX_PACKETS: usize = 16;
 
 /// The literal data of a message, as far as it was read.
 #[derive(Debug, PartialEq)]
@@ -141,7 +138,7 @@ pub(crate) fn is_message(b: &[u8], deadline: Instant) -> bool {
 /// (the last may be cut there), with literal data among them.
 fn packets_to_end(b: &[u8]) -> bool {
     let (mut at, mut literal) = (0, false);
-    for _ in 0..MAX_PACKETS {
+    loop {
         if at >= b.len() {
             return literal;
         }
@@ -167,7 +164,6 @@ fn packets_to_end(b: &[u8]) -> bool {
             _ => return false,
         }
     }
-    literal
 }
 
 /// Whether `b` is beyond doubt an OpenPGP message: its first packet is a
@@ -202,7 +198,7 @@ fn codec(algorithm: u8) -> Option<&'static str> {
 /// (`gpg --detach-sign`), which holds no data to read.
 pub(crate) fn only_signatures(b: &[u8]) -> bool {
     let mut at = 0;
-    for _ in 0..MAX_PACKETS {
+    loop {
         match packet(b, at) {
             Some((2 | 10, _, next, true)) => at = next,
             _ => return false,
@@ -211,12 +207,11 @@ pub(crate) fn only_signatures(b: &[u8]) -> bool {
             return true;
         }
     }
-    false
 }
 
 fn literal_in(b: &[u8], limit: u64, deadline: Instant, nesting: u32) -> Option<Literal> {
     let mut at = 0;
-    for _ in 0..MAX_PACKETS {
+    loop {
         let (tag, body, next, whole) = packet(b, at)?;
         match tag {
             // Signatures, one-pass signatures, markers: passed over.
@@ -245,7 +240,6 @@ fn literal_in(b: &[u8], limit: u64, deadline: Instant, nesting: u32) -> Option<L
             _ => return None,
         }
     }
-    None
 }
 
 impl Walk<'_> {
@@ -351,6 +345,10 @@ mod tests {
             literal(&new_packet(8, &body), 1 << 20, later()).unwrap(),
             plain
         );
+        // However many signatures come first, the walk reaches the data.
+        let mut signed = signature.repeat(100);
+        signed.extend(&compressed);
+        assert_eq!(literal(&signed, 1 << 20, later()).unwrap(), plain);
     }
 
     #[test]
