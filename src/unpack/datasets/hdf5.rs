@@ -566,6 +566,18 @@ impl Walk<'_> {
         } else {
             path.to_string()
         };
+        // Numbers stored in one piece are read where they lie, as any
+        // tensor is: the first slice, then the middle of a longer signal
+        // (a recording that opens on seconds of room noise).
+        if let Layout::Contiguous { addr, .. } = layout {
+            if !bytes && super::plan(&shape).is_some() {
+                let at = f.base.checked_add(addr).ok_or(Stop::Unreadable(addr))?;
+                return match self.tensor(r, prefix, &name, at, dtype, big_endian, &shape) {
+                    Ok(_) | Err(Stop::Unreadable(_)) => Ok(()),
+                    Err(stop) => Err(stop),
+                };
+            }
+        }
         // (data, the shape it has): a whole dataset's start, or its first chunk.
         let (data, data_shape): (Vec<u8>, Vec<u64>) = match layout {
             Layout::Compact(d) => (d, shape.clone()),
@@ -1249,6 +1261,32 @@ mod tests {
         let (members, limits) = inside_of(four);
         assert!(members.is_empty());
         assert!(limits[0].contains("(512 of 4000 samples)"), "{limits:?}");
+    }
+
+    /// A contiguous dataset of 80,000 int16 samples (h5py, zeros, its
+    /// data at 2048), filled here: faint noise for 40,000 samples, then
+    /// speech. The first slice holds noise alone; the middle is judged too.
+    #[test]
+    fn a_contiguous_signal_that_opens_on_noise_is_judged_in_its_middle() {
+        let gz = include_bytes!("testdata/contiguous-i16.h5.gz");
+        let (mut h5, _, _) = crate::unpack::streams::decompress_counted("gzip", gz, 1 << 20);
+        assert_eq!(h5.len(), 162_048);
+        let noise = crate::sniff::testutil::pseudo_random(40_000, 5)
+            .into_iter()
+            .map(|b| (f32::from(b) - 128.0) / 128.0 * 0.0008);
+        let signal: Vec<f32> = noise
+            .chain(crate::sniff::dataset::speechy(40_000))
+            .collect();
+        for (i, x) in signal.iter().enumerate() {
+            let v = (x * 32767.0) as i16;
+            h5[2048 + 2 * i..2048 + 2 * i + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        let (members, limits) = inside_of(&h5);
+        assert_eq!(
+            members,
+            vec!["/voice[32768:] waveform".to_string()],
+            "{limits:?}"
+        );
     }
 
     fn file() -> File {
