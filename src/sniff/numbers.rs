@@ -238,29 +238,38 @@ pub(crate) fn model_text(head: &[u8]) -> Option<&'static str> {
     if let Some((_, name)) = FIRST_BYTES.iter().find(|(m, _)| head.starts_with(m)) {
         return Some(name);
     }
+    // Asked of every text: each test below looks past the first line only
+    // where that line already names the format's family.
     let start = &head[..head.len().min(1024)];
-    let mut lines = start.split(|&c| c == b'\n').map(<[u8]>::trim_ascii);
-    let first = lines.next()?;
-    if first == b"ply" && lines.next()?.starts_with(b"format ascii") {
-        return Some("ply");
+    let end = memchr::memchr(b'\n', start).unwrap_or(start.len());
+    let first = start[..end].trim_ascii();
+    let has = |needle: &[u8]| memchr::memmem::find(start, needle).is_some();
+    match first {
+        b"ply" => {
+            let next = start.get(end + 1..).unwrap_or_default();
+            let second = next.split(|&c| c == b'\n').next().unwrap_or_default();
+            second
+                .trim_ascii()
+                .starts_with(b"format ascii")
+                .then_some("ply")
+        }
+        b"OFF" | b"COFF" | b"NOFF" | b"CNOFF" | b"STOFF" | b"4OFF" => Some("off"),
+        _ if first.starts_with(b"solid") => has(b"facet normal").then_some("stl"),
+        _ if first.starts_with(b"<") => {
+            if has(b"<COLLADA") {
+                Some("collada")
+            } else if has(b"<X3D") {
+                Some("x3d")
+            } else {
+                None
+            }
+        }
+        // OBJ's keywords, or a comment or blank line before them.
+        [b'#' | b'v' | b'f' | b'l' | b'p' | b'o' | b'g' | b's' | b'm' | b'u', ..] | [] => {
+            obj(start).then_some("obj")
+        }
+        _ => None,
     }
-    if matches!(
-        first,
-        b"OFF" | b"COFF" | b"NOFF" | b"CNOFF" | b"STOFF" | b"4OFF"
-    ) {
-        return Some("off");
-    }
-    let has = |needle: &[u8]| start.windows(needle.len()).any(|w| w == needle);
-    if first.starts_with(b"solid") && has(b"facet normal") {
-        return Some("stl");
-    }
-    if has(b"<COLLADA") {
-        return Some("collada");
-    }
-    if has(b"<X3D") {
-        return Some("x3d");
-    }
-    obj(head).then_some("obj")
 }
 
 /// Wavefront OBJ: its first 64 lines that are not blank or comments all
