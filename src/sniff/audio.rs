@@ -1596,19 +1596,25 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
             let (n, end) = frame_chain(&h, pos, parse, need);
             let whole_short = whole && n >= 1 && pos == 0 && ends_clean(&h, pos, parse);
             if n >= need || whole_short {
-                // After junk, frames must hold coded bytes: a structure's
-                // records chain as frames for a few (an icon's colour
-                // entries `FF E2 64 FF`, a vertex array's), three values
-                // in all between the headers, while coded audio spreads
-                // over nearly every value within a few frames. MPEG
-                // Layer I frames are whole 4-byte slots, as the records
-                // of an int32 array are (small negative numbers put
-                // `FF Fx` in step with a chain of them): they must not
-                // repeat with the frame's period either.
+                // After junk with no ID3 tag in front (a tag names the
+                // stream behind it, whatever its frames hold: test files
+                // fill them with bit patterns), frames must hold coded
+                // bytes: a structure's records chain as frames for a few
+                // (an icon's colour entries `FF E2 64 FF`, a vertex
+                // array's), three values in all between the headers,
+                // while coded audio spreads over nearly every value
+                // within a few frames. MPEG Layer I frames are whole
+                // 4-byte slots, as the records of an int32 array are
+                // (small negative numbers put `FF Fx` in step with a
+                // chain of them): after any junk they must hold coded
+                // bytes and not repeat with the frame's period.
                 let layer_one = pos > 0 && h.get(pos + 1).is_some_and(|b| b >> 1 & 3 == 3);
                 let frames = &h[pos..end.min(h.len())];
                 let repeats = || parse(&h[pos..]).is_some_and(|(len, _, _)| periodic(frames, len));
-                if (pos > 0 && !coded(frames)) || (layer_one && format == "mp3" && repeats()) {
+                let uncoded = || !coded(frames);
+                if (layer_one && format == "mp3" && (uncoded() || repeats()))
+                    || (pos > 0 && !tagged && uncoded())
+                {
                     continue;
                 }
                 // Frames found after junk lose to a non-audio signature at 0
@@ -2051,6 +2057,12 @@ mod tests {
         }
         icon.extend([0x9b; 400]);
         assert_ne!(whole(&icon).class, Class::Audio);
+        // Behind an ID3 tag, the tag names the stream whatever its frames
+        // hold (mutagen's test files fill them with bit patterns).
+        let mut tagged = b"ID3\x03\0\0\0\0\0\x10".to_vec();
+        tagged.extend([0; 16]);
+        tagged.extend(&icon[4..]);
+        assert_eq!(whole(&tagged).format, "mp3");
         let mut stream = b"VCO\0".to_vec();
         stream.resize(1076, 0x9b);
         let coded = crate::sniff::testutil::pseudo_random(frame_len * 40, 3);
