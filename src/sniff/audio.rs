@@ -1416,6 +1416,9 @@ fn frames_named(
 /// Frames a chain behind another format's first bytes needs.
 const BEHIND_FRAMES: usize = 8;
 
+/// Frames after junk that make a stream whatever its first frames hold.
+const LONG_CHAIN: usize = 16;
+
 /// MPEG, ADTS or AC-3 frames behind another format's first bytes (a script
 /// line, an image or program header), chained without a break from their
 /// first frame to the end of what was read: to the object's end (or its
@@ -1612,8 +1615,12 @@ fn mpeg_or_adts(s: &Sample) -> Option<Sniff> {
                 let frames = &h[pos..end.min(h.len())];
                 let repeats = || parse(&h[pos..]).is_some_and(|(len, _, _)| periodic(frames, len));
                 let uncoded = || !coded(frames);
+                // Records chain for a few frames; a stream that opens on
+                // silence (LAME's silent frames are `55` and zeros) goes
+                // on: a long chain needs no coded bytes in its first ones.
+                let short = || frame_chain(&h, pos, parse, LONG_CHAIN).0 < LONG_CHAIN;
                 if (layer_one && format == "mp3" && (uncoded() || repeats()))
-                    || (pos > 0 && !tagged && uncoded())
+                    || (pos > 0 && !tagged && uncoded() && short())
                 {
                     continue;
                 }
@@ -2057,6 +2064,14 @@ mod tests {
         }
         icon.extend([0x9b; 400]);
         assert_ne!(whole(&icon).class, Class::Audio);
+        // A stream that opens on silent frames goes on past a few.
+        let mut silent = b"VCO\0".to_vec();
+        silent.resize(1076, 0x9b);
+        for _ in 0..LONG_CHAIN {
+            silent.extend(header);
+            silent.extend(std::iter::repeat_n(0x55, frame_len - 4));
+        }
+        assert_eq!(whole(&silent).format, "mp3");
         // Behind an ID3 tag, the tag names the stream whatever its frames
         // hold (mutagen's test files fill them with bit patterns).
         let mut tagged = b"ID3\x03\0\0\0\0\0\x10".to_vec();
