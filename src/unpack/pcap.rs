@@ -6,6 +6,8 @@
 //! (SRTP) is what a capture of it must say: SRTP keeps RTP's header in the
 //! clear and makes the payload random.
 
+use std::collections::HashMap;
+
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapNGPacketBlock;
 use pcap_parser::{Linktype, PcapBlockOwned};
@@ -17,6 +19,8 @@ use crate::sniff::{Class, Encryption, Randomness, Sniff};
 const MAX_CAPTURE: usize = 4 << 20;
 /// Streams followed in one capture.
 const MAX_STREAMS: usize = 64;
+/// Streams of one packet so far, waiting for a second to be followed.
+const MAX_CANDIDATES: usize = 4096;
 /// Packets a stream needs, in sequence, to be one: a second of 20 ms
 /// packets. Other UDP traffic whose first byte reads as RTP's version has
 /// no sequence numbers running on from packet to packet.
@@ -56,6 +60,18 @@ pub(super) struct Stream {
     pub payload: Vec<u8>,
     /// Payload bytes not kept past the cap on a stream.
     pub dropped: u64,
+}
+
+impl Stream {
+    /// Counts a packet of the stream and keeps its payload, up to `max`.
+    fn take(&mut self, seq: u16, payload: &[u8], max: usize) {
+        self.packets += 1;
+        self.in_sequence += usize::from(self.last_seq == Some(seq.wrapping_sub(1)));
+        self.last_seq = Some(seq);
+        let room = max.saturating_sub(self.payload.len()).min(payload.len());
+        self.payload.extend_from_slice(&payload[..room]);
+        self.dropped += (payload.len() - room) as u64;
+    }
 }
 
 /// The RTP header's fields a stream is told by, and the payload behind it
@@ -107,10 +123,12 @@ fn udp_payload(link: Linktype, frame: &[u8]) -> Option<&[u8]> {
 /// The RTP streams of a capture's first bytes (up to a record they cut
 /// short), each keeping at most `max_stream` bytes of payload, and how
 /// many RTP packets belonged to streams past [`MAX_STREAMS`] (not
-/// followed). A stream of one packet gives its place to a new one when
-/// the table is full: decoys of a packet each do not crowd a call out.
+/// followed). A stream takes a place at its second packet: until then it
+/// waits among at most [`MAX_CANDIDATES`] others, so decoys of a packet
+/// each never crowd a call out, and calls that all go on keep theirs.
 pub(super) fn streams(capture: &[u8], max_stream: usize) -> (Vec<Stream>, u64) {
     let mut streams: Vec<Stream> = Vec::new();
+    let mut waiting: HashMap<(u32, u8), Stream> = HashMap::new();
     let mut untracked = 0u64;
     let mut add = |link: Linktype, frame: &[u8]| {
         let Some((ssrc, payload_type, seq, payload)) = udp_payload(link, frame).and_then(rtp)
@@ -122,33 +140,32 @@ pub(super) fn streams(capture: &[u8], max_stream: usize) -> (Vec<Stream>, u64) {
             .position(|s| s.ssrc == ssrc && s.payload_type == payload_type);
         let i = match found {
             Some(i) => i,
-            None => {
-                let fresh = Stream {
-                    ssrc,
-                    payload_type,
-                    ..Stream::default()
-                };
-                if streams.len() < MAX_STREAMS {
-                    streams.push(fresh);
+            None => match waiting.remove(&(ssrc, payload_type)) {
+                Some(first) if streams.len() < MAX_STREAMS => {
+                    streams.push(first);
                     streams.len() - 1
-                } else if let Some(i) = streams.iter().position(|s| s.packets == 1) {
-                    streams[i] = fresh;
-                    i
-                } else {
+                }
+                Some(first) => {
+                    untracked += first.packets as u64 + 1;
+                    return;
+                }
+                None if waiting.len() < MAX_CANDIDATES => {
+                    let mut first = Stream {
+                        ssrc,
+                        payload_type,
+                        ..Stream::default()
+                    };
+                    first.take(seq, payload, max_stream);
+                    waiting.insert((ssrc, payload_type), first);
+                    return;
+                }
+                None => {
                     untracked += 1;
                     return;
                 }
-            }
+            },
         };
-        let s = &mut streams[i];
-        s.packets += 1;
-        s.in_sequence += usize::from(s.last_seq == Some(seq.wrapping_sub(1)));
-        s.last_seq = Some(seq);
-        let room = max_stream
-            .saturating_sub(s.payload.len())
-            .min(payload.len());
-        s.payload.extend_from_slice(&payload[..room]);
-        s.dropped += (payload.len() - room) as u64;
+        streams[i].take(seq, payload, max_stream);
     };
     if capture.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
         let mut links: Vec<Linktype> = Vec::new();
@@ -370,16 +387,18 @@ mod tests {
     fn decoy_streams_of_a_packet_each_do_not_crowd_out_a_call() {
         let decoys = (0..200).map(|ssrc| (0x100 + ssrc, 7));
         let call = (0..60).map(|seq| (0x1234_5678, 1000 + seq));
-        let (found, untracked) = streams(&packets(decoys.chain(call)), 1 << 20);
+        let (found, _) = streams(&packets(decoys.chain(call)), 1 << 20);
         assert_eq!(found.len(), 1);
-        assert_eq!(
-            (found[0].ssrc, found[0].packets, untracked),
-            (0x1234_5678, 60, 0)
-        );
+        assert_eq!((found[0].ssrc, found[0].packets), (0x1234_5678, 60));
         // Streams that each go on hold their places: the packets of one
         // more are counted, for the limit.
         let busy = (0..=MAX_STREAMS as u32).flat_map(|ssrc| [(ssrc, 1), (ssrc, 2)]);
         assert_eq!(streams(&packets(busy), 1 << 20).1, 2);
+        // Calls that all go on, one more than the table holds, packets in
+        // turn: none takes another's place; the last is counted.
+        let calls = (0..60u16).flat_map(|seq| (0..=MAX_STREAMS as u32).map(move |c| (c, seq)));
+        let (found, untracked) = streams(&packets(calls), 1 << 20);
+        assert_eq!((found.len(), untracked), (MAX_STREAMS, 60));
     }
 
     /// A call in the clear is a finding, one whose payloads are random is
