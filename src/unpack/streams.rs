@@ -115,10 +115,12 @@ pub(super) fn decode_first_block<'a>(
     }
 }
 
-/// Places tried behind a head: each costs a decode of a KiB at most.
-/// Past them the rest are not tried, and a limit says so (decoys in front
-/// of a stream would otherwise hide it).
-const MAX_BEHIND_TRIES: usize = 64;
+/// Places tried behind a head: each costs a decode of a KiB at most
+/// (most fail within bytes). Past them the rest are not tried, and a
+/// limit says so (decoys in front of a stream would otherwise hide it);
+/// a two-byte magic is common text (`x^` is zlib's `78 5E`), so the
+/// bound is well above what ordinary heads hold.
+const MAX_BEHIND_TRIES: usize = 256;
 /// Decoded bytes a place must give (unless its whole stream is shorter):
 /// a magic is a few bytes random data holds by chance, a stream that
 /// decodes a KiB is not.
