@@ -275,6 +275,11 @@ pub(crate) fn model_text(head: &[u8]) -> Option<&'static str> {
 /// Wavefront OBJ: its first 64 lines that are not blank or comments all
 /// open with one of its keywords, and at least 8 of them are vertices.
 fn obj(head: &[u8]) -> bool {
+    // The last line of a head cut short may be a keyword's prefix.
+    let head = match head.len() < 1024 {
+        true => head,
+        false => &head[..head.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1)],
+    };
     const KEYWORDS: [&[u8]; 12] = [
         b"v", b"vt", b"vn", b"vp", b"f", b"l", b"p", b"o", b"g", b"s", b"mtllib", b"usemtl",
     ];
