@@ -122,14 +122,6 @@ impl Walk<'_> {
             let Some((begin, lines)) = next_begin(text, from) else {
                 return;
             };
-            if decoded == MAX_FILES {
-                self.limit(
-                    prefix,
-                    Limit::Members,
-                    format!("more than {MAX_FILES} uuencoded files in text; the rest not decoded"),
-                );
-                return;
-            }
             let Some(budget) = self.remaining(prefix) else {
                 return;
             };
@@ -149,6 +141,14 @@ impl Walk<'_> {
             self.spent += data.len() as u64;
             if data.len() < MIN_BYTES {
                 continue;
+            }
+            if decoded == MAX_FILES {
+                self.limit(
+                    prefix,
+                    Limit::Members,
+                    format!("more than {MAX_FILES} uuencoded files in text; the rest not judged"),
+                );
+                return;
             }
             decoded += 1;
             let at = (begin * width) as u64;
@@ -233,7 +233,8 @@ mod tests {
     #[test]
     fn files_too_short_to_judge_do_not_hide_the_next() {
         let wav = crate::unpack::tests::wav();
-        let empty = "begin 644 empty\n`\nend\n".repeat(40);
+        // `begin` lines one after another, each a file of nothing.
+        let empty = "begin 644 empty\n".repeat(40);
         let text = format!("From: voicemail@example.com\n\n{empty}{}", encoded(&wav));
         let inside = crate::unpack::tests::look(text.as_bytes());
         assert_eq!(inside.members.len(), 1, "{:?}", inside.limits);

@@ -68,9 +68,10 @@ const BLOSC_MAX_BLOCK: usize = 16 << 20;
 
 /// Streams decoded from one Blosc chunk at most. Each costs a decoder's
 /// set-up whatever its size (a zstd frame declaring a large window, a
-/// Huffman table: 20–120 µs), and c-blosc writes a few hundred at most
-/// (blocks of 32 KiB or more, split into at most 16 streams); past this
-/// the chunk is judged from what was decoded, a limit the caller reports.
+/// Huffman table: 20–120 µs); c-blosc's chunks of a few MiB in blocks of
+/// 16 KiB or more, split into at most 16 streams, stay within it. Past
+/// this the chunk is judged from what was decoded, a limit the caller
+/// reports.
 const BLOSC_MAX_STREAMS: usize = 4096;
 
 /// The first `limit` bytes a Blosc (version 1 format) chunk holds, its

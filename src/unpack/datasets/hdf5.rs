@@ -1263,19 +1263,20 @@ mod tests {
         assert!(limits[0].contains("(512 of 4000 samples)"), "{limits:?}");
     }
 
-    /// A contiguous dataset of 80,000 int16 samples (h5py, zeros, its
-    /// data at 2048), filled here: faint noise for 40,000 samples, then
-    /// speech. The first slice holds noise alone; the middle is judged too.
+    /// A contiguous dataset of 200,000 int16 samples (h5py, zeros, its
+    /// data at 2048), filled here: faint noise for 100,000 samples, then
+    /// speech. What was read first (65,536 samples) holds noise alone; the
+    /// middle is judged too.
     #[test]
     fn a_contiguous_signal_that_opens_on_noise_is_judged_in_its_middle() {
         let gz = include_bytes!("testdata/contiguous-i16.h5.gz");
         let (mut h5, _, _) = crate::unpack::streams::decompress_counted("gzip", gz, 1 << 20);
-        assert_eq!(h5.len(), 162_048);
-        let noise = crate::sniff::testutil::pseudo_random(40_000, 5)
+        assert_eq!(h5.len(), 2048 + 400_000);
+        let noise = crate::sniff::testutil::pseudo_random(100_000, 5)
             .into_iter()
             .map(|b| (f32::from(b) - 128.0) / 128.0 * 0.0008);
         let signal: Vec<f32> = noise
-            .chain(crate::sniff::dataset::speechy(40_000))
+            .chain(crate::sniff::dataset::speechy(100_000))
             .collect();
         for (i, x) in signal.iter().enumerate() {
             let v = (x * 32767.0) as i16;
@@ -1284,7 +1285,7 @@ mod tests {
         let (members, limits) = inside_of(&h5);
         assert_eq!(
             members,
-            vec!["/voice[32768:] waveform".to_string()],
+            vec!["/voice[83616:] waveform".to_string()],
             "{limits:?}"
         );
     }
