@@ -11,13 +11,12 @@ atrest: the floor's wall time × 1.3, less atrest's own system time and the
 user time inflating gzip takes, spread over the objects. FLOOR and FLOOR_Z
 may be set as for interleave.py."""
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
+
+from timing import interleaved
 
 if len(sys.argv) < 3:
     sys.exit("usage: by_kind.py TREE ATREST [ROUNDS]")
@@ -48,25 +47,9 @@ for dirpath, _, names in os.walk(tree):
         counts[kind] += 1
 
 
-def run(cmd):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
-
-
 def medians(cmds):
-    for cmd in cmds.values():  # warm the cache
-        run(cmd)
-    times = {name: [] for name in cmds}
-    order = list(cmds)
-    for r in range(rounds):
-        for name in order if r % 2 == 0 else reversed(order):
-            times[name].append(run(cmds[name]))
+    times = interleaved(cmds, rounds)
     return {n: [statistics.median(t[i] for t in ts) * 1000 for i in range(3)] for n, ts in times.items()}
-
 
 totals = {}
 print("| kind | files | atrest wall | user | system | floor wall | user | system | floor + gunzip user | × floor |")

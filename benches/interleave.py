@@ -10,11 +10,10 @@ ROOT/bin/readfloor, ROOT being the directory above TREE's `trees/`) and
 FLOOR_Z (default ROOT/bin/readfloor-z) may be set; THREADS=1 with a folder
 of one kind of file measures that kind alone."""
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
+
+from timing import interleaved
 
 if len(sys.argv) < 4:
     sys.exit("usage: interleave.py TREE ROUNDS ATREST...")
@@ -32,21 +31,7 @@ if os.access(floor_z, os.X_OK):
 order = list(cmds)
 
 
-def run(cmd):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
-
-
-for name in order:  # warm the cache
-    run(cmds[name])
-times = {name: [] for name in order}
-for r in range(rounds):
-    for name in order if r % 2 == 0 else reversed(order):
-        times[name].append(run(cmds[name]))
+times = interleaved(cmds, rounds)
 base = statistics.median(t[0] for t in times["floor"]) if "floor" in times else None
 base_z = statistics.median(t[0] for t in times["floor + gunzip"]) if "floor + gunzip" in times else None
 print("| command | wall | user | system | × floor | × floor + gunzip | rounds' × floor, lowest–highest |")
