@@ -508,6 +508,7 @@ impl Walk<'_> {
             if found[i] {
                 continue;
             }
+            let mut numbers: Option<(usize, Dtype, String)> = None;
             match f.kind {
                 Kind::View { text: false } => {
                     let count = node_len(i).unwrap_or(0).clamp(0, MAX_VIEWS as i64) as usize;
@@ -536,19 +537,12 @@ impl Walk<'_> {
                     let Kind::Number(dtype) = child.kind else {
                         continue;
                     };
-                    let Some(values) = buffer(first[i + 1] + 1) else {
-                        continue;
-                    };
-                    let total = node_len(i + 1).unwrap_or(0).max(0) as u64;
                     let name = if f.in_list {
                         format!("{}[values]", f.path)
                     } else {
                         format!("{}[row {rows}]", f.path)
                     };
-                    match self.arrow_numbers(r, body, values, dtype, total, &name, prefix)? {
-                        Some(hit) => found[i] = hit,
-                        None => return Ok(()),
-                    }
+                    numbers = Some((i + 1, dtype, name));
                 }
                 // A column of floats or 16-bit integers, one sample a row
                 // (`pd.DataFrame({"sample": x}).to_feather()`), as in
@@ -556,17 +550,22 @@ impl Walk<'_> {
                 Kind::Number(dtype @ (Dtype::F16 | Dtype::F32 | Dtype::F64 | Dtype::I16))
                     if !f.in_list =>
                 {
-                    let Some(values) = buffer(first[i] + 1) else {
-                        continue;
-                    };
-                    let total = node_len(i).unwrap_or(0).max(0) as u64;
-                    let name = format!("{}[rows from {rows}]", f.path);
-                    match self.arrow_numbers(r, body, values, dtype, total, &name, prefix)? {
-                        Some(hit) => found[i] = hit,
-                        None => return Ok(()),
-                    }
+                    numbers = Some((i, dtype, format!("{}[rows from {rows}]", f.path)));
                 }
                 _ => {}
+            }
+            // The numbers of field `node` (a list's child, or the column
+            // itself) judged as a waveform.
+            let Some((node, dtype, name)) = numbers else {
+                continue;
+            };
+            let Some(values) = buffer(first[node] + 1) else {
+                continue;
+            };
+            let total = node_len(node).unwrap_or(0).max(0) as u64;
+            match self.arrow_numbers(r, body, values, dtype, total, &name, prefix)? {
+                Some(hit) => found[i] = hit,
+                None => return Ok(()),
             }
         }
         Ok(())
