@@ -75,23 +75,25 @@ fn decode(text: &[u8], mut at: usize, budget: usize) -> (Vec<u8>, bool) {
         if line.len() != 1 + chars {
             return (out, false);
         }
-        let mut bytes = Vec::with_capacity(n + 3);
+        let start = out.len();
         for group in line[1..].chunks_exact(5) {
             let mut v: u64 = 0;
             for &c in group {
                 let d = VALUES[usize::from(c)];
                 if d == 0xff {
+                    out.truncate(start);
                     return (out, false);
                 }
                 v = v * 85 + u64::from(d);
             }
             let Ok(v) = u32::try_from(v) else {
+                out.truncate(start);
                 return (out, false);
             };
-            bytes.extend(v.to_be_bytes());
+            out.extend(v.to_be_bytes());
         }
-        bytes.truncate(n);
-        out.extend(bytes);
+        // The last group's padding bytes.
+        out.truncate(start + n);
         at = end + 1;
     }
     out.truncate(budget);

@@ -87,15 +87,15 @@ fn decode(text: &[u8], mut at: usize, budget: usize) -> (Vec<u8>, usize, bool) {
         {
             return (out, at, false);
         }
-        let mut bytes = Vec::with_capacity(n + 2);
+        let start = out.len();
         for group in line[1..1 + chars].chunks_exact(4) {
             let v = group
                 .iter()
                 .fold(0u32, |v, &c| v << 6 | u32::from(sixbits(c)));
-            bytes.extend([(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+            out.extend([(v >> 16) as u8, (v >> 8) as u8, v as u8]);
         }
-        bytes.truncate(n);
-        out.extend(bytes);
+        // The last group's padding bytes.
+        out.truncate(start + n);
         at = end + 1;
     }
     out.truncate(budget);
