@@ -992,8 +992,10 @@ impl Walk<'_> {
             .max(data.len() as u64);
             let s = self.sniff_bytes(&data, size);
             if s.class == Class::Other || !encoded::speaks_for(&s, data.len()) {
-                let name = format!("{}@{}", run.encoding.name(), run.offset * width);
-                self.encoded_text(prefix, &name, &data, size, depth, &s);
+                if s.format == "text" {
+                    let name = format!("{}@{}", run.encoding.name(), run.offset * width);
+                    self.encoded_text(prefix, &name, &data, size, depth, &s);
+                }
                 quiet = true;
                 continue;
             }
@@ -1184,11 +1186,10 @@ impl Covered {
 }
 
 /// Where the lines that the searches for uuencoded files and binary
-/// patches look at start,
-/// from `from` on: that line, then the first after every
-/// [`hexdump::PROBE`] bytes, as for hex dumps. A file encoded so that is
-/// longer than that is found at a few line tests a text; a search of
-/// every line would cost a pass over every text.
+/// patches look at start, from `from` on: that line, then the first after
+/// every [`hexdump::PROBE`] bytes, as for hex dumps. A file encoded so
+/// that is longer than that is found at a few line tests a text; a search
+/// of every line would cost a pass over every text.
 pub(super) fn probe_lines(text: &[u8], from: usize) -> impl Iterator<Item = usize> + '_ {
     let mut next = Some(from);
     std::iter::from_fn(move || {
@@ -1676,8 +1677,6 @@ pub(crate) mod tests {
         );
     }
 
-    /// A file system image is a container not walked: its files are not
-    /// inspected, and the report says so.
     /// Bytes no format explains that open as an archive atrest does not
     /// walk (here WIM) are a limit, and stay judged as such bytes are.
     #[test]
@@ -1695,6 +1694,8 @@ pub(crate) mod tests {
         );
     }
 
+    /// A file system image is a container not walked: its files are not
+    /// inspected, and the report says so.
     #[test]
     fn a_disk_image_is_a_container_not_walked() {
         let mut iso = vec![0u8; 40_000];
