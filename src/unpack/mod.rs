@@ -1548,6 +1548,23 @@ pub(crate) mod tests {
         assert!(look(prose.as_bytes()).members.is_empty());
     }
 
+    /// The same numbers as a 3-D model's points (a VRML file) are its
+    /// vertices, not samples; without the model's first line they are.
+    #[test]
+    fn a_models_vertices_are_not_read_as_samples() {
+        let points: Vec<String> = crate::sniff::dataset::speechy(20_000)
+            .iter()
+            .map(|x| format!("{x:.6}"))
+            .collect();
+        let body = format!(
+            "Shape {{ coord Coordinate {{ point [{}] }} }}\n",
+            points.join(" ")
+        );
+        let model = format!("#VRML V2.0 utf8\n{body}");
+        assert_eq!(look(model.as_bytes()).found(), []);
+        assert_eq!(look(body.as_bytes()).found().len(), 1);
+    }
+
     /// Plaintext behind a real envelope that no detector names is a limit:
     /// what it is was not found.
     #[test]
